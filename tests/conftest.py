@@ -1,0 +1,47 @@
+"""Shared test helpers: tiny networks, synthetic images, paths to shared data."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+torch.set_num_threads(1)
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def synthetic_images(n: int = 128, res: int = 32, channels: int = 1, seed: int = 0) -> np.ndarray:
+    """Bright rectangles of random size and place on black, like products on a plain background."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((n, res, res, channels), dtype=np.uint8)
+    for i in range(n):
+        h, w = rng.integers(res // 4, res - 4, size=2)
+        y, x = rng.integers(2, res - h - 1), rng.integers(2, res - w - 1)
+        out[i, y:y + h, x:x + w] = rng.integers(120, 256, size=channels)
+    return out
+
+
+@pytest.fixture
+def tiny_set():
+    from training.data import ImageSet
+
+    return ImageSet(images=torch.from_numpy(synthetic_images()), name="synthetic")
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+    """A folder of 48 PNG files (nested) built from synthetic images."""
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    for i, arr in enumerate(synthetic_images(48, 40, 3)):
+        sub = folder / f"part{i % 2}"
+        sub.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(arr).save(sub / f"{i:03d}.png")
+    return folder

@@ -1,0 +1,52 @@
+"""The `latent-gan` CLI end to end on a tiny image folder: train, resume, export, sample."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from training.cli import main
+
+TINY = ["--res", "32", "--channels", "1", "--latent", "16", "--width", "8", "--batch", "16",
+        "--sample-every", "5", "--checkpoint-every", "5", "--quiet"]
+
+
+@pytest.fixture
+def trained_run(tmp_path, image_folder):
+    run = tmp_path / "runs" / "tiny"
+    assert main(["train", "--data", str(image_folder), "--steps", "5", "--out", str(run), *TINY]) == 0
+    return run
+
+
+def test_train_resume_export_sample(tmp_path, trained_run, capsys):
+    assert main(["train", "--resume", str(trained_run), "--steps", "8", "--quiet"]) == 0
+    run_info = json.loads((trained_run / "run.json").read_text())
+    assert run_info["config"]["steps"] == 8 and run_info["data"]["images"] == 48
+    model = tmp_path / "models" / "tiny"
+    assert main(["export", str(trained_run), "--out", str(model)]) == 0
+    cfg = json.loads((model / "config.json").read_text())
+    assert cfg["training"]["steps"] == 8 and cfg["gan"]["width"] == 8
+    assert main(["sample", "--model", str(model), "--n", "9", "--seed", "1",
+                 "--out", str(tmp_path / "a.npy")]) == 0
+    assert main(["sample", "--model", str(model), "--n", "9", "--seed", "1",
+                 "--out", str(tmp_path / "b.npy")]) == 0
+    a, b = np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy")
+    assert a.shape == (9, 32, 32) and a.dtype == np.uint8 and np.array_equal(a, b)
+    assert main(["sample", "--model", str(model), "--n", "9", "--out", str(tmp_path / "g.png")]) == 0
+    assert Image.open(tmp_path / "g.png").size == (3 * 34 + 2, 3 * 34 + 2)
+
+
+def test_new_run_refuses_to_overwrite_an_existing_one(trained_run, image_folder, capsys):
+    assert main(["train", "--data", str(image_folder), "--steps", "5", "--out", str(trained_run),
+                 *TINY]) == 2
+    assert "--resume" in capsys.readouterr().err
+
+
+def test_errors_are_one_clear_line(tmp_path, capsys):
+    assert main(["train", "--data", "fashion-mnist", "--data-root", str(tmp_path), "--out",
+                 str(tmp_path / "r"), "--quiet"]) == 2
+    assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err
+    evil = tmp_path / "model.pkl"
+    evil.write_bytes(b"\x80\x04K\x01.")
+    assert main(["sample", "--model", str(evil), "--out", str(tmp_path / "x.png")]) == 2
+    assert "refused" in capsys.readouterr().err

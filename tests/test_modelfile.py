@@ -1,0 +1,97 @@
+"""The model format: export/load round trip, hash check, and refusal of pickled files."""
+import json
+import pickle
+
+import pytest
+import torch
+
+from training.modelfile import ModelFormatError, export_model, load_model
+from training.networks import Discriminator, GANConfig, Generator
+
+CFG = GANConfig(resolution=32, channels=1, latent_dim=16, width=8)
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    torch.manual_seed(0)
+    G, D = Generator(CFG).eval(), Discriminator(CFG).eval()
+    out = export_model(tmp_path / "tiny", CFG, G, D, {"data": {"name": "synthetic"}})
+    return out, G, D
+
+
+def test_round_trip_gives_identical_outputs(model_dir):
+    out, G, D = model_dir
+    m = load_model(out)
+    z = torch.randn(3, 16)
+    with torch.no_grad():
+        assert torch.equal(m.generator(z), G(z))
+        x = G(z)
+        assert torch.equal(m.discriminator(x), D(x))
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["gan"] == CFG.to_dict() and cfg["format_version"] == 1
+    assert len(cfg["networks"]["generator"]["sha256"]) == 64
+    assert m.model_id.startswith("tiny@")
+
+
+def test_sampling_is_deterministic_for_a_seed(model_dir):
+    m = load_model(model_dir[0])
+    assert torch.equal(m.sample(5, seed=7), m.sample(5, seed=7))
+    assert not torch.equal(m.sample(5, seed=7), m.sample(5, seed=8))
+
+
+def test_tampered_weights_are_refused(model_dir):
+    out = model_dir[0]
+    data = bytearray((out / "generator.safetensors").read_bytes())
+    data[-1] ^= 0xFF
+    (out / "generator.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ModelFormatError, match="SHA-256"):
+        load_model(out)
+
+
+def test_wrong_architecture_is_refused_strictly(model_dir):
+    out = model_dir[0]
+    cfg = json.loads((out / "config.json").read_text())
+    cfg["gan"]["width"] = 16
+    (out / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelFormatError, match="does not fit the architecture"):
+        load_model(out)
+
+
+class Exploit:
+    """Unpickling this writes a marker file: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".pkl", ".pth", ".ckpt"])
+def test_malicious_pickle_is_refused_and_never_executed(tmp_path, suffix):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / f"model{suffix}"
+    evil.write_bytes(pickle.dumps(Exploit(marker)))
+    with pytest.raises(ModelFormatError, match="pickled"):
+        load_model(evil)
+    assert not marker.exists()
+
+
+def test_config_pointing_at_a_pickle_is_refused(model_dir, tmp_path):
+    out = model_dir[0]
+    marker = tmp_path / "pwned"
+    (out / "generator.pt").write_bytes(pickle.dumps(Exploit(marker)))
+    cfg = json.loads((out / "config.json").read_text())
+    cfg["networks"]["generator"]["file"] = "generator.pt"
+    (out / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelFormatError, match="pickled"):
+        load_model(out)
+    assert not marker.exists()
+
+
+def test_missing_or_foreign_folders_give_clear_errors(tmp_path):
+    with pytest.raises(ModelFormatError, match="not found"):
+        load_model(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelFormatError, match="config.json is missing"):
+        load_model(tmp_path / "empty")

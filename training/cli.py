@@ -1,0 +1,179 @@
+"""`latent-gan`: train a GAN, export it to the model format, draw samples.
+
+    latent-gan train --data fashion-mnist --loss hinge --res 32 --steps 20000 --out runs/NAME
+    latent-gan train --resume runs/NAME
+    latent-gan export runs/NAME --out assets/models/NAME
+    latent-gan sample --model assets/models/NAME --n 64 --seed 0 --out grid.png
+
+Thin: parse, build a config, call one function. Works under `torchrun --nproc_per_node=N`.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from training.checkpoint import CHECKPOINT_NAME, module_state, read_checkpoint
+from training.data import DataError, load_dataset
+from training.fileio import atomic_path
+from training.images import grid_image, save_png
+from training.losses import OBJECTIVES
+from training.modelfile import ModelFormatError, export_model, load_model
+from training.networks import Discriminator, GANConfig, Generator
+
+
+def add_train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", default="fashion-mnist",
+                   help='"fashion-mnist" or a folder / .zip of JPEG, PNG or WebP images')
+    p.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files "
+                   "(default /usr/share/datasets/fashion-mnist)")
+    p.add_argument("--attributes", help="attribute table for an image folder (CSV or CelebA txt)")
+    p.add_argument("--loss", default="hinge", choices=sorted(OBJECTIVES))
+    p.add_argument("--res", type=int, default=32, choices=(32, 64, 128), help="resolution")
+    p.add_argument("--channels", type=int, default=None, choices=(1, 3),
+                   help="1 grey, 3 colour (default: 1 for fashion-mnist, else 3)")
+    p.add_argument("--latent", type=int, default=128, help="latent size")
+    p.add_argument("--width", type=int, default=64, help="network width")
+    p.add_argument("--no-spectral-norm", action="store_true")
+    p.add_argument("--steps", type=int, default=None,
+                   help="generator updates (default 10000; with --resume, a new target)")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr-g", type=float, default=2e-4)
+    p.add_argument("--lr-d", type=float, default=2e-4)
+    p.add_argument("--ema", type=float, default=0.999, help="EMA decay of generator weights")
+    p.add_argument("--augment", default="", help="DiffAugment policy, e.g. translation,cutout,color")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sample-every", type=int, default=500)
+    p.add_argument("--checkpoint-every", type=int, default=1000)
+    p.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="latent-gan", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a GAN (Ctrl-C saves a checkpoint)")
+    add_train_args(t)
+    t.add_argument("--out", help="run folder, e.g. runs/NAME")
+    t.add_argument("--resume", metavar="RUN", help="continue the run in this folder; --steps may "
+                   "raise its target")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    e = sub.add_parser("export", help="write a run's EMA generator and discriminator as a model")
+    e.add_argument("run", help="run folder holding checkpoint.safetensors")
+    e.add_argument("--out", required=True, help="model folder, e.g. assets/models/NAME")
+    s = sub.add_parser("sample", help="draw samples from a model (deterministic for a seed)")
+    s.add_argument("--model", required=True, help="model folder")
+    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True, help=".png for a grid, .npy for a uint8 array")
+    return parser
+
+
+def train_config_from_args(a: argparse.Namespace) -> "TrainConfig":
+    from training.loop import TrainConfig
+
+    channels = a.channels or (1 if a.data == "fashion-mnist" else 3)
+    gan = GANConfig(resolution=a.res, channels=channels, latent_dim=a.latent, width=a.width,
+                    spectral_norm=not a.no_spectral_norm)
+    augment = tuple(s for s in a.augment.split(",") if s)
+    return TrainConfig(gan=gan, data=a.data, data_root=a.data_root, attributes=a.attributes,
+                       loss=a.loss, steps=a.steps or 10_000, batch_size=a.batch, lr_g=a.lr_g, lr_d=a.lr_d,
+                       ema_decay=a.ema, augment=augment, seed=a.seed, sample_every=a.sample_every,
+                       checkpoint_every=a.checkpoint_every, amp=a.amp, device=a.device)
+
+
+def cmd_train(a: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from training.loop import Trainer, init_distributed, pick_device, resumed_config
+
+    if a.resume:
+        cfg = resumed_config(a.resume, steps=a.steps)
+        out = Path(a.resume)
+    elif a.out:
+        cfg, out = train_config_from_args(a), Path(a.out)
+        if (out / CHECKPOINT_NAME).exists():
+            print(f"error: {out} already holds a run; continue it with --resume {out} "
+                  f"or choose another --out", file=sys.stderr)
+            return 2
+    else:
+        print("error: give --out runs/NAME for a new run or --resume runs/NAME", file=sys.stderr)
+        return 2
+    dist_info = init_distributed(pick_device(cfg.device))
+    data = load_dataset(cfg.data, cfg.gan.resolution, cfg.gan.channels, "train", cfg.data_root,
+                        cfg.attributes)
+    if data.skipped and dist_info.main:
+        print(f"skipped {len(data.skipped)} unreadable files, e.g. {data.skipped[0]}", file=sys.stderr)
+    trainer = Trainer(cfg, data, out, resume=bool(a.resume), dist_info=dist_info)
+    bar = tqdm(total=cfg.steps, initial=trainer.step, unit="step", dynamic_ncols=True,
+               disable=a.quiet or not dist_info.main, desc=out.name)
+    try:
+        for s in trainer.steps():
+            bar.update(1)
+            if s.step % 10 == 0:
+                bar.set_postfix(d=f"{s.d_loss:.3f}", g=f"{s.g_loss:.3f}",
+                                img_s=f"{bar.format_dict['rate'] * cfg.batch_size:.0f}"
+                                if bar.format_dict.get("rate") else "-")
+    except KeyboardInterrupt:
+        bar.close()
+        trainer.save()
+        if dist_info.main:
+            print(f"\ninterrupted at step {trainer.step}: checkpoint saved; continue with "
+                  f"`latent-gan train --resume {out}`", file=sys.stderr)
+        return 130
+    bar.close()
+    if dist_info.main:
+        print(f"done: {trainer.step} steps in {trainer.seconds / 60:.1f} min; samples in "
+              f"{out / 'samples.png'}; export with `latent-gan export {out} --out assets/models/NAME`")
+    return 0
+
+
+def cmd_export(a: argparse.Namespace) -> int:
+    tensors, meta = read_checkpoint(Path(a.run) / CHECKPOINT_NAME)
+    from training.loop import TrainConfig
+
+    cfg = TrainConfig.from_dict(meta["train_config"])
+    G, D = Generator(cfg.gan), Discriminator(cfg.gan)
+    G.load_state_dict(module_state(tensors, "generator_ema"), strict=True)
+    D.load_state_dict(module_state(tensors, "discriminator"), strict=True)
+    info = {"data": meta["data"], "training": {
+        "steps": meta["step"], "loss": cfg.loss, "batch_size": cfg.batch_size,
+        "augment": list(cfg.augment), "seed": cfg.seed, "minutes": round(meta["seconds"] / 60, 1),
+        "generator_weights": "exponential moving average", "run": Path(a.run).name}}
+    out = export_model(a.out, cfg.gan, G, D, info)
+    print(f"exported {out} (step {meta['step']})")
+    return 0
+
+
+def cmd_sample(a: argparse.Namespace) -> int:
+    model = load_model(a.model)
+    x = model.sample(a.n, a.seed)
+    out = Path(a.out)
+    if out.suffix.lower() == ".npy":
+        from training.data import to_uint8_images
+
+        with atomic_path(out) as tmp:
+            with open(tmp, "wb") as f:
+                np.save(f, to_uint8_images(x))
+    else:
+        save_png(grid_image(x, nrow=max(1, int(math.ceil(math.sqrt(a.n))))), out)
+    print(f"wrote {a.n} samples of {model.model_id} (seed {a.seed}) to {out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = build_parser().parse_args(argv)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    try:
+        return {"train": cmd_train, "export": cmd_export, "sample": cmd_sample}[a.command](a)
+    except (DataError, ModelFormatError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""Training data sets, held in memory as uint8 tensors.
+
+- Fashion-MNIST (Xiao et al. 2017, arXiv:1708.07747) from its four standard idx `.gz` files.
+- Any folder (searched recursively) or `.zip` of JPEG/PNG/WebP images, with an optional attribute
+  table: CelebA's `list_attr_celeba.txt` layout or a CSV `filename,attr1,attr2,...`.
+
+Images are resized (shorter side) and centre-cropped to the model resolution, and converted to grey
+or colour. `ImageSet.batch()` turns uint8 (N, H, W, C) rows into float (B, C, H, W) in [-1, 1].
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import struct
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat",
+                         "sandal", "shirt", "sneaker", "bag", "ankle_boot")
+FASHION_MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+HOW_TO_GET_FASHION_MNIST = (
+    "Install it with `sudo apt-get install dataset-fashion-mnist` (Debian), or download the four "
+    "files train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and "
+    "t10k-labels-idx1-ubyte.gz from github.com/zalandoresearch/fashion-mnist into one folder and "
+    "pass that folder with --data-root."
+)
+
+
+class DataError(Exception):
+    """The data set is missing or malformed; the message says what was expected and how to fix it."""
+
+
+@dataclass
+class ImageSet:
+    """Images (N, H, W, C) uint8 with optional labels and attributes."""
+
+    images: torch.Tensor  # (N, H, W, C) uint8
+    name: str
+    labels: torch.Tensor | None = None  # (N,) int64 class index
+    class_names: tuple[str, ...] = ()
+    attributes: torch.Tensor | None = None  # (N, A) bool
+    attribute_names: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()  # source file of each image, for image folders
+    skipped: list[str] = field(default_factory=list)  # "file: reason" of each unreadable file
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    @property
+    def channels(self) -> int:
+        return self.images.shape[3]
+
+    @property
+    def resolution(self) -> int:
+        return self.images.shape[1]
+
+    def batch(self, index: torch.Tensor | slice, device: torch.device | str = "cpu") -> torch.Tensor:
+        """Rows `index` as float (B, C, H, W) in [-1, 1]."""
+        x = self.images[index].to(device).permute(0, 3, 1, 2).float()
+        return x / 127.5 - 1.0
+
+    def describe(self) -> dict:
+        return {"name": self.name, "images": len(self), "resolution": self.resolution,
+                "channels": self.channels, "classes": list(self.class_names),
+                "attributes": list(self.attribute_names), "skipped": len(self.skipped)}
+
+
+def to_uint8_images(x: torch.Tensor) -> np.ndarray:
+    """(B, C, H, W) in [-1, 1] -> (B, H, W) uint8 for grey or (B, H, W, 3) for colour."""
+    arr = ((x.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    arr = arr.permute(0, 2, 3, 1).numpy()
+    return arr[..., 0] if arr.shape[3] == 1 else arr
+
+
+# ---------------------------------------------------------------------------- Fashion-MNIST
+
+
+def _read_idx(path: Path, magic: int) -> np.ndarray:
+    try:
+        with gzip.open(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as e:
+        raise DataError(f"cannot read {path}: {e}. {HOW_TO_GET_FASHION_MNIST}") from e
+    if len(raw) < 8 or struct.unpack(">I", raw[:4])[0] != magic:
+        raise DataError(f"{path} is not an idx file (expected magic number {magic}). "
+                        f"{HOW_TO_GET_FASHION_MNIST}")
+    ndim = magic & 0xFF
+    shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(shape)):
+        raise DataError(f"{path} is truncated: header says {shape}, found {data.size} values. "
+                        f"{HOW_TO_GET_FASHION_MNIST}")
+    return data.reshape(shape)
+
+
+def find_fashion_mnist(root: str | os.PathLike | None = None) -> Path:
+    """The folder holding the four Fashion-MNIST files: `root` if given, else the Debian path."""
+    folder = Path(root) if root else FASHION_MNIST_DIR
+    missing = [n for pair in FASHION_MNIST_FILES.values() for n in pair if not (folder / n).is_file()]
+    if missing:
+        raise DataError(f"Fashion-MNIST not found in {folder} (missing {', '.join(missing)}). "
+                        f"{HOW_TO_GET_FASHION_MNIST}")
+    return folder
+
+
+def load_fashion_mnist(split: str = "train", resolution: int = 32,
+                       root: str | os.PathLike | None = None) -> ImageSet:
+    """Fashion-MNIST, grey, light items on black; 28x28 zero-padded to 32, or resized for 64/128."""
+    folder = find_fashion_mnist(root)
+    image_file, label_file = FASHION_MNIST_FILES[split]
+    images = _read_idx(folder / image_file, 2051)
+    labels = _read_idx(folder / label_file, 2049)
+    if len(images) != len(labels):
+        raise DataError(f"{folder}: {len(images)} images but {len(labels)} labels")
+    x = torch.from_numpy(images.copy())  # (N, 28, 28)
+    pad = (32 - 28) // 2
+    x = torch.nn.functional.pad(x, (pad, pad, pad, pad))  # (N, 32, 32)
+    if resolution != 32:
+        x = torch.nn.functional.interpolate(x[:, None].float(), size=resolution, mode="bilinear",
+                                            align_corners=False)[:, 0].round().clamp(0, 255)
+        x = x.to(torch.uint8)
+    return ImageSet(images=x[..., None].contiguous(), name=f"fashion-mnist/{split}",
+                    labels=torch.from_numpy(labels.astype(np.int64)),
+                    class_names=FASHION_MNIST_CLASSES)
+
+
+# ---------------------------------------------------------------------------- image folders
+
+
+def fit_square(img: Image.Image, resolution: int) -> Image.Image:
+    """Resize the shorter side to `resolution` and centre-crop to a square."""
+    w, h = img.size
+    scale = resolution / min(w, h)
+    nw, nh = max(resolution, round(w * scale)), max(resolution, round(h * scale))
+    img = img.resize((nw, nh), Image.Resampling.LANCZOS)
+    left, top = (nw - resolution) // 2, (nh - resolution) // 2
+    return img.crop((left, top, left + resolution, top + resolution))
+
+
+def read_attribute_table(path: str | os.PathLike) -> tuple[dict[str, list[bool]], tuple[str, ...]]:
+    """{file name: [attr values]} and the attribute names, from a CSV or CelebA's txt layout.
+
+    CSV: header `filename,attr1,...`, values 1/0 (or 1/-1). CelebA txt: first line the image
+    count, second the attribute names, then `name v1 v2 ...` with values 1/-1.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"cannot read attribute table {path}: {e}") from e
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        raise DataError(f"attribute table {path} is empty")
+    if lines[0].strip().isdigit():  # CelebA list_attr_celeba.txt
+        names = tuple(lines[1].split())
+        rows = [ln.split() for ln in lines[2:]]
+    else:
+        reader = list(csv.reader(lines))
+        names, rows = tuple(c.strip() for c in reader[0][1:]), reader[1:]
+    table: dict[str, list[bool]] = {}
+    for i, row in enumerate(rows):
+        if len(row) != len(names) + 1:
+            raise DataError(f"attribute table {path}, row {i + 1}: expected a file name and "
+                            f"{len(names)} values, found {len(row)} fields")
+        try:
+            table[Path(row[0].strip()).name] = [int(v) > 0 for v in row[1:]]
+        except ValueError as e:
+            raise DataError(f"attribute table {path}, row {i + 1}: values must be 1, 0 or -1") from e
+    return table, names
+
+
+def _image_sources(path: Path):
+    """Yield (name, opener) for each image file under a folder or inside a zip, in sorted order."""
+    if path.is_file() and path.suffix.lower() == ".zip":
+        try:
+            zf = zipfile.ZipFile(path)
+        except (OSError, zipfile.BadZipFile) as e:
+            raise DataError(f"cannot open {path} as a zip file: {e}") from e
+        names = sorted(n for n in zf.namelist() if n.lower().endswith(IMAGE_SUFFIXES))
+        for n in names:
+            yield n, (lambda n=n: io.BytesIO(zf.read(n)))
+    elif path.is_dir():
+        for p in sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
+            yield str(p.relative_to(path)), (lambda p=p: p)
+    else:
+        raise DataError(f"{path} is neither a folder of images nor a .zip of images. "
+                        f"Pass a folder holding JPEG/PNG/WebP files (searched recursively).")
+
+
+def load_image_folder(path: str | os.PathLike, resolution: int, channels: int,
+                      attributes: str | os.PathLike | None = None,
+                      names: set[str] | None = None) -> ImageSet:
+    """All images under `path` (folder or zip), fitted to `resolution`; unreadable files skipped.
+
+    `names`, if given, keeps only images whose base file name is in it (used for train/test splits).
+    """
+    path = Path(path)
+    mode = "L" if channels == 1 else "RGB"
+    arrays, files, skipped = [], [], []
+    for name, opener in _image_sources(path):
+        if names is not None and Path(name).name not in names:
+            continue
+        try:
+            with Image.open(opener()) as img:
+                img.load()
+                arrays.append(np.asarray(fit_square(img.convert(mode), resolution)))
+            files.append(name)
+        except (OSError, UnidentifiedImageError, ValueError, zipfile.BadZipFile) as e:
+            skipped.append(f"{name}: {e}")
+    if not arrays:
+        raise DataError(f"no readable images (JPEG, PNG or WebP) found in {path}"
+                        + (f"; {len(skipped)} files could not be read" if skipped else ""))
+    x = torch.from_numpy(np.stack(arrays))
+    if x.ndim == 3:
+        x = x[..., None]
+    result = ImageSet(images=x.contiguous(), name=path.name, files=tuple(files), skipped=skipped)
+    if attributes is not None:
+        table, attr_names = read_attribute_table(attributes)
+        missing = [f for f in files if Path(f).name not in table]
+        if missing:
+            raise DataError(f"attribute table {attributes} has no row for {len(missing)} images, "
+                            f"e.g. {missing[0]}")
+        result.attributes = torch.tensor([table[Path(f).name] for f in files], dtype=torch.bool)
+        result.attribute_names = attr_names
+    return result
+
+
+def load_dataset(data: str, resolution: int, channels: int, split: str = "train",
+                 root: str | None = None, attributes: str | None = None) -> ImageSet:
+    """`data` is "fashion-mnist" (with optional `root` folder) or a folder / zip of images."""
+    if data == "fashion-mnist":
+        if channels != 1:
+            raise DataError("Fashion-MNIST is grey: use --channels 1")
+        return load_fashion_mnist(split, resolution, root)
+    return load_image_folder(data, resolution, channels, attributes)

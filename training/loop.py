@@ -1,0 +1,270 @@
+"""The GAN training loop, written as a generator of steps.
+
+`Trainer.steps()` yields a `Step` after every generator update, so the CLI wraps it in a progress
+bar and can stop between steps (Ctrl-C saves a checkpoint). Randomness for each step (batch order,
+z, augmentation) is drawn from a generator seeded by (seed, rank, step), so a resumed run repeats
+an uninterrupted one exactly. Under `torchrun` the networks are wrapped in DistributedDataParallel
+(gloo on the CPU, nccl on CUDA) and each rank reads its own share of every batch.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Iterator
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from training.augment import diff_augment
+from training.checkpoint import CHECKPOINT_NAME, restore_checkpoint, save_checkpoint
+from training.data import ImageSet
+from training.fileio import write_json_atomic
+from training.images import grid_image, save_loss_curve, save_png
+from training.losses import gradient_penalty, get_objective
+from training.networks import Discriminator, GANConfig, Generator, init_weights
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    gan: GANConfig = field(default_factory=GANConfig)
+    data: str = "fashion-mnist"  # "fashion-mnist", or a folder / .zip of images
+    data_root: str | None = None  # folder with the Fashion-MNIST idx files (default: Debian's)
+    attributes: str | None = None  # attribute table for an image folder
+    loss: str = "hinge"  # a name in training.losses.OBJECTIVES
+    steps: int = 10_000  # generator updates
+    batch_size: int = 64  # images per step, summed over all processes
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    ema_decay: float = 0.999  # generator weight average kept for sampling and export
+    augment: tuple[str, ...] = ()  # DiffAugment policy, e.g. ("translation", "cutout", "color")
+    seed: int = 0
+    sample_every: int = 500  # steps between sample grids and loss curves
+    checkpoint_every: int = 1000  # steps between checkpoints
+    amp: bool = False  # bfloat16 autocast on CUDA
+    device: str = "auto"  # "auto", "cpu" or "cuda"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["augment"] = list(self.augment)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        d = dict(d)
+        d["gan"] = GANConfig.from_dict(d["gan"])
+        d["augment"] = tuple(d.get("augment", ()))
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+@dataclass(frozen=True)
+class Step:
+    step: int  # generator updates done so far
+    d_loss: float
+    g_loss: float
+
+
+@dataclass
+class DistInfo:
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device: torch.device) -> DistInfo:
+    """Join the process group that torchrun set up, or run alone."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return DistInfo()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return DistInfo(dist.get_rank(), dist.get_world_size())
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for, but PyTorch finds no CUDA GPU")
+    if name == "cuda" and "LOCAL_RANK" in os.environ:
+        return torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    return torch.device(name)
+
+
+def step_generator(seed: int, rank: int, step: int) -> torch.Generator:
+    return torch.Generator().manual_seed((seed * 1_000_003 + rank) * 1_000_003 + step)
+
+
+class Trainer:
+    """Holds networks, optimisers and run folder; `steps()` trains and yields progress."""
+
+    def __init__(self, cfg: TrainConfig, data: ImageSet, out: str | os.PathLike,
+                 resume: bool = False, dist_info: DistInfo | None = None):
+        if cfg.batch_size % (dist_info.world if dist_info else 1):
+            raise ValueError("batch size must be divisible by the number of processes")
+        self.cfg, self.data, self.out = cfg, data, Path(out)
+        self.device = pick_device(cfg.device)
+        self.dist = dist_info or DistInfo()
+        self.objective = get_objective(cfg.loss)
+        if data.resolution != cfg.gan.resolution or data.channels != cfg.gan.channels:
+            raise ValueError(f"data is {data.resolution}px x{data.channels} channels but the model "
+                             f"expects {cfg.gan.resolution}px x{cfg.gan.channels}")
+        torch.manual_seed(cfg.seed)
+        self.G, self.D = Generator(cfg.gan).to(self.device), Discriminator(cfg.gan).to(self.device)
+        init_weights(self.G)
+        init_weights(self.D)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        betas = self.objective.betas
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
+        self.step = 0
+        self.history: list[tuple[int, float, float]] = []  # (step, d_loss, g_loss)
+        self.seconds = 0.0  # training time over all sessions of this run
+        if resume:
+            meta = restore_checkpoint(self.out / CHECKPOINT_NAME, self.modules, self.optimizers)
+            self.step, self.seconds = meta["step"], meta.get("seconds", 0.0)
+            self.history = [tuple(h) for h in meta["history"]]
+        if self.dist.world > 1:
+            self.G_train = DDP(self.G)
+            self.D_train = DDP(self.D)
+        else:
+            self.G_train, self.D_train = self.G, self.D
+        self.fixed_z = torch.randn(64, cfg.gan.latent_dim,
+                                   generator=torch.Generator().manual_seed(cfg.seed))
+
+    @property
+    def modules(self) -> dict[str, torch.nn.Module]:
+        return {"generator": self.G, "discriminator": self.D, "generator_ema": self.G_ema}
+
+    @property
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"opt_g": self.opt_g, "opt_d": self.opt_d}
+
+    def batch_indices(self, step: int, substep: int) -> torch.Tensor:
+        """This rank's images for one discriminator update: epochs of random order, no repeats."""
+        n, per_rank = len(self.data), self.cfg.batch_size // self.dist.world
+        start = (step * self.objective.n_critic + substep) * self.cfg.batch_size
+        start += self.dist.rank * per_rank
+        pos = torch.arange(start, start + per_rank)
+        epochs = (pos // n).unique()
+        perms = {int(e): torch.randperm(n, generator=torch.Generator().manual_seed(
+            self.cfg.seed * 7919 + int(e))) for e in epochs}
+        return torch.stack([perms[int(p // n)][p % n] for p in pos])
+
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16,
+                              enabled=self.cfg.amp and self.device.type == "cuda")
+
+    def train_step(self) -> Step:
+        cfg, obj = self.cfg, self.objective
+        g = step_generator(cfg.seed, self.dist.rank, self.step)
+        per_rank = cfg.batch_size // self.dist.world
+        augment = (lambda x: diff_augment(x, cfg.augment, g)) if cfg.augment else (lambda x: x)
+        self.D.requires_grad_(True)
+        for sub in range(obj.n_critic):
+            real = self.data.batch(self.batch_indices(self.step, sub), self.device)
+            z = torch.randn(per_rank, cfg.gan.latent_dim, generator=g).to(self.device)
+            with torch.no_grad(), self._autocast():
+                fake = self.G(z).float()
+            with self._autocast():
+                logits = self.D_train(augment(torch.cat([real, fake]))).float()
+                d_loss = obj.d_loss(logits[:per_rank], logits[per_rank:])
+            if obj.gp_weight:
+                mix = torch.rand(per_rank, 1, 1, 1, generator=g).to(self.device)
+                d_loss = d_loss + obj.gp_weight * gradient_penalty(self.D, real, fake, mix)
+            self.opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.opt_d.step()
+            if obj.clip is not None:
+                with torch.no_grad():
+                    for p in self.D.parameters():
+                        p.clamp_(-obj.clip, obj.clip)
+        self.D.requires_grad_(False)  # the generator step needs gradients through D, not for it
+        z = torch.randn(per_rank, cfg.gan.latent_dim, generator=g).to(self.device)
+        with self._autocast():
+            g_loss = obj.g_loss(self.D(augment(self.G_train(z))).float())
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        self.update_ema()
+        self.step += 1
+        return Step(self.step, d_loss.item(), g_loss.item())
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        # Warm-up: average over roughly the steps so far until `ema_decay` takes over.
+        decay = min(self.cfg.ema_decay, (1 + self.step) / (10 + self.step))
+        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            p_ema.lerp_(p, 1 - decay)
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
+            b_ema.copy_(b)
+
+    def steps(self) -> Iterator[Step]:
+        """Train until `cfg.steps`, yielding after every step; writes samples and checkpoints."""
+        if self.dist.main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.out / "run.json",
+                              {"config": self.cfg.to_dict(), "data": self.data.describe(),
+                               "world_size": self.dist.world})
+        tick = time.perf_counter()
+        while self.step < self.cfg.steps:
+            s = self.train_step()
+            if s.step % 10 == 0 or s.step == 1:
+                self.history.append((s.step, s.d_loss, s.g_loss))
+            now = time.perf_counter()
+            self.seconds, tick = self.seconds + now - tick, now
+            if s.step % self.cfg.sample_every == 0 or s.step == self.cfg.steps:
+                self.write_samples()
+            if s.step % self.cfg.checkpoint_every == 0 or s.step == self.cfg.steps:
+                self.save()
+            yield s
+        if self.dist.world > 1:
+            self.record_rank_checksums()
+
+    def write_samples(self) -> None:
+        if not self.dist.main:
+            return
+        with torch.no_grad():
+            x = self.G_ema(self.fixed_z.to(self.device))
+        img = grid_image(x, nrow=8)
+        save_png(img, self.out / "samples" / f"step_{self.step:07d}.png")
+        save_png(img, self.out / "samples.png")
+        save_loss_curve(self.history, self.out / "losses.png",
+                        title=f"{self.cfg.loss} on {self.data.name}")
+
+    def save(self) -> None:
+        """Write the checkpoint (rank 0 only); atomic, so an interrupted save keeps the last one."""
+        if not self.dist.main:
+            return
+        meta = {"step": self.step, "seconds": self.seconds, "history": self.history,
+                "train_config": self.cfg.to_dict(), "data": self.data.describe()}
+        save_checkpoint(self.out / CHECKPOINT_NAME, self.modules, self.optimizers, meta)
+
+    def record_rank_checksums(self) -> None:
+        """Gather a checksum of every rank's weights; rank 0 records them in run.json."""
+        flat = torch.cat([p.detach().double().flatten().cpu()
+                          for p in list(self.G.parameters()) + list(self.D.parameters())])
+        local = torch.tensor([flat.sum().item(), (flat * torch.arange(len(flat))).sum().item()],
+                             dtype=torch.float64)
+        gathered = [torch.zeros_like(local) for _ in range(self.dist.world)]
+        dist.all_gather(gathered, local.to(self.device) if self.device.type == "cuda" else local)
+        if self.dist.main:
+            info = json.loads((self.out / "run.json").read_text())
+            info["rank_checksums"] = [g.cpu().tolist() for g in gathered]
+            write_json_atomic(self.out / "run.json", info)
+
+
+def resumed_config(out: str | os.PathLike, **overrides) -> TrainConfig:
+    """The config a run was started with (from its checkpoint), with `overrides` applied (e.g. steps)."""
+    from training.checkpoint import read_checkpoint
+
+    _, meta = read_checkpoint(Path(out) / CHECKPOINT_NAME)
+    return replace(TrainConfig.from_dict(meta["train_config"]),
+                   **{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,164 @@
+"""The one model format: a folder with `config.json` and one safetensors file per network.
+
+config.json holds the format version, the architecture (GANConfig), the training data and steps,
+and per network the file name and the SHA-256 of its bytes. Loading rebuilds each network from the
+config and calls `load_state_dict(strict=True)`. Pickled files (.pt, .pth, .pkl, .ckpt) are refused
+before anything reads them: unpickling a stranger's file can run arbitrary code.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from training.fileio import atomic_path, write_json_atomic
+from training.networks import Discriminator, GANConfig, Generator
+
+FORMAT = "latent-editor-model"
+FORMAT_VERSION = 1
+PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin", ".tar"}
+
+
+class ModelFormatError(Exception):
+    """The model file is missing, refused or does not match its config."""
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def refuse_pickle(path: Path) -> None:
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        raise ModelFormatError(
+            f"{path.name} is a pickled PyTorch file, which can run code on this computer when it is "
+            f"opened, so it is refused. Ask for the model in this editor's format (a folder with "
+            f"config.json and .safetensors files), or export a training run with `latent-gan export`.")
+
+
+def save_network(net: nn.Module, path: Path) -> str:
+    """Write `net`'s state dict as safetensors atomically; return the file's SHA-256."""
+    tensors = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp))
+    return sha256_file(path)
+
+
+def load_network(net: nn.Module, path: Path, sha256: str | None = None) -> nn.Module:
+    refuse_pickle(path)
+    if not path.is_file():
+        raise ModelFormatError(f"model weights not found: {path}")
+    if sha256 is not None and sha256_file(path) != sha256:
+        raise ModelFormatError(f"{path.name} does not match the SHA-256 in config.json: the file is "
+                               f"damaged or was replaced; export the model again")
+    try:
+        state = load_file(str(path))
+    except Exception as e:  # safetensors raises its own error types for malformed headers
+        raise ModelFormatError(f"{path.name} is not a valid safetensors file: {e}") from e
+    try:
+        net.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        raise ModelFormatError(f"{path.name} does not fit the architecture in config.json: {e}") from e
+    return net
+
+
+@dataclass
+class GANModel:
+    """A loaded model: networks in eval mode plus the config they were rebuilt from."""
+
+    path: Path
+    config: dict  # the whole config.json
+    gan: GANConfig
+    generator: Generator
+    discriminator: Discriminator
+    extra: dict[str, nn.Module] = field(default_factory=dict)  # e.g. "encoder"
+
+    @property
+    def name(self) -> str:
+        return self.config.get("name", self.path.name)
+
+    @property
+    def model_id(self) -> str:
+        """Name plus the first 12 hex digits of the generator's hash: enough to tell models apart."""
+        return f"{self.name}@{self.config['networks']['generator']['sha256'][:12]}"
+
+    def to(self, device: torch.device | str) -> "GANModel":
+        self.generator.to(device)
+        self.discriminator.to(device)
+        for net in self.extra.values():
+            net.to(device)
+        return self
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int = 0) -> torch.Tensor:
+        """n images (n, C, R, R) in [-1, 1] from z ~ N(0, I) drawn with `seed`: deterministic."""
+        z = latents(n, self.gan.latent_dim, seed)
+        device = next(self.generator.parameters()).device
+        return torch.cat([self.generator(zb.to(device)).cpu() for zb in z.split(256)])
+
+
+def latents(n: int, dim: int, seed: int) -> torch.Tensor:
+    """n codes (n, dim) from N(0, I), the same for the same seed on every machine."""
+    return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))
+
+
+def export_model(out: str | os.PathLike, gan: GANConfig, generator: nn.Module,
+                 discriminator: nn.Module, info: dict) -> Path:
+    """Write a model folder: generator.safetensors, discriminator.safetensors, config.json."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    networks = {}
+    for name, net in (("generator", generator), ("discriminator", discriminator)):
+        sha = save_network(net, out / f"{name}.safetensors")
+        networks[name] = {"file": f"{name}.safetensors", "sha256": sha}
+    config = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": out.name,
+              "architecture": "dcgan", "gan": gan.to_dict(), "networks": networks, **info}
+    write_json_atomic(out / "config.json", config)
+    return out
+
+
+def read_config(folder: Path) -> dict:
+    cfg_path = folder / "config.json"
+    if not cfg_path.is_file():
+        raise ModelFormatError(f"{folder} is not a model folder: config.json is missing")
+    try:
+        config = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelFormatError(f"{cfg_path} is not readable JSON: {e}") from e
+    if config.get("format") != FORMAT:
+        raise ModelFormatError(f"{cfg_path} is not a {FORMAT} config")
+    if config.get("format_version", 0) > FORMAT_VERSION:
+        raise ModelFormatError(f"{folder.name} was written by a newer version of this program "
+                               f"(format {config['format_version']}); please update")
+    return config
+
+
+def load_model(path: str | os.PathLike, device: torch.device | str = "cpu") -> GANModel:
+    """Load a model folder (or its config.json). Refuses pickles; checks hashes; strict loading."""
+    path = Path(path)
+    refuse_pickle(path)
+    folder = path.parent if path.name == "config.json" else path
+    if not folder.exists():
+        raise ModelFormatError(f"model not found: {folder}")
+    config = read_config(folder)
+    try:
+        gan = GANConfig.from_dict(config["gan"])
+        entries = config["networks"]
+        g_entry, d_entry = entries["generator"], entries["discriminator"]
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelFormatError(f"{folder}/config.json is incomplete: {e}") from e
+    generator = load_network(Generator(gan), folder / g_entry["file"], g_entry["sha256"])
+    discriminator = load_network(Discriminator(gan), folder / d_entry["file"], d_entry["sha256"])
+    model = GANModel(folder, config, gan, generator.eval(), discriminator.eval())
+    for p in list(generator.parameters()) + list(discriminator.parameters()):
+        p.requires_grad_(False)
+    return model.to(device)

@@ -1,0 +1,105 @@
+"""DCGAN-family generator and discriminator (Radford et al. 2016, arXiv:1511.06434).
+
+Resolution 32, 64 or 128; 1 or 3 channels. Spectral normalisation (Miyato et al. 2018,
+arXiv:1802.05957) is optional and applies to the discriminator, as in SNGAN. The discriminator's
+trunk is exposed as `features()`: the encoder starts from it and the editor's realism score reads it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+RESOLUTIONS = (32, 64, 128)
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    resolution: int = 32  # output side in pixels: 32, 64 or 128
+    channels: int = 1  # 1 = grey, 3 = RGB
+    latent_dim: int = 128  # size of z, drawn from N(0, I)
+    width: int = 64  # channels of the last generator block / first discriminator block
+    spectral_norm: bool = True  # spectral normalisation on the discriminator's layers
+
+    def __post_init__(self) -> None:
+        if self.resolution not in RESOLUTIONS:
+            raise ValueError(f"resolution must be one of {RESOLUTIONS}, not {self.resolution}")
+        if self.channels not in (1, 3):
+            raise ValueError(f"channels must be 1 (grey) or 3 (colour), not {self.channels}")
+        if self.latent_dim < 1 or self.width < 1:
+            raise ValueError("latent_dim and width must be positive")
+
+    @property
+    def n_blocks(self) -> int:
+        """Number of 2x up/down-sampling blocks between 4x4 and the resolution."""
+        return int(math.log2(self.resolution // 4))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "GANConfig":
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
+
+
+class Generator(nn.Module):
+    """z (B, latent_dim) -> image (B, C, R, R) in [-1, 1]."""
+
+    def __init__(self, cfg: GANConfig):
+        super().__init__()
+        self.cfg = cfg
+        top = cfg.width * 2 ** (cfg.n_blocks - 1)  # channels at 4x4
+        self.project = nn.Sequential(
+            nn.Linear(cfg.latent_dim, top * 16, bias=False), nn.Unflatten(1, (top, 4, 4)),
+            nn.BatchNorm2d(top), nn.ReLU(inplace=True),
+        )
+        blocks: list[nn.Module] = []
+        ch = top
+        for _ in range(cfg.n_blocks - 1):
+            blocks += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False),
+                       nn.BatchNorm2d(ch // 2), nn.ReLU(inplace=True)]
+            ch //= 2
+        blocks += [nn.ConvTranspose2d(ch, cfg.channels, 4, 2, 1), nn.Tanh()]
+        self.blocks = nn.Sequential(*blocks)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.blocks(self.project(z))
+
+
+class Discriminator(nn.Module):
+    """image (B, C, R, R) -> realism logit (B,); `features()` gives the trunk's (B, F) output."""
+
+    def __init__(self, cfg: GANConfig):
+        super().__init__()
+        self.cfg = cfg
+        sn = spectral_norm if cfg.spectral_norm else (lambda m: m)
+        layers: list[nn.Module] = []
+        ch_in, ch = cfg.channels, cfg.width
+        for _ in range(cfg.n_blocks):
+            layers += [sn(nn.Conv2d(ch_in, ch, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True)]
+            ch_in, ch = ch, ch * 2
+        self.trunk = nn.Sequential(*layers, nn.Flatten())
+        self.feature_dim = ch_in * 16
+        self.head = sn(nn.Linear(self.feature_dim, 1))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.trunk(x)  # (B, F)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x)).squeeze(1)  # (B,)
+
+
+def init_weights(module: nn.Module) -> None:
+    """DCGAN initialisation: N(0, 0.02) for convolutions and linear layers, N(1, 0.02) for BN."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            weight = m.parametrizations.weight.original if hasattr(m, "parametrizations") else m.weight
+            nn.init.normal_(weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
