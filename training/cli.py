@@ -4,6 +4,8 @@
     latent-gan train --resume runs/NAME
     latent-gan export runs/NAME --out assets/models/NAME
     latent-gan sample --model assets/models/NAME --n 64 --seed 0 --out grid.png
+    latent-gan train-classifier --out assets/classifiers/fashion-mnist
+    latent-gan eval --model NAME --n 10000 --out benchmarks/results/eval-NAME
 
 Thin: parse, build a config, call one function. Works under `torchrun --nproc_per_node=N`.
 """
@@ -70,6 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=int, default=64)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", required=True, help=".png for a grid, .npy for a uint8 array")
+    c = sub.add_parser("train-classifier", help="train the Fashion-MNIST domain classifier used by eval")
+    c.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files")
+    c.add_argument("--epochs", type=int, default=8)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--out", default="assets/classifiers/fashion-mnist")
+    v = sub.add_parser("eval", help="Frechet/kernel distances, IS analogue, classes, precision/"
+                       "recall and memorisation of a model's samples")
+    v.add_argument("--model", required=True, help="model name in assets/models/ or a folder")
+    v.add_argument("--n", type=int, default=10_000, help="samples to draw")
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--classifier", default=None, help="classifier folder "
+                   "(default assets/classifiers/fashion-mnist)")
+    v.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files")
+    v.add_argument("--out", help="report folder (default benchmarks/results/eval-MODEL)")
     return parser
 
 
@@ -165,11 +181,54 @@ def cmd_sample(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_classifier(a: argparse.Namespace) -> int:
+    from training.classifier import (Classifier, ClassifierConfig, ClassifierTrainConfig,
+                                     save_classifier, train_classifier)
+    from training.data import load_fashion_mnist
+
+    train, test = (load_fashion_mnist(s, 32, a.data_root) for s in ("train", "test"))
+    cfg = ClassifierTrainConfig(epochs=a.epochs, seed=a.seed)
+    net = Classifier(ClassifierConfig())
+    result = None
+    for result in train_classifier(net, train, test, cfg):
+        print(f"epoch {result.epoch}/{cfg.epochs}: loss {result.train_loss:.4f}, test accuracy "
+              f"{result.test_accuracy:.4f} ({result.seconds:.0f} s)", flush=True)
+    save_classifier(a.out, net.eval(), {"data": train.describe(), "training": {
+        "epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr, "seed": cfg.seed},
+        "test_accuracy": result.test_accuracy})
+    print(f"saved {a.out} (test accuracy {result.test_accuracy:.4f})")
+    return 0
+
+
+def cmd_eval(a: argparse.Namespace) -> int:
+    from training.classifier import CLASSIFIERS_DIR, load_classifier
+    from training.data import load_fashion_mnist
+    from training.evaluate import evaluate, write_report
+
+    model = load_model(a.model)
+    if model.config.get("data", {}).get("name", "").split("/")[0] != "fashion-mnist":
+        raise ValueError(f"eval needs a Fashion-MNIST model for now; {model.name} was trained on "
+                         f"{model.config.get('data', {}).get('name', 'unknown data')}")
+    classifier, _ = load_classifier(a.classifier or CLASSIFIERS_DIR / "fashion-mnist")
+    train, test = (load_fashion_mnist(s, model.gan.resolution, a.data_root) for s in ("train", "test"))
+    numbers, arrays = evaluate(model, classifier, train, test, a.n, a.seed)
+    out = Path(a.out or f"benchmarks/results/eval-{model.name}")
+    command = f"latent-gan eval --model {a.model} --n {a.n} --seed {a.seed}"
+    write_report(out, numbers, arrays, command)
+    f = numbers["frechet"]
+    print(f"Frechet distance {f['generated_vs_test']:.3f} (floor {f['real_vs_test']:.3f}, "
+          f"{f['ratio_to_floor']:.1f}x); classes {100 * numbers['classes']['min_share']:.1f}%-"
+          f"{100 * numbers['classes']['max_share']:.1f}%; memorised "
+          f"{100 * numbers['memorisation']['share']:.2f}%; report in {out / 'report.md'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     try:
-        return {"train": cmd_train, "export": cmd_export, "sample": cmd_sample}[a.command](a)
+        return {"train": cmd_train, "export": cmd_export, "sample": cmd_sample,
+                "train-classifier": cmd_train_classifier, "eval": cmd_eval}[a.command](a)
     except (DataError, ModelFormatError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

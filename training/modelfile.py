@@ -23,6 +23,9 @@ from training.networks import Discriminator, GANConfig, Generator
 FORMAT = "latent-editor-model"
 FORMAT_VERSION = 1
 PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin", ".tar"}
+ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
+MODELS_DIR = ASSETS_DIR / "models"
+DEFAULT_MODEL = "fashion-mnist-32"
 
 
 class ModelFormatError(Exception):
@@ -111,19 +114,43 @@ def latents(n: int, dim: int, seed: int) -> torch.Tensor:
     return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))
 
 
-def export_model(out: str | os.PathLike, gan: GANConfig, generator: nn.Module,
-                 discriminator: nn.Module, info: dict) -> Path:
-    """Write a model folder: generator.safetensors, discriminator.safetensors, config.json."""
+def write_model_folder(out: str | os.PathLike, networks: dict[str, nn.Module],
+                       config: dict) -> Path:
+    """Write each network as NAME.safetensors and config.json listing them with their hashes.
+
+    Networks already in the folder's config.json and not in `networks` are kept (so an encoder can be
+    added to a model folder without rewriting the generator).
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    networks = {}
-    for name, net in (("generator", generator), ("discriminator", discriminator)):
-        sha = save_network(net, out / f"{name}.safetensors")
-        networks[name] = {"file": f"{name}.safetensors", "sha256": sha}
-    config = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": out.name,
-              "architecture": "dcgan", "gan": gan.to_dict(), "networks": networks, **info}
+    entries = {}
+    if (out / "config.json").is_file():
+        entries = read_config(out).get("networks", {})
+    for name, net in networks.items():
+        entries[name] = {"file": f"{name}.safetensors", "sha256": save_network(net, out / f"{name}.safetensors")}
+    config = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": out.name, **config,
+              "networks": entries}
     write_json_atomic(out / "config.json", config)
     return out
+
+
+def export_model(out: str | os.PathLike, gan: GANConfig, generator: nn.Module,
+                 discriminator: nn.Module, info: dict) -> Path:
+    """Write a GAN model folder: generator.safetensors, discriminator.safetensors, config.json."""
+    return write_model_folder(out, {"generator": generator, "discriminator": discriminator},
+                              {"architecture": "dcgan", "gan": gan.to_dict(), **info})
+
+
+def read_network(folder: Path, config: dict, name: str, net: nn.Module) -> nn.Module:
+    """Load network `name` of a model folder into `net` (hash-checked, strict), in eval mode."""
+    try:
+        entry = config["networks"][name]
+    except KeyError:
+        raise ModelFormatError(f"{folder.name} has no {name} network") from None
+    net = load_network(net, folder / entry["file"], entry["sha256"]).eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
 
 
 def read_config(folder: Path) -> dict:
@@ -142,23 +169,37 @@ def read_config(folder: Path) -> dict:
     return config
 
 
+def shipped_models() -> list[str]:
+    """Names of the model folders in assets/models/."""
+    return sorted(p.parent.name for p in MODELS_DIR.glob("*/config.json"))
+
+
+def resolve_model(name_or_path: str | os.PathLike) -> Path:
+    """A model folder from a path, or from the name of a folder in assets/models/."""
+    path = Path(name_or_path)
+    if path.exists() or path.suffix.lower() in PICKLE_SUFFIXES:
+        return path
+    if (MODELS_DIR / path).is_dir():
+        return MODELS_DIR / path
+    raise ModelFormatError(f"model not found: {name_or_path}. Shipped models: "
+                           f"{', '.join(shipped_models()) or 'none'}; or give a model folder's path")
+
+
 def load_model(path: str | os.PathLike, device: torch.device | str = "cpu") -> GANModel:
-    """Load a model folder (or its config.json). Refuses pickles; checks hashes; strict loading."""
-    path = Path(path)
+    """Load a model folder (by path or shipped name). Refuses pickles; checks hashes; loads strictly."""
+    path = resolve_model(path)
     refuse_pickle(path)
     folder = path.parent if path.name == "config.json" else path
     if not folder.exists():
         raise ModelFormatError(f"model not found: {folder}")
     config = read_config(folder)
+    if "gan" not in config:
+        raise ModelFormatError(f"{folder.name} is not a GAN model (it is a "
+                               f"{config.get('architecture', 'different kind of')} model)")
     try:
         gan = GANConfig.from_dict(config["gan"])
-        entries = config["networks"]
-        g_entry, d_entry = entries["generator"], entries["discriminator"]
     except (KeyError, TypeError, ValueError) as e:
         raise ModelFormatError(f"{folder}/config.json is incomplete: {e}") from e
-    generator = load_network(Generator(gan), folder / g_entry["file"], g_entry["sha256"])
-    discriminator = load_network(Discriminator(gan), folder / d_entry["file"], d_entry["sha256"])
-    model = GANModel(folder, config, gan, generator.eval(), discriminator.eval())
-    for p in list(generator.parameters()) + list(discriminator.parameters()):
-        p.requires_grad_(False)
-    return model.to(device)
+    generator = read_network(folder, config, "generator", Generator(gan))
+    discriminator = read_network(folder, config, "discriminator", Discriminator(gan))
+    return GANModel(folder, config, gan, generator, discriminator).to(device)
