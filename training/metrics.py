@@ -22,12 +22,11 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
-    if not np.isfinite(covmean).all():  # near-singular product: regularise the diagonal
-        eps = np.eye(a.shape[1]) * 1e-6
-        covmean = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
-    covmean = covmean.real
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(covmean))
+    # Tr (S_a S_b)^(1/2) = Tr (S_a^(1/2) S_b S_a^(1/2))^(1/2), the latter symmetric: use eigh.
+    w, v = linalg.eigh(cov_a)
+    root_a = (v * np.sqrt(w.clip(0))) @ v.T
+    tr_covmean = np.sqrt(linalg.eigvalsh(root_a @ cov_b @ root_a).clip(0)).sum()
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * tr_covmean)
 
 
 def kernel_distance(a: np.ndarray, b: np.ndarray, subsets: int = 50, subset_size: int = 1000,

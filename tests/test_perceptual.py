@@ -1,0 +1,36 @@
+"""LPIPS with the shipped AlexNet weights reproduces the upstream reference values."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from inversion.perceptual import LPIPS
+from tests.conftest import FIXTURES
+
+
+def load(name: str) -> torch.Tensor:
+    arr = np.asarray(Image.open(FIXTURES / "lpips" / f"{name}.png").convert("RGB"), np.float32)
+    return torch.from_numpy(arr).permute(2, 0, 1)[None] / 127.5 - 1  # (1, 3, 64, 64) in [-1, 1]
+
+
+@pytest.fixture(scope="module")
+def lpips_alex():
+    return LPIPS()
+
+
+def test_reference_values_of_lpips_alex(lpips_alex):
+    ref, p0, p1 = load("ex_ref"), load("ex_p0"), load("ex_p1")
+    d = lpips_alex(torch.cat([ref, ref]), torch.cat([p0, p1]))
+    assert d[0].item() == pytest.approx(0.722, abs=0.002)
+    assert d[1].item() == pytest.approx(0.138, abs=0.002)
+
+
+def test_identical_images_are_at_zero_and_grey_small_images_work(lpips_alex):
+    ref = load("ex_ref")
+    assert lpips_alex(ref, ref).item() == pytest.approx(0.0, abs=1e-6)
+    grey = ref.mean(1, keepdim=True)[..., ::2, ::2]  # (1, 1, 32, 32)
+    d = lpips_alex(grey, grey.flip(-1))
+    assert d.shape == (1,) and d.item() > 0.05
+    x = grey.clone().requires_grad_(True)
+    lpips_alex(x, grey.flip(-1)).sum().backward()
+    assert x.grad.abs().sum() > 0
