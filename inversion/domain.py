@@ -1,0 +1,202 @@
+"""Map a user's photo into a model's domain, and carry an edit back onto the full-size photo.
+
+A Fashion-MNIST model knows grey items, light on black, scaled so the longer side fills 28 of 32
+pixels. A photo is a colour object on a (usually light) plain background at any size. `to_model`
+finds the object (difference from the border colour, Otsu threshold, morphology; OpenCV), crops a
+square around it, converts to grey, flips polarity when the photo's background is light, stretches
+levels so the background is black, and centres it the way the training data is centred.
+The `DomainMapping` it returns records all of that, so `paste_back` can map a change made in the
+model's domain, `after - before`, onto the photo at its own resolution under a soft mask, leaving
+every other pixel exactly as it was.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+import torch
+
+LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, as PIL's convert("L")
+
+
+class NoObjectError(Exception):
+    """No object stands out from a plain background; the caller may offer the whole image."""
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    """How a model's training images are framed; stored in the model's config.json as "domain"."""
+
+    kind: str = "centre-crop"  # "object" (object on a plain background) or "centre-crop"
+    content_fraction: float = 1.0  # share of the side the object's longer side fills (28/32 for FMNIST)
+    light_on_dark: bool = False  # training objects are light on a black background
+
+    @classmethod
+    def for_model(cls, config: dict) -> "DomainSpec":
+        if "domain" in config:
+            return cls(**config["domain"])
+        if config.get("data", {}).get("name", "").startswith("fashion-mnist"):
+            return cls("object", 28 / 32, True)
+        return cls()
+
+
+@dataclass(frozen=True)
+class DomainMapping:
+    """Everything needed to go from photo pixels to model pixels and back."""
+
+    photo_size: tuple[int, int]  # (width, height) of the photo
+    box: tuple[float, float, float, float]  # square crop (x0, y0, x1, y1) in photo pixels; may overhang
+    resolution: int  # model image side
+    content: int  # model pixels the crop is resized to (centred in the model image)
+    grey: bool  # the model is grey: the photo's luminance is used
+    invert: bool  # light background in the photo -> black in the model
+    background: tuple[float, float, float]  # the photo's background colour (RGB 0..255)
+    black_point: float  # photo level (after polarity) that maps to model black
+    whole_image: bool  # no object detection: the whole (centre-cropped) image
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DomainMapping":
+        d = dict(d)
+        for key in ("photo_size", "box", "background"):
+            d[key] = tuple(d[key])
+        return cls(**d)
+
+    @property
+    def gain(self) -> float:
+        """Model levels per photo level (after polarity), from the levels stretch."""
+        return 255.0 / max(1.0, 255.0 - self.black_point)
+
+
+def border_colour(pixels: np.ndarray, width_frac: float = 0.03) -> tuple[np.ndarray, float]:
+    """Median colour of a strip along the image border, and the strip's spread (plainness)."""
+    h, w = pixels.shape[:2]
+    b = max(1, int(round(min(h, w) * width_frac)))
+    strip = np.concatenate([pixels[:b].reshape(-1, 3), pixels[-b:].reshape(-1, 3),
+                            pixels[:, :b].reshape(-1, 3), pixels[:, -b:].reshape(-1, 3)]).astype(np.float64)
+    return np.median(strip, axis=0), float(np.median(np.abs(strip - np.median(strip, 0)).max(1)))
+
+
+def find_object(pixels: np.ndarray) -> tuple[int, int, int, int]:
+    """Bounding box (x0, y0, x1, y1) of what stands out from the border colour, or NoObjectError."""
+    h, w = pixels.shape[:2]
+    bg, spread = border_colour(pixels)
+    diff = np.abs(pixels.astype(np.float64) - bg).max(axis=2)
+    diff8 = np.clip(diff, 0, 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(diff8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    thresh = max(otsu, 3 * spread + 12)  # never split noise or texture of the background
+    mask = (diff8 > thresh).astype(np.uint8)
+    k = max(1, int(round(min(h, w) / 200)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
+    mask = cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel), cv2.MORPH_CLOSE, kernel)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        raise NoObjectError("no object stands out from a plain background")
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = stats[1:][areas >= max(areas.max() * 0.02, h * w * 1e-4)]
+    if keep[:, cv2.CC_STAT_AREA].sum() < h * w * 0.002:
+        raise NoObjectError("the only things found are specks, not an object")
+    x0 = keep[:, cv2.CC_STAT_LEFT].min()
+    y0 = keep[:, cv2.CC_STAT_TOP].min()
+    x1 = (keep[:, cv2.CC_STAT_LEFT] + keep[:, cv2.CC_STAT_WIDTH]).max()
+    y1 = (keep[:, cv2.CC_STAT_TOP] + keep[:, cv2.CC_STAT_HEIGHT]).max()
+    if (x1 - x0) * (y1 - y0) > 0.98 * h * w and spread > 20:
+        raise NoObjectError("the background is not plain")
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def _crop_square(pixels: np.ndarray, box, fill) -> np.ndarray:
+    """Crop box (x0, y0, x1, y1) from pixels, filling what overhangs the photo with `fill`."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    h, w = pixels.shape[:2]
+    out = np.empty((y1 - y0, x1 - x0, 3), np.float64)
+    out[:] = fill
+    sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if sx1 > sx0 and sy1 > sy0:
+        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = pixels[sy0:sy1, sx0:sx1]
+    return out
+
+
+def to_model(pixels: np.ndarray, resolution: int, channels: int, spec: DomainSpec,
+             whole_image: bool = False) -> tuple[torch.Tensor, DomainMapping]:
+    """Photo (H, W, 3) uint8 -> model image (1, C, R, R) in [-1, 1] and the mapping back."""
+    h, w = pixels.shape[:2]
+    bg, _ = border_colour(pixels)
+    if spec.kind == "object" and not whole_image:
+        x0, y0, x1, y1 = find_object(pixels)
+        side = max(x1 - x0, y1 - y0)  # resized to content_fraction of the model image
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    else:  # centre-crop models see a centre square; "object" models get all of the image
+        side = min(w, h) if spec.kind != "object" else max(w, h)
+        cx, cy = w / 2, h / 2
+    side = max(side, 2.0)
+    box = (cx - side / 2, cy - side / 2, cx - side / 2 + round(side), cy - side / 2 + round(side))
+    box = tuple(float(round(v)) for v in box)
+    grey = channels == 1
+    bg_level = float(LUMA @ bg) if grey else float(bg.mean())
+    invert = spec.light_on_dark and bg_level > 127.5
+    black = (255.0 - bg_level if invert else bg_level) if spec.light_on_dark else 0.0
+    black = min(black, 200.0)  # a mid-grey background still leaves room for the object
+    framed = spec.kind == "object" and not whole_image
+    content = int(round(resolution * spec.content_fraction)) if spec.kind == "object" else resolution
+    mapping = DomainMapping((w, h), box, resolution, content, grey, invert,
+                            tuple(float(v) for v in bg), black, not framed)
+    crop = _crop_square(pixels, box, bg)  # (S, S, 3) float
+    small = cv2.resize(crop, (content, content), interpolation=cv2.INTER_AREA)
+    if grey:
+        small = (small @ LUMA)[..., None]
+    if invert:
+        small = 255.0 - small
+    small = (small - black) * mapping.gain
+    # Around the content: the training data's background, black for light-on-dark data.
+    fill = 0.0 if spec.light_on_dark else ((bg @ LUMA) if grey else bg)
+    canvas = np.empty((resolution, resolution, small.shape[2]))
+    canvas[:] = fill
+    off = (resolution - content) // 2
+    canvas[off:off + content, off:off + content] = small
+    x = torch.from_numpy(np.clip(canvas, 0, 255) / 127.5 - 1.0).float().permute(2, 0, 1)[None]
+    return x, mapping
+
+
+def change_mask(delta: np.ndarray, threshold: float = 6.0, feather: float = 2.0) -> np.ndarray:
+    """Soft mask (H, W) in [0, 1]: 0 where |delta| (photo levels) is below `threshold`, rising
+    smoothly to 1 at twice it, then blurred by `feather` pixels so the edit has no hard edge."""
+    mag = np.abs(delta).max(axis=2) if delta.ndim == 3 else np.abs(delta)
+    t = np.clip((mag - threshold) / threshold, 0.0, 1.0)
+    mask = t * t * (3 - 2 * t)
+    if feather > 0:
+        mask = cv2.GaussianBlur(mask, (0, 0), feather)
+    return np.clip(mask, 0.0, 1.0)
+
+
+def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
+               after: torch.Tensor, threshold: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
+    """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
+
+    Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). Pixels outside
+    the mask are the original's, bit for bit.
+    """
+    delta = ((after - before).detach().float().cpu().permute(1, 2, 0).numpy() * 127.5)  # (R, R, C)
+    off = (mapping.resolution - mapping.content) // 2
+    delta = delta[off:off + mapping.content, off:off + mapping.content]
+    if not np.any(delta):
+        return pixels.copy(), np.zeros(pixels.shape[:2])
+    delta = delta / mapping.gain * (-1.0 if mapping.invert else 1.0)
+    x0, y0, x1, y1 = (int(round(v)) for v in mapping.box)
+    side = x1 - x0
+    big = cv2.resize(delta, (side, side), interpolation=cv2.INTER_CUBIC)
+    big = big.reshape(side, side, -1)
+    if big.shape[2] == 1:  # grey change applied to every channel: luminance moves, hue stays
+        big = np.repeat(big, 3, axis=2)
+    h, w = pixels.shape[:2]
+    full = np.zeros((h, w, 3))
+    sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    full[sy0:sy1, sx0:sx1] = big[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
+    feather = max(1.0, side / mapping.content / 2)
+    mask = change_mask(full, threshold, feather)
+    out = pixels.astype(np.float64) + full * mask[..., None]
+    out = np.where(mask[..., None] > 0, np.clip(np.round(out), 0, 255), pixels)
+    return out.astype(np.uint8), mask

@@ -1,0 +1,119 @@
+"""Photo -> latent code: the domain mapping, then encoder, optimisation, or both (the default).
+
+    hybrid    encoder guess, then optimisation from it (the default: the encoder avoids bad local
+              minima, the optimisation adds the detail)
+    encoder   the encoder's guess alone (milliseconds)
+    optimize  optimisation alone from the mean code, z = 0 (the StyleGAN2-projector baseline)
+
+A code file (.npz, no pickles) holds z, the domain mapping as JSON, and the model's id and hash, so
+an edit can be carried back onto the photo later.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from inversion.domain import DomainMapping, DomainSpec, to_model
+from inversion.encoder import Encoder, load_encoder
+from inversion.optimize import InvertConfig, InvertStep, optimize, starting_codes
+from inversion.perceptual import LPIPS
+from inversion.photo import Photo
+from training.fileio import atomic_path
+from training.modelfile import GANModel
+
+METHODS = ("hybrid", "encoder", "optimize")
+DEFAULT_CONFIG = InvertConfig()
+# The StyleGAN2 projector's recipe, adapted to z: 500 steps from the mean code, lr ramp up and down.
+BASELINE_CONFIG = InvertConfig(steps=500, lr=0.1, starts=1, lr_rampup=0.05, lr_rampdown=0.25,
+                               patience=10**9)
+
+
+class InversionError(Exception):
+    """The inversion cannot run as asked (e.g. the model has no encoder)."""
+
+
+@dataclass
+class Inverter:
+    """Inverts images of a model's domain; holds the networks it needs."""
+
+    model: GANModel
+    lpips: LPIPS
+    encoder: Encoder | None
+
+    @classmethod
+    def for_model(cls, model: GANModel, lpips: LPIPS | None = None) -> "Inverter":
+        return cls(model, lpips or LPIPS(), load_encoder(model))
+
+    @torch.no_grad()
+    def guess(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, D) encoder codes for images x (N, C, R, R)."""
+        if self.encoder is None:
+            raise InversionError(f"{self.model.name} has no encoder; train one with "
+                                 f"`latent-edit train-encoder --model {self.model.name}` "
+                                 f"or use --method optimize")
+        return self.encoder(x)
+
+    def run(self, x: torch.Tensor, method: str = "hybrid", cfg: InvertConfig = DEFAULT_CONFIG,
+            mask: torch.Tensor | None = None) -> Iterator[InvertStep]:
+        """Invert images x (N, C, R, R) in [-1, 1]; yields steps, the last one with done=True."""
+        if method not in METHODS:
+            raise InversionError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        G = self.model.generator
+        if method == "encoder":
+            z = self.guess(x)
+            with torch.no_grad():
+                preview = G(z)
+            loss = ((preview - x) ** 2).flatten(1).mean(1)
+            yield InvertStep(0, loss, z, preview, True)
+            return
+        if method == "hybrid":
+            z0 = self.guess(x)
+        else:
+            z0 = torch.zeros(x.shape[0], self.model.gan.latent_dim)
+        yield from optimize(G, x, starting_codes(z0, cfg), self.lpips, cfg, mask)
+
+    def invert(self, x: torch.Tensor, method: str = "hybrid",
+               cfg: InvertConfig = DEFAULT_CONFIG) -> InvertStep:
+        last = None
+        for last in self.run(x, method, cfg):
+            pass
+        return last
+
+
+def photo_to_model(model: GANModel, photo: Photo, whole_image: bool = False):
+    """(model image (1, C, R, R), DomainMapping) for a photo, framed as the training data."""
+    spec = DomainSpec.for_model(model.config)
+    return to_model(photo.pixels, model.gan.resolution, model.gan.channels, spec, whole_image)
+
+
+def save_code(path: str | os.PathLike, z: torch.Tensor, mapping: DomainMapping | None,
+              model: GANModel, photo: Path | None = None, extra: dict | None = None) -> None:
+    """Write a code file: z (D,), and JSON with the mapping, model id and hash, photo path."""
+    meta = {"model_id": model.model_id, "model_name": model.name,
+            "generator_sha256": model.config["networks"]["generator"]["sha256"],
+            "mapping": mapping.to_dict() if mapping else None,
+            "photo": str(photo) if photo else None, **(extra or {})}
+    with atomic_path(Path(path)) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, z=z.detach().cpu().numpy().reshape(-1).astype(np.float32),
+                     meta=np.array(json.dumps(meta)))
+
+
+def load_code(path: str | os.PathLike) -> tuple[torch.Tensor, dict]:
+    """(z (D,), metadata) from a code file; never unpickles."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return torch.from_numpy(f["z"].astype(np.float32)), json.loads(str(f["meta"]))
+    except (OSError, KeyError, ValueError) as e:
+        raise InversionError(f"{Path(path).name} is not a code file written by `latent-edit "
+                             f"invert`: {e}") from e
+
+
+def config_with(cfg: InvertConfig, **overrides) -> InvertConfig:
+    return replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
