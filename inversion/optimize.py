@@ -53,8 +53,12 @@ def prior_loss(z: torch.Tensor) -> torch.Tensor:
 
 
 def reconstruction_loss(x_hat: torch.Tensor, target: torch.Tensor, lpips: nn.Module | None,
-                        w_pixel: float, w_lpips: float, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """(B,) pixel MSE + LPIPS of x_hat against target, over the pixels where mask is 1."""
+                        w_pixel: float, w_lpips: float, mask: torch.Tensor | None = None,
+                        target_features: list[torch.Tensor] | None = None) -> torch.Tensor:
+    """(B,) pixel MSE + LPIPS of x_hat against target, over the pixels where mask is 1.
+
+    `target_features` (lpips.features(target)) saves recomputing them when there is no mask.
+    """
     if mask is None:
         pixel = ((x_hat - target) ** 2).flatten(1).mean(1)
     else:
@@ -62,8 +66,10 @@ def reconstruction_loss(x_hat: torch.Tensor, target: torch.Tensor, lpips: nn.Mod
     loss = w_pixel * pixel
     if lpips is not None and w_lpips:
         if mask is not None:  # unknown pixels take the generated values: LPIPS sees only known ones
-            target = target * mask + x_hat.detach() * (1 - mask)
-        loss = loss + w_lpips * lpips(x_hat, target)
+            target_features = lpips.features(target * mask + x_hat.detach() * (1 - mask))
+        elif target_features is None:
+            target_features = lpips.features(target)
+        loss = loss + w_lpips * lpips.distance(x_hat, [f.detach() for f in target_features])
     return loss
 
 
@@ -91,6 +97,10 @@ def optimize(G: nn.Module, target: torch.Tensor, z_init: torch.Tensor, lpips: nn
     device = target.device
     targets = target.repeat_interleave(k, 0)  # (N*K, C, R, R)
     masks = mask.repeat_interleave(k, 0) if mask is not None else None
+    target_features = None
+    if lpips is not None and cfg.w_lpips and mask is None:
+        with torch.no_grad():
+            target_features = lpips.features(targets)
     z = z_init.reshape(n * k, d).clone().to(device).requires_grad_(True)
     opt = torch.optim.Adam([z], lr=cfg.lr, betas=(0.9, 0.999))
     best_loss = torch.full((n,), math.inf)
@@ -101,7 +111,8 @@ def optimize(G: nn.Module, target: torch.Tensor, z_init: torch.Tensor, lpips: nn
         for group in opt.param_groups:
             group["lr"] = learning_rate(cfg, step, cfg.steps)
         x_hat = G(z)
-        per = reconstruction_loss(x_hat, targets, lpips, cfg.w_pixel, cfg.w_lpips, masks)
+        per = reconstruction_loss(x_hat, targets, lpips, cfg.w_pixel, cfg.w_lpips, masks,
+                                  target_features)
         per = per + cfg.w_prior * prior_loss(z)
         with torch.no_grad():  # keep each image's best start at its best step so far
             per_img = per.detach().cpu().view(n, k)

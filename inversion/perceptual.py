@@ -33,7 +33,11 @@ def load_lpips_network(path: Path = LPIPS_WEIGHTS) -> nn.Module:
 
 
 class LPIPS(nn.Module):
-    """d(x, y) per image (B,) for x, y (B, C, H, W) in [-1, 1], grey or colour, any size."""
+    """d(x, y) per image (B,) for x, y (B, C, H, W) in [-1, 1], grey or colour, any size.
+
+    `features(y)` and `distance(x, feats)` split the computation so that an optimisation against a
+    fixed target computes the target's features once instead of at every step.
+    """
 
     def __init__(self, min_size: int = 64, path: Path = LPIPS_WEIGHTS):
         super().__init__()
@@ -48,5 +52,19 @@ class LPIPS(nn.Module):
             x = F.interpolate(x, scale_factor=scale, mode="bilinear", align_corners=False)
         return x
 
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Unit-normalised AlexNet activations of the five layers, each (B, C_l, H_l, W_l)."""
+        import lpips
+
+        outs = self.net.net(self.net.scaling_layer(self.prepare(x)))
+        return [lpips.normalize_tensor(o) for o in outs]
+
+    def distance(self, x: torch.Tensor, target_features: list[torch.Tensor]) -> torch.Tensor:
+        """(B,) LPIPS of x against targets given by their `features()`."""
+        total = 0.0
+        for lin, fx, fy in zip(self.net.lins, self.features(x), target_features):
+            total = total + lin((fx - fy) ** 2).mean((2, 3))
+        return total.flatten()
+
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self.net(self.prepare(x), self.prepare(y)).flatten()  # (B,)
+        return self.distance(x, self.features(y))  # (B,)

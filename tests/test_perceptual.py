@@ -34,3 +34,10 @@ def test_identical_images_are_at_zero_and_grey_small_images_work(lpips_alex):
     x = grey.clone().requires_grad_(True)
     lpips_alex(x, grey.flip(-1)).sum().backward()
     assert x.grad.abs().sum() > 0
+
+
+def test_cached_target_features_match_the_lpips_package(lpips_alex):
+    ref, p0 = load("ex_ref"), load("ex_p0")
+    ours = lpips_alex.distance(p0, [f.detach() for f in lpips_alex.features(ref)])
+    theirs = lpips_alex.net(ref, p0).flatten()
+    assert torch.allclose(ours, theirs, atol=1e-6)
