@@ -2,6 +2,9 @@
 
     latent-edit invert PHOTO --model NAME --out code.npz --preview recon.png
     latent-edit train-encoder --model NAME --steps 3000
+    latent-edit edit PHOTO --model NAME --attr ankle_boot=+1.5 --strokes strokes.json --out edited.png
+    latent-edit edit --recipe edited.png.recipe.json --out again.png
+    latent-edit vectors --model NAME
 
 Thin: parse, build a config, call one function.
 """
@@ -13,10 +16,13 @@ from pathlib import Path
 
 import torch
 
+from inversion.attributes import AttributeVectorError
 from inversion.domain import NoObjectError
+from inversion.export import ExportError
 from inversion.invert import (DEFAULT_CONFIG, METHODS, InversionError, Inverter, config_with,
                               photo_to_model, save_code)
 from inversion.photo import PhotoError, load_photo
+from inversion.solver import StrokeError
 from training.data import DataError
 from training.images import grid_image, save_png
 from training.modelfile import DEFAULT_MODEL, ModelFormatError, load_model
@@ -45,7 +51,125 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--batch", type=int, default=64)
     e.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files")
     e.add_argument("--seed", type=int, default=0)
+    d = sub.add_parser("edit", help="apply sliders and strokes to a photo; export it with a recipe")
+    d.add_argument("photo", nargs="?", help="photo to edit (not needed with --recipe)")
+    d.add_argument("--model", default=DEFAULT_MODEL)
+    d.add_argument("--code", help="code file from `latent-edit invert` (default: invert now)")
+    d.add_argument("--attr", action="append", default=[], metavar="NAME=VALUE",
+                   help="slider value in units of the codes' spread, e.g. ankle_boot=+1.5")
+    d.add_argument("--strokes", help="JSON strokes (see README)")
+    d.add_argument("--candidate", type=int, default=0, help="solver candidate to use (0 = best)")
+    d.add_argument("--candidates", type=int, help="solver candidates K")
+    d.add_argument("--solver-steps", type=int)
+    d.add_argument("--l1", type=float, help="weight of closeness to the original code")
+    d.add_argument("--l2", type=float, help="weight of the discriminator's realism")
+    d.add_argument("--whole-image", action="store_true")
+    d.add_argument("--recipe", help="rebuild an export from its recipe (bit for bit)")
+    d.add_argument("--out", required=True, help="edited photo: .png, .jpg or .webp")
+    d.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality (1-100)")
+    d.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    v = sub.add_parser("vectors", help="recompute the model's attribute vectors")
+    v.add_argument("--model", default=DEFAULT_MODEL)
+    v.add_argument("--method", default="mean", choices=("mean", "classifier"))
+    v.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files")
+    v.add_argument("--out", help="attribute file (default: the model folder's attributes.safetensors)")
     return parser
+
+
+def parse_sliders(items: list[str]) -> dict[str, float]:
+    sliders = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            sliders[name.strip()] = float(value)
+        except ValueError:
+            raise InversionError(f"--attr {item!r}: write NAME=VALUE, e.g. ankle_boot=+1.5") from None
+        if not sep:
+            raise InversionError(f"--attr {item!r}: write NAME=VALUE, e.g. ankle_boot=+1.5")
+    return sliders
+
+
+def cmd_edit(a: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from inversion.domain import DomainMapping
+    from inversion.edit import edit_code, read_strokes
+    from inversion.export import (read_recipe, recipe_path, render_edit, save_image,
+                                  write_recipe, export_format)
+    from inversion.invert import load_code
+    from inversion.solver import SolverConfig
+
+    export_format(a.out)
+    if Path(a.out).exists() and not a.overwrite:
+        print(f"error: {a.out} exists; pass --overwrite to replace it", file=sys.stderr)
+        return 2
+    if a.recipe:
+        r = read_recipe(a.recipe)
+        model = load_model(r["model"]["path"])
+        if model.config["networks"]["generator"]["sha256"] != r["model"]["generator_sha256"]:
+            raise InversionError(f"the recipe was made with another version of {model.name}")
+        photo = load_photo(r["photo"]["path"])
+        mapping = DomainMapping.from_dict(r["mapping"])
+        pixels, _ = render_edit(model, photo.pixels, mapping, torch.tensor(r["z0"]),
+                                torch.tensor(r["z_edit"]), r["export"]["mask_threshold"])
+        save_image(pixels, a.out, r["export"]["quality"])
+        print(f"rebuilt {a.out} from {a.recipe}")
+        return 0
+    if not a.photo:
+        print("error: give a PHOTO to edit, or --recipe", file=sys.stderr)
+        return 2
+    model = load_model(a.model)
+    photo = load_photo(a.photo)
+    if a.code:
+        z0, meta = load_code(a.code)
+        if meta.get("generator_sha256") != model.config["networks"]["generator"]["sha256"]:
+            raise InversionError(f"{a.code} belongs to another model ({meta.get('model_id')})")
+        mapping = DomainMapping.from_dict(meta["mapping"])
+    else:
+        try:
+            x, mapping = photo_to_model(model, photo, a.whole_image)
+        except NoObjectError as err:
+            print(f"error: {photo.path.name}: {err}. Run again with --whole-image.", file=sys.stderr)
+            return 2
+        z0 = Inverter.for_model(model).invert(x).z[0]
+    sliders = parse_sliders(a.attr)
+    strokes = read_strokes(a.strokes, mapping) if a.strokes else []
+    cfg = SolverConfig()
+    cfg = SolverConfig(**{**asdict(cfg), **{k: v for k, v in {
+        "candidates": a.candidates, "steps": a.solver_steps, "l1": a.l1, "l2": a.l2}.items()
+        if v is not None}})
+    result = edit_code(model, z0, sliders, strokes, cfg, a.candidate)
+    threshold = 6.0
+    pixels, mask = render_edit(model, photo.pixels, mapping, z0, result.z_edit, threshold)
+    save_image(pixels, a.out, a.quality)
+    write_recipe(recipe_path(a.out), model=model, photo=photo.path, mapping=mapping, z0=z0,
+                 z_edit=result.z_edit, sliders=sliders, strokes=strokes,
+                 solver=asdict(cfg) if strokes else None, quality=a.quality, threshold=threshold,
+                 extra={"candidate": a.candidate})
+    print(f"wrote {a.out} ({photo.size[0]}x{photo.size[1]}, {100 * (mask > 0).mean():.1f}% of "
+          f"pixels changed) and {recipe_path(a.out).name}")
+    return 0
+
+
+def cmd_vectors(a: argparse.Namespace) -> int:
+    from inversion.attributes import ATTRIBUTES_FILE, encode_all, fashion_vectors, save_vectors
+    from inversion.encoder import load_encoder
+    from training.data import load_fashion_mnist
+
+    model = load_model(a.model)
+    encoder = load_encoder(model)
+    if encoder is None:
+        raise InversionError(f"{model.name} has no encoder; run `latent-edit train-encoder` first")
+    if not model.config.get("data", {}).get("name", "").startswith("fashion-mnist"):
+        raise DataError(f"vectors knows Fashion-MNIST models only for now")
+    data = load_fashion_mnist("train", model.gan.resolution, a.data_root)
+    codes = encode_all(encoder, data)
+    vectors = fashion_vectors(codes, data, a.method)
+    out = Path(a.out) if a.out else model.path / ATTRIBUTES_FILE
+    save_vectors(out, vectors, {"model_id": model.model_id, "source": data.name,
+                                "codes": "encoder", "images": len(data), "method": a.method})
+    print(f"wrote {len(vectors)} attribute vectors to {out}")
+    return 0
 
 
 def cmd_invert(a: argparse.Namespace) -> int:
@@ -120,8 +244,10 @@ def cmd_train_encoder(a: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
     try:
-        return {"invert": cmd_invert, "train-encoder": cmd_train_encoder}[a.command](a)
-    except (PhotoError, ModelFormatError, InversionError, DataError) as e:
+        return {"invert": cmd_invert, "train-encoder": cmd_train_encoder, "edit": cmd_edit,
+                "vectors": cmd_vectors}[a.command](a)
+    except (PhotoError, ModelFormatError, InversionError, DataError, StrokeError,
+            AttributeVectorError, ExportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -88,6 +88,21 @@ class Inverter:
         return last
 
 
+def complete(inverter: Inverter, x: torch.Tensor, known: torch.Tensor,
+             cfg: InvertConfig = DEFAULT_CONFIG) -> tuple[torch.Tensor, InvertStep]:
+    """Fill the unknown pixels of x (N, C, R, R) by inverting only the known ones (known: 1 where
+    a pixel is known, (N, 1, R, R) or like x). Returns (filled images, the inversion's last step):
+    known pixels kept, unknown ones taken from G(z*)."""
+    known = known.expand_as(x).float()
+    guess = inverter.guess(x * known) if inverter.encoder is not None else \
+        torch.zeros(x.shape[0], inverter.model.gan.latent_dim)
+    last = None
+    for last in optimize(inverter.model.generator, x, starting_codes(guess, cfg), inverter.lpips,
+                         cfg, known):
+        pass
+    return x * known + last.preview * (1 - known), last
+
+
 def photo_to_model(model: GANModel, photo: Photo, whole_image: bool = False):
     """(model image (1, C, R, R), DomainMapping) for a photo, framed as the training data."""
     spec = DomainSpec.for_model(model.config)

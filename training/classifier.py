@@ -29,7 +29,7 @@ class ClassifierConfig:
     resolution: int = 32  # input side in pixels
     channels: int = 1  # input channels
     n_classes: int = 10
-    width: int = 32  # channels of the first block; doubled in the second
+    width: int = 16  # channels of the first block; doubled, then doubled again
     feature_dim: int = 128  # size of the penultimate layer (the evaluation's feature space)
 
 

@@ -1,0 +1,74 @@
+"""A whole edit without the GUI: sliders, then strokes through the solver, then the export.
+
+The same functions drive the `latent-edit edit` command and the editor's workers.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+
+from inversion.attributes import apply_sliders, model_vectors
+from inversion.domain import DomainMapping
+from inversion.solver import SolverConfig, SolverStep, Stroke, StrokeError, build_constraints, solve
+from training.modelfile import GANModel
+
+
+@dataclass
+class EditResult:
+    z_slid: torch.Tensor  # (D,) z0 moved by the sliders
+    z_edit: torch.Tensor  # (D,) the chosen result
+    solver: SolverStep | None  # the solver's last step, if there were strokes
+
+
+def photo_point_to_model(mapping: DomainMapping, x: float, y: float) -> tuple[float, float]:
+    """A point in photo pixels -> the same point in model pixels."""
+    x0, y0, x1, _ = mapping.box
+    scale = mapping.content / (x1 - x0)
+    off = (mapping.resolution - mapping.content) / 2
+    return off + (x - x0) * scale, off + (y - y0) * scale
+
+
+def read_strokes(path: str | os.PathLike, mapping: DomainMapping | None = None) -> list[Stroke]:
+    """Strokes from JSON: a list of strokes in model pixels, or {"space": "photo"|"model",
+    "strokes": [...]}; photo-space points and radii are mapped into the model through `mapping`."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise StrokeError(f"cannot read strokes from {Path(path).name}: {e}") from e
+    space, items = ("model", data) if isinstance(data, list) else (data.get("space", "model"),
+                                                                   data.get("strokes"))
+    if not isinstance(items, list):
+        raise StrokeError(f"{Path(path).name}: expected a list of strokes")
+    if not items:
+        raise StrokeError(f"no strokes in {Path(path).name}: paint at least one, or leave out --strokes")
+    strokes = [Stroke.from_dict(d) for d in items]
+    if space == "photo":
+        if mapping is None:
+            raise StrokeError("photo-space strokes need the photo's domain mapping")
+        scale = mapping.content / (mapping.box[2] - mapping.box[0])
+        strokes = [replace(s, points=tuple(photo_point_to_model(mapping, x, y) for x, y in s.points),
+                           radius=s.radius * scale) for s in strokes]
+    elif space != "model":
+        raise StrokeError(f"{Path(path).name}: space must be 'model' or 'photo', not {space!r}")
+    return strokes
+
+
+def edit_code(model: GANModel, z0: torch.Tensor, sliders: dict[str, float],
+              strokes: list[Stroke], cfg: SolverConfig = SolverConfig(),
+              candidate: int = 0) -> EditResult:
+    """Apply sliders to z0, then solve the strokes (if any) and pick candidate `candidate`."""
+    z = apply_sliders(z0.reshape(-1), model_vectors(model) if sliders else {}, sliders)
+    if not strokes:
+        return EditResult(z, z, None)
+    with torch.no_grad():
+        current = model.generator(z[None])[0]
+    last = None
+    for last in solve(model.generator, model.discriminator, z, build_constraints(strokes, current), cfg):
+        pass
+    if not 0 <= candidate < len(last.z):
+        raise StrokeError(f"candidate {candidate} does not exist; the solver made {len(last.z)}")
+    return EditResult(z, last.z[candidate].clone(), last)

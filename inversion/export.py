@@ -1,0 +1,99 @@
+"""Carry an edit back onto the full-size photo, export it, and write the recipe that reproduces it.
+
+The exported image is the original photo with the model-domain change G(z_edit) - G(z0) applied
+under a soft mask (inversion.domain.paste_back), at the photo's own size, written atomically as
+PNG, JPEG (quality option) or WebP. Beside it, a recipe (JSON) holds the model's id and hash, the
+photo's hash, the domain mapping, z0, the slider values, the strokes, the solver settings and the
+edited code; `latent-edit edit --recipe` rebuilds the export from it bit for bit.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from inversion.domain import DomainMapping, paste_back
+from training.fileio import atomic_path, write_json_atomic
+from training.modelfile import GANModel
+
+RECIPE_VERSION = 1
+EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+
+
+class ExportError(Exception):
+    """The export cannot be written as asked."""
+
+
+def export_format(path: str | os.PathLike) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        raise ExportError(f"cannot export {Path(path).name}: choose a .png, .jpg or .webp file name")
+    return EXPORT_FORMATS[suffix]
+
+
+def save_image(pixels: np.ndarray, path: str | os.PathLike, quality: int = 92) -> None:
+    """Write (H, W, 3) uint8 pixels atomically; the format follows the file name."""
+    fmt = export_format(path)
+    if not 1 <= quality <= 100:
+        raise ExportError(f"quality must be between 1 and 100, not {quality}")
+    options = {"PNG": {"optimize": False}, "JPEG": {"quality": quality, "subsampling": 0},
+               "WEBP": {"quality": quality, "method": 4}}[fmt]
+    with atomic_path(Path(path)) as tmp:
+        Image.fromarray(pixels).save(tmp, format=fmt, **options)
+
+
+@torch.no_grad()
+def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor,
+                z_edit: torch.Tensor, threshold: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
+    """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 to z_edit."""
+    G = model.generator
+    before, after = G(z0.reshape(1, -1))[0], G(z_edit.reshape(1, -1))[0]
+    return paste_back(pixels, mapping, before, after, threshold)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def recipe_path(export_path: str | os.PathLike) -> Path:
+    p = Path(export_path)
+    return p.with_name(p.name + ".recipe.json")
+
+
+def write_recipe(path: str | os.PathLike, *, model: GANModel, photo: Path, mapping: DomainMapping,
+                 z0: torch.Tensor, z_edit: torch.Tensor, sliders: dict[str, float],
+                 strokes: list, solver: dict | None, quality: int, threshold: float,
+                 extra: dict | None = None) -> None:
+    recipe = {
+        "format": "latent-editor-recipe", "version": RECIPE_VERSION,
+        "model": {"id": model.model_id, "name": model.name, "path": str(model.path),
+                  "generator_sha256": model.config["networks"]["generator"]["sha256"]},
+        "photo": {"path": str(Path(photo).resolve()), "sha256": file_sha256(photo)},
+        "mapping": mapping.to_dict(), "z0": z0.reshape(-1).tolist(), "sliders": sliders,
+        "strokes": [s.to_dict() if hasattr(s, "to_dict") else s for s in strokes],
+        "solver": solver, "z_edit": z_edit.reshape(-1).tolist(),
+        "export": {"quality": quality, "mask_threshold": threshold}, **(extra or {}),
+    }
+    write_json_atomic(path, recipe)
+
+
+def read_recipe(path: str | os.PathLike) -> dict:
+    try:
+        recipe = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ExportError(f"cannot read recipe {Path(path).name}: {e}") from e
+    if recipe.get("format") != "latent-editor-recipe":
+        raise ExportError(f"{Path(path).name} is not a recipe written by this editor")
+    if recipe.get("version", 0) > RECIPE_VERSION:
+        raise ExportError(f"{Path(path).name} comes from a newer version of this editor")
+    return recipe
+
+
+def solver_settings(cfg) -> dict:
+    return asdict(cfg)

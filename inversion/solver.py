@@ -1,0 +1,212 @@
+"""The constrained-edit solver: brush strokes become constraints on the generated image.
+
+    z* = argmin_z  U(G(z); strokes) + l1 * ||z - z0||^2 / d - l2 * D(G(z))
+
+(Zhu et al. 2016, "Generative Visual Manipulation on the Natural Image Manifold", iGAN): satisfy
+the strokes (U), stay close to the current code z0, and stay realistic by the discriminator D.
+Stroke kinds: "color" (a target level or colour under a soft brush), "sketch" (edges along the
+stroke, compared with a Sobel edge map of G(z)), "preserve" (keep the region as it is now), and
+"erase" (removes earlier strokes where it passes). K candidates start from z0 and perturbations of
+it, run in one batch, and come back ranked by the objective. A generator of steps: stoppable, each
+step carries the candidates' images as previews.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+KINDS = ("color", "sketch", "preserve", "erase")
+
+
+class StrokeError(Exception):
+    """A stroke list that cannot be used; the message says which stroke and why."""
+
+
+@dataclass(frozen=True)
+class Stroke:
+    kind: str  # one of KINDS
+    points: tuple[tuple[float, float], ...]  # polyline (x, y) in model pixels, 0..resolution
+    radius: float = 2.0  # brush radius in model pixels
+    value: tuple[float, ...] = (1.0,)  # colour strokes: target level(s) in [-1, 1], 1 or C values
+    strength: float = 1.0  # weight of the stroke's term
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["points"] = [list(p) for p in self.points]
+        d["value"] = list(self.value)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Stroke":
+        try:
+            value = d.get("value", (1.0,))
+            value = (float(value),) if isinstance(value, (int, float)) else tuple(map(float, value))
+            return cls(kind=str(d["kind"]), points=tuple((float(x), float(y)) for x, y in d["points"]),
+                       radius=float(d.get("radius", 2.0)), value=value,
+                       strength=float(d.get("strength", 1.0)))
+        except (KeyError, TypeError, ValueError) as e:
+            raise StrokeError(f"malformed stroke {d!r}: {e}") from e
+
+
+def validate(strokes: list[Stroke], resolution: int, channels: int) -> None:
+    """Raise StrokeError for an empty list, unknown kinds, points outside the image, bad values."""
+    if not strokes:
+        raise StrokeError("no strokes: paint at least one stroke (or use sliders alone)")
+    for i, s in enumerate(strokes, 1):
+        if s.kind not in KINDS:
+            raise StrokeError(f"stroke {i}: unknown kind {s.kind!r}; use one of {', '.join(KINDS)}")
+        if not s.points:
+            raise StrokeError(f"stroke {i}: has no points")
+        if not all(-s.radius <= x <= resolution + s.radius and -s.radius <= y <= resolution + s.radius
+                   for x, y in s.points):
+            raise StrokeError(f"stroke {i}: lies outside the {resolution}x{resolution} image")
+        if s.radius <= 0 or s.strength < 0:
+            raise StrokeError(f"stroke {i}: radius must be positive and strength not negative")
+        if s.kind == "color" and len(s.value) not in (1, channels):
+            raise StrokeError(f"stroke {i}: a colour needs 1 or {channels} values, not {len(s.value)}")
+        if s.kind == "color" and not all(-1.0 <= v <= 1.0 for v in s.value):
+            raise StrokeError(f"stroke {i}: colour values must lie in [-1, 1]")
+
+
+def rasterize(stroke: Stroke, resolution: int) -> torch.Tensor:
+    """Soft brush mask (R, R) in [0, 1]: 1 within half the radius of the polyline, fading to 0 at
+    1.5 radii (pixel centres at i + 0.5)."""
+    c = torch.arange(resolution, dtype=torch.float32) + 0.5
+    py, px = torch.meshgrid(c, c, indexing="ij")
+    pts = torch.tensor(stroke.points, dtype=torch.float32)
+    if len(pts) == 1:
+        pts = torch.cat([pts, pts])
+    a, b = pts[:-1], pts[1:]  # segments (S, 2)
+    ab = b - a
+    p = torch.stack([px, py], -1).reshape(-1, 1, 2)  # (P, 1, 2)
+    t = (((p - a) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-12)).clamp(0, 1)  # (P, S)
+    nearest = a + t[..., None] * ab
+    d = (p - nearest).norm(dim=-1).min(1).values.reshape(resolution, resolution)
+    r = stroke.radius
+    return ((1.5 * r - d) / r).clamp(0, 1)
+
+
+@dataclass
+class Constraints:
+    """Strokes rasterised at the model's resolution; masks (R, R), targets (C, R, R)."""
+
+    color_mask: torch.Tensor
+    color_target: torch.Tensor
+    sketch_mask: torch.Tensor
+    preserve_mask: torch.Tensor
+    preserve_target: torch.Tensor
+
+    @property
+    def empty(self) -> bool:
+        return not (self.color_mask.any() or self.sketch_mask.any() or self.preserve_mask.any())
+
+
+def build_constraints(strokes: list[Stroke], current: torch.Tensor) -> Constraints:
+    """Rasterise strokes in order against the current image (C, R, R); erase strokes remove
+    earlier strokes where they pass; later colour strokes win where colours overlap."""
+    c, r, _ = current.shape
+    validate(strokes, r, c)
+    zeros = torch.zeros(r, r)
+    cm, sm, pm = zeros.clone(), zeros.clone(), zeros.clone()
+    target = torch.zeros(c, r, r)
+    for s in strokes:
+        m = rasterize(s, r) * s.strength
+        if s.kind == "erase":
+            keep = (rasterize(s, r) <= 0).float()  # everything the eraser touches goes
+            cm, sm, pm = cm * keep, sm * keep, pm * keep
+        elif s.kind == "color":
+            value = torch.tensor(s.value).reshape(-1, 1, 1).expand(c, r, r)
+            target = torch.where(m > 0, value, target)
+            cm = torch.maximum(cm, m)
+        elif s.kind == "sketch":
+            sm = torch.maximum(sm, m)
+        else:
+            pm = torch.maximum(pm, m)
+    return Constraints(cm, target, sm, pm, current.detach().clone())
+
+
+SOBEL_X = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]) / 8
+
+
+def edge_map(x: torch.Tensor) -> torch.Tensor:
+    """Sobel gradient magnitude of the grey level of x (B, C, R, R) in [-1, 1] -> (B, R, R);
+    a step from black to white gives about 1."""
+    grey = x.mean(1, keepdim=True)
+    k = torch.stack([SOBEL_X, SOBEL_X.T])[:, None].to(x)  # (2, 1, 3, 3)
+    g = F.conv2d(F.pad(grey, (1, 1, 1, 1), mode="replicate"), k)
+    return (g.pow(2).sum(1) + 1e-8).sqrt()
+
+
+def stroke_loss(x: torch.Tensor, c: Constraints, sketch_target: float = 0.5) -> torch.Tensor:
+    """(B,) how far images x (B, C, R, R) are from satisfying the strokes (0 = satisfied)."""
+    def masked_mean(err: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        # Divided by the painted area, not the mask's sum, so that a stroke's strength weighs it.
+        return (err * mask).flatten(1).sum(1) / (mask > 0).sum().clamp_min(1)
+
+    loss = torch.zeros(x.shape[0], device=x.device)
+    if c.color_mask.any():
+        loss = loss + masked_mean(((x - c.color_target.to(x)) ** 2).mean(1), c.color_mask.to(x))
+    if c.preserve_mask.any():
+        loss = loss + masked_mean(((x - c.preserve_target.to(x)) ** 2).mean(1), c.preserve_mask.to(x))
+    if c.sketch_mask.any():
+        loss = loss + masked_mean(F.relu(sketch_target - edge_map(x)) ** 2, c.sketch_mask.to(x))
+    return loss
+
+
+@dataclass(frozen=True)
+class SolverConfig:
+    steps: int = 25  # Adam steps
+    lr: float = 0.08
+    l1: float = 0.05  # weight of closeness to z0, ||z - z0||^2 / d
+    l2: float = 0.02  # weight of realism, the discriminator's logit
+    candidates: int = 4  # K starts, ranked at the end
+    start_noise: float = 0.4  # std of the perturbations of z0 for starts 2..K
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SolverStep:
+    step: int
+    z: torch.Tensor  # (K, D) candidates, best first
+    images: torch.Tensor  # (K, C, R, R) G(z) of the candidates
+    objective: torch.Tensor  # (K,) total objective, ascending
+    stroke_error: torch.Tensor  # (K,) U alone
+    realism: torch.Tensor  # (K,) D(G(z))
+    done: bool
+
+
+def objective_terms(G: nn.Module, D: nn.Module, z: torch.Tensor, z0: torch.Tensor,
+                    c: Constraints, cfg: SolverConfig):
+    """(images, total objective, stroke error, realism), each per candidate."""
+    x = G(z)
+    u = stroke_loss(x, c)
+    realism = D(x)
+    closeness = ((z - z0) ** 2).mean(1)
+    return x, u + cfg.l1 * closeness - cfg.l2 * realism, u, realism
+
+
+def solve(G: nn.Module, D: nn.Module, z0: torch.Tensor, constraints: Constraints,
+          cfg: SolverConfig = SolverConfig()) -> Iterator[SolverStep]:
+    """Optimise K candidates from z0 (D,); yields every step, candidates ranked best first."""
+    g = torch.Generator().manual_seed(cfg.seed)
+    noise = torch.randn(cfg.candidates, z0.shape[-1], generator=g) * cfg.start_noise
+    noise[0] = 0
+    z0 = z0.reshape(1, -1)
+    z = (z0 + noise).requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=cfg.lr)
+    for step in range(1, cfg.steps + 1):
+        x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg)
+        opt.zero_grad(set_to_none=True)
+        total.sum().backward()
+        opt.step()
+        done = step == cfg.steps
+        if done:  # score where the candidates ended, not where they were before the last step
+            with torch.no_grad():
+                x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg)
+        order = total.detach().argsort()
+        yield SolverStep(step, z.detach()[order].clone(), x.detach()[order], total.detach()[order],
+                         u.detach()[order], realism.detach()[order], done)
