@@ -1,0 +1,82 @@
+"""Pure rendering for the editor: code -> image on screen. No Qt here.
+
+The screen shows the photo with the change G(z) - G(z0) carried back (inversion.domain.paste_back)
+at display size (the photo scaled to at most `max_side` pixels), which keeps slider previews fast
+on big photos; the export renders the same change at the photo's full size.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import torch
+
+from inversion.domain import DomainMapping, paste_back
+from training.modelfile import GANModel
+
+MASK_THRESHOLD = 6.0  # photo levels below which a change is not carried back
+
+
+def scale_mapping(mapping: DomainMapping, factor: float) -> DomainMapping:
+    w, h = mapping.photo_size
+    return replace(mapping, photo_size=(int(round(w * factor)), int(round(h * factor))),
+                   box=tuple(float(round(v * factor)) for v in mapping.box))
+
+
+class Renderer:
+    """Renders codes of one document; holds G(z0) and the display-size photo."""
+
+    def __init__(self, model: GANModel, pixels: np.ndarray, mapping: DomainMapping,
+                 z0: torch.Tensor, max_side: int = 1024):
+        self.model = model
+        h, w = pixels.shape[:2]
+        self.factor = min(1.0, max_side / max(h, w))
+        self.pixels = pixels
+        if self.factor < 1.0:
+            size = (max(1, int(round(w * self.factor))), max(1, int(round(h * self.factor))))
+            self.display_pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+        else:
+            self.display_pixels = pixels
+        self.mapping = mapping
+        self.display_mapping = scale_mapping(mapping, self.factor) if self.factor < 1 else mapping
+        self.z0 = z0.reshape(-1)
+        with torch.no_grad():
+            self.before = model.generator(self.z0[None])[0]
+
+    @torch.no_grad()
+    def model_image(self, z: torch.Tensor) -> torch.Tensor:
+        """G(z) (C, R, R) in [-1, 1]."""
+        return self.model.generator(z.reshape(1, -1))[0]
+
+    @torch.no_grad()
+    def display(self, z: torch.Tensor) -> np.ndarray:
+        """The photo at display size with the edit from z0 to z carried back, (h, w, 3) uint8."""
+        out, _ = paste_back(self.display_pixels, self.display_mapping, self.before,
+                            self.model_image(z), MASK_THRESHOLD)
+        return out
+
+    def display_point_to_model(self, x: float, y: float) -> tuple[float, float]:
+        """A point on the display image -> model pixels."""
+        from inversion.edit import photo_point_to_model
+
+        return photo_point_to_model(self.mapping, x / self.factor, y / self.factor)
+
+    def model_radius(self, display_radius: float) -> float:
+        m = self.mapping
+        return display_radius / self.factor * m.content / (m.box[2] - m.box[0])
+
+
+def sample_document_pixels(model: GANModel, z: torch.Tensor, scale: int = 8
+                           ) -> tuple[np.ndarray, DomainMapping]:
+    """A model sample as a 'photo' (R*scale square, RGB) with the mapping that fits it exactly."""
+    with torch.no_grad():
+        x = model.generator(z.reshape(1, -1))[0]
+    r = model.gan.resolution
+    img = ((x.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+    img = np.repeat(img, 3, axis=2) if img.shape[2] == 1 else img
+    side = r * scale
+    big = cv2.resize(img, (side, side), interpolation=cv2.INTER_CUBIC)
+    mapping = DomainMapping((side, side), (0.0, 0.0, float(side), float(side)), r, r,
+                            model.gan.channels == 1, False, (0.0, 0.0, 0.0), 0.0, True)
+    return big, mapping

@@ -1,0 +1,150 @@
+"""The editor's document: what is being edited and its history. No Qt here.
+
+The image on screen is a pure function of a `Snapshot` (the base code, slider values and strokes)
+and the photo, so undo and redo restore exactly the previous image. The current code is
+`apply_sliders(z_base, sliders)`; choosing a solver candidate sets z_base so that the current code
+becomes the candidate while the sliders keep their positions.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from inversion.attributes import AttributeVector, apply_sliders
+from inversion.domain import DomainMapping
+from inversion.solver import Stroke
+from training.fileio import write_json_atomic
+
+SESSION_FORMAT = "latent-editor-session"
+SESSION_VERSION = 1
+
+
+class SessionError(Exception):
+    """A session file that cannot be opened; the message says why."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    label: str  # what the user did, for the history panel: "slider area +1.5", "stroke", ...
+    z_base: torch.Tensor  # (D,) code the sliders move from
+    sliders: tuple[tuple[str, float], ...] = ()  # non-zero slider values, sorted by name
+    strokes: tuple[Stroke, ...] = ()
+
+    @property
+    def slider_dict(self) -> dict[str, float]:
+        return dict(self.sliders)
+
+    def code(self, vectors: dict[str, AttributeVector]) -> torch.Tensor:
+        return apply_sliders(self.z_base, vectors, self.slider_dict)
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "z_base": self.z_base.tolist(), "sliders": dict(self.sliders),
+                "strokes": [s.to_dict() for s in self.strokes]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Snapshot":
+        return cls(d["label"], torch.tensor(d["z_base"], dtype=torch.float32),
+                   tuple(sorted((k, float(v)) for k, v in d["sliders"].items())),
+                   tuple(Stroke.from_dict(s) for s in d["strokes"]))
+
+
+def sliders_tuple(values: dict[str, float]) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((k, float(v)) for k, v in values.items() if v != 0))
+
+
+@dataclass
+class Document:
+    """One photo (or model sample) being edited, with its undo history."""
+
+    model_path: Path
+    model_id: str
+    pixels: np.ndarray  # (H, W, 3) uint8, the photo (or the upscaled sample)
+    mapping: DomainMapping
+    z0: torch.Tensor  # (D,) the inversion's code
+    photo_path: Path | None = None  # None for "new from model"
+    seed: int | None = None  # the sample's seed for "new from model"
+    history: list[Snapshot] = field(default_factory=list)
+    index: int = 0  # current position in history
+
+    def __post_init__(self) -> None:
+        if not self.history:
+            self.history = [Snapshot("open", self.z0.clone())]
+
+    @property
+    def current(self) -> Snapshot:
+        return self.history[self.index]
+
+    @property
+    def can_undo(self) -> bool:
+        return self.index > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self.index < len(self.history) - 1
+
+    def push(self, snapshot: Snapshot) -> None:
+        """Record a new state after the current one; what was undone is dropped."""
+        del self.history[self.index + 1:]
+        self.history.append(snapshot)
+        self.index = len(self.history) - 1
+
+    def undo(self) -> Snapshot:
+        if self.can_undo:
+            self.index -= 1
+        return self.current
+
+    def redo(self) -> Snapshot:
+        if self.can_redo:
+            self.index += 1
+        return self.current
+
+    def jump(self, index: int) -> Snapshot:
+        self.index = max(0, min(index, len(self.history) - 1))
+        return self.current
+
+    def with_sliders(self, values: dict[str, float], label: str) -> Snapshot:
+        return replace(self.current, label=label, sliders=sliders_tuple(values))
+
+    def with_candidate(self, z: torch.Tensor, strokes: tuple[Stroke, ...],
+                       vectors: dict[str, AttributeVector], label: str) -> Snapshot:
+        """A state whose current code is exactly z, keeping the slider positions."""
+        offset = self.current.code(vectors) - self.current.z_base
+        return Snapshot(label, z - offset, self.current.sliders, strokes)
+
+    # -------------------------------------------------------------- sessions
+
+    def to_dict(self) -> dict:
+        return {"format": SESSION_FORMAT, "version": SESSION_VERSION,
+                "model": {"path": str(self.model_path), "id": self.model_id},
+                "photo": {"path": str(self.photo_path) if self.photo_path else None,
+                          "sha256": hashlib.sha256(Path(self.photo_path).read_bytes()).hexdigest()
+                          if self.photo_path and Path(self.photo_path).is_file() else None},
+                "seed": self.seed, "mapping": self.mapping.to_dict(), "z0": self.z0.tolist(),
+                "history": [s.to_dict() for s in self.history], "index": self.index}
+
+    def save(self, path: str | os.PathLike) -> None:
+        write_json_atomic(path, self.to_dict())
+
+
+def read_session(path: str | os.PathLike) -> dict:
+    """The session's JSON, checked; rebuilding the Document (photo, model) is the window's job."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise SessionError(f"cannot open session {Path(path).name}: {e}") from e
+    if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
+        raise SessionError(f"{Path(path).name} is not a session saved by this editor")
+    if data.get("version", 0) > SESSION_VERSION:
+        raise SessionError(f"{Path(path).name} was saved by a newer version of this editor")
+    try:
+        [Snapshot.from_dict(s) for s in data["history"]]
+        DomainMapping.from_dict(data["mapping"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise SessionError(f"{Path(path).name} is damaged: {e}") from e
+    return data
