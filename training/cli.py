@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from training.checkpoint import CHECKPOINT_NAME, module_state, read_checkpoint
-from training.data import DataError, load_dataset
+from training.data import DataError, ImageSet, load_dataset
 from training.fileio import atomic_path
 from training.images import grid_image, save_png
 from training.losses import OBJECTIVES
@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--classifier", default=None, help="classifier folder "
                    "(default assets/classifiers/fashion-mnist)")
     v.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files")
+    v.add_argument("--data", help="folder or .zip of the model's images, for models not trained "
+                   "on Fashion-MNIST (features: ImageNet AlexNet)")
+    v.add_argument("--test-fraction", type=float, default=0.1,
+                   help="with --data: the last share of the (sorted) images is the test set")
     v.add_argument("--out", help="report folder (default benchmarks/results/eval-MODEL)")
     return parser
 
@@ -206,19 +210,33 @@ def cmd_eval(a: argparse.Namespace) -> int:
     from training.evaluate import evaluate, write_report
 
     model = load_model(a.model)
-    if model.config.get("data", {}).get("name", "").split("/")[0] != "fashion-mnist":
-        raise ValueError(f"eval needs a Fashion-MNIST model for now; {model.name} was trained on "
-                         f"{model.config.get('data', {}).get('name', 'unknown data')}")
-    classifier, _ = load_classifier(a.classifier or CLASSIFIERS_DIR / "fashion-mnist")
-    train, test = (load_fashion_mnist(s, model.gan.resolution, a.data_root) for s in ("train", "test"))
-    numbers, arrays = evaluate(model, classifier, train, test, a.n, a.seed)
+    data_name = model.config.get("data", {}).get("name", "")
+    if data_name.startswith("fashion-mnist") and not a.data:
+        source, _ = load_classifier(a.classifier or CLASSIFIERS_DIR / "fashion-mnist")
+        train, test = (load_fashion_mnist(s, model.gan.resolution, a.data_root)
+                       for s in ("train", "test"))
+    else:
+        from training.data import load_image_folder
+        from training.features import AlexNetFeatures
+
+        if not a.data:
+            raise ValueError(f"{model.name} was trained on {data_name or 'unknown data'}: give its "
+                             f"images with --data FOLDER_OR_ZIP")
+        images = load_image_folder(a.data, model.gan.resolution, model.gan.channels)
+        cut = len(images) - max(1, int(round(len(images) * a.test_fraction)))
+        train = ImageSet(images=images.images[:cut], name=images.name + "/train")
+        test = ImageSet(images=images.images[cut:], name=images.name + "/test")
+        source = AlexNetFeatures()
+    numbers, arrays = evaluate(model, source, train, test, a.n, a.seed)
     out = Path(a.out or f"benchmarks/results/eval-{model.name}")
-    command = f"latent-gan eval --model {a.model} --n {a.n} --seed {a.seed}"
+    command = f"latent-gan eval --model {a.model} --n {a.n} --seed {a.seed}" + (
+        f" --data {a.data}" if a.data else "")
     write_report(out, numbers, arrays, command)
     f = numbers["frechet"]
+    classes = (f"; classes {100 * numbers['classes']['min_share']:.1f}%-"
+               f"{100 * numbers['classes']['max_share']:.1f}%" if "classes" in numbers else "")
     print(f"Frechet distance {f['generated_vs_test']:.3f} (floor {f['real_vs_test']:.3f}, "
-          f"{f['ratio_to_floor']:.1f}x); classes {100 * numbers['classes']['min_share']:.1f}%-"
-          f"{100 * numbers['classes']['max_share']:.1f}%; memorised "
+          f"{f['ratio_to_floor']:.1f}x){classes}; memorised "
           f"{100 * numbers['memorisation']['share']:.2f}%; report in {out / 'report.md'}")
     return 0
 
