@@ -177,26 +177,33 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). Pixels outside
-    the mask are the original's, bit for bit.
+    the mask are the original's, bit for bit. Only the crop box (and the mask's feathered rim) is
+    computed, so the cost follows the object's size on screen, not the photo's.
     """
     delta = ((after - before).detach().float().cpu().permute(1, 2, 0).numpy() * 127.5)  # (R, R, C)
     off = (mapping.resolution - mapping.content) // 2
     delta = delta[off:off + mapping.content, off:off + mapping.content]
+    h, w = pixels.shape[:2]
+    mask_full = np.zeros((h, w), np.float32)
     if not np.any(delta):
-        return pixels.copy(), np.zeros(pixels.shape[:2])
+        return pixels.copy(), mask_full
     delta = delta / mapping.gain * (-1.0 if mapping.invert else 1.0)
     x0, y0, x1, y1 = (int(round(v)) for v in mapping.box)
     side = x1 - x0
-    big = cv2.resize(delta, (side, side), interpolation=cv2.INTER_CUBIC)
-    big = big.reshape(side, side, -1)
-    if big.shape[2] == 1:  # grey change applied to every channel: luminance moves, hue stays
-        big = np.repeat(big, 3, axis=2)
-    h, w = pixels.shape[:2]
-    full = np.zeros((h, w, 3))
-    sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-    full[sy0:sy1, sx0:sx1] = big[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
     feather = max(1.0, side / mapping.content / 2)
-    mask = change_mask(full, threshold, feather)
-    out = pixels.astype(np.float64) + full * mask[..., None]
-    out = np.where(mask[..., None] > 0, np.clip(np.round(out), 0, 255), pixels)
-    return out.astype(np.uint8), mask
+    rim = int(np.ceil(3 * feather)) + 1  # how far the blurred mask spills past the box
+    rx0, ry0, rx1, ry1 = max(0, x0 - rim), max(0, y0 - rim), min(w, x1 + rim), min(h, y1 + rim)
+    if rx1 <= rx0 or ry1 <= ry0:
+        return pixels.copy(), mask_full
+    big = cv2.resize(delta, (side, side), interpolation=cv2.INTER_CUBIC).reshape(side, side, -1)
+    region = np.zeros((ry1 - ry0, rx1 - rx0, big.shape[2]), np.float32)
+    sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    region[sy0 - ry0:sy1 - ry0, sx0 - rx0:sx1 - rx0] = big[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
+    mask = change_mask(region, threshold, feather).astype(np.float32)
+    # A grey change (one channel) moves every channel alike: luminance changes, hue stays.
+    patch = pixels[ry0:ry1, rx0:rx1]
+    blended = np.clip(np.round(patch + region * mask[..., None]), 0, 255).astype(np.uint8)
+    out = pixels.copy()
+    out[ry0:ry1, rx0:rx1] = np.where(mask[..., None] > 0, blended, patch)
+    mask_full[ry0:ry1, rx0:rx1] = mask
+    return out, mask_full

@@ -110,3 +110,18 @@ def test_bad_attribute_rows_and_empty_folders_give_clear_errors(tmp_path, image_
     partial.write_text("filename,Smiling\n000.png,1\n")
     with pytest.raises(DataError, match="no row for 47 images"):
         load_image_folder(image_folder, 32, 1, attributes=partial)
+
+
+FACES = __import__("tests.conftest", fromlist=["SHARED"]).SHARED / "data" / "faces"
+
+
+@pytest.mark.skipif(not (FACES / "celeba10k-64.zip").is_file(),
+                    reason="needs ../shared/data/faces (CelebA subset; not shipped with the project)")
+def test_celeba_zip_and_csv_are_read_without_unpacking():
+    names = {f"{i:06d}.jpg" for i in range(1, 21)}
+    ds = load_image_folder(FACES / "celeba10k-64.zip", 64, 3,
+                           attributes=FACES / "celeba10k-attributes.csv", names=names)
+    assert ds.images.shape == (20, 64, 64, 3) and not ds.skipped
+    assert "Smiling" in ds.attribute_names and len(ds.attribute_names) == 40
+    assert ds.attributes.shape == (20, 40)
+    assert ds.images.float().std() > 20  # real photos, not blank frames
