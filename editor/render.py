@@ -6,6 +6,7 @@ on big photos; the export renders the same change at the photo's full size.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 import cv2
@@ -43,6 +44,14 @@ class Renderer:
         self.z0 = z0.reshape(-1)
         with torch.no_grad():
             self.before = model.generator(self.z0[None])[0]
+
+    def rebased(self, z0: torch.Tensor) -> "Renderer":
+        """The same photo rendered against another original code (an inversion refining)."""
+        other = copy.copy(self)
+        other.z0 = z0.reshape(-1)
+        with torch.no_grad():
+            other.before = self.model.generator(other.z0[None])[0]
+        return other
 
     @torch.no_grad()
     def model_image(self, z: torch.Tensor) -> torch.Tensor:

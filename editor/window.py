@@ -186,7 +186,7 @@ class MainWindow(QMainWindow):
         self.commit_timer.timeout.connect(self.commit_sliders)
 
     def _build_brush_bar(self) -> None:
-        bar = QToolBar("Brushes")
+        bar = self.brush_bar = QToolBar("Brushes")
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, bar)
         self.brush_group = QButtonGroup(self)
         self.brush_group.setExclusive(False)
@@ -431,6 +431,7 @@ class MainWindow(QMainWindow):
         self._start_document(Document(self.model.path, self.model.model_id, photo.pixels, mapping,
                                       first, photo_path=photo.path))
         self.statusBar().showMessage(f"Inverting {photo.path.name}…")
+        self.set_editing_enabled(False)  # edits wait for the final code; Cancel keeps the best so far
         self.run_job("invert", lambda: inverter.run(x, method, DEFAULT_CONFIG), DEFAULT_CONFIG.steps)
         return True
 
@@ -449,6 +450,7 @@ class MainWindow(QMainWindow):
 
     def _start_document(self, doc: Document) -> None:
         self.cancel_job()
+        self.set_editing_enabled(True)
         self.doc = doc
         self.renderer = Renderer(self.model, doc.pixels, doc.mapping, doc.z0)
         self.canvas.set_images(self.renderer.display_pixels, self.renderer.display_pixels)
@@ -479,11 +481,12 @@ class MainWindow(QMainWindow):
             return
         self._last_step = step
         self.progress.setValue(step.step)
-        if self._job_kind == "invert" and self.doc is not None:  # refine on screen as it goes
+        if self._job_kind == "invert" and self.doc is not None and step.step % 5 == 0:
+            # Refine on screen as the optimisation goes (every few steps keeps the GUI light).
             self.doc.history[0] = Snapshot("open", step.z[0].clone())
             self.doc.z0 = step.z[0].clone()
-            self.renderer = Renderer(self.model, self.doc.pixels, self.doc.mapping, self.doc.z0)
-            self._show_model_image(step.preview[0])
+            self.renderer = self.renderer.rebased(self.doc.z0)
+            self.request_render(self.doc.current)
 
     def _finish_job(self) -> None:
         self.progress.hide()
@@ -507,18 +510,26 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Inversion stopped; keeping the best result so far")
         elif self._job_kind == "solve" and self.doc is not None:
             self.statusBar().showMessage("Stroke cancelled")
+        self.set_editing_enabled(True)
 
     def _on_job_failed(self, job_id: int, message: str) -> None:
         if job_id == self._job_id:
             self._finish_job()
+            self.set_editing_enabled(True)
             self.show_error(message)
+
+    def set_editing_enabled(self, enabled: bool) -> None:
+        self.slider_area.setEnabled(enabled)
+        self.brush_bar.setEnabled(enabled)
+        self.canvas.brush_enabled = enabled and self.brush is not None
 
     def _finish_inversion(self, step) -> None:
         z = step.z[0].clone()
         self.doc.z0 = z
         self.doc.history = [Snapshot("open", z)]
         self.doc.index = 0
-        self.renderer = Renderer(self.model, self.doc.pixels, self.doc.mapping, z)
+        self.renderer = self.renderer.rebased(z)
+        self.set_editing_enabled(True)
         self.statusBar().showMessage(f"Inversion done: {step.step} steps, loss {step.loss[0].item():.4f}")
         self._after_history_change()
 
