@@ -243,7 +243,6 @@ def cmd_eval(a: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     try:
         return {"train": cmd_train, "export": cmd_export, "sample": cmd_sample,
                 "train-classifier": cmd_train_classifier, "eval": cmd_eval}[a.command](a)

@@ -124,6 +124,7 @@ class Trainer:
         betas = self.objective.betas
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
+        self._order_cache: tuple[int, torch.Tensor] = (-1, torch.empty(0))
         self.step = 0
         self.history: list[tuple[int, float, float]] = []  # (step, d_loss, g_loss)
         self.seconds = 0.0  # training time over all sessions of this run
@@ -153,10 +154,14 @@ class Trainer:
         start = (step * self.objective.n_critic + substep) * self.cfg.batch_size
         start += self.dist.rank * per_rank
         pos = torch.arange(start, start + per_rank)
-        epochs = (pos // n).unique()
-        perms = {int(e): torch.randperm(n, generator=torch.Generator().manual_seed(
-            self.cfg.seed * 7919 + int(e))) for e in epochs}
-        return torch.stack([perms[int(p // n)][p % n] for p in pos])
+        return torch.stack([self._epoch_order(int(p // n))[p % n] for p in pos])
+
+    def _epoch_order(self, epoch: int) -> torch.Tensor:
+        """The random order of the data in `epoch`, a function of (seed, epoch) alone."""
+        if self._order_cache[0] != epoch:
+            g = torch.Generator().manual_seed(self.cfg.seed * 7919 + epoch)
+            self._order_cache = (epoch, torch.randperm(len(self.data), generator=g))
+        return self._order_cache[1]
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16,
