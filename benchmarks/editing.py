@@ -33,7 +33,6 @@ from inversion.domain import DomainSpec, to_model
 from inversion.encoder import load_encoder
 from inversion.export import render_edit
 from inversion.perceptual import LPIPS
-from inversion.quality import psnr
 from inversion.solver import SolverConfig, Stroke, build_constraints, solve, stroke_loss
 from training.classifier import load_classifier
 from training.data import load_fashion_mnist

@@ -161,7 +161,7 @@ def cmd_vectors(a: argparse.Namespace) -> int:
     if encoder is None:
         raise InversionError(f"{model.name} has no encoder; run `latent-edit train-encoder` first")
     if not model.config.get("data", {}).get("name", "").startswith("fashion-mnist"):
-        raise DataError(f"vectors knows Fashion-MNIST models only for now")
+        raise DataError("vectors knows Fashion-MNIST models only for now")
     data = load_fashion_mnist("train", model.gan.resolution, a.data_root)
     codes = encode_all(encoder, data)
     vectors = fashion_vectors(codes, data, a.method)

@@ -1,7 +1,6 @@
 """Photo <-> model domain: framing like the training data, and carrying edits back exactly."""
 import numpy as np
 import pytest
-import torch
 
 from inversion.domain import DomainMapping, DomainSpec, NoObjectError, paste_back, to_model
 

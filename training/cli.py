@@ -15,9 +15,9 @@ import argparse
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from training.checkpoint import CHECKPOINT_NAME, module_state, read_checkpoint
 from training.data import DataError, ImageSet, load_dataset
@@ -26,6 +26,9 @@ from training.images import grid_image, save_png
 from training.losses import OBJECTIVES
 from training.modelfile import ModelFormatError, export_model, load_model
 from training.networks import Discriminator, GANConfig, Generator
+
+if TYPE_CHECKING:
+    from training.loop import TrainConfig
 
 
 def add_train_args(p: argparse.ArgumentParser) -> None:
