@@ -161,25 +161,25 @@ def to_model(pixels: np.ndarray, resolution: int, channels: int, spec: DomainSpe
     return x, mapping
 
 
-def change_mask(delta: np.ndarray, threshold: float = 6.0, feather: float = 2.0) -> np.ndarray:
-    """Soft mask (H, W) in [0, 1]: 0 where |delta| (photo levels) is below `threshold`, rising
-    smoothly to 1 at twice it, then blurred by `feather` pixels so the edit has no hard edge."""
-    mag = np.abs(delta).max(axis=2) if delta.ndim == 3 else np.abs(delta)
+def change_mask(delta: np.ndarray, threshold: float = 6.0, feather: float = 0.7) -> np.ndarray:
+    """Soft mask (h, w) in [0, 1] of a change (h, w, C) in photo levels: 0 where |delta| is below
+    `threshold`, rising smoothly to 1 at twice it, blurred by `feather` pixels (no hard edge)."""
+    mag = np.abs(delta).max(axis=2)
     t = np.clip((mag - threshold) / threshold, 0.0, 1.0)
-    mask = t * t * (3 - 2 * t)
-    if feather > 0:
-        mask = cv2.GaussianBlur(mask, (0, 0), feather)
-    return np.clip(mask, 0.0, 1.0)
+    mask = (t * t * (3 - 2 * t)).astype(np.float32)
+    return cv2.GaussianBlur(mask, (0, 0), feather) if feather > 0 else mask
 
 
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                after: torch.Tensor, threshold: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
-    Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). Pixels outside
-    the mask are the original's, bit for bit. Only the crop box (and the mask's feathered rim) is
-    computed, so the cost follows the object's size on screen, not the photo's.
+    Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
+    its mask are computed at the model's resolution (with a rim for the mask's feathering) and
+    enlarged onto the crop box only, so the cost follows the object's size on screen, not the
+    photo's. Pixels where the mask is 0 are the original's, bit for bit (adding 0 changes nothing).
     """
+    pad = 2  # model pixels of rim around the content, where the feathered mask may spill
     delta = ((after - before).detach().float().cpu().permute(1, 2, 0).numpy() * 127.5)  # (R, R, C)
     off = (mapping.resolution - mapping.content) // 2
     delta = delta[off:off + mapping.content, off:off + mapping.content]
@@ -188,22 +188,22 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     if not np.any(delta):
         return pixels.copy(), mask_full
     delta = delta / mapping.gain * (-1.0 if mapping.invert else 1.0)
-    x0, y0, x1, y1 = (int(round(v)) for v in mapping.box)
-    side = x1 - x0
-    feather = max(1.0, side / mapping.content / 2)
-    rim = int(np.ceil(3 * feather)) + 1  # how far the blurred mask spills past the box
-    rx0, ry0, rx1, ry1 = max(0, x0 - rim), max(0, y0 - rim), min(w, x1 + rim), min(h, y1 + rim)
+    small = np.pad(delta, ((pad, pad), (pad, pad), (0, 0)))
+    small_mask = change_mask(small, threshold)
+    x0, y0, x1, _ = (int(round(v)) for v in mapping.box)
+    scale = (x1 - x0) / mapping.content
+    bx0, by0 = x0 - int(round(pad * scale)), y0 - int(round(pad * scale))
+    side = (x1 - x0) + 2 * int(round(pad * scale))
+    rx0, ry0, rx1, ry1 = max(0, bx0), max(0, by0), min(w, bx0 + side), min(h, by0 + side)
     if rx1 <= rx0 or ry1 <= ry0:
         return pixels.copy(), mask_full
-    big = cv2.resize(delta, (side, side), interpolation=cv2.INTER_CUBIC).reshape(side, side, -1)
-    region = np.zeros((ry1 - ry0, rx1 - rx0, big.shape[2]), np.float32)
-    sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-    region[sy0 - ry0:sy1 - ry0, sx0 - rx0:sx1 - rx0] = big[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
-    mask = change_mask(region, threshold, feather).astype(np.float32)
+    big = cv2.resize(small, (side, side), interpolation=cv2.INTER_CUBIC).reshape(side, side, -1)
+    big_mask = cv2.resize(small_mask, (side, side), interpolation=cv2.INTER_LINEAR)
+    sl = (slice(ry0 - by0, ry1 - by0), slice(rx0 - bx0, rx1 - bx0))
+    change, mask = big[sl], big_mask[sl]
     # A grey change (one channel) moves every channel alike: luminance changes, hue stays.
     patch = pixels[ry0:ry1, rx0:rx1]
-    blended = np.clip(np.round(patch + region * mask[..., None]), 0, 255).astype(np.uint8)
     out = pixels.copy()
-    out[ry0:ry1, rx0:rx1] = np.where(mask[..., None] > 0, blended, patch)
+    out[ry0:ry1, rx0:rx1] = np.clip(np.rint(patch + change * mask[..., None]), 0, 255)
     mask_full[ry0:ry1, rx0:rx1] = mask
     return out, mask_full
