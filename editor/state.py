@@ -71,10 +71,13 @@ class Document:
     seed: int | None = None  # the sample's seed for "new from model"
     history: list[Snapshot] = field(default_factory=list)
     index: int = 0  # current position in history
+    photo_sha256: str | None = None  # of the photo file, computed once (autosave runs often)
 
     def __post_init__(self) -> None:
         if not self.history:
             self.history = [Snapshot("open", self.z0.clone())]
+        if self.photo_path is not None and self.photo_sha256 is None and Path(self.photo_path).is_file():
+            self.photo_sha256 = hashlib.sha256(Path(self.photo_path).read_bytes()).hexdigest()
 
     @property
     def current(self) -> Snapshot:
@@ -123,8 +126,7 @@ class Document:
         return {"format": SESSION_FORMAT, "version": SESSION_VERSION,
                 "model": {"path": str(self.model_path), "id": self.model_id},
                 "photo": {"path": str(self.photo_path) if self.photo_path else None,
-                          "sha256": hashlib.sha256(Path(self.photo_path).read_bytes()).hexdigest()
-                          if self.photo_path and Path(self.photo_path).is_file() else None},
+                          "sha256": self.photo_sha256},
                 "seed": self.seed, "mapping": self.mapping.to_dict(), "z0": self.z0.tolist(),
                 "history": [s.to_dict() for s in self.history], "index": self.index}
 
