@@ -5,6 +5,7 @@ All model work runs in LatestWorker threads: `render` (slider previews, latest r
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (QButtonGroup, QColorDialog, QComboBox, QDockWidge
 
 from editor.canvas import Canvas, to_qimage
 from editor.render import MASK_THRESHOLD, Renderer, sample_document_pixels
-from editor.state import Document, Snapshot, read_session
+from editor.state import Document, SessionError, Snapshot, read_session
 from editor.workers import LatestWorker
 from inversion.attributes import AttributeVector, model_vectors
 from inversion.domain import DomainMapping, NoObjectError
@@ -669,8 +670,12 @@ class MainWindow(QMainWindow):
             mapping = DomainMapping.from_dict(data["mapping"])
             z0 = torch.tensor(data["z0"], dtype=torch.float32)
             if data["photo"]["path"]:
-                pixels = load_photo(data["photo"]["path"]).pixels
                 photo_path = Path(data["photo"]["path"])
+                pixels = load_photo(photo_path).pixels
+                sha = hashlib.sha256(photo_path.read_bytes()).hexdigest()
+                if data["photo"].get("sha256") and sha != data["photo"]["sha256"]:
+                    raise SessionError(f"{photo_path.name} has changed since the session was "
+                                       f"saved; its edits would land in the wrong places")
             else:
                 pixels, _ = sample_document_pixels(self.model, z0)
                 photo_path = None
