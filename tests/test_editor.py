@@ -145,3 +145,26 @@ def test_refused_model_keeps_the_current_one(window, tmp_path):
     name = window.model.name
     assert not window.switch_model(str(evil))
     assert "refused" in window.last_error and window.model.name == name
+
+
+def test_shipped_model_inverts_a_product_photo_and_its_sliders_work(qtbot, tmp_path):
+    """The real thing: the shipped product model, its encoder and its attribute vectors."""
+    from benchmarks.editing import fake_photo
+    from training.data import load_fashion_mnist
+
+    test = load_fashion_mnist("test", 32)
+    Image.fromarray(fake_photo(test.images[1, 2:30, 2:30, 0].numpy())).save(tmp_path / "pullover.png")
+    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                   autosave_path=tmp_path / "autosave.json", ask_recovery=False)
+    qtbot.addWidget(w)
+    w.show()
+    assert w.model.name == "fashion-mnist-32" and {"area", "brightness", "coat"} <= set(w.sliders)
+    assert w.open_photo(tmp_path / "pullover.png")
+    settle(qtbot, w)
+    opened = canvas_pixels(w)
+    w.set_slider("area", 2.0, commit=True)
+    settle(qtbot, w)
+    assert np.abs(canvas_pixels(w).astype(int) - opened).mean() > 0.5
+    assert w.export_to(tmp_path / "out.jpg")
+    assert Image.open(tmp_path / "out.jpg").size == Image.open(tmp_path / "pullover.png").size
+    w.close()
