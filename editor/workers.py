@@ -1,18 +1,22 @@
 """Background workers that keep only the latest request (napari/superqt style, in plain Qt).
 
 A job is a function returning an iterator of steps (inversion, solver) or a single value. The
-worker runs it on its own thread and reports each step and the result through Qt signals, which
-reach the GUI thread queued. Submitting a new job cancels the running one between steps and
+worker runs it on its own thread. Submitting a new job cancels the running one between steps and
 replaces any job still waiting, so a dragged slider never builds a queue; results of superseded
 jobs are dropped (each carries its job id; the window ignores ids that are not the latest).
+
+The worker thread never touches Qt: it appends its reports to a queue, and a QTimer in the GUI
+thread drains it every few milliseconds and emits the signals there, so every Qt call happens on
+the GUI thread (emitting from plain Python threads is where PySide6 has had its threading bugs).
 """
 from __future__ import annotations
 
 import threading
 import traceback
+from collections import deque
 from typing import Any, Callable, Iterator
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 Job = Callable[[], Any]  # returns a value, or an iterator whose last item is the result
 
@@ -23,8 +27,14 @@ class LatestWorker(QObject):
     failed = Signal(int, str)  # job id, message
     cancelled = Signal(int)
 
+    POLL_MS = 2  # how often the GUI thread collects reports while a job runs
+
     def __init__(self, name: str):
         super().__init__()
+        self._reports: deque[tuple[str, int, Any]] = deque()  # (kind, job id, payload)
+        self._timer = QTimer(self)
+        self._timer.setInterval(self.POLL_MS)
+        self._timer.timeout.connect(self._deliver)
         self._cond = threading.Condition()
         self._pending: tuple[int, Job] | None = None
         self._running_id = 0
@@ -37,8 +47,26 @@ class LatestWorker(QObject):
 
     @property
     def busy(self) -> bool:
+        """A job is waiting or running, or its reports have not been delivered yet."""
         with self._cond:
-            return self._busy or self._pending is not None
+            return self._busy or self._pending is not None or bool(self._reports)
+
+    def _deliver(self) -> None:
+        """GUI thread: emit what the worker reported since the last call."""
+        while self._reports:
+            kind, job_id, payload = self._reports.popleft()
+            if kind == "step":
+                self.step.emit(job_id, payload)
+            elif kind == "done":
+                self.done.emit(job_id, payload)
+            elif kind == "failed":
+                self.failed.emit(job_id, payload)
+            else:
+                self.cancelled.emit(job_id)
+        with self._cond:
+            idle = not self._busy and self._pending is None
+        if idle and not self._reports:
+            self._timer.stop()
 
     def submit(self, job: Job) -> int:
         """Queue `job` in place of any waiting one and cancel the running one; return its id."""
@@ -47,7 +75,10 @@ class LatestWorker(QObject):
             self._pending = (self._next_id, job)
             self._cancel.set()
             self._cond.notify()
-            return self._next_id
+            job_id = self._next_id
+        if not self._timer.isActive():
+            self._timer.start()
+        return job_id
 
     def cancel(self) -> None:
         with self._cond:
@@ -84,14 +115,14 @@ class LatestWorker(QObject):
                 for last in result:
                     if self._cancel.is_set():
                         result.close()
-                        self.cancelled.emit(job_id)
+                        self._reports.append(("cancelled", job_id, None))
                         return
-                    self.step.emit(job_id, last)
+                    self._reports.append(("step", job_id, last))
                 result = last
             if self._cancel.is_set() and self._pending is not None:
-                self.cancelled.emit(job_id)
+                self._reports.append(("cancelled", job_id, None))
                 return
-            self.done.emit(job_id, result)
+            self._reports.append(("done", job_id, result))
         except Exception as e:  # noqa: BLE001 - report any failure of a job to the user, keep running
             traceback.print_exc()
-            self.failed.emit(job_id, str(e) or type(e).__name__)
+            self._reports.append(("failed", job_id, str(e) or type(e).__name__))

@@ -198,6 +198,14 @@ def encode_all(encoder: torch.nn.Module, images, batch: int = 500) -> torch.Tens
     return torch.cat([encoder(images.batch(slice(i, i + batch))) for i in range(0, len(images), batch)])
 
 
+def median_split(values: torch.Tensor) -> torch.Tensor:
+    """True for the upper half of `values` by rank: a median split that still halves the data when
+    many values equal the median (e.g. every item that fills the full height)."""
+    rank = torch.empty(len(values), dtype=torch.long)
+    rank[values.argsort(stable=True)] = torch.arange(len(values))
+    return rank >= len(values) // 2
+
+
 FASHION_PAIRS = (("sneaker", "ankle_boot"), ("shirt", "dress"), ("t-shirt", "shirt"),
                  ("sandal", "sneaker"), ("pullover", "coat"))
 
@@ -216,9 +224,9 @@ def fashion_vectors(codes: torch.Tensor, images, method: str = "mean",
         measured = {k: torch.cat(v) for k, v in measured.items()}
     for k in MEASURED:
         values = measured[k]
-        others = [mean_difference(codes, measured[o] > measured[o].median())
+        others = [mean_difference(codes, median_split(measured[o]))
                   for o in MEASURED if o != k] if remove_measured else None
-        out[k] = make_vector(k, codes, values > values.median(), method, others,
+        out[k] = make_vector(k, codes, median_split(values), method, others,
                              {"kind": "measured", "split": float(values.median()),
                               "projected_out": [o for o in MEASURED if o != k] if others else []})
     for c, name in enumerate(names):
