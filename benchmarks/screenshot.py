@@ -18,7 +18,7 @@ from benchmarks.common import RESULTS
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--photo")
-    p.add_argument("--slider", default="brightness=1.0")
+    p.add_argument("--slider", default="sneaker=1.5")
     p.add_argument("--out", default=str(RESULTS / "editor_screenshot.png"))
     a = p.parse_args()
     from PySide6.QtCore import QPoint, QSettings, Qt

@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         layout.addLayout(head)
         self.slider_area = QScrollArea()
         self.slider_area.setWidgetResizable(True)
+        self.slider_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.slider_host = QWidget()
         self.slider_form = QFormLayout(self.slider_host)
         self.slider_area.setWidget(self.slider_host)
@@ -175,6 +176,7 @@ class MainWindow(QMainWindow):
         self.history_list = QListWidget()
         self.history_list.itemClicked.connect(lambda item: self.jump_history(self.history_list.row(item)))
         layout.addWidget(self.history_list, 2)
+        panel.setMinimumWidth(340)
         dock = QDockWidget("Edit", self)
         dock.setWidget(panel)
         dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
@@ -280,6 +282,7 @@ class MainWindow(QMainWindow):
         for name in self.vectors:
             row = QHBoxLayout()
             s = QSlider(Qt.Orientation.Horizontal)
+            s.setMinimumWidth(90)
             s.setRange(-3 * SLIDER_STEPS, 3 * SLIDER_STEPS)
             s.setObjectName(f"slider:{name}")
             s.valueChanged.connect(lambda v, n=name: self._on_slider(n, v))

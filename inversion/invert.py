@@ -3,7 +3,8 @@
     hybrid    encoder guess, then optimisation from it (the default: the encoder avoids bad local
               minima, the optimisation adds the detail)
     encoder   the encoder's guess alone (milliseconds)
-    optimize  optimisation alone from the mean code, z = 0 (the StyleGAN2-projector baseline)
+    optimize  optimisation alone from a typical code (the StyleGAN2-projector baseline; see
+              typical_codes for why not the mean code z = 0)
 
 A code file (.npz, no pickles) holds z, the domain mapping as JSON, and the model's id and hash, so
 an edit can be carried back onto the photo later.
@@ -35,6 +36,13 @@ DEFAULT_CONFIG = InvertConfig(steps=75, starts=2, lr_rampdown=0.0)
 # The StyleGAN2 projector's recipe, adapted to z: 500 steps from the mean code, lr ramp up and down.
 BASELINE_CONFIG = InvertConfig(steps=500, lr=0.1, starts=1, lr_rampup=0.05, lr_rampdown=0.25,
                                patience=10**9)
+
+
+def typical_codes(n: int, dim: int, seed: int) -> torch.Tensor:
+    """Starts for optimisation without an encoder: codes drawn from N(0, I). Not the mean code
+    z = 0, which lies off the shell where N(0, I) puts its mass; in the shipped generator every
+    first-layer ReLU is off there, so the gradient is exactly zero and Adam never moves."""
+    return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))
 
 
 class InversionError(Exception):
@@ -75,10 +83,8 @@ class Inverter:
             loss = ((preview - x) ** 2).flatten(1).mean(1)
             yield InvertStep(0, loss, z, preview, True)
             return
-        if method == "hybrid":
-            z0 = self.guess(x)
-        else:
-            z0 = torch.zeros(x.shape[0], self.model.gan.latent_dim)
+        dim = self.model.gan.latent_dim
+        z0 = self.guess(x) if method == "hybrid" else typical_codes(x.shape[0], dim, cfg.seed)
         yield from optimize(G, x, starting_codes(z0, cfg), self.lpips, cfg, mask)
 
     def invert(self, x: torch.Tensor, method: str = "hybrid",
@@ -96,7 +102,7 @@ def complete(inverter: Inverter, x: torch.Tensor, known: torch.Tensor,
     known pixels kept, unknown ones taken from G(z*)."""
     known = known.expand_as(x).float()
     guess = inverter.guess(x * known) if inverter.encoder is not None else \
-        torch.zeros(x.shape[0], inverter.model.gan.latent_dim)
+        typical_codes(x.shape[0], inverter.model.gan.latent_dim, cfg.seed)
     last = None
     for last in optimize(inverter.model.generator, x, starting_codes(guess, cfg), inverter.lpips,
                          cfg, known):
