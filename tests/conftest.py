@@ -45,3 +45,30 @@ def image_folder(tmp_path):
         sub.mkdir(parents=True, exist_ok=True)
         Image.fromarray(arr).save(sub / f"{i:03d}.png")
     return folder
+
+
+TINY_GAN = dict(resolution=32, channels=1, latent_dim=16, width=8)
+
+
+def make_editable_model(folder: Path) -> Path:
+    """A tiny untrained model folder with an encoder and two attribute vectors ("first",
+    "second"), whose images respond to z (an untrained G barely varies otherwise)."""
+    from inversion.attributes import ATTRIBUTES_FILE, make_vector, save_vectors
+    from inversion.encoder import Encoder, save_encoder
+    from training.modelfile import export_model, load_model
+    from training.networks import Discriminator, GANConfig, Generator
+
+    cfg = GANConfig(**TINY_GAN)
+    torch.manual_seed(0)
+    G = Generator(cfg).eval()
+    with torch.no_grad():
+        G.blocks[-2].weight *= 30
+    out = export_model(folder, cfg, G, Discriminator(cfg).eval(),
+                       {"data": {"name": "fashion-mnist/train"}})
+    m = load_model(out)
+    save_encoder(m, Encoder.from_discriminator(cfg, m.discriminator), {"steps": 0})
+    codes = torch.randn(300, cfg.latent_dim, generator=torch.Generator().manual_seed(0))
+    save_vectors(out / ATTRIBUTES_FILE, {
+        "first": make_vector("first", codes, codes[:, 0] > 0),
+        "second": make_vector("second", codes, codes[:, 1] > 0)}, {"source": "test"})
+    return out

@@ -7,34 +7,18 @@ import torch
 from PIL import Image
 
 from inversion.attributes import (AttributeVectorError, apply_sliders, load_vectors, make_vector,
-                                  measure, project_out, save_vectors, ATTRIBUTES_FILE)
-from inversion.encoder import Encoder, save_encoder
+                                  measure, project_out, ATTRIBUTES_FILE)
 from inversion.invert import Inverter, complete
 from inversion.optimize import InvertConfig
 from inversion.solver import (SolverConfig, Stroke, StrokeError, build_constraints, edge_map,
                               rasterize, solve, stroke_loss)
-from training.modelfile import export_model, load_model
-from training.networks import Discriminator, GANConfig, Generator
-
-CFG = GANConfig(resolution=32, channels=1, latent_dim=16, width=8)
+from tests.conftest import make_editable_model
+from training.modelfile import load_model
 
 
 @pytest.fixture
 def model(tmp_path):
-    torch.manual_seed(0)
-    G = Generator(CFG).eval()
-    with torch.no_grad():
-        G.blocks[-2].weight *= 30  # an untrained G barely varies: make its images respond to z
-    out = export_model(tmp_path / "tiny", CFG, G, Discriminator(CFG).eval(),
-                       {"data": {"name": "fashion-mnist/train"}})
-    m = load_model(out)
-    save_encoder(m, Encoder.from_discriminator(CFG, m.discriminator), {"steps": 0})
-    m = load_model(out)
-    codes = torch.randn(200, 16, generator=torch.Generator().manual_seed(0))
-    vectors = {"first": make_vector("first", codes, codes[:, 0] > 0),
-               "second": make_vector("second", codes, codes[:, 1] > 0)}
-    save_vectors(out / ATTRIBUTES_FILE, vectors, {"source": "test"})
-    return m
+    return load_model(make_editable_model(tmp_path / "tiny"))
 
 
 def test_measured_attributes_of_known_shapes():

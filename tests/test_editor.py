@@ -3,35 +3,17 @@ import json
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 from PySide6.QtCore import QPoint, QSettings, Qt
 
 from editor.window import MainWindow
-from inversion.attributes import ATTRIBUTES_FILE, make_vector, save_vectors
-from inversion.encoder import Encoder, save_encoder
-from training.modelfile import export_model, load_model
-from training.networks import Discriminator, GANConfig, Generator
-
-CFG = GANConfig(resolution=32, channels=1, latent_dim=16, width=8)
+from tests.conftest import make_editable_model
 
 
 @pytest.fixture
 def model_dir(tmp_path):
     """A tiny model with an encoder and two attribute vectors."""
-    torch.manual_seed(0)
-    G = Generator(CFG).eval()
-    with torch.no_grad():
-        G.blocks[-2].weight *= 30  # make an untrained G's images respond to z
-    out = export_model(tmp_path / "tiny", CFG, G, Discriminator(CFG).eval(),
-                       {"data": {"name": "fashion-mnist/train"}})
-    m = load_model(out)
-    save_encoder(m, Encoder.from_discriminator(CFG, m.discriminator), {"steps": 0})
-    codes = torch.randn(300, 16, generator=torch.Generator().manual_seed(0))
-    save_vectors(out / ATTRIBUTES_FILE, {
-        "first": make_vector("first", codes, codes[:, 0] > 0),
-        "second": make_vector("second", codes, codes[:, 1] > 0)}, {"source": "test"})
-    return out
+    return make_editable_model(tmp_path / "tiny")
 
 
 @pytest.fixture
