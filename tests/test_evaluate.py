@@ -56,8 +56,7 @@ def test_shipped_classifier_classifies_the_fixture_images():
     if not (CLASSIFIERS_DIR / "fashion-mnist").is_dir():
         pytest.fail("the shipped classifier is missing from assets/classifiers/fashion-mnist")
     net, config = load_classifier()
-    # The evaluation issue asks for 92%; the shipped classifier reaches 91.4% (see the README).
-    assert config["test_accuracy"] >= 0.91
+    assert config["test_accuracy"] >= 0.92
     files = sorted((FIXTURES / "fashion-mnist").glob("*.png"))
     x = torch.stack([torch.from_numpy(np.pad(np.asarray(Image.open(f)), 2)) for f in files])
     x = x[:, None].float() / 127.5 - 1

@@ -29,7 +29,7 @@ class ClassifierConfig:
     resolution: int = 32  # input side in pixels
     channels: int = 1  # input channels
     n_classes: int = 10
-    width: int = 16  # channels of the first block; doubled, then doubled again
+    width: int = 24  # channels of the first block; doubled, then doubled again
     feature_dim: int = 128  # size of the penultimate layer (the evaluation's feature space)
 
 
@@ -47,9 +47,9 @@ class Classifier(nn.Module):
             *block(cfg.channels, w), *block(w, w), nn.MaxPool2d(2),  # R/2
             *block(w, 2 * w), *block(2 * w, 2 * w), nn.MaxPool2d(2),  # R/4
             *block(2 * w, 4 * w), nn.AdaptiveAvgPool2d(2), nn.Flatten(),  # (B, 16w)
-            nn.Dropout(0.3), nn.Linear(16 * w, cfg.feature_dim), nn.ReLU(inplace=True),
+            nn.Dropout(0.1), nn.Linear(16 * w, cfg.feature_dim), nn.ReLU(inplace=True),
         )
-        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(cfg.feature_dim, cfg.n_classes))
+        self.head = nn.Sequential(nn.Dropout(0.1), nn.Linear(cfg.feature_dim, cfg.n_classes))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.trunk(x)  # (B, feature_dim)
@@ -60,7 +60,7 @@ class Classifier(nn.Module):
 
 @dataclass(frozen=True)
 class ClassifierTrainConfig:
-    epochs: int = 8
+    epochs: int = 10
     batch_size: int = 128
     lr: float = 2e-3
     seed: int = 0

@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help=".png for a grid, .npy for a uint8 array")
     c = sub.add_parser("train-classifier", help="train the Fashion-MNIST domain classifier used by eval")
     c.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files")
-    c.add_argument("--epochs", type=int, default=8)
+    c.add_argument("--epochs", type=int, default=10)
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--out", default="assets/classifiers/fashion-mnist")
     v = sub.add_parser("eval", help="Frechet/kernel distances, IS analogue, classes, precision/"
