@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +93,3 @@ def read_recipe(path: str | os.PathLike) -> dict:
         raise ExportError(f"{Path(path).name} comes from a newer version of this editor")
     return recipe
 
-
-def solver_settings(cfg) -> dict:
-    return asdict(cfg)
