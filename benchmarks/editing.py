@@ -89,9 +89,9 @@ def copy_strokes(target: torch.Tensor, y: int, x: int, size: int = 8) -> list[St
 
 def solver_study(model, z0, images, lpips, n: int) -> dict:
     G, D = model.generator, model.discriminator
-    rng = np.random.default_rng(0)
     rows = {}
     for k in (1, 8):
+        rng = np.random.default_rng(0)  # the same strokes for every K
         cfg = replace(SolverConfig(), candidates=k)
         err_before, err_after, d_before, d_after, outside, ms = [], [], [], [], [], []
         for i in range(n):

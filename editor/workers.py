@@ -37,7 +37,6 @@ class LatestWorker(QObject):
         self._timer.timeout.connect(self._deliver)
         self._cond = threading.Condition()
         self._pending: tuple[int, Job] | None = None
-        self._running_id = 0
         self._cancel = threading.Event()
         self._next_id = 0
         self._stop = False
