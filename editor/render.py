@@ -7,7 +7,6 @@ on big photos; the export renders the same change at the photo's full size.
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -17,12 +16,6 @@ from inversion.domain import DomainMapping, paste_back
 from training.modelfile import GANModel
 
 MASK_THRESHOLD = 6.0  # photo levels below which a change is not carried back
-
-
-def scale_mapping(mapping: DomainMapping, factor: float) -> DomainMapping:
-    w, h = mapping.photo_size
-    return replace(mapping, photo_size=(int(round(w * factor)), int(round(h * factor))),
-                   box=tuple(float(round(v * factor)) for v in mapping.box))
 
 
 class Renderer:
@@ -40,7 +33,7 @@ class Renderer:
         else:
             self.display_pixels = pixels
         self.mapping = mapping
-        self.display_mapping = scale_mapping(mapping, self.factor) if self.factor < 1 else mapping
+        self.display_mapping = mapping.scaled(self.factor) if self.factor < 1 else mapping
         self.z0 = z0.reshape(-1)
         with torch.no_grad():
             self.before = model.generator(self.z0[None])[0]
@@ -72,8 +65,7 @@ class Renderer:
         return photo_point_to_model(self.mapping, x / self.factor, y / self.factor)
 
     def model_radius(self, display_radius: float) -> float:
-        m = self.mapping
-        return display_radius / self.factor * m.content / (m.box[2] - m.box[0])
+        return display_radius / self.factor * self.mapping.scale
 
 
 def sample_document_pixels(model: GANModel, z: torch.Tensor, scale: int = 8

@@ -25,7 +25,7 @@ from editor.render import MASK_THRESHOLD, Renderer, sample_document_pixels
 from editor.state import Document, SessionError, Snapshot, read_session
 from editor.workers import LatestWorker
 from inversion.attributes import AttributeVector, model_vectors
-from inversion.domain import DomainMapping, NoObjectError
+from inversion.domain import DomainMapping, DomainSpec, NoFaceError, NoObjectError
 from inversion.encoder import load_encoder
 from inversion.export import export_format, recipe_path, render_edit, save_image, write_recipe
 from inversion.invert import DEFAULT_CONFIG, Inverter, photo_to_model
@@ -415,15 +415,21 @@ class MainWindow(QMainWindow):
         if path:
             self.open_photo(path)
 
-    def open_photo(self, path: str | Path, whole_image: bool = False) -> bool:
+    def open_photo(self, path: str | Path, whole_image: bool = False, face: int | None = None) -> bool:
         """Load a photo and start its inversion in the background; False (and a message) if the
-        file is refused, leaving the current document as it was."""
+        file is refused, leaving the current document as it was. For a face model with several
+        faces in the photo, `face` picks one (0 = the largest); None asks the user."""
         try:
             photo = load_photo(path)
-            x, mapping = photo_to_model(self.model, photo, whole_image)
+            if face is None and not whole_image:
+                face = self.choose_face(photo)
+                if face is None:
+                    return False
+            x, mapping = photo_to_model(self.model, photo, whole_image, face or 0)
         except NoObjectError as e:
+            what = "face" if isinstance(e, NoFaceError) else "object"
             answer = QMessageBox.question(
-                self, "No object found", f"{Path(path).name}: {e}.\nUse the whole image instead?")
+                self, f"No {what} found", f"{Path(path).name}: {e}.\nUse the whole image instead?")
             return answer == QMessageBox.StandardButton.Yes and self.open_photo(path, True)
         except Exception as e:  # noqa: BLE001 - a stranger's file must never take the app down
             self.show_error(str(e))
@@ -438,6 +444,21 @@ class MainWindow(QMainWindow):
         self.set_editing_enabled(False)  # edits wait for the final code; Cancel keeps the best so far
         self.run_job("invert", lambda: inverter.run(x, method, DEFAULT_CONFIG), DEFAULT_CONFIG.steps)
         return True
+
+    def choose_face(self, photo) -> int | None:
+        """0 unless the model is a face model and the photo holds several faces: then the user
+        clicks one in a dialog (None if they cancel)."""
+        if DomainSpec.for_model(self.model.config).kind != "face":
+            return 0
+        from inversion.faces import find_faces
+
+        faces = find_faces(photo.pixels)
+        if len(faces) <= 1:
+            return 0
+        from editor.facechooser import FaceChooser
+
+        dialog = FaceChooser(photo.pixels, faces, photo.path.name, self)
+        return dialog.chosen if dialog.exec() else None
 
     def new_from_model_dialog(self) -> None:
         seed, ok = QInputDialog.getInt(self, "New from model", "Seed:",

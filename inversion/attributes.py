@@ -9,6 +9,10 @@ A slider value a is in units of the codes' spread along the vector's direction u
     z = z0 + sum_k a_k * s_k * u_k,   s_k = std_i(z_i . u_k),
 so that -3..+3 means the same for every attribute.
 
+For data without labels, `principal_directions` finds GANSpace-style directions (Harkonen et al.
+2020, arXiv:2004.02546): PCA of the generator's first activations over random codes, each principal
+axis carried back into latent space by least-squares regression; sliders "Direction 1..k".
+
 Measured attributes of grey images (brightness, area, height, width of the object) label the
 training images by a median split; their effect is measured exactly on edited images, which makes
 them the honest test of the sliders.
@@ -253,4 +257,64 @@ def table_vectors(codes: torch.Tensor, attributes: torch.Tensor, names: tuple[st
         others = [base[o] for o in (remove or {}).get(n, []) if o in base and o != n]
         out[n] = make_vector(n, codes, attributes[:, i], method, others or None,
                              {"kind": "table", "projected_out": (remove or {}).get(n, [])})
+    return out
+
+
+FACE_ATTRIBUTES = ("Smiling", "Eyeglasses", "Male", "Young", "Blond_Hair", "Black_Hair", "Bangs",
+                   "Mustache", "Heavy_Makeup", "Mouth_Slightly_Open")
+FACE_KEEP = ("Male", "Young")  # held fixed by the conditional vectors
+
+
+def conditional_name(name: str, keep: tuple[str, ...]) -> str:
+    return f"{name} (keep {', '.join(k for k in keep if k != name)})"
+
+
+def face_vectors(codes: torch.Tensor, attributes: torch.Tensor, names: tuple[str, ...],
+                 method: str = "mean", wanted: tuple[str, ...] = FACE_ATTRIBUTES,
+                 keep: tuple[str, ...] = FACE_KEEP) -> dict[str, AttributeVector]:
+    """Plain vectors for the `wanted` attributes of a face table, then conditional ones with the
+    `keep` attributes' directions projected out ("Smiling (keep Male, Young)")."""
+    missing = [n for n in (*wanted, *keep) if n not in names]
+    if missing:
+        raise AttributeVectorError(f"the attribute table has no column {', '.join(missing)}")
+    cols = [names.index(n) for n in wanted]
+    plain = table_vectors(codes, attributes[:, cols], tuple(wanted), method)
+    remove = {n: [k for k in keep if k != n] for n in wanted}
+    cols = [names.index(n) for n in dict.fromkeys((*wanted, *keep))]
+    sub_names = tuple(names[c] for c in cols)
+    projected = table_vectors(codes, attributes[:, cols], sub_names, method, remove)
+    out = dict(plain)
+    for n in wanted:
+        v = projected[n]
+        v.meta["kind"] = "conditional"
+        out[conditional_name(n, keep)] = AttributeVector(conditional_name(n, keep), v.vector,
+                                                         v.spread, v.meta)
+    return out
+
+
+@torch.no_grad()
+def principal_directions(generator: torch.nn.Module, latent_dim: int, k: int = 10,
+                         n: int = 4000, seed: int = 0) -> dict[str, AttributeVector]:
+    """GANSpace directions "Direction 1..k" of a DCGAN generator (no labels needed).
+
+    PCA of the first block's activations h(z) (the 4x4 feature map) over n random codes; the
+    coordinates x = (h - mean) . V_k are regressed on z (least squares, z ~ x B), and row j of B is
+    the latent direction that moves the activations along principal axis j.
+    """
+    from training.modelfile import latents
+
+    z = latents(n, latent_dim, seed)
+    h = torch.cat([generator.project(z[i:i + 500]).flatten(1) for i in range(0, n, 500)]).double()
+    h = h - h.mean(0)
+    _, sv, v = torch.linalg.svd(h, full_matrices=False)
+    x = h @ v[:k].T  # (n, k)
+    b = torch.linalg.lstsq(x, z.double()).solution  # (k, D)
+    variance = (sv[:k] ** 2 / (sv ** 2).sum()).tolist()
+    out = {}
+    for j in range(k):
+        name = f"Direction {j + 1}"
+        u = (b[j] / b[j].norm()).float()
+        out[name] = AttributeVector(name, u, float((z @ u).std()),
+                                    {"kind": "principal", "method": "ganspace", "component": j + 1,
+                                     "explained_variance": round(variance[j], 4), "codes": n})
     return out

@@ -44,12 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--prior-weight", type=float, help=f"default {DEFAULT_CONFIG.w_prior}")
     i.add_argument("--whole-image", action="store_true",
                    help="use the whole image instead of looking for an object")
+    i.add_argument("--face", type=int, default=0,
+                   help="face models: which face in the photo, 0 = the largest")
+    i.add_argument("--identity", type=float, default=0.0, metavar="WEIGHT",
+                   help="face models: then search nearby codes for the photo's identity "
+                        "(dlib descriptor, weight e.g. 1)")
     i.add_argument("--quiet", action="store_true")
     e = sub.add_parser("train-encoder", help="train the model's encoder (generator frozen)")
     e.add_argument("--model", default=DEFAULT_MODEL)
     e.add_argument("--steps", type=int, default=3000)
     e.add_argument("--batch", type=int, default=64)
     e.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files")
+    e.add_argument("--data", help="image-folder models: their images (default: the path recorded "
+                   "when the model was exported); the test split is never used")
     e.add_argument("--seed", type=int, default=0)
     d = sub.add_parser("edit", help="apply sliders and strokes to a photo; export it with a recipe")
     d.add_argument("photo", nargs="?", help="photo to edit (not needed with --recipe)")
@@ -63,7 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--solver-steps", type=int)
     d.add_argument("--l1", type=float, help="weight of closeness to the original code")
     d.add_argument("--l2", type=float, help="weight of the discriminator's realism")
+    d.add_argument("--identity", type=float, help="face models: weight of identity change when "
+                   "ranking the solver's candidates")
     d.add_argument("--whole-image", action="store_true")
+    d.add_argument("--face", type=int, default=0,
+                   help="face models: which face in the photo, 0 = the largest")
     d.add_argument("--recipe", help="rebuild an export from its recipe (bit for bit)")
     d.add_argument("--out", required=True, help="edited photo: .png, .jpg or .webp")
     d.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality (1-100)")
@@ -72,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--model", default=DEFAULT_MODEL)
     v.add_argument("--method", default="mean", choices=("mean", "classifier"))
     v.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files")
+    v.add_argument("--data", help="image-folder models: their images (default: as recorded)")
+    v.add_argument("--attributes", help="image-folder models: attribute table (default: as "
+                   "recorded); without one, principal directions are computed")
+    v.add_argument("--directions", type=int, default=10,
+                   help="principal (GANSpace) directions for data without attributes")
     v.add_argument("--out", help="attribute file (default: the model folder's attributes.safetensors)")
     return parser
 
@@ -127,7 +143,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
         mapping = DomainMapping.from_dict(meta["mapping"])
     else:
         try:
-            x, mapping = photo_to_model(model, photo, a.whole_image)
+            x, mapping = photo_to_model(model, photo, a.whole_image, a.face)
         except NoObjectError as err:
             print(f"error: {photo.path.name}: {err}. Run again with --whole-image.", file=sys.stderr)
             return 2
@@ -136,7 +152,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
     strokes = read_strokes(a.strokes, mapping) if a.strokes else []
     cfg = SolverConfig()
     cfg = SolverConfig(**{**asdict(cfg), **{k: v for k, v in {
-        "candidates": a.candidates, "steps": a.solver_steps, "l1": a.l1, "l2": a.l2}.items()
+        "candidates": a.candidates, "steps": a.solver_steps, "l1": a.l1, "l2": a.l2,
+        "identity": a.identity}.items()
         if v is not None}})
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate)
     threshold = 6.0
@@ -152,23 +169,44 @@ def cmd_edit(a: argparse.Namespace) -> int:
 
 
 def cmd_vectors(a: argparse.Namespace) -> int:
-    from inversion.attributes import ATTRIBUTES_FILE, encode_all, fashion_vectors, save_vectors
+    from inversion.attributes import (ATTRIBUTES_FILE, FACE_ATTRIBUTES, encode_all, face_vectors,
+                                      fashion_vectors, principal_directions, save_vectors,
+                                      table_vectors)
     from inversion.encoder import load_encoder
-    from training.data import load_fashion_mnist
+    from training.data import model_data
 
     model = load_model(a.model)
     encoder = load_encoder(model)
-    if encoder is None:
-        raise InversionError(f"{model.name} has no encoder; run `latent-edit train-encoder` first")
-    if not model.config.get("data", {}).get("name", "").startswith("fashion-mnist"):
-        raise DataError("vectors knows Fashion-MNIST models only for now")
-    data = load_fashion_mnist("train", model.gan.resolution, a.data_root)
-    codes = encode_all(encoder, data)
-    vectors = fashion_vectors(codes, data, a.method)
     out = Path(a.out) if a.out else model.path / ATTRIBUTES_FILE
-    save_vectors(out, vectors, {"model_id": model.model_id, "source": data.name,
-                                "codes": "encoder", "images": len(data), "method": a.method})
-    print(f"wrote {len(vectors)} attribute vectors to {out}")
+    try:
+        data = model_data(model.config, "train", a.data, a.attributes, a.data_root)
+    except DataError:
+        if a.data or a.attributes:
+            raise
+        data = None  # images not at hand: directions need the generator only
+    info = {"model_id": model.model_id, "method": a.method}
+    if data is not None and data.labels is not None:
+        kind = "fashion"
+    elif data is not None and data.attributes is not None:
+        kind = "faces" if set(FACE_ATTRIBUTES) <= set(data.attribute_names) else "table"
+    else:
+        kind = "principal"
+    if kind != "principal" and encoder is None:
+        raise InversionError(f"{model.name} has no encoder; run `latent-edit train-encoder` first")
+    if kind == "principal":
+        vectors = principal_directions(model.generator, model.gan.latent_dim, a.directions)
+        info.update(source="generator", codes="random", method="ganspace")
+    else:
+        codes = encode_all(encoder, data)
+        info.update(source=data.name, codes="encoder", images=len(data))
+        if kind == "fashion":
+            vectors = fashion_vectors(codes, data, a.method)
+        elif kind == "faces":
+            vectors = face_vectors(codes, data.attributes, data.attribute_names, a.method)
+        else:
+            vectors = table_vectors(codes, data.attributes, data.attribute_names, a.method)
+    save_vectors(out, vectors, info)
+    print(f"wrote {len(vectors)} {kind} attribute vectors to {out}")
     return 0
 
 
@@ -178,7 +216,7 @@ def cmd_invert(a: argparse.Namespace) -> int:
     model = load_model(a.model)
     photo = load_photo(a.photo)
     try:
-        x, mapping = photo_to_model(model, photo, a.whole_image)
+        x, mapping = photo_to_model(model, photo, a.whole_image, a.face)
     except NoObjectError as err:
         print(f"error: {photo.path.name}: {err}. Run again with --whole-image to use the whole "
               f"image.", file=sys.stderr)
@@ -193,10 +231,19 @@ def cmd_invert(a: argparse.Namespace) -> int:
         bar.update(max(1, last.step) - bar.n)
         bar.set_postfix(loss=f"{last.loss[0].item():.4f}")
     bar.close()
-    save_code(a.out, last.z[0], mapping, model, photo.path.resolve(),
-              {"method": a.method, "steps": last.step, "loss": last.loss[0].item()})
+    z, extra = last.z[0], {"method": a.method, "steps": last.step, "loss": last.loss[0].item()}
+    preview = last.preview
+    if a.identity:
+        from inversion.invert import refine_identity
+
+        z, change = refine_identity(inverter, x, z, a.identity)
+        extra["identity_distance"] = change
+        print(f"identity distance to the photo: {change['before']:.3f} -> {change['after']:.3f}")
+        with torch.no_grad():
+            preview = model.generator(z[None])
+    save_code(a.out, z, mapping, model, photo.path.resolve(), extra)
     if a.preview:
-        img = grid_image(last.preview, nrow=1, padding=0)
+        img = grid_image(preview, nrow=1, padding=0)
         r = model.gan.resolution * a.preview_scale
         from PIL import Image
 
@@ -213,14 +260,10 @@ def cmd_train_encoder(a: argparse.Namespace) -> int:
 
     from inversion.encoder import EncoderTrainConfig, save_encoder, train_encoder
     from inversion.perceptual import LPIPS
-    from training.data import load_fashion_mnist
+    from training.data import model_data
 
     model = load_model(a.model)
-    data_name = model.config.get("data", {}).get("name", "")
-    if not data_name.startswith("fashion-mnist"):
-        raise DataError(f"train-encoder knows Fashion-MNIST models only for now; {model.name} was "
-                        f"trained on {data_name or 'unknown data'}")
-    data = load_fashion_mnist("train", model.gan.resolution, a.data_root)
+    data = model_data(model.config, "train", a.data, root=a.data_root)
     cfg = EncoderTrainConfig(steps=a.steps, batch_size=a.batch, seed=a.seed)
     from inversion.encoder import Encoder
 

@@ -8,10 +8,15 @@ levels so the background is black, and centres it the way the training data is c
 The `DomainMapping` it returns records all of that, so `paste_back` can map a change made in the
 model's domain, `after - before`, onto the photo at its own resolution under a soft mask, leaving
 every other pixel exactly as it was.
+
+Face models ("kind": "face") are framed by alignment instead: the chosen face's five landmarks are
+carried onto the training data's mean landmarks by a similarity transform (inversion.faces), kept
+in the mapping as `affine`; `paste_back` warps the change back through its inverse and fades it out
+towards the edge of the aligned square, so the seam at the face's border is never hard.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import cv2
 import numpy as np
@@ -24,6 +29,10 @@ class NoObjectError(Exception):
     """No object stands out from a plain background; the caller may offer the whole image."""
 
 
+class NoFaceError(NoObjectError):
+    """A face model was given a photo without a (findable) face."""
+
+
 @dataclass(frozen=True)
 class DomainSpec:
     """How a model's training images are framed; stored in the model's config.json as "domain"."""
@@ -31,11 +40,16 @@ class DomainSpec:
     kind: str = "centre-crop"  # "object" (object on a plain background) or "centre-crop"
     content_fraction: float = 1.0  # share of the side the object's longer side fills (28/32 for FMNIST)
     light_on_dark: bool = False  # training objects are light on a black background
+    landmarks: tuple = ()  # "face": the training faces' mean 5 landmarks, model pixels
+    face_box: tuple = ()  # "face": the training faces' mean detector box (x0, y0, x1, y1)
 
     @classmethod
     def for_model(cls, config: dict) -> "DomainSpec":
         if "domain" in config:
-            return cls(**config["domain"])
+            d = dict(config["domain"])
+            for key in ("landmarks", "face_box"):
+                d[key] = tuple(tuple(v) if isinstance(v, list) else v for v in d.get(key, ()))
+            return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
         if config.get("data", {}).get("name", "").startswith("fashion-mnist"):
             return cls("object", 28 / 32, True)
         return cls()
@@ -54,6 +68,8 @@ class DomainMapping:
     background: tuple[float, float, float]  # the photo's background colour (RGB 0..255)
     black_point: float  # photo level (after polarity) that maps to model black
     whole_image: bool  # no object detection: the whole (centre-cropped) image
+    affine: tuple = ()  # face models: 2x3 similarity photo -> model pixels, row-major; () = box crop
+    face: int = 0  # face models: which of the photo's faces (largest first)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,9 +77,40 @@ class DomainMapping:
     @classmethod
     def from_dict(cls, d: dict) -> "DomainMapping":
         d = dict(d)
-        for key in ("photo_size", "box", "background"):
-            d[key] = tuple(d[key])
-        return cls(**d)
+        for key in ("photo_size", "box", "background", "affine"):
+            d[key] = tuple(d.get(key, ()))
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """2x3 photo -> model pixel transform (for the box crop too)."""
+        if self.affine:
+            return np.array(self.affine, np.float64).reshape(2, 3)
+        x0, y0, x1, _ = self.box
+        k = self.content / (x1 - x0)
+        off = (self.resolution - self.content) / 2
+        return np.array([[k, 0.0, off - x0 * k], [0.0, k, off - y0 * k]])
+
+    @property
+    def scale(self) -> float:
+        """Model pixels per photo pixel."""
+        m = self.matrix
+        return float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
+
+    def to_model_point(self, x: float, y: float) -> tuple[float, float]:
+        m = self.matrix
+        return float(m[0, 0] * x + m[0, 1] * y + m[0, 2]), float(m[1, 0] * x + m[1, 1] * y + m[1, 2])
+
+    def scaled(self, factor: float) -> "DomainMapping":
+        """The same mapping for the photo resized by `factor` (the editor's display copy)."""
+        w, h = self.photo_size
+        affine = self.affine
+        if affine:
+            m = self.matrix.copy()
+            m[:, :2] /= factor
+            affine = tuple(float(v) for v in m.reshape(-1))
+        return replace(self, photo_size=(int(round(w * factor)), int(round(h * factor))),
+                       box=tuple(float(round(v * factor)) for v in self.box), affine=affine)
 
     @property
     def gain(self) -> float:
@@ -120,9 +167,40 @@ def _crop_square(pixels: np.ndarray, box, fill) -> np.ndarray:
     return out
 
 
+def face_to_model(pixels: np.ndarray, resolution: int, spec: DomainSpec, face: int = 0
+                  ) -> tuple[torch.Tensor, DomainMapping]:
+    """The `face`-th largest face of a photo, aligned as the training faces: (1, 3, R, R), mapping."""
+    from inversion import faces as F
+
+    found = F.find_faces(pixels)
+    if not found:
+        raise NoFaceError("no face found: the face model needs a photo with a face looking roughly "
+                          "at the camera, at least about 40 pixels across")
+    if not 0 <= face < len(found):
+        raise NoFaceError(f"there are {len(found)} faces in the photo; choose one from 0 to "
+                          f"{len(found) - 1} (0 is the largest)")
+    m = F.similarity(found[face].points, np.array(spec.landmarks, np.float64))
+    corners = F.apply_affine(F.invert_affine(m), [[0, 0], [resolution, resolution]])
+    h, w = pixels.shape[:2]
+    bg, _ = border_colour(pixels)
+    box = (float(corners[:, 0].min()), float(corners[:, 1].min()),
+           float(corners[:, 0].max()), float(corners[:, 1].max()))
+    mapping = DomainMapping((w, h), box, resolution, resolution, False, False,
+                            tuple(float(v) for v in bg), 0.0, False,
+                            tuple(float(v) for v in m.reshape(-1)), face)
+    small = F.warp_to_model(pixels, m, resolution)
+    x = torch.from_numpy(np.clip(small, 0, 255) / 127.5 - 1.0).float().permute(2, 0, 1)[None]
+    return x, mapping
+
+
 def to_model(pixels: np.ndarray, resolution: int, channels: int, spec: DomainSpec,
-             whole_image: bool = False) -> tuple[torch.Tensor, DomainMapping]:
-    """Photo (H, W, 3) uint8 -> model image (1, C, R, R) in [-1, 1] and the mapping back."""
+             whole_image: bool = False, face: int = 0) -> tuple[torch.Tensor, DomainMapping]:
+    """Photo (H, W, 3) uint8 -> model image (1, C, R, R) in [-1, 1] and the mapping back.
+
+    For a face model, `face` picks one of the photo's faces (0 = the largest).
+    """
+    if spec.kind == "face" and not whole_image:
+        return face_to_model(pixels, resolution, spec, face)
     h, w = pixels.shape[:2]
     bg, _ = border_colour(pixels)
     if spec.kind == "object" and not whole_image:
@@ -179,6 +257,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     enlarged onto the crop box only, so the cost follows the object's size on screen, not the
     photo's. Pixels where the mask is 0 are the original's, bit for bit (adding 0 changes nothing).
     """
+    if mapping.affine:
+        return _paste_back_affine(pixels, mapping, before, after, threshold)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
     delta = ((after - before).detach().float().cpu().permute(1, 2, 0).numpy() * 127.5)  # (R, R, C)
     off = (mapping.resolution - mapping.content) // 2
@@ -202,6 +282,51 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     sl = (slice(ry0 - by0, ry1 - by0), slice(rx0 - bx0, rx1 - bx0))
     change, mask = big[sl], big_mask[sl]
     # A grey change (one channel) moves every channel alike: luminance changes, hue stays.
+    patch = pixels[ry0:ry1, rx0:rx1]
+    out = pixels.copy()
+    out[ry0:ry1, rx0:rx1] = np.clip(np.rint(patch + change * mask[..., None]), 0, 255)
+    mask_full[ry0:ry1, rx0:rx1] = mask
+    return out, mask_full
+
+
+def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:
+    """(R, R) weights: 1 inside, falling smoothly to 0 over `width` pixels at the square's edge."""
+    c = np.arange(resolution, dtype=np.float64) + 0.5
+    d = np.minimum(c, resolution - c)
+    t = np.clip(d / width, 0.0, 1.0)
+    ramp = t * t * (3 - 2 * t)
+    return np.minimum.outer(ramp, ramp).astype(np.float32)
+
+
+def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
+                       after: torch.Tensor, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """paste_back for an aligned (rotated, scaled) face: the change is warped back into the part
+    of the photo the aligned square covers, faded out towards the square's edge."""
+    r = mapping.resolution
+    delta = (after - before).detach().float().cpu().permute(1, 2, 0).numpy() * 127.5  # (R, R, C)
+    h, w = pixels.shape[:2]
+    mask_full = np.zeros((h, w), np.float32)
+    if not np.any(delta):
+        return pixels.copy(), mask_full
+    if mapping.grey:
+        delta = delta.mean(axis=2, keepdims=True)
+    small_mask = change_mask(delta, threshold) * edge_fade(r)
+    m = mapping.matrix
+    inv = cv2.invertAffineTransform(m)
+    corners = np.array([[0, 0], [r, 0], [0, r], [r, r]], np.float64) @ inv[:, :2].T + inv[:, 2]
+    rx0, ry0 = max(0, int(np.floor(corners[:, 0].min()))), max(0, int(np.floor(corners[:, 1].min())))
+    rx1, ry1 = min(w, int(np.ceil(corners[:, 0].max())) + 1), min(h, int(np.ceil(corners[:, 1].max())) + 1)
+    if rx1 <= rx0 or ry1 <= ry0:
+        return pixels.copy(), mask_full
+    shifted = m.copy()  # photo-region pixels -> model pixels
+    shifted[:, 2] += m[:, :2] @ [rx0, ry0]
+    size = (rx1 - rx0, ry1 - ry0)
+    flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
+    change = cv2.warpAffine(delta.astype(np.float32), shifted, size, flags=flags,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0).reshape(size[1], size[0], -1)
+    mask = cv2.warpAffine(small_mask, shifted, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    mask = np.clip(mask, 0.0, 1.0)
     patch = pixels[ry0:ry1, rx0:rx1]
     out = pixels.copy()
     out[ry0:ry1, rx0:rx1] = np.clip(np.rint(patch + change * mask[..., None]), 0, 255)

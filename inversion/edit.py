@@ -26,10 +26,7 @@ class EditResult:
 
 def photo_point_to_model(mapping: DomainMapping, x: float, y: float) -> tuple[float, float]:
     """A point in photo pixels -> the same point in model pixels."""
-    x0, y0, x1, _ = mapping.box
-    scale = mapping.content / (x1 - x0)
-    off = (mapping.resolution - mapping.content) / 2
-    return off + (x - x0) * scale, off + (y - y0) * scale
+    return mapping.to_model_point(x, y)
 
 
 def read_strokes(path: str | os.PathLike, mapping: DomainMapping | None = None) -> list[Stroke]:
@@ -49,12 +46,26 @@ def read_strokes(path: str | os.PathLike, mapping: DomainMapping | None = None) 
     if space == "photo":
         if mapping is None:
             raise StrokeError("photo-space strokes need the photo's domain mapping")
-        scale = mapping.content / (mapping.box[2] - mapping.box[0])
+        scale = mapping.scale
         strokes = [replace(s, points=tuple(photo_point_to_model(mapping, x, y) for x, y in s.points),
                            radius=s.radius * scale) for s in strokes]
     elif space != "model":
         raise StrokeError(f"{Path(path).name}: space must be 'model' or 'photo', not {space!r}")
     return strokes
+
+
+def identity_penalty(model: GANModel, z_ref: torch.Tensor, weight: float):
+    """images (K, 3, R, R) -> (K,) weight * identity change from G(z_ref), beyond a margin (face
+    models only; for ranking solver candidates)."""
+    from inversion.domain import DomainSpec
+    from inversion.faces import IdentityRanker, to_uint8
+
+    spec = DomainSpec.for_model(model.config)
+    if spec.kind != "face":
+        raise StrokeError(f"the identity term needs a face model; {model.name} is not one")
+    with torch.no_grad():
+        reference = to_uint8(model.generator(z_ref.reshape(1, -1)))[0]
+    return IdentityRanker(reference, spec.face_box, weight).penalty
 
 
 def edit_code(model: GANModel, z0: torch.Tensor, sliders: dict[str, float],
@@ -66,8 +77,10 @@ def edit_code(model: GANModel, z0: torch.Tensor, sliders: dict[str, float],
         return EditResult(z, z, None)
     with torch.no_grad():
         current = model.generator(z[None])[0]
+    penalty = identity_penalty(model, z0, cfg.identity) if cfg.identity else None
     last = None
-    for last in solve(model.generator, model.discriminator, z, build_constraints(strokes, current), cfg):
+    for last in solve(model.generator, model.discriminator, z, build_constraints(strokes, current),
+                      cfg, penalty):
         pass
     if not 0 <= candidate < len(last.z):
         raise StrokeError(f"candidate {candidate} does not exist; the solver made {len(last.z)}")

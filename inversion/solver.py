@@ -13,7 +13,7 @@ step carries the candidates' images as previews.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -166,6 +166,7 @@ class SolverConfig:
     candidates: int = 4  # K starts, ranked at the end
     start_noise: float = 0.4  # std of the perturbations of z0 for starts 2..K
     seed: int = 0
+    identity: float = 0.0  # face models: weight of identity change when ranking the candidates
 
 
 @dataclass(frozen=True)
@@ -190,8 +191,13 @@ def objective_terms(G: nn.Module, D: nn.Module, z: torch.Tensor, z0: torch.Tenso
 
 
 def solve(G: nn.Module, D: nn.Module, z0: torch.Tensor, constraints: Constraints,
-          cfg: SolverConfig = SolverConfig()) -> Iterator[SolverStep]:
-    """Optimise K candidates from z0 (D,); yields every step, candidates ranked best first."""
+          cfg: SolverConfig = SolverConfig(),
+          rank_penalty: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Iterator[SolverStep]:
+    """Optimise K candidates from z0 (D,); yields every step, candidates ranked best first.
+
+    `rank_penalty`, images (K, C, R, R) -> (K,), is added to the objective when the final
+    candidates are ranked: a term with no gradient, such as identity change (inversion.faces).
+    """
     g = torch.Generator().manual_seed(cfg.seed)
     noise = torch.randn(cfg.candidates, z0.shape[-1], generator=g) * cfg.start_noise
     noise[0] = 0
@@ -207,6 +213,8 @@ def solve(G: nn.Module, D: nn.Module, z0: torch.Tensor, constraints: Constraints
         if done:  # score where the candidates ended, not where they were before the last step
             with torch.no_grad():
                 x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg)
+                if rank_penalty is not None:
+                    total = total + torch.as_tensor(rank_penalty(x), dtype=total.dtype)
         order = total.detach().argsort()
         yield SolverStep(step, z.detach()[order].clone(), x.detach()[order], total.detach()[order],
                          u.detach()[order], realism.detach()[order], done)

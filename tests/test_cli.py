@@ -21,11 +21,17 @@ def trained_run(tmp_path, image_folder):
 def test_train_resume_export_sample(tmp_path, trained_run, capsys):
     assert main(["train", "--resume", str(trained_run), "--steps", "8", "--quiet"]) == 0
     run_info = json.loads((trained_run / "run.json").read_text())
-    assert run_info["config"]["steps"] == 8 and run_info["data"]["images"] == 48
+    # 48 images; the last 10% of the sorted files (5) are the test split, never trained on
+    assert run_info["config"]["steps"] == 8 and run_info["data"]["images"] == 43
     model = tmp_path / "models" / "tiny"
     assert main(["export", str(trained_run), "--out", str(model)]) == 0
     cfg = json.loads((model / "config.json").read_text())
     assert cfg["training"]["steps"] == 8 and cfg["gan"]["width"] == 8
+    assert cfg["training"]["test_fraction"] == 0.1  # where latent-edit finds the images again
+    from training.data import model_data
+
+    test = model_data(cfg, "test")
+    assert len(test) == 5 and test.files[-1] == "part1/047.png"
     assert main(["sample", "--model", str(model), "--n", "9", "--seed", "1",
                  "--out", str(tmp_path / "a.npy")]) == 0
     assert main(["sample", "--model", str(model), "--n", "9", "--seed", "1",

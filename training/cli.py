@@ -37,6 +37,8 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files "
                    "(default /usr/share/datasets/fashion-mnist)")
     p.add_argument("--attributes", help="attribute table for an image folder (CSV or CelebA txt)")
+    p.add_argument("--test-fraction", type=float, default=0.1, help="image folders: the last "
+                   "share of the sorted files is the test split, never trained on (default 0.1)")
     p.add_argument("--loss", default="hinge", choices=sorted(OBJECTIVES))
     p.add_argument("--res", type=int, default=32, choices=(32, 64, 128), help="resolution")
     p.add_argument("--channels", type=int, default=None, choices=(1, 3),
@@ -104,7 +106,7 @@ def train_config_from_args(a: argparse.Namespace) -> "TrainConfig":
                     spectral_norm=not a.no_spectral_norm)
     augment = tuple(s for s in a.augment.split(",") if s)
     return TrainConfig(gan=gan, data=a.data, data_root=a.data_root, attributes=a.attributes,
-                       loss=a.loss, steps=a.steps or 10_000, batch_size=a.batch, lr_g=a.lr_g, lr_d=a.lr_d,
+                       test_fraction=a.test_fraction, loss=a.loss, steps=a.steps or 10_000, batch_size=a.batch, lr_g=a.lr_g, lr_d=a.lr_d,
                        ema_decay=a.ema, augment=augment, seed=a.seed, sample_every=a.sample_every,
                        checkpoint_every=a.checkpoint_every, amp=a.amp, device=a.device)
 
@@ -128,7 +130,7 @@ def cmd_train(a: argparse.Namespace) -> int:
         return 2
     dist_info = init_distributed(pick_device(cfg.device))
     data = load_dataset(cfg.data, cfg.gan.resolution, cfg.gan.channels, "train", cfg.data_root,
-                        cfg.attributes)
+                        cfg.attributes, cfg.test_fraction)
     if data.skipped and dist_info.main:
         print(f"skipped {len(data.skipped)} unreadable files, e.g. {data.skipped[0]}", file=sys.stderr)
     trainer = Trainer(cfg, data, out, resume=bool(a.resume), dist_info=dist_info)
@@ -167,6 +169,11 @@ def cmd_export(a: argparse.Namespace) -> int:
         "steps": meta["step"], "loss": cfg.loss, "batch_size": cfg.batch_size,
         "augment": list(cfg.augment), "seed": cfg.seed, "minutes": round(meta["seconds"] / 60, 1),
         "generator_weights": "exponential moving average", "run": Path(a.run).name}}
+    if cfg.data != "fashion-mnist":  # where `latent-edit` finds the images again
+        info["training"].update(data_source=str(Path(cfg.data).resolve()),
+                                test_fraction=cfg.test_fraction,
+                                attributes_source=str(Path(cfg.attributes).resolve())
+                                if cfg.attributes else None)
     out = export_model(a.out, cfg.gan, G, D, info)
     print(f"exported {out} (step {meta['step']})")
     return 0
@@ -225,10 +232,9 @@ def cmd_eval(a: argparse.Namespace) -> int:
         if not a.data:
             raise ValueError(f"{model.name} was trained on {data_name or 'unknown data'}: give its "
                              f"images with --data FOLDER_OR_ZIP")
-        images = load_image_folder(a.data, model.gan.resolution, model.gan.channels)
-        cut = len(images) - max(1, int(round(len(images) * a.test_fraction)))
-        train = ImageSet(images=images.images[:cut], name=images.name + "/train")
-        test = ImageSet(images=images.images[cut:], name=images.name + "/test")
+        train, test = (load_image_folder(a.data, model.gan.resolution, model.gan.channels,
+                                         split=s, test_fraction=a.test_fraction)
+                       for s in ("train", "test"))
         source = AlexNetFeatures()
     numbers, arrays = evaluate(model, source, train, test, a.n, a.seed)
     out = Path(a.out or f"benchmarks/results/eval-{model.name}")

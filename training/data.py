@@ -199,17 +199,34 @@ def _image_sources(path: Path):
                         f"Pass a folder holding JPEG/PNG/WebP files (searched recursively).")
 
 
+def split_range(n: int, split: str | None, test_fraction: float) -> range:
+    """Indices of `split` among n sorted images: "test" is the last `test_fraction`, "train" the rest."""
+    if split is None:
+        return range(n)
+    if split not in ("train", "test"):
+        raise ValueError(f'split must be "train", "test" or None, not {split!r}')
+    if not 0.0 <= test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in [0, 1), not {test_fraction}")
+    cut = n - int(round(n * test_fraction))
+    return range(cut) if split == "train" else range(cut, n)
+
+
 def load_image_folder(path: str | os.PathLike, resolution: int, channels: int,
                       attributes: str | os.PathLike | None = None,
-                      names: set[str] | None = None) -> ImageSet:
+                      names: set[str] | None = None, split: str | None = None,
+                      test_fraction: float = 0.1) -> ImageSet:
     """All images under `path` (folder or zip), fitted to `resolution`; unreadable files skipped.
 
-    `names`, if given, keeps only images whose base file name is in it (used for train/test splits).
+    `names`, if given, keeps only images whose base file name is in it. `split` "train" or "test"
+    keeps the images before or in the last `test_fraction` of the sorted file names (for the
+    CelebA subset with 0.1: 009001.jpg to 010000.jpg are the test split).
     """
     path = Path(path)
     mode = "L" if channels == 1 else "RGB"
     arrays, files, skipped = [], [], []
-    for name, opener in _image_sources(path):
+    sources = list(_image_sources(path))
+    for i in split_range(len(sources), split, test_fraction):
+        name, opener = sources[i]
         if names is not None and Path(name).name not in names:
             continue
         try:
@@ -225,7 +242,8 @@ def load_image_folder(path: str | os.PathLike, resolution: int, channels: int,
     x = torch.from_numpy(np.stack(arrays))
     if x.ndim == 3:
         x = x[..., None]
-    result = ImageSet(images=x.contiguous(), name=path.name, files=tuple(files), skipped=skipped)
+    result = ImageSet(images=x.contiguous(), name=path.name + (f"/{split}" if split else ""),
+                      files=tuple(files), skipped=skipped)
     if attributes is not None:
         table, attr_names = read_attribute_table(attributes)
         missing = [f for f in files if Path(f).name not in table]
@@ -238,10 +256,38 @@ def load_image_folder(path: str | os.PathLike, resolution: int, channels: int,
 
 
 def load_dataset(data: str, resolution: int, channels: int, split: str = "train",
-                 root: str | None = None, attributes: str | None = None) -> ImageSet:
-    """`data` is "fashion-mnist" (with optional `root` folder) or a folder / zip of images."""
+                 root: str | None = None, attributes: str | None = None,
+                 test_fraction: float = 0.1) -> ImageSet:
+    """`data` is "fashion-mnist" (with optional `root` folder) or a folder / zip of images.
+
+    For an image folder the last `test_fraction` of the sorted images is the test split.
+    """
     if data == "fashion-mnist":
         if channels != 1:
             raise DataError("Fashion-MNIST is grey: use --channels 1")
         return load_fashion_mnist(split, resolution, root)
-    return load_image_folder(data, resolution, channels, attributes)
+    return load_image_folder(data, resolution, channels, attributes, split=split,
+                             test_fraction=test_fraction)
+
+
+def model_data(config: dict, split: str = "train", data: str | None = None,
+               attributes: str | None = None, root: str | None = None) -> ImageSet:
+    """The `split` of the images a model (its config.json) was trained on.
+
+    Fashion-MNIST models read Debian's copy (or `root`); image-folder models read `data` (and
+    `attributes`), by default the paths recorded at export, with the recorded test fraction.
+    """
+    gan = config["gan"]
+    name = config.get("data", {}).get("name", "")
+    if name.startswith("fashion-mnist"):
+        return load_fashion_mnist(split, gan["resolution"], root)
+    training = config.get("training", {})
+    data = data or training.get("data_source")
+    if not data or not Path(data).exists():
+        raise DataError(f"the model was trained on {name or 'unknown images'}: give them with "
+                        f"--data FOLDER_OR_ZIP" + (f" ({data} is not here)" if data else ""))
+    attributes = attributes or training.get("attributes_source")
+    if attributes and not Path(attributes).exists():
+        attributes = None
+    return load_image_folder(data, gan["resolution"], gan["channels"], attributes, split=split,
+                             test_fraction=training.get("test_fraction", 0.1))

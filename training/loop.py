@@ -35,6 +35,7 @@ class TrainConfig:
     data: str = "fashion-mnist"  # "fashion-mnist", or a folder / .zip of images
     data_root: str | None = None  # folder with the Fashion-MNIST idx files (default: Debian's)
     attributes: str | None = None  # attribute table for an image folder
+    test_fraction: float = 0.1  # image folders: the last share of sorted files, never trained on
     loss: str = "hinge"  # a name in training.losses.OBJECTIVES
     steps: int = 10_000  # generator updates
     batch_size: int = 64  # images per step, summed over all processes

@@ -1,0 +1,184 @@
+"""Faces: alignment geometry, carry-back through a rotation, face finding, identity, face vectors,
+principal directions."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from inversion import faces as F
+from inversion.domain import DomainMapping, DomainSpec, NoFaceError, paste_back, to_model
+from tests.conftest import SHARED
+
+R = 64
+TEMPLATE = np.array([[41.75, 33.25], [36.0, 33.5], [22.0, 33.25], [27.5, 33.5], [31.5, 44.25]])
+FACE_SPEC = DomainSpec("face", 1.0, False, tuple(map(tuple, TEMPLATE)), (13.9, 22.3, 49.8, 56.8))
+FACE_MODEL = "celeba-64"
+
+
+def rotation(angle_deg: float, scale: float, shift) -> np.ndarray:
+    """2x3 similarity: rotate by angle, scale, then shift."""
+    a = np.deg2rad(angle_deg)
+    m = np.zeros((2, 3))
+    m[:, :2] = scale * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    m[:, 2] = shift
+    return m
+
+
+def face_like(seed: int = 0) -> np.ndarray:
+    """A smooth, face-sized colour pattern at model resolution: (R, R, 3) float in 0..255."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:R, 0:R] / R
+    img = np.stack([128 + 60 * np.sin(2 * np.pi * (xx * rng.uniform(1, 2) + c))
+                    * np.cos(2 * np.pi * yy * rng.uniform(1, 2)) for c in (0.0, 0.3, 0.6)], axis=2)
+    for (x, y) in TEMPLATE[[0, 2, 4]]:  # dark blobs where the eyes and the nose are
+        img -= 80 * np.exp(-((xx * R - x) ** 2 + (yy * R - y) ** 2) / 8.0)[..., None]
+    return np.clip(img, 0, 255)
+
+
+def test_similarity_recovers_a_known_transform():
+    m = rotation(12.0, 3.5, (40.0, -7.0))
+    src = np.random.default_rng(1).uniform(0, 100, (5, 2))
+    got = F.similarity(src, F.apply_affine(m, src))
+    np.testing.assert_allclose(got, m, atol=1e-9)
+    np.testing.assert_allclose(F.apply_affine(F.invert_affine(m), F.apply_affine(m, src)), src,
+                               atol=1e-9)
+
+
+def test_alignment_round_trip_with_known_landmarks():
+    """A face-like image placed in a photo with a known rotation and scale: its known landmarks
+    give back the transform, the aligned crop equals the original, and an edit carried back changes
+    the photo only inside the face's square, leaving every other pixel identical."""
+    import cv2
+
+    model_img = face_like()
+    to_photo = rotation(-8.0, 6.0, (300.0, 140.0))  # model -> photo pixels
+    photo = np.full((700, 900, 3), 90.0)
+    warped = cv2.warpAffine(model_img.astype(np.float32), to_photo, (900, 700), flags=cv2.INTER_CUBIC,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=(-1, -1, -1))
+    inside = warped[..., 0] >= 0
+    photo[inside] = warped[inside]
+    photo = np.rint(photo).astype(np.uint8)
+    landmarks = F.apply_affine(to_photo, TEMPLATE)  # where the face's five points lie in the photo
+    m = F.similarity(landmarks, TEMPLATE)
+    np.testing.assert_allclose(m, F.invert_affine(to_photo), atol=1e-9)
+    aligned = F.warp_to_model(photo, m, R)
+    inner = (slice(4, R - 4), slice(4, R - 4))
+    assert np.abs(aligned[inner] - model_img[inner]).mean() < 4.0  # blur + resampling only
+
+    mapping = DomainMapping((900, 700), (0, 0, 1, 1), R, R, False, False, (90.0, 90.0, 90.0), 0.0,
+                            False, tuple(m.reshape(-1)))
+    before = torch.zeros(3, R, R)
+    same, mask = paste_back(photo, mapping, before, before.clone())
+    assert np.array_equal(same, photo) and not mask.any()
+    after = before.clone()
+    after[:, 28:36, 28:36] = 0.5  # brighten a patch in the middle of the face
+    out, mask = paste_back(photo, mapping, before, after)
+    centre = np.rint(F.apply_affine(to_photo, [[32.0, 32.0]])[0]).astype(int)
+    assert out[centre[1], centre[0]].astype(int).sum() > photo[centre[1], centre[0]].astype(int).sum() + 60
+    square = cv2.warpAffine(np.ones((R, R), np.float32), to_photo, (900, 700)) > 0
+    assert np.array_equal(out[~square], photo[~square]) and not mask[~square].any()
+    assert mapping.to_model_point(*landmarks[4]) == pytest.approx(tuple(TEMPLATE[4]), abs=1e-6)
+    half = mapping.scaled(0.5)
+    assert half.to_model_point(*(landmarks[4] / 2)) == pytest.approx(tuple(TEMPLATE[4]), abs=1e-6)
+    assert DomainMapping.from_dict(mapping.to_dict()) == mapping
+
+
+def test_photo_without_a_face_gives_the_message():
+    yy, xx = np.mgrid[0:300, 0:400]
+    photo = np.stack([xx % 256, yy % 256, (xx + yy) % 256], axis=2).astype(np.uint8)
+    with pytest.raises(NoFaceError, match="no face found"):
+        to_model(photo, R, 3, FACE_SPEC)
+
+
+def _face_model():
+    from training.modelfile import load_model, resolve_model
+
+    try:
+        resolve_model(FACE_MODEL)
+    except Exception:
+        pytest.skip("the face model is not in assets/models")
+    return load_model(FACE_MODEL)
+
+
+def test_a_generated_face_is_found_and_aligned_in_a_rotated_photo():
+    """The shipped face model's own sample, enlarged, turned by 10 degrees and set in a larger
+    photo, is found, aligned back (close to the sample) and keeps its identity."""
+    import cv2
+
+    model = _face_model()
+    spec = DomainSpec.for_model(model.config)
+    with torch.no_grad():
+        sample = model.generator(model.sample(4, seed=3))
+    faces_u8 = F.to_uint8(sample)
+    ref = F.descriptors(faces_u8, spec.face_box)
+    found = 0
+    for i in range(len(faces_u8)):
+        to_photo = rotation(10.0, 4.0, (160.0, 90.0))
+        photo = cv2.warpAffine(faces_u8[i], to_photo, (640, 480), flags=cv2.INTER_CUBIC,
+                               borderMode=cv2.BORDER_REPLICATE)
+        try:
+            x, mapping = to_model(photo, R, 3, spec)
+        except NoFaceError:
+            continue
+        found += 1
+        aligned = F.to_uint8(x)
+        assert np.abs(aligned.astype(float) - faces_u8[i]).mean() < 20
+        assert F.identity_distance(F.descriptors(aligned, spec.face_box)[0], ref[i]) < F.SAME_PERSON
+        angle = np.degrees(np.arctan2(mapping.matrix[1, 0], mapping.matrix[0, 0]))
+        assert angle == pytest.approx(-10.0, abs=4.0)
+    assert found >= 3
+
+
+def test_identity_distance_tells_people_apart():
+    if not (SHARED / "data" / "faces" / "celeba10k-64.zip").is_file():
+        pytest.skip("needs ../shared/data/faces (CelebA subset; not shipped with the project)")
+    from training.data import load_image_folder
+
+    faces = load_image_folder(SHARED / "data" / "faces" / "celeba10k-64.zip", R, 3, split="test")
+    imgs = faces.images[:6].numpy()
+    d = F.descriptors(imgs, FACE_SPEC.face_box)
+    mirrored = F.descriptors(np.ascontiguousarray(imgs[:, :, ::-1]), FACE_SPEC.face_box)
+    same = F.identity_distance(d, mirrored)  # a face and its mirror image: the same person
+    others = F.identity_distance(d, np.roll(d, 1, axis=0))  # six different people
+    assert np.median(same) < F.SAME_PERSON < np.median(others)
+
+
+def test_face_vectors_conditional_ones_leave_the_kept_attributes_alone():
+    from inversion.attributes import (FACE_ATTRIBUTES, FACE_KEEP, conditional_name, face_vectors,
+                                      mean_difference)
+
+    g = torch.Generator().manual_seed(0)
+    names = (*FACE_ATTRIBUTES, "Wavy_Hair")
+    labels = torch.rand(2000, len(names), generator=g) < 0.4
+    codes = torch.randn(2000, 16, generator=g) + labels[:, :10].float() @ torch.randn(10, 16, generator=g)
+    vectors = face_vectors(codes, labels, names)
+    assert len(vectors) == 2 * len(FACE_ATTRIBUTES)
+    for n in FACE_ATTRIBUTES:
+        cond = vectors[conditional_name(n, FACE_KEEP)].unit
+        for k in FACE_KEEP:
+            if k != n:
+                kept = mean_difference(codes, labels[:, names.index(k)])
+                assert abs(float(cond @ kept)) < 1e-4
+        assert float(cond @ vectors[n].unit) > 0.5  # still the same attribute
+
+
+def test_principal_directions_move_the_first_activations_most():
+    from inversion.attributes import principal_directions
+    from training.networks import GANConfig, Generator
+
+    torch.manual_seed(0)
+    G = Generator(GANConfig(resolution=32, channels=1, latent_dim=16, width=8)).eval()
+    dirs = principal_directions(G, 16, k=3, n=800)
+    assert list(dirs) == ["Direction 1", "Direction 2", "Direction 3"]
+    z = torch.randn(200, 16)
+    with torch.no_grad():
+        base = G.project(z).flatten(1)
+
+        def moved(u):
+            return float((G.project(z + 2 * u).flatten(1) - base).norm(dim=1).mean())
+
+        randoms = [moved(torch.nn.functional.normalize(torch.randn(16), dim=0)) for _ in range(20)]
+        first = moved(dirs["Direction 1"].unit)
+    assert first > np.median(randoms)
+    assert dirs["Direction 1"].meta["explained_variance"] >= dirs["Direction 2"].meta["explained_variance"]
