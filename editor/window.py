@@ -453,11 +453,12 @@ class MainWindow(QMainWindow):
         from inversion.faces import find_faces
 
         faces = find_faces(photo.pixels)
-        if len(faces) <= 1:
-            return 0
+        return 0 if len(faces) <= 1 else self.ask_which_face(photo.pixels, faces, photo.path.name)
+
+    def ask_which_face(self, pixels: np.ndarray, faces: list, name: str) -> int | None:
         from editor.facechooser import FaceChooser
 
-        dialog = FaceChooser(photo.pixels, faces, photo.path.name, self)
+        dialog = FaceChooser(pixels, faces, name, self)
         return dialog.chosen if dialog.exec() else None
 
     def new_from_model_dialog(self) -> None:

@@ -5,6 +5,7 @@
     latent-edit edit PHOTO --model NAME --attr ankle_boot=+1.5 --strokes strokes.json --out edited.png
     latent-edit edit --recipe edited.png.recipe.json --out again.png
     latent-edit vectors --model NAME
+    latent-edit face-setup --model NAME     (a colour model trained on aligned faces)
 
 Thin: parse, build a config, call one function.
 """
@@ -23,6 +24,7 @@ from inversion.invert import (DEFAULT_CONFIG, METHODS, InversionError, Inverter,
                               photo_to_model, save_code)
 from inversion.photo import PhotoError, load_photo
 from inversion.solver import StrokeError
+from inversion.faces import FaceError
 from training.data import DataError
 from training.images import grid_image, save_png
 from training.modelfile import DEFAULT_MODEL, ModelFormatError, load_model
@@ -79,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", required=True, help="edited photo: .png, .jpg or .webp")
     d.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality (1-100)")
     d.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    f = sub.add_parser("face-setup", help="make a model a face model: measure where its training "
+                       "faces' landmarks lie (photos are then aligned to match)")
+    f.add_argument("--model", required=True)
+    f.add_argument("--data", help="the model's images (default: the path recorded at export)")
+    f.add_argument("--n", type=int, default=1000, help="training images to measure")
     v = sub.add_parser("vectors", help="recompute the model's attribute vectors")
     v.add_argument("--model", default=DEFAULT_MODEL)
     v.add_argument("--method", default="mean", choices=("mean", "classifier"))
@@ -165,6 +172,26 @@ def cmd_edit(a: argparse.Namespace) -> int:
                  extra={"candidate": a.candidate})
     print(f"wrote {a.out} ({photo.size[0]}x{photo.size[1]}, {100 * (mask > 0).mean():.1f}% of "
           f"pixels changed) and {recipe_path(a.out).name}")
+    return 0
+
+
+def cmd_face_setup(a: argparse.Namespace) -> int:
+    from inversion.faces import measure_template
+    from training.data import model_data
+    from training.fileio import write_json_atomic
+
+    model = load_model(a.model)
+    if model.gan.channels != 3:
+        raise InversionError("face models are colour models; this one is grey")
+    data = model_data(model.config, "train", a.data)
+    template = measure_template(data.images[:a.n].numpy())
+    config = dict(model.config)
+    config["domain"] = {"kind": "face", "landmarks": template["landmarks"],
+                        "face_box": template["face_box"],
+                        "measured": {"images": min(a.n, len(data)), "found": template["found"]}}
+    write_json_atomic(model.path / "config.json", config)
+    print(f"{model.name} is a face model now: landmarks measured on {template['found']:.0%} of "
+          f"{min(a.n, len(data))} training faces; written to {model.path / 'config.json'}")
     return 0
 
 
@@ -288,9 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
     try:
         return {"invert": cmd_invert, "train-encoder": cmd_train_encoder, "edit": cmd_edit,
-                "vectors": cmd_vectors}[a.command](a)
+                "vectors": cmd_vectors, "face-setup": cmd_face_setup}[a.command](a)
     except (PhotoError, ModelFormatError, InversionError, DataError, StrokeError,
-            AttributeVectorError, ExportError) as e:
+            AttributeVectorError, ExportError, FaceError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

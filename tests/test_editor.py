@@ -150,3 +150,66 @@ def test_shipped_model_inverts_a_product_photo_and_its_sliders_work(qtbot, tmp_p
     assert w.export_to(tmp_path / "out.jpg")
     assert Image.open(tmp_path / "out.jpg").size == Image.open(tmp_path / "pullover.png").size
     w.close()
+
+
+def test_face_chooser_picks_the_clicked_face(qtbot):
+    from editor.facechooser import FaceChooser
+    from inversion.faces import Face
+
+    pixels = np.full((300, 400, 3), 120, np.uint8)
+    faces = [Face((40.0, 60.0, 160.0, 180.0), np.zeros((5, 2)), 1.0),
+             Face((250.0, 100.0, 330.0, 180.0), np.zeros((5, 2)), 1.0)]
+    dialog = FaceChooser(pixels, faces, "two.png")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.mouseClick(dialog.picture, Qt.MouseButton.LeftButton, pos=QPoint(290, 140))
+    assert dialog.chosen == 1 and dialog.result() == dialog.DialogCode.Accepted
+    dialog = FaceChooser(pixels, faces, "two.png")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.mouseClick(dialog.picture, Qt.MouseButton.LeftButton, pos=QPoint(200, 280))  # no face
+    assert dialog.chosen is None and dialog.isVisible()
+    qtbot.keyClick(dialog, Qt.Key.Key_1)
+    assert dialog.chosen == 0
+
+
+def test_face_model_opens_the_chosen_face_of_a_group_photo(qtbot, tmp_path, monkeypatch):
+    """Two of the face model's own samples in one photo: the editor asks which face (here the
+    dialog is answered 'the second'), aligns that one and carries edits back onto it only."""
+    import cv2
+
+    from inversion.faces import to_uint8
+    from training.modelfile import load_model, resolve_model
+
+    try:
+        resolve_model("celeba-64")
+    except Exception:
+        pytest.skip("the face model is not in assets/models")
+    faces = to_uint8(load_model("celeba-64").sample(2, seed=5))
+    photo = np.full((420, 640, 3), 150, np.uint8)
+    photo[40:296, 30:286] = cv2.resize(faces[0], (256, 256), interpolation=cv2.INTER_CUBIC)
+    photo[120:312, 400:592] = cv2.resize(faces[1], (192, 192), interpolation=cv2.INTER_CUBIC)
+    Image.fromarray(photo).save(tmp_path / "two.png")
+    w = MainWindow("celeba-64", settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                   autosave_path=tmp_path / "autosave.json", ask_recovery=False)
+    qtbot.addWidget(w)
+    w.show()
+    asked = []
+
+    def answer(_photo_pixels, found, *args, **kwargs):
+        asked.append(len(found))
+        return 1
+
+    monkeypatch.setattr(w, "ask_which_face", answer)
+    assert w.open_photo(tmp_path / "two.png")
+    assert asked == [2] and w.doc.mapping.face == 1
+    cx = (w.doc.mapping.box[0] + w.doc.mapping.box[2]) / 2
+    assert 400 < cx < 592  # the second face's square
+    settle(qtbot, w)
+    w.set_slider(next(iter(w.sliders)), 3.0, commit=True)
+    settle(qtbot, w)
+    assert w.export_to(tmp_path / "out.png")
+    out = np.asarray(Image.open(tmp_path / "out.png"))
+    assert np.array_equal(out[:, :300], photo[:, :300])  # the first face is untouched
+    assert not np.array_equal(out[:, 380:], photo[:, 380:])
+    w.close()

@@ -143,3 +143,40 @@ def load_classifier(path: str | os.PathLike = CLASSIFIERS_DIR / "fashion-mnist")
         raise ModelFormatError(f"{folder} is not a classifier")
     net = Classifier(ClassifierConfig(**config["classifier"]))
     return read_network(folder, config, "classifier", net), config
+
+
+# ------------------------------------------------------------------ attributes (multi-label)
+
+
+def attribute_accuracy(net: Classifier, data: ImageSet, columns: list[int]) -> torch.Tensor:
+    """(A,) share of `data`'s images whose attribute (columns of data.attributes) is predicted right."""
+    logits, _ = predict(net, data)
+    return ((logits > 0) == data.attributes[:, columns]).float().mean(0)
+
+
+def train_attribute_classifier(net: Classifier, train: ImageSet, test: ImageSet, columns: list[int],
+                               cfg: ClassifierTrainConfig) -> Iterator[EpochResult]:
+    """One logistic output per attribute (binary cross-entropy); yields after every epoch with the
+    mean test accuracy over the attributes. Same schedule and augmentation as the classes."""
+    torch.manual_seed(cfg.seed)
+    g = torch.Generator().manual_seed(cfg.seed)
+    steps_per_epoch = len(train) // cfg.batch_size
+    targets = train.attributes[:, columns].float()
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
+    for epoch in range(1, cfg.epochs + 1):
+        t0, total = time.perf_counter(), 0.0
+        net.train()
+        perm = torch.randperm(len(train), generator=g)
+        for i in range(steps_per_epoch):
+            idx = perm[i * cfg.batch_size:(i + 1) * cfg.batch_size]
+            x = shift_augment(train.batch(idx), g)
+            loss = F.binary_cross_entropy_with_logits(net(x), targets[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item()
+        yield EpochResult(epoch, total / steps_per_epoch,
+                          attribute_accuracy(net, test, columns).mean().item(),
+                          time.perf_counter() - t0)
