@@ -180,3 +180,25 @@ def test_principal_directions_move_the_first_activations_most():
         first = moved(dirs["Direction 1"].unit)
     assert first > np.median(randoms)
     assert dirs["Direction 1"].meta["explained_variance"] >= dirs["Direction 2"].meta["explained_variance"]
+
+
+def test_identity_options_refine_inversion_and_rank_candidates(tmp_path):
+    from inversion.edit import edit_code
+    from inversion.invert import Inverter, refine_identity
+    from inversion.solver import SolverConfig, Stroke, StrokeError
+    from tests.conftest import make_editable_model
+    from training.modelfile import load_model
+
+    model = _face_model()
+    inv = Inverter.for_model(model)
+    x = model.sample(1, seed=11)
+    z0 = inv.invert(x, "encoder").z[0]
+    z, change = refine_identity(inv, x, z0, weight=1.0, rounds=2, population=4)
+    assert z.shape == z0.shape and change["after"] <= change["before"] + 0.3
+    stroke = Stroke("color", ((32.0, 40.0), (36.0, 40.0)), 3.0, (0.8, 0.2, 0.2))
+    result = edit_code(model, z0, {}, [stroke], SolverConfig(steps=3, candidates=3, identity=1.0))
+    assert len(result.solver.z) == 3
+    tiny = load_model(make_editable_model(tmp_path / "tiny"))
+    with pytest.raises(StrokeError, match="needs a face model"):
+        edit_code(tiny, torch.zeros(tiny.gan.latent_dim), {}, [Stroke("color", ((5.0, 5.0),), 2.0, (0.5,))],
+                  SolverConfig(steps=1, identity=1.0))
