@@ -101,9 +101,10 @@ def accuracy(net: Classifier, data: ImageSet) -> float:
     return (logits.argmax(1) == data.labels).float().mean().item()
 
 
-def train_classifier(net: Classifier, train: ImageSet, test: ImageSet,
-                     cfg: ClassifierTrainConfig) -> Iterator[EpochResult]:
-    """Adam with a one-cycle schedule; yields after every epoch with the test accuracy."""
+def _fit(net: Classifier, train: ImageSet, cfg: ClassifierTrainConfig, loss_fn, evaluate
+         ) -> Iterator[EpochResult]:
+    """Adam with a one-cycle schedule, shifted and flipped batches; `loss_fn(logits, index)`;
+    yields after every epoch with `evaluate()` as the test accuracy."""
     torch.manual_seed(cfg.seed)
     g = torch.Generator().manual_seed(cfg.seed)
     steps_per_epoch = len(train) // cfg.batch_size
@@ -115,15 +116,21 @@ def train_classifier(net: Classifier, train: ImageSet, test: ImageSet,
         perm = torch.randperm(len(train), generator=g)
         for i in range(steps_per_epoch):
             idx = perm[i * cfg.batch_size:(i + 1) * cfg.batch_size]
-            x = shift_augment(train.batch(idx), g)
-            loss = F.cross_entropy(net(x), train.labels[idx], label_smoothing=0.05)
+            loss = loss_fn(net(shift_augment(train.batch(idx), g)), idx)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
             total += loss.item()
-        yield EpochResult(epoch, total / steps_per_epoch, accuracy(net, test),
-                          time.perf_counter() - t0)
+        yield EpochResult(epoch, total / steps_per_epoch, evaluate(), time.perf_counter() - t0)
+
+
+def train_classifier(net: Classifier, train: ImageSet, test: ImageSet,
+                     cfg: ClassifierTrainConfig) -> Iterator[EpochResult]:
+    """Classes (cross-entropy, label smoothing 0.05); yields after every epoch with the test accuracy."""
+    return _fit(net, train, cfg,
+                lambda logits, idx: F.cross_entropy(logits, train.labels[idx], label_smoothing=0.05),
+                lambda: accuracy(net, test))
 
 
 def save_classifier(out: str | os.PathLike, net: Classifier, info: dict) -> Path:
@@ -158,25 +165,7 @@ def train_attribute_classifier(net: Classifier, train: ImageSet, test: ImageSet,
                                cfg: ClassifierTrainConfig) -> Iterator[EpochResult]:
     """One logistic output per attribute (binary cross-entropy); yields after every epoch with the
     mean test accuracy over the attributes. Same schedule and augmentation as the classes."""
-    torch.manual_seed(cfg.seed)
-    g = torch.Generator().manual_seed(cfg.seed)
-    steps_per_epoch = len(train) // cfg.batch_size
     targets = train.attributes[:, columns].float()
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
-    for epoch in range(1, cfg.epochs + 1):
-        t0, total = time.perf_counter(), 0.0
-        net.train()
-        perm = torch.randperm(len(train), generator=g)
-        for i in range(steps_per_epoch):
-            idx = perm[i * cfg.batch_size:(i + 1) * cfg.batch_size]
-            x = shift_augment(train.batch(idx), g)
-            loss = F.binary_cross_entropy_with_logits(net(x), targets[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item()
-        yield EpochResult(epoch, total / steps_per_epoch,
-                          attribute_accuracy(net, test, columns).mean().item(),
-                          time.perf_counter() - t0)
+    return _fit(net, train, cfg,
+                lambda logits, idx: F.binary_cross_entropy_with_logits(logits, targets[idx]),
+                lambda: attribute_accuracy(net, test, columns).mean().item())
