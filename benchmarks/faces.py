@@ -68,7 +68,8 @@ def attribute_classifier(train: ImageSet, test: ImageSet) -> tuple[Classifier, l
                   f"test accuracy {e.test_accuracy:.3f}", flush=True)
         save_classifier(CLASSIFIER, net.eval(), {
             "data": train.name, "inputs": "faces averaged 2x2 to 32 px", "attributes":
-            list(FACE_ATTRIBUTES), "epochs": cfg.epochs, "minutes": round((time.perf_counter() - t0) / 60, 1)})
+            list(FACE_ATTRIBUTES), "epochs": cfg.epochs,
+            "minutes": round((time.perf_counter() - t0) / 60, 1)})
     net.eval()
     return net, attribute_accuracy(net, small_test, columns).tolist()
 
@@ -273,7 +274,8 @@ def main() -> None:
     md = (f"# Face model on held-out CelebA faces\n\nModel {model.model_id}; test split "
           f"009001.jpg-010000.jpg (never trained on). "
           f"`python -m benchmarks.faces --n {a.n} --baseline-n {a.baseline_n} --identity-n "
-          f"{a.identity_n} --import-faces {a.import_faces}` ({(time.perf_counter() - t_start) / 60:.0f} min). "
+          f"{a.identity_n} --import-faces {a.import_faces}` "
+          f"({(time.perf_counter() - t_start) / 60:.0f} min). "
           f"Identity: dlib's 128-d descriptor distance (under {FA.SAME_PERSON} = the same person by "
           f"dlib's rule), medians.\n\n## Inversion ({a.n} faces; baseline on the first {a.baseline_n})\n\n"
           + markdown_table(inv_rows, [("method", "method"), ("images", "faces"), ("lpips", "LPIPS"),
@@ -296,7 +298,8 @@ def main() -> None:
           + "\n\n## Import (test faces enlarged, turned, set into photos; edited with Smiling +2, "
             "Eyeglasses +1.5)\n\n"
           + markdown_table(import_rows, [("photo", "photo"), ("face_px", "face px"), ("angle", "angle"),
-                                         ("found", "found"), ("alignment_error_px", "alignment error (model px)"),
+                                         ("found", "found"),
+                                         ("alignment_error_px", "alignment error (model px)"),
                                          ("seconds_to_find", "s to find + align"),
                                          ("psnr_outside", "min PSNR outside face (dB; 99 = identical)"),
                                          ("identical_outside", "identical outside")])

@@ -60,9 +60,7 @@ class Renderer:
 
     def display_point_to_model(self, x: float, y: float) -> tuple[float, float]:
         """A point on the display image -> model pixels."""
-        from inversion.edit import photo_point_to_model
-
-        return photo_point_to_model(self.mapping, x / self.factor, y / self.factor)
+        return self.mapping.to_model_point(x / self.factor, y / self.factor)
 
     def model_radius(self, display_radius: float) -> float:
         return display_radius / self.factor * self.mapping.scale

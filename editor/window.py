@@ -421,11 +421,16 @@ class MainWindow(QMainWindow):
         faces in the photo, `face` picks one (0 = the largest); None asks the user."""
         try:
             photo = load_photo(path)
-            if face is None and not whole_image:
-                face = self.choose_face(photo)
-                if face is None:
-                    return False
-            x, mapping = photo_to_model(self.model, photo, whole_image, face or 0)
+            found = None
+            if not whole_image and DomainSpec.for_model(self.model.config).kind == "face":
+                from inversion.faces import find_faces
+
+                found = find_faces(photo.pixels)  # once: the choice and the alignment share it
+                if face is None and len(found) > 1:
+                    face = self.ask_which_face(photo.pixels, found, photo.path.name)
+                    if face is None:
+                        return False
+            x, mapping = photo_to_model(self.model, photo, whole_image, face or 0, found)
         except NoObjectError as e:
             what = "face" if isinstance(e, NoFaceError) else "object"
             answer = QMessageBox.question(
@@ -445,17 +450,8 @@ class MainWindow(QMainWindow):
         self.run_job("invert", lambda: inverter.run(x, method, DEFAULT_CONFIG), DEFAULT_CONFIG.steps)
         return True
 
-    def choose_face(self, photo) -> int | None:
-        """0 unless the model is a face model and the photo holds several faces: then the user
-        clicks one in a dialog (None if they cancel)."""
-        if DomainSpec.for_model(self.model.config).kind != "face":
-            return 0
-        from inversion.faces import find_faces
-
-        faces = find_faces(photo.pixels)
-        return 0 if len(faces) <= 1 else self.ask_which_face(photo.pixels, faces, photo.path.name)
-
     def ask_which_face(self, pixels: np.ndarray, faces: list, name: str) -> int | None:
+        """The user clicks one of a photo's faces in a dialog; None if they cancel."""
         from editor.facechooser import FaceChooser
 
         dialog = FaceChooser(pixels, faces, name, self)

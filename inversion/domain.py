@@ -167,12 +167,13 @@ def _crop_square(pixels: np.ndarray, box, fill) -> np.ndarray:
     return out
 
 
-def face_to_model(pixels: np.ndarray, resolution: int, spec: DomainSpec, face: int = 0
-                  ) -> tuple[torch.Tensor, DomainMapping]:
-    """The `face`-th largest face of a photo, aligned as the training faces: (1, 3, R, R), mapping."""
+def face_to_model(pixels: np.ndarray, resolution: int, spec: DomainSpec, face: int = 0,
+                  found: list | None = None) -> tuple[torch.Tensor, DomainMapping]:
+    """The `face`-th largest face of a photo, aligned as the training faces: (1, 3, R, R), mapping.
+    `found`: the photo's faces if the caller has looked for them already (inversion.faces)."""
     from inversion import faces as F
 
-    found = F.find_faces(pixels)
+    found = F.find_faces(pixels) if found is None else found
     if not found:
         raise NoFaceError("no face found: the face model needs a photo with a face looking roughly "
                           "at the camera, at least about 40 pixels across")
@@ -180,11 +181,9 @@ def face_to_model(pixels: np.ndarray, resolution: int, spec: DomainSpec, face: i
         raise NoFaceError(f"there are {len(found)} faces in the photo; choose one from 0 to "
                           f"{len(found) - 1} (0 is the largest)")
     m = F.similarity(found[face].points, np.array(spec.landmarks, np.float64))
-    corners = F.apply_affine(F.invert_affine(m), [[0, 0], [resolution, resolution]])
     h, w = pixels.shape[:2]
     bg, _ = border_colour(pixels)
-    box = (float(corners[:, 0].min()), float(corners[:, 1].min()),
-           float(corners[:, 0].max()), float(corners[:, 1].max()))
+    box = F.square_bounds(m, resolution)
     mapping = DomainMapping((w, h), box, resolution, resolution, False, False,
                             tuple(float(v) for v in bg), 0.0, False,
                             tuple(float(v) for v in m.reshape(-1)), face)
@@ -194,13 +193,15 @@ def face_to_model(pixels: np.ndarray, resolution: int, spec: DomainSpec, face: i
 
 
 def to_model(pixels: np.ndarray, resolution: int, channels: int, spec: DomainSpec,
-             whole_image: bool = False, face: int = 0) -> tuple[torch.Tensor, DomainMapping]:
+             whole_image: bool = False, face: int = 0, found: list | None = None
+             ) -> tuple[torch.Tensor, DomainMapping]:
     """Photo (H, W, 3) uint8 -> model image (1, C, R, R) in [-1, 1] and the mapping back.
 
-    For a face model, `face` picks one of the photo's faces (0 = the largest).
+    For a face model, `face` picks one of the photo's faces (0 = the largest); `found` passes
+    them in when they have been looked for already.
     """
     if spec.kind == "face" and not whole_image:
-        return face_to_model(pixels, resolution, spec, face)
+        return face_to_model(pixels, resolution, spec, face, found)
     h, w = pixels.shape[:2]
     bg, _ = border_colour(pixels)
     if spec.kind == "object" and not whole_image:
@@ -310,16 +311,13 @@ def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch
         return pixels.copy(), mask_full
     if mapping.grey:
         delta = delta.mean(axis=2, keepdims=True)
+    from inversion.faces import square_region
+
     small_mask = change_mask(delta, threshold) * edge_fade(r)
-    m = mapping.matrix
-    inv = cv2.invertAffineTransform(m)
-    corners = np.array([[0, 0], [r, 0], [0, r], [r, r]], np.float64) @ inv[:, :2].T + inv[:, 2]
-    rx0, ry0 = max(0, int(np.floor(corners[:, 0].min()))), max(0, int(np.floor(corners[:, 1].min())))
-    rx1, ry1 = min(w, int(np.ceil(corners[:, 0].max())) + 1), min(h, int(np.ceil(corners[:, 1].max())) + 1)
-    if rx1 <= rx0 or ry1 <= ry0:
+    found = square_region(mapping.matrix, r, (w, h))
+    if found is None:
         return pixels.copy(), mask_full
-    shifted = m.copy()  # photo-region pixels -> model pixels
-    shifted[:, 2] += m[:, :2] @ [rx0, ry0]
+    (rx0, ry0, rx1, ry1), shifted = found  # shifted: photo-region pixels -> model pixels
     size = (rx1 - rx0, ry1 - ry0)
     flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
     change = cv2.warpAffine(delta.astype(np.float32), shifted, size, flags=flags,

@@ -24,11 +24,6 @@ class EditResult:
     solver: SolverStep | None  # the solver's last step, if there were strokes
 
 
-def photo_point_to_model(mapping: DomainMapping, x: float, y: float) -> tuple[float, float]:
-    """A point in photo pixels -> the same point in model pixels."""
-    return mapping.to_model_point(x, y)
-
-
 def read_strokes(path: str | os.PathLike, mapping: DomainMapping | None = None) -> list[Stroke]:
     """Strokes from JSON: a list of strokes in model pixels, or {"space": "photo"|"model",
     "strokes": [...]}; photo-space points and radii are mapped into the model through `mapping`."""
@@ -47,7 +42,7 @@ def read_strokes(path: str | os.PathLike, mapping: DomainMapping | None = None) 
         if mapping is None:
             raise StrokeError("photo-space strokes need the photo's domain mapping")
         scale = mapping.scale
-        strokes = [replace(s, points=tuple(photo_point_to_model(mapping, x, y) for x, y in s.points),
+        strokes = [replace(s, points=tuple(mapping.to_model_point(x, y) for x, y in s.points),
                            radius=s.radius * scale) for s in strokes]
     elif space != "model":
         raise StrokeError(f"{Path(path).name}: space must be 'model' or 'photo', not {space!r}")

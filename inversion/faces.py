@@ -132,24 +132,42 @@ def affine_scale(m: np.ndarray) -> float:
     return float(np.sqrt(abs(np.linalg.det(np.asarray(m)[:, :2]))))
 
 
+def square_bounds(m: np.ndarray, resolution: int) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) in photo pixels bounding the model square [0, R]^2, m: photo -> model."""
+    r = resolution
+    corners = apply_affine(invert_affine(m), [[0, 0], [r, 0], [0, r], [r, r]])
+    return (float(corners[:, 0].min()), float(corners[:, 1].min()),
+            float(corners[:, 0].max()), float(corners[:, 1].max()))
+
+
+def square_region(m: np.ndarray, resolution: int, photo_size: tuple[int, int], margin: int = 0
+                  ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """The photo's pixel region (x0, y0, x1, y1) around the model square (grown by `margin`,
+    clipped to the photo), and `m` re-based to that region's origin; None if it is off the photo."""
+    w, h = photo_size
+    bx0, by0, bx1, by1 = square_bounds(m, resolution)
+    x0, y0 = max(0, int(np.floor(bx0)) - margin), max(0, int(np.floor(by0)) - margin)
+    x1, y1 = min(w, int(np.ceil(bx1)) + 1 + margin), min(h, int(np.ceil(by1)) + 1 + margin)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    shifted = np.asarray(m, np.float64).copy()
+    shifted[:, 2] += shifted[:, :2] @ [x0, y0]
+    return (x0, y0, x1, y1), shifted
+
+
 def warp_to_model(pixels: np.ndarray, m: np.ndarray, resolution: int) -> np.ndarray:
     """The model-resolution square that `m` (photo -> model pixels) cuts out of the photo, (R, R, 3)
     float64. Large faces are blurred first in proportion to the shrink (no aliasing), and only the
     face's neighbourhood is touched, so a 24-megapixel photo costs what its face costs."""
-    inv = invert_affine(m)
-    corners = apply_affine(inv, [[0, 0], [resolution, 0], [0, resolution], [resolution, resolution]])
     shrink = 1.0 / affine_scale(m)
-    margin = int(np.ceil(3 * shrink)) + 2
     h, w = pixels.shape[:2]
-    x0 = int(np.clip(np.floor(corners[:, 0].min()) - margin, 0, w - 1))
-    y0 = int(np.clip(np.floor(corners[:, 1].min()) - margin, 0, h - 1))
-    x1 = int(np.clip(np.ceil(corners[:, 0].max()) + margin, x0 + 1, w))
-    y1 = int(np.clip(np.ceil(corners[:, 1].max()) + margin, y0 + 1, h))
+    found = square_region(m, resolution, (w, h), int(np.ceil(3 * shrink)) + 2)
+    if found is None:
+        raise FaceError("the face lies outside the photo")
+    (x0, y0, x1, y1), shifted = found
     region = pixels[y0:y1, x0:x1].astype(np.float32)
     if shrink > 1.5:
         region = cv2.GaussianBlur(region, (0, 0), 0.45 * shrink)
-    shifted = m.copy()
-    shifted[:, 2] += m[:, :2] @ [x0, y0]
     out = cv2.warpAffine(region, shifted, (resolution, resolution), flags=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE)
     return out.astype(np.float64).reshape(resolution, resolution, -1)

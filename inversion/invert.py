@@ -153,11 +153,13 @@ def complete(inverter: Inverter, x: torch.Tensor, known: torch.Tensor,
     return x * known + last.preview * (1 - known), last
 
 
-def photo_to_model(model: GANModel, photo: Photo, whole_image: bool = False, face: int = 0):
+def photo_to_model(model: GANModel, photo: Photo, whole_image: bool = False, face: int = 0,
+                   found: list | None = None):
     """(model image (1, C, R, R), DomainMapping) for a photo, framed as the training data
-    (for a face model: the `face`-th largest face, aligned)."""
+    (for a face model: the `face`-th largest face, aligned; `found`: its faces if known)."""
     spec = DomainSpec.for_model(model.config)
-    return to_model(photo.pixels, model.gan.resolution, model.gan.channels, spec, whole_image, face)
+    return to_model(photo.pixels, model.gan.resolution, model.gan.channels, spec, whole_image,
+                    face, found)
 
 
 def save_code(path: str | os.PathLike, z: torch.Tensor, mapping: DomainMapping | None,

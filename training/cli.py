@@ -106,7 +106,8 @@ def train_config_from_args(a: argparse.Namespace) -> "TrainConfig":
                     spectral_norm=not a.no_spectral_norm)
     augment = tuple(s for s in a.augment.split(",") if s)
     return TrainConfig(gan=gan, data=a.data, data_root=a.data_root, attributes=a.attributes,
-                       test_fraction=a.test_fraction, loss=a.loss, steps=a.steps or 10_000, batch_size=a.batch, lr_g=a.lr_g, lr_d=a.lr_d,
+                       test_fraction=a.test_fraction, loss=a.loss, steps=a.steps or 10_000,
+                       batch_size=a.batch, lr_g=a.lr_g, lr_d=a.lr_d,
                        ema_decay=a.ema, augment=augment, seed=a.seed, sample_every=a.sample_every,
                        checkpoint_every=a.checkpoint_every, amp=a.amp, device=a.device)
 
