@@ -35,6 +35,7 @@ from inversion.solver import SolverConfig, Stroke, build_constraints, solve
 from training.modelfile import (DEFAULT_MODEL, GANModel, MODELS_DIR, latents, load_model,
                                 resolve_model, shipped_models)
 
+SLIDER_LABEL_WIDTH = 130  # pixels for an attribute's name beside its slider
 SLIDER_STEPS = 100  # slider ticks per unit; the range is -3..+3 units
 BRUSHES = (("color", "Intensity / colour", "B"), ("sketch", "Sketch (edges)", "K"),
            ("preserve", "Preserve", "P"), ("erase", "Eraser", "E"))
@@ -295,7 +296,11 @@ class MainWindow(QMainWindow):
             row.addWidget(s, 1)
             row.addWidget(value)
             row.addWidget(reset)
-            self.slider_form.addRow(name, row)
+            label = QLabel()  # long names ("Smiling (keep Male, Young)") are elided, whole in the tip
+            label.setText(label.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle,
+                                                         SLIDER_LABEL_WIDTH))
+            label.setToolTip(name)
+            self.slider_form.addRow(label, row)
             self.sliders[name] = s
             self.slider_labels[name] = value
 
