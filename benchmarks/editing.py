@@ -4,10 +4,12 @@ the transfer of an edit back onto a full-size photo. One run, JSON + markdown ta
     .venv/bin/python -m benchmarks.editing [--n 500] [--solver-n 100]
 
 Codes of the held-out test images come from the encoder. Vectors are computed from the training
-images' codes with both methods (mean difference, classifier normal) side by side.
+images' codes with both methods (mean difference, classifier normal), and with the measured
+attributes labelled within each class (as shipped) or across all classes, side by side.
 - Measured sliders: for each slider value a in -3..+3, the measured change of the target attribute
-  (correlation with a, pooled over images) and of the other measured attributes (slope per slider
-  unit, in units of each attribute's spread over the data: entanglement).
+  (correlation with a, pooled over images, and each image's own), the other measured attributes'
+  (slope per slider unit, in units of each attribute's spread over the data: entanglement), and
+  whether the evaluation classifier still sees the same class.
 - Class sliders: share of images (not of the target class) that the evaluation classifier calls
   the target class at some strength up to 3.
 - Solver: strokes copy an 8x8 region of another test image (one colour stroke per pixel); stroke
@@ -39,26 +41,37 @@ from training.data import load_fashion_mnist
 from training.modelfile import DEFAULT_MODEL, load_model
 
 VALUES = (-3, -2, -1, 0, 1, 2, 3)
+TRANSFER_EDIT = {"brightness": 2.0}
 
 
 @torch.no_grad()
-def slider_study(G, z0, vectors, spreads) -> dict:
-    """Correlation and entanglement of the measured sliders, for one set of vectors."""
-    base = measure(G(z0))
+def slider_study(G, z0, vectors, spreads, classifier) -> dict:
+    """Correlation and entanglement of the measured sliders, for one set of vectors; also each
+    image's own correlation (median over images) and the share of edits that keep the class."""
+    x0 = G(z0)
+    base, base_class = measure(x0), classifier(x0).argmax(1)
     out = {}
     for k in MEASURED:
         deltas = {j: [] for j in MEASURED}
+        kept = []
         for a in VALUES:
-            m = measure(G(apply_sliders(z0, vectors, {k: float(a)}) if a else z0))
+            x = G(apply_sliders(z0, vectors, {k: float(a)})) if a else x0
+            m = measure(x)
             for j in MEASURED:
                 deltas[j].append((m[j] - base[j]).numpy())
+            if a:
+                kept.append((classifier(x).argmax(1) == base_class).float().mean().item())
         a_all = np.repeat(np.array(VALUES, float), len(z0))
         target = np.concatenate(deltas[k])
         corr = float(np.corrcoef(a_all, target)[0, 1])
+        per_image = np.stack(deltas[k], 1)  # (N, values)
+        moving = per_image.std(1) > 0
+        own = [np.corrcoef(VALUES, row)[0, 1] for row in per_image[moving]]
         slopes = {j: float(np.polyfit(a_all, np.concatenate(deltas[j]), 1)[0]) / spreads[j]
                   for j in MEASURED}
         others = [abs(slopes[j]) for j in MEASURED if j != k]
-        out[k] = {"correlation": corr, "slope_per_unit": slopes[k],
+        out[k] = {"correlation": corr, "per_image_correlation": float(np.median(own)) if own else 0.0,
+                  "class_kept": float(np.mean(kept)), "slope_per_unit": slopes[k],
                   "other_slopes": {j: slopes[j] for j in MEASURED if j != k},
                   "entanglement": float(np.mean(others)) / max(abs(slopes[k]), 1e-12)}
     return out
@@ -134,22 +147,30 @@ def fake_photo(img28: np.ndarray, tint=(60, 90, 160)) -> np.ndarray:
 @torch.no_grad()
 def transfer_study(model, encoder, test, vectors, n: int) -> tuple[dict, tuple]:
     spec = DomainSpec.for_model(model.config)
-    values, pair = [], None
+    values, pairs = [], []
     for i in range(n):
         photo = fake_photo(test.images[i, 2:30, 2:30, 0].numpy())
         x, mapping = to_model(photo, model.gan.resolution, model.gan.channels, spec)
         z0 = encoder(x)[0]
-        z1 = apply_sliders(z0, vectors, {"area": 2.0})
+        z1 = apply_sliders(z0, vectors, TRANSFER_EDIT)
         out, mask = render_edit(model, photo, mapping, z0, z1)
         outside = mask < 1e-3
         diff = (out.astype(float) - photo)[outside]
         mse = (diff ** 2).mean() if diff.size else 0.0
         values.append(99.0 if mse == 0 else 10 * np.log10(255.0 ** 2 / mse))
-        if pair is None:
-            pair = (photo, out)
+        if len(pairs) < 3:
+            pairs.append((photo, out))
     return {"photos": n, "psnr_outside_median": float(np.median(values)),
             "psnr_outside_min": float(np.min(values)),
-            "note": "99 dB stands for identical (infinite PSNR)"}, pair
+            "note": "99 dB stands for identical (infinite PSNR)"}, pairs
+
+
+def tile(images: list[np.ndarray], axis: int, gap: int = 8) -> np.ndarray:
+    """Equal-sized (H, W, 3) images side by side (axis 1) or stacked (axis 0), white gaps between."""
+    shape = list(images[0].shape)
+    shape[axis] = gap
+    white = np.full(shape, 255, np.uint8)
+    return np.concatenate([part for im in images for part in (im, white)][:-1], axis)
 
 
 def main() -> None:
@@ -172,29 +193,39 @@ def main() -> None:
     classifier, _ = load_classifier()
     results, slider_rows, class_rows = {}, [], []
     for method in ("mean", "classifier"):
-        vectors = fashion_vectors(train_codes, train, method)
-        s = slider_study(G, z0, vectors, spreads)
+        for within in (True, False):
+            name = f"{method}, {'within class' if within else 'across classes'}"
+            vectors = fashion_vectors(train_codes, train, method, within_class=within)
+            s = slider_study(G, z0, vectors, spreads, classifier)
+            results[name] = {"sliders": s}
+            for k, r in s.items():
+                slider_rows.append({"method": name, "attribute": k, **{x: r[x] for x in (
+                    "correlation", "per_image_correlation", "class_kept", "slope_per_unit",
+                    "entanglement")},
+                    **{f"d_{j}": r["other_slopes"].get(j, float("nan")) for j in MEASURED}})
+        # Class vectors do not depend on how the measured attributes are labelled.
         c = class_study(G, z0, test.labels[:a.n], vectors, classifier, test.class_names)
-        results[method] = {"sliders": s, "classes": c}
-        for k, r in s.items():
-            slider_rows.append({"method": method, "attribute": k, **{x: r[x] for x in (
-                "correlation", "slope_per_unit", "entanglement")},
-                **{f"d_{j}": r["other_slopes"].get(j, float("nan")) for j in MEASURED}})
+        results[method] = {"classes": c}
         class_rows.append({"method": method, **c, "mean": float(np.mean(list(c.values())))})
-    mean_vectors = fashion_vectors(train_codes, train, "mean")
+    shipped = fashion_vectors(train_codes, train, "mean")  # as `latent-edit vectors` makes them
     solver = solver_study(model, z0, test.batch(slice(0, a.n)), LPIPS(), a.solver_n)
-    transfer, (before, after) = transfer_study(model, encoder, test, mean_vectors, a.transfer_n)
-    Image.fromarray(np.concatenate([before, np.full((before.shape[0], 8, 3), 255, np.uint8), after],
-                                   1)).save(RESULTS / "editing_before_after.png")
+    transfer, pairs = transfer_study(model, encoder, test, shipped, a.transfer_n)
+    before, after = (tile([p[i] for p in pairs], axis=1) for i in (0, 1))
+    Image.fromarray(tile([before, after], axis=0)).save(RESULTS / "editing_before_after.png")
     m = machine()
     names = list(test.class_names)
     md = (f"# Editing on held-out Fashion-MNIST test images\n\nModel {model.model_id}. "
           f"`python -m benchmarks.editing --n {a.n} --solver-n {a.solver_n}`\n\n"
           f"## Measured-attribute sliders ({a.n} images, values -3..+3)\n\nSlope: change of the "
           f"attribute per slider unit in units of its spread over the training images; d_X: the "
-          f"same for the other attributes; entanglement: mean |other slope| / |own slope|.\n\n"
-          + markdown_table(slider_rows, [("method", "method"), ("attribute", "slider"),
-                                         ("correlation", "correlation"), ("slope_per_unit", "slope"),
+          f"same for the other attributes; entanglement: mean |other slope| / |own slope|; correlation: "
+          f"pooled over all images and values (the target); per-image correlation: median over "
+          f"images of each image's own correlation; class kept: share of edits (values != 0) after "
+          f"which the evaluation classifier still names the unedited image's class.\n\n"
+          + markdown_table(slider_rows, [("method", "vectors"), ("attribute", "slider"),
+                                         ("correlation", "correlation"),
+                                         ("per_image_correlation", "per-image correlation"),
+                                         ("class_kept", "class kept"), ("slope_per_unit", "slope"),
                                          *[(f"d_{j}", f"d_{j}") for j in MEASURED],
                                          ("entanglement", "entanglement")])
           + "\n## Class sliders: share that becomes the target class at strength <= 3\n\n"
@@ -206,7 +237,8 @@ def main() -> None:
               ("stroke_error_after", "after"), ("d_before", "D before"), ("d_after", "D after"),
               ("lpips_outside", "LPIPS outside stroke"), ("ms_median", "ms median"),
               ("ms_p95", "ms p95")])
-          + f"\n## Transfer to the full-size photo ({transfer['photos']} photos, slider area=+2)\n\n"
+          + f"\n## Transfer to the full-size photo ({transfer['photos']} photos, sliders "
+            f"{', '.join(f'{k}={v:+g}' for k, v in TRANSFER_EDIT.items())}; shipped vectors)\n\n"
             f"PSNR outside the edit mask: median {transfer['psnr_outside_median']:.1f} dB, "
             f"minimum {transfer['psnr_outside_min']:.1f} dB ({transfer['note']}).\n\n"
             f"![before and after](editing_before_after.png)\n\n"

@@ -15,7 +15,9 @@ axis carried back into latent space by least-squares regression; sliders "Direct
 
 Measured attributes of grey images (brightness, area, height, width of the object) label the
 training images by a median split; their effect is measured exactly on edited images, which makes
-them the honest test of the sliders.
+them the honest test of the sliders. For a product model the split is made within each class and the
+codes are centred on their class's mean (within_class_vector), so that a size or brightness slider
+changes the item, not what kind of item it is.
 """
 from __future__ import annotations
 
@@ -214,9 +216,31 @@ FASHION_PAIRS = (("sneaker", "ankle_boot"), ("shirt", "dress"), ("t-shirt", "shi
                  ("sandal", "sneaker"), ("pullover", "coat"))
 
 
+def within_class_vector(name: str, codes: torch.Tensor, values: torch.Tensor,
+                        classes: torch.Tensor, method: str = "mean",
+                        remove: list[torch.Tensor] | None = None,
+                        meta: dict | None = None) -> AttributeVector:
+    """A measured attribute's vector that leaves the class alone: each code is centred on its
+    class's mean code and labelled by a median split within its class, so the direction says how
+    the attribute varies among items of one class (a taller boot) rather than across classes (a
+    boot that becomes a pair of trousers). Its slider unit is still the spread of the uncentred
+    codes along it, as for every other vector."""
+    centred = codes.clone()
+    labels = torch.zeros(len(codes), dtype=torch.bool)
+    for c in classes.unique():
+        members = classes == c
+        centred[members] -= codes[members].mean(0)
+        labels[members] = median_split(values[members])
+    v = make_vector(name, centred, labels, method, remove, {"within_class": True, **(meta or {})})
+    v.spread = float((codes @ v.unit).std())
+    return v
+
+
 def fashion_vectors(codes: torch.Tensor, images, method: str = "mean",
-                    remove_measured: bool = False) -> dict[str, AttributeVector]:
-    """Class-vs-rest, named class pairs, and measured attributes (median splits) of Fashion-MNIST."""
+                    remove_measured: bool = False, within_class: bool = True
+                    ) -> dict[str, AttributeVector]:
+    """Class-vs-rest, named class pairs, and measured attributes (median splits) of Fashion-MNIST;
+    the measured ones `within_class` (see within_class_vector) unless told otherwise."""
     names = images.class_names
     labels = images.labels
     out: dict[str, AttributeVector] = {}
@@ -230,9 +254,12 @@ def fashion_vectors(codes: torch.Tensor, images, method: str = "mean",
         values = measured[k]
         others = [mean_difference(codes, median_split(measured[o]))
                   for o in MEASURED if o != k] if remove_measured else None
-        out[k] = make_vector(k, codes, median_split(values), method, others,
-                             {"kind": "measured", "split": float(values.median()),
-                              "projected_out": [o for o in MEASURED if o != k] if others else []})
+        meta = {"kind": "measured", "split": float(values.median()),
+                "projected_out": [o for o in MEASURED if o != k] if others else []}
+        if within_class:
+            out[k] = within_class_vector(k, codes, values, labels, method, others, meta)
+        else:
+            out[k] = make_vector(k, codes, median_split(values), method, others, meta)
     for c, name in enumerate(names):
         out[name] = make_vector(name, codes, labels == c, method, meta={"kind": "class"})
     for a, b in FASHION_PAIRS:

@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("vectors", help="recompute the model's attribute vectors")
     v.add_argument("--model", default=DEFAULT_MODEL)
     v.add_argument("--method", default="mean", choices=("mean", "classifier"))
+    v.add_argument("--across-classes", action="store_true",
+                   help="product models: label the measured attributes (brightness, area, height, "
+                   "width) across all classes, not within each class (their sliders then tend to "
+                   "change the class too)")
     v.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files")
     v.add_argument("--data", help="image-folder models: their images (default: as recorded)")
     v.add_argument("--attributes", help="image-folder models: attribute table (default: as "
@@ -227,7 +231,8 @@ def cmd_vectors(a: argparse.Namespace) -> int:
         codes = encode_all(encoder, data)
         info.update(source=data.name, codes="encoder", images=len(data))
         if kind == "fashion":
-            vectors = fashion_vectors(codes, data, a.method)
+            vectors = fashion_vectors(codes, data, a.method, within_class=not a.across_classes)
+            info["measured"] = "across classes" if a.across_classes else "within class"
         elif kind == "faces":
             vectors = face_vectors(codes, data.attributes, data.attribute_names, a.method)
         else:

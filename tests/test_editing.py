@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from inversion.attributes import (AttributeVectorError, apply_sliders, load_vectors, make_vector,
-                                  measure, project_out, ATTRIBUTES_FILE)
+                                  measure, project_out, within_class_vector, ATTRIBUTES_FILE)
 from inversion.invert import Inverter, complete
 from inversion.optimize import InvertConfig
 from inversion.solver import (SolverConfig, Stroke, StrokeError, build_constraints, edge_map,
@@ -41,6 +41,22 @@ def test_mean_difference_points_at_the_attribute_and_projection_removes_others()
     assert abs((w @ v.unit).item()) < 1e-5
     clf = make_vector("a", codes, codes[:, 2] > 0, "classifier")
     assert clf.unit[2] > 0.95
+
+
+def test_within_class_vector_ignores_what_the_classes_differ_in():
+    # Two classes apart along axis 0; the attribute (axis 1) is also higher in class 1 on average,
+    # so an across-class median split mostly picks out the class. Within each class it does not.
+    g = torch.Generator().manual_seed(0)
+    classes = torch.arange(4000) % 2
+    codes = torch.randn(4000, 8, generator=g) * 0.3
+    codes[:, 0] += 3.0 * classes
+    values = codes[:, 1] + 2.0 * classes
+    across = make_vector("a", codes, values > values.median())
+    within = within_class_vector("a", codes, values, classes)
+    assert across.unit[0] > 0.9
+    assert within.unit[1] > 0.99 and abs(within.unit[0]) < 0.05
+    assert within.meta["within_class"]
+    assert within.spread == pytest.approx(float((codes @ within.unit).std()))
 
 
 def test_sliders_at_zero_are_exact_and_move_in_spread_units(model):
