@@ -1,13 +1,15 @@
 """The six GAN objectives compared: same architecture, same wall-clock budget, same evaluation.
 
-    .venv/bin/python -m benchmarks.objectives [--minutes 3] [--n 5000]
+    .venv/bin/python -m benchmarks.objectives [--minutes 3] [--n 5000] [--only hinge,lsgan]
+                                              [--name objectives]
 
 Each objective trains the shipped architecture (DCGAN, 32 px, width 64, batch 64, EMA generator)
 on Fashion-MNIST for the same number of wall-clock minutes on this CPU, then is evaluated like the
 shipped model (`latent-gan eval`) with n samples. The Wasserstein critics (wgan, wgan-gp) run
 without spectral normalisation, as in their papers (clipping or the gradient penalty is their
 Lipschitz constraint); the others keep the shipped spectral norm. Writes
-benchmarks/results/objectives.{json,md} and objectives.png (samples of each).
+benchmarks/results/NAME.{json,md} and NAME.png (samples of each); `--only` runs some objectives
+(e.g. the leaders of a short run, for longer).
 """
 from __future__ import annotations
 
@@ -48,12 +50,18 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--minutes", type=float, default=3.0)
     p.add_argument("--n", type=int, default=5000)
+    p.add_argument("--only", help="comma-separated objectives (default: all six)")
+    p.add_argument("--name", default="objectives", help="results file name in benchmarks/results")
     a = p.parse_args()
+    objectives = a.only.split(",") if a.only else list(OBJECTIVES)
+    unknown = sorted(set(objectives) - set(OBJECTIVES))
+    if unknown:
+        p.error(f"unknown objective {', '.join(unknown)}; choose from {', '.join(OBJECTIVES)}")
     train, test = load_fashion_mnist("train", 32), load_fashion_mnist("test", 32)
     classifier, _ = load_classifier()
     rows, samples = [], {}
     work = Path(tempfile.mkdtemp(prefix="objectives-"))
-    for loss in OBJECTIVES:
+    for loss in objectives:
         folder, steps = train_for(loss, a.minutes * 60, train, work / loss)
         model = load_model(folder)
         numbers, arrays = evaluate(model, classifier, train, test, a.n)
@@ -69,24 +77,27 @@ def main() -> None:
         print(rows[-1], flush=True)
     best = min(rows, key=lambda r: r["frechet"])
     m = machine()
+    command = f"python -m benchmarks.objectives --minutes {a.minutes:g} --n {a.n}"
+    command += f" --only {a.only}" if a.only else ""
+    command += f" --name {a.name}" if a.name != "objectives" else ""
     md = (f"# GAN objectives compared, {a.minutes:g} minutes each on this CPU\n\n"
           f"Shipped architecture, Fashion-MNIST 32 px, batch 64, EMA generator; {a.n} samples each, "
           f"evaluated as in `latent-gan eval` (Frechet distance floor, real vs real: {floor:.3f}). "
-          f"`python -m benchmarks.objectives --minutes {a.minutes:g} --n {a.n}`\n\n"
+          f"`{command}`\n\n"
           + markdown_table(rows, [("objective", "objective"), ("steps", "steps"),
                                   ("frechet", "Frechet"), ("ratio", "x floor"), ("kid", "KID x1000"),
                                   ("is", "IS analogue"), ("tv", "class TV"),
                                   ("min_share", "min class %"), ("max_share", "max class %"),
                                   ("precision", "precision"), ("recall", "recall"),
                                   ("memorised", "memorised %")])
-          + f"\nBest by Frechet distance: **{best['objective']}**.\n\n![samples](objectives.png)\n\n"
+          + f"\nBest by Frechet distance: **{best['objective']}**.\n\n![samples]({a.name}.png)\n\n"
             f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
-    write_results("objectives", {"machine": m, "minutes": a.minutes, "n": a.n, "floor": floor,
+    write_results(a.name, {"machine": m, "minutes": a.minutes, "n": a.n, "floor": floor,
                                  "rows": rows, "best": best["objective"]}, md)
-    picture(samples)
+    picture(samples, a.name)
 
 
-def picture(samples: dict[str, torch.Tensor]) -> None:
+def picture(samples: dict[str, torch.Tensor], name: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -100,7 +111,7 @@ def picture(samples: dict[str, torch.Tensor]) -> None:
         ax.set_title(name)
         ax.axis("off")
     fig.tight_layout()
-    fig.savefig(RESULTS / "objectives.png")
+    fig.savefig(RESULTS / f"{name}.png")
     plt.close(fig)
 
 
