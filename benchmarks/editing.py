@@ -145,7 +145,7 @@ def fake_photo(img28: np.ndarray, tint=(60, 90, 160)) -> np.ndarray:
 
 
 @torch.no_grad()
-def transfer_study(model, encoder, test, vectors, n: int) -> tuple[dict, tuple]:
+def transfer_study(model, encoder, test, vectors, n: int) -> tuple[dict, list]:
     spec = DomainSpec.for_model(model.config)
     values, pairs = [], []
     for i in range(n):
