@@ -106,9 +106,9 @@ def picture(samples: dict[str, torch.Tensor], name: str) -> None:
     from training.images import grid_image
 
     fig, axes = plt.subplots(1, len(samples), figsize=(3 * len(samples), 1.9 * 2), dpi=100)
-    for ax, (name, x) in zip(np.atleast_1d(axes), samples.items()):
+    for ax, (objective, x) in zip(np.atleast_1d(axes), samples.items()):
         ax.imshow(np.asarray(grid_image(x, nrow=8)), cmap="gray")
-        ax.set_title(name)
+        ax.set_title(objective)
         ax.axis("off")
     fig.tight_layout()
     fig.savefig(RESULTS / f"{name}.png")
