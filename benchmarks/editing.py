@@ -30,7 +30,8 @@ import torch
 from PIL import Image
 
 from benchmarks.common import RESULTS, machine, markdown_table, write_results
-from inversion.attributes import MEASURED, apply_sliders, encode_all, fashion_vectors, measure
+from inversion.attributes import (MEASURED, apply_sliders, encode_all, fashion_vectors, measure,
+                                  model_vectors)
 from inversion.domain import DomainSpec, to_model
 from inversion.encoder import load_encoder
 from inversion.export import render_edit
@@ -207,7 +208,7 @@ def main() -> None:
         c = class_study(G, z0, test.labels[:a.n], vectors, classifier, test.class_names)
         results[method] = {"classes": c}
         class_rows.append({"method": method, **c, "mean": float(np.mean(list(c.values())))})
-    shipped = fashion_vectors(train_codes, train, "mean")  # as `latent-edit vectors` makes them
+    shipped = model_vectors(model)  # the model folder's attributes.safetensors
     solver = solver_study(model, z0, test.batch(slice(0, a.n)), LPIPS(), a.solver_n)
     transfer, pairs = transfer_study(model, encoder, test, shipped, a.transfer_n)
     before, after = (tile([p[i] for p in pairs], axis=1) for i in (0, 1))
