@@ -5,7 +5,7 @@ import pickle
 import pytest
 import torch
 
-from training.modelfile import ModelFormatError, export_model, load_model
+from training.modelfile import ModelFormatError, export_model, load_model, write_model_folder
 from training.networks import Discriminator, GANConfig, Generator
 
 CFG = GANConfig(resolution=32, channels=1, latent_dim=16, width=8)
@@ -55,6 +55,21 @@ def test_wrong_architecture_is_refused_strictly(model_dir):
     (out / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ModelFormatError, match="does not fit the architecture"):
         load_model(out)
+
+
+def test_a_new_generator_removes_the_encoder_and_vectors_fitted_to_the_old_one(model_dir):
+    out, G, D = model_dir
+    config = json.loads((out / "config.json").read_text())
+    write_model_folder(out, {"encoder": torch.nn.Linear(4, 16)}, config)
+    (out / "attributes.safetensors").write_bytes(b"vectors of the old latent space")
+    export_model(out, CFG, G, D, {"data": {"name": "synthetic"}})  # same generator: both kept
+    assert "encoder" in load_model(out).config["networks"]
+    assert (out / "attributes.safetensors").is_file()
+    torch.manual_seed(1)
+    export_model(out, CFG, Generator(CFG).eval(), D, {"data": {"name": "synthetic"}})
+    m = load_model(out)
+    assert set(m.config["networks"]) == {"generator", "discriminator"}
+    assert not (out / "encoder.safetensors").exists() and not (out / "attributes.safetensors").exists()
 
 
 class Exploit:

@@ -26,6 +26,10 @@ PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin", ".tar"}
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
 MODELS_DIR = ASSETS_DIR / "models"
 DEFAULT_MODEL = "fashion-mnist-32"
+ATTRIBUTES_FILE = "attributes.safetensors"  # a model's attribute vectors (inversion.attributes)
+# Fitted to one generator's latent space, so wrong for any other; dropped when the generator changes.
+GENERATOR_DEPENDENT_NETWORKS = ("encoder",)
+GENERATOR_DEPENDENT_FILES = (ATTRIBUTES_FILE,)
 
 
 class ModelFormatError(Exception):
@@ -119,18 +123,31 @@ def write_model_folder(out: str | os.PathLike, networks: dict[str, nn.Module],
     """Write each network as NAME.safetensors and config.json listing them with their hashes.
 
     Networks already in the folder's config.json and not in `networks` are kept (so an encoder can be
-    added to a model folder without rewriting the generator).
+    added to a model folder without rewriting the generator), except those fitted to the generator
+    when `networks` replaces it with a different one: the encoder and the attribute vectors are then
+    removed, with a message saying how to make them again.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     entries = {}
     if (out / "config.json").is_file():
         entries = read_config(out).get("networks", {})
+    old_generator = entries.get("generator", {}).get("sha256")
     for name, net in networks.items():
-        entries[name] = {"file": f"{name}.safetensors", "sha256": save_network(net, out / f"{name}.safetensors")}
+        file = f"{name}.safetensors"
+        entries[name] = {"file": file, "sha256": save_network(net, out / file)}
+    stale = []
+    if "generator" in networks and old_generator not in (None, entries["generator"]["sha256"]):
+        stale = [entries.pop(name)["file"] for name in GENERATOR_DEPENDENT_NETWORKS if name in entries]
+        stale += [name for name in GENERATOR_DEPENDENT_FILES if (out / name).is_file()]
     config = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": out.name, **config,
               "networks": entries}
     write_json_atomic(out / "config.json", config)
+    for name in stale:  # after config.json no longer lists them
+        (out / name).unlink(missing_ok=True)
+    if stale:
+        print(f"{out.name}: the generator changed, so {', '.join(stale)} (fitted to the old one) "
+              f"were removed; make them again with `latent-edit train-encoder` and `latent-edit vectors`")
     return out
 
 
