@@ -147,10 +147,10 @@ def plot(rows: list[dict]) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
-    for r in rows:
-        ax.scatter(r["seconds"], r["lpips"], s=30)
-        ax.annotate(r["method"], (r["seconds"], r["lpips"]), fontsize=8, xytext=(4, 3),
-                    textcoords="offset points")
+    markers = "osD^vP*Xhp"
+    for i, r in enumerate(rows):  # a legend, not labels at the points: close points hid each other
+        ax.scatter(r["seconds"], r["lpips"], s=36, marker=markers[i % len(markers)], label=r["method"])
+    ax.legend(fontsize=8, loc="upper right")
     ax.set_xscale("log")
     ax.set_xlabel("seconds per image (log)")
     ax.set_ylabel("median LPIPS (lower is better)")
