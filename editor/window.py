@@ -693,6 +693,11 @@ class MainWindow(QMainWindow):
             if str(self.model.path) != data["model"]["path"] and \
                     not self.switch_model(data["model"]["path"]):
                 return False
+            if data["model"].get("id") not in (None, self.model.model_id):
+                raise SessionError(f"this session was made with {data['model']['id']}, but the model "
+                                   f"folder now holds {self.model.model_id} (retrained), whose codes "
+                                   f"draw other pictures. Open the photo again to edit it with the "
+                                   f"new model.")
             mapping = DomainMapping.from_dict(data["mapping"])
             z0 = torch.tensor(data["z0"], dtype=torch.float32)
             if data["photo"]["path"]:

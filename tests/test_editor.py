@@ -119,6 +119,11 @@ def test_reset_new_from_model_and_sessions(window, qtbot, tmp_path):
     settle(qtbot, w)
     assert w.doc.current.slider_dict == {"second": -1.5} and len(w.doc.history) == 2
     assert w.sliders["second"].value() == -150
+    data = json.loads(session.read_text())
+    data["model"]["id"] = "tiny@000000000000"  # as if the model folder had been retrained since
+    session.write_text(json.dumps(data))
+    assert not w.open_session(session)
+    assert "retrained" in w.last_error and w.doc.current.slider_dict == {"second": -1.5}
 
 
 def test_refused_model_keeps_the_current_one(window, tmp_path):
