@@ -1,6 +1,6 @@
 """`latent-gan`: train a GAN, export it to the model format, draw samples.
 
-    latent-gan train --data fashion-mnist --loss hinge --res 32 --steps 20000 --out runs/NAME
+    latent-gan train --data fashion-mnist --loss lsgan --res 32 --steps 20000 --out runs/NAME
     latent-gan train --resume runs/NAME
     latent-gan export runs/NAME --out assets/models/NAME
     latent-gan sample --model assets/models/NAME --n 64 --seed 0 --out grid.png
