@@ -57,7 +57,7 @@ def test_wrong_architecture_is_refused_strictly(model_dir):
         load_model(out)
 
 
-def test_a_new_generator_removes_the_encoder_and_vectors_fitted_to_the_old_one(model_dir):
+def test_a_new_generator_removes_the_encoder_and_vectors_fitted_to_the_old_one(model_dir, caplog):
     out, G, D = model_dir
     config = json.loads((out / "config.json").read_text())
     write_model_folder(out, {"encoder": torch.nn.Linear(4, 16)}, config)
@@ -70,6 +70,7 @@ def test_a_new_generator_removes_the_encoder_and_vectors_fitted_to_the_old_one(m
     m = load_model(out)
     assert set(m.config["networks"]) == {"generator", "discriminator"}
     assert not (out / "encoder.safetensors").exists() and not (out / "attributes.safetensors").exists()
+    assert "encoder.safetensors, attributes.safetensors" in caplog.text and "train-encoder" in caplog.text
 
 
 class Exploit:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin", ".tar"}
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
 MODELS_DIR = ASSETS_DIR / "models"
 DEFAULT_MODEL = "fashion-mnist-32"
+log = logging.getLogger(__name__)
 ATTRIBUTES_FILE = "attributes.safetensors"  # a model's attribute vectors (inversion.attributes)
 # Fitted to one generator's latent space, so wrong for any other; dropped when the generator changes.
 GENERATOR_DEPENDENT_NETWORKS = ("encoder",)
@@ -138,16 +140,19 @@ def write_model_folder(out: str | os.PathLike, networks: dict[str, nn.Module],
         entries[name] = {"file": file, "sha256": save_network(net, out / file)}
     stale = []
     if "generator" in networks and old_generator not in (None, entries["generator"]["sha256"]):
-        stale = [entries.pop(name)["file"] for name in GENERATOR_DEPENDENT_NETWORKS if name in entries]
-        stale += [name for name in GENERATOR_DEPENDENT_FILES if (out / name).is_file()]
+        files = [entries.pop(name)["file"] for name in GENERATOR_DEPENDENT_NETWORKS if name in entries]
+        files += [name for name in GENERATOR_DEPENDENT_FILES if (out / name).is_file()]
+        stale = [f for f in files if Path(f).name == f]  # never a path out of the folder
+
     config = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": out.name, **config,
               "networks": entries}
     write_json_atomic(out / "config.json", config)
     for name in stale:  # after config.json no longer lists them
         (out / name).unlink(missing_ok=True)
     if stale:
-        print(f"{out.name}: the generator changed, so {', '.join(stale)} (fitted to the old one) "
-              f"were removed; make them again with `latent-edit train-encoder` and `latent-edit vectors`")
+        log.warning("%s: the generator changed, so %s (fitted to the old one) were removed; make them "
+                    "again with `latent-edit train-encoder` and `latent-edit vectors`",
+                    out.name, ", ".join(stale))
     return out
 
 
