@@ -695,9 +695,9 @@ class MainWindow(QMainWindow):
                 return False
             if data["model"].get("id") not in (None, self.model.model_id):
                 raise SessionError(f"this session was made with {data['model']['id']}, but the model "
-                                   f"folder now holds {self.model.model_id} (retrained), whose codes "
-                                   f"draw other pictures. Open the photo again to edit it with the "
-                                   f"new model.")
+                                   f"folder now holds {self.model.model_id}, another version (retrained "
+                                   f"or replaced) whose codes draw other pictures. Open the photo again "
+                                   f"to edit it with this model.")
             mapping = DomainMapping.from_dict(data["mapping"])
             z0 = torch.tensor(data["z0"], dtype=torch.float32)
             if data["photo"]["path"]:

@@ -123,7 +123,7 @@ def test_reset_new_from_model_and_sessions(window, qtbot, tmp_path):
     data["model"]["id"] = "tiny@000000000000"  # as if the model folder had been retrained since
     session.write_text(json.dumps(data))
     assert not w.open_session(session)
-    assert "retrained" in w.last_error and w.doc.current.slider_dict == {"second": -1.5}
+    assert "another version" in w.last_error and w.doc.current.slider_dict == {"second": -1.5}
 
 
 def test_refused_model_keeps_the_current_one(window, tmp_path):
