@@ -245,7 +245,7 @@ def main() -> None:
     model = load_model(a.model)
     spec = DomainSpec.for_model(model.config)
     vectors = model_vectors(model)
-    train, test = (model_data(model.config, s) for s in ("train", "test"))
+    train, test = (model_data(model.config, s, model_folder=model.path) for s in ("train", "test"))
     net, accuracies = attribute_classifier(train, test)
     print(f"attribute classifier test accuracy {np.mean(accuracies):.3f}", flush=True)
     inv = Inverter.for_model(model)

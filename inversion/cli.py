@@ -187,7 +187,7 @@ def cmd_face_setup(a: argparse.Namespace) -> int:
     model = load_model(a.model)
     if model.gan.channels != 3:
         raise InversionError("face models are colour models; this one is grey")
-    data = model_data(model.config, "train", a.data)
+    data = model_data(model.config, "train", a.data, model_folder=model.path)
     template = measure_template(data.images[:a.n].numpy())
     config = dict(model.config)
     config["domain"] = {"kind": "face", "landmarks": template["landmarks"],
@@ -210,7 +210,7 @@ def cmd_vectors(a: argparse.Namespace) -> int:
     encoder = load_encoder(model)
     out = Path(a.out) if a.out else model.path / ATTRIBUTES_FILE
     try:
-        data = model_data(model.config, "train", a.data, a.attributes, a.data_root)
+        data = model_data(model.config, "train", a.data, a.attributes, a.data_root, model.path)
     except DataError:
         if a.data or a.attributes:
             raise
@@ -295,7 +295,7 @@ def cmd_train_encoder(a: argparse.Namespace) -> int:
     from training.data import model_data
 
     model = load_model(a.model)
-    data = model_data(model.config, "train", a.data, root=a.data_root)
+    data = model_data(model.config, "train", a.data, root=a.data_root, model_folder=model.path)
     cfg = EncoderTrainConfig(steps=a.steps, batch_size=a.batch, seed=a.seed)
     from inversion.encoder import Encoder
 

@@ -1,5 +1,6 @@
 """The `latent-gan` CLI end to end on a tiny image folder: train, resume, export, sample."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,10 +29,19 @@ def test_train_resume_export_sample(tmp_path, trained_run, capsys):
     cfg = json.loads((model / "config.json").read_text())
     assert cfg["training"]["steps"] == 8 and cfg["gan"]["width"] == 8
     assert cfg["training"]["test_fraction"] == 0.1  # where latent-edit finds the images again
-    from training.data import model_data
+    from training.data import DataError, model_data
 
     test = model_data(cfg, "test")
     assert len(test) == 5 and test.files[-1] == "part1/047.png"
+    moved = tmp_path.parent / f"{tmp_path.name}-moved"  # the project moved, its data beside it
+    tmp_path.rename(moved)
+    try:
+        assert not Path(cfg["training"]["data_source"]).exists()
+        assert len(model_data(cfg, "test", model_folder=moved / "models" / "tiny")) == 5
+        with pytest.raises(DataError, match="is not here"):
+            model_data(cfg, "test")
+    finally:
+        moved.rename(tmp_path)
     assert main(["sample", "--model", str(model), "--n", "9", "--seed", "1",
                  "--out", str(tmp_path / "a.npy")]) == 0
     assert main(["sample", "--model", str(model), "--n", "9", "--seed", "1",

@@ -2,6 +2,8 @@
 principal directions."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -202,3 +204,17 @@ def test_identity_options_refine_inversion_and_rank_candidates(tmp_path):
     with pytest.raises(StrokeError, match="needs a face model"):
         edit_code(tiny, torch.zeros(tiny.gan.latent_dim), {}, [Stroke("color", ((5.0, 5.0),), 2.0, (0.5,))],
                   SolverConfig(steps=1, identity=1.0))
+
+
+def test_shipped_face_model_finds_its_training_data_wherever_the_project_lies():
+    if not (SHARED / "data" / "faces" / "celeba10k-64.zip").is_file():
+        pytest.skip("needs ../shared/data/faces (CelebA subset; not shipped with the project)")
+    from training.data import find_recorded
+    from training.modelfile import read_config, resolve_model
+
+    folder = resolve_model("celeba-64")
+    training = dict(read_config(folder)["training"])
+    training["data_source"] = training["attributes_source"] = "/nowhere"  # a clone elsewhere
+    for key, name in (("data_source", "celeba10k-64.zip"), ("attributes_source", "celeba10k-attributes.csv")):
+        found = find_recorded(training, key, folder)
+        assert found is not None and Path(found).resolve() == (SHARED / "data" / "faces" / name).resolve()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from training.checkpoint import CHECKPOINT_NAME, module_state, read_checkpoint
-from training.data import DataError, ImageSet, load_dataset
+from training.data import DataError, load_dataset, recorded_paths
 from training.fileio import atomic_path
 from training.images import grid_image, save_png
 from training.losses import OBJECTIVES
@@ -171,10 +171,10 @@ def cmd_export(a: argparse.Namespace) -> int:
         "augment": list(cfg.augment), "seed": cfg.seed, "minutes": round(meta["seconds"] / 60, 1),
         "generator_weights": "exponential moving average", "run": Path(a.run).name}}
     if cfg.data != "fashion-mnist":  # where `latent-edit` finds the images again
-        info["training"].update(data_source=str(Path(cfg.data).resolve()),
-                                test_fraction=cfg.test_fraction,
-                                attributes_source=str(Path(cfg.attributes).resolve())
-                                if cfg.attributes else None)
+        info["training"].update(recorded_paths("data_source", cfg.data, a.out),
+                                test_fraction=cfg.test_fraction, attributes_source=None)
+        if cfg.attributes:
+            info["training"].update(recorded_paths("attributes_source", cfg.attributes, a.out))
     out = export_model(a.out, cfg.gan, G, D, info)
     print(f"exported {out} (step {meta['step']})")
     return 0

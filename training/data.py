@@ -270,23 +270,43 @@ def load_dataset(data: str, resolution: int, channels: int, split: str = "train"
                              test_fraction=test_fraction)
 
 
+def recorded_paths(key: str, path: str | os.PathLike, model_folder: str | os.PathLike) -> dict[str, str]:
+    """How an export records where its training data lies: KEY, the absolute path, and
+    KEY_relative, the path from the model folder, so that the data is found again when the model
+    folder and the data move together (a clone of the project with its data beside it)."""
+    absolute = Path(path).resolve()
+    relative = os.path.relpath(absolute, Path(model_folder).resolve()).replace(os.sep, "/")
+    return {key: str(absolute), f"{key}_relative": relative}
+
+
+def find_recorded(training: dict, key: str, model_folder: str | os.PathLike | None) -> str | None:
+    """The first existing one of the paths recorded_paths wrote (None if neither exists)."""
+    candidates = [training.get(key)]
+    if model_folder is not None and training.get(f"{key}_relative"):
+        candidates.append(str(Path(model_folder) / training[f"{key}_relative"]))
+    return next((c for c in candidates if c and Path(c).exists()), None)
+
+
 def model_data(config: dict, split: str = "train", data: str | None = None,
-               attributes: str | None = None, root: str | None = None) -> ImageSet:
+               attributes: str | None = None, root: str | None = None,
+               model_folder: str | os.PathLike | None = None) -> ImageSet:
     """The `split` of the images a model (its config.json) was trained on.
 
     Fashion-MNIST models read Debian's copy (or `root`); image-folder models read `data` (and
-    `attributes`), by default the paths recorded at export, with the recorded test fraction.
+    `attributes`), by default the paths recorded at export (absolute, or relative to `model_folder`),
+    with the recorded test fraction.
     """
     gan = config["gan"]
     name = config.get("data", {}).get("name", "")
     if name.startswith("fashion-mnist"):
         return load_fashion_mnist(split, gan["resolution"], root)
     training = config.get("training", {})
-    data = data or training.get("data_source")
+    data = data or find_recorded(training, "data_source", model_folder)
     if not data or not Path(data).exists():
+        where = data or training.get("data_source")
         raise DataError(f"the model was trained on {name or 'unknown images'}: give them with "
-                        f"--data FOLDER_OR_ZIP" + (f" ({data} is not here)" if data else ""))
-    attributes = attributes or training.get("attributes_source")
+                        f"--data FOLDER_OR_ZIP" + (f" ({where} is not here)" if where else ""))
+    attributes = attributes or find_recorded(training, "attributes_source", model_folder)
     if attributes and not Path(attributes).exists():
         attributes = None
     return load_image_folder(data, gan["resolution"], gan["channels"], attributes, split=split,
