@@ -275,7 +275,10 @@ def recorded_paths(key: str, path: str | os.PathLike, model_folder: str | os.Pat
     KEY_relative, the path from the model folder, so that the data is found again when the model
     folder and the data move together (a clone of the project with its data beside it)."""
     absolute = Path(path).resolve()
-    relative = os.path.relpath(absolute, Path(model_folder).resolve()).replace(os.sep, "/")
+    try:
+        relative = os.path.relpath(absolute, Path(model_folder).resolve()).replace(os.sep, "/")
+    except ValueError:  # Windows: another drive, no relative path
+        return {key: str(absolute)}
     return {key: str(absolute), f"{key}_relative": relative}
 
 
