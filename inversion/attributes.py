@@ -31,7 +31,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from training.fileio import atomic_path
-from training.modelfile import ATTRIBUTES_FILE  # noqa: F401  (where a model folder keeps its vectors)
+from training.modelfile import ATTRIBUTES_FILE
 
 MEASURED = ("brightness", "area", "height", "width")
 OBJECT_LEVEL = -0.8  # model pixels above this level (in [-1, 1]) belong to the object
