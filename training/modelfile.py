@@ -143,7 +143,6 @@ def write_model_folder(out: str | os.PathLike, networks: dict[str, nn.Module],
         files = [entries.pop(name)["file"] for name in GENERATOR_DEPENDENT_NETWORKS if name in entries]
         files += [name for name in GENERATOR_DEPENDENT_FILES if (out / name).is_file()]
         stale = [f for f in files if Path(f).name == f]  # never a path out of the folder
-
     config = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": out.name, **config,
               "networks": entries}
     write_json_atomic(out / "config.json", config)
