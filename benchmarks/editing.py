@@ -30,13 +30,14 @@ import torch
 from PIL import Image
 
 from benchmarks.common import RESULTS, machine, markdown_table, write_results
-from inversion.attributes import (MEASURED, apply_sliders, encode_all, fashion_vectors, measure,
-                                  model_vectors)
-from inversion.domain import DomainSpec, to_model
+from editing.export import render_edit
+from editing.measure import MEASURED, measure
+from editing.solver import SolverConfig, Stroke, build_constraints, solve, stroke_loss
+from editing.vector_sets import fashion_vectors
+from editing.vectors import apply_sliders, encode_all, model_vectors
 from inversion.encoder import load_encoder
-from inversion.export import render_edit
+from inversion.framing import DomainSpec, to_model
 from inversion.perceptual import LPIPS
-from inversion.solver import SolverConfig, Stroke, build_constraints, solve, stroke_loss
 from training.classifier import load_classifier
 from training.data import load_fashion_mnist
 from training.modelfile import DEFAULT_MODEL, load_model

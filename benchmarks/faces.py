@@ -27,10 +27,12 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from editing.compositing import edge_fade, paste_back
+from editing.vector_sets import FACE_ATTRIBUTES, FACE_KEEP, conditional_name
+from editing.vectors import apply_sliders, model_vectors
 from inversion import faces as FA
-from inversion.attributes import (FACE_ATTRIBUTES, FACE_KEEP, apply_sliders, conditional_name,
-                                  model_vectors)
-from inversion.domain import DomainSpec, NoFaceError, edge_fade, paste_back, to_model
+from inversion import geometry
+from inversion.framing import DomainSpec, NoFaceError, to_model
 from inversion.invert import BASELINE_CONFIG, DEFAULT_CONFIG, Inverter
 from inversion.quality import psnr
 from training.classifier import (CLASSIFIERS_DIR, Classifier, ClassifierConfig,
@@ -39,6 +41,7 @@ from training.classifier import (CLASSIFIERS_DIR, Classifier, ClassifierConfig,
 from training.data import ImageSet, model_data
 from training.images import grid_image, save_png
 from training.modelfile import load_model
+from training.pixels import to_uint8
 
 FACE_MODEL = "celeba-64"
 CLASSIFIER = CLASSIFIERS_DIR / "celeba-64-attributes"
@@ -99,7 +102,7 @@ def timed_invert(inv: Inverter, x: torch.Tensor, method: str, cfg, n_time: int):
 def inversion_section(inv: Inverter, x: torch.Tensor, spec: DomainSpec, baseline_n: int,
                       identity_n: int) -> tuple[list[dict], torch.Tensor]:
     rows, codes = [], None
-    targets = FA.descriptors(FA.to_uint8(x[:identity_n]), spec.face_box)
+    targets = FA.descriptors(to_uint8(x[:identity_n]), spec.face_box)
     for name, method, cfg, n in (("hybrid default", "hybrid", DEFAULT_CONFIG, len(x)),
                                  ("encoder", "encoder", DEFAULT_CONFIG, len(x)),
                                  ("optimize 500 (baseline)", "optimize", BASELINE_CONFIG, baseline_n)):
@@ -107,7 +110,7 @@ def inversion_section(inv: Inverter, x: torch.Tensor, spec: DomainSpec, baseline
         with torch.no_grad():
             lp = inv.lpips(prev, x[:n]).numpy()
         m = min(n, identity_n)
-        ident = FA.identity_distance(FA.descriptors(FA.to_uint8(prev[:m]), spec.face_box), targets[:m])
+        ident = FA.identity_distance(FA.descriptors(to_uint8(prev[:m]), spec.face_box), targets[:m])
         rows.append({"method": name, "images": n, "lpips": float(np.median(lp)),
                      "psnr": float(psnr(prev, x[:n]).median()), "identity": float(np.median(ident)),
                      "same_person": float(np.mean(ident < FA.SAME_PERSON)), "seconds": sec})
@@ -123,7 +126,7 @@ def slider_section(model, vectors, net, z: torch.Tensor, spec: DomainSpec, ident
     with torch.no_grad():
         base_images = G(z)
     p0 = probabilities(net, base_images)
-    base_ids = FA.descriptors(FA.to_uint8(base_images[:identity_n]), spec.face_box)
+    base_ids = FA.descriptors(to_uint8(base_images[:identity_n]), spec.face_box)
     keep = [FACE_ATTRIBUTES.index(k) for k in FACE_KEEP]
     rows = []
     for a, name in enumerate(FACE_ATTRIBUTES):
@@ -141,7 +144,7 @@ def slider_section(model, vectors, net, z: torch.Tensor, spec: DomainSpec, ident
             change = (p - p0).abs()  # at the last (strongest) strength
             others = [b for b in range(len(FACE_ATTRIBUTES)) if b != a]
             kept = [b for b in keep if b != a]
-            ident = FA.identity_distance(FA.descriptors(FA.to_uint8(images[:identity_n]),
+            ident = FA.identity_distance(FA.descriptors(to_uint8(images[:identity_n]),
                                                         spec.face_box), base_ids)
             rows.append({"attribute": name, "vector": variant, "flip_share": float(flipped.float().mean()),
                          "target_change": float(change[:, a].mean()),
@@ -194,7 +197,7 @@ def import_section(model, inv: Inverter, vectors, test: ImageSet, spec: DomainSp
                     continue
                 seconds.append(time.perf_counter() - t0)
                 found += 1
-                landmarks = FA.apply_affine(to_photo, template)
+                landmarks = geometry.apply_affine(to_photo, template)
                 back = np.array([mapping.to_model_point(*p) for p in landmarks])
                 errors.append(float(np.linalg.norm(back - template, axis=1).mean()))
                 z0 = inv.invert(x, "encoder").z[0]  # the carry-back, not the inversion, is measured
@@ -203,7 +206,7 @@ def import_section(model, inv: Inverter, vectors, test: ImageSet, spec: DomainSp
                     before, after = model.generator(torch.stack([z0, z1]))
                 edited, _ = paste_back(photo, mapping, before, after)
                 square = cv2.warpAffine(np.ones((64, 64), np.float32),
-                                        FA.invert_affine(mapping.matrix), size) > 0
+                                        geometry.invert_affine(mapping.matrix), size) > 0
                 outside = ~cv2.dilate(square.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
                 diff = edited[outside].astype(np.float64) - photo[outside]
                 mse = float((diff ** 2).mean())

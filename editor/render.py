@@ -1,6 +1,6 @@
 """Pure rendering for the editor: code -> image on screen. No Qt here.
 
-The screen shows the photo with the change G(z) - G(z0) carried back (inversion.domain.paste_back)
+The screen shows the photo with the change G(z) - G(z0) carried back (editing.compositing.paste_back)
 at display size (the photo scaled to at most `max_side` pixels), which keeps slider previews fast
 on big photos; the export renders the same change at the photo's full size.
 """
@@ -12,7 +12,8 @@ import cv2
 import numpy as np
 import torch
 
-from inversion.domain import DomainMapping, paste_back
+from editing.compositing import paste_back
+from inversion.framing import DomainMapping
 from training.modelfile import GANModel
 
 MASK_THRESHOLD = 6.0  # photo levels below which a change is not carried back

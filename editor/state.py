@@ -16,16 +16,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from inversion.attributes import AttributeVector, apply_sliders
-from inversion.domain import DomainMapping
-from inversion.solver import Stroke
+from editing.solver import Stroke
+from editing.vectors import AttributeVector, apply_sliders
+from inversion.framing import DomainMapping
+from training.errors import UserError
 from training.fileio import write_json_atomic
 
 SESSION_FORMAT = "latent-editor-session"
 SESSION_VERSION = 1
 
 
-class SessionError(Exception):
+class SessionError(UserError):
     """A session file that cannot be opened; the message says why."""
 
 

@@ -16,23 +16,22 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QButtonGroup, QColorDialog, QComboBox, QDockWidget, QFileDialog,
                                QFormLayout, QHBoxLayout, QInputDialog, QLabel, QListWidget,
-                               QListWidgetItem, QMainWindow, QMessageBox, QProgressBar,
-                               QPushButton, QScrollArea, QSlider, QToolBar, QToolButton,
-                               QVBoxLayout, QWidget)
+                               QListWidgetItem, QMainWindow, QMessageBox, QProgressBar, QPushButton,
+                               QScrollArea, QSlider, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
+from editing.export import export_format, recipe_path, render_edit, save_image, write_recipe
+from editing.solver import SolverConfig, Stroke, build_constraints, solve
+from editing.vectors import AttributeVector, model_vectors
 from editor.canvas import Canvas, to_qimage
 from editor.render import MASK_THRESHOLD, Renderer, sample_document_pixels
 from editor.state import Document, SessionError, Snapshot, read_session
 from editor.workers import LatestWorker
-from inversion.attributes import AttributeVector, model_vectors
-from inversion.domain import DomainMapping, DomainSpec, NoFaceError, NoObjectError
 from inversion.encoder import load_encoder
-from inversion.export import export_format, recipe_path, render_edit, save_image, write_recipe
+from inversion.framing import DomainMapping, DomainSpec, NoFaceError, NoObjectError
 from inversion.invert import DEFAULT_CONFIG, Inverter, photo_to_model
 from inversion.perceptual import LPIPS
 from inversion.photo import load_photo
-from inversion.solver import SolverConfig, Stroke, build_constraints, solve
-from training.modelfile import (DEFAULT_MODEL, GANModel, MODELS_DIR, latents, load_model,
+from training.modelfile import (DEFAULT_MODEL, MODELS_DIR, GANModel, latents, load_model,
                                 resolve_model, shipped_models)
 
 SLIDER_LABEL_WIDTH = 130  # pixels for an attribute's name beside its slider

@@ -21,12 +21,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from inversion.geometry import affine_scale, square_region
+from training.errors import UserError
+from training.pixels import to_uint8
+
 SAME_PERSON = 0.6  # dlib's threshold on descriptor distance
 DETECT_MAX_SIDE = 1600  # photos are searched at most this large (faster; faces stay findable)
 DETECT_MIN_SIDE = 400  # smaller photos are upsampled once by the detector
 
 
-class FaceError(Exception):
+class FaceError(UserError):
     """No face (or not the asked-for face) in a photo; the message says what to do."""
 
 
@@ -102,59 +106,6 @@ def find_faces(pixels: np.ndarray) -> list[Face]:
     return sorted(faces, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
 
 
-def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """2x3 matrix of the similarity transform carrying points src (N, 2) closest onto dst (N, 2)
-    in least squares (Umeyama 1991), without reflection."""
-    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
-    ms, md = src.mean(0), dst.mean(0)
-    s0, d0 = src - ms, dst - md
-    cov = d0.T @ s0 / len(src)
-    u, sig, vt = np.linalg.svd(cov)
-    sign = np.diag([1.0, np.sign(np.linalg.det(u @ vt)) or 1.0])
-    rot = u @ sign @ vt
-    scale = np.trace(np.diag(sig) @ sign) / max((s0 ** 2).sum() / len(src), 1e-12)
-    m = np.zeros((2, 3))
-    m[:, :2] = scale * rot
-    m[:, 2] = md - scale * rot @ ms
-    return m
-
-
-def apply_affine(m: np.ndarray, points: np.ndarray) -> np.ndarray:
-    return np.asarray(points, np.float64) @ m[:, :2].T + m[:, 2]
-
-
-def invert_affine(m: np.ndarray) -> np.ndarray:
-    return cv2.invertAffineTransform(np.asarray(m, np.float64))
-
-
-def affine_scale(m: np.ndarray) -> float:
-    """Destination pixels per source pixel of a similarity transform."""
-    return float(np.sqrt(abs(np.linalg.det(np.asarray(m)[:, :2]))))
-
-
-def square_bounds(m: np.ndarray, resolution: int) -> tuple[float, float, float, float]:
-    """(x0, y0, x1, y1) in photo pixels bounding the model square [0, R]^2, m: photo -> model."""
-    r = resolution
-    corners = apply_affine(invert_affine(m), [[0, 0], [r, 0], [0, r], [r, r]])
-    return (float(corners[:, 0].min()), float(corners[:, 1].min()),
-            float(corners[:, 0].max()), float(corners[:, 1].max()))
-
-
-def square_region(m: np.ndarray, resolution: int, photo_size: tuple[int, int], margin: int = 0
-                  ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
-    """The photo's pixel region (x0, y0, x1, y1) around the model square (grown by `margin`,
-    clipped to the photo), and `m` re-based to that region's origin; None if it is off the photo."""
-    w, h = photo_size
-    bx0, by0, bx1, by1 = square_bounds(m, resolution)
-    x0, y0 = max(0, int(np.floor(bx0)) - margin), max(0, int(np.floor(by0)) - margin)
-    x1, y1 = min(w, int(np.ceil(bx1)) + 1 + margin), min(h, int(np.ceil(by1)) + 1 + margin)
-    if x1 <= x0 or y1 <= y0:
-        return None
-    shifted = np.asarray(m, np.float64).copy()
-    shifted[:, 2] += shifted[:, :2] @ [x0, y0]
-    return (x0, y0, x1, y1), shifted
-
-
 def warp_to_model(pixels: np.ndarray, m: np.ndarray, resolution: int) -> np.ndarray:
     """The model-resolution square that `m` (photo -> model pixels) cuts out of the photo, (R, R, 3)
     float64. Large faces are blurred first in proportion to the shrink (no aliasing), and only the
@@ -221,11 +172,6 @@ def descriptors(images: np.ndarray, face_box, size: int = 256) -> np.ndarray:
 def identity_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise Euclidean distance of descriptors; under SAME_PERSON (0.6) is the same person."""
     return np.linalg.norm(np.asarray(a) - np.asarray(b), axis=-1)
-
-
-def to_uint8(x) -> np.ndarray:
-    """Model images (N, 3, R, R) in [-1, 1] (tensor) -> (N, R, R, 3) uint8."""
-    return ((x.detach().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
 
 class IdentityRanker:

@@ -20,11 +20,12 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from inversion.domain import DomainMapping, DomainSpec, to_model
 from inversion.encoder import Encoder, load_encoder
+from inversion.framing import DomainMapping, DomainSpec, to_model
 from inversion.optimize import InvertConfig, InvertStep, optimize, starting_codes
 from inversion.perceptual import LPIPS
 from inversion.photo import Photo
+from training.errors import UserError
 from training.fileio import atomic_path
 from training.modelfile import GANModel
 
@@ -45,7 +46,7 @@ def typical_codes(n: int, dim: int, seed: int) -> torch.Tensor:
     return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))
 
 
-class InversionError(Exception):
+class InversionError(UserError):
     """The inversion cannot run as asked (e.g. the model has no encoder)."""
 
 
@@ -106,8 +107,9 @@ def refine_identity(inverter: Inverter, x: torch.Tensor, z: torch.Tensor, weight
     reconstruction loss (pixel + LPIPS) + weight * identity distance, `rounds` rounds, the step
     halving when a round finds nothing better. Returns (z, {"before": distance, "after": ...}).
     """
-    from inversion.faces import descriptors, identity_distance, to_uint8
+    from inversion.faces import descriptors, identity_distance
     from inversion.optimize import reconstruction_loss
+    from training.pixels import to_uint8
 
     spec = DomainSpec.for_model(inverter.model.config)
     if spec.kind != "face":

@@ -16,11 +16,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from training.errors import UserError
+
 MAX_PIXELS = 50_000_000  # 50 megapixels: larger than any camera photo a user edits here
 FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "MPO"}  # MPO: JPEG from some cameras
 
 
-class PhotoError(Exception):
+class PhotoError(UserError):
     """The file cannot be opened as a photo; the message names it and says why."""
 
 

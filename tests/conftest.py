@@ -53,9 +53,9 @@ TINY_GAN = dict(resolution=32, channels=1, latent_dim=16, width=8)
 def make_editable_model(folder: Path) -> Path:
     """A tiny untrained model folder with an encoder and two attribute vectors ("first",
     "second"), whose images respond to z (an untrained G barely varies otherwise)."""
-    from inversion.attributes import ATTRIBUTES_FILE, make_vector, save_vectors
+    from editing.vectors import make_vector, save_vectors
     from inversion.encoder import Encoder, save_encoder
-    from training.modelfile import export_model, load_model
+    from training.modelfile import ATTRIBUTES_FILE, export_model, load_model
     from training.networks import Discriminator, GANConfig, Generator
 
     cfg = GANConfig(**TINY_GAN)

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from inversion.domain import DomainMapping, DomainSpec, NoObjectError, paste_back, to_model
+from editing.compositing import paste_back
+from inversion.framing import DomainMapping, DomainSpec, NoObjectError, to_model
 
 FMNIST = DomainSpec("object", 28 / 32, True)
 

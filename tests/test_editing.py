@@ -6,14 +6,15 @@ import pytest
 import torch
 from PIL import Image
 
-from inversion.attributes import (AttributeVectorError, apply_sliders, load_vectors, make_vector,
-                                  measure, project_out, within_class_vector, ATTRIBUTES_FILE)
+from editing.measure import measure
+from editing.solver import (SolverConfig, Stroke, StrokeError, build_constraints, edge_map,
+                            rasterize, solve, stroke_loss)
+from editing.vectors import (AttributeVectorError, apply_sliders, load_vectors, make_vector,
+                             project_out, within_class_vector)
 from inversion.invert import Inverter, complete
 from inversion.optimize import InvertConfig
-from inversion.solver import (SolverConfig, Stroke, StrokeError, build_constraints, edge_map,
-                              rasterize, solve, stroke_loss)
 from tests.conftest import make_editable_model
-from training.modelfile import load_model
+from training.modelfile import ATTRIBUTES_FILE, load_model
 
 
 @pytest.fixture
@@ -153,7 +154,7 @@ def photo_file(tmp_path):
 
 
 def test_edit_cli_exports_at_photo_size_and_the_recipe_reproduces_it(model, tmp_path, capsys):
-    from inversion.cli import main
+    from editing.cli import main
 
     photo = photo_file(tmp_path)
     strokes = tmp_path / "strokes.json"
@@ -175,7 +176,7 @@ def test_edit_cli_exports_at_photo_size_and_the_recipe_reproduces_it(model, tmp_
 
 
 def test_edit_cli_errors(model, tmp_path, capsys):
-    from inversion.cli import main
+    from editing.cli import main
 
     photo = photo_file(tmp_path)
     assert main(["edit", str(photo), "--model", str(model.path), "--attr", "smile=1",

@@ -183,8 +183,8 @@ def test_face_model_opens_the_chosen_face_of_a_group_photo(qtbot, tmp_path, monk
     dialog is answered 'the second'), aligns that one and carries edits back onto it only."""
     import cv2
 
-    from inversion.faces import to_uint8
     from training.modelfile import load_model, resolve_model
+    from training.pixels import to_uint8
 
     try:
         resolve_model("celeba-64")

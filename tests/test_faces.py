@@ -8,9 +8,12 @@ import numpy as np
 import pytest
 import torch
 
+from editing.compositing import paste_back
 from inversion import faces as F
-from inversion.domain import DomainMapping, DomainSpec, NoFaceError, paste_back, to_model
+from inversion import geometry as G
+from inversion.framing import DomainMapping, DomainSpec, NoFaceError, to_model
 from tests.conftest import SHARED
+from training.pixels import to_uint8
 
 R = 64
 TEMPLATE = np.array([[41.75, 33.25], [36.0, 33.5], [22.0, 33.25], [27.5, 33.5], [31.5, 44.25]])
@@ -41,9 +44,9 @@ def face_like(seed: int = 0) -> np.ndarray:
 def test_similarity_recovers_a_known_transform():
     m = rotation(12.0, 3.5, (40.0, -7.0))
     src = np.random.default_rng(1).uniform(0, 100, (5, 2))
-    got = F.similarity(src, F.apply_affine(m, src))
+    got = G.similarity(src, G.apply_affine(m, src))
     np.testing.assert_allclose(got, m, atol=1e-9)
-    np.testing.assert_allclose(F.apply_affine(F.invert_affine(m), F.apply_affine(m, src)), src,
+    np.testing.assert_allclose(G.apply_affine(G.invert_affine(m), G.apply_affine(m, src)), src,
                                atol=1e-9)
 
 
@@ -61,9 +64,9 @@ def test_alignment_round_trip_with_known_landmarks():
     inside = warped[..., 0] >= 0
     photo[inside] = warped[inside]
     photo = np.rint(photo).astype(np.uint8)
-    landmarks = F.apply_affine(to_photo, TEMPLATE)  # where the face's five points lie in the photo
-    m = F.similarity(landmarks, TEMPLATE)
-    np.testing.assert_allclose(m, F.invert_affine(to_photo), atol=1e-9)
+    landmarks = G.apply_affine(to_photo, TEMPLATE)  # where the face's five points lie in the photo
+    m = G.similarity(landmarks, TEMPLATE)
+    np.testing.assert_allclose(m, G.invert_affine(to_photo), atol=1e-9)
     aligned = F.warp_to_model(photo, m, R)
     inner = (slice(4, R - 4), slice(4, R - 4))
     assert np.abs(aligned[inner] - model_img[inner]).mean() < 4.0  # blur + resampling only
@@ -76,7 +79,7 @@ def test_alignment_round_trip_with_known_landmarks():
     after = before.clone()
     after[:, 28:36, 28:36] = 0.5  # brighten a patch in the middle of the face
     out, mask = paste_back(photo, mapping, before, after)
-    centre = np.rint(F.apply_affine(to_photo, [[32.0, 32.0]])[0]).astype(int)
+    centre = np.rint(G.apply_affine(to_photo, [[32.0, 32.0]])[0]).astype(int)
     assert out[centre[1], centre[0]].astype(int).sum() > photo[centre[1], centre[0]].astype(int).sum() + 60
     square = cv2.warpAffine(np.ones((R, R), np.float32), to_photo, (900, 700)) > 0
     assert np.array_equal(out[~square], photo[~square]) and not mask[~square].any()
@@ -110,7 +113,7 @@ def test_a_generated_face_is_found_and_aligned_in_a_rotated_photo():
 
     model = _face_model()
     spec = DomainSpec.for_model(model.config)
-    faces_u8 = F.to_uint8(model.sample(4, seed=3))
+    faces_u8 = to_uint8(model.sample(4, seed=3))
     ref = F.descriptors(faces_u8, spec.face_box)
     found = 0
     for i in range(len(faces_u8)):
@@ -122,7 +125,7 @@ def test_a_generated_face_is_found_and_aligned_in_a_rotated_photo():
         except NoFaceError:
             continue
         found += 1
-        aligned = F.to_uint8(x)
+        aligned = to_uint8(x)
         assert np.abs(aligned.astype(float) - faces_u8[i]).mean() < 20
         assert F.identity_distance(F.descriptors(aligned, spec.face_box)[0], ref[i]) < F.SAME_PERSON
         angle = np.degrees(np.arctan2(mapping.matrix[1, 0], mapping.matrix[0, 0]))
@@ -145,8 +148,8 @@ def test_identity_distance_tells_people_apart():
 
 
 def test_face_vectors_conditional_ones_leave_the_kept_attributes_alone():
-    from inversion.attributes import (FACE_ATTRIBUTES, FACE_KEEP, conditional_name, face_vectors,
-                                      mean_difference)
+    from editing.vector_sets import FACE_ATTRIBUTES, FACE_KEEP, conditional_name, face_vectors
+    from editing.vectors import mean_difference
 
     g = torch.Generator().manual_seed(0)
     names = (*FACE_ATTRIBUTES, "Wavy_Hair")
@@ -164,7 +167,7 @@ def test_face_vectors_conditional_ones_leave_the_kept_attributes_alone():
 
 
 def test_principal_directions_move_the_first_activations_most():
-    from inversion.attributes import principal_directions
+    from editing.vector_sets import principal_directions
     from training.networks import GANConfig, Generator
 
     torch.manual_seed(0)
@@ -185,9 +188,9 @@ def test_principal_directions_move_the_first_activations_most():
 
 
 def test_identity_options_refine_inversion_and_rank_candidates(tmp_path):
-    from inversion.edit import edit_code
+    from editing.edit import edit_code
+    from editing.solver import SolverConfig, Stroke, StrokeError
     from inversion.invert import Inverter, refine_identity
-    from inversion.solver import SolverConfig, Stroke, StrokeError
     from tests.conftest import make_editable_model
     from training.modelfile import load_model
 

@@ -9,10 +9,10 @@ from inversion.encoder import (Encoder, EncoderTrainConfig, encoder_losses, load
 from inversion.invert import Inverter, load_code
 from inversion.optimize import InvertConfig, optimize, starting_codes
 from inversion.perceptual import LPIPS
+from tests.conftest import synthetic_images
 from training.data import ImageSet
 from training.modelfile import export_model, load_model
 from training.networks import Discriminator, GANConfig, Generator
-from tests.conftest import synthetic_images
 
 CFG = GANConfig(resolution=32, channels=1, latent_dim=16, width=8)
 
@@ -102,7 +102,7 @@ def test_encoder_training_lowers_its_loss_and_ships_in_the_model_folder(tiny_mod
 
 
 def test_invert_cli_writes_code_and_preview(tiny_model, tmp_path, capsys):
-    from inversion.cli import main
+    from editing.cli import main
 
     enc = Encoder.from_discriminator(CFG, tiny_model.discriminator)
     save_encoder(tiny_model, enc, {"steps": 0})

@@ -1,4 +1,4 @@
-"""Imports flow one way: editor -> inversion -> training; Qt only in editor."""
+"""Imports flow one way: editor -> editing -> inversion -> training; Qt only in editor."""
 import ast
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import REPO
 
-RANK = {"training": 0, "inversion": 1, "editor": 2}
+RANK = {"training": 0, "inversion": 1, "editing": 2, "editor": 3}
 
 
 def imported_packages(path: Path) -> set[str]:

@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from training.errors import UserError
+
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat",
                          "sandal", "shirt", "sneaker", "bag", "ankle_boot")
@@ -38,7 +40,7 @@ HOW_TO_GET_FASHION_MNIST = (
 )
 
 
-class DataError(Exception):
+class DataError(UserError):
     """The data set is missing or malformed; the message says what was expected and how to fix it."""
 
 

@@ -18,6 +18,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from training.errors import UserError
 from training.fileio import atomic_path, write_json_atomic
 from training.networks import Discriminator, GANConfig, Generator
 
@@ -28,13 +29,13 @@ ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
 MODELS_DIR = ASSETS_DIR / "models"
 DEFAULT_MODEL = "fashion-mnist-32"
 log = logging.getLogger(__name__)
-ATTRIBUTES_FILE = "attributes.safetensors"  # a model's attribute vectors (inversion.attributes)
+ATTRIBUTES_FILE = "attributes.safetensors"  # a model's attribute vectors (editing.vectors)
 # Fitted to one generator's latent space, so wrong for any other; dropped when the generator changes.
 GENERATOR_DEPENDENT_NETWORKS = ("encoder",)
 GENERATOR_DEPENDENT_FILES = (ATTRIBUTES_FILE,)
 
 
-class ModelFormatError(Exception):
+class ModelFormatError(UserError):
     """The model file is missing, refused or does not match its config."""
 
 

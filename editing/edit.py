@@ -11,9 +11,9 @@ from pathlib import Path
 
 import torch
 
-from inversion.attributes import apply_sliders, model_vectors
-from inversion.domain import DomainMapping
-from inversion.solver import SolverConfig, SolverStep, Stroke, StrokeError, build_constraints, solve
+from editing.solver import SolverConfig, SolverStep, Stroke, StrokeError, build_constraints, solve
+from editing.vectors import apply_sliders, model_vectors
+from inversion.framing import DomainMapping
 from training.modelfile import GANModel
 
 
@@ -52,8 +52,9 @@ def read_strokes(path: str | os.PathLike, mapping: DomainMapping | None = None) 
 def identity_penalty(model: GANModel, z_ref: torch.Tensor, weight: float):
     """images (K, 3, R, R) -> (K,) weight * identity change from G(z_ref), beyond a margin (face
     models only; for ranking solver candidates)."""
-    from inversion.domain import DomainSpec
-    from inversion.faces import IdentityRanker, to_uint8
+    from inversion.faces import IdentityRanker
+    from inversion.framing import DomainSpec
+    from training.pixels import to_uint8
 
     spec = DomainSpec.for_model(model.config)
     if spec.kind != "face":

@@ -1,7 +1,7 @@
 """Carry an edit back onto the full-size photo, export it, and write the recipe that reproduces it.
 
 The exported image is the original photo with the model-domain change G(z_edit) - G(z0) applied
-under a soft mask (inversion.domain.paste_back), at the photo's own size, written atomically as
+under a soft mask (editing.compositing.paste_back), at the photo's own size, written atomically as
 PNG, JPEG (quality option) or WebP. Beside it, a recipe (JSON) holds the model's id and hash, the
 photo's hash, the domain mapping, z0, the slider values, the strokes, the solver settings and the
 edited code; `latent-edit edit --recipe` rebuilds the export from it bit for bit.
@@ -17,7 +17,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from inversion.domain import DomainMapping, paste_back
+from editing.compositing import paste_back
+from inversion.framing import DomainMapping
+from training.errors import UserError
 from training.fileio import atomic_path, write_json_atomic
 from training.modelfile import GANModel
 
@@ -25,7 +27,7 @@ RECIPE_VERSION = 1
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
 
-class ExportError(Exception):
+class ExportError(UserError):
     """The export cannot be written as asked."""
 
 

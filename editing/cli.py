@@ -17,14 +17,14 @@ from pathlib import Path
 
 import torch
 
-from inversion.attributes import AttributeVectorError
-from inversion.domain import NoObjectError
-from inversion.export import ExportError
+from editing.export import ExportError
+from editing.solver import StrokeError
+from editing.vectors import AttributeVectorError
+from inversion.faces import FaceError
+from inversion.framing import NoObjectError
 from inversion.invert import (DEFAULT_CONFIG, METHODS, InversionError, Inverter, config_with,
                               photo_to_model, save_code)
 from inversion.photo import PhotoError, load_photo
-from inversion.solver import StrokeError
-from inversion.faces import FaceError
 from training.data import DataError
 from training.images import grid_image, save_png
 from training.modelfile import DEFAULT_MODEL, ModelFormatError, load_model
@@ -119,12 +119,11 @@ def parse_sliders(items: list[str]) -> dict[str, float]:
 def cmd_edit(a: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from inversion.domain import DomainMapping
-    from inversion.edit import edit_code, read_strokes
-    from inversion.export import (read_recipe, recipe_path, render_edit, save_image,
-                                  write_recipe, export_format)
+    from editing.edit import edit_code, read_strokes
+    from editing.export import export_format, read_recipe, recipe_path, render_edit, save_image, write_recipe
+    from editing.solver import SolverConfig
+    from inversion.framing import DomainMapping
     from inversion.invert import load_code
-    from inversion.solver import SolverConfig
 
     export_format(a.out)
     if Path(a.out).exists() and not a.overwrite:
@@ -200,11 +199,12 @@ def cmd_face_setup(a: argparse.Namespace) -> int:
 
 
 def cmd_vectors(a: argparse.Namespace) -> int:
-    from inversion.attributes import (ATTRIBUTES_FILE, FACE_ATTRIBUTES, encode_all, face_vectors,
-                                      fashion_vectors, principal_directions, save_vectors,
-                                      table_vectors)
+    from editing.vector_sets import (FACE_ATTRIBUTES, face_vectors, fashion_vectors,
+                                     principal_directions, table_vectors)
+    from editing.vectors import encode_all, save_vectors
     from inversion.encoder import load_encoder
     from training.data import model_data
+    from training.modelfile import ATTRIBUTES_FILE
 
     model = load_model(a.model)
     encoder = load_encoder(model)

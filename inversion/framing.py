@@ -1,18 +1,20 @@
-"""Map a user's photo into a model's domain, and carry an edit back onto the full-size photo.
+"""Map a user's photo into a model's domain: find the object or face and frame it as the training
+images are framed.
 
 A Fashion-MNIST model knows grey items, light on black, scaled so the longer side fills 28 of 32
 pixels. A photo is a colour object on a (usually light) plain background at any size. `to_model`
 finds the object (difference from the border colour, Otsu threshold, morphology; OpenCV), crops a
 square around it, converts to grey, flips polarity when the photo's background is light, stretches
 levels so the background is black, and centres it the way the training data is centred.
-The `DomainMapping` it returns records all of that, so `paste_back` can map a change made in the
-model's domain, `after - before`, onto the photo at its own resolution under a soft mask, leaving
-every other pixel exactly as it was.
+The `DomainMapping` it returns records all of that, so that editing.compositing can carry a change
+made in the model's domain back onto the photo at its own resolution.
 
 Face models ("kind": "face") are framed by alignment instead: the chosen face's five landmarks are
-carried onto the training data's mean landmarks by a similarity transform (inversion.faces), kept
-in the mapping as `affine`; `paste_back` warps the change back through its inverse and fades it out
-towards the edge of the aligned square, so the seam at the face's border is never hard.
+carried onto the training data's mean landmarks by a similarity transform (inversion.geometry),
+kept in the mapping as `affine`.
+
+The model's domain is written into its config.json at export (training.modelfile); `DomainSpec`
+reads it.
 """
 from __future__ import annotations
 
@@ -22,10 +24,12 @@ import cv2
 import numpy as np
 import torch
 
-LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, as PIL's convert("L")
+from inversion.geometry import similarity, square_bounds
+from training.errors import UserError
+from training.pixels import LUMA, from_uint8
 
 
-class NoObjectError(Exception):
+class NoObjectError(UserError):
     """No object stands out from a plain background; the caller may offer the whole image."""
 
 
@@ -171,24 +175,25 @@ def face_to_model(pixels: np.ndarray, resolution: int, spec: DomainSpec, face: i
                   found: list | None = None) -> tuple[torch.Tensor, DomainMapping]:
     """The `face`-th largest face of a photo, aligned as the training faces: (1, 3, R, R), mapping.
     `found`: the photo's faces if the caller has looked for them already (inversion.faces)."""
-    from inversion import faces as F
+    from inversion.faces import find_faces, warp_to_model
 
-    found = F.find_faces(pixels) if found is None else found
+    found = find_faces(pixels) if found is None else found
     if not found:
         raise NoFaceError("no face found: the face model needs a photo with a face looking roughly "
                           "at the camera, at least about 40 pixels across")
     if not 0 <= face < len(found):
         raise NoFaceError(f"there are {len(found)} faces in the photo; choose one from 0 to "
                           f"{len(found) - 1} (0 is the largest)")
-    m = F.similarity(found[face].points, np.array(spec.landmarks, np.float64))
+    m = similarity(found[face].points, np.array(spec.landmarks, np.float64))
     h, w = pixels.shape[:2]
     bg, _ = border_colour(pixels)
-    box = F.square_bounds(m, resolution)
-    mapping = DomainMapping((w, h), box, resolution, resolution, False, False,
-                            tuple(float(v) for v in bg), 0.0, False,
-                            tuple(float(v) for v in m.reshape(-1)), face)
-    small = F.warp_to_model(pixels, m, resolution)
-    x = torch.from_numpy(np.clip(small, 0, 255) / 127.5 - 1.0).float().permute(2, 0, 1)[None]
+    box = square_bounds(m, resolution)
+    mapping = DomainMapping(photo_size=(w, h), box=box, resolution=resolution, content=resolution,
+                            grey=False, invert=False, background=tuple(float(v) for v in bg),
+                            black_point=0.0, whole_image=False,
+                            affine=tuple(float(v) for v in m.reshape(-1)), face=face)
+    small = warp_to_model(pixels, m, resolution)
+    x = from_uint8(small)[None]
     return x, mapping
 
 
@@ -221,8 +226,9 @@ def to_model(pixels: np.ndarray, resolution: int, channels: int, spec: DomainSpe
     black = min(black, 200.0)  # a mid-grey background still leaves room for the object
     framed = spec.kind == "object" and not whole_image
     content = int(round(resolution * spec.content_fraction)) if spec.kind == "object" else resolution
-    mapping = DomainMapping((w, h), box, resolution, content, grey, invert,
-                            tuple(float(v) for v in bg), black, not framed)
+    mapping = DomainMapping(photo_size=(w, h), box=box, resolution=resolution, content=content,
+                            grey=grey, invert=invert, background=tuple(float(v) for v in bg),
+                            black_point=black, whole_image=not framed)
     crop = _crop_square(pixels, box, bg)  # (S, S, 3) float
     small = cv2.resize(crop, (content, content), interpolation=cv2.INTER_AREA)
     if grey:
@@ -236,97 +242,5 @@ def to_model(pixels: np.ndarray, resolution: int, channels: int, spec: DomainSpe
     canvas[:] = fill
     off = (resolution - content) // 2
     canvas[off:off + content, off:off + content] = small
-    x = torch.from_numpy(np.clip(canvas, 0, 255) / 127.5 - 1.0).float().permute(2, 0, 1)[None]
+    x = from_uint8(canvas)[None]
     return x, mapping
-
-
-def change_mask(delta: np.ndarray, threshold: float = 6.0, feather: float = 0.7) -> np.ndarray:
-    """Soft mask (h, w) in [0, 1] of a change (h, w, C) in photo levels: 0 where |delta| is below
-    `threshold`, rising smoothly to 1 at twice it, blurred by `feather` pixels (no hard edge)."""
-    mag = np.abs(delta).max(axis=2)
-    t = np.clip((mag - threshold) / threshold, 0.0, 1.0)
-    mask = (t * t * (3 - 2 * t)).astype(np.float32)
-    return cv2.GaussianBlur(mask, (0, 0), feather) if feather > 0 else mask
-
-
-def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
-               after: torch.Tensor, threshold: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
-    """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
-
-    Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
-    its mask are computed at the model's resolution (with a rim for the mask's feathering) and
-    enlarged onto the crop box only, so the cost follows the object's size on screen, not the
-    photo's. Pixels where the mask is 0 are the original's, bit for bit (adding 0 changes nothing).
-    """
-    if mapping.affine:
-        return _paste_back_affine(pixels, mapping, before, after, threshold)
-    pad = 2  # model pixels of rim around the content, where the feathered mask may spill
-    delta = ((after - before).detach().float().cpu().permute(1, 2, 0).numpy() * 127.5)  # (R, R, C)
-    off = (mapping.resolution - mapping.content) // 2
-    delta = delta[off:off + mapping.content, off:off + mapping.content]
-    h, w = pixels.shape[:2]
-    mask_full = np.zeros((h, w), np.float32)
-    if not np.any(delta):
-        return pixels.copy(), mask_full
-    delta = delta / mapping.gain * (-1.0 if mapping.invert else 1.0)
-    small = np.pad(delta, ((pad, pad), (pad, pad), (0, 0)))
-    small_mask = change_mask(small, threshold)
-    x0, y0, x1, _ = (int(round(v)) for v in mapping.box)
-    scale = (x1 - x0) / mapping.content
-    bx0, by0 = x0 - int(round(pad * scale)), y0 - int(round(pad * scale))
-    side = (x1 - x0) + 2 * int(round(pad * scale))
-    rx0, ry0, rx1, ry1 = max(0, bx0), max(0, by0), min(w, bx0 + side), min(h, by0 + side)
-    if rx1 <= rx0 or ry1 <= ry0:
-        return pixels.copy(), mask_full
-    big = cv2.resize(small, (side, side), interpolation=cv2.INTER_CUBIC).reshape(side, side, -1)
-    big_mask = cv2.resize(small_mask, (side, side), interpolation=cv2.INTER_LINEAR)
-    sl = (slice(ry0 - by0, ry1 - by0), slice(rx0 - bx0, rx1 - bx0))
-    change, mask = big[sl], big_mask[sl]
-    # A grey change (one channel) moves every channel alike: luminance changes, hue stays.
-    patch = pixels[ry0:ry1, rx0:rx1]
-    out = pixels.copy()
-    out[ry0:ry1, rx0:rx1] = np.clip(np.rint(patch + change * mask[..., None]), 0, 255)
-    mask_full[ry0:ry1, rx0:rx1] = mask
-    return out, mask_full
-
-
-def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:
-    """(R, R) weights: 1 inside, falling smoothly to 0 over `width` pixels at the square's edge."""
-    c = np.arange(resolution, dtype=np.float64) + 0.5
-    d = np.minimum(c, resolution - c)
-    t = np.clip(d / width, 0.0, 1.0)
-    ramp = t * t * (3 - 2 * t)
-    return np.minimum.outer(ramp, ramp).astype(np.float32)
-
-
-def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
-                       after: torch.Tensor, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """paste_back for an aligned (rotated, scaled) face: the change is warped back into the part
-    of the photo the aligned square covers, faded out towards the square's edge."""
-    r = mapping.resolution
-    delta = (after - before).detach().float().cpu().permute(1, 2, 0).numpy() * 127.5  # (R, R, C)
-    h, w = pixels.shape[:2]
-    mask_full = np.zeros((h, w), np.float32)
-    if not np.any(delta):
-        return pixels.copy(), mask_full
-    if mapping.grey:
-        delta = delta.mean(axis=2, keepdims=True)
-    from inversion.faces import square_region
-
-    small_mask = change_mask(delta, threshold) * edge_fade(r)
-    found = square_region(mapping.matrix, r, (w, h))
-    if found is None:
-        return pixels.copy(), mask_full
-    (rx0, ry0, rx1, ry1), shifted = found  # shifted: photo-region pixels -> model pixels
-    size = (rx1 - rx0, ry1 - ry0)
-    flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
-    change = cv2.warpAffine(delta.astype(np.float32), shifted, size, flags=flags,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0).reshape(size[1], size[0], -1)
-    mask = cv2.warpAffine(small_mask, shifted, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    mask = np.clip(mask, 0.0, 1.0)
-    patch = pixels[ry0:ry1, rx0:rx1]
-    out = pixels.copy()
-    out[ry0:ry1, rx0:rx1] = np.clip(np.rint(patch + change * mask[..., None]), 0, 255)
-    mask_full[ry0:ry1, rx0:rx1] = mask
-    return out, mask_full

@@ -19,10 +19,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from training.errors import UserError
+
 KINDS = ("color", "sketch", "preserve", "erase")
 
 
-class StrokeError(Exception):
+class StrokeError(UserError):
     """A stroke list that cannot be used; the message says which stroke and why."""
 
 
