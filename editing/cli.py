@@ -12,22 +12,23 @@ Thin: parse, build a config, call one function.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
 import torch
 
-from editing.export import ExportError
-from editing.solver import StrokeError
-from editing.vectors import AttributeVectorError
-from inversion.faces import FaceError
+from editing.compositing import MASK_THRESHOLD
+from editing.export import export_format
+from editing.solver import SolverConfig
 from inversion.framing import NoObjectError
-from inversion.invert import (DEFAULT_CONFIG, METHODS, InversionError, Inverter, config_with,
-                              photo_to_model, save_code)
-from inversion.photo import PhotoError, load_photo
+from inversion.invert import DEFAULT_CONFIG, METHODS, InversionError, Inverter, photo_to_model, save_code
+from inversion.photo import load_photo
 from training.data import DataError
+from training.errors import OptionError, UserError
 from training.images import grid_image, save_png
-from training.modelfile import DEFAULT_MODEL, ModelFormatError, load_model
+from training.modelfile import DEFAULT_MODEL, load_model
+from training.options import check_range, replace_given
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,9 +111,9 @@ def parse_sliders(items: list[str]) -> dict[str, float]:
         try:
             sliders[name.strip()] = float(value)
         except ValueError:
-            raise InversionError(f"--attr {item!r}: write NAME=VALUE, e.g. ankle_boot=+1.5") from None
+            raise OptionError(f"--attr {item!r}: write NAME=VALUE, e.g. ankle_boot=+1.5") from None
         if not sep:
-            raise InversionError(f"--attr {item!r}: write NAME=VALUE, e.g. ankle_boot=+1.5")
+            raise OptionError(f"--attr {item!r}: write NAME=VALUE, e.g. ankle_boot=+1.5")
     return sliders
 
 
@@ -120,19 +121,14 @@ def cmd_edit(a: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from editing.edit import edit_code, read_strokes
-    from editing.export import export_format, read_recipe, recipe_path, render_edit, save_image, write_recipe
-    from editing.solver import SolverConfig
+    from editing.export import read_recipe, recipe_path, render_edit, save_image, write_recipe
     from inversion.framing import DomainMapping
     from inversion.invert import load_code
 
-    export_format(a.out)
-    if Path(a.out).exists() and not a.overwrite:
-        print(f"error: {a.out} exists; pass --overwrite to replace it", file=sys.stderr)
-        return 2
     if a.recipe:
         r = read_recipe(a.recipe)
         model = load_model(r["model"]["path"])
-        if model.config["networks"]["generator"]["sha256"] != r["model"]["generator_sha256"]:
+        if model.generator_sha256 != r["model"].get("generator_sha256"):
             raise InversionError(f"the recipe was made with another version of {model.name}")
         photo = load_photo(r["photo"]["path"])
         mapping = DomainMapping.from_dict(r["mapping"])
@@ -141,14 +137,11 @@ def cmd_edit(a: argparse.Namespace) -> int:
         save_image(pixels, a.out, r["export"]["quality"])
         print(f"rebuilt {a.out} from {a.recipe}")
         return 0
-    if not a.photo:
-        print("error: give a PHOTO to edit, or --recipe", file=sys.stderr)
-        return 2
     model = load_model(a.model)
     photo = load_photo(a.photo)
     if a.code:
         z0, meta = load_code(a.code)
-        if meta.get("generator_sha256") != model.config["networks"]["generator"]["sha256"]:
+        if meta.get("generator_sha256") != model.generator_sha256:
             raise InversionError(f"{a.code} belongs to another model ({meta.get('model_id')})")
         mapping = DomainMapping.from_dict(meta["mapping"])
     else:
@@ -160,13 +153,9 @@ def cmd_edit(a: argparse.Namespace) -> int:
         z0 = Inverter.for_model(model).invert(x).z[0]
     sliders = parse_sliders(a.attr)
     strokes = read_strokes(a.strokes, mapping) if a.strokes else []
-    cfg = SolverConfig()
-    cfg = SolverConfig(**{**asdict(cfg), **{k: v for k, v in {
-        "candidates": a.candidates, "steps": a.solver_steps, "l1": a.l1, "l2": a.l2,
-        "identity": a.identity}.items()
-        if v is not None}})
+    cfg = solver_config(a)
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate)
-    threshold = 6.0
+    threshold = MASK_THRESHOLD
     pixels, mask = render_edit(model, photo.pixels, mapping, z0, result.z_edit, threshold)
     save_image(pixels, a.out, a.quality)
     write_recipe(recipe_path(a.out), model=model, photo=photo.path, mapping=mapping, z0=z0,
@@ -253,7 +242,7 @@ def cmd_invert(a: argparse.Namespace) -> int:
         print(f"error: {photo.path.name}: {err}. Run again with --whole-image to use the whole "
               f"image.", file=sys.stderr)
         return 2
-    cfg = config_with(DEFAULT_CONFIG, steps=a.steps, starts=a.starts, w_lpips=a.lpips_weight,
+    cfg = replace_given(DEFAULT_CONFIG, steps=a.steps, starts=a.starts, w_lpips=a.lpips_weight,
                       w_prior=a.prior_weight)
     inverter = Inverter.for_model(model)
     bar = tqdm(total=cfg.steps if a.method != "encoder" else 1, unit="step", disable=a.quiet,
@@ -316,13 +305,52 @@ def cmd_train_encoder(a: argparse.Namespace) -> int:
     return 0
 
 
+def solver_config(a: argparse.Namespace) -> SolverConfig:
+    return replace_given(SolverConfig(), candidates=a.candidates, steps=a.solver_steps, l1=a.l1,
+                         l2=a.l2, identity=a.identity)
+
+
+def check_options(a: argparse.Namespace) -> None:
+    """Refuse bad options before any model is loaded or photo inverted."""
+    if a.command == "edit":
+        export_format(a.out)
+        if Path(a.out).exists() and not a.overwrite:
+            raise OptionError(f"{a.out} exists; pass --overwrite to replace it")
+        if not a.recipe and not a.photo:
+            raise OptionError("give a PHOTO to edit, or --recipe")
+        check_range("--quality", a.quality, 1, 100)
+        check_range("--candidates", a.candidates, 1, 64)
+        check_range("--solver-steps", a.solver_steps, 1)
+        for option, value in (("--l1", a.l1), ("--l2", a.l2), ("--identity", a.identity)):
+            check_range(option, value, 0.0)
+        check_range("--candidate", a.candidate, 0, solver_config(a).candidates - 1)
+        check_range("--face", a.face, 0)
+        parse_sliders(a.attr)
+    elif a.command == "invert":
+        check_range("--steps", a.steps, 1)
+        check_range("--starts", a.starts, 1, 64)
+        check_range("--preview-scale", a.preview_scale, 1, 64)
+        for option, value in (("--lpips-weight", a.lpips_weight), ("--prior-weight", a.prior_weight),
+                              ("--identity", a.identity)):
+            check_range(option, value, 0.0)
+        check_range("--face", a.face, 0)
+    elif a.command == "train-encoder":
+        check_range("--steps", a.steps, 1)
+        check_range("--batch", a.batch, 1)
+    elif a.command == "face-setup":
+        check_range("--n", a.n, 1)
+    elif a.command == "vectors":
+        check_range("--directions", a.directions, 1, 512)
+
+
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
+        check_options(a)
         return {"invert": cmd_invert, "train-encoder": cmd_train_encoder, "edit": cmd_edit,
                 "vectors": cmd_vectors, "face-setup": cmd_face_setup}[a.command](a)
-    except (PhotoError, ModelFormatError, InversionError, DataError, StrokeError,
-            AttributeVectorError, ExportError, FaceError) as e:
+    except UserError as e:  # anything else is a bug and keeps its traceback
         print(f"error: {e}", file=sys.stderr)
         return 2
 

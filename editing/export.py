@@ -8,7 +8,6 @@ edited code; `latent-edit edit --recipe` rebuilds the export from it bit for bit
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -20,7 +19,7 @@ from PIL import Image
 from editing.compositing import paste_back
 from inversion.framing import DomainMapping
 from training.errors import UserError
-from training.fileio import atomic_path, write_json_atomic
+from training.fileio import atomic_path, sha256_file, write_json_atomic
 from training.modelfile import GANModel
 
 RECIPE_VERSION = 1
@@ -58,10 +57,6 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     return paste_back(pixels, mapping, before, after, threshold)
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def recipe_path(export_path: str | os.PathLike) -> Path:
     p = Path(export_path)
     return p.with_name(p.name + ".recipe.json")
@@ -74,8 +69,8 @@ def write_recipe(path: str | os.PathLike, *, model: GANModel, photo: Path, mappi
     recipe = {
         "format": "latent-editor-recipe", "version": RECIPE_VERSION,
         "model": {"id": model.model_id, "name": model.name, "path": str(model.path),
-                  "generator_sha256": model.config["networks"]["generator"]["sha256"]},
-        "photo": {"path": str(Path(photo).resolve()), "sha256": file_sha256(photo)},
+                  "generator_sha256": model.generator_sha256},
+        "photo": {"path": str(Path(photo).resolve()), "sha256": sha256_file(photo)},
         "mapping": mapping.to_dict(), "z0": z0.reshape(-1).tolist(), "sliders": sliders,
         "strokes": [s.to_dict() if hasattr(s, "to_dict") else s for s in strokes],
         "solver": solver, "z_edit": z_edit.reshape(-1).tolist(),

@@ -25,9 +25,11 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from training.errors import UserError
+from training.errors import UserError, VersionError, check_version
 from training.fileio import atomic_path
 from training.modelfile import ATTRIBUTES_FILE
+
+VECTORS_VERSION = 1  # attribute files: the version in their JSON header
 
 
 class AttributeVectorError(UserError):
@@ -127,7 +129,7 @@ def apply_sliders(z0: torch.Tensor, vectors: dict[str, AttributeVector],
 def save_vectors(path: str | os.PathLike, vectors: dict[str, AttributeVector], info: dict) -> None:
     """One safetensors file: a (D,) tensor per attribute; spreads and metadata as JSON in its header."""
     tensors = {name: v.vector.detach().float().contiguous() for name, v in vectors.items()}
-    meta = {"info": info, "attributes": {name: {"spread": v.spread, **v.meta}
+    meta = {"version": VECTORS_VERSION, "info": info, "attributes": {name: {"spread": v.spread, **v.meta}
                                          for name, v in vectors.items()}}
     with atomic_path(Path(path)) as tmp:
         save_file(tensors, str(tmp), metadata={"attributes": json.dumps(meta)})
@@ -139,11 +141,14 @@ def load_vectors(path: str | os.PathLike) -> tuple[dict[str, AttributeVector], d
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = json.loads(f.metadata()["attributes"])
+            check_version(meta.get("version", 1), VECTORS_VERSION, f"attribute file {path.name}")
             vectors = {}
             for name, m in meta["attributes"].items():
                 m = dict(m)
                 spread = m.pop("spread")
                 vectors[name] = AttributeVector(name, f.get_tensor(name), spread, m)
+    except VersionError:
+        raise
     except (OSError, KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
         raise AttributeVectorError(f"{path.name} is not a valid attribute file: {e}") from e
     return vectors, meta["info"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -25,10 +25,12 @@ from inversion.framing import DomainMapping, DomainSpec, to_model
 from inversion.optimize import InvertConfig, InvertStep, optimize, starting_codes
 from inversion.perceptual import LPIPS
 from inversion.photo import Photo
-from training.errors import UserError
+from training.errors import UserError, check_version
 from training.fileio import atomic_path
 from training.modelfile import GANModel
 
+CODE_FORMAT = "latent-editor-code"  # code files (.npz): z and a JSON header
+CODE_VERSION = 1
 METHODS = ("hybrid", "encoder", "optimize")
 # Constant learning rate: from the encoder's guess no annealing is needed, and a run of N steps is
 # then exactly the first N steps of a longer run (the benchmark reads several budgets off one run).
@@ -167,8 +169,8 @@ def photo_to_model(model: GANModel, photo: Photo, whole_image: bool = False, fac
 def save_code(path: str | os.PathLike, z: torch.Tensor, mapping: DomainMapping | None,
               model: GANModel, photo: Path | None = None, extra: dict | None = None) -> None:
     """Write a code file: z (D,), and JSON with the mapping, model id and hash, photo path."""
-    meta = {"model_id": model.model_id, "model_name": model.name,
-            "generator_sha256": model.config["networks"]["generator"]["sha256"],
+    meta = {"format": CODE_FORMAT, "version": CODE_VERSION, "model_id": model.model_id, "model_name": model.name,
+            "generator_sha256": model.generator_sha256,
             "mapping": mapping.to_dict() if mapping else None,
             "photo": str(photo) if photo else None, **(extra or {})}
     with atomic_path(Path(path)) as tmp:
@@ -181,11 +183,11 @@ def load_code(path: str | os.PathLike) -> tuple[torch.Tensor, dict]:
     """(z (D,), metadata) from a code file; never unpickles."""
     try:
         with np.load(path, allow_pickle=False) as f:
-            return torch.from_numpy(f["z"].astype(np.float32)), json.loads(str(f["meta"]))
+            z, meta = torch.from_numpy(f["z"].astype(np.float32)), json.loads(str(f["meta"]))
     except (OSError, KeyError, ValueError) as e:
         raise InversionError(f"{Path(path).name} is not a code file written by `latent-edit "
                              f"invert`: {e}") from e
+    check_version(meta.get("version", 1), CODE_VERSION, f"code file {Path(path).name}")
+    return z, meta
 
 
-def config_with(cfg: InvertConfig, **overrides) -> InvertConfig:
-    return replace(cfg, **{k: v for k, v in overrides.items() if v is not None})

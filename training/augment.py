@@ -6,6 +6,8 @@ them; gradients flow through to the generator. Helps on small data sets (a few t
 from __future__ import annotations
 
 import torch
+
+from training.errors import OptionError
 import torch.nn.functional as F
 
 AUGMENTS = ("translation", "cutout", "color")
@@ -46,11 +48,15 @@ def cutout(x: torch.Tensor, g: torch.Generator, ratio: float = 0.5) -> torch.Ten
     return x * keep[:, None].to(x)
 
 
-def diff_augment(x: torch.Tensor, policy: tuple[str, ...], g: torch.Generator) -> torch.Tensor:
-    """Apply the named augmentations in a fixed order: color, translation, cutout."""
+def check_augment(policy: tuple[str, ...]) -> None:
     unknown = set(policy) - set(AUGMENTS)
     if unknown:
-        raise ValueError(f"unknown augmentation {sorted(unknown)}; choose from {', '.join(AUGMENTS)}")
+        raise OptionError(f"unknown augmentation {sorted(unknown)}; choose from {', '.join(AUGMENTS)}")
+
+
+def diff_augment(x: torch.Tensor, policy: tuple[str, ...], g: torch.Generator) -> torch.Tensor:
+    """Apply the named augmentations in a fixed order: color, translation, cutout."""
+    check_augment(policy)
     if "color" in policy:
         x = brightness_contrast(x, g)
     if "translation" in policy:

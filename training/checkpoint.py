@@ -16,10 +16,15 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from training.errors import UserError, check_version
 from training.fileio import atomic_path
 
 CHECKPOINT_VERSION = 1
 CHECKPOINT_NAME = "checkpoint.safetensors"
+
+
+class CheckpointError(UserError):
+    """A run's checkpoint is missing, damaged or from a newer version of this program."""
 
 
 def flatten_optimizer(prefix: str, state: dict) -> tuple[dict[str, torch.Tensor], dict]:
@@ -64,10 +69,16 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     """(tensors, meta) of a checkpoint file."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    with safe_open(str(path), framework="pt") as f:
-        meta = json.loads(f.metadata()["checkpoint"])
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
+        raise CheckpointError(f"no checkpoint at {path}: is this the run folder?")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = json.loads(f.metadata()["checkpoint"])
+            check_version(meta.get("version"), CHECKPOINT_VERSION, f"checkpoint {path}")
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except UserError:
+        raise
+    except Exception as e:  # safetensors raises its own error types for a damaged file
+        raise CheckpointError(f"{path} is not a readable checkpoint: {e}") from e
     return tensors, meta
 
 

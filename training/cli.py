@@ -12,6 +12,7 @@ Thin: parse, build a config, call one function. Works under `torchrun --nproc_pe
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import sys
 from pathlib import Path
@@ -20,12 +21,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from training.checkpoint import CHECKPOINT_NAME, module_state, read_checkpoint
-from training.data import DataError, load_dataset, recorded_paths
+from training.augment import check_augment
+from training.data import load_dataset, recorded_paths
+from training.errors import OptionError, UserError
 from training.fileio import atomic_path
 from training.images import grid_image, save_png
 from training.losses import OBJECTIVES
-from training.modelfile import ModelFormatError, export_model, load_model
+from training.modelfile import export_model, load_model
 from training.networks import Discriminator, GANConfig, Generator
+from training.options import check_range
 
 if TYPE_CHECKING:
     from training.loop import TrainConfig
@@ -231,7 +235,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
         from training.features import AlexNetFeatures
 
         if not a.data:
-            raise ValueError(f"{model.name} was trained on {data_name or 'unknown data'}: give its "
+            raise OptionError(f"{model.name} was trained on {data_name or 'unknown data'}: give its "
                              f"images with --data FOLDER_OR_ZIP")
         train, test = (load_image_folder(a.data, model.gan.resolution, model.gan.channels,
                                          split=s, test_fraction=a.test_fraction)
@@ -251,12 +255,35 @@ def cmd_eval(a: argparse.Namespace) -> int:
     return 0
 
 
+def check_options(a: argparse.Namespace) -> None:
+    """Refuse out-of-range options before any data or model is loaded."""
+    if a.command == "train":
+        for option, value in (("--steps", a.steps), ("--batch", a.batch), ("--latent", a.latent),
+                              ("--width", a.width), ("--sample-every", a.sample_every),
+                              ("--checkpoint-every", a.checkpoint_every)):
+            check_range(option, value, 1)
+        check_range("--lr-g", a.lr_g, 0.0)
+        check_range("--lr-d", a.lr_d, 0.0)
+        check_range("--ema", a.ema, 0.0, 1.0)
+        check_range("--test-fraction", a.test_fraction, 0.0, 0.99)
+        check_augment(tuple(s for s in a.augment.split(",") if s))
+    elif a.command == "sample":
+        check_range("--n", a.n, 1, 100_000)
+    elif a.command == "train-classifier":
+        check_range("--epochs", a.epochs, 1)
+    elif a.command == "eval":
+        check_range("--n", a.n, 2)
+        check_range("--test-fraction", a.test_fraction, 0.01, 0.99)
+
+
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
+        check_options(a)
         return {"train": cmd_train, "export": cmd_export, "sample": cmd_sample,
                 "train-classifier": cmd_train_classifier, "eval": cmd_eval}[a.command](a)
-    except (DataError, ModelFormatError, FileNotFoundError, ValueError) as e:
+    except UserError as e:  # anything else is a bug and keeps its traceback
         print(f"error: {e}", file=sys.stderr)
         return 2
 

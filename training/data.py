@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from training.errors import UserError
+from training.errors import OptionError, UserError
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat",
@@ -206,9 +206,9 @@ def split_range(n: int, split: str | None, test_fraction: float) -> range:
     if split is None:
         return range(n)
     if split not in ("train", "test"):
-        raise ValueError(f'split must be "train", "test" or None, not {split!r}')
+        raise OptionError(f'split must be "train", "test" or None, not {split!r}')
     if not 0.0 <= test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in [0, 1), not {test_fraction}")
+        raise OptionError(f"test_fraction must be in [0, 1), not {test_fraction}")
     cut = n - int(round(n * test_fraction))
     return range(cut) if split == "train" else range(cut, n)
 

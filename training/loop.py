@@ -12,7 +12,7 @@ import copy
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -23,10 +23,12 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from training.augment import diff_augment
 from training.checkpoint import CHECKPOINT_NAME, restore_checkpoint, save_checkpoint
 from training.data import ImageSet
+from training.errors import OptionError
 from training.fileio import write_json_atomic
 from training.images import grid_image, save_loss_curve, save_png
 from training.losses import gradient_penalty, get_objective
 from training.networks import Discriminator, GANConfig, Generator, init_weights
+from training.options import replace_given
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def pick_device(name: str) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda was asked for, but PyTorch finds no CUDA GPU")
+        raise OptionError("--device cuda was asked for, but PyTorch finds no CUDA GPU")
     if name == "cuda" and "LOCAL_RANK" in os.environ:
         return torch.device("cuda", int(os.environ["LOCAL_RANK"]))
     return torch.device(name)
@@ -109,13 +111,13 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, data: ImageSet, out: str | os.PathLike,
                  resume: bool = False, dist_info: DistInfo | None = None):
         if cfg.batch_size % (dist_info.world if dist_info else 1):
-            raise ValueError("batch size must be divisible by the number of processes")
+            raise OptionError("batch size must be divisible by the number of processes")
         self.cfg, self.data, self.out = cfg, data, Path(out)
         self.device = pick_device(cfg.device)
         self.dist = dist_info or DistInfo()
         self.objective = get_objective(cfg.loss)
         if data.resolution != cfg.gan.resolution or data.channels != cfg.gan.channels:
-            raise ValueError(f"data is {data.resolution}px x{data.channels} channels but the model "
+            raise OptionError(f"data is {data.resolution}px x{data.channels} channels but the model "
                              f"expects {cfg.gan.resolution}px x{cfg.gan.channels}")
         torch.manual_seed(cfg.seed)
         self.G, self.D = Generator(cfg.gan).to(self.device), Discriminator(cfg.gan).to(self.device)
@@ -272,5 +274,4 @@ def resumed_config(out: str | os.PathLike, **overrides) -> TrainConfig:
     from training.checkpoint import read_checkpoint
 
     _, meta = read_checkpoint(Path(out) / CHECKPOINT_NAME)
-    return replace(TrainConfig.from_dict(meta["train_config"]),
-                   **{k: v for k, v in overrides.items() if v is not None})
+    return replace_given(TrainConfig.from_dict(meta["train_config"]), **overrides)

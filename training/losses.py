@@ -15,6 +15,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from training.errors import OptionError
+
 Tensor = torch.Tensor
 
 
@@ -82,4 +84,4 @@ def get_objective(name: str) -> Objective:
     try:
         return OBJECTIVES[name]
     except KeyError:
-        raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(OBJECTIVES)}") from None
+        raise OptionError(f"unknown loss {name!r}; choose one of: {', '.join(OBJECTIVES)}") from None

@@ -7,7 +7,6 @@ before anything reads them: unpickling a stranger's file can run arbitrary code.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -19,7 +18,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from training.errors import UserError
-from training.fileio import atomic_path, write_json_atomic
+from training.fileio import atomic_path, sha256_file, write_json_atomic
 from training.networks import Discriminator, GANConfig, Generator
 
 FORMAT = "latent-editor-model"
@@ -37,14 +36,6 @@ GENERATOR_DEPENDENT_FILES = (ATTRIBUTES_FILE,)
 
 class ModelFormatError(UserError):
     """The model file is missing, refused or does not match its config."""
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def refuse_pickle(path: Path) -> None:
@@ -99,7 +90,12 @@ class GANModel:
     @property
     def model_id(self) -> str:
         """Name plus the first 12 hex digits of the generator's hash: enough to tell models apart."""
-        return f"{self.name}@{self.config['networks']['generator']['sha256'][:12]}"
+        return f"{self.name}@{self.generator_sha256[:12]}"
+
+    @property
+    def generator_sha256(self) -> str:
+        """The generator's weights' SHA-256: codes, vectors, sessions and recipes are tied to it."""
+        return self.config["networks"]["generator"]["sha256"]
 
     def to(self, device: torch.device | str) -> "GANModel":
         self.generator.to(device)

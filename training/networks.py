@@ -13,6 +13,8 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from training.errors import OptionError
+
 RESOLUTIONS = (32, 64, 128)
 
 
@@ -26,11 +28,11 @@ class GANConfig:
 
     def __post_init__(self) -> None:
         if self.resolution not in RESOLUTIONS:
-            raise ValueError(f"resolution must be one of {RESOLUTIONS}, not {self.resolution}")
+            raise OptionError(f"resolution must be one of {RESOLUTIONS}, not {self.resolution}")
         if self.channels not in (1, 3):
-            raise ValueError(f"channels must be 1 (grey) or 3 (colour), not {self.channels}")
+            raise OptionError(f"channels must be 1 (grey) or 3 (colour), not {self.channels}")
         if self.latent_dim < 1 or self.width < 1:
-            raise ValueError("latent_dim and width must be positive")
+            raise OptionError("latent_dim and width must be positive")
 
     @property
     def n_blocks(self) -> int:
