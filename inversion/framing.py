@@ -49,6 +49,8 @@ class DomainSpec:
 
     @classmethod
     def for_model(cls, config: dict) -> "DomainSpec":
+        """The domain config.json records (written at export since format 1's later releases);
+        configs written before then are read by their training data's name, as they always were."""
         if "domain" in config:
             d = dict(config["domain"])
             for key in ("landmarks", "face_box"):

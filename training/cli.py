@@ -189,11 +189,11 @@ def cmd_sample(a: argparse.Namespace) -> int:
     x = model.sample(a.n, a.seed)
     out = Path(a.out)
     if out.suffix.lower() == ".npy":
-        from training.data import to_uint8_images
+        from training.pixels import to_uint8
 
         with atomic_path(out) as tmp:
             with open(tmp, "wb") as f:
-                np.save(f, to_uint8_images(x))
+                np.save(f, to_uint8(x, squeeze_grey=True))
     else:
         save_png(grid_image(x, nrow=max(1, int(math.ceil(math.sqrt(a.n))))), out)
     print(f"wrote {a.n} samples of {model.model_id} (seed {a.seed}) to {out}")

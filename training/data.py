@@ -23,6 +23,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from training.errors import OptionError, UserError
+from training.pixels import from_uint8
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat",
@@ -70,20 +71,12 @@ class ImageSet:
 
     def batch(self, index: torch.Tensor | slice, device: torch.device | str = "cpu") -> torch.Tensor:
         """Rows `index` as float (B, C, H, W) in [-1, 1]."""
-        x = self.images[index].to(device).permute(0, 3, 1, 2).float()
-        return x / 127.5 - 1.0
+        return from_uint8(self.images[index].to(device))
 
     def describe(self) -> dict:
         return {"name": self.name, "images": len(self), "resolution": self.resolution,
                 "channels": self.channels, "classes": list(self.class_names),
                 "attributes": list(self.attribute_names), "skipped": len(self.skipped)}
-
-
-def to_uint8_images(x: torch.Tensor) -> np.ndarray:
-    """(B, C, H, W) in [-1, 1] -> (B, H, W) uint8 for grey or (B, H, W, 3) for colour."""
-    arr = ((x.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    arr = arr.permute(0, 2, 3, 1).numpy()
-    return arr[..., 0] if arr.shape[3] == 1 else arr
 
 
 # ---------------------------------------------------------------------------- Fashion-MNIST

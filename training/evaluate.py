@@ -22,6 +22,7 @@ from training.images import grid_image, save_png
 from training.metrics import (class_shares, frechet_distance, inception_score, kernel_distance,
                               memorisation, precision_recall, total_variation)
 from training.modelfile import GANModel
+from training.pixels import to_uint8
 
 
 @torch.no_grad()
@@ -44,8 +45,7 @@ def evaluate(model: GANModel, source: nn.Module, train: ImageSet, test: ImageSet
     """
     t0 = time.perf_counter()
     fake_x = model.sample(n, seed)  # (n, C, R, R)
-    fake = ImageSet(images=((fake_x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
-                    .permute(0, 2, 3, 1).contiguous(), name="generated")
+    fake = ImageSet(images=torch.from_numpy(to_uint8(fake_x)), name="generated")
     sample_seconds = time.perf_counter() - t0
     rng = np.random.default_rng(seed)
     real_idx = torch.as_tensor(rng.choice(len(train), min(n, len(train)), replace=False))

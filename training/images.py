@@ -8,14 +8,14 @@ import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
-from training.data import to_uint8_images
 from training.fileio import atomic_path
+from training.pixels import to_uint8
 
 
 def grid_image(x: torch.Tensor, nrow: int = 8, padding: int = 2) -> Image.Image:
     """(B, C, H, W) in [-1, 1] -> one PIL image with `nrow` images per row."""
     grid = make_grid(x.detach().float().cpu(), nrow=nrow, padding=padding, pad_value=-1.0)
-    return Image.fromarray(to_uint8_images(grid[None])[0])
+    return Image.fromarray(to_uint8(grid, squeeze_grey=True))
 
 
 def save_png(img: Image.Image, path: str | os.PathLike) -> None:

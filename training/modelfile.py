@@ -139,7 +139,7 @@ def write_model_folder(out: str | os.PathLike, networks: dict[str, nn.Module],
     if "generator" in networks and old_generator not in (None, entries["generator"]["sha256"]):
         files = [entries.pop(name)["file"] for name in GENERATOR_DEPENDENT_NETWORKS if name in entries]
         files += [name for name in GENERATOR_DEPENDENT_FILES if (out / name).is_file()]
-        stale = [f for f in files if Path(f).name == f]  # never a path out of the folder
+        stale = [f for f in files if inside_folder(f)]  # never a path out of the folder
     config = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": out.name, **config,
               "networks": entries}
     write_json_atomic(out / "config.json", config)
@@ -154,9 +154,27 @@ def write_model_folder(out: str | os.PathLike, networks: dict[str, nn.Module],
 
 def export_model(out: str | os.PathLike, gan: GANConfig, generator: nn.Module,
                  discriminator: nn.Module, info: dict) -> Path:
-    """Write a GAN model folder: generator.safetensors, discriminator.safetensors, config.json."""
+    """Write a GAN model folder: generator.safetensors, discriminator.safetensors, config.json.
+    The config records how the training images are framed ("domain", see data_domain)."""
     return write_model_folder(out, {"generator": generator, "discriminator": discriminator},
-                              {"architecture": "dcgan", "gan": gan.to_dict(), **info})
+                              {"architecture": "dcgan", "gan": gan.to_dict(),
+                               "domain": data_domain(info.get("data", {})), **info})
+
+
+def data_domain(data: dict) -> dict:
+    """How a data set's images are framed, for config.json's "domain" (inversion.framing.DomainSpec):
+    Fashion-MNIST holds light objects on black whose longer side fills 28 of 32 pixels; other image
+    folders are read as centre crops. `latent-edit face-setup` later makes a face model's domain."""
+    if data.get("name", "").startswith("fashion-mnist"):
+        return {"kind": "object", "content_fraction": 28 / 32, "light_on_dark": True}
+    return {"kind": "centre-crop"}
+
+
+def inside_folder(file) -> bool:
+    """True for a bare file name (no folder part, not "." or ".."): a path that stays in the folder."""
+    if not isinstance(file, str) or file in ("", ".", "..") or "\\" in file:
+        return False
+    return Path(file).name == file
 
 
 def read_network(folder: Path, config: dict, name: str, net: nn.Module) -> nn.Module:
@@ -165,6 +183,9 @@ def read_network(folder: Path, config: dict, name: str, net: nn.Module) -> nn.Mo
         entry = config["networks"][name]
     except KeyError:
         raise ModelFormatError(f"{folder.name} has no {name} network") from None
+    if not inside_folder(entry.get("file")):
+        raise ModelFormatError(f"{folder.name}/config.json names {entry.get('file')!r} for its {name}: "
+                               f"a model's files must lie in its own folder")
     net = load_network(net, folder / entry["file"], entry["sha256"]).eval()
     for p in net.parameters():
         p.requires_grad_(False)

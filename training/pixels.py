@@ -9,10 +9,12 @@ import torch
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, as PIL's convert("L")
 
 
-def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """Model images (..., C, H, W) in [-1, 1] -> pixels (..., H, W, C) uint8 (clamped, rounded)."""
+def to_uint8(x: torch.Tensor, squeeze_grey: bool = False) -> np.ndarray:
+    """Model images (..., C, H, W) in [-1, 1] -> pixels (..., H, W, C) uint8 (clamped, rounded);
+    `squeeze_grey`: one-channel images as (..., H, W), as PIL and .npy files want them."""
     arr = ((x.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return arr.movedim(-3, -1).numpy()
+    arr = arr.movedim(-3, -1).numpy()
+    return arr[..., 0] if squeeze_grey and arr.shape[-1] == 1 else arr
 
 
 def from_uint8(pixels: np.ndarray | torch.Tensor) -> torch.Tensor:
