@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QWidget
 
 
@@ -12,6 +12,12 @@ def to_qimage(pixels: np.ndarray) -> QImage:
     pixels = np.ascontiguousarray(pixels)
     h, w = pixels.shape[:2]
     return QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def thumbnail(pixels: np.ndarray, side: int) -> QPixmap:
+    """(H, W, 3) uint8 -> a pixmap at most `side` pixels square, smoothly scaled."""
+    return QPixmap.fromImage(to_qimage(pixels).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                                                      Qt.TransformationMode.SmoothTransformation))
 
 
 class Canvas(QWidget):

@@ -12,18 +12,25 @@ import cv2
 import numpy as np
 import torch
 
-from editing.compositing import paste_back
+from editing.compositing import MASK_THRESHOLD, paste_back
 from inversion.framing import DomainMapping
 from training.modelfile import GANModel
+from training.pixels import to_uint8
 
-MASK_THRESHOLD = 6.0  # photo levels below which a change is not carried back
+DISPLAY_MAX_SIDE = 1024  # photos larger than this are shown (and previewed) scaled down
+
+
+def rgb_pixels(x: torch.Tensor) -> np.ndarray:
+    """A model image (C, H, W) in [-1, 1] -> (H, W, 3) uint8 for the screen (grey repeated)."""
+    img = to_uint8(x)
+    return np.repeat(img, 3, axis=2) if img.shape[2] == 1 else img
 
 
 class Renderer:
     """Renders codes of one document; holds G(z0) and the display-size photo."""
 
     def __init__(self, model: GANModel, pixels: np.ndarray, mapping: DomainMapping,
-                 z0: torch.Tensor, max_side: int = 1024):
+                 z0: torch.Tensor, max_side: int = DISPLAY_MAX_SIDE):
         self.model = model
         h, w = pixels.shape[:2]
         self.factor = min(1.0, max_side / max(h, w))
@@ -73,8 +80,7 @@ def sample_document_pixels(model: GANModel, z: torch.Tensor, scale: int = 8
     with torch.no_grad():
         x = model.generator(z.reshape(1, -1))[0]
     r = model.gan.resolution
-    img = ((x.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
-    img = np.repeat(img, 3, axis=2) if img.shape[2] == 1 else img
+    img = rgb_pixels(x)
     side = r * scale
     big = cv2.resize(img, (side, side), interpolation=cv2.INTER_CUBIC)
     mapping = DomainMapping((side, side), (0.0, 0.0, float(side), float(side)), r, r,

@@ -4,14 +4,17 @@ The image on screen is a pure function of a `Snapshot` (the base code, slider va
 and the photo, so undo and redo restore exactly the previous image. The current code is
 `apply_sliders(z_base, sliders)`; choosing a solver candidate sets z_base so that the current code
 becomes the candidate while the sliders keep their positions.
+
+The document tells its subscribers (the window, the panels) after every change of its history, so
+no one has to update every view by hand.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -21,6 +24,7 @@ from editing.vectors import AttributeVector, apply_sliders
 from inversion.framing import DomainMapping
 from training.errors import UserError
 from training.fileio import write_json_atomic
+from training.modelfile import sha256_file
 
 SESSION_FORMAT = "latent-editor-session"
 SESSION_VERSION = 1
@@ -73,12 +77,22 @@ class Document:
     history: list[Snapshot] = field(default_factory=list)
     index: int = 0  # current position in history
     photo_sha256: str | None = None  # of the photo file, computed once (autosave runs often)
+    listeners: list[Callable[["Document"], None]] = field(default_factory=list, repr=False,
+                                                          compare=False)  # told after each change
 
     def __post_init__(self) -> None:
         if not self.history:
             self.history = [Snapshot("open", self.z0.clone())]
         if self.photo_path is not None and self.photo_sha256 is None and Path(self.photo_path).is_file():
-            self.photo_sha256 = hashlib.sha256(Path(self.photo_path).read_bytes()).hexdigest()
+            self.photo_sha256 = sha256_file(self.photo_path)
+
+    def subscribe(self, listener: Callable[["Document"], None]) -> None:
+        """Call `listener(document)` after every change of the history or of z0."""
+        self.listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in list(self.listeners):
+            listener(self)
 
     @property
     def current(self) -> Snapshot:
@@ -97,20 +111,34 @@ class Document:
         del self.history[self.index + 1:]
         self.history.append(snapshot)
         self.index = len(self.history) - 1
+        self._changed()
 
     def undo(self) -> Snapshot:
         if self.can_undo:
             self.index -= 1
+            self._changed()
         return self.current
 
     def redo(self) -> Snapshot:
         if self.can_redo:
             self.index += 1
+            self._changed()
         return self.current
 
     def jump(self, index: int) -> Snapshot:
-        self.index = max(0, min(index, len(self.history) - 1))
+        index = max(0, min(index, len(self.history) - 1))
+        if index != self.index:
+            self.index = index
+            self._changed()
         return self.current
+
+    def rebase(self, z0: torch.Tensor) -> None:
+        """Make `z0` the original code (an inversion refining, or finished): the history starts
+        again from it, and the edit is measured from G(z0)."""
+        self.z0 = z0.reshape(-1).clone()
+        self.history = [Snapshot("open", self.z0.clone())]
+        self.index = 0
+        self._changed()
 
     def with_sliders(self, values: dict[str, float], label: str) -> Snapshot:
         return replace(self.current, label=label, sliders=sliders_tuple(values))
@@ -136,7 +164,7 @@ class Document:
 
 
 def read_session(path: str | os.PathLike) -> dict:
-    """The session's JSON, checked; rebuilding the Document (photo, model) is the window's job."""
+    """The session's JSON, checked; `editor.session.document_from_session` rebuilds the Document."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:

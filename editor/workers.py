@@ -8,15 +8,22 @@ jobs are dropped (each carries its job id; the window ignores ids that are not t
 The worker thread never touches Qt: it appends its reports to a queue, and a QTimer in the GUI
 thread drains it every few milliseconds and emits the signals there, so every Qt call happens on
 the GUI thread (emitting from plain Python threads is where PySide6 has had its threading bugs).
+
+A job that raises is reported (`failed` with its message, `error` with the exception) and the
+worker goes on; an exception that is not the user's (editor.errors) is logged with its traceback.
 """
 from __future__ import annotations
 
+import logging
 import threading
-import traceback
 from collections import deque
 from typing import Any, Callable, Iterator
 
 from PySide6.QtCore import QObject, QTimer, Signal
+
+from editor.errors import is_user_error
+
+log = logging.getLogger(__name__)
 
 Job = Callable[[], Any]  # returns a value, or an iterator whose last item is the result
 
@@ -25,6 +32,7 @@ class LatestWorker(QObject):
     step = Signal(int, object)  # job id, step
     done = Signal(int, object)  # job id, result (last step)
     failed = Signal(int, str)  # job id, message
+    error = Signal(int, object)  # job id, the exception (emitted right after `failed`)
     cancelled = Signal(int)
 
     POLL_MS = 2  # how often the GUI thread collects reports while a job runs
@@ -59,7 +67,8 @@ class LatestWorker(QObject):
             elif kind == "done":
                 self.done.emit(job_id, payload)
             elif kind == "failed":
-                self.failed.emit(job_id, payload)
+                self.failed.emit(job_id, str(payload) or type(payload).__name__)
+                self.error.emit(job_id, payload)
             else:
                 self.cancelled.emit(job_id)
         with self._cond:
@@ -122,6 +131,7 @@ class LatestWorker(QObject):
                 self._reports.append(("cancelled", job_id, None))
                 return
             self._reports.append(("done", job_id, result))
-        except Exception as e:  # noqa: BLE001 - report any failure of a job to the user, keep running
-            traceback.print_exc()
-            self._reports.append(("failed", job_id, str(e) or type(e).__name__))
+        except Exception as e:  # noqa: BLE001 - last resort: report any failure of a job, keep running
+            if not is_user_error(e):
+                log.exception("a bug in job %d of the %s worker", job_id, self._thread.name)
+            self._reports.append(("failed", job_id, e))

@@ -1,0 +1,128 @@
+"""The menu bar and the file dialogs its items open; the recent photos; Undo/Redo that follow
+the document. The work itself is the window's (open_photo, export_to, save_session, ...).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QSettings
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+from editor.state import Document
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif)"
+EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
+RECENT_COUNT = 10
+
+
+class Menus(QObject):
+    def __init__(self, window, settings: QSettings):
+        super().__init__(window)
+        self.window, self.settings = window, settings
+        w, m, keys = window, window.menuBar(), QKeySequence.StandardKey
+        f = m.addMenu("&File")
+        self._action(f, "&Open photo…", self.open_dialog, keys.Open)
+        self.recent_menu = f.addMenu("Open &recent")
+        self._action(f, "&New from model…", self.new_from_model_dialog, "Ctrl+N")
+        f.addSeparator()
+        self._action(f, "&Save session…", self.save_session_dialog, keys.Save)
+        self._action(f, "Open s&ession…", self.open_session_dialog, "Ctrl+Shift+O")
+        self._action(f, "&Export…", self.export_dialog, "Ctrl+E")
+        f.addSeparator()
+        self._action(f, "Add &model folder…", self.add_model_dialog)
+        self._action(f, "&Quit", w.close, keys.Quit)
+        e = m.addMenu("&Edit")
+        self.undo_action = self._action(e, "&Undo", w.undo, keys.Undo)
+        self.redo_action = self._action(e, "&Redo", w.redo, "Ctrl+Shift+Z")
+        self._action(e, "Reset all sliders", w.reset_all_sliders, "Ctrl+R")
+        v, c = m.addMenu("&View"), w.canvas
+        self._action(v, "Zoom to &fit", c.zoom_fit, "Ctrl+0")
+        self._action(v, "&Actual size (100%)", c.zoom_actual, "Ctrl+1")
+        self._action(v, "Zoom &in", lambda: c.zoom_by(1.25), keys.ZoomIn)
+        self._action(v, "Zoom o&ut", lambda: c.zoom_by(0.8), keys.ZoomOut)
+        self._action(v, "&Before / after", w.toggle_before_after, "Space")
+        self._action(v, "&Split view", lambda: w.set_view_mode("after" if c.mode == "split" else "split"),
+                     "Ctrl+\\")
+        self._update_recent_menu()
+
+    def _action(self, menu, text, slot, shortcut=None) -> QAction:
+        act = QAction(text, self.window)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    def set_document(self, doc: Document) -> None:
+        """Undo and Redo follow the document."""
+        doc.subscribe(self._show_document)
+        self._show_document(doc)
+
+    def _show_document(self, doc: Document) -> None:
+        if doc is self.window.doc:
+            self.undo_action.setEnabled(doc.can_undo)
+            self.redo_action.setEnabled(doc.can_redo)
+
+    # ------------------------------------------------------------------ dialogs
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open a photo", self.last_dir(), IMAGE_FILTER)
+        if path:
+            self.window.open_photo(path)
+
+    def new_from_model_dialog(self) -> None:
+        seed, ok = QInputDialog.getInt(self.window, "New from model", "Seed:",
+                                       int(np.random.randint(0, 100_000)), 0, 2**31 - 1)
+        if ok:
+            self.window.new_from_model(seed)
+
+    def export_dialog(self) -> None:
+        doc = self.window.doc
+        if doc is None:
+            return self.window.show_error("Nothing to export: open a photo first")
+        name = (doc.photo_path.stem if doc.photo_path else "sample") + "-edited.png"
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export", str(Path(self.last_dir()) / name),
+                                              EXPORT_FILTER)
+        if path:  # the dialog has already asked before overwriting
+            self.window.export_to(path)
+
+    def save_session_dialog(self) -> None:
+        if self.window.doc is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save session", self.last_dir(),
+                                              "Sessions (*.session.json)")
+        if path:
+            self.window.save_session(path)
+
+    def open_session_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open session", self.last_dir(),
+                                              "Sessions (*.json)")
+        if path:
+            self.window.open_session(path)
+
+    def add_model_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Add a model folder")
+        if folder and self.window.switch_model(folder):
+            folders = self.settings.value("model_folders", [], type=list)
+            if folder not in folders:
+                self.settings.setValue("model_folders", folders + [folder])
+            self.window.refresh_models()
+
+    # ------------------------------------------------------------------ recent photos
+
+    def last_dir(self) -> str:
+        return self.settings.value("last_dir", str(Path.home()))
+
+    def remember_recent(self, path: Path) -> None:
+        recent = [p for p in self.settings.value("recent", [], type=list) if p != str(path)]
+        self.settings.setValue("recent", [str(path)] + recent[:RECENT_COUNT - 1])
+        self.settings.setValue("last_dir", str(path.parent))
+        self._update_recent_menu()
+
+    def _update_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for p in self.settings.value("recent", [], type=list):
+            act = self.recent_menu.addAction(p)
+            act.triggered.connect(lambda _=False, p=p: self.window.open_photo(p))

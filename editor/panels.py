@@ -1,0 +1,136 @@
+"""The side panels besides the sliders: the model (choice and what it draws), the solver's
+candidates, and the history. The history panel reacts to the document on its own.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from editor.canvas import thumbnail
+from editor.render import rgb_pixels
+from editor.state import Document
+from training.modelfile import MODELS_DIR, shipped_models
+
+MODEL_VIEW_SIDE = 128  # pixels of the G(z) view
+CANDIDATE_SIDE = 64  # pixels of a candidate's icon
+
+
+class ModelPanel(QWidget):
+    """The model chooser, and G(z) of the current code, smoothly enlarged."""
+
+    model_chosen = Signal(str)  # a model's folder
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.combo = QComboBox()
+        self.combo.activated.connect(lambda i: self.model_chosen.emit(self.combo.itemData(i)))
+        row.addWidget(QLabel("Model"))
+        row.addWidget(self.combo, 1)
+        layout.addLayout(row)
+        self.view = QLabel()
+        self.view.setFixedSize(MODEL_VIEW_SIDE, MODEL_VIEW_SIDE)
+        self.view.setToolTip("What the model draws (G(z)), smoothly enlarged")
+        layout.addWidget(self.view, 0, Qt.AlignmentFlag.AlignHCenter)
+
+    def set_models(self, added: list[str], current: str | None) -> None:
+        """The shipped models and the folders the user `added`; `current`: the model in use."""
+        self.combo.clear()
+        for name in shipped_models():
+            self.combo.addItem(name, str(MODELS_DIR / name))
+        for folder in added:
+            if Path(folder).is_dir():
+                self.combo.addItem(Path(folder).name + " (added)", folder)
+        i = self.combo.findData(current) if current else -1
+        if i >= 0:
+            self.combo.setCurrentIndex(i)
+
+    def show_image(self, x: torch.Tensor) -> None:
+        """G(z), (C, R, R) in [-1, 1]."""
+        self.view.setPixmap(thumbnail(rgb_pixels(x), MODEL_VIEW_SIDE))
+
+
+class CandidatesPanel(QWidget):
+    """The solver's candidates for the last stroke, best first; a click chooses one."""
+
+    chosen = Signal(int)  # the candidate's rank
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.codes: torch.Tensor | None = None  # (K, D) the candidates' codes
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("<b>Candidates</b> (click to choose)"))
+        self.gallery = QListWidget()
+        self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
+        self.gallery.setIconSize(QSize(CANDIDATE_SIDE, CANDIDATE_SIDE))
+        self.gallery.setFixedHeight(96)
+        self.gallery.itemClicked.connect(lambda item: self.chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
+        layout.addWidget(self.gallery)
+
+    def show_candidates(self, codes: torch.Tensor, images: torch.Tensor) -> None:
+        """codes (K, D) and their images (K, C, R, R) in [-1, 1]."""
+        self.clear()
+        self.codes = codes
+        for k, img in enumerate(images):
+            item = QListWidgetItem(QIcon(thumbnail(rgb_pixels(img), CANDIDATE_SIDE)), f"{k + 1}")
+            item.setData(Qt.ItemDataRole.UserRole, k)
+            self.gallery.addItem(item)
+
+    def clear(self) -> None:
+        self.codes = None
+        self.gallery.clear()
+
+
+class HistoryPanel(QWidget):
+    """The document's history; undone steps are grey, a click jumps to a step."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.doc: Document | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("<b>History</b>"))
+        self.list = QListWidget()
+        self.list.itemClicked.connect(self._on_click)
+        layout.addWidget(self.list)
+
+    def set_document(self, doc: Document) -> None:
+        self.doc = doc
+        doc.subscribe(self._show_document)
+        self._show_document(doc)
+
+    def _on_click(self, item: QListWidgetItem) -> None:
+        if self.doc is not None:
+            self.doc.jump(self.list.row(item))
+
+    def _show_document(self, doc: Document) -> None:
+        if doc is not self.doc:
+            return
+        self.list.clear()
+        for i, s in enumerate(doc.history):
+            item = QListWidgetItem(f"{i}. {s.label}")
+            if i > doc.index:
+                item.setForeground(QColor(150, 150, 150))
+            self.list.addItem(item)
+        self.list.setCurrentRow(doc.index)
+
+
+def side_dock(window, *panels: tuple[QWidget, int]) -> QDockWidget:
+    """The panels, stacked with their stretch factors, in a fixed dock titled "Edit"."""
+    side = QWidget()
+    layout = QVBoxLayout(side)
+    for panel, stretch in panels:
+        layout.addWidget(panel, stretch)
+    side.setMinimumWidth(340)
+    dock = QDockWidget("Edit", window)
+    dock.setWidget(side)
+    dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+    return dock

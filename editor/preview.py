@@ -1,0 +1,54 @@
+"""The preview: renders states of the document on a worker thread, only the latest request counting
+(a dragged slider never builds a queue). Rendering itself is editor.render's, without Qt.
+"""
+from __future__ import annotations
+
+import torch
+from PySide6.QtCore import QObject, Signal
+
+from editing.vectors import AttributeVector
+from editor.errors import describe
+from editor.render import Renderer
+from editor.state import Document, Snapshot
+from editor.workers import LatestWorker
+from training.modelfile import GANModel
+
+
+class Preview(QObject):
+    rendered = Signal(object, object)  # display pixels (h, w, 3) uint8, G(z) (C, R, R) in [-1, 1]
+    failed = Signal(str)  # what to tell the user
+
+    def __init__(self):
+        super().__init__()
+        self.renderer: Renderer | None = None
+        self.vectors: dict[str, AttributeVector] = {}
+        self.worker = LatestWorker("render")
+        self.worker.done.connect(self._on_done)
+        self.worker.error.connect(lambda _, e: self.failed.emit(describe(e, logged=True)))
+        self._id = 0
+
+    @property
+    def busy(self) -> bool:
+        return self.worker.busy
+
+    def start(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> Renderer:
+        """Render `doc` from now on (its photo at display size; the edit from G(doc.z0))."""
+        self.vectors = vectors
+        self.renderer = Renderer(model, doc.pixels, doc.mapping, doc.z0)
+        return self.renderer
+
+    def follow(self, doc: Document) -> None:
+        """Measure the edit from the document's z0, if it was rebased since."""
+        if not torch.equal(doc.z0, self.renderer.z0):
+            self.renderer = self.renderer.rebased(doc.z0)
+
+    def request(self, snap: Snapshot) -> None:
+        renderer, z = self.renderer, snap.code(self.vectors)
+        self._id = self.worker.submit(lambda: (renderer.display(z), renderer.model_image(z)))
+
+    def _on_done(self, job_id: int, result) -> None:
+        if job_id == self._id:  # else a newer request superseded this one
+            self.rendered.emit(*result)
+
+    def shutdown(self) -> None:
+        self.worker.shutdown()

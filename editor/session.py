@@ -1,0 +1,118 @@
+"""The editor's work on a document that needs no window: start one, rebuild one from a saved
+session, turn a stroke into a solver run, export the edit. No Qt here, so all of it is tested
+without a display.
+
+Strokes go through the same pieces as `latent-edit edit` (editing.edit.edit_code):
+`build_constraints`, then `solve`, with face models ranking the candidates by identity change from
+the photo's code (`identity_penalty`, weight `SolverConfig.identity`).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from editing.compositing import MASK_THRESHOLD
+from editing.edit import identity_penalty
+from editing.export import export_format, recipe_path, render_edit, save_image, write_recipe
+from editing.solver import Constraints, SolverConfig, SolverStep, Stroke, build_constraints, solve
+from editing.vectors import AttributeVector
+from editor.render import sample_document_pixels
+from editor.state import Document, SessionError, Snapshot
+from inversion.framing import DomainMapping, DomainSpec
+from inversion.invert import photo_to_model
+from inversion.photo import load_photo
+from training.modelfile import GANModel, latents, sha256_file
+
+FACE_IDENTITY = 1.0  # face models: weight of identity change when ranking stroke candidates
+
+
+def new_document(model: GANModel, seed: int) -> Document:
+    """A document whose 'photo' is the model's own sample for `seed`."""
+    z = latents(1, model.gan.latent_dim, seed)[0]
+    pixels, mapping = sample_document_pixels(model, z)
+    return Document(model.path, model.model_id, pixels, mapping, z, seed=seed)
+
+
+def frame_photo(model: GANModel, path: str | os.PathLike, whole_image: bool, face: int | None,
+                choose_face: Callable[[np.ndarray, list, str], int | None]) -> tuple | None:
+    """(photo, x (C, R, R), mapping) for a photo file, or None if the user declined to choose a
+    face. For a face model with several faces, `face` picks one (0 = the largest); None asks
+    `choose_face(pixels, faces, file name)`. PhotoError, NoObjectError (NoFaceError) if refused."""
+    photo, found = load_photo(path), None
+    if not whole_image and DomainSpec.for_model(model.config).kind == "face":
+        from inversion.faces import find_faces
+
+        found = find_faces(photo.pixels)  # once: the choice and the alignment share it
+        if face is None and len(found) > 1:
+            face = choose_face(photo.pixels, found, photo.path.name)
+            if face is None:
+                return None
+    x, mapping = photo_to_model(model, photo, whole_image, face or 0, found)
+    return photo, x, mapping
+
+
+def document_from_session(data: dict, model: GANModel) -> Document:
+    """Rebuild a document from a session's JSON (`editor.state.read_session`) with `model`, the
+    model it names; SessionError if the model or the photo changed since it was saved."""
+    if data["model"].get("id") not in (None, model.model_id):
+        raise SessionError(f"this session was made with {data['model']['id']}, but the model "
+                           f"folder now holds {model.model_id}, another version (retrained "
+                           f"or replaced) whose codes draw other pictures. Open the photo again "
+                           f"to edit it with this model.")
+    mapping = DomainMapping.from_dict(data["mapping"])
+    z0 = torch.tensor(data["z0"], dtype=torch.float32)
+    sha = None
+    if data["photo"]["path"]:
+        photo_path = Path(data["photo"]["path"])
+        pixels = load_photo(photo_path).pixels
+        sha = sha256_file(photo_path)
+        if data["photo"].get("sha256") and sha != data["photo"]["sha256"]:
+            raise SessionError(f"{photo_path.name} has changed since the session was "
+                               f"saved; its edits would land in the wrong places")
+    else:
+        pixels, _ = sample_document_pixels(model, z0)
+        photo_path = None
+    return Document(model.path, model.model_id, pixels, mapping, z0, photo_path, data.get("seed"),
+                    [Snapshot.from_dict(s) for s in data["history"]], int(data["index"]), sha)
+
+
+def export_document(doc: Document, model: GANModel, vectors: dict[str, AttributeVector],
+                    path: str | os.PathLike, quality: int = 92) -> None:
+    """Write the current edit at the photo's own size, and (for a photo) its recipe beside it."""
+    export_format(path)  # a wrong file name is refused before any work
+    z = doc.current.code(vectors)
+    pixels, _ = render_edit(model, doc.pixels, doc.mapping, doc.z0, z, MASK_THRESHOLD)
+    save_image(pixels, path, quality)
+    if doc.photo_path is not None:
+        write_recipe(recipe_path(path), model=model, photo=doc.photo_path, mapping=doc.mapping,
+                     z0=doc.z0, z_edit=z, sliders=doc.current.slider_dict,
+                     strokes=list(doc.current.strokes), solver=None, quality=quality,
+                     threshold=MASK_THRESHOLD)
+
+
+def solver_config(model: GANModel) -> SolverConfig:
+    """The editor's solver settings: the defaults, with the identity ranking for face models."""
+    face = DomainSpec.for_model(model.config).kind == "face"
+    return SolverConfig(identity=FACE_IDENTITY if face else 0.0)
+
+
+def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, AttributeVector],
+                       stroke: Stroke) -> tuple[tuple[Stroke, ...], torch.Tensor, Constraints]:
+    """(all strokes with this one, the current code, their constraints); StrokeError if refused."""
+    strokes = doc.current.strokes + (stroke,)
+    z = doc.current.code(vectors)
+    with torch.no_grad():
+        constraints = build_constraints(list(strokes), model.generator(z[None])[0])
+    return strokes, z, constraints
+
+
+def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constraints: Constraints,
+                  cfg: SolverConfig) -> Iterator[SolverStep]:
+    """The solver's steps from code z, candidates ranked as `latent-edit edit` ranks them: by
+    identity change from G(z_ref) too when `cfg.identity` is set (run it on a worker thread)."""
+    penalty = identity_penalty(model, z_ref, cfg.identity) if cfg.identity else None
+    yield from solve(model.generator, model.discriminator, z, constraints, cfg, penalty)
