@@ -4,7 +4,10 @@ import os
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow
 def test_torchrun_two_processes_agree(tmp_path, image_folder):
     run = tmp_path / "ddp"
     env = dict(os.environ, OMP_NUM_THREADS="1")

@@ -11,6 +11,8 @@ from training.classifier import Classifier, ClassifierConfig, CLASSIFIERS_DIR, l
 from training.data import FASHION_MNIST_CLASSES, ImageSet
 from training.evaluate import evaluate, write_report
 from training.features import AlexNetFeatures
+from training.metrics import inception_score
+from training.pixels import from_uint8, to_uint8
 from training.modelfile import export_model, load_model
 from training.networks import Discriminator, GANConfig, Generator
 
@@ -33,10 +35,17 @@ def tiny(tmp_path):
 
 def test_evaluate_with_a_classifier_writes_every_part_of_the_report(tiny, tmp_path):
     model, train, test = tiny
-    numbers, arrays = evaluate(model, Classifier(ClassifierConfig()).eval(), train, test, n=100)
+    classifier = Classifier(ClassifierConfig()).eval()
+    numbers, arrays = evaluate(model, classifier, train, test, n=100)
     assert numbers["frechet"]["generated_vs_test"] > numbers["frechet"]["real_vs_test"]
     assert len(numbers["classes"]["generated_shares"]) == 10
-    assert 1.0 <= numbers["inception_score"]["generated"] <= 10.0
+    # the score is the classifier's on these very samples (and the shares its predicted classes)
+    with torch.no_grad():
+        samples = from_uint8(to_uint8(model.sample(100, seed=0)))  # as stored: 8-bit images
+        probs = classifier(samples).softmax(1).numpy()
+    assert numbers["inception_score"]["generated"] == pytest.approx(inception_score(probs)[0], rel=1e-4)
+    assert numbers["classes"]["generated_shares"] == pytest.approx(
+        np.bincount(probs.argmax(1), minlength=10) / 100)
     out = write_report(tmp_path / "report", numbers, arrays, "latent-gan eval ...")
     for name in ("eval.json", "report.md", "class_histogram.png", "closest_pairs.png", "samples.png"):
         assert (out / name).is_file(), name

@@ -107,7 +107,7 @@ def _fit(net: Classifier, train: ImageSet, cfg: ClassifierTrainConfig, loss_fn, 
     yields after every epoch with `evaluate()` as the test accuracy."""
     torch.manual_seed(cfg.seed)
     g = torch.Generator().manual_seed(cfg.seed)
-    steps_per_epoch = len(train) // cfg.batch_size
+    steps_per_epoch = max(1, len(train) // cfg.batch_size)  # fewer images than a batch: one step
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
     for epoch in range(1, cfg.epochs + 1):
