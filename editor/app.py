@@ -2,7 +2,21 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from pathlib import Path
+
+
+def setup_logging(folder: Path) -> None:
+    """Log to stderr and to latent-editor.log beside the autosave: where a bug's traceback goes."""
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(folder / "latent-editor.log", encoding="utf-8"))
+    except OSError:
+        pass  # a read-only home: stderr only
+    logging.basicConfig(level=logging.INFO, handlers=handlers,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,9 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     from PySide6.QtWidgets import QApplication
 
-    from editor.window import MainWindow
+    from editor.window import MainWindow, default_autosave
     from training.modelfile import DEFAULT_MODEL
 
+    setup_logging(default_autosave().parent)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("latent-editor")
     window = MainWindow(a.model or DEFAULT_MODEL, ask_recovery=not (a.photo or a.session))

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import QColorDialog, QLabel, QPushButton, QSlider, QToolBar, QToolButton
 
-from training.pixels import LUMA
+from training.pixels import LUMA, from_uint8
 
 BRUSHES = (("color", "Intensity / colour", "B"), ("sketch", "Sketch (edges)", "K"),
            ("preserve", "Preserve", "P"), ("erase", "Eraser", "E"))
@@ -73,4 +73,5 @@ class BrushBar(QToolBar):
     def pick_colour(self) -> None:
         colour = QColorDialog.getColor(QColor(255, 255, 255), self, "Brush colour")
         if colour.isValid():
-            self.set_value(tuple(np.array([colour.red(), colour.green(), colour.blue()]) / 127.5 - 1))
+            rgb = np.array([[[colour.red(), colour.green(), colour.blue()]]])  # (1, 1, 3)
+            self.set_value(tuple(from_uint8(rgb).flatten().tolist()))

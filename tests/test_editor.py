@@ -134,6 +134,7 @@ def test_refused_model_keeps_the_current_one(window, tmp_path):
     assert "refused" in window.last_error and window.model.name == name
 
 
+@pytest.mark.slow
 def test_shipped_model_inverts_a_product_photo_and_its_sliders_work(qtbot, tmp_path):
     """The real thing: the shipped product model, its encoder and its attribute vectors."""
     from benchmarks.editing import fake_photo
@@ -178,6 +179,7 @@ def test_face_chooser_picks_the_clicked_face(qtbot):
     assert dialog.chosen == 0
 
 
+@pytest.mark.slow
 def test_face_model_opens_the_chosen_face_of_a_group_photo(qtbot, tmp_path, monkeypatch):
     """Two of the face model's own samples in one photo: the editor asks which face (here the
     dialog is answered 'the second'), aligns that one and carries edits back onto it only."""
@@ -218,3 +220,45 @@ def test_face_model_opens_the_chosen_face_of_a_group_photo(qtbot, tmp_path, monk
     assert np.array_equal(out[:, :300], photo[:, :300])  # the first face is untouched
     assert not np.array_equal(out[:, 380:], photo[:, 380:])
     w.close()
+
+
+def test_grey_models_paint_with_the_colour_s_luma(window):
+    from training.pixels import LUMA
+
+    window.set_brush_value((1.0, -1.0, 0.0))
+    assert window.brush_bar.value == pytest.approx((float(np.dot(LUMA, (1.0, -1.0, 0.0))),))
+    window.set_brush("sketch")
+    assert window.canvas.brush_enabled and window.brush_bar.buttons["sketch"].isChecked()
+    window.set_brush(None)
+    assert not window.canvas.brush_enabled
+
+
+def test_history_panel_and_undo_follow_the_document(window, qtbot):
+    w = window
+    w.new_from_model(3)
+    w.set_slider("first", 1.0, commit=True)
+    w.set_slider("second", -0.5, commit=True)
+    settle(qtbot, w)
+    panel = w.history_panel.list
+    assert [panel.item(i).text() for i in range(panel.count())] == [
+        "0. open", "1. slider first +1.00", "2. slider second -0.50"]
+    w.undo()
+    assert panel.currentRow() == 1 and w.sliders["second"].value() == 0
+    assert w.menus.redo_action.isEnabled() and w.menus.undo_action.isEnabled()
+    panel.itemClicked.emit(panel.item(0))  # a click on the history jumps there
+    assert w.doc.index == 0 and w.sliders["first"].value() == 0
+    assert not w.menus.undo_action.isEnabled()
+    settle(qtbot, w)
+
+
+def test_a_bug_while_opening_is_logged_and_the_editor_goes_on(window, photo, monkeypatch, caplog):
+    import editor.session
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(editor.session, "load_photo", broken)
+    with caplog.at_level("ERROR"):
+        assert not window.open_photo(photo)
+    assert window.last_error.startswith("Something went wrong (a bug): ZeroDivisionError")
+    assert any(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in caplog.records)

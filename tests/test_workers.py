@@ -1,8 +1,13 @@
-"""LatestWorker: a new request cancels the running one and replaces the waiting one."""
+"""LatestWorker: a new request cancels the running one and replaces the waiting one. JobRunner:
+each job calls its own callbacks; replaced and abandoned jobs call none."""
+import logging
 import threading
 import time
+from types import SimpleNamespace
 
+from editor.jobs import Job, JobRunner
 from editor.workers import LatestWorker
+from inversion.photo import PhotoError
 
 
 def test_only_the_latest_request_runs_to_the_end(qtbot):
@@ -47,3 +52,79 @@ def test_failures_are_reported_and_the_worker_goes_on(qtbot):
     qtbot.waitUntil(lambda: bool(done), timeout=5000)
     assert failed == ["not an image file: notes.txt"] and done == [42]
     w.shutdown()
+
+
+def test_a_bug_in_a_job_is_logged_with_its_traceback(qtbot, caplog):
+    w = LatestWorker("test")
+    errors = []
+    w.error.connect(lambda i, e: errors.append(e))
+
+    def bug():
+        return {}["missing"]
+
+    with caplog.at_level(logging.ERROR):
+        w.submit(bug)
+        qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert isinstance(errors[0], KeyError)
+    assert any(r.exc_info and r.exc_info[0] is KeyError for r in caplog.records)
+    w.shutdown()
+
+
+def steps(n, gate=None, tag=""):
+    def job():
+        for k in range(1, n + 1):
+            if gate is not None:
+                gate.wait(1)
+            time.sleep(0.002)
+            yield SimpleNamespace(step=k, tag=tag)
+    return job
+
+
+def test_each_job_calls_its_own_callbacks(qtbot):
+    runner = JobRunner("test")
+    seen, progress, finished = [], [], []
+    runner.progressed.connect(progress.append)
+    runner.finished.connect(lambda: finished.append(True))
+    runner.run(Job(steps(3, tag="a"), 3, on_done=lambda s: seen.append(("a done", s.step)),
+                   on_step=lambda s: seen.append(("a step", s.step))))
+    qtbot.waitUntil(lambda: not runner.busy, timeout=5000)
+    runner.run(Job(lambda: 42, 1, on_done=lambda r: seen.append(("b done", r))))
+    qtbot.waitUntil(lambda: not runner.busy, timeout=5000)
+    assert seen == [("a step", 1), ("a step", 2), ("a step", 3), ("a done", 3), ("b done", 42)]
+    assert progress == [1, 2, 3] and finished == [True, True]
+    runner.shutdown()
+
+
+def test_cancel_a_replaced_job_and_a_failing_one(qtbot):
+    runner = JobRunner("test")
+    gate = threading.Event()
+    seen, failed, progress = [], [], []
+    runner.failed.connect(failed.append)
+    runner.progressed.connect(progress.append)
+    runner.run(Job(steps(100, gate, "old"), 100, on_done=lambda s: seen.append("old done"),
+                   on_cancel=lambda s: seen.append("old cancelled")))
+    runner.run(Job(steps(100, gate, "new"), 100, on_done=lambda s: seen.append("new done"),
+                   on_cancel=lambda s: seen.append(("new cancelled", s and s.step))))
+    qtbot.wait(30)
+    gate.set()
+    qtbot.waitUntil(lambda: bool(progress), timeout=5000)
+    runner.cancel()  # the user's Cancel: the new job hears it, with the last step it delivered
+    qtbot.waitUntil(lambda: not runner.busy, timeout=5000)
+    qtbot.wait(20)
+    assert len(seen) == 1 and seen[0][0] == "new cancelled" and 1 <= seen[0][1] < 100
+
+    runner.run(Job(steps(100, gate), 100, on_done=lambda s: seen.append("abandoned done"),
+                   on_cancel=lambda s: seen.append("abandoned cancelled")))
+    runner.abandon()  # a new document: the old job's callbacks must not touch it
+    qtbot.waitUntil(lambda: not runner.busy, timeout=5000)
+
+    def boom():
+        raise PhotoError("notes.txt: not an image file")
+
+    runner.run(Job(boom, 1, on_done=lambda r: seen.append("boom done")))
+    qtbot.waitUntil(lambda: bool(failed), timeout=5000)
+    assert failed == ["notes.txt: not an image file"] and len(seen) == 1
+    runner.run(Job(lambda: {}["missing"], 1, on_done=lambda r: None))
+    qtbot.waitUntil(lambda: len(failed) == 2, timeout=5000)
+    assert failed[1].startswith("Something went wrong (a bug): KeyError")
+    runner.shutdown()

@@ -1,0 +1,207 @@
+"""The editor's Qt-free half: the document's history, sessions, export, strokes, display scaling and
+what counts as a bug. No display and no pytest-qt here."""
+import ast
+import json
+import logging
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from editing.solver import SolverConfig, Stroke
+from editing.vectors import model_vectors
+from editor import session
+from editor.errors import bug_message, describe
+from editor.render import Renderer
+from editor.state import Document, SessionError, Snapshot, read_session
+from inversion.framing import DomainMapping
+from inversion.invert import photo_to_model
+from inversion.photo import PhotoError, load_photo
+from tests.conftest import REPO, make_editable_model
+from training.modelfile import load_model
+
+
+def plain_document(seed: int = 0) -> Document:
+    mapping = DomainMapping((64, 64), (0.0, 0.0, 64.0, 64.0), 32, 32, True, False, (0.0, 0.0, 0.0), 0.0, True)
+    z0 = torch.randn(16, generator=torch.Generator().manual_seed(seed))
+    return Document("tiny", "tiny@0", np.zeros((64, 64, 3), np.uint8), mapping, z0)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return load_model(make_editable_model(tmp_path_factory.mktemp("m") / "tiny"))
+
+
+@pytest.fixture
+def photo(tmp_path):
+    img = np.full((240, 180, 3), 246, np.uint8)
+    img[30:210, 50:130] = (70, 50, 40)
+    Image.fromarray(img).save(tmp_path / "coat.png")
+    return tmp_path / "coat.png"
+
+
+def photo_document(model, path) -> Document:
+    photo = load_photo(path)
+    _, mapping = photo_to_model(model, photo)
+    z0 = torch.randn(model.gan.latent_dim, generator=torch.Generator().manual_seed(1))
+    return Document(model.path, model.model_id, photo.pixels, mapping, z0, photo_path=photo.path)
+
+
+def test_qt_free_modules_do_not_import_qt():
+    for name in ("state", "session", "render", "errors"):
+        tree = ast.parse((REPO / "editor" / f"{name}.py").read_text(encoding="utf-8"))
+        modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not {m for m in modules if m.startswith(("PySide6", "editor.")) and m not in {
+            "editor.state", "editor.render", "editor.errors"}}, f"editor/{name}.py imports Qt"
+
+
+def test_undo_redo_jump_and_what_the_listeners_hear():
+    doc = plain_document()
+    heard = []
+    doc.subscribe(lambda d: heard.append((d.index, d.current.label)))
+    a = doc.with_sliders({"first": 1.0}, "slider first +1.00")
+    doc.push(a)
+    doc.push(doc.with_sliders({"first": 1.0, "second": -2.0}, "slider second -2.00"))
+    assert [s.label for s in doc.history] == ["open", "slider first +1.00", "slider second -2.00"]
+    assert doc.undo() is a and doc.can_redo and doc.can_undo
+    assert doc.redo().slider_dict == {"first": 1.0, "second": -2.0} and not doc.can_redo
+    doc.redo()  # nothing to redo: no change, nobody told
+    doc.jump(0)
+    assert doc.current.label == "open" and not doc.can_undo
+    doc.push(doc.with_sliders({"second": 0.5}, "slider second +0.50"))  # drops what was undone
+    assert [s.label for s in doc.history] == ["open", "slider second +0.50"] and doc.index == 1
+    assert heard == [(1, "slider first +1.00"), (2, "slider second -2.00"), (1, "slider first +1.00"),
+                     (2, "slider second -2.00"), (0, "open"), (1, "slider second +0.50")]
+
+
+def test_rebase_restarts_the_history_from_the_new_code():
+    doc = plain_document()
+    doc.push(doc.with_sliders({"first": 1.0}, "slider"))
+    heard = []
+    doc.subscribe(lambda d: heard.append(d.index))
+    z = torch.ones(16)
+    doc.rebase(z)
+    z[0] = 5  # the document keeps its own copy
+    assert torch.equal(doc.z0, torch.ones(16)) and torch.equal(doc.current.z_base, torch.ones(16))
+    assert len(doc.history) == 1 and doc.index == 0 and heard == [0]
+
+
+def test_candidate_keeps_the_sliders_and_lands_exactly(model):
+    doc = plain_document()
+    vectors = model_vectors(model)
+    doc.push(doc.with_sliders({"first": 1.5}, "slider"))
+    z = torch.randn(16)
+    snap = doc.with_candidate(z, (), vectors, "candidate 1")
+    assert snap.slider_dict == {"first": 1.5}
+    assert torch.allclose(snap.code(vectors), z, atol=1e-5)
+
+
+def test_session_round_trip_and_refusals(model, photo, tmp_path):
+    doc = photo_document(model, photo)
+    doc.push(doc.with_sliders({"second": -1.5}, "slider second -1.50"))
+    doc.push(doc.with_sliders({}, "reset all sliders"))
+    doc.undo()
+    doc.save(tmp_path / "s.session.json")
+    again = session.document_from_session(read_session(tmp_path / "s.session.json"), model)
+    assert [s.label for s in again.history] == [s.label for s in doc.history] and again.index == 1
+    assert again.current.slider_dict == {"second": -1.5} and again.photo_sha256 == doc.photo_sha256
+    assert np.array_equal(again.pixels, doc.pixels) and torch.equal(again.z0, doc.z0)
+    assert again.mapping == doc.mapping
+
+    data = read_session(tmp_path / "s.session.json")
+    data["model"]["id"] = "tiny@000000000000"
+    with pytest.raises(SessionError, match="another version"):
+        session.document_from_session(data, model)
+    Image.fromarray(np.zeros((240, 180, 3), np.uint8)).save(photo)  # the photo changed since
+    with pytest.raises(SessionError, match="has changed"):
+        session.document_from_session(read_session(tmp_path / "s.session.json"), model)
+    photo.unlink()
+    with pytest.raises(PhotoError, match="coat.png"):
+        session.document_from_session(read_session(tmp_path / "s.session.json"), model)
+    (tmp_path / "bad.json").write_text("{\"format\": \"something else\"}")
+    with pytest.raises(SessionError, match="not a session"):
+        read_session(tmp_path / "bad.json")
+
+
+def test_a_sample_session_rebuilds_its_pixels(model, tmp_path):
+    doc = session.new_document(model, 7)
+    doc.save(tmp_path / "s.json")
+    again = session.document_from_session(read_session(tmp_path / "s.json"), model)
+    assert again.seed == 7 and again.photo_path is None and np.array_equal(again.pixels, doc.pixels)
+
+
+def test_export_writes_the_photo_size_and_the_recipe(model, photo, tmp_path):
+    doc = photo_document(model, photo)
+    vectors = model_vectors(model)
+    doc.push(doc.with_sliders({"first": 2.5}, "slider"))
+    out = tmp_path / "coat-edited.png"
+    session.export_document(doc, model, vectors, out)
+    edited = np.asarray(Image.open(out))
+    assert edited.shape == (240, 180, 3) and not np.array_equal(edited, doc.pixels)
+    recipe = json.loads((tmp_path / "coat-edited.png.recipe.json").read_text())
+    assert recipe["sliders"] == {"first": 2.5} and recipe["export"]["mask_threshold"] == 6.0
+    doc.undo()
+    session.export_document(doc, model, vectors, out)  # no edit: the photo comes back as it was
+    assert np.array_equal(np.asarray(Image.open(out)), doc.pixels)
+    with pytest.raises(Exception, match=r"\.png, \.jpg or \.webp"):
+        session.export_document(doc, model, vectors, tmp_path / "coat.gif")
+    assert not (tmp_path / "coat.gif").exists()
+
+
+def test_big_photos_are_shown_scaled_and_points_map_back(model, tmp_path):
+    img = np.full((2000, 3000, 3), 240, np.uint8)
+    img[300:1700, 1000:2000] = 40
+    Image.fromarray(img).save(tmp_path / "big.png")
+    doc = photo_document(model, tmp_path / "big.png")
+    r = Renderer(model, doc.pixels, doc.mapping, doc.z0)
+    assert r.display_pixels.shape == (683, 1024, 3) and r.factor == pytest.approx(1024 / 3000)
+    assert r.display(doc.z0).shape == (683, 1024, 3)
+    for x, y in [(0, 0), (512, 341.5), (1000, 600)]:
+        want = doc.mapping.to_model_point(x * 3000 / 1024, y * 3000 / 1024)
+        assert r.display_point_to_model(x, y) == pytest.approx(want)
+    assert r.model_radius(10) == pytest.approx(10 * 3000 / 1024 * doc.mapping.scale)
+    small = Renderer(model, doc.pixels[:800, :1024], doc.mapping, doc.z0)
+    assert small.factor == 1.0 and small.display_pixels.shape == (800, 1024, 3)
+
+
+def test_strokes_solve_through_the_shared_pieces_with_identity_for_faces(model, monkeypatch):
+    doc = plain_document()
+    vectors = model_vectors(model)
+    stroke = Stroke("color", ((8.0, 16.0), (24.0, 16.0)), 3.0, (1.0,), 1.0)
+    strokes, z, constraints = session.stroke_constraints(model, doc, vectors, stroke)
+    assert strokes == (stroke,) and not constraints.empty
+    cfg = session.solver_config(model)
+    assert cfg.identity == 0.0  # not a face model
+    steps = list(session.solve_strokes(model, doc.z0, z, constraints, replace(cfg, steps=3, candidates=2)))
+    assert len(steps) == 3 and steps[-1].z.shape == (2, 16)
+
+    face = replace(model, config={**model.config, "domain": {"kind": "face"}})
+    assert session.solver_config(face).identity == session.FACE_IDENTITY > 0
+    plain, asked = steps[-1], []
+
+    def penalty(m, z_ref, weight):  # as if the best candidate had changed the person
+        asked.append((m, z_ref, weight))
+        return lambda images: torch.tensor([1000.0 * torch.equal(x, plain.images[0]) for x in images])
+
+    monkeypatch.setattr(session, "identity_penalty", penalty)
+    ranked = list(session.solve_strokes(face, doc.z0, z, constraints, SolverConfig(
+        steps=3, candidates=2, identity=1.0)))[-1]
+    assert asked == [(face, doc.z0, 1.0)]
+    assert torch.equal(ranked.z[0], plain.z[1]) and torch.equal(ranked.z[1], plain.z[0])
+
+
+def test_user_errors_are_shown_and_bugs_are_logged(caplog):
+    assert describe(SessionError("s.json is damaged")) == "s.json is damaged"
+    assert describe(FileNotFoundError(2, "No such file", "x.png")).endswith("'x.png'")
+    try:
+        {}["missing"]
+    except KeyError as e:
+        bug = e
+    with caplog.at_level(logging.ERROR):
+        message = describe(bug)
+    assert message == bug_message(bug) and message.startswith("Something went wrong (a bug)")
+    assert "details are in the log" in message
+    assert caplog.records and caplog.records[0].exc_info[0] is KeyError  # with its traceback
