@@ -15,7 +15,7 @@ from editing.vectors import model_vectors
 from editor import session
 from editor.errors import bug_message, describe
 from editor.render import Renderer
-from editor.state import Document, SessionError, Snapshot, read_session
+from editor.state import Document, SessionError, read_session
 from inversion.framing import DomainMapping
 from inversion.invert import photo_to_model
 from inversion.photo import PhotoError, load_photo
