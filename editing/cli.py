@@ -120,7 +120,7 @@ def parse_sliders(items: list[str]) -> dict[str, float]:
 def cmd_edit(a: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from editing.edit import edit_code, read_strokes
+    from editing.edit import edit_code, read_strokes, solver_config
     from editing.export import read_recipe, recipe_path, render_edit, save_image, write_recipe
     from inversion.framing import DomainMapping
     from inversion.invert import load_code
@@ -153,7 +153,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
         z0 = Inverter.for_model(model).invert(x).z[0]
     sliders = parse_sliders(a.attr)
     strokes = read_strokes(a.strokes, mapping) if a.strokes else []
-    cfg = solver_config(a)
+    cfg = solver_options(a, solver_config(model))
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate)
     threshold = MASK_THRESHOLD
     pixels, mask = render_edit(model, photo.pixels, mapping, z0, result.z_edit, threshold)
@@ -305,9 +305,10 @@ def cmd_train_encoder(a: argparse.Namespace) -> int:
     return 0
 
 
-def solver_config(a: argparse.Namespace) -> SolverConfig:
-    return replace_given(SolverConfig(), candidates=a.candidates, steps=a.solver_steps, l1=a.l1,
-                         l2=a.l2, identity=a.identity)
+def solver_options(a: argparse.Namespace, base: SolverConfig = SolverConfig()) -> SolverConfig:
+    """`base` (the model's defaults, editing.edit.solver_config) with the options given."""
+    return replace_given(base, candidates=a.candidates, steps=a.solver_steps, l1=a.l1, l2=a.l2,
+                         identity=a.identity)
 
 
 def check_options(a: argparse.Namespace) -> None:
@@ -323,7 +324,7 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--solver-steps", a.solver_steps, 1)
         for option, value in (("--l1", a.l1), ("--l2", a.l2), ("--identity", a.identity)):
             check_range(option, value, 0.0)
-        check_range("--candidate", a.candidate, 0, solver_config(a).candidates - 1)
+        check_range("--candidate", a.candidate, 0, solver_options(a).candidates - 1)
         check_range("--face", a.face, 0)
         parse_sliders(a.attr)
     elif a.command == "invert":

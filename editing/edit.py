@@ -8,13 +8,17 @@ import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Iterator
 
 import torch
 
-from editing.solver import SolverConfig, SolverStep, Stroke, StrokeError, build_constraints, solve
+from editing.solver import (Constraints, SolverConfig, SolverStep, Stroke, StrokeError,
+                            build_constraints, solve)
 from editing.vectors import apply_sliders, model_vectors
-from inversion.framing import DomainMapping
+from inversion.framing import DomainMapping, DomainSpec
 from training.modelfile import GANModel
+
+FACE_IDENTITY = 1.0  # face models: weight of identity change when ranking stroke candidates
 
 
 @dataclass
@@ -52,8 +56,7 @@ def read_strokes(path: str | os.PathLike, mapping: DomainMapping | None = None) 
 def identity_penalty(model: GANModel, z_ref: torch.Tensor, weight: float):
     """images (K, 3, R, R) -> (K,) weight * identity change from G(z_ref), beyond a margin (face
     models only; for ranking solver candidates)."""
-    from inversion.faces import IdentityRanker
-    from inversion.framing import DomainSpec
+    from inversion.faces import IdentityRanker  # dlib loads on first use only
     from training.pixels import to_uint8
 
     spec = DomainSpec.for_model(model.config)
@@ -64,19 +67,33 @@ def identity_penalty(model: GANModel, z_ref: torch.Tensor, weight: float):
     return IdentityRanker(reference, spec.face_box, weight).penalty
 
 
+def solver_config(model: GANModel) -> SolverConfig:
+    """The default solver settings for a model: face models rank candidates by identity change."""
+    face = DomainSpec.for_model(model.config).kind == "face"
+    return SolverConfig(identity=FACE_IDENTITY if face else 0.0)
+
+
+def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constraints: Constraints,
+                  cfg: SolverConfig) -> Iterator[SolverStep]:
+    """The solver's steps from code z (D,), candidates ranked by the objective and, when
+    `cfg.identity` is set, by identity change from G(z_ref). The CLI and the editor both run this."""
+    penalty = identity_penalty(model, z_ref, cfg.identity) if cfg.identity else None
+    yield from solve(model.generator, model.discriminator, z, constraints, cfg, penalty)
+
+
 def edit_code(model: GANModel, z0: torch.Tensor, sliders: dict[str, float],
-              strokes: list[Stroke], cfg: SolverConfig = SolverConfig(),
+              strokes: list[Stroke], cfg: SolverConfig | None = None,
               candidate: int = 0) -> EditResult:
-    """Apply sliders to z0, then solve the strokes (if any) and pick candidate `candidate`."""
+    """Apply sliders to z0, then solve the strokes (if any) and pick candidate `candidate`;
+    `cfg` defaults to the model's (solver_config)."""
+    cfg = cfg or solver_config(model)
     z = apply_sliders(z0.reshape(-1), model_vectors(model) if sliders else {}, sliders)
     if not strokes:
         return EditResult(z, z, None)
     with torch.no_grad():
         current = model.generator(z[None])[0]
-    penalty = identity_penalty(model, z0, cfg.identity) if cfg.identity else None
     last = None
-    for last in solve(model.generator, model.discriminator, z, build_constraints(strokes, current),
-                      cfg, penalty):
+    for last in solve_strokes(model, z0.reshape(-1), z, build_constraints(strokes, current), cfg):
         pass
     if not 0 <= candidate < len(last.z):
         raise StrokeError(f"candidate {candidate} does not exist; the solver made {len(last.z)}")

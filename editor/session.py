@@ -2,33 +2,31 @@
 session, turn a stroke into a solver run, export the edit. No Qt here, so all of it is tested
 without a display.
 
-Strokes go through the same pieces as `latent-edit edit` (editing.edit.edit_code):
-`build_constraints`, then `solve`, with face models ranking the candidates by identity change from
-the photo's code (`identity_penalty`, weight `SolverConfig.identity`).
+Strokes go through the same function as `latent-edit edit` (editing.edit.solve_strokes), with the
+same default settings (editing.edit.solver_config: face models rank the candidates by identity
+change from the photo's code).
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD
-from editing.edit import identity_penalty
+
 from editing.export import export_format, recipe_path, render_edit, save_image, write_recipe
-from editing.solver import Constraints, SolverConfig, SolverStep, Stroke, build_constraints, solve
+from editing.solver import Constraints, Stroke, build_constraints
 from editing.vectors import AttributeVector
 from editor.render import sample_document_pixels
 from editor.state import Document, SessionError, Snapshot
 from inversion.framing import DomainMapping, DomainSpec
 from inversion.invert import photo_to_model
 from inversion.photo import load_photo
-from training.modelfile import GANModel, latents, sha256_file
-
-FACE_IDENTITY = 1.0  # face models: weight of identity change when ranking stroke candidates
-
+from training.fileio import sha256_file
+from training.modelfile import GANModel, latents
 
 def new_document(model: GANModel, seed: int) -> Document:
     """A document whose 'photo' is the model's own sample for `seed`."""
@@ -94,12 +92,6 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
                      threshold=MASK_THRESHOLD)
 
 
-def solver_config(model: GANModel) -> SolverConfig:
-    """The editor's solver settings: the defaults, with the identity ranking for face models."""
-    face = DomainSpec.for_model(model.config).kind == "face"
-    return SolverConfig(identity=FACE_IDENTITY if face else 0.0)
-
-
 def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, AttributeVector],
                        stroke: Stroke) -> tuple[tuple[Stroke, ...], torch.Tensor, Constraints]:
     """(all strokes with this one, the current code, their constraints); StrokeError if refused."""
@@ -108,11 +100,3 @@ def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, Attrib
     with torch.no_grad():
         constraints = build_constraints(list(strokes), model.generator(z[None])[0])
     return strokes, z, constraints
-
-
-def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constraints: Constraints,
-                  cfg: SolverConfig) -> Iterator[SolverStep]:
-    """The solver's steps from code z, candidates ranked as `latent-edit edit` ranks them: by
-    identity change from G(z_ref) too when `cfg.identity` is set (run it on a worker thread)."""
-    penalty = identity_penalty(model, z_ref, cfg.identity) if cfg.identity else None
-    yield from solve(model.generator, model.discriminator, z, constraints, cfg, penalty)

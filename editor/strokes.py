@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from editing.edit import solve_strokes, solver_config
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
 from editor import session
@@ -45,9 +46,9 @@ class StrokeTool(QObject):
 
     def apply(self, stroke: Stroke, cfg: SolverConfig | None = None) -> None:
         """Solve for the strokes so far plus this one, in the background; candidates follow. The
-        settings default to `session.solver_config` (face models rank by identity too)."""
+        settings default to `editing.edit.solver_config` (face models rank by identity too)."""
         doc, model, vectors = self.doc, self.model, self.vectors
-        cfg = cfg or session.solver_config(model)
+        cfg = cfg or solver_config(model)
         label = f"{stroke.kind} stroke"
         try:
             strokes, z, constraints = session.stroke_constraints(model, doc, vectors, stroke)
@@ -62,7 +63,7 @@ class StrokeTool(QObject):
             self.status.emit(f"{len(step.z)} candidates; the best is applied, click another to choose it")
 
         self.status.emit("Solving the stroke…")
-        self.jobs.run(Job(lambda: session.solve_strokes(model, doc.z0, z, constraints, cfg), cfg.steps,
+        self.jobs.run(Job(lambda: solve_strokes(model, doc.z0, z, constraints, cfg), cfg.steps,
                           on_done=finish, on_cancel=lambda _: self.status.emit("Stroke cancelled")))
 
     def choose(self, k: int) -> None:

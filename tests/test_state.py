@@ -10,6 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
+import editing.edit
+from editing.edit import FACE_IDENTITY, solve_strokes, solver_config
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import model_vectors
 from editor import session
@@ -173,21 +175,21 @@ def test_strokes_solve_through_the_shared_pieces_with_identity_for_faces(model, 
     stroke = Stroke("color", ((8.0, 16.0), (24.0, 16.0)), 3.0, (1.0,), 1.0)
     strokes, z, constraints = session.stroke_constraints(model, doc, vectors, stroke)
     assert strokes == (stroke,) and not constraints.empty
-    cfg = session.solver_config(model)
+    cfg = solver_config(model)
     assert cfg.identity == 0.0  # not a face model
-    steps = list(session.solve_strokes(model, doc.z0, z, constraints, replace(cfg, steps=3, candidates=2)))
+    steps = list(solve_strokes(model, doc.z0, z, constraints, replace(cfg, steps=3, candidates=2)))
     assert len(steps) == 3 and steps[-1].z.shape == (2, 16)
 
     face = replace(model, config={**model.config, "domain": {"kind": "face"}})
-    assert session.solver_config(face).identity == session.FACE_IDENTITY > 0
+    assert solver_config(face).identity == FACE_IDENTITY > 0
     plain, asked = steps[-1], []
 
     def penalty(m, z_ref, weight):  # as if the best candidate had changed the person
         asked.append((m, z_ref, weight))
         return lambda images: torch.tensor([1000.0 * torch.equal(x, plain.images[0]) for x in images])
 
-    monkeypatch.setattr(session, "identity_penalty", penalty)
-    ranked = list(session.solve_strokes(face, doc.z0, z, constraints, SolverConfig(
+    monkeypatch.setattr(editing.edit, "identity_penalty", penalty)
+    ranked = list(solve_strokes(face, doc.z0, z, constraints, SolverConfig(
         steps=3, candidates=2, identity=1.0)))[-1]
     assert asked == [(face, doc.z0, 1.0)]
     assert torch.equal(ranked.z[0], plain.z[1]) and torch.equal(ranked.z[1], plain.z[0])
