@@ -18,6 +18,11 @@ from inversion.geometry import square_region
 MASK_THRESHOLD = 6.0  # photo levels below which a change is not carried back
 
 
+def change_in_levels(before: torch.Tensor, after: torch.Tensor) -> np.ndarray:
+    """The change between two model images (C, R, R) in [-1, 1] as (R, R, C) photo levels (0..255 scale)."""
+    return (after - before).detach().float().cpu().permute(1, 2, 0).numpy() * 127.5
+
+
 def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: float = 0.7) -> np.ndarray:
     """Soft mask (h, w) in [0, 1] of a change (h, w, C) in photo levels: 0 where |delta| is below
     `threshold`, rising smoothly to 1 at twice it, blurred by `feather` pixels (no hard edge)."""
@@ -39,7 +44,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     if mapping.affine:
         return _paste_back_affine(pixels, mapping, before, after, threshold)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
-    delta = ((after - before).detach().float().cpu().permute(1, 2, 0).numpy() * 127.5)  # (R, R, C)
+    delta = change_in_levels(before, after)  # (R, R, C)
     off = (mapping.resolution - mapping.content) // 2
     delta = delta[off:off + mapping.content, off:off + mapping.content]
     h, w = pixels.shape[:2]
@@ -82,7 +87,7 @@ def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch
     """paste_back for an aligned (rotated, scaled) face: the change is warped back into the part
     of the photo the aligned square covers, faded out towards the square's edge."""
     r = mapping.resolution
-    delta = (after - before).detach().float().cpu().permute(1, 2, 0).numpy() * 127.5  # (R, R, C)
+    delta = change_in_levels(before, after)  # (R, R, C)
     h, w = pixels.shape[:2]
     mask_full = np.zeros((h, w), np.float32)
     if not np.any(delta):

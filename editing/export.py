@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from editing.compositing import paste_back
+from editing.compositing import MASK_THRESHOLD, paste_back
 from inversion.framing import DomainMapping
 from training.errors import UserError
 from training.fileio import atomic_path, sha256_file, write_json_atomic
@@ -50,7 +50,7 @@ def save_image(pixels: np.ndarray, path: str | os.PathLike, quality: int = 92) -
 
 @torch.no_grad()
 def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor,
-                z_edit: torch.Tensor, threshold: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
+                z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
     """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 to z_edit."""
     G = model.generator
     before, after = G(z0.reshape(1, -1))[0], G(z_edit.reshape(1, -1))[0]
