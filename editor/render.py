@@ -83,6 +83,7 @@ def sample_document_pixels(model: GANModel, z: torch.Tensor, scale: int = 8
     img = rgb_pixels(x)
     side = r * scale
     big = cv2.resize(img, (side, side), interpolation=cv2.INTER_CUBIC)
-    mapping = DomainMapping((side, side), (0.0, 0.0, float(side), float(side)), r, r,
-                            model.gan.channels == 1, False, (0.0, 0.0, 0.0), 0.0, True)
+    mapping = DomainMapping(photo_size=(side, side), box=(0.0, 0.0, float(side), float(side)),
+                            resolution=r, content=r, grey=model.gan.channels == 1, invert=False,
+                            background=(0.0, 0.0, 0.0), black_point=0.0, whole_image=True)
     return big, mapping

@@ -61,7 +61,7 @@ class DomainSpec:
         return cls()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DomainMapping:
     """Everything needed to go from photo pixels to model pixels and back."""
 

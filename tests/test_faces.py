@@ -71,8 +71,9 @@ def test_alignment_round_trip_with_known_landmarks():
     inner = (slice(4, R - 4), slice(4, R - 4))
     assert np.abs(aligned[inner] - model_img[inner]).mean() < 4.0  # blur + resampling only
 
-    mapping = DomainMapping((900, 700), (0, 0, 1, 1), R, R, False, False, (90.0, 90.0, 90.0), 0.0,
-                            False, tuple(m.reshape(-1)))
+    mapping = DomainMapping(photo_size=(900, 700), box=(0, 0, 1, 1), resolution=R, content=R,
+                            grey=False, invert=False, background=(90.0, 90.0, 90.0), black_point=0.0,
+                            whole_image=False, affine=tuple(m.reshape(-1)))
     before = torch.zeros(3, R, R)
     same, mask = paste_back(photo, mapping, before, before.clone())
     assert np.array_equal(same, photo) and not mask.any()

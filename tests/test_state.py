@@ -26,7 +26,9 @@ from training.modelfile import load_model
 
 
 def plain_document(seed: int = 0) -> Document:
-    mapping = DomainMapping((64, 64), (0.0, 0.0, 64.0, 64.0), 32, 32, True, False, (0.0, 0.0, 0.0), 0.0, True)
+    mapping = DomainMapping(photo_size=(64, 64), box=(0.0, 0.0, 64.0, 64.0), resolution=32, content=32,
+                            grey=True, invert=False, background=(0.0, 0.0, 0.0), black_point=0.0,
+                            whole_image=True)
     z0 = torch.randn(16, generator=torch.Generator().manual_seed(seed))
     return Document("tiny", "tiny@0", np.zeros((64, 64, 3), np.uint8), mapping, z0)
 
