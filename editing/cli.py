@@ -22,10 +22,11 @@ from editing.compositing import MASK_THRESHOLD
 from editing.export import export_format
 from editing.solver import SolverConfig
 from inversion.framing import NoObjectError
-from inversion.invert import DEFAULT_CONFIG, METHODS, InversionError, Inverter, photo_to_model, save_code
+from inversion.invert import (DEFAULT_CONFIG, METHODS, InversionError, Inverter, photo_to_model,
+                              require_face_model, save_code)
 from inversion.photo import load_photo
 from training.data import DataError
-from training.errors import OptionError, UserError
+from training.errors import USER_ERRORS, OptionError
 from training.images import grid_image, save_png
 from training.modelfile import DEFAULT_MODEL, load_model
 from training.options import check_range, replace_given
@@ -120,7 +121,7 @@ def parse_sliders(items: list[str]) -> dict[str, float]:
 def cmd_edit(a: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from editing.edit import edit_code, read_strokes, solver_config
+    from editing.edit import check_edit, edit_code, read_strokes, solver_config
     from editing.export import read_recipe, recipe_path, render_edit, save_image, write_recipe
     from inversion.framing import DomainMapping
     from inversion.invert import load_code
@@ -138,6 +139,9 @@ def cmd_edit(a: argparse.Namespace) -> int:
         print(f"rebuilt {a.out} from {a.recipe}")
         return 0
     model = load_model(a.model)
+    sliders = parse_sliders(a.attr)
+    cfg = solver_options(a, solver_config(model))
+    check_edit(model, sliders, a.strokes, cfg)  # refused now rather than after the inversion
     photo = load_photo(a.photo)
     if a.code:
         z0, meta = load_code(a.code)
@@ -151,16 +155,13 @@ def cmd_edit(a: argparse.Namespace) -> int:
             print(f"error: {photo.path.name}: {err}. Run again with --whole-image.", file=sys.stderr)
             return 2
         z0 = Inverter.for_model(model).invert(x).z[0]
-    sliders = parse_sliders(a.attr)
     strokes = read_strokes(a.strokes, mapping) if a.strokes else []
-    cfg = solver_options(a, solver_config(model))
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate)
-    threshold = MASK_THRESHOLD
-    pixels, mask = render_edit(model, photo.pixels, mapping, z0, result.z_edit, threshold)
+    pixels, mask = render_edit(model, photo.pixels, mapping, z0, result.z_edit, MASK_THRESHOLD)
     save_image(pixels, a.out, a.quality)
     write_recipe(recipe_path(a.out), model=model, photo=photo.path, mapping=mapping, z0=z0,
                  z_edit=result.z_edit, sliders=sliders, strokes=strokes,
-                 solver=asdict(cfg) if strokes else None, quality=a.quality, threshold=threshold,
+                 solver=asdict(cfg) if strokes else None, quality=a.quality, threshold=MASK_THRESHOLD,
                  extra={"candidate": a.candidate})
     print(f"wrote {a.out} ({photo.size[0]}x{photo.size[1]}, {100 * (mask > 0).mean():.1f}% of "
           f"pixels changed) and {recipe_path(a.out).name}")
@@ -235,6 +236,8 @@ def cmd_invert(a: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     model = load_model(a.model)
+    if a.identity:
+        require_face_model(model, "--identity")
     photo = load_photo(a.photo)
     try:
         x, mapping = photo_to_model(model, photo, a.whole_image, a.face)
@@ -320,16 +323,16 @@ def check_options(a: argparse.Namespace) -> None:
         if not a.recipe and not a.photo:
             raise OptionError("give a PHOTO to edit, or --recipe")
         check_range("--quality", a.quality, 1, 100)
-        check_range("--candidates", a.candidates, 1, 64)
+        check_range("--candidates", a.candidates, 1)
         check_range("--solver-steps", a.solver_steps, 1)
         for option, value in (("--l1", a.l1), ("--l2", a.l2), ("--identity", a.identity)):
             check_range(option, value, 0.0)
-        check_range("--candidate", a.candidate, 0, solver_options(a).candidates - 1)
+        check_range("--candidate", a.candidate, 0, solver_options(a).candidates - 1 if a.strokes else None)
         check_range("--face", a.face, 0)
         parse_sliders(a.attr)
     elif a.command == "invert":
         check_range("--steps", a.steps, 1)
-        check_range("--starts", a.starts, 1, 64)
+        check_range("--starts", a.starts, 1)
         check_range("--preview-scale", a.preview_scale, 1, 64)
         for option, value in (("--lpips-weight", a.lpips_weight), ("--prior-weight", a.prior_weight),
                               ("--identity", a.identity)):
@@ -341,7 +344,7 @@ def check_options(a: argparse.Namespace) -> None:
     elif a.command == "face-setup":
         check_range("--n", a.n, 1)
     elif a.command == "vectors":
-        check_range("--directions", a.directions, 1, 512)
+        check_range("--directions", a.directions, 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -351,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         check_options(a)
         return {"invert": cmd_invert, "train-encoder": cmd_train_encoder, "edit": cmd_edit,
                 "vectors": cmd_vectors, "face-setup": cmd_face_setup}[a.command](a)
-    except UserError as e:  # anything else is a bug and keeps its traceback
+    except USER_ERRORS as e:  # anything else is a bug and keeps its traceback
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -13,9 +13,10 @@ from typing import Iterator
 import torch
 
 from editing.solver import (Constraints, SolverConfig, SolverStep, Stroke, StrokeError,
-                            build_constraints, solve)
-from editing.vectors import apply_sliders, model_vectors
+                            build_constraints, solve, validate)
+from editing.vectors import apply_sliders, check_slider_names, model_vectors
 from inversion.framing import DomainMapping, DomainSpec
+from inversion.invert import require_face_model
 from training.modelfile import GANModel
 
 FACE_IDENTITY = 1.0  # face models: weight of identity change when ranking stroke candidates
@@ -30,7 +31,8 @@ class EditResult:
 
 def read_strokes(path: str | os.PathLike, mapping: DomainMapping | None = None) -> list[Stroke]:
     """Strokes from JSON: a list of strokes in model pixels, or {"space": "photo"|"model",
-    "strokes": [...]}; photo-space points and radii are mapped into the model through `mapping`."""
+    "strokes": [...]}; photo-space points and radii are mapped into the model through `mapping`
+    (without one, photo-space strokes are only checked and come back as they are)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -42,13 +44,11 @@ def read_strokes(path: str | os.PathLike, mapping: DomainMapping | None = None) 
     if not items:
         raise StrokeError(f"no strokes in {Path(path).name}: paint at least one, or leave out --strokes")
     strokes = [Stroke.from_dict(d) for d in items]
-    if space == "photo":
-        if mapping is None:
-            raise StrokeError("photo-space strokes need the photo's domain mapping")
+    if space == "photo" and mapping is not None:
         scale = mapping.scale
         strokes = [replace(s, points=tuple(mapping.to_model_point(x, y) for x, y in s.points),
                            radius=s.radius * scale) for s in strokes]
-    elif space != "model":
+    elif space not in ("model", "photo"):
         raise StrokeError(f"{Path(path).name}: space must be 'model' or 'photo', not {space!r}")
     return strokes
 
@@ -59,12 +59,21 @@ def identity_penalty(model: GANModel, z_ref: torch.Tensor, weight: float):
     from inversion.faces import IdentityRanker  # dlib loads on first use only
     from training.pixels import to_uint8
 
-    spec = DomainSpec.for_model(model.config)
-    if spec.kind != "face":
-        raise StrokeError(f"the identity term needs a face model; {model.name} is not one")
+    spec = require_face_model(model, "the identity term", StrokeError)
     with torch.no_grad():
         reference = to_uint8(model.generator(z_ref.reshape(1, -1)))[0]
     return IdentityRanker(reference, spec.face_box, weight).penalty
+
+
+def check_edit(model: GANModel, sliders: dict[str, float], strokes_file: str | None,
+               cfg: SolverConfig) -> None:
+    """Refuse sliders this model has no vectors for, a stroke file that cannot be used, and an
+    identity weight on a model without faces, before any work (an inversion may come first)."""
+    check_slider_names(model_vectors(model) if sliders else {}, sliders)
+    if strokes_file:
+        if cfg.identity:
+            require_face_model(model, "the identity term", StrokeError)
+        validate(read_strokes(strokes_file), None, model.gan.channels)
 
 
 def solver_config(model: GANModel) -> SolverConfig:

@@ -54,8 +54,9 @@ class Stroke:
             raise StrokeError(f"malformed stroke {d!r}: {e}") from e
 
 
-def validate(strokes: list[Stroke], resolution: int, channels: int) -> None:
-    """Raise StrokeError for an empty list, unknown kinds, points outside the image, bad values."""
+def validate(strokes: list[Stroke], resolution: int | None, channels: int) -> None:
+    """Raise StrokeError for an empty list, unknown kinds, points outside the image, bad values
+    (resolution None: strokes not yet mapped into the model, whose points are not checked)."""
     if not strokes:
         raise StrokeError("no strokes: paint at least one stroke (or use sliders alone)")
     for i, s in enumerate(strokes, 1):
@@ -63,8 +64,9 @@ def validate(strokes: list[Stroke], resolution: int, channels: int) -> None:
             raise StrokeError(f"stroke {i}: unknown kind {s.kind!r}; use one of {', '.join(KINDS)}")
         if not s.points:
             raise StrokeError(f"stroke {i}: has no points")
-        if not all(-s.radius <= x <= resolution + s.radius and -s.radius <= y <= resolution + s.radius
-                   for x, y in s.points):
+        if resolution is not None and not all(
+                -s.radius <= x <= resolution + s.radius and -s.radius <= y <= resolution + s.radius
+                for x, y in s.points):
             raise StrokeError(f"stroke {i}: lies outside the {resolution}x{resolution} image")
         if s.radius <= 0 or s.strength < 0:
             raise StrokeError(f"stroke {i}: radius must be positive and strength not negative")

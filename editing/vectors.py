@@ -111,13 +111,17 @@ def make_vector(name: str, codes: torch.Tensor, labels: torch.Tensor, method: st
     return AttributeVector(name, v, spread, info)
 
 
-def apply_sliders(z0: torch.Tensor, vectors: dict[str, AttributeVector],
-                  values: dict[str, float]) -> torch.Tensor:
-    """z0 + sum_k a_k s_k u_k for slider values {name: a_k}; unknown names are refused."""
+def check_slider_names(vectors: dict[str, AttributeVector], values: dict[str, float]) -> None:
     unknown = sorted(set(values) - set(vectors))
     if unknown:
         raise AttributeVectorError(f"unknown attribute {', '.join(unknown)}; this model has: "
-                              f"{', '.join(sorted(vectors))}")
+                                   f"{', '.join(sorted(vectors)) or 'no attribute vectors'}")
+
+
+def apply_sliders(z0: torch.Tensor, vectors: dict[str, AttributeVector],
+                  values: dict[str, float]) -> torch.Tensor:
+    """z0 + sum_k a_k s_k u_k for slider values {name: a_k}; unknown names are refused."""
+    check_slider_names(vectors, values)
     z = z0.clone()
     for name, a in values.items():
         if a:
@@ -129,8 +133,8 @@ def apply_sliders(z0: torch.Tensor, vectors: dict[str, AttributeVector],
 def save_vectors(path: str | os.PathLike, vectors: dict[str, AttributeVector], info: dict) -> None:
     """One safetensors file: a (D,) tensor per attribute; spreads and metadata as JSON in its header."""
     tensors = {name: v.vector.detach().float().contiguous() for name, v in vectors.items()}
-    meta = {"version": VECTORS_VERSION, "info": info, "attributes": {name: {"spread": v.spread, **v.meta}
-                                         for name, v in vectors.items()}}
+    meta = {"version": VECTORS_VERSION, "info": info,
+            "attributes": {name: {"spread": v.spread, **v.meta} for name, v in vectors.items()}}
     with atomic_path(Path(path)) as tmp:
         save_file(tensors, str(tmp), metadata={"attributes": json.dumps(meta)})
 

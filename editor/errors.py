@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from training.errors import UserError
+from training.errors import USER_ERRORS
 
 log = logging.getLogger(__name__)
-
-USER_ERRORS = (UserError, OSError)  # shown to the user as they are
 
 
 def is_user_error(error: BaseException) -> bool:

@@ -1,5 +1,5 @@
 """The editor's work on a document that needs no window: start one, rebuild one from a saved
-session, turn a stroke into a solver run, export the edit. No Qt here, so all of it is tested
+session, turn a stroke into the solver's constraints, export the edit. No Qt here, so all of it is tested
 without a display.
 
 Strokes go through the same function as `latent-edit edit` (editing.edit.solve_strokes), with the
@@ -16,7 +16,6 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD
-
 from editing.export import export_format, recipe_path, render_edit, save_image, write_recipe
 from editing.solver import Constraints, Stroke, build_constraints
 from editing.vectors import AttributeVector
@@ -27,6 +26,7 @@ from inversion.invert import photo_to_model
 from inversion.photo import load_photo
 from training.fileio import sha256_file
 from training.modelfile import GANModel, latents
+
 
 def new_document(model: GANModel, seed: int) -> Document:
     """A document whose 'photo' is the model's own sample for `seed`."""

@@ -22,9 +22,8 @@ import torch
 from editing.solver import Stroke
 from editing.vectors import AttributeVector, apply_sliders
 from inversion.framing import DomainMapping
-from training.errors import UserError
-from training.fileio import write_json_atomic
-from training.modelfile import sha256_file
+from training.errors import UserError, check_version
+from training.fileio import sha256_file, write_json_atomic
 
 SESSION_FORMAT = "latent-editor-session"
 SESSION_VERSION = 1
@@ -171,11 +170,18 @@ def read_session(path: str | os.PathLike) -> dict:
         raise SessionError(f"cannot open session {Path(path).name}: {e}") from e
     if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
         raise SessionError(f"{Path(path).name} is not a session saved by this editor")
-    if data.get("version", 0) > SESSION_VERSION:
-        raise SessionError(f"{Path(path).name} was saved by a newer version of this editor")
+    check_version(data.get("version"), SESSION_VERSION, f"session {Path(path).name}")
     try:
-        [Snapshot.from_dict(s) for s in data["history"]]
+        history = [Snapshot.from_dict(s) for s in data["history"]]
         DomainMapping.from_dict(data["mapping"])
-    except (KeyError, TypeError, ValueError) as e:
+        z0 = [float(v) for v in data["z0"]]
+        index = data["index"]
+        fields_ok = (isinstance(data["model"], dict) and isinstance(data["photo"], dict)
+                     and isinstance(data["photo"].get("path"), (str, type(None)))
+                     and isinstance(index, int) and 0 <= index < len(history) and z0)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise SessionError(f"{Path(path).name} is damaged: {e}") from e
+    if not fields_ok:
+        raise SessionError(f"{Path(path).name} is damaged: its model, photo, code or history "
+                           f"position is missing or malformed")
     return data

@@ -1,6 +1,6 @@
 """Painting strokes: a stroke painted on the canvas becomes a `Stroke` in model pixels, the solver
 runs on the job runner (progress, Cancel), the best candidate is applied and the others are offered
-in the candidates panel. The solving is editor.session's, the same pieces as `latent-edit edit`.
+in the candidates panel. The solver runs through editing.edit.solve_strokes, as in `latent-edit edit`.
 """
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from editing.vectors import AttributeVector, model_vectors
 from editor import session
 from editor.brushbar import BrushBar
 from editor.canvas import Canvas
-from editor.errors import USER_ERRORS, bug_message
+from editor.errors import USER_ERRORS, bug_message, log_bug
 from editor.jobs import Job, JobRunner, JobStatus
 from editor.menus import Menus
 from editor.panels import CandidatesPanel, HistoryPanel, ModelPanel, side_dock
@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self.jobs = JobRunner("jobs")
         self.frame_times: list[float] = []  # seconds from slider change to painted frame
         self._slider_t0: float | None = None
+        self._autosave_paused = False
         self._build_ui()
         self.setAcceptDrops(True)
         self.resize(1200, 800)
@@ -132,11 +133,15 @@ class MainWindow(QMainWindow):
 
     def switch_model(self, name_or_path: str) -> bool:
         """Load a model (keeping the current one if it is refused)."""
-        ok, model = self._attempt(lambda: load_model(resolve_model(name_or_path)), "Model refused: ")
+        def load():  # the model and its vectors together: a refused vectors file keeps the old model
+            model = load_model(resolve_model(name_or_path))
+            return model, model_vectors(model)
+
+        ok, loaded = self._attempt(load, "Model refused: ")
         if not ok:
             return False
+        model, self.vectors = loaded
         self.model = model
-        self.vectors = model_vectors(model)
         self.inverter = None
         self.sliders_panel.set_attributes(list(self.vectors))
         self.brush_bar.channels = model.gan.channels
@@ -254,7 +259,11 @@ class MainWindow(QMainWindow):
 
         def refine(step) -> None:  # show the inversion refining on screen as it goes
             if step.step % INVERT_PREVIEW_EVERY == 0:
-                doc.rebase(step.z[0])
+                self._autosave_paused = True  # the finished code is saved, not every refinement
+                try:
+                    doc.rebase(step.z[0])
+                finally:
+                    self._autosave_paused = False
 
         def finish(step) -> None:
             doc.rebase(step.z[0])
@@ -326,7 +335,7 @@ class MainWindow(QMainWindow):
             self.show_error(failure + str(e))
             return False, None
         except Exception as e:  # noqa: BLE001 - last resort: log the bug, keep the edit and running
-            log.exception("a bug in the editor")
+            log_bug(e)
             self.show_error(failure + bug_message(e))
             return False, None
         if success:
@@ -334,7 +343,7 @@ class MainWindow(QMainWindow):
         return True, result
 
     def autosave(self) -> None:
-        if self.doc is not None:
+        if self.doc is not None and not self._autosave_paused:
             try:
                 self.doc.save(self.autosave_path)
             except OSError:

@@ -3,7 +3,8 @@
 A job is a function returning an iterator of steps (inversion, solver) or a single value. The
 worker runs it on its own thread. Submitting a new job cancels the running one between steps and
 replaces any job still waiting, so a dragged slider never builds a queue; results of superseded
-jobs are dropped (each carries its job id; the window ignores ids that are not the latest).
+jobs are dropped (each carries its job id; editor.jobs.JobRunner and editor.preview.Preview
+ignore ids that are not the latest).
 
 The worker thread never touches Qt: it appends its reports to a queue, and a QTimer in the GUI
 thread drains it every few milliseconds and emits the signals there, so every Qt call happens on
@@ -21,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from editor.errors import is_user_error
+from editor.errors import is_user_error, log_bug
 
 log = logging.getLogger(__name__)
 
@@ -133,5 +134,5 @@ class LatestWorker(QObject):
             self._reports.append(("done", job_id, result))
         except Exception as e:  # noqa: BLE001 - last resort: report any failure of a job, keep running
             if not is_user_error(e):
-                log.exception("a bug in job %d of the %s worker", job_id, self._thread.name)
+                log_bug(e, f"job {job_id} of the {self._thread.name} worker")
             self._reports.append(("failed", job_id, e))

@@ -26,6 +26,7 @@ import torch
 
 from inversion.geometry import similarity, square_bounds
 from training.errors import UserError
+from training.modelfile import data_domain
 from training.pixels import LUMA, from_uint8
 
 
@@ -49,16 +50,12 @@ class DomainSpec:
 
     @classmethod
     def for_model(cls, config: dict) -> "DomainSpec":
-        """The domain config.json records (written at export since format 1's later releases);
-        configs written before then are read by their training data's name, as they always were."""
-        if "domain" in config:
-            d = dict(config["domain"])
-            for key in ("landmarks", "face_box"):
-                d[key] = tuple(tuple(v) if isinstance(v, list) else v for v in d.get(key, ()))
-            return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
-        if config.get("data", {}).get("name", "").startswith("fashion-mnist"):
-            return cls("object", 28 / 32, True)
-        return cls()
+        """The domain config.json records; a config exported before it recorded one gets the domain
+        that export writes now for its training data (training.modelfile.data_domain)."""
+        d = dict(config.get("domain") or data_domain(config.get("data", {})))
+        for key in ("landmarks", "face_box"):
+            d[key] = tuple(tuple(v) if isinstance(v, list) else v for v in d.get(key, ()))
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
 @dataclass(frozen=True, kw_only=True)

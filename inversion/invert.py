@@ -113,9 +113,7 @@ def refine_identity(inverter: Inverter, x: torch.Tensor, z: torch.Tensor, weight
     from inversion.optimize import reconstruction_loss
     from training.pixels import to_uint8
 
-    spec = DomainSpec.for_model(inverter.model.config)
-    if spec.kind != "face":
-        raise InversionError(f"identity refinement needs a face model; {inverter.model.name} is not one")
+    spec = require_face_model(inverter.model, "identity refinement")
     G = inverter.model.generator
     reference = descriptors(to_uint8(x), spec.face_box)[0]
     features = inverter.lpips.features(x)
@@ -140,6 +138,14 @@ def refine_identity(inverter: Inverter, x: torch.Tensor, z: torch.Tensor, weight
         else:
             sigma /= 2
     return best[0], {"before": first, "after": float(best_dist[0])}
+
+
+def require_face_model(model: GANModel, what: str, error: type[UserError] = InversionError) -> DomainSpec:
+    """The model's face domain, or `error` saying that `what` needs a face model."""
+    spec = DomainSpec.for_model(model.config)
+    if spec.kind != "face":
+        raise error(f"{what} needs a face model; {model.name} is not one")
+    return spec
 
 
 def complete(inverter: Inverter, x: torch.Tensor, known: torch.Tensor,
@@ -169,8 +175,8 @@ def photo_to_model(model: GANModel, photo: Photo, whole_image: bool = False, fac
 def save_code(path: str | os.PathLike, z: torch.Tensor, mapping: DomainMapping | None,
               model: GANModel, photo: Path | None = None, extra: dict | None = None) -> None:
     """Write a code file: z (D,), and JSON with the mapping, model id and hash, photo path."""
-    meta = {"format": CODE_FORMAT, "version": CODE_VERSION, "model_id": model.model_id, "model_name": model.name,
-            "generator_sha256": model.generator_sha256,
+    meta = {"format": CODE_FORMAT, "version": CODE_VERSION, "model_id": model.model_id,
+            "model_name": model.name, "generator_sha256": model.generator_sha256,
             "mapping": mapping.to_dict() if mapping else None,
             "photo": str(photo) if photo else None, **(extra or {})}
     with atomic_path(Path(path)) as tmp:
@@ -187,6 +193,8 @@ def load_code(path: str | os.PathLike) -> tuple[torch.Tensor, dict]:
     except (OSError, KeyError, ValueError) as e:
         raise InversionError(f"{Path(path).name} is not a code file written by `latent-edit "
                              f"invert`: {e}") from e
+    if meta.get("format", CODE_FORMAT) != CODE_FORMAT:
+        raise InversionError(f"{Path(path).name} is not a code file written by `latent-edit invert`")
     check_version(meta.get("version", 1), CODE_VERSION, f"code file {Path(path).name}")
     return z, meta
 

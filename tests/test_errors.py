@@ -63,7 +63,7 @@ def no_model_loading(monkeypatch):
 
 @pytest.mark.parametrize("args, message", [
     (["edit", "p.png", "--out", "o.png", "--quality", "0"], "--quality must be between 1 and 100"),
-    (["edit", "p.png", "--out", "o.png", "--candidates", "2", "--candidate", "2"],
+    (["edit", "p.png", "--out", "o.png", "--strokes", "s.json", "--candidates", "2", "--candidate", "2"],
      "--candidate must be between 0 and 1"),
     (["edit", "p.png", "--out", "o.png", "--attr", "smile"], "write NAME=VALUE"),
     (["edit", "p.png", "--out", "o.gif"], ".png, .jpg or .webp"),
@@ -71,7 +71,7 @@ def no_model_loading(monkeypatch):
     (["invert", "p.png", "--out", "c.npz", "--steps", "0"], "--steps must be at least 1"),
     (["invert", "p.png", "--out", "c.npz", "--lpips-weight", "-1"], "--lpips-weight must be at least 0"),
     (["train-encoder", "--batch", "0"], "--batch must be at least 1"),
-    (["vectors", "--directions", "0"], "--directions must be between 1 and 512"),
+    (["vectors", "--directions", "0"], "--directions must be at least 1"),
 ])
 def test_edit_options_are_checked_before_any_work(no_model_loading, tmp_path, monkeypatch, capsys,
                                                   args, message):
@@ -86,7 +86,7 @@ def test_edit_options_are_checked_before_any_work(no_model_loading, tmp_path, mo
     (["train", "--out", "r", "--steps", "0"], "--steps must be at least 1"),
     (["train", "--out", "r", "--augment", "flip"], "unknown augmentation"),
     (["train", "--out", "r", "--ema", "1.5"], "--ema must be between 0.0 and 1.0"),
-    (["sample", "--model", "m", "--n", "0", "--out", "g.png"], "--n must be between 1 and 100000"),
+    (["sample", "--model", "m", "--n", "0", "--out", "g.png"], "--n must be at least 1"),
     (["eval", "--model", "m", "--n", "1"], "--n must be at least 2"),
 ])
 def test_training_options_are_checked_before_any_work(no_model_loading, tmp_path, monkeypatch,
@@ -235,3 +235,39 @@ def test_user_error_is_the_base_the_guis_and_clis_catch():
 
     assert issubclass(StrokeError, UserError) and issubclass(PhotoError, UserError)
     assert issubclass(OptionError, ValueError) and issubclass(VersionError, UserError)
+
+
+def test_edit_refuses_unknown_sliders_bad_strokes_and_identity_before_inverting(tmp_path, monkeypatch,
+                                                                                  capsys):
+    import editing.cli as cli
+    from tests.test_editing import photo_file
+
+    model = make_editable_model(tmp_path / "tiny")
+    photo = photo_file(tmp_path)
+
+    def no_inversion(*args, **kwargs):
+        raise AssertionError("the photo was inverted before the options were checked")
+
+    monkeypatch.setattr(cli.Inverter, "for_model", no_inversion)
+    bad = tmp_path / "strokes.json"
+    bad.write_text('{"space": "photo", "strokes": [{"kind": "glitter", "points": [[1, 2]]}]}')
+    for extra, message in ((["--attr", "smile=1"], "unknown attribute smile"),
+                           (["--strokes", str(bad)], "glitter"),
+                           (["--strokes", str(bad).replace("strokes", "none")], "cannot read strokes"),
+                           (["--identity", "1", "--strokes", str(tmp_path / "none.json")],
+                            "needs a face model")):
+        assert cli.main(["edit", str(photo), "--model", str(model), "--out",
+                         str(tmp_path / "o.png"), *extra]) == 2
+        assert message in capsys.readouterr().err
+    assert cli.main(["invert", str(photo), "--model", str(model), "--out", str(tmp_path / "c.npz"),
+                     "--identity", "1"]) == 2
+    assert "--identity needs a face model" in capsys.readouterr().err
+
+
+def test_file_system_errors_are_messages_not_tracebacks(tmp_path, capsys):
+    from training.cli import main
+
+    model = make_editable_model(tmp_path / "tiny")
+    (tmp_path / "grid.png").mkdir()  # the output path is a folder
+    assert main(["sample", "--model", str(model), "--n", "4", "--out", str(tmp_path / "grid.png")]) == 2
+    assert "error: " in capsys.readouterr().err

@@ -22,6 +22,7 @@ from inversion.framing import DomainMapping
 from inversion.invert import photo_to_model
 from inversion.photo import PhotoError, load_photo
 from tests.conftest import REPO, make_editable_model
+from training.errors import VersionError
 from training.modelfile import load_model
 
 
@@ -128,6 +129,26 @@ def test_session_round_trip_and_refusals(model, photo, tmp_path):
     (tmp_path / "bad.json").write_text("{\"format\": \"something else\"}")
     with pytest.raises(SessionError, match="not a session"):
         read_session(tmp_path / "bad.json")
+
+
+@pytest.mark.parametrize("damage, error, message", [
+    (lambda d: d.update(version=d["version"] + 1), VersionError, "newer version"),
+    (lambda d: d.pop("z0"), SessionError, "damaged"),
+    (lambda d: d.update(index=7), SessionError, "damaged"),
+    (lambda d: d.update(photo="photo.png"), SessionError, "damaged"),
+    (lambda d: d["history"][0].pop("z_base"), SessionError, "damaged"),
+])
+def test_a_newer_or_damaged_session_is_refused_with_a_message(tmp_path, damage, error, message):
+    doc = plain_document()
+    doc.save(tmp_path / "s.json")
+    data = json.loads((tmp_path / "s.json").read_text())
+    damage(data)
+    (tmp_path / "s.json").write_text(json.dumps(data))
+    with pytest.raises(error, match=message):
+        read_session(tmp_path / "s.json")
+    (tmp_path / "cut.json").write_text((tmp_path / "s.json").read_text()[:40])  # a crash mid-copy
+    with pytest.raises(SessionError, match="cannot open session cut.json"):
+        read_session(tmp_path / "cut.json")
 
 
 def test_a_sample_session_rebuilds_its_pixels(model, tmp_path):

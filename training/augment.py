@@ -6,9 +6,9 @@ them; gradients flow through to the generator. Helps on small data sets (a few t
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from training.errors import OptionError
-import torch.nn.functional as F
 
 AUGMENTS = ("translation", "cutout", "color")
 

@@ -23,7 +23,7 @@ import numpy as np
 from training.checkpoint import CHECKPOINT_NAME, module_state, read_checkpoint
 from training.augment import check_augment
 from training.data import load_dataset, recorded_paths
-from training.errors import OptionError, UserError
+from training.errors import USER_ERRORS, OptionError
 from training.fileio import atomic_path
 from training.images import grid_image, save_png
 from training.losses import OBJECTIVES
@@ -268,7 +268,7 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--test-fraction", a.test_fraction, 0.0, 0.99)
         check_augment(tuple(s for s in a.augment.split(",") if s))
     elif a.command == "sample":
-        check_range("--n", a.n, 1, 100_000)
+        check_range("--n", a.n, 1)
     elif a.command == "train-classifier":
         check_range("--epochs", a.epochs, 1)
     elif a.command == "eval":
@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         check_options(a)
         return {"train": cmd_train, "export": cmd_export, "sample": cmd_sample,
                 "train-classifier": cmd_train_classifier, "eval": cmd_eval}[a.command](a)
-    except UserError as e:  # anything else is a bug and keeps its traceback
+    except USER_ERRORS as e:  # anything else is a bug and keeps its traceback
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -9,6 +9,11 @@ class UserError(Exception):
     """Something the user asked for cannot be done; the message says what went wrong and what to do."""
 
 
+# What a user mends, shown as a message: a UserError, or an OSError (a file missing, a full disk, a
+# folder without write permission). Anything else is a bug and keeps its traceback.
+USER_ERRORS = (UserError, OSError)
+
+
 class OptionError(UserError, ValueError):
     """An option or setting is out of range or unknown (a ValueError too, for callers that expect one)."""
 
