@@ -15,7 +15,6 @@ worker goes on; an exception that is not the user's (editor.errors) is logged wi
 """
 from __future__ import annotations
 
-import logging
 import threading
 from collections import deque
 from typing import Any, Callable, Iterator
@@ -24,7 +23,6 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from editor.errors import is_user_error, log_bug
 
-log = logging.getLogger(__name__)
 
 Job = Callable[[], Any]  # returns a value, or an iterator whose last item is the result
 
