@@ -26,7 +26,8 @@ from training.data import ImageSet
 from training.fileio import write_json_atomic
 from training.images import grid_image, save_loss_curve, save_png
 from training.losses import gradient_penalty, get_objective
-from training.networks import Discriminator, GANConfig, Generator, init_weights
+from training.architectures import build_discriminator, build_generator
+from training.networks import GANConfig, init_weights
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,9 @@ class Trainer:
             raise ValueError(f"data is {data.resolution}px x{data.channels} channels but the model "
                              f"expects {cfg.gan.resolution}px x{cfg.gan.channels}")
         torch.manual_seed(cfg.seed)
-        self.G, self.D = Generator(cfg.gan).to(self.device), Discriminator(cfg.gan).to(self.device)
-        init_weights(self.G)
+        self.G = build_generator(cfg.gan).to(self.device)
+        self.D = build_discriminator(cfg.gan).to(self.device)
+        init_weights(self.G)  # DCGAN layers only; the style and projected networks init themselves
         init_weights(self.D)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         betas = self.objective.betas
