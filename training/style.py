@@ -60,7 +60,7 @@ class MappingNetwork(nn.Module):
 
     @torch.no_grad()
     def track(self, w: torch.Tensor, beta: float = 0.995) -> None:
-        self.w_avg.copy_(w.detach().mean(0).lerp(self.w_avg, beta))
+        self.w_avg.copy_(w.detach().float().mean(0).lerp(self.w_avg, beta))
 
 
 class ModulatedConv(nn.Module):
