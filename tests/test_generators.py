@@ -165,3 +165,14 @@ def test_an_encoder_can_start_from_a_projected_discriminator():
     cfg = GANConfig(resolution=32, channels=1, latent_dim=16, width=4, discriminator="projected")
     enc = Encoder.from_discriminator(cfg, build_discriminator(cfg))  # nothing to copy: a fresh trunk
     assert enc(torch.zeros(2, 1, 32, 32)).shape == (2, 16)
+
+
+def test_a_loaded_model_decodes_codes_in_its_own_space(tmp_path):
+    torch.manual_seed(0)
+    for cfg in (STYLE, GANConfig(resolution=32, channels=1, latent_dim=16, width=8)):
+        G, D = build_generator(cfg).eval(), build_discriminator(cfg).eval()
+        m = load_model(export_model(tmp_path / cfg.generator, cfg, G, D, {"data": {}}))
+        codes = m.codes(3, seed=1)
+        assert codes.shape == (3, 16) and m.mean_code().shape == (16,)
+        with torch.no_grad():
+            assert torch.equal(m.decode(codes), m.sample(3, seed=1))  # codes of seed 1 = samples

@@ -105,6 +105,26 @@ class GANModel:
         """"z" or "w": the code that inversion, vectors and the solver should work in."""
         return self.config.get("latent_space", "z")
 
+    @torch.no_grad()
+    def codes(self, n: int, seed: int = 0) -> torch.Tensor:
+        """n typical codes (n, latent_dim) in the model's latent space: z ~ N(0, I), or mapping(z)."""
+        z = latents(n, self.gan.latent_dim, seed)
+        if self.latent_space == "z":
+            return z
+        device = next(self.generator.parameters()).device
+        return self.generator.mapping(z.to(device)).cpu()
+
+    def mean_code(self) -> torch.Tensor:
+        """(latent_dim,) the centre of the latent space: 0 in z, the tracked mean w in w."""
+        if self.latent_space == "z":
+            return torch.zeros(self.gan.latent_dim)
+        return self.generator.w_avg.detach().cpu().clone()
+
+    def decode(self, code: torch.Tensor) -> torch.Tensor:
+        """Images (B, C, R, R) from codes (B, latent_dim) in the model's latent space (differentiable):
+        G(z) for z models, G.synthesis(w) for w models. Downstream code that edits codes calls this."""
+        return self.generator.synthesis(code) if self.latent_space == "w" else self.generator(code)
+
     @property
     def model_id(self) -> str:
         """Name plus the first 12 hex digits of the generator's hash: enough to tell models apart."""
