@@ -89,9 +89,9 @@ class ProjectedDiscriminator(nn.Module):
         self.hidden = nn.ModuleList(sn(nn.Conv2d(c, c, 3, 1, 1)) for c in self.widths)
         self.logit = nn.ModuleList(sn(nn.Conv2d(c, 1, 1)) for c in self.widths)
         self.feature_dim = sum(self.widths)
-        # AlexNet's convolutions run 1.3-1.4x faster per training step on this CPU (oneDNN) with
-        # channels-last activations; benchmarks/training_step.py measures it. Off: plain NCHW.
-        self.channels_last = True
+        # Channels-last activations into AlexNet: no measurable gain on the 2-core AVX2 CPU
+        # (benchmarks/training_step.py), so off; a switch to re-measure on other machines.
+        self.channels_last = False
 
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, R, R) in [-1, 1] -> (B, 3, S, S) normalised as AlexNet was trained."""
