@@ -27,8 +27,9 @@ from training.errors import USER_ERRORS, OptionError
 from training.fileio import atomic_path
 from training.images import grid_image, save_png
 from training.losses import OBJECTIVES
+from training.architectures import build_discriminator, build_generator
 from training.modelfile import export_model, load_model
-from training.networks import Discriminator, GANConfig, Generator
+from training.networks import DISCRIMINATORS, GENERATORS, GANConfig
 from training.options import check_range
 
 if TYPE_CHECKING:
@@ -50,13 +51,22 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--latent", type=int, default=128, help="latent size")
     p.add_argument("--width", type=int, default=64, help="network width")
     p.add_argument("--no-spectral-norm", action="store_true")
+    p.add_argument("--generator", default="dcgan", choices=GENERATORS,
+                   help="dcgan (z -> image) or style (StyleGAN2-like, z -> w -> image; edits in w)")
+    p.add_argument("--discriminator", default="dcgan", choices=DISCRIMINATORS,
+                   help="dcgan, or projected (frozen ImageNet AlexNet features + small trained heads)")
+    p.add_argument("--mapping-layers", type=int, default=4, help="style generator: layers z -> w")
+    p.add_argument("--feature-size", type=int, default=0, help="projected discriminator: side "
+                   "images are resized to before AlexNet (default max(64, resolution))")
     p.add_argument("--steps", type=int, default=None,
                    help="generator updates (default 10000; with --resume, a new target)")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr-g", type=float, default=2e-4)
     p.add_argument("--lr-d", type=float, default=2e-4)
     p.add_argument("--ema", type=float, default=0.999, help="EMA decay of generator weights")
-    p.add_argument("--augment", default="", help="DiffAugment policy, e.g. translation,cutout,color")
+    p.add_argument("--augment", default=None, help="DiffAugment policy, e.g. translation,cutout,color "
+                   "(default none; with --discriminator projected translation,cutout,color); "
+                   "--augment '' turns it off")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sample-every", type=int, default=500)
     p.add_argument("--checkpoint-every", type=int, default=1000)
@@ -107,8 +117,13 @@ def train_config_from_args(a: argparse.Namespace) -> "TrainConfig":
 
     channels = a.channels or (1 if a.data == "fashion-mnist" else 3)
     gan = GANConfig(resolution=a.res, channels=channels, latent_dim=a.latent, width=a.width,
-                    spectral_norm=not a.no_spectral_norm)
-    augment = tuple(s for s in a.augment.split(",") if s)
+                    spectral_norm=not a.no_spectral_norm, generator=a.generator,
+                    discriminator=a.discriminator, mapping_layers=a.mapping_layers,
+                    feature_size=a.feature_size)
+    policy = a.augment
+    if policy is None:  # Projected GAN always trains with DiffAugment
+        policy = "translation,cutout,color" if a.discriminator == "projected" else ""
+    augment = tuple(s for s in policy.split(",") if s)
     return TrainConfig(gan=gan, data=a.data, data_root=a.data_root, attributes=a.attributes,
                        test_fraction=a.test_fraction, loss=a.loss, steps=a.steps or 10_000,
                        batch_size=a.batch, lr_g=a.lr_g, lr_d=a.lr_d,
@@ -167,7 +182,7 @@ def cmd_export(a: argparse.Namespace) -> int:
     from training.loop import TrainConfig
 
     cfg = TrainConfig.from_dict(meta["train_config"])
-    G, D = Generator(cfg.gan), Discriminator(cfg.gan)
+    G, D = build_generator(cfg.gan), build_discriminator(cfg.gan)
     G.load_state_dict(module_state(tensors, "generator_ema"), strict=True)
     D.load_state_dict(module_state(tensors, "discriminator"), strict=True)
     info = {"data": meta["data"], "training": {
@@ -266,7 +281,7 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--lr-d", a.lr_d, 0.0)
         check_range("--ema", a.ema, 0.0, 1.0)
         check_range("--test-fraction", a.test_fraction, 0.0, 0.99)
-        check_augment(tuple(s for s in a.augment.split(",") if s))
+        check_augment(tuple(s for s in (a.augment or "").split(",") if s))
     elif a.command == "sample":
         check_range("--n", a.n, 1)
     elif a.command == "train-classifier":

@@ -26,6 +26,17 @@ IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
 
+def alexnet_state(path: Path = ALEX_WEIGHTS) -> dict[str, torch.Tensor]:
+    """The shipped ImageNet AlexNet convolutions as a state dict of torchvision's `alexnet().features`
+    ("0.weight", "0.bias", ... "10.bias"), read from the LPIPS safetensors file: no download."""
+    if not path.is_file():
+        raise ModelFormatError(f"AlexNet weights missing: {path}; recreate them with "
+                               f"`python -m inversion.convert_lpips` (see its docstring)")
+    state = load_file(str(path))
+    return {f"{ALEX_KEYS[k.rsplit('.', 1)[0]]}.{k.rsplit('.', 1)[1]}": v
+            for k, v in state.items() if k.rsplit(".", 1)[0] in ALEX_KEYS}
+
+
 class AlexNetFeatures(nn.Module):
     """images (B, C, H, W) in [-1, 1] -> features (B, 896)."""
 
@@ -36,12 +47,7 @@ class AlexNetFeatures(nn.Module):
         from torchvision.models import alexnet
 
         self.net = alexnet(weights=None).features
-        if not path.is_file():
-            raise ModelFormatError(f"AlexNet weights missing: {path}")
-        state = load_file(str(path))
-        mine = {f"{ALEX_KEYS[k.rsplit('.', 1)[0]]}.{k.rsplit('.', 1)[1]}": v
-                for k, v in state.items() if k.rsplit(".", 1)[0] in ALEX_KEYS}
-        self.net.load_state_dict(mine, strict=True)
+        self.net.load_state_dict(alexnet_state(path), strict=True)
         self.net.eval().requires_grad_(False)
         self.size = size
 

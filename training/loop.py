@@ -27,7 +27,8 @@ from training.errors import OptionError
 from training.fileio import write_json_atomic
 from training.images import grid_image, save_loss_curve, save_png
 from training.losses import gradient_penalty, get_objective
-from training.networks import Discriminator, GANConfig, Generator, init_weights
+from training.architectures import build_discriminator, build_generator
+from training.networks import GANConfig, init_weights
 from training.options import replace_given
 
 
@@ -120,8 +121,9 @@ class Trainer:
             raise OptionError(f"data is {data.resolution}px x{data.channels} channels but the model "
                              f"expects {cfg.gan.resolution}px x{cfg.gan.channels}")
         torch.manual_seed(cfg.seed)
-        self.G, self.D = Generator(cfg.gan).to(self.device), Discriminator(cfg.gan).to(self.device)
-        init_weights(self.G)
+        self.G = build_generator(cfg.gan).to(self.device)
+        self.D = build_discriminator(cfg.gan).to(self.device)
+        init_weights(self.G)  # DCGAN layers only; the style and projected networks init themselves
         init_weights(self.D)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         betas = self.objective.betas

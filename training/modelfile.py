@@ -1,7 +1,12 @@
 """The one model format: a folder with `config.json` and one safetensors file per network.
 
 config.json holds the format version, the architecture (GANConfig), the training data and steps,
-and per network the file name and the SHA-256 of its bytes. Loading rebuilds each network from the
+and per network the file name and the SHA-256 of its bytes. It also records the latent space edits
+happen in: "z" for DCGAN generators, "w" for the style generator, whose mean w (for truncation and as
+a neutral start) is the tensor `mapping.w_avg` in generator.safetensors. Older config.json files have
+neither the new GANConfig fields nor "latent_space": they mean a DCGAN edited in z and load as before.
+A projected discriminator's file holds its trained heads and fixed projections; its frozen AlexNet is
+rebuilt from assets/lpips/ rather than copied into every model. Loading rebuilds each network from the
 config and calls `load_state_dict(strict=True)`. Pickled files (.pt, .pth, .pkl, .ckpt) are refused
 before anything reads them: unpickling a stranger's file can run arbitrary code.
 """
@@ -19,7 +24,7 @@ from torch import nn
 
 from training.errors import UserError
 from training.fileio import atomic_path, sha256_file, write_json_atomic
-from training.networks import Discriminator, GANConfig, Generator
+from training.networks import GANConfig
 
 FORMAT = "latent-editor-model"
 FORMAT_VERSION = 1
@@ -79,13 +84,38 @@ class GANModel:
     path: Path
     config: dict  # the whole config.json
     gan: GANConfig
-    generator: Generator
-    discriminator: Discriminator
+    generator: nn.Module  # G(z) -> image; a style generator also has mapping(z) and synthesis(w)
+    discriminator: nn.Module  # D(x) -> logit (B,), D.features(x) -> (B, F)
     extra: dict[str, nn.Module] = field(default_factory=dict)  # e.g. "encoder"
 
     @property
     def name(self) -> str:
         return self.config.get("name", self.path.name)
+
+    @property
+    def latent_space(self) -> str:
+        """"z" or "w": the code that inversion, vectors and the solver should work in."""
+        return self.config.get("latent_space", "z")
+
+    @torch.no_grad()
+    def codes(self, n: int, seed: int = 0) -> torch.Tensor:
+        """n typical codes (n, latent_dim) in the model's latent space: z ~ N(0, I), or mapping(z)."""
+        z = latents(n, self.gan.latent_dim, seed)
+        if self.latent_space == "z":
+            return z
+        device = next(self.generator.parameters()).device
+        return self.generator.mapping(z.to(device)).cpu()
+
+    def mean_code(self) -> torch.Tensor:
+        """(latent_dim,) the centre of the latent space: 0 in z, the tracked mean w in w."""
+        if self.latent_space == "z":
+            return torch.zeros(self.gan.latent_dim)
+        return self.generator.w_avg.detach().cpu().clone()
+
+    def decode(self, code: torch.Tensor) -> torch.Tensor:
+        """Images (B, C, R, R) from codes (B, latent_dim) in the model's latent space (differentiable):
+        G(z) for z models, G.synthesis(w) for w models. Downstream code that edits codes calls this."""
+        return self.generator.synthesis(code) if self.latent_space == "w" else self.generator(code)
 
     @property
     def model_id(self) -> str:
@@ -155,9 +185,13 @@ def write_model_folder(out: str | os.PathLike, networks: dict[str, nn.Module],
 def export_model(out: str | os.PathLike, gan: GANConfig, generator: nn.Module,
                  discriminator: nn.Module, info: dict) -> Path:
     """Write a GAN model folder: generator.safetensors, discriminator.safetensors, config.json.
-    The config records how the training images are framed ("domain", see data_domain)."""
+    The config records how the training images are framed ("domain", see data_domain) and the
+    latent space edits happen in."""
+    space = {"latent_space": gan.latent_space}
+    if gan.latent_space == "w":
+        space["w_avg"] = "generator.safetensors: mapping.w_avg"  # mean w, for truncation
     return write_model_folder(out, {"generator": generator, "discriminator": discriminator},
-                              {"architecture": "dcgan", "gan": gan.to_dict(),
+                              {"architecture": gan.generator, "gan": gan.to_dict(), **space,
                                "domain": data_domain(info.get("data", {})), **info})
 
 
@@ -239,6 +273,9 @@ def load_model(path: str | os.PathLike, device: torch.device | str = "cpu") -> G
         gan = GANConfig.from_dict(config["gan"])
     except (KeyError, TypeError, ValueError) as e:
         raise ModelFormatError(f"{folder}/config.json is incomplete: {e}") from e
-    generator = read_network(folder, config, "generator", Generator(gan))
-    discriminator = read_network(folder, config, "discriminator", Discriminator(gan))
+    # Imported here: the projected discriminator reads its AlexNet with this module's helpers.
+    from training.architectures import build_discriminator, build_generator
+
+    generator = read_network(folder, config, "generator", build_generator(gan))
+    discriminator = read_network(folder, config, "discriminator", build_discriminator(gan))
     return GANModel(folder, config, gan, generator, discriminator).to(device)

@@ -3,6 +3,9 @@
 Resolution 32, 64 or 128; 1 or 3 channels. Spectral normalisation (Miyato et al. 2018,
 arXiv:1802.05957) is optional and applies to the discriminator, as in SNGAN. The discriminator's
 trunk is exposed as `features()`: the encoder starts from it and the editor's realism score reads it.
+
+`GANConfig` also names the other network families (training/style.py, training/projected.py);
+`build_generator` and `build_discriminator` in training/architectures.py pick the class.
 """
 from __future__ import annotations
 
@@ -16,6 +19,11 @@ from torch.nn.utils.parametrizations import spectral_norm
 from training.errors import OptionError
 
 RESOLUTIONS = (32, 64, 128)
+GENERATORS = ("dcgan", "style")
+DISCRIMINATORS = ("dcgan", "projected")
+# Fields added after format 1's first models; a config.json without them gets these defaults, so
+# older models (DCGAN, edited in z) load exactly as before.
+ADDED_FIELDS = ("generator", "discriminator", "mapping_layers", "feature_size")
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,10 @@ class GANConfig:
     latent_dim: int = 128  # size of z, drawn from N(0, I)
     width: int = 64  # channels of the last generator block / first discriminator block
     spectral_norm: bool = True  # spectral normalisation on the discriminator's layers
+    generator: str = "dcgan"  # "dcgan" (z -> image) or "style" (z -> w -> image, training/style.py)
+    discriminator: str = "dcgan"  # "dcgan" or "projected" (frozen AlexNet features, projected.py)
+    mapping_layers: int = 4  # style generator: fully connected layers of the mapping z -> w
+    feature_size: int = 0  # projected D: side images are resized to for AlexNet (0: max(64, res))
 
     def __post_init__(self) -> None:
         if self.resolution not in RESOLUTIONS:
@@ -33,18 +45,30 @@ class GANConfig:
             raise OptionError(f"channels must be 1 (grey) or 3 (colour), not {self.channels}")
         if self.latent_dim < 1 or self.width < 1:
             raise OptionError("latent_dim and width must be positive")
+        if self.generator not in GENERATORS:
+            raise OptionError(f"generator must be one of {GENERATORS}, not {self.generator!r}")
+        if self.discriminator not in DISCRIMINATORS:
+            raise OptionError(f"discriminator must be one of {DISCRIMINATORS}, "
+                             f"not {self.discriminator!r}")
+        if self.mapping_layers < 1 or self.feature_size < 0:
+            raise OptionError("mapping_layers must be positive and feature_size 0 or more")
 
     @property
     def n_blocks(self) -> int:
         """Number of 2x up/down-sampling blocks between 4x4 and the resolution."""
         return int(math.log2(self.resolution // 4))
 
+    @property
+    def latent_space(self) -> str:
+        """Where edits happen: "z" (the input) or "w" (the style generator's mapped code)."""
+        return "w" if self.generator == "style" else "z"
+
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "GANConfig":
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d or k not in ADDED_FIELDS})
 
 
 class Generator(nn.Module):
@@ -95,7 +119,10 @@ class Discriminator(nn.Module):
 
 
 def init_weights(module: nn.Module) -> None:
-    """DCGAN initialisation: N(0, 0.02) for convolutions and linear layers, N(1, 0.02) for BN."""
+    """DCGAN initialisation: N(0, 0.02) for convolutions and linear layers, N(1, 0.02) for BN.
+
+    Touches only nn.Conv2d / ConvTranspose2d / Linear / BatchNorm2d modules: the style generator's
+    layers (own classes) and the projected discriminator's frozen buffers are left as built."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             weight = m.parametrizations.weight.original if hasattr(m, "parametrizations") else m.weight
