@@ -190,7 +190,7 @@ def cmd_face_setup(a: argparse.Namespace) -> int:
 
 def cmd_vectors(a: argparse.Namespace) -> int:
     from editing.vector_sets import (FACE_ATTRIBUTES, face_vectors, fashion_vectors,
-                                     principal_directions, table_vectors)
+                                     model_principal_directions, table_vectors)
     from editing.vectors import encode_all, save_vectors
     from inversion.encoder import load_encoder
     from training.data import model_data
@@ -205,7 +205,7 @@ def cmd_vectors(a: argparse.Namespace) -> int:
         if a.data or a.attributes:
             raise
         data = None  # images not at hand: directions need the generator only
-    info = {"model_id": model.model_id, "method": a.method}
+    info = {"model_id": model.model_id, "method": a.method, "latent_space": model.latent_space}
     if data is not None and data.labels is not None:
         kind = "fashion"
     elif data is not None and data.attributes is not None:
@@ -215,7 +215,7 @@ def cmd_vectors(a: argparse.Namespace) -> int:
     if kind != "principal" and encoder is None:
         raise InversionError(f"{model.name} has no encoder; run `latent-edit train-encoder` first")
     if kind == "principal":
-        vectors = principal_directions(model.generator, model.gan.latent_dim, a.directions)
+        vectors = model_principal_directions(model, a.directions)
         info.update(source="generator", codes="random", method="ganspace")
     else:
         codes = encode_all(encoder, data)
@@ -264,7 +264,7 @@ def cmd_invert(a: argparse.Namespace) -> int:
         extra["identity_distance"] = change
         print(f"identity distance to the photo: {change['before']:.3f} -> {change['after']:.3f}")
         with torch.no_grad():
-            preview = model.generator(z[None])
+            preview = model.decode(z[None])
     save_code(a.out, z, mapping, model, photo.path.resolve(), extra)
     if a.preview:
         img = grid_image(preview, nrow=1, padding=0)

@@ -61,7 +61,7 @@ def identity_penalty(model: GANModel, z_ref: torch.Tensor, weight: float):
 
     spec = require_face_model(model, "the identity term", StrokeError)
     with torch.no_grad():
-        reference = to_uint8(model.generator(z_ref.reshape(1, -1)))[0]
+        reference = to_uint8(model.decode(z_ref.reshape(1, -1)))[0]
     return IdentityRanker(reference, spec.face_box, weight).penalty
 
 
@@ -87,7 +87,8 @@ def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constra
     """The solver's steps from code z (D,), candidates ranked by the objective and, when
     `cfg.identity` is set, by identity change from G(z_ref). The CLI and the editor both run this."""
     penalty = identity_penalty(model, z_ref, cfg.identity) if cfg.identity else None
-    yield from solve(model.generator, model.discriminator, z, constraints, cfg, penalty)
+    std = model.code_spread()[1] if model.latent_space == "w" else None
+    yield from solve(model.decode, model.discriminator, z, constraints, cfg, penalty, std)
 
 
 def edit_code(model: GANModel, z0: torch.Tensor, sliders: dict[str, float],
@@ -100,7 +101,7 @@ def edit_code(model: GANModel, z0: torch.Tensor, sliders: dict[str, float],
     if not strokes:
         return EditResult(z, z, None)
     with torch.no_grad():
-        current = model.generator(z[None])[0]
+        current = model.decode(z[None])[0]
     last = None
     for last in solve_strokes(model, z0.reshape(-1), z, build_constraints(strokes, current), cfg):
         pass

@@ -52,8 +52,7 @@ def save_image(pixels: np.ndarray, path: str | os.PathLike, quality: int = 92) -
 def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor,
                 z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
     """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 to z_edit."""
-    G = model.generator
-    before, after = G(z0.reshape(1, -1))[0], G(z_edit.reshape(1, -1))[0]
+    before, after = model.decode(z0.reshape(1, -1))[0], model.decode(z_edit.reshape(1, -1))[0]
     return paste_back(pixels, mapping, before, after, threshold)
 
 

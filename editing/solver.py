@@ -8,7 +8,9 @@ Stroke kinds: "color" (a target level or colour under a soft brush), "sketch" (e
 stroke, compared with a Sobel edge map of G(z)), "preserve" (keep the region as it is now), and
 "erase" (removes earlier strokes where it passes). K candidates start from z0 and perturbations of
 it, run in one batch, and come back ranked by the objective. A generator of steps: stoppable, each
-step carries the candidates' images as previews.
+step carries the candidates' images as previews. The code is the model's own (z, or w for a style
+generator, G then being its synthesis network); with the codes' spread per dimension given
+(GANModel.code_spread), closeness and start noise are measured in its units.
 """
 from __future__ import annotations
 
@@ -184,39 +186,51 @@ class SolverStep:
     done: bool
 
 
-def objective_terms(G: nn.Module, D: nn.Module, z: torch.Tensor, z0: torch.Tensor,
-                    c: Constraints, cfg: SolverConfig):
+def objective_terms(G: Callable[[torch.Tensor], torch.Tensor], D: nn.Module, z: torch.Tensor,
+                    z0: torch.Tensor, c: Constraints, cfg: SolverConfig,
+                    std: torch.Tensor | None = None):
     """(images, total objective, stroke error, realism), each per candidate."""
     x = G(z)
     u = stroke_loss(x, c)
     realism = D(x)
-    closeness = ((z - z0) ** 2).mean(1)
+    closeness = (((z - z0) if std is None else (z - z0) / std) ** 2).mean(1)
     return x, u + cfg.l1 * closeness - cfg.l2 * realism, u, realism
 
 
-def solve(G: nn.Module, D: nn.Module, z0: torch.Tensor, constraints: Constraints,
-          cfg: SolverConfig = SolverConfig(),
-          rank_penalty: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Iterator[SolverStep]:
+def solve(G: Callable[[torch.Tensor], torch.Tensor], D: nn.Module, z0: torch.Tensor,
+          constraints: Constraints, cfg: SolverConfig = SolverConfig(),
+          rank_penalty: Callable[[torch.Tensor], torch.Tensor] | None = None,
+          std: torch.Tensor | None = None) -> Iterator[SolverStep]:
     """Optimise K candidates from z0 (D,); yields every step, candidates ranked best first.
 
     `rank_penalty`, images (K, C, R, R) -> (K,), is added to the objective when the final
     candidates are ranked: a term with no gradient, such as identity change (inversion.faces).
+    With `std`, the codes' spread per dimension, Adam moves v = (z - z0) / std, so learning rate,
+    start noise and closeness mean the same in w as in z; without it, z itself.
     """
     g = torch.Generator().manual_seed(cfg.seed)
     noise = torch.randn(cfg.candidates, z0.shape[-1], generator=g) * cfg.start_noise
     noise[0] = 0
     z0 = z0.reshape(1, -1)
-    z = (z0 + noise).requires_grad_(True)
-    opt = torch.optim.Adam([z], lr=cfg.lr)
+    if std is None:
+        v = (z0 + noise).requires_grad_(True)
+        code = lambda v: v  # noqa: E731
+    else:
+        v = noise.requires_grad_(True)
+        code = lambda v: z0 + std * v  # noqa: E731
+    opt = torch.optim.Adam([v], lr=cfg.lr)
     for step in range(1, cfg.steps + 1):
-        x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg)
+        z = code(v)
+        x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg, std)
         opt.zero_grad(set_to_none=True)
         total.sum().backward()
         opt.step()
+        with torch.no_grad():
+            z = code(v)  # where the candidates are now
         done = step == cfg.steps
         if done:  # score where the candidates ended, not where they were before the last step
             with torch.no_grad():
-                x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg)
+                x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg, std)
                 if rank_penalty is not None:
                     total = total + torch.as_tensor(rank_penalty(x), dtype=total.dtype)
         order = total.detach().argsort()

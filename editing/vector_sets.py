@@ -125,3 +125,28 @@ def principal_directions(generator: torch.nn.Module, latent_dim: int, k: int = 1
                                     {"kind": "principal", "method": "ganspace", "component": j + 1,
                                      "explained_variance": round(variance[j], 4), "codes": n})
     return out
+
+
+@torch.no_grad()
+def code_principal_directions(codes: torch.Tensor, k: int = 10) -> dict[str, AttributeVector]:
+    """GANSpace directions in a style generator's w: the principal axes of typical codes (N, D)
+    themselves (Harkonen et al. 2020 take PCA in StyleGAN's W)."""
+    centred = (codes - codes.mean(0)).double()
+    _, sv, v = torch.linalg.svd(centred, full_matrices=False)
+    variance = (sv[:k] ** 2 / (sv ** 2).sum()).tolist()
+    out = {}
+    for j in range(min(k, v.shape[0])):
+        name = f"Direction {j + 1}"
+        u = v[j].float()
+        out[name] = AttributeVector(name, u, float((codes @ u).std()),
+                                    {"kind": "principal", "method": "ganspace-w", "component": j + 1,
+                                     "explained_variance": round(variance[j], 4), "codes": len(codes)})
+    return out
+
+
+def model_principal_directions(model, k: int = 10, n: int = 4000) -> dict[str, AttributeVector]:
+    """Principal directions in the model's own latent space: through the first activations for a
+    z model, of the codes themselves for a w model."""
+    if model.latent_space == "w":
+        return code_principal_directions(model.codes(n, seed=0), k)
+    return principal_directions(model.generator, model.gan.latent_dim, k, n)

@@ -159,9 +159,18 @@ def load_vectors(path: str | os.PathLike) -> tuple[dict[str, AttributeVector], d
 
 
 def model_vectors(model) -> dict[str, AttributeVector]:
-    """The shipped attribute vectors of a model folder, or {} if it has none."""
+    """The shipped attribute vectors of a model folder, or {} if it has none; vectors made in
+    another latent space than the model's (z against w) are refused."""
     path = Path(model.path) / ATTRIBUTES_FILE
-    return load_vectors(path)[0] if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    vectors, info = load_vectors(path)
+    space = info.get("latent_space", "z")
+    if space != model.latent_space:
+        raise AttributeVectorError(f"{path.name} holds directions in {space}, but {model.name} is "
+                                   f"edited in {model.latent_space}; make them again with "
+                                   f"`latent-edit vectors --model {model.name}`")
+    return vectors
 
 
 @torch.no_grad()

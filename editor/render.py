@@ -44,20 +44,20 @@ class Renderer:
         self.display_mapping = mapping.scaled(self.factor) if self.factor < 1 else mapping
         self.z0 = z0.reshape(-1)
         with torch.no_grad():
-            self.before = model.generator(self.z0[None])[0]
+            self.before = model.decode(self.z0[None])[0]
 
     def rebased(self, z0: torch.Tensor) -> "Renderer":
         """The same photo rendered against another original code (an inversion refining)."""
         other = copy.copy(self)
         other.z0 = z0.reshape(-1)
         with torch.no_grad():
-            other.before = self.model.generator(other.z0[None])[0]
+            other.before = self.model.decode(other.z0[None])[0]
         return other
 
     @torch.no_grad()
     def model_image(self, z: torch.Tensor) -> torch.Tensor:
         """G(z) (C, R, R) in [-1, 1]."""
-        return self.model.generator(z.reshape(1, -1))[0]
+        return self.model.decode(z.reshape(1, -1))[0]
 
     @torch.no_grad()
     def display(self, z: torch.Tensor) -> np.ndarray:
@@ -78,7 +78,7 @@ def sample_document_pixels(model: GANModel, z: torch.Tensor, scale: int = 8
                            ) -> tuple[np.ndarray, DomainMapping]:
     """A model sample as a 'photo' (R*scale square, RGB) with the mapping that fits it exactly."""
     with torch.no_grad():
-        x = model.generator(z.reshape(1, -1))[0]
+        x = model.decode(z.reshape(1, -1))[0]
     r = model.gan.resolution
     img = rgb_pixels(x)
     side = r * scale

@@ -25,12 +25,12 @@ from inversion.framing import DomainMapping, DomainSpec
 from inversion.invert import photo_to_model
 from inversion.photo import load_photo
 from training.fileio import sha256_file
-from training.modelfile import GANModel, latents
+from training.modelfile import GANModel
 
 
 def new_document(model: GANModel, seed: int) -> Document:
     """A document whose 'photo' is the model's own sample for `seed`."""
-    z = latents(1, model.gan.latent_dim, seed)[0]
+    z = model.codes(1, seed)[0]  # z, or its w for a style generator
     pixels, mapping = sample_document_pixels(model, z)
     return Document(model.path, model.model_id, pixels, mapping, z, seed=seed)
 
@@ -98,5 +98,5 @@ def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, Attrib
     strokes = doc.current.strokes + (stroke,)
     z = doc.current.code(vectors)
     with torch.no_grad():
-        constraints = build_constraints(list(strokes), model.generator(z[None])[0])
+        constraints = build_constraints(list(strokes), model.decode(z[None])[0])
     return strokes, z, constraints

@@ -1,5 +1,7 @@
-"""The encoder E: image -> z, a fast first guess for inversion (Zhu et al. 2016, iGAN; Perarnau et
-al. 2016, IcGAN).
+"""The encoder E: image -> code, a fast first guess for inversion (Zhu et al. 2016, iGAN; Perarnau et
+al. 2016, IcGAN). The code is the model's own (z, or w for a style generator, where the pairs
+below are (w = mapping(z), synthesis(w)) and G is GANModel.decode); the latent term is measured in
+units of the codes' spread (GANModel.code_spread), which for z changes nothing.
 
 Its trunk has the discriminator's architecture and starts from the discriminator's weights (both
 read images of the same domain); a linear head maps the trunk's features to z. It is trained with
@@ -11,7 +13,7 @@ Shipped inside the model folder as the network "encoder" (config key "encoder").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -23,7 +25,7 @@ from training.networks import Discriminator, GANConfig
 
 
 class Encoder(nn.Module):
-    """image (B, C, R, R) in [-1, 1] -> z (B, latent_dim)."""
+    """image (B, C, R, R) in [-1, 1] -> code (B, latent_dim): z, or w for a style generator."""
 
     def __init__(self, gan: GANConfig):
         super().__init__()
@@ -67,13 +69,16 @@ class EncoderStep:
     kind: str  # "pairs" or "real"
 
 
-def encoder_losses(enc: Encoder, G: nn.Module, lpips: nn.Module, cfg: EncoderTrainConfig,
-                   real: torch.Tensor | None, z: torch.Tensor | None) -> torch.Tensor:
-    """The loss of one batch: generated pairs (z given) or real images (real given)."""
+def encoder_losses(enc: Encoder, G: Callable[[torch.Tensor], torch.Tensor], lpips: nn.Module,
+                   cfg: EncoderTrainConfig, real: torch.Tensor | None, z: torch.Tensor | None,
+                   std: torch.Tensor | None = None) -> torch.Tensor:
+    """The loss of one batch: generated pairs (code z given) or real images (real given); G
+    decodes codes; `std`, the codes' spread per dimension, scales the latent term."""
     if z is not None:
         x = G(z)
         z_hat = enc(x)
-        return cfg.w_latent * F.mse_loss(z_hat, z) + cfg.w_pixel * F.mse_loss(G(z_hat), x)
+        latent = F.mse_loss(z_hat, z) if std is None else F.mse_loss(z_hat / std, z / std)
+        return cfg.w_latent * latent + cfg.w_pixel * F.mse_loss(G(z_hat), x)
     recon = G(enc(real))
     return cfg.w_pixel * F.mse_loss(recon, real) + cfg.w_lpips * lpips(recon, real).mean()
 
@@ -85,7 +90,8 @@ def train_encoder(model: GANModel, data: ImageSet, lpips: nn.Module, cfg: Encode
     g = torch.Generator().manual_seed(cfg.seed)
     enc = encoder or Encoder.from_discriminator(model.gan, model.discriminator)
     enc.train()
-    G = model.generator.eval()
+    model.generator.eval()
+    G, std = model.decode, model.code_spread()[1]
     opt = torch.optim.Adam(enc.parameters(), lr=cfg.lr, betas=(0.9, 0.99))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
     for step in range(1, cfg.steps + 1):
@@ -95,7 +101,10 @@ def train_encoder(model: GANModel, data: ImageSet, lpips: nn.Module, cfg: Encode
             loss = encoder_losses(enc, G, lpips, cfg, real, None)
         else:
             z = torch.randn(cfg.batch_size, model.gan.latent_dim, generator=g)
-            loss = encoder_losses(enc, G, lpips, cfg, None, z)
+            if model.latent_space == "w":
+                with torch.no_grad():
+                    z = model.generator.mapping(z)
+            loss = encoder_losses(enc, G, lpips, cfg, None, z, std)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -107,7 +116,8 @@ def train_encoder(model: GANModel, data: ImageSet, lpips: nn.Module, cfg: Encode
 def save_encoder(model: GANModel, enc: Encoder, info: dict) -> None:
     """Add the encoder to the model's folder (the generator and discriminator are kept)."""
     cfg = {k: v for k, v in model.config.items() if k not in ("networks", "format", "format_version")}
-    cfg["encoder"] = {"architecture": "discriminator trunk + linear", **info}
+    cfg["encoder"] = {"architecture": "discriminator trunk + linear",
+                      "latent_space": model.latent_space, **info}
     write_model_folder(model.path, {"encoder": enc.eval()}, cfg)
 
 

@@ -6,6 +6,9 @@
     optimize  optimisation alone from a typical code (the StyleGAN2-projector baseline; see
               typical_codes for why not the mean code z = 0)
 
+Codes live in the model's latent space: z, or w for a style generator (GANModel.latent_space);
+every decode goes through GANModel.decode and every scale through GANModel.code_spread.
+
 A code file (.npz, no pickles) holds z, the domain mapping as JSON, and the model's id and hash, so
 an edit can be carried back onto the photo later.
 """
@@ -41,11 +44,12 @@ BASELINE_CONFIG = InvertConfig(steps=500, lr=0.1, starts=1, lr_rampup=0.05, lr_r
                                patience=10**9)
 
 
-def typical_codes(n: int, dim: int, seed: int) -> torch.Tensor:
-    """Starts for optimisation without an encoder: codes drawn from N(0, I). Not the mean code
-    z = 0, which lies off the shell where N(0, I) puts its mass; in the shipped generator every
-    first-layer ReLU is off there, so the gradient is exactly zero and Adam never moves."""
-    return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))
+def typical_codes(model: GANModel, n: int, seed: int) -> torch.Tensor:
+    """Starts for optimisation without an encoder: the model's own typical codes (z drawn from
+    N(0, I), or their w). Not the mean code z = 0, which lies off the shell where N(0, I) puts its
+    mass; in the shipped generator every first-layer ReLU is off there, so the gradient is exactly
+    zero and Adam never moves."""
+    return model.codes(n, seed)
 
 
 class InversionError(UserError):
@@ -78,17 +82,17 @@ class Inverter:
         """Invert images x (N, C, R, R) in [-1, 1]; yields steps, the last one with done=True."""
         if method not in METHODS:
             raise InversionError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-        G = self.model.generator
         if method == "encoder":
             z = self.guess(x)
             with torch.no_grad():
-                preview = G(z)
+                preview = self.model.decode(z)
             loss = ((preview - x) ** 2).flatten(1).mean(1)
             yield InvertStep(0, loss, z, preview, True)
             return
-        dim = self.model.gan.latent_dim
-        z0 = self.guess(x) if method == "hybrid" else typical_codes(x.shape[0], dim, cfg.seed)
-        yield from optimize(G, x, starting_codes(z0, cfg), self.lpips, cfg, mask)
+        z0 = self.guess(x) if method == "hybrid" else typical_codes(self.model, x.shape[0], cfg.seed)
+        spread = self.model.code_spread()
+        yield from optimize(self.model.decode, x, starting_codes(z0, cfg, spread[1]), self.lpips, cfg,
+                            mask, spread)
 
     def invert(self, x: torch.Tensor, method: str = "hybrid",
                cfg: InvertConfig = DEFAULT_CONFIG) -> InvertStep:
@@ -114,7 +118,8 @@ def refine_identity(inverter: Inverter, x: torch.Tensor, z: torch.Tensor, weight
     from training.pixels import to_uint8
 
     spec = require_face_model(inverter.model, "identity refinement")
-    G = inverter.model.generator
+    G = inverter.model.decode
+    step_scale = inverter.model.code_spread()[1]  # sigma is in units of the codes' spread
     reference = descriptors(to_uint8(x), spec.face_box)[0]
     features = inverter.lpips.features(x)
 
@@ -130,7 +135,7 @@ def refine_identity(inverter: Inverter, x: torch.Tensor, z: torch.Tensor, weight
     best_score, best_dist = score(best)
     first = float(best_dist[0])
     for _ in range(rounds):
-        trial = best + sigma * torch.randn(population, best.shape[1], generator=g)
+        trial = best + sigma * step_scale * torch.randn(population, best.shape[1], generator=g)
         scores, dists = score(trial)
         i = int(scores.argmin())
         if scores[i] < best_score[0]:
@@ -154,11 +159,13 @@ def complete(inverter: Inverter, x: torch.Tensor, known: torch.Tensor,
     a pixel is known, (N, 1, R, R) or like x). Returns (filled images, the inversion's last step):
     known pixels kept, unknown ones taken from G(z*)."""
     known = known.expand_as(x).float()
+    model = inverter.model
     guess = inverter.guess(x * known) if inverter.encoder is not None else \
-        typical_codes(x.shape[0], inverter.model.gan.latent_dim, cfg.seed)
+        typical_codes(model, x.shape[0], cfg.seed)
+    spread = model.code_spread()
     last = None
-    for last in optimize(inverter.model.generator, x, starting_codes(guess, cfg), inverter.lpips,
-                         cfg, known):
+    for last in optimize(model.decode, x, starting_codes(guess, cfg, spread[1]), inverter.lpips, cfg,
+                         known, spread):
         pass
     return x * known + last.preview * (1 - known), last
 
@@ -177,6 +184,7 @@ def save_code(path: str | os.PathLike, z: torch.Tensor, mapping: DomainMapping |
     """Write a code file: z (D,), and JSON with the mapping, model id and hash, photo path."""
     meta = {"format": CODE_FORMAT, "version": CODE_VERSION, "model_id": model.model_id,
             "model_name": model.name, "generator_sha256": model.generator_sha256,
+            "latent_space": model.latent_space,
             "mapping": mapping.to_dict() if mapping else None,
             "photo": str(photo) if photo else None, **(extra or {})}
     with atomic_path(Path(path)) as tmp:

@@ -1,8 +1,10 @@
 """Invert images into a generator's latent space by optimisation, starting from the encoder.
 
-Adam on z minimising, per image,
-    w_pixel * MSE(G(z), x) + w_lpips * LPIPS(G(z), x) + w_prior * ((||z||^2 / d) - 1)^2,
-the last term keeping z on the shell where N(0, I) puts almost all its mass (a plausible code).
+Adam on the code z minimising, per image,
+    w_pixel * MSE(G(z), x) + w_lpips * LPIPS(G(z), x) + w_prior * ((||u||^2 / d) - 1)^2,
+with u = (z - mean) / std in the units of the model's typical codes (GANModel.code_spread: u = z for
+z ~ N(0, I)); the last term keeps the code on the shell where typical codes lie (a plausible code).
+For a style generator the code is w and G is its synthesis network (GANModel.decode).
 Several starts per image run in one batch (the encoder's guess plus perturbations); the best one is
 kept. Losses are summed over images, so every image's optimisation is independent of the others in
 the batch. The learning-rate schedule follows the StyleGAN2 projector (Karras et al. 2020): a short
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 from torch import nn
@@ -46,9 +48,10 @@ class InvertStep:
     done: bool  # last step (budget spent or converged)
 
 
-def prior_loss(z: torch.Tensor) -> torch.Tensor:
-    """(B,) distance of ||z||^2 / d from 1, its value under N(0, I)."""
-    return ((z * z).mean(1) - 1) ** 2
+def prior_loss(u: torch.Tensor) -> torch.Tensor:
+    """(B,) distance of ||u||^2 / d from 1, its value for typical codes in spread units (u = z
+    for z ~ N(0, I))."""
+    return ((u * u).mean(1) - 1) ** 2
 
 
 def reconstruction_loss(x_hat: torch.Tensor, target: torch.Tensor, lpips: nn.Module | None,
@@ -81,17 +84,24 @@ def learning_rate(cfg: InvertConfig, step: int, total: int) -> float:
     return cfg.lr * max(ramp, 0.02)
 
 
-def starting_codes(guess: torch.Tensor, cfg: InvertConfig) -> torch.Tensor:
-    """(N, K, D): each image's guess, then K-1 perturbations of it."""
+def starting_codes(guess: torch.Tensor, cfg: InvertConfig, std: torch.Tensor | None = None
+                   ) -> torch.Tensor:
+    """(N, K, D): each image's guess, then K-1 perturbations of it (scaled by the codes' `std`)."""
     g = torch.Generator().manual_seed(cfg.seed)
     noise = torch.randn(guess.shape[0], cfg.starts, guess.shape[1], generator=g) * cfg.start_noise
+    if std is not None:
+        noise = noise * std
     noise[:, 0] = 0
     return guess[:, None].cpu() + noise
 
 
-def optimize(G: nn.Module, target: torch.Tensor, z_init: torch.Tensor, lpips: nn.Module | None,
-             cfg: InvertConfig, mask: torch.Tensor | None = None) -> Iterator[InvertStep]:
-    """Optimise codes for targets (N, C, R, R) from starts z_init (N, K, D); yield every step."""
+def optimize(G: Callable[[torch.Tensor], torch.Tensor], target: torch.Tensor, z_init: torch.Tensor,
+             lpips: nn.Module | None, cfg: InvertConfig, mask: torch.Tensor | None = None,
+             spread: tuple[torch.Tensor, torch.Tensor] | None = None) -> Iterator[InvertStep]:
+    """Optimise codes for targets (N, C, R, R) from starts z_init (N, K, D); yield every step.
+    G decodes codes (GANModel.decode). With `spread` = (mean, std) (GANModel.code_spread) Adam
+    moves u = (z - mean) / std, so the learning rate, the prior and the start noise mean the same
+    in w as in z; without it (z ~ N(0, I)) it moves z itself."""
     n, k, d = z_init.shape
     device = target.device
     targets = target.repeat_interleave(k, 0)  # (N*K, C, R, R)
@@ -100,8 +110,14 @@ def optimize(G: nn.Module, target: torch.Tensor, z_init: torch.Tensor, lpips: nn
     if lpips is not None and cfg.w_lpips and mask is None:
         with torch.no_grad():
             target_features = lpips.features(targets)
-    z = z_init.reshape(n * k, d).clone().to(device).requires_grad_(True)
-    opt = torch.optim.Adam([z], lr=cfg.lr, betas=(0.9, 0.999))
+    if spread is None:
+        u = z_init.reshape(n * k, d).clone().to(device).requires_grad_(True)
+        code = lambda u: u  # noqa: E731
+    else:
+        mean, std = (s.to(device) for s in spread)
+        u = ((z_init.reshape(n * k, d).to(device) - mean) / std).requires_grad_(True)
+        code = lambda u: mean + std * u  # noqa: E731
+    opt = torch.optim.Adam([u], lr=cfg.lr, betas=(0.9, 0.999))
     best_loss = torch.full((n,), math.inf)
     best_z = z_init[:, 0].clone()
     best_x = torch.zeros_like(target)
@@ -109,10 +125,11 @@ def optimize(G: nn.Module, target: torch.Tensor, z_init: torch.Tensor, lpips: nn
     for step in range(cfg.steps):
         for group in opt.param_groups:
             group["lr"] = learning_rate(cfg, step, cfg.steps)
+        z = code(u)
         x_hat = G(z)
         per = reconstruction_loss(x_hat, targets, lpips, cfg.w_pixel, cfg.w_lpips, masks,
                                   target_features)
-        per = per + cfg.w_prior * prior_loss(z)
+        per = per + cfg.w_prior * prior_loss(u)
         with torch.no_grad():  # keep each image's best start at its best step so far
             per_img = per.detach().cpu().view(n, k)
             val, idx = per_img.min(1)

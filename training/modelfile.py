@@ -87,6 +87,7 @@ class GANModel:
     generator: nn.Module  # G(z) -> image; a style generator also has mapping(z) and synthesis(w)
     discriminator: nn.Module  # D(x) -> logit (B,), D.features(x) -> (B, F)
     extra: dict[str, nn.Module] = field(default_factory=dict)  # e.g. "encoder"
+    _cache: dict = field(default_factory=dict, repr=False)  # values computed once (code_spread)
 
     @property
     def name(self) -> str:
@@ -111,6 +112,17 @@ class GANModel:
         if self.latent_space == "z":
             return torch.zeros(self.gan.latent_dim)
         return self.generator.w_avg.detach().cpu().clone()
+
+    def code_spread(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean, std), each (latent_dim,), of the model's typical codes: (0, 1) for z ~ N(0, I);
+        for w estimated once from 10,000 mapped codes. Priors, start noise and the solver's
+        closeness term measure codes in these units, so one setting suits both spaces."""
+        if self.latent_space == "z":
+            return torch.zeros(self.gan.latent_dim), torch.ones(self.gan.latent_dim)
+        if "code_spread" not in self._cache:
+            w = self.codes(10_000, seed=7)
+            self._cache["code_spread"] = (w.mean(0), w.std(0).clamp_min(1e-6))
+        return self._cache["code_spread"]
 
     def decode(self, code: torch.Tensor) -> torch.Tensor:
         """Images (B, C, R, R) from codes (B, latent_dim) in the model's latent space (differentiable):
