@@ -246,7 +246,9 @@ def cmd_invert(a: argparse.Namespace) -> int:
               f"image.", file=sys.stderr)
         return 2
     cfg = replace_given(DEFAULT_CONFIG, steps=a.steps, starts=a.starts, w_lpips=a.lpips_weight,
-                      w_prior=a.prior_weight)
+                        w_prior=a.prior_weight)
+    if mapping.detector:
+        print(f"{photo.path.name}: face {a.face} found by dlib's {mapping.detector.upper()} detector")
     inverter = Inverter.for_model(model)
     bar = tqdm(total=cfg.steps if a.method != "encoder" else 1, unit="step", disable=a.quiet,
                desc=f"{a.method} {photo.path.name}")

@@ -53,6 +53,12 @@ def frame_photo(model: GANModel, path: str | os.PathLike, whole_image: bool, fac
     return photo, x, mapping
 
 
+def found_by(mapping: DomainMapping) -> str:
+    """" (face found by dlib's CNN detector)" for a face, "" otherwise: said while inverting."""
+    name = {"hog": "HOG", "cnn": "CNN"}.get(mapping.detector)
+    return f" (face found by dlib's {name} detector)" if name else ""
+
+
 def document_from_session(data: dict, model: GANModel) -> Document:
     """Rebuild a document from a session's JSON (`editor.state.read_session`) with `model`, the
     model it names; SessionError if the model or the photo changed since it was saved."""

@@ -28,6 +28,7 @@ from training.pixels import to_uint8
 SAME_PERSON = 0.6  # dlib's threshold on descriptor distance
 DETECT_MAX_SIDE = 1600  # photos are searched at most this large (faster; faces stay findable)
 DETECT_MIN_SIDE = 400  # smaller photos are upsampled once by the detector
+CNN_MAX_SIDE = 1000  # the CNN detector (the fallback) searches photos at most this large
 
 
 class FaceError(UserError):
@@ -52,6 +53,13 @@ def _detector():
 
 
 @lru_cache(maxsize=1)
+def _cnn_detector():
+    import dlib
+
+    return dlib.cnn_face_detection_model_v1(_model_file("mmod_human_face_detector.dat"))
+
+
+@lru_cache(maxsize=1)
 def _predictor():
     import dlib
 
@@ -72,6 +80,7 @@ class Face:
     box: tuple[float, float, float, float]  # detector rectangle (x0, y0, x1, y1)
     points: np.ndarray  # (5, 2) dlib's five landmarks: eye corners (4) and the base of the nose
     score: float  # detector confidence
+    detector: str = "hog"  # which of dlib's detectors found it: "hog" or "cnn" (the fallback)
 
     def contains(self, x: float, y: float) -> bool:
         x0, y0, x1, y1 = self.box
@@ -89,20 +98,34 @@ def _landmarks(rgb: np.ndarray, box) -> np.ndarray:
     return np.array([[p.x, p.y] for p in shape.parts()], np.float64)
 
 
-def find_faces(pixels: np.ndarray) -> list[Face]:
-    """Faces in an (H, W, 3) uint8 RGB photo, largest first (may be empty)."""
+def _shrunk(pixels: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """The photo at most `max_side` pixels on its longer side, and the scale it was shrunk by."""
     h, w = pixels.shape[:2]
-    scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
+    scale = min(1.0, max_side / max(h, w))
     img = pixels if scale == 1.0 else cv2.resize(
         pixels, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    img = np.ascontiguousarray(img)
+    return np.ascontiguousarray(img), scale
+
+
+def find_faces(pixels: np.ndarray) -> list[Face]:
+    """Faces in an (H, W, 3) uint8 RGB photo, largest first (may be empty).
+
+    dlib's HOG detector looks first (fast, frontal faces); when it finds none, its CNN detector
+    (MMOD, slower, also faces turned to about 45 degrees, tilted or looking down) looks again.
+    Each Face says which one found it."""
+    img, scale = _shrunk(pixels, DETECT_MAX_SIDE)
     upsample = 1 if max(img.shape[:2]) < DETECT_MIN_SIDE else 0
     rects, scores, _ = _detector().run(img, upsample, 0.0)
-    faces = []
-    for r, s in zip(rects, scores):
-        box = (r.left(), r.top(), r.right(), r.bottom())
-        points = _landmarks(img, box) / scale
-        faces.append(Face(tuple(v / scale for v in box), points, float(s)))
+    found = [((r.left(), r.top(), r.right(), r.bottom()), float(s)) for r, s in zip(rects, scores)]
+    detector = "hog"
+    if not found:
+        img, scale = _shrunk(pixels, CNN_MAX_SIDE)
+        upsample = 1 if max(img.shape[:2]) < DETECT_MIN_SIDE else 0
+        found = [((d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom()), float(d.confidence))
+                 for d in _cnn_detector()(img, upsample)]
+        detector = "cnn"
+    faces = [Face(tuple(v / scale for v in box), _landmarks(img, box) / scale, score, detector)
+             for box, score in found]
     return sorted(faces, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
 
 

@@ -73,6 +73,7 @@ class DomainMapping:
     whole_image: bool  # no object detection: the whole (centre-cropped) image
     affine: tuple = ()  # face models: 2x3 similarity photo -> model pixels, row-major; () = box crop
     face: int = 0  # face models: which of the photo's faces (largest first)
+    detector: str = ""  # face models: which of dlib's detectors found it, "hog" or "cnn"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -190,7 +191,8 @@ def face_to_model(pixels: np.ndarray, resolution: int, spec: DomainSpec, face: i
     mapping = DomainMapping(photo_size=(w, h), box=box, resolution=resolution, content=resolution,
                             grey=False, invert=False, background=tuple(float(v) for v in bg),
                             black_point=0.0, whole_image=False,
-                            affine=tuple(float(v) for v in m.reshape(-1)), face=face)
+                            affine=tuple(float(v) for v in m.reshape(-1)), face=face,
+                            detector=found[face].detector)
     small = warp_to_model(pixels, m, resolution)
     x = from_uint8(small)[None]
     return x, mapping

@@ -241,3 +241,26 @@ def test_shipped_face_model_finds_its_training_data_wherever_the_project_lies():
     for key, name in (("data_source", "celeba10k-64.zip"), ("attributes_source", "celeba10k-attributes.csv")):
         found = find_recorded(training, key, folder)
         assert found is not None and Path(found).resolve() == (SHARED / "data" / "faces" / name).resolve()
+
+
+@pytest.mark.slow
+def test_a_face_the_hog_detector_misses_is_found_by_the_cnn_detector():
+    """A face turned 65 degrees in the photo: dlib's HOG detector misses it, the CNN detector (the
+    fallback) finds it, says so, and the alignment turns it back upright."""
+    import cv2
+
+    model = _face_model()
+    spec = DomainSpec.for_model(model.config)
+    face = to_uint8(model.sample(1, seed=3))[0]
+    to_photo = rotation(65.0, 4.0, (0.0, 0.0))
+    to_photo[:, 2] = np.array([320.0, 240.0]) - to_photo[:, :2] @ [32.0, 32.0]
+    photo = cv2.warpAffine(face, to_photo, (640, 480), flags=cv2.INTER_CUBIC,
+                           borderMode=cv2.BORDER_REPLICATE)
+    assert len(F._detector()(photo, 0)) == 0  # the frontal HOG detector alone finds nothing
+    found = F.find_faces(photo)
+    assert len(found) == 1 and found[0].detector == "cnn"
+    x, mapping = to_model(photo, R, 3, spec, found=found)
+    angle = np.degrees(np.arctan2(mapping.matrix[1, 0], mapping.matrix[0, 0]))
+    assert angle == pytest.approx(-65.0, abs=5.0)
+    ref = F.descriptors(face[None], spec.face_box)
+    assert F.identity_distance(F.descriptors(to_uint8(x), spec.face_box)[0], ref[0]) < F.SAME_PERSON
