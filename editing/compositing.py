@@ -2,9 +2,12 @@
 
 `paste_back` maps a change `after - before` onto the photo at its own resolution under a soft
 mask (`change_mask`: no change below MASK_THRESHOLD photo levels), leaving every other pixel
-exactly as it was. For an aligned face the change is warped back through the inverse of the
-alignment and faded out towards the edge of the aligned square (`edge_fade`), so the seam at the
-face's border is never hard.
+exactly as it was. The low-resolution change is enlarged guided by the photo's own edges (the
+guided filter, He et al. 2010, with the photo's luminance as the guide), so it follows the photo's
+edges instead of smearing a halo across them. For an aligned face the change is warped back
+through the inverse of the alignment and may land only inside the face: an ellipse grown around
+the five landmarks (`face_region`), faded out at its rim, never the aligned square, whose edges
+would otherwise show as a faint box.
 """
 from __future__ import annotations
 
@@ -13,9 +16,71 @@ import numpy as np
 import torch
 
 from inversion.framing import DomainMapping
-from inversion.geometry import square_region
+from inversion.geometry import affine_scale, square_region
+from training.pixels import LUMA
 
 MASK_THRESHOLD = 6.0  # photo levels below which a change is not carried back
+FACE_REGION = (1.0, 1.3)  # face ellipse's semi-axes across / along the face, in eye-corner spans
+GUIDE_EPS = 1e-3  # guided fit's regulariser on a [0, 1] guide: contrasts under ~8 levels count as flat
+
+
+def linear_fit(guide: np.ndarray, src: np.ndarray, radius: int = 1, eps: float = GUIDE_EPS
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The guided filter's coefficients (He et al. 2010): per pixel, src (h, w, C) ~ a * guide + b
+    (guide (h, w) in [0, 1]) fitted over (2r+1)^2 windows, averaged over the windows covering the
+    pixel; returns (a, b), each (h, w, C)."""
+    k = (2 * radius + 1, 2 * radius + 1)
+    box = lambda x: cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)  # noqa: E731
+    g = guide.astype(np.float32)
+    mean_g = box(g)
+    var_g = box(g * g) - mean_g * mean_g
+    a = np.empty(src.shape, np.float32)
+    b = np.empty(src.shape, np.float32)
+    for c in range(src.shape[2]):
+        p = np.ascontiguousarray(src[..., c], dtype=np.float32)
+        mean_p = box(p)
+        a_c = (box(g * p) - mean_g * mean_p) / (var_g + eps)
+        a[..., c], b[..., c] = box(a_c), box(mean_p - a_c * mean_g)
+    return a, b
+
+
+def guided_upsample(change: np.ndarray, patch: np.ndarray, to_coarse: np.ndarray) -> np.ndarray:
+    """Enlarge a change (h, w, C) made on a coarse grid onto a photo patch (H, W, 3) so that it
+    follows the patch's own edges (fast guided upsampling, He and Sun 2015): on the coarse grid,
+    fit change ~ a * luma + b to the patch's luminance seen at that grid; carry a and b to the patch
+    (bilinear) and apply them to its full-resolution luminance. `to_coarse`: 2x3, patch pixels ->
+    coarse pixels. Returns (H, W, C) float32."""
+    h, w = change.shape[:2]
+    H, W = patch.shape[:2]
+    luma = (patch.astype(np.float32) @ LUMA.astype(np.float32)) / 255.0  # (H, W) in [0, 1]
+    upscale = 1.0 / affine_scale(to_coarse)  # patch pixels per coarse pixel
+    seen = cv2.GaussianBlur(luma, (0, 0), 0.45 * upscale) if upscale > 1.5 else luma
+    coarse = cv2.warpAffine(seen, to_coarse, (w, h), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+    a, b = linear_fit(coarse, change.reshape(h, w, -1))
+    back = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    a = cv2.warpAffine(a, to_coarse, (W, H), flags=back, borderMode=cv2.BORDER_REPLICATE)
+    b = cv2.warpAffine(b, to_coarse, (W, H), flags=back, borderMode=cv2.BORDER_REPLICATE)
+    return a.reshape(H, W, -1) * luma[..., None] + b.reshape(H, W, -1)
+
+
+def face_region(landmarks, resolution: int, feather: float = 0.25) -> np.ndarray:
+    """(R, R) weights in [0, 1] in model pixels: 1 inside an ellipse grown around dlib's five
+    landmarks (eye corners and nose base) to take in brows, cheeks, mouth and chin, falling smoothly
+    to 0 over its outer `feather` share. Where it is 0 a face edit never lands."""
+    pts = np.asarray(landmarks, np.float64)  # (5, 2): right eye outer, inner, left outer, inner, nose
+    across = pts[0] - pts[2]
+    span = float(np.linalg.norm(across))
+    u = across / max(span, 1e-6)
+    v = np.array([-u[1], u[0]])
+    if (pts[4] - pts[:4].mean(0)) @ v < 0:
+        v = -v  # v points from the eyes down to the nose
+    centre = pts[:4].mean(0) + 0.3 * span * v
+    yy, xx = np.mgrid[0:resolution, 0:resolution] + 0.5
+    d = np.stack([xx - centre[0], yy - centre[1]], -1)
+    rho = np.sqrt(((d @ u) / (FACE_REGION[0] * span)) ** 2 + ((d @ v) / (FACE_REGION[1] * span)) ** 2)
+    t = np.clip((1.0 - rho) / feather, 0.0, 1.0)
+    return (t * t * (3 - 2 * t)).astype(np.float32)
 
 
 def change_in_levels(before: torch.Tensor, after: torch.Tensor) -> np.ndarray:
@@ -61,12 +126,13 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     rx0, ry0, rx1, ry1 = max(0, bx0), max(0, by0), min(w, bx0 + side), min(h, by0 + side)
     if rx1 <= rx0 or ry1 <= ry0:
         return pixels.copy(), mask_full
-    big = cv2.resize(small, (side, side), interpolation=cv2.INTER_CUBIC).reshape(side, side, -1)
     big_mask = cv2.resize(small_mask, (side, side), interpolation=cv2.INTER_LINEAR)
     sl = (slice(ry0 - by0, ry1 - by0), slice(rx0 - bx0, rx1 - bx0))
-    change, mask = big[sl], big_mask[sl]
+    patch, mask = pixels[ry0:ry1, rx0:rx1], big_mask[sl]
+    k = small.shape[0] / side  # model pixels per photo pixel; pixel centres as cv2.resize places them
+    to_small = np.array([[k, 0.0, (rx0 - bx0 + 0.5) * k - 0.5], [0.0, k, (ry0 - by0 + 0.5) * k - 0.5]])
+    change = guided_upsample(small, patch, to_small)
     # A grey change (one channel) moves every channel alike: luminance changes, hue stays.
-    patch = pixels[ry0:ry1, rx0:rx1]
     out = pixels.copy()
     out[ry0:ry1, rx0:rx1] = np.clip(np.rint(patch + change * mask[..., None]), 0, 255)
     mask_full[ry0:ry1, rx0:rx1] = mask
@@ -85,7 +151,8 @@ def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:
 def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                        after: torch.Tensor, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """paste_back for an aligned (rotated, scaled) face: the change is warped back into the part
-    of the photo the aligned square covers, faded out towards the square's edge."""
+    of the photo the aligned square covers, inside the face region when the mapping knows the
+    landmarks (older sessions: faded out towards the square's edge)."""
     r = mapping.resolution
     delta = change_in_levels(before, after)  # (R, R, C)
     h, w = pixels.shape[:2]
@@ -94,19 +161,18 @@ def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch
         return pixels.copy(), mask_full
     if mapping.grey:
         delta = delta.mean(axis=2, keepdims=True)
-    small_mask = change_mask(delta, threshold) * edge_fade(r)
+    region = face_region(mapping.landmarks, r) if mapping.landmarks else np.ones((r, r), np.float32)
+    small_mask = change_mask(delta, threshold) * edge_fade(r) * region
     found = square_region(mapping.matrix, r, (w, h))
     if found is None:
         return pixels.copy(), mask_full
     (rx0, ry0, rx1, ry1), shifted = found  # shifted: photo-region pixels -> model pixels
     size = (rx1 - rx0, ry1 - ry0)
-    flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
-    change = cv2.warpAffine(delta.astype(np.float32), shifted, size, flags=flags,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0).reshape(size[1], size[0], -1)
     mask = cv2.warpAffine(small_mask, shifted, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     mask = np.clip(mask, 0.0, 1.0)
     patch = pixels[ry0:ry1, rx0:rx1]
+    change = guided_upsample(delta, patch, shifted)
     out = pixels.copy()
     out[ry0:ry1, rx0:rx1] = np.clip(np.rint(patch + change * mask[..., None]), 0, 255)
     mask_full[ry0:ry1, rx0:rx1] = mask

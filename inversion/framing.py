@@ -74,6 +74,7 @@ class DomainMapping:
     affine: tuple = ()  # face models: 2x3 similarity photo -> model pixels, row-major; () = box crop
     face: int = 0  # face models: which of the photo's faces (largest first)
     detector: str = ""  # face models: which of dlib's detectors found it, "hog" or "cnn"
+    landmarks: tuple = ()  # face models: the training faces' five landmarks, model pixels
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -83,6 +84,7 @@ class DomainMapping:
         d = dict(d)
         for key in ("photo_size", "box", "background", "affine"):
             d[key] = tuple(d.get(key, ()))
+        d["landmarks"] = tuple(tuple(p) for p in d.get("landmarks", ()))
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
     @property
@@ -192,7 +194,8 @@ def face_to_model(pixels: np.ndarray, resolution: int, spec: DomainSpec, face: i
                             grey=False, invert=False, background=tuple(float(v) for v in bg),
                             black_point=0.0, whole_image=False,
                             affine=tuple(float(v) for v in m.reshape(-1)), face=face,
-                            detector=found[face].detector)
+                            detector=found[face].detector,
+                            landmarks=tuple(tuple(float(c) for c in p) for p in spec.landmarks))
     small = warp_to_model(pixels, m, resolution)
     x = from_uint8(small)[None]
     return x, mapping

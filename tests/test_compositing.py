@@ -1,0 +1,71 @@
+"""Carry-back without halos: the guided enlargement follows the photo's edges, and a face edit lands
+inside the grown landmark hull only, never on the aligned square's edges."""
+import cv2
+import numpy as np
+import torch
+
+from editing.compositing import edge_fade, face_region, guided_upsample, paste_back
+from inversion.framing import DomainMapping
+
+R = 64
+TEMPLATE = ((41.75, 33.25), (36.0, 33.5), (22.0, 33.25), (27.5, 33.5), (31.5, 44.25))
+
+
+def test_guided_upsampling_keeps_a_change_on_its_side_of_the_photos_edge():
+    """A photo with a sharp edge that falls inside one coarse pixel; a change that belongs to the
+    bright side. Enlarged plainly it spills onto the dark side; guided by the photo it stays."""
+    k = 8  # photo pixels per coarse pixel
+    patch = np.full((10 * k, 10 * k, 3), 40, np.uint8)
+    patch[:, 43:] = 220  # the edge at x = 43, inside coarse column 5 (photo pixels 40..47)
+    coarse = np.zeros((10, 10, 1), np.float32)
+    coarse[:, 6:] = 30.0
+    coarse[:, 5] = 30.0 * 5 / 8  # the straddling coarse pixel: bright for 5 of its 8 photo pixels
+    to_coarse = np.array([[1 / k, 0, 0.5 / k - 0.5], [0, 1 / k, 0.5 / k - 0.5]])
+    guided = guided_upsample(coarse, patch, to_coarse)[..., 0]
+    plain = cv2.resize(coarse, (10 * k, 10 * k), interpolation=cv2.INTER_CUBIC)
+    dark, bright = (slice(16, 64), slice(24, 43)), (slice(16, 64), slice(43, 64))
+    assert np.abs(guided[dark]).mean() < 0.25 * np.abs(plain[dark]).mean()
+    assert guided[bright].mean() > 25 and guided[bright].mean() > plain[bright].mean() - 1
+    flat = guided_upsample(coarse, np.full_like(patch, 128), to_coarse)[..., 0]
+    assert np.abs(flat - plain).mean() < 3  # no edge in the photo: an ordinary smooth enlargement
+
+
+def test_face_region_covers_the_face_and_never_the_squares_edges():
+    region = face_region(TEMPLATE, R)
+    assert region[44, 31] == 1.0 and region[33, 22] == 1.0 and region[52, 32] == 1.0  # nose, eye, mouth
+    assert region[0, :].max() == 0 and region[:, 0].max() == 0 and region[:, -1].max() == 0
+    assert region[2, 2] == 0 and region[2, -3] == 0  # the square's upper corners
+    assert 0.25 < region.mean() < 0.6
+
+
+def aligned_face_mapping(landmarks=TEMPLATE) -> tuple[DomainMapping, np.ndarray]:
+    """A face square placed at 4x in a 400x360 photo, turned 10 degrees."""
+    a = np.deg2rad(10.0)
+    to_photo = np.array([[4 * np.cos(a), -4 * np.sin(a), 70.0], [4 * np.sin(a), 4 * np.cos(a), 40.0]])
+    m = np.vstack([to_photo, [0, 0, 1]])
+    to_model = np.linalg.inv(m)[:2]
+    mapping = DomainMapping(photo_size=(400, 360), box=(0, 0, 1, 1), resolution=R, content=R, grey=False,
+                            invert=False, background=(128.0, 128.0, 128.0), black_point=0.0,
+                            whole_image=False, affine=tuple(to_model.reshape(-1)), landmarks=landmarks)
+    return mapping, to_photo
+
+
+def test_a_face_edit_changes_only_pixels_inside_the_grown_hull():
+    mapping, to_photo = aligned_face_mapping()
+    rng = np.random.default_rng(0)
+    photo = rng.integers(40, 200, (360, 400, 3)).astype(np.uint8)
+    before = torch.zeros(3, R, R)
+    after = torch.full((3, R, R), 0.4)  # a change everywhere in the square
+    out, mask = paste_back(photo, mapping, before, after)
+    # where the face region (in photo pixels) is 0, the photo is untouched, bit for bit
+    region = cv2.warpAffine(face_region(TEMPLATE, R) * edge_fade(R), to_photo, (400, 360),
+                            flags=cv2.INTER_LINEAR)
+    outside = region == 0
+    assert np.array_equal(out[outside], photo[outside])
+    assert (mask[outside] == 0).all() and mask.max() > 0.99
+    # the square's corner (inside the square, outside the face) is untouched: no faint box
+    corner = np.rint(to_photo @ [3.0, 3.0, 1.0]).astype(int)
+    assert np.array_equal(out[corner[1], corner[0]], photo[corner[1], corner[0]])
+    # an old session's mapping (no landmarks) still fades out over the whole square
+    old, _ = paste_back(photo, aligned_face_mapping(())[0], before, after)
+    assert not np.array_equal(old[corner[1], corner[0]], photo[corner[1], corner[0]])
