@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--identity", type=float, default=0.0, metavar="WEIGHT",
                    help="face models: then search nearby codes for the photo's identity "
                         "(dlib descriptor, weight e.g. 1)")
+    i.add_argument("--identity-loss", type=float, metavar="WEIGHT",
+                   help="face models: a differentiable identity term in the optimisation (dlib's "
+                        "face-recognition network ported to torch; e.g. 0.5)")
     i.add_argument("--quiet", action="store_true")
     e = sub.add_parser("train-encoder", help="train the model's encoder (generator frozen)")
     e.add_argument("--model", default=DEFAULT_MODEL)
@@ -76,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--l2", type=float, help="weight of the discriminator's realism")
     d.add_argument("--identity", type=float, help="face models: weight of identity change when "
                    "ranking the solver's candidates")
+    d.add_argument("--identity-loss", type=float, help="face models: weight of a differentiable "
+                   "identity term in the solver's objective")
     d.add_argument("--whole-image", action="store_true")
     d.add_argument("--face", type=int, default=0,
                    help="face models: which face in the photo, 0 = the largest")
@@ -236,8 +241,8 @@ def cmd_invert(a: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     model = load_model(a.model)
-    if a.identity:
-        require_face_model(model, "--identity")
+    if a.identity or a.identity_loss:
+        require_face_model(model, "--identity" if a.identity else "--identity-loss")
     photo = load_photo(a.photo)
     try:
         x, mapping = photo_to_model(model, photo, a.whole_image, a.face)
@@ -246,7 +251,7 @@ def cmd_invert(a: argparse.Namespace) -> int:
               f"image.", file=sys.stderr)
         return 2
     cfg = replace_given(DEFAULT_CONFIG, steps=a.steps, starts=a.starts, w_lpips=a.lpips_weight,
-                        w_prior=a.prior_weight)
+                        w_prior=a.prior_weight, w_identity=a.identity_loss)
     if mapping.detector:
         print(f"{photo.path.name}: face {a.face} found by dlib's {mapping.detector.upper()} detector")
     inverter = Inverter.for_model(model)
@@ -313,7 +318,7 @@ def cmd_train_encoder(a: argparse.Namespace) -> int:
 def solver_options(a: argparse.Namespace, base: SolverConfig = SolverConfig()) -> SolverConfig:
     """`base` (the model's defaults, editing.edit.solver_config) with the options given."""
     return replace_given(base, candidates=a.candidates, steps=a.solver_steps, l1=a.l1, l2=a.l2,
-                         identity=a.identity)
+                         identity=a.identity, identity_loss=a.identity_loss)
 
 
 def check_options(a: argparse.Namespace) -> None:
@@ -327,7 +332,8 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--quality", a.quality, 1, 100)
         check_range("--candidates", a.candidates, 1)
         check_range("--solver-steps", a.solver_steps, 1)
-        for option, value in (("--l1", a.l1), ("--l2", a.l2), ("--identity", a.identity)):
+        for option, value in (("--l1", a.l1), ("--l2", a.l2), ("--identity", a.identity),
+                              ("--identity-loss", a.identity_loss)):
             check_range(option, value, 0.0)
         check_range("--candidate", a.candidate, 0, solver_options(a).candidates - 1 if a.strokes else None)
         check_range("--face", a.face, 0)
@@ -337,7 +343,7 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--starts", a.starts, 1)
         check_range("--preview-scale", a.preview_scale, 1, 64)
         for option, value in (("--lpips-weight", a.lpips_weight), ("--prior-weight", a.prior_weight),
-                              ("--identity", a.identity)):
+                              ("--identity", a.identity), ("--identity-loss", a.identity_loss)):
             check_range(option, value, 0.0)
         check_range("--face", a.face, 0)
     elif a.command == "train-encoder":

@@ -71,7 +71,7 @@ def check_edit(model: GANModel, sliders: dict[str, float], strokes_file: str | N
     identity weight on a model without faces, before any work (an inversion may come first)."""
     check_slider_names(model_vectors(model) if sliders else {}, sliders)
     if strokes_file:
-        if cfg.identity:
+        if cfg.identity or cfg.identity_loss:
             require_face_model(model, "the identity term", StrokeError)
         validate(read_strokes(strokes_file), None, model.gan.channels)
 
@@ -88,7 +88,19 @@ def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constra
     `cfg.identity` is set, by identity change from G(z_ref). The CLI and the editor both run this."""
     penalty = identity_penalty(model, z_ref, cfg.identity) if cfg.identity else None
     std = model.code_spread()[1] if model.latent_space == "w" else None
-    yield from solve(model.decode, model.discriminator, z, constraints, cfg, penalty, std)
+    identity = identity_term(model, z_ref) if cfg.identity_loss else None
+    yield from solve(model.decode, model.discriminator, z, constraints, cfg, penalty, std, identity)
+
+
+def identity_term(model: GANModel, z_ref: torch.Tensor):
+    """images (K, 3, R, R) -> (K,) differentiable identity distances to G(z_ref) (face models)."""
+    from inversion.identity import IdentityTerm
+
+    spec = require_face_model(model, "the identity term", StrokeError)
+    term = IdentityTerm(spec.landmarks, model.gan.resolution)
+    with torch.no_grad():
+        reference = term.descriptors(model.decode(z_ref.reshape(1, -1)))[0]
+    return lambda images: term.distances(images, reference)
 
 
 def edit_code(model: GANModel, z0: torch.Tensor, sliders: dict[str, float],

@@ -173,6 +173,7 @@ class SolverConfig:
     start_noise: float = 0.4  # std of the perturbations of z0 for starts 2..K
     seed: int = 0
     identity: float = 0.0  # face models: weight of identity change when ranking the candidates
+    identity_loss: float = 0.0  # face models: weight of the differentiable identity term (gradient)
 
 
 @dataclass(frozen=True)
@@ -188,19 +189,25 @@ class SolverStep:
 
 def objective_terms(G: Callable[[torch.Tensor], torch.Tensor], D: nn.Module, z: torch.Tensor,
                     z0: torch.Tensor, c: Constraints, cfg: SolverConfig,
-                    std: torch.Tensor | None = None):
-    """(images, total objective, stroke error, realism), each per candidate."""
+                    std: torch.Tensor | None = None,
+                    identity: Callable[[torch.Tensor], torch.Tensor] | None = None):
+    """(images, total objective, stroke error, realism), each per candidate; `identity`, images ->
+    (K,) identity distances to the face being edited, joins with weight cfg.identity_loss."""
     x = G(z)
     u = stroke_loss(x, c)
     realism = D(x)
     closeness = (((z - z0) if std is None else (z - z0) / std) ** 2).mean(1)
-    return x, u + cfg.l1 * closeness - cfg.l2 * realism, u, realism
+    total = u + cfg.l1 * closeness - cfg.l2 * realism
+    if identity is not None and cfg.identity_loss:
+        total = total + cfg.identity_loss * identity(x)
+    return x, total, u, realism
 
 
 def solve(G: Callable[[torch.Tensor], torch.Tensor], D: nn.Module, z0: torch.Tensor,
           constraints: Constraints, cfg: SolverConfig = SolverConfig(),
           rank_penalty: Callable[[torch.Tensor], torch.Tensor] | None = None,
-          std: torch.Tensor | None = None) -> Iterator[SolverStep]:
+          std: torch.Tensor | None = None,
+          identity: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Iterator[SolverStep]:
     """Optimise K candidates from z0 (D,); yields every step, candidates ranked best first.
 
     `rank_penalty`, images (K, C, R, R) -> (K,), is added to the objective when the final
@@ -221,7 +228,7 @@ def solve(G: Callable[[torch.Tensor], torch.Tensor], D: nn.Module, z0: torch.Ten
     opt = torch.optim.Adam([v], lr=cfg.lr)
     for step in range(1, cfg.steps + 1):
         z = code(v)
-        x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg, std)
+        x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg, std, identity)
         opt.zero_grad(set_to_none=True)
         total.sum().backward()
         opt.step()
@@ -230,7 +237,7 @@ def solve(G: Callable[[torch.Tensor], torch.Tensor], D: nn.Module, z0: torch.Ten
         done = step == cfg.steps
         if done:  # score where the candidates ended, not where they were before the last step
             with torch.no_grad():
-                x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg, std)
+                x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg, std, identity)
                 if rank_penalty is not None:
                     total = total + torch.as_tensor(rank_penalty(x), dtype=total.dtype)
         order = total.detach().argsort()

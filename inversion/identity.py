@@ -382,3 +382,20 @@ def identity_loss(images: torch.Tensor, reference_descriptors: torch.Tensor,
     descriptors = describe(chip_fn(images))  # (N, 128)
     d = descriptors - reference_descriptors.to(descriptors.device, descriptors.dtype)
     return (d.pow(2).sum(-1) + 1e-12).sqrt().mean()
+
+
+class IdentityTerm:
+    """A differentiable identity term for one model's faces: images (B, 3, R, R) in [-1, 1] ->
+    (B,) distances of their dlib descriptors to reference descriptors, for inversion, the solver
+    and tuning (dlib's own descriptor stays the metric: inversion.faces.descriptors)."""
+
+    def __init__(self, landmarks, resolution: int):
+        self.chip = model_chipper(landmarks, resolution)
+
+    def descriptors(self, images: torch.Tensor) -> torch.Tensor:
+        return describe(self.chip(images))  # (B, 128)
+
+    def distances(self, images: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+        """(B,) Euclidean distances of images' descriptors to reference (B, 128) or (128,)."""
+        d = self.descriptors(images) - reference.to(images.device, torch.float32)
+        return (d.pow(2).sum(-1) + 1e-12).sqrt()

@@ -92,7 +92,18 @@ class Inverter:
         z0 = self.guess(x) if method == "hybrid" else typical_codes(self.model, x.shape[0], cfg.seed)
         spread = self.model.code_spread()
         yield from optimize(self.model.decode, x, starting_codes(z0, cfg, spread[1]), self.lpips, cfg,
-                            mask, spread)
+                            mask, spread, self.identity_term(x, cfg.starts) if cfg.w_identity else None)
+
+    def identity_term(self, x: torch.Tensor, starts: int):
+        """images (N*starts, 3, R, R) -> (N*starts,) identity distances to the faces in x
+        (N, 3, R, R), each repeated for its starts: the differentiable term (face models only)."""
+        from inversion.identity import IdentityTerm
+
+        spec = require_face_model(self.model, "the identity term")
+        term = IdentityTerm(spec.landmarks, self.model.gan.resolution)
+        with torch.no_grad():
+            reference = term.descriptors(x).repeat_interleave(starts, 0)
+        return lambda images: term.distances(images, reference)
 
     def invert(self, x: torch.Tensor, method: str = "hybrid",
                cfg: InvertConfig = DEFAULT_CONFIG) -> InvertStep:

@@ -30,6 +30,7 @@ class InvertConfig:
     w_pixel: float = 1.0
     w_lpips: float = 1.0
     w_prior: float = 0.1
+    w_identity: float = 0.0  # face models: weight of the differentiable identity term (identity.py)
     starts: int = 4  # starts per image: the initial guess plus starts-1 perturbations of it
     start_noise: float = 0.5  # std of the perturbations
     lr_rampup: float = 0.0  # share of steps spent ramping the learning rate up
@@ -97,11 +98,13 @@ def starting_codes(guess: torch.Tensor, cfg: InvertConfig, std: torch.Tensor | N
 
 def optimize(G: Callable[[torch.Tensor], torch.Tensor], target: torch.Tensor, z_init: torch.Tensor,
              lpips: nn.Module | None, cfg: InvertConfig, mask: torch.Tensor | None = None,
-             spread: tuple[torch.Tensor, torch.Tensor] | None = None) -> Iterator[InvertStep]:
+             spread: tuple[torch.Tensor, torch.Tensor] | None = None,
+             identity: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Iterator[InvertStep]:
     """Optimise codes for targets (N, C, R, R) from starts z_init (N, K, D); yield every step.
     G decodes codes (GANModel.decode). With `spread` = (mean, std) (GANModel.code_spread) Adam
     moves u = (z - mean) / std, so the learning rate, the prior and the start noise mean the same
-    in w as in z; without it (z ~ N(0, I)) it moves z itself."""
+    in w as in z; without it (z ~ N(0, I)) it moves z itself. `identity`, images (N*K, C, R, R) ->
+    (N*K,) identity distances to each image's target, is added with weight cfg.w_identity."""
     n, k, d = z_init.shape
     device = target.device
     targets = target.repeat_interleave(k, 0)  # (N*K, C, R, R)
@@ -130,6 +133,8 @@ def optimize(G: Callable[[torch.Tensor], torch.Tensor], target: torch.Tensor, z_
         per = reconstruction_loss(x_hat, targets, lpips, cfg.w_pixel, cfg.w_lpips, masks,
                                   target_features)
         per = per + cfg.w_prior * prior_loss(u)
+        if identity is not None and cfg.w_identity:
+            per = per + cfg.w_identity * identity(x_hat)
         with torch.no_grad():  # keep each image's best start at its best step so far
             per_img = per.detach().cpu().view(n, k)
             val, idx = per_img.min(1)

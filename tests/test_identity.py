@@ -150,3 +150,44 @@ def test_identity_loss_is_near_dlibs_way_and_differentiable(faces):
     with torch.no_grad():
         others = I.identity_loss(images, reference.roll(1, 0), chip_fn)
     assert others.item() > 2 * loss.item()
+
+
+@pytest.mark.slow
+def test_the_identity_term_pulls_inversion_and_strokes_towards_the_face(faces):
+    """With only the identity term to follow, optimisation from another face's code moves towards
+    the target's identity by dlib's own measure; the solver's term is wired in the same way."""
+    from editing.edit import identity_term
+    from editing.solver import SolverConfig, Stroke, build_constraints, objective_terms
+    from inversion.faces import descriptors, identity_distance
+    from inversion.invert import Inverter
+    from inversion.optimize import InvertConfig
+
+    from training.modelfile import load_model
+
+    model = load_model(FACE_MODEL)
+    spec = faces[1]
+    codes = model.codes(2, seed=21)
+    with torch.no_grad():
+        target, start_image = model.decode(codes[:1]), model.decode(codes[1:])
+    cfg = InvertConfig(steps=12, starts=1, w_pixel=0.0, w_lpips=0.0, w_prior=0.0, w_identity=1.0,
+                       lr=0.05, patience=10**9)
+    inv = Inverter(model, None, None)
+    from inversion.optimize import optimize, starting_codes
+
+    last = list(optimize(model.decode, target, starting_codes(codes[1:], cfg), None, cfg,
+                         identity=inv.identity_term(target, 1)))[-1]
+    ref = descriptors(to_uint8(target), spec.face_box)
+    before = identity_distance(descriptors(to_uint8(start_image), spec.face_box), ref)[0]
+    after = identity_distance(descriptors(to_uint8(last.preview), spec.face_box), ref)[0]
+    assert after < before - 0.05
+    term = identity_term(model, codes[0])
+    stroke = Stroke("color", ((32.0, 50.0),), 3.0, (0.5, 0.5, 0.5))
+    constraints = build_constraints([stroke], target[0])
+    with torch.no_grad():
+        _, plain, _, _ = objective_terms(model.decode, model.discriminator, codes, codes[:1], constraints,
+                                         SolverConfig())
+        _, with_id, _, _ = objective_terms(model.decode, model.discriminator, codes, codes[:1],
+                                           constraints, SolverConfig(identity_loss=2.0), None, term)
+    distances = term(model.decode(codes)).detach()
+    assert distances[0] < 0.05 < distances[1]
+    assert torch.allclose(with_id - plain, 2.0 * distances, atol=1e-4)
