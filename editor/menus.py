@@ -42,7 +42,8 @@ class Menus(QObject):
         self._action(v, "&Actual size (100%)", c.zoom_actual, "Ctrl+1")
         self._action(v, "Zoom &in", lambda: c.zoom_by(1.25), keys.ZoomIn)
         self._action(v, "Zoom o&ut", lambda: c.zoom_by(0.8), keys.ZoomOut)
-        self._action(v, "&Before / after", w.toggle_before_after, "Space")
+        self._action(v, "&Before / after",
+                     lambda: w.set_view_mode("after" if c.mode == "before" else "before"), "Space")
         self._action(v, "&Split view", lambda: w.set_view_mode("after" if c.mode == "split" else "split"),
                      "Ctrl+\\")
         self._update_recent_menu()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QLis
                                QVBoxLayout, QWidget)
 
 from editor.canvas import thumbnail
+from editor.quality import QualityMeter
 from editor.render import rgb_pixels
 from editor.state import Document
 from training.modelfile import MODELS_DIR, shipped_models
@@ -58,15 +59,24 @@ class ModelPanel(QWidget):
 
 
 class CandidatesPanel(QWidget):
-    """The solver's candidates for the last stroke, best first; a click chooses one."""
+    """The solver's candidates for the last stroke, best first; a click chooses one. Above them,
+    the quality of the current picture (editor.quality); each candidate's in its tooltip."""
 
     chosen = Signal(int)  # the candidate's rank
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.codes: torch.Tensor | None = None  # (K, D) the candidates' codes
+        self.meter: QualityMeter | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.quality = QLabel()
+        self.quality.setWordWrap(True)
+        self.quality.setToolTip("LPIPS: how far the picture is from the photo as the model sees it; "
+                                "identity: dlib's face distance to the photo (under 0.6: the same "
+                                "person); realism: the discriminator's score, and the share of the "
+                                "model's own samples it beats (low: the edit has gone too far)")
+        layout.addWidget(self.quality)
         layout.addWidget(QLabel("<b>Candidates</b> (click to choose)"))
         self.gallery = QListWidget()
         self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
@@ -75,13 +85,25 @@ class CandidatesPanel(QWidget):
         self.gallery.itemClicked.connect(lambda item: self.chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
         layout.addWidget(self.gallery)
 
+    def set_meter(self, meter: QualityMeter | None) -> None:
+        self.meter = meter
+        self.quality.clear()
+
+    def show_quality(self, z: torch.Tensor) -> None:
+        """The quality of the current picture, code z (D,)."""
+        if self.meter is not None:
+            self.quality.setText("Now: " + self.meter.measure_code(z).summary())
+
     def show_candidates(self, codes: torch.Tensor, images: torch.Tensor) -> None:
         """codes (K, D) and their images (K, C, R, R) in [-1, 1]."""
         self.clear()
         self.codes = codes
-        for k, img in enumerate(images):
+        qualities = self.meter.measure(images) if self.meter is not None else [None] * len(images)
+        for k, (img, q) in enumerate(zip(images, qualities)):
             item = QListWidgetItem(QIcon(thumbnail(rgb_pixels(img), CANDIDATE_SIDE)), f"{k + 1}")
             item.setData(Qt.ItemDataRole.UserRole, k)
+            if q is not None:
+                item.setToolTip(f"Candidate {k + 1}: {q.summary()}")
             self.gallery.addItem(item)
 
     def clear(self) -> None:

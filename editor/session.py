@@ -24,6 +24,7 @@ from editor.state import Document, SessionError, Snapshot
 from inversion.framing import DomainMapping, DomainSpec
 from inversion.invert import photo_to_model
 from inversion.photo import load_photo
+from training.errors import UserError
 from training.fileio import sha256_file
 from training.modelfile import GANModel
 
@@ -69,19 +70,25 @@ def document_from_session(data: dict, model: GANModel) -> Document:
                            f"to edit it with this model.")
     mapping = DomainMapping.from_dict(data["mapping"])
     z0 = torch.tensor(data["z0"], dtype=torch.float32)
-    sha = None
+    sha = target = None
     if data["photo"]["path"]:
         photo_path = Path(data["photo"]["path"])
-        pixels = load_photo(photo_path).pixels
+        photo = load_photo(photo_path)
+        pixels = photo.pixels
         sha = sha256_file(photo_path)
         if data["photo"].get("sha256") and sha != data["photo"]["sha256"]:
             raise SessionError(f"{photo_path.name} has changed since the session was "
                                f"saved; its edits would land in the wrong places")
+        try:  # the photo as the model sees it, for the quality shown; not needed to edit
+            target = photo_to_model(model, photo, mapping.whole_image, mapping.face)[0]
+        except UserError:
+            target = None
     else:
         pixels, _ = sample_document_pixels(model, z0)
         photo_path = None
     return Document(model.path, model.model_id, pixels, mapping, z0, photo_path, data.get("seed"),
-                    [Snapshot.from_dict(s) for s in data["history"]], int(data["index"]), sha)
+                    [Snapshot.from_dict(s) for s in data["history"]], int(data["index"]), sha,
+                    target=target)
 
 
 def export_document(doc: Document, model: GANModel, vectors: dict[str, AttributeVector],

@@ -76,6 +76,8 @@ class Document:
     history: list[Snapshot] = field(default_factory=list)
     index: int = 0  # current position in history
     photo_sha256: str | None = None  # of the photo file, computed once (autosave runs often)
+    target: torch.Tensor | None = field(default=None, repr=False, compare=False)  # (1, C, R, R) the
+    # photo in the model's domain, for the quality shown (editor.quality); not saved, framed anew
     listeners: list[Callable[["Document"], None]] = field(default_factory=list, repr=False,
                                                           compare=False)  # told after each change
 

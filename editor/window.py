@@ -27,6 +27,7 @@ from editor.jobs import Job, JobRunner, JobStatus
 from editor.menus import Menus
 from editor.panels import CandidatesPanel, HistoryPanel, ModelPanel, side_dock
 from editor.preview import Preview
+from editor.quality import QualityMeter
 from editor.render import Renderer
 from editor.sliders import SlidersPanel
 from editor.state import Document, Snapshot, read_session
@@ -175,6 +176,8 @@ class MainWindow(QMainWindow):
         self.sliders_panel.set_document(doc)
         self.history_panel.set_document(doc)
         self.menus.set_document(doc)
+        self.lpips = self.lpips or LPIPS()
+        self.candidates_panel.set_meter(QualityMeter(self.model, self.lpips, doc.target))
         self._update_title()
         self._on_document_changed(doc)
 
@@ -183,6 +186,7 @@ class MainWindow(QMainWindow):
             return
         self.preview.follow(doc)
         self.preview.request(doc.current)
+        self.candidates_panel.show_quality(doc.current.code(self.vectors))
         self.autosave()
 
     def undo(self) -> None:
@@ -250,9 +254,9 @@ class MainWindow(QMainWindow):
         inverter = self.get_inverter()
         encoder = inverter.encoder is not None
         method = "hybrid" if encoder else "optimize"
-        first = inverter.guess(x)[0] if encoder else torch.zeros(self.model.gan.latent_dim)
+        first = inverter.guess(x)[0] if encoder else self.model.mean_code()
         doc = Document(self.model.path, self.model.model_id, photo.pixels, mapping, first,
-                       photo_path=photo.path)
+                       photo_path=photo.path, target=x)
         self._start_document(doc)
         self.statusBar().showMessage(f"Inverting {photo.path.name}…{session.found_by(mapping)}")
         self.set_editing_enabled(False)  # edits wait for the final code; Cancel keeps the best so far
@@ -357,15 +361,10 @@ class MainWindow(QMainWindow):
         if answer == QMessageBox.StandardButton.Yes:
             self.open_session(self.autosave_path)
 
-    # ================================================================== misc
-
     def set_view_mode(self, mode: str) -> None:
         if self.renderer is not None:
             self.canvas.set_images(None, self.renderer.display_pixels)
         self.canvas.set_mode(mode)
-
-    def toggle_before_after(self) -> None:
-        self.set_view_mode("after" if self.canvas.mode == "before" else "before")
 
     def show_error(self, message: str) -> None:
         """Tell the user, without blocking, and keep the current state."""

@@ -1,0 +1,77 @@
+"""What the editor tells the user about the quality of an edit, for the current picture and for each
+stroke candidate, so that a user can see when an edit has gone too far. No Qt here.
+
+- LPIPS against the photo as the model sees it (its framed, model-resolution image): how far the
+  picture has moved from the photo; the reconstruction's own LPIPS before any edit.
+- For a face model, the identity distance to the photo's face by dlib's descriptor (the metric;
+  under 0.6 the same person by dlib's rule).
+- The discriminator's realism score (its logit), beside the share of the model's own samples that
+  score lower: an edit that scores below nearly all of them has left what the model knows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from inversion.framing import DomainSpec
+from training.modelfile import GANModel
+from training.pixels import to_uint8
+
+TYPICAL_SAMPLES = 256  # the model's own samples its realism scores are compared with
+
+
+@dataclass(frozen=True)
+class Quality:
+    realism: float  # the discriminator's logit for the picture
+    realism_rank: float  # share of the model's own samples that score lower, 0..1
+    lpips: float | None = None  # against the photo in the model's domain; None without a photo
+    identity: float | None = None  # face models: dlib distance to the photo's face
+
+    def summary(self) -> str:
+        from inversion.faces import SAME_PERSON
+
+        parts = []
+        if self.lpips is not None:
+            parts.append(f"LPIPS {self.lpips:.3f}")
+        if self.identity is not None:
+            who = "same person" if self.identity < SAME_PERSON else "another person"
+            parts.append(f"identity {self.identity:.2f} ({who})")
+        parts.append(f"realism {self.realism:+.2f}, above {100 * self.realism_rank:.0f}% of samples")
+        return " · ".join(parts)
+
+
+class QualityMeter:
+    """Measures pictures of one document: `target` (1, C, R, R) is the photo in the model's domain
+    (None for a document started from a model sample); `lpips` an inversion.perceptual.LPIPS."""
+
+    def __init__(self, model: GANModel, lpips, target: torch.Tensor | None):
+        self.model, self.lpips, self.target = model, lpips, target
+        self.spec = DomainSpec.for_model(model.config)
+        self.reference = None
+        if target is not None and self.spec.kind == "face":
+            from inversion.faces import descriptors
+
+            self.reference = descriptors(to_uint8(target), self.spec.face_box)[0]
+        with torch.no_grad():
+            self.typical = np.sort(model.discriminator(model.sample(TYPICAL_SAMPLES, seed=0)).numpy())
+
+    @torch.no_grad()
+    def measure(self, images: torch.Tensor) -> list[Quality]:
+        """Quality of pictures (K, C, R, R) in [-1, 1]."""
+        realism = self.model.discriminator(images).numpy()
+        rank = np.searchsorted(self.typical, realism) / len(self.typical)
+        lpips = identity = [None] * len(images)
+        if self.target is not None and self.lpips is not None:
+            lpips = self.lpips(images, self.target.expand_as(images)).flatten().tolist()
+        if self.reference is not None:
+            from inversion.faces import descriptors, identity_distance
+
+            identity = identity_distance(descriptors(to_uint8(images), self.spec.face_box),
+                                         self.reference).tolist()
+        return [Quality(float(r), float(k), lp, i) for r, k, lp, i in zip(realism, rank, lpips, identity)]
+
+    def measure_code(self, z: torch.Tensor) -> Quality:
+        with torch.no_grad():
+            return self.measure(self.model.decode(z.reshape(1, -1)))[0]
