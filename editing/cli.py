@@ -139,7 +139,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
         photo = load_photo(r["photo"]["path"])
         mapping = DomainMapping.from_dict(r["mapping"])
         pixels, _ = render_edit(model, photo.pixels, mapping, torch.tensor(r["z0"]),
-                                torch.tensor(r["z_edit"]), r["export"]["mask_threshold"])
+                                torch.tensor(r["z_edit"]), r["export"]["mask_threshold"],
+                                guided=r["export"].get("compositing", 1) >= 2)
         save_image(pixels, a.out, r["export"]["quality"])
         print(f"rebuilt {a.out} from {a.recipe}")
         return 0

@@ -11,6 +11,9 @@ would otherwise show as a faint box.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+from typing import Callable
+
 import cv2
 import numpy as np
 import torch
@@ -20,7 +23,8 @@ from inversion.geometry import affine_scale, square_region
 from training.pixels import LUMA
 
 MASK_THRESHOLD = 6.0  # photo levels below which a change is not carried back
-FACE_REGION = (1.0, 1.3)  # face ellipse's semi-axes across / along the face, in eye-corner spans
+FACE_REGION = (1.0, 1.5, 1.3)  # face ellipse's semi-axes in eye-corner spans: across, up (over the
+# forehead and the fringe to the hairline), down (to the chin)
 GUIDE_EPS = 1e-3  # guided fit's regulariser on a [0, 1] guide: contrasts under ~8 levels count as flat
 
 
@@ -44,30 +48,54 @@ def linear_fit(guide: np.ndarray, src: np.ndarray, radius: int = 1, eps: float =
     return a, b
 
 
-def guided_upsample(change: np.ndarray, patch: np.ndarray, to_coarse: np.ndarray) -> np.ndarray:
+Enlarge = Callable[[np.ndarray, int], np.ndarray]  # (h, w, C) coarse -> (H, W, C) patch, cv2 flag
+_GUIDES: OrderedDict = OrderedDict()  # the patch's luminance and its coarse view, per patch and grid
+
+
+def _guide(patch: np.ndarray, to_coarse: np.ndarray, coarse_size: tuple[int, int]):
+    """(luminance (H, W) in [0, 1], its view on the coarse grid (h, w)); they do not depend on the
+    edit, so the editor's frames reuse them (the last few patches are kept)."""
+    key = (patch.__array_interface__["data"][0], patch.shape, patch.strides, to_coarse.tobytes(),
+           coarse_size)
+    if key not in _GUIDES:
+        luma = (patch.astype(np.float32) @ LUMA.astype(np.float32)) / 255.0
+        upscale = 1.0 / affine_scale(to_coarse)  # patch pixels per coarse pixel
+        seen = cv2.GaussianBlur(luma, (0, 0), 0.45 * upscale) if upscale > 1.5 else luma
+        coarse = cv2.warpAffine(seen, to_coarse, coarse_size, flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+        _GUIDES[key] = (luma, coarse, patch.copy())
+        while len(_GUIDES) > 4:
+            _GUIDES.popitem(last=False)
+    luma, coarse, seen_patch = _GUIDES[key]
+    if not np.array_equal(seen_patch, patch):  # the same memory holds another picture now
+        del _GUIDES[key]
+        return _guide(patch, to_coarse, coarse_size)
+    return luma, coarse
+
+
+def guided_upsample(change: np.ndarray, patch: np.ndarray, to_coarse: np.ndarray,
+                    enlarge: Enlarge) -> np.ndarray:
     """Enlarge a change (h, w, C) made on a coarse grid onto a photo patch (H, W, 3) so that it
     follows the patch's own edges (fast guided upsampling, He and Sun 2015): on the coarse grid,
     fit change ~ a * luma + b to the patch's luminance seen at that grid; carry a and b to the patch
-    (bilinear) and apply them to its full-resolution luminance. `to_coarse`: 2x3, patch pixels ->
-    coarse pixels. Returns (H, W, C) float32."""
+    (bilinear) and apply them to its full-resolution luminance; what the fit leaves out (structure
+    the photo has no edge for: a new shadow, a longer sleeve) is added back, enlarged bicubically,
+    so it stays as sharp as before. `to_coarse`: 2x3, patch pixels -> coarse pixels; `enlarge`
+    carries coarse arrays onto the patch. Returns (H, W, C) float32."""
     h, w = change.shape[:2]
-    H, W = patch.shape[:2]
-    luma = (patch.astype(np.float32) @ LUMA.astype(np.float32)) / 255.0  # (H, W) in [0, 1]
-    upscale = 1.0 / affine_scale(to_coarse)  # patch pixels per coarse pixel
-    seen = cv2.GaussianBlur(luma, (0, 0), 0.45 * upscale) if upscale > 1.5 else luma
-    coarse = cv2.warpAffine(seen, to_coarse, (w, h), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REPLICATE)
-    a, b = linear_fit(coarse, change.reshape(h, w, -1))
-    back = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    a = cv2.warpAffine(a, to_coarse, (W, H), flags=back, borderMode=cv2.BORDER_REPLICATE)
-    b = cv2.warpAffine(b, to_coarse, (W, H), flags=back, borderMode=cv2.BORDER_REPLICATE)
-    return a.reshape(H, W, -1) * luma[..., None] + b.reshape(H, W, -1)
+    change = change.reshape(h, w, -1).astype(np.float32)
+    luma, coarse = _guide(patch, to_coarse, (w, h))
+    a, b = linear_fit(coarse, change)
+    residual = change - (a * coarse[..., None] + b)
+    return (enlarge(a, cv2.INTER_LINEAR) * luma[..., None] + enlarge(b, cv2.INTER_LINEAR)
+            + enlarge(residual, cv2.INTER_CUBIC))
 
 
 def face_region(landmarks, resolution: int, feather: float = 0.25) -> np.ndarray:
     """(R, R) weights in [0, 1] in model pixels: 1 inside an ellipse grown around dlib's five
-    landmarks (eye corners and nose base) to take in brows, cheeks, mouth and chin, falling smoothly
-    to 0 over its outer `feather` share. Where it is 0 a face edit never lands."""
+    landmarks (eye corners and nose base) to take in the hair above, brows, cheeks, mouth and chin,
+    falling smoothly to 0 over its outer `feather` share. Where it is 0 a face edit never lands:
+    hair beside the face, the neck and the background keep the photo's pixels."""
     pts = np.asarray(landmarks, np.float64)  # (5, 2): right eye outer, inner, left outer, inner, nose
     across = pts[0] - pts[2]
     span = float(np.linalg.norm(across))
@@ -78,7 +106,9 @@ def face_region(landmarks, resolution: int, feather: float = 0.25) -> np.ndarray
     centre = pts[:4].mean(0) + 0.3 * span * v
     yy, xx = np.mgrid[0:resolution, 0:resolution] + 0.5
     d = np.stack([xx - centre[0], yy - centre[1]], -1)
-    rho = np.sqrt(((d @ u) / (FACE_REGION[0] * span)) ** 2 + ((d @ v) / (FACE_REGION[1] * span)) ** 2)
+    along = d @ v  # > 0 towards the chin
+    reach = np.where(along > 0, FACE_REGION[2], FACE_REGION[1]) * span
+    rho = np.sqrt(((d @ u) / (FACE_REGION[0] * span)) ** 2 + (along / reach) ** 2)
     t = np.clip((1.0 - rho) / feather, 0.0, 1.0)
     return (t * t * (3 - 2 * t)).astype(np.float32)
 
@@ -98,16 +128,18 @@ def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: f
 
 
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
-               after: torch.Tensor, threshold: float = MASK_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
+               after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
     its mask are computed at the model's resolution (with a rim for the mask's feathering) and
     enlarged onto the crop box only, so the cost follows the object's size on screen, not the
     photo's. Pixels where the mask is 0 are the original's, bit for bit (adding 0 changes nothing).
+    `guided=False` enlarges bicubically, as exports were made before guided enlargement.
     """
     if mapping.affine:
-        return _paste_back_affine(pixels, mapping, before, after, threshold)
+        return _paste_back_affine(pixels, mapping, before, after, threshold, guided)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
     delta = change_in_levels(before, after)  # (R, R, C)
     off = (mapping.resolution - mapping.content) // 2
@@ -129,9 +161,16 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     big_mask = cv2.resize(small_mask, (side, side), interpolation=cv2.INTER_LINEAR)
     sl = (slice(ry0 - by0, ry1 - by0), slice(rx0 - bx0, rx1 - bx0))
     patch, mask = pixels[ry0:ry1, rx0:rx1], big_mask[sl]
-    k = small.shape[0] / side  # model pixels per photo pixel; pixel centres as cv2.resize places them
-    to_small = np.array([[k, 0.0, (rx0 - bx0 + 0.5) * k - 0.5], [0.0, k, (ry0 - by0 + 0.5) * k - 0.5]])
-    change = guided_upsample(small, patch, to_small)
+    if guided:
+        k = small.shape[0] / side  # model pixels per photo pixel; pixel centres as cv2.resize has them
+        to_small = np.array([[k, 0.0, (rx0 - bx0 + 0.5) * k - 0.5], [0.0, k, (ry0 - by0 + 0.5) * k - 0.5]])
+
+        def enlarge(arr: np.ndarray, flag: int) -> np.ndarray:
+            return cv2.resize(arr, (side, side), interpolation=flag).reshape(side, side, -1)[sl]
+
+        change = guided_upsample(small, patch, to_small, enlarge)
+    else:  # recipes written before guided enlargement: as they were exported
+        change = cv2.resize(small, (side, side), interpolation=cv2.INTER_CUBIC).reshape(side, side, -1)[sl]
     # A grey change (one channel) moves every channel alike: luminance changes, hue stays.
     out = pixels.copy()
     out[ry0:ry1, rx0:rx1] = np.clip(np.rint(patch + change * mask[..., None]), 0, 255)
@@ -149,7 +188,8 @@ def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:
 
 
 def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
-                       after: torch.Tensor, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+                       after: torch.Tensor, threshold: float, guided: bool = True
+                       ) -> tuple[np.ndarray, np.ndarray]:
     """paste_back for an aligned (rotated, scaled) face: the change is warped back into the part
     of the photo the aligned square covers, inside the face region when the mapping knows the
     landmarks (older sessions: faded out towards the square's edge)."""
@@ -172,7 +212,13 @@ def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     mask = np.clip(mask, 0.0, 1.0)
     patch = pixels[ry0:ry1, rx0:rx1]
-    change = guided_upsample(delta, patch, shifted)
+
+    def enlarge(arr: np.ndarray, flag: int) -> np.ndarray:
+        return cv2.warpAffine(arr, shifted, size, flags=flag | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0).reshape(size[1], size[0], -1)
+
+    change = guided_upsample(delta, patch, shifted, enlarge) if guided else \
+        enlarge(delta.astype(np.float32), cv2.INTER_CUBIC)
     out = pixels.copy()
     out[ry0:ry1, rx0:rx1] = np.clip(np.rint(patch + change * mask[..., None]), 0, 255)
     mask_full[ry0:ry1, rx0:rx1] = mask

@@ -23,6 +23,7 @@ from training.fileio import atomic_path, sha256_file, write_json_atomic
 from training.modelfile import GANModel
 
 RECIPE_VERSION = 1
+COMPOSITING = 2  # 2: guided enlargement, faces inside their landmark hull; recipes without it: 1
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
 
@@ -50,10 +51,12 @@ def save_image(pixels: np.ndarray, path: str | os.PathLike, quality: int = 92) -
 
 @torch.no_grad()
 def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor,
-                z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
-    """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 to z_edit."""
+                z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 to z_edit;
+    `guided=False` carries it back as exports were made before guided enlargement."""
     before, after = model.decode(z0.reshape(1, -1))[0], model.decode(z_edit.reshape(1, -1))[0]
-    return paste_back(pixels, mapping, before, after, threshold)
+    return paste_back(pixels, mapping, before, after, threshold, guided)
 
 
 def recipe_path(export_path: str | os.PathLike) -> Path:
@@ -73,7 +76,8 @@ def write_recipe(path: str | os.PathLike, *, model: GANModel, photo: Path, mappi
         "mapping": mapping.to_dict(), "z0": z0.reshape(-1).tolist(), "sliders": sliders,
         "strokes": [s.to_dict() if hasattr(s, "to_dict") else s for s in strokes],
         "solver": solver, "z_edit": z_edit.reshape(-1).tolist(),
-        "export": {"quality": quality, "mask_threshold": threshold}, **(extra or {}),
+        "export": {"quality": quality, "mask_threshold": threshold, "compositing": COMPOSITING},
+        **(extra or {}),
     }
     write_json_atomic(path, recipe)
 
