@@ -153,6 +153,9 @@ def cmd_edit(a: argparse.Namespace) -> int:
         z0, meta = load_code(a.code)
         if meta.get("generator_sha256") != model.generator_sha256:
             raise InversionError(f"{a.code} belongs to another model ({meta.get('model_id')})")
+        if meta.get("latent_space", "z") != model.latent_space:
+            raise InversionError(f"{a.code} holds a code in {meta.get('latent_space', 'z')}, but "
+                                 f"{model.name} is edited in {model.latent_space}; invert the photo again")
         mapping = DomainMapping.from_dict(meta["mapping"])
     else:
         try:

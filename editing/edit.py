@@ -16,7 +16,7 @@ from editing.solver import (Constraints, SolverConfig, SolverStep, Stroke, Strok
                             build_constraints, solve, validate)
 from editing.vectors import apply_sliders, check_slider_names, model_vectors
 from inversion.framing import DomainMapping, DomainSpec
-from inversion.invert import require_face_model
+from inversion.invert import face_identity_term, require_face_model
 from training.modelfile import GANModel
 
 FACE_IDENTITY = 1.0  # face models: weight of identity change when ranking stroke candidates
@@ -94,13 +94,10 @@ def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constra
 
 def identity_term(model: GANModel, z_ref: torch.Tensor):
     """images (K, 3, R, R) -> (K,) differentiable identity distances to G(z_ref) (face models)."""
-    from inversion.identity import IdentityTerm
-
-    spec = require_face_model(model, "the identity term", StrokeError)
-    term = IdentityTerm(spec.landmarks, model.gan.resolution)
     with torch.no_grad():
-        reference = term.descriptors(model.decode(z_ref.reshape(1, -1)))[0]
-    return lambda images: term.distances(images, reference)
+        face = model.decode(z_ref.reshape(1, -1))
+    term = face_identity_term(model, face, error=StrokeError)  # reference (1, 128) broadcasts over K
+    return term
 
 
 def edit_code(model: GANModel, z0: torch.Tensor, sliders: dict[str, float],

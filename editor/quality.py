@@ -42,6 +42,18 @@ class Quality:
         return " · ".join(parts)
 
 
+_TYPICAL: dict[str, np.ndarray] = {}  # model id -> its samples' sorted realism scores
+
+
+def typical_realism(model: GANModel) -> np.ndarray:
+    """The sorted realism scores of TYPICAL_SAMPLES of the model's own samples (once per model)."""
+    if model.model_id not in _TYPICAL:
+        with torch.no_grad():
+            _TYPICAL[model.model_id] = np.sort(
+                model.discriminator(model.sample(TYPICAL_SAMPLES, seed=0)).numpy())
+    return _TYPICAL[model.model_id]
+
+
 class QualityMeter:
     """Measures pictures of one document: `target` (1, C, R, R) is the photo in the model's domain
     (None for a document started from a model sample); `lpips` an inversion.perceptual.LPIPS."""
@@ -54,8 +66,7 @@ class QualityMeter:
             from inversion.faces import descriptors
 
             self.reference = descriptors(to_uint8(target), self.spec.face_box)[0]
-        with torch.no_grad():
-            self.typical = np.sort(model.discriminator(model.sample(TYPICAL_SAMPLES, seed=0)).numpy())
+        self.typical = typical_realism(model)
 
     @torch.no_grad()
     def measure(self, images: torch.Tensor) -> list[Quality]:

@@ -18,7 +18,7 @@ import torch
 from editing.compositing import MASK_THRESHOLD
 from editing.export import export_format, recipe_path, render_edit, save_image, write_recipe
 from editing.solver import Constraints, Stroke, build_constraints
-from editing.vectors import AttributeVector
+from editing.vectors import AttributeVector, model_vectors
 from editor.render import sample_document_pixels
 from editor.state import Document, SessionError, Snapshot
 from inversion.framing import DomainMapping, DomainSpec
@@ -26,7 +26,8 @@ from inversion.invert import photo_to_model
 from inversion.photo import load_photo
 from training.errors import UserError
 from training.fileio import sha256_file
-from training.modelfile import GANModel
+from training.pixels import from_uint8
+from training.modelfile import GANModel, load_model, resolve_model
 
 
 def new_document(model: GANModel, seed: int) -> Document:
@@ -60,6 +61,29 @@ def found_by(mapping: DomainMapping) -> str:
     return f" (face found by dlib's {name} detector)" if name else ""
 
 
+def framed_target(model: GANModel, photo, mapping: DomainMapping) -> torch.Tensor | None:
+    """The photo as the model sees it (1, C, R, R), for the quality shown, from the saved mapping:
+    an aligned face is cut again through its affine (no face detection); None if it cannot be."""
+    try:
+        if mapping.affine:
+            from inversion.faces import warp_to_model
+
+            return from_uint8(warp_to_model(photo.pixels, mapping.matrix, mapping.resolution))[None]
+        return photo_to_model(model, photo, mapping.whole_image, mapping.face)[0]
+    except UserError:
+        return None
+
+
+def load_model_and_vectors(name_or_path: str) -> tuple[GANModel, dict[str, AttributeVector], str]:
+    """(model, its attribute vectors, a warning): vectors that cannot be used (made in another
+    latent space, from a newer version) leave the model usable without sliders, and say why."""
+    model = load_model(resolve_model(name_or_path))
+    try:
+        return model, model_vectors(model), ""
+    except UserError as e:
+        return model, {}, f"{model.name} opens without sliders: {e}"
+
+
 def document_from_session(data: dict, model: GANModel) -> Document:
     """Rebuild a document from a session's JSON (`editor.state.read_session`) with `model`, the
     model it names; SessionError if the model or the photo changed since it was saved."""
@@ -79,10 +103,7 @@ def document_from_session(data: dict, model: GANModel) -> Document:
         if data["photo"].get("sha256") and sha != data["photo"]["sha256"]:
             raise SessionError(f"{photo_path.name} has changed since the session was "
                                f"saved; its edits would land in the wrong places")
-        try:  # the photo as the model sees it, for the quality shown; not needed to edit
-            target = photo_to_model(model, photo, mapping.whole_image, mapping.face)[0]
-        except UserError:
-            target = None
+        target = framed_target(model, photo, mapping)
     else:
         pixels, _ = sample_document_pixels(model, z0)
         photo_path = None

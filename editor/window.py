@@ -18,7 +18,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
 
 from editing.solver import SolverConfig, Stroke
-from editing.vectors import AttributeVector, model_vectors
+from editing.vectors import AttributeVector
 from editor import session
 from editor.brushbar import BrushBar
 from editor.canvas import Canvas
@@ -36,7 +36,7 @@ from inversion.encoder import load_encoder
 from inversion.framing import NoFaceError, NoObjectError
 from inversion.invert import DEFAULT_CONFIG, Inverter
 from inversion.perceptual import LPIPS
-from training.modelfile import DEFAULT_MODEL, GANModel, load_model, resolve_model
+from training.modelfile import DEFAULT_MODEL, GANModel
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class MainWindow(QMainWindow):
         self.jobs = JobRunner("jobs")
         self.frame_times: list[float] = []  # seconds from slider change to painted frame
         self._slider_t0: float | None = None
-        self._autosave_paused = False
+        self._refining = False  # an inversion is showing its progress (not saved, not measured)
         self._build_ui()
         self.setAcceptDrops(True)
         self.resize(1200, 800)
@@ -133,16 +133,15 @@ class MainWindow(QMainWindow):
         self.model_panel.set_models(added, str(self.model.path) if self.model else None)
 
     def switch_model(self, name_or_path: str) -> bool:
-        """Load a model (keeping the current one if it is refused)."""
-        def load():  # the model and its vectors together: a refused vectors file keeps the old model
-            model = load_model(resolve_model(name_or_path))
-            return model, model_vectors(model)
-
-        ok, loaded = self._attempt(load, "Model refused: ")
+        """Load a model (keeping the current one if it is refused; without sliders if its vectors
+        cannot be used, saying why)."""
+        ok, loaded = self._attempt(lambda: session.load_model_and_vectors(name_or_path), "Model refused: ")
         if not ok:
             return False
-        model, self.vectors = loaded
+        model, self.vectors, warning = loaded
         self.model = model
+        if warning:
+            self.show_error(warning)
         self.inverter = None
         self.sliders_panel.set_attributes(list(self.vectors))
         self.brush_bar.channels = model.gan.channels
@@ -186,8 +185,9 @@ class MainWindow(QMainWindow):
             return
         self.preview.follow(doc)
         self.preview.request(doc.current)
-        self.candidates_panel.show_quality(doc.current.code(self.vectors))
-        self.autosave()
+        if not self._refining:
+            self.candidates_panel.show_quality(doc.current.code(self.vectors))
+            self.autosave()
 
     def undo(self) -> None:
         if self.doc:
@@ -263,11 +263,11 @@ class MainWindow(QMainWindow):
 
         def refine(step) -> None:  # show the inversion refining on screen as it goes
             if step.step % INVERT_PREVIEW_EVERY == 0:
-                self._autosave_paused = True  # the finished code is saved, not every refinement
+                self._refining = True  # the finished code is saved and measured, not every refinement
                 try:
                     doc.rebase(step.z[0])
                 finally:
-                    self._autosave_paused = False
+                    self._refining = False
 
         def finish(step) -> None:
             doc.rebase(step.z[0])
@@ -347,7 +347,7 @@ class MainWindow(QMainWindow):
         return True, result
 
     def autosave(self) -> None:
-        if self.doc is not None and not self._autosave_paused:
+        if self.doc is not None:
             try:
                 self.doc.save(self.autosave_path)
             except OSError:

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from training.data import ImageSet
-from training.modelfile import GANModel, read_network, write_model_folder
+from training.modelfile import GANModel, ModelFormatError, read_network, write_model_folder
 from training.networks import Discriminator, GANConfig
 
 
@@ -126,5 +126,10 @@ def load_encoder(model: GANModel) -> Encoder | None:
     if "encoder" not in model.config.get("networks", {}):
         return None
     if "encoder" not in model.extra:
+        space = model.config.get("encoder", {}).get("latent_space", "z")
+        if space != model.latent_space:
+            raise ModelFormatError(f"{model.name}'s encoder predicts codes in {space}, but the model is "
+                                   f"edited in {model.latent_space}; train it again with "
+                                   f"`latent-edit train-encoder --model {model.name}`")
         model.extra["encoder"] = read_network(model.path, model.config, "encoder", Encoder(model.gan))
     return model.extra["encoder"]

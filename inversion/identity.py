@@ -321,8 +321,8 @@ def face_descriptor_net() -> FaceDescriptorNet:
 def describe(chips: torch.Tensor) -> torch.Tensor:
     """128-d descriptors (N, 128) of dlib-aligned face chips (N, 3, 150, 150), RGB in [0, 255];
     differentiable with respect to the chips. Under 0.6 apart: the same person."""
-    net = face_descriptor_net()
-    return net(chips.to(net.mean.device, torch.float32))
+    net = face_descriptor_net().to(chips.device)  # the cached network follows the chips
+    return net(chips.float())
 
 
 # ---------------------------------------------------------------------------------- chips

@@ -97,13 +97,7 @@ class Inverter:
     def identity_term(self, x: torch.Tensor, starts: int):
         """images (N*starts, 3, R, R) -> (N*starts,) identity distances to the faces in x
         (N, 3, R, R), each repeated for its starts: the differentiable term (face models only)."""
-        from inversion.identity import IdentityTerm
-
-        spec = require_face_model(self.model, "the identity term")
-        term = IdentityTerm(spec.landmarks, self.model.gan.resolution)
-        with torch.no_grad():
-            reference = term.descriptors(x).repeat_interleave(starts, 0)
-        return lambda images: term.distances(images, reference)
+        return face_identity_term(self.model, x, starts)
 
     def invert(self, x: torch.Tensor, method: str = "hybrid",
                cfg: InvertConfig = DEFAULT_CONFIG) -> InvertStep:
@@ -154,6 +148,19 @@ def refine_identity(inverter: Inverter, x: torch.Tensor, z: torch.Tensor, weight
         else:
             sigma /= 2
     return best[0], {"before": first, "after": float(best_dist[0])}
+
+
+def face_identity_term(model: GANModel, faces: torch.Tensor, repeat: int = 1,
+                       error: type[UserError] = InversionError):
+    """images (N*repeat, 3, R, R) -> (N*repeat,) differentiable identity distances to `faces`
+    (N, 3, R, R), each repeated `repeat` times in a row (inversion.identity; face models only)."""
+    from inversion.identity import IdentityTerm
+
+    spec = require_face_model(model, "the identity term", error)
+    term = IdentityTerm(spec.landmarks, model.gan.resolution)
+    with torch.no_grad():
+        reference = term.descriptors(faces).repeat_interleave(repeat, 0)
+    return lambda images: term.distances(images, reference)
 
 
 def require_face_model(model: GANModel, what: str, error: type[UserError] = InversionError) -> DomainSpec:

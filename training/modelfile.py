@@ -87,7 +87,7 @@ class GANModel:
     generator: nn.Module  # G(z) -> image; a style generator also has mapping(z) and synthesis(w)
     discriminator: nn.Module  # D(x) -> logit (B,), D.features(x) -> (B, F)
     extra: dict[str, nn.Module] = field(default_factory=dict)  # e.g. "encoder"
-    _cache: dict = field(default_factory=dict, repr=False)  # values computed once (code_spread)
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # code_spread
 
     @property
     def name(self) -> str:
