@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--identity-loss", type=float, metavar="WEIGHT",
                    help="face models: a differentiable identity term in the optimisation (dlib's "
                         "face-recognition network ported to torch; e.g. 0.5)")
+    i.add_argument("--tune", action="store_true", help="then tune a copy of the generator to this "
+                   "photo (pivotal tuning); its weights are written beside the code file")
+    i.add_argument("--tune-steps", type=int, default=150, help="tuning steps (default 150)")
     i.add_argument("--quiet", action="store_true")
     e = sub.add_parser("train-encoder", help="train the model's encoder (generator frozen)")
     e.add_argument("--model", default=DEFAULT_MODEL)
@@ -136,6 +139,10 @@ def cmd_edit(a: argparse.Namespace) -> int:
         model = load_model(r["model"]["path"])
         if model.generator_sha256 != r["model"].get("generator_sha256"):
             raise InversionError(f"the recipe was made with another version of {model.name}")
+        if r.get("tuned_generator"):
+            from inversion.tuning import load_tuned
+
+            model = load_tuned(model, r["tuned_generator"]["path"], r["tuned_generator"]["sha256"])
         photo = load_photo(r["photo"]["path"])
         mapping = DomainMapping.from_dict(r["mapping"])
         pixels, _ = render_edit(model, photo.pixels, mapping, torch.tensor(r["z0"]),
@@ -145,6 +152,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
         print(f"rebuilt {a.out} from {a.recipe}")
         return 0
     model = load_model(a.model)
+    tuned = None  # the photo's tuned generator weights, when the code file has them
     sliders = parse_sliders(a.attr)
     cfg = solver_options(a, solver_config(model))
     check_edit(model, sliders, a.strokes, cfg)  # refused now rather than after the inversion
@@ -156,6 +164,13 @@ def cmd_edit(a: argparse.Namespace) -> int:
         if meta.get("latent_space", "z") != model.latent_space:
             raise InversionError(f"{a.code} holds a code in {meta.get('latent_space', 'z')}, but "
                                  f"{model.name} is edited in {model.latent_space}; invert the photo again")
+        if meta.get("tuned_generator"):
+            from inversion.tuning import load_tuned
+
+            entry = meta["tuned_generator"]
+            tuned_path = (Path(a.code).parent / entry["file"]).resolve()
+            model = load_tuned(model, tuned_path, entry["sha256"])
+            tuned = {"path": str(tuned_path), "sha256": entry["sha256"]}
         mapping = DomainMapping.from_dict(meta["mapping"])
     else:
         try:
@@ -171,7 +186,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
     write_recipe(recipe_path(a.out), model=model, photo=photo.path, mapping=mapping, z0=z0,
                  z_edit=result.z_edit, sliders=sliders, strokes=strokes,
                  solver=asdict(cfg) if strokes else None, quality=a.quality, threshold=MASK_THRESHOLD,
-                 extra={"candidate": a.candidate})
+                 extra={"candidate": a.candidate, "tuned_generator": tuned})
     print(f"wrote {a.out} ({photo.size[0]}x{photo.size[1]}, {100 * (mask > 0).mean():.1f}% of "
           f"pixels changed) and {recipe_path(a.out).name}")
     return 0
@@ -276,6 +291,13 @@ def cmd_invert(a: argparse.Namespace) -> int:
         print(f"identity distance to the photo: {change['before']:.3f} -> {change['after']:.3f}")
         with torch.no_grad():
             preview = model.decode(z[None])
+    if a.tune:
+        from inversion.tuning import save_tuned
+
+        generator, preview = tune_for(model, inverter, x, z, a, photo.path.name)
+        tuned = Path(a.out).with_suffix(".generator.safetensors")
+        extra["tuned_generator"] = {"file": tuned.name, "sha256": save_tuned(tuned, generator),
+                                    "steps": a.tune_steps}
     save_code(a.out, z, mapping, model, photo.path.resolve(), extra)
     if a.preview:
         img = grid_image(preview, nrow=1, padding=0)
@@ -286,6 +308,26 @@ def cmd_invert(a: argparse.Namespace) -> int:
     print(f"{photo.path.name}: {a.method} inversion in {last.step} steps, loss "
           f"{last.loss[0].item():.4f}; code in {a.out}" + (f", preview in {a.preview}" if a.preview else ""))
     return 0
+
+
+def tune_for(model, inverter: Inverter, x: torch.Tensor, z: torch.Tensor, a: argparse.Namespace,
+             name: str):
+    """Pivotal tuning of a copy of the generator for this photo (inversion.tuning), with a
+    progress bar: (tuned generator, its image of the pivot)."""
+    from tqdm import tqdm
+
+    from inversion.invert import face_identity_term
+    from inversion.tuning import TuneConfig, tune, tuned_copy
+
+    cfg = TuneConfig(steps=a.tune_steps, w_identity=a.identity_loss or 0.0)
+    identity = face_identity_term(model, x) if cfg.w_identity else None
+    generator = tuned_copy(model)
+    last = None
+    with tqdm(total=cfg.steps, unit="step", disable=a.quiet, desc=f"tune {name}") as bar:
+        for last in tune(model, generator, x, z, inverter.lpips, cfg, identity):
+            bar.update(1)
+            bar.set_postfix(loss=f"{last.loss:.4f}")
+    return generator, last.preview
 
 
 def cmd_train_encoder(a: argparse.Namespace) -> int:
@@ -346,6 +388,7 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--steps", a.steps, 1)
         check_range("--starts", a.starts, 1)
         check_range("--preview-scale", a.preview_scale, 1, 64)
+        check_range("--tune-steps", a.tune_steps, 1)
         for option, value in (("--lpips-weight", a.lpips_weight), ("--prior-weight", a.prior_weight),
                               ("--identity", a.identity), ("--identity-loss", a.identity_loss)):
             check_range(option, value, 0.0)

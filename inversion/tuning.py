@@ -1,0 +1,116 @@
+"""Per-photo generator tuning: pivotal tuning (PTI, Roich et al. 2021, arXiv:2106.05744).
+
+After inversion, the code z_p (the pivot) reproduces the photo only as well as the generator can.
+A copy of the generator's weights is then fine-tuned so that G'(z_p) reproduces the photo:
+    L = w_pixel * MSE(G'(z_p), x) + w_lpips * LPIPS(G'(z_p), x) [+ w_identity * identity distance]
+      + w_locality * (MSE + LPIPS)(G'(z_r), G(z_r)),  z_r = z_p + alpha * (z_rand - z_p) / |...|
+PTI's locality regulariser keeps the tuned generator equal to the original at codes around the
+pivot (a sphere of radius `locality_radius` spreads), so slider and stroke edits still move the
+picture as they did. Deterministic for a seed; a generator of steps, stoppable between steps. The
+tuned weights are a state dict of the same architecture (safetensors beside a session).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import torch
+from torch import nn
+
+from inversion.optimize import reconstruction_loss
+from training.modelfile import GANModel
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    steps: int = 150  # Adam steps on the generator's weights
+    lr: float = 3e-4  # PTI's learning rate
+    w_pixel: float = 1.0
+    w_lpips: float = 1.0
+    w_identity: float = 0.0  # face models: weight of the differentiable identity term
+    w_locality: float = 0.1  # weight of staying the original generator around the pivot
+    locality_every: int = 5  # steps between locality terms (lazy, as PTI's)
+    locality_radius: float = 3.0  # in units of the codes' spread: how far around the pivot
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class TuneStep:
+    step: int
+    loss: float  # reconstruction loss of the pivot's image
+    preview: torch.Tensor  # (1, C, R, R) G'(z_p)
+    done: bool
+
+
+def tuned_copy(model: GANModel) -> nn.Module:
+    """A trainable deep copy of the model's generator (the model's own stays untouched)."""
+    g = copy.deepcopy(model.generator)
+    g.train(False)  # batch-norm statistics stay as trained: the pivot is one image
+    return g.requires_grad_(True)
+
+
+def decoder(model: GANModel, generator: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """code -> image through `generator` in the model's latent space (synthesis for w)."""
+    return generator.synthesis if model.latent_space == "w" else generator
+
+
+def tune(model: GANModel, generator: nn.Module, x: torch.Tensor, pivot: torch.Tensor, lpips,
+         cfg: TuneConfig = TuneConfig(),
+         identity: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Iterator[TuneStep]:
+    """Fine-tune `generator` (tuned_copy) so that its image of `pivot` (D,) reproduces x
+    (1, C, R, R); yields every step. `identity`: images -> (B,) distances to x's face."""
+    g = torch.Generator().manual_seed(cfg.seed)
+    mean, std = model.code_spread()
+    pivot = pivot.reshape(1, -1).detach()
+    original = decoder(model, model.generator)
+    tuned = decoder(model, generator)
+    params = [p for p in generator.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=cfg.lr)
+    features = lpips.features(x) if lpips is not None and cfg.w_lpips else None
+    for step in range(1, cfg.steps + 1):
+        image = tuned(pivot)
+        loss = reconstruction_loss(image, x, lpips, cfg.w_pixel, cfg.w_lpips, target_features=features)
+        if identity is not None and cfg.w_identity:
+            loss = loss + cfg.w_identity * identity(image)
+        loss = loss.sum()
+        if cfg.w_locality and step % cfg.locality_every == 0:
+            direction = torch.randn(2, pivot.shape[1], generator=g)
+            unit = direction / direction.norm(dim=1, keepdim=True)
+            near = pivot + cfg.locality_radius * std * unit  # two codes on the sphere around it
+            with torch.no_grad():
+                target = original(near)
+            local = reconstruction_loss(tuned(near), target, lpips, 1.0, 1.0).mean()
+            loss = loss + cfg.w_locality * local
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            preview = tuned(pivot)
+            rec = reconstruction_loss(preview, x, lpips, cfg.w_pixel, cfg.w_lpips,
+                                      target_features=features).item()
+        yield TuneStep(step, rec, preview, step == cfg.steps)
+
+
+def tuned_model(model: GANModel, generator: nn.Module) -> GANModel:
+    """The model with `generator` (tuned weights) in place of its own, for rendering edits."""
+    from dataclasses import replace
+
+    return replace(model, generator=generator.eval().requires_grad_(False))
+
+
+def save_tuned(path, generator: nn.Module) -> str:
+    """Write tuned generator weights (safetensors, atomically); return their SHA-256."""
+    from training.modelfile import save_network
+
+    return save_network(generator, Path(path))
+
+
+def load_tuned(model: GANModel, path, sha256: str | None) -> GANModel:
+    """The model with tuned weights read (strictly, hash-checked) from `path`."""
+    from training.architectures import build_generator
+    from training.modelfile import load_network
+
+    generator = load_network(build_generator(model.gan), Path(path), sha256)
+    return tuned_model(model, generator)
