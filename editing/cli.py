@@ -130,25 +130,13 @@ def cmd_edit(a: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from editing.edit import check_edit, edit_code, read_strokes, solver_config
-    from editing.export import read_recipe, recipe_path, render_edit, save_image, write_recipe
+    from editing.export import (read_recipe, rebuild_from_recipe, recipe_path, render_edit, save_image,
+                                write_recipe)
     from inversion.framing import DomainMapping
     from inversion.invert import load_code
 
     if a.recipe:
-        r = read_recipe(a.recipe)
-        model = load_model(r["model"]["path"])
-        if model.generator_sha256 != r["model"].get("generator_sha256"):
-            raise InversionError(f"the recipe was made with another version of {model.name}")
-        if r.get("tuned_generator"):
-            from inversion.tuning import load_tuned
-
-            model = load_tuned(model, r["tuned_generator"]["path"], r["tuned_generator"]["sha256"])
-        photo = load_photo(r["photo"]["path"])
-        mapping = DomainMapping.from_dict(r["mapping"])
-        pixels, _ = render_edit(model, photo.pixels, mapping, torch.tensor(r["z0"]),
-                                torch.tensor(r["z_edit"]), r["export"]["mask_threshold"],
-                                guided=r["export"].get("compositing", 1) >= 2)
-        save_image(pixels, a.out, r["export"]["quality"])
+        rebuild_from_recipe(read_recipe(a.recipe), a.out)
         print(f"rebuilt {a.out} from {a.recipe}")
         return 0
     model = load_model(a.model)
@@ -292,9 +280,11 @@ def cmd_invert(a: argparse.Namespace) -> int:
         with torch.no_grad():
             preview = model.decode(z[None])
     if a.tune:
-        from inversion.tuning import save_tuned
+        from inversion.tuning import TuneConfig, save_tuned, tune_to_photo
 
-        generator, preview = tune_for(model, inverter, x, z, a, photo.path.name)
+        cfg = TuneConfig(steps=a.tune_steps, w_identity=a.identity_loss or 0.0)
+        with tqdm(total=cfg.steps, unit="step", disable=a.quiet, desc=f"tune {photo.path.name}") as bar:
+            generator, preview = tune_to_photo(model, inverter.lpips, x, z, cfg, lambda s: bar.update(1))
         tuned = Path(a.out).with_suffix(".generator.safetensors")
         extra["tuned_generator"] = {"file": tuned.name, "sha256": save_tuned(tuned, generator),
                                     "steps": a.tune_steps}
@@ -308,26 +298,6 @@ def cmd_invert(a: argparse.Namespace) -> int:
     print(f"{photo.path.name}: {a.method} inversion in {last.step} steps, loss "
           f"{last.loss[0].item():.4f}; code in {a.out}" + (f", preview in {a.preview}" if a.preview else ""))
     return 0
-
-
-def tune_for(model, inverter: Inverter, x: torch.Tensor, z: torch.Tensor, a: argparse.Namespace,
-             name: str):
-    """Pivotal tuning of a copy of the generator for this photo (inversion.tuning), with a
-    progress bar: (tuned generator, its image of the pivot)."""
-    from tqdm import tqdm
-
-    from inversion.invert import face_identity_term
-    from inversion.tuning import TuneConfig, tune, tuned_copy
-
-    cfg = TuneConfig(steps=a.tune_steps, w_identity=a.identity_loss or 0.0)
-    identity = face_identity_term(model, x) if cfg.w_identity else None
-    generator = tuned_copy(model)
-    last = None
-    with tqdm(total=cfg.steps, unit="step", disable=a.quiet, desc=f"tune {name}") as bar:
-        for last in tune(model, generator, x, z, inverter.lpips, cfg, identity):
-            bar.update(1)
-            bar.set_postfix(loss=f"{last.loss:.4f}")
-    return generator, last.preview
 
 
 def cmd_train_encoder(a: argparse.Namespace) -> int:

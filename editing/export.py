@@ -93,3 +93,25 @@ def read_recipe(path: str | os.PathLike) -> dict:
         raise ExportError(f"{Path(path).name} comes from a newer version of this editor")
     return recipe
 
+
+def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
+    """Write the export a recipe describes, bit for bit: the same model (refused if its generator
+    changed), the photo's tuned generator when the edit used one, the same carry-back."""
+    from inversion.framing import DomainMapping
+    from inversion.invert import InversionError
+    from inversion.photo import load_photo
+    from training.modelfile import load_model
+
+    model = load_model(recipe["model"]["path"])
+    if model.generator_sha256 != recipe["model"].get("generator_sha256"):
+        raise InversionError(f"the recipe was made with another version of {model.name}")
+    if recipe.get("tuned_generator"):
+        from inversion.tuning import load_tuned
+
+        model = load_tuned(model, recipe["tuned_generator"]["path"], recipe["tuned_generator"]["sha256"])
+    photo = load_photo(recipe["photo"]["path"])
+    pixels, _ = render_edit(model, photo.pixels, DomainMapping.from_dict(recipe["mapping"]),
+                            torch.tensor(recipe["z0"]), torch.tensor(recipe["z_edit"]),
+                            recipe["export"]["mask_threshold"],
+                            guided=recipe["export"].get("compositing", 1) >= 2)
+    save_image(pixels, out, recipe["export"]["quality"])

@@ -379,23 +379,10 @@ def identity_loss(images: torch.Tensor, reference_descriptors: torch.Tensor,
     """Mean Euclidean distance between the descriptors of `images` (cut to chips by `chip_fn`, e.g.
     model_chipper) and `reference_descriptors` (N, 128) or (128,): 0 for the same face, under 0.6
     for the same person. Differentiable with respect to the images."""
-    descriptors = describe(chip_fn(images))  # (N, 128)
-    d = descriptors - reference_descriptors.to(descriptors.device, descriptors.dtype)
-    return (d.pow(2).sum(-1) + 1e-12).sqrt().mean()
+    return distances(describe(chip_fn(images)), reference_descriptors).mean()
 
 
-class IdentityTerm:
-    """A differentiable identity term for one model's faces: images (B, 3, R, R) in [-1, 1] ->
-    (B,) distances of their dlib descriptors to reference descriptors, for inversion, the solver
-    and tuning (dlib's own descriptor stays the metric: inversion.faces.descriptors)."""
-
-    def __init__(self, landmarks, resolution: int):
-        self.chip = model_chipper(landmarks, resolution)
-
-    def descriptors(self, images: torch.Tensor) -> torch.Tensor:
-        return describe(self.chip(images))  # (B, 128)
-
-    def distances(self, images: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-        """(B,) Euclidean distances of images' descriptors to reference (B, 128) or (128,)."""
-        d = self.descriptors(images) - reference.to(images.device, torch.float32)
-        return (d.pow(2).sum(-1) + 1e-12).sqrt()
+def distances(descriptors: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """(B,) Euclidean distances of descriptors (B, 128) to reference (B, 128) or (128,)."""
+    d = descriptors - reference.to(descriptors.device, descriptors.dtype)
+    return (d.pow(2).sum(-1) + 1e-12).sqrt()

@@ -25,6 +25,7 @@ import torch
 
 from inversion.encoder import Encoder, load_encoder
 from inversion.framing import DomainMapping, DomainSpec, to_model
+from inversion.identity import describe, distances, model_chipper
 from inversion.optimize import InvertConfig, InvertStep, optimize, starting_codes
 from inversion.perceptual import LPIPS
 from inversion.photo import Photo
@@ -150,12 +151,26 @@ def refine_identity(inverter: Inverter, x: torch.Tensor, z: torch.Tensor, weight
     return best[0], {"before": first, "after": float(best_dist[0])}
 
 
+class IdentityTerm:
+    """A differentiable identity term for one model's faces: images (B, 3, R, R) in [-1, 1] ->
+    (B,) distances of their dlib descriptors to reference descriptors, for inversion, the solver
+    and tuning (dlib's own descriptor stays the metric: inversion.faces.descriptors)."""
+
+    def __init__(self, landmarks, resolution: int):
+        self.chip = model_chipper(landmarks, resolution)
+
+    def descriptors(self, images: torch.Tensor) -> torch.Tensor:
+        return describe(self.chip(images))  # (B, 128)
+
+    def distances(self, images: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+        """(B,) distances of the images' descriptors to reference (B, 128) or (128,)."""
+        return distances(self.descriptors(images), reference)
+
+
 def face_identity_term(model: GANModel, faces: torch.Tensor, repeat: int = 1,
                        error: type[UserError] = InversionError):
     """images (N*repeat, 3, R, R) -> (N*repeat,) differentiable identity distances to `faces`
     (N, 3, R, R), each repeated `repeat` times in a row (inversion.identity; face models only)."""
-    from inversion.identity import IdentityTerm
-
     spec = require_face_model(model, "the identity term", error)
     term = IdentityTerm(spec.landmarks, model.gan.resolution)
     with torch.no_grad():

@@ -114,3 +114,17 @@ def load_tuned(model: GANModel, path, sha256: str | None) -> GANModel:
 
     generator = load_network(build_generator(model.gan), Path(path), sha256)
     return tuned_model(model, generator)
+
+
+def tune_to_photo(model: GANModel, lpips, x: torch.Tensor, pivot: torch.Tensor,
+                  cfg: TuneConfig = TuneConfig(), on_step: Callable[[TuneStep], None] | None = None):
+    """Tune a copy of the model's generator to the photo x at `pivot` (with the identity term for
+    face models when cfg.w_identity); (tuned generator, its image of the pivot)."""
+    from inversion.invert import face_identity_term
+
+    identity = face_identity_term(model, x) if cfg.w_identity else None
+    generator, last = tuned_copy(model), None
+    for last in tune(model, generator, x, pivot, lpips, cfg, identity):
+        if on_step is not None:
+            on_step(last)
+    return generator, last.preview
