@@ -3,10 +3,10 @@
 After inversion, the code z_p (the pivot) reproduces the photo only as well as the generator can.
 A copy of the generator's weights is then fine-tuned so that G'(z_p) reproduces the photo:
     L = w_pixel * MSE(G'(z_p), x) + w_lpips * LPIPS(G'(z_p), x) [+ w_identity * identity distance]
-      + w_locality * (MSE + LPIPS)(G'(z_r), G(z_r)),  z_r = z_p + alpha * (z_rand - z_p) / |...|
-PTI's locality regulariser keeps the tuned generator equal to the original at codes around the
-pivot (a sphere of radius `locality_radius` spreads), so slider and stroke edits still move the
-picture as they did. Deterministic for a seed; a generator of steps, stoppable between steps. The
+      + w_locality * (MSE + LPIPS)(G'(z_r), G(z_r)),  z_r = z_p + r * std * u,
+u a random unit direction, r = `locality_radius`, std the codes' spread (GANModel.code_spread):
+PTI's locality regulariser keeps the tuned generator equal to the original on a sphere around the
+pivot, so slider and stroke edits still move the picture as they did. Deterministic for a seed; a generator of steps, stoppable between steps. The
 tuned weights are a state dict of the same architecture (safetensors beside a session).
 """
 from __future__ import annotations
@@ -62,7 +62,7 @@ def tune(model: GANModel, generator: nn.Module, x: torch.Tensor, pivot: torch.Te
     """Fine-tune `generator` (tuned_copy) so that its image of `pivot` (D,) reproduces x
     (1, C, R, R); yields every step. `identity`: images -> (B,) distances to x's face."""
     g = torch.Generator().manual_seed(cfg.seed)
-    mean, std = model.code_spread()
+    std = model.code_spread()[1]
     pivot = pivot.reshape(1, -1).detach()
     original = decoder(model, model.generator)
     tuned = decoder(model, generator)
