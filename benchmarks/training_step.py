@@ -162,7 +162,7 @@ def main() -> None:
           f"{torch.get_num_threads()} threads, data: {data_name}. Variants of one configuration "
           f"timed in turn, step by step; median of {a.steps} steps after {a.warmup} warm-up steps "
           f"(bf16: {a.bf16_steps} steps). `vs shipped` > 1 is faster than the configuration as "
-          f"shipped (no trick adopted: none helped measurably). `first step` includes "
+          f"shipped (no trick adopted yet). `first step` includes "
           f"compiling where there is any. The machine is shared: compare rows within a "
           f"configuration, and the min column too.\n\n"
           f"`python -m benchmarks.training_step --steps {a.steps} --warmup {a.warmup}"
