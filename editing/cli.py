@@ -12,7 +12,6 @@ Thin: parse, build a config, call one function.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -26,10 +25,10 @@ from inversion.invert import (DEFAULT_CONFIG, METHODS, InversionError, Inverter,
                               require_face_model, save_code)
 from inversion.photo import load_photo
 from training.data import DataError
-from training.errors import USER_ERRORS, OptionError
+from training.errors import OptionError
 from training.images import grid_image, save_png
 from training.modelfile import DEFAULT_MODEL, load_model
-from training.options import check_range, replace_given
+from training.options import check_range, replace_given, run_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -259,8 +258,8 @@ def cmd_invert(a: argparse.Namespace) -> int:
         return 2
     cfg = replace_given(DEFAULT_CONFIG, steps=a.steps, starts=a.starts, w_lpips=a.lpips_weight,
                         w_prior=a.prior_weight, w_identity=a.identity_loss)
-    if mapping.detector:
-        print(f"{photo.path.name}: face {a.face} found by dlib's {mapping.detector.upper()} detector")
+    if mapping.found_by:
+        print(f"{photo.path.name}: {mapping.found_by} (face {a.face})")
     inverter = Inverter.for_model(model)
     bar = tqdm(total=cfg.steps if a.method != "encoder" else 1, unit="step", disable=a.quiet,
                desc=f"{a.method} {photo.path.name}")
@@ -373,15 +372,9 @@ def check_options(a: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    a = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        check_options(a)
-        return {"invert": cmd_invert, "train-encoder": cmd_train_encoder, "edit": cmd_edit,
-                "vectors": cmd_vectors, "face-setup": cmd_face_setup}[a.command](a)
-    except USER_ERRORS as e:  # anything else is a bug and keeps its traceback
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return run_command(build_parser(), {"invert": cmd_invert, "train-encoder": cmd_train_encoder,
+                                        "edit": cmd_edit, "vectors": cmd_vectors,
+                                        "face-setup": cmd_face_setup}, check_options, argv)
 
 
 if __name__ == "__main__":

@@ -55,12 +55,6 @@ def frame_photo(model: GANModel, path: str | os.PathLike, whole_image: bool, fac
     return photo, x, mapping
 
 
-def found_by(mapping: DomainMapping) -> str:
-    """" (face found by dlib's CNN detector)" for a face, "" otherwise: said while inverting."""
-    name = {"hog": "HOG", "cnn": "CNN"}.get(mapping.detector)
-    return f" (face found by dlib's {name} detector)" if name else ""
-
-
 def framed_target(model: GANModel, photo, mapping: DomainMapping) -> torch.Tensor | None:
     """The photo as the model sees it (1, C, R, R), for the quality shown, from the saved mapping:
     an aligned face is cut again through its affine (no face detection); None if it cannot be."""

@@ -258,7 +258,7 @@ class MainWindow(QMainWindow):
         doc = Document(self.model.path, self.model.model_id, photo.pixels, mapping, first,
                        photo_path=photo.path, target=x)
         self._start_document(doc)
-        self.statusBar().showMessage(f"Inverting {photo.path.name}…{session.found_by(mapping)}")
+        self.statusBar().showMessage(f"Inverting {photo.path.name}… {mapping.found_by}".rstrip())
         self.set_editing_enabled(False)  # edits wait for the final code; Cancel keeps the best so far
 
         def refine(step) -> None:  # show the inversion refining on screen as it goes

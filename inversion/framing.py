@@ -119,6 +119,11 @@ class DomainMapping:
                        box=tuple(float(round(v * factor)) for v in self.box), affine=affine)
 
     @property
+    def found_by(self) -> str:
+        """"face found by dlib's CNN detector" for a face (what the user is told), "" otherwise."""
+        return f"face found by dlib's {self.detector.upper()} detector" if self.detector else ""
+
+    @property
     def gain(self) -> float:
         """Model levels per photo level (after polarity), from the levels stretch."""
         return 255.0 / max(1.0, 255.0 - self.black_point)

@@ -47,6 +47,17 @@ def image_folder(tmp_path):
     return folder
 
 
+@pytest.fixture
+def photo(tmp_path):
+    """A dark coat on a light plain background, 180x240, as a PNG file."""
+    from PIL import Image
+
+    img = np.full((240, 180, 3), 246, np.uint8)
+    img[30:210, 50:130] = (70, 50, 40)
+    Image.fromarray(img).save(tmp_path / "coat.png")
+    return tmp_path / "coat.png"
+
+
 TINY_GAN = dict(resolution=32, channels=1, latent_dim=16, width=8)
 
 

@@ -27,14 +27,6 @@ def window(qtbot, tmp_path, model_dir):
     w.close()
 
 
-@pytest.fixture
-def photo(tmp_path):
-    img = np.full((240, 180, 3), 246, np.uint8)
-    img[30:210, 50:130] = (70, 50, 40)
-    Image.fromarray(img).save(tmp_path / "coat.png")
-    return tmp_path / "coat.png"
-
-
 def canvas_pixels(w) -> np.ndarray:
     img = w.canvas.grab().toImage().convertToFormat(w.canvas.grab().toImage().Format.Format_RGB888)
     ptr = img.constBits()

@@ -39,14 +39,6 @@ def model(tmp_path_factory):
     return load_model(make_editable_model(tmp_path_factory.mktemp("m") / "tiny"))
 
 
-@pytest.fixture
-def photo(tmp_path):
-    img = np.full((240, 180, 3), 246, np.uint8)
-    img[30:210, 50:130] = (70, 50, 40)
-    Image.fromarray(img).save(tmp_path / "coat.png")
-    return tmp_path / "coat.png"
-
-
 def photo_document(model, path) -> Document:
     photo = load_photo(path)
     _, mapping = photo_to_model(model, photo)

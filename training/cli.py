@@ -12,7 +12,6 @@ Thin: parse, build a config, call one function. Works under `torchrun --nproc_pe
 from __future__ import annotations
 
 import argparse
-import logging
 import math
 import sys
 from pathlib import Path
@@ -23,14 +22,14 @@ import numpy as np
 from training.checkpoint import CHECKPOINT_NAME, module_state, read_checkpoint
 from training.augment import check_augment
 from training.data import load_dataset, recorded_paths
-from training.errors import USER_ERRORS, OptionError
+from training.errors import OptionError
 from training.fileio import atomic_path
 from training.images import grid_image, save_png
 from training.losses import OBJECTIVES
 from training.architectures import build_discriminator, build_generator
 from training.modelfile import export_model, load_model
 from training.networks import DISCRIMINATORS, GENERATORS, GANConfig
-from training.options import check_range
+from training.options import check_range, run_command
 
 if TYPE_CHECKING:
     from training.loop import TrainConfig
@@ -292,15 +291,9 @@ def check_options(a: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    a = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        check_options(a)
-        return {"train": cmd_train, "export": cmd_export, "sample": cmd_sample,
-                "train-classifier": cmd_train_classifier, "eval": cmd_eval}[a.command](a)
-    except USER_ERRORS as e:  # anything else is a bug and keeps its traceback
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return run_command(build_parser(), {"train": cmd_train, "export": cmd_export, "sample": cmd_sample,
+                                        "train-classifier": cmd_train_classifier, "eval": cmd_eval},
+                       check_options, argv)
 
 
 if __name__ == "__main__":
