@@ -44,7 +44,7 @@ class Preview(QObject):
 
     def request(self, snap: Snapshot) -> None:
         renderer, z = self.renderer, snap.code(self.vectors)
-        self._id = self.worker.submit(lambda: (renderer.display(z), renderer.model_image(z)))
+        self._id = self.worker.submit(lambda: renderer.render(z))
 
     def _on_done(self, job_id: int, result) -> None:
         if job_id == self._id:  # else a newer request superseded this one

@@ -62,9 +62,14 @@ class Renderer:
     @torch.no_grad()
     def display(self, z: torch.Tensor) -> np.ndarray:
         """The photo at display size with the edit from z0 to z carried back, (h, w, 3) uint8."""
-        out, _ = paste_back(self.display_pixels, self.display_mapping, self.before,
-                            self.model_image(z), MASK_THRESHOLD)
-        return out
+        return self.render(z)[0]
+
+    @torch.no_grad()
+    def render(self, z: torch.Tensor) -> tuple[np.ndarray, torch.Tensor]:
+        """(display, G(z)): one frame of the preview, decoding z once."""
+        image = self.model_image(z)
+        out, _ = paste_back(self.display_pixels, self.display_mapping, self.before, image, MASK_THRESHOLD)
+        return out, image
 
     def display_point_to_model(self, x: float, y: float) -> tuple[float, float]:
         """A point on the display image -> model pixels."""
