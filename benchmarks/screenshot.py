@@ -55,7 +55,7 @@ def main() -> None:
     w.set_slider(name, float(value), commit=True)
     settle()
     w.set_brush("color")
-    w.set_brush_value((1.0,))
+    w.set_brush_colour((255, 255, 255))
     r = w.canvas.image_rect()
     y = int(r.y() + r.height() * 0.62)
     x0, x1 = int(r.x() + r.width() * 0.4), int(r.x() + r.width() * 0.6)

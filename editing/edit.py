@@ -31,7 +31,8 @@ class EditResult:
 
 def read_strokes(path: str | os.PathLike, mapping: DomainMapping | None = None) -> list[Stroke]:
     """Strokes from JSON: a list of strokes in model pixels, or {"space": "photo"|"model",
-    "strokes": [...]}; photo-space points and radii are mapped into the model through `mapping`
+    "strokes": [...]}; photo-space points, radii and colours ("colour": [R, G, B] or "#rrggbb",
+    the photo's colours) are mapped into the model through `mapping`, polarity and levels included
     (without one, photo-space strokes are only checked and come back as they are)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -43,14 +44,35 @@ def read_strokes(path: str | os.PathLike, mapping: DomainMapping | None = None) 
         raise StrokeError(f"{Path(path).name}: expected a list of strokes")
     if not items:
         raise StrokeError(f"no strokes in {Path(path).name}: paint at least one, or leave out --strokes")
+    if space not in ("model", "photo"):
+        raise StrokeError(f"{Path(path).name}: space must be 'model' or 'photo', not {space!r}")
     strokes = [Stroke.from_dict(d) for d in items]
+    colours = [photo_colour(d) if isinstance(d, dict) and "colour" in d else None for d in items]
+    if any(c is not None for c in colours) and space != "photo":
+        raise StrokeError(f"{Path(path).name}: a stroke's \"colour\" is a photo colour; give "
+                          f"\"space\": \"photo\" (model-space strokes take \"value\", model levels)")
     if space == "photo" and mapping is not None:
         scale = mapping.scale
         strokes = [replace(s, points=tuple(mapping.to_model_point(x, y) for x, y in s.points),
-                           radius=s.radius * scale) for s in strokes]
-    elif space not in ("model", "photo"):
-        raise StrokeError(f"{Path(path).name}: space must be 'model' or 'photo', not {space!r}")
+                           radius=s.radius * scale,
+                           value=s.value if c is None else mapping.model_colour(c))
+                   for s, c in zip(strokes, colours)]
     return strokes
+
+
+def photo_colour(d: dict) -> tuple[float, float, float]:
+    """A photo-space stroke's "colour": [R, G, B] in 0..255, or "#rrggbb"."""
+    c = d["colour"]
+    try:
+        if isinstance(c, str) and len(c) == 7 and c.startswith("#"):
+            rgb = tuple(float(int(c[i:i + 2], 16)) for i in (1, 3, 5))
+        else:
+            rgb = tuple(float(v) for v in c)
+    except (TypeError, ValueError):
+        rgb = ()
+    if len(rgb) != 3 or not all(0 <= v <= 255 for v in rgb):
+        raise StrokeError(f"stroke colour {c!r}: give [R, G, B] in 0..255 or \"#rrggbb\"")
+    return rgb
 
 
 def identity_penalty(model: GANModel, z_ref: torch.Tensor, weight: float):

@@ -1,23 +1,13 @@
 """The brush bar: which brush paints strokes, its colour or intensity, size and strength."""
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import QColorDialog, QLabel, QPushButton, QSlider, QToolBar, QToolButton
 
-from training.pixels import LUMA, from_uint8
-
 BRUSHES = (("color", "Intensity / colour", "B"), ("sketch", "Sketch (edges)", "K"),
            ("preserve", "Preserve", "P"), ("erase", "Eraser", "E"))
 STRENGTH_STEPS = 10  # strength slider ticks per unit of stroke weight
-
-
-def brush_target(value: tuple[float, ...], channels: int) -> tuple[float, ...]:
-    """A brush colour in model levels [-1, 1] as the model sees it: its luma for a grey model."""
-    if channels == 1 and len(value) == 3:
-        return (float(np.dot(LUMA, value)),)
-    return tuple(float(v) for v in value)
 
 
 class BrushBar(QToolBar):
@@ -27,8 +17,9 @@ class BrushBar(QToolBar):
     def __init__(self, parent=None):
         super().__init__("Brushes", parent)
         self.brush: str | None = None
-        self.value: tuple[float, ...] = (1.0,)  # target of the intensity/colour brush, model levels
-        self.channels = 1  # of the model the strokes are for
+        # The intensity/colour brush paints this photo colour (R, G, B 0..255); the stroke tool
+        # maps it into the model through the photo's mapping (polarity and levels included).
+        self.colour: tuple[int, int, int] = (255, 255, 255)
         self.buttons: dict[str, QToolButton] = {}
         for kind, text, key in BRUSHES:
             b = QToolButton()
@@ -66,12 +57,11 @@ class BrushBar(QToolBar):
         self.brush = kind
         self.brush_changed.emit(kind)
 
-    def set_value(self, value: tuple[float, ...]) -> None:
-        """Target of the intensity/colour brush, in model levels [-1, 1] (1 or 3 values)."""
-        self.value = brush_target(value, self.channels)
+    def set_colour(self, rgb: tuple[int, int, int]) -> None:
+        """The photo colour the intensity/colour brush paints (R, G, B in 0..255)."""
+        self.colour = tuple(int(min(255, max(0, round(v)))) for v in rgb)
 
     def pick_colour(self) -> None:
-        colour = QColorDialog.getColor(QColor(255, 255, 255), self, "Brush colour")
+        colour = QColorDialog.getColor(QColor(*self.colour), self, "Brush colour")
         if colour.isValid():
-            rgb = np.array([[[colour.red(), colour.green(), colour.blue()]]])  # (1, 1, 3)
-            self.set_value(tuple(from_uint8(rgb).flatten().tolist()))
+            self.set_colour((colour.red(), colour.green(), colour.blue()))

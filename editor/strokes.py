@@ -41,8 +41,9 @@ class StrokeTool(QObject):
         if self.doc is None or self.brushes.brush is None or self.jobs.busy:
             return
         model_points = tuple(renderer.display_point_to_model(x, y) for x, y in points)
+        value = self.doc.mapping.model_colour(self.brushes.colour)  # the photo's colour, as the model sees it
         self.apply(Stroke(self.brushes.brush, model_points, max(0.5, renderer.model_radius(radius)),
-                          self.brushes.value, self.brushes.strength))
+                          value, self.brushes.strength))
 
     def apply(self, stroke: Stroke, cfg: SolverConfig | None = None) -> None:
         """Solve for the strokes so far plus this one, in the background; candidates follow. The

@@ -123,8 +123,8 @@ class MainWindow(QMainWindow):
     def set_brush(self, kind: str | None) -> None:
         self.brush_bar.set_brush(kind)
 
-    def set_brush_value(self, value: tuple[float, ...]) -> None:
-        self.brush_bar.set_value(value)
+    def set_brush_colour(self, rgb: tuple[int, int, int]) -> None:
+        self.brush_bar.set_colour(rgb)
 
     # ================================================================== models
 
@@ -144,7 +144,6 @@ class MainWindow(QMainWindow):
             self.show_error(warning)
         self.inverter = None
         self.sliders_panel.set_attributes(list(self.vectors))
-        self.brush_bar.channels = model.gan.channels
         self.refresh_models()
         self.model_label.setText(f"{model.name} · {model.gan.resolution}×{model.gan.resolution} · "
                                  f"{'grey' if model.gan.channels == 1 else 'colour'}")

@@ -128,6 +128,19 @@ class DomainMapping:
         """Model levels per photo level (after polarity), from the levels stretch."""
         return 255.0 / max(1.0, 255.0 - self.black_point)
 
+    def model_colour(self, rgb) -> tuple[float, ...]:
+        """A photo colour (R, G, B in 0..255) as the model sees it, in levels [-1, 1]: through the
+        same grey conversion, polarity flip and levels stretch as the photo's pixels (one value
+        for a grey model, three for a colour one). A white brush on a dark-on-light product photo
+        is black in the model, as the photo's white background is."""
+        c = np.asarray(rgb, np.float64).reshape(3)
+        if self.grey:
+            c = np.array([LUMA @ c])
+        if self.invert:
+            c = 255.0 - c
+        c = (c - self.black_point) * self.gain
+        return tuple(float(v) for v in from_uint8(c[None, None]).flatten())
+
 
 def border_colour(pixels: np.ndarray, width_frac: float = 0.03) -> tuple[np.ndarray, float]:
     """Median colour of a strip along the image border, and the strip's spread (plainness)."""

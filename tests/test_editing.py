@@ -189,3 +189,33 @@ def test_edit_cli_errors(model, tmp_path, capsys):
     assert "no strokes" in capsys.readouterr().err
     assert main(["edit", str(photo), "--model", str(model.path), "--out", str(tmp_path / "c.gif")]) == 2
     assert ".png, .jpg or .webp" in capsys.readouterr().err
+
+
+def test_photo_space_stroke_colours_go_through_the_photo_s_mapping(tmp_path):
+    """On a dark-on-light product photo the grey model sees the photo flipped: a white stroke is
+    model black (the background) and the coat's own colour lands where the coat's pixels land."""
+    from editing.edit import read_strokes
+    from inversion.framing import DomainSpec, to_model
+
+    photo = np.full((240, 180, 3), 246, np.uint8)
+    photo[30:210, 50:130] = (70, 50, 40)
+    x, mapping = to_model(photo, 32, 1, DomainSpec(kind="object", light_on_dark=True))
+    assert mapping.invert
+    path = tmp_path / "strokes.json"
+    path.write_text(json.dumps({"space": "photo", "strokes": [
+        {"kind": "color", "points": [[90, 120]], "radius": 6, "colour": "#ffffff"},
+        {"kind": "color", "points": [[90, 120]], "radius": 6, "colour": [70, 50, 40]},
+        {"kind": "color", "points": [[90, 120]], "radius": 6, "value": 0.5}]}))
+    white, coat, level = read_strokes(path, mapping)
+    assert white.value == pytest.approx((-1.0,), abs=0.02)
+    cx, cy = mapping.to_model_point(90, 120)
+    assert coat.value[0] == pytest.approx(float(x[0, 0, int(cy), int(cx)]), abs=0.02)
+    assert level.value == (0.5,)  # a "value" is already in model levels
+    assert white.points[0] == pytest.approx((cx, cy))
+    for bad, words in (({"space": "model", "strokes": [{"kind": "color", "points": [[1, 1]],
+                                                       "colour": "#ffffff"}]}, "space"),
+                       ({"space": "photo", "strokes": [{"kind": "color", "points": [[1, 1]],
+                                                       "colour": [300, 0, 0]}]}, "0..255")):
+        path.write_text(json.dumps(bad))
+        with pytest.raises(StrokeError, match=words):
+            read_strokes(path, mapping)

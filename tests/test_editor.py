@@ -55,7 +55,7 @@ def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, pho
     assert w.doc.current.slider_dict == {"first": 2.5}
 
     w.set_brush("color")
-    w.set_brush_value((1.0,))
+    w.set_brush_colour((255, 255, 255))
     rect = w.canvas.image_rect()
     y = int(rect.y() + rect.height() * 0.5)
     x0, x1 = int(rect.x() + rect.width() * 0.35), int(rect.x() + rect.width() * 0.65)
@@ -151,6 +151,27 @@ def test_shipped_model_inverts_a_product_photo_and_its_sliders_work(qtbot, tmp_p
     assert np.abs(canvas_pixels(w).astype(int) - opened).mean() > 0.5
     assert w.export_to(tmp_path / "out.jpg")
     assert Image.open(tmp_path / "out.jpg").size == Image.open(tmp_path / "pullover.png").size
+
+    # A white stroke across the dark pullover on its light background makes it lighter in the
+    # photo (the model sees the photo flipped: the brush's colour is flipped with it).
+    w.undo()
+    w.set_brush("color")
+    w.set_brush_colour((255, 255, 255))
+    rect = w.canvas.image_rect()
+    y = int(rect.y() + rect.height() * 0.5)
+    x0, x1 = int(rect.x() + rect.width() * 0.35), int(rect.x() + rect.width() * 0.65)
+    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=QPoint(x0, y))
+    for x in range(x0, x1, 4):
+        qtbot.mouseMove(w.canvas, QPoint(x, y))
+    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=QPoint(x1, y))
+    settle(qtbot, w)
+    assert w.doc.current.label == "color stroke"
+    assert w.export_to(tmp_path / "white.png")
+    before = np.asarray(Image.open(tmp_path / "pullover.png"), float).mean(2)
+    after = np.asarray(Image.open(tmp_path / "white.png"), float).mean(2)
+    h, wd = before.shape
+    band = (slice(int(h * 0.45), int(h * 0.55)), slice(int(wd * 0.4), int(wd * 0.6)))
+    assert after[band].mean() > before[band].mean() + 10, "the white stroke did not lighten the pullover"
     w.close()
 
 
@@ -218,11 +239,20 @@ def test_face_model_opens_the_chosen_face_of_a_group_photo(qtbot, tmp_path, monk
     w.close()
 
 
-def test_grey_models_paint_with_the_colour_s_luma(window):
+def test_the_brush_paints_the_photo_s_colour_through_the_mapping(window, qtbot, photo):
+    """The coat photo is dark on light: the grey model sees it flipped, so a white brush asks the
+    model for black (the photo's background) and a red one for the flipped luma of red."""
     from training.pixels import LUMA
 
-    window.set_brush_value((1.0, -1.0, 0.0))
-    assert window.brush_bar.value == pytest.approx((float(np.dot(LUMA, (1.0, -1.0, 0.0))),))
+    window.set_brush_colour((255, 0, 0))
+    assert window.brush_bar.colour == (255, 0, 0)
+    assert window.open_photo(photo)
+    settle(qtbot, window)
+    mapping = window.doc.mapping
+    assert mapping.grey and mapping.invert
+    assert mapping.model_colour((255, 255, 255)) == pytest.approx((-1.0,))
+    flipped = (255 - LUMA @ np.array([255.0, 0.0, 0.0]) - mapping.black_point) * mapping.gain
+    assert mapping.model_colour((255, 0, 0)) == pytest.approx((flipped / 127.5 - 1,))
     window.set_brush("sketch")
     assert window.canvas.brush_enabled and window.brush_bar.buttons["sketch"].isChecked()
     window.set_brush(None)
