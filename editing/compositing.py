@@ -128,8 +128,8 @@ def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: f
 
 
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
-               after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True
-               ) -> tuple[np.ndarray, np.ndarray]:
+               after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
+               silhouette: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -137,6 +137,11 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     enlarged onto the crop box only, so the cost follows the object's size on screen, not the
     photo's. Pixels where the mask is 0 are the original's, bit for bit (adding 0 changes nothing).
     `guided=False` enlarges bicubically, as exports were made before guided enlargement.
+
+    An object on a plain background (the box crop of an object model) whose silhouette changes
+    is repainted, not blended (`silhouette`, see `silhouette_fill`): where the object leaves, the
+    photo's background colour; where it grows, the generator's object in the photo's tint. Adding
+    the grey change there would leave a ghost of the old object (its tint) under the new one.
     """
     if mapping.affine:
         return _paste_back_affine(pixels, mapping, before, after, threshold, guided)
@@ -172,10 +177,59 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     else:  # recipes written before guided enlargement: as they were exported
         change = cv2.resize(small, (side, side), interpolation=cv2.INTER_CUBIC).reshape(side, side, -1)[sl]
     # A grey change (one channel) moves every channel alike: luminance changes, hue stays.
+    edited = patch + change * mask[..., None]
+    if silhouette and not mapping.whole_image:
+        def enlarge_small(arr: np.ndarray) -> np.ndarray:
+            padded = np.pad(arr[off:off + mapping.content, off:off + mapping.content], pad)
+            return cv2.resize(padded, (side, side), interpolation=cv2.INTER_LINEAR)[sl]
+
+        edited, mask = silhouette_fill(edited, mask, patch, mapping, before, after, enlarge_small)
     out = pixels.copy()
-    out[ry0:ry1, rx0:rx1] = np.clip(np.rint(patch + change * mask[..., None]), 0, 255)
+    out[ry0:ry1, rx0:rx1] = np.clip(np.rint(edited), 0, 255)
     mask_full[ry0:ry1, rx0:rx1] = mask
     return out, mask_full
+
+
+def object_presence(x: torch.Tensor, background: np.ndarray) -> np.ndarray:
+    """(R, R) in [0, 1]: how surely each model pixel of x (C, R, R) in [-1, 1] is the object, not
+    the background level `background` (C,): 0 within 0.1 levels of it, 1 beyond 0.3."""
+    dist = np.abs(x.detach().float().cpu().numpy() - background.reshape(-1, 1, 1)).max(0)
+    t = np.clip((dist - 0.1) / 0.2, 0.0, 1.0)
+    return (t * t * (3 - 2 * t)).astype(np.float32)
+
+
+def silhouette_fill(edited: np.ndarray, mask: np.ndarray, patch: np.ndarray, mapping: DomainMapping,
+                    before: torch.Tensor, after: torch.Tensor,
+                    enlarge: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Repaint where an object's silhouette moved: (edited patch, its mask).
+
+    `enlarge` carries an (R, R) model-grid array onto the patch. Where the object was and is no
+    more, the patch becomes the photo's background colour; where it appears, the generator's new
+    object rendered in photo colours (its level through the inverse of the photo's levels and
+    polarity, plus the photo object's own tint for a grey model). Both replace the pixels, so
+    nothing of the old object shows through."""
+    bg_model = np.array(mapping.model_colour(mapping.background), np.float64)
+    was, now = object_presence(before, bg_model), object_presence(after, bg_model)
+    # Grown by a model pixel where the object is not now, so that the old edge's soft rim goes too.
+    gone = cv2.dilate(np.clip(was - now, 0, 1), np.ones((3, 3), np.uint8)) * (1 - now)
+    left, grew = enlarge(gone), enlarge(np.clip(now - was, 0, 1))
+    if left.max() <= 0 and grew.max() <= 0:
+        return edited, mask
+    background = np.array(mapping.background, np.float64)
+    out = edited * (1 - left[..., None]) + background * left[..., None]
+    if grew.max() > 0:
+        level = after.detach().float().cpu().permute(1, 2, 0).numpy().astype(np.float64)
+        photo_level = (level + 1) * 127.5 / mapping.gain + mapping.black_point
+        if mapping.invert:
+            photo_level = 255.0 - photo_level
+        rendered = np.stack([enlarge(np.ascontiguousarray(photo_level[..., c]))
+                             for c in range(photo_level.shape[2])], -1)
+        if mapping.grey:  # the model knows luminance only: the photo's object lends its tint
+            inside = enlarge(was) > 0.5
+            colour = patch[inside].mean(0) if inside.any() else background
+            rendered = rendered + (colour - LUMA @ colour)
+        out = out * (1 - grew[..., None]) + rendered * grew[..., None]
+    return out, np.maximum(mask, np.maximum(left, grew))
 
 
 def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:

@@ -23,7 +23,8 @@ from training.fileio import atomic_path, sha256_file, write_json_atomic
 from training.modelfile import GANModel
 
 RECIPE_VERSION = 1
-COMPOSITING = 2  # 2: guided enlargement, faces inside their landmark hull; recipes without it: 1
+COMPOSITING = 3  # 3: objects' silhouettes repainted; 2: guided enlargement, faces inside their
+# landmark hull; recipes without it: 1
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
 
@@ -51,12 +52,13 @@ def save_image(pixels: np.ndarray, path: str | os.PathLike, quality: int = 92) -
 
 @torch.no_grad()
 def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor,
-                z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True
+                z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD, compositing: int = COMPOSITING
                 ) -> tuple[np.ndarray, np.ndarray]:
     """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 to z_edit;
-    `guided=False` carries it back as exports were made before guided enlargement."""
+    an older `compositing` carries it back as exports were made then (see COMPOSITING)."""
     before, after = model.decode(z0.reshape(1, -1))[0], model.decode(z_edit.reshape(1, -1))[0]
-    return paste_back(pixels, mapping, before, after, threshold, guided)
+    return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
+                      silhouette=compositing >= 3)
 
 
 def recipe_path(export_path: str | os.PathLike) -> Path:
@@ -113,5 +115,5 @@ def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
     pixels, _ = render_edit(model, photo.pixels, DomainMapping.from_dict(recipe["mapping"]),
                             torch.tensor(recipe["z0"]), torch.tensor(recipe["z_edit"]),
                             recipe["export"]["mask_threshold"],
-                            guided=recipe["export"].get("compositing", 1) >= 2)
+                            compositing=recipe["export"].get("compositing", 1))
     save_image(pixels, out, recipe["export"]["quality"])

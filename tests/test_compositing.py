@@ -97,7 +97,7 @@ def test_a_recipe_from_before_guided_enlargement_rebuilds_as_it_was_exported(tmp
     out = tmp_path / "new.png"
     assert main(["edit", str(photo), "--model", str(model.path), "--attr", "first=2", "--out", str(out)]) == 0
     recipe = json.loads((tmp_path / "new.png.recipe.json").read_text())
-    assert recipe["export"]["compositing"] == 2
+    assert recipe["export"]["compositing"] == 3
     del recipe["export"]["compositing"]  # as recipes were written before
     (tmp_path / "old.recipe.json").write_text(json.dumps(recipe))
     assert main(["edit", "--recipe", str(tmp_path / "old.recipe.json"), "--out", str(tmp_path / "old.png")]) == 0
@@ -105,6 +105,32 @@ def test_a_recipe_from_before_guided_enlargement_rebuilds_as_it_was_exported(tmp
 
     old = np.asarray(Image.open(tmp_path / "old.png"))
     expected, _ = render_edit(model, load_photo(photo).pixels, DomainMapping.from_dict(recipe["mapping"]),
-                              torch.tensor(recipe["z0"]), torch.tensor(recipe["z_edit"]), guided=False)
+                              torch.tensor(recipe["z0"]), torch.tensor(recipe["z_edit"]), compositing=1)
     assert np.array_equal(old, expected)
     assert not np.array_equal(old, np.asarray(Image.open(out)))
+
+
+def test_a_shrinking_object_leaves_background_not_a_ghost():
+    """A lavender dress on white whose right half the edit removes and which grows on the left:
+    the removed half becomes the photo's white exactly (the grey change alone would leave a pink
+    remnant), the new part is painted in the dress's tint, and the pixels away from both stay."""
+    from inversion.framing import DomainSpec, to_model
+
+    photo = np.full((300, 300, 3), 250, np.uint8)
+    photo[50:250, 100:200] = (200, 180, 230)
+    x, mapping = to_model(photo, 32, 1, DomainSpec(kind="object", content_fraction=28 / 32,
+                                                      light_on_dark=True))
+    before = x[0]
+    after = before.clone()
+    after[:, :, 16:] = -1.0  # the model's background: the object's right half is gone
+    after[:, 8:24, 6:10] = before[:, 16, 14]  # and it grows a little on the left
+    old, _ = paste_back(photo, mapping, before, after, silhouette=False)
+    new, mask = paste_back(photo, mapping, before, after)
+    right = (slice(70, 230), slice(165, 195))
+    assert np.abs(old[right].astype(int) - 250).max() > 8  # the tinted remnant the old way left
+    assert np.abs(new[right].astype(int) - 250).max() <= 2
+    x0, _ = mapping.to_model_point(0, 0)
+    left_px = int((7.5 - x0) / mapping.scale)  # a photo column inside the grown part
+    grown = new[120:180, left_px].astype(float).mean(0)
+    assert grown[2] > grown[1] + 20  # lavender's blue over green, not grey
+    assert np.array_equal(new[:, :40], photo[:, :40]) and np.array_equal(new[:30], photo[:30])
