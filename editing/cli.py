@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--code", help="code file from `latent-edit invert` (default: invert now)")
     d.add_argument("--attr", action="append", default=[], metavar="NAME=VALUE",
                    help="slider value in units of the codes' spread, e.g. ankle_boot=+1.5")
+    d.add_argument("--free-sliders", action="store_true",
+                   help="product models: let size and brightness sliders go on where the item "
+                   "would turn into another kind of item (by default they stop there)")
     d.add_argument("--strokes", help="JSON strokes (see README)")
     d.add_argument("--candidate", type=int, default=0, help="solver candidate to use (0 = best)")
     d.add_argument("--candidates", type=int, help="solver candidates K")
@@ -167,7 +170,14 @@ def cmd_edit(a: argparse.Namespace) -> int:
             return 2
         z0 = Inverter.for_model(model).invert(x).z[0]
     strokes = read_strokes(a.strokes, mapping) if a.strokes else []
-    result = edit_code(model, z0, sliders, strokes, cfg, a.candidate)
+    if sliders and not a.free_sliders:
+        from editing.keep import held_sliders
+        from editing.vectors import model_vectors
+
+        for name, value in held_sliders(model_vectors(model), z0, sliders).items():
+            print(f"{name} {sliders[name]:+g} is held at {value:+g}: beyond it the item would turn "
+                  f"into another kind of item (--free-sliders lets it go on)")
+    result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders)
     pixels, mask = render_edit(model, photo.pixels, mapping, z0, result.z_edit, MASK_THRESHOLD)
     save_image(pixels, a.out, a.quality)
     write_recipe(recipe_path(a.out), model=model, photo=photo.path, mapping=mapping, z0=z0,

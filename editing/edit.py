@@ -124,11 +124,12 @@ def identity_term(model: GANModel, z_ref: torch.Tensor):
 
 def edit_code(model: GANModel, z0: torch.Tensor, sliders: dict[str, float],
               strokes: list[Stroke], cfg: SolverConfig | None = None,
-              candidate: int = 0) -> EditResult:
+              candidate: int = 0, keep_class: bool = True) -> EditResult:
     """Apply sliders to z0, then solve the strokes (if any) and pick candidate `candidate`;
-    `cfg` defaults to the model's (solver_config)."""
+    `cfg` defaults to the model's (solver_config); `keep_class=False` lets measured sliders change
+    what kind of item it is (editing.keep)."""
     cfg = cfg or solver_config(model)
-    z = apply_sliders(z0.reshape(-1), model_vectors(model) if sliders else {}, sliders)
+    z = apply_sliders(z0.reshape(-1), model_vectors(model, keep_class) if sliders else {}, sliders)
     if not strokes:
         return EditResult(z, z, None)
     with torch.no_grad():

@@ -9,8 +9,8 @@ from __future__ import annotations
 import torch
 
 from editing.measure import MEASURED, measure
-from editing.vectors import (AttributeVector, AttributeVectorError, make_vector, mean_difference,
-                             median_split, within_class_vector)
+from editing.vectors import (AttributeVector, AttributeVectorError, class_directions, code_classifier,
+                             make_vector, mean_difference, median_split, within_class_vector)
 
 FASHION_PAIRS = (("sneaker", "ankle_boot"), ("shirt", "dress"), ("t-shirt", "shirt"),
                  ("sandal", "sneaker"), ("pullover", "coat"))
@@ -20,7 +20,8 @@ def fashion_vectors(codes: torch.Tensor, images, method: str = "mean",
                     remove_measured: bool = False, within_class: bool = True
                     ) -> dict[str, AttributeVector]:
     """Class-vs-rest, named class pairs, and measured attributes (median splits) of Fashion-MNIST;
-    the measured ones `within_class` (see within_class_vector) unless told otherwise."""
+    the measured ones `within_class` (see within_class_vector), with per-class directions
+    (class_directions), unless told otherwise."""
     names = images.class_names
     labels = images.labels
     out: dict[str, AttributeVector] = {}
@@ -30,6 +31,8 @@ def fashion_vectors(codes: torch.Tensor, images, method: str = "mean",
             for k, v in measure(images.batch(slice(i, i + 1000))).items():
                 measured[k].append(v)
         measured = {k: torch.cat(v) for k, v in measured.items()}
+    # Which class a code is, for the measured sliders' per-class directions.
+    classifier = code_classifier(codes, labels, len(names)) if within_class else None
     for k in MEASURED:
         values = measured[k]
         others = [mean_difference(codes, median_split(measured[o]))
@@ -38,6 +41,7 @@ def fashion_vectors(codes: torch.Tensor, images, method: str = "mean",
                 "projected_out": [o for o in MEASURED if o != k] if others else []}
         if within_class:
             out[k] = within_class_vector(k, codes, values, labels, method, others, meta)
+            out[k].by_class = class_directions(codes, values, labels, classifier)
         else:
             out[k] = make_vector(k, codes, median_split(values), method, others, meta)
     for c, name in enumerate(names):

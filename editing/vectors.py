@@ -11,8 +11,12 @@ so that -3..+3 means the same for every attribute.
 
 For a product model a measured attribute's split is made within each class and the codes are
 centred on their class's mean (within_class_vector), so that a size or brightness slider changes
-the item, not what kind of item it is. The named sets of vectors a model ships are built in
-editing.vector_sets.
+the item, not what kind of item it is. Such a vector also carries one direction per class
+(`ClassDirections`): the attribute's mean difference among that class's codes alone, with the
+directions that tell the classes apart projected out, and a softmax classifier on codes that says
+which class a code is. A slider then moves a dress along how dresses get wider, and the
+class-telling part of the code stays where it was (`AttributeVector.direction`). The named sets of
+vectors a model ships are built in editing.vector_sets.
 """
 from __future__ import annotations
 
@@ -79,15 +83,38 @@ def project_out(v: torch.Tensor, others: list[torch.Tensor]) -> torch.Tensor:
 
 
 @dataclass
+class ClassDirections:
+    """One slider's direction per class, and the linear classifier on codes that picks it."""
+
+    units: torch.Tensor  # (C, D) unit directions, one per class
+    spreads: torch.Tensor  # (C,) std of each class's codes along its direction: one slider unit
+    classifier: torch.Tensor  # (D + 1, C) softmax regression on codes: [weights; bias]
+
+    def item_class(self, z: torch.Tensor) -> int:
+        """The class a code (D,) belongs to, by the classifier on codes."""
+        w = self.classifier.to(z)
+        return int((z.reshape(-1) @ w[:-1] + w[-1]).argmax())
+
+
+@dataclass
 class AttributeVector:
     name: str
     vector: torch.Tensor  # (D,) direction in latent space (unnormalised)
     spread: float  # std of the codes along the unit direction: one slider unit
     meta: dict = field(default_factory=dict)  # source, counts, method, projected-out attributes
+    by_class: ClassDirections | None = None  # per-class directions (product models' measured sliders)
 
     @property
     def unit(self) -> torch.Tensor:
         return self.vector / self.vector.norm().clamp_min(1e-12)
+
+    def direction(self, z: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """(unit direction, spread) a slider moves the code z (D,) along: its class's own when
+        the vector has per-class directions, the shared one otherwise."""
+        if self.by_class is None:
+            return self.unit, self.spread
+        c = self.by_class.item_class(z)
+        return self.by_class.units[c], float(self.by_class.spreads[c])
 
 
 def make_vector(name: str, codes: torch.Tensor, labels: torch.Tensor, method: str = "mean",
@@ -120,23 +147,43 @@ def check_slider_names(vectors: dict[str, AttributeVector], values: dict[str, fl
 
 def apply_sliders(z0: torch.Tensor, vectors: dict[str, AttributeVector],
                   values: dict[str, float]) -> torch.Tensor:
-    """z0 + sum_k a_k s_k u_k for slider values {name: a_k}; unknown names are refused."""
+    """z0 + sum_k a_k s_k u_k for slider values {name: a_k}; unknown names are refused. A vector
+    with per-class directions moves z0 along its class's (the class of z0, for every slider); a
+    model's SliderSet holds each measured slider where the item would change class (editing.keep)."""
     check_slider_names(vectors, values)
+    hold = getattr(vectors, "hold", None)  # editing.keep.SliderSet: measured sliders keep the class
+    if hold is not None:
+        values = hold.clamp(z0, values)
     z = z0.clone()
     for name, a in values.items():
         if a:
-            v = vectors[name]
-            z = z + float(a) * v.spread * v.unit.to(z)
+            unit, spread = vectors[name].direction(z0)
+            z = z + float(a) * spread * unit.to(z)
     return z
 
 
 def save_vectors(path: str | os.PathLike, vectors: dict[str, AttributeVector], info: dict) -> None:
-    """One safetensors file: a (D,) tensor per attribute; spreads and metadata as JSON in its header."""
-    tensors = {name: v.vector.detach().float().contiguous() for name, v in vectors.items()}
+    """One safetensors file: a (D,) tensor per attribute, and NAME@units, NAME@spreads and
+    NAME@classifier for its per-class directions; spreads and metadata as JSON in its header."""
+    tensors = {name: v.vector.detach().float().clone() for name, v in vectors.items()}
+    for name, v in vectors.items():
+        if v.by_class is not None:
+            for part in CLASS_PARTS:
+                tensors[f"{name}@{part}"] = getattr(v.by_class, part).detach().float().clone()
     meta = {"version": VECTORS_VERSION, "info": info,
             "attributes": {name: {"spread": v.spread, **v.meta} for name, v in vectors.items()}}
     with atomic_path(Path(path)) as tmp:
         save_file(tensors, str(tmp), metadata={"attributes": json.dumps(meta)})
+
+
+CLASS_PARTS = ("units", "spreads", "classifier")  # ClassDirections' tensors, in its field order
+
+
+def check_class_directions(name: str, vector: torch.Tensor, d: ClassDirections) -> None:
+    c, dim = d.units.shape if d.units.dim() == 2 else (0, 0)
+    if (dim != vector.numel() or d.spreads.shape != (c,) or d.classifier.shape != (dim + 1, c)
+            or not all(torch.isfinite(t).all() for t in (d.units, d.spreads, d.classifier))):
+        raise AttributeVectorError(f"{name}: malformed per-class directions")
 
 
 def load_vectors(path: str | os.PathLike) -> tuple[dict[str, AttributeVector], dict]:
@@ -147,10 +194,15 @@ def load_vectors(path: str | os.PathLike) -> tuple[dict[str, AttributeVector], d
             meta = json.loads(f.metadata()["attributes"])
             check_version(meta.get("version", 1), VECTORS_VERSION, f"attribute file {path.name}")
             vectors = {}
+            keys = set(f.keys())
             for name, m in meta["attributes"].items():
                 m = dict(m)
                 spread = m.pop("spread")
-                vectors[name] = AttributeVector(name, f.get_tensor(name), spread, m)
+                by_class = None
+                if f"{name}@units" in keys:
+                    by_class = ClassDirections(*(f.get_tensor(f"{name}@{part}") for part in CLASS_PARTS))
+                    check_class_directions(name, f.get_tensor(name), by_class)
+                vectors[name] = AttributeVector(name, f.get_tensor(name), spread, m, by_class)
     except VersionError:
         raise
     except (OSError, KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
@@ -158,9 +210,13 @@ def load_vectors(path: str | os.PathLike) -> tuple[dict[str, AttributeVector], d
     return vectors, meta["info"]
 
 
-def model_vectors(model) -> dict[str, AttributeVector]:
+def model_vectors(model, keep_class: bool = True) -> dict[str, AttributeVector]:
     """The shipped attribute vectors of a model folder, or {} if it has none; vectors made in
-    another latent space than the model's (z against w) are refused."""
+    another latent space than the model's (z against w) are refused. With `keep_class`, a
+    SliderSet whose measured sliders stop before the item changes class, where the model's
+    classes have a classifier (editing.keep)."""
+    from editing.keep import ClassHold, SliderSet
+
     path = Path(model.path) / ATTRIBUTES_FILE
     if not path.is_file():
         return {}
@@ -170,7 +226,7 @@ def model_vectors(model) -> dict[str, AttributeVector]:
         raise AttributeVectorError(f"{path.name} holds directions in {space}, but {model.name} is "
                                    f"edited in {model.latent_space}; make them again with "
                                    f"`latent-edit vectors --model {model.name}`")
-    return vectors
+    return SliderSet(vectors, ClassHold.for_model(model, vectors) if keep_class else None)
 
 
 @torch.no_grad()
@@ -185,6 +241,42 @@ def median_split(values: torch.Tensor) -> torch.Tensor:
     rank = torch.empty(len(values), dtype=torch.long)
     rank[values.argsort(stable=True)] = torch.arange(len(values))
     return rank >= len(values) // 2
+
+
+def code_classifier(codes: torch.Tensor, classes: torch.Tensor, n_classes: int, l2: float = 1e-4,
+                    iterations: int = 200) -> torch.Tensor:
+    """(D + 1, C) softmax regression from codes (N, D) to classes (N,) (LBFGS): [weights; bias]."""
+    x = codes.double()
+    w = torch.zeros(x.shape[1] + 1, n_classes, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([w], max_iter=iterations, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(x @ w[:-1] + w[-1], classes) + l2 * (w[:-1] ** 2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        opt.step(closure)
+    return w.detach().float()
+
+
+def class_directions(codes: torch.Tensor, values: torch.Tensor, classes: torch.Tensor,
+                     classifier: torch.Tensor) -> ClassDirections:
+    """Per-class directions of a measured attribute: within each class, the mean difference of a
+    median split of `values`, with the span of the class means (what tells the classes apart)
+    projected out; each class's spread along its own direction is its slider unit."""
+    n = classifier.shape[1]
+    means = torch.stack([codes[classes == c].mean(0) for c in range(n)])
+    centred = [m - means.mean(0) for m in means[:-1]]  # C - 1 span them all (they sum to zero)
+    units, spreads = [], []
+    for c in range(n):
+        members = classes == c
+        u = project_out(mean_difference(codes[members], median_split(values[members])), centred)
+        u = u / u.norm().clamp_min(1e-12)
+        units.append(u)
+        spreads.append((codes[members] @ u).std())
+    return ClassDirections(torch.stack(units), torch.stack(spreads), classifier)
 
 
 def within_class_vector(name: str, codes: torch.Tensor, values: torch.Tensor,

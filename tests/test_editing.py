@@ -1,5 +1,6 @@
 """Editing: attribute vectors and sliders, the stroke solver, completion, export and recipes."""
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -58,6 +59,46 @@ def test_within_class_vector_ignores_what_the_classes_differ_in():
     assert within.unit[1] > 0.99 and abs(within.unit[0]) < 0.05
     assert within.meta["within_class"]
     assert within.spread == pytest.approx(float((codes @ within.unit).std()))
+
+
+def test_per_class_directions_move_each_class_its_own_way_and_keep_the_class(tmp_path):
+    # Three classes apart along axes 0 and 1; the attribute is axis 2 in class 0 and axis 3 in
+    # the others, and in class 2 it also leans towards class 1 (axis 1), which is projected out.
+    from editing.vectors import class_directions, code_classifier, save_vectors
+
+    g = torch.Generator().manual_seed(0)
+    classes = torch.arange(6000) % 3
+    codes = torch.randn(6000, 6, generator=g) * 0.3
+    codes[:, 0] += 3.0 * (classes == 1)
+    codes[:, 1] += 3.0 * (classes == 2)
+    values = torch.where(classes == 0, codes[:, 2], codes[:, 3] + 0.5 * codes[:, 1])
+    classifier = code_classifier(codes, classes, 3)
+    assert ((codes @ classifier[:-1] + classifier[-1]).argmax(1) == classes).float().mean() > 0.99
+    by_class = class_directions(codes, values, classes, classifier)
+    assert by_class.units[0, 2] > 0.95 and by_class.units[1, 3] > 0.95 and by_class.units[2, 3] > 0.95
+    means = torch.stack([codes[classes == c].mean(0) for c in range(3)])
+    assert (by_class.units @ (means - means.mean(0)).T).abs().max() < 1e-4  # classes stay apart
+    v = within_class_vector("a", codes, values, classes)
+    v.by_class = by_class
+    save_vectors(tmp_path / "a.safetensors", {"a": v, "b": replace(v, name="b")}, {})  # one classifier
+    loaded = load_vectors(tmp_path / "a.safetensors")[0]["a"]
+    assert torch.equal(loaded.by_class.units, by_class.units)
+    for c in range(3):
+        z0 = means[c]
+        z = apply_sliders(z0, {"a": loaded}, {"a": 2.0})
+        assert torch.allclose(z - z0, 2.0 * by_class.spreads[c] * by_class.units[c], atol=1e-6)
+        assert by_class.item_class(z) == c
+    from safetensors.torch import load_file, save_file
+
+    tensors = load_file(tmp_path / "a.safetensors")
+    tensors["a@units"] = tensors["a@units"][:, :4].contiguous()
+    from safetensors import safe_open
+
+    with safe_open(str(tmp_path / "a.safetensors"), framework="pt") as f:
+        header = f.metadata()
+    save_file(tensors, str(tmp_path / "bad.safetensors"), metadata=header)
+    with pytest.raises(AttributeVectorError, match="per-class"):
+        load_vectors(tmp_path / "bad.safetensors")
 
 
 def test_sliders_at_zero_are_exact_and_move_in_spread_units(model):

@@ -1,0 +1,105 @@
+"""Keep what it is: a product's measured sliders (size, brightness) stop before the item turns into
+another kind of item.
+
+A slider moves the code along its class's own direction (editing.vectors.ClassDirections), which
+keeps the class for most items and values; far out (a dress made three spreads wider) the
+generator may still draw a coat or a bag. `ClassHold` walks each measured slider out from 0 in
+steps of HOLD_STEP, in one batch of the generator and the classifier that knows the model's classes,
+and finds how far it can go each way with the classifier still naming the item's class; a value
+beyond that is held at the last one that kept it. Class sliders and class pairs are meant to change
+the class and are never held.
+
+The limits depend on the code the sliders start from: they are computed when a slider first moves
+from a code (one batch of 25 images of 32 px through the generator and the classifier) and kept
+for the last few codes.
+
+`model_vectors` hands the hold to everything that moves a slider, inside `SliderSet` (the model's
+vectors, plus what holds them): the editor's preview and export, `latent-edit edit`, sessions.
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HOLD_STEP = 0.25  # slider units between the values the hold tries
+HOLD_REACH = 3.0  # the sliders' range, each way
+HELD_KINDS = ("measured",)  # AttributeVector.meta["kind"] of the sliders held
+CACHED_LIMITS = 32  # (code, slider) pairs whose limits are kept
+
+
+class SliderSet(dict):
+    """A model's attribute vectors by name, and the ClassHold that keeps its items' class (or None)."""
+
+    def __init__(self, vectors: dict | None = None, hold: "ClassHold | None" = None):
+        super().__init__(vectors or {})
+        self.hold = hold
+
+
+class ClassHold:
+    """How far each measured slider can go from a code with the item staying of its class."""
+
+    def __init__(self, decode, classifier: torch.nn.Module, vectors: dict):
+        self.decode, self.classifier = decode, classifier
+        self.names = [n for n, v in vectors.items() if v.meta.get("kind") in HELD_KINDS]
+        self._vectors = vectors
+        self._limits: OrderedDict[tuple[bytes, str], tuple[float, float]] = OrderedDict()
+
+    @classmethod
+    def for_model(cls, model, vectors: dict) -> "ClassHold | None":
+        """The hold for a model whose training data a shipped classifier knows (same dataset, size
+        and classes), when it has measured sliders; None otherwise."""
+        from training.classifier import CLASSIFIERS_DIR, load_classifier
+
+        data = model.config.get("data", {})
+        folder = CLASSIFIERS_DIR / str(data.get("name", "")).split("/")[0]
+        if not data.get("classes") or not Path(folder).is_dir() or not any(
+                v.meta.get("kind") in HELD_KINDS for v in vectors.values()):
+            return None
+        classifier, config = load_classifier(folder)
+        known = config.get("data", {})
+        if (known.get("classes") != data["classes"] or known.get("resolution") != model.gan.resolution
+                or known.get("channels") != model.gan.channels):
+            return None
+        return cls(model.decode, classifier, vectors)
+
+    @torch.no_grad()
+    def limits(self, z0: torch.Tensor, name: str) -> tuple[float, float]:
+        """(lowest, highest) value of slider `name` that keeps z0's class, walking out from 0."""
+        key = (z0.detach().float().cpu().numpy().tobytes(), name)
+        if key in self._limits:
+            self._limits.move_to_end(key)
+            return self._limits[key]
+        from editing.vectors import apply_sliders
+
+        steps = np.arange(1, int(round(HOLD_REACH / HOLD_STEP)) + 1) * HOLD_STEP
+        codes = [z0.reshape(-1)] + [apply_sliders(z0.reshape(-1), self._vectors, {name: float(a)})
+                                    for a in np.concatenate([steps, -steps])]
+        classes = self.classifier(self.decode(torch.stack(codes))).argmax(1)
+        kept = (classes[1:] == classes[0]).reshape(2, len(steps)).numpy()
+        up, down = (len(k) if k.all() else int(np.argmin(k)) for k in kept)  # steps kept in a row
+        out = (-float(steps[down - 1]) if down else 0.0, float(steps[up - 1]) if up else 0.0)
+        self._limits[key] = out
+        if len(self._limits) > CACHED_LIMITS:
+            self._limits.popitem(last=False)
+        return out
+
+    def clamp(self, z0: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
+        """The slider values with each held one brought within its limits for z0."""
+        out = dict(values)
+        for n, a in values.items():
+            if a and n in self.names and math.isfinite(a):
+                lo, hi = self.limits(z0, n)
+                out[n] = min(max(a, lo), hi)
+        return out
+
+def held_sliders(vectors: dict, z0: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
+    """{slider: the value it is held at} for the sliders of `values` the hold brings in."""
+    hold = getattr(vectors, "hold", None)
+    if hold is None:
+        return {}
+    clamped = hold.clamp(z0.reshape(-1), values)
+    return {n: clamped[n] for n in values if clamped[n] != values[n]}

@@ -1,0 +1,53 @@
+"""Keeping what it is: measured sliders held where the item would change class (editing.keep)."""
+import torch
+
+from editing.keep import ClassHold, SliderSet, held_sliders
+from editing.vectors import AttributeVector, apply_sliders, model_vectors
+from tests.conftest import make_editable_model
+from training.modelfile import DEFAULT_MODEL, load_model
+
+
+def step_classifier(x: torch.Tensor) -> torch.Tensor:
+    """Class 1 once the first coordinate reaches 1.1, class 0 below."""
+    return torch.stack([1.1 - x[:, 0], x[:, 0] - 1.1], 1)
+
+
+def test_a_measured_slider_stops_at_the_last_value_that_keeps_the_class():
+    e = torch.eye(4)
+    vectors = {"width": AttributeVector("width", e[0], 1.0, {"kind": "measured"}),
+               "coat": AttributeVector("coat", e[0], 1.0, {"kind": "class"})}
+    hold = ClassHold(lambda z: z, step_classifier, vectors)
+    sliders = SliderSet(vectors, hold)
+    z0 = torch.zeros(4)
+    assert hold.limits(z0, "width") == (-3.0, 1.0)  # 1.25 would be class 1
+    assert hold.clamp(z0, {"width": 2.5, "coat": 2.5}) == {"width": 1.0, "coat": 2.5}
+    assert apply_sliders(z0, sliders, {"width": 2.5})[0].item() == 1.0
+    assert apply_sliders(z0, sliders, {"coat": 2.5})[0].item() == 2.5  # class sliders change class
+    assert apply_sliders(z0, sliders, {"width": -2.0})[0].item() == -2.0  # within the limits: as asked
+    assert apply_sliders(z0, vectors, {"width": 2.5})[0].item() == 2.5  # a plain dict holds nothing
+    assert held_sliders(sliders, z0, {"width": 2.5, "coat": 1.0}) == {"width": 1.0}
+    assert hold.limits(torch.full((4,), 2.0), "width") == (-0.75, 3.0)  # class 1 down to 1.25
+    assert hold.limits(torch.tensor([1.2, 0, 0, 0]), "width") == (0.0, 3.0)  # at the edge already
+
+
+def test_models_without_classes_are_not_held(tmp_path):
+    model = load_model(make_editable_model(tmp_path / "tiny"))
+    vectors = model_vectors(model)
+    assert isinstance(vectors, SliderSet) and vectors.hold is None
+
+
+def test_the_shipped_product_model_keeps_a_sample_s_class_at_width_plus_three():
+    from training.classifier import load_classifier
+
+    model = load_model(DEFAULT_MODEL)
+    held, free = model_vectors(model), model_vectors(model, keep_class=False)
+    assert held.hold is not None and set(held.hold.names) == {"brightness", "area", "height", "width"}
+    assert free.hold is None
+    classifier, _ = load_classifier()
+    z = torch.randn(40, model.gan.latent_dim, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        before = classifier(model.decode(z)).argmax(1)
+        free_after = classifier(model.decode(torch.stack([apply_sliders(c, free, {"width": 3.0}) for c in z]))).argmax(1)
+        held_after = classifier(model.decode(torch.stack([apply_sliders(c, held, {"width": 3.0}) for c in z]))).argmax(1)
+    assert (free_after != before).sum() >= 3  # unheld, width +3 turns some samples into other items
+    assert torch.equal(held_after, before)
