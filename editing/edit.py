@@ -12,6 +12,7 @@ from typing import Iterator
 
 import torch
 
+from editing.keep import class_penalty, class_term, model_classifier
 from editing.solver import (Constraints, SolverConfig, SolverStep, Stroke, StrokeError,
                             build_constraints, solve, validate)
 from editing.vectors import apply_sliders, check_slider_names, model_vectors
@@ -20,6 +21,9 @@ from inversion.invert import face_identity_term, require_face_model
 from training.modelfile import GANModel
 
 FACE_IDENTITY = 1.0  # face models: weight of identity change when ranking stroke candidates
+CLASS_LOSS = 0.3  # product models: weight of the class-keeping term in the stroke solver (see
+# benchmarks/product_edits.py: the first candidate keeps the class far more often, the stroke is
+# still met)
 
 
 @dataclass
@@ -99,19 +103,23 @@ def check_edit(model: GANModel, sliders: dict[str, float], strokes_file: str | N
 
 
 def solver_config(model: GANModel) -> SolverConfig:
-    """The default solver settings for a model: face models rank candidates by identity change."""
-    face = DomainSpec.for_model(model.config).kind == "face"
-    return SolverConfig(identity=FACE_IDENTITY if face else 0.0)
+    """The default solver settings for a model: face models rank candidates by identity change;
+    models whose classes a classifier knows keep the item's class (editing.keep)."""
+    if DomainSpec.for_model(model.config).kind == "face":
+        return SolverConfig(identity=FACE_IDENTITY)
+    return SolverConfig(class_loss=CLASS_LOSS if model_classifier(model) is not None else 0.0)
 
 
 def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constraints: Constraints,
                   cfg: SolverConfig) -> Iterator[SolverStep]:
     """The solver's steps from code z (D,), candidates ranked by the objective and, when
-    `cfg.identity` is set, by identity change from G(z_ref). The CLI and the editor both run this."""
-    penalty = identity_penalty(model, z_ref, cfg.identity) if cfg.identity else None
+    `cfg.identity` is set, by identity change from G(z_ref); otherwise candidates that changed the
+    class of G(z_ref) rank last (product models, editing.keep). The CLI and the editor both run this."""
+    penalty = identity_penalty(model, z_ref, cfg.identity) if cfg.identity else class_penalty(model, z_ref)
     std = model.code_spread()[1] if model.latent_space == "w" else None
     identity = identity_term(model, z_ref) if cfg.identity_loss else None
-    yield from solve(model.decode, model.discriminator, z, constraints, cfg, penalty, std, identity)
+    classes = class_term(model, z_ref) if cfg.class_loss else None
+    yield from solve(model.decode, model.discriminator, z, constraints, cfg, penalty, std, identity, classes)
 
 
 def identity_term(model: GANModel, z_ref: torch.Tensor):

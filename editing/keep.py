@@ -15,6 +15,8 @@ for the last few codes.
 
 `model_vectors` hands the hold to everything that moves a slider, inside `SliderSet` (the model's
 vectors, plus what holds them): the editor's preview and export, `latent-edit edit`, sessions.
+Strokes are ranked the same way: a candidate the classifier names another class ranks after every
+candidate that kept it (`class_penalty`).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ import torch
 HOLD_STEP = 0.25  # slider units between the values the hold tries
 HOLD_REACH = 3.0  # the sliders' range, each way
 HELD_KINDS = ("measured",)  # AttributeVector.meta["kind"] of the sliders held
+CLASS_PENALTY = 1.0  # added to a stroke candidate's objective when it changed class: ranks it last
 CACHED_LIMITS = 32  # (code, slider) pairs whose limits are kept
 
 
@@ -37,6 +40,53 @@ class SliderSet(dict):
     def __init__(self, vectors: dict | None = None, hold: "ClassHold | None" = None):
         super().__init__(vectors or {})
         self.hold = hold
+
+
+def model_classifier(model) -> torch.nn.Module | None:
+    """The shipped classifier of the model's training data (same dataset, size and classes), or
+    None for a model without classes or without one."""
+    from training.classifier import CLASSIFIERS_DIR, load_classifier
+
+    data = model.config.get("data", {})
+    folder = CLASSIFIERS_DIR / str(data.get("name", "")).split("/")[0]
+    if not data.get("classes") or not data.get("name") or not Path(folder).is_dir():
+        return None
+    classifier, config = load_classifier(folder)
+    known = config.get("data", {})
+    if (known.get("classes") != data["classes"] or known.get("resolution") != model.gan.resolution
+            or known.get("channels") != model.gan.channels):
+        return None
+    return classifier
+
+
+def class_penalty(model, z_ref: torch.Tensor, weight: float = CLASS_PENALTY):
+    """images (K, C, R, R) -> (K,) `weight` for each image the model's classifier names another
+    class than G(z_ref)'s, for ranking solver candidates; None when the model has no classifier."""
+    classifier = model_classifier(model)
+    if classifier is None:
+        return None
+    with torch.no_grad():
+        c0 = classifier(model.decode(z_ref.reshape(1, -1))).argmax(1)
+
+    def penalty(images: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return weight * (classifier(images).argmax(1) != c0).float()
+    return penalty
+
+
+def class_term(model, z_ref: torch.Tensor):
+    """images (K, C, R, R) -> (K,) the model's classifier's cross-entropy against G(z_ref)'s class
+    (differentiable: the solver's class-keeping term); None when the model has no classifier."""
+    classifier = model_classifier(model)
+    if classifier is None:
+        return None
+    with torch.no_grad():
+        c0 = classifier(model.decode(z_ref.reshape(1, -1))).argmax(1)
+
+    def term(images: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.cross_entropy(classifier(images), c0.expand(len(images)),
+                                                 reduction="none")
+    return term
 
 
 class ClassHold:
@@ -50,21 +100,12 @@ class ClassHold:
 
     @classmethod
     def for_model(cls, model, vectors: dict) -> "ClassHold | None":
-        """The hold for a model whose training data a shipped classifier knows (same dataset, size
-        and classes), when it has measured sliders; None otherwise."""
-        from training.classifier import CLASSIFIERS_DIR, load_classifier
-
-        data = model.config.get("data", {})
-        folder = CLASSIFIERS_DIR / str(data.get("name", "")).split("/")[0]
-        if not data.get("classes") or not Path(folder).is_dir() or not any(
-                v.meta.get("kind") in HELD_KINDS for v in vectors.values()):
+        """The hold for a model whose classes a shipped classifier knows (model_classifier), when
+        it has measured sliders; None otherwise."""
+        if not any(v.meta.get("kind") in HELD_KINDS for v in vectors.values()):
             return None
-        classifier, config = load_classifier(folder)
-        known = config.get("data", {})
-        if (known.get("classes") != data["classes"] or known.get("resolution") != model.gan.resolution
-                or known.get("channels") != model.gan.channels):
-            return None
-        return cls(model.decode, classifier, vectors)
+        classifier = model_classifier(model)
+        return None if classifier is None else cls(model.decode, classifier, vectors)
 
     @torch.no_grad()
     def limits(self, z0: torch.Tensor, name: str) -> tuple[float, float]:

@@ -174,6 +174,8 @@ class SolverConfig:
     seed: int = 0
     identity: float = 0.0  # face models: weight of identity change when ranking the candidates
     identity_loss: float = 0.0  # face models: weight of the differentiable identity term (gradient)
+    class_loss: float = 0.0  # product models: weight of the classifier's cross-entropy against the
+    # item's class (gradient), so that a stroke changes the item rather than what kind of item it is
 
 
 @dataclass(frozen=True)
@@ -190,9 +192,11 @@ class SolverStep:
 def objective_terms(G: Callable[[torch.Tensor], torch.Tensor], D: nn.Module, z: torch.Tensor,
                     z0: torch.Tensor, c: Constraints, cfg: SolverConfig,
                     std: torch.Tensor | None = None,
-                    identity: Callable[[torch.Tensor], torch.Tensor] | None = None):
+                    identity: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                    classes: Callable[[torch.Tensor], torch.Tensor] | None = None):
     """(images, total objective, stroke error, realism), each per candidate; `identity`, images ->
-    (K,) identity distances to the face being edited, joins with weight cfg.identity_loss."""
+    (K,) identity distances to the face being edited, joins with weight cfg.identity_loss;
+    `classes`, images -> (K,) how far each is from the item's class, with weight cfg.class_loss."""
     x = G(z)
     u = stroke_loss(x, c)
     realism = D(x)
@@ -200,6 +204,8 @@ def objective_terms(G: Callable[[torch.Tensor], torch.Tensor], D: nn.Module, z: 
     total = u + cfg.l1 * closeness - cfg.l2 * realism
     if identity is not None and cfg.identity_loss:
         total = total + cfg.identity_loss * identity(x)
+    if classes is not None and cfg.class_loss:
+        total = total + cfg.class_loss * classes(x)
     return x, total, u, realism
 
 
@@ -207,7 +213,8 @@ def solve(G: Callable[[torch.Tensor], torch.Tensor], D: nn.Module, z0: torch.Ten
           constraints: Constraints, cfg: SolverConfig = SolverConfig(),
           rank_penalty: Callable[[torch.Tensor], torch.Tensor] | None = None,
           std: torch.Tensor | None = None,
-          identity: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Iterator[SolverStep]:
+          identity: Callable[[torch.Tensor], torch.Tensor] | None = None,
+          classes: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Iterator[SolverStep]:
     """Optimise K candidates from z0 (D,); yields every step, candidates ranked best first.
 
     `rank_penalty`, images (K, C, R, R) -> (K,), is added to the objective when the final
@@ -228,7 +235,7 @@ def solve(G: Callable[[torch.Tensor], torch.Tensor], D: nn.Module, z0: torch.Ten
     opt = torch.optim.Adam([v], lr=cfg.lr)
     for step in range(1, cfg.steps + 1):
         z = code(v)
-        x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg, std, identity)
+        x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg, std, identity, classes)
         opt.zero_grad(set_to_none=True)
         total.sum().backward()
         opt.step()
@@ -237,7 +244,7 @@ def solve(G: Callable[[torch.Tensor], torch.Tensor], D: nn.Module, z0: torch.Ten
         done = step == cfg.steps
         if done:  # score where the candidates ended, not where they were before the last step
             with torch.no_grad():
-                x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg, std, identity)
+                x, total, u, realism = objective_terms(G, D, z, z0, constraints, cfg, std, identity, classes)
                 if rank_penalty is not None:
                     total = total + torch.as_tensor(rank_penalty(x), dtype=total.dtype)
         order = total.detach().argsort()

@@ -51,3 +51,35 @@ def test_the_shipped_product_model_keeps_a_sample_s_class_at_width_plus_three():
         held_after = classifier(model.decode(torch.stack([apply_sliders(c, held, {"width": 3.0}) for c in z]))).argmax(1)
     assert (free_after != before).sum() >= 3  # unheld, width +3 turns some samples into other items
     assert torch.equal(held_after, before)
+
+
+def test_strokes_on_a_product_model_are_solved_with_the_class_kept():
+    from dataclasses import replace
+
+    from editing.edit import CLASS_LOSS, solver_config
+    from editing.keep import class_penalty, class_term
+    from editing.solver import Stroke, build_constraints, objective_terms
+
+    model = load_model(DEFAULT_MODEL)
+    cfg = solver_config(model)
+    assert cfg.class_loss == CLASS_LOSS > 0 and cfg.identity == 0
+    z = torch.randn(3, model.gan.latent_dim, generator=torch.Generator().manual_seed(1))
+    term, penalty = class_term(model, z[0]), class_penalty(model, z[0])
+    with torch.no_grad():
+        x = model.decode(z)
+    c = build_constraints([Stroke("color", ((16.0, 16.0),), 2.0, (1.0,))], x[0])
+    _, with_term, _, _ = objective_terms(model.decode, model.discriminator, z, z[:1], c, cfg, classes=term)
+    _, without, _, _ = objective_terms(model.decode, model.discriminator, z, z[:1], c, replace(cfg, class_loss=0.0),
+                                       classes=term)
+    assert torch.allclose(with_term - without, cfg.class_loss * term(x), atol=1e-5)
+    assert term(x[:1]).item() < 1.0  # the item itself is its own class
+    assert penalty(x[:1]).item() == 0.0
+    zr = torch.zeros(1, 1, requires_grad=True)  # the term passes gradients back to the code
+    term(model.decode(z[1:2] + zr)).sum().backward()
+    assert zr.grad is not None
+
+
+def test_models_without_classes_solve_strokes_as_before(tmp_path):
+    from editing.edit import solver_config
+
+    assert solver_config(load_model(make_editable_model(tmp_path / "tiny"))).class_loss == 0.0
