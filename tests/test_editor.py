@@ -4,10 +4,25 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QEvent, QPoint, QSettings, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from editor.window import MainWindow
 from tests.conftest import make_editable_model
+
+
+@pytest.fixture(autouse=True)
+def questions(monkeypatch):
+    """Every question the editor asks (no modal box may block a test): answered Discard, or the
+    answer a test puts in `questions.answer`; the questions' titles go to `questions.asked`."""
+    class Questions:
+        answer = QMessageBox.StandardButton.Discard
+        asked: list[str] = []
+
+    q = Questions()
+    q.asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, *a, **k: q.asked.append(title) or q.answer)
+    return q
 
 
 @pytest.fixture
@@ -28,6 +43,8 @@ def window(qtbot, tmp_path, model_dir):
 
 
 def canvas_pixels(w) -> np.ndarray:
+    """The canvas as drawn, the mouse gone from it (no brush circle)."""
+    QApplication.sendEvent(w.canvas, QEvent(QEvent.Type.Leave))
     img = w.canvas.grab().toImage().convertToFormat(w.canvas.grab().toImage().Format.Format_RGB888)
     ptr = img.constBits()
     arr = np.frombuffer(ptr, np.uint8, img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
@@ -110,7 +127,7 @@ def test_reset_new_from_model_and_sessions(window, qtbot, tmp_path):
     assert w.open_session(session)
     settle(qtbot, w)
     assert w.doc.current.slider_dict == {"second": -1.5} and len(w.doc.history) == 2
-    assert w.sliders["second"].value() == -150
+    assert w.sliders["second"].value() == pytest.approx(-1.5)
     data = json.loads(session.read_text())
     data["model"]["id"] = "tiny@000000000000"  # as if the model folder had been retrained since
     session.write_text(json.dumps(data))
@@ -221,6 +238,7 @@ def test_face_model_opens_the_chosen_face_of_a_group_photo(qtbot, tmp_path, monk
 def test_grey_models_paint_with_the_colour_s_luma(window):
     from training.pixels import LUMA
 
+    window.new_from_model(1)  # brushes paint on an open picture
     window.set_brush_value((1.0, -1.0, 0.0))
     assert window.brush_bar.value == pytest.approx((float(np.dot(LUMA, (1.0, -1.0, 0.0))),))
     window.set_brush("sketch")
