@@ -51,6 +51,9 @@ class ModelPanel(QWidget):
             if Path(folder).is_dir():
                 self.combo.addItem(Path(folder).name + " (added)", folder)
         i = self.combo.findData(current) if current else -1
+        if current and i < 0:  # a model opened by its path: listed too, so the box shows it
+            self.combo.addItem(Path(current).name, current)
+            i = self.combo.count() - 1
         if i >= 0:
             self.combo.setCurrentIndex(i)
 
