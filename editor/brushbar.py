@@ -15,6 +15,7 @@ DEFAULT_BRUSH = "color"  # selected at start, so that a first drag paints
 PREVIEW_COLOURS = {"sketch": QColor(0, 200, 255), "preserve": QColor(60, 210, 90),
                    "erase": QColor(255, 70, 70)}  # the other brushes' strokes on the canvas
 SWATCH_SIDE = 16  # pixels of the colour button's swatch
+SLIDER_HEIGHT = 160  # pixels of the Size and Strength sliders
 
 
 def brush_target(value: tuple[float, ...], channels: int) -> tuple[float, ...]:
@@ -55,6 +56,7 @@ class BrushBar(QToolBar):
         self.addWidget(self.size_label)
         self.size_slider = QSlider(Qt.Orientation.Vertical)
         self.size_slider.setRange(2, 80)
+        self.size_slider.setMaximumHeight(SLIDER_HEIGHT)
         self.size_slider.valueChanged.connect(self._on_size)
         self.addWidget(self.size_slider)
         self.strength_label = QLabel()
@@ -63,6 +65,7 @@ class BrushBar(QToolBar):
         self.addWidget(self.strength_label)
         self.strength_slider = QSlider(Qt.Orientation.Vertical)
         self.strength_slider.setRange(1, 5 * STRENGTH_STEPS)
+        self.strength_slider.setMaximumHeight(SLIDER_HEIGHT)
         self.strength_slider.valueChanged.connect(
             lambda v: self.strength_label.setText(f"Strength\n{v / STRENGTH_STEPS:.1f}"))
         self.addWidget(self.strength_slider)

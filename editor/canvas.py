@@ -293,13 +293,15 @@ class Canvas(QWidget):
             self._label(p, "Before", QPointF(left.right() - 8, top), Qt.AlignmentFlag.AlignRight)
             self._label(p, "After", QPointF(left.right() + 8, top), Qt.AlignmentFlag.AlignLeft)
         else:
-            self._label(p, "Before (original)" if self.mode == "before" else "After (edited)",
+            self._label(p, "Before" if self.mode == "before" else "After",
                         QPointF(8, 8), Qt.AlignmentFlag.AlignLeft)
-        if self.outline and self.mode != "before":
-            pen = QPen(QColor(255, 255, 255, 200), 1.5, Qt.PenStyle.DashLine)
-            p.setPen(pen)
+        if self.outline and self.mode != "before":  # dark and light dashes: seen on any photo
+            square = QPolygonF([self.to_screen(QPointF(x, y)) for x, y in self.outline])
             p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawPolygon(QPolygonF([self.to_screen(QPointF(x, y)) for x, y in self.outline]))
+            p.setPen(QPen(QColor(0, 0, 0, 170), 1.5))
+            p.drawPolygon(square)
+            p.setPen(QPen(QColor(255, 255, 255, 230), 1.5, Qt.PenStyle.DashLine))
+            p.drawPolygon(square)
         for points, radius, colour in self._pending:
             self._draw_path(p, points, radius * self.scale(), colour)
         if self._path:

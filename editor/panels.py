@@ -125,6 +125,7 @@ class HistoryPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("<b>History</b>"))
         self.list = QListWidget()
+        self.list.setMinimumHeight(80)
         self.list.itemClicked.connect(self._on_click)
         layout.addWidget(self.list)
 

@@ -108,8 +108,8 @@ class MainWindow(QMainWindow):
         self.candidates_panel = CandidatesPanel()
         self.history_panel = HistoryPanel()
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, side_dock(
-            self, (self.model_panel, 0), (self.sliders_panel, 3), (self.candidates_panel, 0),
-            (self.history_panel, 2)))
+            self, (self.model_panel, 0), (self.sliders_panel, 5), (self.candidates_panel, 0),
+            (self.history_panel, 1)))
         self.brush_bar = BrushBar(self)
         self.brush_bar.brush_changed.connect(lambda _: self._follow_brush())
         self.brush_bar.colour_changed.connect(lambda _: self._follow_brush())
@@ -528,8 +528,8 @@ class MainWindow(QMainWindow):
             return
         answer = QMessageBox.question(self, "Recover", "The editor did not close cleanly last time. "
                                       "Recover the last edit?")
-        if answer == QMessageBox.StandardButton.Yes:
-            self.open_session(self.autosave_path)
+        if answer == QMessageBox.StandardButton.Yes and self.open_session(self.autosave_path):
+            self._saved = None  # recovered, not saved: closing asks before the autosave goes
 
     def set_view_mode(self, mode: str) -> None:
         if self.renderer is not None:

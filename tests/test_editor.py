@@ -402,7 +402,12 @@ def test_the_wheel_zooms_under_the_cursor_and_the_view_pans(window, qtbot):
     c.setFocus()
     qtbot.keyClick(c, Qt.Key.Key_Left)  # arrows pan too
     assert c.image_rect().x() > moved.x()
-    assert w.doc.index == 0  # panning painted nothing
+    moved = c.image_rect().topLeft()
+    qtbot.keyPress(c, Qt.Key.Key_Space)  # Space held: a left drag pans instead of painting
+    drag(qtbot, c, [QPoint(300, 300), QPoint(330, 290)])
+    qtbot.keyRelease(c, Qt.Key.Key_Space)
+    assert c.image_rect().x() - moved.x() == pytest.approx(30)
+    assert w.doc.index == 0 and not c._pending  # panning painted nothing
 
     qtbot.keyClick(w, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert c.zoom is None and c.zoom_percent() == pytest.approx(fitted)
