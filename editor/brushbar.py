@@ -104,7 +104,7 @@ class BrushBar(QToolBar):
     def set_value(self, value: tuple[float, ...]) -> None:
         """Target of the intensity/colour brush, in model levels [-1, 1] (1 or 3 values)."""
         self.value = brush_target(value, self.channels)
-        levels = [round((float(v) + 1) * 127.5) for v in value]
+        levels = [max(0, min(255, round((float(v) + 1) * 127.5))) for v in value]
         self.colour = QColor(*(levels * 3 if len(levels) == 1 else levels)[:3])
         self._show_swatch()
 

@@ -36,7 +36,6 @@ class Canvas(QWidget):
     """Paints one image (display pixels) fitted or zoomed; emits strokes in image coordinates."""
 
     stroke_painted = Signal(list, float)  # [(x, y) image pixels], brush radius in image pixels
-    zoom_changed = Signal(float)  # the zoom in percent of the photo's own pixels
     MODES = ("after", "before", "split")
 
     def __init__(self, parent=None):
@@ -131,7 +130,7 @@ class Canvas(QWidget):
 
     def zoom_fit(self) -> None:
         self.zoom = None
-        self._changed_view()
+        self.update()
 
     def zoom_actual(self) -> None:
         """One photo pixel per screen pixel."""
@@ -153,17 +152,11 @@ class Canvas(QWidget):
         y = (self.height() - r.height()) / 2 if r.height() <= self.height() else \
             min(0.0, max(self.height() - r.height(), y))
         self._origin = QPointF(x, y)
-        self._changed_view()
-
-    def _changed_view(self) -> None:
-        self.zoom_changed.emit(self.zoom_percent())
         self.update()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         if self.zoom is not None:
             self._keep_in_view()
-        else:
-            self._changed_view()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         notches = event.angleDelta().y() / 120

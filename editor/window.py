@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
     def _same_model(self, name_or_path: str | Path) -> bool:
         try:
             return self.model is not None and resolve_model(name_or_path).resolve() == Path(self.model.path).resolve()
-        except Exception:  # noqa: BLE001 - a name that resolves to nothing is not the current model
+        except USER_ERRORS:  # a name that resolves to nothing is not the current model
             return False
 
     def switch_model(self, name_or_path: str) -> bool:
