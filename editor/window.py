@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
+from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
 
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
             doc.history = [replace(doc.history[0], label=label)]
         else:
             path = self.doc.photo_path
+            self._say_before_framing(model, path)
             try:
                 ok, framed = self._attempt(lambda: session.frame_photo(
                     model, path, False, self.doc.mapping.face if self.doc.mapping.affine else None,
@@ -365,6 +366,7 @@ class MainWindow(QMainWindow):
         """Load a photo and start its inversion in the background; False (and a message) if the
         file is refused, leaving the current document as it was. For a face model with several
         faces in the photo, `face` picks one (0 = the largest); None asks the user."""
+        self._say_before_framing(self.model, Path(path))
         try:
             ok, framed = self._attempt(lambda: session.frame_photo(
                 self.model, path, whole_image, face, self.ask_which_face), passing=NoObjectError)
@@ -415,6 +417,12 @@ class MainWindow(QMainWindow):
 
         self.jobs.run(Job(lambda: inverter.run(x, method, DEFAULT_CONFIG), DEFAULT_CONFIG.steps,
                           on_done=finish, on_step=refine, on_cancel=stopped))
+
+    def _say_before_framing(self, model: GANModel, path: Path) -> None:
+        """Framing runs here, on the GUI thread, and a face model's detectors can take seconds:
+        say what is happening, and let the window paint it (a closed menu, the message)."""
+        self.statusBar().showMessage(f"Framing {path.name} for {model.name}…")
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
 
     def ask_which_face(self, pixels: np.ndarray, faces: list, name: str) -> int | None:
         """The user clicks one of a photo's faces in a dialog; None if they cancel."""

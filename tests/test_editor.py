@@ -323,6 +323,17 @@ def test_switching_models_is_one_undoable_step_and_the_same_model_does_nothing(w
     settle(qtbot, w)
 
 
+def test_switching_the_model_of_a_sample_draws_the_new_model_s_sample_of_the_seed(window, qtbot, tmp_path):
+    w = window
+    other = make_editable_model(tmp_path / "other")
+    w.new_from_model(9)
+    assert w.switch_model(str(other))
+    assert w.doc.seed == 9 and w.doc.history[0].label == "model tiny → other" and w.model.name == "other"
+    w.undo()
+    assert w.model.name == "tiny" and w.doc.seed == 9 and w.can_redo
+    settle(qtbot, w)
+
+
 def test_a_model_that_cannot_frame_the_photo_is_refused_and_nothing_changes(window, qtbot, photo, questions):
     from training.modelfile import resolve_model
 
