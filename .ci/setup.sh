@@ -51,6 +51,24 @@ if ! .venv/bin/python -c 'from PySide6 import QtGui' >/dev/null 2>&1; then
     || echo "setup: could not install Qt's system libraries; the editor window may not start" >&2
 fi
 
+# A real window needs Qt's xcb platform plugin, whose libraries `from PySide6 import QtGui` does not
+# load: ask ldd which of them are missing, and install the Debian packages that hold them.
+xcb_missing() {
+  local plugin
+  plugin=$(.venv/bin/python -c 'import PySide6, pathlib; print(next(pathlib.Path(PySide6.__file__).parent.glob("Qt/plugins/platforms/libqxcb.so")))' 2>/dev/null) || return 1
+  ldd "$plugin" 2>/dev/null | awk '/not found/ {print $1}' | sort -u
+}
+if command -v ldd >/dev/null 2>&1 && [ -n "$(xcb_missing)" ]; then
+  echo "setup: installing the X libraries Qt's xcb plugin needs: $(xcb_missing | tr '\n' ' ')"
+  apt_install libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-cursor0 \
+    libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libxcb-sync1 libxcb-shm0 libxcb-render0 \
+    libxcb-xinerama0 libxcb-xinput0 libxkbcommon-x11-0 libx11-xcb1 libsm6 libice6 || true
+  if [ -n "$(xcb_missing)" ]; then
+    echo "setup: still missing for Qt's xcb plugin: $(xcb_missing | tr '\n' ' ')" \
+         "(the editor needs them for a window; tests run without)" >&2
+  fi
+fi
+
 if [ "$want_data" = 1 ] && [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   echo "setup: installing Fashion-MNIST (Debian package dataset-fashion-mnist)"
   apt_install dataset-fashion-mnist \

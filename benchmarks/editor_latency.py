@@ -63,7 +63,7 @@ def main() -> None:
     t0 = time.perf_counter()
     for i in range(a.moves):
         name = names[i % len(names)]
-        w.sliders[name].setValue(int(rng.integers(-300, 301)))
+        w.sliders[name].setValue(int(rng.integers(-300, 301)) / 100)
         while w._slider_t0 is not None:  # until that move's frame is painted
             app.processEvents()
         if i % 50 == 49:
@@ -103,6 +103,7 @@ def main() -> None:
                                    ("stroke_p95_ms", "p95 ms"), ("first_frame_s", "launch→first frame s")])
           + f"\n{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
     write_results("editor_latency", {"machine": m, **row}, md)
+    w.save_session(tmp / "end.session.json")  # saved: closing does not ask
     w.close()
 
 

@@ -68,6 +68,7 @@ def main() -> None:
     settle()
     w.grab().save(a.out)  # the window as X draws it, without the (empty) desktop around it
     print(f"wrote {a.out}")
+    w.save_session(tmp / "end.session.json")  # saved: closing does not ask
     w.close()
 
 

@@ -2,24 +2,27 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QKeySequence
+from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import QColorDialog, QLabel, QPushButton, QSlider, QToolBar, QToolButton
 
 BRUSHES = (("color", "Intensity / colour", "B"), ("sketch", "Sketch (edges)", "K"),
            ("preserve", "Preserve", "P"), ("erase", "Eraser", "E"))
 STRENGTH_STEPS = 10  # strength slider ticks per unit of stroke weight
+DEFAULT_BRUSH = "color"  # selected at start, so that a first drag paints
+PREVIEW_COLOURS = {"sketch": QColor(0, 200, 255), "preserve": QColor(60, 210, 90),
+                   "erase": QColor(255, 70, 70)}  # the other brushes' strokes on the canvas
+SWATCH_SIDE = 16  # pixels of the colour button's swatch
+SLIDER_HEIGHT = 160  # pixels of the Size and Strength sliders
 
 
 class BrushBar(QToolBar):
     brush_changed = Signal(object)  # the brush kind, or None when none is chosen
     radius_changed = Signal(float)  # brush radius in screen pixels
+    colour_changed = Signal(QColor)  # the picked colour
 
     def __init__(self, parent=None):
         super().__init__("Brushes", parent)
         self.brush: str | None = None
-        # The intensity/colour brush paints this photo colour (R, G, B 0..255); the stroke tool
-        # maps it into the model through the photo's mapping (polarity and levels included).
-        self.colour: tuple[int, int, int] = (255, 255, 255)
         self.buttons: dict[str, QToolButton] = {}
         for kind, text, key in BRUSHES:
             b = QToolButton()
@@ -30,20 +33,51 @@ class BrushBar(QToolBar):
             b.toggled.connect(lambda on, k=kind: self.set_brush(k if on else None))
             self.addWidget(b)
             self.buttons[kind] = b
+        # The intensity/colour brush paints this colour as the photo shows it; the stroke tool maps
+        # it into the model through the photo's mapping (grey, polarity and levels included).
+        self.colour = QColor(255, 255, 255)
         self.colour_button = QPushButton("Colour…")
+        self.colour_button.setToolTip("The intensity / colour brush paints this colour")
         self.colour_button.clicked.connect(self.pick_colour)
         self.addWidget(self.colour_button)
-        self.addWidget(QLabel("Size"))
+        self._show_swatch()
+        self.size_label = QLabel()
+        self.size_label.setToolTip("Brush radius in screen pixels")
+        self.addWidget(self.size_label)
         self.size_slider = QSlider(Qt.Orientation.Vertical)
         self.size_slider.setRange(2, 80)
-        self.size_slider.setValue(12)
-        self.size_slider.valueChanged.connect(lambda v: self.radius_changed.emit(float(v)))
+        self.size_slider.setMaximumHeight(SLIDER_HEIGHT)
+        self.size_slider.valueChanged.connect(self._on_size)
         self.addWidget(self.size_slider)
-        self.addWidget(QLabel("Strength"))
+        self.strength_label = QLabel()
+        self.strength_label.setToolTip("How much the stroke counts against keeping the rest of the "
+                                       "picture as it is (1 = as much)")
+        self.addWidget(self.strength_label)
         self.strength_slider = QSlider(Qt.Orientation.Vertical)
         self.strength_slider.setRange(1, 5 * STRENGTH_STEPS)
-        self.strength_slider.setValue(STRENGTH_STEPS)
+        self.strength_slider.setMaximumHeight(SLIDER_HEIGHT)
+        self.strength_slider.valueChanged.connect(
+            lambda v: self.strength_label.setText(f"Strength\n{v / STRENGTH_STEPS:.1f}"))
         self.addWidget(self.strength_slider)
+        self.size_slider.setValue(12)
+        self.strength_slider.setValue(STRENGTH_STEPS)
+        self.set_brush(DEFAULT_BRUSH)
+
+    def _on_size(self, v: int) -> None:
+        self.size_label.setText(f"Size\n{v} px")
+        self.radius_changed.emit(float(v))
+
+    @property
+    def preview_colour(self) -> QColor:
+        """What the canvas draws a stroke of the current brush in: the colour brush its colour."""
+        return PREVIEW_COLOURS.get(self.brush, self.colour)
+
+    def _show_swatch(self) -> None:
+        swatch = QPixmap(SWATCH_SIDE, SWATCH_SIDE)
+        swatch.fill(self.colour)
+        self.colour_button.setIcon(QIcon(swatch))
+        self.colour_button.setToolTip(f"The intensity / colour brush paints {self.colour.name()}")
+        self.colour_changed.emit(self.colour)
 
     @property
     def strength(self) -> float:
@@ -57,11 +91,17 @@ class BrushBar(QToolBar):
         self.brush = kind
         self.brush_changed.emit(kind)
 
+    @property
+    def rgb(self) -> tuple[int, int, int]:
+        """The picked colour as (R, G, B) in 0..255."""
+        return self.colour.red(), self.colour.green(), self.colour.blue()
+
     def set_colour(self, rgb: tuple[int, int, int]) -> None:
         """The photo colour the intensity/colour brush paints (R, G, B in 0..255)."""
-        self.colour = tuple(int(min(255, max(0, round(v)))) for v in rgb)
+        self.colour = QColor(*(int(min(255, max(0, round(v)))) for v in rgb))
+        self._show_swatch()
 
     def pick_colour(self) -> None:
-        colour = QColorDialog.getColor(QColor(*self.colour), self, "Brush colour")
+        colour = QColorDialog.getColor(self.colour, self, "Brush colour")
         if colour.isValid():
             self.set_colour((colour.red(), colour.green(), colour.blue()))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QSizePolicy, QWidget
 
 from editor.errors import describe
 from editor.workers import LatestWorker
@@ -114,6 +114,7 @@ class JobStatus(QWidget):
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(200)
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.cancel_button.clicked.connect(runner.cancel)
         layout.addWidget(self.progress)
         layout.addWidget(self.cancel_button)

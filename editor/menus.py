@@ -1,20 +1,27 @@
 """The menu bar and the file dialogs its items open; the recent photos; Undo/Redo that follow
-the document. The work itself is the window's (open_photo, export_to, save_session, ...).
+the document; Help (keys and mouse, About). The work itself is the window's (open_photo,
+export_to, save_session, ...); items that replace the edit ask the window first (confirm_discard).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QSettings
+from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from editor.state import Document
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif)"
 EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
 RECENT_COUNT = 10
+MOUSE_HELP = (("Mouse wheel", "zoom in or out under the cursor"),
+              ("Middle drag, or Space + drag", "pan the zoomed picture"),
+              ("Arrow keys (canvas focused)", "pan"),
+              ("Left drag", "paint a stroke with the selected brush, inside the dashed outline"),
+              ("Drag the split line", "move it (split view)"),
+              ("Double-click a slider's value", "type a value, then Enter"))
 
 
 class Menus(QObject):
@@ -40,12 +47,16 @@ class Menus(QObject):
         v, c = m.addMenu("&View"), w.canvas
         self._action(v, "Zoom to &fit", c.zoom_fit, "Ctrl+0")
         self._action(v, "&Actual size (100%)", c.zoom_actual, "Ctrl+1")
-        self._action(v, "Zoom &in", lambda: c.zoom_by(1.25), keys.ZoomIn)
+        self._action(v, "Zoom &in", lambda: c.zoom_by(1.25), keys.ZoomIn).setShortcuts(
+            [QKeySequence(keys.ZoomIn), QKeySequence("Ctrl+=")])  # Ctrl+= : "+" without Shift
         self._action(v, "Zoom o&ut", lambda: c.zoom_by(0.8), keys.ZoomOut)
         self._action(v, "&Before / after",
-                     lambda: w.set_view_mode("after" if c.mode == "before" else "before"), "Space")
+                     lambda: w.set_view_mode("after" if c.mode == "before" else "before"), "\\")
         self._action(v, "&Split view", lambda: w.set_view_mode("after" if c.mode == "split" else "split"),
                      "Ctrl+\\")
+        h = m.addMenu("&Help")
+        self._action(h, "&Keys and mouse…", self.show_keys, keys.HelpContents)
+        self._action(h, "&About latent-editor…", self.show_about)
         self._update_recent_menu()
 
     def _action(self, menu, text, slot, shortcut=None) -> QAction:
@@ -62,18 +73,26 @@ class Menus(QObject):
         self._show_document(doc)
 
     def _show_document(self, doc: Document) -> None:
-        if doc is self.window.doc:
-            self.undo_action.setEnabled(doc.can_undo)
-            self.redo_action.setEnabled(doc.can_redo)
+        if doc is self.window.doc:  # the window's undo also reaches back past a model switch
+            self.undo_action.setEnabled(self.window.can_undo)
+            self.redo_action.setEnabled(self.window.can_redo)
 
     # ------------------------------------------------------------------ dialogs
 
     def open_dialog(self) -> None:
+        if not self.window.confirm_discard("opening another photo"):
+            return
         path, _ = QFileDialog.getOpenFileName(self.window, "Open a photo", self.last_dir(), IMAGE_FILTER)
         if path:
             self.window.open_photo(path)
 
+    def open_recent(self, path: str) -> None:
+        if self.window.confirm_discard("opening another photo"):
+            self.window.open_photo(path)
+
     def new_from_model_dialog(self) -> None:
+        if not self.window.confirm_discard("starting a new picture"):
+            return
         seed, ok = QInputDialog.getInt(self.window, "New from model", "Seed:",
                                        int(np.random.randint(0, 100_000)), 0, 2**31 - 1)
         if ok:
@@ -89,15 +108,17 @@ class Menus(QObject):
         if path:  # the dialog has already asked before overwriting
             self.window.export_to(path)
 
-    def save_session_dialog(self) -> None:
+    def save_session_dialog(self) -> bool:
+        """True if the session was saved."""
         if self.window.doc is None:
-            return
+            return False
         path, _ = QFileDialog.getSaveFileName(self.window, "Save session", self.last_dir(),
                                               "Sessions (*.session.json)")
-        if path:
-            self.window.save_session(path)
+        return bool(path) and self.window.save_session(path)
 
     def open_session_dialog(self) -> None:
+        if not self.window.confirm_discard("opening a session"):
+            return
         path, _ = QFileDialog.getOpenFileName(self.window, "Open session", self.last_dir(),
                                               "Sessions (*.json)")
         if path:
@@ -126,4 +147,45 @@ class Menus(QObject):
         self.recent_menu.clear()
         for p in self.settings.value("recent", [], type=list):
             act = self.recent_menu.addAction(p)
-            act.triggered.connect(lambda _=False, p=p: self.window.open_photo(p))
+            act.triggered.connect(lambda _=False, p=p: self.open_recent(p))
+
+    # ------------------------------------------------------------------ help
+
+    def keys_text(self) -> str:
+        """Every menu item with its keys, the brushes' keys, and what the mouse does (HTML)."""
+        rows = []
+        for menu in self.window.menuBar().findChildren(type(self.recent_menu)):
+            for act in menu.actions():
+                keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in act.shortcuts())
+                if keys and not act.menu():
+                    rows.append((keys, act.text().replace("&", "").rstrip("…")))
+        for button in self.window.brush_bar.buttons.values():
+            rows.append((button.shortcut().toString(), button.toolTip().rsplit(" (", 1)[0] + " brush"))
+        rows += MOUSE_HELP
+        cells = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;{what}</td></tr>" for k, what in rows)
+        return f"<table>{cells}</table>"
+
+    def show_keys(self) -> None:
+        self._box("Keys and mouse", self.keys_text())
+
+    def show_about(self) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("latent-editor")
+        except PackageNotFoundError:
+            v = "(not installed)"
+        model = self.window.model
+        self._box("About latent-editor", (
+            f"<b>latent-editor</b> {v}<br>Edit photos in the latent space of GANs trained by this "
+            f"project: the photo is inverted into the generator's code; sliders move the code along "
+            f"attribute directions; brush strokes are solved for; the change is carried back onto the "
+            f"photo at its own size.<br><br>Model in use: {model.name if model else 'none'}.<br>"
+            f"The face model was trained on CelebA images, for non-commercial research only."))
+
+    def _box(self, title: str, html: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.NoIcon, title, html, parent=self.window)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.last_box = box

@@ -19,6 +19,7 @@ from training.modelfile import MODELS_DIR, shipped_models
 
 MODEL_VIEW_SIDE = 128  # pixels of the G(z) view
 CANDIDATE_SIDE = 64  # pixels of a candidate's icon
+SIDE_WIDTH = 380  # pixels of the side panel: room for a slider track of about 300 pixels
 
 
 class ModelPanel(QWidget):
@@ -50,6 +51,9 @@ class ModelPanel(QWidget):
             if Path(folder).is_dir():
                 self.combo.addItem(Path(folder).name + " (added)", folder)
         i = self.combo.findData(current) if current else -1
+        if current and i < 0:  # a model opened by its path: listed too, so the box shows it
+            self.combo.addItem(Path(current).name, current)
+            i = self.combo.count() - 1
         if i >= 0:
             self.combo.setCurrentIndex(i)
 
@@ -121,6 +125,7 @@ class HistoryPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("<b>History</b>"))
         self.list = QListWidget()
+        self.list.setMinimumHeight(80)
         self.list.itemClicked.connect(self._on_click)
         layout.addWidget(self.list)
 
@@ -146,13 +151,15 @@ class HistoryPanel(QWidget):
 
 
 def side_dock(window, *panels: tuple[QWidget, int]) -> QDockWidget:
-    """The panels, stacked with their stretch factors, in a fixed dock titled "Edit"."""
+    """The panels, stacked with their stretch factors, in a fixed dock without a title bar (each
+    panel has its own heading; a dock title would only repeat the menu)."""
     side = QWidget()
     layout = QVBoxLayout(side)
     for panel, stretch in panels:
         layout.addWidget(panel, stretch)
-    side.setMinimumWidth(340)
-    dock = QDockWidget("Edit", window)
+    side.setMinimumWidth(SIDE_WIDTH)
+    dock = QDockWidget("Side panel", window)
+    dock.setTitleBarWidget(QWidget())  # an empty widget in place of the title bar
     dock.setWidget(side)
     dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
     return dock

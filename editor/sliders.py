@@ -1,20 +1,76 @@
 """The sliders panel: one slider per attribute vector, reacting to the document.
 
-Dragging a slider previews at once (`previewed`, a Snapshot not yet recorded) and records the values
-in the document's history when the drag or key presses settle; undo, redo and history jumps move
-the sliders back through the document's notifications.
+Each slider has a readable name ("Blond hair" for `Blond_Hair`), a tooltip saying what it does, a
+track as wide as the panel and a value box to type into (superqt's labelled float slider). Variants
+of a slider that keep other attributes fixed ("Smiling (keep Male, Young)") sit folded under their
+plain slider. Dragging a slider previews at once (`previewed`, a Snapshot not yet recorded) and
+records the values in the document's history when the drag or key presses settle; undo, redo and
+history jumps move the sliders back through the document's notifications.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QToolButton, QVBoxLayout,
+                               QWidget)
+from superqt import QLabeledDoubleSlider
 
+from editing.vectors import AttributeVector
 from editor.state import Document, Snapshot
 
-SLIDER_LABEL_WIDTH = 130  # pixels for an attribute's name beside its slider
-SLIDER_STEPS = 100  # slider ticks per unit; the range is -3..+3 units
+SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
+SLIDER_STEP = 0.01  # the smallest step of a slider (two decimals)
 COMMIT_MS = 400  # quiet time after a slider moves before its value enters the history
+KIND_TITLES = {"measured": "Shape and tone", "class": "Towards a class", "pair": "One class into another",
+               "table": "Attributes", "principal": "Main directions"}  # section headings by vector kind
+
+
+def _words(text: str) -> str:
+    """Underscores to spaces, words in lower case (acronyms such as "PCA" kept)."""
+    return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in text.replace("_", " ").split())
+
+
+def readable(name: str) -> str:
+    """A vector's name as people write it: `Blond_Hair` -> "Blond hair", `sneaker->ankle_boot` ->
+    "Sneaker → ankle boot", "Smiling (keep Male, Young)" -> "Smiling (keep male, young)"."""
+    base, paren, rest = name.partition(" (")
+    text = " → ".join(_words(part) for part in base.split("->"))
+    text = text[:1].upper() + text[1:]
+    return text + " (" + _words(rest) if paren else text
+
+
+def variant_title(name: str) -> str:
+    """A variant's row under its plain slider: "Smiling (keep Male, Young)" -> "Keep male, young"."""
+    rest = _words(name.partition(" (")[2].rstrip(")"))
+    return rest[:1].upper() + rest[1:]
+
+
+def plain_name(name: str, names: set[str]) -> str | None:
+    """The plain slider a variant belongs under ("Smiling" for "Smiling (keep Male)"), or None."""
+    base, paren, _ = name.partition(" (")
+    return base if paren and base in names else None
+
+
+def describe(name: str, vector: AttributeVector | None) -> str:
+    """A tooltip that says what the slider does."""
+    meta = vector.meta if vector is not None else {}
+    kind, what = meta.get("kind", ""), readable(name.partition(" (")[0]).lower()
+    if kind == "pair":
+        does = (f"+ turns a {readable(meta.get('from', '')).lower()} into a "
+                f"{readable(meta.get('to', '')).lower()}; − the other way.")
+    elif kind == "class":
+        does = f"+ makes the object more like a {what}; − less like one."
+    elif kind == "measured":
+        does = (f"+ more {what}, − less, as measured on the training images"
+                + (" within each class (the object's class is kept)." if meta.get("within_class") else "."))
+    elif kind in ("table", "conditional"):
+        does = f"+ more {what}, − less (learnt from photos labelled '{name.partition(' (')[0]}')."
+    else:
+        does = f"Moves the picture along the '{name}' direction, + one way, − the other."
+    kept = meta.get("projected_out") or []
+    if kept:
+        does += f" Keeps {', '.join(readable(k).lower() for k in kept)} as they are."
+    return (f"{does}\nValues are in units of the codes' spread along this direction: ±1 is a typical "
+            f"difference between pictures, ±3 a strong edit. Type a value in the box, or ⟲ to reset.")
 
 
 class SlidersPanel(QWidget):
@@ -23,60 +79,115 @@ class SlidersPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.doc: Document | None = None
-        self.sliders: dict[str, QSlider] = {}
-        self.value_labels: dict[str, QLabel] = {}
+        self.sliders: dict[str, QLabeledDoubleSlider] = {}
+        self.titles: dict[str, QLabel] = {}  # each slider's readable name
+        self.variant_boxes: dict[str, QWidget] = {}  # plain name -> its folded variants
+        self.folds: dict[str, QToolButton] = {}  # plain name -> the button that unfolds them
+        self.names: list[str] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
         head.addWidget(QLabel("<b>Attributes</b>"))
-        reset = QPushButton("Reset all")
-        reset.clicked.connect(self.reset_all)
-        head.addWidget(reset)
+        head.addStretch(1)
+        self.reset_button = QPushButton("Reset all")
+        self.reset_button.setToolTip("Set every slider back to 0 (Ctrl+R)")
+        self.reset_button.clicked.connect(self.reset_all)
+        head.addWidget(self.reset_button)
         layout.addLayout(head)
         self.area = QScrollArea()
         self.area.setWidgetResizable(True)
         self.area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        host = QWidget()
-        self.form = QFormLayout(host)
-        self.area.setWidget(host)
         layout.addWidget(self.area, 1)
         self.commit_timer = QTimer(self)
         self.commit_timer.setSingleShot(True)
         self.commit_timer.setInterval(COMMIT_MS)
         self.commit_timer.timeout.connect(self.commit)
+        self.set_attributes({})
 
-    def set_attributes(self, names: list[str]) -> None:
-        """One slider per attribute (a model's vectors), all at zero."""
-        while self.form.rowCount():
-            self.form.removeRow(0)
+    def set_attributes(self, vectors: dict[str, AttributeVector]) -> None:
+        """One slider per attribute vector, all at zero: plain sliders by kind, variants folded
+        under their plain slider."""
         self.sliders.clear()
-        self.value_labels.clear()
-        if not names:
-            self.form.addRow(QLabel("This model has no attribute vectors\n"
-                                    "(`latent-edit vectors --model NAME`)."))
-        for name in names:
-            row = QHBoxLayout()
-            s = QSlider(Qt.Orientation.Horizontal)
-            s.setMinimumWidth(90)
-            s.setRange(-3 * SLIDER_STEPS, 3 * SLIDER_STEPS)
-            s.setObjectName(f"slider:{name}")
-            s.valueChanged.connect(lambda v, n=name: self._on_slider(n, v))
-            value = QLabel("0.00")
-            value.setMinimumWidth(36)
-            reset = QToolButton()
-            reset.setText("⟲")
-            reset.setToolTip(f"Reset {name}")
-            reset.clicked.connect(lambda _=False, n=name: self.set_value(n, 0.0, commit=True))
-            row.addWidget(s, 1)
-            row.addWidget(value)
-            row.addWidget(reset)
-            label = QLabel()  # long names ("Smiling (keep Male, Young)") are elided, whole in the tip
-            label.setText(label.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle,
-                                                         SLIDER_LABEL_WIDTH))
-            label.setToolTip(name)
-            self.form.addRow(label, row)
-            self.sliders[name] = s
-            self.value_labels[name] = value
+        self.titles.clear()
+        self.variant_boxes.clear()
+        self.folds.clear()
+        self.names = list(vectors)
+        host = QWidget()
+        rows = QVBoxLayout(host)
+        rows.setSpacing(2)
+        if not vectors:
+            rows.addWidget(QLabel("This model has no attribute vectors\n"
+                                  "(`latent-edit vectors --model NAME`)."))
+        names = set(vectors)
+        variants: dict[str, list[str]] = {}
+        for name in vectors:
+            plain = plain_name(name, names)
+            if plain is not None:
+                variants.setdefault(plain, []).append(name)
+        kind_shown = None
+        for name, vector in vectors.items():
+            if plain_name(name, names) is not None:
+                continue
+            kind = vector.meta.get("kind", "")
+            if kind != kind_shown and kind in KIND_TITLES and len(vectors) > 4:
+                heading = QLabel(f"<i>{KIND_TITLES[kind]}</i>")
+                heading.setContentsMargins(0, 6, 0, 0)
+                rows.addWidget(heading)
+                kind_shown = kind
+            rows.addWidget(self._row(name, vector, variants.get(name, [])))
+            if name in variants:
+                box = QWidget()
+                inner = QVBoxLayout(box)
+                inner.setContentsMargins(18, 0, 0, 4)  # indented under the plain slider
+                for v in variants[name]:
+                    inner.addWidget(self._row(v, vectors[v], []))
+                box.setVisible(False)
+                rows.addWidget(box)
+                self.variant_boxes[name] = box
+        rows.addStretch(1)
+        self.area.setWidget(host)
+
+    def _row(self, name: str, vector: AttributeVector | None, variants: list[str]) -> QWidget:
+        row = QWidget()
+        layout = QVBoxLayout(row)
+        layout.setContentsMargins(0, 2, 0, 2)
+        layout.setSpacing(0)
+        top = QHBoxLayout()
+        variant = plain_name(name, set(self.names))
+        title = QLabel(variant_title(name) if variant else readable(name))
+        title.setToolTip(describe(name, vector))
+        top.addWidget(title, 1)
+        if variants:
+            fold = QToolButton()
+            fold.setText(f"+{len(variants)} variant{'s' if len(variants) > 1 else ''}")
+            fold.setCheckable(True)
+            fold.setToolTip("Show the variants of this slider that keep other attributes as they are")
+            fold.setObjectName(f"variants:{name}")
+            fold.toggled.connect(lambda on, n=name: self.variant_boxes[n].setVisible(on))
+            self.folds[name] = fold
+            top.addWidget(fold)
+        reset = QToolButton()
+        reset.setText("⟲")
+        reset.setToolTip(f"Reset {readable(name)} to 0")
+        reset.clicked.connect(lambda _=False, n=name: self.set_value(n, 0.0, commit=True))
+        top.addWidget(reset)
+        layout.addLayout(top)
+        s = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        s.setRange(-SLIDER_RANGE, SLIDER_RANGE)
+        s.setSingleStep(SLIDER_STEP)
+        s.setPageStep(0.25)
+        s.setDecimals(2)
+        s.setValue(0.0)
+        s.setObjectName(f"slider:{name}")
+        s.setToolTip(describe(name, vector))
+        s._label.setToolTip("Type a value from -3 to 3 and press Enter")  # superqt's value box
+        s._label.setStyleSheet("")  # a visible box, so that it reads as a place to type
+        s._label.setFixedWidth(s._label.fontMetrics().horizontalAdvance("-3.00") + 16)
+        s.valueChanged.connect(lambda v, n=name: self._on_slider(n, v))
+        layout.addWidget(s)
+        self.sliders[name] = s
+        self.titles[name] = title
+        return row
 
     def set_document(self, doc: Document) -> None:
         self.commit_timer.stop()
@@ -85,10 +196,10 @@ class SlidersPanel(QWidget):
         self._show_document(doc)
 
     def values(self) -> dict[str, float]:
-        return {n: s.value() / SLIDER_STEPS for n, s in self.sliders.items()}
+        return {n: round(s.value(), 2) for n, s in self.sliders.items()}
 
     def set_value(self, name: str, value: float, commit: bool = False) -> None:
-        self.sliders[name].setValue(int(round(value * SLIDER_STEPS)))
+        self.sliders[name].setValue(value)
         if commit:
             self.commit()
 
@@ -116,12 +227,15 @@ class SlidersPanel(QWidget):
         values = doc.current.slider_dict
         for n, s in self.sliders.items():
             s.blockSignals(True)
-            s.setValue(int(round(values.get(n, 0.0) * SLIDER_STEPS)))
+            s.setValue(values.get(n, 0.0))
             s.blockSignals(False)
-            self.value_labels[n].setText(f"{values.get(n, 0.0):+.2f}")
+        names = set(self.names)
+        for n in values:  # a variant in use is never folded away
+            plain = plain_name(n, names)
+            if plain in self.folds:
+                self.folds[plain].setChecked(True)
 
-    def _on_slider(self, name: str, value: int) -> None:
-        self.value_labels[name].setText(f"{value / SLIDER_STEPS:+.2f}")
+    def _on_slider(self, name: str, value: float) -> None:
         if self.doc is None:
             return
         snap: Snapshot = self.doc.with_sliders(self.values(), "preview")

@@ -88,8 +88,10 @@ class Document:
             self.photo_sha256 = sha256_file(self.photo_path)
 
     def subscribe(self, listener: Callable[["Document"], None]) -> None:
-        """Call `listener(document)` after every change of the history or of z0."""
-        self.listeners.append(listener)
+        """Call `listener(document)` after every change of the history or of z0 (once, however
+        often the same listener subscribes: a document shown again keeps its listeners)."""
+        if listener not in self.listeners:
+            self.listeners.append(listener)
 
     def _changed(self) -> None:
         for listener in list(self.listeners):
@@ -135,9 +137,9 @@ class Document:
 
     def rebase(self, z0: torch.Tensor) -> None:
         """Make `z0` the original code (an inversion refining, or finished): the history starts
-        again from it, and the edit is measured from G(z0)."""
+        again from it (its first line keeps its label), and the edit is measured from G(z0)."""
         self.z0 = z0.reshape(-1).clone()
-        self.history = [Snapshot("open", self.z0.clone())]
+        self.history = [Snapshot(self.history[0].label, self.z0.clone())]
         self.index = 0
         self._changed()
 

@@ -1,6 +1,11 @@
 """Painting strokes: a stroke painted on the canvas becomes a `Stroke` in model pixels, the solver
 runs on the job runner (progress, Cancel), the best candidate is applied and the others are offered
 in the candidates panel. The solver runs through editing.edit.solve_strokes, as in `latent-edit edit`.
+
+A stroke is clipped to the model's square (the outline on the canvas) without a question: the part
+outside is left out and the status bar says so. The candidates follow the document: they are shown
+while the document is at their stroke (or at a candidate chosen from them) and hidden after an undo
+past it, coming back with redo.
 """
 from __future__ import annotations
 
@@ -20,8 +25,9 @@ from training.modelfile import GANModel
 
 
 class StrokeTool(QObject):
-    status = Signal(str)  # progress to show in the status bar
+    status = Signal(str)  # progress to show in the status bar; "" when it no longer holds
     error = Signal(str)  # a refused stroke, or a bug (logged)
+    settled = Signal(bool)  # a painted stroke's end: True its result is applied, False not taken
 
     def __init__(self, brushes: BrushBar, candidates: CandidatesPanel, jobs: JobRunner, preview: Preview):
         super().__init__()
@@ -30,22 +36,47 @@ class StrokeTool(QObject):
         self.model: GANModel | None = None
         self.vectors: dict[str, AttributeVector] = {}
         self.doc: Document | None = None
+        self.offer: tuple | None = None  # (codes, images, [the snapshots made from them]) of the last stroke
+        self._shown = False  # the offer is in the candidates panel
 
     def set_document(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> None:
         self.model, self.vectors, self.doc = model, vectors, doc
+        self.offer, self._shown = None, False
         self.candidates.clear()
+        doc.subscribe(self._follow)
+
+    def _follow(self, doc: Document) -> None:
+        """Show the last stroke's candidates only while the document is at one of them."""
+        if doc is not self.doc or self.offer is None:
+            return
+        codes, images, snapshots = self.offer
+        here = any(doc.current is s for s in snapshots)
+        if here and not self._shown:
+            self.candidates.show_candidates(codes, images)
+        elif not here and self._shown:
+            self.candidates.clear()
+            self.status.emit("")
+        self._shown = here
 
     def painted(self, points: list, radius: float) -> None:
-        """A stroke on the canvas: display points and radius (display pixels)."""
+        """A stroke on the canvas: display points and radius (display pixels). The part outside the
+        model's square is left out; a stroke painted while another is solved is not taken."""
         renderer = self.preview.renderer
-        if self.doc is None or self.brushes.brush is None or self.jobs.busy:
-            return
-        model_points = tuple(renderer.display_point_to_model(x, y) for x, y in points)
-        value = self.doc.mapping.model_colour(self.brushes.colour)  # the photo's colour, as the model sees it
-        self.apply(Stroke(self.brushes.brush, model_points, max(0.5, renderer.model_radius(radius)),
-                          value, self.brushes.strength))
+        if self.doc is None or self.brushes.brush is None or renderer is None:
+            return self.settled.emit(False)
+        if self.jobs.busy:
+            self.status.emit("Still working on the last stroke: wait for it, or Cancel it")
+            return self.settled.emit(False)
+        model_points, clipped = renderer.stroke_to_model(points)
+        if not model_points:
+            self.status.emit("The stroke lies outside the editable region (the dashed outline)")
+            return self.settled.emit(False)
+        value = self.doc.mapping.model_colour(self.brushes.rgb)  # the photo's colour, as the model sees it
+        self.apply(Stroke(self.brushes.brush, tuple(model_points), max(0.5, renderer.model_radius(radius)),
+                          value, self.brushes.strength),
+                   note=" (the part outside the dashed outline was left out)" if clipped else "")
 
-    def apply(self, stroke: Stroke, cfg: SolverConfig | None = None) -> None:
+    def apply(self, stroke: Stroke, cfg: SolverConfig | None = None, note: str = "") -> None:
         """Solve for the strokes so far plus this one, in the background; candidates follow. The
         settings default to `editing.edit.solver_config` (face models rank by identity too)."""
         doc, model, vectors = self.doc, self.model, self.vectors
@@ -54,23 +85,34 @@ class StrokeTool(QObject):
         try:
             strokes, z, constraints = session.stroke_constraints(model, doc, vectors, stroke)
         except Exception as e:  # noqa: BLE001 - a StrokeError is shown; a bug is logged; the state stays
+            self.settled.emit(False)
             return self.error.emit(describe(e))
         if constraints.empty:  # an eraser that removed everything: back to the code as it is
-            return doc.push(Snapshot(label, doc.current.z_base, doc.current.sliders, strokes))
+            doc.push(Snapshot(label, doc.current.z_base, doc.current.sliders, strokes))
+            return self.settled.emit(True)
 
         def finish(step) -> None:
+            snap = doc.with_candidate(step.z[0], strokes, vectors, label)
+            self.offer, self._shown = (step.z, step.images, [snap]), True
             self.candidates.show_candidates(step.z, step.images)
-            doc.push(doc.with_candidate(step.z[0], strokes, vectors, label))
-            self.status.emit(f"{len(step.z)} candidates; the best is applied, click another to choose it")
+            doc.push(snap)
+            self.status.emit(f"{len(step.z)} candidates; the best is applied, click another to "
+                             f"choose it{note}")
+            self.settled.emit(True)
 
-        self.status.emit("Solving the stroke…")
+        def cancelled(_) -> None:
+            self.status.emit("Stroke cancelled")
+            self.settled.emit(False)
+
+        self.status.emit("Solving the stroke…" + note)
         self.jobs.run(Job(lambda: solve_strokes(model, doc.z0, z, constraints, cfg), cfg.steps,
-                          on_done=finish, on_cancel=lambda _: self.status.emit("Stroke cancelled")))
+                          on_done=finish, on_cancel=cancelled))
 
     def choose(self, k: int) -> None:
         """Apply candidate k of the last stroke instead."""
         codes = self.candidates.codes
-        if codes is None or self.doc is None:
+        if codes is None or self.doc is None or self.offer is None:
             return
-        self.doc.push(self.doc.with_candidate(codes[k], self.doc.current.strokes, self.vectors,
-                                              f"candidate {k + 1}"))
+        snap = self.doc.with_candidate(codes[k], self.doc.current.strokes, self.vectors, f"candidate {k + 1}")
+        self.offer[2].append(snap)
+        self.doc.push(snap)

@@ -4,18 +4,24 @@ The window holds the document (editor.state, no Qt) and wires the views to it: t
 the document's changes on their own; the window renders the current state and autosaves. Model work
 runs off the GUI thread: slider previews on a LatestWorker (latest request only), inversion and the
 stroke solver as Jobs (editor.jobs) with progress and Cancel. The GUI thread only paints.
+
+Switching models is one undoable step: the same photo is framed and inverted with the new model
+(or the switch is refused with a message, and nothing changes); undo past the new document's first
+line brings the previous model and its document back, redo goes forward again. Replacing or closing
+an edit that is not saved asks first (Save / Discard / Cancel); the autosave stays until then.
 """
 from __future__ import annotations
 
 import logging
 import os
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
+from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
 
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
@@ -36,11 +42,21 @@ from inversion.encoder import load_encoder
 from inversion.framing import NoFaceError, NoObjectError
 from inversion.invert import DEFAULT_CONFIG, Inverter
 from inversion.perceptual import LPIPS
-from training.modelfile import DEFAULT_MODEL, GANModel
+from training.modelfile import DEFAULT_MODEL, GANModel, resolve_model
 
 log = logging.getLogger(__name__)
 
 INVERT_PREVIEW_EVERY = 5  # inversion steps between on-screen refinements (keeps the GUI light)
+
+
+@dataclass(frozen=True)
+class Edition:
+    """A model and the document it edits: what a model switch leaves behind, and undo brings back."""
+
+    model: GANModel
+    vectors: dict[str, AttributeVector]
+    doc: Document
+    anchor: Snapshot | None = None  # redo side: where the document before the switch must stand
 
 
 def default_autosave() -> Path:
@@ -67,10 +83,16 @@ class MainWindow(QMainWindow):
         self.frame_times: list[float] = []  # seconds from slider change to painted frame
         self._slider_t0: float | None = None
         self._refining = False  # an inversion is showing its progress (not saved, not measured)
+        self._undo_switches: list[Edition] = []  # the models and documents switched away from
+        self._redo_switches: list[Edition] = []  # the ones undone, for redo
+        self._saved: Snapshot | None = None  # the state last saved or exported
+        self._settle_on_render = False  # the next frame shows a stroke's result
+        self._stroke_message = ""  # what the stroke tool last put in the status bar
         self._build_ui()
         self.setAcceptDrops(True)
         self.resize(1200, 800)
         self.switch_model(model)
+        self.set_editing_enabled(False)  # nothing to edit until a photo is open
         if ask_recovery:
             QTimer.singleShot(0, self.offer_recovery)
 
@@ -86,16 +108,19 @@ class MainWindow(QMainWindow):
         self.candidates_panel = CandidatesPanel()
         self.history_panel = HistoryPanel()
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, side_dock(
-            self, (self.model_panel, 0), (self.sliders_panel, 3), (self.candidates_panel, 0),
-            (self.history_panel, 2)))
+            self, (self.model_panel, 0), (self.sliders_panel, 5), (self.candidates_panel, 0),
+            (self.history_panel, 1)))
         self.brush_bar = BrushBar(self)
-        self.brush_bar.brush_changed.connect(lambda k: setattr(self.canvas, "brush_enabled", k is not None))
+        self.brush_bar.brush_changed.connect(lambda _: self._follow_brush())
+        self.brush_bar.colour_changed.connect(lambda _: self._follow_brush())
         self.brush_bar.radius_changed.connect(lambda r: setattr(self.canvas, "brush_radius", r))
+        self.canvas.brush_radius = float(self.brush_bar.size_slider.value())
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.brush_bar)
         self.strokes = StrokeTool(self.brush_bar, self.candidates_panel, self.jobs, self.preview)
         self.canvas.stroke_painted.connect(self.strokes.painted)
-        self.strokes.status.connect(self.statusBar().showMessage)
+        self.strokes.status.connect(self._stroke_status)
         self.strokes.error.connect(self.show_error)
+        self.strokes.settled.connect(self._on_stroke_settled)
         self.menus = Menus(self, self.settings)
         self.jobs.failed.connect(self._on_job_failed)
         self.model_label = QLabel()
@@ -132,28 +157,69 @@ class MainWindow(QMainWindow):
         added = self.settings.value("model_folders", [], type=list)
         self.model_panel.set_models(added, str(self.model.path) if self.model else None)
 
+    def _same_model(self, name_or_path: str | Path) -> bool:
+        try:
+            return self.model is not None and resolve_model(name_or_path).resolve() == Path(self.model.path).resolve()
+        except USER_ERRORS:  # a name that resolves to nothing is not the current model
+            return False
+
     def switch_model(self, name_or_path: str) -> bool:
-        """Load a model (keeping the current one if it is refused; without sliders if its vectors
-        cannot be used, saying why)."""
+        """Edit with another model. With a document open this is one undoable step: the photo is
+        framed and inverted again with the new model (a model sample: the new model's sample of the
+        same seed). Refused, with a message and the current model and edit as they were, if the
+        model cannot be loaded or cannot frame the photo (a face model and a photo without a face).
+        The model already in use: nothing happens."""
+        if self._same_model(name_or_path):
+            self.refresh_models()
+            return True
         ok, loaded = self._attempt(lambda: session.load_model_and_vectors(name_or_path), "Model refused: ")
         if not ok:
+            self.refresh_models()  # the model box shows the model still in use
             return False
-        model, self.vectors, warning = loaded
-        self.model = model
+        model, vectors, warning = loaded
+        if self.doc is None:
+            self._install_model(model, vectors, warning)
+            return True
+        label = f"model {self.model.name} → {model.name}"
+        framed = doc = None
+        if self.doc.photo_path is None:
+            doc = session.new_document(model, self.doc.seed or 0)
+            doc.history = [replace(doc.history[0], label=label)]
+        else:
+            path = self.doc.photo_path
+            self._say_before_framing(model, path)
+            try:
+                ok, framed = self._attempt(lambda: session.frame_photo(
+                    model, path, False, self.doc.mapping.face if self.doc.mapping.affine else None,
+                    self.ask_which_face), f"Model not switched: {model.name} cannot edit {path.name}: ",
+                    passing=NoObjectError)
+            except NoObjectError as e:
+                ok = False
+                self.show_error(f"{model.name} cannot edit {path.name}: {e}. Still editing with "
+                                f"{self.model.name}.")
+            if not ok or framed is None:
+                self.refresh_models()
+                return False
+        self._undo_switches.append(Edition(self.model, self.vectors, self.doc))
+        self._redo_switches.clear()
+        self._install_model(model, vectors, warning)
+        if framed is not None:
+            self._invert(framed, label, switching=True)
+        else:
+            self._start_document(doc, switching=True)
+        return True
+
+    def _install_model(self, model: GANModel, vectors: dict[str, AttributeVector], warning: str = "") -> None:
+        """Make `model` the one in use: its sliders, brush channels, name in the status bar."""
+        self.model, self.vectors = model, vectors
         if warning:
             self.show_error(warning)
         self.inverter = None
-        self.sliders_panel.set_attributes(list(self.vectors))
+        self.sliders_panel.set_attributes(vectors)
         self.refresh_models()
         self.model_label.setText(f"{model.name} · {model.gan.resolution}×{model.gan.resolution} · "
                                  f"{'grey' if model.gan.channels == 1 else 'colour'}")
         self._update_title()
-        if self.doc is not None:
-            if self.doc.photo_path is not None:
-                self.open_photo(self.doc.photo_path)
-            else:
-                self.new_from_model(self.doc.seed or 0)
-        return True
 
     def get_inverter(self) -> Inverter:
         if self.inverter is None:
@@ -163,12 +229,22 @@ class MainWindow(QMainWindow):
 
     # ================================================================== the document
 
-    def _start_document(self, doc: Document) -> None:
+    def _start_document(self, doc: Document, switching: bool = False) -> None:
+        """Show and edit `doc` with the model in use; a document that is not a model switch (or
+        its undo) starts the switches' history afresh."""
         self.jobs.abandon()  # its callbacks belong to the document being replaced
-        self.set_editing_enabled(True)
+        if not switching:
+            self._undo_switches.clear()
+            self._redo_switches.clear()
         self.doc = doc
-        shown = self.preview.start(self.model, self.vectors, doc).display_pixels
+        self.set_editing_enabled(True)
+        renderer = self.preview.start(self.model, self.vectors, doc)
+        shown = renderer.display_pixels
+        self.canvas.settle_strokes()
         self.canvas.set_images(shown, shown)
+        self.canvas.photo_factor = renderer.factor
+        self.canvas.set_outline(renderer.editable_outline())
+        self.canvas.zoom_fit()
         self.strokes.set_document(self.model, self.vectors, doc)
         doc.subscribe(self._on_document_changed)
         self.sliders_panel.set_document(doc)
@@ -188,18 +264,65 @@ class MainWindow(QMainWindow):
             self.candidates_panel.show_quality(doc.current.code(self.vectors))
             self.autosave()
 
+    @property
+    def can_undo(self) -> bool:
+        return self.doc is not None and (self.doc.can_undo or bool(self._undo_switches))
+
+    @property
+    def can_redo(self) -> bool:
+        return self.doc is not None and (self.doc.can_redo or (
+            bool(self._redo_switches) and self._redo_switches[-1].anchor is self.doc.current))
+
     def undo(self) -> None:
-        if self.doc:
+        """Undo the document's last step; at its first, the model switch that started it."""
+        if self.doc is None:
+            return
+        if self.doc.can_undo:
             self.doc.undo()
+        elif self._undo_switches:
+            back = self._undo_switches.pop()
+            self._redo_switches.append(Edition(self.model, self.vectors, self.doc, back.doc.current))
+            self._install_model(back.model, back.vectors)
+            self._start_document(back.doc, switching=True)
+            self.statusBar().showMessage(f"Back to {back.model.name}")
 
     def redo(self) -> None:
-        if self.doc:
+        if self.doc is None:
+            return
+        if self.doc.can_redo:
             self.doc.redo()
+        elif self.can_redo:
+            forward = self._redo_switches.pop()
+            self._undo_switches.append(Edition(self.model, self.vectors, self.doc))
+            self._install_model(forward.model, forward.vectors)
+            self._start_document(forward.doc, switching=True)
+            self.statusBar().showMessage(f"Editing with {forward.model.name} again")
 
     def set_editing_enabled(self, enabled: bool) -> None:
+        """Sliders and brushes work while a document is open and no inversion is running."""
+        enabled = enabled and self.doc is not None
         self.sliders_panel.setEnabled(enabled)
         self.brush_bar.setEnabled(enabled)
-        self.canvas.brush_enabled = enabled and self.brush_bar.brush is not None
+        self._follow_brush()
+
+    def _follow_brush(self) -> None:
+        self.canvas.brush_enabled = self.brush_bar.isEnabled() and self.brush_bar.brush is not None
+        self.canvas.stroke_colour = self.brush_bar.preview_colour
+
+    def _stroke_status(self, message: str) -> None:
+        """The stroke tool's messages; an empty one clears its last, if it is still shown."""
+        if message:
+            self._stroke_message = message
+            self.statusBar().showMessage(message)
+        elif self._stroke_message and self.statusBar().currentMessage() == self._stroke_message:
+            self.statusBar().clearMessage()
+
+    def _on_stroke_settled(self, applied: bool) -> None:
+        """A painted stroke stays on the canvas until its result is painted, or goes if not taken."""
+        if applied:
+            self._settle_on_render = True
+        else:
+            self.canvas.drop_last_stroke()
 
     # ================================================================== rendering
 
@@ -213,6 +336,9 @@ class MainWindow(QMainWindow):
 
     def _on_render(self, display: np.ndarray, model_img: torch.Tensor) -> None:
         self.canvas.set_images(display)
+        if self._settle_on_render:
+            self._settle_on_render = False
+            self.canvas.settle_strokes()
         self.model_panel.show_image(model_img)
         self.canvas.repaint()
         if self._slider_t0 is not None:
@@ -230,6 +356,7 @@ class MainWindow(QMainWindow):
 
     def _on_job_failed(self, message: str) -> None:
         self.set_editing_enabled(True)
+        self.canvas.settle_strokes()
         self.show_error(message)
 
     # ================================================================== opening
@@ -238,6 +365,7 @@ class MainWindow(QMainWindow):
         """Load a photo and start its inversion in the background; False (and a message) if the
         file is refused, leaving the current document as it was. For a face model with several
         faces in the photo, `face` picks one (0 = the largest); None asks the user."""
+        self._say_before_framing(self.model, Path(path))
         try:
             ok, framed = self._attempt(lambda: session.frame_photo(
                 self.model, path, whole_image, face, self.ask_which_face), passing=NoObjectError)
@@ -248,15 +376,22 @@ class MainWindow(QMainWindow):
             return answer == QMessageBox.StandardButton.Yes and self.open_photo(path, True)
         if not ok or framed is None:
             return False
+        self.menus.remember_recent(framed[0].path)
+        self._invert(framed)
+        return True
+
+    def _invert(self, framed: tuple, label: str = "open", switching: bool = False) -> None:
+        """Start a document on a framed photo (photo, x, mapping) and its inversion in the
+        background; its history's first line is `label`."""
         photo, x, mapping = framed
-        self.menus.remember_recent(photo.path)
         inverter = self.get_inverter()
         encoder = inverter.encoder is not None
         method = "hybrid" if encoder else "optimize"
         first = inverter.guess(x)[0] if encoder else self.model.mean_code()
         doc = Document(self.model.path, self.model.model_id, photo.pixels, mapping, first,
-                       photo_path=photo.path, target=x)
-        self._start_document(doc)
+                       photo_path=photo.path, history=[Snapshot(label, first.reshape(-1).clone())],
+                       target=x)
+        self._start_document(doc, switching)
         self.statusBar().showMessage(f"Inverting {photo.path.name}… {mapping.found_by}".rstrip())
         self.set_editing_enabled(False)  # edits wait for the final code; Cancel keeps the best so far
 
@@ -281,7 +416,12 @@ class MainWindow(QMainWindow):
 
         self.jobs.run(Job(lambda: inverter.run(x, method, DEFAULT_CONFIG), DEFAULT_CONFIG.steps,
                           on_done=finish, on_step=refine, on_cancel=stopped))
-        return True
+
+    def _say_before_framing(self, model: GANModel, path: Path) -> None:
+        """Framing runs here, on the GUI thread, and a face model's detectors can take seconds:
+        say what is happening, and let the window paint it (a closed menu, the message)."""
+        self.statusBar().showMessage(f"Framing {path.name} for {model.name}…")
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
 
     def ask_which_face(self, pixels: np.ndarray, faces: list, name: str) -> int | None:
         """The user clicks one of a photo's faces in a dialog; None if they cancel."""
@@ -308,23 +448,61 @@ class MainWindow(QMainWindow):
         """Write the edit at the photo's own size, and its recipe beside it."""
         def export() -> None:
             session.export_document(self.doc, self.model, self.vectors, path, quality)
-        return self._attempt(export, "Export failed: ", f"Exported {Path(path).name}")[0]
+        ok = self._attempt(export, "Export failed: ", f"Exported {Path(path).name}")[0]
+        if ok:
+            self._saved = self.doc.current
+        return ok
 
     def save_session(self, path: str | Path) -> bool:
-        return self._attempt(lambda: self.doc.save(path), "Could not save the session: ",
-                             f"Session saved to {Path(path).name}")[0]
+        ok = self._attempt(lambda: self.doc.save(path), "Could not save the session: ",
+                           f"Session saved to {Path(path).name}")[0]
+        if ok:
+            self._saved = self.doc.current
+        return ok
 
     def open_session(self, path: str | Path) -> bool:
-        def rebuild() -> Document | None:
+        """Open a saved session, with the model it names; refused (the current edit and model as
+        they were) if the session, its model or its photo cannot be used."""
+        def rebuild() -> tuple:
             data = read_session(path)
-            if str(self.model.path) != data["model"]["path"] and not self.switch_model(data["model"]["path"]):
-                return None  # the model was refused, and said so
-            return session.document_from_session(data, self.model)
+            if self._same_model(data["model"]["path"]):
+                model, vectors, warning = self.model, self.vectors, ""
+            else:
+                model, vectors, warning = session.load_model_and_vectors(data["model"]["path"])
+            return model, vectors, warning, session.document_from_session(data, model)
 
-        ok, doc = self._attempt(rebuild)
-        if ok and doc is not None:
-            self._start_document(doc)
-        return ok and doc is not None
+        ok, opened = self._attempt(rebuild)
+        if not ok:
+            return False
+        model, vectors, warning, doc = opened
+        if model is not self.model:
+            self._install_model(model, vectors, warning)
+        self._start_document(doc)
+        self._saved = doc.current
+        return True
+
+    @property
+    def unsaved(self) -> bool:
+        """Edits that would be lost: the document (or one switched away from) has steps, and its
+        state is not the one last saved or exported."""
+        if self.doc is None or self.doc.current is self._saved:
+            return False
+        return self.doc.index > 0 or any(e.doc.index > 0 for e in self._undo_switches)
+
+    def confirm_discard(self, doing: str) -> bool:
+        """Whether the edit may be replaced or closed: True if nothing is unsaved, or the user
+        saved it or chose Discard; False if they cancelled (then nothing changes)."""
+        if not self.unsaved:
+            return True
+        name = self.doc.photo_path.name if self.doc.photo_path else f"The sample of seed {self.doc.seed}"
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self, "Unsaved edits", f"{name} has edits that are not saved.\n"
+            f"Save them as a session before {doing}?", buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Save)
+        if answer == buttons.Save:
+            return self.menus.save_session_dialog()
+        return answer == buttons.Discard
 
     def _attempt(self, work, failure: str = "", success: str = "", passing=()) -> tuple[bool, object]:
         """(True, work()); or (False, None) after showing a user error after `failure`, or logging
@@ -357,8 +535,8 @@ class MainWindow(QMainWindow):
             return
         answer = QMessageBox.question(self, "Recover", "The editor did not close cleanly last time. "
                                       "Recover the last edit?")
-        if answer == QMessageBox.StandardButton.Yes:
-            self.open_session(self.autosave_path)
+        if answer == QMessageBox.StandardButton.Yes and self.open_session(self.autosave_path):
+            self._saved = None  # recovered, not saved: closing asks before the autosave goes
 
     def set_view_mode(self, mode: str) -> None:
         if self.renderer is not None:
@@ -388,10 +566,13 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event) -> None:  # noqa: N802
         urls = event.mimeData().urls()
-        if urls:
+        if urls and self.confirm_discard("opening another photo"):
             self.open_photo(urls[0].toLocalFile())
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        if not self.confirm_discard("closing"):
+            event.ignore()  # Cancel: the window, the edit and its autosave stay
+            return
         self.preview.shutdown()
         self.jobs.shutdown()
         self.autosave_path.unlink(missing_ok=True)  # a clean exit: nothing to recover

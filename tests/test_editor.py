@@ -4,10 +4,25 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from editor.window import MainWindow
 from tests.conftest import make_editable_model
+
+
+@pytest.fixture(autouse=True)
+def questions(monkeypatch):
+    """Every question the editor asks (no modal box may block a test): answered Discard, or the
+    answer a test puts in `questions.answer`; the questions' titles go to `questions.asked`."""
+    class Questions:
+        answer = QMessageBox.StandardButton.Discard
+        asked: list[str] = []
+
+    q = Questions()
+    q.asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, *a, **k: q.asked.append(title) or q.answer)
+    return q
 
 
 @pytest.fixture
@@ -28,6 +43,8 @@ def window(qtbot, tmp_path, model_dir):
 
 
 def canvas_pixels(w) -> np.ndarray:
+    """The canvas as drawn, the mouse gone from it (no brush circle)."""
+    QApplication.sendEvent(w.canvas, QEvent(QEvent.Type.Leave))
     img = w.canvas.grab().toImage().convertToFormat(w.canvas.grab().toImage().Format.Format_RGB888)
     ptr = img.constBits()
     arr = np.frombuffer(ptr, np.uint8, img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
@@ -110,7 +127,7 @@ def test_reset_new_from_model_and_sessions(window, qtbot, tmp_path):
     assert w.open_session(session)
     settle(qtbot, w)
     assert w.doc.current.slider_dict == {"second": -1.5} and len(w.doc.history) == 2
-    assert w.sliders["second"].value() == -150
+    assert w.sliders["second"].value() == pytest.approx(-1.5)
     data = json.loads(session.read_text())
     data["model"]["id"] = "tiny@000000000000"  # as if the model folder had been retrained since
     session.write_text(json.dumps(data))
@@ -245,7 +262,7 @@ def test_the_brush_paints_the_photo_s_colour_through_the_mapping(window, qtbot, 
     from training.pixels import LUMA
 
     window.set_brush_colour((255, 0, 0))
-    assert window.brush_bar.colour == (255, 0, 0)
+    assert window.brush_bar.rgb == (255, 0, 0)
     assert window.open_photo(photo)
     settle(qtbot, window)
     mapping = window.doc.mapping
@@ -288,3 +305,264 @@ def test_a_bug_while_opening_is_logged_and_the_editor_goes_on(window, photo, mon
         assert not window.open_photo(photo)
     assert window.last_error.startswith("Something went wrong (a bug): ZeroDivisionError")
     assert any(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in caplog.records)
+
+
+# ---------------------------------------------------------------- the editor as a person uses it
+
+
+def drag(qtbot, widget, points, button=Qt.MouseButton.LeftButton):
+    qtbot.mousePress(widget, button, pos=points[0])
+    for p in points[1:]:
+        qtbot.mouseMove(widget, p)
+    qtbot.mouseRelease(widget, button, pos=points[-1])
+
+
+def test_switching_models_is_one_undoable_step_and_the_same_model_does_nothing(window, qtbot, photo,
+                                                                               tmp_path, questions):
+    w = window
+    other = make_editable_model(tmp_path / "other")
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    w.set_slider("first", 1.5, commit=True)
+    settle(qtbot, w)
+    edited, history = w.doc, list(w.doc.history)
+
+    assert w.switch_model(str(w.model.path))  # the model in use: nothing happens
+    assert w.doc is edited and w.doc.history == history and not w.can_redo
+
+    assert w.switch_model(str(other))
+    settle(qtbot, w)
+    assert w.model.name == "other" and w.doc is not edited and w.doc.photo_path == photo
+    assert w.doc.history[0].label == "model tiny → other" and w.doc.current.slider_dict == {}
+    assert w.menus.undo_action.isEnabled() and questions.asked == []
+
+    w.undo()  # back to the first model and its edit, as it was
+    settle(qtbot, w)
+    assert w.model.name == "tiny" and w.doc is edited and w.doc.current.slider_dict == {"first": 1.5}
+    assert w.sliders["first"].value() == pytest.approx(1.5)
+    assert w.model_panel.combo.currentData() == str(w.model.path)
+    w.redo()
+    settle(qtbot, w)
+    assert w.model.name == "other" and w.doc.history[0].label == "model tiny → other"
+
+    w.undo()
+    settle(qtbot, w)
+    w.set_slider("second", -1.0, commit=True)  # a new edit: the undone switch cannot be redone
+    assert not w.can_redo
+    settle(qtbot, w)
+
+
+def test_switching_the_model_of_a_sample_draws_the_new_model_s_sample_of_the_seed(window, qtbot, tmp_path):
+    w = window
+    other = make_editable_model(tmp_path / "other")
+    w.new_from_model(9)
+    assert w.switch_model(str(other))
+    assert w.doc.seed == 9 and w.doc.history[0].label == "model tiny → other" and w.model.name == "other"
+    w.undo()
+    assert w.model.name == "tiny" and w.doc.seed == 9 and w.can_redo
+    settle(qtbot, w)
+
+
+def test_a_model_that_cannot_frame_the_photo_is_refused_and_nothing_changes(window, qtbot, photo, questions):
+    from training.modelfile import resolve_model
+
+    try:
+        resolve_model("celeba-64")
+    except Exception:
+        pytest.skip("the face model is not in assets/models")
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    w.set_slider("first", 2.0, commit=True)
+    settle(qtbot, w)
+    doc, index, sliders = w.doc, w.doc.index, set(w.sliders)
+    assert not w.switch_model("celeba-64")  # a coat has no face
+    assert "cannot edit coat.png" in w.last_error and "Still editing with tiny" in w.last_error
+    assert questions.asked == []  # said, not asked
+    assert (w.model.name, w.doc, w.doc.index, set(w.sliders)) == ("tiny", doc, index, sliders)
+    assert w.model_panel.combo.currentData() == str(w.model.path)
+    w.set_slider("first", 1.0, commit=True)  # the sliders still edit the coat with its model
+    assert w.doc.current.slider_dict == {"first": 1.0}
+    settle(qtbot, w)
+
+
+def test_closing_or_replacing_unsaved_edits_asks_and_keeps_the_autosave_until_answered(
+        window, qtbot, tmp_path, questions, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    w = window
+    w.new_from_model(3)
+    settle(qtbot, w)
+    assert not w.unsaved and w.confirm_discard("closing") and questions.asked == []  # nothing to lose
+    w.set_slider("first", 1.0, commit=True)
+    settle(qtbot, w)
+    autosave = tmp_path / "autosave.json"
+    assert autosave.is_file() and w.unsaved
+
+    questions.answer = QMessageBox.StandardButton.Cancel
+    assert not w.close()  # Ctrl+Q and the window's close button both come here
+    assert questions.asked == ["Unsaved edits"] and w.isVisible() and autosave.is_file()
+    doc = w.doc
+    w.menus.new_from_model_dialog()  # Ctrl+N: asked, cancelled, the edit stays
+    assert w.doc is doc and len(questions.asked) == 2
+    questions.answer = QMessageBox.StandardButton.Discard
+    assert w.confirm_discard("opening another photo") and autosave.is_file()  # the next one replaces it
+
+    questions.answer = QMessageBox.StandardButton.Save  # Save: the session dialog, then close
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "s.session.json"), ""))
+    assert w.close()
+    assert (tmp_path / "s.session.json").is_file() and not autosave.exists()
+
+
+def test_the_wheel_zooms_under_the_cursor_and_the_view_pans(window, qtbot):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    w = window
+    w.new_from_model(5)
+    settle(qtbot, w)
+    c = w.canvas
+    fitted = c.zoom_percent()
+    r = c.image_rect()
+    cursor = QPointF(r.x() + r.width() * 0.3, r.y() + r.height() * 0.7)
+    under = c.to_image(cursor)
+    for _ in range(3):
+        event = QWheelEvent(cursor, c.mapToGlobal(cursor), QPoint(0, 0), QPoint(0, 120),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                            Qt.ScrollPhase.NoScrollPhase, False)
+        QApplication.sendEvent(c, event)
+    assert c.zoom_percent() == pytest.approx(fitted * 1.25 ** 3)
+    after = c.to_image(cursor)
+    assert (after.x(), after.y()) == pytest.approx((under.x(), under.y()), abs=1e-6)
+
+    before = c.image_rect().topLeft()
+    drag(qtbot, c, [QPoint(300, 300), QPoint(260, 280)], Qt.MouseButton.MiddleButton)
+    moved = c.image_rect().topLeft()
+    assert (moved.x() - before.x(), moved.y() - before.y()) == pytest.approx((-40, -20))
+    c.setFocus()
+    qtbot.keyClick(c, Qt.Key.Key_Left)  # arrows pan too
+    assert c.image_rect().x() > moved.x()
+    moved = c.image_rect().topLeft()
+    qtbot.keyPress(c, Qt.Key.Key_Space)  # Space held: a left drag pans instead of painting
+    drag(qtbot, c, [QPoint(300, 300), QPoint(330, 290)])
+    qtbot.keyRelease(c, Qt.Key.Key_Space)
+    assert c.image_rect().x() - moved.x() == pytest.approx(30)
+    assert w.doc.index == 0 and not c._pending  # panning painted nothing
+
+    qtbot.keyClick(w, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert c.zoom is None and c.zoom_percent() == pytest.approx(fitted)
+    c.zoom_actual()
+    assert c.zoom_percent() == pytest.approx(100.0)
+
+
+def test_strokes_are_clipped_to_the_outlined_region_without_a_box(window, qtbot, photo):
+    w = window
+    assert w.brush_bar.brush == "color"  # a brush is ready at start
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    c = w.canvas
+    assert len(c.outline) == 4
+    xs = [c.to_screen(QPointF(x, y)).x() for x, y in c.outline]
+    ys = [c.to_screen(QPointF(x, y)).y() for x, y in c.outline]
+    top, bottom, mid = min(ys), max(ys), (min(xs) + max(xs)) / 2
+    r = c.image_rect()
+    assert r.top() < top - 10, "the coat's square should leave room above it"
+
+    w.set_brush_colour((255, 255, 255))
+    outside = [QPoint(int(mid) + k, int(r.top()) + 4) for k in range(0, 40, 4)]
+    drag(qtbot, c, outside)
+    settle(qtbot, w)
+    assert w.doc.index == 0 and w.last_error == ""
+    assert "outside the editable region" in w.statusBar().currentMessage()
+
+    across = [QPoint(int(mid), int(y)) for y in np.linspace(r.top() + 2, (top + bottom) / 2, 12)]
+    drag(qtbot, c, across)
+    assert c._pending, "the stroke stays on screen while it is solved"
+    settle(qtbot, w)
+    assert w.doc.current.label == "color stroke" and w.last_error == "" and not c._pending
+    (stroke,) = w.doc.current.strokes
+    res = w.model.gan.resolution
+    assert all(0 <= x <= res and 0 <= y <= res for x, y in stroke.points)
+    assert "left out" in w.statusBar().currentMessage()
+
+    w.undo()  # past the stroke: its candidates and message go; redo brings them back
+    assert w.gallery.count() == 0 and "candidates" not in w.statusBar().currentMessage()
+    w.redo()
+    assert w.gallery.count() == 4
+    settle(qtbot, w)
+
+
+def test_the_brush_shows_its_colour_and_its_size_and_strength(window):
+    b = window.brush_bar
+    window.new_from_model(2)
+    window.set_brush_colour((255, 0, 0))
+    assert b.colour_button.icon().pixmap(8, 8).toImage().pixelColor(4, 4).name() == "#ff0000"
+    assert window.canvas.stroke_colour.name() == "#ff0000"
+    b.size_slider.setValue(20)
+    b.strength_slider.setValue(25)
+    assert "20 px" in b.size_label.text() and "2.5" in b.strength_label.text()
+    assert window.canvas.brush_radius == 20
+
+
+def test_sliders_have_readable_names_a_typed_value_and_wait_for_a_photo(window, qtbot):
+    from editor.sliders import readable
+
+    assert readable("Blond_Hair") == "Blond hair"
+    assert readable("sneaker->ankle_boot") == "Sneaker → ankle boot"
+    w = window
+    assert not w.sliders_panel.isEnabled() and not w.brush_bar.isEnabled()  # no photo yet
+    assert w.sliders_panel.titles["first"].text() == "First"
+    assert "+ more" in w.sliders["first"].toolTip() or "direction" in w.sliders["first"].toolTip()
+    w.new_from_model(1)
+    assert w.sliders_panel.isEnabled()
+    box = w.sliders["second"]._label  # superqt's value box beside the track
+    box.selectAll()
+    qtbot.keyClicks(box, "-1.25")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    w.commit_sliders()
+    assert w.doc.current.slider_dict == {"second": -1.25}
+    assert w.sliders["second"]._slider.width() >= 250, "a track wide enough to aim"
+    settle(qtbot, w)
+
+
+def test_variants_are_folded_under_their_plain_slider(qtbot):
+    import torch
+
+    from editing.vectors import AttributeVector
+    from editor.sliders import SlidersPanel
+
+    def vec(name, kind="table", kept=()):
+        return AttributeVector(name, torch.ones(4), 1.0, {"kind": kind, "projected_out": list(kept)})
+
+    panel = SlidersPanel()
+    qtbot.addWidget(panel)
+    panel.set_attributes({n: v for n, v in [("Smiling", vec("Smiling")), ("Male", vec("Male")),
+                                                ("Smiling (keep Male)", vec("Smiling (keep Male)", "conditional", ["Male"]))]})
+    panel.show()
+    assert set(panel.folds) == {"Smiling"} and not panel.variant_boxes["Smiling"].isVisible()
+    assert panel.titles["Smiling (keep Male)"].text() == "Keep male"
+    assert "Keeps male as" in panel.sliders["Smiling (keep Male)"].toolTip()
+    panel.folds["Smiling"].click()
+    assert panel.variant_boxes["Smiling"].isVisible()
+
+
+def test_split_view_is_labelled_and_its_line_moves_by_dragging(window, qtbot):
+    w = window
+    w.new_from_model(6)
+    settle(qtbot, w)
+    w.set_view_mode("split")
+    c = w.canvas
+    r = c.image_rect()
+    y = int(r.center().y())
+    drag(qtbot, c, [QPoint(int(r.center().x()), y), QPoint(int(r.x() + r.width() * 0.25), y)])
+    assert c.split == pytest.approx(0.25, abs=0.01) and w.doc.index == 0  # moved, nothing painted
+
+
+def test_help_lists_the_keys_and_about_opens(window):
+    menus = [a.text() for a in window.menuBar().actions()]
+    assert menus[-1] == "&Help"
+    text = window.menus.keys_text()
+    assert "Ctrl+Z" in text and "Zoom to fit" in text and "Space + drag" in text and "Sketch" in text
+    window.menus.show_about()
+    assert "latent-editor" in window.menus.last_box.text()
+    window.menus.last_box.close()

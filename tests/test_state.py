@@ -222,3 +222,13 @@ def test_user_errors_are_shown_and_bugs_are_logged(caplog):
     assert message == bug_message(bug) and message.startswith("Something went wrong (a bug)")
     assert "details are in the log" in message
     assert caplog.records and caplog.records[0].exc_info[0] is KeyError  # with its traceback
+
+
+def test_a_stroke_is_cut_where_it_leaves_the_model_square():
+    from editor.render import clip_to_square
+
+    assert clip_to_square([(1, 1), (5, 5)], 10) == [[(1.0, 1.0), (5.0, 5.0)]]
+    assert clip_to_square([(-5, 5), (5, 5), (15, 5)], 10) == [[(0.0, 5.0), (5.0, 5.0), (10.0, 5.0)]]
+    out_and_back = clip_to_square([(5, 5), (15, 5), (15, 8), (5, 8)], 10)
+    assert out_and_back == [[(5.0, 5.0), (10.0, 5.0)], [(10.0, 8.0), (5.0, 8.0)]]
+    assert clip_to_square([(20, 20), (30, 30)], 10) == [] and clip_to_square([(3, 3)], 10) == [[(3, 3)]]
