@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QT
                                QWidget)
 from superqt import QLabeledDoubleSlider
 
+from editing.keep import held_sliders
 from editing.vectors import AttributeVector
 from editor.state import Document, Snapshot
 
@@ -61,7 +62,10 @@ def describe(name: str, vector: AttributeVector | None) -> str:
         does = f"+ makes the object more like a {what}; − less like one."
     elif kind == "measured":
         does = (f"+ more {what}, − less, as measured on the training images"
-                + (" within each class (the object's class is kept)." if meta.get("within_class") else "."))
+                + (" within each class, along the item's own class's direction." if meta.get("within_class")
+                   else "."))
+        if vector is not None and vector.by_class is not None:
+            does += " It stops where the item would turn into another kind of item."
     elif kind in ("table", "conditional"):
         does = f"+ more {what}, − less (learnt from photos labelled '{name.partition(' (')[0]}')."
     else:
@@ -75,10 +79,12 @@ def describe(name: str, vector: AttributeVector | None) -> str:
 
 class SlidersPanel(QWidget):
     previewed = Signal(object)  # Snapshot: the current state with the sliders as they are now
+    held = Signal(str)  # which sliders stop short to keep what the item is (editing.keep), or ""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.doc: Document | None = None
+        self.vectors: dict[str, AttributeVector] = {}
         self.sliders: dict[str, QLabeledDoubleSlider] = {}
         self.titles: dict[str, QLabel] = {}  # each slider's readable name
         self.variant_boxes: dict[str, QWidget] = {}  # plain name -> its folded variants
@@ -112,6 +118,7 @@ class SlidersPanel(QWidget):
         self.variant_boxes.clear()
         self.folds.clear()
         self.names = list(vectors)
+        self.vectors = vectors
         host = QWidget()
         rows = QVBoxLayout(host)
         rows.setSpacing(2)
@@ -229,6 +236,9 @@ class SlidersPanel(QWidget):
             s.blockSignals(True)
             s.setValue(values.get(n, 0.0))
             s.blockSignals(False)
+        held = held_sliders(self.vectors, doc.current.z_base, values)
+        self.held.emit("; ".join(f"{readable(n)} {values[n]:+.2f} holds at {v:+.2f}" for n, v in held.items())
+                       + ": further, the item would turn into another kind of item" if held else "")
         names = set(self.names)
         for n in values:  # a variant in use is never folded away
             plain = plain_name(n, names)

@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.model_panel.model_chosen.connect(self.switch_model)
         self.sliders_panel = SlidersPanel()
         self.sliders_panel.previewed.connect(self._on_preview)
+        self.sliders_panel.held.connect(lambda text: text and self.statusBar().showMessage(text))
         self.candidates_panel = CandidatesPanel()
         self.history_panel = HistoryPanel()
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, side_dock(

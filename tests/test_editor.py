@@ -566,3 +566,28 @@ def test_help_lists_the_keys_and_about_opens(window):
     window.menus.show_about()
     assert "latent-editor" in window.menus.last_box.text()
     window.menus.last_box.close()
+
+
+@pytest.mark.slow
+def test_a_held_product_slider_says_so(qtbot, tmp_path):
+    """The shipped product model holds width where a sample would change class, and the status
+    bar says at which value."""
+    from editing.keep import held_sliders
+
+    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                   autosave_path=tmp_path / "autosave.json", ask_recovery=False)
+    qtbot.addWidget(w)
+    w.show()
+    for seed in range(40):  # a sample that width +3 would turn into another item
+        w.new_from_model(seed)
+        settle(qtbot, w)
+        if held_sliders(w.vectors, w.doc.current.z_base, {"width": 3.0}):
+            break
+    else:
+        pytest.fail("no sample among 40 is held at width +3")
+    assert "stops where the item would turn" in w.sliders["width"].toolTip() or \
+        "stops where" in w.sliders_panel.titles["width"].toolTip()
+    w.set_slider("width", 3.0, commit=True)
+    settle(qtbot, w)
+    assert "Width +3.00 holds at" in w.statusBar().currentMessage()
+    w.close()
