@@ -27,6 +27,8 @@ import torch
 from inversion.geometry import similarity, square_bounds
 from training.errors import UserError
 from training.modelfile import data_domain
+from training.networks import RESOLUTIONS
+from training.validate import Fields
 from training.pixels import LUMA, from_uint8
 
 
@@ -127,6 +129,55 @@ class DomainMapping:
     def gain(self) -> float:
         """Model levels per photo level (after polarity), from the levels stretch."""
         return 255.0 / max(1.0, 255.0 - self.black_point)
+
+
+MAX_PHOTO_SIDE = 100_000  # pixels; inversion.photo refuses photos over 50 megapixels anyway
+
+
+def check_mapping(f: Fields, value, where: str = "mapping") -> DomainMapping:
+    """A DomainMapping from a file's JSON, every field checked (types, finite numbers, ranges): the
+    crop box lies on the photo, is not inverted and is no larger than the photo (a face's aligned
+    square may overhang more); an affine is invertible at a sane scale. `f` names the file."""
+    d = f.dict(value, where)
+    size = f.list(f.key(d, "photo_size", where), f"{where}.photo_size", 2)
+    if len(size) != 2:
+        f.fail(f"{where}.photo_size", "(width, height)", size)
+    w, h = (f.integer(v, f"{where}.photo_size[{i}]", 1, MAX_PHOTO_SIDE) for i, v in enumerate(size))
+    resolution = f.integer(f.key(d, "resolution", where), f"{where}.resolution")
+    if resolution not in RESOLUTIONS:
+        f.fail(f"{where}.resolution", f"one of {RESOLUTIONS}", resolution)
+    affine = tuple(f.numbers(d.get("affine", []), f"{where}.affine", max_length=6))
+    if affine and len(affine) != 6:
+        f.fail(f"{where}.affine", "empty or six numbers", affine)
+    x0, y0, x1, y1 = f.numbers(f.key(d, "box", where), f"{where}.box", 4)
+    side = max(w, h)
+    limit = 8 * side + 4 * resolution if affine else side + 2  # a box crop is at most the photo
+    if not (x1 > x0 and y1 > y0 and abs((x1 - x0) - (y1 - y0)) <= 1):
+        f.fail(f"{where}.box", "a square (x0, y0, x1, y1) with x0 < x1 and y0 < y1", [x0, y0, x1, y1])
+    if x1 - x0 > limit or not (x0 < w and y0 < h and x1 > 0 and y1 > 0):
+        f.fail(f"{where}.box", f"a square on the {w}x{h} photo, at most {limit} pixels across",
+               [x0, y0, x1, y1])
+    if affine:
+        det = affine[0] * affine[4] - affine[1] * affine[3]
+        scale = abs(det) ** 0.5  # model pixels per photo pixel
+        if not resolution / limit <= scale <= 100:
+            f.fail(f"{where}.affine", "an invertible photo-to-model transform", affine)
+    landmarks = f.list(d.get("landmarks", []), f"{where}.landmarks", 5)
+    points = tuple(tuple(f.numbers(p, f"{where}.landmarks[{i}]", 2, -4 * resolution, 4 * resolution))
+                   for i, p in enumerate(landmarks))
+    if points and len(points) != 5:
+        f.fail(f"{where}.landmarks", "empty or five points", landmarks)
+    return DomainMapping(
+        photo_size=(w, h), box=(x0, y0, x1, y1), resolution=resolution,
+        content=f.integer(f.key(d, "content", where), f"{where}.content", 1, resolution),
+        grey=f.boolean(f.key(d, "grey", where), f"{where}.grey"),
+        invert=f.boolean(f.key(d, "invert", where), f"{where}.invert"),
+        background=tuple(f.numbers(f.key(d, "background", where), f"{where}.background", 3, 0, 255)),
+        black_point=f.number(f.key(d, "black_point", where), f"{where}.black_point", 0, 255),
+        whole_image=f.boolean(f.key(d, "whole_image", where), f"{where}.whole_image"),
+        affine=affine, face=f.integer(d.get("face", 0), f"{where}.face", 0, 10_000),
+        detector=f.string(d.get("detector", ""), f"{where}.detector", ("", "hog", "cnn")),
+        landmarks=points)
 
 
 def border_colour(pixels: np.ndarray, width_frac: float = 0.03) -> tuple[np.ndarray, float]:
