@@ -138,7 +138,16 @@ class MainWindow(QMainWindow):
         ok, loaded = self._attempt(lambda: session.load_model_and_vectors(name_or_path), "Model refused: ")
         if not ok:
             return False
-        model, self.vectors, warning = loaded
+        self._use_model(*loaded)
+        if self.doc is not None:
+            if self.doc.photo_path is not None:
+                self.open_photo(self.doc.photo_path)
+            else:
+                self.new_from_model(self.doc.seed or 0)
+        return True
+
+    def _use_model(self, model: GANModel, vectors: dict[str, AttributeVector], warning: str) -> None:
+        self.vectors = vectors
         self.model = model
         if warning:
             self.show_error(warning)
@@ -149,12 +158,6 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"{model.name} · {model.gan.resolution}×{model.gan.resolution} · "
                                  f"{'grey' if model.gan.channels == 1 else 'colour'}")
         self._update_title()
-        if self.doc is not None:
-            if self.doc.photo_path is not None:
-                self.open_photo(self.doc.photo_path)
-            else:
-                self.new_from_model(self.doc.seed or 0)
-        return True
 
     def get_inverter(self) -> Inverter:
         if self.inverter is None:
@@ -316,16 +319,41 @@ class MainWindow(QMainWindow):
                              f"Session saved to {Path(path).name}")[0]
 
     def open_session(self, path: str | Path) -> bool:
-        def rebuild() -> Document | None:
+        """Open a saved session, checked whole before anything changes: a damaged one is refused
+        with a message, and the editor keeps its document (or stays empty)."""
+        def rebuild() -> tuple:
             data = read_session(path)
-            if str(self.model.path) != data["model"]["path"] and not self.switch_model(data["model"]["path"]):
-                return None  # the model was refused, and said so
-            return session.document_from_session(data, self.model)
+            if self.model is not None and str(self.model.path) == data["model"]["path"]:
+                loaded = (self.model, self.vectors, "")
+            else:
+                loaded = session.load_model_and_vectors(data["model"]["path"])
+            return loaded, session.document_from_session(data, loaded[0], loaded[1])
 
-        ok, doc = self._attempt(rebuild)
-        if ok and doc is not None:
-            self._start_document(doc)
-        return ok and doc is not None
+        ok, built = self._attempt(rebuild, "Session refused: ")
+        if not ok:
+            return False
+        loaded, doc = built
+        previous = (self.model, self.vectors, self.doc)
+        if loaded[0] is not self.model:
+            self._use_model(*loaded)
+        if self._attempt(lambda: self._start_document(doc), "Session refused: ")[0]:
+            return True
+        model, vectors, old_doc = previous  # a bug while showing it: back to what was there
+        if model is not None and model is not self.model:
+            self._use_model(model, vectors, "")
+        if old_doc is not None:
+            self._start_document(old_doc)
+        else:
+            self._close_document()
+        return False
+
+    def _close_document(self) -> None:
+        """No document: an empty canvas, editing off (a refused session at start)."""
+        self.jobs.abandon()
+        self.doc = None
+        self.canvas.clear()
+        self.set_editing_enabled(False)
+        self._update_title()
 
     def _attempt(self, work, failure: str = "", success: str = "", passing=()) -> tuple[bool, object]:
         """(True, work()); or (False, None) after showing a user error after `failure`, or logging

@@ -40,9 +40,9 @@ def read_json(path: str | os.PathLike, what: str, error: type[UserError] = FileC
         text = path.read_text(encoding="utf-8")
         value = json.loads(text, parse_constant=_refuse_constant)
     except (OSError, UnicodeDecodeError, ValueError) as e:  # JSONDecodeError is a ValueError
-        raise error(f"cannot read {what}: {e}") from e
+        raise error(f"cannot open {what}: {e}") from e
     except RecursionError:
-        raise error(f"cannot read {what}: it nests deeper than any file this program writes") from None
+        raise error(f"cannot open {what}: it nests deeper than any file this program writes") from None
     check_depth(value, what, error)
     return value
 
