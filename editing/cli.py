@@ -15,6 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD
@@ -168,13 +169,17 @@ def cmd_edit(a: argparse.Namespace) -> int:
         z0 = Inverter.for_model(model).invert(x).z[0]
     strokes = read_strokes(a.strokes, mapping) if a.strokes else []
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate)
-    pixels, mask = render_edit(model, photo.pixels, mapping, z0, result.z_edit, MASK_THRESHOLD)
-    export_with_recipe(pixels, a.out, a.quality, model=model, photo=photo.path, mapping=mapping,
+    (width, height), path = photo.size, photo.path
+    pixels, mask = render_edit(model, photo.pixels, mapping, z0, result.z_edit, MASK_THRESHOLD,
+                               in_place=True)
+    changed = 100 * np.count_nonzero(mask) / mask.size
+    del photo, mask  # one full-size copy (the edited pixels) while encoding a large photo
+    export_with_recipe(pixels, a.out, a.quality, model=model, photo=path, mapping=mapping,
                        z0=z0, z_edit=result.z_edit, sliders=sliders, strokes=strokes,
                        solver=asdict(cfg) if strokes else None, threshold=MASK_THRESHOLD,
                        extra={"candidate": a.candidate, "tuned_generator": tuned})
-    print(f"wrote {a.out} ({photo.size[0]}x{photo.size[1]}, {100 * (mask > 0).mean():.1f}% of "
-          f"pixels changed) and {recipe_path(a.out).name}")
+    print(f"wrote {a.out} ({width}x{height}, {changed:.1f}% of pixels changed) and "
+          f"{recipe_path(a.out).name}")
     return 0
 
 

@@ -50,20 +50,20 @@ def linear_fit(guide: np.ndarray, src: np.ndarray, radius: int = 1, eps: float =
 
 Enlarge = Callable[[np.ndarray, int], np.ndarray]  # (h, w, C) coarse -> (H, W, C) patch, cv2 flag
 _GUIDES: OrderedDict = OrderedDict()  # the patch's luminance and its coarse view, per patch and grid
+CACHED_PIXELS = 4_000_000  # larger patches (exports of large photos) are not kept in _GUIDES
+SHRINK_FIRST = 32.0  # patch pixels per coarse pixel past which the guide is area-shrunk before its blur
 
 
 def _guide(patch: np.ndarray, to_coarse: np.ndarray, coarse_size: tuple[int, int]):
     """(luminance (H, W) in [0, 1], its view on the coarse grid (h, w)); they do not depend on the
-    edit, so the editor's frames reuse them (the last few patches are kept)."""
+    edit, so the editor's frames reuse them (the last few patches are kept; a patch of a large
+    photo, which only an export sees, is not kept)."""
+    if patch.shape[0] * patch.shape[1] > CACHED_PIXELS:
+        return _guide_views(patch, to_coarse, coarse_size)
     key = (patch.__array_interface__["data"][0], patch.shape, patch.strides, to_coarse.tobytes(),
            coarse_size)
     if key not in _GUIDES:
-        luma = (patch.astype(np.float32) @ LUMA.astype(np.float32)) / 255.0
-        upscale = 1.0 / affine_scale(to_coarse)  # patch pixels per coarse pixel
-        seen = cv2.GaussianBlur(luma, (0, 0), 0.45 * upscale) if upscale > 1.5 else luma
-        coarse = cv2.warpAffine(seen, to_coarse, coarse_size, flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REPLICATE)
-        _GUIDES[key] = (luma, coarse, patch.copy())
+        _GUIDES[key] = (*_guide_views(patch, to_coarse, coarse_size), patch.copy())
         while len(_GUIDES) > 4:
             _GUIDES.popitem(last=False)
     luma, coarse, seen_patch = _GUIDES[key]
@@ -71,6 +71,54 @@ def _guide(patch: np.ndarray, to_coarse: np.ndarray, coarse_size: tuple[int, int
         del _GUIDES[key]
         return _guide(patch, to_coarse, coarse_size)
     return luma, coarse
+
+
+def _guide_views(patch: np.ndarray, to_coarse: np.ndarray, coarse_size: tuple[int, int]):
+    """(luminance (H, W) in [0, 1], its view on the coarse grid (h, w)), blurred before sampling in
+    proportion to the shrink (no aliasing). A shrink over SHRINK_FIRST is first done in part by area
+    averaging over f x f blocks, so the blur stays small (a full-size blur 70 pixels wide took
+    half a minute on a 49-megapixel photo)."""
+    luma = _luma(patch)
+    upscale = 1.0 / affine_scale(to_coarse)  # patch pixels per coarse pixel
+    seen, m = luma, to_coarse
+    if upscale > SHRINK_FIRST:
+        f = int(upscale // 4)  # block side: leaves a shrink of about 4 for the blur
+        h, w = luma.shape
+        seen = cv2.resize(luma, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+        m = to_coarse.copy()  # shrunk pixel q covers patch pixels f q .. f q + f - 1
+        m[:, 2] = to_coarse[:, 2] + to_coarse[:, :2] @ np.full(2, (f - 1) / 2)
+        m[:, :2] *= f
+        upscale /= f
+    if upscale > 1.5:
+        seen = cv2.GaussianBlur(seen, (0, 0), 0.45 * upscale)
+    coarse = cv2.warpAffine(seen, m, coarse_size, flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+    return luma, coarse
+
+
+def _luma(patch: np.ndarray) -> np.ndarray:
+    """(H, W) float32 luminance in [0, 1] of an (H, W, 3) uint8 patch, in bands of rows (no float
+    copy of a large photo's three channels)."""
+    weights = LUMA.astype(np.float32)
+    out = np.empty(patch.shape[:2], np.float32)
+    for rows in _bands(patch):
+        out[rows] = (patch[rows].astype(np.float32) @ weights) / 255.0
+    return out
+
+
+def _bands(image: np.ndarray, pixels: int = 1 << 20) -> list[slice]:
+    """Slices of rows of about `pixels` pixels each: large images are worked on a band at a time."""
+    h, w = image.shape[:2]
+    step = max(1, pixels // max(1, w))
+    return [slice(y, min(h, y + step)) for y in range(0, h, step)]
+
+
+def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: np.ndarray) -> None:
+    """out = clip(rint(patch + change * mask)) as uint8, in bands of rows (the float sum of a large
+    photo patch would otherwise be several copies of it); `out` may be a view of the photo."""
+    for rows in _bands(patch):
+        total = change[rows] * mask[rows][..., None] + patch[rows]
+        out[rows] = np.clip(np.rint(total), 0, 255)
 
 
 def guided_upsample(change: np.ndarray, patch: np.ndarray, to_coarse: np.ndarray,
@@ -87,8 +135,11 @@ def guided_upsample(change: np.ndarray, patch: np.ndarray, to_coarse: np.ndarray
     luma, coarse = _guide(patch, to_coarse, (w, h))
     a, b = linear_fit(coarse, change)
     residual = change - (a * coarse[..., None] + b)
-    return (enlarge(a, cv2.INTER_LINEAR) * luma[..., None] + enlarge(b, cv2.INTER_LINEAR)
-            + enlarge(residual, cv2.INTER_CUBIC))
+    out = enlarge(a, cv2.INTER_LINEAR)  # summed in place: one full-size array, not four
+    out *= luma[..., None]
+    out += enlarge(b, cv2.INTER_LINEAR)
+    out += enlarge(residual, cv2.INTER_CUBIC)
+    return out
 
 
 def face_region(landmarks, resolution: int, feather: float = 0.25) -> np.ndarray:
@@ -128,8 +179,8 @@ def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: f
 
 
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
-               after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True
-               ) -> tuple[np.ndarray, np.ndarray]:
+               after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
+               in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -137,9 +188,11 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     enlarged onto the crop box only, so the cost follows the object's size on screen, not the
     photo's. Pixels where the mask is 0 are the original's, bit for bit (adding 0 changes nothing).
     `guided=False` enlarges bicubically, as exports were made before guided enlargement.
+    `in_place=True` writes into `pixels` (and returns it): an export that no longer needs the
+    original keeps one full-size copy of a large photo, not two.
     """
     if mapping.affine:
-        return _paste_back_affine(pixels, mapping, before, after, threshold, guided)
+        return _paste_back_affine(pixels, mapping, before, after, threshold, guided, in_place)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
     delta = change_in_levels(before, after)  # (R, R, C)
     off = (mapping.resolution - mapping.content) // 2
@@ -147,7 +200,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     h, w = pixels.shape[:2]
     mask_full = np.zeros((h, w), np.float32)
     if not np.any(delta):
-        return pixels.copy(), mask_full
+        return (pixels if in_place else pixels.copy()), mask_full
     delta = delta / mapping.gain * (-1.0 if mapping.invert else 1.0)
     small = np.pad(delta, ((pad, pad), (pad, pad), (0, 0)))
     small_mask = change_mask(small, threshold)
@@ -157,7 +210,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     side = (x1 - x0) + 2 * int(round(pad * scale))
     rx0, ry0, rx1, ry1 = max(0, bx0), max(0, by0), min(w, bx0 + side), min(h, by0 + side)
     if rx1 <= rx0 or ry1 <= ry0:
-        return pixels.copy(), mask_full
+        return (pixels if in_place else pixels.copy()), mask_full
     big_mask = cv2.resize(small_mask, (side, side), interpolation=cv2.INTER_LINEAR)
     sl = (slice(ry0 - by0, ry1 - by0), slice(rx0 - bx0, rx1 - bx0))
     patch, mask = pixels[ry0:ry1, rx0:rx1], big_mask[sl]
@@ -172,8 +225,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     else:  # recipes written before guided enlargement: as they were exported
         change = cv2.resize(small, (side, side), interpolation=cv2.INTER_CUBIC).reshape(side, side, -1)[sl]
     # A grey change (one channel) moves every channel alike: luminance changes, hue stays.
-    out = pixels.copy()
-    out[ry0:ry1, rx0:rx1] = np.clip(np.rint(patch + change * mask[..., None]), 0, 255)
+    out = pixels if in_place else pixels.copy()
+    apply_change(out[ry0:ry1, rx0:rx1], patch, change, mask)
     mask_full[ry0:ry1, rx0:rx1] = mask
     return out, mask_full
 
@@ -188,8 +241,8 @@ def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:
 
 
 def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
-                       after: torch.Tensor, threshold: float, guided: bool = True
-                       ) -> tuple[np.ndarray, np.ndarray]:
+                       after: torch.Tensor, threshold: float, guided: bool = True,
+                       in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """paste_back for an aligned (rotated, scaled) face: the change is warped back into the part
     of the photo the aligned square covers, inside the face region when the mapping knows the
     landmarks (older sessions: faded out towards the square's edge)."""
@@ -198,14 +251,14 @@ def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch
     h, w = pixels.shape[:2]
     mask_full = np.zeros((h, w), np.float32)
     if not np.any(delta):
-        return pixels.copy(), mask_full
+        return (pixels if in_place else pixels.copy()), mask_full
     if mapping.grey:
         delta = delta.mean(axis=2, keepdims=True)
     region = face_region(mapping.landmarks, r) if mapping.landmarks else np.ones((r, r), np.float32)
     small_mask = change_mask(delta, threshold) * edge_fade(r) * region
     found = square_region(mapping.matrix, r, (w, h))
     if found is None:
-        return pixels.copy(), mask_full
+        return (pixels if in_place else pixels.copy()), mask_full
     (rx0, ry0, rx1, ry1), shifted = found  # shifted: photo-region pixels -> model pixels
     size = (rx1 - rx0, ry1 - ry0)
     mask = cv2.warpAffine(small_mask, shifted, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
@@ -219,7 +272,7 @@ def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch
 
     change = guided_upsample(delta, patch, shifted, enlarge) if guided else \
         enlarge(delta.astype(np.float32), cv2.INTER_CUBIC)
-    out = pixels.copy()
-    out[ry0:ry1, rx0:rx1] = np.clip(np.rint(patch + change * mask[..., None]), 0, 255)
+    out = pixels if in_place else pixels.copy()
+    apply_change(out[ry0:ry1, rx0:rx1], patch, change, mask)
     mask_full[ry0:ry1, rx0:rx1] = mask
     return out, mask_full

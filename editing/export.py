@@ -74,12 +74,13 @@ def export_with_recipe(pixels: np.ndarray, path: str | os.PathLike, quality: int
 
 @torch.no_grad()
 def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor,
-                z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True
-                ) -> tuple[np.ndarray, np.ndarray]:
+                z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
+                in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 to z_edit;
-    `guided=False` carries it back as exports were made before guided enlargement."""
+    `guided=False` carries it back as exports were made before guided enlargement; `in_place`
+    edits `pixels` itself (one full-size copy of a large photo, not two)."""
     before, after = model.decode(z0.reshape(1, -1))[0], model.decode(z_edit.reshape(1, -1))[0]
-    return paste_back(pixels, mapping, before, after, threshold, guided)
+    return paste_back(pixels, mapping, before, after, threshold, guided, in_place)
 
 
 def recipe_path(export_path: str | os.PathLike) -> Path:
@@ -219,7 +220,8 @@ def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
     if photo.size != mapping.photo_size:
         raise ExportError(f"{photo_path.name} is {photo.size[0]}x{photo.size[1]}, but the recipe was "
                           f"made on a {mapping.photo_size[0]}x{mapping.photo_size[1]} photo")
-    pixels, _ = render_edit(model, photo.pixels, mapping, torch.tensor(recipe["z0"]),
-                            torch.tensor(recipe["z_edit"]), recipe["export"]["mask_threshold"],
-                            guided=recipe["export"].get("compositing", 1) >= 2)
+    pixels = render_edit(model, photo.pixels, mapping, torch.tensor(recipe["z0"]),
+                         torch.tensor(recipe["z_edit"]), recipe["export"]["mask_threshold"],
+                         guided=recipe["export"].get("compositing", 1) >= 2, in_place=True)[0]
+    del photo  # its pixels are the export now: one full-size copy while encoding
     save_image(pixels, out, recipe["export"]["quality"])

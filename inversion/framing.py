@@ -131,6 +131,8 @@ class DomainMapping:
         return 255.0 / max(1.0, 255.0 - self.black_point)
 
 
+DETECT_SIDE = 1024  # larger photos are searched for their object on a copy this large
+CROP_SHRINK_SIDE = 2048  # larger crops are shrunk in 8-bit before the float resize (memory)
 MAX_PHOTO_SIDE = 100_000  # pixels; inversion.photo refuses photos over 50 megapixels anyway
 
 
@@ -181,7 +183,9 @@ def check_mapping(f: Fields, value, where: str = "mapping") -> DomainMapping:
 
 
 def border_colour(pixels: np.ndarray, width_frac: float = 0.03) -> tuple[np.ndarray, float]:
-    """Median colour of a strip along the image border, and the strip's spread (plainness)."""
+    """Median colour of a strip along the image border, and the strip's spread (plainness); a photo
+    larger than DETECT_SIDE is measured on a copy shrunk to it."""
+    pixels = _shrunk(pixels)[0]
     h, w = pixels.shape[:2]
     b = max(1, int(round(min(h, w) * width_frac)))
     strip = np.concatenate([pixels[:b].reshape(-1, 3), pixels[-b:].reshape(-1, 3),
@@ -190,7 +194,31 @@ def border_colour(pixels: np.ndarray, width_frac: float = 0.03) -> tuple[np.ndar
 
 
 def find_object(pixels: np.ndarray) -> tuple[int, int, int, int]:
-    """Bounding box (x0, y0, x1, y1) of what stands out from the border colour, or NoObjectError."""
+    """Bounding box (x0, y0, x1, y1) of what stands out from the border colour, or NoObjectError.
+    A photo larger than DETECT_SIDE is searched on a copy shrunk to it (the box is scaled back,
+    widened to whole photo pixels): a 49-megapixel photo then costs what a 1-megapixel one does."""
+    h, w = pixels.shape[:2]
+    small, shrunk = _shrunk(pixels)
+    if not shrunk:
+        return _find_object(pixels)
+    x0, y0, x1, y1 = _find_object(small)
+    sx, sy = w / small.shape[1], h / small.shape[0]
+    return (max(0, int(x0 * sx)), max(0, int(y0 * sy)), min(w, int(np.ceil(x1 * sx))),
+            min(h, int(np.ceil(y1 * sy))))
+
+
+def _shrunk(pixels: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(the photo shrunk to DETECT_SIDE on its longer side by area averaging, True), or
+    (the photo itself, False) when it is no larger."""
+    h, w = pixels.shape[:2]
+    if max(h, w) <= DETECT_SIDE:
+        return pixels, False
+    scale = DETECT_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), True
+
+
+def _find_object(pixels: np.ndarray) -> tuple[int, int, int, int]:
     h, w = pixels.shape[:2]
     bg, spread = border_colour(pixels)
     diff = np.abs(pixels.astype(np.float64) - bg).max(axis=2)
@@ -217,16 +245,26 @@ def find_object(pixels: np.ndarray) -> tuple[int, int, int, int]:
     return int(x0), int(y0), int(x1), int(y1)
 
 
-def _crop_square(pixels: np.ndarray, box, fill) -> np.ndarray:
-    """Crop box (x0, y0, x1, y1) from pixels, filling what overhangs the photo with `fill`."""
+def _crop_square(pixels: np.ndarray, box, fill, size: int) -> np.ndarray:
+    """Crop box (x0, y0, x1, y1) from pixels, filling what overhangs the photo with `fill`, resized
+    to (size, size, 3) float64 (area averaging). A crop far larger than `size` is first shrunk in
+    8-bit to 16 * size, so a 49-megapixel photo never becomes a float copy of its own size."""
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     h, w = pixels.shape[:2]
-    out = np.empty((y1 - y0, x1 - x0, 3), np.float64)
-    out[:] = fill
     sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-    if sx1 > sx0 and sy1 > sy0:
-        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = pixels[sy0:sy1, sx0:sx1]
-    return out
+    if max(y1 - y0, x1 - x0) > max(CROP_SHRINK_SIDE, 16 * size):
+        out8 = np.empty((y1 - y0, x1 - x0, 3), np.uint8)
+        out8[:] = np.round(fill).astype(np.uint8)
+        if sx1 > sx0 and sy1 > sy0:
+            out8[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = pixels[sy0:sy1, sx0:sx1]
+        mid = 16 * size
+        out = cv2.resize(out8, (mid, mid), interpolation=cv2.INTER_AREA).astype(np.float64)
+    else:
+        out = np.empty((y1 - y0, x1 - x0, 3), np.float64)
+        out[:] = fill
+        if sx1 > sx0 and sy1 > sy0:
+            out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = pixels[sy0:sy1, sx0:sx1]
+    return cv2.resize(out, (size, size), interpolation=cv2.INTER_AREA)
 
 
 def face_to_model(pixels: np.ndarray, resolution: int, spec: DomainSpec, face: int = 0,
@@ -289,8 +327,7 @@ def to_model(pixels: np.ndarray, resolution: int, channels: int, spec: DomainSpe
     mapping = DomainMapping(photo_size=(w, h), box=box, resolution=resolution, content=content,
                             grey=grey, invert=invert, background=tuple(float(v) for v in bg),
                             black_point=black, whole_image=not framed)
-    crop = _crop_square(pixels, box, bg)  # (S, S, 3) float
-    small = cv2.resize(crop, (content, content), interpolation=cv2.INTER_AREA)
+    small = _crop_square(pixels, box, bg, content)  # (content, content, 3) float
     if grey:
         small = (small @ LUMA)[..., None]
     if invert:
