@@ -271,12 +271,13 @@ def face_to_model(pixels: np.ndarray, resolution: int, spec: DomainSpec, face: i
                   found: list | None = None) -> tuple[torch.Tensor, DomainMapping]:
     """The `face`-th largest face of a photo, aligned as the training faces: (1, 3, R, R), mapping.
     `found`: the photo's faces if the caller has looked for them already (inversion.faces)."""
-    from inversion.faces import find_faces, warp_to_model
+    from inversion.faces import find_faces, smallest_face, warp_to_model
 
     found = find_faces(pixels) if found is None else found
     if not found:
-        raise NoFaceError("no face found: the face model needs a photo with a face looking roughly "
-                          "at the camera, at least about 40 pixels across")
+        raise NoFaceError(f"no face found: the face model needs a photo with a face looking roughly "
+                          f"at the camera, at least about "
+                          f"{smallest_face(pixels.shape[1], pixels.shape[0])} pixels across")
     if not 0 <= face < len(found):
         raise NoFaceError(f"there are {len(found)} faces in the photo; choose one from 0 to "
                           f"{len(found) - 1} (0 is the largest)")
