@@ -72,8 +72,12 @@ def load_network(net: nn.Module, path: Path, sha256: str | None = None) -> nn.Mo
         raise ModelFormatError(f"{path.name} is not a valid safetensors file: {e}") from e
     try:
         net.load_state_dict(state, strict=True)
-    except RuntimeError as e:
-        raise ModelFormatError(f"{path.name} does not fit the architecture in config.json: {e}") from e
+    except RuntimeError as e:  # torch lists every mismatch on a line of its own: the first one
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        first = lines[1] if len(lines) > 1 else lines[0] if lines else ""
+        more = f" (and {len(lines) - 2} more)" if len(lines) > 2 else ""
+        raise ModelFormatError(f"{path.name} does not fit the architecture in config.json: "
+                               f"{first}{more}") from e
     return net
 
 
