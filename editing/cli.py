@@ -20,8 +20,8 @@ import torch
 
 from editing.compositing import MASK_THRESHOLD
 from editing.export import export_format, recipe_path
-from editing.vectors import AttributeVectorError, check_slider_values
 from editing.solver import SolverConfig
+from editing.vectors import AttributeVectorError, check_slider_values
 from inversion.framing import NoObjectError
 from inversion.invert import (DEFAULT_CONFIG, METHODS, InversionError, Inverter, photo_to_model,
                               require_face_model, save_code)

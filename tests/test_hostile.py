@@ -468,7 +468,11 @@ def test_a_damaged_checkpoint_is_named_and_the_previous_one_resumed(tmp_path, ca
     path, _, meta = latest_checkpoint(tmp_path)
     assert path.name == PREVIOUS_NAME and meta["step"] == 5
     assert CHECKPOINT_NAME in caplog.text and "damaged" in caplog.text
+    good = (tmp_path / PREVIOUS_NAME).read_bytes()
+    save_checkpoint(tmp_path / CHECKPOINT_NAME, {"g": net}, {}, {"step": 15})  # resumed, saved again
+    assert (tmp_path / PREVIOUS_NAME).read_bytes() == good  # the damaged one was not kept as previous
     (tmp_path / PREVIOUS_NAME).write_bytes(b"")
+    latest.write_bytes(b"")
     with pytest.raises(CheckpointError, match=f"{CHECKPOINT_NAME} is damaged"):
         latest_checkpoint(tmp_path)
 

@@ -69,8 +69,17 @@ def save_checkpoint(path: str | os.PathLike, modules: dict[str, torch.nn.Module]
     path = Path(path)
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata={"checkpoint": json.dumps(meta)})
-        if path.is_file():  # the new one is complete: the latest becomes the previous one
-            os.replace(path, path.with_name(PREVIOUS_NAME))
+        if _opens(path):  # the new one is complete: the latest becomes the previous one
+            os.replace(path, path.with_name(PREVIOUS_NAME))  # (a damaged latest is just replaced)
+
+
+def _opens(path: Path) -> bool:
+    """True if `path` is a whole safetensors file (its header opens, and covers the file's length)."""
+    try:
+        with safe_open(str(path), framework="pt"):
+            return True
+    except Exception:  # noqa: BLE001 - safetensors' own error types: missing, truncated, not one
+        return False
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
