@@ -203,8 +203,8 @@ def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
     if recipe["model"].get("generator_sha256") not in (None, model.generator_sha256):
         raise ExportError(f"the recipe was made with another version of {model.name}")
     if len(recipe["z0"]) != model.gan.latent_dim:
-        raise ExportError(f"the recipe's codes have {len(recipe['z0'])} numbers, but {model.name} "
-                          f"takes {model.gan.latent_dim}: the recipe is damaged")
+        raise ExportError(f"the recipe is damaged: its codes are {len(recipe['z0'])} long, but "
+                          f"{model.name} takes codes of {model.gan.latent_dim}")
     if recipe.get("tuned_generator"):
         from inversion.tuning import load_tuned
 

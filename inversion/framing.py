@@ -133,7 +133,8 @@ class DomainMapping:
 
 DETECT_SIDE = 1024  # larger photos are searched for their object on a copy this large
 CROP_SHRINK_SIDE = 2048  # larger crops are shrunk in 8-bit before the float resize (memory)
-MAX_PHOTO_SIDE = 100_000  # pixels; inversion.photo refuses photos over 50 megapixels anyway
+MAX_PHOTO_SIDE = 50_000_000  # pixels; with MAX_PHOTO_PIXELS no photo inversion.photo opens is refused
+MAX_PHOTO_PIXELS = 100_000_000  # twice inversion.photo's MAX_PIXELS
 
 
 def check_mapping(f: Fields, value, where: str = "mapping") -> DomainMapping:
@@ -145,6 +146,8 @@ def check_mapping(f: Fields, value, where: str = "mapping") -> DomainMapping:
     if len(size) != 2:
         f.fail(f"{where}.photo_size", "(width, height)", size)
     w, h = (f.integer(v, f"{where}.photo_size[{i}]", 1, MAX_PHOTO_SIDE) for i, v in enumerate(size))
+    if w * h > MAX_PHOTO_PIXELS:
+        f.fail(f"{where}.photo_size", f"at most {MAX_PHOTO_PIXELS // 10**6} megapixels", size)
     resolution = f.integer(f.key(d, "resolution", where), f"{where}.resolution")
     if resolution not in RESOLUTIONS:
         f.fail(f"{where}.resolution", f"one of {RESOLUTIONS}", resolution)

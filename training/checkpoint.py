@@ -116,8 +116,8 @@ def latest_checkpoint(run: str | os.PathLike) -> tuple[Path, dict[str, torch.Ten
             tensors, meta = read_checkpoint(previous)
         except CheckpointError:
             raise damaged from None
-        log.warning("%s; using the previous checkpoint %s (step %d) instead", damaged, previous.name,
-                    meta["step"])
+        log.warning("%s is damaged: using the previous checkpoint %s (step %d) instead (%s)",
+                    latest, previous.name, meta["step"], damaged)
         return previous, tensors, meta
 
 
