@@ -28,8 +28,8 @@ from inversion.geometry import similarity, square_bounds
 from training.errors import UserError
 from training.modelfile import data_domain
 from training.networks import RESOLUTIONS
-from training.validate import Fields
 from training.pixels import LUMA, from_uint8
+from training.validate import Fields
 
 
 class NoObjectError(UserError):

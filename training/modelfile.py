@@ -281,9 +281,12 @@ def check_config(config, where: str) -> dict:
     f.string(domain.get("kind", "centre-crop"), "domain.kind", ("object", "centre-crop", "face"))
     f.number(domain.get("content_fraction", 1.0), "domain.content_fraction", 0.05, 1.0)
     f.boolean(domain.get("light_on_dark", False), "domain.light_on_dark")
-    for i, point in enumerate(f.list(domain.get("landmarks", []), "domain.landmarks", 5)):
+    landmarks = f.list(domain.get("landmarks", []), "domain.landmarks", 5)
+    for i, point in enumerate(landmarks):
         f.numbers(point, f"domain.landmarks[{i}]", 2, -1024, 1024)
-    f.numbers(domain.get("face_box", []), "domain.face_box", max_length=4, low=-1024, high=1024)
+    box = f.numbers(domain.get("face_box", []), "domain.face_box", max_length=4, low=-1024, high=1024)
+    if domain.get("kind") == "face" and (len(landmarks) != 5 or len(box) != 4):
+        f.fail("domain", "a face domain with five landmarks and a face box", domain)
     return config
 
 
