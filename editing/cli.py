@@ -15,17 +15,20 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD
-from editing.export import export_format
+from editing.export import export_format, recipe_path
 from editing.solver import SolverConfig
+from editing.vectors import AttributeVectorError, check_slider_values
 from inversion.framing import NoObjectError
 from inversion.invert import (DEFAULT_CONFIG, METHODS, InversionError, Inverter, photo_to_model,
                               require_face_model, save_code)
 from inversion.photo import load_photo
 from training.data import DataError
 from training.errors import OptionError
+from training.fileio import check_output
 from training.images import grid_image, save_png
 from training.modelfile import DEFAULT_MODEL, load_model
 from training.options import check_range, replace_given, run_command
@@ -125,6 +128,10 @@ def parse_sliders(items: list[str]) -> dict[str, float]:
             raise OptionError(f"--attr {item!r}: write NAME=VALUE, e.g. ankle_boot=+1.5") from None
         if not sep:
             raise OptionError(f"--attr {item!r}: write NAME=VALUE, e.g. ankle_boot=+1.5")
+    try:
+        check_slider_values(sliders)  # nan, inf, 1e308: refused, never a black export
+    except AttributeVectorError as e:
+        raise OptionError(f"--attr: {e}") from None
     return sliders
 
 
@@ -132,10 +139,9 @@ def cmd_edit(a: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from editing.edit import check_edit, edit_code, read_strokes, solver_config
-    from editing.export import (read_recipe, rebuild_from_recipe, recipe_path, render_edit, save_image,
-                                write_recipe)
-    from inversion.framing import DomainMapping
-    from inversion.invert import load_code
+    from editing.export import export_with_recipe, read_recipe, rebuild_from_recipe, recipe_path, render_edit
+    from inversion.invert import check_code, load_code
+    from training.modelfile import network_path
 
     if a.recipe:
         rebuild_from_recipe(read_recipe(a.recipe), a.out)
@@ -149,19 +155,14 @@ def cmd_edit(a: argparse.Namespace) -> int:
     photo = load_photo(a.photo)
     if a.code:
         z0, meta = load_code(a.code)
-        if meta.get("generator_sha256") != model.generator_sha256:
-            raise InversionError(f"{a.code} belongs to another model ({meta.get('model_id')})")
-        if meta.get("latent_space", "z") != model.latent_space:
-            raise InversionError(f"{a.code} holds a code in {meta.get('latent_space', 'z')}, but "
-                                 f"{model.name} is edited in {model.latent_space}; invert the photo again")
+        mapping = check_code(z0, meta, model, photo, Path(a.code).name)
         if meta.get("tuned_generator"):
             from inversion.tuning import load_tuned
 
             entry = meta["tuned_generator"]
-            tuned_path = (Path(a.code).parent / entry["file"]).resolve()
+            tuned_path = network_path(Path(a.code).parent.resolve(), entry.get("file"), "tuned generator")
             model = load_tuned(model, tuned_path, entry["sha256"])
             tuned = {"path": str(tuned_path), "sha256": entry["sha256"]}
-        mapping = DomainMapping.from_dict(meta["mapping"])
     else:
         try:
             x, mapping = photo_to_model(model, photo, a.whole_image, a.face)
@@ -178,14 +179,17 @@ def cmd_edit(a: argparse.Namespace) -> int:
             print(f"{name} {sliders[name]:+g} is held at {value:+g}: beyond it the item would turn "
                   f"into another kind of item (--free-sliders lets it go on)")
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders)
-    pixels, mask = render_edit(model, photo.pixels, mapping, z0, result.z_edit, MASK_THRESHOLD)
-    save_image(pixels, a.out, a.quality)
-    write_recipe(recipe_path(a.out), model=model, photo=photo.path, mapping=mapping, z0=z0,
-                 z_edit=result.z_edit, sliders=sliders, strokes=strokes,
-                 solver=asdict(cfg) if strokes else None, quality=a.quality, threshold=MASK_THRESHOLD,
-                 extra={"candidate": a.candidate, "tuned_generator": tuned})
-    print(f"wrote {a.out} ({photo.size[0]}x{photo.size[1]}, {100 * (mask > 0).mean():.1f}% of "
-          f"pixels changed) and {recipe_path(a.out).name}")
+    (width, height), path = photo.size, photo.path
+    pixels, mask = render_edit(model, photo.pixels, mapping, z0, result.z_edit, MASK_THRESHOLD,
+                               in_place=True)
+    changed = 100 * np.count_nonzero(mask) / mask.size
+    del photo, mask  # one full-size copy (the edited pixels) while encoding a large photo
+    export_with_recipe(pixels, a.out, a.quality, model=model, photo=path, mapping=mapping,
+                       z0=z0, z_edit=result.z_edit, sliders=sliders, strokes=strokes,
+                       solver=asdict(cfg) if strokes else None, threshold=MASK_THRESHOLD,
+                       extra={"candidate": a.candidate, "tuned_generator": tuned})
+    print(f"wrote {a.out} ({width}x{height}, {changed:.1f}% of pixels changed) and "
+          f"{recipe_path(a.out).name}")
     return 0
 
 
@@ -350,8 +354,9 @@ def check_options(a: argparse.Namespace) -> None:
     """Refuse bad options before any model is loaded or photo inverted."""
     if a.command == "edit":
         export_format(a.out)
-        if Path(a.out).exists() and not a.overwrite:
-            raise OptionError(f"{a.out} exists; pass --overwrite to replace it")
+        check_output(a.out, a.overwrite, "--out")  # before any work: the folder is there, writable
+        if not a.recipe:
+            check_output(recipe_path(a.out), True, "--out's recipe")
         if not a.recipe and not a.photo:
             raise OptionError("give a PHOTO to edit, or --recipe")
         check_range("--quality", a.quality, 1, 100)
@@ -364,6 +369,9 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--face", a.face, 0)
         parse_sliders(a.attr)
     elif a.command == "invert":
+        check_output(a.out, True, "--out")
+        if a.preview:
+            check_output(a.preview, True, "--preview")
         check_range("--steps", a.steps, 1)
         check_range("--starts", a.starts, 1)
         check_range("--preview-scale", a.preview_scale, 1, 64)

@@ -12,6 +12,7 @@ would otherwise show as a faint box.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Callable
 
 import cv2
@@ -50,20 +51,20 @@ def linear_fit(guide: np.ndarray, src: np.ndarray, radius: int = 1, eps: float =
 
 Enlarge = Callable[[np.ndarray, int], np.ndarray]  # (h, w, C) coarse -> (H, W, C) patch, cv2 flag
 _GUIDES: OrderedDict = OrderedDict()  # the patch's luminance and its coarse view, per patch and grid
+CACHED_PIXELS = 4_000_000  # larger patches (exports of large photos) are not kept in _GUIDES
+SHRINK_FIRST = 32.0  # patch pixels per coarse pixel past which the guide is area-shrunk before its blur
 
 
 def _guide(patch: np.ndarray, to_coarse: np.ndarray, coarse_size: tuple[int, int]):
     """(luminance (H, W) in [0, 1], its view on the coarse grid (h, w)); they do not depend on the
-    edit, so the editor's frames reuse them (the last few patches are kept)."""
+    edit, so the editor's frames reuse them (the last few patches are kept; a patch of a large
+    photo, which only an export sees, is not kept)."""
+    if patch.shape[0] * patch.shape[1] > CACHED_PIXELS:
+        return _guide_views(patch, to_coarse, coarse_size)
     key = (patch.__array_interface__["data"][0], patch.shape, patch.strides, to_coarse.tobytes(),
            coarse_size)
     if key not in _GUIDES:
-        luma = (patch.astype(np.float32) @ LUMA.astype(np.float32)) / 255.0
-        upscale = 1.0 / affine_scale(to_coarse)  # patch pixels per coarse pixel
-        seen = cv2.GaussianBlur(luma, (0, 0), 0.45 * upscale) if upscale > 1.5 else luma
-        coarse = cv2.warpAffine(seen, to_coarse, coarse_size, flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REPLICATE)
-        _GUIDES[key] = (luma, coarse, patch.copy())
+        _GUIDES[key] = (*_guide_views(patch, to_coarse, coarse_size), patch.copy())
         while len(_GUIDES) > 4:
             _GUIDES.popitem(last=False)
     luma, coarse, seen_patch = _GUIDES[key]
@@ -71,6 +72,61 @@ def _guide(patch: np.ndarray, to_coarse: np.ndarray, coarse_size: tuple[int, int
         del _GUIDES[key]
         return _guide(patch, to_coarse, coarse_size)
     return luma, coarse
+
+
+def _guide_views(patch: np.ndarray, to_coarse: np.ndarray, coarse_size: tuple[int, int]):
+    """(luminance (H, W) in [0, 1], its view on the coarse grid (h, w)), blurred before sampling in
+    proportion to the shrink (no aliasing). A shrink over SHRINK_FIRST is first done in part by area
+    averaging over f x f blocks, so the blur stays small (a full-size blur 70 pixels wide took
+    half a minute on a 49-megapixel photo)."""
+    luma = _luma(patch)
+    upscale = 1.0 / affine_scale(to_coarse)  # patch pixels per coarse pixel
+    seen, m = luma, to_coarse
+    if upscale > SHRINK_FIRST:
+        f = int(upscale // 4)  # block side: leaves a shrink of about 4 for the blur
+        h, w = luma.shape
+        seen = cv2.resize(luma, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+        m = to_coarse.copy()  # shrunk pixel q covers patch pixels f q .. f q + f - 1
+        m[:, 2] = to_coarse[:, 2] + to_coarse[:, :2] @ np.full(2, (f - 1) / 2)
+        m[:, :2] *= f
+        upscale /= f
+    if upscale > 1.5:
+        seen = cv2.GaussianBlur(seen, (0, 0), 0.45 * upscale)
+    coarse = cv2.warpAffine(seen, m, coarse_size, flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+    return luma, coarse
+
+
+def _luma(patch: np.ndarray) -> np.ndarray:
+    """(H, W) float32 luminance in [0, 1] of an (H, W, 3) uint8 patch, in bands of rows (no float
+    copy of a large photo's three channels)."""
+    weights = LUMA.astype(np.float32)
+    out = np.empty(patch.shape[:2], np.float32)
+    for rows in _bands(patch):
+        out[rows] = (patch[rows].astype(np.float32) @ weights) / 255.0
+    return out
+
+
+def _bands(image: np.ndarray, pixels: int = 1 << 20) -> list[slice]:
+    """Slices of rows of about `pixels` pixels each: large images are worked on a band at a time."""
+    h, w = image.shape[:2]
+    step = max(1, pixels // max(1, w))
+    return [slice(y, min(h, y + step)) for y in range(0, h, step)]
+
+
+def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: np.ndarray,
+                 fill: "Fill | None" = None) -> None:
+    """out = clip(rint(patch + change * mask)) as uint8, in bands of rows (the float sum of a large
+    photo patch would otherwise be several copies of it); `out` may be a view of the photo. Where
+    `fill` says the object's silhouette moved, its background or new object replaces that."""
+    for rows in _bands(patch):
+        total = change[rows] * mask[rows][..., None] + patch[rows]
+        if fill is not None:
+            left = fill.left[rows][..., None] / np.float32(255)
+            grew = fill.grew[rows][..., None] / np.float32(255)
+            total = total * (1 - left) + fill.background * left
+            total = total * (1 - grew) + (fill.rendered[rows] + fill.tint) * grew
+        out[rows] = np.clip(np.rint(total), 0, 255)
 
 
 def guided_upsample(change: np.ndarray, patch: np.ndarray, to_coarse: np.ndarray,
@@ -87,8 +143,11 @@ def guided_upsample(change: np.ndarray, patch: np.ndarray, to_coarse: np.ndarray
     luma, coarse = _guide(patch, to_coarse, (w, h))
     a, b = linear_fit(coarse, change)
     residual = change - (a * coarse[..., None] + b)
-    return (enlarge(a, cv2.INTER_LINEAR) * luma[..., None] + enlarge(b, cv2.INTER_LINEAR)
-            + enlarge(residual, cv2.INTER_CUBIC))
+    out = enlarge(a, cv2.INTER_LINEAR)  # summed in place: one full-size array, not four
+    out *= luma[..., None]
+    out += enlarge(b, cv2.INTER_LINEAR)
+    out += enlarge(residual, cv2.INTER_CUBIC)
+    return out
 
 
 def face_region(landmarks, resolution: int, feather: float = 0.25) -> np.ndarray:
@@ -129,7 +188,7 @@ def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: f
 
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
-               silhouette: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               in_place: bool = False, silhouette: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -137,6 +196,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     enlarged onto the crop box only, so the cost follows the object's size on screen, not the
     photo's. Pixels where the mask is 0 are the original's, bit for bit (adding 0 changes nothing).
     `guided=False` enlarges bicubically, as exports were made before guided enlargement.
+    `in_place=True` writes into `pixels` (and returns it): an export that no longer needs the
+    original keeps one full-size copy of a large photo, not two.
 
     An object on a plain background (the box crop of an object model) whose silhouette changes
     is repainted, not blended (`silhouette`, see `silhouette_fill`): where the object leaves, the
@@ -144,7 +205,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     the grey change there would leave a ghost of the old object (its tint) under the new one.
     """
     if mapping.affine:
-        return _paste_back_affine(pixels, mapping, before, after, threshold, guided)
+        return _paste_back_affine(pixels, mapping, before, after, threshold, guided, in_place)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
     delta = change_in_levels(before, after)  # (R, R, C)
     off = (mapping.resolution - mapping.content) // 2
@@ -152,7 +213,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     h, w = pixels.shape[:2]
     mask_full = np.zeros((h, w), np.float32)
     if not np.any(delta):
-        return pixels.copy(), mask_full
+        return (pixels if in_place else pixels.copy()), mask_full
     delta = delta / mapping.gain * (-1.0 if mapping.invert else 1.0)
     small = np.pad(delta, ((pad, pad), (pad, pad), (0, 0)))
     small_mask = change_mask(small, threshold)
@@ -162,7 +223,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     side = (x1 - x0) + 2 * int(round(pad * scale))
     rx0, ry0, rx1, ry1 = max(0, bx0), max(0, by0), min(w, bx0 + side), min(h, by0 + side)
     if rx1 <= rx0 or ry1 <= ry0:
-        return pixels.copy(), mask_full
+        return (pixels if in_place else pixels.copy()), mask_full
     big_mask = cv2.resize(small_mask, (side, side), interpolation=cv2.INTER_LINEAR)
     sl = (slice(ry0 - by0, ry1 - by0), slice(rx0 - bx0, rx1 - bx0))
     patch, mask = pixels[ry0:ry1, rx0:rx1], big_mask[sl]
@@ -177,17 +238,30 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     else:  # recipes written before guided enlargement: as they were exported
         change = cv2.resize(small, (side, side), interpolation=cv2.INTER_CUBIC).reshape(side, side, -1)[sl]
     # A grey change (one channel) moves every channel alike: luminance changes, hue stays.
-    edited = patch + change * mask[..., None]
+    fill = None
     if silhouette and not mapping.whole_image:
-        def enlarge_small(arr: np.ndarray) -> np.ndarray:
+        def enlarge_small(arr: np.ndarray) -> np.ndarray:  # (R, R) uint8 -> the patch, uint8
             padded = np.pad(arr[off:off + mapping.content, off:off + mapping.content], pad)
             return cv2.resize(padded, (side, side), interpolation=cv2.INTER_LINEAR)[sl]
 
-        edited, mask = silhouette_fill(edited, mask, patch, mapping, before, after, enlarge_small)
-    out = pixels.copy()
-    out[ry0:ry1, rx0:rx1] = np.clip(np.rint(edited), 0, 255)
+        fill = silhouette_fill(patch, mapping, before, after, enlarge_small)
+    out = pixels if in_place else pixels.copy()
+    apply_change(out[ry0:ry1, rx0:rx1], patch, change, mask, fill)
+    if fill is not None:
+        mask = np.maximum(mask, np.maximum(fill.left, fill.grew) / np.float32(255))
     mask_full[ry0:ry1, rx0:rx1] = mask
     return out, mask_full
+
+
+@dataclass
+class Fill:
+    """Where an object's silhouette moved, on a photo patch: what `apply_change` paints there."""
+
+    left: np.ndarray  # (H, W) uint8, 255 where the object was and is no more
+    grew: np.ndarray  # (H, W) uint8, 255 where it is now and was not
+    background: np.ndarray  # (3,) the photo's background colour, painted where it left
+    rendered: np.ndarray  # (H, W, C) uint8, the generator's new object in photo levels
+    tint: np.ndarray  # (3,) added to `rendered` (a grey model's object takes the photo's tint)
 
 
 def object_presence(x: torch.Tensor, background: np.ndarray) -> np.ndarray:
@@ -198,38 +272,43 @@ def object_presence(x: torch.Tensor, background: np.ndarray) -> np.ndarray:
     return (t * t * (3 - 2 * t)).astype(np.float32)
 
 
-def silhouette_fill(edited: np.ndarray, mask: np.ndarray, patch: np.ndarray, mapping: DomainMapping,
-                    before: torch.Tensor, after: torch.Tensor,
-                    enlarge: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Repaint where an object's silhouette moved: (edited patch, its mask).
+def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
+                    after: torch.Tensor, enlarge: Callable[[np.ndarray], np.ndarray]) -> Fill | None:
+    """Where an object's silhouette moved between `before` and `after` (model images), what to
+    paint on the photo patch instead of the change, or None where it did not move.
 
-    `enlarge` carries an (R, R) model-grid array onto the patch. Where the object was and is no
-    more, the patch becomes the photo's background colour; where it appears, the generator's new
-    object rendered in photo colours (its level through the inverse of the photo's levels and
+    `enlarge` carries an (R, R) uint8 model-grid array onto the patch. Where the object was and is
+    no more, the patch becomes the photo's background colour; where it appears, the generator's
+    new object rendered in photo colours (its level through the inverse of the photo's levels and
     polarity, plus the photo object's own tint for a grey model). Both replace the pixels, so
-    nothing of the old object shows through."""
+    nothing of the old object shows through. Everything full-size is uint8: a large photo's patch
+    costs a few bytes a pixel more, not a float copy."""
     bg_model = np.array(mapping.model_colour(mapping.background), np.float64)
     was, now = object_presence(before, bg_model), object_presence(after, bg_model)
-    # Grown by a model pixel where the object is not now, so that the old edge's soft rim goes too.
+    # Grown by a model pixel where the object is not now, so that the old edge's soft rim goes too;
+    # differences below 5% are anti-aliasing, not a moved silhouette.
     gone = cv2.dilate(np.clip(was - now, 0, 1), np.ones((3, 3), np.uint8)) * (1 - now)
-    left, grew = enlarge(gone), enlarge(np.clip(now - was, 0, 1))
-    if left.max() <= 0 and grew.max() <= 0:
-        return edited, mask
-    background = np.array(mapping.background, np.float64)
-    out = edited * (1 - left[..., None]) + background * left[..., None]
-    if grew.max() > 0:
-        level = after.detach().float().cpu().permute(1, 2, 0).numpy().astype(np.float64)
-        photo_level = (level + 1) * 127.5 / mapping.gain + mapping.black_point
-        if mapping.invert:
-            photo_level = 255.0 - photo_level
-        rendered = np.stack([enlarge(np.ascontiguousarray(photo_level[..., c]))
-                             for c in range(photo_level.shape[2])], -1)
-        if mapping.grey:  # the model knows luminance only: the photo's object lends its tint
-            inside = enlarge(was) > 0.5
-            colour = patch[inside].mean(0) if inside.any() else background
-            rendered = rendered + (colour - LUMA @ colour)
-        out = out * (1 - grew[..., None]) + rendered * grew[..., None]
-    return out, np.maximum(mask, np.maximum(left, grew))
+    came = np.clip(now - was, 0, 1)
+    gone[gone < 0.05], came[came < 0.05] = 0, 0
+    if not gone.any() and not came.any():
+        return None
+
+    def to_u8(arr: np.ndarray) -> np.ndarray:
+        return np.clip(np.rint(arr * 255), 0, 255).astype(np.uint8)
+
+    level = after.detach().float().cpu().permute(1, 2, 0).numpy().astype(np.float64)
+    photo_level = (level + 1) * 127.5 / mapping.gain + mapping.black_point
+    if mapping.invert:
+        photo_level = 255.0 - photo_level
+    rendered = np.stack([enlarge(to_u8(photo_level[..., c] / 255)) for c in range(level.shape[2])], -1)
+    background = np.array(mapping.background, np.float32)
+    tint = np.zeros(3, np.float32)
+    if mapping.grey:  # the model knows luminance only: the photo's object lends its tint
+        step = max(1, min(patch.shape[:2]) // 128)  # a sample of the patch is enough for a mean
+        inside = enlarge(to_u8(was))[::step, ::step] > 127
+        colour = patch[::step, ::step][inside].mean(0) if inside.any() else background
+        tint = (colour - LUMA @ colour).astype(np.float32)
+    return Fill(enlarge(to_u8(gone)), enlarge(to_u8(came)), background, rendered, tint)
 
 
 def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:
@@ -242,8 +321,8 @@ def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:
 
 
 def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
-                       after: torch.Tensor, threshold: float, guided: bool = True
-                       ) -> tuple[np.ndarray, np.ndarray]:
+                       after: torch.Tensor, threshold: float, guided: bool = True,
+                       in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """paste_back for an aligned (rotated, scaled) face: the change is warped back into the part
     of the photo the aligned square covers, inside the face region when the mapping knows the
     landmarks (older sessions: faded out towards the square's edge)."""
@@ -252,14 +331,14 @@ def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch
     h, w = pixels.shape[:2]
     mask_full = np.zeros((h, w), np.float32)
     if not np.any(delta):
-        return pixels.copy(), mask_full
+        return (pixels if in_place else pixels.copy()), mask_full
     if mapping.grey:
         delta = delta.mean(axis=2, keepdims=True)
     region = face_region(mapping.landmarks, r) if mapping.landmarks else np.ones((r, r), np.float32)
     small_mask = change_mask(delta, threshold) * edge_fade(r) * region
     found = square_region(mapping.matrix, r, (w, h))
     if found is None:
-        return pixels.copy(), mask_full
+        return (pixels if in_place else pixels.copy()), mask_full
     (rx0, ry0, rx1, ry1), shifted = found  # shifted: photo-region pixels -> model pixels
     size = (rx1 - rx0, ry1 - ry0)
     mask = cv2.warpAffine(small_mask, shifted, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
@@ -273,7 +352,74 @@ def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch
 
     change = guided_upsample(delta, patch, shifted, enlarge) if guided else \
         enlarge(delta.astype(np.float32), cv2.INTER_CUBIC)
-    out = pixels.copy()
-    out[ry0:ry1, rx0:rx1] = np.clip(np.rint(patch + change * mask[..., None]), 0, 255)
+    fill = None
+    if silhouette and not mapping.whole_image:
+        def enlarge_small(arr: np.ndarray) -> np.ndarray:  # (R, R) uint8 -> the patch, uint8
+            padded = np.pad(arr[off:off + mapping.content, off:off + mapping.content], pad)
+            return cv2.resize(padded, (side, side), interpolation=cv2.INTER_LINEAR)[sl]
+
+        fill = silhouette_fill(patch, mapping, before, after, enlarge_small)
+    out = pixels if in_place else pixels.copy()
+    apply_change(out[ry0:ry1, rx0:rx1], patch, change, mask, fill)
+    if fill is not None:
+        mask = np.maximum(mask, np.maximum(fill.left, fill.grew) / np.float32(255))
     mask_full[ry0:ry1, rx0:rx1] = mask
     return out, mask_full
+
+
+@dataclass
+class Fill:
+    """Where an object's silhouette moved, on a photo patch: what `apply_change` paints there."""
+
+    left: np.ndarray  # (H, W) uint8, 255 where the object was and is no more
+    grew: np.ndarray  # (H, W) uint8, 255 where it is now and was not
+    background: np.ndarray  # (3,) the photo's background colour, painted where it left
+    rendered: np.ndarray  # (H, W, C) uint8, the generator's new object in photo levels
+    tint: np.ndarray  # (3,) added to `rendered` (a grey model's object takes the photo's tint)
+
+
+def object_presence(x: torch.Tensor, background: np.ndarray) -> np.ndarray:
+    """(R, R) in [0, 1]: how surely each model pixel of x (C, R, R) in [-1, 1] is the object, not
+    the background level `background` (C,): 0 within 0.1 levels of it, 1 beyond 0.3."""
+    dist = np.abs(x.detach().float().cpu().numpy() - background.reshape(-1, 1, 1)).max(0)
+    t = np.clip((dist - 0.1) / 0.2, 0.0, 1.0)
+    return (t * t * (3 - 2 * t)).astype(np.float32)
+
+
+def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
+                    after: torch.Tensor, enlarge: Callable[[np.ndarray], np.ndarray]) -> Fill | None:
+    """Where an object's silhouette moved between `before` and `after` (model images), what to
+    paint on the photo patch instead of the change, or None where it did not move.
+
+    `enlarge` carries an (R, R) uint8 model-grid array onto the patch. Where the object was and is
+    no more, the patch becomes the photo's background colour; where it appears, the generator's
+    new object rendered in photo colours (its level through the inverse of the photo's levels and
+    polarity, plus the photo object's own tint for a grey model). Both replace the pixels, so
+    nothing of the old object shows through. Everything full-size is uint8: a large photo's patch
+    costs a few bytes a pixel more, not a float copy."""
+    bg_model = np.array(mapping.model_colour(mapping.background), np.float64)
+    was, now = object_presence(before, bg_model), object_presence(after, bg_model)
+    # Grown by a model pixel where the object is not now, so that the old edge's soft rim goes too;
+    # differences below 5% are anti-aliasing, not a moved silhouette.
+    gone = cv2.dilate(np.clip(was - now, 0, 1), np.ones((3, 3), np.uint8)) * (1 - now)
+    came = np.clip(now - was, 0, 1)
+    gone[gone < 0.05], came[came < 0.05] = 0, 0
+    if not gone.any() and not came.any():
+        return None
+
+    def to_u8(arr: np.ndarray) -> np.ndarray:
+        return np.clip(np.rint(arr * 255), 0, 255).astype(np.uint8)
+
+    level = after.detach().float().cpu().permute(1, 2, 0).numpy().astype(np.float64)
+    photo_level = (level + 1) * 127.5 / mapping.gain + mapping.black_point
+    if mapping.invert:
+        photo_level = 255.0 - photo_level
+    rendered = np.stack([enlarge(to_u8(photo_level[..., c] / 255)) for c in range(level.shape[2])], -1)
+    background = np.array(mapping.background, np.float32)
+    tint = np.zeros(3, np.float32)
+    if mapping.grey:  # the model knows luminance only: the photo's object lends its tint
+        step = max(1, min(patch.shape[:2]) // 128)  # a sample of the patch is enough for a mean
+        inside = enlarge(to_u8(was))[::step, ::step] > 127
+        colour = patch[::step, ::step][inside].mean(0) if inside.any() else background
+        tint = (colour - LUMA @ colour).astype(np.float32)
+    return Fill(enlarge(to_u8(gone)), enlarge(to_u8(came)), background, rendered, tint)

@@ -2,13 +2,16 @@
 
 The exported image is the original photo with the model-domain change G(z_edit) - G(z0) applied
 under a soft mask (editing.compositing.paste_back), at the photo's own size, written atomically as
-PNG, JPEG (quality option) or WebP. Beside it, a recipe (JSON) holds the model's id and hash, the
-photo's hash, the domain mapping, z0, the slider values, the strokes, the solver settings and the
-edited code; `latent-edit edit --recipe` rebuilds the export from it bit for bit.
+PNG, JPEG (quality option) or WebP. Beside it, a recipe (JSON) holds the model's name, path and
+generator hash, the photo's hash and size, the domain mapping, z0, the slider values, the strokes,
+the solver settings, the edited code and the export's own hash; `latent-edit edit --recipe` rebuilds
+the export from it bit for bit, after checking the recipe as a whole (check_recipe) and that the
+model and the photo are the ones it was made with.
 """
 from __future__ import annotations
 
-import json
+import hashlib
+import io
 import os
 from pathlib import Path
 
@@ -17,14 +20,18 @@ import torch
 from PIL import Image
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from inversion.framing import DomainMapping
+from editing.vectors import MAX_SLIDER
+from inversion.framing import MAX_PHOTO_SIDE, DomainMapping, check_mapping
 from training.errors import UserError
-from training.fileio import atomic_path, sha256_file, write_json_atomic
-from training.modelfile import GANModel
+from training.fileio import sha256_file, write_bytes_atomic, write_json_atomic
+from training.modelfile import GANModel, inside_folder
+from training.networks import MAX_LATENT_DIM
+from training.validate import Fields, read_json
 
 RECIPE_VERSION = 1
 COMPOSITING = 3  # 3: objects' silhouettes repainted; 2: guided enlargement, faces inside their
 # landmark hull; recipes without it: 1
+MAX_CODE = 1000.0  # |code value|: z ~ N(0, I) and w stay within tens; beyond is damage, not an edit
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
 
@@ -39,26 +46,43 @@ def export_format(path: str | os.PathLike) -> str:
     return EXPORT_FORMATS[suffix]
 
 
-def save_image(pixels: np.ndarray, path: str | os.PathLike, quality: int = 92) -> None:
-    """Write (H, W, 3) uint8 pixels atomically; the format follows the file name."""
+def encode_image(pixels: np.ndarray, path: str | os.PathLike, quality: int = 92) -> bytes:
+    """(H, W, 3) uint8 pixels as the file bytes of the format `path` names."""
     fmt = export_format(path)
     if not 1 <= quality <= 100:
         raise ExportError(f"quality must be between 1 and 100, not {quality}")
     options = {"PNG": {"optimize": False}, "JPEG": {"quality": quality, "subsampling": 0},
                "WEBP": {"quality": quality, "method": 4}}[fmt]
-    with atomic_path(Path(path)) as tmp:
-        Image.fromarray(pixels).save(tmp, format=fmt, **options)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def save_image(pixels: np.ndarray, path: str | os.PathLike, quality: int = 92) -> None:
+    """Write (H, W, 3) uint8 pixels atomically; the format follows the file name."""
+    write_bytes_atomic(path, encode_image(pixels, path, quality))
+
+
+def export_with_recipe(pixels: np.ndarray, path: str | os.PathLike, quality: int, **recipe) -> None:
+    """Write an export and its recipe, the recipe first and the image last, the recipe holding the
+    image's SHA-256: a kill between the two leaves the old image with a recipe that says it is not
+    that image's (never a new image beside an old recipe that claims it)."""
+    data = encode_image(pixels, path, quality)
+    write_recipe(recipe_path(path), quality=quality, image_sha256=hashlib.sha256(data).hexdigest(),
+                 **recipe)
+    write_bytes_atomic(path, data)
 
 
 @torch.no_grad()
 def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor,
-                z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD, compositing: int = COMPOSITING
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 to z_edit;
-    an older `compositing` carries it back as exports were made then (see COMPOSITING)."""
+                z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD, compositing: int = COMPOSITING,
+                in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 to z_edit; an
+    older `compositing` carries it back as exports were made then (see COMPOSITING); `in_place`
+    edits `pixels` itself (one full-size copy of a large photo, not two)."""
     before, after = model.decode(z0.reshape(1, -1))[0], model.decode(z_edit.reshape(1, -1))[0]
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
-                      silhouette=compositing >= 3)
+                      in_place=in_place, silhouette=compositing >= 3)
 
 
 def recipe_path(export_path: str | os.PathLike) -> Path:
@@ -69,51 +93,137 @@ def recipe_path(export_path: str | os.PathLike) -> Path:
 def write_recipe(path: str | os.PathLike, *, model: GANModel, photo: Path, mapping: DomainMapping,
                  z0: torch.Tensor, z_edit: torch.Tensor, sliders: dict[str, float],
                  strokes: list, solver: dict | None, quality: int, threshold: float,
-                 extra: dict | None = None) -> None:
+                 extra: dict | None = None, image_sha256: str | None = None) -> None:
     recipe = {
         "format": "latent-editor-recipe", "version": RECIPE_VERSION,
-        "model": {"id": model.model_id, "name": model.name, "path": str(model.path),
+        "model": {"id": model.model_id, "name": model.name, "path": str(Path(model.path).resolve()),
                   "generator_sha256": model.generator_sha256},
-        "photo": {"path": str(Path(photo).resolve()), "sha256": sha256_file(photo)},
+        "photo": {"path": str(Path(photo).resolve()), "sha256": sha256_file(photo),
+                  "size": list(mapping.photo_size)},
         "mapping": mapping.to_dict(), "z0": z0.reshape(-1).tolist(), "sliders": sliders,
         "strokes": [s.to_dict() if hasattr(s, "to_dict") else s for s in strokes],
         "solver": solver, "z_edit": z_edit.reshape(-1).tolist(),
-        "export": {"quality": quality, "mask_threshold": threshold, "compositing": COMPOSITING},
+        "export": {"quality": quality, "mask_threshold": threshold, "compositing": COMPOSITING,
+                   "image_sha256": image_sha256},
         **(extra or {}),
     }
     write_json_atomic(path, recipe)
 
 
 def read_recipe(path: str | os.PathLike) -> dict:
-    try:
-        recipe = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ExportError(f"cannot read recipe {Path(path).name}: {e}") from e
+    """A recipe's JSON, checked as a whole (check_recipe); ExportError naming the field if not."""
+    what = f"recipe {Path(path).name}"
+    return check_recipe(read_json(path, what, ExportError), what)
+
+
+def _sha256(f: Fields, value, where: str) -> str:
+    if not (isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)):
+        f.fail(where, "a SHA-256 (64 hex digits)", value)
+    return value
+
+
+def check_recipe(recipe, what: str = "the recipe") -> dict:
+    """The recipe, every field this program reads checked: types, lengths, finite numbers in sane
+    ranges, the crop box on the photo; ExportError naming the field otherwise."""
+    f = Fields(what, ExportError)
+    f.dict(recipe, "the recipe")
     if recipe.get("format") != "latent-editor-recipe":
-        raise ExportError(f"{Path(path).name} is not a recipe written by this editor")
-    if recipe.get("version", 0) > RECIPE_VERSION:
-        raise ExportError(f"{Path(path).name} comes from a newer version of this editor")
+        raise ExportError(f"{what} is not a recipe written by this editor")
+    version = f.integer(recipe.get("version", 1), "version", 1)
+    if version > RECIPE_VERSION:
+        raise ExportError(f"{what} comes from a newer version of this editor")
+    model = f.dict(f.key(recipe, "model"), "model")
+    for key in ("path", "name", "id"):
+        if model.get(key) is not None:
+            f.string(model[key], f"model.{key}")
+    if model.get("path") is None and model.get("name") is None:
+        f.fail("model", "a model's name or path", model)
+    if model.get("generator_sha256") is not None:
+        _sha256(f, model["generator_sha256"], "model.generator_sha256")
+    photo = f.dict(f.key(recipe, "photo"), "photo")
+    f.string(f.key(photo, "path", "photo"), "photo.path")
+    _sha256(f, f.key(photo, "sha256", "photo"), "photo.sha256")
+    mapping = check_mapping(f, f.key(recipe, "mapping"))
+    if "size" in photo:
+        size = f.numbers(photo["size"], "photo.size", 2, 1, MAX_PHOTO_SIDE)
+        if tuple(size) != mapping.photo_size:
+            f.fail("photo.size", f"the mapping's photo size {mapping.photo_size}", size)
+    z0 = f.numbers(f.key(recipe, "z0"), "z0", low=-MAX_CODE, high=MAX_CODE, max_length=MAX_LATENT_DIM)
+    if not z0:
+        f.fail("z0", "a code (a list of numbers)", z0)
+    f.numbers(f.key(recipe, "z_edit"), "z_edit", len(z0), -MAX_CODE, MAX_CODE)
+    sliders = f.dict(recipe.get("sliders", {}), "sliders")
+    for name, value in sliders.items():
+        f.number(value, f"sliders.{name}", -MAX_SLIDER, MAX_SLIDER)
+    for i, stroke in enumerate(f.list(recipe.get("strokes", []), "strokes", 10_000)):
+        f.dict(stroke, f"strokes[{i}]")
+    if recipe.get("solver") is not None:
+        f.dict(recipe["solver"], "solver")
+    export = f.dict(f.key(recipe, "export"), "export")
+    f.integer(f.key(export, "quality", "export"), "export.quality", 1, 100)
+    f.number(f.key(export, "mask_threshold", "export"), "export.mask_threshold", 0.5, 255)
+    f.integer(export.get("compositing", 1), "export.compositing", 1, COMPOSITING)
+    if export.get("image_sha256") is not None:
+        _sha256(f, export["image_sha256"], "export.image_sha256")
+    tuned = recipe.get("tuned_generator")
+    if tuned is not None:
+        f.dict(tuned, "tuned_generator")
+        f.string(f.key(tuned, "path", "tuned_generator"), "tuned_generator.path")
+        _sha256(f, f.key(tuned, "sha256", "tuned_generator"), "tuned_generator.sha256")
     return recipe
 
 
-def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
-    """Write the export a recipe describes, bit for bit: the same model (refused if its generator
-    changed), the photo's tuned generator when the edit used one, the same carry-back."""
-    from inversion.framing import DomainMapping
-    from inversion.invert import InversionError
-    from inversion.photo import load_photo
-    from training.modelfile import load_model
+def find_recipe_model(entry: dict) -> GANModel:
+    """The model a recipe names, found by its path as recorded and then by its name among the
+    shipped models, whichever holds the recorded generator (recipes without a hash: the path)."""
+    from training.modelfile import MODELS_DIR, load_model, read_config
 
-    model = load_model(recipe["model"]["path"])
-    if model.generator_sha256 != recipe["model"].get("generator_sha256"):
-        raise InversionError(f"the recipe was made with another version of {model.name}")
+    wanted = entry.get("generator_sha256")
+    places = [Path(entry["path"])] if entry.get("path") else []
+    if entry.get("name") and inside_folder(entry["name"]):
+        places.append(MODELS_DIR / entry["name"])
+    for place in places:
+        if not (place / "config.json").is_file():
+            continue
+        if wanted is None or read_config(place)["networks"].get("generator", {}).get("sha256") == wanted:
+            return load_model(place)
+    name = entry.get("name") or Path(entry["path"]).name
+    if any((p / "config.json").is_file() for p in places):
+        raise ExportError(f"the recipe was made with another version of {name} (generator "
+                          f"{wanted[:12]}); the model folder now holds a different one")
+    raise ExportError(f"the recipe's model {name} was found neither at {entry.get('path')} nor "
+                      f"among the shipped models")
+
+
+def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
+    """Write the export a recipe (checked by read_recipe) describes, bit for bit: the same model
+    (found by path or name, refused if its generator changed), the same photo (refused if its
+    bytes or size changed), the photo's tuned generator when the edit used one, the same carry-back."""
+    from inversion.photo import load_photo
+
+    model = find_recipe_model(recipe["model"])
+    if recipe["model"].get("generator_sha256") not in (None, model.generator_sha256):
+        raise ExportError(f"the recipe was made with another version of {model.name}")
+    if len(recipe["z0"]) != model.gan.latent_dim:
+        raise ExportError(f"the recipe is damaged: its codes are {len(recipe['z0'])} long, but "
+                          f"{model.name} takes codes of {model.gan.latent_dim}")
     if recipe.get("tuned_generator"):
         from inversion.tuning import load_tuned
 
         model = load_tuned(model, recipe["tuned_generator"]["path"], recipe["tuned_generator"]["sha256"])
-    photo = load_photo(recipe["photo"]["path"])
-    pixels, _ = render_edit(model, photo.pixels, DomainMapping.from_dict(recipe["mapping"]),
-                            torch.tensor(recipe["z0"]), torch.tensor(recipe["z_edit"]),
-                            recipe["export"]["mask_threshold"],
-                            compositing=recipe["export"].get("compositing", 1))
+    photo_path = Path(recipe["photo"]["path"])
+    if not photo_path.is_file():
+        raise ExportError(f"the recipe's photo {photo_path} is not there any more")
+    if sha256_file(photo_path) != recipe["photo"]["sha256"]:
+        raise ExportError(f"{photo_path.name} has changed since the export (its SHA-256 differs): "
+                          f"the recipe would put the edit on another picture")
+    photo = load_photo(photo_path)
+    mapping = check_mapping(Fields("the recipe", ExportError), recipe["mapping"])
+    if photo.size != mapping.photo_size:
+        raise ExportError(f"{photo_path.name} is {photo.size[0]}x{photo.size[1]}, but the recipe was "
+                          f"made on a {mapping.photo_size[0]}x{mapping.photo_size[1]} photo")
+    pixels = render_edit(model, photo.pixels, mapping, torch.tensor(recipe["z0"]),
+                         torch.tensor(recipe["z_edit"]), recipe["export"]["mask_threshold"],
+                         compositing=recipe["export"].get("compositing", 1), in_place=True)[0]
+    del photo  # its pixels are the export now: one full-size copy while encoding
     save_image(pixels, out, recipe["export"]["quality"])

@@ -14,6 +14,7 @@ generator, G then being its synthesis network); with the codes' spread per dimen
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Callable, Iterator
 
@@ -24,6 +25,7 @@ from torch import nn
 from training.errors import UserError
 
 KINDS = ("color", "sketch", "preserve", "erase")
+MAX_POINTS = 100_000  # points in one stroke
 
 
 class StrokeError(UserError):
@@ -49,11 +51,17 @@ class Stroke:
         try:
             value = d.get("value", (1.0,))
             value = (float(value),) if isinstance(value, (int, float)) else tuple(map(float, value))
-            return cls(kind=str(d["kind"]), points=tuple((float(x), float(y)) for x, y in d["points"]),
-                       radius=float(d.get("radius", 2.0)), value=value,
-                       strength=float(d.get("strength", 1.0)))
-        except (KeyError, TypeError, ValueError) as e:
-            raise StrokeError(f"malformed stroke {d!r}: {e}") from e
+            stroke = cls(kind=str(d["kind"]), points=tuple((float(x), float(y)) for x, y in d["points"]),
+                         radius=float(d.get("radius", 2.0)), value=value,
+                         strength=float(d.get("strength", 1.0)))
+            numbers = [stroke.radius, stroke.strength, *stroke.value, *(c for p in stroke.points for c in p)]
+            if len(stroke.points) > MAX_POINTS or len(stroke.value) > 4:
+                raise ValueError(f"more than {MAX_POINTS} points or 4 values")
+            if not all(math.isfinite(v) and abs(v) <= 1e4 for v in numbers):
+                raise ValueError("its numbers must be finite and within +-10000")
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise StrokeError(f"malformed stroke {repr(d)[:80]}: {e}") from None
+        return stroke
 
 
 def validate(strokes: list[Stroke], resolution: int | None, channels: int) -> None:

@@ -21,6 +21,7 @@ vectors a model ships are built in editing.vector_sets.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from training.fileio import atomic_path
 from training.modelfile import ATTRIBUTES_FILE
 
 VECTORS_VERSION = 1  # attribute files: the version in their JSON header
+MAX_SLIDER = 20.0  # units of the codes' spread; the editor's sliders reach 3, anything past 20 is noise
 
 
 class AttributeVectorError(UserError):
@@ -138,7 +140,19 @@ def make_vector(name: str, codes: torch.Tensor, labels: torch.Tensor, method: st
     return AttributeVector(name, v, spread, info)
 
 
+def check_slider_values(values: dict[str, float]) -> None:
+    """Refuse a slider value that is not a finite number within +-MAX_SLIDER units (NaN, inf or
+    1e308 would turn the code, and three quarters of the export, black)."""
+    for name, value in values.items():
+        if (not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)
+                or abs(value) > MAX_SLIDER):
+            raise AttributeVectorError(f"slider {name} must be a number between -{MAX_SLIDER:g} and "
+                                       f"+{MAX_SLIDER:g} (units of the codes' spread), not {value!r}")
+
+
 def check_slider_names(vectors: dict[str, AttributeVector], values: dict[str, float]) -> None:
+    """Refuse unknown slider names and values check_slider_values refuses."""
+    check_slider_values(values)
     unknown = sorted(set(values) - set(vectors))
     if unknown:
         raise AttributeVectorError(f"unknown attribute {', '.join(unknown)}; this model has: "

@@ -16,16 +16,16 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD
-from editing.export import export_format, recipe_path, render_edit, save_image, write_recipe
-from editing.solver import Constraints, Stroke, build_constraints
-from editing.vectors import AttributeVector, model_vectors
+from editing.export import export_format, export_with_recipe, recipe_path, render_edit, save_image
+from editing.solver import Constraints, Stroke, build_constraints, validate
+from editing.vectors import AttributeVector, check_slider_names, model_vectors
 from editor.render import sample_document_pixels
 from editor.state import Document, SessionError, Snapshot
 from inversion.framing import DomainMapping, DomainSpec
 from inversion.invert import photo_to_model
 from inversion.photo import load_photo
 from training.errors import UserError
-from training.fileio import sha256_file
+from training.fileio import check_output, sha256_file
 from training.pixels import from_uint8
 from training.modelfile import GANModel, load_model, resolve_model
 
@@ -78,15 +78,32 @@ def load_model_and_vectors(name_or_path: str) -> tuple[GANModel, dict[str, Attri
         return model, {}, f"{model.name} opens without sliders: {e}"
 
 
-def document_from_session(data: dict, model: GANModel) -> Document:
+def document_from_session(data: dict, model: GANModel,
+                          vectors: dict[str, AttributeVector] | None = None) -> Document:
     """Rebuild a document from a session's JSON (`editor.state.read_session`) with `model`, the
-    model it names; SessionError if the model or the photo changed since it was saved."""
+    model it names, and its attribute `vectors`; SessionError if the model or the photo changed
+    since it was saved, or the session does not fit them (code length, sliders, strokes, size):
+    a damaged session is refused whole, never half loaded."""
+    name = "the session"
     if data["model"].get("id") not in (None, model.model_id):
         raise SessionError(f"this session was made with {data['model']['id']}, but the model "
                            f"folder now holds {model.model_id}, another version (retrained "
                            f"or replaced) whose codes draw other pictures. Open the photo again "
                            f"to edit it with this model.")
     mapping = DomainMapping.from_dict(data["mapping"])
+    if len(data["z0"]) != model.gan.latent_dim or mapping.resolution != model.gan.resolution:
+        raise SessionError(f"{name} is damaged: its codes ({len(data['z0'])} numbers, "
+                           f"{mapping.resolution} px) do not fit {model.name} ({model.gan.latent_dim} "
+                           f"numbers, {model.gan.resolution} px)")
+    history = [Snapshot.from_dict(s) for s in data["history"]]
+    for i, snap in enumerate(history):
+        try:
+            if vectors is not None:
+                check_slider_names(vectors, snap.slider_dict)
+            if snap.strokes:
+                validate(list(snap.strokes), model.gan.resolution, model.gan.channels)
+        except UserError as e:
+            raise SessionError(f"{name} is damaged: history[{i}]: {e}") from None
     z0 = torch.tensor(data["z0"], dtype=torch.float32)
     sha = target = None
     if data["photo"]["path"]:
@@ -97,27 +114,32 @@ def document_from_session(data: dict, model: GANModel) -> Document:
         if data["photo"].get("sha256") and sha != data["photo"]["sha256"]:
             raise SessionError(f"{photo_path.name} has changed since the session was "
                                f"saved; its edits would land in the wrong places")
+        if photo.size != mapping.photo_size:
+            raise SessionError(f"{name} is damaged: it was made on a {mapping.photo_size[0]}x"
+                               f"{mapping.photo_size[1]} photo, but {photo_path.name} is "
+                               f"{photo.size[0]}x{photo.size[1]}")
         target = framed_target(model, photo, mapping)
     else:
-        pixels, _ = sample_document_pixels(model, z0)
+        pixels, mapping = sample_document_pixels(model, z0)  # the mapping that fits it exactly
         photo_path = None
     return Document(model.path, model.model_id, pixels, mapping, z0, photo_path, data.get("seed"),
-                    [Snapshot.from_dict(s) for s in data["history"]], int(data["index"]), sha,
-                    target=target)
+                    history, int(data["index"]), sha, target=target)
 
 
 def export_document(doc: Document, model: GANModel, vectors: dict[str, AttributeVector],
                     path: str | os.PathLike, quality: int = 92) -> None:
     """Write the current edit at the photo's own size, and (for a photo) its recipe beside it."""
-    export_format(path)  # a wrong file name is refused before any work
+    export_format(path)  # a wrong file name or folder is refused before any work
+    check_output(path)
     z = doc.current.code(vectors)
     pixels, _ = render_edit(model, doc.pixels, doc.mapping, doc.z0, z, MASK_THRESHOLD)
-    save_image(pixels, path, quality)
-    if doc.photo_path is not None:
-        write_recipe(recipe_path(path), model=model, photo=doc.photo_path, mapping=doc.mapping,
-                     z0=doc.z0, z_edit=z, sliders=doc.current.slider_dict,
-                     strokes=list(doc.current.strokes), solver=None, quality=quality,
-                     threshold=MASK_THRESHOLD)
+    if doc.photo_path is None:
+        save_image(pixels, path, quality)
+        return
+    check_output(recipe_path(path))
+    export_with_recipe(pixels, path, quality, model=model, photo=doc.photo_path, mapping=doc.mapping,
+                       z0=doc.z0, z_edit=z, sliders=doc.current.slider_dict,
+                       strokes=list(doc.current.strokes), solver=None, threshold=MASK_THRESHOLD)
 
 
 def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, AttributeVector],

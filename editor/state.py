@@ -10,7 +10,6 @@ no one has to update every view by hand.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,11 +18,13 @@ from typing import Callable
 import numpy as np
 import torch
 
-from editing.solver import Stroke
-from editing.vectors import AttributeVector, apply_sliders
-from inversion.framing import DomainMapping
+from editing.solver import Stroke, StrokeError, validate
+from editing.vectors import MAX_SLIDER, AttributeVector, apply_sliders
+from inversion.framing import DomainMapping, check_mapping
 from training.errors import UserError, check_version
 from training.fileio import sha256_file, write_json_atomic
+from training.networks import MAX_LATENT_DIM
+from training.validate import Fields, read_json
 
 SESSION_FORMAT = "latent-editor-session"
 SESSION_VERSION = 1
@@ -166,26 +167,55 @@ class Document:
         write_json_atomic(path, self.to_dict())
 
 
+MAX_HISTORY = 10_000  # states in a session's history
+MAX_CODE = 1000.0  # |code value|: z ~ N(0, I) and w stay within tens
+
+
 def read_session(path: str | os.PathLike) -> dict:
-    """The session's JSON, checked; `editor.session.document_from_session` rebuilds the Document."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise SessionError(f"cannot open session {Path(path).name}: {e}") from e
+    """The session's JSON, checked as a whole (check_session); `editor.session.document_from_session`
+    rebuilds the Document after checking it against the model and the photo."""
+    what = f"session {Path(path).name}"
+    return check_session(read_json(path, what, SessionError), what)
+
+
+def check_session(data, what: str = "the session") -> dict:
+    """The session, every field checked (types, code lengths, finite numbers in sane ranges, known
+    stroke kinds, the history position), or SessionError naming the field: refused whole."""
+    f = Fields(what, SessionError)
     if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
-        raise SessionError(f"{Path(path).name} is not a session saved by this editor")
-    check_version(data.get("version"), SESSION_VERSION, f"session {Path(path).name}")
-    try:
-        history = [Snapshot.from_dict(s) for s in data["history"]]
-        DomainMapping.from_dict(data["mapping"])
-        z0 = [float(v) for v in data["z0"]]
-        index = data["index"]
-        fields_ok = (isinstance(data["model"], dict) and isinstance(data["photo"], dict)
-                     and isinstance(data["photo"].get("path"), (str, type(None)))
-                     and isinstance(index, int) and 0 <= index < len(history) and z0)
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise SessionError(f"{Path(path).name} is damaged: {e}") from e
-    if not fields_ok:
-        raise SessionError(f"{Path(path).name} is damaged: its model, photo, code or history "
-                           f"position is missing or malformed")
+        raise SessionError(f"{what} is not a session saved by this editor")
+    check_version(data.get("version"), SESSION_VERSION, what)
+    model = f.dict(f.key(data, "model"), "model")
+    f.string(f.key(model, "path", "model"), "model.path")
+    if model.get("id") is not None:
+        f.string(model["id"], "model.id")
+    photo = f.dict(f.key(data, "photo"), "photo")
+    if photo.get("path") is not None:
+        f.string(photo["path"], "photo.path")
+    if photo.get("sha256") is not None:
+        f.string(photo["sha256"], "photo.sha256", max_length=64)
+    if data.get("seed") is not None:
+        f.integer(data["seed"], "seed", 0, 2**63 - 1)
+    check_mapping(f, f.key(data, "mapping"))
+    z0 = f.numbers(f.key(data, "z0"), "z0", low=-MAX_CODE, high=MAX_CODE, max_length=MAX_LATENT_DIM)
+    if not z0:
+        f.fail("z0", "a code (a list of numbers)", z0)
+    history = f.list(f.key(data, "history"), "history", MAX_HISTORY)
+    if not history:
+        f.fail("history", "at least the opening state", history)
+    for i, snap in enumerate(history):
+        where = f"history[{i}]"
+        f.dict(snap, where)
+        f.string(f.key(snap, "label", where), f"{where}.label", max_length=500)
+        f.numbers(f.key(snap, "z_base", where), f"{where}.z_base", len(z0), -MAX_CODE, MAX_CODE)
+        for name, value in f.dict(f.key(snap, "sliders", where), f"{where}.sliders").items():
+            f.number(value, f"{where}.sliders.{name}", -MAX_SLIDER, MAX_SLIDER)
+        strokes = f.list(f.key(snap, "strokes", where), f"{where}.strokes", 10_000)
+        try:
+            parsed = [Stroke.from_dict(s) for s in strokes]
+            if parsed:
+                validate(parsed, None, 3)
+        except StrokeError as e:
+            raise SessionError(f"{what} is damaged: {where}: {e}") from None
+    f.integer(f.key(data, "index"), "index", 0, len(history) - 1)
     return data

@@ -462,25 +462,43 @@ class MainWindow(QMainWindow):
         return ok
 
     def open_session(self, path: str | Path) -> bool:
-        """Open a saved session, with the model it names; refused (the current edit and model as
-        they were) if the session, its model or its photo cannot be used."""
+        """Open a saved session, with the model it names, checked whole before anything changes:
+        a damaged session (or one whose model or photo cannot be used) is refused with a message,
+        and the editor keeps its document and model (or stays empty)."""
         def rebuild() -> tuple:
             data = read_session(path)
             if self._same_model(data["model"]["path"]):
-                model, vectors, warning = self.model, self.vectors, ""
+                loaded = (self.model, self.vectors, "")
             else:
-                model, vectors, warning = session.load_model_and_vectors(data["model"]["path"])
-            return model, vectors, warning, session.document_from_session(data, model)
+                loaded = session.load_model_and_vectors(data["model"]["path"])
+            return loaded, session.document_from_session(data, loaded[0], loaded[1])
 
-        ok, opened = self._attempt(rebuild)
+        ok, built = self._attempt(rebuild, "Session refused: ")
         if not ok:
             return False
-        model, vectors, warning, doc = opened
-        if model is not self.model:
-            self._install_model(model, vectors, warning)
-        self._start_document(doc)
-        self._saved = doc.current
-        return True
+        loaded, doc = built
+        previous = (self.model, self.vectors, self.doc)
+        if loaded[0] is not self.model:
+            self._install_model(*loaded)
+        if self._attempt(lambda: self._start_document(doc), "Session refused: ")[0]:
+            self._saved = doc.current
+            return True
+        model, vectors, old_doc = previous  # a bug while showing it: back to what was there
+        if model is not None and model is not self.model:
+            self._install_model(model, vectors, "")
+        if old_doc is not None:
+            self._start_document(old_doc)
+        else:
+            self._close_document()
+        return False
+
+    def _close_document(self) -> None:
+        """No document: an empty canvas, editing off (a refused session at start)."""
+        self.jobs.abandon()
+        self.doc = None
+        self.canvas.clear()
+        self.set_editing_enabled(False)
+        self._update_title()
 
     @property
     def unsaved(self) -> bool:

@@ -26,8 +26,12 @@ from training.errors import UserError
 from training.pixels import to_uint8
 
 SAME_PERSON = 0.6  # dlib's threshold on descriptor distance
-DETECT_MAX_SIDE = 1600  # photos are searched at most this large (faster; faces stay findable)
+DETECT_MAX_SIDE = 1600  # photos are searched first at most this large (fast; most faces are found)
+DETECT_FULL_SIDE = 4000  # then at twice that, and so on up to their own size, at most this large
 DETECT_MIN_SIDE = 400  # smaller photos are upsampled once by the detector
+HOG_WINDOW = 80  # pixels: the smallest face dlib's HOG detector finds without upsampling
+HOG_MIN_SCORE = 0.2  # weaker HOG detections are dropped: on two astronauts the suits scored 0.04
+# to 0.12, the faces above 1
 CNN_MAX_SIDE = 1000  # the CNN detector (the fallback) searches photos at most this large
 
 
@@ -107,16 +111,40 @@ def _shrunk(pixels: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     return np.ascontiguousarray(img), scale
 
 
+def detection_sides(width: int, height: int) -> list[int]:
+    """The longer sides a photo is searched at by the HOG detector, in turn until a face is found:
+    at most DETECT_MAX_SIDE first, then twice as large, up to the photo's own size (capped at
+    DETECT_FULL_SIDE), so a small face in a large photo is still seen at the size it needs."""
+    full = min(max(width, height), DETECT_FULL_SIDE)
+    sides = [min(full, DETECT_MAX_SIDE)]
+    while sides[-1] < full:
+        sides.append(min(full, 2 * sides[-1]))
+    return sides
+
+
+def smallest_face(width: int, height: int) -> int:
+    """About the smallest face (photo pixels across) find_faces finds in a width x height photo."""
+    side = detection_sides(width, height)[-1]
+    window = HOG_WINDOW / 2 if side < DETECT_MIN_SIDE else HOG_WINDOW  # upsampled once
+    return int(round(window * max(width, height) / side))
+
+
 def find_faces(pixels: np.ndarray) -> list[Face]:
     """Faces in an (H, W, 3) uint8 RGB photo, largest first (may be empty).
 
-    dlib's HOG detector looks first (fast, frontal faces); when it finds none, its CNN detector
-    (MMOD, slower, also faces turned to about 45 degrees, tilted or looking down) looks again.
-    Each Face says which one found it."""
-    img, scale = _shrunk(pixels, DETECT_MAX_SIDE)
-    upsample = 1 if max(img.shape[:2]) < DETECT_MIN_SIDE else 0
-    rects, scores, _ = _detector().run(img, upsample, 0.0)
-    found = [((r.left(), r.top(), r.right(), r.bottom()), float(s)) for r, s in zip(rects, scores)]
+    dlib's HOG detector looks first (fast, frontal faces), at the sizes `detection_sides` gives
+    until one finds a face, keeping detections scoring at least HOG_MIN_SCORE; when it finds none,
+    its CNN detector (MMOD, slower, also faces turned to about 45 degrees, tilted or looking down)
+    looks again. Each Face says which one found it."""
+    h, w = pixels.shape[:2]
+    for side in detection_sides(w, h):
+        img, scale = _shrunk(pixels, side)
+        upsample = 1 if max(img.shape[:2]) < DETECT_MIN_SIDE else 0
+        rects, scores, _ = _detector().run(img, upsample, 0.0)
+        found = [((r.left(), r.top(), r.right(), r.bottom()), float(s))
+                 for r, s in zip(rects, scores) if s >= HOG_MIN_SCORE]
+        if found:
+            break
     detector = "hog"
     if not found:
         img, scale = _shrunk(pixels, CNN_MAX_SIDE)

@@ -27,7 +27,9 @@ import torch
 from inversion.geometry import similarity, square_bounds
 from training.errors import UserError
 from training.modelfile import data_domain
+from training.networks import RESOLUTIONS
 from training.pixels import LUMA, from_uint8
+from training.validate import Fields
 
 
 class NoObjectError(UserError):
@@ -142,8 +144,64 @@ class DomainMapping:
         return tuple(float(v) for v in from_uint8(c[None, None]).flatten())
 
 
+DETECT_SIDE = 1024  # larger photos are searched for their object on a copy this large
+CROP_SHRINK_SIDE = 2048  # larger crops are shrunk in 8-bit before the float resize (memory)
+MAX_PHOTO_SIDE = 50_000_000  # pixels; with MAX_PHOTO_PIXELS no photo inversion.photo opens is refused
+MAX_PHOTO_PIXELS = 100_000_000  # twice inversion.photo's MAX_PIXELS
+
+
+def check_mapping(f: Fields, value, where: str = "mapping") -> DomainMapping:
+    """A DomainMapping from a file's JSON, every field checked (types, finite numbers, ranges): the
+    crop box lies on the photo, is not inverted and is no larger than the photo (a face's aligned
+    square may overhang more); an affine is invertible at a sane scale. `f` names the file."""
+    d = f.dict(value, where)
+    size = f.list(f.key(d, "photo_size", where), f"{where}.photo_size", 2)
+    if len(size) != 2:
+        f.fail(f"{where}.photo_size", "(width, height)", size)
+    w, h = (f.integer(v, f"{where}.photo_size[{i}]", 1, MAX_PHOTO_SIDE) for i, v in enumerate(size))
+    if w * h > MAX_PHOTO_PIXELS:
+        f.fail(f"{where}.photo_size", f"at most {MAX_PHOTO_PIXELS // 10**6} megapixels", size)
+    resolution = f.integer(f.key(d, "resolution", where), f"{where}.resolution")
+    if resolution not in RESOLUTIONS:
+        f.fail(f"{where}.resolution", f"one of {RESOLUTIONS}", resolution)
+    affine = tuple(f.numbers(d.get("affine", []), f"{where}.affine", max_length=6))
+    if affine and len(affine) != 6:
+        f.fail(f"{where}.affine", "empty or six numbers", affine)
+    x0, y0, x1, y1 = f.numbers(f.key(d, "box", where), f"{where}.box", 4)
+    side = max(w, h)
+    limit = 8 * side + 4 * resolution if affine else side + 2  # a box crop is at most the photo
+    if not (x1 > x0 and y1 > y0 and abs((x1 - x0) - (y1 - y0)) <= 1):
+        f.fail(f"{where}.box", "a square (x0, y0, x1, y1) with x0 < x1 and y0 < y1", [x0, y0, x1, y1])
+    if x1 - x0 > limit or not (x0 < w and y0 < h and x1 > 0 and y1 > 0):
+        f.fail(f"{where}.box", f"a square on the {w}x{h} photo, at most {limit} pixels across",
+               [x0, y0, x1, y1])
+    if affine:
+        det = affine[0] * affine[4] - affine[1] * affine[3]
+        scale = abs(det) ** 0.5  # model pixels per photo pixel
+        if not resolution / limit <= scale <= 100:
+            f.fail(f"{where}.affine", "an invertible photo-to-model transform", affine)
+    landmarks = f.list(d.get("landmarks", []), f"{where}.landmarks", 5)
+    points = tuple(tuple(f.numbers(p, f"{where}.landmarks[{i}]", 2, -4 * resolution, 4 * resolution))
+                   for i, p in enumerate(landmarks))
+    if points and len(points) != 5:
+        f.fail(f"{where}.landmarks", "empty or five points", landmarks)
+    return DomainMapping(
+        photo_size=(w, h), box=(x0, y0, x1, y1), resolution=resolution,
+        content=f.integer(f.key(d, "content", where), f"{where}.content", 1, resolution),
+        grey=f.boolean(f.key(d, "grey", where), f"{where}.grey"),
+        invert=f.boolean(f.key(d, "invert", where), f"{where}.invert"),
+        background=tuple(f.numbers(f.key(d, "background", where), f"{where}.background", 3, 0, 255)),
+        black_point=f.number(f.key(d, "black_point", where), f"{where}.black_point", 0, 255),
+        whole_image=f.boolean(f.key(d, "whole_image", where), f"{where}.whole_image"),
+        affine=affine, face=f.integer(d.get("face", 0), f"{where}.face", 0, 10_000),
+        detector=f.string(d.get("detector", ""), f"{where}.detector", ("", "hog", "cnn")),
+        landmarks=points)
+
+
 def border_colour(pixels: np.ndarray, width_frac: float = 0.03) -> tuple[np.ndarray, float]:
-    """Median colour of a strip along the image border, and the strip's spread (plainness)."""
+    """Median colour of a strip along the image border, and the strip's spread (plainness); a photo
+    larger than DETECT_SIDE is measured on a copy shrunk to it."""
+    pixels = _shrunk(pixels)[0]
     h, w = pixels.shape[:2]
     b = max(1, int(round(min(h, w) * width_frac)))
     strip = np.concatenate([pixels[:b].reshape(-1, 3), pixels[-b:].reshape(-1, 3),
@@ -152,7 +210,31 @@ def border_colour(pixels: np.ndarray, width_frac: float = 0.03) -> tuple[np.ndar
 
 
 def find_object(pixels: np.ndarray) -> tuple[int, int, int, int]:
-    """Bounding box (x0, y0, x1, y1) of what stands out from the border colour, or NoObjectError."""
+    """Bounding box (x0, y0, x1, y1) of what stands out from the border colour, or NoObjectError.
+    A photo larger than DETECT_SIDE is searched on a copy shrunk to it (the box is scaled back,
+    widened to whole photo pixels): a 49-megapixel photo then costs what a 1-megapixel one does."""
+    h, w = pixels.shape[:2]
+    small, shrunk = _shrunk(pixels)
+    if not shrunk:
+        return _find_object(pixels)
+    x0, y0, x1, y1 = _find_object(small)
+    sx, sy = w / small.shape[1], h / small.shape[0]
+    return (max(0, int(x0 * sx)), max(0, int(y0 * sy)), min(w, int(np.ceil(x1 * sx))),
+            min(h, int(np.ceil(y1 * sy))))
+
+
+def _shrunk(pixels: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(the photo shrunk to DETECT_SIDE on its longer side by area averaging, True), or
+    (the photo itself, False) when it is no larger."""
+    h, w = pixels.shape[:2]
+    if max(h, w) <= DETECT_SIDE:
+        return pixels, False
+    scale = DETECT_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), True
+
+
+def _find_object(pixels: np.ndarray) -> tuple[int, int, int, int]:
     h, w = pixels.shape[:2]
     bg, spread = border_colour(pixels)
     diff = np.abs(pixels.astype(np.float64) - bg).max(axis=2)
@@ -179,28 +261,39 @@ def find_object(pixels: np.ndarray) -> tuple[int, int, int, int]:
     return int(x0), int(y0), int(x1), int(y1)
 
 
-def _crop_square(pixels: np.ndarray, box, fill) -> np.ndarray:
-    """Crop box (x0, y0, x1, y1) from pixels, filling what overhangs the photo with `fill`."""
+def _crop_square(pixels: np.ndarray, box, fill, size: int) -> np.ndarray:
+    """Crop box (x0, y0, x1, y1) from pixels, filling what overhangs the photo with `fill`, resized
+    to (size, size, 3) float64 (area averaging). A crop far larger than `size` is first shrunk in
+    8-bit to 16 * size, so a 49-megapixel photo never becomes a float copy of its own size."""
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     h, w = pixels.shape[:2]
-    out = np.empty((y1 - y0, x1 - x0, 3), np.float64)
-    out[:] = fill
     sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-    if sx1 > sx0 and sy1 > sy0:
-        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = pixels[sy0:sy1, sx0:sx1]
-    return out
+    if max(y1 - y0, x1 - x0) > max(CROP_SHRINK_SIDE, 16 * size):
+        out8 = np.empty((y1 - y0, x1 - x0, 3), np.uint8)
+        out8[:] = np.round(fill).astype(np.uint8)
+        if sx1 > sx0 and sy1 > sy0:
+            out8[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = pixels[sy0:sy1, sx0:sx1]
+        mid = 16 * size
+        out = cv2.resize(out8, (mid, mid), interpolation=cv2.INTER_AREA).astype(np.float64)
+    else:
+        out = np.empty((y1 - y0, x1 - x0, 3), np.float64)
+        out[:] = fill
+        if sx1 > sx0 and sy1 > sy0:
+            out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = pixels[sy0:sy1, sx0:sx1]
+    return cv2.resize(out, (size, size), interpolation=cv2.INTER_AREA)
 
 
 def face_to_model(pixels: np.ndarray, resolution: int, spec: DomainSpec, face: int = 0,
                   found: list | None = None) -> tuple[torch.Tensor, DomainMapping]:
     """The `face`-th largest face of a photo, aligned as the training faces: (1, 3, R, R), mapping.
     `found`: the photo's faces if the caller has looked for them already (inversion.faces)."""
-    from inversion.faces import find_faces, warp_to_model
+    from inversion.faces import find_faces, smallest_face, warp_to_model
 
     found = find_faces(pixels) if found is None else found
     if not found:
-        raise NoFaceError("no face found: the face model needs a photo with a face looking roughly "
-                          "at the camera, at least about 40 pixels across")
+        raise NoFaceError(f"no face found: the face model needs a photo with a face looking roughly "
+                          f"at the camera, at least about "
+                          f"{smallest_face(pixels.shape[1], pixels.shape[0])} pixels across")
     if not 0 <= face < len(found):
         raise NoFaceError(f"there are {len(found)} faces in the photo; choose one from 0 to "
                           f"{len(found) - 1} (0 is the largest)")
@@ -251,8 +344,7 @@ def to_model(pixels: np.ndarray, resolution: int, channels: int, spec: DomainSpe
     mapping = DomainMapping(photo_size=(w, h), box=box, resolution=resolution, content=content,
                             grey=grey, invert=invert, background=tuple(float(v) for v in bg),
                             black_point=black, whole_image=not framed)
-    crop = _crop_square(pixels, box, bg)  # (S, S, 3) float
-    small = cv2.resize(crop, (content, content), interpolation=cv2.INTER_AREA)
+    small = _crop_square(pixels, box, bg, content)  # (content, content, 3) float
     if grey:
         small = (small @ LUMA)[..., None]
     if invert:

@@ -9,8 +9,9 @@
 Codes live in the model's latent space: z, or w for a style generator (GANModel.latent_space);
 every decode goes through GANModel.decode and every scale through GANModel.code_spread.
 
-A code file (.npz, no pickles) holds z, the domain mapping as JSON, and the model's id and hash, so
-an edit can be carried back onto the photo later.
+A code file (.npz, no pickles) holds z, the domain mapping as JSON, the model's id and hash and the
+photo's hash and size, so an edit can be carried back onto the same photo later (and refused on
+another).
 """
 from __future__ import annotations
 
@@ -24,14 +25,16 @@ import numpy as np
 import torch
 
 from inversion.encoder import Encoder, load_encoder
-from inversion.framing import DomainMapping, DomainSpec, to_model
+from inversion.framing import DomainMapping, DomainSpec, check_mapping, to_model
 from inversion.identity import describe, distances, model_chipper
 from inversion.optimize import InvertConfig, InvertStep, optimize, starting_codes
 from inversion.perceptual import LPIPS
 from inversion.photo import Photo
 from training.errors import UserError, check_version
-from training.fileio import atomic_path
+from training.fileio import atomic_path, sha256_file
 from training.modelfile import GANModel
+from training.networks import MAX_LATENT_DIM
+from training.validate import Fields
 
 CODE_FORMAT = "latent-editor-code"  # code files (.npz): z and a JSON header
 CODE_VERSION = 1
@@ -214,12 +217,15 @@ def photo_to_model(model: GANModel, photo: Photo, whole_image: bool = False, fac
 
 def save_code(path: str | os.PathLike, z: torch.Tensor, mapping: DomainMapping | None,
               model: GANModel, photo: Path | None = None, extra: dict | None = None) -> None:
-    """Write a code file: z (D,), and JSON with the mapping, model id and hash, photo path."""
+    """Write a code file: z (D,), and JSON with the mapping, the model's id and hash, and the
+    photo's path, SHA-256 and size (an edit checks it is given the same photo)."""
     meta = {"format": CODE_FORMAT, "version": CODE_VERSION, "model_id": model.model_id,
             "model_name": model.name, "generator_sha256": model.generator_sha256,
             "latent_space": model.latent_space,
             "mapping": mapping.to_dict() if mapping else None,
-            "photo": str(photo) if photo else None, **(extra or {})}
+            "photo": str(photo) if photo else None,
+            "photo_sha256": sha256_file(photo) if photo else None,
+            "photo_size": list(mapping.photo_size) if mapping else None, **(extra or {})}
     with atomic_path(Path(path)) as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, z=z.detach().cpu().numpy().reshape(-1).astype(np.float32),
@@ -227,16 +233,50 @@ def save_code(path: str | os.PathLike, z: torch.Tensor, mapping: DomainMapping |
 
 
 def load_code(path: str | os.PathLike) -> tuple[torch.Tensor, dict]:
-    """(z (D,), metadata) from a code file; never unpickles."""
+    """(z (D,), metadata) from a code file; never unpickles. z is checked (finite, of a sane
+    length) and so is the metadata's form; `check_code` checks it against a model and a photo."""
+    name = Path(path).name
     try:
         with np.load(path, allow_pickle=False) as f:
-            z, meta = torch.from_numpy(f["z"].astype(np.float32)), json.loads(str(f["meta"]))
-    except (OSError, KeyError, ValueError) as e:
-        raise InversionError(f"{Path(path).name} is not a code file written by `latent-edit "
-                             f"invert`: {e}") from e
-    if meta.get("format", CODE_FORMAT) != CODE_FORMAT:
-        raise InversionError(f"{Path(path).name} is not a code file written by `latent-edit invert`")
-    check_version(meta.get("version", 1), CODE_VERSION, f"code file {Path(path).name}")
-    return z, meta
+            z, meta = f["z"], json.loads(str(f["meta"]))
+    except (OSError, KeyError, ValueError, RecursionError) as e:
+        raise InversionError(f"{name} is not a code file written by `latent-edit invert`: "
+                             f"{str(e)[:200]}") from None
+    if not isinstance(meta, dict) or meta.get("format", CODE_FORMAT) != CODE_FORMAT:
+        raise InversionError(f"{name} is not a code file written by `latent-edit invert`")
+    check_version(meta.get("version", 1), CODE_VERSION, f"code file {name}")
+    if (z.dtype.kind not in "fiu" or z.ndim != 1 or not 1 <= len(z) <= MAX_LATENT_DIM
+            or not np.isfinite(z).all() or np.abs(z).max() > 1000):
+        raise InversionError(f"code file {name} is damaged: its code is not a list of finite numbers")
+    return torch.from_numpy(z.astype(np.float32)), meta
 
 
+def check_code(z: torch.Tensor, meta: dict, model: GANModel, photo: Photo, name: str) -> DomainMapping:
+    """The mapping of a code file (load_code) that belongs to this model and this photo;
+    InversionError if it was made with another generator, in another latent space, on another
+    photo (its hash, or for older files its size, differs) or its fields are damaged."""
+    f = Fields(f"code file {name}", InversionError)
+    if meta.get("generator_sha256") != model.generator_sha256:
+        raise InversionError(f"{name} belongs to another model ({meta.get('model_id')!s:.80})")
+    if meta.get("latent_space", "z") != model.latent_space:
+        raise InversionError(f"{name} holds a code in {meta.get('latent_space', 'z')!s:.10}, but "
+                             f"{model.name} is edited in {model.latent_space}; invert the photo again")
+    if len(z) != model.gan.latent_dim:
+        f.fail("z", f"{model.gan.latent_dim} numbers", f"{len(z)} numbers")
+    mapping = check_mapping(f, meta.get("mapping"))
+    tuned = meta.get("tuned_generator")
+    if tuned is not None:
+        f.string(f.key(f.dict(tuned, "tuned_generator"), "file", "tuned_generator"), "tuned_generator.file")
+        sha = f.string(f.key(tuned, "sha256", "tuned_generator"), "tuned_generator.sha256")
+        if len(sha) != 64:
+            f.fail("tuned_generator.sha256", "a SHA-256 (64 hex digits)", sha)
+    recorded = meta.get("photo_sha256")
+    if recorded is not None and recorded != sha256_file(photo.path):
+        raise InversionError(f"{name} was inverted from another photo "
+                             f"({Path(str(meta.get('photo'))).name:.80}), not {photo.path.name}; "
+                             f"invert {photo.path.name} first, or leave out --code")
+    if mapping.photo_size != photo.size:
+        raise InversionError(f"{name} was inverted from a {mapping.photo_size[0]}x"
+                             f"{mapping.photo_size[1]} photo, but {photo.path.name} is "
+                             f"{photo.size[0]}x{photo.size[1]}; invert it first, or leave out --code")
+    return mapping

@@ -9,6 +9,7 @@ zero-byte, non-image, truncated or corrupt files, unsupported formats, and image
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,18 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")
-    return img.convert("RGB")  # P, L, 1, CMYK, YCbCr, LAB, HSV, RGB
+    return img if img.mode == "RGB" else img.convert("RGB")  # P, L, 1, CMYK, YCbCr, LAB, HSV
+
+
+def _rgb_array(img: Image.Image) -> np.ndarray:
+    """An RGB image's pixels as a writable (H, W, 3) uint8 array, copied over in bands of rows:
+    numpy's own conversion goes through a full-size bytes copy (a third copy of a large photo)."""
+    w, h = img.size
+    out = np.empty((h, w, 3), np.uint8)
+    band = max(1, (1 << 24) // (3 * w))  # about 16 MB at a time
+    for y in range(0, h, band):
+        out[y:y + band] = np.asarray(img.crop((0, y, w, min(h, y + band))))
+    return out
 
 
 def load_photo(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Photo:
@@ -69,7 +81,9 @@ def load_photo(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Photo:
         raise PhotoError(f"{name}: the file is empty (0 bytes)")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Our own limit (MAX_PIXELS, below Pillow's) is checked on the size in the header, with
+            # our own message; Pillow's warning would only repeat it in its words.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 fmt = img.format or "unknown"
                 if fmt not in FORMATS:
@@ -84,14 +98,18 @@ def load_photo(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Photo:
                 mode = img.mode
                 img.seek(0)  # animations: the first frame
                 img.load()
-                img = ImageOps.exif_transpose(img) or img
-                pixels = np.asarray(_to_rgb(img), dtype=np.uint8).copy()
+                if img.getexif().get(0x0112, 1) != 1:  # EXIF orientation; otherwise no copy
+                    img = ImageOps.exif_transpose(img) or img
+                pixels = _rgb_array(_to_rgb(img))
     except PhotoError:
         raise
     except UnidentifiedImageError:
         raise PhotoError(f"{name}: not an image file (or a format this app cannot read)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoError(f"{name}: the image is too large to open safely (decompression bomb?)") from None
+    except Image.DecompressionBombError as e:  # over twice Pillow's limit: refused inside open()
+        pixels = re.search(r"\((\d+) pixels\)", str(e))
+        said = f"{int(pixels[1]) / 1e6:.0f} megapixels" if pixels else "more pixels"
+        raise PhotoError(f"{name}: the image has {said}, more than the {max_pixels / 1e6:.0f} "
+                         f"allowed; scale it down first") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         reason = str(e) or type(e).__name__
         if "truncated" in reason.lower() or isinstance(e, EOFError):

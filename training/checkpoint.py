@@ -3,11 +3,14 @@
 Tensors: generator, discriminator, EMA generator, both optimisers' state, torch's RNG state.
 Everything else (step, configs, optimiser hyper-parameters, loss history, numpy's RNG state) is JSON
 in the safetensors header's metadata. No pickle anywhere, so a checkpoint is safe to share too.
-Written atomically: a crash mid-write keeps the previous checkpoint.
+Written atomically: a crash mid-write keeps the previous checkpoint. The one before the latest is
+kept beside it (checkpoint.previous.safetensors), so a run whose latest checkpoint was damaged
+afterwards (a full disk, a copy cut short) resumes from the previous one (`latest_checkpoint`).
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -21,6 +24,8 @@ from training.fileio import atomic_path
 
 CHECKPOINT_VERSION = 1
 CHECKPOINT_NAME = "checkpoint.safetensors"
+PREVIOUS_NAME = "checkpoint.previous.safetensors"  # the one before; resumed from if the latest is damaged
+log = logging.getLogger(__name__)
 
 
 class CheckpointError(UserError):
@@ -61,8 +66,20 @@ def save_checkpoint(path: str | os.PathLike, modules: dict[str, torch.nn.Module]
     np_state = np.random.get_state()
     meta = dict(meta, version=CHECKPOINT_VERSION, optimizers=opt_meta,
                 rng_numpy=[np_state[0], np_state[1].tolist(), *np_state[2:]])
+    path = Path(path)
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata={"checkpoint": json.dumps(meta)})
+        if _opens(path):  # the new one is complete: the latest becomes the previous one
+            os.replace(path, path.with_name(PREVIOUS_NAME))  # (a damaged latest is just replaced)
+
+
+def _opens(path: Path) -> bool:
+    """True if `path` is a whole safetensors file (its header opens, and covers the file's length)."""
+    try:
+        with safe_open(str(path), framework="pt"):
+            return True
+    except Exception:  # noqa: BLE001 - safetensors' own error types: missing, truncated, not one
+        return False
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
@@ -78,8 +95,30 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     except UserError:
         raise
     except Exception as e:  # safetensors raises its own error types for a damaged file
-        raise CheckpointError(f"{path} is not a readable checkpoint: {e}") from e
+        raise CheckpointError(f"{path} is damaged, not a readable checkpoint (truncated?): {e}") from e
+    if not isinstance(meta, dict) or not isinstance(meta.get("step"), int):
+        raise CheckpointError(f"the checkpoint {path} is damaged: its step is missing")
     return tensors, meta
+
+
+def latest_checkpoint(run: str | os.PathLike) -> tuple[Path, dict[str, torch.Tensor], dict]:
+    """(path, tensors, meta) of a run folder's latest readable checkpoint: checkpoint.safetensors,
+    or, when that one is damaged or missing, the previous one kept beside it (with a warning
+    naming the damaged file). CheckpointError names the damaged file when neither can be read."""
+    run = Path(run)
+    latest, previous = run / CHECKPOINT_NAME, run / PREVIOUS_NAME
+    try:
+        return (latest, *read_checkpoint(latest))
+    except CheckpointError as damaged:
+        if not previous.is_file():
+            raise
+        try:
+            tensors, meta = read_checkpoint(previous)
+        except CheckpointError:
+            raise damaged from None
+        log.warning("%s is damaged: using the previous checkpoint %s (step %d) instead (%s)",
+                    latest, previous.name, meta["step"], damaged)
+        return previous, tensors, meta
 
 
 def module_state(tensors: dict[str, torch.Tensor], name: str) -> dict[str, torch.Tensor]:
@@ -88,8 +127,9 @@ def module_state(tensors: dict[str, torch.Tensor], name: str) -> dict[str, torch
 
 def restore_checkpoint(path: str | os.PathLike, modules: dict[str, torch.nn.Module],
                        optimizers: dict[str, torch.optim.Optimizer]) -> dict:
-    """Load weights (strict), optimiser states and RNG states; return the JSON metadata."""
-    tensors, meta = read_checkpoint(path)
+    """Load weights (strict), optimiser states and RNG states from a checkpoint file, or from a run
+    folder's latest readable checkpoint (latest_checkpoint); return the JSON metadata."""
+    tensors, meta = latest_checkpoint(path)[1:] if Path(path).is_dir() else read_checkpoint(path)
     for name, module in modules.items():
         module.load_state_dict(module_state(tensors, name), strict=True)
     for name, opt in optimizers.items():

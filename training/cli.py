@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from training.checkpoint import CHECKPOINT_NAME, module_state, read_checkpoint
+from training.checkpoint import CHECKPOINT_NAME, latest_checkpoint, module_state
 from training.augment import check_augment
 from training.data import load_dataset, recorded_paths
 from training.errors import OptionError
@@ -177,7 +177,7 @@ def cmd_train(a: argparse.Namespace) -> int:
 
 
 def cmd_export(a: argparse.Namespace) -> int:
-    tensors, meta = read_checkpoint(Path(a.run) / CHECKPOINT_NAME)
+    _, tensors, meta = latest_checkpoint(a.run)
     from training.loop import TrainConfig
 
     cfg = TrainConfig.from_dict(meta["train_config"])

@@ -134,7 +134,7 @@ class Trainer:
         self.history: list[tuple[int, float, float]] = []  # (step, d_loss, g_loss)
         self.seconds = 0.0  # training time over all sessions of this run
         if resume:
-            meta = restore_checkpoint(self.out / CHECKPOINT_NAME, self.modules, self.optimizers)
+            meta = restore_checkpoint(self.out, self.modules, self.optimizers)  # latest readable
             self.step, self.seconds = meta["step"], meta.get("seconds", 0.0)
             self.history = [tuple(h) for h in meta["history"]]
         if self.dist.world > 1:
@@ -273,7 +273,7 @@ class Trainer:
 
 def resumed_config(out: str | os.PathLike, **overrides) -> TrainConfig:
     """The config a run was started with (from its checkpoint), with `overrides` applied (e.g. steps)."""
-    from training.checkpoint import read_checkpoint
+    from training.checkpoint import latest_checkpoint
 
-    _, meta = read_checkpoint(Path(out) / CHECKPOINT_NAME)
+    meta = latest_checkpoint(out)[2]
     return replace_given(TrainConfig.from_dict(meta["train_config"]), **overrides)

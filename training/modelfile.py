@@ -12,7 +12,6 @@ before anything reads them: unpickling a stranger's file can run arbitrary code.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from torch import nn
 from training.errors import UserError
 from training.fileio import atomic_path, sha256_file, write_json_atomic
 from training.networks import GANConfig
+from training.validate import Fields, read_json
 
 FORMAT = "latent-editor-model"
 FORMAT_VERSION = 1
@@ -72,8 +72,12 @@ def load_network(net: nn.Module, path: Path, sha256: str | None = None) -> nn.Mo
         raise ModelFormatError(f"{path.name} is not a valid safetensors file: {e}") from e
     try:
         net.load_state_dict(state, strict=True)
-    except RuntimeError as e:
-        raise ModelFormatError(f"{path.name} does not fit the architecture in config.json: {e}") from e
+    except RuntimeError as e:  # torch lists every mismatch on a line of its own: the first one
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        first = lines[1] if len(lines) > 1 else lines[0] if lines else ""
+        more = f" (and {len(lines) - 2} more)" if len(lines) > 2 else ""
+        raise ModelFormatError(f"{path.name} does not fit the architecture in config.json: "
+                               f"{first}{more}") from e
     return net
 
 
@@ -229,29 +233,68 @@ def read_network(folder: Path, config: dict, name: str, net: nn.Module) -> nn.Mo
         entry = config["networks"][name]
     except KeyError:
         raise ModelFormatError(f"{folder.name} has no {name} network") from None
-    if not inside_folder(entry.get("file")):
-        raise ModelFormatError(f"{folder.name}/config.json names {entry.get('file')!r} for its {name}: "
-                               f"a model's files must lie in its own folder")
-    net = load_network(net, folder / entry["file"], entry["sha256"]).eval()
+    path = network_path(folder, entry.get("file"), name)
+    net = load_network(net, path, entry["sha256"]).eval()
     for p in net.parameters():
         p.requires_grad_(False)
     return net
+
+
+def network_path(folder: Path, file, name: str) -> Path:
+    """The path of a network's file, refused (before anything reads it) unless it is a bare name
+    whose file lies in the model's own folder (not a link out of it)."""
+    path = folder / file if inside_folder(file) else None
+    if path is None or (path.exists() and path.resolve().parent != folder.resolve()):
+        raise ModelFormatError(f"{folder.name}/config.json names {file!r} for its {name}: "
+                               f"a model's files must lie in its own folder")
+    return path
+
+
+def check_config(config, where: str) -> dict:
+    """config.json checked as a whole: every field this program reads has its type and a sane
+    range, so a tampered file is one message, never a traceback or a huge allocation."""
+    f = Fields(where, ModelFormatError)
+    f.dict(config, "the config")
+    if config.get("format") != FORMAT:
+        raise ModelFormatError(f"{where} is not a {FORMAT} config")
+    version = config.get("format_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        f.fail("format_version", "a whole number", version)
+    if version > FORMAT_VERSION:
+        raise ModelFormatError(f"{where} was written by a newer version of this program "
+                               f"(format {version}); please update")
+    for key in ("name", "architecture"):
+        if key in config:
+            f.string(config[key], key, max_length=200)
+    for key in ("data", "training", "encoder", "domain"):
+        if config.get(key) is not None:
+            f.dict(config[key], key)
+    f.string(config.get("latent_space", "z"), "latent_space", ("z", "w"))
+    networks = f.dict(f.key(config, "networks"), "networks")
+    for name, entry in networks.items():
+        f.dict(entry, f"networks.{name}")
+        f.string(f.key(entry, "file", f"networks.{name}"), f"networks.{name}.file", max_length=255)
+        sha = f.key(entry, "sha256", f"networks.{name}")
+        if not (isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha)):
+            f.fail(f"networks.{name}.sha256", "a SHA-256 (64 hex digits)", sha)
+    domain = config.get("domain") or {}
+    f.string(domain.get("kind", "centre-crop"), "domain.kind", ("object", "centre-crop", "face"))
+    f.number(domain.get("content_fraction", 1.0), "domain.content_fraction", 0.05, 1.0)
+    f.boolean(domain.get("light_on_dark", False), "domain.light_on_dark")
+    landmarks = f.list(domain.get("landmarks", []), "domain.landmarks", 5)
+    for i, point in enumerate(landmarks):
+        f.numbers(point, f"domain.landmarks[{i}]", 2, -1024, 1024)
+    box = f.numbers(domain.get("face_box", []), "domain.face_box", max_length=4, low=-1024, high=1024)
+    if domain.get("kind") == "face" and (len(landmarks) != 5 or len(box) != 4):
+        f.fail("domain", "a face domain with five landmarks and a face box", domain)
+    return config
 
 
 def read_config(folder: Path) -> dict:
     cfg_path = folder / "config.json"
     if not cfg_path.is_file():
         raise ModelFormatError(f"{folder} is not a model folder: config.json is missing")
-    try:
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFormatError(f"{cfg_path} is not readable JSON: {e}") from e
-    if config.get("format") != FORMAT:
-        raise ModelFormatError(f"{cfg_path} is not a {FORMAT} config")
-    if config.get("format_version", 0) > FORMAT_VERSION:
-        raise ModelFormatError(f"{folder.name} was written by a newer version of this program "
-                               f"(format {config['format_version']}); please update")
-    return config
+    return check_config(read_json(cfg_path, str(cfg_path), ModelFormatError), str(cfg_path))
 
 
 def shipped_models() -> list[str]:
@@ -282,9 +325,9 @@ def load_model(path: str | os.PathLike, device: torch.device | str = "cpu") -> G
         raise ModelFormatError(f"{folder.name} is not a GAN model (it is a "
                                f"{config.get('architecture', 'different kind of')} model)")
     try:
-        gan = GANConfig.from_dict(config["gan"])
+        gan = GANConfig.from_dict(config["gan"])  # type and range checks, before any allocation
     except (KeyError, TypeError, ValueError) as e:
-        raise ModelFormatError(f"{folder}/config.json is incomplete: {e}") from e
+        raise ModelFormatError(f"{folder}/config.json: the architecture (gan) cannot be built: {e}") from e
     # Imported here: the projected discriminator reads its AlexNet with this module's helpers.
     from training.architectures import build_discriminator, build_generator
 

@@ -24,6 +24,11 @@ DISCRIMINATORS = ("dcgan", "projected")
 # Fields added after format 1's first models; a config.json without them gets these defaults, so
 # older models (DCGAN, edited in z) load exactly as before.
 ADDED_FIELDS = ("generator", "discriminator", "mapping_layers", "feature_size")
+# Upper bounds, far above any model trained on a CPU here: the largest network they allow (about
+# 70 million weights in the generator's first layers) still fits in memory.
+MAX_LATENT_DIM = 1024
+MAX_WIDTH = 512
+MAX_TOP_CHANNELS = 2048  # channels at 4x4: width * 2^(n_blocks - 1)
 
 
 @dataclass(frozen=True)
@@ -39,19 +44,33 @@ class GANConfig:
     feature_size: int = 0  # projected D: side images are resized to for AlexNet (0: max(64, res))
 
     def __post_init__(self) -> None:
+        # Types first, then ranges, with upper bounds: a config.json from a stranger is refused
+        # here, before a network of its size is allocated (a width of 1e9 would ask for terabytes).
+        for name in ("resolution", "channels", "latent_dim", "width", "mapping_layers", "feature_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise OptionError(f"{name} must be a whole number, not {value!r}")
+        if not isinstance(self.spectral_norm, bool):
+            raise OptionError(f"spectral_norm must be true or false, not {self.spectral_norm!r}")
         if self.resolution not in RESOLUTIONS:
-            raise OptionError(f"resolution must be one of {RESOLUTIONS}, not {self.resolution}")
+            raise OptionError(f"resolution must be one of {RESOLUTIONS}, not {self.resolution!r}")
         if self.channels not in (1, 3):
             raise OptionError(f"channels must be 1 (grey) or 3 (colour), not {self.channels}")
-        if self.latent_dim < 1 or self.width < 1:
-            raise OptionError("latent_dim and width must be positive")
+        if not 1 <= self.latent_dim <= MAX_LATENT_DIM:
+            raise OptionError(f"latent_dim must be between 1 and {MAX_LATENT_DIM}, not {self.latent_dim}")
+        if not 1 <= self.width <= MAX_WIDTH:
+            raise OptionError(f"width must be between 1 and {MAX_WIDTH}, not {self.width}")
+        if self.width * 2 ** (self.n_blocks - 1) > MAX_TOP_CHANNELS:
+            raise OptionError(f"width {self.width} at {self.resolution} px gives more than "
+                              f"{MAX_TOP_CHANNELS} channels at 4x4; choose a smaller width")
         if self.generator not in GENERATORS:
             raise OptionError(f"generator must be one of {GENERATORS}, not {self.generator!r}")
         if self.discriminator not in DISCRIMINATORS:
             raise OptionError(f"discriminator must be one of {DISCRIMINATORS}, "
                              f"not {self.discriminator!r}")
-        if self.mapping_layers < 1 or self.feature_size < 0:
-            raise OptionError("mapping_layers must be positive and feature_size 0 or more")
+        if not 1 <= self.mapping_layers <= 16 or not 0 <= self.feature_size <= 256:
+            raise OptionError("mapping_layers must be between 1 and 16 and feature_size between 0 "
+                              "and 256")
 
     @property
     def n_blocks(self) -> int:
@@ -68,7 +87,13 @@ class GANConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "GANConfig":
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d or k not in ADDED_FIELDS})
+        """The config a model's config.json records (OptionError for a missing or bad field)."""
+        if not isinstance(d, dict):
+            raise OptionError(f"the architecture must be a JSON object, not {type(d).__name__}")
+        missing = [k for k in cls.__dataclass_fields__ if k not in d and k not in ADDED_FIELDS]
+        if missing:
+            raise OptionError(f"{', '.join(missing)} missing")
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
 class Generator(nn.Module):
