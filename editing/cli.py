@@ -3,6 +3,7 @@
     latent-edit invert PHOTO --model NAME --out code.npz --preview recon.png
     latent-edit train-encoder --model NAME --steps 3000
     latent-edit edit PHOTO --model NAME --attr ankle_boot=+1.5 --strokes strokes.json --out edited.png
+    latent-edit edit PHOTO --model NAME --drag "120,80->128,70" [--drag-mask mask.png] --out dragged.png
     latent-edit edit --recipe edited.png.recipe.json --out again.png
     latent-edit vectors --model NAME
     latent-edit face-setup --model NAME     (a colour model trained on aligned faces)
@@ -83,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "ranking the solver's candidates")
     d.add_argument("--identity-loss", type=float, help="face models: weight of a differentiable "
                    "identity term in the solver's objective")
+    d.add_argument("--drag", action="append", default=[], metavar="X0,Y0->X1,Y1",
+                   help="point drag after sliders and strokes: move what is at the handle (photo "
+                   "pixels) to the target; repeat for several points")
+    d.add_argument("--drag-mask", help="image the photo's size: white where the drag may move "
+                   "things (default: anywhere)")
+    d.add_argument("--drag-steps", type=int, help="drag step limit")
     d.add_argument("--whole-image", action="store_true")
     d.add_argument("--face", type=int, default=0,
                    help="face models: which face in the photo, 0 = the largest")
@@ -128,6 +135,7 @@ def parse_sliders(items: list[str]) -> dict[str, float]:
 def cmd_edit(a: argparse.Namespace) -> int:
     from dataclasses import asdict
 
+    from editing.drag import DragConfig, drag_photo, parse_drag, read_mask
     from editing.edit import check_edit, edit_code, read_strokes, solver_config
     from editing.export import (read_recipe, rebuild_from_recipe, recipe_path, render_edit, save_image,
                                 write_recipe)
@@ -167,13 +175,21 @@ def cmd_edit(a: argparse.Namespace) -> int:
             return 2
         z0 = Inverter.for_model(model).invert(x).z[0]
     strokes = read_strokes(a.strokes, mapping) if a.strokes else []
+    drag_mask = read_mask(a.drag_mask, mapping) if a.drag_mask else None  # refused before the work
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate)
-    pixels, mask = render_edit(model, photo.pixels, mapping, z0, result.z_edit, MASK_THRESHOLD)
+    z_edit, dragged = result.z_edit, None
+    if a.drag:
+        z_edit, dragged = drag_photo(model, z_edit, [parse_drag(d) for d in a.drag], mapping,
+                                     drag_mask, replace_given(DragConfig(), steps=a.drag_steps),
+                                     a.drag_mask)
+        print(f"drag: {len(a.drag)} point(s), {dragged['steps']} steps, the farthest handle "
+              f"{dragged['distance']:.1f} model px from its target")
+    pixels, mask = render_edit(model, photo.pixels, mapping, z0, z_edit, MASK_THRESHOLD)
     save_image(pixels, a.out, a.quality)
     write_recipe(recipe_path(a.out), model=model, photo=photo.path, mapping=mapping, z0=z0,
-                 z_edit=result.z_edit, sliders=sliders, strokes=strokes,
+                 z_edit=z_edit, sliders=sliders, strokes=strokes,
                  solver=asdict(cfg) if strokes else None, quality=a.quality, threshold=MASK_THRESHOLD,
-                 extra={"candidate": a.candidate, "tuned_generator": tuned})
+                 extra={"candidate": a.candidate, "tuned_generator": tuned, "drag": dragged})
     print(f"wrote {a.out} ({photo.size[0]}x{photo.size[1]}, {100 * (mask > 0).mean():.1f}% of "
           f"pixels changed) and {recipe_path(a.out).name}")
     return 0
@@ -336,6 +352,16 @@ def solver_options(a: argparse.Namespace, base: SolverConfig = SolverConfig()) -
                          identity=a.identity, identity_loss=a.identity_loss)
 
 
+def check_drag_options(a: argparse.Namespace) -> None:
+    from editing.drag import parse_drag
+
+    for item in a.drag:
+        parse_drag(item)
+    check_range("--drag-steps", a.drag_steps, 1)
+    if (a.drag_mask or a.drag_steps) and not a.drag:
+        raise OptionError("--drag-mask and --drag-steps need at least one --drag")
+
+
 def check_options(a: argparse.Namespace) -> None:
     """Refuse bad options before any model is loaded or photo inverted."""
     if a.command == "edit":
@@ -353,6 +379,7 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--candidate", a.candidate, 0, solver_options(a).candidates - 1 if a.strokes else None)
         check_range("--face", a.face, 0)
         parse_sliders(a.attr)
+        check_drag_options(a)
     elif a.command == "invert":
         check_range("--steps", a.steps, 1)
         check_range("--starts", a.starts, 1)
