@@ -22,6 +22,7 @@ from editing.vectors import AttributeVector
 from editor import session
 from editor.brushbar import BrushBar
 from editor.canvas import Canvas
+from editor.dragtool import DragTool
 from editor.errors import USER_ERRORS, bug_message, log_bug
 from editor.jobs import Job, JobRunner, JobStatus
 from editor.menus import Menus
@@ -96,6 +97,11 @@ class MainWindow(QMainWindow):
         self.canvas.stroke_painted.connect(self.strokes.painted)
         self.strokes.status.connect(self.statusBar().showMessage)
         self.strokes.error.connect(self.show_error)
+        self.drag_tool = DragTool(self.canvas, self.jobs, self.preview)
+        self.drag_tool.status.connect(self.statusBar().showMessage)
+        self.drag_tool.activated.connect(lambda: self.brush_bar.set_brush(None))
+        self.brush_bar.brush_changed.connect(lambda k: k is None or self.drag_tool.set_active(False))
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.drag_tool.bar)
         self.menus = Menus(self, self.settings)
         self.jobs.failed.connect(self._on_job_failed)
         self.model_label = QLabel()
@@ -171,6 +177,7 @@ class MainWindow(QMainWindow):
         shown = self.preview.start(self.model, self.vectors, doc).display_pixels
         self.canvas.set_images(shown, shown)
         self.strokes.set_document(self.model, self.vectors, doc)
+        self.drag_tool.set_document(self.model, self.vectors, doc)
         doc.subscribe(self._on_document_changed)
         self.sliders_panel.set_document(doc)
         self.history_panel.set_document(doc)
@@ -200,6 +207,7 @@ class MainWindow(QMainWindow):
     def set_editing_enabled(self, enabled: bool) -> None:
         self.sliders_panel.setEnabled(enabled)
         self.brush_bar.setEnabled(enabled)
+        self.drag_tool.bar.setEnabled(enabled)
         self.canvas.brush_enabled = enabled and self.brush_bar.brush is not None
 
     # ================================================================== rendering

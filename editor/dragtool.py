@@ -1,0 +1,230 @@
+"""The Drag tool: click a handle, click its target (as many pairs as you like), Run; the drag
+(editing.drag) runs on the job runner with a live preview of every step and the handles following
+on the canvas; Stop keeps what it reached. The result joins the history like a stroke (undo, redo,
+sessions, export). Clear points removes the pairs.
+
+The tool listens to the canvas's mouse presses through an event filter while it is active and
+draws its points on a transparent overlay, so the canvas itself knows nothing of it.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
+from PySide6.QtWidgets import QToolBar, QToolButton, QWidget
+
+from editing.drag import DragConfig, DragPoint, drag
+from editing.vectors import AttributeVector
+from editor.canvas import Canvas
+from editor.jobs import Job, JobRunner
+from editor.preview import Preview
+from editor.state import Document
+from training.modelfile import GANModel
+
+HANDLE, TARGET = QColor(255, 60, 60), QColor(60, 140, 255)
+
+
+class DragOverlay(QWidget):
+    """Paints the tool's handles, targets and the lines between them over the canvas."""
+
+    def __init__(self, canvas: Canvas, tool: "DragTool"):
+        super().__init__(canvas)
+        self.canvas, self.tool = canvas, tool
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        canvas.installEventFilter(self)  # follow the canvas's size
+        self.resize(canvas.size())
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Resize:
+            self.resize(self.canvas.size())
+        return False
+
+    def to_widget(self, x: float, y: float) -> QPointF:
+        r, s = self.canvas.image_rect(), self.canvas.scale()
+        return QPointF(r.x() + x * s, r.y() + y * s)
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        pairs = self.tool.display_pairs()
+        if not pairs:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for handle, target in pairs:
+            h = self.to_widget(*handle)
+            if target is not None:
+                t = self.to_widget(*target)
+                p.setPen(QPen(QColor(255, 255, 255, 200), 2))
+                p.drawLine(h, t)
+                p.setPen(QPen(TARGET.darker(), 1))
+                p.setBrush(TARGET)
+                p.drawEllipse(t, 5, 5)
+            p.setPen(QPen(HANDLE.darker(), 1))
+            p.setBrush(HANDLE)
+            p.drawEllipse(h, 5, 5)
+
+
+class DragTool(QObject):
+    status = Signal(str)  # progress for the status bar
+    error = Signal(str)  # a refused drag, or a bug (logged)
+    activated = Signal()  # the tool took over the canvas's clicks: brushes step aside
+
+    def __init__(self, canvas: Canvas, jobs: JobRunner, preview: Preview, cfg: DragConfig = DragConfig()):
+        super().__init__()
+        self.canvas, self.jobs, self.preview, self.cfg = canvas, jobs, preview, cfg
+        self.model: GANModel | None = None
+        self.vectors: dict[str, AttributeVector] = {}
+        self.doc: Document | None = None
+        self.handles: list[tuple[float, float]] = []  # model pixels, where each handle is now
+        self.targets: list[tuple[float, float]] = []  # model pixels; one fewer while a target is due
+        self.running = False
+        self.frames = 0  # live previews asked for during the last drag (benchmarks read it)
+        self.active = False
+        self.overlay = DragOverlay(canvas, self)
+        canvas.installEventFilter(self)
+        jobs.finished.connect(self._job_ended)  # done, stopped, failed or replaced
+        self.bar = QToolBar("Drag")
+        self.toggle = self._button("Drag", "Drag tool: click a handle, then its target (D)", "D",
+                                   checkable=True)
+        self.toggle.toggled.connect(self.set_active)
+        self.run_button = self._button("Run", "Move the handles to their targets", "Ctrl+Return")
+        self.run_button.clicked.connect(self.run)
+        self.stop_button = self._button("Stop", "Stop the drag, keeping where it got to", None)
+        self.stop_button.clicked.connect(self.stop)
+        self.clear_button = self._button("Clear points", "Remove all handles and targets", None)
+        self.clear_button.clicked.connect(self.clear)
+        self._update_buttons()
+
+    def _button(self, text: str, tip: str, key: str | None, checkable: bool = False) -> QToolButton:
+        b = QToolButton()
+        b.setText(text)
+        b.setToolTip(tip)
+        b.setCheckable(checkable)
+        if key:
+            b.setShortcut(QKeySequence(key))
+        self.bar.addWidget(b)
+        return b
+
+    # ------------------------------------------------------------------ state
+
+    def set_document(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> None:
+        self.model, self.vectors, self.doc = model, vectors, doc
+        self.clear()
+
+    def set_active(self, on: bool) -> None:
+        """Take the canvas's clicks (on) or leave them to the brushes (off)."""
+        if on == self.active:
+            return
+        self.active = on
+        self.toggle.blockSignals(True)
+        self.toggle.setChecked(on)
+        self.toggle.blockSignals(False)
+        if on:
+            self.activated.emit()
+            self.status.emit("Drag: click a handle, then where it should go; Run when ready")
+
+    def clear(self) -> None:
+        if self.running:
+            return
+        self.handles, self.targets = [], []
+        self._update_buttons()
+
+    @property
+    def points(self) -> list[DragPoint]:
+        return [DragPoint(h, t) for h, t in zip(self.handles, self.targets)]
+
+    def _update_buttons(self) -> None:
+        self.run_button.setEnabled(bool(self.targets) and not self.running)
+        self.stop_button.setEnabled(self.running)
+        self.clear_button.setEnabled(bool(self.handles) and not self.running)
+        self.overlay.update()
+
+    # ------------------------------------------------------------------ points
+
+    def display_pairs(self) -> list[tuple[tuple[float, float], tuple[float, float] | None]]:
+        """(handle, target or None) in display pixels, for the overlay."""
+        renderer = self.preview.renderer
+        if renderer is None:
+            return []
+        to = lambda p: model_to_display(renderer, *p)  # noqa: E731
+        return [(to(h), to(self.targets[i]) if i < len(self.targets) else None)
+                for i, h in enumerate(self.handles)]
+
+    def click(self, x: float, y: float) -> None:
+        """A click at display pixel (x, y): a new handle, or the target of the last one."""
+        renderer = self.preview.renderer
+        if self.doc is None or renderer is None or self.running:
+            return
+        point = renderer.display_point_to_model(x, y)
+        r = self.model.gan.resolution
+        if not (0 <= point[0] <= r and 0 <= point[1] <= r):
+            return self.status.emit("Drag points go on the framed object (outside it nothing moves)")
+        if len(self.handles) == len(self.targets):
+            self.handles.append(point)
+            self.status.emit("Now click where this handle should go")
+        else:
+            self.targets.append(point)
+            self.status.emit(f"{len(self.targets)} drag point(s); Run to drag, or add another handle")
+        self._update_buttons()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if (self.active and event.type() == QEvent.Type.MouseButtonPress
+                and event.button() == Qt.MouseButton.LeftButton):
+            p = self.canvas.to_image(event.position())
+            self.click(p.x(), p.y())
+            return True  # the click is the tool's, not a brush's
+        return False
+
+    # ------------------------------------------------------------------ running
+
+    def run(self) -> None:
+        """Drag the current code in the background; each step shows on the canvas."""
+        doc, model, vectors, points = self.doc, self.model, self.vectors, self.points
+        if doc is None or not points or self.running or self.jobs.busy:
+            return
+        strokes, start = doc.current.strokes, doc.current.code(vectors)
+        label = f"drag {len(points)} point{'s' if len(points) > 1 else ''}"
+        self.running, self.frames = True, 0
+        self.targets = self.targets[:len(points)]
+        self.handles = self.handles[:len(points)]
+        self._update_buttons()
+
+        def show(step) -> None:
+            self.handles = list(step.handles)
+            self.frames += 1
+            self.preview.request(doc.with_candidate(step.code, strokes, vectors, label))
+            self.overlay.update()
+            self.status.emit(f"Dragging… step {step.step}, {step.distance:.1f} px to go")
+
+        def finish(step) -> None:
+            self.handles = list(step.handles)
+            if step.step > 0:
+                doc.push(doc.with_candidate(step.code, strokes, vectors, label))
+            reached = "reached" if step.distance <= self.cfg.tolerance else "stopped at the step limit"
+            self.status.emit(f"Drag {reached}: {step.step} steps, {step.distance:.1f} px to go")
+            self._update_buttons()
+
+        def stopped(step) -> None:
+            if step is None:
+                return self.preview.request(doc.current)
+            finish(step)
+            self.status.emit(f"Drag stopped at step {step.step}; kept ({step.distance:.1f} px to go)")
+
+        self.jobs.run(Job(lambda: drag(model, start, points, None, self.cfg), self.cfg.steps,
+                          on_done=finish, on_step=show, on_cancel=stopped))
+
+    def _job_ended(self) -> None:
+        if self.running:  # the only job that runs while the tool's runs is the tool's
+            self.running = False
+            self._update_buttons()
+
+    def stop(self) -> None:
+        if self.running:
+            self.jobs.cancel()
+
+
+def model_to_display(renderer, x: float, y: float) -> tuple[float, float]:
+    """Model pixels -> the display image's pixels (the inverse of display_point_to_model)."""
+    m = np.vstack([renderer.mapping.matrix, [0.0, 0.0, 1.0]])
+    px, py, _ = np.linalg.solve(m, [x, y, 1.0])
+    return float(px * renderer.factor), float(py * renderer.factor)

@@ -1,0 +1,94 @@
+"""The editor's Drag tool, driven for real under QT_QPA_PLATFORM=offscreen with pytest-qt."""
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+
+from editing.drag import DragConfig
+from editor.dragtool import model_to_display
+from editor.window import MainWindow
+from tests.conftest import make_editable_model
+from tests.test_editor import canvas_pixels, settle
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = MainWindow(str(make_editable_model(tmp_path / "tiny")),
+                   settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
+                   autosave_path=tmp_path / "autosave.json", ask_recovery=False)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.close()
+
+
+def photo_pixels(w) -> np.ndarray:
+    """The canvas without the drag points drawn over it."""
+    w.drag_tool.overlay.hide()
+    try:
+        return canvas_pixels(w)
+    finally:
+        w.drag_tool.overlay.show()
+
+
+def click_model_point(qtbot, w, x: float, y: float) -> None:
+    """Click the canvas where model pixel (x, y) is shown."""
+    dx, dy = model_to_display(w.renderer, x, y)
+    r, s = w.canvas.image_rect(), w.canvas.scale()
+    qtbot.mouseClick(w.canvas, Qt.MouseButton.LeftButton,
+                     pos=QPoint(int(round(r.x() + dx * s)), int(round(r.y() + dy * s))))
+
+
+def test_drag_tool_places_points_runs_with_a_live_preview_and_undoes_exactly(window, qtbot):
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    tool = w.drag_tool
+    tool.cfg = DragConfig(steps=25, lr=0.05, template=0.0, depth=1)
+    w.set_brush("color")
+    tool.toggle.click()
+    assert tool.active and w.brush_bar.brush is None, "the drag tool takes the clicks from the brushes"
+    assert not tool.run_button.isEnabled()
+    click_model_point(qtbot, w, 12.5, 25.5)
+    click_model_point(qtbot, w, 17.5, 25.5)
+    assert len(tool.handles) == 1 and len(tool.targets) == 1 and tool.run_button.isEnabled()
+    assert tool.handles[0] == pytest.approx((12.5, 25.5), abs=0.3)
+    assert len(w.doc.history) == 1, "placing points is not an edit"
+    before = photo_pixels(w)
+
+    tool.run_button.click()
+    assert tool.running and tool.stop_button.isEnabled()
+    settle(qtbot, w)
+    assert not tool.running and tool.frames > 0
+    assert w.doc.current.label == "drag 1 point" and len(w.doc.history) == 2
+    dragged = photo_pixels(w)
+    assert np.abs(dragged.astype(int) - before).sum() > 0, "the drag did not change the canvas"
+    assert tool.handles[0] != pytest.approx((12.5, 25.5)), "the handle did not follow the drag"
+
+    w.undo()
+    settle(qtbot, w)
+    assert np.array_equal(photo_pixels(w), before), "undo must restore the canvas pixel for pixel"
+    w.redo()
+    settle(qtbot, w)
+    assert np.array_equal(photo_pixels(w), dragged)
+
+    tool.clear_button.click()
+    assert tool.handles == [] and not tool.run_button.isEnabled()
+    w.set_brush("sketch")
+    assert not tool.active, "choosing a brush leaves the drag tool"
+
+
+def test_stop_keeps_the_drag_so_far(window, qtbot):
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    tool = w.drag_tool
+    tool.cfg = DragConfig(steps=10_000, lr=0.05, tolerance=0.0)  # only Stop ends it
+    tool.set_active(True)
+    click_model_point(qtbot, w, 12.5, 25.5)
+    click_model_point(qtbot, w, 17.5, 25.5)
+    tool.run()
+    qtbot.waitUntil(lambda: tool.frames >= 3, timeout=30_000)
+    tool.stop_button.click()
+    settle(qtbot, w)
+    assert not tool.running
+    assert w.doc.current.label == "drag 1 point", "Stop keeps what the drag reached"
