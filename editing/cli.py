@@ -5,6 +5,8 @@
     latent-edit edit PHOTO --model NAME --attr ankle_boot=+1.5 --strokes strokes.json --out edited.png
     latent-edit edit PHOTO --model NAME --drag "120,80->128,70" [--drag-mask mask.png] --out dragged.png
     latent-edit edit --recipe edited.png.recipe.json --out again.png
+    latent-edit animate PHOTO --model NAME --attr smiling --out sweep.webp
+    latent-edit animate PHOTO_A PHOTO_B --model NAME --out morph.gif
     latent-edit vectors --model NAME
     latent-edit face-setup --model NAME     (a colour model trained on aligned faces)
 
@@ -97,6 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", required=True, help="edited photo: .png, .jpg or .webp")
     d.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality (1-100)")
     d.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    n = sub.add_parser("animate", help="a sweep along one slider, or a morph between two photos' "
+                       "codes, carried back onto the photo: animated WebP, GIF or MP4")
+    n.add_argument("photo")
+    n.add_argument("photo2", nargs="?", help="morph from PHOTO's code to this photo's")
+    n.add_argument("--model", default=DEFAULT_MODEL)
+    n.add_argument("--attr", metavar="NAME", help="sweep this slider from --low to --high and back")
+    n.add_argument("--low", type=float, default=-3.0, help="sweep start (default -3)")
+    n.add_argument("--high", type=float, default=3.0, help="sweep end (default +3)")
+    n.add_argument("--onto", choices=("first", "each"), default="first",
+                   help="morph: carry every frame onto the first photo, or blend each photo's own")
+    n.add_argument("--frames", type=int, default=24)
+    n.add_argument("--fps", type=float, default=12.0)
+    n.add_argument("--whole-image", action="store_true")
+    n.add_argument("--face", type=int, default=0, help="face models: which face, 0 = the largest")
+    n.add_argument("--out", required=True, help="animation: .webp, .gif or .mp4")
+    n.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     f = sub.add_parser("face-setup", help="make a model a face model: measure where its training "
                        "faces' landmarks lie (photos are then aligned to match)")
     f.add_argument("--model", required=True)
@@ -192,6 +210,30 @@ def cmd_edit(a: argparse.Namespace) -> int:
                  extra={"candidate": a.candidate, "tuned_generator": tuned, "drag": dragged})
     print(f"wrote {a.out} ({photo.size[0]}x{photo.size[1]}, {100 * (mask > 0).mean():.1f}% of "
           f"pixels changed) and {recipe_path(a.out).name}")
+    return 0
+
+
+def cmd_animate(a: argparse.Namespace) -> int:
+    from editing.animate import morph_frames, sweep_frames, write_animation
+    from editing.vectors import check_slider_names, model_vectors
+
+    model = load_model(a.model)
+    vectors = model_vectors(model) if a.attr else {}
+    check_slider_names(vectors, {a.attr: 1.0} if a.attr else {})  # before any inversion
+
+    def invert(path: str):
+        photo = load_photo(path)
+        x, mapping = photo_to_model(model, photo, a.whole_image, a.face)
+        return photo.pixels, mapping, Inverter.for_model(model).invert(x).z[0]
+
+    first = invert(a.photo)
+    if a.attr:
+        frames = list(sweep_frames(model, first[0], first[1], first[2], first[2], vectors, a.attr,
+                                   a.frames, a.low, a.high))
+    else:
+        frames = list(morph_frames(model, first, invert(a.photo2), a.frames, a.onto))
+    write_animation(frames, a.out, a.fps)
+    print(f"wrote {a.out} ({len(frames)} frames, {frames[0].shape[1]}x{frames[0].shape[0]})")
     return 0
 
 
@@ -380,6 +422,17 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--face", a.face, 0)
         parse_sliders(a.attr)
         check_drag_options(a)
+    elif a.command == "animate":
+        from editing.animate import animation_format
+
+        animation_format(a.out)
+        if Path(a.out).exists() and not a.overwrite:
+            raise OptionError(f"{a.out} exists; pass --overwrite to replace it")
+        if bool(a.attr) == bool(a.photo2):
+            raise OptionError("give either --attr NAME (a sweep) or a second photo (a morph)")
+        check_range("--frames", a.frames, 2, 1000)
+        check_range("--fps", a.fps, 0.1, 100)
+        check_range("--face", a.face, 0)
     elif a.command == "invert":
         check_range("--steps", a.steps, 1)
         check_range("--starts", a.starts, 1)
@@ -401,7 +454,8 @@ def check_options(a: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     return run_command(build_parser(), {"invert": cmd_invert, "train-encoder": cmd_train_encoder,
                                         "edit": cmd_edit, "vectors": cmd_vectors,
-                                        "face-setup": cmd_face_setup}, check_options, argv)
+                                        "face-setup": cmd_face_setup, "animate": cmd_animate},
+                       check_options, argv)
 
 
 if __name__ == "__main__":
