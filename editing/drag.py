@@ -65,6 +65,7 @@ class DragConfig:
     search: int = 3  # r2: tracking looks this many model pixels each way around a handle
     hold: float = 0.1  # weight of keeping the features outside the mask as they were
     tolerance: float = 1.0  # done when every handle is this close to its target (model pixels)
+    closeness: float = 0.0  # weight of ||u - u_start||^2 / D: stay near the start code
     template: float = 0.0  # weight of the start's look at the handle, one pixel further along
     depth: int = 1  # features from the generator's block at 1 / 2**depth of the output size
 
@@ -220,7 +221,8 @@ def drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
     validate_points(points, r)
     mean, std = model.code_spread()
     code = code.reshape(-1).detach().float()
-    u = ((code - mean) / std).clone().requires_grad_(True)
+    u_start = (code - mean) / std
+    u = u_start.clone().requires_grad_(True)
     opt = torch.optim.Adam([u], lr=cfg.lr)
     handles = torch.tensor([p.handle for p in points], dtype=torch.float32)
     targets = torch.tensor([p.target for p in points], dtype=torch.float32)
@@ -246,6 +248,8 @@ def drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
             if done:
                 return
             loss = motion_loss(features, handles, targets, disk, r)
+            if cfg.closeness:
+                loss = loss + cfg.closeness * ((u - u_start) ** 2).mean()
             if cfg.template:
                 loss = loss + cfg.template * template_loss(features, handles, targets, disk, templates, r)
             if outside is not None:
