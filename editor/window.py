@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
 
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
-from editor import session
+from editor import animation, session
 from editor.brushbar import BrushBar
 from editor.canvas import Canvas
 from editor.dragtool import DragTool
@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.brush_bar.brush_changed.connect(lambda k: k is None or self.drag_tool.set_active(False))
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.drag_tool.bar)
         self.menus = Menus(self, self.settings)
+        animation.install(self)  # File > Export animation…
         self.jobs.failed.connect(self._on_job_failed)
         self.model_label = QLabel()
         self.statusBar().addPermanentWidget(JobStatus(self.jobs))

@@ -92,3 +92,22 @@ def test_stop_keeps_the_drag_so_far(window, qtbot):
     settle(qtbot, w)
     assert not tool.running
     assert w.doc.current.label == "drag 1 point", "Stop keeps what the drag reached"
+
+
+def test_export_animation_sweeps_a_slider_in_the_background(window, qtbot, tmp_path):
+    from PIL import Image
+
+    from editor import animation
+
+    w = window
+    texts = [a.text() for a in w.menuBar().actions()[0].menu().actions()]
+    assert texts.index("Export &animation…") == texts.index("&Export…") + 1
+    w.new_from_model(2)
+    settle(qtbot, w)
+    out = tmp_path / "sweep.gif"
+    assert animation.export_sweep(w, "first", out, frames=8)
+    settle(qtbot, w)
+    with Image.open(out) as img:
+        assert img.n_frames == 8
+    assert not animation.export_sweep(w, "first", tmp_path / "sweep.png")
+    assert ".webp, .gif or .mp4" in w.last_error
