@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--drag-mask", help="image the photo's size: white where the drag may move "
                    "things (default: anywhere)")
     d.add_argument("--drag-steps", type=int, help="drag step limit")
+    d.add_argument("--region", help="image the photo's size: the sliders' change lands only where "
+                   "it is white")
     d.add_argument("--whole-image", action="store_true")
     d.add_argument("--face", type=int, default=0,
                    help="face models: which face in the photo, 0 = the largest")
@@ -155,6 +157,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
 
     from editing.drag import DragConfig, drag_photo, parse_drag, read_mask
     from editing.edit import check_edit, edit_code, read_strokes, solver_config
+    from editing.region import confine, limit_to_region, region_record
     from editing.export import (read_recipe, rebuild_from_recipe, recipe_path, render_edit, save_image,
                                 write_recipe)
     from inversion.framing import DomainMapping
@@ -194,8 +197,11 @@ def cmd_edit(a: argparse.Namespace) -> int:
         z0 = Inverter.for_model(model).invert(x).z[0]
     strokes = read_strokes(a.strokes, mapping) if a.strokes else []
     drag_mask = read_mask(a.drag_mask, mapping) if a.drag_mask else None  # refused before the work
+    region = torch.tensor(region_record(read_mask(a.region, mapping, "region"))) if a.region else None
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate)
     z_edit, dragged = result.z_edit, None
+    if region is not None:
+        z_edit = limit_to_region(model, z0, z_edit, region)
     if a.drag:
         z_edit, dragged = drag_photo(model, z_edit, [parse_drag(d) for d in a.drag], mapping,
                                      drag_mask, replace_given(DragConfig(), steps=a.drag_steps),
@@ -203,11 +209,14 @@ def cmd_edit(a: argparse.Namespace) -> int:
         print(f"drag: {len(a.drag)} point(s), {dragged['steps']} steps, the farthest handle "
               f"{dragged['distance']:.1f} model px from its target")
     pixels, mask = render_edit(model, photo.pixels, mapping, z0, z_edit, MASK_THRESHOLD)
+    if region is not None:
+        pixels = confine(photo.pixels, pixels, region.numpy(), mapping)
     save_image(pixels, a.out, a.quality)
     write_recipe(recipe_path(a.out), model=model, photo=photo.path, mapping=mapping, z0=z0,
                  z_edit=z_edit, sliders=sliders, strokes=strokes,
                  solver=asdict(cfg) if strokes else None, quality=a.quality, threshold=MASK_THRESHOLD,
-                 extra={"candidate": a.candidate, "tuned_generator": tuned, "drag": dragged})
+                 extra={"candidate": a.candidate, "tuned_generator": tuned, "drag": dragged,
+                        "region": region_record(region) if region is not None else None})
     print(f"wrote {a.out} ({photo.size[0]}x{photo.size[1]}, {100 * (mask > 0).mean():.1f}% of "
           f"pixels changed) and {recipe_path(a.out).name}")
     return 0
@@ -402,6 +411,10 @@ def check_drag_options(a: argparse.Namespace) -> None:
     check_range("--drag-steps", a.drag_steps, 1)
     if (a.drag_mask or a.drag_steps) and not a.drag:
         raise OptionError("--drag-mask and --drag-steps need at least one --drag")
+    if a.region and not a.attr:
+        raise OptionError("--region limits the sliders' change: give at least one --attr")
+    if a.region and a.strokes:
+        raise OptionError("--region limits sliders, not strokes: paint a preserve stroke instead")
 
 
 def check_options(a: argparse.Namespace) -> None:

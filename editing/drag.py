@@ -291,8 +291,8 @@ def to_model(points: list[DragPoint], mapping: DomainMapping) -> list[DragPoint]
             for p in points]
 
 
-def read_mask(path: str | os.PathLike, mapping: DomainMapping) -> torch.Tensor:
-    """A mask image at the photo's size (white: may move) -> (R, R) in [0, 1] in model pixels."""
+def read_mask(path: str | os.PathLike, mapping: DomainMapping, what: str = "drag mask") -> torch.Tensor:
+    """A mask image at the photo's size (white: may change) -> (R, R) in [0, 1] in model pixels."""
     from PIL import Image, UnidentifiedImageError
 
     name = os.path.basename(path)
@@ -300,17 +300,17 @@ def read_mask(path: str | os.PathLike, mapping: DomainMapping) -> torch.Tensor:
         with Image.open(path) as img:
             grey = np.asarray(img.convert("L"), np.float32) / 255.0
     except (OSError, UnidentifiedImageError) as e:
-        raise DragError(f"cannot read the drag mask {name}: {e}") from e
+        raise DragError(f"cannot read the {what} {name}: {e}") from e
     w, h = mapping.photo_size
     if grey.shape != (h, w):
-        raise DragError(f"the drag mask {name} is {grey.shape[1]}x{grey.shape[0]}, but the photo is "
+        raise DragError(f"the {what} {name} is {grey.shape[1]}x{grey.shape[0]}, but the photo is "
                         f"{w}x{h}; paint the mask on a copy of the photo")
     r = mapping.resolution
     model = cv2.warpAffine(grey, mapping.matrix, (r, r), flags=cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     if not (model > 0.5).any():
-        raise DragError(f"the drag mask {name} lets nothing inside the framed object move; paint "
-                        f"white where things may move")
+        raise DragError(f"the {what} {name} has no white inside the framed object; paint white "
+                        f"where things may change")
     return torch.from_numpy(np.clip(model, 0, 1))
 
 

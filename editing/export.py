@@ -110,8 +110,13 @@ def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
 
         model = load_tuned(model, recipe["tuned_generator"]["path"], recipe["tuned_generator"]["sha256"])
     photo = load_photo(recipe["photo"]["path"])
-    pixels, _ = render_edit(model, photo.pixels, DomainMapping.from_dict(recipe["mapping"]),
+    mapping = DomainMapping.from_dict(recipe["mapping"])
+    pixels, _ = render_edit(model, photo.pixels, mapping,
                             torch.tensor(recipe["z0"]), torch.tensor(recipe["z_edit"]),
                             recipe["export"]["mask_threshold"],
                             guided=recipe["export"].get("compositing", 1) >= 2)
+    if recipe.get("region"):  # a region-limited slider (editing.region)
+        from editing.region import confine
+
+        pixels = confine(photo.pixels, pixels, np.asarray(recipe["region"], np.float32), mapping)
     save_image(pixels, out, recipe["export"]["quality"])
