@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--drag-mask", help="image the photo's size: white where the drag may move "
                    "things (default: anywhere)")
     d.add_argument("--drag-steps", type=int, help="drag step limit")
+    d.add_argument("--warp", action="append", default=[], metavar="X0,Y0->X1,Y1",
+                   help="warp brush after strokes: drag the pixels at X0,Y0 to X1,Y1 (photo pixels), "
+                   "then find the code that looks like it; repeat for several")
+    d.add_argument("--warp-radius", type=float, help="warp brush radius in photo pixels (default: "
+                   "4 model pixels)")
     d.add_argument("--region", help="image the photo's size: the sliders' change lands only where "
                    "it is white")
     d.add_argument("--whole-image", action="store_true")
@@ -158,6 +163,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
     from editing.drag import DragConfig, drag_photo, parse_drag, read_mask
     from editing.edit import check_edit, edit_code, read_strokes, solver_config
     from editing.region import confine, limit_to_region, region_record
+    from editing.warp import photo_warp, warp_code
     from editing.export import (read_recipe, rebuild_from_recipe, recipe_path, render_edit, save_image,
                                 write_recipe)
     from inversion.framing import DomainMapping
@@ -202,6 +208,9 @@ def cmd_edit(a: argparse.Namespace) -> int:
     z_edit, dragged = result.z_edit, None
     if region is not None:
         z_edit = limit_to_region(model, z0, z_edit, region)
+    warps = [photo_warp(parse_drag(w, "--warp"), mapping, a.warp_radius) for w in a.warp]
+    if warps:
+        z_edit = warp_code(model, z0, z_edit, warps, cfg, a.candidate)
     if a.drag:
         z_edit, dragged = drag_photo(model, z_edit, [parse_drag(d) for d in a.drag], mapping,
                                      drag_mask, replace_given(DragConfig(), steps=a.drag_steps),
@@ -214,9 +223,11 @@ def cmd_edit(a: argparse.Namespace) -> int:
     save_image(pixels, a.out, a.quality)
     write_recipe(recipe_path(a.out), model=model, photo=photo.path, mapping=mapping, z0=z0,
                  z_edit=z_edit, sliders=sliders, strokes=strokes,
-                 solver=asdict(cfg) if strokes else None, quality=a.quality, threshold=MASK_THRESHOLD,
+                 solver=asdict(cfg) if strokes or warps else None, quality=a.quality,
+                 threshold=MASK_THRESHOLD,
                  extra={"candidate": a.candidate, "tuned_generator": tuned, "drag": dragged,
-                        "region": region_record(region) if region is not None else None})
+                        "region": region_record(region) if region is not None else None,
+                        "warps": [w.to_dict() for w in warps] or None})
     print(f"wrote {a.out} ({photo.size[0]}x{photo.size[1]}, {100 * (mask > 0).mean():.1f}% of "
           f"pixels changed) and {recipe_path(a.out).name}")
     return 0
@@ -409,6 +420,11 @@ def check_drag_options(a: argparse.Namespace) -> None:
     for item in a.drag:
         parse_drag(item)
     check_range("--drag-steps", a.drag_steps, 1)
+    for item in a.warp:
+        parse_drag(item, "--warp")
+    check_range("--warp-radius", a.warp_radius, 0.5)
+    if a.warp_radius and not a.warp:
+        raise OptionError("--warp-radius needs at least one --warp")
     if (a.drag_mask or a.drag_steps) and not a.drag:
         raise OptionError("--drag-mask and --drag-steps need at least one --drag")
     if a.region and not a.attr:

@@ -275,11 +275,11 @@ def run_drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
 _DRAG = re.compile(r"^\s*([-+]?[\d.]+)\s*,\s*([-+]?[\d.]+)\s*->\s*([-+]?[\d.]+)\s*,\s*([-+]?[\d.]+)\s*$")
 
 
-def parse_drag(text: str) -> DragPoint:
+def parse_drag(text: str, option: str = "--drag") -> DragPoint:
     """"x0,y0->x1,y1" (photo pixels) -> DragPoint, still in photo pixels."""
     m = _DRAG.match(text)
     if not m:
-        raise DragError(f"--drag {text!r}: write HANDLE->TARGET as x0,y0->x1,y1 in photo pixels, "
+        raise DragError(f"{option} {text!r}: write FROM->TO as x0,y0->x1,y1 in photo pixels, "
                         f"e.g. 120,80->128,70")
     x0, y0, x1, y1 = map(float, m.groups())
     return DragPoint((x0, y0), (x1, y1))
