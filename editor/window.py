@@ -33,6 +33,7 @@ from editor.render import Renderer
 from editor.sliders import SlidersPanel
 from editor.state import Document, Snapshot, read_session
 from editor.strokes import StrokeTool
+from editor.warptool import WarpTool
 from inversion.encoder import load_encoder
 from inversion.framing import NoFaceError, NoObjectError
 from inversion.invert import DEFAULT_CONFIG, Inverter
@@ -102,6 +103,9 @@ class MainWindow(QMainWindow):
         self.drag_tool.activated.connect(lambda: self.brush_bar.set_brush(None))
         self.brush_bar.brush_changed.connect(lambda k: k is None or self.drag_tool.set_active(False))
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.drag_tool.bar)
+        self.warp_tool = WarpTool(self.canvas, self.jobs, self.preview, self.candidates_panel,
+                                  self.brush_bar, self.drag_tool)
+        self.warp_tool.status.connect(self.statusBar().showMessage)
         self.menus = Menus(self, self.settings)
         animation.install(self)  # File > Export animation…
         self.jobs.failed.connect(self._on_job_failed)
@@ -179,6 +183,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_images(shown, shown)
         self.strokes.set_document(self.model, self.vectors, doc)
         self.drag_tool.set_document(self.model, self.vectors, doc)
+        self.warp_tool.set_document(self.model, self.vectors, doc)
         doc.subscribe(self._on_document_changed)
         self.sliders_panel.set_document(doc)
         self.history_panel.set_document(doc)

@@ -111,3 +111,29 @@ def test_export_animation_sweeps_a_slider_in_the_background(window, qtbot, tmp_p
         assert img.n_frames == 8
     assert not animation.export_sweep(w, "first", tmp_path / "sweep.png")
     assert ".webp, .gif or .mp4" in w.last_error
+
+
+def test_warp_brush_pushes_pixels_and_joins_the_history(window, qtbot):
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    w.drag_tool.set_active(True)
+    w.warp_tool.button.click()
+    assert w.warp_tool.active and not w.drag_tool.active and w.brush_bar.brush is None
+    before = photo_pixels(w)
+    dx0, dy0 = model_to_display(w.renderer, 12.5, 25.5)
+    dx1, dy1 = model_to_display(w.renderer, 17.5, 25.5)
+    r, s = w.canvas.image_rect(), w.canvas.scale()
+    press = QPoint(int(r.x() + dx0 * s), int(r.y() + dy0 * s))
+    release = QPoint(int(r.x() + dx1 * s), int(r.y() + dy1 * s))
+    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=press)
+    qtbot.mouseMove(w.canvas, release)
+    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=release)
+    settle(qtbot, w)
+    assert w.doc.current.label == "warp" and w.gallery.count() == 4
+    assert np.abs(photo_pixels(w).astype(int) - before).sum() > 0
+    w.undo()
+    settle(qtbot, w)
+    assert np.array_equal(photo_pixels(w), before)
+    w.set_brush("color")
+    assert not w.warp_tool.active
