@@ -17,6 +17,9 @@ suits z and w. One decode and one backward per step: the features a step's track
 the decode that the next step's loss uses. The steps are a generator: it stops when every handle is
 within `tolerance` pixels of its target, at the step limit, or when the caller stops asking.
 Points are (x, y) in model pixels, pixel centres at i + 0.5, as strokes are (editing.solver).
+Two optional terms, off by default because neither helped on the shipped models
+(benchmarks/drag.py): closeness to the start code, and FreeDrag's template (Ling et al. 2023: the
+disk one pixel further along should look like the handle's disk did at the start).
 """
 from __future__ import annotations
 
