@@ -3,10 +3,15 @@ what else changes. One run, JSON + markdown table + a picture strip.
 
     python -m benchmarks.drag [--n 100] [--models fashion-mnist-32 celeba-64]
 
-Per model, n synthetic drags on the model's own samples (seeded): the handle on a visible edge
-(drawn with probability rising with the Sobel edge strength, away from the border), moved 4 to 10
-model pixels in a random direction; the target is known. The mask of what may move: the pixels
-within R/6 of the segment from handle to target. Measured per drag:
+Per model, n synthetic drags of each of two kinds on the model's own samples (seeded), the handle
+on a visible edge (drawn with probability rising with the Sobel edge strength, away from the
+border), the target known:
+- reachable: drags the generator can do. A nearby code is drawn, the optical flow from the sample
+  to its image measured (OpenCV's Farneback, checked forwards and backwards), and the handle put
+  where the flow moves a visible edge 4 to 10 px; the target is where the flow takes it;
+- random: the handle moved 4 to 10 model pixels in a random direction, which the generator may
+  have no way of doing.
+The mask of what may move: the pixels within R/6 of the segment from handle to target. Measured:
 - tracked: the drag's own tracked handle ends within 1.5 px of the target;
 - patch: an independent check that does not trust the tracker: the (R/8+1)-pixel square around the
   handle in the start image, looked for (least squares) within 12 px of the handle in the result,
@@ -20,7 +25,6 @@ import argparse
 import math
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -35,7 +39,8 @@ from training.pixels import to_uint8
 
 MODELS = ("fashion-mnist-32", "celeba-64")
 WITHIN = 1.5  # model pixels
-STRIP = 6  # drags per model in the picture strip
+STRIP = 6  # drags per model and kind in the picture strip
+KINDS = ("reachable", "random")  # drags the generator can do (from a nearby code's flow); any direction
 
 
 def synthetic_drag(image: torch.Tensor, g: torch.Generator) -> tuple[DragPoint, torch.Tensor]:
@@ -57,6 +62,56 @@ def synthetic_drag(image: torch.Tensor, g: torch.Generator) -> tuple[DragPoint, 
             break
     point = DragPoint((hx + 0.5, hy + 0.5), (tx, ty))
     return point, segment_mask(point, r, r / 6)
+
+
+def flow(a: torch.Tensor, b: torch.Tensor, up: int = 4) -> np.ndarray:
+    """Dense optical flow (R, R, 2), model pixels, from image a to b (C, R, R) (OpenCV's Farneback
+    on the grey images enlarged `up` times, read back at the model's pixel centres)."""
+    import cv2
+
+    def grey(x):
+        g = to_uint8(x.mean(0, keepdim=True))[..., 0]
+        return cv2.resize(g, None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC)
+
+    f = cv2.calcOpticalFlowFarneback(grey(a), grey(b), None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    r = a.shape[-1]
+    return cv2.resize(f, (r, r), interpolation=cv2.INTER_AREA) / up
+
+
+def reachable_drag(model, code: torch.Tensor, g: torch.Generator, tries: int = 30):
+    """A drag the generator can do: a random code nearby (u moved by N(0, s^2) per dimension, s
+    drawn from 0.3..0.8),
+    the optical flow from the start image to its image, and a handle on a visible edge of the start
+    whose flow is 4-10 px and consistent forwards and backwards; the target is the handle plus its
+    flow. (point, mask) or None when no such handle turns up."""
+    r = model.gan.resolution
+    margin = r // 6
+    mean, std = model.code_spread()
+    with torch.no_grad():
+        a = model.decode(code[None])[0]
+    e = edge_map(a[None])[0].numpy()
+    for _ in range(tries):
+        scale = 0.3 + 0.5 * float(torch.rand(1, generator=g))
+        other = code + std * torch.randn(code.shape, generator=g) * scale
+        with torch.no_grad():
+            b = model.decode(other[None])[0]
+        fwd, back = flow(a, b), flow(b, a)
+        mag = np.linalg.norm(fwd, axis=2)
+        yy, xx = np.mgrid[0:r, 0:r]
+        ex = np.clip(np.rint(xx + fwd[..., 0]).astype(int), 0, r - 1)
+        ey = np.clip(np.rint(yy + fwd[..., 1]).astype(int), 0, r - 1)
+        consistent = np.linalg.norm(fwd + back[ey, ex], axis=2) < 1.0
+        ok = (mag >= 4) & (mag <= 10) & consistent & (e > 0.25 * e.max())
+        ok[:margin], ok[-margin:], ok[:, :margin], ok[:, -margin:] = False, False, False, False
+        tx, ty = xx + 0.5 + fwd[..., 0], yy + 0.5 + fwd[..., 1]
+        ok &= (tx >= margin / 2) & (tx <= r - margin / 2) & (ty >= margin / 2) & (ty <= r - margin / 2)
+        if ok.any():
+            weights = torch.from_numpy((e * ok).astype(np.float32)).flatten() ** 2
+            idx = int(torch.multinomial(weights, 1, generator=g))
+            hy, hx = divmod(idx, r)
+            point = DragPoint((hx + 0.5, hy + 0.5), (float(tx[hy, hx]), float(ty[hy, hx])))
+            return point, segment_mask(point, r, r / 6)
+    return None
 
 
 def segment_mask(point: DragPoint, r: int, width: float) -> torch.Tensor:
@@ -116,19 +171,24 @@ def draw_pair(before: torch.Tensor, after: torch.Tensor, point: DragPoint, end, 
     return out
 
 
-def run_model(name: str, n: int, cfg: DragConfig, lpips: LPIPS, seed: int = 0):
+def run_model(name: str, n: int, cfg: DragConfig, lpips: LPIPS, kind: str, seed: int = 0):
     model = load_model(MODELS_DIR / name)
     r = model.gan.resolution
-    codes = model.codes(n, seed=seed + 100)
+    codes = model.codes(4 * n, seed=seed + 100)
     g = torch.Generator().manual_seed(seed)
     rows, pictures = [], []
-    for i in range(n):
+    for code in codes:
+        if len(rows) == n:
+            break
         with torch.no_grad():
-            before = model.decode(codes[i:i + 1])[0]
-        point, mask = synthetic_drag(before, g)
+            before = model.decode(code[None])[0]
+        found = synthetic_drag(before, g) if kind == "random" else reachable_drag(model, code, g)
+        if found is None:
+            continue  # no handle with a 4-10 px flow on a visible edge: the next sample
+        point, mask = found
         t0 = time.perf_counter()
         last = None
-        for last in drag(model, codes[i], [point], mask, cfg):
+        for last in drag(model, code, [point], mask, cfg):
             pass
         seconds = time.perf_counter() - t0
         after = last.image
@@ -140,14 +200,14 @@ def run_model(name: str, n: int, cfg: DragConfig, lpips: LPIPS, seed: int = 0):
         rows.append({"tracked": tracked, "patch": math.dist(found, point.target),
                      "moved": math.dist(point.handle, point.target), "steps": last.step,
                      "seconds": seconds, "lpips_outside": lp})
-        if i < STRIP:
+        if len(pictures) < STRIP:
             pictures.append(draw_pair(before, after, point, last.handles[0], 256 // r))
     return rows, pictures
 
 
-def summary(name: str, rows: list[dict]) -> dict:
+def summary(name: str, kind: str, rows: list[dict]) -> dict:
     steps = sum(r["steps"] for r in rows)
-    return {"model": name, "drags": len(rows),
+    return {"model": name, "kind": kind, "drags": len(rows),
             "tracked": sum(r["tracked"] <= WITHIN for r in rows) / len(rows),
             "patch": sum(r["patch"] <= WITHIN for r in rows) / len(rows),
             "steps": statistics.median(r["steps"] for r in rows),
@@ -161,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=100)
     p.add_argument("--models", nargs="+", default=list(MODELS))
+    p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     p.add_argument("--steps", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--radius", type=float)
@@ -180,10 +241,11 @@ def main(argv: list[str] | None = None) -> None:
     results, strips = [], []
     t0 = time.perf_counter()
     for name in a.models:
-        rows, pictures = run_model(name, a.n, cfg, lpips)
-        results.append({"summary": summary(name, rows), "drags": rows})
-        strips.append(pictures)
-    columns = [("model", "model"), ("drags", "drags"), ("moved", "mean move (px)"),
+        for kind in a.kinds:
+            rows, pictures = run_model(name, a.n, cfg, lpips, kind)
+            results.append({"summary": summary(name, kind, rows), "drags": rows})
+            strips.append(pictures)
+    columns = [("model", "model"), ("kind", "drags made"), ("drags", "drags"), ("moved", "mean move (px)"),
                ("tracked", f"tracked within {WITHIN} px"), ("patch", f"patch found within {WITHIN} px"),
                ("steps", "median steps"), ("seconds", "median s"), ("ms_step", "ms / step"),
                ("lpips", "LPIPS outside mask")]
@@ -195,8 +257,12 @@ def main(argv: list[str] | None = None) -> None:
     md = (f"# Point drag on the shipped models\n\n`python -m benchmarks.drag --n {a.n}`, "
           f"{machine()['date']}, {machine()['cpu']}, one torch thread, "
           f"{time.perf_counter() - t0:.0f} s in all. Settings: {cfg.to_dict()}.\n\n"
-          f"Each drag: a handle on a visible edge of a model sample, moved 4-10 model pixels; "
-          f"the mask lets the pixels within R/6 of the segment move. *tracked*: the drag's own "
+          f"Each drag: a handle on a visible edge of a model sample, moved 4-10 model pixels, "
+          f"*reachable* (where the optical flow to a nearby code's image takes it: a drag the "
+          f"generator can do) or *random* (any direction); the mask lets the pixels within R/6 "
+          f"of the segment move. Picture rows: reachable then random drags, per model; each start "
+          f"(handle red, target blue) beside its result (blue ring: the target, red dot: where "
+          f"the tracked handle ended). *tracked*: the drag's own "
           f"tracked handle ends within {WITHIN} px of the target; *patch*: the image square "
           f"around the handle is found (least squares, not the tracker) within {WITHIN} px of the "
           f"target in the result; LPIPS outside the mask: result (mask's inside from the start) "

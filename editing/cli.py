@@ -162,10 +162,10 @@ def cmd_edit(a: argparse.Namespace) -> int:
 
     from editing.drag import DragConfig, drag_photo, parse_drag, read_mask
     from editing.edit import check_edit, edit_code, read_strokes, solver_config
-    from editing.region import confine, limit_to_region, region_record
-    from editing.warp import photo_warp, warp_code
     from editing.export import (read_recipe, rebuild_from_recipe, recipe_path, render_edit, save_image,
                                 write_recipe)
+    from editing.region import confine, limit_to_region, region_record
+    from editing.warp import photo_warp, warp_code
     from inversion.framing import DomainMapping
     from inversion.invert import load_code
 
@@ -414,7 +414,8 @@ def solver_options(a: argparse.Namespace, base: SolverConfig = SolverConfig()) -
                          identity=a.identity, identity_loss=a.identity_loss)
 
 
-def check_drag_options(a: argparse.Namespace) -> None:
+def check_drag_warp_region(a: argparse.Namespace) -> None:
+    """`edit`'s --drag, --warp and --region options, refused before any work."""
     from editing.drag import parse_drag
 
     for item in a.drag:
@@ -450,7 +451,7 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--candidate", a.candidate, 0, solver_options(a).candidates - 1 if a.strokes else None)
         check_range("--face", a.face, 0)
         parse_sliders(a.attr)
-        check_drag_options(a)
+        check_drag_warp_region(a)
     elif a.command == "animate":
         from editing.animate import animation_format
 

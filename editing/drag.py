@@ -65,7 +65,8 @@ class DragConfig:
     steps: int = 150  # step limit
     lr: float = 0.02  # Adam's learning rate on u = (code - mean) / std
     radius: float = 3.0  # r1: model pixels around a handle whose features are pulled
-    search: int = 3  # r2: tracking looks this many model pixels each way around a handle
+    search: int = 1  # r2: tracking looks this many model pixels each way around a handle (wider
+    # windows let the handle jump to look-alikes: benchmarks/drag.py)
     hold: float = 0.1  # weight of keeping the features outside the mask as they were
     tolerance: float = 1.0  # done when every handle is this close to its target (model pixels)
     closeness: float = 0.0  # weight of ||u - u_start||^2 / D: stay near the start code

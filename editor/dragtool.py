@@ -168,7 +168,7 @@ class DragTool(QObject):
         self._update_buttons()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
-        if (self.active and event.type() == QEvent.Type.MouseButtonPress
+        if (self.active and self.bar.isEnabled() and event.type() == QEvent.Type.MouseButtonPress
                 and event.button() == Qt.MouseButton.LeftButton):
             p = self.canvas.to_image(event.position())
             self.click(p.x(), p.y())

@@ -64,8 +64,8 @@ class WarpTool(QObject):
             self.status.emit("Warp: press where the pixels are, drag, and release where they should go")
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
-        if not self.active or event.type() not in (QEvent.Type.MouseButtonPress,
-                                                    QEvent.Type.MouseButtonRelease):
+        mouse = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)
+        if not self.active or not self.button.isEnabled() or event.type() not in mouse:
             return False
         if event.button() != Qt.MouseButton.LeftButton:
             return False

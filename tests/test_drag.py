@@ -43,7 +43,7 @@ def test_a_drag_on_a_tiny_generator_moves_the_tracked_point_towards_its_target(m
     assert isinstance(feature_module(model.generator), torch.nn.ReLU)
     code = model.codes(1, seed=2)[0]
     point = DragPoint((12.5, 25.5), (17.5, 25.5))  # on the sample's strongest edge, 5 px right
-    cfg = DragConfig(steps=40, lr=0.05, template=0.0, depth=1)
+    cfg = DragConfig(steps=40, lr=0.05, search=3, template=0.0, depth=1)
     steps = list(drag(model, code, [point], None, cfg))
     first, last = steps[0], steps[-1]
     assert first.step == 0 and torch.equal(first.code, code) and first.distance == pytest.approx(5.0)
