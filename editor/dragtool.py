@@ -3,14 +3,18 @@
 on the canvas; Stop keeps what it reached. The result joins the history like a stroke (undo, redo,
 sessions, export). Clear points removes the pairs.
 
-The tool listens to the canvas's mouse presses through an event filter while it is active and
-draws its points on a transparent overlay, so the canvas itself knows nothing of it.
+With Mask on, pressing and dragging on the canvas paints what may move (the brush bar's size);
+outside the painted mask the drag holds the picture as it was. Clear points clears the mask too.
+
+The tool listens to the canvas's mouse through an event filter while it is active and draws its
+points and mask on a transparent overlay, so the canvas itself knows nothing of it.
 """
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
+import torch
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QToolBar, QToolButton, QWidget
 
 from editing.drag import DragConfig, DragPoint, drag
@@ -46,10 +50,13 @@ class DragOverlay(QWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802
         pairs = self.tool.display_pairs()
-        if not pairs:
+        mask = self.tool.mask
+        if not pairs and mask is None:
             return
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if mask is not None and self.tool.preview.renderer is not None:
+            self._paint_mask(p, mask)
         for handle, target in pairs:
             h = self.to_widget(*handle)
             if target is not None:
@@ -64,12 +71,30 @@ class DragOverlay(QWidget):
             p.drawEllipse(h, 5, 5)
 
 
+    def _paint_mask(self, p: QPainter, mask) -> None:
+        """The mask (R, R) tinted over the model's square, wherever the mapping puts it."""
+        r = mask.shape[-1]
+        rgba = np.zeros((r, r, 4), np.uint8)
+        rgba[..., 1] = 200
+        rgba[..., 3] = (mask.numpy() * 90).astype(np.uint8)
+        image = QImage(rgba.data, r, r, 4 * r, QImage.Format.Format_RGBA8888).copy()
+        renderer = self.tool.preview.renderer
+        (x0, y0), (x1, y1), (x2, y2) = (model_to_display(renderer, *q) for q in ((0, 0), (r, 0), (0, r)))
+        rect, s = self.canvas.image_rect(), self.canvas.scale()
+        # model pixels -> widget: the mapping's inverse, then the canvas's fit and zoom
+        p.setTransform(QTransform((x1 - x0) / r * s, (y1 - y0) / r * s, (x2 - x0) / r * s,
+                                  (y2 - y0) / r * s, rect.x() + x0 * s, rect.y() + y0 * s))
+        p.drawImage(QRectF(0, 0, r, r), image)
+        p.resetTransform()
+
+
 class DragTool(QObject):
     status = Signal(str)  # progress for the status bar
     error = Signal(str)  # a refused drag, or a bug (logged)
     activated = Signal()  # the tool took over the canvas's clicks: brushes step aside
 
-    def __init__(self, canvas: Canvas, jobs: JobRunner, preview: Preview, cfg: DragConfig = DragConfig()):
+    def __init__(self, canvas: Canvas, jobs: JobRunner, preview: Preview, brush_size=None,
+                 cfg: DragConfig = DragConfig()):
         super().__init__()
         self.canvas, self.jobs, self.preview, self.cfg = canvas, jobs, preview, cfg
         self.model: GANModel | None = None
@@ -77,6 +102,8 @@ class DragTool(QObject):
         self.doc: Document | None = None
         self.handles: list[tuple[float, float]] = []  # model pixels, where each handle is now
         self.targets: list[tuple[float, float]] = []  # model pixels; one fewer while a target is due
+        self.mask: torch.Tensor | None = None  # (R, R) what may move, model pixels; None: anything
+        self.brush_size = brush_size or (lambda: 12.0)  # mask brush radius, screen pixels
         self.running = False
         self.frames = 0  # live previews asked for during the last drag (benchmarks read it)
         self.active = False
@@ -91,8 +118,10 @@ class DragTool(QObject):
         self.run_button.clicked.connect(self.run)
         self.stop_button = self._button("Stop", "Stop the drag, keeping where it got to", None)
         self.stop_button.clicked.connect(self.stop)
-        self.clear_button = self._button("Clear points", "Remove all handles and targets", None)
+        self.clear_button = self._button("Clear points", "Remove all handles, targets and the mask", None)
         self.clear_button.clicked.connect(self.clear)
+        self.mask_button = self._button("Mask", "Paint what may move (the rest is held)", "M",
+                                        checkable=True)
         self._update_buttons()
 
     def _button(self, text: str, tip: str, key: str | None, checkable: bool = False) -> QToolButton:
@@ -126,7 +155,7 @@ class DragTool(QObject):
     def clear(self) -> None:
         if self.running:
             return
-        self.handles, self.targets = [], []
+        self.handles, self.targets, self.mask = [], [], None
         self._update_buttons()
 
     @property
@@ -136,7 +165,7 @@ class DragTool(QObject):
     def _update_buttons(self) -> None:
         self.run_button.setEnabled(bool(self.targets) and not self.running)
         self.stop_button.setEnabled(self.running)
-        self.clear_button.setEnabled(bool(self.handles) and not self.running)
+        self.clear_button.setEnabled((bool(self.handles) or self.mask is not None) and not self.running)
         self.overlay.update()
 
     # ------------------------------------------------------------------ points
@@ -167,9 +196,31 @@ class DragTool(QObject):
             self.status.emit(f"{len(self.targets)} drag point(s); Run to drag, or add another handle")
         self._update_buttons()
 
+    def paint_mask(self, x: float, y: float, radius: float) -> None:
+        """Add a disk at display pixel (x, y), `radius` display pixels, to the mask."""
+        renderer = self.preview.renderer
+        if self.doc is None or renderer is None or self.running:
+            return
+        r = self.model.gan.resolution
+        mx, my = renderer.display_point_to_model(x, y)
+        c = torch.arange(r, dtype=torch.float32) + 0.5
+        disk = (((c[None, :] - mx) ** 2 + (c[:, None] - my) ** 2).sqrt()
+                <= max(0.75, renderer.model_radius(radius))).float()
+        self.mask = disk if self.mask is None else torch.maximum(self.mask, disk)
+        self._update_buttons()
+
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
-        if (self.active and self.bar.isEnabled() and event.type() == QEvent.Type.MouseButtonPress
-                and event.button() == Qt.MouseButton.LeftButton):
+        if not (self.active and self.bar.isEnabled()):
+            return False
+        kind, left = event.type(), Qt.MouseButton.LeftButton
+        pressed = kind == QEvent.Type.MouseButtonPress and event.button() == left
+        if self.mask_button.isChecked():
+            if pressed or (kind == QEvent.Type.MouseMove and event.buttons() & left):
+                p = self.canvas.to_image(event.position())
+                self.paint_mask(p.x(), p.y(), self.brush_size() / self.canvas.scale())
+                return True
+            return kind == QEvent.Type.MouseButtonRelease
+        if pressed:
             p = self.canvas.to_image(event.position())
             self.click(p.x(), p.y())
             return True  # the click is the tool's, not a brush's
@@ -182,7 +233,7 @@ class DragTool(QObject):
         doc, model, vectors, points = self.doc, self.model, self.vectors, self.points
         if doc is None or not points or self.running or self.jobs.busy:
             return
-        strokes, start = doc.current.strokes, doc.current.code(vectors)
+        strokes, start, mask = doc.current.strokes, doc.current.code(vectors), self.mask
         label = f"drag {len(points)} point{'s' if len(points) > 1 else ''}"
         self.running, self.frames = True, 0
         self.targets = self.targets[:len(points)]
@@ -210,7 +261,7 @@ class DragTool(QObject):
             finish(step)
             self.status.emit(f"Drag stopped at step {step.step}; kept ({step.distance:.1f} px to go)")
 
-        self.jobs.run(Job(lambda: drag(model, start, points, None, self.cfg), self.cfg.steps,
+        self.jobs.run(Job(lambda: drag(model, start, points, mask, self.cfg), self.cfg.steps,
                           on_done=finish, on_step=show, on_cancel=stopped))
 
     def _job_ended(self) -> None:

@@ -98,7 +98,8 @@ class MainWindow(QMainWindow):
         self.canvas.stroke_painted.connect(self.strokes.painted)
         self.strokes.status.connect(self.statusBar().showMessage)
         self.strokes.error.connect(self.show_error)
-        self.drag_tool = DragTool(self.canvas, self.jobs, self.preview)
+        self.drag_tool = DragTool(self.canvas, self.jobs, self.preview,
+                                  lambda: float(self.brush_bar.size_slider.value()))
         self.drag_tool.status.connect(self.statusBar().showMessage)
         self.drag_tool.activated.connect(lambda: self.brush_bar.set_brush(None))
         self.brush_bar.brush_changed.connect(lambda k: k is None or self.drag_tool.set_active(False))

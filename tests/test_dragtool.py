@@ -137,3 +137,39 @@ def test_warp_brush_pushes_pixels_and_joins_the_history(window, qtbot):
     assert np.array_equal(photo_pixels(w), before)
     w.set_brush("color")
     assert not w.warp_tool.active
+
+
+def test_the_drag_mask_is_painted_on_the_canvas_and_holds_the_rest(window, qtbot, monkeypatch):
+    import editor.dragtool as dragtool
+
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    tool = w.drag_tool
+    tool.cfg = DragConfig(steps=5, lr=0.05, search=3)
+    tool.set_active(True)
+    tool.mask_button.click()
+    dx, dy = model_to_display(w.renderer, 14.5, 25.5)
+    r, s = w.canvas.image_rect(), w.canvas.scale()
+    at = QPoint(int(r.x() + dx * s), int(r.y() + dy * s))
+    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=at)
+    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=at)
+    assert tool.mask is not None and tool.mask[25, 14] == 1 and tool.mask[5, 5] == 0
+    assert tool.handles == [], "painting the mask places no points"
+    tool.mask_button.click()
+    click_model_point(qtbot, w, 12.5, 25.5)
+    click_model_point(qtbot, w, 17.5, 25.5)
+    seen = {}
+    real = dragtool.drag
+
+    def spy(model, code, points, mask, cfg):
+        seen["mask"] = mask
+        return real(model, code, points, mask, cfg)
+
+    monkeypatch.setattr(dragtool, "drag", spy)
+    tool.run()
+    settle(qtbot, w)
+    assert seen["mask"] is not None and seen["mask"].sum() == tool.mask.sum()
+    assert w.doc.current.label == "drag 1 point"
+    tool.clear_button.click()
+    assert tool.mask is None and tool.handles == []
