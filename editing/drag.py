@@ -2,11 +2,11 @@
 
 DragGAN (Pan et al., SIGGRAPH 2023, "Drag Your GAN"), made small enough for a CPU. Each step:
 
-1. Motion supervision on an intermediate feature map F of the generator (read by a forward hook at
-   half the output resolution): the features in a disk of radius r1 around each handle p_i are
-   pulled one pixel towards its target, d_i = (t_i - p_i) / |t_i - p_i|, against their own values
-   held fixed (detached):
-       L = sum_i sum_{q in disk(p_i, r1)} |F(q + d_i) - sg(F(q))|_1 + hold * |(F - F_start) * (1 - M)|_1
+1. Motion supervision on an intermediate feature map F of the generator (read by a forward hook,
+   at half the output resolution by default): the features in a disk of radius r1 around each
+   handle p_i are pulled one pixel towards its target, d_i = (t_i - p_i) / |t_i - p_i|, against
+   their own values held fixed (detached); every |.| a mean over its elements:
+       L = mean_i mean_{q in disk(p_i, r1)} |F(q + d_i) - sg(F(q))| + hold * |(F - F_start) * (1 - M)|
    F(q + d_i) is sampled bilinearly, so sub-pixel moves pull too. M is the mask of what may move
    (no mask: everything may, and the hold term is off).
 2. Point tracking: each handle moves to the position, within a (2 r2 + 1)^2 window around it, whose
