@@ -105,7 +105,7 @@ class DragTool(QObject):
         self.mask: torch.Tensor | None = None  # (R, R) what may move, model pixels; None: anything
         self.brush_size = brush_size or (lambda: 12.0)  # mask brush radius, screen pixels
         self.running = False
-        self.frames = 0  # live previews asked for during the last drag (benchmarks read it)
+        self.frames = 0  # live previews asked for during the last drag (tests read it)
         self.active = False
         self.overlay = DragOverlay(canvas, self)
         canvas.installEventFilter(self)
@@ -242,8 +242,9 @@ class DragTool(QObject):
 
         def show(step) -> None:
             self.handles = list(step.handles)
-            self.frames += 1
-            self.preview.request(doc.with_candidate(step.code, strokes, vectors, label))
+            if not self.preview.busy:  # else the frame being rendered would be dropped for this one,
+                self.frames += 1  # and the next, so that none reached the screen
+                self.preview.request(doc.with_candidate(step.code, strokes, vectors, label))
             self.overlay.update()
             self.status.emit(f"Dragging… step {step.step}, {step.distance:.1f} px to go")
 
