@@ -115,3 +115,21 @@ def test_edit_cli_refuses_bad_drags_before_any_work(model, tmp_path, capsys):
                  "--drag-mask", str(tmp_path / "small.png"), "--out", str(tmp_path / "a.png")]) == 2
     assert "is 10x10, but the photo is 120x160" in capsys.readouterr().err
     assert not (tmp_path / "a.png").exists()
+
+
+@pytest.mark.parametrize("generator", ["dcgan", "style"])
+def test_the_feature_map_is_at_half_the_resolution_or_coarser(generator):
+    from training.architectures import build_generator
+    from training.networks import GANConfig
+
+    G = build_generator(GANConfig(resolution=32, channels=1, latent_dim=16, width=8,
+                                  generator=generator)).eval()
+    for depth, side in ((1, 16), (2, 8)):
+        seen = []
+        hook = feature_module(G, depth).register_forward_hook(lambda m, i, o: seen.append(o.shape))
+        with torch.no_grad():
+            G(torch.zeros(1, 16))
+        hook.remove()
+        assert seen[-1][-2:] == (side, side)
+    with pytest.raises(DragError, match="no feature map"):
+        feature_module(G, 6)
