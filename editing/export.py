@@ -82,6 +82,14 @@ def write_recipe(path: str | os.PathLike, *, model: GANModel, photo: Path, mappi
     write_json_atomic(path, recipe)
 
 
+def add_to_recipe(path: str | os.PathLike, entries: dict) -> None:
+    """Add entries (what an edit did, for the record) to a written recipe; the export it rebuilds
+    does not change."""
+    recipe = read_recipe(path)
+    recipe.update(entries)
+    write_json_atomic(path, recipe)
+
+
 def read_recipe(path: str | os.PathLike) -> dict:
     try:
         recipe = json.loads(Path(path).read_text(encoding="utf-8"))

@@ -104,6 +104,8 @@ class DragTool(QObject):
         self.targets: list[tuple[float, float]] = []  # model pixels; one fewer while a target is due
         self.mask: torch.Tensor | None = None  # (R, R) what may move, model pixels; None: anything
         self.brush_size = brush_size or (lambda: 12.0)  # mask brush radius, screen pixels
+        self.records: dict[int, tuple] = {}  # id(snapshot) -> (the snapshot, kept alive so that its
+        # id is not reused; what the drag that made it did)
         self.running = False
         self.frames = 0  # live previews asked for during the last drag (tests read it)
         self.active = False
@@ -138,6 +140,7 @@ class DragTool(QObject):
 
     def set_document(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> None:
         self.model, self.vectors, self.doc = model, vectors, doc
+        self.records = {}
         self.clear()
 
     def set_active(self, on: bool) -> None:
@@ -251,7 +254,14 @@ class DragTool(QObject):
         def finish(step) -> None:
             self.handles = list(step.handles)
             if step.step > 0:
-                doc.push(doc.with_candidate(step.code, strokes, vectors, label))
+                snapshot = doc.with_candidate(step.code, strokes, vectors, label)
+                self.records[id(snapshot)] = snapshot, {
+                    "label": label, "space": "model", "points": [p.to_dict() for p in points],
+                    "mask": None if mask is None else np.round(mask.numpy().astype(np.float64), 4).tolist(),
+                    "config": self.cfg.to_dict(), "steps": step.step, "distance": step.distance,
+                    "handles": [list(h) for h in step.handles], "start_code": start.tolist(),
+                    "code": step.code.tolist()}
+                doc.push(snapshot)
             reached = "reached" if step.distance <= self.cfg.tolerance else "stopped at the step limit"
             self.status.emit(f"Drag {reached}: {step.step} steps, {step.distance:.1f} px to go")
             self._update_buttons()
@@ -264,6 +274,11 @@ class DragTool(QObject):
 
         self.jobs.run(Job(lambda: drag(model, start, points, mask, self.cfg), self.cfg.steps,
                           on_done=finish, on_step=show, on_cancel=stopped))
+
+    def history_records(self, doc: Document) -> list[dict]:
+        """What each drag in the document's history up to now did, oldest first (for recipes;
+        drags of a reopened session are not known)."""
+        return [self.records[id(s)][1] for s in doc.history[:doc.index + 1] if id(s) in self.records]
 
     def _job_ended(self) -> None:
         if self.running:  # the only job that runs while the tool's runs is the tool's

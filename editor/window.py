@@ -17,6 +17,7 @@ import torch
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
 
+from editing.export import add_to_recipe, recipe_path
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
 from editor import animation, session
@@ -324,6 +325,9 @@ class MainWindow(QMainWindow):
         """Write the edit at the photo's own size, and its recipe beside it."""
         def export() -> None:
             session.export_document(self.doc, self.model, self.vectors, path, quality)
+            drags = self.drag_tool.history_records(self.doc)
+            if drags and self.doc.photo_path is not None:  # the recipe also says what the drags did
+                add_to_recipe(recipe_path(path), {"drags": drags})
         return self._attempt(export, "Export failed: ", f"Exported {Path(path).name}")[0]
 
     def save_session(self, path: str | Path) -> bool:

@@ -1,9 +1,12 @@
 """The editor's Drag tool, driven for real under QT_QPA_PLATFORM=offscreen with pytest-qt."""
+import json
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 
 from editing.drag import DragConfig
+from editing.export import rebuild_from_recipe
 from editor.dragtool import model_to_display
 from editor.window import MainWindow
 from tests.conftest import make_editable_model
@@ -38,7 +41,8 @@ def click_model_point(qtbot, w, x: float, y: float) -> None:
                      pos=QPoint(int(round(r.x() + dx * s)), int(round(r.y() + dy * s))))
 
 
-def test_drag_tool_places_points_runs_with_a_live_preview_and_undoes_exactly(window, qtbot):
+def test_drag_tool_places_points_runs_with_a_live_preview_and_undoes_exactly(window, qtbot, photo,
+                                                                            tmp_path):
     w = window
     w.new_from_model(2)
     settle(qtbot, w)
@@ -70,6 +74,21 @@ def test_drag_tool_places_points_runs_with_a_live_preview_and_undoes_exactly(win
     w.redo()
     settle(qtbot, w)
     assert np.array_equal(photo_pixels(w), dragged)
+
+    out = tmp_path / "dragged.png"
+    assert w.open_photo(photo)  # a photo's export has a recipe: it records the drag
+    settle(qtbot, w)
+    tool.click(*model_to_display(w.renderer, 14.5, 16.5))
+    tool.click(*model_to_display(w.renderer, 18.5, 16.5))
+    tool.run()
+    settle(qtbot, w)
+    assert w.export_to(out)
+    recipe = json.loads((tmp_path / "dragged.png.recipe.json").read_text())
+    assert len(recipe["drags"]) == 1 and recipe["drags"][0]["points"][0]["handle"] == [14.5, 16.5]
+    assert recipe["drags"][0]["code"] == recipe["z_edit"]
+    again = tmp_path / "again.png"
+    rebuild_from_recipe(recipe, again)
+    assert again.read_bytes() == out.read_bytes()
 
     tool.clear_button.click()
     assert tool.handles == [] and not tool.run_button.isEnabled()
