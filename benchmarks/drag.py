@@ -13,7 +13,7 @@ border), the target known:
   have no way of doing.
 The mask of what may move: the pixels within R/6 of the segment from handle to target. Measured:
 - tracked: the drag's own tracked handle ends within 1.5 px of the target;
-- patch: an independent check that does not trust the tracker: the (R/8+1)-pixel square around the
+- patch: an independent check that does not trust the tracker: the 5x5 (32 px) or 7x7 (64 px) square around the
   handle in the start image, looked for (least squares) within 12 px of the handle in the result,
   is found within 1.5 px of the target;
 - steps, seconds and milliseconds per step (one thread: torch.set_num_threads(1));
@@ -155,7 +155,6 @@ def draw_pair(before: torch.Tensor, after: torch.Tensor, point: DragPoint, end, 
 
     left, right = big(before), big(after)
     d = ImageDraw.Draw(left)
-    (hx, hy), (tx, ty) = [(v * scale for v in p) for p in (point.handle, point.target)]
     hx, hy = point.handle[0] * scale, point.handle[1] * scale
     tx, ty = point.target[0] * scale, point.target[1] * scale
     d.line([(hx, hy), (tx, ty)], fill=(255, 255, 255), width=1)
