@@ -13,9 +13,9 @@ border), the target known:
   have no way of doing.
 The mask of what may move: the pixels within R/6 of the segment from handle to target. Measured:
 - tracked: the drag's own tracked handle ends within 1.5 px of the target;
-- patch: an independent check that does not trust the tracker: the 5x5 (32 px) or 7x7 (64 px) square around the
-  handle in the start image, looked for (least squares) within 12 px of the handle in the result,
-  is found within 1.5 px of the target;
+- patch: an independent check that does not trust the tracker: the 5x5 (32 px) or 7x7 (64 px)
+  square around the handle in the start image, looked for (least squares) within 12 px of the
+  handle in the result, is found within 1.5 px of the target;
 - steps, seconds and milliseconds per step (one thread: torch.set_num_threads(1));
 - LPIPS outside the mask: the result with the mask's inside taken from the start, against the start.
 """
