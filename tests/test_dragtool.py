@@ -121,6 +121,7 @@ def test_export_animation_sweeps_a_slider_in_the_background(window, qtbot, tmp_p
     w = window
     texts = [a.text() for a in w.menuBar().actions()[0].menu().actions()]
     assert texts.index("Export &animation…") == texts.index("&Export…") + 1
+    assert texts.index("Export m&orph…") == texts.index("&Export…") + 2
     w.new_from_model(2)
     settle(qtbot, w)
     out = tmp_path / "sweep.gif"
@@ -192,3 +193,21 @@ def test_the_drag_mask_is_painted_on_the_canvas_and_holds_the_rest(window, qtbot
     assert w.doc.current.label == "drag 1 point"
     tool.clear_button.click()
     assert tool.mask is None and tool.handles == []
+
+
+def test_export_morph_inverts_the_other_photo_and_morphs_onto_this_one(window, qtbot, photo, tmp_path):
+    from PIL import Image
+
+    from editor import animation
+
+    w = window
+    other = np.full((200, 200, 3), 30, np.uint8)
+    other[40:170, 60:140] = (220, 220, 230)  # a light item on a dark background
+    Image.fromarray(other).save(tmp_path / "other.png")
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    out = tmp_path / "morph.webp"
+    assert animation.export_morph(w, tmp_path / "other.png", out, frames=5)
+    settle(qtbot, w)
+    with Image.open(out) as img:
+        assert img.n_frames == 5 and img.size == (180, 240)
