@@ -3,7 +3,10 @@
     latent-edit invert PHOTO --model NAME --out code.npz --preview recon.png
     latent-edit train-encoder --model NAME --steps 3000
     latent-edit edit PHOTO --model NAME --attr ankle_boot=+1.5 --strokes strokes.json --out edited.png
+    latent-edit edit PHOTO --model NAME --drag "120,80->128,70" [--drag-mask mask.png] --out dragged.png
     latent-edit edit --recipe edited.png.recipe.json --out again.png
+    latent-edit animate PHOTO --model NAME --attr smiling --out sweep.webp
+    latent-edit animate PHOTO_A PHOTO_B --model NAME --out morph.gif
     latent-edit vectors --model NAME
     latent-edit face-setup --model NAME     (a colour model trained on aligned faces)
 
@@ -89,6 +92,19 @@ def build_parser() -> argparse.ArgumentParser:
                    "ranking the solver's candidates")
     d.add_argument("--identity-loss", type=float, help="face models: weight of a differentiable "
                    "identity term in the solver's objective")
+    d.add_argument("--drag", action="append", default=[], metavar="X0,Y0->X1,Y1",
+                   help="point drag after sliders and strokes: move what is at the handle (photo "
+                   "pixels) to the target; repeat for several points")
+    d.add_argument("--drag-mask", help="image the photo's size: white where the drag may move "
+                   "things (default: anywhere)")
+    d.add_argument("--drag-steps", type=int, help="drag step limit")
+    d.add_argument("--warp", action="append", default=[], metavar="X0,Y0->X1,Y1",
+                   help="warp brush after strokes: drag the pixels at X0,Y0 to X1,Y1 (photo pixels), "
+                   "then find the code that looks like it; repeat for several")
+    d.add_argument("--warp-radius", type=float, help="warp brush radius in photo pixels (default: "
+                   "4 model pixels)")
+    d.add_argument("--region", help="image the photo's size: the sliders' change lands only where "
+                   "it is white")
     d.add_argument("--whole-image", action="store_true")
     d.add_argument("--face", type=int, default=0,
                    help="face models: which face in the photo, 0 = the largest")
@@ -96,6 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", required=True, help="edited photo: .png, .jpg or .webp")
     d.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality (1-100)")
     d.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    n = sub.add_parser("animate", help="a sweep along one slider, or a morph between two photos' "
+                       "codes, carried back onto the photo: animated WebP, GIF or MP4")
+    n.add_argument("photo")
+    n.add_argument("photo2", nargs="?", help="morph from PHOTO's code to this photo's")
+    n.add_argument("--model", default=DEFAULT_MODEL)
+    n.add_argument("--attr", metavar="NAME", help="sweep this slider from --low to --high and back")
+    n.add_argument("--low", type=float, default=-3.0, help="sweep start (default -3)")
+    n.add_argument("--high", type=float, default=3.0, help="sweep end (default +3)")
+    n.add_argument("--onto", choices=("first", "each"), default="first",
+                   help="morph: carry every frame onto the first photo, or blend each photo's own")
+    n.add_argument("--frames", type=int, default=24)
+    n.add_argument("--fps", type=float, default=12.0)
+    n.add_argument("--whole-image", action="store_true")
+    n.add_argument("--face", type=int, default=0, help="face models: which face, 0 = the largest")
+    n.add_argument("--out", required=True, help="animation: .webp, .gif or .mp4")
+    n.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     f = sub.add_parser("face-setup", help="make a model a face model: measure where its training "
                        "faces' landmarks lie (photos are then aligned to match)")
     f.add_argument("--model", required=True)
@@ -138,8 +170,11 @@ def parse_sliders(items: list[str]) -> dict[str, float]:
 def cmd_edit(a: argparse.Namespace) -> int:
     from dataclasses import asdict
 
+    from editing.drag import DragConfig, drag_photo, parse_drag, read_mask
     from editing.edit import check_edit, edit_code, read_strokes, solver_config
     from editing.export import export_with_recipe, read_recipe, rebuild_from_recipe, recipe_path, render_edit
+    from editing.region import confine, limit_to_region, region_record
+    from editing.warp import photo_warp, warp_code
     from inversion.invert import check_code, load_code
     from training.modelfile import network_path
 
@@ -171,6 +206,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
             return 2
         z0 = Inverter.for_model(model).invert(x).z[0]
     strokes = read_strokes(a.strokes, mapping) if a.strokes else []
+    drag_mask = read_mask(a.drag_mask, mapping) if a.drag_mask else None  # refused before the work
+    region = torch.tensor(region_record(read_mask(a.region, mapping, "region"))) if a.region else None
     if sliders and not a.free_sliders:
         from editing.keep import held_sliders
         from editing.vectors import model_vectors
@@ -179,17 +216,58 @@ def cmd_edit(a: argparse.Namespace) -> int:
             print(f"{name} {sliders[name]:+g} is held at {value:+g}: beyond it the item would turn "
                   f"into another kind of item (--free-sliders lets it go on)")
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders)
+    z_edit, dragged = result.z_edit, None
+    if region is not None:
+        z_edit = limit_to_region(model, z0, z_edit, region)
+    warps = [photo_warp(parse_drag(w, "--warp"), mapping, a.warp_radius) for w in a.warp]
+    if warps:
+        z_edit = warp_code(model, z0, z_edit, warps, cfg, a.candidate)
+    if a.drag:
+        z_edit, dragged = drag_photo(model, z_edit, [parse_drag(d) for d in a.drag], mapping,
+                                     drag_mask, replace_given(DragConfig(), steps=a.drag_steps),
+                                     a.drag_mask)
+        print(f"drag: {len(a.drag)} point(s), {dragged['steps']} steps, the farthest handle "
+              f"{dragged['distance']:.1f} model px from its target")
     (width, height), path = photo.size, photo.path
-    pixels, mask = render_edit(model, photo.pixels, mapping, z0, result.z_edit, MASK_THRESHOLD,
-                               in_place=True)
+    # In place (one full-size copy of a large photo) unless a region needs the original after.
+    pixels, mask = render_edit(model, photo.pixels, mapping, z0, z_edit, MASK_THRESHOLD,
+                               in_place=region is None)
+    if region is not None:
+        pixels = confine(photo.pixels, pixels, region.numpy(), mapping)
     changed = 100 * np.count_nonzero(mask) / mask.size
     del photo, mask  # one full-size copy (the edited pixels) while encoding a large photo
     export_with_recipe(pixels, a.out, a.quality, model=model, photo=path, mapping=mapping,
-                       z0=z0, z_edit=result.z_edit, sliders=sliders, strokes=strokes,
-                       solver=asdict(cfg) if strokes else None, threshold=MASK_THRESHOLD,
-                       extra={"candidate": a.candidate, "tuned_generator": tuned})
+                       z0=z0, z_edit=z_edit, sliders=sliders, strokes=strokes,
+                       solver=asdict(cfg) if strokes or warps else None, threshold=MASK_THRESHOLD,
+                       extra={"candidate": a.candidate, "tuned_generator": tuned, "drag": dragged,
+                              "region": region_record(region) if region is not None else None,
+                              "warps": [w.to_dict() for w in warps] or None})
     print(f"wrote {a.out} ({width}x{height}, {changed:.1f}% of pixels changed) and "
           f"{recipe_path(a.out).name}")
+    return 0
+
+
+def cmd_animate(a: argparse.Namespace) -> int:
+    from editing.animate import morph_frames, sweep_frames, write_animation
+    from editing.vectors import check_slider_names, model_vectors
+
+    model = load_model(a.model)
+    vectors = model_vectors(model) if a.attr else {}
+    check_slider_names(vectors, {a.attr: 1.0} if a.attr else {})  # before any inversion
+
+    def invert(path: str):
+        photo = load_photo(path)
+        x, mapping = photo_to_model(model, photo, a.whole_image, a.face)
+        return photo.pixels, mapping, Inverter.for_model(model).invert(x).z[0]
+
+    first = invert(a.photo)
+    if a.attr:
+        frames = list(sweep_frames(model, first[0], first[1], first[2], first[2], vectors, a.attr,
+                                   a.frames, a.low, a.high))
+    else:
+        frames = list(morph_frames(model, first, invert(a.photo2), a.frames, a.onto))
+    write_animation(frames, a.out, a.fps)
+    print(f"wrote {a.out} ({len(frames)} frames, {frames[0].shape[1]}x{frames[0].shape[0]})")
     return 0
 
 
@@ -350,6 +428,26 @@ def solver_options(a: argparse.Namespace, base: SolverConfig = SolverConfig()) -
                          identity=a.identity, identity_loss=a.identity_loss)
 
 
+def check_drag_warp_region(a: argparse.Namespace) -> None:
+    """`edit`'s --drag, --warp and --region options, refused before any work."""
+    from editing.drag import parse_drag
+
+    for item in a.drag:
+        parse_drag(item)
+    check_range("--drag-steps", a.drag_steps, 1)
+    for item in a.warp:
+        parse_drag(item, "--warp")
+    check_range("--warp-radius", a.warp_radius, 0.5)
+    if a.warp_radius and not a.warp:
+        raise OptionError("--warp-radius needs at least one --warp")
+    if (a.drag_mask or a.drag_steps) and not a.drag:
+        raise OptionError("--drag-mask and --drag-steps need at least one --drag")
+    if a.region and not a.attr:
+        raise OptionError("--region limits the sliders' change: give at least one --attr")
+    if a.region and a.strokes:
+        raise OptionError("--region limits sliders, not strokes: paint a preserve stroke instead")
+
+
 def check_options(a: argparse.Namespace) -> None:
     """Refuse bad options before any model is loaded or photo inverted."""
     if a.command == "edit":
@@ -368,6 +466,18 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--candidate", a.candidate, 0, solver_options(a).candidates - 1 if a.strokes else None)
         check_range("--face", a.face, 0)
         parse_sliders(a.attr)
+        check_drag_warp_region(a)
+    elif a.command == "animate":
+        from editing.animate import animation_format
+
+        animation_format(a.out)
+        if Path(a.out).exists() and not a.overwrite:
+            raise OptionError(f"{a.out} exists; pass --overwrite to replace it")
+        if bool(a.attr) == bool(a.photo2):
+            raise OptionError("give either --attr NAME (a sweep) or a second photo (a morph)")
+        check_range("--frames", a.frames, 2, 1000)
+        check_range("--fps", a.fps, 0.1, 100)
+        check_range("--face", a.face, 0)
     elif a.command == "invert":
         check_output(a.out, True, "--out")
         if a.preview:
@@ -392,7 +502,8 @@ def check_options(a: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     return run_command(build_parser(), {"invert": cmd_invert, "train-encoder": cmd_train_encoder,
                                         "edit": cmd_edit, "vectors": cmd_vectors,
-                                        "face-setup": cmd_face_setup}, check_options, argv)
+                                        "face-setup": cmd_face_setup, "animate": cmd_animate},
+                       check_options, argv)
 
 
 if __name__ == "__main__":

@@ -247,9 +247,12 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         fill = silhouette_fill(patch, mapping, before, after, enlarge_small)
     out = pixels if in_place else pixels.copy()
     apply_change(out[ry0:ry1, rx0:rx1], patch, change, mask, fill)
-    if fill is not None:
-        mask = np.maximum(mask, np.maximum(fill.left, fill.grew) / np.float32(255))
     mask_full[ry0:ry1, rx0:rx1] = mask
+    if fill is not None:  # the repainted parts changed too (in bands: no float copy of a large crop)
+        region = mask_full[ry0:ry1, rx0:rx1]
+        for rows in _bands(region):
+            moved = np.maximum(fill.left[rows], fill.grew[rows]) / np.float32(255)
+            np.maximum(region[rows], moved, out=region[rows])
     return out, mask_full
 
 
@@ -352,74 +355,7 @@ def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch
 
     change = guided_upsample(delta, patch, shifted, enlarge) if guided else \
         enlarge(delta.astype(np.float32), cv2.INTER_CUBIC)
-    fill = None
-    if silhouette and not mapping.whole_image:
-        def enlarge_small(arr: np.ndarray) -> np.ndarray:  # (R, R) uint8 -> the patch, uint8
-            padded = np.pad(arr[off:off + mapping.content, off:off + mapping.content], pad)
-            return cv2.resize(padded, (side, side), interpolation=cv2.INTER_LINEAR)[sl]
-
-        fill = silhouette_fill(patch, mapping, before, after, enlarge_small)
     out = pixels if in_place else pixels.copy()
-    apply_change(out[ry0:ry1, rx0:rx1], patch, change, mask, fill)
-    if fill is not None:
-        mask = np.maximum(mask, np.maximum(fill.left, fill.grew) / np.float32(255))
+    apply_change(out[ry0:ry1, rx0:rx1], patch, change, mask)
     mask_full[ry0:ry1, rx0:rx1] = mask
     return out, mask_full
-
-
-@dataclass
-class Fill:
-    """Where an object's silhouette moved, on a photo patch: what `apply_change` paints there."""
-
-    left: np.ndarray  # (H, W) uint8, 255 where the object was and is no more
-    grew: np.ndarray  # (H, W) uint8, 255 where it is now and was not
-    background: np.ndarray  # (3,) the photo's background colour, painted where it left
-    rendered: np.ndarray  # (H, W, C) uint8, the generator's new object in photo levels
-    tint: np.ndarray  # (3,) added to `rendered` (a grey model's object takes the photo's tint)
-
-
-def object_presence(x: torch.Tensor, background: np.ndarray) -> np.ndarray:
-    """(R, R) in [0, 1]: how surely each model pixel of x (C, R, R) in [-1, 1] is the object, not
-    the background level `background` (C,): 0 within 0.1 levels of it, 1 beyond 0.3."""
-    dist = np.abs(x.detach().float().cpu().numpy() - background.reshape(-1, 1, 1)).max(0)
-    t = np.clip((dist - 0.1) / 0.2, 0.0, 1.0)
-    return (t * t * (3 - 2 * t)).astype(np.float32)
-
-
-def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
-                    after: torch.Tensor, enlarge: Callable[[np.ndarray], np.ndarray]) -> Fill | None:
-    """Where an object's silhouette moved between `before` and `after` (model images), what to
-    paint on the photo patch instead of the change, or None where it did not move.
-
-    `enlarge` carries an (R, R) uint8 model-grid array onto the patch. Where the object was and is
-    no more, the patch becomes the photo's background colour; where it appears, the generator's
-    new object rendered in photo colours (its level through the inverse of the photo's levels and
-    polarity, plus the photo object's own tint for a grey model). Both replace the pixels, so
-    nothing of the old object shows through. Everything full-size is uint8: a large photo's patch
-    costs a few bytes a pixel more, not a float copy."""
-    bg_model = np.array(mapping.model_colour(mapping.background), np.float64)
-    was, now = object_presence(before, bg_model), object_presence(after, bg_model)
-    # Grown by a model pixel where the object is not now, so that the old edge's soft rim goes too;
-    # differences below 5% are anti-aliasing, not a moved silhouette.
-    gone = cv2.dilate(np.clip(was - now, 0, 1), np.ones((3, 3), np.uint8)) * (1 - now)
-    came = np.clip(now - was, 0, 1)
-    gone[gone < 0.05], came[came < 0.05] = 0, 0
-    if not gone.any() and not came.any():
-        return None
-
-    def to_u8(arr: np.ndarray) -> np.ndarray:
-        return np.clip(np.rint(arr * 255), 0, 255).astype(np.uint8)
-
-    level = after.detach().float().cpu().permute(1, 2, 0).numpy().astype(np.float64)
-    photo_level = (level + 1) * 127.5 / mapping.gain + mapping.black_point
-    if mapping.invert:
-        photo_level = 255.0 - photo_level
-    rendered = np.stack([enlarge(to_u8(photo_level[..., c] / 255)) for c in range(level.shape[2])], -1)
-    background = np.array(mapping.background, np.float32)
-    tint = np.zeros(3, np.float32)
-    if mapping.grey:  # the model knows luminance only: the photo's object lends its tint
-        step = max(1, min(patch.shape[:2]) // 128)  # a sample of the patch is enough for a mean
-        inside = enlarge(to_u8(was))[::step, ::step] > 127
-        colour = patch[::step, ::step][inside].mean(0) if inside.any() else background
-        tint = (colour - LUMA @ colour).astype(np.float32)
-    return Fill(enlarge(to_u8(gone)), enlarge(to_u8(came)), background, rendered, tint)

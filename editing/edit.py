@@ -114,11 +114,14 @@ def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constra
                   cfg: SolverConfig) -> Iterator[SolverStep]:
     """The solver's steps from code z (D,), candidates ranked by the objective and, when
     `cfg.identity` is set, by identity change from G(z_ref); otherwise candidates that changed the
-    class of G(z_ref) rank last (product models, editing.keep). The CLI and the editor both run this."""
-    penalty = identity_penalty(model, z_ref, cfg.identity) if cfg.identity else class_penalty(model, z_ref)
+    class of G(z) rank last, and `cfg.class_loss` holds that class (product models, editing.keep).
+    The CLI and the editor both run this."""
+    # Faces keep the person of G(z_ref); products keep the class of the picture the stroke is
+    # painted on, G(z) (a class slider may have changed it on purpose).
+    penalty = identity_penalty(model, z_ref, cfg.identity) if cfg.identity else class_penalty(model, z)
     std = model.code_spread()[1] if model.latent_space == "w" else None
     identity = identity_term(model, z_ref) if cfg.identity_loss else None
-    classes = class_term(model, z_ref) if cfg.class_loss else None
+    classes = class_term(model, z) if cfg.class_loss else None
     yield from solve(model.decode, model.discriminator, z, constraints, cfg, penalty, std, identity, classes)
 
 

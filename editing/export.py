@@ -110,6 +110,14 @@ def write_recipe(path: str | os.PathLike, *, model: GANModel, photo: Path, mappi
     write_json_atomic(path, recipe)
 
 
+def add_to_recipe(path: str | os.PathLike, entries: dict) -> None:
+    """Add entries (what an edit did, for the record) to a written recipe; the export it rebuilds
+    does not change."""
+    recipe = read_recipe(path)
+    recipe.update(entries)
+    write_json_atomic(path, recipe)
+
+
 def read_recipe(path: str | os.PathLike) -> dict:
     """A recipe's JSON, checked as a whole (check_recipe); ExportError naming the field if not."""
     what = f"recipe {Path(path).name}"
@@ -222,8 +230,13 @@ def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
     if photo.size != mapping.photo_size:
         raise ExportError(f"{photo_path.name} is {photo.size[0]}x{photo.size[1]}, but the recipe was "
                           f"made on a {mapping.photo_size[0]}x{mapping.photo_size[1]} photo")
+    region = recipe.get("region")  # a region-limited slider (editing.region) needs the original after
     pixels = render_edit(model, photo.pixels, mapping, torch.tensor(recipe["z0"]),
                          torch.tensor(recipe["z_edit"]), recipe["export"]["mask_threshold"],
-                         compositing=recipe["export"].get("compositing", 1), in_place=True)[0]
+                         compositing=recipe["export"].get("compositing", 1), in_place=not region)[0]
+    if region:
+        from editing.region import confine
+
+        pixels = confine(photo.pixels, pixels, np.asarray(region, np.float32), mapping)
     del photo  # its pixels are the export now: one full-size copy while encoding
     save_image(pixels, out, recipe["export"]["quality"])

@@ -30,8 +30,10 @@ import torch
 HOLD_STEP = 0.25  # slider units between the values the hold tries
 HOLD_REACH = 3.0  # the sliders' range, each way
 HELD_KINDS = ("measured",)  # AttributeVector.meta["kind"] of the sliders held
-CLASS_PENALTY = 1.0  # added to a stroke candidate's objective when it changed class: ranks it last
-CACHED_LIMITS = 32  # (code, slider) pairs whose limits are kept
+CLASS_PENALTY = 1000.0  # added to a stroke candidate's objective when it changed class: ranks it
+# after every candidate that kept it (objectives are a few units at most)
+CACHED_LIMITS = 32  # (code, slider) pairs whose limits are kept, and as many shares
+TOGETHER_STEPS = 8  # shares tried when several held sliders move at once
 
 
 class SliderSet(dict):
@@ -42,9 +44,19 @@ class SliderSet(dict):
         self.hold = hold
 
 
+_CLASSIFIERS: dict[str, torch.nn.Module | None] = {}  # model_classifier's, by generator hash
+
+
 def model_classifier(model) -> torch.nn.Module | None:
     """The shipped classifier of the model's training data (same dataset, size and classes), or
-    None for a model without classes or without one."""
+    None for a model without classes or without one; read once per model, frozen."""
+    key = model.generator_sha256
+    if key not in _CLASSIFIERS:
+        _CLASSIFIERS[key] = _read_model_classifier(model)
+    return _CLASSIFIERS[key]
+
+
+def _read_model_classifier(model) -> torch.nn.Module | None:
     from training.classifier import CLASSIFIERS_DIR, load_classifier
 
     data = model.config.get("data", {})
@@ -56,7 +68,7 @@ def model_classifier(model) -> torch.nn.Module | None:
     if (known.get("classes") != data["classes"] or known.get("resolution") != model.gan.resolution
             or known.get("channels") != model.gan.channels):
         return None
-    return classifier
+    return classifier.requires_grad_(False)
 
 
 def class_penalty(model, z_ref: torch.Tensor, weight: float = CLASS_PENALTY):
@@ -97,6 +109,7 @@ class ClassHold:
         self.names = [n for n, v in vectors.items() if v.meta.get("kind") in HELD_KINDS]
         self._vectors = vectors
         self._limits: OrderedDict[tuple[bytes, str], tuple[float, float]] = OrderedDict()
+        self._shares: OrderedDict[tuple[bytes, tuple], float] = OrderedDict()
 
     @classmethod
     def for_model(cls, model, vectors: dict) -> "ClassHold | None":
@@ -122,25 +135,57 @@ class ClassHold:
         classes = self.classifier(self.decode(torch.stack(codes))).argmax(1)
         kept = (classes[1:] == classes[0]).reshape(2, len(steps)).numpy()
         up, down = (len(k) if k.all() else int(np.argmin(k)) for k in kept)  # steps kept in a row
-        out = (-float(steps[down - 1]) if down else 0.0, float(steps[up - 1]) if up else 0.0)
+
+        def limit(n: int) -> float:  # no change of class as far as the walk went: no limit
+            return math.inf if n == len(steps) else (float(steps[n - 1]) if n else 0.0)
+        out = (-limit(down), limit(up))
         self._limits[key] = out
         if len(self._limits) > CACHED_LIMITS:
             self._limits.popitem(last=False)
         return out
 
     def clamp(self, z0: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
-        """The slider values with each held one brought within its limits for z0."""
+        """The slider values with each held one brought within its limits for z0; where several
+        held sliders move at once and together would still change the class, they are scaled back
+        together to the largest share (in eighths) that keeps it."""
         out = dict(values)
         for n, a in values.items():
-            if a and n in self.names and math.isfinite(a):
+            if a and n in self.names:
                 lo, hi = self.limits(z0, n)
                 out[n] = min(max(a, lo), hi)
-        return out
+        held = [n for n in self.names if out.get(n)]
+        if len(held) < 2:
+            return out
+        share = self._together(z0, {n: out[n] for n in held})
+        return {n: (a * share if n in held else a) for n, a in out.items()}
 
-def held_sliders(vectors: dict, z0: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
-    """{slider: the value it is held at} for the sliders of `values` the hold brings in."""
+    @torch.no_grad()
+    def _together(self, z0: torch.Tensor, values: dict[str, float]) -> float:
+        """The largest share in 1, 7/8, ..., 0 of `values` (held sliders, each within its limits)
+        that, applied together, keeps z0's class."""
+        from editing.vectors import apply_sliders
+
+        key = (z0.detach().float().cpu().numpy().tobytes(), tuple(sorted(values.items())))
+        if key in self._shares:
+            return self._shares[key]
+        shares = np.arange(TOGETHER_STEPS, -1, -1) / TOGETHER_STEPS
+        codes = [z0.reshape(-1)] + [apply_sliders(z0.reshape(-1), self._vectors,
+                                                  {n: a * f for n, a in values.items()})
+                                    for f in shares[:-1]]
+        classes = self.classifier(self.decode(torch.stack(codes))).argmax(1)
+        kept = (classes[1:] == classes[0]).numpy()
+        share = float(shares[int(np.argmax(kept))]) if kept.any() else 0.0
+        self._shares[key] = share
+        if len(self._shares) > CACHED_LIMITS:
+            self._shares.popitem(last=False)
+        return share
+
+
+def held_sliders(vectors: dict, ref: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
+    """{slider: the value it is held at} for the sliders of `values` the hold brings in (limits
+    from the code `ref`, as apply_sliders takes them)."""
     hold = getattr(vectors, "hold", None)
     if hold is None:
         return {}
-    clamped = hold.clamp(z0.reshape(-1), values)
+    clamped = hold.clamp(ref.reshape(-1), values)
     return {n: clamped[n] for n in values if clamped[n] != values[n]}

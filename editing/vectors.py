@@ -160,18 +160,20 @@ def check_slider_names(vectors: dict[str, AttributeVector], values: dict[str, fl
 
 
 def apply_sliders(z0: torch.Tensor, vectors: dict[str, AttributeVector],
-                  values: dict[str, float]) -> torch.Tensor:
+                  values: dict[str, float], ref: torch.Tensor | None = None) -> torch.Tensor:
     """z0 + sum_k a_k s_k u_k for slider values {name: a_k}; unknown names are refused. A vector
-    with per-class directions moves z0 along its class's (the class of z0, for every slider); a
-    model's SliderSet holds each measured slider where the item would change class (editing.keep)."""
+    with per-class directions moves z0 along the class of `ref` (default z0), and a model's
+    SliderSet holds each measured slider where `ref` would change class (editing.keep): the offset
+    from z0 depends on `ref` and the values only."""
     check_slider_names(vectors, values)
+    ref = z0 if ref is None else ref
     hold = getattr(vectors, "hold", None)  # editing.keep.SliderSet: measured sliders keep the class
     if hold is not None:
-        values = hold.clamp(z0, values)
+        values = hold.clamp(ref, values)
     z = z0.clone()
     for name, a in values.items():
         if a:
-            unit, spread = vectors[name].direction(z0)
+            unit, spread = vectors[name].direction(ref)
             z = z + float(a) * spread * unit.to(z)
     return z
 

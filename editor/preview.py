@@ -43,7 +43,8 @@ class Preview(QObject):
             self.renderer = self.renderer.rebased(doc.z0)
 
     def request(self, snap: Snapshot) -> None:
-        renderer, z = self.renderer, snap.code(self.vectors)
+        renderer = self.renderer
+        z = snap.code(self.vectors, renderer.z0)  # the document's z0 (Document.code)
         self._id = self.worker.submit(lambda: renderer.render(z))
 
     def _on_done(self, job_id: int, result) -> None:

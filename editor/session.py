@@ -131,7 +131,7 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
     """Write the current edit at the photo's own size, and (for a photo) its recipe beside it."""
     export_format(path)  # a wrong file name or folder is refused before any work
     check_output(path)
-    z = doc.current.code(vectors)
+    z = doc.code(vectors)
     pixels, _ = render_edit(model, doc.pixels, doc.mapping, doc.z0, z, MASK_THRESHOLD)
     if doc.photo_path is None:
         save_image(pixels, path, quality)
@@ -146,7 +146,7 @@ def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, Attrib
                        stroke: Stroke) -> tuple[tuple[Stroke, ...], torch.Tensor, Constraints]:
     """(all strokes with this one, the current code, their constraints); StrokeError if refused."""
     strokes = doc.current.strokes + (stroke,)
-    z = doc.current.code(vectors)
+    z = doc.code(vectors)
     with torch.no_grad():
         constraints = build_constraints(list(strokes), model.decode(z[None])[0])
     return strokes, z, constraints

@@ -236,7 +236,7 @@ class SlidersPanel(QWidget):
             s.blockSignals(True)
             s.setValue(values.get(n, 0.0))
             s.blockSignals(False)
-        held = held_sliders(self.vectors, doc.current.z_base, values)
+        held = held_sliders(self.vectors, doc.z0, values)
         self.held.emit("; ".join(f"{readable(n)} {values[n]:+.2f} holds at {v:+.2f}" for n, v in held.items())
                        + ": further, the item would turn into another kind of item" if held else "")
         names = set(self.names)

@@ -45,8 +45,11 @@ class Snapshot:
     def slider_dict(self) -> dict[str, float]:
         return dict(self.sliders)
 
-    def code(self, vectors: dict[str, AttributeVector]) -> torch.Tensor:
-        return apply_sliders(self.z_base, vectors, self.slider_dict)
+    def code(self, vectors: dict[str, AttributeVector], ref: torch.Tensor | None = None) -> torch.Tensor:
+        """The code shown: z_base moved by the sliders. A product's sliders take their class's
+        direction and their limits from `ref` (the document's z0, `Document.code`), so that the
+        sliders' offset is the same from every base and a chosen candidate is applied exactly."""
+        return apply_sliders(self.z_base, vectors, self.slider_dict, ref=ref)
 
     def to_dict(self) -> dict:
         return {"label": self.label, "z_base": self.z_base.tolist(), "sliders": dict(self.sliders),
@@ -150,8 +153,12 @@ class Document:
     def with_candidate(self, z: torch.Tensor, strokes: tuple[Stroke, ...],
                        vectors: dict[str, AttributeVector], label: str) -> Snapshot:
         """A state whose current code is exactly z, keeping the slider positions."""
-        offset = self.current.code(vectors) - self.current.z_base
+        offset = self.code(vectors) - self.current.z_base
         return Snapshot(label, z - offset, self.current.sliders, strokes)
+
+    def code(self, vectors: dict[str, AttributeVector]) -> torch.Tensor:
+        """The current code, the sliders' class and limits taken from z0 (see Snapshot.code)."""
+        return self.current.code(vectors, self.z0)
 
     # -------------------------------------------------------------- sessions
 

@@ -23,11 +23,13 @@ import torch
 from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
 
+from editing.export import add_to_recipe, recipe_path
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
-from editor import session
+from editor import animation, session
 from editor.brushbar import BrushBar
 from editor.canvas import Canvas
+from editor.dragtool import DragTool
 from editor.errors import USER_ERRORS, bug_message, log_bug
 from editor.jobs import Job, JobRunner, JobStatus
 from editor.menus import Menus
@@ -38,6 +40,7 @@ from editor.render import Renderer
 from editor.sliders import SlidersPanel
 from editor.state import Document, Snapshot, read_session
 from editor.strokes import StrokeTool
+from editor.warptool import WarpTool
 from inversion.encoder import load_encoder
 from inversion.framing import NoFaceError, NoObjectError
 from inversion.invert import DEFAULT_CONFIG, Inverter
@@ -122,7 +125,17 @@ class MainWindow(QMainWindow):
         self.strokes.status.connect(self._stroke_status)
         self.strokes.error.connect(self.show_error)
         self.strokes.settled.connect(self._on_stroke_settled)
+        self.drag_tool = DragTool(self.canvas, self.jobs, self.preview,
+                                  lambda: float(self.brush_bar.size_slider.value()))
+        self.drag_tool.status.connect(self.statusBar().showMessage)
+        self.drag_tool.activated.connect(lambda: self.brush_bar.set_brush(None))
+        self.brush_bar.brush_changed.connect(lambda k: k is None or self.drag_tool.set_active(False))
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.drag_tool.bar)
+        self.warp_tool = WarpTool(self.canvas, self.jobs, self.preview, self.candidates_panel,
+                                  self.brush_bar, self.drag_tool)
+        self.warp_tool.status.connect(self.statusBar().showMessage)
         self.menus = Menus(self, self.settings)
+        animation.install(self)  # File > Export animation…
         self.jobs.failed.connect(self._on_job_failed)
         self.model_label = QLabel()
         self.statusBar().addPermanentWidget(JobStatus(self.jobs))
@@ -247,6 +260,8 @@ class MainWindow(QMainWindow):
         self.canvas.set_outline(renderer.editable_outline())
         self.canvas.zoom_fit()
         self.strokes.set_document(self.model, self.vectors, doc)
+        self.drag_tool.set_document(self.model, self.vectors, doc)
+        self.warp_tool.set_document(self.model, self.vectors, doc)
         doc.subscribe(self._on_document_changed)
         self.sliders_panel.set_document(doc)
         self.history_panel.set_document(doc)
@@ -262,7 +277,7 @@ class MainWindow(QMainWindow):
         self.preview.follow(doc)
         self.preview.request(doc.current)
         if not self._refining:
-            self.candidates_panel.show_quality(doc.current.code(self.vectors))
+            self.candidates_panel.show_quality(doc.code(self.vectors))
             self.autosave()
 
     @property
@@ -304,6 +319,7 @@ class MainWindow(QMainWindow):
         enabled = enabled and self.doc is not None
         self.sliders_panel.setEnabled(enabled)
         self.brush_bar.setEnabled(enabled)
+        self.drag_tool.bar.setEnabled(enabled)
         self._follow_brush()
 
     def _follow_brush(self) -> None:
@@ -449,6 +465,9 @@ class MainWindow(QMainWindow):
         """Write the edit at the photo's own size, and its recipe beside it."""
         def export() -> None:
             session.export_document(self.doc, self.model, self.vectors, path, quality)
+            drags = self.drag_tool.history_records(self.doc)
+            if drags and self.doc.photo_path is not None:  # the recipe also says what the drags did
+                add_to_recipe(recipe_path(path), {"drags": drags})
         ok = self._attempt(export, "Export failed: ", f"Exported {Path(path).name}")[0]
         if ok:
             self._saved = self.doc.current

@@ -83,3 +83,19 @@ def make_editable_model(folder: Path) -> Path:
         "first": make_vector("first", codes, codes[:, 0] > 0),
         "second": make_vector("second", codes, codes[:, 1] > 0)}, {"source": "test"})
     return out
+
+
+@pytest.fixture(autouse=True)
+def questions(monkeypatch):
+    """Every question the editor asks, in every test (no modal box may block a test): answered Discard, or the
+    answer a test puts in `questions.answer`; the questions' titles go to `questions.asked`."""
+    from PySide6.QtWidgets import QMessageBox
+
+    class Questions:
+        answer = QMessageBox.StandardButton.Discard
+        asked: list[str] = []
+
+    q = Questions()
+    q.asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, *a, **k: q.asked.append(title) or q.answer)
+    return q

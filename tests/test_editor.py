@@ -11,20 +11,6 @@ from editor.window import MainWindow
 from tests.conftest import make_editable_model
 
 
-@pytest.fixture(autouse=True)
-def questions(monkeypatch):
-    """Every question the editor asks (no modal box may block a test): answered Discard, or the
-    answer a test puts in `questions.answer`; the questions' titles go to `questions.asked`."""
-    class Questions:
-        answer = QMessageBox.StandardButton.Discard
-        asked: list[str] = []
-
-    q = Questions()
-    q.asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, *a, **k: q.asked.append(title) or q.answer)
-    return q
-
-
 @pytest.fixture
 def model_dir(tmp_path):
     """A tiny model with an encoder and two attribute vectors."""

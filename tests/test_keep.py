@@ -1,4 +1,6 @@
 """Keeping what it is: measured sliders held where the item would change class (editing.keep)."""
+import math
+
 import torch
 
 from editing.keep import ClassHold, SliderSet, held_sliders
@@ -19,15 +21,35 @@ def test_a_measured_slider_stops_at_the_last_value_that_keeps_the_class():
     hold = ClassHold(lambda z: z, step_classifier, vectors)
     sliders = SliderSet(vectors, hold)
     z0 = torch.zeros(4)
-    assert hold.limits(z0, "width") == (-3.0, 1.0)  # 1.25 would be class 1
+    assert hold.limits(z0, "width") == (-math.inf, 1.0)  # 1.25 would be class 1; down never changes
     assert hold.clamp(z0, {"width": 2.5, "coat": 2.5}) == {"width": 1.0, "coat": 2.5}
     assert apply_sliders(z0, sliders, {"width": 2.5})[0].item() == 1.0
     assert apply_sliders(z0, sliders, {"coat": 2.5})[0].item() == 2.5  # class sliders change class
     assert apply_sliders(z0, sliders, {"width": -2.0})[0].item() == -2.0  # within the limits: as asked
     assert apply_sliders(z0, vectors, {"width": 2.5})[0].item() == 2.5  # a plain dict holds nothing
     assert held_sliders(sliders, z0, {"width": 2.5, "coat": 1.0}) == {"width": 1.0}
-    assert hold.limits(torch.full((4,), 2.0), "width") == (-0.75, 3.0)  # class 1 down to 1.25
-    assert hold.limits(torch.tensor([1.2, 0, 0, 0]), "width") == (0.0, 3.0)  # at the edge already
+    assert hold.limits(torch.full((4,), 2.0), "width") == (-0.75, math.inf)  # class 1 down to 1.25
+    assert hold.limits(torch.tensor([1.2, 0, 0, 0]), "width") == (0.0, math.inf)  # at the edge already
+    assert hold.clamp(z0, {"width": -5.0}) == {"width": -5.0}  # beyond +-3 but never changing class
+
+
+def test_held_sliders_moving_together_are_scaled_back_together():
+    # Each slider alone keeps class 0 up to +1 (x0 + x1 reaches 1.1 only together).
+    e = torch.eye(4)
+    vectors = {"a": AttributeVector("a", e[0], 1.0, {"kind": "measured"}),
+               "b": AttributeVector("b", e[1], 1.0, {"kind": "measured"})}
+
+    def together(x):
+        s = x[:, 0] + x[:, 1]
+        return torch.stack([1.1 - s, s - 1.1], 1)
+
+    hold = ClassHold(lambda z: z, together, vectors)
+    z0 = torch.zeros(4)
+    assert hold.limits(z0, "a") == (-math.inf, 1.0)
+    out = hold.clamp(z0, {"a": 1.0, "b": 1.0})  # together 2.0: scaled to the largest eighth under 1.1
+    assert out == {"a": 0.5, "b": 0.5}
+    z = apply_sliders(z0, SliderSet(vectors, hold), {"a": 1.0, "b": 1.0})
+    assert together(z[None]).argmax(1).item() == 0
 
 
 def test_models_without_classes_are_not_held(tmp_path):
@@ -37,7 +59,7 @@ def test_models_without_classes_are_not_held(tmp_path):
 
 
 def test_the_shipped_product_model_keeps_a_sample_s_class_at_width_plus_three():
-    from training.classifier import load_classifier
+    from training.classifier import CLASSIFIERS_DIR, load_classifier
 
     model = load_model(DEFAULT_MODEL)
     held, free = model_vectors(model), model_vectors(model, keep_class=False)
@@ -51,6 +73,15 @@ def test_the_shipped_product_model_keeps_a_sample_s_class_at_width_plus_three():
         held_after = classifier(model.decode(torch.stack([apply_sliders(c, held, {"width": 3.0}) for c in z]))).argmax(1)
     assert (free_after != before).sum() >= 3  # unheld, width +3 turns some samples into other items
     assert torch.equal(held_after, before)
+    # The second classifier, which the editor never sees, agrees far more often with the hold.
+    judge, _ = load_classifier(CLASSIFIERS_DIR / "fashion-mnist-judge")
+    with torch.no_grad():
+        seen = judge(model.decode(z)).argmax(1)
+        free_kept = (judge(model.decode(torch.stack([apply_sliders(c, free, {"width": 3.0}) for c in z]))
+                           ).argmax(1) == seen).float().mean()
+        held_kept = (judge(model.decode(torch.stack([apply_sliders(c, held, {"width": 3.0}) for c in z]))
+                           ).argmax(1) == seen).float().mean()
+    assert held_kept > free_kept + 0.1 and held_kept >= 0.85
 
 
 def test_strokes_on_a_product_model_are_solved_with_the_class_kept():
@@ -83,3 +114,20 @@ def test_models_without_classes_solve_strokes_as_before(tmp_path):
     from editing.edit import solver_config
 
     assert solver_config(load_model(make_editable_model(tmp_path / "tiny"))).class_loss == 0.0
+
+
+def test_a_chosen_candidate_is_applied_exactly_under_held_per_class_sliders():
+    """The sliders' offset comes from the document's z0 alone, so a state made to show code z
+    (a stroke's candidate) shows exactly z, whatever class its base would have."""
+    from editor.session import new_document
+
+    model = load_model(DEFAULT_MODEL)
+    vectors = model_vectors(model)
+    doc = new_document(model, 3)
+    doc.push(doc.with_sliders({"width": 3.0, "brightness": -2.0}, "sliders"))
+    g = torch.Generator().manual_seed(0)
+    for _ in range(6):
+        z = doc.code(vectors) + torch.randn(doc.z0.shape, generator=g)  # far enough to change class
+        snap = doc.with_candidate(z, (), vectors, "candidate")
+        doc.push(snap)
+        assert torch.allclose(doc.code(vectors), z, atol=1e-5)

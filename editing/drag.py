@@ -1,0 +1,337 @@
+"""Point drag: move what lies under a handle point to a target point by optimising the code.
+
+DragGAN (Pan et al., SIGGRAPH 2023, "Drag Your GAN"), made small enough for a CPU. Each step:
+
+1. Motion supervision on an intermediate feature map F of the generator (read by a forward hook,
+   at half the output resolution by default): the features in a disk of radius r1 around each
+   handle p_i are pulled one pixel towards its target, d_i = (t_i - p_i) / |t_i - p_i|, against
+   their own values held fixed (detached); every |.| a mean over its elements:
+       L = mean_i mean_{q in disk(p_i, r1)} |F(q + d_i) - sg(F(q))| + hold * |(F - F_start) * (1 - M)|
+   F(q + d_i) is sampled bilinearly, so sub-pixel moves pull too. M is the mask of what may move
+   (no mask: everything may, and the hold term is off).
+2. Point tracking: each handle moves to the position, within a (2 r2 + 1)^2 window around it, whose
+   features are nearest (L1) to the handle's features in the start image.
+
+Adam moves u = (code - mean) / std as the stroke solver does (editing.solver), so one learning rate
+suits z and w. One decode and one backward per step: the features a step's tracking needs come from
+the decode that the next step's loss uses. The steps are a generator: it stops when every handle is
+within `tolerance` pixels of its target, at the step limit, or when the caller stops asking.
+Points are (x, y) in model pixels, pixel centres at i + 0.5, as strokes are (editing.solver).
+Two optional terms, off by default because neither helped on the shipped models
+(benchmarks/drag.py): closeness to the start code, and FreeDrag's template (Ling et al. 2023: the
+disk one pixel further along should look like the handle's disk did at the start).
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import asdict, dataclass
+from typing import Iterator
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from inversion.framing import DomainMapping
+from training.errors import UserError
+from training.modelfile import GANModel
+
+
+class DragError(UserError):
+    """Drag points or a drag mask that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class DragPoint:
+    handle: tuple[float, float]  # (x, y) model pixels: what to move
+    target: tuple[float, float]  # (x, y) model pixels: where it should go
+
+    def to_dict(self) -> dict:
+        return {"handle": list(self.handle), "target": list(self.target)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DragPoint":
+        try:
+            return cls(tuple(map(float, d["handle"])), tuple(map(float, d["target"])))
+        except (KeyError, TypeError, ValueError) as e:
+            raise DragError(f"malformed drag point {d!r}: {e}") from e
+
+
+@dataclass(frozen=True)
+class DragConfig:
+    steps: int = 150  # step limit
+    lr: float = 0.02  # Adam's learning rate on u = (code - mean) / std
+    radius: float = 3.0  # r1: model pixels around a handle whose features are pulled
+    search: int = 1  # r2: tracking looks this many model pixels each way around a handle (wider
+    # windows let the handle jump to look-alikes: benchmarks/drag.py)
+    hold: float = 0.1  # weight of keeping the features outside the mask as they were
+    tolerance: float = 1.0  # done when every handle is this close to its target (model pixels)
+    closeness: float = 0.0  # weight of ||u - u_start||^2 / D: stay near the start code
+    template: float = 0.0  # weight of the start's look at the handle, one pixel further along
+    depth: int = 1  # features from the generator's block at 1 / 2**depth of the output size
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class DragStep:
+    step: int  # optimiser updates applied so far (0: the start)
+    code: torch.Tensor  # (D,) the code now
+    image: torch.Tensor  # (C, R, R) its image
+    handles: tuple[tuple[float, float], ...]  # where the handles are now (tracked), model pixels
+    distance: float  # the largest distance of a handle from its target, model pixels
+    done: bool  # the last step: reached, or the step limit
+
+
+def validate_points(points: list[DragPoint], resolution: int) -> None:
+    """DragError for no points, or a handle or target outside the model's image."""
+    if not points:
+        raise DragError("no drag points: place at least one handle and its target")
+    for i, p in enumerate(points, 1):
+        for name, (x, y) in (("handle", p.handle), ("target", p.target)):
+            if not (0 <= x <= resolution and 0 <= y <= resolution):
+                raise DragError(f"drag {i}: its {name} ({x:.1f}, {y:.1f}) lies outside the "
+                                f"{resolution}x{resolution} model image; drag within the framed "
+                                f"object")
+
+
+def feature_module(generator: nn.Module, depth: int = 1) -> nn.Module:
+    """The generator's block whose output is the feature map drags work on: the last one at
+    1 / 2**depth of the output resolution (DCGAN: the ReLU after that transposed convolution; style
+    generator: the second layer at that resolution). Small enough for a CPU, fine enough, enlarged
+    bilinearly, for 1-pixel tracking."""
+    from training.networks import Generator
+    from training.style import StyleGenerator
+
+    if isinstance(generator, Generator):
+        blocks = generator.blocks  # (ConvT, BN, ReLU) per doubling, then ConvT, Tanh at R
+        if 3 * depth + 2 > len(blocks):
+            raise DragError(f"this generator has no feature map at 1/{2 ** depth} of its size")
+        return blocks[-3 * depth]
+    if isinstance(generator, StyleGenerator):
+        layers = generator.synthesis_network.layers  # two per resolution after the first at 4x4
+        if 2 * depth + 1 > len(layers):
+            raise DragError(f"this generator has no feature map at 1/{2 ** depth} of its size")
+        return layers[-2 * depth - 1]
+    raise DragError(f"dragging does not know the layers of a {type(generator).__name__}")
+
+
+class FeatureTap:
+    """Decodes codes and keeps the feature map (1, C, h, h) of `feature_module` from the same pass.
+    Only this thread's passes count: the editor's preview decodes with the same generator meanwhile."""
+
+    def __init__(self, model: GANModel, depth: int = 1):
+        self.model = model
+        self.features: torch.Tensor | None = None
+        self._thread = threading.get_ident()
+        self._hook = feature_module(model.generator, depth).register_forward_hook(self._keep)
+
+    def _keep(self, module, inputs, output) -> None:
+        if threading.get_ident() == self._thread:
+            self.features = output
+
+    def __call__(self, code: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(image (1, C, R, R), features (1, Cf, h, h)) of a code (D,)."""
+        self._thread = threading.get_ident()
+        image = self.model.decode(code.reshape(1, -1))
+        return image, self.features
+
+    def close(self) -> None:
+        self._hook.remove()
+
+
+def sample(features: torch.Tensor, points: torch.Tensor, resolution: int) -> torch.Tensor:
+    """Features (1, C, h, h) read bilinearly at points (N, 2) given in model pixels (x, y) of an
+    R x R image -> (N, C); the map is seen as the image's own grid enlarged (align_corners=False)."""
+    grid = (points / resolution * 2 - 1).reshape(1, 1, -1, 2)  # pixel centres line up at any h
+    out = F.grid_sample(features, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    return out[0, :, 0].T  # (N, C)
+
+
+def disk_offsets(radius: float) -> torch.Tensor:
+    """(K, 2) integer offsets (x, y) within `radius` of 0."""
+    r = int(radius)
+    d = torch.arange(-r, r + 1, dtype=torch.float32)
+    dy, dx = torch.meshgrid(d, d, indexing="ij")
+    keep = dx ** 2 + dy ** 2 <= radius ** 2
+    return torch.stack([dx[keep], dy[keep]], 1)
+
+
+def motion_loss(features: torch.Tensor, handles: torch.Tensor, targets: torch.Tensor,
+                disk: torch.Tensor, resolution: int) -> torch.Tensor:
+    """Pull the features around each handle one pixel towards its target: mean over handles and
+    disk points of |F(q + d) - sg(F(q))|_1, d the unit direction (the rest of the way, if closer)."""
+    loss = features.new_zeros(())
+    for p, t in zip(handles, targets):
+        gap = t - p
+        d = gap / gap.norm().clamp_min(1.0)  # at most one pixel
+        q = p + disk  # (K, 2)
+        here = sample(features, q, resolution).detach()
+        loss = loss + (sample(features, q + d, resolution) - here).abs().mean()
+    return loss / len(handles)
+
+
+def template_loss(features: torch.Tensor, handles: torch.Tensor, targets: torch.Tensor,
+                  disk: torch.Tensor, templates: torch.Tensor, resolution: int) -> torch.Tensor:
+    """Make the disk one pixel further along look like the disk around the handle did at the start
+    (templates (N, K, C)): mean |F(p + d + o) - F_start(h + o)|_1 (after FreeDrag's templates,
+    Ling et al. 2023): the same thing moves, rather than a look-alike appearing."""
+    loss = features.new_zeros(())
+    for p, t, tpl in zip(handles, targets, templates):
+        gap = t - p
+        d = gap / gap.norm().clamp_min(1.0)
+        loss = loss + (sample(features, p + d + disk, resolution) - tpl).abs().mean()
+    return loss / len(handles)
+
+
+def hold_loss(features: torch.Tensor, start: torch.Tensor, outside: torch.Tensor) -> torch.Tensor:
+    """Mean |F - F_start| where `outside` (1, 1, h, h) is 1: what must not move."""
+    return ((features - start).abs() * outside).mean()
+
+
+def track(features: torch.Tensor, handles: torch.Tensor, reference: torch.Tensor, search: int,
+          resolution: int) -> torch.Tensor:
+    """Each handle (N, 2) moved to the pixel centre within `search` pixels of it whose features
+    are nearest (L1) to its reference features (N, C)."""
+    d = torch.arange(-search, search + 1, dtype=torch.float32)
+    dy, dx = torch.meshgrid(d, d, indexing="ij")
+    window = torch.stack([dx.reshape(-1), dy.reshape(-1)], 1)  # (W, 2)
+    out = []
+    for p, f in zip(handles, reference):
+        centre = torch.floor(p) + 0.5  # the pixel the handle lies in
+        cand = (centre + window).clamp(0.5, resolution - 0.5)
+        cost = (sample(features, cand, resolution) - f).abs().sum(1)  # (W,)
+        out.append(cand[cost.argmin()])
+    return torch.stack(out)
+
+
+def mask_outside(mask: torch.Tensor | None, side: int) -> torch.Tensor | None:
+    """What must stay, (1, 1, side, side) in [0, 1], from a mask (R, R) of what may move."""
+    if mask is None:
+        return None
+    m = F.adaptive_avg_pool2d(mask.float().reshape(1, 1, *mask.shape[-2:]), side)
+    return 1.0 - m.clamp(0, 1)
+
+
+def drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
+         mask: torch.Tensor | None = None, cfg: DragConfig = DragConfig()) -> Iterator[DragStep]:
+    """Drag from `code` (D,): yields the start (step 0), then one DragStep per update, the last
+    with done=True. `mask` (R, R) in [0, 1]: where things may move (None: anywhere)."""
+    r = model.gan.resolution
+    validate_points(points, r)
+    mean, std = model.code_spread()
+    code = code.reshape(-1).detach().float()
+    u_start = (code - mean) / std
+    u = u_start.clone().requires_grad_(True)
+    opt = torch.optim.Adam([u], lr=cfg.lr)
+    handles = torch.tensor([p.handle for p in points], dtype=torch.float32)
+    targets = torch.tensor([p.target for p in points], dtype=torch.float32)
+    disk = disk_offsets(cfg.radius)
+    tap = FeatureTap(model, cfg.depth)
+    try:
+        with torch.no_grad():
+            _, start = tap(code)
+            start = start.detach().clone()
+            reference = sample(start, handles, r)
+            templates = torch.stack([sample(start, h + disk, r) for h in handles])  # (N, K, C)
+        outside = mask_outside(mask, start.shape[-1])
+        for step in range(cfg.steps + 1):
+            now = mean + std * u
+            image, features = tap(now)
+            if step:
+                with torch.no_grad():
+                    handles = track(features.detach(), handles, reference, cfg.search, r)
+            distance = float((targets - handles).norm(dim=1).max())
+            done = distance <= cfg.tolerance or step == cfg.steps
+            yield DragStep(step, now.detach().clone(), image.detach()[0],
+                           tuple((float(x), float(y)) for x, y in handles), distance, done)
+            if done:
+                return
+            loss = motion_loss(features, handles, targets, disk, r)
+            if cfg.closeness:
+                loss = loss + cfg.closeness * ((u - u_start) ** 2).mean()
+            if cfg.template:
+                loss = loss + cfg.template * template_loss(features, handles, targets, disk, templates, r)
+            if outside is not None:
+                loss = loss + cfg.hold * hold_loss(features, start, outside)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    finally:
+        tap.close()
+
+
+def run_drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
+             mask: torch.Tensor | None = None, cfg: DragConfig = DragConfig()) -> DragStep:
+    """The drag's last step (the CLI's and the recipes' way to run one)."""
+    last = None
+    for last in drag(model, code, points, mask, cfg):
+        pass
+    return last
+
+
+# ------------------------------------------------------------------ photo pixels (the CLI's input)
+
+_DRAG = re.compile(r"^\s*([-+]?[\d.]+)\s*,\s*([-+]?[\d.]+)\s*->\s*([-+]?[\d.]+)\s*,\s*([-+]?[\d.]+)\s*$")
+
+
+def parse_drag(text: str, option: str = "--drag") -> DragPoint:
+    """"x0,y0->x1,y1" (photo pixels) -> DragPoint, still in photo pixels."""
+    m = _DRAG.match(text)
+    if not m:
+        raise DragError(f"{option} {text!r}: write FROM->TO as x0,y0->x1,y1 in photo pixels, "
+                        f"e.g. 120,80->128,70")
+    x0, y0, x1, y1 = map(float, m.groups())
+    return DragPoint((x0, y0), (x1, y1))
+
+
+def to_model(points: list[DragPoint], mapping: DomainMapping) -> list[DragPoint]:
+    """Drag points in photo pixels -> model pixels, through the photo's mapping."""
+    return [DragPoint(mapping.to_model_point(*p.handle), mapping.to_model_point(*p.target))
+            for p in points]
+
+
+def read_mask(path: str | os.PathLike, mapping: DomainMapping, what: str = "drag mask") -> torch.Tensor:
+    """A mask image at the photo's size (white: may change) -> (R, R) in [0, 1] in model pixels."""
+    from PIL import Image, UnidentifiedImageError
+
+    name = os.path.basename(path)
+    try:
+        with Image.open(path) as img:
+            grey = np.asarray(img.convert("L"), np.float32) / 255.0
+    except (OSError, UnidentifiedImageError) as e:
+        raise DragError(f"cannot read the {what} {name}: {e}") from e
+    w, h = mapping.photo_size
+    if grey.shape != (h, w):
+        raise DragError(f"the {what} {name} is {grey.shape[1]}x{grey.shape[0]}, but the photo is "
+                        f"{w}x{h}; paint the mask on a copy of the photo")
+    r = mapping.resolution
+    model = cv2.warpAffine(grey, mapping.matrix, (r, r), flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    if not (model > 0.5).any():
+        raise DragError(f"the {what} {name} has no white inside the framed object; paint white "
+                        f"where things may change")
+    return torch.from_numpy(np.clip(model, 0, 1))
+
+
+def drag_photo(model: GANModel, code: torch.Tensor, points: list[DragPoint], mapping: DomainMapping,
+               mask: torch.Tensor | None, cfg: DragConfig, mask_path: str | None = None
+               ) -> tuple[torch.Tensor, dict]:
+    """Drag with points in photo pixels: (the resulting code (D,), the recipe's record of it: the
+    points in photo and model pixels, the mask file, the settings, the steps and where the handles
+    ended). The export is rebuilt from the recipe's code, so it needs no drag to run again."""
+    from training.fileio import sha256_file
+
+    model_points = to_model(points, mapping)
+    last = run_drag(model, code, model_points, mask, cfg)
+    record = {"points": [p.to_dict() for p in points], "space": "photo",
+              "model_points": [p.to_dict() for p in model_points],
+              "mask": {"path": os.path.abspath(mask_path), "sha256": sha256_file(mask_path)}
+              if mask_path else None,
+              "config": cfg.to_dict(), "steps": last.step, "distance": last.distance,
+              "handles": [list(h) for h in last.handles], "start_code": code.reshape(-1).tolist()}
+    return last.code, record

@@ -1,0 +1,106 @@
+"""The warp brush (iGAN, Zhu et al. 2016, section 5): drag pixels along a stroke, then find the code
+whose image matches the warped image inside the brushed region.
+
+The warp is a smooth local displacement (a "forward warp" as in image editors' liquify tools): an
+output pixel p takes its value from p - k(p) * (end - start), where k falls from 1 on the segment
+from start to end to 0 at `radius` from it, so what lay under the brush at the start is carried
+along to the end and its surroundings stretch to follow. The solver (editing.solver, with the
+model's settings, candidates ranked as for strokes) then minimises the distance to the warped image
+where k > 0 (a colour constraint whose target is the warped image), plus the usual closeness and
+realism terms. A warp applies once: its result is a code, recorded in the history and the recipe.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+
+from editing.solver import Constraints, SolverConfig, SolverStep
+from training.errors import UserError
+from training.modelfile import GANModel
+
+
+class WarpError(UserError):
+    """A warp that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Warp:
+    start: tuple[float, float]  # (x, y) model pixels: where the brush was pressed
+    end: tuple[float, float]  # (x, y) model pixels: where it was released
+    radius: float = 4.0  # model pixels around the path that move along
+
+    def to_dict(self) -> dict:
+        return {"start": list(self.start), "end": list(self.end), "radius": self.radius}
+
+
+def falloff(warp: Warp, resolution: int) -> torch.Tensor:
+    """k (R, R): 1 on the segment start-end, smoothly 0 at `radius` from it (pixel centres i + 0.5)."""
+    c = torch.arange(resolution, dtype=torch.float32) + 0.5
+    py, px = torch.meshgrid(c, c, indexing="ij")
+    a, b = torch.tensor(warp.start), torch.tensor(warp.end)
+    ab = b - a
+    p = torch.stack([px, py], -1)
+    t = (((p - a) * ab).sum(-1) / (ab @ ab).clamp_min(1e-9)).clamp(0, 1)
+    d = (p - (a + t[..., None] * ab)).norm(dim=-1)
+    s = (1 - d / warp.radius).clamp(0, 1)
+    return s * s * (3 - 2 * s)
+
+
+def warp_image(image: torch.Tensor, warp: Warp) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the warped image (C, R, R), k (R, R)) for an image (C, R, R)."""
+    r = image.shape[-1]
+    if warp.radius <= 0:
+        raise WarpError("a warp's radius must be positive")
+    k = falloff(warp, r)
+    c = torch.arange(r, dtype=torch.float32) + 0.5
+    py, px = torch.meshgrid(c, c, indexing="ij")
+    shift = torch.tensor(warp.end) - torch.tensor(warp.start)
+    src = torch.stack([px - k * shift[0], py - k * shift[1]], -1)  # (R, R, 2) where each pixel reads
+    grid = (src / r * 2 - 1)[None]
+    warped = F.grid_sample(image[None], grid, mode="bilinear", padding_mode="border", align_corners=False)
+    return warped[0], k
+
+
+def warp_constraints(current: torch.Tensor, warps: list[Warp]) -> Constraints:
+    """The warps applied one after another to the current image (C, R, R), as the solver's
+    constraints: the warped image where any warp moved things (the largest k)."""
+    if not warps:
+        raise WarpError("no warps: drag along the image with the warp brush")
+    target, region = current.detach().clone(), torch.zeros(current.shape[-2:])
+    for w in warps:
+        target, k = warp_image(target, w)
+        region = torch.maximum(region, k)
+    zeros = torch.zeros_like(region)
+    return Constraints(color_mask=region, color_target=target, sketch_mask=zeros,
+                       preserve_mask=zeros, preserve_target=current.detach().clone())
+
+
+def solve_warps(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, warps: list[Warp],
+                cfg: SolverConfig) -> Iterator[SolverStep]:
+    """The solver's steps towards the warped image of code z (D,); as editing.edit.solve_strokes."""
+    from editing.edit import solve_strokes
+
+    with torch.no_grad():
+        current = model.decode(z.reshape(1, -1))[0]
+    yield from solve_strokes(model, z_ref, z, warp_constraints(current, warps), cfg)
+
+
+def warp_code(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, warps: list[Warp],
+              cfg: SolverConfig, candidate: int = 0) -> torch.Tensor:
+    """The chosen candidate's code (D,) after the warps (the CLI's way to run them)."""
+    last = None
+    for last in solve_warps(model, z_ref, z, warps, cfg):
+        pass
+    if not 0 <= candidate < len(last.z):
+        raise WarpError(f"candidate {candidate} does not exist; the solver made {len(last.z)}")
+    return last.z[candidate].clone()
+
+
+def photo_warp(point, mapping, radius: float | None = None) -> Warp:
+    """A warp given in photo pixels (an editing.drag.DragPoint: handle = start, target = end;
+    radius in photo pixels, None: 4 model pixels) -> a Warp in model pixels."""
+    return Warp(mapping.to_model_point(*point.handle), mapping.to_model_point(*point.target),
+                radius * mapping.scale if radius else 4.0)

@@ -1,0 +1,126 @@
+"""File > Export animation: the current edit with one slider swept from -3 to +3 and back, carried
+back onto the photo and written as animated WebP, GIF or MP4 (editing.animate), on the job runner
+with progress and Cancel. File > Export morph: from this photo's code to another photo's (inverted
+in the background), carried back onto this photo.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+from editing.animate import animation_format, sweep_frames, write_animation
+from editor.jobs import Job
+
+ANIMATION_FILTER = "WebP (*.webp);;GIF (*.gif);;MP4 (*.mp4)"
+FRAMES = 24
+FPS = 12.0
+
+
+@dataclass
+class FrameStep:
+    step: int  # frames rendered so far (the progress bar reads `step`)
+
+
+def install(window) -> None:
+    """Add File > Export animation… and Export morph… after File > Export…."""
+    file_menu = window.menuBar().actions()[0].menu()
+    export = next(a for a in file_menu.actions() if a.text().startswith("&Export"))
+    actions = file_menu.actions()
+    following = actions[actions.index(export) + 1] if export is not actions[-1] else None
+    for text, dialog in (("Export &animation…", export_animation_dialog),
+                         ("Export m&orph…", export_morph_dialog)):
+        action = QAction(text, window)
+        action.triggered.connect(lambda _=False, dialog=dialog: dialog(window))
+        file_menu.insertAction(following, action)
+
+
+def export_animation_dialog(window) -> None:
+    doc = window.doc
+    if doc is None:
+        return window.show_error("Nothing to animate: open a photo first")
+    if not window.vectors:
+        return window.show_error(f"{window.model.name} has no sliders to sweep")
+    name, ok = QInputDialog.getItem(window, "Export animation", "Sweep this slider from -3 to +3:",
+                                    sorted(window.vectors), 0, False)
+    if not ok:
+        return
+    stem = doc.photo_path.stem if doc.photo_path else "sample"
+    path, _ = QFileDialog.getSaveFileName(window, "Export animation",
+                                          str(Path(window.menus.last_dir()) / f"{stem}-{name}.webp"),
+                                          ANIMATION_FILTER)
+    if path:
+        export_sweep(window, name, path)
+
+
+def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps: float = FPS) -> bool:
+    """Render and write the sweep in the background; False (and a message) if refused at once."""
+    ok, _ = window._attempt(lambda: animation_format(path), "Export failed: ")
+    if not ok or window.doc is None:
+        return False
+    doc, model, vectors = window.doc, window.model, window.vectors
+    code = doc.code(vectors)
+
+    def work():
+        rendered = []
+        for frame in sweep_frames(model, doc.pixels, doc.mapping, doc.z0, code, vectors, name, frames):
+            rendered.append(frame)
+            yield FrameStep(len(rendered))
+        write_animation(rendered, path, fps)
+        yield FrameStep(len(rendered))
+
+    window.statusBar().showMessage(f"Rendering {frames} frames of {name}…")
+    window.jobs.run(Job(work, frames, on_done=lambda _: window.statusBar().showMessage(
+        f"Exported the animation {Path(path).name}"), on_cancel=lambda _: window.statusBar().showMessage(
+        "Animation cancelled")))
+    return True
+
+
+def export_morph_dialog(window) -> None:
+    doc = window.doc
+    if doc is None or doc.photo_path is None:
+        return window.show_error("To morph, open a photo first; then choose the photo to morph into")
+    from editor.menus import IMAGE_FILTER
+
+    other, _ = QFileDialog.getOpenFileName(window, "Morph into which photo?", window.menus.last_dir(),
+                                           IMAGE_FILTER)
+    if not other:
+        return
+    path, _ = QFileDialog.getSaveFileName(
+        window, "Export morph", str(Path(window.menus.last_dir()) / f"{doc.photo_path.stem}-morph.webp"),
+        ANIMATION_FILTER)
+    if path:
+        export_morph(window, other, path)
+
+
+def export_morph(window, other: str | Path, path: str | Path, frames: int = FRAMES, fps: float = FPS) -> bool:
+    """Invert `other` and write the morph from this photo's code to its code, carried back onto
+    this photo, in the background; False (and a message) if refused at once."""
+    from editing.animate import morph_frames
+    from inversion.invert import Inverter, photo_to_model
+    from inversion.photo import load_photo
+
+    ok, _ = window._attempt(lambda: animation_format(path), "Export failed: ")
+    if not ok or window.doc is None:
+        return False
+    doc, model = window.doc, window.model
+
+    def work():
+        photo = load_photo(other)
+        x, mapping = photo_to_model(model, photo, False, 0)
+        z_other = Inverter.for_model(model).invert(x).z[0]
+        rendered = []
+        for frame in morph_frames(model, (doc.pixels, doc.mapping, doc.z0),
+                                  (photo.pixels, mapping, z_other), frames):
+            rendered.append(frame)
+            yield FrameStep(len(rendered))
+        write_animation(rendered, path, fps)
+        yield FrameStep(len(rendered))
+
+    window.statusBar().showMessage(f"Inverting {Path(other).name}, then rendering {frames} frames…")
+    window.jobs.run(Job(work, frames, on_done=lambda _: window.statusBar().showMessage(
+        f"Exported the morph {Path(path).name}"), on_cancel=lambda _: window.statusBar().showMessage(
+        "Morph cancelled")))
+    return True

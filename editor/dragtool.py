@@ -1,0 +1,297 @@
+"""The Drag tool: click a handle, click its target (as many pairs as you like), Run; the drag
+(editing.drag) runs on the job runner with a live preview of every step and the handles following
+on the canvas; Stop keeps what it reached. The result joins the history like a stroke (undo, redo,
+sessions, export). Clear points removes the pairs.
+
+With Mask on, pressing and dragging on the canvas paints what may move (the brush bar's size);
+outside the painted mask the drag holds the picture as it was. Clear points clears the mask too.
+
+The tool listens to the canvas's mouse through an event filter while it is active and draws its
+points and mask on a transparent overlay, so the canvas itself knows nothing of it.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QTransform
+from PySide6.QtWidgets import QToolBar, QToolButton, QWidget
+
+from editing.drag import DragConfig, DragPoint, drag
+from editing.vectors import AttributeVector
+from editor.canvas import Canvas
+from editor.jobs import Job, JobRunner
+from editor.preview import Preview
+from editor.state import Document
+from training.modelfile import GANModel
+
+HANDLE, TARGET = QColor(255, 60, 60), QColor(60, 140, 255)
+
+
+class DragOverlay(QWidget):
+    """Paints the tool's handles, targets and the lines between them over the canvas."""
+
+    def __init__(self, canvas: Canvas, tool: "DragTool"):
+        super().__init__(canvas)
+        self.canvas, self.tool = canvas, tool
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        canvas.installEventFilter(self)  # follow the canvas's size
+        self.resize(canvas.size())
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Resize:
+            self.resize(self.canvas.size())
+        return False
+
+    def to_widget(self, x: float, y: float) -> QPointF:
+        r, s = self.canvas.image_rect(), self.canvas.scale()
+        return QPointF(r.x() + x * s, r.y() + y * s)
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        pairs = self.tool.display_pairs()
+        mask = self.tool.mask
+        if not pairs and mask is None:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if mask is not None and self.tool.preview.renderer is not None:
+            self._paint_mask(p, mask)
+        for handle, target in pairs:
+            h = self.to_widget(*handle)
+            if target is not None:
+                t = self.to_widget(*target)
+                p.setPen(QPen(QColor(255, 255, 255, 200), 2))
+                p.drawLine(h, t)
+                p.setPen(QPen(TARGET.darker(), 1))
+                p.setBrush(TARGET)
+                p.drawEllipse(t, 5, 5)
+            p.setPen(QPen(HANDLE.darker(), 1))
+            p.setBrush(HANDLE)
+            p.drawEllipse(h, 5, 5)
+
+
+    def _paint_mask(self, p: QPainter, mask) -> None:
+        """The mask (R, R) tinted over the model's square, wherever the mapping puts it."""
+        r = mask.shape[-1]
+        rgba = np.zeros((r, r, 4), np.uint8)
+        rgba[..., 1] = 200
+        rgba[..., 3] = (mask.numpy() * 90).astype(np.uint8)
+        image = QImage(rgba.data, r, r, 4 * r, QImage.Format.Format_RGBA8888).copy()
+        renderer = self.tool.preview.renderer
+        (x0, y0), (x1, y1), (x2, y2) = (model_to_display(renderer, *q) for q in ((0, 0), (r, 0), (0, r)))
+        rect, s = self.canvas.image_rect(), self.canvas.scale()
+        # model pixels -> widget: the mapping's inverse, then the canvas's fit and zoom
+        p.setTransform(QTransform((x1 - x0) / r * s, (y1 - y0) / r * s, (x2 - x0) / r * s,
+                                  (y2 - y0) / r * s, rect.x() + x0 * s, rect.y() + y0 * s))
+        p.drawImage(QRectF(0, 0, r, r), image)
+        p.resetTransform()
+
+
+class DragTool(QObject):
+    status = Signal(str)  # progress for the status bar
+    error = Signal(str)  # a refused drag, or a bug (logged)
+    activated = Signal()  # the tool took over the canvas's clicks: brushes step aside
+
+    def __init__(self, canvas: Canvas, jobs: JobRunner, preview: Preview, brush_size=None,
+                 cfg: DragConfig = DragConfig()):
+        super().__init__()
+        self.canvas, self.jobs, self.preview, self.cfg = canvas, jobs, preview, cfg
+        self.model: GANModel | None = None
+        self.vectors: dict[str, AttributeVector] = {}
+        self.doc: Document | None = None
+        self.handles: list[tuple[float, float]] = []  # model pixels, where each handle is now
+        self.targets: list[tuple[float, float]] = []  # model pixels; one fewer while a target is due
+        self.mask: torch.Tensor | None = None  # (R, R) what may move, model pixels; None: anything
+        self.brush_size = brush_size or (lambda: 12.0)  # mask brush radius, screen pixels
+        self.records: dict[int, tuple] = {}  # id(snapshot) -> (the snapshot, kept alive so that its
+        # id is not reused; what the drag that made it did)
+        self.running = False
+        self.frames = 0  # live previews asked for during the last drag (tests read it)
+        self.active = False
+        self.overlay = DragOverlay(canvas, self)
+        canvas.installEventFilter(self)
+        jobs.finished.connect(self._job_ended)  # done, stopped, failed or replaced
+        self.bar = QToolBar("Drag")
+        self.toggle = self._button("Drag", "Drag tool: click a handle, then its target (D)", "D",
+                                   checkable=True)
+        self.toggle.toggled.connect(self.set_active)
+        self.run_button = self._button("Run", "Move the handles to their targets", "Ctrl+Return")
+        self.run_button.clicked.connect(self.run)
+        self.stop_button = self._button("Stop", "Stop the drag, keeping where it got to", None)
+        self.stop_button.clicked.connect(self.stop)
+        self.clear_button = self._button("Clear points", "Remove all handles, targets and the mask", None)
+        self.clear_button.clicked.connect(self.clear)
+        self.mask_button = self._button("Mask", "Paint what may move (the rest is held)", "M",
+                                        checkable=True)
+        self._update_buttons()
+
+    def _button(self, text: str, tip: str, key: str | None, checkable: bool = False) -> QToolButton:
+        b = QToolButton()
+        b.setText(text)
+        b.setToolTip(tip)
+        b.setCheckable(checkable)
+        if key:
+            b.setShortcut(QKeySequence(key))
+        self.bar.addWidget(b)
+        return b
+
+    # ------------------------------------------------------------------ state
+
+    def set_document(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> None:
+        self.model, self.vectors, self.doc = model, vectors, doc
+        self.records = {}
+        self.clear()
+
+    def set_active(self, on: bool) -> None:
+        """Take the canvas's clicks (on) or leave them to the brushes (off)."""
+        if on == self.active:
+            return
+        self.active = on
+        self.toggle.blockSignals(True)
+        self.toggle.setChecked(on)
+        self.toggle.blockSignals(False)
+        if on:
+            self.activated.emit()
+            self.status.emit("Drag: click a handle, then where it should go; Run when ready")
+
+    def clear(self) -> None:
+        if self.running:
+            return
+        self.handles, self.targets, self.mask = [], [], None
+        self._update_buttons()
+
+    @property
+    def points(self) -> list[DragPoint]:
+        return [DragPoint(h, t) for h, t in zip(self.handles, self.targets)]
+
+    def _update_buttons(self) -> None:
+        self.run_button.setEnabled(bool(self.targets) and not self.running)
+        self.stop_button.setEnabled(self.running)
+        self.clear_button.setEnabled((bool(self.handles) or self.mask is not None) and not self.running)
+        self.overlay.update()
+
+    # ------------------------------------------------------------------ points
+
+    def display_pairs(self) -> list[tuple[tuple[float, float], tuple[float, float] | None]]:
+        """(handle, target or None) in display pixels, for the overlay."""
+        renderer = self.preview.renderer
+        if renderer is None:
+            return []
+        to = lambda p: model_to_display(renderer, *p)  # noqa: E731
+        return [(to(h), to(self.targets[i]) if i < len(self.targets) else None)
+                for i, h in enumerate(self.handles)]
+
+    def click(self, x: float, y: float) -> None:
+        """A click at display pixel (x, y): a new handle, or the target of the last one."""
+        renderer = self.preview.renderer
+        if self.doc is None or renderer is None or self.running:
+            return
+        point = renderer.display_point_to_model(x, y)
+        r = self.model.gan.resolution
+        if not (0 <= point[0] <= r and 0 <= point[1] <= r):
+            return self.status.emit("Drag points go on the framed object (outside it nothing moves)")
+        if len(self.handles) == len(self.targets):
+            self.handles.append(point)
+            self.status.emit("Now click where this handle should go")
+        else:
+            self.targets.append(point)
+            self.status.emit(f"{len(self.targets)} drag point(s); Run to drag, or add another handle")
+        self._update_buttons()
+
+    def paint_mask(self, x: float, y: float, radius: float) -> None:
+        """Add a disk at display pixel (x, y), `radius` display pixels, to the mask."""
+        renderer = self.preview.renderer
+        if self.doc is None or renderer is None or self.running:
+            return
+        r = self.model.gan.resolution
+        mx, my = renderer.display_point_to_model(x, y)
+        c = torch.arange(r, dtype=torch.float32) + 0.5
+        disk = (((c[None, :] - mx) ** 2 + (c[:, None] - my) ** 2).sqrt()
+                <= max(0.75, renderer.model_radius(radius))).float()
+        self.mask = disk if self.mask is None else torch.maximum(self.mask, disk)
+        self._update_buttons()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if not (self.active and self.bar.isEnabled()):
+            return False
+        kind, left = event.type(), Qt.MouseButton.LeftButton
+        pressed = kind == QEvent.Type.MouseButtonPress and event.button() == left
+        if self.mask_button.isChecked():
+            if pressed or (kind == QEvent.Type.MouseMove and event.buttons() & left):
+                p = self.canvas.to_image(event.position())
+                self.paint_mask(p.x(), p.y(), self.brush_size() / self.canvas.scale())
+                return True
+            return kind == QEvent.Type.MouseButtonRelease
+        if pressed:
+            p = self.canvas.to_image(event.position())
+            self.click(p.x(), p.y())
+            return True  # the click is the tool's, not a brush's
+        return False
+
+    # ------------------------------------------------------------------ running
+
+    def run(self) -> None:
+        """Drag the current code in the background; each step shows on the canvas."""
+        doc, model, vectors, points = self.doc, self.model, self.vectors, self.points
+        if doc is None or not points or self.running or self.jobs.busy:
+            return
+        strokes, start, mask = doc.current.strokes, doc.code(vectors), self.mask
+        label = f"drag {len(points)} point{'s' if len(points) > 1 else ''}"
+        self.running, self.frames = True, 0
+        self.targets = self.targets[:len(points)]
+        self.handles = self.handles[:len(points)]
+        self._update_buttons()
+
+        def show(step) -> None:
+            self.handles = list(step.handles)
+            if not self.preview.busy:  # else the frame being rendered would be dropped for this one,
+                self.frames += 1  # and the next, so that none reached the screen
+                self.preview.request(doc.with_candidate(step.code, strokes, vectors, label))
+            self.overlay.update()
+            self.status.emit(f"Dragging… step {step.step}, {step.distance:.1f} px to go")
+
+        def finish(step) -> None:
+            self.handles = list(step.handles)
+            if step.step > 0:
+                snapshot = doc.with_candidate(step.code, strokes, vectors, label)
+                self.records[id(snapshot)] = snapshot, {
+                    "label": label, "space": "model", "points": [p.to_dict() for p in points],
+                    "mask": None if mask is None else np.round(mask.numpy().astype(np.float64), 4).tolist(),
+                    "config": self.cfg.to_dict(), "steps": step.step, "distance": step.distance,
+                    "handles": [list(h) for h in step.handles], "start_code": start.tolist(),
+                    "code": step.code.tolist()}
+                doc.push(snapshot)
+            reached = "reached" if step.distance <= self.cfg.tolerance else "stopped at the step limit"
+            self.status.emit(f"Drag {reached}: {step.step} steps, {step.distance:.1f} px to go")
+            self._update_buttons()
+
+        def stopped(step) -> None:
+            if step is None:
+                return self.preview.request(doc.current)
+            finish(step)
+            self.status.emit(f"Drag stopped at step {step.step}; kept ({step.distance:.1f} px to go)")
+
+        self.jobs.run(Job(lambda: drag(model, start, points, mask, self.cfg), self.cfg.steps,
+                          on_done=finish, on_step=show, on_cancel=stopped))
+
+    def history_records(self, doc: Document) -> list[dict]:
+        """What each drag in the document's history up to now did, oldest first (for recipes;
+        drags of a reopened session are not known)."""
+        return [self.records[id(s)][1] for s in doc.history[:doc.index + 1] if id(s) in self.records]
+
+    def _job_ended(self) -> None:
+        if self.running:  # the only job that runs while the tool's runs is the tool's
+            self.running = False
+            self._update_buttons()
+
+    def stop(self) -> None:
+        if self.running:
+            self.jobs.cancel()
+
+
+def model_to_display(renderer, x: float, y: float) -> tuple[float, float]:
+    """Model pixels -> the display image's pixels (the inverse of display_point_to_model)."""
+    m = np.vstack([renderer.mapping.matrix, [0.0, 0.0, 1.0]])
+    px, py, _ = np.linalg.solve(m, [x, y, 1.0])
+    return float(px * renderer.factor), float(py * renderer.factor)

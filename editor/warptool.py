@@ -1,0 +1,100 @@
+"""The Warp brush: press on the canvas, drag, release; what was under the brush is pushed along to
+where it was released (editing.warp), the solver looks for the code that looks like it on the job
+runner (progress, Cancel), the best candidate is applied and the others are offered, as for
+strokes. The brush size is the brush bar's. Its button sits on the Drag tool's bar; it takes the
+canvas's mouse through an event filter while active, as the Drag tool does.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QToolButton
+
+from editing.edit import solver_config
+from editing.solver import SolverConfig
+from editing.vectors import AttributeVector
+from editing.warp import Warp, solve_warps
+from editor.brushbar import BrushBar
+from editor.canvas import Canvas
+from editor.dragtool import DragTool
+from editor.jobs import Job, JobRunner
+from editor.panels import CandidatesPanel
+from editor.preview import Preview
+from editor.state import Document
+from training.modelfile import GANModel
+
+
+class WarpTool(QObject):
+    status = Signal(str)
+
+    def __init__(self, canvas: Canvas, jobs: JobRunner, preview: Preview, candidates: CandidatesPanel,
+                 brushes: BrushBar, drag_tool: DragTool):
+        super().__init__()
+        self.canvas, self.jobs, self.preview, self.candidates = canvas, jobs, preview, candidates
+        self.brushes, self.drag_tool = brushes, drag_tool
+        self.model: GANModel | None = None
+        self.vectors: dict[str, AttributeVector] = {}
+        self.doc: Document | None = None
+        self.active = False
+        self._start: tuple[float, float] | None = None  # display pixels of the press
+        self.button = QToolButton()
+        self.button.setText("Warp")
+        self.button.setToolTip("Warp brush: press, drag and release to push pixels along (W)")
+        self.button.setCheckable(True)
+        self.button.setShortcut(QKeySequence("W"))
+        self.button.toggled.connect(self.set_active)
+        drag_tool.bar.addWidget(self.button)
+        canvas.installEventFilter(self)
+        brushes.brush_changed.connect(lambda k: k is None or self.set_active(False))
+        drag_tool.activated.connect(lambda: self.set_active(False))
+
+    def set_document(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> None:
+        self.model, self.vectors, self.doc = model, vectors, doc
+
+    def set_active(self, on: bool) -> None:
+        if on == self.active:
+            return
+        self.active = on
+        self.button.blockSignals(True)
+        self.button.setChecked(on)
+        self.button.blockSignals(False)
+        if on:
+            self.brushes.set_brush(None)
+            self.drag_tool.set_active(False)
+            self.status.emit("Warp: press where the pixels are, drag, and release where they should go")
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        mouse = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)
+        if not self.active or not self.button.isEnabled() or event.type() not in mouse:
+            return False
+        if event.button() != Qt.MouseButton.LeftButton:
+            return False
+        p = self.canvas.to_image(event.position())
+        if event.type() == QEvent.Type.MouseButtonPress:
+            self._start = (p.x(), p.y())
+        elif self._start is not None:
+            start, self._start = self._start, None
+            self.warped(start, (p.x(), p.y()), self.brushes.size_slider.value() / self.canvas.scale())
+        return True
+
+    def warped(self, start: tuple[float, float], end: tuple[float, float], radius: float) -> None:
+        """A warp on the canvas: display pixels and radius."""
+        renderer = self.preview.renderer
+        if self.doc is None or renderer is None or self.jobs.busy:
+            return
+        self.apply(Warp(renderer.display_point_to_model(*start), renderer.display_point_to_model(*end),
+                        max(1.0, renderer.model_radius(radius))))
+
+    def apply(self, warp: Warp, cfg: SolverConfig | None = None) -> None:
+        doc, model, vectors = self.doc, self.model, self.vectors
+        cfg = cfg or solver_config(model)
+        z, strokes = doc.code(vectors), doc.current.strokes
+
+        def finish(step) -> None:
+            self.candidates.show_candidates(step.z, step.images)
+            doc.push(doc.with_candidate(step.z[0], strokes, vectors, "warp"))
+            self.status.emit(f"{len(step.z)} candidates; the best is applied, click another to choose it")
+
+        self.status.emit("Solving the warp…")
+        self.jobs.run(Job(lambda: solve_warps(model, doc.z0, z, [warp], cfg), cfg.steps,
+                          on_done=finish, on_cancel=lambda _: self.status.emit("Warp cancelled")))

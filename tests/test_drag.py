@@ -1,0 +1,135 @@
+"""Point drag (editing.drag): its pieces, a drag on a tiny generator, the CLI and its recipe."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from editing.drag import (DragConfig, DragError, DragPoint, drag, feature_module, parse_drag,
+                          sample, to_model, track, validate_points)
+from tests.conftest import make_editable_model
+from training.modelfile import load_model
+
+
+@pytest.fixture
+def model(tmp_path):
+    return load_model(make_editable_model(tmp_path / "tiny"))
+
+
+def test_sampling_reads_pixel_centres_and_tracking_finds_the_reference():
+    f = torch.zeros(1, 2, 16, 16)
+    f[0, 0, 7, 5] = 1.0  # a feature unlike all others at pixel (x=5, y=7)
+    f[0, 1] = torch.arange(16.0)[None, :]  # channel 1 = x index
+    # a 16 x 16 map under a 32 px image: model pixel centre (2x + 1, 2y + 1) is map pixel (x, y)
+    got = sample(f, torch.tensor([[11.0, 15.0], [3.0, 3.0]]), 32)
+    assert got[0].tolist() == pytest.approx([1.0, 5.0]) and got[1].tolist() == pytest.approx([0.0, 1.0])
+    reference = sample(f, torch.tensor([[11.0, 15.0]]), 32)
+    found = track(f, torch.tensor([[8.2, 13.9]]), reference, search=3, resolution=32)
+    assert found[0].tolist() == [10.5, 14.5]  # the pixel centre nearest the feature's peak (11, 15)
+
+
+def test_drag_points_are_checked_and_parsed():
+    with pytest.raises(DragError, match="no drag points"):
+        validate_points([], 32)
+    with pytest.raises(DragError, match="outside the 32x32"):
+        validate_points([DragPoint((3, 3), (40, 3))], 32)
+    assert parse_drag(" 12.5,8 -> 20,-1 ") == DragPoint((12.5, 8.0), (20.0, -1.0))
+    with pytest.raises(DragError, match="x0,y0->x1,y1"):
+        parse_drag("12,8 20,9")
+
+
+def test_a_drag_on_a_tiny_generator_moves_the_tracked_point_towards_its_target(model):
+    assert isinstance(feature_module(model.generator), torch.nn.ReLU)
+    code = model.codes(1, seed=2)[0]
+    point = DragPoint((12.5, 25.5), (17.5, 25.5))  # on the sample's strongest edge, 5 px right
+    cfg = DragConfig(steps=40, lr=0.05, search=3, template=0.0, depth=1)
+    steps = list(drag(model, code, [point], None, cfg))
+    first, last = steps[0], steps[-1]
+    assert first.step == 0 and torch.equal(first.code, code) and first.distance == pytest.approx(5.0)
+    assert last.done and all(not s.done for s in steps[:-1])
+    assert last.distance < first.distance - 1.0, "the handle did not come closer to its target"
+    assert not torch.equal(last.code, code)
+    with torch.no_grad():
+        assert torch.allclose(last.image, model.decode(last.code[None])[0])
+
+
+def test_the_mask_holds_what_lies_outside_it(model):
+    code = model.codes(1, seed=1)[0]
+    point = DragPoint((12.5, 14.5), (17.5, 14.5))
+    mask = torch.zeros(32, 32)
+    mask[8:22, 8:24] = 1
+    free = list(drag(model, code, [point], None, DragConfig(steps=15)))[-1]
+    held = list(drag(model, code, [point], mask, DragConfig(steps=15, hold=20.0)))[-1]
+    with torch.no_grad():
+        start = model.decode(code[None])[0]
+    outside = (1 - mask).bool()
+    change = lambda step: (step.image - start)[:, outside].abs().mean()  # noqa: E731
+    assert change(held) < change(free)
+
+
+def photo_file(tmp_path):
+    img = np.full((160, 120, 3), 248, np.uint8)
+    img[20:140, 30:90] = (60, 40, 30)
+    Image.fromarray(img).save(tmp_path / "bag.png")
+    return tmp_path / "bag.png"
+
+
+def test_edit_cli_drags_and_the_recipe_reproduces_the_export(model, tmp_path, capsys):
+    from editing.cli import main
+    from inversion.framing import DomainMapping
+
+    photo = photo_file(tmp_path)
+    out = tmp_path / "dragged.png"
+    mask = np.zeros((160, 120), np.uint8)
+    mask[10:150, 20:100] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    assert main(["edit", str(photo), "--model", str(model.path), "--drag", "60,80->75,80",
+                 "--drag-mask", str(tmp_path / "mask.png"), "--drag-steps", "8",
+                 "--out", str(out)]) == 0
+    assert "drag: 1 point(s)" in capsys.readouterr().out
+    recipe = json.loads((tmp_path / "dragged.png.recipe.json").read_text())
+    d = recipe["drag"]
+    assert d["points"] == [{"handle": [60.0, 80.0], "target": [75.0, 80.0]}]
+    mapping = DomainMapping.from_dict(recipe["mapping"])
+    assert d["model_points"] == [p.to_dict() for p in to_model([parse_drag("60,80->75,80")], mapping)]
+    assert d["mask"]["path"].endswith("mask.png") and d["config"]["steps"] == 8
+    assert recipe["z_edit"] != d["start_code"]
+    again = tmp_path / "again.png"
+    assert main(["edit", "--recipe", str(tmp_path / "dragged.png.recipe.json"), "--out", str(again)]) == 0
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_edit_cli_refuses_bad_drags_before_any_work(model, tmp_path, capsys):
+    from editing.cli import main
+
+    photo = photo_file(tmp_path)
+    assert main(["edit", str(photo), "--model", str(model.path), "--drag", "60,80 75,80",
+                 "--out", str(tmp_path / "a.png")]) == 2
+    assert "x0,y0->x1,y1" in capsys.readouterr().err
+    assert main(["edit", str(photo), "--model", str(model.path), "--drag-steps", "5",
+                 "--out", str(tmp_path / "a.png")]) == 2
+    assert "need at least one --drag" in capsys.readouterr().err
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "small.png")
+    assert main(["edit", str(photo), "--model", str(model.path), "--drag", "60,80->75,80",
+                 "--drag-mask", str(tmp_path / "small.png"), "--out", str(tmp_path / "a.png")]) == 2
+    assert "is 10x10, but the photo is 120x160" in capsys.readouterr().err
+    assert not (tmp_path / "a.png").exists()
+
+
+@pytest.mark.parametrize("generator", ["dcgan", "style"])
+def test_the_feature_map_is_at_half_the_resolution_or_coarser(generator):
+    from training.architectures import build_generator
+    from training.networks import GANConfig
+
+    G = build_generator(GANConfig(resolution=32, channels=1, latent_dim=16, width=8,
+                                  generator=generator)).eval()
+    for depth, side in ((1, 16), (2, 8)):
+        seen = []
+        hook = feature_module(G, depth).register_forward_hook(lambda m, i, o: seen.append(o.shape))
+        with torch.no_grad():
+            G(torch.zeros(1, 16))
+        hook.remove()
+        assert seen[-1][-2:] == (side, side)
+    with pytest.raises(DragError, match="no feature map"):
+        feature_module(G, 6)

@@ -1,0 +1,213 @@
+"""The editor's Drag tool, driven for real under QT_QPA_PLATFORM=offscreen with pytest-qt."""
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+
+from editing.drag import DragConfig
+from editing.export import rebuild_from_recipe
+from editor.dragtool import model_to_display
+from editor.window import MainWindow
+from tests.conftest import make_editable_model
+from tests.test_editor import canvas_pixels, settle
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = MainWindow(str(make_editable_model(tmp_path / "tiny")),
+                   settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
+                   autosave_path=tmp_path / "autosave.json", ask_recovery=False)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.close()
+
+
+def photo_pixels(w) -> np.ndarray:
+    """The canvas without the drag points drawn over it."""
+    w.drag_tool.overlay.hide()
+    try:
+        return canvas_pixels(w)
+    finally:
+        w.drag_tool.overlay.show()
+
+
+def click_model_point(qtbot, w, x: float, y: float) -> None:
+    """Click the canvas where model pixel (x, y) is shown."""
+    dx, dy = model_to_display(w.renderer, x, y)
+    r, s = w.canvas.image_rect(), w.canvas.scale()
+    qtbot.mouseClick(w.canvas, Qt.MouseButton.LeftButton,
+                     pos=QPoint(int(round(r.x() + dx * s)), int(round(r.y() + dy * s))))
+
+
+def test_drag_tool_places_points_runs_with_a_live_preview_and_undoes_exactly(window, qtbot, photo,
+                                                                            tmp_path):
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    tool = w.drag_tool
+    tool.cfg = DragConfig(steps=25, lr=0.05, search=3, template=0.0, depth=1)
+    w.set_brush("color")
+    tool.toggle.click()
+    assert tool.active and w.brush_bar.brush is None, "the drag tool takes the clicks from the brushes"
+    assert not tool.run_button.isEnabled()
+    click_model_point(qtbot, w, 12.5, 25.5)
+    click_model_point(qtbot, w, 17.5, 25.5)
+    assert len(tool.handles) == 1 and len(tool.targets) == 1 and tool.run_button.isEnabled()
+    assert tool.handles[0] == pytest.approx((12.5, 25.5), abs=0.3)
+    assert len(w.doc.history) == 1, "placing points is not an edit"
+    before = photo_pixels(w)
+
+    tool.run_button.click()
+    assert tool.running and tool.stop_button.isEnabled()
+    settle(qtbot, w)
+    assert not tool.running and tool.frames > 0
+    assert w.doc.current.label == "drag 1 point" and len(w.doc.history) == 2
+    dragged = photo_pixels(w)
+    assert np.abs(dragged.astype(int) - before).sum() > 0, "the drag did not change the canvas"
+    assert tool.handles[0] != pytest.approx((12.5, 25.5)), "the handle did not follow the drag"
+
+    w.undo()
+    settle(qtbot, w)
+    assert np.array_equal(photo_pixels(w), before), "undo must restore the canvas pixel for pixel"
+    w.redo()
+    settle(qtbot, w)
+    assert np.array_equal(photo_pixels(w), dragged)
+
+    out = tmp_path / "dragged.png"
+    assert w.open_photo(photo)  # a photo's export has a recipe: it records the drag
+    settle(qtbot, w)
+    tool.click(*model_to_display(w.renderer, 14.5, 16.5))
+    tool.click(*model_to_display(w.renderer, 18.5, 16.5))
+    tool.run()
+    settle(qtbot, w)
+    assert w.export_to(out)
+    recipe = json.loads((tmp_path / "dragged.png.recipe.json").read_text())
+    assert len(recipe["drags"]) == 1 and recipe["drags"][0]["points"][0]["handle"] == [14.5, 16.5]
+    assert recipe["drags"][0]["code"] == recipe["z_edit"]
+    again = tmp_path / "again.png"
+    rebuild_from_recipe(recipe, again)
+    assert again.read_bytes() == out.read_bytes()
+
+    tool.clear_button.click()
+    assert tool.handles == [] and not tool.run_button.isEnabled()
+    w.set_brush("sketch")
+    assert not tool.active, "choosing a brush leaves the drag tool"
+
+
+def test_stop_keeps_the_drag_so_far(window, qtbot):
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    tool = w.drag_tool
+    tool.cfg = DragConfig(steps=10_000, lr=0.05, tolerance=0.0)  # only Stop ends it
+    tool.set_active(True)
+    click_model_point(qtbot, w, 12.5, 25.5)
+    click_model_point(qtbot, w, 17.5, 25.5)
+    tool.run()
+    qtbot.waitUntil(lambda: tool.frames >= 3, timeout=30_000)
+    tool.stop_button.click()
+    settle(qtbot, w)
+    assert not tool.running
+    assert w.doc.current.label == "drag 1 point", "Stop keeps what the drag reached"
+
+
+def test_export_animation_sweeps_a_slider_in_the_background(window, qtbot, tmp_path):
+    from PIL import Image
+
+    from editor import animation
+
+    w = window
+    texts = [a.text() for a in w.menuBar().actions()[0].menu().actions()]
+    assert texts.index("Export &animation…") == texts.index("&Export…") + 1
+    assert texts.index("Export m&orph…") == texts.index("&Export…") + 2
+    w.new_from_model(2)
+    settle(qtbot, w)
+    out = tmp_path / "sweep.gif"
+    assert animation.export_sweep(w, "first", out, frames=8)
+    settle(qtbot, w)
+    with Image.open(out) as img:
+        assert img.n_frames == 8
+    assert not animation.export_sweep(w, "first", tmp_path / "sweep.png")
+    assert ".webp, .gif or .mp4" in w.last_error
+
+
+def test_warp_brush_pushes_pixels_and_joins_the_history(window, qtbot):
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    w.drag_tool.set_active(True)
+    w.warp_tool.button.click()
+    assert w.warp_tool.active and not w.drag_tool.active and w.brush_bar.brush is None
+    before = photo_pixels(w)
+    dx0, dy0 = model_to_display(w.renderer, 12.5, 25.5)
+    dx1, dy1 = model_to_display(w.renderer, 17.5, 25.5)
+    r, s = w.canvas.image_rect(), w.canvas.scale()
+    press = QPoint(int(r.x() + dx0 * s), int(r.y() + dy0 * s))
+    release = QPoint(int(r.x() + dx1 * s), int(r.y() + dy1 * s))
+    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=press)
+    qtbot.mouseMove(w.canvas, release)
+    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=release)
+    settle(qtbot, w)
+    assert w.doc.current.label == "warp" and w.gallery.count() == 4
+    assert np.abs(photo_pixels(w).astype(int) - before).sum() > 0
+    w.undo()
+    settle(qtbot, w)
+    assert np.array_equal(photo_pixels(w), before)
+    w.set_brush("color")
+    assert not w.warp_tool.active
+
+
+def test_the_drag_mask_is_painted_on_the_canvas_and_holds_the_rest(window, qtbot, monkeypatch):
+    import editor.dragtool as dragtool
+
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    tool = w.drag_tool
+    tool.cfg = DragConfig(steps=5, lr=0.05, search=3)
+    tool.set_active(True)
+    tool.mask_button.click()
+    dx, dy = model_to_display(w.renderer, 14.5, 25.5)
+    r, s = w.canvas.image_rect(), w.canvas.scale()
+    at = QPoint(int(r.x() + dx * s), int(r.y() + dy * s))
+    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=at)
+    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=at)
+    assert tool.mask is not None and tool.mask[25, 14] == 1 and tool.mask[5, 5] == 0
+    assert tool.handles == [], "painting the mask places no points"
+    tool.mask_button.click()
+    click_model_point(qtbot, w, 12.5, 25.5)
+    click_model_point(qtbot, w, 17.5, 25.5)
+    seen = {}
+    real = dragtool.drag
+
+    def spy(model, code, points, mask, cfg):
+        seen["mask"] = mask
+        return real(model, code, points, mask, cfg)
+
+    monkeypatch.setattr(dragtool, "drag", spy)
+    tool.run()
+    settle(qtbot, w)
+    assert seen["mask"] is not None and seen["mask"].sum() == tool.mask.sum()
+    assert w.doc.current.label == "drag 1 point"
+    tool.clear_button.click()
+    assert tool.mask is None and tool.handles == []
+
+
+def test_export_morph_inverts_the_other_photo_and_morphs_onto_this_one(window, qtbot, photo, tmp_path):
+    from PIL import Image
+
+    from editor import animation
+
+    w = window
+    other = np.full((200, 200, 3), 30, np.uint8)
+    other[40:170, 60:140] = (220, 220, 230)  # a light item on a dark background
+    Image.fromarray(other).save(tmp_path / "other.png")
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    out = tmp_path / "morph.webp"
+    assert animation.export_morph(w, tmp_path / "other.png", out, frames=5)
+    settle(qtbot, w)
+    with Image.open(out) as img:
+        assert img.n_frames == 5 and img.size == (180, 240)
