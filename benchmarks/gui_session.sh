@@ -26,6 +26,7 @@ fi
 
 PY=${PYTHON:-.venv/bin/python}
 SLOW=${SLOW:-1}
+TOP=${TOP:-28}  # the Drag tool's toolbar above the canvas moves the window's contents down
 WORK=$(mktemp -d)
 OUT=$(realpath -m "${1:-$WORK/screenshots}")
 mkdir -p "$OUT"
@@ -72,24 +73,24 @@ xdotool windowmove "$WIN" 0 0 windowsize "$WIN" 1400 900
 wait_s 2
 shot 01-start
 
-click 1060 200                      # the window takes the keyboard (no window manager here)
+click 1060 $(( 200 + TOP ))                      # the window takes the keyboard (no window manager here)
 xdotool key ctrl+o
 dialog "Open a photo" >/dev/null
 type_path "$WORK/dress.png"
 wait_s 15                           # framing, the encoder's guess, the inversion
 shot 02-opened
 
-drag 1181 339 1251 339              # the Area slider's handle, from 0 to about +1.5
+drag 1181 $(( 339 + TOP )) 1251 $(( 339 + TOP ))              # the Area slider's handle, from 0 to about +1.5
 wait_s 2
 shot 03-slider
 
-click 46 132                        # Colour…: the colour dialog
+click 46 $(( 132 + TOP ))                        # Colour…: the colour dialog
 dialog "Brush colour" >/dev/null
 wait_s 1
 shot 04-colour-dialog
 click 479 250                       # a dark red among the basic colours
 click 817 589                       # OK
-drag 480 459 663 459                # paint across the dress
+drag 480 $(( 459 + TOP )) 663 $(( 459 + TOP ))                # paint across the dress
 shot 05-stroke-solving              # the stroke in its colour while the solver runs
 wait_s 8
 shot 06-stroke-done
@@ -98,14 +99,14 @@ xdotool key ctrl+z                  # undo the stroke
 wait_s 2
 shot 07-undone
 
-click 1230 39                       # the model box: choose the face model
-sleep 1; click 1108 17                 # (a popup ignores a click that comes too soon)
+click 1230 $(( 39 + TOP ))                       # the model box: choose the face model
+sleep 1; click 1108 $(( 17 + TOP ))                 # (a popup ignores a click that comes too soon)
 wait_s 20                           # its answer (after the face detectors ran): no face in a dress photo; the dress stays
 shot 08-face-model-refused
 xdotool key Return                  # close the message
 wait_s 1
 
-click 1060 200
+click 1060 $(( 200 + TOP ))
 xdotool key ctrl+o                  # another photo: the edit is not saved, so the editor asks
 dialog "Unsaved edits" >/dev/null
 wait_s 1
@@ -119,22 +120,22 @@ click 782 436                       # Yes: the whole image
 wait_s 15
 shot 10-portrait-product-model
 
-click 1230 39                       # the face model: the portrait is framed on its face and inverted
-sleep 1; click 1108 17
+click 1230 $(( 39 + TOP ))                       # the face model: the portrait is framed on its face and inverted
+sleep 1; click 1108 $(( 17 + TOP ))
 wait_s 40
 shot 11-portrait-face-model
 
-drag 1181 286 1265 286              # the first face slider (Smiling) to about +1.8
+drag 1181 $(( 286 + TOP )) 1265 $(( 286 + TOP ))              # the first face slider (Smiling) to about +1.8
 wait_s 3
-click 1060 200
+click 1060 $(( 200 + TOP ))
 xdotool key ctrl+backslash          # split view: before on the left, after on the right
 wait_s 1
-drag 553 500 500 500                # move the split line onto the middle of the face
-for k in 1 2 3; do xdotool mousemove 500 204 click 4; sleep 0.3; done   # wheel: zoom in on the face
+drag 553 $(( 500 + TOP )) 500 $(( 500 + TOP ))                # move the split line onto the middle of the face
+for k in 1 2 3; do xdotool mousemove 500 $(( 204 + TOP )) click 4; sleep 0.3; done   # wheel: zoom in on the face
 wait_s 1
 shot 12-face-zoomed-slider-split
 
-click 1060 200
+click 1060 $(( 200 + TOP ))
 xdotool key ctrl+backslash ctrl+0   # back to the edit, fitted
 xdotool key ctrl+z ctrl+z           # undo the slider, then the model switch: the product model is back
 wait_s 4
@@ -149,7 +150,7 @@ type_path "$WORK/astronaut-edited.png"
 wait_s 5
 shot 14-exported
 
-click 1060 200
+click 1060 $(( 200 + TOP ))
 xdotool key ctrl+q                  # quit: the edit is exported, so nothing is asked
 for _ in $(seq 1 20); do kill -0 "$APP" 2>/dev/null || break; sleep 0.5; done
 if kill -0 "$APP" 2>/dev/null; then
