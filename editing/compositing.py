@@ -303,13 +303,15 @@ def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Ten
     photo_level = (level + 1) * 127.5 / mapping.gain + mapping.black_point
     if mapping.invert:
         photo_level = 255.0 - photo_level
-    rendered = np.stack([enlarge(to_u8(photo_level[..., c] / 255)) for c in range(level.shape[2])], -1)
+    channels = [enlarge(to_u8(photo_level[..., c] / 255)) for c in range(level.shape[2])]
+    rendered = channels[0][..., None] if len(channels) == 1 else np.stack(channels, -1)
     background = np.array(mapping.background, np.float32)
     tint = np.zeros(3, np.float32)
     if mapping.grey:  # the model knows luminance only: the photo's object lends its tint
         step = max(1, min(patch.shape[:2]) // 128)  # a sample of the patch is enough for a mean
-        inside = enlarge(to_u8(was))[::step, ::step] > 127
-        colour = patch[::step, ::step][inside].mean(0) if inside.any() else background
+        sample = patch[::step, ::step].astype(np.float32)
+        inside = np.abs(sample - background).max(-1) > 30  # the object: off the plain background
+        colour = sample[inside].mean(0) if inside.any() else background
         tint = (colour - LUMA @ colour).astype(np.float32)
     return Fill(enlarge(to_u8(gone)), enlarge(to_u8(came)), background, rendered, tint)
 
