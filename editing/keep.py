@@ -9,14 +9,17 @@ and finds how far it can go each way with the classifier still naming the item's
 beyond that is held at the last one that kept it. Class sliders and class pairs are meant to change
 the class and are never held.
 
-The limits depend on the code the sliders start from: they are computed when a slider first moves
-from a code (one batch of 25 images of 32 px through the generator and the classifier) and kept
-for the last few codes.
+The limits are those of one reference code (the document's z0 in the editor, `ref` in
+apply_sliders), so that the sliders' offset is the same from every base: they are computed when a
+slider first moves (one batch of 25 images of 32 px through the generator and the classifier) and
+kept for the last few codes. Several held sliders moving at once are scaled back together where
+their sum would still change the class.
 
 `model_vectors` hands the hold to everything that moves a slider, inside `SliderSet` (the model's
 vectors, plus what holds them): the editor's preview and export, `latent-edit edit`, sessions.
-Strokes are ranked the same way: a candidate the classifier names another class ranks after every
-candidate that kept it (`class_penalty`).
+Strokes keep the class too: the classifier's cross-entropy joins the solver's objective
+(`class_term`), and a candidate the classifier names another class ranks after every candidate
+that kept it (`class_penalty`).
 """
 from __future__ import annotations
 
