@@ -63,18 +63,9 @@ def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps:
     doc, model, vectors = window.doc, window.model, window.vectors
     code = doc.code(vectors)
 
-    def work():
-        rendered = []
-        for frame in sweep_frames(model, doc.pixels, doc.mapping, doc.z0, code, vectors, name, frames):
-            rendered.append(frame)
-            yield FrameStep(len(rendered))
-        write_animation(rendered, path, fps)
-        yield FrameStep(len(rendered))
-
-    window.statusBar().showMessage(f"Rendering {frames} frames of {name}…")
-    window.jobs.run(Job(work, frames, on_done=lambda _: window.statusBar().showMessage(
-        f"Exported the animation {Path(path).name}"), on_cancel=lambda _: window.statusBar().showMessage(
-        "Animation cancelled")))
+    render_in_background(window, lambda: sweep_frames(model, doc.pixels, doc.mapping, doc.z0, code,
+                                                      vectors, name, frames),
+                         path, fps, frames, f"Rendering {frames} frames of {name}…", "animation")
     return True
 
 
@@ -107,20 +98,31 @@ def export_morph(window, other: str | Path, path: str | Path, frames: int = FRAM
         return False
     doc, model = window.doc, window.model
 
-    def work():
+    def frames_from_other():
         photo = load_photo(other)
         x, mapping = photo_to_model(model, photo, False, 0)
         z_other = Inverter.for_model(model).invert(x).z[0]
+        return morph_frames(model, (doc.pixels, doc.mapping, doc.z0), (photo.pixels, mapping, z_other),
+                            frames)
+
+    render_in_background(window, frames_from_other, path, fps, frames,
+                         f"Inverting {Path(other).name}, then rendering {frames} frames…", "morph")
+    return True
+
+
+def render_in_background(window, make_frames, path, fps: float, frames: int, message: str,
+                         what: str) -> None:
+    """Render the frames `make_frames()` yields and write them to `path` on the window's job
+    runner (progress, Cancel); the status bar says what happens."""
+    def work():
         rendered = []
-        for frame in morph_frames(model, (doc.pixels, doc.mapping, doc.z0),
-                                  (photo.pixels, mapping, z_other), frames):
+        for frame in make_frames():
             rendered.append(frame)
             yield FrameStep(len(rendered))
         write_animation(rendered, path, fps)
         yield FrameStep(len(rendered))
 
-    window.statusBar().showMessage(f"Inverting {Path(other).name}, then rendering {frames} frames…")
+    window.statusBar().showMessage(message)
     window.jobs.run(Job(work, frames, on_done=lambda _: window.statusBar().showMessage(
-        f"Exported the morph {Path(path).name}"), on_cancel=lambda _: window.statusBar().showMessage(
-        "Morph cancelled")))
-    return True
+        f"Exported the {what} {Path(path).name}"), on_cancel=lambda _: window.statusBar().showMessage(
+        f"{what.capitalize()} cancelled")))

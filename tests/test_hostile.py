@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import struct
 import time
 import tracemalloc
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,7 @@ import pytest
 import torch
 from PIL import Image
 
+from benchmarks.hostile import png_header_only
 from editing.cli import main as edit_main
 from inversion.invert import photo_to_model, save_code
 from inversion.photo import load_photo
@@ -498,16 +497,6 @@ def test_train_resume_and_export_survive_a_truncated_checkpoint(tmp_path, image_
 
 # ------------------------------------------------------------------ 12. large photos
 
-def _png_header_only(path: Path, width: int, height: int) -> Path:
-    """A PNG that claims width x height (a bomb: its header only, no pixel data worth the name)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b""))
-                     + chunk(b"IEND", b""))
-    return path
-
-
 @pytest.mark.parametrize("width, height, words", [
     (12000, 9000, "12000x9000 is 108 megapixels, more than the 50 allowed"),
     (30000, 30000, "900 megapixels, more than the 50 allowed"),
@@ -515,7 +504,7 @@ def _png_header_only(path: Path, width: int, height: int) -> Path:
 def test_too_many_megapixels_is_the_apps_own_message(width, height, words, tmp_path, no_work, capsys):
     from inversion.photo import PhotoError
 
-    big = _png_header_only(tmp_path / "big.png", width, height)
+    big = png_header_only(tmp_path / "big.png", width, height)
     with pytest.raises(PhotoError, match=words):
         load_photo(big)
 

@@ -1,0 +1,107 @@
+"""`latent-edit train-encoder`, `vectors` and `face-setup`: the commands that make a model ready to
+edit (its encoder, its attribute vectors, its face template), apart from the editing commands in
+editing/cli.py, which parses their options and calls these.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from inversion.invert import InversionError
+from training.data import DataError
+from training.modelfile import load_model
+
+
+def cmd_train_encoder(a: argparse.Namespace) -> int:
+    import time
+
+    from tqdm import tqdm
+
+    from inversion.encoder import EncoderTrainConfig, save_encoder, train_encoder
+    from inversion.perceptual import LPIPS
+    from training.data import model_data
+
+    model = load_model(a.model)
+    data = model_data(model.config, "train", a.data, root=a.data_root, model_folder=model.path)
+    cfg = EncoderTrainConfig(steps=a.steps, batch_size=a.batch, seed=a.seed)
+    from inversion.encoder import Encoder
+
+    enc = Encoder.from_discriminator(model.gan, model.discriminator)
+    t0 = time.perf_counter()
+    bar = tqdm(total=cfg.steps, unit="step", desc="encoder")
+    for s in train_encoder(model, data, LPIPS(), cfg, enc):
+        bar.update(1)
+        if s.step % 10 == 0:
+            bar.set_postfix(loss=f"{s.loss:.4f}", kind=s.kind)
+    bar.close()
+    save_encoder(model, enc, {"steps": cfg.steps, "batch_size": cfg.batch_size, "lr": cfg.lr,
+                              "real_fraction": cfg.real_fraction, "w_latent": cfg.w_latent,
+                              "w_pixel": cfg.w_pixel, "w_lpips": cfg.w_lpips, "seed": cfg.seed,
+                              "data": data.describe(),
+                              "minutes": round((time.perf_counter() - t0) / 60, 1)})
+    print(f"saved the encoder into {model.path}")
+    return 0
+
+
+def cmd_face_setup(a: argparse.Namespace) -> int:
+    from inversion.faces import measure_template
+    from training.data import model_data
+    from training.fileio import write_json_atomic
+
+    model = load_model(a.model)
+    if model.gan.channels != 3:
+        raise InversionError("face models are colour models; this one is grey")
+    data = model_data(model.config, "train", a.data, model_folder=model.path)
+    template = measure_template(data.images[:a.n].numpy())
+    config = dict(model.config)
+    config["domain"] = {"kind": "face", "landmarks": template["landmarks"],
+                        "face_box": template["face_box"],
+                        "measured": {"images": min(a.n, len(data)), "found": template["found"]}}
+    write_json_atomic(model.path / "config.json", config)
+    print(f"{model.name} is a face model now: landmarks measured on {template['found']:.0%} of "
+          f"{min(a.n, len(data))} training faces; written to {model.path / 'config.json'}")
+    return 0
+
+
+def cmd_vectors(a: argparse.Namespace) -> int:
+    from editing.vector_sets import (FACE_ATTRIBUTES, face_vectors, fashion_vectors,
+                                     model_principal_directions, table_vectors)
+    from editing.vectors import encode_all, save_vectors
+    from inversion.encoder import load_encoder
+    from training.data import model_data
+    from training.modelfile import ATTRIBUTES_FILE
+
+    model = load_model(a.model)
+    encoder = load_encoder(model)
+    out = Path(a.out) if a.out else model.path / ATTRIBUTES_FILE
+    try:
+        data = model_data(model.config, "train", a.data, a.attributes, a.data_root, model.path)
+    except DataError:
+        if a.data or a.attributes:
+            raise
+        data = None  # images not at hand: directions need the generator only
+    info = {"model_id": model.model_id, "method": a.method, "latent_space": model.latent_space}
+    if data is not None and data.labels is not None:
+        kind = "fashion"
+    elif data is not None and data.attributes is not None:
+        kind = "faces" if set(FACE_ATTRIBUTES) <= set(data.attribute_names) else "table"
+    else:
+        kind = "principal"
+    if kind != "principal" and encoder is None:
+        raise InversionError(f"{model.name} has no encoder; run `latent-edit train-encoder` first")
+    if kind == "principal":
+        vectors = model_principal_directions(model, a.directions)
+        info.update(source="generator", codes="random", method="ganspace")
+    else:
+        codes = encode_all(encoder, data)
+        info.update(source=data.name, codes="encoder", images=len(data))
+        if kind == "fashion":
+            vectors = fashion_vectors(codes, data, a.method, within_class=not a.across_classes)
+            info["measured"] = "across classes" if a.across_classes else "within class"
+        elif kind == "faces":
+            vectors = face_vectors(codes, data.attributes, data.attribute_names, a.method)
+        else:
+            vectors = table_vectors(codes, data.attributes, data.attribute_names, a.method)
+    save_vectors(out, vectors, info)
+    print(f"wrote {len(vectors)} {kind} attribute vectors to {out}")
+    return 0
