@@ -2,6 +2,7 @@
 
     latent-edit invert PHOTO --model NAME --out code.npz --preview recon.png
     latent-edit train-encoder --model NAME --steps 3000
+    latent-edit train-encoder --model NAME --iterative
     latent-edit edit PHOTO --model NAME --attr ankle_boot=+1.5 --strokes strokes.json --out edited.png
     latent-edit edit PHOTO --model NAME --drag "120,80->128,70" [--drag-mask mask.png] --out dragged.png
     latent-edit edit --recipe edited.png.recipe.json --out again.png
@@ -66,8 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--quiet", action="store_true")
     e = sub.add_parser("train-encoder", help="train the model's encoder (generator frozen)")
     e.add_argument("--model", default=DEFAULT_MODEL)
-    e.add_argument("--steps", type=int, default=3000)
-    e.add_argument("--batch", type=int, default=64)
+    e.add_argument("--iterative", action="store_true",
+                   help="train the iterative encoder (ReStyle) on top of the model's encoder: it "
+                        "corrects the encoder's guess a few times from the reconstruction")
+    e.add_argument("--iterations", type=int, help="--iterative: corrections (default 4)")
+    e.add_argument("--steps", type=int, help="training steps (default 3000; 2000 with --iterative)")
+    e.add_argument("--batch", type=int, help="batch size (default 64; 32 with --iterative)")
     e.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files")
     e.add_argument("--data", help="image-folder models: their images (default: the path recorded "
                    "when the model was exported); the test split is never used")
@@ -397,6 +402,9 @@ def check_options(a: argparse.Namespace) -> None:
     elif a.command == "train-encoder":
         check_range("--steps", a.steps, 1)
         check_range("--batch", a.batch, 1)
+        check_range("--iterations", a.iterations, 1, 16)
+        if a.iterations is not None and not a.iterative:
+            raise OptionError("--iterations goes with --iterative")
     elif a.command == "face-setup":
         check_range("--n", a.n, 1)
     elif a.command == "vectors":

@@ -17,15 +17,16 @@ def cmd_train_encoder(a: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from inversion.encoder import EncoderTrainConfig, save_encoder, train_encoder
+    from inversion.encoder import Encoder, EncoderTrainConfig, save_encoder, train_encoder
     from inversion.perceptual import LPIPS
     from training.data import model_data
 
     model = load_model(a.model)
+    if a.iterative:
+        return train_iterative(a, model)
     data = model_data(model.config, "train", a.data, root=a.data_root, model_folder=model.path)
-    cfg = EncoderTrainConfig(steps=a.steps, batch_size=a.batch, seed=a.seed)
-    from inversion.encoder import Encoder
-
+    cfg = EncoderTrainConfig(**{k: v for k, v in (("steps", a.steps), ("batch_size", a.batch))
+                                if v is not None}, seed=a.seed)
     enc = Encoder.from_discriminator(model.gan, model.discriminator)
     t0 = time.perf_counter()
     bar = tqdm(total=cfg.steps, unit="step", desc="encoder")
@@ -40,6 +41,41 @@ def cmd_train_encoder(a: argparse.Namespace) -> int:
                               "data": data.describe(),
                               "minutes": round((time.perf_counter() - t0) / 60, 1)})
     print(f"saved the encoder into {model.path}")
+    if "refiner" in model.config.get("networks", {}):
+        print(f"its iterative encoder was trained for the old encoder and is no longer used; train "
+              f"it again with `latent-edit train-encoder --model {model.name} --iterative`")
+    return 0
+
+
+def train_iterative(a: argparse.Namespace, model) -> int:
+    """`train-encoder --iterative`: the iterative encoder on top of the model's encoder."""
+    import time
+
+    from tqdm import tqdm
+
+    from inversion.encoder import load_encoder
+    from inversion.perceptual import LPIPS
+    from inversion.restyle import IterativeEncoder, RefinerTrainConfig, save_refiner, train_refiner
+    from training.data import model_data
+
+    encoder = load_encoder(model)
+    if encoder is None:
+        raise InversionError(f"{model.name} has no encoder to refine; run `latent-edit train-encoder "
+                             f"--model {model.name}` first")
+    data = model_data(model.config, "train", a.data, root=a.data_root, model_folder=model.path)
+    given = {"steps": a.steps, "batch_size": a.batch, "iterations": a.iterations}
+    cfg = RefinerTrainConfig(**{k: v for k, v in given.items() if v is not None}, seed=a.seed)
+    net = IterativeEncoder.from_encoder(model.gan, encoder)
+    t0 = time.perf_counter()
+    bar = tqdm(total=cfg.steps, unit="step", desc="iterative encoder")
+    for s in train_refiner(model, encoder, data, LPIPS(), cfg, net):
+        bar.update(1)
+        if s.step % 10 == 0:
+            bar.set_postfix(loss=f"{s.loss:.4f}", kind=s.kind)
+    bar.close()
+    save_refiner(model, net, {**cfg.to_dict(), "data": data.describe(),
+                              "minutes": round((time.perf_counter() - t0) / 60, 1)})
+    print(f"saved the iterative encoder ({cfg.iterations} iterations) into {model.path}")
     return 0
 
 
@@ -68,6 +104,7 @@ def cmd_vectors(a: argparse.Namespace) -> int:
                                      model_principal_directions, table_vectors)
     from editing.vectors import encode_all, save_vectors
     from inversion.encoder import load_encoder
+    from inversion.restyle import first_guess, load_refiner
     from training.data import model_data
     from training.modelfile import ATTRIBUTES_FILE
 
@@ -93,8 +130,10 @@ def cmd_vectors(a: argparse.Namespace) -> int:
         vectors = model_principal_directions(model, a.directions)
         info.update(source="generator", codes="random", method="ganspace")
     else:
-        codes = encode_all(encoder, data)
-        info.update(source=data.name, codes="encoder", images=len(data))
+        refiner = load_refiner(model)
+        codes = encode_all(lambda x: first_guess(model, encoder, refiner, x), data)
+        info.update(source=data.name, codes="iterative encoder" if refiner else "encoder",
+                    images=len(data))
         if kind == "fashion":
             vectors = fashion_vectors(codes, data, a.method, within_class=not a.across_classes)
             info["measured"] = "across classes" if a.across_classes else "within class"

@@ -246,8 +246,8 @@ def model_vectors(model, keep_class: bool = True) -> dict[str, AttributeVector]:
 
 
 @torch.no_grad()
-def encode_all(encoder: torch.nn.Module, images, batch: int = 500) -> torch.Tensor:
-    """Encoder codes (N, D) of an ImageSet."""
+def encode_all(encoder, images, batch: int = 500) -> torch.Tensor:
+    """Codes (N, D) of an ImageSet by `encoder`, images (B, C, R, R) -> codes (B, D)."""
     return torch.cat([encoder(images.batch(slice(i, i + batch))) for i in range(0, len(images), batch)])
 
 

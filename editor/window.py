@@ -41,7 +41,6 @@ from editor.sliders import SlidersPanel
 from editor.state import Document, Snapshot, read_session
 from editor.strokes import StrokeTool
 from editor.warptool import WarpTool
-from inversion.encoder import load_encoder
 from inversion.framing import NoFaceError, NoObjectError
 from inversion.invert import DEFAULT_CONFIG, Inverter
 from inversion.perceptual import LPIPS
@@ -238,7 +237,7 @@ class MainWindow(QMainWindow):
     def get_inverter(self) -> Inverter:
         if self.inverter is None:
             self.lpips = self.lpips or LPIPS()
-            self.inverter = Inverter(self.model, self.lpips, load_encoder(self.model))
+            self.inverter = Inverter.for_model(self.model, self.lpips)
         return self.inverter
 
     # ================================================================== the document

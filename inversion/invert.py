@@ -2,7 +2,8 @@
 
     hybrid    encoder guess, then optimisation from it (the default: the encoder avoids bad local
               minima, the optimisation adds the detail)
-    encoder   the encoder's guess alone (milliseconds)
+    encoder   the encoder's guess alone (milliseconds), corrected a few times by the iterative
+              encoder (inversion.restyle) when the model has one
     optimize  optimisation alone from a typical code (the StyleGAN2-projector baseline; see
               typical_codes for why not the mean code z = 0)
 
@@ -25,6 +26,7 @@ import numpy as np
 import torch
 
 from inversion.encoder import Encoder, load_encoder
+from inversion.restyle import IterativeEncoder, first_guess, load_refiner
 from inversion.framing import DomainMapping, DomainSpec, check_mapping, to_model
 from inversion.identity import describe, distances, model_chipper
 from inversion.optimize import InvertConfig, InvertStep, optimize, starting_codes
@@ -67,19 +69,22 @@ class Inverter:
     model: GANModel
     lpips: LPIPS
     encoder: Encoder | None
+    refiner: tuple[IterativeEncoder, int] | None = None  # the iterative encoder, its iterations
 
     @classmethod
     def for_model(cls, model: GANModel, lpips: LPIPS | None = None) -> "Inverter":
-        return cls(model, lpips or LPIPS(), load_encoder(model))
+        return cls(model, lpips or LPIPS(), load_encoder(model), load_refiner(model))
 
     @torch.no_grad()
-    def guess(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, D) encoder codes for images x (N, C, R, R)."""
+    def guess(self, x: torch.Tensor, iterations: int | None = None) -> torch.Tensor:
+        """(N, D) codes for images x (N, C, R, R): the encoder's, corrected by the iterative
+        encoder when the model has one (`iterations` times; default: as it was trained; 0: the
+        encoder's guess alone)."""
         if self.encoder is None:
             raise InversionError(f"{self.model.name} has no encoder; train one with "
                                  f"`latent-edit train-encoder --model {self.model.name}` "
                                  f"or use --method optimize")
-        return self.encoder(x)
+        return first_guess(self.model, self.encoder, self.refiner, x, iterations)
 
     def run(self, x: torch.Tensor, method: str = "hybrid", cfg: InvertConfig = DEFAULT_CONFIG,
             mask: torch.Tensor | None = None) -> Iterator[InvertStep]:

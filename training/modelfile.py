@@ -35,7 +35,7 @@ DEFAULT_MODEL = "fashion-mnist-32"
 log = logging.getLogger(__name__)
 ATTRIBUTES_FILE = "attributes.safetensors"  # a model's attribute vectors (editing.vectors)
 # Fitted to one generator's latent space, so wrong for any other; dropped when the generator changes.
-GENERATOR_DEPENDENT_NETWORKS = ("encoder",)
+GENERATOR_DEPENDENT_NETWORKS = ("encoder", "refiner")
 GENERATOR_DEPENDENT_FILES = (ATTRIBUTES_FILE,)
 
 
