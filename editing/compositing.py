@@ -188,7 +188,8 @@ def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: f
 
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
-               in_place: bool = False, silhouette: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               in_place: bool = False, silhouette: bool = True, rim: bool = True
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -203,6 +204,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     is repainted, not blended (`silhouette`, see `silhouette_fill`): where the object leaves, the
     photo's background colour; where it grows, the generator's object in the photo's tint. Adding
     the grey change there would leave a ghost of the old object (its tint) under the new one.
+    `rim=False` repaints the grown region without its rim, as exports were made before.
     """
     if mapping.affine:
         return _paste_back_affine(pixels, mapping, before, after, threshold, guided, in_place)
@@ -244,7 +246,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
             padded = np.pad(arr[off:off + mapping.content, off:off + mapping.content], pad)
             return cv2.resize(padded, (side, side), interpolation=cv2.INTER_LINEAR)[sl]
 
-        fill = silhouette_fill(patch, mapping, before, after, enlarge_small)
+        fill = silhouette_fill(patch, mapping, before, after, enlarge_small, rim)
     out = pixels if in_place else pixels.copy()
     apply_change(out[ry0:ry1, rx0:rx1], patch, change, mask, fill)
     mask_full[ry0:ry1, rx0:rx1] = mask
@@ -276,7 +278,8 @@ def object_presence(x: torch.Tensor, background: np.ndarray) -> np.ndarray:
 
 
 def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
-                    after: torch.Tensor, enlarge: Callable[[np.ndarray], np.ndarray]) -> Fill | None:
+                    after: torch.Tensor, enlarge: Callable[[np.ndarray], np.ndarray],
+                    rim: bool = True) -> Fill | None:
     """Where an object's silhouette moved between `before` and `after` (model images), what to
     paint on the photo patch instead of the change, or None where it did not move.
 
@@ -285,13 +288,19 @@ def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Ten
     new object rendered in photo colours (its level through the inverse of the photo's levels and
     polarity, plus the photo object's own tint for a grey model). Both replace the pixels, so
     nothing of the old object shows through. Everything full-size is uint8: a large photo's patch
-    costs a few bytes a pixel more, not a float copy."""
+    costs a few bytes a pixel more, not a float copy. `rim=False`: the grown region is not grown
+    by a pixel (exports made before; they showed grey lines along the old edges)."""
     bg_model = np.array(mapping.model_colour(mapping.background), np.float64)
     was, now = object_presence(before, bg_model), object_presence(after, bg_model)
-    # Grown by a model pixel where the object is not now, so that the old edge's soft rim goes too;
-    # differences below 5% are anti-aliasing, not a moved silhouette.
-    gone = cv2.dilate(np.clip(was - now, 0, 1), np.ones((3, 3), np.uint8)) * (1 - now)
+    # Each grown by a model pixel, so that the old edge's soft rim goes too: where the object is
+    # not now (else a ghost of the old edge stays), and where it is now (else the rim, half
+    # background in the photo, takes only the change of level and shows as a grey line inside the
+    # new object); differences below 5% are anti-aliasing, not a moved silhouette.
+    grow = np.ones((3, 3), np.uint8)
+    gone = cv2.dilate(np.clip(was - now, 0, 1), grow) * (1 - now)
     came = np.clip(now - was, 0, 1)
+    if rim:
+        came = cv2.dilate(came, grow) * now
     gone[gone < 0.05], came[came < 0.05] = 0, 0
     if not gone.any() and not came.any():
         return None

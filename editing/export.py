@@ -29,8 +29,8 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 RECIPE_VERSION = 1
-COMPOSITING = 3  # 3: objects' silhouettes repainted; 2: guided enlargement, faces inside their
-# landmark hull; recipes without it: 1
+COMPOSITING = 4  # 4: the silhouette's grown region with its rim; 3: objects' silhouettes
+# repainted; 2: guided enlargement, faces inside their landmark hull; recipes without it: 1
 MAX_CODE = 1000.0  # |code value|: z ~ N(0, I) and w stay within tens; beyond is damage, not an edit
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
@@ -82,7 +82,7 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     edits `pixels` itself (one full-size copy of a large photo, not two)."""
     before, after = model.decode(z0.reshape(1, -1))[0], model.decode(z_edit.reshape(1, -1))[0]
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
-                      in_place=in_place, silhouette=compositing >= 3)
+                      in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4)
 
 
 def recipe_path(export_path: str | os.PathLike) -> Path:
