@@ -2,13 +2,14 @@
 where it was released (editing.warp), the solver looks for the code that looks like it on the job
 runner (progress, Cancel), the best candidate is applied and the others are offered, as for
 strokes. The brush size is the brush bar's. Its button sits on the Drag tool's bar; it takes the
-canvas's mouse through an event filter while active, as the Drag tool does.
+canvas's mouse through an event filter while active, as the Drag tool does. While the button is
+held, an overlay shows the brush where the press was, an arrow to the pointer and the brush there.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtCore import QEvent, QLineF, QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
+from PySide6.QtWidgets import QToolButton, QWidget
 
 from editing.edit import solver_config
 from editing.solver import SolverConfig
@@ -24,6 +25,44 @@ from editor.state import Document
 from training.modelfile import GANModel
 
 
+class WarpOverlay(QWidget):
+    """Paints the warp in progress over the canvas: the brush at the press, an arrow to the
+    pointer, the brush there."""
+
+    def __init__(self, canvas: Canvas, tool: "WarpTool"):
+        super().__init__(canvas)
+        self.canvas, self.tool = canvas, tool
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        canvas.installEventFilter(self)  # follow the canvas's size
+        self.resize(canvas.size())
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Resize:
+            self.resize(self.canvas.size())
+        return False
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        line = self.tool.line()
+        if line is None:
+            return
+        start, end = (self.canvas.to_screen(QPointF(*q)) for q in line)
+        radius = self.tool.brushes.size_slider.value()  # screen pixels, as the brushes' cursor
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for colour, width in ((QColor(0, 0, 0, 160), 4), (QColor(255, 255, 255, 230), 2)):
+            p.setPen(QPen(colour, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawEllipse(start, radius, radius)
+            p.drawEllipse(end, radius, radius)
+            shaft = QLineF(start, end)
+            p.drawLine(shaft)
+            if shaft.length() > 6:  # an arrow head at the pointer
+                for turn in (150, -150):
+                    head = QLineF.fromPolar(min(12.0, shaft.length() / 2), shaft.angle() + turn)
+                    p.drawLine(QLineF(end, end + head.p2()))
+
+
 class WarpTool(QObject):
     status = Signal(str)
 
@@ -37,6 +76,7 @@ class WarpTool(QObject):
         self.doc: Document | None = None
         self.active = False
         self._start: tuple[float, float] | None = None  # display pixels of the press
+        self._now: tuple[float, float] | None = None  # display pixels of the pointer while held
         self.button = QToolButton()
         self.button.setText("Warp")
         self.button.setToolTip("Warp brush: press, drag and release to push pixels along (W)")
@@ -45,6 +85,7 @@ class WarpTool(QObject):
         self.button.toggled.connect(self.set_active)
         drag_tool.bar.addWidget(self.button)
         canvas.installEventFilter(self)
+        self.overlay = WarpOverlay(canvas, self)
         brushes.brush_changed.connect(lambda k: k is None or self.set_active(False))
         drag_tool.activated.connect(lambda: self.set_active(False))
 
@@ -55,6 +96,8 @@ class WarpTool(QObject):
         if on == self.active:
             return
         self.active = on
+        self._start = self._now = None  # a warp being drawn is dropped
+        self.overlay.update()
         self.button.blockSignals(True)
         self.button.setChecked(on)
         self.button.blockSignals(False)
@@ -63,17 +106,28 @@ class WarpTool(QObject):
             self.drag_tool.set_active(False)
             self.status.emit("Warp: press where the pixels are, drag, and release where they should go")
 
+    def line(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """(press, pointer) in display pixels while a warp is being drawn, else None."""
+        return (self._start, self._now) if self._start is not None and self._now is not None else None
+
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        kind = event.type()
+        if kind == QEvent.Type.MouseMove and self.active and self._start is not None:
+            p = self.canvas.to_image(event.position())
+            self._now = (p.x(), p.y())
+            self.overlay.update()
+            return True
         mouse = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)
-        if not self.active or not self.button.isEnabled() or event.type() not in mouse:
+        if not self.active or not self.button.isEnabled() or kind not in mouse:
             return False
         if event.button() != Qt.MouseButton.LeftButton:
             return False
         p = self.canvas.to_image(event.position())
-        if event.type() == QEvent.Type.MouseButtonPress:
-            self._start = (p.x(), p.y())
+        if kind == QEvent.Type.MouseButtonPress:
+            self._start = self._now = (p.x(), p.y())
         elif self._start is not None:
-            start, self._start = self._start, None
+            start, self._start, self._now = self._start, None, None
+            self.overlay.update()
             self.warped(start, (p.x(), p.y()), self.brushes.size_slider.value() / self.canvas.scale())
         return True
 

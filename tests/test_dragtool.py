@@ -150,9 +150,20 @@ def test_warp_brush_pushes_pixels_and_joins_the_history(window, qtbot):
     r, s = w.canvas.image_rect(), w.canvas.scale()
     press = QPoint(int(r.x() + dx0 * s), int(r.y() + dy0 * s))
     release = QPoint(int(r.x() + dx1 * s), int(r.y() + dy1 * s))
+    mid = QPoint((press.x() + release.x()) // 2, (press.y() + release.y()) // 2)
+
+    def around_mid():
+        image = w.canvas.grab().toImage()
+        return np.array([[image.pixelColor(mid.x() + i, mid.y() + j).getRgb()[:3]
+                          for i in range(-2, 3)] for j in range(-2, 3)], int)
+
+    plain = around_mid()
     qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=press)
     qtbot.mouseMove(w.canvas, release)
+    assert w.warp_tool.line() is not None
+    assert np.abs(around_mid() - plain).max() > 60, "the arrow from the press to the pointer shows"
     qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=release)
+    assert w.warp_tool.line() is None
     settle(qtbot, w)
     assert w.doc.current.label == "warp" and w.gallery.count() == 4
     assert np.abs(photo_pixels(w).astype(int) - before).sum() > 0
