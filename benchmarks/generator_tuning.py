@@ -1,7 +1,7 @@
 """Per-photo generator tuning (PTI, inversion/tuning.py): its time and what it buys, per step budget.
 
     OMP_NUM_THREADS=1 python -m benchmarks.generator_tuning [--faces 5] [--products 5] [--threads 1 2]
-        [--lr 3e-4 1e-3] [--budgets 25 50 75 100 150]
+        [--lr 3e-4 1e-3] [--budgets 25 50 75 100 150] [--out generator_tuning]
 
 For the face model: scikit-image's `astronaut` and the first `--faces` held-out CelebA faces
 (the test split, never trained on); for the product model the first `--products` Fashion-MNIST
@@ -10,11 +10,12 @@ learning rate (with the first thread count; the other thread counts for the astr
 of N steps is exactly the first N steps of a longer one (the locality term's directions are
 seeded, the learning rate is constant), so every budget is read off one run: the seconds to reach
 it (wall clock and the process's CPU time, all threads), the reconstruction's LPIPS, for faces
-dlib's identity distance to the photo's face (under 0.6: the same person), and the drift: the
-mean LPIPS between the tuned and the original generator's pictures of 8 codes around the pivot
-(at the locality term's radius), where edits go (0: edits draw as before tuning). What else was
+dlib's identity distance to the photo's face (under 0.6: the same person), and how much of the
+sliders' edits the tuned generator keeps: the mean pixel change of every attribute vector at +2
+from the pivot, drawn by the tuned generator, as a share of the original generator's (tuning that
+pulls the whole neighbourhood onto the photo scores near 0: the sliders barely move it). What else was
 running (load average, the busiest processes) is recorded, since the cores may be shared.
-Writes benchmarks/results/generator_tuning.{json,md}.
+Writes benchmarks/results/OUT.{json,md}.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from inversion.faces import descriptors, identity_distance
 from inversion.framing import DomainSpec
 from inversion.invert import Inverter, photo_to_model
 from inversion.photo import Photo
+from editing.vectors import apply_sliders, model_vectors
 from inversion.tuning import TuneConfig, decoder, tune, tuned_copy
 from training.data import model_data
 from training.modelfile import load_model
@@ -68,14 +70,14 @@ def run_one(model, inverter, name: str, x: torch.Tensor, threads: int, cfg: Tune
     face = spec.kind == "face"
     reference = descriptors(to_uint8(x), spec.face_box) if face else None
     z0 = inverter.invert(x).z[0]
-    unit = torch.randn(8, z0.numel(), generator=torch.Generator().manual_seed(1))
-    near = z0 + cfg.locality_radius * model.code_spread()[1] * unit / unit.norm(dim=1, keepdim=True)
+    vectors = model_vectors(model)
+    edited = torch.stack([apply_sliders(z0, vectors, {name: 2.0}) for name in vectors])  # (A, D)
     with torch.no_grad():
-        before = model.decode(near)
+        change = (model.decode(edited) - model.decode(z0[None])).abs().mean()
 
-    def row(steps, image, wall, cpu, drift=0.0):
+    def row(steps, image, wall, cpu, kept=1.0):
         r = {"image": name, "threads": threads, "lr": cfg.lr, "steps": steps, "wall_s": wall,
-             "cpu_s": cpu, "lpips": float(inverter.lpips(image, x).item()), "drift": drift}
+             "cpu_s": cpu, "lpips": float(inverter.lpips(image, x).item()), "edit_kept": kept}
         if face:
             r["identity"] = float(identity_distance(descriptors(to_uint8(image), spec.face_box),
                                                     reference)[0])
@@ -93,8 +95,8 @@ def run_one(model, inverter, name: str, x: torch.Tensor, threads: int, cfg: Tune
             w, c = time.perf_counter(), time.process_time()
             with torch.no_grad():
                 draw = decoder(model, generator)
-                drift = float(inverter.lpips(draw(near), before).mean())
-                rows.append(row(step.step, draw(z0[None]), wall, cpu, drift))
+                kept = float((draw(edited) - draw(z0[None])).abs().mean() / change)
+                rows.append(row(step.step, draw(z0[None]), wall, cpu, kept))
             paused_wall += time.perf_counter() - w
             paused_cpu += time.process_time() - c
     for r in rows:
@@ -109,6 +111,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--lr", type=float, nargs="+", default=[TuneConfig().lr])
     p.add_argument("--budgets", type=int, nargs="+", default=[25, 50, 75, 100, 150])
+    p.add_argument("--out", default="generator_tuning", help="results' name in benchmarks/results/")
     a = p.parse_args()
     budgets = tuple(a.budgets)
     rows, before = [], beside()
@@ -129,17 +132,18 @@ def main() -> None:
     md = (f"# Per-photo generator tuning: time and result per step budget\n\n"
           f"`OMP_NUM_THREADS=1 python -m benchmarks.generator_tuning --faces {a.faces} --products "
           f"{a.products} --threads {' '.join(map(str, a.threads))} --lr {' '.join(map(str, a.lr))} "
-          f"--budgets {' '.join(map(str, budgets))}`; TuneConfig defaults but the step budget and "
+          f"--budgets {' '.join(map(str, budgets))} --out {a.out}`; TuneConfig defaults but the step budget and "
           f"the learning rate. Seconds from the first tuning step (the inversion before it not counted); "
           f"CPU seconds are the process's, all threads. Identity: dlib distance to the photo's "
           f"face (under 0.6: the same person); steps 0 = the inversion alone.\n\n"
           + markdown_table(rows, [("model", "model"), ("image", "image"), ("threads", "threads"),
                                   ("lr", "lr"), ("steps", "steps"), ("wall_s", "wall s"), ("cpu_s", "CPU s"),
-                                  ("lpips", "LPIPS"), ("identity", "identity"), ("drift", "drift")])
+                                  ("lpips", "LPIPS"), ("identity", "identity"),
+                                  ("edit_kept", "edit kept")])
           + f"\nBeside it, before: load {before['loadavg']}, {before['busiest'][:3]}; after: load "
             f"{after['loadavg']}, {after['busiest'][:3]}\n\n"
           + f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
-    write_results("generator_tuning", {"machine": m, "beside": {"before": before, "after": after},
+    write_results(a.out, {"machine": m, "beside": {"before": before, "after": after},
                                        "rows": rows}, md)
 
 

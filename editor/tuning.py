@@ -8,6 +8,9 @@ shown, strokes, warps, drags, exports (their recipes name the weights written be
 animations, all through the window's `drawing_model`. Cancel keeps the untuned generator; nothing
 is half applied.
 
+The tuning runs on one torch thread (inversion.tuning.TUNE_THREADS, on its worker thread only):
+on 2 shared cores two threads took 5-15 times as long.
+
 The switch is remembered per kind of model in QSettings ("tune_generator/face", ...); unset, it is
 on for face models and off for the others (inversion.tuning.tunes_by_default). Turning it off draws
 with the model's own generator again, every edit kept; turning it on with a photo open draws with
@@ -22,14 +25,15 @@ from editor import session
 from editor.jobs import Job
 from editor.state import Document, Tuning
 from inversion.framing import DomainSpec
-from inversion.tuning import TuneConfig, tune, tuned_copy, tuned_model, tunes_by_default
+from inversion.tuning import TuneConfig, on_threads, tune, tuned_copy, tuned_model, tunes_by_default
 from training.modelfile import GANModel
 
 TIP = ("Fine-tune a copy of the generator to the open photo (pivotal tuning), so that it draws the "
        "photo itself and edits keep the person. Runs after each inversion, about {seconds} s on a "
        "2-core CPU, with Cancel; sessions keep the tuned weights beside them. Off: the model's own "
        "generator draws, the edits kept.")
-SECONDS_PER_STEP = 0.05  # one tuning step of the face model on 2 quiet cores (benchmarks/generator_tuning)
+SECONDS_PER_STEP = 0.06  # a face model's tuning step, one thread, one other program on the 2 cores
+# (benchmarks/results/generator_tuning_astronaut.md; 0.08 at a load of 4-5)
 
 
 class GeneratorTuning(QObject):
@@ -38,7 +42,7 @@ class GeneratorTuning(QObject):
     def __init__(self, window, settings: QSettings, cfg: TuneConfig):
         super().__init__(window)
         self.window, self.settings, self.cfg = window, settings, cfg
-        self.tuning: Document | None = None  # the document whose tuning job runs
+        self.busy_with: Document | None = None  # the document whose tuning job runs
         self.waiting: Document | None = None  # turned on while another job ran: tune after it
         self.action = QAction("&Tune generator to photo", window)
         self.action.setCheckable(True)
@@ -77,20 +81,21 @@ class GeneratorTuning(QObject):
         True if it started. Editing waits until it is done or cancelled."""
         w = self.window
         if (not self.enabled or doc is None or doc is not w.doc or doc.target is None
-                or doc.tuning is not None or self.tuning is doc):
+                or doc.tuning is not None or self.busy_with is doc):
             return False
         model, x, pivot, cfg, lpips = w.model, doc.target, doc.z0.clone(), self.cfg, w.lpips
         generator = tuned_copy(model)  # trained on the worker; the model's own stays untouched
         name = doc.photo_path.name if doc.photo_path else "the photo"
-        first: list[float] = []
+        first: list[float] = []  # the loss before the first step, for the message at the end
 
         def progress(step) -> None:
-            first[:1] = first[:1] or [step.loss]
+            if not first:
+                first.append(step.loss)
             w.statusBar().showMessage(f"Tuning the generator to {name}: step {step.step} of "
                                       f"{cfg.steps}, loss {step.loss:.4f}")
 
         def finish(step) -> None:
-            self.tuning = None
+            self.busy_with = None
             doc.tuning = Tuning(tuned_model(model, generator), step.step)
             w.set_editing_enabled(True)
             if doc is w.doc:
@@ -99,20 +104,20 @@ class GeneratorTuning(QObject):
                                       f"{(first or [step.loss])[0]:.4f} → {step.loss:.4f}")
 
         def stopped(_) -> None:
-            self.tuning = None
+            self.busy_with = None
             w.set_editing_enabled(True)
             w.statusBar().showMessage("Tuning cancelled: the model's own generator draws the photo")
 
-        self.tuning = doc
+        self.busy_with = doc
         w.set_editing_enabled(False)
         w.statusBar().showMessage(f"Tuning the generator to {name}…")
-        w.jobs.run(Job(lambda: tune(model, generator, x, pivot, lpips, cfg), cfg.steps,
-                       on_done=finish, on_step=progress, on_cancel=stopped))
+        work = lambda: on_threads(tune(model, generator, x, pivot, lpips, cfg))  # noqa: E731
+        w.jobs.run(Job(work, cfg.steps, on_done=finish, on_step=progress, on_cancel=stopped))
         return True
 
     def _job_ended(self) -> None:
         """Any job ended (done, cancelled, failed, replaced): a tuning asked for meanwhile starts."""
-        self.tuning = None  # if it was the tuning, it is over; a new tuning sets it again
+        self.busy_with = None  # if it was the tuning, it is over; a new tuning sets it again
         if self.waiting is not None:
             doc, self.waiting = self.waiting, None
             QTimer.singleShot(0, lambda: self.start(doc))  # after the ended job's own callbacks
@@ -126,7 +131,7 @@ class GeneratorTuning(QObject):
             return
         if not on:
             self.waiting = None
-            if self.tuning is doc:
+            if self.busy_with is doc:
                 w.jobs.cancel()  # its Cancel: the untuned generator stays
             w.redraw()
             w.statusBar().showMessage("The model's own generator draws the photo; the edits are kept")

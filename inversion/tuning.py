@@ -10,22 +10,30 @@ pivot, so slider and stroke edits still move the picture as they did. Determinis
 generator of steps, stoppable between steps. The tuned weights are a state dict of the same
 architecture (safetensors beside a code file, a session or an export).
 
-Defaults (benchmarks/results/generator_tuning.md): face models tune unless told not to
-(tunes_by_default); the step budget is the fewest steps that bring the astronaut and held-out
-faces back to the same person by dlib's rule in about 10 s or less on a 2-core CPU.
+Defaults (benchmarks/results/generator_tuning*.md): face models tune unless told not to
+(tunes_by_default); PTI's learning rate and 150 steps bring the astronaut and 8 held-out faces back
+to the same person by dlib's rule (distance 0.33-0.53, from 0.60-0.80) and keep about 77% of a
+slider edit's change (a learning rate of 1e-3 got there in 75 steps but kept 19%: the tuned
+generator drew the photo all around the pivot); on one torch thread (TUNE_THREADS), 8.8 s for the
+astronaut with one other program on the 2 cores, 11.5 s at a load of 4-5.
 """
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import torch
 from torch import nn
 
 from inversion.optimize import reconstruction_loss
 from training.modelfile import GANModel
+
+
+# Torch threads for tuning. On 2 cores shared with other programs two threads took 5-15 times as long
+# as one (their OpenMP threads wait on each other's preempted turn); an idle machine was not seen.
+TUNE_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -141,15 +149,27 @@ def tunes_by_default(model: GANModel) -> bool:
     return DomainSpec.for_model(model.config).kind == "face"
 
 
+def on_threads(steps: Iterable, threads: int = TUNE_THREADS) -> Iterator:
+    """The items of `steps`, computed with torch on `threads` threads in the calling thread only
+    (OpenMP's setting is per thread); its own setting comes back when they end or are stopped."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield from steps
+    finally:
+        torch.set_num_threads(before)
+
+
 def tune_to_photo(model: GANModel, lpips, x: torch.Tensor, pivot: torch.Tensor,
                   cfg: TuneConfig = TuneConfig(), on_step: Callable[[TuneStep], None] | None = None):
     """Tune a copy of the model's generator to the photo x at `pivot` (with the identity term for
-    face models when cfg.w_identity); (tuned generator, its image of the pivot)."""
+    face models when cfg.w_identity) on TUNE_THREADS threads; (tuned generator, its image of the
+    pivot)."""
     from inversion.invert import face_identity_term
 
     identity = face_identity_term(model, x) if cfg.w_identity else None
     generator, last = tuned_copy(model), None
-    for last in tune(model, generator, x, pivot, lpips, cfg, identity):
+    for last in on_threads(tune(model, generator, x, pivot, lpips, cfg, identity)):
         if on_step is not None:
             on_step(last)
     return generator, last.preview

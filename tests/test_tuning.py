@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from inversion.perceptual import LPIPS
-from inversion.tuning import TuneConfig, tune, tuned_copy
+from inversion.tuning import TuneConfig, on_threads, tune, tuned_copy
 from tests.conftest import make_editable_model
 from training.modelfile import load_model
 
@@ -101,3 +101,17 @@ def test_face_models_tune_by_default_and_no_tune_turns_it_off(tmp_path):
         assert wants_tuning(parse(command), face) and not wants_tuning(parse(command), product)
         assert not wants_tuning(parse(command + ["--no-tune"]), face)
         assert wants_tuning(parse(command + ["--tune"]), product)
+
+
+def test_tuning_sets_its_thread_count_and_gives_it_back_when_stopped():
+    before, seen = torch.get_num_threads(), []
+
+    def steps():
+        while True:
+            seen.append(torch.get_num_threads())
+            yield len(seen)
+
+    running = on_threads(steps(), before + 1)
+    assert [next(running), next(running)] == [1, 2] and seen == [before + 1] * 2
+    running.close()  # as the editor's worker stops a cancelled job
+    assert torch.get_num_threads() == before
