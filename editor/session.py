@@ -178,18 +178,18 @@ def save_session(doc: Document, path: str | os.PathLike, tuned: bool) -> None:
 
 
 def load_tuning(data: dict, path: str | os.PathLike, model: GANModel) -> tuple[Tuning | None, str]:
-    """The tuned generator a session (read_session) names, read hash-checked from beside it, and
-    "" ; or None and what to tell the user when its file is missing, altered or does not fit
-    `model`. None and "" for a session without one."""
+    """(the tuned generator a session (read_session) names, read hash-checked from beside it, "");
+    (None, what to tell the user) when its file is missing, altered, unreadable or does not fit
+    `model`; (None, "") for a session without one."""
     entry = data.get("tuned_generator")
     if not entry:
         return None, ""
     weights = Path(path).parent / entry["file"]
     try:
         tuning = Tuning(load_tuned(model, weights, entry["sha256"]), int(entry.get("steps", 0)))
-    except UserError as e:
+        st = weights.stat()
+    except (UserError, OSError) as e:
         return None, str(e)
-    st = weights.stat()
     tuning.files[weights] = ((st.st_mtime_ns, st.st_size), entry["sha256"])
     return tuning, ""
 

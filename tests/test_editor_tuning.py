@@ -60,7 +60,7 @@ def test_tuning_runs_in_the_background_with_progress_and_cancel_keeps_the_untune
     w.tuning.action.setChecked(True)
     assert w.open_photo(photo)
     status = w.statusBar().findChild(JobStatus)
-    qtbot.waitUntil(lambda: w.tuning.tuning is w.doc and status.progress.value() >= 3, timeout=30_000)
+    qtbot.waitUntil(lambda: w.tuning.busy_with is w.doc and status.progress.value() >= 3, timeout=30_000)
     assert status.isVisible() and status.progress.maximum() == 100_000
     assert "Tuning the generator to coat.png" in w.statusBar().currentMessage()
     assert not w.sliders_panel.isEnabled()  # edits wait for the tuned generator
