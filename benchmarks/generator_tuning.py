@@ -132,19 +132,21 @@ def main() -> None:
     md = (f"# Per-photo generator tuning: time and result per step budget\n\n"
           f"`OMP_NUM_THREADS=1 python -m benchmarks.generator_tuning --faces {a.faces} --products "
           f"{a.products} --threads {' '.join(map(str, a.threads))} --lr {' '.join(map(str, a.lr))} "
-          f"--budgets {' '.join(map(str, budgets))} --out {a.out}`; TuneConfig defaults but the step budget and "
-          f"the learning rate. Seconds from the first tuning step (the inversion before it not counted); "
-          f"CPU seconds are the process's, all threads. Identity: dlib distance to the photo's "
-          f"face (under 0.6: the same person); steps 0 = the inversion alone.\n\n"
+          f"--budgets {' '.join(map(str, budgets))} --out {a.out}`; TuneConfig defaults but the "
+          f"step budget and the learning rate. Seconds from the first tuning step (the inversion "
+          f"before it not counted); CPU seconds are the process's, all threads. Identity: dlib "
+          f"distance to the photo's face (under 0.6: the same person); edit kept: the sliders' "
+          f"change drawn by the tuned generator as a share of the original's; steps 0 = the "
+          f"inversion alone.\n\n"
           + markdown_table(rows, [("model", "model"), ("image", "image"), ("threads", "threads"),
-                                  ("lr", "lr"), ("steps", "steps"), ("wall_s", "wall s"), ("cpu_s", "CPU s"),
-                                  ("lpips", "LPIPS"), ("identity", "identity"),
+                                  ("lr", "lr"), ("steps", "steps"), ("wall_s", "wall s"),
+                                  ("cpu_s", "CPU s"), ("lpips", "LPIPS"), ("identity", "identity"),
                                   ("edit_kept", "edit kept")])
           + f"\nBeside it, before: load {before['loadavg']}, {before['busiest'][:3]}; after: load "
             f"{after['loadavg']}, {after['busiest'][:3]}\n\n"
           + f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
-    write_results(a.out, {"machine": m, "beside": {"before": before, "after": after},
-                                       "rows": rows}, md)
+    write_results(a.out, {"machine": m, "beside": {"before": before, "after": after}, "rows": rows},
+                  md)
 
 
 if __name__ == "__main__":

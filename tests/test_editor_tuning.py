@@ -29,8 +29,9 @@ def model_dir(tmp_path):
 
 
 def make_window(qtbot, tmp_path, model_dir, autosave="autosave.json"):
-    w = MainWindow(str(model_dir), settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-                   autosave_path=tmp_path / autosave, ask_recovery=False, tune_config=QUICK)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(str(model_dir), settings=settings, autosave_path=tmp_path / autosave,
+                   ask_recovery=False, tune_config=QUICK)
     qtbot.addWidget(w)
     w.show()
     return w
@@ -168,7 +169,8 @@ def test_export_after_tuning_is_drawn_by_the_tuned_generator(window, qtbot, phot
 def test_a_session_keeps_its_tuned_generator_and_reopens_bit_for_bit(window, qtbot, photo, tmp_path):
     w = window
     tuned_photo(qtbot, w, photo)
-    shown, weights = canvas_pixels(w), {k: v.clone() for k, v in w.doc.tuning.model.generator.state_dict().items()}
+    shown = canvas_pixels(w)
+    weights = {k: v.clone() for k, v in w.doc.tuning.model.generator.state_dict().items()}
     path = tmp_path / "coat.session.json"
     assert w.save_session(path)
     entry = json.loads(path.read_text())["tuned_generator"]
@@ -198,17 +200,17 @@ def test_an_altered_or_missing_weights_file_is_a_message_and_never_a_crash(windo
     tuned_photo(qtbot, w, photo)
     path = tmp_path / "coat.session.json"
     assert w.save_session(path)
-    untuned = (tmp_path / "coat.session.generator.safetensors")
-    data = bytearray(untuned.read_bytes())
+    weights = tmp_path / "coat.session.generator.safetensors"
+    data = bytearray(weights.read_bytes())
     data[-1] ^= 1  # one bit of one weight
-    untuned.write_bytes(bytes(data))
+    weights.write_bytes(bytes(data))
 
     assert w.open_session(path)  # the switch on: tuned again
     assert "does not match the SHA-256" in w.last_error and "Tuning the generator" in w.last_error
     settle(qtbot, w)
     assert w.doc.tuning is not None and w.doc.current.slider_dict == {"first": 2.0}
 
-    untuned.unlink()
+    weights.unlink()
     w.tuning.action.setChecked(False)
     assert w.open_session(path)  # the switch off: the model's own generator
     settle(qtbot, w)
