@@ -1,7 +1,7 @@
 """Carry-back on a real portrait (scikit-image's `astronaut`, 512x512, public domain) with the face
 model: the photo, then slider edits carried back over the whole aligned square (how mappings
 without landmarks, e.g. older sessions, are still pasted), inside the grown landmark hull (now),
-and inside the hull with the generator tuned to the photo first (pivotal tuning, 150 steps), all
+and inside the hull with the generator tuned to the photo first (pivotal tuning, its defaults), all
 enlarged guided by the photo's edges. Writes benchmarks/results/carry_back_astronaut.jpg (the face
 region, enlarged) and prints how many photo pixels each way changes, and the reconstruction's
 LPIPS and identity distance (dlib) to the photo's face without and with tuning, with the seconds.

@@ -1,6 +1,6 @@
 """`latent-edit`: invert photos and train the encoder, without the GUI.
 
-    latent-edit invert PHOTO --model NAME --out code.npz --preview recon.png
+    latent-edit invert PHOTO --model NAME --out code.npz --preview recon.png [--tune | --no-tune]
     latent-edit train-encoder --model NAME --steps 3000
     latent-edit train-encoder --model NAME --iterative
     latent-edit edit PHOTO --model NAME --attr ankle_boot=+1.5 --strokes strokes.json --out edited.png
@@ -30,6 +30,7 @@ from inversion.framing import NoObjectError
 from inversion.invert import (DEFAULT_CONFIG, METHODS, Inverter, photo_to_model,
                               require_face_model, save_code)
 from inversion.photo import load_photo
+from inversion.tuning import TuneConfig
 from training.errors import OptionError
 from training.fileio import check_output
 from training.images import grid_image, save_png
@@ -61,9 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--identity-loss", type=float, metavar="WEIGHT",
                    help="face models: a differentiable identity term in the optimisation (dlib's "
                         "face-recognition network ported to torch; e.g. 0.5)")
-    i.add_argument("--tune", action="store_true", help="then tune a copy of the generator to this "
-                   "photo (pivotal tuning); its weights are written beside the code file")
-    i.add_argument("--tune-steps", type=int, default=150, help="tuning steps (default 150)")
+    i.add_argument("--tune", action=argparse.BooleanOptionalAction, help="then tune a copy of the "
+                   "generator to this photo (pivotal tuning); its weights are written beside the code "
+                   "file as CODE.generator.safetensors. Default: on for face models, off for others")
+    i.add_argument("--tune-steps", type=int, help=f"tuning steps (default {TuneConfig().steps})")
     i.add_argument("--quiet", action="store_true")
     e = sub.add_parser("train-encoder", help="train the model's encoder (generator frozen)")
     e.add_argument("--model", default=DEFAULT_MODEL)
@@ -81,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("photo", nargs="?", help="photo to edit (not needed with --recipe)")
     d.add_argument("--model", default=DEFAULT_MODEL)
     d.add_argument("--code", help="code file from `latent-edit invert` (default: invert now)")
+    d.add_argument("--tune", action=argparse.BooleanOptionalAction, help="after inverting, tune a copy "
+                   "of the generator to the photo (pivotal tuning; its weights are written beside "
+                   "--out for the recipe); with --code, use the tuned generator the code file names "
+                   "(--no-tune: the model's own). Default: on for face models, off for others")
+    d.add_argument("--tune-steps", type=int, help=f"tuning steps (default {TuneConfig().steps})")
     d.add_argument("--attr", action="append", default=[], metavar="NAME=VALUE",
                    help="slider value in units of the codes' spread, e.g. ankle_boot=+1.5")
     d.add_argument("--free-sliders", action="store_true",
@@ -176,10 +183,12 @@ def cmd_edit(a: argparse.Namespace) -> int:
 
     from editing.drag import DragConfig, drag_photo, parse_drag, read_mask
     from editing.edit import check_edit, edit_code, read_strokes, solver_config
-    from editing.export import export_with_recipe, read_recipe, rebuild_from_recipe, recipe_path, render_edit
+    from editing.export import (export_with_recipe, read_recipe, rebuild_from_recipe, recipe_path,
+                                render_edit, tuned_generator_path)
     from editing.region import confine, limit_to_region, region_record
     from editing.warp import photo_warp, warp_code
     from inversion.invert import check_code, load_code
+    from inversion.tuning import save_tuned, tune_to_photo, tuned_model
     from training.modelfile import network_path
 
     if a.recipe:
@@ -195,20 +204,31 @@ def cmd_edit(a: argparse.Namespace) -> int:
     if a.code:
         z0, meta = load_code(a.code)
         mapping = check_code(z0, meta, model, photo, Path(a.code).name)
-        if meta.get("tuned_generator"):
+        if meta.get("tuned_generator") and a.tune is not False:  # the code's own, unless --no-tune
             from inversion.tuning import load_tuned
 
             entry = meta["tuned_generator"]
             tuned_path = network_path(Path(a.code).parent.resolve(), entry.get("file"), "tuned generator")
             model = load_tuned(model, tuned_path, entry["sha256"])
             tuned = {"path": str(tuned_path), "sha256": entry["sha256"]}
+        elif a.tune:
+            raise OptionError(f"--tune: {Path(a.code).name} has no tuned generator; invert the photo "
+                              f"with --tune, or leave out --code")
     else:
         try:
             x, mapping = photo_to_model(model, photo, a.whole_image, a.face)
         except NoObjectError as err:
             print(f"error: {photo.path.name}: {err}. Run again with --whole-image.", file=sys.stderr)
             return 2
-        z0 = Inverter.for_model(model).invert(x).z[0]
+        inverter = Inverter.for_model(model)
+        z0 = inverter.invert(x).z[0]
+        if wants_tuning(a, model):
+            cfg_tune = tune_cfg(a)
+            generator, _ = tune_to_photo(model, inverter.lpips, x, z0, cfg_tune)
+            weights = tuned_generator_path(a.out)
+            tuned = {"path": str(weights.resolve()), "sha256": save_tuned(weights, generator)}
+            model = tuned_model(model, generator)
+            print(f"tuned the generator to {photo.path.name} in {cfg_tune.steps} steps: {weights.name}")
     strokes = read_strokes(a.strokes, mapping) if a.strokes else []
     drag_mask = read_mask(a.drag_mask, mapping) if a.drag_mask else None  # refused before the work
     region = torch.tensor(region_record(read_mask(a.region, mapping, "region"))) if a.region else None
@@ -310,15 +330,15 @@ def cmd_invert(a: argparse.Namespace) -> int:
         print(f"identity distance to the photo: {change['before']:.3f} -> {change['after']:.3f}")
         with torch.no_grad():
             preview = model.decode(z[None])
-    if a.tune:
-        from inversion.tuning import TuneConfig, save_tuned, tune_to_photo
+    if wants_tuning(a, model):
+        from inversion.tuning import save_tuned, tune_to_photo
 
-        cfg = TuneConfig(steps=a.tune_steps, w_identity=a.identity_loss or 0.0)
+        cfg = tune_cfg(a, a.identity_loss)
         with tqdm(total=cfg.steps, unit="step", disable=a.quiet, desc=f"tune {photo.path.name}") as bar:
             generator, preview = tune_to_photo(model, inverter.lpips, x, z, cfg, lambda s: bar.update(1))
         tuned = Path(a.out).with_suffix(".generator.safetensors")
         extra["tuned_generator"] = {"file": tuned.name, "sha256": save_tuned(tuned, generator),
-                                    "steps": a.tune_steps}
+                                    "steps": cfg.steps}
     save_code(a.out, z, mapping, model, photo.path.resolve(), extra)
     if a.preview:
         img = grid_image(preview, nrow=1, padding=0)
@@ -329,6 +349,19 @@ def cmd_invert(a: argparse.Namespace) -> int:
     print(f"{photo.path.name}: {a.method} inversion in {last.step} steps, loss "
           f"{last.loss[0].item():.4f}; code in {a.out}" + (f", preview in {a.preview}" if a.preview else ""))
     return 0
+
+
+def wants_tuning(a: argparse.Namespace, model) -> bool:
+    """--tune or --no-tune; neither: on for face models (inversion.tuning.tunes_by_default)."""
+    from inversion.tuning import tunes_by_default
+
+    return a.tune if a.tune is not None else tunes_by_default(model)
+
+
+def tune_cfg(a: argparse.Namespace, identity: float | None = None) -> TuneConfig:
+    """Tuning settings: the defaults (inversion.tuning.TuneConfig) with --tune-steps and, from
+    `invert --identity-loss`, the weight of the differentiable identity term (face models)."""
+    return replace_given(TuneConfig(), steps=a.tune_steps, w_identity=identity)
 
 
 def solver_options(a: argparse.Namespace, base: SolverConfig = SolverConfig()) -> SolverConfig:
@@ -374,6 +407,7 @@ def check_options(a: argparse.Namespace) -> None:
             check_range(option, value, 0.0)
         check_range("--candidate", a.candidate, 0, solver_options(a).candidates - 1 if a.strokes else None)
         check_range("--face", a.face, 0)
+        check_range("--tune-steps", a.tune_steps, 1)
         parse_sliders(a.attr)
         check_drag_warp_region(a)
     elif a.command == "animate":

@@ -90,6 +90,13 @@ def recipe_path(export_path: str | os.PathLike) -> Path:
     return p.with_name(p.name + ".recipe.json")
 
 
+def tuned_generator_path(export_path: str | os.PathLike) -> Path:
+    """Where an export drawn by a generator tuned to the photo keeps its weights for the recipe:
+    NAME.generator.safetensors beside NAME (the recipe names it with its SHA-256)."""
+    p = Path(export_path)
+    return p.with_name(p.name + ".generator.safetensors")
+
+
 def write_recipe(path: str | os.PathLike, *, model: GANModel, photo: Path, mapping: DomainMapping,
                  z0: torch.Tensor, z_edit: torch.Tensor, sliders: dict[str, float],
                  strokes: list, solver: dict | None, quality: int, threshold: float,

@@ -1,7 +1,8 @@
 """File > Export animation: the current edit with one slider swept from -3 to +3 and back, carried
 back onto the photo and written as animated WebP, GIF or MP4 (editing.animate), on the job runner
 with progress and Cancel. File > Export morph: from this photo's code to another photo's (inverted
-in the background), carried back onto this photo.
+in the background), carried back onto this photo. Both are drawn by the window's drawing model (the
+generator tuned to the photo, when there is one: editor.tuning).
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps:
     ok, _ = window._attempt(lambda: animation_format(path), "Export failed: ")
     if not ok or window.doc is None:
         return False
-    doc, model, vectors = window.doc, window.model, window.vectors
+    doc, model, vectors = window.doc, window.drawing_model, window.vectors
     code = doc.code(vectors)
 
     render_in_background(window, lambda: sweep_frames(model, doc.pixels, doc.mapping, doc.z0, code,
@@ -96,13 +97,13 @@ def export_morph(window, other: str | Path, path: str | Path, frames: int = FRAM
     ok, _ = window._attempt(lambda: animation_format(path), "Export failed: ")
     if not ok or window.doc is None:
         return False
-    doc, model = window.doc, window.model
+    doc, model, drawing = window.doc, window.model, window.drawing_model
 
-    def frames_from_other():
+    def frames_from_other():  # the other photo is inverted with the model's own generator
         photo = load_photo(other)
         x, mapping = photo_to_model(model, photo, False, 0)
         z_other = Inverter.for_model(model).invert(x).z[0]
-        return morph_frames(model, (doc.pixels, doc.mapping, doc.z0), (photo.pixels, mapping, z_other),
+        return morph_frames(drawing, (doc.pixels, doc.mapping, doc.z0), (photo.pixels, mapping, z_other),
                             frames)
 
     render_in_background(window, frames_from_other, path, fps, frames,

@@ -40,7 +40,7 @@ class Menus(QObject):
         f.addSeparator()
         self._action(f, "Add &model folder…", self.add_model_dialog)
         self._action(f, "&Quit", w.close, keys.Quit)
-        e = m.addMenu("&Edit")
+        e = self.edit_menu = m.addMenu("&Edit")  # editor.tuning adds its switch here
         self.undo_action = self._action(e, "&Undo", w.undo, keys.Undo)
         self.redo_action = self._action(e, "&Redo", w.redo, "Ctrl+Shift+Z")
         self._action(e, "Reset all sliders", w.reset_all_sliders, "Ctrl+R")

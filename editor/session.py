@@ -5,6 +5,12 @@ without a display.
 Strokes go through the same function as `latent-edit edit` (editing.edit.solve_strokes), with the
 same default settings (editing.edit.solver_config: face models rank the candidates by identity
 change from the photo's code).
+
+A document's generator tuned to its photo (editor.state.Tuning) draws it when the editor's switch
+is on (`drawing_model`); a session then writes its weights beside itself (NAME.generator.safetensors
+for NAME.json) and records their file name and SHA-256, and an export writes them beside the export
+for its recipe. Opening a session reads them hash-checked; a missing or altered file is a message,
+and the session opens without them.
 """
 from __future__ import annotations
 
@@ -16,16 +22,18 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD
-from editing.export import export_format, export_with_recipe, recipe_path, render_edit, save_image
+from editing.export import (export_format, export_with_recipe, recipe_path, render_edit, save_image,
+                            tuned_generator_path)
 from editing.solver import Constraints, Stroke, build_constraints, validate
 from editing.vectors import AttributeVector, check_slider_names, model_vectors
 from editor.render import sample_document_pixels
-from editor.state import Document, SessionError, Snapshot
+from editor.state import Document, SessionError, Snapshot, Tuning
 from inversion.framing import DomainMapping, DomainSpec
 from inversion.invert import photo_to_model
 from inversion.photo import load_photo
+from inversion.tuning import load_tuned, save_tuned
 from training.errors import UserError
-from training.fileio import check_output, sha256_file
+from training.fileio import check_output, sha256_file, write_json_atomic
 from training.pixels import from_uint8
 from training.modelfile import GANModel, load_model, resolve_model
 
@@ -126,20 +134,90 @@ def document_from_session(data: dict, model: GANModel,
                     history, int(data["index"]), sha, target=target)
 
 
+def drawing_model(model: GANModel, doc: Document | None, tuned: bool) -> GANModel:
+    """The model whose generator draws `doc`: `model`, or, when `tuned` and the document has a
+    generator tuned to its photo (with this model), the model with that generator."""
+    if tuned and doc is not None and doc.tuning is not None and doc.model_id == model.model_id:
+        return doc.tuning.model
+    return model
+
+
+def session_weights_path(session: str | os.PathLike) -> Path:
+    """Where a session's tuned generator lies: edit.session.json -> edit.session.generator.safetensors."""
+    path = Path(session)
+    return path.with_name(path.name.removesuffix(".json") + ".generator.safetensors")
+
+
+def write_tuned(tuning: Tuning, path: Path) -> str:
+    """Write the tuned generator's weights to `path` (atomically), unless that file was written
+    from them and has not changed since; their SHA-256."""
+    def stamp():
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    known = tuning.files.get(path)
+    if known is not None and known[0] == stamp():
+        return known[1]
+    sha = save_tuned(path, tuning.model.generator)
+    tuning.files[path] = (stamp(), sha)
+    return sha
+
+
+def save_session(doc: Document, path: str | os.PathLike, tuned: bool) -> None:
+    """Write the session; when `tuned` and the document has a tuned generator, its weights first,
+    beside the session (session_weights_path), named in the session with their SHA-256."""
+    data = doc.to_dict()
+    if tuned and doc.tuning is not None:
+        weights = session_weights_path(path)
+        data["tuned_generator"] = {"file": weights.name, "sha256": write_tuned(doc.tuning, weights),
+                                   "steps": doc.tuning.steps}
+    write_json_atomic(path, data)
+
+
+def load_tuning(data: dict, path: str | os.PathLike, model: GANModel) -> tuple[Tuning | None, str]:
+    """(the tuned generator a session (read_session) names, read hash-checked from beside it, "");
+    (None, what to tell the user) when its file is missing, altered, unreadable or does not fit
+    `model`; (None, "") for a session without one."""
+    entry = data.get("tuned_generator")
+    if not entry:
+        return None, ""
+    weights = Path(path).parent / entry["file"]
+    try:
+        tuning = Tuning(load_tuned(model, weights, entry["sha256"]), int(entry.get("steps", 0)))
+        st = weights.stat()
+    except (UserError, OSError) as e:
+        return None, str(e)
+    tuning.files[weights] = ((st.st_mtime_ns, st.st_size), entry["sha256"])
+    return tuning, ""
+
+
 def export_document(doc: Document, model: GANModel, vectors: dict[str, AttributeVector],
-                    path: str | os.PathLike, quality: int = 92) -> None:
-    """Write the current edit at the photo's own size, and (for a photo) its recipe beside it."""
+                    path: str | os.PathLike, quality: int = 92, tuned: bool = False) -> None:
+    """Write the current edit at the photo's own size, and (for a photo) its recipe beside it.
+    `model` is the document's model; with `tuned`, its generator tuned to the photo draws the edit
+    (drawing_model), and its weights are written beside the export for the recipe."""
     export_format(path)  # a wrong file name or folder is refused before any work
     check_output(path)
+    drawing = drawing_model(model, doc, tuned)
     z = doc.code(vectors)
-    pixels, _ = render_edit(model, doc.pixels, doc.mapping, doc.z0, z, MASK_THRESHOLD)
+    pixels, _ = render_edit(drawing, doc.pixels, doc.mapping, doc.z0, z, MASK_THRESHOLD)
     if doc.photo_path is None:
         save_image(pixels, path, quality)
         return
     check_output(recipe_path(path))
+    extra = None
+    if drawing is not model:
+        weights = tuned_generator_path(path)
+        check_output(weights)
+        extra = {"tuned_generator": {"path": str(weights.resolve()),
+                                     "sha256": write_tuned(doc.tuning, weights)}}
     export_with_recipe(pixels, path, quality, model=model, photo=doc.photo_path, mapping=doc.mapping,
                        z0=doc.z0, z_edit=z, sliders=doc.current.slider_dict,
-                       strokes=list(doc.current.strokes), solver=None, threshold=MASK_THRESHOLD)
+                       strokes=list(doc.current.strokes), solver=None, threshold=MASK_THRESHOLD,
+                       extra=extra)
 
 
 def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, AttributeVector],

@@ -23,6 +23,7 @@ from editing.vectors import MAX_SLIDER, AttributeVector, apply_sliders
 from inversion.framing import DomainMapping, check_mapping
 from training.errors import UserError, check_version
 from training.fileio import sha256_file, write_json_atomic
+from training.modelfile import GANModel, inside_folder
 from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
@@ -62,6 +63,17 @@ class Snapshot:
                    tuple(Stroke.from_dict(s) for s in d["strokes"]))
 
 
+@dataclass
+class Tuning:
+    """The generator tuned to a document's photo at its z0 (pivotal tuning, inversion.tuning), as the
+    model that draws with it; `files` remembers the weights files written from it (path ->
+    ((mtime, size), SHA-256)), so that the autosave writes them once, not after every edit."""
+
+    model: GANModel  # the document's model with the tuned generator (inversion.tuning.tuned_model)
+    steps: int  # tuning steps that made it
+    files: dict[Path, tuple] = field(default_factory=dict, repr=False)
+
+
 def sliders_tuple(values: dict[str, float]) -> tuple[tuple[str, float], ...]:
     return tuple(sorted((k, float(v)) for k, v in values.items() if v != 0))
 
@@ -82,6 +94,8 @@ class Document:
     photo_sha256: str | None = None  # of the photo file, computed once (autosave runs often)
     target: torch.Tensor | None = field(default=None, repr=False, compare=False)  # (1, C, R, R) the
     # photo in the model's domain, for the quality shown (editor.quality); not saved, framed anew
+    tuning: Tuning | None = field(default=None, repr=False, compare=False)  # the generator tuned to
+    # the photo (editor.tuning), or None; sessions write its weights beside them (editor.session)
     listeners: list[Callable[["Document"], None]] = field(default_factory=list, repr=False,
                                                           compare=False)  # told after each change
 
@@ -143,6 +157,7 @@ class Document:
         """Make `z0` the original code (an inversion refining, or finished): the history starts
         again from it (its first line keeps its label), and the edit is measured from G(z0)."""
         self.z0 = z0.reshape(-1).clone()
+        self.tuning = None  # tuned at the old code: it would draw the photo somewhere else
         self.history = [Snapshot(self.history[0].label, self.z0.clone())]
         self.index = 0
         self._changed()
@@ -225,4 +240,14 @@ def check_session(data, what: str = "the session") -> dict:
         except StrokeError as e:
             raise SessionError(f"{what} is damaged: {where}: {e}") from None
     f.integer(f.key(data, "index"), "index", 0, len(history) - 1)
+    tuned = data.get("tuned_generator")
+    if tuned is not None:  # the generator tuned to the photo, written beside the session
+        f.dict(tuned, "tuned_generator")
+        name = f.string(f.key(tuned, "file", "tuned_generator"), "tuned_generator.file", max_length=255)
+        if not inside_folder(name):
+            f.fail("tuned_generator.file", "a file name beside the session", name)
+        sha = f.string(f.key(tuned, "sha256", "tuned_generator"), "tuned_generator.sha256", max_length=64)
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            f.fail("tuned_generator.sha256", "a SHA-256 (64 hex digits)", sha)
+        f.integer(tuned.get("steps", 0), "tuned_generator.steps", 0, 1_000_000)
     return data

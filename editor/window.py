@@ -5,6 +5,9 @@ the document's changes on their own; the window renders the current state and au
 runs off the GUI thread: slider previews on a LatestWorker (latest request only), inversion and the
 stroke solver as Jobs (editor.jobs) with progress and Cancel. The GUI thread only paints.
 
+A photo's generator can be tuned to it after the inversion (editor.tuning, Edit > Tune generator to
+photo); `drawing_model` is then the model with the tuned generator, and it draws every edit.
+
 Switching models is one undoable step: the same photo is framed and inverted with the new model
 (or the switch is refused with a message, and nothing changes); undo past the new document's first
 line brings the previous model and its document back, redo goes forward again. Replacing or closing
@@ -27,6 +30,7 @@ from editing.export import add_to_recipe, recipe_path
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
 from editor import animation, session
+from editor import tuning as generator_tuning
 from editor.brushbar import BrushBar
 from editor.canvas import Canvas
 from editor.dragtool import DragTool
@@ -44,6 +48,7 @@ from editor.warptool import WarpTool
 from inversion.framing import NoFaceError, NoObjectError
 from inversion.invert import DEFAULT_CONFIG, Inverter
 from inversion.perceptual import LPIPS
+from inversion.tuning import TuneConfig
 from training.modelfile import DEFAULT_MODEL, GANModel, resolve_model
 
 log = logging.getLogger(__name__)
@@ -68,9 +73,11 @@ def default_autosave() -> Path:
 
 class MainWindow(QMainWindow):
     def __init__(self, model: str = DEFAULT_MODEL, settings: QSettings | None = None,
-                 autosave_path: Path | None = None, ask_recovery: bool = True):
+                 autosave_path: Path | None = None, ask_recovery: bool = True,
+                 tune_config: TuneConfig = TuneConfig()):
         super().__init__()
         self.settings = settings or QSettings("latent-editor", "latent-editor")
+        self.tune_config = tune_config  # per-photo generator tuning (editor.tuning)
         self.autosave_path = autosave_path or default_autosave()
         self.model: GANModel | None = None
         self.vectors: dict[str, AttributeVector] = {}
@@ -135,6 +142,7 @@ class MainWindow(QMainWindow):
         self.warp_tool.status.connect(self.statusBar().showMessage)
         self.menus = Menus(self, self.settings)
         animation.install(self)  # File > Export animation…
+        self.tuning = generator_tuning.GeneratorTuning(self, self.settings, self.tune_config)
         self.jobs.failed.connect(self._on_job_failed)
         self.model_label = QLabel()
         self.statusBar().addPermanentWidget(JobStatus(self.jobs))
@@ -230,9 +238,21 @@ class MainWindow(QMainWindow):
         self.inverter = None
         self.sliders_panel.set_attributes(vectors)
         self.refresh_models()
-        self.model_label.setText(f"{model.name} · {model.gan.resolution}×{model.gan.resolution} · "
-                                 f"{'grey' if model.gan.channels == 1 else 'colour'}")
+        self.tuning.follow_model(model)
+        self._update_model_label()
         self._update_title()
+
+    def _update_model_label(self) -> None:
+        model = self.model
+        tuned = " · tuned to the photo" if self.drawing_model is not model else ""
+        self.model_label.setText(f"{model.name} · {model.gan.resolution}×{model.gan.resolution} · "
+                                 f"{'grey' if model.gan.channels == 1 else 'colour'}{tuned}")
+
+    @property
+    def drawing_model(self) -> GANModel | None:
+        """The model whose generator draws the document: the model in use, or (Edit > Tune
+        generator to photo) the same model with its generator tuned to the photo."""
+        return self.tuning.drawing_model(self.model, self.doc)
 
     def get_inverter(self) -> Inverter:
         if self.inverter is None:
@@ -251,23 +271,38 @@ class MainWindow(QMainWindow):
             self._redo_switches.clear()
         self.doc = doc
         self.set_editing_enabled(True)
-        renderer = self.preview.start(self.model, self.vectors, doc)
+        model = self.drawing_model
+        renderer = self.preview.start(model, self.vectors, doc)
         shown = renderer.display_pixels
         self.canvas.settle_strokes()
         self.canvas.set_images(shown, shown)
         self.canvas.photo_factor = renderer.factor
         self.canvas.set_outline(renderer.editable_outline())
         self.canvas.zoom_fit()
-        self.strokes.set_document(self.model, self.vectors, doc)
-        self.drag_tool.set_document(self.model, self.vectors, doc)
-        self.warp_tool.set_document(self.model, self.vectors, doc)
+        self.strokes.set_document(model, self.vectors, doc)
+        self.drag_tool.set_document(model, self.vectors, doc)
+        self.warp_tool.set_document(model, self.vectors, doc)
         doc.subscribe(self._on_document_changed)
         self.sliders_panel.set_document(doc)
         self.history_panel.set_document(doc)
         self.menus.set_document(doc)
         self.lpips = self.lpips or LPIPS()
-        self.candidates_panel.set_meter(QualityMeter(self.model, self.lpips, doc.target))
+        self.candidates_panel.set_meter(QualityMeter(model, self.lpips, doc.target))
+        self._update_model_label()
         self._update_title()
+        self._on_document_changed(doc)
+
+    def redraw(self) -> None:
+        """Draw the document with `drawing_model` again (a tuning done, the switch turned): the
+        same edits, the picture of the other generator; the history, tools and view stay."""
+        doc, model = self.doc, self.drawing_model
+        if doc is None:
+            return
+        self.preview.start(model, self.vectors, doc)
+        for tool in (self.strokes, self.drag_tool, self.warp_tool):
+            tool.model = model  # what their solvers decode with
+        self.candidates_panel.set_meter(QualityMeter(model, self.lpips, doc.target))
+        self._update_model_label()
         self._on_document_changed(doc)
 
     def _on_document_changed(self, doc: Document) -> None:
@@ -419,15 +454,17 @@ class MainWindow(QMainWindow):
                 finally:
                     self._refining = False
 
-        def finish(step) -> None:
+        def finish(step, tune: bool = True) -> None:
             doc.rebase(step.z[0])
             self.set_editing_enabled(True)
             self.statusBar().showMessage(f"Inversion done: {step.step} steps, loss {step.loss[0].item():.4f}")
+            if tune:
+                self.tuning.start(doc)  # with the switch on: the generator tuned to the photo next
 
         def stopped(step) -> None:
             if step is None:
                 return self.set_editing_enabled(True)
-            finish(step)  # keep the best code found so far
+            finish(step, tune=False)  # keep the best code found so far; Cancel means stop working
             self.statusBar().showMessage("Inversion stopped; keeping the best result so far")
 
         self.jobs.run(Job(lambda: inverter.run(x, method, DEFAULT_CONFIG), DEFAULT_CONFIG.steps,
@@ -463,7 +500,8 @@ class MainWindow(QMainWindow):
     def export_to(self, path: str | Path, quality: int = 92) -> bool:
         """Write the edit at the photo's own size, and its recipe beside it."""
         def export() -> None:
-            session.export_document(self.doc, self.model, self.vectors, path, quality)
+            session.export_document(self.doc, self.model, self.vectors, path, quality,
+                                    tuned=self.tuning.enabled)
             drags = self.drag_tool.history_records(self.doc)
             if drags and self.doc.photo_path is not None:  # the recipe also says what the drags did
                 add_to_recipe(recipe_path(path), {"drags": drags})
@@ -473,7 +511,8 @@ class MainWindow(QMainWindow):
         return ok
 
     def save_session(self, path: str | Path) -> bool:
-        ok = self._attempt(lambda: self.doc.save(path), "Could not save the session: ",
+        ok = self._attempt(lambda: session.save_session(self.doc, path, self.tuning.enabled),
+                           "Could not save the session: ",
                            f"Session saved to {Path(path).name}")[0]
         if ok:
             self._saved = self.doc.current
@@ -482,24 +521,32 @@ class MainWindow(QMainWindow):
     def open_session(self, path: str | Path) -> bool:
         """Open a saved session, with the model it names, checked whole before anything changes:
         a damaged session (or one whose model or photo cannot be used) is refused with a message,
-        and the editor keeps its document and model (or stays empty)."""
+        and the editor keeps its document and model (or stays empty). Its tuned generator, if it
+        has one, is read from beside it; a missing or altered one is a message, and the photo is
+        tuned again (the switch on) or drawn by the model's own generator."""
         def rebuild() -> tuple:
             data = read_session(path)
             if self._same_model(data["model"]["path"]):
                 loaded = (self.model, self.vectors, "")
             else:
                 loaded = session.load_model_and_vectors(data["model"]["path"])
-            return loaded, session.document_from_session(data, loaded[0], loaded[1])
+            doc = session.document_from_session(data, loaded[0], loaded[1])
+            doc.tuning, warning = session.load_tuning(data, path, loaded[0])
+            return loaded, doc, warning
 
         ok, built = self._attempt(rebuild, "Session refused: ")
         if not ok:
             return False
-        loaded, doc = built
+        loaded, doc, warning = built
         previous = (self.model, self.vectors, self.doc)
         if loaded[0] is not self.model:
             self._install_model(*loaded)
         if self._attempt(lambda: self._start_document(doc), "Session refused: ")[0]:
             self._saved = doc.current
+            retuning = self.tuning.start(doc)  # the switch on and no tuned generator: tune now
+            if warning:
+                self.show_error(f"{warning}. " + ("Tuning the generator to the photo again." if retuning
+                                                  else "The model's own generator draws the photo."))
             return True
         model, vectors, old_doc = previous  # a bug while showing it: back to what was there
         if model is not None and model is not self.model:
@@ -563,7 +610,7 @@ class MainWindow(QMainWindow):
     def autosave(self) -> None:
         if self.doc is not None:
             try:
-                self.doc.save(self.autosave_path)
+                session.save_session(self.doc, self.autosave_path, self.tuning.enabled)
             except OSError:
                 pass  # autosave is best effort; the user's own files are untouched
 
@@ -613,4 +660,5 @@ class MainWindow(QMainWindow):
         self.preview.shutdown()
         self.jobs.shutdown()
         self.autosave_path.unlink(missing_ok=True)  # a clean exit: nothing to recover
+        session.session_weights_path(self.autosave_path).unlink(missing_ok=True)
         super().closeEvent(event)

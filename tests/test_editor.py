@@ -202,9 +202,11 @@ def test_face_chooser_picks_the_clicked_face(qtbot):
 @pytest.mark.slow
 def test_face_model_opens_the_chosen_face_of_a_group_photo(qtbot, tmp_path, monkeypatch):
     """Two of the face model's own samples in one photo: the editor asks which face (here the
-    dialog is answered 'the second'), aligns that one and carries edits back onto it only."""
+    dialog is answered 'the second'), aligns that one, tunes the generator to it (on by default for
+    faces; a few steps here) and carries edits back onto it only."""
     import cv2
 
+    from inversion.tuning import TuneConfig
     from training.modelfile import load_model, resolve_model
     from training.pixels import to_uint8
 
@@ -218,7 +220,8 @@ def test_face_model_opens_the_chosen_face_of_a_group_photo(qtbot, tmp_path, monk
     photo[120:312, 400:592] = cv2.resize(faces[1], (192, 192), interpolation=cv2.INTER_CUBIC)
     Image.fromarray(photo).save(tmp_path / "two.png")
     w = MainWindow("celeba-64", settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                   autosave_path=tmp_path / "autosave.json", ask_recovery=False)
+                   autosave_path=tmp_path / "autosave.json", ask_recovery=False,
+                   tune_config=TuneConfig(steps=3))
     qtbot.addWidget(w)
     w.show()
     asked = []
@@ -233,6 +236,7 @@ def test_face_model_opens_the_chosen_face_of_a_group_photo(qtbot, tmp_path, monk
     cx = (w.doc.mapping.box[0] + w.doc.mapping.box[2]) / 2
     assert 400 < cx < 592  # the second face's square
     settle(qtbot, w)
+    assert w.doc.tuning is not None and w.renderer.model is w.doc.tuning.model
     w.set_slider(next(iter(w.sliders)), 3.0, commit=True)
     settle(qtbot, w)
     assert w.export_to(tmp_path / "out.png")

@@ -129,6 +129,10 @@ def test_session_round_trip_and_refusals(model, photo, tmp_path):
     (lambda d: d.update(index=7), SessionError, "damaged"),
     (lambda d: d.update(photo="photo.png"), SessionError, "damaged"),
     (lambda d: d["history"][0].pop("z_base"), SessionError, "damaged"),
+    (lambda d: d.update(tuned_generator={"file": "../g.safetensors", "sha256": "0" * 64}), SessionError,
+     "tuned_generator.file"),
+    (lambda d: d.update(tuned_generator={"file": "g.safetensors", "sha256": "zz"}), SessionError,
+     "tuned_generator.sha256"),
 ])
 def test_a_newer_or_damaged_session_is_refused_with_a_message(tmp_path, damage, error, message):
     doc = plain_document()
@@ -166,6 +170,44 @@ def test_export_writes_the_photo_size_and_the_recipe(model, photo, tmp_path):
     with pytest.raises(Exception, match=r"\.png, \.jpg or \.webp"):
         session.export_document(doc, model, vectors, tmp_path / "coat.gif")
     assert not (tmp_path / "coat.gif").exists()
+
+
+def test_a_tuned_generator_is_written_beside_the_session_once_and_read_back_hash_checked(
+        model, photo, tmp_path):
+    from editor.state import Tuning
+    from inversion.tuning import tuned_copy, tuned_model
+
+    doc = photo_document(model, photo)
+    generator = tuned_copy(model)
+    with torch.no_grad():
+        generator.blocks[-2].weight.mul_(1.5)  # as a tuning would: another generator, same architecture
+    doc.tuning = Tuning(tuned_model(model, generator), 7)
+    path = tmp_path / "s.session.json"
+    session.save_session(doc, path, tuned=False)  # the switch off: no weights, no record
+    assert "tuned_generator" not in read_session(path)
+    assert not session.session_weights_path(path).exists()
+    session.save_session(doc, path, tuned=True)
+    weights = tmp_path / "s.session.generator.safetensors"
+    written = weights.stat().st_mtime_ns
+    session.save_session(doc, path, tuned=True)  # an autosave after the next edit: not written again
+    assert weights.stat().st_mtime_ns == written
+
+    data = read_session(path)
+    tuning, warning = session.load_tuning(data, path, model)
+    assert warning == "" and tuning.steps == 7
+    assert all(torch.equal(a, b) for a, b in zip(tuning.model.generator.state_dict().values(),
+                                                 generator.state_dict().values()))
+    z = doc.z0[None]
+    assert torch.equal(tuning.model.decode(z), doc.tuning.model.decode(z))
+    assert not torch.equal(tuning.model.decode(z), model.decode(z))
+    weights.write_bytes(weights.read_bytes()[:-8] + bytes(8))
+    assert session.load_tuning(data, path, model) == (None, "s.session.generator.safetensors (the "
+                                                      "generator tuned to the photo) does not match the "
+                                                      "SHA-256 recorded with it: it was altered or damaged")
+    weights.unlink()
+    assert "is missing" in session.load_tuning(data, path, model)[1]
+    doc.save(tmp_path / "old.json")  # a session from before tuning: nothing to read
+    assert session.load_tuning(read_session(tmp_path / "old.json"), tmp_path / "old.json", model) == (None, "")
 
 
 def test_big_photos_are_shown_scaled_and_points_map_back(model, tmp_path):

@@ -1,0 +1,144 @@
+"""Edit > Tune generator to photo: pivotal tuning (inversion.tuning; Roich et al. 2021) in the editor.
+
+After a photo is inverted (opened, or inverted again for another model) a copy of the generator is
+tuned to it on the window's job runner, with progress and Cancel in the status bar; editing waits
+meanwhile, as it does for the inversion. When it is done the document keeps the tuned copy
+(editor.state.Tuning) and it draws everything from then on: the canvas, the G(z) view, the quality
+shown, strokes, warps, drags, exports (their recipes name the weights written beside them) and
+animations, all through the window's `drawing_model`. Cancel keeps the untuned generator; nothing
+is half applied.
+
+The tuning runs on one torch thread (inversion.tuning.TUNE_THREADS, on its worker thread only):
+on 2 shared cores two threads took 5-15 times as long.
+
+The switch is remembered per kind of model in QSettings ("tune_generator/face", ...); unset, it is
+on for face models and off for the others (inversion.tuning.tunes_by_default). Turning it off draws
+with the model's own generator again, every edit kept; turning it on with a photo open draws with
+the tuned generator the document has, or tunes one now.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtGui import QAction
+
+from editor import session
+from editor.jobs import Job
+from editor.state import Document, Tuning
+from inversion.framing import DomainSpec
+from inversion.tuning import TuneConfig, on_threads, tune, tuned_copy, tuned_model, tunes_by_default
+from training.modelfile import GANModel
+
+TIP = ("Fine-tune a copy of the generator to the open photo (pivotal tuning), so that it draws the "
+       "photo itself and edits keep the person. Runs after each inversion, about {seconds} s on a "
+       "2-core CPU, with Cancel; sessions keep the tuned weights beside them. Off: the model's own "
+       "generator draws, the edits kept.")
+SECONDS_PER_STEP = 0.06  # a face model's tuning step, one thread, one other program on the 2 cores
+# (benchmarks/results/generator_tuning_astronaut.md; 0.08 at a load of 4-5)
+
+
+class GeneratorTuning(QObject):
+    """The switch (a checkable action in the Edit menu) and the tuning jobs of one window."""
+
+    def __init__(self, window, settings: QSettings, cfg: TuneConfig):
+        super().__init__(window)
+        self.window, self.settings, self.cfg = window, settings, cfg
+        self.busy_with: Document | None = None  # the document whose tuning job runs
+        self.waiting: Document | None = None  # turned on while another job ran: tune after it
+        self.action = QAction("&Tune generator to photo", window)
+        self.action.setCheckable(True)
+        tip = TIP.format(seconds=max(1, round(cfg.steps * SECONDS_PER_STEP)))
+        self.action.setToolTip(tip)
+        self.action.setStatusTip(tip)
+        menu = window.menus.edit_menu
+        menu.addSeparator()
+        menu.addAction(self.action)
+        menu.setToolTipsVisible(True)
+        self.action.toggled.connect(self._toggled)
+        window.jobs.finished.connect(self._job_ended)
+
+    @property
+    def enabled(self) -> bool:
+        return self.action.isChecked()
+
+    @staticmethod
+    def setting(model: GANModel) -> str:
+        return f"tune_generator/{DomainSpec.for_model(model.config).kind}"
+
+    def follow_model(self, model: GANModel) -> None:
+        """Show the switch as remembered for this kind of model (unset: its default)."""
+        on = self.settings.value(self.setting(model), tunes_by_default(model), type=bool)
+        self.action.blockSignals(True)
+        self.action.setChecked(on)
+        self.action.blockSignals(False)
+
+    def drawing_model(self, model: GANModel | None, doc: Document | None) -> GANModel | None:
+        """The model that draws `doc`: with the switch on and a tuned generator, the tuned one."""
+        return session.drawing_model(model, doc, self.enabled)
+
+    def start(self, doc: Document | None) -> bool:
+        """Tune a copy of the generator to the photo of `doc` (the window's document) on the job
+        runner, if the switch is on and the document is a photo without a tuned generator yet;
+        True if it started. Editing waits until it is done or cancelled."""
+        w = self.window
+        if (not self.enabled or doc is None or doc is not w.doc or doc.target is None
+                or doc.tuning is not None or self.busy_with is doc):
+            return False
+        model, x, pivot, cfg, lpips = w.model, doc.target, doc.z0.clone(), self.cfg, w.lpips
+        generator = tuned_copy(model)  # trained on the worker; the model's own stays untouched
+        name = doc.photo_path.name if doc.photo_path else "the photo"
+        first: list[float] = []  # the loss before the first step, for the message at the end
+
+        def progress(step) -> None:
+            if not first:
+                first.append(step.loss)
+            w.statusBar().showMessage(f"Tuning the generator to {name}: step {step.step} of "
+                                      f"{cfg.steps}, loss {step.loss:.4f}")
+
+        def finish(step) -> None:
+            self.busy_with = None
+            doc.tuning = Tuning(tuned_model(model, generator), step.step)
+            w.set_editing_enabled(True)
+            if doc is w.doc:
+                w.redraw()
+            w.statusBar().showMessage(f"Generator tuned to {name}: {step.step} steps, loss "
+                                      f"{(first or [step.loss])[0]:.4f} → {step.loss:.4f}")
+
+        def stopped(_) -> None:
+            self.busy_with = None
+            w.set_editing_enabled(True)
+            w.statusBar().showMessage("Tuning cancelled: the model's own generator draws the photo")
+
+        self.busy_with = doc
+        w.set_editing_enabled(False)
+        w.statusBar().showMessage(f"Tuning the generator to {name}…")
+        work = lambda: on_threads(tune(model, generator, x, pivot, lpips, cfg))  # noqa: E731
+        w.jobs.run(Job(work, cfg.steps, on_done=finish, on_step=progress, on_cancel=stopped))
+        return True
+
+    def _job_ended(self) -> None:
+        """Any job ended (done, cancelled, failed, replaced): a tuning asked for meanwhile starts."""
+        self.busy_with = None  # if it was the tuning, it is over; a new tuning sets it again
+        if self.waiting is not None:
+            doc, self.waiting = self.waiting, None
+            QTimer.singleShot(0, lambda: self.start(doc))  # after the ended job's own callbacks
+
+    def _toggled(self, on: bool) -> None:
+        w = self.window
+        if w.model is not None:
+            self.settings.setValue(self.setting(w.model), on)
+        doc = w.doc
+        if doc is None:
+            return
+        if not on:
+            self.waiting = None
+            if self.busy_with is doc:
+                w.jobs.cancel()  # its Cancel: the untuned generator stays
+            w.redraw()
+            w.statusBar().showMessage("The model's own generator draws the photo; the edits are kept")
+        elif doc.tuning is not None:
+            w.redraw()
+            w.statusBar().showMessage("The generator tuned to the photo draws it again")
+        elif w.jobs.busy:
+            self.waiting = doc  # an inversion, a stroke, a drag: tune when it is over
+        else:
+            self.start(doc)

@@ -1,0 +1,219 @@
+"""Edit > Tune generator to photo (editor.tuning), driven for real offscreen with pytest-qt: the
+tuning runs as a background job with progress and Cancel, the switch, the tuned generator drawing
+every edit and export, and sessions that keep it beside them. A tiny model and a few steps of a
+high learning rate keep it quick (the tuned picture still differs from the untuned one)."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from PySide6.QtCore import QSettings
+
+from editing.export import read_recipe, rebuild_from_recipe, render_edit
+from editor.jobs import JobStatus
+from editor.window import MainWindow
+from inversion.tuning import TuneConfig, tunes_by_default
+from tests.conftest import make_editable_model
+from tests.test_editor import canvas_pixels, settle
+from training.errors import UserError
+from training.fileio import sha256_file
+from training.modelfile import load_model, resolve_model
+
+QUICK = TuneConfig(steps=4, lr=1e-2, locality_every=2)
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    return make_editable_model(tmp_path / "tiny")
+
+
+def make_window(qtbot, tmp_path, model_dir, autosave="autosave.json"):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(str(model_dir), settings=settings, autosave_path=tmp_path / autosave,
+                   ask_recovery=False, tune_config=QUICK)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, model_dir):
+    w = make_window(qtbot, tmp_path, model_dir)
+    yield w
+    w.close()
+
+
+def tuned_photo(qtbot, w, photo):
+    """The photo opened with the switch on, inverted and tuned, a slider moved."""
+    w.tuning.action.setChecked(True)
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    assert w.doc.tuning is not None and w.doc.tuning.steps == w.tuning.cfg.steps
+    w.set_slider("first", 2.0, commit=True)
+    settle(qtbot, w)
+
+
+def test_tuning_runs_in_the_background_with_progress_and_cancel_keeps_the_untuned_generator(
+        window, qtbot, photo):
+    w = window
+    w.tuning.cfg = TuneConfig(steps=100_000)  # far longer than the test waits
+    w.tuning.action.setChecked(True)
+    assert w.open_photo(photo)
+    status = w.statusBar().findChild(JobStatus)
+    qtbot.waitUntil(lambda: w.tuning.busy_with is w.doc and status.progress.value() >= 3, timeout=30_000)
+    assert status.isVisible() and status.progress.maximum() == 100_000
+    assert "Tuning the generator to coat.png" in w.statusBar().currentMessage()
+    assert not w.sliders_panel.isEnabled()  # edits wait for the tuned generator
+    inverted = w.doc.z0.clone()
+    w.cancel_job()
+    settle(qtbot, w)
+    assert "Tuning cancelled" in w.statusBar().currentMessage()
+    assert w.doc.tuning is None and w.drawing_model is w.model and w.renderer.model is w.model
+    assert torch.equal(w.doc.z0, inverted) and w.sliders_panel.isEnabled() and not status.isVisible()
+    assert "tuned" not in w.model_label.text()
+
+
+def test_the_switch_draws_with_either_generator_and_keeps_the_edits(window, qtbot, photo, tmp_path,
+                                                                   model_dir):
+    w = window
+    assert not w.tuning.enabled  # a product model: off unless turned on
+    assert w.tuning.action.toolTip().startswith("Fine-tune a copy of the generator")
+    tuned_photo(qtbot, w, photo)
+    tuned, tuned_view = w.doc.tuning, canvas_pixels(w)
+    assert "tuned to the photo" in w.model_label.text()
+    for drawn_by in (w.renderer, w.strokes, w.drag_tool, w.warp_tool, w.candidates_panel.meter):
+        assert drawn_by.model is tuned.model
+
+    w.tuning.action.setChecked(False)  # off: the model's own generator, the slider kept
+    settle(qtbot, w)
+    assert w.doc.current.slider_dict == {"first": 2.0} and w.renderer.model is w.model
+    untuned_view = canvas_pixels(w)
+    assert not np.array_equal(untuned_view, tuned_view)
+    w.settings.sync()
+    assert QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat).value(
+        "tune_generator/object", type=bool) is False
+
+    w.tuning.action.setChecked(True)  # on again: the same tuned generator, no second tuning
+    settle(qtbot, w)
+    assert w.doc.tuning is tuned and np.array_equal(canvas_pixels(w), tuned_view)
+
+    w.settings.sync()
+    again = make_window(qtbot, tmp_path, model_dir, "again.json")  # the switch is remembered
+    assert again.tuning.enabled
+    again.close()
+    try:
+        face = load_model(resolve_model("celeba-64"))
+    except UserError:
+        pytest.skip("the face model is not in assets/models")
+    w.settings.remove("tune_generator/face")
+    w.tuning.follow_model(face)
+    assert tunes_by_default(face) and w.tuning.enabled  # faces: on unless turned off
+
+
+def test_turning_tuning_on_tunes_the_open_photo_and_a_model_switch_tunes_again(window, qtbot, photo,
+                                                                               tmp_path):
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    assert w.doc.tuning is None
+    w.set_slider("second", -1.0, commit=True)
+    settle(qtbot, w)
+    w.tuning.action.setChecked(True)
+    settle(qtbot, w)
+    first = w.doc
+    assert first.tuning is not None and first.current.slider_dict == {"second": -1.0}
+    assert w.renderer.model is first.tuning.model
+
+    assert w.switch_model(str(make_editable_model(tmp_path / "other")))
+    settle(qtbot, w)
+    assert w.doc is not first and w.doc.tuning is not None  # inverted again, then tuned again
+    assert w.doc.tuning.model.name == "other" and w.renderer.model is w.doc.tuning.model
+    w.undo()  # back to the first model's document, with its own tuned generator
+    settle(qtbot, w)
+    assert w.doc is first and w.renderer.model is first.tuning.model
+
+
+def test_export_after_tuning_is_drawn_by_the_tuned_generator(window, qtbot, photo, tmp_path,
+                                                             monkeypatch):
+    w = window
+    tuned_photo(qtbot, w, photo)
+    doc, z = w.doc, w.doc.code(w.vectors)
+    assert w.export_to(tmp_path / "tuned.png")
+    exported = np.asarray(Image.open(tmp_path / "tuned.png"))
+    by_tuned = render_edit(doc.tuning.model, doc.pixels, doc.mapping, doc.z0, z)[0]
+    by_own = render_edit(w.model, doc.pixels, doc.mapping, doc.z0, z)[0]
+    assert np.array_equal(exported, by_tuned) and not np.array_equal(exported, by_own)
+    recipe = read_recipe(tmp_path / "tuned.png.recipe.json")
+    weights = tmp_path / "tuned.png.generator.safetensors"
+    assert recipe["tuned_generator"] == {"path": str(weights.resolve()), "sha256": sha256_file(weights)}
+    rebuild_from_recipe(recipe, tmp_path / "again.png")
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "again.png")), exported)
+
+    import editor.animation
+
+    drawn_by, sweep = [], editor.animation.sweep_frames
+    monkeypatch.setattr(editor.animation, "sweep_frames",
+                        lambda model, *a, **k: drawn_by.append(model) or sweep(model, *a, **k))
+    assert editor.animation.export_sweep(w, "first", tmp_path / "sweep.gif", frames=2)
+    settle(qtbot, w)
+    assert drawn_by == [doc.tuning.model] and (tmp_path / "sweep.gif").is_file()
+
+    w.tuning.action.setChecked(False)
+    settle(qtbot, w)
+    assert w.export_to(tmp_path / "own.png")
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "own.png")), by_own)
+    assert "tuned_generator" not in json.loads((tmp_path / "own.png.recipe.json").read_text())
+
+
+def test_a_session_keeps_its_tuned_generator_and_reopens_bit_for_bit(window, qtbot, photo, tmp_path):
+    w = window
+    tuned_photo(qtbot, w, photo)
+    shown = canvas_pixels(w)
+    weights = {k: v.clone() for k, v in w.doc.tuning.model.generator.state_dict().items()}
+    path = tmp_path / "coat.session.json"
+    assert w.save_session(path)
+    entry = json.loads(path.read_text())["tuned_generator"]
+    assert entry["file"] == "coat.session.generator.safetensors"
+    assert entry["sha256"] == sha256_file(tmp_path / entry["file"]) and entry["steps"] == QUICK.steps
+    autosaved = json.loads((tmp_path / "autosave.json").read_text())["tuned_generator"]
+    assert (tmp_path / autosaved["file"]).is_file()
+
+    w.new_from_model(3)
+    settle(qtbot, w)
+    started = []
+    w.jobs.started.connect(started.append)
+    assert w.open_session(path)
+    settle(qtbot, w)
+    assert started == [] and w.last_error == ""  # read from the file, not tuned again
+    loaded = w.doc.tuning.model.generator.state_dict()
+    assert all(torch.equal(loaded[k], v) for k, v in weights.items())
+    assert np.array_equal(canvas_pixels(w), shown) and w.doc.current.slider_dict == {"first": 2.0}
+
+    w.close()
+    assert not (tmp_path / "autosave.json").exists() and not (tmp_path / autosaved["file"]).exists()
+
+
+def test_an_altered_or_missing_weights_file_is_a_message_and_never_a_crash(window, qtbot, photo,
+                                                                          tmp_path):
+    w = window
+    tuned_photo(qtbot, w, photo)
+    path = tmp_path / "coat.session.json"
+    assert w.save_session(path)
+    weights = tmp_path / "coat.session.generator.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1  # one bit of one weight
+    weights.write_bytes(bytes(data))
+
+    assert w.open_session(path)  # the switch on: tuned again
+    assert "does not match the SHA-256" in w.last_error and "Tuning the generator" in w.last_error
+    settle(qtbot, w)
+    assert w.doc.tuning is not None and w.doc.current.slider_dict == {"first": 2.0}
+
+    weights.unlink()
+    w.tuning.action.setChecked(False)
+    assert w.open_session(path)  # the switch off: the model's own generator
+    settle(qtbot, w)
+    assert "is missing" in w.last_error and "model's own generator" in w.last_error
+    assert w.doc.tuning is None and w.renderer.model is w.model
+    assert w.doc.current.slider_dict == {"first": 2.0}
