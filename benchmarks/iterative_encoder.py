@@ -75,8 +75,8 @@ def measure(name: str, n: int, latency_n: int, batch: int) -> list[dict]:
     model = load_model(name)
     inv = Inverter.for_model(model)
     x = model_data(model.config, "test", model_folder=model.path).batch(slice(0, n))
-    rows = []
-    for method, run in methods(inv).items():
+    runs, rows = methods(inv), []
+    for method, run in runs.items():
         q = {"lpips": [], "psnr": [], "same": []}
         for i in range(0, len(x), batch):
             xb = x[i:i + batch]
@@ -88,19 +88,21 @@ def measure(name: str, n: int, latency_n: int, batch: int) -> list[dict]:
             same = same_person(model, images, xb)
             if same is not None:
                 q["same"].append(same)
-        times = []
-        for j in range(latency_n):
-            t0 = time.perf_counter()
-            run(x[j:j + 1])
-            times.append(time.perf_counter() - t0)
         row = {"model": name, "method": method, "images": len(x),
                "lpips": float(np.median(np.concatenate(q["lpips"]))),
-               "psnr": float(np.median(np.concatenate(q["psnr"]))),
-               "seconds": statistics.median(times)}
+               "psnr": float(np.median(np.concatenate(q["psnr"])))}
         if q["same"]:
             row["same_person"] = float(np.concatenate(q["same"]).mean())
         rows.append(row)
         print(row, flush=True)
+    times: dict[str, list[float]] = {}
+    for j in range(latency_n):  # methods interleaved image by image: a load that comes and goes
+        for method, run in runs.items():  # falls on all of them alike
+            t0 = time.perf_counter()
+            run(x[j:j + 1])
+            times.setdefault(method, []).append(time.perf_counter() - t0)
+    for row in rows:
+        row["seconds"] = statistics.median(times[row["method"]])
     hybrid = next(r for r in rows if r["method"].startswith("hybrid default, encoder"))
     for r in rows:
         r["time_vs_hybrid"] = r["seconds"] / hybrid["seconds"]
