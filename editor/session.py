@@ -45,16 +45,31 @@ def new_document(model: GANModel, seed: int) -> Document:
     return Document(model.path, model.model_id, pixels, mapping, z, seed=seed)
 
 
+def looks_for_faces(model: GANModel, whole_image: bool) -> bool:
+    """Whether framing a photo for `model` searches it for faces (the slow part of opening: up to
+    tens of seconds for a small face in a large photo, so the editor does it in the background)."""
+    return not whole_image and DomainSpec.for_model(model.config).kind == "face"
+
+
+def find_photo_faces(pixels: np.ndarray) -> list:
+    """The faces in a photo's pixels, largest first (inversion.faces.find_faces); no Qt, so a
+    worker thread may run it."""
+    from inversion.faces import find_faces
+
+    return find_faces(pixels)
+
+
 def frame_photo(model: GANModel, path: str | os.PathLike, whole_image: bool, face: int | None,
-                choose_face: Callable[[np.ndarray, list, str], int | None]) -> tuple | None:
+                choose_face: Callable[[np.ndarray, list, str], int | None], photo=None,
+                found: list | None = None) -> tuple | None:
     """(photo, x (C, R, R), mapping) for a photo file, or None if the user declined to choose a
     face. For a face model with several faces, `face` picks one (0 = the largest); None asks
-    `choose_face(pixels, faces, file name)`. PhotoError, NoObjectError (NoFaceError) if refused."""
-    photo, found = load_photo(path), None
-    if not whole_image and DomainSpec.for_model(model.config).kind == "face":
-        from inversion.faces import find_faces
-
-        found = find_faces(photo.pixels)  # once: the choice and the alignment share it
+    `choose_face(pixels, faces, file name)`. `photo` and `found`: the photo already loaded and its
+    faces already found (find_photo_faces). PhotoError, NoObjectError (NoFaceError) if refused."""
+    photo = photo or load_photo(path)
+    if looks_for_faces(model, whole_image):
+        if found is None:
+            found = find_photo_faces(photo.pixels)  # once: the choice and the alignment share it
         if face is None and len(found) > 1:
             face = choose_face(photo.pixels, found, photo.path.name)
             if face is None:

@@ -416,10 +416,42 @@ class MainWindow(QMainWindow):
         """Load a photo and start its inversion in the background; False (and a message) if the
         file is refused, leaving the current document as it was. For a face model with several
         faces in the photo, `face` picks one (0 = the largest); None asks the user."""
+        if session.looks_for_faces(self.model, whole_image):
+            return self._find_faces_then_open(path, face)
+        return self._open_framed(path, whole_image, face)
+
+    def _find_faces_then_open(self, path: str | Path, face: int | None) -> bool:
+        """Face models: the photo is read now (a refused file: False, a message), its faces are
+        looked for in the background (progress, Cancel; the window stays responsive), then it
+        opens as any photo does."""
+        ok, photo = self._attempt(lambda: session.load_photo(path))
+        if not ok:
+            return False
+        self.statusBar().showMessage(f"Looking for faces in {photo.path.name}…")
+        self.set_editing_enabled(False)
+
+        def found(faces: list) -> None:
+            self.set_editing_enabled(self.doc is not None)
+            self._open_framed(path, False, face, photo, faces)
+
+        def cancelled(_) -> None:
+            self.set_editing_enabled(self.doc is not None)
+            self.statusBar().showMessage(f"Not opened: stopped looking for faces in {photo.path.name}")
+
+        def search():  # one step: a Cancel during the search (which cannot stop mid-way) counts at its end
+            yield session.find_photo_faces(photo.pixels)
+
+        self.jobs.run(Job(search, 1, on_done=found, on_cancel=cancelled))
+        return True
+
+    def _open_framed(self, path: str | Path, whole_image: bool, face: int | None, photo=None,
+                     found: list | None = None) -> bool:
+        """Frame the photo (its faces already `found`, if given) and start its inversion."""
         self._say_before_framing(self.model, Path(path))
         try:
             ok, framed = self._attempt(lambda: session.frame_photo(
-                self.model, path, whole_image, face, self.ask_which_face), passing=NoObjectError)
+                self.model, path, whole_image, face, self.ask_which_face, photo, found),
+                passing=NoObjectError)
         except NoObjectError as e:
             what = "face" if isinstance(e, NoFaceError) else "object"
             answer = QMessageBox.question(

@@ -232,6 +232,8 @@ def test_face_model_opens_the_chosen_face_of_a_group_photo(qtbot, tmp_path, monk
 
     monkeypatch.setattr(w, "ask_which_face", answer)
     assert w.open_photo(tmp_path / "two.png")
+    assert w.doc is None and "Looking for faces" in w.statusBar().currentMessage()  # in the background
+    qtbot.waitUntil(lambda: w.doc is not None, timeout=30_000)
     assert asked == [2] and w.doc.mapping.face == 1
     cx = (w.doc.mapping.box[0] + w.doc.mapping.box[2]) / 2
     assert 400 < cx < 592  # the second face's square
@@ -580,4 +582,46 @@ def test_a_held_product_slider_says_so(qtbot, tmp_path):
     w.set_slider("width", 3.0, commit=True)
     settle(qtbot, w)
     assert "Width +3.00 holds at" in w.statusBar().currentMessage()
+    w.close()
+
+
+def test_a_face_model_looks_for_faces_in_the_background_and_cancel_keeps_the_photo_open(
+        qtbot, tmp_path, monkeypatch, photo, questions):
+    """Looking for a small face in a large photo can take tens of seconds: the window opens the
+    search as a job (the call returns at once, the status bar says so, Cancel stops it and keeps
+    what was open); a photo without a face asks, after the search, whether to use the whole image."""
+    import threading
+
+    import editor.session
+    from inversion.tuning import TuneConfig
+
+    w = MainWindow("celeba-64", settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                   autosave_path=tmp_path / "autosave.json", ask_recovery=False,
+                   tune_config=TuneConfig(steps=2))
+    qtbot.addWidget(w)
+    w.show()
+    release = threading.Event()
+    searched = []
+
+    def slow_search(pixels):  # a search that takes until the test lets it finish
+        searched.append(pixels.shape)
+        release.wait(20)
+        return []
+
+    monkeypatch.setattr(editor.session, "find_photo_faces", slow_search)
+    assert w.open_photo(photo)  # returns while the search runs
+    assert w.doc is None and w.jobs.busy and "Looking for faces" in w.statusBar().currentMessage()
+    qtbot.wait(100)  # the GUI thread is free: events are processed meanwhile
+    w.cancel_job()
+    release.set()
+    settle(qtbot, w)
+    assert w.doc is None and "stopped looking for faces" in w.statusBar().currentMessage()
+    assert questions.asked == []
+
+    release.clear()
+    assert w.open_photo(photo)
+    release.set()  # the search ends and finds no face: the question comes after it
+    questions.answer = QMessageBox.StandardButton.No
+    settle(qtbot, w)
+    assert questions.asked == ["No face found"] and w.doc is None and len(searched) == 2
     w.close()
