@@ -70,7 +70,7 @@ def attribute_classifier(train: ImageSet, test: ImageSet) -> tuple[Classifier, l
             print(f"  attribute classifier epoch {e.epoch}: loss {e.train_loss:.3f}, "
                   f"test accuracy {e.test_accuracy:.3f}", flush=True)
         save_classifier(CLASSIFIER, net.eval(), {
-            "data": train.name, "inputs": "faces averaged 2x2 to 32 px", "attributes":
+            "data": train.describe(), "inputs": "faces averaged 2x2 to 32 px", "attributes":
             list(FACE_ATTRIBUTES), "epochs": cfg.epochs,
             "minutes": round((time.perf_counter() - t0) / 60, 1)})
     net.eval()
