@@ -42,12 +42,12 @@ FIRST_PAD = 0.2  # ... then with a border of this share of its shorter side: a f
 # at once: the border shifts the detector's scales, and the astronaut's suit then scored 0.23
 TILE = 3000  # pixels: a look at a larger image searches it in tiles (memory stays bounded)
 TILE_OVERLAP = 300  # pixels the tiles share: a face the previous, coarser look was too small to
-# see is at most 2.5 windows across here, and lies whole in one tile
+# see is at most about 220 pixels across here (2.7 windows), and lies whole in one tile
 TURNS = (-25.0, 25.0)  # degrees: copies turned this way are searched when the upright one has no
 # face; dlib's HOG detector itself takes faces tilted up to about 35 degrees, less often
+TURN_PIXELS = 4_000_000  # ... at the looks where a turned copy is at most this large
 TILT_AGAIN = 5.0  # degrees: the landmarks of a face tilted more are found again on it turned
 # upright (dlib's predictor starts from an upright face: on one tilted 30 degrees it stopped at 24)
-TURN_PIXELS = 4_000_000  # ... at the looks where a turned copy is at most this large
 CNN_PIXELS = 750_000  # the CNN detector (the fallback, slow) searches the photo at most this large
 CNN_MIN_SIDE = 400  # ... and a smaller photo enlarged twice
 
@@ -153,22 +153,23 @@ def _upright_landmarks(rgb: np.ndarray, box) -> np.ndarray:
 def search_plan(width: int, height: int) -> list[Look]:
     """The looks find_faces takes at a width x height photo, in turn, until one finds a face.
 
-    dlib's HOG detector, upright: first the photo at most FIRST_PIXELS large (then with a border,
-    for a face filling the photo), then twice as large and so on, and last enlarged until a FACE_MIN face
-    fills the detector's HOG_WINDOW; after each look whose turned copy is at most TURN_PIXELS,
-    the copies turned by TURNS. Then dlib's CNN detector on the photo at most CNN_PIXELS large,
-    for faces turned to the side, tilted further or looking down. The cost follows the finest
-    look: a 40 px face in a 12-megapixel photo is looked for in a 48-megapixel copy (in tiles)."""
+    dlib's HOG detector, upright: first the photo at most FIRST_PIXELS large (then with a
+    border, for a face filling the photo), then twice as large and so on, and last enlarged until
+    a FACE_MIN face fills the detector's HOG_WINDOW; after each look whose turned copy is at most
+    TURN_PIXELS, the copies turned by TURNS. Then dlib's CNN detector on the photo at most
+    CNN_PIXELS large, for faces turned to the side, tilted further or looking down. The cost
+    follows the finest look: a 40 px face in a 12-megapixel photo is looked for in a
+    48-megapixel copy (in tiles)."""
     finest = HOG_WINDOW / FACE_MIN
     scales = [min(1.0, float(np.sqrt(FIRST_PIXELS / (width * height))))]
     while 2 * scales[-1] < finest / 1.5:  # one look between would cost nearly what the finest does
         scales.append(2 * scales[-1])
     if scales[-1] < finest:
         scales.append(finest)
+    turn = np.deg2rad(max(abs(t) for t in TURNS))
     plan = []
     for i, scale in enumerate(scales):
         plan += [Look("hog", scale), Look("hog", scale, pad=True)] if i == 0 else [Look("hog", scale)]
-        turn = np.deg2rad(max(abs(t) for t in TURNS))
         w, h = width * scale, height * scale
         turned_pixels = (w * np.cos(turn) + h * np.sin(turn)) * (w * np.sin(turn) + h * np.cos(turn))
         if turned_pixels <= TURN_PIXELS:
@@ -216,7 +217,8 @@ def _searched_images(pixels: np.ndarray, look: Look):
                 c, s = abs(r[0, 0]), abs(r[0, 1])
                 out = (int(np.ceil(iw * c + ih * s)), int(np.ceil(iw * s + ih * c)))
                 r[:, 2] += [out[0] / 2 - iw / 2, out[1] / 2 - ih / 2]
-                img = cv2.warpAffine(img, r, out, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                img = cv2.warpAffine(img, r, out, flags=cv2.INTER_LINEAR,
+                                     borderMode=cv2.BORDER_REPLICATE)
                 m = r[:, :2] @ m  # photo -> turned image: the turn after the scaling
                 m[:, 2] += r[:, 2]
             yield np.ascontiguousarray(img), m
