@@ -1,11 +1,11 @@
 """Real photos, end to end, in one run: held-out faces made into photos, scikit-image's astronaut,
 and held-out product photos; found, inverted by each method, edited and exported as a user would.
 
-    python -m benchmarks.real_photos [--n 12] [--find-n 40] [--products 12] [--baseline-n 4]
-                                     [--sweep-faces 2]
+    python -m benchmarks.real_photos [--n 10] [--find-n 40] [--products 10] [--baseline-n 4]
+                                     [--sweep-faces 1]
 
 The defaults keep a run near 15 minutes on a shared 2-core CPU (tuning, 150 steps, takes 10-13 s
-of CPU per photo there); a run with --n 30 --products 30 takes about twice as long.
+of CPU per photo there); a run with --n 30 --products 30 --sweep-faces 3 takes about twice as long.
 
 1. Face photos: the first faces of the face data's test split (never trained on), each with its
    face box (cheek to cheek, brows to chin) 150-800 px across, turned up to 10 degrees, off-centre,
@@ -305,10 +305,12 @@ def face_study(model, inv, net, cases: list[FaceCase], found: dict, methods, bas
     """Per photo with a face: each method's LPIPS, identity and seconds, and the edits from
     EDITED's reconstruction. Returns (rows per photo, strip picture rows)."""
     from inversion.faces import SAME_PERSON, descriptors, find_faces, identity_distance
+    from editing.edit import edit_code
+    from editing.vector_sets import FACE_ATTRIBUTES
     from inversion.framing import DomainSpec, to_model
     from inversion.photo import load_photo
+    from inversion.tuning import tuned_model
     from training.pixels import to_uint8
-    from editing.vector_sets import FACE_ATTRIBUTES
 
     spec = DomainSpec.for_model(model.config)
     rows, strips = [], []
@@ -327,6 +329,8 @@ def face_study(model, inv, net, cases: list[FaceCase], found: dict, methods, bas
             row[name] = {"lpips": lp, "identity": dist, "kept": dist < SAME_PERSON,
                          "wall": r.wall, "cpu": r.cpu}
         p0 = probabilities(net, x)[0]
+        tuned = tuned_model(model, recons[EDITED].generator)
+        z0 = recons[EDITED].z
         outside = hull_outside(mapping, photo.size)
         edits, strip = {}, [crop_face(photo.pixels, mapping)] + [
             enlarge(recons[m.name].image) if m.name in recons else np.full((128, 128, 3), 255, np.uint8)
@@ -335,11 +339,17 @@ def face_study(model, inv, net, cases: list[FaceCase], found: dict, methods, bas
             a = FACE_ATTRIBUTES.index(name)
             has = bool(p0[a] > 0.5)
             value = -EDIT_STRENGTH if has else EDIT_STRENGTH
+            z1 = edit_code(tuned, z0, {name: value}, []).z_edit  # the code the CLI edits to
+            with torch.no_grad():  # the edit in the model's domain: base and tuned generator
+                images = torch.cat([model.decode(z1[None]), tuned.decode(z1[None])])
+            p_model = probabilities(net, images)
             edited = edit_face(model, case, mapping, recons[EDITED], folder, name, value)
             diff = np.abs(edited[outside].astype(np.int16) - photo.pixels[outside]).max(initial=0)
             again = find_faces(edited)
             result = {"value": value, "identical_outside": bool(diff == 0),
-                      "max_diff_outside": int(diff), "refound": bool(again)}
+                      "max_diff_outside": int(diff), "refound": bool(again),
+                      "flipped_base": bool((p_model[0, a] > 0.5) != has),
+                      "flipped_tuned": bool((p_model[1, a] > 0.5) != has)}
             if again:
                 x2, _ = to_model(edited, model.gan.resolution, 3, spec, found=again)
                 p2 = probabilities(net, x2)[0]
@@ -387,6 +397,8 @@ def edit_table(rows: list[dict]) -> list[dict]:
         up = sum(g["value"] > 0 for g in got)
         table.append({"edit": f"{name} +-{EDIT_STRENGTH:g}", "pushed": f"{up} up, {len(got) - up} down",
                       "refound": f"{len(refound)}/{len(got)}",
+                      "flipped_base": float(np.mean([g["flipped_base"] for g in got])),
+                      "flipped_tuned": float(np.mean([g["flipped_tuned"] for g in got])),
                       "flipped": float(np.mean([g.get("flipped", False) for g in got])),
                       "kept": float(np.mean([g.get("kept", False) for g in got])),
                       "identity": float(np.median([g["identity"] for g in refound] or [np.nan])),
@@ -516,12 +528,12 @@ def sweep_study(faces: np.ndarray, face_box, landmarks, n: int, folder: Path) ->
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--n", type=int, default=12, help="face photos inverted and edited (and the "
+    p.add_argument("--n", type=int, default=10, help="face photos inverted and edited (and the "
                    "astronaut)")
     p.add_argument("--find-n", type=int, default=40, help="face photos the face is looked for in")
-    p.add_argument("--products", type=int, default=12, help="held-out product photos")
+    p.add_argument("--products", type=int, default=10, help="held-out product photos")
     p.add_argument("--baseline-n", type=int, default=4, help="photos for the 500-step baseline")
-    p.add_argument("--sweep-faces", type=int, default=2, help="faces per face-finding sweep row "
+    p.add_argument("--sweep-faces", type=int, default=1, help="faces per face-finding sweep row "
                    "(0: no sweep)")
     a = p.parse_args()
     import skimage.data
@@ -624,12 +636,16 @@ def main() -> None:
             f"--code` with the tuned generator, strength {EDIT_STRENGTH:g} away from what the "
             f"attribute classifier sees in the photo; the export's face found and aligned again. "
             f"Flipped: the attribute classifier (benchmarks.faces) changes its verdict (target 70% "
-            f"for {', '.join(FLIP_TARGET)}); kept: identity distance to the photo's face under 0.6 "
+            f"for {', '.join(FLIP_TARGET)}) on the export's face; and, to see where a flip is "
+            f"lost, on the edited code's image by the generator as shipped (base G) and as tuned to "
+            f"the photo (tuned G), before the carry-back; kept: identity distance to the photo's face under 0.6 "
             f"(target 90%); a face not found again counts as neither; outside: every pixel outside "
             f"the grown landmark hull the carry-back paints in identical to the photo's.\n\n"
           + markdown_table(edits, [("edit", "edit"), ("pushed", "pushed"),
                                    ("refound", "face found again"),
-                                   ("flipped", "flipped"), ("kept", "identity kept"),
+                                   ("flipped_base", "flipped: base G"),
+                                   ("flipped_tuned", "flipped: tuned G"),
+                                   ("flipped", "flipped: export"), ("kept", "identity kept"),
                                    ("identity", "identity distance"), ("identical", "identical outside"),
                                    ("max_diff", "max diff outside")])
           + f"\n![before/after](real_photos.jpg)\n\nRows: four face photos and the astronaut. "

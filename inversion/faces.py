@@ -11,7 +11,7 @@ Finding: `search_plan` lists the looks `find_faces` takes until one finds a face
 on the photo shrunk, then ever larger up to twice its size (so a 40 px face fills the detector's
 80 px window), in overlapping tiles where large; copies turned by 25 degrees both ways where they
 are small enough; then the CNN (MMOD) detector, slower, which also takes faces turned to the side
-or looking down. The largest face a photo can hold is found in the first look.
+or looking down. A face as large as the photo is found by the first looks (with a border).
 
 Identity is the Euclidean distance between 128-d descriptors; dlib's own rule is that two faces
 with distance under 0.6 are the same person. The descriptor is not differentiable, so the solver
@@ -102,7 +102,8 @@ class Face:
     points: np.ndarray  # (5, 2) dlib's five landmarks: eye corners (4) and the base of the nose
     score: float  # detector confidence
     detector: str = "hog"  # which of dlib's detectors found it: "hog" or "cnn" (the fallback)
-    turn: float = 0.0  # degrees the photo's copy was turned when the face was found (0: upright)
+    turn: float = 0.0  # degrees (counter-clockwise as shown) the photo's copy was turned when the
+    # face was found on it; 0: on the photo as it is
 
     def contains(self, x: float, y: float) -> bool:
         x0, y0, x1, y1 = self.box
