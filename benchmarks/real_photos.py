@@ -48,7 +48,24 @@ import torch
 from PIL import Image
 
 from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.editing import fake_photo
 from benchmarks.faces import CLASSIFIER, place_face, probabilities
+from benchmarks.product_edits import TINTS
+from editing.compositing import face_region
+from editing.edit import edit_code
+from editing.vector_sets import FACE_ATTRIBUTES
+from inversion.faces import SAME_PERSON, descriptors, find_faces, identity_distance
+from inversion.framing import DomainSpec, to_model
+from inversion.geometry import apply_affine, square_bounds
+from inversion.invert import BASELINE_CONFIG, DEFAULT_CONFIG, Inverter, save_code
+from inversion.perceptual import LPIPS
+from inversion.photo import load_photo
+from inversion.quality import psnr
+from inversion.tuning import TuneConfig, save_tuned, tune_to_photo, tuned_model
+from training.classifier import load_classifier
+from training.data import load_fashion_mnist, model_data
+from training.modelfile import load_model
+from training.pixels import to_uint8
 
 BACKGROUNDS = ("coffee", "rocket", "motorcycle")  # scikit-image's photos without people in them
 JPEG_QUALITY = 85
@@ -108,7 +125,7 @@ def face_photo(face: np.ndarray, face_box, face_px: float, angle: float,
                quality: int | None = JPEG_QUALITY) -> tuple[np.ndarray, np.ndarray]:
     """An aligned face (R, R, 3) uint8 made into a photo: enlarged so that its face box (the
     detector's box in model pixels, `face_box`; cheek to cheek, brows to chin) is `face_px`
-    photo pixels across, turned by `angle` degrees, off-centre, on a `background`, then saved
+    photo pixels across, turned by `angle` degrees, off-centre, on a `background()`, then saved
     as JPEG and read back (`quality` None: not). Returns (photo (H, W, 3) uint8, 2x3 model ->
     photo transform). Deterministic for the state of `rng`."""
     crop_px = face_px * face.shape[0] / (face_box[2] - face_box[0])
@@ -136,14 +153,10 @@ def encoder_code(inv, x: torch.Tensor) -> torch.Tensor:
 
 
 def hybrid_code(inv, x: torch.Tensor) -> torch.Tensor:
-    from inversion.invert import DEFAULT_CONFIG
-
     return inv.invert(x, "hybrid", DEFAULT_CONFIG).z[0]
 
 
 def baseline_code(inv, x: torch.Tensor) -> torch.Tensor:
-    from inversion.invert import BASELINE_CONFIG
-
     return inv.invert(x, "optimize", BASELINE_CONFIG).z[0]
 
 
@@ -151,7 +164,6 @@ def baseline_code(inv, x: torch.Tensor) -> torch.Tensor:
 class Method:
     """One way to reconstruct a photo: a code from the model image, and, with `tune`, a copy of
     the generator tuned to the photo at that code (inversion.tuning, TuneConfig's defaults)."""
-
     name: str
     code: Callable  # (Inverter, model image (1, C, R, R)) -> code (D,)
     tune: bool = False
@@ -164,7 +176,7 @@ METHODS = (
     Method("hybrid + tuning", hybrid_code, tune=True),
     Method("optimize 500 (baseline)", baseline_code, slow=True),
     # Another image -> code method joins with one line, e.g. an iterative encoder:
-    # Method("iterative encoder", iterative_encoder_code),
+    # Method("iterative encoder", lambda inv, x: iterative_encoder(x)),
 )
 EDITED = "hybrid + tuning"  # the edits start from this method's reconstruction
 
@@ -172,7 +184,6 @@ EDITED = "hybrid + tuning"  # the edits start from this method's reconstruction
 @dataclass
 class Reconstruction:
     """What one method made of one photo."""
-
     z: torch.Tensor  # (D,)
     image: torch.Tensor  # (1, C, R, R) the reconstruction
     generator: torch.nn.Module | None  # the tuned copy, for tuning methods
@@ -184,8 +195,6 @@ def reconstruct(methods, inv, x: torch.Tensor, slow: bool, tune_cfg=None) -> dic
     """Each method's reconstruction of x (1, C, R, R) (`slow` ones too if asked); a code two
     methods share is found once, and its time counts for both. Tuning: `tune_cfg`, by default
     TuneConfig()."""
-    from inversion.tuning import TuneConfig, tune_to_photo
-
     codes, out = {}, {}
     for method in methods:
         if method.slow and not slow:
@@ -213,7 +222,6 @@ def reconstruct(methods, inv, x: torch.Tensor, slow: bool, tune_cfg=None) -> dic
 @dataclass
 class FaceCase:
     """One face photo, and where its face was placed."""
-
     name: str
     path: Path  # the photo file (JPEG, or the astronaut's PNG)
     face_px: float  # the placed face's box width (the astronaut's: about 87)
@@ -223,18 +231,14 @@ class FaceCase:
 def hull_outside(mapping, size: tuple[int, int]) -> np.ndarray:
     """(H, W) bool: photo pixels outside the grown landmark hull (editing.compositing.face_region)
     that a face edit's carry-back may paint in, with two pixels' margin for the interpolation."""
-    from editing.compositing import face_region
-
     region = face_region(mapping.landmarks, mapping.resolution)
-    inside = cv2.warpAffine(region, mapping.matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    inside = cv2.warpAffine(region, mapping.matrix, size,
+                            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) > 0  # 0 outside
     return ~cv2.dilate(inside.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
 
 
 def crop_face(pixels: np.ndarray, mapping, size: int = 128) -> np.ndarray:
     """The photo's part under the aligned square, size x size (for the strip picture)."""
-    from inversion.geometry import square_bounds
-
     h, w = pixels.shape[:2]
     x0, y0, x1, y1 = square_bounds(mapping.matrix, mapping.resolution)
     x0, y0 = max(0, int(x0)), max(0, int(y0))
@@ -243,8 +247,6 @@ def crop_face(pixels: np.ndarray, mapping, size: int = 128) -> np.ndarray:
 
 
 def enlarge(image: torch.Tensor, size: int = 128) -> np.ndarray:
-    from training.pixels import to_uint8
-
     return cv2.resize(to_uint8(image)[0], (size, size), interpolation=cv2.INTER_CUBIC)
 
 
@@ -253,9 +255,6 @@ def edit_face(model, case: FaceCase, mapping, recon: Reconstruction, folder: Pat
     """The photo edited by one slider through `latent-edit edit --code`, from a code file that
     holds the tuned generator; the exported pixels."""
     from editing.cli import main as latent_edit
-    from inversion.invert import save_code
-    from inversion.photo import load_photo
-    from inversion.tuning import save_tuned
 
     code = folder / f"{case.name}.npz"
     if not code.is_file():
@@ -280,9 +279,6 @@ def find_study(cases: list[FaceCase]) -> tuple[list[dict], dict]:
     """Each photo's faces (inversion.faces.find_faces): rows (found, by which look, seconds,
     landmark error as a share of the face's size where the placed face is known) and the faces
     found, by photo name."""
-    from inversion.faces import find_faces
-    from inversion.photo import load_photo
-
     rows, found = [], {}
     for case in cases:
         photo = load_photo(case.path)
@@ -304,14 +300,6 @@ def face_study(model, inv, net, cases: list[FaceCase], found: dict, methods, bas
                folder: Path):
     """Per photo with a face: each method's LPIPS, identity and seconds, and the edits from
     EDITED's reconstruction. Returns (rows per photo, strip picture rows)."""
-    from inversion.faces import SAME_PERSON, descriptors, find_faces, identity_distance
-    from editing.edit import edit_code
-    from editing.vector_sets import FACE_ATTRIBUTES
-    from inversion.framing import DomainSpec, to_model
-    from inversion.photo import load_photo
-    from inversion.tuning import tuned_model
-    from training.pixels import to_uint8
-
     spec = DomainSpec.for_model(model.config)
     rows, strips = [], []
     for i, case in enumerate(cases):
@@ -410,12 +398,6 @@ def edit_table(rows: list[dict]) -> list[dict]:
 # ------------------------------------------------------------------ products
 
 def product_study(model, inv, n: int, methods, baseline_n: int) -> list[dict]:
-    from benchmarks.editing import fake_photo
-    from benchmarks.product_edits import TINTS
-    from inversion.framing import DomainSpec, to_model
-    from inversion.quality import psnr
-    from training.data import load_fashion_mnist
-
     spec = DomainSpec.for_model(model.config)
     test = load_fashion_mnist("test", 32)
     rows = []
@@ -480,8 +462,6 @@ def find_in_child(pixels: np.ndarray, folder: Path) -> dict:
 
 def find_here(pixels: np.ndarray) -> dict:
     """find_faces on the photo in this process: seconds (wall, CPU) and faces."""
-    from inversion.faces import find_faces
-
     t, c = time.perf_counter(), time.process_time()
     found = find_faces(pixels)
     return {"wall": time.perf_counter() - t, "cpu": time.process_time() - c,
@@ -492,8 +472,6 @@ def sweep_study(faces: np.ndarray, face_box, landmarks, n: int, folder: Path) ->
     """Each SWEEP row on n held-out faces (one for photos over 20 megapixels and without a face):
     found where it was placed (landmarks within 15% of the face's size; 30% looking down),
     by which detector, seconds, and peak memory where measured in a process of its own."""
-    from inversion.geometry import apply_affine
-
     rows = []
     for size, face_px, angle, down, own_process in SWEEP:
         rng = np.random.default_rng(face_px)
@@ -538,19 +516,10 @@ def main() -> None:
     a = p.parse_args()
     import skimage.data
 
-    from inversion.invert import BASELINE_CONFIG, DEFAULT_CONFIG, Inverter
-    from inversion.perceptual import LPIPS
-    from inversion.tuning import TuneConfig
-    from training.classifier import load_classifier
-    from training.data import model_data
-    from training.modelfile import load_model
-
     torch.manual_seed(0)
     t_start, load_start = time.perf_counter(), os.getloadavg()[0]
     lpips = LPIPS()
     model = load_model(FACE_MODEL)
-    from inversion.framing import DomainSpec
-
     spec = DomainSpec.for_model(model.config)
     test = model_data(model.config, "test", model_folder=model.path)
     faces = test.images[:max(a.n, a.find_n, a.sweep_faces)].numpy()
@@ -561,8 +530,6 @@ def main() -> None:
         print("face-finding sweep", flush=True)
         sweep = sweep_study(faces, spec.face_box, np.array(spec.landmarks), a.sweep_faces, folder
                             ) if a.sweep_faces else []
-        from inversion.geometry import apply_affine
-
         cases = []
         photos = benchmark_face_photos(faces[:max(a.n, a.find_n)], spec.face_box)
         for i, (photo, m, face_px) in enumerate(photos):
