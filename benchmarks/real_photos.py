@@ -184,6 +184,7 @@ EDITED = "hybrid + tuning"  # the edits start from this method's reconstruction
 @dataclass
 class Reconstruction:
     """What one method made of one photo."""
+
     z: torch.Tensor  # (D,)
     image: torch.Tensor  # (1, C, R, R) the reconstruction
     generator: torch.nn.Module | None  # the tuned copy, for tuning methods
@@ -222,6 +223,7 @@ def reconstruct(methods, inv, x: torch.Tensor, slow: bool, tune_cfg=None) -> dic
 @dataclass
 class FaceCase:
     """One face photo, and where its face was placed."""
+
     name: str
     path: Path  # the photo file (JPEG, or the astronaut's PNG)
     face_px: float  # the placed face's box width (the astronaut's: about 87)
