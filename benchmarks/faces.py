@@ -70,7 +70,7 @@ def attribute_classifier(train: ImageSet, test: ImageSet) -> tuple[Classifier, l
             print(f"  attribute classifier epoch {e.epoch}: loss {e.train_loss:.3f}, "
                   f"test accuracy {e.test_accuracy:.3f}", flush=True)
         save_classifier(CLASSIFIER, net.eval(), {
-            "data": train.name, "inputs": "faces averaged 2x2 to 32 px", "attributes":
+            "data": train.describe(), "inputs": "faces averaged 2x2 to 32 px", "attributes":
             list(FACE_ATTRIBUTES), "epochs": cfg.epochs,
             "minutes": round((time.perf_counter() - t0) / 60, 1)})
     net.eval()
@@ -157,26 +157,40 @@ def slider_section(model, vectors, net, z: torch.Tensor, spec: DomainSpec, ident
     return rows
 
 
-def place_face(face: np.ndarray, photo_size: tuple[int, int], face_px: int, angle: float,
-               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A 64 px face enlarged to face_px, turned by `angle` degrees, faded into a plain-ish
-    background photo; returns (photo uint8, 2x3 model -> photo transform)."""
+def place_face(face: np.ndarray, photo_size: tuple[int, int], face_px: float, angle: float,
+               rng: np.random.Generator, background: np.ndarray | None = None,
+               offset: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+    """A face (R, R, 3) enlarged to face_px (the whole aligned square), turned by `angle` degrees,
+    its centre up to `offset` of the free space off the photo's centre, faded into `background`
+    ((H, W, 3) uint8; by default a plain-ish gradient). Returns (photo uint8, 2x3 model -> photo
+    transform). Only the face's part of the photo is computed: a 12-megapixel photo costs what
+    its face costs."""
     w, h = photo_size
     r = face.shape[0]
     k = face_px / r
     a = np.deg2rad(angle)
     rot = k * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-    centre = np.array([w / 2, h / 2]) + rng.uniform(-0.15, 0.15, 2) * [w - face_px, h - face_px]
+    centre = np.array([w / 2, h / 2]) + rng.uniform(-offset, offset, 2) * np.maximum(
+        0, [w - face_px, h - face_px])
     m = np.zeros((2, 3))
     m[:, :2] = rot
     m[:, 2] = centre - rot @ [r / 2, r / 2]
-    yy, xx = np.mgrid[0:h, 0:w] / max(w, h)
-    colour = rng.uniform(60, 200, 3)
-    background = colour + 40 * (xx[..., None] - 0.5) + 30 * (yy[..., None] - 0.5)
-    warped = cv2.warpAffine(face.astype(np.float32), m, (w, h), flags=cv2.INTER_CUBIC)
-    alpha = cv2.warpAffine(edge_fade(r, 6.0), m, (w, h), flags=cv2.INTER_LINEAR)[..., None]
-    photo = background * (1 - alpha) + warped * alpha
-    return np.clip(np.rint(photo), 0, 255).astype(np.uint8), m
+    if background is None:
+        yy, xx = np.mgrid[0:h, 0:w] / max(w, h)
+        colour = rng.uniform(60, 200, 3)
+        background = colour + 40 * (xx[..., None] - 0.5) + 30 * (yy[..., None] - 0.5)
+    photo = np.clip(np.rint(background), 0, 255).astype(np.uint8)
+    found = geometry.square_region(geometry.invert_affine(m), r, (w, h))
+    if found is None:
+        return photo, m
+    (x0, y0, x1, y1), shifted = found  # shifted: region pixels -> model pixels
+    size = (x1 - x0, y1 - y0)
+    back = cv2.WARP_INVERSE_MAP
+    warped = cv2.warpAffine(face.astype(np.float32), shifted, size, flags=cv2.INTER_CUBIC | back)
+    alpha = cv2.warpAffine(edge_fade(r, 6.0), shifted, size, flags=cv2.INTER_LINEAR | back)[..., None]
+    blend = background[y0:y1, x0:x1] * (1 - alpha) + warped * alpha
+    photo[y0:y1, x0:x1] = np.clip(np.rint(blend), 0, 255).astype(np.uint8)
+    return photo, m
 
 
 def import_section(model, inv: Inverter, vectors, test: ImageSet, spec: DomainSpec, n_faces: int

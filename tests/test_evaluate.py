@@ -92,3 +92,13 @@ def test_classifier_training_learns_classes_and_attributes(tiny_set):
     attrs = list(train_attribute_classifier(net, tiny_set, tiny_set, [0, 1], cfg))
     assert len(classes) == len(attrs) == 6
     assert classes[-1].test_accuracy > 0.75 and attrs[-1].test_accuracy > 0.75
+
+
+def test_every_shipped_classifier_loads():
+    """The loader checks a config as a whole (training.modelfile.check_config); a classifier saved
+    with its data described as a bare string was refused by it."""
+    folders = [f for f in CLASSIFIERS_DIR.iterdir() if (f / "config.json").is_file()]
+    assert folders
+    for folder in folders:
+        net, config = load_classifier(folder)
+        assert config["architecture"] == "classifier" and isinstance(config.get("data", {}), dict)
