@@ -46,7 +46,6 @@ class TuneConfig:
     w_locality: float = 0.1  # weight of staying the original generator around the pivot
     locality_every: int = 5  # steps between locality terms (lazy, as PTI's)
     locality_radius: float = 3.0  # in units of the codes' spread: how far around the pivot
-    w_edits: float = 0.0  # weight of keeping the original's change along the sliders (see tune)
     seed: int = 0
 
 
@@ -72,14 +71,9 @@ def decoder(model: GANModel, generator: nn.Module) -> Callable[[torch.Tensor], t
 
 def tune(model: GANModel, generator: nn.Module, x: torch.Tensor, pivot: torch.Tensor, lpips,
          cfg: TuneConfig = TuneConfig(),
-         identity: Callable[[torch.Tensor], torch.Tensor] | None = None,
-         edits: torch.Tensor | None = None) -> Iterator[TuneStep]:
+         identity: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Iterator[TuneStep]:
     """Fine-tune `generator` (tuned_copy) so that its image of `pivot` (D,) reproduces x
-    (1, C, R, R); yields every step. `identity`: images -> (B,) distances to x's face.
-    `edits` (K, D): codes the sliders take the pivot to; with cfg.w_edits, every locality step two
-    of them keep the original generator's change: |(G'(e) - G'(z_p)) - (G(e) - G(z_p))|^2. PTI's
-    random directions miss the sliders' (in 128 dimensions nearly every direction is orthogonal
-    to them), and a generator tuned without this draws the photo along them too: edits fade."""
+    (1, C, R, R); yields every step. `identity`: images -> (B,) distances to x's face."""
     g = torch.Generator().manual_seed(cfg.seed)
     std = model.code_spread()[1]
     pivot = pivot.reshape(1, -1).detach()
@@ -103,12 +97,6 @@ def tune(model: GANModel, generator: nn.Module, x: torch.Tensor, pivot: torch.Te
                 target = original(near)
             local = reconstruction_loss(tuned(near), target, lpips, 1.0, 1.0).mean()
             loss = loss + cfg.w_locality * local
-        if edits is not None and cfg.w_edits and step % cfg.locality_every == 0:
-            pick = edits[torch.randint(len(edits), (2,), generator=g)]
-            with torch.no_grad():
-                wanted = original(pick) - original(pivot)
-            change = tuned(pick) - image
-            loss = loss + cfg.w_edits * ((change - wanted) ** 2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
