@@ -8,7 +8,7 @@ is kept in `_origin` and moved by zooming under a point (that point stays put) a
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap, QPolygonF,
                            QWheelEvent)
 from PySide6.QtWidgets import QWidget
@@ -334,3 +334,21 @@ class Canvas(QWidget):
         p.drawRoundedRect(box, 4, 4)
         p.setPen(QColor(255, 255, 255))
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+
+class CanvasOverlay(QWidget):
+    """A transparent child of the canvas, its size, that the mouse passes through: tools (the Drag
+    tool, the Warp brush) paint their marks on one so that the canvas knows nothing of them."""
+
+    def __init__(self, canvas: Canvas):
+        super().__init__(canvas)
+        self.canvas = canvas
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        canvas.installEventFilter(self)  # follow the canvas's size
+        self.resize(canvas.size())
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Resize:
+            self.resize(self.canvas.size())
+        return False

@@ -15,11 +15,11 @@ import numpy as np
 import torch
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QTransform
-from PySide6.QtWidgets import QToolBar, QToolButton, QWidget
+from PySide6.QtWidgets import QToolBar, QToolButton
 
 from editing.drag import DragConfig, DragPoint, drag
 from editing.vectors import AttributeVector
-from editor.canvas import Canvas
+from editor.canvas import Canvas, CanvasOverlay
 from editor.jobs import Job, JobRunner
 from editor.preview import Preview
 from editor.state import Document
@@ -28,21 +28,12 @@ from training.modelfile import GANModel
 HANDLE, TARGET = QColor(255, 60, 60), QColor(60, 140, 255)
 
 
-class DragOverlay(QWidget):
+class DragOverlay(CanvasOverlay):
     """Paints the tool's handles, targets and the lines between them over the canvas."""
 
     def __init__(self, canvas: Canvas, tool: "DragTool"):
         super().__init__(canvas)
-        self.canvas, self.tool = canvas, tool
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
-        canvas.installEventFilter(self)  # follow the canvas's size
-        self.resize(canvas.size())
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.Type.Resize:
-            self.resize(self.canvas.size())
-        return False
+        self.tool = tool
 
     def to_widget(self, x: float, y: float) -> QPointF:
         r, s = self.canvas.image_rect(), self.canvas.scale()

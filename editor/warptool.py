@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QLineF, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
-from PySide6.QtWidgets import QToolButton, QWidget
+from PySide6.QtWidgets import QToolButton
 
 from editing.edit import solver_config
 from editing.solver import SolverConfig
 from editing.vectors import AttributeVector
 from editing.warp import Warp, solve_warps
 from editor.brushbar import BrushBar
-from editor.canvas import Canvas
+from editor.canvas import Canvas, CanvasOverlay
 from editor.dragtool import DragTool
 from editor.jobs import Job, JobRunner
 from editor.panels import CandidatesPanel
@@ -25,22 +25,13 @@ from editor.state import Document
 from training.modelfile import GANModel
 
 
-class WarpOverlay(QWidget):
+class WarpOverlay(CanvasOverlay):
     """Paints the warp in progress over the canvas: the brush at the press, an arrow to the
     pointer, the brush there."""
 
     def __init__(self, canvas: Canvas, tool: "WarpTool"):
         super().__init__(canvas)
-        self.canvas, self.tool = canvas, tool
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
-        canvas.installEventFilter(self)  # follow the canvas's size
-        self.resize(canvas.size())
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.Type.Resize:
-            self.resize(self.canvas.size())
-        return False
+        self.tool = tool
 
     def paintEvent(self, event) -> None:  # noqa: N802
         line = self.tool.line()
