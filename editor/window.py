@@ -413,8 +413,9 @@ class MainWindow(QMainWindow):
     # ================================================================== opening
 
     def open_photo(self, path: str | Path, whole_image: bool = False, face: int | None = None) -> bool:
-        """Load a photo and start its inversion in the background; False (and a message) if the
-        file is refused, leaving the current document as it was. For a face model with several
+        """Load a photo and start its inversion in the background (for a face model, the search
+        for its faces first); False (and a message) if the file is refused, leaving the current
+        document as it was. For a face model with several
         faces in the photo, `face` picks one (0 = the largest); None asks the user."""
         if session.looks_for_faces(self.model, whole_image):
             return self._find_faces_then_open(path, face)
