@@ -109,17 +109,20 @@ class WarpTool(QObject):
             self.overlay.update()
             return True
         mouse = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)
-        if not self.active or not self.button.isEnabled() or kind not in mouse:
-            return False
-        if event.button() != Qt.MouseButton.LeftButton:
+        if not self.active or kind not in mouse or event.button() != Qt.MouseButton.LeftButton:
             return False
         p = self.canvas.to_image(event.position())
-        if kind == QEvent.Type.MouseButtonPress:
-            self._start = self._now = (p.x(), p.y())
-        elif self._start is not None:
-            start, self._start, self._now = self._start, None, None
-            self.overlay.update()
-            self.warped(start, (p.x(), p.y()), self.brushes.size_slider.value() / self.canvas.scale())
+        if kind == QEvent.Type.MouseButtonRelease:
+            if self._start is None:
+                return False  # its press went to the canvas
+            start, self._start, self._now = self._start, None, None  # ends the warp being drawn,
+            self.overlay.update()  # even when editing was turned off meanwhile
+            if self.button.isEnabled():
+                self.warped(start, (p.x(), p.y()), self.brushes.size_slider.value() / self.canvas.scale())
+            return True
+        if not self.button.isEnabled():
+            return False
+        self._start = self._now = (p.x(), p.y())
         return True
 
     def warped(self, start: tuple[float, float], end: tuple[float, float], radius: float) -> None:

@@ -423,8 +423,13 @@ class MainWindow(QMainWindow):
 
     def _find_faces_then_open(self, path: str | Path, face: int | None) -> bool:
         """Face models: the photo is read now (a refused file: False, a message), its faces are
-        looked for in the background (progress, Cancel; the window stays responsive), then it
-        opens as any photo does."""
+        looked for in the background (progress, Cancel), then it opens as any photo does. HOG's
+        looks leave the window responsive; dlib's CNN, the last look, holds Python's lock while it
+        runs (seconds), so a photo that only the CNN can search still pauses the window."""
+        if self.jobs.busy:  # the search would stop that work and leave its document half done
+            self.show_error(f"Not opened: {Path(path).name} waits until the work in progress ends "
+                            f"(or press Cancel), then open it again")
+            return False
         ok, photo = self._attempt(lambda: session.load_photo(path))
         if not ok:
             return False
@@ -432,11 +437,11 @@ class MainWindow(QMainWindow):
         self.set_editing_enabled(False)
 
         def found(faces: list) -> None:
-            self.set_editing_enabled(self.doc is not None)
+            self.set_editing_enabled(True)
             self._open_framed(path, False, face, photo, faces)
 
         def cancelled(_) -> None:
-            self.set_editing_enabled(self.doc is not None)
+            self.set_editing_enabled(True)
             self.statusBar().showMessage(f"Not opened: stopped looking for faces in {photo.path.name}")
 
         def search():  # one step: a Cancel during the search (which cannot stop mid-way) counts at its end

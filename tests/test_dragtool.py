@@ -170,6 +170,11 @@ def test_warp_brush_pushes_pixels_and_joins_the_history(window, qtbot):
     w.undo()
     settle(qtbot, w)
     assert np.array_equal(photo_pixels(w), before)
+    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=press)
+    w.set_editing_enabled(False)  # e.g. a tuning starts between press and release
+    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=release)
+    assert w.warp_tool.line() is None and w.doc.current.label == "open", "no arrow left behind"
+    w.set_editing_enabled(True)
     w.set_brush("color")
     assert not w.warp_tool.active
 

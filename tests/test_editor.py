@@ -585,7 +585,7 @@ def test_a_held_product_slider_says_so(qtbot, tmp_path):
     w.close()
 
 
-def test_a_face_model_looks_for_faces_in_the_background_and_cancel_keeps_the_photo_open(
+def test_a_face_model_looks_for_faces_in_the_background_one_search_at_a_time_and_cancel_stops_it(
         qtbot, tmp_path, monkeypatch, photo, questions):
     """Looking for a small face in a large photo can take tens of seconds: the window opens the
     search as a job (the call returns at once, the status bar says so, Cancel stops it and keeps
@@ -611,7 +611,9 @@ def test_a_face_model_looks_for_faces_in_the_background_and_cancel_keeps_the_pho
     monkeypatch.setattr(editor.session, "find_photo_faces", slow_search)
     assert w.open_photo(photo)  # returns while the search runs
     assert w.doc is None and w.jobs.busy and "Looking for faces" in w.statusBar().currentMessage()
-    qtbot.wait(100)  # the GUI thread is free: events are processed meanwhile
+    qtbot.waitUntil(lambda: bool(searched), timeout=5_000)  # the search has started
+    assert not w.open_photo(photo)  # one thing at a time: another search would stop this one
+    assert "waits until the work in progress ends" in w.last_error
     w.cancel_job()
     release.set()
     settle(qtbot, w)
@@ -624,4 +626,5 @@ def test_a_face_model_looks_for_faces_in_the_background_and_cancel_keeps_the_pho
     questions.answer = QMessageBox.StandardButton.No
     settle(qtbot, w)
     assert questions.asked == ["No face found"] and w.doc is None and len(searched) == 2
+    assert not w.jobs.busy
     w.close()
