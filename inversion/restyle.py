@@ -13,8 +13,8 @@ reconstruction and a zero head, so that before training it changes nothing. Trai
 generator and the encoder frozen, each batch at one iteration k drawn uniformly below N (the first k
 run without gradients): real training images x with pixel MSE + LPIPS of the corrected
 reconstruction, and generated pairs (z, G(z)) with the latent error in spread units + pixel MSE.
-Drawing k per batch, rather than back-propagating through all N in every batch as ReStyle does,
-gives each iteration the same share of the training at a third of the cost.
+Drawing k per batch, rather than a loss and a backward pass at each of the N iterations of every
+batch as ReStyle does, gives each iteration the same share of the training at a fraction of the cost.
 Shipped inside the model folder as the network "refiner" (config key "refiner", its iterations).
 """
 from __future__ import annotations
@@ -183,8 +183,4 @@ def load_refiner(model: GANModel) -> tuple[IterativeEncoder, int] | None:
                                    f"`latent-edit train-encoder --model {model.name} --iterative`")
         model.extra["refiner"] = read_network(model.path, model.config, "refiner",
                                               IterativeEncoder(model.gan))
-    iterations = int(info.get("iterations", ITERATIONS))
-    if not 0 <= iterations <= 16:
-        raise ModelFormatError(f"{model.name}'s config gives the iterative encoder {iterations} "
-                               f"iterations; expected 0 to 16")
-    return model.extra["refiner"], iterations
+    return model.extra["refiner"], info.get("iterations", ITERATIONS)  # checked with the config

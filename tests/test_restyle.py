@@ -104,3 +104,19 @@ def test_the_cli_trains_it_on_top_of_the_encoder_and_refuses_without_one(model_w
                         {"data": {"name": "fashion-mnist/train"}})
     assert main(["train-encoder", "--model", str(bare), "--iterative", "--steps", "1"]) != 0
     assert "has no encoder to refine" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("iterations", ["four", 2.9, [1], 17, True])
+def test_a_damaged_refiner_entry_is_one_message_before_anything_is_read(model_with_encoder, iterations):
+    import json
+
+    from training.modelfile import ModelFormatError
+
+    model, _ = model_with_encoder
+    save_refiner(model, IterativeEncoder(CFG), {"iterations": 3})
+    path = model.path / "config.json"
+    config = json.loads(path.read_text())
+    config["refiner"]["iterations"] = iterations
+    path.write_text(json.dumps(config))
+    with pytest.raises(ModelFormatError, match="refiner.iterations"):
+        load_model(model.path)

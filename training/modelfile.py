@@ -266,9 +266,13 @@ def check_config(config, where: str) -> dict:
     for key in ("name", "architecture"):
         if key in config:
             f.string(config[key], key, max_length=200)
-    for key in ("data", "training", "encoder", "domain"):
+    for key in ("data", "training", "encoder", "refiner", "domain"):
         if config.get(key) is not None:
             f.dict(config[key], key)
+    refiner = config.get("refiner") or {}  # the iterative encoder (inversion.restyle)
+    f.integer(refiner.get("iterations", 4), "refiner.iterations", 0, 16)
+    f.string(refiner.get("latent_space", "z"), "refiner.latent_space", ("z", "w"))
+    f.string(refiner.get("encoder_sha256", ""), "refiner.encoder_sha256", max_length=64)
     f.string(config.get("latent_space", "z"), "latent_space", ("z", "w"))
     networks = f.dict(f.key(config, "networks"), "networks")
     for name, entry in networks.items():
