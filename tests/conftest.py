@@ -85,6 +85,22 @@ def make_editable_model(folder: Path) -> Path:
     return out
 
 
+def open_window(qtbot, tmp_path: Path, model: str | None = None, autosave: str = "autosave.json",
+                **kwargs):
+    """The editor's main window, shown, with its settings and autosave in tmp_path and no
+    recovery question (None: the default model); pytest-qt closes it after the test."""
+    from PySide6.QtCore import QSettings
+
+    from editor.window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(*([model] if model else []), settings=settings, autosave_path=tmp_path / autosave,
+                   ask_recovery=False, **kwargs)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
 @pytest.fixture(autouse=True)
 def questions(monkeypatch):
     """Every question the editor asks, in every test (no modal box may block a test): answered Discard, or the

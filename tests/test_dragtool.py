@@ -3,23 +3,18 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, Qt
 
 from editing.drag import DragConfig
 from editing.export import rebuild_from_recipe
 from editor.dragtool import model_to_display
-from editor.window import MainWindow
-from tests.conftest import make_editable_model
+from tests.conftest import make_editable_model, open_window
 from tests.test_editor import canvas_pixels, settle
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    w = MainWindow(str(make_editable_model(tmp_path / "tiny")),
-                   settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-                   autosave_path=tmp_path / "autosave.json", ask_recovery=False)
-    qtbot.addWidget(w)
-    w.show()
+    w = open_window(qtbot, tmp_path, str(make_editable_model(tmp_path / "tiny")))
     yield w
     w.close()
 

@@ -4,11 +4,10 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from editor.window import MainWindow
-from tests.conftest import make_editable_model
+from tests.conftest import make_editable_model, open_window
 
 
 @pytest.fixture
@@ -19,11 +18,7 @@ def model_dir(tmp_path):
 
 @pytest.fixture
 def window(qtbot, tmp_path, model_dir):
-    w = MainWindow(str(model_dir), settings=QSettings(str(tmp_path / "settings.ini"),
-                                                      QSettings.Format.IniFormat),
-                   autosave_path=tmp_path / "autosave.json", ask_recovery=False)
-    qtbot.addWidget(w)
-    w.show()
+    w = open_window(qtbot, tmp_path, str(model_dir))
     yield w
     w.close()
 
@@ -35,6 +30,21 @@ def canvas_pixels(w) -> np.ndarray:
     ptr = img.constBits()
     arr = np.frombuffer(ptr, np.uint8, img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
     return arr[:, :img.width() * 3].reshape(img.height(), img.width(), 3).copy()
+
+
+def white_stroke_across(qtbot, w, step: int) -> tuple[int, int, int]:
+    """A white colour stroke dragged across the middle of the canvas, 35% to 65% of its width;
+    (y, x0, x1) in canvas pixels."""
+    w.set_brush("color")
+    w.set_brush_colour((255, 255, 255))
+    rect = w.canvas.image_rect()
+    y = int(rect.y() + rect.height() * 0.5)
+    x0, x1 = int(rect.x() + rect.width() * 0.35), int(rect.x() + rect.width() * 0.65)
+    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=QPoint(x0, y))
+    for x in range(x0, x1, step):
+        qtbot.mouseMove(w.canvas, QPoint(x, y))
+    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=QPoint(x1, y))
+    return y, x0, x1
 
 
 def settle(qtbot, w):
@@ -57,15 +67,7 @@ def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, pho
     assert np.abs(slid.astype(int) - opened).sum() > 0, "the slider did not change the canvas"
     assert w.doc.current.slider_dict == {"first": 2.5}
 
-    w.set_brush("color")
-    w.set_brush_colour((255, 255, 255))
-    rect = w.canvas.image_rect()
-    y = int(rect.y() + rect.height() * 0.5)
-    x0, x1 = int(rect.x() + rect.width() * 0.35), int(rect.x() + rect.width() * 0.65)
-    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=QPoint(x0, y))
-    for x in range(x0, x1, 5):
-        qtbot.mouseMove(w.canvas, QPoint(x, y))
-    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=QPoint(x1, y))
+    y, x0, x1 = white_stroke_across(qtbot, w, 5)
     settle(qtbot, w)
     stroked = canvas_pixels(w)
     assert w.doc.current.label == "color stroke" and w.gallery.count() == 4
@@ -141,10 +143,7 @@ def test_shipped_model_inverts_a_product_photo_and_its_sliders_work(qtbot, tmp_p
         pytest.skip("needs Fashion-MNIST (`bash .ci/setup.sh --data` installs the Debian package "
                     "dataset-fashion-mnist)")
     Image.fromarray(fake_photo(test.images[1, 2:30, 2:30, 0].numpy())).save(tmp_path / "pullover.png")
-    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                   autosave_path=tmp_path / "autosave.json", ask_recovery=False)
-    qtbot.addWidget(w)
-    w.show()
+    w = open_window(qtbot, tmp_path)
     assert w.model.name == "fashion-mnist-32" and {"area", "brightness", "coat"} <= set(w.sliders)
     assert w.open_photo(tmp_path / "pullover.png")
     settle(qtbot, w)
@@ -158,15 +157,7 @@ def test_shipped_model_inverts_a_product_photo_and_its_sliders_work(qtbot, tmp_p
     # A white stroke across the dark pullover on its light background makes it lighter in the
     # photo (the model sees the photo flipped: the brush's colour is flipped with it).
     w.undo()
-    w.set_brush("color")
-    w.set_brush_colour((255, 255, 255))
-    rect = w.canvas.image_rect()
-    y = int(rect.y() + rect.height() * 0.5)
-    x0, x1 = int(rect.x() + rect.width() * 0.35), int(rect.x() + rect.width() * 0.65)
-    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=QPoint(x0, y))
-    for x in range(x0, x1, 4):
-        qtbot.mouseMove(w.canvas, QPoint(x, y))
-    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=QPoint(x1, y))
+    white_stroke_across(qtbot, w, 4)
     settle(qtbot, w)
     assert w.doc.current.label == "color stroke"
     assert w.export_to(tmp_path / "white.png")
@@ -219,11 +210,7 @@ def test_face_model_opens_the_chosen_face_of_a_group_photo(qtbot, tmp_path, monk
     photo[40:296, 30:286] = cv2.resize(faces[0], (256, 256), interpolation=cv2.INTER_CUBIC)
     photo[120:312, 400:592] = cv2.resize(faces[1], (192, 192), interpolation=cv2.INTER_CUBIC)
     Image.fromarray(photo).save(tmp_path / "two.png")
-    w = MainWindow("celeba-64", settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                   autosave_path=tmp_path / "autosave.json", ask_recovery=False,
-                   tune_config=TuneConfig(steps=3))
-    qtbot.addWidget(w)
-    w.show()
+    w = open_window(qtbot, tmp_path, "celeba-64", tune_config=TuneConfig(steps=3))
     asked = []
 
     def answer(_photo_pixels, found, *args, **kwargs):
@@ -566,10 +553,7 @@ def test_a_held_product_slider_says_so(qtbot, tmp_path):
     bar says at which value."""
     from editing.keep import held_sliders
 
-    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                   autosave_path=tmp_path / "autosave.json", ask_recovery=False)
-    qtbot.addWidget(w)
-    w.show()
+    w = open_window(qtbot, tmp_path)
     for seed in range(40):  # a sample that width +3 would turn into another item
         w.new_from_model(seed)
         settle(qtbot, w)
@@ -595,11 +579,7 @@ def test_a_face_model_looks_for_faces_in_the_background_one_search_at_a_time_and
     import editor.session
     from inversion.tuning import TuneConfig
 
-    w = MainWindow("celeba-64", settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                   autosave_path=tmp_path / "autosave.json", ask_recovery=False,
-                   tune_config=TuneConfig(steps=2))
-    qtbot.addWidget(w)
-    w.show()
+    w = open_window(qtbot, tmp_path, "celeba-64", tune_config=TuneConfig(steps=2))
     release = threading.Event()
     searched = []
 

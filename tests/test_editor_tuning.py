@@ -12,9 +12,8 @@ from PySide6.QtCore import QSettings
 
 from editing.export import read_recipe, rebuild_from_recipe, render_edit
 from editor.jobs import JobStatus
-from editor.window import MainWindow
 from inversion.tuning import TuneConfig, tunes_by_default
-from tests.conftest import make_editable_model
+from tests.conftest import make_editable_model, open_window
 from tests.test_editor import canvas_pixels, settle
 from training.errors import UserError
 from training.fileio import sha256_file
@@ -29,12 +28,7 @@ def model_dir(tmp_path):
 
 
 def make_window(qtbot, tmp_path, model_dir, autosave="autosave.json"):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(str(model_dir), settings=settings, autosave_path=tmp_path / autosave,
-                   ask_recovery=False, tune_config=QUICK)
-    qtbot.addWidget(w)
-    w.show()
-    return w
+    return open_window(qtbot, tmp_path, str(model_dir), autosave, tune_config=QUICK)
 
 
 @pytest.fixture

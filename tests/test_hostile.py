@@ -396,15 +396,9 @@ def test_a_session_that_does_not_fit_the_model_is_refused_whole(change, words, t
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    from PySide6.QtCore import QSettings
+    from tests.conftest import open_window
 
-    from editor.window import MainWindow
-
-    w = MainWindow(DEFAULT_MODEL, settings=QSettings(str(tmp_path / "settings.ini"),
-                                                     QSettings.Format.IniFormat),
-                   autosave_path=tmp_path / "autosave.json", ask_recovery=False)
-    qtbot.addWidget(w)
-    w.show()
+    w = open_window(qtbot, tmp_path, DEFAULT_MODEL)
     yield w
     w.close()
 
