@@ -218,8 +218,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
         from editing.vectors import model_vectors
 
         for name, value in held_sliders(model_vectors(model), z0, sliders).items():
-            print(f"{name} {sliders[name]:+g} is held at {value:+g}: beyond it the item would turn "
-                  f"into another kind of item (--free-sliders lets it go on)")
+            print(f"{name} {sliders[name]:+g} is held at {value:+.2f}: as far as the item goes without "
+                  f"turning into another kind of item (--free-sliders lets it go on, in spread units)")
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders)
     z_edit, dragged = result.z_edit, None
     if region is not None:

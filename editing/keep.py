@@ -1,19 +1,22 @@
-"""Keep what it is: a product's measured sliders (size, brightness) stop before the item turns into
-another kind of item.
+"""Keep what it is, and move by what is asked: a product's measured sliders (size, brightness)
+change the item by the measured amount their value names, and stop before it turns into another
+kind of item.
 
 A slider moves the code along its class's own direction (editing.vectors.ClassDirections), which
 keeps the class for most items and values; far out (a dress made three spreads wider) the
-generator may still draw a coat or a bag. `ClassHold` walks each measured slider out from 0 in
-steps of HOLD_STEP, in one batch of the generator and the classifier that knows the model's classes,
-and finds how far it can go each way with the classifier still naming the item's class; a value
-beyond that is held at the last one that kept it. Class sliders and class pairs are meant to change
-the class and are never held.
+generator may still draw a coat or a bag. `ClassHold` walks each measured slider out from the code
+both ways in steps of HOLD_STEP spread units (one batch of the generator, the classifier that knows
+the model's classes and editing.measure), and finds how far it can go with the classifier still
+naming the item's class. Along the same walk it reads the measured attribute, and places slider
+value a where the attribute has changed by a units (editing.measure.UNITS: Width +2 is two model
+pixels wider, on a boot as on a dress, where a spread unit widened one item by a pixel and another by
+five). A value the item cannot reach in its class is held at the largest change the walk found.
+Class sliders and class pairs are meant to change the class and are never held.
 
-The limits are those of one reference code (the document's z0 in the editor, `ref` in
-apply_sliders), so that the sliders' offset is the same from every base: they are computed when a
-slider first moves (one batch of 25 images of 32 px through the generator and the classifier) and
-kept for the last few codes. Several held sliders moving at once are scaled back together where
-their sum would still change the class.
+The walk starts from one reference code (the document's z0 in the editor, `ref` in apply_sliders),
+so that the sliders' offset is the same from every base: it is made when a slider first moves (49
+images of 32 px) and kept for the last few codes. Several held sliders moving at once are scaled
+back together where their sum would still change the class.
 
 `model_vectors` hands the hold to everything that moves a slider, inside `SliderSet` (the model's
 vectors, plus what holds them): the editor's preview and export, `latent-edit edit`, sessions.
@@ -25,13 +28,15 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
-HOLD_STEP = 0.25  # slider units between the values the hold tries
-HOLD_REACH = 3.0  # the sliders' range, each way
+HOLD_STEP = 0.25  # spread units between the distances the walk tries
+HOLD_REACH = 6.0  # how far the walk goes each way (a measured slider may need more than 3 spreads)
 HELD_KINDS = ("measured",)  # AttributeVector.meta["kind"] of the sliders held
 CLASS_PENALTY = 1000.0  # added to a stroke candidate's objective when it changed class: ranks it
 # after every candidate that kept it (objectives are a few units at most)
@@ -104,58 +109,118 @@ def class_term(model, z_ref: torch.Tensor):
     return term
 
 
-class ClassHold:
-    """How far each measured slider can go from a code with the item staying of its class."""
+@dataclass(frozen=True)
+class Walk:
+    """One slider walked out from a code both ways, in steps of HOLD_STEP spread units."""
 
-    def __init__(self, decode, classifier: torch.nn.Module, vectors: dict):
+    steps: np.ndarray  # (N,) HOLD_STEP, 2 HOLD_STEP, ... HOLD_REACH: distances from the code
+    kept: np.ndarray  # (2, N) bool: the class is kept at +steps (row 0) and at -steps (row 1)
+    gain: np.ndarray | None  # (2, N) the measured change there in slider units (signed), or None
+
+    def run(self, side: int) -> int:
+        """How many steps in a row keep the class on `side` (0 up, 1 down)."""
+        k = self.kept[side]
+        return len(k) if k.all() else int(np.argmin(k))
+
+    def limit(self, side: int) -> float:
+        """The farthest distance on `side` with the class kept, inf if the walk never lost it."""
+        n = self.run(side)
+        return math.inf if n == len(self.steps) else (float(self.steps[n - 1]) if n else 0.0)
+
+    def to_steps(self, a: float) -> tuple[float, float]:
+        """(distance along the direction in spread units, the slider value it reaches) for slider
+        value a: measured sliders go to where the measured change first reaches a units (linear
+        between the walk's steps, never back past a larger change), or as far as they go without
+        changing the class; other sliders are only clamped to the class limits."""
+        side, sign = (0, 1.0) if a > 0 else (1, -1.0)
+        if self.gain is None:
+            t = min(abs(a), self.limit(side))
+            return sign * t, sign * t
+        want, best, best_t = abs(a), 0.0, 0.0
+        for t, g in zip(self.steps[:self.run(side)], sign * self.gain[side]):
+            if g >= want:
+                return sign * (best_t + (want - best) / (g - best) * (t - best_t)), a
+            if g > best:
+                best, best_t = float(g), float(t)
+        return sign * best_t, sign * best
+
+
+class ClassHold:
+    """How far each measured slider can go from a code with the item staying of its class, and,
+    given `measure`, how far along its direction each slider value goes (calibration)."""
+
+    def __init__(self, decode, classifier: torch.nn.Module, vectors: dict,
+                 measure: Callable[[torch.Tensor], dict[str, torch.Tensor]] | None = None,
+                 units: dict[str, float] | None = None, read_as: dict[str, str] | None = None):
         self.decode, self.classifier = decode, classifier
         self.names = [n for n, v in vectors.items() if v.meta.get("kind") in HELD_KINDS]
+        self.measure, self.units, self.read_as = measure, dict(units or {}), dict(read_as or {})
         self._vectors = vectors
-        self._limits: OrderedDict[tuple[bytes, str], tuple[float, float]] = OrderedDict()
+        self._walks: OrderedDict[tuple[bytes, str], Walk] = OrderedDict()
         self._shares: OrderedDict[tuple[bytes, tuple], float] = OrderedDict()
 
     @classmethod
-    def for_model(cls, model, vectors: dict) -> "ClassHold | None":
+    def for_model(cls, model, vectors: dict, calibrate: bool = True) -> "ClassHold | None":
         """The hold for a model whose classes a shipped classifier knows (model_classifier), when
-        it has measured sliders; None otherwise."""
+        it has measured sliders; None otherwise. With `calibrate`, the measured sliders move in
+        measured units (editing.measure.UNITS)."""
+        from editing.measure import CALIBRATED_BY, UNITS, measure
+
         if not any(v.meta.get("kind") in HELD_KINDS for v in vectors.values()):
             return None
         classifier = model_classifier(model)
-        return None if classifier is None else cls(model.decode, classifier, vectors)
+        if classifier is None:
+            return None
+        return cls(model.decode, classifier, vectors, *((measure, UNITS, CALIBRATED_BY) if calibrate else ()))
+
+    def calibrated(self, name: str) -> bool:
+        return self.measure is not None and name in self.units
 
     @torch.no_grad()
-    def limits(self, z0: torch.Tensor, name: str) -> tuple[float, float]:
-        """(lowest, highest) value of slider `name` that keeps z0's class, walking out from 0."""
+    def walk(self, z0: torch.Tensor, name: str) -> Walk:
+        """Slider `name` walked out from z0 (one batch of the generator, the classifier and the
+        measure), kept for the last CACHED_LIMITS (code, slider) pairs."""
         key = (z0.detach().float().cpu().numpy().tobytes(), name)
-        if key in self._limits:
-            self._limits.move_to_end(key)
-            return self._limits[key]
-        from editing.vectors import apply_sliders
-
+        if key in self._walks:
+            self._walks.move_to_end(key)
+            return self._walks[key]
         steps = np.arange(1, int(round(HOLD_REACH / HOLD_STEP)) + 1) * HOLD_STEP
-        codes = [z0.reshape(-1)] + [apply_sliders(z0.reshape(-1), self._vectors, {name: float(a)})
-                                    for a in np.concatenate([steps, -steps])]
-        classes = self.classifier(self.decode(torch.stack(codes))).argmax(1)
+        unit, spread = self._vectors[name].direction(z0.reshape(-1))
+        distances = torch.tensor(np.concatenate([[0.0], steps, -steps]), dtype=z0.dtype)
+        codes = z0.reshape(1, -1) + distances[:, None] * spread * unit.to(z0)[None]
+        images = self.decode(codes)
+        classes = self.classifier(images).argmax(1)
         kept = (classes[1:] == classes[0]).reshape(2, len(steps)).numpy()
-        up, down = (len(k) if k.all() else int(np.argmin(k)) for k in kept)  # steps kept in a row
+        gain = None
+        if self.calibrated(name):
+            m = self.measure(images)[self.read_as.get(name, name)].double().numpy()
+            gain = ((m[1:] - m[0]) / self.units[name]).reshape(2, len(steps))
+        walk = Walk(steps, kept, gain)
+        self._walks[key] = walk
+        if len(self._walks) > CACHED_LIMITS:
+            self._walks.popitem(last=False)
+        return walk
 
-        def limit(n: int) -> float:  # no change of class as far as the walk went: no limit
-            return math.inf if n == len(steps) else (float(steps[n - 1]) if n else 0.0)
-        out = (-limit(down), limit(up))
-        self._limits[key] = out
-        if len(self._limits) > CACHED_LIMITS:
-            self._limits.popitem(last=False)
-        return out
+    def limits(self, z0: torch.Tensor, name: str) -> tuple[float, float]:
+        """(lowest, highest) distance along slider `name`'s direction, in spread units, that keeps
+        z0's class."""
+        walk = self.walk(z0, name)
+        return -walk.limit(1), walk.limit(0)
+
+    def reached(self, z0: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
+        """{slider: the value it reaches} for each held slider of `values` from z0 (the value
+        itself where nothing stops it)."""
+        return {n: self.walk(z0, n).to_steps(a)[1] for n, a in values.items() if a and n in self.names}
 
     def clamp(self, z0: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
-        """The slider values with each held one brought within its limits for z0; where several
+        """The slider values as distances along their directions in spread units: each held one
+        calibrated (see Walk.to_steps) and brought within its class limits for z0; where several
         held sliders move at once and together would still change the class, they are scaled back
         together to the largest share (in eighths) that keeps it."""
         out = dict(values)
         for n, a in values.items():
             if a and n in self.names:
-                lo, hi = self.limits(z0, n)
-                out[n] = min(max(a, lo), hi)
+                out[n] = self.walk(z0, n).to_steps(a)[0]
         held = [n for n in self.names if out.get(n)]
         if len(held) < 2:
             return out
@@ -184,11 +249,29 @@ class ClassHold:
         return share
 
 
+def uncalibrated(vectors: dict) -> "SliderSet | None":
+    """The same sliders held but not calibrated (values in spread units, as before calibration),
+    or None when `vectors` calibrate nothing: what sessions saved before calibration meant."""
+    hold = getattr(vectors, "hold", None)
+    if hold is None or hold.measure is None:
+        return None
+    plain = dict(vectors)
+    return SliderSet(plain, ClassHold(hold.decode, hold.classifier, plain))
+
+
 def held_sliders(vectors: dict, ref: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
-    """{slider: the value it is held at} for the sliders of `values` the hold brings in (limits
-    from the code `ref`, as apply_sliders takes them)."""
+    """{slider: the value it is held at} for the sliders of `values` that stop short of it (from
+    the code `ref`, as apply_sliders takes it): at the class limit, where a measured slider cannot
+    change the item further, or scaled back with other held sliders."""
     hold = getattr(vectors, "hold", None)
     if hold is None:
         return {}
-    clamped = hold.clamp(ref.reshape(-1), values)
-    return {n: clamped[n] for n in values if clamped[n] != values[n]}
+    ref = ref.reshape(-1)
+    distances = hold.clamp(ref, values)
+    out = {}
+    for n, reached in hold.reached(ref, values).items():
+        t = hold.walk(ref, n).to_steps(values[n])[0]
+        value = reached * distances[n] / t if t else reached  # scaled back with others: in proportion
+        if abs(value - values[n]) > 1e-6:
+            out[n] = value
+    return out

@@ -8,6 +8,17 @@ from __future__ import annotations
 import torch
 
 MEASURED = ("brightness", "area", "height", "width")
+# One slider unit of each measured attribute: a measured slider at value a changes the attribute by
+# a units in the model's image (editing.keep calibrates it along the slider's path), so that Width +2
+# is two model pixels wider on every item. Chosen so that +-3 is a clear edit that most held-out
+# items can still make without turning into another kind of item (benchmarks/product_edits.py).
+UNITS = {"brightness": 0.04, "area": 0.012, "height": 1 / 32, "width": 1 / 32}
+# What the calibration reads for each slider: a size slider by the object's typical extent, which
+# follows the whole silhouette (the overall extent jumps when one faint pixel appears at the side).
+CALIBRATED_BY = {"brightness": "brightness", "area": "area", "height": "typical_height",
+                 "width": "typical_width"}
+UNIT_WORDS = {"brightness": "4% of full brightness", "area": "1.2% of the picture's area",
+              "height": "one pixel of the model's 32", "width": "one pixel of the model's 32"}
 OBJECT_LEVEL = -0.8  # model pixels above this level (in [-1, 1]) belong to the object
 
 
@@ -15,7 +26,8 @@ def measure(x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Measured attributes of images (B, C, H, W) in [-1, 1], light objects on black, each (B,).
 
     brightness: mean level of the object's pixels (0..1); area: share of the image the object
-    covers; height, width: extent of the object's pixels as a share of the image side.
+    covers; height, width: extent of the object's pixels as a share of the image side;
+    typical_height, typical_width: the same, the median over the image's columns or rows.
     """
     grey = x.float().mean(1)  # (B, H, W)
     obj = grey > OBJECT_LEVEL
@@ -32,5 +44,19 @@ def measure(x: torch.Tensor) -> dict[str, torch.Tensor]:
         return ((last - first + 1).clamp_min(0)).float() / n
 
     return {"brightness": brightness, "area": area, "height": extent(rows, h),
-            "width": extent(cols, w)}
+            "width": extent(cols, w), "typical_height": typical_extent(obj, 1),
+            "typical_width": typical_extent(obj, 2)}
+
+
+def typical_extent(obj: torch.Tensor, dim: int) -> torch.Tensor:
+    """The median over the image's lines of the object's extent along `dim` (2: each row's width,
+    1: each column's height), as a share of the image side, (B,): unlike the overall extent, one
+    stray pixel beside the object moves it by nothing."""
+    n = obj.shape[dim]
+    idx = torch.arange(n, device=obj.device).view([1, n, 1] if dim == 1 else [1, 1, n])
+    first = torch.where(obj, idx, n).amin(dim)
+    last = torch.where(obj, idx, -1).amax(dim)
+    span = (last - first + 1).float()
+    span[~obj.any(dim)] = float("nan")  # lines without the object
+    return torch.nan_to_num(span.nanmedian(1).values, nan=0.0) / n
 

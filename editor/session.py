@@ -15,6 +15,7 @@ and the session opens without them.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -128,6 +129,8 @@ def document_from_session(data: dict, model: GANModel,
         except UserError as e:
             raise SessionError(f"{name} is damaged: history[{i}]: {e}") from None
     z0 = torch.tensor(data["z0"], dtype=torch.float32)
+    if data.get("version", 1) < 2 and vectors:
+        history = as_calibrated(history, vectors, z0)
     sha = target = None
     if data["photo"]["path"]:
         photo_path = Path(data["photo"]["path"])
@@ -147,6 +150,25 @@ def document_from_session(data: dict, model: GANModel,
         photo_path = None
     return Document(model.path, model.model_id, pixels, mapping, z0, photo_path, data.get("seed"),
                     history, int(data["index"]), sha, target=target)
+
+
+def as_calibrated(history: list[Snapshot], vectors: dict, z0: torch.Tensor) -> list[Snapshot]:
+    """A history saved before the measured sliders were calibrated (session version 1), each state
+    showing exactly the code it showed then, its sliders where they were (editing.keep)."""
+    from editing.keep import uncalibrated
+
+    before = uncalibrated(vectors)
+    if before is None:
+        return history
+    out = []
+    for snap in history:
+        if not snap.sliders:
+            out.append(snap)
+            continue
+        shown = snap.code(before, z0)
+        offset = snap.code(vectors, z0) - snap.z_base
+        out.append(replace(snap, z_base=shown - offset))
+    return out
 
 
 def drawing_model(model: GANModel, doc: Document | None, tuned: bool) -> GANModel:

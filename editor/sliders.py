@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QT
 from superqt import QLabeledDoubleSlider
 
 from editing.keep import held_sliders
+from editing.measure import UNIT_WORDS
 from editing.vectors import AttributeVector
 from editor.state import Document, Snapshot
 
@@ -51,8 +52,9 @@ def plain_name(name: str, names: set[str]) -> str | None:
     return base if paren and base in names else None
 
 
-def describe(name: str, vector: AttributeVector | None) -> str:
-    """A tooltip that says what the slider does."""
+def describe(name: str, vector: AttributeVector | None, calibrated: bool = False) -> str:
+    """A tooltip that says what the slider does; `calibrated`: its values are measured units
+    (editing.keep, editing.measure.UNIT_WORDS)."""
     meta = vector.meta if vector is not None else {}
     kind, what = meta.get("kind", ""), readable(name.partition(" (")[0]).lower()
     if kind == "pair":
@@ -66,6 +68,10 @@ def describe(name: str, vector: AttributeVector | None) -> str:
                    else "."))
         if vector is not None and vector.by_class is not None:
             does += " It stops where the item would turn into another kind of item."
+        if calibrated and name in UNIT_WORDS:
+            return (f"{does}\nValues are measured on the model's picture: ±1 changes the {what} by "
+                    f"{UNIT_WORDS[name]}, on every item alike; a value the item cannot reach holds "
+                    f"at the most it can. Type a value in the box, or ⟲ to reset.")
     elif kind in ("table", "conditional"):
         does = f"+ more {what}, − less (learnt from photos labelled '{name.partition(' (')[0]}')."
     else:
@@ -162,7 +168,8 @@ class SlidersPanel(QWidget):
         top = QHBoxLayout()
         variant = plain_name(name, set(self.names))
         title = QLabel(variant_title(name) if variant else readable(name))
-        title.setToolTip(describe(name, vector))
+        calibrated = bool(getattr(self.vectors, "hold", None) and self.vectors.hold.calibrated(name))
+        title.setToolTip(describe(name, vector, calibrated))
         top.addWidget(title, 1)
         if variants:
             fold = QToolButton()
@@ -186,7 +193,7 @@ class SlidersPanel(QWidget):
         s.setDecimals(2)
         s.setValue(0.0)
         s.setObjectName(f"slider:{name}")
-        s.setToolTip(describe(name, vector))
+        s.setToolTip(describe(name, vector, calibrated))
         s._label.setToolTip("Type a value from -3 to 3 and press Enter")  # superqt's value box
         s._label.setStyleSheet("")  # a visible box, so that it reads as a place to type
         s._label.setFixedWidth(s._label.fontMetrics().horizontalAdvance("-3.00") + 16)
@@ -238,7 +245,8 @@ class SlidersPanel(QWidget):
             s.blockSignals(False)
         held = held_sliders(self.vectors, doc.z0, values)
         self.held.emit("; ".join(f"{readable(n)} {values[n]:+.2f} holds at {v:+.2f}" for n, v in held.items())
-                       + ": further, the item would turn into another kind of item" if held else "")
+                       + ": as far as the item goes without turning into another kind of item"
+                       if held else "")
         names = set(self.names)
         for n in values:  # a variant in use is never folded away
             plain = plain_name(n, names)

@@ -28,7 +28,7 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 1
+SESSION_VERSION = 2  # 2: measured sliders in measured units (editing.keep); 1 opens as it looked
 
 
 class SessionError(UserError):
