@@ -27,6 +27,7 @@ that kept it (`class_penalty`).
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,6 +159,7 @@ class ClassHold:
         self._vectors = vectors
         self._walks: OrderedDict[tuple[bytes, str], Walk] = OrderedDict()
         self._shares: OrderedDict[tuple[bytes, tuple], float] = OrderedDict()
+        self._lock = threading.Lock()  # the editor's render worker and its window share the caches
 
     @classmethod
     def for_model(cls, model, vectors: dict, calibrate: bool = True) -> "ClassHold | None":
@@ -181,9 +183,10 @@ class ClassHold:
         """Slider `name` walked out from z0 (one batch of the generator, the classifier and the
         measure), kept for the last CACHED_LIMITS (code, slider) pairs."""
         key = (z0.detach().float().cpu().numpy().tobytes(), name)
-        if key in self._walks:
-            self._walks.move_to_end(key)
-            return self._walks[key]
+        with self._lock:
+            if key in self._walks:
+                self._walks.move_to_end(key)
+                return self._walks[key]
         steps = np.arange(1, int(round(HOLD_REACH / HOLD_STEP)) + 1) * HOLD_STEP
         unit, spread = self._vectors[name].direction(z0.reshape(-1))
         distances = torch.tensor(np.concatenate([[0.0], steps, -steps]), dtype=z0.dtype)
@@ -196,9 +199,10 @@ class ClassHold:
             m = self.measure(images)[self.read_as.get(name, name)].double().numpy()
             gain = ((m[1:] - m[0]) / self.units[name]).reshape(2, len(steps))
         walk = Walk(steps, kept, gain)
-        self._walks[key] = walk
-        if len(self._walks) > CACHED_LIMITS:
-            self._walks.popitem(last=False)
+        with self._lock:
+            self._walks[key] = walk
+            if len(self._walks) > CACHED_LIMITS:
+                self._walks.popitem(last=False)
         return walk
 
     def limits(self, z0: torch.Tensor, name: str) -> tuple[float, float]:
@@ -234,8 +238,9 @@ class ClassHold:
         from editing.vectors import apply_sliders
 
         key = (z0.detach().float().cpu().numpy().tobytes(), tuple(sorted(values.items())))
-        if key in self._shares:
-            return self._shares[key]
+        with self._lock:
+            if key in self._shares:
+                return self._shares[key]
         shares = np.arange(TOGETHER_STEPS, -1, -1) / TOGETHER_STEPS
         codes = [z0.reshape(-1)] + [apply_sliders(z0.reshape(-1), self._vectors,
                                                   {n: a * f for n, a in values.items()})
@@ -243,9 +248,10 @@ class ClassHold:
         classes = self.classifier(self.decode(torch.stack(codes))).argmax(1)
         kept = (classes[1:] == classes[0]).numpy()
         share = float(shares[int(np.argmax(kept))]) if kept.any() else 0.0
-        self._shares[key] = share
-        if len(self._shares) > CACHED_LIMITS:
-            self._shares.popitem(last=False)
+        with self._lock:
+            self._shares[key] = share
+            if len(self._shares) > CACHED_LIMITS:
+                self._shares.popitem(last=False)
         return share
 
 

@@ -43,9 +43,9 @@ class Preview(QObject):
             self.renderer = self.renderer.rebased(doc.z0)
 
     def request(self, snap: Snapshot) -> None:
-        renderer = self.renderer
-        z = snap.code(self.vectors, renderer.z0)  # the document's z0 (Document.code)
-        self._id = self.worker.submit(lambda: renderer.render(z))
+        renderer, vectors = self.renderer, self.vectors
+        # The code too is found on the worker: a slider's first move walks it out (editing.keep).
+        self._id = self.worker.submit(lambda: renderer.render(snap.code(vectors, renderer.z0)))
 
     def _on_done(self, job_id: int, result) -> None:
         if job_id == self._id:  # else a newer request superseded this one
