@@ -44,8 +44,8 @@ class Preview(QObject):
 
     def request(self, snap: Snapshot) -> None:
         renderer = self.renderer
-        z = snap.code(self.vectors, renderer.z0)  # the document's z0 (Document.code)
-        self._id = self.worker.submit(lambda: renderer.render(z))
+        z, region = snap.code(self.vectors, renderer.z0), snap.region  # the document's z0 (Document.code)
+        self._id = self.worker.submit(lambda: renderer.render(z, region))
 
     def _on_done(self, job_id: int, result) -> None:
         if job_id == self._id:  # else a newer request superseded this one
