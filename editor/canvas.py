@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap, QPolygonF,
-                           QWheelEvent)
+                           QTransform, QWheelEvent)
 from PySide6.QtWidgets import QWidget
+
+from editor.render import model_to_display
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 32.0  # screen pixels per image pixel
 WHEEL_STEP = 1.25  # zoom factor per wheel notch
@@ -228,6 +230,11 @@ class Canvas(QWidget):
         else:
             self.unsetCursor()
 
+    @property
+    def space_held(self) -> bool:
+        """Space is held: a left drag pans (tools leave such drags to the canvas)."""
+        return self._space
+
     def keyPressEvent(self, event) -> None:  # noqa: N802
         key = event.key()
         step_x, step_y = self.width() * PAN_STEP, self.height() * PAN_STEP
@@ -356,3 +363,19 @@ class CanvasOverlay(QWidget):
         if event.type() == QEvent.Type.Resize:
             self.resize(self.canvas.size())
         return False
+
+    def paint_model_mask(self, p: QPainter, mask, renderer, colour: QColor) -> None:
+        """A mask (R, R) in model pixels tinted `colour` (its alpha where the mask is 1) over the
+        model's square, wherever the renderer's mapping puts it on the canvas."""
+        r = mask.shape[-1]
+        rgba = np.zeros((r, r, 4), np.uint8)
+        rgba[..., :3] = colour.red(), colour.green(), colour.blue()
+        rgba[..., 3] = (np.asarray(mask, np.float32) * colour.alpha()).astype(np.uint8)
+        image = QImage(rgba.data, r, r, 4 * r, QImage.Format.Format_RGBA8888).copy()
+        (x0, y0), (x1, y1), (x2, y2) = (model_to_display(renderer, *q) for q in ((0, 0), (r, 0), (0, r)))
+        rect, s = self.canvas.image_rect(), self.canvas.scale()
+        # model pixels -> widget: the mapping's inverse, then the canvas's fit and zoom
+        p.setTransform(QTransform((x1 - x0) / r * s, (y1 - y0) / r * s, (x2 - x0) / r * s,
+                                  (y2 - y0) / r * s, rect.x() + x0 * s, rect.y() + y0 * s))
+        p.drawImage(QRectF(0, 0, r, r), image)
+        p.resetTransform()

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
 from editing.export import add_to_recipe, recipe_path
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
-from editor import animation, session
+from editor import animation, regiontool, session
 from editor import tuning as generator_tuning
 from editor.brushbar import BrushBar
 from editor.canvas import Canvas
@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         self.warp_tool.status.connect(self.statusBar().showMessage)
         self.menus = Menus(self, self.settings)
         animation.install(self)  # File > Export animation…
+        self.region_tool = regiontool.install(self)  # paint where the sliders may change the photo
         self.tuning = generator_tuning.GeneratorTuning(self, self.settings, self.tune_config)
         self.jobs.failed.connect(self._on_job_failed)
         self.model_label = QLabel()
