@@ -28,8 +28,8 @@ from editor.canvas import CanvasOverlay
 from editor.jobs import Job
 from editor.state import Snapshot
 
-TINT = QColor(255, 80, 30, 110)  # the region over the canvas while the tool is in use
-TINT_IDLE = QColor(255, 80, 30, 45)  # while another tool is: still there, fainter
+TINT = QColor(255, 80, 30, 70)  # the region over the canvas while the tool is in use (and outlined)
+TINT_IDLE = QColor(255, 80, 30, 0)  # while another tool is: its outline only, the photo seen through
 PREVIEW_EVERY = 5  # solver steps between previews of the region solve
 
 
@@ -47,7 +47,7 @@ class RegionOverlay(CanvasOverlay):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if region is not None:
-            self.paint_model_mask(p, region, renderer, TINT if self.tool.active else TINT_IDLE)
+            self.paint_model_mask(p, region, renderer, TINT if self.tool.active else TINT_IDLE, outline=True)
         hover = self.tool.hover
         if self.tool.active and hover is not None:
             radius = self.tool.window.brush_bar.size_slider.value()
@@ -208,8 +208,9 @@ class RegionTool(QObject):
             if doc.current.region is not None and torch.equal(region, doc.current.region):
                 return  # nothing changed: no step
         doc.push(doc.with_region(region, "erase region" if erased else "paint region"))
-        self.status.emit("Region painted: the sliders now change only the tinted part" if region is not None
-                         else "Region erased: the edit lands everywhere again")
+        self.status.emit("Region erased: the edit lands everywhere again" if region is None else
+                         ("Part of the region erased" if erased else "Region painted") +
+                         ": the sliders now change only inside its outline")
 
     def clear(self) -> None:
         if self.region is None or self._refused():
