@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import QToolBar, QToolButton
 
 from editing.drag import DragConfig, DragPoint, drag
+from editing.export import add_to_recipe, recipe_path
 from editing.region import paint_disk
 from editing.vectors import AttributeVector
 from editor.canvas import Canvas, CanvasOverlay
@@ -252,6 +253,13 @@ class DragTool(QObject):
         """What each drag in the document's history up to now did, oldest first (for recipes;
         drags of a reopened session are not known)."""
         return [self.records[id(s)][1] for s in doc.history[:doc.index + 1] if id(s) in self.records]
+
+    def record_in_recipe(self, doc: Document, export_path) -> None:
+        """Add what the document's drags did to the recipe of its export at `export_path` (a
+        photo's export has one; a model sample's has none)."""
+        drags = self.history_records(doc)
+        if drags and doc.photo_path is not None:
+            add_to_recipe(recipe_path(export_path), {"drags": drags})
 
     def _job_ended(self) -> None:
         if self.running:  # the only job that runs while the tool's runs is the tool's
