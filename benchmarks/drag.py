@@ -16,6 +16,8 @@ The mask of what may move: the pixels within R/6 of the segment from handle to t
 - patch: an independent check that does not trust the tracker: the 5x5 (32 px) or 7x7 (64 px)
   square around the handle in the start image, looked for (least squares) within 12 px of the
   handle in the result, is found within 1.5 px of the target;
+- flow: a second independent check: the optical flow from the start image to the result (as the
+  reachable drags are made) carries the handle within 1.5 px of the target;
 - steps, seconds and milliseconds per step (one thread: torch.set_num_threads(1));
 - LPIPS outside the mask: the result with the mask's inside taken from the start, against the start.
 """
@@ -196,7 +198,10 @@ def run_model(name: str, n: int, cfg: DragConfig, lpips: LPIPS, kind: str, seed:
         with torch.no_grad():
             lp = float(lpips(kept[None], before[None])[0])
         tracked = math.dist(last.handles[0], point.target)
+        moved = flow(before, after)[int(point.handle[1]), int(point.handle[0])]
+        carried = (point.handle[0] + float(moved[0]), point.handle[1] + float(moved[1]))
         rows.append({"tracked": tracked, "patch": math.dist(found, point.target),
+                     "flow": math.dist(carried, point.target),
                      "moved": math.dist(point.handle, point.target), "steps": last.step,
                      "seconds": seconds, "lpips_outside": lp})
         if len(pictures) < STRIP:
@@ -209,6 +214,7 @@ def summary(name: str, kind: str, rows: list[dict]) -> dict:
     return {"model": name, "kind": kind, "drags": len(rows),
             "tracked": sum(r["tracked"] <= WITHIN for r in rows) / len(rows),
             "patch": sum(r["patch"] <= WITHIN for r in rows) / len(rows),
+            "flow": sum(r["flow"] <= WITHIN for r in rows) / len(rows),
             "steps": statistics.median(r["steps"] for r in rows),
             "seconds": statistics.median(r["seconds"] for r in rows),
             "ms_step": 1000 * sum(r["seconds"] for r in rows) / max(1, steps),
@@ -227,6 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--search", type=int)
     p.add_argument("--hold", type=float)
     p.add_argument("--depth", type=int)
+    p.add_argument("--track-radius", type=float)
     p.add_argument("--template", type=float)
     p.add_argument("--closeness", type=float)
     p.add_argument("--no-write", action="store_true", help="print only (for trying settings)")
@@ -235,7 +242,8 @@ def main(argv: list[str] | None = None) -> None:
     from training.options import replace_given
 
     cfg = replace_given(DragConfig(), steps=a.steps, lr=a.lr, radius=a.radius, search=a.search,
-                        hold=a.hold, depth=a.depth, template=a.template, closeness=a.closeness)
+                        hold=a.hold, depth=a.depth, template=a.template, closeness=a.closeness,
+                        track_radius=a.track_radius)
     lpips = LPIPS()
     results, strips = [], []
     t0 = time.perf_counter()
@@ -246,6 +254,7 @@ def main(argv: list[str] | None = None) -> None:
             strips.append(pictures)
     columns = [("model", "model"), ("kind", "drags made"), ("drags", "drags"), ("moved", "mean move (px)"),
                ("tracked", f"tracked within {WITHIN} px"), ("patch", f"patch found within {WITHIN} px"),
+               ("flow", f"flow carries within {WITHIN} px"),
                ("steps", "median steps"), ("seconds", "median s"), ("ms_step", "ms / step"),
                ("lpips", "LPIPS outside mask")]
     table = markdown_table([r["summary"] for r in results], columns)
@@ -264,7 +273,8 @@ def main(argv: list[str] | None = None) -> None:
           f"the tracked handle ended). *tracked*: the drag's own "
           f"tracked handle ends within {WITHIN} px of the target; *patch*: the image square "
           f"around the handle is found (least squares, not the tracker) within {WITHIN} px of the "
-          f"target in the result; LPIPS outside the mask: result (mask's inside from the start) "
+          f"target in the result; *flow*: the optical flow from the start to the result carries "
+          f"the handle within {WITHIN} px of the target; LPIPS outside the mask: result (mask's inside from the start) "
           f"against the start.\n\n{table}\n![drags](drag.png)\n")
     strip = Image.new("RGB", (max(sum(p.width + 8 for p in row) for row in strips),
                               sum(row[0].height + 8 for row in strips)), (255, 255, 255))

@@ -10,7 +10,10 @@ DragGAN (Pan et al., SIGGRAPH 2023, "Drag Your GAN"), made small enough for a CP
    F(q + d_i) is sampled bilinearly, so sub-pixel moves pull too. M is the mask of what may move
    (no mask: everything may, and the hold term is off).
 2. Point tracking: each handle moves to the position, within a (2 r2 + 1)^2 window around it, whose
-   features are nearest (L1) to the handle's features in the start image.
+   features are nearest (L1) to the handle's features in the start image: by default the features of
+   the disk of radius `track_radius` around it against the disk around the handle at the start (a
+   patch of features; DragGAN compares the single point's, which on these small feature maps lets
+   a handle slide along look-alike neighbours).
 
 Adam moves u = (code - mean) / std as the stroke solver does (editing.solver), so one learning rate
 suits z and w. One decode and one backward per step: the features a step's tracking needs come from
@@ -72,6 +75,9 @@ class DragConfig:
     closeness: float = 0.0  # weight of ||u - u_start||^2 / D: stay near the start code
     template: float = 0.0  # weight of the start's look at the handle, one pixel further along
     depth: int = 1  # features from the generator's block at 1 / 2**depth of the output size
+    track_radius: float = 3.0  # tracking compares the features within this many model pixels of
+    # a place with the start's around the handle (0: the handle's own features alone, as DragGAN;
+    # the disk tracks more often to the target with less change outside: benchmarks/drag.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -194,17 +200,21 @@ def hold_loss(features: torch.Tensor, start: torch.Tensor, outside: torch.Tensor
 
 
 def track(features: torch.Tensor, handles: torch.Tensor, reference: torch.Tensor, search: int,
-          resolution: int) -> torch.Tensor:
+          resolution: int, around: torch.Tensor | None = None) -> torch.Tensor:
     """Each handle (N, 2) moved to the pixel centre within `search` pixels of it whose features
-    are nearest (L1) to its reference features (N, C)."""
+    are nearest (L1) to its reference features: (N, C) at the point, or with `around` (K, 2)
+    offsets, (N, K, C) at the point plus each offset (a patch of features, harder to mistake)."""
     d = torch.arange(-search, search + 1, dtype=torch.float32)
     dy, dx = torch.meshgrid(d, d, indexing="ij")
     window = torch.stack([dx.reshape(-1), dy.reshape(-1)], 1)  # (W, 2)
+    offsets = torch.zeros(1, 2) if around is None else around  # (K, 2)
     out = []
     for p, f in zip(handles, reference):
         centre = torch.floor(p) + 0.5  # the pixel the handle lies in
         cand = (centre + window).clamp(0.5, resolution - 0.5)
-        cost = (sample(features, cand, resolution) - f).abs().sum(1)  # (W,)
+        at = (cand[:, None] + offsets[None]).reshape(-1, 2)  # (W * K, 2)
+        here = sample(features, at, resolution).reshape(len(cand), len(offsets), -1)  # (W, K, C)
+        cost = (here - f.reshape(1, len(offsets), -1)).abs().sum(2).mean(1)  # (W,)
         out.append(cand[cost.argmin()])
     return torch.stack(out)
 
@@ -236,7 +246,9 @@ def drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
         with torch.no_grad():
             _, start = tap(code)
             start = start.detach().clone()
-            reference = sample(start, handles, r)
+            around = disk_offsets(cfg.track_radius) if cfg.track_radius else None
+            reference = (sample(start, handles, r) if around is None
+                         else torch.stack([sample(start, h + around, r) for h in handles]))  # (N, [K,] C)
             templates = torch.stack([sample(start, h + disk, r) for h in handles])  # (N, K, C)
         outside = mask_outside(mask, start.shape[-1])
         for step in range(cfg.steps + 1):
@@ -244,7 +256,7 @@ def drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
             image, features = tap(now)
             if step:
                 with torch.no_grad():
-                    handles = track(features.detach(), handles, reference, cfg.search, r)
+                    handles = track(features.detach(), handles, reference, cfg.search, r, around)
             distance = float((targets - handles).norm(dim=1).max())
             done = distance <= cfg.tolerance or step == cfg.steps
             yield DragStep(step, now.detach().clone(), image.detach()[0],

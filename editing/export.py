@@ -180,6 +180,11 @@ def check_recipe(recipe, what: str = "the recipe") -> dict:
     f.integer(export.get("compositing", 1), "export.compositing", 1, COMPOSITING)
     if export.get("image_sha256") is not None:
         _sha256(f, export["image_sha256"], "export.image_sha256")
+    if recipe.get("region") is not None:  # a region-limited edit (editing.region)
+        from editing.region import check_region
+
+        if len(check_region(f, recipe["region"], "region")) != mapping.resolution:
+            f.fail("region", f"a region of the model's {mapping.resolution} px", len(recipe["region"]))
     tuned = recipe.get("tuned_generator")
     if tuned is not None:
         f.dict(tuned, "tuned_generator")

@@ -15,11 +15,15 @@ import cv2
 import numpy as np
 import torch
 
-from editing.solver import Constraints, SolverConfig, solve
+from typing import Iterator
+
+from editing.solver import Constraints, SolverConfig, SolverStep, solve
 from inversion.framing import DomainMapping
 from training.modelfile import GANModel
+from training.validate import Fields
 
 REGION_SOLVER = SolverConfig(steps=40, candidates=1)  # one start: the slid code itself
+MAX_REGION_SIDE = 1024  # model pixels on a region's side in a file (the models are 32 and 64 px)
 
 
 def region_constraints(before: torch.Tensor, slid: torch.Tensor, region: torch.Tensor) -> Constraints:
@@ -29,18 +33,35 @@ def region_constraints(before: torch.Tensor, slid: torch.Tensor, region: torch.T
                        preserve_mask=1.0 - region, preserve_target=before.detach().clone())
 
 
-def limit_to_region(model: GANModel, z_before: torch.Tensor, z_slid: torch.Tensor,
-                    region: torch.Tensor, cfg: SolverConfig = REGION_SOLVER) -> torch.Tensor:
-    """The code (D,) whose image has the slid look inside `region` (R, R) and the old one outside."""
+def region_steps(model: GANModel, z_before: torch.Tensor, z_slid: torch.Tensor, region: torch.Tensor,
+                 cfg: SolverConfig = REGION_SOLVER) -> Iterator[SolverStep]:
+    """The solver's steps towards the code with the slid look inside `region` (R, R) and the old
+    one outside; the last step's z[0] is the result (the editor runs this as a job)."""
     with torch.no_grad():
         before = model.decode(z_before.reshape(1, -1))[0]
         slid = model.decode(z_slid.reshape(1, -1))[0]
     std = model.code_spread()[1] if model.latent_space == "w" else None
+    yield from solve(model.decode, model.discriminator, z_slid.reshape(-1),
+                     region_constraints(before, slid, region.float()), cfg, std=std)
+
+
+def limit_to_region(model: GANModel, z_before: torch.Tensor, z_slid: torch.Tensor,
+                    region: torch.Tensor, cfg: SolverConfig = REGION_SOLVER) -> torch.Tensor:
+    """The code (D,) whose image has the slid look inside `region` (R, R) and the old one outside."""
     last = None
-    for last in solve(model.decode, model.discriminator, z_slid.reshape(-1),
-                      region_constraints(before, slid, region.float()), cfg, std=std):
+    for last in region_steps(model, z_before, z_slid, region, cfg):
         pass
     return last.z[0].clone()
+
+
+def paint_disk(region: torch.Tensor | None, resolution: int, x: float, y: float, radius: float,
+               erase: bool = False) -> torch.Tensor:
+    """`region` (R, R) (None: empty) with a disk at model pixel (x, y), `radius` model pixels,
+    added (or, `erase`, taken away); a new tensor, so that history states stay as they were."""
+    c = torch.arange(resolution, dtype=torch.float32) + 0.5
+    disk = (((c[None, :] - x) ** 2 + (c[:, None] - y) ** 2).sqrt() <= max(0.75, radius)).float()
+    region = torch.zeros(resolution, resolution) if region is None else region
+    return region * (1.0 - disk) if erase else torch.maximum(region, disk)
 
 
 def region_to_photo(region: np.ndarray, mapping: DomainMapping) -> np.ndarray:
@@ -56,11 +77,36 @@ def confine(original: np.ndarray, edited: np.ndarray, region: np.ndarray,
             mapping: DomainMapping) -> np.ndarray:
     """The edited photo (H, W, 3) uint8 kept only inside the region (R, R); the original elsewhere,
     bit for bit."""
-    weight = region_to_photo(region, mapping)[..., None]
-    mixed = original + (edited.astype(np.float32) - original) * weight
-    return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    weight = region_to_photo(region, mapping)
+    out = original.copy()
+    rows, cols = np.flatnonzero(weight.any(1)), np.flatnonzero(weight.any(0))
+    if rows.size == 0:
+        return out
+    # Only the region's bounding box is mixed (a slider preview at 1024 px: ~10x faster); outside
+    # it the weight is 0 and the original is kept as is.
+    box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+    before = original[box].astype(np.float32)
+    mixed = before + (edited[box].astype(np.float32) - before) * weight[box][..., None]
+    out[box] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    return out
 
 
 def region_record(region: torch.Tensor) -> list[list[float]]:
     """The region as the recipe holds it (rounded, so reading it back gives the same weights)."""
     return np.round(region.numpy().astype(np.float64), 4).tolist()
+
+
+def as_recorded(region: torch.Tensor) -> torch.Tensor:
+    """The region (R, R) float32 exactly as reading its record back gives it (the editor keeps
+    this one, so that the screen, the export and `latent-edit --recipe` use the same weights)."""
+    return torch.tensor(region_record(region), dtype=torch.float32)
+
+
+def check_region(f: Fields, region, where: str) -> list:
+    """A region as sessions and recipes hold it: a square of rows of numbers in [0, 1]."""
+    rows = f.list(region, where, MAX_REGION_SIDE)
+    if not rows:
+        f.fail(where, "a region (rows of numbers from 0 to 1)", region)
+    for i, row in enumerate(rows):
+        f.numbers(row, f"{where}[{i}]", len(rows), 0.0, 1.0)
+    return rows

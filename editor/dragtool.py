@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QTransform
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import QToolBar, QToolButton
 
 from editing.drag import DragConfig, DragPoint, drag
+from editing.export import add_to_recipe, recipe_path
+from editing.region import paint_disk
 from editing.vectors import AttributeVector
 from editor.canvas import Canvas, CanvasOverlay
 from editor.jobs import Job, JobRunner
 from editor.preview import Preview
+from editor.render import model_to_display
 from editor.state import Document
 from training.modelfile import GANModel
 
 HANDLE, TARGET = QColor(255, 60, 60), QColor(60, 140, 255)
+MASK = QColor(0, 200, 0, 90)  # the mask's tint
 
 
 class DragOverlay(CanvasOverlay):
@@ -47,7 +51,7 @@ class DragOverlay(CanvasOverlay):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if mask is not None and self.tool.preview.renderer is not None:
-            self._paint_mask(p, mask)
+            self.paint_model_mask(p, mask, self.tool.preview.renderer, MASK)
         for handle, target in pairs:
             h = self.to_widget(*handle)
             if target is not None:
@@ -60,23 +64,6 @@ class DragOverlay(CanvasOverlay):
             p.setPen(QPen(HANDLE.darker(), 1))
             p.setBrush(HANDLE)
             p.drawEllipse(h, 5, 5)
-
-
-    def _paint_mask(self, p: QPainter, mask) -> None:
-        """The mask (R, R) tinted over the model's square, wherever the mapping puts it."""
-        r = mask.shape[-1]
-        rgba = np.zeros((r, r, 4), np.uint8)
-        rgba[..., 1] = 200
-        rgba[..., 3] = (mask.numpy() * 90).astype(np.uint8)
-        image = QImage(rgba.data, r, r, 4 * r, QImage.Format.Format_RGBA8888).copy()
-        renderer = self.tool.preview.renderer
-        (x0, y0), (x1, y1), (x2, y2) = (model_to_display(renderer, *q) for q in ((0, 0), (r, 0), (0, r)))
-        rect, s = self.canvas.image_rect(), self.canvas.scale()
-        # model pixels -> widget: the mapping's inverse, then the canvas's fit and zoom
-        p.setTransform(QTransform((x1 - x0) / r * s, (y1 - y0) / r * s, (x2 - x0) / r * s,
-                                  (y2 - y0) / r * s, rect.x() + x0 * s, rect.y() + y0 * s))
-        p.drawImage(QRectF(0, 0, r, r), image)
-        p.resetTransform()
 
 
 class DragTool(QObject):
@@ -195,12 +182,8 @@ class DragTool(QObject):
         renderer = self.preview.renderer
         if self.doc is None or renderer is None or self.running:
             return
-        r = self.model.gan.resolution
         mx, my = renderer.display_point_to_model(x, y)
-        c = torch.arange(r, dtype=torch.float32) + 0.5
-        disk = (((c[None, :] - mx) ** 2 + (c[:, None] - my) ** 2).sqrt()
-                <= max(0.75, renderer.model_radius(radius))).float()
-        self.mask = disk if self.mask is None else torch.maximum(self.mask, disk)
+        self.mask = paint_disk(self.mask, self.model.gan.resolution, mx, my, renderer.model_radius(radius))
         self._update_buttons()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
@@ -271,6 +254,13 @@ class DragTool(QObject):
         drags of a reopened session are not known)."""
         return [self.records[id(s)][1] for s in doc.history[:doc.index + 1] if id(s) in self.records]
 
+    def record_in_recipe(self, doc: Document, export_path) -> None:
+        """Add what the document's drags did to the recipe of its export at `export_path` (a
+        photo's export has one; a model sample's has none)."""
+        drags = self.history_records(doc)
+        if drags and doc.photo_path is not None:
+            add_to_recipe(recipe_path(export_path), {"drags": drags})
+
     def _job_ended(self) -> None:
         if self.running:  # the only job that runs while the tool's runs is the tool's
             self.running = False
@@ -279,10 +269,3 @@ class DragTool(QObject):
     def stop(self) -> None:
         if self.running:
             self.jobs.cancel()
-
-
-def model_to_display(renderer, x: float, y: float) -> tuple[float, float]:
-    """Model pixels -> the display image's pixels (the inverse of display_point_to_model)."""
-    m = np.vstack([renderer.mapping.matrix, [0.0, 0.0, 1.0]])
-    px, py, _ = np.linalg.solve(m, [x, y, 1.0])
-    return float(px * renderer.factor), float(py * renderer.factor)

@@ -20,6 +20,7 @@ MOUSE_HELP = (("Mouse wheel", "zoom in or out under the cursor"),
               ("Middle drag, or Space + drag", "pan the zoomed picture"),
               ("Arrow keys (canvas focused)", "pan"),
               ("Left drag", "paint a stroke with the selected brush, inside the dashed outline"),
+              ("Region tool (R): left drag / right drag", "paint / erase where the sliders may change the photo"),
               ("Drag the split line", "move it (split view)"),
               ("Double-click a slider's value", "type a value, then Enter"))
 

@@ -1,8 +1,9 @@
 """Pure rendering for the editor: code -> image on screen. No Qt here.
 
-The screen shows the photo with the change G(z) - G(z0) carried back (editing.compositing.paste_back)
-at display size (the photo scaled to at most `max_side` pixels), which keeps slider previews fast
-on big photos; the export renders the same change at the photo's full size.
+The screen shows the photo with the change G(z) - G(z0) carried back (editing.compositing.paste_back),
+kept inside the state's region if it has one (editing.region.confine), at display size (the photo
+scaled to at most `max_side` pixels), which keeps slider previews fast on big photos; the export
+renders the same change at the photo's full size.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
+from editing.region import confine
 from inversion.framing import DomainMapping
 from training.modelfile import GANModel
 from training.pixels import to_uint8
@@ -65,10 +67,13 @@ class Renderer:
         return self.render(z)[0]
 
     @torch.no_grad()
-    def render(self, z: torch.Tensor) -> tuple[np.ndarray, torch.Tensor]:
-        """(display, G(z)): one frame of the preview, decoding z once."""
+    def render(self, z: torch.Tensor, region: torch.Tensor | None = None) -> tuple[np.ndarray, torch.Tensor]:
+        """(display, G(z)): one frame of the preview, decoding z once; with a `region` (R, R),
+        the edit kept only inside it, as the export keeps it (editing.region.confine)."""
         image = self.model_image(z)
         out, _ = paste_back(self.display_pixels, self.display_mapping, self.before, image, MASK_THRESHOLD)
+        if region is not None:
+            out = confine(self.display_pixels, out, region.numpy(), self.display_mapping)
         return out, image
 
     def display_point_to_model(self, x: float, y: float) -> tuple[float, float]:
@@ -95,6 +100,13 @@ class Renderer:
         r = float(self.mapping.resolution)
         longest = max(clip_to_square(model, r), key=_length, default=[])
         return longest, not all(0.0 <= x <= r and 0.0 <= y <= r for x, y in model)
+
+
+def model_to_display(renderer: Renderer, x: float, y: float) -> tuple[float, float]:
+    """Model pixels -> the display image's pixels (the inverse of display_point_to_model)."""
+    m = np.vstack([renderer.mapping.matrix, [0.0, 0.0, 1.0]])
+    px, py, _ = np.linalg.solve(m, [x, y, 1.0])
+    return float(px * renderer.factor), float(py * renderer.factor)
 
 
 def _length(run: list[tuple[float, float]]) -> float:

@@ -25,6 +25,7 @@ import torch
 from editing.compositing import MASK_THRESHOLD
 from editing.export import (export_format, export_with_recipe, recipe_path, render_edit, save_image,
                             tuned_generator_path)
+from editing.region import confine, region_record
 from editing.solver import Constraints, Stroke, build_constraints, validate
 from editing.vectors import AttributeVector, check_slider_names, model_vectors
 from editor.render import sample_document_pixels
@@ -119,7 +120,13 @@ def document_from_session(data: dict, model: GANModel,
         raise SessionError(f"{name} is damaged: its codes ({len(data['z0'])} numbers, "
                            f"{mapping.resolution} px) do not fit {model.name} ({model.gan.latent_dim} "
                            f"numbers, {model.gan.resolution} px)")
-    history = [Snapshot.from_dict(s) for s in data["history"]]
+    regions = [torch.tensor(r, dtype=torch.float32) for r in data.get("regions", [])]
+    r = model.gan.resolution
+    for i, region in enumerate(regions):
+        if region.shape != (r, r):
+            raise SessionError(f"{name} is damaged: regions[{i}] is {region.shape[-1]} px, but "
+                               f"{model.name} draws {r} px")
+    history = [Snapshot.from_dict(s, regions) for s in data["history"]]
     for i, snap in enumerate(history):
         try:
             if vectors is not None:
@@ -239,22 +246,24 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
     export_format(path)  # a wrong file name or folder is refused before any work
     check_output(path)
     drawing = drawing_model(model, doc, tuned)
-    z = doc.code(vectors)
+    z, region = doc.code(vectors), doc.current.region
     pixels, _ = render_edit(drawing, doc.pixels, doc.mapping, doc.z0, z, MASK_THRESHOLD)
+    if region is not None:  # as `latent-edit edit --region` does, and its recipe rebuilds
+        pixels = confine(doc.pixels, pixels, region.numpy(), doc.mapping)
     if doc.photo_path is None:
         save_image(pixels, path, quality)
         return
     check_output(recipe_path(path))
-    extra = None
+    extra = {} if region is None else {"region": region_record(region)}
     if drawing is not model:
         weights = tuned_generator_path(path)
         check_output(weights)
-        extra = {"tuned_generator": {"path": str(weights.resolve()),
-                                     "sha256": write_tuned(doc.tuning, weights)}}
+        extra["tuned_generator"] = {"path": str(weights.resolve()),
+                                    "sha256": write_tuned(doc.tuning, weights)}
     export_with_recipe(pixels, path, quality, model=model, photo=doc.photo_path, mapping=doc.mapping,
                        z0=doc.z0, z_edit=z, sliders=doc.current.slider_dict,
                        strokes=list(doc.current.strokes), solver=None, threshold=MASK_THRESHOLD,
-                       extra=extra)
+                       extra=extra or None)
 
 
 def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, AttributeVector],

@@ -9,6 +9,8 @@ history jumps move the sliders back through the document's notifications.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QToolButton, QVBoxLayout,
                                QWidget)
@@ -90,6 +92,8 @@ class SlidersPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.doc: Document | None = None
+        self.record: Callable[[Snapshot], None] | None = None  # records a settled change; None: the
+        # document's push (the Region tool sets its own: with a region painted it solves first)
         self.vectors: dict[str, AttributeVector] = {}
         self.sliders: dict[str, QLabeledDoubleSlider] = {}
         self.titles: dict[str, QLabel] = {}  # each slider's readable name
@@ -227,13 +231,22 @@ class SlidersPanel(QWidget):
             return
         changed = [f"{k} {v:+.2f}" for k, v in values.items() if v != current.get(k, 0.0)]
         changed += [f"{k} reset" for k in current if values.get(k, 0) == 0]
-        self.doc.push(self.doc.with_sliders(values, "slider " + ", ".join(changed)))
+        self._record(self.doc.with_sliders(values, "slider " + ", ".join(changed)))
 
     def reset_all(self) -> None:
         if self.doc is None or not self.doc.current.sliders:
             return
         self.commit_timer.stop()
-        self.doc.push(self.doc.with_sliders({}, "reset all sliders"))
+        self._record(self.doc.with_sliders({}, "reset all sliders"))
+
+    def _record(self, snap: Snapshot) -> None:
+        (self.record or self.doc.push)(snap)
+
+    def show_document(self) -> None:
+        """Show the document's slider values again (a change that was not recorded: cancelled)."""
+        self.commit_timer.stop()
+        if self.doc is not None:
+            self._show_document(self.doc)
 
     def _show_document(self, doc: Document) -> None:
         if doc is not self.doc:

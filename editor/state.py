@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from editing.region import check_region
 from editing.solver import Stroke, StrokeError, validate
 from editing.vectors import MAX_SLIDER, AttributeVector, apply_sliders
 from inversion.framing import DomainMapping, check_mapping
@@ -28,7 +29,8 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 2  # 2: measured sliders in measured units (editing.keep); 1 opens as it looked
+SESSION_VERSION = 3  # 3: states may hold a region; 2: measured sliders in measured units
+# (editing.keep; a version 1 session opens as it looked)
 
 
 class SessionError(UserError):
@@ -41,6 +43,8 @@ class Snapshot:
     z_base: torch.Tensor  # (D,) code the sliders move from
     sliders: tuple[tuple[str, float], ...] = ()  # non-zero slider values, sorted by name
     strokes: tuple[Stroke, ...] = ()
+    region: torch.Tensor | None = None  # (R, R) in [0, 1], model pixels: the edit lands only here
+    # (editing.region, as recorded: editing.region.as_recorded); None: everywhere
 
     @property
     def slider_dict(self) -> dict[str, float]:
@@ -52,15 +56,23 @@ class Snapshot:
         sliders' offset is the same from every base and a chosen candidate is applied exactly."""
         return apply_sliders(self.z_base, vectors, self.slider_dict, ref=ref)
 
-    def to_dict(self) -> dict:
-        return {"label": self.label, "z_base": self.z_base.tolist(), "sliders": dict(self.sliders),
-                "strokes": [s.to_dict() for s in self.strokes]}
+    def to_dict(self, region_index: int | None = None) -> dict:
+        """The state as a session holds it; its region is `region_index` into the session's
+        `regions` (a region is written once however many states share it)."""
+        d = {"label": self.label, "z_base": self.z_base.tolist(), "sliders": dict(self.sliders),
+             "strokes": [s.to_dict() for s in self.strokes]}
+        if region_index is not None:
+            d["region"] = region_index
+        return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Snapshot":
+    def from_dict(cls, d: dict, regions: list | None = None) -> "Snapshot":
+        """The state from its dict; `regions`, the session's (tensors: states share them)."""
+        region = d.get("region")
         return cls(d["label"], torch.tensor(d["z_base"], dtype=torch.float32),
                    tuple(sorted((k, float(v)) for k, v in d["sliders"].items())),
-                   tuple(Stroke.from_dict(s) for s in d["strokes"]))
+                   tuple(Stroke.from_dict(s) for s in d["strokes"]),
+                   None if region is None else torch.as_tensor(regions[region], dtype=torch.float32))
 
 
 @dataclass
@@ -169,7 +181,11 @@ class Document:
                        vectors: dict[str, AttributeVector], label: str) -> Snapshot:
         """A state whose current code is exactly z, keeping the slider positions."""
         offset = self.code(vectors) - self.current.z_base
-        return Snapshot(label, z - offset, self.current.sliders, strokes)
+        return Snapshot(label, z - offset, self.current.sliders, strokes, self.current.region)
+
+    def with_region(self, region: torch.Tensor | None, label: str) -> Snapshot:
+        """The current state with another region (None: the edit lands everywhere again)."""
+        return replace(self.current, label=label, region=region)
 
     def code(self, vectors: dict[str, AttributeVector]) -> torch.Tensor:
         """The current code, the sliders' class and limits taken from z0 (see Snapshot.code)."""
@@ -178,12 +194,21 @@ class Document:
     # -------------------------------------------------------------- sessions
 
     def to_dict(self) -> dict:
-        return {"format": SESSION_FORMAT, "version": SESSION_VERSION,
+        regions: dict[int, int] = {}  # id(region tensor) -> its place in "regions"
+        for s in self.history:
+            if s.region is not None:
+                regions.setdefault(id(s.region), len(regions))
+        unique = {id(s.region): s.region for s in self.history if s.region is not None}
+        data = {"format": SESSION_FORMAT, "version": SESSION_VERSION,
                 "model": {"path": str(self.model_path), "id": self.model_id},
                 "photo": {"path": str(self.photo_path) if self.photo_path else None,
                           "sha256": self.photo_sha256},
                 "seed": self.seed, "mapping": self.mapping.to_dict(), "z0": self.z0.tolist(),
-                "history": [s.to_dict() for s in self.history], "index": self.index}
+                "history": [s.to_dict(None if s.region is None else regions[id(s.region)])
+                            for s in self.history], "index": self.index}
+        if regions:
+            data["regions"] = [unique[key].tolist() for key in regions]
+        return data
 
     def save(self, path: str | os.PathLike) -> None:
         write_json_atomic(path, self.to_dict())
@@ -225,6 +250,9 @@ def check_session(data, what: str = "the session") -> dict:
     history = f.list(f.key(data, "history"), "history", MAX_HISTORY)
     if not history:
         f.fail("history", "at least the opening state", history)
+    regions = f.list(data.get("regions", []), "regions", MAX_HISTORY)
+    for i, region in enumerate(regions):
+        check_region(f, region, f"regions[{i}]")
     for i, snap in enumerate(history):
         where = f"history[{i}]"
         f.dict(snap, where)
@@ -233,6 +261,8 @@ def check_session(data, what: str = "the session") -> dict:
         for name, value in f.dict(f.key(snap, "sliders", where), f"{where}.sliders").items():
             f.number(value, f"{where}.sliders.{name}", -MAX_SLIDER, MAX_SLIDER)
         strokes = f.list(f.key(snap, "strokes", where), f"{where}.strokes", 10_000)
+        if snap.get("region") is not None:
+            f.integer(snap["region"], f"{where}.region", 0, len(regions) - 1)
         try:
             parsed = [Stroke.from_dict(s) for s in strokes]
             if parsed:

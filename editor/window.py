@@ -26,10 +26,9 @@ import torch
 from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
 
-from editing.export import add_to_recipe, recipe_path
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
-from editor import animation, session
+from editor import animation, regiontool, session
 from editor import tuning as generator_tuning
 from editor.brushbar import BrushBar
 from editor.canvas import Canvas
@@ -142,6 +141,7 @@ class MainWindow(QMainWindow):
         self.warp_tool.status.connect(self.statusBar().showMessage)
         self.menus = Menus(self, self.settings)
         animation.install(self)  # File > Export animation…
+        self.region_tool = regiontool.install(self)  # paint where the sliders may change the photo
         self.tuning = generator_tuning.GeneratorTuning(self, self.settings, self.tune_config)
         self.jobs.failed.connect(self._on_job_failed)
         self.model_label = QLabel()
@@ -540,9 +540,7 @@ class MainWindow(QMainWindow):
         def export() -> None:
             session.export_document(self.doc, self.model, self.vectors, path, quality,
                                     tuned=self.tuning.enabled)
-            drags = self.drag_tool.history_records(self.doc)
-            if drags and self.doc.photo_path is not None:  # the recipe also says what the drags did
-                add_to_recipe(recipe_path(path), {"drags": drags})
+            self.drag_tool.record_in_recipe(self.doc, path)  # the recipe also says what the drags did
         ok = self._attempt(export, "Export failed: ", f"Exported {Path(path).name}")[0]
         if ok:
             self._saved = self.doc.current

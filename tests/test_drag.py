@@ -6,8 +6,8 @@ import pytest
 import torch
 from PIL import Image
 
-from editing.drag import (DragConfig, DragError, DragPoint, drag, feature_module, parse_drag,
-                          sample, to_model, track, validate_points)
+from editing.drag import (DragConfig, DragError, DragPoint, disk_offsets, drag, feature_module,
+                          parse_drag, sample, to_model, track, validate_points)
 from tests.conftest import make_editable_model
 from training.modelfile import load_model
 
@@ -29,6 +29,20 @@ def test_sampling_reads_pixel_centres_and_tracking_finds_the_reference():
     assert found[0].tolist() == [10.5, 14.5]  # the pixel centre nearest the feature's peak (11, 15)
 
 
+def test_tracking_with_a_disk_of_features_is_not_fooled_by_a_look_alike_point():
+    g = torch.Generator().manual_seed(0)
+    start = torch.rand(1, 4, 32, 32, generator=g)  # a map the image's size: pixel i at i + 0.5
+    now = torch.roll(start, 2, dims=3) + 0.05 * torch.rand(1, 4, 32, 32, generator=g)  # moved 2 px right
+    now[0, :, 15, 11] = start[0, :, 15, 11]  # a look-alike of the handle's own features stayed behind
+    handle = torch.tensor([[11.5, 15.5]])
+    alone = track(now, handle, sample(start, handle, 32), search=2, resolution=32)
+    around = disk_offsets(3.0)
+    disk = track(now, handle, torch.stack([sample(start, h + around, 32) for h in handle]), search=2,
+                 resolution=32, around=around)
+    assert alone.tolist() == [[11.5, 15.5]], "the single point's features stay with the look-alike"
+    assert disk.tolist() == [[13.5, 15.5]], "the disk's features follow what moved"
+
+
 def test_drag_points_are_checked_and_parsed():
     with pytest.raises(DragError, match="no drag points"):
         validate_points([], 32)
@@ -43,7 +57,10 @@ def test_a_drag_on_a_tiny_generator_moves_the_tracked_point_towards_its_target(m
     assert isinstance(feature_module(model.generator), torch.nn.ReLU)
     code = model.codes(1, seed=2)[0]
     point = DragPoint((12.5, 25.5), (17.5, 25.5))  # on the sample's strongest edge, 5 px right
-    cfg = DragConfig(steps=40, lr=0.05, search=3, template=0.0, depth=1)
+    # On this untrained generator neither the optical flow nor a patch search sees the content
+    # move much, at any rate tried; the single point's tracker declared arrivals all the same. The
+    # disk tracker's handle comes closer (5 -> 2 px here) at a larger rate.
+    cfg = DragConfig(steps=60, lr=0.2, template=0.0, depth=1)
     steps = list(drag(model, code, [point], None, cfg))
     first, last = steps[0], steps[-1]
     assert first.step == 0 and torch.equal(first.code, code) and first.distance == pytest.approx(5.0)

@@ -42,7 +42,7 @@ def test_drag_tool_places_points_runs_with_a_live_preview_and_undoes_exactly(win
     w.new_from_model(2)
     settle(qtbot, w)
     tool = w.drag_tool
-    tool.cfg = DragConfig(steps=25, lr=0.05, search=3, template=0.0, depth=1)
+    tool.cfg = DragConfig(steps=60, lr=0.2, template=0.0, depth=1)  # as in tests/test_drag.py
     w.set_brush("color")
     tool.toggle.click()
     assert tool.active and w.brush_bar.brush is None, "the drag tool takes the clicks from the brushes"

@@ -50,6 +50,12 @@ def test_edit_cli_lands_the_slider_only_in_the_region_and_the_recipe_rebuilds_it
     again = tmp_path / "again.png"
     assert main(["edit", "--recipe", str(tmp_path / "top-edit.png.recipe.json"), "--out", str(again)]) == 0
     assert again.read_bytes() == out.read_bytes()
+    from editing.export import ExportError, read_recipe
+
+    for damaged, where in (([[2.0] * 32] * 32, r"region\[0\]\[0\]"), ([[1.0] * 16] * 16, "region")):
+        (tmp_path / "damaged.json").write_text(json.dumps({**recipe, "region": damaged}))
+        with pytest.raises(ExportError, match=where):
+            read_recipe(tmp_path / "damaged.json")
     assert main(["edit", str(tmp_path / "bag.png"), "--model", str(model.path),
                  "--region", str(tmp_path / "top.png"), "--out", str(tmp_path / "b.png")]) == 2
     assert "give at least one --attr" in capsys.readouterr().err

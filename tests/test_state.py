@@ -133,6 +133,9 @@ def test_session_round_trip_and_refusals(model, photo, tmp_path):
      "tuned_generator.file"),
     (lambda d: d.update(tuned_generator={"file": "g.safetensors", "sha256": "zz"}), SessionError,
      "tuned_generator.sha256"),
+    (lambda d: d.update(regions=[[[0.0, 2.0], [0.0, 1.0]]]), SessionError, r"regions\[0\]\[0\]"),
+    (lambda d: d.update(regions=[[[0.0, 1.0]]]), SessionError, r"regions\[0\]\[0\]"),
+    (lambda d: d["history"][0].update(region=0), SessionError, r"history\[0\].region"),
 ])
 def test_a_newer_or_damaged_session_is_refused_with_a_message(tmp_path, damage, error, message):
     doc = plain_document()

@@ -1,0 +1,182 @@
+"""The editor's Region tool, driven for real under QT_QPA_PLATFORM=offscreen with pytest-qt: paint a
+region, move a slider, and the change lands only there (screen, export, recipe, session, undo)."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from PySide6.QtCore import QPoint, Qt
+
+from editing.cli import main as latent_edit
+from editing.export import render_edit
+from editing.region import region_to_photo
+from editing.solver import SolverConfig
+from editor.render import model_to_display
+from tests.conftest import make_editable_model, open_window
+from tests.test_editor import canvas_pixels, settle
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = open_window(qtbot, tmp_path, str(make_editable_model(tmp_path / "tiny")))
+    yield w
+    w.close()
+
+
+def at_model(w, x: float, y: float) -> QPoint:
+    """Where model pixel (x, y) is on the canvas widget."""
+    dx, dy = model_to_display(w.renderer, x, y)
+    r, s = w.canvas.image_rect(), w.canvas.scale()
+    return QPoint(int(round(r.x() + dx * s)), int(round(r.y() + dy * s)))
+
+
+def drag_on_canvas(qtbot, w, points, button=Qt.MouseButton.LeftButton,
+                   modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    """Press at the first model point, move through the others, release at the last."""
+    qtbot.mousePress(w.canvas, button, modifier, at_model(w, *points[0]))
+    for p in points[1:]:
+        qtbot.mouseMove(w.canvas, at_model(w, *p))
+    qtbot.mouseRelease(w.canvas, button, modifier, at_model(w, *points[-1]))
+
+
+def photo_pixels(w) -> np.ndarray:
+    """The canvas without the tools' overlays drawn over it."""
+    overlays = (w.region_tool.overlay, w.drag_tool.overlay)
+    for o in overlays:
+        o.hide()
+    try:
+        return canvas_pixels(w)
+    finally:
+        for o in overlays:
+            o.show()
+
+
+def paint_left_half(qtbot, w) -> None:
+    """Paint a band down the model's left side (model pixels x < ~12), brush radius 4 model px."""
+    w.brush_bar.size_slider.setValue(int(round(4 * w.canvas.scale() / w.renderer.model_radius(1.0))))
+    drag_on_canvas(qtbot, w, [(6, 3), (6, 10), (6, 18), (6, 26), (6, 30)])
+
+
+def test_region_tool_paints_limits_a_slider_exports_rebuilds_and_undoes_exactly(window, qtbot, photo,
+                                                                             tmp_path):
+    w = window
+    tool = w.region_tool
+    assert "(R)" in tool.button.toolTip() and not tool.clear_button.isEnabled()
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    opened = photo_pixels(w)
+    w.set_brush("color")
+    tool.button.click()
+    assert tool.active and w.brush_bar.brush is None, "the region tool takes the drags from the brushes"
+
+    shown = canvas_pixels(w)
+    paint_left_half(qtbot, w)
+    region = w.doc.current.region
+    assert w.doc.current.label == "paint region" and len(w.doc.history) == 2
+    assert region.shape == (32, 32) and region[16, 6] == 1 and region[16, 28] == 0 and region[0, 6] == 1
+    settle(qtbot, w)
+    assert tool.clear_button.isEnabled()
+    assert np.abs(canvas_pixels(w).astype(int) - shown).sum() > 0, "the region's tint shows on the canvas"
+    assert np.array_equal(photo_pixels(w), opened), "a region alone changes no pixel"
+
+    w.set_slider("first", 3.0)  # dragging: the plain slider result, kept inside the region
+    settle(qtbot, w)
+    previewed = photo_pixels(w)
+    w.commit_sliders()  # released: the region solver runs as a job
+    assert w.jobs.busy and tool.solving
+    settle(qtbot, w)
+    assert w.doc.current.label == "slider first +3.00 in the region" and len(w.doc.history) == 3
+    assert w.doc.current.slider_dict == {"first": 3.0} and w.doc.current.region is region
+    slid = photo_pixels(w)
+    assert np.abs(slid.astype(int) - opened).sum() > 0 and np.abs(previewed.astype(int) - opened).sum() > 0
+
+    out = tmp_path / "coat-region.png"
+    assert w.export_to(out)
+    exported = np.asarray(Image.open(out), int)
+    original = np.asarray(Image.open(photo), int)
+    weight = region_to_photo(region.numpy(), w.doc.mapping)
+    # Outside the region, grown by the bilinear enlargement's one model pixel (the carry-back's only
+    # feathering here), the export is the photo bit for bit; a plain slider changes pixels there.
+    outside = weight == 0
+    assert outside.sum() > 0.3 * outside.size
+    assert np.array_equal(exported[outside], original[outside]), "the change landed outside the region"
+    inside = weight == 1
+    assert np.abs(exported[inside] - original[inside]).sum() > 0, "nothing changed inside the region"
+    plain, _ = render_edit(w.model, np.asarray(Image.open(photo).convert("RGB")), w.doc.mapping,
+                           w.doc.z0, w.doc.code(w.vectors))
+    assert np.abs(plain.astype(int)[outside] - original[outside]).sum() > 0, \
+        "the test means nothing: the unlimited edit does not reach outside the region either"
+
+    recipe = json.loads((tmp_path / "coat-region.png.recipe.json").read_text())
+    assert torch.equal(torch.tensor(recipe["region"], dtype=torch.float32), region)
+    again = tmp_path / "again.png"
+    assert latent_edit(["edit", "--recipe", str(tmp_path / "coat-region.png.recipe.json"),
+                        "--out", str(again)]) == 0
+    assert again.read_bytes() == out.read_bytes(), "the CLI rebuilds the GUI's export bit for bit"
+
+    session = tmp_path / "region.session.json"
+    assert w.save_session(session)
+    saved = json.loads(session.read_text())
+    assert len(saved["regions"]) == 1, "the states that share the region share one copy of it"
+    assert w.open_session(session)
+    settle(qtbot, w)
+    assert torch.equal(w.doc.current.region, region) and w.doc.history[1].region is w.doc.current.region
+    assert np.array_equal(photo_pixels(w), slid), "the session brings the region edit back"
+
+    w.undo()
+    settle(qtbot, w)
+    assert np.array_equal(photo_pixels(w), opened), "undo restores the canvas pixel for pixel"
+    assert w.sliders["first"].value() == 0.0 and w.doc.current.region is not None
+    w.undo()
+    settle(qtbot, w)
+    assert w.doc.current.region is None and not tool.clear_button.isEnabled()
+    w.redo()
+    w.redo()
+    settle(qtbot, w)
+    assert np.array_equal(photo_pixels(w), slid)
+
+
+def test_erase_and_clear_are_steps_and_a_slider_without_a_region_lands_at_once(window, qtbot):
+    w = window
+    tool = w.region_tool
+    w.new_from_model(2)
+    settle(qtbot, w)
+    tool.set_active(True)
+    paint_left_half(qtbot, w)
+    painted = w.doc.current.region.clone()
+    drag_on_canvas(qtbot, w, [(6, 24), (6, 30)], Qt.MouseButton.RightButton)
+    assert w.doc.current.label == "erase region"
+    assert w.doc.current.region[28, 6] == 0 and w.doc.current.region[8, 6] == 1
+    drag_on_canvas(qtbot, w, [(6, 3), (6, 8)], modifier=Qt.KeyboardModifier.ControlModifier)
+    assert w.doc.current.region[4, 6] == 0, "Ctrl + drag erases too"
+    w.undo()
+    w.undo()
+    assert torch.equal(w.doc.current.region, painted)
+    tool.clear_button.click()
+    assert w.doc.current.label == "clear region" and w.doc.current.region is None
+    w.undo()
+    assert torch.equal(w.doc.current.region, painted)
+    w.redo()
+    w.set_slider("first", 1.5, commit=True)  # no region: recorded at once, no job
+    assert w.doc.current.label == "slider first +1.50" and not tool.solving
+    w.set_brush("sketch")
+    assert not tool.active, "choosing a brush leaves the region tool"
+
+
+def test_cancelling_a_region_solve_puts_the_sliders_back(window, qtbot):
+    w = window
+    tool = w.region_tool
+    w.new_from_model(2)
+    settle(qtbot, w)
+    tool.set_active(True)
+    paint_left_half(qtbot, w)
+    settle(qtbot, w)
+    steps = len(w.doc.history)
+    tool.cfg = SolverConfig(steps=100_000, candidates=1)  # long enough to be cancelled mid-way
+    w.set_slider("first", 2.0, commit=True)
+    qtbot.waitUntil(lambda: "step" in w.statusBar().currentMessage(), timeout=30_000)
+    w.cancel_job()
+    settle(qtbot, w)
+    assert len(w.doc.history) == steps and w.sliders["first"].value() == 0.0
+    assert "cancelled" in w.statusBar().currentMessage()
