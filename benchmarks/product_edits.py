@@ -2,21 +2,27 @@
 user would judge the export: the edited photo is framed again as the app frames a photo it opens,
 and a classifier says what it shows. One run, JSON + markdown table.
 
-    .venv/bin/python -m benchmarks.product_edits [--n 500] [--stroke-n 100]
+    .venv/bin/python -m benchmarks.product_edits [--n 500] [--stroke-n 100] [--inversion hybrid]
 
 Photos: Fashion-MNIST test images (not seen in training) enlarged to 280 px, tinted (lavender,
 navy, brown, olive, grey) on a light background, as benchmarks.editing makes them. Their codes
-come from the encoder (the hybrid's first guess; the same for every variant).
-- Sliders: every measured slider at -3, -2, -1, +1, +2, +3, side by side: the shared within-class
-  direction (the vectors as shipped before), the per-class directions alone, and with the class
-  hold (the default: editing.keep). Class kept: the share of edits after which the classifier
+come from the app's own inversion (`--inversion hybrid`: the iterative encoder's guess refined
+under LPIPS, in batches) or from the encoder alone (`--inversion encoder`, faster); the same codes
+for every variant.
+- Sliders: every measured slider at -3, -2, -1, +1, +2, +3, side by side: the per-class directions
+  with the class hold as shipped before calibration (`hold`), and calibrated in measured units with
+  the hold (the default: editing.keep); `--variants all` adds the shared within-class direction and
+  the per-class directions without a hold. Class kept: the share of edits after which the classifier
   names the same class for the exported photo (framed again) as for the unedited photo (framed the
   same way); also among the photos whose reconstruction already shows their class (an edit cannot
   keep what the inversion lost); and the judge's verdict, a second classifier (`--judge`, trained
   with another seed) that nothing in the editor ever sees, since the hold uses the first.
   Correlation: slider value against the change of the measured attribute in the model's image of
   the edit, pooled over photos and values (as benchmarks.editing), and the median of each photo's
-  own correlation.
+  own correlation; also pooled over the photos whose class the frame does not pin: Fashion-MNIST
+  draws every item with its longer side across the frame, so the height of a dress or the width of
+  a sneaker is the same for (at least PINNED of) the class's training images, and no code of the
+  class changes it.
 - Strokes: on each object a short vertical line (through the object pixel nearest its centre),
   solved alone: a colour stroke 80 levels lighter than the photo's object, in the photo's own
   colours, and a sketch stroke; the solver's candidates as the editor offers them, each exported
@@ -40,10 +46,12 @@ from benchmarks.editing import fake_photo, tile
 from editing.edit import solve_strokes, solver_config
 from editing.compositing import paste_back
 from editing.export import render_edit
-from editing.measure import MEASURED, measure
+from editing.measure import CALIBRATED_BY, MEASURED, measure
 from editing.solver import Stroke, build_constraints, stroke_loss
+from editing.keep import ClassHold, SliderSet
 from editing.vectors import apply_sliders, model_vectors
 from inversion.encoder import load_encoder
+from inversion.invert import Inverter
 from inversion.framing import DomainSpec, to_model
 from training.classifier import load_classifier
 from training.data import load_fashion_mnist
@@ -51,6 +59,19 @@ from training.modelfile import DEFAULT_MODEL, load_model
 
 VALUES = (-3, -2, -1, 1, 2, 3)
 TINTS = ((150, 120, 200), (40, 50, 110), (110, 70, 40), (100, 110, 50), (90, 90, 90))
+PINNED = 0.8  # a class's extent is pinned by the frame when this share of its images fills it
+INVERT_BATCH = 25  # photos inverted together by --inversion hybrid
+
+
+def pinned_classes(train) -> dict[str, set[int]]:
+    """{height/width: the classes whose training images fill the frame that way (at least PINNED
+    of them at the largest extent any image has)}."""
+    m = measure(train.batch(slice(None)))
+    out = {}
+    for k in ("height", "width"):
+        full = m[k] >= m[k].max() - 1e-6
+        out[k] = {int(c) for c in train.labels.unique() if full[train.labels == c].float().mean() >= PINNED}
+    return out
 
 
 class Judges:
@@ -67,7 +88,7 @@ class Judges:
         return {name: c(x).argmax(1).numpy() for name, c in self.classifiers.items()}
 
 
-def slider_study(model, photos, mappings, z0, vectors, judges, recon_ok) -> tuple[list[dict], list]:
+def slider_study(model, photos, mappings, z0, vectors, judges, recon_ok, movable) -> tuple[list[dict], list]:
     G = model.generator
     with torch.no_grad():
         unedited = model.decode(z0)
@@ -76,11 +97,14 @@ def slider_study(model, photos, mappings, z0, vectors, judges, recon_ok) -> tupl
     rows, strips = [], []
     for k in MEASURED:
         kept = {name: [] for name in judges.classifiers}
-        values, deltas = [], []
+        values, deltas, typical = [], [], []
+        read = CALIBRATED_BY[k]  # the size sliders' typical extent: what the calibration reads
         for a in VALUES:
             z1 = torch.stack([apply_sliders(z, vectors, {k: float(a)}) for z in z0])
             with torch.no_grad():
-                deltas.append((measure(G(z1))[k] - base[k]).numpy())
+                measured = measure(G(z1))
+                deltas.append((measured[k] - base[k]).numpy())
+                typical.append((measured[read] - base[read]).numpy())
             values.append(np.full(len(z0), float(a)))
             with torch.no_grad():
                 after = model.decode(z1)
@@ -92,7 +116,14 @@ def slider_study(model, photos, mappings, z0, vectors, judges, recon_ok) -> tupl
         per_photo = np.stack(deltas, 1)
         moving = per_photo.std(1) > 0
         own = [np.corrcoef(VALUES, row)[0, 1] for row in per_photo[moving]]
-        row = {"slider": k, "correlation": float(np.corrcoef(np.concatenate(values), np.concatenate(deltas))[0, 1]),
+        free = np.tile(movable[k], len(VALUES))  # photos whose class the frame does not pin
+        values, deltas, typical = np.concatenate(values), np.concatenate(deltas), np.concatenate(typical)
+        row = {"slider": k, "correlation": float(np.corrcoef(values, deltas)[0, 1]),
+               "correlation_free": float(np.corrcoef(values[free], deltas[free])[0, 1]),
+               "typical": float(np.corrcoef(values, typical)[0, 1]),
+               "typical_free": float(np.corrcoef(values[free], typical[free])[0, 1]),
+               "free_share": float(movable[k].mean()),
+               "change3": float(np.median(np.abs(typical[np.abs(values) == 3]))),
                "per_photo_correlation": float(np.median(own)) if own else 0.0}
         for name in judges.classifiers:
             row[f"kept_{name}"] = float(np.mean(kept[name]))
@@ -168,21 +199,34 @@ def main() -> None:
     p.add_argument("--stroke-n", type=int, default=100)
     p.add_argument("--judge", default="assets/classifiers/fashion-mnist-judge",
                    help="a second classifier folder that judges too (skipped when absent)")
+    p.add_argument("--inversion", choices=("hybrid", "encoder"), default="hybrid",
+                   help="the codes: the app's inversion (default) or the encoder's guess alone")
+    p.add_argument("--variants", choices=("default", "all"), default="default")
     a = p.parse_args()
     torch.set_num_threads(1)
     model = load_model(a.model)
-    encoder = load_encoder(model)
     test = load_fashion_mnist("test", 32)
     spec = DomainSpec.for_model(model.config)
-    photos, mappings, codes = [], [], []
+    photos, mappings, xs = [], [], []
     for i in range(a.n):
         photo = fake_photo(test.images[i, 2:30, 2:30, 0].numpy(), TINTS[i % len(TINTS)])
         x, mapping = to_model(photo, model.gan.resolution, model.gan.channels, spec)
-        with torch.no_grad():
-            codes.append(encoder(x)[0])
+        xs.append(x)
         photos.append(photo)
         mappings.append(mapping)
-    z0 = torch.stack(codes)
+    t0 = time.perf_counter()
+    if a.inversion == "hybrid":
+        inverter = Inverter.for_model(model)
+        z0 = torch.cat([inverter.invert(torch.cat(xs[i:i + INVERT_BATCH])).z
+                        for i in range(0, a.n, INVERT_BATCH)]).detach()
+    else:
+        with torch.no_grad():
+            z0 = load_encoder(model)(torch.cat(xs))
+    invert_s = (time.perf_counter() - t0) / a.n
+    print(f"inverted {a.n} photos ({a.inversion}): {invert_s:.2f} s each", flush=True)
+    pinned = pinned_classes(load_fashion_mnist("train", 32))
+    labels = test.labels[:a.n].numpy()
+    movable = {k: ~np.isin(labels, sorted(pinned.get(k, ()))) for k in MEASURED}
     classifiers = {"classifier": load_classifier()[0]}
     if Path(a.judge).is_dir():
         classifiers["judge"] = load_classifier(a.judge)[0]
@@ -193,13 +237,16 @@ def main() -> None:
     seen = judges.classes(photos)
     recon_ok = {name: c(recon).argmax(1).numpy() == seen[name] for name, c in classifiers.items()}
     ceiling = {name: float(ok.mean()) for name, ok in recon_ok.items()}
-    shipped = model_vectors(model)  # with the class hold, as the editor and the CLI use them
-    variants = (("shared direction (before)", {k: replace(v, by_class=None) for k, v in shipped.items()}),
-                ("per-class directions", dict(shipped)),
-                ("per-class + class hold (default)", shipped))
+    shipped = model_vectors(model)  # calibrated and held, as the editor and the CLI use them
+    plain = dict(shipped)
+    variants = (("per-class + class hold (before)", SliderSet(plain, ClassHold.for_model(model, plain, calibrate=False))),
+                ("calibrated + class hold (default)", shipped))
+    if a.variants == "all":
+        variants = (("shared direction", {k: replace(v, by_class=None) for k, v in plain.items()}),
+                    ("per-class directions", plain)) + variants
     slider_rows, strips = [], {}
     for label, vectors in variants:
-        rows, strip = slider_study(model, photos, mappings, z0, vectors, judges, recon_ok)
+        rows, strip = slider_study(model, photos, mappings, z0, vectors, judges, recon_ok, movable)
         slider_rows += [{"vectors": label, **r} for r in rows]
         strips[label] = strip
         print(json.dumps(rows), flush=True)
@@ -213,16 +260,31 @@ def main() -> None:
     kept_cols = [(f"kept_{n}", f"class kept ({n})") for n in classifiers]
     kept3_cols = [(f"kept3_{n}", f"kept at +-3 ({n})") for n in classifiers]
     ok_cols = [(f"kept_ok_{n}", f"kept where the inversion kept it ({n})") for n in classifiers]
+    names = test.class_names
     md = (f"# Do product edits keep the object?\n\nModel {model.model_id}, {a.n} held-out "
           f"Fashion-MNIST test images as tinted product photos. `python -m benchmarks.product_edits "
-          f"--n {a.n} --stroke-n {a.stroke_n}`\n\n"
+          f"--n {a.n} --stroke-n {a.stroke_n} --inversion {a.inversion} --variants {a.variants}`; "
+          f"codes by the {'app' if a.inversion == 'hybrid' else 'encoder'}'s inversion, "
+          f"{invert_s:.2f} s a photo.\n\n"
           f"## Sliders (values -3..+3 without 0, exported and framed again)\n\n"
-          f"The reconstruction (the encoder's code) already shows the photo's class for "
+          f"Pinned by the frame (at least {PINNED:.0%} of the class's training images fill it): height "
+          f"of {', '.join(names[c] for c in sorted(pinned['height']))}; width of "
+          f"{', '.join(names[c] for c in sorted(pinned['width']))}. *Free*: the share of photos "
+          f"whose class is not pinned for the slider, and the pooled correlation among them. *Typical "
+          f"extent*: height and width read as the median over the image's columns or rows of the "
+          f"object's extent (editing.measure.typical_extent), which the calibrated sliders follow; the "
+          f"overall extent jumps by a pixel when one faint pixel appears beside the object. "
+          f"Brightness and area read the same in both columns.\n\n"
+          f"The reconstruction already shows the photo's class for "
           + ", ".join(f"{v:.1%} ({n})" for n, v in ceiling.items()) + " of the photos: an edit "
           "cannot keep a class the inversion lost.\n\n"
           + markdown_table(slider_rows, [("vectors", "vectors"), ("slider", "slider"), *kept_cols,
                                          *kept3_cols, *ok_cols, ("correlation", "correlation (pooled)"),
-                                         ("per_photo_correlation", "per-photo correlation")])
+                                         ("free_share", "free"), ("correlation_free", "correlation where free"),
+                                         ("typical", "correlation, typical extent"),
+                                         ("typical_free", "typical extent where free"),
+                                         ("per_photo_correlation", "per-photo correlation"),
+                                         ("change3", "median change at +-3 (typical)")])
           + f"\n## Strokes ({a.stroke_n} of each kind, solved alone, "
             f"{strokes[0]['candidates']} candidates each)\n\n"
           + markdown_table(strokes, [("stroke", "stroke"),
@@ -232,9 +294,11 @@ def main() -> None:
                                        for n in classifiers],
                                      ("error_left", "stroke error left (median share)"),
                                      ("ms_median", "ms per stroke")])
-          + "\n![width +3: photos, then the shared direction, per-class directions, and with the class hold](product_edits.png)\n\n"
+          + "\n![width +3: photos, then each variant in the table's order](product_edits.png)\n\n"
           f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
     write_results("product_edits", {"machine": m, "model": model.model_id, "n": a.n, "ceiling": ceiling,
+                                    "inversion": a.inversion, "invert_s": invert_s,
+                                    "pinned": {k: sorted(v) for k, v in pinned.items()},
                                     "sliders": slider_rows, "strokes": strokes}, md)
 
 
