@@ -37,7 +37,8 @@ import numpy as np
 import torch
 
 HOLD_STEP = 0.25  # spread units between the distances the walk tries
-HOLD_REACH = 6.0  # how far the walk goes each way (a measured slider may need more than 3 spreads)
+HOLD_REACH = 3.0  # how far the walk goes each way: no further than an uncalibrated slider at 3, where
+# the generator's pictures start to fall apart (streaks, a dress darkened)
 HELD_KINDS = ("measured",)  # AttributeVector.meta["kind"] of the sliders held
 CLASS_PENALTY = 1000.0  # added to a stroke candidate's objective when it changed class: ranks it
 # after every candidate that kept it (objectives are a few units at most)

@@ -27,7 +27,7 @@ def measure(x: torch.Tensor) -> dict[str, torch.Tensor]:
 
     brightness: mean level of the object's pixels (0..1); area: share of the image the object
     covers; height, width: extent of the object's pixels as a share of the image side;
-    typical_height, typical_width: the same, the median over the image's columns or rows.
+    typical_height, typical_width: the same, the mean over the image's columns or rows.
     """
     grey = x.float().mean(1)  # (B, H, W)
     obj = grey > OBJECT_LEVEL
@@ -49,14 +49,15 @@ def measure(x: torch.Tensor) -> dict[str, torch.Tensor]:
 
 
 def typical_extent(obj: torch.Tensor, dim: int) -> torch.Tensor:
-    """The median over the image's lines of the object's extent along `dim` (2: each row's width,
-    1: each column's height), as a share of the image side, (B,): unlike the overall extent, one
-    stray pixel beside the object moves it by nothing."""
+    """The mean over the image's lines that hold the object of its extent along `dim` (2: each
+    row's width, 1: each column's height), as a share of the image side, (B,): a dress grows in it
+    when its shoulders or its hem widen, and one stray pixel beside the object moves it by a
+    fraction of a pixel, where the overall extent jumps by the whole gap."""
     n = obj.shape[dim]
     idx = torch.arange(n, device=obj.device).view([1, n, 1] if dim == 1 else [1, 1, n])
     first = torch.where(obj, idx, n).amin(dim)
     last = torch.where(obj, idx, -1).amax(dim)
     span = (last - first + 1).float()
     span[~obj.any(dim)] = float("nan")  # lines without the object
-    return torch.nan_to_num(span.nanmedian(1).values, nan=0.0) / n
+    return torch.nan_to_num(span.nanmean(1), nan=0.0) / n
 
