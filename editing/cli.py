@@ -87,10 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "(--no-tune: the model's own). Default: on for face models, off for others")
     d.add_argument("--tune-steps", type=int, help=f"tuning steps (default {TuneConfig().steps})")
     d.add_argument("--attr", action="append", default=[], metavar="NAME=VALUE",
-                   help="slider value in units of the codes' spread, e.g. ankle_boot=+1.5")
+                   help="slider value, e.g. ankle_boot=+1.5: in units of the codes' spread; a product "
+                   "model's size and brightness sliders in measured units (width=+2: two model "
+                   "pixels wider, see README)")
     d.add_argument("--free-sliders", action="store_true",
                    help="product models: let size and brightness sliders go on where the item "
-                   "would turn into another kind of item (by default they stop there)")
+                   "would turn into another kind of item (by default they stop there); their "
+                   "values are then in units of the codes' spread, not measured")
     d.add_argument("--strokes", help="JSON strokes (see README)")
     d.add_argument("--candidate", type=int, default=0, help="solver candidate to use (0 = best)")
     d.add_argument("--candidates", type=int, help="solver candidates K")
@@ -213,14 +216,17 @@ def cmd_edit(a: argparse.Namespace) -> int:
     strokes = read_strokes(a.strokes, mapping) if a.strokes else []
     drag_mask = read_mask(a.drag_mask, mapping) if a.drag_mask else None  # refused before the work
     region = torch.tensor(region_record(read_mask(a.region, mapping, "region"))) if a.region else None
+    vectors = None
     if sliders and not a.free_sliders:
-        from editing.keep import held_sliders
+        from editing.keep import held_sliders, why_held
         from editing.vectors import model_vectors
 
-        for name, value in held_sliders(model_vectors(model), z0, sliders).items():
-            print(f"{name} {sliders[name]:+g} is held at {value:+.2f}: as far as the item goes without "
-                  f"turning into another kind of item (--free-sliders lets it go on, in spread units)")
-    result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders)
+        vectors = model_vectors(model)
+        for name, value in held_sliders(vectors, z0, sliders).items():
+            print(f"{name} {sliders[name]:+g} is held at {value:+.2f}: "
+                  f"{why_held(vectors, z0, name, sliders[name])} (--free-sliders lets it go on)")
+    result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders,
+                       vectors=vectors)
     z_edit, dragged = result.z_edit, None
     if region is not None:
         z_edit = limit_to_region(model, z0, z_edit, region)

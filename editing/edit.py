@@ -135,12 +135,15 @@ def identity_term(model: GANModel, z_ref: torch.Tensor):
 
 def edit_code(model: GANModel, z0: torch.Tensor, sliders: dict[str, float],
               strokes: list[Stroke], cfg: SolverConfig | None = None,
-              candidate: int = 0, keep_class: bool = True) -> EditResult:
+              candidate: int = 0, keep_class: bool = True, vectors: dict | None = None) -> EditResult:
     """Apply sliders to z0, then solve the strokes (if any) and pick candidate `candidate`;
     `cfg` defaults to the model's (solver_config); `keep_class=False` lets measured sliders change
-    what kind of item it is (editing.keep)."""
+    what kind of item it is (editing.keep); `vectors`, the model's sliders when the caller holds
+    them already (their walks are kept: not made twice)."""
     cfg = cfg or solver_config(model)
-    z = apply_sliders(z0.reshape(-1), model_vectors(model, keep_class) if sliders else {}, sliders)
+    if sliders and vectors is None:
+        vectors = model_vectors(model, keep_class)
+    z = apply_sliders(z0.reshape(-1), vectors if sliders else {}, sliders)
     if not strokes:
         return EditResult(z, z, None)
     with torch.no_grad():

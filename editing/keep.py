@@ -266,6 +266,22 @@ def uncalibrated(vectors: dict) -> "SliderSet | None":
     return SliderSet(plain, ClassHold(hold.decode, hold.classifier, plain))
 
 
+HELD_WHY = {  # why a slider stops short, in the user's words (why_held)
+    "class": "further, the item would turn into another kind of item",
+    "reach": "the model takes this item no further along this slider",
+    "together": "scaled back with the other held sliders, so that the item keeps its kind",
+}
+
+
+def why_held(vectors: dict, ref: torch.Tensor, name: str, value: float) -> str:
+    """Why slider `name` at `value` stops short from the code `ref` (held_sliders says it does)."""
+    walk = vectors.hold.walk(ref.reshape(-1), name)
+    if abs(walk.to_steps(value)[1] - value) <= 1e-6:
+        return HELD_WHY["together"]
+    side = 0 if value > 0 else 1
+    return HELD_WHY["class" if walk.run(side) < len(walk.steps) else "reach"]
+
+
 def held_sliders(vectors: dict, ref: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
     """{slider: the value it is held at} for the sliders of `values` that stop short of it (from
     the code `ref`, as apply_sliders takes it): at the class limit, where a measured slider cannot

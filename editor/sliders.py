@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QT
                                QWidget)
 from superqt import QLabeledDoubleSlider
 
-from editing.keep import held_sliders
+from editing.keep import held_sliders, why_held
 from editing.measure import UNIT_WORDS
 from editing.vectors import AttributeVector
 from editor.state import Document, Snapshot
@@ -257,9 +257,8 @@ class SlidersPanel(QWidget):
             s.setValue(values.get(n, 0.0))
             s.blockSignals(False)
         held = held_sliders(self.vectors, doc.z0, values)
-        self.held.emit("; ".join(f"{readable(n)} {values[n]:+.2f} holds at {v:+.2f}" for n, v in held.items())
-                       + ": as far as the item goes without turning into another kind of item"
-                       if held else "")
+        self.held.emit("; ".join(f"{readable(n)} {values[n]:+.2f} holds at {v:+.2f}: "
+                                 f"{why_held(self.vectors, doc.z0, n, values[n])}" for n, v in held.items()))
         names = set(self.names)
         for n in values:  # a variant in use is never folded away
             plain = plain_name(n, names)
