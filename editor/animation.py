@@ -63,9 +63,10 @@ def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps:
         return False
     doc, model, vectors = window.doc, window.drawing_model, window.vectors
     code = doc.code(vectors)
+    region = None if doc.current.region is None else doc.current.region.numpy()
 
     render_in_background(window, lambda: sweep_frames(model, doc.pixels, doc.mapping, doc.z0, code,
-                                                      vectors, name, frames),
+                                                      vectors, name, frames, region=region),
                          path, fps, frames, f"Rendering {frames} frames of {name}…", "animation")
     return True
 

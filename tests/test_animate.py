@@ -67,3 +67,28 @@ def test_animate_cli_sweeps_and_morphs_onto_the_photo(tmp_path, capsys):
     assert main(["animate", a, "--model", model, "--attr", "smile", "--out", str(tmp_path / "x.gif")]) == 2
     assert "unknown attribute smile" in capsys.readouterr().err
     assert not (tmp_path / "x.gif").exists()
+
+
+def test_a_sweep_with_a_region_changes_the_photo_only_inside_it(tmp_path):
+    """With a painted region the sweep's frames keep the photo as it is outside it, as the screen
+    and the export do (editing.region)."""
+    from editing.animate import sweep_frames
+    from editing.region import region_to_photo
+    from editing.vectors import model_vectors
+    from inversion.framing import DomainSpec, to_model
+    from training.modelfile import load_model
+
+    model = load_model(make_editable_model(tmp_path / "tiny"))
+    photo = np.asarray(Image.open(two_photos(tmp_path)[0]).convert("RGB"))
+    x, mapping = to_model(photo, model.gan.resolution, model.gan.channels, DomainSpec.for_model(model.config))
+    z0 = model.codes(1, 0)[0]
+    r = model.gan.resolution
+    region = np.zeros((r, r), np.float32)
+    region[: r // 2] = 1.0  # the top half
+    outside = region_to_photo(region, mapping) == 0
+    vectors = model_vectors(model)
+    whole = list(sweep_frames(model, photo, mapping, z0, z0, vectors, "first", 4))
+    held = list(sweep_frames(model, photo, mapping, z0, z0, vectors, "first", 4, region=region))
+    assert any((f[outside] != photo[outside]).any() for f in whole)  # without it, outside changes
+    assert all(np.array_equal(f[outside], photo[outside]) for f in held)
+    assert any((f[~outside] != photo[~outside]).any() for f in held)
