@@ -2,6 +2,7 @@
 region, move a slider, and the change lands only there (screen, export, recipe, session, undo)."""
 import json
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -52,6 +53,16 @@ def photo_pixels(w) -> np.ndarray:
             o.show()
 
 
+def outside_on_canvas(w, region: torch.Tensor) -> tuple[slice, slice, np.ndarray]:
+    """(rows, columns) of the photo on the canvas, and where in them the region's weight is 0,
+    shrunk by 3 screen pixels (the canvas scales the display image)."""
+    weight = region_to_photo(region.numpy(), w.renderer.display_mapping)
+    r = w.canvas.image_rect()
+    x0, y0, width, height = (int(round(v)) for v in (r.x(), r.y(), r.width(), r.height()))
+    on_screen = cv2.resize((weight == 0).astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
+    return slice(y0, y0 + height), slice(x0, x0 + width), cv2.erode(on_screen, np.ones((7, 7), np.uint8)) > 0
+
+
 def paint_left_half(qtbot, w) -> None:
     """Paint a band down the model's left side (model pixels x < ~12), brush radius 4 model px."""
     w.brush_bar.size_slider.setValue(int(round(4 * w.canvas.scale() / w.renderer.model_radius(1.0))))
@@ -90,6 +101,10 @@ def test_region_tool_paints_limits_a_slider_exports_rebuilds_and_undoes_exactly(
     assert w.doc.current.slider_dict == {"first": 3.0} and w.doc.current.region is region
     slid = photo_pixels(w)
     assert np.abs(slid.astype(int) - opened).sum() > 0 and np.abs(previewed.astype(int) - opened).sum() > 0
+    rows, cols, outside = outside_on_canvas(w, region)
+    assert outside.sum() > 1000  # most of the photo lies outside the band
+    for shown_now in (previewed, slid):  # the screen keeps the edit inside the region, both times
+        assert np.array_equal(shown_now[rows, cols][outside], opened[rows, cols][outside])
 
     out = tmp_path / "coat-region.png"
     assert w.export_to(out)
