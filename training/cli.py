@@ -70,8 +70,10 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
                    "(default none; with a projected discriminator translation,cutout,color); "
                    "--augment '' turns it off")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--sample-every", type=int, default=500)
-    p.add_argument("--checkpoint-every", type=int, default=1000)
+    p.add_argument("--sample-every", type=int, default=None,
+                   help="steps between sample grids (default 500; with --resume, a new interval)")
+    p.add_argument("--checkpoint-every", type=int, default=None,
+                   help="steps between checkpoints (default 1000; with --resume, a new interval)")
     p.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
 
@@ -130,8 +132,8 @@ def train_config_from_args(a: argparse.Namespace) -> "TrainConfig":
                        test_fraction=a.test_fraction, loss=a.loss, steps=a.steps or 10_000,
                        batch_size=a.batch, lr_g=a.lr_g, lr_d=a.lr_d,
                        ema_decay=a.ema, projected_weight=a.projected_weight, augment=augment,
-                       seed=a.seed, sample_every=a.sample_every,
-                       checkpoint_every=a.checkpoint_every, amp=a.amp, device=a.device)
+                       seed=a.seed, sample_every=a.sample_every or 500,
+                       checkpoint_every=a.checkpoint_every or 1000, amp=a.amp, device=a.device)
 
 
 def cmd_train(a: argparse.Namespace) -> int:
@@ -140,7 +142,8 @@ def cmd_train(a: argparse.Namespace) -> int:
     from training.loop import Trainer, init_distributed, pick_device, resumed_config
 
     if a.resume:
-        cfg = resumed_config(a.resume, steps=a.steps)
+        cfg = resumed_config(a.resume, steps=a.steps, sample_every=a.sample_every,
+                             checkpoint_every=a.checkpoint_every)
         out = Path(a.resume)
     elif a.out:
         cfg, out = train_config_from_args(a), Path(a.out)
