@@ -1,6 +1,8 @@
 """Generators compared in the same CPU time (issue 13): today's DCGAN with its best objective, the
-same generator with the projected discriminator, and the style generator with the projected
-discriminator, on products (Fashion-MNIST, 32 px grey) and faces (CelebA subset, 64 px colour).
+same generator with the projected discriminator, the style generator with the projected
+discriminator, and the DCGAN generator with the vision-aided pair of discriminators (DCGAN +
+projected, each with its own loss), on products (Fashion-MNIST, 32 px grey) and faces (CelebA
+subset, 64 px colour). Variant names are GENERATOR+DISCRIMINATOR.
 
 Each variant trains for the same CPU time in this process (one at a time; the budget is counted in
 the process's CPU seconds, `--minutes` x the 2 threads, so work elsewhere on the machine slows a
@@ -59,6 +61,9 @@ VARIANTS = {  # name: (generator, discriminator, loss or None for the domain's, 
     "dcgan": ("dcgan", "dcgan", None, None),
     "dcgan+projected": ("dcgan", "projected", "hinge", PROJECTED_AUGMENT),
     "style+projected": ("style", "projected", "hinge", PROJECTED_AUGMENT),
+    # Vision-aided GAN: DCGAN G, the DCGAN D kept and the projected D added, each with the
+    # domain's loss on its own logit (--discriminator dcgan+projected)
+    "dcgan+vision-aided": ("dcgan", "dcgan+projected", None, PROJECTED_AUGMENT),
 }
 FACE_SLIDERS = ("Smiling", "Male", "Young", "Eyeglasses", "Bangs")
 SLIDER_VALUES = (-2.0, -1.0, 0.0, 1.0, 2.0)
@@ -225,9 +230,14 @@ def main() -> None:
     strip = np.concatenate([s for _, s in strips], axis=0)
     Image.fromarray(strip).save(RESULTS / f"{a.name}.png")
     m = machine()
-    md = (f"# Generators in the same CPU time\n\n`python -m benchmarks.generators --minutes {a.minutes:g} "
-          f"--n {a.n}`: each variant trained for {a.minutes:g} minutes of CPU time over 2 threads "
-          f"({2 * a.minutes:g} CPU minutes) in one process, one after another, then {a.n} samples measured in the domain's classifier feature "
+    command = " ".join(["python -m benchmarks.generators", f"--minutes {a.minutes:g}", f"--n {a.n}"]
+                       + [f"--{k} {v}" for k, v in (("domains", a.domains), ("only", a.only),
+                                                    ("name", a.name))
+                          if v != p.get_default(k)])
+    md = (f"# Generators in the same CPU time\n\n`{command}`: each variant trained for {a.minutes:g} "
+          f"minutes of CPU time over 2 threads ({2 * a.minutes:g} CPU minutes; a run folder's "
+          f"budget.json lets a later call continue it to a larger budget) in one process, one after "
+          f"another, then {a.n} samples measured in the domain's classifier feature "
           f"space (products: the Fashion-MNIST classifier; faces: the CelebA attribute classifier on "
           f"faces averaged to 32 px). Ratio: Frechet distance / the real-vs-real floor. Slider "
           f"correlation: mean over the attributes of the pooled correlation between slider value "

@@ -20,10 +20,13 @@ def trained_run(tmp_path, image_folder):
 
 
 def test_train_resume_export_sample(tmp_path, trained_run, capsys):
-    assert main(["train", "--resume", str(trained_run), "--steps", "8", "--quiet"]) == 0
+    assert main(["train", "--resume", str(trained_run), "--steps", "8", "--checkpoint-every", "2",
+                 "--quiet"]) == 0
     run_info = json.loads((trained_run / "run.json").read_text())
     # 48 images; the last 10% of the sorted files (5) are the test split, never trained on
     assert run_info["config"]["steps"] == 8 and run_info["data"]["images"] == 43
+    # A resumed run takes a new checkpoint interval (a long run checkpoints more often), the rest kept
+    assert run_info["config"]["checkpoint_every"] == 2 and run_info["config"]["sample_every"] == 5
     model = tmp_path / "models" / "tiny"
     assert main(["export", str(trained_run), "--out", str(model)]) == 0
     cfg = json.loads((model / "config.json").read_text())

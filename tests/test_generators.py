@@ -1,5 +1,6 @@
-"""The style generator and the projected discriminator: shapes, frozen parts, truncation,
-determinism, the model format (strict round trip, old configs) and resume."""
+"""The style generator, the projected discriminator and the vision-aided ensemble (DCGAN +
+projected): shapes, frozen parts, per-part losses, truncation, determinism, the model format (strict
+round trip, old configs), the encoder's trunk and resume."""
 import json
 
 import pytest
@@ -9,8 +10,9 @@ from safetensors.torch import load_file
 from training.architectures import build_discriminator, build_generator
 from training.loop import TrainConfig, Trainer
 from training.modelfile import export_model, load_model
+from training.losses import d_hinge, d_nonsaturating, g_wasserstein, per_part
 from training.networks import ADDED_FIELDS, GANConfig
-from training.projected import ProjectedDiscriminator
+from training.projected import ProjectedDiscriminator, VisionAidedDiscriminator
 from training.style import StyleGenerator
 
 STYLE = GANConfig(resolution=32, channels=1, latent_dim=16, width=8, generator="style",
@@ -129,14 +131,16 @@ def test_an_old_z_model_config_without_the_new_fields_loads_as_before(tmp_path):
         assert torch.equal(m.generator(z), G(z))
 
 
-def test_resume_matches_uninterrupted_run_for_the_new_networks(tmp_path, tiny_set):
-    full = Trainer(tiny_config(), tiny_set, tmp_path / "full")
+@pytest.mark.parametrize("gan", [STYLE, GANConfig(**{**STYLE.to_dict(), "generator": "dcgan",
+                                                      "discriminator": "dcgan+projected"})])
+def test_resume_matches_uninterrupted_run_for_the_new_networks(tmp_path, tiny_set, gan):
+    full = Trainer(tiny_config(gan=gan), tiny_set, tmp_path / "full")
     for _ in full.steps():
         pass
-    first = Trainer(tiny_config(steps=3), tiny_set, tmp_path / "split")
+    first = Trainer(tiny_config(gan=gan, steps=3), tiny_set, tmp_path / "split")
     for _ in first.steps():
         pass
-    second = Trainer(tiny_config(), tiny_set, tmp_path / "split", resume=True)
+    second = Trainer(tiny_config(gan=gan), tiny_set, tmp_path / "split", resume=True)
     assert second.step == 3
     for _ in second.steps():
         pass
@@ -176,3 +180,110 @@ def test_a_loaded_model_decodes_codes_in_its_own_space(tmp_path):
         assert codes.shape == (3, 16) and m.mean_code().shape == (16,)
         with torch.no_grad():
             assert torch.equal(m.decode(codes), m.sample(3, seed=1))  # codes of seed 1 = samples
+
+
+ENSEMBLE = GANConfig(resolution=32, channels=1, latent_dim=16, width=8, discriminator="dcgan+projected")
+
+
+@pytest.mark.parametrize("res,channels", [(32, 1), (64, 3)])
+def test_vision_aided_discriminator_holds_both_and_answers_per_part(res, channels):
+    torch.manual_seed(0)
+    cfg = GANConfig(resolution=res, channels=channels, width=4, discriminator="dcgan+projected")
+    d = build_discriminator(cfg)
+    assert isinstance(d, VisionAidedDiscriminator) and d.parts == ("dcgan", "projected")
+    x = (torch.rand(3, channels, res, res) * 2 - 1).requires_grad_(True)
+    with torch.no_grad():  # eval: spectral norm's power iteration stands still between calls
+        d.eval()
+        parts = d(x, parts=True)
+        assert parts.shape == (3, 2) and d(x).shape == (3,)
+        assert torch.equal(parts[:, 0], d.dcgan(x)) and torch.equal(parts[:, 1], d.projected(x))
+        assert torch.allclose(d(x), parts.sum(1))  # downstream realism: the sum of both judges
+        assert d.features(x).shape == (3, d.dcgan.feature_dim) and d.trunk is d.dcgan.trunk
+        d.train()
+    # Each part's own loss reaches every trainable weight of both parts, and the image. (Not the
+    # hinge: at initialisation its gradient on the last biases is exactly zero, -1 + 1.)
+    per_part(d_nonsaturating, (1.0, 1.0), d(x, parts=True), d(x.flip(0), parts=True)).backward()
+    assert x.grad.abs().sum() > 0
+    for name, p in d.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+    # One copy of each weight (the trunk is a property, not a second registration); no AlexNet.
+    keys = set(d.state_dict())
+    assert not any(k.startswith(("trunk.", "projected.backbone")) for k in keys)
+    assert {"dcgan.head.parametrizations.weight.original", "projected.ccm0"} <= keys
+
+
+def test_per_part_is_a_sum_of_losses_not_a_loss_of_the_sum():
+    real = torch.tensor([[2.0, -1.0]])  # (B=1, K=2): the DCGAN part sure, the projected one fooled
+    fake = torch.tensor([[-2.0, -2.0]])
+    assert per_part(d_hinge, (1.0, 1.0), real, fake).item() == 2.0  # relu(1 - 2) + relu(1 + 1)
+    assert d_hinge(real.sum(1), fake.sum(1)).item() == 0.0  # what a hinge of the sum would give
+    assert per_part(d_hinge, (1.0, 0.5), real, fake).item() == 1.0
+    single = torch.tensor([[0.3], [-0.7]])
+    assert torch.equal(per_part(g_wasserstein, (1.0,), single), g_wasserstein(single[:, 0]))
+
+
+@pytest.mark.parametrize("weight", [0.0, 1.0])
+def test_vision_aided_training_step_trains_each_part_by_its_weight_and_keeps_alexnet_frozen(
+        tmp_path, tiny_set, weight):
+    # nonsaturating: the hinge's first-step gradient on the last biases is exactly zero (-1 + 1)
+    t = Trainer(tiny_config(gan=ENSEMBLE, projected_weight=weight, loss="nonsaturating"), tiny_set,
+                tmp_path / "run")
+    assert t.part_weights == (1.0, weight)
+    frozen = {k: v.clone() for k, v in t.D.frozen_state().items()}
+    assert len(frozen) == 10 + 4 + 3 and all(k.startswith("projected.") for k in frozen)
+    before = {k: v.clone() for k, v in t.D.named_parameters()}
+    optimised = {id(p) for g in t.opt_d.param_groups for p in g["params"]}
+    assert optimised == {id(p) for p in t.D.parameters()}
+    assert not optimised & {id(b) for b in t.D.buffers()}
+    t.train_step()
+    for k, v in t.D.frozen_state().items():
+        assert torch.equal(v, frozen[k]), f"{k} changed in training"
+    moved = {k for k, v in t.D.named_parameters() if not torch.equal(v, before[k])}
+    assert {k for k in before if k.startswith("dcgan.")} <= moved
+    projected = {k for k in before if k.startswith("projected.")}
+    # A zero weight gives the projected heads zero gradients (Adam then leaves them as they are).
+    assert (projected <= moved) if weight else not (projected & moved)
+
+
+def test_vision_aided_model_exports_and_loads_strictly(tmp_path):
+    torch.manual_seed(0)
+    G, D = build_generator(ENSEMBLE).eval(), build_discriminator(ENSEMBLE).eval()
+    out = export_model(tmp_path / "va", ENSEMBLE, G, D, {"data": {"name": "synthetic"}})
+    stored = load_file(str(out / "discriminator.safetensors"))
+    assert set(stored) == set(D.state_dict()) and not any("backbone" in k for k in stored)
+    m = load_model(out)
+    assert m.gan.discriminator == "dcgan+projected" and isinstance(m.discriminator, VisionAidedDiscriminator)
+    x = G(torch.randn(2, 16)).detach()
+    with torch.no_grad():
+        assert torch.equal(m.discriminator(x, parts=True), D(x, parts=True))
+        assert torch.equal(m.discriminator(x), D(x)) and m.discriminator(x).shape == (2,)
+        assert torch.equal(m.discriminator.features(x), D.features(x))
+    # Strict: a head missing from either part is refused, not silently left at its initial value.
+    for key in ("dcgan.head.bias", "projected.logit.0.bias"):
+        state = dict(stored)
+        state.pop(key)
+        with pytest.raises(RuntimeError, match="Missing key"):
+            build_discriminator(ENSEMBLE).load_state_dict(state, strict=True)
+
+
+def test_an_encoder_starts_from_the_vision_aided_discriminators_dcgan_trunk():
+    from inversion.encoder import Encoder
+
+    torch.manual_seed(0)
+    D = build_discriminator(ENSEMBLE).eval()
+    enc = Encoder.from_discriminator(ENSEMBLE, D)
+    x = torch.rand(2, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        assert enc(x).shape == (2, 16)
+        assert torch.allclose(enc.trunk(x), D.features(x), atol=1e-5)  # the copied trunk
+        assert not torch.allclose(enc.trunk(x), torch.zeros(1))
+
+
+def test_cli_vision_aided_turns_diffaugment_on_and_takes_the_weight(tmp_path):
+    from training.cli import build_parser, train_config_from_args
+
+    args = build_parser().parse_args(["train", "--out", str(tmp_path), "--discriminator",
+                                      "dcgan+projected", "--projected-weight", "0.5"])
+    cfg = train_config_from_args(args)
+    assert cfg.gan.discriminator == "dcgan+projected" and cfg.projected_weight == 0.5
+    assert cfg.augment == ("translation", "cutout", "color")

@@ -4,13 +4,14 @@
     style generator      training.style.StyleGenerator     (z -> w -> image, StyleGAN2-like)
     dcgan discriminator  training.networks.Discriminator
     projected            training.projected.ProjectedDiscriminator (frozen AlexNet + small heads)
+    dcgan+projected      training.projected.VisionAidedDiscriminator (both, each with its own loss)
 """
 from __future__ import annotations
 
 from torch import nn
 
 from training.networks import Discriminator, GANConfig, Generator
-from training.projected import ProjectedDiscriminator
+from training.projected import ProjectedDiscriminator, VisionAidedDiscriminator
 from training.style import StyleGenerator
 
 
@@ -20,5 +21,8 @@ def build_generator(cfg: GANConfig) -> nn.Module:
 
 
 def build_discriminator(cfg: GANConfig) -> nn.Module:
-    """The discriminator `cfg.discriminator` names; `D(x)` gives logits (B,), `D.features(x)` (B, F)."""
+    """The discriminator `cfg.discriminator` names; `D(x)` gives logits (B,), `D(x, parts=True)` one
+    column per discriminator it holds (B, K), `D.features(x)` (B, F)."""
+    if cfg.discriminator == "dcgan+projected":
+        return VisionAidedDiscriminator(cfg)
     return ProjectedDiscriminator(cfg) if cfg.discriminator == "projected" else Discriminator(cfg)

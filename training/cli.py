@@ -53,7 +53,10 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--generator", default="dcgan", choices=GENERATORS,
                    help="dcgan (z -> image) or style (StyleGAN2-like, z -> w -> image; edits in w)")
     p.add_argument("--discriminator", default="dcgan", choices=DISCRIMINATORS,
-                   help="dcgan, or projected (frozen ImageNet AlexNet features + small trained heads)")
+                   help="dcgan, projected (frozen ImageNet AlexNet features + small trained heads), "
+                   "or dcgan+projected (both, each trained by its own loss: vision-aided GAN)")
+    p.add_argument("--projected-weight", type=float, default=1.0, help="dcgan+projected: weight "
+                   "of the projected discriminator's losses, the DCGAN one's being 1 (default 1)")
     p.add_argument("--mapping-layers", type=int, default=4, help="style generator: layers z -> w")
     p.add_argument("--feature-size", type=int, default=0, help="projected discriminator: side "
                    "images are resized to before AlexNet (default max(64, resolution))")
@@ -64,11 +67,13 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr-d", type=float, default=2e-4)
     p.add_argument("--ema", type=float, default=0.999, help="EMA decay of generator weights")
     p.add_argument("--augment", default=None, help="DiffAugment policy, e.g. translation,cutout,color "
-                   "(default none; with --discriminator projected translation,cutout,color); "
+                   "(default none; with a projected discriminator translation,cutout,color); "
                    "--augment '' turns it off")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--sample-every", type=int, default=500)
-    p.add_argument("--checkpoint-every", type=int, default=1000)
+    p.add_argument("--sample-every", type=int, default=None,
+                   help="steps between sample grids (default 500; with --resume, a new interval)")
+    p.add_argument("--checkpoint-every", type=int, default=None,
+                   help="steps between checkpoints (default 1000; with --resume, a new interval)")
     p.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
 
@@ -121,13 +126,14 @@ def train_config_from_args(a: argparse.Namespace) -> "TrainConfig":
                     feature_size=a.feature_size)
     policy = a.augment
     if policy is None:  # Projected GAN always trains with DiffAugment
-        policy = "translation,cutout,color" if a.discriminator == "projected" else ""
+        policy = "translation,cutout,color" if "projected" in a.discriminator.split("+") else ""
     augment = tuple(s for s in policy.split(",") if s)
     return TrainConfig(gan=gan, data=a.data, data_root=a.data_root, attributes=a.attributes,
                        test_fraction=a.test_fraction, loss=a.loss, steps=a.steps or 10_000,
                        batch_size=a.batch, lr_g=a.lr_g, lr_d=a.lr_d,
-                       ema_decay=a.ema, augment=augment, seed=a.seed, sample_every=a.sample_every,
-                       checkpoint_every=a.checkpoint_every, amp=a.amp, device=a.device)
+                       ema_decay=a.ema, projected_weight=a.projected_weight, augment=augment,
+                       seed=a.seed, sample_every=a.sample_every or 500,
+                       checkpoint_every=a.checkpoint_every or 1000, amp=a.amp, device=a.device)
 
 
 def cmd_train(a: argparse.Namespace) -> int:
@@ -136,7 +142,8 @@ def cmd_train(a: argparse.Namespace) -> int:
     from training.loop import Trainer, init_distributed, pick_device, resumed_config
 
     if a.resume:
-        cfg = resumed_config(a.resume, steps=a.steps)
+        cfg = resumed_config(a.resume, steps=a.steps, sample_every=a.sample_every,
+                             checkpoint_every=a.checkpoint_every)
         out = Path(a.resume)
     elif a.out:
         cfg, out = train_config_from_args(a), Path(a.out)
@@ -279,6 +286,7 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--lr-g", a.lr_g, 0.0)
         check_range("--lr-d", a.lr_d, 0.0)
         check_range("--ema", a.ema, 0.0, 1.0)
+        check_range("--projected-weight", a.projected_weight, 0.0)
         check_range("--test-fraction", a.test_fraction, 0.0, 0.99)
         check_augment(tuple(s for s in (a.augment or "").split(",") if s))
     elif a.command == "sample":

@@ -26,7 +26,7 @@ from training.data import ImageSet
 from training.errors import OptionError
 from training.fileio import write_json_atomic
 from training.images import grid_image, save_loss_curve, save_png
-from training.losses import gradient_penalty, get_objective
+from training.losses import gradient_penalty, get_objective, per_part
 from training.architectures import build_discriminator, build_generator
 from training.networks import GANConfig, init_weights
 from training.options import replace_given
@@ -45,6 +45,7 @@ class TrainConfig:
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     ema_decay: float = 0.999  # generator weight average kept for sampling and export
+    projected_weight: float = 1.0  # dcgan+projected D: weight of the projected part's losses (DCGAN's 1)
     augment: tuple[str, ...] = ()  # DiffAugment policy, e.g. ("translation", "cutout", "color")
     seed: int = 0
     sample_every: int = 500  # steps between sample grids and loss curves
@@ -153,6 +154,11 @@ class Trainer:
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"opt_g": self.opt_g, "opt_d": self.opt_d}
 
+    @property
+    def part_weights(self) -> tuple[float, ...]:
+        """The loss weight of each discriminator `D(x, parts=True)` answers for."""
+        return (1.0, self.cfg.projected_weight) if self.D.parts == ("dcgan", "projected") else (1.0,)
+
     def batch_indices(self, step: int, substep: int) -> torch.Tensor:
         """This rank's images for one discriminator update: epochs of random order, no repeats."""
         n, per_rank = len(self.data), self.cfg.batch_size // self.dist.world
@@ -177,18 +183,21 @@ class Trainer:
         g = step_generator(cfg.seed, self.dist.rank, self.step)
         per_rank = cfg.batch_size // self.dist.world
         augment = (lambda x: diff_augment(x, cfg.augment, g)) if cfg.augment else (lambda x: x)
+        weights = self.part_weights
         self.D.requires_grad_(True)
         for sub in range(obj.n_critic):
             real = self.data.batch(self.batch_indices(self.step, sub), self.device)
             z = torch.randn(per_rank, cfg.gan.latent_dim, generator=g).to(self.device)
             with torch.no_grad(), self._autocast():
                 fake = self.G(z).float()
-            with self._autocast():
-                logits = self.D_train(augment(torch.cat([real, fake]))).float()
-                d_loss = obj.d_loss(logits[:per_rank], logits[per_rank:])
-            if obj.gp_weight:
+            with self._autocast():  # (2B, K): a logit column per discriminator, each its own loss
+                logits = self.D_train(augment(torch.cat([real, fake])), parts=True).float()
+                d_loss = per_part(obj.d_loss, weights, logits[:per_rank], logits[per_rank:])
+            if obj.gp_weight:  # each discriminator's own gradient norm
                 mix = torch.rand(per_rank, 1, 1, 1, generator=g).to(self.device)
-                d_loss = d_loss + obj.gp_weight * gradient_penalty(self.D, real, fake, mix)
+                d_loss = d_loss + obj.gp_weight * sum(
+                    w * gradient_penalty(lambda x, k=k: self.D(x, parts=True)[:, k], real, fake, mix)
+                    for k, w in enumerate(weights))
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             self.opt_d.step()
@@ -199,7 +208,7 @@ class Trainer:
         self.D.requires_grad_(False)  # the generator step needs gradients through D, not for it
         z = torch.randn(per_rank, cfg.gan.latent_dim, generator=g).to(self.device)
         with self._autocast():
-            g_loss = obj.g_loss(self.D(augment(self.G_train(z))).float())
+            g_loss = per_part(obj.g_loss, weights, self.D(augment(self.G_train(z)), parts=True).float())
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()

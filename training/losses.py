@@ -60,6 +60,12 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
+def per_part(loss: Callable[..., Tensor], weights: tuple[float, ...], *logits: Tensor) -> Tensor:
+    """sum_k weights[k] * loss(logits[:, k], ...) for logits (B, K), one column per discriminator of
+    an ensemble: each discriminator gets its own loss (a hinge of a sum is not a sum of hinges)."""
+    return sum(w * loss(*(x[:, k] for x in logits)) for k, w in enumerate(weights))
+
+
 @dataclass(frozen=True)
 class Objective:
     d_loss: Callable[[Tensor, Tensor], Tensor]

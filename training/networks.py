@@ -20,7 +20,7 @@ from training.errors import OptionError
 
 RESOLUTIONS = (32, 64, 128)
 GENERATORS = ("dcgan", "style")
-DISCRIMINATORS = ("dcgan", "projected")
+DISCRIMINATORS = ("dcgan", "projected", "dcgan+projected")
 # Fields added after format 1's first models; a config.json without them gets these defaults, so
 # older models (DCGAN, edited in z) load exactly as before.
 ADDED_FIELDS = ("generator", "discriminator", "mapping_layers", "feature_size")
@@ -39,7 +39,8 @@ class GANConfig:
     width: int = 64  # channels of the last generator block / first discriminator block
     spectral_norm: bool = True  # spectral normalisation on the discriminator's layers
     generator: str = "dcgan"  # "dcgan" (z -> image) or "style" (z -> w -> image, training/style.py)
-    discriminator: str = "dcgan"  # "dcgan" or "projected" (frozen AlexNet features, projected.py)
+    discriminator: str = "dcgan"  # "dcgan", "projected" (frozen AlexNet features, projected.py) or
+    #                               "dcgan+projected" (both, each with its own loss: vision-aided)
     mapping_layers: int = 4  # style generator: fully connected layers of the mapping z -> w
     feature_size: int = 0  # projected D: side images are resized to for AlexNet (0: max(64, res))
 
@@ -121,7 +122,12 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """image (B, C, R, R) -> realism logit (B,); `features()` gives the trunk's (B, F) output."""
+    """image (B, C, R, R) -> realism logit (B,); `features()` gives the trunk's (B, F) output.
+
+    Every discriminator kind answers `D(x, parts=True)` with one logit column per discriminator it
+    holds, (B, K): the trainer applies its losses to each column (training/loop.py). K = 1 here."""
+
+    parts = ("dcgan",)
 
     def __init__(self, cfg: GANConfig):
         super().__init__()
@@ -139,8 +145,9 @@ class Discriminator(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.trunk(x)  # (B, F)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x)).squeeze(1)  # (B,)
+    def forward(self, x: torch.Tensor, parts: bool = False) -> torch.Tensor:
+        logit = self.head(self.features(x))  # (B, 1)
+        return logit if parts else logit.squeeze(1)  # (B, 1) or (B,)
 
 
 def init_weights(module: nn.Module) -> None:

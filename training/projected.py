@@ -25,7 +25,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from training.features import ALEX_WEIGHTS, IMAGENET_MEAN, IMAGENET_STD, alexnet_state
-from training.networks import GANConfig
+from training.networks import Discriminator, GANConfig
 
 # torchvision AlexNet convolutions: (index in `features`, stride, padding)
 ALEX_CONVS = ((0, 4, 2), (3, 1, 2), (6, 1, 1), (8, 1, 1), (10, 1, 1))
@@ -72,6 +72,7 @@ class ProjectedDiscriminator(nn.Module):
     # The encoder (inversion/encoder.py) copies a DCGAN discriminator's trunk layer by layer; this
     # discriminator has no such trunk, so there is nothing to copy and an encoder starts afresh.
     trunk: tuple = ()
+    parts = ("projected",)  # D(x, parts=True) -> (B, 1), as training/networks.py's Discriminator
 
     def __init__(self, cfg: GANConfig):
         super().__init__()
@@ -119,10 +120,52 @@ class ProjectedDiscriminator(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([h.mean((2, 3)) for h in self.hidden_maps(x)], 1)  # (B, F)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, parts: bool = False) -> torch.Tensor:
         logits = [head(h).mean((1, 2, 3)) for head, h in zip(self.logit, self.hidden_maps(x))]
-        return torch.stack(logits, 1).sum(1)  # (B,): sum over scales of the patch-logit means
+        logit = torch.stack(logits, 1).sum(1)  # (B,): sum over scales of the patch-logit means
+        return logit.unsqueeze(1) if parts else logit
 
     def frozen_state(self) -> dict[str, torch.Tensor]:
         """Every tensor that must never change in training: AlexNet weights and the projections."""
         return {k: v for k, v in self.named_buffers() if k.startswith(("backbone.", "ccm", "csm"))}
+
+
+class VisionAidedDiscriminator(nn.Module):
+    """The DCGAN discriminator and the projected one side by side (`--discriminator
+    dcgan+projected`), as Vision-aided GAN (Kumari et al. CVPR 2022) keeps the original discriminator
+    and adds one on frozen pretrained features: the original one alone learns slowly, the
+    pretrained-feature one alone can be fooled by a few shapes it likes (mode collapse).
+
+    Training: `D(x, parts=True)` gives (B, 2) logits, (DCGAN, projected); the trainer applies the
+    loss to each column and adds them, so each discriminator is trained by its own loss (a hinge of a
+    sum of logits is not the sum of hinges). Everything downstream (the solver's realism term, the
+    editor's realism score) reads `D(x)`, the SUM of the two logits (B,): with the hinge or
+    Wasserstein objectives and equal loss weights (--projected-weight 1, the default) that sum is
+    exactly what the generator was trained to raise, and both judges count. (The projected logit,
+    a sum over four scales, spans the wider range: about -3.7 on samples and -0.5 on real faces
+    after 354 face steps, against -0.6 and 3.4 for the DCGAN logit.) `trunk` and `features()` are the DCGAN part's, so an encoder still starts from a
+    discriminator's trunk (inversion/encoder.py).
+    """
+
+    parts = ("dcgan", "projected")
+
+    def __init__(self, cfg: GANConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.dcgan = Discriminator(cfg)
+        self.projected = ProjectedDiscriminator(cfg)
+        self.feature_dim = self.dcgan.feature_dim
+
+    @property
+    def trunk(self) -> nn.Sequential:
+        return self.dcgan.trunk  # a property, not a second registration (no duplicate weights)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dcgan.features(x)  # (B, F)
+
+    def forward(self, x: torch.Tensor, parts: bool = False) -> torch.Tensor:
+        logits = torch.stack([self.dcgan(x), self.projected(x)], 1)  # (B, 2)
+        return logits if parts else logits.sum(1)
+
+    def frozen_state(self) -> dict[str, torch.Tensor]:
+        return {f"projected.{k}": v for k, v in self.projected.frozen_state().items()}
