@@ -259,7 +259,12 @@ class RegionTool(QObject):
                             self.cfg.steps, on_done=finish, on_step=show, on_cancel=cancelled))
 
     def _job_ended(self) -> None:
-        self.solving = False
+        """Any job ended (done, cancelled, failed): after a region solve that failed, the sliders
+        and the canvas show the document's state again, not the values that were never recorded."""
+        was, self.solving = self.solving, False
+        if was and self.window.doc is not None:
+            self.window.sliders_panel.show_document()
+            self.window.preview.request(self.window.doc.current)
 
 
 def install(window) -> RegionTool:
