@@ -48,6 +48,11 @@ class JobRunner(QObject):
     def busy(self) -> bool:
         return self.worker.busy
 
+    @property
+    def current(self) -> Job | None:
+        """The job whose reports count (the last one run), until it is abandoned."""
+        return self._job
+
     def run(self, job: Job) -> None:
         """Start `job` in place of the running one (whose callbacks will not be called)."""
         self._job, self._last_step = job, None

@@ -65,6 +65,7 @@ class RegionTool(QObject):
         self.window, self.cfg = window, cfg
         self.active = False
         self.solving = False  # the job running is this tool's region solve
+        self._job: Job | None = None  # the region solve it ran last
         self.hover: QPointF | None = None  # the mouse on the canvas, for the brush's circle
         self._painting: torch.Tensor | None = None  # the region as the press in progress leaves it
         self._pressed = False
@@ -226,7 +227,8 @@ class RegionTool(QObject):
         doc, window = self.window.doc, self.window
         if snap.region is None:
             return doc.push(snap)
-        if window.jobs.busy and not self.solving:
+        solving = self.solving and window.jobs.current is self._job  # not replaced by other work
+        if window.jobs.busy and not solving:
             self.status.emit("The slider waits for the work in progress to end (or Cancel it): "
                              "not applied")
             window.sliders_panel.show_document()
@@ -255,8 +257,9 @@ class RegionTool(QObject):
             self.status.emit("Region slider cancelled: the sliders are back where they were")
 
         self.solving = True
-        window.jobs.run(Job(lambda: region_steps(model, z_before, z_slid, snap.region, self.cfg),
-                            self.cfg.steps, on_done=finish, on_step=show, on_cancel=cancelled))
+        self._job = Job(lambda: region_steps(model, z_before, z_slid, snap.region, self.cfg),
+                        self.cfg.steps, on_done=finish, on_step=show, on_cancel=cancelled)
+        window.jobs.run(self._job)
 
     def _job_ended(self) -> None:
         """Any job ended (done, cancelled, failed): after a region solve that failed, the sliders

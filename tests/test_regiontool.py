@@ -195,3 +195,35 @@ def test_cancelling_a_region_solve_puts_the_sliders_back(window, qtbot):
     settle(qtbot, w)
     assert len(w.doc.history) == steps and w.sliders["first"].value() == 0.0
     assert "cancelled" in w.statusBar().currentMessage()
+
+
+def test_a_region_solve_replaced_by_other_work_does_not_let_a_slider_replace_that_work(window, qtbot):
+    """Other work (an animation export, say) started while a region solve runs takes its place; a
+    slider settled then must wait for that work, not silently replace it."""
+    import threading
+
+    from editor.jobs import Job
+
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    w.region_tool.set_active(True)
+    paint_left_half(qtbot, w)
+    settle(qtbot, w)
+    w.set_slider("first", 2.0)
+    w.commit_sliders()
+    assert w.region_tool.solving
+    release = threading.Event()
+
+    def other_work():
+        yield 0
+        release.wait(10)
+        yield 1
+    other = Job(other_work, 2, on_done=lambda _: None)
+    w.jobs.run(other)  # replaces the region solve (its callbacks are not called)
+    w.set_slider("first", 3.0)
+    w.commit_sliders()
+    assert w.jobs.current is other, "the settled slider replaced the other work"
+    assert "waits for the work in progress" in w.statusBar().currentMessage()
+    release.set()
+    settle(qtbot, w)
