@@ -15,8 +15,6 @@ as a layer mask does: what strokes, drags and warps change also shows only insid
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import torch
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPen
@@ -235,10 +233,9 @@ class RegionTool(QObject):
             return window.preview.request(doc.current)
         model, vectors, start = window.drawing_model, window.vectors, doc.current
         z_before, z_slid = doc.code(vectors), snap.code(vectors, doc.z0)
-        offset = z_slid - snap.z_base  # the sliders' offset, the same from every base
 
         def state(z: torch.Tensor) -> Snapshot:  # the state whose code is z, the sliders as they are
-            return replace(snap, label=f"{snap.label} in the region", z_base=z - offset)
+            return snap.showing(z, vectors, doc.z0, label=f"{snap.label} in the region")
 
         def show(step) -> None:
             if step.step % PREVIEW_EVERY == 0 and not window.preview.busy:

@@ -15,7 +15,6 @@ and the session opens without them.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -172,9 +171,7 @@ def as_calibrated(history: list[Snapshot], vectors: dict, z0: torch.Tensor) -> l
         if not snap.sliders:
             out.append(snap)
             continue
-        shown = snap.code(before, z0)
-        offset = snap.code(vectors, z0) - snap.z_base
-        out.append(replace(snap, z_base=shown - offset))
+        out.append(snap.showing(snap.code(before, z0), vectors, z0))
     return out
 
 

@@ -56,6 +56,13 @@ class Snapshot:
         sliders' offset is the same from every base and a chosen candidate is applied exactly."""
         return apply_sliders(self.z_base, vectors, self.slider_dict, ref=ref)
 
+    def showing(self, z: torch.Tensor, vectors: dict[str, AttributeVector], ref: torch.Tensor,
+                **changes) -> "Snapshot":
+        """This state with its base moved so that its code (sliders from `ref`) is exactly z, the
+        sliders where they are; `changes`, other fields to replace (label, strokes, ...)."""
+        offset = self.code(vectors, ref) - self.z_base  # the sliders' offset, the same from every base
+        return replace(self, z_base=z - offset, **changes)
+
     def to_dict(self, region_index: int | None = None) -> dict:
         """The state as a session holds it; its region is `region_index` into the session's
         `regions` (a region is written once however many states share it)."""
@@ -180,8 +187,7 @@ class Document:
     def with_candidate(self, z: torch.Tensor, strokes: tuple[Stroke, ...],
                        vectors: dict[str, AttributeVector], label: str) -> Snapshot:
         """A state whose current code is exactly z, keeping the slider positions."""
-        offset = self.code(vectors) - self.current.z_base
-        return Snapshot(label, z - offset, self.current.sliders, strokes, self.current.region)
+        return self.current.showing(z, vectors, self.z0, label=label, strokes=strokes)
 
     def with_region(self, region: torch.Tensor | None, label: str) -> Snapshot:
         """The current state with another region (None: the edit lands everywhere again)."""
