@@ -3,7 +3,8 @@
 The window holds the document (editor.state, no Qt) and wires the views to it: the panels react to
 the document's changes on their own; the window renders the current state and autosaves. Model work
 runs off the GUI thread: slider previews on a LatestWorker (latest request only), inversion and the
-stroke solver as Jobs (editor.jobs) with progress and Cancel. The GUI thread only paints.
+stroke solver as Jobs (editor.jobs) with progress and Cancel. The GUI thread only paints. Opening a
+photo (faces looked for, framing, the inversion) is editor.opening.
 
 A photo's generator can be tuned to it after the inversion (editor.tuning, Edit > Tune generator to
 photo); `drawing_model` is then the model with the tuned generator, and it draws every edit.
@@ -23,18 +24,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
 
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
-from editor import animation, regiontool, session
+from editor import animation, opening, regiontool, session
 from editor import tuning as generator_tuning
 from editor.brushbar import BrushBar
 from editor.canvas import Canvas
 from editor.dragtool import DragTool
 from editor.errors import USER_ERRORS, bug_message, log_bug
-from editor.jobs import Job, JobRunner, JobStatus
+from editor.jobs import JobRunner, JobStatus
 from editor.menus import Menus
 from editor.panels import CandidatesPanel, HistoryPanel, ModelPanel, side_dock
 from editor.preview import Preview
@@ -44,15 +45,14 @@ from editor.sliders import SlidersPanel
 from editor.state import Document, Snapshot, read_session
 from editor.strokes import StrokeTool
 from editor.warptool import WarpTool
-from inversion.framing import NoFaceError, NoObjectError
-from inversion.invert import DEFAULT_CONFIG, Inverter
+from inversion.framing import NoObjectError
+from inversion.invert import Inverter
 from inversion.perceptual import LPIPS
 from inversion.tuning import TuneConfig
 from training.modelfile import DEFAULT_MODEL, GANModel, resolve_model
 
 log = logging.getLogger(__name__)
 
-INVERT_PREVIEW_EVERY = 5  # inversion steps between on-screen refinements (keeps the GUI light)
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
             doc.history = [replace(doc.history[0], label=label)]
         else:
             path = self.doc.photo_path
-            self._say_before_framing(model, path)
+            opening.say_before_framing(self, model, path)
             try:
                 ok, framed = self._attempt(lambda: session.frame_photo(
                     model, path, False, self.doc.mapping.face if self.doc.mapping.affine else None,
@@ -225,7 +225,7 @@ class MainWindow(QMainWindow):
         self._redo_switches.clear()
         self._install_model(model, vectors, warning)
         if framed is not None:
-            self._invert(framed, label, switching=True)
+            opening.invert(self, framed, label, switching=True)
         else:
             self._start_document(doc, switching=True)
         return True
@@ -413,113 +413,12 @@ class MainWindow(QMainWindow):
     # ================================================================== opening
 
     def open_photo(self, path: str | Path, whole_image: bool = False, face: int | None = None) -> bool:
-        """Load a photo and start its inversion in the background (for a face model, the search
-        for its faces first); False (and a message) if the file is refused, leaving the current
-        document as it was. For a face model with several
-        faces in the photo, `face` picks one (0 = the largest); None asks the user."""
-        if session.looks_for_faces(self.model, whole_image):
-            return self._find_faces_then_open(path, face)
-        return self._open_framed(path, whole_image, face)
-
-    def _find_faces_then_open(self, path: str | Path, face: int | None) -> bool:
-        """Face models: the photo is read now (a refused file: False, a message), its faces are
-        looked for in the background (progress, Cancel), then it opens as any photo does. HOG's
-        looks leave the window responsive; dlib's CNN, the last look, holds Python's lock while it
-        runs (seconds), so a photo that only the CNN can search still pauses the window."""
-        if self.jobs.busy:  # the search would stop that work and leave its document half done
-            self.show_error(f"Not opened: {Path(path).name} waits until the work in progress ends "
-                            f"(or press Cancel), then open it again")
-            return False
-        ok, photo = self._attempt(lambda: session.load_photo(path))
-        if not ok:
-            return False
-        self.statusBar().showMessage(f"Looking for faces in {photo.path.name}…")
-        self.set_editing_enabled(False)
-
-        def found(faces: list) -> None:
-            self.set_editing_enabled(True)
-            self._open_framed(path, False, face, photo, faces)
-
-        def cancelled(_) -> None:
-            self.set_editing_enabled(True)
-            self.statusBar().showMessage(f"Not opened: stopped looking for faces in {photo.path.name}")
-
-        def search():  # one step: a Cancel during the search (which cannot stop mid-way) counts at its end
-            yield session.find_photo_faces(photo.pixels)
-
-        self.jobs.run(Job(search, 1, on_done=found, on_cancel=cancelled))
-        return True
-
-    def _open_framed(self, path: str | Path, whole_image: bool, face: int | None, photo=None,
-                     found: list | None = None) -> bool:
-        """Frame the photo (its faces already `found`, if given) and start its inversion."""
-        self._say_before_framing(self.model, Path(path))
-        try:
-            ok, framed = self._attempt(lambda: session.frame_photo(
-                self.model, path, whole_image, face, self.ask_which_face, photo, found),
-                passing=NoObjectError)
-        except NoObjectError as e:
-            what = "face" if isinstance(e, NoFaceError) else "object"
-            answer = QMessageBox.question(
-                self, f"No {what} found", f"{Path(path).name}: {e}.\nUse the whole image instead?")
-            return answer == QMessageBox.StandardButton.Yes and self.open_photo(path, True)
-        if not ok or framed is None:
-            return False
-        self.menus.remember_recent(framed[0].path)
-        self._invert(framed)
-        return True
-
-    def _invert(self, framed: tuple, label: str = "open", switching: bool = False) -> None:
-        """Start a document on a framed photo (photo, x, mapping) and its inversion in the
-        background; its history's first line is `label`."""
-        photo, x, mapping = framed
-        inverter = self.get_inverter()
-        encoder = inverter.encoder is not None
-        method = "hybrid" if encoder else "optimize"
-        first = inverter.guess(x)[0] if encoder else self.model.mean_code()
-        doc = Document(self.model.path, self.model.model_id, photo.pixels, mapping, first,
-                       photo_path=photo.path, history=[Snapshot(label, first.reshape(-1).clone())],
-                       target=x)
-        self._start_document(doc, switching)
-        self.statusBar().showMessage(f"Inverting {photo.path.name}… {mapping.found_by}".rstrip())
-        self.set_editing_enabled(False)  # edits wait for the final code; Cancel keeps the best so far
-
-        def refine(step) -> None:  # show the inversion refining on screen as it goes
-            if step.step % INVERT_PREVIEW_EVERY == 0:
-                self._refining = True  # the finished code is saved and measured, not every refinement
-                try:
-                    doc.rebase(step.z[0])
-                finally:
-                    self._refining = False
-
-        def finish(step, tune: bool = True) -> None:
-            doc.rebase(step.z[0])
-            self.set_editing_enabled(True)
-            self.statusBar().showMessage(f"Inversion done: {step.step} steps, loss {step.loss[0].item():.4f}")
-            if tune:
-                self.tuning.start(doc)  # with the switch on: the generator tuned to the photo next
-
-        def stopped(step) -> None:
-            if step is None:
-                return self.set_editing_enabled(True)
-            finish(step, tune=False)  # keep the best code found so far; Cancel means stop working
-            self.statusBar().showMessage("Inversion stopped; keeping the best result so far")
-
-        self.jobs.run(Job(lambda: inverter.run(x, method, DEFAULT_CONFIG), DEFAULT_CONFIG.steps,
-                          on_done=finish, on_step=refine, on_cancel=stopped))
-
-    def _say_before_framing(self, model: GANModel, path: Path) -> None:
-        """Framing runs here, on the GUI thread, and a face model's detectors can take seconds:
-        say what is happening, and let the window paint it (a closed menu, the message)."""
-        self.statusBar().showMessage(f"Framing {path.name} for {model.name}…")
-        QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        """Load a photo and start its inversion in the background (editor.opening.open_photo)."""
+        return opening.open_photo(self, path, whole_image, face)
 
     def ask_which_face(self, pixels: np.ndarray, faces: list, name: str) -> int | None:
         """The user clicks one of a photo's faces in a dialog; None if they cancel."""
-        from editor.facechooser import FaceChooser
-
-        dialog = FaceChooser(pixels, faces, name, self)
-        return dialog.chosen if dialog.exec() else None
+        return opening.ask_which_face(self, pixels, faces, name)
 
     def new_from_model(self, seed: int) -> None:
         self._start_document(session.new_document(self.model, seed))

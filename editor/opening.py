@@ -1,0 +1,137 @@
+"""Opening a photo in the editor's window: for a face model its faces are looked for in the
+background, the photo is framed for the model (a face chosen where there are several), and a document
+starts on it while its inversion runs as a job (refined on screen, Cancel keeps the best so far; the
+generator tuned to the photo next, with the switch on). Functions of the window (editor.window), as
+editor.animation's; the window's `open_photo` and `ask_which_face` call them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QEventLoop
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from editor import session
+from editor.jobs import Job
+from editor.state import Document, Snapshot
+from inversion.framing import NoFaceError, NoObjectError
+from inversion.invert import DEFAULT_CONFIG
+from training.modelfile import GANModel
+
+INVERT_PREVIEW_EVERY = 5  # inversion steps between on-screen refinements (keeps the GUI light)
+
+
+def open_photo(window, path: str | Path, whole_image: bool = False, face: int | None = None) -> bool:
+    """Load a photo and start its inversion in the background (for a face model, the search
+    for its faces first); False (and a message) if the file is refused, leaving the current
+    document as it was. For a face model with several
+    faces in the photo, `face` picks one (0 = the largest); None asks the user."""
+    if session.looks_for_faces(window.model, whole_image):
+        return find_faces_then_open(window, path, face)
+    return open_framed(window, path, whole_image, face)
+
+
+def find_faces_then_open(window, path: str | Path, face: int | None) -> bool:
+    """Face models: the photo is read now (a refused file: False, a message), its faces are
+    looked for in the background (progress, Cancel), then it opens as any photo does. HOG's
+    looks leave the window responsive; dlib's CNN, the last look, holds Python's lock while it
+    runs (seconds), so a photo that only the CNN can search still pauses the window."""
+    if window.jobs.busy:  # the search would stop that work and leave its document half done
+        window.show_error(f"Not opened: {Path(path).name} waits until the work in progress ends "
+                          f"(or press Cancel), then open it again")
+        return False
+    ok, photo = window._attempt(lambda: session.load_photo(path))
+    if not ok:
+        return False
+    window.statusBar().showMessage(f"Looking for faces in {photo.path.name}…")
+    window.set_editing_enabled(False)
+
+    def found(faces: list) -> None:
+        window.set_editing_enabled(True)
+        open_framed(window, path, False, face, photo, faces)
+
+    def cancelled(_) -> None:
+        window.set_editing_enabled(True)
+        window.statusBar().showMessage(f"Not opened: stopped looking for faces in {photo.path.name}")
+
+    def search():  # one step: a Cancel during the search (which cannot stop mid-way) counts at its end
+        yield session.find_photo_faces(photo.pixels)
+
+    window.jobs.run(Job(search, 1, on_done=found, on_cancel=cancelled))
+    return True
+
+
+def open_framed(window, path: str | Path, whole_image: bool, face: int | None, photo=None,
+                found: list | None = None) -> bool:
+    """Frame the photo (its faces already `found`, if given) and start its inversion."""
+    say_before_framing(window, window.model, Path(path))
+    try:
+        ok, framed = window._attempt(lambda: session.frame_photo(
+            window.model, path, whole_image, face, window.ask_which_face, photo, found),
+            passing=NoObjectError)
+    except NoObjectError as e:
+        what = "face" if isinstance(e, NoFaceError) else "object"
+        answer = QMessageBox.question(
+            window, f"No {what} found", f"{Path(path).name}: {e}.\nUse the whole image instead?")
+        return answer == QMessageBox.StandardButton.Yes and open_photo(window, path, True)
+    if not ok or framed is None:
+        return False
+    window.menus.remember_recent(framed[0].path)
+    invert(window, framed)
+    return True
+
+
+def invert(window, framed: tuple, label: str = "open", switching: bool = False) -> None:
+    """Start a document on a framed photo (photo, x, mapping) and its inversion in the
+    background; its history's first line is `label`."""
+    photo, x, mapping = framed
+    inverter = window.get_inverter()
+    encoder = inverter.encoder is not None
+    method = "hybrid" if encoder else "optimize"
+    first = inverter.guess(x)[0] if encoder else window.model.mean_code()
+    doc = Document(window.model.path, window.model.model_id, photo.pixels, mapping, first,
+                   photo_path=photo.path, history=[Snapshot(label, first.reshape(-1).clone())],
+                   target=x)
+    window._start_document(doc, switching)
+    window.statusBar().showMessage(f"Inverting {photo.path.name}… {mapping.found_by}".rstrip())
+    window.set_editing_enabled(False)  # edits wait for the final code; Cancel keeps the best so far
+
+    def refine(step) -> None:  # show the inversion refining on screen as it goes
+        if step.step % INVERT_PREVIEW_EVERY == 0:
+            window._refining = True  # the finished code is saved and measured, not every refinement
+            try:
+                doc.rebase(step.z[0])
+            finally:
+                window._refining = False
+
+    def finish(step, tune: bool = True) -> None:
+        doc.rebase(step.z[0])
+        window.set_editing_enabled(True)
+        window.statusBar().showMessage(f"Inversion done: {step.step} steps, loss {step.loss[0].item():.4f}")
+        if tune:
+            window.tuning.start(doc)  # with the switch on: the generator tuned to the photo next
+
+    def stopped(step) -> None:
+        if step is None:
+            return window.set_editing_enabled(True)
+        finish(step, tune=False)  # keep the best code found so far; Cancel means stop working
+        window.statusBar().showMessage("Inversion stopped; keeping the best result so far")
+
+    window.jobs.run(Job(lambda: inverter.run(x, method, DEFAULT_CONFIG), DEFAULT_CONFIG.steps,
+                        on_done=finish, on_step=refine, on_cancel=stopped))
+
+
+def say_before_framing(window, model: GANModel, path: Path) -> None:
+    """Framing runs here, on the GUI thread, and a face model's detectors can take seconds:
+    say what is happening, and let the window paint it (a closed menu, the message)."""
+    window.statusBar().showMessage(f"Framing {path.name} for {model.name}…")
+    QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+
+
+def ask_which_face(window, pixels: np.ndarray, faces: list, name: str) -> int | None:
+    """The user clicks one of a photo's faces in a dialog; None if they cancel."""
+    from editor.facechooser import FaceChooser
+
+    dialog = FaceChooser(pixels, faces, name, window)
+    return dialog.chosen if dialog.exec() else None
