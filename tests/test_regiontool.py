@@ -69,6 +69,15 @@ def paint_left_half(qtbot, w) -> None:
     drag_on_canvas(qtbot, w, [(6, 3), (6, 10), (6, 18), (6, 26), (6, 30)])
 
 
+def sample_with_painted_region(qtbot, w) -> None:
+    """A new document from the model's sample 2, its left band painted as the region."""
+    w.new_from_model(2)
+    settle(qtbot, w)
+    w.region_tool.set_active(True)
+    paint_left_half(qtbot, w)
+    settle(qtbot, w)
+
+
 def test_region_tool_paints_limits_a_slider_exports_rebuilds_and_undoes_exactly(window, qtbot, photo,
                                                                              tmp_path):
     w = window
@@ -155,10 +164,7 @@ def test_region_tool_paints_limits_a_slider_exports_rebuilds_and_undoes_exactly(
 def test_erase_and_clear_are_steps_and_a_slider_without_a_region_lands_at_once(window, qtbot):
     w = window
     tool = w.region_tool
-    w.new_from_model(2)
-    settle(qtbot, w)
-    tool.set_active(True)
-    paint_left_half(qtbot, w)
+    sample_with_painted_region(qtbot, w)
     painted = w.doc.current.region.clone()
     drag_on_canvas(qtbot, w, [(6, 24), (6, 30)], Qt.MouseButton.RightButton)
     assert w.doc.current.label == "erase region"
@@ -182,11 +188,7 @@ def test_erase_and_clear_are_steps_and_a_slider_without_a_region_lands_at_once(w
 def test_cancelling_a_region_solve_puts_the_sliders_back(window, qtbot):
     w = window
     tool = w.region_tool
-    w.new_from_model(2)
-    settle(qtbot, w)
-    tool.set_active(True)
-    paint_left_half(qtbot, w)
-    settle(qtbot, w)
+    sample_with_painted_region(qtbot, w)
     steps = len(w.doc.history)
     tool.cfg = SolverConfig(steps=100_000, candidates=1)  # long enough to be cancelled mid-way
     w.set_slider("first", 2.0, commit=True)
@@ -205,11 +207,7 @@ def test_a_region_solve_replaced_by_other_work_does_not_let_a_slider_replace_tha
     from editor.jobs import Job
 
     w = window
-    w.new_from_model(2)
-    settle(qtbot, w)
-    w.region_tool.set_active(True)
-    paint_left_half(qtbot, w)
-    settle(qtbot, w)
+    sample_with_painted_region(qtbot, w)
     w.set_slider("first", 2.0)
     w.commit_sliders()
     assert w.region_tool.solving
