@@ -10,8 +10,9 @@ come from the app's own inversion (`--inversion hybrid`: the iterative encoder's
 under LPIPS, in batches) or from the encoder alone (`--inversion encoder`, faster); the same codes
 for every variant.
 - Sliders: every measured slider at -3, -2, -1, +1, +2, +3, side by side: the per-class directions
-  with the class hold as shipped before calibration (`hold`), and calibrated in measured units with
-  the hold (the default: editing.keep); `--variants all` adds the shared within-class direction and
+  calibrated in measured units with the class hold along the class's straight direction (before),
+  and along each item's own steered path (the default: editing.keep); `--variants all` adds the
+  uncalibrated hold, the shared within-class direction and
   the per-class directions without a hold. Class kept: the share of edits after which the classifier
   names the same class for the exported photo (framed again) as for the unedited photo (framed the
   same way); also among the photos whose reconstruction already shows their class (an edit cannot
@@ -201,7 +202,8 @@ def main() -> None:
                    help="a second classifier folder that judges too (skipped when absent)")
     p.add_argument("--inversion", choices=("hybrid", "encoder"), default="hybrid",
                    help="the codes: the app's inversion (default) or the encoder's guess alone")
-    p.add_argument("--variants", choices=("default", "all"), default="default")
+    p.add_argument("--variants", choices=("default", "all", "shipped"), default="default",
+                   help="default: before and now; all: also the older ones; shipped: now only")
     a = p.parse_args()
     torch.set_num_threads(1)
     model = load_model(a.model)
@@ -239,11 +241,15 @@ def main() -> None:
     ceiling = {name: float(ok.mean()) for name, ok in recon_ok.items()}
     shipped = model_vectors(model)  # calibrated and held, as the editor and the CLI use them
     plain = dict(shipped)
-    variants = (("per-class + class hold (before)", SliderSet(plain, ClassHold.for_model(model, plain, calibrate=False))),
-                ("calibrated + class hold (default)", shipped))
+    variants = (("calibrated, straight (before)", SliderSet(plain, ClassHold.for_model(model, plain, steer=False))),
+                ("calibrated + steered (default)", shipped))
+    if a.variants == "shipped":
+        variants = variants[1:]
     if a.variants == "all":
         variants = (("shared direction", {k: replace(v, by_class=None) for k, v in plain.items()}),
-                    ("per-class directions", plain)) + variants
+                    ("per-class directions", plain),
+                    ("per-class + class hold", SliderSet(plain, ClassHold.for_model(model, plain, calibrate=False)))
+                    ) + variants
     slider_rows, strips = [], {}
     for label, vectors in variants:
         rows, strip = slider_study(model, photos, mappings, z0, vectors, judges, recon_ok, movable)

@@ -12,7 +12,8 @@ from typing import Iterator
 
 import torch
 
-from editing.keep import class_penalty, class_term, model_classifier
+from editing.keep import class_penalty, class_term
+from training.classifier import model_classifier
 from editing.solver import (Constraints, SolverConfig, SolverStep, Stroke, StrokeError,
                             build_constraints, solve, validate)
 from editing.vectors import apply_sliders, check_slider_names, model_vectors

@@ -2,20 +2,27 @@
 change the item by the measured amount their value names, and stop before it turns into another
 kind of item.
 
-A slider moves the code along its class's own direction (editing.vectors.ClassDirections), which
-keeps the class for most items and values; far out (a dress made three spreads wider) the
-generator may still draw a coat or a bag. `ClassHold` walks each measured slider out from the code
-both ways in steps of HOLD_STEP spread units (one batch of the generator, the classifier that knows
-the model's classes and editing.measure), and finds how far it can go with the classifier still
-naming the item's class. Along the same walk it reads the measured attribute, and places slider
+An uncalibrated slider moves the code along its class's own direction
+(editing.vectors.ClassDirections), which keeps the class for most items and values; far out (a dress
+made three spreads wider) the generator may still draw a coat or a bag. `ClassHold` walks each
+measured slider out from the code both ways in steps of HOLD_STEP spread units and finds how far it
+can go with the classifier (the one that knows the model's classes) still naming the item's class.
+Calibrated (`Calibration`), it reads the measured attribute along the same walk and places slider
 value a where the attribute has changed by a units (editing.measure.UNITS: Width +2 is two model
 pixels wider, on a boot as on a dress, where a spread unit widened one item by a pixel and another by
 five). A value the item cannot reach in its class is held at the largest change the walk found.
+Steered (the default), the walk is not a straight line but this item's own path: each step goes
+HOLD_STEP spreads along the gradient of the attribute (editing.measure.soft_measure), with the
+gradients of what the slider holds still (editing.measure.HOLD_STILL: a size keeps its brightness
+and its level of detail) projected out, the class's log-probability never falling to first order,
+and a lean back towards the class where the classifier grows unsure (CONFIDENT). A class's shared direction widens one item and only brightens another; the item's own
+gradient widens each, so more items reach +-3 in their class (benchmarks/product_edits.py).
 Class sliders and class pairs are meant to change the class and are never held.
 
 The walk starts from one reference code (the document's z0 in the editor, `ref` in apply_sliders),
 so that the sliders' offset is the same from every base: it is made when a slider first moves (49
-images of 32 px) and kept for the last few codes. Several held sliders moving at once are scaled
+images of 32 px, and for a steered walk 12 steps of gradients, about 0.2 s) and kept for the last
+few codes. Several held sliders moving at once are scaled
 back together where their sum would still change the class.
 
 `model_vectors` hands the hold to everything that moves a slider, inside `SliderSet` (the model's
@@ -29,12 +36,13 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 import torch
+
+from training.classifier import model_classifier
 
 HOLD_STEP = 0.25  # spread units between the distances the walk tries
 HOLD_REACH = 3.0  # how far the walk goes each way: no further than an uncalibrated slider at 3, where
@@ -44,6 +52,10 @@ CLASS_PENALTY = 1000.0  # added to a stroke candidate's objective when it change
 # after every candidate that kept it (objectives are a few units at most)
 CACHED_LIMITS = 32  # (code, slider) pairs whose limits are kept, and as many shares
 TOGETHER_STEPS = 8  # shares tried when several held sliders move at once
+SMOOTH_SPAN = 0.5  # slider units: readings further apart than this are a jump of the measure,
+# not a slope to place a value on
+CONFIDENT = 0.5  # a steered walk keeps the classifier's probability of the class at least this
+STEER_READS = 4  # a steered walk is measured this many times a step
 
 
 class SliderSet(dict):
@@ -52,33 +64,6 @@ class SliderSet(dict):
     def __init__(self, vectors: dict | None = None, hold: "ClassHold | None" = None):
         super().__init__(vectors or {})
         self.hold = hold
-
-
-_CLASSIFIERS: dict[str, torch.nn.Module | None] = {}  # model_classifier's, by generator hash
-
-
-def model_classifier(model) -> torch.nn.Module | None:
-    """The shipped classifier of the model's training data (same dataset, size and classes), or
-    None for a model without classes or without one; read once per model, frozen."""
-    key = model.generator_sha256
-    if key not in _CLASSIFIERS:
-        _CLASSIFIERS[key] = _read_model_classifier(model)
-    return _CLASSIFIERS[key]
-
-
-def _read_model_classifier(model) -> torch.nn.Module | None:
-    from training.classifier import CLASSIFIERS_DIR, load_classifier
-
-    data = model.config.get("data", {})
-    folder = CLASSIFIERS_DIR / str(data.get("name", "")).split("/")[0]
-    if not data.get("classes") or not data.get("name") or not Path(folder).is_dir():
-        return None
-    classifier, config = load_classifier(folder)
-    known = config.get("data", {})
-    if (known.get("classes") != data["classes"] or known.get("resolution") != model.gan.resolution
-            or known.get("channels") != model.gan.channels):
-        return None
-    return classifier.requires_grad_(False)
 
 
 def class_penalty(model, z_ref: torch.Tensor, weight: float = CLASS_PENALTY):
@@ -112,12 +97,34 @@ def class_term(model, z_ref: torch.Tensor):
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """How ClassHold calibrates the measured sliders, and whether it steers them."""
+
+    measure: Callable[[torch.Tensor], dict[str, torch.Tensor]]  # images -> {attribute: (B,)}
+    units: dict[str, float]  # one slider unit of each calibrated slider's attribute
+    read_as: dict[str, str] = field(default_factory=dict)  # the attribute `measure` reads a slider by
+    steer: Callable[[torch.Tensor], dict[str, torch.Tensor]] | None = None  # differentiable
+    # stand-ins of `measure`: walk each item's own path along their gradient; None: a straight line
+    still: dict[str, tuple[str, ...]] = field(default_factory=dict)  # what each steered slider holds still
+
+    @classmethod
+    def shipped(cls, steer: bool = True) -> "Calibration":
+        """The product sliders' calibration (editing.measure), steered unless `steer` is False (as
+        sessions of version 2 and 3 were made)."""
+        from editing.measure import CALIBRATED_BY, HOLD_STILL, UNITS, measure, soft_measure
+
+        return cls(measure, UNITS, CALIBRATED_BY, soft_measure if steer else None, HOLD_STILL)
+
+
+@dataclass(frozen=True)
 class Walk:
     """One slider walked out from a code both ways, in steps of HOLD_STEP spread units."""
 
-    steps: np.ndarray  # (N,) HOLD_STEP, 2 HOLD_STEP, ... HOLD_REACH: distances from the code
+    steps: np.ndarray  # (N,) HOLD_STEP, 2 HOLD_STEP, ... HOLD_REACH: distances from the code (a
+    # steered walk: every HOLD_STEP / STEER_READS)
     kept: np.ndarray  # (2, N) bool: the class is kept at +steps (row 0) and at -steps (row 1)
     gain: np.ndarray | None  # (2, N) the measured change there in slider units (signed), or None
+    path: np.ndarray | None = None  # (2, N, D) a steered walk's codes less the start; None: straight
 
     def run(self, side: int) -> int:
         """How many steps in a row keep the class on `side` (0 up, 1 down)."""
@@ -132,7 +139,8 @@ class Walk:
     def to_steps(self, a: float) -> tuple[float, float]:
         """(distance along the direction in spread units, the slider value it reaches) for slider
         value a: measured sliders go to where the measured change first reaches a units (linear
-        between the walk's steps, never back past a larger change), or as far as they go without
+        between the walk's steps, the nearer step where the measure jumps by more than SMOOTH_SPAN,
+        never back past a larger change), or as far as they go without
         changing the class; other sliders are only clamped to the class limits."""
         side, sign = (0, 1.0) if a > 0 else (1, -1.0)
         if self.gain is None:
@@ -140,11 +148,23 @@ class Walk:
             return sign * t, sign * t
         want, best, best_t = abs(a), 0.0, 0.0
         for t, g in zip(self.steps[:self.run(side)], sign * self.gain[side]):
+            if g >= want and g - best > SMOOTH_SPAN:  # the measure jumps here (a line of the
+                # silhouette crosses the object level): the nearer of the two readings
+                return sign * (t if g - want <= want - best else best_t), a
             if g >= want:
                 return sign * (best_t + (want - best) / (g - best) * (t - best_t)), a
             if g > best:
                 best, best_t = float(g), float(t)
         return sign * best_t, sign * best
+
+    def at(self, t: float) -> np.ndarray:
+        """A steered walk's offset from its start at distance t (signed, spread units along the
+        path), linear between its steps; the end of the path beyond it."""
+        side = 0 if t > 0 else 1
+        points = np.concatenate([np.zeros((1, self.path.shape[2]), self.path.dtype), self.path[side]])
+        s = min(abs(t) / self.steps[0], len(points) - 1.0)
+        i = min(int(s), len(points) - 2)
+        return points[i] + (s - i) * (points[i + 1] - points[i])
 
 
 class ClassHold:
@@ -152,59 +172,161 @@ class ClassHold:
     given `measure`, how far along its direction each slider value goes (calibration)."""
 
     def __init__(self, decode, classifier: torch.nn.Module, vectors: dict,
-                 measure: Callable[[torch.Tensor], dict[str, torch.Tensor]] | None = None,
-                 units: dict[str, float] | None = None, read_as: dict[str, str] | None = None):
-        self.decode, self.classifier = decode, classifier
+                 calibration: Calibration | None = None):
+        self.decode, self.classifier, self.calibration = decode, classifier, calibration
         self.names = [n for n, v in vectors.items() if v.meta.get("kind") in HELD_KINDS]
-        self.measure, self.units, self.read_as = measure, dict(units or {}), dict(read_as or {})
         self._vectors = vectors
         self._walks: OrderedDict[tuple[bytes, str], Walk] = OrderedDict()
         self._shares: OrderedDict[tuple[bytes, tuple], float] = OrderedDict()
+        self._running: dict[tuple[bytes, str], threading.Event] = {}  # walks being made, by key
         self._lock = threading.Lock()  # the editor's render worker and its window share the caches
 
     @classmethod
-    def for_model(cls, model, vectors: dict, calibrate: bool = True) -> "ClassHold | None":
+    def for_model(cls, model, vectors: dict, calibrate: bool = True, steer: bool = True) -> "ClassHold | None":
         """The hold for a model whose classes a shipped classifier knows (model_classifier), when
         it has measured sliders; None otherwise. With `calibrate`, the measured sliders move in
-        measured units (editing.measure.UNITS)."""
-        from editing.measure import CALIBRATED_BY, UNITS, measure
-
+        measured units (editing.measure.UNITS), along each item's own path with `steer`."""
         if not any(v.meta.get("kind") in HELD_KINDS for v in vectors.values()):
             return None
         classifier = model_classifier(model)
         if classifier is None:
             return None
-        return cls(model.decode, classifier, vectors, *((measure, UNITS, CALIBRATED_BY) if calibrate else ()))
+        return cls(model.decode, classifier, vectors, Calibration.shipped(steer) if calibrate else None)
 
     def calibrated(self, name: str) -> bool:
-        return self.measure is not None and name in self.units
+        return self.calibration is not None and name in self.calibration.units
 
-    @torch.no_grad()
+    def steered(self, name: str) -> bool:
+        return self.calibrated(name) and self.calibration.steer is not None
+
     def walk(self, z0: torch.Tensor, name: str) -> Walk:
         """Slider `name` walked out from z0 (one batch of the generator, the classifier and the
-        measure), kept for the last CACHED_LIMITS (code, slider) pairs."""
+        measure; a steered one's path first), kept for the last CACHED_LIMITS (code, slider)
+        pairs; safe to call from several threads (each walk is made once)."""
         key = (z0.detach().float().cpu().numpy().tobytes(), name)
         with self._lock:
             if key in self._walks:
                 self._walks.move_to_end(key)
                 return self._walks[key]
-        steps = np.arange(1, int(round(HOLD_REACH / HOLD_STEP)) + 1) * HOLD_STEP
-        unit, spread = self._vectors[name].direction(z0.reshape(-1))
-        distances = torch.tensor(np.concatenate([[0.0], steps, -steps]), dtype=z0.dtype)
-        codes = z0.reshape(1, -1) + distances[:, None] * spread * unit.to(z0)[None]
-        images = self.decode(codes)
-        classes = self.classifier(images).argmax(1)
-        kept = (classes[1:] == classes[0]).reshape(2, len(steps)).numpy()
-        gain = None
-        if self.calibrated(name):
-            m = self.measure(images)[self.read_as.get(name, name)].double().numpy()
-            gain = ((m[1:] - m[0]) / self.units[name]).reshape(2, len(steps))
-        walk = Walk(steps, kept, gain)
+            running = self._running.get(key)
+            if running is None:
+                self._running[key] = threading.Event()
+        if running is not None:  # another thread walks it (the editor's warm-up, its render
+            running.wait()  # worker): wait for it rather than walk it twice
+            with self._lock:
+                if key in self._walks:
+                    return self._walks[key]
+            return self.walk(z0, name)  # it failed there: walk it here
+        try:
+            walk = self._walk(z0, name)
+        finally:
+            with self._lock:
+                self._running.pop(key).set()
         with self._lock:
             self._walks[key] = walk
             if len(self._walks) > CACHED_LIMITS:
                 self._walks.popitem(last=False)
         return walk
+
+    @torch.no_grad()
+    def _walk(self, z0: torch.Tensor, name: str) -> Walk:
+        steps = np.arange(1, int(round(HOLD_REACH / HOLD_STEP)) + 1) * HOLD_STEP
+        z0 = z0.reshape(1, -1)
+        path = None
+        if self.steered(name):
+            coarse = self._path(z0, name, len(steps))
+            # Read every quarter step, straight between the path's points: the measure jumps (a
+            # row of the silhouette appears), and a slider value placed between two readings far
+            # apart would land short of it.
+            points = torch.cat([torch.zeros_like(coarse[:, :1]), coarse], 1)
+            f = torch.arange(1, STEER_READS + 1, dtype=z0.dtype)[None, None, :, None] / STEER_READS
+            path = (points[:, :-1, None] + f * (points[:, 1:, None] - points[:, :-1, None])).flatten(1, 2)
+            steps = np.arange(1, path.shape[1] + 1) * (HOLD_STEP / STEER_READS)
+            codes = torch.cat([z0, z0 + path.reshape(2 * len(steps), -1)])
+        else:
+            unit, spread = self._vectors[name].direction(z0[0])
+            distances = torch.tensor(np.concatenate([[0.0], steps, -steps]), dtype=z0.dtype)
+            codes = z0 + distances[:, None] * spread * unit.to(z0)[None]
+        images = self.decode(codes)
+        if path is None:
+            kept = self._keeps(self.classifier(images)).reshape(2, len(steps))
+        else:  # the classifier costs more than the generator: read at the path's own points, and
+            # a reading between two of them keeps the class where the next point does
+            coarse = torch.cat([images[:1], images[1:].reshape(2, -1, STEER_READS, *images.shape[1:])
+                                [:, :, -1].flatten(0, 1)])
+            kept = np.repeat(self._keeps(self.classifier(coarse)).reshape(2, -1), STEER_READS, 1)
+        gain = None
+        if self.calibrated(name):
+            c = self.calibration
+            m = c.measure(images)[c.read_as.get(name, name)].double().numpy()
+            gain = ((m[1:] - m[0]) / c.units[name]).reshape(2, len(steps))
+        return Walk(steps, kept, gain, None if path is None else path.numpy())
+
+    def _keeps(self, logits: torch.Tensor) -> np.ndarray:
+        """(B - 1,) bool: whether each image after the first (the start) keeps its class. Steered
+        walks go far, and an item they leave barely of its class (the classifier hesitating) is
+        read as another by a second look, or once carried back onto its photo: they also keep the
+        classifier's confidence at CONFIDENT or, for an item less sure to begin with, at its own."""
+        classes = logits.argmax(1)
+        kept = classes[1:] == classes[0]
+        if self.calibration is not None and self.calibration.steer is not None:
+            p = torch.softmax(logits, 1)[:, classes[0]]
+            kept &= p[1:] >= min(CONFIDENT, p[0].item())
+        return kept.numpy()
+
+    @torch.enable_grad()
+    def _path(self, z0: torch.Tensor, name: str, n: int) -> torch.Tensor:
+        """(2, n, D) a steered walk's codes less z0 (1, D), up then down: each step HOLD_STEP
+        spreads along the gradient of the slider's attribute (the calibration's `steer`), less its
+        components along the gradients of what the slider holds still and, where it would lower it,
+        along the class's log-probability; where the class's probability has fallen under
+        min(CONFIDENT, its start), the class's gradient joins it at equal length. Both sides and all the gradients in one batch: one
+        forward and one backward a step."""
+        c = self.calibration
+        still = c.still.get(name, ())
+        _, spread = self._vectors[name].direction(z0[0])
+        cls = self.classifier(self.decode(z0)).argmax(1).item()
+        signs = torch.tensor([1.0, -1.0], dtype=z0.dtype)
+        z, out, floor = z0.expand(2, -1).clone(), [], None
+        copies = 2 + len(still)  # the attribute, what it holds still, the class
+        for _ in range(n):
+            zz = z.repeat_interleave(copies, 0).requires_grad_(True)
+            images = self.decode(zz)
+            soft = c.steer(images)
+            measured = torch.stack([soft[name]] + [soft[k] for k in still], 1).reshape(2, copies, -1)
+            own = measured[:, :-1].diagonal(dim1=1, dim2=2).sum()  # each copy's own attribute
+            logp = torch.log_softmax(self.classifier(images[copies - 1::copies]), 1)[:, cls]
+            grads = torch.autograd.grad(own + logp.sum(), zz)[0].reshape(2, copies, -1)
+            confidence = logp.detach().exp()
+            if floor is None:
+                floor = min(CONFIDENT, confidence[0].item())
+            for side in range(2):
+                g, h = signs[side] * grads[side, 0], grads[side, -1]
+                basis = []
+                for q in grads[side, 1:-1]:
+                    for b in basis:
+                        q = q - (q @ b) * b
+                    basis.append(q / q.norm().clamp_min(1e-12))
+                for b in basis:
+                    g, h = g - (g @ b) * b, h - (h @ b) * b
+                if g @ h < 0:
+                    g = g - (g @ h) / (h @ h).clamp_min(1e-12) * h
+                if confidence[side] < floor:  # losing its class: lean back towards it
+                    g = g / g.norm().clamp_min(1e-12) + h / h.norm().clamp_min(1e-12)
+                norm = g.norm()
+                if norm > 1e-12:  # else: nothing moves the attribute with the rest held; stay
+                    z[side] = z[side] + HOLD_STEP * spread * g / norm
+            out.append(z.detach().clone())
+        return (torch.stack(out, 1) - z0).detach()
+
+    def offset(self, z0: torch.Tensor, name: str, t: float) -> torch.Tensor:
+        """The code's offset from z0 for held slider `name` at distance t (spread units, signed):
+        along this item's steered path, or along the slider's direction."""
+        walk = self.walk(z0.reshape(-1), name)
+        if walk.path is not None:
+            return torch.from_numpy(walk.at(t)).to(z0)
+        unit, spread = self._vectors[name].direction(z0.reshape(-1))
+        return float(t) * spread * unit.to(z0)
 
     def limits(self, z0: torch.Tensor, name: str) -> tuple[float, float]:
         """(lowest, highest) distance along slider `name`'s direction, in spread units, that keeps
@@ -236,18 +358,15 @@ class ClassHold:
     def _together(self, z0: torch.Tensor, values: dict[str, float]) -> float:
         """The largest share in 1, 7/8, ..., 0 of `values` (held sliders, each within its limits)
         that, applied together, keeps z0's class."""
-        from editing.vectors import apply_sliders
-
         key = (z0.detach().float().cpu().numpy().tobytes(), tuple(sorted(values.items())))
         with self._lock:
             if key in self._shares:
                 return self._shares[key]
         shares = np.arange(TOGETHER_STEPS, -1, -1) / TOGETHER_STEPS
-        codes = [z0.reshape(-1)] + [apply_sliders(z0.reshape(-1), self._vectors,
-                                                  {n: a * f for n, a in values.items()})
-                                    for f in shares[:-1]]
-        classes = self.classifier(self.decode(torch.stack(codes))).argmax(1)
-        kept = (classes[1:] == classes[0]).numpy()
+        z0 = z0.reshape(-1)
+        codes = [z0] + [z0 + sum(self.offset(z0, n, a * f) for n, a in values.items())
+                        for f in shares[:-1]]
+        kept = self._keeps(self.classifier(self.decode(torch.stack(codes))))
         share = float(shares[int(np.argmax(kept))]) if kept.any() else 0.0
         with self._lock:
             self._shares[key] = share
@@ -260,10 +379,21 @@ def uncalibrated(vectors: dict) -> "SliderSet | None":
     """The same sliders held but not calibrated (values in spread units, as before calibration),
     or None when `vectors` calibrate nothing: what sessions saved before calibration meant."""
     hold = getattr(vectors, "hold", None)
-    if hold is None or hold.measure is None:
+    if hold is None or hold.calibration is None:
         return None
     plain = dict(vectors)
     return SliderSet(plain, ClassHold(hold.decode, hold.classifier, plain))
+
+
+def unsteered(vectors: dict) -> "SliderSet | None":
+    """The same sliders calibrated but along their class's straight direction, or None when
+    `vectors` steer nothing: what sessions saved before steering (versions 2 and 3) meant."""
+    hold = getattr(vectors, "hold", None)
+    if hold is None or hold.calibration is None or hold.calibration.steer is None:
+        return None
+    plain = dict(vectors)
+    return SliderSet(plain, ClassHold(hold.decode, hold.classifier, plain,
+                                      replace(hold.calibration, steer=None)))
 
 
 HELD_WHY = {  # why a slider stops short, in the user's words (why_held)

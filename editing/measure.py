@@ -61,3 +61,35 @@ def typical_extent(obj: torch.Tensor, dim: int) -> torch.Tensor:
     span[~obj.any(dim)] = float("nan")  # lines without the object
     return torch.nan_to_num(span.nanmean(1), nan=0.0) / n
 
+
+
+# Steering a measured slider (editing.keep's path): what each slider holds still while it changes
+# its own attribute. Without it, the gradient of a size finds the cheap way to move the measure:
+# brightening faint edge pixels over OBJECT_LEVEL (or darkening them under it) instead of growing
+# the silhouette, and noise on a patterned shirt (detail) where its outline cannot move.
+HOLD_STILL = {"brightness": ("area", "detail"), "area": ("brightness", "detail"),
+              "height": ("brightness", "width", "detail"), "width": ("brightness", "height", "detail")}
+SOFT_EDGE = 0.15  # the soft object level's width, in [-1, 1] levels: wide enough that the pixels
+# just outside the silhouette pull the gradient too
+
+
+def soft_measure(x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Differentiable stand-ins of `measure` for images (B, C, H, W) in [-1, 1], each (B,): the
+    object is a soft mask (a sigmoid SOFT_EDGE wide around OBJECT_LEVEL); a line's extent is the
+    soft count of pixels between its first and its last object pixel (running maxima from each
+    end), so that it grows where a pixel beside the silhouette lights up. `detail`: the mean
+    absolute Laplacian, which noise and streaks raise."""
+    grey = x.float().mean(1)
+    p = torch.sigmoid((grey - OBJECT_LEVEL) / SOFT_EDGE)
+
+    def typical(q: torch.Tensor) -> torch.Tensor:  # extent along the last dim, mean over the lines
+        inside = torch.minimum(torch.cummax(q, 2).values, torch.cummax(q.flip(2), 2).values.flip(2))
+        present = inside.amax(2)
+        return (inside.sum(2) * present).sum(1) / present.sum(1).clamp_min(1e-3) / q.shape[2]
+
+    level = (grey + 1) / 2
+    laplacian = (4 * grey[:, 1:-1, 1:-1] - grey[:, :-2, 1:-1] - grey[:, 2:, 1:-1]
+                 - grey[:, 1:-1, :-2] - grey[:, 1:-1, 2:]).abs()
+    return {"brightness": (level * p).flatten(1).sum(1) / p.flatten(1).sum(1).clamp_min(1e-3),
+            "area": p.flatten(1).mean(1), "width": typical(p), "height": typical(p.transpose(1, 2)),
+            "detail": laplacian.flatten(1).mean(1)}

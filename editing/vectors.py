@@ -163,8 +163,9 @@ def apply_sliders(z0: torch.Tensor, vectors: dict[str, AttributeVector],
                   values: dict[str, float], ref: torch.Tensor | None = None) -> torch.Tensor:
     """z0 + sum_k a_k s_k u_k for slider values {name: a_k}; unknown names are refused. A vector
     with per-class directions moves z0 along the class of `ref` (default z0), and a model's
-    SliderSet holds each measured slider where `ref` would change class (editing.keep): the offset
-    from z0 depends on `ref` and the values only."""
+    SliderSet holds each measured slider where `ref` would change class and, calibrated, moves it
+    by its measured amount along `ref`'s own path (editing.keep): the offset from z0 depends on
+    `ref` and the values only."""
     check_slider_names(vectors, values)
     ref = z0 if ref is None else ref
     hold = getattr(vectors, "hold", None)  # editing.keep.SliderSet: measured sliders keep the class
@@ -172,7 +173,9 @@ def apply_sliders(z0: torch.Tensor, vectors: dict[str, AttributeVector],
         values = hold.clamp(ref, values)
     z = z0.clone()
     for name, a in values.items():
-        if a:
+        if a and hold is not None and name in hold.names:
+            z = z + hold.offset(ref, name, a).to(z)  # along the item's own path when steered
+        elif a:
             unit, spread = vectors[name].direction(ref)
             z = z + float(a) * spread * unit.to(z)
     return z

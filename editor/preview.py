@@ -1,7 +1,13 @@
 """The preview: renders states of the document on a worker thread, only the latest request counting
 (a dragged slider never builds a queue). Rendering itself is editor.render's, without Qt.
+
+When a document starts, a second thread walks its held sliders out from its code (editing.keep:
+about half a second each for a product's steered sliders), so that a slider's first move draws at
+once and the window never waits for a walk.
 """
 from __future__ import annotations
+
+import threading
 
 import torch
 from PySide6.QtCore import QObject, Signal
@@ -26,6 +32,7 @@ class Preview(QObject):
         self.worker.done.connect(self._on_done)
         self.worker.error.connect(lambda _, e: self.failed.emit(describe(e, logged=True)))
         self._id = 0
+        self._warm_stop = threading.Event()
 
     @property
     def busy(self) -> bool:
@@ -35,7 +42,27 @@ class Preview(QObject):
         """Render `doc` from now on (its photo at display size; the edit from G(doc.z0))."""
         self.vectors = vectors
         self.renderer = Renderer(model, doc.pixels, doc.mapping, doc.z0)
+        self._warm(doc.z0)
         return self.renderer
+
+    def _warm(self, z0: torch.Tensor) -> None:
+        """Walk the held sliders from z0 on a thread of their own; the walk of a previous document
+        stops after its current slider."""
+        self._warm_stop.set()
+        hold = getattr(self.vectors, "hold", None)
+        if hold is None:
+            return
+        stop = self._warm_stop = threading.Event()
+
+        def walks() -> None:
+            for name in hold.names:
+                if stop.is_set():
+                    return
+                try:
+                    hold.walk(z0, name)
+                except Exception:  # noqa: BLE001 - the render worker walks it again and reports
+                    return
+        threading.Thread(target=walks, name="slider walks", daemon=True).start()
 
     def follow(self, doc: Document) -> None:
         """Measure the edit from the document's z0, if it was rebased since."""
@@ -52,4 +79,5 @@ class Preview(QObject):
             self.rendered.emit(*result)
 
     def shutdown(self) -> None:
+        self._warm_stop.set()
         self.worker.shutdown()

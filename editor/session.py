@@ -135,8 +135,8 @@ def document_from_session(data: dict, model: GANModel,
         except UserError as e:
             raise SessionError(f"{name} is damaged: history[{i}]: {e}") from None
     z0 = torch.tensor(data["z0"], dtype=torch.float32)
-    if data.get("version", 1) < 2 and vectors:
-        history = as_calibrated(history, vectors, z0)
+    if data.get("version", 1) < 4 and vectors:
+        history = as_saved(history, vectors, z0, data.get("version", 1))
     sha = target = None
     if data["photo"]["path"]:
         photo_path = Path(data["photo"]["path"])
@@ -158,12 +158,13 @@ def document_from_session(data: dict, model: GANModel,
                     history, int(data["index"]), sha, target=target)
 
 
-def as_calibrated(history: list[Snapshot], vectors: dict, z0: torch.Tensor) -> list[Snapshot]:
-    """A history saved before the measured sliders were calibrated (session version 1), each state
-    showing exactly the code it showed then, its sliders where they were (editing.keep)."""
-    from editing.keep import uncalibrated
+def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: int) -> list[Snapshot]:
+    """A history saved by an older version of the editor, each state showing exactly the code it
+    showed then, its sliders where they were (editing.keep): version 1 moved the measured sliders
+    in spread units (uncalibrated), versions 2 and 3 along their class's straight direction."""
+    from editing.keep import uncalibrated, unsteered
 
-    before = uncalibrated(vectors)
+    before = uncalibrated(vectors) if version < 2 else unsteered(vectors)
     if before is None:
         return history
     out = []

@@ -29,7 +29,8 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 3  # 3: states may hold a region; 2: measured sliders in measured units
+SESSION_VERSION = 4  # 4: measured sliders steered; 3: states may hold a region; 2: measured sliders
+# in measured units
 # (editing.keep; a version 1 session opens as it looked)
 
 

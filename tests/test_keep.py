@@ -3,7 +3,7 @@ import math
 
 import torch
 
-from editing.keep import HELD_WHY, ClassHold, SliderSet, held_sliders, why_held
+from editing.keep import HELD_WHY, Calibration, ClassHold, SliderSet, held_sliders, why_held
 from editing.vectors import AttributeVector, apply_sliders, model_vectors
 from tests.conftest import make_editable_model
 from training.modelfile import DEFAULT_MODEL, load_model
@@ -146,8 +146,8 @@ def test_a_calibrated_slider_moves_by_the_measured_amount_and_holds_where_the_it
     e = torch.eye(4)
     vectors = {"width": AttributeVector("width", e[0], 1.0, {"kind": "measured"}),
                "coat": AttributeVector("coat", e[0], 1.0, {"kind": "class"})}
-    hold = ClassHold(lambda z: z, step_classifier, vectors, toy_measure, {"width": 1.0},
-                     {"width": "typical_width"})
+    hold = ClassHold(lambda z: z, step_classifier, vectors,
+                     Calibration(toy_measure, {"width": 1.0}, {"width": "typical_width"}))
     sliders, z0 = SliderSet(vectors, hold), torch.zeros(4)
     assert hold.calibrated("width") and not hold.calibrated("coat")
     # One unit of width is half a spread here: +1 lands at 0.5, +1.5 at 0.75.
@@ -161,8 +161,8 @@ def test_a_calibrated_slider_moves_by_the_measured_amount_and_holds_where_the_it
     assert held_sliders(sliders, z0, {"width": 1.5}) == {}
     assert why_held(sliders, z0, "width", 3.0) == HELD_WHY["class"]  # the class changes past 1.1
     # With a class that never changes, the reason is the item itself: it grows no further.
-    never = ClassHold(lambda z: z, lambda x: torch.zeros(len(x), 2), vectors, toy_measure, {"width": 1.0},
-                      {"width": "typical_width"})
+    never = ClassHold(lambda z: z, lambda x: torch.zeros(len(x), 2), vectors,
+                      Calibration(toy_measure, {"width": 1.0}, {"width": "typical_width"}))
     assert held_sliders(SliderSet(vectors, never), z0, {"width": 3.0}) == {"width": 2.0}
     assert why_held(SliderSet(vectors, never), z0, "width", 3.0) == HELD_WHY["reach"]
     assert apply_sliders(z0, sliders, {"coat": 2.5})[0].item() == 2.5  # class sliders: not calibrated
@@ -171,6 +171,35 @@ def test_a_calibrated_slider_moves_by_the_measured_amount_and_holds_where_the_it
     # A slider's value never goes back to a smaller distance when it grows (no jumps).
     distances = [apply_sliders(z0, sliders, {"width": a})[0].item() for a in (0.25, 0.5, 1, 2, 2.5, 3)]
     assert distances == sorted(distances)
+
+
+def test_a_steered_slider_follows_the_item_s_own_gradient_and_holds_the_rest_still():
+    # The class's direction (x0) does not widen this item; x1 does, but it also brightens it, which
+    # x2 undoes: the steered path widens it with its brightness held, where the straight line cannot.
+    e = torch.eye(4)
+    vectors = {"width": AttributeVector("width", e[0], 1.0, {"kind": "measured"})}
+
+    def exact(x):
+        return {"typical_width": 2 * x[:, 1]}
+
+    def soft(x):
+        return {"width": 2 * x[:, 1], "brightness": x[:, 1] + x[:, 2]}
+
+    steered = ClassHold(lambda z: z, step_classifier, vectors,
+                        Calibration(exact, {"width": 1.0}, {"width": "typical_width"}, soft,
+                                    {"width": ("brightness",)}))
+    straight = ClassHold(lambda z: z, step_classifier, vectors,
+                         Calibration(exact, {"width": 1.0}, {"width": "typical_width"}))
+    z0 = torch.zeros(4)
+    z = apply_sliders(z0, SliderSet(vectors, steered), {"width": 2.0})
+    # Each step goes 0.25 along (e1 - e2)/sqrt(2): +2 units (x1 = 1) after 4 sqrt(2) steps.
+    assert torch.allclose(z, torch.tensor([0.0, 1.0, -1.0, 0.0]), atol=1e-5), z
+    assert held_sliders(SliderSet(vectors, steered), z0, {"width": 2.0}) == {}
+    assert torch.allclose(apply_sliders(z0, SliderSet(vectors, steered), {"width": -1.0}),
+                          torch.tensor([0.0, -0.5, 0.5, 0.0]), atol=1e-5)
+    # Along the class's direction the item never widens and turns class 1 past 1.1: held at 0.
+    assert held_sliders(SliderSet(vectors, straight), z0, {"width": 2.0}) == {"width": 0.0}
+    assert why_held(SliderSet(vectors, straight), z0, "width", 2.0) == HELD_WHY["class"]
 
 
 def test_the_shipped_product_model_s_width_slider_widens_every_item_by_the_measured_amount():
@@ -200,10 +229,11 @@ def test_the_shipped_product_model_s_width_slider_widens_every_item_by_the_measu
     assert changes(before)[reached].std() > calibrated[reached].std()
 
 
-def test_a_session_saved_before_calibration_opens_showing_what_it_showed():
-    """Session version 1 stored slider values in spread units; opened now, every state shows the
-    code it showed then, with its sliders where they were."""
-    from editing.keep import uncalibrated
+def test_a_session_saved_before_calibration_or_steering_opens_showing_what_it_showed():
+    """Session version 1 stored slider values in spread units, versions 2 and 3 calibrated along a
+    straight line; opened now, every state shows the code it showed then, with its sliders where
+    they were."""
+    from editing.keep import uncalibrated, unsteered
     from editor.session import document_from_session, new_document
 
     model = load_model(DEFAULT_MODEL)
@@ -218,3 +248,10 @@ def test_a_session_saved_before_calibration_opens_showing_what_it_showed():
     assert old.current.sliders == doc.current.sliders and len(old.history) == len(doc.history)
     assert torch.equal(old.history[0].z_base, doc.history[0].z_base)  # no sliders: untouched
     assert torch.allclose(document_from_session(data, model, vectors).code(vectors), doc.code(vectors))
+    # Versions 2 and 3 moved them calibrated along the class's straight direction.
+    straight = doc.current.code(unsteered(vectors), doc.z0)
+    assert not torch.allclose(doc.code(vectors), straight, atol=1e-3)
+    for version in (2, 3):
+        old = document_from_session({**data, "version": version}, model, vectors)
+        assert torch.allclose(old.code(vectors), straight, atol=1e-5)
+        assert old.current.sliders == doc.current.sliders

@@ -169,3 +169,28 @@ def train_attribute_classifier(net: Classifier, train: ImageSet, test: ImageSet,
     return _fit(net, train, cfg,
                 lambda logits, idx: F.binary_cross_entropy_with_logits(logits, targets[idx]),
                 lambda: attribute_accuracy(net, test, columns).mean().item())
+
+
+_CLASSIFIERS: dict[str, torch.nn.Module | None] = {}  # model_classifier's, by generator hash
+
+
+def model_classifier(model) -> torch.nn.Module | None:
+    """The shipped classifier of the model's training data (same dataset, size and classes), or
+    None for a model without classes or without one; read once per model, frozen."""
+    key = model.generator_sha256
+    if key not in _CLASSIFIERS:
+        _CLASSIFIERS[key] = _read_model_classifier(model)
+    return _CLASSIFIERS[key]
+
+
+def _read_model_classifier(model) -> torch.nn.Module | None:
+    data = model.config.get("data", {})
+    folder = CLASSIFIERS_DIR / str(data.get("name", "")).split("/")[0]
+    if not data.get("classes") or not data.get("name") or not Path(folder).is_dir():
+        return None
+    classifier, config = load_classifier(folder)
+    known = config.get("data", {})
+    if (known.get("classes") != data["classes"] or known.get("resolution") != model.gan.resolution
+            or known.get("channels") != model.gan.channels):
+        return None
+    return classifier.requires_grad_(False)
