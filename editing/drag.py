@@ -1,4 +1,5 @@
-"""Point drag: move what lies under a handle point to a target point by optimising the code.
+"""Point drag: move what lies under a handle point to a target point by optimising the code and
+an offset on one of the generator's feature maps.
 
 DragGAN (Pan et al., SIGGRAPH 2023, "Drag Your GAN"), made small enough for a CPU. Each step:
 
@@ -30,17 +31,21 @@ picture's content had hardly moved (an image patch search and the optical flow f
 2-26% of the drags). DragGAN's freedom comes from w+ (a code per layer); here, as its analogue, the
 drag optimises an additive offset on a coarse feature map (FeatureOffset: 1/4 of the output size,
 the generator's later layers keep it looking like the model's pictures), confined to what may move
-(the mask, or without one the reach of the warp below), with the code held. Two more changes make
-the handle's arrival honest and the move a move:
+(the mask, or without one the reach of the warp below), with the code held. Alone, the offset made
+the feature tracker declare arrivals within ten steps while nothing moved (the offset makes the
+features at the target look like the handle's); three more changes make the arrival honest and
+the move a move:
 - the handles are tracked in the image (the start image's disk of pixels around each handle),
-  not in the feature map the loss shapes (which the offset can make look like the handle's
-  anywhere);
+  not in the feature map that the loss shapes;
+- an arrival is confirmed (`confirm`): the start's look is searched for within 12 px of where the
+  handle started, and the drag goes on while its best match is not at the target either (a
+  cross-fade leaves the old look in place while the tracker already sees the new one);
 - a warp term: the image near the drag path should match the start image warped from handle to
   target (editing.warp's liquify warp, reach `warp_radius`), the content carried, not copied:
       L += warp * sum_p k(p) mean_c (G(p) - warp(G_start)(p))^2 / sum_p k(p)
 The offset is part of the edit: it joins the history, sessions and recipes beside the code, and
 everything that draws an edited state decodes with it (decode). `DragConfig.code_only()` is the
-drag as it was (the code alone, tracked in features).
+drag as it was (the code alone, tracked in features), `latent-edit edit --drag-code-only`.
 """
 from __future__ import annotations
 
@@ -250,6 +255,40 @@ class OffsetAdder:
         self._hook.remove()
 
 
+class OffsetVariable:
+    """The offset a drag optimises on the map at 1 / 2**depth: an earlier drag's (`base`) plus
+    scale * extra * allowed, `extra` (1, C, h, h) the parameter in units of the map's spread at
+    the start (so one learning rate suits every map), `allowed` (1, 1, h, h) where it may be
+    non-zero (room: the mask's cells, or without a mask the warp's `reach`)."""
+
+    def __init__(self, model: GANModel, code: torch.Tensor, depth: int, base: FeatureOffset | None,
+                 mask: torch.Tensor | None, reach: torch.Tensor):
+        module = feature_module(model.generator, depth)
+        self.depth = depth
+        self.base = base.values[None] if base is not None else 0.0
+        self.adder = OffsetAdder(module, self.base)
+        box = {}
+        peek = module.register_forward_hook(lambda m, i, o: box.update(map=o.detach()))
+        try:
+            with torch.no_grad():
+                model.decode(code.reshape(1, -1))
+        finally:
+            peek.remove()
+        self.scale = box["map"].std()
+        self.allowed = room(mask, reach, box["map"].shape[-1])
+        self.extra = torch.zeros_like(box["map"], requires_grad=True)
+
+    def apply(self) -> None:
+        """Put the offset as `extra` now makes it on the map (before each decode)."""
+        self.adder.values = self.base + self.scale * self.extra * self.allowed
+
+    def current(self) -> FeatureOffset:
+        return FeatureOffset(self.depth, self.adder.values.detach()[0].clone())
+
+    def close(self) -> None:
+        self.adder.close()
+
+
 def offset_shape(model: GANModel, depth: int) -> tuple[int, int, int]:
     """(C, h, h) of the model's feature map at 1 / 2**depth of its output (one decode to see it)."""
     box = {}
@@ -400,32 +439,18 @@ def drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
     targets = torch.tensor([p.target for p in points], dtype=torch.float32)
     disk = disk_offsets(cfg.radius)
     around = disk_offsets(cfg.track_radius) if cfg.track_radius else None
-    adder, tap = None, None
+    variable, fixed, tap = None, None, None
     try:
         with torch.no_grad():
             start_image = decode(model, code[None], offset)
         warp_target, reach = warped_start(start_image, points, cfg.warp_radius * r)
-        extra = None  # (1, C, h, h) this drag's change to the offset, in units of the map's spread
-        if cfg.offset_depth:
-            module = feature_module(model.generator, cfg.offset_depth)
-            base = offset.values[None] if offset is not None else 0.0
-            adder = OffsetAdder(module, torch.zeros(()))  # before the tap: it sees the offset
-            tap = FeatureTap(model, cfg.depth)
-            box = {}
-            peek = module.register_forward_hook(lambda m, i, o: box.update(map=o.detach()))
-            with torch.no_grad():
-                adder.values = base
-                _, start = tap(code)
-            peek.remove()
-            scale = box["map"].std()  # the offset moves in units of the map's spread (one lr fits all)
-            allowed = room(mask, reach, box["map"].shape[-1])
-            extra = torch.zeros_like(box["map"], requires_grad=True)
-        else:
-            if offset is not None:  # an earlier drag's offset stays as it is
-                adder = OffsetAdder(feature_module(model.generator, offset.depth), offset.values[None])
-            tap = FeatureTap(model, cfg.depth)
-            with torch.no_grad():
-                _, start = tap(code)
+        if cfg.offset_depth:  # registered before the tap: the tap sees the offset
+            variable = OffsetVariable(model, code, cfg.offset_depth, offset, mask, reach)
+        elif offset is not None:  # an earlier drag's offset stays as it is
+            fixed = OffsetAdder(feature_module(model.generator, offset.depth), offset.values[None])
+        tap = FeatureTap(model, cfg.depth)
+        with torch.no_grad():
+            _, start = tap(code)
         start = start.detach().clone()
         with torch.no_grad():
             seen = start_image if cfg.track_in == "image" else start
@@ -433,14 +458,14 @@ def drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
                          else torch.stack([sample(seen, h + around, r) for h in handles]))  # (N, [K,] C)
             templates = torch.stack([sample(start, h + disk, r) for h in handles])  # (N, K, C)
         params = ([{"params": [u], "lr": cfg.lr}] if cfg.lr > 0 else []) + \
-                 ([{"params": [extra], "lr": cfg.offset_lr}] if extra is not None else [])
+                 ([{"params": [variable.extra], "lr": cfg.offset_lr}] if variable is not None else [])
         opt = torch.optim.Adam(params) if params else None
         outside = mask_outside(mask, start.shape[-1])
         starts = handles.clone()
         for step in range(cfg.steps + 1):
             now = mean + std * u
-            if extra is not None:
-                adder.values = base + scale * extra * allowed
+            if variable is not None:
+                variable.apply()
             image, features = tap(now)
             if step:
                 with torch.no_grad():
@@ -452,11 +477,7 @@ def drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
                     best = track(seen.detach(), starts, reference, cfg.confirm, r, around)
                 distance = max(distance, float((targets - best).norm(dim=1).max()))
             done = distance <= cfg.tolerance or step == cfg.steps or opt is None
-            total = None
-            if extra is not None:
-                total = FeatureOffset(cfg.offset_depth, adder.values.detach()[0].clone())
-            elif offset is not None:
-                total = offset
+            total = variable.current() if variable is not None else offset
             yield DragStep(step, now.detach().clone(), total, image.detach()[0],
                            tuple((float(x), float(y)) for x, y in handles), distance, done)
             if done:
@@ -474,7 +495,7 @@ def drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
             loss.backward()
             opt.step()
     finally:
-        for hook in (tap, adder):
+        for hook in (tap, variable, fixed):
             if hook is not None:
                 hook.close()
 

@@ -147,6 +147,12 @@ def test_edit_cli_drags_and_the_recipe_reproduces_the_export(model, tmp_path, ca
     again = tmp_path / "again.png"
     assert main(["edit", "--recipe", str(tmp_path / "dragged.png.recipe.json"), "--out", str(again)]) == 0
     assert again.read_bytes() == out.read_bytes()
+    if not code_only:  # a damaged offset is refused with the field named, before any work
+        from editing.export import ExportError, check_recipe
+
+        recipe["feature_offset"]["float32_base64"] = "not base64!"
+        with pytest.raises(ExportError, match="feature_offset"):
+            check_recipe(recipe)
 
 
 def test_edit_cli_refuses_bad_drags_before_any_work(model, tmp_path, capsys):
