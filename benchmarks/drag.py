@@ -236,14 +236,23 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--track-radius", type=float)
     p.add_argument("--template", type=float)
     p.add_argument("--closeness", type=float)
+    p.add_argument("--offset-depth", type=int)
+    p.add_argument("--offset-lr", type=float)
+    p.add_argument("--track-in", choices=("image", "features"))
+    p.add_argument("--warp", type=float)
+    p.add_argument("--warp-radius", type=float)
+    p.add_argument("--code-only", action="store_true",
+                   help="the drag as before feature offsets (DragConfig.code_only), other options on top")
     p.add_argument("--no-write", action="store_true", help="print only (for trying settings)")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     from training.options import replace_given
 
-    cfg = replace_given(DragConfig(), steps=a.steps, lr=a.lr, radius=a.radius, search=a.search,
-                        hold=a.hold, depth=a.depth, template=a.template, closeness=a.closeness,
-                        track_radius=a.track_radius)
+    cfg = replace_given(DragConfig.code_only() if a.code_only else DragConfig(), steps=a.steps,
+                        lr=a.lr, radius=a.radius, search=a.search, hold=a.hold, depth=a.depth,
+                        template=a.template, closeness=a.closeness, track_radius=a.track_radius,
+                        offset_depth=a.offset_depth, offset_lr=a.offset_lr, track_in=a.track_in,
+                        warp=a.warp, warp_radius=a.warp_radius)
     lpips = LPIPS()
     results, strips = [], []
     t0 = time.perf_counter()

@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--drag-mask", help="image the photo's size: white where the drag may move "
                    "things (default: anywhere)")
     d.add_argument("--drag-steps", type=int, help="drag step limit")
+    d.add_argument("--drag-code-only", action="store_true",
+                   help="drag by moving the code alone, as before feature offsets (rarely moves "
+                   "the content itself: benchmarks/results/drag.md)")
     d.add_argument("--warp", action="append", default=[], metavar="X0,Y0->X1,Y1",
                    help="warp brush after strokes: drag the pixels at X0,Y0 to X1,Y1 (photo pixels), "
                    "then find the code that looks like it; repeat for several")
@@ -227,22 +230,23 @@ def cmd_edit(a: argparse.Namespace) -> int:
                   f"{why_held(vectors, z0, name, sliders[name])} (--free-sliders lets it go on)")
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders,
                        vectors=vectors)
-    z_edit, dragged = result.z_edit, None
+    z_edit, dragged, offset = result.z_edit, None, None
     if region is not None:
         z_edit = limit_to_region(model, z0, z_edit, region)
     warps = [photo_warp(parse_drag(w, "--warp"), mapping, a.warp_radius) for w in a.warp]
     if warps:
         z_edit = warp_code(model, z0, z_edit, warps, cfg, a.candidate)
     if a.drag:
-        z_edit, dragged = drag_photo(model, z_edit, [parse_drag(d) for d in a.drag], mapping,
-                                     drag_mask, replace_given(DragConfig(), steps=a.drag_steps),
-                                     a.drag_mask)
+        base = DragConfig.code_only() if a.drag_code_only else DragConfig()
+        z_edit, offset, dragged = drag_photo(model, z_edit, [parse_drag(d) for d in a.drag], mapping,
+                                             drag_mask, replace_given(base, steps=a.drag_steps),
+                                             a.drag_mask)
         print(f"drag: {len(a.drag)} point(s), {dragged['steps']} steps, the farthest handle "
               f"{dragged['distance']:.1f} model px from its target")
     (width, height), path = photo.size, photo.path
     # In place (one full-size copy of a large photo) unless a region needs the original after.
     pixels, mask = render_edit(model, photo.pixels, mapping, z0, z_edit, MASK_THRESHOLD,
-                               in_place=region is None)
+                               in_place=region is None, offset=offset)
     if region is not None:
         pixels = confine(photo.pixels, pixels, region.numpy(), mapping)
     changed = 100 * np.count_nonzero(mask) / mask.size
@@ -252,7 +256,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
                        solver=asdict(cfg) if strokes or warps else None, threshold=MASK_THRESHOLD,
                        extra={"candidate": a.candidate, "tuned_generator": tuned, "drag": dragged,
                               "region": region_record(region) if region is not None else None,
-                              "warps": [w.to_dict() for w in warps] or None})
+                              "warps": [w.to_dict() for w in warps] or None,
+                              "feature_offset": offset.to_dict() if offset is not None else None})
     print(f"wrote {a.out} ({width}x{height}, {changed:.1f}% of pixels changed) and "
           f"{recipe_path(a.out).name}")
     return 0

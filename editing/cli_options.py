@@ -48,8 +48,8 @@ def check_drag_warp_region(a: argparse.Namespace) -> None:
     check_range("--warp-radius", a.warp_radius, 0.5)
     if a.warp_radius and not a.warp:
         raise OptionError("--warp-radius needs at least one --warp")
-    if (a.drag_mask or a.drag_steps) and not a.drag:
-        raise OptionError("--drag-mask and --drag-steps need at least one --drag")
+    if (a.drag_mask or a.drag_steps or a.drag_code_only) and not a.drag:
+        raise OptionError("--drag-mask, --drag-steps and --drag-code-only need at least one --drag")
     if a.region and not a.attr:
         raise OptionError("--region limits the sliders' change: give at least one --attr")
     if a.region and a.strokes:

@@ -1,4 +1,5 @@
-"""Point drag: move what lies under a handle point to a target point by optimising the code.
+"""Point drag: move what lies under a handle point to a target point by optimising the code and
+an offset on one of the generator's feature maps.
 
 DragGAN (Pan et al., SIGGRAPH 2023, "Drag Your GAN"), made small enough for a CPU. Each step:
 
@@ -23,13 +24,36 @@ Points are (x, y) in model pixels, pixel centres at i + 0.5, as strokes are (edi
 Two optional terms, off by default because neither helped on the shipped models
 (benchmarks/drag.py): closeness to the start code, and FreeDrag's template (Ling et al. 2023: the
 disk one pixel further along should look like the handle's disk did at the start).
+
+Room to move (the default since issue 18). A DCGAN's single code z (100-128 numbers) has little room
+for a local move: the drag above got its tracked handle to the target in most drags while the
+picture's content had hardly moved (an image patch search and the optical flow found it there in
+2-26% of the drags). DragGAN's freedom comes from w+ (a code per layer); here, as its analogue, the
+drag optimises an additive offset on a coarse feature map (FeatureOffset: 1/4 of the output size,
+the generator's later layers keep it looking like the model's pictures), confined to what may move
+(the mask, or without one the reach of the warp below), with the code held. Alone, the offset made
+the feature tracker declare arrivals within ten steps while nothing moved (the offset makes the
+features at the target look like the handle's); three more changes make the arrival honest and
+the move a move:
+- the handles are tracked in the image (the start image's disk of pixels around each handle),
+  not in the feature map that the loss shapes;
+- an arrival is confirmed (`confirm`): the start's look is searched for within 12 px of where the
+  handle started, and the drag goes on while its best match is not at the target either (a
+  cross-fade leaves the old look in place while the tracker already sees the new one);
+- a warp term: the image near the drag path should match the start image warped from handle to
+  target (editing.warp's liquify warp, reach `warp_radius`), the content carried, not copied:
+      L += warp * sum_p k(p) mean_c (G(p) - warp(G_start)(p))^2 / sum_p k(p)
+The offset is part of the edit: it joins the history, sessions and recipes beside the code, and
+everything that draws an edited state decodes with it (decode). `DragConfig.code_only()` is the
+drag as it was (the code alone, tracked in features), `latent-edit edit --drag-code-only`.
 """
 from __future__ import annotations
 
+import base64
 import os
 import re
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Iterator
 
 import cv2
@@ -66,10 +90,12 @@ class DragPoint:
 @dataclass(frozen=True)
 class DragConfig:
     steps: int = 150  # step limit
-    lr: float = 0.02  # Adam's learning rate on u = (code - mean) / std
+    lr: float = 0.0  # Adam's learning rate on u = (code - mean) / std (0: the code stays; with an
+    # offset, moving it too changed more outside the mask for no better moves: benchmarks/drag.py)
     radius: float = 3.0  # r1: model pixels around a handle whose features are pulled
-    search: int = 1  # r2: tracking looks this many model pixels each way around a handle (wider
-    # windows let the handle jump to look-alikes: benchmarks/drag.py)
+    search: int = 2  # r2: tracking looks this many model pixels each way around a handle (in the
+    # features, wider windows let the handle jump to look-alikes; in the image, with `confirm`,
+    # 2 arrived as often as 1 in fewer steps: benchmarks/drag.py)
     hold: float = 0.1  # weight of keeping the features outside the mask as they were
     tolerance: float = 1.0  # done when every handle is this close to its target (model pixels)
     closeness: float = 0.0  # weight of ||u - u_start||^2 / D: stay near the start code
@@ -78,16 +104,77 @@ class DragConfig:
     track_radius: float = 3.0  # tracking compares the features within this many model pixels of
     # a place with the start's around the handle (0: the handle's own features alone, as DragGAN;
     # the disk tracks more often to the target with less change outside: benchmarks/drag.py)
+    offset_depth: int = 2  # the drag's offset goes on the feature map at 1 / 2**offset_depth of the
+    # output size (0: no offset, the code alone moves)
+    offset_lr: float = 0.05  # Adam's learning rate on the offset, in units of that map's spread
+    # (0.1 arrived as often, with more coloured blotches on faces)
+    track_in: str = "image"  # "image": track the start's pixels around each handle; "features":
+    # the start's features (as DragGAN), which the loss itself reshapes
+    warp: float = 1.0  # weight of matching the start image warped from handle to target
+    warp_radius: float = 1 / 4  # the warp's reach from the drag path, a fraction of the image side
+    # (1/6 folded the warp of the longer drags: the optical flow followed less often)
+    confirm: int = 12  # when the handles arrive, look for each one's reference this many pixels
+    # around where it started; done only if that best match is within tolerance too (0: no check;
+    # the local tracker alone stopped mid-move, the start's look still where it was)
+
+    def __post_init__(self) -> None:
+        if self.track_in not in ("image", "features"):
+            raise DragError(f"drags track in the image or in the features, not {self.track_in!r}")
+        if self.offset_depth < 0 or self.warp_radius <= 0:
+            raise DragError("a drag's offset depth must be 0 or more and its warp radius positive")
+
+    @classmethod
+    def code_only(cls, **changes) -> "DragConfig":
+        """The drag as it was before feature offsets (issue 18): the code alone moves, tracked in
+        the features, no warp term; faster to record (no offset) but it rarely moves the content."""
+        return replace(cls(lr=0.02, search=1, offset_depth=0, track_in="features", warp=0.0,
+                           confirm=0), **changes)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureOffset:
+    """What drags added to the generator's feature map at 1 / 2**depth of the output size: its
+    values (C, h, h), added to that map's output whenever an edited state is drawn (decode)."""
+
+    depth: int
+    values: torch.Tensor  # (C, h, h)
+
+    def to_dict(self) -> dict:
+        """JSON-ready and exact: the float32 values as base64 (a quarter the size of a list)."""
+        data = self.values.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()
+        return {"depth": self.depth, "shape": list(self.values.shape),
+                "float32_base64": base64.b64encode(data).decode("ascii")}
+
+    @classmethod
+    def from_dict(cls, d: dict, model: GANModel | None = None) -> "FeatureOffset":
+        """The offset from its dict; DragError if it is malformed or (given `model`) does not fit
+        that model's feature map."""
+        try:
+            depth, shape = int(d["depth"]), [int(n) for n in d["shape"]]
+            data = base64.b64decode(d["float32_base64"], validate=True)
+            values = torch.from_numpy(np.frombuffer(data, "<f4").astype(np.float32).reshape(shape))
+        except (KeyError, TypeError, ValueError) as e:
+            raise DragError(f"malformed drag offset: {e}") from e
+        if len(shape) != 3 or not torch.isfinite(values).all():
+            raise DragError(f"malformed drag offset: a (C, h, h) map of finite numbers, not {shape}")
+        offset = cls(depth, values)
+        if model is not None:
+            expected = offset_shape(model, depth)
+            if tuple(shape) != expected:
+                raise DragError(f"a drag offset of shape {tuple(shape)} does not fit {model.name}'s "
+                                f"feature map at 1/{2 ** depth} ({expected})")
+        return offset
 
 
 @dataclass
 class DragStep:
     step: int  # optimiser updates applied so far (0: the start)
     code: torch.Tensor  # (D,) the code now
-    image: torch.Tensor  # (C, R, R) its image
+    offset: FeatureOffset | None  # what the drags added to the feature map now (None: nothing)
+    image: torch.Tensor  # (C, R, R) its image (decode(model, code, offset))
     handles: tuple[tuple[float, float], ...]  # where the handles are now (tracked), model pixels
     distance: float  # the largest distance of a handle from its target, model pixels
     done: bool  # the last step: reached, or the step limit
@@ -150,6 +237,83 @@ class FeatureTap:
         self._hook.remove()
 
 
+class OffsetAdder:
+    """While registered, adds `values` (1, C, h, h) to a module's output in the registering thread
+    only (the editor's preview decodes with the same generator in another thread meanwhile)."""
+
+    def __init__(self, module: nn.Module, values: torch.Tensor):
+        self.values = values
+        self._thread = threading.get_ident()
+        self._hook = module.register_forward_hook(self._add)
+
+    def _add(self, module, inputs, output):
+        if threading.get_ident() == self._thread:
+            return output + self.values
+        return None
+
+    def close(self) -> None:
+        self._hook.remove()
+
+
+class OffsetVariable:
+    """The offset a drag optimises on the map at 1 / 2**depth: an earlier drag's (`base`) plus
+    scale * extra * allowed, `extra` (1, C, h, h) the parameter in units of the map's spread at
+    the start (so one learning rate suits every map), `allowed` (1, 1, h, h) where it may be
+    non-zero (room: the mask's cells, or without a mask the warp's `reach`)."""
+
+    def __init__(self, model: GANModel, code: torch.Tensor, depth: int, base: FeatureOffset | None,
+                 mask: torch.Tensor | None, reach: torch.Tensor):
+        module = feature_module(model.generator, depth)
+        self.depth = depth
+        self.base = base.values[None] if base is not None else 0.0
+        self.adder = OffsetAdder(module, self.base)
+        box = {}
+        peek = module.register_forward_hook(lambda m, i, o: box.update(map=o.detach()))
+        try:
+            with torch.no_grad():
+                model.decode(code.reshape(1, -1))
+        finally:
+            peek.remove()
+        self.scale = box["map"].std()
+        self.allowed = room(mask, reach, box["map"].shape[-1])
+        self.extra = torch.zeros_like(box["map"], requires_grad=True)
+
+    def apply(self) -> None:
+        """Put the offset as `extra` now makes it on the map (before each decode)."""
+        self.adder.values = self.base + self.scale * self.extra * self.allowed
+
+    def current(self) -> FeatureOffset:
+        return FeatureOffset(self.depth, self.adder.values.detach()[0].clone())
+
+    def close(self) -> None:
+        self.adder.close()
+
+
+def offset_shape(model: GANModel, depth: int) -> tuple[int, int, int]:
+    """(C, h, h) of the model's feature map at 1 / 2**depth of its output (one decode to see it)."""
+    box = {}
+    hook = feature_module(model.generator, depth).register_forward_hook(
+        lambda m, i, o: box.update(shape=tuple(o.shape[1:])))  # None: the output stays
+    try:
+        with torch.no_grad():
+            model.decode(model.mean_code()[None])
+    finally:
+        hook.remove()
+    return box["shape"]
+
+
+def decode(model: GANModel, code: torch.Tensor, offset: FeatureOffset | None = None) -> torch.Tensor:
+    """Images (B, C, R, R) of codes (B, D) drawn with a drag's feature offset (None: plain
+    model.decode). Differentiable, as model.decode."""
+    if offset is None:
+        return model.decode(code)
+    adder = OffsetAdder(feature_module(model.generator, offset.depth), offset.values[None])
+    try:
+        return model.decode(code)
+    finally:
+        adder.close()
+
+
 def sample(features: torch.Tensor, points: torch.Tensor, resolution: int) -> torch.Tensor:
     """Features (1, C, h, h) read bilinearly at points (N, 2) given in model pixels (x, y) of an
     R x R image -> (N, C); the map is seen as the image's own grid enlarged (align_corners=False)."""
@@ -199,6 +363,34 @@ def hold_loss(features: torch.Tensor, start: torch.Tensor, outside: torch.Tensor
     return ((features - start).abs() * outside).mean()
 
 
+def warp_loss(image: torch.Tensor, target: torch.Tensor, reach: torch.Tensor) -> torch.Tensor:
+    """The squared difference (mean over channels) of image and target (1, C, R, R), averaged with
+    the weights `reach` (R, R): the warp's falloff, 1 on the drag path, 0 beyond its radius."""
+    return (((image - target) ** 2).mean(1)[0] * reach).sum() / reach.sum().clamp_min(1e-6)
+
+
+def warped_start(start: torch.Tensor, points: list[DragPoint], radius: float
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The start image (1, C, R, R) warped from each handle to its target one after another
+    (editing.warp's liquify warp) and the largest falloff (R, R): what the warp term matches."""
+    from editing.warp import Warp, warp_image
+
+    target, reach = start[0], torch.zeros(start.shape[-2:])
+    for p in points:
+        target, k = warp_image(target, Warp(p.handle, p.target, radius))
+        reach = torch.maximum(reach, k)
+    return target[None], reach
+
+
+def room(mask: torch.Tensor | None, reach: torch.Tensor, side: int) -> torch.Tensor:
+    """Where the offset may be non-zero, (1, 1, side, side) of 0 and 1: the cells that the mask
+    (or without one, the warp's reach) touches, and their neighbours (the later layers' kernels
+    spread a cell's change to the next)."""
+    area = (mask if mask is not None else reach).float().reshape(1, 1, *reach.shape)
+    touched = (F.adaptive_max_pool2d(area, side) > 0).float()
+    return F.max_pool2d(touched, 3, 1, 1)
+
+
 def track(features: torch.Tensor, handles: torch.Tensor, reference: torch.Tensor, search: int,
           resolution: int, around: torch.Tensor | None = None) -> torch.Tensor:
     """Each handle (N, 2) moved to the pixel centre within `search` pixels of it whose features
@@ -228,42 +420,71 @@ def mask_outside(mask: torch.Tensor | None, side: int) -> torch.Tensor | None:
 
 
 def drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
-         mask: torch.Tensor | None = None, cfg: DragConfig = DragConfig()) -> Iterator[DragStep]:
-    """Drag from `code` (D,): yields the start (step 0), then one DragStep per update, the last
-    with done=True. `mask` (R, R) in [0, 1]: where things may move (None: anywhere)."""
+         mask: torch.Tensor | None = None, cfg: DragConfig = DragConfig(),
+         offset: FeatureOffset | None = None) -> Iterator[DragStep]:
+    """Drag from `code` (D,) drawn with `offset` (an earlier drag's, or None): yields the start
+    (step 0), then one DragStep per update, the last with done=True. `mask` (R, R) in [0, 1]:
+    where things may move (None: anywhere)."""
     r = model.gan.resolution
     validate_points(points, r)
+    if offset is not None and cfg.offset_depth not in (0, offset.depth):
+        raise DragError(f"this state's drag offset lies at 1/{2 ** offset.depth} of the image, but "
+                        f"the drag settings put it at 1/{2 ** cfg.offset_depth}; drag with the same "
+                        f"settings, or undo the earlier drag")
     mean, std = model.code_spread()
     code = code.reshape(-1).detach().float()
     u_start = (code - mean) / std
-    u = u_start.clone().requires_grad_(True)
-    opt = torch.optim.Adam([u], lr=cfg.lr)
+    u = u_start.clone().requires_grad_(cfg.lr > 0)
     handles = torch.tensor([p.handle for p in points], dtype=torch.float32)
     targets = torch.tensor([p.target for p in points], dtype=torch.float32)
     disk = disk_offsets(cfg.radius)
-    tap = FeatureTap(model, cfg.depth)
+    around = disk_offsets(cfg.track_radius) if cfg.track_radius else None
+    variable, fixed, tap = None, None, None
     try:
         with torch.no_grad():
+            start_image = decode(model, code[None], offset)
+        warp_target, reach = warped_start(start_image, points, cfg.warp_radius * r)
+        if cfg.offset_depth:  # registered before the tap: the tap sees the offset
+            variable = OffsetVariable(model, code, cfg.offset_depth, offset, mask, reach)
+        elif offset is not None:  # an earlier drag's offset stays as it is
+            fixed = OffsetAdder(feature_module(model.generator, offset.depth), offset.values[None])
+        tap = FeatureTap(model, cfg.depth)
+        with torch.no_grad():
             _, start = tap(code)
-            start = start.detach().clone()
-            around = disk_offsets(cfg.track_radius) if cfg.track_radius else None
-            reference = (sample(start, handles, r) if around is None
-                         else torch.stack([sample(start, h + around, r) for h in handles]))  # (N, [K,] C)
+        start = start.detach().clone()
+        with torch.no_grad():
+            seen = start_image if cfg.track_in == "image" else start
+            reference = (sample(seen, handles, r) if around is None
+                         else torch.stack([sample(seen, h + around, r) for h in handles]))  # (N, [K,] C)
             templates = torch.stack([sample(start, h + disk, r) for h in handles])  # (N, K, C)
+        params = ([{"params": [u], "lr": cfg.lr}] if cfg.lr > 0 else []) + \
+                 ([{"params": [variable.extra], "lr": cfg.offset_lr}] if variable is not None else [])
+        opt = torch.optim.Adam(params) if params else None
         outside = mask_outside(mask, start.shape[-1])
+        starts = handles.clone()
         for step in range(cfg.steps + 1):
             now = mean + std * u
+            if variable is not None:
+                variable.apply()
             image, features = tap(now)
             if step:
                 with torch.no_grad():
-                    handles = track(features.detach(), handles, reference, cfg.search, r, around)
+                    seen = image if cfg.track_in == "image" else features
+                    handles = track(seen.detach(), handles, reference, cfg.search, r, around)
             distance = float((targets - handles).norm(dim=1).max())
-            done = distance <= cfg.tolerance or step == cfg.steps
-            yield DragStep(step, now.detach().clone(), image.detach()[0],
+            if distance <= cfg.tolerance and cfg.confirm and step:
+                with torch.no_grad():  # the best match anywhere near: a look-alike left behind?
+                    best = track(seen.detach(), starts, reference, cfg.confirm, r, around)
+                distance = max(distance, float((targets - best).norm(dim=1).max()))
+            done = distance <= cfg.tolerance or step == cfg.steps or opt is None
+            total = variable.current() if variable is not None else offset
+            yield DragStep(step, now.detach().clone(), total, image.detach()[0],
                            tuple((float(x), float(y)) for x, y in handles), distance, done)
             if done:
                 return
             loss = motion_loss(features, handles, targets, disk, r)
+            if cfg.warp:
+                loss = loss + cfg.warp * warp_loss(image, warp_target, reach)
             if cfg.closeness:
                 loss = loss + cfg.closeness * ((u - u_start) ** 2).mean()
             if cfg.template:
@@ -274,14 +495,17 @@ def drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
             loss.backward()
             opt.step()
     finally:
-        tap.close()
+        for hook in (tap, variable, fixed):
+            if hook is not None:
+                hook.close()
 
 
 def run_drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
-             mask: torch.Tensor | None = None, cfg: DragConfig = DragConfig()) -> DragStep:
+             mask: torch.Tensor | None = None, cfg: DragConfig = DragConfig(),
+             offset: FeatureOffset | None = None) -> DragStep:
     """The drag's last step (the CLI's and the recipes' way to run one)."""
     last = None
-    for last in drag(model, code, points, mask, cfg):
+    for last in drag(model, code, points, mask, cfg, offset):
         pass
     return last
 
@@ -332,10 +556,11 @@ def read_mask(path: str | os.PathLike, mapping: DomainMapping, what: str = "drag
 
 def drag_photo(model: GANModel, code: torch.Tensor, points: list[DragPoint], mapping: DomainMapping,
                mask: torch.Tensor | None, cfg: DragConfig, mask_path: str | None = None
-               ) -> tuple[torch.Tensor, dict]:
-    """Drag with points in photo pixels: (the resulting code (D,), the recipe's record of it: the
-    points in photo and model pixels, the mask file, the settings, the steps and where the handles
-    ended). The export is rebuilt from the recipe's code, so it needs no drag to run again."""
+               ) -> tuple[torch.Tensor, FeatureOffset | None, dict]:
+    """Drag with points in photo pixels: (the resulting code (D,), its feature offset, the recipe's
+    record of the drag: the points in photo and model pixels, the mask file, the settings, the
+    steps and where the handles ended). The export is rebuilt from the recipe's code and offset,
+    so it needs no drag to run again."""
     from training.fileio import sha256_file
 
     model_points = to_model(points, mapping)
@@ -346,4 +571,4 @@ def drag_photo(model: GANModel, code: torch.Tensor, points: list[DragPoint], map
               if mask_path else None,
               "config": cfg.to_dict(), "steps": last.step, "distance": last.distance,
               "handles": [list(h) for h in last.handles], "start_code": code.reshape(-1).tolist()}
-    return last.code, record
+    return last.code, last.offset, record

@@ -76,11 +76,14 @@ def export_with_recipe(pixels: np.ndarray, path: str | os.PathLike, quality: int
 @torch.no_grad()
 def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor,
                 z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD, compositing: int = COMPOSITING,
-                in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 to z_edit; an
-    older `compositing` carries it back as exports were made then (see COMPOSITING); `in_place`
-    edits `pixels` itself (one full-size copy of a large photo, not two)."""
-    before, after = model.decode(z0.reshape(1, -1))[0], model.decode(z_edit.reshape(1, -1))[0]
+                in_place: bool = False, offset=None) -> tuple[np.ndarray, np.ndarray]:
+    """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 to z_edit (drawn
+    with `offset`, the drags' editing.drag.FeatureOffset, if any); an older `compositing` carries
+    it back as exports were made then (see COMPOSITING); `in_place` edits `pixels` itself (one
+    full-size copy of a large photo, not two)."""
+    from editing.drag import decode
+
+    before, after = model.decode(z0.reshape(1, -1))[0], decode(model, z_edit.reshape(1, -1), offset)[0]
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
                       in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4)
 
@@ -185,6 +188,14 @@ def check_recipe(recipe, what: str = "the recipe") -> dict:
 
         if len(check_region(f, recipe["region"], "region")) != mapping.resolution:
             f.fail("region", f"a region of the model's {mapping.resolution} px", len(recipe["region"]))
+    if recipe.get("feature_offset") is not None:  # what point drags added (editing.drag)
+        from editing.drag import DragError, FeatureOffset
+
+        f.dict(recipe["feature_offset"], "feature_offset")
+        try:
+            FeatureOffset.from_dict(recipe["feature_offset"])
+        except DragError as e:
+            f.fail("feature_offset", "a drag offset (depth, shape, float32_base64)", str(e))
     tuned = recipe.get("tuned_generator")
     if tuned is not None:
         f.dict(tuned, "tuned_generator")
@@ -242,10 +253,19 @@ def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
     if photo.size != mapping.photo_size:
         raise ExportError(f"{photo_path.name} is {photo.size[0]}x{photo.size[1]}, but the recipe was "
                           f"made on a {mapping.photo_size[0]}x{mapping.photo_size[1]} photo")
+    offset = None
+    if recipe.get("feature_offset") is not None:
+        from editing.drag import DragError, FeatureOffset
+
+        try:
+            offset = FeatureOffset.from_dict(recipe["feature_offset"], model)
+        except DragError as e:
+            raise ExportError(f"the recipe is damaged: {e}") from None
     region = recipe.get("region")  # a region-limited slider (editing.region) needs the original after
     pixels = render_edit(model, photo.pixels, mapping, torch.tensor(recipe["z0"]),
                          torch.tensor(recipe["z_edit"]), recipe["export"]["mask_threshold"],
-                         compositing=recipe["export"].get("compositing", 1), in_place=not region)[0]
+                         compositing=recipe["export"].get("compositing", 1), in_place=not region,
+                         offset=offset)[0]
     if region:
         from editing.region import confine
 

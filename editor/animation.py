@@ -66,7 +66,8 @@ def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps:
     region = None if doc.current.region is None else doc.current.region.numpy()
 
     render_in_background(window, lambda: sweep_frames(model, doc.pixels, doc.mapping, doc.z0, code,
-                                                      vectors, name, frames, region=region),
+                                                      vectors, name, frames, region=region,
+                                                      offset=doc.current.offset),
                          path, fps, frames, f"Rendering {frames} frames of {name}…", "animation")
     return True
 

@@ -1,7 +1,8 @@
 """The Drag tool: click a handle, click its target (as many pairs as you like), Run; the drag
 (editing.drag) runs on the job runner with a live preview of every step and the handles following
 on the canvas; Stop keeps what it reached. The result joins the history like a stroke (undo, redo,
-sessions, export). Clear points removes the pairs.
+sessions, export): its code and its feature offset (editing.drag.FeatureOffset), which later edits
+keep and a later drag goes on from. Clear points removes the pairs.
 
 With Mask on, pressing and dragging on the canvas paints what may move (the brush bar's size);
 outside the painted mask the drag holds the picture as it was. Clear points clears the mask too.
@@ -10,6 +11,8 @@ The tool listens to the canvas's mouse through an event filter while it is activ
 points and mask on a transparent overlay, so the canvas itself knows nothing of it.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -25,7 +28,7 @@ from editor.canvas import Canvas, CanvasOverlay
 from editor.jobs import Job, JobRunner
 from editor.preview import Preview
 from editor.render import model_to_display
-from editor.state import Document
+from editor.state import Document, Snapshot
 from training.modelfile import GANModel
 
 HANDLE, TARGET = QColor(255, 60, 60), QColor(60, 140, 255)
@@ -211,24 +214,29 @@ class DragTool(QObject):
         if doc is None or not points or self.running or self.jobs.busy:
             return
         strokes, start, mask = doc.current.strokes, doc.code(vectors), self.mask
+        offset = doc.current.offset  # an earlier drag's: this one goes on from it
         label = f"drag {len(points)} point{'s' if len(points) > 1 else ''}"
         self.running, self.frames = True, 0
         self.targets = self.targets[:len(points)]
         self.handles = self.handles[:len(points)]
         self._update_buttons()
 
+        def dragged(step) -> Snapshot:
+            """The state a step shows: its code and its feature offset, the sliders kept."""
+            return replace(doc.with_candidate(step.code, strokes, vectors, label), offset=step.offset)
+
         def show(step) -> None:
             self.handles = list(step.handles)
             if not self.preview.busy:  # else the frame being rendered would be dropped for this one,
                 self.frames += 1  # and the next, so that none reached the screen
-                self.preview.request(doc.with_candidate(step.code, strokes, vectors, label))
+                self.preview.request(dragged(step))
             self.overlay.update()
             self.status.emit(f"Dragging… step {step.step}, {step.distance:.1f} px to go")
 
         def finish(step) -> None:
             self.handles = list(step.handles)
             if step.step > 0:
-                snapshot = doc.with_candidate(step.code, strokes, vectors, label)
+                snapshot = dragged(step)
                 self.records[id(snapshot)] = snapshot, {
                     "label": label, "space": "model", "points": [p.to_dict() for p in points],
                     "mask": None if mask is None else np.round(mask.numpy().astype(np.float64), 4).tolist(),
@@ -246,7 +254,7 @@ class DragTool(QObject):
             finish(step)
             self.status.emit(f"Drag stopped at step {step.step}; kept ({step.distance:.1f} px to go)")
 
-        self.jobs.run(Job(lambda: drag(model, start, points, mask, self.cfg), self.cfg.steps,
+        self.jobs.run(Job(lambda: drag(model, start, points, mask, self.cfg, offset), self.cfg.steps,
                           on_done=finish, on_step=show, on_cancel=stopped))
 
     def history_records(self, doc: Document) -> list[dict]:

@@ -72,7 +72,8 @@ class Preview(QObject):
     def request(self, snap: Snapshot) -> None:
         renderer, vectors = self.renderer, self.vectors
         # The code too is found on the worker: a slider's first move walks it out (editing.keep).
-        self._id = self.worker.submit(lambda: renderer.render(snap.code(vectors, renderer.z0), snap.region))
+        self._id = self.worker.submit(
+            lambda: renderer.render(snap.code(vectors, renderer.z0), snap.region, snap.offset))
 
     def _on_done(self, job_id: int, result) -> None:
         if job_id == self._id:  # else a newer request superseded this one

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
+from editing.drag import FeatureOffset, decode
 from editing.region import confine
 from inversion.framing import DomainMapping
 from training.modelfile import GANModel
@@ -57,9 +58,9 @@ class Renderer:
         return other
 
     @torch.no_grad()
-    def model_image(self, z: torch.Tensor) -> torch.Tensor:
-        """G(z) (C, R, R) in [-1, 1]."""
-        return self.model.decode(z.reshape(1, -1))[0]
+    def model_image(self, z: torch.Tensor, offset: FeatureOffset | None = None) -> torch.Tensor:
+        """G(z) (C, R, R) in [-1, 1], drawn with the drags' feature offset if there is one."""
+        return decode(self.model, z.reshape(1, -1), offset)[0]
 
     @torch.no_grad()
     def display(self, z: torch.Tensor) -> np.ndarray:
@@ -67,10 +68,12 @@ class Renderer:
         return self.render(z)[0]
 
     @torch.no_grad()
-    def render(self, z: torch.Tensor, region: torch.Tensor | None = None) -> tuple[np.ndarray, torch.Tensor]:
-        """(display, G(z)): one frame of the preview, decoding z once; with a `region` (R, R),
-        the edit kept only inside it, as the export keeps it (editing.region.confine)."""
-        image = self.model_image(z)
+    def render(self, z: torch.Tensor, region: torch.Tensor | None = None,
+               offset: FeatureOffset | None = None) -> tuple[np.ndarray, torch.Tensor]:
+        """(display, G(z)): one frame of the preview, decoding z once (with the drags' `offset`);
+        with a `region` (R, R), the edit kept only inside it, as the export keeps it
+        (editing.region.confine)."""
+        image = self.model_image(z, offset)
         out, _ = paste_back(self.display_pixels, self.display_mapping, self.before, image, MASK_THRESHOLD)
         if region is not None:
             out = confine(self.display_pixels, out, region.numpy(), self.display_mapping)

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD
+from editing.drag import FeatureOffset
 from editing.export import (export_format, export_with_recipe, recipe_path, render_edit, save_image,
                             tuned_generator_path)
 from editing.region import confine, region_record
@@ -125,7 +126,11 @@ def document_from_session(data: dict, model: GANModel,
         if region.shape != (r, r):
             raise SessionError(f"{name} is damaged: regions[{i}] is {region.shape[-1]} px, but "
                                f"{model.name} draws {r} px")
-    history = [Snapshot.from_dict(s, regions) for s in data["history"]]
+    try:  # checked against the model: a drag's offset must fit its feature map
+        offsets = [FeatureOffset.from_dict(o, model) for o in data.get("offsets", [])]
+    except UserError as e:
+        raise SessionError(f"{name} is damaged: {e}") from None
+    history = [Snapshot.from_dict(s, regions, offsets) for s in data["history"]]
     for i, snap in enumerate(history):
         try:
             if vectors is not None:
@@ -135,7 +140,7 @@ def document_from_session(data: dict, model: GANModel,
         except UserError as e:
             raise SessionError(f"{name} is damaged: history[{i}]: {e}") from None
     z0 = torch.tensor(data["z0"], dtype=torch.float32)
-    if data.get("version", 1) < 4 and vectors:
+    if data.get("version", 1) < 5 and vectors:
         history = as_saved(history, vectors, z0, data.get("version", 1))
     sha = target = None
     if data["photo"]["path"]:
@@ -161,7 +166,7 @@ def document_from_session(data: dict, model: GANModel,
 def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: int) -> list[Snapshot]:
     """A history saved by an older version of the editor, each state showing exactly the code it
     showed then, its sliders where they were (editing.keep): version 1 moved the measured sliders
-    in spread units (uncalibrated), versions 2 and 3 along their class's straight direction."""
+    in spread units (uncalibrated), versions 2 to 4 along their class's straight direction."""
     from editing.keep import uncalibrated, unsteered
 
     before = uncalibrated(vectors) if version < 2 else unsteered(vectors)
@@ -244,8 +249,8 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
     export_format(path)  # a wrong file name or folder is refused before any work
     check_output(path)
     drawing = drawing_model(model, doc, tuned)
-    z, region = doc.code(vectors), doc.current.region
-    pixels, _ = render_edit(drawing, doc.pixels, doc.mapping, doc.z0, z, MASK_THRESHOLD)
+    z, region, offset = doc.code(vectors), doc.current.region, doc.current.offset
+    pixels, _ = render_edit(drawing, doc.pixels, doc.mapping, doc.z0, z, MASK_THRESHOLD, offset=offset)
     if region is not None:  # as `latent-edit edit --region` does, and its recipe rebuilds
         pixels = confine(doc.pixels, pixels, region.numpy(), doc.mapping)
     if doc.photo_path is None:
@@ -253,6 +258,8 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
         return
     check_output(recipe_path(path))
     extra = {} if region is None else {"region": region_record(region)}
+    if offset is not None:  # the drags' part of the edit, which the recipe rebuilds with the code
+        extra["feature_offset"] = offset.to_dict()
     if drawing is not model:
         weights = tuned_generator_path(path)
         check_output(weights)

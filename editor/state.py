@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from editing.drag import FeatureOffset
 from editing.region import check_region
 from editing.solver import Stroke, StrokeError, validate
 from editing.vectors import MAX_SLIDER, AttributeVector, apply_sliders
@@ -29,8 +30,8 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 4  # 4: measured sliders steered; 3: states may hold a region; 2: measured sliders
-# in measured units
+SESSION_VERSION = 5  # 5: measured sliders steered; 4: states may hold a drag's feature offset;
+# 3: states may hold a region; 2: measured sliders in measured units
 # (editing.keep; a version 1 session opens as it looked)
 
 
@@ -46,6 +47,8 @@ class Snapshot:
     strokes: tuple[Stroke, ...] = ()
     region: torch.Tensor | None = None  # (R, R) in [0, 1], model pixels: the edit lands only here
     # (editing.region, as recorded: editing.region.as_recorded); None: everywhere
+    offset: FeatureOffset | None = None  # what point drags added to the generator's features
+    # (editing.drag); it stays through later edits, as the drag's result does; None: nothing
 
     @property
     def slider_dict(self) -> dict[str, float]:
@@ -64,23 +67,28 @@ class Snapshot:
         offset = self.code(vectors, ref) - self.z_base  # the sliders' offset, the same from every base
         return replace(self, z_base=z - offset, **changes)
 
-    def to_dict(self, region_index: int | None = None) -> dict:
+    def to_dict(self, region_index: int | None = None, offset_index: int | None = None) -> dict:
         """The state as a session holds it; its region is `region_index` into the session's
-        `regions` (a region is written once however many states share it)."""
+        `regions`, its drag offset `offset_index` into its `offsets` (each written once however
+        many states share it)."""
         d = {"label": self.label, "z_base": self.z_base.tolist(), "sliders": dict(self.sliders),
              "strokes": [s.to_dict() for s in self.strokes]}
         if region_index is not None:
             d["region"] = region_index
+        if offset_index is not None:
+            d["offset"] = offset_index
         return d
 
     @classmethod
-    def from_dict(cls, d: dict, regions: list | None = None) -> "Snapshot":
-        """The state from its dict; `regions`, the session's (tensors: states share them)."""
-        region = d.get("region")
+    def from_dict(cls, d: dict, regions: list | None = None,
+                  offsets: list[FeatureOffset] | None = None) -> "Snapshot":
+        """The state from its dict; `regions` and `offsets`, the session's (states share them)."""
+        region, offset = d.get("region"), d.get("offset")
         return cls(d["label"], torch.tensor(d["z_base"], dtype=torch.float32),
                    tuple(sorted((k, float(v)) for k, v in d["sliders"].items())),
                    tuple(Stroke.from_dict(s) for s in d["strokes"]),
-                   None if region is None else torch.as_tensor(regions[region], dtype=torch.float32))
+                   None if region is None else torch.as_tensor(regions[region], dtype=torch.float32),
+                   None if offset is None else offsets[offset])
 
 
 @dataclass
@@ -202,19 +210,26 @@ class Document:
 
     def to_dict(self) -> dict:
         regions: dict[int, int] = {}  # id(region tensor) -> its place in "regions"
+        offsets: dict[int, int] = {}  # id(drag offset) -> its place in "offsets"
         for s in self.history:
             if s.region is not None:
                 regions.setdefault(id(s.region), len(regions))
+            if s.offset is not None:
+                offsets.setdefault(id(s.offset), len(offsets))
         unique = {id(s.region): s.region for s in self.history if s.region is not None}
+        unique_offsets = {id(s.offset): s.offset for s in self.history if s.offset is not None}
         data = {"format": SESSION_FORMAT, "version": SESSION_VERSION,
                 "model": {"path": str(self.model_path), "id": self.model_id},
                 "photo": {"path": str(self.photo_path) if self.photo_path else None,
                           "sha256": self.photo_sha256},
                 "seed": self.seed, "mapping": self.mapping.to_dict(), "z0": self.z0.tolist(),
-                "history": [s.to_dict(None if s.region is None else regions[id(s.region)])
+                "history": [s.to_dict(None if s.region is None else regions[id(s.region)],
+                                      None if s.offset is None else offsets[id(s.offset)])
                             for s in self.history], "index": self.index}
         if regions:
             data["regions"] = [unique[key].tolist() for key in regions]
+        if offsets:
+            data["offsets"] = [unique_offsets[key].to_dict() for key in offsets]
         return data
 
     def save(self, path: str | os.PathLike) -> None:
@@ -260,6 +275,12 @@ def check_session(data, what: str = "the session") -> dict:
     regions = f.list(data.get("regions", []), "regions", MAX_HISTORY)
     for i, region in enumerate(regions):
         check_region(f, region, f"regions[{i}]")
+    offsets = f.list(data.get("offsets", []), "offsets", MAX_HISTORY)
+    for i, offset in enumerate(offsets):
+        try:
+            FeatureOffset.from_dict(f.dict(offset, f"offsets[{i}]"))
+        except UserError as e:
+            raise SessionError(f"{what} is damaged: offsets[{i}]: {e}") from None
     for i, snap in enumerate(history):
         where = f"history[{i}]"
         f.dict(snap, where)
@@ -270,6 +291,8 @@ def check_session(data, what: str = "the session") -> dict:
         strokes = f.list(f.key(snap, "strokes", where), f"{where}.strokes", 10_000)
         if snap.get("region") is not None:
             f.integer(snap["region"], f"{where}.region", 0, len(regions) - 1)
+        if snap.get("offset") is not None:
+            f.integer(snap["offset"], f"{where}.offset", 0, len(offsets) - 1)
         try:
             parsed = [Stroke.from_dict(s) for s in strokes]
             if parsed:

@@ -6,8 +6,8 @@ import pytest
 import torch
 from PIL import Image
 
-from editing.drag import (DragConfig, DragError, DragPoint, disk_offsets, drag, feature_module,
-                          parse_drag, sample, to_model, track, validate_points)
+from editing.drag import (DragConfig, DragError, DragPoint, FeatureOffset, decode, disk_offsets, drag,
+                          feature_module, parse_drag, sample, to_model, track, validate_points)
 from tests.conftest import make_editable_model
 from training.modelfile import load_model
 
@@ -60,7 +60,7 @@ def test_a_drag_on_a_tiny_generator_moves_the_tracked_point_towards_its_target(m
     # On this untrained generator neither the optical flow nor a patch search sees the content
     # move much, at any rate tried; the single point's tracker declared arrivals all the same. The
     # disk tracker's handle comes closer (5 -> 2 px here) at a larger rate.
-    cfg = DragConfig(steps=60, lr=0.2, template=0.0, depth=1)
+    cfg = DragConfig.code_only(steps=60, lr=0.2, template=0.0, depth=1)
     steps = list(drag(model, code, [point], None, cfg))
     first, last = steps[0], steps[-1]
     assert first.step == 0 and torch.equal(first.code, code) and first.distance == pytest.approx(5.0)
@@ -71,18 +71,46 @@ def test_a_drag_on_a_tiny_generator_moves_the_tracked_point_towards_its_target(m
         assert torch.allclose(last.image, model.decode(last.code[None])[0])
 
 
+def test_the_default_drag_moves_the_content_with_a_feature_offset_and_keeps_the_code(model):
+    from benchmarks.drag import patch_match
+
+    code = model.codes(1, seed=2)[0]
+    point = DragPoint((12.5, 25.5), (17.5, 25.5))
+    last = list(drag(model, code, [point], None, DragConfig(steps=60)))[-1]
+    with torch.no_grad():
+        start = model.decode(code[None])[0]
+        assert torch.equal(last.image, decode(model, code[None], last.offset)[0])
+    assert torch.equal(last.code, code), "the code is held: the offset moves things"
+    assert last.offset.depth == 2 and last.offset.values.shape == (16, 8, 8)
+    assert last.offset.values[:, :2].abs().max() == 0, "the offset stays within the warp's reach"
+    found = patch_match(start, last.image, point.handle)  # not the tracker: the pixels themselves
+    assert abs(found[0] - point.target[0]) <= 1.5 and found[1] == point.handle[1]
+    again = FeatureOffset.from_dict(json.loads(json.dumps(last.offset.to_dict())), model)
+    assert torch.equal(again.values, last.offset.values), "the offset's record is exact"
+    with pytest.raises(DragError, match="does not fit"):
+        FeatureOffset.from_dict(FeatureOffset(1, last.offset.values).to_dict(), model)
+
+
 def test_the_mask_holds_what_lies_outside_it(model):
     code = model.codes(1, seed=1)[0]
     point = DragPoint((12.5, 14.5), (17.5, 14.5))
     mask = torch.zeros(32, 32)
     mask[8:22, 8:24] = 1
-    free = list(drag(model, code, [point], None, DragConfig(steps=15)))[-1]
-    held = list(drag(model, code, [point], mask, DragConfig(steps=15, hold=20.0)))[-1]
+    free = list(drag(model, code, [point], None, DragConfig.code_only(steps=15)))[-1]
+    held = list(drag(model, code, [point], mask, DragConfig.code_only(steps=15, hold=20.0)))[-1]
     with torch.no_grad():
         start = model.decode(code[None])[0]
     outside = (1 - mask).bool()
     change = lambda step: (step.image - start)[:, outside].abs().mean()  # noqa: E731
     assert change(held) < change(free)
+    small = torch.zeros(32, 32)
+    small[12:18, 10:20] = 1
+    confined = list(drag(model, code, [point], small, DragConfig(steps=15)))[-1]  # the offset's drag
+    assert not torch.equal(confined.image, start)
+    # the offset lies on the 8x8 cells the mask touches and their neighbours (map rows 2-5): two
+    # 4x4 transposed convolutions later that reaches image rows 5-26, and nothing beyond
+    for rows in (slice(0, 5), slice(27, 32)):
+        assert torch.equal(confined.image[:, rows], start[:, rows]), "changed far outside the mask"
 
 
 def photo_file(tmp_path):
@@ -92,7 +120,8 @@ def photo_file(tmp_path):
     return tmp_path / "bag.png"
 
 
-def test_edit_cli_drags_and_the_recipe_reproduces_the_export(model, tmp_path, capsys):
+@pytest.mark.parametrize("code_only", [False, True])
+def test_edit_cli_drags_and_the_recipe_reproduces_the_export(model, tmp_path, capsys, code_only):
     from editing.cli import main
     from inversion.framing import DomainMapping
 
@@ -103,7 +132,7 @@ def test_edit_cli_drags_and_the_recipe_reproduces_the_export(model, tmp_path, ca
     Image.fromarray(mask).save(tmp_path / "mask.png")
     assert main(["edit", str(photo), "--model", str(model.path), "--drag", "60,80->75,80",
                  "--drag-mask", str(tmp_path / "mask.png"), "--drag-steps", "8",
-                 "--out", str(out)]) == 0
+                 "--out", str(out)] + ["--drag-code-only"] * code_only) == 0
     assert "drag: 1 point(s)" in capsys.readouterr().out
     recipe = json.loads((tmp_path / "dragged.png.recipe.json").read_text())
     d = recipe["drag"]
@@ -111,10 +140,19 @@ def test_edit_cli_drags_and_the_recipe_reproduces_the_export(model, tmp_path, ca
     mapping = DomainMapping.from_dict(recipe["mapping"])
     assert d["model_points"] == [p.to_dict() for p in to_model([parse_drag("60,80->75,80")], mapping)]
     assert d["mask"]["path"].endswith("mask.png") and d["config"]["steps"] == 8
-    assert recipe["z_edit"] != d["start_code"]
+    if code_only:
+        assert recipe["z_edit"] != d["start_code"] and recipe["feature_offset"] is None
+    else:  # the code is held; the drag is in the offset, which the recipe keeps
+        assert recipe["z_edit"] == d["start_code"] and recipe["feature_offset"]["depth"] == 2
     again = tmp_path / "again.png"
     assert main(["edit", "--recipe", str(tmp_path / "dragged.png.recipe.json"), "--out", str(again)]) == 0
     assert again.read_bytes() == out.read_bytes()
+    if not code_only:  # a damaged offset is refused with the field named, before any work
+        from editing.export import ExportError, check_recipe
+
+        recipe["feature_offset"]["float32_base64"] = "not base64!"
+        with pytest.raises(ExportError, match="feature_offset"):
+            check_recipe(recipe)
 
 
 def test_edit_cli_refuses_bad_drags_before_any_work(model, tmp_path, capsys):

@@ -67,12 +67,23 @@ def test_drag_tool_places_points_runs_with_a_live_preview_and_undoes_exactly(win
     assert np.abs(dragged.astype(int) - before).sum() > 0, "the drag did not change the canvas"
     assert tool.handles[0] != pytest.approx((12.5, 25.5)), "the handle did not follow the drag"
 
+    assert w.doc.current.offset is not None, "the drag's feature offset is part of the state"
     w.undo()
     settle(qtbot, w)
     assert np.array_equal(photo_pixels(w), before), "undo must restore the canvas pixel for pixel"
     w.redo()
     settle(qtbot, w)
     assert np.array_equal(photo_pixels(w), dragged)
+
+    session = tmp_path / "drag.session.json"
+    assert w.save_session(session)
+    assert len(json.loads(session.read_text())["offsets"]) == 1
+    assert w.open_session(session)
+    settle(qtbot, w)
+    assert np.array_equal(photo_pixels(w), dragged), "the session brings the drag back"
+    w.undo()
+    settle(qtbot, w)
+    assert np.array_equal(photo_pixels(w), before)
 
     out = tmp_path / "dragged.png"
     assert w.open_photo(photo)  # a photo's export has a recipe: it records the drag
@@ -84,7 +95,7 @@ def test_drag_tool_places_points_runs_with_a_live_preview_and_undoes_exactly(win
     assert w.export_to(out)
     recipe = json.loads((tmp_path / "dragged.png.recipe.json").read_text())
     assert len(recipe["drags"]) == 1 and recipe["drags"][0]["points"][0]["handle"] == [14.5, 16.5]
-    assert recipe["drags"][0]["code"] == recipe["z_edit"]
+    assert recipe["drags"][0]["code"] == recipe["z_edit"] and recipe["feature_offset"]["depth"] == 2
     again = tmp_path / "again.png"
     rebuild_from_recipe(recipe, again)
     assert again.read_bytes() == out.read_bytes()
@@ -197,9 +208,9 @@ def test_the_drag_mask_is_painted_on_the_canvas_and_holds_the_rest(window, qtbot
     seen = {}
     real = dragtool.drag
 
-    def spy(model, code, points, mask, cfg):
+    def spy(model, code, points, mask, cfg, offset):
         seen["mask"] = mask
-        return real(model, code, points, mask, cfg)
+        return real(model, code, points, mask, cfg, offset)
 
     monkeypatch.setattr(dragtool, "drag", spy)
     tool.run()

@@ -230,7 +230,7 @@ def test_the_shipped_product_model_s_width_slider_widens_every_item_by_the_measu
 
 
 def test_a_session_saved_before_calibration_or_steering_opens_showing_what_it_showed():
-    """Session version 1 stored slider values in spread units, versions 2 and 3 calibrated along a
+    """Session version 1 stored slider values in spread units, versions 2 to 4 calibrated along a
     straight line; opened now, every state shows the code it showed then, with its sliders where
     they were."""
     from editing.keep import uncalibrated, unsteered
@@ -248,10 +248,10 @@ def test_a_session_saved_before_calibration_or_steering_opens_showing_what_it_sh
     assert old.current.sliders == doc.current.sliders and len(old.history) == len(doc.history)
     assert torch.equal(old.history[0].z_base, doc.history[0].z_base)  # no sliders: untouched
     assert torch.allclose(document_from_session(data, model, vectors).code(vectors), doc.code(vectors))
-    # Versions 2 and 3 moved them calibrated along the class's straight direction.
+    # Versions 2 to 4 moved them calibrated along the class's straight direction.
     straight = doc.current.code(unsteered(vectors), doc.z0)
     assert not torch.allclose(doc.code(vectors), straight, atol=1e-3)
-    for version in (2, 3):
+    for version in (2, 3, 4):
         old = document_from_session({**data, "version": version}, model, vectors)
         assert torch.allclose(old.code(vectors), straight, atol=1e-5)
         assert old.current.sliders == doc.current.sliders
