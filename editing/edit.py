@@ -13,12 +13,12 @@ from typing import Iterator
 import torch
 
 from editing.keep import class_penalty, class_term
-from training.classifier import model_classifier
 from editing.solver import (Constraints, SolverConfig, SolverStep, Stroke, StrokeError,
                             build_constraints, solve, validate)
 from editing.vectors import apply_sliders, check_slider_names, model_vectors
 from inversion.framing import DomainMapping, DomainSpec
 from inversion.invert import face_identity_term, require_face_model
+from training.classifier import model_classifier
 from training.modelfile import GANModel
 
 FACE_IDENTITY = 1.0  # face models: weight of identity change when ranking stroke candidates

@@ -13,17 +13,19 @@ pixels wider, on a boot as on a dress, where a spread unit widened one item by a
 five). A value the item cannot reach in its class is held at the largest change the walk found.
 Steered (the default), the walk is not a straight line but this item's own path: each step goes
 HOLD_STEP spreads along the gradient of the attribute (editing.measure.soft_measure), with the
-gradients of what the slider holds still (editing.measure.HOLD_STILL: a size keeps its brightness
-and its level of detail) projected out, the class's log-probability never falling to first order,
-and a lean back towards the class where the classifier grows unsure (CONFIDENT). A class's shared direction widens one item and only brightens another; the item's own
-gradient widens each, so more items reach +-3 in their class (benchmarks/product_edits.py).
-Class sliders and class pairs are meant to change the class and are never held.
+gradients of what the slider holds still projected out (editing.measure.HOLD_STILL: a size keeps
+its brightness, its level of detail and its other size; brightness keeps the area), the class's
+log-probability never falling to first order, and a lean back towards the class where the
+classifier grows unsure (CONFIDENT). A class's shared direction widens one item and only brightens
+another; the item's own gradient widens each, so more items reach +-3 in their class
+(benchmarks/product_edits.py). Class sliders and class pairs are meant to change the class and are
+never held.
 
 The walk starts from one reference code (the document's z0 in the editor, `ref` in apply_sliders),
 so that the sliders' offset is the same from every base: it is made when a slider first moves (49
-images of 32 px, and for a steered walk 12 steps of gradients, about 0.2 s) and kept for the last
-few codes. Several held sliders moving at once are scaled
-back together where their sum would still change the class.
+images of 32 px, and for a steered walk first 12 steps of gradients: about half a second on one
+core) and kept for the last few codes. Several held sliders moving at once are scaled back together
+where their sum would still change the class.
 
 `model_vectors` hands the hold to everything that moves a slider, inside `SliderSet` (the model's
 vectors, plus what holds them): the editor's preview and export, `latent-edit edit`, sessions.
@@ -36,6 +38,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -110,7 +113,7 @@ class Calibration:
     @classmethod
     def shipped(cls, steer: bool = True) -> "Calibration":
         """The product sliders' calibration (editing.measure), steered unless `steer` is False (as
-        sessions of version 2 and 3 were made)."""
+        sessions of versions 2 to 4 were made)."""
         from editing.measure import CALIBRATED_BY, HOLD_STILL, UNITS, measure, soft_measure
 
         return cls(measure, UNITS, CALIBRATED_BY, soft_measure if steer else None, HOLD_STILL)
@@ -139,22 +142,27 @@ class Walk:
     def to_steps(self, a: float) -> tuple[float, float]:
         """(distance along the direction in spread units, the slider value it reaches) for slider
         value a: measured sliders go to where the measured change first reaches a units (linear
-        between the walk's steps, the nearer step where the measure jumps by more than SMOOTH_SPAN,
-        never back past a larger change), or as far as they go without
+        between the walk's steps, never back past a larger change; a steered walk takes the nearer
+        of two neighbouring readings where the measure jumps by more than SMOOTH_SPAN between them,
+        and reaches the change that reading shows), or as far as they go without
         changing the class; other sliders are only clamped to the class limits."""
         side, sign = (0, 1.0) if a > 0 else (1, -1.0)
         if self.gain is None:
             t = min(abs(a), self.limit(side))
             return sign * t, sign * t
-        want, best, best_t = abs(a), 0.0, 0.0
+        want, best, best_t, previous_t = abs(a), 0.0, 0.0, 0.0
         for t, g in zip(self.steps[:self.run(side)], sign * self.gain[side]):
-            if g >= want and g - best > SMOOTH_SPAN:  # the measure jumps here (a line of the
-                # silhouette crosses the object level): the nearer of the two readings
-                return sign * (t if g - want <= want - best else best_t), a
+            if g >= want and self.path is not None and g - best > SMOOTH_SPAN and best_t == previous_t:
+                # The measure jumps between two neighbouring readings (a line of the silhouette
+                # crosses the object level; only a steered walk reads finely enough to tell a jump
+                # from a slope): the nearer reading, and the change it shows.
+                nearer = g - want <= want - best
+                return sign * (t if nearer else best_t), sign * (float(g) if nearer else best)
             if g >= want:
                 return sign * (best_t + (want - best) / (g - best) * (t - best_t)), a
             if g > best:
                 best, best_t = float(g), float(t)
+            previous_t = float(t)
         return sign * best_t, sign * best
 
     def at(self, t: float) -> np.ndarray:
@@ -178,7 +186,7 @@ class ClassHold:
         self._vectors = vectors
         self._walks: OrderedDict[tuple[bytes, str], Walk] = OrderedDict()
         self._shares: OrderedDict[tuple[bytes, tuple], float] = OrderedDict()
-        self._running: dict[tuple[bytes, str], threading.Event] = {}  # walks being made, by key
+        self._running: dict[tuple[bytes, str], Future] = {}  # walks being made, by key
         self._lock = threading.Lock()  # the editor's render worker and its window share the caches
 
     @classmethod
@@ -210,28 +218,28 @@ class ClassHold:
                 return self._walks[key]
             running = self._running.get(key)
             if running is None:
-                self._running[key] = threading.Event()
+                future = self._running[key] = Future()
         if running is not None:  # another thread walks it (the editor's warm-up, its render
-            running.wait()  # worker): wait for it rather than walk it twice
-            with self._lock:
-                if key in self._walks:
-                    return self._walks[key]
-            return self.walk(z0, name)  # it failed there: walk it here
+            return running.result()  # worker): its walk, or its error
         try:
-            walk = self._walk(z0, name)
-        finally:
+            walk = self._walk(z0.detach(), name)
+        except BaseException as e:
             with self._lock:
-                self._running.pop(key).set()
+                self._running.pop(key)
+            future.set_exception(e)
+            raise
         with self._lock:
             self._walks[key] = walk
             if len(self._walks) > CACHED_LIMITS:
                 self._walks.popitem(last=False)
+            self._running.pop(key)
+        future.set_result(walk)
         return walk
 
     @torch.no_grad()
     def _walk(self, z0: torch.Tensor, name: str) -> Walk:
         steps = np.arange(1, int(round(HOLD_REACH / HOLD_STEP)) + 1) * HOLD_STEP
-        z0 = z0.reshape(1, -1)
+        z0 = z0.detach().reshape(1, -1)
         path = None
         if self.steered(name):
             coarse = self._path(z0, name, len(steps))
@@ -249,12 +257,13 @@ class ClassHold:
             codes = z0 + distances[:, None] * spread * unit.to(z0)[None]
         images = self.decode(codes)
         if path is None:
-            kept = self._keeps(self.classifier(images)).reshape(2, len(steps))
+            kept = self._keeps(self.classifier(images), confident=False).reshape(2, len(steps))
         else:  # the classifier costs more than the generator: read at the path's own points, and
             # a reading between two of them keeps the class where the next point does
             coarse = torch.cat([images[:1], images[1:].reshape(2, -1, STEER_READS, *images.shape[1:])
                                 [:, :, -1].flatten(0, 1)])
-            kept = np.repeat(self._keeps(self.classifier(coarse)).reshape(2, -1), STEER_READS, 1)
+            kept = np.repeat(self._keeps(self.classifier(coarse), confident=True).reshape(2, -1),
+                             STEER_READS, 1)
         gain = None
         if self.calibrated(name):
             c = self.calibration
@@ -262,14 +271,16 @@ class ClassHold:
             gain = ((m[1:] - m[0]) / c.units[name]).reshape(2, len(steps))
         return Walk(steps, kept, gain, None if path is None else path.numpy())
 
-    def _keeps(self, logits: torch.Tensor) -> np.ndarray:
+    @staticmethod
+    def _keeps(logits: torch.Tensor, confident: bool) -> np.ndarray:
         """(B - 1,) bool: whether each image after the first (the start) keeps its class. Steered
-        walks go far, and an item they leave barely of its class (the classifier hesitating) is
-        read as another by a second look, or once carried back onto its photo: they also keep the
-        classifier's confidence at CONFIDENT or, for an item less sure to begin with, at its own."""
+        walks (`confident`) go far, and an item they leave barely of its class (the classifier
+        hesitating) is read as another by a second look, or once carried back onto its photo: they
+        also keep the classifier's confidence at CONFIDENT or, for an item less sure to begin with,
+        at its own."""
         classes = logits.argmax(1)
         kept = classes[1:] == classes[0]
-        if self.calibration is not None and self.calibration.steer is not None:
+        if confident:
             p = torch.softmax(logits, 1)[:, classes[0]]
             kept &= p[1:] >= min(CONFIDENT, p[0].item())
         return kept.numpy()
@@ -304,9 +315,11 @@ class ClassHold:
                 g, h = signs[side] * grads[side, 0], grads[side, -1]
                 basis = []
                 for q in grads[side, 1:-1]:
+                    size = q.norm()
                     for b in basis:
                         q = q - (q @ b) * b
-                    basis.append(q / q.norm().clamp_min(1e-12))
+                    if q.norm() > 1e-3 * size:  # else it lies along the basis already: nothing new
+                        basis.append(q / q.norm())
                 for b in basis:
                     g, h = g - (g @ b) * b, h - (h @ b) * b
                 if g @ h < 0:
@@ -366,7 +379,8 @@ class ClassHold:
         z0 = z0.reshape(-1)
         codes = [z0] + [z0 + sum(self.offset(z0, n, a * f) for n, a in values.items())
                         for f in shares[:-1]]
-        kept = self._keeps(self.classifier(self.decode(torch.stack(codes))))
+        kept = self._keeps(self.classifier(self.decode(torch.stack(codes))),
+                           confident=any(self.steered(n) for n in values))
         share = float(shares[int(np.argmax(kept))]) if kept.any() else 0.0
         with self._lock:
             self._shares[key] = share
@@ -387,7 +401,7 @@ def uncalibrated(vectors: dict) -> "SliderSet | None":
 
 def unsteered(vectors: dict) -> "SliderSet | None":
     """The same sliders calibrated but along their class's straight direction, or None when
-    `vectors` steer nothing: what sessions saved before steering (versions 2 and 3) meant."""
+    `vectors` steer nothing: what sessions saved before steering (versions 2 to 4) meant."""
     hold = getattr(vectors, "hold", None)
     if hold is None or hold.calibration is None or hold.calibration.steer is None:
         return None

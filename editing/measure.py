@@ -62,7 +62,6 @@ def typical_extent(obj: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.nan_to_num(span.nanmean(1), nan=0.0) / n
 
 
-
 # Steering a measured slider (editing.keep's path): what each slider holds still while it changes
 # its own attribute. Without it, the gradient of a size finds the cheap way to move the measure:
 # brightening faint edge pixels over OBJECT_LEVEL (or darkening them under it) instead of growing
@@ -75,12 +74,13 @@ SOFT_EDGE = 0.15  # the soft object level's width, in [-1, 1] levels: wide enoug
 
 def soft_measure(x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Differentiable stand-ins of `measure` for images (B, C, H, W) in [-1, 1], each (B,): the
-    object is a soft mask (a sigmoid SOFT_EDGE wide around OBJECT_LEVEL); a line's extent is the
-    soft count of pixels between its first and its last object pixel (running maxima from each
-    end), so that it grows where a pixel beside the silhouette lights up. `detail`: the mean
+    object is a soft mask (a sigmoid SOFT_EDGE wide around OBJECT_LEVEL, rescaled so that black is
+    0); a line's extent is the soft count of pixels between its first and its last object pixel
+    (running maxima from each end), so that it grows where a pixel beside the silhouette lights up. `detail`: the mean
     absolute Laplacian, which noise and streaks raise."""
     grey = x.float().mean(1)
-    p = torch.sigmoid((grey - OBJECT_LEVEL) / SOFT_EDGE)
+    background = torch.sigmoid(torch.tensor((-1.0 - OBJECT_LEVEL) / SOFT_EDGE))  # black: 0.21
+    p = ((torch.sigmoid((grey - OBJECT_LEVEL) / SOFT_EDGE) - background) / (1 - background)).clamp_min(0)
 
     def typical(q: torch.Tensor) -> torch.Tensor:  # extent along the last dim, mean over the lines
         inside = torch.minimum(torch.cummax(q, 2).values, torch.cummax(q.flip(2), 2).values.flip(2))

@@ -3,7 +3,8 @@
 
 When a document starts, a second thread walks its held sliders out from its code (editing.keep:
 about half a second each for a product's steered sliders), so that a slider's first move draws at
-once and the window never waits for a walk.
+once, and the window, which reads the same walks to say where a slider holds, seldom waits for one
+(a walk is made once, whichever thread asks first).
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class Preview(QObject):
         self.worker.error.connect(lambda _, e: self.failed.emit(describe(e, logged=True)))
         self._id = 0
         self._warm_stop = threading.Event()
+        self._warm_thread: threading.Thread | None = None
 
     @property
     def busy(self) -> bool:
@@ -62,7 +64,8 @@ class Preview(QObject):
                     hold.walk(z0, name)
                 except Exception:  # noqa: BLE001 - the render worker walks it again and reports
                     return
-        threading.Thread(target=walks, name="slider walks", daemon=True).start()
+        self._warm_thread = threading.Thread(target=walks, name="slider walks", daemon=True)
+        self._warm_thread.start()
 
     def follow(self, doc: Document) -> None:
         """Measure the edit from the document's z0, if it was rebased since."""
@@ -81,4 +84,6 @@ class Preview(QObject):
 
     def shutdown(self) -> None:
         self._warm_stop.set()
+        if self._warm_thread is not None:
+            self._warm_thread.join(timeout=2.0)  # at most the walk it is in; a daemon after that
         self.worker.shutdown()

@@ -255,3 +255,58 @@ def test_a_session_saved_before_calibration_or_steering_opens_showing_what_it_sh
         old = document_from_session({**data, "version": version}, model, vectors)
         assert torch.allclose(old.code(vectors), straight, atol=1e-5)
         assert old.current.sliders == doc.current.sliders
+
+
+def test_a_straight_walk_interpolates_and_a_steered_one_takes_the_nearer_reading_across_a_jump():
+    import numpy as np
+
+    from editing.keep import Walk
+
+    steps, kept = np.array([0.25, 0.5]), np.ones((2, 2), bool)
+    gain = np.array([[0.3, 1.2], [0.0, 0.0]])
+    # Straight (sessions of versions 2 to 4 must show what they showed): linear between readings.
+    t, reached = Walk(steps, kept, gain).to_steps(0.5)
+    assert abs(t - (0.25 + 0.2 / 0.9 * 0.25)) < 1e-12 and reached == 0.5
+    # Steered, read finely: 0.3 -> 1.2 is a jump of the measure, not a slope; 0.5 is nearer 0.3,
+    # and the slider reaches the 0.3 that reading shows; 1.0 is nearer 1.2.
+    steered = Walk(steps, kept, gain, np.zeros((2, 2, 3), np.float32))
+    assert steered.to_steps(0.5) == (0.25, 0.3)
+    assert steered.to_steps(1.0) == (0.5, 1.2)
+
+
+def test_a_walk_asked_for_by_two_threads_at_once_is_made_once():
+    import threading
+    import time
+
+    vectors = {"width": AttributeVector("width", torch.eye(4)[0], 1.0, {"kind": "measured"})}
+    hold = ClassHold(lambda z: z, step_classifier, vectors)
+    made, walk = [], hold._walk
+
+    def slow_walk(z0, name):
+        made.append(name)
+        time.sleep(0.2)
+        if len(made) == 1:
+            raise RuntimeError("the first walk fails")
+        return walk(z0, name)
+
+    hold._walk = slow_walk
+    results, errors = [], []
+
+    def ask():
+        try:
+            results.append(hold.walk(torch.zeros(4), "width"))
+        except RuntimeError as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(made) == 1 and len(errors) == 2  # the second waited for the first, and got its error
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(made) == 2 and len(results) == 3 and results[0] is results[1] is results[2]
