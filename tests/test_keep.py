@@ -310,3 +310,14 @@ def test_a_walk_asked_for_by_two_threads_at_once_is_made_once():
     for t in threads:
         t.join()
     assert len(made) == 2 and len(results) == 3 and results[0] is results[1] is results[2]
+
+
+def test_the_soft_measure_reads_a_box_as_the_measure_does():
+    from editing.measure import measure, soft_measure
+
+    x = torch.full((1, 1, 32, 32), -1.0)
+    x[..., 8:24, 12:20] = 0.8  # 16 rows by 8 columns
+    exact, soft = measure(x), soft_measure(x)
+    for name, read in (("width", "typical_width"), ("height", "typical_height"), ("area", "area")):
+        assert abs(soft[name].item() - exact[read].item()) < 0.01, name
+    assert soft_measure(torch.full((1, 1, 32, 32), -1.0))["area"].item() == 0.0  # black is no object
