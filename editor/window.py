@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         self.model_panel.model_chosen.connect(self.switch_model)
         self.sliders_panel = SlidersPanel()
         self.sliders_panel.previewed.connect(self._on_preview)
-        self.sliders_panel.held.connect(lambda text: text and self.statusBar().showMessage(text))
+        self.sliders_panel.held.connect(self._show_held)
         self.candidates_panel = CandidatesPanel()
         self.history_panel = HistoryPanel()
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, side_dock(
@@ -304,6 +304,13 @@ class MainWindow(QMainWindow):
         self.candidates_panel.set_meter(QualityMeter(model, self.lpips, doc.target))
         self._update_model_label()
         self._on_document_changed(doc)
+
+    def _show_held(self, text: str) -> None:
+        """Say where sliders hold; once none does, take back what was said (never another message)."""
+        if text:
+            self.statusBar().showMessage(text)
+        elif " holds at " in self.statusBar().currentMessage():
+            self.statusBar().clearMessage()
 
     def _on_document_changed(self, doc: Document) -> None:
         if doc is not self.doc:
