@@ -414,6 +414,7 @@ HELD_WHY = {  # why a slider stops short, in the user's words (why_held)
     "class": "further, the item would turn into another kind of item",
     "reach": "the model takes this item no further along this slider",
     "together": "scaled back with the other held sliders, so that the item keeps its kind",
+    "step": "the item changes by whole pixels here, and this is the nearest it shows",
 }
 
 
@@ -423,6 +424,8 @@ def why_held(vectors: dict, ref: torch.Tensor, name: str, value: float) -> str:
     if abs(walk.to_steps(value)[1] - value) <= 1e-6:
         return HELD_WHY["together"]
     side = 0 if value > 0 else 1
+    if walk.gain is not None and (np.sign(value) * walk.gain[side][:walk.run(side)] >= abs(value)).any():
+        return HELD_WHY["step"]  # it goes further: a steered walk's jump (Walk.to_steps)
     return HELD_WHY["class" if walk.run(side) < len(walk.steps) else "reach"]
 
 

@@ -273,6 +273,13 @@ def test_a_straight_walk_interpolates_and_a_steered_one_takes_the_nearer_reading
     assert steered.to_steps(0.5) == (0.25, 0.3)
     assert steered.to_steps(1.0) == (0.5, 1.2)
 
+    class Hold:  # why_held reads the walk from the hold
+        def walk(self, z0, name):
+            return steered
+
+    assert why_held(SliderSet({}, Hold()), torch.zeros(3), "width", 0.5) == HELD_WHY["step"]
+    assert why_held(SliderSet({}, Hold()), torch.zeros(3), "width", 2.0) == HELD_WHY["reach"]
+
 
 def test_a_walk_asked_for_by_two_threads_at_once_is_made_once():
     import threading
