@@ -100,8 +100,13 @@ def slider_study(model, photos, mappings, z0, vectors, judges, recon_ok, movable
         kept = {name: [] for name in judges.classifiers}
         values, deltas, typical = [], [], []
         read = CALIBRATED_BY[k]  # the size sliders' typical extent: what the calibration reads
+        # Photo by photo, so that each photo's walk is made once (the hold keeps the last few).
+        edited = {a: [] for a in VALUES}
+        for z in z0:
+            for a in VALUES:
+                edited[a].append(apply_sliders(z, vectors, {k: float(a)}))
         for a in VALUES:
-            z1 = torch.stack([apply_sliders(z, vectors, {k: float(a)}) for z in z0])
+            z1 = torch.stack(edited[a])
             with torch.no_grad():
                 measured = measure(G(z1))
                 deltas.append((measured[k] - base[k]).numpy())
