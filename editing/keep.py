@@ -393,10 +393,7 @@ def uncalibrated(vectors: dict) -> "SliderSet | None":
     """The same sliders held but not calibrated (values in spread units, as before calibration),
     or None when `vectors` calibrate nothing: what sessions saved before calibration meant."""
     hold = getattr(vectors, "hold", None)
-    if hold is None or hold.calibration is None:
-        return None
-    plain = dict(vectors)
-    return SliderSet(plain, ClassHold(hold.decode, hold.classifier, plain))
+    return None if hold is None or hold.calibration is None else _held_again(vectors, None)
 
 
 def unsteered(vectors: dict) -> "SliderSet | None":
@@ -405,9 +402,13 @@ def unsteered(vectors: dict) -> "SliderSet | None":
     hold = getattr(vectors, "hold", None)
     if hold is None or hold.calibration is None or hold.calibration.steer is None:
         return None
+    return _held_again(vectors, replace(hold.calibration, steer=None))
+
+
+def _held_again(vectors: "SliderSet", calibration: Calibration | None) -> "SliderSet":
+    """`vectors`' sliders with a new hold of the same generator and classifier (its own caches)."""
     plain = dict(vectors)
-    return SliderSet(plain, ClassHold(hold.decode, hold.classifier, plain,
-                                      replace(hold.calibration, steer=None)))
+    return SliderSet(plain, ClassHold(vectors.hold.decode, vectors.hold.classifier, plain, calibration))
 
 
 HELD_WHY = {  # why a slider stops short, in the user's words (why_held)
