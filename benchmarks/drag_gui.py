@@ -44,6 +44,7 @@ def main() -> None:
     for name in MODELS:
         w = MainWindow(name, settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat),
                        autosave_path=tmp / "autosave.json", ask_recovery=False)
+        w.confirm_discard = lambda doing: True  # the drags are thrown away: never ask Save/Discard
         w.show()
         painted = []
         w.preview.rendered.connect(lambda *_: painted.append(time.perf_counter()))
@@ -54,7 +55,7 @@ def main() -> None:
                 app.processEvents()
             r = w.model.gan.resolution
             tool = w.drag_tool
-            tool.cfg = DragConfig(steps=a.steps, tolerance=0.0)
+            tool.cfg = DragConfig(steps=a.steps, tolerance=-1.0)  # never arrives: all steps run
             tool.set_active(True)
             tool.clear()
             c = r / 2 + 0.5

@@ -13,6 +13,7 @@ from typing import Iterator
 import torch
 
 from editing.keep import class_penalty, class_term
+from editing.offset import FeatureOffset, drawing
 from editing.solver import (Constraints, SolverConfig, SolverStep, Stroke, StrokeError,
                             build_constraints, solve, validate)
 from editing.vectors import apply_sliders, check_slider_names, model_vectors
@@ -112,10 +113,11 @@ def solver_config(model: GANModel) -> SolverConfig:
 
 
 def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constraints: Constraints,
-                  cfg: SolverConfig) -> Iterator[SolverStep]:
+                  cfg: SolverConfig, offset: FeatureOffset | None = None) -> Iterator[SolverStep]:
     """The solver's steps from code z (D,), candidates ranked by the objective and, when
     `cfg.identity` is set, by identity change from G(z_ref); otherwise candidates that changed the
     class of G(z) rank last, and `cfg.class_loss` holds that class (product models, editing.keep).
+    With an earlier drag's `offset`, the codes are drawn with it (the picture the user painted on).
     The CLI and the editor both run this."""
     # Faces keep the person of G(z_ref); products keep the class of the picture the stroke is
     # painted on, G(z) (a class slider may have changed it on purpose).
@@ -123,7 +125,8 @@ def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constra
     std = model.code_spread()[1] if model.latent_space == "w" else None
     identity = identity_term(model, z_ref) if cfg.identity_loss else None
     classes = class_term(model, z) if cfg.class_loss else None
-    yield from solve(model.decode, model.discriminator, z, constraints, cfg, penalty, std, identity, classes)
+    yield from solve(drawing(model, offset), model.discriminator, z, constraints, cfg, penalty, std, identity,
+                     classes)
 
 
 def identity_term(model: GANModel, z_ref: torch.Tensor):

@@ -17,6 +17,7 @@ import torch
 
 from typing import Iterator
 
+from editing.offset import FeatureOffset, drawing
 from editing.solver import Constraints, SolverConfig, SolverStep, solve
 from inversion.framing import DomainMapping
 from training.modelfile import GANModel
@@ -34,14 +35,17 @@ def region_constraints(before: torch.Tensor, slid: torch.Tensor, region: torch.T
 
 
 def region_steps(model: GANModel, z_before: torch.Tensor, z_slid: torch.Tensor, region: torch.Tensor,
-                 cfg: SolverConfig = REGION_SOLVER) -> Iterator[SolverStep]:
+                 cfg: SolverConfig = REGION_SOLVER, offset: FeatureOffset | None = None
+                 ) -> Iterator[SolverStep]:
     """The solver's steps towards the code with the slid look inside `region` (R, R) and the old
-    one outside; the last step's z[0] is the result (the editor runs this as a job)."""
+    one outside, every code drawn with an earlier drag's `offset` if any; the last step's z[0] is
+    the result (the editor runs this as a job)."""
+    draw = drawing(model, offset)
     with torch.no_grad():
-        before = model.decode(z_before.reshape(1, -1))[0]
-        slid = model.decode(z_slid.reshape(1, -1))[0]
+        before = draw(z_before.reshape(1, -1))[0]
+        slid = draw(z_slid.reshape(1, -1))[0]
     std = model.code_spread()[1] if model.latent_space == "w" else None
-    yield from solve(model.decode, model.discriminator, z_slid.reshape(-1),
+    yield from solve(draw, model.discriminator, z_slid.reshape(-1),
                      region_constraints(before, slid, region.float()), cfg, std=std)
 
 

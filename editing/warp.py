@@ -17,6 +17,7 @@ from typing import Iterator
 import torch
 import torch.nn.functional as F
 
+from editing.offset import FeatureOffset, drawing
 from editing.solver import Constraints, SolverConfig, SolverStep
 from training.errors import UserError
 from training.modelfile import GANModel
@@ -79,13 +80,14 @@ def warp_constraints(current: torch.Tensor, warps: list[Warp]) -> Constraints:
 
 
 def solve_warps(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, warps: list[Warp],
-                cfg: SolverConfig) -> Iterator[SolverStep]:
-    """The solver's steps towards the warped image of code z (D,); as editing.edit.solve_strokes."""
+                cfg: SolverConfig, offset: FeatureOffset | None = None) -> Iterator[SolverStep]:
+    """The solver's steps towards the warped image of code z (D,) (drawn with an earlier drag's
+    `offset`, if any); as editing.edit.solve_strokes."""
     from editing.edit import solve_strokes
 
     with torch.no_grad():
-        current = model.decode(z.reshape(1, -1))[0]
-    yield from solve_strokes(model, z_ref, z, warp_constraints(current, warps), cfg)
+        current = drawing(model, offset)(z.reshape(1, -1))[0]
+    yield from solve_strokes(model, z_ref, z, warp_constraints(current, warps), cfg, offset)
 
 
 def warp_code(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, warps: list[Warp],

@@ -254,7 +254,7 @@ class RegionTool(QObject):
             self.status.emit("Region slider cancelled: the sliders are back where they were")
 
         self.solving = True
-        self._job = Job(lambda: region_steps(model, z_before, z_slid, snap.region, self.cfg),
+        self._job = Job(lambda: region_steps(model, z_before, z_slid, snap.region, self.cfg, start.offset),
                         self.cfg.steps, on_done=finish, on_step=show, on_cancel=cancelled)
         window.jobs.run(self._job)
 

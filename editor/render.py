@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.drag import FeatureOffset, decode
+from editing.offset import FeatureOffset, decode
 from editing.region import confine
 from inversion.framing import DomainMapping
 from training.modelfile import GANModel

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD
-from editing.drag import FeatureOffset
+from editing.offset import FeatureOffset, drawing
 from editing.export import (export_format, export_with_recipe, recipe_path, render_edit, save_image,
                             tuned_generator_path)
 from editing.region import confine, region_record
@@ -277,5 +277,5 @@ def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, Attrib
     strokes = doc.current.strokes + (stroke,)
     z = doc.code(vectors)
     with torch.no_grad():
-        constraints = build_constraints(list(strokes), model.decode(z[None])[0])
+        constraints = build_constraints(list(strokes), drawing(model, doc.current.offset)(z[None])[0])
     return strokes, z, constraints

@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from editing.drag import FeatureOffset
+from editing.offset import FeatureOffset
 from editing.region import check_region
 from editing.solver import Stroke, StrokeError, validate
 from editing.vectors import MAX_SLIDER, AttributeVector, apply_sliders

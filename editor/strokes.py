@@ -105,7 +105,8 @@ class StrokeTool(QObject):
             self.settled.emit(False)
 
         self.status.emit("Solving the stroke…" + note)
-        self.jobs.run(Job(lambda: solve_strokes(model, doc.z0, z, constraints, cfg), cfg.steps,
+        offset = doc.current.offset  # an earlier drag's: the stroke is solved on the picture shown
+        self.jobs.run(Job(lambda: solve_strokes(model, doc.z0, z, constraints, cfg, offset), cfg.steps,
                           on_done=finish, on_cancel=cancelled))
 
     def choose(self, k: int) -> None:

@@ -136,7 +136,7 @@ class WarpTool(QObject):
     def apply(self, warp: Warp, cfg: SolverConfig | None = None) -> None:
         doc, model, vectors = self.doc, self.model, self.vectors
         cfg = cfg or solver_config(model)
-        z, strokes = doc.code(vectors), doc.current.strokes
+        z, strokes, offset = doc.code(vectors), doc.current.strokes, doc.current.offset
 
         def finish(step) -> None:
             self.candidates.show_candidates(step.z, step.images)
@@ -144,5 +144,5 @@ class WarpTool(QObject):
             self.status.emit(f"{len(step.z)} candidates; the best is applied, click another to choose it")
 
         self.status.emit("Solving the warp…")
-        self.jobs.run(Job(lambda: solve_warps(model, doc.z0, z, [warp], cfg), cfg.steps,
+        self.jobs.run(Job(lambda: solve_warps(model, doc.z0, z, [warp], cfg, offset), cfg.steps,
                           on_done=finish, on_cancel=lambda _: self.status.emit("Warp cancelled")))

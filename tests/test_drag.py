@@ -1,13 +1,15 @@
 """Point drag (editing.drag): its pieces, a drag on a tiny generator, the CLI and its recipe."""
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from editing.drag import (DragConfig, DragError, DragPoint, FeatureOffset, decode, disk_offsets, drag,
-                          feature_module, parse_drag, sample, to_model, track, validate_points)
+from editing.drag import (DragConfig, DragError, DragPoint, disk_offsets, drag, parse_drag, sample, to_model,
+                          track, validate_points)
+from editing.offset import FeatureOffset, decode, feature_module
 from tests.conftest import make_editable_model
 from training.modelfile import load_model
 
@@ -188,3 +190,30 @@ def test_the_feature_map_is_at_half_the_resolution_or_coarser(generator):
         assert seen[-1][-2:] == (side, side)
     with pytest.raises(DragError, match="no feature map"):
         feature_module(G, 6)
+
+
+def test_strokes_warps_and_region_solves_after_a_drag_are_solved_on_the_dragged_picture(model):
+    """Their candidates are drawn with the drag's offset (the picture the user painted on), not
+    the code's plain picture, which the drag had changed."""
+    from editing.edit import solve_strokes, solver_config
+    from editing.region import region_steps
+    from editing.solver import Stroke, build_constraints
+    from editing.warp import Warp, solve_warps
+
+    code = model.codes(1, seed=2)[0]
+    dragged = list(drag(model, code, [DragPoint((12.5, 25.5), (17.5, 25.5))], None, DragConfig(steps=30)))[-1]
+    offset, cfg = dragged.offset, replace(solver_config(model), steps=2, candidates=2)
+    with torch.no_grad():
+        shown = decode(model, code[None], offset)[0]
+    stroke = Stroke("color", ((14.0, 20.0), (14.0, 30.0)), 2.0, (1.0,))
+    region = torch.zeros(32, 32)
+    region[8:24, 8:24] = 1
+    runs = {"stroke": solve_strokes(model, code, code, build_constraints([stroke], shown), cfg, offset),
+            "warp": solve_warps(model, code, code, [Warp((12.0, 25.0), (16.0, 25.0))], cfg, offset),
+            "region": region_steps(model, code, model.codes(1, seed=3)[0], region, cfg, offset)}
+    for name, steps in runs.items():
+        last = list(steps)[-1]
+        with torch.no_grad():
+            with_offset, plain = decode(model, last.z, offset), model.decode(last.z)
+        assert torch.allclose(last.images, with_offset, atol=1e-5), name
+        assert not torch.allclose(last.images, plain, atol=1e-3), f"{name}: drawn without the drag"
