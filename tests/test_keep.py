@@ -3,7 +3,8 @@ import math
 
 import torch
 
-from editing.keep import HELD_WHY, Calibration, ClassHold, SliderSet, held_sliders, why_held
+from editing.keep import HELD_WHY, ClassHold, SliderSet, held_sliders, why_held
+from editing.steer import Calibration
 from editing.vectors import AttributeVector, apply_sliders, model_vectors
 from tests.conftest import make_editable_model
 from training.modelfile import DEFAULT_MODEL, load_model
@@ -141,7 +142,7 @@ def toy_measure(x: torch.Tensor) -> dict[str, torch.Tensor]:
 
 
 def test_a_calibrated_slider_moves_by_the_measured_amount_and_holds_where_the_item_cannot_go():
-    from editing.keep import Walk
+    from editing.steer import Walk
 
     e = torch.eye(4)
     vectors = {"width": AttributeVector("width", e[0], 1.0, {"kind": "measured"}),
@@ -260,7 +261,7 @@ def test_a_session_saved_before_calibration_or_steering_opens_showing_what_it_sh
 def test_a_straight_walk_interpolates_and_a_steered_one_takes_the_nearer_reading_across_a_jump():
     import numpy as np
 
-    from editing.keep import Walk
+    from editing.steer import Walk
 
     steps, kept = np.array([0.25, 0.5]), np.ones((2, 2), bool)
     gain = np.array([[0.3, 1.2], [0.0, 0.0]])
