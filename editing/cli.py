@@ -168,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_edit(a: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from editing.drag import DragConfig, drag_photo, parse_drag, read_mask
+    from editing.drag import DragConfig
+    from editing.drag_photo import drag_photo, parse_drag, read_mask
     from editing.edit import check_edit, edit_code, read_strokes, solver_config
     from editing.export import (export_with_recipe, read_recipe, rebuild_from_recipe, recipe_path,
                                 render_edit, tuned_generator_path)

@@ -38,7 +38,7 @@ def solver_options(a: argparse.Namespace, base: SolverConfig = SolverConfig()) -
 
 def check_drag_warp_region(a: argparse.Namespace) -> None:
     """`edit`'s --drag, --warp and --region options, refused before any work."""
-    from editing.drag import parse_drag
+    from editing.drag_photo import parse_drag
 
     for item in a.drag:
         parse_drag(item)
