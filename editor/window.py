@@ -1,4 +1,5 @@
-"""The main window: puts the canvas, the panels and the brush bar together; open, export, sessions.
+"""The main window: puts the canvas, the panels and the brush bar together; opens photos (export,
+sessions and the autosave: editor.files; the model switch: editor.models).
 
 The window holds the document (editor.state, no Qt) and wires the views to it: the panels react to
 the document's changes on their own; the window renders the current state and autosaves. Model work
@@ -19,13 +20,12 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QLabel, QMainWindow
 
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
@@ -34,35 +34,24 @@ from editor import tuning as generator_tuning
 from editor.brushbar import BrushBar
 from editor.canvas import Canvas
 from editor.dragtool import DragTool
-from editor.errors import USER_ERRORS, bug_message, log_bug
+from editor.files import DocumentFiles
 from editor.jobs import JobRunner, JobStatus
 from editor.menus import Menus
+from editor.models import Edition, ModelSwitching
 from editor.panels import CandidatesPanel, HistoryPanel, ModelPanel, side_dock
 from editor.preview import Preview
 from editor.quality import QualityMeter
 from editor.render import Renderer
 from editor.sliders import SlidersPanel
-from editor.state import Document, Snapshot, read_session
+from editor.state import Document, Snapshot
 from editor.strokes import StrokeTool
 from editor.warptool import WarpTool
-from inversion.framing import NoObjectError
 from inversion.invert import Inverter
 from inversion.perceptual import LPIPS
 from inversion.tuning import TuneConfig
-from training.modelfile import DEFAULT_MODEL, GANModel, resolve_model
+from training.modelfile import DEFAULT_MODEL, GANModel
 
 log = logging.getLogger(__name__)
-
-
-
-@dataclass(frozen=True)
-class Edition:
-    """A model and the document it edits: what a model switch leaves behind, and undo brings back."""
-
-    model: GANModel
-    vectors: dict[str, AttributeVector]
-    doc: Document
-    anchor: Snapshot | None = None  # redo side: where the document before the switch must stand
 
 
 def default_autosave() -> Path:
@@ -70,7 +59,7 @@ def default_autosave() -> Path:
     return state / "latent-editor" / "autosave.json"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
     def __init__(self, model: str = DEFAULT_MODEL, settings: QSettings | None = None,
                  autosave_path: Path | None = None, ask_recovery: bool = True,
                  tune_config: TuneConfig = TuneConfig()):
@@ -171,82 +160,6 @@ class MainWindow(QMainWindow):
 
     def set_brush_colour(self, rgb: tuple[int, int, int]) -> None:
         self.brush_bar.set_colour(rgb)
-
-    # ================================================================== models
-
-    def refresh_models(self) -> None:
-        added = self.settings.value("model_folders", [], type=list)
-        self.model_panel.set_models(added, str(self.model.path) if self.model else None)
-
-    def _same_model(self, name_or_path: str | Path) -> bool:
-        try:
-            return self.model is not None and resolve_model(name_or_path).resolve() == Path(self.model.path).resolve()
-        except USER_ERRORS:  # a name that resolves to nothing is not the current model
-            return False
-
-    def switch_model(self, name_or_path: str) -> bool:
-        """Edit with another model. With a document open this is one undoable step: the photo is
-        framed and inverted again with the new model (a model sample: the new model's sample of the
-        same seed). Refused, with a message and the current model and edit as they were, if the
-        model cannot be loaded or cannot frame the photo (a face model and a photo without a face).
-        The model already in use: nothing happens."""
-        if self._same_model(name_or_path):
-            self.refresh_models()
-            return True
-        ok, loaded = self._attempt(lambda: session.load_model_and_vectors(name_or_path), "Model refused: ")
-        if not ok:
-            self.refresh_models()  # the model box shows the model still in use
-            return False
-        model, vectors, warning = loaded
-        if self.doc is None:
-            self._install_model(model, vectors, warning)
-            return True
-        label = f"model {self.model.name} → {model.name}"
-        framed = doc = None
-        if self.doc.photo_path is None:
-            doc = session.new_document(model, self.doc.seed or 0)
-            doc.history = [replace(doc.history[0], label=label)]
-        else:
-            path = self.doc.photo_path
-            opening.say_before_framing(self, model, path)
-            try:
-                ok, framed = self._attempt(lambda: session.frame_photo(
-                    model, path, False, self.doc.mapping.face if self.doc.mapping.affine else None,
-                    self.ask_which_face), f"Model not switched: {model.name} cannot edit {path.name}: ",
-                    passing=NoObjectError)
-            except NoObjectError as e:
-                ok = False
-                self.show_error(f"{model.name} cannot edit {path.name}: {e}. Still editing with "
-                                f"{self.model.name}.")
-            if not ok or framed is None:
-                self.refresh_models()
-                return False
-        self._undo_switches.append(Edition(self.model, self.vectors, self.doc))
-        self._redo_switches.clear()
-        self._install_model(model, vectors, warning)
-        if framed is not None:
-            opening.invert(self, framed, label, switching=True)
-        else:
-            self._start_document(doc, switching=True)
-        return True
-
-    def _install_model(self, model: GANModel, vectors: dict[str, AttributeVector], warning: str = "") -> None:
-        """Make `model` the one in use: its sliders, brush channels, name in the status bar."""
-        self.model, self.vectors = model, vectors
-        if warning:
-            self.show_error(warning)
-        self.inverter = None
-        self.sliders_panel.set_attributes(vectors)
-        self.refresh_models()
-        self.tuning.follow_model(model)
-        self._update_model_label()
-        self._update_title()
-
-    def _update_model_label(self) -> None:
-        model = self.model
-        tuned = " · tuned to the photo" if self.drawing_model is not model else ""
-        self.model_label.setText(f"{model.name} · {model.gan.resolution}×{model.gan.resolution} · "
-                                 f"{'grey' if model.gan.channels == 1 else 'colour'}{tuned}")
 
     @property
     def drawing_model(self) -> GANModel | None:
@@ -439,143 +352,10 @@ class MainWindow(QMainWindow):
     def choose_candidate(self, k: int) -> None:
         self.strokes.choose(k)
 
-    # ================================================================== export and sessions
-
-    def export_to(self, path: str | Path, quality: int = 92) -> bool:
-        """Write the edit at the photo's own size, and its recipe beside it."""
-        def export() -> None:
-            session.export_document(self.doc, self.model, self.vectors, path, quality,
-                                    tuned=self.tuning.enabled)
-            self.drag_tool.record_in_recipe(self.doc, path)  # the recipe also says what the drags did
-        ok = self._attempt(export, "Export failed: ", f"Exported {Path(path).name}")[0]
-        if ok:
-            self._saved = self.doc.current
-        return ok
-
-    def save_session(self, path: str | Path) -> bool:
-        ok = self._attempt(lambda: session.save_session(self.doc, path, self.tuning.enabled),
-                           "Could not save the session: ",
-                           f"Session saved to {Path(path).name}")[0]
-        if ok:
-            self._saved = self.doc.current
-        return ok
-
-    def open_session(self, path: str | Path) -> bool:
-        """Open a saved session, with the model it names, checked whole before anything changes:
-        a damaged session (or one whose model or photo cannot be used) is refused with a message,
-        and the editor keeps its document and model (or stays empty). Its tuned generator, if it
-        has one, is read from beside it; a missing or altered one is a message, and the photo is
-        tuned again (the switch on) or drawn by the model's own generator."""
-        def rebuild() -> tuple:
-            data = read_session(path)
-            if self._same_model(data["model"]["path"]):
-                loaded = (self.model, self.vectors, "")
-            else:
-                loaded = session.load_model_and_vectors(data["model"]["path"])
-            doc = session.document_from_session(data, loaded[0], loaded[1])
-            doc.tuning, warning = session.load_tuning(data, path, loaded[0])
-            return loaded, doc, warning
-
-        ok, built = self._attempt(rebuild, "Session refused: ")
-        if not ok:
-            return False
-        loaded, doc, warning = built
-        previous = (self.model, self.vectors, self.doc)
-        if loaded[0] is not self.model:
-            self._install_model(*loaded)
-        if self._attempt(lambda: self._start_document(doc), "Session refused: ")[0]:
-            self._saved = doc.current
-            retuning = self.tuning.start(doc)  # the switch on and no tuned generator: tune now
-            if warning:
-                self.show_error(f"{warning}. " + ("Tuning the generator to the photo again." if retuning
-                                                  else "The model's own generator draws the photo."))
-            return True
-        model, vectors, old_doc = previous  # a bug while showing it: back to what was there
-        if model is not None and model is not self.model:
-            self._install_model(model, vectors, "")
-        if old_doc is not None:
-            self._start_document(old_doc)
-        else:
-            self._close_document()
-        return False
-
-    def _close_document(self) -> None:
-        """No document: an empty canvas, editing off (a refused session at start)."""
-        self.jobs.abandon()
-        self.doc = None
-        self.canvas.clear()
-        self.set_editing_enabled(False)
-        self._update_title()
-
-    @property
-    def unsaved(self) -> bool:
-        """Edits that would be lost: the document (or one switched away from) has steps, and its
-        state is not the one last saved or exported."""
-        if self.doc is None or self.doc.current is self._saved:
-            return False
-        return self.doc.index > 0 or any(e.doc.index > 0 for e in self._undo_switches)
-
-    def confirm_discard(self, doing: str) -> bool:
-        """Whether the edit may be replaced or closed: True if nothing is unsaved, or the user
-        saved it or chose Discard; False if they cancelled (then nothing changes)."""
-        if not self.unsaved:
-            return True
-        name = self.doc.photo_path.name if self.doc.photo_path else f"The sample of seed {self.doc.seed}"
-        buttons = QMessageBox.StandardButton
-        answer = QMessageBox.question(
-            self, "Unsaved edits", f"{name} has edits that are not saved.\n"
-            f"Save them as a session before {doing}?", buttons.Save | buttons.Discard | buttons.Cancel,
-            buttons.Save)
-        if answer == buttons.Save:
-            return self.menus.save_session_dialog()
-        return answer == buttons.Discard
-
-    def _attempt(self, work, failure: str = "", success: str = "", passing=()) -> tuple[bool, object]:
-        """(True, work()); or (False, None) after showing a user error after `failure`, or logging
-        a bug with its traceback and showing a short note: a stranger's file must never end the
-        app, and the edit stays as it was. Exceptions of the types `passing` are raised."""
-        try:
-            result = work()
-        except passing:
-            raise
-        except USER_ERRORS as e:
-            self.show_error(failure + str(e))
-            return False, None
-        except Exception as e:  # noqa: BLE001 - last resort: log the bug, keep the edit and running
-            log_bug(e)
-            self.show_error(failure + bug_message(e))
-            return False, None
-        if success:
-            self.statusBar().showMessage(success)
-        return True, result
-
-    def autosave(self) -> None:
-        if self.doc is not None:
-            try:
-                session.save_session(self.doc, self.autosave_path, self.tuning.enabled)
-            except OSError:
-                pass  # autosave is best effort; the user's own files are untouched
-
-    def offer_recovery(self) -> None:
-        if not self.autosave_path.is_file() or self.doc is not None:
-            return
-        answer = QMessageBox.question(self, "Recover", "The editor did not close cleanly last time. "
-                                      "Recover the last edit?")
-        if answer == QMessageBox.StandardButton.Yes and self.open_session(self.autosave_path):
-            self._saved = None  # recovered, not saved: closing asks before the autosave goes
-
     def set_view_mode(self, mode: str) -> None:
         if self.renderer is not None:
             self.canvas.set_images(None, self.renderer.display_pixels)
         self.canvas.set_mode(mode)
-
-    def show_error(self, message: str) -> None:
-        """Tell the user, without blocking, and keep the current state."""
-        self.last_error = message
-        self.statusBar().showMessage(message, 10_000)
-        box = QMessageBox(QMessageBox.Icon.Warning, "latent-editor", message, parent=self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
 
     def _update_title(self) -> None:
         name = self.model.name if self.model else "no model"

@@ -1,0 +1,153 @@
+"""The main window's files: export, sessions, the autosave and its recovery, and the question
+before unsaved edits are replaced or closed (Save / Discard / Cancel). A mixin of
+editor.window.MainWindow: it works on the window's document, model and panels.
+
+Every file operation runs through `_attempt`: a stranger's file that cannot be used is a message,
+a bug is logged with its traceback and shown as a short note, and the edit stays as it was.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from editor import session
+from editor.errors import USER_ERRORS, bug_message, log_bug
+from editor.state import read_session
+
+
+class DocumentFiles:
+    """Export, sessions and the autosave for MainWindow (which sets `doc`, `model`, `vectors`,
+    `tuning`, `drag_tool`, `menus`, `autosave_path` and `_saved`)."""
+
+    def export_to(self, path: str | Path, quality: int = 92) -> bool:
+        """Write the edit at the photo's own size, and its recipe beside it."""
+        def export() -> None:
+            session.export_document(self.doc, self.model, self.vectors, path, quality,
+                                    tuned=self.tuning.enabled)
+            self.drag_tool.record_in_recipe(self.doc, path)  # the recipe also says what the drags did
+        ok = self._attempt(export, "Export failed: ", f"Exported {Path(path).name}")[0]
+        if ok:
+            self._saved = self.doc.current
+        return ok
+
+    def save_session(self, path: str | Path) -> bool:
+        ok = self._attempt(lambda: session.save_session(self.doc, path, self.tuning.enabled),
+                           "Could not save the session: ",
+                           f"Session saved to {Path(path).name}")[0]
+        if ok:
+            self._saved = self.doc.current
+        return ok
+
+    def open_session(self, path: str | Path) -> bool:
+        """Open a saved session, with the model it names, checked whole before anything changes:
+        a damaged session (or one whose model or photo cannot be used) is refused with a message,
+        and the editor keeps its document and model (or stays empty). Its tuned generator, if it
+        has one, is read from beside it; a missing or altered one is a message, and the photo is
+        tuned again (the switch on) or drawn by the model's own generator."""
+        def rebuild() -> tuple:
+            data = read_session(path)
+            if self._same_model(data["model"]["path"]):
+                loaded = (self.model, self.vectors, "")
+            else:
+                loaded = session.load_model_and_vectors(data["model"]["path"])
+            doc = session.document_from_session(data, loaded[0], loaded[1])
+            doc.tuning, warning = session.load_tuning(data, path, loaded[0])
+            return loaded, doc, warning
+
+        ok, built = self._attempt(rebuild, "Session refused: ")
+        if not ok:
+            return False
+        loaded, doc, warning = built
+        previous = (self.model, self.vectors, self.doc)
+        if loaded[0] is not self.model:
+            self._install_model(*loaded)
+        if self._attempt(lambda: self._start_document(doc), "Session refused: ")[0]:
+            self._saved = doc.current
+            retuning = self.tuning.start(doc)  # the switch on and no tuned generator: tune now
+            if warning:
+                self.show_error(f"{warning}. " + ("Tuning the generator to the photo again." if retuning
+                                                  else "The model's own generator draws the photo."))
+            return True
+        model, vectors, old_doc = previous  # a bug while showing it: back to what was there
+        if model is not None and model is not self.model:
+            self._install_model(model, vectors, "")
+        if old_doc is not None:
+            self._start_document(old_doc)
+        else:
+            self._close_document()
+        return False
+
+    def _close_document(self) -> None:
+        """No document: an empty canvas, editing off (a refused session at start)."""
+        self.jobs.abandon()
+        self.doc = None
+        self.canvas.clear()
+        self.set_editing_enabled(False)
+        self._update_title()
+
+    @property
+    def unsaved(self) -> bool:
+        """Edits that would be lost: the document (or one switched away from) has steps, and its
+        state is not the one last saved or exported."""
+        if self.doc is None or self.doc.current is self._saved:
+            return False
+        return self.doc.index > 0 or any(e.doc.index > 0 for e in self._undo_switches)
+
+    def confirm_discard(self, doing: str) -> bool:
+        """Whether the edit may be replaced or closed: True if nothing is unsaved, or the user
+        saved it or chose Discard; False if they cancelled (then nothing changes)."""
+        if not self.unsaved:
+            return True
+        name = self.doc.photo_path.name if self.doc.photo_path else f"The sample of seed {self.doc.seed}"
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self, "Unsaved edits", f"{name} has edits that are not saved.\n"
+            f"Save them as a session before {doing}?", buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Save)
+        if answer == buttons.Save:
+            return self.menus.save_session_dialog()
+        return answer == buttons.Discard
+
+    def _attempt(self, work, failure: str = "", success: str = "", passing=()) -> tuple[bool, object]:
+        """(True, work()); or (False, None) after showing a user error after `failure`, or logging
+        a bug with its traceback and showing a short note: a stranger's file must never end the
+        app, and the edit stays as it was. Exceptions of the types `passing` are raised."""
+        try:
+            result = work()
+        except passing:
+            raise
+        except USER_ERRORS as e:
+            self.show_error(failure + str(e))
+            return False, None
+        except Exception as e:  # noqa: BLE001 - last resort: log the bug, keep the edit and running
+            log_bug(e)
+            self.show_error(failure + bug_message(e))
+            return False, None
+        if success:
+            self.statusBar().showMessage(success)
+        return True, result
+
+    def autosave(self) -> None:
+        if self.doc is not None:
+            try:
+                session.save_session(self.doc, self.autosave_path, self.tuning.enabled)
+            except OSError:
+                pass  # autosave is best effort; the user's own files are untouched
+
+    def offer_recovery(self) -> None:
+        if not self.autosave_path.is_file() or self.doc is not None:
+            return
+        answer = QMessageBox.question(self, "Recover", "The editor did not close cleanly last time. "
+                                      "Recover the last edit?")
+        if answer == QMessageBox.StandardButton.Yes and self.open_session(self.autosave_path):
+            self._saved = None  # recovered, not saved: closing asks before the autosave goes
+
+    def show_error(self, message: str) -> None:
+        """Tell the user, without blocking, and keep the current state."""
+        self.last_error = message
+        self.statusBar().showMessage(message, 10_000)
+        box = QMessageBox(QMessageBox.Icon.Warning, "latent-editor", message, parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
