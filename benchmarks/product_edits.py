@@ -9,10 +9,11 @@ navy, brown, olive, grey) on a light background, as benchmarks.editing makes the
 come from the app's own inversion (`--inversion hybrid`: the iterative encoder's guess refined
 under LPIPS, in batches) or from the encoder alone (`--inversion encoder`, faster); the same codes
 for every variant.
-- Sliders: every measured slider at -3, -2, -1, +1, +2, +3, side by side: the per-class directions
-  calibrated in measured units with the class hold along the class's straight direction (before),
-  and along each item's own steered path (the default: editing.keep); `--variants all` adds the
-  uncalibrated hold, the shared within-class direction and
+- Sliders: every measured slider at -3, -2, -1, +1, +2, +3, side by side, calibrated in measured
+  units and steered along each item's own path (editing.steer): with the class hold judging the
+  generator's picture (before), and judging the photo with the edit's change added, as the export
+  carries it back (the default: editing.keep.ClassHold.on_photo); `--variants all` adds the
+  class's straight direction, the uncalibrated hold, the shared within-class direction and
   the per-class directions without a hold. Class kept: the share of edits after which the classifier
   names the same class for the exported photo (framed again) as for the unedited photo (framed the
   same way); also among the photos whose reconstruction already shows their class (an edit cannot
@@ -49,7 +50,7 @@ from editing.compositing import paste_back
 from editing.export import render_edit
 from editing.measure import CALIBRATED_BY, MEASURED, measure
 from editing.solver import Stroke, build_constraints, stroke_loss
-from editing.keep import ClassHold, SliderSet
+from editing.keep import ClassHold, SliderSet, off_photos, unsteered
 from editing.vectors import apply_sliders, model_vectors
 from inversion.encoder import load_encoder
 from inversion.invert import Inverter
@@ -89,7 +90,7 @@ class Judges:
         return {name: c(x).argmax(1).numpy() for name, c in self.classifiers.items()}
 
 
-def slider_study(model, photos, mappings, z0, vectors, judges, recon_ok, movable) -> tuple[list[dict], list]:
+def slider_study(model, photos, mappings, xs, z0, vectors, judges, recon_ok, movable) -> tuple[list[dict], list]:
     G = model.generator
     with torch.no_grad():
         unedited = model.decode(z0)
@@ -102,7 +103,9 @@ def slider_study(model, photos, mappings, z0, vectors, judges, recon_ok, movable
         read = CALIBRATED_BY[k]  # the size sliders' typical extent: what the calibration reads
         # Photo by photo, so that each photo's walk is made once (the hold keeps the last few).
         edited = {a: [] for a in VALUES}
-        for z in z0:
+        for z, x in zip(z0, xs):
+            if getattr(vectors, "hold", None) is not None:
+                vectors.hold.on_photo(z, x)  # as the editor does when the photo opens (no-op if off)
             for a in VALUES:
                 edited[a].append(apply_sliders(z, vectors, {k: float(a)}))
         for a in VALUES:
@@ -246,18 +249,19 @@ def main() -> None:
     ceiling = {name: float(ok.mean()) for name, ok in recon_ok.items()}
     shipped = model_vectors(model)  # calibrated and held, as the editor and the CLI use them
     plain = dict(shipped)
-    variants = (("calibrated, straight (before)", SliderSet(plain, ClassHold.for_model(model, plain, steer=False))),
-                ("calibrated + steered (default)", shipped))
+    variants = (("steered, class judged on the generator's picture (before)", off_photos(shipped)),
+                ("steered, class judged on the photo with the change (default)", shipped))
     if a.variants == "shipped":
         variants = variants[1:]
     if a.variants == "all":
         variants = (("shared direction", {k: replace(v, by_class=None) for k, v in plain.items()}),
                     ("per-class directions", plain),
-                    ("per-class + class hold", SliderSet(plain, ClassHold.for_model(model, plain, calibrate=False)))
+                    ("per-class + class hold", SliderSet(plain, ClassHold.for_model(model, plain, calibrate=False))),
+                    ("calibrated, straight", unsteered(shipped))
                     ) + variants
     slider_rows, strips = [], {}
     for label, vectors in variants:
-        rows, strip = slider_study(model, photos, mappings, z0, vectors, judges, recon_ok, movable)
+        rows, strip = slider_study(model, photos, mappings, xs, z0, vectors, judges, recon_ok, movable)
         slider_rows += [{"vectors": label, **r} for r in rows]
         strips[label] = strip
         print(json.dumps(rows), flush=True)

@@ -226,6 +226,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
         from editing.vectors import model_vectors
 
         vectors = model_vectors(model)
+        if getattr(vectors, "hold", None) is not None and not mapping.affine:  # the class is judged on the photo
+            vectors.hold.on_photo(z0, photo_to_model(model, photo, mapping.whole_image, mapping.face)[0])
         for name, value in held_sliders(vectors, z0, sliders).items():
             print(f"{name} {sliders[name]:+g} is held at {value:+.2f}: "
                   f"{why_held(vectors, z0, name, sliders[name])} (--free-sliders lets it go on)")

@@ -29,10 +29,12 @@ that kept it (`class_penalty`).
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 import torch
@@ -92,13 +94,15 @@ class ClassHold:
     given `measure`, how far along its direction each slider value goes (calibration)."""
 
     def __init__(self, decode, classifier: torch.nn.Module, vectors: dict,
-                 calibration: Calibration | None = None):
+                 calibration: Calibration | None = None, on_photos: bool = True):
         self.decode, self.classifier, self.calibration = decode, classifier, calibration
         self.names = [n for n, v in vectors.items() if v.meta.get("kind") in HELD_KINDS]
         self._vectors = vectors
-        self._walks: OrderedDict[tuple[bytes, str], Walk] = OrderedDict()
-        self._shares: OrderedDict[tuple[bytes, tuple], float] = OrderedDict()
-        self._running: dict[tuple[bytes, str], Future] = {}  # walks being made, by key
+        self.on_photos = on_photos  # False: photos are not taken (as sessions before version 6)
+        self._photos: OrderedDict[bytes, tuple[torch.Tensor, bytes]] = OrderedDict()
+        self._walks: OrderedDict[tuple[bytes, str, bytes], Walk] = OrderedDict()  # (code, slider, photo)
+        self._shares: OrderedDict[tuple[bytes, tuple, bytes], float] = OrderedDict()
+        self._running: dict[tuple[bytes, str, bytes], Future] = {}  # walks being made, by key
         self._lock = threading.Lock()  # the editor's render worker and its window share the caches
 
     @classmethod
@@ -119,11 +123,44 @@ class ClassHold:
     def steered(self, name: str) -> bool:
         return self.calibrated(name) and self.calibration.steer is not None
 
+    def on_photo(self, z0: torch.Tensor, photo: torch.Tensor | None) -> None:
+        """Judge the class of z0's edits on `photo` ((1, C, R, R) in [-1, 1]: the photo z0 was
+        inverted from, as the model sees it) with the edit's change added, as the export carries
+        it back, rather than on the generator's picture alone: the item keeps what the photo shows
+        (the classifier's reading of the photo) even where the reconstruction reads as a
+        neighbouring class. Set before the first slider of that code moves (the editor: when the
+        document starts); None, or a hold made with on_photos=False: the generator's picture."""
+        if photo is None or not self.on_photos:
+            return
+        photo = photo.detach().float().cpu().reshape(1, *photo.shape[-3:]).clone()
+        digest = hashlib.sha256(photo.numpy().tobytes()).digest()
+        with self._lock:
+            self._photos[self._code_key(z0)] = photo, digest
+            if len(self._photos) > CACHED_LIMITS:
+                self._photos.popitem(last=False)
+
+    @staticmethod
+    def _code_key(z0: torch.Tensor) -> bytes:
+        return z0.detach().float().cpu().reshape(-1).numpy().tobytes()
+
+    def _judged(self, z0: torch.Tensor) -> tuple[Callable[[torch.Tensor], torch.Tensor], bytes]:
+        """(images -> what the classifier reads of them, a key for it): the photo registered for
+        z0 (on_photo) with each image's change from G(z0) added, or the images themselves."""
+        with self._lock:
+            entry = self._photos.get(self._code_key(z0))
+        if entry is None:
+            return (lambda images: images), b""
+        photo, digest = entry
+        with torch.no_grad():
+            start = self.decode(z0.detach().reshape(1, -1))
+        return (lambda images: (photo + (images - start)).clamp(-1, 1)), digest
+
     def walk(self, z0: torch.Tensor, name: str) -> Walk:
         """Slider `name` walked out from z0 (one batch of the generator, the classifier and the
         measure; a steered one's path first), kept for the last CACHED_LIMITS (code, slider)
         pairs; safe to call from several threads (each walk is made once)."""
-        key = (z0.detach().float().cpu().numpy().tobytes(), name)
+        judged, digest = self._judged(z0)
+        key = (self._code_key(z0), name, digest)
         with self._lock:
             if key in self._walks:
                 self._walks.move_to_end(key)
@@ -134,7 +171,7 @@ class ClassHold:
         if running is not None:  # another thread walks it (the editor's warm-up, its render
             return running.result()  # worker): its walk, or its error
         try:
-            walk = self._walk(z0.detach(), name)
+            walk = self._walk(z0.detach(), name, judged)
         except BaseException as e:
             with self._lock:
                 self._running.pop(key)
@@ -149,13 +186,13 @@ class ClassHold:
         return walk
 
     @torch.no_grad()
-    def _walk(self, z0: torch.Tensor, name: str) -> Walk:
+    def _walk(self, z0: torch.Tensor, name: str, judged: Callable[[torch.Tensor], torch.Tensor]) -> Walk:
         steps = np.arange(1, int(round(HOLD_REACH / HOLD_STEP)) + 1) * HOLD_STEP
         z0 = z0.detach().reshape(1, -1)
         path = None
         if self.steered(name):
-            coarse = steered_path(self.decode, self.classifier, self.calibration, self._vectors[name],
-                                  z0, name, len(steps))
+            coarse = steered_path(self.decode, lambda images: self.classifier(judged(images)),
+                                  self.calibration, self._vectors[name], z0, name, len(steps))
             # Read every quarter step, straight between the path's points: the measure jumps (a
             # row of the silhouette appears), and a slider value placed between two readings far
             # apart would land short of it.
@@ -170,12 +207,12 @@ class ClassHold:
             codes = z0 + distances[:, None] * spread * unit.to(z0)[None]
         images = self.decode(codes)
         if path is None:
-            kept = self._keeps(self.classifier(images), confident=False).reshape(2, len(steps))
+            kept = self._keeps(self.classifier(judged(images)), confident=False).reshape(2, len(steps))
         else:  # the classifier costs more than the generator: read at the path's own points, and
             # a reading between two of them keeps the class where the next point does
             coarse = torch.cat([images[:1], images[1:].reshape(2, -1, STEER_READS, *images.shape[1:])
                                 [:, :, -1].flatten(0, 1)])
-            kept = np.repeat(self._keeps(self.classifier(coarse), confident=True).reshape(2, -1),
+            kept = np.repeat(self._keeps(self.classifier(judged(coarse)), confident=True).reshape(2, -1),
                              STEER_READS, 1)
         gain = None
         if self.calibrated(name):
@@ -237,7 +274,8 @@ class ClassHold:
     def _together(self, z0: torch.Tensor, values: dict[str, float]) -> float:
         """The largest share in 1, 7/8, ..., 0 of `values` (held sliders, each within its limits)
         that, applied together, keeps z0's class."""
-        key = (z0.detach().float().cpu().numpy().tobytes(), tuple(sorted(values.items())))
+        judged, digest = self._judged(z0)
+        key = (self._code_key(z0), tuple(sorted(values.items())), digest)
         with self._lock:
             if key in self._shares:
                 return self._shares[key]
@@ -245,7 +283,7 @@ class ClassHold:
         z0 = z0.reshape(-1)
         codes = [z0] + [z0 + sum(self.offset(z0, n, a * f) for n, a in values.items())
                         for f in shares[:-1]]
-        kept = self._keeps(self.classifier(self.decode(torch.stack(codes))),
+        kept = self._keeps(self.classifier(judged(self.decode(torch.stack(codes)))),
                            confident=any(self.steered(n) for n in values))
         share = float(shares[int(np.argmax(kept))]) if kept.any() else 0.0
         with self._lock:
@@ -271,10 +309,20 @@ def unsteered(vectors: dict) -> "SliderSet | None":
     return _held_again(vectors, replace(hold.calibration, steer=None))
 
 
+def off_photos(vectors: dict) -> "SliderSet | None":
+    """The same sliders, steered, with the class judged on the generator's picture alone (not on
+    the photo: ClassHold.on_photo), or None when `vectors` hold nothing or judge no photo: what
+    sessions of version 5 meant."""
+    hold = getattr(vectors, "hold", None)
+    return None if hold is None or not hold.on_photos else _held_again(vectors, hold.calibration)
+
+
 def _held_again(vectors: "SliderSet", calibration: Calibration | None) -> "SliderSet":
-    """`vectors`' sliders with a new hold of the same generator and classifier (its own caches)."""
+    """`vectors`' sliders with a new hold of the same generator and classifier (its own caches),
+    judging the class on the generator's picture, as every hold did before photos were taken."""
     plain = dict(vectors)
-    return SliderSet(plain, ClassHold(vectors.hold.decode, vectors.hold.classifier, plain, calibration))
+    return SliderSet(plain, ClassHold(vectors.hold.decode, vectors.hold.classifier, plain, calibration,
+                                      on_photos=False))
 
 
 HELD_WHY = {  # why a slider stops short, in the user's words (why_held)

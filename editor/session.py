@@ -140,8 +140,6 @@ def document_from_session(data: dict, model: GANModel,
         except UserError as e:
             raise SessionError(f"{name} is damaged: history[{i}]: {e}") from None
     z0 = torch.tensor(data["z0"], dtype=torch.float32)
-    if data.get("version", 1) < 5 and vectors:
-        history = as_saved(history, vectors, z0, data.get("version", 1))
     sha = target = None
     if data["photo"]["path"]:
         photo_path = Path(data["photo"]["path"])
@@ -159,17 +157,30 @@ def document_from_session(data: dict, model: GANModel,
     else:
         pixels, mapping = sample_document_pixels(model, z0)  # the mapping that fits it exactly
         photo_path = None
+    if vectors:
+        take_photo(vectors, z0, target)  # before any slider is placed: the walks judge on it
+        if data.get("version", 1) < 6:
+            history = as_saved(history, vectors, z0, data.get("version", 1))
     return Document(model.path, model.model_id, pixels, mapping, z0, photo_path, data.get("seed"),
                     history, int(data["index"]), sha, target=target)
+
+
+def take_photo(vectors: dict, z0: torch.Tensor, target: torch.Tensor | None) -> None:
+    """Let the sliders' class hold judge z0's edits on its photo as the model sees it (`target`;
+    editing.keep.ClassHold.on_photo); nothing for a model sample or a model without a hold."""
+    hold = getattr(vectors, "hold", None)
+    if hold is not None:
+        hold.on_photo(z0, target)
 
 
 def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: int) -> list[Snapshot]:
     """A history saved by an older version of the editor, each state showing exactly the code it
     showed then, its sliders where they were (editing.keep): version 1 moved the measured sliders
-    in spread units (uncalibrated), versions 2 to 4 along their class's straight direction."""
-    from editing.keep import uncalibrated, unsteered
+    in spread units (uncalibrated), versions 2 to 4 along their class's straight direction, version
+    5 judged the class on the generator's picture, not on the photo."""
+    from editing.keep import off_photos, uncalibrated, unsteered
 
-    before = uncalibrated(vectors) if version < 2 else unsteered(vectors)
+    before = uncalibrated(vectors) if version < 2 else unsteered(vectors) if version < 5 else off_photos(vectors)
     if before is None:
         return history
     out = []

@@ -185,6 +185,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.doc = doc
         self.set_editing_enabled(True)
         model = self.drawing_model
+        session.take_photo(self.vectors, doc.z0, doc.target)  # before a slider moves (editing.keep)
         renderer = self.preview.start(model, self.vectors, doc)
         shown = renderer.display_pixels
         self.canvas.settle_strokes()

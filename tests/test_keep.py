@@ -1,6 +1,8 @@
 """Keeping what it is: measured sliders held where the item would change class (editing.keep)."""
 import math
+from pathlib import Path
 
+import numpy as np
 import torch
 
 from editing.keep import HELD_WHY, ClassHold, SliderSet, held_sliders, why_held
@@ -259,7 +261,6 @@ def test_a_session_saved_before_calibration_or_steering_opens_showing_what_it_sh
 
 
 def test_a_straight_walk_interpolates_and_a_steered_one_takes_the_nearer_reading_across_a_jump():
-    import numpy as np
 
     from editing.steer import Walk
 
@@ -290,12 +291,12 @@ def test_a_walk_asked_for_by_two_threads_at_once_is_made_once():
     hold = ClassHold(lambda z: z, step_classifier, vectors)
     made, walk = [], hold._walk
 
-    def slow_walk(z0, name):
+    def slow_walk(z0, name, judged):
         made.append(name)
         time.sleep(0.2)
         if len(made) == 1:
             raise RuntimeError("the first walk fails")
-        return walk(z0, name)
+        return walk(z0, name, judged)
 
     hold._walk = slow_walk
     results, errors = [], []
@@ -329,3 +330,55 @@ def test_the_soft_measure_reads_a_box_as_the_measure_does():
     for name, read in (("width", "typical_width"), ("height", "typical_height"), ("area", "area")):
         assert abs(soft[name].item() - exact[read].item()) < 0.01, name
     assert soft_measure(torch.full((1, 1, 32, 32), -1.0))["area"].item() == 0.0  # black is no object
+
+
+def test_the_hold_judges_the_photo_with_the_change_added_and_a_version_5_session_opens_as_it_showed(tmp_path):
+    """A photo whose code the classifier reads as another class than the photo: the hold judges
+    each step on the photo with the edit's change added (what the export carries back), so the
+    item keeps what the photo shows; a session of version 5 (judged on the generator's picture)
+    opens showing the codes it showed."""
+    from PIL import Image
+
+    from benchmarks.editing import fake_photo
+    from editing.keep import off_photos
+    from editor.session import document_from_session, take_photo
+    from editor.state import Document
+    from inversion.invert import photo_to_model
+    from inversion.photo import load_photo
+    from training.classifier import model_classifier
+
+    model = load_model(DEFAULT_MODEL)
+    classifier = model_classifier(model)
+    shirt = np.asarray(Image.open(Path(__file__).parent / "fixtures" / "fashion-mnist" / "00004_shirt.png").convert("L"))
+    Image.fromarray(fake_photo(shirt, (150, 120, 200))).save(tmp_path / "shirt.png")
+    photo = load_photo(tmp_path / "shirt.png")
+    x, mapping = photo_to_model(model, photo)
+    codes = model.codes(16, seed=5)
+    with torch.no_grad():
+        seen = classifier(x).argmax(1).item()
+        z0 = codes[int((classifier(model.decode(codes)).argmax(1) != seen).nonzero()[0])]  # another class
+
+    straight = ClassHold(model.decode, classifier, dict(model_vectors(model)), Calibration.shipped(steer=False))
+    plain = straight.walk(z0, "width")
+    straight.on_photo(z0, x)
+    judged = straight.walk(z0, "width")
+    unit, spread = straight._vectors["width"].direction(z0)
+    with torch.no_grad():
+        start = model.decode(z0[None])
+        moved = model.decode(z0 + torch.tensor(judged.steps, dtype=torch.float32)[:, None] * spread * unit)
+        read = classifier((x + moved - start).clamp(-1, 1)).argmax(1).numpy()
+    assert (judged.kept[0] == (read == seen)).all(), "kept where the photo with the change reads as the photo"
+    assert not np.array_equal(plain.kept, judged.kept), "the generator's picture alone says otherwise"
+
+    vectors = model_vectors(model)
+    doc = Document(model.path, model.model_id, photo.pixels, mapping, z0, photo_path=photo.path, target=x)
+    take_photo(vectors, doc.z0, doc.target)
+    doc.push(doc.with_sliders({"width": 2.0, "brightness": -1.0}, "sliders"))
+    data = doc.to_dict()
+    before = doc.current.code(off_photos(vectors), doc.z0)  # what version 5 showed
+    assert not torch.allclose(doc.code(vectors), before, atol=1e-3)
+    fresh = model_vectors(model)  # a new hold, as when the editor starts again
+    old = document_from_session({**data, "version": 5}, model, fresh)
+    assert torch.allclose(old.code(fresh), before, atol=1e-5) and old.current.sliders == doc.current.sliders
+    assert torch.allclose(document_from_session(data, model, model_vectors(model)).code(fresh), doc.code(vectors),
+                          atol=1e-5)
