@@ -121,12 +121,12 @@ def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constra
     The CLI and the editor both run this."""
     # Faces keep the person of G(z_ref); products keep the class of the picture the stroke is
     # painted on, G(z) (a class slider may have changed it on purpose).
-    penalty = identity_penalty(model, z_ref, cfg.identity) if cfg.identity else class_penalty(model, z)
+    draw = drawing(model, offset)
+    penalty = identity_penalty(model, z_ref, cfg.identity) if cfg.identity else class_penalty(model, z, draw=draw)
     std = model.code_spread()[1] if model.latent_space == "w" else None
     identity = identity_term(model, z_ref) if cfg.identity_loss else None
-    classes = class_term(model, z) if cfg.class_loss else None
-    yield from solve(drawing(model, offset), model.discriminator, z, constraints, cfg, penalty, std, identity,
-                     classes)
+    classes = class_term(model, z, draw) if cfg.class_loss else None
+    yield from solve(draw, model.discriminator, z, constraints, cfg, penalty, std, identity, classes)
 
 
 def identity_term(model: GANModel, z_ref: torch.Tensor):

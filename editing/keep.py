@@ -48,6 +48,7 @@ HELD_KINDS = ("measured",)  # AttributeVector.meta["kind"] of the sliders held
 CLASS_PENALTY = 1000.0  # added to a stroke candidate's objective when it changed class: ranks it
 # after every candidate that kept it (objectives are a few units at most)
 CACHED_LIMITS = 32  # (code, slider) pairs whose limits are kept, and as many shares
+CACHED_PHOTOS = 256  # codes whose photo the class is judged on (ClassHold.on_photo; a few KB each)
 TOGETHER_STEPS = 8  # shares tried when several held sliders move at once
 
 
@@ -59,14 +60,15 @@ class SliderSet(dict):
         self.hold = hold
 
 
-def class_penalty(model, z_ref: torch.Tensor, weight: float = CLASS_PENALTY):
+def class_penalty(model, z_ref: torch.Tensor, weight: float = CLASS_PENALTY, draw=None):
     """images (K, C, R, R) -> (K,) `weight` for each image the model's classifier names another
-    class than G(z_ref)'s, for ranking solver candidates; None when the model has no classifier."""
+    class than G(z_ref)'s (drawn by `draw`, default model.decode: with a drag's offset, as the
+    candidates are), for ranking solver candidates; None when the model has no classifier."""
     classifier = model_classifier(model)
     if classifier is None:
         return None
     with torch.no_grad():
-        c0 = classifier(model.decode(z_ref.reshape(1, -1))).argmax(1)
+        c0 = classifier((draw or model.decode)(z_ref.reshape(1, -1))).argmax(1)
 
     def penalty(images: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -74,14 +76,15 @@ def class_penalty(model, z_ref: torch.Tensor, weight: float = CLASS_PENALTY):
     return penalty
 
 
-def class_term(model, z_ref: torch.Tensor):
+def class_term(model, z_ref: torch.Tensor, draw=None):
     """images (K, C, R, R) -> (K,) the model's classifier's cross-entropy against G(z_ref)'s class
-    (differentiable: the solver's class-keeping term); None when the model has no classifier."""
+    (drawn by `draw`, as class_penalty; differentiable: the solver's class-keeping term); None when
+    the model has no classifier."""
     classifier = model_classifier(model)
     if classifier is None:
         return None
     with torch.no_grad():
-        c0 = classifier(model.decode(z_ref.reshape(1, -1))).argmax(1)
+        c0 = classifier((draw or model.decode)(z_ref.reshape(1, -1))).argmax(1)
 
     def term(images: torch.Tensor) -> torch.Tensor:
         return torch.nn.functional.cross_entropy(classifier(images), c0.expand(len(images)),
@@ -99,7 +102,7 @@ class ClassHold:
         self.names = [n for n, v in vectors.items() if v.meta.get("kind") in HELD_KINDS]
         self._vectors = vectors
         self.on_photos = on_photos  # False: photos are not taken (as sessions before version 6)
-        self._photos: OrderedDict[bytes, tuple[torch.Tensor, bytes]] = OrderedDict()
+        self._photos: OrderedDict[bytes, tuple[torch.Tensor, torch.Tensor, bytes]] = OrderedDict()
         self._walks: OrderedDict[tuple[bytes, str, bytes], Walk] = OrderedDict()  # (code, slider, photo)
         self._shares: OrderedDict[tuple[bytes, tuple, bytes], float] = OrderedDict()
         self._running: dict[tuple[bytes, str, bytes], Future] = {}  # walks being made, by key
@@ -134,9 +137,13 @@ class ClassHold:
             return
         photo = photo.detach().float().cpu().reshape(1, *photo.shape[-3:]).clone()
         digest = hashlib.sha256(photo.numpy().tobytes()).digest()
+        with torch.no_grad():
+            start = self.decode(z0.detach().reshape(1, -1))
+        key = self._code_key(z0)
         with self._lock:
-            self._photos[self._code_key(z0)] = photo, digest
-            if len(self._photos) > CACHED_LIMITS:
+            self._photos[key] = photo, start, digest
+            self._photos.move_to_end(key)
+            if len(self._photos) > CACHED_PHOTOS:
                 self._photos.popitem(last=False)
 
     @staticmethod
@@ -146,13 +153,14 @@ class ClassHold:
     def _judged(self, z0: torch.Tensor) -> tuple[Callable[[torch.Tensor], torch.Tensor], bytes]:
         """(images -> what the classifier reads of them, a key for it): the photo registered for
         z0 (on_photo) with each image's change from G(z0) added, or the images themselves."""
+        key = self._code_key(z0)
         with self._lock:
-            entry = self._photos.get(self._code_key(z0))
+            entry = self._photos.get(key)
+            if entry is not None:
+                self._photos.move_to_end(key)
         if entry is None:
             return (lambda images: images), b""
-        photo, digest = entry
-        with torch.no_grad():
-            start = self.decode(z0.detach().reshape(1, -1))
+        photo, start, digest = entry
         return (lambda images: (photo + (images - start)).clamp(-1, 1)), digest
 
     def walk(self, z0: torch.Tensor, name: str) -> Walk:

@@ -106,7 +106,11 @@ def invert(window, framed: tuple, label: str = "open", switching: bool = False) 
                 window._refining = False
 
     def finish(step, tune: bool = True) -> None:
+        # The class hold judges the sliders' edits on this photo (editing.keep) from the final code
+        # on: registered before the code is, and its walks made at once.
+        session.take_photo(window.vectors, step.z[0].reshape(-1), doc.target)
         doc.rebase(step.z[0])
+        window.preview.warm(doc.z0)
         window.set_editing_enabled(True)
         window.statusBar().showMessage(f"Inversion done: {step.step} steps, loss {step.loss[0].item():.4f}")
         if tune:

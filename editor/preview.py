@@ -44,10 +44,10 @@ class Preview(QObject):
         """Render `doc` from now on (its photo at display size; the edit from G(doc.z0))."""
         self.vectors = vectors
         self.renderer = Renderer(model, doc.pixels, doc.mapping, doc.z0)
-        self._warm(doc.z0)
+        self.warm(doc.z0)
         return self.renderer
 
-    def _warm(self, z0: torch.Tensor) -> None:
+    def warm(self, z0: torch.Tensor) -> None:
         """Walk the held sliders from z0 on a thread of their own; the walk of a previous document
         stops after its current slider."""
         self._warm_stop.set()

@@ -88,7 +88,8 @@ class StrokeTool(QObject):
             self.settled.emit(False)
             return self.error.emit(describe(e))
         if constraints.empty:  # an eraser that removed everything: back to the code as it is
-            doc.push(Snapshot(label, doc.current.z_base, doc.current.sliders, strokes, doc.current.region))
+            doc.push(Snapshot(label, doc.current.z_base, doc.current.sliders, strokes, doc.current.region,
+                              doc.current.offset))
             return self.settled.emit(True)
 
         def finish(step) -> None:

@@ -382,3 +382,28 @@ def test_the_hold_judges_the_photo_with_the_change_added_and_a_version_5_session
     assert torch.allclose(old.code(fresh), before, atol=1e-5) and old.current.sliders == doc.current.sliders
     assert torch.allclose(document_from_session(data, model, model_vectors(model)).code(fresh), doc.code(vectors),
                           atol=1e-5)
+
+
+def test_a_photo_opened_in_the_editor_is_judged_from_its_final_code_and_its_session_reopens_as_shown(
+        qtbot, tmp_path):
+    """The inversion replaces the document's first code when it ends: the photo is registered for
+    the final one, so the sliders shown are the ones a saved session brings back."""
+    from PIL import Image
+
+    from benchmarks.editing import fake_photo
+    from tests.conftest import open_window
+
+    shirt = np.asarray(Image.open(Path(__file__).parent / "fixtures" / "fashion-mnist" / "00004_shirt.png").convert("L"))
+    Image.fromarray(fake_photo(shirt, (150, 120, 200))).save(tmp_path / "shirt.png")
+    w = open_window(qtbot, tmp_path)
+    assert w.open_photo(tmp_path / "shirt.png")
+    qtbot.waitUntil(lambda: w.idle, timeout=60_000)
+    assert w.vectors.hold._judged(w.doc.z0)[1] != b"", "the final code judges on the photo"
+    w.set_slider("width", 2.0, commit=True)
+    qtbot.waitUntil(lambda: w.idle, timeout=60_000)
+    shown = w.doc.code(w.vectors)
+    assert w.save_session(tmp_path / "shirt.session.json")
+    again = open_window(qtbot, tmp_path, autosave="again.json")  # its own sliders and hold
+    assert again.open_session(tmp_path / "shirt.session.json")
+    qtbot.waitUntil(lambda: again.idle, timeout=60_000)
+    assert torch.allclose(again.doc.code(again.vectors), shown, atol=1e-5)
