@@ -277,7 +277,10 @@ def cmd_animate(a: argparse.Namespace) -> int:
     def invert(path: str):
         photo = load_photo(path)
         x, mapping = photo_to_model(model, photo, a.whole_image, a.face)
-        return photo.pixels, mapping, Inverter.for_model(model).invert(x).z[0]
+        z0 = Inverter.for_model(model).invert(x).z[0]
+        if getattr(vectors, "hold", None) is not None:  # judged on the photo, as the editor's sweep
+            vectors.hold.on_photo(z0, x)
+        return photo.pixels, mapping, z0
 
     first = invert(a.photo)
     if a.attr:
