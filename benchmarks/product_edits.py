@@ -29,7 +29,9 @@ for every variant.
   solved alone: a colour stroke 80 levels lighter than the photo's object, in the photo's own
   colours, and a sketch stroke; the solver's candidates as the editor offers them, each exported
   and judged: the share that keep the class, the share of first (best-ranked) candidates that do,
-  and how much of the stroke's error the first candidate leaves.
+  and how much of the stroke's error the first candidate leaves; with the solver reading the class
+  on the generator's picture (before) and on the photo with the change added (the default).
+  `--name` writes the results under another name (a smaller run beside the 500-photo one).
 """
 from __future__ import annotations
 
@@ -157,14 +159,19 @@ def on_object_points(current: torch.Tensor, length: int = 3) -> tuple[tuple[floa
     return tuple((x + 0.5, yy + 0.5) for yy in column)
 
 
-def stroke_study(model, photos, mappings, z0, judges, recon_ok, n: int) -> list[dict]:
+STROKE_VARIANTS = (("the generator's picture (before)", False), ("the photo with the change (default)", True))
+
+
+def stroke_study(model, photos, mappings, xs, z0, judges, recon_ok, n: int) -> list[dict]:
     """Two strokes on each object, each solved alone: a colour stroke 80 levels lighter than the
     photo's object (in the photo's colours) and a sketch line, both along a short vertical line on
-    the object; every candidate exported and judged."""
+    the object; every candidate exported and judged. The solver's class term and ranking read the
+    class on the generator's picture (before), or on the photo with the change added (the editor's
+    and the CLI's default: solve_strokes' `photo`)."""
     cfg = solver_config(model)
     before = judges.classes(photos[:n])
     rows = []
-    for kind in ("color", "sketch"):
+    for (read, on_photo), kind in ((v, k) for v in STROKE_VARIANTS for k in ("color", "sketch")):
         kept = {name: [] for name in judges.classifiers}
         first = {name: [] for name in judges.classifiers}
         change, ms = [], []
@@ -177,7 +184,8 @@ def stroke_study(model, photos, mappings, z0, judges, recon_ok, n: int) -> list[
             stroke = Stroke(kind, points, 1.0, m.model_colour(colour) if kind == "color" else (1.0,))
             t0 = time.perf_counter()
             last = None
-            for last in solve_strokes(model, z0[i], z0[i], build_constraints([stroke], current), cfg):
+            for last in solve_strokes(model, z0[i], z0[i], build_constraints([stroke], current), cfg,
+                                      photo=xs[i] if on_photo else None):
                 pass
             ms.append(1000 * (time.perf_counter() - t0))
             outs = [render_edit(model, photos[i], m, z0[i], z)[0] for z in last.z]
@@ -190,7 +198,7 @@ def stroke_study(model, photos, mappings, z0, judges, recon_ok, n: int) -> list[
             with torch.no_grad():
                 change.append(float(stroke_loss(last.images[:1], c)[0]
                                     / stroke_loss(current[None], c)[0].clamp_min(1e-9)))
-        row = {"stroke": kind, "strokes": n, "candidates": cfg.candidates,
+        row = {"read": read, "stroke": kind, "strokes": n, "candidates": cfg.candidates,
                "error_left": float(np.median(change)), "ms_median": float(np.median(ms))}
         for name in judges.classifiers:
             ok = recon_ok[name][:n]
@@ -212,6 +220,7 @@ def main() -> None:
                    help="the codes: the app's inversion (default) or the encoder's guess alone")
     p.add_argument("--variants", choices=("default", "all", "shipped"), default="default",
                    help="default: before and now; all: also the older ones; shipped: now only")
+    p.add_argument("--name", default="product_edits", help="results name in benchmarks/results/")
     a = p.parse_args()
     torch.set_num_threads(1)
     model = load_model(a.model)
@@ -265,12 +274,12 @@ def main() -> None:
         slider_rows += [{"vectors": label, **r} for r in rows]
         strips[label] = strip
         print(json.dumps(rows), flush=True)
-    strokes = stroke_study(model, photos, mappings, z0, judges, recon_ok, a.stroke_n)
+    strokes = stroke_study(model, photos, mappings, xs, z0, judges, recon_ok, a.stroke_n)
     print(json.dumps(strokes), flush=True)
     # Picture: photos, then width +3 with each set of vectors.
     k = MEASURED.index("width")
     picture = tile([tile(photos[:6], 1)] + [tile(strips[label][k], 1) for label, _ in variants], 0)
-    Image.fromarray(picture).save(RESULTS / "product_edits.png")
+    Image.fromarray(picture).save(RESULTS / f"{a.name}.png")
     m = machine()
     kept_cols = [(f"kept_{n}", f"class kept ({n})") for n in classifiers]
     kept3_cols = [(f"kept3_{n}", f"kept at +-3 ({n})") for n in classifiers]
@@ -278,7 +287,8 @@ def main() -> None:
     names = test.class_names
     md = (f"# Do product edits keep the object?\n\nModel {model.model_id}, {a.n} held-out "
           f"Fashion-MNIST test images as tinted product photos. `python -m benchmarks.product_edits "
-          f"--n {a.n} --stroke-n {a.stroke_n} --inversion {a.inversion} --variants {a.variants}`; "
+          f"--n {a.n} --stroke-n {a.stroke_n} --inversion {a.inversion} --variants {a.variants}"
+          + (f" --name {a.name}" if a.name != "product_edits" else "") + "`; "
           f"codes by the {'app' if a.inversion == 'hybrid' else 'encoder'}'s inversion, "
           f"{invert_s:.2f} s a photo.\n\n"
           f"## Sliders (values -3..+3 without 0, exported and framed again)\n\n"
@@ -302,16 +312,16 @@ def main() -> None:
                                          ("change3", "median change at +-3 (typical)")])
           + f"\n## Strokes ({a.stroke_n} of each kind, solved alone, "
             f"{strokes[0]['candidates']} candidates each)\n\n"
-          + markdown_table(strokes, [("stroke", "stroke"),
+          + markdown_table(strokes, [("read", "class read on"), ("stroke", "stroke"),
                                      *[(f"kept_{n}", f"candidates kept ({n})") for n in classifiers],
                                      *[(f"first_kept_{n}", f"first candidate kept ({n})") for n in classifiers],
                                      *[(f"first_kept_ok_{n}", f"first kept where the inversion kept it ({n})")
                                        for n in classifiers],
                                      ("error_left", "stroke error left (median share)"),
                                      ("ms_median", "ms per stroke")])
-          + "\n![width +3: photos, then each variant in the table's order](product_edits.png)\n\n"
+          + f"\n![width +3: photos, then each variant in the table's order]({a.name}.png)\n\n"
           f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
-    write_results("product_edits", {"machine": m, "model": model.model_id, "n": a.n, "ceiling": ceiling,
+    write_results(a.name, {"machine": m, "model": model.model_id, "n": a.n, "ceiling": ceiling,
                                     "inversion": a.inversion, "invert_s": invert_s,
                                     "pinned": {k: sorted(v) for k, v in pinned.items()},
                                     "sliders": slider_rows, "strokes": strokes}, md)

@@ -189,9 +189,12 @@ def cmd_edit(a: argparse.Namespace) -> int:
     cfg = solver_options(a, solver_config(model))
     check_edit(model, sliders, a.strokes, cfg)  # refused now rather than after the inversion
     photo = load_photo(a.photo)
+    x = None  # the photo as the model sees it (object models: sliders and strokes judge on it)
     if a.code:
         z0, meta = load_code(a.code)
         mapping = check_code(z0, meta, model, photo, Path(a.code).name)
+        if not mapping.affine:
+            x = photo_to_model(model, photo, mapping.whole_image, mapping.face)[0]
         if meta.get("tuned_generator") and a.tune is not False:  # the code's own, unless --no-tune
             from inversion.tuning import load_tuned
 
@@ -227,18 +230,19 @@ def cmd_edit(a: argparse.Namespace) -> int:
 
         vectors = model_vectors(model)
         if getattr(vectors, "hold", None) is not None and not mapping.affine:  # the class is judged on the photo
-            vectors.hold.on_photo(z0, photo_to_model(model, photo, mapping.whole_image, mapping.face)[0])
+            vectors.hold.on_photo(z0, x)
         for name, value in held_sliders(vectors, z0, sliders).items():
             print(f"{name} {sliders[name]:+g} is held at {value:+.2f}: "
                   f"{why_held(vectors, z0, name, sliders[name])} (--free-sliders lets it go on)")
+    judged_on = None if mapping.affine else x  # faces keep the person instead (identity)
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders,
-                       vectors=vectors)
+                       vectors=vectors, photo=judged_on)
     z_edit, dragged, offset = result.z_edit, None, None
     if region is not None:
         z_edit = limit_to_region(model, z0, z_edit, region)
     warps = [photo_warp(parse_drag(w, "--warp"), mapping, a.warp_radius) for w in a.warp]
     if warps:
-        z_edit = warp_code(model, z0, z_edit, warps, cfg, a.candidate)
+        z_edit = warp_code(model, z0, z_edit, warps, cfg, a.candidate, judged_on)
     if a.drag:
         base = DragConfig.code_only() if a.drag_code_only else DragConfig()
         z_edit, offset, dragged = drag_photo(model, z_edit, [parse_drag(d) for d in a.drag], mapping,

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import torch
 
-from editing.keep import class_penalty, class_term
+from editing.keep import class_penalty, class_term, with_change
 from editing.offset import FeatureOffset, drawing
 from editing.solver import (Constraints, SolverConfig, SolverStep, Stroke, StrokeError,
                             build_constraints, solve, validate)
@@ -113,19 +113,28 @@ def solver_config(model: GANModel) -> SolverConfig:
 
 
 def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constraints: Constraints,
-                  cfg: SolverConfig, offset: FeatureOffset | None = None) -> Iterator[SolverStep]:
+                  cfg: SolverConfig, offset: FeatureOffset | None = None,
+                  photo: torch.Tensor | None = None) -> Iterator[SolverStep]:
     """The solver's steps from code z (D,), candidates ranked by the objective and, when
     `cfg.identity` is set, by identity change from G(z_ref); otherwise candidates that changed the
     class of G(z) rank last, and `cfg.class_loss` holds that class (product models, editing.keep).
     With an earlier drag's `offset`, the codes are drawn with it (the picture the user painted on).
-    The CLI and the editor both run this."""
+    With `photo` (1, C, R, R), the photo z_ref was inverted from as the model sees it, the class is
+    read on the photo with each candidate's change from G(z_ref) added, as the export shows it
+    (editing.keep.with_change), so a stroke keeps what the photo shows. The CLI and the editor both
+    run this."""
     # Faces keep the person of G(z_ref); products keep the class of the picture the stroke is
     # painted on, G(z) (a class slider may have changed it on purpose).
     draw = drawing(model, offset)
-    penalty = identity_penalty(model, z_ref, cfg.identity) if cfg.identity else class_penalty(model, z, draw=draw)
+    judged = None
+    if photo is not None:
+        with torch.no_grad():
+            judged = with_change(photo.detach().reshape(1, *photo.shape[-3:]), model.decode(z_ref.reshape(1, -1)))
+    penalty = (identity_penalty(model, z_ref, cfg.identity) if cfg.identity
+               else class_penalty(model, z, draw=draw, judged=judged))
     std = model.code_spread()[1] if model.latent_space == "w" else None
     identity = identity_term(model, z_ref) if cfg.identity_loss else None
-    classes = class_term(model, z, draw) if cfg.class_loss else None
+    classes = class_term(model, z, draw, judged) if cfg.class_loss else None
     yield from solve(draw, model.discriminator, z, constraints, cfg, penalty, std, identity, classes)
 
 
@@ -139,11 +148,13 @@ def identity_term(model: GANModel, z_ref: torch.Tensor):
 
 def edit_code(model: GANModel, z0: torch.Tensor, sliders: dict[str, float],
               strokes: list[Stroke], cfg: SolverConfig | None = None,
-              candidate: int = 0, keep_class: bool = True, vectors: dict | None = None) -> EditResult:
+              candidate: int = 0, keep_class: bool = True, vectors: dict | None = None,
+              photo: torch.Tensor | None = None) -> EditResult:
     """Apply sliders to z0, then solve the strokes (if any) and pick candidate `candidate`;
     `cfg` defaults to the model's (solver_config); `keep_class=False` lets measured sliders change
     what kind of item it is (editing.keep); `vectors`, the model's sliders when the caller holds
-    them already (their walks are kept: not made twice)."""
+    them already (their walks are kept: not made twice); `photo`, the photo z0 was inverted from
+    as the model sees it: strokes keep the class it shows (solve_strokes)."""
     cfg = cfg or solver_config(model)
     if sliders and vectors is None:
         vectors = model_vectors(model, keep_class)
@@ -153,7 +164,7 @@ def edit_code(model: GANModel, z0: torch.Tensor, sliders: dict[str, float],
     with torch.no_grad():
         current = model.decode(z[None])[0]
     last = None
-    for last in solve_strokes(model, z0.reshape(-1), z, build_constraints(strokes, current), cfg):
+    for last in solve_strokes(model, z0.reshape(-1), z, build_constraints(strokes, current), cfg, photo=photo):
         pass
     if not 0 <= candidate < len(last.z):
         raise StrokeError(f"candidate {candidate} does not exist; the solver made {len(last.z)}")

@@ -60,34 +60,43 @@ class SliderSet(dict):
         self.hold = hold
 
 
-def class_penalty(model, z_ref: torch.Tensor, weight: float = CLASS_PENALTY, draw=None):
+def with_change(photo: torch.Tensor, start: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """images -> `photo` (1, C, R, R), as the model sees it, with each image's change from `start`
+    (G of the photo's own code) added: what an export carries back, as the classifier should read it."""
+    return lambda images: (photo + (images - start)).clamp(-1, 1)
+
+
+def class_penalty(model, z_ref: torch.Tensor, weight: float = CLASS_PENALTY, draw=None, judged=None):
     """images (K, C, R, R) -> (K,) `weight` for each image the model's classifier names another
     class than G(z_ref)'s (drawn by `draw`, default model.decode: with a drag's offset, as the
-    candidates are), for ranking solver candidates; None when the model has no classifier."""
+    candidates are), for ranking solver candidates; None when the model has no classifier.
+    `judged` (with_change): every image, G(z_ref)'s too, is read as the export would show it."""
     classifier = model_classifier(model)
     if classifier is None:
         return None
+    read = judged or (lambda images: images)
     with torch.no_grad():
-        c0 = classifier((draw or model.decode)(z_ref.reshape(1, -1))).argmax(1)
+        c0 = classifier(read((draw or model.decode)(z_ref.reshape(1, -1)))).argmax(1)
 
     def penalty(images: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            return weight * (classifier(images).argmax(1) != c0).float()
+            return weight * (classifier(read(images)).argmax(1) != c0).float()
     return penalty
 
 
-def class_term(model, z_ref: torch.Tensor, draw=None):
+def class_term(model, z_ref: torch.Tensor, draw=None, judged=None):
     """images (K, C, R, R) -> (K,) the model's classifier's cross-entropy against G(z_ref)'s class
-    (drawn by `draw`, as class_penalty; differentiable: the solver's class-keeping term); None when
-    the model has no classifier."""
+    (drawn by `draw` and read through `judged`, as class_penalty; differentiable: the solver's
+    class-keeping term); None when the model has no classifier."""
     classifier = model_classifier(model)
     if classifier is None:
         return None
+    read = judged or (lambda images: images)
     with torch.no_grad():
-        c0 = classifier((draw or model.decode)(z_ref.reshape(1, -1))).argmax(1)
+        c0 = classifier(read((draw or model.decode)(z_ref.reshape(1, -1)))).argmax(1)
 
     def term(images: torch.Tensor) -> torch.Tensor:
-        return torch.nn.functional.cross_entropy(classifier(images), c0.expand(len(images)),
+        return torch.nn.functional.cross_entropy(classifier(read(images)), c0.expand(len(images)),
                                                  reduction="none")
     return term
 
@@ -161,7 +170,7 @@ class ClassHold:
         if entry is None:
             return (lambda images: images), b""
         photo, start, digest = entry
-        return (lambda images: (photo + (images - start)).clamp(-1, 1)), digest
+        return with_change(photo, start), digest
 
     def walk(self, z0: torch.Tensor, name: str) -> Walk:
         """Slider `name` walked out from z0 (one batch of the generator, the classifier and the

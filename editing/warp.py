@@ -80,21 +80,23 @@ def warp_constraints(current: torch.Tensor, warps: list[Warp]) -> Constraints:
 
 
 def solve_warps(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, warps: list[Warp],
-                cfg: SolverConfig, offset: FeatureOffset | None = None) -> Iterator[SolverStep]:
+                cfg: SolverConfig, offset: FeatureOffset | None = None,
+                photo: torch.Tensor | None = None) -> Iterator[SolverStep]:
     """The solver's steps towards the warped image of code z (D,) (drawn with an earlier drag's
-    `offset`, if any); as editing.edit.solve_strokes."""
+    `offset`, if any; the class read on `photo` with the change added); as
+    editing.edit.solve_strokes."""
     from editing.edit import solve_strokes
 
     with torch.no_grad():
         current = drawing(model, offset)(z.reshape(1, -1))[0]
-    yield from solve_strokes(model, z_ref, z, warp_constraints(current, warps), cfg, offset)
+    yield from solve_strokes(model, z_ref, z, warp_constraints(current, warps), cfg, offset, photo)
 
 
 def warp_code(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, warps: list[Warp],
-              cfg: SolverConfig, candidate: int = 0) -> torch.Tensor:
+              cfg: SolverConfig, candidate: int = 0, photo: torch.Tensor | None = None) -> torch.Tensor:
     """The chosen candidate's code (D,) after the warps (the CLI's way to run them)."""
     last = None
-    for last in solve_warps(model, z_ref, z, warps, cfg):
+    for last in solve_warps(model, z_ref, z, warps, cfg, photo=photo):
         pass
     if not 0 <= candidate < len(last.z):
         raise WarpError(f"candidate {candidate} does not exist; the solver made {len(last.z)}")

@@ -107,7 +107,7 @@ class StrokeTool(QObject):
 
         self.status.emit("Solving the stroke…" + note)
         offset = doc.current.offset  # an earlier drag's: the stroke is solved on the picture shown
-        self.jobs.run(Job(lambda: solve_strokes(model, doc.z0, z, constraints, cfg, offset), cfg.steps,
+        self.jobs.run(Job(lambda: solve_strokes(model, doc.z0, z, constraints, cfg, offset, doc.target), cfg.steps,
                           on_done=finish, on_cancel=cancelled))
 
     def choose(self, k: int) -> None:

@@ -144,5 +144,5 @@ class WarpTool(QObject):
             self.status.emit(f"{len(step.z)} candidates; the best is applied, click another to choose it")
 
         self.status.emit("Solving the warp…")
-        self.jobs.run(Job(lambda: solve_warps(model, doc.z0, z, [warp], cfg, offset), cfg.steps,
+        self.jobs.run(Job(lambda: solve_warps(model, doc.z0, z, [warp], cfg, offset, doc.target), cfg.steps,
                           on_done=finish, on_cancel=lambda _: self.status.emit("Warp cancelled")))

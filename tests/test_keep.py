@@ -337,26 +337,14 @@ def test_the_hold_judges_the_photo_with_the_change_added_and_a_version_5_session
     each step on the photo with the edit's change added (what the export carries back), so the
     item keeps what the photo shows; a session of version 5 (judged on the generator's picture)
     opens showing the codes it showed."""
-    from PIL import Image
-
-    from benchmarks.editing import fake_photo
     from editing.keep import off_photos
     from editor.session import document_from_session, take_photo
     from editor.state import Document
-    from inversion.invert import photo_to_model
-    from inversion.photo import load_photo
     from training.classifier import model_classifier
 
     model = load_model(DEFAULT_MODEL)
     classifier = model_classifier(model)
-    shirt = np.asarray(Image.open(Path(__file__).parent / "fixtures" / "fashion-mnist" / "00004_shirt.png").convert("L"))
-    Image.fromarray(fake_photo(shirt, (150, 120, 200))).save(tmp_path / "shirt.png")
-    photo = load_photo(tmp_path / "shirt.png")
-    x, mapping = photo_to_model(model, photo)
-    codes = model.codes(16, seed=5)
-    with torch.no_grad():
-        seen = classifier(x).argmax(1).item()
-        z0 = codes[int((classifier(model.decode(codes)).argmax(1) != seen).nonzero()[0])]  # another class
+    photo, x, mapping, seen, z0 = shirt_and_a_code_of_another_class(model, tmp_path)
 
     straight = ClassHold(model.decode, classifier, dict(model_vectors(model)), Calibration.shipped(steer=False))
     plain = straight.walk(z0, "width")
@@ -407,3 +395,47 @@ def test_a_photo_opened_in_the_editor_is_judged_from_its_final_code_and_its_sess
     assert again.open_session(tmp_path / "shirt.session.json")
     qtbot.waitUntil(lambda: again.idle, timeout=60_000)
     assert torch.allclose(again.doc.code(again.vectors), shown, atol=1e-5)
+
+
+def shirt_and_a_code_of_another_class(model, folder: Path):
+    """(the photo of a lavender shirt, as the model sees it, its mapping, the class the model's
+    classifier sees in it, a sample code that classifier reads as another class)."""
+    from PIL import Image
+
+    from benchmarks.editing import fake_photo
+    from inversion.invert import photo_to_model
+    from inversion.photo import load_photo
+    from training.classifier import model_classifier
+
+    classifier = model_classifier(model)
+    shirt = np.asarray(Image.open(Path(__file__).parent / "fixtures" / "fashion-mnist" / "00004_shirt.png").convert("L"))
+    Image.fromarray(fake_photo(shirt, (150, 120, 200))).save(folder / "shirt.png")
+    photo = load_photo(folder / "shirt.png")
+    x, mapping = photo_to_model(model, photo)
+    codes = model.codes(16, seed=5)
+    with torch.no_grad():
+        seen = classifier(x).argmax(1).item()
+        z0 = codes[int((classifier(model.decode(codes)).argmax(1) != seen).nonzero()[0])]
+    return photo, x, mapping, seen, z0
+
+
+def test_a_stroke_s_class_term_and_ranking_read_the_photo_with_the_change_added(tmp_path):
+    """Given the photo, the stroke solver's class reference is what the photo shows, and each
+    candidate is read as its export would show it: the unedited picture reads as the photo itself."""
+    from editing.keep import class_penalty, class_term, with_change
+    from training.classifier import model_classifier
+
+    model = load_model(DEFAULT_MODEL)
+    classifier = model_classifier(model)
+    _, x, _, seen, z0 = shirt_and_a_code_of_another_class(model, tmp_path)
+    with torch.no_grad():
+        start = model.decode(z0[None])
+        judged = with_change(x, start)
+        on_photo, on_picture = class_term(model, z0, judged=judged), class_term(model, z0)
+        expected = torch.nn.functional.cross_entropy(classifier(x), torch.tensor([seen]))
+        assert torch.allclose(on_photo(start), expected, atol=1e-5)
+        assert not torch.allclose(on_picture(start), expected, atol=1e-3)
+        assert class_penalty(model, z0, judged=judged)(start).item() == 0
+        far = model.decode(model.codes(8, seed=11))  # candidates far from z0: some read as other classes
+        reads = classifier(judged(far)).argmax(1) != seen
+        assert torch.equal(class_penalty(model, z0, judged=judged)(far) > 0, reads)
