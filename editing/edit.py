@@ -124,7 +124,8 @@ def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constra
     (editing.keep.with_change), so a stroke keeps what the photo shows. The CLI and the editor both
     run this."""
     # Faces keep the person of G(z_ref); products keep the class of the picture the stroke is
-    # painted on, G(z) (a class slider may have changed it on purpose).
+    # painted on, G(z), or given the photo, of the photo with G(z)'s change (what the export of the
+    # current state shows; a class slider may have changed it on purpose).
     draw = drawing(model, offset)
     judged = None
     if photo is not None:
