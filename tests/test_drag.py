@@ -7,7 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from editing.drag import DragConfig, DragError, DragPoint, disk_offsets, drag, sample, track, validate_points
+from editing.drag import DragConfig, DragError, DragPoint, drag, validate_points
+from editing.drag_terms import disk_offsets, sample, track
 from editing.drag_photo import parse_drag, to_model
 from editing.offset import FeatureOffset, decode, feature_module
 from tests.conftest import make_editable_model
