@@ -20,6 +20,7 @@ import torch
 from PIL import Image
 
 from editing.compositing import MASK_THRESHOLD, paste_back
+from editing.offset import DragError, FeatureOffset, decode
 from editing.vectors import MAX_SLIDER
 from inversion.framing import MAX_PHOTO_SIDE, DomainMapping, check_mapping
 from training.errors import UserError
@@ -81,8 +82,6 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     with `offset`, the drags' editing.drag.FeatureOffset, if any); an older `compositing` carries
     it back as exports were made then (see COMPOSITING); `in_place` edits `pixels` itself (one
     full-size copy of a large photo, not two)."""
-    from editing.offset import decode
-
     before, after = model.decode(z0.reshape(1, -1))[0], decode(model, z_edit.reshape(1, -1), offset)[0]
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
                       in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4)
@@ -189,8 +188,6 @@ def check_recipe(recipe, what: str = "the recipe") -> dict:
         if len(check_region(f, recipe["region"], "region")) != mapping.resolution:
             f.fail("region", f"a region of the model's {mapping.resolution} px", len(recipe["region"]))
     if recipe.get("feature_offset") is not None:  # what point drags added (editing.drag)
-        from editing.offset import DragError, FeatureOffset
-
         f.dict(recipe["feature_offset"], "feature_offset")
         try:
             FeatureOffset.from_dict(recipe["feature_offset"])
@@ -255,8 +252,6 @@ def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
                           f"made on a {mapping.photo_size[0]}x{mapping.photo_size[1]} photo")
     offset = None
     if recipe.get("feature_offset") is not None:
-        from editing.offset import DragError, FeatureOffset
-
         try:
             offset = FeatureOffset.from_dict(recipe["feature_offset"], model)
         except DragError as e:

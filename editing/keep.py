@@ -66,17 +66,27 @@ def with_change(photo: torch.Tensor, start: torch.Tensor) -> Callable[[torch.Ten
     return lambda images: (photo + (images - start)).clamp(-1, 1)
 
 
-def class_penalty(model, z_ref: torch.Tensor, weight: float = CLASS_PENALTY, draw=None, judged=None):
-    """images (K, C, R, R) -> (K,) `weight` for each image the model's classifier names another
-    class than G(z_ref)'s (drawn by `draw`, default model.decode: with a drag's offset, as the
-    candidates are), for ranking solver candidates; None when the model has no classifier.
-    `judged` (with_change): every image, G(z_ref)'s too, is read as the export would show it."""
+def _reference_class(model, z_ref: torch.Tensor, draw, judged):
+    """(the model's classifier, how it reads images, the class it reads for G(z_ref)), or None
+    when the model has no classifier; see class_penalty."""
     classifier = model_classifier(model)
     if classifier is None:
         return None
     read = judged or (lambda images: images)
     with torch.no_grad():
         c0 = classifier(read((draw or model.decode)(z_ref.reshape(1, -1)))).argmax(1)
+    return classifier, read, c0
+
+
+def class_penalty(model, z_ref: torch.Tensor, weight: float = CLASS_PENALTY, draw=None, judged=None):
+    """images (K, C, R, R) -> (K,) `weight` for each image the model's classifier names another
+    class than G(z_ref)'s (drawn by `draw`, default model.decode: with a drag's offset, as the
+    candidates are), for ranking solver candidates; None when the model has no classifier.
+    `judged` (with_change): every image, G(z_ref)'s too, is read as the export would show it."""
+    reference = _reference_class(model, z_ref, draw, judged)
+    if reference is None:
+        return None
+    classifier, read, c0 = reference
 
     def penalty(images: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -88,12 +98,10 @@ def class_term(model, z_ref: torch.Tensor, draw=None, judged=None):
     """images (K, C, R, R) -> (K,) the model's classifier's cross-entropy against G(z_ref)'s class
     (drawn by `draw` and read through `judged`, as class_penalty; differentiable: the solver's
     class-keeping term); None when the model has no classifier."""
-    classifier = model_classifier(model)
-    if classifier is None:
+    reference = _reference_class(model, z_ref, draw, judged)
+    if reference is None:
         return None
-    read = judged or (lambda images: images)
-    with torch.no_grad():
-        c0 = classifier(read((draw or model.decode)(z_ref.reshape(1, -1)))).argmax(1)
+    classifier, read, c0 = reference
 
     def term(images: torch.Tensor) -> torch.Tensor:
         return torch.nn.functional.cross_entropy(classifier(read(images)), c0.expand(len(images)),

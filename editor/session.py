@@ -22,9 +22,9 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD
-from editing.offset import FeatureOffset, drawing
 from editing.export import (export_format, export_with_recipe, recipe_path, render_edit, save_image,
                             tuned_generator_path)
+from editing.offset import FeatureOffset, drawing
 from editing.region import confine, region_record
 from editing.solver import Constraints, Stroke, build_constraints, validate
 from editing.vectors import AttributeVector, check_slider_names, model_vectors

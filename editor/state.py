@@ -31,9 +31,8 @@ from training.validate import Fields, read_json
 
 SESSION_FORMAT = "latent-editor-session"
 SESSION_VERSION = 6  # 6: the class hold judges on the photo; 5: measured sliders steered; 4: states
-# may hold a drag's feature offset;
-# 3: states may hold a region; 2: measured sliders in measured units
-# (editing.keep; a version 1 session opens as it looked)
+# may hold a drag's feature offset; 3: states may hold a region; 2: measured sliders in measured
+# units (editing.keep; a version 1 session opens as it looked)
 
 
 class SessionError(UserError):
