@@ -220,6 +220,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
             tuned = {"path": str(weights.resolve()), "sha256": save_tuned(weights, generator)}
             model = tuned_model(model, generator)
             print(f"tuned the generator to {photo.path.name} in {cfg_tune.steps} steps: {weights.name}")
+    judged_on = None if mapping.affine else x  # object models read the class on the photo; faces keep the person
     strokes = read_strokes(a.strokes, mapping) if a.strokes else []
     drag_mask = read_mask(a.drag_mask, mapping) if a.drag_mask else None  # refused before the work
     region = torch.tensor(region_record(read_mask(a.region, mapping, "region"))) if a.region else None
@@ -229,12 +230,11 @@ def cmd_edit(a: argparse.Namespace) -> int:
         from editing.vectors import model_vectors
 
         vectors = model_vectors(model)
-        if getattr(vectors, "hold", None) is not None and not mapping.affine:  # the class is judged on the photo
-            vectors.hold.on_photo(z0, x)
+        if getattr(vectors, "hold", None) is not None:
+            vectors.hold.on_photo(z0, judged_on)
         for name, value in held_sliders(vectors, z0, sliders).items():
             print(f"{name} {sliders[name]:+g} is held at {value:+.2f}: "
                   f"{why_held(vectors, z0, name, sliders[name])} (--free-sliders lets it go on)")
-    judged_on = None if mapping.affine else x  # faces keep the person instead (identity)
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders,
                        vectors=vectors, photo=judged_on)
     z_edit, dragged, offset = result.z_edit, None, None

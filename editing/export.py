@@ -79,7 +79,7 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
                 z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD, compositing: int = COMPOSITING,
                 in_place: bool = False, offset=None) -> tuple[np.ndarray, np.ndarray]:
     """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 to z_edit (drawn
-    with `offset`, the drags' editing.drag.FeatureOffset, if any); an older `compositing` carries
+    with `offset`, the drags' editing.offset.FeatureOffset, if any); an older `compositing` carries
     it back as exports were made then (see COMPOSITING); `in_place` edits `pixels` itself (one
     full-size copy of a large photo, not two)."""
     before, after = model.decode(z0.reshape(1, -1))[0], decode(model, z_edit.reshape(1, -1), offset)[0]

@@ -1,7 +1,7 @@
 """The Drag tool: click a handle, click its target (as many pairs as you like), Run; the drag
 (editing.drag) runs on the job runner with a live preview of every step and the handles following
 on the canvas; Stop keeps what it reached. The result joins the history like a stroke (undo, redo,
-sessions, export): its code and its feature offset (editing.drag.FeatureOffset), which later edits
+sessions, export): its code and its feature offset (editing.offset.FeatureOffset), which later edits
 keep and a later drag goes on from. Clear points removes the pairs.
 
 With Mask on, pressing and dragging on the canvas paints what may move (the brush bar's size);
