@@ -55,6 +55,27 @@ def test_train_resume_export_sample(tmp_path, trained_run, capsys):
     assert Image.open(tmp_path / "g.png").size == (3 * 34 + 2, 3 * 34 + 2)
 
 
+def test_a_resume_may_lower_the_learning_rates_and_lengthen_the_average(trained_run):
+    """A long run is often finished at a lower rate: the optimisers take the new rates (their
+    saved states carry the old ones) and a later resume keeps them."""
+    from training.checkpoint import latest_checkpoint
+    from training.loop import Trainer, resumed_config
+
+    assert main(["train", "--resume", str(trained_run), "--steps", "6", "--lr-g", "5e-5",
+                 "--lr-d", "2.5e-5", "--ema", "0.9995", "--quiet"]) == 0
+    saved = latest_checkpoint(trained_run)[2]["train_config"]
+    assert (saved["lr_g"], saved["lr_d"], saved["ema_decay"]) == (5e-5, 2.5e-5, 0.9995)
+    cfg = resumed_config(trained_run)
+    from training.data import load_dataset
+
+    data = load_dataset(cfg.data, cfg.gan.resolution, cfg.gan.channels, "train", None, None,
+                        cfg.test_fraction)
+    trainer = Trainer(cfg, data, trained_run, resume=True)
+    assert trainer.step == 6
+    assert {g["lr"] for g in trainer.opt_g.param_groups} == {5e-5}
+    assert {g["lr"] for g in trainer.opt_d.param_groups} == {2.5e-5}
+
+
 def test_new_run_refuses_to_overwrite_an_existing_one(trained_run, image_folder, capsys):
     assert main(["train", "--data", str(image_folder), "--steps", "5", "--out", str(trained_run),
                  *TINY]) == 2

@@ -29,7 +29,7 @@ from training.losses import OBJECTIVES
 from training.architectures import build_discriminator, build_generator
 from training.modelfile import export_model, load_model
 from training.networks import DISCRIMINATORS, GENERATORS, GANConfig
-from training.options import check_range, run_command
+from training.options import check_range, replace_given, run_command
 
 if TYPE_CHECKING:
     from training.loop import TrainConfig
@@ -63,9 +63,12 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=None,
                    help="generator updates (default 10000; with --resume, a new target)")
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr-g", type=float, default=2e-4)
-    p.add_argument("--lr-d", type=float, default=2e-4)
-    p.add_argument("--ema", type=float, default=0.999, help="EMA decay of generator weights")
+    p.add_argument("--lr-g", type=float, default=None,
+                   help="generator learning rate (default 2e-4; with --resume, a new rate)")
+    p.add_argument("--lr-d", type=float, default=None,
+                   help="discriminator learning rate (default 2e-4; with --resume, a new rate)")
+    p.add_argument("--ema", type=float, default=None,
+                   help="EMA decay of generator weights (default 0.999; with --resume, a new decay)")
     p.add_argument("--augment", default=None, help="DiffAugment policy, e.g. translation,cutout,color "
                    "(default none; with a projected discriminator translation,cutout,color); "
                    "--augment '' turns it off")
@@ -128,12 +131,12 @@ def train_config_from_args(a: argparse.Namespace) -> "TrainConfig":
     if policy is None:  # Projected GAN always trains with DiffAugment
         policy = "translation,cutout,color" if "projected" in a.discriminator.split("+") else ""
     augment = tuple(s for s in policy.split(",") if s)
-    return TrainConfig(gan=gan, data=a.data, data_root=a.data_root, attributes=a.attributes,
-                       test_fraction=a.test_fraction, loss=a.loss, steps=a.steps or 10_000,
-                       batch_size=a.batch, lr_g=a.lr_g, lr_d=a.lr_d,
-                       ema_decay=a.ema, projected_weight=a.projected_weight, augment=augment,
-                       seed=a.seed, sample_every=a.sample_every or 500,
-                       checkpoint_every=a.checkpoint_every or 1000, amp=a.amp, device=a.device)
+    cfg = TrainConfig(gan=gan, data=a.data, data_root=a.data_root, attributes=a.attributes,
+                      test_fraction=a.test_fraction, loss=a.loss, steps=a.steps or 10_000,
+                      batch_size=a.batch, projected_weight=a.projected_weight, augment=augment,
+                      seed=a.seed, sample_every=a.sample_every or 500,
+                      checkpoint_every=a.checkpoint_every or 1000, amp=a.amp, device=a.device)
+    return replace_given(cfg, lr_g=a.lr_g, lr_d=a.lr_d, ema_decay=a.ema)  # else TrainConfig's defaults
 
 
 def cmd_train(a: argparse.Namespace) -> int:
@@ -143,7 +146,8 @@ def cmd_train(a: argparse.Namespace) -> int:
 
     if a.resume:
         cfg = resumed_config(a.resume, steps=a.steps, sample_every=a.sample_every,
-                             checkpoint_every=a.checkpoint_every)
+                             checkpoint_every=a.checkpoint_every, lr_g=a.lr_g, lr_d=a.lr_d,
+                             ema_decay=a.ema)
         out = Path(a.resume)
     elif a.out:
         cfg, out = train_config_from_args(a), Path(a.out)

@@ -138,6 +138,10 @@ class Trainer:
             meta = restore_checkpoint(self.out, self.modules, self.optimizers)  # latest readable
             self.step, self.seconds = meta["step"], meta.get("seconds", 0.0)
             self.history = [tuple(h) for h in meta["history"]]
+            # The optimisers' states carry the rates they were saved with; a resume may set new ones.
+            for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
+                for group in opt.param_groups:
+                    group["lr"] = lr
         if self.dist.world > 1:
             self.G_train = DDP(self.G)
             self.D_train = DDP(self.D)
