@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "generator to this photo (pivotal tuning); its weights are written beside the code "
                    "file as CODE.generator.safetensors. Default: on for face models, off for others")
     i.add_argument("--tune-steps", type=int, help=f"tuning steps (default {TuneConfig().steps})")
+    i.add_argument("--tune-from", type=int, metavar="PX", help="tune only the generator's layers "
+                   f"that draw maps of PX pixels or more (default {TuneConfig().tune_from}: the coarse "
+                   f"layers, where sliders change shapes, stay the model's; 0: every layer)")
     i.add_argument("--quiet", action="store_true")
     e = sub.add_parser("train-encoder", help="train the model's encoder (generator frozen)")
     e.add_argument("--model", default=DEFAULT_MODEL)
@@ -86,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "--out for the recipe); with --code, use the tuned generator the code file names "
                    "(--no-tune: the model's own). Default: on for face models, off for others")
     d.add_argument("--tune-steps", type=int, help=f"tuning steps (default {TuneConfig().steps})")
+    d.add_argument("--tune-from", type=int, metavar="PX", help="tune only the generator's layers "
+                   f"that draw maps of PX pixels or more (default {TuneConfig().tune_from}: the coarse "
+                   f"layers, where sliders change shapes, stay the model's; 0: every layer)")
     d.add_argument("--attr", action="append", default=[], metavar="NAME=VALUE",
                    help="slider value, e.g. ankle_boot=+1.5: in units of the codes' spread; a product "
                    "model's size and brightness sliders in measured units (width=+2: two model "
@@ -361,9 +367,9 @@ def wants_tuning(a: argparse.Namespace, model) -> bool:
 
 
 def tune_cfg(a: argparse.Namespace, identity: float | None = None) -> TuneConfig:
-    """Tuning settings: the defaults (inversion.tuning.TuneConfig) with --tune-steps and, from
-    `invert --identity-loss`, the weight of the differentiable identity term (face models)."""
-    return replace_given(TuneConfig(), steps=a.tune_steps, w_identity=identity)
+    """Tuning settings: the defaults (inversion.tuning.TuneConfig) with --tune-steps, --tune-from
+    and, from `invert --identity-loss`, the weight of the differentiable identity term (face models)."""
+    return replace_given(TuneConfig(), steps=a.tune_steps, tune_from=a.tune_from, w_identity=identity)
 
 
 def main(argv: list[str] | None = None) -> int:

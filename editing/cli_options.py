@@ -74,6 +74,7 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--candidate", a.candidate, 0, solver_options(a).candidates - 1 if a.strokes else None)
         check_range("--face", a.face, 0)
         check_range("--tune-steps", a.tune_steps, 1)
+        check_range("--tune-from", a.tune_from, 0)
         parse_sliders(a.attr)
         check_drag_warp_region(a)
     elif a.command == "animate":
@@ -95,6 +96,7 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--starts", a.starts, 1)
         check_range("--preview-scale", a.preview_scale, 1, 64)
         check_range("--tune-steps", a.tune_steps, 1)
+        check_range("--tune-from", a.tune_from, 0)
         for option, value in (("--lpips-weight", a.lpips_weight), ("--prior-weight", a.prior_weight),
                               ("--identity", a.identity), ("--identity-loss", a.identity_loss)):
             check_range(option, value, 0.0)

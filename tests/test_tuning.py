@@ -21,7 +21,7 @@ def test_tuning_draws_the_photo_at_the_pivot_and_the_locality_term_keeps_the_res
     photo[..., 8:24, 10:22] = 0.8  # what the untrained generator cannot draw
     pivot = model.codes(1, seed=4)[0]
     lpips = LPIPS()
-    cfg = TuneConfig(steps=30, lr=2e-3, w_locality=1.0, locality_every=2)
+    cfg = TuneConfig(steps=30, lr=2e-3, w_locality=1.0, locality_every=2, tune_from=0)  # all layers
     runs = []
     for _ in range(2):
         g = tuned_copy(model)
@@ -32,12 +32,55 @@ def test_tuning_draws_the_photo_at_the_pivot_and_the_locality_term_keeps_the_res
     assert all(torch.equal(v, own[k]) for k, v in model.generator.state_dict().items())
     assert all(torch.equal(a, b) for a, b in zip(g.state_dict().values(), runs[1][1].state_dict().values()))
     free = tuned_copy(model)  # the same tuning without the locality term
-    list(tune(model, free, photo, pivot, lpips, TuneConfig(steps=30, lr=2e-3, w_locality=0.0)))
+    list(tune(model, free, photo, pivot, lpips, TuneConfig(steps=30, lr=2e-3, w_locality=0.0, tune_from=0)))
     near = pivot + 3.0 * torch.randn(8, 16, generator=torch.Generator().manual_seed(9)) / 4
     with torch.no_grad():
         kept = (g(near) - model.generator(near)).abs().mean()
         drifted = (free(near) - model.generator(near)).abs().mean()
     assert kept < 0.7 * drifted
+
+
+def test_tuning_from_a_map_size_leaves_the_coarser_layers_as_they_were(tmp_path):
+    """TuneConfig.tune_from: the layers drawing maps smaller than it keep the model's weights (the
+    sliders' changes of shape are made there); the finer ones learn the photo."""
+    from inversion.tuning import layer_sides
+    from training.errors import OptionError
+
+    model = load_model(make_editable_model(tmp_path / "tiny"))
+    sides = layer_sides(model, tuned_copy(model))
+    # the linear projection takes the side of the first map it is reshaped into
+    assert sides["project.0.weight"] == 4 and sides["blocks.0.weight"] == 8
+    assert sides["blocks.6.weight"] == 32 and sorted(set(sides.values())) == [4, 8, 16, 32]
+    photo = torch.zeros(1, 1, 32, 32) - 1
+    photo[..., 8:24, 10:22] = 0.8
+    pivot = model.codes(1, seed=4)[0]
+    g = tuned_copy(model)
+    steps = list(tune(model, g, photo, pivot, LPIPS(), TuneConfig(steps=20, lr=2e-3, tune_from=16)))
+    assert steps[-1].loss < 0.8 * steps[0].loss
+    own = model.generator.state_dict()
+    for name, value in g.state_dict().items():
+        if name in sides:  # parameters (batch-norm running statistics are not tuned)
+            assert torch.equal(value, own[name]) == (sides[name] < 16), name
+    with pytest.raises(OptionError, match="tuning from 64 px"):
+        list(tune(model, tuned_copy(model), photo, pivot, None, TuneConfig(steps=1, tune_from=64)))
+
+
+def test_a_style_generators_layers_take_the_side_of_the_map_they_modulate(tmp_path):
+    from inversion.tuning import layer_sides
+    from training.architectures import build_discriminator, build_generator
+    from training.modelfile import export_model
+    from training.networks import GANConfig
+
+    cfg = GANConfig(resolution=32, channels=1, latent_dim=16, width=8, generator="style")
+    torch.manual_seed(0)
+    folder = export_model(tmp_path / "style", cfg, build_generator(cfg), build_discriminator(cfg),
+                          {"data": {"name": "fashion-mnist/train"}})
+    model = load_model(folder)
+    sides = layer_sides(model, tuned_copy(model))
+    assert set(sides.values()) >= {4, 8, 16, 32}
+    assert sides["synthesis_network.const"] == 4  # the learnt input, though its module draws 32 px
+    # edits happen in w: the mapping network is not drawn through, so no tuning reaches it
+    assert all(side == 0 for name, side in sides.items() if name.startswith("mapping"))
 
 
 def test_tuned_weights_travel_with_the_code_into_edits_and_recipes(tmp_path, capsys):
