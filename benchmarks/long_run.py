@@ -3,17 +3,26 @@ quality measures as benchmarks.generators (Frechet distance, KID, precision and 
 domain classifier's feature space, on the same real sets), and a 64-sample grid of each to look at.
 
     python -m benchmarks.long_run [--run runs/long/faces-dcgan-cont] [--shipped celeba-64] [--n 5000]
+        [--model FOLDER] [--name long_run]
+    python -m benchmarks.long_run --run runs/long/NAME --watch 300     # beside the training
 
 The run's checkpoint is exported (`latent-gan export`: its EMA generator) to a temporary model
-folder first; nothing in assets/ changes. Writes benchmarks/results/long_run.{json,md,png}.
+folder first, or `--model` names an export to measure instead (the best one `--watch` kept);
+nothing in assets/ changes. With `--watch N`, every N steps of the running training are measured
+the same way and appended to runs/long/NAME-fd.log (one JSON line per checkpoint), and the export
+with the lowest Frechet distance so far is kept in runs/long/NAME-best-model: a GAN's quality
+swings from one checkpoint to the next, so the one to ship is picked by measurement. The report
+lists that log when there is one. Writes benchmarks/results/NAME.{json,md,png}.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -38,41 +47,94 @@ def grid(model, n: int = 64) -> np.ndarray:
     return np.concatenate([np.concatenate(list(images[r * side:(r + 1) * side]), 1) for r in range(side)], 0)
 
 
+def export(run: str | Path, out: Path) -> str:
+    """Export the run's latest checkpoint to `out`; its step."""
+    done = subprocess.run([sys.executable, "-m", "training.cli", "export", str(run), "--out", str(out)],
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"export failed: {done.stderr.strip()}")
+    return done.stdout.strip().rsplit("step ", 1)[-1].rstrip(")")
+
+
+def watch(run: Path, every: int, n: int) -> None:
+    """Measure the run every `every` steps while it trains (forever; stop it with Ctrl-C)."""
+    from training.checkpoint import latest_checkpoint
+
+    log, best_dir = run.parent / f"{run.name}-fd.log", run.parent / f"{run.name}-best-model"
+    seen = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+    best = min((r["frechet"] for r in seen), default=float("inf"))
+    marks, judge = {int(r["step"]) // every for r in seen}, None
+    while True:
+        if int(latest_checkpoint(run)[2]["step"]) // every not in marks:
+            with tempfile.TemporaryDirectory() as tmp:
+                out = Path(tmp) / "model"
+                step = export(run, out)
+                model = load_model(out)
+                judge = judge or Judge(DOMAIN_OF[model.gan.channels], n)
+                quality = {k: round(float(v), 4) for k, v in judge.quality(model.sample(n, seed=0)).items()}
+                with open(log, "a") as f:
+                    f.write(json.dumps({"step": int(step), **quality}) + "\n")
+                marks.add(int(step) // every)
+                if quality["frechet"] < best:
+                    best = quality["frechet"]
+                    shutil.rmtree(best_dir, ignore_errors=True)
+                    shutil.copytree(out, best_dir)
+                print(json.dumps({"step": int(step), **quality}), flush=True)
+        time.sleep(60)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--run", default="runs/long/faces-dcgan-cont", help="run folder with checkpoint.safetensors")
     p.add_argument("--shipped", default="celeba-64", help="the shipped model the run continues")
     p.add_argument("--n", type=int, default=5000, help="samples for the quality measures")
+    p.add_argument("--model", help="an exported model folder to measure instead of the run's latest "
+                   "checkpoint (e.g. runs/long/NAME-best-model)")
+    p.add_argument("--name", default="long_run", help="results' name in benchmarks/results/")
+    p.add_argument("--watch", type=int, metavar="STEPS", help="measure the running training every "
+                   "STEPS steps, keeping the best export (see above); runs until stopped")
     a = p.parse_args()
     torch.set_num_threads(1)
+    run = Path(a.run)
+    if a.watch:
+        return watch(run, a.watch, a.n)
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "model"
-        done = subprocess.run([sys.executable, "-m", "training.cli", "export", a.run, "--out", str(out)],
-                              capture_output=True, text=True)
-        if done.returncode:
-            raise SystemExit(f"export failed: {done.stderr.strip()}")
-        step = done.stdout.strip().rsplit("step ", 1)[-1].rstrip(")")
+        if a.model:
+            out = Path(a.model)
+            step = str(json.loads((out / "config.json").read_text())["training"]["steps"])
+        else:
+            out = Path(tmp) / "model"
+            step = export(run, out)
         shipped, trained = load_model(a.shipped), load_model(out)
         judge = Judge(DOMAIN_OF[shipped.gan.channels], a.n)
         rows = []
-        for label, model in ((f"{a.shipped} (shipped)", shipped), (f"{Path(a.run).name}, step {step}", trained)):
+        for label, model in ((f"{a.shipped} (shipped)", shipped), (f"{run.name}, step {step}", trained)):
             quality = judge.quality(model.sample(a.n, seed=0))
             rows.append({"model": label, **quality})
             print(json.dumps(rows[-1]), flush=True)
         pictures = [grid(shipped), grid(trained)]
     gap = np.full((pictures[0].shape[0], 16, 3), 255, np.uint8)
-    Image.fromarray(np.concatenate([pictures[0], gap, pictures[1]], 1)).save(RESULTS / "long_run.png")
+    Image.fromarray(np.concatenate([pictures[0], gap, pictures[1]], 1)).save(RESULTS / f"{a.name}.png")
+    log = run.parent / f"{run.name}-fd.log"
+    history = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
     m = machine()
+    options = f" --model {a.model}" if a.model else ""
     md = (f"# A long run against the shipped model it continues\n\n`python -m benchmarks.long_run --run "
-          f"{a.run} --shipped {a.shipped} --n {a.n}`: {a.n} samples (seed 0) of each, measured as "
+          f"{a.run} --shipped {a.shipped} --n {a.n}{options} --name {a.name}`: {a.n} samples "
+          f"(seed 0) of each, measured as "
           f"benchmarks.generators measures them (the domain classifier's feature space, against the "
           f"held-out set; ratio: Frechet distance / the real-vs-real floor).\n\n"
           + markdown_table(rows, [("model", "model"), ("frechet", "Frechet"), ("ratio", "x floor"),
                                   ("kid_x1000", "KID x1000"), ("precision", "precision"),
                                   ("recall", "recall")])
-          + f"\n\n![64 samples, seed 0: shipped (left), the run (right)](long_run.png)\n\n"
-          f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
-    write_results("long_run", {"machine": m, "run": a.run, "step": step, "rows": rows}, md)
+          + f"\n\n![64 samples, seed 0: shipped (left), the run (right)]({a.name}.png)\n\n"
+          + (f"Measured while it trained (`--watch`, {log.name}), the same way:\n\n"
+             + markdown_table(history, [("step", "step"), ("frechet", "Frechet"), ("ratio", "x floor"),
+                                        ("kid_x1000", "KID x1000"), ("precision", "precision"),
+                                        ("recall", "recall")]) + "\n" if history else "")
+          + f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+    write_results(a.name, {"machine": m, "run": a.run, "model": a.model, "step": step, "rows": rows,
+                           "history": history}, md)
 
 
 if __name__ == "__main__":
