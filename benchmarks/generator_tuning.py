@@ -176,8 +176,9 @@ def main() -> None:
     p.add_argument("--products", type=int, default=5, help="Fashion-MNIST test images")
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--lr", type=float, nargs="+", default=[TuneConfig().lr])
-    p.add_argument("--tune-from", type=int, nargs="+", default=[0], help="TuneConfig.tune_from "
-                   "values: tune the layers drawing maps of this many pixels or more (0: all)")
+    p.add_argument("--tune-from", type=int, nargs="+", default=[TuneConfig().tune_from],
+                   help="TuneConfig.tune_from values: tune the layers drawing maps of this many "
+                   "pixels or more (0: all)")
     p.add_argument("--budgets", type=int, nargs="+", default=[25, 50, 75, 100, 150])
     p.add_argument("--out", default="generator_tuning", help="results' name in benchmarks/results/")
     a = p.parse_args()
@@ -203,7 +204,7 @@ def main() -> None:
           f"{a.products} --threads {' '.join(map(str, a.threads))} --lr {' '.join(map(str, a.lr))} "
           f"--tune-from {' '.join(map(str, a.tune_from))} "
           f"--budgets {' '.join(map(str, budgets))} --out {a.out}`; TuneConfig defaults but the "
-          f"step budget and the learning rate. Seconds from the first tuning step (the inversion "
+          f"step budget, the learning rate and the size tuning starts from. Seconds from the first tuning step (the inversion "
           f"before it not counted); CPU seconds are the process's, all threads. Identity: dlib "
           f"distance to the photo's face (under 0.6: the same person); edit kept: the sliders' "
           f"change drawn by the tuned generator as a share of the original's; steps 0 = the "

@@ -56,19 +56,37 @@ def export(run: str | Path, out: Path) -> str:
     return done.stdout.strip().rsplit("step ", 1)[-1].rstrip(")")
 
 
+def checkpoint_step(run: Path) -> int | None:
+    """The step of the run's latest checkpoint, from its header alone; None while there is none
+    (or it is being replaced)."""
+    from safetensors import safe_open
+
+    from training.checkpoint import CHECKPOINT_NAME
+
+    try:
+        with safe_open(str(run / CHECKPOINT_NAME), framework="pt") as f:
+            return int(json.loads(f.metadata()["checkpoint"])["step"])
+    except Exception:  # noqa: BLE001 - missing, half-written or damaged: look again later
+        return None
+
+
 def watch(run: Path, every: int, n: int) -> None:
     """Measure the run every `every` steps while it trains (forever; stop it with Ctrl-C)."""
-    from training.checkpoint import latest_checkpoint
-
     log, best_dir = run.parent / f"{run.name}-fd.log", run.parent / f"{run.name}-best-model"
     seen = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
     best = min((r["frechet"] for r in seen), default=float("inf"))
     marks, judge = {int(r["step"]) // every for r in seen}, None
     while True:
-        if int(latest_checkpoint(run)[2]["step"]) // every not in marks:
+        now = checkpoint_step(run)
+        if now is not None and now // every not in marks:
             with tempfile.TemporaryDirectory() as tmp:
                 out = Path(tmp) / "model"
-                step = export(run, out)
+                try:
+                    step = export(run, out)
+                except SystemExit as failed:  # e.g. the checkpoint replaced meanwhile: next time
+                    print(failed, file=sys.stderr, flush=True)
+                    time.sleep(60)
+                    continue
                 model = load_model(out)
                 judge = judge or Judge(DOMAIN_OF[model.gan.channels], n)
                 quality = {k: round(float(v), 4) for k, v in judge.quality(model.sample(n, seed=0)).items()}
@@ -99,16 +117,17 @@ def main() -> None:
     if a.watch:
         return watch(run, a.watch, a.n)
     with tempfile.TemporaryDirectory() as tmp:
-        if a.model:
-            out = Path(a.model)
-            step = str(json.loads((out / "config.json").read_text())["training"]["steps"])
+        if a.model:  # a model folder or name
+            trained = load_model(a.model)
+            step, name = str(trained.config["training"]["steps"]), Path(a.model).name
         else:
             out = Path(tmp) / "model"
-            step = export(run, out)
-        shipped, trained = load_model(a.shipped), load_model(out)
+            step, name = export(run, out), run.name
+            trained = load_model(out)
+        shipped = load_model(a.shipped)
         judge = Judge(DOMAIN_OF[shipped.gan.channels], a.n)
         rows = []
-        for label, model in ((f"{a.shipped} (shipped)", shipped), (f"{run.name}, step {step}", trained)):
+        for label, model in ((f"{a.shipped} (shipped)", shipped), (f"{name}, step {step}", trained)):
             quality = judge.quality(model.sample(a.n, seed=0))
             rows.append({"model": label, **quality})
             print(json.dumps(rows[-1]), flush=True)

@@ -182,7 +182,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
     from editing.region import confine, limit_to_region, region_record
     from editing.warp import photo_warp, warp_code
     from inversion.invert import check_code, load_code
-    from inversion.tuning import save_tuned, tune_to_photo, tuned_model
+    from inversion.tuning import check_tune_from, save_tuned, tune_to_photo, tuned_model
     from training.modelfile import network_path
 
     if a.recipe:
@@ -190,6 +190,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
         print(f"rebuilt {a.out} from {a.recipe}")
         return 0
     model = load_model(a.model)
+    if wants_tuning(a, model):
+        check_tune_from(model, tune_cfg(a).tune_from)  # refused now rather than after the inversion
     tuned = None  # the photo's tuned generator weights, when the code file has them
     sliders = parse_sliders(a.attr)
     cfg = solver_options(a, solver_config(model))
@@ -309,6 +311,10 @@ def cmd_invert(a: argparse.Namespace) -> int:
     model = load_model(a.model)
     if a.identity or a.identity_loss:
         require_face_model(model, "--identity" if a.identity else "--identity-loss")
+    if wants_tuning(a, model):
+        from inversion.tuning import check_tune_from
+
+        check_tune_from(model, tune_cfg(a).tune_from)  # refused now rather than after the inversion
     photo = load_photo(a.photo)
     try:
         x, mapping = photo_to_model(model, photo, a.whole_image, a.face)
@@ -346,7 +352,7 @@ def cmd_invert(a: argparse.Namespace) -> int:
             generator, preview = tune_to_photo(model, inverter.lpips, x, z, cfg, lambda s: bar.update(1))
         tuned = Path(a.out).with_suffix(".generator.safetensors")
         extra["tuned_generator"] = {"file": tuned.name, "sha256": save_tuned(tuned, generator),
-                                    "steps": cfg.steps}
+                                    "steps": cfg.steps, "tune_from": cfg.tune_from}
     save_code(a.out, z, mapping, model, photo.path.resolve(), extra)
     if a.preview:
         img = grid_image(preview, nrow=1, padding=0)

@@ -32,8 +32,9 @@ TIP = ("Fine-tune a copy of the generator to the open photo (pivotal tuning), so
        "photo itself and edits keep the person. Runs after each inversion, about {seconds} s on a "
        "2-core CPU, with Cancel; sessions keep the tuned weights beside them. Off: the model's own "
        "generator draws, the edits kept.")
-SECONDS_PER_STEP = 0.06  # a face model's tuning step, one thread, one other program on the 2 cores
-# (benchmarks/results/generator_tuning_astronaut.md; 0.08 at a load of 4-5)
+SECONDS_PER_STEP = 0.045  # a face model's tuning step from 16 px on, one thread, two trainings
+# at nice 19 on the 2 cores (benchmarks/results/real_photos.md: 6.6 s for 150 steps; every layer
+# tuned took 0.06 with one other program: generator_tuning_astronaut.md)
 
 
 class GeneratorTuning(QObject):

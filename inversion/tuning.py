@@ -12,17 +12,19 @@ architecture (safetensors beside a code file, a session or an export).
 
 Defaults (benchmarks/results/generator_tuning*.md): face models tune unless told not to
 (tunes_by_default); PTI's learning rate and 150 steps bring the astronaut and 8 held-out faces back
-to the same person by dlib's rule (distance 0.33-0.53, from 0.60-0.80) and keep about 77% of a
-slider edit's change (a learning rate of 1e-3 got there in 75 steps but kept 19%: the tuned
-generator drew the photo all around the pivot); on one torch thread (TUNE_THREADS), 8.8 s for the
-astronaut with one other program on the 2 cores, 11.5 s at a load of 4-5.
+to the same person by dlib's rule (distance 0.33-0.53, from 0.60-0.80); with every layer tuned
+they kept about 77% of a slider edit's change (a learning rate of 1e-3 got there in 75 steps but
+kept 19%: the tuned generator drew the photo all around the pivot), and took 8.8 s for the
+astronaut on one torch thread (TUNE_THREADS) with one other program on the 2 cores.
 
 Only the layers that draw maps of 16 px or more are tuned (TuneConfig.tune_from). Tuning every
 layer let the coarse ones, where a slider turns a mouth up or a fringe down, learn the photo too:
-the tuned generator then drew the photo a little way along every slider, and Smiling, Male, Young
-or Bangs at strength 2 flipped the attribute classifier's verdict on the export for 17% of 16
-held-out faces, against 31% with the coarse layers kept (the reconstruction's LPIPS and identity
-the same, a quarter less time: benchmarks/results/generator_tuning_layers.md).
+the tuned generator then drew the photo a little way along every slider. On the astronaut and 15
+held-out faces, Smiling, Male, Young and Bangs at strength 2, the photo with the tuned generator's
+change added (at the model's size, as the carry-back adds it) flipped the attribute classifier's
+verdict for 17% of the 64 face-and-slider pairs with every layer tuned, 31% from 16 px on; 95%
+of the sliders' change kept instead of 75%; the reconstruction's LPIPS and identity the same; 5.7 s
+instead of 7.4 beside two trainings (benchmarks/results/generator_tuning_layers.md).
 """
 from __future__ import annotations
 
@@ -57,8 +59,8 @@ class TuneConfig:
     tune_from: int = 16  # only the layers that draw maps of at least this side are tuned; the
     # coarser ones, where the sliders' changes of shape are made, stay the model's (0: all layers;
     # 16 against 0 on 16 faces: the same LPIPS and identity, 95% of the sliders' change kept
-    # instead of 75%, exported flips 31% instead of 17%, a quarter faster; products: LPIPS
-    # 0.00022 instead of 0.00043: benchmarks/results/generator_tuning_layers*.md)
+    # instead of 75%, flips 31% instead of 17%, a quarter faster; 10 products: LPIPS 0.00015
+    # instead of 0.00039: benchmarks/results/generator_tuning_layers*.md)
 
 
 @dataclass(frozen=True)
@@ -104,12 +106,24 @@ def layer_sides(model: GANModel, generator: nn.Module) -> dict[str, int]:
             for name, m in generator.named_modules() for p, _ in m.named_parameters(recurse=False)}
 
 
+def check_tune_from(model: GANModel, tune_from: int) -> None:
+    """OptionError for a map size no layer of the model's generator draws (its last layer draws
+    the picture itself), before any photo is inverted."""
+    if tune_from > model.gan.resolution:
+        from training.errors import OptionError
+
+        raise OptionError(f"tuning from {tune_from} px: no layer of {model.name}'s generator draws "
+                          f"maps that large (its pictures are {model.gan.resolution} px); tune from "
+                          f"{model.gan.resolution} px or less, or 0 for every layer")
+
+
 def tuned_parameters(model: GANModel, generator: nn.Module, tune_from: int) -> list[nn.Parameter]:
     """The generator's parameters that tuning changes: all, or (tune_from > 0) those of the layers
     drawing maps of at least `tune_from` pixels; the others stop asking for gradients, so the
     backward pass ends above them."""
     if not tune_from:
         return [p for p in generator.parameters() if p.requires_grad]
+    check_tune_from(model, tune_from)
     sides = layer_sides(model, generator)
     chosen = []
     for name, p in generator.named_parameters():
@@ -117,12 +131,8 @@ def tuned_parameters(model: GANModel, generator: nn.Module, tune_from: int) -> l
             chosen.append(p)
         else:
             p.requires_grad_(False)
-    if not chosen:
-        from training.errors import OptionError
-
-        raise OptionError(f"tuning from {tune_from} px: no layer of {model.name}'s generator draws "
-                          f"maps that large (its pictures are {model.gan.resolution} px); tune from "
-                          f"{model.gan.resolution} px or less, or 0 for every layer")
+    if not chosen:  # a generator whose last layer was not seen drawing the picture
+        raise ValueError(f"no layer of {model.name}'s generator was seen drawing {tune_from} px maps")
     return chosen
 
 

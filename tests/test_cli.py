@@ -55,7 +55,7 @@ def test_train_resume_export_sample(tmp_path, trained_run, capsys):
     assert Image.open(tmp_path / "g.png").size == (3 * 34 + 2, 3 * 34 + 2)
 
 
-def test_a_resume_may_lower_the_learning_rates_and_lengthen_the_average(trained_run):
+def test_a_resume_may_lower_the_learning_rates_and_lengthen_the_average(trained_run, capsys):
     """A long run is often finished at a lower rate: the optimisers take the new rates (their
     saved states carry the old ones) and a later resume keeps them."""
     from training.checkpoint import latest_checkpoint
@@ -74,6 +74,10 @@ def test_a_resume_may_lower_the_learning_rates_and_lengthen_the_average(trained_
     assert trainer.step == 6
     assert {g["lr"] for g in trainer.opt_g.param_groups} == {5e-5}
     assert {g["lr"] for g in trainer.opt_d.param_groups} == {2.5e-5}
+    # a run at its target trains no step: new rates are refused rather than recorded unused
+    assert main(["train", "--resume", str(trained_run), "--lr-g", "1e-5", "--quiet"]) == 2
+    assert "give --steps above 6" in capsys.readouterr().err
+    assert latest_checkpoint(trained_run)[2]["train_config"]["lr_g"] == 5e-5
 
 
 def test_new_run_refuses_to_overwrite_an_existing_one(trained_run, image_folder, capsys):

@@ -90,9 +90,18 @@ def test_tuned_weights_travel_with_the_code_into_edits_and_recipes(tmp_path, cap
     model = make_editable_model(tmp_path / "tiny")
     photo = photo_file(tmp_path)
     code = tmp_path / "bag.npz"
+    for command in (["invert", str(photo), "--out", str(tmp_path / "no.npz")],
+                    ["edit", str(photo), "--attr", "first=2", "--out", str(tmp_path / "no.png")]):
+        assert main([*command, "--model", str(model), "--tune", "--tune-from", "64"]) == 2
+        assert "tuning from 64 px" in capsys.readouterr().err  # before any inversion
+    assert not list(tmp_path.glob("no.*"))
     assert main(["invert", str(photo), "--model", str(model), "--out", str(code), "--steps", "3",
-                 "--tune", "--tune-steps", "5", "--quiet"]) == 0
+                 "--tune", "--tune-steps", "5", "--tune-from", "8", "--quiet"]) == 0
     assert (tmp_path / "bag.generator.safetensors").is_file()
+    from inversion.invert import load_code
+
+    tuned_entry = load_code(code)[1]["tuned_generator"]
+    assert (tuned_entry["steps"], tuned_entry["tune_from"]) == (5, 8)
     for name, extra in (("plain.png", []), ("tuned.png", ["--code", str(code)])):
         assert main(["edit", str(photo), "--model", str(model), "--attr", "first=2", "--out",
                      str(tmp_path / name), *extra]) == 0

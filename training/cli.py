@@ -164,6 +164,10 @@ def cmd_train(a: argparse.Namespace) -> int:
     if data.skipped and dist_info.main:
         print(f"skipped {len(data.skipped)} unreadable files, e.g. {data.skipped[0]}", file=sys.stderr)
     trainer = Trainer(cfg, data, out, resume=bool(a.resume), dist_info=dist_info)
+    if a.resume and trainer.step >= cfg.steps and (a.lr_g, a.lr_d, a.ema) != (None, None, None):
+        print(f"error: {out} has reached its {cfg.steps} steps: new learning rates or EMA decay "
+              f"take effect only on further steps; give --steps above {trainer.step}", file=sys.stderr)
+        return 2
     bar = tqdm(total=cfg.steps, initial=trainer.step, unit="step", dynamic_ncols=True,
                disable=a.quiet or not dist_info.main, desc=out.name)
     try:
