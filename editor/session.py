@@ -231,7 +231,7 @@ def save_session(doc: Document, path: str | os.PathLike, tuned: bool) -> None:
     if tuned and doc.tuning is not None:
         weights = session_weights_path(path)
         data["tuned_generator"] = {"file": weights.name, "sha256": write_tuned(doc.tuning, weights),
-                                   "steps": doc.tuning.steps}
+                                   "steps": doc.tuning.steps, "tune_from": doc.tuning.tune_from}
     write_json_atomic(path, data)
 
 
@@ -244,7 +244,8 @@ def load_tuning(data: dict, path: str | os.PathLike, model: GANModel) -> tuple[T
         return None, ""
     weights = Path(path).parent / entry["file"]
     try:
-        tuning = Tuning(load_tuned(model, weights, entry["sha256"]), int(entry.get("steps", 0)))
+        tuning = Tuning(load_tuned(model, weights, entry["sha256"]), int(entry.get("steps", 0)),
+                        entry.get("tune_from"))
         st = weights.stat()
     except (UserError, OSError) as e:
         return None, str(e)

@@ -99,6 +99,7 @@ class Tuning:
 
     model: GANModel  # the document's model with the tuned generator (inversion.tuning.tuned_model)
     steps: int  # tuning steps that made it
+    tune_from: int | None = None  # the map size its tuned layers start at (None: not recorded)
     files: dict[Path, tuple] = field(default_factory=dict, repr=False)
 
 

@@ -97,7 +97,7 @@ class GeneratorTuning(QObject):
 
         def finish(step) -> None:
             self.busy_with = None
-            doc.tuning = Tuning(tuned_model(model, generator), step.step)
+            doc.tuning = Tuning(tuned_model(model, generator), step.step, cfg.tune_from)
             w.set_editing_enabled(True)
             if doc is w.doc:
                 w.redraw()

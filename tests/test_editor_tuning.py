@@ -170,6 +170,7 @@ def test_a_session_keeps_its_tuned_generator_and_reopens_bit_for_bit(window, qtb
     entry = json.loads(path.read_text())["tuned_generator"]
     assert entry["file"] == "coat.session.generator.safetensors"
     assert entry["sha256"] == sha256_file(tmp_path / entry["file"]) and entry["steps"] == QUICK.steps
+    assert entry["tune_from"] == QUICK.tune_from  # which layers were tuned, recorded
     autosaved = json.loads((tmp_path / "autosave.json").read_text())["tuned_generator"]
     assert (tmp_path / autosaved["file"]).is_file()
 
@@ -183,6 +184,7 @@ def test_a_session_keeps_its_tuned_generator_and_reopens_bit_for_bit(window, qtb
     loaded = w.doc.tuning.model.generator.state_dict()
     assert all(torch.equal(loaded[k], v) for k, v in weights.items())
     assert np.array_equal(canvas_pixels(w), shown) and w.doc.current.slider_dict == {"first": 2.0}
+    assert w.doc.tuning.tune_from == QUICK.tune_from
 
     w.close()
     assert not (tmp_path / "autosave.json").exists() and not (tmp_path / autosaved["file"]).exists()
