@@ -3,6 +3,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 import pytest
 from PIL import Image
 
@@ -78,6 +79,58 @@ def test_a_resume_may_lower_the_learning_rates_and_lengthen_the_average(trained_
     assert main(["train", "--resume", str(trained_run), "--lr-g", "1e-5", "--quiet"]) == 2
     assert "give --steps above 6" in capsys.readouterr().err
     assert latest_checkpoint(trained_run)[2]["train_config"]["lr_g"] == 5e-5
+
+
+def test_a_new_run_goes_on_training_an_exported_model(tmp_path, trained_run, image_folder, capsys):
+    """Shipped models keep no checkpoint: --from-model starts a run from one, at its step, with its
+    generator as G and G_ema and its discriminator."""
+    from training.checkpoint import latest_checkpoint, module_state
+    from training.modelfile import load_model
+
+    model = tmp_path / "models" / "tiny"
+    assert main(["export", str(trained_run), "--out", str(model)]) == 0
+    exported = load_model(model)
+    more = tmp_path / "runs" / "more"
+    base = ["train", "--data", str(image_folder), "--from-model", str(model), "--out", str(more), *TINY]
+    for extra, says in ((["--steps", "7", "--width", "16"], "the options build"),  # another network
+                        (["--steps", "5"], "give --steps above 5"),  # nothing left to train
+                        ([], "give --steps"),
+                        (["--steps", "7", "--resume", str(trained_run)], "give one of them")):
+        assert main([*base, *extra]) == 2
+        assert says in capsys.readouterr().err
+    assert not more.exists()
+
+    from training.loop import Trainer
+
+    saved = []
+    original_save = Trainer.save
+
+    def spy(self):  # the first checkpoint: what the run starts from
+        if not saved:
+            saved.append({k: v.detach().clone() for k, v in
+                          {**{f"generator.{n}": t for n, t in self.G.state_dict().items()},
+                           **{f"generator_ema.{n}": t for n, t in self.G_ema.state_dict().items()},
+                           **{f"discriminator.{n}": t for n, t in self.D.state_dict().items()}}.items()})
+            saved.append(self.step)
+        original_save(self)
+
+    Trainer.save = spy
+    try:
+        assert main([*base, "--steps", "7", "--lr-g", "1e-4"]) == 0
+    finally:
+        Trainer.save = original_save
+    start, start_step = saved
+    assert start_step == 5
+    own = exported.generator.state_dict()
+    for part in ("generator", "generator_ema"):
+        got = module_state(start, part)
+        assert all(torch.equal(got[k], v) for k, v in own.items())
+    d = module_state(start, "discriminator")
+    assert all(torch.equal(d[k], v) for k, v in exported.discriminator.state_dict().items())
+    _, tensors, meta = latest_checkpoint(more)
+    assert meta["step"] == 7 and meta["train_config"]["lr_g"] == 1e-4  # two steps on from 5
+    after = module_state(tensors, "generator")
+    assert not all(torch.equal(after[k], v) for k, v in own.items())  # and they trained
 
 
 def test_new_run_refuses_to_overwrite_an_existing_one(trained_run, image_folder, capsys):

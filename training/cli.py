@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="run folder, e.g. runs/NAME")
     t.add_argument("--resume", metavar="RUN", help="continue the run in this folder; --steps may "
                    "raise its target")
+    t.add_argument("--from-model", metavar="MODEL", help="a new run (--out) that goes on training an "
+                   "exported model (a folder or a shipped name; its recipe's options, e.g. --loss, "
+                   "given again): its generator as both G and G_ema, its discriminator, its step; the "
+                   "optimisers start afresh")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     e = sub.add_parser("export", help="write a run's EMA generator and discriminator as a model")
     e.add_argument("run", help="run folder holding checkpoint.safetensors")
@@ -139,6 +143,29 @@ def train_config_from_args(a: argparse.Namespace) -> "TrainConfig":
     return replace_given(cfg, lr_g=a.lr_g, lr_d=a.lr_d, ema_decay=a.ema)  # else TrainConfig's defaults
 
 
+def start_from_model(trainer, model_name: str) -> None:
+    """Put an exported model into a new run (training.loop.Trainer) and checkpoint it: its
+    generator (the EMA weights it was exported with) as G and G_ema, its discriminator, its step
+    and training time. The architecture must be the one the run's options build (OptionError
+    naming the difference); the optimisers' moments start from zero."""
+    model = load_model(model_name)
+    if model.gan != trainer.cfg.gan:
+        raise OptionError(f"--from-model: {model.name} is {model.gan}, but the options build "
+                          f"{trainer.cfg.gan}; give its recipe's options (e.g. --res, --width)")
+    step = int(model.config.get("training", {}).get("steps", 0))
+    if step >= trainer.cfg.steps:
+        raise OptionError(f"--from-model: {model.name} has trained {step} steps already; give "
+                          f"--steps above {step}")
+    weights = model.generator.state_dict()
+    trainer.G.load_state_dict(weights)
+    trainer.G_ema.load_state_dict(weights)
+    trainer.D.load_state_dict(model.discriminator.state_dict())
+    trainer.step = step
+    trainer.seconds = 60.0 * float(model.config.get("training", {}).get("minutes", 0.0))
+    trainer.out.mkdir(parents=True, exist_ok=True)
+    trainer.save()
+
+
 def cmd_train(a: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -151,6 +178,10 @@ def cmd_train(a: argparse.Namespace) -> int:
         out = Path(a.resume)
     elif a.out:
         cfg, out = train_config_from_args(a), Path(a.out)
+        if a.from_model and a.steps is None:
+            print("error: --from-model: give --steps, the run's new target beyond the model's "
+                  "own steps", file=sys.stderr)
+            return 2
         if (out / CHECKPOINT_NAME).exists():
             print(f"error: {out} already holds a run; continue it with --resume {out} "
                   f"or choose another --out", file=sys.stderr)
@@ -164,6 +195,8 @@ def cmd_train(a: argparse.Namespace) -> int:
     if data.skipped and dist_info.main:
         print(f"skipped {len(data.skipped)} unreadable files, e.g. {data.skipped[0]}", file=sys.stderr)
     trainer = Trainer(cfg, data, out, resume=bool(a.resume), dist_info=dist_info)
+    if a.from_model:
+        start_from_model(trainer, a.from_model)
     if a.resume and trainer.step >= cfg.steps and (a.lr_g, a.lr_d, a.ema) != (None, None, None):
         print(f"error: {out} has reached its {cfg.steps} steps: new learning rates or EMA decay "
               f"take effect only on further steps; give --steps above {trainer.step}", file=sys.stderr)
@@ -287,6 +320,9 @@ def cmd_eval(a: argparse.Namespace) -> int:
 def check_options(a: argparse.Namespace) -> None:
     """Refuse out-of-range options before any data or model is loaded."""
     if a.command == "train":
+        if a.from_model and a.resume:
+            raise OptionError("--from-model starts a new run (--out); --resume continues one: "
+                              "give one of them")
         for option, value in (("--steps", a.steps), ("--batch", a.batch), ("--latent", a.latent),
                               ("--width", a.width), ("--sample-every", a.sample_every),
                               ("--checkpoint-every", a.checkpoint_every)):
