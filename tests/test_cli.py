@@ -95,7 +95,8 @@ def test_a_new_run_goes_on_training_an_exported_model(tmp_path, trained_run, ima
     for extra, says in ((["--steps", "7", "--width", "16"], "the options build"),  # another network
                         (["--steps", "5"], "give --steps above 5"),  # nothing left to train
                         ([], "give --steps"),
-                        (["--steps", "7", "--resume", str(trained_run)], "give one of them")):
+                        (["--steps", "7", "--resume", str(trained_run)], "give one of them"),
+                        (["--steps", "7", "--loss", "lsgan"], "trained with --loss 'hinge'")):
         assert main([*base, *extra]) == 2
         assert says in capsys.readouterr().err
     assert not more.exists()

@@ -143,25 +143,38 @@ def train_config_from_args(a: argparse.Namespace) -> "TrainConfig":
     return replace_given(cfg, lr_g=a.lr_g, lr_d=a.lr_d, ema_decay=a.ema)  # else TrainConfig's defaults
 
 
-def start_from_model(trainer, model_name: str) -> None:
-    """Put an exported model into a new run (training.loop.Trainer) and checkpoint it: its
-    generator (the EMA weights it was exported with) as G and G_ema, its discriminator, its step
-    and training time. The architecture must be the one the run's options build (OptionError
-    naming the difference); the optimisers' moments start from zero."""
+def check_from_model(cfg: "TrainConfig", model_name: str):
+    """The exported model a new run starts from (--from-model), if the run's options build its
+    network and train it by its recorded recipe (loss, augmentation) to beyond its step;
+    OptionError naming what differs otherwise, before any data is loaded."""
     model = load_model(model_name)
-    if model.gan != trainer.cfg.gan:
+    if model.gan != cfg.gan:
         raise OptionError(f"--from-model: {model.name} is {model.gan}, but the options build "
-                          f"{trainer.cfg.gan}; give its recipe's options (e.g. --res, --width)")
-    step = int(model.config.get("training", {}).get("steps", 0))
-    if step >= trainer.cfg.steps:
+                          f"{cfg.gan}; give its recipe's options (e.g. --res, --width)")
+    recipe = model.config.get("training", {})
+    for option, key, given in (("--loss", "loss", cfg.loss), ("--augment", "augment", list(cfg.augment))):
+        if key in recipe and recipe[key] != given:
+            shown = ",".join(recipe[key]) if isinstance(recipe[key], list) else recipe[key]
+            raise OptionError(f"--from-model: {model.name} was trained with {option} "
+                              f"'{shown}'; give it again (the options give {given!r})")
+    step = int(recipe.get("steps", 0))
+    if step >= cfg.steps:
         raise OptionError(f"--from-model: {model.name} has trained {step} steps already; give "
                           f"--steps above {step}")
+    return model
+
+
+def start_from_model(trainer, model) -> None:
+    """Put an exported model (check_from_model) into a new run (training.loop.Trainer) and
+    checkpoint it: its generator (the EMA weights it was exported with) as G and G_ema, its
+    discriminator, its step and training time; the optimisers' moments start from zero."""
     weights = model.generator.state_dict()
     trainer.G.load_state_dict(weights)
     trainer.G_ema.load_state_dict(weights)
     trainer.D.load_state_dict(model.discriminator.state_dict())
-    trainer.step = step
-    trainer.seconds = 60.0 * float(model.config.get("training", {}).get("minutes", 0.0))
+    recipe = model.config.get("training", {})
+    trainer.step = int(recipe.get("steps", 0))
+    trainer.seconds = 60.0 * float(recipe.get("minutes", 0.0))
     trainer.out.mkdir(parents=True, exist_ok=True)
     trainer.save()
 
@@ -182,6 +195,7 @@ def cmd_train(a: argparse.Namespace) -> int:
             print("error: --from-model: give --steps, the run's new target beyond the model's "
                   "own steps", file=sys.stderr)
             return 2
+        source = check_from_model(cfg, a.from_model) if a.from_model else None
         if (out / CHECKPOINT_NAME).exists():
             print(f"error: {out} already holds a run; continue it with --resume {out} "
                   f"or choose another --out", file=sys.stderr)
@@ -196,7 +210,7 @@ def cmd_train(a: argparse.Namespace) -> int:
         print(f"skipped {len(data.skipped)} unreadable files, e.g. {data.skipped[0]}", file=sys.stderr)
     trainer = Trainer(cfg, data, out, resume=bool(a.resume), dist_info=dist_info)
     if a.from_model:
-        start_from_model(trainer, a.from_model)
+        start_from_model(trainer, source)
     if a.resume and trainer.step >= cfg.steps and (a.lr_g, a.lr_d, a.ema) != (None, None, None):
         print(f"error: {out} has reached its {cfg.steps} steps: new learning rates or EMA decay "
               f"take effect only on further steps; give --steps above {trainer.step}", file=sys.stderr)

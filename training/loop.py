@@ -239,7 +239,7 @@ class Trainer:
         tick = time.perf_counter()
         while self.step < self.cfg.steps:
             s = self.train_step()
-            if s.step % 10 == 0 or s.step == 1:
+            if s.step % 10 == 0 or not self.history:  # the first step too (of a run seeded from a model)
                 self.history.append((s.step, s.d_loss, s.g_loss))
             now = time.perf_counter()
             self.seconds, tick = self.seconds + now - tick, now
