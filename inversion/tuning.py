@@ -92,7 +92,8 @@ def layer_sides(model: GANModel, generator: nn.Module) -> dict[str, int]:
             (None, o.shape[-1] if isinstance(o, torch.Tensor) and o.dim() == 4 else None))))
     try:
         with torch.no_grad():
-            decoder(model, generator)(torch.zeros(1, model.code_spread()[0].numel()))
+            device = next(generator.parameters()).device  # the editor's model may be on a GPU
+            decoder(model, generator)(torch.zeros(1, model.code_spread()[0].numel(), device=device))
     finally:
         for h in hooks:
             h.remove()
