@@ -35,6 +35,8 @@ from training.modelfile import load_model
 from training.pixels import to_uint8
 
 DOMAIN_OF = {3: "faces", 1: "products"}  # by the model's channels
+QUALITY = [("frechet", "Frechet"), ("ratio", "x floor"), ("kid_x1000", "KID x1000"),
+           ("precision", "precision"), ("recall", "recall")]  # the report's columns
 
 
 def grid(model, n: int = 64) -> np.ndarray:
@@ -56,28 +58,21 @@ def export(run: str | Path, out: Path) -> str:
     return done.stdout.strip().rsplit("step ", 1)[-1].rstrip(")")
 
 
-def checkpoint_step(run: Path) -> int | None:
-    """The step of the run's latest checkpoint, from its header alone; None while there is none
-    (or it is being replaced)."""
-    from safetensors import safe_open
-
-    from training.checkpoint import CHECKPOINT_NAME
-
-    try:
-        with safe_open(str(run / CHECKPOINT_NAME), framework="pt") as f:
-            return int(json.loads(f.metadata()["checkpoint"])["step"])
-    except Exception:  # noqa: BLE001 - missing, half-written or damaged: look again later
-        return None
+def read_log(run: Path) -> tuple[Path, list[dict]]:
+    """The run's --watch log (runs/long/NAME-fd.log) and its measurements so far."""
+    log = run.parent / f"{run.name}-fd.log"
+    return log, [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
 
 
 def watch(run: Path, every: int, n: int) -> None:
     """Measure the run every `every` steps while it trains (forever; stop it with Ctrl-C)."""
-    log, best_dir = run.parent / f"{run.name}-fd.log", run.parent / f"{run.name}-best-model"
-    seen = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+    from training.checkpoint import saved_step
+
+    (log, seen), best_dir = read_log(run), run.parent / f"{run.name}-best-model"
     best = min((r["frechet"] for r in seen), default=float("inf"))
     marks, judge = {int(r["step"]) // every for r in seen}, None
     while True:
-        now = checkpoint_step(run)
+        now = saved_step(run)
         if now is not None and now // every not in marks:
             with tempfile.TemporaryDirectory() as tmp:
                 out = Path(tmp) / "model"
@@ -134,8 +129,7 @@ def main() -> None:
         pictures = [grid(shipped), grid(trained)]
     gap = np.full((pictures[0].shape[0], 16, 3), 255, np.uint8)
     Image.fromarray(np.concatenate([pictures[0], gap, pictures[1]], 1)).save(RESULTS / f"{a.name}.png")
-    log = run.parent / f"{run.name}-fd.log"
-    history = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+    log, history = read_log(run)
     m = machine()
     options = f" --model {a.model}" if a.model else ""
     md = (f"# A long run against the shipped model it continues\n\n`python -m benchmarks.long_run --run "
@@ -143,14 +137,10 @@ def main() -> None:
           f"(seed 0) of each, measured as "
           f"benchmarks.generators measures them (the domain classifier's feature space, against the "
           f"held-out set; ratio: Frechet distance / the real-vs-real floor).\n\n"
-          + markdown_table(rows, [("model", "model"), ("frechet", "Frechet"), ("ratio", "x floor"),
-                                  ("kid_x1000", "KID x1000"), ("precision", "precision"),
-                                  ("recall", "recall")])
+          + markdown_table(rows, [("model", "model"), *QUALITY])
           + f"\n\n![64 samples, seed 0: shipped (left), the run (right)]({a.name}.png)\n\n"
           + (f"Measured while it trained (`--watch`, {log.name}), the same way:\n\n"
-             + markdown_table(history, [("step", "step"), ("frechet", "Frechet"), ("ratio", "x floor"),
-                                        ("kid_x1000", "KID x1000"), ("precision", "precision"),
-                                        ("recall", "recall")]) + "\n" if history else "")
+             + markdown_table(history, [("step", "step"), *QUALITY]) + "\n" if history else "")
           + f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
     write_results(a.name, {"machine": m, "run": a.run, "model": a.model, "step": step, "rows": rows,
                            "history": history}, md)

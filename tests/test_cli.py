@@ -23,6 +23,9 @@ def trained_run(tmp_path, image_folder):
 def test_train_resume_export_sample(tmp_path, trained_run, capsys):
     assert main(["train", "--resume", str(trained_run), "--steps", "8", "--checkpoint-every", "2",
                  "--quiet"]) == 0
+    from training.checkpoint import saved_step
+
+    assert saved_step(trained_run) == 8 and saved_step(tmp_path) is None  # from the header alone
     run_info = json.loads((trained_run / "run.json").read_text())
     # 48 images; the last 10% of the sorted files (5) are the test split, never trained on
     assert run_info["config"]["steps"] == 8 and run_info["data"]["images"] == 43

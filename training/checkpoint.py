@@ -101,6 +101,16 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     return tensors, meta
 
 
+def saved_step(run: str | os.PathLike) -> int | None:
+    """The step of a run folder's latest checkpoint, read from its header alone (no tensors); None
+    when there is none or it cannot be read (missing, half-written, damaged)."""
+    try:
+        with safe_open(str(Path(run) / CHECKPOINT_NAME), framework="pt") as f:
+            return int(json.loads(f.metadata()["checkpoint"])["step"])
+    except Exception:  # noqa: BLE001 - safetensors' own error types, a header without the step
+        return None
+
+
 def latest_checkpoint(run: str | os.PathLike) -> tuple[Path, dict[str, torch.Tensor], dict]:
     """(path, tensors, meta) of a run folder's latest readable checkpoint: checkpoint.safetensors,
     or, when that one is damaged or missing, the previous one kept beside it (with a warning
