@@ -189,6 +189,10 @@ def cmd_edit(a: argparse.Namespace) -> int:
         rebuild_from_recipe(read_recipe(a.recipe), a.out)
         print(f"rebuilt {a.out} from {a.recipe}")
         return 0
+    if a.code and (a.tune_steps is not None or a.tune_from is not None):
+        raise OptionError("--tune-steps and --tune-from apply when the photo is inverted now; with "
+                          "--code the code file's own tuned generator is used as it was tuned (invert "
+                          "again with `latent-edit invert --tune` to tune differently)")
     model = load_model(a.model)
     if wants_tuning(a, model):
         check_tune_from(model, tune_cfg(a).tune_from)  # refused now rather than after the inversion

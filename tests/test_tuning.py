@@ -131,6 +131,11 @@ def test_tuned_weights_travel_with_the_code_into_edits_and_recipes(tmp_path, cap
     assert main(["edit", str(photo), "--model", str(model), "--code", str(untuned_code), "--tune",
                  "--out", str(tmp_path / "y.png")]) == 2
     assert "plain.npz has no tuned generator" in capsys.readouterr().err
+    for option in ("--tune-steps", "--tune-from"):  # the code file's tuning is used as it was made
+        assert main(["edit", str(photo), "--model", str(model), "--code", str(code), option, "8",
+                     "--out", str(tmp_path / "y.png")]) == 2
+        assert "apply when the photo is inverted now" in capsys.readouterr().err
+    assert not (tmp_path / "y.png").exists()
 
     (tmp_path / "bag.generator.safetensors").write_bytes(b"damaged")
     assert main(["edit", str(photo), "--model", str(model), "--code", str(code), "--out",
