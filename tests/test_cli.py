@@ -135,6 +135,12 @@ def test_a_new_run_goes_on_training_an_exported_model(tmp_path, trained_run, ima
     assert meta["step"] == 7 and meta["train_config"]["lr_g"] == 1e-4  # two steps on from 5
     after = module_state(tensors, "generator")
     assert not all(torch.equal(after[k], v) for k, v in own.items())  # and they trained
+    source = exported.config["networks"]["generator"]["sha256"]
+    assert meta["started_from"] == {"model": "tiny", "path": str(model.resolve()), "step": 5,
+                                    "generator_sha256": source}
+    assert main(["train", "--resume", str(more), "--steps", "8"]) == 0  # kept through a resume
+    assert main(["export", str(more), "--out", str(tmp_path / "models" / "more")]) == 0
+    assert load_model(tmp_path / "models" / "more").config["training"]["started_from"]["step"] == 5
 
 
 def test_new_run_refuses_to_overwrite_an_existing_one(trained_run, image_folder, capsys):

@@ -175,6 +175,9 @@ def start_from_model(trainer, model) -> None:
     recipe = model.config.get("training", {})
     trainer.step = int(recipe.get("steps", 0))
     trainer.seconds = 60.0 * float(recipe.get("minutes", 0.0))
+    trainer.started_from = {"model": model.name, "path": str(model.path.resolve()),
+                            "step": trainer.step,
+                            "generator_sha256": model.config["networks"]["generator"]["sha256"]}
     trainer.out.mkdir(parents=True, exist_ok=True)
     trainer.save()
 
@@ -250,6 +253,8 @@ def cmd_export(a: argparse.Namespace) -> int:
         "steps": meta["step"], "loss": cfg.loss, "batch_size": cfg.batch_size,
         "augment": list(cfg.augment), "seed": cfg.seed, "minutes": round(meta["seconds"] / 60, 1),
         "generator_weights": "exponential moving average", "run": Path(a.run).name}}
+    if meta.get("started_from"):  # a run seeded with --from-model: which model it continues
+        info["training"]["started_from"] = meta["started_from"]
     if cfg.data != "fashion-mnist":  # where `latent-edit` finds the images again
         info["training"].update(recorded_paths("data_source", cfg.data, a.out),
                                 test_fraction=cfg.test_fraction, attributes_source=None)

@@ -134,9 +134,11 @@ class Trainer:
         self.step = 0
         self.history: list[tuple[int, float, float]] = []  # (step, d_loss, g_loss)
         self.seconds = 0.0  # training time over all sessions of this run
+        self.started_from: dict | None = None  # the exported model a run was seeded with (--from-model)
         if resume:
             meta = restore_checkpoint(self.out, self.modules, self.optimizers)  # latest readable
             self.step, self.seconds = meta["step"], meta.get("seconds", 0.0)
+            self.started_from = meta.get("started_from")
             self.history = [tuple(h) for h in meta["history"]]
             # The optimisers' states carry the rates they were saved with; a resume may set new ones.
             for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
@@ -268,6 +270,8 @@ class Trainer:
             return
         meta = {"step": self.step, "seconds": self.seconds, "history": self.history,
                 "train_config": self.cfg.to_dict(), "data": self.data.describe()}
+        if self.started_from:
+            meta["started_from"] = self.started_from
         save_checkpoint(self.out / CHECKPOINT_NAME, self.modules, self.optimizers, meta)
 
     def record_rank_checksums(self) -> None:
