@@ -147,6 +147,13 @@ def test_new_run_refuses_to_overwrite_an_existing_one(trained_run, image_folder,
     assert main(["train", "--data", str(image_folder), "--steps", "5", "--out", str(trained_run),
                  *TINY]) == 2
     assert "--resume" in capsys.readouterr().err
+    from training.checkpoint import CHECKPOINT_NAME, PREVIOUS_NAME
+
+    (trained_run / CHECKPOINT_NAME).rename(trained_run / PREVIOUS_NAME)  # the latest lost
+    assert main(["train", "--data", str(image_folder), "--steps", "5", "--out", str(trained_run),
+                 *TINY]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert main(["train", "--resume", str(trained_run), "--steps", "6", "--quiet"]) == 0  # from it
 
 
 def test_errors_are_one_clear_line(tmp_path, capsys):

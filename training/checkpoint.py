@@ -101,6 +101,12 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     return tensors, meta
 
 
+def holds_run(folder: str | os.PathLike) -> bool:
+    """True if a folder holds a training run: its latest checkpoint, or only the previous one (the
+    latest lost), which a new run there would overwrite."""
+    return any((Path(folder) / name).exists() for name in (CHECKPOINT_NAME, PREVIOUS_NAME))
+
+
 def saved_step(run: str | os.PathLike) -> int | None:
     """The step of a run folder's latest checkpoint, read from its header alone (no tensors); None
     when there is none or it cannot be read (missing, half-written, damaged)."""

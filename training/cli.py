@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from training.checkpoint import CHECKPOINT_NAME, latest_checkpoint, module_state
+from training.checkpoint import holds_run, latest_checkpoint, module_state
 from training.augment import check_augment
 from training.data import load_dataset, recorded_paths
 from training.errors import OptionError
@@ -199,7 +199,7 @@ def cmd_train(a: argparse.Namespace) -> int:
                   "own steps", file=sys.stderr)
             return 2
         source = check_from_model(cfg, a.from_model) if a.from_model else None
-        if (out / CHECKPOINT_NAME).exists():
+        if holds_run(out):
             print(f"error: {out} already holds a run; continue it with --resume {out} "
                   f"or choose another --out", file=sys.stderr)
             return 2
