@@ -256,6 +256,7 @@ def main() -> None:
     p.add_argument("--baseline-n", type=int, default=20, help="test faces for the 500-step baseline")
     p.add_argument("--identity-n", type=int, default=100, help="faces whose identity is measured")
     p.add_argument("--import-faces", type=int, default=4, help="faces per photo size and angle")
+    p.add_argument("--name", default="faces", help="results/NAME.md, .json and NAME-*.png")
     a = p.parse_args()
     torch.manual_seed(0)
     t_start = time.perf_counter()
@@ -271,14 +272,14 @@ def main() -> None:
     slider_rows = slider_section(model, vectors, net, codes, spec, a.identity_n)
     import_rows, picture = import_section(model, inv, vectors, test, spec, a.import_faces)
 
-    save_png(grid_image(model.sample(64, seed=0), nrow=8), RESULTS / "faces-samples.png")
-    save_png(slider_strip(model, vectors, codes[1]), RESULTS / "faces-sliders.png")
+    save_png(grid_image(model.sample(64, seed=0), nrow=8), RESULTS / f"{a.name}-samples.png")
+    save_png(slider_strip(model, vectors, codes[1]), RESULTS / f"{a.name}-sliders.png")
     if picture is not None:
         from PIL import Image
 
         img = Image.fromarray(picture)
         save_png(img.resize((img.width // 2, img.height // 2), Image.Resampling.LANCZOS),
-                 RESULTS / "faces-import.png")
+                 RESULTS / f"{a.name}-import.png")
     m = machine()
     acc_rows = [{"attribute": n, "accuracy": acc,
                  "positives": float(test.attributes[:, test.attribute_names.index(n)].float().mean())}
@@ -290,8 +291,8 @@ def main() -> None:
                             ("flip_share", "others_change", "male_young_change", "identity")}
     md = (f"# Face model on held-out CelebA faces\n\nModel {model.model_id}; test split "
           f"009001.jpg-010000.jpg (never trained on). "
-          f"`python -m benchmarks.faces --n {a.n} --baseline-n {a.baseline_n} --identity-n "
-          f"{a.identity_n} --import-faces {a.import_faces}` "
+          f"`python -m benchmarks.faces --model {a.model} --n {a.n} --baseline-n {a.baseline_n} --identity-n "
+          f"{a.identity_n} --import-faces {a.import_faces} --name {a.name}` "
           f"({(time.perf_counter() - t_start) / 60:.0f} min). "
           f"Identity: dlib's 128-d descriptor distance (under {FA.SAME_PERSON} = the same person by "
           f"dlib's rule), medians.\n\n## Inversion ({a.n} faces; baseline on the first {a.baseline_n})\n\n"
@@ -320,9 +321,10 @@ def main() -> None:
                                          ("seconds_to_find", "s to find + align"),
                                          ("psnr_outside", "min PSNR outside face (dB; 99 = identical)"),
                                          ("identical_outside", "identical outside")])
-          + "\n![samples](faces-samples.png) ![sliders](faces-sliders.png)\n\n![import](faces-import.png)\n\n"
+          + f"\n![samples]({a.name}-samples.png) ![sliders]({a.name}-sliders.png)\n\n"
+            f"![import]({a.name}-import.png)\n\n"
           f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
-    write_results("faces", {"machine": m, "model": model.model_id, "args": vars(a),
+    write_results(a.name, {"machine": m, "model": model.model_id, "args": vars(a),
                             "inversion": inv_rows, "classifier_accuracy": acc_rows,
                             "sliders": slider_rows, "slider_summary": summary, "import": import_rows}, md)
 
