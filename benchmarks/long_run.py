@@ -64,6 +64,17 @@ def read_log(run: Path) -> tuple[Path, list[dict]]:
     return log, [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
 
 
+def keep_best(out: Path, best_dir: Path) -> None:
+    """Make the export `out` (a folder beside `best_dir`, on the same file system) the kept one:
+    the previous one is moved aside first and removed only once the new one is in its place."""
+    previous = best_dir.with_name(best_dir.name + ".previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if best_dir.exists():
+        best_dir.rename(previous)
+    out.rename(best_dir)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
 def watch(run: Path, every: int, n: int) -> None:
     """Measure the run every `every` steps while it trains (forever; stop it with Ctrl-C)."""
     from training.checkpoint import saved_step
@@ -74,8 +85,10 @@ def watch(run: Path, every: int, n: int) -> None:
     while True:
         now = saved_step(run)
         if now is not None and now // every not in marks:
-            with tempfile.TemporaryDirectory() as tmp:
-                out = Path(tmp) / "model"
+            # exported beside the run under the kept folder's name: the model is called that, and
+            # its data paths (relative to its folder) stay right when it becomes the kept one
+            with tempfile.TemporaryDirectory(dir=run.parent) as tmp:
+                out = Path(tmp) / best_dir.name
                 try:
                     step = export(run, out)
                 except SystemExit as failed:  # e.g. the checkpoint replaced meanwhile: next time
@@ -90,8 +103,7 @@ def watch(run: Path, every: int, n: int) -> None:
                 marks.add(int(step) // every)
                 if quality["frechet"] < best:
                     best = quality["frechet"]
-                    shutil.rmtree(best_dir, ignore_errors=True)
-                    shutil.copytree(out, best_dir)
+                    keep_best(out, best_dir)
                 print(json.dumps({"step": int(step), **quality}), flush=True)
         time.sleep(60)
 

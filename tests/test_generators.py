@@ -288,3 +288,19 @@ def test_cli_vision_aided_turns_diffaugment_on_and_takes_the_weight(tmp_path):
     cfg = train_config_from_args(args)
     assert cfg.gan.discriminator == "dcgan+projected" and cfg.projected_weight == 0.5
     assert cfg.augment == ("translation", "cutout", "color")
+
+
+def test_long_run_keeps_the_best_export_without_a_moment_with_none(tmp_path):
+    """benchmarks.long_run --watch: a better export replaces the kept one; the folder named after
+    the kept one moves into place, and the previous one goes only once the new one is there."""
+    from benchmarks.long_run import keep_best
+
+    best = tmp_path / "run-best-model"
+    for step in (300, 600):
+        out = tmp_path / f"tmp{step}" / best.name
+        out.mkdir(parents=True)
+        (out / "config.json").write_text(json.dumps({"step": step}))
+        keep_best(out, best)
+        assert json.loads((best / "config.json").read_text()) == {"step": step}
+        assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run-best-model", "tmp300", "tmp600"]
