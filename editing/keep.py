@@ -304,13 +304,22 @@ class ClassHold:
         with self._lock:
             if key in self._shares:
                 return self._shares[key]
-        shares = np.arange(TOGETHER_STEPS, -1, -1) / TOGETHER_STEPS
+        shares = np.arange(TOGETHER_STEPS - 1, 0, -1) / TOGETHER_STEPS  # 7/8 .. 1/8
         z0 = z0.reshape(-1)
-        codes = [z0] + [z0 + sum(self.offset(z0, n, a * f) for n, a in values.items())
-                        for f in shares[:-1]]
-        kept = self._keeps(self.classifier(judged(self.decode(torch.stack(codes)))),
-                           confident=any(self.steered(n) for n in values))
-        share = float(shares[int(np.argmax(kept))]) if kept.any() else 0.0
+        confident = any(self.steered(n) for n in values)
+
+        def keeps(fractions) -> np.ndarray:  # for each share, whether z0's class is kept
+            codes = [z0] + [z0 + sum(self.offset(z0, n, a * f) for n, a in values.items())
+                            for f in fractions]
+            return self._keeps(self.classifier(judged(self.decode(torch.stack(codes)))), confident)
+
+        # The whole move first: it mostly keeps the class, and one image costs a third of eight
+        # (the slider frame's tail: 7 ms of the generator and the classifier at batch 9, 2.9 at 2).
+        if keeps([1.0])[0]:
+            share = 1.0
+        else:
+            kept = keeps(shares)
+            share = float(shares[int(np.argmax(kept))]) if kept.any() else 0.0
         with self._lock:
             self._shares[key] = share
             if len(self._shares) > CACHED_LIMITS:
