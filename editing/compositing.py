@@ -51,27 +51,36 @@ def linear_fit(guide: np.ndarray, src: np.ndarray, radius: int = 1, eps: float =
 
 Enlarge = Callable[[np.ndarray, int], np.ndarray]  # (h, w, C) coarse -> (H, W, C) patch, cv2 flag
 _GUIDES: OrderedDict = OrderedDict()  # the patch's luminance and its coarse view, per patch and grid
-CACHED_PIXELS = 4_000_000  # larger patches (exports of large photos) are not kept in _GUIDES
+_TINTS: OrderedDict = OrderedDict()  # a grey model's object tint, per patch and background
+CACHED_PIXELS = 4_000_000  # larger patches (exports of large photos) are not kept
 SHRINK_FIRST = 32.0  # patch pixels per coarse pixel past which the guide is area-shrunk before its blur
+
+
+def _per_patch(cache: OrderedDict, patch: np.ndarray, extra, compute: Callable[[], object]):
+    """compute(), which depends only on `patch` and `extra` (hashable), kept in `cache` for the last
+    few patches: the editor's frames of one photo reuse it. A patch's memory may hold another
+    picture later, so a hit is checked against a copy of the patch; a patch of a large photo, which
+    only an export sees, is not kept."""
+    if patch.shape[0] * patch.shape[1] > CACHED_PIXELS:
+        return compute()
+    key = (patch.__array_interface__["data"][0], patch.shape, patch.strides, extra)
+    hit = cache.get(key)
+    if hit is not None and np.array_equal(hit[1], patch):
+        cache.move_to_end(key)
+        return hit[0]
+    value = compute()
+    cache[key] = (value, patch.copy())
+    cache.move_to_end(key)
+    while len(cache) > 4:
+        cache.popitem(last=False)
+    return value
 
 
 def _guide(patch: np.ndarray, to_coarse: np.ndarray, coarse_size: tuple[int, int]):
     """(luminance (H, W) in [0, 1], its view on the coarse grid (h, w)); they do not depend on the
-    edit, so the editor's frames reuse them (the last few patches are kept; a patch of a large
-    photo, which only an export sees, is not kept)."""
-    if patch.shape[0] * patch.shape[1] > CACHED_PIXELS:
-        return _guide_views(patch, to_coarse, coarse_size)
-    key = (patch.__array_interface__["data"][0], patch.shape, patch.strides, to_coarse.tobytes(),
-           coarse_size)
-    if key not in _GUIDES:
-        _GUIDES[key] = (*_guide_views(patch, to_coarse, coarse_size), patch.copy())
-        while len(_GUIDES) > 4:
-            _GUIDES.popitem(last=False)
-    luma, coarse, seen_patch = _GUIDES[key]
-    if not np.array_equal(seen_patch, patch):  # the same memory holds another picture now
-        del _GUIDES[key]
-        return _guide(patch, to_coarse, coarse_size)
-    return luma, coarse
+    edit, so the editor's frames reuse them."""
+    return _per_patch(_GUIDES, patch, (to_coarse.tobytes(), coarse_size),
+                      lambda: _guide_views(patch, to_coarse, coarse_size))
 
 
 def _guide_views(patch: np.ndarray, to_coarse: np.ndarray, coarse_size: tuple[int, int]):
@@ -119,14 +128,21 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
     """out = clip(rint(patch + change * mask)) as uint8, in bands of rows (the float sum of a large
     photo patch would otherwise be several copies of it); `out` may be a view of the photo. Where
     `fill` says the object's silhouette moved, its background or new object replaces that."""
+    moved = fill.moved() if fill is not None else None  # (rows, columns) the fill touches
     for rows in _bands(patch):
-        total = change[rows] * mask[rows][..., None] + patch[rows]
-        if fill is not None:
-            left = fill.left[rows][..., None] / np.float32(255)
-            grew = fill.grew[rows][..., None] / np.float32(255)
-            total = total * (1 - left) + fill.background * left
-            total = total * (1 - grew) + (fill.rendered[rows] + fill.tint) * grew
-        out[rows] = np.clip(np.rint(total), 0, 255)
+        total = patch[rows].astype(np.float32)  # one float band, worked in place
+        total += change[rows] * mask[rows][..., None]
+        if moved is not None:  # the same sums as everywhere, but only where the fill is not 0
+            top, bottom = max(moved[0].start, rows.start), min(moved[0].stop, rows.stop)
+            if top < bottom:
+                sub = (slice(top - rows.start, bottom - rows.start), moved[1])
+                part = (slice(top, bottom), moved[1])
+                left = fill.left[part][..., None] / np.float32(255)
+                grew = fill.grew[part][..., None] / np.float32(255)
+                t = total[sub] * (1 - left) + fill.background * left
+                total[sub] = t * (1 - grew) + (fill.rendered[part] + fill.tint) * grew
+        np.rint(total, out=total)
+        out[rows] = np.clip(total, 0, 255, out=total)
 
 
 def guided_upsample(change: np.ndarray, patch: np.ndarray, to_coarse: np.ndarray,
@@ -268,6 +284,13 @@ class Fill:
     rendered: np.ndarray  # (H, W, C) uint8, the generator's new object in photo levels
     tint: np.ndarray  # (3,) added to `rendered` (a grey model's object takes the photo's tint)
 
+    def moved(self) -> tuple[slice, slice] | None:
+        """The bounding box (rows, columns) of where `left` or `grew` is not 0; None: nowhere."""
+        ys, xs = np.nonzero(np.maximum(self.left, self.grew))
+        if ys.size == 0:
+            return None
+        return slice(int(ys.min()), int(ys.max()) + 1), slice(int(xs.min()), int(xs.max()) + 1)
+
 
 def object_presence(x: torch.Tensor, background: np.ndarray) -> np.ndarray:
     """(R, R) in [0, 1]: how surely each model pixel of x (C, R, R) in [-1, 1] is the object, not
@@ -317,12 +340,18 @@ def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Ten
     background = np.array(mapping.background, np.float32)
     tint = np.zeros(3, np.float32)
     if mapping.grey:  # the model knows luminance only: the photo's object lends its tint
-        step = max(1, min(patch.shape[:2]) // 128)  # a sample of the patch is enough for a mean
-        sample = patch[::step, ::step].astype(np.float32)
-        inside = np.abs(sample - background).max(-1) > 30  # the object: off the plain background
-        colour = sample[inside].mean(0) if inside.any() else background
-        tint = (colour - LUMA @ colour).astype(np.float32)
+        tint = _per_patch(_TINTS, patch, background.tobytes(), lambda: object_tint(patch, background))
     return Fill(enlarge(to_u8(gone)), enlarge(to_u8(came)), background, rendered, tint)
+
+
+def object_tint(patch: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """(3,) float32: the colour of the object on a photo patch (its pixels off the plain
+    `background`) less its luminance, what a grey model's object takes on."""
+    step = max(1, min(patch.shape[:2]) // 128)  # a sample of the patch is enough for a mean
+    sample = patch[::step, ::step].astype(np.float32)
+    inside = np.abs(sample - background).max(-1) > 30  # the object: off the plain background
+    colour = sample[inside].mean(0) if inside.any() else background
+    return (colour - LUMA @ colour).astype(np.float32)
 
 
 def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:

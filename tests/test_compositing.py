@@ -164,3 +164,28 @@ def test_a_widened_dress_has_no_grey_line_where_its_old_soft_edge_was(tmp_path):
         assert inside.sum() > 15000  # the dress is there
         grey += int(((chroma < 25) & inside).sum())
     assert grey < 60, grey
+
+
+def test_what_a_patch_decides_is_kept_per_patch_but_never_for_another_picture_in_its_memory():
+    """The guide and a grey model's object tint are computed once per photo patch (the editor's
+    frames reuse them); the same memory holding another picture gets its own."""
+    from collections import OrderedDict
+
+    from editing.compositing import _per_patch, object_tint
+
+    cache, calls = OrderedDict(), []
+    patch = np.zeros((40, 40, 3), np.uint8)
+    patch[10:30, 10:30] = (200, 120, 60)  # an orange object on black
+    background = np.zeros(3, np.float32)
+
+    def tint():
+        calls.append(1)
+        return object_tint(patch, background)
+
+    first = _per_patch(cache, patch, background.tobytes(), tint)
+    again = _per_patch(cache, patch, background.tobytes(), tint)
+    assert len(calls) == 1 and again is first
+    assert first[0] > 0 > first[2]  # more red than its grey, less blue
+    patch[10:30, 10:30] = (60, 120, 200)  # the same memory, a blue object now
+    other = _per_patch(cache, patch, background.tobytes(), tint)
+    assert len(calls) == 2 and other[2] > 0 > other[0]
