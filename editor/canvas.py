@@ -23,10 +23,12 @@ SPLIT_GRAB = 6  # screen pixels either side of the split line that grab it
 
 
 def to_qimage(pixels: np.ndarray) -> QImage:
-    """(H, W, 3) uint8 -> QImage that owns a copy of the pixels."""
+    """(H, W, 3) uint8 -> QImage that owns a copy of the pixels, as 32-bit RGB: the format Qt's
+    painter draws from without converting (a smoothly scaled RGB888 frame took 2.1 ms, this 1.7)."""
     pixels = np.ascontiguousarray(pixels)
     h, w = pixels.shape[:2]
-    return QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    return QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888).convertToFormat(
+        QImage.Format.Format_RGB32)
 
 
 def thumbnail(pixels: np.ndarray, side: int) -> QPixmap:
