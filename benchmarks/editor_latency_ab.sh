@@ -31,7 +31,8 @@ from benchmarks.common import RESULTS, machine, markdown_table, write_results
 out, ref, runs = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 ref_commit = subprocess.run(["git", "rev-parse", "--short", ref], capture_output=True, text=True).stdout.strip()
 rows = []
-for side, label in (("ref", f"{ref} ({ref_commit})"), ("now", "working tree")):
+ref_label = ref if ref_commit.startswith(ref) or ref.startswith(ref_commit) else f"{ref} ({ref_commit})"
+for side, label in (("ref", ref_label), ("now", "working tree")):
     for i in range(1, runs + 1):
         d = json.loads((out / f"{side}-{i}.json").read_text())
         row = {"code": label, "run": i}

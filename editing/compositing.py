@@ -139,8 +139,11 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
                 part = (slice(top, bottom), moved[1])
                 left = fill.left[part][..., None] / np.float32(255)
                 grew = fill.grew[part][..., None] / np.float32(255)
-                t = total[sub] * (1 - left) + fill.background * left
-                total[sub] = t * (1 - grew) + (fill.rendered[part] + fill.tint) * grew
+                blended = total[sub]  # a view: blended in place, no second float band
+                blended *= 1 - left
+                blended += fill.background * left
+                blended *= 1 - grew
+                blended += (fill.rendered[part] + fill.tint) * grew
         np.rint(total, out=total)
         out[rows] = np.clip(total, 0, 255, out=total)
 
@@ -285,11 +288,15 @@ class Fill:
     tint: np.ndarray  # (3,) added to `rendered` (a grey model's object takes the photo's tint)
 
     def moved(self) -> tuple[slice, slice] | None:
-        """The bounding box (rows, columns) of where `left` or `grew` is not 0; None: nowhere."""
-        ys, xs = np.nonzero(np.maximum(self.left, self.grew))
-        if ys.size == 0:
+        """The bounding box (rows, columns) of where `left` or `grew` is not 0; None: nowhere.
+        Found from which rows and columns hold any (not every pixel's coordinates: on a large
+        photo those took more memory than the float band)."""
+        rows = np.flatnonzero(self.left.any(axis=1) | self.grew.any(axis=1))
+        if rows.size == 0:
             return None
-        return slice(int(ys.min()), int(ys.max()) + 1), slice(int(xs.min()), int(xs.max()) + 1)
+        band = slice(int(rows[0]), int(rows[-1]) + 1)
+        cols = np.flatnonzero(self.left[band].any(axis=0) | self.grew[band].any(axis=0))
+        return band, slice(int(cols[0]), int(cols[-1]) + 1)
 
 
 def object_presence(x: torch.Tensor, background: np.ndarray) -> np.ndarray:
