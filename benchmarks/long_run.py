@@ -65,9 +65,12 @@ def read_log(run: Path) -> tuple[Path, list[dict]]:
 
 
 def keep_best(out: Path, best_dir: Path) -> None:
-    """Make the export `out` (a folder beside `best_dir`, on the same file system) the kept one:
-    the previous one is moved aside first and removed only once the new one is in its place."""
+    """Make the export `out` (on the same file system) the kept one: the previous one is moved
+    aside first and removed only once the new one is in its place; one left aside by a stop
+    between the two moves is put back first."""
     previous = best_dir.with_name(best_dir.name + ".previous")
+    if previous.exists() and not best_dir.exists():
+        previous.rename(best_dir)
     shutil.rmtree(previous, ignore_errors=True)
     if best_dir.exists():
         best_dir.rename(previous)
@@ -85,9 +88,10 @@ def watch(run: Path, every: int, n: int) -> None:
     while True:
         now = saved_step(run)
         if now is not None and now // every not in marks:
-            # exported beside the run under the kept folder's name: the model is called that, and
-            # its data paths (relative to its folder) stay right when it becomes the kept one
-            with tempfile.TemporaryDirectory(dir=run.parent) as tmp:
+            # exported under the kept folder's name (the model is called that) and at its depth,
+            # in a folder beside the runs' folder: its data paths, relative to its folder, stay
+            # right when it becomes the kept one
+            with tempfile.TemporaryDirectory(dir=run.parent.parent, prefix=".measuring-") as tmp:
                 out = Path(tmp) / best_dir.name
                 try:
                     step = export(run, out)

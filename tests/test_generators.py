@@ -290,9 +290,9 @@ def test_cli_vision_aided_turns_diffaugment_on_and_takes_the_weight(tmp_path):
     assert cfg.augment == ("translation", "cutout", "color")
 
 
-def test_long_run_keeps_the_best_export_without_a_moment_with_none(tmp_path):
-    """benchmarks.long_run --watch: a better export replaces the kept one; the folder named after
-    the kept one moves into place, and the previous one goes only once the new one is there."""
+def test_long_run_keeps_the_best_export_and_never_loses_the_previous_one(tmp_path):
+    """benchmarks.long_run --watch: a better export replaces the kept one, which goes only once the
+    new one is in place; one left aside by a stop between the two moves comes back first."""
     from benchmarks.long_run import keep_best
 
     best = tmp_path / "run-best-model"
@@ -304,3 +304,10 @@ def test_long_run_keeps_the_best_export_without_a_moment_with_none(tmp_path):
         assert json.loads((best / "config.json").read_text()) == {"step": step}
         assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run-best-model", "tmp300", "tmp600"]
+    best.rename(tmp_path / "run-best-model.previous")  # stopped between keep_best's two moves
+    out = tmp_path / "tmp900" / best.name
+    out.mkdir(parents=True)
+    (out / "config.json").write_text(json.dumps({"step": 900}))
+    keep_best(out, best)
+    assert json.loads((best / "config.json").read_text()) == {"step": 900}
+    assert not (tmp_path / "run-best-model.previous").exists()
