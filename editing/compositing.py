@@ -11,6 +11,7 @@ would otherwise show as a faint box.
 """
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
@@ -52,6 +53,7 @@ def linear_fit(guide: np.ndarray, src: np.ndarray, radius: int = 1, eps: float =
 Enlarge = Callable[[np.ndarray, int], np.ndarray]  # (h, w, C) coarse -> (H, W, C) patch, cv2 flag
 _GUIDES: OrderedDict = OrderedDict()  # the patch's luminance and its coarse view, per patch and grid
 _TINTS: OrderedDict = OrderedDict()  # a grey model's object tint, per patch and background
+_CACHE_LOCK = threading.Lock()  # for both
 CACHED_PIXELS = 4_000_000  # larger patches (exports of large photos) are not kept
 SHRINK_FIRST = 32.0  # patch pixels per coarse pixel past which the guide is area-shrunk before its blur
 
@@ -64,15 +66,19 @@ def _per_patch(cache: OrderedDict, patch: np.ndarray, extra, compute: Callable[[
     if patch.shape[0] * patch.shape[1] > CACHED_PIXELS:
         return compute()
     key = (patch.__array_interface__["data"][0], patch.shape, patch.strides, extra)
-    hit = cache.get(key)
+    with _CACHE_LOCK:  # the render worker and an export's thread may both be here
+        hit = cache.get(key)
     if hit is not None and np.array_equal(hit[1], patch):
-        cache.move_to_end(key)
+        with _CACHE_LOCK:
+            if key in cache:
+                cache.move_to_end(key)
         return hit[0]
     value = compute()
-    cache[key] = (value, patch.copy())
-    cache.move_to_end(key)
-    while len(cache) > 4:
-        cache.popitem(last=False)
+    with _CACHE_LOCK:
+        cache[key] = (value, patch.copy())
+        cache.move_to_end(key)
+        while len(cache) > 4:
+            cache.popitem(last=False)
     return value
 
 

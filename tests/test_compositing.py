@@ -189,3 +189,28 @@ def test_what_a_patch_decides_is_kept_per_patch_but_never_for_another_picture_in
     patch[10:30, 10:30] = (60, 120, 200)  # the same memory, a blue object now
     other = _per_patch(cache, patch, background.tobytes(), tint)
     assert len(calls) == 2 and other[2] > 0 > other[0]
+
+
+def test_a_moved_silhouettes_fill_blends_as_the_whole_band_formula_does():
+    """apply_change blends the fill only inside its box and in place: the pixels are exactly what
+    the formula over the whole patch gives (float32, as every caller passes)."""
+    from editing.compositing import Fill, apply_change
+
+    rng = np.random.default_rng(3)
+    h, w = 60, 50
+    patch = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    change = rng.normal(0, 20, (h, w, 1)).astype(np.float32)
+    mask = np.clip(rng.normal(0.5, 0.5, (h, w)), 0, 1).astype(np.float32)
+    left, grew = np.zeros((h, w), np.uint8), np.zeros((h, w), np.uint8)
+    left[10:20, 5:30] = rng.integers(0, 256, (10, 25))
+    grew[30:45, 20:48] = rng.integers(0, 256, (15, 28))
+    fill = Fill(left, grew, np.array([230, 225, 220], np.float32),
+                rng.integers(0, 256, (h, w, 1), dtype=np.uint8), np.array([9.5, -2.25, -7.0], np.float32))
+    out = patch.copy()
+    apply_change(out, patch, change, mask, fill)
+    total = change * mask[..., None] + patch
+    lf, gr = left[..., None] / np.float32(255), grew[..., None] / np.float32(255)
+    total = total * (1 - lf) + fill.background * lf
+    total = total * (1 - gr) + (fill.rendered + fill.tint) * gr
+    assert np.array_equal(out, np.clip(np.rint(total), 0, 255).astype(np.uint8))
+    assert fill.moved() == (slice(10, 45), slice(5, 48))
