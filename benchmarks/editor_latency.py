@@ -6,7 +6,8 @@
 - Sliders: `--moves` slider changes through the real QSlider, each waited for until its frame is
   painted (the worker renders G(z) and carries it back onto the photo at display size); latency
   p50/p95 and frames per second (1 / mean latency). Twice, the same moves: the GUI thread waiting
-  in Qt's event loop as the app's does, then polling it without a pause (as measured before).
+  in Qt's event loop as the app's does, then polling it without a pause (as measured before); the
+  held sliders' first walks (editor.preview's warm-up) are waited for before either.
 - Strokes: a colour stroke painted with the mouse, to the candidates in the gallery (default
   solver, K=4), p50/p95 over several strokes.
 Writes benchmarks/results/editor_latency.{json,md}.
@@ -85,6 +86,11 @@ def main() -> None:
         wait_idle()
         return lat, wall
 
+    # The held sliders' walks (half a second each, made once per photo on a thread of their own)
+    # done before either pass: else the first pass alone waits for them and the two differ by that.
+    warm = getattr(w.preview, "_warm_thread", None)
+    if warm is not None:
+        warm.join()
     moves = {"event loop": slider_moves(spin=False), "spinning": slider_moves(spin=True)}
     stroke_ms = []
     w.set_brush("color")

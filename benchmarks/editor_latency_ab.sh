@@ -2,7 +2,8 @@
 # The editor latency benchmark on an earlier commit and on the working tree, alternately, RUNS
 # times each (default 3), with today's benchmark script on both sides (so both are measured the
 # same way); writes benchmarks/results/editor_latency_ab.{md,json} with every run's figures and
-# the medians. Run it with nothing else on the cores.
+# the medians. The working tree's own editor_latency.{md,json} are left as its last run wrote
+# them. Run it with nothing else on the cores.
 #
 #   bash benchmarks/editor_latency_ab.sh REF [RUNS]
 set -euo pipefail
@@ -11,11 +12,12 @@ REF=${1:?usage: benchmarks/editor_latency_ab.sh REF [RUNS]}
 RUNS=${2:-3}
 PY=${PYTHON:-$PWD/.venv/bin/python}
 HERE=$PWD
-OTHER=$(mktemp -d)/tree
+TMP=$(mktemp -d)
+OTHER=$TMP/tree OUT=$TMP/runs
+mkdir "$OUT"
 git worktree add -q --detach "$OTHER" "$REF"
-trap 'git -C "$HERE" worktree remove --force "$OTHER"' EXIT
+trap 'git -C "$HERE" worktree remove --force "$OTHER"; rm -rf "$TMP"' EXIT
 cp benchmarks/editor_latency.py "$OTHER/benchmarks/"
-OUT=$(mktemp -d)
 for i in $(seq "$RUNS"); do
   for side in ref now; do
     tree=$HERE; [ "$side" = ref ] && tree=$OTHER

@@ -47,9 +47,14 @@ def main() -> None:
     p.add_argument("--tune-n", type=int, default=3, help="images tuned to")
     p.add_argument("--name", default="model_timing")
     a = p.parse_args()
+    if min(a.n, a.baseline_n, a.tune_n) < 1:
+        p.error("--n, --baseline-n and --tune-n need at least one image each")
     torch.set_num_threads(1)
     torch.manual_seed(0)
     models = [load_model(m) for m in a.models]
+    kinds = {(m.gan.resolution, m.gan.channels, m.config.get("data", {}).get("name")) for m in models}
+    if len(kinds) > 1:  # the images come from the first model's test split
+        p.error(f"the models are of different kinds (resolution, channels, data): {sorted(kinds, key=str)}")
     inverters = [Inverter.for_model(m) for m in models]
     test = model_data(models[0].config, "test", model_folder=models[0].path)
     x = test.batch(slice(0, a.n))
