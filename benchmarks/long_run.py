@@ -88,10 +88,11 @@ def watch(run: Path, every: int, n: int) -> None:
     while True:
         now = saved_step(run)
         if now is not None and now // every not in marks:
-            # exported under the kept folder's name (the model is called that) and at its depth,
-            # in a folder beside the runs' folder: its data paths, relative to its folder, stay
+            # exported under the kept folder's name (the model is called that) and at its depth
+            # below the same folder two levels up: its data paths, relative to its folder, stay
             # right when it becomes the kept one
-            with tempfile.TemporaryDirectory(dir=run.parent.parent, prefix=".measuring-") as tmp:
+            with tempfile.TemporaryDirectory(dir=best_dir.resolve().parent.parent,
+                                             prefix=".measuring-") as tmp:
                 out = Path(tmp) / best_dir.name
                 try:
                     step = export(run, out)
