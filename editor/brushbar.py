@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap
+from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import QColorDialog, QLabel, QPushButton, QSlider, QToolBar, QToolButton
 
 BRUSHES = (("color", "Intensity / colour", "B"), ("sketch", "Sketch (edges)", "K"),
@@ -29,8 +29,11 @@ class BrushBar(QToolBar):
             b.setText(text.split(" ")[0])
             b.setToolTip(f"{text} ({key})")
             b.setCheckable(True)  # set_brush keeps at most one checked; a second click unchecks
-            b.setShortcut(QKeySequence(key))
             b.toggled.connect(lambda on, k=kind: self.set_brush(k if on else None))
+            # Its key selects it and never unselects: a button's own shortcut clicks it, and B
+            # pressed with the brush already chosen (it is, at start) left none, so the next
+            # stroke painted nothing without a word.
+            QShortcut(QKeySequence(key), self, lambda k=kind: self.set_brush(k))
             self.addWidget(b)
             self.buttons[kind] = b
         # The intensity/colour brush paints this colour as the photo shows it; the stroke tool maps

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
+from editor.brushbar import BRUSHES
 from editor.state import Document
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif)"
@@ -44,6 +45,7 @@ class Menus(QObject):
         e = self.edit_menu = m.addMenu("&Edit")  # editor.tuning adds its switch here
         self.undo_action = self._action(e, "&Undo", w.undo, keys.Undo)
         self.redo_action = self._action(e, "&Redo", w.redo, "Ctrl+Shift+Z")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])  # both usual
         self._action(e, "Reset all sliders", w.reset_all_sliders, "Ctrl+R")
         v, c = m.addMenu("&View"), w.canvas
         self._action(v, "Zoom to &fit", c.zoom_fit, "Ctrl+0")
@@ -160,8 +162,7 @@ class Menus(QObject):
                 keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in act.shortcuts())
                 if keys and not act.menu():
                     rows.append((keys, act.text().replace("&", "").rstrip("…")))
-        for button in self.window.brush_bar.buttons.values():
-            rows.append((button.shortcut().toString(), button.toolTip().rsplit(" (", 1)[0] + " brush"))
+        rows += [(key, f"{text} brush") for _, text, key in BRUSHES]
         rows += MOUSE_HELP
         cells = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;{what}</td></tr>" for k, what in rows)
         return f"<table>{cells}</table>"

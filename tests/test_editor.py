@@ -273,6 +273,27 @@ def test_history_panel_and_undo_follow_the_document(window, qtbot):
     settle(qtbot, w)
 
 
+def test_a_brush_key_selects_its_brush_and_ctrl_y_redoes_too(window, qtbot):
+    """B with the colour brush already chosen (it is at start) keeps it chosen: a key that
+    toggled left no brush, and the next stroke painted nothing without a word. Redo takes Ctrl+Y
+    as well as Ctrl+Shift+Z."""
+    w = window
+    w.new_from_model(3)  # the brushes wait for a picture
+    settle(qtbot, w)
+    assert w.brush_bar.brush == "color"
+    qtbot.keyClick(w, Qt.Key.Key_B)
+    assert w.brush_bar.brush == "color" and w.brush_bar.buttons["color"].isChecked()
+    qtbot.keyClick(w, Qt.Key.Key_K)
+    qtbot.keyClick(w, Qt.Key.Key_K)
+    assert w.brush_bar.brush == "sketch" and not w.brush_bar.buttons["color"].isChecked()
+    w.set_slider("first", 1.0, commit=True)
+    settle(qtbot, w)
+    w.undo()
+    qtbot.keyClick(w, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert w.sliders["first"].value() == 1.0
+    settle(qtbot, w)
+
+
 def test_a_bug_while_opening_is_logged_and_the_editor_goes_on(window, photo, monkeypatch, caplog):
     import editor.session
 
@@ -542,6 +563,7 @@ def test_help_lists_the_keys_and_about_opens(window):
     assert menus[-1] == "&Help"
     text = window.menus.keys_text()
     assert "Ctrl+Z" in text and "Zoom to fit" in text and "Space + drag" in text and "Sketch" in text
+    assert "<b>K</b></td><td>&nbsp;Sketch (edges) brush" in text and "Ctrl+Y" in text
     window.menus.show_about()
     assert "latent-editor" in window.menus.last_box.text()
     window.menus.last_box.close()
