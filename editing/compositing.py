@@ -11,15 +11,15 @@ would otherwise show as a faint box.
 """
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Callable
 
 import cv2
 import numpy as np
 import torch
 
+from editing.patch_cache import per_patch
+from editing.silhouette import Fill, silhouette_fill
 from inversion.framing import DomainMapping
 from inversion.geometry import affine_scale, square_region
 from training.pixels import LUMA
@@ -52,40 +52,13 @@ def linear_fit(guide: np.ndarray, src: np.ndarray, radius: int = 1, eps: float =
 
 Enlarge = Callable[[np.ndarray, int], np.ndarray]  # (h, w, C) coarse -> (H, W, C) patch, cv2 flag
 _GUIDES: OrderedDict = OrderedDict()  # the patch's luminance and its coarse view, per patch and grid
-_TINTS: OrderedDict = OrderedDict()  # a grey model's object tint, per patch and background
-_CACHE_LOCK = threading.Lock()  # for both
-CACHED_PIXELS = 4_000_000  # larger patches (exports of large photos) are not kept
 SHRINK_FIRST = 32.0  # patch pixels per coarse pixel past which the guide is area-shrunk before its blur
-
-
-def _per_patch(cache: OrderedDict, patch: np.ndarray, extra, compute: Callable[[], object]):
-    """compute(), which depends only on `patch` and `extra` (hashable), kept in `cache` for the last
-    few patches: the editor's frames of one photo reuse it. A patch's memory may hold another
-    picture later, so a hit is checked against a copy of the patch; a patch of a large photo, which
-    only an export sees, is not kept."""
-    if patch.shape[0] * patch.shape[1] > CACHED_PIXELS:
-        return compute()
-    key = (patch.__array_interface__["data"][0], patch.shape, patch.strides, extra)
-    with _CACHE_LOCK:  # the render worker and an export's thread may both be here
-        hit = cache.get(key)
-    if hit is not None and np.array_equal(hit[1], patch):
-        with _CACHE_LOCK:
-            if key in cache:
-                cache.move_to_end(key)
-        return hit[0]
-    value = compute()
-    with _CACHE_LOCK:
-        cache[key] = (value, patch.copy())
-        cache.move_to_end(key)
-        while len(cache) > 4:
-            cache.popitem(last=False)
-    return value
 
 
 def _guide(patch: np.ndarray, to_coarse: np.ndarray, coarse_size: tuple[int, int]):
     """(luminance (H, W) in [0, 1], its view on the coarse grid (h, w)); they do not depend on the
     edit, so the editor's frames reuse them."""
-    return _per_patch(_GUIDES, patch, (to_coarse.tobytes(), coarse_size),
+    return per_patch(_GUIDES, patch, (to_coarse.tobytes(), coarse_size),
                       lambda: _guide_views(patch, to_coarse, coarse_size))
 
 
@@ -281,90 +254,6 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
             moved = np.maximum(fill.left[rows], fill.grew[rows]) / np.float32(255)
             np.maximum(region[rows], moved, out=region[rows])
     return out, mask_full
-
-
-@dataclass
-class Fill:
-    """Where an object's silhouette moved, on a photo patch: what `apply_change` paints there."""
-
-    left: np.ndarray  # (H, W) uint8, 255 where the object was and is no more
-    grew: np.ndarray  # (H, W) uint8, 255 where it is now and was not
-    background: np.ndarray  # (3,) the photo's background colour, painted where it left
-    rendered: np.ndarray  # (H, W, C) uint8, the generator's new object in photo levels
-    tint: np.ndarray  # (3,) added to `rendered` (a grey model's object takes the photo's tint)
-
-    def moved(self) -> tuple[slice, slice] | None:
-        """The bounding box (rows, columns) of where `left` or `grew` is not 0; None: nowhere.
-        Found from which rows and columns hold any (not every pixel's coordinates: on a large
-        photo those took more memory than the float band)."""
-        rows = np.flatnonzero(self.left.any(axis=1) | self.grew.any(axis=1))
-        if rows.size == 0:
-            return None
-        band = slice(int(rows[0]), int(rows[-1]) + 1)
-        cols = np.flatnonzero(self.left[band].any(axis=0) | self.grew[band].any(axis=0))
-        return band, slice(int(cols[0]), int(cols[-1]) + 1)
-
-
-def object_presence(x: torch.Tensor, background: np.ndarray) -> np.ndarray:
-    """(R, R) in [0, 1]: how surely each model pixel of x (C, R, R) in [-1, 1] is the object, not
-    the background level `background` (C,): 0 within 0.1 levels of it, 1 beyond 0.3."""
-    dist = np.abs(x.detach().float().cpu().numpy() - background.reshape(-1, 1, 1)).max(0)
-    t = np.clip((dist - 0.1) / 0.2, 0.0, 1.0)
-    return (t * t * (3 - 2 * t)).astype(np.float32)
-
-
-def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
-                    after: torch.Tensor, enlarge: Callable[[np.ndarray], np.ndarray],
-                    rim: bool = True) -> Fill | None:
-    """Where an object's silhouette moved between `before` and `after` (model images), what to
-    paint on the photo patch instead of the change, or None where it did not move.
-
-    `enlarge` carries an (R, R) uint8 model-grid array onto the patch. Where the object was and is
-    no more, the patch becomes the photo's background colour; where it appears, the generator's
-    new object rendered in photo colours (its level through the inverse of the photo's levels and
-    polarity, plus the photo object's own tint for a grey model). Both replace the pixels, so
-    nothing of the old object shows through. Everything full-size is uint8: a large photo's patch
-    costs a few bytes a pixel more, not a float copy. `rim=False`: the grown region is not grown
-    by a pixel (exports made before; they showed grey lines along the old edges)."""
-    bg_model = np.array(mapping.model_colour(mapping.background), np.float64)
-    was, now = object_presence(before, bg_model), object_presence(after, bg_model)
-    # Each grown by a model pixel, so that the old edge's soft rim goes too: where the object is
-    # not now (else a ghost of the old edge stays), and where it is now (else the rim, half
-    # background in the photo, takes only the change of level and shows as a grey line inside the
-    # new object); differences below 5% are anti-aliasing, not a moved silhouette.
-    grow = np.ones((3, 3), np.uint8)
-    gone = cv2.dilate(np.clip(was - now, 0, 1), grow) * (1 - now)
-    came = np.clip(now - was, 0, 1)
-    if rim:
-        came = cv2.dilate(came, grow) * now
-    gone[gone < 0.05], came[came < 0.05] = 0, 0
-    if not gone.any() and not came.any():
-        return None
-
-    def to_u8(arr: np.ndarray) -> np.ndarray:
-        return np.clip(np.rint(arr * 255), 0, 255).astype(np.uint8)
-
-    level = after.detach().float().cpu().permute(1, 2, 0).numpy().astype(np.float64)
-    photo_level = (level + 1) * 127.5 / mapping.gain + mapping.black_point
-    if mapping.invert:
-        photo_level = 255.0 - photo_level
-    channels = [enlarge(to_u8(photo_level[..., c] / 255)) for c in range(level.shape[2])]
-    rendered = channels[0][..., None] if len(channels) == 1 else np.stack(channels, -1)
-    background = np.array(mapping.background, np.float32)
-    tint = np.zeros(3, np.float32)
-    if mapping.grey:  # the model knows luminance only: the photo's object lends its tint
-        tint = _per_patch(_TINTS, patch, background.tobytes(), lambda: object_tint(patch, background))
-    return Fill(enlarge(to_u8(gone)), enlarge(to_u8(came)), background, rendered, tint)
-
-
-def object_tint(patch: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """(3,) float32: the colour of the object on a photo patch (its pixels off the plain
-    `background`) less its luminance, what a grey model's object takes on."""
-    step = max(1, min(patch.shape[:2]) // 128)  # a sample of the patch is enough for a mean
-    sample = patch[::step, ::step].astype(np.float32)
-    inside = np.abs(sample - background).max(-1) > 30  # the object: off the plain background
-    colour = sample[inside].mean(0) if inside.any() else background
-    return (colour - LUMA @ colour).astype(np.float32)
 
 
 def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:

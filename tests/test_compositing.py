@@ -171,7 +171,8 @@ def test_what_a_patch_decides_is_kept_per_patch_but_never_for_another_picture_in
     frames reuse them); the same memory holding another picture gets its own."""
     from collections import OrderedDict
 
-    from editing.compositing import _per_patch, object_tint
+    from editing.patch_cache import per_patch
+    from editing.silhouette import object_tint
 
     cache, calls = OrderedDict(), []
     patch = np.zeros((40, 40, 3), np.uint8)
@@ -182,19 +183,20 @@ def test_what_a_patch_decides_is_kept_per_patch_but_never_for_another_picture_in
         calls.append(1)
         return object_tint(patch, background)
 
-    first = _per_patch(cache, patch, background.tobytes(), tint)
-    again = _per_patch(cache, patch, background.tobytes(), tint)
+    first = per_patch(cache, patch, background.tobytes(), tint)
+    again = per_patch(cache, patch, background.tobytes(), tint)
     assert len(calls) == 1 and again is first
     assert first[0] > 0 > first[2]  # more red than its grey, less blue
     patch[10:30, 10:30] = (60, 120, 200)  # the same memory, a blue object now
-    other = _per_patch(cache, patch, background.tobytes(), tint)
+    other = per_patch(cache, patch, background.tobytes(), tint)
     assert len(calls) == 2 and other[2] > 0 > other[0]
 
 
 def test_a_moved_silhouettes_fill_blends_as_the_whole_band_formula_does():
     """apply_change blends the fill only inside its box and in place: the pixels are exactly what
     the formula over the whole patch gives (float32, as every caller passes)."""
-    from editing.compositing import Fill, apply_change
+    from editing.compositing import apply_change
+    from editing.silhouette import Fill
 
     rng = np.random.default_rng(3)
     h, w = 60, 50
