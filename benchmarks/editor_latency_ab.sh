@@ -29,7 +29,7 @@ done
 "$PY" - "$OUT" "$REF" "$RUNS" <<'PY'
 import json, statistics, subprocess, sys
 from pathlib import Path
-from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.common import machine, markdown_table, write_results
 out, ref, runs = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 ref_commit = subprocess.run(["git", "rev-parse", "--short", ref], capture_output=True, text=True).stdout.strip()
 rows = []

@@ -321,6 +321,8 @@ def face_study(model, inv, net, cases: list[FaceCase], found: dict, methods, bas
         p0 = probabilities(net, x)[0]
         tuned = tuned_model(model, recons[EDITED].generator)
         z0 = recons[EDITED].z
+        with torch.no_grad():
+            tuned0 = tuned.decode(z0[None])  # the tuned reconstruction, which each edit changes
         outside = hull_outside(mapping, photo.size)
         edits, strip = {}, [crop_face(photo.pixels, mapping)] + [
             enlarge(recons[m.name].image) if m.name in recons else np.full((128, 128, 3), 255, np.uint8)
@@ -333,7 +335,7 @@ def face_study(model, inv, net, cases: list[FaceCase], found: dict, methods, bas
             with torch.no_grad():  # the edit in the model's domain: base and tuned generator, and
                 # the tuned generator's change added to the photo's face, everywhere (no face region)
                 tuned1 = tuned.decode(z1[None])
-                added = (x + tuned1 - tuned.decode(z0[None])).clamp(-1, 1)
+                added = (x + tuned1 - tuned0).clamp(-1, 1)
                 images = torch.cat([model.decode(z1[None]), tuned1, added])
             p_model = probabilities(net, images)
             edited = edit_face(model, case, mapping, recons[EDITED], folder, name, value)

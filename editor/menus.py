@@ -44,7 +44,7 @@ class Menus(QObject):
         self._action(f, "&Quit", w.close, keys.Quit)
         e = self.edit_menu = m.addMenu("&Edit")  # editor.tuning adds its switch here
         self.undo_action = self._action(e, "&Undo", w.undo, keys.Undo)
-        self.redo_action = self._action(e, "&Redo", w.redo, "Ctrl+Shift+Z")
+        self.redo_action = self._action(e, "&Redo", w.redo)
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])  # both usual
         self._action(e, "Reset all sliders", w.reset_all_sliders, "Ctrl+R")
         v, c = m.addMenu("&View"), w.canvas
