@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "ranking the solver's candidates")
     d.add_argument("--identity-loss", type=float, help="face models: weight of a differentiable "
                    "identity term in the solver's objective")
+    d.add_argument("--hold", type=float, help="weight of keeping the picture as it is beyond the "
+                   "strokes' reach (0: a stroke may change the whole picture)")
     d.add_argument("--drag", action="append", default=[], metavar="X0,Y0->X1,Y1",
                    help="point drag after sliders and strokes: move what is at the handle (photo "
                    "pixels) to the target; repeat for several points")

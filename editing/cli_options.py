@@ -33,7 +33,7 @@ def parse_sliders(items: list[str]) -> dict[str, float]:
 def solver_options(a: argparse.Namespace, base: SolverConfig = SolverConfig()) -> SolverConfig:
     """`base` (the model's defaults, editing.edit.solver_config) with the options given."""
     return replace_given(base, candidates=a.candidates, steps=a.solver_steps, l1=a.l1, l2=a.l2,
-                         identity=a.identity, identity_loss=a.identity_loss)
+                         identity=a.identity, identity_loss=a.identity_loss, hold=a.hold)
 
 
 def check_drag_warp_region(a: argparse.Namespace) -> None:
@@ -69,7 +69,7 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--candidates", a.candidates, 1)
         check_range("--solver-steps", a.solver_steps, 1)
         for option, value in (("--l1", a.l1), ("--l2", a.l2), ("--identity", a.identity),
-                              ("--identity-loss", a.identity_loss)):
+                              ("--identity-loss", a.identity_loss), ("--hold", a.hold)):
             check_range(option, value, 0.0)
         check_range("--candidate", a.candidate, 0, solver_options(a).candidates - 1 if a.strokes else None)
         check_range("--face", a.face, 0)

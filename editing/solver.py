@@ -1,9 +1,11 @@
 """The constrained-edit solver: brush strokes become constraints on the generated image.
 
-    z* = argmin_z  U(G(z); strokes) + l1 * ||z - z0||^2 / d - l2 * D(G(z))
+    z* = argmin_z  U(G(z); strokes) + H(G(z)) + l1 * ||z - z0||^2 / d - l2 * D(G(z))
 
 (Zhu et al. 2016, "Generative Visual Manipulation on the Natural Image Manifold", iGAN): satisfy
 the strokes (U), stay close to the current code z0, and stay realistic by the discriminator D.
+H (`hold`, not in iGAN) keeps the picture as it is beyond the strokes' reach: closeness in code
+space alone let a stroke repaint the whole picture (hold_outside).
 Stroke kinds: "color" (a target level or colour under a soft brush), "sketch" (edges along the
 stroke, compared with a Sobel edge map of G(z)), "preserve" (keep the region as it is now), and
 "erase" (removes earlier strokes where it passes). K candidates start from z0 and perturbations of
@@ -15,9 +17,11 @@ generator, G then being its synthesis network); with the codes' spread per dimen
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Callable, Iterator
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -113,6 +117,8 @@ class Constraints:
     sketch_mask: torch.Tensor
     preserve_mask: torch.Tensor
     preserve_target: torch.Tensor
+    hold_mask: torch.Tensor | None = None  # where the picture is kept as it is (preserve_target) beyond
+    # the strokes' reach (hold_outside, hold_loss); apart from the strokes' own error
 
     @property
     def empty(self) -> bool:
@@ -171,6 +177,30 @@ def stroke_loss(x: torch.Tensor, c: Constraints, sketch_target: float = 0.5) -> 
     return loss
 
 
+def hold_loss(x: torch.Tensor, c: Constraints) -> torch.Tensor:
+    """(B,) how far images x (B, C, R, R) moved from the picture before the strokes where it is held
+    (c.hold_mask, from hold_outside): the mean squared change over the held area, weighted."""
+    if c.hold_mask is None:
+        return torch.zeros(x.shape[0], device=x.device)
+    mask = c.hold_mask.to(x)
+    err = ((x - c.preserve_target.to(x)) ** 2).mean(1) * mask
+    return err.flatten(1).sum(1) / (mask > 0).sum().clamp_min(1)
+
+
+def hold_outside(c: Constraints, weight: float, margin: float) -> Constraints:
+    """The constraints plus keeping the picture as it is (c.preserve_target) beyond the reach of the
+    colour and sketch strokes: weight 0 within `margin` model pixels of what they paint, rising
+    smoothly to `weight` at twice that. A stroke then changes what is under and near it, not the
+    whole picture (a white stroke on a face model's hair whitened the face: the code's easiest way
+    to a lighter patch is a lighter picture)."""
+    painted = ((c.color_mask > 0) | (c.sketch_mask > 0)).numpy()
+    if weight <= 0 or not painted.any():
+        return c
+    dist = cv2.distanceTransform((~painted).astype(np.uint8), cv2.DIST_L2, 5)  # to the nearest painted pixel
+    t = np.clip((dist - margin) / max(margin, 1e-6), 0.0, 1.0)
+    return replace(c, hold_mask=torch.from_numpy((weight * t * t * (3 - 2 * t)).astype(np.float32)))
+
+
 @dataclass(frozen=True)
 class SolverConfig:
     steps: int = 25  # Adam steps
@@ -184,6 +214,8 @@ class SolverConfig:
     identity_loss: float = 0.0  # face models: weight of the differentiable identity term (gradient)
     class_loss: float = 0.0  # product models: weight of the classifier's cross-entropy against the
     # item's class (gradient), so that a stroke changes the item rather than what kind of item it is
+    hold: float = 0.0  # weight of keeping the picture as it is beyond the strokes' reach (hold_outside)
+    hold_margin: float = 1 / 16  # the reach: this share of the picture's side around what is painted
 
 
 @dataclass(frozen=True)
@@ -209,7 +241,7 @@ def objective_terms(G: Callable[[torch.Tensor], torch.Tensor], D: nn.Module, z: 
     u = stroke_loss(x, c)
     realism = D(x)
     closeness = (((z - z0) if std is None else (z - z0) / std) ** 2).mean(1)
-    total = u + cfg.l1 * closeness - cfg.l2 * realism
+    total = u + hold_loss(x, c) + cfg.l1 * closeness - cfg.l2 * realism
     if identity is not None and cfg.identity_loss:
         total = total + cfg.identity_loss * identity(x)
     if classes is not None and cfg.class_loss:

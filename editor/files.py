@@ -23,13 +23,15 @@ class DocumentFiles:
 
     def export_to(self, path: str | Path, quality: int = 92) -> bool:
         """Write the edit at the photo's own size, and its recipe beside it."""
-        def export() -> None:
-            session.export_document(self.doc, self.model, self.vectors, path, quality,
-                                    tuned=self.tuning.enabled)
+        def export() -> list[Path]:
+            written = session.export_document(self.doc, self.model, self.vectors, path, quality,
+                                              tuned=self.tuning.enabled)
             self.drag_tool.record_in_recipe(self.doc, path)  # the recipe also says what the drags did
-        ok = self._attempt(export, "Export failed: ", f"Exported {Path(path).name}")[0]
+            return written
+        ok, written = self._attempt(export, "Export failed: ")
         if ok:
             self._saved = self.doc.current
+            self.statusBar().showMessage(session.export_message(written))
         return ok
 
     def save_session(self, path: str | Path) -> bool:

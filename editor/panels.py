@@ -3,6 +3,7 @@ candidates, and the history. The history panel reacts to the document on its own
 """
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import torch
@@ -96,7 +97,11 @@ class CandidatesPanel(QWidget):
     def show_quality(self, z: torch.Tensor) -> None:
         """The quality of the current picture, code z (D,)."""
         if self.meter is not None:
-            self.quality.setText("Now: " + self.meter.measure_code(z).summary())
+            q = self.meter.measure_code(z)
+            warning = self.meter.warning(q)
+            text = "Now: " + html.escape(q.summary())
+            self.quality.setText(text if warning is None else
+                                 f'<b style="color:#c0392b">{html.escape(warning)}</b> (undo: Ctrl+Z)<br>{text}')
 
     def show_candidates(self, codes: torch.Tensor, images: torch.Tensor) -> None:
         """codes (K, D) and their images (K, C, R, R) in [-1, 1]."""
@@ -107,7 +112,8 @@ class CandidatesPanel(QWidget):
             item = QListWidgetItem(QIcon(thumbnail(rgb_pixels(img), CANDIDATE_SIDE)), f"{k + 1}")
             item.setData(Qt.ItemDataRole.UserRole, k)
             if q is not None:
-                item.setToolTip(f"Candidate {k + 1}: {q.summary()}")
+                warning = self.meter.warning(q)
+                item.setToolTip(f"Candidate {k + 1}: {q.summary()}" + (f"\n{warning}" if warning else ""))
             self.gallery.addItem(item)
 
     def clear(self) -> None:

@@ -7,6 +7,11 @@ stroke candidate, so that a user can see when an edit has gone too far. No Qt he
   under 0.6 the same person by dlib's rule).
 - The discriminator's realism score (its logit), beside the share of the model's own samples that
   score lower: an edit that scores below nearly all of them has left what the model knows.
+
+And one plain warning when an edit has gone too far (`QualityMeter.warning`), judged against the
+unedited reconstruction, so that a photo the model never reproduced well does not warn before any
+edit: a face that was the photo's person and no longer is; a picture that moved further than
+FAR_LPIPS from the photo; one less realistic than all but UNREALISTIC of the model's own samples.
 """
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ from training.modelfile import GANModel
 from training.pixels import to_uint8
 
 TYPICAL_SAMPLES = 256  # the model's own samples its realism scores are compared with
+FAR_LPIPS = 0.4  # LPIPS to the photo, over the reconstruction's own, past which an edit has gone too far
+UNREALISTIC = 0.02  # realism rank under which (and under the reconstruction's) an edit has gone too far
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,8 @@ class QualityMeter:
     """Measures pictures of one document: `target` (1, C, R, R) is the photo in the model's domain
     (None for a document started from a model sample); `lpips` an inversion.perceptual.LPIPS."""
 
-    def __init__(self, model: GANModel, lpips, target: torch.Tensor | None):
+    def __init__(self, model: GANModel, lpips, target: torch.Tensor | None,
+                 start: torch.Tensor | None = None):
         self.model, self.lpips, self.target = model, lpips, target
         self.spec = DomainSpec.for_model(model.config)
         self.reference = None
@@ -67,6 +75,23 @@ class QualityMeter:
 
             self.reference = descriptors(to_uint8(target), self.spec.face_box)[0]
         self.typical = typical_realism(model)
+        # The unedited reconstruction (code `start`), what the warnings compare with.
+        self.start = None if start is None else self.measure_code(start)
+
+    def warning(self, q: Quality) -> str | None:
+        """One sentence when the picture measured `q` has gone too far from the photo, else None."""
+        from inversion.faces import SAME_PERSON
+
+        start = self.start
+        if q.identity is not None and q.identity >= SAME_PERSON and (
+                start is None or start.identity is None or start.identity < SAME_PERSON):
+            return "Gone too far: by its face descriptor this is no longer the photo's person"
+        own = start.lpips if start is not None and start.lpips is not None else 0.0
+        if q.lpips is not None and q.lpips > FAR_LPIPS + own:
+            return "Gone too far: the picture has moved far from the photo"
+        if q.realism_rank < UNREALISTIC and (start is None or start.realism_rank >= UNREALISTIC):
+            return f"Gone too far: less realistic than {100 * (1 - UNREALISTIC):.0f}% of the model's own pictures"
+        return None
 
     @torch.no_grad()
     def measure(self, images: torch.Tensor) -> list[Quality]:

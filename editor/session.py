@@ -254,10 +254,11 @@ def load_tuning(data: dict, path: str | os.PathLike, model: GANModel) -> tuple[T
 
 
 def export_document(doc: Document, model: GANModel, vectors: dict[str, AttributeVector],
-                    path: str | os.PathLike, quality: int = 92, tuned: bool = False) -> None:
+                    path: str | os.PathLike, quality: int = 92, tuned: bool = False) -> list[Path]:
     """Write the current edit at the photo's own size, and (for a photo) its recipe beside it.
     `model` is the document's model; with `tuned`, its generator tuned to the photo draws the edit
-    (drawing_model), and its weights are written beside the export for the recipe."""
+    (drawing_model), and its weights are written beside the export for the recipe. Returns the
+    files written, the export first."""
     export_format(path)  # a wrong file name or folder is refused before any work
     check_output(path)
     drawing = drawing_model(model, doc, tuned)
@@ -267,8 +268,9 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
         pixels = confine(doc.pixels, pixels, region.numpy(), doc.mapping)
     if doc.photo_path is None:
         save_image(pixels, path, quality)
-        return
+        return [Path(path)]
     check_output(recipe_path(path))
+    written = [Path(path), recipe_path(path)]
     extra = {} if region is None else {"region": region_record(region)}
     if offset is not None:  # the drags' part of the edit, which the recipe rebuilds with the code
         extra["feature_offset"] = offset.to_dict()
@@ -277,10 +279,25 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
         check_output(weights)
         extra["tuned_generator"] = {"path": str(weights.resolve()),
                                     "sha256": write_tuned(doc.tuning, weights)}
+        written.append(weights)
     export_with_recipe(pixels, path, quality, model=model, photo=doc.photo_path, mapping=doc.mapping,
                        z0=doc.z0, z_edit=z, sliders=doc.current.slider_dict,
                        strokes=list(doc.current.strokes), solver=None, threshold=MASK_THRESHOLD,
                        extra=extra or None)
+    return written
+
+
+def export_message(written: list[Path]) -> str:
+    """What the status bar says after an export: the image, and what was written beside it."""
+    text = f"Exported {written[0].name}"
+    if len(written) == 1:
+        return text
+    text += f"; beside it its recipe ({written[1].name})"
+    if len(written) > 2:
+        megabytes = written[2].stat().st_size / 1e6
+        text += (f" and the generator tuned to the photo ({written[2].name}, {megabytes:.1f} MB), "
+                 f"which the recipe needs to rebuild the export")
+    return text
 
 
 def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, AttributeVector],

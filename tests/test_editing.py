@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from editing.measure import measure
-from editing.solver import (SolverConfig, Stroke, StrokeError, build_constraints, edge_map,
+from editing.solver import (SolverConfig, Stroke, StrokeError, build_constraints, edge_map, hold_outside,
                             rasterize, solve, stroke_loss)
 from editing.vectors import (AttributeVectorError, apply_sliders, load_vectors, make_vector,
                              project_out, within_class_vector)
@@ -175,6 +175,37 @@ def test_preserve_stroke_keeps_its_region(model):
     kept = (last.images[0, 0] - current[0])[region].abs().mean().item()
     drift = (free.images[0, 0] - current[0])[region].abs().mean().item()
     assert kept < 0.1 and kept < 0.3 * drift  # an untrained G is entangled: a loose tolerance
+
+
+def test_hold_keeps_the_picture_beyond_the_stroke_s_reach(model):
+    G, D = model.generator, model.discriminator
+    z0 = torch.randn(16, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        current = G(z0[None])[0]
+    stroke = Stroke("color", ((4.0, 4.0), (12.0, 4.0)), 2.0, (1.0,))
+    c = build_constraints([stroke], current)
+    held = hold_outside(c, 8.0, 2.0)
+    assert hold_outside(c, 0.0, 2.0) is c and held.color_mask is c.color_mask
+    assert held.hold_mask[4, 8] == 0 and held.hold_mask[7, 8] == 0  # on the stroke, and within its reach
+    assert held.hold_mask[30, 30] == pytest.approx(8.0)  # far from it: the full weight
+    # Nothing painted (a lone preserve stroke): nothing to hold apart from it.
+    lone = build_constraints([Stroke("preserve", ((4.0, 4.0),), 2.0)], current)
+    assert hold_outside(lone, 8.0, 2.0).hold_mask is None
+
+    def far_change(constraints):
+        last = list(solve(G, D, z0, constraints, SolverConfig(steps=30, candidates=1)))[-1]
+        return (last.images[0] - current).abs()[:, 16:, :].mean().item(), last.stroke_error[0].item()
+
+    free, _ = far_change(c)
+    kept, kept_error = far_change(hold_outside(c, 2.0, 2.0))  # an untrained G is entangled: a light hold
+    assert kept < 0.6 * free  # the lower half, far from the stroke, changes less
+    assert kept_error < 0.95 * stroke_loss(current[None], c).item()  # and the stroke still pulls
+
+
+def test_the_editor_s_solver_holds_by_default(model):
+    from editing.edit import FACE_HOLD, OBJECT_HOLD, solver_config
+
+    assert solver_config(model).hold == OBJECT_HOLD > 0 and FACE_HOLD > 0
 
 
 def test_completion_keeps_known_pixels(model):

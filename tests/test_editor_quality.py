@@ -42,3 +42,52 @@ def test_a_face_model_reports_identity_to_the_photos_face():
     same, other = meter.measure_code(z[0]), meter.measure_code(z[1])
     assert same.identity < 0.1 and "same person" in same.summary()
     assert other.identity > same.identity + 0.2
+
+
+def test_one_plain_warning_when_an_edit_has_gone_too_far(tmp_path):
+    from editor.quality import FAR_LPIPS, UNREALISTIC, Quality
+
+    model = load_model(make_editable_model(tmp_path / "tiny"))
+    z0 = model.codes(1, seed=3)[0]
+    with torch.no_grad():
+        target = model.decode(z0[None])
+    meter = QualityMeter(model, LPIPS(), target, start=z0)
+    assert meter.start.lpips == pytest.approx(0.0, abs=1e-6)
+    assert meter.warning(meter.start) is None  # the unedited picture never warns
+    fine = Quality(realism=0.0, realism_rank=0.5, lpips=FAR_LPIPS / 2)
+    assert meter.warning(fine) is None
+    assert "far from the photo" in meter.warning(Quality(0.0, 0.5, lpips=FAR_LPIPS + 0.01))
+    assert "less realistic" in meter.warning(Quality(0.0, UNREALISTIC / 2, lpips=0.0))
+    # Judged against the reconstruction: a photo it never reproduced well does not warn unedited.
+    meter.start = Quality(0.0, UNREALISTIC / 2, lpips=0.3)
+    assert meter.warning(Quality(0.0, UNREALISTIC / 4, lpips=0.3 + FAR_LPIPS / 2)) is None
+    face = QualityMeter(model, LPIPS(), target, start=z0)
+    face.start = Quality(0.0, 0.5, lpips=0.0, identity=0.3)
+    assert "no longer the photo's person" in face.warning(Quality(0.0, 0.5, lpips=0.1, identity=0.7))
+    face.start = Quality(0.0, 0.5, lpips=0.0, identity=0.7)  # never the same person: no such warning
+    assert face.warning(Quality(0.0, 0.5, lpips=0.1, identity=0.8)) is None
+
+
+def test_the_candidates_panel_puts_the_warning_first(tmp_path, qtbot):
+    from editor.panels import CandidatesPanel
+    from editor.quality import FAR_LPIPS
+
+    model = load_model(make_editable_model(tmp_path / "tiny"))
+    z = model.codes(2, seed=3)
+    with torch.no_grad():
+        target = model.decode(z[:1])
+    panel = CandidatesPanel()
+    qtbot.addWidget(panel)
+    meter = QualityMeter(model, LPIPS(), target, start=z[0])
+    panel.set_meter(meter)
+    panel.show_quality(z[0])
+    assert panel.quality.text().startswith("Now: LPIPS 0.000")
+    far = meter.measure_code(z[1]).lpips
+    import editor.quality
+
+    editor.quality.FAR_LPIPS, kept = far / 2, FAR_LPIPS  # the other code counts as far
+    try:
+        panel.show_quality(z[1])
+    finally:
+        editor.quality.FAR_LPIPS = kept
+    assert "Gone too far" in panel.quality.text() and "Ctrl+Z" in panel.quality.text()

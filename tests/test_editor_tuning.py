@@ -134,6 +134,8 @@ def test_export_after_tuning_is_drawn_by_the_tuned_generator(window, qtbot, phot
     tuned_photo(qtbot, w, photo)
     doc, z = w.doc, w.doc.code(w.vectors)
     assert w.export_to(tmp_path / "tuned.png")
+    told = w.statusBar().currentMessage()  # the user hears of the weights written beside the image
+    assert "tuned.png.recipe.json" in told and "tuned.png.generator.safetensors" in told and " MB" in told
     exported = np.asarray(Image.open(tmp_path / "tuned.png"))
     by_tuned = render_edit(doc.tuning.model, doc.pixels, doc.mapping, doc.z0, z)[0]
     by_own = render_edit(w.model, doc.pixels, doc.mapping, doc.z0, z)[0]
@@ -156,6 +158,7 @@ def test_export_after_tuning_is_drawn_by_the_tuned_generator(window, qtbot, phot
     w.tuning.action.setChecked(False)
     settle(qtbot, w)
     assert w.export_to(tmp_path / "own.png")
+    assert "generator" not in w.statusBar().currentMessage()
     assert np.array_equal(np.asarray(Image.open(tmp_path / "own.png")), by_own)
     assert "tuned_generator" not in json.loads((tmp_path / "own.png.recipe.json").read_text())
 

@@ -162,7 +162,7 @@ def test_export_writes_the_photo_size_and_the_recipe(model, photo, tmp_path):
     vectors = model_vectors(model)
     doc.push(doc.with_sliders({"first": 2.5}, "slider"))
     out = tmp_path / "coat-edited.png"
-    session.export_document(doc, model, vectors, out)
+    assert session.export_document(doc, model, vectors, out) == [out, tmp_path / "coat-edited.png.recipe.json"]
     edited = np.asarray(Image.open(out))
     assert edited.shape == (240, 180, 3) and not np.array_equal(edited, doc.pixels)
     recipe = json.loads((tmp_path / "coat-edited.png.recipe.json").read_text())
@@ -250,7 +250,7 @@ def test_strokes_solve_through_the_shared_pieces_with_identity_for_faces(model, 
 
     monkeypatch.setattr(editing.edit, "identity_penalty", penalty)
     ranked = list(solve_strokes(face, doc.z0, z, constraints, SolverConfig(
-        steps=3, candidates=2, identity=1.0)))[-1]
+        steps=3, candidates=2, identity=1.0, hold=cfg.hold)))[-1]
     assert asked == [(face, doc.z0, 1.0)]
     assert torch.equal(ranked.z[0], plain.z[1]) and torch.equal(ranked.z[1], plain.z[0])
 
