@@ -186,8 +186,8 @@ def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: f
 
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
-               in_place: bool = False, silhouette: bool = True, rim: bool = True
-               ) -> tuple[np.ndarray, np.ndarray]:
+               in_place: bool = False, silhouette: bool = True, rim: bool = True,
+               reach: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -203,9 +203,11 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     photo's background colour; where it grows, the generator's object in the photo's tint. Adding
     the grey change there would leave a ghost of the old object (its tint) under the new one.
     `rim=False` repaints the grown region without its rim, as exports were made before.
+    `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
+    may land besides the face region (a stroke painted on the hair beside it).
     """
     if mapping.affine:
-        return _paste_back_affine(pixels, mapping, before, after, threshold, guided, in_place)
+        return _paste_back_affine(pixels, mapping, before, after, threshold, guided, in_place, reach)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
     delta = change_in_levels(before, after)  # (R, R, C)
     off = (mapping.resolution - mapping.content) // 2
@@ -267,10 +269,11 @@ def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:
 
 def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                        after: torch.Tensor, threshold: float, guided: bool = True,
-                       in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                       in_place: bool = False, reach: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
     """paste_back for an aligned (rotated, scaled) face: the change is warped back into the part
     of the photo the aligned square covers, inside the face region when the mapping knows the
-    landmarks (older sessions: faded out towards the square's edge)."""
+    landmarks (older sessions: faded out towards the square's edge), and inside `reach`."""
     r = mapping.resolution
     delta = change_in_levels(before, after)  # (R, R, C)
     h, w = pixels.shape[:2]
@@ -280,6 +283,8 @@ def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch
     if mapping.grey:
         delta = delta.mean(axis=2, keepdims=True)
     region = face_region(mapping.landmarks, r) if mapping.landmarks else np.ones((r, r), np.float32)
+    if reach is not None:
+        region = np.maximum(region, reach)
     small_mask = change_mask(delta, threshold) * edge_fade(r) * region
     found = square_region(mapping.matrix, r, (w, h))
     if found is None:

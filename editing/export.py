@@ -21,6 +21,7 @@ from PIL import Image
 
 from editing.compositing import MASK_THRESHOLD, paste_back
 from editing.offset import DragError, FeatureOffset, decode
+from editing.solver import Stroke, StrokeError, stroke_reach
 from editing.vectors import MAX_SLIDER
 from inversion.framing import MAX_PHOTO_SIDE, DomainMapping, check_mapping
 from training.errors import UserError
@@ -30,8 +31,9 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 RECIPE_VERSION = 1
-COMPOSITING = 4  # 4: the silhouette's grown region with its rim; 3: objects' silhouettes
-# repainted; 2: guided enlargement, faces inside their landmark hull; recipes without it: 1
+COMPOSITING = 5  # 5: a face edit also lands within its strokes' reach; 4: the silhouette's grown
+# region with its rim; 3: objects' silhouettes repainted; 2: guided enlargement, faces inside their
+# landmark hull; recipes without it: 1
 MAX_CODE = 1000.0  # |code value|: z ~ N(0, I) and w stay within tens; beyond is damage, not an edit
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
@@ -77,14 +79,17 @@ def export_with_recipe(pixels: np.ndarray, path: str | os.PathLike, quality: int
 @torch.no_grad()
 def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor,
                 z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD, compositing: int = COMPOSITING,
-                in_place: bool = False, offset=None) -> tuple[np.ndarray, np.ndarray]:
+                in_place: bool = False, offset=None, strokes=()) -> tuple[np.ndarray, np.ndarray]:
     """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 to z_edit (drawn
     with `offset`, the drags' editing.offset.FeatureOffset, if any); an older `compositing` carries
     it back as exports were made then (see COMPOSITING); `in_place` edits `pixels` itself (one
-    full-size copy of a large photo, not two)."""
+    full-size copy of a large photo, not two); `strokes`, the edit's (model pixels): a face edit
+    lands within their reach too."""
     before, after = model.decode(z0.reshape(1, -1))[0], decode(model, z_edit.reshape(1, -1), offset)[0]
+    reach = (stroke_reach(tuple(strokes), mapping.resolution, before.shape[0])
+             if strokes and compositing >= 5 else None)
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
-                      in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4)
+                      in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4, reach=reach)
 
 
 def recipe_path(export_path: str | os.PathLike) -> Path:
@@ -257,10 +262,14 @@ def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
         except DragError as e:
             raise ExportError(f"the recipe is damaged: {e}") from None
     region = recipe.get("region")  # a region-limited slider (editing.region) needs the original after
+    try:
+        strokes = tuple(Stroke.from_dict(d) for d in recipe.get("strokes", []))
+    except StrokeError as e:
+        raise ExportError(f"the recipe is damaged: {e}") from None
     pixels = render_edit(model, photo.pixels, mapping, torch.tensor(recipe["z0"]),
                          torch.tensor(recipe["z_edit"]), recipe["export"]["mask_threshold"],
                          compositing=recipe["export"].get("compositing", 1), in_place=not region,
-                         offset=offset)[0]
+                         offset=offset, strokes=strokes)[0]
     if region:
         from editing.region import confine
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from typing import Callable, Iterator
 
 import cv2
@@ -29,6 +30,7 @@ from torch import nn
 from training.errors import UserError
 
 KINDS = ("color", "sketch", "preserve", "erase")
+HOLD_MARGIN = 1 / 16  # a stroke's reach: this share of the picture's side around what it paints
 MAX_POINTS = 100_000  # points in one stroke
 
 
@@ -187,18 +189,45 @@ def hold_loss(x: torch.Tensor, c: Constraints) -> torch.Tensor:
     return err.flatten(1).sum(1) / (mask > 0).sum().clamp_min(1)
 
 
-def hold_outside(c: Constraints, weight: float, margin: float) -> Constraints:
-    """The constraints plus keeping the picture as it is (c.preserve_target) beyond the reach of the
-    colour and sketch strokes: weight 0 within `margin` model pixels of what they paint, rising
-    smoothly to `weight` at twice that. A stroke then changes what is under and near it, not the
-    whole picture (a white stroke on a face model's hair whitened the face: the code's easiest way
-    to a lighter patch is a lighter picture)."""
-    painted = ((c.color_mask > 0) | (c.sketch_mask > 0)).numpy()
-    if weight <= 0 or not painted.any():
-        return c
+def _painted(c: Constraints) -> np.ndarray:
+    """(R, R) bool: where the colour and sketch strokes ask for a change."""
+    return ((c.color_mask > 0) | (c.sketch_mask > 0)).numpy()
+
+
+def reach(painted: np.ndarray, margin: float) -> np.ndarray:
+    """(R, R) float32 weights: 1 within `margin` model pixels of a painted pixel, falling smoothly
+    to 0 at twice that; all 0 when nothing is painted."""
+    if not painted.any():
+        return np.zeros(painted.shape, np.float32)
     dist = cv2.distanceTransform((~painted).astype(np.uint8), cv2.DIST_L2, 5)  # to the nearest painted pixel
     t = np.clip((dist - margin) / max(margin, 1e-6), 0.0, 1.0)
-    return replace(c, hold_mask=torch.from_numpy((weight * t * t * (3 - 2 * t)).astype(np.float32)))
+    return (1.0 - t * t * (3 - 2 * t)).astype(np.float32)
+
+
+def hold_outside(c: Constraints, weight: float, margin: float) -> Constraints:
+    """The constraints plus keeping the picture as it is (c.preserve_target) beyond the strokes'
+    reach (`reach`, `margin` model pixels): weight 0 within it, `weight` beyond. A stroke then
+    changes what is under and near it, not the whole picture (a white stroke on a face model's hair
+    whitened the face: the code's easiest way to a lighter patch is a lighter picture)."""
+    painted = _painted(c)
+    if weight <= 0 or not painted.any():
+        return c
+    return replace(c, hold_mask=torch.from_numpy(weight * (1.0 - reach(painted, margin))))
+
+
+@lru_cache(maxsize=16)
+def stroke_reach(strokes: tuple[Stroke, ...], resolution: int, channels: int = 1,
+                 share: float = HOLD_MARGIN) -> np.ndarray:
+    """(R, R) float32: the reach of the strokes' colour and sketch strokes (after erasing), `share`
+    of the picture's side around what they paint, as the solver holds it. The carry-back lets a
+    face edit land there too, outside the face region (a stroke on the hair). Cached: the editor's
+    frames ask for the same strokes many times; treat the result as read-only."""
+    if not strokes:
+        return np.zeros((resolution, resolution), np.float32)
+    c = build_constraints(list(strokes), torch.zeros(channels, resolution, resolution))
+    out = reach(_painted(c), share * resolution)
+    out.flags.writeable = False
+    return out
 
 
 @dataclass(frozen=True)
@@ -215,7 +244,7 @@ class SolverConfig:
     class_loss: float = 0.0  # product models: weight of the classifier's cross-entropy against the
     # item's class (gradient), so that a stroke changes the item rather than what kind of item it is
     hold: float = 0.0  # weight of keeping the picture as it is beyond the strokes' reach (hold_outside)
-    hold_margin: float = 1 / 16  # the reach: this share of the picture's side around what is painted
+    hold_margin: float = HOLD_MARGIN  # the reach: this share of the picture's side around what is painted
 
 
 @dataclass(frozen=True)

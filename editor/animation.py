@@ -67,7 +67,8 @@ def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps:
 
     render_in_background(window, lambda: sweep_frames(model, doc.pixels, doc.mapping, doc.z0, code,
                                                       vectors, name, frames, region=region,
-                                                      offset=doc.current.offset),
+                                                      offset=doc.current.offset,
+                                                      strokes=doc.current.strokes),
                          path, fps, frames, f"Rendering {frames} frames of {name}…", "animation")
     return True
 

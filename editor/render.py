@@ -16,6 +16,7 @@ import torch
 from editing.compositing import MASK_THRESHOLD, paste_back
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
+from editing.solver import stroke_reach
 from inversion.framing import DomainMapping
 from training.modelfile import GANModel
 from training.pixels import to_uint8
@@ -69,12 +70,14 @@ class Renderer:
 
     @torch.no_grad()
     def render(self, z: torch.Tensor, region: torch.Tensor | None = None,
-               offset: FeatureOffset | None = None) -> tuple[np.ndarray, torch.Tensor]:
+               offset: FeatureOffset | None = None, strokes: tuple = ()) -> tuple[np.ndarray, torch.Tensor]:
         """(display, G(z)): one frame of the preview, decoding z once (with the drags' `offset`);
         with a `region` (R, R), the edit kept only inside it, as the export keeps it
-        (editing.region.confine)."""
+        (editing.region.confine); a face edit lands within the `strokes`' reach too, as exported."""
         image = self.model_image(z, offset)
-        out, _ = paste_back(self.display_pixels, self.display_mapping, self.before, image, MASK_THRESHOLD)
+        reach = stroke_reach(tuple(strokes), self.mapping.resolution, image.shape[0]) if strokes else None
+        out, _ = paste_back(self.display_pixels, self.display_mapping, self.before, image, MASK_THRESHOLD,
+                            reach=reach)
         if region is not None:
             out = confine(self.display_pixels, out, region.numpy(), self.display_mapping)
         return out, image

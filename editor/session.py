@@ -263,7 +263,8 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
     check_output(path)
     drawing = drawing_model(model, doc, tuned)
     z, region, offset = doc.code(vectors), doc.current.region, doc.current.offset
-    pixels, _ = render_edit(drawing, doc.pixels, doc.mapping, doc.z0, z, MASK_THRESHOLD, offset=offset)
+    pixels, _ = render_edit(drawing, doc.pixels, doc.mapping, doc.z0, z, MASK_THRESHOLD, offset=offset,
+                            strokes=doc.current.strokes)
     if region is not None:  # as `latent-edit edit --region` does, and its recipe rebuilds
         pixels = confine(doc.pixels, pixels, region.numpy(), doc.mapping)
     if doc.photo_path is None:

@@ -84,6 +84,29 @@ def test_a_face_edit_changes_only_pixels_inside_the_grown_hull():
     assert not np.array_equal(old[corner[1], corner[0]], photo[corner[1], corner[0]])
 
 
+def test_a_face_edit_lands_within_its_strokes_reach_beside_the_face():
+    """A stroke on the hair above the face region: its change lands there (and only within its
+    reach), where without the strokes the face region keeps the photo."""
+    from editing.solver import Stroke, stroke_reach
+
+    mapping, to_photo = aligned_face_mapping()
+    rng = np.random.default_rng(0)
+    photo = rng.integers(40, 200, (360, 400, 3)).astype(np.uint8)
+    before, after = torch.zeros(3, R, R), torch.full((3, R, R), 0.4)
+    hair = Stroke("color", ((24.0, 8.0), (40.0, 8.0)), 2.0, (1.0, 1.0, 1.0))
+    reach = stroke_reach((hair,), R, 3)
+    assert face_region(TEMPLATE, R)[8, 32] == 0 and reach[8, 32] == 1.0 and reach[30, 32] == 0
+    plain, _ = paste_back(photo, mapping, before, after)
+    with_stroke, _ = paste_back(photo, mapping, before, after, reach=reach)
+    on_hair = np.rint(to_photo @ [32.0, 8.0, 1.0]).astype(int)
+    assert np.array_equal(plain[on_hair[1], on_hair[0]], photo[on_hair[1], on_hair[0]])
+    assert (with_stroke[on_hair[1], on_hair[0]].astype(int) - photo[on_hair[1], on_hair[0]] > 40).all()
+    corner = np.rint(to_photo @ [3.0, 60.0, 1.0]).astype(int)  # far from both: the photo's own
+    assert np.array_equal(with_stroke[corner[1], corner[0]], photo[corner[1], corner[0]])
+    # an erased stroke reaches nowhere
+    assert not stroke_reach((hair, Stroke("erase", hair.points, 4.0)), R, 3).any()
+
+
 def test_a_recipe_from_before_guided_enlargement_rebuilds_as_it_was_exported(tmp_path):
     import json
 
