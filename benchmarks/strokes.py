@@ -10,7 +10,8 @@ products: the first `--products` Fashion-MNIST test images, inverted, not tuned 
 each, `--strokes` seeded colour strokes as a user paints them: a line 10-20% of the picture's side
 long, 3-5% of it wide, on the face (the middle of the aligned square) or on the item (pixels
 brighter than the background), a colour 0.8 levels lighter than what is under it where that is
-dark, darker where it is light. Each stroke is solved as the editor solves it
+dark, darker where it is light (every second stroke *strong*: white on what is dark, black on what
+is light, which the generator can rarely draw in a thin line). Each stroke is solved as the editor solves it
 (editing.edit.solve_strokes, the model's default settings) with each hold weight, and measured in
 the model's domain:
 
@@ -31,10 +32,12 @@ Writes benchmarks/results/NAME.{json,md,png} and NAME-products.png.
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
@@ -88,7 +91,10 @@ def random_strokes(image: torch.Tensor, n: int, seed: int, face: bool) -> list[S
         core = rasterize(probe, r) >= 1
         under = (image * core).flatten(1).sum(1) / core.sum().clamp_min(1)
         level = float(under.mean())
-        value = tuple(float(np.clip(v + (0.8 if level < 0 else -0.8), -1, 1)) for v in under.tolist())
+        if len(out) % 2:  # every second stroke strong: black on light, white on dark
+            value = (-1.0 if level > 0 else 1.0,) * c
+        else:
+            value = tuple(float(np.clip(v + (0.8 if level < 0 else -0.8), -1, 1)) for v in under.tolist())
         out.append(replace(probe, value=value))
     return out
 
@@ -119,14 +125,13 @@ def measure(model, lpips, items, n_strokes: int, holds: list[float], face: bool,
             r = current.shape[-1]
             margin = solver_config(model).hold_margin * r
             painted = (c.color_mask > 0).numpy().astype(np.uint8)
-            import cv2
-
             far = cv2.distanceTransform(1 - painted, cv2.DIST_L2, 5) > 2 * margin
             for hold in holds:
                 _, image, seconds = solve_one(m, z0, x, current, stroke, hold)
                 u1 = float(stroke_loss(image[None], c)[0])
                 change = (image - current).abs().mean(0).numpy() * 127.5
-                row = {"item": name, "stroke": k, "hold": hold, "reached": 1 - u1 / max(u0, 1e-9),
+                row = {"item": name, "stroke": k, "kind": "strong" if k % 2 else "mild", "hold": hold,
+                       "reached": 1 - u1 / max(u0, 1e-9),
                        "beyond": float(change[far].mean()) if far.any() else 0.0,
                        "lpips": float(lpips(image[None], current[None]).flatten()[0]), "seconds": seconds}
                 if face:
@@ -140,9 +145,11 @@ def measure(model, lpips, items, n_strokes: int, holds: list[float], face: bool,
 
 def summary(rows: list[dict], holds: list[float], face: bool, model_name: str) -> list[dict]:
     out = []
-    for hold in holds:
-        sel = [r for r in rows if r["hold"] == hold]
-        row = {"model": model_name, "hold": hold, "n": len(sel),
+    for kind, hold in itertools.product(("mild", "strong"), holds):
+        sel = [r for r in rows if r["hold"] == hold and r["kind"] == kind]
+        if not sel:
+            continue
+        row = {"model": model_name, "kind": kind, "hold": hold, "n": len(sel),
                "reached": statistics.median(r["reached"] for r in sel),
                "beyond": statistics.median(r["beyond"] for r in sel),
                "beyond_p90": float(np.percentile([r["beyond"] for r in sel], 90)),
@@ -260,7 +267,8 @@ def main() -> None:
             astronaut_picture(model, inverter, shown, RESULTS / f"{a.name}.png")
         else:
             product_picture(items[:8], shown, a.seed, RESULTS / f"{a.name}-products.png")
-    columns = [("model", "model"), ("hold", "hold"), ("n", "strokes"), ("reached", "stroke reached (median)"),
+    columns = [("model", "model"), ("kind", "strokes"), ("hold", "hold"), ("n", "n"),
+               ("reached", "stroke reached (median)"),
                ("beyond", "change beyond reach, levels (median)"), ("beyond_p90", "(90th pct)"),
                ("lpips", "LPIPS to before (median)"), ("same", "same person"), ("seconds", "s per solve")]
     defaults = ", ".join(f"{k} {v['default_hold']:g}" for k, v in data.items() if isinstance(v, dict) and

@@ -31,6 +31,8 @@ from training.errors import UserError
 
 KINDS = ("color", "sketch", "preserve", "erase")
 HOLD_MARGIN = 1 / 16  # a stroke's reach: this share of the picture's side around what it paints
+HOLD_REFERENCE = 0.5  # strokes' starting error (stroke_loss) past which the hold grows with it: about
+# a colour 0.9 levels from the picture's under a soft brush
 MAX_POINTS = 100_000  # points in one stroke
 
 
@@ -206,12 +208,16 @@ def reach(painted: np.ndarray, margin: float) -> np.ndarray:
 
 def hold_outside(c: Constraints, weight: float, margin: float) -> Constraints:
     """The constraints plus keeping the picture as it is (c.preserve_target) beyond the strokes'
-    reach (`reach`, `margin` model pixels): weight 0 within it, `weight` beyond. A stroke then
-    changes what is under and near it, not the whole picture (a white stroke on a face model's hair
-    whitened the face: the code's easiest way to a lighter patch is a lighter picture)."""
+    reach (`reach`, `margin` model pixels): weight 0 within it, `weight` beyond, times the strokes'
+    starting error over HOLD_REFERENCE when it is larger. A stroke then changes what is under and
+    near it, not the whole picture (a white stroke on a face model's hair whitened the face: the
+    code's easiest way to a lighter patch is a lighter picture), and a stroke that asks for more (a
+    black line on a light dress, which the generator cannot draw) may not repaint more for it."""
     painted = _painted(c)
     if weight <= 0 or not painted.any():
         return c
+    asked = float(stroke_loss(c.preserve_target[None], c)[0])
+    weight *= max(1.0, asked / HOLD_REFERENCE)
     return replace(c, hold_mask=torch.from_numpy(weight * (1.0 - reach(painted, margin))))
 
 

@@ -31,7 +31,9 @@ class DocumentFiles:
         ok, written = self._attempt(export, "Export failed: ")
         if ok:
             self._saved = self.doc.current
-            self.statusBar().showMessage(session.export_message(written))
+            text, files = session.export_message(written)
+            self.statusBar().showMessage(text)
+            self.statusBar().setToolTip(files)
         return ok
 
     def save_session(self, path: str | Path) -> bool:

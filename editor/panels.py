@@ -77,6 +77,10 @@ class CandidatesPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.quality = QLabel()
         self.quality.setWordWrap(True)
+        # Room for the summary and a warning line from the start: a warning that appears must not
+        # push the sliders above it (a click meant for a value box then missed).
+        self.quality.setMinimumHeight(4 * self.quality.fontMetrics().lineSpacing())
+        self.quality.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.quality.setToolTip("LPIPS: how far the picture is from the photo as the model sees it; "
                                 "identity: dlib's face distance to the photo (under 0.6: the same "
                                 "person); realism: the discriminator's score, and the share of the "
@@ -103,13 +107,15 @@ class CandidatesPanel(QWidget):
             self.quality.setText(text if warning is None else
                                  f'<b style="color:#c0392b">{html.escape(warning)}</b> (undo: Ctrl+Z)<br>{text}')
 
-    def show_candidates(self, codes: torch.Tensor, images: torch.Tensor) -> None:
-        """codes (K, D) and their images (K, C, R, R) in [-1, 1]."""
+    def show_candidates(self, codes: torch.Tensor, images: torch.Tensor, views: list | None = None) -> None:
+        """codes (K, D) and their images (K, C, R, R) in [-1, 1]; `views`, each candidate's edit
+        on the photo ((h, w, 3) uint8, editor.render.Renderer.view), shown instead of the images."""
         self.clear()
         self.codes = codes
         qualities = self.meter.measure(images) if self.meter is not None else [None] * len(images)
-        for k, (img, q) in enumerate(zip(images, qualities)):
-            item = QListWidgetItem(QIcon(thumbnail(rgb_pixels(img), CANDIDATE_SIDE)), f"{k + 1}")
+        shown = views if views is not None else [rgb_pixels(img) for img in images]
+        for k, (pixels, q) in enumerate(zip(shown, qualities)):
+            item = QListWidgetItem(QIcon(thumbnail(pixels, CANDIDATE_SIDE)), f"{k + 1}")
             item.setData(Qt.ItemDataRole.UserRole, k)
             if q is not None:
                 warning = self.meter.warning(q)

@@ -44,7 +44,7 @@ class Quality:
             parts.append(f"LPIPS {self.lpips:.3f}")
         if self.identity is not None:
             who = "same person" if self.identity < SAME_PERSON else "another person"
-            parts.append(f"identity {self.identity:.2f} ({who})")
+            parts.append(f"identity distance {self.identity:.2f} ({who})")
         parts.append(f"realism {self.realism:+.2f}, above {100 * self.realism_rank:.0f}% of samples")
         return " · ".join(parts)
 

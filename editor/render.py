@@ -82,6 +82,18 @@ class Renderer:
             out = confine(self.display_pixels, out, region.numpy(), self.display_mapping)
         return out, image
 
+    @torch.no_grad()
+    def view(self, z: torch.Tensor, region: torch.Tensor | None = None, offset: FeatureOffset | None = None,
+             strokes: tuple = ()) -> np.ndarray:
+        """The frame of code z (as `render`) cropped to the bounding box of the model's square: what
+        a candidate's thumbnail shows, the edit on the photo rather than the generator's picture."""
+        out = self.render(z, region, offset, strokes)[0]
+        xs, ys = zip(*self.editable_outline())
+        h, w = out.shape[:2]
+        x0, x1 = max(0, int(min(xs))), min(w, int(np.ceil(max(xs))))
+        y0, y1 = max(0, int(min(ys))), min(h, int(np.ceil(max(ys))))
+        return out[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else out
+
     def display_point_to_model(self, x: float, y: float) -> tuple[float, float]:
         """A point on the display image -> model pixels."""
         return self.mapping.to_model_point(x / self.factor, y / self.factor)

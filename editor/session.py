@@ -288,17 +288,15 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
     return written
 
 
-def export_message(written: list[Path]) -> str:
-    """What the status bar says after an export: the image, and what was written beside it."""
+def export_message(written: list[Path]) -> tuple[str, str]:
+    """What the status bar says after an export, short enough for the bar, and the whole list of
+    files written (for its tooltip): the image, its recipe, the tuned generator's weights."""
     text = f"Exported {written[0].name}"
-    if len(written) == 1:
-        return text
-    text += f"; beside it its recipe ({written[1].name})"
+    if len(written) > 1:
+        text += " + recipe"
     if len(written) > 2:
-        megabytes = written[2].stat().st_size / 1e6
-        text += (f" and the generator tuned to the photo ({written[2].name}, {megabytes:.1f} MB), "
-                 f"which the recipe needs to rebuild the export")
-    return text
+        text += f" + tuned generator ({written[2].stat().st_size / 1e6:.1f} MB, the recipe needs it)"
+    return text, "Written: " + ", ".join(p.name for p in written)
 
 
 def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, AttributeVector],

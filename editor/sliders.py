@@ -229,8 +229,8 @@ class SlidersPanel(QWidget):
         values, current = self.values(), self.doc.current.slider_dict
         if current == {k: v for k, v in values.items() if v}:
             return
-        changed = [f"{k} {v:+.2f}" for k, v in values.items() if v != current.get(k, 0.0)]
-        changed += [f"{k} reset" for k in current if values.get(k, 0) == 0]
+        changed = [f"{readable(k)} {v:+.2f}" for k, v in values.items() if v != current.get(k, 0.0)]
+        changed += [f"{readable(k)} reset" for k in current if values.get(k, 0) == 0]
         self._record(self.doc.with_sliders(values, "slider " + ", ".join(changed)))
 
     def reset_all(self) -> None:

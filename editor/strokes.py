@@ -9,6 +9,7 @@ past it, coming back with redo.
 """
 from __future__ import annotations
 
+import torch
 from PySide6.QtCore import QObject, Signal
 
 from editing.edit import solve_strokes, solver_config
@@ -22,6 +23,14 @@ from editor.panels import CandidatesPanel
 from editor.preview import Preview
 from editor.state import Document, Snapshot
 from training.modelfile import GANModel
+
+
+def candidate_views(renderer, codes: torch.Tensor, snap: Snapshot) -> list | None:
+    """Each candidate code's edit on the photo as the canvas would show it in `snap`'s state (its
+    region, drags and strokes), cropped to the model's square; None without a renderer."""
+    if renderer is None:
+        return None
+    return [renderer.view(z, snap.region, snap.offset, snap.strokes) for z in codes]
 
 
 class StrokeTool(QObject):
@@ -49,10 +58,10 @@ class StrokeTool(QObject):
         """Show the last stroke's candidates only while the document is at one of them."""
         if doc is not self.doc or self.offer is None:
             return
-        codes, images, snapshots = self.offer
+        codes, images, snapshots, views = self.offer
         here = any(doc.current is s for s in snapshots)
         if here and not self._shown:
-            self.candidates.show_candidates(codes, images)
+            self.candidates.show_candidates(codes, images, views)
         elif not here and self._shown:
             self.candidates.clear()
             self.status.emit("")
@@ -94,8 +103,9 @@ class StrokeTool(QObject):
 
         def finish(step) -> None:
             snap = doc.with_candidate(step.z[0], strokes, vectors, label)
-            self.offer, self._shown = (step.z, step.images, [snap]), True
-            self.candidates.show_candidates(step.z, step.images)
+            views = candidate_views(self.preview.renderer, step.z, snap)
+            self.offer, self._shown = (step.z, step.images, [snap], views), True
+            self.candidates.show_candidates(step.z, step.images, views)
             doc.push(snap)
             self.status.emit(f"{len(step.z)} candidates; the best is applied, click another to "
                              f"choose it{note}")

@@ -22,6 +22,7 @@ from editor.jobs import Job, JobRunner
 from editor.panels import CandidatesPanel
 from editor.preview import Preview
 from editor.state import Document
+from editor.strokes import candidate_views
 from training.modelfile import GANModel
 
 
@@ -139,8 +140,10 @@ class WarpTool(QObject):
         z, strokes, offset = doc.code(vectors), doc.current.strokes, doc.current.offset
 
         def finish(step) -> None:
-            self.candidates.show_candidates(step.z, step.images)
-            doc.push(doc.with_candidate(step.z[0], strokes, vectors, "warp"))
+            snap = doc.with_candidate(step.z[0], strokes, vectors, "warp")
+            self.candidates.show_candidates(step.z, step.images,
+                                            candidate_views(self.preview.renderer, step.z, snap))
+            doc.push(snap)
             self.status.emit(f"{len(step.z)} candidates; the best is applied, click another to choose it")
 
         self.status.emit("Solving the warp…")

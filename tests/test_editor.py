@@ -73,6 +73,14 @@ def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, pho
     assert w.doc.current.label == "color stroke" and w.gallery.count() == 4
     inside = np.abs(stroked.astype(int) - slid)[y - 3:y + 3, x0:x1]
     assert inside.sum() > 0, "the stroke did not change the canvas under it"
+    # The candidates show their edit on the photo (in colour, cropped to the model's square), the
+    # first as the canvas shows it (its code re-applied through the sliders: float rounding apart),
+    # not the generator's grey picture.
+    views = w.strokes.offer[3]
+    assert len(views) == 4 and views[0].ndim == 3 and views[0].shape[2] == 3
+    shown = w.renderer.view(w.doc.code(w.vectors), strokes=w.doc.current.strokes)
+    assert np.abs(views[0].astype(int) - shown).max() <= 1
+    assert np.ptp(views[0].astype(int), axis=2).max() > 10  # the photo's colours, not grey
 
     w.undo()
     settle(qtbot, w)
@@ -263,7 +271,7 @@ def test_history_panel_and_undo_follow_the_document(window, qtbot):
     settle(qtbot, w)
     panel = w.history_panel.list
     assert [panel.item(i).text() for i in range(panel.count())] == [
-        "0. open", "1. slider first +1.00", "2. slider second -0.50"]
+        "0. open", "1. slider First +1.00", "2. slider Second -0.50"]
     w.undo()
     assert panel.currentRow() == 1 and w.sliders["second"].value() == 0
     assert w.menus.redo_action.isEnabled() and w.menus.undo_action.isEnabled()

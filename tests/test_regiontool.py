@@ -106,7 +106,7 @@ def test_region_tool_paints_limits_a_slider_exports_rebuilds_and_undoes_exactly(
     w.commit_sliders()  # released: the region solver runs as a job
     assert w.jobs.busy and tool.solving
     settle(qtbot, w)
-    assert w.doc.current.label == "slider first +3.00 in the region" and len(w.doc.history) == 3
+    assert w.doc.current.label == "slider First +3.00 in the region" and len(w.doc.history) == 3
     assert w.doc.current.slider_dict == {"first": 3.0} and w.doc.current.region is region
     slid = photo_pixels(w)
     assert np.abs(slid.astype(int) - opened).sum() > 0 and np.abs(previewed.astype(int) - opened).sum() > 0
@@ -180,7 +180,7 @@ def test_erase_and_clear_are_steps_and_a_slider_without_a_region_lands_at_once(w
     assert torch.equal(w.doc.current.region, painted)
     w.redo()
     w.set_slider("first", 1.5, commit=True)  # no region: recorded at once, no job
-    assert w.doc.current.label == "slider first +1.50" and not tool.solving
+    assert w.doc.current.label == "slider First +1.50" and not tool.solving
     w.set_brush("sketch")
     assert not tool.active, "choosing a brush leaves the region tool"
 
