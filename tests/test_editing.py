@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 
 from editing.measure import measure
-from editing.solver import (SolverConfig, Stroke, StrokeError, build_constraints, edge_map, hold_outside,
-                            rasterize, solve, stroke_loss)
+from editing.solver import (HOLD_REFERENCE, SolverConfig, Stroke, StrokeError, build_constraints, edge_map,
+                            hold_outside, rasterize, solve, stroke_loss)
 from editing.vectors import (AttributeVectorError, apply_sliders, load_vectors, make_vector,
                              project_out, within_class_vector)
 from inversion.invert import Inverter, complete
@@ -187,7 +187,11 @@ def test_hold_keeps_the_picture_beyond_the_stroke_s_reach(model):
     held = hold_outside(c, 8.0, 2.0)
     assert hold_outside(c, 0.0, 2.0) is c and held.color_mask is c.color_mask
     assert held.hold_mask[4, 8] == 0 and held.hold_mask[7, 8] == 0  # on the stroke, and within its reach
-    assert held.hold_mask[30, 30] == pytest.approx(8.0)  # far from it: the full weight
+    # Far from it: the full weight, grown with what the stroke asks (white on a dark picture).
+    asked = stroke_loss(current[None], c).item()
+    assert asked > HOLD_REFERENCE and held.hold_mask[30, 30] == pytest.approx(8.0 * asked / HOLD_REFERENCE)
+    mild = build_constraints([replace(stroke, value=(float(current[0, 4, 4:12].mean()) + 0.1,))], current)
+    assert hold_outside(mild, 8.0, 2.0).hold_mask[30, 30] == pytest.approx(8.0)  # asks little: as given
     # Nothing painted (a lone preserve stroke): nothing to hold apart from it.
     lone = build_constraints([Stroke("preserve", ((4.0, 4.0),), 2.0)], current)
     assert hold_outside(lone, 8.0, 2.0).hold_mask is None
