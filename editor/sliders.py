@@ -24,6 +24,8 @@ from editor.state import Document, Snapshot
 SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
 SLIDER_STEP = 0.01  # the smallest step of a slider (two decimals)
 COMMIT_MS = 400  # quiet time after a slider moves before its value enters the history
+PHOTO_FACING = ("brightness",)  # measured sliders shown as the photo's, reversed where the model
+# sees the photo reversed (a light background)
 KIND_TITLES = {"measured": "Shape and tone", "class": "Towards a class", "pair": "One class into another",
                "table": "Attributes", "principal": "Main directions"}  # section headings by vector kind
 
@@ -100,6 +102,7 @@ class SlidersPanel(QWidget):
         self.variant_boxes: dict[str, QWidget] = {}  # plain name -> its folded variants
         self.folds: dict[str, QToolButton] = {}  # plain name -> the button that unfolds them
         self.names: list[str] = []
+        self.flipped: set[str] = set()  # sliders shown with the sign reversed (PHOTO_FACING)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
@@ -210,13 +213,29 @@ class SlidersPanel(QWidget):
     def set_document(self, doc: Document) -> None:
         self.commit_timer.stop()
         self.doc = doc
+        # A light-background product photo reaches the model reversed (light on black), so the
+        # model's "more brightness" darkens the photo's item: such sliders are shown as the photo's.
+        inverted = doc.mapping is not None and doc.mapping.invert
+        self.flipped = {n for n in PHOTO_FACING if n in self.sliders} if inverted else set()
+        for n in PHOTO_FACING:
+            if n in self.sliders:
+                calibrated = bool(getattr(self.vectors, "hold", None) and self.vectors.hold.calibrated(n))
+                note = ("\nShown as the photo's: the model sees this light-background photo reversed "
+                        "(recipes keep the model's value, the opposite sign)." if n in self.flipped else "")
+                self.sliders[n].setToolTip(describe(n, self.vectors.get(n), calibrated) + note)
         doc.subscribe(self._show_document)
         self._show_document(doc)
 
+    def sign(self, name: str) -> float:
+        """-1 for a slider shown with its sign reversed (the photo's brightness), else 1."""
+        return -1.0 if name in self.flipped else 1.0
+
     def values(self) -> dict[str, float]:
-        return {n: round(s.value(), 2) for n, s in self.sliders.items()}
+        """The slider values as the model takes them."""
+        return {n: round(self.sign(n) * s.value(), 2) + 0.0 for n, s in self.sliders.items()}
 
     def set_value(self, name: str, value: float, commit: bool = False) -> None:
+        """Set a slider as the user sees it (a reversed slider's shown value)."""
         self.sliders[name].setValue(value)
         if commit:
             self.commit()
@@ -229,7 +248,8 @@ class SlidersPanel(QWidget):
         values, current = self.values(), self.doc.current.slider_dict
         if current == {k: v for k, v in values.items() if v}:
             return
-        changed = [f"{readable(k)} {v:+.2f}" for k, v in values.items() if v != current.get(k, 0.0)]
+        changed = [f"{readable(k)} {self.sign(k) * v:+.2f}" for k, v in values.items()
+                   if v != current.get(k, 0.0)]
         changed += [f"{readable(k)} reset" for k in current if values.get(k, 0) == 0]
         self._record(self.doc.with_sliders(values, "slider " + ", ".join(changed)))
 
@@ -254,11 +274,12 @@ class SlidersPanel(QWidget):
         values = doc.current.slider_dict
         for n, s in self.sliders.items():
             s.blockSignals(True)
-            s.setValue(values.get(n, 0.0))
+            s.setValue(self.sign(n) * values.get(n, 0.0))
             s.blockSignals(False)
         held = held_sliders(self.vectors, doc.z0, values)
-        self.held.emit("; ".join(f"{readable(n)} {values[n]:+.2f} holds at {v:+.2f}: "
-                                 f"{why_held(self.vectors, doc.z0, n, values[n])}" for n, v in held.items()))
+        self.held.emit("; ".join(f"{readable(n)} {self.sign(n) * values[n]:+.2f} holds at "
+                                 f"{self.sign(n) * v:+.2f}: {why_held(self.vectors, doc.z0, n, values[n])}"
+                                 for n, v in held.items()))
         names = set(self.names)
         for n in values:  # a variant in use is never folded away
             plain = plain_name(n, names)

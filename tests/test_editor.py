@@ -174,6 +174,20 @@ def test_shipped_model_inverts_a_product_photo_and_its_sliders_work(qtbot, tmp_p
     h, wd = before.shape
     band = (slice(int(h * 0.45), int(h * 0.55)), slice(int(wd * 0.4), int(wd * 0.6)))
     assert after[band].mean() > before[band].mean() + 10, "the white stroke did not lighten the pullover"
+
+    # Brightness is the photo's: + lightens the dark pullover on its light background, though the
+    # model sees it reversed and the document keeps the model's value (the opposite sign).
+    w.undo()
+    settle(qtbot, w)
+    assert "brightness" in w.sliders_panel.flipped
+    start = canvas_pixels(w).astype(float).mean(2)
+    w.set_slider("brightness", 1.0, commit=True)
+    settle(qtbot, w)
+    assert w.doc.current.slider_dict["brightness"] == -1.0 and w.sliders["brightness"].value() == 1.0
+    assert "Brightness +1.00" in w.doc.current.label
+    lighter = canvas_pixels(w).astype(float).mean(2)
+    item = start < 128  # the dark pullover
+    assert lighter[item].mean() > start[item].mean() + 3, "Brightness + did not lighten the item"
     w.close()
 
 
