@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--attr", action="append", default=[], metavar="NAME=VALUE",
                    help="slider value, e.g. ankle_boot=+1.5: in units of the codes' spread; a product "
                    "model's size and brightness sliders in measured units (width=+2: two model "
-                   "pixels wider, see README)")
+                   "pixels wider, see README); brightness is the photo's (+ lighter; the recipe "
+                   "keeps the model's value, reversed for a light background)")
     d.add_argument("--free-sliders", action="store_true",
                    help="product models: let size and brightness sliders go on where the item "
                    "would turn into another kind of item (by default they stop there); their "
@@ -182,6 +183,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
     from editing.export import (export_with_recipe, read_recipe, rebuild_from_recipe, recipe_path,
                                 render_edit, tuned_generator_path)
     from editing.region import confine, limit_to_region, region_record
+    from editing.vectors import model_sliders
     from editing.warp import photo_warp, warp_code
     from inversion.invert import check_code, load_code
     from inversion.tuning import check_tune_from, save_tuned, tune_to_photo, tuned_model
@@ -235,6 +237,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
             model = tuned_model(model, generator)
             print(f"tuned the generator to {photo.path.name} in {cfg_tune.steps} steps: {weights.name}")
     judged_on = None if mapping.affine else x  # object models read the class on the photo; faces keep the person
+    sliders = model_sliders(sliders, mapping)  # brightness is the photo's, as in the editor
     strokes = read_strokes(a.strokes, mapping) if a.strokes else []
     drag_mask = read_mask(a.drag_mask, mapping) if a.drag_mask else None  # refused before the work
     region = torch.tensor(region_record(read_mask(a.region, mapping, "region"))) if a.region else None

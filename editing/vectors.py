@@ -36,6 +36,17 @@ from training.modelfile import ATTRIBUTES_FILE
 
 VECTORS_VERSION = 1  # attribute files: the version in their JSON header
 MAX_SLIDER = 20.0  # units of the codes' spread; the editor's sliders reach 3, anything past 20 is noise
+PHOTO_FACING = ("brightness",)  # sliders given as the photo's: reversed where the model sees the photo
+# reversed (a product on a light background reaches the model light on black)
+
+
+def model_sliders(sliders: dict[str, float], mapping) -> dict[str, float]:
+    """Slider values as the user gives them, the photo's, -> as the model takes them: a
+    PHOTO_FACING slider's sign reversed where `mapping` (inversion.framing.DomainMapping) reverses
+    the photo. The same both ways."""
+    if mapping is None or not mapping.invert:
+        return dict(sliders)
+    return {k: (-v if k in PHOTO_FACING else v) for k, v in sliders.items()}
 
 
 class AttributeVectorError(UserError):

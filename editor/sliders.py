@@ -18,14 +18,12 @@ from superqt import QLabeledDoubleSlider
 
 from editing.keep import held_sliders, why_held
 from editing.measure import UNIT_WORDS
-from editing.vectors import AttributeVector
+from editing.vectors import PHOTO_FACING, AttributeVector
 from editor.state import Document, Snapshot
 
 SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
 SLIDER_STEP = 0.01  # the smallest step of a slider (two decimals)
 COMMIT_MS = 400  # quiet time after a slider moves before its value enters the history
-PHOTO_FACING = ("brightness",)  # measured sliders shown as the photo's, reversed where the model
-# sees the photo reversed (a light background)
 KIND_TITLES = {"measured": "Shape and tone", "class": "Towards a class", "pair": "One class into another",
                "table": "Attributes", "principal": "Main directions"}  # section headings by vector kind
 

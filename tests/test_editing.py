@@ -251,6 +251,27 @@ def test_edit_cli_exports_at_photo_size_and_the_recipe_reproduces_it(model, tmp_
     assert "--overwrite" in capsys.readouterr().err
 
 
+def test_brightness_is_the_photo_s_on_the_command_line_too(tmp_path):
+    """A dark coat on a light background (the model sees it reversed): brightness +1 lightens it,
+    and the recipe keeps the model's value, -1."""
+    from editing.cli import main
+    from editing.vectors import model_sliders
+
+    img = np.full((240, 180, 3), 246, np.uint8)
+    img[30:210, 50:130] = (70, 50, 40)
+    photo = tmp_path / "coat.png"
+    Image.fromarray(img).save(photo)
+    out = tmp_path / "lighter.png"
+    assert main(["edit", str(photo), "--model", "fashion-mnist-32", "--attr", "brightness=+1",
+                 "--out", str(out)]) == 0
+    recipe = json.loads((tmp_path / "lighter.png.recipe.json").read_text())
+    assert recipe["sliders"] == {"brightness": -1.0}
+    before = np.asarray(Image.open(photo), float).mean(2)[40:200, 60:120]
+    after = np.asarray(Image.open(out), float).mean(2)[40:200, 60:120]
+    assert after.mean() > before.mean() + 3
+    assert model_sliders({"brightness": 1.0, "area": 2.0}, None) == {"brightness": 1.0, "area": 2.0}
+
+
 def test_edit_cli_errors(model, tmp_path, capsys):
     from editing.cli import main
 
