@@ -205,7 +205,7 @@ def astronaut_picture(model, inverter, holds: tuple[float, ...], path) -> None:
         stroke = Stroke("color", model_points, radius * mapping.scale, level)
         for col, hold in enumerate(holds, 1):
             z, _, _ = solve_one(tuned, z0, x, current, stroke, hold)
-            edited, _ = render_edit(tuned, photo.pixels, mapping, z0, z)
+            edited, _ = render_edit(tuned, photo.pixels, mapping, z0, z, strokes=(stroke,))  # as exported
             sheet.paste(Image.fromarray(edited).crop(crop).resize((side, side)), (col * side, row * side))
     from io import BytesIO
 
