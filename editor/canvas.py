@@ -325,8 +325,8 @@ class Canvas(QWidget):
         path = QPainterPath(self.to_screen(points[0]))
         for q in points[1:]:
             path.lineTo(self.to_screen(q))
-        if len(points) == 1 or path.length() == 0:  # a click: a dot, not an empty path
-            path.addEllipse(self.to_screen(points[0]), 0.01, 0.01)
+        if len(points) == 1 or path.length() == 0:  # a click: the round cap of a tiny segment is its dot
+            path.lineTo(self.to_screen(points[0]) + QPointF(0.01, 0.0))
         c = QColor(colour)
         c.setAlpha(170)
         pen = QPen(c, 2 * width_radius)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, QScrollArea, QToolButton,
+                               QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
 
 from editing.keep import held_sliders, why_held
@@ -203,10 +203,21 @@ class SlidersPanel(QWidget):
         s._label.setStyleSheet("")  # a visible box, so that it reads as a place to type
         s._label.setFixedWidth(s._label.fontMetrics().horizontalAdvance("-3.00") + 16)
         s.valueChanged.connect(lambda v, n=name: self._on_slider(n, v))
+        for part in (s._slider, s._label):  # superqt's slider and value box
+            part.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            part.installEventFilter(self)
         layout.addWidget(s)
         self.sliders[name] = s
         self.titles[name] = title
         return row
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        """The wheel over a slider that has not been clicked scrolls the list: a user scrolling to
+        reach a slider further down quietly changed the one under the pointer."""
+        if event.type() == QEvent.Type.Wheel and not obj.hasFocus():
+            QApplication.sendEvent(self.area.verticalScrollBar(), event)
+            return True
+        return super().eventFilter(obj, event)
 
     def set_document(self, doc: Document) -> None:
         self.commit_timer.stop()
@@ -272,11 +283,11 @@ class SlidersPanel(QWidget):
         values = doc.current.slider_dict
         for n, s in self.sliders.items():
             s.blockSignals(True)
-            s.setValue(self.sign(n) * values.get(n, 0.0))
+            s.setValue(self.sign(n) * values.get(n, 0.0) + 0.0)  # + 0.0: no "-0.00"
             s.blockSignals(False)
         held = held_sliders(self.vectors, doc.z0, values)
         self.held.emit("; ".join(f"{readable(n)} {self.sign(n) * values[n]:+.2f} holds at "
-                                 f"{self.sign(n) * v:+.2f}: {why_held(self.vectors, doc.z0, n, values[n])}"
+                                 f"{self.sign(n) * v + 0.0:+.2f}: {why_held(self.vectors, doc.z0, n, values[n])}"
                                  for n, v in held.items()))
         names = set(self.names)
         for n in values:  # a variant in use is never folded away

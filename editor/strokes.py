@@ -13,7 +13,7 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 from editing.edit import solve_strokes, solver_config
-from editing.solver import SolverConfig, Stroke
+from editing.solver import SolverConfig, Stroke, stroke_loss
 from editing.vectors import AttributeVector
 from editor import session
 from editor.brushbar import BrushBar
@@ -23,6 +23,23 @@ from editor.panels import CandidatesPanel
 from editor.preview import Preview
 from editor.state import Document, Snapshot
 from training.modelfile import GANModel
+
+
+FAR_SHORT = 0.5  # a stroke whose colour got less than this share of the way is said to fall short
+
+
+def reached(step, constraints) -> str:
+    """A note on how far the best candidate got to the strokes' colours, when it fell short: the
+    hold keeps the picture beyond the strokes' reach, so a stroke the generator cannot draw there
+    (a white line across a dark dress) changes little, and the user should know it is the model."""
+    asked = float(stroke_loss(constraints.preserve_target[None], constraints)[0])
+    if asked <= 0:
+        return ""
+    share = 1.0 - float(step.stroke_error[0]) / asked
+    if share >= FAR_SHORT:
+        return ""
+    return (f" (the strokes got {100 * max(share, 0.0):.0f}% of the way: the model cannot draw them "
+            f"there without changing the rest)")
 
 
 def candidate_views(renderer, codes: torch.Tensor, snap: Snapshot) -> list | None:
@@ -108,7 +125,7 @@ class StrokeTool(QObject):
             self.candidates.show_candidates(step.z, step.images, views)
             doc.push(snap)
             self.status.emit(f"{len(step.z)} candidates; the best is applied, click another to "
-                             f"choose it{note}")
+                             f"choose it{reached(step, constraints)}{note}")
             self.settled.emit(True)
 
         def cancelled(_) -> None:
@@ -128,3 +145,4 @@ class StrokeTool(QObject):
         snap = self.doc.with_candidate(codes[k], self.doc.current.strokes, self.vectors, f"candidate {k + 1}")
         self.offer[2].append(snap)
         self.doc.push(snap)
+        self.status.emit(f"Candidate {k + 1} applied; click another to choose it, Ctrl+Z to go back")

@@ -136,6 +136,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.model_label = QLabel()
         self.statusBar().addPermanentWidget(JobStatus(self.jobs))
         self.statusBar().addPermanentWidget(self.model_label)
+        self.statusBar().messageChanged.connect(lambda _: self.statusBar().setToolTip(""))  # an export's list
 
     # Short names the tests and benchmarks drive the window by.
     @property

@@ -655,3 +655,57 @@ def test_a_face_model_looks_for_faces_in_the_background_one_search_at_a_time_and
     assert questions.asked == ["No face found"] and w.doc is None and len(searched) == 2
     assert not w.jobs.busy
     w.close()
+
+
+def test_the_wheel_over_a_slider_scrolls_the_list_and_leaves_the_slider(window, qtbot, photo):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    slider = w.sliders["first"]
+    before = len(w.doc.history)
+    event = QWheelEvent(QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, -120), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(slider._slider, event)
+    qtbot.wait(500)  # past the commit delay
+    assert slider.value() == 0.0 and len(w.doc.history) == before
+    slider._slider.setFocus()  # a slider the user clicked takes the wheel, as Qt's sliders do
+    QApplication.sendEvent(slider._slider, QWheelEvent(
+        QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, -120), Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False))
+    assert slider.value() != 0.0
+
+
+def test_a_stroke_that_falls_short_says_so():
+    from types import SimpleNamespace
+
+    import torch
+
+    from editing.solver import Stroke, build_constraints, stroke_loss
+    from editor.strokes import reached
+
+    current = torch.full((1, 32, 32), -0.5)
+    c = build_constraints([Stroke("color", ((8.0, 16.0), (24.0, 16.0)), 2.0, (1.0,))], current)
+    asked = stroke_loss(current[None], c).item()
+    assert reached(SimpleNamespace(stroke_error=torch.tensor([0.2 * asked])), c) == ""
+    note = reached(SimpleNamespace(stroke_error=torch.tensor([0.9 * asked])), c)
+    assert "10% of the way" in note and "model cannot draw" in note
+
+
+def test_a_click_s_dot_shows_while_it_is_solved(qtbot):
+    from PySide6.QtGui import QColor
+
+    from editor.canvas import Canvas
+
+    canvas = Canvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(200, 200)
+    canvas.set_images(np.full((100, 100, 3), 128, np.uint8))
+    canvas._pending.append(([QPointF(50.0, 50.0)], 5.0, QColor(255, 0, 0)))  # a click, painted
+    shot = canvas.grab().toImage()
+    centre = canvas.to_screen(QPointF(50.0, 50.0))
+    pixel = shot.pixelColor(int(centre.x()), int(centre.y()))
+    assert pixel.red() > 180 and pixel.green() < 110, "no dot where the click was"
