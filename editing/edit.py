@@ -33,11 +33,13 @@ from training.modelfile import GANModel
 
 FACE_IDENTITY = 1.0  # face models: weight of identity change when ranking stroke candidates
 FACE_HOLD = 8.0  # weight of keeping the picture as it is beyond a stroke's reach, face models; without
-# it a white stroke on the hair turned a tuned face into a white ghost. On 14 strokes on real faces: the
-# change beyond the reach 43 -> 7 levels, the stroke's colour reached 0.96 -> 0.85 of the way, the same
-# person 29% -> 100% (16: 0.69 of the way; 4: 79% the same person; benchmarks/results/strokes.md)
-OBJECT_HOLD = 4.0  # the same for other models: on 16 strokes on products, 27 -> 6.6 levels beyond the
-# reach, 0.98 -> 0.77 of the way (2: 9.5 levels; without it the item often turned into another item)
+# it a white stroke on the hair turned a tuned face into a white ghost. On 7 mild and 7 strong strokes
+# on real faces (benchmarks/results/strokes.md): the change beyond the reach 52 -> 7.3 levels (strong
+# 63 -> 7.6), the colour reached 0.97 -> 0.69 of the way (strong 1.0 -> 0.84), the same person 14% ->
+# 100% of the strokes (hold 4: 71%; 16: 0.59 of the way)
+OBJECT_HOLD = 4.0  # the same for other models: on 8 mild and 8 strong strokes on products, 38 -> 7.2
+# levels beyond the reach (strong 20 -> 5.5), 0.97 -> 0.77 of the way (hold 8: 0.55); without it a
+# stroke often turned the item into another item
 CLASS_LOSS = 0.3  # product models: weight of the class-keeping term in the stroke solver; on 16
 # photos the best candidate kept the class for 88% against 19% without it, while weights 1 and 3
 # kept no more and left 49-60% of the stroke's error (benchmarks/product_edits.py on 500)

@@ -21,7 +21,7 @@ from PIL import Image
 
 from editing.compositing import MASK_THRESHOLD, paste_back
 from editing.offset import DragError, FeatureOffset, decode
-from editing.solver import Stroke, StrokeError, stroke_reach
+from editing.solver import Stroke, StrokeError, stroke_reach, validate
 from editing.vectors import MAX_SLIDER
 from inversion.framing import MAX_PHOTO_SIDE, DomainMapping, check_mapping
 from training.errors import UserError
@@ -34,6 +34,8 @@ RECIPE_VERSION = 1
 COMPOSITING = 5  # 5: a face edit also lands within its strokes' reach; 4: the silhouette's grown
 # region with its rim; 3: objects' silhouettes repainted; 2: guided enlargement, faces inside their
 # landmark hull; recipes without it: 1
+REACH_SHARE = 1 / 16  # compositing 5: a stroke's reach, this share of the model's side around what it
+# paints (the solver's HOLD_MARGIN when it was made; frozen here, so that recipes rebuild as exported)
 MAX_CODE = 1000.0  # |code value|: z ~ N(0, I) and w stay within tens; beyond is damage, not an edit
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
@@ -86,8 +88,9 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     full-size copy of a large photo, not two); `strokes`, the edit's (model pixels): a face edit
     lands within their reach too."""
     before, after = model.decode(z0.reshape(1, -1))[0], decode(model, z_edit.reshape(1, -1), offset)[0]
-    reach = (stroke_reach(tuple(strokes), mapping.resolution, before.shape[0])
-             if strokes and compositing >= 5 else None)
+    reach = None
+    if strokes and compositing >= 5 and mapping.affine:  # only an aligned face's region needs it
+        reach = stroke_reach(tuple(strokes), mapping.resolution, before.shape[0], REACH_SHARE)
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
                       in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4, reach=reach)
 
@@ -262,14 +265,18 @@ def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
         except DragError as e:
             raise ExportError(f"the recipe is damaged: {e}") from None
     region = recipe.get("region")  # a region-limited slider (editing.region) needs the original after
-    try:
-        strokes = tuple(Stroke.from_dict(d) for d in recipe.get("strokes", []))
-    except StrokeError as e:
-        raise ExportError(f"the recipe is damaged: {e}") from None
+    compositing = recipe["export"].get("compositing", 1)
+    strokes = ()
+    if compositing >= 5 and mapping.affine:  # a face edit lands within its strokes' reach too
+        try:
+            strokes = tuple(Stroke.from_dict(d) for d in recipe.get("strokes", []))
+            if strokes:
+                validate(list(strokes), mapping.resolution, model.gan.channels)
+        except StrokeError as e:
+            raise ExportError(f"the recipe is damaged: {e}") from None
     pixels = render_edit(model, photo.pixels, mapping, torch.tensor(recipe["z0"]),
                          torch.tensor(recipe["z_edit"]), recipe["export"]["mask_threshold"],
-                         compositing=recipe["export"].get("compositing", 1), in_place=not region,
-                         offset=offset, strokes=strokes)[0]
+                         compositing=compositing, in_place=not region, offset=offset, strokes=strokes)[0]
     if region:
         from editing.region import confine
 

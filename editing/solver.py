@@ -32,8 +32,10 @@ from training.errors import UserError
 KINDS = ("color", "sketch", "preserve", "erase")
 HOLD_MARGIN = 1 / 16  # a stroke's reach: this share of the picture's side around what it paints
 HOLD_REFERENCE = 0.5  # strokes' starting error (stroke_loss) past which the hold grows with it: about
-# a colour 0.9 levels from the picture's under a soft brush
+# a colour 0.9 from the picture's on the model's -1..1 scale (115 of 255) under a soft brush
 MAX_POINTS = 100_000  # points in one stroke
+RASTER_BLOCK = 256  # segments rasterised at a time (bounds rasterize's memory)
+REACH_POINTS = 20_000  # points of all strokes together that stroke_reach follows (longer ones thinned)
 
 
 class StrokeError(UserError):
@@ -102,12 +104,18 @@ def rasterize(stroke: Stroke, resolution: int) -> torch.Tensor:
     pts = torch.tensor(stroke.points, dtype=torch.float32)
     if len(pts) == 1:
         pts = torch.cat([pts, pts])
-    a, b = pts[:-1], pts[1:]  # segments (S, 2)
-    ab = b - a
     p = torch.stack([px, py], -1).reshape(-1, 1, 2)  # (P, 1, 2)
-    t = (((p - a) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-12)).clamp(0, 1)  # (P, S)
-    nearest = a + t[..., None] * ab
-    d = (p - nearest).norm(dim=-1).min(1).values.reshape(resolution, resolution)
+    d = torch.full((p.shape[0],), float("inf"))
+    # Segments in blocks: a stranger's stroke of 100,000 points would otherwise need (P, S, 2)
+    # tensors of gigabytes; the minimum over blocks is the same number.
+    starts, ends = pts[:-1], pts[1:]  # segments
+    for i in range(0, len(starts), RASTER_BLOCK):
+        a, b = starts[i:i + RASTER_BLOCK], ends[i:i + RASTER_BLOCK]  # (S, 2) each
+        ab = b - a
+        t = (((p - a) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-12)).clamp(0, 1)  # (P, S)
+        nearest = a + t[..., None] * ab
+        d = torch.minimum(d, (p - nearest).norm(dim=-1).min(1).values)
+    d = d.reshape(resolution, resolution)
     r = stroke.radius
     return ((1.5 * r - d) / r).clamp(0, 1)
 
@@ -221,6 +229,14 @@ def hold_outside(c: Constraints, weight: float, margin: float) -> Constraints:
     return replace(c, hold_mask=torch.from_numpy(weight * (1.0 - reach(painted, margin))))
 
 
+def _thinned(stroke: Stroke, keep: int) -> Stroke:
+    """The stroke with at most about `keep` of its points (every k-th and the last), as is when shorter."""
+    if len(stroke.points) <= keep:
+        return stroke
+    step = -(-len(stroke.points) // keep)  # ceil
+    return replace(stroke, points=stroke.points[::step] + stroke.points[-1:])
+
+
 @lru_cache(maxsize=16)
 def stroke_reach(strokes: tuple[Stroke, ...], resolution: int, channels: int = 1,
                  share: float = HOLD_MARGIN) -> np.ndarray:
@@ -228,10 +244,13 @@ def stroke_reach(strokes: tuple[Stroke, ...], resolution: int, channels: int = 1
     of the picture's side around what they paint, as the solver holds it. The carry-back lets a
     face edit land there too, outside the face region (a stroke on the hair). Cached: the editor's
     frames ask for the same strokes many times; treat the result as read-only."""
-    if not strokes:
-        return np.zeros((resolution, resolution), np.float32)
-    c = build_constraints(list(strokes), torch.zeros(channels, resolution, resolution))
-    out = reach(_painted(c), share * resolution)
+    if strokes:
+        keep = max(2, REACH_POINTS // len(strokes))  # a stranger's file: bounded work on every frame
+        blank = torch.zeros(channels, resolution, resolution)
+        c = build_constraints([_thinned(s, keep) for s in strokes], blank)
+        out = reach(_painted(c), share * resolution)
+    else:
+        out = np.zeros((resolution, resolution), np.float32)
     out.flags.writeable = False
     return out
 
@@ -249,7 +268,8 @@ class SolverConfig:
     identity_loss: float = 0.0  # face models: weight of the differentiable identity term (gradient)
     class_loss: float = 0.0  # product models: weight of the classifier's cross-entropy against the
     # item's class (gradient), so that a stroke changes the item rather than what kind of item it is
-    hold: float = 0.0  # weight of keeping the picture as it is beyond the strokes' reach (hold_outside)
+    hold: float = 0.0  # weight of keeping the picture as it is beyond the strokes' reach: built into the
+    # constraints' hold_mask by hold_outside, which editing.edit.solve_strokes applies (solve alone does not)
     hold_margin: float = HOLD_MARGIN  # the reach: this share of the picture's side around what is painted
 
 

@@ -58,9 +58,14 @@ class ModelPanel(QWidget):
         if i >= 0:
             self.combo.setCurrentIndex(i)
 
-    def show_image(self, x: torch.Tensor) -> None:
-        """G(z), (C, R, R) in [-1, 1]."""
-        self.view.setPixmap(thumbnail(rgb_pixels(x), MODEL_VIEW_SIDE))
+    def show_image(self, x: torch.Tensor, reversed_: bool = False) -> None:
+        """G(z), (C, R, R) in [-1, 1]; `reversed_`: the photo reaches the model reversed (a light
+        background), so the picture is shown reversed back, as the photo's (else a brighter item
+        on the photo shows darker here)."""
+        self.view.setPixmap(thumbnail(rgb_pixels(-x if reversed_ else x), MODEL_VIEW_SIDE))
+        self.view.setToolTip("What the model draws (G(z)), smoothly enlarged"
+                             + (", its levels reversed as the photo's (the model sees this light-background "
+                                "photo light on black)" if reversed_ else ""))
 
 
 class CandidatesPanel(QWidget):
@@ -76,6 +81,7 @@ class CandidatesPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.quality = QLabel()
+        self.quality.setTextFormat(Qt.TextFormat.RichText)  # html-escaped text, a warning in red
         self.quality.setWordWrap(True)
         # Room for the summary and a warning line from the start: a warning that appears must not
         # push the sliders above it (a click meant for a value box then missed).

@@ -10,8 +10,9 @@ stroke candidate, so that a user can see when an edit has gone too far. No Qt he
 
 And one plain warning when an edit has gone too far (`QualityMeter.warning`), judged against the
 unedited reconstruction, so that a photo the model never reproduced well does not warn before any
-edit: a face that was the photo's person and no longer is; a picture that moved further than
-FAR_LPIPS from the photo; one less realistic than all but UNREALISTIC of the model's own samples.
+edit: a face that was the photo's person and no longer is; a picture more than FAR_LPIPS further
+from the photo than the reconstruction; one less realistic than all but UNREALISTIC of the model's
+own samples (and than the reconstruction).
 """
 from __future__ import annotations
 
@@ -76,7 +77,16 @@ class QualityMeter:
             self.reference = descriptors(to_uint8(target), self.spec.face_box)[0]
         self.typical = typical_realism(model)
         # The unedited reconstruction (code `start`), what the warnings compare with.
-        self.start = None if start is None else self.measure_code(start)
+        self.start, self._start_code = None, None
+        if start is not None:
+            self.rebase(start)
+
+    def rebase(self, start: torch.Tensor) -> None:
+        """Judge against the reconstruction of code `start` from now on (the inversion refined the
+        document's z0 after the meter was made: the encoder's first guess is a poorer baseline)."""
+        if self._start_code is None or not torch.equal(self._start_code, start):
+            self._start_code = start.detach().clone()
+            self.start = self.measure_code(start)
 
     def warning(self, q: Quality) -> str | None:
         """One sentence when the picture measured `q` has gone too far from the photo, else None."""

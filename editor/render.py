@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
+from editing.export import REACH_SHARE
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
 from editing.solver import stroke_reach
@@ -75,7 +76,9 @@ class Renderer:
         with a `region` (R, R), the edit kept only inside it, as the export keeps it
         (editing.region.confine); a face edit lands within the `strokes`' reach too, as exported."""
         image = self.model_image(z, offset)
-        reach = stroke_reach(tuple(strokes), self.mapping.resolution, image.shape[0]) if strokes else None
+        reach = None
+        if strokes and self.mapping.affine:  # as editing.export.render_edit: a face's region only
+            reach = stroke_reach(tuple(strokes), self.mapping.resolution, image.shape[0], REACH_SHARE)
         out, _ = paste_back(self.display_pixels, self.display_mapping, self.before, image, MASK_THRESHOLD,
                             reach=reach)
         if region is not None:

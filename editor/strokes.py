@@ -13,7 +13,7 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 from editing.edit import solve_strokes, solver_config
-from editing.solver import SolverConfig, Stroke, stroke_loss
+from editing.solver import Constraints, SolverConfig, SolverStep, Stroke, stroke_loss
 from editing.vectors import AttributeVector
 from editor import session
 from editor.brushbar import BrushBar
@@ -21,6 +21,7 @@ from editor.errors import describe
 from editor.jobs import Job, JobRunner
 from editor.panels import CandidatesPanel
 from editor.preview import Preview
+from editor.render import Renderer
 from editor.state import Document, Snapshot
 from training.modelfile import GANModel
 
@@ -28,7 +29,7 @@ from training.modelfile import GANModel
 FAR_SHORT = 0.5  # a stroke whose colour got less than this share of the way is said to fall short
 
 
-def reached(step, constraints) -> str:
+def reached(step: SolverStep, constraints: Constraints) -> str:
     """A note on how far the best candidate got to the strokes' colours, when it fell short: the
     hold keeps the picture beyond the strokes' reach, so a stroke the generator cannot draw there
     (a white line across a dark dress) changes little, and the user should know it is the model."""
@@ -42,7 +43,7 @@ def reached(step, constraints) -> str:
             f"there without changing the rest)")
 
 
-def candidate_views(renderer, codes: torch.Tensor, snap: Snapshot) -> list | None:
+def candidate_views(renderer: Renderer | None, codes: torch.Tensor, snap: Snapshot) -> list | None:
     """Each candidate code's edit on the photo as the canvas would show it in `snap`'s state (its
     region, drags and strokes), cropped to the model's square; None without a renderer."""
     if renderer is None:
@@ -62,7 +63,8 @@ class StrokeTool(QObject):
         self.model: GANModel | None = None
         self.vectors: dict[str, AttributeVector] = {}
         self.doc: Document | None = None
-        self.offer: tuple | None = None  # (codes, images, [the snapshots made from them]) of the last stroke
+        self.offer: tuple | None = None  # (codes, images, [the snapshots made from them], their views on
+        # the photo) of the last stroke
         self._shown = False  # the offer is in the candidates panel
 
     def set_document(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> None:

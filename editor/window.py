@@ -233,6 +233,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.preview.follow(doc)
         self.preview.request(doc.current)
         if not self._refining:
+            if self.candidates_panel.meter is not None:
+                self.candidates_panel.meter.rebase(doc.z0)  # the refined inversion, once it is in
             self.candidates_panel.show_quality(doc.code(self.vectors))
             self.autosave()
 
@@ -312,7 +314,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         if self._settle_on_render:
             self._settle_on_render = False
             self.canvas.settle_strokes()
-        self.model_panel.show_image(model_img)
+        mapping = self.doc.mapping if self.doc is not None else None
+        self.model_panel.show_image(model_img, bool(mapping is not None and mapping.invert))
         self.canvas.repaint()
         if self._slider_t0 is not None:
             self.frame_times.append(time.perf_counter() - self._slider_t0)

@@ -209,7 +209,9 @@ def test_hold_keeps_the_picture_beyond_the_stroke_s_reach(model):
 def test_the_editor_s_solver_holds_by_default(model):
     from editing.edit import FACE_HOLD, OBJECT_HOLD, solver_config
 
-    assert solver_config(model).hold == OBJECT_HOLD > 0 and FACE_HOLD > 0
+    assert solver_config(model).hold == OBJECT_HOLD > 0
+    face = replace(model, config={**model.config, "domain": {"kind": "face"}})
+    assert solver_config(face).hold == FACE_HOLD > 0
 
 
 def test_completion_keeps_known_pixels(model):
@@ -270,6 +272,10 @@ def test_brightness_is_the_photo_s_on_the_command_line_too(tmp_path):
     after = np.asarray(Image.open(out), float).mean(2)[40:200, 60:120]
     assert after.mean() > before.mean() + 3
     assert model_sliders({"brightness": 1.0, "area": 2.0}, None) == {"brightness": 1.0, "area": 2.0}
+    from types import SimpleNamespace
+
+    reversed_photo = SimpleNamespace(invert=True)
+    assert model_sliders({"brightness": 1.0, "area": 2.0}, reversed_photo) == {"brightness": -1.0, "area": 2.0}
 
 
 def test_edit_cli_errors(model, tmp_path, capsys):
@@ -316,3 +322,21 @@ def test_photo_space_stroke_colours_go_through_the_photo_s_mapping(tmp_path):
         path.write_text(json.dumps(bad))
         with pytest.raises(StrokeError, match=words):
             read_strokes(path, mapping)
+
+
+def test_a_stranger_s_huge_stroke_is_rasterised_in_bounded_memory_and_its_reach_thinned():
+    import resource
+
+    from editing.solver import REACH_POINTS, stroke_reach
+
+    line = tuple((float(i % 32), 16.0) for i in range(3000))
+    big = Stroke("color", line, 2.0)
+    assert torch.equal(rasterize(big, 32), rasterize(Stroke("color", ((0.0, 16.0), (31.0, 16.0)), 2.0), 32))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    huge = Stroke("color", tuple((float(i % 64), float(i * 7 % 64)) for i in range(4 * REACH_POINTS)), 1.0)
+    import time
+
+    start = time.perf_counter()
+    assert stroke_reach((huge,), 64, 3).mean() > 0.3  # followed, thinned to REACH_POINTS
+    assert time.perf_counter() - start < 30
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 500_000  # kB: no (P, S, 2) tensor

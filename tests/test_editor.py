@@ -180,9 +180,17 @@ def test_shipped_model_inverts_a_product_photo_and_its_sliders_work(qtbot, tmp_p
     w.undo()
     settle(qtbot, w)
     assert "brightness" in w.sliders_panel.flipped
-    start = canvas_pixels(w).astype(float).mean(2)
+
+    def thumbnail_level() -> float:  # the G(z) view, shown as the photo's (reversed back)
+        image = w.model_panel.view.pixmap().toImage()
+        return float(np.mean([image.pixelColor(x, y).value() for x in range(0, image.width(), 4)
+                              for y in range(0, image.height(), 4)]))
+
+    start, start_thumb = canvas_pixels(w).astype(float).mean(2), thumbnail_level()
+    assert start_thumb > 128  # a dark item on a light background looks so here too
     w.set_slider("brightness", 1.0, commit=True)
     settle(qtbot, w)
+    assert thumbnail_level() > start_thumb + 0.5  # the item lighter on the photo, and here
     assert w.doc.current.slider_dict["brightness"] == -1.0 and w.sliders["brightness"].value() == 1.0
     assert "Brightness +1.00" in w.doc.current.label
     lighter = canvas_pixels(w).astype(float).mean(2)
