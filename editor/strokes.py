@@ -9,7 +9,8 @@ past it, coming back with redo.
 """
 from __future__ import annotations
 
-import torch
+from typing import Iterator
+
 from PySide6.QtCore import QObject, Signal
 
 from editing.edit import solve_strokes, solver_config
@@ -24,7 +25,6 @@ from editor.preview import Preview
 from editor.render import Renderer
 from editor.state import Document, Snapshot
 from training.modelfile import GANModel
-
 
 FAR_SHORT = 0.5  # a stroke whose colour got less than this share of the way is said to fall short
 
@@ -43,12 +43,18 @@ def reached(step: SolverStep, constraints: Constraints) -> str:
             f"there without changing the rest)")
 
 
-def candidate_views(renderer: Renderer | None, codes: torch.Tensor, snap: Snapshot) -> list | None:
-    """Each candidate code's edit on the photo as the canvas would show it in `snap`'s state (its
-    region, drags and strokes), cropped to the model's square; None without a renderer."""
-    if renderer is None:
-        return None
-    return [renderer.view(z, snap.region, snap.offset, snap.strokes) for z in codes]
+def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Snapshot,
+               strokes: tuple[Stroke, ...]) -> Iterator:
+    """The solver's steps, then (last step, each candidate's edit on the photo): the candidates as
+    the canvas would show them in `state` (its region and drags) with `strokes`, cropped to the
+    model's square (Renderer.view), rendered here on the worker rather than on the GUI thread."""
+    last = None
+    for last in steps:
+        yield last
+    if last is not None:
+        views = None if renderer is None else [renderer.view(z, state.region, state.offset, strokes)
+                                               for z in last.z]
+        yield last, views
 
 
 class StrokeTool(QObject):
@@ -120,9 +126,9 @@ class StrokeTool(QObject):
                               doc.current.offset))
             return self.settled.emit(True)
 
-        def finish(step) -> None:
+        def finish(result) -> None:
+            step, views = result
             snap = doc.with_candidate(step.z[0], strokes, vectors, label)
-            views = candidate_views(self.preview.renderer, step.z, snap)
             self.offer, self._shown = (step.z, step.images, [snap], views), True
             self.candidates.show_candidates(step.z, step.images, views)
             doc.push(snap)
@@ -136,8 +142,13 @@ class StrokeTool(QObject):
 
         self.status.emit("Solving the stroke…" + note)
         offset = doc.current.offset  # an earlier drag's: the stroke is solved on the picture shown
-        self.jobs.run(Job(lambda: solve_strokes(model, doc.z0, z, constraints, cfg, offset, doc.target), cfg.steps,
-                          on_done=finish, on_cancel=cancelled))
+        renderer, state = self.preview.renderer, doc.current
+
+        def work() -> Iterator:
+            return with_views(solve_strokes(model, doc.z0, z, constraints, cfg, offset, doc.target),
+                              renderer, state, strokes)
+
+        self.jobs.run(Job(work, cfg.steps + 1, on_done=finish, on_cancel=cancelled))
 
     def choose(self, k: int) -> None:
         """Apply candidate k of the last stroke instead."""

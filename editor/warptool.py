@@ -22,7 +22,7 @@ from editor.jobs import Job, JobRunner
 from editor.panels import CandidatesPanel
 from editor.preview import Preview
 from editor.state import Document
-from editor.strokes import candidate_views
+from editor.strokes import with_views
 from training.modelfile import GANModel
 
 
@@ -139,13 +139,14 @@ class WarpTool(QObject):
         cfg = cfg or solver_config(model)
         z, strokes, offset = doc.code(vectors), doc.current.strokes, doc.current.offset
 
-        def finish(step) -> None:
-            snap = doc.with_candidate(step.z[0], strokes, vectors, "warp")
-            self.candidates.show_candidates(step.z, step.images,
-                                            candidate_views(self.preview.renderer, step.z, snap))
-            doc.push(snap)
+        def finish(result) -> None:
+            step, views = result
+            self.candidates.show_candidates(step.z, step.images, views)
+            doc.push(doc.with_candidate(step.z[0], strokes, vectors, "warp"))
             self.status.emit(f"{len(step.z)} candidates; the best is applied, click another to choose it")
 
         self.status.emit("Solving the warp…")
-        self.jobs.run(Job(lambda: solve_warps(model, doc.z0, z, [warp], cfg, offset, doc.target), cfg.steps,
+        renderer, state = self.preview.renderer, doc.current
+        self.jobs.run(Job(lambda: with_views(solve_warps(model, doc.z0, z, [warp], cfg, offset, doc.target),
+                                             renderer, state, strokes), cfg.steps + 1,
                           on_done=finish, on_cancel=lambda _: self.status.emit("Warp cancelled")))
