@@ -214,6 +214,21 @@ def reach(painted: np.ndarray, margin: float) -> np.ndarray:
     return (1.0 - t * t * (3 - 2 * t)).astype(np.float32)
 
 
+def asked(c: Constraints, sketch_target: float = 0.5) -> float:
+    """How much the strokes ask of the picture they are painted on (c.preserve_target): their error,
+    as stroke_loss weighs it, over the painted pixels that do not have it yet, so that earlier
+    strokes the picture already satisfies do not dilute a new one's."""
+    x = c.preserve_target[None]
+    err, missing = torch.zeros(c.color_mask.shape), torch.zeros(c.color_mask.shape, dtype=torch.bool)
+    if c.color_mask.any():
+        e = ((x - c.color_target) ** 2).mean(1)[0]
+        err, missing = err + e * c.color_mask, missing | ((c.color_mask > 0) & (e > 1e-3))
+    if c.sketch_mask.any():
+        e = F.relu(sketch_target - edge_map(x))[0] ** 2
+        err, missing = err + e * c.sketch_mask, missing | ((c.sketch_mask > 0) & (e > 1e-3))
+    return float(err[missing].sum() / missing.sum().clamp_min(1))
+
+
 def hold_outside(c: Constraints, weight: float, margin: float) -> Constraints:
     """The constraints plus keeping the picture as it is (c.preserve_target) beyond the strokes'
     reach (`reach`, `margin` model pixels): weight 0 within it, `weight` beyond, times the strokes'
@@ -224,8 +239,7 @@ def hold_outside(c: Constraints, weight: float, margin: float) -> Constraints:
     painted = _painted(c)
     if weight <= 0 or not painted.any():
         return c
-    asked = float(stroke_loss(c.preserve_target[None], c)[0])
-    weight *= max(1.0, asked / HOLD_REFERENCE)
+    weight *= max(1.0, asked(c) / HOLD_REFERENCE)
     return replace(c, hold_mask=torch.from_numpy(weight * (1.0 - reach(painted, margin))))
 
 

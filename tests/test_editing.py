@@ -340,3 +340,20 @@ def test_a_stranger_s_huge_stroke_is_rasterised_in_bounded_memory_and_its_reach_
     assert stroke_reach((huge,), 64, 3).mean() > 0.3  # followed, thinned to REACH_POINTS
     assert time.perf_counter() - start < 30
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 500_000  # kB: no (P, S, 2) tensor
+
+
+def test_an_earlier_satisfied_stroke_does_not_dilute_a_new_one_s_hold():
+    from editing.solver import asked
+
+    current = torch.full((1, 32, 32), -0.5)
+    current[:, :8] = 1.0  # the top already white
+    done = Stroke("color", ((2.0, 3.0), (30.0, 3.0)), 3.0, (1.0,))  # white on white: nothing asked
+    new = Stroke("color", ((8.0, 20.0), (24.0, 20.0)), 2.0, (1.0,))  # white on grey
+    c = build_constraints([new], current)
+    alone = asked(c)
+    assert alone == pytest.approx(stroke_loss(current[None], c).item(), rel=1e-4)  # alone: as weighed
+    both = build_constraints([done, new], current)
+    assert stroke_loss(current[None], both).item() < 0.6 * alone  # the mean over both: diluted
+    assert asked(both) == pytest.approx(alone, rel=0.01)
+    assert hold_outside(build_constraints([done, new], current), 1.0, 2.0).hold_mask.max() == pytest.approx(
+        alone / HOLD_REFERENCE, rel=0.01)
