@@ -275,7 +275,8 @@ def test_brightness_is_the_photo_s_on_the_command_line_too(tmp_path):
     from types import SimpleNamespace
 
     reversed_photo = SimpleNamespace(invert=True)
-    assert model_sliders({"brightness": 1.0, "area": 2.0}, reversed_photo) == {"brightness": -1.0, "area": 2.0}
+    given = {"brightness": 1.0, "area": 2.0}
+    assert model_sliders(given, reversed_photo) == {"brightness": -1.0, "area": 2.0}
 
 
 def test_edit_cli_errors(model, tmp_path, capsys):
