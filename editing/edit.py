@@ -38,7 +38,7 @@ FACE_HOLD = 8.0  # weight of keeping the picture as it is beyond a stroke's reac
 # 63 -> 7.6), the colour reached 0.97 -> 0.69 of the way (strong 1.0 -> 0.84), the same person 14% ->
 # 100% of the strokes (hold 4: 71%; 16: 0.59 of the way)
 OBJECT_HOLD = 4.0  # the same for other models: on 8 mild and 8 strong strokes on products, 38 -> 7.2
-# levels beyond the reach (strong 20 -> 5.5), 0.97 -> 0.77 of the way (hold 8: 0.55); without it a
+# levels beyond the reach (strong 20 -> 4.9), 0.97 -> 0.73 of the way (hold 8: 0.55); without it a
 # stroke often turned the item into another item
 CLASS_LOSS = 0.3  # product models: weight of the class-keeping term in the stroke solver; on 16
 # photos the best candidate kept the class for 88% against 19% without it, while weights 1 and 3
