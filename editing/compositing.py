@@ -187,7 +187,7 @@ def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: f
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
                in_place: bool = False, silhouette: bool = True, rim: bool = True,
-               reach: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+               reach: np.ndarray | None = None, faint: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -202,7 +202,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     is repainted, not blended (`silhouette`, see `silhouette_fill`): where the object leaves, the
     photo's background colour; where it grows, the generator's object in the photo's tint. Adding
     the grey change there would leave a ghost of the old object (its tint) under the new one.
-    `rim=False` repaints the grown region without its rim, as exports were made before.
+    `rim=False` repaints the grown region without its rim, as exports were made before; `faint=False`
+    paints faint growth beside the object too (silhouette.solidity), as exports were made before.
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
     may land besides the face region (a stroke painted on the hair beside it).
     """
@@ -246,7 +247,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
             padded = np.pad(arr[off:off + mapping.content, off:off + mapping.content], pad)
             return cv2.resize(padded, (side, side), interpolation=cv2.INTER_LINEAR)[sl]
 
-        fill = silhouette_fill(patch, mapping, before, after, enlarge_small, rim)
+        fill = silhouette_fill(patch, mapping, before, after, enlarge_small, rim, faint)
     out = pixels if in_place else pixels.copy()
     apply_change(out[ry0:ry1, rx0:rx1], patch, change, mask, fill)
     mask_full[ry0:ry1, rx0:rx1] = mask

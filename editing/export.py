@@ -31,7 +31,8 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 RECIPE_VERSION = 1
-COMPOSITING = 5  # 5: a face edit also lands within its strokes' reach; 4: the silhouette's grown
+COMPOSITING = 6  # 6: faint growth beside an object keeps the photo's background; 5: a face edit also
+# lands within its strokes' reach; 4: the silhouette's grown
 # region with its rim; 3: objects' silhouettes repainted; 2: guided enlargement, faces inside their
 # landmark hull; recipes without it: 1
 REACH_SHARE = 1 / 16  # compositing 5: a stroke's reach, this share of the model's side around what it
@@ -92,7 +93,8 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     if strokes and compositing >= 5 and mapping.affine:  # only an aligned face's region needs it
         reach = stroke_reach(tuple(strokes), mapping.resolution, before.shape[0], REACH_SHARE)
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
-                      in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4, reach=reach)
+                      in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4, reach=reach,
+                      faint=compositing >= 6)
 
 
 def recipe_path(export_path: str | os.PathLike) -> Path:

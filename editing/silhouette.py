@@ -50,9 +50,28 @@ def object_presence(x: torch.Tensor, background: np.ndarray) -> np.ndarray:
     return (t * t * (3 - 2 * t)).astype(np.float32)
 
 
+FAINT = (0.3, 0.5)  # shares of the object's typical contrast over which new object pixels become solid
+
+
+def solidity(before: torch.Tensor, after: torch.Tensor, background: np.ndarray,
+             was: np.ndarray) -> np.ndarray:
+    """(R, R) in [0, 1]: how surely each pixel of `after` is solid object rather than a faint wisp:
+    its distance from the background level against the typical (75th percentile) distance of the
+    object in `before` (where `was`, its presence, is over a half), 0 under FAINT[0] of it, 1 over
+    FAINT[1]."""
+    far_before = np.abs(before.detach().float().cpu().numpy() - background.reshape(-1, 1, 1)).max(0)
+    inside = was > 0.5
+    if not inside.any():
+        return np.ones_like(was)
+    typical = max(float(np.percentile(far_before[inside], 75)), 1e-3)
+    far_after = np.abs(after.detach().float().cpu().numpy() - background.reshape(-1, 1, 1)).max(0)
+    t = np.clip((far_after / typical - FAINT[0]) / (FAINT[1] - FAINT[0]), 0.0, 1.0)
+    return (t * t * (3 - 2 * t)).astype(np.float32)
+
+
 def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                     after: torch.Tensor, enlarge: Callable[[np.ndarray], np.ndarray],
-                    rim: bool = True) -> Fill | None:
+                    rim: bool = True, faint: bool = True) -> Fill | None:
     """Where an object's silhouette moved between `before` and `after` (model images), what to
     paint on the photo patch instead of the change, or None where it did not move.
 
@@ -62,7 +81,11 @@ def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Ten
     polarity, plus the photo object's own tint for a grey model). Both replace the pixels, so
     nothing of the old object shows through. Everything full-size is uint8: a large photo's patch
     costs a few bytes a pixel more, not a float copy. `rim=False`: the grown region is not grown
-    by a pixel (exports made before; they showed grey lines along the old edges)."""
+    by a pixel (exports made before; they showed grey lines along the old edges). `faint`: growth
+    fainter than FAINT of the object's typical contrast is not the object but the generator's wisps
+    beside it; where the reconstruction shows background, the photo keeps its background there
+    (before, such wisps were painted as a faint object in the photo's tint: pink "ghost sleeves"
+    beside a dark red dress)."""
     bg_model = np.array(mapping.model_colour(mapping.background), np.float64)
     was, now = object_presence(before, bg_model), object_presence(after, bg_model)
     # Each grown by a model pixel, so that the old edge's soft rim goes too: where the object is
@@ -72,6 +95,10 @@ def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Ten
     grow = np.ones((3, 3), np.uint8)
     gone = cv2.dilate(np.clip(was - now, 0, 1), grow) * (1 - now)
     came = np.clip(now - was, 0, 1)
+    if faint:
+        solid = solidity(before, after, bg_model, was)
+        gone = np.maximum(gone, came * (1 - solid))  # wisps: the photo's background stays
+        came = came * solid
     if rim:
         came = cv2.dilate(came, grow) * now
     gone[gone < 0.05], came[came < 0.05] = 0, 0

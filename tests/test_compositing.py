@@ -163,6 +163,33 @@ def test_a_shrinking_object_leaves_background_not_a_ghost():
 
 
 
+def test_faint_wisps_beside_an_object_keep_the_photo_s_background():
+    """A dark red dress on a light background; the edit adds faint wisps beside its shoulders (a
+    fifth of the dress's contrast: the generator's, not a new part) and a solid part below. The
+    wisps used to be painted as a faint dress in its tint, pink "ghost sleeves"; now the photo keeps
+    its background there, while the solid part is still painted."""
+    from inversion.framing import DomainSpec, to_model
+
+    photo = np.full((300, 300, 3), 235, np.uint8)
+    photo[50:250, 100:200] = (120, 40, 60)
+    x, mapping = to_model(photo, 32, 1, DomainSpec(kind="object", content_fraction=28 / 32,
+                                                      light_on_dark=True))
+    before = x[0]
+    after = before.clone()
+    contrast = float(before[0, 16, 16]) + 1.0  # the dress over the background level (-1)
+    after[:, 6:10, 4:7] = -1.0 + 0.2 * contrast  # faint wisps left of the shoulders (the dress: x 9-23)
+    after[:, 26:29, 12:20] = before[:, 16, 16]  # a solid new part below the hem
+    old, _ = paste_back(photo, mapping, before, after, faint=False)
+    new, _ = paste_back(photo, mapping, before, after)
+    x0, y0 = mapping.to_model_point(0, 0)
+    wisp = (slice(int((7 - y0) / mapping.scale), int((9 - y0) / mapping.scale)),
+            slice(int((4.5 - x0) / mapping.scale), int((6.5 - x0) / mapping.scale)))
+    assert np.abs(old[wisp].astype(int) - 235).max() > 8  # the pink wisp the old way painted
+    assert np.abs(new[wisp].astype(int) - 235).max() <= 2
+    part = (int((27.5 - y0) / mapping.scale), int((16 - x0) / mapping.scale))
+    assert new[part][0] > new[part][1] + 30  # the solid part is there, in the dress's red
+
+
 def test_a_widened_dress_has_no_grey_line_where_its_old_soft_edge_was(tmp_path):
     """Two Fashion-MNIST dresses as lavender photos, "width +3" with the shipped model: inside the
     exported dress (its tinted region, closed and eroded by 3 px) no pixel is grey. Before the
