@@ -12,7 +12,8 @@
     latent-edit face-setup --model NAME     (a colour model trained on aligned faces)
 
 Thin: parse, build a config, call one function; the options are parsed and checked in
-editing/cli_options.py.
+editing/cli_options.py; `edit` runs in editing/edit_command.py, the model-setup commands in
+editing/model_setup.py.
 """
 from __future__ import annotations
 
@@ -20,17 +21,20 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from editing.cli_options import check_options, parse_sliders, solver_options
-from editing.compositing import MASK_THRESHOLD
+from editing.cli_options import check_options, tune_cfg, wants_tuning
 from inversion.framing import NoObjectError
-from inversion.invert import (DEFAULT_CONFIG, METHODS, Inverter, photo_to_model,
-                              require_face_model, save_code)
+from inversion.invert import (
+    DEFAULT_CONFIG,
+    METHODS,
+    Inverter,
+    photo_to_model,
+    require_face_model,
+    save_code,
+)
 from inversion.photo import load_photo
 from inversion.tuning import TuneConfig
-from training.errors import OptionError
 from training.images import grid_image, save_png
 from training.modelfile import DEFAULT_MODEL, load_model
 from training.options import replace_given, run_command
@@ -174,121 +178,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_edit(a: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
-    from editing.drag import DragConfig
-    from editing.drag_photo import drag_photo, parse_drag, read_mask
-    from editing.edit import check_edit, edit_code, read_strokes, solver_config
-    from editing.export import (export_with_recipe, read_recipe, rebuild_from_recipe, recipe_path,
-                                render_edit, tuned_generator_path)
-    from editing.region import confine, limit_to_region, region_record
-    from editing.vectors import model_sliders
-    from editing.warp import photo_warp, warp_code
-    from inversion.invert import check_code, load_code
-    from inversion.tuning import check_tune_from, save_tuned, tune_to_photo, tuned_model
-    from training.modelfile import network_path
-
-    if a.recipe:
-        rebuild_from_recipe(read_recipe(a.recipe), a.out)
-        print(f"rebuilt {a.out} from {a.recipe}")
-        return 0
-    if a.code and (a.tune_steps is not None or a.tune_from is not None):
-        raise OptionError("--tune-steps and --tune-from apply when the photo is inverted now; with "
-                          "--code the code file's own tuned generator is used as it was tuned (invert "
-                          "again with `latent-edit invert --tune` to tune differently)")
-    model = load_model(a.model)
-    if wants_tuning(a, model):
-        check_tune_from(model, tune_cfg(a).tune_from)  # refused now rather than after the inversion
-    tuned = None  # the photo's tuned generator weights, when the code file has them
-    sliders = parse_sliders(a.attr)
-    cfg = solver_options(a, solver_config(model))
-    check_edit(model, sliders, a.strokes, cfg)  # refused now rather than after the inversion
-    photo = load_photo(a.photo)
-    x = None  # the photo as the model sees it (object models: sliders and strokes judge on it)
-    if a.code:
-        z0, meta = load_code(a.code)
-        mapping = check_code(z0, meta, model, photo, Path(a.code).name)
-        if not mapping.affine:
-            x = photo_to_model(model, photo, mapping.whole_image, mapping.face)[0]
-        if meta.get("tuned_generator") and a.tune is not False:  # the code's own, unless --no-tune
-            from inversion.tuning import load_tuned
-
-            entry = meta["tuned_generator"]
-            tuned_path = network_path(Path(a.code).parent.resolve(), entry.get("file"), "tuned generator")
-            model = load_tuned(model, tuned_path, entry["sha256"])
-            tuned = {"path": str(tuned_path), "sha256": entry["sha256"]}
-        elif a.tune:
-            raise OptionError(f"--tune: {Path(a.code).name} has no tuned generator; invert the photo "
-                              f"with --tune, or leave out --code")
-    else:
-        try:
-            x, mapping = photo_to_model(model, photo, a.whole_image, a.face)
-        except NoObjectError as err:
-            print(f"error: {photo.path.name}: {err}. Run again with --whole-image.", file=sys.stderr)
-            return 2
-        inverter = Inverter.for_model(model)
-        z0 = inverter.invert(x).z[0]
-        if wants_tuning(a, model):
-            cfg_tune = tune_cfg(a)
-            generator, _ = tune_to_photo(model, inverter.lpips, x, z0, cfg_tune)
-            weights = tuned_generator_path(a.out)
-            tuned = {"path": str(weights.resolve()), "sha256": save_tuned(weights, generator)}
-            model = tuned_model(model, generator)
-            print(f"tuned the generator to {photo.path.name} in {cfg_tune.steps} steps: {weights.name}")
-    judged_on = None if mapping.affine else x  # object models read the class on the photo; faces keep the person
-    sliders = model_sliders(sliders, mapping)  # brightness is the photo's, as in the editor
-    strokes = read_strokes(a.strokes, mapping) if a.strokes else []
-    drag_mask = read_mask(a.drag_mask, mapping) if a.drag_mask else None  # refused before the work
-    region = torch.tensor(region_record(read_mask(a.region, mapping, "region"))) if a.region else None
-    vectors = None
-    if sliders and not a.free_sliders:
-        from editing.keep import held_sliders, why_held
-        from editing.vectors import model_vectors
-
-        vectors = model_vectors(model)
-        if getattr(vectors, "hold", None) is not None:
-            vectors.hold.on_photo(z0, judged_on)
-        for name, value in held_sliders(vectors, z0, sliders).items():
-            # In the photo's terms, as given (brightness is reversed for a light background).
-            asked, held = (model_sliders({name: v}, mapping)[name] for v in (sliders[name], value))
-            print(f"{name} {asked:+g} is held at {held + 0.0:+.2f}: "
-                  f"{why_held(vectors, z0, name, sliders[name])} (--free-sliders lets it go on)")
-    result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders,
-                       vectors=vectors, photo=judged_on)
-    z_edit, dragged, offset = result.z_edit, None, None
-    if region is not None:
-        z_edit = limit_to_region(model, z0, z_edit, region)
-    warps = [photo_warp(parse_drag(w, "--warp"), mapping, a.warp_radius) for w in a.warp]
-    if warps:
-        z_edit = warp_code(model, z0, z_edit, warps, cfg, a.candidate, judged_on)
-    if a.drag:
-        base = DragConfig.code_only() if a.drag_code_only else DragConfig()
-        z_edit, offset, dragged = drag_photo(model, z_edit, [parse_drag(d) for d in a.drag], mapping,
-                                             drag_mask, replace_given(base, steps=a.drag_steps),
-                                             a.drag_mask)
-        print(f"drag: {len(a.drag)} point(s), {dragged['steps']} steps, the farthest handle "
-              f"{dragged['distance']:.1f} model px from its target")
-    (width, height), path = photo.size, photo.path
-    # In place (one full-size copy of a large photo) unless a region needs the original after.
-    pixels, mask = render_edit(model, photo.pixels, mapping, z0, z_edit, MASK_THRESHOLD,
-                               in_place=region is None, offset=offset, strokes=strokes)
-    if region is not None:
-        pixels = confine(photo.pixels, pixels, region.numpy(), mapping)
-    changed = 100 * np.count_nonzero(mask) / mask.size
-    del photo, mask  # one full-size copy (the edited pixels) while encoding a large photo
-    export_with_recipe(pixels, a.out, a.quality, model=model, photo=path, mapping=mapping,
-                       z0=z0, z_edit=z_edit, sliders=sliders, strokes=strokes,
-                       solver=asdict(cfg) if strokes or warps else None, threshold=MASK_THRESHOLD,
-                       extra={"candidate": a.candidate, "tuned_generator": tuned, "drag": dragged,
-                              "region": region_record(region) if region is not None else None,
-                              "warps": [w.to_dict() for w in warps] or None,
-                              "feature_offset": offset.to_dict() if offset is not None else None})
-    print(f"wrote {a.out} ({width}x{height}, {changed:.1f}% of pixels changed) and "
-          f"{recipe_path(a.out).name}")
-    return 0
-
-
 def cmd_animate(a: argparse.Namespace) -> int:
     from editing.animate import morph_frames, sweep_frames, write_animation
     from editing.vectors import check_slider_names, model_vectors
@@ -376,20 +265,8 @@ def cmd_invert(a: argparse.Namespace) -> int:
     return 0
 
 
-def wants_tuning(a: argparse.Namespace, model) -> bool:
-    """--tune or --no-tune; neither: on for face models (inversion.tuning.tunes_by_default)."""
-    from inversion.tuning import tunes_by_default
-
-    return a.tune if a.tune is not None else tunes_by_default(model)
-
-
-def tune_cfg(a: argparse.Namespace, identity: float | None = None) -> TuneConfig:
-    """Tuning settings: the defaults (inversion.tuning.TuneConfig) with --tune-steps, --tune-from
-    and, from `invert --identity-loss`, the weight of the differentiable identity term (face models)."""
-    return replace_given(TuneConfig(), steps=a.tune_steps, tune_from=a.tune_from, w_identity=identity)
-
-
 def main(argv: list[str] | None = None) -> int:
+    from editing.edit_command import cmd_edit
     from editing.model_setup import cmd_face_setup, cmd_train_encoder, cmd_vectors
 
     return run_command(build_parser(), {"invert": cmd_invert, "train-encoder": cmd_train_encoder,

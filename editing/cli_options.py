@@ -8,6 +8,7 @@ from pathlib import Path
 from editing.export import export_format, recipe_path
 from editing.solver import SolverConfig
 from editing.vectors import AttributeVectorError, check_slider_values
+from inversion.tuning import TuneConfig
 from training.errors import OptionError
 from training.fileio import check_output
 from training.options import check_range, replace_given
@@ -111,3 +112,16 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--n", a.n, 1)
     elif a.command == "vectors":
         check_range("--directions", a.directions, 1)
+
+
+def wants_tuning(a: argparse.Namespace, model) -> bool:
+    """--tune or --no-tune; neither: on for face models (inversion.tuning.tunes_by_default)."""
+    from inversion.tuning import tunes_by_default
+
+    return a.tune if a.tune is not None else tunes_by_default(model)
+
+
+def tune_cfg(a: argparse.Namespace, identity: float | None = None) -> TuneConfig:
+    """Tuning settings: the defaults (inversion.tuning.TuneConfig) with --tune-steps, --tune-from
+    and, from `invert --identity-loss`, the weight of the differentiable identity term (face models)."""
+    return replace_given(TuneConfig(), steps=a.tune_steps, tune_from=a.tune_from, w_identity=identity)

@@ -334,13 +334,13 @@ def test_an_unwritable_output_folder_is_refused_before_any_work(tmp_path, photo,
 
 def test_an_unknown_attribute_on_a_face_model_is_refused_before_the_inversion(tmp_path, photo,
                                                                               monkeypatch, capsys):
-    import editing.cli
+    import editing.edit_command
 
     def work(*args, **kwargs):
         raise AssertionError("inverted before refusing the attribute")
 
-    monkeypatch.setattr(editing.cli, "photo_to_model", work)
-    monkeypatch.setattr(editing.cli, "load_photo", work)
+    monkeypatch.setattr(editing.edit_command, "photo_to_model", work)
+    monkeypatch.setattr(editing.edit_command, "load_photo", work)
     assert edit_main(["edit", str(photo), "--model", "celeba-64", "--attr", "nosuch=1",
                       "--out", str(tmp_path / "x.png")]) == 2
     one_line_error(capsys, "unknown attribute nosuch")
