@@ -14,17 +14,8 @@ import torch
 
 from editing.keep import class_penalty, class_term, with_change
 from editing.offset import FeatureOffset, drawing
-from editing.solver import (
-    Constraints,
-    SolverConfig,
-    SolverStep,
-    Stroke,
-    StrokeError,
-    build_constraints,
-    hold_outside,
-    solve,
-    validate,
-)
+from editing.solver import (Constraints, SolverConfig, SolverStep, Stroke, StrokeError,
+                            build_constraints, hold_outside, solve, validate)
 from editing.vectors import apply_sliders, check_slider_names, model_vectors
 from inversion.framing import DomainMapping, DomainSpec
 from inversion.invert import face_identity_term, require_face_model

@@ -89,12 +89,20 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     full-size copy of a large photo, not two); `strokes`, the edit's (model pixels): a face edit
     lands within their reach too."""
     before, after = model.decode(z0.reshape(1, -1))[0], decode(model, z_edit.reshape(1, -1), offset)[0]
-    reach = None
-    if strokes and compositing >= 5 and mapping.affine:  # only an aligned face's region needs it
-        reach = stroke_reach(tuple(strokes), mapping.resolution, before.shape[0], REACH_SHARE)
+    reach = strokes_reach(strokes, mapping, before.shape[0], compositing)
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
                       in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4, reach=reach,
                       faint=compositing >= 6)
+
+
+def strokes_reach(strokes, mapping: DomainMapping, channels: int, compositing: int = COMPOSITING
+                  ) -> np.ndarray | None:
+    """Where a face edit may land besides its face region: the reach of its `strokes` (model
+    pixels; editing.solver.stroke_reach), for an aligned face's mapping from compositing 5 on;
+    None where nothing needs it (no strokes, an object's box crop, an older recipe)."""
+    if not strokes or compositing < 5 or not mapping.affine:
+        return None
+    return stroke_reach(tuple(strokes), mapping.resolution, channels, REACH_SHARE)
 
 
 def recipe_path(export_path: str | os.PathLike) -> Path:

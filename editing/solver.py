@@ -173,19 +173,32 @@ def edge_map(x: torch.Tensor) -> torch.Tensor:
     return (g.pow(2).sum(1) + 1e-8).sqrt()
 
 
+def _masked_mean(err: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(B,) err (B, R, R) weighted by mask (R, R), divided by the painted area (mask > 0), not the
+    mask's sum, so that a stroke's strength weighs it."""
+    return (err * mask).flatten(1).sum(1) / (mask > 0).sum().clamp_min(1)
+
+
+def stroke_errors(x: torch.Tensor, c: Constraints, sketch_target: float = 0.5,
+                  kinds: tuple[str, ...] = ("color", "preserve", "sketch")
+                  ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(per-pixel error (B, R, R), mask (R, R)) of each of the strokes' `kinds` that is painted, for
+    images x (B, C, R, R): a colour's squared distance, a sketch's missing edge."""
+    terms = []
+    if "color" in kinds and c.color_mask.any():
+        terms.append((((x - c.color_target.to(x)) ** 2).mean(1), c.color_mask.to(x)))
+    if "preserve" in kinds and c.preserve_mask.any():
+        terms.append((((x - c.preserve_target.to(x)) ** 2).mean(1), c.preserve_mask.to(x)))
+    if "sketch" in kinds and c.sketch_mask.any():
+        terms.append((F.relu(sketch_target - edge_map(x)) ** 2, c.sketch_mask.to(x)))
+    return terms
+
+
 def stroke_loss(x: torch.Tensor, c: Constraints, sketch_target: float = 0.5) -> torch.Tensor:
     """(B,) how far images x (B, C, R, R) are from satisfying the strokes (0 = satisfied)."""
-    def masked_mean(err: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        # Divided by the painted area, not the mask's sum, so that a stroke's strength weighs it.
-        return (err * mask).flatten(1).sum(1) / (mask > 0).sum().clamp_min(1)
-
     loss = torch.zeros(x.shape[0], device=x.device)
-    if c.color_mask.any():
-        loss = loss + masked_mean(((x - c.color_target.to(x)) ** 2).mean(1), c.color_mask.to(x))
-    if c.preserve_mask.any():
-        loss = loss + masked_mean(((x - c.preserve_target.to(x)) ** 2).mean(1), c.preserve_mask.to(x))
-    if c.sketch_mask.any():
-        loss = loss + masked_mean(F.relu(sketch_target - edge_map(x)) ** 2, c.sketch_mask.to(x))
+    for err, mask in stroke_errors(x, c, sketch_target):
+        loss = loss + _masked_mean(err, mask)
     return loss
 
 
@@ -194,9 +207,7 @@ def hold_loss(x: torch.Tensor, c: Constraints) -> torch.Tensor:
     (c.hold_mask, from hold_outside): the mean squared change over the held area, weighted."""
     if c.hold_mask is None:
         return torch.zeros(x.shape[0], device=x.device)
-    mask = c.hold_mask.to(x)
-    err = ((x - c.preserve_target.to(x)) ** 2).mean(1) * mask
-    return err.flatten(1).sum(1) / (mask > 0).sum().clamp_min(1)
+    return _masked_mean(((x - c.preserve_target.to(x)) ** 2).mean(1), c.hold_mask.to(x))
 
 
 def _painted(c: Constraints) -> np.ndarray:
@@ -214,19 +225,15 @@ def reach(painted: np.ndarray, margin: float) -> np.ndarray:
     return (1.0 - t * t * (3 - 2 * t)).astype(np.float32)
 
 
-def asked(c: Constraints, sketch_target: float = 0.5) -> float:
+def asked(c: Constraints) -> float:
     """How much the strokes ask of the picture they are painted on (c.preserve_target): their error,
     as stroke_loss weighs it, over the painted pixels that do not have it yet, so that earlier
     strokes the picture already satisfies do not dilute a new one's."""
-    x = c.preserve_target[None]
-    err, missing = torch.zeros(c.color_mask.shape), torch.zeros(c.color_mask.shape, dtype=torch.bool)
-    if c.color_mask.any():
-        e = ((x - c.color_target) ** 2).mean(1)[0]
-        err, missing = err + e * c.color_mask, missing | ((c.color_mask > 0) & (e > 1e-3))
-    if c.sketch_mask.any():
-        e = F.relu(sketch_target - edge_map(x))[0] ** 2
-        err, missing = err + e * c.sketch_mask, missing | ((c.sketch_mask > 0) & (e > 1e-3))
-    return float(err[missing].sum() / missing.sum().clamp_min(1))
+    total, missing = 0.0, 0
+    for err, mask in stroke_errors(c.preserve_target[None], c, kinds=("color", "sketch")):
+        lacking = (mask > 0) & (err[0] > 1e-3)
+        total, missing = total + float((err[0] * mask)[lacking].sum()), missing + int(lacking.sum())
+    return total / max(missing, 1)
 
 
 def hold_outside(c: Constraints, weight: float, margin: float) -> Constraints:

@@ -14,10 +14,9 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.export import REACH_SHARE
+from editing.export import strokes_reach
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
-from editing.solver import stroke_reach
 from inversion.framing import DomainMapping
 from training.modelfile import GANModel
 from training.pixels import to_uint8
@@ -76,9 +75,7 @@ class Renderer:
         with a `region` (R, R), the edit kept only inside it, as the export keeps it
         (editing.region.confine); a face edit lands within the `strokes`' reach too, as exported."""
         image = self.model_image(z, offset)
-        reach = None
-        if strokes and self.mapping.affine:  # as editing.export.render_edit: a face's region only
-            reach = stroke_reach(tuple(strokes), self.mapping.resolution, image.shape[0], REACH_SHARE)
+        reach = strokes_reach(strokes, self.mapping, image.shape[0])  # as the export
         out, _ = paste_back(self.display_pixels, self.display_mapping, self.before, image, MASK_THRESHOLD,
                             reach=reach)
         if region is not None:

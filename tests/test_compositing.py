@@ -136,17 +136,23 @@ def test_a_recipe_from_before_guided_enlargement_rebuilds_as_it_was_exported(tmp
     assert not np.array_equal(old, np.asarray(Image.open(out)))
 
 
+def dress_photo(background: int, colour: tuple[int, int, int]):
+    """(photo 300x300 with a 100x200 dress in `colour` on a plain `background` level, the dress as
+    the 32 px product model sees it (C, R, R), the mapping)."""
+    from inversion.framing import DomainSpec, to_model
+
+    photo = np.full((300, 300, 3), background, np.uint8)
+    photo[50:250, 100:200] = colour
+    x, mapping = to_model(photo, 32, 1, DomainSpec(kind="object", content_fraction=28 / 32,
+                                                      light_on_dark=True))
+    return photo, x[0], mapping
+
+
 def test_a_shrinking_object_leaves_background_not_a_ghost():
     """A lavender dress on white whose right half the edit removes and which grows on the left:
     the removed half becomes the photo's white exactly (the grey change alone would leave a pink
     remnant), the new part is painted in the dress's tint, and the pixels away from both stay."""
-    from inversion.framing import DomainSpec, to_model
-
-    photo = np.full((300, 300, 3), 250, np.uint8)
-    photo[50:250, 100:200] = (200, 180, 230)
-    x, mapping = to_model(photo, 32, 1, DomainSpec(kind="object", content_fraction=28 / 32,
-                                                      light_on_dark=True))
-    before = x[0]
+    photo, before, mapping = dress_photo(250, (200, 180, 230))
     after = before.clone()
     after[:, :, 16:] = -1.0  # the model's background: the object's right half is gone
     after[:, 8:24, 6:10] = before[:, 16, 14]  # and it grows a little on the left
@@ -162,19 +168,12 @@ def test_a_shrinking_object_leaves_background_not_a_ghost():
     assert np.array_equal(new[:, :40], photo[:, :40]) and np.array_equal(new[:30], photo[:30])
 
 
-
 def test_faint_wisps_beside_an_object_keep_the_photo_s_background():
     """A dark red dress on a light background; the edit adds faint wisps beside its shoulders (a
     fifth of the dress's contrast: the generator's, not a new part) and a solid part below. The
     wisps used to be painted as a faint dress in its tint, pink "ghost sleeves"; now the photo keeps
     its background there, while the solid part is still painted."""
-    from inversion.framing import DomainSpec, to_model
-
-    photo = np.full((300, 300, 3), 235, np.uint8)
-    photo[50:250, 100:200] = (120, 40, 60)
-    x, mapping = to_model(photo, 32, 1, DomainSpec(kind="object", content_fraction=28 / 32,
-                                                      light_on_dark=True))
-    before = x[0]
+    photo, before, mapping = dress_photo(235, (120, 40, 60))
     after = before.clone()
     contrast = float(before[0, 16, 16]) + 1.0  # the dress over the background level (-1)
     after[:, 6:10, 4:7] = -1.0 + 0.2 * contrast  # faint wisps left of the shoulders (the dress: x 9-23)
