@@ -42,11 +42,16 @@ class Fill:
         return band, slice(int(cols[0]), int(cols[-1]) + 1)
 
 
+def _off_background(x: torch.Tensor, background: np.ndarray) -> np.ndarray:
+    """(R, R): how far each model pixel of x (C, R, R) is from the background level (C,), its
+    farthest channel."""
+    return np.abs(x.detach().float().cpu().numpy() - background.reshape(-1, 1, 1)).max(0)
+
+
 def object_presence(x: torch.Tensor, background: np.ndarray) -> np.ndarray:
     """(R, R) in [0, 1]: how surely each model pixel of x (C, R, R) in [-1, 1] is the object, not
     the background level `background` (C,): 0 within 0.1 levels of it, 1 beyond 0.3."""
-    dist = np.abs(x.detach().float().cpu().numpy() - background.reshape(-1, 1, 1)).max(0)
-    t = np.clip((dist - 0.1) / 0.2, 0.0, 1.0)
+    t = np.clip((_off_background(x, background) - 0.1) / 0.2, 0.0, 1.0)
     return (t * t * (3 - 2 * t)).astype(np.float32)
 
 
@@ -59,12 +64,12 @@ def solidity(before: torch.Tensor, after: torch.Tensor, background: np.ndarray,
     its distance from the background level against the typical (75th percentile) distance of the
     object in `before` (where `was`, its presence, is over a half), 0 under FAINT[0] of it, 1 over
     FAINT[1]."""
-    far_before = np.abs(before.detach().float().cpu().numpy() - background.reshape(-1, 1, 1)).max(0)
+    far_before = _off_background(before, background)
     inside = was > 0.5
     if not inside.any():
         return np.ones_like(was)
     typical = max(float(np.percentile(far_before[inside], 75)), 1e-3)
-    far_after = np.abs(after.detach().float().cpu().numpy() - background.reshape(-1, 1, 1)).max(0)
+    far_after = _off_background(after, background)
     t = np.clip((far_after / typical - FAINT[0]) / (FAINT[1] - FAINT[0]), 0.0, 1.0)
     return (t * t * (3 - 2 * t)).astype(np.float32)
 

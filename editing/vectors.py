@@ -40,13 +40,16 @@ PHOTO_FACING = ("brightness",)  # sliders given as the photo's: reversed where t
 # reversed (a product on a light background reaches the model light on black)
 
 
+def photo_sign(name: str, mapping) -> float:
+    """-1 for a PHOTO_FACING slider where `mapping` (inversion.framing.DomainMapping) reverses the
+    photo: the user's value and the model's have opposite signs; else 1."""
+    return -1.0 if name in PHOTO_FACING and mapping is not None and mapping.invert else 1.0
+
+
 def model_sliders(sliders: dict[str, float], mapping) -> dict[str, float]:
-    """Slider values as the user gives them, the photo's, -> as the model takes them: a
-    PHOTO_FACING slider's sign reversed where `mapping` (inversion.framing.DomainMapping) reverses
-    the photo. The same both ways."""
-    if mapping is None or not mapping.invert:
-        return dict(sliders)
-    return {k: (-v if k in PHOTO_FACING else v) for k, v in sliders.items()}
+    """Slider values as the user gives them, the photo's, -> as the model takes them (photo_sign).
+    The same both ways."""
+    return {k: photo_sign(k, mapping) * v for k, v in sliders.items()}
 
 
 class AttributeVectorError(UserError):

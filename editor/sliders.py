@@ -18,7 +18,7 @@ from superqt import QLabeledDoubleSlider
 
 from editing.keep import held_sliders, why_held
 from editing.measure import UNIT_WORDS
-from editing.vectors import PHOTO_FACING, AttributeVector
+from editing.vectors import PHOTO_FACING, AttributeVector, photo_sign
 from editor.state import Document, Snapshot
 
 SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
@@ -100,7 +100,7 @@ class SlidersPanel(QWidget):
         self.variant_boxes: dict[str, QWidget] = {}  # plain name -> its folded variants
         self.folds: dict[str, QToolButton] = {}  # plain name -> the button that unfolds them
         self.names: list[str] = []
-        self.flipped: set[str] = set()  # sliders shown with the sign reversed (PHOTO_FACING)
+        self.flipped: set[str] = set()  # sliders shown with the sign reversed (editing.vectors.photo_sign)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
@@ -224,8 +224,7 @@ class SlidersPanel(QWidget):
         self.doc = doc
         # A light-background product photo reaches the model reversed (light on black), so the
         # model's "more brightness" darkens the photo's item: such sliders are shown as the photo's.
-        inverted = doc.mapping is not None and doc.mapping.invert
-        self.flipped = {n for n in PHOTO_FACING if n in self.sliders} if inverted else set()
+        self.flipped = {n for n in self.sliders if photo_sign(n, doc.mapping) < 0}
         for n in PHOTO_FACING:
             if n in self.sliders:
                 calibrated = bool(getattr(self.vectors, "hold", None) and self.vectors.hold.calibrated(n))
@@ -287,8 +286,8 @@ class SlidersPanel(QWidget):
             s.blockSignals(False)
         held = held_sliders(self.vectors, doc.z0, values)
         self.held.emit("; ".join(f"{readable(n)} {self.sign(n) * values[n]:+.2f} holds at "
-                                 f"{self.sign(n) * v + 0.0:+.2f}: {why_held(self.vectors, doc.z0, n, values[n])}"
-                                 for n, v in held.items()))
+                                 f"{self.sign(n) * v + 0.0:+.2f}: "
+                                 f"{why_held(self.vectors, doc.z0, n, values[n])}" for n, v in held.items()))
         names = set(self.names)
         for n in values:  # a variant in use is never folded away
             plain = plain_name(n, names)
