@@ -265,3 +265,7 @@ def test_a_moved_silhouettes_fill_blends_as_the_whole_band_formula_does():
     total = total * (1 - gr) + (fill.rendered + fill.tint) * gr
     assert np.array_equal(out, np.clip(np.rint(total), 0, 255).astype(np.uint8))
     assert fill.moved() == (slice(10, 45), slice(5, 48))
+    colour = rng.normal(0, 30, (h, w, 3)).astype(np.float32)  # a colour model's change, no fill
+    out = patch.copy()
+    apply_change(out, patch, colour, mask)
+    assert np.array_equal(out, np.clip(np.rint(colour * mask[..., None] + patch), 0, 255).astype(np.uint8))
