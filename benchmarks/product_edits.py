@@ -52,7 +52,8 @@ from editing.compositing import paste_back
 from editing.export import render_edit
 from editing.measure import CALIBRATED_BY, MEASURED, measure
 from editing.solver import Stroke, build_constraints, stroke_loss
-from editing.keep import ClassHold, SliderSet, off_photos, unsteered
+from editing.keep import ClassHold, SliderSet
+from editing.keep_versions import off_photos, unsteered
 from editing.vectors import apply_sliders, model_vectors
 from inversion.encoder import load_encoder
 from inversion.invert import Inverter

@@ -33,7 +33,6 @@ import hashlib
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
-from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -122,6 +121,7 @@ class ClassHold:
         self._photos: OrderedDict[bytes, tuple[torch.Tensor, torch.Tensor, bytes]] = OrderedDict()
         self._walks: OrderedDict[tuple[bytes, str, bytes], Walk] = OrderedDict()  # (code, slider, photo)
         self._shares: OrderedDict[tuple[bytes, tuple, bytes], float] = OrderedDict()
+        self._starts: OrderedDict[tuple[bytes, bytes], torch.Tensor] = OrderedDict()  # (code, photo)
         self._running: dict[tuple[bytes, str, bytes], Future] = {}  # walks being made, by key
         self._lock = threading.Lock()  # the editor's render worker and its window share the caches
 
@@ -246,6 +246,23 @@ class ClassHold:
             gain = ((m[1:] - m[0]) / c.units[name]).reshape(2, len(steps))
         return Walk(steps, kept, gain, None if path is None else path.numpy())
 
+    @torch.no_grad()
+    def _start_logits(self, z0: torch.Tensor, judged: Callable[[torch.Tensor], torch.Tensor],
+                      digest: bytes) -> torch.Tensor:
+        """(1, classes): what the classifier reads of z0's own picture (on its photo, as `judged`),
+        read once per code and photo: every combination of held sliders starts from it."""
+        key = (self._code_key(z0), digest)
+        with self._lock:
+            if key in self._starts:
+                self._starts.move_to_end(key)
+                return self._starts[key]
+        logits = self.classifier(judged(self.decode(z0.reshape(1, -1))))
+        with self._lock:
+            self._starts[key] = logits
+            if len(self._starts) > CACHED_PHOTOS:
+                self._starts.popitem(last=False)
+        return logits
+
     @staticmethod
     def _keeps(logits: torch.Tensor, confident: bool) -> np.ndarray:
         """(B - 1,) bool: whether each image after the first (the start) keeps its class. Steered
@@ -308,13 +325,16 @@ class ClassHold:
         z0 = z0.reshape(-1)
         confident = any(self.steered(n) for n in values)
 
+        start = self._start_logits(z0, judged, digest)
+
         def keeps(fractions) -> np.ndarray:  # for each share, whether z0's class is kept
-            codes = [z0] + [z0 + sum(self.offset(z0, n, a * f) for n, a in values.items())
-                            for f in fractions]
-            return self._keeps(self.classifier(judged(self.decode(torch.stack(codes)))), confident)
+            codes = [z0 + sum(self.offset(z0, n, a * f) for n, a in values.items()) for f in fractions]
+            logits = self.classifier(judged(self.decode(torch.stack(codes))))
+            return self._keeps(torch.cat([start, logits]), confident)
 
         # The whole move first: it mostly keeps the class, and one image costs a third of eight
-        # (the slider frame's tail: 7 ms of the generator and the classifier at batch 9, 2.9 at 2).
+        # (the slider frame's tail: 7 ms of the generator and the classifier at batch 9, 2.9 at 2;
+        # the start's reading is kept per code: 1.4 ms at batch 1 against 2.1 at 2, on 2 threads).
         if keeps([1.0])[0]:
             share = 1.0
         else:
@@ -325,38 +345,6 @@ class ClassHold:
             if len(self._shares) > CACHED_LIMITS:
                 self._shares.popitem(last=False)
         return share
-
-
-def uncalibrated(vectors: dict) -> "SliderSet | None":
-    """The same sliders held but not calibrated (values in spread units, as before calibration),
-    or None when `vectors` calibrate nothing: what sessions saved before calibration meant."""
-    hold = getattr(vectors, "hold", None)
-    return None if hold is None or hold.calibration is None else _held_again(vectors, None)
-
-
-def unsteered(vectors: dict) -> "SliderSet | None":
-    """The same sliders calibrated but along their class's straight direction, or None when
-    `vectors` steer nothing: what sessions saved before steering (versions 2 to 4) meant."""
-    hold = getattr(vectors, "hold", None)
-    if hold is None or hold.calibration is None or hold.calibration.steer is None:
-        return None
-    return _held_again(vectors, replace(hold.calibration, steer=None))
-
-
-def off_photos(vectors: dict) -> "SliderSet | None":
-    """The same sliders, steered, with the class judged on the generator's picture alone (not on
-    the photo: ClassHold.on_photo), or None when `vectors` hold nothing or judge no photo: what
-    sessions of version 5 meant."""
-    hold = getattr(vectors, "hold", None)
-    return None if hold is None or not hold.on_photos else _held_again(vectors, hold.calibration)
-
-
-def _held_again(vectors: "SliderSet", calibration: Calibration | None) -> "SliderSet":
-    """`vectors`' sliders with a new hold of the same generator and classifier (its own caches),
-    judging the class on the generator's picture, as every hold did before photos were taken."""
-    plain = dict(vectors)
-    return SliderSet(plain, ClassHold(vectors.hold.decode, vectors.hold.classifier, plain, calibration,
-                                      on_photos=False))
 
 
 HELD_WHY = {  # why a slider stops short, in the user's words (why_held)

@@ -178,7 +178,7 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
     showed then, its sliders where they were (editing.keep): version 1 moved the measured sliders
     in spread units (uncalibrated), versions 2 to 4 along their class's straight direction, version
     5 judged the class on the generator's picture, not on the photo."""
-    from editing.keep import off_photos, uncalibrated, unsteered
+    from editing.keep_versions import off_photos, uncalibrated, unsteered
 
     before = uncalibrated(vectors) if version < 2 else unsteered(vectors) if version < 5 else off_photos(vectors)
     if before is None:

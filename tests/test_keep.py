@@ -55,6 +55,35 @@ def test_held_sliders_moving_together_are_scaled_back_together():
     assert together(z[None]).argmax(1).item() == 0
 
 
+def test_the_start_of_held_sliders_moving_together_is_read_once_per_code():
+    """Every combination of held sliders from one code is judged against that code's own reading,
+    read once (a slider frame's check then costs one image, not two), and the shares are as before."""
+    e = torch.eye(4)
+    vectors = {"a": AttributeVector("a", e[0], 1.0, {"kind": "measured"}),
+               "b": AttributeVector("b", e[1], 1.0, {"kind": "measured"})}
+    batches = []
+
+    def together(x):
+        batches.append(x.clone())
+        s = x[:, 0] + x[:, 1]
+        return torch.stack([1.1 - s, s - 1.1], 1)
+
+    hold = ClassHold(lambda z: z, together, vectors)
+    z0 = torch.zeros(4)
+    hold.walk(z0, "a"), hold.walk(z0, "b")
+    batches.clear()
+    assert hold.clamp(z0, {"a": 1.0, "b": 1.0}) == {"a": 0.5, "b": 0.5}
+    assert hold.clamp(z0, {"a": 0.5, "b": 0.25}) == {"a": 0.5, "b": 0.25}
+    assert hold.clamp(z0, {"a": 0.75, "b": 0.75}) == {"a": 0.46875, "b": 0.46875}  # 5/8 of the way
+    alone = [b for b in batches if len(b) == 1 and torch.equal(b[0], z0)]
+    assert len(alone) == 1  # z0 read once, for the first combination
+    assert not any(len(b) > 1 and torch.equal(b[0], z0) for b in batches)  # never again beside others
+    other = torch.full((4,), -1.0)
+    hold.walk(other, "a"), hold.walk(other, "b")
+    hold.clamp(other, {"a": 1.0, "b": 1.0})
+    assert sum(len(b) == 1 and torch.equal(b[0], other) for b in batches) == 1  # another code: its own
+
+
 def test_models_without_classes_are_not_held(tmp_path):
     model = load_model(make_editable_model(tmp_path / "tiny"))
     vectors = model_vectors(model)
@@ -206,7 +235,7 @@ def test_a_steered_slider_follows_the_item_s_own_gradient_and_holds_the_rest_sti
 
 
 def test_the_shipped_product_model_s_width_slider_widens_every_item_by_the_measured_amount():
-    from editing.keep import uncalibrated
+    from editing.keep_versions import uncalibrated
     from editing.measure import UNITS, measure
 
     model = load_model(DEFAULT_MODEL)
@@ -236,7 +265,7 @@ def test_a_session_saved_before_calibration_or_steering_opens_showing_what_it_sh
     """Session version 1 stored slider values in spread units, versions 2 to 4 calibrated along a
     straight line; opened now, every state shows the code it showed then, with its sliders where
     they were."""
-    from editing.keep import uncalibrated, unsteered
+    from editing.keep_versions import uncalibrated, unsteered
     from editor.session import document_from_session, new_document
 
     model = load_model(DEFAULT_MODEL)
@@ -337,7 +366,7 @@ def test_the_hold_judges_the_photo_with_the_change_added_and_a_version_5_session
     each step on the photo with the edit's change added (what the export carries back), so the
     item keeps what the photo shows; a session of version 5 (judged on the generator's picture)
     opens showing the codes it showed."""
-    from editing.keep import off_photos
+    from editing.keep_versions import off_photos
     from editor.session import document_from_session, take_photo
     from editor.state import Document
     from training.classifier import model_classifier
