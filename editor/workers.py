@@ -34,7 +34,8 @@ class LatestWorker(QObject):
     error = Signal(int, object)  # job id, the exception (emitted right after `failed`)
     cancelled = Signal(int)
 
-    POLL_MS = 2  # how often the GUI thread collects reports while a job runs
+    POLL_MS = 1  # how often the GUI thread collects reports while a job runs (a frame waits half
+    # of it on average: 2 ms took 1 ms of a slider frame's 12 at the median)
 
     def __init__(self, name: str):
         super().__init__()
