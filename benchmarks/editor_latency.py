@@ -31,6 +31,9 @@ def main() -> None:
     p.add_argument("--moves", type=int, default=300)
     p.add_argument("--strokes", type=int, default=10)
     p.add_argument("--photo", default=None, help="photo to open (default: a test image as a photo)")
+    p.add_argument("--model", default=None, help="model to edit with (default: the editor's own, the "
+                   "product model); `--model celeba-64 --photo astronaut` times a tuned face")
+    p.add_argument("--name", default="editor_latency", help="results' name in benchmarks/results/")
     a = p.parse_args()
     t_launch = time.perf_counter()
     from PySide6.QtCore import QEventLoop, QPoint, QSettings, Qt
@@ -43,7 +46,13 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     tmp = Path(tempfile.mkdtemp())
     photo = a.photo or str(make_photo(tmp))
-    w = MainWindow(settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat),
+    if photo == "astronaut":  # scikit-image's portrait
+        import skimage.data
+        from PIL import Image
+
+        Image.fromarray(skimage.data.astronaut()).save(tmp / "astronaut.png")
+        photo = str(tmp / "astronaut.png")
+    w = MainWindow(*([a.model] if a.model else []), settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat),
                    autosave_path=tmp / "autosave.json", ask_recovery=False)
     w.show()
     w.open_photo(photo)
@@ -115,8 +124,9 @@ def main() -> None:
            "stroke_p95_ms": float(np.quantile(stroke_ms, 0.95)), "first_frame_s": first_frame}
     h, wd = w.doc.pixels.shape[:2]
     md = (f"# Editor latency (real window, offscreen Qt)\n\nModel {w.model.model_id}, photo "
-          f"{wd}x{h}. `QT_QPA_PLATFORM=offscreen python -m benchmarks.editor_latency --moves "
-          f"{a.moves}`. Slider moves twice, the same moves: the GUI thread waiting for each frame "
+          f"{wd}x{h}{' (a face, its generator tuned to the photo)' if w.doc.tuning else ''}. `QT_QPA_PLATFORM=offscreen python -m benchmarks.editor_latency --moves "
+          f"{a.moves}" + (f" --model {a.model}" if a.model else "") + (f" --photo {a.photo}" if a.photo else "")
+          + (f" --name {a.name}" if a.name != "editor_latency" else "") + "`. Slider moves twice, the same moves: the GUI thread waiting for each frame "
           f"in Qt's event loop, as the app's does, then polling it without a pause, as this "
           f"benchmark did before 2026-12-01.\n\n"
           + markdown_table(rows, [("waiting", "GUI thread waiting"), ("moves", "slider moves"),
@@ -126,7 +136,7 @@ def main() -> None:
                                           ("stroke_p95_ms", "p95 ms"),
                                           ("first_frame_s", "launch→first frame s")])
           + f"\n{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
-    write_results("editor_latency", {"machine": m, **row, "slider_moves": rows}, md)
+    write_results(a.name, {"machine": m, **row, "slider_moves": rows}, md)
     w.save_session(tmp / "end.session.json")  # saved: closing does not ask
     w.close()
 
