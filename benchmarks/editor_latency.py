@@ -52,7 +52,8 @@ def main() -> None:
 
         Image.fromarray(skimage.data.astronaut()).save(tmp / "astronaut.png")
         photo = str(tmp / "astronaut.png")
-    w = MainWindow(*([a.model] if a.model else []), settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat),
+    settings = QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(*([a.model] if a.model else []), settings=settings,
                    autosave_path=tmp / "autosave.json", ask_recovery=False)
     w.show()
     w.open_photo(photo)
@@ -123,12 +124,14 @@ def main() -> None:
     row = {**rows[0], "stroke_p50_ms": statistics.median(stroke_ms),
            "stroke_p95_ms": float(np.quantile(stroke_ms, 0.95)), "first_frame_s": first_frame}
     h, wd = w.doc.pixels.shape[:2]
+    command = f"python -m benchmarks.editor_latency --moves {a.moves}" + "".join(
+        f" --{k} {v}" for k, v in (("model", a.model), ("photo", a.photo)) if v) + (
+        f" --name {a.name}" if a.name != "editor_latency" else "")
+    tuned = " (a face, its generator tuned to the photo)" if w.doc.tuning else ""
     md = (f"# Editor latency (real window, offscreen Qt)\n\nModel {w.model.model_id}, photo "
-          f"{wd}x{h}{' (a face, its generator tuned to the photo)' if w.doc.tuning else ''}. `QT_QPA_PLATFORM=offscreen python -m benchmarks.editor_latency --moves "
-          f"{a.moves}" + (f" --model {a.model}" if a.model else "") + (f" --photo {a.photo}" if a.photo else "")
-          + (f" --name {a.name}" if a.name != "editor_latency" else "") + "`. Slider moves twice, the same moves: the GUI thread waiting for each frame "
-          f"in Qt's event loop, as the app's does, then polling it without a pause, as this "
-          f"benchmark did before 2026-12-01.\n\n"
+          f"{wd}x{h}{tuned}. `QT_QPA_PLATFORM=offscreen {command}`. Slider moves twice, the same "
+          "moves: the GUI thread waiting for each frame in Qt's event loop, as the app's does, then "
+          "polling it without a pause, as this benchmark did before 2026-12-01.\n\n"
           + markdown_table(rows, [("waiting", "GUI thread waiting"), ("moves", "slider moves"),
                                   ("p50_ms", "slider→frame p50 ms"), ("p95_ms", "p95 ms"),
                                   ("fps", "frames/s (1/mean)")])
