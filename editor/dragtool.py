@@ -24,7 +24,8 @@ from editing.drag import DragConfig, DragPoint, drag
 from editing.export import add_to_recipe, recipe_path
 from editing.region import paint_disk
 from editing.vectors import AttributeVector
-from editor.canvas import Canvas, CanvasOverlay
+from editor.canvas import Canvas
+from editor.overlay import CanvasOverlay
 from editor.jobs import Job, JobRunner
 from editor.preview import Preview
 from editor.render import model_to_display

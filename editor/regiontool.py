@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QToolButton
 
 from editing.region import REGION_SOLVER, as_recorded, paint_disk, region_steps
 from editing.solver import SolverConfig
-from editor.canvas import CanvasOverlay
+from editor.overlay import CanvasOverlay
 from editor.jobs import Job
 from editor.state import Snapshot
 

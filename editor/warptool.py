@@ -16,7 +16,8 @@ from editing.solver import SolverConfig
 from editing.vectors import AttributeVector
 from editing.warp import Warp, solve_warps
 from editor.brushbar import BrushBar
-from editor.canvas import Canvas, CanvasOverlay
+from editor.canvas import Canvas
+from editor.overlay import CanvasOverlay
 from editor.dragtool import DragTool
 from editor.jobs import Job, JobRunner
 from editor.panels import CandidatesPanel
