@@ -48,6 +48,7 @@ class Menus(QObject):
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])  # both usual
         self._action(e, "Reset all sliders", w.reset_all_sliders, "Ctrl+R")
         v, c = m.addMenu("&View"), w.canvas
+        self.view_menu = v  # editor.strokeview adds its switch here
         self._action(v, "Zoom to &fit", c.zoom_fit, "Ctrl+0")
         self._action(v, "&Actual size (100%)", c.zoom_actual, "Ctrl+1")
         self._action(v, "Zoom &in", lambda: c.zoom_by(1.25), keys.ZoomIn).setShortcuts(

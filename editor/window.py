@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow
 
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
-from editor import animation, opening, regiontool, session
+from editor import animation, opening, regiontool, session, strokeview
 from editor import tuning as generator_tuning
 from editor.brushbar import BrushBar
 from editor.canvas import Canvas
@@ -131,6 +131,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.menus = Menus(self, self.settings)
         animation.install(self)  # File > Export animation…
         self.region_tool = regiontool.install(self)  # paint where the sliders may change the photo
+        self.strokes_view = strokeview.install(self)  # View > Show strokes
         self.tuning = generator_tuning.GeneratorTuning(self, self.settings, self.tune_config)
         self.jobs.failed.connect(self._on_job_failed)
         self.model_label = QLabel()

@@ -1,0 +1,38 @@
+"""View > Show strokes: the current state's strokes outlined over the picture (editor.strokeview)."""
+import numpy as np
+from PySide6.QtCore import Qt
+
+from tests.conftest import make_editable_model, open_window
+from tests.test_editor import canvas_pixels, settle, white_stroke_across
+
+
+def test_s_outlines_the_strokes_of_the_state_shown_and_undo_takes_them_away(qtbot, tmp_path, photo):
+    w = open_window(qtbot, tmp_path, str(make_editable_model(tmp_path / "tiny")))
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    y, x0, x1 = white_stroke_across(qtbot, w, 5)
+    settle(qtbot, w)
+    plain = canvas_pixels(w)
+    assert w.strokes_view.drawn == 0  # off by default: the result alone
+
+    qtbot.keyClick(w, Qt.Key.Key_S)
+    settle(qtbot, w)
+    assert w.strokes_view.shown and w.strokes_view.drawn == 1
+    outlined = canvas_pixels(w)
+    changed = np.abs(outlined.astype(int) - plain).max(axis=2) > 40
+    band = changed[:, x0:x1]
+    rows = np.flatnonzero(band.any(axis=1))
+    assert rows.size and rows.min() < y < rows.max()  # the band's edges above and below the stroke
+    assert not changed[:, :max(0, x0 - 40)].any()  # nothing drawn far from it
+    assert w.settings.value("view/show_strokes", type=bool)
+
+    w.undo()
+    settle(qtbot, w)
+    assert w.strokes_view.drawn == 0  # the state before the stroke has none
+    w.redo()
+    settle(qtbot, w)
+    assert w.strokes_view.drawn == 1
+    qtbot.keyClick(w, Qt.Key.Key_S)
+    settle(qtbot, w)
+    assert not w.strokes_view.shown and w.strokes_view.drawn == 0
+    w.close()
