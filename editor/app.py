@@ -33,12 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(default_autosave().parent)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("latent-editor")
-    window = MainWindow(a.model or DEFAULT_MODEL, ask_recovery=not (a.photo or a.session))
+    window = MainWindow(a.model or DEFAULT_MODEL, ask_recovery=False)
     window.show()
-    if a.session:
-        window.open_session(a.session)
-    elif a.photo:
-        window.open_photo(a.photo)
+    window.open_at_start(a.photo, a.session)  # a crashed edit's recovery offered first
     return app.exec()
 
 

@@ -140,13 +140,31 @@ class DocumentFiles:
             except OSError:
                 pass  # autosave is best effort; the user's own files are untouched
 
-    def offer_recovery(self) -> None:
+    def offer_recovery(self) -> bool:
+        """Ask to reopen the autosave a crash left behind (before anything replaces it); whether
+        it was reopened."""
         if not self.autosave_path.is_file() or self.doc is not None:
-            return
+            return False
         answer = QMessageBox.question(self, "Recover", "The editor did not close cleanly last time. "
                                       "Recover the last edit?")
         if answer == QMessageBox.StandardButton.Yes and self.open_session(self.autosave_path):
             self._saved = None  # recovered, not saved: closing asks before the autosave goes
+            return True
+        return False
+
+    def open_at_start(self, photo: str | None = None, session_path: str | None = None) -> None:
+        """What the command line asks to open, after offering to recover a crashed edit: opening
+        first would autosave the new document over it (a photo opened from a file manager after a
+        crash lost the crashed edit without a question). Recovered, the photo waits."""
+        if self.offer_recovery():
+            if photo or session_path:
+                self.statusBar().showMessage(f"Recovered the last edit; {Path(session_path or photo).name} "
+                                             f"is not opened (File > Open to open it)")
+            return
+        if session_path:
+            self.open_session(session_path)
+        elif photo:
+            self.open_photo(photo)
 
     def show_error(self, message: str) -> None:
         """Tell the user, without blocking, and keep the current state."""

@@ -444,6 +444,45 @@ def test_closing_or_replacing_unsaved_edits_asks_and_keeps_the_autosave_until_an
     assert (tmp_path / "s.session.json").is_file() and not autosave.exists()
 
 
+def test_a_photo_opened_at_start_after_a_crash_asks_to_recover_first(window, qtbot, tmp_path, model_dir,
+                                                                      photo, questions):
+    """`latent-editor photo.png` after a crash: the crashed edit is offered before the photo's
+    document replaces its autosave (it was lost without a question)."""
+    import shutil
+
+    window.new_from_model(3)
+    settle(qtbot, window)
+    window.set_slider("first", 1.5, commit=True)
+    settle(qtbot, window)
+    crashed = tmp_path / "crashed.json"
+    shutil.copy(tmp_path / "autosave.json", crashed)  # what a killed editor leaves behind
+
+    later = tmp_path / "later"
+    later.mkdir()
+    shutil.copy(crashed, later / "autosave.json")
+    questions.answer = QMessageBox.StandardButton.Yes
+    w = open_window(qtbot, later, str(model_dir))
+    w.open_at_start(str(photo))
+    settle(qtbot, w)
+    assert questions.asked == ["Recover"]
+    assert w.doc.current.slider_dict == {"first": 1.5} and len(w.doc.history) == 2
+    assert "Recovered the last edit; coat.png is not opened" in w.statusBar().currentMessage()
+    questions.answer = QMessageBox.StandardButton.Discard  # recovered, not saved: closing asks
+    w.close()
+    questions.asked = []
+
+    again = tmp_path / "again"
+    again.mkdir()
+    shutil.copy(crashed, again / "autosave.json")
+    questions.answer = QMessageBox.StandardButton.No  # not wanted: the photo opens as asked
+    w = open_window(qtbot, again, str(model_dir))
+    w.open_at_start(str(photo))
+    settle(qtbot, w)
+    assert questions.asked == ["Recover"] and w.doc.history[0].label == "open"
+    assert len(w.doc.history) == 1
+    w.close()
+
+
 def test_the_wheel_zooms_under_the_cursor_and_the_view_pans(window, qtbot):
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QWheelEvent
