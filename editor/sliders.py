@@ -213,10 +213,15 @@ class SlidersPanel(QWidget):
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         """The wheel over a slider that has not been clicked scrolls the list: a user scrolling to
-        reach a slider further down quietly changed the one under the pointer."""
+        reach a slider further down quietly changed the one under the pointer. A double-click in a
+        value box selects all of it."""
         if event.type() == QEvent.Type.Wheel and not obj.hasFocus():
             QApplication.sendEvent(self.area.verticalScrollBar(), event)
             return True
+        if event.type() == QEvent.Type.MouseButtonDblClick and hasattr(obj, "selectAll"):
+            # The value box's own double-click selects a word: "04" of "-2.04", and typing -2
+            # then gave -2.2. After it, the whole value, so that what is typed replaces it.
+            QTimer.singleShot(0, obj.selectAll)
         return super().eventFilter(obj, event)
 
     def set_document(self, doc: Document) -> None:

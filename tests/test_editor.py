@@ -592,6 +592,16 @@ def test_sliders_have_readable_names_a_typed_value_and_wait_for_a_photo(window, 
     assert w.doc.current.slider_dict == {"second": -1.25}
     assert w.sliders["second"]._slider.width() >= 250, "a track wide enough to aim"
     settle(qtbot, w)
+    # A double-click in the box selects the whole value (Qt's own selects a word: "25" of
+    # "-1.25", and typing -2 then gave -1.-2 -> -1.2): what is typed replaces it.
+    edit = box  # a QLineEdit
+    qtbot.mouseDClick(edit, Qt.MouseButton.LeftButton, pos=QPoint(edit.width() - 6, edit.height() // 2))
+    qtbot.waitUntil(lambda: edit.selectedText() == edit.text(), timeout=2_000)
+    qtbot.keyClicks(edit, "-2")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    w.commit_sliders()
+    assert w.doc.current.slider_dict == {"second": -2.0}
+    settle(qtbot, w)
 
 
 def test_variants_are_folded_under_their_plain_slider(qtbot):
