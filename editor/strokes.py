@@ -69,28 +69,34 @@ class StrokeTool(QObject):
         self.model: GANModel | None = None
         self.vectors: dict[str, AttributeVector] = {}
         self.doc: Document | None = None
-        self.offer: tuple | None = None  # (codes, images, [the snapshots made from them], their views on
-        # the photo) of the last stroke
+        self.offer: tuple | None = None  # (codes, images, [(a snapshot made from them, its candidate)],
+        # their views on the photo) of the last stroke
         self._shown = False  # the offer is in the candidates panel
+        self._at: int | None = None  # the candidate the document shows, highlighted in the panel
 
     def set_document(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> None:
         self.model, self.vectors, self.doc = model, vectors, doc
-        self.offer, self._shown = None, False
+        self.offer, self._shown, self._at = None, False, None
         self.candidates.clear()
         doc.subscribe(self._follow)
 
     def _follow(self, doc: Document) -> None:
-        """Show the last stroke's candidates only while the document is at one of them."""
+        """Show the last stroke's candidates only while the document is at one of them, the one it
+        shows highlighted and named in the status bar (after undo and redo too)."""
         if doc is not self.doc or self.offer is None:
             return
-        codes, images, snapshots, views = self.offer
-        here = any(doc.current is s for s in snapshots)
-        if here and not self._shown:
-            self.candidates.show_candidates(codes, images, views)
-        elif not here and self._shown:
+        codes, images, chosen, views = self.offer
+        at = next((k for s, k in chosen if doc.current is s), None)
+        if at is not None:
+            if not self._shown:
+                self.candidates.show_candidates(codes, images, views)
+            self.candidates.gallery.setCurrentRow(at)
+            if at != self._at:
+                self.status.emit(f"Candidate {at + 1} applied; click another to choose it, Ctrl+Z to go back")
+        elif self._shown:
             self.candidates.clear()
             self.status.emit("")
-        self._shown = here
+        self._shown, self._at = at is not None, at
 
     def painted(self, points: list, radius: float) -> None:
         """A stroke on the canvas: display points and radius (display pixels). The part outside the
@@ -129,7 +135,7 @@ class StrokeTool(QObject):
         def finish(result) -> None:
             step, views = result
             snap = doc.with_candidate(step.z[0], strokes, vectors, label)
-            self.offer, self._shown = (step.z, step.images, [snap], views), True
+            self.offer, self._shown, self._at = (step.z, step.images, [(snap, 0)], views), True, 0
             self.candidates.show_candidates(step.z, step.images, views)
             doc.push(snap)
             self.status.emit(f"{len(step.z)} candidates; the best is applied, click another to "
@@ -156,6 +162,5 @@ class StrokeTool(QObject):
         if codes is None or self.doc is None or self.offer is None:
             return
         snap = self.doc.with_candidate(codes[k], self.doc.current.strokes, self.vectors, f"candidate {k + 1}")
-        self.offer[2].append(snap)
-        self.doc.push(snap)
-        self.status.emit(f"Candidate {k + 1} applied; click another to choose it, Ctrl+Z to go back")
+        self.offer[2].append((snap, k))
+        self.doc.push(snap)  # _follow highlights it and says so

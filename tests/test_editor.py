@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -102,6 +103,33 @@ def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, pho
     assert "broken.jpg" in w.last_error
     assert (w.doc, w.doc.index) == before_state
     assert np.array_equal(canvas_pixels(w), stroked), "a refused file must leave the edit intact"
+
+
+def test_a_chosen_candidate_is_highlighted_and_named_through_undo_and_redo(window, qtbot, photo):
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    white_stroke_across(qtbot, w, 5)
+    settle(qtbot, w)
+    assert w.gallery.count() == 4 and w.gallery.currentRow() == 0  # the best, applied
+    best = w.doc.code(w.vectors).clone()
+    item = w.gallery.item(2)
+    qtbot.mouseClick(w.gallery.viewport(), Qt.MouseButton.LeftButton,
+                     pos=w.gallery.visualItemRect(item).center())
+    settle(qtbot, w)
+    assert w.doc.current.label == "candidate 3" and w.gallery.currentRow() == 2
+    assert w.statusBar().currentMessage().startswith("Candidate 3 applied")
+    w.undo()  # back to the best: the panel and the status bar say so (they kept "Candidate 3")
+    settle(qtbot, w)
+    assert torch.allclose(w.doc.code(w.vectors), best) and w.gallery.currentRow() == 0
+    assert w.statusBar().currentMessage().startswith("Candidate 1 applied")
+    w.redo()
+    settle(qtbot, w)
+    assert w.gallery.currentRow() == 2 and w.statusBar().currentMessage().startswith("Candidate 3")
+    w.undo()
+    w.undo()  # before the stroke: no candidates
+    settle(qtbot, w)
+    assert w.gallery.count() == 0
 
 
 def test_reset_new_from_model_and_sessions(window, qtbot, tmp_path):
