@@ -39,8 +39,8 @@ def reached(step: SolverStep, constraints: Constraints) -> str:
     share = 1.0 - float(step.stroke_error[0]) / asked
     if share >= FAR_SHORT:
         return ""
-    return (f" (the strokes got {100 * max(share, 0.0):.0f}% of the way: the model cannot draw them "
-            f"there without changing the rest)")
+    return (f"; the strokes got {100 * max(share, 0.0):.0f}% of the way: the model cannot draw them "
+            f"there without changing the rest")
 
 
 def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Snapshot,
@@ -138,8 +138,10 @@ class StrokeTool(QObject):
             self.offer, self._shown, self._at = (step.z, step.images, [(snap, 0)], views), True, 0
             self.candidates.show_candidates(step.z, step.images, views)
             doc.push(snap)
-            self.status.emit(f"{len(step.z)} candidates; the best is applied, click another to "
-                             f"choose it{reached(step, constraints)}{note}")
+            short = reached(step, constraints)  # the panel's title says "click to choose": a note
+            # that the strokes fell short fits the status bar of a window 1200 px wide after this
+            self.status.emit(f"{len(step.z)} candidates, the best applied" + (
+                short or ", click another to choose it") + note)
             self.settled.emit(True)
 
         def cancelled(_) -> None:

@@ -4,12 +4,13 @@ A painted stroke shows while it is solved and goes once its result is in; afterw
 see what they asked of which part (a short stroke the model did not follow reads as nothing done).
 With the switch on, every stroke of the state shown is drawn as the outline of the band its brush
 covered, in dark and light dashes (seen on any photo), where the model's mapping puts it on the
-photo: rotated with an aligned face, scaled with the zoom. Off by default; remembered in the
-settings. The strokes come from the document's state, so undo, redo and sessions show theirs.
+photo: rotated with an aligned face, scaled with the zoom; in split view on the After side only.
+Off by default; remembered in the settings. The strokes come from the document's state, so undo,
+redo and sessions show theirs.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPainterPath, QPainterPathStroker, QPen
 
 from editor.overlay import CanvasOverlay
@@ -53,6 +54,11 @@ class StrokesOverlay(CanvasOverlay):
             return
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        canvas = self.window.canvas
+        if canvas.mode == "split":  # the strokes belong to the After side
+            rect = canvas.image_rect()
+            edge = rect.x() + rect.width() * canvas.split
+            p.setClipRect(QRectF(edge, 0, max(0.0, self.width() - edge), self.height()))
         p.setTransform(self.model_transform(renderer))
         for stroke in strokes:
             band = stroke_band(stroke.points, stroke.radius)

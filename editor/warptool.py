@@ -144,7 +144,7 @@ class WarpTool(QObject):
             step, views = result
             self.candidates.show_candidates(step.z, step.images, views)
             doc.push(doc.with_candidate(step.z[0], strokes, vectors, "warp"))
-            self.status.emit(f"{len(step.z)} candidates; the best is applied, click another to choose it")
+            self.status.emit(f"{len(step.z)} candidates, the best applied, click another to choose it")
 
         self.status.emit("Solving the warp…")
         renderer, state = self.preview.renderer, doc.current

@@ -137,7 +137,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.model_label = QLabel()
         self.statusBar().addPermanentWidget(JobStatus(self.jobs))
         self.statusBar().addPermanentWidget(self.model_label)
-        self.statusBar().messageChanged.connect(lambda _: self.statusBar().setToolTip(""))  # an export's list
+        # The whole message on hovering (a narrow window cuts it); an export puts its file list there after.
+        self.statusBar().messageChanged.connect(self.statusBar().setToolTip)
 
     # Short names the tests and benchmarks drive the window by.
     @property

@@ -112,6 +112,8 @@ def test_a_chosen_candidate_is_highlighted_and_named_through_undo_and_redo(windo
     white_stroke_across(qtbot, w, 5)
     settle(qtbot, w)
     assert w.gallery.count() == 4 and w.gallery.currentRow() == 0  # the best, applied
+    assert w.statusBar().currentMessage().startswith("4 candidates, the best applied")
+    assert w.statusBar().toolTip() == w.statusBar().currentMessage()  # whole, where the bar cuts it
     best = w.doc.code(w.vectors).clone()
     item = w.gallery.item(2)
     qtbot.mouseClick(w.gallery.viewport(), Qt.MouseButton.LeftButton,

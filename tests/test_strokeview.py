@@ -26,6 +26,17 @@ def test_s_outlines_the_strokes_of_the_state_shown_and_undo_takes_them_away(qtbo
     assert not changed[:, :max(0, x0 - 40)].any()  # nothing drawn far from it
     assert w.settings.value("view/show_strokes", type=bool)
 
+    w.set_view_mode("split")  # the Before side (left of the middle) shows none
+    settle(qtbot, w)
+    with_outlines = canvas_pixels(w)
+    w.strokes_view.shown = False
+    split = np.abs(with_outlines.astype(int) - canvas_pixels(w)).max(axis=2) > 40
+    w.strokes_view.shown = True
+    rect = w.canvas.image_rect()
+    middle = int(rect.x() + rect.width() * w.canvas.split)
+    assert split[:, middle + 3:x1].any() and not split[y - 30:y + 30, x0:middle - 3].any()
+    w.set_view_mode("after")
+
     w.undo()
     settle(qtbot, w)
     assert w.strokes_view.drawn == 0  # the state before the stroke has none
