@@ -31,12 +31,17 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 RECIPE_VERSION = 1
-COMPOSITING = 6  # 6: faint growth beside an object keeps the photo's background; 5: a face edit also
-# lands within its strokes' reach; 4: the silhouette's grown
+COMPOSITING = 7  # 7: a face edit lands beside the face region only within a pixel or two of its
+# strokes' bands (BAND_SHARE); 6: faint growth beside an object keeps the photo's background; 5: a
+# face edit also lands within its strokes' reach; 4: the silhouette's grown
 # region with its rim; 3: objects' silhouettes repainted; 2: guided enlargement, faces inside their
 # landmark hull; recipes without it: 1
 REACH_SHARE = 1 / 16  # compositing 5: a stroke's reach, this share of the model's side around what it
 # paints (the solver's HOLD_MARGIN when it was made; frozen here, so that recipes rebuild as exported)
+BAND_SHARE = 1 / 64  # compositing 7: the reach outside the face region, this share of the model's side
+# around what the strokes paint (one model pixel, then the falloff): with REACH_SHARE, a light stroke
+# on a face's hair carried a pale fog into the background above the head (a walkthrough on the
+# astronaut): the generator's change around the stroke, not what the stroke asked for
 MAX_CODE = 1000.0  # |code value|: z ~ N(0, I) and w stay within tens; beyond is damage, not an edit
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
@@ -98,11 +103,13 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
 def strokes_reach(strokes, mapping: DomainMapping, channels: int, compositing: int = COMPOSITING
                   ) -> np.ndarray | None:
     """Where a face edit may land besides its face region: the reach of its `strokes` (model
-    pixels; editing.solver.stroke_reach), for an aligned face's mapping from compositing 5 on;
-    None where nothing needs it (no strokes, an object's box crop, an older recipe)."""
+    pixels; editing.solver.stroke_reach), for an aligned face's mapping from compositing 5 on
+    (from 7 on, their bands and a pixel: BAND_SHARE); None where nothing needs it (no strokes, an
+    object's box crop, an older recipe)."""
     if not strokes or compositing < 5 or not mapping.affine:
         return None
-    return stroke_reach(tuple(strokes), mapping.resolution, channels, REACH_SHARE)
+    share = REACH_SHARE if compositing < 7 else BAND_SHARE
+    return stroke_reach(tuple(strokes), mapping.resolution, channels, share)
 
 
 def recipe_path(export_path: str | os.PathLike) -> Path:

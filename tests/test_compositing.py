@@ -107,6 +107,28 @@ def test_a_face_edit_lands_within_its_strokes_reach_beside_the_face():
     assert not stroke_reach((hair, Stroke("erase", hair.points, 4.0)), R, 3).any()
 
 
+def test_from_compositing_7_a_face_edit_lands_beside_the_face_only_near_its_strokes_bands():
+    """Compositing 7: outside the face region a face edit lands within a pixel or two of what the
+    strokes paint (the generator's change around a hair stroke no longer fogs the background
+    above the head); recipes of compositing 5 and 6 keep the wider reach they were exported with."""
+    from editing.export import strokes_reach
+    from editing.solver import Stroke
+
+    mapping, to_photo = aligned_face_mapping()
+    rng = np.random.default_rng(1)
+    photo = rng.integers(40, 200, (360, 400, 3)).astype(np.uint8)
+    before, after = torch.zeros(3, R, R), torch.full((3, R, R), 0.4)
+    hair = Stroke("color", ((24.0, 10.0), (40.0, 10.0)), 2.0, (1.0, 1.0, 1.0))
+    wide, band = strokes_reach([hair], mapping, 3, 6), strokes_reach([hair], mapping, 3, 7)
+    assert face_region(TEMPLATE, R)[4, 32] == 0 and wide[4, 32] == 1.0 and band[4, 32] == 0
+    assert band[10, 32] == 1.0 and band[8, 32] == 1.0  # on the band
+    for reach, lands_above in ((wide, True), (band, False)):
+        out, _ = paste_back(photo, mapping, before, after, reach=reach)
+        on, above = (np.rint(to_photo @ [32.0, y, 1.0]).astype(int) for y in (10.0, 4.0))
+        assert (out[on[1], on[0]].astype(int) - photo[on[1], on[0]] > 40).all()
+        assert np.array_equal(out[above[1], above[0]], photo[above[1], above[0]]) != lands_above
+
+
 def test_a_recipe_from_before_guided_enlargement_rebuilds_as_it_was_exported(tmp_path):
     import json
 
