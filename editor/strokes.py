@@ -87,6 +87,11 @@ class StrokeTool(QObject):
             return
         codes, images, chosen, views = self.offer
         at = next((k for s, k in chosen if doc.current is s), None)
+        if self._shown and self.candidates.codes is not codes:  # another tool's (a warp's) are shown
+            self._shown = False
+            if at is None:
+                self._at = None
+                return
         if at is not None:
             if not self._shown:
                 self.candidates.show_candidates(codes, images, views)
@@ -161,8 +166,8 @@ class StrokeTool(QObject):
     def choose(self, k: int) -> None:
         """Apply candidate k of the last stroke instead."""
         codes = self.candidates.codes
-        if codes is None or self.doc is None or self.offer is None:
-            return
+        if codes is None or self.doc is None or self.offer is None or codes is not self.offer[0]:
+            return  # not this tool's candidates (a warp's are shown, and chosen there)
         snap = self.doc.with_candidate(codes[k], self.doc.current.strokes, self.vectors, f"candidate {k + 1}")
         self.offer[2].append((snap, k))
         self.doc.push(snap)  # _follow highlights it and says so

@@ -70,6 +70,7 @@ class WarpTool(QObject):
         self.active = False
         self._start: tuple[float, float] | None = None  # display pixels of the press
         self._now: tuple[float, float] | None = None  # display pixels of the pointer while held
+        self._offer: tuple | None = None  # (codes, strokes) of the last warp's candidates
         self.button = QToolButton()
         self.button.setText("Warp")
         self.button.setToolTip("Warp brush: press, drag and release to push pixels along (W)")
@@ -80,10 +81,12 @@ class WarpTool(QObject):
         canvas.installEventFilter(self)
         self.overlay = WarpOverlay(canvas, self)
         brushes.brush_changed.connect(lambda k: k is None or self.set_active(False))
+        candidates.chosen.connect(self.choose)
         drag_tool.activated.connect(lambda: self.set_active(False))
 
     def set_document(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> None:
         self.model, self.vectors, self.doc = model, vectors, doc
+        self._offer = None
 
     def set_active(self, on: bool) -> None:
         if on == self.active:
@@ -143,6 +146,7 @@ class WarpTool(QObject):
         def finish(result) -> None:
             step, views = result
             self.candidates.show_candidates(step.z, step.images, views)
+            self._offer = (step.z, strokes)
             doc.push(doc.with_candidate(step.z[0], strokes, vectors, "warp"))
             self.status.emit(f"{len(step.z)} candidates, the best applied, click another to choose it")
 
@@ -151,3 +155,13 @@ class WarpTool(QObject):
         self.jobs.run(Job(lambda: with_views(solve_warps(model, doc.z0, z, [warp], cfg, offset, doc.target),
                                              renderer, state, strokes), cfg.steps + 1,
                           on_done=finish, on_cancel=lambda _: self.status.emit("Warp cancelled")))
+
+    def choose(self, k: int) -> None:
+        """Apply candidate k of the last warp instead, while its candidates are shown (a click on a
+        stroke's is the stroke tool's)."""
+        codes = self.candidates.codes
+        if self.doc is None or self._offer is None or codes is not self._offer[0]:
+            return
+        label = f"warp candidate {k + 1}"
+        self.doc.push(self.doc.with_candidate(codes[k], self._offer[1], self.vectors, label))
+        self.status.emit(f"Warp candidate {k + 1} applied; click another to choose it, Ctrl+Z to go back")

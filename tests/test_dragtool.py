@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from PySide6.QtCore import QPoint, Qt
 
 from editing.drag import DragConfig
@@ -183,6 +184,32 @@ def test_warp_brush_pushes_pixels_and_joins_the_history(window, qtbot):
     w.set_editing_enabled(True)
     w.set_brush("color")
     assert not w.warp_tool.active
+
+
+def test_a_warp_after_a_stroke_keeps_its_own_candidates_and_a_click_chooses_among_them(window, qtbot):
+    """The stroke tool cleared a warp's candidates (they were not its own), and a click on one
+    applied the earlier stroke's candidate of that number instead."""
+    from editing.warp import Warp
+    from tests.test_editor import white_stroke_across
+
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    white_stroke_across(qtbot, w, 5)
+    settle(qtbot, w)
+    stroke_codes = w.candidates_panel.codes
+    w.warp_tool.apply(Warp((12.5, 25.5), (17.5, 25.5), 4.0))
+    settle(qtbot, w)
+    assert w.doc.current.label == "warp" and w.gallery.count() == 4
+    assert w.candidates_panel.codes is not stroke_codes
+    assert w.statusBar().currentMessage().startswith("4 candidates, the best applied")
+    warp_codes = w.candidates_panel.codes
+    item = w.gallery.item(1)
+    qtbot.mouseClick(w.gallery.viewport(), Qt.MouseButton.LeftButton,
+                     pos=w.gallery.visualItemRect(item).center())
+    settle(qtbot, w)
+    assert w.doc.current.label == "warp candidate 2"
+    assert torch.allclose(w.doc.code(w.vectors), warp_codes[1], atol=1e-5)
 
 
 def test_the_drag_mask_is_painted_on_the_canvas_and_holds_the_rest(window, qtbot, monkeypatch):
