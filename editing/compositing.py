@@ -112,6 +112,8 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
     (1.6 ms by planes, the same bytes: benchmarks/editor_latency.py)."""
     moved = fill.moved() if fill is not None else None  # (rows, columns) the fill touches
     channels = patch.shape[2]
+    if change.shape[2] not in (1, channels):
+        raise ValueError(f"a change of {change.shape[2]} channels cannot apply to a {channels}-channel patch")
     for rows in _bands(patch):
         band = np.empty((channels,) + patch[rows].shape[:2], np.float32)  # one float plane each
         masked = change[rows] * mask[rows][..., None]  # (h, w, 1) for a grey model: every plane alike

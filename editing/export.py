@@ -39,7 +39,8 @@ COMPOSITING = 7  # 7: a face edit lands beside the face region only within a pix
 REACH_SHARE = 1 / 16  # compositing 5: a stroke's reach, this share of the model's side around what it
 # paints (the solver's HOLD_MARGIN when it was made; frozen here, so that recipes rebuild as exported)
 BAND_SHARE = 1 / 64  # compositing 7: the reach outside the face region, this share of the model's side
-# around what the strokes paint (one model pixel, then the falloff): with REACH_SHARE, a light stroke
+# around what the strokes paint (one pixel of the 64 px face model, then the falloff to two): with
+# REACH_SHARE, a light stroke
 # on a face's hair carried a pale fog into the background above the head (a walkthrough on the
 # astronaut): the generator's change around the stroke, not what the stroke asked for
 MAX_CODE = 1000.0  # |code value|: z ~ N(0, I) and w stay within tens; beyond is damage, not an edit

@@ -158,8 +158,9 @@ class DocumentFiles:
         crash lost the crashed edit without a question). Recovered, the photo waits."""
         if self.offer_recovery():
             if photo or session_path:
+                menu = "Open session" if session_path else "Open photo"
                 self.statusBar().showMessage(f"Recovered the last edit; {Path(session_path or photo).name} "
-                                             f"is not opened (File > Open to open it)")
+                                             f"is not opened (File > {menu} to open it)")
             return
         if session_path:
             self.open_session(session_path)

@@ -175,7 +175,7 @@ def take_photo(vectors: dict, z0: torch.Tensor, target: torch.Tensor | None) -> 
 
 def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: int) -> list[Snapshot]:
     """A history saved by an older version of the editor, each state showing exactly the code it
-    showed then, its sliders where they were (editing.keep): version 1 moved the measured sliders
+    showed then, its sliders where they were (editing.keep_versions): version 1 moved the measured sliders
     in spread units (uncalibrated), versions 2 to 4 along their class's straight direction, version
     5 judged the class on the generator's picture, not on the photo."""
     from editing.keep_versions import off_photos, uncalibrated, unsteered

@@ -3,7 +3,8 @@
 A painted stroke shows while it is solved and goes once its result is in; afterwards a user cannot
 see what they asked of which part (a short stroke the model did not follow reads as nothing done).
 With the switch on, every stroke of the state shown is drawn as the outline of the band its brush
-covered, in dark and light dashes (seen on any photo), where the model's mapping puts it on the
+covered (erasers' own strokes are not: what they erased still is), in dark and light dashes
+(seen on any photo), where the model's mapping puts it on the
 photo: rotated with an aligned face, scaled with the zoom; in split view on the After side only.
 Off by default; remembered in the settings. The strokes come from the document's state, so undo,
 redo and sessions show theirs.
@@ -61,6 +62,8 @@ class StrokesOverlay(CanvasOverlay):
             p.setClipRect(QRectF(edge, 0, max(0.0, self.width() - edge), self.height()))
         p.setTransform(self.model_transform(renderer))
         for stroke in strokes:
+            if stroke.kind not in DASHES:  # an eraser takes strokes away; it asks for nothing itself
+                continue
             band = stroke_band(stroke.points, stroke.radius)
             for pen in (QPen(QColor(0, 0, 0, 190), 2.5),
                         QPen(QColor(255, 255, 255, 235), 1.2, DASHES.get(stroke.kind, Qt.PenStyle.DashLine))):
@@ -77,7 +80,8 @@ def install(window) -> StrokesOverlay:
     action = QAction("Show &strokes", window)
     action.setCheckable(True)
     action.setShortcut(QKeySequence("S"))
-    action.setToolTip("Outline the strokes painted so far (dashes: colour, dots: sketch)")
+    action.setToolTip("Outline the strokes painted so far (dashes: colour, dots: sketch, dash-dots: "
+                      "preserve)")
 
     def toggle(on: bool) -> None:
         overlay.shown = on

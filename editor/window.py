@@ -138,7 +138,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.statusBar().addPermanentWidget(JobStatus(self.jobs))
         self.statusBar().addPermanentWidget(self.model_label)
         # The whole message on hovering (a narrow window cuts it); an export puts its file list there after.
-        self.statusBar().messageChanged.connect(self.statusBar().setToolTip)
+        self.statusBar().messageChanged.connect(lambda text: self.statusBar().setToolTip(text))
 
     # Short names the tests and benchmarks drive the window by.
     @property
