@@ -128,6 +128,22 @@ def test_from_compositing_7_a_face_edit_lands_beside_the_face_only_near_its_stro
         assert (out[on[1], on[0]].astype(int) - photo[on[1], on[0]] > 40).all()
         assert np.array_equal(out[above[1], above[0]], photo[above[1], above[0]]) != lands_above
 
+    class Flat:  # a "generator": code 0 draws black, any other code a lighter grey everywhere
+        @staticmethod
+        def decode(z):
+            return torch.full((len(z), 3, R, R), 0.4) * (z.abs().sum(1) > 0).float()[:, None, None, None]
+
+    from editing.export import REACH_SHARE, render_edit
+    from editing.solver import stroke_reach
+
+    z0, z1 = torch.zeros(4), torch.ones(4)
+    for version, share in ((6, REACH_SHARE), (7, None)):  # a recipe of compositing 6 rebuilds as exported
+        rebuilt, _ = render_edit(Flat, photo, mapping, z0, z1, compositing=version, strokes=(hair,))
+        reach = stroke_reach((hair,), R, 3, share) if share else band
+        before, after = Flat.decode(z0[None])[0], Flat.decode(z1[None])[0]
+        exported, _ = paste_back(photo, mapping, before, after, reach=reach)
+        assert np.array_equal(rebuilt, exported)
+
 
 def test_a_recipe_from_before_guided_enlargement_rebuilds_as_it_was_exported(tmp_path):
     import json
