@@ -3,11 +3,10 @@
 A painted stroke shows while it is solved and goes once its result is in; afterwards a user cannot
 see what they asked of which part (a short stroke the model did not follow reads as nothing done).
 With the switch on, every stroke of the state shown is drawn as the outline of the band its brush
-covered (erasers' own strokes are not: what they erased still is), in dark and light dashes
-(seen on any photo), where the model's mapping puts it on the
-photo: rotated with an aligned face, scaled with the zoom; in split view on the After side only.
-Off by default; remembered in the settings. The strokes come from the document's state, so undo,
-redo and sessions show theirs.
+covered (erasers' own strokes are not: what they erased still is), in dark and light dashes (seen
+on any photo), where the model's mapping puts it on the photo: rotated with an aligned face, scaled
+with the zoom; in split view on the After side only. Off by default; remembered in the settings.
+The strokes come from the document's state, so undo, redo and sessions show theirs.
 """
 from __future__ import annotations
 
@@ -42,6 +41,7 @@ class StrokesOverlay(CanvasOverlay):
         self.window = window
         self.shown = False
         self.drawn = 0  # strokes outlined by the last paint (for tests)
+        self.action: QAction | None = None  # View > Show strokes (install)
 
     def strokes(self) -> tuple:
         doc = self.window.doc
@@ -66,7 +66,7 @@ class StrokesOverlay(CanvasOverlay):
                 continue
             band = stroke_band(stroke.points, stroke.radius)
             for pen in (QPen(QColor(0, 0, 0, 190), 2.5),
-                        QPen(QColor(255, 255, 255, 235), 1.2, DASHES.get(stroke.kind, Qt.PenStyle.DashLine))):
+                        QPen(QColor(255, 255, 255, 235), 1.2, DASHES[stroke.kind])):
                 pen.setCosmetic(True)  # screen pixels wide, whatever the zoom
                 p.setPen(pen)
                 p.drawPath(band)
