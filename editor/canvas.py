@@ -8,7 +8,7 @@ is kept in `_origin` and moved by zooming under a point (that point stays put) a
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap, QPolygonF,
                            QWheelEvent)
 from PySide6.QtWidgets import QWidget
@@ -172,6 +172,15 @@ class Canvas(QWidget):
             return False
         r = self.image_rect()
         return abs(p.x() - (r.x() + r.width() * self.split)) <= SPLIT_GRAB and r.top() <= p.y() <= r.bottom()
+
+    def takes_split(self, event) -> bool:
+        """Whether a mouse event is the split line's (a left press on it, or anything while it is
+        moved): the tools that filter the canvas's clicks (Drag, Warp, Region) leave it to the
+        canvas, so that the line moves whichever tool is on."""
+        if self._moving_split:
+            return event.type() in (QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease)
+        return (event.type() == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton
+                and self._near_split(event.position()))
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         p, button = event.position(), event.button()

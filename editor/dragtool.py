@@ -191,6 +191,8 @@ class DragTool(QObject):
         self._update_buttons()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if self.canvas.takes_split(event):  # the split line moves whichever tool is on
+            return False
         if not (self.active and self.bar.isEnabled()):
             return False
         kind, left = event.type(), Qt.MouseButton.LeftButton

@@ -152,6 +152,8 @@ class RegionTool(QObject):
     # ------------------------------------------------------------------ painting
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if self.window.canvas.takes_split(event):  # the split line moves whichever tool is on
+            return False
         if not self.active:
             return False
         kind = event.type()

@@ -107,6 +107,8 @@ class WarpTool(QObject):
         return (self._start, self._now) if self._start is not None and self._now is not None else None
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if self.canvas.takes_split(event):  # the split line moves whichever tool is on
+            return False
         kind = event.type()
         if kind == QEvent.Type.MouseMove and self.active and self._start is not None:
             p = self.canvas.to_image(event.position())

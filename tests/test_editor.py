@@ -665,6 +665,18 @@ def test_split_view_is_labelled_and_its_line_moves_by_dragging(window, qtbot):
     y = int(r.center().y())
     drag(qtbot, c, [QPoint(int(r.center().x()), y), QPoint(int(r.x() + r.width() * 0.25), y)])
     assert c.split == pytest.approx(0.25, abs=0.01) and w.doc.index == 0  # moved, nothing painted
+    for tool in ("drag", "warp", "region"):  # whichever tool takes the canvas's clicks
+        if tool == "drag":
+            w.drag_tool.set_active(True)
+        elif tool == "warp":
+            w.warp_tool.button.click()
+        else:
+            w.region_tool.set_active(True)
+        at = int(r.x() + r.width() * c.split)
+        drag(qtbot, c, [QPoint(at, y), QPoint(at + int(r.width() * 0.25), y)])
+        assert c.split == pytest.approx(0.5, abs=0.01), tool
+        assert w.doc.index == 0 and not w.drag_tool.points, tool  # no drag point, warp or region
+        drag(qtbot, c, [QPoint(int(r.x() + r.width() * 0.5), y), QPoint(int(r.x() + r.width() * 0.25), y)])
 
 
 def test_help_lists_the_keys_and_about_opens(window):
