@@ -104,6 +104,14 @@ class BrushBar(QToolBar):
         self.colour = QColor(*(int(min(255, max(0, round(v)))) for v in rgb))
         self._show_swatch()
 
+    def set_colour_model(self, colour: bool) -> None:
+        """Name the first brush for what it paints with the model in use: Colour (a colour model) or
+        Intensity (a grey one, which takes the photo's colour as a brightness)."""
+        name = "Colour" if colour else "Intensity"
+        self.buttons["color"].setText(name)
+        how = "" if colour else " as a brightness"
+        self.buttons["color"].setToolTip(f"{name} brush: paints the picked colour{how} (B)")
+
     def pick_colour(self) -> None:
         colour = QColorDialog.getColor(self.colour, self, "Brush colour")
         if colour.isValid():

@@ -94,6 +94,7 @@ class ModelSwitching:
             self.show_error(warning)
         self.inverter = None
         self.sliders_panel.set_attributes(vectors)
+        self.brush_bar.set_colour_model(model.gan.channels > 1)
         self.refresh_models()
         self.tuning.follow_model(model)
         self._update_model_label()

@@ -56,6 +56,10 @@ def settle(qtbot, w):
 def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, photo, tmp_path):
     w = window
     assert "tiny" in w.windowTitle() and "32px" in w.windowTitle()
+    assert w.model.gan.channels == 1 and w.brush_bar.buttons["color"].text() == "Intensity"  # grey model
+    w.brush_bar.set_colour_model(True)  # as a colour model (faces) installs it
+    assert w.brush_bar.buttons["color"].text() == "Colour" and "(B)" in w.brush_bar.buttons["color"].toolTip()
+    w.brush_bar.set_colour_model(False)
     assert w.open_photo(photo)
     settle(qtbot, w)
     assert w.doc is not None and w.doc.history[0].label == "open"
