@@ -40,9 +40,8 @@ REACH_SHARE = 1 / 16  # compositing 5: a stroke's reach, this share of the model
 # paints (the solver's HOLD_MARGIN when it was made; frozen here, so that recipes rebuild as exported)
 BAND_SHARE = 1 / 64  # compositing 7: the reach outside the face region, this share of the model's side
 # around what the strokes paint (one pixel of the 64 px face model, then the falloff to two): with
-# REACH_SHARE, a light stroke
-# on a face's hair carried a pale fog into the background above the head (a walkthrough on the
-# astronaut): the generator's change around the stroke, not what the stroke asked for
+# REACH_SHARE, a light stroke on a face's hair carried a pale fog into the background above the head
+# (a walkthrough on the astronaut): the generator's change around the stroke, not what it asked for
 MAX_CODE = 1000.0  # |code value|: z ~ N(0, I) and w stay within tens; beyond is damage, not an edit
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
@@ -101,13 +100,19 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
                       faint=compositing >= 6)
 
 
+def lands_near_strokes(mapping: DomainMapping, compositing: int) -> bool:
+    """Whether an edit's strokes widen where it lands on the photo: an aligned face's, from
+    compositing 5 on (an object's box crop lands wherever it changed anyway)."""
+    return compositing >= 5 and bool(mapping.affine)
+
+
 def strokes_reach(strokes, mapping: DomainMapping, channels: int, compositing: int = COMPOSITING
                   ) -> np.ndarray | None:
     """Where a face edit may land besides its face region: the reach of its `strokes` (model
     pixels; editing.solver.stroke_reach), for an aligned face's mapping from compositing 5 on
     (from 7 on, their bands and a pixel: BAND_SHARE); None where nothing needs it (no strokes, an
     object's box crop, an older recipe)."""
-    if not strokes or compositing < 5 or not mapping.affine:
+    if not strokes or not lands_near_strokes(mapping, compositing):
         return None
     share = REACH_SHARE if compositing < 7 else BAND_SHARE
     return stroke_reach(tuple(strokes), mapping.resolution, channels, share)
@@ -285,7 +290,7 @@ def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
     region = recipe.get("region")  # a region-limited slider (editing.region) needs the original after
     compositing = recipe["export"].get("compositing", 1)
     strokes = ()
-    if compositing >= 5 and mapping.affine:  # a face edit lands within its strokes' reach too
+    if lands_near_strokes(mapping, compositing):  # only then are the strokes read (and checked)
         try:
             strokes = tuple(Stroke.from_dict(d) for d in recipe.get("strokes", []))
             if strokes:

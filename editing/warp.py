@@ -8,7 +8,8 @@ along to the end and its surroundings stretch to follow. The solver (editing.sol
 model's settings, candidates ranked as for strokes) then minimises the distance to the warped image
 where k > 0 (a colour constraint whose target is the warped image), plus the usual closeness and
 realism terms and the strokes' hold (the picture kept as it is beyond the warp's reach,
-editing.solver.hold_outside). A warp applies once: its result is a code, recorded in the history and the recipe.
+editing.solver.hold_outside). A warp applies once: its result is a code, recorded in the history
+and the recipe.
 """
 from __future__ import annotations
 

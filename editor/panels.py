@@ -4,6 +4,7 @@ candidates, and the history. The history panel reacts to the document on its own
 from __future__ import annotations
 
 import html
+from typing import Callable
 from pathlib import Path
 
 import torch
@@ -69,14 +70,14 @@ class ModelPanel(QWidget):
 
 
 class CandidatesPanel(QWidget):
-    """The solver's candidates for the last stroke, best first; a click chooses one. Above them,
-    the quality of the current picture (editor.quality); each candidate's in its tooltip."""
-
-    chosen = Signal(int)  # the candidate's rank
+    """The solver's candidates for the last stroke or warp, best first; a click chooses one (the
+    tool that showed them applies it). Above them, the quality of the current picture
+    (editor.quality); each candidate's in its tooltip."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.codes: torch.Tensor | None = None  # (K, D) the candidates' codes
+        self._on_choose: Callable[[int], None] | None = None  # the showing tool's: candidate k chosen
         self.meter: QualityMeter | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -97,7 +98,7 @@ class CandidatesPanel(QWidget):
         self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
         self.gallery.setIconSize(QSize(CANDIDATE_SIDE, CANDIDATE_SIDE))
         self.gallery.setFixedHeight(96)
-        self.gallery.itemClicked.connect(lambda item: self.chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.gallery.itemClicked.connect(self._clicked)
         layout.addWidget(self.gallery)
 
     def set_meter(self, meter: QualityMeter | None) -> None:
@@ -113,11 +114,13 @@ class CandidatesPanel(QWidget):
             self.quality.setText(text if warning is None else
                                  f'<b style="color:#c0392b">{html.escape(warning)}</b> (undo: Ctrl+Z)<br>{text}')
 
-    def show_candidates(self, codes: torch.Tensor, images: torch.Tensor, views: list | None = None) -> None:
+    def show_candidates(self, codes: torch.Tensor, images: torch.Tensor, views: list | None = None,
+                        on_choose: Callable[[int], None] | None = None) -> None:
         """codes (K, D) and their images (K, C, R, R) in [-1, 1]; `views`, each candidate's edit
-        on the photo ((h, w, 3) uint8, editor.render.Renderer.view), shown instead of the images."""
+        on the photo ((h, w, 3) uint8, editor.render.Renderer.view), shown instead of the images;
+        `on_choose(k)`, what a click on candidate k does (the showing tool applies it)."""
         self.clear()
-        self.codes = codes
+        self.codes, self._on_choose = codes, on_choose
         qualities = self.meter.measure(images) if self.meter is not None else [None] * len(images)
         shown = views if views is not None else [rgb_pixels(img) for img in images]
         for k, (pixels, q) in enumerate(zip(shown, qualities)):
@@ -128,8 +131,12 @@ class CandidatesPanel(QWidget):
                 item.setToolTip(f"Candidate {k + 1}: {q.summary()}" + (f"\n{warning}" if warning else ""))
             self.gallery.addItem(item)
 
+    def _clicked(self, item: QListWidgetItem) -> None:
+        if self._on_choose is not None:
+            self._on_choose(item.data(Qt.ItemDataRole.UserRole))
+
     def clear(self) -> None:
-        self.codes = None
+        self.codes, self._on_choose = None, None
         self.gallery.clear()
 
 

@@ -65,7 +65,6 @@ class StrokeTool(QObject):
     def __init__(self, brushes: BrushBar, candidates: CandidatesPanel, jobs: JobRunner, preview: Preview):
         super().__init__()
         self.brushes, self.candidates, self.jobs, self.preview = brushes, candidates, jobs, preview
-        self.candidates.chosen.connect(self.choose)
         self.model: GANModel | None = None
         self.vectors: dict[str, AttributeVector] = {}
         self.doc: Document | None = None
@@ -94,7 +93,7 @@ class StrokeTool(QObject):
                 return
         if at is not None:
             if not self._shown:
-                self.candidates.show_candidates(codes, images, views)
+                self.candidates.show_candidates(codes, images, views, self.choose)
             self.candidates.gallery.setCurrentRow(at)
             if at != self._at:
                 self.status.emit(f"Candidate {at + 1} applied; click another to choose it, Ctrl+Z to go back")
@@ -141,7 +140,7 @@ class StrokeTool(QObject):
             step, views = result
             snap = doc.with_candidate(step.z[0], strokes, vectors, label)
             self.offer, self._shown, self._at = (step.z, step.images, [(snap, 0)], views), True, 0
-            self.candidates.show_candidates(step.z, step.images, views)
+            self.candidates.show_candidates(step.z, step.images, views, self.choose)
             doc.push(snap)
             short = reached(step, constraints)  # the panel's title says "click to choose": a note
             # that the strokes fell short fits the status bar of a window 1200 px wide after this
@@ -164,10 +163,10 @@ class StrokeTool(QObject):
         self.jobs.run(Job(work, cfg.steps + 1, on_done=finish, on_cancel=cancelled))
 
     def choose(self, k: int) -> None:
-        """Apply candidate k of the last stroke instead."""
-        codes = self.candidates.codes
-        if codes is None or self.doc is None or self.offer is None or codes is not self.offer[0]:
-            return  # not this tool's candidates (a warp's are shown, and chosen there)
-        snap = self.doc.with_candidate(codes[k], self.doc.current.strokes, self.vectors, f"candidate {k + 1}")
+        """Apply candidate k of the last stroke instead (a click in the panel showing them)."""
+        if self.doc is None or self.offer is None:
+            return
+        snap = self.doc.with_candidate(self.offer[0][k], self.doc.current.strokes, self.vectors,
+                                       f"candidate {k + 1}")
         self.offer[2].append((snap, k))
         self.doc.push(snap)  # _follow highlights it and says so

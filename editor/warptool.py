@@ -81,7 +81,6 @@ class WarpTool(QObject):
         canvas.installEventFilter(self)
         self.overlay = WarpOverlay(canvas, self)
         brushes.brush_changed.connect(lambda k: k is None or self.set_active(False))
-        candidates.chosen.connect(self.choose)
         drag_tool.activated.connect(lambda: self.set_active(False))
 
     def set_document(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> None:
@@ -147,8 +146,8 @@ class WarpTool(QObject):
 
         def finish(result) -> None:
             step, views = result
-            self.candidates.show_candidates(step.z, step.images, views)
             self._offer = (step.z, strokes)
+            self.candidates.show_candidates(step.z, step.images, views, self.choose)
             doc.push(doc.with_candidate(step.z[0], strokes, vectors, "warp"))
             self.status.emit(f"{len(step.z)} candidates, the best applied, click another to choose it")
 
@@ -159,11 +158,9 @@ class WarpTool(QObject):
                           on_done=finish, on_cancel=lambda _: self.status.emit("Warp cancelled")))
 
     def choose(self, k: int) -> None:
-        """Apply candidate k of the last warp instead, while its candidates are shown (a click on a
-        stroke's is the stroke tool's)."""
-        codes = self.candidates.codes
-        if self.doc is None or self._offer is None or codes is not self._offer[0]:
+        """Apply candidate k of the last warp instead (a click in the panel showing them)."""
+        if self.doc is None or self._offer is None:
             return
-        label = f"warp candidate {k + 1}"
-        self.doc.push(self.doc.with_candidate(codes[k], self._offer[1], self.vectors, label))
+        codes, strokes = self._offer
+        self.doc.push(self.doc.with_candidate(codes[k], strokes, self.vectors, f"warp candidate {k + 1}"))
         self.status.emit(f"Warp candidate {k + 1} applied; click another to choose it, Ctrl+Z to go back")
