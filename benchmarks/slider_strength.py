@@ -30,8 +30,9 @@ import torch
 
 from benchmarks.common import machine, markdown_table, write_results
 from benchmarks.faces import CLASSIFIER, probabilities
+from benchmarks.generator_tuning import FLIPPED
 from benchmarks.real_photos import benchmark_face_photos
-from editing.compositing import MASK_THRESHOLD, change_in_levels, change_mask, edge_fade, face_region
+from editing.compositing import change_in_levels, face_change_mask
 from editing.vector_sets import FACE_ATTRIBUTES
 from editing.vectors import apply_sliders, model_vectors
 from inversion.faces import find_faces
@@ -42,7 +43,6 @@ from training.classifier import load_classifier
 from training.data import model_data
 from training.modelfile import load_model
 
-FLIPPED = ("Smiling", "Male", "Young", "Bangs")
 WHERE = (("base", "base G"), ("tuned", "tuned G"), ("photo", "photo + change"),
          ("region", "photo + change in the face region"))
 
@@ -50,8 +50,6 @@ WHERE = (("base", "base G"), ("tuned", "tuned G"), ("photo", "photo + change"),
 @torch.no_grad()
 def flips(model, tuned, net, x: torch.Tensor, mapping, z0: torch.Tensor, vectors, strengths) -> dict:
     """{attribute: (len(WHERE), len(strengths)) bool}: whether the verdict flips, per place read."""
-    r = model.gan.resolution
-    region = torch.from_numpy(face_region(mapping.landmarks, r) * edge_fade(r))
     tuned0 = tuned.decode(z0[None])
     seen = probabilities(net, x)[0]
     out = {}
@@ -61,10 +59,10 @@ def flips(model, tuned, net, x: torch.Tensor, mapping, z0: torch.Tensor, vectors
         codes = torch.stack([apply_sliders(z0, vectors, {name: -s if has else s}) for s in strengths])
         base, drawn = model.decode(codes), tuned.decode(codes)
         change = drawn - tuned0
-        masks = torch.stack([torch.from_numpy(change_mask(change_in_levels(tuned0[0], d), MASK_THRESHOLD))
-                             for d in drawn])[:, None]
+        masks = torch.stack([torch.from_numpy(face_change_mask(change_in_levels(tuned0[0], d), mapping))
+                             for d in drawn])[:, None]  # as the carry-back paints it
         images = torch.cat([base, drawn, (x + change).clamp(-1, 1),
-                            (x + change * masks * region).clamp(-1, 1)])
+                            (x + change * masks).clamp(-1, 1)])
         p = probabilities(net, images)[:, column].reshape(len(WHERE), len(strengths))
         out[name] = ((p > 0.5) != has).numpy()
     return out

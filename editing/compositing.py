@@ -283,6 +283,18 @@ def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:
     return np.minimum.outer(ramp, ramp).astype(np.float32)
 
 
+def face_change_mask(delta: np.ndarray, mapping: DomainMapping, threshold: float = MASK_THRESHOLD,
+                     reach: np.ndarray | None = None) -> np.ndarray:
+    """(R, R) in [0, 1]: where an aligned face's change `delta` ((R, R, C) photo levels) is carried
+    back, at the model's size: over the threshold (change_mask), inside the face region (and the
+    strokes' `reach`), faded at the square's edge."""
+    r = mapping.resolution
+    region = face_region(mapping.landmarks, r) if mapping.landmarks else np.ones((r, r), np.float32)
+    if reach is not None:
+        region = np.maximum(region, reach)
+    return change_mask(delta, threshold) * edge_fade(r) * region
+
+
 def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                        after: torch.Tensor, threshold: float, guided: bool = True,
                        in_place: bool = False, reach: np.ndarray | None = None
@@ -298,10 +310,7 @@ def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch
         return (pixels if in_place else pixels.copy()), mask_full
     if mapping.grey:
         delta = delta.mean(axis=2, keepdims=True)
-    region = face_region(mapping.landmarks, r) if mapping.landmarks else np.ones((r, r), np.float32)
-    if reach is not None:
-        region = np.maximum(region, reach)
-    small_mask = change_mask(delta, threshold) * edge_fade(r) * region
+    small_mask = face_change_mask(delta, mapping, threshold, reach)
     found = square_region(mapping.matrix, r, (w, h))
     if found is None:
         return (pixels if in_place else pixels.copy()), mask_full
