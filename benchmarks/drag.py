@@ -18,6 +18,9 @@ The mask of what may move: the pixels within R/6 of the segment from handle to t
   handle in the result, is found within 1.5 px of the target;
 - flow: a second independent check: the optical flow from the start image to the result (as the
   reachable drags are made) carries the handle within 1.5 px of the target;
+- the patch check's own reach: the same check on the start image warped from handle to target (the
+  warp term's aim, editing.drag.warped_start): a drag that made exactly that picture would pass
+  this often, the rest lost to a square that slides along a straight edge or that the warp bends;
 - steps, seconds and milliseconds per step (one thread: torch.set_num_threads(1));
 - LPIPS outside the mask: the result with the mask's inside taken from the start, against the start.
 """
@@ -33,7 +36,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from benchmarks.common import RESULTS, machine, markdown_table, write_results
-from editing.drag import DragConfig, DragPoint, drag
+from editing.drag import DragConfig, DragPoint, drag, warped_start
 from editing.solver import edge_map
 from inversion.perceptual import LPIPS
 from training.modelfile import MODELS_DIR, load_model
@@ -194,6 +197,8 @@ def run_model(name: str, n: int, cfg: DragConfig, lpips: LPIPS, kind: str, seed:
         seconds = time.perf_counter() - t0
         after = last.image
         found = patch_match(before, after, point.handle)
+        aim = warped_start(before[None], [point], cfg.warp_radius * r, cfg.warp_core)[0][0]
+        aimed = patch_match(before, aim, point.handle)
         kept = after * (1 - mask) + before * mask
         with torch.no_grad():
             lp = float(lpips(kept[None], before[None])[0])
@@ -201,7 +206,7 @@ def run_model(name: str, n: int, cfg: DragConfig, lpips: LPIPS, kind: str, seed:
         moved = flow(before, after)[int(point.handle[1]), int(point.handle[0])]
         carried = (point.handle[0] + float(moved[0]), point.handle[1] + float(moved[1]))
         rows.append({"tracked": tracked, "patch": math.dist(found, point.target),
-                     "flow": math.dist(carried, point.target),
+                     "flow": math.dist(carried, point.target), "aim": math.dist(aimed, point.target),
                      "moved": math.dist(point.handle, point.target), "steps": last.step,
                      "seconds": seconds, "lpips_outside": lp})
         if len(pictures) < STRIP:
@@ -215,6 +220,7 @@ def summary(name: str, kind: str, rows: list[dict]) -> dict:
             "tracked": sum(r["tracked"] <= WITHIN for r in rows) / len(rows),
             "patch": sum(r["patch"] <= WITHIN for r in rows) / len(rows),
             "flow": sum(r["flow"] <= WITHIN for r in rows) / len(rows),
+            "aim": sum(r["aim"] <= WITHIN for r in rows) / len(rows),
             "steps": statistics.median(r["steps"] for r in rows),
             "seconds": statistics.median(r["seconds"] for r in rows),
             "ms_step": 1000 * sum(r["seconds"] for r in rows) / max(1, steps),
@@ -241,6 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--track-in", choices=("image", "features"))
     p.add_argument("--warp", type=float)
     p.add_argument("--warp-radius", type=float)
+    p.add_argument("--warp-core", type=float)
     p.add_argument("--code-only", action="store_true",
                    help="the drag as before feature offsets (DragConfig.code_only), other options on top")
     p.add_argument("--no-write", action="store_true", help="print only (for trying settings)")
@@ -252,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
                         lr=a.lr, radius=a.radius, search=a.search, hold=a.hold, depth=a.depth,
                         template=a.template, closeness=a.closeness, track_radius=a.track_radius,
                         offset_depth=a.offset_depth, offset_lr=a.offset_lr, track_in=a.track_in,
-                        warp=a.warp, warp_radius=a.warp_radius)
+                        warp=a.warp, warp_radius=a.warp_radius, warp_core=a.warp_core)
     lpips = LPIPS()
     results, strips = [], []
     t0 = time.perf_counter()
@@ -263,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
             strips.append(pictures)
     columns = [("model", "model"), ("kind", "drags made"), ("drags", "drags"), ("moved", "mean move (px)"),
                ("tracked", f"tracked within {WITHIN} px"), ("patch", f"patch found within {WITHIN} px"),
-               ("flow", f"flow carries within {WITHIN} px"),
+               ("flow", f"flow carries within {WITHIN} px"), ("aim", "patch check on the warp target"),
                ("steps", "median steps"), ("seconds", "median s"), ("ms_step", "ms / step"),
                ("lpips", "LPIPS outside mask")]
     table = markdown_table([r["summary"] for r in results], columns)
@@ -283,7 +290,10 @@ def main(argv: list[str] | None = None) -> None:
           f"tracked handle ends within {WITHIN} px of the target; *patch*: the image square "
           f"around the handle is found (least squares, not the tracker) within {WITHIN} px of the "
           f"target in the result; *flow*: the optical flow from the start to the result carries "
-          f"the handle within {WITHIN} px of the target; LPIPS outside the mask: result (mask's inside from the start) "
+          f"the handle within {WITHIN} px of the target; *patch check on the warp target*: the patch "
+          f"check applied to what the drag's warp term aims at (the start warped from handle to "
+          f"target): how often the check can confirm even that picture, for its square slides "
+          f"along straight edges and the warp bends what lies beside the handle; LPIPS outside the mask: result (mask's inside from the start) "
           f"against the start.\n\n{table}\n![drags](drag.png)\n")
     strip = Image.new("RGB", (max(sum(p.width + 8 for p in row) for row in strips),
                               sum(row[0].height + 8 for row in strips)), (255, 255, 255))

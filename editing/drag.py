@@ -41,7 +41,8 @@ the move a move:
   handle started, and the drag goes on while its best match is not at the target either (a
   cross-fade leaves the old look in place while the tracker already sees the new one);
 - a warp term: the image near the drag path should match the start image warped from handle to
-  target (editing.warp's liquify warp, reach `warp_radius`), the content carried, not copied:
+  target (editing.warp's liquify warp, reach `warp_radius`, whole within `warp_core` of the path),
+  the content carried, not copied:
       L += warp * sum_p k(p) mean_c (G(p) - warp(G_start)(p))^2 / sum_p k(p)
 The offset is part of the edit: it joins the history, sessions and recipes beside the code, and
 everything that draws an edited state decodes with it (decode). `DragConfig.code_only()` is the
@@ -104,6 +105,10 @@ class DragConfig:
     warp: float = 1.0  # weight of matching the start image warped from handle to target
     warp_radius: float = 1 / 4  # the warp's reach from the drag path, a fraction of the image side
     # (1/6 folded the warp of the longer drags: the optical flow followed less often)
+    warp_core: float = 3.0  # model pixels around the drag path that the warp carries whole (k = 1),
+    # the disk that motion supervision pulls (0: the warp falls off from the path itself, squeezing
+    # what lies beside the handle; 3 on 100 random drags each: the start's look found at the target
+    # 0.64 -> 0.73 (products), 0.78 -> 0.80 (faces): benchmarks/results/drag.md)
     confirm: int = 12  # when the handles arrive, look for each one's reference this many pixels
     # around where it started; done only if that best match is within tolerance too (0: no check;
     # the local tracker alone stopped mid-move, the start's look still where it was)
@@ -206,7 +211,7 @@ class OffsetVariable:
         self.adder.close()
 
 
-def warped_start(start: torch.Tensor, points: list[DragPoint], radius: float
+def warped_start(start: torch.Tensor, points: list[DragPoint], radius: float, core: float = 0.0
                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """The start image (1, C, R, R) warped from each handle to its target one after another
     (editing.warp's liquify warp) and the largest falloff (R, R): what the warp term matches."""
@@ -214,7 +219,7 @@ def warped_start(start: torch.Tensor, points: list[DragPoint], radius: float
 
     target, reach = start[0], torch.zeros(start.shape[-2:])
     for p in points:
-        target, k = warp_image(target, Warp(p.handle, p.target, radius))
+        target, k = warp_image(target, Warp(p.handle, p.target, radius), core)
         reach = torch.maximum(reach, k)
     return target[None], reach
 
@@ -252,7 +257,7 @@ def drag(model: GANModel, code: torch.Tensor, points: list[DragPoint],
     try:
         with torch.no_grad():
             start_image = decode(model, code[None], offset)
-        warp_target, reach = warped_start(start_image, points, cfg.warp_radius * r)
+        warp_target, reach = warped_start(start_image, points, cfg.warp_radius * r, cfg.warp_core)
         if cfg.offset_depth:  # registered before the tap: the tap sees the offset
             variable = OffsetVariable(model, code, cfg.offset_depth, offset, mask, reach)
         elif offset is not None:  # an earlier drag's offset stays as it is

@@ -39,8 +39,9 @@ class Warp:
         return {"start": list(self.start), "end": list(self.end), "radius": self.radius}
 
 
-def falloff(warp: Warp, resolution: int) -> torch.Tensor:
-    """k (R, R): 1 on the segment start-end, smoothly 0 at `radius` from it (pixel centres i + 0.5)."""
+def falloff(warp: Warp, resolution: int, core: float = 0.0) -> torch.Tensor:
+    """k (R, R): 1 on the segment start-end and within `core` of it, smoothly 0 at `radius` from it
+    (pixel centres i + 0.5)."""
     c = torch.arange(resolution, dtype=torch.float32) + 0.5
     py, px = torch.meshgrid(c, c, indexing="ij")
     a, b = torch.tensor(warp.start), torch.tensor(warp.end)
@@ -48,16 +49,16 @@ def falloff(warp: Warp, resolution: int) -> torch.Tensor:
     p = torch.stack([px, py], -1)
     t = (((p - a) * ab).sum(-1) / (ab @ ab).clamp_min(1e-9)).clamp(0, 1)
     d = (p - (a + t[..., None] * ab)).norm(dim=-1)
-    s = (1 - d / warp.radius).clamp(0, 1)
+    s = (1 - (d - core).clamp_min(0) / max(warp.radius - core, 1e-6)).clamp(0, 1)
     return s * s * (3 - 2 * s)
 
 
-def warp_image(image: torch.Tensor, warp: Warp) -> tuple[torch.Tensor, torch.Tensor]:
-    """(the warped image (C, R, R), k (R, R)) for an image (C, R, R)."""
+def warp_image(image: torch.Tensor, warp: Warp, core: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the warped image (C, R, R), k (R, R)) for an image (C, R, R); `core` as in falloff."""
     r = image.shape[-1]
     if warp.radius <= 0:
         raise WarpError("a warp's radius must be positive")
-    k = falloff(warp, r)
+    k = falloff(warp, r, core)
     c = torch.arange(r, dtype=torch.float32) + 0.5
     py, px = torch.meshgrid(c, c, indexing="ij")
     shift = torch.tensor(warp.end) - torch.tensor(warp.start)

@@ -20,6 +20,20 @@ def test_a_warp_carries_what_was_under_the_brush_to_the_end_and_leaves_the_rest(
     assert warped[0, 28, 2] == 0.5 and k[28, 2] == 0 and k[10, 12] == 1
 
 
+
+def test_a_warp_with_a_core_carries_the_square_around_the_handle_whole():
+    """The drag's warp target (editing.drag.warped_start) carries the disk beside the path whole:
+    a 5x5 square around the handle arrives undistorted at the end, which without the core it
+    does not (the falloff squeezes its rim)."""
+    g = torch.Generator().manual_seed(0)
+    image = torch.rand((1, 32, 32), generator=g) * 2 - 1
+    move = Warp((10.5, 12.5), (16.5, 12.5), radius=8.0)
+    square = image[0, 10:15, 8:13]
+    whole, k = warp_image(image, move, core=3.0)
+    squeezed, _ = warp_image(image, move)
+    assert torch.allclose(whole[0, 10:15, 14:19], square, atol=1e-5)
+    assert (squeezed[0, 10:15, 14:19] - square).abs().max() > 0.1
+    assert k[12, 13] == 1 and k[15, 16] == 1 and k[12, 28] == 0  # within 3 px of the path; beyond 8
 def test_the_solver_moves_towards_the_warped_image(tmp_path):
     model = load_model(make_editable_model(tmp_path / "tiny"))
     z = model.codes(1, seed=2)[0]
