@@ -293,8 +293,9 @@ def main(argv: list[str] | None = None) -> None:
           f"the handle within {WITHIN} px of the target; *patch check on the warp target*: the patch "
           f"check applied to what the drag's warp term aims at (the start warped from handle to "
           f"target): how often the check can confirm even that picture, for its square slides "
-          f"along straight edges and the warp bends what lies beside the handle; LPIPS outside the mask: result (mask's inside from the start) "
-          f"against the start.\n\n{table}\n![drags](drag.png)\n")
+          f"along straight edges and the warp bends what lies beside the handle; LPIPS outside "
+          f"the mask: result (mask's inside from the start) against the start.\n\n"
+          f"{table}\n![drags](drag.png)\n")
     strip = Image.new("RGB", (max(sum(p.width + 8 for p in row) for row in strips),
                               sum(row[0].height + 8 for row in strips)), (255, 255, 255))
     y = 0
