@@ -261,7 +261,7 @@ def edit_face(model, case: FaceCase, mapping, recon: Reconstruction, folder: Pat
     code = folder / f"{case.name}.npz"
     if not code.is_file():
         tuned = code.with_suffix(".generator.safetensors")
-        extra = {"tuned_generator": {"file": tuned.name, "sha256": save_tuned(tuned, recon.generator)}}
+        extra = {"tuned_generator": {"file": tuned.name, "sha256": save_tuned(tuned, recon.generator, model)}}
         save_code(code, recon.z, mapping, model, case.path.resolve(), extra)
     out = folder / f"{case.name}-{name}.png"
     args = ["edit", str(case.path), "--model", str(model.path), "--code", str(code),

@@ -251,7 +251,7 @@ def cmd_invert(a: argparse.Namespace) -> int:
         with tqdm(total=cfg.steps, unit="step", disable=a.quiet, desc=f"tune {photo.path.name}") as bar:
             generator, preview = tune_to_photo(model, inverter.lpips, x, z, cfg, lambda s: bar.update(1))
         tuned = Path(a.out).with_suffix(".generator.safetensors")
-        extra["tuned_generator"] = {"file": tuned.name, "sha256": save_tuned(tuned, generator),
+        extra["tuned_generator"] = {"file": tuned.name, "sha256": save_tuned(tuned, generator, model),
                                     "steps": cfg.steps, "tune_from": cfg.tune_from}
     save_code(a.out, z, mapping, model, photo.path.resolve(), extra)
     if a.preview:

@@ -86,7 +86,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
             cfg_tune = tune_cfg(a)
             generator, _ = tune_to_photo(model, inverter.lpips, x, z0, cfg_tune)
             weights = tuned_generator_path(a.out)
-            tuned = {"path": str(weights.resolve()), "sha256": save_tuned(weights, generator)}
+            tuned = {"path": str(weights.resolve()), "sha256": save_tuned(weights, generator, model)}
             model = tuned_model(model, generator)
             print(f"tuned the generator to {photo.path.name} in {cfg_tune.steps} steps: {weights.name}")
     judged_on = None if mapping.affine else x  # object models read the class on the photo; faces keep the person

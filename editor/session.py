@@ -219,7 +219,7 @@ def write_tuned(tuning: Tuning, path: Path) -> str:
     known = tuning.files.get(path)
     if known is not None and known[0] == stamp():
         return known[1]
-    sha = save_tuned(path, tuning.model.generator)
+    sha = save_tuned(path, tuning.model.generator, tuning.model)
     tuning.files[path] = (stamp(), sha)
     return sha
 

@@ -7,8 +7,9 @@ A copy of the generator's weights is then fine-tuned so that G'(z_p) reproduces 
 u a random unit direction, r = `locality_radius`, std the codes' spread (GANModel.code_spread):
 PTI's locality regulariser keeps the tuned generator equal to the original on a sphere around the
 pivot, so slider and stroke edits still move the picture as they did. Deterministic for a seed; a
-generator of steps, stoppable between steps. The tuned weights are a state dict of the same
-architecture (safetensors beside a code file, a session or an export).
+generator of steps, stoppable between steps. The tuned weights are kept as the tensors that
+differ from the model's generator, tied to its hash (safetensors beside a code file, a session or
+an export; save_tuned, load_tuned).
 
 Defaults (benchmarks/results/generator_tuning*.md): face models tune unless told not to
 (tunes_by_default); PTI's learning rate and 150 steps bring the astronaut and 8 held-out faces back
@@ -188,19 +189,44 @@ def tuned_model(model: GANModel, generator: nn.Module) -> GANModel:
     return replace(model, generator=generator.eval().requires_grad_(False))
 
 
-def save_tuned(path, generator: nn.Module) -> str:
-    """Write tuned generator weights (safetensors, atomically); return their SHA-256."""
-    from training.modelfile import save_network
+BASE_KEY = "tuned_from_generator"  # the safetensors header's entry naming the model's generator
 
-    return save_network(generator, Path(path))
+
+def model_generator(model: GANModel) -> nn.Module:
+    """The model's generator as its folder holds it (hash-checked): a tuned model's own is tuned."""
+    from training.architectures import build_generator
+    from training.modelfile import read_network
+
+    return read_network(model.path, model.config, "generator", build_generator(model.gan))
+
+
+def save_tuned(path, generator: nn.Module, model: GANModel) -> str:
+    """Write the tuned generator's weights that differ from `model`'s generator (the layers tuning
+    changed: 16% of the face model's, 1.5 MB instead of 9.4) as safetensors, atomically, the model's
+    generator hash in the header; return the file's SHA-256."""
+    from safetensors.torch import save_file
+
+    from training.fileio import atomic_path, sha256_file
+
+    base = model_generator(model).state_dict()
+    tensors = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()
+               if not torch.equal(v.detach().cpu(), base[k])}
+    with atomic_path(Path(path)) as tmp:
+        save_file(tensors, str(tmp), metadata={BASE_KEY: model.generator_sha256})
+    return sha256_file(Path(path))
 
 
 def load_tuned(model: GANModel, path, sha256: str | None) -> GANModel:
-    """The model with tuned weights read (strictly, hash-checked) from `path`; ModelFormatError
-    saying so if the file is missing, altered or not this model's generator."""
+    """The model with tuned weights read (hash-checked) from `path`: the tensors save_tuned wrote
+    on top of the model's own generator, or (files of earlier versions) a whole generator, read
+    strictly. ModelFormatError saying so if the file is missing, altered, tuned from another
+    version of the model or not this model's generator."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
     from training.architectures import build_generator
     from training.fileio import sha256_file
-    from training.modelfile import ModelFormatError, load_network
+    from training.modelfile import ModelFormatError, load_network, refuse_pickle
 
     path = Path(path)
     what = f"{path.name} (the generator tuned to the photo)"
@@ -209,7 +235,25 @@ def load_tuned(model: GANModel, path, sha256: str | None) -> GANModel:
     if sha256 is not None and sha256_file(path) != sha256:
         raise ModelFormatError(f"{what} does not match the SHA-256 recorded with it: it was "
                                f"altered or damaged")
-    generator = load_network(build_generator(model.gan), path)
+    refuse_pickle(path)
+    try:
+        with safe_open(str(path), "pt") as f:
+            base = (f.metadata() or {}).get(BASE_KEY)
+    except Exception as e:  # safetensors raises its own error types for malformed headers
+        raise ModelFormatError(f"{what} is not a valid safetensors file: {e}") from e
+    if base is None:  # a whole generator, as written before the tuned layers alone were
+        return tuned_model(model, load_network(build_generator(model.gan), path))
+    if base != model.generator_sha256:
+        raise ModelFormatError(f"{what} was tuned from another version of {model.name}")
+    generator = model_generator(model)
+    state = generator.state_dict()
+    tuned = load_file(str(path))
+    wrong = [k for k, v in tuned.items() if k not in state or v.shape != state[k].shape]
+    if wrong:
+        raise ModelFormatError(f"{what} does not fit {model.name}'s generator: {wrong[0]}"
+                               + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""))
+    state.update(tuned)
+    generator.load_state_dict(state, strict=True)
     return tuned_model(model, generator)
 
 

@@ -2,6 +2,7 @@
 generator around it, leaves the model's own weights alone, repeats exactly, and travels with the
 code file into edits and recipes."""
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -64,6 +65,35 @@ def test_tuning_from_a_map_size_leaves_the_coarser_layers_as_they_were(tmp_path)
     with pytest.raises(OptionError, match="tuning from 64 px"):
         list(tune(model, tuned_copy(model), photo, pivot, None, TuneConfig(steps=1, tune_from=64)))
 
+
+
+def test_tuned_weights_are_saved_as_the_layers_tuning_changed_and_load_back_exactly(tmp_path):
+    """save_tuned writes only the tensors that differ from the model's generator (a fraction of the
+    file), tied to that generator's hash; load_tuned rebuilds the whole tuned generator from them;
+    a file tuned from another version of the model is refused, and a whole generator written by an
+    earlier version still loads."""
+    from inversion.tuning import load_tuned, save_tuned
+    from training.modelfile import ModelFormatError, save_network
+
+    model = load_model(make_editable_model(tmp_path / "tiny"))
+    photo = torch.zeros(1, 1, 32, 32) - 1
+    photo[..., 8:24, 10:22] = 0.8
+    g = tuned_copy(model)
+    list(tune(model, g, photo, model.codes(1, seed=4)[0], None,
+              TuneConfig(steps=5, lr=2e-3, tune_from=16, w_lpips=0.0)))
+    delta, whole = tmp_path / "delta.safetensors", tmp_path / "whole.safetensors"
+    sha = save_tuned(delta, g, model)
+    save_network(g, whole)
+    assert delta.stat().st_size < 0.5 * whole.stat().st_size
+    for path, digest in ((delta, sha), (whole, None)):
+        loaded = load_tuned(model, path, digest).generator.state_dict()
+        assert all(torch.equal(loaded[k], v) for k, v in g.state_dict().items()), path.name
+    other = json.loads((model.path / "config.json").read_text())
+    other["networks"]["generator"]["sha256"] = "0" * 64
+    with pytest.raises(ModelFormatError, match="tuned from another version"):
+        load_tuned(replace(model, config=other), delta, sha)
+    with pytest.raises(ModelFormatError, match="does not match the SHA-256"):
+        load_tuned(model, delta, "f" * 64)
 
 def test_a_style_generators_layers_take_the_side_of_the_map_they_modulate(tmp_path):
     from inversion.tuning import layer_sides
