@@ -112,6 +112,12 @@ class BrushBar(QToolBar):
         how = "" if colour else " as a brightness"
         self.buttons["color"].setToolTip(f"{name} brush: paints the picked colour{how} (B)")
 
+    def stroke_label(self, kind: str) -> str:
+        """What the history calls a stroke of brush `kind`: its button's name ("colour stroke",
+        "intensity stroke", "sketch stroke", ...)."""
+        button = self.buttons.get(kind)
+        return f"{button.text().lower() if button is not None else kind} stroke"
+
     def pick_colour(self) -> None:
         colour = QColorDialog.getColor(self.colour, self, "Brush colour")
         if colour.isValid():

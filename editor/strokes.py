@@ -125,7 +125,7 @@ class StrokeTool(QObject):
         settings default to `editing.edit.solver_config` (face models rank by identity too)."""
         doc, model, vectors = self.doc, self.model, self.vectors
         cfg = cfg or solver_config(model)
-        label = f"{stroke.kind} stroke"
+        label = self.brushes.stroke_label(stroke.kind)
         try:
             strokes, z, constraints = session.stroke_constraints(model, doc, vectors, stroke)
         except Exception as e:  # noqa: BLE001 - a StrokeError is shown; a bug is logged; the state stays

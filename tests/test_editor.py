@@ -75,7 +75,7 @@ def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, pho
     y, x0, x1 = white_stroke_across(qtbot, w, 5)
     settle(qtbot, w)
     stroked = canvas_pixels(w)
-    assert w.doc.current.label == "color stroke" and w.gallery.count() == 4
+    assert w.doc.current.label == "intensity stroke" and w.gallery.count() == 4  # a grey model's brush
     inside = np.abs(stroked.astype(int) - slid)[y - 3:y + 3, x0:x1]
     assert inside.sum() > 0, "the stroke did not change the canvas under it"
     # The candidates show their edit on the photo (in colour, cropped to the model's square), the
@@ -201,7 +201,7 @@ def test_shipped_model_inverts_a_product_photo_and_its_sliders_work(qtbot, tmp_p
     w.undo()
     white_stroke_across(qtbot, w, 4)
     settle(qtbot, w)
-    assert w.doc.current.label == "color stroke"
+    assert w.doc.current.label == "intensity stroke"
     assert w.export_to(tmp_path / "white.png")
     before = np.asarray(Image.open(tmp_path / "pullover.png"), float).mean(2)
     after = np.asarray(Image.open(tmp_path / "white.png"), float).mean(2)
@@ -582,7 +582,7 @@ def test_strokes_are_clipped_to_the_outlined_region_without_a_box(window, qtbot,
     drag(qtbot, c, across)
     assert c._pending, "the stroke stays on screen while it is solved"
     settle(qtbot, w)
-    assert w.doc.current.label == "color stroke" and w.last_error == "" and not c._pending
+    assert w.doc.current.label == "intensity stroke" and w.last_error == "" and not c._pending
     (stroke,) = w.doc.current.strokes
     res = w.model.gan.resolution
     assert all(0 <= x <= res and 0 <= y <= res for x, y in stroke.points)
