@@ -3,10 +3,11 @@
 A painted stroke shows while it is solved and goes once its result is in; afterwards a user cannot
 see what they asked of which part (a short stroke the model did not follow reads as nothing done).
 With the switch on, every stroke of the state shown is drawn as the outline of the band its brush
-covered (erasers' own strokes are not: what they erased still is), in dark and light dashes (seen
-on any photo), where the model's mapping puts it on the photo: rotated with an aligned face, scaled
-with the zoom; in split view on the After side only. Off by default; remembered in the settings.
-The strokes come from the document's state, so undo, redo and sessions show theirs.
+covered, less what a later eraser took away (erasers' own strokes are not drawn), in dark and
+light dashes (seen on any photo), where the model's mapping puts it on the photo: rotated with an
+aligned face, scaled with the zoom; in split view on the After side only. Off by default;
+remembered in the settings. The strokes come from the document's state, so undo, redo and
+sessions show theirs; each state's outlines are made once.
 """
 from __future__ import annotations
 
@@ -42,6 +43,24 @@ class StrokesOverlay(CanvasOverlay):
         self.shown = False
         self.drawn = 0  # strokes outlined by the last paint (for tests)
         self.action: QAction | None = None  # View > Show strokes (install)
+        self._bands: tuple = ((), [])  # (strokes, [(kind, outline)]): outlined once per state
+
+    def bands(self, strokes: tuple) -> list[tuple[str, QPainterPath]]:
+        """(brush, outline in model pixels) of each stroke that asks for something, less the bands
+        of the erasers painted after it (as editing.solver.build_constraints erases)."""
+        known, bands = self._bands
+        if known is strokes or known == strokes:
+            return bands
+        bands = []
+        for stroke in strokes:
+            band = stroke_band(stroke.points, stroke.radius)
+            if stroke.kind == "erase":
+                bands = [(kind, outline.subtracted(band)) for kind, outline in bands]
+            elif stroke.kind in DASHES:
+                bands.append((stroke.kind, band))
+        bands = [(kind, outline) for kind, outline in bands if not outline.isEmpty()]
+        self._bands = (strokes, bands)
+        return bands
 
     def strokes(self) -> tuple:
         doc = self.window.doc
@@ -61,12 +80,8 @@ class StrokesOverlay(CanvasOverlay):
             edge = rect.x() + rect.width() * canvas.split
             p.setClipRect(QRectF(edge, 0, max(0.0, self.width() - edge), self.height()))
         p.setTransform(self.model_transform(renderer))
-        for stroke in strokes:
-            if stroke.kind not in DASHES:  # an eraser takes strokes away; it asks for nothing itself
-                continue
-            band = stroke_band(stroke.points, stroke.radius)
-            for pen in (QPen(QColor(0, 0, 0, 190), 2.5),
-                        QPen(QColor(255, 255, 255, 235), 1.2, DASHES[stroke.kind])):
+        for kind, band in self.bands(strokes):
+            for pen in (QPen(QColor(0, 0, 0, 190), 2.5), QPen(QColor(255, 255, 255, 235), 1.2, DASHES[kind])):
                 pen.setCosmetic(True)  # screen pixels wide, whatever the zoom
                 p.setPen(pen)
                 p.drawPath(band)
