@@ -3,9 +3,9 @@ runs on the job runner (progress, Cancel), the best candidate is applied and the
 in the candidates panel. The solver runs through editing.edit.solve_strokes, as in `latent-edit edit`.
 
 A stroke is clipped to the model's square (the outline on the canvas) without a question: the part
-outside is left out and the status bar says so. The candidates follow the document: they are shown
-while the document is at their stroke (or at a candidate chosen from them) and hidden after an undo
-past it, coming back with redo.
+outside is left out and the status bar says so. The candidates follow the document (editor.offers):
+they are shown while the document is at their stroke (or at a candidate chosen from them) and
+hidden after an undo past it, coming back with redo.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from editor import session
 from editor.brushbar import BrushBar
 from editor.errors import describe
 from editor.jobs import Job, JobRunner
-from editor.panels import CandidatesPanel
+from editor.offers import Offer, Offers
 from editor.preview import Preview
 from editor.render import Renderer
 from editor.state import Document, Snapshot
@@ -62,45 +62,15 @@ class StrokeTool(QObject):
     error = Signal(str)  # a refused stroke, or a bug (logged)
     settled = Signal(bool)  # a painted stroke's end: True its result is applied, False not taken
 
-    def __init__(self, brushes: BrushBar, candidates: CandidatesPanel, jobs: JobRunner, preview: Preview):
+    def __init__(self, brushes: BrushBar, offers: Offers, jobs: JobRunner, preview: Preview):
         super().__init__()
-        self.brushes, self.candidates, self.jobs, self.preview = brushes, candidates, jobs, preview
+        self.brushes, self.offers, self.jobs, self.preview = brushes, offers, jobs, preview
         self.model: GANModel | None = None
         self.vectors: dict[str, AttributeVector] = {}
         self.doc: Document | None = None
-        self.offer: tuple | None = None  # (codes, images, [(a snapshot made from them, its candidate)],
-        # their views on the photo) of the last stroke
-        self._shown = False  # the offer is in the candidates panel
-        self._at: int | None = None  # the candidate the document shows, highlighted in the panel
 
     def set_document(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> None:
         self.model, self.vectors, self.doc = model, vectors, doc
-        self.offer, self._shown, self._at = None, False, None
-        self.candidates.clear()
-        doc.subscribe(self._follow)
-
-    def _follow(self, doc: Document) -> None:
-        """Show the last stroke's candidates only while the document is at one of them, the one it
-        shows highlighted and named in the status bar (after undo and redo too)."""
-        if doc is not self.doc or self.offer is None:
-            return
-        codes, images, chosen, views = self.offer
-        at = next((k for s, k in chosen if doc.current is s), None)
-        if self._shown and self.candidates.codes is not codes:  # another tool's (a warp's) are shown
-            self._shown = False
-            if at is None:
-                self._at = None
-                return
-        if at is not None:
-            if not self._shown:
-                self.candidates.show_candidates(codes, images, views, self.choose)
-            self.candidates.gallery.setCurrentRow(at)
-            if at != self._at:
-                self.status.emit(f"Candidate {at + 1} applied; click another to choose it, Ctrl+Z to go back")
-        elif self._shown:
-            self.candidates.clear()
-            self.status.emit("")
-        self._shown, self._at = at is not None, at
 
     def painted(self, points: list, radius: float) -> None:
         """A stroke on the canvas: display points and radius (display pixels). The part outside the
@@ -139,8 +109,8 @@ class StrokeTool(QObject):
         def finish(result) -> None:
             step, views = result
             snap = doc.with_candidate(step.z[0], strokes, vectors, label)
-            self.offer, self._shown, self._at = (step.z, step.images, [(snap, 0)], views), True, 0
-            self.candidates.show_candidates(step.z, step.images, views, self.choose)
+            self.offers.offered(Offer(step.z, step.images, views, lambda k: doc.with_candidate(
+                step.z[k], strokes, vectors, f"candidate {k + 1}"), "Candidate"), snap)
             doc.push(snap)
             short = reached(step, constraints)  # the panel's title says "click to choose": a note
             # that the strokes fell short fits the status bar of a window 1200 px wide after this
@@ -161,12 +131,3 @@ class StrokeTool(QObject):
                               renderer, state, strokes)
 
         self.jobs.run(Job(work, cfg.steps + 1, on_done=finish, on_cancel=cancelled))
-
-    def choose(self, k: int) -> None:
-        """Apply candidate k of the last stroke instead (a click in the panel showing them)."""
-        if self.doc is None or self.offer is None:
-            return
-        snap = self.doc.with_candidate(self.offer[0][k], self.doc.current.strokes, self.vectors,
-                                       f"candidate {k + 1}")
-        self.offer[2].append((snap, k))
-        self.doc.push(snap)  # _follow highlights it and says so

@@ -20,7 +20,7 @@ from editor.canvas import Canvas
 from editor.overlay import CanvasOverlay
 from editor.dragtool import DragTool
 from editor.jobs import Job, JobRunner
-from editor.panels import CandidatesPanel
+from editor.offers import Offer, Offers
 from editor.preview import Preview
 from editor.state import Document
 from editor.strokes import with_views
@@ -59,10 +59,10 @@ class WarpOverlay(CanvasOverlay):
 class WarpTool(QObject):
     status = Signal(str)
 
-    def __init__(self, canvas: Canvas, jobs: JobRunner, preview: Preview, candidates: CandidatesPanel,
+    def __init__(self, canvas: Canvas, jobs: JobRunner, preview: Preview, offers: Offers,
                  brushes: BrushBar, drag_tool: DragTool):
         super().__init__()
-        self.canvas, self.jobs, self.preview, self.candidates = canvas, jobs, preview, candidates
+        self.canvas, self.jobs, self.preview, self.offers = canvas, jobs, preview, offers
         self.brushes, self.drag_tool = brushes, drag_tool
         self.model: GANModel | None = None
         self.vectors: dict[str, AttributeVector] = {}
@@ -70,7 +70,6 @@ class WarpTool(QObject):
         self.active = False
         self._start: tuple[float, float] | None = None  # display pixels of the press
         self._now: tuple[float, float] | None = None  # display pixels of the pointer while held
-        self._offer: tuple | None = None  # (codes, strokes) of the last warp's candidates
         self.button = QToolButton()
         self.button.setText("Warp")
         self.button.setToolTip("Warp brush: press, drag and release to push pixels along (W)")
@@ -85,7 +84,6 @@ class WarpTool(QObject):
 
     def set_document(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> None:
         self.model, self.vectors, self.doc = model, vectors, doc
-        self._offer = None
 
     def set_active(self, on: bool) -> None:
         if on == self.active:
@@ -146,9 +144,10 @@ class WarpTool(QObject):
 
         def finish(result) -> None:
             step, views = result
-            self._offer = (step.z, strokes)
-            self.candidates.show_candidates(step.z, step.images, views, self.choose)
-            doc.push(doc.with_candidate(step.z[0], strokes, vectors, "warp"))
+            snap = doc.with_candidate(step.z[0], strokes, vectors, "warp")
+            self.offers.offered(Offer(step.z, step.images, views, lambda k: doc.with_candidate(
+                step.z[k], strokes, vectors, f"warp candidate {k + 1}"), "Warp candidate"), snap)
+            doc.push(snap)
             self.status.emit(f"{len(step.z)} candidates, the best applied, click another to choose it")
 
         self.status.emit("Solving the warp…")
@@ -156,11 +155,3 @@ class WarpTool(QObject):
         self.jobs.run(Job(lambda: with_views(solve_warps(model, doc.z0, z, [warp], cfg, offset, doc.target),
                                              renderer, state, strokes), cfg.steps + 1,
                           on_done=finish, on_cancel=lambda _: self.status.emit("Warp cancelled")))
-
-    def choose(self, k: int) -> None:
-        """Apply candidate k of the last warp instead (a click in the panel showing them)."""
-        if self.doc is None or self._offer is None:
-            return
-        codes, strokes = self._offer
-        self.doc.push(self.doc.with_candidate(codes[k], strokes, self.vectors, f"warp candidate {k + 1}"))
-        self.status.emit(f"Warp candidate {k + 1} applied; click another to choose it, Ctrl+Z to go back")

@@ -38,6 +38,7 @@ from editor.files import DocumentFiles
 from editor.jobs import JobRunner, JobStatus
 from editor.menus import Menus
 from editor.models import Edition, ModelSwitching
+from editor.offers import Offers
 from editor.panels import CandidatesPanel, HistoryPanel, ModelPanel, side_dock
 from editor.preview import Preview
 from editor.quality import QualityMeter
@@ -114,7 +115,9 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.brush_bar.radius_changed.connect(lambda r: setattr(self.canvas, "brush_radius", r))
         self.canvas.brush_radius = float(self.brush_bar.size_slider.value())
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.brush_bar)
-        self.strokes = StrokeTool(self.brush_bar, self.candidates_panel, self.jobs, self.preview)
+        self.offers = Offers(self.candidates_panel)  # which candidates the panel shows: the state's
+        self.offers.status.connect(self._stroke_status)
+        self.strokes = StrokeTool(self.brush_bar, self.offers, self.jobs, self.preview)
         self.canvas.stroke_painted.connect(self.strokes.painted)
         self.strokes.status.connect(self._stroke_status)
         self.strokes.error.connect(self.show_error)
@@ -125,7 +128,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.drag_tool.activated.connect(lambda: self.brush_bar.set_brush(None))
         self.brush_bar.brush_changed.connect(lambda k: k is None or self.drag_tool.set_active(False))
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.drag_tool.bar)
-        self.warp_tool = WarpTool(self.canvas, self.jobs, self.preview, self.candidates_panel,
+        self.warp_tool = WarpTool(self.canvas, self.jobs, self.preview, self.offers,
                                   self.brush_bar, self.drag_tool)
         self.warp_tool.status.connect(self.statusBar().showMessage)
         self.menus = Menus(self, self.settings)
@@ -196,6 +199,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.canvas.photo_factor = renderer.factor
         self.canvas.set_outline(renderer.editable_outline())
         self.canvas.zoom_fit()
+        self.offers.set_document(doc)
         self.strokes.set_document(model, self.vectors, doc)
         self.drag_tool.set_document(model, self.vectors, doc)
         self.warp_tool.set_document(model, self.vectors, doc)

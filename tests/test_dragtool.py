@@ -210,6 +210,33 @@ def test_a_warp_after_a_stroke_keeps_its_own_candidates_and_a_click_chooses_amon
     settle(qtbot, w)
     assert w.doc.current.label == "warp candidate 2"
     assert torch.allclose(w.doc.code(w.vectors), warp_codes[1], atol=1e-5)
+    assert w.gallery.currentRow() == 1
+
+    # Walkthrough: after undoing the warp its candidates stayed, and a click applied one again.
+    w.undo()
+    w.undo()
+    settle(qtbot, w)
+    assert w.doc.current.label == "intensity stroke"  # the stroke's own candidates come back
+    assert w.candidates_panel.codes is stroke_codes and w.gallery.currentRow() == 0
+    w.undo()
+    settle(qtbot, w)
+    assert w.gallery.count() == 0 and w.doc.index == 0  # before any: none to click
+
+    # Undoing a later stroke back to a chosen candidate of an earlier one shows that one's again.
+    w.redo()
+    settle(qtbot, w)
+    item = w.gallery.item(2)
+    qtbot.mouseClick(w.gallery.viewport(), Qt.MouseButton.LeftButton,
+                     pos=w.gallery.visualItemRect(item).center())
+    settle(qtbot, w)
+    assert w.doc.current.label == "candidate 3"
+    white_stroke_across(qtbot, w, 9)
+    settle(qtbot, w)
+    assert w.candidates_panel.codes is not stroke_codes
+    w.undo()
+    settle(qtbot, w)
+    assert w.doc.current.label == "candidate 3"
+    assert w.candidates_panel.codes is stroke_codes and w.gallery.currentRow() == 2
 
 
 def test_the_drag_mask_is_painted_on_the_canvas_and_holds_the_rest(window, qtbot, monkeypatch):

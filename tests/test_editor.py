@@ -81,7 +81,7 @@ def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, pho
     # The candidates show their edit on the photo (in colour, cropped to the model's square), the
     # first as the canvas shows it (its code re-applied through the sliders: float rounding apart),
     # not the generator's grey picture.
-    views = w.strokes.offer[3]
+    views = w.offers.current()[0].views
     assert len(views) == 4 and views[0].ndim == 3 and views[0].shape[2] == 3
     shown = w.renderer.view(w.doc.code(w.vectors), strokes=w.doc.current.strokes)
     assert np.abs(views[0].astype(int) - shown).max() <= 1
