@@ -105,10 +105,10 @@ class CandidatesPanel(QWidget):
         self.meter = meter
         self.quality.clear()
 
-    def show_quality(self, z: torch.Tensor) -> None:
-        """The quality of the current picture, code z (D,)."""
+    def show_quality(self, z: torch.Tensor, offset=None) -> None:
+        """The quality of the current picture: code z (D,), drawn with a drag's `offset` if any."""
         if self.meter is not None:
-            q = self.meter.measure_code(z)
+            q = self.meter.measure_code(z, offset)
             warning = self.meter.warning(q)
             text = "Now: " + html.escape(q.summary())
             self.quality.setText(text if warning is None else

@@ -118,6 +118,9 @@ class QualityMeter:
                                          self.reference).tolist()
         return [Quality(float(r), float(k), lp, i) for r, k, lp, i in zip(realism, rank, lpips, identity)]
 
-    def measure_code(self, z: torch.Tensor) -> Quality:
+    def measure_code(self, z: torch.Tensor, offset=None) -> Quality:
+        """Quality of the picture of code z (D,), drawn with a drag's feature offset if any."""
+        from editing.offset import drawing
+
         with torch.no_grad():
-            return self.measure(self.model.decode(z.reshape(1, -1)))[0]
+            return self.measure(drawing(self.model, offset)(z.reshape(1, -1)))[0]

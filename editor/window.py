@@ -241,7 +241,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         if not self._refining:
             if self.candidates_panel.meter is not None:
                 self.candidates_panel.meter.rebase(doc.z0)  # the refined inversion, once it is in
-            self.candidates_panel.show_quality(doc.code(self.vectors))
+            self.candidates_panel.show_quality(doc.code(self.vectors), doc.current.offset)
             self.autosave()
 
     @property

@@ -58,6 +58,7 @@ def test_drag_tool_places_points_runs_with_a_live_preview_and_undoes_exactly(win
     tool.handles[0], tool.targets[0] = (12.5, 25.5), (17.5, 25.5)
     assert len(w.doc.history) == 1, "placing points is not an edit"
     before = photo_pixels(w)
+    quality = w.candidates_panel.quality.text()
 
     tool.run_button.click()
     assert tool.running and tool.stop_button.isEnabled()
@@ -67,6 +68,10 @@ def test_drag_tool_places_points_runs_with_a_live_preview_and_undoes_exactly(win
     dragged = photo_pixels(w)
     assert np.abs(dragged.astype(int) - before).sum() > 0, "the drag did not change the canvas"
     assert tool.handles[0] != pytest.approx((12.5, 25.5)), "the handle did not follow the drag"
+    # the quality shown is the dragged picture's (it measured the code alone: walkthrough)
+    meter, z = w.candidates_panel.meter, w.doc.code(w.vectors)
+    drawn, code_alone = meter.measure_code(z, w.doc.current.offset).summary(), meter.measure_code(z).summary()
+    assert drawn != code_alone and drawn in w.candidates_panel.quality.text() != quality
 
     assert w.doc.current.offset is not None, "the drag's feature offset is part of the state"
     w.undo()
