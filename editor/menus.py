@@ -4,6 +4,7 @@ export_to, save_session, ...); items that replace the edit ask the window first 
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +17,39 @@ from editor.state import Document
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif)"
 EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
+SESSION_SUFFIX = "session.json"  # added to a session's name typed without one (and looked for)
+
+
+def save_file_dialog(parent, title: str, path: str, filters: str, suffix: str) -> str:
+    """A Save dialog that adds `suffix` to a name typed without one before it checks for a file to
+    overwrite (a session saved as "astro" was written as "astro", which Open then did not list);
+    the path chosen, or "" when cancelled."""
+    dialog = QFileDialog(parent, title, path, filters)
+    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+    dialog.setDefaultSuffix(suffix)
+    return dialog.selectedFiles()[0] if dialog.exec() and dialog.selectedFiles() else ""
+
+
+def tool_keys(bar) -> list[tuple[str, str]]:
+    """(keys, what) of the tool bar's buttons that have a shortcut: their tooltip, less the key."""
+    from PySide6.QtWidgets import QToolButton
+
+    rows = []
+    for button in bar.findChildren(QToolButton):
+        key = button.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        if key:
+            tip = re.sub(r"\s*\([^()]*\)$", "", button.toolTip().split(". ")[0])
+            rows.append((key, tip if tip.startswith(button.text()) else f"{button.text()}: {tip}"))
+    return rows
+
+
 RECENT_COUNT = 10
 MOUSE_HELP = (("Mouse wheel", "zoom in or out under the cursor"),
               ("Middle drag, or Space + drag", "pan the zoomed picture"),
               ("Arrow keys (canvas focused)", "pan"),
               ("Left drag", "paint a stroke with the selected brush, inside the dashed outline"),
-              ("Region tool (R): left drag / right drag", "paint / erase where the sliders may change the photo"),
+              ("Region tool (R): left drag / right drag",
+               "paint / erase where the sliders may change the photo"),
               ("Drag the split line", "move it (split view)"),
               ("Double-click a slider's value", "type a value, then Enter"))
 
@@ -107,8 +135,8 @@ class Menus(QObject):
         if doc is None:
             return self.window.show_error("Nothing to export: open a photo first")
         name = (doc.photo_path.stem if doc.photo_path else "sample") + "-edited.png"
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export", str(Path(self.last_dir()) / name),
-                                              EXPORT_FILTER)
+        path = save_file_dialog(self.window, "Export", str(Path(self.last_dir()) / name), EXPORT_FILTER,
+                                "png")
         if path:  # the dialog has already asked before overwriting
             self.window.export_to(path)
 
@@ -116,15 +144,15 @@ class Menus(QObject):
         """True if the session was saved."""
         if self.window.doc is None:
             return False
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save session", self.last_dir(),
-                                              "Sessions (*.session.json)")
+        path = save_file_dialog(self.window, "Save session", self.last_dir(),
+                                f"Sessions (*.{SESSION_SUFFIX})", SESSION_SUFFIX)
         return bool(path) and self.window.save_session(path)
 
     def open_session_dialog(self) -> None:
         if not self.window.confirm_discard("opening a session"):
             return
         path, _ = QFileDialog.getOpenFileName(self.window, "Open session", self.last_dir(),
-                                              "Sessions (*.json)")
+                                              f"Sessions (*.{SESSION_SUFFIX});;All files (*)")
         if path:
             self.window.open_session(path)
 
@@ -164,6 +192,7 @@ class Menus(QObject):
                 if keys and not act.menu():
                     rows.append((keys, act.text().replace("&", "").rstrip("…")))
         rows += [(key, f"{text} brush") for _, text, key in BRUSHES]
+        rows += tool_keys(self.window.drag_tool.bar)  # Drag, Run, Mask, Warp, Region
         rows += MOUSE_HELP
         cells = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;{what}</td></tr>" for k, what in rows)
         return f"<table>{cells}</table>"

@@ -689,6 +689,9 @@ def test_help_lists_the_keys_and_about_opens(window):
     text = window.menus.keys_text()
     assert "Ctrl+Z" in text and "Zoom to fit" in text and "Space + drag" in text and "Sketch" in text
     assert "<b>K</b></td><td>&nbsp;Sketch (edges) brush" in text and "Ctrl+Y" in text
+    for key, what in (("D", "Drag tool: click a handle"), ("W", "Warp brush: press"), ("M", "Mask: Paint"),
+                      ("R", "Region: paint"), ("Ctrl+Return", "Run: Move the handles")):  # walkthrough
+        assert f"<b>{key}</b></td><td>&nbsp;{what}" in text, key
     window.menus.show_about()
     assert "latent-editor" in window.menus.last_box.text()
     window.menus.last_box.close()
@@ -812,3 +815,27 @@ def test_a_click_s_dot_shows_while_it_is_solved(qtbot):
     centre = canvas.to_screen(QPointF(50.0, 50.0))
     pixel = shot.pixelColor(int(centre.x()), int(centre.y()))
     assert pixel.red() > 180 and pixel.green() < 110, "no dot where the click was"
+
+
+def test_a_session_saved_without_its_suffix_gets_it_and_open_lists_it(window, qtbot, photo, tmp_path,
+                                                                      monkeypatch):
+    """Walkthrough: a session typed as "astro" was written as "astro", which the Open dialog (its
+    filter *.json) did not list, while it did list exports' recipes."""
+    from PySide6.QtWidgets import QFileDialog
+
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    seen = {}
+
+    def typed(dialog) -> int:  # the user types a name and presses Save
+        dialog.selectFile(str(tmp_path / "astro"))
+        return 1
+
+    monkeypatch.setattr(QFileDialog, "exec", typed)
+    assert w.menus.save_session_dialog()
+    assert (tmp_path / "astro.session.json").is_file() and not (tmp_path / "astro").exists()
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *args: (seen.update(filters=args[3]), ("", ""))[1])
+    w.menus.open_session_dialog()
+    assert seen["filters"].startswith("Sessions (*.session.json)")
