@@ -72,14 +72,38 @@ def open_framed(window, path: str | Path, whole_image: bool, face: int | None, p
             passing=NoObjectError)
     except NoObjectError as e:
         what = "face" if isinstance(e, NoFaceError) else "object"
+        others = other_kind_models(window.model) if what == "face" else []
+        hint = (f"\n\nA photo of a product? Choose {' or '.join(others)} in the Model box, then open "
+                f"it again." if others else "")
         answer = QMessageBox.question(
-            window, f"No {what} found", f"{Path(path).name}: {e}.\nUse the whole image instead?")
-        return answer == QMessageBox.StandardButton.Yes and open_photo(window, path, True)
+            window, f"No {what} found", f"{Path(path).name}: {e}.\nUse the whole image instead?{hint}")
+        if answer == QMessageBox.StandardButton.Yes:
+            return open_photo(window, path, True)
+        products = f" (products: choose {others[0]} in the Model box)" if others else ""
+        window.statusBar().showMessage(f"Not opened: no {what} found in {Path(path).name}{products}")
+        return False
     if not ok or framed is None:
         return False
     window.menus.remember_recent(framed[0].path)
     invert(window, framed)
     return True
+
+
+def other_kind_models(model: GANModel) -> list[str]:
+    """The shipped models that frame objects, not faces, when `model` is a face model."""
+    from inversion.framing import DomainSpec
+    from training.modelfile import MODELS_DIR, read_config, shipped_models
+
+    if DomainSpec.for_model(model.config).kind != "face":
+        return []
+    names = []
+    for name in shipped_models():
+        try:
+            if DomainSpec.for_model(read_config(MODELS_DIR / name)).kind != "face":
+                names.append(name)
+        except Exception:  # noqa: BLE001 - a damaged shipped model is not offered
+            continue
+    return names
 
 
 def invert(window, framed: tuple, label: str = "open", switching: bool = False) -> None:

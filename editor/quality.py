@@ -64,14 +64,16 @@ def typical_realism(model: GANModel) -> np.ndarray:
 
 class QualityMeter:
     """Measures pictures of one document: `target` (1, C, R, R) is the photo in the model's domain
-    (None for a document started from a model sample); `lpips` an inversion.perceptual.LPIPS."""
+    (None for a document started from a model sample); `lpips` an inversion.perceptual.LPIPS;
+    `aligned`: the photo's face was found and aligned (identity is measured only then)."""
 
     def __init__(self, model: GANModel, lpips, target: torch.Tensor | None,
-                 start: torch.Tensor | None = None):
+                 start: torch.Tensor | None = None, aligned: bool = True):
         self.model, self.lpips, self.target = model, lpips, target
         self.spec = DomainSpec.for_model(model.config)
-        self.reference = None
-        if target is not None and self.spec.kind == "face":
+        self.reference = None  # the photo's face descriptor: only for a face found and aligned (a
+        # whole image given to a face model has no face where the descriptor looks)
+        if target is not None and self.spec.kind == "face" and aligned:
             from inversion.faces import descriptors
 
             self.reference = descriptors(to_uint8(target), self.spec.face_box)[0]

@@ -208,7 +208,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.history_panel.set_document(doc)
         self.menus.set_document(doc)
         self.lpips = self.lpips or LPIPS()
-        self.candidates_panel.set_meter(QualityMeter(model, self.lpips, doc.target, doc.z0))
+        self.candidates_panel.set_meter(QualityMeter(
+            model, self.lpips, doc.target, doc.z0, aligned=bool(doc.mapping.affine)))
         self._update_model_label()
         self._update_title()
         self._on_document_changed(doc)
@@ -222,7 +223,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.preview.start(model, self.vectors, doc)
         for tool in (self.strokes, self.drag_tool, self.warp_tool):
             tool.model = model  # what their solvers decode with
-        self.candidates_panel.set_meter(QualityMeter(model, self.lpips, doc.target, doc.z0))
+        self.candidates_panel.set_meter(QualityMeter(
+            model, self.lpips, doc.target, doc.z0, aligned=bool(doc.mapping.affine)))
         self._update_model_label()
         self._on_document_changed(doc)
 

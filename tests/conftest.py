@@ -104,7 +104,8 @@ def open_window(qtbot, tmp_path: Path, model: str | None = None, autosave: str =
 @pytest.fixture(autouse=True)
 def questions(monkeypatch):
     """Every question the editor asks, in every test (no modal box may block a test): answered Discard, or the
-    answer a test puts in `questions.answer`; the questions' titles go to `questions.asked`."""
+    answer a test puts in `questions.answer`; the questions' titles go to `questions.asked`, their
+    texts to `questions.texts`."""
     from PySide6.QtWidgets import QMessageBox
 
     class Questions:
@@ -112,6 +113,12 @@ def questions(monkeypatch):
         asked: list[str] = []
 
     q = Questions()
-    q.asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, *a, **k: q.asked.append(title) or q.answer)
+    q.asked, q.texts = [], []
+
+    def ask(parent, title, text="", *a, **k):
+        q.asked.append(title)
+        q.texts.append(text)
+        return q.answer
+
+    monkeypatch.setattr(QMessageBox, "question", ask)
     return q

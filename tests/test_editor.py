@@ -760,6 +760,9 @@ def test_a_face_model_looks_for_faces_in_the_background_one_search_at_a_time_and
     settle(qtbot, w)
     assert questions.asked == ["No face found"] and w.doc is None and len(searched) == 2
     assert not w.jobs.busy
+    # the question names the product model; after No, the status bar no longer says "Framing…"
+    assert "fashion-mnist-32 in the Model box" in questions.texts[-1]
+    assert w.statusBar().currentMessage().startswith("Not opened: no face found")
     w.close()
 
 

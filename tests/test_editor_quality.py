@@ -42,6 +42,10 @@ def test_a_face_model_reports_identity_to_the_photos_face():
     same, other = meter.measure_code(z[0]), meter.measure_code(z[1])
     assert same.identity < 0.1 and "same person" in same.summary()
     assert other.identity > same.identity + 0.2
+    # a whole image given to the face model (no face found): no identity, which read "same
+    # person" on a dress (walkthrough)
+    whole = QualityMeter(model, LPIPS(), target, aligned=False).measure_code(z[0])
+    assert whole.identity is None and "person" not in whole.summary()
 
 
 def test_one_plain_warning_when_an_edit_has_gone_too_far(tmp_path):
