@@ -6,6 +6,7 @@ generator tuned to the photo, when there is one: editor.tuning).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,16 +45,25 @@ def export_animation_dialog(window) -> None:
         return window.show_error("Nothing to animate: open a photo first")
     if not window.vectors:
         return window.show_error(f"{window.model.name} has no sliders to sweep")
-    name, ok = QInputDialog.getItem(window, "Export animation", "Sweep this slider from -3 to +3:",
-                                    sorted(window.vectors), 0, False)
+    from editor.sliders import readable
+
+    names = {readable(n): n for n in sorted(window.vectors)}  # shown as the sliders panel names them
+    shown, ok = QInputDialog.getItem(window, "Export animation", "Sweep this slider from -3 to +3:",
+                                     list(names), 0, False)
     if not ok:
         return
+    name = names[shown]
     stem = doc.photo_path.stem if doc.photo_path else "sample"
     path, _ = QFileDialog.getSaveFileName(window, "Export animation",
-                                          str(Path(window.menus.last_dir()) / f"{stem}-{name}.webp"),
+                                          str(Path(window.menus.last_dir()) / f"{stem}-{file_word(shown)}.webp"),
                                           ANIMATION_FILTER)
     if path:
         export_sweep(window, name, path)
+
+
+def file_word(text: str) -> str:
+    """A slider's name as a file name's part: "Smiling (keep male, young)" -> "smiling-keep-male-young"."""
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower())) or "slider"
 
 
 def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps: float = FPS) -> bool:

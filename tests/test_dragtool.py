@@ -296,3 +296,23 @@ def test_export_morph_inverts_the_other_photo_and_morphs_onto_this_one(window, q
     settle(qtbot, w)
     with Image.open(out) as img:
         assert img.n_frames == 5 and img.size == (180, 240)
+
+
+def test_export_animation_offers_the_sliders_by_the_names_the_panel_shows(window, qtbot, monkeypatch):
+    """Walkthrough: the dialog listed raw names ("Black_Hair", "Mouth_Slightly_Open (keep Male,
+    Young)"); the file name it suggests is made of the name's words."""
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    from editor import animation
+
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    w.vectors = {"Black_Hair": w.vectors["first"], "Smiling (keep Male, Young)": w.vectors["second"]}
+    seen = {}
+    chosen = ("Smiling (keep male, young)", True)
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a: (seen.update(items=a[3]), chosen)[1])
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (seen.update(path=a[2]), ("", ""))[1])
+    animation.export_animation_dialog(w)
+    assert seen["items"] == ["Black hair", "Smiling (keep male, young)"]
+    assert seen["path"].endswith("sample-smiling-keep-male-young.webp")
