@@ -54,9 +54,8 @@ def export_animation_dialog(window) -> None:
         return
     name = names[shown]
     stem = doc.photo_path.stem if doc.photo_path else "sample"
-    path, _ = QFileDialog.getSaveFileName(window, "Export animation",
-                                          str(Path(window.menus.last_dir()) / f"{stem}-{file_word(shown)}.webp"),
-                                          ANIMATION_FILTER)
+    suggested = Path(window.menus.last_dir()) / f"{stem}-{file_word(shown)}.webp"
+    path, _ = QFileDialog.getSaveFileName(window, "Export animation", str(suggested), ANIMATION_FILTER)
     if path:
         export_sweep(window, name, path)
 
