@@ -48,6 +48,8 @@ class DragOverlay(CanvasOverlay):
         return QPointF(r.x() + x * s, r.y() + y * s)
 
     def paintEvent(self, event) -> None:  # noqa: N802
+        if not (self.tool.active or self.tool.running):  # another tool's turn: the points wait, unseen
+            return
         pairs = self.tool.display_pairs()
         mask = self.tool.mask
         if not pairs and mask is None:
@@ -133,6 +135,7 @@ class DragTool(QObject):
         self.toggle.blockSignals(True)
         self.toggle.setChecked(on)
         self.toggle.blockSignals(False)
+        self.overlay.update()  # the points show only while the tool is on
         if on:
             self.activated.emit()
             self.status.emit("Drag: click a handle, then where it should go; Run when ready")

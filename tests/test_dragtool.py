@@ -106,6 +106,16 @@ def test_drag_tool_places_points_runs_with_a_live_preview_and_undoes_exactly(win
     rebuild_from_recipe(recipe, again)
     assert again.read_bytes() == out.read_bytes()
 
+    # the points show while the tool is on, not under another tool's brush (walkthrough)
+    tool.set_active(True)
+    tool.click(*model_to_display(w.renderer, 14.5, 16.5))
+    tool.click(*model_to_display(w.renderer, 18.5, 16.5))
+    assert not np.array_equal(canvas_pixels(w), photo_pixels(w))
+    w.set_brush("color")
+    assert np.array_equal(canvas_pixels(w), photo_pixels(w)) and len(tool.handles) == 2
+    tool.set_active(True)
+    assert not np.array_equal(canvas_pixels(w), photo_pixels(w)), "the points wait for the tool"
+
     tool.clear_button.click()
     assert tool.handles == [] and not tool.run_button.isEnabled()
     w.set_brush("sketch")
