@@ -30,7 +30,8 @@ from training.modelfile import GANModel, inside_folder
 from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2  # the newest recipe this version reads; 2: a region's recipe holds the edit the
+# region was painted on (`region_under`); a recipe is written with the lowest version it needs
 COMPOSITING = 7  # 7: a face edit lands beside the face region only within a pixel or two of its
 # strokes' bands (BAND_SHARE); 6: faint growth beside an object keeps the photo's background; 5: a
 # face edit also lands within its strokes' reach; 4: the silhouette's grown
@@ -135,7 +136,7 @@ def write_recipe(path: str | os.PathLike, *, model: GANModel, photo: Path, mappi
                  strokes: list, solver: dict | None, quality: int, threshold: float,
                  extra: dict | None = None, image_sha256: str | None = None) -> None:
     recipe = {
-        "format": "latent-editor-recipe", "version": RECIPE_VERSION,
+        "format": "latent-editor-recipe", "version": 2 if (extra or {}).get("region_under") else 1,
         "model": {"id": model.model_id, "name": model.name, "path": str(Path(model.path).resolve()),
                   "generator_sha256": model.generator_sha256},
         "photo": {"path": str(Path(photo).resolve()), "sha256": sha256_file(photo),
@@ -218,18 +219,63 @@ def check_recipe(recipe, what: str = "the recipe") -> dict:
 
         if len(check_region(f, recipe["region"], "region")) != mapping.resolution:
             f.fail("region", f"a region of the model's {mapping.resolution} px", len(recipe["region"]))
-    if recipe.get("feature_offset") is not None:  # what point drags added (editing.drag)
-        f.dict(recipe["feature_offset"], "feature_offset")
-        try:
-            FeatureOffset.from_dict(recipe["feature_offset"])
-        except DragError as e:
-            f.fail("feature_offset", "a drag offset (depth, shape, float32_base64)", str(e))
+    check_offset(f, recipe.get("feature_offset"), "feature_offset")
+    under = recipe.get("region_under")  # the edit a region was painted on (editing.region)
+    if under is not None:
+        if recipe.get("region") is None:
+            f.fail("region_under", "nothing without a region", "an edit")
+        f.dict(under, "region_under")
+        f.numbers(f.key(under, "z_edit", "region_under"), "region_under.z_edit", len(z0), -MAX_CODE, MAX_CODE)
+        check_offset(f, under.get("feature_offset"), "region_under.feature_offset")
+        for i, stroke in enumerate(f.list(under.get("strokes", []), "region_under.strokes", 10_000)):
+            f.dict(stroke, f"region_under.strokes[{i}]")
     tuned = recipe.get("tuned_generator")
     if tuned is not None:
         f.dict(tuned, "tuned_generator")
         f.string(f.key(tuned, "path", "tuned_generator"), "tuned_generator.path")
         _sha256(f, f.key(tuned, "sha256", "tuned_generator"), "tuned_generator.sha256")
     return recipe
+
+
+def recipe_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor, entry: dict,
+                threshold: float, compositing: int, in_place: bool) -> np.ndarray:
+    """The photo with a recipe's edit (its z_edit, feature_offset and strokes: the recipe's own, or
+    the one under its region) carried back, as the export was made."""
+    offset = read_offset(entry.get("feature_offset"), model)
+    strokes = read_strokes(entry, mapping, model) if lands_near_strokes(mapping, compositing) else ()
+    return render_edit(model, pixels, mapping, z0, torch.tensor(entry["z_edit"]), threshold,
+                       compositing=compositing, in_place=in_place, offset=offset, strokes=strokes)[0]
+
+
+def read_offset(entry: dict | None, model: GANModel) -> FeatureOffset | None:
+    """A recipe's drag offset for `model`, or None; ExportError if it is damaged."""
+    if entry is None:
+        return None
+    try:
+        return FeatureOffset.from_dict(entry, model)
+    except DragError as e:
+        raise ExportError(f"the recipe is damaged: {e}") from None
+
+
+def read_strokes(entry: dict, mapping: DomainMapping, model: GANModel) -> tuple:
+    """A recipe's strokes (or those of the edit under its region), checked; ExportError if damaged."""
+    try:
+        strokes = tuple(Stroke.from_dict(d) for d in entry.get("strokes", []))
+        if strokes:
+            validate(list(strokes), mapping.resolution, model.gan.channels)
+    except StrokeError as e:
+        raise ExportError(f"the recipe is damaged: {e}") from None
+    return strokes
+
+
+def check_offset(f: Fields, offset, where: str) -> None:
+    """A drag offset as a recipe holds it (editing.drag), or None."""
+    if offset is not None:
+        f.dict(offset, where)
+        try:
+            FeatureOffset.from_dict(offset)
+        except DragError as e:
+            f.fail(where, "a drag offset (depth, shape, float32_base64)", str(e))
 
 
 def find_recipe_model(entry: dict) -> GANModel:
@@ -281,28 +327,17 @@ def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
     if photo.size != mapping.photo_size:
         raise ExportError(f"{photo_path.name} is {photo.size[0]}x{photo.size[1]}, but the recipe was "
                           f"made on a {mapping.photo_size[0]}x{mapping.photo_size[1]} photo")
-    offset = None
-    if recipe.get("feature_offset") is not None:
-        try:
-            offset = FeatureOffset.from_dict(recipe["feature_offset"], model)
-        except DragError as e:
-            raise ExportError(f"the recipe is damaged: {e}") from None
     region = recipe.get("region")  # a region-limited slider (editing.region) needs the original after
     compositing = recipe["export"].get("compositing", 1)
-    strokes = ()
-    if lands_near_strokes(mapping, compositing):  # only then are the strokes read (and checked)
-        try:
-            strokes = tuple(Stroke.from_dict(d) for d in recipe.get("strokes", []))
-            if strokes:
-                validate(list(strokes), mapping.resolution, model.gan.channels)
-        except StrokeError as e:
-            raise ExportError(f"the recipe is damaged: {e}") from None
-    pixels = render_edit(model, photo.pixels, mapping, torch.tensor(recipe["z0"]),
-                         torch.tensor(recipe["z_edit"]), recipe["export"]["mask_threshold"],
-                         compositing=compositing, in_place=not region, offset=offset, strokes=strokes)[0]
+    z0, threshold = torch.tensor(recipe["z0"]), recipe["export"]["mask_threshold"]
+    pixels = recipe_edit(model, photo.pixels, mapping, z0, recipe, threshold, compositing,
+                         in_place=not region)
     if region:
         from editing.region import confine
 
-        pixels = confine(photo.pixels, pixels, np.asarray(region, np.float32), mapping)
+        under = recipe.get("region_under")  # the edit the region was painted on, kept outside it
+        outside = photo.pixels if under is None else recipe_edit(model, photo.pixels, mapping, z0, under,
+                                                                  threshold, compositing, in_place=False)
+        pixels = confine(outside, pixels, np.asarray(region, np.float32), mapping)
     del photo  # its pixels are the export now: one full-size copy while encoding
     save_image(pixels, out, recipe["export"]["quality"])

@@ -8,6 +8,9 @@ Two parts, as for any edit:
    then kept only inside the region, enlarged to the photo through the inverse of the mapping, so
    no change the code could not hold back lands outside.
 The region is recorded in the recipe (model pixels), so the export is rebuilt from it bit for bit.
+In the editor a region keeps, outside it, the edit it was painted on (strokes, sliders and drags
+made before it): the recipe records that edit too (`region_under`: its code, drag offset and
+strokes), and the export outside the region is that edit's; without it, the photo as it was.
 """
 from __future__ import annotations
 
@@ -104,6 +107,13 @@ def as_recorded(region: torch.Tensor) -> torch.Tensor:
     """The region (R, R) float32 exactly as reading its record back gives it (the editor keeps
     this one, so that the screen, the export and `latent-edit --recipe` use the same weights)."""
     return torch.tensor(region_record(region), dtype=torch.float32)
+
+
+def region_under_record(code: torch.Tensor, offset: FeatureOffset | None, strokes) -> dict:
+    """What a recipe records of the edit a region was painted on: its code, drag offset, strokes."""
+    return {"z_edit": code.reshape(-1).tolist(),
+            "feature_offset": None if offset is None else offset.to_dict(),
+            "strokes": [s.to_dict() for s in strokes]}
 
 
 def check_region(f: Fields, region, where: str) -> list:

@@ -10,8 +10,10 @@ document's state has a region (editing.region says what it does):
   outside as it was) runs on the job runner with progress and Cancel; its code enters the history;
 - the export keeps the edit inside the region and records it in the recipe (`region`), which
   `latent-edit edit --recipe` rebuilds bit for bit.
-Clear region (the button, or Edit > Clear region) is a step too. The region masks the whole edit,
-as a layer mask does: what strokes, drags and warps change also shows only inside it.
+Clear region (the button, or Edit > Clear region) is a step too. What was done before the region
+was painted stays outside it (the state it was painted on is shown there: Snapshot.under; the
+region once masked the whole edit, and earlier strokes and sliders vanished outside it:
+walkthrough); what sliders, strokes, drags and warps change afterwards shows only inside it.
 """
 from __future__ import annotations
 

@@ -1,13 +1,15 @@
 """Pure rendering for the editor: code -> image on screen. No Qt here.
 
 The screen shows the photo with the change G(z) - G(z0) carried back (editing.compositing.paste_back),
-kept inside the state's region if it has one (editing.region.confine), at display size (the photo
+kept inside the state's region if it has one (editing.region.confine; outside it, the state the
+region was painted on: `Outside`), at display size (the photo
 scaled to at most `max_side` pixels), which keeps slider previews fast on big photos; the export
 renders the same change at the photo's full size.
 """
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -30,6 +32,23 @@ def rgb_pixels(x: torch.Tensor) -> np.ndarray:
     return np.repeat(img, 3, axis=2) if img.shape[2] == 1 else img
 
 
+@dataclass(frozen=True, eq=False)
+class Outside:
+    """What a region keeps outside itself: the picture of the state it was painted on."""
+
+    state: object  # that Snapshot (editor.state): the same one is rendered once
+    code: torch.Tensor  # (D,) its code
+    offset: FeatureOffset | None  # its drags' feature offset
+    strokes: tuple  # its strokes (a face edit lands within their reach)
+
+
+def outside_of(snap, vectors, z0: torch.Tensor) -> Outside | None:
+    """The Outside of a state (editor.state.Snapshot) with a region painted on an earlier state;
+    None without a region, or for a region of an older session (the photo as opened outside)."""
+    under = snap.under if snap.region is not None else None
+    return None if under is None else Outside(under, under.code(vectors, z0), under.offset, under.strokes)
+
+
 class Renderer:
     """Renders codes of one document; holds G(z0) and the display-size photo."""
 
@@ -49,6 +68,7 @@ class Renderer:
         self.z0 = z0.reshape(-1)
         with torch.no_grad():
             self.before = model.decode(self.z0[None])[0]
+        self._outside: tuple = (None, None)  # (state, its frame): what a region keeps outside itself
 
     def rebased(self, z0: torch.Tensor) -> "Renderer":
         """The same photo rendered against another original code (an inversion refining)."""
@@ -56,6 +76,7 @@ class Renderer:
         other.z0 = z0.reshape(-1)
         with torch.no_grad():
             other.before = self.model.decode(other.z0[None])[0]
+        other._outside = (None, None)
         return other
 
     @torch.no_grad()
@@ -70,24 +91,37 @@ class Renderer:
 
     @torch.no_grad()
     def render(self, z: torch.Tensor, region: torch.Tensor | None = None,
-               offset: FeatureOffset | None = None, strokes: tuple = ()) -> tuple[np.ndarray, torch.Tensor]:
+               offset: FeatureOffset | None = None, strokes: tuple = (),
+               outside: Outside | None = None) -> tuple[np.ndarray, torch.Tensor]:
         """(display, G(z)): one frame of the preview, decoding z once (with the drags' `offset`);
         with a `region` (R, R), the edit kept only inside it, as the export keeps it
-        (editing.region.confine); a face edit lands within the `strokes`' reach too, as exported."""
+        (editing.region.confine), `outside` it the state it was painted on (None: the photo); a
+        face edit lands within the `strokes`' reach too, as exported."""
         image = self.model_image(z, offset)
         reach = strokes_reach(strokes, self.mapping, image.shape[0])  # as the export
         out, _ = paste_back(self.display_pixels, self.display_mapping, self.before, image, MASK_THRESHOLD,
                             reach=reach)
         if region is not None:
-            out = confine(self.display_pixels, out, region.numpy(), self.display_mapping)
+            out = confine(self.outside_pixels(outside), out, region.numpy(), self.display_mapping)
         return out, image
+
+    def outside_pixels(self, outside: Outside | None) -> np.ndarray:
+        """The display frame a region keeps outside itself, rendered once per state (a slider
+        moving inside the region renders one frame, not two)."""
+        if outside is None:
+            return self.display_pixels
+        state, frame = self._outside
+        if state is not outside.state:
+            frame = self.render(outside.code, None, outside.offset, outside.strokes)[0]
+            self._outside = (outside.state, frame)
+        return frame
 
     @torch.no_grad()
     def view(self, z: torch.Tensor, region: torch.Tensor | None = None, offset: FeatureOffset | None = None,
-             strokes: tuple = ()) -> np.ndarray:
+             strokes: tuple = (), outside: Outside | None = None) -> np.ndarray:
         """The frame of code z (as `render`) cropped to the bounding box of the model's square: what
         a candidate's thumbnail shows, the edit on the photo rather than the generator's picture."""
-        out = self.render(z, region, offset, strokes)[0]
+        out = self.render(z, region, offset, strokes, outside)[0]
         xs, ys = zip(*self.editable_outline())
         h, w = out.shape[:2]
         x0, x1 = max(0, int(min(xs))), min(w, int(np.ceil(max(xs))))

@@ -25,7 +25,7 @@ from editing.compositing import MASK_THRESHOLD
 from editing.export import (export_format, export_with_recipe, recipe_path, render_edit, save_image,
                             tuned_generator_path)
 from editing.offset import FeatureOffset, drawing
-from editing.region import confine, region_record
+from editing.region import confine, region_record, region_under_record
 from editing.solver import Constraints, Stroke, build_constraints, validate
 from editing.vectors import AttributeVector, check_slider_names, model_vectors
 from editor.render import sample_document_pixels
@@ -130,7 +130,9 @@ def document_from_session(data: dict, model: GANModel,
         offsets = [FeatureOffset.from_dict(o, model) for o in data.get("offsets", [])]
     except UserError as e:
         raise SessionError(f"{name} is damaged: {e}") from None
-    history = [Snapshot.from_dict(s, regions, offsets) for s in data["history"]]
+    history: list[Snapshot] = []
+    for s in data["history"]:  # a state's `under` is an earlier one
+        history.append(Snapshot.from_dict(s, regions, offsets, history))
     for i, snap in enumerate(history):
         try:
             if vectors is not None:
@@ -265,14 +267,20 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
     z, region, offset = doc.code(vectors), doc.current.region, doc.current.offset
     pixels, _ = render_edit(drawing, doc.pixels, doc.mapping, doc.z0, z, MASK_THRESHOLD, offset=offset,
                             strokes=doc.current.strokes)
+    under = doc.current.under if region is not None else None  # the state the region was painted on
     if region is not None:  # as `latent-edit edit --region` does, and its recipe rebuilds
-        pixels = confine(doc.pixels, pixels, region.numpy(), doc.mapping)
+        outside = doc.pixels if under is None else render_edit(
+            drawing, doc.pixels, doc.mapping, doc.z0, under.code(vectors, doc.z0), MASK_THRESHOLD,
+            offset=under.offset, strokes=under.strokes)[0]
+        pixels = confine(outside, pixels, region.numpy(), doc.mapping)
     if doc.photo_path is None:
         save_image(pixels, path, quality)
         return [Path(path)]
     check_output(recipe_path(path))
     written = [Path(path), recipe_path(path)]
     extra = {} if region is None else {"region": region_record(region)}
+    if under is not None:
+        extra["region_under"] = region_under_record(under.code(vectors, doc.z0), under.offset, under.strokes)
     if offset is not None:  # the drags' part of the edit, which the recipe rebuilds with the code
         extra["feature_offset"] = offset.to_dict()
     if drawing is not model:

@@ -30,7 +30,8 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 6  # 6: the class hold judges on the photo; 5: measured sliders steered; 4: states
+SESSION_VERSION = 7  # 7: a region keeps, outside it, the state it was painted on (`under`); 6: the
+# class hold judges on the photo; 5: measured sliders steered; 4: states
 # may hold a drag's feature offset; 3: states may hold a region; 2: measured sliders in measured
 # units (editing.keep; a version 1 session opens as it looked)
 
@@ -49,6 +50,9 @@ class Snapshot:
     # (editing.region, as recorded: editing.region.as_recorded); None: everywhere
     offset: FeatureOffset | None = None  # what point drags added to the generator's features
     # (editing.drag); it stays through later edits, as the drag's result does; None: nothing
+    under: "Snapshot | None" = field(default=None, repr=False, compare=False)  # with a region: the
+    # state it was painted on (itself without a region), shown outside the region, so that what
+    # was done before the region stays there; None: the photo as opened (sessions before version 7)
 
     @property
     def slider_dict(self) -> dict[str, float]:
@@ -67,28 +71,33 @@ class Snapshot:
         offset = self.code(vectors, ref) - self.z_base  # the sliders' offset, the same from every base
         return replace(self, z_base=z - offset, **changes)
 
-    def to_dict(self, region_index: int | None = None, offset_index: int | None = None) -> dict:
+    def to_dict(self, region_index: int | None = None, offset_index: int | None = None,
+                under_index: int | None = None) -> dict:
         """The state as a session holds it; its region is `region_index` into the session's
         `regions`, its drag offset `offset_index` into its `offsets` (each written once however
-        many states share it)."""
+        many states share it), the state under its region `under_index` into the history."""
         d = {"label": self.label, "z_base": self.z_base.tolist(), "sliders": dict(self.sliders),
              "strokes": [s.to_dict() for s in self.strokes]}
         if region_index is not None:
             d["region"] = region_index
         if offset_index is not None:
             d["offset"] = offset_index
+        if under_index is not None:
+            d["under"] = under_index
         return d
 
     @classmethod
-    def from_dict(cls, d: dict, regions: list | None = None,
-                  offsets: list[FeatureOffset] | None = None) -> "Snapshot":
-        """The state from its dict; `regions` and `offsets`, the session's (states share them)."""
-        region, offset = d.get("region"), d.get("offset")
+    def from_dict(cls, d: dict, regions: list | None = None, offsets: list[FeatureOffset] | None = None,
+                  earlier: list["Snapshot"] | None = None) -> "Snapshot":
+        """The state from its dict; `regions` and `offsets`, the session's (states share them);
+        `earlier`, the history's states before it (the one under its region is one of them)."""
+        region, offset, under = d.get("region"), d.get("offset"), d.get("under")
         return cls(d["label"], torch.tensor(d["z_base"], dtype=torch.float32),
                    tuple(sorted((k, float(v)) for k, v in d["sliders"].items())),
                    tuple(Stroke.from_dict(s) for s in d["strokes"]),
                    None if region is None else torch.as_tensor(regions[region], dtype=torch.float32),
-                   None if offset is None else offsets[offset])
+                   None if offset is None else offsets[offset],
+                   None if under is None or region is None else earlier[under])
 
 
 @dataclass
@@ -200,8 +209,11 @@ class Document:
         return self.current.showing(z, vectors, self.z0, label=label, strokes=strokes)
 
     def with_region(self, region: torch.Tensor | None, label: str) -> Snapshot:
-        """The current state with another region (None: the edit lands everywhere again)."""
-        return replace(self.current, label=label, region=region)
+        """The current state with another region (None: the edit lands everywhere again). A first
+        region keeps the current state outside it (`under`); a region changed keeps the same."""
+        now = self.current
+        under = None if region is None else now.under if now.region is not None else now
+        return replace(now, label=label, region=region, under=under)
 
     def code(self, vectors: dict[str, AttributeVector]) -> torch.Tensor:
         """The current code, the sliders' class and limits taken from z0 (see Snapshot.code)."""
@@ -219,13 +231,15 @@ class Document:
                 offsets.setdefault(id(s.offset), len(offsets))
         unique = {id(s.region): s.region for s in self.history if s.region is not None}
         unique_offsets = {id(s.offset): s.offset for s in self.history if s.offset is not None}
+        place = {id(s): i for i, s in enumerate(self.history)}  # a region's `under` by its index
         data = {"format": SESSION_FORMAT, "version": SESSION_VERSION,
                 "model": {"path": str(self.model_path), "id": self.model_id},
                 "photo": {"path": str(self.photo_path) if self.photo_path else None,
                           "sha256": self.photo_sha256},
                 "seed": self.seed, "mapping": self.mapping.to_dict(), "z0": self.z0.tolist(),
                 "history": [s.to_dict(None if s.region is None else regions[id(s.region)],
-                                      None if s.offset is None else offsets[id(s.offset)])
+                                      None if s.offset is None else offsets[id(s.offset)],
+                                      None if s.under is None else place.get(id(s.under)))
                             for s in self.history], "index": self.index}
         if regions:
             data["regions"] = [unique[key].tolist() for key in regions]
@@ -294,6 +308,11 @@ def check_session(data, what: str = "the session") -> dict:
             f.integer(snap["region"], f"{where}.region", 0, len(regions) - 1)
         if snap.get("offset") is not None:
             f.integer(snap["offset"], f"{where}.offset", 0, len(offsets) - 1)
+        if snap.get("under") is not None:  # an earlier state without a region
+            under = f.integer(snap["under"], f"{where}.under", 0, i - 1) if i else f.fail(
+                f"{where}.under", "an earlier state", snap["under"])
+            if history[under].get("region") is not None:
+                f.fail(f"{where}.under", "a state without a region", under)
         try:
             parsed = [Stroke.from_dict(s) for s in strokes]
             if parsed:

@@ -22,6 +22,7 @@ from editor.dragtool import DragTool
 from editor.jobs import Job, JobRunner
 from editor.offers import Offer, Offers
 from editor.preview import Preview
+from editor.render import outside_of
 from editor.state import Document
 from editor.strokes import with_views
 from training.modelfile import GANModel
@@ -29,7 +30,7 @@ from training.modelfile import GANModel
 
 class WarpOverlay(CanvasOverlay):
     """Paints the warp in progress over the canvas: the brush at the press, an arrow to the
-    pointer, the brush there."""
+    pointer, the brush there; after the release the same while the warp is solved."""
 
     def __init__(self, canvas: Canvas, tool: "WarpTool"):
         super().__init__(canvas)
@@ -70,6 +71,7 @@ class WarpTool(QObject):
         self.active = False
         self._start: tuple[float, float] | None = None  # display pixels of the press
         self._now: tuple[float, float] | None = None  # display pixels of the pointer while held
+        self._solving: tuple | None = None  # (press, release) of the warp being solved, shown meanwhile
         self.button = QToolButton()
         self.button.setText("Warp")
         self.button.setToolTip("Warp brush: press, drag and release to push pixels along (W)")
@@ -100,8 +102,11 @@ class WarpTool(QObject):
             self.status.emit("Warp: press where the pixels are, drag, and release where they should go")
 
     def line(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
-        """(press, pointer) in display pixels while a warp is being drawn, else None."""
-        return (self._start, self._now) if self._start is not None and self._now is not None else None
+        """(press, pointer) in display pixels while a warp is being drawn, (press, release) while it
+        is solved, else None."""
+        if self._start is not None and self._now is not None:
+            return self._start, self._now
+        return self._solving
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         if self.canvas.takes_split(event):  # the split line moves whichever tool is on
@@ -134,6 +139,8 @@ class WarpTool(QObject):
         renderer = self.preview.renderer
         if self.doc is None or renderer is None or self.jobs.busy:
             return
+        self._solving = (start, end)  # its arrow stays while it is solved (walkthrough: none showed)
+        self.overlay.update()
         self.apply(Warp(renderer.display_point_to_model(*start), renderer.display_point_to_model(*end),
                         max(1.0, renderer.model_radius(radius))))
 
@@ -142,7 +149,12 @@ class WarpTool(QObject):
         cfg = cfg or solver_config(model)
         z, strokes, offset = doc.code(vectors), doc.current.strokes, doc.current.offset
 
+        def solved() -> None:
+            self._solving = None
+            self.overlay.update()
+
         def finish(result) -> None:
+            solved()
             step, views = result
             snap = doc.with_candidate(step.z[0], strokes, vectors, "warp")
             self.offers.offered(Offer(step.z, step.images, views, lambda k: doc.with_candidate(
@@ -152,6 +164,7 @@ class WarpTool(QObject):
 
         self.status.emit("Solving the warp…")
         renderer, state = self.preview.renderer, doc.current
+        outside = outside_of(state, vectors, doc.z0)
         self.jobs.run(Job(lambda: with_views(solve_warps(model, doc.z0, z, [warp], cfg, offset, doc.target),
-                                             renderer, state, strokes), cfg.steps + 1,
-                          on_done=finish, on_cancel=lambda _: self.status.emit("Warp cancelled")))
+                                             renderer, state, strokes, outside), cfg.steps + 1,
+                          on_done=finish, on_cancel=lambda _: (solved(), self.status.emit("Warp cancelled"))))

@@ -121,4 +121,8 @@ def questions(monkeypatch):
         return q.answer
 
     monkeypatch.setattr(QMessageBox, "question", ask)
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "exec", lambda dialog: 0)  # a file dialog: cancelled (a test that
+    # wants a name chosen patches it again)
     return q

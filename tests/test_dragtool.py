@@ -185,8 +185,10 @@ def test_warp_brush_pushes_pixels_and_joins_the_history(window, qtbot):
     assert w.warp_tool.line() is not None
     assert np.abs(around_mid() - plain).max() > 60, "the arrow from the press to the pointer shows"
     qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=release)
-    assert w.warp_tool.line() is None
+    assert w.jobs.busy and w.warp_tool.line() is not None, "the arrow stays while the warp is solved"
+    assert np.abs(around_mid() - plain).max() > 60
     settle(qtbot, w)
+    assert w.warp_tool.line() is None
     assert w.doc.current.label == "warp" and w.gallery.count() == 4
     assert np.abs(photo_pixels(w).astype(int) - before).sum() > 0
     w.undo()

@@ -473,7 +473,7 @@ def test_closing_or_replacing_unsaved_edits_asks_and_keeps_the_autosave_until_an
     assert w.confirm_discard("opening another photo") and autosave.is_file()  # the next one replaces it
 
     questions.answer = QMessageBox.StandardButton.Save  # Save: the session dialog, then close
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "s.session.json"), ""))
+    monkeypatch.setattr(QFileDialog, "exec", lambda d: d.selectFile(str(tmp_path / "s.session.json")) or 1)
     assert w.close()
     assert (tmp_path / "s.session.json").is_file() and not autosave.exists()
 

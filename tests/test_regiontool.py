@@ -225,3 +225,61 @@ def test_a_region_solve_replaced_by_other_work_does_not_let_a_slider_replace_tha
     assert "waits for the work in progress" in w.statusBar().currentMessage()
     release.set()
     settle(qtbot, w)
+
+
+def test_what_was_done_before_the_region_stays_outside_it(window, qtbot, photo, tmp_path):
+    """Walkthrough: painting a region threw away every earlier edit outside it (the hair's stroke,
+    the sliders), on screen and in the export. The region keeps, outside it, the state it was
+    painted on; a slider moved afterwards lands only inside; export, recipe, session and Clear."""
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    opened = photo_pixels(w)
+    w.set_slider("second", -3.0)  # the edit made before the region
+    w.commit_sliders()
+    settle(qtbot, w)
+    before_region = photo_pixels(w)
+    assert np.abs(before_region.astype(int) - opened).sum() > 0
+
+    w.region_tool.set_active(True)
+    paint_left_half(qtbot, w)
+    settle(qtbot, w)
+    region = w.doc.current.region
+    assert w.doc.current.under is w.doc.history[1]
+    assert np.array_equal(photo_pixels(w), before_region), "painting a region changes no pixel"
+    rows, cols, outside = outside_on_canvas(w, region)
+
+    w.set_slider("first", 3.0)
+    w.commit_sliders()
+    settle(qtbot, w)
+    slid = photo_pixels(w)
+    assert w.doc.current.under is w.doc.history[1], "a slider in the region keeps what lies under it"
+    assert np.array_equal(slid[rows, cols][outside], before_region[rows, cols][outside])
+    assert not np.array_equal(slid[rows, cols][outside], opened[rows, cols][outside])
+
+    out = tmp_path / "coat-region.png"
+    assert w.export_to(out)
+    exported = np.asarray(Image.open(out), int)
+    weight = region_to_photo(region.numpy(), w.doc.mapping)
+    earlier, _ = render_edit(w.model, np.asarray(Image.open(photo).convert("RGB")), w.doc.mapping,
+                             w.doc.z0, w.doc.history[1].code(w.vectors, w.doc.z0))
+    assert np.array_equal(exported[weight == 0], earlier.astype(int)[weight == 0])
+    recipe = json.loads((tmp_path / "coat-region.png.recipe.json").read_text())
+    assert recipe["version"] == 2 and len(recipe["region_under"]["z_edit"]) == len(recipe["z0"])
+    again = tmp_path / "again.png"
+    assert latent_edit(["edit", "--recipe", str(tmp_path / "coat-region.png.recipe.json"),
+                        "--out", str(again)]) == 0
+    assert again.read_bytes() == out.read_bytes(), "the recipe rebuilds the export bit for bit"
+
+    session = tmp_path / "region.session.json"
+    assert w.save_session(session)
+    assert json.loads(session.read_text())["history"][-1]["under"] == 1
+    assert w.open_session(session)
+    settle(qtbot, w)
+    assert w.doc.current.under is w.doc.history[1]
+    assert np.array_equal(photo_pixels(w), slid), "the session brings the region edit back"
+
+    w.region_tool.clear()
+    settle(qtbot, w)
+    assert w.doc.current.region is None and w.doc.current.under is None
+    assert w.doc.current.slider_dict == {"first": 3.0, "second": -3.0}  # both edits everywhere again
