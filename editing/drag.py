@@ -116,8 +116,9 @@ class DragConfig:
     def __post_init__(self) -> None:
         if self.track_in not in ("image", "features"):
             raise DragError(f"drags track in the image or in the features, not {self.track_in!r}")
-        if self.offset_depth < 0 or self.warp_radius <= 0:
-            raise DragError("a drag's offset depth must be 0 or more and its warp radius positive")
+        if self.offset_depth < 0 or self.warp_radius <= 0 or self.warp_core < 0:
+            raise DragError("a drag's offset depth and warp core must be 0 or more and its warp radius "
+                            "positive")
 
     @classmethod
     def code_only(cls, **changes) -> "DragConfig":

@@ -31,7 +31,8 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 RECIPE_VERSION = 2  # the newest recipe this version reads; 2: a region's recipe holds the edit the
-# region was painted on (`region_under`); a recipe is written with the lowest version it needs
+# region was painted on (`region_under`), a tuned generator's file only the layers tuning changed
+# (inversion.tuning.save_tuned); a recipe is written with the lowest version it needs
 COMPOSITING = 7  # 7: a face edit lands beside the face region only within a pixel or two of its
 # strokes' bands (BAND_SHARE); 6: faint growth beside an object keeps the photo's background; 5: a
 # face edit also lands within its strokes' reach; 4: the silhouette's grown
@@ -136,7 +137,8 @@ def write_recipe(path: str | os.PathLike, *, model: GANModel, photo: Path, mappi
                  strokes: list, solver: dict | None, quality: int, threshold: float,
                  extra: dict | None = None, image_sha256: str | None = None) -> None:
     recipe = {
-        "format": "latent-editor-recipe", "version": 2 if (extra or {}).get("region_under") else 1,
+        "format": "latent-editor-recipe",
+        "version": 2 if any((extra or {}).get(k) for k in ("region_under", "tuned_generator")) else 1,
         "model": {"id": model.model_id, "name": model.name, "path": str(Path(model.path).resolve()),
                   "generator_sha256": model.generator_sha256},
         "photo": {"path": str(Path(photo).resolve()), "sha256": sha256_file(photo),

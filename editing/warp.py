@@ -49,6 +49,7 @@ def falloff(warp: Warp, resolution: int, core: float = 0.0) -> torch.Tensor:
     p = torch.stack([px, py], -1)
     t = (((p - a) * ab).sum(-1) / (ab @ ab).clamp_min(1e-9)).clamp(0, 1)
     d = (p - (a + t[..., None] * ab)).norm(dim=-1)
+    core = min(max(core, 0.0), warp.radius)  # whole within the core, never beyond the radius
     s = (1 - (d - core).clamp_min(0) / max(warp.radius - core, 1e-6)).clamp(0, 1)
     return s * s * (3 - 2 * s)
 

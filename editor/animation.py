@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from editing.animate import animation_format, sweep_frames, write_animation
+from editing.export import render_edit
 from editor.jobs import Job
 
 ANIMATION_FILTER = "WebP (*.webp);;GIF (*.gif);;MP4 (*.mp4)"
@@ -73,11 +74,17 @@ def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps:
     doc, model, vectors = window.doc, window.drawing_model, window.vectors
     code = doc.code(vectors)
     region = None if doc.current.region is None else doc.current.region.numpy()
+    under = doc.current.under if region is not None else None  # the edit the region was painted on
 
-    render_in_background(window, lambda: sweep_frames(model, doc.pixels, doc.mapping, doc.z0, code,
-                                                      vectors, name, frames, region=region,
-                                                      offset=doc.current.offset,
-                                                      strokes=doc.current.strokes),
+    def frames_now():
+        outside = None if under is None else render_edit(
+            model, doc.pixels, doc.mapping, doc.z0, under.code(vectors, doc.z0), offset=under.offset,
+            strokes=under.strokes)[0]
+        return sweep_frames(model, doc.pixels, doc.mapping, doc.z0, code, vectors, name, frames,
+                            region=region, offset=doc.current.offset, strokes=doc.current.strokes,
+                            outside=outside)
+
+    render_in_background(window, frames_now,
                          path, fps, frames, f"Rendering {frames} frames of {name}…", "animation")
     return True
 

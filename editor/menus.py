@@ -21,12 +21,20 @@ SESSION_SUFFIX = "session.json"  # added to a session's name typed without one (
 
 
 def save_file_dialog(parent, title: str, path: str, filters: str, suffix: str) -> str:
-    """A Save dialog that adds `suffix` to a name typed without one before it checks for a file to
-    overwrite (a session saved as "astro" was written as "astro", which Open then did not list);
-    the path chosen, or "" when cancelled."""
+    """A Save dialog that adds a suffix to a name typed without one (the chosen filter's first, else
+    `suffix`) before it checks for a file to overwrite (a session saved as "astro" was written as
+    "astro", which Open then did not list); the path chosen, or "" when cancelled. Qt's own dialog:
+    a platform's native one asks about overwriting the name as typed, before the suffix is added."""
     dialog = QFileDialog(parent, title, path, filters)
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
     dialog.setDefaultSuffix(suffix)
+
+    def filter_chosen(text: str) -> None:  # "JPEG (*.jpg *.jpeg)" -> jpg
+        found = re.search(r"\*\.([\w.]+)", text)
+        dialog.setDefaultSuffix(found.group(1) if found else suffix)
+
+    dialog.filterSelected.connect(filter_chosen)
     return dialog.selectedFiles()[0] if dialog.exec() and dialog.selectedFiles() else ""
 
 

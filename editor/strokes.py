@@ -9,6 +9,7 @@ hidden after an undo past it, coming back with redo.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator
 
 from PySide6.QtCore import QObject, Signal
@@ -103,8 +104,8 @@ class StrokeTool(QObject):
             self.settled.emit(False)
             return self.error.emit(describe(e))
         if constraints.empty:  # an eraser that removed everything: back to the code as it is
-            doc.push(Snapshot(label, doc.current.z_base, doc.current.sliders, strokes, doc.current.region,
-                              doc.current.offset))
+            doc.push(replace(doc.current, label=label, strokes=strokes))  # its region and what lies
+            # under it, its drags, stay
             return self.settled.emit(True)
 
         def finish(result) -> None:

@@ -83,9 +83,17 @@ class WarpTool(QObject):
         self.overlay = WarpOverlay(canvas, self)
         brushes.brush_changed.connect(lambda k: k is None or self.set_active(False))
         drag_tool.activated.connect(lambda: self.set_active(False))
+        jobs.finished.connect(self._solved)  # a failed solve too
 
     def set_document(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> None:
         self.model, self.vectors, self.doc = model, vectors, doc
+        self._solved()
+
+    def _solved(self) -> None:
+        """The warp being solved is no more (done, cancelled, failed, or another document)."""
+        if self._solving is not None:
+            self._solving = None
+            self.overlay.update()
 
     def set_active(self, on: bool) -> None:
         if on == self.active:
@@ -149,12 +157,8 @@ class WarpTool(QObject):
         cfg = cfg or solver_config(model)
         z, strokes, offset = doc.code(vectors), doc.current.strokes, doc.current.offset
 
-        def solved() -> None:
-            self._solving = None
-            self.overlay.update()
-
         def finish(result) -> None:
-            solved()
+            self._solved()
             step, views = result
             snap = doc.with_candidate(step.z[0], strokes, vectors, "warp")
             self.offers.offered(Offer(step.z, step.images, views, lambda k: doc.with_candidate(
@@ -167,4 +171,5 @@ class WarpTool(QObject):
         outside = outside_of(state, vectors, doc.z0)
         self.jobs.run(Job(lambda: with_views(solve_warps(model, doc.z0, z, [warp], cfg, offset, doc.target),
                                              renderer, state, strokes, outside), cfg.steps + 1,
-                          on_done=finish, on_cancel=lambda _: (solved(), self.status.emit("Warp cancelled"))))
+                          on_done=finish,
+                          on_cancel=lambda _: (self._solved(), self.status.emit("Warp cancelled"))))

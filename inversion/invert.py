@@ -39,7 +39,8 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields
 
 CODE_FORMAT = "latent-editor-code"  # code files (.npz): z and a JSON header
-CODE_VERSION = 1
+CODE_VERSION = 2  # the newest code file this version reads; 2: its tuned generator holds only the
+# layers tuning changed (inversion.tuning.save_tuned); a file is written with the lowest version it needs
 METHODS = ("hybrid", "encoder", "optimize")
 # Constant learning rate: from the encoder's guess no annealing is needed, and a run of N steps is
 # then exactly the first N steps of a longer run (the benchmark reads several budgets off one run).
@@ -224,7 +225,8 @@ def save_code(path: str | os.PathLike, z: torch.Tensor, mapping: DomainMapping |
               model: GANModel, photo: Path | None = None, extra: dict | None = None) -> None:
     """Write a code file: z (D,), and JSON with the mapping, the model's id and hash, and the
     photo's path, SHA-256 and size (an edit checks it is given the same photo)."""
-    meta = {"format": CODE_FORMAT, "version": CODE_VERSION, "model_id": model.model_id,
+    meta = {"format": CODE_FORMAT, "version": 2 if (extra or {}).get("tuned_generator") else 1,
+            "model_id": model.model_id,
             "model_name": model.name, "generator_sha256": model.generator_sha256,
             "latent_space": model.latent_space,
             "mapping": mapping.to_dict() if mapping else None,

@@ -124,5 +124,7 @@ def questions(monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
     monkeypatch.setattr(QFileDialog, "exec", lambda dialog: 0)  # a file dialog: cancelled (a test that
-    # wants a name chosen patches it again)
+    for static in ("getOpenFileName", "getSaveFileName"):  # wants a name chosen patches it again)
+        monkeypatch.setattr(QFileDialog, static, lambda *a, **k: ("", ""))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: "")
     return q

@@ -92,3 +92,9 @@ def test_a_sweep_with_a_region_changes_the_photo_only_inside_it(tmp_path):
     assert any((f[outside] != photo[outside]).any() for f in whole)  # without it, outside changes
     assert all(np.array_equal(f[outside], photo[outside]) for f in held)
     assert any((f[~outside] != photo[~outside]).any() for f in held)
+    # the region painted on an earlier edit: that edit stays outside it (the editor's Snapshot.under)
+    earlier = whole[1]
+    kept = list(sweep_frames(model, photo, mapping, z0, z0, vectors, "first", 4, region=region,
+                             outside=earlier))
+    assert all(np.array_equal(f[outside], earlier[outside]) for f in kept)
+    assert not np.array_equal(earlier[outside], photo[outside])

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, Qt
 from editing.cli import main as latent_edit
 from editing.export import render_edit
 from editing.region import region_to_photo
-from editing.solver import SolverConfig
+from editing.solver import SolverConfig, Stroke
 from editor.render import model_to_display
 from tests.conftest import make_editable_model, open_window
 from tests.test_editor import canvas_pixels, settle
@@ -256,6 +256,12 @@ def test_what_was_done_before_the_region_stays_outside_it(window, qtbot, photo, 
     assert w.doc.current.under is w.doc.history[1], "a slider in the region keeps what lies under it"
     assert np.array_equal(slid[rows, cols][outside], before_region[rows, cols][outside])
     assert not np.array_equal(slid[rows, cols][outside], opened[rows, cols][outside])
+    w.strokes.apply(Stroke("erase", ((5.0, 5.0),), 2.0))  # an eraser with nothing to erase: a step
+    settle(qtbot, w)
+    assert w.doc.current.label.endswith("stroke") and w.doc.current.under is w.doc.history[1]
+    assert np.array_equal(photo_pixels(w), slid), "an eraser lost what lies under the region (review)"
+    w.undo()
+    settle(qtbot, w)
 
     out = tmp_path / "coat-region.png"
     assert w.export_to(out)

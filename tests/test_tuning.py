@@ -132,11 +132,12 @@ def test_tuned_weights_travel_with_the_code_into_edits_and_recipes(tmp_path, cap
 
     tuned_entry = load_code(code)[1]["tuned_generator"]
     assert (tuned_entry["steps"], tuned_entry["tune_from"]) == (5, 8)
+    assert load_code(code)[1]["version"] == 2  # its tuned layers alone: older versions refuse it
     for name, extra in (("plain.png", []), ("tuned.png", ["--code", str(code)])):
         assert main(["edit", str(photo), "--model", str(model), "--attr", "first=2", "--out",
                      str(tmp_path / name), *extra]) == 0
     recipe = json.loads((tmp_path / "tuned.png.recipe.json").read_text())
-    assert recipe["tuned_generator"]["path"].endswith("bag.generator.safetensors")
+    assert recipe["tuned_generator"]["path"].endswith("bag.generator.safetensors") and recipe["version"] == 2
     assert main(["edit", "--recipe", str(tmp_path / "tuned.png.recipe.json"), "--out",
                  str(tmp_path / "again.png")]) == 0
     tuned, again = (np.asarray(Image.open(tmp_path / n)) for n in ("tuned.png", "again.png"))
@@ -147,6 +148,7 @@ def test_tuned_weights_travel_with_the_code_into_edits_and_recipes(tmp_path, cap
                  "first=2", "--out", str(tmp_path / "own.png")]) == 0  # the code's tuning left out
     own = np.asarray(Image.open(tmp_path / "own.png"))
     assert json.loads((tmp_path / "own.png.recipe.json").read_text())["tuned_generator"] is None
+    assert json.loads((tmp_path / "own.png.recipe.json").read_text())["version"] == 1
     assert not np.array_equal(own, tuned)
     assert main(["edit", str(photo), "--model", str(model), "--tune", "--tune-steps", "3", "--attr",
                  "first=2", "--out", str(tmp_path / "now.png")]) == 0  # inverted and tuned now

@@ -2,6 +2,7 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -34,6 +35,13 @@ def test_a_warp_with_a_core_carries_the_square_around_the_handle_whole():
     assert torch.allclose(whole[0, 10:15, 14:19], square, atol=1e-5)
     assert (squeezed[0, 10:15, 14:19] - square).abs().max() > 0.1
     assert k[12, 13] == 1 and k[15, 16] == 1 and k[12, 28] == 0  # within 3 px of the path; beyond 8
+    _, wide = warp_image(image, move, core=20.0)  # a core past the radius stops at the radius
+    assert wide[12, 28] == 0 and wide[12, 20] == 1
+    from editing.drag import DragConfig
+    from editing.offset import DragError
+
+    with pytest.raises(DragError, match="warp core"):
+        DragConfig(warp_core=-1.0)
 def test_the_solver_moves_towards_the_warped_image(tmp_path):
     model = load_model(make_editable_model(tmp_path / "tiny"))
     z = model.codes(1, seed=2)[0]
