@@ -39,6 +39,7 @@ class BrushBar(QToolBar):
         # The intensity/colour brush paints this colour as the photo shows it; the stroke tool maps
         # it into the model through the photo's mapping (grey, polarity and levels included).
         self.colour = QColor(255, 255, 255)
+        self._how = ""  # how a grey model takes the colour (set_colour_model)
         self.colour_button = QPushButton("Colour…")
         self.colour_button.setToolTip("The intensity / colour brush paints this colour")
         self.colour_button.clicked.connect(self.pick_colour)
@@ -79,7 +80,8 @@ class BrushBar(QToolBar):
         swatch = QPixmap(SWATCH_SIDE, SWATCH_SIDE)
         swatch.fill(self.colour)
         self.colour_button.setIcon(QIcon(swatch))
-        self.colour_button.setToolTip(f"The intensity / colour brush paints {self.colour.name()}")
+        self.colour_button.setToolTip(f"The {self.buttons['color'].text().lower()} brush paints "
+                                      f"{self.colour.name()}{self._how}")
         self.colour_changed.emit(self.colour)
 
     @property
@@ -109,8 +111,9 @@ class BrushBar(QToolBar):
         Intensity (a grey one, which takes the photo's colour as a brightness)."""
         name = "Colour" if colour else "Intensity"
         self.buttons["color"].setText(name)
-        how = "" if colour else " as a brightness"
-        self.buttons["color"].setToolTip(f"{name} brush: paints the picked colour{how} (B)")
+        self._how = "" if colour else " as a brightness (the photo's own tint stays)"
+        self.buttons["color"].setToolTip(f"{name} brush: paints the picked colour{self._how} (B)")
+        self._show_swatch()
 
     def stroke_label(self, kind: str) -> str:
         """What the history calls a stroke of brush `kind`: its button's name ("colour stroke",

@@ -69,6 +69,8 @@ class DocumentFiles:
             self._install_model(*loaded)
         if self._attempt(lambda: self._start_document(doc), "Session refused: ")[0]:
             self._saved = doc.current
+            self.statusBar().showMessage(f"Opened session {Path(path).name}: {len(doc.history)} steps, "
+                                         f"at \"{doc.current.label}\"")  # not the last save's message
             retuning = self.tuning.start(doc)  # the switch on and no tuned generator: tune now
             if warning:
                 self.show_error(f"{warning}. " + ("Tuning the generator to the photo again." if retuning

@@ -2,7 +2,8 @@
 with the new model (a model sample: the new model's sample of the same seed), or is refused with a
 message and the current model and edit as they were; choosing the model in use does nothing. A
 mixin of editor.window.MainWindow; undo past the new document's first line brings the previous
-model and its document back (`Edition`, the window's undo and redo).
+model and its document back (`Edition`; the window's undo and redo are here, which say what they
+undid or redid in the status bar unless a tool said what is shown now).
 """
 from __future__ import annotations
 
@@ -105,3 +106,48 @@ class ModelSwitching:
         tuned = " · tuned to the photo" if self.drawing_model is not model else ""
         self.model_label.setText(f"{model.name} · {model.gan.resolution}×{model.gan.resolution} · "
                                  f"{'grey' if model.gan.channels == 1 else 'colour'}{tuned}")
+
+    @property
+    def can_undo(self) -> bool:
+        return self.doc is not None and (self.doc.can_undo or bool(self._undo_switches))
+
+    @property
+    def can_redo(self) -> bool:
+        return self.doc is not None and (self.doc.can_redo or (
+            bool(self._redo_switches) and self._redo_switches[-1].anchor is self.doc.current))
+
+    def undo(self) -> None:
+        """Undo the document's last step; at its first, the model switch that started it."""
+        if self.doc is None:
+            return
+        if self.doc.can_undo:
+            undone = self.doc.current.label
+            self._say_unless_told(self.doc.undo, f"Undone: {undone}")
+        elif self._undo_switches:
+            back = self._undo_switches.pop()
+            self._redo_switches.append(Edition(self.model, self.vectors, self.doc, back.doc.current))
+            self._install_model(back.model, back.vectors)
+            self._start_document(back.doc, switching=True)
+            self.statusBar().showMessage(f"Back to {back.model.name}")
+
+    def redo(self) -> None:
+        if self.doc is None:
+            return
+        if self.doc.can_redo:
+            self._say_unless_told(self.doc.redo, lambda: f"Redone: {self.doc.current.label}")
+        elif self.can_redo:
+            forward = self._redo_switches.pop()
+            self._undo_switches.append(Edition(self.model, self.vectors, self.doc))
+            self._install_model(forward.model, forward.vectors)
+            self._start_document(forward.doc, switching=True)
+            self.statusBar().showMessage(f"Editing with {forward.model.name} again")
+
+    def _say_unless_told(self, step, message) -> None:
+        """Run `step` (an undo or redo); unless a tool said what is shown now meanwhile (a candidate
+        applied), the status bar says `message` (text, or a callable made after the step) instead
+        of what it said before (an earlier step's "Region cleared…" stayed: walkthrough)."""
+        bar = self.statusBar()
+        said = bar.currentMessage()
+        step()
+        if bar.currentMessage() == said:
+            bar.showMessage(message() if callable(message) else message)

@@ -246,40 +246,6 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
             self.candidates_panel.show_quality(doc.code(self.vectors), doc.current.offset)
             self.autosave()
 
-    @property
-    def can_undo(self) -> bool:
-        return self.doc is not None and (self.doc.can_undo or bool(self._undo_switches))
-
-    @property
-    def can_redo(self) -> bool:
-        return self.doc is not None and (self.doc.can_redo or (
-            bool(self._redo_switches) and self._redo_switches[-1].anchor is self.doc.current))
-
-    def undo(self) -> None:
-        """Undo the document's last step; at its first, the model switch that started it."""
-        if self.doc is None:
-            return
-        if self.doc.can_undo:
-            self.doc.undo()
-        elif self._undo_switches:
-            back = self._undo_switches.pop()
-            self._redo_switches.append(Edition(self.model, self.vectors, self.doc, back.doc.current))
-            self._install_model(back.model, back.vectors)
-            self._start_document(back.doc, switching=True)
-            self.statusBar().showMessage(f"Back to {back.model.name}")
-
-    def redo(self) -> None:
-        if self.doc is None:
-            return
-        if self.doc.can_redo:
-            self.doc.redo()
-        elif self.can_redo:
-            forward = self._redo_switches.pop()
-            self._undo_switches.append(Edition(self.model, self.vectors, self.doc))
-            self._install_model(forward.model, forward.vectors)
-            self._start_document(forward.doc, switching=True)
-            self.statusBar().showMessage(f"Editing with {forward.model.name} again")
-
     def set_editing_enabled(self, enabled: bool) -> None:
         """Sliders and brushes work while a document is open and no inversion is running."""
         enabled = enabled and self.doc is not None
@@ -363,7 +329,10 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.strokes.apply(stroke, cfg)
 
     def choose_candidate(self, k: int) -> None:
-        self.strokes.choose(k)
+        """Apply candidate k of those the panel shows (as a click on it does)."""
+        shown = self.offers.current()
+        if shown is not None:
+            self.offers.choose(shown[0], k)
 
     def set_view_mode(self, mode: str) -> None:
         if self.renderer is not None:

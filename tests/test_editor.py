@@ -132,6 +132,10 @@ def test_a_chosen_candidate_is_highlighted_and_named_through_undo_and_redo(windo
     w.redo()
     settle(qtbot, w)
     assert w.gallery.currentRow() == 2 and w.statusBar().currentMessage().startswith("Candidate 3")
+    w.choose_candidate(1)  # as a click does (it called the stroke tool's choose, which went)
+    settle(qtbot, w)
+    assert w.doc.current.label == "candidate 2" and w.gallery.currentRow() == 1
+    w.undo()
     w.undo()
     w.undo()  # before the stroke: no candidates
     settle(qtbot, w)
@@ -842,3 +846,23 @@ def test_a_session_saved_without_its_suffix_gets_it_and_open_lists_it(window, qt
                         lambda *args: (seen.update(filters=args[3]), ("", ""))[1])
     w.menus.open_session_dialog()
     assert seen["filters"].startswith("Sessions (*.session.json)")
+
+
+def test_undo_and_redo_say_what_they_did_and_opening_a_session_says_so(window, qtbot, photo, tmp_path):
+    """Walkthrough: an earlier step's message stayed after undo ("Region cleared…"), and after
+    opening a session the status bar still said "Session saved to …"."""
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    w.set_slider("first", 2.0)
+    w.commit_sliders()
+    settle(qtbot, w)
+    w.statusBar().showMessage("Region cleared: the edit lands everywhere again")
+    w.undo()
+    assert w.statusBar().currentMessage() == "Undone: slider First +2.00"
+    w.redo()
+    assert w.statusBar().currentMessage() == "Redone: slider First +2.00"
+    session = tmp_path / "s.session.json"
+    assert w.save_session(session)
+    assert w.open_session(session)
+    assert w.statusBar().currentMessage().startswith("Opened session s.session.json: 2 steps")
