@@ -38,6 +38,7 @@ class Canvas(QWidget):
     """Paints one image (display pixels) fitted or zoomed; emits strokes in image coordinates."""
 
     stroke_painted = Signal(list, float)  # [(x, y) image pixels], brush radius in image pixels
+    idle_press = Signal()  # a left press on the picture with no brush (and no tool took it)
     MODES = ("after", "before", "split")
 
     def __init__(self, parent=None):
@@ -192,6 +193,8 @@ class Canvas(QWidget):
         elif self.brush_enabled and button == Qt.MouseButton.LeftButton and self._after:
             self._path = [self.to_image(p)]
             self.update()
+        elif button == Qt.MouseButton.LeftButton and self._after:
+            self.idle_press.emit()
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         p = event.position()

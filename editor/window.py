@@ -119,6 +119,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.offers.status.connect(self._stroke_status)
         self.strokes = StrokeTool(self.brush_bar, self.offers, self.jobs, self.preview)
         self.canvas.stroke_painted.connect(self.strokes.painted)
+        self.canvas.idle_press.connect(self._no_tool)
         self.strokes.status.connect(self._stroke_status)
         self.strokes.error.connect(self.show_error)
         self.strokes.settled.connect(self._on_stroke_settled)
@@ -253,6 +254,13 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.brush_bar.setEnabled(enabled)
         self.drag_tool.bar.setEnabled(enabled)
         self._follow_brush()
+
+    def _no_tool(self) -> None:
+        """A press on the picture that nothing takes: say how to pick a brush or a tool (a drag
+        did nothing, silently, after a tool was turned off: walkthrough)."""
+        if self.doc is not None and self.brush_bar.isEnabled():
+            self.statusBar().showMessage("No brush or tool is on: press B (colour), K (sketch), D (drag), "
+                                         "W (warp) or R (region)")
 
     def _follow_brush(self) -> None:
         self.canvas.brush_enabled = self.brush_bar.isEnabled() and self.brush_bar.brush is not None

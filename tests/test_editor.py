@@ -866,3 +866,19 @@ def test_undo_and_redo_say_what_they_did_and_opening_a_session_says_so(window, q
     assert w.save_session(session)
     assert w.open_session(session)
     assert w.statusBar().currentMessage().startswith("Opened session s.session.json: 2 steps")
+
+
+def test_a_press_with_no_brush_or_tool_says_how_to_pick_one(window, qtbot, photo):
+    """Walkthrough: after a tool was turned off, a drag on the canvas did nothing, silently."""
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    w.set_brush(None)
+    r = w.canvas.image_rect()
+    qtbot.mouseClick(w.canvas, Qt.MouseButton.LeftButton, pos=QPoint(int(r.center().x()), int(r.center().y())))
+    assert w.statusBar().currentMessage().startswith("No brush or tool is on")
+    assert w.doc.index == 0
+    w.drag_tool.set_active(True)  # a tool takes the press: no such message
+    w.statusBar().clearMessage()
+    qtbot.mouseClick(w.canvas, Qt.MouseButton.LeftButton, pos=QPoint(int(r.center().x()), int(r.center().y())))
+    assert not w.statusBar().currentMessage().startswith("No brush")
