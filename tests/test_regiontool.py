@@ -63,6 +63,13 @@ def outside_on_canvas(w, region: torch.Tensor) -> tuple[slice, slice, np.ndarray
     return slice(y0, y0 + height), slice(x0, x0 + width), cv2.erode(on_screen, np.ones((7, 7), np.uint8)) > 0
 
 
+def rebuilt(export):
+    """The export rebuilt from its recipe by `latent-edit edit --recipe` (its path)."""
+    again = export.with_name("again.png")
+    assert latent_edit(["edit", "--recipe", str(export) + ".recipe.json", "--out", str(again)]) == 0
+    return again
+
+
 def paint_left_half(qtbot, w) -> None:
     """Paint a band down the model's left side (model pixels x < ~12), brush radius 4 model px."""
     w.brush_bar.size_slider.setValue(int(round(4 * w.canvas.scale() / w.renderer.model_radius(1.0))))
@@ -134,10 +141,7 @@ def test_region_tool_paints_limits_a_slider_exports_rebuilds_and_undoes_exactly(
 
     recipe = json.loads((tmp_path / "coat-region.png.recipe.json").read_text())
     assert torch.equal(torch.tensor(recipe["region"], dtype=torch.float32), region)
-    again = tmp_path / "again.png"
-    assert latent_edit(["edit", "--recipe", str(tmp_path / "coat-region.png.recipe.json"),
-                        "--out", str(again)]) == 0
-    assert again.read_bytes() == out.read_bytes(), "the CLI rebuilds the GUI's export bit for bit"
+    assert rebuilt(out).read_bytes() == out.read_bytes(), "the CLI rebuilds the GUI's export bit for bit"
 
     session = tmp_path / "region.session.json"
     assert w.save_session(session)
@@ -272,10 +276,7 @@ def test_what_was_done_before_the_region_stays_outside_it(window, qtbot, photo, 
     assert np.array_equal(exported[weight == 0], earlier.astype(int)[weight == 0])
     recipe = json.loads((tmp_path / "coat-region.png.recipe.json").read_text())
     assert recipe["version"] == 2 and len(recipe["region_under"]["z_edit"]) == len(recipe["z0"])
-    again = tmp_path / "again.png"
-    assert latent_edit(["edit", "--recipe", str(tmp_path / "coat-region.png.recipe.json"),
-                        "--out", str(again)]) == 0
-    assert again.read_bytes() == out.read_bytes(), "the recipe rebuilds the export bit for bit"
+    assert rebuilt(out).read_bytes() == out.read_bytes(), "the recipe rebuilds the export bit for bit"
 
     session = tmp_path / "region.session.json"
     assert w.save_session(session)
