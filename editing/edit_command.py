@@ -125,7 +125,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
     (width, height), path = photo.size, photo.path
     # In place (one full-size copy of a large photo) unless a region needs the original after.
     pixels, mask = render_edit(model, photo.pixels, mapping, z0, z_edit, MASK_THRESHOLD,
-                               in_place=region is None, offset=offset, strokes=strokes)
+                               in_place=region is None, offset=offset,
+                               strokes=tuple(strokes) + tuple(w.band() for w in warps))  # warps land too
     if region is not None:
         pixels = confine(photo.pixels, pixels, region.numpy(), mapping)
     changed = 100 * np.count_nonzero(mask) / mask.size

@@ -33,8 +33,10 @@ from training.validate import Fields, read_json
 RECIPE_VERSION = 2  # the newest recipe this version reads; 2: a region's recipe holds the edit the
 # region was painted on (`region_under`), a tuned generator's file only the layers tuning changed
 # (inversion.tuning.save_tuned); a recipe is written with the lowest version it needs
-COMPOSITING = 7  # 7: a face edit lands beside the face region only within a pixel or two of its
-# strokes' bands (BAND_SHARE); 6: faint growth beside an object keeps the photo's background; 5: a
+COMPOSITING = 8  # 8: warps widen where a face edit lands as strokes do (a warp on the hair landed
+# nowhere near it: the face region cut its change away; `warps` in the recipe, Warp.band); 7: a
+# face edit lands beside the face region only within a pixel or two of its strokes' bands
+# (BAND_SHARE); 6: faint growth beside an object keeps the photo's background; 5: a
 # face edit also lands within its strokes' reach; 4: the silhouette's grown
 # region with its rim; 3: objects' silhouettes repainted; 2: guided enlargement, faces inside their
 # landmark hull; recipes without it: 1
@@ -222,6 +224,7 @@ def check_recipe(recipe, what: str = "the recipe") -> dict:
         if len(check_region(f, recipe["region"], "region")) != mapping.resolution:
             f.fail("region", f"a region of the model's {mapping.resolution} px", len(recipe["region"]))
     check_offset(f, recipe.get("feature_offset"), "feature_offset")
+    check_warps(f, recipe.get("warps"), "warps")
     under = recipe.get("region_under")  # the edit a region was painted on (editing.region)
     if under is not None:
         if recipe.get("region") is None:
@@ -229,6 +232,7 @@ def check_recipe(recipe, what: str = "the recipe") -> dict:
         f.dict(under, "region_under")
         f.numbers(f.key(under, "z_edit", "region_under"), "region_under.z_edit", len(z0), -MAX_CODE, MAX_CODE)
         check_offset(f, under.get("feature_offset"), "region_under.feature_offset")
+        check_warps(f, under.get("warps"), "region_under.warps")
         for i, stroke in enumerate(f.list(under.get("strokes", []), "region_under.strokes", 10_000)):
             f.dict(stroke, f"region_under.strokes[{i}]")
     tuned = recipe.get("tuned_generator")
@@ -241,10 +245,13 @@ def check_recipe(recipe, what: str = "the recipe") -> dict:
 
 def recipe_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor, entry: dict,
                 threshold: float, compositing: int, in_place: bool) -> np.ndarray:
-    """The photo with a recipe's edit (its z_edit, feature_offset and strokes: the recipe's own, or
-    the one under its region) carried back, as the export was made."""
+    """The photo with a recipe's edit (its z_edit, feature_offset, strokes and, from compositing 8
+    on, its warps' bands: the recipe's own, or the one under its region) carried back, as the
+    export was made."""
     offset = read_offset(entry.get("feature_offset"), model)
-    strokes = read_strokes(entry, mapping, model) if lands_near_strokes(mapping, compositing) else ()
+    strokes = ()
+    if lands_near_strokes(mapping, compositing):  # only then are the strokes read (and checked)
+        strokes = read_strokes(entry, mapping, model) + (read_warp_bands(entry) if compositing >= 8 else ())
     return render_edit(model, pixels, mapping, z0, torch.tensor(entry["z_edit"]), threshold,
                        compositing=compositing, in_place=in_place, offset=offset, strokes=strokes)[0]
 
@@ -268,6 +275,27 @@ def read_strokes(entry: dict, mapping: DomainMapping, model: GANModel) -> tuple:
     except StrokeError as e:
         raise ExportError(f"the recipe is damaged: {e}") from None
     return strokes
+
+
+def read_warp_bands(entry: dict) -> tuple:
+    """The bands of a recipe's warps (editing.warp.Warp.band); ExportError if one is damaged."""
+    from editing.warp import Warp, WarpError
+
+    try:
+        return tuple(Warp.from_dict(w).band() for w in entry.get("warps") or [])
+    except (WarpError, AttributeError) as e:
+        raise ExportError(f"the recipe is damaged: {e}") from None
+
+
+def check_warps(f: Fields, warps, where: str) -> None:
+    """A recipe's warps (editing.warp.Warp.to_dict), or None."""
+    from editing.warp import Warp, WarpError
+
+    for i, warp in enumerate(f.list(warps or [], where, 10_000)):
+        try:
+            Warp.from_dict(f.dict(warp, f"{where}[{i}]"))
+        except WarpError as e:
+            f.fail(f"{where}[{i}]", "a warp (start, end, radius)", str(e))
 
 
 def check_offset(f: Fields, offset, where: str) -> None:

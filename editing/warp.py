@@ -13,6 +13,7 @@ and the recipe.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -20,9 +21,12 @@ import torch
 import torch.nn.functional as F
 
 from editing.offset import FeatureOffset, drawing
-from editing.solver import Constraints, SolverConfig, SolverStep
+from editing.solver import Constraints, SolverConfig, SolverStep, Stroke
 from training.errors import UserError
 from training.modelfile import GANModel
+
+
+MAX_WARP = 10_000.0  # model pixels: a warp's points and radius in a file (the models are 32-64 px)
 
 
 class WarpError(UserError):
@@ -37,6 +41,23 @@ class Warp:
 
     def to_dict(self) -> dict:
         return {"start": list(self.start), "end": list(self.end), "radius": self.radius}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Warp":
+        try:
+            warp = cls(tuple(map(float, d["start"])), tuple(map(float, d["end"])), float(d["radius"]))
+        except (KeyError, TypeError, ValueError) as e:
+            raise WarpError(f"malformed warp {d!r}: {e}") from e
+        numbers = (*warp.start, *warp.end, warp.radius)
+        if len(warp.start) != 2 or len(warp.end) != 2 or not all(map(math.isfinite, numbers)) or \
+                not 0 < warp.radius <= MAX_WARP or max(map(abs, numbers)) > MAX_WARP:
+            raise WarpError(f"malformed warp {d!r}: two points and a positive radius, model pixels")
+        return warp
+
+    def band(self) -> Stroke:
+        """The band the warp moved things in, as a stroke: where a face edit lands besides the face
+        region (editing.export.strokes_reach), as a stroke's band does."""
+        return Stroke("sketch", (self.start, self.end), self.radius)
 
 
 def falloff(warp: Warp, resolution: int, core: float = 0.0) -> torch.Tensor:

@@ -79,9 +79,9 @@ def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps:
     def frames_now():
         outside = None if under is None else render_edit(
             model, doc.pixels, doc.mapping, doc.z0, under.code(vectors, doc.z0), offset=under.offset,
-            strokes=under.strokes)[0]
+            strokes=under.reach_strokes)[0]
         return sweep_frames(model, doc.pixels, doc.mapping, doc.z0, code, vectors, name, frames,
-                            region=region, offset=doc.current.offset, strokes=doc.current.strokes,
+                            region=region, offset=doc.current.offset, strokes=doc.current.reach_strokes,
                             outside=outside)
 
     render_in_background(window, frames_now,

@@ -76,8 +76,8 @@ class Preview(QObject):
         renderer, vectors = self.renderer, self.vectors
         # The code too is found on the worker: a slider's first move walks it out (editing.keep).
         self._id = self.worker.submit(
-            lambda: renderer.render(snap.code(vectors, renderer.z0), snap.region, snap.offset, snap.strokes,
-                                    outside_of(snap, vectors, renderer.z0)))
+            lambda: renderer.render(snap.code(vectors, renderer.z0), snap.region, snap.offset,
+                                    snap.reach_strokes, outside_of(snap, vectors, renderer.z0)))
 
     def _on_done(self, job_id: int, result) -> None:
         if job_id == self._id:  # else a newer request superseded this one

@@ -39,14 +39,15 @@ class Outside:
     state: object  # that Snapshot (editor.state): the same one is rendered once
     code: torch.Tensor  # (D,) its code
     offset: FeatureOffset | None  # its drags' feature offset
-    strokes: tuple  # its strokes (a face edit lands within their reach)
+    strokes: tuple  # its strokes and warps' bands (a face edit lands within their reach)
 
 
 def outside_of(snap, vectors, z0: torch.Tensor) -> Outside | None:
     """The Outside of a state (editor.state.Snapshot) with a region painted on an earlier state;
     None without a region, or for a region of an older session (the photo as opened outside)."""
     under = snap.under if snap.region is not None else None
-    return None if under is None else Outside(under, under.code(vectors, z0), under.offset, under.strokes)
+    return None if under is None else Outside(under, under.code(vectors, z0), under.offset,
+                                              under.reach_strokes)
 
 
 class Renderer:

@@ -266,12 +266,12 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
     drawing = drawing_model(model, doc, tuned)
     z, region, offset = doc.code(vectors), doc.current.region, doc.current.offset
     pixels, _ = render_edit(drawing, doc.pixels, doc.mapping, doc.z0, z, MASK_THRESHOLD, offset=offset,
-                            strokes=doc.current.strokes)
+                            strokes=doc.current.reach_strokes)
     under = doc.current.under if region is not None else None  # the state the region was painted on
     if region is not None:  # as `latent-edit edit --region` does, and its recipe rebuilds
         outside = doc.pixels if under is None else render_edit(
             drawing, doc.pixels, doc.mapping, doc.z0, under.code(vectors, doc.z0), MASK_THRESHOLD,
-            offset=under.offset, strokes=under.strokes)[0]
+            offset=under.offset, strokes=under.reach_strokes)[0]
         pixels = confine(outside, pixels, region.numpy(), doc.mapping)
     if doc.photo_path is None:
         save_image(pixels, path, quality)
@@ -280,9 +280,12 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
     written = [Path(path), recipe_path(path)]
     extra = {} if region is None else {"region": region_record(region)}
     if under is not None:
-        extra["region_under"] = region_under_record(under.code(vectors, doc.z0), under.offset, under.strokes)
+        extra["region_under"] = region_under_record(under.code(vectors, doc.z0), under.offset,
+                                                    under.strokes, under.warps)
     if offset is not None:  # the drags' part of the edit, which the recipe rebuilds with the code
         extra["feature_offset"] = offset.to_dict()
+    if doc.current.warps:  # where they warped, a face edit lands too (compositing 8)
+        extra["warps"] = [w.to_dict() for w in doc.current.warps]
     if drawing is not model:
         weights = tuned_generator_path(path)
         check_output(weights)

@@ -22,6 +22,7 @@ from editing.offset import FeatureOffset
 from editing.region import check_region
 from editing.solver import Stroke, StrokeError, validate
 from editing.vectors import MAX_SLIDER, AttributeVector, apply_sliders
+from editing.warp import Warp
 from inversion.framing import DomainMapping, check_mapping
 from training.errors import UserError, check_version
 from training.fileio import sha256_file, write_json_atomic
@@ -30,7 +31,8 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 7  # 7: a region keeps, outside it, the state it was painted on (`under`); 6: the
+SESSION_VERSION = 8  # 8: states keep the warps that made them (`warps`: where a face edit lands); 7: a
+# region keeps, outside it, the state it was painted on (`under`); 6: the
 # class hold judges on the photo; 5: measured sliders steered; 4: states
 # may hold a drag's feature offset; 3: states may hold a region; 2: measured sliders in measured
 # units (editing.keep; a version 1 session opens as it looked)
@@ -50,6 +52,8 @@ class Snapshot:
     # (editing.region, as recorded: editing.region.as_recorded); None: everywhere
     offset: FeatureOffset | None = None  # what point drags added to the generator's features
     # (editing.drag); it stays through later edits, as the drag's result does; None: nothing
+    warps: tuple[Warp, ...] = ()  # the warps applied so far (editing.warp): with the strokes,
+    # where a face edit lands besides the face region (`reach_strokes`)
     under: "Snapshot | None" = field(default=None, repr=False, compare=False)  # with a region: the
     # state it was painted on (itself without a region), shown outside the region, so that what
     # was done before the region stays there; None: the photo as opened (sessions before version 7)
@@ -57,6 +61,11 @@ class Snapshot:
     @property
     def slider_dict(self) -> dict[str, float]:
         return dict(self.sliders)
+
+    @property
+    def reach_strokes(self) -> tuple[Stroke, ...]:
+        """The strokes and the warps' bands: where a face edit lands besides the face region."""
+        return self.strokes + tuple(w.band() for w in self.warps)
 
     def code(self, vectors: dict[str, AttributeVector], ref: torch.Tensor | None = None) -> torch.Tensor:
         """The code shown: z_base moved by the sliders. A product's sliders take their class's
@@ -84,6 +93,8 @@ class Snapshot:
             d["offset"] = offset_index
         if under_index is not None:
             d["under"] = under_index
+        if self.warps:
+            d["warps"] = [w.to_dict() for w in self.warps]
         return d
 
     @classmethod
@@ -97,6 +108,7 @@ class Snapshot:
                    tuple(Stroke.from_dict(s) for s in d["strokes"]),
                    None if region is None else torch.as_tensor(regions[region], dtype=torch.float32),
                    None if offset is None else offsets[offset],
+                   tuple(Warp.from_dict(w) for w in d.get("warps", [])),
                    None if under is None or region is None else earlier[under])
 
 
@@ -308,6 +320,11 @@ def check_session(data, what: str = "the session") -> dict:
             f.integer(snap["region"], f"{where}.region", 0, len(regions) - 1)
         if snap.get("offset") is not None:
             f.integer(snap["offset"], f"{where}.offset", 0, len(offsets) - 1)
+        for k, warp in enumerate(f.list(snap.get("warps", []), f"{where}.warps", 10_000)):
+            try:
+                Warp.from_dict(f.dict(warp, f"{where}.warps[{k}]"))
+            except UserError as e:
+                raise SessionError(f"{what} is damaged: {where}.warps[{k}]: {e}") from None
         if snap.get("under") is not None:  # an earlier state without a region
             under = f.integer(snap["under"], f"{where}.under", 0, i - 1) if i else f.fail(
                 f"{where}.under", "an earlier state", snap["under"])

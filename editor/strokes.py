@@ -131,6 +131,6 @@ class StrokeTool(QObject):
 
         def work() -> Iterator:
             return with_views(solve_strokes(model, doc.z0, z, constraints, cfg, offset, doc.target),
-                              renderer, state, strokes, outside)
+                              renderer, state, strokes + tuple(w.band() for w in state.warps), outside)
 
         self.jobs.run(Job(work, cfg.steps + 1, on_done=finish, on_cancel=cancelled))

@@ -7,6 +7,8 @@ held, an overlay shows the brush where the press was, an arrow to the pointer an
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QEvent, QLineF, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import QToolButton
@@ -157,19 +159,25 @@ class WarpTool(QObject):
         cfg = cfg or solver_config(model)
         z, strokes, offset = doc.code(vectors), doc.current.strokes, doc.current.offset
 
+        warps = doc.current.warps + (warp,)  # kept in the state: a face edit lands where they warped
+
+        def state(codes, k: int, label: str):  # candidate k's state
+            return replace(doc.with_candidate(codes[k], strokes, vectors, label), warps=warps)
+
         def finish(result) -> None:
             self._solved()
             step, views = result
-            snap = doc.with_candidate(step.z[0], strokes, vectors, "warp")
-            self.offers.offered(Offer(step.z, step.images, views, lambda k: doc.with_candidate(
-                step.z[k], strokes, vectors, f"warp candidate {k + 1}"), "Warp candidate"), snap)
+            snap = state(step.z, 0, "warp")
+            choose = lambda k: state(step.z, k, f"warp candidate {k + 1}")  # noqa: E731
+            self.offers.offered(Offer(step.z, step.images, views, choose, "Warp candidate"), snap)
             doc.push(snap)
             self.status.emit(f"{len(step.z)} candidates, the best applied, click another to choose it")
 
         self.status.emit("Solving the warp…")
-        renderer, state = self.preview.renderer, doc.current
-        outside = outside_of(state, vectors, doc.z0)
+        renderer, now = self.preview.renderer, doc.current
+        outside = outside_of(now, vectors, doc.z0)
+        bands = strokes + tuple(w.band() for w in warps)  # the candidates' views land as the state will
         self.jobs.run(Job(lambda: with_views(solve_warps(model, doc.z0, z, [warp], cfg, offset, doc.target),
-                                             renderer, state, strokes, outside), cfg.steps + 1,
+                                             renderer, now, bands, outside), cfg.steps + 1,
                           on_done=finish,
                           on_cancel=lambda _: (self._solved(), self.status.emit("Warp cancelled"))))

@@ -307,3 +307,30 @@ def test_a_moved_silhouettes_fill_blends_as_the_whole_band_formula_does():
     out = patch.copy()
     apply_change(out, patch, colour, mask)
     assert np.array_equal(out, np.clip(np.rint(colour * mask[..., None] + patch), 0, 255).astype(np.uint8))
+
+
+def test_from_compositing_8_a_face_edit_lands_where_its_warps_moved_things():
+    """A warp on the hair beside the face: its change was cut away by the face region, so only the
+    code's side effect on the face showed (walkthrough). From compositing 8 a recipe's warps widen
+    where the edit lands as strokes do; a compositing 7 recipe rebuilds as it was exported."""
+    from types import SimpleNamespace
+
+    from editing.export import MASK_THRESHOLD, recipe_edit
+    from editing.warp import Warp
+
+    class Flat:  # a "generator": code 0 draws black, any other code a lighter grey everywhere
+        gan = SimpleNamespace(channels=3)
+
+        @staticmethod
+        def decode(z):
+            return torch.full((len(z), 3, R, R), 0.4) * (z.abs().sum(1) > 0).float()[:, None, None, None]
+
+    mapping, to_photo = aligned_face_mapping()
+    photo = np.random.default_rng(2).integers(40, 200, (360, 400, 3)).astype(np.uint8)
+    warp = Warp((24.0, 8.0), (40.0, 8.0), 3.0)
+    entry = {"z_edit": [1.0] * 4, "strokes": [], "warps": [warp.to_dict()]}
+    on = np.rint(to_photo @ [32.0, 8.0, 1.0]).astype(int)
+    assert face_region(TEMPLATE, R)[8, 32] == 0
+    for compositing, lands in ((7, False), (8, True)):
+        out = recipe_edit(Flat, photo, mapping, torch.zeros(4), entry, MASK_THRESHOLD, compositing, False)
+        assert (out[on[1], on[0]].astype(int) - photo[on[1], on[0]] > 40).all() == lands, compositing

@@ -228,6 +228,13 @@ def test_a_warp_after_a_stroke_keeps_its_own_candidates_and_a_click_chooses_amon
     assert w.doc.current.label == "warp candidate 2"
     assert torch.allclose(w.doc.code(w.vectors), warp_codes[1], atol=1e-5)
     assert w.gallery.currentRow() == 1
+    # the state keeps its warp (where a face edit lands: compositing 8), through sessions too
+    assert w.doc.current.warps == (Warp((12.5, 25.5), (17.5, 25.5), 4.0),)
+    assert w.doc.history[w.doc.index - 1].warps == w.doc.current.warps  # the best one's too
+    from editor.state import Snapshot
+
+    again = Snapshot.from_dict(w.doc.current.to_dict(), earlier=[])
+    assert again.warps == w.doc.current.warps and again.reach_strokes[-1].kind == "sketch"
 
     # Walkthrough: after undoing the warp its candidates stayed, and a click applied one again.
     w.undo()

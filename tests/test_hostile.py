@@ -209,6 +209,8 @@ def test_an_older_recipe_with_only_a_path_still_rebuilds(export, tmp_path):
     (lambda r: r["mapping"].__setitem__("resolution", 33), "mapping.resolution"),
     (lambda r: r.__setitem__("solver", json.loads("[" * 40 + "]" * 40)), "nests deeper"),
     (lambda r: r["model"].__setitem__("path", 5), "model.path"),
+    (lambda r: r.__setitem__("warps", [{"start": [1, 2], "end": [3, 4], "radius": -1}]), "warps[0]"),
+    (lambda r: r.__setitem__("warps", 5), "warps must be a list"),
 ])
 def test_a_tampered_recipe_is_one_line_of_message(change, words, export, tmp_path, capsys):
     tamper(Path(f"{export}.recipe.json"), change)
@@ -370,6 +372,11 @@ def _plain_session(tmp_path, model) -> Path:
     (_set("seed", 1.5), "seed"),
     (lambda d: d["mapping"].__setitem__("box", [0, 0, 1e9, 1e9]), "mapping.box"),
     (lambda d: d["history"].clear(), "history"),
+    (lambda d: d["history"][1].__setitem__("warps", [{"start": [1, 2], "end": [3, "x"], "radius": 4}]),
+     "malformed warp"),
+    (lambda d: d["history"][1].__setitem__("warps", [{"start": [1, 2], "end": [3, 4], "radius": 1e300}]),
+     "malformed warp"),
+    (lambda d: d["history"][1].__setitem__("warps", 5), "warps must be a list"),
 ])
 def test_a_damaged_session_is_refused_whole(change, words, tmp_path, product_model):
     from editor.state import SessionError, read_session
