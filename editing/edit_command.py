@@ -37,7 +37,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
     )
     from editing.region import confine, limit_to_region, region_record
     from editing.vectors import model_sliders
-    from editing.warp import photo_warp, warp_code
+    from editing.warp import photo_warp, reach_strokes, warp_code
     from inversion.invert import check_code, load_code
     from inversion.tuning import check_tune_from, save_tuned, tune_to_photo, tuned_model
     from training.modelfile import network_path
@@ -126,7 +126,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
     # In place (one full-size copy of a large photo) unless a region needs the original after.
     pixels, mask = render_edit(model, photo.pixels, mapping, z0, z_edit, MASK_THRESHOLD,
                                in_place=region is None, offset=offset,
-                               strokes=tuple(strokes) + tuple(w.band() for w in warps))  # warps land too
+                               strokes=reach_strokes(strokes, warps))  # where they warped too
     if region is not None:
         pixels = confine(photo.pixels, pixels, region.numpy(), mapping)
     changed = 100 * np.count_nonzero(mask) / mask.size

@@ -23,6 +23,7 @@ from editing.compositing import MASK_THRESHOLD, paste_back
 from editing.offset import DragError, FeatureOffset, decode
 from editing.solver import Stroke, StrokeError, stroke_reach, validate
 from editing.vectors import MAX_SLIDER
+from editing.warp import Warp, WarpError, reach_strokes
 from inversion.framing import MAX_PHOTO_SIDE, DomainMapping, check_mapping
 from training.errors import UserError
 from training.fileio import sha256_file, write_bytes_atomic, write_json_atomic
@@ -251,7 +252,8 @@ def recipe_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     offset = read_offset(entry.get("feature_offset"), model)
     strokes = ()
     if lands_near_strokes(mapping, compositing):  # only then are the strokes read (and checked)
-        strokes = read_strokes(entry, mapping, model) + (read_warp_bands(entry) if compositing >= 8 else ())
+        warps = read_warps(entry) if compositing >= 8 else ()  # before 8 warps did not widen it
+        strokes = reach_strokes(read_strokes(entry, mapping, model), warps)
     return render_edit(model, pixels, mapping, z0, torch.tensor(entry["z_edit"]), threshold,
                        compositing=compositing, in_place=in_place, offset=offset, strokes=strokes)[0]
 
@@ -277,20 +279,13 @@ def read_strokes(entry: dict, mapping: DomainMapping, model: GANModel) -> tuple:
     return strokes
 
 
-def read_warp_bands(entry: dict) -> tuple:
-    """The bands of a recipe's warps (editing.warp.Warp.band); ExportError if one is damaged."""
-    from editing.warp import Warp, WarpError
-
-    try:
-        return tuple(Warp.from_dict(w).band() for w in entry.get("warps") or [])
-    except (WarpError, AttributeError) as e:
-        raise ExportError(f"the recipe is damaged: {e}") from None
+def read_warps(entry: dict) -> tuple:
+    """A recipe's warps (or those of the edit under its region), as check_recipe checked them."""
+    return tuple(Warp.from_dict(w) for w in entry.get("warps") or [])
 
 
 def check_warps(f: Fields, warps, where: str) -> None:
     """A recipe's warps (editing.warp.Warp.to_dict), or None."""
-    from editing.warp import Warp, WarpError
-
     for i, warp in enumerate(f.list(warps or [], where, 10_000)):
         try:
             Warp.from_dict(f.dict(warp, f"{where}[{i}]"))

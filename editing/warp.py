@@ -60,6 +60,12 @@ class Warp:
         return Stroke("sketch", (self.start, self.end), self.radius)
 
 
+def reach_strokes(strokes, warps) -> tuple[Stroke, ...]:
+    """The strokes and the warps' bands (Warp.band): what a face edit lands near besides the face
+    region (editing.export.strokes_reach)."""
+    return tuple(strokes) + tuple(w.band() for w in warps)
+
+
 def falloff(warp: Warp, resolution: int, core: float = 0.0) -> torch.Tensor:
     """k (R, R): 1 on the segment start-end and within `core` of it, smoothly 0 at `radius` from it
     (pixel centres i + 0.5)."""

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from editor.panels import CandidatesPanel
 from editor.state import Document, Snapshot
 
-KEPT = 32  # offers remembered for undo and redo (each holds K small images)
+KEPT = 32  # states made from offers remembered for undo and redo (each offer holds K small images)
 
 
 @dataclass(eq=False)
@@ -29,6 +29,7 @@ class Offer:
     views: list | None  # each candidate's edit on the photo (editor.render.Renderer.view), or None
     apply: Callable[[int], Snapshot]  # candidate k -> the state choosing it makes (pushed here)
     name: str  # "Candidate" or "Warp candidate": how the status bar names one
+    qualities: list | None = None  # what the panel measured of them when first shown (editor.quality)
 
 
 class Offers(QObject):
@@ -82,8 +83,9 @@ class Offers(QObject):
         _, offer, k = entry
         shown = self._shown
         if shown is None or shown[0] is not offer:
-            self.panel.show_candidates(offer.codes, offer.images, offer.views,
-                                       lambda i, offer=offer: self.choose(offer, i))
+            offer.qualities = self.panel.show_candidates(
+                offer.codes, offer.images, offer.views, lambda i, offer=offer: self.choose(offer, i),
+                offer.qualities)  # measured once: undo and redo show the offer again
         self.panel.gallery.setCurrentRow(k)
         if shown is not None and shown != (offer, k):
             self.status.emit(f"{offer.name} {k + 1} applied; click another to choose it, Ctrl+Z to go back")

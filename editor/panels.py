@@ -115,13 +115,16 @@ class CandidatesPanel(QWidget):
                                  f'<b style="color:#c0392b">{html.escape(warning)}</b> (undo: Ctrl+Z)<br>{text}')
 
     def show_candidates(self, codes: torch.Tensor, images: torch.Tensor, views: list | None = None,
-                        on_choose: Callable[[int], None] | None = None) -> None:
+                        on_choose: Callable[[int], None] | None = None,
+                        qualities: list | None = None) -> list:
         """codes (K, D) and their images (K, C, R, R) in [-1, 1]; `views`, each candidate's edit
         on the photo ((h, w, 3) uint8, editor.render.Renderer.view), shown instead of the images;
-        `on_choose(k)`, what a click on candidate k does (the showing tool applies it)."""
+        `on_choose(k)`, what a click on candidate k does (the showing tool applies it); `qualities`,
+        their measures if known. Returns the measures shown."""
         self.clear()
         self.codes, self._on_choose = codes, on_choose
-        qualities = self.meter.measure(images) if self.meter is not None else [None] * len(images)
+        if qualities is None:
+            qualities = self.meter.measure(images) if self.meter is not None else [None] * len(images)
         shown = views if views is not None else [rgb_pixels(img) for img in images]
         for k, (pixels, q) in enumerate(zip(shown, qualities)):
             item = QListWidgetItem(QIcon(thumbnail(pixels, CANDIDATE_SIDE)), f"{k + 1}")
@@ -130,6 +133,7 @@ class CandidatesPanel(QWidget):
                 warning = self.meter.warning(q)
                 item.setToolTip(f"Candidate {k + 1}: {q.summary()}" + (f"\n{warning}" if warning else ""))
             self.gallery.addItem(item)
+        return qualities
 
     def _clicked(self, item: QListWidgetItem) -> None:
         if self._on_choose is not None:

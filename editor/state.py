@@ -22,7 +22,7 @@ from editing.offset import FeatureOffset
 from editing.region import check_region
 from editing.solver import Stroke, StrokeError, validate
 from editing.vectors import MAX_SLIDER, AttributeVector, apply_sliders
-from editing.warp import Warp
+from editing.warp import Warp, reach_strokes
 from inversion.framing import DomainMapping, check_mapping
 from training.errors import UserError, check_version
 from training.fileio import sha256_file, write_json_atomic
@@ -65,7 +65,7 @@ class Snapshot:
     @property
     def reach_strokes(self) -> tuple[Stroke, ...]:
         """The strokes and the warps' bands: where a face edit lands besides the face region."""
-        return self.strokes + tuple(w.band() for w in self.warps)
+        return reach_strokes(self.strokes, self.warps)
 
     def code(self, vectors: dict[str, AttributeVector], ref: torch.Tensor | None = None) -> torch.Tensor:
         """The code shown: z_base moved by the sliders. A product's sliders take their class's

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from editing.edit import solve_strokes, solver_config
 from editing.solver import Constraints, SolverConfig, SolverStep, Stroke, stroke_loss
 from editing.vectors import AttributeVector
+from editing.warp import reach_strokes
 from editor import session
 from editor.brushbar import BrushBar
 from editor.errors import describe
@@ -131,6 +132,6 @@ class StrokeTool(QObject):
 
         def work() -> Iterator:
             return with_views(solve_strokes(model, doc.z0, z, constraints, cfg, offset, doc.target),
-                              renderer, state, strokes + tuple(w.band() for w in state.warps), outside)
+                              renderer, state, reach_strokes(strokes, state.warps), outside)
 
         self.jobs.run(Job(work, cfg.steps + 1, on_done=finish, on_cancel=cancelled))

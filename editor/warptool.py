@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QToolButton
 from editing.edit import solver_config
 from editing.solver import SolverConfig
 from editing.vectors import AttributeVector
-from editing.warp import Warp, solve_warps
+from editing.warp import Warp, reach_strokes, solve_warps
 from editor.brushbar import BrushBar
 from editor.canvas import Canvas
 from editor.overlay import CanvasOverlay
@@ -176,7 +176,7 @@ class WarpTool(QObject):
         self.status.emit("Solving the warp…")
         renderer, now = self.preview.renderer, doc.current
         outside = outside_of(now, vectors, doc.z0)
-        bands = strokes + tuple(w.band() for w in warps)  # the candidates' views land as the state will
+        bands = reach_strokes(strokes, warps)  # the candidates' views land as the state will
         self.jobs.run(Job(lambda: with_views(solve_warps(model, doc.z0, z, [warp], cfg, offset, doc.target),
                                              renderer, now, bands, outside), cfg.steps + 1,
                           on_done=finish,

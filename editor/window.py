@@ -209,11 +209,15 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.history_panel.set_document(doc)
         self.menus.set_document(doc)
         self.lpips = self.lpips or LPIPS()
-        self.candidates_panel.set_meter(QualityMeter(
-            model, self.lpips, doc.target, doc.z0, aligned=bool(doc.mapping.affine)))
+        self._measure_with(model, doc)
         self._update_model_label()
         self._update_title()
         self._on_document_changed(doc)
+
+    def _measure_with(self, model: GANModel, doc: Document) -> None:
+        """The quality shown is measured with `model` against `doc`'s photo and reconstruction."""
+        self.candidates_panel.set_meter(QualityMeter(
+            model, self.lpips, doc.target, doc.z0, aligned=bool(doc.mapping.affine)))
 
     def redraw(self) -> None:
         """Draw the document with `drawing_model` again (a tuning done, the switch turned): the
@@ -224,8 +228,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.preview.start(model, self.vectors, doc)
         for tool in (self.strokes, self.drag_tool, self.warp_tool):
             tool.model = model  # what their solvers decode with
-        self.candidates_panel.set_meter(QualityMeter(
-            model, self.lpips, doc.target, doc.z0, aligned=bool(doc.mapping.affine)))
+        self._measure_with(model, doc)
         self._update_model_label()
         self._on_document_changed(doc)
 

@@ -193,7 +193,8 @@ BASE_KEY = "tuned_from_generator"  # the safetensors header's entry naming the m
 
 
 def model_generator(model: GANModel) -> nn.Module:
-    """The model's generator as its folder holds it (hash-checked): a tuned model's own is tuned."""
+    """The model's generator as its folder holds it (hash-checked): what save_tuned compares with,
+    for `model` may be one drawing with a tuned generator (the editor's)."""
     from training.architectures import build_generator
     from training.modelfile import read_network
 
@@ -245,7 +246,7 @@ def load_tuned(model: GANModel, path, sha256: str | None) -> GANModel:
         return tuned_model(model, load_network(build_generator(model.gan), path))
     if base != model.generator_sha256:
         raise ModelFormatError(f"{what} was tuned from another version of {model.name}")
-    generator = model_generator(model)
+    generator = copy.deepcopy(model.generator)  # the tuned tensors replace their layers whole
     state = generator.state_dict()
     tuned = load_file(str(path))
     wrong = [k for k, v in tuned.items() if k not in state or v.shape != state[k].shape]
