@@ -61,17 +61,19 @@ def sweep_frames(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0
                  code: torch.Tensor, vectors: dict[str, AttributeVector], name: str, frames: int,
                  low: float = -3.0, high: float = 3.0,
                  region: np.ndarray | None = None, offset=None, strokes=(),
-                 outside: np.ndarray | None = None) -> Iterator[np.ndarray]:
+                 outside: np.ndarray | None = None, base_offset=None) -> Iterator[np.ndarray]:
     """Photo frames (H, W, 3) uint8 of `code` with slider `name` swept from low to high and back
     (on top of the code's own edit, drawn with its drags' `offset` if any, landing within its
-    `strokes`' reach too), each carried back from z0; with a `region` (R, R) the change lands only
-    inside it, `outside` it the edit the region was painted on (None: the photo), as on the screen
-    and in the export (editing.region)."""
+    `strokes`' reach too), each carried back from z0 (drawn with `base_offset`: after a drag,
+    `pixels` is the photo the drag moved and z0 the code it ended at, editing.export.edit_ground);
+    with a `region` (R, R) the change lands only inside it, `outside` it the edit the region was
+    painted on (None: `pixels`), as on the screen and in the export (editing.region)."""
     if name not in vectors:
         raise AnimationError(f"no slider {name!r} for {model.name}; it has: {', '.join(vectors) or 'none'}")
     for a in sweep_values(frames, low, high):
         z = apply_sliders(code.reshape(-1), vectors, {name: a})
-        frame = render_edit(model, pixels, mapping, z0, z, offset=offset, strokes=strokes)[0]
+        frame = render_edit(model, pixels, mapping, z0, z, offset=offset, strokes=strokes,
+                            base_offset=base_offset)[0]
         yield frame if region is None else confine(pixels if outside is None else outside, frame, region,
                                                    mapping)
 

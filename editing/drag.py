@@ -45,7 +45,8 @@ the move a move:
   the content carried, not copied:
       L += warp * sum_p k(p) mean_c (G(p) - warp(G_start)(p))^2 / sum_p k(p)
 The offset is part of the edit: it joins the history, sessions and recipes beside the code, and
-everything that draws an edited state decodes with it (decode). `DragConfig.code_only()` is the
+everything that draws an edited state decodes with it (decode). On a photo the drag lands as the
+motion it made (editing.motion), not as the change of the generator's picture. `DragConfig.code_only()` is the
 drag as it was (the code alone, tracked in features), `latent-edit edit --drag-code-only`.
 """
 from __future__ import annotations

@@ -28,13 +28,16 @@ def cmd_edit(a: argparse.Namespace) -> int:
     from editing.drag_photo import drag_photo, parse_drag, read_mask
     from editing.edit import check_edit, edit_code, read_strokes, solver_config
     from editing.export import (
+        COMPOSITING,
         export_with_recipe,
         read_recipe,
         rebuild_from_recipe,
+        recipe_edit,
         recipe_path,
         render_edit,
         tuned_generator_path,
     )
+    from editing.motion import Motion
     from editing.region import confine, limit_to_region, region_record
     from editing.vectors import model_sliders
     from editing.warp import photo_warp, reach_strokes, warp_code
@@ -115,29 +118,46 @@ def cmd_edit(a: argparse.Namespace) -> int:
     warps = [photo_warp(parse_drag(w, "--warp"), mapping, a.warp_radius) for w in a.warp]
     if warps:
         z_edit = warp_code(model, z0, z_edit, warps, cfg, a.candidate, judged_on)
+    moved = None
     if a.drag:
         base = DragConfig.code_only() if a.drag_code_only else DragConfig()
+        drag_cfg = replace_given(base, steps=a.drag_steps)
+        before = {"z_edit": z_edit.reshape(-1).tolist(), "strokes": [s.to_dict() for s in strokes],
+                  "warps": [w.to_dict() for w in warps],
+                  "region": region_record(region) if region is not None else None}
         z_edit, offset, dragged = drag_photo(model, z_edit, [parse_drag(d) for d in a.drag], mapping,
-                                             drag_mask, replace_given(base, steps=a.drag_steps),
-                                             a.drag_mask)
+                                             drag_mask, drag_cfg, a.drag_mask)
+        r = model.gan.resolution  # the drag lands as the motion it made (editing.motion)
+        motion = Motion.of_drag([p["handle"] for p in dragged["model_points"]], dragged["handles"],
+                                drag_cfg.warp_radius * r, drag_cfg.warp_core, drag_mask)
+        moved = {"start": before, "motion": motion.to_dict(), "end": z_edit.reshape(-1).tolist()}
         print(f"drag: {len(a.drag)} point(s), {dragged['steps']} steps, the farthest handle "
               f"{dragged['distance']:.1f} model px from its target")
     (width, height), path = photo.size, photo.path
-    # In place (one full-size copy of a large photo) unless a region needs the original after.
-    pixels, mask = render_edit(model, photo.pixels, mapping, z0, z_edit, MASK_THRESHOLD,
-                               in_place=region is None, offset=offset,
-                               strokes=reach_strokes(strokes, warps))  # where they warped too
-    if region is not None:
-        pixels = confine(photo.pixels, pixels, region.numpy(), mapping)
-    changed = 100 * np.count_nonzero(mask) / mask.size
-    del photo, mask  # one full-size copy (the edited pixels) while encoding a large photo
+    if moved is not None:  # on the photo the drag moved, the region's edit under it
+        edit = {"z_edit": z_edit.reshape(-1).tolist(), "strokes": [s.to_dict() for s in strokes],
+                "warps": [w.to_dict() for w in warps], "feature_offset": offset and offset.to_dict(), "moved": moved}
+        pixels = recipe_edit(model, photo.pixels, mapping, z0, edit, MASK_THRESHOLD, COMPOSITING, in_place=False)
+        changed = 100 * np.count_nonzero((pixels != photo.pixels).any(axis=2)) / (width * height)
+        region = None  # it limited the edit the drag started on (in `moved`), not the drag
+        del photo
+    else:
+        # In place (one full-size copy of a large photo) unless a region needs the original after.
+        pixels, mask = render_edit(model, photo.pixels, mapping, z0, z_edit, MASK_THRESHOLD,
+                                   in_place=region is None, offset=offset,
+                                   strokes=reach_strokes(strokes, warps))  # where they warped too
+        if region is not None:
+            pixels = confine(photo.pixels, pixels, region.numpy(), mapping)
+        changed = 100 * np.count_nonzero(mask) / mask.size
+        del photo, mask  # one full-size copy (the edited pixels) while encoding a large photo
     export_with_recipe(pixels, a.out, a.quality, model=model, photo=path, mapping=mapping,
                        z0=z0, z_edit=z_edit, sliders=sliders, strokes=strokes,
                        solver=asdict(cfg) if strokes or warps else None, threshold=MASK_THRESHOLD,
                        extra={"candidate": a.candidate, "tuned_generator": tuned, "drag": dragged,
                               "region": region_record(region) if region is not None else None,
                               "warps": [w.to_dict() for w in warps] or None,
-                              "feature_offset": offset.to_dict() if offset is not None else None})
+                              "feature_offset": offset.to_dict() if offset is not None else None,
+                              "moved": moved})
     print(f"wrote {a.out} ({width}x{height}, {changed:.1f}% of pixels changed) and "
           f"{recipe_path(a.out).name}")
     return 0

@@ -109,14 +109,6 @@ def as_recorded(region: torch.Tensor) -> torch.Tensor:
     return torch.tensor(region_record(region), dtype=torch.float32)
 
 
-def region_under_record(code: torch.Tensor, offset: FeatureOffset | None, strokes, warps=()) -> dict:
-    """What a recipe records of the edit a region was painted on: its code, drag offset, strokes
-    and warps."""
-    return {"z_edit": code.reshape(-1).tolist(),
-            "feature_offset": None if offset is None else offset.to_dict(),
-            "strokes": [s.to_dict() for s in strokes], "warps": [w.to_dict() for w in warps]}
-
-
 def check_region(f: Fields, region, where: str) -> list:
     """A region as sessions and recipes hold it: a square of rows of numbers in [0, 1]."""
     rows = f.list(region, where, MAX_REGION_SIDE)

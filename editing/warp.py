@@ -71,8 +71,13 @@ def falloff(warp: Warp, resolution: int, core: float = 0.0) -> torch.Tensor:
     (pixel centres i + 0.5)."""
     c = torch.arange(resolution, dtype=torch.float32) + 0.5
     py, px = torch.meshgrid(c, c, indexing="ij")
-    a, b = torch.tensor(warp.start), torch.tensor(warp.end)
-    ab = b - a
+    return falloff_at(warp, px, py, core)
+
+
+def falloff_at(warp: Warp, px: torch.Tensor, py: torch.Tensor, core: float = 0.0) -> torch.Tensor:
+    """k at the model points (px, py) (any shape, model pixels), as `falloff`."""
+    a = torch.tensor(warp.start, dtype=px.dtype)
+    ab = torch.tensor(warp.end, dtype=px.dtype) - a
     p = torch.stack([px, py], -1)
     t = (((p - a) * ab).sum(-1) / (ab @ ab).clamp_min(1e-9)).clamp(0, 1)
     d = (p - (a + t[..., None] * ab)).norm(dim=-1)

@@ -14,8 +14,10 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from editing.animate import animation_format, sweep_frames, write_animation
-from editing.export import render_edit
+from editing.compositing import MASK_THRESHOLD
+from editing.export import COMPOSITING, edit_ground, edit_outside
 from editor.jobs import Job
+from editor.session import edit_record
 
 ANIMATION_FILTER = "WebP (*.webp);;GIF (*.gif);;MP4 (*.mp4)"
 FRAMES = 24
@@ -74,15 +76,16 @@ def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps:
     doc, model, vectors = window.doc, window.drawing_model, window.vectors
     code = doc.code(vectors)
     region = None if doc.current.region is None else doc.current.region.numpy()
-    under = doc.current.under if region is not None else None  # the edit the region was painted on
+    record = edit_record(doc.current, vectors, doc.z0)  # what it lands on, as the export
 
     def frames_now():
-        outside = None if under is None else render_edit(
-            model, doc.pixels, doc.mapping, doc.z0, under.code(vectors, doc.z0), offset=under.offset,
-            strokes=under.reach_strokes)[0]
-        return sweep_frames(model, doc.pixels, doc.mapping, doc.z0, code, vectors, name, frames,
+        ground, z_from, base_offset = edit_ground(model, doc.pixels, doc.mapping, doc.z0, record,
+                                                  MASK_THRESHOLD, COMPOSITING)
+        outside = None if region is None else edit_outside(model, doc.pixels, doc.mapping, doc.z0, record,
+                                                           MASK_THRESHOLD, COMPOSITING)
+        return sweep_frames(model, ground, doc.mapping, z_from, code, vectors, name, frames,
                             region=region, offset=doc.current.offset, strokes=doc.current.reach_strokes,
-                            outside=outside)
+                            outside=outside, base_offset=base_offset)
 
     render_in_background(window, frames_now,
                          path, fps, frames, f"Rendering {frames} frames of {name}…", "animation")

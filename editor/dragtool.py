@@ -2,7 +2,9 @@
 (editing.drag) runs on the job runner with a live preview of every step and the handles following
 on the canvas; Stop keeps what it reached. The result joins the history like a stroke (undo, redo,
 sessions, export): its code and its feature offset (editing.offset.FeatureOffset), which later edits
-keep and a later drag goes on from. Clear points removes the pairs.
+keep and a later drag goes on from, and its motion (editing.motion): on the photo, the drag moves
+the photo's own pixels from each handle to where the drag left it, and later edits land on that
+moved photo. Clear points removes the pairs.
 
 With Mask on, pressing and dragging on the canvas paints what may move (the brush bar's size);
 outside the painted mask the drag holds the picture as it was. Clear points clears the mask too.
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import QToolBar, QToolButton
 
 from editing.drag import DragConfig, DragPoint, drag
 from editing.export import add_to_recipe, recipe_path
+from editing.motion import Motion
 from editing.region import paint_disk
 from editing.vectors import AttributeVector
 from editor.canvas import Canvas
@@ -29,7 +32,7 @@ from editor.overlay import CanvasOverlay
 from editor.jobs import Job, JobRunner
 from editor.preview import Preview
 from editor.render import model_to_display
-from editor.state import Document, Snapshot
+from editor.state import Document, Moved, Snapshot
 from training.modelfile import GANModel
 
 HANDLE, TARGET = QColor(255, 60, 60), QColor(60, 140, 255)
@@ -227,9 +230,15 @@ class DragTool(QObject):
         self.handles = self.handles[:len(points)]
         self._update_buttons()
 
+        began, r = doc.current, model.gan.resolution  # the state the drag starts on
+        reach, core = self.cfg.warp_radius * r, self.cfg.warp_core
+
         def dragged(step) -> Snapshot:
-            """The state a step shows: its code and its feature offset, the sliders kept."""
-            return replace(doc.with_candidate(step.code, strokes, vectors, label), offset=step.offset)
+            """The state a step shows: its code and its feature offset, the sliders kept, landing on
+            the photo moved as far as the handles have come (editing.motion)."""
+            motion = Motion.of_drag([p.handle for p in points], step.handles, reach, core, mask)
+            return replace(doc.with_candidate(step.code, strokes, vectors, label), offset=step.offset,
+                           moved=Moved(began, motion, step.code))
 
         def show(step) -> None:
             self.handles = list(step.handles)

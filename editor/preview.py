@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from editing.vectors import AttributeVector
 from editor.errors import describe
-from editor.render import Renderer, outside_of
+from editor.render import Renderer, frame_args
 from editor.state import Document, Snapshot
 from editor.workers import LatestWorker
 from training.modelfile import GANModel
@@ -76,8 +76,7 @@ class Preview(QObject):
         renderer, vectors = self.renderer, self.vectors
         # The code too is found on the worker: a slider's first move walks it out (editing.keep).
         self._id = self.worker.submit(
-            lambda: renderer.render(snap.code(vectors, renderer.z0), snap.region, snap.offset,
-                                    snap.reach_strokes, outside_of(snap, vectors, renderer.z0)))
+            lambda: renderer.render(*frame_args(snap, vectors, renderer.z0)))
 
     def _on_done(self, job_id: int, result) -> None:
         if job_id == self._id:  # else a newer request superseded this one

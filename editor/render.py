@@ -2,13 +2,16 @@
 
 The screen shows the photo with the change G(z) - G(z0) carried back (editing.compositing.paste_back),
 kept inside the state's region if it has one (editing.region.confine; outside it, the state the
-region was painted on: `Outside`), at display size (the photo
+region was painted on: `Outside`); after a drag, onto the frame of the state the drag started on,
+moved as the drag moved things, the change measured from the drag's end (editing.motion: `Ground`),
+at display size (the photo
 scaled to at most `max_side` pixels), which keeps slider previews fast on big photos; the export
 renders the same change at the photo's full size.
 """
 from __future__ import annotations
 
 import copy
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -17,6 +20,7 @@ import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
 from editing.export import strokes_reach
+from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
 from inversion.framing import DomainMapping
@@ -24,6 +28,7 @@ from training.modelfile import GANModel
 from training.pixels import to_uint8
 
 DISPLAY_MAX_SIDE = 1024  # photos larger than this are shown (and previewed) scaled down
+FRAMES = 16  # display frames a Renderer keeps: what regions keep outside, what drags moved
 
 
 def rgb_pixels(x: torch.Tensor) -> np.ndarray:
@@ -40,6 +45,21 @@ class Outside:
     code: torch.Tensor  # (D,) its code
     offset: FeatureOffset | None  # its drags' feature offset
     strokes: tuple  # its strokes and warps' bands (a face edit lands within their reach)
+    ground: "Ground | None" = None  # what it lands on after a drag
+
+
+@dataclass(frozen=True, eq=False)
+class Ground:
+    """What a state after a drag lands on (editor.state.Moved): the frame of the state the drag
+    started on, moved by the drag's motion, and the picture of the code it ended at, from which
+    the state's change is measured."""
+
+    key: object  # the state's Moved: the same one is moved once
+    start: object  # the Snapshot the drag started on: its frame is rendered once
+    frame: tuple  # Renderer.render's arguments for that frame (frame_args)
+    motion: Motion
+    end: torch.Tensor  # (D,) the code the drag ended at
+    offset: FeatureOffset | None  # the drag's feature offset (the end is drawn with it)
 
 
 def outside_of(snap, vectors, z0: torch.Tensor) -> Outside | None:
@@ -47,7 +67,21 @@ def outside_of(snap, vectors, z0: torch.Tensor) -> Outside | None:
     None without a region, or for a region of an older session (the photo as opened outside)."""
     under = snap.under if snap.region is not None else None
     return None if under is None else Outside(under, under.code(vectors, z0), under.offset,
-                                              under.reach_strokes)
+                                              under.reach_strokes, ground_of(under, vectors, z0))
+
+
+def ground_of(snap, vectors, z0: torch.Tensor) -> Ground | None:
+    """The Ground of a state after a drag; None for one on the photo as opened."""
+    moved = snap.moved
+    return None if moved is None else Ground(moved, moved.start, frame_args(moved.start, vectors, z0),
+                                             moved.motion, moved.end, snap.offset)
+
+
+def frame_args(snap, vectors, z0: torch.Tensor) -> tuple:
+    """Renderer.render's arguments for a state's frame: (code, region, offset, strokes, outside,
+    ground)."""
+    return (snap.code(vectors, z0), snap.region, snap.offset, snap.reach_strokes,
+            outside_of(snap, vectors, z0), ground_of(snap, vectors, z0))
 
 
 class Renderer:
@@ -69,7 +103,8 @@ class Renderer:
         self.z0 = z0.reshape(-1)
         with torch.no_grad():
             self.before = model.decode(self.z0[None])[0]
-        self._outside: tuple = (None, None)  # (state, its frame): what a region keeps outside itself
+        self._frames: dict = {}  # a state or a Moved -> its display frame (few: FRAMES)
+        self._lock = threading.Lock()
 
     def rebased(self, z0: torch.Tensor) -> "Renderer":
         """The same photo rendered against another original code (an inversion refining)."""
@@ -77,7 +112,7 @@ class Renderer:
         other.z0 = z0.reshape(-1)
         with torch.no_grad():
             other.before = self.model.decode(other.z0[None])[0]
-        other._outside = (None, None)
+        other._frames, other._lock = {}, threading.Lock()
         return other
 
     @torch.no_grad()
@@ -93,36 +128,61 @@ class Renderer:
     @torch.no_grad()
     def render(self, z: torch.Tensor, region: torch.Tensor | None = None,
                offset: FeatureOffset | None = None, strokes: tuple = (),
-               outside: Outside | None = None) -> tuple[np.ndarray, torch.Tensor]:
+               outside: Outside | None = None, ground: Ground | None = None) -> tuple[np.ndarray, torch.Tensor]:
         """(display, G(z)): one frame of the preview, decoding z once (with the drags' `offset`);
         with a `region` (R, R), the edit kept only inside it, as the export keeps it
         (editing.region.confine), `outside` it the state it was painted on (None: the photo); a
-        face edit lands within the `strokes`' reach too, as exported."""
+        face edit lands within the `strokes`' reach too, as exported; after a drag, on its
+        `ground` (None: the photo)."""
         image = self.model_image(z, offset)
         reach = strokes_reach(strokes, self.mapping, image.shape[0])  # as the export
-        out, _ = paste_back(self.display_pixels, self.display_mapping, self.before, image, MASK_THRESHOLD,
-                            reach=reach)
+        pixels, before = self.ground_pixels(ground)
+        out, _ = paste_back(pixels, self.display_mapping, before, image, MASK_THRESHOLD, reach=reach)
         if region is not None:
             out = confine(self.outside_pixels(outside), out, region.numpy(), self.display_mapping)
         return out, image
+
+    def _cached(self, key, make):
+        """The frame cached for `key` (a state or a Moved), made by `make()` when it is not."""
+        with self._lock:
+            hit = self._frames.get(id(key))
+        if hit is not None and hit[0] is key:
+            return hit[1]
+        value = make()
+        with self._lock:
+            self._frames[id(key)] = (key, value)  # the key kept alive: its id is not reused
+            while len(self._frames) > FRAMES:
+                self._frames.pop(next(iter(self._frames)))
+        return value
 
     def outside_pixels(self, outside: Outside | None) -> np.ndarray:
         """The display frame a region keeps outside itself, rendered once per state (a slider
         moving inside the region renders one frame, not two)."""
         if outside is None:
             return self.display_pixels
-        state, frame = self._outside
-        if state is not outside.state:
-            frame = self.render(outside.code, None, outside.offset, outside.strokes)[0]
-            self._outside = (outside.state, frame)
-        return frame
+        return self._cached(outside.state, lambda: self.render(outside.code, None, outside.offset,
+                                                                 outside.strokes, None, outside.ground)[0])
+
+    def ground_pixels(self, ground: Ground | None) -> tuple[np.ndarray, torch.Tensor]:
+        """(the display frame an edit lands on, the model's picture its change is measured
+        from): the photo and G(z0), or after a drag the frame of the state it started on, moved
+        (once per drag), and the picture of its end."""
+        if ground is None:
+            return self.display_pixels, self.before
+
+        def moved():
+            start = self._cached(ground.start, lambda: self.render(*ground.frame)[0])
+            return (ground.motion.move(start, self.display_mapping),
+                    self.model_image(ground.end, ground.offset))
+
+        return self._cached(ground.key, moved)
 
     @torch.no_grad()
     def view(self, z: torch.Tensor, region: torch.Tensor | None = None, offset: FeatureOffset | None = None,
-             strokes: tuple = (), outside: Outside | None = None) -> np.ndarray:
+             strokes: tuple = (), outside: Outside | None = None, ground: Ground | None = None) -> np.ndarray:
         """The frame of code z (as `render`) cropped to the bounding box of the model's square: what
         a candidate's thumbnail shows, the edit on the photo rather than the generator's picture."""
-        out = self.render(z, region, offset, strokes, outside)[0]
+        out = self.render(z, region, offset, strokes, outside, ground)[0]
         xs, ys = zip(*self.editable_outline())
         h, w = out.shape[:2]
         x0, x1 = max(0, int(min(xs))), min(w, int(np.ceil(max(xs))))

@@ -22,10 +22,10 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD
-from editing.export import (export_format, export_with_recipe, recipe_path, render_edit, save_image,
-                            tuned_generator_path)
+from editing.export import (COMPOSITING, export_format, export_with_recipe, recipe_edit, recipe_path,
+                            save_image, tuned_generator_path)
 from editing.offset import FeatureOffset, drawing
-from editing.region import confine, region_record, region_under_record
+from editing.region import region_record
 from editing.solver import Constraints, Stroke, build_constraints, validate
 from editing.vectors import AttributeVector, check_slider_names, model_vectors
 from editor.render import sample_document_pixels
@@ -264,28 +264,15 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
     export_format(path)  # a wrong file name or folder is refused before any work
     check_output(path)
     drawing = drawing_model(model, doc, tuned)
-    z, region, offset = doc.code(vectors), doc.current.region, doc.current.offset
-    pixels, _ = render_edit(drawing, doc.pixels, doc.mapping, doc.z0, z, MASK_THRESHOLD, offset=offset,
-                            strokes=doc.current.reach_strokes)
-    under = doc.current.under if region is not None else None  # the state the region was painted on
-    if region is not None:  # as `latent-edit edit --region` does, and its recipe rebuilds
-        outside = doc.pixels if under is None else render_edit(
-            drawing, doc.pixels, doc.mapping, doc.z0, under.code(vectors, doc.z0), MASK_THRESHOLD,
-            offset=under.offset, strokes=under.reach_strokes)[0]
-        pixels = confine(outside, pixels, region.numpy(), doc.mapping)
+    record = edit_record(doc.current, vectors, doc.z0)  # as the recipe holds it, and rebuilds it
+    pixels = recipe_edit(drawing, doc.pixels, doc.mapping, doc.z0, record, MASK_THRESHOLD, COMPOSITING,
+                         in_place=False)
     if doc.photo_path is None:
         save_image(pixels, path, quality)
         return [Path(path)]
     check_output(recipe_path(path))
     written = [Path(path), recipe_path(path)]
-    extra = {} if region is None else {"region": region_record(region)}
-    if under is not None:
-        extra["region_under"] = region_under_record(under.code(vectors, doc.z0), under.offset,
-                                                    under.strokes, under.warps)
-    if offset is not None:  # the drags' part of the edit, which the recipe rebuilds with the code
-        extra["feature_offset"] = offset.to_dict()
-    if doc.current.warps:  # where they warped, a face edit lands too (compositing 8)
-        extra["warps"] = [w.to_dict() for w in doc.current.warps]
+    extra = {k: v for k, v in record.items() if k not in ("z_edit", "strokes") and v}
     if drawing is not model:
         weights = tuned_generator_path(path)
         check_output(weights)
@@ -293,10 +280,28 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
                                     "sha256": write_tuned(doc.tuning, weights)}
         written.append(weights)
     export_with_recipe(pixels, path, quality, model=model, photo=doc.photo_path, mapping=doc.mapping,
-                       z0=doc.z0, z_edit=z, sliders=doc.current.slider_dict,
+                       z0=doc.z0, z_edit=doc.code(vectors), sliders=doc.current.slider_dict,
                        strokes=list(doc.current.strokes), solver=None, threshold=MASK_THRESHOLD,
                        extra=extra or None)
     return written
+
+
+def edit_record(state: Snapshot, vectors: dict[str, AttributeVector], z0: torch.Tensor) -> dict:
+    """A state as a recipe holds an edit (editing.export.recipe_edit): its code, strokes, drag
+    offset and warps; its region with the state it was painted on (`region_under`); after a drag,
+    the state the drag started on, the drag's motion and the code it ended at (`moved`)."""
+    record = {"z_edit": state.code(vectors, z0).reshape(-1).tolist(),
+              "strokes": [s.to_dict() for s in state.strokes],
+              "feature_offset": None if state.offset is None else state.offset.to_dict(),
+              "warps": [w.to_dict() for w in state.warps]}
+    if state.region is not None:
+        record["region"] = region_record(state.region)
+        if state.under is not None:
+            record["region_under"] = edit_record(state.under, vectors, z0)
+    if state.moved is not None:
+        record["moved"] = {"start": edit_record(state.moved.start, vectors, z0),
+                           "motion": state.moved.motion.to_dict(), "end": state.moved.end.reshape(-1).tolist()}
+    return record
 
 
 def export_message(written: list[Path]) -> tuple[str, str]:

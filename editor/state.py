@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from editing.motion import Motion
 from editing.offset import FeatureOffset
 from editing.region import check_region
 from editing.solver import Stroke, StrokeError, validate
@@ -31,7 +32,8 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 8  # 8: states keep the warps that made them (`warps`: where a face edit lands); 7: a
+SESSION_VERSION = 9  # 9: a state after a drag lands on the photo the drag moved (`moved`:
+# editing.motion; the state it started on, the motion, the code it ended at); 8: states keep the warps that made them (`warps`: where a face edit lands); 7: a
 # region keeps, outside it, the state it was painted on (`under`); 6: the
 # class hold judges on the photo; 5: measured sliders steered; 4: states
 # may hold a drag's feature offset; 3: states may hold a region; 2: measured sliders in measured
@@ -57,6 +59,9 @@ class Snapshot:
     under: "Snapshot | None" = field(default=None, repr=False, compare=False)  # with a region: the
     # state it was painted on (itself without a region), shown outside the region, so that what
     # was done before the region stays there; None: the photo as opened (sessions before version 7)
+    moved: "Moved | None" = field(default=None, repr=False, compare=False)  # after a drag: the
+    # photo it lands on is the frame of the state the drag started on, moved as the drag moved
+    # things; None: the photo as opened (no drag, or a drag of a session before version 9)
 
     @property
     def slider_dict(self) -> dict[str, float]:
@@ -81,10 +86,11 @@ class Snapshot:
         return replace(self, z_base=z - offset, **changes)
 
     def to_dict(self, region_index: int | None = None, offset_index: int | None = None,
-                under_index: int | None = None) -> dict:
+                under_index: int | None = None, start_index: int | None = None) -> dict:
         """The state as a session holds it; its region is `region_index` into the session's
         `regions`, its drag offset `offset_index` into its `offsets` (each written once however
-        many states share it), the state under its region `under_index` into the history."""
+        many states share it), the state under its region `under_index` into the history, the
+        state its drag started on `start_index`."""
         d = {"label": self.label, "z_base": self.z_base.tolist(), "sliders": dict(self.sliders),
              "strokes": [s.to_dict() for s in self.strokes]}
         if region_index is not None:
@@ -95,21 +101,39 @@ class Snapshot:
             d["under"] = under_index
         if self.warps:
             d["warps"] = [w.to_dict() for w in self.warps]
+        if self.moved is not None and start_index is not None:
+            d["moved"] = {"start": start_index, "motion": self.moved.motion.to_dict(),
+                          "end": self.moved.end.tolist()}
         return d
 
     @classmethod
     def from_dict(cls, d: dict, regions: list | None = None, offsets: list[FeatureOffset] | None = None,
                   earlier: list["Snapshot"] | None = None) -> "Snapshot":
         """The state from its dict; `regions` and `offsets`, the session's (states share them);
-        `earlier`, the history's states before it (the one under its region is one of them)."""
-        region, offset, under = d.get("region"), d.get("offset"), d.get("under")
+        `earlier`, the history's states before it (the one under its region, and the one its drag
+        started on, are among them)."""
+        region, offset, under, moved = d.get("region"), d.get("offset"), d.get("under"), d.get("moved")
         return cls(d["label"], torch.tensor(d["z_base"], dtype=torch.float32),
                    tuple(sorted((k, float(v)) for k, v in d["sliders"].items())),
                    tuple(Stroke.from_dict(s) for s in d["strokes"]),
                    None if region is None else torch.as_tensor(regions[region], dtype=torch.float32),
                    None if offset is None else offsets[offset],
                    tuple(Warp.from_dict(w) for w in d.get("warps", [])),
-                   None if under is None or region is None else earlier[under])
+                   None if under is None or region is None else earlier[under],
+                   None if moved is None else Moved(
+                       earlier[moved["start"]], Motion.from_dict(moved["motion"]),
+                       torch.tensor(moved["end"], dtype=torch.float32)))
+
+
+@dataclass(frozen=True, eq=False)
+class Moved:
+    """How a state after a drag lands on the photo (editing.motion): on the frame of `start`, the
+    state the drag started on, moved by `motion`; its change measured from `end`, the code the
+    drag ended at (drawn with the state's drag offset)."""
+
+    start: Snapshot
+    motion: Motion
+    end: torch.Tensor  # (D,)
 
 
 @dataclass
@@ -243,7 +267,7 @@ class Document:
                 offsets.setdefault(id(s.offset), len(offsets))
         unique = {id(s.region): s.region for s in self.history if s.region is not None}
         unique_offsets = {id(s.offset): s.offset for s in self.history if s.offset is not None}
-        place = {id(s): i for i, s in enumerate(self.history)}  # a region's `under` by its index
+        place = {id(s): i for i, s in enumerate(self.history)}  # `under` and a drag's start by index
         data = {"format": SESSION_FORMAT, "version": SESSION_VERSION,
                 "model": {"path": str(self.model_path), "id": self.model_id},
                 "photo": {"path": str(self.photo_path) if self.photo_path else None,
@@ -251,7 +275,8 @@ class Document:
                 "seed": self.seed, "mapping": self.mapping.to_dict(), "z0": self.z0.tolist(),
                 "history": [s.to_dict(None if s.region is None else regions[id(s.region)],
                                       None if s.offset is None else offsets[id(s.offset)],
-                                      None if s.under is None else place.get(id(s.under)))
+                                      None if s.under is None else place.get(id(s.under)),
+                                      None if s.moved is None else place.get(id(s.moved.start)))
                             for s in self.history], "index": self.index}
         if regions:
             data["regions"] = [unique[key].tolist() for key in regions]
@@ -330,6 +355,15 @@ def check_session(data, what: str = "the session") -> dict:
                 f"{where}.under", "an earlier state", snap["under"])
             if history[under].get("region") is not None:
                 f.fail(f"{where}.under", "a state without a region", under)
+        if snap.get("moved") is not None:  # a drag's: the earlier state it started on, its motion
+            moved = f.dict(snap["moved"], f"{where}.moved")
+            f.integer(f.key(moved, "start", f"{where}.moved"), f"{where}.moved.start", 0, i - 1) if i else \
+                f.fail(f"{where}.moved.start", "an earlier state", moved.get("start"))
+            f.numbers(f.key(moved, "end", f"{where}.moved"), f"{where}.moved.end", len(z0), -MAX_CODE, MAX_CODE)
+            try:
+                Motion.from_dict(f.key(moved, "motion", f"{where}.moved"))
+            except UserError as e:
+                raise SessionError(f"{what} is damaged: {where}.moved.motion: {e}") from None
         try:
             parsed = [Stroke.from_dict(s) for s in strokes]
             if parsed:

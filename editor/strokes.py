@@ -24,7 +24,7 @@ from editor.errors import describe
 from editor.jobs import Job, JobRunner
 from editor.offers import Offer, Offers
 from editor.preview import Preview
-from editor.render import Outside, Renderer, outside_of
+from editor.render import Ground, Outside, Renderer, ground_of, outside_of
 from editor.state import Document, Snapshot
 from training.modelfile import GANModel
 
@@ -46,17 +46,18 @@ def reached(step: SolverStep, constraints: Constraints) -> str:
 
 
 def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Snapshot,
-               strokes: tuple[Stroke, ...], outside: Outside | None = None) -> Iterator:
+               strokes: tuple[Stroke, ...], outside: Outside | None = None,
+               ground: Ground | None = None) -> Iterator:
     """The solver's steps, then (last step, each candidate's edit on the photo): the candidates as
-    the canvas would show them in `state` (its region, what is `outside` it, and its drags) with
-    `strokes`, cropped to the model's square (Renderer.view), rendered here on the worker rather
-    than on the GUI thread."""
+    the canvas would show them in `state` (its region, what is `outside` it, its drags and what
+    they moved, its `ground`) with `strokes`, cropped to the model's square (Renderer.view),
+    rendered here on the worker rather than on the GUI thread."""
     last = None
     for last in steps:
         yield last
     if last is not None:
-        views = None if renderer is None else [renderer.view(z, state.region, state.offset, strokes, outside)
-                                               for z in last.z]
+        views = None if renderer is None else [
+            renderer.view(z, state.region, state.offset, strokes, outside, ground) for z in last.z]
         yield last, views
 
 
@@ -128,10 +129,10 @@ class StrokeTool(QObject):
         self.status.emit("Solving the stroke…" + note)
         offset = doc.current.offset  # an earlier drag's: the stroke is solved on the picture shown
         renderer, state = self.preview.renderer, doc.current
-        outside = outside_of(state, vectors, doc.z0)
+        outside, ground = outside_of(state, vectors, doc.z0), ground_of(state, vectors, doc.z0)
 
         def work() -> Iterator:
             return with_views(solve_strokes(model, doc.z0, z, constraints, cfg, offset, doc.target),
-                              renderer, state, reach_strokes(strokes, state.warps), outside)
+                              renderer, state, reach_strokes(strokes, state.warps), outside, ground)
 
         self.jobs.run(Job(work, cfg.steps + 1, on_done=finish, on_cancel=cancelled))

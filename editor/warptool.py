@@ -24,7 +24,7 @@ from editor.dragtool import DragTool
 from editor.jobs import Job, JobRunner
 from editor.offers import Offer, Offers
 from editor.preview import Preview
-from editor.render import outside_of
+from editor.render import ground_of, outside_of
 from editor.state import Document
 from editor.strokes import with_views
 from training.modelfile import GANModel
@@ -175,9 +175,9 @@ class WarpTool(QObject):
 
         self.status.emit("Solving the warp…")
         renderer, now = self.preview.renderer, doc.current
-        outside = outside_of(now, vectors, doc.z0)
+        outside, ground = outside_of(now, vectors, doc.z0), ground_of(now, vectors, doc.z0)
         bands = reach_strokes(strokes, warps)  # the candidates' views land as the state will
         self.jobs.run(Job(lambda: with_views(solve_warps(model, doc.z0, z, [warp], cfg, offset, doc.target),
-                                             renderer, now, bands, outside), cfg.steps + 1,
+                                             renderer, now, bands, outside, ground), cfg.steps + 1,
                           on_done=finish,
                           on_cancel=lambda _: (self._solved(), self.status.emit("Warp cancelled"))))

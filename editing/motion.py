@@ -1,0 +1,143 @@
+"""A drag carried back onto a photo as motion: the photo's own pixels moved as the drag moved the
+model's picture, not the generator's repaint of them.
+
+A point drag (editing.drag) ends with a code and a feature offset whose picture, at 64 px on a CPU,
+blurs what it moves: carried back as a change (editing.compositing), a drag of the astronaut's mouth
+corner left grey-blue blotches on the cheek and washed out the eye beside it, while the mouth
+hardly moved. What the user asked for is the motion: this handle, there. So a drag lands on the
+photo as the liquify warp the drag itself aims at (editing.warp, reach `DragConfig.warp_radius`,
+whole within `warp_core` of the path), from each handle to where the drag's tracking left it:
+the photo's pixels, sharp, moved as far as the generator moved the point. The generator's picture
+after the drag stays what later edits are measured from (a slider after a drag changes the moved
+photo by G(z) - G(drag's end)), so the drag's own repaint never reaches the photo.
+
+Pixels the motion does not reach are the photo's, bit for bit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from editing.region import as_recorded, check_region, region_record
+from editing.warp import MAX_WARP, Warp, WarpError, falloff_at
+from inversion.framing import DomainMapping
+from training.validate import Fields
+
+MAX_MOVES = 64  # moves in one drag read from a file (the editor's drags have a handful)
+
+
+@dataclass(frozen=True, eq=False)
+class Motion:
+    """What one drag moved: each handle from where it was to where the drag left it (Warp's start
+    and end, model pixels), within `radius` model pixels of its path, whole within `core`; the
+    moves apply one after another, as the drag's warp target does (editing.drag.warped_start).
+    With the drag's `mask` (R, R) in [0, 1], only what it paints moves (as the drag held the rest)."""
+
+    moves: tuple[Warp, ...]
+    core: float = 0.0
+    mask: torch.Tensor | None = None  # as recorded (editing.region.as_recorded)
+
+    @classmethod
+    def of_drag(cls, handles, ends, radius: float, core: float, mask: torch.Tensor | None = None) -> "Motion":
+        """The motion of a drag whose handles started at `handles` and ended at `ends` ((x, y)
+        model pixels each), with the drag's warp reach `radius` and `core` in model pixels and its
+        mask (None: anything may move)."""
+        return cls(tuple(Warp(tuple(map(float, h)), tuple(map(float, e)), float(radius))
+                         for h, e in zip(handles, ends)), float(core),
+                   None if mask is None else as_recorded(mask))
+
+    def to_dict(self) -> dict:
+        d = {"moves": [w.to_dict() for w in self.moves], "core": self.core}
+        if self.mask is not None:
+            d["mask"] = region_record(self.mask)
+        return d
+
+    @classmethod
+    def from_dict(cls, d) -> "Motion":
+        """The motion a session or recipe holds; WarpError naming what is wrong otherwise."""
+        if not isinstance(d, dict) or not isinstance(d.get("moves"), list):
+            raise WarpError(f"malformed drag motion {d!r}: moves (warps) and a core")
+        if not 0 < len(d["moves"]) <= MAX_MOVES:
+            raise WarpError(f"a drag motion moves 1 to {MAX_MOVES} points, not {len(d['moves'])}")
+        moves = tuple(Warp.from_dict(m) for m in d["moves"])
+        core = d.get("core", 0.0)
+        if isinstance(core, bool) or not isinstance(core, (int, float)) or not math.isfinite(core) \
+                or not 0 <= core <= MAX_WARP:
+            raise WarpError(f"malformed drag motion: core {core!r} is not a number of model pixels")
+        mask = d.get("mask")
+        if mask is not None:
+            try:
+                check_region(Fields("the drag motion's mask", WarpError), mask, "mask")
+            except WarpError as e:
+                raise WarpError(f"malformed drag motion: {e}") from None
+            mask = torch.tensor(mask, dtype=torch.float32)
+        return cls(moves, float(core), mask)
+
+    def sources(self, qx: torch.Tensor, qy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Where each model point (qx, qy) reads from before the motion: the last move undone
+        first, as warping one move after another composes."""
+        held = 1.0 if self.mask is None else self.mask_at(qx, qy)
+        for w in reversed(self.moves):
+            k = falloff_at(w, qx, qy, self.core) * held
+            qx = qx - k * (w.end[0] - w.start[0])
+            qy = qy - k * (w.end[1] - w.start[1])
+        return qx, qy
+
+    def mask_at(self, qx: torch.Tensor, qy: torch.Tensor) -> torch.Tensor:
+        """The mask sampled bilinearly at the model points (qx, qy) (0 beyond it)."""
+        r = self.mask.shape[-1]
+        grid = torch.stack([qx / r * 2 - 1, qy / r * 2 - 1], -1).reshape(1, -1, 1, 2).float()
+        values = F.grid_sample(self.mask[None, None], grid, mode="bilinear", padding_mode="zeros",
+                               align_corners=False)
+        return values.reshape(qx.shape).to(qx.dtype)
+
+    def photo_box(self, mapping: DomainMapping) -> tuple[int, int, int, int] | None:
+        """(x0, y0, x1, y1) photo pixels that the motion may change, or None for none."""
+        r = mapping.resolution
+        xs = [c for w in self.moves for c in (w.start[0], w.end[0])]
+        ys = [c for w in self.moves for c in (w.start[1], w.end[1])]
+        reach = max(w.radius for w in self.moves)
+        mx0, mx1 = max(0.0, min(xs) - reach), min(float(r), max(xs) + reach)
+        my0, my1 = max(0.0, min(ys) - reach), min(float(r), max(ys) + reach)
+        if mx1 <= mx0 or my1 <= my0:
+            return None
+        inverse = np.linalg.inv(mapping.matrix[:, :2])
+        corners = np.array([(mx0, my0), (mx1, my0), (mx1, my1), (mx0, my1)]) - mapping.matrix[:, 2]
+        photo = corners @ inverse.T
+        w, h = mapping.photo_size
+        x0, y0 = (max(0, int(math.floor(v)) - 2) for v in photo.min(0))
+        x1, y1 = (min(side, int(math.ceil(v)) + 2) for side, v in zip((w, h), photo.max(0)))
+        return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+    def move(self, pixels: np.ndarray, mapping: DomainMapping) -> np.ndarray:
+        """The photo (H, W, 3) uint8, whose model square `mapping` frames, with the motion applied
+        to its own pixels (a new array; pixels beyond the motion's reach unchanged)."""
+        out = pixels.copy()
+        box = self.photo_box(mapping)
+        if box is None:
+            return out
+        x0, y0, x1, y1 = box
+        m = torch.tensor(mapping.matrix, dtype=torch.float64)
+        ys, xs = torch.meshgrid(torch.arange(y0, y1, dtype=torch.float64) + 0.5,
+                                torch.arange(x0, x1, dtype=torch.float64) + 0.5, indexing="ij")
+        qx = m[0, 0] * xs + m[0, 1] * ys + m[0, 2]  # each photo pixel's centre in model pixels
+        qy = m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
+        sx, sy = self.sources(qx, qy)
+        moved = ((sx - qx).abs() + (sy - qy).abs()) > 1e-9
+        if not bool(moved.any()):
+            return out
+        inverse = torch.linalg.inv(m[:, :2])
+        dx, dy = sx - m[0, 2], sy - m[1, 2]
+        px = inverse[0, 0] * dx + inverse[0, 1] * dy - 0.5  # back in photo pixels, index coordinates
+        py = inverse[1, 0] * dx + inverse[1, 1] * dy - 0.5
+        warped = cv2.remap(pixels, px.numpy().astype(np.float32), py.numpy().astype(np.float32),
+                           cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+        region = out[y0:y1, x0:x1]
+        keep = moved.numpy()
+        region[keep] = warped[keep]
+        return out
