@@ -128,7 +128,8 @@ class Renderer:
     @torch.no_grad()
     def render(self, z: torch.Tensor, region: torch.Tensor | None = None,
                offset: FeatureOffset | None = None, strokes: tuple = (),
-               outside: Outside | None = None, ground: Ground | None = None) -> tuple[np.ndarray, torch.Tensor]:
+               outside: Outside | None = None,
+               ground: Ground | None = None) -> tuple[np.ndarray, torch.Tensor]:
         """(display, G(z)): one frame of the preview, decoding z once (with the drags' `offset`);
         with a `region` (R, R), the edit kept only inside it, as the export keeps it
         (editing.region.confine), `outside` it the state it was painted on (None: the photo); a
@@ -136,7 +137,7 @@ class Renderer:
         `ground` (None: the photo)."""
         image = self.model_image(z, offset)
         reach = strokes_reach(strokes, self.mapping, image.shape[0])  # as the export
-        pixels, before = self.ground_pixels(ground)
+        pixels, before = self.ground_pixels(ground, (z, offset, image))
         out, _ = paste_back(pixels, self.display_mapping, before, image, MASK_THRESHOLD, reach=reach)
         if region is not None:
             out = confine(self.outside_pixels(outside), out, region.numpy(), self.display_mapping)
@@ -163,17 +164,23 @@ class Renderer:
         return self._cached(outside.state, lambda: self.render(outside.code, None, outside.offset,
                                                                  outside.strokes, None, outside.ground)[0])
 
-    def ground_pixels(self, ground: Ground | None) -> tuple[np.ndarray, torch.Tensor]:
+    def ground_pixels(self, ground: Ground | None, drawn: tuple = ()) -> tuple[np.ndarray, torch.Tensor]:
         """(the display frame an edit lands on, the model's picture its change is measured
         from): the photo and G(z0), or after a drag the frame of the state it started on, moved
-        (once per drag), and the picture of its end."""
+        (once per drag), and the picture of its end; `drawn`, (code, offset, its picture) already
+        decoded (the drag's own state, shown at every step of a drag: not decoded twice)."""
         if ground is None:
             return self.display_pixels, self.before
 
+        def end_image():
+            if drawn and drawn[1] is ground.offset and torch.equal(drawn[0].reshape(-1),
+                                                                   ground.end.reshape(-1)):
+                return drawn[2]
+            return self.model_image(ground.end, ground.offset)
+
         def moved():
             start = self._cached(ground.start, lambda: self.render(*ground.frame)[0])
-            return (ground.motion.move(start, self.display_mapping),
-                    self.model_image(ground.end, ground.offset))
+            return ground.motion.move(start, self.display_mapping), end_image()
 
         return self._cached(ground.key, moved)
 
