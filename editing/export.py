@@ -96,7 +96,8 @@ def export_with_recipe(pixels: np.ndarray, path: str | os.PathLike, quality: int
 @torch.no_grad()
 def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor,
                 z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD, compositing: int = COMPOSITING,
-                in_place: bool = False, offset=None, strokes=(), base_offset=None) -> tuple[np.ndarray, np.ndarray]:
+                in_place: bool = False, offset=None, strokes=(),
+                base_offset=None) -> tuple[np.ndarray, np.ndarray]:
     """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 (drawn with
     `base_offset`) to z_edit (drawn with `offset`, the drags' editing.offset.FeatureOffset, if any);
     an older `compositing` carries it back as exports were made then (see COMPOSITING); `in_place`
@@ -146,7 +147,7 @@ def write_recipe(path: str | os.PathLike, *, model: GANModel, photo: Path, mappi
                  extra: dict | None = None, image_sha256: str | None = None) -> None:
     recipe = {
         "format": "latent-editor-recipe",
-        "version": 3 if (extra or {}).get("moved") else
+        "version": 3 if moves(extra or {}) else
         2 if any((extra or {}).get(k) for k in ("region_under", "tuned_generator")) else 1,
         "model": {"id": model.model_id, "name": model.name, "path": str(Path(model.path).resolve()),
                   "generator_sha256": model.generator_sha256},
@@ -160,6 +161,11 @@ def write_recipe(path: str | os.PathLike, *, model: GANModel, photo: Path, mappi
         **(extra or {}),
     }
     write_json_atomic(path, recipe)
+
+
+def moves(entry: dict) -> bool:
+    """Whether an edit as a recipe holds it, or one inside it, lands on a photo a drag moved."""
+    return bool(entry.get("moved")) or bool(entry.get("region_under")) and moves(entry["region_under"])
 
 
 def add_to_recipe(path: str | os.PathLike, entries: dict) -> None:

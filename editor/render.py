@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import threading
 from dataclasses import dataclass
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -56,7 +57,8 @@ class Ground:
 
     key: object  # the state's Moved: the same one is moved once
     start: object  # the Snapshot the drag started on: its frame is rendered once
-    frame: tuple  # Renderer.render's arguments for that frame (frame_args)
+    frame: Callable[[], tuple]  # Renderer.render's arguments for that frame (frame_args), found
+    # only when it is not cached (a held product slider's code walks)
     motion: Motion
     end: torch.Tensor  # (D,) the code the drag ended at
     offset: FeatureOffset | None  # the drag's feature offset (the end is drawn with it)
@@ -73,7 +75,7 @@ def outside_of(snap, vectors, z0: torch.Tensor) -> Outside | None:
 def ground_of(snap, vectors, z0: torch.Tensor) -> Ground | None:
     """The Ground of a state after a drag; None for one on the photo as opened."""
     moved = snap.moved
-    return None if moved is None else Ground(moved, moved.start, frame_args(moved.start, vectors, z0),
+    return None if moved is None else Ground(moved, moved.start, lambda: frame_args(moved.start, vectors, z0),
                                              moved.motion, moved.end, snap.offset)
 
 
@@ -179,7 +181,7 @@ class Renderer:
             return self.model_image(ground.end, ground.offset)
 
         def moved():
-            start = self._cached(ground.start, lambda: self.render(*ground.frame)[0])
+            start = self._cached(ground.start, lambda: self.render(*ground.frame())[0])
             return ground.motion.move(start, self.display_mapping), end_image()
 
         return self._cached(ground.key, moved)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from editing.export import ExportError, check_recipe, rebuild_from_recipe
+from editing.region import as_recorded
 from editing.motion import Motion
 from editing.warp import WarpError
 from editor.dragtool import model_to_display
@@ -125,11 +126,19 @@ def test_a_drag_lands_as_motion_later_edits_on_it_and_all_of_it_rebuilds(window,
     settle(qtbot, w)
     drag_once(qtbot, w, (20.5, 12.5), (20.5, 8.5))  # a second drag goes on from the first's
     assert w.doc.current.moved.start.moved is state.moved
+    region = torch.zeros(32, 32)
+    region[4:20, 4:28] = 1.0  # a region after the drags: the moved photo stays outside it
+    w.doc.push(w.doc.with_region(as_recorded(region), "paint region"))
+    w.set_slider("second", -2.0)
+    w.commit_sliders()
+    settle(qtbot, w)
+    assert w.doc.current.region is not None and w.doc.current.under.moved is w.doc.current.moved
     out = tmp_path / "moved.png"
     assert w.export_to(out)
     recipe = json.loads((tmp_path / "moved.png.recipe.json").read_text())
     assert recipe["version"] == 3 and recipe["moved"]["start"]["moved"]["start"]["z_edit"] == w.doc.z0.tolist()
     assert recipe["moved"]["start"]["moved"]["motion"] == state.moved.motion.to_dict()
+    assert recipe["region_under"]["moved"] == recipe["moved"]  # outside the region: the moved photo
     again = tmp_path / "again.png"
     rebuild_from_recipe(check_recipe(recipe), again)
     assert again.read_bytes() == out.read_bytes(), "the recipe rebuilds the moved export bit for bit"
@@ -138,11 +147,12 @@ def test_a_drag_lands_as_motion_later_edits_on_it_and_all_of_it_rebuilds(window,
     shown = photo_pixels(w)
     assert w.save_session(session)
     data = json.loads(session.read_text())
-    assert data["version"] == 9 and data["history"][-1]["moved"]["start"] == data["index"] - 1
+    assert data["version"] == 9 and data["history"][-1]["moved"]["start"] == 2 == data["index"] - 3
     assert w.open_session(session)
     settle(qtbot, w)
     assert np.array_equal(photo_pixels(w), shown), "the session brings the motion back"
-    w.undo(), w.undo(), w.undo()
+    for _ in range(5):
+        w.undo()
     settle(qtbot, w)
     assert np.array_equal(photo_pixels(w), opened), "undo takes the motion away exactly"
 
