@@ -300,7 +300,8 @@ def edit_record(state: Snapshot, vectors: dict[str, AttributeVector], z0: torch.
             record["region_under"] = edit_record(state.under, vectors, z0)
     if state.moved is not None:
         record["moved"] = {"start": edit_record(state.moved.start, vectors, z0),
-                           "motion": state.moved.motion.to_dict(), "end": state.moved.end.reshape(-1).tolist()}
+                           "motion": state.moved.motion.to_dict(),
+                           "end": state.moved.end.reshape(-1).tolist()}
     return record
 
 

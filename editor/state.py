@@ -33,7 +33,8 @@ from training.validate import Fields, read_json
 
 SESSION_FORMAT = "latent-editor-session"
 SESSION_VERSION = 9  # 9: a state after a drag lands on the photo the drag moved (`moved`:
-# editing.motion; the state it started on, the motion, the code it ended at); 8: states keep the warps that made them (`warps`: where a face edit lands); 7: a
+# editing.motion; the state it started on, the motion, the code it ended at); 8: states keep the
+# warps that made them (`warps`: where a face edit lands); 7: a
 # region keeps, outside it, the state it was painted on (`under`); 6: the
 # class hold judges on the photo; 5: measured sliders steered; 4: states
 # may hold a drag's feature offset; 3: states may hold a region; 2: measured sliders in measured
@@ -359,7 +360,8 @@ def check_session(data, what: str = "the session") -> dict:
             moved = f.dict(snap["moved"], f"{where}.moved")
             f.integer(f.key(moved, "start", f"{where}.moved"), f"{where}.moved.start", 0, i - 1) if i else \
                 f.fail(f"{where}.moved.start", "an earlier state", moved.get("start"))
-            f.numbers(f.key(moved, "end", f"{where}.moved"), f"{where}.moved.end", len(z0), -MAX_CODE, MAX_CODE)
+            f.numbers(f.key(moved, "end", f"{where}.moved"), f"{where}.moved.end", len(z0), -MAX_CODE,
+                      MAX_CODE)
             try:
                 Motion.from_dict(f.key(moved, "motion", f"{where}.moved"))
             except UserError as e:
