@@ -46,7 +46,7 @@ from benchmarks.real_photos import benchmark_face_photos, jpeg_round_trip
 from editing.compositing import MASK_THRESHOLD
 from editing.drag import DragConfig, DragPoint, run_drag
 from editing.export import COMPOSITING, recipe_edit, render_edit
-from editing.motion import Motion
+from editing.motion import drag_motion
 from inversion.faces import find_faces
 from inversion.framing import DomainSpec, to_model
 from inversion.invert import Inverter
@@ -103,8 +103,7 @@ def carry_backs(model, photo, mapping, z0, last, point: DragPoint, cfg: DragConf
     t = time.perf_counter()
     repaint = render_edit(model, photo, mapping, z0, last.code, MASK_THRESHOLD, offset=last.offset)[0]
     out["repaint"] = (repaint, 1000 * (time.perf_counter() - t))
-    r = model.gan.resolution
-    motion = Motion.of_drag([point.handle], last.handles, cfg.warp_radius * r, cfg.warp_core)
+    motion = drag_motion([point.handle], last.handles, model.gan.resolution)
     entry = {"z_edit": last.code.tolist(), "feature_offset": last.offset and last.offset.to_dict(),
              "moved": {"start": {"z_edit": z0.tolist()}, "motion": motion.to_dict(),
                        "end": last.code.tolist()}}

@@ -37,7 +37,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
         render_edit,
         tuned_generator_path,
     )
-    from editing.motion import Motion
+    from editing.motion import drag_motion
     from editing.region import confine, limit_to_region, region_record
     from editing.vectors import model_sliders
     from editing.warp import photo_warp, reach_strokes, warp_code
@@ -121,23 +121,24 @@ def cmd_edit(a: argparse.Namespace) -> int:
     moved = None
     if a.drag:
         base = DragConfig.code_only() if a.drag_code_only else DragConfig()
-        drag_cfg = replace_given(base, steps=a.drag_steps)
         before = {"z_edit": z_edit.reshape(-1).tolist(), "strokes": [s.to_dict() for s in strokes],
                   "warps": [w.to_dict() for w in warps],
                   "region": region_record(region) if region is not None else None}
         z_edit, offset, dragged = drag_photo(model, z_edit, [parse_drag(d) for d in a.drag], mapping,
-                                             drag_mask, drag_cfg, a.drag_mask)
-        r = model.gan.resolution  # the drag lands as the motion it made (editing.motion)
-        motion = Motion.of_drag([p["handle"] for p in dragged["model_points"]], dragged["handles"],
-                                drag_cfg.warp_radius * r, drag_cfg.warp_core, drag_mask)
+                                             drag_mask, replace_given(base, steps=a.drag_steps),
+                                             a.drag_mask)
+        motion = drag_motion([p["handle"] for p in dragged["model_points"]], dragged["handles"],
+                             model.gan.resolution, drag_mask)
         moved = {"start": before, "motion": motion.to_dict(), "end": z_edit.reshape(-1).tolist()}
         print(f"drag: {len(a.drag)} point(s), {dragged['steps']} steps, the farthest handle "
               f"{dragged['distance']:.1f} model px from its target")
     (width, height), path = photo.size, photo.path
     if moved is not None:  # on the photo the drag moved, the region's edit under it
         edit = {"z_edit": z_edit.reshape(-1).tolist(), "strokes": [s.to_dict() for s in strokes],
-                "warps": [w.to_dict() for w in warps], "feature_offset": offset and offset.to_dict(), "moved": moved}
-        pixels = recipe_edit(model, photo.pixels, mapping, z0, edit, MASK_THRESHOLD, COMPOSITING, in_place=False)
+                "warps": [w.to_dict() for w in warps], "feature_offset": offset and offset.to_dict(),
+                "moved": moved}
+        pixels = recipe_edit(model, photo.pixels, mapping, z0, edit, MASK_THRESHOLD, COMPOSITING,
+                             in_place=False)
         changed = 100 * np.count_nonzero((pixels != photo.pixels).any(axis=2)) / (width * height)
         region = None  # it limited the edit the drag started on (in `moved`), not the drag
         del photo

@@ -11,12 +11,21 @@ the photo's pixels, sharp, moved as far as the generator moved the point. The ge
 after the drag stays what later edits are measured from (a slider after a drag changes the moved
 photo by G(z) - G(drag's end)), so the drag's own repaint never reaches the photo.
 
+How far around the path things move is the photo's own (`drag_motion`), not the drag's warp term's:
+with that reach (a quarter of the model's side) and core (3 px), a walkthrough's drag of the
+astronaut's mouth corner 10 photo px up moved the other corner 5 px, the chin 7 px and the collar;
+an eyebrow took the eye with it; a chin drag stretched the nose to the lip. A liquify's reach
+follows the move: twice its length (at least a tenth of the side, at most a half), carried
+whole within a pixel of the path. A drag's mask holds what it leaves out, the motion fading out
+across its edge (a hard edge tore the lips into a step), a little beyond it for a long move.
+
 Pixels the motion does not reach are the photo's, bit for bit.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -29,6 +38,24 @@ from inversion.framing import DomainMapping
 from training.validate import Fields
 
 MAX_MOVES = 64  # moves in one drag read from a file (the editor's drags have a handful)
+REACH = 2.0  # a drag's motion reaches this many times its length around the path ...
+REACH_SIDE = (1 / 10, 1 / 2)  # ... and at least / at most these shares of the model's side (a
+# reach under 1.5 times the move beyond the core folds the picture over itself)
+CORE = 1.0  # model pixels around the path carried whole (k = 1)
+MASK_EDGE = 2.0  # model pixels across a drag mask's edge over which the motion fades to 0 ...
+MASK_FADE = 3.0  # ... or this many times the longest move, if more (no fold: see Motion.fade)
+MASK_UP = 8  # the mask's fade is found on a grid this many times finer than the model's
+
+
+def drag_motion(handles, ends, resolution: int, mask: torch.Tensor | None = None) -> "Motion":
+    """How a drag moves the photo: each handle ((x, y) model pixels) to where the drag left it
+    (`ends`), reaching REACH times the move's length around its path (within REACH_SIDE of the
+    model's side), whole within CORE; only inside `mask` (R, R), if the drag had one."""
+    low, high = (share * resolution for share in REACH_SIDE)
+    moves = tuple(Warp(tuple(map(float, h)), tuple(map(float, e)),
+                       float(min(high, max(low, REACH * math.dist(h, e) + CORE))))
+                  for h, e in zip(handles, ends))
+    return Motion(moves, CORE, None if mask is None else as_recorded(mask))
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,15 +68,6 @@ class Motion:
     moves: tuple[Warp, ...]
     core: float = 0.0
     mask: torch.Tensor | None = None  # as recorded (editing.region.as_recorded)
-
-    @classmethod
-    def of_drag(cls, handles, ends, radius: float, core: float, mask: torch.Tensor | None = None) -> "Motion":
-        """The motion of a drag whose handles started at `handles` and ended at `ends` ((x, y)
-        model pixels each), with the drag's warp reach `radius` and `core` in model pixels and its
-        mask (None: anything may move)."""
-        return cls(tuple(Warp(tuple(map(float, h)), tuple(map(float, e)), float(radius))
-                         for h, e in zip(handles, ends)), float(core),
-                   None if mask is None else as_recorded(mask))
 
     def to_dict(self) -> dict:
         d = {"moves": [w.to_dict() for w in self.moves], "core": self.core}
@@ -88,11 +106,32 @@ class Motion:
             qy = qy - k * (w.end[1] - w.start[1])
         return qx, qy
 
+    @cached_property
+    def held(self) -> torch.Tensor:
+        """(MASK_UP R, MASK_UP R) in [0, 1]: how freely each place may move, rising smoothly
+        across the mask's edge (over a half) from 0 to 1 over `fade` model px, centred on it."""
+        r = self.mask.shape[-1]
+        fine = cv2.resize(self.mask.numpy(), (r * MASK_UP, r * MASK_UP), interpolation=cv2.INTER_LINEAR)
+        inside = np.pad((fine > 0.5).astype(np.uint8), 1)  # the border counts as outside
+        depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)  # fine px to the outside ...
+        out = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)  # ... and to the inside
+        signed = (depth - out)[1:-1, 1:-1] / MASK_UP  # model px, > 0 inside the mask
+        t = np.clip(signed / self.fade + 0.5, 0.0, 1.0)
+        return torch.from_numpy((t * t * (3 - 2 * t)).astype(np.float32))
+
+    @property
+    def fade(self) -> float:
+        """Model px over which a mask's hold gives way: MASK_EDGE, or more for a longer move (the
+        fade's slope and the reach's add up; steeper than 1 / length, the picture folds over
+        itself: a crease where the lips met the mask's edge)."""
+        longest = max(math.dist(w.start, w.end) for w in self.moves)
+        return max(MASK_EDGE, MASK_FADE * longest)
+
     def mask_at(self, qx: torch.Tensor, qy: torch.Tensor) -> torch.Tensor:
-        """The mask sampled bilinearly at the model points (qx, qy) (0 beyond it)."""
+        """How freely the model points (qx, qy) may move (`held`, sampled bilinearly; 0 beyond it)."""
         r = self.mask.shape[-1]
         grid = torch.stack([qx / r * 2 - 1, qy / r * 2 - 1], -1).reshape(1, -1, 1, 2).float()
-        values = F.grid_sample(self.mask[None, None], grid, mode="bilinear", padding_mode="zeros",
+        values = F.grid_sample(self.held[None, None], grid, mode="bilinear", padding_mode="zeros",
                                align_corners=False)
         return values.reshape(qx.shape).to(qx.dtype)
 

@@ -24,12 +24,12 @@ from PySide6.QtWidgets import QToolBar, QToolButton
 
 from editing.drag import DragConfig, DragPoint, drag
 from editing.export import add_to_recipe, recipe_path
-from editing.motion import Motion
+from editing.motion import drag_motion
 from editing.region import paint_disk
 from editing.vectors import AttributeVector
 from editor.canvas import Canvas
-from editor.overlay import CanvasOverlay
 from editor.jobs import Job, JobRunner
+from editor.overlay import CanvasOverlay
 from editor.preview import Preview
 from editor.render import model_to_display
 from editor.state import Document, Moved, Snapshot
@@ -94,6 +94,7 @@ class DragTool(QObject):
         self.records: dict[int, tuple] = {}  # id(snapshot) -> (the snapshot, kept alive so that its
         # id is not reused; what the drag that made it did)
         self.running = False
+        self._shown: int | None = None  # id of the drag state whose points show (None: the user's)
         self.frames = 0  # live previews asked for during the last drag (tests read it)
         self.active = False
         self.overlay = DragOverlay(canvas, self)
@@ -129,6 +130,23 @@ class DragTool(QObject):
         self.model, self.vectors, self.doc = model, vectors, doc
         self.records = {}
         self.clear()
+        doc.subscribe(self._follow)
+
+    def _follow(self, doc: Document) -> None:
+        """Undo and redo take the points along while they are a drag's (walkthrough: after undo
+        the handles stayed where the drag left them, and Run again did next to nothing): a
+        drag's state shows its handles where it left them, the state it started on where they
+        were placed; points placed since stay as they are."""
+        if self.running or doc is not self.doc or self._shown is None:
+            return
+        for snap, record in reversed(self.records.values()):  # the latest drag from a state first
+            if snap is doc.current or snap.moved is not None and snap.moved.start is doc.current:
+                ended = snap is doc.current
+                self.handles = [tuple(h) for h in record["handles"]] if ended else \
+                    [tuple(p["handle"]) for p in record["points"]]
+                self.targets = [tuple(p["target"]) for p in record["points"]]
+                self._shown = id(snap)
+                return self._update_buttons()
 
     def set_active(self, on: bool) -> None:
         """Take the canvas's clicks (on) or leave them to the brushes (off)."""
@@ -146,7 +164,7 @@ class DragTool(QObject):
     def clear(self) -> None:
         if self.running:
             return
-        self.handles, self.targets, self.mask = [], [], None
+        self.handles, self.targets, self.mask, self._shown = [], [], None, None
         self._update_buttons()
 
     @property
@@ -179,6 +197,7 @@ class DragTool(QObject):
         r = self.model.gan.resolution
         if not (0 <= point[0] <= r and 0 <= point[1] <= r):
             return self.status.emit("Drag points go on the framed object (outside it nothing moves)")
+        self._shown = None  # points of the user's now, not of a drag in the history
         if len(self.handles) == len(self.targets):
             self.handles.append(point)
             self.status.emit("Now click where this handle should go")
@@ -231,12 +250,11 @@ class DragTool(QObject):
         self._update_buttons()
 
         began, r = doc.current, model.gan.resolution  # the state the drag starts on
-        reach, core = self.cfg.warp_radius * r, self.cfg.warp_core
 
         def dragged(step) -> Snapshot:
             """The state a step shows: its code and its feature offset, the sliders kept, landing on
             the photo moved as far as the handles have come (editing.motion)."""
-            motion = Motion.of_drag([p.handle for p in points], step.handles, reach, core, mask)
+            motion = drag_motion([p.handle for p in points], step.handles, r, mask)
             return replace(doc.with_candidate(step.code, strokes, vectors, label), offset=step.offset,
                            moved=Moved(began, motion, step.code))
 
@@ -246,7 +264,7 @@ class DragTool(QObject):
                 self.frames += 1  # and the next, so that none reached the screen
                 self.preview.request(dragged(step))
             self.overlay.update()
-            self.status.emit(f"Dragging… step {step.step}, {step.distance:.1f} px to go")
+            self.status.emit(f"Dragging… step {step.step}, {self.to_go(step)} to go")
 
         def finish(step) -> None:
             self.handles = list(step.handles)
@@ -258,19 +276,25 @@ class DragTool(QObject):
                     "config": self.cfg.to_dict(), "steps": step.step, "distance": step.distance,
                     "handles": [list(h) for h in step.handles], "start_code": start.tolist(),
                     "code": step.code.tolist()}
+                self._shown = id(snapshot)  # undo and redo take these points along (_follow)
                 doc.push(snapshot)
             reached = "reached" if step.distance <= self.cfg.tolerance else "stopped at the step limit"
-            self.status.emit(f"Drag {reached}: {step.step} steps, {step.distance:.1f} px to go")
+            self.status.emit(f"Drag {reached}: {step.step} steps, {self.to_go(step)} to go")
             self._update_buttons()
 
         def stopped(step) -> None:
             if step is None:
                 return self.preview.request(doc.current)
             finish(step)
-            self.status.emit(f"Drag stopped at step {step.step}; kept ({step.distance:.1f} px to go)")
+            self.status.emit(f"Drag stopped at step {step.step}; kept ({self.to_go(step)} to go)")
 
         self.jobs.run(Job(lambda: drag(model, start, points, mask, self.cfg, offset), self.cfg.steps,
                           on_done=finish, on_step=show, on_cancel=stopped))
+
+    def to_go(self, step) -> str:
+        """How far the farthest handle is from its target, in the photo's pixels (a model pixel
+        is 15 of a product photo's: "0.9 px to go" read as arrived beside markers 13 px apart)."""
+        return f"{step.distance / self.doc.mapping.scale:.0f} px"
 
     def history_records(self, doc: Document) -> list[dict]:
         """What each drag in the document's history up to now did, oldest first (for recipes;

@@ -152,7 +152,9 @@ class Menus(QObject):
         """True if the session was saved."""
         if self.window.doc is None:
             return False
-        path = save_file_dialog(self.window, "Save session", self.last_dir(),
+        doc = self.window.doc  # a name to start from, as Export offers one (walkthrough)
+        name = f"{doc.photo_path.stem if doc.photo_path else 'sample'}.{SESSION_SUFFIX}"
+        path = save_file_dialog(self.window, "Save session", str(Path(self.last_dir()) / name),
                                 f"Sessions (*.{SESSION_SUFFIX})", SESSION_SUFFIX)
         return bool(path) and self.window.save_session(path)
 

@@ -88,10 +88,11 @@ class CandidatesPanel(QWidget):
         # push the sliders above it (a click meant for a value box then missed).
         self.quality.setMinimumHeight(4 * self.quality.fontMetrics().lineSpacing())
         self.quality.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.quality.setToolTip("LPIPS: how far the picture is from the photo as the model sees it; "
+        self.quality.setToolTip("<p>LPIPS: how far the picture is from the photo as the model sees it; "
                                 "identity: dlib's face distance to the photo (under 0.6: the same "
                                 "person); realism: the discriminator's score, and the share of the "
-                                "model's own samples it beats (low: the edit has gone too far)")
+                                "model's own samples it beats (low: the edit has gone too far)</p>")
+        # (rich text, which Qt wraps: as plain text it ran 1,500 px past the window's sides)
         layout.addWidget(self.quality)
         layout.addWidget(QLabel("<b>Candidates</b> (click to choose)"))
         self.gallery = QListWidget()
@@ -105,10 +106,11 @@ class CandidatesPanel(QWidget):
         self.meter = meter
         self.quality.clear()
 
-    def show_quality(self, z: torch.Tensor, offset=None) -> None:
-        """The quality of the current picture: code z (D,), drawn with a drag's `offset` if any."""
+    def show_quality(self, z: torch.Tensor, offset=None, shown: torch.Tensor | None = None) -> None:
+        """The quality of the current picture: code z (D,), drawn with a drag's `offset` if any,
+        or `shown` (1, C, R, R), the picture on screen as the model sees it, when given."""
         if self.meter is not None:
-            q = self.meter.measure_code(z, offset)
+            q = self.meter.measure_code(z, offset) if shown is None else self.meter.measure(shown)[0]
             warning = self.meter.warning(q)
             text = "Now: " + html.escape(q.summary())
             self.quality.setText(text if warning is None else

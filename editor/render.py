@@ -24,7 +24,7 @@ from editing.export import strokes_reach
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
-from inversion.framing import DomainMapping
+from inversion.framing import DomainMapping, DomainSpec, framed
 from training.modelfile import GANModel
 from training.pixels import to_uint8
 
@@ -222,6 +222,17 @@ class Renderer:
         r = float(self.mapping.resolution)
         longest = max(clip_to_square(model, r), key=_length, default=[])
         return longest, not all(0.0 <= x <= r and 0.0 <= y <= r for x, y in model)
+
+
+def moved_as_model_sees_it(renderer: Renderer | None, doc, vectors) -> torch.Tensor | None:
+    """After a drag, the document's picture on screen as the model sees it (1, C, R, R), what the
+    quality shown measures: the photo the drag moved, which the generator's own picture no longer
+    reaches (it warned "no longer the photo's person" of a sharp, moved photo: walkthrough); None
+    before any drag (the generator's picture is measured then)."""
+    if renderer is None or doc.current.moved is None:
+        return None
+    frame = renderer.render(*frame_args(doc.current, vectors, doc.z0))[0]
+    return framed(frame, renderer.display_mapping, DomainSpec.for_model(renderer.model.config))
 
 
 def model_to_display(renderer: Renderer, x: float, y: float) -> tuple[float, float]:

@@ -30,13 +30,12 @@ from editing.solver import Constraints, Stroke, build_constraints, validate
 from editing.vectors import AttributeVector, check_slider_names, model_vectors
 from editor.render import sample_document_pixels
 from editor.state import Document, SessionError, Snapshot, Tuning
-from inversion.framing import DomainMapping, DomainSpec
+from inversion.framing import DomainMapping, DomainSpec, framed
 from inversion.invert import photo_to_model
 from inversion.photo import load_photo
 from inversion.tuning import load_tuned, save_tuned
 from training.errors import UserError
 from training.fileio import check_output, sha256_file, write_json_atomic
-from training.pixels import from_uint8
 from training.modelfile import GANModel, load_model, resolve_model
 
 
@@ -84,11 +83,7 @@ def framed_target(model: GANModel, photo, mapping: DomainMapping) -> torch.Tenso
     """The photo as the model sees it (1, C, R, R), for the quality shown, from the saved mapping:
     an aligned face is cut again through its affine (no face detection); None if it cannot be."""
     try:
-        if mapping.affine:
-            from inversion.faces import warp_to_model
-
-            return from_uint8(warp_to_model(photo.pixels, mapping.matrix, mapping.resolution))[None]
-        return photo_to_model(model, photo, mapping.whole_image, mapping.face)[0]
+        return framed(photo.pixels, mapping, DomainSpec.for_model(model.config))
     except UserError:
         return None
 

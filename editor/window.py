@@ -42,7 +42,7 @@ from editor.offers import Offers
 from editor.panels import CandidatesPanel, HistoryPanel, ModelPanel, side_dock
 from editor.preview import Preview
 from editor.quality import QualityMeter
-from editor.render import Renderer
+from editor.render import Renderer, moved_as_model_sees_it
 from editor.sliders import SlidersPanel
 from editor.state import Document, Snapshot
 from editor.strokes import StrokeTool
@@ -247,7 +247,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         if not self._refining:
             if self.candidates_panel.meter is not None:
                 self.candidates_panel.meter.rebase(doc.z0)  # the refined inversion, once it is in
-            self.candidates_panel.show_quality(doc.code(self.vectors), doc.current.offset)
+            self.candidates_panel.show_quality(doc.code(self.vectors), doc.current.offset,
+                                               moved_as_model_sees_it(self.renderer, doc, self.vectors))
             self.autosave()
 
     def set_editing_enabled(self, enabled: bool) -> None:

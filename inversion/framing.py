@@ -339,22 +339,33 @@ def to_model(pixels: np.ndarray, resolution: int, channels: int, spec: DomainSpe
     invert = spec.light_on_dark and bg_level > 127.5
     black = (255.0 - bg_level if invert else bg_level) if spec.light_on_dark else 0.0
     black = min(black, 200.0)  # a mid-grey background still leaves room for the object
-    framed = spec.kind == "object" and not whole_image
+    boxed = spec.kind == "object" and not whole_image
     content = int(round(resolution * spec.content_fraction)) if spec.kind == "object" else resolution
     mapping = DomainMapping(photo_size=(w, h), box=box, resolution=resolution, content=content,
                             grey=grey, invert=invert, background=tuple(float(v) for v in bg),
-                            black_point=black, whole_image=not framed)
-    small = _crop_square(pixels, box, bg, content)  # (content, content, 3) float
-    if grey:
+                            black_point=black, whole_image=not boxed)
+    return framed(pixels, mapping, spec), mapping
+
+
+def framed(pixels: np.ndarray, mapping: DomainMapping, spec: DomainSpec) -> torch.Tensor:
+    """Photo pixels (H, W, 3) uint8 as the model sees them through a mapping found before
+    (`to_model`), (1, C, R, R) in [-1, 1]: an aligned face cut through its affine; else its box
+    crop with the mapping's grey, polarity and levels, the training data's background around it."""
+    if mapping.affine:
+        from inversion.faces import warp_to_model
+
+        return from_uint8(warp_to_model(pixels, mapping.matrix, mapping.resolution))[None]
+    bg, resolution, content = np.asarray(mapping.background, np.float64), mapping.resolution, mapping.content
+    small = _crop_square(pixels, mapping.box, bg, content)  # (content, content, 3) float
+    if mapping.grey:
         small = (small @ LUMA)[..., None]
-    if invert:
+    if mapping.invert:
         small = 255.0 - small
-    small = (small - black) * mapping.gain
+    small = (small - mapping.black_point) * mapping.gain
     # Around the content: the training data's background, black for light-on-dark data.
-    fill = 0.0 if spec.light_on_dark else ((bg @ LUMA) if grey else bg)
+    fill = 0.0 if spec.light_on_dark else ((bg @ LUMA) if mapping.grey else bg)
     canvas = np.empty((resolution, resolution, small.shape[2]))
     canvas[:] = fill
     off = (resolution - content) // 2
     canvas[off:off + content, off:off + content] = small
-    x = from_uint8(canvas)[None]
-    return x, mapping
+    return from_uint8(canvas)[None]
