@@ -129,7 +129,11 @@ class CandidatesPanel(QWidget):
             qualities = self.meter.measure(images) if self.meter is not None else [None] * len(images)
         shown = views if views is not None else [rgb_pixels(img) for img in images]
         for k, (pixels, q) in enumerate(zip(shown, qualities)):
-            item = QListWidgetItem(QIcon(thumbnail(pixels, CANDIDATE_SIDE)), f"{k + 1}")
+            pixmap = thumbnail(pixels, CANDIDATE_SIDE)
+            icon = QIcon(pixmap)
+            icon.addPixmap(pixmap, QIcon.Mode.Selected)  # untinted: the chosen candidate looked
+            # colour-cast under the selection's blue (walkthrough)
+            item = QListWidgetItem(icon, f"{k + 1}")
             item.setData(Qt.ItemDataRole.UserRole, k)
             if q is not None:
                 warning = self.meter.warning(q)

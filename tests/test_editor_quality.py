@@ -95,3 +95,23 @@ def test_the_candidates_panel_puts_the_warning_first(tmp_path, qtbot, monkeypatc
     monkeypatch.setattr(editor.quality, "FAR_LPIPS", meter.measure_code(z[1]).lpips / 2)  # z[1] is far
     panel.show_quality(z[1])
     assert "Gone too far" in panel.quality.text() and "Ctrl+Z" in panel.quality.text()
+    # the tooltip is rich text, which Qt wraps (plain, it ran 1,500 px past the window's sides)
+    assert panel.quality.toolTip().startswith("<p>")
+
+
+def test_a_chosen_candidate_is_shown_untinted(tmp_path, qtbot):
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QIcon
+
+    from editor.panels import CANDIDATE_SIDE, CandidatesPanel
+
+    model = load_model(make_editable_model(tmp_path / "tiny"))
+    z = model.codes(2, seed=3)
+    with torch.no_grad():
+        images = model.decode(z)
+    panel = CandidatesPanel()
+    qtbot.addWidget(panel)
+    panel.show_candidates(z, images)
+    icon, side = panel.gallery.item(0).icon(), QSize(CANDIDATE_SIDE, CANDIDATE_SIDE)
+    normal = icon.pixmap(side, QIcon.Mode.Normal).toImage()
+    assert icon.pixmap(side, QIcon.Mode.Selected).toImage() == normal, "the selection tints the picture"
