@@ -15,7 +15,7 @@ How far around the path things move is the photo's own (`drag_motion`), not the 
 with that reach (a quarter of the model's side) and core (3 px), a walkthrough's drag of the
 astronaut's mouth corner 10 photo px up moved the other corner 5 px, the chin 7 px and the collar;
 an eyebrow took the eye with it; a chin drag stretched the nose to the lip. A liquify's reach
-follows the move: twice its length (at least a tenth of the side, at most a half), carried
+follows the move: three times its length (at least a tenth of the side, at most a half), carried
 whole within a pixel of the path. A drag's mask holds what it leaves out, the motion fading out
 across its edge (a hard edge tore the lips into a step), a little beyond it for a long move.
 
@@ -38,7 +38,8 @@ from inversion.framing import DomainMapping
 from training.validate import Fields
 
 MAX_MOVES = 64  # moves in one drag read from a file (the editor's drags have a handful)
-REACH = 2.0  # a drag's motion reaches this many times its length around the path ...
+REACH = 3.0  # a drag's motion reaches this many times its length around the path (twice bent a
+# mouth corner's lips into an S, four moved as far as a quarter of the side did) ...
 REACH_SIDE = (1 / 10, 1 / 2)  # ... and at least / at most these shares of the model's side (a
 # reach under 1.5 times the move beyond the core folds the picture over itself)
 CORE = 1.0  # model pixels around the path carried whole (k = 1)

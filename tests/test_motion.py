@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from editing.export import ExportError, check_recipe, rebuild_from_recipe
-from editing.motion import CORE, MASK_FADE, Motion, drag_motion
+from editing.motion import CORE, MASK_FADE, REACH, Motion, drag_motion
 from editing.region import as_recorded
 from editing.warp import Warp, WarpError
 from editor.dragtool import model_to_display
@@ -90,10 +90,10 @@ def test_moves_compose_one_after_another_and_a_mask_holds_what_it_leaves_out():
     assert shift[0] == 0.0 and shift.max() > 3.5 and rise > 0.5 * m.fade
 
 
-def test_a_drags_motion_reaches_twice_its_length_within_a_tenth_and_a_half_of_the_side():
+def test_a_drags_motion_reaches_thrice_its_length_within_a_tenth_and_a_half_of_the_side():
     motion = drag_motion([(10.0, 10.0), (20.0, 20.0), (5.0, 5.0)], [(13.0, 14.0), (20.0, 20.5), (5.0, 25.0)],
                          64)
-    assert [w.radius for w in motion.moves] == pytest.approx([2 * 5.0 + CORE, 6.4, 32.0])
+    assert [w.radius for w in motion.moves] == pytest.approx([REACH * 5.0 + CORE, 6.4, 32.0])
     assert motion.core == CORE and motion.mask is None
 
 
