@@ -45,7 +45,8 @@ from benchmarks.product_edits import TINTS
 from benchmarks.real_photos import benchmark_face_photos, jpeg_round_trip
 from editing.compositing import MASK_THRESHOLD
 from editing.drag import DragConfig, DragPoint, run_drag
-from editing.export import COMPOSITING, recipe_edit, render_edit
+from editing.edits import edit_entry, recipe_edit
+from editing.export import COMPOSITING, render_edit
 from editing.motion import drag_motion
 from inversion.faces import find_faces
 from inversion.framing import DomainSpec, to_model
@@ -104,9 +105,8 @@ def carry_backs(model, photo, mapping, z0, last, point: DragPoint, cfg: DragConf
     repaint = render_edit(model, photo, mapping, z0, last.code, MASK_THRESHOLD, offset=last.offset)[0]
     out["repaint"] = (repaint, 1000 * (time.perf_counter() - t))
     motion = drag_motion([point.handle], last.handles, model.gan.resolution)
-    entry = {"z_edit": last.code.tolist(), "feature_offset": last.offset and last.offset.to_dict(),
-             "moved": {"start": {"z_edit": z0.tolist()}, "motion": motion.to_dict(),
-                       "end": last.code.tolist()}}
+    entry = {**edit_entry(last.code, offset=last.offset, moved=(0, motion, last.code)),
+             "edits": [edit_entry(z0)]}
     t = time.perf_counter()
     out["motion"] = (recipe_edit(model, photo, mapping, z0, entry, MASK_THRESHOLD, COMPOSITING, False),
                      1000 * (time.perf_counter() - t))

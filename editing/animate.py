@@ -65,7 +65,7 @@ def sweep_frames(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0
     """Photo frames (H, W, 3) uint8 of `code` with slider `name` swept from low to high and back
     (on top of the code's own edit, drawn with its drags' `offset` if any, landing within its
     `strokes`' reach too), each carried back from z0 (drawn with `base_offset`: after a drag,
-    `pixels` is the photo the drag moved and z0 the code it ended at, editing.export.edit_ground);
+    `pixels` is the photo the drag moved and z0 the code it ended at, editing.edits.recipe_layers);
     with a `region` (R, R) the change lands only inside it, `outside` it the edit the region was
     painted on (None: `pixels`), as on the screen and in the export (editing.region)."""
     if name not in vectors:

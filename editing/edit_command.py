@@ -27,12 +27,12 @@ def cmd_edit(a: argparse.Namespace) -> int:
     from editing.drag import DragConfig
     from editing.drag_photo import drag_photo, parse_drag, read_mask
     from editing.edit import check_edit, edit_code, read_strokes, solver_config
+    from editing.edits import edit_entry, recipe_edit
     from editing.export import (
         COMPOSITING,
         export_with_recipe,
         read_recipe,
         rebuild_from_recipe,
-        recipe_edit,
         recipe_path,
         render_edit,
         tuned_generator_path,
@@ -118,29 +118,23 @@ def cmd_edit(a: argparse.Namespace) -> int:
     warps = [photo_warp(parse_drag(w, "--warp"), mapping, a.warp_radius) for w in a.warp]
     if warps:
         z_edit = warp_code(model, z0, z_edit, warps, cfg, a.candidate, judged_on)
-    moved = None
+    edits, moved = [], None  # after a drag: the edit it started on, and how it moved the photo
     if a.drag:
         base = DragConfig.code_only() if a.drag_code_only else DragConfig()
-        before = {"z_edit": z_edit.reshape(-1).tolist(), "strokes": [s.to_dict() for s in strokes],
-                  "warps": [w.to_dict() for w in warps],
-                  "region": region_record(region) if region is not None else None}
+        edits.append(edit_entry(z_edit, strokes, None, warps, region))
         z_edit, offset, dragged = drag_photo(model, z_edit, [parse_drag(d) for d in a.drag], mapping,
                                              drag_mask, replace_given(base, steps=a.drag_steps),
                                              a.drag_mask)
-        motion = drag_motion([p["handle"] for p in dragged["model_points"]], dragged["handles"],
-                             model.gan.resolution, drag_mask)
-        moved = {"start": before, "motion": motion.to_dict(), "end": z_edit.reshape(-1).tolist()}
+        moved = (0, drag_motion([p["handle"] for p in dragged["model_points"]], dragged["handles"],
+                                model.gan.resolution, drag_mask), z_edit)
         print(f"drag: {len(a.drag)} point(s), {dragged['steps']} steps, the farthest handle "
               f"{dragged['distance']:.1f} model px from its target")
     (width, height), path = photo.size, photo.path
-    if moved is not None:  # on the photo the drag moved, the region's edit under it
-        edit = {"z_edit": z_edit.reshape(-1).tolist(), "strokes": [s.to_dict() for s in strokes],
-                "warps": [w.to_dict() for w in warps], "feature_offset": offset and offset.to_dict(),
-                "moved": moved}
-        pixels = recipe_edit(model, photo.pixels, mapping, z0, edit, MASK_THRESHOLD, COMPOSITING,
-                             in_place=False)
+    own = edit_entry(z_edit, strokes, offset, warps, region, None, moved)  # as its recipe holds it
+    if moved is not None:  # on the photo the drag moved (inside the region, if there is one)
+        pixels = recipe_edit(model, photo.pixels, mapping, z0, {**own, "edits": edits}, MASK_THRESHOLD,
+                             COMPOSITING, in_place=False)
         changed = 100 * np.count_nonzero((pixels != photo.pixels).any(axis=2)) / (width * height)
-        region = None  # it limited the edit the drag started on (in `moved`), not the drag
         del photo
     else:
         # In place (one full-size copy of a large photo) unless a region needs the original after.
@@ -157,8 +151,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
                        extra={"candidate": a.candidate, "tuned_generator": tuned, "drag": dragged,
                               "region": region_record(region) if region is not None else None,
                               "warps": [w.to_dict() for w in warps] or None,
-                              "feature_offset": offset.to_dict() if offset is not None else None,
-                              "moved": moved})
+                              "feature_offset": own["feature_offset"], "moved": own.get("moved"),
+                              "edits": edits or None})
     print(f"wrote {a.out} ({width}x{height}, {changed:.1f}% of pixels changed) and "
           f"{recipe_path(a.out).name}")
     return 0

@@ -20,12 +20,10 @@ import torch
 from PIL import Image
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.motion import Motion
 from editing.offset import DragError, FeatureOffset, decode
-from editing.region import confine
 from editing.solver import Stroke, StrokeError, stroke_reach, validate
 from editing.vectors import MAX_SLIDER
-from editing.warp import Warp, WarpError, reach_strokes
+from editing.warp import Warp, WarpError
 from inversion.framing import MAX_PHOTO_SIDE, DomainMapping, check_mapping
 from training.errors import UserError
 from training.fileio import sha256_file, write_bytes_atomic, write_json_atomic
@@ -34,10 +32,10 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 RECIPE_VERSION = 3  # the newest recipe this version reads; 3: an edit after a drag lands on the photo
-# the drag moved (`moved`: editing.motion); 2: a region's recipe holds the edit the
-# region was painted on (`region_under`), a tuned generator's file only the layers tuning changed
+# the drag moved (`moved`), the edits it rests on listed once (`edits`: editing.edits); 2: a region's
+# recipe holds the edit the region was painted on (`region_under`), a tuned generator's file only
+# the layers tuning changed
 # (inversion.tuning.save_tuned); a recipe is written with the lowest version it needs
-MAX_NESTING = 64  # edits inside edits a recipe may hold (`moved.start`, `region_under`): drags in one edit
 COMPOSITING = 8  # 8: warps widen where a face edit lands as strokes do (a warp on the hair landed
 # nowhere near it: the face region cut its change away; `warps` in the recipe, Warp.band); 7: a
 # face edit lands beside the face region only within a pixel or two of its strokes' bands
@@ -147,7 +145,7 @@ def write_recipe(path: str | os.PathLike, *, model: GANModel, photo: Path, mappi
                  extra: dict | None = None, image_sha256: str | None = None) -> None:
     recipe = {
         "format": "latent-editor-recipe",
-        "version": 3 if moves(extra or {}) else
+        "version": 3 if (extra or {}).get("edits") else  # edits resting on others (editing.edits)
         2 if any((extra or {}).get(k) for k in ("region_under", "tuned_generator")) else 1,
         "model": {"id": model.model_id, "name": model.name, "path": str(Path(model.path).resolve()),
                   "generator_sha256": model.generator_sha256},
@@ -161,11 +159,6 @@ def write_recipe(path: str | os.PathLike, *, model: GANModel, photo: Path, mappi
         **(extra or {}),
     }
     write_json_atomic(path, recipe)
-
-
-def moves(entry: dict) -> bool:
-    """Whether an edit as a recipe holds it, or one inside it, lands on a photo a drag moved."""
-    return bool(entry.get("moved")) or bool(entry.get("region_under")) and moves(entry["region_under"])
 
 
 def add_to_recipe(path: str | os.PathLike, entries: dict) -> None:
@@ -231,94 +224,15 @@ def check_recipe(recipe, what: str = "the recipe") -> dict:
     f.integer(export.get("compositing", 1), "export.compositing", 1, COMPOSITING)
     if export.get("image_sha256") is not None:
         _sha256(f, export["image_sha256"], "export.image_sha256")
-    check_edit(f, recipe, "", len(z0), mapping.resolution, top=True)
+    from editing.edits import check_edits
+
+    check_edits(f, recipe, len(z0), mapping.resolution)
     tuned = recipe.get("tuned_generator")
     if tuned is not None:
         f.dict(tuned, "tuned_generator")
         f.string(f.key(tuned, "path", "tuned_generator"), "tuned_generator.path")
         _sha256(f, f.key(tuned, "sha256", "tuned_generator"), "tuned_generator.sha256")
     return recipe
-
-
-def check_edit(f: Fields, entry: dict, where: str, length: int, resolution: int, top: bool = False,
-               depth: int = 0) -> None:
-    """An edit as a recipe holds it (the recipe itself at the `top`, whose code and strokes
-    check_recipe checks; the edit under its region, `region_under`; the edit a drag started on,
-    `moved.start`): its code, strokes, region, drag offset, warps, and the edits inside it."""
-    if depth > MAX_NESTING:
-        f.fail(where, f"at most {MAX_NESTING} edits one inside another", "more")
-    if not top:
-        f.dict(entry, where.rstrip("."))
-        f.numbers(f.key(entry, "z_edit", where.rstrip(".")), f"{where}z_edit", length, -MAX_CODE, MAX_CODE)
-        for i, stroke in enumerate(f.list(entry.get("strokes", []), f"{where}strokes", 10_000)):
-            f.dict(stroke, f"{where}strokes[{i}]")
-    if entry.get("region") is not None:  # a region-limited edit (editing.region)
-        from editing.region import check_region
-
-        if len(check_region(f, entry["region"], f"{where}region")) != resolution:
-            f.fail(f"{where}region", f"a region of the model's {resolution} px", len(entry["region"]))
-    check_offset(f, entry.get("feature_offset"), f"{where}feature_offset")
-    check_warps(f, entry.get("warps"), f"{where}warps")
-    under = entry.get("region_under")  # the edit a region was painted on (editing.region)
-    if under is not None:
-        if entry.get("region") is None:
-            f.fail(f"{where}region_under", "nothing without a region", "an edit")
-        check_edit(f, under, f"{where}region_under.", length, resolution, depth=depth + 1)
-    moved = entry.get("moved")  # the edit after a drag lands on the photo the drag moved
-    if moved is not None:
-        f.dict(moved, f"{where}moved")
-        try:
-            Motion.from_dict(f.key(moved, "motion", f"{where}moved"))
-        except WarpError as e:
-            f.fail(f"{where}moved.motion", "a drag's motion (moves, core)", str(e))
-        f.numbers(f.key(moved, "end", f"{where}moved"), f"{where}moved.end", length, -MAX_CODE, MAX_CODE)
-        check_edit(f, f.key(moved, "start", f"{where}moved"), f"{where}moved.start.", length, resolution,
-                   depth=depth + 1)
-
-
-def recipe_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor, entry: dict,
-                threshold: float, compositing: int, in_place: bool) -> np.ndarray:
-    """The photo with a recipe's edit (its z_edit, feature_offset, strokes and, from compositing 8
-    on, its warps' bands: the recipe's own, the one under its region, or the one a drag started
-    on) carried back, as the export was made: after a drag (`moved`), onto the frame of the edit
-    the drag started on, moved as the drag moved things (editing.motion), the change measured
-    from the drag's end; with a region, kept inside it and the edit it was painted on outside."""
-    offset = read_offset(entry.get("feature_offset"), model)
-    strokes = ()
-    if lands_near_strokes(mapping, compositing):  # only then are the strokes read (and checked)
-        warps = read_warps(entry) if compositing >= 8 else ()  # before 8 warps did not widen it
-        strokes = reach_strokes(read_strokes(entry, mapping, model), warps)
-    region = entry.get("region")
-    ground, z_from, base_offset = edit_ground(model, pixels, mapping, z0, entry, threshold, compositing)
-    out = render_edit(model, ground, mapping, z_from, torch.tensor(entry["z_edit"]), threshold,
-                      compositing=compositing, in_place=ground is not pixels or (in_place and not region),
-                      offset=offset, strokes=strokes, base_offset=base_offset)[0]
-    if region:
-        out = confine(edit_outside(model, pixels, mapping, z0, entry, threshold, compositing), out,
-                      np.asarray(region, np.float32), mapping)
-    return out
-
-
-def edit_ground(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor, entry: dict,
-                threshold: float, compositing: int) -> tuple[np.ndarray, torch.Tensor, FeatureOffset | None]:
-    """(the photo a recipe's edit lands on, the code its change is measured from, that code's drag
-    offset): `pixels` and z0, or after a drag (`moved`) the frame of the edit the drag started on
-    moved as the drag moved things (a new array), the code it ended at and its offset."""
-    moved = entry.get("moved")
-    if moved is None:
-        return pixels, z0, None
-    start = recipe_edit(model, pixels, mapping, z0, moved["start"], threshold, compositing, False)
-    return (Motion.from_dict(moved["motion"]).move(start, mapping), torch.tensor(moved["end"]),
-            read_offset(entry.get("feature_offset"), model))
-
-
-def edit_outside(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor, entry: dict,
-                 threshold: float, compositing: int) -> np.ndarray:
-    """What a recipe's region-limited edit keeps outside its region: the edit the region was
-    painted on (`region_under`), or the photo (`pixels`) for a region painted on it."""
-    under = entry.get("region_under")
-    return pixels if under is None else recipe_edit(model, pixels, mapping, z0, under, threshold,
-                                                    compositing, in_place=False)
 
 
 def read_offset(entry: dict | None, model: GANModel) -> FeatureOffset | None:
@@ -415,6 +329,8 @@ def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
     if photo.size != mapping.photo_size:
         raise ExportError(f"{photo_path.name} is {photo.size[0]}x{photo.size[1]}, but the recipe was "
                           f"made on a {mapping.photo_size[0]}x{mapping.photo_size[1]} photo")
+    from editing.edits import recipe_edit
+
     compositing = recipe["export"].get("compositing", 1)
     z0, threshold = torch.tensor(recipe["z0"]), recipe["export"]["mask_threshold"]
     pixels = recipe_edit(model, photo.pixels, mapping, z0, recipe, threshold, compositing, in_place=True)

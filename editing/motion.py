@@ -3,23 +3,17 @@ model's picture, not the generator's repaint of them.
 
 A point drag (editing.drag) ends with a code and a feature offset whose picture, at 64 px on a CPU,
 blurs what it moves: carried back as a change (editing.compositing), a drag of the astronaut's mouth
-corner left grey-blue blotches on the cheek and washed out the eye beside it, while the mouth
-hardly moved. What the user asked for is the motion: this handle, there. So a drag lands on the
-photo as the liquify warp the drag itself aims at (editing.warp, reach `DragConfig.warp_radius`,
-whole within `warp_core` of the path), from each handle to where the drag's tracking left it:
-the photo's pixels, sharp, moved as far as the generator moved the point. The generator's picture
-after the drag stays what later edits are measured from (a slider after a drag changes the moved
-photo by G(z) - G(drag's end)), so the drag's own repaint never reaches the photo.
+corner left grey-blue blotches on the cheek while the mouth hardly moved. So a drag lands on the
+photo as a liquify warp from each handle to where the drag's tracking left it: the photo's own
+pixels, sharp, moved as far as the generator moved the point. The generator's picture after the
+drag stays what later edits are measured from (a slider after a drag changes the moved photo by
+G(z) - G(drag's end)), so the drag's own repaint never reaches the photo.
 
-How far around the path things move is the photo's own (`drag_motion`), not the drag's warp term's:
-with that reach (a quarter of the model's side) and core (3 px), a walkthrough's drag of the
-astronaut's mouth corner 10 photo px up moved the other corner 5 px, the chin 7 px and the collar;
-an eyebrow took the eye with it; a chin drag stretched the nose to the lip. A liquify's reach
-follows the move: three times its length (at least a tenth of the side, at most a half), carried
-whole within a pixel of the path. A drag's mask holds what it leaves out, the motion fading out
-across its edge (a hard edge tore the lips into a step), a little beyond it for a long move.
-
-Pixels the motion does not reach are the photo's, bit for bit.
+`drag_motion` sets the warp: each move reaches REACH times its length around its path (within
+REACH_SIDE of the model's side, never so little that the picture folds), carried whole within CORE
+of it; several moves apply together, each carrying what lies near its own handle once. A drag's
+mask holds what it leaves out, the motion fading out across its edge (over MASK_EDGE, or MASK_FADE
+times the move). Pixels the motion does not reach are the photo's, bit for bit.
 """
 from __future__ import annotations
 
@@ -40,12 +34,15 @@ from training.validate import Fields
 MAX_MOVES = 64  # moves in one drag read from a file (the editor's drags have a handful)
 REACH = 3.0  # a drag's motion reaches this many times its length around the path (twice bent a
 # mouth corner's lips into an S, four moved as far as a quarter of the side did) ...
-REACH_SIDE = (1 / 10, 1 / 2)  # ... and at least / at most these shares of the model's side (a
-# reach under 1.5 times the move beyond the core folds the picture over itself)
+REACH_SIDE = (1 / 10, 1 / 2)  # ... and at least / at most these shares of the model's side ...
+UNFOLDED = 1.6  # ... but never under this many times the move beyond the core: under 1.5 the
+# smoothstep's slope times the move passes 1 and the picture folds over itself
 CORE = 1.0  # model pixels around the path carried whole (k = 1)
 MASK_EDGE = 2.0  # model pixels across a drag mask's edge over which the motion fades to 0 ...
 MASK_FADE = 3.0  # ... or this many times the longest move, if more (no fold: see Motion.fade)
 MASK_UP = 8  # the mask's fade is found on a grid this many times finer than the model's
+TILE = 512  # photo pixels on a side of the tiles a motion is applied in (memory; OpenCV's remap
+# takes at most 32767 pixels a side)
 
 
 def drag_motion(handles, ends, resolution: int, mask: torch.Tensor | None = None) -> "Motion":
@@ -53,8 +50,11 @@ def drag_motion(handles, ends, resolution: int, mask: torch.Tensor | None = None
     (`ends`), reaching REACH times the move's length around its path (within REACH_SIDE of the
     model's side), whole within CORE; only inside `mask` (R, R), if the drag had one."""
     low, high = (share * resolution for share in REACH_SIDE)
-    moves = tuple(Warp(tuple(map(float, h)), tuple(map(float, e)),
-                       float(min(high, max(low, REACH * math.dist(h, e) + CORE))))
+
+    def reach(length: float) -> float:
+        return max(UNFOLDED * length + CORE, min(high, max(low, REACH * length + CORE)))
+
+    moves = tuple(Warp(tuple(map(float, h)), tuple(map(float, e)), float(reach(math.dist(h, e))))
                   for h, e in zip(handles, ends))
     return Motion(moves, CORE, None if mask is None else as_recorded(mask))
 
@@ -98,14 +98,17 @@ class Motion:
         return cls(moves, float(core), mask)
 
     def sources(self, qx: torch.Tensor, qy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Where each model point (qx, qy) reads from before the motion: the last move undone
-        first, as warping one move after another composes."""
+        """Where each model point (qx, qy) reads from before the motion. The moves apply together:
+        each point moves by its moves' shifts weighted by their falloffs k, divided by their sum
+        where that passes 1, so two handles side by side carry what lies between them once (one
+        after the other, the second carried again what the first had brought)."""
         held = 1.0 if self.mask is None else self.mask_at(qx, qy)
-        for w in reversed(self.moves):
-            k = falloff_at(w, qx, qy, self.core) * held
-            qx = qx - k * (w.end[0] - w.start[0])
-            qy = qy - k * (w.end[1] - w.start[1])
-        return qx, qy
+        dx, dy, total = torch.zeros_like(qx), torch.zeros_like(qy), torch.zeros_like(qx)
+        for w in self.moves:
+            k = falloff_at(w, qx, qy, self.core)
+            dx, dy, total = dx + k * (w.end[0] - w.start[0]), dy + k * (w.end[1] - w.start[1]), total + k
+        scale = held / total.clamp_min(1.0)
+        return qx - dx * scale, qy - dy * scale
 
     @cached_property
     def held(self) -> torch.Tensor:
@@ -137,15 +140,12 @@ class Motion:
         return values.reshape(qx.shape).to(qx.dtype)
 
     def photo_box(self, mapping: DomainMapping) -> tuple[int, int, int, int] | None:
-        """(x0, y0, x1, y1) photo pixels that the motion may change, or None for none."""
-        r = mapping.resolution
+        """(x0, y0, x1, y1) photo pixels that the motion may change (its reach around every path,
+        beyond the model's square too), or None for none."""
         xs = [c for w in self.moves for c in (w.start[0], w.end[0])]
         ys = [c for w in self.moves for c in (w.start[1], w.end[1])]
         reach = max(w.radius for w in self.moves)
-        mx0, mx1 = max(0.0, min(xs) - reach), min(float(r), max(xs) + reach)
-        my0, my1 = max(0.0, min(ys) - reach), min(float(r), max(ys) + reach)
-        if mx1 <= mx0 or my1 <= my0:
-            return None
+        mx0, mx1, my0, my1 = min(xs) - reach, max(xs) + reach, min(ys) - reach, max(ys) + reach
         inverse = np.linalg.inv(mapping.matrix[:, :2])
         corners = np.array([(mx0, my0), (mx1, my0), (mx1, my1), (mx0, my1)]) - mapping.matrix[:, 2]
         photo = corners @ inverse.T
@@ -156,28 +156,39 @@ class Motion:
 
     def move(self, pixels: np.ndarray, mapping: DomainMapping) -> np.ndarray:
         """The photo (H, W, 3) uint8, whose model square `mapping` frames, with the motion applied
-        to its own pixels (a new array; pixels beyond the motion's reach unchanged)."""
+        to its own pixels (a new array; pixels beyond the motion's reach unchanged). Tile by tile,
+        each reading only the window it samples: a large photo costs what the motion reaches."""
         out = pixels.copy()
         box = self.photo_box(mapping)
-        if box is None:
-            return out
-        x0, y0, x1, y1 = box
+        if box is not None:
+            x0, y0, x1, y1 = box
+            for ty in range(y0, y1, TILE):
+                for tx in range(x0, x1, TILE):
+                    self._move_tile(pixels, out, mapping, tx, ty, min(x1, tx + TILE), min(y1, ty + TILE))
+        return out
+
+    def _move_tile(self, pixels: np.ndarray, out: np.ndarray, mapping: DomainMapping,
+                   x0: int, y0: int, x1: int, y1: int) -> None:
+        """Write the moved photo's tile [y0:y1, x0:x1] into `out`."""
         m = torch.tensor(mapping.matrix, dtype=torch.float64)
         ys, xs = torch.meshgrid(torch.arange(y0, y1, dtype=torch.float64) + 0.5,
                                 torch.arange(x0, x1, dtype=torch.float64) + 0.5, indexing="ij")
         qx = m[0, 0] * xs + m[0, 1] * ys + m[0, 2]  # each photo pixel's centre in model pixels
         qy = m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
         sx, sy = self.sources(qx, qy)
-        moved = ((sx - qx).abs() + (sy - qy).abs()) > 1e-9
-        if not bool(moved.any()):
-            return out
+        moved = (((sx - qx).abs() + (sy - qy).abs()) > 1e-9).numpy()
+        if not moved.any():
+            return
         inverse = torch.linalg.inv(m[:, :2])
         dx, dy = sx - m[0, 2], sy - m[1, 2]
-        px = inverse[0, 0] * dx + inverse[0, 1] * dy - 0.5  # back in photo pixels, index coordinates
-        py = inverse[1, 0] * dx + inverse[1, 1] * dy - 0.5
-        warped = cv2.remap(pixels, px.numpy().astype(np.float32), py.numpy().astype(np.float32),
-                           cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+        px = (inverse[0, 0] * dx + inverse[0, 1] * dy - 0.5).numpy()  # photo pixels, index coordinates
+        py = (inverse[1, 0] * dx + inverse[1, 1] * dy - 0.5).numpy()
+        h, w = pixels.shape[:2]  # the window the tile reads, with the cubic's reach
+        wx0, wy0 = max(0, int(np.floor(px.min())) - 3), max(0, int(np.floor(py.min())) - 3)
+        wx1, wy1 = min(w, int(np.ceil(px.max())) + 4), min(h, int(np.ceil(py.max())) + 4)
+        if wx1 <= wx0 or wy1 <= wy0:  # it reads only beyond the photo: its edge, reflected
+            wx0, wy0, wx1, wy1 = min(wx0, w - 1), min(wy0, h - 1), max(wx1, wx0 + 1), max(wy1, wy0 + 1)
+        warped = cv2.remap(pixels[wy0:wy1, wx0:wx1], (px - wx0).astype(np.float32),
+                           (py - wy0).astype(np.float32), cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
         region = out[y0:y1, x0:x1]
-        keep = moved.numpy()
-        region[keep] = warped[keep]
-        return out
+        region[moved] = warped[moved]

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from editing.animate import animation_format, sweep_frames, write_animation
 from editing.compositing import MASK_THRESHOLD
-from editing.export import COMPOSITING, edit_ground, edit_outside
+from editing.edits import recipe_layers
+from editing.export import COMPOSITING
 from editor.jobs import Job
 from editor.session import edit_record
 
@@ -79,10 +80,8 @@ def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps:
     record = edit_record(doc.current, vectors, doc.z0)  # what it lands on, as the export
 
     def frames_now():
-        ground, z_from, base_offset = edit_ground(model, doc.pixels, doc.mapping, doc.z0, record,
-                                                  MASK_THRESHOLD, COMPOSITING)
-        outside = None if region is None else edit_outside(model, doc.pixels, doc.mapping, doc.z0, record,
-                                                           MASK_THRESHOLD, COMPOSITING)
+        ground, z_from, base_offset, outside = recipe_layers(model, doc.pixels, doc.mapping, doc.z0, record,
+                                                             MASK_THRESHOLD, COMPOSITING)
         return sweep_frames(model, ground, doc.mapping, z_from, code, vectors, name, frames,
                             region=region, offset=doc.current.offset, strokes=doc.current.reach_strokes,
                             outside=outside, base_offset=base_offset)

@@ -94,7 +94,7 @@ class DragTool(QObject):
         self.records: dict[int, tuple] = {}  # id(snapshot) -> (the snapshot, kept alive so that its
         # id is not reused; what the drag that made it did)
         self.running = False
-        self._shown: int | None = None  # id of the drag state whose points show (None: the user's)
+        self._shown = False  # the points shown are a drag's in the history (not placed since)
         self.frames = 0  # live previews asked for during the last drag (tests read it)
         self.active = False
         self.overlay = DragOverlay(canvas, self)
@@ -137,7 +137,7 @@ class DragTool(QObject):
         the handles stayed where the drag left them, and Run again did next to nothing): a
         drag's state shows its handles where it left them, the state it started on where they
         were placed; points placed since stay as they are."""
-        if self.running or doc is not self.doc or self._shown is None:
+        if self.running or doc is not self.doc or not self._shown:
             return
         for snap, record in reversed(self.records.values()):  # the latest drag from a state first
             if snap is doc.current or snap.moved is not None and snap.moved.start is doc.current:
@@ -145,7 +145,6 @@ class DragTool(QObject):
                 self.handles = [tuple(h) for h in record["handles"]] if ended else \
                     [tuple(p["handle"]) for p in record["points"]]
                 self.targets = [tuple(p["target"]) for p in record["points"]]
-                self._shown = id(snap)
                 return self._update_buttons()
 
     def set_active(self, on: bool) -> None:
@@ -164,7 +163,7 @@ class DragTool(QObject):
     def clear(self) -> None:
         if self.running:
             return
-        self.handles, self.targets, self.mask, self._shown = [], [], None, None
+        self.handles, self.targets, self.mask, self._shown = [], [], None, False
         self._update_buttons()
 
     @property
@@ -197,7 +196,7 @@ class DragTool(QObject):
         r = self.model.gan.resolution
         if not (0 <= point[0] <= r and 0 <= point[1] <= r):
             return self.status.emit("Drag points go on the framed object (outside it nothing moves)")
-        self._shown = None  # points of the user's now, not of a drag in the history
+        self._shown = False  # points of the user's now, not of a drag in the history
         if len(self.handles) == len(self.targets):
             self.handles.append(point)
             self.status.emit("Now click where this handle should go")
@@ -253,10 +252,12 @@ class DragTool(QObject):
 
         def dragged(step) -> Snapshot:
             """The state a step shows: its code and its feature offset, the sliders kept, landing on
-            the photo moved as far as the handles have come (editing.motion)."""
+            the photo moved as far as the handles have come (editing.motion), its change measured
+            from its own code (the sliders' offset added back is not bit for bit the step's)."""
+            snap = replace(began.showing(step.code, vectors, doc.z0, label=label, strokes=strokes),
+                           offset=step.offset)
             motion = drag_motion([p.handle for p in points], step.handles, r, mask)
-            return replace(doc.with_candidate(step.code, strokes, vectors, label), offset=step.offset,
-                           moved=Moved(began, motion, step.code))
+            return replace(snap, moved=Moved(began, motion, snap.code(vectors, doc.z0)))
 
         def show(step) -> None:
             self.handles = list(step.handles)
@@ -266,8 +267,14 @@ class DragTool(QObject):
             self.overlay.update()
             self.status.emit(f"Dragging… step {step.step}, {self.to_go(step)} to go")
 
-        def finish(step) -> None:
+        def finish(step) -> bool:
+            """Push the drag's state; False if the document changed meanwhile (not kept)."""
             self.handles = list(step.handles)
+            if doc.current is not began:  # undone or changed meanwhile: it no longer rests on that
+                self._update_buttons()
+                self.status.emit("The picture changed while dragging (undo, or another edit); the "
+                                 "drag was not kept: Run again")
+                return False
             if step.step > 0:
                 snapshot = dragged(step)
                 self.records[id(snapshot)] = snapshot, {
@@ -276,17 +283,18 @@ class DragTool(QObject):
                     "config": self.cfg.to_dict(), "steps": step.step, "distance": step.distance,
                     "handles": [list(h) for h in step.handles], "start_code": start.tolist(),
                     "code": step.code.tolist()}
-                self._shown = id(snapshot)  # undo and redo take these points along (_follow)
+                self._shown = True  # undo and redo take these points along (_follow)
                 doc.push(snapshot)
             reached = "reached" if step.distance <= self.cfg.tolerance else "stopped at the step limit"
             self.status.emit(f"Drag {reached}: {step.step} steps, {self.to_go(step)} to go")
             self._update_buttons()
+            return True
 
         def stopped(step) -> None:
             if step is None:
                 return self.preview.request(doc.current)
-            finish(step)
-            self.status.emit(f"Drag stopped at step {step.step}; kept ({self.to_go(step)} to go)")
+            if finish(step):
+                self.status.emit(f"Drag stopped at step {step.step}; kept ({self.to_go(step)} to go)")
 
         self.jobs.run(Job(lambda: drag(model, start, points, mask, self.cfg, offset), self.cfg.steps,
                           on_done=finish, on_step=show, on_cancel=stopped))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
 
@@ -105,7 +106,7 @@ class Renderer:
         self.z0 = z0.reshape(-1)
         with torch.no_grad():
             self.before = model.decode(self.z0[None])[0]
-        self._frames: dict = {}  # a state or a Moved -> its display frame (few: FRAMES)
+        self._frames: OrderedDict = OrderedDict()  # id(state or Moved) -> (it, its display frame)
         self._lock = threading.Lock()
 
     def rebased(self, z0: torch.Tensor) -> "Renderer":
@@ -114,7 +115,7 @@ class Renderer:
         other.z0 = z0.reshape(-1)
         with torch.no_grad():
             other.before = self.model.decode(other.z0[None])[0]
-        other._frames, other._lock = {}, threading.Lock()
+        other._frames, other._lock = OrderedDict(), threading.Lock()
         return other
 
     @torch.no_grad()
@@ -145,17 +146,22 @@ class Renderer:
             out = confine(self.outside_pixels(outside), out, region.numpy(), self.display_mapping)
         return out, image
 
-    def _cached(self, key, make):
-        """The frame cached for `key` (a state or a Moved), made by `make()` when it is not."""
+    def _cached(self, key, make=None):
+        """The frame cached for `key` (a state or a Moved), made by `make()` when it is not (None
+        without `make`). The least recently used goes first: a drag's start frame, used at every
+        step, stays while the steps' frames come and go."""
         with self._lock:
             hit = self._frames.get(id(key))
-        if hit is not None and hit[0] is key:
-            return hit[1]
+            if hit is not None and hit[0] is key:
+                self._frames.move_to_end(id(key))
+                return hit[1]
+        if make is None:
+            return None
         value = make()
         with self._lock:
             self._frames[id(key)] = (key, value)  # the key kept alive: its id is not reused
             while len(self._frames) > FRAMES:
-                self._frames.pop(next(iter(self._frames)))
+                self._frames.popitem(last=False)
         return value
 
     def outside_pixels(self, outside: Outside | None) -> np.ndarray:
@@ -173,6 +179,7 @@ class Renderer:
         decoded (the drag's own state, shown at every step of a drag: not decoded twice)."""
         if ground is None:
             return self.display_pixels, self.before
+        self._warm(ground)
 
         def end_image():
             if drawn and drawn[1] is ground.offset and torch.equal(drawn[0].reshape(-1),
@@ -185,6 +192,18 @@ class Renderer:
             return ground.motion.move(start, self.display_mapping), end_image()
 
         return self._cached(ground.key, moved)
+
+    def _warm(self, ground: Ground) -> None:
+        """Render the start frames of a chain of drags not cached yet, the oldest first, each then
+        finding the one it rests on cached: a session of a hundred drags reopened renders them
+        one after another, not one inside another (a RecursionError after about 120)."""
+        chain, g = [], ground
+        while g is not None and self._cached(g.key) is None and self._cached(g.start) is None:
+            args = g.frame()
+            chain.append((g, args))
+            g = args[5]  # the ground of the state that drag started on
+        for g, args in reversed(chain):
+            self._cached(g.start, lambda args=args: self.render(*args)[0])
 
     @torch.no_grad()
     def view(self, z: torch.Tensor, region: torch.Tensor | None = None, offset: FeatureOffset | None = None,

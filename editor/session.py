@@ -22,14 +22,21 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD
-from editing.export import (COMPOSITING, export_format, export_with_recipe, recipe_edit, recipe_path,
-                            save_image, tuned_generator_path)
+from editing.edits import edit_entry, recipe_edit
+from editing.export import (
+    COMPOSITING,
+    export_format,
+    export_with_recipe,
+    recipe_path,
+    save_image,
+    tuned_generator_path,
+)
+from editing.motion import Motion
 from editing.offset import FeatureOffset, drawing
-from editing.region import region_record
 from editing.solver import Constraints, Stroke, build_constraints, validate
 from editing.vectors import AttributeVector, check_slider_names, model_vectors
 from editor.render import sample_document_pixels
-from editor.state import Document, SessionError, Snapshot, Tuning
+from editor.state import Document, Moved, SessionError, Snapshot, Tuning
 from inversion.framing import DomainMapping, DomainSpec, framed
 from inversion.invert import photo_to_model
 from inversion.photo import load_photo
@@ -126,8 +133,17 @@ def document_from_session(data: dict, model: GANModel,
     except UserError as e:
         raise SessionError(f"{name} is damaged: {e}") from None
     history: list[Snapshot] = []
-    for s in data["history"]:  # a state's `under` is an earlier one
-        history.append(Snapshot.from_dict(s, regions, offsets, history))
+    shared: dict[int, Moved] = {}  # the session's drags' motions, made as the states reach them
+
+    def moved(i: int) -> Moved:  # check_session made sure its start is earlier than its state
+        if i not in shared:
+            m = data["moves"][i]
+            shared[i] = Moved(history[m["start"]], Motion.from_dict(m["motion"]),
+                              torch.tensor(m["end"], dtype=torch.float32))
+        return shared[i]
+
+    for s in data["history"]:  # a state's `under` and a drag's start are earlier ones
+        history.append(Snapshot.from_dict(s, regions, offsets, history, moved))
     for i, snap in enumerate(history):
         try:
             if vectors is not None:
@@ -267,7 +283,7 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
         return [Path(path)]
     check_output(recipe_path(path))
     written = [Path(path), recipe_path(path)]
-    extra = {k: v for k, v in record.items() if k not in ("z_edit", "strokes") and v}
+    extra = {k: v for k, v in record.items() if k not in ("z_edit", "strokes") and v not in (None, [])}
     if drawing is not model:
         weights = tuned_generator_path(path)
         check_output(weights)
@@ -282,22 +298,32 @@ def export_document(doc: Document, model: GANModel, vectors: dict[str, Attribute
 
 
 def edit_record(state: Snapshot, vectors: dict[str, AttributeVector], z0: torch.Tensor) -> dict:
-    """A state as a recipe holds an edit (editing.export.recipe_edit): its code, strokes, drag
-    offset and warps; its region with the state it was painted on (`region_under`); after a drag,
-    the state the drag started on, the drag's motion and the code it ended at (`moved`)."""
-    record = {"z_edit": state.code(vectors, z0).reshape(-1).tolist(),
-              "strokes": [s.to_dict() for s in state.strokes],
-              "feature_offset": None if state.offset is None else state.offset.to_dict(),
-              "warps": [w.to_dict() for w in state.warps]}
-    if state.region is not None:
-        record["region"] = region_record(state.region)
-        if state.under is not None:
-            record["region_under"] = edit_record(state.under, vectors, z0)
-    if state.moved is not None:
-        record["moved"] = {"start": edit_record(state.moved.start, vectors, z0),
-                           "motion": state.moved.motion.to_dict(),
-                           "end": state.moved.end.reshape(-1).tolist()}
-    return record
+    """A state as a recipe holds its edit (editing.edits): its own entry, with `edits`, the states
+    it rests on (the one under a region, the one a drag started on, and theirs) listed once, each
+    after those it rests on."""
+    place: dict[int, int] = {}  # id(state) -> its index in `edits`
+    edits: list[dict] = []
+
+    def rests_on(s: Snapshot) -> list[Snapshot]:
+        return [x for x in (s.under if s.region is not None else None, s.moved and s.moved.start) if x]
+
+    def entry(s: Snapshot) -> dict:
+        under = place.get(id(s.under)) if s.region is not None and s.under is not None else None
+        moved = None if s.moved is None else (place[id(s.moved.start)], s.moved.motion, s.moved.end)
+        return edit_entry(s.code(vectors, z0), s.strokes, s.offset, s.warps, s.region, under, moved)
+
+    stack = [(x, False) for x in rests_on(state)]
+    while stack:  # each listed after the ones it rests on, without recursion (long drag chains)
+        s, ready = stack.pop()
+        if id(s) in place:
+            continue
+        if not ready:
+            stack.append((s, True))
+            stack.extend((x, False) for x in rests_on(s) if id(x) not in place)
+            continue
+        place[id(s)] = len(edits)
+        edits.append(entry(s))
+    return {**entry(state), "edits": edits}
 
 
 def export_message(written: list[Path]) -> tuple[str, str]:

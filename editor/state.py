@@ -32,8 +32,8 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 9  # 9: a state after a drag lands on the photo the drag moved (`moved`:
-# editing.motion; the state it started on, the motion, the code it ended at); 8: states keep the
+SESSION_VERSION = 9  # 9: a state after a drag lands on the photo the drag moved (`moved`, into
+# `moves`: editing.motion; the state it started on, the motion, the code it ended at); 8: states keep the
 # warps that made them (`warps`: where a face edit lands); 7: a
 # region keeps, outside it, the state it was painted on (`under`); 6: the
 # class hold judges on the photo; 5: measured sliders steered; 4: states
@@ -87,11 +87,11 @@ class Snapshot:
         return replace(self, z_base=z - offset, **changes)
 
     def to_dict(self, region_index: int | None = None, offset_index: int | None = None,
-                under_index: int | None = None, start_index: int | None = None) -> dict:
+                under_index: int | None = None, moved_index: int | None = None) -> dict:
         """The state as a session holds it; its region is `region_index` into the session's
-        `regions`, its drag offset `offset_index` into its `offsets` (each written once however
-        many states share it), the state under its region `under_index` into the history, the
-        state its drag started on `start_index`."""
+        `regions`, its drag offset `offset_index` into its `offsets`, its drag's motion
+        `moved_index` into its `moves` (each written once however many states share it), the
+        state under its region `under_index` into the history."""
         d = {"label": self.label, "z_base": self.z_base.tolist(), "sliders": dict(self.sliders),
              "strokes": [s.to_dict() for s in self.strokes]}
         if region_index is not None:
@@ -102,17 +102,17 @@ class Snapshot:
             d["under"] = under_index
         if self.warps:
             d["warps"] = [w.to_dict() for w in self.warps]
-        if self.moved is not None and start_index is not None:
-            d["moved"] = {"start": start_index, "motion": self.moved.motion.to_dict(),
-                          "end": self.moved.end.tolist()}
+        if moved_index is not None:
+            d["moved"] = moved_index
         return d
 
     @classmethod
     def from_dict(cls, d: dict, regions: list | None = None, offsets: list[FeatureOffset] | None = None,
-                  earlier: list["Snapshot"] | None = None) -> "Snapshot":
+                  earlier: list["Snapshot"] | None = None,
+                  moves: Callable[[int], "Moved"] | None = None) -> "Snapshot":
         """The state from its dict; `regions` and `offsets`, the session's (states share them);
-        `earlier`, the history's states before it (the one under its region, and the one its drag
-        started on, are among them)."""
+        `earlier`, the history's states before it (the one under its region is among them);
+        `moves`, index -> the session's Moved (states share them)."""
         region, offset, under, moved = d.get("region"), d.get("offset"), d.get("under"), d.get("moved")
         return cls(d["label"], torch.tensor(d["z_base"], dtype=torch.float32),
                    tuple(sorted((k, float(v)) for k, v in d["sliders"].items())),
@@ -121,9 +121,7 @@ class Snapshot:
                    None if offset is None else offsets[offset],
                    tuple(Warp.from_dict(w) for w in d.get("warps", [])),
                    None if under is None or region is None else earlier[under],
-                   None if moved is None else Moved(
-                       earlier[moved["start"]], Motion.from_dict(moved["motion"]),
-                       torch.tensor(moved["end"], dtype=torch.float32)))
+                   None if moved is None else moves(moved))
 
 
 @dataclass(frozen=True, eq=False)
@@ -269,6 +267,11 @@ class Document:
         unique = {id(s.region): s.region for s in self.history if s.region is not None}
         unique_offsets = {id(s.offset): s.offset for s in self.history if s.offset is not None}
         place = {id(s): i for i, s in enumerate(self.history)}  # `under` and a drag's start by index
+        moves: dict[int, int] = {}  # id(Moved) -> its place in "moves" (its start in the history)
+        for s in self.history:
+            if s.moved is not None and id(s.moved.start) in place:
+                moves.setdefault(id(s.moved), len(moves))
+        unique_moves = {id(s.moved): s.moved for s in self.history if s.moved is not None}
         data = {"format": SESSION_FORMAT, "version": SESSION_VERSION,
                 "model": {"path": str(self.model_path), "id": self.model_id},
                 "photo": {"path": str(self.photo_path) if self.photo_path else None,
@@ -277,12 +280,15 @@ class Document:
                 "history": [s.to_dict(None if s.region is None else regions[id(s.region)],
                                       None if s.offset is None else offsets[id(s.offset)],
                                       None if s.under is None else place.get(id(s.under)),
-                                      None if s.moved is None else place.get(id(s.moved.start)))
+                                      None if s.moved is None else moves.get(id(s.moved)))
                             for s in self.history], "index": self.index}
         if regions:
             data["regions"] = [unique[key].tolist() for key in regions]
         if offsets:
             data["offsets"] = [unique_offsets[key].to_dict() for key in offsets]
+        if moves:
+            data["moves"] = [{"start": place[id(m.start)], "motion": m.motion.to_dict(),
+                              "end": m.end.tolist()} for m in (unique_moves[key] for key in moves)]
         return data
 
     def save(self, path: str | os.PathLike) -> None:
@@ -318,7 +324,7 @@ def check_session(data, what: str = "the session") -> dict:
         f.string(photo["sha256"], "photo.sha256", max_length=64)
     if data.get("seed") is not None:
         f.integer(data["seed"], "seed", 0, 2**63 - 1)
-    check_mapping(f, f.key(data, "mapping"))
+    mapping = check_mapping(f, f.key(data, "mapping"))
     z0 = f.numbers(f.key(data, "z0"), "z0", low=-MAX_CODE, high=MAX_CODE, max_length=MAX_LATENT_DIM)
     if not z0:
         f.fail("z0", "a code (a list of numbers)", z0)
@@ -334,6 +340,19 @@ def check_session(data, what: str = "the session") -> dict:
             FeatureOffset.from_dict(f.dict(offset, f"offsets[{i}]"))
         except UserError as e:
             raise SessionError(f"{what} is damaged: offsets[{i}]: {e}") from None
+    moves = f.list(data.get("moves", []), "moves", MAX_HISTORY)
+    for i, moved in enumerate(moves):  # drags' motions: the state each started on, the motion, its end
+        where = f"moves[{i}]"
+        f.dict(moved, where)
+        f.integer(f.key(moved, "start", where), f"{where}.start", 0, len(history) - 1)
+        f.numbers(f.key(moved, "end", where), f"{where}.end", len(z0), -MAX_CODE, MAX_CODE)
+        try:
+            motion = Motion.from_dict(f.key(moved, "motion", where))
+        except UserError as e:
+            raise SessionError(f"{what} is damaged: {where}.motion: {e}") from None
+        if motion.mask is not None and motion.mask.shape[-1] != mapping.resolution:
+            f.fail(f"{where}.motion.mask", f"a mask of the model's {mapping.resolution} px",
+                   motion.mask.shape[-1])
     for i, snap in enumerate(history):
         where = f"history[{i}]"
         f.dict(snap, where)
@@ -356,16 +375,11 @@ def check_session(data, what: str = "the session") -> dict:
                 f"{where}.under", "an earlier state", snap["under"])
             if history[under].get("region") is not None:
                 f.fail(f"{where}.under", "a state without a region", under)
-        if snap.get("moved") is not None:  # a drag's: the earlier state it started on, its motion
-            moved = f.dict(snap["moved"], f"{where}.moved")
-            f.integer(f.key(moved, "start", f"{where}.moved"), f"{where}.moved.start", 0, i - 1) if i else \
-                f.fail(f"{where}.moved.start", "an earlier state", moved.get("start"))
-            f.numbers(f.key(moved, "end", f"{where}.moved"), f"{where}.moved.end", len(z0), -MAX_CODE,
-                      MAX_CODE)
-            try:
-                Motion.from_dict(f.key(moved, "motion", f"{where}.moved"))
-            except UserError as e:
-                raise SessionError(f"{what} is damaged: {where}.moved.motion: {e}") from None
+        if snap.get("moved") is not None:  # a drag's motion, from an earlier state
+            m = f.integer(snap["moved"], f"{where}.moved", 0, len(moves) - 1)
+            if moves[m]["start"] >= i:
+                f.fail(f"{where}.moved", "a drag from an earlier state",
+                       f"one from history[{moves[m]['start']}]")
         try:
             parsed = [Stroke.from_dict(s) for s in strokes]
             if parsed:

@@ -247,8 +247,9 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         if not self._refining:
             if self.candidates_panel.meter is not None:
                 self.candidates_panel.meter.rebase(doc.z0)  # the refined inversion, once it is in
-            self.candidates_panel.show_quality(doc.code(self.vectors), doc.current.offset,
-                                               moved_as_model_sees_it(self.renderer, doc, self.vectors))
+            shown = None if self.candidates_panel.meter is None else moved_as_model_sees_it(
+                self.renderer, doc, self.vectors)
+            self.candidates_panel.show_quality(doc.code(self.vectors), doc.current.offset, shown)
             self.autosave()
 
     def set_editing_enabled(self, enabled: bool) -> None:

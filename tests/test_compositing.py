@@ -315,7 +315,8 @@ def test_from_compositing_8_a_face_edit_lands_where_its_warps_moved_things():
     where the edit lands as strokes do; a compositing 7 recipe rebuilds as it was exported."""
     from types import SimpleNamespace
 
-    from editing.export import MASK_THRESHOLD, recipe_edit
+    from editing.edits import recipe_edit
+    from editing.export import MASK_THRESHOLD
     from editing.warp import Warp
 
     class Flat:  # a "generator": code 0 draws black, any other code a lighter grey everywhere

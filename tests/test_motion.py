@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from editing.edits import MAX_EDITS, refers_to
 from editing.export import ExportError, check_recipe, rebuild_from_recipe
-from editing.motion import CORE, MASK_FADE, REACH, Motion, drag_motion
+from editing.motion import CORE, MASK_FADE, REACH, UNFOLDED, Motion, drag_motion
 from editing.region import as_recorded
 from editing.warp import Warp, WarpError
 from editor.dragtool import model_to_display
@@ -60,13 +61,15 @@ def test_a_motion_moves_the_photos_pixels_along_the_drag_and_leaves_the_rest_bit
     assert np.array_equal(moving((10.0, 16.0), (10.0, 16.0), 8.0, 3.0).move(photo, mapping), photo)
 
 
-def test_moves_compose_one_after_another_and_a_mask_holds_what_it_leaves_out():
+def test_moves_apply_together_and_a_mask_holds_what_it_leaves_out():
     mapping = box_mapping()
     photo = spot_photo()
-    there_and_back = Motion((Warp((10.0, 16.0), (15.0, 16.0), 8.0), Warp((15.0, 16.0), (10.0, 21.0), 8.0)),
-                            3.0)
-    assert centroid(there_and_back.move(photo, mapping)) == pytest.approx(centroid(photo) + [0.0, 20.0],
-                                                                          abs=0.8)
+    # two handles side by side, both dragged 4 model px down: the spot between them moves 4, not 8
+    # (one after the other, the second carried again what the first had brought: a review)
+    pair = Motion((Warp((9.5, 16.0), (9.5, 20.0), 12.0), Warp((10.5, 16.0), (10.5, 20.0), 12.0)), 1.0)
+    assert centroid(pair.move(photo, mapping)) == pytest.approx(centroid(photo) + [0.0, 16.0], abs=0.8)
+    apart = Motion((Warp((10.0, 16.0), (10.0, 20.0), 6.0), Warp((25.0, 16.0), (21.0, 16.0), 6.0)), 1.0)
+    assert centroid(apart.move(photo, mapping)) == pytest.approx(centroid(photo) + [0.0, 16.0], abs=0.8)
     mask = torch.zeros(32, 32)
     mask[:, 16:] = 1.0  # only the right half may move: the spot (x 9-11 model px) is held
     holding = moving((10.0, 16.0), (15.0, 16.0), 8.0, 3.0, mask)
@@ -91,9 +94,11 @@ def test_moves_compose_one_after_another_and_a_mask_holds_what_it_leaves_out():
 
 
 def test_a_drags_motion_reaches_thrice_its_length_within_a_tenth_and_a_half_of_the_side():
-    motion = drag_motion([(10.0, 10.0), (20.0, 20.0), (5.0, 5.0)], [(13.0, 14.0), (20.0, 20.5), (5.0, 25.0)],
-                         64)
-    assert [w.radius for w in motion.moves] == pytest.approx([REACH * 5.0 + CORE, 6.4, 32.0])
+    motion = drag_motion([(10.0, 10.0), (20.0, 20.0), (5.0, 5.0), (5.0, 5.0)],
+                         [(13.0, 14.0), (20.0, 20.5), (5.0, 17.0), (5.0, 30.0)], 64)
+    # a long move reaches more than half the side rather than fold the picture over itself
+    expected = [REACH * 5.0 + CORE, 6.4, 32.0, UNFOLDED * 25 + CORE]
+    assert [w.radius for w in motion.moves] == pytest.approx(expected)
     assert motion.core == CORE and motion.mask is None
 
 
@@ -172,10 +177,12 @@ def test_a_drag_lands_as_motion_later_edits_on_it_and_all_of_it_rebuilds(window,
     out = tmp_path / "moved.png"
     assert w.export_to(out)
     recipe = json.loads((tmp_path / "moved.png.recipe.json").read_text())
-    assert recipe["version"] == 3
-    assert recipe["moved"]["start"]["moved"]["start"]["z_edit"] == w.doc.z0.tolist()
-    assert recipe["moved"]["start"]["moved"]["motion"] == state.moved.motion.to_dict()
-    assert recipe["region_under"]["moved"] == recipe["moved"]  # outside the region: the moved photo
+    edits = recipe["edits"]  # each state it rests on once, after the ones it rests on
+    first = edits[edits[recipe["moved"]["start"]]["moved"]["start"]]
+    assert recipe["version"] == 3 and first["z_edit"] == w.doc.z0.tolist() and "moved" not in first
+    assert edits[recipe["moved"]["start"]]["moved"]["motion"] == state.moved.motion.to_dict()
+    assert edits[recipe["region_under"]]["moved"] == recipe["moved"]  # outside the region: moved too
+    assert len(edits) == 3 and all(i < j for j, e in enumerate(edits) for i in refers_to(e))
     again = tmp_path / "again.png"
     rebuild_from_recipe(check_recipe(recipe), again)
     assert again.read_bytes() == out.read_bytes(), "the recipe rebuilds the moved export bit for bit"
@@ -184,7 +191,9 @@ def test_a_drag_lands_as_motion_later_edits_on_it_and_all_of_it_rebuilds(window,
     shown = photo_pixels(w)
     assert w.save_session(session)
     data = json.loads(session.read_text())
-    assert data["version"] == 9 and data["history"][-1]["moved"]["start"] == 2 == data["index"] - 3
+    moved = data["moves"][data["history"][-1]["moved"]]
+    assert data["version"] == 9 and moved["start"] == 2 == data["index"] - 3
+    assert len(data["moves"]) == 2, "each drag's motion once, however many states share it"
     assert w.open_session(session)
     settle(qtbot, w)
     assert np.array_equal(photo_pixels(w), shown), "the session brings the motion back"
@@ -199,31 +208,37 @@ def test_a_damaged_motion_is_refused_in_sessions_and_recipes():
     session = {"format": "latent-editor-session", "version": 9, "model": {"path": "m"},
                "photo": {"path": None}, "mapping": box_mapping().to_dict(), "z0": [0.0] * 4,
                "history": [{"label": "opened", "z_base": [0.0] * 4, "sliders": {}, "strokes": []},
-                           {"label": "drag", "z_base": [0.0] * 4, "sliders": {}, "strokes": [],
-                            "moved": {"start": 0, "motion": motion, "end": [0.0] * 4}}], "index": 1}
+                           {"label": "drag", "z_base": [0.0] * 4, "sliders": {}, "strokes": [], "moved": 0}],
+               "moves": [{"start": 0, "motion": motion, "end": [0.0] * 4}], "index": 1}
     check_session(json.loads(json.dumps(session)))
-    for where, bad in (("start", 1), ("end", [0.0] * 3), ("motion", {"moves": []})):
+    for where, bad in (("start", 1), ("end", [0.0] * 3), ("motion", {"moves": []}),
+                       ("motion", {**motion, "mask": [[0.5] * 16] * 16})):  # not the model's 32 px
         broken = json.loads(json.dumps(session))
-        broken["history"][1]["moved"][where] = bad
-        with pytest.raises(SessionError, match="moved"):
+        broken["moves"][0][where] = bad
+        with pytest.raises(SessionError, match="move"):
             check_session(broken)
+    broken = json.loads(json.dumps(session))
+    broken["history"][1]["moved"] = 1
+    with pytest.raises(SessionError, match="moved"):
+        check_session(broken)
     recipe = {"format": "latent-editor-recipe", "version": 3, "model": {"name": "m"},
               "photo": {"path": "p.png", "sha256": "0" * 64}, "mapping": box_mapping().to_dict(),
               "z0": [0.0] * 4, "z_edit": [0.0] * 4, "export": {"quality": 92, "mask_threshold": 2.0},
-              "moved": {"start": {"z_edit": [0.0] * 4}, "motion": motion, "end": [0.0] * 4}}
+              "edits": [{"z_edit": [0.0] * 4}], "moved": {"start": 0, "motion": motion, "end": [0.0] * 4}}
     check_recipe(json.loads(json.dumps(recipe)))
-    for where, bad in (("start", {"z_edit": [0.0]}), ("end", "x"), ("motion", {"moves": [{}]})):
+    for where, bad in (("start", 1), ("end", "x"), ("motion", {"moves": [{}]})):
         broken = json.loads(json.dumps(recipe))
         broken["moved"][where] = bad
         with pytest.raises(ExportError, match="moved"):
             check_recipe(broken)
-    deep = json.loads(json.dumps(recipe))
-    entry = deep
-    for _ in range(70):  # edits inside edits beyond MAX_NESTING
-        entry["moved"] = {"start": {"z_edit": [0.0] * 4}, "motion": motion, "end": [0.0] * 4}
-        entry = entry["moved"]["start"]
-    with pytest.raises(ExportError, match="one inside another"):
-        check_recipe(deep)
+    forward = json.loads(json.dumps(recipe))  # an edit resting on itself, or on a later one
+    forward["edits"][0]["moved"] = recipe["moved"]
+    with pytest.raises(ExportError, match="edits\\[0\\].moved.start"):
+        check_recipe(forward)
+    many = json.loads(json.dumps(recipe))
+    many["edits"] = [{"z_edit": [0.0] * 4}] * (MAX_EDITS + 1)
+    with pytest.raises(ExportError, match="edits"):
+        check_recipe(many)
 
 
 def test_undo_and_redo_take_a_drags_points_along_and_it_reports_photo_pixels(window, qtbot, photo):
@@ -256,3 +271,82 @@ def test_undo_and_redo_take_a_drags_points_along_and_it_reports_photo_pixels(win
     placed = list(tool.handles)
     w.undo()
     assert tool.handles == placed, "points placed since stay as they are"
+
+
+def test_tiles_change_nothing_a_wide_photo_moves_and_the_motion_goes_past_the_models_square(monkeypatch):
+    import editing.motion
+
+    photo, mapping = spot_photo(), box_mapping()
+    motion = moving((10.0, 16.0), (13.0, 19.0), 8.0, 1.0)
+    whole = motion.move(photo, mapping)
+    monkeypatch.setattr(editing.motion, "TILE", 7)
+    assert np.array_equal(motion.move(photo, mapping), whole), "tiles must not show"
+    monkeypatch.undo()
+    # OpenCV's remap takes at most 32767 px a side: only the window a tile reads goes to it
+    wide = np.zeros((64, 33_000, 3), np.uint8)
+    wide[20:40, 32_920:32_940] = 255
+    far = DomainMapping(photo_size=(33_000, 64), box=(32_900.0, 0.0, 32_964.0, 64.0), resolution=32,
+                        content=32, grey=False, invert=False, background=(0.0, 0.0, 0.0), black_point=0.0,
+                        whole_image=True)
+    assert (moving((15.0, 15.0), (15.0, 19.0), 8.0, 1.0).move(wide, far) != wide).any()
+    # a drag near the square's edge: the photo beyond the square moves on smoothly (it was cut
+    # at the square's edge, a 10 px step in the photo: a review)
+    framed = DomainMapping(photo_size=(256, 256), box=(64.0, 64.0, 192.0, 192.0), resolution=32, content=32,
+                           grey=False, invert=False, background=(60.0, 60.0, 60.0), black_point=0.0,
+                           whole_image=False)
+    edge = moving((16.0, 29.0), (16.0, 26.0), 6.0, 1.0)
+    ys = torch.arange(180.0, 215.0, dtype=torch.float64) + 0.5  # photo rows across the square's edge
+    q = ys * 0.25 - 16.0  # model pixels
+    shift = (q - edge.sources(torch.full_like(q, 16.0), q)[1]).abs()
+    assert (torch.diff(shift).abs() < 0.3).all() and shift[0] > 0.5 and shift[-1] == 0
+    assert edge.photo_box(framed)[3] > 192 + 8, "the box ends where the reach does, not at the square"
+
+
+def test_a_hundred_and_fifty_drags_render_on_screen_as_exported_without_recursion(tmp_path):
+    from editing.compositing import MASK_THRESHOLD
+    from editing.edits import recipe_edit
+    from editing.export import COMPOSITING
+    from editor.render import Renderer
+    from editor.session import edit_record
+    from editor.state import Moved, Snapshot
+    from training.modelfile import load_model
+
+    model = load_model(make_editable_model(tmp_path / "tiny"))
+    r = model.gan.resolution
+    mapping = box_mapping(size=4 * r, resolution=r)
+    photo = spot_photo(size=4 * r)
+    z0 = model.codes(1, seed=1)[0]
+    states = [Snapshot("opened", z0)]
+    for i in range(150):  # each drag a little further along, the code nudged so each one shows
+        step = moving((8.0 + i % 5, 16.0), (8.5 + i % 5, 16.0), 4.0, 1.0)
+        code = z0 + 0.001 * (i + 1)
+        states.append(Snapshot(f"drag {i}", code, moved=Moved(states[-1], step, code)))
+    shown = Renderer(model, photo, mapping, z0).render(*frame_args(states[-1], {}, z0))[0]
+    record = edit_record(states[-1], {}, z0)
+    assert len(record["edits"]) == 150 and record["moved"]["start"] == 149
+    exported = recipe_edit(model, photo, mapping, z0, record, MASK_THRESHOLD, COMPOSITING, in_place=False)
+    assert np.array_equal(shown, exported) and not np.array_equal(shown, photo)
+
+
+def test_a_drag_is_not_kept_when_the_picture_changed_while_it_ran(window, qtbot, photo):
+    from editing.drag import DragConfig
+
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    w.set_slider("first", 1.0)
+    w.commit_sliders()
+    settle(qtbot, w)
+    tool = w.drag_tool
+    tool.cfg = DragConfig(steps=40, lr=0.2, template=0.0, depth=1)
+    said = []
+    tool.status.connect(said.append)
+    tool.set_active(True)
+    tool.click(*model_to_display(w.renderer, 14.5, 16.5))
+    tool.click(*model_to_display(w.renderer, 18.5, 16.5))
+    tool.handles[-1], tool.targets[-1] = (14.5, 16.5), (18.5, 16.5)
+    tool.run()
+    w.undo()  # while it runs: the state it started on is no longer shown
+    settle(qtbot, w)
+    assert len(w.doc.history) == 2 and w.doc.index == 0, "the drag was pushed onto another state"
+    assert "not kept" in said[-1]

@@ -275,7 +275,8 @@ def test_what_was_done_before_the_region_stays_outside_it(window, qtbot, photo, 
                              w.doc.z0, w.doc.history[1].code(w.vectors, w.doc.z0))
     assert np.array_equal(exported[weight == 0], earlier.astype(int)[weight == 0])
     recipe = json.loads((tmp_path / "coat-region.png.recipe.json").read_text())
-    assert recipe["version"] == 2 and len(recipe["region_under"]["z_edit"]) == len(recipe["z0"])
+    under = recipe["edits"][recipe["region_under"]]  # listed once (editing.edits)
+    assert recipe["version"] == 3 and len(under["z_edit"]) == len(recipe["z0"])
     assert rebuilt(out).read_bytes() == out.read_bytes(), "the recipe rebuilds the export bit for bit"
 
     session = tmp_path / "region.session.json"

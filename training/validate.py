@@ -17,7 +17,7 @@ from pathlib import Path
 from training.errors import UserError
 
 MAX_JSON_BYTES = 64 << 20  # a session with a long history is a few MB; nothing we write nears this
-MAX_DEPTH = 160  # recipes nest an edit inside the one a drag started on (editing.export.MAX_NESTING)
+MAX_DEPTH = 32  # our files nest at most 6 deep
 HUGE = 1e6  # no coordinate, weight or setting in our files comes near this
 
 
