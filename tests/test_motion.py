@@ -350,3 +350,24 @@ def test_a_drag_is_not_kept_when_the_picture_changed_while_it_ran(window, qtbot,
     settle(qtbot, w)
     assert len(w.doc.history) == 2 and w.doc.index == 0, "the drag was pushed onto another state"
     assert "not kept" in said[-1]
+
+
+def test_a_recipe_lists_each_state_it_rests_on_once(tmp_path):
+    """Drag, paint a region, drag, clear it, fourteen times: each state the edit rests on is listed
+    once (written as nested copies, the record doubled every round: 104 MB after 14, a review)."""
+    from dataclasses import replace
+
+    from editor.session import edit_record
+    from editor.state import Moved, Snapshot
+
+    z0, region = torch.zeros(4), torch.ones(32, 32)
+    step = moving((8.0, 16.0), (9.0, 16.0), 4.0, 1.0)
+    now = Snapshot("opened", z0)
+    for _ in range(14):
+        dragged = replace(now, moved=Moved(now, step, z0))
+        painted = replace(dragged, region=region, under=dragged)
+        again = replace(painted, moved=Moved(painted, step, z0))
+        now = replace(again, region=None, under=None)
+    record = edit_record(now, {}, z0)
+    assert len(record["edits"]) <= 3 * 14 + 1 and len(json.dumps(record)) < 2_000_000
+    assert all(i < j for j, e in enumerate(record["edits"]) for i in refers_to(e))
