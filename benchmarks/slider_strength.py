@@ -17,6 +17,8 @@ read at the model's size on:
 - photo + change: the aligned photo face with the tuned generator's change added everywhere;
 - photo + change in the face region: added only where the carry-back adds it (the face region,
   the change threshold and the square's edge fade of editing.compositing), as an export does.
+And on that last picture, whether the person stays the photo's (dlib's descriptor within 0.6 of
+the aligned photo face's, at the model's size): what a stronger slider would cost.
 Writes benchmarks/results/slider_strength.{json,md}.
 """
 from __future__ import annotations
@@ -35,23 +37,28 @@ from benchmarks.real_photos import benchmark_face_photos
 from editing.compositing import change_in_levels, face_change_mask
 from editing.vector_sets import FACE_ATTRIBUTES
 from editing.vectors import apply_sliders, model_vectors
-from inversion.faces import find_faces
+from inversion.faces import SAME_PERSON, descriptors, find_faces, identity_distance
 from inversion.framing import DomainSpec, to_model
 from inversion.invert import Inverter
 from inversion.tuning import tune_to_photo, tuned_model
 from training.classifier import load_classifier
 from training.data import model_data
 from training.modelfile import load_model
+from training.pixels import to_uint8
 
 WHERE = (("base", "base G"), ("tuned", "tuned G"), ("photo", "photo + change"),
          ("region", "photo + change in the face region"))
 
 
 @torch.no_grad()
-def flips(model, tuned, net, x: torch.Tensor, mapping, z0: torch.Tensor, vectors, strengths) -> dict:
-    """{attribute: (len(WHERE), len(strengths)) bool}: whether the verdict flips, per place read."""
+def flips(model, tuned, net, x: torch.Tensor, mapping, z0: torch.Tensor, vectors, strengths,
+          kept: dict | None = None, face_box=None) -> dict:
+    """{attribute: (len(WHERE), len(strengths)) bool}: whether the verdict flips, per place read;
+    `kept`, if given, gets {attribute: (len(strengths),) bool}: the person kept in the face region
+    (dlib's descriptors, the template's `face_box`)."""
     tuned0 = tuned.decode(z0[None])
     seen = probabilities(net, x)[0]
+    reference = None if kept is None else descriptors(to_uint8(x[0])[None], face_box)
     out = {}
     for name in FLIPPED:
         column = FACE_ATTRIBUTES.index(name)
@@ -65,6 +72,9 @@ def flips(model, tuned, net, x: torch.Tensor, mapping, z0: torch.Tensor, vectors
                             (x + change * masks).clamp(-1, 1)])
         p = probabilities(net, images)[:, column].reshape(len(WHERE), len(strengths))
         out[name] = ((p > 0.5) != has).numpy()
+        if kept is not None:
+            exported = descriptors(np.stack([to_uint8(im) for im in images[-len(strengths):]]), face_box)
+            kept[name] = identity_distance(exported, reference) < SAME_PERSON
     return out
 
 
@@ -82,7 +92,7 @@ def main() -> None:
     test = model_data(model.config, "test", model_folder=model.path)
     photos = [photo for photo, _, _ in benchmark_face_photos(test.images[:a.n].numpy(), spec.face_box)]
     photos.append(skimage.data.astronaut())
-    tally = {name: [] for name in FLIPPED}
+    tally, kept_tally = {name: [] for name in FLIPPED}, {name: [] for name in FLIPPED}
     for i, photo in enumerate(photos):
         found = find_faces(photo)
         if not found:
@@ -91,9 +101,11 @@ def main() -> None:
         x, mapping = to_model(photo, model.gan.resolution, 3, spec, found=found)
         z0 = inv.invert(x).z[0]
         generator, _ = tune_to_photo(model, inv.lpips, x, z0)
+        kept = {}
         for name, flipped in flips(model, tuned_model(model, generator), net, x, mapping, z0, vectors,
-                                   a.strengths).items():
+                                   a.strengths, kept, spec.face_box).items():
             tally[name].append(flipped)
+            kept_tally[name].append(kept[name])
         print(f"photo {i + 1} of {len(photos)}", flush=True)
     rows = []
     for name in FLIPPED:
@@ -101,6 +113,9 @@ def main() -> None:
         for k, (key, label) in enumerate(WHERE):
             rows.append({"slider": name, "read on": label,
                          **{f"s{s:g}": float(share[k, j]) for j, s in enumerate(a.strengths)}})
+        same = np.mean(kept_tally[name], axis=0)
+        rows.append({"slider": name, "read on": "person kept (face region)",
+                     **{f"s{s:g}": float(same[j]) for j, s in enumerate(a.strengths)}})
     m = machine()
     photos_used = len(tally[FLIPPED[0]])
     md = (f"# Face sliders on real photos: where the flip is lost\n\n`python -m "
@@ -108,7 +123,9 @@ def main() -> None:
           f"({time.perf_counter() - t0:.0f} s), {photos_used} photos (the first {a.n} held-out faces "
           f"placed as benchmarks.real_photos places them, and the astronaut), model {model.model_id}. "
           f"Share of photos whose attribute verdict flips, the slider pushed away from what the "
-          f"photo shows, at each strength (see the module's docstring for the four places read).\n\n"
+          f"photo shows, at each strength (see the module's docstring for the four places read); "
+          f"*person kept*: the share whose face in the region's picture is still the photo's person "
+          f"by dlib (within 0.6, at the model's size).\n\n"
           + markdown_table(rows, [("slider", "slider"), ("read on", "read on"),
                                   *[(f"s{s:g}", f"strength {s:g}") for s in a.strengths]])
           + f"\n{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
