@@ -39,7 +39,9 @@ UNFOLDED = 1.6  # ... but never under this many times the move beyond the core: 
 # smoothstep's slope times the move passes 1 and the picture folds over itself
 CORE = 1.0  # model pixels around the path carried whole (k = 1)
 MASK_EDGE = 2.0  # model pixels across a drag mask's edge over which the motion fades to 0 ...
-MASK_FADE = 3.0  # ... or this many times the longest move, if more (no fold: see Motion.fade)
+MASK_FADE = 2.0  # ... or this many times the longest move, if more (no fold: see Motion.fade) ...
+MASK_OUTSIDE = 0.25  # ... this share of it outside the mask (centred, 3 times the move, a brow's
+# mask let the eye below it move 3 px of the brow's 3)
 MASK_UP = 8  # the mask's fade is found on a grid this many times finer than the model's
 TILE = 512  # photo pixels on a side of the tiles a motion is applied in (memory; OpenCV's remap
 # takes at most 32767 pixels a side)
@@ -113,21 +115,23 @@ class Motion:
     @cached_property
     def held(self) -> torch.Tensor:
         """(MASK_UP R, MASK_UP R) in [0, 1]: how freely each place may move, rising smoothly
-        across the mask's edge (over a half) from 0 to 1 over `fade` model px, centred on it."""
+        across the mask's edge (over a half) from 0 to 1 over `fade` model px, MASK_OUTSIDE of
+        them outside it."""
         r = self.mask.shape[-1]
         fine = cv2.resize(self.mask.numpy(), (r * MASK_UP, r * MASK_UP), interpolation=cv2.INTER_LINEAR)
         inside = np.pad((fine > 0.5).astype(np.uint8), 1)  # the border counts as outside
         depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)  # fine px to the outside ...
         out = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)  # ... and to the inside
         signed = (depth - out)[1:-1, 1:-1] / MASK_UP  # model px, > 0 inside the mask
-        t = np.clip(signed / self.fade + 0.5, 0.0, 1.0)
+        t = np.clip(signed / self.fade + MASK_OUTSIDE, 0.0, 1.0)
         return torch.from_numpy((t * t * (3 - 2 * t)).astype(np.float32))
 
     @property
     def fade(self) -> float:
         """Model px over which a mask's hold gives way: MASK_EDGE, or more for a longer move (the
         fade's slope and the reach's add up; steeper than 1 / length, the picture folds over
-        itself: a crease where the lips met the mask's edge)."""
+        itself: a crease where the lips met the mask's edge; tests/test_motion.py checks a move of
+        3 px against an edge)."""
         longest = max(math.dist(w.start, w.end) for w in self.moves)
         return max(MASK_EDGE, MASK_FADE * longest)
 

@@ -285,8 +285,11 @@ class DragTool(QObject):
                     "code": step.code.tolist()}
                 self._shown = True  # undo and redo take these points along (_follow)
                 doc.push(snapshot)
-            reached = "reached" if step.distance <= self.cfg.tolerance else "stopped at the step limit"
-            self.status.emit(f"Drag {reached}: {step.step} steps, {self.to_go(step)} to go")
+            if step.distance <= self.cfg.tolerance:
+                self.status.emit(f"Drag reached: {step.step} steps")
+            else:
+                self.status.emit(f"Drag stopped at the step limit: {step.step} steps, {self.to_go(step)} "
+                                 f"to go" + self.unconfirmed(step))
             self._update_buttons()
             return True
 
@@ -300,9 +303,18 @@ class DragTool(QObject):
                           on_done=finish, on_step=show, on_cancel=stopped))
 
     def to_go(self, step) -> str:
-        """How far the farthest handle is from its target, in the photo's pixels (a model pixel
-        is 15 of a product photo's: "0.9 px to go" read as arrived beside markers 13 px apart)."""
-        return f"{step.distance / self.doc.mapping.scale:.0f} px"
+        """How far the farthest handle (as the markers show it) is from its target, in the photo's
+        pixels (a model pixel is 15 of a product photo's: "0.9 px to go" read as arrived beside
+        markers 13 px apart)."""
+        farthest = max(np.hypot(t[0] - h[0], t[1] - h[1]) for h, t in zip(step.handles, self.targets))
+        return f"{farthest / self.doc.mapping.scale:.0f} px"
+
+    def unconfirmed(self, step) -> str:
+        """What the status adds when the handles are at their targets but the drag did not confirm
+        it (editing.drag's `confirm`: the start's look is still found near where it was)."""
+        close = all(np.hypot(t[0] - h[0], t[1] - h[1]) <= self.cfg.tolerance
+                    for h, t in zip(step.handles, self.targets))
+        return " (the handles are there, but what they held is still seen where it was)" if close else ""
 
     def history_records(self, doc: Document) -> list[dict]:
         """What each drag in the document's history up to now did, oldest first (for recipes;

@@ -8,7 +8,7 @@ import torch
 
 from editing.edits import MAX_EDITS, refers_to
 from editing.export import ExportError, check_recipe, rebuild_from_recipe
-from editing.motion import CORE, MASK_FADE, REACH, UNFOLDED, Motion, drag_motion
+from editing.motion import CORE, MASK_FADE, MASK_OUTSIDE, REACH, UNFOLDED, Motion, drag_motion
 from editing.region import as_recorded
 from editing.warp import Warp, WarpError
 from editor.dragtool import model_to_display
@@ -73,9 +73,11 @@ def test_moves_apply_together_and_a_mask_holds_what_it_leaves_out():
     mask = torch.zeros(32, 32)
     mask[:, 16:] = 1.0  # only the right half may move: the spot (x 9-11 model px) is held
     holding = moving((10.0, 16.0), (15.0, 16.0), 8.0, 3.0, mask)
-    held, beyond = holding.move(photo, mapping), int(4 * (16 - holding.fade / 2))  # photo px
+    held, beyond = holding.move(photo, mapping), int(4 * (16 - MASK_OUTSIDE * holding.fade))  # photo
     assert holding.fade == MASK_FADE * 5.0 and np.array_equal(held[:, :beyond], photo[:, :beyond])
-    assert not np.array_equal(held, photo)
+    inside = spot_photo(at=(88, 64))  # a spot inside the mask moves
+    moved = moving((22.0, 16.0), (25.0, 16.0), 8.0, 3.0, mask).move(inside, mapping)
+    assert not np.array_equal(moved, inside)
     # across the mask's edge the motion fades in: no step there (a walkthrough's masked drag tore
     # the lips into one), and no fold (each point moved less than the next one's distance)
     m = moving((24.0, 16.0), (24.0, 20.0), 12.0, 3.0, mask)
@@ -260,8 +262,15 @@ def test_undo_and_redo_take_a_drags_points_along_and_it_reports_photo_pixels(win
     record = tool.records[id(w.doc.current)][1]
     ended = [tuple(h) for h in record["handles"]]
     assert tool.handles == ended != [(14.5, 16.5)]
-    # the distance in the photo's pixels (a model pixel is 1 / mapping.scale of them)
-    assert said[-1].endswith(f"{record['distance'] / w.doc.mapping.scale:.0f} px to go")
+    # the distance in the photo's pixels (a model pixel is 1 / mapping.scale of them), the
+    # markers' (it said "39 px to go" of markers 4 px apart: the drag's confirmation's distance)
+    markers = float(np.hypot(18.5 - ended[0][0], 16.5 - ended[0][1]))
+    said_during = [m for m in said if m.startswith("Dragging")]
+    assert said_during and all(m.endswith(" px to go") for m in said_during)
+    if record["distance"] <= tool.cfg.tolerance:
+        assert said[-1] == f"Drag reached: {record['steps']} steps"
+    else:
+        assert f"{record['steps']} steps, {markers / w.doc.mapping.scale:.0f} px to go" in said[-1]
     w.undo()
     assert tool.handles == [(14.5, 16.5)] and tool.targets == [(18.5, 16.5)], "back where they were placed"
     w.redo()
