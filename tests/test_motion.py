@@ -126,24 +126,31 @@ def window(qtbot, tmp_path):
     w.close()
 
 
-def drag_once(qtbot, w, handle, target) -> None:
-    tool = w.drag_tool
+def start_drag(w, handle, target) -> list[str]:
+    """Click a handle and its target with the Drag tool and Run (not waiting): what the tool says."""
+    from editing.drag import DragConfig
+
+    tool, said = w.drag_tool, []
+    tool.cfg = DragConfig(steps=40, lr=0.2, template=0.0, depth=1)  # as tests/test_dragtool.py
+    tool.status.connect(said.append)
     tool.set_active(True)
     tool.click(*model_to_display(w.renderer, *handle))
     tool.click(*model_to_display(w.renderer, *target))
     tool.handles[-1], tool.targets[-1] = handle, target  # exact, as tests/test_dragtool.py does
     tool.run()
+    return said
+
+
+def drag_once(qtbot, w, handle, target) -> None:
+    start_drag(w, handle, target)
     settle(qtbot, w)
-    tool.clear()
+    w.drag_tool.clear()
 
 
 def test_a_drag_lands_as_motion_later_edits_on_it_and_all_of_it_rebuilds(window, qtbot, photo, tmp_path):
-    from editing.drag import DragConfig
-
     w = window
     assert w.open_photo(photo)
     settle(qtbot, w)
-    w.drag_tool.cfg = DragConfig(steps=40, lr=0.2, template=0.0, depth=1)
     opened = photo_pixels(w)
     drag_once(qtbot, w, (14.5, 16.5), (18.5, 16.5))
     state = w.doc.current
@@ -244,20 +251,10 @@ def test_a_damaged_motion_is_refused_in_sessions_and_recipes():
 
 
 def test_undo_and_redo_take_a_drags_points_along_and_it_reports_photo_pixels(window, qtbot, photo):
-    from editing.drag import DragConfig
-
     w = window
     assert w.open_photo(photo)
     settle(qtbot, w)
-    tool = w.drag_tool
-    tool.cfg = DragConfig(steps=40, lr=0.2, template=0.0, depth=1)
-    said = []
-    tool.status.connect(said.append)
-    tool.set_active(True)
-    tool.click(*model_to_display(w.renderer, 14.5, 16.5))
-    tool.click(*model_to_display(w.renderer, 18.5, 16.5))
-    tool.handles[-1], tool.targets[-1] = (14.5, 16.5), (18.5, 16.5)
-    tool.run()
+    tool, said = w.drag_tool, start_drag(w, (14.5, 16.5), (18.5, 16.5))
     settle(qtbot, w)
     record = tool.records[id(w.doc.current)][1]
     ended = [tuple(h) for h in record["handles"]]
@@ -338,23 +335,13 @@ def test_a_hundred_and_fifty_drags_render_on_screen_as_exported_without_recursio
 
 
 def test_a_drag_is_not_kept_when_the_picture_changed_while_it_ran(window, qtbot, photo):
-    from editing.drag import DragConfig
-
     w = window
     assert w.open_photo(photo)
     settle(qtbot, w)
     w.set_slider("first", 1.0)
     w.commit_sliders()
     settle(qtbot, w)
-    tool = w.drag_tool
-    tool.cfg = DragConfig(steps=40, lr=0.2, template=0.0, depth=1)
-    said = []
-    tool.status.connect(said.append)
-    tool.set_active(True)
-    tool.click(*model_to_display(w.renderer, 14.5, 16.5))
-    tool.click(*model_to_display(w.renderer, 18.5, 16.5))
-    tool.handles[-1], tool.targets[-1] = (14.5, 16.5), (18.5, 16.5)
-    tool.run()
+    said = start_drag(w, (14.5, 16.5), (18.5, 16.5))
     w.undo()  # while it runs: the state it started on is no longer shown
     settle(qtbot, w)
     assert len(w.doc.history) == 2 and w.doc.index == 0, "the drag was pushed onto another state"
