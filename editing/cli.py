@@ -123,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--drag-mask", help="image the photo's size: white where the drag may move "
                    "things (default: anywhere)")
     d.add_argument("--drag-steps", type=int, help="drag step limit")
+    d.add_argument("--drag-reach", type=float, help="how far around each handle's path the photo "
+                   "moves with it, photo pixels (default: three times the move)")
     d.add_argument("--drag-code-only", action="store_true",
                    help="drag by moving the code alone, as before feature offsets (rarely moves "
                    "the content itself: benchmarks/results/drag.md)")

@@ -44,13 +44,15 @@ def check_drag_warp_region(a: argparse.Namespace) -> None:
     for item in a.drag:
         parse_drag(item)
     check_range("--drag-steps", a.drag_steps, 1)
+    check_range("--drag-reach", a.drag_reach, 0.5)
     for item in a.warp:
         parse_drag(item, "--warp")
     check_range("--warp-radius", a.warp_radius, 0.5)
     if a.warp_radius and not a.warp:
         raise OptionError("--warp-radius needs at least one --warp")
-    if (a.drag_mask or a.drag_steps or a.drag_code_only) and not a.drag:
-        raise OptionError("--drag-mask, --drag-steps and --drag-code-only need at least one --drag")
+    if (a.drag_mask or a.drag_steps or a.drag_code_only or a.drag_reach) and not a.drag:
+        raise OptionError("--drag-mask, --drag-steps, --drag-reach and --drag-code-only need at least "
+                          "one --drag")
     if a.region and not a.attr:
         raise OptionError("--region limits the sliders' change: give at least one --attr")
     if a.region and a.strokes:

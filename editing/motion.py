@@ -47,16 +47,19 @@ TILE = 512  # photo pixels on a side of the tiles a motion is applied in (memory
 # takes at most 32767 pixels a side)
 
 
-def drag_motion(handles, ends, resolution: int, mask: torch.Tensor | None = None) -> "Motion":
+def drag_motion(handles, ends, resolution: int, mask: torch.Tensor | None = None,
+                reach: float | None = None) -> "Motion":
     """How a drag moves the photo: each handle ((x, y) model pixels) to where the drag left it
     (`ends`), reaching REACH times the move's length around its path (within REACH_SIDE of the
-    model's side), whole within CORE; only inside `mask` (R, R), if the drag had one."""
+    model's side), or `reach` model pixels if the user set it, never so little that the picture
+    folds; whole within CORE; only inside `mask` (R, R), if the drag had one."""
     low, high = (share * resolution for share in REACH_SIDE)
 
-    def reach(length: float) -> float:
-        return max(UNFOLDED * length + CORE, min(high, max(low, REACH * length + CORE)))
+    def around(length: float) -> float:
+        wanted = reach if reach else min(high, max(low, REACH * length + CORE))
+        return max(UNFOLDED * length + CORE, wanted)
 
-    moves = tuple(Warp(tuple(map(float, h)), tuple(map(float, e)), float(reach(math.dist(h, e))))
+    moves = tuple(Warp(tuple(map(float, h)), tuple(map(float, e)), float(around(math.dist(h, e))))
                   for h, e in zip(handles, ends))
     return Motion(moves, CORE, None if mask is None else as_recorded(mask))
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
-from PySide6.QtWidgets import QToolBar, QToolButton
+from PySide6.QtWidgets import QSpinBox, QToolBar, QToolButton
 
 from editing.drag import DragConfig, DragPoint, drag
 from editing.export import add_to_recipe, recipe_path
@@ -112,6 +112,15 @@ class DragTool(QObject):
         self.clear_button.clicked.connect(self.clear)
         self.mask_button = self._button("Mask", "Paint what may move (the rest is held)", "M",
                                         checkable=True)
+        self.reach = QSpinBox()  # a liquify's size: an eyebrow's own, not the eye's below it
+        self.reach.setRange(0, 5000)
+        self.reach.setSingleStep(5)
+        self.reach.setSpecialValueText("Reach: auto")
+        self.reach.setPrefix("Reach ")
+        self.reach.setSuffix(" px")
+        self.reach.setToolTip("How far around each handle's path the photo moves with it, in the photo's "
+                              "pixels (auto: three times the move)")
+        self.bar.addWidget(self.reach)
         self._update_buttons()
 
     def _button(self, text: str, tip: str, key: str | None, checkable: bool = False) -> QToolButton:
@@ -249,6 +258,7 @@ class DragTool(QObject):
         self._update_buttons()
 
         began, r = doc.current, model.gan.resolution  # the state the drag starts on
+        reach = self.reach.value() * doc.mapping.scale or None  # model pixels; None: auto
 
         def dragged(step) -> Snapshot:
             """The state a step shows: its code and its feature offset, the sliders kept, landing on
@@ -256,7 +266,7 @@ class DragTool(QObject):
             from its own code (the sliders' offset added back is not bit for bit the step's)."""
             snap = replace(began.showing(step.code, vectors, doc.z0, label=label, strokes=strokes),
                            offset=step.offset)
-            motion = drag_motion([p.handle for p in points], step.handles, r, mask)
+            motion = drag_motion([p.handle for p in points], step.handles, r, mask, reach)
             return replace(snap, moved=Moved(began, motion, snap.code(vectors, doc.z0)))
 
         def show(step) -> None:

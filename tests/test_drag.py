@@ -135,7 +135,7 @@ def test_edit_cli_drags_and_the_recipe_reproduces_the_export(model, tmp_path, ca
     Image.fromarray(mask).save(tmp_path / "mask.png")
     assert main(["edit", str(photo), "--model", str(model.path), "--drag", "60,80->75,80",
                  "--drag-mask", str(tmp_path / "mask.png"), "--drag-steps", "8",
-                 "--out", str(out)] + ["--drag-code-only"] * code_only) == 0
+                 "--out", str(out)] + ["--drag-code-only", "--drag-reach", "40"] * code_only) == 0
     assert "drag: 1 point(s)" in capsys.readouterr().out
     recipe = json.loads((tmp_path / "dragged.png.recipe.json").read_text())
     d = recipe["drag"]
@@ -143,8 +143,10 @@ def test_edit_cli_drags_and_the_recipe_reproduces_the_export(model, tmp_path, ca
     mapping = DomainMapping.from_dict(recipe["mapping"])
     assert d["model_points"] == [p.to_dict() for p in to_model([parse_drag("60,80->75,80")], mapping)]
     assert d["mask"]["path"].endswith("mask.png") and d["config"]["steps"] == 8
+    reach = [w["radius"] for w in recipe["moved"]["motion"]["moves"]]  # the photo moved (editing.motion)
     if code_only:
         assert recipe["z_edit"] != d["start_code"] and recipe["feature_offset"] is None
+        assert reach[0] >= 40 * mapping.scale - 1e-6, "--drag-reach sets how far the photo moves"
     else:  # the code is held; the drag is in the offset, which the recipe keeps
         assert recipe["z_edit"] == d["start_code"] and recipe["feature_offset"]["depth"] == 2
     again = tmp_path / "again.png"
@@ -168,6 +170,9 @@ def test_edit_cli_refuses_bad_drags_before_any_work(model, tmp_path, capsys):
     assert main(["edit", str(photo), "--model", str(model.path), "--drag-steps", "5",
                  "--out", str(tmp_path / "a.png")]) == 2
     assert "need at least one --drag" in capsys.readouterr().err
+    assert main(["edit", str(photo), "--model", str(model.path), "--drag", "60,80->75,80", "--drag-reach",
+                 "0", "--out", str(tmp_path / "a.png")]) == 2
+    assert "--drag-reach must be at least" in capsys.readouterr().err
     Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "small.png")
     assert main(["edit", str(photo), "--model", str(model.path), "--drag", "60,80->75,80",
                  "--drag-mask", str(tmp_path / "small.png"), "--out", str(tmp_path / "a.png")]) == 2

@@ -1,6 +1,7 @@
 """A drag carried back onto a photo as motion (editing.motion): the photo's own pixels moved, on
 screen, in exports, recipes, sessions and animations."""
 import json
+import math
 
 import numpy as np
 import pytest
@@ -101,6 +102,8 @@ def test_a_drags_motion_reaches_thrice_its_length_within_a_tenth_and_a_half_of_t
     # a long move reaches more than half the side rather than fold the picture over itself
     expected = [REACH * 5.0 + CORE, 6.4, 32.0, UNFOLDED * 25 + CORE]
     assert [w.radius for w in motion.moves] == pytest.approx(expected)
+    set_by_user = drag_motion([(10.0, 10.0), (5.0, 5.0)], [(13.0, 14.0), (5.0, 30.0)], 64, reach=12.0)
+    assert [w.radius for w in set_by_user.moves] == pytest.approx([12.0, UNFOLDED * 25 + CORE])
     assert motion.core == CORE and motion.mask is None
 
 
@@ -254,8 +257,12 @@ def test_undo_and_redo_take_a_drags_points_along_and_it_reports_photo_pixels(win
     w = window
     assert w.open_photo(photo)
     settle(qtbot, w)
+    w.drag_tool.reach.setValue(60)  # photo pixels around the path (the box crop: 4 a model pixel)
     tool, said = w.drag_tool, start_drag(w, (14.5, 16.5), (18.5, 16.5))
     settle(qtbot, w)
+    move = w.doc.current.moved.motion.moves[0]
+    assert move.radius == pytest.approx(max(60 * w.doc.mapping.scale,
+                                            UNFOLDED * math.dist(move.start, move.end) + CORE))
     record = tool.records[id(w.doc.current)][1]
     ended = [tuple(h) for h in record["handles"]]
     assert tool.handles == ended != [(14.5, 16.5)]
