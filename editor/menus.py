@@ -156,7 +156,10 @@ class Menus(QObject):
         name = f"{doc.photo_path.stem if doc.photo_path else 'sample'}.{SESSION_SUFFIX}"
         path = save_file_dialog(self.window, "Save session", str(Path(self.last_dir()) / name),
                                 f"Sessions (*.{SESSION_SUFFIX})", SESSION_SUFFIX)
-        return bool(path) and self.window.save_session(path)
+        saved = bool(path) and self.window.save_session(path)
+        if saved:  # Open session then starts there (it started in the photo's folder: walkthrough)
+            self.settings.setValue("last_dir", str(Path(path).parent))
+        return saved
 
     def open_session_dialog(self) -> None:
         if not self.window.confirm_discard("opening a session"):

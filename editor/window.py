@@ -242,6 +242,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
     def _on_document_changed(self, doc: Document) -> None:
         if doc is not self.doc:
             return
+        if self.statusBar().currentMessage().startswith(("Exported ", "Session saved")):
+            self.statusBar().clearMessage()  # about the picture before this edit (walkthrough)
         self.preview.follow(doc)
         self.preview.request(doc.current)
         if not self._refining:

@@ -843,9 +843,10 @@ def test_a_session_saved_without_its_suffix_gets_it_and_open_lists_it(window, qt
     assert w.menus.save_session_dialog()
     assert (tmp_path / "astro.session.json").is_file() and not (tmp_path / "astro").exists()
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        lambda *args: (seen.update(filters=args[3]), ("", ""))[1])
+                        lambda *args: (seen.update(folder=args[2], filters=args[3]), ("", ""))[1])
     w.menus.open_session_dialog()
     assert seen["filters"].startswith("Sessions (*.session.json)")
+    assert seen["folder"] == str(tmp_path), "Open session starts where the session was saved"
 
 
 def test_undo_and_redo_say_what_they_did_and_opening_a_session_says_so(window, qtbot, photo, tmp_path):
@@ -882,3 +883,16 @@ def test_a_press_with_no_brush_or_tool_says_how_to_pick_one(window, qtbot, photo
     w.statusBar().clearMessage()
     qtbot.mouseClick(w.canvas, Qt.MouseButton.LeftButton, pos=QPoint(int(r.center().x()), int(r.center().y())))
     assert not w.statusBar().currentMessage().startswith("No brush")
+
+
+def test_what_an_export_said_goes_with_the_next_edit(window, qtbot, photo, tmp_path):
+    """Walkthrough: the status bar kept "Exported …" after later edits, as if they were in the file."""
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    assert w.export_to(tmp_path / "out.png")
+    assert w.statusBar().currentMessage().startswith("Exported out.png")
+    w.set_slider("first", 1.0)
+    w.commit_sliders()
+    settle(qtbot, w)
+    assert not w.statusBar().currentMessage().startswith("Exported")
