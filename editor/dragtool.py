@@ -116,11 +116,13 @@ class DragTool(QObject):
         self.reach.setRange(0, 5000)
         self.reach.setSingleStep(5)
         self.reach.setSpecialValueText("Reach: auto")
-        self.reach.setPrefix("Reach ")
+        self.reach.setPrefix("Reach: ")
         self.reach.setSuffix(" px")
         self.reach.setToolTip("How far around each handle's path the photo moves with it, in the photo's "
                               "pixels (auto: three times the move)")
         self.bar.addWidget(self.reach)
+        self.reach.editingFinished.connect(canvas.setFocus)  # keys (Ctrl+Z, M, D) back to the
+        # picture: they stayed in the box after Enter (walkthrough)
         self._update_buttons()
 
     def _button(self, text: str, tip: str, key: str | None, checkable: bool = False) -> QToolButton:
@@ -295,11 +297,12 @@ class DragTool(QObject):
                     "code": step.code.tolist()}
                 self._shown = True  # undo and redo take these points along (_follow)
                 doc.push(snapshot)
+            raised = self.raised_reach(doc.current, reach) if step.step > 0 else ""
             if step.distance <= self.cfg.tolerance:
-                self.status.emit(f"Drag reached: {step.step} steps")
+                self.status.emit(f"Drag reached: {step.step} steps" + raised)
             else:
                 self.status.emit(f"Drag stopped at the step limit: {step.step} steps, {self.to_go(step)} "
-                                 f"to go" + self.unconfirmed(step))
+                                 f"to go" + self.unconfirmed(step) + raised)
             self._update_buttons()
             return True
 
@@ -318,6 +321,16 @@ class DragTool(QObject):
         markers 13 px apart)."""
         farthest = max(np.hypot(t[0] - h[0], t[1] - h[1]) for h, t in zip(step.handles, self.targets))
         return f"{farthest / self.doc.mapping.scale:.0f} px"
+
+    def raised_reach(self, state: Snapshot, reach: float | None) -> str:
+        """What the status adds when the Reach set was too small for the move (editing.motion
+        raises it rather than fold the picture over itself; a walkthrough's 12 and 15 px gave the
+        same picture, and nothing said why)."""
+        widest = max(w.radius for w in state.moved.motion.moves)
+        if not reach or widest <= reach + 1e-6:
+            return ""
+        return (f"; Reach raised to {widest / self.doc.mapping.scale:.0f} px (less would fold the "
+                f"picture over itself: a shorter move, or a mask, keeps it smaller)")
 
     def unconfirmed(self, step) -> str:
         """What the status adds when the handles are at their targets but the drag did not confirm

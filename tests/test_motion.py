@@ -6,6 +6,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from editing.edits import MAX_EDITS, refers_to
 from editing.export import ExportError, check_recipe, rebuild_from_recipe
@@ -374,3 +376,23 @@ def test_a_recipe_lists_each_state_it_rests_on_once(tmp_path):
     record = edit_record(now, {}, z0)
     assert len(record["edits"]) <= 3 * 14 + 1 and len(json.dumps(record)) < 2_000_000
     assert all(i < j for j, e in enumerate(record["edits"]) for i in refers_to(e))
+
+
+def test_a_reach_too_small_for_the_move_is_raised_and_said_and_enter_gives_the_keys_back(window, qtbot,
+                                                                                         photo):
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    tool = w.drag_tool
+    w.show()
+    tool.reach.setFocus()
+    tool.reach.lineEdit().selectAll()  # as a click and a drag across the box do
+    qtbot.keyClicks(tool.reach.lineEdit(), "4")
+    qtbot.keyClick(tool.reach.lineEdit(), Qt.Key.Key_Return)
+    assert tool.reach.value() == 4 and tool.reach.text() == "Reach: 4 px"
+    assert w.canvas.hasFocus() or QApplication.focusWidget() is w.canvas, "Ctrl+Z and M go to the picture"
+    said = start_drag(w, (14.5, 16.5), (18.5, 16.5))  # 4 model px: 16 photo px, folds under ~26
+    settle(qtbot, w)
+    move = w.doc.current.moved.motion.moves[0]
+    assert move.radius > 4 * w.doc.mapping.scale
+    assert f"Reach raised to {move.radius / w.doc.mapping.scale:.0f} px" in said[-1]
