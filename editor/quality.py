@@ -54,11 +54,19 @@ _TYPICAL: dict[str, np.ndarray] = {}  # model id -> its samples' sorted realism 
 
 
 def typical_realism(model: GANModel) -> np.ndarray:
-    """The sorted realism scores of TYPICAL_SAMPLES of the model's own samples (once per model)."""
+    """The sorted realism scores of TYPICAL_SAMPLES of the model's own samples (once per model),
+    drawn by its generator as its folder holds it even when `model` draws with one tuned to a photo:
+    whichever was measured first set the ranks, so a session reopened (tuned first) ranked the same
+    picture 77% where the photo's first opening (untuned first) said 74% (walkthrough)."""
     if model.model_id not in _TYPICAL:
+        from dataclasses import replace
+
+        from inversion.tuning import model_generator
+
+        own = replace(model, generator=model_generator(model).eval())
         with torch.no_grad():
             _TYPICAL[model.model_id] = np.sort(
-                model.discriminator(model.sample(TYPICAL_SAMPLES, seed=0)).numpy())
+                model.discriminator(own.sample(TYPICAL_SAMPLES, seed=0)).numpy())
     return _TYPICAL[model.model_id]
 
 

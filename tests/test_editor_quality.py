@@ -115,3 +115,23 @@ def test_a_chosen_candidate_is_shown_untinted(tmp_path, qtbot):
     icon, side = panel.gallery.item(0).icon(), QSize(CANDIDATE_SIDE, CANDIDATE_SIDE)
     normal = icon.pixmap(side, QIcon.Mode.Normal).toImage()
     assert icon.pixmap(side, QIcon.Mode.Selected).toImage() == normal, "the selection tints the picture"
+
+
+def test_realism_ranks_come_from_the_models_own_generator_even_when_it_draws_tuned(tmp_path):
+    """A session reopened measured its tuned generator first and ranked the same picture 77% where
+    the photo's first opening said 74% (walkthrough): the ranks were whichever came first's."""
+    import copy
+
+    import editor.quality
+    from editor.quality import typical_realism
+    from inversion.tuning import tuned_model
+
+    model = load_model(make_editable_model(tmp_path / "tiny"))
+    generator = copy.deepcopy(model.generator)
+    with torch.no_grad():
+        for p in generator.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    editor.quality._TYPICAL.clear()
+    tuned_first = typical_realism(tuned_model(model, generator))
+    editor.quality._TYPICAL.clear()
+    assert (typical_realism(model) == tuned_first).all()
