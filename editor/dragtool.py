@@ -60,7 +60,10 @@ class DragOverlay(CanvasOverlay):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if mask is not None and self.tool.preview.renderer is not None:
-            self.paint_model_mask(p, mask, self.tool.preview.renderer, MASK)
+            if self.tool.mask_button.isChecked():  # painting it: tinted
+                self.paint_model_mask(p, mask, self.tool.preview.renderer, MASK)
+            else:  # outlined only, so that what the drag did inside it can be judged (walkthrough)
+                self.paint_model_mask(p, mask, self.tool.preview.renderer, QColor(0, 0, 0, 0), outline=True)
         for handle, target in pairs:
             h = self.to_widget(*handle)
             if target is not None:
@@ -112,6 +115,7 @@ class DragTool(QObject):
         self.clear_button.clicked.connect(self.clear)
         self.mask_button = self._button("Mask", "Paint what may move (the rest is held)", "M",
                                         checkable=True)
+        self.mask_button.toggled.connect(self.overlay.update)
         self.reach = QSpinBox()  # a liquify's size: an eyebrow's own, not the eye's below it
         self.reach.setRange(0, 5000)
         self.reach.setSingleStep(5)

@@ -282,7 +282,11 @@ def test_the_drag_mask_is_painted_on_the_canvas_and_holds_the_rest(window, qtbot
     qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=at)
     assert tool.mask is not None and tool.mask[25, 14] == 1 and tool.mask[5, 5] == 0
     assert tool.handles == [], "painting the mask places no points"
+    y, x = at.y(), at.x()
+    assert (canvas_pixels(w)[y, x] != photo_pixels(w)[y, x]).any(), "tinted while it is painted"
     tool.mask_button.click()
+    # then outlined only: what the drag does inside it can be judged (walkthrough)
+    assert (canvas_pixels(w)[y, x] == photo_pixels(w)[y, x]).all()
     click_model_point(qtbot, w, 12.5, 25.5)
     click_model_point(qtbot, w, 17.5, 25.5)
     seen = {}
