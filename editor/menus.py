@@ -145,8 +145,8 @@ class Menus(QObject):
         name = (doc.photo_path.stem if doc.photo_path else "sample") + "-edited.png"
         path = save_file_dialog(self.window, "Export", str(Path(self.last_dir()) / name), EXPORT_FILTER,
                                 "png")
-        if path:  # the dialog has already asked before overwriting
-            self.window.export_to(path)
+        if path and self.window.export_to(path):  # the dialog has already asked before overwriting
+            self.settings.setValue("last_dir", str(Path(path).parent))  # the next dialog starts there
 
     def save_session_dialog(self) -> bool:
         """True if the session was saved."""
@@ -157,7 +157,7 @@ class Menus(QObject):
         path = save_file_dialog(self.window, "Save session", str(Path(self.last_dir()) / name),
                                 f"Sessions (*.{SESSION_SUFFIX})", SESSION_SUFFIX)
         saved = bool(path) and self.window.save_session(path)
-        if saved:  # Open session then starts there (it started in the photo's folder: walkthrough)
+        if saved:  # the next dialog starts there (it started in the photo's folder: walkthrough)
             self.settings.setValue("last_dir", str(Path(path).parent))
         return saved
 

@@ -896,3 +896,24 @@ def test_what_an_export_said_goes_with_the_next_edit(window, qtbot, photo, tmp_p
     w.commit_sliders()
     settle(qtbot, w)
     assert not w.statusBar().currentMessage().startswith("Exported")
+
+
+def test_the_next_file_dialog_starts_where_the_last_export_went(window, qtbot, photo, tmp_path,
+                                                                monkeypatch):
+    """Walkthrough: Save session opened in the photo's folder, not the one just exported to."""
+    from PySide6.QtWidgets import QFileDialog
+
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    monkeypatch.setattr(QFileDialog, "exec",
+                        lambda dialog: (dialog.selectFile(str(folder / "out.png")), 1)[1])
+    w.menus.export_dialog()
+    assert (folder / "out.png").is_file()
+    seen = {}
+    monkeypatch.setattr(QFileDialog, "exec",
+                        lambda dialog: (seen.update(folder=dialog.directory().absolutePath()), 0)[1])
+    w.menus.save_session_dialog()
+    assert seen["folder"] == str(folder)
