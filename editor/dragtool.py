@@ -334,7 +334,7 @@ class DragTool(QObject):
         if not reach or widest <= reach + 1e-6:
             return ""
         return (f"; Reach raised to {widest / self.doc.mapping.scale:.0f} px (less would fold the "
-                f"picture over itself: a shorter move, or a mask, keeps it smaller)")
+                f"picture over itself: a shorter move allows a smaller one, a mask holds the rest)")
 
     def unconfirmed(self, step) -> str:
         """What the status adds when the handles are at their targets but the drag did not confirm
