@@ -34,7 +34,6 @@ import time
 
 import cv2
 import numpy as np
-import skimage.data
 import torch
 from PIL import Image, ImageDraw
 
@@ -42,17 +41,15 @@ from benchmarks.common import RESULTS, machine, markdown_table, write_results
 from benchmarks.drag import patch_match, synthetic_drag
 from benchmarks.editing import fake_photo
 from benchmarks.product_edits import TINTS
-from benchmarks.real_photos import benchmark_face_photos, jpeg_round_trip
+from benchmarks.real_photos import held_out_face_photos, jpeg_round_trip, tuned_to_faces
 from editing.compositing import MASK_THRESHOLD
 from editing.drag import DragConfig, DragPoint, run_drag
 from editing.edits import edit_entry, recipe_edit
 from editing.export import COMPOSITING, render_edit
 from editing.motion import drag_motion
-from inversion.faces import find_faces
 from inversion.framing import DomainSpec, to_model
 from inversion.invert import Inverter
-from inversion.tuning import tune_to_photo, tuned_model
-from training.data import load_fashion_mnist, model_data
+from training.data import load_fashion_mnist
 from training.modelfile import load_model
 
 UP = 4  # the measuring frame: the model's square at 4 times its size
@@ -146,28 +143,14 @@ def crop_strip(photo, exports, mapping, point: DragPoint, size: int = 200) -> Im
     return strip
 
 
-def face_photos(n: int):
-    model = load_model("celeba-64")
-    spec = DomainSpec.for_model(model.config)
-    test = model_data(model.config, "test", model_folder=model.path)
-    photos = [p for p, _, _ in benchmark_face_photos(test.images[:n].numpy(), spec.face_box)]
-    return model, spec, photos + [skimage.data.astronaut()]
-
-
 def run(a) -> tuple[list[dict], list[Image.Image]]:
     cfg = DragConfig()
     rows, strips = [], []
-    model, spec, photos = face_photos(a.faces)
-    inv = Inverter.for_model(model)
-    for i, photo in enumerate(photos):
-        found = find_faces(photo)
-        if not found:
-            print(f"face photo {i}: no face found", flush=True)
-            continue
-        x, mapping = to_model(photo, model.gan.resolution, 3, spec, found=found)
-        z0 = inv.invert(x).z[0]
-        generator, _ = tune_to_photo(model, inv.lpips, x, z0)
-        tuned = tuned_model(model, generator)
+    model = load_model("celeba-64")
+    spec = DomainSpec.for_model(model.config)
+    photos = held_out_face_photos(model, spec, a.faces)
+    for i, x, mapping, z0, tuned in tuned_to_faces(model, spec, Inverter.for_model(model), photos):
+        photo = photos[i]
         for point in mouth_drags(mapping):
             rows.append(one_drag("faces", tuned, photo, mapping, z0, point, cfg, strips, len(strips) < 4))
         print(f"face photo {i + 1} of {len(photos)}", flush=True)

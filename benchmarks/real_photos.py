@@ -146,6 +146,31 @@ def benchmark_face_photos(faces: np.ndarray, face_box, seed: int = 0):
         yield photo, m, face_px
 
 
+def held_out_face_photos(model, spec, n: int) -> list[np.ndarray]:
+    """The first `n` held-out faces of the face model's data made into photos
+    (benchmark_face_photos), and scikit-image's astronaut."""
+    import skimage.data
+
+    test = model_data(model.config, "test", model_folder=model.path)
+    return [p for p, _, _ in benchmark_face_photos(test.images[:n].numpy(), spec.face_box)] + [
+        skimage.data.astronaut()]
+
+
+def tuned_to_faces(model, spec, inv, photos):
+    """For each photo whose face is found (the others are reported): (its index, x, its mapping,
+    z0 by the default hybrid, the model drawing with a generator tuned to it), as the editor and
+    `latent-edit` open a face photo by default."""
+    for i, photo in enumerate(photos):
+        found = find_faces(photo)
+        if not found:
+            print(f"photo {i}: no face found", flush=True)
+            continue
+        x, mapping = to_model(photo, model.gan.resolution, 3, spec, found=found)
+        z0 = inv.invert(x).z[0]
+        generator, _ = tune_to_photo(model, inv.lpips, x, z0)
+        yield i, x, mapping, z0, tuned_model(model, generator)
+
+
 # ------------------------------------------------------------------ methods
 
 def encoder_code(inv, x: torch.Tensor) -> torch.Tensor:

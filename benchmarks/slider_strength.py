@@ -27,22 +27,19 @@ import argparse
 import time
 
 import numpy as np
-import skimage.data
 import torch
 
 from benchmarks.common import machine, markdown_table, write_results
 from benchmarks.faces import CLASSIFIER, probabilities
 from benchmarks.generator_tuning import FLIPPED
-from benchmarks.real_photos import benchmark_face_photos
+from benchmarks.real_photos import held_out_face_photos, tuned_to_faces
 from editing.compositing import change_in_levels, face_change_mask
 from editing.vector_sets import FACE_ATTRIBUTES
 from editing.vectors import apply_sliders, model_vectors
-from inversion.faces import SAME_PERSON, descriptors, find_faces, identity_distance
-from inversion.framing import DomainSpec, to_model
+from inversion.faces import SAME_PERSON, descriptors, identity_distance
+from inversion.framing import DomainSpec
 from inversion.invert import Inverter
-from inversion.tuning import tune_to_photo, tuned_model
 from training.classifier import load_classifier
-from training.data import model_data
 from training.modelfile import load_model
 from training.pixels import to_uint8
 
@@ -89,21 +86,12 @@ def main() -> None:
     inv = Inverter.for_model(model)
     net = load_classifier(CLASSIFIER)[0].eval()
     vectors = model_vectors(model)
-    test = model_data(model.config, "test", model_folder=model.path)
-    photos = [photo for photo, _, _ in benchmark_face_photos(test.images[:a.n].numpy(), spec.face_box)]
-    photos.append(skimage.data.astronaut())
+    photos = held_out_face_photos(model, spec, a.n)
     tally, kept_tally = {name: [] for name in FLIPPED}, {name: [] for name in FLIPPED}
-    for i, photo in enumerate(photos):
-        found = find_faces(photo)
-        if not found:
-            print(f"photo {i}: no face found", flush=True)
-            continue
-        x, mapping = to_model(photo, model.gan.resolution, 3, spec, found=found)
-        z0 = inv.invert(x).z[0]
-        generator, _ = tune_to_photo(model, inv.lpips, x, z0)
+    for i, x, mapping, z0, tuned in tuned_to_faces(model, spec, inv, photos):
         kept = {}
-        for name, flipped in flips(model, tuned_model(model, generator), net, x, mapping, z0, vectors,
-                                   a.strengths, kept, spec.face_box).items():
+        for name, flipped in flips(model, tuned, net, x, mapping, z0, vectors, a.strengths, kept,
+                                   spec.face_box).items():
             tally[name].append(flipped)
             kept_tally[name].append(kept[name])
         print(f"photo {i + 1} of {len(photos)}", flush=True)

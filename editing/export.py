@@ -34,8 +34,8 @@ from training.validate import Fields, read_json
 RECIPE_VERSION = 3  # the newest recipe this version reads; 3: an edit after a drag lands on the photo
 # the drag moved (`moved`), the edits it rests on listed once (`edits`: editing.edits); 2: a region's
 # recipe holds the edit the region was painted on (`region_under`), a tuned generator's file only
-# the layers tuning changed
-# (inversion.tuning.save_tuned); a recipe is written with the lowest version it needs
+# the layers tuning changed (inversion.tuning.save_tuned); a recipe is written with the lowest
+# version it needs
 COMPOSITING = 8  # 8: warps widen where a face edit lands as strokes do (a warp on the hair landed
 # nowhere near it: the face region cut its change away; `warps` in the recipe, Warp.band); 7: a
 # face edit lands beside the face region only within a pixel or two of its strokes' bands
