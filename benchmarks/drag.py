@@ -21,6 +21,9 @@ The mask of what may move: the pixels within R/6 of the segment from handle to t
 - the patch check's own reach: the same check on the start image warped from handle to target (the
   warp term's aim, editing.drag.warped_start): a drag that made exactly that picture would pass
   this often, the rest lost to a square that slides along a straight edge or that the warp bends;
+- both checks again with a 9x9 square (WIDE), which confirms the warp target most often of the
+  squares 5 to 11 px tried on products, and all of it on faces (a 5x5 square on a product's
+  straight edge matches all along it; results/drag.md);
 - steps, seconds and milliseconds per step (one thread: torch.set_num_threads(1));
 - LPIPS outside the mask: the result with the mask's inside taken from the start, against the start.
 """
@@ -44,6 +47,8 @@ from training.pixels import to_uint8
 
 MODELS = ("fashion-mnist-32", "celeba-64")
 WITHIN = 1.5  # model pixels
+WIDE = 4  # half side of the wider patch check's square (9x9): it confirms the warp target best
+# (benchmarks/results/drag.md: squares 5 to 11 px on the same drags)
 STRIP = 6  # drags per model and kind in the picture strip
 KINDS = ("reachable", "random")  # drags the generator can do (from a nearby code's flow); any direction
 
@@ -129,11 +134,13 @@ def segment_mask(point: DragPoint, r: int, width: float) -> torch.Tensor:
     return ((p - (a + t[..., None] * ab)).norm(dim=-1) <= width).float()
 
 
-def patch_match(before: torch.Tensor, after: torch.Tensor, handle, reach: int = 12) -> tuple[float, float]:
+def patch_match(before: torch.Tensor, after: torch.Tensor, handle, reach: int = 12,
+                half: int | None = None) -> tuple[float, float]:
     """Where the square of `before` around `handle` is in `after` (least squares over positions
-    within `reach` px of the handle): its centre (x, y) in model pixels."""
+    within `reach` px of the handle): its centre (x, y) in model pixels. The square's half side
+    `half` defaults to a 5x5 square at 32 px, 7x7 at 64 px."""
     r = before.shape[-1]
-    k = r // 32 + 1  # half side: a 5x5 square at 32 px, 7x7 at 64 px
+    k = r // 32 + 1 if half is None else half
     hx, hy = int(handle[0]), int(handle[1])
     pad = k + reach
     b = torch.nn.functional.pad(before, (pad, pad, pad, pad), mode="replicate")
@@ -199,6 +206,8 @@ def run_model(name: str, n: int, cfg: DragConfig, lpips: LPIPS, kind: str, seed:
         found = patch_match(before, after, point.handle)
         aim = warped_start(before[None], [point], cfg.warp_radius * r, cfg.warp_core)[0][0]
         aimed = patch_match(before, aim, point.handle)
+        found_wide = patch_match(before, after, point.handle, half=WIDE)
+        aimed_wide = patch_match(before, aim, point.handle, half=WIDE)
         kept = after * (1 - mask) + before * mask
         with torch.no_grad():
             lp = float(lpips(kept[None], before[None])[0])
@@ -207,6 +216,8 @@ def run_model(name: str, n: int, cfg: DragConfig, lpips: LPIPS, kind: str, seed:
         carried = (point.handle[0] + float(moved[0]), point.handle[1] + float(moved[1]))
         rows.append({"tracked": tracked, "patch": math.dist(found, point.target),
                      "flow": math.dist(carried, point.target), "aim": math.dist(aimed, point.target),
+                     "patch_wide": math.dist(found_wide, point.target),
+                     "aim_wide": math.dist(aimed_wide, point.target),
                      "moved": math.dist(point.handle, point.target), "steps": last.step,
                      "seconds": seconds, "lpips_outside": lp})
         if len(pictures) < STRIP:
@@ -221,6 +232,8 @@ def summary(name: str, kind: str, rows: list[dict]) -> dict:
             "patch": sum(r["patch"] <= WITHIN for r in rows) / len(rows),
             "flow": sum(r["flow"] <= WITHIN for r in rows) / len(rows),
             "aim": sum(r["aim"] <= WITHIN for r in rows) / len(rows),
+            "patch_wide": sum(r["patch_wide"] <= WITHIN for r in rows) / len(rows),
+            "aim_wide": sum(r["aim_wide"] <= WITHIN for r in rows) / len(rows),
             "steps": statistics.median(r["steps"] for r in rows),
             "seconds": statistics.median(r["seconds"] for r in rows),
             "ms_step": 1000 * sum(r["seconds"] for r in rows) / max(1, steps),
@@ -271,6 +284,8 @@ def main(argv: list[str] | None = None) -> None:
     columns = [("model", "model"), ("kind", "drags made"), ("drags", "drags"), ("moved", "mean move (px)"),
                ("tracked", f"tracked within {WITHIN} px"), ("patch", f"patch found within {WITHIN} px"),
                ("flow", f"flow carries within {WITHIN} px"), ("aim", "patch check on the warp target"),
+               ("patch_wide", f"9x9 patch found within {WITHIN} px"),
+               ("aim_wide", "9x9 patch check on the warp target"),
                ("steps", "median steps"), ("seconds", "median s"), ("ms_step", "ms / step"),
                ("lpips", "LPIPS outside mask")]
     table = markdown_table([r["summary"] for r in results], columns)
@@ -293,7 +308,9 @@ def main(argv: list[str] | None = None) -> None:
           f"the handle within {WITHIN} px of the target; *patch check on the warp target*: the patch "
           f"check applied to what the drag's warp term aims at (the start warped from handle to "
           f"target): how often the check can confirm even that picture, for its square slides "
-          f"along straight edges and the warp bends what lies beside the handle; LPIPS outside "
+          f"along straight edges and the warp bends what lies beside the handle; *9x9*: the same two "
+          f"checks with a 9x9 square, which takes in enough of the shape around an edge to pin "
+          f"it down (at 32 px a 5x5 square on a straight edge matches all along it); LPIPS outside "
           f"the mask: result (mask's inside from the start) against the start.\n\n"
           f"{table}\n![drags](drag.png)\n")
     strip = Image.new("RGB", (max(sum(p.width + 8 for p in row) for row in strips),
