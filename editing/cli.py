@@ -124,7 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "things (default: anywhere)")
     d.add_argument("--drag-steps", type=int, help="drag step limit")
     d.add_argument("--drag-reach", type=float, help="how far around each handle's path the photo "
-                   "moves with it, photo pixels (default: three times the move)")
+                   "moves with it, photo pixels (default: three times the move; with --drag-whole "
+                   "how far beyond the part what lies around it stretches, default twice the move)")
+    d.add_argument("--drag-whole", action="store_true", help="move what --drag-mask paints as one "
+                   "piece, what lies around it stretching (raise an eyebrow without the eye below)")
     d.add_argument("--drag-code-only", action="store_true",
                    help="drag by moving the code alone, as before feature offsets (rarely moves "
                    "the content itself: benchmarks/results/drag.md)")

@@ -50,9 +50,11 @@ def check_drag_warp_region(a: argparse.Namespace) -> None:
     check_range("--warp-radius", a.warp_radius, 0.5)
     if a.warp_radius and not a.warp:
         raise OptionError("--warp-radius needs at least one --warp")
-    if (a.drag_mask or a.drag_steps or a.drag_code_only or a.drag_reach) and not a.drag:
-        raise OptionError("--drag-mask, --drag-steps, --drag-reach and --drag-code-only need at least "
-                          "one --drag")
+    if (a.drag_mask or a.drag_steps or a.drag_code_only or a.drag_reach or a.drag_whole) and not a.drag:
+        raise OptionError("--drag-mask, --drag-steps, --drag-reach, --drag-whole and --drag-code-only "
+                          "need at least one --drag")
+    if a.drag_whole and not a.drag_mask:
+        raise OptionError("--drag-whole moves the part --drag-mask paints: give --drag-mask")
     if a.region and not a.attr:
         raise OptionError("--region limits the sliders' change: give at least one --attr")
     if a.region and a.strokes:

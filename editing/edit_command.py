@@ -127,7 +127,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
                                              a.drag_mask)
         reach = a.drag_reach * mapping.scale if a.drag_reach else None  # model pixels
         moved = (0, drag_motion([p["handle"] for p in dragged["model_points"]], dragged["handles"],
-                                model.gan.resolution, drag_mask, reach), z_edit)
+                                model.gan.resolution, drag_mask, reach, a.drag_whole), z_edit)
         print(f"drag: {len(a.drag)} point(s), {dragged['steps']} steps, the farthest handle "
               f"{dragged['distance']:.1f} model px from its target")
     (width, height), path = photo.size, photo.path

@@ -31,7 +31,8 @@ from training.modelfile import GANModel, inside_folder
 from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
-RECIPE_VERSION = 3  # the newest recipe this version reads; 3: an edit after a drag lands on the photo
+RECIPE_VERSION = 4  # the newest recipe this version reads; 4: a drag may move a part as a whole
+# (editing.motion's `whole`); 3: an edit after a drag lands on the photo
 # the drag moved (`moved`), the edits it rests on listed once (`edits`: editing.edits); 2: a region's
 # recipe holds the edit the region was painted on (`region_under`), a tuned generator's file only
 # the layers tuning changed (inversion.tuning.save_tuned); a recipe is written with the lowest
@@ -139,13 +140,20 @@ def tuned_generator_path(export_path: str | os.PathLike) -> Path:
     return p.with_name(p.name + ".generator.safetensors")
 
 
+def _moves_whole(extra: dict) -> bool:
+    """Whether a recipe's edit or an edit it rests on moves a part as a whole (a drag's motion)."""
+    return any(((entry.get("moved") or {}).get("motion") or {}).get("whole")
+               for entry in (extra, *(extra.get("edits") or ())))
+
+
 def write_recipe(path: str | os.PathLike, *, model: GANModel, photo: Path, mapping: DomainMapping,
                  z0: torch.Tensor, z_edit: torch.Tensor, sliders: dict[str, float],
                  strokes: list, solver: dict | None, quality: int, threshold: float,
                  extra: dict | None = None, image_sha256: str | None = None) -> None:
     recipe = {
         "format": "latent-editor-recipe",
-        "version": 3 if (extra or {}).get("edits") else  # edits resting on others (editing.edits)
+        "version": 4 if _moves_whole(extra or {}) else  # an older reader would move it as a brush
+        3 if (extra or {}).get("edits") else  # edits resting on others (editing.edits)
         2 if any((extra or {}).get(k) for k in ("region_under", "tuned_generator")) else 1,
         "model": {"id": model.model_id, "name": model.name, "path": str(Path(model.path).resolve()),
                   "generator_sha256": model.generator_sha256},

@@ -14,6 +14,12 @@ REACH_SIDE of the model's side, never so little that the picture folds), carried
 of it; several moves apply together, each carrying what lies near its own handle once. A drag's
 mask holds what it leaves out, the motion fading out across its edge (over MASK_EDGE, or MASK_FADE
 times the move). Pixels the motion does not reach are the photo's, bit for bit.
+
+A drag can instead move what its mask paints as a whole (`whole`): the painted part is carried
+rigidly by the handles' mean move and what lies around it stretches, over WHOLE_REACH times the
+move (or the Reach set), so that an eyebrow rises without the eye below it. A brush-shaped falloff
+cannot do that: moving a feature 3 model px away from one that must stay is a shear, and a mask
+that holds the rest pulls the lid into the brow's lower edge.
 """
 from __future__ import annotations
 
@@ -42,26 +48,39 @@ MASK_EDGE = 2.0  # model pixels across a drag mask's edge over which the motion 
 MASK_FADE = 2.0  # ... or this many times the longest move, if more (no fold: see Motion.fade) ...
 MASK_OUTSIDE = 0.25  # ... this share of it outside the mask (centred, 3 times the move, a brow's
 # mask let the eye below it move 3 px of the brow's 3)
+WHOLE_REACH = 2.0  # a part moved as a whole: what lies around it stretches over this many times the
+# move (and CORE) beyond it; the fold guard (UNFOLDED) still holds
 MASK_UP = 8  # the mask's fade is found on a grid this many times finer than the model's
 TILE = 512  # photo pixels on a side of the tiles a motion is applied in (memory; OpenCV's remap
 # takes at most 32767 pixels a side)
 
 
 def drag_motion(handles, ends, resolution: int, mask: torch.Tensor | None = None,
-                reach: float | None = None) -> "Motion":
+                reach: float | None = None, whole: bool = False) -> "Motion":
     """How a drag moves the photo: each handle ((x, y) model pixels) to where the drag left it
     (`ends`), reaching REACH times the move's length around its path (within REACH_SIDE of the
     model's side), or `reach` model pixels if the user set it, never so little that the picture
-    folds; whole within CORE; only inside `mask` (R, R), if the drag had one."""
+    folds; whole within CORE; only inside `mask` (R, R), if the drag had one. `whole`: what the
+    mask paints moves as one piece by the handles' mean move, what lies around it stretching over
+    WHOLE_REACH times that move (or `reach`) beyond it."""
+    if whole and mask is None:
+        raise WarpError("a drag moves a part as a whole only when a mask paints the part")
     low, high = (share * resolution for share in REACH_SIDE)
 
     def around(length: float) -> float:
-        wanted = reach if reach else min(high, max(low, REACH * length + CORE))
+        if whole:
+            wanted = reach if reach else WHOLE_REACH * length + CORE
+        else:
+            wanted = reach if reach else min(high, max(low, REACH * length + CORE))
         return max(UNFOLDED * length + CORE, wanted)
 
-    moves = tuple(Warp(tuple(map(float, h)), tuple(map(float, e)), float(around(math.dist(h, e))))
-                  for h, e in zip(handles, ends))
-    return Motion(moves, CORE, None if mask is None else as_recorded(mask))
+    moves = [(tuple(map(float, h)), tuple(map(float, e))) for h, e in zip(handles, ends)]
+    if whole:  # one reach for the part, from its mean move
+        mean = np.mean([np.subtract(e, h) for h, e in moves], axis=0)
+        radius = around(float(np.hypot(*mean)))
+        return Motion(tuple(Warp(h, e, float(radius)) for h, e in moves), CORE, as_recorded(mask), True)
+    return Motion(tuple(Warp(h, e, float(around(math.dist(h, e)))) for h, e in moves), CORE,
+                  None if mask is None else as_recorded(mask))
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,16 +88,21 @@ class Motion:
     """What one drag moved: each handle from where it was to where the drag left it (Warp's start
     and end, model pixels), within `radius` model pixels of its path, whole within `core`; the
     moves apply one after another, as the drag's warp target does (editing.drag.warped_start).
-    With the drag's `mask` (R, R) in [0, 1], only what it paints moves (as the drag held the rest)."""
+    With the drag's `mask` (R, R) in [0, 1], only what it paints moves (as the drag held the rest);
+    `whole`: what it paints moves as one piece by the moves' mean shift, and what lies around it
+    within the moves' radius stretches (`carried`)."""
 
     moves: tuple[Warp, ...]
     core: float = 0.0
     mask: torch.Tensor | None = None  # as recorded (editing.region.as_recorded)
+    whole: bool = False
 
     def to_dict(self) -> dict:
         d = {"moves": [w.to_dict() for w in self.moves], "core": self.core}
         if self.mask is not None:
             d["mask"] = region_record(self.mask)
+        if self.whole:
+            d["whole"] = True
         return d
 
     @classmethod
@@ -100,13 +124,21 @@ class Motion:
             except WarpError as e:
                 raise WarpError(f"malformed drag motion: {e}") from None
             mask = torch.tensor(mask, dtype=torch.float32)
-        return cls(moves, float(core), mask)
+        whole = d.get("whole", False)
+        if not isinstance(whole, bool) or (whole and mask is None):
+            raise WarpError(f"malformed drag motion: whole {whole!r} (true or false, and true only "
+                            f"with a mask)")
+        return cls(moves, float(core), mask, whole)
 
     def sources(self, qx: torch.Tensor, qy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Where each model point (qx, qy) reads from before the motion. The moves apply together:
         each point moves by its moves' shifts weighted by their falloffs k, divided by their sum
         where that passes 1, so two handles side by side carry what lies between them once (one
-        after the other, the second carried again what the first had brought)."""
+        after the other, the second carried again what the first had brought). Moved as a whole,
+        each point by the mean shift times how much of it is carried (`carry_at`)."""
+        if self.whole:
+            g = self.carry_at(qx, qy)
+            return qx - g * float(self.shift[0]), qy - g * float(self.shift[1])
         held = 1.0 if self.mask is None else self.mask_at(qx, qy)
         dx, dy, total = torch.zeros_like(qx), torch.zeros_like(qy), torch.zeros_like(qx)
         for w in self.moves:
@@ -114,6 +146,39 @@ class Motion:
             dx, dy, total = dx + k * (w.end[0] - w.start[0]), dy + k * (w.end[1] - w.start[1]), total + k
         scale = held / total.clamp_min(1.0)
         return qx - dx * scale, qy - dy * scale
+
+    @property
+    def shift(self) -> np.ndarray:
+        """(dx, dy) model px: the moves' mean shift (how far a part moved as a whole goes)."""
+        return np.mean([np.subtract(w.end, w.start) for w in self.moves], axis=0)
+
+    @property
+    def margin(self) -> int:
+        """Model px the carried grid reaches beyond the model's square on each side."""
+        return int(math.ceil(max(w.radius for w in self.moves) + np.hypot(*self.shift))) + 1
+
+    @cached_property
+    def carried(self) -> torch.Tensor:
+        """(MASK_UP (R + 2 margin), ...) in [0, 1]: how much of the mean shift each place takes,
+        from the model's square less `margin` on: 1 where the mask's part lands (the mask, moved),
+        falling smoothly to 0 over the moves' radius beyond it (found on a grid MASK_UP times finer
+        than the model's, so the part's outline follows the mask's bilinear contour, not its pixels)."""
+        r, pad = self.mask.shape[-1], self.margin
+        side = (r + 2 * pad) * MASK_UP
+        fine = cv2.resize(self.mask.numpy(), (r * MASK_UP, r * MASK_UP), interpolation=cv2.INTER_LINEAR)
+        dx, dy = (float(v) * MASK_UP for v in self.shift)
+        at = np.float32([[1, 0, pad * MASK_UP + dx], [0, 1, pad * MASK_UP + dy]])
+        landed = cv2.warpAffine(fine, at, (side, side), flags=cv2.INTER_LINEAR, borderValue=0.0)
+        outside = (landed <= 0.5).astype(np.uint8)
+        d = cv2.distanceTransform(outside, cv2.DIST_L2, 5) / MASK_UP  # model px to the landed part
+        t = np.clip(1.0 - d / max(w.radius for w in self.moves), 0.0, 1.0)
+        return torch.from_numpy((t * t * (3 - 2 * t)).astype(np.float32))
+
+    def carry_at(self, qx: torch.Tensor, qy: torch.Tensor) -> torch.Tensor:
+        """How much of the mean shift the model points (qx, qy) take (`carried`, bilinear; 0
+        beyond it)."""
+        pad = self.margin
+        return _sample(self.carried, qx + pad, qy + pad, self.mask.shape[-1] + 2 * pad)
 
     @cached_property
     def held(self) -> torch.Tensor:
@@ -140,19 +205,22 @@ class Motion:
 
     def mask_at(self, qx: torch.Tensor, qy: torch.Tensor) -> torch.Tensor:
         """How freely the model points (qx, qy) may move (`held`, sampled bilinearly; 0 beyond it)."""
-        r = self.mask.shape[-1]
-        grid = torch.stack([qx / r * 2 - 1, qy / r * 2 - 1], -1).reshape(1, -1, 1, 2).float()
-        values = F.grid_sample(self.held[None, None], grid, mode="bilinear", padding_mode="zeros",
-                               align_corners=False)
-        return values.reshape(qx.shape).to(qx.dtype)
+        return _sample(self.held, qx, qy, self.mask.shape[-1])
 
     def photo_box(self, mapping: DomainMapping) -> tuple[int, int, int, int] | None:
         """(x0, y0, x1, y1) photo pixels that the motion may change (its reach around every path,
         beyond the model's square too), or None for none."""
-        xs = [c for w in self.moves for c in (w.start[0], w.end[0])]
-        ys = [c for w in self.moves for c in (w.start[1], w.end[1])]
-        reach = max(w.radius for w in self.moves)
-        mx0, mx1, my0, my1 = min(xs) - reach, max(xs) + reach, min(ys) - reach, max(ys) + reach
+        if self.whole:  # where the carried grid is not 0
+            rows, cols = (np.flatnonzero(self.carried.numpy().any(axis=a)) for a in (1, 0))
+            if not len(rows):
+                return None
+            mx0, mx1 = cols[0] / MASK_UP - self.margin, (cols[-1] + 1) / MASK_UP - self.margin
+            my0, my1 = rows[0] / MASK_UP - self.margin, (rows[-1] + 1) / MASK_UP - self.margin
+        else:
+            xs = [c for w in self.moves for c in (w.start[0], w.end[0])]
+            ys = [c for w in self.moves for c in (w.start[1], w.end[1])]
+            reach = max(w.radius for w in self.moves)
+            mx0, mx1, my0, my1 = min(xs) - reach, max(xs) + reach, min(ys) - reach, max(ys) + reach
         inverse = np.linalg.inv(mapping.matrix[:, :2])
         corners = np.array([(mx0, my0), (mx1, my0), (mx1, my1), (mx0, my1)]) - mapping.matrix[:, 2]
         photo = corners @ inverse.T
@@ -199,3 +267,11 @@ class Motion:
                            (py - wy0).astype(np.float32), cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
         region = out[y0:y1, x0:x1]
         region[moved] = warped[moved]
+
+
+def _sample(grid: torch.Tensor, qx: torch.Tensor, qy: torch.Tensor, side: float) -> torch.Tensor:
+    """A fine grid covering `side` model px from 0, sampled bilinearly at the model points (qx, qy)
+    (0 beyond it)."""
+    at = torch.stack([qx / side * 2 - 1, qy / side * 2 - 1], -1).reshape(1, -1, 1, 2).float()
+    values = F.grid_sample(grid[None, None], at, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return values.reshape(qx.shape).to(qx.dtype)

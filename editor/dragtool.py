@@ -7,7 +7,9 @@ the photo's own pixels from each handle to where the drag left it, and later edi
 moved photo. Clear points removes the pairs.
 
 With Mask on, pressing and dragging on the canvas paints what may move (the brush bar's size);
-outside the painted mask the drag holds the picture as it was. Clear points clears the mask too.
+outside the painted mask the drag holds the picture as it was. With Move whole on, the painted part
+moves on the photo as one piece and what lies around it stretches (editing.motion: an eyebrow
+rises without the eye below it). Clear points clears the mask too.
 
 The tool listens to the canvas's mouse through an event filter while it is active and draws its
 points and mask on a transparent overlay, so the canvas itself knows nothing of it.
@@ -116,6 +118,9 @@ class DragTool(QObject):
         self.mask_button = self._button("Mask", "Paint what may move (the rest is held)", "M",
                                         checkable=True)
         self.mask_button.toggled.connect(self.overlay.update)
+        self.whole_button = self._button(
+            "Move whole", "Move the painted part as one piece; what lies around it stretches (raise an "
+            "eyebrow without the eye below it) (Shift+M)", "Shift+M", checkable=True)
         self.reach = QSpinBox()  # a liquify's size: an eyebrow's own, not the eye's below it
         self.reach.setRange(0, 5000)
         self.reach.setSingleStep(5)
@@ -123,7 +128,8 @@ class DragTool(QObject):
         self.reach.setPrefix("Reach: ")
         self.reach.setSuffix(" px")
         self.reach.setToolTip("How far around each handle's path the photo moves with it, in the photo's "
-                              "pixels (auto: three times the move)")
+                              "pixels (auto: three times the move); with Move whole, how far beyond "
+                              "the part what lies around it stretches (auto: twice the move)")
         self.bar.addWidget(self.reach)
         self.reach.editingFinished.connect(canvas.setFocus)  # keys (Ctrl+Z, M, D) back to the
         # picture: they stayed in the box after Enter (walkthrough)
@@ -256,6 +262,9 @@ class DragTool(QObject):
         if doc is None or not points or self.running or self.jobs.busy:
             return
         strokes, start, mask = doc.current.strokes, doc.code(vectors), self.mask
+        whole = self.whole_button.isChecked()
+        if whole and mask is None:
+            return self.status.emit("Move whole moves the painted part: paint it first (Mask, M)")
         offset = doc.current.offset  # an earlier drag's: this one goes on from it
         label = f"drag {len(points)} point{'s' if len(points) > 1 else ''}"
         self.running, self.frames = True, 0
@@ -272,7 +281,7 @@ class DragTool(QObject):
             from its own code (the sliders' offset added back is not bit for bit the step's)."""
             snap = replace(began.showing(step.code, vectors, doc.z0, label=label, strokes=strokes),
                            offset=step.offset)
-            motion = drag_motion([p.handle for p in points], step.handles, r, mask, reach)
+            motion = drag_motion([p.handle for p in points], step.handles, r, mask, reach, whole)
             return replace(snap, moved=Moved(began, motion, snap.code(vectors, doc.z0)))
 
         def show(step) -> None:
@@ -296,7 +305,8 @@ class DragTool(QObject):
                 self.records[id(snapshot)] = snapshot, {
                     "label": label, "space": "model", "points": [p.to_dict() for p in points],
                     "mask": None if mask is None else np.round(mask.numpy().astype(np.float64), 4).tolist(),
-                    "config": self.cfg.to_dict(), "steps": step.step, "distance": step.distance,
+                    "whole": whole, "config": self.cfg.to_dict(), "steps": step.step,
+                    "distance": step.distance,
                     "handles": [list(h) for h in step.handles], "start_code": start.tolist(),
                     "code": step.code.tolist()}
                 self._shown = True  # undo and redo take these points along (_follow)

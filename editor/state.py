@@ -32,13 +32,13 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 9  # 9: a state after a drag lands on the photo the drag moved (`moved`, into
-# `moves`: editing.motion; the state it started on, the motion, the code it ended at); 8: states keep the
-# warps that made them (`warps`: where a face edit lands); 7: a
-# region keeps, outside it, the state it was painted on (`under`); 6: the
-# class hold judges on the photo; 5: measured sliders steered; 4: states
-# may hold a drag's feature offset; 3: states may hold a region; 2: measured sliders in measured
-# units (editing.keep; a version 1 session opens as it looked)
+SESSION_VERSION = 10  # 10: a drag may move a part as a whole (editing.motion's `whole`); 9: a
+# state after a drag lands on the photo the drag moved (`moved`, into `moves`: editing.motion; the
+# state it started on, the motion, the code it ended at); 8: states keep the warps that made them
+# (`warps`: where a face edit lands); 7: a region keeps, outside it, the state it was painted on
+# (`under`); 6: the class hold judges on the photo; 5: measured sliders steered; 4: states may hold
+# a drag's feature offset; 3: states may hold a region; 2: measured sliders in measured units
+# (editing.keep; a version 1 session opens as it looked)
 
 
 class SessionError(UserError):

@@ -16,7 +16,7 @@ from editing.region import as_recorded
 from editing.warp import Warp, WarpError
 from editor.dragtool import model_to_display
 from editor.render import frame_args, moved_as_model_sees_it
-from editor.state import SessionError, check_session
+from editor.state import SESSION_VERSION, SessionError, check_session
 from inversion.framing import DomainMapping
 from tests.conftest import make_editable_model, open_window
 from tests.test_dragtool import photo_pixels
@@ -206,7 +206,7 @@ def test_a_drag_lands_as_motion_later_edits_on_it_and_all_of_it_rebuilds(window,
     assert w.save_session(session)
     data = json.loads(session.read_text())
     moved = data["moves"][data["history"][-1]["moved"]]
-    assert data["version"] == 9 and moved["start"] == 2 == data["index"] - 3
+    assert data["version"] == SESSION_VERSION and moved["start"] == 2 == data["index"] - 3
     assert len(data["moves"]) == 2, "each drag's motion once, however many states share it"
     assert w.open_session(session)
     settle(qtbot, w)
