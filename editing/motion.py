@@ -49,7 +49,9 @@ MASK_FADE = 2.0  # ... or this many times the longest move, if more (no fold: se
 MASK_OUTSIDE = 0.25  # ... this share of it outside the mask (centred, 3 times the move, a brow's
 # mask let the eye below it move 3 px of the brow's 3)
 WHOLE_REACH = 2.0  # a part moved as a whole: what lies around it stretches over this many times the
-# move (and CORE) beyond it; the fold guard (UNFOLDED) still holds
+# move (and CORE) beyond it; the fold guard (UNFOLDED) still holds ...
+WHOLE_FAR = 2.0  # ... and it reaches at most this many model sides beyond the part (the grid it is
+# found on stays small whatever a file or the Reach box says)
 MASK_UP = 8  # the mask's fade is found on a grid this many times finer than the model's
 TILE = 512  # photo pixels on a side of the tiles a motion is applied in (memory; OpenCV's remap
 # takes at most 32767 pixels a side)
@@ -77,7 +79,7 @@ def drag_motion(handles, ends, resolution: int, mask: torch.Tensor | None = None
     moves = [(tuple(map(float, h)), tuple(map(float, e))) for h, e in zip(handles, ends)]
     if whole:  # one reach for the part, from its mean move
         mean = np.mean([np.subtract(e, h) for h, e in moves], axis=0)
-        radius = around(float(np.hypot(*mean)))
+        radius = min(around(float(np.hypot(*mean))), WHOLE_FAR * resolution)
         return Motion(tuple(Warp(h, e, float(radius)) for h, e in moves), CORE, as_recorded(mask), True)
     return Motion(tuple(Warp(h, e, float(around(math.dist(h, e)))) for h, e in moves), CORE,
                   None if mask is None else as_recorded(mask))
@@ -153,9 +155,16 @@ class Motion:
         return np.mean([np.subtract(w.end, w.start) for w in self.moves], axis=0)
 
     @property
+    def falloff(self) -> float:
+        """Model px beyond a part moved as a whole over which what lies around it stretches."""
+        return min(max(w.radius for w in self.moves), WHOLE_FAR * self.mask.shape[-1])
+
+    @property
     def margin(self) -> int:
-        """Model px the carried grid reaches beyond the model's square on each side."""
-        return int(math.ceil(max(w.radius for w in self.moves) + np.hypot(*self.shift))) + 1
+        """Model px the carried grid reaches beyond the model's square on each side (a shift past
+        the square's side counts as the side: the part has left it)."""
+        r = self.mask.shape[-1]
+        return int(math.ceil(self.falloff + min(float(np.hypot(*self.shift)), r))) + 1
 
     @cached_property
     def carried(self) -> torch.Tensor:
@@ -171,7 +180,7 @@ class Motion:
         landed = cv2.warpAffine(fine, at, (side, side), flags=cv2.INTER_LINEAR, borderValue=0.0)
         outside = (landed <= 0.5).astype(np.uint8)
         d = cv2.distanceTransform(outside, cv2.DIST_L2, 5) / MASK_UP  # model px to the landed part
-        t = np.clip(1.0 - d / max(w.radius for w in self.moves), 0.0, 1.0)
+        t = np.clip(1.0 - d / self.falloff, 0.0, 1.0)
         return torch.from_numpy((t * t * (3 - 2 * t)).astype(np.float32))
 
     def carry_at(self, qx: torch.Tensor, qy: torch.Tensor) -> torch.Tensor:

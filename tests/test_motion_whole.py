@@ -137,3 +137,14 @@ def test_edit_cli_moves_a_part_whole_and_refuses_whole_without_a_mask(model, tmp
     again = tmp_path / "again.png"
     assert main(["edit", "--recipe", str(tmp_path / "a.png.recipe.json"), "--out", str(again)]) == 0
     assert again.read_bytes() == out.read_bytes()
+
+
+def test_a_files_huge_reach_or_shift_keeps_the_grid_small():
+    """A stranger's recipe may say a radius or a move of 10,000 model px: the part's grid stays a
+    few model sides (memory), and the photo still comes back."""
+    good = drag_motion([(16.0, 14.0)], [(16.0, 12.0)], 32, band_mask(), whole=True).to_dict()
+    for moves in ([{"start": [16, 14], "end": [16, 12], "radius": 10_000}],
+                  [{"start": [16, 14], "end": [9_000, -9_000], "radius": 5}]):
+        motion = Motion.from_dict({**good, "moves": moves})
+        assert motion.carried.shape[-1] <= (32 + 2 * (2 * 32 + 32 + 1)) * 8
+        assert motion.move(brow_photo(), box_mapping()).shape == (128, 128, 3)
