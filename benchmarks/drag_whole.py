@@ -17,6 +17,8 @@ Measured in the model's frame at 4 times its size (benchmarks.drag_photos.frame)
   target in the export;
 - eye moved: how far the motion moves the eye's centre (model px; 0 is right; its square is no
   measure, for the lid above it stretches);
+- eye stretched: the most the motion stretches the eye's disk (EYE model px around its centre) up
+  and down (1: as it was; 2: twice as tall there);
 - brow kept: the brow's square found at its target matches the photo's brow (1 - mean absolute
   difference over the square, 0..1 levels; a squeezed brow scores lower).
 Writes benchmarks/results/drag_whole.{json,md} and drag_whole.png (the astronaut's brow: the
@@ -44,6 +46,7 @@ from inversion.framing import DomainSpec, to_model
 from training.modelfile import load_model
 
 WAYS = ("brush", "held", "whole")
+EYE = 2.0  # model px: the eye's disk around its centre (the aligned faces' eyes are about 3 px tall)
 
 
 def brows(mapping) -> list[tuple[tuple[float, float], tuple[float, float], float]]:
@@ -76,7 +79,22 @@ def measure(photo, export, mapping, point: DragPoint, eye, motion) -> dict:
                      .abs().mean())
     ex, ey = (torch.tensor([c], dtype=torch.float64) for c in eye)
     sx, sy = motion.sources(ex, ey)  # where the eye's centre now reads from
-    return {"arrived": arrived, "eye_moved": float(torch.hypot(sx - ex, sy - ey)), "kept": kept}
+    return {"arrived": arrived, "eye_moved": float(torch.hypot(sx - ex, sy - ey)), "kept": kept,
+            "eye_stretch": stretch(motion, eye)}
+
+
+def stretch(motion, eye, radius: float = EYE) -> float:
+    """The most the motion stretches the eye (its disk of `radius` model px) up and down: the
+    largest ratio of a short vertical step's length after the motion to its length before (1: as
+    it was; 2: twice as tall there)."""
+    h = 0.05
+    ys, xs = torch.meshgrid(torch.linspace(-radius, radius, 41, dtype=torch.float64),
+                            torch.linspace(-radius, radius, 41, dtype=torch.float64), indexing="ij")
+    inside = xs ** 2 + ys ** 2 <= radius ** 2
+    qx, qy = xs[inside] + eye[0], ys[inside] + eye[1]
+    _, above = motion.sources(qx, qy - h)
+    _, below = motion.sources(qx, qy + h)
+    return float((2 * h / (below - above)).max())
 
 
 def main() -> None:
@@ -120,6 +138,7 @@ def main() -> None:
                           "arrived": sum(row["arrived"] for row in sel) / len(sel),
                           "eye": statistics.median(row["eye_moved"] for row in sel),
                           "eye_max": max(row["eye_moved"] for row in sel),
+                          "stretch": max(row["eye_stretch"] for row in sel),
                           "kept": statistics.median(row["kept"] for row in sel),
                           "ms": statistics.median(row["ms"] for row in sel)})
     picture = Image.new("RGB", (strips[0].width, sum(s.height + 4 for s in strips)), "white")
@@ -135,7 +154,8 @@ def main() -> None:
           f"mean absolute difference between the brow's square at its target and the photo's.\n\n"
           + markdown_table(table, [("move", "move (model px)"), ("way", "way"), ("brows", "brows"),
                                    ("arrived", "brow arrived"), ("eye", "eye moved (median)"),
-                                   ("eye_max", "eye moved (largest)"), ("kept", "brow kept"),
+                                   ("eye_max", "eye moved (largest)"),
+                                   ("stretch", "eye stretched (largest)"), ("kept", "brow kept"),
                                    ("ms", "ms at full size")])
           + "\n![the astronaut's right brow raised: photo (handle red, target blue), brush, held, "
             "whole; one row per move](drag_whole.png)\n\n"

@@ -17,9 +17,9 @@ times the move). Pixels the motion does not reach are the photo's, bit for bit.
 
 A drag can instead move what its mask paints as a whole (`whole`): the painted part is carried
 rigidly by the handles' mean move and what lies around it stretches, over WHOLE_REACH times the
-move (or the Reach set), so that an eyebrow rises without the eye below it. A brush-shaped falloff
-cannot do that: moving a feature 3 model px away from one that must stay is a shear, and a mask
-that holds the rest pulls the lid into the brow's lower edge.
+move (or the Reach set), most right beside the part, so that an eyebrow rises without the eye
+below it. A brush-shaped falloff cannot do that: moving a feature 3 model px away from one that
+must stay is a shear, and a mask that holds the rest pulls the lid into the brow's lower edge.
 """
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ MASK_FADE = 2.0  # ... or this many times the longest move, if more (no fold: se
 MASK_OUTSIDE = 0.25  # ... this share of it outside the mask (centred, 3 times the move, a brow's
 # mask let the eye below it move 3 px of the brow's 3)
 WHOLE_REACH = 2.0  # a part moved as a whole: what lies around it stretches over this many times the
-# move (and CORE) beyond it; the fold guard (UNFOLDED) still holds ...
+# move (and CORE) beyond it, at least (the carry falls as (1 - d / reach)^2, steepest at the part's
+# edge: 2 / reach times the move, under 1 there, so no fold) ...
 WHOLE_FAR = 2.0  # ... and it reaches at most this many model sides beyond the part (the grid it is
 # found on stays small whatever a file or the Reach box says)
 MASK_UP = 8  # the mask's fade is found on a grid this many times finer than the model's
@@ -71,9 +72,8 @@ def drag_motion(handles, ends, resolution: int, mask: torch.Tensor | None = None
 
     def around(length: float) -> float:
         if whole:
-            wanted = reach if reach else WHOLE_REACH * length + CORE
-        else:
-            wanted = reach if reach else min(high, max(low, REACH * length + CORE))
+            return max(WHOLE_REACH * length + CORE, reach or 0.0)
+        wanted = reach if reach else min(high, max(low, REACH * length + CORE))
         return max(UNFOLDED * length + CORE, wanted)
 
     moves = [(tuple(map(float, h)), tuple(map(float, e))) for h, e in zip(handles, ends)]
@@ -170,8 +170,11 @@ class Motion:
     def carried(self) -> torch.Tensor:
         """(MASK_UP (R + 2 margin), ...) in [0, 1]: how much of the mean shift each place takes,
         from the model's square less `margin` on: 1 where the mask's part lands (the mask, moved),
-        falling smoothly to 0 over the moves' radius beyond it (found on a grid MASK_UP times finer
-        than the model's, so the part's outline follows the mask's bilinear contour, not its pixels)."""
+        falling as (1 - d / falloff)^2 at d model px beyond it (found on a grid MASK_UP times finer
+        than the model's, so the part's outline follows the mask's bilinear contour, not its pixels).
+        The square puts the stretch right beside the part, the brow's own skin: a smoothstep put its
+        steepest in the middle, where a raised brow's eye lies, and stretched the eye to twice its
+        height (a walkthrough; benchmarks/results/drag_whole.md)."""
         r, pad = self.mask.shape[-1], self.margin
         side = (r + 2 * pad) * MASK_UP
         fine = cv2.resize(self.mask.numpy(), (r * MASK_UP, r * MASK_UP), interpolation=cv2.INTER_LINEAR)
@@ -181,7 +184,7 @@ class Motion:
         outside = (landed <= 0.5).astype(np.uint8)
         d = cv2.distanceTransform(outside, cv2.DIST_L2, 5) / MASK_UP  # model px to the landed part
         t = np.clip(1.0 - d / self.falloff, 0.0, 1.0)
-        return torch.from_numpy((t * t * (3 - 2 * t)).astype(np.float32))
+        return torch.from_numpy((t * t).astype(np.float32))
 
     def carry_at(self, qx: torch.Tensor, qy: torch.Tensor) -> torch.Tensor:
         """How much of the mean shift the model points (qx, qy) take (`carried`, bilinear; 0

@@ -119,21 +119,29 @@ class DragTool(QObject):
                                         checkable=True)
         self.mask_button.toggled.connect(self.overlay.update)
         self.whole_button = self._button(
-            "Move whole", "Move the painted part as one piece; what lies around it stretches (raise an "
-            "eyebrow without the eye below it) (Shift+M)", "Shift+M", checkable=True)
+            "Move whole", "<p>Move the painted part as one piece; what lies around it stretches, most "
+            "right beside it (raise an eyebrow without the eye below it) (Shift+M)</p>", "Shift+M",
+            checkable=True)
+        self.whole_button.toggled.connect(self._whole_toggled)
         self.reach = QSpinBox()  # a liquify's size: an eyebrow's own, not the eye's below it
         self.reach.setRange(0, 5000)
         self.reach.setSingleStep(5)
         self.reach.setSpecialValueText("Reach: auto")
         self.reach.setPrefix("Reach: ")
         self.reach.setSuffix(" px")
-        self.reach.setToolTip("How far around each handle's path the photo moves with it, in the photo's "
-                              "pixels (auto: three times the move); with Move whole, how far beyond "
-                              "the part what lies around it stretches (auto: twice the move)")
+        self.reach.setToolTip("<p>How far around each handle's path the photo moves with it, in the "
+                              "photo's pixels (auto: three times the move); with Move whole, how far "
+                              "beyond the part what lies around it stretches (auto and least: twice "
+                              "the move)</p>")
         self.bar.addWidget(self.reach)
         self.reach.editingFinished.connect(canvas.setFocus)  # keys (Ctrl+Z, M, D) back to the
         # picture: they stayed in the box after Enter (walkthrough)
         self._update_buttons()
+
+    def _whole_toggled(self, on: bool) -> None:
+        self.status.emit("Move whole: the painted part (Mask, M) moves as one piece, what lies around "
+                         "it stretches" if on else "Move whole off: the mask says what may move, "
+                         "the rest is held")
 
     def _button(self, text: str, tip: str, key: str | None, checkable: bool = False) -> QToolButton:
         b = QToolButton()
@@ -265,8 +273,13 @@ class DragTool(QObject):
         whole = self.whole_button.isChecked()
         if whole and mask is None:
             return self.status.emit("Move whole moves the painted part: paint it first (Mask, M)")
+        if whole and not all(painted(mask, p.handle) for p in points):  # else it ran to the step
+            # limit, the handle held where it was, and nothing moved (walkthrough)
+            return self.status.emit("Put each handle on the painted part: Move whole moves what the "
+                                    "mask paints")
         offset = doc.current.offset  # an earlier drag's: this one goes on from it
-        label = f"drag {len(points)} point{'s' if len(points) > 1 else ''}"
+        counted = f"{len(points)} point{'s' if len(points) > 1 else ''}"
+        label = f"move part ({counted})" if whole else f"drag {counted}"
         self.running, self.frames = True, 0
         self.targets = self.targets[:len(points)]
         self.handles = self.handles[:len(points)]
@@ -343,8 +356,10 @@ class DragTool(QObject):
         widest = max(w.radius for w in state.moved.motion.moves)
         if not reach or widest <= reach + 1e-6:
             return ""
+        why = ("twice the move at least" if state.moved.motion.whole else
+               "a shorter move allows a smaller one, a mask holds the rest")
         return (f"; Reach raised to {widest / self.doc.mapping.scale:.0f} px (less would fold the "
-                f"picture over itself: a shorter move allows a smaller one, a mask holds the rest)")
+                f"picture over itself: {why})")
 
     def unconfirmed(self, step) -> str:
         """What the status adds when the handles are at their targets but the drag did not confirm
@@ -373,3 +388,10 @@ class DragTool(QObject):
     def stop(self) -> None:
         if self.running:
             self.jobs.cancel()
+
+
+def painted(mask: torch.Tensor, point) -> bool:
+    """Whether the model point (x, y) lies on the mask's painted part (its pixel at least half)."""
+    r = mask.shape[-1]
+    x, y = (min(r - 1, max(0, int(c))) for c in point)
+    return bool(mask[y, x] >= 0.5)

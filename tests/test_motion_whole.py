@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from editing.export import check_recipe, rebuild_from_recipe
-from editing.motion import CORE, UNFOLDED, WHOLE_REACH, Motion, drag_motion
+from editing.motion import CORE, WHOLE_REACH, Motion, drag_motion
 from editing.warp import WarpError
 from tests.test_drag import model, photo_file  # noqa: F401 (a fixture)
 from tests.test_editor import settle
@@ -68,7 +68,7 @@ def test_whole_needs_a_mask_and_survives_its_file():
         drag_motion([(16.0, 14.0)], [(16.0, 12.0)], 32, whole=True)
     motion = drag_motion([(16.0, 14.0), (20.0, 14.0)], [(16.0, 11.0), (20.0, 13.0)], 32, band_mask(),
                          reach=1.0, whole=True)
-    assert motion.shift.tolist() == [0.0, -2.0] and motion.moves[0].radius == UNFOLDED * 2.0 + CORE
+    assert motion.shift.tolist() == [0.0, -2.0] and motion.moves[0].radius == WHOLE_REACH * 2.0 + CORE
     again = Motion.from_dict(json.loads(json.dumps(motion.to_dict())))
     assert again.whole and np.array_equal(again.move(brow_photo(), box_mapping()),
                                           motion.move(brow_photo(), box_mapping()))
@@ -94,15 +94,22 @@ def test_move_whole_in_the_window_sessions_and_recipes(window, qtbot, photo, tmp
     w = window
     assert w.open_photo(photo)
     settle(qtbot, w)
-    tool = w.drag_tool
+    tool, toggled = w.drag_tool, []
+    tool.status.connect(toggled.append)
     tool.whole_button.setChecked(True)
+    assert "moves as one piece" in toggled[-1], "the status says what Move whole does"
     said = start_drag(w, (14.5, 16.5), (14.5, 13.5))
     assert "paint it first" in said[-1] and not tool.running and w.doc.current.moved is None
     tool.mask = band_mask(rows=(14, 19), cols=(8, 22))
+    tool.clear_button.setEnabled(True)
+    tool.handles, tool.targets = [], []
+    said = start_drag(w, (24.5, 25.5), (24.5, 22.5))  # a handle beside the part: it would not move
+    assert "Put each handle on the painted part" in said[-1] and w.doc.current.moved is None
+    tool.handles, tool.targets = [], []
     start_drag(w, (14.5, 16.5), (14.5, 13.5))
     settle(qtbot, w)
     state = w.doc.current
-    assert state.moved is not None and state.moved.motion.whole
+    assert state.moved is not None and state.moved.motion.whole and state.label == "move part (1 point)"
     assert tool.records[id(state)][1]["whole"] is True
     out = tmp_path / "whole.png"
     assert w.export_to(out)
