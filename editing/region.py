@@ -71,6 +71,22 @@ def paint_disk(region: torch.Tensor | None, resolution: int, x: float, y: float,
     return region * (1.0 - disk) if erase else torch.maximum(region, disk)
 
 
+def covers(region: torch.Tensor, point) -> bool:
+    """Whether the model point (x, y) lies on the region's painted part (its pixel at least half)."""
+    r = region.shape[-1]
+    x, y = (min(r - 1, max(0, int(c))) for c in point)
+    return bool(region[y, x] >= 0.5)
+
+
+def shifted(region: torch.Tensor, dx: float, dy: float) -> torch.Tensor:
+    """The region (R, R) moved by (dx, dy) model pixels (bilinear; nothing comes in at the edges)."""
+    r = region.shape[-1]
+    at = np.float32([[1, 0, dx], [0, 1, dy]])
+    moved = cv2.warpAffine(region.numpy().astype(np.float32), at, (r, r), flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    return torch.from_numpy(np.clip(moved, 0.0, 1.0))
+
+
 def region_to_photo(region: np.ndarray, mapping: DomainMapping) -> np.ndarray:
     """A region (R, R) in model pixels -> (H, W) float32 weights on the photo (0 outside the crop)."""
     w, h = mapping.photo_size

@@ -6,13 +6,14 @@ keep and a later drag goes on from, and its motion (editing.motion): on the phot
 the photo's own pixels from each handle to where the drag left it, and later edits land on that
 moved photo. Clear points removes the pairs.
 
-With Mask on, pressing and dragging on the canvas paints what may move (the brush bar's size);
+With Mask on, pressing and dragging on the canvas paints what may move (the brush bar's size), the
+right button or Ctrl + drag erases it (as the Region tool does);
 outside the painted mask the drag holds the picture as it was. With Move whole on, the painted part
 moves on the photo as one piece and what lies around it stretches (editing.motion: an eyebrow
 rises without the eye below it). Clear points clears the mask too.
 
 The tool listens to the canvas's mouse through an event filter while it is active and draws its
-points and mask on a transparent overlay, so the canvas itself knows nothing of it.
+points and mask on a transparent overlay (editor.dragoverlay), so the canvas itself knows nothing of it.
 """
 from __future__ import annotations
 
@@ -20,64 +21,22 @@ from dataclasses import replace
 
 import numpy as np
 import torch
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QSpinBox, QToolBar, QToolButton
 
 from editing.drag import DragConfig, DragPoint, drag
 from editing.export import add_to_recipe, recipe_path
 from editing.motion import drag_motion
-from editing.region import paint_disk
+from editing.region import covers, paint_disk, shifted
 from editing.vectors import AttributeVector
 from editor.canvas import Canvas
+from editor.dragoverlay import DragOverlay
 from editor.jobs import Job, JobRunner
-from editor.overlay import CanvasOverlay
 from editor.preview import Preview
 from editor.render import model_to_display
 from editor.state import Document, Moved, Snapshot
 from training.modelfile import GANModel
-
-HANDLE, TARGET = QColor(255, 60, 60), QColor(60, 140, 255)
-MASK = QColor(0, 200, 0, 90)  # the mask's tint
-
-
-class DragOverlay(CanvasOverlay):
-    """Paints the tool's handles, targets and the lines between them over the canvas."""
-
-    def __init__(self, canvas: Canvas, tool: "DragTool"):
-        super().__init__(canvas)
-        self.tool = tool
-
-    def to_widget(self, x: float, y: float) -> QPointF:
-        r, s = self.canvas.image_rect(), self.canvas.scale()
-        return QPointF(r.x() + x * s, r.y() + y * s)
-
-    def paintEvent(self, event) -> None:  # noqa: N802
-        if not (self.tool.active or self.tool.running):  # another tool's turn: the points wait, unseen
-            return
-        pairs = self.tool.display_pairs()
-        mask = self.tool.mask
-        if not pairs and mask is None:
-            return
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        if mask is not None and self.tool.preview.renderer is not None:
-            if self.tool.mask_button.isChecked():  # painting it: tinted
-                self.paint_model_mask(p, mask, self.tool.preview.renderer, MASK)
-            else:  # outlined only, so that what the drag did inside it can be judged (walkthrough)
-                self.paint_model_mask(p, mask, self.tool.preview.renderer, QColor(0, 0, 0, 0), outline=True)
-        for handle, target in pairs:
-            h = self.to_widget(*handle)
-            if target is not None:
-                t = self.to_widget(*target)
-                p.setPen(QPen(QColor(255, 255, 255, 200), 2))
-                p.drawLine(h, t)
-                p.setPen(QPen(TARGET.darker(), 1))
-                p.setBrush(TARGET)
-                p.drawEllipse(t, 5, 5)
-            p.setPen(QPen(HANDLE.darker(), 1))
-            p.setBrush(HANDLE)
-            p.drawEllipse(h, 5, 5)
 
 
 class DragTool(QObject):
@@ -115,8 +74,8 @@ class DragTool(QObject):
         self.stop_button.clicked.connect(self.stop)
         self.clear_button = self._button("Clear points", "Remove all handles, targets and the mask", None)
         self.clear_button.clicked.connect(self.clear)
-        self.mask_button = self._button("Mask", "Paint what may move (the rest is held)", "M",
-                                        checkable=True)
+        self.mask_button = self._button("Mask", "<p>Paint what may move (the rest is held); right drag "
+                                        "or Ctrl + drag erases (M)</p>", "M", checkable=True)
         self.mask_button.toggled.connect(self.overlay.update)
         self.whole_button = self._button(
             "Move whole", "<p>Move the painted part as one piece; what lies around it stretches, most "
@@ -165,7 +124,8 @@ class DragTool(QObject):
         """Undo and redo take the points along while they are a drag's (walkthrough: after undo
         the handles stayed where the drag left them, and Run again did next to nothing): a
         drag's state shows its handles where it left them, the state it started on where they
-        were placed; points placed since stay as they are."""
+        were placed; points placed since stay as they are. A part moved whole takes its mask along
+        (a second Move whole goes on from where the first left it)."""
         if self.running or doc is not self.doc or not self._shown:
             return
         for snap, record in reversed(self.records.values()):  # the latest drag from a state first
@@ -174,6 +134,9 @@ class DragTool(QObject):
                 self.handles = [tuple(h) for h in record["handles"]] if ended else \
                     [tuple(p["handle"]) for p in record["points"]]
                 self.targets = [tuple(p["target"]) for p in record["points"]]
+                if record.get("whole"):
+                    painted = torch.tensor(record["mask"], dtype=torch.float32)
+                    self.mask = shifted(painted, *snap.moved.motion.shift) if ended else painted
                 return self._update_buttons()
 
     def set_active(self, on: bool) -> None:
@@ -234,13 +197,19 @@ class DragTool(QObject):
             self.status.emit(f"{len(self.targets)} drag point(s); Run to drag, or add another handle")
         self._update_buttons()
 
-    def paint_mask(self, x: float, y: float, radius: float) -> None:
-        """Add a disk at display pixel (x, y), `radius` display pixels, to the mask."""
+    def paint_mask(self, x: float, y: float, radius: float, erase: bool = False) -> None:
+        """Add a disk at display pixel (x, y), `radius` display pixels, to the mask (`erase`: take it
+        away; an emptied mask is no mask)."""
         renderer = self.preview.renderer
         if self.doc is None or renderer is None or self.running:
             return
         mx, my = renderer.display_point_to_model(x, y)
-        self.mask = paint_disk(self.mask, self.model.gan.resolution, mx, my, renderer.model_radius(radius))
+        if erase and self.mask is None:
+            return
+        self.mask = paint_disk(self.mask, self.model.gan.resolution, mx, my, renderer.model_radius(radius),
+                               erase)
+        if erase and not self.mask.any():
+            self.mask = None
         self._update_buttons()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
@@ -248,12 +217,16 @@ class DragTool(QObject):
             return False
         if not (self.active and self.bar.isEnabled()):
             return False
-        kind, left = event.type(), Qt.MouseButton.LeftButton
+        kind, left, right = event.type(), Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton
         pressed = kind == QEvent.Type.MouseButtonPress and event.button() == left
         if self.mask_button.isChecked():
-            if pressed or (kind == QEvent.Type.MouseMove and event.buttons() & left):
+            held = event.buttons() if kind == QEvent.Type.MouseMove else Qt.MouseButton.NoButton
+            press = kind == QEvent.Type.MouseButtonPress and event.button() in (left, right)
+            if press or held & (left | right):
                 p = self.canvas.to_image(event.position())
-                self.paint_mask(p.x(), p.y(), self.brush_size() / self.canvas.scale())
+                erase = event.button() == right or bool(held & right) or \
+                    bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+                self.paint_mask(p.x(), p.y(), self.brush_size() / self.canvas.scale(), erase)
                 return True
             return kind == QEvent.Type.MouseButtonRelease
         if pressed:
@@ -273,7 +246,7 @@ class DragTool(QObject):
         whole = self.whole_button.isChecked()
         if whole and mask is None:
             return self.status.emit("Move whole moves the painted part: paint it first (Mask, M)")
-        if whole and not all(painted(mask, p.handle) for p in points):  # else it ran to the step
+        if whole and not all(covers(mask, p.handle) for p in points):  # else it ran to the step
             # limit, the handle held where it was, and nothing moved (walkthrough)
             return self.status.emit("Put each handle on the painted part: Move whole moves what the "
                                     "mask paints")
@@ -389,9 +362,3 @@ class DragTool(QObject):
         if self.running:
             self.jobs.cancel()
 
-
-def painted(mask: torch.Tensor, point) -> bool:
-    """Whether the model point (x, y) lies on the mask's painted part (its pixel at least half)."""
-    r = mask.shape[-1]
-    x, y = (min(r - 1, max(0, int(c))) for c in point)
-    return bool(mask[y, x] >= 0.5)

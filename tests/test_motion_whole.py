@@ -12,6 +12,7 @@ from PIL import Image
 
 from editing.export import check_recipe, rebuild_from_recipe
 from editing.motion import CORE, WHOLE_REACH, Motion, drag_motion
+from editing.region import shifted
 from editing.warp import WarpError
 from tests.test_drag import model, photo_file  # noqa: F401 (a fixture)
 from tests.test_editor import settle
@@ -110,6 +111,13 @@ def test_move_whole_in_the_window_sessions_and_recipes(window, qtbot, photo, tmp
     settle(qtbot, w)
     state = w.doc.current
     assert state.moved is not None and state.moved.motion.whole and state.label == "move part (1 point)"
+    dx, dy = state.moved.motion.shift  # the mask went with the part; undo brings it back
+    assert tool.mask[15:20, 9:21].sum() < tool.mask.sum() and abs(dy) > 0.5
+    assert torch.allclose(tool.mask, shifted(band_mask(rows=(14, 19), cols=(8, 22)), dx, dy))
+    w.undo()
+    assert torch.equal(tool.mask, band_mask(rows=(14, 19), cols=(8, 22)))
+    w.redo()
+    assert torch.allclose(tool.mask, shifted(band_mask(rows=(14, 19), cols=(8, 22)), dx, dy))
     assert tool.records[id(state)][1]["whole"] is True
     out = tmp_path / "whole.png"
     assert w.export_to(out)
@@ -155,3 +163,37 @@ def test_a_files_huge_reach_or_shift_keeps_the_grid_small():
         motion = Motion.from_dict({**good, "moves": moves})
         assert motion.carried.shape[-1] <= (32 + 2 * (2 * 32 + 32 + 1)) * 8
         assert motion.move(brow_photo(), box_mapping()).shape == (128, 128, 3)
+
+
+def test_the_drag_mask_erases_with_the_right_button_or_ctrl(window, qtbot):  # noqa: F811
+    from PySide6.QtCore import QPoint, Qt
+
+    from editor.render import model_to_display
+
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    tool = w.drag_tool
+    tool.set_active(True)
+    tool.mask_button.click()
+    r, s = w.canvas.image_rect(), w.canvas.scale()
+
+    def at(x, y):
+        dx, dy = model_to_display(w.renderer, x, y)
+        return QPoint(int(r.x() + dx * s), int(r.y() + dy * s))
+
+    for x in (10.5, 14.5, 18.5):
+        qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=at(x, 16.5))
+        qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=at(x, 16.5))
+    assert tool.mask[16, 10] == 1 and tool.mask[16, 18] == 1
+    qtbot.mousePress(w.canvas, Qt.MouseButton.RightButton, pos=at(10.5, 16.5))
+    qtbot.mouseRelease(w.canvas, Qt.MouseButton.RightButton, pos=at(10.5, 16.5))
+    assert tool.mask[16, 10] == 0 and tool.mask[16, 18] == 1, "the right button erases"
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, ctrl, at(18.5, 16.5))
+    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, ctrl, at(18.5, 16.5))
+    assert tool.mask[16, 18] == 0 and tool.handles == [], "Ctrl + left erases, and places no point"
+    for x in (14.5, 12.5, 16.5):
+        qtbot.mousePress(w.canvas, Qt.MouseButton.RightButton, pos=at(x, 16.5))
+        qtbot.mouseRelease(w.canvas, Qt.MouseButton.RightButton, pos=at(x, 16.5))
+    assert tool.mask is None, "a mask erased to nothing is no mask"
