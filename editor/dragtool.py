@@ -6,11 +6,11 @@ keep and a later drag goes on from, and its motion (editing.motion): on the phot
 the photo's own pixels from each handle to where the drag left it, and later edits land on that
 moved photo. Clear points removes the pairs.
 
-With Mask on, pressing and dragging on the canvas paints what may move (the brush bar's size), the
-right button or Ctrl + drag erases it (as the Region tool does);
-outside the painted mask the drag holds the picture as it was. With Move whole on, the painted part
-moves on the photo as one piece and what lies around it stretches (editing.motion: an eyebrow
-rises without the eye below it). Clear points clears the mask too.
+With Mask on, pressing and dragging on the canvas paints what may move (the brush bar's size); the
+right button or Ctrl + drag erases (as in the Region tool). Outside the painted mask the drag holds
+the picture as it was. With Move whole on, the painted part moves on the photo as one piece and what
+lies around it stretches (editing.motion: an eyebrow rises without the eye below it), and the mask
+goes with it. Clear points clears the mask too.
 
 The tool listens to the canvas's mouse through an event filter while it is active and draws its
 points and mask on a transparent overlay (editor.dragoverlay), so the canvas itself knows nothing of it.
