@@ -73,17 +73,44 @@ def open_framed(window, path: str | Path, whole_image: bool, face: int | None, p
     except NoObjectError as e:
         what = "face" if isinstance(e, NoFaceError) else "object"
         others = other_kind_models(window.model) if what == "face" else []
-        hint = (f"\n\nA photo of a product? Choose {' or '.join(others)} in the Model box, then open "
-                f"it again." if others else "")
+        if others and open_with_other_model(window, path, others[0], e, photo):
+            return True
         answer = QMessageBox.question(
-            window, f"No {what} found", f"{Path(path).name}: {e}.\nUse the whole image instead?{hint}")
+            window, f"No {what} found", f"{Path(path).name}: {e}.\nUse the whole image instead?")
         if answer == QMessageBox.StandardButton.Yes:
             return open_photo(window, path, True)
-        products = f" (products: choose {others[0]} in the Model box)" if others else ""
-        window.statusBar().showMessage(f"Not opened: no {what} found in {Path(path).name}{products}")
+        window.statusBar().showMessage(f"Not opened: no {what} found in {Path(path).name}")
         return False
     if not ok or framed is None:
         return False
+    window.menus.remember_recent(framed[0].path)
+    invert(window, framed)
+    return True
+
+
+def open_with_other_model(window, path: str | Path, name: str, reason: Exception, photo=None) -> bool:
+    """A photo the face model found no face in, offered to the shipped model `name` (products on
+    a plain background): opened with it, the model switched, if the user says so and it frames
+    the photo. Before, the message said to choose the model in the Model box and open the photo
+    again, and the box refused: it frames the photo being edited again, a face (walkthrough)."""
+    answer = QMessageBox.question(window, "No face found", f"{Path(path).name}: {reason}.\nA photo of "
+                                  f"a product? Open it with {name} instead?")
+    if answer != QMessageBox.StandardButton.Yes:
+        return False
+    ok, loaded = window._attempt(lambda: session.load_model_and_vectors(name), "Model refused: ")
+    if not ok:
+        return False
+    model, vectors, warning = loaded
+    try:
+        ok, framed = window._attempt(lambda: session.frame_photo(
+            model, path, False, None, window.ask_which_face, photo),
+            f"{name} cannot edit {Path(path).name}: ", passing=NoObjectError)
+    except NoObjectError as e:
+        window.show_error(f"{name} cannot edit {Path(path).name} either: {e}")
+        return False
+    if not ok or framed is None:
+        return False
+    window._install_model(model, vectors, warning)
     window.menus.remember_recent(framed[0].path)
     invert(window, framed)
     return True

@@ -1,5 +1,6 @@
 """The editor window, driven for real under QT_QPA_PLATFORM=offscreen with pytest-qt."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -762,11 +763,18 @@ def test_a_face_model_looks_for_faces_in_the_background_one_search_at_a_time_and
     release.set()  # the search ends and finds no face: the question comes after it
     questions.answer = QMessageBox.StandardButton.No
     settle(qtbot, w)
-    assert questions.asked == ["No face found"] and w.doc is None and len(searched) == 2
+    assert questions.asked == ["No face found"] * 2 and w.doc is None and len(searched) == 2
     assert not w.jobs.busy
-    # the question names the product model; after No, the status bar no longer says "Framing…"
-    assert "fashion-mnist-32 in the Model box" in questions.texts[-1]
+    # the first question offers the product model, the second the whole image; after No to both,
+    # the status bar no longer says "Framing…"
+    assert "Open it with fashion-mnist-32 instead?" in questions.texts[-2]
+    assert "Use the whole image instead?" in questions.texts[-1]
     assert w.statusBar().currentMessage().startswith("Not opened: no face found")
+    questions.answer = QMessageBox.StandardButton.Yes  # the product model opens it (walkthrough: the
+    assert w.open_photo(photo)  # Model box refused to switch, for it framed the face photo again)
+    settle(qtbot, w)
+    assert w.model.name == "fashion-mnist-32" and w.doc is not None and w.doc.photo_path == Path(photo)
+    assert "fashion-mnist-32" in w.model_label.text()
     w.close()
 
 
