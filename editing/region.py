@@ -62,11 +62,19 @@ def limit_to_region(model: GANModel, z_before: torch.Tensor, z_slid: torch.Tenso
 
 
 def paint_disk(region: torch.Tensor | None, resolution: int, x: float, y: float, radius: float,
-               erase: bool = False) -> torch.Tensor:
+               erase: bool = False, since: tuple[float, float] | None = None) -> torch.Tensor:
     """`region` (R, R) (None: empty) with a disk at model pixel (x, y), `radius` model pixels,
-    added (or, `erase`, taken away); a new tensor, so that history states stay as they were."""
+    added (or, `erase`, taken away); a new tensor, so that history states stay as they were. With
+    `since` (the brush's last point), every disk along the way from there too: a quick drag, whose
+    mouse moves come far apart, painted separate blots (walkthrough)."""
     c = torch.arange(resolution, dtype=torch.float32) + 0.5
-    disk = (((c[None, :] - x) ** 2 + (c[:, None] - y) ** 2).sqrt() <= max(0.75, radius)).float()
+    px, py = c[None, :], c[:, None]
+    if since is not None:  # the distance to the segment from `since` to (x, y)
+        ax, ay = since
+        dx, dy = x - ax, y - ay
+        t = (((px - ax) * dx + (py - ay) * dy) / max(dx * dx + dy * dy, 1e-9)).clamp(0, 1)
+        px, py, x, y = px - t * dx, py - t * dy, ax, ay
+    disk = (((px - x) ** 2 + (py - y) ** 2).sqrt() <= max(0.75, radius)).float()
     region = torch.zeros(resolution, resolution) if region is None else region
     return region * (1.0 - disk) if erase else torch.maximum(region, disk)
 

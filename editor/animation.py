@@ -86,8 +86,9 @@ def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps:
                             region=region, offset=doc.current.offset, strokes=doc.current.reach_strokes,
                             outside=outside, base_offset=base_offset)
 
-    render_in_background(window, frames_now,
-                         path, fps, frames, f"Rendering {frames} frames of {name}…", "animation")
+    inside = "" if region is None else " (inside the painted region only: Clear region to sweep everywhere)"
+    render_in_background(window, frames_now, path, fps, frames,
+                         f"Rendering {frames} frames of {name}{inside}…", "animation", inside)
     return True
 
 
@@ -133,9 +134,10 @@ def export_morph(window, other: str | Path, path: str | Path, frames: int = FRAM
 
 
 def render_in_background(window, make_frames, path, fps: float, frames: int, message: str,
-                         what: str) -> None:
+                         what: str, note: str = "") -> None:
     """Render the frames `make_frames()` yields and write them to `path` on the window's job
-    runner (progress, Cancel); the status bar says what happens."""
+    runner (progress, Cancel); the status bar says what happens, and `note` after it is done (a
+    sweep with a region changed only the hair, and nothing said so: walkthrough)."""
     def work():
         rendered = []
         for frame in make_frames():
@@ -146,5 +148,5 @@ def render_in_background(window, make_frames, path, fps: float, frames: int, mes
 
     window.statusBar().showMessage(message)
     window.jobs.run(Job(work, frames, on_done=lambda _: window.statusBar().showMessage(
-        f"Exported the {what} {Path(path).name}"), on_cancel=lambda _: window.statusBar().showMessage(
+        f"Exported the {what} {Path(path).name}{note}"), on_cancel=lambda _: window.statusBar().showMessage(
         f"{what.capitalize()} cancelled")))

@@ -54,6 +54,7 @@ class DragTool(QObject):
         self.handles: list[tuple[float, float]] = []  # model pixels, where each handle is now
         self.targets: list[tuple[float, float]] = []  # model pixels; one fewer while a target is due
         self.mask: torch.Tensor | None = None  # (R, R) what may move, model pixels; None: anything
+        self._mask_last: tuple[float, float] | None = None  # the mask brush's last point, model px
         self.brush_size = brush_size or (lambda: 12.0)  # mask brush radius, screen pixels
         self.records: dict[int, tuple] = {}  # id(snapshot) -> (the snapshot, kept alive so that its
         # id is not reused; what the drag that made it did)
@@ -207,7 +208,8 @@ class DragTool(QObject):
         if erase and self.mask is None:
             return
         self.mask = paint_disk(self.mask, self.model.gan.resolution, mx, my, renderer.model_radius(radius),
-                               erase)
+                               erase, self._mask_last)
+        self._mask_last = (mx, my)
         if erase and not self.mask.any():
             self.mask = None
         self._update_buttons()
@@ -223,6 +225,8 @@ class DragTool(QObject):
             held = event.buttons() if kind == QEvent.Type.MouseMove else Qt.MouseButton.NoButton
             press = kind == QEvent.Type.MouseButtonPress and event.button() in (left, right)
             if press or held & (left | right):
+                if press:
+                    self._mask_last = None  # a new stroke of the mask brush
                 p = self.canvas.to_image(event.position())
                 erase = event.button() == right or bool(held & right) or \
                     bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)

@@ -70,6 +70,7 @@ class RegionTool(QObject):
         self._painting: torch.Tensor | None = None  # the region as the press in progress leaves it
         self._pressed = False
         self._erasing = False
+        self._last: tuple[float, float] | None = None  # the brush's last point, model px
         self._doc = None  # the document whose changes this tool follows
         bar = window.drag_tool.bar
         self.button = QToolButton()
@@ -175,7 +176,7 @@ class RegionTool(QObject):
                 return False if self.window.canvas.space_held else True  # Space + drag pans
             self._erasing = (event.button() == Qt.MouseButton.RightButton
                              or bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier))
-            self._pressed, self._painting = True, self.region
+            self._pressed, self._painting, self._last = True, self.region, None
             self._paint_at(event.position())
             return True
         if kind == QEvent.Type.MouseButtonRelease and self._pressed and event.button() in buttons:
@@ -192,7 +193,8 @@ class RegionTool(QObject):
         x, y = renderer.display_point_to_model(p.x(), p.y())
         radius = renderer.model_radius(self.window.brush_bar.size_slider.value() / canvas.scale())
         self._painting = paint_disk(self._painting, renderer.mapping.resolution, x, y, radius,
-                                    self._erasing)
+                                    self._erasing, self._last)
+        self._last = (x, y)
 
     def painted(self, region: torch.Tensor | None, erased: bool = False) -> None:
         """A painted region (model pixels) becomes the document's: one step of the history; an

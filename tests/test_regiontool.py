@@ -291,3 +291,37 @@ def test_what_was_done_before_the_region_stays_outside_it(window, qtbot, photo, 
     settle(qtbot, w)
     assert w.doc.current.region is None and w.doc.current.under is None
     assert w.doc.current.slider_dict == {"first": 3.0, "second": -3.0}  # both edits everywhere again
+
+
+def test_a_quick_drag_paints_the_whole_way_for_the_region_and_the_drag_mask(window, qtbot):
+    """The mouse's moves come far apart on a quick drag: the brush paints the way between them, not
+    separate blots (walkthrough: bars and boxes where a line was drawn)."""
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    w.region_tool.set_active(True)
+    w.brush_bar.size_slider.setValue(int(round(1.5 * w.canvas.scale() / w.renderer.model_radius(1.0))))
+    drag_on_canvas(qtbot, w, [(4, 16), (28, 16)])  # one move from one end to the other
+    settle(qtbot, w)
+    row = w.doc.current.region[16]
+    assert (row[5:28] == 1).all() and w.doc.current.region[10].sum() == 0
+    w.region_tool.set_active(False)
+    tool = w.drag_tool
+    tool.set_active(True)
+    tool.mask_button.click()
+    drag_on_canvas(qtbot, w, [(16, 4), (16, 28)])
+    assert (tool.mask[5:28, 16] == 1).all() and tool.mask[:, 10].sum() == 0
+    drag_on_canvas(qtbot, w, [(16, 8), (16, 20)], Qt.MouseButton.RightButton)  # and erases the way
+    assert tool.mask[9:20, 16].sum() == 0 and tool.mask[24, 16] == 1
+
+
+def test_a_sweep_with_a_region_says_it_lands_inside_it(window, qtbot, tmp_path):
+    from editor import animation
+
+    w = window
+    sample_with_painted_region(qtbot, w)
+    assert animation.export_sweep(w, "first", tmp_path / "sweep.gif", frames=2)
+    assert "inside the painted region only" in w.statusBar().currentMessage()
+    settle(qtbot, w)
+    assert (tmp_path / "sweep.gif").is_file()
+    assert "inside the painted region only" in w.statusBar().currentMessage()
