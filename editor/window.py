@@ -60,6 +60,9 @@ def default_autosave() -> Path:
     return state / "latent-editor" / "autosave.json"
 
 
+STALE_AFTER_AN_EDIT = ("Exported ", "Session saved", "The stroke lies outside")  # status messages
+# that the next edit takes away
+
 class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
     def __init__(self, model: str = DEFAULT_MODEL, settings: QSettings | None = None,
                  autosave_path: Path | None = None, ask_recovery: bool = True,
@@ -242,8 +245,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
     def _on_document_changed(self, doc: Document) -> None:
         if doc is not self.doc:
             return
-        if self.statusBar().currentMessage().startswith(("Exported ", "Session saved")):
-            self.statusBar().clearMessage()  # about the picture before this edit (walkthrough)
+        if self.statusBar().currentMessage().startswith(STALE_AFTER_AN_EDIT):
+            self.statusBar().clearMessage()  # about the picture before this edit (walkthroughs)
         self.preview.follow(doc)
         self.preview.request(doc.current)
         if not self._refining:

@@ -904,6 +904,14 @@ def test_what_an_export_said_goes_with_the_next_edit(window, qtbot, photo, tmp_p
     w.commit_sliders()
     settle(qtbot, w)
     assert not w.statusBar().currentMessage().startswith("Exported")
+    # a stroke refused for lying outside the picture: said until the next edit, not through it
+    w.brush_bar.set_brush("color")
+    w.strokes.painted([(-50.0, -50.0), (-40.0, -45.0)], 3.0)
+    assert w.statusBar().currentMessage().startswith("The stroke lies outside")
+    w.set_slider("first", 2.0)
+    w.commit_sliders()
+    settle(qtbot, w)
+    assert not w.statusBar().currentMessage().startswith("The stroke lies outside")
 
 
 def test_the_next_file_dialog_starts_where_the_last_export_went(window, qtbot, photo, tmp_path,
