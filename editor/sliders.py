@@ -262,7 +262,7 @@ class SlidersPanel(QWidget):
         if current == {k: v for k, v in values.items() if v}:
             return
         changed = [f"{readable(k)} {self.sign(k) * v:+.2f}" for k, v in values.items()
-                   if v != current.get(k, 0.0)]
+                   if v and v != current.get(k, 0.0)]  # one back at 0 is "reset", not "-0.00" too
         changed += [f"{readable(k)} reset" for k in current if values.get(k, 0) == 0]
         self._record(self.doc.with_sliders(values, "slider " + ", ".join(changed)))
 

@@ -871,10 +871,15 @@ def test_undo_and_redo_say_what_they_did_and_opening_a_session_says_so(window, q
     assert w.statusBar().currentMessage() == "Undone: slider First +2.00"
     w.redo()
     assert w.statusBar().currentMessage() == "Redone: slider First +2.00"
+    w.set_slider("first", 0.0)  # back to 0: "reset", not also "+0.00" or "-0.00" (walkthrough)
+    w.commit_sliders()
+    settle(qtbot, w)
+    assert w.doc.current.label == "slider First reset"
+    w.undo()
     session = tmp_path / "s.session.json"
     assert w.save_session(session)
     assert w.open_session(session)
-    assert w.statusBar().currentMessage().startswith("Opened session s.session.json: 2 steps")
+    assert w.statusBar().currentMessage().startswith("Opened session s.session.json: 3 steps")
 
 
 def test_a_press_with_no_brush_or_tool_says_how_to_pick_one(window, qtbot, photo):
