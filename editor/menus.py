@@ -46,7 +46,8 @@ def tool_keys(bar) -> list[tuple[str, str]]:
     for button in bar.findChildren(QToolButton):
         key = button.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         if key:
-            tip = re.sub(r"\s*\([^()]*\)$", "", button.toolTip().split(". ")[0])
+            plain = re.sub(r"<[^>]+>", "", button.toolTip())  # tooltips in <p> wrap (rich text)
+            tip = re.sub(r"\s*\([^()]*\)$", "", plain.split(". ")[0])
             rows.append((key, tip if tip.startswith(button.text()) else f"{button.text()}: {tip}"))
     return rows
 
@@ -211,7 +212,23 @@ class Menus(QObject):
         return f"<table>{cells}</table>"
 
     def show_keys(self) -> None:
-        self._box("Keys and mouse", self.keys_text())
+        """The keys in a dialog that fits the window and scrolls (a message box grew taller than
+        the screen, its title off it: walkthrough)."""
+        from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
+
+        box = QDialog(self.window)
+        box.setWindowTitle("Keys and mouse")
+        text = QTextBrowser()
+        text.setHtml(self.keys_text())
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(box.accept)
+        layout = QVBoxLayout(box)
+        layout.addWidget(text)
+        layout.addWidget(buttons)
+        box.resize(620, max(300, min(820, int(self.window.height() * 0.85))))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.keys_box = box
 
     def show_about(self) -> None:
         from importlib.metadata import PackageNotFoundError, version

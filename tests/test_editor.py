@@ -697,6 +697,10 @@ def test_help_lists_the_keys_and_about_opens(window):
     for key, what in (("D", "Drag tool: click a handle"), ("W", "Warp brush: press"), ("M", "Mask: Paint"),
                       ("R", "Region: paint"), ("Ctrl+Return", "Run: Move the handles")):  # walkthrough
         assert f"<b>{key}</b></td><td>&nbsp;{what}" in text, key
+    assert "<p>" not in text and "Move whole: Move the painted part" in text  # tooltips' tags left out
+    window.menus.show_keys()  # a dialog that fits the window and scrolls
+    assert window.menus.keys_box.height() <= max(300, window.height())
+    window.menus.keys_box.close()
     window.menus.show_about()
     assert "latent-editor" in window.menus.last_box.text()
     window.menus.last_box.close()
