@@ -40,6 +40,7 @@ class BrushBar(QToolBar):
         # it into the model through the photo's mapping (grey, polarity and levels included).
         self.colour = QColor(255, 255, 255)
         self._how = ""  # how a grey model takes the colour (set_colour_model)
+        self._grey = False  # a grey model: the swatch and the stroke on the canvas show the brightness
         self.colour_button = QPushButton("Colour…")
         self.colour_button.setToolTip("The intensity / colour brush paints this colour")
         self.colour_button.clicked.connect(self.pick_colour)
@@ -73,12 +74,23 @@ class BrushBar(QToolBar):
 
     @property
     def preview_colour(self) -> QColor:
-        """What the canvas draws a stroke of the current brush in: the colour brush its colour."""
-        return PREVIEW_COLOURS.get(self.brush, self.colour)
+        """What the canvas draws a stroke of the current brush in: the colour brush its colour (for
+        a grey model, its brightness)."""
+        return PREVIEW_COLOURS.get(self.brush, self.shown_colour)
+
+    @property
+    def shown_colour(self) -> QColor:
+        """The picked colour as the model in use paints it: itself, or for a grey model the grey of
+        its brightness (a dark blue stroke showed blue and turned a red dress dark red: walkthrough)."""
+        if not self._grey:
+            return self.colour
+        c = self.colour
+        level = int(round(0.299 * c.red() + 0.587 * c.green() + 0.114 * c.blue()))
+        return QColor(level, level, level)
 
     def _show_swatch(self) -> None:
         swatch = QPixmap(SWATCH_SIDE, SWATCH_SIDE)
-        swatch.fill(self.colour)
+        swatch.fill(self.shown_colour)
         self.colour_button.setIcon(QIcon(swatch))
         self.colour_button.setToolTip(f"The {self.buttons['color'].text().lower()} brush paints "
                                       f"{self.colour.name()}{self._how}")
@@ -110,6 +122,8 @@ class BrushBar(QToolBar):
         """Name the first brush for what it paints with the model in use: Colour (a colour model) or
         Intensity (a grey one, which takes the photo's colour as a brightness)."""
         name = "Colour" if colour else "Intensity"
+        self._grey = not colour
+        self.colour_button.setText("Colour…" if colour else "Level…")
         self.buttons["color"].setText(name)
         self._how = "" if colour else " as a brightness (the photo's own tint stays)"
         self.buttons["color"].setToolTip(f"{name} brush: paints the picked colour{self._how} (B)")

@@ -604,7 +604,14 @@ def test_the_brush_shows_its_colour_and_its_size_and_strength(window):
     b = window.brush_bar
     window.new_from_model(2)
     window.set_brush_colour((255, 0, 0))
-    assert b.colour_button.icon().pixmap(8, 8).toImage().pixelColor(4, 4).name() == "#ff0000"
+    swatch = lambda: b.colour_button.icon().pixmap(8, 8).toImage().pixelColor(4, 4).name()  # noqa: E731
+    # a grey model paints the colour's brightness: the swatch, the stroke and the button say so (a
+    # blue swatch turned a red dress dark red: walkthrough)
+    assert window.model.gan.channels == 1 and b.colour_button.text() == "Level…"
+    assert swatch() == "#4c4c4c" and window.canvas.stroke_colour.name() == "#4c4c4c"
+    b.set_colour_model(True)
+    window.set_brush_colour((255, 0, 0))
+    assert swatch() == "#ff0000" and b.colour_button.text() == "Colour…"
     assert window.canvas.stroke_colour.name() == "#ff0000"
     b.size_slider.setValue(20)
     b.strength_slider.setValue(25)
