@@ -99,9 +99,9 @@ class DragTool(QObject):
         self._update_buttons()
 
     def _whole_toggled(self, on: bool) -> None:
-        self.status.emit("Move whole: the painted part (Mask, M) moves as one piece, what lies around "
-                         "it stretches" if on else "Move whole off: the mask says what may move, "
-                         "the rest is held")
+        self.status.emit("Move whole: paint just the part (Mask, M): it moves as one piece and what is "
+                         "not painted around it stretches (paint the brow, not the lid below it)" if on
+                         else "Move whole off: the mask says what may move, the rest is held")
 
     def _button(self, text: str, tip: str, key: str | None, checkable: bool = False) -> QToolButton:
         b = QToolButton()
