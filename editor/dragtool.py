@@ -73,8 +73,9 @@ class DragTool(QObject):
         self.run_button.clicked.connect(self.run)
         self.stop_button = self._button("Stop", "Stop the drag, keeping where it got to", None)
         self.stop_button.clicked.connect(self.stop)
-        self.clear_button = self._button("Clear points", "Remove all handles, targets and the mask", None)
-        self.clear_button.clicked.connect(self.clear)
+        self.clear_button = self._button("Clear points", "<p>Remove the handles and targets; with none "
+                                         "left, the mask</p>", None)
+        self.clear_button.clicked.connect(self.clear_points)
         self.mask_button = self._button("Mask", "<p>Paint what may move (the rest is held); right drag "
                                         "or Ctrl + drag erases (M)</p>", "M", checkable=True)
         self.mask_button.toggled.connect(self.overlay.update)
@@ -158,6 +159,19 @@ class DragTool(QObject):
             return
         self.handles, self.targets, self.mask, self._shown = [], [], None, False
         self._update_buttons()
+
+    def clear_points(self) -> None:
+        """The button: the points, keeping the mask (it was cleared too, and had to be painted
+        again: walkthrough); with no points left, the mask."""
+        if self.running:
+            return
+        if self.handles:
+            self.handles, self.targets, self._shown = [], [], False
+            self._update_buttons()
+            return self.status.emit("Points cleared" + (" (the mask stays: Clear points again "
+                                                        "clears it)" if self.mask is not None else ""))
+        self.clear()
+        self.status.emit("Mask cleared")
 
     @property
     def points(self) -> list[DragPoint]:

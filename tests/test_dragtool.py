@@ -301,8 +301,10 @@ def test_the_drag_mask_is_painted_on_the_canvas_and_holds_the_rest(window, qtbot
     settle(qtbot, w)
     assert seen["mask"] is not None and seen["mask"].sum() == tool.mask.sum()
     assert w.doc.current.label == "drag 1 point"
-    tool.clear_button.click()
-    assert tool.mask is None and tool.handles == []
+    tool.clear_button.click()  # the points go, the mask stays (it had to be painted again: walkthrough)
+    assert tool.handles == [] and tool.mask is not None and tool.clear_button.isEnabled()
+    tool.clear_button.click()  # then the mask
+    assert tool.mask is None and tool.handles == [] and not tool.clear_button.isEnabled()
 
 
 def test_export_morph_inverts_the_other_photo_and_morphs_onto_this_one(window, qtbot, photo, tmp_path):

@@ -325,3 +325,25 @@ def test_a_sweep_with_a_region_says_it_lands_inside_it(window, qtbot, tmp_path):
     settle(qtbot, w)
     assert (tmp_path / "sweep.gif").is_file()
     assert "inside the painted region only" in w.statusBar().currentMessage()
+
+
+def test_export_animation_offers_the_slider_the_edit_moved(window, qtbot, monkeypatch):
+    """Walkthrough: it offered the first slider by name, not the one just moved."""
+    from PySide6.QtWidgets import QInputDialog
+
+    from editor import animation
+
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    w.set_slider("second", 1.5, commit=True)
+    settle(qtbot, w)
+    offered = {}
+
+    def get_item(parent, title, label, items, current, editable):
+        offered["item"] = items[current]
+        return "", False
+
+    monkeypatch.setattr(QInputDialog, "getItem", get_item)
+    animation.export_animation_dialog(w)
+    assert offered["item"] == "Second"
