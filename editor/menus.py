@@ -208,8 +208,9 @@ class Menus(QObject):
         rows += [(key, f"{text} brush") for _, text, key in BRUSHES]
         rows += tool_keys(self.window.drag_tool.bar)  # Drag, Run, Mask, Warp, Region
         rows += MOUSE_HELP
-        cells = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;{what}</td></tr>" for k, what in rows)
-        return f"<table>{cells}</table>"
+        cells = "".join(f"<tr><td><b>{k}</b></td><td>{what}</td></tr>" for k, what in rows)
+        return f'<table cellspacing="0" cellpadding="2">{cells}</table>'  # padding, not a space: some
+        # rows began one character further right (walkthrough)
 
     def show_keys(self) -> None:
         """The keys in a dialog that fits the window and scrolls (a message box grew taller than
