@@ -94,6 +94,8 @@ def stretch(motion, eye, radius: float = EYE) -> float:
     qx, qy = xs[inside] + eye[0], ys[inside] + eye[1]
     _, above = motion.sources(qx, qy - h)
     _, below = motion.sources(qx, qy + h)
+    if (below - above <= 0).any():
+        return float("inf")  # folded: a step read backwards
     return float((2 * h / (below - above)).max())
 
 

@@ -57,6 +57,18 @@ def read_mask(path: str | os.PathLike, mapping: DomainMapping, what: str = "drag
     return torch.from_numpy(np.clip(model, 0, 1))
 
 
+def check_on_part(points: list[DragPoint], mapping: DomainMapping, mask: torch.Tensor) -> None:
+    """DragError unless every handle (photo pixels) lies on the mask's painted part: a part moved
+    whole moves what the mask paints, and a handle off it neither moves nor moves the part."""
+    from editing.region import covers
+
+    for i, p in enumerate(to_model(points, mapping), 1):
+        if not covers(mask, p.handle):
+            x, y = points[i - 1].handle
+            raise DragError(f"drag {i}: its handle ({x:g}, {y:g}) is not on the part --drag-mask "
+                            f"paints; --drag-whole moves that part: put each handle on it")
+
+
 def drag_photo(model: GANModel, code: torch.Tensor, points: list[DragPoint], mapping: DomainMapping,
                mask: torch.Tensor | None, cfg: DragConfig, mask_path: str | None = None
                ) -> tuple[torch.Tensor, FeatureOffset | None, dict]:

@@ -25,7 +25,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from editing.drag import DragConfig
-    from editing.drag_photo import drag_photo, parse_drag, read_mask
+    from editing.drag_photo import check_on_part, drag_photo, parse_drag, read_mask
     from editing.edit import check_edit, edit_code, read_strokes, solver_config
     from editing.edits import edit_entry, recipe_edit
     from editing.export import (
@@ -96,6 +96,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
     sliders = model_sliders(sliders, mapping)  # brightness is the photo's, as in the editor
     strokes = read_strokes(a.strokes, mapping) if a.strokes else []
     drag_mask = read_mask(a.drag_mask, mapping) if a.drag_mask else None  # refused before the work
+    if a.drag_whole:  # a handle off the part would not move, and neither would the part
+        check_on_part([parse_drag(d) for d in a.drag], mapping, drag_mask)
     region = torch.tensor(region_record(read_mask(a.region, mapping, "region"))) if a.region else None
     vectors = None
     if sliders and not a.free_sliders:
@@ -126,6 +128,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
                                              drag_mask, replace_given(base, steps=a.drag_steps),
                                              a.drag_mask)
         reach = a.drag_reach * mapping.scale if a.drag_reach else None  # model pixels
+        dragged["whole"] = a.drag_whole
         moved = (0, drag_motion([p["handle"] for p in dragged["model_points"]], dragged["handles"],
                                 model.gan.resolution, drag_mask, reach, a.drag_whole), z_edit)
         print(f"drag: {len(a.drag)} point(s), {dragged['steps']} steps, the farthest handle "

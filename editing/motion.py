@@ -51,9 +51,12 @@ MASK_OUTSIDE = 0.25  # ... this share of it outside the mask (centred, 3 times t
 WHOLE_REACH = 2.0  # a part moved as a whole: what lies around it stretches over this many times the
 # move (and CORE) beyond it, at least (the carry falls as (1 - d / reach)^2, steepest at the part's
 # edge: 2 / reach times the move, under 1 there, so no fold) ...
-WHOLE_FAR = 2.0  # ... and it reaches at most this many model sides beyond the part (the grid it is
-# found on stays small whatever a file or the Reach box says)
+WHOLE_FAR = 2.0  # ... and a Reach set larger reaches at most this many model sides beyond the part;
+# the move itself at most the side along each axis (a file's is refused past it)
 MASK_UP = 8  # the mask's fade is found on a grid this many times finer than the model's
+WHOLE_GRID = 2048  # ... the grid a part moved whole is found on: at most this many cells a side (a
+# 128 px model with a wide reach asked 5216^2, 1.1 GB and 2.7 s each frame of the live preview: a
+# review), MASK_UP times finer than the model's where that fits
 TILE = 512  # photo pixels on a side of the tiles a motion is applied in (memory; OpenCV's remap
 # takes at most 32767 pixels a side)
 
@@ -79,7 +82,10 @@ def drag_motion(handles, ends, resolution: int, mask: torch.Tensor | None = None
     moves = [(tuple(map(float, h)), tuple(map(float, e))) for h, e in zip(handles, ends)]
     if whole:  # one reach for the part, from its mean move
         mean = np.mean([np.subtract(e, h) for h, e in moves], axis=0)
-        radius = min(around(float(np.hypot(*mean))), WHOLE_FAR * resolution)
+        if np.abs(mean).max() > resolution:
+            raise WarpError("a part moved whole moves at most the model's side along each axis")
+        length = float(np.hypot(*mean))
+        radius = min(around(length), max(WHOLE_FAR * resolution, WHOLE_REACH * length + CORE))
         return Motion(tuple(Warp(h, e, float(radius)) for h, e in moves), CORE, as_recorded(mask), True)
     return Motion(tuple(Warp(h, e, float(around(math.dist(h, e)))) for h, e in moves), CORE,
                   None if mask is None else as_recorded(mask))
@@ -130,7 +136,14 @@ class Motion:
         if not isinstance(whole, bool) or (whole and mask is None):
             raise WarpError(f"malformed drag motion: whole {whole!r} (true or false, and true only "
                             f"with a mask)")
-        return cls(moves, float(core), mask, whole)
+        motion = cls(moves, float(core), mask, whole)
+        if whole:  # what drag_motion makes, never less: a smaller reach folds or tears the picture
+            r, shift = mask.shape[-1], motion.shift
+            least = min(WHOLE_REACH * float(np.hypot(*shift)) + CORE, WHOLE_FAR * r)
+            if np.abs(shift).max() > r or min(w.radius for w in moves) < least - 1e-6:
+                raise WarpError(f"malformed drag motion: a part moved whole by {shift.tolist()} model "
+                                f"px moves at most {r} along each axis, within at least {least:.2f}")
+        return motion
 
     def sources(self, qx: torch.Tensor, qy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Where each model point (qx, qy) reads from before the motion. The moves apply together:
@@ -156,33 +169,40 @@ class Motion:
 
     @property
     def falloff(self) -> float:
-        """Model px beyond a part moved as a whole over which what lies around it stretches."""
-        return min(max(w.radius for w in self.moves), WHOLE_FAR * self.mask.shape[-1])
+        """Model px beyond a part moved as a whole over which what lies around it stretches (a
+        Reach beyond WHOLE_FAR sides, or twice the move, is cut there)."""
+        longest = max(WHOLE_FAR * self.mask.shape[-1], WHOLE_REACH * float(np.hypot(*self.shift)) + CORE)
+        return min(max(w.radius for w in self.moves), longest)
 
     @property
     def margin(self) -> int:
-        """Model px the carried grid reaches beyond the model's square on each side (a shift past
-        the square's side counts as the side: the part has left it)."""
-        r = self.mask.shape[-1]
-        return int(math.ceil(self.falloff + min(float(np.hypot(*self.shift)), r))) + 1
+        """Model px the carried grid reaches beyond the model's square on each side: the falloff
+        and the shift (at most the side along each axis: drag_motion and from_dict see to it)."""
+        return int(math.ceil(self.falloff + float(np.abs(self.shift).max()))) + 1
+
+    @property
+    def up(self) -> int:
+        """Cells of the carried grid a model pixel: MASK_UP, fewer where the grid would pass
+        WHOLE_GRID cells a side."""
+        return max(1, min(MASK_UP, WHOLE_GRID // (self.mask.shape[-1] + 2 * self.margin)))
 
     @cached_property
     def carried(self) -> torch.Tensor:
-        """(MASK_UP (R + 2 margin), ...) in [0, 1]: how much of the mean shift each place takes,
-        from the model's square less `margin` on: 1 where the mask's part lands (the mask, moved),
-        falling as (1 - d / falloff)^2 at d model px beyond it (found on a grid MASK_UP times finer
+        """((R + 2 margin) up, ...) in [0, 1]: how much of the mean shift each place takes, from
+        the model's square less `margin` on: 1 where the mask's part lands (the mask, moved),
+        falling as (1 - d / falloff)^2 at d model px beyond it (found on a grid `up` times finer
         than the model's, so the part's outline follows the mask's bilinear contour, not its pixels).
         The square puts the stretch right beside the part, the brow's own skin: a smoothstep put its
         steepest in the middle, where a raised brow's eye lies, and stretched the eye to twice its
         height (a walkthrough; benchmarks/results/drag_whole.md)."""
-        r, pad = self.mask.shape[-1], self.margin
-        side = (r + 2 * pad) * MASK_UP
-        fine = cv2.resize(self.mask.numpy(), (r * MASK_UP, r * MASK_UP), interpolation=cv2.INTER_LINEAR)
-        dx, dy = (float(v) * MASK_UP for v in self.shift)
-        at = np.float32([[1, 0, pad * MASK_UP + dx], [0, 1, pad * MASK_UP + dy]])
+        r, pad, up = self.mask.shape[-1], self.margin, self.up
+        side = (r + 2 * pad) * up
+        fine = cv2.resize(self.mask.numpy(), (r * up, r * up), interpolation=cv2.INTER_LINEAR)
+        dx, dy = (float(v) * up for v in self.shift)
+        at = np.float32([[1, 0, pad * up + dx], [0, 1, pad * up + dy]])
         landed = cv2.warpAffine(fine, at, (side, side), flags=cv2.INTER_LINEAR, borderValue=0.0)
         outside = (landed <= 0.5).astype(np.uint8)
-        d = cv2.distanceTransform(outside, cv2.DIST_L2, 5) / MASK_UP  # model px to the landed part
+        d = cv2.distanceTransform(outside, cv2.DIST_L2, 5) / up  # model px to the landed part
         t = np.clip(1.0 - d / self.falloff, 0.0, 1.0)
         return torch.from_numpy((t * t).astype(np.float32))
 
@@ -222,12 +242,13 @@ class Motion:
     def photo_box(self, mapping: DomainMapping) -> tuple[int, int, int, int] | None:
         """(x0, y0, x1, y1) photo pixels that the motion may change (its reach around every path,
         beyond the model's square too), or None for none."""
-        if self.whole:  # where the carried grid is not 0
+        if self.whole:  # where the carried grid is not 0, and half a cell more (bilinear)
             rows, cols = (np.flatnonzero(self.carried.numpy().any(axis=a)) for a in (1, 0))
             if not len(rows):
                 return None
-            mx0, mx1 = cols[0] / MASK_UP - self.margin, (cols[-1] + 1) / MASK_UP - self.margin
-            my0, my1 = rows[0] / MASK_UP - self.margin, (rows[-1] + 1) / MASK_UP - self.margin
+            up, pad = self.up, self.margin
+            mx0, mx1 = (cols[0] - 0.5) / up - pad, (cols[-1] + 1.5) / up - pad
+            my0, my1 = (rows[0] - 0.5) / up - pad, (rows[-1] + 1.5) / up - pad
         else:
             xs = [c for w in self.moves for c in (w.start[0], w.end[0])]
             ys = [c for w in self.moves for c in (w.start[1], w.end[1])]

@@ -52,8 +52,11 @@ def export_animation_dialog(window) -> None:
     from editor.sliders import readable
 
     names = {readable(n): n for n in sorted(window.vectors)}  # shown as the sliders panel names them
-    moved = [n for n in doc.current.slider_dict if n in window.vectors]  # the edit's own sliders first
-    first = list(names.values()).index(moved[-1]) if moved else 0  # (it offered the first by name)
+    now = doc.current.slider_dict
+    before = doc.history[doc.index - 1].slider_dict if doc.index > 0 else {}
+    moved = [n for n in now if n in window.vectors and now[n] != before.get(n)] or \
+        [n for n in now if n in window.vectors]  # the slider the last step moved, else one set
+    first = list(names.values()).index(moved[0]) if moved else 0  # (it offered the first by name)
     shown, ok = QInputDialog.getItem(window, "Export animation", "Sweep this slider from -3 to +3:",
                                      list(names), first, False)
     if not ok:

@@ -84,8 +84,9 @@ class BrushBar(QToolBar):
         its brightness (a dark blue stroke showed blue and turned a red dress dark red: walkthrough)."""
         if not self._grey:
             return self.colour
-        c = self.colour
-        level = int(round(0.299 * c.red() + 0.587 * c.green() + 0.114 * c.blue()))
+        from training.pixels import LUMA
+
+        level = int(round(float(LUMA @ [self.colour.red(), self.colour.green(), self.colour.blue()])))
         return QColor(level, level, level)
 
     def _show_swatch(self) -> None:

@@ -4,13 +4,13 @@ on the canvas; Stop keeps what it reached. The result joins the history like a s
 sessions, export): its code and its feature offset (editing.offset.FeatureOffset), which later edits
 keep and a later drag goes on from, and its motion (editing.motion): on the photo, the drag moves
 the photo's own pixels from each handle to where the drag left it, and later edits land on that
-moved photo. Clear points removes the pairs.
+moved photo. Clear points removes the pairs (clicked again with none left, the mask).
 
 With Mask on, pressing and dragging on the canvas paints what may move (the brush bar's size); the
 right button or Ctrl + drag erases (as in the Region tool). Outside the painted mask the drag holds
 the picture as it was. With Move whole on, the painted part moves on the photo as one piece and what
 lies around it stretches (editing.motion: an eyebrow rises without the eye below it), and the mask
-goes with it. Clear points clears the mask too.
+goes with it (and back with undo).
 
 The tool listens to the canvas's mouse through an event filter while it is active and draws its
 points and mask on a transparent overlay (editor.dragoverlay), so the canvas itself knows nothing of it.
@@ -53,7 +53,10 @@ class DragTool(QObject):
         self.doc: Document | None = None
         self.handles: list[tuple[float, float]] = []  # model pixels, where each handle is now
         self.targets: list[tuple[float, float]] = []  # model pixels; one fewer while a target is due
-        self.mask: torch.Tensor | None = None  # (R, R) what may move, model pixels; None: anything
+        self.mask: torch.Tensor | None = None  # (R, R) model pixels: what may move (with Move whole,
+        # the part that moves); None: anything
+        self._mask_follows = False  # the mask is a part moved whole's, as undo and redo left it
+        self._mask_erasing = False  # the mask brush's stroke erases (decided at its press)
         self._mask_last: tuple[float, float] | None = None  # the mask brush's last point, model px
         self.brush_size = brush_size or (lambda: 12.0)  # mask brush radius, screen pixels
         self.records: dict[int, tuple] = {}  # id(snapshot) -> (the snapshot, kept alive so that its
@@ -128,17 +131,18 @@ class DragTool(QObject):
         drag's state shows its handles where it left them, the state it started on where they
         were placed; points placed since stay as they are. A part moved whole takes its mask along
         (a second Move whole goes on from where the first left it)."""
-        if self.running or doc is not self.doc or not self._shown:
+        if self.running or doc is not self.doc or not (self._shown or self._mask_follows):
             return
         for snap, record in reversed(self.records.values()):  # the latest drag from a state first
             if snap is doc.current or snap.moved is not None and snap.moved.start is doc.current:
                 ended = snap is doc.current
-                self.handles = [tuple(h) for h in record["handles"]] if ended else \
-                    [tuple(p["handle"]) for p in record["points"]]
-                self.targets = [tuple(p["target"]) for p in record["points"]]
-                if record.get("whole"):
-                    painted = torch.tensor(record["mask"], dtype=torch.float32)
-                    self.mask = shifted(painted, *snap.moved.motion.shift) if ended else painted
+                if self._shown:
+                    self.handles = [tuple(h) for h in record["handles"]] if ended else \
+                        [tuple(p["handle"]) for p in record["points"]]
+                    self.targets = [tuple(p["target"]) for p in record["points"]]
+                if self._mask_follows and snap.moved.motion.whole:  # whatever points were placed since
+                    motion = snap.moved.motion
+                    self.mask = shifted(motion.mask, *motion.shift) if ended else motion.mask
                 return self._update_buttons()
 
     def set_active(self, on: bool) -> None:
@@ -158,6 +162,7 @@ class DragTool(QObject):
         if self.running:
             return
         self.handles, self.targets, self.mask, self._shown = [], [], None, False
+        self._mask_follows = False
         self._update_buttons()
 
     def clear_points(self) -> None:
@@ -219,6 +224,7 @@ class DragTool(QObject):
         if self.doc is None or renderer is None or self.running:
             return
         mx, my = renderer.display_point_to_model(x, y)
+        self._mask_follows = False  # the user's mask now, not a drag's to put back on undo
         if erase and self.mask is None:
             return
         self.mask = paint_disk(self.mask, self.model.gan.resolution, mx, my, renderer.model_radius(radius),
@@ -239,12 +245,12 @@ class DragTool(QObject):
             held = event.buttons() if kind == QEvent.Type.MouseMove else Qt.MouseButton.NoButton
             press = kind == QEvent.Type.MouseButtonPress and event.button() in (left, right)
             if press or held & (left | right):
-                if press:
-                    self._mask_last = None  # a new stroke of the mask brush
+                if press:  # a new stroke of the mask brush: it paints or erases to its end
+                    self._mask_last = None
+                    self._mask_erasing = event.button() == right or \
+                        bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
                 p = self.canvas.to_image(event.position())
-                erase = event.button() == right or bool(held & right) or \
-                    bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
-                self.paint_mask(p.x(), p.y(), self.brush_size() / self.canvas.scale(), erase)
+                self.paint_mask(p.x(), p.y(), self.brush_size() / self.canvas.scale(), self._mask_erasing)
                 return True
             return kind == QEvent.Type.MouseButtonRelease
         if pressed:
@@ -313,7 +319,8 @@ class DragTool(QObject):
                     "distance": step.distance,
                     "handles": [list(h) for h in step.handles], "start_code": start.tolist(),
                     "code": step.code.tolist()}
-                self._shown = True  # undo and redo take these points along (_follow)
+                self._shown = True  # undo and redo take these points along (_follow) ...
+                self._mask_follows = whole  # ... and a part moved whole's mask
                 doc.push(snapshot)
             raised = self.raised_reach(doc.current, reach) if step.step > 0 else ""
             if step.distance <= self.cfg.tolerance:

@@ -11,9 +11,10 @@ import torch
 from PIL import Image
 
 from editing.export import check_recipe, rebuild_from_recipe
-from editing.motion import CORE, WHOLE_REACH, Motion, drag_motion
+from editing.motion import CORE, WHOLE_GRID, WHOLE_REACH, Motion, drag_motion
 from editing.region import shifted
 from editing.warp import WarpError
+from editor.render import model_to_display
 from tests.test_drag import model, photo_file  # noqa: F401 (a fixture)
 from tests.test_editor import settle
 from tests.test_motion import box_mapping, start_drag, window  # noqa: F401 (a fixture)
@@ -101,8 +102,8 @@ def test_move_whole_in_the_window_sessions_and_recipes(window, qtbot, photo, tmp
     assert "moves as one piece" in toggled[-1], "the status says what Move whole does"
     said = start_drag(w, (14.5, 16.5), (14.5, 13.5))
     assert "paint it first" in said[-1] and not tool.running and w.doc.current.moved is None
-    tool.mask = band_mask(rows=(14, 19), cols=(8, 22))
-    tool.clear_button.setEnabled(True)
+    band = band_mask(rows=(14, 19), cols=(8, 22))
+    tool.mask = band
     tool.handles, tool.targets = [], []
     said = start_drag(w, (24.5, 25.5), (24.5, 22.5))  # a handle beside the part: it would not move
     assert "Put each handle on the painted part" in said[-1] and w.doc.current.moved is None
@@ -111,14 +112,18 @@ def test_move_whole_in_the_window_sessions_and_recipes(window, qtbot, photo, tmp
     settle(qtbot, w)
     state = w.doc.current
     assert state.moved is not None and state.moved.motion.whole and state.label == "move part (1 point)"
-    dx, dy = state.moved.motion.shift  # the mask went with the part; undo brings it back
-    assert tool.mask[15:20, 9:21].sum() < tool.mask.sum() and abs(dy) > 0.5
-    assert torch.allclose(tool.mask, shifted(band_mask(rows=(14, 19), cols=(8, 22)), dx, dy))
-    w.undo()
-    assert torch.equal(tool.mask, band_mask(rows=(14, 19), cols=(8, 22)))
-    w.redo()
-    assert torch.allclose(tool.mask, shifted(band_mask(rows=(14, 19), cols=(8, 22)), dx, dy))
     assert tool.records[id(state)][1]["whole"] is True
+    dy = state.moved.motion.shift[1]  # the mask went with the part, whole; undo brings it back
+    rows = torch.arange(32.0)[:, None]
+    centre = lambda m: float((m * rows).sum() / m.sum())  # noqa: E731
+    assert abs(dy) > 0.5 and tool.mask.sum() == band.sum()  # (the tiny generator's drag ends anywhere)
+    assert centre(tool.mask) - centre(band) == pytest.approx(dy, abs=0.5), "the mask went the part's way"
+    moved_mask = tool.mask.clone()
+    tool.click(*model_to_display(w.renderer, 20.5, 20.5))  # a point placed since: the mask still follows
+    w.undo()
+    assert torch.equal(tool.mask, band)
+    w.redo()
+    assert torch.equal(tool.mask, moved_mask)
     out = tmp_path / "whole.png"
     assert w.export_to(out)
     recipe = json.loads((tmp_path / "whole.png.recipe.json").read_text())
@@ -131,6 +136,21 @@ def test_move_whole_in_the_window_sessions_and_recipes(window, qtbot, photo, tmp
     assert w.open_session(session)
     settle(qtbot, w)
     assert w.doc.current.moved.motion.whole
+    reopened = tmp_path / "reopened.png"
+    assert w.export_to(reopened)
+    assert reopened.read_bytes() == out.read_bytes(), "the session brings the part's move back exactly"
+
+
+def test_a_part_moved_whole_again_and_again_keeps_its_size():
+    """Chained moves (the mask follows the part): a soft copy wore a brow's band away (a review)."""
+    mask = band_mask(rows=(12, 14), cols=(8, 22))
+    for _ in range(4):
+        mask = shifted(mask, 0.5, -0.5)
+    assert mask.sum() == band_mask(rows=(12, 14), cols=(8, 22)).sum()
+    assert set(mask.unique().tolist()) == {0, 1}
+    assert torch.equal(shifted(band_mask(rows=(12, 14), cols=(8, 22)), 1.6, -2.4),
+                       band_mask(rows=(10, 12), cols=(10, 24))), "right 2, up 2: the part's way"
+    assert shifted(band_mask(), 40.0, 0.0).sum() == 0, "moved off the square: nothing left"
 
 
 def test_edit_cli_moves_a_part_whole_and_refuses_whole_without_a_mask(model, tmp_path, capsys):  # noqa: F811
@@ -144,6 +164,9 @@ def test_edit_cli_moves_a_part_whole_and_refuses_whole_without_a_mask(model, tmp
     mask = np.zeros((160, 120), np.uint8)
     mask[60:100, 30:90] = 255
     Image.fromarray(mask).save(tmp_path / "mask.png")
+    assert main(["edit", str(photo), "--model", str(model.path), "--drag", "60,30->60,20",
+                 "--drag-mask", str(tmp_path / "mask.png"), "--drag-whole", "--out", str(out)]) == 2
+    assert "is not on the part --drag-mask paints" in capsys.readouterr().err and not out.exists()
     assert main(["edit", str(photo), "--model", str(model.path), "--drag", "60,80->60,70",
                  "--drag-mask", str(tmp_path / "mask.png"), "--drag-whole", "--drag-steps", "8",
                  "--out", str(out)]) == 0
@@ -154,46 +177,18 @@ def test_edit_cli_moves_a_part_whole_and_refuses_whole_without_a_mask(model, tmp
     assert again.read_bytes() == out.read_bytes()
 
 
-def test_a_files_huge_reach_or_shift_keeps_the_grid_small():
-    """A stranger's recipe may say a radius or a move of 10,000 model px: the part's grid stays a
-    few model sides (memory), and the photo still comes back."""
+def test_a_files_huge_reach_keeps_the_grid_small_and_a_huge_move_or_tiny_reach_is_refused():
+    """A stranger's recipe may say a radius or a move of 10,000 model px, or a radius of 0.01: the
+    part's grid stays at most WHOLE_GRID cells a side (memory, time), and a move past the side or a
+    reach that would fold the picture is refused (a review measured a tear and a seam)."""
     good = drag_motion([(16.0, 14.0)], [(16.0, 12.0)], 32, band_mask(), whole=True).to_dict()
-    for moves in ([{"start": [16, 14], "end": [16, 12], "radius": 10_000}],
-                  [{"start": [16, 14], "end": [9_000, -9_000], "radius": 5}]):
-        motion = Motion.from_dict({**good, "moves": moves})
-        assert motion.carried.shape[-1] <= (32 + 2 * (2 * 32 + 32 + 1)) * 8
-        assert motion.move(brow_photo(), box_mapping()).shape == (128, 128, 3)
-
-
-def test_the_drag_mask_erases_with_the_right_button_or_ctrl(window, qtbot):  # noqa: F811
-    from PySide6.QtCore import QPoint, Qt
-
-    from editor.render import model_to_display
-
-    w = window
-    w.new_from_model(2)
-    settle(qtbot, w)
-    tool = w.drag_tool
-    tool.set_active(True)
-    tool.mask_button.click()
-    r, s = w.canvas.image_rect(), w.canvas.scale()
-
-    def at(x, y):
-        dx, dy = model_to_display(w.renderer, x, y)
-        return QPoint(int(r.x() + dx * s), int(r.y() + dy * s))
-
-    for x in (10.5, 14.5, 18.5):
-        qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=at(x, 16.5))
-        qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=at(x, 16.5))
-    assert tool.mask[16, 10] == 1 and tool.mask[16, 18] == 1
-    qtbot.mousePress(w.canvas, Qt.MouseButton.RightButton, pos=at(10.5, 16.5))
-    qtbot.mouseRelease(w.canvas, Qt.MouseButton.RightButton, pos=at(10.5, 16.5))
-    assert tool.mask[16, 10] == 0 and tool.mask[16, 18] == 1, "the right button erases"
-    ctrl = Qt.KeyboardModifier.ControlModifier
-    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, ctrl, at(18.5, 16.5))
-    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, ctrl, at(18.5, 16.5))
-    assert tool.mask[16, 18] == 0 and tool.handles == [], "Ctrl + left erases, and places no point"
-    for x in (14.5, 12.5, 16.5):
-        qtbot.mousePress(w.canvas, Qt.MouseButton.RightButton, pos=at(x, 16.5))
-        qtbot.mouseRelease(w.canvas, Qt.MouseButton.RightButton, pos=at(x, 16.5))
-    assert tool.mask is None, "a mask erased to nothing is no mask"
+    huge = Motion.from_dict({**good, "moves": [{"start": [16, 14], "end": [16, 12], "radius": 10_000}]})
+    assert huge.carried.shape[-1] <= WHOLE_GRID and huge.falloff == 2 * 32
+    moved = huge.move(brow_photo(), box_mapping())
+    assert (moved[:, 64, 0] == 30).sum() == 16, "the brow moved whole still"
+    for moves in ([{"start": [16, 14], "end": [9_000, -9_000], "radius": 10_000}],
+                  [{"start": [16, 14], "end": [16, 4], "radius": 0.01}]):
+        with pytest.raises(WarpError, match="malformed drag motion"):
+            Motion.from_dict({**good, "moves": moves})
+    with pytest.raises(WarpError, match="at most the model's side"):
+        drag_motion([(16.0, 14.0)], [(16.0, 50.0)], 32, band_mask(), whole=True)

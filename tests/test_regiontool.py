@@ -338,6 +338,8 @@ def test_export_animation_offers_the_slider_the_edit_moved(window, qtbot, monkey
     settle(qtbot, w)
     w.set_slider("second", 1.5, commit=True)
     settle(qtbot, w)
+    w.set_slider("first", -1.0, commit=True)  # the last one moved, not the last by name
+    settle(qtbot, w)
     offered = {}
 
     def get_item(parent, title, label, items, current, editable):
@@ -346,4 +348,4 @@ def test_export_animation_offers_the_slider_the_edit_moved(window, qtbot, monkey
 
     monkeypatch.setattr(QInputDialog, "getItem", get_item)
     animation.export_animation_dialog(w)
-    assert offered["item"] == "Second"
+    assert offered["item"] == "First"
