@@ -26,7 +26,10 @@ from training.modelfile import GANModel
 from training.pixels import to_uint8
 
 TYPICAL_SAMPLES = 256  # the model's own samples its realism scores are compared with
-FAR_LPIPS = 0.4  # LPIPS to the photo, over the reconstruction's own, past which an edit has gone too far
+FAR_LPIPS = 0.1  # LPIPS to the photo, over the reconstruction's own, past which an edit has gone too
+# far: face sliders at +-3 reach 0.12 at the median (0.22 at the 90th percentile) and smudge the face,
+# at +-1.5 0.044 (0.095), most of them kept (walkthroughs); products 0.064 and 0.029. At 0.4 it never
+# warned of a slider: a smudged Smiling -3 said nothing (benchmarks/results/quality_warning.md)
 UNREALISTIC = 0.02  # realism rank under which (and under the reconstruction's) an edit has gone too far
 
 
