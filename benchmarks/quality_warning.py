@@ -11,7 +11,8 @@ first `--products` Fashion-MNIST test images as tinted product photos (benchmark
 inverted; the measured sliders (brightness, area, height, width, calibrated as the editor moves
 them) at the same values. Per |strength|: the median, 10th and 90th percentile of LPIPS, its excess
 over the reconstruction's own (what editor.quality.FAR_LPIPS is compared with) and the share the
-quality line warns of (editor.quality.QualityMeter.warning's LPIPS and identity rules).
+quality line warns of (editor.quality.QualityMeter.warning, the editor's own: LPIPS, identity,
+realism).
 Writes benchmarks/results/quality_warning.{json,md}.
 """
 from __future__ import annotations
@@ -28,35 +29,27 @@ from benchmarks.product_edits import TINTS
 from benchmarks.real_photos import held_out_face_photos, tuned_to_faces
 from editing.vector_sets import FACE_ATTRIBUTES
 from editing.vectors import apply_sliders, model_vectors
-from editor.quality import FAR_LPIPS
-from inversion.faces import SAME_PERSON, descriptors, identity_distance
+from editor.quality import FAR_LPIPS, QualityMeter
 from inversion.framing import DomainSpec, to_model
 from inversion.invert import Inverter
 from training.data import load_fashion_mnist
 from training.modelfile import load_model
-from training.pixels import to_uint8
 
 STRENGTHS = (1.5, 3.0)
 MEASURED = ("brightness", "area", "height", "width")
 
 
 @torch.no_grad()
-def edits(model, inv, x, z0, vectors, names, draw) -> dict:
-    """{|strength|: (LPIPS over the reconstruction's own, warned)} for every slider both ways."""
-    own = float(inv.lpips(draw(z0[None]), x)[0])
-    reference = descriptors(to_uint8(x[0])[None], DomainSpec.for_model(model.config).face_box) \
-        if model.config.get("domain", {}).get("kind") == "face" else None
+def edits(model, lpips, x, z0, vectors, names) -> dict:
+    """{|strength|: (LPIPS over the reconstruction's own, warned)} for every slider both ways,
+    measured and judged by the editor's own quality meter (drawn by `model`, tuned or not)."""
+    meter = QualityMeter(model, lpips, x, start=z0)
     out = {}
     for s in STRENGTHS:
         codes = torch.stack([apply_sliders(z0, vectors, {n: v}) for n in names for v in (s, -s)])
-        images = draw(codes)
-        excess = inv.lpips(images, x.expand_as(images)).flatten().numpy() - own
-        warned = excess > FAR_LPIPS
-        if reference is not None:
-            face_box = DomainSpec.for_model(model.config).face_box
-            far = identity_distance(descriptors(np.stack([to_uint8(m) for m in images]), face_box), reference)
-            warned |= far >= SAME_PERSON
-        out[s] = (excess, warned)
+        found = meter.measure(model.decode(codes))
+        out[s] = (np.array([q.lpips - meter.start.lpips for q in found]),
+                  np.array([meter.warning(q) is not None for q in found]))
     return out
 
 
@@ -75,7 +68,7 @@ def main() -> None:
     model = load_model("celeba-64")
     spec, inv, vectors = DomainSpec.for_model(model.config), Inverter.for_model(model), model_vectors(model)
     photos = held_out_face_photos(model, spec, a.faces)
-    faces = [edits(model, inv, x, z0, vectors, FACE_ATTRIBUTES, tuned.decode)
+    faces = [edits(tuned, inv.lpips, x, z0, vectors, FACE_ATTRIBUTES)
              for _, x, _, z0, tuned in tuned_to_faces(model, spec, inv, photos)]
     products_model = load_model("fashion-mnist-32")
     pspec, pinv = DomainSpec.for_model(products_model.config), Inverter.for_model(products_model)
@@ -86,7 +79,7 @@ def main() -> None:
         photo = fake_photo(test.images[i, 2:30, 2:30, 0].numpy(), TINTS[i % len(TINTS)])
         x, _ = to_model(photo, 32, 1, pspec)
         z0 = pinv.invert(x).z[0]
-        products.append(edits(products_model, pinv, x, z0, pvectors, MEASURED, products_model.decode))
+        products.append(edits(products_model, pinv.lpips, x, z0, pvectors, MEASURED))
     for domain, found in (("faces", gather(faces)), ("products", gather(products))):
         for s, (excess, warned) in found.items():
             rows.append({"domain": domain, "strength": f"+-{s:g}", "edits": len(excess),
@@ -96,8 +89,9 @@ def main() -> None:
     md = (f"# When the quality line says an edit has gone too far\n\n`python -m benchmarks.quality_warning "
           f"--faces {a.faces} --products {a.products}` ({time.perf_counter() - t0:.0f} s): slider edits "
           f"on real photos (see the module's docstring); LPIPS to the photo as the model sees it, over "
-          f"the reconstruction's own; *warned*: the share the quality line flags (LPIPS over "
-          f"FAR_LPIPS = {FAR_LPIPS:g}, or, for faces, no longer the photo's person by dlib).\n\n"
+          f"the reconstruction's own; *warned*: the share the quality line flags (QualityMeter.warning: "
+          f"LPIPS over FAR_LPIPS = {FAR_LPIPS:g}, for faces no longer the photo's person by dlib, or "
+          f"less realistic than 98% of the model's pictures).\n\n"
           + markdown_table(rows, [("domain", "domain"), ("strength", "slider"), ("edits", "edits"),
                                   ("median", "LPIPS excess, median"), ("p10", "10th percentile"),
                                   ("p90", "90th percentile"), ("warned", "warned")])

@@ -74,21 +74,26 @@ def drag_motion(handles, ends, resolution: int, mask: torch.Tensor | None = None
     low, high = (share * resolution for share in REACH_SIDE)
 
     def around(length: float) -> float:
-        if whole:
-            return max(WHOLE_REACH * length + CORE, reach or 0.0)
         wanted = reach if reach else min(high, max(low, REACH * length + CORE))
         return max(UNFOLDED * length + CORE, wanted)
 
     moves = [(tuple(map(float, h)), tuple(map(float, e))) for h, e in zip(handles, ends)]
     if whole:  # one reach for the part, from its mean move
-        mean = np.mean([np.subtract(e, h) for h, e in moves], axis=0)
-        if np.abs(mean).max() > resolution:
+        shift = np.mean([np.subtract(e, h) for h, e in moves], axis=0)
+        if np.abs(shift).max() > resolution:
             raise WarpError("a part moved whole moves at most the model's side along each axis")
-        length = float(np.hypot(*mean))
-        radius = min(around(length), max(WHOLE_FAR * resolution, WHOLE_REACH * length + CORE))
-        return Motion(tuple(Warp(h, e, float(radius)) for h, e in moves), CORE, as_recorded(mask), True)
+        radius = whole_reach(shift, resolution, reach)
+        return Motion(tuple(Warp(h, e, radius) for h, e in moves), CORE, as_recorded(mask), True)
     return Motion(tuple(Warp(h, e, float(around(math.dist(h, e)))) for h, e in moves), CORE,
                   None if mask is None else as_recorded(mask))
+
+
+def whole_reach(shift, resolution: int, wanted: float | None = None) -> float:
+    """Model px beyond a part moved whole by `shift` over which what lies around it stretches:
+    `wanted` (the Reach set; None: the least), within WHOLE_REACH times the move and CORE (less
+    folds the picture) and WHOLE_FAR sides, or that least if more."""
+    least = WHOLE_REACH * float(np.hypot(*shift)) + CORE
+    return float(min(max(wanted or 0.0, least), max(WHOLE_FAR * resolution, least)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,7 +144,7 @@ class Motion:
         motion = cls(moves, float(core), mask, whole)
         if whole:  # what drag_motion makes, never less: a smaller reach folds or tears the picture
             r, shift = mask.shape[-1], motion.shift
-            least = min(WHOLE_REACH * float(np.hypot(*shift)) + CORE, WHOLE_FAR * r)
+            least = whole_reach(shift, r)
             if np.abs(shift).max() > r or min(w.radius for w in moves) < least - 1e-6:
                 raise WarpError(f"malformed drag motion: a part moved whole by {shift.tolist()} model "
                                 f"px moves at most {r} along each axis, within at least {least:.2f}")
@@ -170,9 +175,8 @@ class Motion:
     @property
     def falloff(self) -> float:
         """Model px beyond a part moved as a whole over which what lies around it stretches (a
-        Reach beyond WHOLE_FAR sides, or twice the move, is cut there)."""
-        longest = max(WHOLE_FAR * self.mask.shape[-1], WHOLE_REACH * float(np.hypot(*self.shift)) + CORE)
-        return min(max(w.radius for w in self.moves), longest)
+        file's radius held to whole_reach's bounds, as drag_motion makes it)."""
+        return whole_reach(self.shift, self.mask.shape[-1], max(w.radius for w in self.moves))
 
     @property
     def margin(self) -> int:

@@ -386,4 +386,3 @@ class DragTool(QObject):
     def stop(self) -> None:
         if self.running:
             self.jobs.cancel()
-
