@@ -289,6 +289,8 @@ class Document:
         if moves:
             data["moves"] = [{"start": place[id(m.start)], "motion": m.motion.to_dict(),
                               "end": m.end.tolist()} for m in (unique_moves[key] for key in moves)]
+        if not any(m["motion"].get("whole") for m in data.get("moves", ())):
+            data["version"] = 9  # what it needs: an editor before 10 opens it (as recipes do)
         return data
 
     def save(self, path: str | os.PathLike) -> None:

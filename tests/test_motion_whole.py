@@ -133,6 +133,7 @@ def test_move_whole_in_the_window_sessions_and_recipes(window, qtbot, photo, tmp
     assert again.read_bytes() == out.read_bytes(), "the recipe rebuilds the part's move bit for bit"
     session = tmp_path / "whole.session.json"
     assert w.save_session(session)
+    assert json.loads(session.read_text())["version"] == 10  # an older editor would move it as a brush
     assert w.open_session(session)
     settle(qtbot, w)
     assert w.doc.current.moved.motion.whole

@@ -17,7 +17,7 @@ from editing.vectors import model_vectors
 from editor import session
 from editor.errors import bug_message, describe
 from editor.render import Renderer
-from editor.state import Document, SessionError, read_session
+from editor.state import SESSION_VERSION, Document, SessionError, read_session
 from inversion.framing import DomainMapping
 from inversion.invert import photo_to_model
 from inversion.photo import PhotoError, load_photo
@@ -124,7 +124,7 @@ def test_session_round_trip_and_refusals(model, photo, tmp_path):
 
 
 @pytest.mark.parametrize("damage, error, message", [
-    (lambda d: d.update(version=d["version"] + 1), VersionError, "newer version"),
+    (lambda d: d.update(version=SESSION_VERSION + 1), VersionError, "newer version"),
     (lambda d: d.pop("z0"), SessionError, "damaged"),
     (lambda d: d.update(index=7), SessionError, "damaged"),
     (lambda d: d.update(photo="photo.png"), SessionError, "damaged"),

@@ -148,7 +148,7 @@ def check_from_model(cfg: "TrainConfig", model_name: str):
     network and train it by its recorded recipe (loss, augmentation) to beyond its step;
     OptionError naming what differs otherwise, before any data is loaded."""
     model = load_model(model_name)
-    if model.gan != cfg.gan:
+    if model.gan != cfg.gan and not adds_projected(model.gan, cfg.gan):
         raise OptionError(f"--from-model: {model.name} is {model.gan}, but the options build "
                           f"{cfg.gan}; give its recipe's options (e.g. --res, --width)")
     recipe = model.config.get("training", {})
@@ -164,20 +164,36 @@ def check_from_model(cfg: "TrainConfig", model_name: str):
     return model
 
 
+def adds_projected(had: "GANConfig", builds: "GANConfig") -> bool:
+    """Whether a run building `builds` may go on training a model of `had` by adding a projected
+    discriminator beside its DCGAN one (--discriminator dcgan+projected on a dcgan model): the
+    Vision-aided GAN's own use (Kumari et al. 2022 fine-tune trained generators that way). The
+    model's discriminator becomes the DCGAN part; the projected part starts untrained."""
+    from dataclasses import replace
+
+    return (had.discriminator == "dcgan" and builds.discriminator == "dcgan+projected"
+            and replace(had, discriminator=builds.discriminator, feature_size=builds.feature_size)
+            == builds)
+
+
 def start_from_model(trainer, model) -> None:
     """Put an exported model (check_from_model) into a new run (training.loop.Trainer) and
     checkpoint it: its generator (the EMA weights it was exported with) as G and G_ema, its
-    discriminator, its step and training time; the optimisers' moments start from zero."""
+    discriminator (the DCGAN part where the run adds a projected one: adds_projected), its step
+    and training time; the optimisers' moments start from zero."""
     weights = model.generator.state_dict()
     trainer.G.load_state_dict(weights)
     trainer.G_ema.load_state_dict(weights)
-    trainer.D.load_state_dict(model.discriminator.state_dict())
+    added = adds_projected(model.gan, trainer.cfg.gan)
+    (trainer.D.dcgan if added else trainer.D).load_state_dict(model.discriminator.state_dict())
     recipe = model.config.get("training", {})
     trainer.step = int(recipe.get("steps", 0))
     trainer.seconds = 60.0 * float(recipe.get("minutes", 0.0))
     trainer.started_from = {"model": model.name, "path": str(model.path.resolve()),
                             "step": trainer.step,
                             "generator_sha256": model.config["networks"]["generator"]["sha256"]}
+    if added:
+        trainer.started_from["discriminator_added"] = "projected"
     trainer.out.mkdir(parents=True, exist_ok=True)
     trainer.save()
 
