@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QSpinBox, QToolBar, QToolButton
 
 from editing.drag import DragConfig, DragPoint, drag
 from editing.export import add_to_recipe, recipe_path
-from editing.motion import drag_motion
+from editing.motion import WHOLE_FAR, drag_motion
 from editing.region import covers, paint_disk, shifted
 from editing.vectors import AttributeVector
 from editor.canvas import Canvas
@@ -350,10 +350,14 @@ class DragTool(QObject):
     def raised_reach(self, state: Snapshot, reach: float | None) -> str:
         """What the status adds when the Reach set was too small for the move (editing.motion
         raises it rather than fold the picture over itself; a walkthrough's 12 and 15 px gave the
-        same picture, and nothing said why)."""
+        same picture, and nothing said why), or too large for a part moved whole (editing.motion's
+        WHOLE_FAR cuts it)."""
         widest = max(w.radius for w in state.moved.motion.moves)
-        if not reach or widest <= reach + 1e-6:
+        if not reach or abs(widest - reach) <= 1e-6:
             return ""
+        if widest < reach:
+            return (f"; Reach cut to {widest / self.doc.mapping.scale:.0f} px (around a part moved "
+                    f"whole, the picture stretches at most {WHOLE_FAR:g} times its width away)")
         why = ("twice the move at least" if state.moved.motion.whole else
                "a shorter move allows a smaller one, a mask holds the rest")
         return (f"; Reach raised to {widest / self.doc.mapping.scale:.0f} px (less would fold the "

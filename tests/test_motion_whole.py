@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from editing.export import check_recipe, rebuild_from_recipe
-from editing.motion import CORE, WHOLE_GRID, WHOLE_REACH, Motion, drag_motion
+from editing.motion import CORE, WHOLE_FAR, WHOLE_GRID, WHOLE_REACH, Motion, drag_motion
 from editing.region import shifted
 from editing.warp import WarpError
 from editor.render import model_to_display
@@ -140,6 +140,21 @@ def test_move_whole_in_the_window_sessions_and_recipes(window, qtbot, photo, tmp
     reopened = tmp_path / "reopened.png"
     assert w.export_to(reopened)
     assert reopened.read_bytes() == out.read_bytes(), "the session brings the part's move back exactly"
+
+
+def test_a_reach_past_two_widths_is_cut_and_said(window, qtbot, photo):  # noqa: F811
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    tool = w.drag_tool
+    tool.whole_button.setChecked(True)
+    tool.mask = band_mask(rows=(14, 19), cols=(8, 22))
+    tool.reach.setValue(5000)  # photo px: far past two of the model's 32 px sides
+    said = start_drag(w, (14.5, 16.5), (14.5, 13.5))
+    settle(qtbot, w)
+    radius = w.doc.current.moved.motion.moves[0].radius
+    assert radius == pytest.approx(WHOLE_FAR * 32)
+    assert f"Reach cut to {radius / w.doc.mapping.scale:.0f} px" in said[-1]
 
 
 def test_a_part_moved_whole_again_and_again_keeps_its_size():
