@@ -65,8 +65,8 @@ def export_animation_dialog(window) -> None:
     stem = doc.photo_path.stem if doc.photo_path else "sample"
     suggested = Path(window.menus.last_dir()) / f"{stem}-{file_word(shown)}.webp"
     path, _ = QFileDialog.getSaveFileName(window, "Export animation", str(suggested), ANIMATION_FILTER)
-    if path:
-        export_sweep(window, name, path)
+    if path and export_sweep(window, name, path):
+        window.menus.remember_dir(path)
 
 
 def file_word(text: str) -> str:
@@ -110,8 +110,8 @@ def export_morph_dialog(window) -> None:
     path, _ = QFileDialog.getSaveFileName(
         window, "Export morph", str(Path(window.menus.last_dir()) / f"{doc.photo_path.stem}-morph.webp"),
         ANIMATION_FILTER)
-    if path:
-        export_morph(window, other, path)
+    if path and export_morph(window, other, path):
+        window.menus.remember_dir(path)
 
 
 def export_morph(window, other: str | Path, path: str | Path, frames: int = FRAMES, fps: float = FPS) -> bool:

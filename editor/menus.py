@@ -147,7 +147,7 @@ class Menus(QObject):
         path = save_file_dialog(self.window, "Export", str(Path(self.last_dir()) / name), EXPORT_FILTER,
                                 "png")
         if path and self.window.export_to(path):  # the dialog has already asked before overwriting
-            self.settings.setValue("last_dir", str(Path(path).parent))  # the next dialog starts there
+            self.remember_dir(path)
 
     def save_session_dialog(self) -> bool:
         """True if the session was saved."""
@@ -158,8 +158,8 @@ class Menus(QObject):
         path = save_file_dialog(self.window, "Save session", str(Path(self.last_dir()) / name),
                                 f"Sessions (*.{SESSION_SUFFIX})", SESSION_SUFFIX)
         saved = bool(path) and self.window.save_session(path)
-        if saved:  # the next dialog starts there (it started in the photo's folder: walkthrough)
-            self.settings.setValue("last_dir", str(Path(path).parent))
+        if saved:
+            self.remember_dir(path)
         return saved
 
     def open_session_dialog(self) -> None:
@@ -183,10 +183,15 @@ class Menus(QObject):
     def last_dir(self) -> str:
         return self.settings.value("last_dir", str(Path.home()))
 
+    def remember_dir(self, path: str | Path) -> None:
+        """The next file dialog starts in the folder of `path`, a file just written or opened (they
+        started in the photo's folder: a walkthrough)."""
+        self.settings.setValue("last_dir", str(Path(path).parent))
+
     def remember_recent(self, path: Path) -> None:
         recent = [p for p in self.settings.value("recent", [], type=list) if p != str(path)]
         self.settings.setValue("recent", [str(path)] + recent[:RECENT_COUNT - 1])
-        self.settings.setValue("last_dir", str(path.parent))
+        self.remember_dir(path)
         self._update_recent_menu()
 
     def _update_recent_menu(self) -> None:

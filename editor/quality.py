@@ -62,11 +62,9 @@ def typical_realism(model: GANModel) -> np.ndarray:
     whichever was measured first set the ranks, so a session reopened (tuned first) ranked the same
     picture 77% where the photo's first opening (untuned first) said 74% (walkthrough)."""
     if model.model_id not in _TYPICAL:
-        from dataclasses import replace
+        from inversion.tuning import model_generator, tuned_model
 
-        from inversion.tuning import model_generator
-
-        own = replace(model, generator=model_generator(model).eval())
+        own = tuned_model(model, model_generator(model))  # the folder's own generator in place
         with torch.no_grad():
             _TYPICAL[model.model_id] = np.sort(
                 model.discriminator(own.sample(TYPICAL_SAMPLES, seed=0)).numpy())

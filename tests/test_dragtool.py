@@ -1,5 +1,6 @@
 """The editor's Drag tool, driven for real under QT_QPA_PLATFORM=offscreen with pytest-qt."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,7 +142,7 @@ def test_stop_keeps_the_drag_so_far(window, qtbot):
     assert w.doc.current.label == "drag 1 point", "Stop keeps what the drag reached"
 
 
-def test_export_animation_sweeps_a_slider_in_the_background(window, qtbot, tmp_path):
+def test_export_animation_sweeps_a_slider_in_the_background(window, qtbot, tmp_path, monkeypatch):
     from PIL import Image
 
     from editor import animation
@@ -159,6 +160,14 @@ def test_export_animation_sweeps_a_slider_in_the_background(window, qtbot, tmp_p
         assert img.n_frames == 8
     assert not animation.export_sweep(w, "first", tmp_path / "sweep.png")
     assert ".webp, .gif or .mp4" in w.last_error
+    folder = tmp_path / "animations"
+    folder.mkdir()
+    monkeypatch.setattr(animation.QInputDialog, "getItem", lambda *a, **k: (a[3][0], True))
+    monkeypatch.setattr(animation.QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(folder / "again.gif"), ""))
+    animation.export_animation_dialog(w)
+    settle(qtbot, w)
+    assert Path(w.menus.last_dir()) == folder, "the next dialog starts where the animation went"
 
 
 def test_warp_brush_pushes_pixels_and_joins_the_history(window, qtbot):
