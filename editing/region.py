@@ -79,6 +79,21 @@ def paint_disk(region: torch.Tensor | None, resolution: int, x: float, y: float,
     return region * (1.0 - disk) if erase else torch.maximum(region, disk)
 
 
+class BrushStroke:
+    """One press-to-release stroke of a mask brush (the region tool's, the drag mask's): whether it
+    erases, decided at its press, and where it painted last, so that each disk joins the one
+    before (paint_disk's `since`)."""
+
+    def __init__(self, erase: bool = False):
+        self.erase, self.last = erase, None
+
+    def paint(self, region: torch.Tensor | None, resolution: int, x: float, y: float,
+              radius: float) -> torch.Tensor:
+        region = paint_disk(region, resolution, x, y, radius, self.erase, self.last)
+        self.last = (x, y)
+        return region
+
+
 def covers(region: torch.Tensor, point) -> bool:
     """Whether the model point (x, y) lies on the region's painted part (its pixel over half, as a
     part moved whole counts it: editing.motion)."""

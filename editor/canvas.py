@@ -34,6 +34,12 @@ def thumbnail(pixels: np.ndarray, side: int) -> QPixmap:
                                                       Qt.TransformationMode.SmoothTransformation))
 
 
+def erases(event) -> bool:
+    """Whether a mask brush's press erases: the right button, or Ctrl with the left."""
+    return (event.button() == Qt.MouseButton.RightButton
+            or bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier))
+
+
 class Canvas(QWidget):
     """Paints one image (display pixels) fitted or zoomed; emits strokes in image coordinates."""
 

@@ -28,9 +28,9 @@ from PySide6.QtWidgets import QSpinBox, QToolBar, QToolButton
 from editing.drag import DragConfig, DragPoint, drag
 from editing.export import add_to_recipe, recipe_path
 from editing.motion import WHOLE_FAR, drag_motion
-from editing.region import covers, paint_disk, shifted
+from editing.region import BrushStroke, covers, shifted
 from editing.vectors import AttributeVector
-from editor.canvas import Canvas
+from editor.canvas import Canvas, erases
 from editor.dragoverlay import DragOverlay
 from editor.jobs import Job, JobRunner
 from editor.preview import Preview
@@ -56,8 +56,7 @@ class DragTool(QObject):
         self.mask: torch.Tensor | None = None  # (R, R) model pixels: what may move (with Move whole,
         # the part that moves); None: anything
         self._mask_follows = False  # the mask is a part moved whole's, as undo and redo left it
-        self._mask_erasing = False  # the mask brush's stroke erases (decided at its press)
-        self._mask_last: tuple[float, float] | None = None  # the mask brush's last point, model px
+        self._mask_stroke = BrushStroke()  # the mask brush's stroke in progress
         self.brush_size = brush_size or (lambda: 12.0)  # mask brush radius, screen pixels
         self.records: dict[int, tuple] = {}  # id(snapshot) -> (the snapshot, kept alive so that its
         # id is not reused; what the drag that made it did)
@@ -217,19 +216,19 @@ class DragTool(QObject):
             self.status.emit(f"{len(self.targets)} drag point(s); Run to drag, or add another handle")
         self._update_buttons()
 
-    def paint_mask(self, x: float, y: float, radius: float, erase: bool = False) -> None:
-        """Add a disk at display pixel (x, y), `radius` display pixels, to the mask (`erase`: take it
-        away; an emptied mask is no mask)."""
+    def paint_mask(self, x: float, y: float, radius: float) -> None:
+        """Add a disk at display pixel (x, y), `radius` display pixels, to the mask, joined to the
+        stroke's last one (or take it away, if the stroke erases; an emptied mask is no mask)."""
         renderer = self.preview.renderer
         if self.doc is None or renderer is None or self.running:
             return
         mx, my = renderer.display_point_to_model(x, y)
         self._mask_follows = False  # the user's mask now, not a drag's to put back on undo
+        erase = self._mask_stroke.erase
         if erase and self.mask is None:
             return
-        self.mask = paint_disk(self.mask, self.model.gan.resolution, mx, my, renderer.model_radius(radius),
-                               erase, self._mask_last)
-        self._mask_last = (mx, my)
+        self.mask = self._mask_stroke.paint(self.mask, self.model.gan.resolution, mx, my,
+                                            renderer.model_radius(radius))
         if erase and not self.mask.any():
             self.mask = None
         self._update_buttons()
@@ -246,11 +245,9 @@ class DragTool(QObject):
             press = kind == QEvent.Type.MouseButtonPress and event.button() in (left, right)
             if press or held & (left | right):
                 if press:  # a new stroke of the mask brush: it paints or erases to its end
-                    self._mask_last = None
-                    self._mask_erasing = event.button() == right or \
-                        bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+                    self._mask_stroke = BrushStroke(erases(event))
                 p = self.canvas.to_image(event.position())
-                self.paint_mask(p.x(), p.y(), self.brush_size() / self.canvas.scale(), self._mask_erasing)
+                self.paint_mask(p.x(), p.y(), self.brush_size() / self.canvas.scale())
                 return True
             return kind == QEvent.Type.MouseButtonRelease
         if pressed:

@@ -22,8 +22,9 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import QToolButton
 
-from editing.region import REGION_SOLVER, as_recorded, paint_disk, region_steps
+from editing.region import REGION_SOLVER, BrushStroke, as_recorded, region_steps
 from editing.solver import SolverConfig
+from editor.canvas import erases
 from editor.overlay import CanvasOverlay
 from editor.jobs import Job
 from editor.state import Snapshot
@@ -69,8 +70,7 @@ class RegionTool(QObject):
         self.hover: QPointF | None = None  # the mouse on the canvas, for the brush's circle
         self._painting: torch.Tensor | None = None  # the region as the press in progress leaves it
         self._pressed = False
-        self._erasing = False
-        self._last: tuple[float, float] | None = None  # the brush's last point, model px
+        self._stroke = BrushStroke()  # the brush's stroke in progress
         self._doc = None  # the document whose changes this tool follows
         bar = window.drag_tool.bar
         self.button = QToolButton()
@@ -174,15 +174,14 @@ class RegionTool(QObject):
         if kind == QEvent.Type.MouseButtonPress and event.button() in buttons:
             if self.window.canvas.space_held or not self.button.isEnabled() or self._refused():
                 return False if self.window.canvas.space_held else True  # Space + drag pans
-            self._erasing = (event.button() == Qt.MouseButton.RightButton
-                             or bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier))
-            self._pressed, self._painting, self._last = True, self.region, None
+            self._stroke = BrushStroke(erases(event))
+            self._pressed, self._painting = True, self.region
             self._paint_at(event.position())
             return True
         if kind == QEvent.Type.MouseButtonRelease and self._pressed and event.button() in buttons:
             region, self._painting, self._pressed = self._painting, None, False
             if self.button.isEnabled():  # editing turned off meanwhile: the painting is dropped
-                self.painted(region, self._erasing)
+                self.painted(region, self._stroke.erase)
             self.overlay.update()
             return True
         return False
@@ -192,9 +191,7 @@ class RegionTool(QObject):
         p = canvas.to_image(pos)
         x, y = renderer.display_point_to_model(p.x(), p.y())
         radius = renderer.model_radius(self.window.brush_bar.size_slider.value() / canvas.scale())
-        self._painting = paint_disk(self._painting, renderer.mapping.resolution, x, y, radius,
-                                    self._erasing, self._last)
-        self._last = (x, y)
+        self._painting = self._stroke.paint(self._painting, renderer.mapping.resolution, x, y, radius)
 
     def painted(self, region: torch.Tensor | None, erased: bool = False) -> None:
         """A painted region (model pixels) becomes the document's: one step of the history; an
