@@ -54,12 +54,18 @@ class Offers(QObject):
         self._remember(state, offer, 0)
 
     def choose(self, offer: Offer, k: int) -> None:
-        """A click on candidate k: the state it makes is pushed (follow highlights and names it)."""
+        """A click on candidate k: the state it makes takes the place of the offer's candidate shown
+        (one undo goes back before the stroke, not through every candidate tried: a walkthrough
+        pressed Ctrl+Z four times), or is pushed after a later state; follow highlights and names it."""
         if self.doc is None:
             return
         state = offer.apply(k)
+        shown = self._states.get(id(self.doc.current))
         self._remember(state, offer, k)
-        self.doc.push(state)
+        if shown is not None and shown[0] is self.doc.current and shown[1] is offer:
+            self.doc.replace(state)
+        else:
+            self.doc.push(state)
 
     def current(self) -> tuple[Offer, int] | None:
         """(offer, candidate) of the state shown, or None."""

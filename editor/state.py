@@ -207,6 +207,12 @@ class Document:
         self.index = len(self.history) - 1
         self._changed()
 
+    def replace(self, snapshot: Snapshot) -> None:
+        """`snapshot` in the current state's place (another candidate of its stroke); redo dropped."""
+        del self.history[self.index + 1:]
+        self.history[self.index] = snapshot
+        self._changed()
+
     def undo(self) -> Snapshot:
         if self.can_undo:
             self.index -= 1

@@ -126,21 +126,21 @@ def test_a_chosen_candidate_is_highlighted_and_named_through_undo_and_redo(windo
     settle(qtbot, w)
     assert w.doc.current.label == "candidate 3" and w.gallery.currentRow() == 2
     assert w.statusBar().currentMessage().startswith("Candidate 3 applied")
-    w.undo()  # back to the best: the panel and the status bar say so (they kept "Candidate 3")
+    steps = len(w.doc.history)
+    w.choose_candidate(0)  # as a click does (it called the stroke tool's choose, which went)
     settle(qtbot, w)
     assert torch.allclose(w.doc.code(w.vectors), best) and w.gallery.currentRow() == 0
     assert w.statusBar().currentMessage().startswith("Candidate 1 applied")
-    w.redo()
-    settle(qtbot, w)
-    assert w.gallery.currentRow() == 2 and w.statusBar().currentMessage().startswith("Candidate 3")
-    w.choose_candidate(1)  # as a click does (it called the stroke tool's choose, which went)
+    w.choose_candidate(1)
     settle(qtbot, w)
     assert w.doc.current.label == "candidate 2" and w.gallery.currentRow() == 1
-    w.undo()
-    w.undo()
-    w.undo()  # before the stroke: no candidates
+    assert len(w.doc.history) == steps, "another candidate takes the stroke's place in the history"
+    w.undo()  # one undo: before the stroke, no candidates (a walkthrough pressed Ctrl+Z four times)
     settle(qtbot, w)
-    assert w.gallery.count() == 0
+    assert w.gallery.count() == 0 and w.doc.current.label != "candidate 2"
+    w.redo()  # the candidate chosen last, named and highlighted again
+    settle(qtbot, w)
+    assert w.gallery.currentRow() == 1 and w.statusBar().currentMessage() == "Redone: candidate 2"
 
 
 def test_reset_new_from_model_and_sessions(window, qtbot, tmp_path):
