@@ -72,8 +72,13 @@ def open_framed(window, path: str | Path, whole_image: bool, face: int | None, p
             passing=NoObjectError)
     except NoObjectError as e:
         what = "face" if isinstance(e, NoFaceError) else "object"
-        others = other_kind_models(window.model) if what == "face" else []
-        if others and open_with_other_model(window, path, others[0], e, photo):
+        others, faces = other_kind_models(window.model), None
+        if others and what == "object":  # a portrait? offered to a face model only if it shows a face
+            if photo is None:
+                _, photo = window._attempt(lambda: session.load_photo(path))
+            faces = session.quick_faces(photo.pixels) if photo is not None else []
+            others = others if faces else []
+        if others and open_with_other_model(window, path, others[0], e, photo, faces):
             return True
         answer = QMessageBox.question(
             window, f"No {what} found", f"{Path(path).name}: {e}.\nUse the whole image instead?")
@@ -88,13 +93,18 @@ def open_framed(window, path: str | Path, whole_image: bool, face: int | None, p
     return True
 
 
-def open_with_other_model(window, path: str | Path, name: str, reason: Exception, photo=None) -> bool:
+def open_with_other_model(window, path: str | Path, name: str, reason: Exception, photo=None,
+                          faces: list | None = None) -> bool:
     """A photo the face model found no face in, offered to the shipped model `name` (products on
-    a plain background): opened with it, the model switched, if the user says so and it frames
+    a plain background), or one the product model found no object in but `faces` in, offered to
+    the face model `name`: opened with it, the model switched, if the user says so and it frames
     the photo. Before, the message said to choose the model in the Model box and open the photo
-    again, and the box refused: it frames the photo being edited again, a face (walkthrough)."""
-    answer = QMessageBox.question(window, "No face found", f"{Path(path).name}: {reason}.\nA photo of "
-                                  f"a product? Open it with {name} instead?")
+    again, and the box refused: it frames the photo being edited again (walkthrough); the other
+    way it offered only the whole image, whose reconstruction was a black square (walkthrough)."""
+    kind = "a face" if faces else "a product"
+    answer = QMessageBox.question(window, f"No {'object' if faces else 'face'} found",
+                                  f"{Path(path).name}: {reason}.\nA photo of {kind}? Open it with "
+                                  f"{name} instead?")
     if answer != QMessageBox.StandardButton.Yes:
         return False
     ok, loaded = window._attempt(lambda: session.load_model_and_vectors(name), "Model refused: ")
@@ -103,7 +113,7 @@ def open_with_other_model(window, path: str | Path, name: str, reason: Exception
     model, vectors, warning = loaded
     try:
         ok, framed = window._attempt(lambda: session.frame_photo(
-            model, path, False, None, window.ask_which_face, photo),
+            model, path, False, None, window.ask_which_face, photo, faces or None),
             f"{name} cannot edit {Path(path).name}: ", passing=NoObjectError)
     except NoObjectError as e:
         window.show_error(f"{name} cannot edit {Path(path).name} either: {e}")
@@ -117,16 +127,15 @@ def open_with_other_model(window, path: str | Path, name: str, reason: Exception
 
 
 def other_kind_models(model: GANModel) -> list[str]:
-    """The shipped models that frame objects, not faces, when `model` is a face model."""
+    """The shipped models that frame objects when `model` is a face model, faces when it is not."""
     from inversion.framing import DomainSpec
     from training.modelfile import MODELS_DIR, read_config, shipped_models
 
-    if DomainSpec.for_model(model.config).kind != "face":
-        return []
+    faces = DomainSpec.for_model(model.config).kind == "face"
     names = []
     for name in shipped_models():
         try:
-            if DomainSpec.for_model(read_config(MODELS_DIR / name)).kind != "face":
+            if (DomainSpec.for_model(read_config(MODELS_DIR / name)).kind == "face") != faces:
                 names.append(name)
         except Exception:  # noqa: BLE001 - a damaged shipped model is not offered
             continue

@@ -789,6 +789,34 @@ def test_a_face_model_looks_for_faces_in_the_background_one_search_at_a_time_and
     w.close()
 
 
+def test_a_portrait_opened_with_the_product_model_is_offered_to_the_face_model(qtbot, tmp_path, questions):
+    """The product model finds no object in a portrait: it offers the face model when the photo
+    shows a face (it offered only the whole image, whose reconstruction was a black square: a
+    walkthrough), and only the whole image when it shows none."""
+    skimage_data = pytest.importorskip("skimage.data")
+    from PIL import Image
+
+    from inversion.tuning import TuneConfig
+
+    portrait, plain = tmp_path / "astronaut.png", tmp_path / "noise.png"
+    Image.fromarray(skimage_data.astronaut()).save(portrait)
+    noise = np.random.default_rng(0).integers(0, 256, (300, 300, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(plain)
+    w = open_window(qtbot, tmp_path, "fashion-mnist-32", tune_config=TuneConfig(steps=2))
+    questions.answer = QMessageBox.StandardButton.No
+    assert not w.open_photo(plain)
+    assert questions.asked == ["No object found"] and "Use the whole image instead?" in questions.texts[-1]
+    assert not w.open_photo(portrait)
+    assert questions.asked[1:] == ["No object found"] * 2
+    assert "A photo of a face? Open it with celeba-64 instead?" in questions.texts[-2]
+    questions.answer = QMessageBox.StandardButton.Yes
+    assert w.open_photo(portrait)
+    settle(qtbot, w)
+    assert w.model.name == "celeba-64" and w.doc is not None and w.doc.photo_path == portrait
+    assert w.doc.mapping.affine, "aligned as a face"
+    w.close()
+
+
 def test_the_wheel_over_a_slider_scrolls_the_list_and_leaves_the_slider(window, qtbot, photo):
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QWheelEvent
