@@ -80,7 +80,7 @@ class DragTool(QObject):
         self.clear_button.clicked.connect(self.clear_points)
         self.mask_button = self._button("Mask", "<p>Paint what may move (the rest is held); right drag "
                                         "or Ctrl + drag erases (M)</p>", "M", checkable=True)
-        self.mask_button.toggled.connect(self.overlay.update)
+        self.mask_button.toggled.connect(self._mask_toggled)
         self.whole_button = self._button(
             "Move whole", "<p>Move the painted part as one piece; what lies around it stretches, most "
             "right beside it (raise an eyebrow without the eye below it) (Shift+M)</p>", "Shift+M",
@@ -100,6 +100,21 @@ class DragTool(QObject):
         self.reach.editingFinished.connect(canvas.setFocus)  # keys (Ctrl+Z, M, D) back to the
         # picture: they stayed in the box after Enter (walkthrough)
         self._update_buttons()
+
+    def _mask_toggled(self, on: bool) -> None:
+        """Mask on takes the canvas for the mask brush, the Drag tool on with it (with a brush
+        chosen, Mask only lit up and the next stroke was a sketch stroke: a walkthrough); the
+        status says what a click does now."""
+        self.overlay.update()
+        if on and not self.active:
+            self.set_active(True)  # deselects the brush (activated), and says what a click does
+        elif self.active:
+            self._say_what_a_click_does()
+
+    def _say_what_a_click_does(self) -> None:
+        self.status.emit("Mask: paint what may move, right drag or Ctrl + drag erases; M again to "
+                         "place handles" if self.mask_button.isChecked() else
+                         "Drag: click a handle, then where it should go; Run when ready")
 
     def _whole_toggled(self, on: bool) -> None:
         self.status.emit("Move whole: paint just the part (Mask, M): it moves as one piece and what is "
@@ -155,7 +170,7 @@ class DragTool(QObject):
         self.overlay.update()  # the points show only while the tool is on
         if on:
             self.activated.emit()
-            self.status.emit("Drag: click a handle, then where it should go; Run when ready")
+            self._say_what_a_click_does()
 
     def clear(self) -> None:
         if self.running:

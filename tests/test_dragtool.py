@@ -241,14 +241,13 @@ def test_a_warp_after_a_stroke_keeps_its_own_candidates_and_a_click_chooses_amon
     assert w.gallery.currentRow() == 1
     # the state keeps its warp (where a face edit lands: compositing 8), through sessions too
     assert w.doc.current.warps == (Warp((12.5, 25.5), (17.5, 25.5), 4.0),)
-    assert w.doc.history[w.doc.index - 1].warps == w.doc.current.warps  # the best one's too
+    assert w.doc.history[w.doc.index - 1].label == "intensity stroke", "in the best one's place"
     from editor.state import Snapshot
 
     again = Snapshot.from_dict(w.doc.current.to_dict(), earlier=[])
     assert again.warps == w.doc.current.warps and again.reach_strokes[-1].kind == "sketch"
 
     # Walkthrough: after undoing the warp its candidates stayed, and a click applied one again.
-    w.undo()
     w.undo()
     settle(qtbot, w)
     assert w.doc.current.label == "intensity stroke"  # the stroke's own candidates come back
@@ -282,8 +281,11 @@ def test_the_drag_mask_is_painted_on_the_canvas_and_holds_the_rest(window, qtbot
     settle(qtbot, w)
     tool = w.drag_tool
     tool.cfg = DragConfig(steps=5, lr=0.05, search=3)
-    tool.set_active(True)
-    tool.mask_button.click()
+    said = []
+    tool.status.connect(said.append)
+    w.brush_bar.set_brush("sketch")
+    tool.mask_button.click()  # with a brush chosen: the mask brush takes the canvas, not the sketch
+    assert tool.active and w.brush_bar.brush is None and said[-1].startswith("Mask: paint what may move")
     dx, dy = model_to_display(w.renderer, 14.5, 25.5)
     r, s = w.canvas.image_rect(), w.canvas.scale()
     at = QPoint(int(r.x() + dx * s), int(r.y() + dy * s))
@@ -294,6 +296,7 @@ def test_the_drag_mask_is_painted_on_the_canvas_and_holds_the_rest(window, qtbot
     y, x = at.y(), at.x()
     assert (canvas_pixels(w)[y, x] != photo_pixels(w)[y, x]).any(), "tinted while it is painted"
     tool.mask_button.click()
+    assert said[-1].startswith("Drag: click a handle"), "the status says a click places handles again"
     # then outlined only: what the drag does inside it can be judged (walkthrough)
     assert (canvas_pixels(w)[y, x] == photo_pixels(w)[y, x]).all()
     click_model_point(qtbot, w, 12.5, 25.5)
