@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap, QShortcut
-from PySide6.QtWidgets import QColorDialog, QLabel, QPushButton, QSlider, QToolBar, QToolButton
+from PySide6.QtWidgets import (QColorDialog, QInputDialog, QLabel, QPushButton, QSlider, QToolBar,
+                               QToolButton)
 
 BRUSHES = (("color", "Intensity / colour", "B"), ("sketch", "Sketch (edges)", "K"),
            ("preserve", "Preserve", "P"), ("erase", "Eraser", "E"))
@@ -137,6 +138,14 @@ class BrushBar(QToolBar):
         return f"{button.text().lower() if button is not None else kind} stroke"
 
     def pick_colour(self) -> None:
+        """The colour brush's colour; for a grey model its level, 0 to 255 (a full colour picker
+        for a model that paints only brightness puzzled a walkthrough)."""
+        if self._grey:
+            level, ok = QInputDialog.getInt(self, "Brush level", "Brightness the brush paints "
+                                            "(0 black, 255 white):", self.shown_colour.red(), 0, 255)
+            if ok:
+                self.set_colour((level, level, level))
+            return
         colour = QColorDialog.getColor(self.colour, self, "Brush colour")
         if colour.isValid():
             self.set_colour((colour.red(), colour.green(), colour.blue()))

@@ -600,7 +600,9 @@ def test_strokes_are_clipped_to_the_outlined_region_without_a_box(window, qtbot,
     settle(qtbot, w)
 
 
-def test_the_brush_shows_its_colour_and_its_size_and_strength(window):
+def test_the_brush_shows_its_colour_and_its_size_and_strength(window, monkeypatch):
+    from editor import brushbar
+
     b = window.brush_bar
     window.new_from_model(2)
     window.set_brush_colour((255, 0, 0))
@@ -609,6 +611,10 @@ def test_the_brush_shows_its_colour_and_its_size_and_strength(window):
     # blue swatch turned a red dress dark red: walkthrough)
     assert window.model.gan.channels == 1 and b.colour_button.text() == "Level…"
     assert swatch() == "#4c4c4c" and window.canvas.stroke_colour.name() == "#4c4c4c"
+    asked = []
+    monkeypatch.setattr(brushbar.QInputDialog, "getInt", lambda *a: asked.append(a[3]) or (200, True))
+    b.colour_button.click()  # Level… asks a level, not a colour (a colour picker puzzled a walkthrough)
+    assert asked == [76] and b.rgb == (200, 200, 200) and swatch() == "#c8c8c8"
     b.set_colour_model(True)
     window.set_brush_colour((255, 0, 0))
     assert swatch() == "#ff0000" and b.colour_button.text() == "Colour…"
