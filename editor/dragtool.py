@@ -112,8 +112,8 @@ class DragTool(QObject):
             self._say_what_a_click_does()
 
     def _say_what_a_click_does(self) -> None:
-        self.status.emit("Mask: paint what may move, right drag or Ctrl + drag erases; M again to "
-                         "place handles" if self.mask_button.isChecked() else
+        self.status.emit(("Mask: paint what may move, right drag or Ctrl + drag erases; M again to "
+                          "place handles") if self.mask_button.isChecked() else
                          "Drag: click a handle, then where it should go; Run when ready")
 
     def _whole_toggled(self, on: bool) -> None:
@@ -167,6 +167,10 @@ class DragTool(QObject):
         self.toggle.blockSignals(True)
         self.toggle.setChecked(on)
         self.toggle.blockSignals(False)
+        if not on:  # another tool takes the canvas: Mask goes off too (lit, it said it painted)
+            self.mask_button.blockSignals(True)
+            self.mask_button.setChecked(False)
+            self.mask_button.blockSignals(False)
         self.overlay.update()  # the points show only while the tool is on
         if on:
             self.activated.emit()
@@ -369,7 +373,7 @@ class DragTool(QObject):
             return ""
         if widest < reach:
             return (f"; Reach cut to {widest / self.doc.mapping.scale:.0f} px (around a part moved "
-                    f"whole, the picture stretches at most {WHOLE_FAR:g} times its width away)")
+                    f"whole, the picture stretches at most {WHOLE_FAR:g} edited squares' widths away)")
         why = ("twice the move at least" if state.moved.motion.whole else
                "a shorter move allows a smaller one, a mask holds the rest")
         return (f"; Reach raised to {widest / self.doc.mapping.scale:.0f} px (less would fold the "

@@ -27,7 +27,7 @@ class Offer:
     codes: torch.Tensor  # (K, D) the candidates' codes, best first
     images: torch.Tensor  # (K, C, R, R) their images
     views: list | None  # each candidate's edit on the photo (editor.render.Renderer.view), or None
-    apply: Callable[[int], Snapshot]  # candidate k -> the state choosing it makes (pushed here)
+    apply: Callable[[int], Snapshot]  # candidate k -> the state choosing it makes (Offers.choose)
     name: str  # "Candidate" or "Warp candidate": how the status bar names one
     qualities: list | None = None  # what the panel measured of them when first shown (editor.quality)
 
@@ -59,8 +59,10 @@ class Offers(QObject):
         pressed Ctrl+Z four times), or is pushed after a later state; follow highlights and names it."""
         if self.doc is None:
             return
-        state = offer.apply(k)
         shown = self._states.get(id(self.doc.current))
+        if shown is not None and shown[0] is self.doc.current and shown[1:] == (offer, k):
+            return  # the candidate shown already: nothing changes (not a step, not unsaved)
+        state = offer.apply(k)
         self._remember(state, offer, k)
         if shown is not None and shown[0] is self.doc.current and shown[1] is offer:
             self.doc.replace(state)

@@ -6,6 +6,7 @@ editor.animation's; the window's `open_photo` and `ask_which_face` call them.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from inversion.framing import NoFaceError, NoObjectError
 from inversion.invert import DEFAULT_CONFIG
 from training.modelfile import GANModel
 
+log = logging.getLogger(__name__)
 INVERT_PREVIEW_EVERY = 5  # inversion steps between on-screen refinements (keeps the GUI light)
 
 
@@ -65,6 +67,10 @@ def find_faces_then_open(window, path: str | Path, face: int | None) -> bool:
 def open_framed(window, path: str | Path, whole_image: bool, face: int | None, photo=None,
                 found: list | None = None) -> bool:
     """Frame the photo (its faces already `found`, if given) and start its inversion."""
+    if photo is None:  # read once: a photo without an object is looked at again for a face
+        ok, photo = window._attempt(lambda: session.load_photo(path))
+        if not ok:
+            return False
     say_before_framing(window, window.model, Path(path))
     try:
         ok, framed = window._attempt(lambda: session.frame_photo(
@@ -74,9 +80,8 @@ def open_framed(window, path: str | Path, whole_image: bool, face: int | None, p
         what = "face" if isinstance(e, NoFaceError) else "object"
         others, faces = other_kind_models(window.model), None
         if others and what == "object":  # a portrait? offered to a face model only if it shows a face
-            if photo is None:
-                _, photo = window._attempt(lambda: session.load_photo(path))
-            faces = session.quick_faces(photo.pixels) if photo is not None else []
+            window.statusBar().showMessage(f"No object found in {Path(path).name}; looking for a face…")
+            faces = looked_for_faces(photo)
             others = others if faces else []
         if others and open_with_other_model(window, path, others[0], e, photo, faces):
             return True
@@ -124,6 +129,16 @@ def open_with_other_model(window, path: str | Path, name: str, reason: Exception
     window.menus.remember_recent(framed[0].path)
     invert(window, framed)
     return True
+
+
+def looked_for_faces(photo) -> list:
+    """session.quick_faces of a photo already loaded; none where the search fails (it only decides
+    whether to offer the face model: the question about the whole image still comes)."""
+    try:
+        return session.quick_faces(photo.pixels)
+    except Exception:  # noqa: BLE001 - logged; the photo is then offered the whole image as before
+        log.exception("looking for a face in %s", photo.path)
+        return []
 
 
 def other_kind_models(model: GANModel) -> list[str]:

@@ -69,11 +69,11 @@ def find_photo_faces(pixels: np.ndarray) -> list:
 
 def quick_faces(pixels: np.ndarray) -> list:
     """The faces the first, quickest look of inversion.faces.find_faces sees (HOG upright, the photo
-    at most a fraction of a second's worth): whether a photo an object model found nothing in is a
-    portrait worth offering to a face model."""
-    from inversion.faces import search, search_plan
+    made at most a couple of megapixels: a few tenths of a second), largest first: whether a photo
+    an object model found nothing in is a portrait worth offering to a face model."""
+    from inversion.faces import find_faces
 
-    return search(pixels, search_plan(pixels.shape[1], pixels.shape[0])[0])
+    return find_faces(pixels, looks=1)
 
 
 def frame_photo(model: GANModel, path: str | os.PathLike, whole_image: bool, face: int | None,

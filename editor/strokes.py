@@ -114,7 +114,7 @@ class StrokeTool(QObject):
             step, views = result
             snap = doc.with_candidate(step.z[0], strokes, vectors, label)
             self.offers.offered(Offer(step.z, step.images, views, lambda k: doc.with_candidate(
-                step.z[k], strokes, vectors, f"candidate {k + 1}"), "Candidate"), snap)
+                step.z[k], strokes, vectors, f"{label} (candidate {k + 1})"), "Candidate"), snap)
             doc.push(snap)
             short = reached(step, constraints)  # the panel's title says "click to choose": a note
             # that the strokes fell short fits the status bar of a window 1200 px wide after this

@@ -168,7 +168,7 @@ class WarpTool(QObject):
             self._solved()
             step, views = result
             snap = state(step.z, 0, "warp")
-            choose = lambda k: state(step.z, k, f"warp candidate {k + 1}")  # noqa: E731
+            choose = lambda k: state(step.z, k, f"warp (candidate {k + 1})")  # noqa: E731
             self.offers.offered(Offer(step.z, step.images, views, choose, "Warp candidate"), snap)
             doc.push(snap)
             self.status.emit(f"{len(step.z)} candidates, the best applied, click another to choose it")

@@ -260,12 +260,13 @@ def search(pixels: np.ndarray, look: Look) -> list[Face]:
     return kept
 
 
-def find_faces(pixels: np.ndarray) -> list[Face]:
+def find_faces(pixels: np.ndarray, looks: int | None = None) -> list[Face]:
     """Faces in an (H, W, 3) uint8 RGB photo, largest first (may be empty): those of the first
     look of `search_plan` that finds any (HOG upright at growing sizes, turned copies, then the
-    CNN). Each Face says which detector found it and how far the photo was turned."""
+    CNN), or of its first `looks` only. Each Face says which detector found it and how far the
+    photo was turned."""
     h, w = pixels.shape[:2]
-    for look in search_plan(w, h):
+    for look in search_plan(w, h)[:looks]:
         faces = search(pixels, look)
         if faces:
             return sorted(faces, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))

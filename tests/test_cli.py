@@ -148,25 +148,25 @@ def test_a_projected_discriminator_joins_an_exported_dcgan_model(tmp_path, train
     """Vision-aided fine-tuning: --discriminator dcgan+projected on a model trained with the DCGAN
     discriminator alone keeps that one as the DCGAN part (the projected part starts untrained);
     any other change of network is still refused."""
-    from training.checkpoint import latest_checkpoint, module_state
+    from training.checkpoint import PREVIOUS_NAME, latest_checkpoint, module_state, read_checkpoint
     from training.modelfile import load_model
 
     model = tmp_path / "models" / "tiny"
     assert main(["export", str(trained_run), "--out", str(model)]) == 0
     own = load_model(model).discriminator.state_dict()
-    base = ["train", "--data", str(image_folder), "--from-model", str(model), "--steps", "6", *TINY,
-            "--augment", ""]  # the model's recipe (a projected one defaults to augmenting)
+    base = ["train", "--data", str(image_folder), "--from-model", str(model), "--steps", "6", *TINY]
     assert main([*base, "--discriminator", "projected", "--out", str(tmp_path / "runs" / "p")]) == 2
-    assert "the options build" in capsys.readouterr().err  # the DCGAN one would be thrown away
+    assert "may go on with dcgan+projected" in capsys.readouterr().err  # the DCGAN one would be lost
     more = tmp_path / "runs" / "more"
     assert main([*base, "--discriminator", "dcgan+projected", "--out", str(more)]) == 0
     _, tensors, meta = latest_checkpoint(more)
     assert meta["step"] == 6 and meta["started_from"]["discriminator_added"] == "projected"
     d = module_state(tensors, "discriminator")
     assert any(k.startswith("projected.") for k in d)
-    moved = [k for k, v in own.items() if not torch.equal(d[f"dcgan.{k}"], v)]
-    assert moved  # the DCGAN part is the model's, trained one step on (shapes and names match)
-    assert all(d[f"dcgan.{k}"].shape == v.shape for k, v in own.items())
+    assert any(not torch.equal(d[f"dcgan.{k}"], v) for k, v in own.items())  # trained one step on
+    start, _ = read_checkpoint(more / PREVIOUS_NAME)  # the run's first checkpoint, at the model's step
+    first = module_state(start, "discriminator")
+    assert all(torch.equal(first[f"dcgan.{k}"], v) for k, v in own.items()), "the model's own, exactly"
     assert load_model(model).gan.discriminator == "dcgan"  # the model itself untouched
 
 

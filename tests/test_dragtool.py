@@ -236,7 +236,7 @@ def test_a_warp_after_a_stroke_keeps_its_own_candidates_and_a_click_chooses_amon
     qtbot.mouseClick(w.gallery.viewport(), Qt.MouseButton.LeftButton,
                      pos=w.gallery.visualItemRect(item).center())
     settle(qtbot, w)
-    assert w.doc.current.label == "warp candidate 2"
+    assert w.doc.current.label == "warp (candidate 2)"
     assert torch.allclose(w.doc.code(w.vectors), warp_codes[1], atol=1e-5)
     assert w.gallery.currentRow() == 1
     # the state keeps its warp (where a face edit lands: compositing 8), through sessions too
@@ -263,13 +263,13 @@ def test_a_warp_after_a_stroke_keeps_its_own_candidates_and_a_click_chooses_amon
     qtbot.mouseClick(w.gallery.viewport(), Qt.MouseButton.LeftButton,
                      pos=w.gallery.visualItemRect(item).center())
     settle(qtbot, w)
-    assert w.doc.current.label == "candidate 3"
+    assert w.doc.current.label == "intensity stroke (candidate 3)"
     white_stroke_across(qtbot, w, 9)
     settle(qtbot, w)
     assert w.candidates_panel.codes is not stroke_codes
     w.undo()
     settle(qtbot, w)
-    assert w.doc.current.label == "candidate 3"
+    assert w.doc.current.label == "intensity stroke (candidate 3)"
     assert w.candidates_panel.codes is stroke_codes and w.gallery.currentRow() == 2
 
 
@@ -297,6 +297,10 @@ def test_the_drag_mask_is_painted_on_the_canvas_and_holds_the_rest(window, qtbot
     assert (canvas_pixels(w)[y, x] != photo_pixels(w)[y, x]).any(), "tinted while it is painted"
     tool.mask_button.click()
     assert said[-1].startswith("Drag: click a handle"), "the status says a click places handles again"
+    tool.mask_button.click()
+    w.brush_bar.set_brush("color")  # another tool takes the canvas: Mask goes off with the Drag tool
+    assert not tool.active and not tool.mask_button.isChecked()
+    tool.set_active(True)
     # then outlined only: what the drag does inside it can be judged (walkthrough)
     assert (canvas_pixels(w)[y, x] == photo_pixels(w)[y, x]).all()
     click_model_point(qtbot, w, 12.5, 25.5)

@@ -124,7 +124,7 @@ def test_a_chosen_candidate_is_highlighted_and_named_through_undo_and_redo(windo
     qtbot.mouseClick(w.gallery.viewport(), Qt.MouseButton.LeftButton,
                      pos=w.gallery.visualItemRect(item).center())
     settle(qtbot, w)
-    assert w.doc.current.label == "candidate 3" and w.gallery.currentRow() == 2
+    assert w.doc.current.label == "intensity stroke (candidate 3)" and w.gallery.currentRow() == 2
     assert w.statusBar().currentMessage().startswith("Candidate 3 applied")
     steps = len(w.doc.history)
     w.choose_candidate(0)  # as a click does (it called the stroke tool's choose, which went)
@@ -133,14 +133,18 @@ def test_a_chosen_candidate_is_highlighted_and_named_through_undo_and_redo(windo
     assert w.statusBar().currentMessage().startswith("Candidate 1 applied")
     w.choose_candidate(1)
     settle(qtbot, w)
-    assert w.doc.current.label == "candidate 2" and w.gallery.currentRow() == 1
+    assert w.doc.current.label == "intensity stroke (candidate 2)" and w.gallery.currentRow() == 1
     assert len(w.doc.history) == steps, "another candidate takes the stroke's place in the history"
+    chosen = w.doc.current
+    w.choose_candidate(1)  # the one shown already: nothing changes
+    assert w.doc.current is chosen
     w.undo()  # one undo: before the stroke, no candidates (a walkthrough pressed Ctrl+Z four times)
     settle(qtbot, w)
-    assert w.gallery.count() == 0 and w.doc.current.label != "candidate 2"
+    assert w.gallery.count() == 0 and w.doc.current.label == "open"
     w.redo()  # the candidate chosen last, named and highlighted again
     settle(qtbot, w)
-    assert w.gallery.currentRow() == 1 and w.statusBar().currentMessage() == "Redone: candidate 2"
+    assert w.gallery.currentRow() == 1
+    assert w.statusBar().currentMessage() == "Redone: intensity stroke (candidate 2)"
 
 
 def test_reset_new_from_model_and_sessions(window, qtbot, tmp_path):

@@ -16,7 +16,7 @@ from editing.region import as_recorded
 from editing.warp import Warp, WarpError
 from editor.dragtool import model_to_display
 from editor.render import frame_args, moved_as_model_sees_it
-from editor.state import SESSION_VERSION, SessionError, check_session
+from editor.state import SessionError, check_session
 from inversion.framing import DomainMapping
 from tests.conftest import make_editable_model, open_window
 from tests.test_dragtool import photo_pixels

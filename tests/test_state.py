@@ -96,6 +96,19 @@ def test_candidate_keeps_the_sliders_and_lands_exactly(model):
     assert torch.allclose(snap.code(vectors), z, atol=1e-5)
 
 
+def test_replace_takes_the_current_states_place_and_drops_what_was_undone():
+    doc = plain_document()
+    heard = []
+    doc.subscribe(lambda d: heard.append(d.index))
+    doc.push(doc.with_sliders({"first": 1.0}, "stroke"))
+    doc.push(doc.with_sliders({"first": 2.0}, "later"))
+    doc.undo()
+    other = doc.with_sliders({"first": 1.5}, "stroke (candidate 2)")
+    doc.replace(other)
+    assert [s.label for s in doc.history] == [doc.history[0].label, "stroke (candidate 2)"]
+    assert doc.current is other and doc.index == 1 and not doc.can_redo and heard[-1] == 1
+
+
 def test_session_round_trip_and_refusals(model, photo, tmp_path):
     doc = photo_document(model, photo)
     doc.push(doc.with_sliders({"second": -1.5}, "slider second -1.50"))

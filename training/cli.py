@@ -148,11 +148,14 @@ def check_from_model(cfg: "TrainConfig", model_name: str):
     network and train it by its recorded recipe (loss, augmentation) to beyond its step;
     OptionError naming what differs otherwise, before any data is loaded."""
     model = load_model(model_name)
-    if model.gan != cfg.gan and not adds_projected(model.gan, cfg.gan):
+    added = adds_projected(model.gan, cfg.gan)
+    if model.gan != cfg.gan and not added:
         raise OptionError(f"--from-model: {model.name} is {model.gan}, but the options build "
-                          f"{cfg.gan}; give its recipe's options (e.g. --res, --width)")
+                          f"{cfg.gan}; give its recipe's options (e.g. --res, --width; a model "
+                          f"trained with --discriminator dcgan may go on with dcgan+projected)")
     recipe = model.config.get("training", {})
-    for option, key, given in (("--loss", "loss", cfg.loss), ("--augment", "augment", list(cfg.augment))):
+    checked = [("--loss", "loss", cfg.loss)] + ([] if added else [("--augment", "augment", list(cfg.augment))])
+    for option, key, given in checked:  # a projected discriminator added augments as it needs
         if key in recipe and recipe[key] != given:
             shown = ",".join(recipe[key]) if isinstance(recipe[key], list) else recipe[key]
             raise OptionError(f"--from-model: {model.name} was trained with {option} "
