@@ -14,7 +14,7 @@ from editing.vectors import AttributeVector
 from editor import opening, session
 from editor.errors import USER_ERRORS
 from editor.state import Document, Snapshot
-from inversion.framing import NoObjectError
+from inversion.framing import DomainSpec, NoObjectError
 from training.modelfile import GANModel, resolve_model
 
 
@@ -95,6 +95,7 @@ class ModelSwitching:
             self.show_error(warning)
         self.inverter = None
         self.sliders_panel.set_attributes(vectors)
+        self.sliders_panel.frame = DomainSpec.for_model(model.config).content_fraction
         self.brush_bar.set_colour_model(model.gan.channels > 1)
         self.refresh_models()
         self.tuning.follow_model(model)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, Q
                                QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
 
-from editing.keep import held_sliders, why_held
+from editing.keep import FRAME_SIZES, filling_frame, held_sliders, why_held
 from editing.measure import UNIT_WORDS
 from editing.vectors import PHOTO_FACING, AttributeVector, photo_sign
 from editor.state import Document, Snapshot
@@ -119,6 +119,7 @@ class SlidersPanel(QWidget):
         self.commit_timer.setSingleShot(True)
         self.commit_timer.setInterval(COMMIT_MS)
         self.commit_timer.timeout.connect(self.commit)
+        self.frame = 1.0  # the share of the model's side its items may fill (DomainSpec.content_fraction)
         self.set_attributes({})
 
     def set_attributes(self, vectors: dict[str, AttributeVector]) -> None:
@@ -290,9 +291,13 @@ class SlidersPanel(QWidget):
             s.setValue(self.sign(n) * values.get(n, 0.0) + 0.0)  # + 0.0: no "-0.00"
             s.blockSignals(False)
         held = held_sliders(self.vectors, doc.z0, values)
-        self.held.emit("; ".join(f"{readable(n)} {self.sign(n) * values[n]:+.2f} holds at "
-                                 f"{self.sign(n) * v + 0.0:+.2f}: "
-                                 f"{why_held(self.vectors, doc.z0, n, values[n])}" for n, v in held.items()))
+        fills = {n: f"this item already fills the frame {'top to bottom' if n == 'height' else 'side to side'} "
+                    f"(the model draws such items so): it fills out, it grows no {FRAME_SIZES[n]}"
+                 for n in filling_frame(self.vectors, doc.z0, values, self.frame)}
+        said = [f"{readable(n)} {self.sign(n) * values[n]:+.2f} holds at {self.sign(n) * v + 0.0:+.2f}: "
+                f"{fills.get(n) or why_held(self.vectors, doc.z0, n, values[n])}" for n, v in held.items()]
+        said += [f"{readable(n)}: {why}" for n, why in fills.items() if n not in held]
+        self.held.emit("; ".join(said))
         names = set(self.names)
         for n in values:  # a variant in use is never folded away
             plain = plain_name(n, names)

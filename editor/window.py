@@ -106,6 +106,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.model_panel.model_chosen.connect(self.switch_model)
         self.sliders_panel = SlidersPanel()
         self.sliders_panel.previewed.connect(self._on_preview)
+        self._held_said = ""  # what the sliders panel last said of held sliders (taken back when done)
         self.sliders_panel.held.connect(self._show_held)
         self.candidates_panel = CandidatesPanel()
         self.history_panel = HistoryPanel()
@@ -236,11 +237,13 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self._on_document_changed(doc)
 
     def _show_held(self, text: str) -> None:
-        """Say where sliders hold; once none does, take back what was said (never another message)."""
+        """Say where sliders hold (or fill the frame already); once none does, take back what was
+        said (never another message)."""
         if text:
             self.statusBar().showMessage(text)
-        elif " holds at " in self.statusBar().currentMessage():
+        elif self.statusBar().currentMessage() == self._held_said:
             self.statusBar().clearMessage()
+        self._held_said = text
 
     def _on_document_changed(self, doc: Document) -> None:
         if doc is not self.doc:

@@ -723,6 +723,30 @@ def test_help_lists_the_keys_and_about_opens(window):
     window.menus.last_box.close()
 
 
+def test_a_product_that_fills_the_frame_says_a_size_slider_cannot_grow_it(qtbot, tmp_path):
+    """Fashion-MNIST draws a dress from the frame's top to its bottom: Height +3 can only fill it
+    out, and the status bar says so (a walkthrough saw a boxier dress and nothing said why)."""
+    from editing.keep import filling_frame
+
+    w = open_window(qtbot, tmp_path, "fashion-mnist-32")
+    for seed in range(40):
+        w.new_from_model(seed)
+        settle(qtbot, w)
+        content = w.sliders_panel.frame
+        if filling_frame(w.vectors, w.doc.z0, {"height": 2.0}, content):
+            break
+    else:
+        pytest.fail("no sample among 40 fills the frame's height")
+    assert not filling_frame(w.vectors, w.doc.z0, {"height": -2.0}, content), "shorter it may be"
+    w.set_slider("height", 2.0, commit=True)
+    settle(qtbot, w)
+    assert "this item already fills the frame top to bottom" in w.statusBar().currentMessage()
+    w.set_slider("height", 0.0, commit=True)  # taken back once it no longer applies
+    settle(qtbot, w)
+    assert "fills the frame" not in w.statusBar().currentMessage()
+    w.close()
+
+
 @pytest.mark.slow
 def test_a_held_product_slider_says_so(qtbot, tmp_path):
     """The shipped product model holds width where a sample would change class, and the status
