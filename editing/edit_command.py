@@ -37,7 +37,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
         render_edit,
         tuned_generator_path,
     )
-    from editing.motion import drag_motion
+    from editing.motion import brush_motion, drag_motion
     from editing.region import confine, limit_to_region, region_record
     from editing.vectors import model_sliders
     from editing.warp import photo_warp, reach_strokes, warp_code
@@ -118,24 +118,27 @@ def cmd_edit(a: argparse.Namespace) -> int:
     if region is not None:
         z_edit = limit_to_region(model, z0, z_edit, region)
     warps = [photo_warp(parse_drag(w, "--warp"), mapping, a.warp_radius) for w in a.warp]
-    if warps:
+    edits, moved = [], None  # after a warp or drag: the edit it started on, how it moved the photo
+    if warps:  # the photo's pixels pushed along, as the Warp brush pushes them
+        edits.append(edit_entry(z_edit, strokes, None, (), region))
         z_edit = warp_code(model, z0, z_edit, warps, cfg, a.candidate, judged_on)
-    edits, moved = [], None  # after a drag: the edit it started on, and how it moved the photo
+        moved = (0, brush_motion(warps), z_edit)
     if a.drag:
         base = DragConfig.code_only() if a.drag_code_only else DragConfig()
-        edits.append(edit_entry(z_edit, strokes, None, warps, region))
+        edits.append(edit_entry(z_edit, strokes, None, warps, region, None, moved))
         z_edit, offset, dragged = drag_photo(model, z_edit, [parse_drag(d) for d in a.drag], mapping,
                                              drag_mask, replace_given(base, steps=a.drag_steps),
                                              a.drag_mask)
         reach = a.drag_reach * mapping.scale if a.drag_reach else None  # model pixels
         dragged["whole"] = a.drag_whole
-        moved = (0, drag_motion([p["handle"] for p in dragged["model_points"]], dragged["handles"],
-                                model.gan.resolution, drag_mask, reach, a.drag_whole), z_edit)
+        moved = (len(edits) - 1, drag_motion([p["handle"] for p in dragged["model_points"]],
+                                             dragged["handles"], model.gan.resolution, drag_mask, reach,
+                                             a.drag_whole), z_edit)
         print(f"drag: {len(a.drag)} point(s), {dragged['steps']} steps, the farthest handle "
               f"{dragged['distance']:.1f} model px from its target")
     (width, height), path = photo.size, photo.path
     own = edit_entry(z_edit, strokes, offset, warps, region, None, moved)  # as its recipe holds it
-    if moved is not None:  # on the photo the drag moved (inside the region, if there is one)
+    if moved is not None:  # on the photo the warps or drag moved (inside the region, if there is one)
         pixels = recipe_edit(model, photo.pixels, mapping, z0, {**own, "edits": edits}, MASK_THRESHOLD,
                              COMPOSITING, in_place=False)
         changed = 100 * np.count_nonzero((pixels != photo.pixels).any(axis=2)) / (width * height)

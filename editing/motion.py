@@ -88,6 +88,16 @@ def drag_motion(handles, ends, resolution: int, mask: torch.Tensor | None = None
                   None if mask is None else as_recorded(mask))
 
 
+def brush_motion(warps) -> "Motion":
+    """How Warp brush strokes (editing.warp.Warp, model px) move the photo: each pushes what lies
+    within its radius along its path, as a drag's handle does within its reach (never so little
+    that the picture folds), one after another. Before, a warp landed as the generator's repaint of
+    the warped picture: a hem pushed down stayed where it was, the dress darkened and showed ghosts
+    (a walkthrough)."""
+    return Motion(tuple(Warp(w.start, w.end, max(UNFOLDED * math.dist(w.start, w.end) + CORE, w.radius))
+                        for w in warps), CORE)
+
+
 def whole_reach(shift, resolution: int, wanted: float | None = None) -> float:
     """Model px beyond a part moved whole by `shift` over which what lies around it stretches:
     `wanted` (the Reach set; None: the least), within WHOLE_REACH times the move and CORE (less

@@ -9,7 +9,8 @@ model's settings, candidates ranked as for strokes) then minimises the distance 
 where k > 0 (a colour constraint whose target is the warped image), plus the usual closeness and
 realism terms and the strokes' hold (the picture kept as it is beyond the warp's reach,
 editing.solver.hold_outside). A warp applies once: its result is a code, recorded in the history
-and the recipe.
+and the recipe. On the photo the warp lands as motion (editing.motion.brush_motion): the photo's own
+pixels pushed along, the code being what later edits' change is measured from.
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The Warp brush: press on the canvas, drag, release; what was under the brush is pushed along to
-where it was released (editing.warp), the solver looks for the code that looks like it on the job
-runner (progress, Cancel), the best candidate is applied and the others are offered, as for
-strokes. The brush size is the brush bar's. Its button sits on the Drag tool's bar; it takes the
+where it was released: the photo's own pixels, as a drag moves them (editing.motion.brush_motion),
+while the solver looks on the job runner (progress, Cancel) for the code whose picture looks like
+the warped one (editing.warp), from which later edits' change is measured. The brush size is the
+brush bar's. Its button sits on the Drag tool's bar; it takes the
 canvas's mouse through an event filter while active, as the Drag tool does. While the button is
 held, an overlay shows the brush where the press was, an arrow to the pointer and the brush there.
 """
@@ -14,19 +15,17 @@ from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import QToolButton
 
 from editing.edit import solver_config
+from editing.motion import brush_motion
 from editing.solver import SolverConfig
 from editing.vectors import AttributeVector
-from editing.warp import Warp, reach_strokes, solve_warps
+from editing.warp import Warp, solve_warps
 from editor.brushbar import BrushBar
 from editor.canvas import Canvas
-from editor.overlay import CanvasOverlay
 from editor.dragtool import DragTool
 from editor.jobs import Job, JobRunner
-from editor.offers import Offer, Offers
+from editor.overlay import CanvasOverlay
 from editor.preview import Preview
-from editor.render import ground_of, outside_of
-from editor.state import Document
-from editor.strokes import with_views
+from editor.state import Document, Moved
 from training.modelfile import GANModel
 
 
@@ -62,10 +61,10 @@ class WarpOverlay(CanvasOverlay):
 class WarpTool(QObject):
     status = Signal(str)
 
-    def __init__(self, canvas: Canvas, jobs: JobRunner, preview: Preview, offers: Offers,
-                 brushes: BrushBar, drag_tool: DragTool):
+    def __init__(self, canvas: Canvas, jobs: JobRunner, preview: Preview, brushes: BrushBar,
+                 drag_tool: DragTool):
         super().__init__()
-        self.canvas, self.jobs, self.preview, self.offers = canvas, jobs, preview, offers
+        self.canvas, self.jobs, self.preview = canvas, jobs, preview
         self.brushes, self.drag_tool = brushes, drag_tool
         self.model: GANModel | None = None
         self.vectors: dict[str, AttributeVector] = {}
@@ -160,24 +159,21 @@ class WarpTool(QObject):
         z, strokes, offset = doc.code(vectors), doc.current.strokes, doc.current.offset
 
         warps = doc.current.warps + (warp,)  # kept in the state: a face edit lands where they warped
+        began = doc.current  # the state the warp pushes the photo of
 
-        def state(codes, k: int, label: str):  # candidate k's state
-            return replace(doc.with_candidate(codes[k], strokes, vectors, label), warps=warps)
-
-        def finish(result) -> None:
+        def finish(step) -> None:
+            """The photo's pixels pushed along the warp (editing.motion.brush_motion), as a drag's;
+            the solver's code, the generator's picture of the warp, is what later edits' change is
+            measured from. One result: every candidate's photo would be the same pushed photo."""
             self._solved()
-            step, views = result
-            snap = state(step.z, 0, "warp")
-            choose = lambda k: state(step.z, k, f"warp (candidate {k + 1})")  # noqa: E731
-            self.offers.offered(Offer(step.z, step.images, views, choose, "Warp candidate"), snap)
-            doc.push(snap)
-            self.status.emit(f"{len(step.z)} candidates, the best applied, click another to choose it")
+            if doc.current is not began:  # undone or changed meanwhile: it no longer rests on that
+                return self.status.emit("The picture changed while the warp was solved; it was not "
+                                        "kept: warp again")
+            snap = replace(doc.with_candidate(step.z[0], strokes, vectors, "warp"), warps=warps)
+            doc.push(replace(snap, moved=Moved(began, brush_motion([warp]), snap.code(vectors, doc.z0))))
+            self.status.emit("Warped: the photo's pixels pushed along (Ctrl+Z takes it back)")
 
         self.status.emit("Solving the warp…")
-        renderer, now = self.preview.renderer, doc.current
-        outside, ground = outside_of(now, vectors, doc.z0), ground_of(now, vectors, doc.z0)
-        bands = reach_strokes(strokes, warps)  # the candidates' views land as the state will
-        self.jobs.run(Job(lambda: with_views(solve_warps(model, doc.z0, z, [warp], cfg, offset, doc.target),
-                                             renderer, now, bands, outside, ground), cfg.steps + 1,
-                          on_done=finish,
+        self.jobs.run(Job(lambda: solve_warps(model, doc.z0, z, [warp], replace(cfg, candidates=1), offset,
+                                              doc.target), cfg.steps + 1, on_done=finish,
                           on_cancel=lambda _: (self._solved(), self.status.emit("Warp cancelled"))))

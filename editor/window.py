@@ -133,8 +133,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.drag_tool.activated.connect(lambda: self.brush_bar.set_brush(None))
         self.brush_bar.brush_changed.connect(lambda k: k is None or self.drag_tool.set_active(False))
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.drag_tool.bar)
-        self.warp_tool = WarpTool(self.canvas, self.jobs, self.preview, self.offers,
-                                  self.brush_bar, self.drag_tool)
+        self.warp_tool = WarpTool(self.canvas, self.jobs, self.preview, self.brush_bar, self.drag_tool)
         self.warp_tool.status.connect(self.statusBar().showMessage)
         self.menus = Menus(self, self.settings)
         animation.install(self)  # File > Export animation…

@@ -200,8 +200,16 @@ def test_warp_brush_pushes_pixels_and_joins_the_history(window, qtbot):
     assert np.abs(around_mid() - plain).max() > 60
     settle(qtbot, w)
     assert w.warp_tool.line() is None
-    assert w.doc.current.label == "warp" and w.gallery.count() == 4
-    assert np.abs(photo_pixels(w).astype(int) - before).sum() > 0
+    assert w.doc.current.label == "warp" and w.gallery.count() == 0, "one result: the photo pushed"
+    moved = w.doc.current.moved
+    assert moved is not None and moved.start.label == "open" and len(moved.motion.moves) == 1
+    move = moved.motion.moves[0]
+    assert np.allclose(move.start, (12.5, 25.5), atol=0.5) and np.allclose(move.end, (17.5, 25.5), atol=0.5)
+    after = photo_pixels(w)
+    assert np.abs(after.astype(int) - before).sum() > 0
+    # the photo's own pixels pushed along: what lay at the press now lies at the release
+    assert np.abs(before[release.y(), release.x()].astype(int) - before[press.y(), press.x()]).max() > 30
+    assert np.abs(after[release.y(), release.x()].astype(int) - before[press.y(), press.x()]).max() <= 12
     w.undo()
     settle(qtbot, w)
     assert np.array_equal(photo_pixels(w), before)
@@ -214,9 +222,10 @@ def test_warp_brush_pushes_pixels_and_joins_the_history(window, qtbot):
     assert not w.warp_tool.active
 
 
-def test_a_warp_after_a_stroke_keeps_its_own_candidates_and_a_click_chooses_among_them(window, qtbot):
-    """The stroke tool cleared a warp's candidates (they were not its own), and a click on one
-    applied the earlier stroke's candidate of that number instead."""
+def test_a_warp_after_a_stroke_lands_as_motion_and_the_strokes_candidates_come_back(window, qtbot):
+    """A warp pushes the photo's pixels (one result, no candidates of its own); undoing it shows the
+    earlier stroke's candidates again, and a click chooses among them (the stroke tool once cleared
+    a warp's candidates, and a click applied the stroke's candidate of that number instead)."""
     from editing.warp import Warp
     from tests.test_editor import white_stroke_across
 
@@ -226,28 +235,19 @@ def test_a_warp_after_a_stroke_keeps_its_own_candidates_and_a_click_chooses_amon
     white_stroke_across(qtbot, w, 5)
     settle(qtbot, w)
     stroke_codes = w.candidates_panel.codes
+    stroke = w.doc.current
     w.warp_tool.apply(Warp((12.5, 25.5), (17.5, 25.5), 4.0))
     settle(qtbot, w)
-    assert w.doc.current.label == "warp" and w.gallery.count() == 4
-    assert w.candidates_panel.codes is not stroke_codes
-    assert w.statusBar().currentMessage().startswith("4 candidates, the best applied")
-    warp_codes = w.candidates_panel.codes
-    item = w.gallery.item(1)
-    qtbot.mouseClick(w.gallery.viewport(), Qt.MouseButton.LeftButton,
-                     pos=w.gallery.visualItemRect(item).center())
-    settle(qtbot, w)
-    assert w.doc.current.label == "warp (candidate 2)"
-    assert torch.allclose(w.doc.code(w.vectors), warp_codes[1], atol=1e-5)
-    assert w.gallery.currentRow() == 1
+    assert w.doc.current.label == "warp" and w.gallery.count() == 0
+    assert w.statusBar().currentMessage().startswith("Warped: the photo's pixels pushed along")
+    assert w.doc.current.moved.start is stroke, "pushed on the photo as the stroke left it"
     # the state keeps its warp (where a face edit lands: compositing 8), through sessions too
     assert w.doc.current.warps == (Warp((12.5, 25.5), (17.5, 25.5), 4.0),)
-    assert w.doc.history[w.doc.index - 1].label == "intensity stroke", "in the best one's place"
     from editor.state import Snapshot
 
     again = Snapshot.from_dict(w.doc.current.to_dict(), earlier=[])
     assert again.warps == w.doc.current.warps and again.reach_strokes[-1].kind == "sketch"
 
-    # Walkthrough: after undoing the warp its candidates stayed, and a click applied one again.
     w.undo()
     settle(qtbot, w)
     assert w.doc.current.label == "intensity stroke"  # the stroke's own candidates come back

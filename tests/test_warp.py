@@ -66,6 +66,10 @@ def test_edit_cli_warps_and_the_recipe_reproduces_the_export(tmp_path):
                  "--warp-radius", "20", "--solver-steps", "5", "--out", str(out)]) == 0
     recipe = json.loads((tmp_path / "warped.png.recipe.json").read_text())
     assert len(recipe["warps"]) == 1 and recipe["solver"]["steps"] == 5
+    assert len(recipe["moved"]["motion"]["moves"]) == 1, "the photo's pixels pushed, as the brush does"
+    pushed = np.asarray(Image.open(out).convert("RGB"))
+    assert pushed[80, 96].max() < 150 and img[80, 96].min() == 248, "the bag's edge went to x = 100"
+    assert np.array_equal(pushed[:, :60], img[:, :60]), "beyond the brush's reach, the photo as it was"
     again = tmp_path / "again.png"
     assert main(["edit", "--recipe", str(tmp_path / "warped.png.recipe.json"), "--out", str(again)]) == 0
     assert again.read_bytes() == out.read_bytes()
