@@ -24,6 +24,7 @@ from editor.state import Document, Snapshot
 SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
 SLIDER_STEP = 0.01  # the smallest step of a slider (two decimals)
 COMMIT_MS = 400  # quiet time after a slider moves before its value enters the history
+SHOWN_HELD = 0.05  # slider units: a slider held closer than this to its value is not said to hold
 KIND_TITLES = {"measured": "Shape and tone", "class": "Towards a class", "pair": "One class into another",
                "table": "Attributes", "principal": "Main directions"}  # section headings by vector kind
 
@@ -290,7 +291,8 @@ class SlidersPanel(QWidget):
             s.blockSignals(True)
             s.setValue(self.sign(n) * values.get(n, 0.0) + 0.0)  # + 0.0: no "-0.00"
             s.blockSignals(False)
-        held = held_sliders(self.vectors, doc.z0, values)
+        held = {n: v for n, v in held_sliders(self.vectors, doc.z0, values).items()
+                if abs(v - values[n]) >= SHOWN_HELD}  # "+2.00 holds at +2.02" puzzled a walkthrough
         fills = {n: f"this item already fills the frame {'top to bottom' if n == 'height' else 'side to side'} "
                     f"(the model draws such items so): it fills out, it grows no {FRAME_SIZES[n]}"
                  for n in filling_frame(self.vectors, doc.z0, values, self.frame)}
