@@ -146,9 +146,10 @@ class ModelSwitching:
     def _say_unless_told(self, step, message) -> None:
         """Run `step` (an undo or redo); unless a tool said what is shown now meanwhile (a candidate
         applied), the status bar says `message` (text, or a callable made after the step) instead
-        of what it said before (an earlier step's "Region cleared…" stayed: walkthrough)."""
+        of what it said before (an earlier step's "Region cleared…" stayed: walkthrough), or of
+        nothing (a tool that only took its own message back: an undo past a stroke said nothing)."""
         bar = self.statusBar()
         said = bar.currentMessage()
         step()
-        if bar.currentMessage() == said:
+        if bar.currentMessage() in (said, ""):
             bar.showMessage(message() if callable(message) else message)

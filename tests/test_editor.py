@@ -141,6 +141,7 @@ def test_a_chosen_candidate_is_highlighted_and_named_through_undo_and_redo(windo
     w.undo()  # one undo: before the stroke, no candidates (a walkthrough pressed Ctrl+Z four times)
     settle(qtbot, w)
     assert w.gallery.count() == 0 and w.doc.current.label == "open"
+    assert w.statusBar().currentMessage() == "Undone: intensity stroke (candidate 2)"  # it said nothing
     w.redo()  # the candidate chosen last, named and highlighted again
     settle(qtbot, w)
     assert w.gallery.currentRow() == 1
