@@ -171,6 +171,7 @@ class DragTool(QObject):
             self.mask_button.blockSignals(True)
             self.mask_button.setChecked(False)
             self.mask_button.blockSignals(False)
+            self.status.emit("")  # what a click did is no more (the window takes it back if shown)
         self.overlay.update()  # the points show only while the tool is on
         if on:
             self.activated.emit()

@@ -88,7 +88,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self._redo_switches: list[Edition] = []  # the ones undone, for redo
         self._saved: Snapshot | None = None  # the state last saved or exported
         self._settle_on_render = False  # the next frame shows a stroke's result
-        self._stroke_message = ""  # what the stroke tool last put in the status bar
+        self._said: dict[str, str] = {}  # what each tool last put in the status bar (tool_status)
         self._build_ui()
         self.setAcceptDrops(True)
         self.resize(1200, 800)
@@ -120,16 +120,16 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.canvas.brush_radius = float(self.brush_bar.size_slider.value())
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.brush_bar)
         self.offers = Offers(self.candidates_panel)  # which candidates the panel shows: the state's
-        self.offers.status.connect(self._stroke_status)
+        self.offers.status.connect(lambda m: self.tool_status("strokes", m))  # its candidates
         self.strokes = StrokeTool(self.brush_bar, self.offers, self.jobs, self.preview)
         self.canvas.stroke_painted.connect(self.strokes.painted)
         self.canvas.idle_press.connect(self._no_tool)
-        self.strokes.status.connect(self._stroke_status)
+        self.strokes.status.connect(lambda m: self.tool_status("strokes", m))
         self.strokes.error.connect(self.show_error)
         self.strokes.settled.connect(self._on_stroke_settled)
         self.drag_tool = DragTool(self.canvas, self.jobs, self.preview,
                                   lambda: float(self.brush_bar.size_slider.value()))
-        self.drag_tool.status.connect(self.statusBar().showMessage)
+        self.drag_tool.status.connect(lambda m: self.tool_status("drag", m))
         self.drag_tool.activated.connect(lambda: self.brush_bar.set_brush(None))
         self.brush_bar.brush_changed.connect(lambda k: k is None or self.drag_tool.set_active(False))
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.drag_tool.bar)
@@ -278,12 +278,14 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.canvas.brush_enabled = self.brush_bar.isEnabled() and self.brush_bar.brush is not None
         self.canvas.stroke_colour = self.brush_bar.preview_colour
 
-    def _stroke_status(self, message: str) -> None:
-        """The stroke tool's messages; an empty one clears its last, if it is still shown."""
+    def tool_status(self, tool: str, message: str) -> None:
+        """A tool's message (the stroke tool's, the Drag tool's); an empty one takes back its last,
+        if it is still shown (after another tool took the canvas, "Drag: click a handle" stayed: a
+        walkthrough)."""
         if message:
-            self._stroke_message = message
+            self._said[tool] = message
             self.statusBar().showMessage(message)
-        elif self._stroke_message and self.statusBar().currentMessage() == self._stroke_message:
+        elif self._said.get(tool) and self.statusBar().currentMessage() == self._said[tool]:
             self.statusBar().clearMessage()
 
     def _on_stroke_settled(self, applied: bool) -> None:

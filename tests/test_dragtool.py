@@ -300,6 +300,7 @@ def test_the_drag_mask_is_painted_on_the_canvas_and_holds_the_rest(window, qtbot
     tool.mask_button.click()
     w.brush_bar.set_brush("color")  # another tool takes the canvas: Mask goes off with the Drag tool
     assert not tool.active and not tool.mask_button.isChecked()
+    assert not w.statusBar().currentMessage().startswith("Mask:"), "what a click did is taken back"
     tool.set_active(True)
     # then outlined only: what the drag does inside it can be judged (walkthrough)
     assert (canvas_pixels(w)[y, x] == photo_pixels(w)[y, x]).all()
