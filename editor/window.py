@@ -106,8 +106,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.model_panel.model_chosen.connect(self.switch_model)
         self.sliders_panel = SlidersPanel()
         self.sliders_panel.previewed.connect(self._on_preview)
-        self._held_said = ""  # what the sliders panel last said of held sliders (taken back when done)
-        self.sliders_panel.held.connect(self._show_held)
+        self.sliders_panel.held.connect(lambda m: self.tool_status("sliders", m))  # where they hold
         self.candidates_panel = CandidatesPanel()
         self.history_panel = HistoryPanel()
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, side_dock(
@@ -235,15 +234,6 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self._update_model_label()
         self._on_document_changed(doc)
 
-    def _show_held(self, text: str) -> None:
-        """Say where sliders hold (or fill the frame already); once none does, take back what was
-        said (never another message)."""
-        if text:
-            self.statusBar().showMessage(text)
-        elif self.statusBar().currentMessage() == self._held_said:
-            self.statusBar().clearMessage()
-        self._held_said = text
-
     def _on_document_changed(self, doc: Document) -> None:
         if doc is not self.doc:
             return
@@ -279,9 +269,9 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.canvas.stroke_colour = self.brush_bar.preview_colour
 
     def tool_status(self, tool: str, message: str) -> None:
-        """A tool's message (the stroke tool's, the Drag tool's); an empty one takes back its last,
-        if it is still shown (after another tool took the canvas, "Drag: click a handle" stayed: a
-        walkthrough)."""
+        """A tool's message (the stroke tool's, the Drag tool's, where the sliders hold); an empty
+        one takes back its last, if it is still shown, never another message (after another tool
+        took the canvas, "Drag: click a handle" stayed: a walkthrough)."""
         if message:
             self._said[tool] = message
             self.statusBar().showMessage(message)
