@@ -28,7 +28,7 @@ class Offer:
     images: torch.Tensor  # (K, C, R, R) their images
     views: list | None  # each candidate's edit on the photo (editor.render.Renderer.view), or None
     apply: Callable[[int], Snapshot]  # candidate k -> the state choosing it makes (Offers.choose)
-    name: str  # "Candidate" or "Warp candidate": how the status bar names one
+    name: str  # "Candidate": how the status bar names one
     qualities: list | None = None  # what the panel measured of them when first shown (editor.quality)
 
 

@@ -70,7 +70,7 @@ class ModelPanel(QWidget):
 
 
 class CandidatesPanel(QWidget):
-    """The solver's candidates for the last stroke or warp, best first; a click chooses one (the
+    """The solver's candidates for the last stroke, best first; a click chooses one (the
     tool that showed them applies it). Above them, the quality of the current picture
     (editor.quality); each candidate's in its tooltip."""
 
