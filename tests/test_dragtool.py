@@ -222,7 +222,7 @@ def test_warp_brush_pushes_pixels_and_joins_the_history(window, qtbot):
     assert not w.warp_tool.active
 
 
-def test_a_warp_after_a_stroke_lands_as_motion_and_the_strokes_candidates_come_back(window, qtbot):
+def test_a_warp_after_a_stroke_lands_as_motion_and_the_strokes_candidates_come_back(window, qtbot, tmp_path):
     """A warp pushes the photo's pixels (one result, no candidates of its own); undoing it shows the
     earlier stroke's candidates again, and a click chooses among them (the stroke tool once cleared
     a warp's candidates, and a click applied the stroke's candidate of that number instead)."""
@@ -271,6 +271,14 @@ def test_a_warp_after_a_stroke_lands_as_motion_and_the_strokes_candidates_come_b
     settle(qtbot, w)
     assert w.doc.current.label == "intensity stroke (candidate 3)"
     assert w.candidates_panel.codes is stroke_codes and w.gallery.currentRow() == 2
+    w.warp_tool.apply(Warp((12.5, 25.5), (17.5, 25.5), 4.0))  # a session brings a warp's push back
+    settle(qtbot, w)
+    shown = photo_pixels(w)
+    session = tmp_path / "warped.session.json"
+    assert w.save_session(session) and json.loads(session.read_text())["version"] == 9
+    assert w.open_session(session)
+    settle(qtbot, w)
+    assert w.doc.current.moved is not None and np.array_equal(photo_pixels(w), shown)
 
 
 def test_the_drag_mask_is_painted_on_the_canvas_and_holds_the_rest(window, qtbot, monkeypatch):
