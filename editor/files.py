@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from editor import session
 from editor.errors import USER_ERRORS, bug_message, log_bug
-from editor.state import read_session
+from editor.session_check import read_session
 
 
 class DocumentFiles:

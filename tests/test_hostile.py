@@ -379,7 +379,8 @@ def _plain_session(tmp_path, model) -> Path:
     (lambda d: d["history"][1].__setitem__("warps", 5), "warps must be a list"),
 ])
 def test_a_damaged_session_is_refused_whole(change, words, tmp_path, product_model):
-    from editor.state import SessionError, read_session
+    from editor.session_check import read_session
+    from editor.state import SessionError
 
     path = tamper(_plain_session(tmp_path, product_model), change)
     with pytest.raises(SessionError, match=words.replace("[", r"\[").replace("]", r"\]")):
@@ -394,7 +395,8 @@ def test_a_damaged_session_is_refused_whole(change, words, tmp_path, product_mod
 def test_a_session_that_does_not_fit_the_model_is_refused_whole(change, words, tmp_path, product_model):
     from editing.vectors import model_vectors
     from editor.session import document_from_session
-    from editor.state import SessionError, read_session
+    from editor.session_check import read_session
+    from editor.state import SessionError
 
     path = tamper(_plain_session(tmp_path, product_model), change)
     with pytest.raises(SessionError, match=words):
@@ -456,8 +458,13 @@ def test_the_editor_refuses_a_bad_export_path_and_keeps_its_document(window, qtb
 # ------------------------------------------------------------------ 11. checkpoints
 
 def test_a_damaged_checkpoint_is_named_and_the_previous_one_resumed(tmp_path, caplog):
-    from training.checkpoint import (CHECKPOINT_NAME, PREVIOUS_NAME, CheckpointError,
-                                     latest_checkpoint, save_checkpoint)
+    from training.checkpoint import (
+        CHECKPOINT_NAME,
+        PREVIOUS_NAME,
+        CheckpointError,
+        latest_checkpoint,
+        save_checkpoint,
+    )
 
     net = torch.nn.Linear(4, 4)
     for step in (5, 10):
@@ -525,7 +532,7 @@ def test_a_huge_plain_image_is_refused_quickly_and_in_bounded_memory():
 
 def test_carrying_an_edit_back_onto_a_large_photo_stays_near_its_size(product_model):
     from editing.export import render_edit
-    from inversion.framing import to_model, DomainSpec
+    from inversion.framing import DomainSpec, to_model
 
     photo = np.full((4000, 4000, 3), 240, np.uint8)
     photo[500:3500, 1200:2800] = (70, 50, 40)

@@ -11,12 +11,21 @@ from PySide6.QtWidgets import QApplication
 
 from editing.edits import MAX_EDITS, refers_to
 from editing.export import ExportError, check_recipe, rebuild_from_recipe
-from editing.motion import CORE, MASK_FADE, MASK_OUTSIDE, REACH, UNFOLDED, Motion, drag_motion
+from editing.motion import (
+    CORE,
+    MASK_FADE,
+    MASK_OUTSIDE,
+    REACH,
+    UNFOLDED,
+    Motion,
+    drag_motion,
+)
 from editing.region import as_recorded
 from editing.warp import Warp, WarpError
 from editor.dragtool import model_to_display
 from editor.render import frame_args, moved_as_model_sees_it
-from editor.state import SessionError, check_session
+from editor.session_check import check_session
+from editor.state import SessionError
 from inversion.framing import DomainMapping
 from tests.conftest import make_editable_model, open_window
 from tests.test_dragtool import photo_pixels

@@ -135,7 +135,7 @@ def test_recipe_parsing_and_rebuilding_give_a_user_error_or_the_export(workspace
 def test_session_parsing_gives_a_user_error_or_a_usable_document(workspace):
     from editing.vectors import model_vectors
     from editor.session import document_from_session
-    from editor.state import read_session
+    from editor.session_check import read_session
 
     folder, model = workspace
     vectors = model_vectors(model)

@@ -17,7 +17,8 @@ from editing.vectors import model_vectors
 from editor import session
 from editor.errors import bug_message, describe
 from editor.render import Renderer
-from editor.state import SESSION_VERSION, Document, SessionError, read_session
+from editor.session_check import read_session
+from editor.state import SESSION_VERSION, Document, SessionError
 from inversion.framing import DomainMapping
 from inversion.invert import photo_to_model
 from inversion.photo import PhotoError, load_photo

@@ -81,7 +81,7 @@ def test_encoder_optimisation_and_solver_work_in_w(style_model, tmp_path):
 def test_vectors_sessions_and_recipes_round_trip_w(style_model, tmp_path):
     from editing.cli import main
     from editor import session
-    from editor.state import read_session
+    from editor.session_check import read_session
 
     m = style_model
     codes = m.codes(300, seed=2)
