@@ -15,16 +15,14 @@ Writes benchmarks/results/warp_photos.{json,md,png}.
 from __future__ import annotations
 
 import argparse
-import io
-import statistics
 import time
 
 import torch
 from PIL import Image
 
-from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.common import machine, markdown_table, write_results
 from benchmarks.drag import synthetic_drag
-from benchmarks.drag_photos import crop_strip, measure, mouth_drags
+from benchmarks.drag_photos import crop_strip, measure, mouth_drags, save_strips, summary
 from benchmarks.editing import fake_photo
 from benchmarks.product_edits import TINTS
 from benchmarks.real_photos import held_out_face_photos, jpeg_round_trip, tuned_to_faces
@@ -89,19 +87,6 @@ def run(a) -> tuple[list[dict], list[Image.Image]]:
     return rows, strips
 
 
-def summary(rows: list[dict]) -> list[dict]:
-    out = []
-    for domain in ("faces", "products"):
-        mine = [r for r in rows if r["domain"] == domain]
-        for way in WAYS if mine else ():
-            out.append({"domain": domain, "carry-back": way, "warps": len(mine),
-                        "arrived": sum(r[way]["arrived"] for r in mine) / len(mine),
-                        "sharpness": statistics.median(r[way]["sharpness"] for r in mine),
-                        "changed_outside": statistics.median(r[way]["changed_outside"] for r in mine),
-                        "ms": statistics.median(r[way]["ms"] for r in mine)})
-    return out
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--faces", type=int, default=6, help="held-out face photos besides the astronaut")
@@ -111,13 +96,8 @@ def main() -> None:
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     rows, strips = run(a)
-    table = summary(rows)
-    picture = Image.new("RGB", (strips[0].width, sum(s.height + 6 for s in strips)), "white")
-    for i, s in enumerate(strips):
-        picture.paste(s, (0, i * (s.height + 6)))
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    (RESULTS / "warp_photos.png").write_bytes(buffer.getvalue())
+    table = summary(rows, "warps")
+    save_strips(strips, "warp_photos")
     m = machine()
     md = (f"# The Warp brush on real photos: the generator's repaint against motion\n\n"
           f"`python -m benchmarks.warp_photos --faces {a.faces} --products {a.products} --radius "
