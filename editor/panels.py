@@ -94,13 +94,22 @@ class CandidatesPanel(QWidget):
                                 "model's own samples it beats (low: the edit has gone too far)</p>")
         # (rich text, which Qt wraps: as plain text it ran 1,500 px past the window's sides)
         layout.addWidget(self.quality)
-        layout.addWidget(QLabel("<b>Candidates</b> (click to choose)"))
+        self.heading = QLabel("<b>Candidates</b> (click to choose)")
+        layout.addWidget(self.heading)
         self.gallery = QListWidget()
         self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
         self.gallery.setIconSize(QSize(CANDIDATE_SIDE, CANDIDATE_SIDE))
         self.gallery.setFixedHeight(96)
         self.gallery.itemClicked.connect(self._clicked)
         layout.addWidget(self.gallery)
+        # Shown only while there are candidates: empty, the box took the room of two sliders (at
+        # 1200x800 four of a product model's nineteen sliders showed: walkthrough). It sits below
+        # the sliders, so its coming and going moves no slider under the pointer.
+        self._show_gallery(False)
+
+    def _show_gallery(self, shown: bool) -> None:
+        self.heading.setVisible(shown)
+        self.gallery.setVisible(shown)
 
     def set_meter(self, meter: QualityMeter | None) -> None:
         self.meter = meter
@@ -139,6 +148,7 @@ class CandidatesPanel(QWidget):
                 warning = self.meter.warning(q)
                 item.setToolTip(f"Candidate {k + 1}: {q.summary()}" + (f"\n{warning}" if warning else ""))
             self.gallery.addItem(item)
+        self._show_gallery(bool(codes.shape[0]))
         return qualities
 
     def _clicked(self, item: QListWidgetItem) -> None:
@@ -148,6 +158,7 @@ class CandidatesPanel(QWidget):
     def clear(self) -> None:
         self.codes, self._on_choose = None, None
         self.gallery.clear()
+        self._show_gallery(False)
 
 
 class HistoryPanel(QWidget):

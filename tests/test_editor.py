@@ -114,9 +114,12 @@ def test_a_chosen_candidate_is_highlighted_and_named_through_undo_and_redo(windo
     w = window
     assert w.open_photo(photo)
     settle(qtbot, w)
+    assert not w.gallery.isVisible(), "no candidates: the box leaves its room to the sliders"
+    sliders_room = w.sliders_panel.height()
     white_stroke_across(qtbot, w, 5)
     settle(qtbot, w)
     assert w.gallery.count() == 4 and w.gallery.currentRow() == 0  # the best, applied
+    assert w.gallery.isVisible() and w.sliders_panel.height() < sliders_room
     assert w.statusBar().currentMessage().startswith("4 candidates, the best applied")
     assert w.statusBar().toolTip() == w.statusBar().currentMessage()  # whole, where the bar cuts it
     best = w.doc.code(w.vectors).clone()
@@ -140,11 +143,11 @@ def test_a_chosen_candidate_is_highlighted_and_named_through_undo_and_redo(windo
     assert w.doc.current is chosen
     w.undo()  # one undo: before the stroke, no candidates (a walkthrough pressed Ctrl+Z four times)
     settle(qtbot, w)
-    assert w.gallery.count() == 0 and w.doc.current.label == "open"
+    assert w.gallery.count() == 0 and w.doc.current.label == "open" and not w.gallery.isVisible()
     assert w.statusBar().currentMessage() == "Undone: intensity stroke (candidate 2)"  # it said nothing
     w.redo()  # the candidate chosen last, named and highlighted again
     settle(qtbot, w)
-    assert w.gallery.currentRow() == 1
+    assert w.gallery.currentRow() == 1 and w.gallery.isVisible()
     assert w.statusBar().currentMessage() == "Redone: intensity stroke (candidate 2)"
 
 
