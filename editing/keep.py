@@ -355,27 +355,6 @@ HELD_WHY = {  # why a slider stops short, in the user's words (why_held)
 }
 
 
-FRAME_SIZES = {"height": "taller", "width": "wider"}  # size sliders an item may already fill the frame in
-
-
-def filling_frame(vectors: dict, ref: torch.Tensor, values: dict[str, float], content: float) -> list[str]:
-    """The size sliders of `values` pushed up whose item, drawn from the code `ref`, already spans
-    the model's frame that way (`content`: the share of the model's side its training items may
-    fill): no code makes it taller or wider, and the slider fills it out instead (Fashion-MNIST draws
-    every dress from the frame's top to its bottom: a walkthrough's Height +3 made a dress boxier and
-    nothing said why)."""
-    from editing.measure import measure
-
-    hold = getattr(vectors, "hold", None)
-    up = [n for n in FRAME_SIZES if values.get(n, 0.0) > 0]
-    if hold is None or not up:
-        return []
-    with torch.no_grad():
-        image = hold.decode(ref.reshape(1, -1))
-    extent = measure(image)
-    return [n for n in up if float(extent[n][0]) >= content - 1.0 / image.shape[-1]]
-
-
 def why_held(vectors: dict, ref: torch.Tensor, name: str, value: float) -> str:
     """Why slider `name` at `value` stops short from the code `ref` (held_sliders says it does)."""
     walk = vectors.hold.walk(ref.reshape(-1), name)

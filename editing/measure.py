@@ -1,7 +1,8 @@
 """Measured attributes of grey product images: brightness, area, height and width of the object.
 
 They label the training images by a median split (editing.vector_sets) and are measured exactly on
-edited images, which makes them the honest test of the sliders.
+edited images, which makes them the honest test of the sliders. They also tell when an item already
+fills the model's frame, so a size slider cannot grow it (filling_frame).
 """
 from __future__ import annotations
 
@@ -93,3 +94,22 @@ def soft_measure(x: torch.Tensor) -> dict[str, torch.Tensor]:
     return {"brightness": (level * p).flatten(1).sum(1) / p.flatten(1).sum(1).clamp_min(1e-3),
             "area": p.flatten(1).mean(1), "width": typical(p), "height": typical(p.transpose(1, 2)),
             "detail": laplacian.flatten(1).mean(1)}
+
+
+FRAME_SIZES = {"height": "taller", "width": "wider"}  # size sliders an item may already fill the frame in
+
+
+def filling_frame(vectors: dict, ref: torch.Tensor, values: dict[str, float], content: float) -> list[str]:
+    """The size sliders of `values` pushed up whose item, drawn from the code `ref`, already spans
+    the model's frame that way (`content`: the share of the model's side its training items may
+    fill): no code makes it taller or wider, and the slider fills it out instead (Fashion-MNIST draws
+    every dress from the frame's top to its bottom: a walkthrough's Height +3 made a dress boxier and
+    nothing said why)."""
+    hold = getattr(vectors, "hold", None)
+    up = [n for n in FRAME_SIZES if values.get(n, 0.0) > 0]
+    if hold is None or not up:
+        return []
+    with torch.no_grad():
+        image = hold.decode(ref.reshape(1, -1))
+    extent = measure(image)
+    return [n for n in up if float(extent[n][0]) >= content - 1.0 / image.shape[-1]]

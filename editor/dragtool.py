@@ -22,8 +22,6 @@ from dataclasses import replace
 import numpy as np
 import torch
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QSpinBox, QToolBar, QToolButton
 
 from editing.drag import DragConfig, DragPoint, drag
 from editing.export import add_to_recipe, recipe_path
@@ -31,6 +29,7 @@ from editing.motion import WHOLE_FAR, drag_motion
 from editing.region import BrushStroke, covers, shifted
 from editing.vectors import AttributeVector
 from editor.canvas import Canvas, erases
+from editor.dragbar import build_bar
 from editor.dragoverlay import DragOverlay
 from editor.jobs import Job, JobRunner
 from editor.preview import Preview
@@ -67,38 +66,7 @@ class DragTool(QObject):
         self.overlay = DragOverlay(canvas, self)
         canvas.installEventFilter(self)
         jobs.finished.connect(self._job_ended)  # done, stopped, failed or replaced
-        self.bar = QToolBar("Drag")
-        self.toggle = self._button("Drag", "Drag tool: click a handle, then its target (D)", "D",
-                                   checkable=True)
-        self.toggle.toggled.connect(self.set_active)
-        self.run_button = self._button("Run", "Move the handles to their targets", "Ctrl+Return")
-        self.run_button.clicked.connect(self.run)
-        self.stop_button = self._button("Stop", "Stop the drag, keeping where it got to", None)
-        self.stop_button.clicked.connect(self.stop)
-        self.clear_button = self._button("Clear points", "<p>Remove the handles and targets; with none "
-                                         "left, the mask</p>", None)
-        self.clear_button.clicked.connect(self.clear_points)
-        self.mask_button = self._button("Mask", "<p>Paint what may move (the rest is held); right drag "
-                                        "or Ctrl + drag erases (M)</p>", "M", checkable=True)
-        self.mask_button.toggled.connect(self._mask_toggled)
-        self.whole_button = self._button(
-            "Move whole", "<p>Move the painted part as one piece; what lies around it stretches, most "
-            "right beside it (raise an eyebrow without the eye below it) (Shift+M)</p>", "Shift+M",
-            checkable=True)
-        self.whole_button.toggled.connect(self._whole_toggled)
-        self.reach = QSpinBox()  # a liquify's size: an eyebrow's own, not the eye's below it
-        self.reach.setRange(0, 5000)
-        self.reach.setSingleStep(5)
-        self.reach.setSpecialValueText("Reach: auto")
-        self.reach.setPrefix("Reach: ")
-        self.reach.setSuffix(" px")
-        self.reach.setToolTip("<p>How far around each handle's path the photo moves with it, in the "
-                              "photo's pixels (auto: three times the move); with Move whole, how far "
-                              "beyond the part what lies around it stretches (auto and least: twice "
-                              "the move)</p>")
-        self.bar.addWidget(self.reach)
-        self.reach.editingFinished.connect(canvas.setFocus)  # keys (Ctrl+Z, M, D) back to the
-        # picture: they stayed in the box after Enter (walkthrough)
+        build_bar(self)
         self._update_buttons()
 
     def _mask_toggled(self, on: bool) -> None:
@@ -120,16 +88,6 @@ class DragTool(QObject):
         self.status.emit("Move whole: paint just the part (Mask, M): it moves as one piece and what is "
                          "not painted around it stretches (paint the brow, not the lid below it)" if on
                          else "Move whole off: the mask says what may move, the rest is held")
-
-    def _button(self, text: str, tip: str, key: str | None, checkable: bool = False) -> QToolButton:
-        b = QToolButton()
-        b.setText(text)
-        b.setToolTip(tip)
-        b.setCheckable(checkable)
-        if key:
-            b.setShortcut(QKeySequence(key))
-        self.bar.addWidget(b)
-        return b
 
     # ------------------------------------------------------------------ state
 

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, Q
                                QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
 
-from editing.keep import FRAME_SIZES, filling_frame, held_sliders, why_held
-from editing.measure import UNIT_WORDS
+from editing.keep import held_sliders, why_held
+from editing.measure import FRAME_SIZES, UNIT_WORDS, filling_frame
 from editing.vectors import PHOTO_FACING, AttributeVector, photo_sign
 from editor.state import Document, Snapshot
 

@@ -730,7 +730,7 @@ def test_help_lists_the_keys_and_about_opens(window):
 def test_a_product_that_fills_the_frame_says_a_size_slider_cannot_grow_it(qtbot, tmp_path):
     """Fashion-MNIST draws a dress from the frame's top to its bottom: Height +3 can only fill it
     out, and the status bar says so (a walkthrough saw a boxier dress and nothing said why)."""
-    from editing.keep import filling_frame
+    from editing.measure import filling_frame
 
     w = open_window(qtbot, tmp_path, "fashion-mnist-32")
     for seed in range(40):
