@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from editing.export import render_edit
+from editing.export import hair_sliders, render_edit
 from editing.region import confine
 from editing.vectors import AttributeVector, apply_sliders
 from inversion.framing import DomainMapping
@@ -61,19 +61,22 @@ def sweep_frames(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0
                  code: torch.Tensor, vectors: dict[str, AttributeVector], name: str, frames: int,
                  low: float = -3.0, high: float = 3.0,
                  region: np.ndarray | None = None, offset=None, strokes=(),
-                 outside: np.ndarray | None = None, base_offset=None) -> Iterator[np.ndarray]:
+                 outside: np.ndarray | None = None, base_offset=None, hair: bool = False
+                 ) -> Iterator[np.ndarray]:
     """Photo frames (H, W, 3) uint8 of `code` with slider `name` swept from low to high and back
     (on top of the code's own edit, drawn with its drags' `offset` if any, landing within its
     `strokes`' reach too), each carried back from z0 (drawn with `base_offset`: after a drag,
     `pixels` is the photo the drag moved and z0 the code it ended at, editing.edits.recipe_layers);
     with a `region` (R, R) the change lands only inside it, `outside` it the edit the region was
-    painted on (None: `pixels`), as on the screen and in the export (editing.region)."""
+    painted on (None: `pixels`), as on the screen and in the export (editing.region); `hair`: the
+    code's own edit moves a hair slider (a face's frames land on the photo's hair too, as when the
+    swept slider is one)."""
     if name not in vectors:
         raise AnimationError(f"no slider {name!r} for {model.name}; it has: {', '.join(vectors) or 'none'}")
     for a in sweep_values(frames, low, high):
         z = apply_sliders(code.reshape(-1), vectors, {name: a})
         frame = render_edit(model, pixels, mapping, z0, z, offset=offset, strokes=strokes,
-                            base_offset=base_offset)[0]
+                            base_offset=base_offset, hair=hair or hair_sliders({name: a}))[0]
         yield frame if region is None else confine(pixels if outside is None else outside, frame, region,
                                                    mapping)
 

@@ -7,7 +7,8 @@ guided filter, He et al. 2010, with the photo's luminance as the guide), so it f
 edges instead of smearing a halo across them. For an aligned face the change is warped back
 through the inverse of the alignment and may land only inside the face: an ellipse grown around
 the five landmarks (`face_region`), faded out at its rim, never the aligned square, whose edges
-would otherwise show as a faint box.
+would otherwise show as a faint box. A hair slider's change lands on the photo's hair beyond it too
+(`hair_reach`): the ellipse grown, kept to the colours of the hair it changed inside the face.
 """
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ from training.pixels import LUMA
 MASK_THRESHOLD = 6.0  # photo levels below which a change is not carried back
 FACE_REGION = (1.0, 1.5, 1.3)  # face ellipse's semi-axes in eye-corner spans: across, up (over the
 # forehead and the fringe to the hairline), down (to the chin)
+HAIR_GROWTH = 1.5  # a hair slider's region: the face ellipse's semi-axes this many times as long
+HAIR_COLOURS = 1.5  # ... kept where the photo's colour lies within this many of its hair colours'
+# spreads (Mahalanobis distance in Lab): at 2.5 the light wall behind the astronaut's hair took a
+# third of Black hair's change, a dark shadow above her head; at 1.5 none showed
+HAIR_SEEDS = 4.0  # model pixels' worth of hair changed inside the face: fewer, no colour to follow
 GUIDE_EPS = 1e-3  # guided fit's regulariser on a [0, 1] guide: contrasts under ~8 levels count as flat
 
 
@@ -163,11 +169,12 @@ def guided_upsample(change: np.ndarray, patch: np.ndarray, to_coarse: np.ndarray
     return out
 
 
-def face_region(landmarks, resolution: int, feather: float = 0.25) -> np.ndarray:
+def face_region(landmarks, resolution: int, feather: float = 0.25, grow: float = 1.0) -> np.ndarray:
     """(R, R) weights in [0, 1] in model pixels: 1 inside an ellipse grown around dlib's five
     landmarks (eye corners and nose base) to take in the hair above, brows, cheeks, mouth and chin,
     falling smoothly to 0 over its outer `feather` share. Where it is 0 a face edit never lands:
-    hair beside the face, the neck and the background keep the photo's pixels."""
+    hair beside the face, the neck and the background keep the photo's pixels. `grow`: the
+    ellipse's semi-axes that many times as long (hair_reach)."""
     pts = np.asarray(landmarks, np.float64)  # (5, 2): right eye outer, inner, left outer, inner, nose
     across = pts[0] - pts[2]
     span = float(np.linalg.norm(across))
@@ -179,10 +186,38 @@ def face_region(landmarks, resolution: int, feather: float = 0.25) -> np.ndarray
     yy, xx = np.mgrid[0:resolution, 0:resolution] + 0.5
     d = np.stack([xx - centre[0], yy - centre[1]], -1)
     along = d @ v  # > 0 towards the chin
-    reach = np.where(along > 0, FACE_REGION[2], FACE_REGION[1]) * span
-    rho = np.sqrt(((d @ u) / (FACE_REGION[0] * span)) ** 2 + (along / reach) ** 2)
+    reach = np.where(along > 0, FACE_REGION[2], FACE_REGION[1]) * span * grow
+    rho = np.sqrt(((d @ u) / (FACE_REGION[0] * span * grow)) ** 2 + (along / reach) ** 2)
     t = np.clip((1.0 - rho) / feather, 0.0, 1.0)
     return (t * t * (3 - 2 * t)).astype(np.float32)
+
+
+def hair_reach(patch: np.ndarray, to_model: np.ndarray, landmarks, resolution: int, delta: np.ndarray,
+               threshold: float = MASK_THRESHOLD) -> np.ndarray | None:
+    """(R, R) weights in [0, 1]: where a hair slider's change (`delta`, (R, R, C) photo levels) may
+    land on an aligned face besides the face region (`patch`, the photo's part around the aligned
+    square, `to_model` its pixels -> model pixels; `landmarks` in model pixels): the face ellipse
+    grown HAIR_GROWTH times, weighted by how close the photo's colour there is to the hair's, those of the photo's
+    pixels inside the face region where the change is strongest (over twice the threshold: a hair
+    slider changes the fringe most). None when that leaves too few pixels to tell a colour by (hair
+    the slider hardly changes). A walkthrough's Blond hair +2 made a platinum streak across the
+    fringe with the rest of the hair as it was: the face region ends at the fringe; grown alone, the
+    change lit the wall behind the hair in a glow."""
+    r = resolution
+    face = face_region(landmarks, r)
+    seeds = (change_mask(delta, 2 * threshold, feather=0) * face).reshape(-1)
+    if seeds.sum() < HAIR_SEEDS:
+        return None
+    shrink = affine_scale(to_model)  # model pixels per photo pixel
+    seen = patch if shrink > 0.67 else cv2.GaussianBlur(patch, (0, 0), 0.45 / shrink)
+    aligned = cv2.warpAffine(seen, to_model, (r, r), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    lab = cv2.cvtColor(aligned.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    mean = (seeds[:, None] * lab).sum(0) / seeds.sum()
+    centred = lab - mean
+    cov = (seeds[:, None] * centred).T @ centred / seeds.sum() + np.eye(3) * 4.0  # a floor of 2 Lab units
+    d2 = np.einsum("ij,jk,ik->i", centred, np.linalg.inv(cov), centred).reshape(r, r)
+    like = np.exp(-0.5 * d2 / HAIR_COLOURS ** 2).astype(np.float32)
+    return face_region(landmarks, r, grow=HAIR_GROWTH) * like
 
 
 def change_in_levels(before: torch.Tensor, after: torch.Tensor) -> np.ndarray:
@@ -202,7 +237,8 @@ def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: f
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
                in_place: bool = False, silhouette: bool = True, rim: bool = True,
-               reach: np.ndarray | None = None, faint: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               reach: np.ndarray | None = None, faint: bool = True, hair: bool = False
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -220,10 +256,11 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     `rim=False` repaints the grown region without its rim, as exports were made before; `faint=False`
     paints faint growth beside the object too (silhouette.solidity), as exports were made before.
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
-    may land besides the face region (a stroke painted on the hair beside it).
+    may land besides the face region (a stroke painted on the hair beside it); `hair`, a hair
+    slider's edit: an aligned face's lands on the photo's hair too (hair_reach).
     """
     if mapping.affine:
-        return _paste_back_affine(pixels, mapping, before, after, threshold, guided, in_place, reach)
+        return _paste_back_affine(pixels, mapping, before, after, threshold, guided, in_place, reach, hair)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
     delta = change_in_levels(before, after)  # (R, R, C)
     off = (mapping.resolution - mapping.content) // 2
@@ -287,7 +324,7 @@ def face_change_mask(delta: np.ndarray, mapping: DomainMapping, threshold: float
                      reach: np.ndarray | None = None) -> np.ndarray:
     """(R, R) in [0, 1]: where an aligned face's change `delta` ((R, R, C) photo levels) is carried
     back, at the model's size: over the threshold (change_mask), inside the face region (and the
-    strokes' `reach`), faded at the square's edge."""
+    strokes' or the hair's `reach`), faded at the square's edge."""
     r = mapping.resolution
     region = face_region(mapping.landmarks, r) if mapping.landmarks else np.ones((r, r), np.float32)
     if reach is not None:
@@ -297,11 +334,12 @@ def face_change_mask(delta: np.ndarray, mapping: DomainMapping, threshold: float
 
 def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                        after: torch.Tensor, threshold: float, guided: bool = True,
-                       in_place: bool = False, reach: np.ndarray | None = None
+                       in_place: bool = False, reach: np.ndarray | None = None, hair: bool = False
                        ) -> tuple[np.ndarray, np.ndarray]:
     """paste_back for an aligned (rotated, scaled) face: the change is warped back into the part
     of the photo the aligned square covers, inside the face region when the mapping knows the
-    landmarks (older sessions: faded out towards the square's edge), and inside `reach`."""
+    landmarks (older sessions: faded out towards the square's edge), inside `reach`, and with
+    `hair` on the photo's hair (hair_reach)."""
     r = mapping.resolution
     delta = change_in_levels(before, after)  # (R, R, C)
     h, w = pixels.shape[:2]
@@ -310,16 +348,20 @@ def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch
         return (pixels if in_place else pixels.copy()), mask_full
     if mapping.grey:
         delta = delta.mean(axis=2, keepdims=True)
-    small_mask = face_change_mask(delta, mapping, threshold, reach)
     found = square_region(mapping.matrix, r, (w, h))
     if found is None:
         return (pixels if in_place else pixels.copy()), mask_full
     (rx0, ry0, rx1, ry1), shifted = found  # shifted: photo-region pixels -> model pixels
+    patch = pixels[ry0:ry1, rx0:rx1]
+    if hair and mapping.landmarks:
+        on_hair = hair_reach(patch, shifted, mapping.landmarks, r, delta, threshold)
+        if on_hair is not None:
+            reach = on_hair if reach is None else np.maximum(reach, on_hair)
+    small_mask = face_change_mask(delta, mapping, threshold, reach)
     size = (rx1 - rx0, ry1 - ry0)
     mask = cv2.warpAffine(small_mask, shifted, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     mask = np.clip(mask, 0.0, 1.0)
-    patch = pixels[ry0:ry1, rx0:rx1]
 
     def enlarge(arr: np.ndarray, flag: int) -> np.ndarray:
         return cv2.warpAffine(arr, shifted, size, flags=flag | cv2.WARP_INVERSE_MAP,

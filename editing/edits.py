@@ -42,10 +42,12 @@ MAX_EDITS = 512  # edits a recipe lists besides its own (each is a render at the
 
 def edit_entry(code: torch.Tensor, strokes=(), offset: FeatureOffset | None = None, warps=(),
                region: torch.Tensor | None = None, under: int | None = None,
-               moved: tuple[int, Motion, torch.Tensor] | None = None) -> dict:
+               moved: tuple[int, Motion, torch.Tensor] | None = None, hair: bool = False) -> dict:
     """An edit as a recipe holds it: its code, strokes, drag offset and warps; with a `region`, the
     index of the edit the region was painted on (`under`, None: the photo); after a drag, (the
-    index of the edit it started on, its motion, the code it ended at)."""
+    index of the edit it started on, its motion, the code it ended at); `hair` (written only when
+    true): its sliders move a hair slider, and a face's edit lands on the photo's hair too
+    (editing.export.hair_sliders)."""
     entry = {"z_edit": code.reshape(-1).tolist(), "strokes": [s.to_dict() for s in strokes],
              "feature_offset": None if offset is None else offset.to_dict(),
              "warps": [w.to_dict() for w in warps]}
@@ -56,6 +58,8 @@ def edit_entry(code: torch.Tensor, strokes=(), offset: FeatureOffset | None = No
     if moved is not None:
         start, motion, end = moved
         entry["moved"] = {"start": start, "motion": motion.to_dict(), "end": end.reshape(-1).tolist()}
+    if hair:
+        entry["hair"] = True
     return entry
 
 
@@ -87,6 +91,8 @@ def check_edit(f: Fields, entry: dict, where: str, length: int, resolution: int,
             f.fail(f"{where}region", f"a region of the model's {resolution} px", len(entry["region"]))
     check_offset(f, entry.get("feature_offset"), f"{where}feature_offset")
     check_warps(f, entry.get("warps"), f"{where}warps")
+    if entry.get("hair") is not None:
+        f.boolean(entry["hair"], f"{where}hair")
     under = entry.get("region_under")  # the edit a region was painted on (editing.region)
     if under is not None:
         if entry.get("region") is None:
@@ -169,7 +175,8 @@ class _Rendered:
         ground, z_from, base_offset, outside = self.layers(entry)
         out = render_edit(model, ground, mapping, z_from, torch.tensor(entry["z_edit"]), threshold,
                           compositing=compositing, offset=offset, strokes=strokes, base_offset=base_offset,
-                          in_place=ground is not pixels or (in_place and outside is None))[0]
+                          in_place=ground is not pixels or (in_place and outside is None),
+                          hair=entry.get("hair") is True)[0]
         return out if outside is None else confine(outside, out, np.asarray(entry["region"], np.float32),
                                                    mapping)
 

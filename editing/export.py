@@ -37,7 +37,9 @@ RECIPE_VERSION = 4  # the newest recipe this version reads; 4: a drag may move a
 # recipe holds the edit the region was painted on (`region_under`), a tuned generator's file only
 # the layers tuning changed (inversion.tuning.save_tuned); a recipe is written with the lowest
 # version it needs
-COMPOSITING = 8  # 8: warps widen where a face edit lands as strokes do (a warp on the hair landed
+COMPOSITING = 9  # 9: a hair slider's edit on a face lands on the photo's hair, not only on the
+# fringe inside the face region (editing.compositing.hair_reach; `hair` in an edit's entry); 8: warps
+# widen where a face edit lands as strokes do (a warp on the hair landed
 # nowhere near it: the face region cut its change away; `warps` in the recipe, Warp.band); 7: a
 # face edit lands beside the face region only within a pixel or two of its strokes' bands
 # (BAND_SHARE); 6: faint growth beside an object keeps the photo's background; 5: a
@@ -96,18 +98,25 @@ def export_with_recipe(pixels: np.ndarray, path: str | os.PathLike, quality: int
 def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor,
                 z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD, compositing: int = COMPOSITING,
                 in_place: bool = False, offset=None, strokes=(),
-                base_offset=None) -> tuple[np.ndarray, np.ndarray]:
+                base_offset=None, hair: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 (drawn with
     `base_offset`) to z_edit (drawn with `offset`, the drags' editing.offset.FeatureOffset, if any);
     an older `compositing` carries it back as exports were made then (see COMPOSITING); `in_place`
     edits `pixels` itself (one full-size copy of a large photo, not two); `strokes`, the edit's
-    (model pixels): a face edit lands within their reach too."""
+    (model pixels): a face edit lands within their reach too; `hair` (lands_on_hair), on the
+    photo's hair too."""
     before = decode(model, z0.reshape(1, -1), base_offset)[0]
     after = decode(model, z_edit.reshape(1, -1), offset)[0]
     reach = strokes_reach(strokes, mapping, before.shape[0], compositing)
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
                       in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4, reach=reach,
-                      faint=compositing >= 6)
+                      faint=compositing >= 6, hair=hair and compositing >= 9)
+
+
+def hair_sliders(sliders) -> bool:
+    """Whether slider values ({name: value}) move a hair slider (its name says hair: a face
+    model's Blond_Hair, Black_Hair): its edit lands on the photo's hair (compositing 9)."""
+    return any(v and "hair" in name.lower() for name, v in dict(sliders).items())
 
 
 def lands_near_strokes(mapping: DomainMapping, compositing: int) -> bool:

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.export import strokes_reach
+from editing.export import hair_sliders, strokes_reach
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
@@ -48,6 +48,7 @@ class Outside:
     offset: FeatureOffset | None  # its drags' feature offset
     strokes: tuple  # its strokes and warps' bands (a face edit lands within their reach)
     ground: "Ground | None" = None  # what it lands on after a drag
+    hair: bool = False  # it moves a hair slider: a face's edit lands on the photo's hair too
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,7 +71,8 @@ def outside_of(snap, vectors, z0: torch.Tensor) -> Outside | None:
     None without a region, or for a region of an older session (the photo as opened outside)."""
     under = snap.under if snap.region is not None else None
     return None if under is None else Outside(under, under.code(vectors, z0), under.offset,
-                                              under.reach_strokes, ground_of(under, vectors, z0))
+                                              under.reach_strokes, ground_of(under, vectors, z0),
+                                              hair_sliders(under.sliders))
 
 
 def ground_of(snap, vectors, z0: torch.Tensor) -> Ground | None:
@@ -82,9 +84,9 @@ def ground_of(snap, vectors, z0: torch.Tensor) -> Ground | None:
 
 def frame_args(snap, vectors, z0: torch.Tensor) -> tuple:
     """Renderer.render's arguments for a state's frame: (code, region, offset, strokes, outside,
-    ground)."""
+    ground, hair)."""
     return (snap.code(vectors, z0), snap.region, snap.offset, snap.reach_strokes,
-            outside_of(snap, vectors, z0), ground_of(snap, vectors, z0))
+            outside_of(snap, vectors, z0), ground_of(snap, vectors, z0), hair_sliders(snap.sliders))
 
 
 class Renderer:
@@ -131,17 +133,18 @@ class Renderer:
     @torch.no_grad()
     def render(self, z: torch.Tensor, region: torch.Tensor | None = None,
                offset: FeatureOffset | None = None, strokes: tuple = (),
-               outside: Outside | None = None,
-               ground: Ground | None = None) -> tuple[np.ndarray, torch.Tensor]:
+               outside: Outside | None = None, ground: Ground | None = None,
+               hair: bool = False) -> tuple[np.ndarray, torch.Tensor]:
         """(display, G(z)): one frame of the preview, decoding z once (with the drags' `offset`);
         with a `region` (R, R), the edit kept only inside it, as the export keeps it
         (editing.region.confine), `outside` it the state it was painted on (None: the photo); a
-        face edit lands within the `strokes`' reach too, as exported; after a drag, on its
-        `ground` (None: the photo)."""
+        face edit lands within the `strokes`' reach too, as exported, and with `hair` (a hair
+        slider moved) on the photo's hair; after a drag, on its `ground` (None: the photo)."""
         image = self.model_image(z, offset)
         reach = strokes_reach(strokes, self.mapping, image.shape[0])  # as the export
         pixels, before = self.ground_pixels(ground, (z, offset, image))
-        out, _ = paste_back(pixels, self.display_mapping, before, image, MASK_THRESHOLD, reach=reach)
+        out, _ = paste_back(pixels, self.display_mapping, before, image, MASK_THRESHOLD, reach=reach,
+                            hair=hair)
         if region is not None:
             out = confine(self.outside_pixels(outside), out, region.numpy(), self.display_mapping)
         return out, image
@@ -170,7 +173,8 @@ class Renderer:
         if outside is None:
             return self.display_pixels
         return self._cached(outside.state, lambda: self.render(outside.code, None, outside.offset,
-                                                                 outside.strokes, None, outside.ground)[0])
+                                                                 outside.strokes, None, outside.ground,
+                                                                 outside.hair)[0])
 
     def ground_pixels(self, ground: Ground | None, drawn: tuple = ()) -> tuple[np.ndarray, torch.Tensor]:
         """(the display frame an edit lands on, the model's picture its change is measured
@@ -207,10 +211,11 @@ class Renderer:
 
     @torch.no_grad()
     def view(self, z: torch.Tensor, region: torch.Tensor | None = None, offset: FeatureOffset | None = None,
-             strokes: tuple = (), outside: Outside | None = None, ground: Ground | None = None) -> np.ndarray:
+             strokes: tuple = (), outside: Outside | None = None, ground: Ground | None = None,
+             hair: bool = False) -> np.ndarray:
         """The frame of code z (as `render`) cropped to the bounding box of the model's square: what
         a candidate's thumbnail shows, the edit on the photo rather than the generator's picture."""
-        out = self.render(z, region, offset, strokes, outside, ground)[0]
+        out = self.render(z, region, offset, strokes, outside, ground, hair)[0]
         xs, ys = zip(*self.editable_outline())
         h, w = out.shape[:2]
         x0, x1 = max(0, int(min(xs))), min(w, int(np.ceil(max(xs))))

@@ -335,3 +335,120 @@ def test_from_compositing_8_a_face_edit_lands_where_its_warps_moved_things():
     for compositing, lands in ((7, False), (8, True)):
         out = recipe_edit(Flat, photo, mapping, torch.zeros(4), entry, MASK_THRESHOLD, compositing, False)
         assert (out[on[1], on[0]].astype(int) - photo[on[1], on[0]] > 40).all() == lands, compositing
+
+
+def hair_scene() -> tuple[np.ndarray, np.ndarray]:
+    """A face square in model pixels: brown hair across the top (the fringe inside the face region)
+    and down the sides, skin in the middle, a blue-grey wall below the hair at the sides; and a
+    hair slider's change: the hair darkened, and the wall beside it too (the generator's hair is
+    wider than the photo's: a halo), the skin a little."""
+    yy, xx = np.mgrid[0:R, 0:R]
+    hair = (yy < 20) | (((xx < 14) | (xx > 50)) & (yy < 40))
+    wall = ~hair & ((xx < 14) | (xx > 50))
+    colours = np.full((R, R, 3), (220, 170, 140), np.uint8)  # skin
+    colours[hair], colours[wall] = (100, 60, 30), (150, 160, 175)
+    change = np.full((R, R), -0.05, np.float32)  # 6 levels: the skin's
+    change[hair | wall] = -0.4
+    return colours, change
+
+
+def test_a_hair_slider_lands_on_the_photo_s_hair_beside_the_face_and_not_on_the_wall():
+    """A walkthrough's Blond hair +2 made a streak across the fringe, the rest of the hair as it was:
+    the face region ends at the fringe. With `hair` the change lands on the hair beside the face
+    too, kept to the hair's colours (the wall beside it, which the change also darkened, keeps the
+    photo's), and nowhere beyond the grown ellipse."""
+    from editing.compositing import HAIR_GROWTH, hair_reach
+
+    mapping, to_photo = aligned_face_mapping()
+    colours, change = hair_scene()
+    photo = cv2.warpAffine(colours, to_photo, (400, 360), flags=cv2.INTER_NEAREST,
+                           borderMode=cv2.BORDER_REPLICATE)
+    before = torch.zeros(3, R, R)
+    after = torch.from_numpy(change)[None].expand(3, R, R).clone()
+    plain, _ = paste_back(photo, mapping, before, after)
+    on_hair, _ = paste_back(photo, mapping, before, after, hair=True)
+
+    def at(image, x, y):
+        px = np.rint(to_photo @ [x, y, 1.0]).astype(int)
+        return image[px[1], px[0]].astype(int)
+
+    assert face_region(TEMPLATE, R)[30, 8] == 0 and face_region(TEMPLATE, R)[50, 10] == 0
+    assert (at(plain, 8, 30) == at(photo, 8, 30)).all(), "before: the hair beside the face kept"
+    assert (at(photo, 8, 30) - at(on_hair, 8, 30) > 15).all(), "now: the hair beside the face darkened"
+    assert np.abs(at(photo, 10, 50) - at(on_hair, 10, 50)).max() <= 2, "the wall beside it: no halo"
+    assert (at(photo, 32, 16) - at(plain, 32, 16) >= 30).all()  # the fringe, both ways
+    grown = face_region(TEMPLATE, R, grow=HAIR_GROWTH)
+    beyond = cv2.warpAffine(grown, to_photo, (400, 360), flags=cv2.INTER_LINEAR) == 0
+    assert np.array_equal(on_hair[beyond], photo[beyond])
+    # a change too faint inside the face to tell the hair's colour by: the face region alone
+    faint = torch.full((3, R, R), -0.04)
+    levels = (faint - before).permute(1, 2, 0).numpy() * 127.5
+    assert hair_reach(photo, mapping.matrix, TEMPLATE, R, levels) is None
+    assert np.array_equal(paste_back(photo, mapping, before, faint, hair=True)[0],
+                          paste_back(photo, mapping, before, faint)[0])
+
+
+def test_hair_sliders_are_told_by_name_and_an_entry_records_it():
+    from editing.edits import edit_entry
+    from editing.export import hair_sliders
+
+    assert hair_sliders({"Blond_Hair": 2.0}) and hair_sliders((("Black_Hair", -1.0), ("Male", 1.0)))
+    assert not hair_sliders({"Blond_Hair": 0.0, "Male": 2.0}) and not hair_sliders({})
+    code = torch.zeros(4)
+    assert edit_entry(code, hair=True)["hair"] is True and "hair" not in edit_entry(code)
+
+
+def test_a_hair_slider_on_the_astronaut_darkens_her_hair_beside_the_face_and_rebuilds_exactly(tmp_path):
+    """The shipped face model on a real portrait, through `latent-edit`: Black hair +2 lands on the
+    hair beside the face (it landed on the fringe alone before compositing 9), its recipe says so
+    and rebuilds the export bit for bit; nothing beyond the grown ellipse changes."""
+    import json
+
+    import pytest
+
+    from editing.cli import main
+    from editing.compositing import HAIR_GROWTH
+    from inversion.framing import check_mapping
+    from training.errors import UserError
+    from training.modelfile import resolve_model
+    from training.validate import Fields
+
+    skimage_data = pytest.importorskip("skimage.data")
+    try:
+        resolve_model("celeba-64")
+    except UserError:
+        pytest.skip("the face model is not in assets/models")
+    from PIL import Image
+
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(skimage_data.astronaut()).save(photo)
+    code, out = tmp_path / "a.npz", tmp_path / "dark.png"
+    assert main(["invert", str(photo), "--model", "celeba-64", "--out", str(code), "--steps", "10",
+                 "--no-tune", "--quiet"]) == 0
+    assert main(["edit", str(photo), "--model", "celeba-64", "--code", str(code), "--attr",
+                 "Black_Hair=2", "--out", str(out)]) == 0
+    recipe = json.loads((tmp_path / "dark.png.recipe.json").read_text())
+    assert recipe["hair"] is True and recipe["export"]["compositing"] >= 9
+    assert main(["edit", "--recipe", str(tmp_path / "dark.png.recipe.json"), "--out",
+                 str(tmp_path / "again.png")]) == 0
+    pixels, again = (np.asarray(Image.open(p)).astype(int) for p in (out, tmp_path / "again.png"))
+    assert np.array_equal(pixels, again)
+
+    recipe["export"]["compositing"] = 8  # the same edit carried back as before hair_reach
+    (tmp_path / "old.json").write_text(json.dumps(recipe))
+    assert main(["edit", "--recipe", str(tmp_path / "old.json"), "--out", str(tmp_path / "old.png")]) == 0
+    before = np.asarray(Image.open(tmp_path / "old.png")).astype(int)
+    original = np.asarray(Image.open(photo).convert("RGB")).astype(int)
+    mapping = check_mapping(Fields("the recipe", ValueError), recipe["mapping"])
+    size = (original.shape[1], original.shape[0])
+
+    def on_photo(region):
+        return cv2.warpAffine(region, mapping.matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+
+    face = on_photo(face_region(mapping.landmarks, R)) > 0.5
+    grown = on_photo(face_region(mapping.landmarks, R, grow=HAIR_GROWTH))
+    ring = (grown > 0.5) & ~face
+    change = np.abs(pixels - original).max(axis=2)
+    old = np.abs(before - original).max(axis=2)
+    assert change[ring].mean() > 3 * old[ring].mean()
+    assert np.array_equal(pixels[grown == 0], original[grown == 0])

@@ -291,3 +291,24 @@ def test_a_stroke_is_cut_where_it_leaves_the_model_square():
     out_and_back = clip_to_square([(5, 5), (15, 5), (15, 8), (5, 8)], 10)
     assert out_and_back == [[(5.0, 5.0), (10.0, 5.0)], [(10.0, 8.0), (5.0, 8.0)]]
     assert clip_to_square([(20, 20), (30, 30)], 10) == [] and clip_to_square([(3, 3)], 10) == [[(3, 3)]]
+
+
+def test_a_state_moving_a_hair_slider_renders_and_records_its_edit_on_the_hair():
+    """The screen, the candidates' views and the export carry a hair slider's edit back onto the
+    photo's hair (editing.compositing.hair_reach): the frame's arguments and the recipe's entry say
+    so for the state, and for the state a region was painted on."""
+    from editing.vectors import AttributeVector
+    from editor.render import frame_args, outside_of
+    from editor.session import edit_record
+    from editor.state import Snapshot
+
+    vectors = {"Blond_Hair": AttributeVector("Blond_Hair", torch.ones(4), 1.0),
+               "Male": AttributeVector("Male", -torch.ones(4), 1.0)}
+    z0 = torch.zeros(4)
+    blond = Snapshot("slider Blond hair +2", z0, (("Blond_Hair", 2.0),))
+    male = Snapshot("slider Male +2", z0, (("Male", 2.0),))
+    assert frame_args(blond, vectors, z0)[6] is True and frame_args(male, vectors, z0)[6] is False
+    assert edit_record(blond, vectors, z0)["hair"] is True and "hair" not in edit_record(male, vectors, z0)
+    region = Snapshot("region", z0, (("Male", 2.0),), region=torch.ones(8, 8), under=blond)
+    assert outside_of(region, vectors, z0).hair is True  # what it keeps outside: the blond state
+    assert edit_record(region, vectors, z0)["edits"][0]["hair"] is True
