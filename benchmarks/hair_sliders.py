@@ -1,7 +1,7 @@
 """Hair sliders on real photos: carried back inside the face region (compositing 8) against on the
 photo's hair too (compositing 9, editing.compositing.hair_reach), side by side on the same edits.
 
-    python -m benchmarks.hair_sliders [--n 10]
+    python -m benchmarks.hair_sliders [--n 10] [--sliders Blond_Hair,Black_Hair] [--name hair_sliders]
 
 The first --n held-out faces made into photos as benchmarks.real_photos makes them, and
 scikit-image's astronaut; each found, inverted by the default hybrid and tuned (as the editor and
@@ -10,8 +10,10 @@ what the attribute classifier (benchmarks.faces) sees in the photo, carried back
 size; the export's face found and aligned again. Per way: the share whose attribute flips on the
 export, whose identity is kept (dlib distance to the photo's face under 0.6), the mean change (photo
 levels) inside the face region and on the ring the grown ellipse adds around it (where the hair is),
-and milliseconds per carry-back. Writes benchmarks/results/hair_sliders.{json,md} and a strip
-picture (photo, then each edit the old way and the new way) of four faces and the astronaut.
+and milliseconds per carry-back. Writes benchmarks/results/NAME.{json,md} and a strip picture
+(photo, then each edit the old way and the new way) of four faces and the astronaut. --sliders
+carries other sliders back on the hair too, to see what that would do to them (the editor does it
+for hair sliders only: editing.export.hair_sliders).
 """
 from __future__ import annotations
 
@@ -59,7 +61,11 @@ def rings(mapping, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=10, help="held-out face photos (and the astronaut)")
+    p.add_argument("--sliders", default=",".join(SLIDERS), help="sliders to carry back both ways, "
+                   "comma-separated (any face slider: what landing on the hair would do to it)")
+    p.add_argument("--name", default="hair_sliders", help="results file name")
     a = p.parse_args()
+    sliders = tuple(a.sliders.split(","))
     torch.manual_seed(0)
     t_start = time.perf_counter()
     model = load_model(FACE_MODEL)
@@ -74,7 +80,7 @@ def main() -> None:
         p0 = probabilities(net, x)[0]
         face, ring = rings(mapping, (photo.shape[1], photo.shape[0]))
         strip = [crop_face(photo, mapping)]
-        for name in SLIDERS:
+        for name in sliders:
             k = FACE_ATTRIBUTES.index(name)
             has = bool(p0[k] > 0.5)
             value = -STRENGTH if has else STRENGTH
@@ -99,7 +105,7 @@ def main() -> None:
                                          f"{'flip' if r.get('flipped') else '-'}"
                                          for r in rows if r["photo"] == i), flush=True)
     table = []
-    for name in SLIDERS:
+    for name in sliders:
         for way, _, _ in WAYS:
             got = [r for r in rows if r["slider"] == name and r["way"] == way]
             found = [r for r in got if "flipped" in r]
@@ -111,10 +117,11 @@ def main() -> None:
                           "ring_change": statistics.median(r["ring_change"] for r in got),
                           "ms": statistics.median(r["ms"] for r in got)})
     picture = np.concatenate(strips[:min(4, len(strips) - 1)] + strips[-1:], 0)
-    Image.fromarray(picture).save(RESULTS / "hair_sliders.jpg", quality=90)
+    Image.fromarray(picture).save(RESULTS / f"{a.name}.jpg", quality=90)
     m = machine()
     md = (f"# Hair sliders on real photos: the face region alone, and the photo's hair too\n\n"
-          f"`python -m benchmarks.hair_sliders --n {a.n}` ({(time.perf_counter() - t_start) / 60:.1f} min). "
+          f"`python -m benchmarks.hair_sliders --n {a.n} --sliders {a.sliders} --name {a.name}` "
+          f"({(time.perf_counter() - t_start) / 60:.1f} min). "
           f"Model {model.name}. The first {a.n} held-out faces made into photos (benchmarks.real_photos) and "
           f"scikit-image's astronaut, each inverted and tuned as the editor opens it; each hair slider at "
           f"strength {STRENGTH:g} away from what the attribute classifier sees in the photo, carried back "
@@ -128,10 +135,10 @@ def main() -> None:
                                    ("kept", "identity kept"),
                                    ("face_change", "change in the face region"),
                                    ("ring_change", "change on the ring around it"), ("ms", "ms")])
-          + "\n![strips](hair_sliders.jpg)\n\nRows: four face photos and the astronaut. Columns: the photo's "
-          f"face, then {', '.join(f'{s} face region, {s} and hair' for s in SLIDERS)}.\n\n"
+          + f"\n![strips]({a.name}.jpg)\n\nRows: four face photos and the astronaut. Columns: the photo's "
+          f"face, then {', '.join(f'{s} face region, {s} and hair' for s in sliders)}.\n\n"
           f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
-    write_results("hair_sliders", {"machine": m, "n": a.n, "rows": rows, "table": table}, md)
+    write_results(a.name, {"machine": m, "n": a.n, "sliders": sliders, "rows": rows, "table": table}, md)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from editing.export import hair_sliders, render_edit
+from editing.export import moves_hair, render_edit
 from editing.region import confine
 from editing.vectors import AttributeVector, apply_sliders
 from inversion.framing import DomainMapping
@@ -76,7 +76,7 @@ def sweep_frames(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0
     for a in sweep_values(frames, low, high):
         z = apply_sliders(code.reshape(-1), vectors, {name: a})
         frame = render_edit(model, pixels, mapping, z0, z, offset=offset, strokes=strokes,
-                            base_offset=base_offset, hair=hair or hair_sliders({name: a}))[0]
+                            base_offset=base_offset, hair=hair or moves_hair({name: 1.0}))[0]
         yield frame if region is None else confine(pixels if outside is None else outside, frame, region,
                                                    mapping)
 

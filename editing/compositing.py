@@ -29,9 +29,11 @@ MASK_THRESHOLD = 6.0  # photo levels below which a change is not carried back
 FACE_REGION = (1.0, 1.5, 1.3)  # face ellipse's semi-axes in eye-corner spans: across, up (over the
 # forehead and the fringe to the hairline), down (to the chin)
 HAIR_GROWTH = 1.5  # a hair slider's region: the face ellipse's semi-axes this many times as long
-HAIR_COLOURS = 1.5  # ... kept where the photo's colour lies within this many of its hair colours'
-# spreads (Mahalanobis distance in Lab): at 2.5 the light wall behind the astronaut's hair took a
-# third of Black hair's change, a dark shadow above her head; at 1.5 none showed
+HAIR_COLOURS = 1.5  # ... weighted exp(-d^2 / 2 s^2), d the Mahalanobis distance in Lab of the photo's
+# colour to its hair's, s this: at 2.5 the light wall behind the astronaut's hair took a third of
+# Black hair's change, a dark shadow above her head; at 1.5 none showed
+HAIR_ABOVE = 0.75  # the hair's colours are read above this many eye-corner spans over the face's
+# centre: above the brows
 HAIR_SEEDS = 4.0  # model pixels' worth of hair changed inside the face: fewer, no colour to follow
 GUIDE_EPS = 1e-3  # guided fit's regulariser on a [0, 1] guide: contrasts under ~8 levels count as flat
 
@@ -169,12 +171,10 @@ def guided_upsample(change: np.ndarray, patch: np.ndarray, to_coarse: np.ndarray
     return out
 
 
-def face_region(landmarks, resolution: int, feather: float = 0.25, grow: float = 1.0) -> np.ndarray:
-    """(R, R) weights in [0, 1] in model pixels: 1 inside an ellipse grown around dlib's five
-    landmarks (eye corners and nose base) to take in the hair above, brows, cheeks, mouth and chin,
-    falling smoothly to 0 over its outer `feather` share. Where it is 0 a face edit never lands:
-    hair beside the face, the neck and the background keep the photo's pixels. `grow`: the
-    ellipse's semi-axes that many times as long (hair_reach)."""
+def face_frame(landmarks, resolution: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Each model pixel's place on the face from dlib's five landmarks (eye corners and nose base):
+    (across, along), (R, R) each, in pixels from the face's centre (between the eyes, 0.3 of the
+    eye-corner span below them) across the face and towards the chin, and that span."""
     pts = np.asarray(landmarks, np.float64)  # (5, 2): right eye outer, inner, left outer, inner, nose
     across = pts[0] - pts[2]
     span = float(np.linalg.norm(across))
@@ -185,11 +185,42 @@ def face_region(landmarks, resolution: int, feather: float = 0.25, grow: float =
     centre = pts[:4].mean(0) + 0.3 * span * v
     yy, xx = np.mgrid[0:resolution, 0:resolution] + 0.5
     d = np.stack([xx - centre[0], yy - centre[1]], -1)
-    along = d @ v  # > 0 towards the chin
+    return d @ u, d @ v, span
+
+
+def face_region(landmarks, resolution: int, feather: float = 0.25, grow: float = 1.0) -> np.ndarray:
+    """(R, R) weights in [0, 1] in model pixels: 1 inside an ellipse grown around dlib's five
+    landmarks to take in the hair above, brows, cheeks, mouth and chin, falling smoothly to 0 over
+    its outer `feather` share. Where it is 0 a face edit lands only where its strokes reach and a
+    hair slider's on the hair (hair_reach): hair beside the face, the neck and the background keep
+    the photo's pixels. `grow`: the ellipse's semi-axes that many times as long."""
+    across, along, span = face_frame(landmarks, resolution)
     reach = np.where(along > 0, FACE_REGION[2], FACE_REGION[1]) * span * grow
-    rho = np.sqrt(((d @ u) / (FACE_REGION[0] * span * grow)) ** 2 + (along / reach) ** 2)
+    rho = np.sqrt((across / (FACE_REGION[0] * span * grow)) ** 2 + (along / reach) ** 2)
     t = np.clip((1.0 - rho) / feather, 0.0, 1.0)
     return (t * t * (3 - 2 * t)).astype(np.float32)
+
+
+def aligned_photo(patch: np.ndarray, to_model: np.ndarray, resolution: int) -> np.ndarray:
+    """The photo's `patch` (uint8) as the model's square sees it, (R, R, 3) float32 in [0, 1]
+    (`to_model`: patch pixels -> model pixels): a large face first area-shrunk by whole blocks, then
+    blurred in proportion to what shrink is left (no aliasing), so that a face 3000 px across costs
+    what a 200 px one does."""
+    shrink = 1.0 / affine_scale(to_model)  # patch pixels per model pixel
+    m, seen = np.asarray(to_model, np.float64), patch
+    if shrink > 4:
+        f = int(shrink // 2)  # block side: leaves a shrink of about 2 for the blur
+        h, w = patch.shape[:2]
+        seen = cv2.resize(patch, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+        m = m.copy()  # shrunk pixel q covers patch pixels f q .. f q + f - 1
+        m[:, 2] = m[:, 2] + m[:, :2] @ np.full(2, (f - 1) / 2)
+        m[:, :2] *= f
+        shrink /= f
+    seen = seen.astype(np.float32) / 255.0
+    if shrink > 1.5:
+        seen = cv2.GaussianBlur(seen, (0, 0), 0.45 * shrink)
+    return cv2.warpAffine(seen, m, (resolution, resolution), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def hair_reach(patch: np.ndarray, to_model: np.ndarray, landmarks, resolution: int, delta: np.ndarray,
@@ -197,21 +228,22 @@ def hair_reach(patch: np.ndarray, to_model: np.ndarray, landmarks, resolution: i
     """(R, R) weights in [0, 1]: where a hair slider's change (`delta`, (R, R, C) photo levels) may
     land on an aligned face besides the face region (`patch`, the photo's part around the aligned
     square, `to_model` its pixels -> model pixels; `landmarks` in model pixels): the face ellipse
-    grown HAIR_GROWTH times, weighted by how close the photo's colour there is to the hair's, those of the photo's
-    pixels inside the face region where the change is strongest (over twice the threshold: a hair
-    slider changes the fringe most). None when that leaves too few pixels to tell a colour by (hair
-    the slider hardly changes). A walkthrough's Blond hair +2 made a platinum streak across the
-    fringe with the rest of the hair as it was: the face region ends at the fringe; grown alone, the
-    change lit the wall behind the hair in a glow."""
+    grown HAIR_GROWTH times, weighted by how near the photo's colour there lies to the hair's. The
+    hair's colours are the photo's above the brows inside the face region (the fringe, or the
+    hairline), weighted by how much the slider changes each pixel there (over twice the threshold);
+    below the brows a hair slider may change the skin as much (Blond hair greys a face), and skin's
+    colours would take in the neck. None when too few pixels there change to tell a colour by.
+    A walkthrough's Blond hair +2 made a platinum streak across the fringe with the rest of the
+    hair as it was: the face region ends at the fringe; grown alone, the change lit the wall behind
+    the hair in a glow."""
     r = resolution
-    face = face_region(landmarks, r)
-    seeds = (change_mask(delta, 2 * threshold, feather=0) * face).reshape(-1)
+    _, along, span = face_frame(landmarks, r)
+    above_brows = (along < -HAIR_ABOVE * span).astype(np.float32)
+    seeds = (change_mask(delta, 2 * threshold, feather=0) * face_region(landmarks, r) * above_brows
+             ).reshape(-1)
     if seeds.sum() < HAIR_SEEDS:
         return None
-    shrink = affine_scale(to_model)  # model pixels per photo pixel
-    seen = patch if shrink > 0.67 else cv2.GaussianBlur(patch, (0, 0), 0.45 / shrink)
-    aligned = cv2.warpAffine(seen, to_model, (r, r), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    lab = cv2.cvtColor(aligned.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    lab = cv2.cvtColor(aligned_photo(patch, to_model, r), cv2.COLOR_RGB2Lab).reshape(-1, 3)
     mean = (seeds[:, None] * lab).sum(0) / seeds.sum()
     centred = lab - mean
     cov = (seeds[:, None] * centred).T @ centred / seeds.sum() + np.eye(3) * 4.0  # a floor of 2 Lab units

@@ -31,7 +31,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
     from editing.export import (
         COMPOSITING,
         export_with_recipe,
-        hair_sliders,
+        moves_hair,
         read_recipe,
         rebuild_from_recipe,
         recipe_path,
@@ -119,7 +119,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
     if region is not None:
         z_edit = limit_to_region(model, z0, z_edit, region)
     warps = [photo_warp(parse_drag(w, "--warp"), mapping, a.warp_radius) for w in a.warp]
-    hair = hair_sliders(sliders)  # a face's edit lands on the photo's hair too
+    hair = moves_hair(sliders)  # a face's edit lands on the photo's hair too
     edits, moved = [], None  # after a warp or drag: the edit it started on, how it moved the photo
     if warps:  # the photo's pixels pushed along, as the Warp brush pushes them
         edits.append(edit_entry(z_edit, strokes, None, (), region, hair=hair))
@@ -161,7 +161,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
                               "region": region_record(region) if region is not None else None,
                               "warps": [w.to_dict() for w in warps] or None,
                               "feature_offset": own["feature_offset"], "moved": own.get("moved"),
-                              "hair": own.get("hair"), "edits": edits or None})
+                              **({"hair": True} if hair else {}), "edits": edits or None})
     print(f"wrote {a.out} ({width}x{height}, {changed:.1f}% of pixels changed) and "
           f"{recipe_path(a.out).name}")
     return 0

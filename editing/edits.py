@@ -1,7 +1,8 @@
 """An edit as an export's recipe holds it, built on other edits: what it lands on and what it keeps.
 
 An edit is its code (`z_edit`), strokes, drag offset (`feature_offset`) and warps, carried back onto
-the photo (editing.export.render_edit). Two kinds of edit rest on another one:
+the photo (editing.export.render_edit), on a face's hair too when it moves a hair colour slider
+(`hair`: true). Two kinds of edit rest on another one:
 - a region-limited edit (editing.region) keeps, outside its region, the edit the region was painted
   on (`region_under`);
 - an edit after a drag lands on the frame of the edit the drag started on, moved as the drag moved
@@ -47,7 +48,7 @@ def edit_entry(code: torch.Tensor, strokes=(), offset: FeatureOffset | None = No
     index of the edit the region was painted on (`under`, None: the photo); after a drag, (the
     index of the edit it started on, its motion, the code it ended at); `hair` (written only when
     true): its sliders move a hair slider, and a face's edit lands on the photo's hair too
-    (editing.export.hair_sliders)."""
+    (editing.export.moves_hair)."""
     entry = {"z_edit": code.reshape(-1).tolist(), "strokes": [s.to_dict() for s in strokes],
              "feature_offset": None if offset is None else offset.to_dict(),
              "warps": [w.to_dict() for w in warps]}

@@ -52,6 +52,9 @@ BAND_SHARE = 1 / 64  # compositing 7: the reach outside the face region, this sh
 # around what the strokes paint (one pixel of the 64 px face model, then the falloff to two): with
 # REACH_SHARE, a light stroke on a face's hair carried a pale fog into the background above the head
 # (a walkthrough on the astronaut): the generator's change around the stroke, not what it asked for
+HAIR_COLOUR = {"blond_hair", "black_hair", "brown_hair", "gray_hair", "grey_hair"}  # sliders (lower
+# case) that colour the hair, whose edit lands on the photo's hair: not Wavy_Hair or Receding_Hairline,
+# which move its shape (carried onto the hair, the generator's shapes smudge it)
 MAX_CODE = 1000.0  # |code value|: z ~ N(0, I) and w stay within tens; beyond is damage, not an edit
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
@@ -103,8 +106,8 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     `base_offset`) to z_edit (drawn with `offset`, the drags' editing.offset.FeatureOffset, if any);
     an older `compositing` carries it back as exports were made then (see COMPOSITING); `in_place`
     edits `pixels` itself (one full-size copy of a large photo, not two); `strokes`, the edit's
-    (model pixels): a face edit lands within their reach too; `hair` (lands_on_hair), on the
-    photo's hair too."""
+    (model pixels): a face edit lands within their reach too; `hair` (moves_hair), on the photo's
+    hair too."""
     before = decode(model, z0.reshape(1, -1), base_offset)[0]
     after = decode(model, z_edit.reshape(1, -1), offset)[0]
     reach = strokes_reach(strokes, mapping, before.shape[0], compositing)
@@ -113,10 +116,11 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
                       faint=compositing >= 6, hair=hair and compositing >= 9)
 
 
-def hair_sliders(sliders) -> bool:
-    """Whether slider values ({name: value}) move a hair slider (its name says hair: a face
-    model's Blond_Hair, Black_Hair): its edit lands on the photo's hair (compositing 9)."""
-    return any(v and "hair" in name.lower() for name, v in dict(sliders).items())
+def moves_hair(sliders) -> bool:
+    """Whether slider values ({name: value} or its items) move a slider of hair colour (HAIR_COLOUR,
+    or a variant of one, "Blond_Hair (keep Male, Young)"): its edit on a face lands on the photo's
+    hair too (compositing 9: editing.compositing.hair_reach)."""
+    return any(v and name.split(" (")[0].lower() in HAIR_COLOUR for name, v in dict(sliders).items())
 
 
 def lands_near_strokes(mapping: DomainMapping, compositing: int) -> bool:

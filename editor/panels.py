@@ -103,8 +103,8 @@ class CandidatesPanel(QWidget):
         self.gallery.itemClicked.connect(self._clicked)
         layout.addWidget(self.gallery)
         # Shown only while there are candidates: empty, the box took the room of two sliders (at
-        # 1200x800 four of a product model's nineteen sliders showed: walkthrough). It sits below
-        # the sliders, so its coming and going moves no slider under the pointer.
+        # 1200x800 three and a half of a product model's nineteen sliders showed). It sits below
+        # the sliders: coming, it shortens their list from below and moves none of them.
         self._show_gallery(False)
 
     def _show_gallery(self, shown: bool) -> None:

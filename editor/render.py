@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.export import hair_sliders, strokes_reach
+from editing.export import moves_hair, strokes_reach
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
@@ -72,7 +72,7 @@ def outside_of(snap, vectors, z0: torch.Tensor) -> Outside | None:
     under = snap.under if snap.region is not None else None
     return None if under is None else Outside(under, under.code(vectors, z0), under.offset,
                                               under.reach_strokes, ground_of(under, vectors, z0),
-                                              hair_sliders(under.sliders))
+                                              moves_hair(under.sliders))
 
 
 def ground_of(snap, vectors, z0: torch.Tensor) -> Ground | None:
@@ -86,7 +86,7 @@ def frame_args(snap, vectors, z0: torch.Tensor) -> tuple:
     """Renderer.render's arguments for a state's frame: (code, region, offset, strokes, outside,
     ground, hair)."""
     return (snap.code(vectors, z0), snap.region, snap.offset, snap.reach_strokes,
-            outside_of(snap, vectors, z0), ground_of(snap, vectors, z0), hair_sliders(snap.sliders))
+            outside_of(snap, vectors, z0), ground_of(snap, vectors, z0), moves_hair(snap.sliders))
 
 
 class Renderer:

@@ -27,7 +27,7 @@ from editing.export import (
     COMPOSITING,
     export_format,
     export_with_recipe,
-    hair_sliders,
+    moves_hair,
     recipe_path,
     save_image,
     tuned_generator_path,
@@ -321,7 +321,7 @@ def edit_record(state: Snapshot, vectors: dict[str, AttributeVector], z0: torch.
         under = place.get(id(s.under)) if s.region is not None and s.under is not None else None
         moved = None if s.moved is None else (place[id(s.moved.start)], s.moved.motion, s.moved.end)
         return edit_entry(s.code(vectors, z0), s.strokes, s.offset, s.warps, s.region, under, moved,
-                          hair_sliders(s.sliders))
+                          moves_hair(s.sliders))
 
     stack = [(x, False) for x in rests_on(state)]
     while stack:  # each listed after the ones it rests on, without recursion (long drag chains)

@@ -339,16 +339,19 @@ def test_from_compositing_8_a_face_edit_lands_where_its_warps_moved_things():
 
 def hair_scene() -> tuple[np.ndarray, np.ndarray]:
     """A face square in model pixels: brown hair across the top (the fringe inside the face region)
-    and down the sides, skin in the middle, a blue-grey wall below the hair at the sides; and a
-    hair slider's change: the hair darkened, and the wall beside it too (the generator's hair is
-    wider than the photo's: a halo), the skin a little."""
+    and down the sides, skin in the middle and on the neck beside the face, a blue-grey wall below
+    the hair at the sides; and a hair slider's change: the hair darkened, and the wall and the neck
+    beside it too (the generator's hair is wider than the photo's: a halo), the skin below the
+    brows nearly as much (as Blond hair greys a face), the forehead a little."""
     yy, xx = np.mgrid[0:R, 0:R]
     hair = (yy < 20) | (((xx < 14) | (xx > 50)) & (yy < 40))
-    wall = ~hair & ((xx < 14) | (xx > 50))
+    neck = (xx < 14) & (yy >= 42) & (yy < 48)
+    wall = ~hair & ~neck & ((xx < 14) | (xx > 50))
     colours = np.full((R, R, 3), (220, 170, 140), np.uint8)  # skin
     colours[hair], colours[wall] = (100, 60, 30), (150, 160, 175)
-    change = np.full((R, R), -0.05, np.float32)  # 6 levels: the skin's
-    change[hair | wall] = -0.4
+    change = np.full((R, R), -0.25, np.float32)  # 32 levels: the skin's below the brows
+    change[(yy >= 20) & (yy < 26)] = -0.05  # 6 levels: the forehead's
+    change[hair | wall | neck] = -0.4
     return colours, change
 
 
@@ -376,6 +379,7 @@ def test_a_hair_slider_lands_on_the_photo_s_hair_beside_the_face_and_not_on_the_
     assert (at(plain, 8, 30) == at(photo, 8, 30)).all(), "before: the hair beside the face kept"
     assert (at(photo, 8, 30) - at(on_hair, 8, 30) > 15).all(), "now: the hair beside the face darkened"
     assert np.abs(at(photo, 10, 50) - at(on_hair, 10, 50)).max() <= 2, "the wall beside it: no halo"
+    assert np.abs(at(photo, 8, 45) - at(on_hair, 8, 45)).max() <= 2, "the neck beside it: skin, not hair"
     assert (at(photo, 32, 16) - at(plain, 32, 16) >= 30).all()  # the fringe, both ways
     grown = face_region(TEMPLATE, R, grow=HAIR_GROWTH)
     beyond = cv2.warpAffine(grown, to_photo, (400, 360), flags=cv2.INTER_LINEAR) == 0
@@ -390,10 +394,12 @@ def test_a_hair_slider_lands_on_the_photo_s_hair_beside_the_face_and_not_on_the_
 
 def test_hair_sliders_are_told_by_name_and_an_entry_records_it():
     from editing.edits import edit_entry
-    from editing.export import hair_sliders
+    from editing.export import moves_hair
 
-    assert hair_sliders({"Blond_Hair": 2.0}) and hair_sliders((("Black_Hair", -1.0), ("Male", 1.0)))
-    assert not hair_sliders({"Blond_Hair": 0.0, "Male": 2.0}) and not hair_sliders({})
+    assert moves_hair({"Blond_Hair": 2.0}) and moves_hair((("Black_Hair", -1.0), ("Male", 1.0)))
+    assert moves_hair({"Blond_Hair (keep Male, Young)": 1.0})  # a variant of one
+    assert not moves_hair({"Blond_Hair": 0.0, "Male": 2.0}) and not moves_hair({})
+    assert not moves_hair({"Wavy_Hair": 2.0, "Receding_Hairline": 2.0})  # shapes, not colours
     code = torch.zeros(4)
     assert edit_entry(code, hair=True)["hair"] is True and "hair" not in edit_entry(code)
 
@@ -452,3 +458,31 @@ def test_a_hair_slider_on_the_astronaut_darkens_her_hair_beside_the_face_and_reb
     old = np.abs(before - original).max(axis=2)
     assert change[ring].mean() > 3 * old[ring].mean()
     assert np.array_equal(pixels[grown == 0], original[grown == 0])
+
+
+def test_a_sweep_and_the_stroke_candidates_carry_a_hair_slider_back_on_the_hair(monkeypatch):
+    """The animation's frames and the candidates' views land where the screen and the export do:
+    on the hair, for a hair colour slider (swept, or among the state's own)."""
+    import editing.animate
+    from editor.state import Snapshot
+    from editor.strokes import with_views
+
+    seen = []
+    monkeypatch.setattr(editing.animate, "render_edit",
+                        lambda *args, **kw: (seen.append(kw["hair"]) or (np.zeros((2, 2, 3), np.uint8),)))
+    monkeypatch.setattr(editing.animate, "apply_sliders", lambda z, vectors, values: z)
+    vectors = {"Black_Hair": None, "Male": None}
+    for name, hair, expected in (("Black_Hair", False, True), ("Male", False, False), ("Male", True, True)):
+        seen.clear()
+        list(editing.animate.sweep_frames(None, None, None, torch.zeros(4), torch.zeros(4), vectors, name, 3,
+                                          hair=hair))
+        assert seen and all(h is expected for h in seen)
+
+    class Renderer:
+        def view(self, z, region, offset, strokes, outside, ground, hair):
+            return hair
+
+    step = type("Step", (), {"z": [torch.zeros(4)] * 2})()
+    for sliders, expected in (((("Blond_Hair", 1.0),), True), ((("Male", 1.0),), False)):
+        state = Snapshot("stroke", torch.zeros(4), sliders)
+        assert list(with_views(iter([step]), Renderer(), state, ()))[-1][1] == [expected, expected]

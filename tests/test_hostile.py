@@ -106,6 +106,7 @@ def test_sliders_refuse_non_finite_values_in_the_library_too(product_model):
     (lambda r: r["z_edit"].__setitem__(0, 1e30), "z_edit[0]"),
     (lambda r: r["export"].__setitem__("mask_threshold", 0), "mask_threshold"),
     (lambda r: r["sliders"].__setitem__("area", 1e308), "sliders.area"),
+    (lambda r: r.__setitem__("hair", "yes"), "hair"),
 ])
 def test_recipes_with_nan_huge_values_or_zero_threshold_are_refused(change, words, export, tmp_path,
                                                                       capsys):
