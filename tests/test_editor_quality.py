@@ -22,7 +22,7 @@ def test_the_photo_itself_scores_zero_lpips_and_an_edit_scores_more(tmp_path):
         assert same.realism == pytest.approx(float(model.discriminator(target)[0]), abs=1e-5)
         samples = model.discriminator(model.sample(256, seed=0))
     assert same.realism_rank == pytest.approx(float((samples < same.realism).float().mean()), abs=1 / 256)
-    assert "LPIPS 0.000" in same.summary() and "realism" in same.summary()
+    assert "0.000 from the photo (LPIPS)" in same.summary() and "realistic than" in same.summary()
     without_photo = QualityMeter(model, LPIPS(), None).measure_code(z0[0])
     assert without_photo.lpips is None and "LPIPS" not in without_photo.summary()
 
@@ -89,7 +89,7 @@ def test_the_candidates_panel_puts_the_warning_first(tmp_path, qtbot, monkeypatc
     meter = QualityMeter(model, LPIPS(), target, start=z[0])
     panel.set_meter(meter)
     panel.show_quality(z[0])
-    assert panel.quality.text().startswith("Now: LPIPS 0.000")
+    assert panel.quality.text().startswith("Now: 0.000 from the photo")
     import editor.quality
 
     monkeypatch.setattr(editor.quality, "FAR_LPIPS", meter.measure_code(z[1]).lpips / 2)  # z[1] is far
