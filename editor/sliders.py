@@ -13,12 +13,12 @@ from typing import Callable
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, QScrollArea, QToolButton,
-                               QVBoxLayout, QWidget)
+                               QToolTip, QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
 
 from editing.keep import held_sliders, why_held
 from editing.measure import FRAME_SIZES, UNIT_WORDS, filling_frame
-from editing.vectors import PHOTO_FACING, AttributeVector, photo_sign
+from editing.vectors import MAX_SLIDER, PHOTO_FACING, AttributeVector, photo_sign
 from editor.state import Document, Snapshot
 
 SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
@@ -98,6 +98,7 @@ class SlidersPanel(QWidget):
         self.vectors: dict[str, AttributeVector] = {}
         self.sliders: dict[str, QLabeledDoubleSlider] = {}
         self.titles: dict[str, QLabel] = {}  # each slider's readable name
+        self._typed: dict[str, str] = {}  # what was typed in a value box since its last Enter
         self.variant_boxes: dict[str, QWidget] = {}  # plain name -> its folded variants
         self.folds: dict[str, QToolButton] = {}  # plain name -> the button that unfolds them
         self.names: list[str] = []
@@ -205,6 +206,8 @@ class SlidersPanel(QWidget):
         s._label.setStyleSheet("")  # a visible box, so that it reads as a place to type
         s._label.setFixedWidth(s._label.fontMetrics().horizontalAdvance("-3.00") + 16)
         s.valueChanged.connect(lambda v, n=name: self._on_slider(n, v))
+        s._label.textEdited.connect(lambda text, n=name: self._typed.__setitem__(n, text))
+        s._label.editingFinished.connect(lambda n=name: self._say_if_cut(n))  # after superqt's own
         for part in (s._slider, s._label):  # superqt's slider and value box
             part.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             part.installEventFilter(self)
@@ -212,6 +215,21 @@ class SlidersPanel(QWidget):
         self.sliders[name] = s
         self.titles[name] = title
         return row
+
+    def _say_if_cut(self, name: str) -> None:
+        """A value typed past the sliders' range is taken as its end: say so beside the box (typed
+        5 silently became 3.00: walkthrough)."""
+        typed = self._typed.pop(name, "")
+        try:
+            value = float(typed)
+        except ValueError:
+            return
+        if abs(value) > SLIDER_RANGE:
+            box = self.sliders[name]._label
+            QToolTip.showText(box.mapToGlobal(box.rect().bottomLeft()),
+                              f"The sliders run from -{SLIDER_RANGE:g} to +{SLIDER_RANGE:g}: {typed} was "
+                              f"taken as {self.sliders[name].value():+.2f} (latent-edit --attr takes up "
+                              f"to {MAX_SLIDER:g})", box)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         """The wheel over a slider that has not been clicked scrolls the list: a user scrolling to

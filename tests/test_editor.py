@@ -662,6 +662,17 @@ def test_sliders_have_readable_names_a_typed_value_and_wait_for_a_photo(window, 
     w.commit_sliders()
     assert w.doc.current.slider_dict == {"second": -2.0}
     settle(qtbot, w)
+    # A value past the range is taken as its end, and a tip beside the box says so (typed 5
+    # silently became 3.00: walkthrough)
+    from PySide6.QtWidgets import QToolTip
+
+    edit.selectAll()
+    qtbot.keyClicks(edit, "5")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    w.commit_sliders()
+    assert w.doc.current.slider_dict == {"second": 3.0}
+    assert "run from -3 to +3: 5 was taken as +3.00" in QToolTip.text()
+    settle(qtbot, w)
 
 
 def test_variants_are_folded_under_their_plain_slider(qtbot):
