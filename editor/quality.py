@@ -42,7 +42,8 @@ class Quality:
 
     def summary(self) -> str:
         """In words first, the measure after: "LPIPS 0.070 · identity distance 0.40 · realism -0.98,
-        above 9% of samples" meant nothing to a new user (walkthrough)."""
+        above 9% of samples" meant nothing to a new user (walkthrough). No apostrophe: the panel
+        shows it as escaped rich text, and tests compare the two."""
         from inversion.faces import SAME_PERSON
 
         parts = []
@@ -51,7 +52,7 @@ class Quality:
         if self.identity is not None:
             who = "the same person" if self.identity < SAME_PERSON else "another person"
             parts.append(f"{who} (identity distance {self.identity:.2f})")
-        parts.append(f"more realistic than {100 * self.realism_rank:.0f}% of the model's own pictures "
+        parts.append(f"more realistic than {100 * self.realism_rank:.0f}% of the pictures the model draws "
                      f"(score {self.realism:+.2f})")
         return " · ".join(parts)
 
