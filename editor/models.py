@@ -17,6 +17,8 @@ from editor.state import Document, Snapshot
 from inversion.framing import DomainSpec, NoObjectError
 from training.modelfile import GANModel, resolve_model
 
+UNDO_SHOWN_MS = 5000  # how long the status bar says "Undone: ..." or "Redone: ..."
+
 
 @dataclass(frozen=True)
 class Edition:
@@ -147,9 +149,11 @@ class ModelSwitching:
         """Run `step` (an undo or redo); unless a tool said what is shown now meanwhile (a candidate
         applied), the status bar says `message` (text, or a callable made after the step) instead
         of what it said before (an earlier step's "Region cleared…" stayed: walkthrough), or of
-        nothing (a tool that only took its own message back: an undo past a stroke said nothing)."""
+        nothing (a tool that only took its own message back: an undo past a stroke said nothing);
+        for UNDO_SHOWN_MS, so that it does not stand beside the next edit ("Undone: slider Blond hair
+        +2.00" stayed after a new slider edit: walkthrough)."""
         bar = self.statusBar()
         said = bar.currentMessage()
         step()
         if bar.currentMessage() in (said, ""):
-            bar.showMessage(message() if callable(message) else message)
+            bar.showMessage(message() if callable(message) else message, UNDO_SHOWN_MS)

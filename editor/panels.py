@@ -88,10 +88,12 @@ class CandidatesPanel(QWidget):
         # push the sliders above it (a click meant for a value box then missed).
         self.quality.setMinimumHeight(4 * self.quality.fontMetrics().lineSpacing())
         self.quality.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.quality.setToolTip("<p>LPIPS: how far the picture is from the photo as the model sees it; "
-                                "identity: dlib's face distance to the photo (under 0.6: the same "
-                                "person); realism: the discriminator's score, and the share of the "
-                                "model's own samples it beats (low: the edit has gone too far)</p>")
+        self.quality.setToolTip("<p>From the photo: LPIPS, how far the picture is from the photo as the "
+                                "model sees it (0: the same; over about 0.1 more than the reconstruction: "
+                                "gone far); the same person: dlib's face distance to the photo, under 0.6; "
+                                "more realistic than: the share of the model's own samples whose "
+                                "discriminator score this picture beats (low: the edit has gone too "
+                                "far)</p>")
         # (rich text, which Qt wraps: as plain text it ran 1,500 px past the window's sides)
         layout.addWidget(self.quality)
         self.heading = QLabel("<b>Candidates</b> (click to choose)")

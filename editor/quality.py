@@ -41,19 +41,19 @@ class Quality:
     identity: float | None = None  # face models: dlib distance to the photo's face
 
     def summary(self) -> str:
-        """In words first, the measure after: "LPIPS 0.070 · identity distance 0.40 · realism -0.98,
-        above 9% of samples" meant nothing to a new user (walkthrough). No apostrophe: the panel
-        shows it as escaped rich text, and tests compare the two."""
+        """In words first: "LPIPS 0.070 · identity distance 0.40 · realism -0.98, above 9% of
+        samples" meant nothing to a new user (walkthrough); short enough that the line and a
+        warning fit the room the panel keeps for them (the panel's tooltip says what each means).
+        No apostrophe: the panel shows it as escaped rich text, and tests compare the two."""
         from inversion.faces import SAME_PERSON
 
         parts = []
         if self.lpips is not None:
-            parts.append(f"{self.lpips:.3f} from the photo (LPIPS)")
+            parts.append(f"{self.lpips:.3f} from the photo")
         if self.identity is not None:
             who = "the same person" if self.identity < SAME_PERSON else "another person"
-            parts.append(f"{who} (identity distance {self.identity:.2f})")
-        parts.append(f"more realistic than {100 * self.realism_rank:.0f}% of the pictures the model draws "
-                     f"(score {self.realism:+.2f})")
+            parts.append(f"{who} ({self.identity:.2f})")
+        parts.append(f"more realistic than {100 * self.realism_rank:.0f}% of samples the model draws")
         return " · ".join(parts)
 
 

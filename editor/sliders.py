@@ -18,7 +18,7 @@ from superqt import QLabeledDoubleSlider
 
 from editing.keep import held_sliders, why_held
 from editing.measure import FRAME_SIZES, UNIT_WORDS, filling_frame
-from editing.vectors import MAX_SLIDER, PHOTO_FACING, AttributeVector, photo_sign
+from editing.vectors import PHOTO_FACING, AttributeVector, photo_sign
 from editor.state import Document, Snapshot
 
 SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
@@ -228,8 +228,7 @@ class SlidersPanel(QWidget):
             box = self.sliders[name]._label
             QToolTip.showText(box.mapToGlobal(box.rect().bottomLeft()),
                               f"The sliders run from -{SLIDER_RANGE:g} to +{SLIDER_RANGE:g}: {typed} was "
-                              f"taken as {self.sliders[name].value():+.2f} (latent-edit --attr takes up "
-                              f"to {MAX_SLIDER:g})", box)
+                              f"taken as {self.sliders[name].value():+.2f}", box, box.rect(), 3000)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         """The wheel over a slider that has not been clicked scrolls the list: a user scrolling to
