@@ -7,8 +7,9 @@ guided filter, He et al. 2010, with the photo's luminance as the guide), so it f
 edges instead of smearing a halo across them. For an aligned face the change is warped back
 through the inverse of the alignment and may land only inside the face: an ellipse grown around
 the five landmarks (`face_region`), faded out at its rim, never the aligned square, whose edges
-would otherwise show as a faint box. A hair slider's change lands on the photo's hair beyond it too
-(`hair_reach`): the ellipse grown, kept to the colours of the hair it changed inside the face.
+would otherwise show as a faint box. A hair colour slider's change lands on the photo's hair beyond
+it too (`hair_reach`): the ellipse grown, weighted to the colours of the hair it changed above the
+brows.
 """
 from __future__ import annotations
 
