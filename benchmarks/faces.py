@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.common import RESULTS, machine, markdown_table, write_results
-from editing.compositing import edge_fade, paste_back
+from editing.compositing import paste_back
+from editing.face_paste import edge_fade
 from editing.vector_sets import FACE_ATTRIBUTES, FACE_KEEP, conditional_name
 from editing.vectors import apply_sliders, model_vectors
 from inversion import faces as FA

@@ -1,5 +1,5 @@
 """Hair sliders on real photos: carried back inside the face region (compositing 8) against on the
-photo's hair too (compositing 9, editing.compositing.hair_reach), side by side on the same edits.
+photo's hair too (compositing 9, editing.face_paste.hair_reach), side by side on the same edits.
 
     python -m benchmarks.hair_sliders [--n 10] [--sliders Blond_Hair,Black_Hair] [--name hair_sliders]
 
@@ -13,7 +13,7 @@ levels) inside the face region and on the ring the grown ellipse adds around it 
 and milliseconds per carry-back. Writes benchmarks/results/NAME.{json,md} and a strip picture
 (photo, then each edit the old way and the new way) of four faces and the astronaut. --sliders
 carries other sliders back on the hair too, to see what that would do to them (the editor does it
-for hair sliders only: editing.export.hair_sliders).
+for hair colour sliders only: editing.export.moves_hair).
 """
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ from PIL import Image
 from benchmarks.common import RESULTS, machine, markdown_table, write_results
 from benchmarks.faces import CLASSIFIER, probabilities
 from benchmarks.real_photos import FACE_MODEL, crop_face, held_out_face_photos, tuned_to_faces
-from editing.compositing import HAIR_GROWTH, face_region
 from editing.edit import edit_code
 from editing.export import render_edit
+from editing.face_paste import HAIR_GROWTH, face_region
 from editing.vector_sets import FACE_ATTRIBUTES
 from inversion.faces import SAME_PERSON, descriptors, find_faces, identity_distance
 from inversion.framing import DomainSpec, to_model

@@ -51,8 +51,8 @@ from benchmarks.common import RESULTS, machine, markdown_table, write_results
 from benchmarks.editing import fake_photo
 from benchmarks.faces import CLASSIFIER, place_face, probabilities
 from benchmarks.product_edits import TINTS
-from editing.compositing import face_region
 from editing.edit import edit_code
+from editing.face_paste import face_region
 from editing.vector_sets import FACE_ATTRIBUTES
 from inversion.faces import SAME_PERSON, descriptors, find_faces, identity_distance
 from inversion.framing import DomainSpec, to_model
@@ -256,7 +256,7 @@ class FaceCase:
 
 
 def hull_outside(mapping, size: tuple[int, int]) -> np.ndarray:
-    """(H, W) bool: photo pixels outside the grown landmark hull (editing.compositing.face_region)
+    """(H, W) bool: photo pixels outside the grown landmark hull (editing.face_paste.face_region)
     that a face edit's carry-back may paint in, with two pixels' margin for the interpolation."""
     region = face_region(mapping.landmarks, mapping.resolution)
     inside = cv2.warpAffine(region, mapping.matrix, size,

@@ -33,7 +33,8 @@ from benchmarks.common import machine, markdown_table, write_results
 from benchmarks.faces import CLASSIFIER, probabilities
 from benchmarks.generator_tuning import FLIPPED
 from benchmarks.real_photos import held_out_face_photos, tuned_to_faces
-from editing.compositing import change_in_levels, face_change_mask
+from editing.compositing import change_in_levels
+from editing.face_paste import face_change_mask
 from editing.vector_sets import FACE_ATTRIBUTES
 from editing.vectors import apply_sliders, model_vectors
 from inversion.faces import SAME_PERSON, descriptors, identity_distance

@@ -4,12 +4,8 @@
 mask (`change_mask`: no change below MASK_THRESHOLD photo levels), leaving every other pixel
 exactly as it was. The low-resolution change is enlarged guided by the photo's own edges (the
 guided filter, He et al. 2010, with the photo's luminance as the guide), so it follows the photo's
-edges instead of smearing a halo across them. For an aligned face the change is warped back
-through the inverse of the alignment and may land only inside the face: an ellipse grown around
-the five landmarks (`face_region`), faded out at its rim, never the aligned square, whose edges
-would otherwise show as a faint box. A hair colour slider's change lands on the photo's hair beyond
-it too (`hair_reach`): the ellipse grown, weighted to the colours of the hair it changed above the
-brows.
+edges instead of smearing a halo across them. An aligned face's change is carried back by
+editing.face_paste, inside the face (and its strokes' reach, and a hair colour slider's hair).
 """
 from __future__ import annotations
 
@@ -23,19 +19,10 @@ import torch
 from editing.patch_cache import per_patch
 from editing.silhouette import Fill, silhouette_fill
 from inversion.framing import DomainMapping
-from inversion.geometry import affine_scale, square_region
+from inversion.geometry import affine_scale
 from training.pixels import LUMA
 
 MASK_THRESHOLD = 6.0  # photo levels below which a change is not carried back
-FACE_REGION = (1.0, 1.5, 1.3)  # face ellipse's semi-axes in eye-corner spans: across, up (over the
-# forehead and the fringe to the hairline), down (to the chin)
-HAIR_GROWTH = 1.5  # a hair slider's region: the face ellipse's semi-axes this many times as long
-HAIR_COLOURS = 1.5  # ... weighted exp(-d^2 / 2 s^2), d the Mahalanobis distance in Lab of the photo's
-# colour to its hair's, s this: at 2.5 the light wall behind the astronaut's hair took a third of
-# Black hair's change, a dark shadow above her head; at 1.5 none showed
-HAIR_ABOVE = 0.75  # the hair's colours are read above this many eye-corner spans over the face's
-# centre: above the brows
-HAIR_SEEDS = 4.0  # model pixels' worth of hair changed inside the face: fewer, no colour to follow
 GUIDE_EPS = 1e-3  # guided fit's regulariser on a [0, 1] guide: contrasts under ~8 levels count as flat
 
 
@@ -172,87 +159,6 @@ def guided_upsample(change: np.ndarray, patch: np.ndarray, to_coarse: np.ndarray
     return out
 
 
-def face_frame(landmarks, resolution: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """Each model pixel's place on the face from dlib's five landmarks (eye corners and nose base):
-    (across, along), (R, R) each, in pixels from the face's centre (between the eyes, 0.3 of the
-    eye-corner span below them) across the face and towards the chin, and that span."""
-    pts = np.asarray(landmarks, np.float64)  # (5, 2): right eye outer, inner, left outer, inner, nose
-    across = pts[0] - pts[2]
-    span = float(np.linalg.norm(across))
-    u = across / max(span, 1e-6)
-    v = np.array([-u[1], u[0]])
-    if (pts[4] - pts[:4].mean(0)) @ v < 0:
-        v = -v  # v points from the eyes down to the nose
-    centre = pts[:4].mean(0) + 0.3 * span * v
-    yy, xx = np.mgrid[0:resolution, 0:resolution] + 0.5
-    d = np.stack([xx - centre[0], yy - centre[1]], -1)
-    return d @ u, d @ v, span
-
-
-def face_region(landmarks, resolution: int, feather: float = 0.25, grow: float = 1.0) -> np.ndarray:
-    """(R, R) weights in [0, 1] in model pixels: 1 inside an ellipse grown around dlib's five
-    landmarks to take in the hair above, brows, cheeks, mouth and chin, falling smoothly to 0 over
-    its outer `feather` share. Where it is 0 a face edit lands only where its strokes reach and a
-    hair slider's on the hair (hair_reach): hair beside the face, the neck and the background keep
-    the photo's pixels. `grow`: the ellipse's semi-axes that many times as long."""
-    across, along, span = face_frame(landmarks, resolution)
-    reach = np.where(along > 0, FACE_REGION[2], FACE_REGION[1]) * span * grow
-    rho = np.sqrt((across / (FACE_REGION[0] * span * grow)) ** 2 + (along / reach) ** 2)
-    t = np.clip((1.0 - rho) / feather, 0.0, 1.0)
-    return (t * t * (3 - 2 * t)).astype(np.float32)
-
-
-def aligned_photo(patch: np.ndarray, to_model: np.ndarray, resolution: int) -> np.ndarray:
-    """The photo's `patch` (uint8) as the model's square sees it, (R, R, 3) float32 in [0, 1]
-    (`to_model`: patch pixels -> model pixels): a large face first area-shrunk by whole blocks, then
-    blurred in proportion to what shrink is left (no aliasing), so that a face 3000 px across costs
-    what a 200 px one does."""
-    shrink = 1.0 / affine_scale(to_model)  # patch pixels per model pixel
-    m, seen = np.asarray(to_model, np.float64), patch
-    if shrink > 4:
-        f = int(shrink // 2)  # block side: leaves a shrink of about 2 for the blur
-        h, w = patch.shape[:2]
-        seen = cv2.resize(patch, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
-        m = m.copy()  # shrunk pixel q covers patch pixels f q .. f q + f - 1
-        m[:, 2] = m[:, 2] + m[:, :2] @ np.full(2, (f - 1) / 2)
-        m[:, :2] *= f
-        shrink /= f
-    seen = seen.astype(np.float32) / 255.0
-    if shrink > 1.5:
-        seen = cv2.GaussianBlur(seen, (0, 0), 0.45 * shrink)
-    return cv2.warpAffine(seen, m, (resolution, resolution), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
-
-
-def hair_reach(patch: np.ndarray, to_model: np.ndarray, landmarks, resolution: int, delta: np.ndarray,
-               threshold: float = MASK_THRESHOLD) -> np.ndarray | None:
-    """(R, R) weights in [0, 1]: where a hair slider's change (`delta`, (R, R, C) photo levels) may
-    land on an aligned face besides the face region (`patch`, the photo's part around the aligned
-    square, `to_model` its pixels -> model pixels; `landmarks` in model pixels): the face ellipse
-    grown HAIR_GROWTH times, weighted by how near the photo's colour there lies to the hair's. The
-    hair's colours are the photo's above the brows inside the face region (the fringe, or the
-    hairline), weighted by how much the slider changes each pixel there (over twice the threshold);
-    below the brows a hair slider may change the skin as much (Blond hair greys a face), and skin's
-    colours would take in the neck. None when too few pixels there change to tell a colour by.
-    A walkthrough's Blond hair +2 made a platinum streak across the fringe with the rest of the
-    hair as it was: the face region ends at the fringe; grown alone, the change lit the wall behind
-    the hair in a glow."""
-    r = resolution
-    _, along, span = face_frame(landmarks, r)
-    above_brows = (along < -HAIR_ABOVE * span).astype(np.float32)
-    seeds = (change_mask(delta, 2 * threshold, feather=0) * face_region(landmarks, r) * above_brows
-             ).reshape(-1)
-    if seeds.sum() < HAIR_SEEDS:
-        return None
-    lab = cv2.cvtColor(aligned_photo(patch, to_model, r), cv2.COLOR_RGB2Lab).reshape(-1, 3)
-    mean = (seeds[:, None] * lab).sum(0) / seeds.sum()
-    centred = lab - mean
-    cov = (seeds[:, None] * centred).T @ centred / seeds.sum() + np.eye(3) * 4.0  # a floor of 2 Lab units
-    d2 = np.einsum("ij,jk,ik->i", centred, np.linalg.inv(cov), centred).reshape(r, r)
-    like = np.exp(-0.5 * d2 / HAIR_COLOURS ** 2).astype(np.float32)
-    return face_region(landmarks, r, grow=HAIR_GROWTH) * like
-
-
 def change_in_levels(before: torch.Tensor, after: torch.Tensor) -> np.ndarray:
     """The change between two model images (C, R, R) in [-1, 1] as (R, R, C) photo levels (0..255 scale)."""
     return (after - before).detach().float().cpu().permute(1, 2, 0).numpy() * 127.5
@@ -293,7 +199,9 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     slider's edit: an aligned face's lands on the photo's hair too (hair_reach).
     """
     if mapping.affine:
-        return _paste_back_affine(pixels, mapping, before, after, threshold, guided, in_place, reach, hair)
+        from editing.face_paste import paste_back_face  # it uses this module's parts
+
+        return paste_back_face(pixels, mapping, before, after, threshold, guided, in_place, reach, hair)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
     delta = change_in_levels(before, after)  # (R, R, C)
     off = (mapping.resolution - mapping.content) // 2
@@ -341,68 +249,4 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         for rows in _bands(region):
             moved = np.maximum(fill.left[rows], fill.grew[rows]) / np.float32(255)
             np.maximum(region[rows], moved, out=region[rows])
-    return out, mask_full
-
-
-def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:
-    """(R, R) weights: 1 inside, falling smoothly to 0 over `width` pixels at the square's edge."""
-    c = np.arange(resolution, dtype=np.float64) + 0.5
-    d = np.minimum(c, resolution - c)
-    t = np.clip(d / width, 0.0, 1.0)
-    ramp = t * t * (3 - 2 * t)
-    return np.minimum.outer(ramp, ramp).astype(np.float32)
-
-
-def face_change_mask(delta: np.ndarray, mapping: DomainMapping, threshold: float = MASK_THRESHOLD,
-                     reach: np.ndarray | None = None) -> np.ndarray:
-    """(R, R) in [0, 1]: where an aligned face's change `delta` ((R, R, C) photo levels) is carried
-    back, at the model's size: over the threshold (change_mask), inside the face region (and the
-    strokes' or the hair's `reach`), faded at the square's edge."""
-    r = mapping.resolution
-    region = face_region(mapping.landmarks, r) if mapping.landmarks else np.ones((r, r), np.float32)
-    if reach is not None:
-        region = np.maximum(region, reach)
-    return change_mask(delta, threshold) * edge_fade(r) * region
-
-
-def _paste_back_affine(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
-                       after: torch.Tensor, threshold: float, guided: bool = True,
-                       in_place: bool = False, reach: np.ndarray | None = None, hair: bool = False
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """paste_back for an aligned (rotated, scaled) face: the change is warped back into the part
-    of the photo the aligned square covers, inside the face region when the mapping knows the
-    landmarks (older sessions: faded out towards the square's edge), inside `reach`, and with
-    `hair` on the photo's hair (hair_reach)."""
-    r = mapping.resolution
-    delta = change_in_levels(before, after)  # (R, R, C)
-    h, w = pixels.shape[:2]
-    mask_full = np.zeros((h, w), np.float32)
-    if not np.any(delta):
-        return (pixels if in_place else pixels.copy()), mask_full
-    if mapping.grey:
-        delta = delta.mean(axis=2, keepdims=True)
-    found = square_region(mapping.matrix, r, (w, h))
-    if found is None:
-        return (pixels if in_place else pixels.copy()), mask_full
-    (rx0, ry0, rx1, ry1), shifted = found  # shifted: photo-region pixels -> model pixels
-    patch = pixels[ry0:ry1, rx0:rx1]
-    if hair and mapping.landmarks:
-        on_hair = hair_reach(patch, shifted, mapping.landmarks, r, delta, threshold)
-        if on_hair is not None:
-            reach = on_hair if reach is None else np.maximum(reach, on_hair)
-    small_mask = face_change_mask(delta, mapping, threshold, reach)
-    size = (rx1 - rx0, ry1 - ry0)
-    mask = cv2.warpAffine(small_mask, shifted, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    mask = np.clip(mask, 0.0, 1.0)
-
-    def enlarge(arr: np.ndarray, flag: int) -> np.ndarray:
-        return cv2.warpAffine(arr, shifted, size, flags=flag | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=0).reshape(size[1], size[0], -1)
-
-    change = guided_upsample(delta, patch, shifted, enlarge) if guided else \
-        enlarge(delta.astype(np.float32), cv2.INTER_CUBIC)
-    out = pixels if in_place else pixels.copy()
-    apply_change(out[ry0:ry1, rx0:rx1], patch, change, mask)
-    mask_full[ry0:ry1, rx0:rx1] = mask
     return out, mask_full

@@ -38,7 +38,7 @@ RECIPE_VERSION = 4  # the newest recipe this version reads; 4: a drag may move a
 # the layers tuning changed (inversion.tuning.save_tuned); a recipe is written with the lowest
 # version it needs
 COMPOSITING = 9  # 9: a hair slider's edit on a face lands on the photo's hair, not only on the
-# fringe inside the face region (editing.compositing.hair_reach; `hair` in an edit's entry); 8: warps
+# fringe inside the face region (editing.face_paste.hair_reach; `hair` in an edit's entry); 8: warps
 # widen where a face edit lands as strokes do (a warp on the hair landed
 # nowhere near it: the face region cut its change away; `warps` in the recipe, Warp.band); 7: a
 # face edit lands beside the face region only within a pixel or two of its strokes' bands
@@ -119,7 +119,7 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
 def moves_hair(sliders) -> bool:
     """Whether slider values ({name: value} or its items) move a slider of hair colour (HAIR_COLOUR,
     or a variant of one, "Blond_Hair (keep Male, Young)"): its edit on a face lands on the photo's
-    hair too (compositing 9: editing.compositing.hair_reach)."""
+    hair too (compositing 9: editing.face_paste.hair_reach)."""
     return any(v and name.split(" (")[0].lower() in HAIR_COLOUR for name, v in dict(sliders).items())
 
 

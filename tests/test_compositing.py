@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import torch
 
-from editing.compositing import edge_fade, face_region, guided_upsample, paste_back
+from editing.compositing import guided_upsample, paste_back
 from editing.export import COMPOSITING
+from editing.face_paste import edge_fade, face_region
 from inversion.framing import DomainMapping
 
 R = 64
@@ -360,7 +361,7 @@ def test_a_hair_slider_lands_on_the_photo_s_hair_beside_the_face_and_not_on_the_
     the face region ends at the fringe. With `hair` the change lands on the hair beside the face
     too, kept to the hair's colours (the wall beside it, which the change also darkened, keeps the
     photo's), and nowhere beyond the grown ellipse."""
-    from editing.compositing import HAIR_GROWTH, hair_reach
+    from editing.face_paste import HAIR_GROWTH, hair_reach
 
     mapping, to_photo = aligned_face_mapping()
     colours, change = hair_scene()
@@ -413,7 +414,7 @@ def test_a_hair_slider_on_the_astronaut_darkens_her_hair_beside_the_face_and_reb
     import pytest
 
     from editing.cli import main
-    from editing.compositing import HAIR_GROWTH
+    from editing.face_paste import HAIR_GROWTH
     from inversion.framing import check_mapping
     from training.errors import UserError
     from training.modelfile import resolve_model

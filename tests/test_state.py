@@ -295,7 +295,7 @@ def test_a_stroke_is_cut_where_it_leaves_the_model_square():
 
 def test_a_state_moving_a_hair_slider_renders_and_records_its_edit_on_the_hair():
     """The screen, the candidates' views and the export carry a hair slider's edit back onto the
-    photo's hair (editing.compositing.hair_reach): the frame's arguments and the recipe's entry say
+    photo's hair (editing.face_paste.hair_reach): the frame's arguments and the recipe's entry say
     so for the state, and for the state a region was painted on."""
     from editing.vectors import AttributeVector
     from editor.render import frame_args, outside_of
