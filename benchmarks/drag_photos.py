@@ -143,30 +143,41 @@ def crop_strip(photo, exports, mapping, point: DragPoint, size: int = 200) -> Im
     return strip
 
 
-def run(a) -> tuple[list[dict], list[Image.Image]]:
-    cfg = DragConfig()
-    rows, strips = [], []
-    model = load_model("celeba-64")
-    spec = DomainSpec.for_model(model.config)
-    photos = held_out_face_photos(model, spec, a.faces)
-    for i, x, mapping, z0, tuned in tuned_to_faces(model, spec, Inverter.for_model(model), photos):
-        photo = photos[i]
-        for point in mouth_drags(mapping):
-            rows.append(one_drag("faces", tuned, photo, mapping, z0, point, cfg, strips, len(strips) < 4))
-        print(f"face photo {i + 1} of {len(photos)}", flush=True)
+def drag_cases(faces: int, products: int):
+    """The benchmark's drags, one photo at a time: (domain, the model drawing it, photo, mapping,
+    z0, DragPoint) for the mouth corners of the first `faces` held-out face photos and the
+    astronaut (none when `faces` < 0), each tuned, then a synthetic drag on each of the first
+    `products` held-out product photos (benchmarks.drag.synthetic_drag, seed 0). benchmarks.warp_photos
+    warps the same points."""
+    if faces >= 0:
+        model = load_model("celeba-64")
+        spec = DomainSpec.for_model(model.config)
+        photos = held_out_face_photos(model, spec, faces)
+        for i, x, mapping, z0, tuned in tuned_to_faces(model, spec, Inverter.for_model(model), photos):
+            for point in mouth_drags(mapping):
+                yield "faces", tuned, photos[i], mapping, z0, point
+            print(f"face photo {i + 1} of {len(photos)}", flush=True)
     product = load_model("fashion-mnist-32")
     spec = DomainSpec.for_model(product.config)
     inv = Inverter.for_model(product)
     test = load_fashion_mnist("test", 32)
     g = torch.Generator().manual_seed(0)
-    for i in range(a.products):
+    for i in range(products):
         item = test.images[i, 2:30, 2:30, 0].numpy()
         photo = jpeg_round_trip(fake_photo(item, TINTS[i % len(TINTS)]))
         x, mapping = to_model(photo, product.gan.resolution, product.gan.channels, spec)
         z0 = inv.invert(x).z[0]
         with torch.no_grad():
             point, _ = synthetic_drag(product.decode(z0[None])[0], g)
-        rows.append(one_drag("products", product, photo, mapping, z0, point, cfg, strips, len(strips) < 6))
+        yield "products", product, photo, mapping, z0, point
+
+
+def run(a) -> tuple[list[dict], list[Image.Image]]:
+    cfg = DragConfig()
+    rows, strips = [], []
+    for domain, model, photo, mapping, z0, point in drag_cases(a.faces, a.products):
+        shown = len(strips) < (4 if domain == "faces" else 6)
+        rows.append(one_drag(domain, model, photo, mapping, z0, point, cfg, strips, shown))
     return rows, strips
 
 

@@ -21,21 +21,13 @@ import torch
 from PIL import Image
 
 from benchmarks.common import machine, markdown_table, write_results
-from benchmarks.drag import synthetic_drag
-from benchmarks.drag_photos import crop_strip, measure, mouth_drags, save_strips, summary
-from benchmarks.editing import fake_photo
-from benchmarks.product_edits import TINTS
-from benchmarks.real_photos import held_out_face_photos, jpeg_round_trip, tuned_to_faces
+from benchmarks.drag_photos import crop_strip, drag_cases, measure, save_strips, summary
 from editing.compositing import MASK_THRESHOLD
 from editing.edit import solver_config
 from editing.edits import edit_entry, recipe_edit
 from editing.export import COMPOSITING, render_edit
 from editing.motion import brush_motion
 from editing.warp import Warp, reach_strokes, warp_code
-from inversion.framing import DomainSpec, to_model
-from inversion.invert import Inverter
-from training.data import load_fashion_mnist
-from training.modelfile import load_model
 
 WAYS = ("repaint", "motion")
 
@@ -62,28 +54,9 @@ def one_warp(domain, model, photo, mapping, z0, point, radius, strips, draw: boo
 
 def run(a) -> tuple[list[dict], list[Image.Image]]:
     rows, strips = [], []
-    if a.faces >= 0:
-        model = load_model("celeba-64")
-        spec = DomainSpec.for_model(model.config)
-        photos = held_out_face_photos(model, spec, a.faces)
-        for i, x, mapping, z0, tuned in tuned_to_faces(model, spec, Inverter.for_model(model), photos):
-            for point in mouth_drags(mapping):
-                rows.append(one_warp("faces", tuned, photos[i], mapping, z0, point, a.radius, strips,
-                                     len(strips) < 4))
-            print(f"face photo {i + 1} of {len(photos)}", flush=True)
-    product = load_model("fashion-mnist-32")
-    spec = DomainSpec.for_model(product.config)
-    inv = Inverter.for_model(product)
-    test = load_fashion_mnist("test", 32)
-    g = torch.Generator().manual_seed(0)
-    for i in range(a.products):
-        photo = jpeg_round_trip(fake_photo(test.images[i, 2:30, 2:30, 0].numpy(), TINTS[i % len(TINTS)]))
-        x, mapping = to_model(photo, product.gan.resolution, product.gan.channels, spec)
-        z0 = inv.invert(x).z[0]
-        with torch.no_grad():
-            point, _ = synthetic_drag(product.decode(z0[None])[0], g)
-        rows.append(one_warp("products", product, photo, mapping, z0, point, a.radius, strips,
-                             len(strips) < 8))
+    for domain, model, photo, mapping, z0, point in drag_cases(a.faces, a.products):  # the drags' points
+        shown = len(strips) < (4 if domain == "faces" else 8)
+        rows.append(one_warp(domain, model, photo, mapping, z0, point, a.radius, strips, shown))
     return rows, strips
 
 
