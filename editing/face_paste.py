@@ -9,11 +9,14 @@ ellipse grown, weighted to the colours of the hair it changed above the brows.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import cv2
 import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, apply_change, change_in_levels, change_mask, guided_upsample
+from editing.patch_cache import per_patch
 from inversion.framing import DomainMapping
 from inversion.geometry import affine_scale, square_region
 
@@ -25,6 +28,7 @@ HAIR_COLOURS = 1.5  # ... weighted exp(-d^2 / 2 s^2), d the Mahalanobis distance
 # Black hair's change, a dark shadow above her head; at 1.5 none showed
 HAIR_ABOVE = 0.75  # the hair's colours are read above this many eye-corner spans over the face's
 # centre: above the brows
+_LAB: OrderedDict = OrderedDict()  # the photo as the model's square sees it, in Lab, per patch
 HAIR_SEEDS = 4.0  # model pixels' worth of hair changed inside the face: fewer, no colour to follow
 
 
@@ -100,7 +104,8 @@ def hair_reach(patch: np.ndarray, to_model: np.ndarray, landmarks, resolution: i
              ).reshape(-1)
     if seeds.sum() < HAIR_SEEDS:
         return None
-    lab = cv2.cvtColor(aligned_photo(patch, to_model, r), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    lab = per_patch(_LAB, patch, (np.asarray(to_model).tobytes(), r),  # the same for every frame
+                    lambda: cv2.cvtColor(aligned_photo(patch, to_model, r), cv2.COLOR_RGB2Lab).reshape(-1, 3))
     mean = (seeds[:, None] * lab).sum(0) / seeds.sum()
     centred = lab - mean
     cov = (seeds[:, None] * centred).T @ centred / seeds.sum() + np.eye(3) * 4.0  # a floor of 2 Lab units
