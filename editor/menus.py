@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QComboBox, QFileDialog, QInputDialog, QLineEdit, QMessageBox
 
 from editor.brushbar import BRUSHES
 from editor.state import Document
@@ -25,17 +25,38 @@ def save_file_dialog(parent, title: str, path: str, filters: str, suffix: str) -
     `suffix`) before it checks for a file to overwrite (a session saved as "astro" was written as
     "astro", which Open then did not list); the path chosen, or "" when cancelled. Qt's own dialog:
     a platform's native one asks about overwriting the name as typed, before the suffix is added."""
+    dialog = save_dialog(parent, title, path, filters, suffix)
+    return dialog.selectedFiles()[0] if dialog.exec() and dialog.selectedFiles() else ""
+
+
+def save_dialog(parent, title: str, path: str, filters: str, suffix: str) -> QFileDialog:
+    """save_file_dialog's dialog, not yet shown. Its type list follows a name typed with a suffix
+    of another type ("x.jpg" typed under PNG left the list saying PNG: walkthrough)."""
     dialog = QFileDialog(parent, title, path, filters)
     dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
     dialog.setDefaultSuffix(suffix)
+    suffixes = [re.findall(r"\*\.([\w.]+)", f) for f in dialog.nameFilters()]
 
     def filter_chosen(text: str) -> None:  # "JPEG (*.jpg *.jpeg)" -> jpg
         found = re.search(r"\*\.([\w.]+)", text)
         dialog.setDefaultSuffix(found.group(1) if found else suffix)
 
+    def name_typed(text: str) -> None:
+        typed = Path(text).suffix.lower().lstrip(".")
+        combo = dialog.findChild(QComboBox, "fileTypeCombo")
+        for i, ours in enumerate(suffixes):
+            if typed and typed in ours and combo is not None and combo.currentIndex() != i:
+                combo.blockSignals(True)  # Qt would rewrite the name's suffix to the filter's first
+                combo.setCurrentIndex(i)
+                combo.blockSignals(False)
+                dialog.setDefaultSuffix(ours[0])
+
     dialog.filterSelected.connect(filter_chosen)
-    return dialog.selectedFiles()[0] if dialog.exec() and dialog.selectedFiles() else ""
+    name = dialog.findChild(QLineEdit, "fileNameEdit")
+    if name is not None:
+        name.textChanged.connect(name_typed)
+    return dialog
 
 
 def tool_keys(bar) -> list[tuple[str, str]]:

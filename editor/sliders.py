@@ -49,6 +49,13 @@ def variant_title(name: str) -> str:
     return rest[:1].upper() + rest[1:]
 
 
+def fold_text(variants: list[str], shown: bool) -> str:
+    """The button that shows a slider's variants: "▸ Keep others" ("+1 variant" meant nothing to a
+    new user: walkthrough), with their count when there are several."""
+    count = f" ({len(variants)})" if len(variants) > 1 else ""
+    return f"{'▾' if shown else '▸'} Keep others{count}"
+
+
 def plain_name(name: str, names: set[str]) -> str | None:
     """The plain slider a variant belongs under ("Smiling" for "Smiling (keep Male)"), or None."""
     base, paren, _ = name.partition(" (")
@@ -181,11 +188,13 @@ class SlidersPanel(QWidget):
         top.addWidget(title, 1)
         if variants:
             fold = QToolButton()
-            fold.setText(f"+{len(variants)} variant{'s' if len(variants) > 1 else ''}")
+            fold.setText(fold_text(variants, False))
             fold.setCheckable(True)
-            fold.setToolTip("Show the variants of this slider that keep other attributes as they are")
+            fold.setToolTip(f"Show {readable(name)} sliders that keep other attributes as they are: "
+                            + ", ".join(variant_title(v).lower() for v in variants))
             fold.setObjectName(f"variants:{name}")
-            fold.toggled.connect(lambda on, n=name: self.variant_boxes[n].setVisible(on))
+            fold.toggled.connect(lambda on, n=name, f=fold, vs=variants: (
+                self.variant_boxes[n].setVisible(on), f.setText(fold_text(vs, on))))
             self.folds[name] = fold
             top.addWidget(fold)
         reset = QToolButton()

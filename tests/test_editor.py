@@ -692,8 +692,28 @@ def test_variants_are_folded_under_their_plain_slider(qtbot):
     assert set(panel.folds) == {"Smiling"} and not panel.variant_boxes["Smiling"].isVisible()
     assert panel.titles["Smiling (keep Male)"].text() == "Keep male"
     assert "Keeps male as" in panel.sliders["Smiling (keep Male)"].toolTip()
+    assert panel.folds["Smiling"].text() == "▸ Keep others" and "keep male" in panel.folds["Smiling"].toolTip()
     panel.folds["Smiling"].click()
-    assert panel.variant_boxes["Smiling"].isVisible()
+    assert panel.variant_boxes["Smiling"].isVisible() and panel.folds["Smiling"].text() == "▾ Keep others"
+
+
+def test_the_export_dialog_type_follows_a_typed_suffix(qtbot, tmp_path):
+    """Walkthrough: "x.jpg" typed with PNG chosen left the type list saying PNG (the export was a
+    JPEG); the list now follows the name, and a name without a suffix gets the type's."""
+    from PySide6.QtWidgets import QComboBox, QLineEdit
+
+    from editor.menus import EXPORT_FILTER, save_dialog
+
+    dialog = save_dialog(None, "Export", str(tmp_path / "a.png"), EXPORT_FILTER, "png")
+    qtbot.addWidget(dialog)
+    combo, name = dialog.findChild(QComboBox, "fileTypeCombo"), dialog.findChild(QLineEdit, "fileNameEdit")
+    assert combo.currentText().startswith("PNG")
+    name.setText("x.jpeg")
+    assert combo.currentText().startswith("JPEG") and name.text() == "x.jpeg", "the name is left as typed"
+    name.setText("x.webp")
+    assert combo.currentText().startswith("WebP") and dialog.defaultSuffix() == "webp"
+    name.setText("x.tif")  # no such type: the list stays
+    assert combo.currentText().startswith("WebP")
 
 
 def test_split_view_is_labelled_and_its_line_moves_by_dragging(window, qtbot):
