@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import torch
 
+from editing.outline_flow import move_patch, outline_flow
 from editing.patch_cache import per_patch
 from editing.silhouette import Fill, silhouette_fill
 from inversion.framing import DomainMapping
@@ -176,8 +177,8 @@ def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: f
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
                in_place: bool = False, silhouette: bool = True, rim: bool = True,
-               reach: np.ndarray | None = None, faint: bool = True, hair: bool = False
-               ) -> tuple[np.ndarray, np.ndarray]:
+               reach: np.ndarray | None = None, faint: bool = True, hair: bool = False,
+               outline: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -196,19 +197,26 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     paints faint growth beside the object too (silhouette.solidity), as exports were made before.
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
     may land besides the face region (a stroke painted on the hair beside it); `hair`, a hair
-    slider's edit: an aligned face's lands on the photo's hair too (hair_reach).
+    slider's edit: an aligned face's lands on the photo's hair too (hair_reach). `outline`: where
+    the edit moves such an object's outline, the photo's own pixels move with it and only what the
+    motion leaves out is added (editing.outline_flow); False, as exports were made before.
     """
     if mapping.affine:
         from editing.face_paste import paste_back_face  # it uses this module's parts
 
         return paste_back_face(pixels, mapping, before, after, threshold, guided, in_place, reach, hair)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
+    flow = None
+    if outline and silhouette and not mapping.whole_image:
+        found = outline_flow(before, after)
+        if found is not None:
+            flow, before = found  # what is left to add: after - before moved
     delta = change_in_levels(before, after)  # (R, R, C)
     off = (mapping.resolution - mapping.content) // 2
     delta = delta[off:off + mapping.content, off:off + mapping.content]
     h, w = pixels.shape[:2]
     mask_full = np.zeros((h, w), np.float32)
-    if not np.any(delta):
+    if flow is None and not np.any(delta):
         return (pixels if in_place else pixels.copy()), mask_full
     delta = delta / mapping.gain * (-1.0 if mapping.invert else 1.0)
     small = np.pad(delta, ((pad, pad), (pad, pad), (0, 0)))
@@ -223,6 +231,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     big_mask = cv2.resize(small_mask, (side, side), interpolation=cv2.INTER_LINEAR)
     sl = (slice(ry0 - by0, ry1 - by0), slice(rx0 - bx0, rx1 - bx0))
     patch, mask = pixels[ry0:ry1, rx0:rx1], big_mask[sl]
+    if flow is not None:  # the photo's own pixels moved as the picture moved; the change lands on them
+        patch, shifted = move_patch(pixels, mapping.matrix, flow, (rx0, ry0, rx1, ry1))
     if guided:
         k = small.shape[0] / side  # model pixels per photo pixel; pixel centres as cv2.resize has them
         to_small = np.array([[k, 0.0, (rx0 - bx0 + 0.5) * k - 0.5], [0.0, k, (ry0 - by0 + 0.5) * k - 0.5]])
@@ -244,6 +254,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     out = pixels if in_place else pixels.copy()
     apply_change(out[ry0:ry1, rx0:rx1], patch, change, mask, fill)
     mask_full[ry0:ry1, rx0:rx1] = mask
+    if flow is not None:
+        np.maximum(mask_full[ry0:ry1, rx0:rx1], shifted, out=mask_full[ry0:ry1, rx0:rx1])
     if fill is not None:  # the repainted parts changed too (in bands: no float copy of a large crop)
         region = mask_full[ry0:ry1, rx0:rx1]
         for rows in _bands(region):

@@ -37,13 +37,14 @@ RECIPE_VERSION = 4  # the newest recipe this version reads; 4: a drag may move a
 # recipe holds the edit the region was painted on (`region_under`), a tuned generator's file only
 # the layers tuning changed (inversion.tuning.save_tuned); a recipe is written with the lowest
 # version it needs
-COMPOSITING = 9  # 9: a hair slider's edit on a face lands on the photo's hair, not only on the
-# fringe inside the face region (editing.face_paste.hair_reach; `hair` in an edit's entry); 8: warps
-# widen where a face edit lands as strokes do (a warp on the hair landed
-# nowhere near it: the face region cut its change away; `warps` in the recipe, Warp.band); 7: a
-# face edit lands beside the face region only within a pixel or two of its strokes' bands
-# (BAND_SHARE); 6: faint growth beside an object keeps the photo's background; 5: a
-# face edit also lands within its strokes' reach; 4: the silhouette's grown
+COMPOSITING = 10  # 10: where an edit moves an object's outline, the photo's own pixels move with it
+# (editing.outline_flow: widened jeans took a translucent second leg); 9: a hair slider's edit on a
+# face lands on the photo's hair, not only on the fringe inside the face region
+# (editing.face_paste.hair_reach; `hair` in an edit's entry); 8: warps widen where a face edit lands
+# as strokes do (a warp on the hair landed nowhere near it: the face region cut its change away;
+# `warps` in the recipe, Warp.band); 7: a face edit lands beside the face region only within a pixel
+# or two of its strokes' bands (BAND_SHARE); 6: faint growth beside an object keeps the photo's
+# background; 5: a face edit also lands within its strokes' reach; 4: the silhouette's grown
 # region with its rim; 3: objects' silhouettes repainted; 2: guided enlargement, faces inside their
 # landmark hull; recipes without it: 1
 REACH_SHARE = 1 / 16  # compositing 5: a stroke's reach, this share of the model's side around what it
@@ -113,7 +114,7 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     reach = strokes_reach(strokes, mapping, before.shape[0], compositing)
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
                       in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4, reach=reach,
-                      faint=compositing >= 6, hair=hair and compositing >= 9)
+                      faint=compositing >= 6, hair=hair and compositing >= 9, outline=compositing >= 10)
 
 
 def moves_hair(sliders) -> bool:
