@@ -1,6 +1,10 @@
 """The preview: renders states of the document on a worker thread, only the latest request counting
 (a dragged slider never builds a queue). Rendering itself is editor.render's, without Qt.
 
+While requests come quickly (a slider dragged), each frame is a draft that skips following an
+object's moved outline (editing.outline_flow, a few milliseconds a frame); REFINE_MS after the last
+request the same state is drawn again in full, as it exports.
+
 When a document starts, a second thread walks its held sliders out from its code (editing.keep:
 about half a second each for a product's steered sliders), so that a slider's first move draws at
 once, and the window, which reads the same walks to say where a slider holds, seldom waits for one
@@ -11,7 +15,7 @@ from __future__ import annotations
 import threading
 
 import torch
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from editing.vectors import AttributeVector
 from editor.errors import describe
@@ -19,6 +23,8 @@ from editor.render import Renderer, frame_args
 from editor.state import Document, Snapshot
 from editor.workers import LatestWorker
 from training.modelfile import GANModel
+
+REFINE_MS = 150  # after the last request, its state is drawn again in full (not a draft)
 
 
 class Preview(QObject):
@@ -35,13 +41,21 @@ class Preview(QObject):
         self._id = 0
         self._warm_stop = threading.Event()
         self._warm_thread: threading.Thread | None = None
+        self._refine = QTimer(self)
+        self._refine.setSingleShot(True)
+        self._refine.setInterval(REFINE_MS)
+        self._refine.timeout.connect(self._draw_final)
+        self._final: Snapshot | None = None  # the state a draft showed, to be drawn in full
 
     @property
     def busy(self) -> bool:
-        return self.worker.busy
+        """A frame is being rendered, or a draft's final frame is still to come."""
+        return self.worker.busy or self._refine.isActive()
 
     def start(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> Renderer:
         """Render `doc` from now on (its photo at display size; the edit from G(doc.z0))."""
+        self._refine.stop()  # a draft of the last document is not drawn again on this one
+        self._final = None
         self.vectors = vectors
         self.renderer = Renderer(model, doc.pixels, doc.mapping, doc.z0)
         self.warm(doc.z0)
@@ -73,16 +87,31 @@ class Preview(QObject):
             self.renderer = self.renderer.rebased(doc.z0)
 
     def request(self, snap: Snapshot) -> None:
+        """Draw `snap`: a draft at once where drafts differ (Renderer.drafts), in full REFINE_MS
+        after the last request."""
+        draft = self.renderer.drafts
+        self._submit(snap, draft)
+        if draft:
+            self._final = snap
+            self._refine.start()  # restarted by every request: while a slider moves, drafts only
+
+    def _draw_final(self) -> None:
+        snap, self._final = self._final, None
+        if snap is not None and self.renderer is not None:
+            self._submit(snap, False)
+
+    def _submit(self, snap: Snapshot, draft: bool) -> None:
         renderer, vectors = self.renderer, self.vectors
         # The code too is found on the worker: a slider's first move walks it out (editing.keep).
         self._id = self.worker.submit(
-            lambda: renderer.render(*frame_args(snap, vectors, renderer.z0)))
+            lambda: renderer.render(*frame_args(snap, vectors, renderer.z0), draft=draft))
 
     def _on_done(self, job_id: int, result) -> None:
         if job_id == self._id:  # else a newer request superseded this one
             self.rendered.emit(*result)
 
     def shutdown(self) -> None:
+        self._refine.stop()
         self._warm_stop.set()
         if self._warm_thread is not None:
             self._warm_thread.join(timeout=2.0)  # at most the walk it is in; a daemon after that

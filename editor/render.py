@@ -111,6 +111,13 @@ class Renderer:
         self._frames: OrderedDict = OrderedDict()  # id(state or Moved) -> (it, its display frame)
         self._lock = threading.Lock()
 
+    @property
+    def drafts(self) -> bool:
+        """Whether a draft frame can differ from the final one: an object's box crop, whose
+        outline the carry-back follows (editing.outline_flow); an aligned face's or a whole
+        image's carry-back is the same either way."""
+        return not self.mapping.affine and not self.mapping.whole_image
+
     def rebased(self, z0: torch.Tensor) -> "Renderer":
         """The same photo rendered against another original code (an inversion refining)."""
         other = copy.copy(self)
@@ -134,17 +141,19 @@ class Renderer:
     def render(self, z: torch.Tensor, region: torch.Tensor | None = None,
                offset: FeatureOffset | None = None, strokes: tuple = (),
                outside: Outside | None = None, ground: Ground | None = None,
-               hair: bool = False) -> tuple[np.ndarray, torch.Tensor]:
+               hair: bool = False, draft: bool = False) -> tuple[np.ndarray, torch.Tensor]:
         """(display, G(z)): one frame of the preview, decoding z once (with the drags' `offset`);
         with a `region` (R, R), the edit kept only inside it, as the export keeps it
         (editing.region.confine), `outside` it the state it was painted on (None: the photo); a
         face edit lands within the `strokes`' reach too, as exported, and with `hair` (a hair
-        slider moved) on the photo's hair; after a drag, on its `ground` (None: the photo)."""
+        slider moved) on the photo's hair; after a drag, on its `ground` (None: the photo). A
+        `draft` skips moving the photo along an object's moved outline (editing.outline_flow: a
+        few milliseconds a frame), as a slider's frames do while it moves (editor.preview)."""
         image = self.model_image(z, offset)
         reach = strokes_reach(strokes, self.mapping, image.shape[0])  # as the export
         pixels, before = self.ground_pixels(ground, (z, offset, image))
         out, _ = paste_back(pixels, self.display_mapping, before, image, MASK_THRESHOLD, reach=reach,
-                            hair=hair)
+                            hair=hair, outline=not draft)
         if region is not None:
             out = confine(self.outside_pixels(outside), out, region.numpy(), self.display_mapping)
         return out, image
