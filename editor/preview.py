@@ -1,9 +1,9 @@
 """The preview: renders states of the document on a worker thread, only the latest request counting
 (a dragged slider never builds a queue). Rendering itself is editor.render's, without Qt.
 
-While requests come quickly (a slider dragged), each frame is a draft that skips following an
-object's moved outline (editing.outline_flow, a few milliseconds a frame); REFINE_MS after the last
-request the same state is drawn again in full, as it exports.
+While a slider moves, each frame is a draft that skips following an object's moved outline
+(editing.outline_flow, a few milliseconds a frame); REFINE_MS after the last move the same state is
+drawn again in full, as it exports.
 
 When a document starts, a second thread walks its held sliders out from its code (editing.keep:
 about half a second each for a product's steered sliders), so that a slider's first move draws at
@@ -86,14 +86,17 @@ class Preview(QObject):
         if not torch.equal(doc.z0, self.renderer.z0):
             self.renderer = self.renderer.rebased(doc.z0)
 
-    def request(self, snap: Snapshot) -> None:
-        """Draw `snap`: a draft at once where drafts differ (Renderer.drafts), in full REFINE_MS
-        after the last request."""
-        draft = self.renderer.drafts
+    def request(self, snap: Snapshot, draft: bool = False) -> None:
+        """Draw `snap`; a `draft` (a slider's move) at once where drafts differ (Renderer.drafts),
+        then in full REFINE_MS after the last request. Other requests (an edit done, undo, a
+        stroke's result) are drawn in full at once."""
+        draft = draft and self.renderer.drafts
         self._submit(snap, draft)
+        self._final = snap if draft else None
         if draft:
-            self._final = snap
-            self._refine.start()  # restarted by every request: while a slider moves, drafts only
+            self._refine.start()  # restarted by every draft: while a slider moves, drafts only
+        else:
+            self._refine.stop()
 
     def _draw_final(self) -> None:
         snap, self._final = self._final, None

@@ -293,7 +293,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
 
     def _on_preview(self, snap: Snapshot) -> None:
         self._slider_t0 = time.perf_counter()
-        self.preview.request(snap)
+        self.preview.request(snap, draft=True)
 
     def _on_render(self, display: np.ndarray, model_img: torch.Tensor) -> None:
         self.canvas.set_images(display)

@@ -17,8 +17,9 @@ def image_array(img) -> np.ndarray:
 def test_a_slider_s_frames_are_drafts_while_it_moves_and_its_last_state_is_drawn_in_full(
         window, qtbot, photo, monkeypatch):  # noqa: F811
     """A product's frames while a slider moves skip following the moved outline (a few ms each:
-    benchmarks/results/editor_latency.md); REFINE_MS after the last move the state is drawn in
-    full, and that is what the canvas shows (as the export carries it back)."""
+    benchmarks/results/editor_latency_ab.md); REFINE_MS after the last move the state is drawn in
+    full; a recorded edit is drawn in full at once (a stroke's result waited REFINE_MS for its
+    final frame), and that is what the canvas shows, as the export carries it back."""
     from editor.render import Renderer, frame_args
 
     drawn = []
@@ -34,13 +35,16 @@ def test_a_slider_s_frames_are_drafts_while_it_moves_and_its_last_state_is_drawn
     settle(qtbot, w)
     assert w.preview.renderer.drafts  # a product on a plain background
     drawn.clear()
+    w.sliders_panel.commit_timer.setInterval(60_000)  # the move is not recorded meanwhile
     for value in (0.5, 1.0, 1.5, 2.0):
         w.set_slider("first", value)
+        qtbot.waitUntil(lambda: not w.preview.worker.busy)
     assert w.preview.busy, "the full frame is still to come"
-    w.commit_sliders()
     settle(qtbot, w)
-    assert drawn[0] is True and drawn[-1] is False
-    assert drawn.count(False) >= 1 and drawn.count(True) <= 5
+    assert drawn == [True] * 4 + [False]
+    w.commit_sliders()  # an edit recorded: drawn in full at once, no draft
+    settle(qtbot, w)
+    assert drawn[5:] == [False]
     renderer = w.preview.renderer
     final = real(renderer, *frame_args(w.doc.current, w.vectors, renderer.z0))[0]
     assert np.array_equal(image_array(w.canvas._after), final)
