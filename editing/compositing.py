@@ -231,8 +231,13 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     big_mask = cv2.resize(small_mask, (side, side), interpolation=cv2.INTER_LINEAR)
     sl = (slice(ry0 - by0, ry1 - by0), slice(rx0 - bx0, rx1 - bx0))
     patch, mask = pixels[ry0:ry1, rx0:rx1], big_mask[sl]
+    out = pixels if in_place else pixels.copy()
+    mask_full[ry0:ry1, rx0:rx1] = mask
     if flow is not None:  # the photo's own pixels moved as the picture moved; the change lands on them
-        patch, shifted = move_patch(pixels, mapping.matrix, flow, (rx0, ry0, rx1, ry1))
+        moved = move_patch(pixels, mapping.matrix, flow, (rx0, ry0, rx1, ry1), mask_full[ry0:ry1, rx0:rx1])
+        out[ry0:ry1, rx0:rx1] = moved  # (in place, the photo's crop: its copy goes at once)
+        del moved
+        patch = out[ry0:ry1, rx0:rx1]  # apply_change reads each band of it before writing it
     if guided:
         k = small.shape[0] / side  # model pixels per photo pixel; pixel centres as cv2.resize has them
         to_small = np.array([[k, 0.0, (rx0 - bx0 + 0.5) * k - 0.5], [0.0, k, (ry0 - by0 + 0.5) * k - 0.5]])
@@ -251,11 +256,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
             return cv2.resize(padded, (side, side), interpolation=cv2.INTER_LINEAR)[sl]
 
         fill = silhouette_fill(patch, mapping, before, after, enlarge_small, rim, faint)
-    out = pixels if in_place else pixels.copy()
     apply_change(out[ry0:ry1, rx0:rx1], patch, change, mask, fill)
-    mask_full[ry0:ry1, rx0:rx1] = mask
-    if flow is not None:
-        np.maximum(mask_full[ry0:ry1, rx0:rx1], shifted, out=mask_full[ry0:ry1, rx0:rx1])
     if fill is not None:  # the repainted parts changed too (in bands: no float copy of a large crop)
         region = mask_full[ry0:ry1, rx0:rx1]
         for rows in _bands(region):

@@ -73,9 +73,10 @@ def warp_model(image: torch.Tensor, flow: np.ndarray) -> torch.Tensor:
 
 
 def move_patch(pixels: np.ndarray, matrix: np.ndarray, flow: np.ndarray,
-               box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(the photo's crop `box` (x0, y0, x1, y1) of `pixels` (H, W, 3) uint8 with its pixels moved
-    along `flow` (outline_flow's), (H', W') bool: where they moved). Read from the whole photo
+               box: tuple[int, int, int, int], moved: np.ndarray | None = None) -> np.ndarray:
+    """The photo's crop `box` (x0, y0, x1, y1) of `pixels` (H, W, 3) uint8 with its pixels moved
+    along `flow` (outline_flow's); `moved` (the crop's (H', W') float32), if given, set to 1 where
+    they moved (a large photo's carry-back keeps no mask of its own for it). Read from the whole photo
     (what moves in may come from beyond the crop); `matrix` 2x3 takes photo pixels to model pixels
     (DomainMapping.matrix). A photo pixel p reads from p + A^-1 F(M p), A the matrix's linear part
     and F the flow in model px: the flow is turned into photo pixels on its own fine grid and
@@ -85,7 +86,6 @@ def move_patch(pixels: np.ndarray, matrix: np.ndarray, flow: np.ndarray,
     x0, y0, x1, y1 = box
     h, w = pixels.shape[:2]
     out = pixels[y0:y1, x0:x1].copy()
-    moved = np.zeros(out.shape[:2], bool)
     shift = (flow / UP) @ np.linalg.inv(matrix[:, :2]).T.astype(np.float32)  # photo px, fine grid
     columns = np.arange(x0, x1, dtype=np.float32)[None]
     step = max(1, BAND // max(1, x1 - x0))
@@ -97,9 +97,7 @@ def move_patch(pixels: np.ndarray, matrix: np.ndarray, flow: np.ndarray,
         dx, dy = (cv2.warpAffine(np.ascontiguousarray(shift[..., k]), to_fine, (x1 - x0, rows),
                                  flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                  borderMode=cv2.BORDER_REPLICATE) for k in (0, 1))
-        band = moved[top - y0:top - y0 + rows]
-        np.not_equal(dx, 0, out=band)
-        band |= dy != 0
+        band = (dx != 0) | (dy != 0)
         if not band.any():
             continue
         dx += columns
@@ -111,4 +109,6 @@ def move_patch(pixels: np.ndarray, matrix: np.ndarray, flow: np.ndarray,
         warped = cv2.remap(pixels[wy0:wy1, wx0:wx1], dx, dy, cv2.INTER_CUBIC,
                            borderMode=cv2.BORDER_REFLECT).reshape(rows, x1 - x0, -1)
         np.copyto(out[top - y0:top - y0 + rows], warped, where=band[..., None])
-    return out, moved
+        if moved is not None:
+            np.putmask(moved[top - y0:top - y0 + rows], band, np.float32(1))
+    return out

@@ -75,11 +75,12 @@ def test_a_flow_that_moves_nothing_leaves_the_crop_as_it_was():
     photo, _, mapping = striped_dress()
     flow = np.zeros((32 * UP, 32 * UP, 2), np.float32)
     box = (40, 30, 260, 270)
-    same, moved = move_patch(photo, mapping.matrix, flow, box)
+    moved = np.zeros((240, 220), np.float32)
+    same = move_patch(photo, mapping.matrix, flow, box, moved)
     assert np.array_equal(same, photo[30:270, 40:260]) and not moved.any()
     flow[..., 0] = -8 * mapping.scale * UP  # each point reads 8 photo px to its left: it moves right
-    moved, where = move_patch(photo, mapping.matrix, flow, box)
-    assert where.all()
+    moved = move_patch(photo, mapping.matrix, flow, box, where := np.zeros((240, 220), np.float32))
+    assert (where == 1).all()
     assert np.abs(moved[100:200, 120:200].astype(int) - photo[130:230, 152:232].astype(int)).max() <= 1
 
 
