@@ -30,12 +30,35 @@ def off_photos(vectors: dict) -> SliderSet | None:
     the photo: ClassHold.on_photo), or None when `vectors` hold nothing or judge no photo: what
     sessions of version 5 meant."""
     hold = getattr(vectors, "hold", None)
-    return None if hold is None or not hold.on_photos else _held_again(vectors, hold.calibration)
+    return None if hold is None or not hold.on_photos else _held_again(vectors, _before_11(hold.calibration))
 
 
-def _held_again(vectors: SliderSet, calibration: Calibration | None) -> SliderSet:
+BRIGHTNESS_HELD_BEFORE = ("area", "detail")  # what brightness held still before session version 11
+
+
+def shape_free(vectors: dict) -> SliderSet | None:
+    """The same sliders, steered and judging the class on the photo, with brightness holding only
+    the area and the level of detail still (not the width and height), or None when `vectors`
+    steer no brightness: what sessions of versions 6 to 10 meant. Its hold judges on the photo:
+    give it the photo (ClassHold.on_photo) before its first slider moves."""
+    hold = getattr(vectors, "hold", None)
+    if hold is None or hold.calibration is None or hold.calibration.steer is None \
+            or "brightness" not in hold.calibration.still:
+        return None
+    return _held_again(vectors, _before_11(hold.calibration), on_photos=hold.on_photos)
+
+
+def _before_11(calibration: Calibration | None) -> Calibration | None:
+    """`calibration` with brightness holding what it held before session version 11."""
+    if calibration is None or "brightness" not in calibration.still:
+        return calibration
+    return replace(calibration, still={**calibration.still, "brightness": BRIGHTNESS_HELD_BEFORE})
+
+
+def _held_again(vectors: SliderSet, calibration: Calibration | None, on_photos: bool = False) -> SliderSet:
     """`vectors`' sliders with a new hold of the same generator and classifier (its own caches),
-    judging the class on the generator's picture, as every hold did before photos were taken."""
+    judging the class on the generator's picture, as every hold did before photos were taken
+    (`on_photos`: on the photo it is given)."""
     plain = dict(vectors)
     return SliderSet(plain, ClassHold(vectors.hold.decode, vectors.hold.classifier, plain, calibration,
-                                      on_photos=False))
+                                      on_photos=on_photos))

@@ -182,8 +182,8 @@ def document_from_session(data: dict, model: GANModel,
         photo_path = None
     if vectors:
         take_photo(vectors, z0, target)  # before any slider is placed: the walks judge on it
-        if data.get("version", 1) < 6:
-            history = as_saved(history, vectors, z0, data.get("version", 1))
+        if data.get("version", 1) < 11:
+            history = as_saved(history, vectors, z0, data.get("version", 1), target)
     return Document(model.path, model.model_id, pixels, mapping, z0, photo_path, data.get("seed"),
                     history, int(data["index"]), sha, target=target)
 
@@ -196,14 +196,27 @@ def take_photo(vectors: dict, z0: torch.Tensor, target: torch.Tensor | None) -> 
         hold.on_photo(z0, target)
 
 
-def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: int) -> list[Snapshot]:
+def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: int,
+             target: torch.Tensor | None = None) -> list[Snapshot]:
     """A history saved by an older version of the editor, each state showing exactly the code it
     showed then, its sliders where they were (editing.keep_versions): version 1 moved the measured sliders
     in spread units (uncalibrated), versions 2 to 4 along their class's straight direction, version
-    5 judged the class on the generator's picture, not on the photo."""
-    from editing.keep_versions import off_photos, uncalibrated, unsteered
+    5 judged the class on the generator's picture, not on the photo, versions 6 to 10 held only the
+    area and detail still under brightness (on the photo `target`, as the model sees it)."""
+    from editing.keep_versions import off_photos, shape_free, uncalibrated, unsteered
 
-    before = uncalibrated(vectors) if version < 2 else unsteered(vectors) if version < 5 else off_photos(vectors)
+    if version < 2:
+        before = uncalibrated(vectors)
+    elif version < 5:
+        before = unsteered(vectors)
+    elif version < 6:
+        before = off_photos(vectors)
+    else:
+        if not any("brightness" in snap.slider_dict for snap in history):
+            return history  # the change touched nothing of theirs: no hold walked again
+        before = shape_free(vectors)
+        if before is not None:
+            before.hold.on_photo(z0, target)
     if before is None:
         return history
     out = []

@@ -29,7 +29,8 @@ from training.fileio import sha256_file, write_json_atomic
 from training.modelfile import GANModel
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 10  # 10: a drag may move a part as a whole (editing.motion's `whole`); 9: a
+SESSION_VERSION = 11  # 11: the brightness slider holds the item's width and height still too
+# (editing.measure.HOLD_STILL); 10: a drag may move a part as a whole (editing.motion's `whole`); 9: a
 # state after a drag lands on the photo the drag moved (`moved`, into `moves`: editing.motion; the
 # state it started on, the motion, the code it ended at); 8: states keep the warps that made them
 # (`warps`: where a face edit lands); 7: a region keeps, outside it, the state it was painted on
@@ -292,8 +293,10 @@ class Document:
         if moves:
             data["moves"] = [{"start": place[id(m.start)], "motion": m.motion.to_dict(),
                               "end": m.end.tolist()} for m in (unique_moves[key] for key in moves)]
-        if not any(m["motion"].get("whole") for m in data.get("moves", ())):
-            data["version"] = 9  # what it needs: an editor before 10 opens it (as recipes do)
+        # What it needs, as recipes are written: an editor before 11 would move brightness
+        # differently, one before 10 opens it when no part moves whole.
+        if not any("brightness" in s.slider_dict for s in self.history):
+            data["version"] = 10 if any(m["motion"].get("whole") for m in data.get("moves", ())) else 9
         return data
 
     def save(self, path: str | os.PathLike) -> None:

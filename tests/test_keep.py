@@ -468,3 +468,57 @@ def test_a_stroke_s_class_term_and_ranking_read_the_photo_with_the_change_added(
         far = model.decode(model.codes(8, seed=11))  # candidates far from z0: some read as other classes
         reads = classifier(judged(far)).argmax(1) != seen
         assert torch.equal(class_penalty(model, z0, judged=judged)(far) > 0, reads)
+
+
+def test_brightness_holds_the_item_s_shape_and_a_version_10_session_opens_as_it_showed(tmp_path):
+    """Brightness holds width and height still too (a walkthrough: "Brightness +2" squared a
+    dress's neckline and tapered jeans): on a dress, a pullover and trousers the silhouettes at
+    -2 and +2 move fewer pixels than with area and detail alone held (65 against 123 when
+    written), for the same change of brightness; a session of version 10 opens showing the code
+    it showed."""
+    from PIL import Image
+
+    from benchmarks.editing import fake_photo
+    from editing.keep_versions import shape_free
+    from editing.measure import OBJECT_LEVEL, measure
+    from editor.session import document_from_session, take_photo
+    from editor.state import Document
+    from inversion.encoder import load_encoder
+    from inversion.framing import DomainSpec, to_model
+
+    model = load_model(DEFAULT_MODEL)
+    moved = {"now": 0, "before": 0}
+    for name in ("00013_dress.png", "00001_pullover.png", "00003_trouser.png"):
+        img = np.asarray(Image.open(Path(__file__).parent / "fixtures" / "fashion-mnist" / name).convert("L"))
+        pixels = fake_photo(img, (110, 70, 40))
+        x, mapping = to_model(pixels, 32, 1, DomainSpec.for_model(model.config))
+        with torch.no_grad():
+            z0 = load_encoder(model)(x)[0]
+        vectors = model_vectors(model)
+        take_photo(vectors, z0, x)
+        before = shape_free(vectors)
+        before.hold.on_photo(z0, x)
+
+        def silhouette_and_level(sliders, value):
+            with torch.no_grad():
+                image = model.decode(apply_sliders(z0, sliders, {"brightness": value})[None])
+            return image.mean(1)[0] > OBJECT_LEVEL, float(measure(image)["brightness"][0])
+
+        start, level = silhouette_and_level(vectors, 0.0)
+        for way, sliders in (("now", vectors), ("before", before)):
+            shapes = [silhouette_and_level(sliders, v) for v in (-2.0, 2.0)]
+            moved[way] += sum(int((s ^ start).sum()) for s, _ in shapes)  # pixels into or out of the item
+            assert shapes[0][1] < level - 0.05 and shapes[1][1] > level + 0.05, "darker and lighter"
+    assert moved["now"] < 0.7 * moved["before"], moved
+
+    Image.fromarray(pixels).save(tmp_path / "trousers.png")
+    doc = Document(model.path, model.model_id, pixels, mapping, z0, photo_path=tmp_path / "trousers.png",
+                   target=x)
+    doc.push(doc.with_sliders({"brightness": 2.0}, "sliders"))
+    data = doc.to_dict()
+    assert data["version"] == 11, "an older editor would show its brightness otherwise"
+    shown = doc.current.code(before, doc.z0)  # what version 10 showed
+    assert not torch.allclose(doc.code(vectors), shown, atol=1e-3)
+    fresh = model_vectors(model)  # a new hold, as when the editor starts again
+    old = document_from_session({**data, "version": 10}, model, fresh)
+    assert torch.allclose(old.code(fresh), shown, atol=1e-5) and old.current.sliders == doc.current.sliders
