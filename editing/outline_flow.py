@@ -9,7 +9,7 @@ photo as the generator's picture moved: the optical flow from the edited picture
 unedited one (OpenCV's DIS, Kroeger et al. 2016, on the two pictures' luminance enlarged UP times)
 says where each point of the edited picture came from; the photo's crop is resampled along it
 (`move_patch`), and only what the motion does not explain, after - before moved (`warp_model`), is
-carried back as a change. A flow that explains too little of the change (a brightness slider
+carried back as a change. A flow that leaves most of the change unexplained (a brightness slider
 changes the picture without moving it) or moves nothing is not used (`outline_flow` says None),
 and the change is carried back as before.
 """
@@ -25,8 +25,8 @@ UP = 4  # the pictures are enlarged this many times for the flow: sub-pixel move
 SMOOTH = 1.0  # model px: the flow is blurred this much, so that a print or a logo inside the item
 # stretches instead of swirling or tearing where the flow of a blurred 32 px picture is noisy (a
 # walkthrough saw jeans narrowed by "Width -2" swirl; it explains a little less: 0.47 -> 0.53)
-EXPLAINS = 0.7  # the flow is used when the moved unedited picture differs from the edited one by at
-# most this share of what the unmoved one does (mean absolute levels)
+UNEXPLAINED = 0.7  # the flow is used when the moved unedited picture differs from the edited one by
+# at most this share of what the unmoved one does (mean absolute levels): it explains 30% or more
 LEAST_MOVE = 0.25  # model px: a flow whose longest move is shorter moves nothing worth resampling
 STILL = 0.05  # model px: a point the flow moves less than this stays where it is (a twentieth of a
 # model pixel, a fraction of a photo pixel: the flow's noise over the plain background)
@@ -44,10 +44,13 @@ def _luminance(image: torch.Tensor) -> np.ndarray:
 
 def outline_flow(before: torch.Tensor, after: torch.Tensor) -> tuple[np.ndarray, torch.Tensor] | None:
     """(flow, `before` moved along it (warp_model)), or None where the edit moved nothing or the
-    motion explains less than EXPLAINS of the change (it is carried back as a change alone then).
+    motion leaves more than UNEXPLAINED of the change (it is carried back as a change alone then).
     The flow, (R UP, R UP, 2) float32: for each point of `after` (C, R, R) on the grid UP times
     finer than the model's, how far (in fine pixels) its source lies in `before`. The same pictures
-    give the same flow (recipes rebuild bit for bit)."""
+    give the same flow, whatever OpenCV's threads (recipes rebuild bit for bit on the same build of
+    OpenCV; another build's arithmetic may differ in the last bits, as the guided carry-back's)."""
+    if torch.equal(before, after):
+        return None  # nothing changed: no flow to find (an unedited frame)
     flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(
         _luminance(after), _luminance(before), None)
     flow = cv2.GaussianBlur(flow, (0, 0), SMOOTH * UP)  # no tears inside a print (walkthrough)
@@ -56,7 +59,7 @@ def outline_flow(before: torch.Tensor, after: torch.Tensor) -> tuple[np.ndarray,
         return None
     flow[length < STILL * UP] = 0.0  # the background stays the photo's, bit for bit
     moved = warp_model(before, flow)
-    if float((after - moved).abs().mean()) > EXPLAINS * float((after - before).abs().mean()):
+    if float((after - moved).abs().mean()) > UNEXPLAINED * float((after - before).abs().mean()):
         return None
     return flow, moved
 
@@ -73,7 +76,7 @@ def warp_model(image: torch.Tensor, flow: np.ndarray) -> torch.Tensor:
         big = cv2.resize(plane, (r * UP, r * UP), interpolation=cv2.INTER_CUBIC)
         moved = cv2.remap(big, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         planes.append(cv2.resize(moved, (r, r), interpolation=cv2.INTER_AREA))
-    return torch.from_numpy(np.stack(planes)).to(image.dtype)
+    return torch.from_numpy(np.stack(planes)).to(dtype=image.dtype, device=image.device)
 
 
 def move_patch(pixels: np.ndarray, matrix: np.ndarray, flow: np.ndarray,

@@ -2,8 +2,8 @@
 (a dragged slider never builds a queue). Rendering itself is editor.render's, without Qt.
 
 While a slider moves, each frame is a draft that skips following an object's moved outline
-(editing.outline_flow, a few milliseconds a frame); REFINE_MS after the last move the same state is
-drawn again in full, as it exports.
+(editing.outline_flow, a few milliseconds a frame); REFINE_MS after the last draft is shown the same
+state is drawn again in full, as it exports.
 
 When a document starts, a second thread walks its held sliders out from its code (editing.keep:
 about half a second each for a product's steered sliders), so that a slider's first move draws at
@@ -37,7 +37,7 @@ class Preview(QObject):
         self.vectors: dict[str, AttributeVector] = {}
         self.worker = LatestWorker("render")
         self.worker.done.connect(self._on_done)
-        self.worker.error.connect(lambda _, e: self.failed.emit(describe(e, logged=True)))
+        self.worker.error.connect(lambda _, e: self._on_failed(e))
         self._id = 0
         self._warm_stop = threading.Event()
         self._warm_thread: threading.Thread | None = None
@@ -50,7 +50,7 @@ class Preview(QObject):
     @property
     def busy(self) -> bool:
         """A frame is being rendered, or a draft's final frame is still to come."""
-        return self.worker.busy or self._refine.isActive()
+        return self.worker.busy or self._final is not None
 
     def start(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> Renderer:
         """Render `doc` from now on (its photo at display size; the edit from G(doc.z0))."""
@@ -93,10 +93,7 @@ class Preview(QObject):
         draft = draft and self.renderer.drafts
         self._submit(snap, draft)
         self._final = snap if draft else None
-        if draft:
-            self._refine.start()  # restarted by every draft: while a slider moves, drafts only
-        else:
-            self._refine.stop()
+        self._refine.stop()  # started again when this draft is shown: while a slider moves, drafts
 
     def _draw_final(self) -> None:
         snap, self._final = self._final, None
@@ -112,9 +109,17 @@ class Preview(QObject):
     def _on_done(self, job_id: int, result) -> None:
         if job_id == self._id:  # else a newer request superseded this one
             self.rendered.emit(*result)
+            if self._final is not None:  # a draft: drawn in full REFINE_MS after it is shown (a
+                self._refine.start()  # draft slower than that would else be superseded unseen)
+
+    def _on_failed(self, error: BaseException) -> None:
+        self._final = None  # no final frame of a state that could not be drawn
+        self._refine.stop()
+        self.failed.emit(describe(error, logged=True))
 
     def shutdown(self) -> None:
         self._refine.stop()
+        self._final = None
         self._warm_stop.set()
         if self._warm_thread is not None:
             self._warm_thread.join(timeout=2.0)  # at most the walk it is in; a daemon after that

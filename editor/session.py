@@ -15,6 +15,7 @@ and the session opens without them.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -202,7 +203,8 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
     showed then, its sliders where they were (editing.keep_versions): version 1 moved the measured sliders
     in spread units (uncalibrated), versions 2 to 4 along their class's straight direction, version
     5 judged the class on the generator's picture, not on the photo, versions 6 to 10 held only the
-    area and detail still under brightness (on the photo `target`, as the model sees it)."""
+    area and detail still under brightness (on the photo `target`, as the model sees it). Only the
+    states those sliders moved are re-based; a region's `under` and a drag's start follow them."""
     from editing.keep_versions import off_photos, shape_free, uncalibrated, unsteered
 
     if version < 2:
@@ -211,20 +213,32 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
         before = unsteered(vectors)
     elif version < 6:
         before = off_photos(vectors)
-    else:
-        if not any("brightness" in snap.slider_dict for snap in history):
-            return history  # the change touched nothing of theirs: no hold walked again
-        before = shape_free(vectors)
+    else:  # nothing else changed since: only states that move brightness show another code
+        before = shape_free(vectors) if any("brightness" in s.slider_dict for s in history) else None
         if before is not None:
             before.hold.on_photo(z0, target)
     if before is None:
         return history
+
+    def changed(snap: Snapshot) -> bool:
+        return bool(snap.sliders) and (version < 6 or "brightness" in snap.slider_dict)
+
+    now: dict[int, Snapshot] = {}  # id(state as read) -> the state re-based
+    moves: dict[int, Moved] = {}  # id(Moved as read) -> the one whose start is re-based (shared)
     out = []
     for snap in history:
-        if not snap.sliders:
-            out.append(snap)
-            continue
-        out.append(snap.showing(snap.code(before, z0), vectors, z0))
+        new = snap.showing(snap.code(before, z0), vectors, z0) if changed(snap) else snap
+        follow = {}
+        if snap.under is not None and now.get(id(snap.under), snap.under) is not snap.under:
+            follow["under"] = now[id(snap.under)]
+        if snap.moved is not None and now.get(id(snap.moved.start), snap.moved.start) is not snap.moved.start:
+            if id(snap.moved) not in moves:
+                moves[id(snap.moved)] = replace(snap.moved, start=now[id(snap.moved.start)])
+            follow["moved"] = moves[id(snap.moved)]
+        if follow:
+            new = replace(new, **follow)
+        now[id(snap)] = new
+        out.append(new)
     return out
 
 

@@ -175,6 +175,11 @@ class SlidersPanel(QWidget):
         rows.addStretch(1)
         self.area.setWidget(host)
 
+    def _unfold(self, name: str, variants: list[str], shown: bool) -> None:
+        """Show or hide a slider's variants; its button says which."""
+        self.variant_boxes[name].setVisible(shown)
+        self.folds[name].setText(fold_text(variants, shown))
+
     def _row(self, name: str, vector: AttributeVector | None, variants: list[str]) -> QWidget:
         row = QWidget()
         layout = QVBoxLayout(row)
@@ -193,8 +198,7 @@ class SlidersPanel(QWidget):
             fold.setToolTip(f"Show {readable(name)} sliders that keep other attributes as they are: "
                             + ", ".join(variant_title(v).lower() for v in variants))
             fold.setObjectName(f"variants:{name}")
-            fold.toggled.connect(lambda on, n=name, f=fold, vs=variants: (
-                self.variant_boxes[n].setVisible(on), f.setText(fold_text(vs, on))))
+            fold.toggled.connect(lambda on, n=name, vs=variants: self._unfold(n, vs, on))
             self.folds[name] = fold
             top.addWidget(fold)
         reset = QToolButton()

@@ -50,8 +50,8 @@ def test_a_widened_dress_wears_the_photo_s_own_print_where_it_grew():
     new, mask = paste_back(photo, mapping, before, after)
     right = mapping.to_model_point(200, 0)[0]  # the dress's right edge, model px
     strip = (slice(80, 220), photo_columns(mapping, right + 0.5, right + 1.5))  # inside the grown part
-    stripes = lambda img: img[strip].astype(float).std(1).mean()  # across each row: the print
-    assert stripes(new) > 3 * stripes(old) and stripes(new) > 15, (stripes(new), stripes(old))
+    printed, plain = (img[strip].astype(float).std(1).mean() for img in (new, old))  # along each row
+    assert printed > 3 * plain and printed > 15, (printed, plain)
     off_background = np.abs(new[strip].astype(int) - 240).max(axis=2)
     assert off_background.mean() > 100 and off_background.min() > 40  # the dress, not the background
     # Pixels away from the dress are the photo's, bit for bit; every pixel that changed is in the mask.
@@ -80,7 +80,8 @@ def test_a_flow_that_moves_nothing_leaves_the_crop_as_it_was():
     same = move_patch(photo, mapping.matrix, flow, box, moved)
     assert np.array_equal(same, photo[30:270, 40:260]) and not moved.any()
     flow[..., 0] = -8 * mapping.scale * UP  # each point reads 8 photo px to its left: it moves right
-    moved = move_patch(photo, mapping.matrix, flow, box, where := np.zeros((240, 220), np.float32))
+    where = np.zeros((240, 220), np.float32)
+    moved = move_patch(photo, mapping.matrix, flow, box, where)
     assert (where == 1).all()
     assert np.abs(moved[100:200, 120:200].astype(int) - photo[130:230, 152:232].astype(int)).max() <= 1
 
