@@ -72,6 +72,7 @@ class RegionTool(QObject):
         self._pressed = False
         self._stroke = BrushStroke()  # the brush's stroke in progress
         self._doc = None  # the document whose changes this tool follows
+        self._drawn: tuple = (None, None)  # (region, renderer) the overlay last drew
         bar = window.drag_tool.bar
         self.button = QToolButton()
         self.button.setText("Region")
@@ -137,7 +138,10 @@ class RegionTool(QObject):
         has = self.region is not None
         self.clear_button.setEnabled(has)
         self.clear_action.setEnabled(has)
-        self.overlay.update()
+        drawn = (self.shown_region(), self.window.renderer)
+        if drawn[0] is not self._drawn[0] or drawn[1] is not self._drawn[1]:
+            self._drawn = drawn  # every preview frame repainted it, and the canvas under it twice
+            self.overlay.update()  # (3 ms of the GUI thread a frame)
 
     def _on_document(self, doc) -> None:
         if doc is self.window.doc:

@@ -66,3 +66,25 @@ def test_a_slider_s_frames_are_drafts_while_it_moves_and_its_last_state_is_drawn
     qtbot.waitUntil(lambda: w.idle, timeout=60_000)
     assert drawn[4:] == [False]
     w.close()
+
+
+def test_the_canvas_is_painted_once_a_preview_frame(qtbot, tmp_path, photo, monkeypatch):
+    """Each frame repainted the Region tool's overlay too, and with it the canvas under it a second
+    time (3 ms or more of the GUI thread's time a frame, a profile of benchmarks/editor_latency.py)."""
+    from editor.canvas import Canvas
+    from tests.conftest import make_editable_model
+
+    paints = []
+    real = Canvas.paintEvent
+    monkeypatch.setattr(Canvas, "paintEvent", lambda self, e: (paints.append(1), real(self, e)))
+    w = open_window(qtbot, tmp_path, str(make_editable_model(tmp_path / "tiny")))  # after the patch
+    assert w.open_photo(photo)
+    qtbot.waitUntil(lambda: w.idle, timeout=30_000)
+    qtbot.wait(50)
+    paints.clear()
+    for value in (0.5, 1.0, 1.5, 2.0, 2.5, 3.0):
+        w.set_slider("first", value)
+        qtbot.waitUntil(lambda: w._slider_t0 is None, timeout=30_000)  # its frame painted
+        qtbot.wait(20)  # what else the event loop paints after it
+    assert 6 <= len(paints) <= 6 + 1, len(paints)
+    w.close()
