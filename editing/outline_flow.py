@@ -24,7 +24,8 @@ from training.pixels import LUMA
 UP = 4  # the pictures are enlarged this many times for the flow: sub-pixel moves of a 32 px model
 SMOOTH = 1.0  # model px: the flow is blurred this much, so that a print or a logo inside the item
 # stretches instead of swirling or tearing where the flow of a blurred 32 px picture is noisy (a
-# walkthrough saw jeans narrowed by "Width -2" swirl; it explains a little less: 0.47 -> 0.53)
+# walkthrough saw jeans narrowed by "Width -2" swirl; on that edit the share of the change the flow
+# leaves unexplained rose from 0.47 to 0.53, scratch measurement)
 UNEXPLAINED = 0.7  # the flow is used when the moved unedited picture differs from the edited one by
 # at most this share of what the unmoved one does (mean absolute levels): it explains 30% or more
 LEAST_MOVE = 0.25  # model px: a flow whose longest move is shorter moves nothing worth resampling
