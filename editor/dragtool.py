@@ -271,7 +271,7 @@ class DragTool(QObject):
 
         def show(step) -> None:
             self.handles = list(step.handles)
-            if not self.preview.busy:  # else the frame being rendered would be dropped for this one,
+            if not self.preview.rendering:  # else the frame being rendered would be dropped for this one,
                 self.frames += 1  # and the next, so that none reached the screen
                 self.preview.request(dragged(step))
             self.overlay.update()

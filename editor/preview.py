@@ -52,6 +52,12 @@ class Preview(QObject):
         """A frame is being rendered, or a draft's final frame is still to come."""
         return self.worker.busy or self._final is not None
 
+    @property
+    def rendering(self) -> bool:
+        """A frame is being rendered: a request now would drop it (a draft's final frame still to
+        come is no reason to skip a drag's step)."""
+        return self.worker.busy
+
     def start(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> Renderer:
         """Render `doc` from now on (its photo at display size; the edit from G(doc.z0))."""
         self._refine.stop()  # a draft of the last document is not drawn again on this one

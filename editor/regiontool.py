@@ -245,7 +245,7 @@ class RegionTool(QObject):
             return snap.showing(z, vectors, doc.z0, label=f"{snap.label} in the region")
 
         def show(step) -> None:
-            if step.step % PREVIEW_EVERY == 0 and not window.preview.busy:
+            if step.step % PREVIEW_EVERY == 0 and not window.preview.rendering:
                 window.preview.request(state(step.z[0]))
             self.status.emit(f"Keeping the slider inside the region… step {step.step}/{self.cfg.steps}")
 
