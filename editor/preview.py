@@ -24,7 +24,7 @@ from editor.state import Document, Snapshot
 from editor.workers import LatestWorker
 from training.modelfile import GANModel
 
-REFINE_MS = 150  # after the last request, its state is drawn again in full (not a draft)
+REFINE_MS = 150  # after the last draft is shown, its state is drawn again in full
 
 
 class Preview(QObject):
@@ -94,8 +94,8 @@ class Preview(QObject):
 
     def request(self, snap: Snapshot, draft: bool = False) -> None:
         """Draw `snap`; a `draft` (a slider's move) at once where drafts differ (Renderer.drafts),
-        then in full REFINE_MS after the last request. Other requests (an edit done, undo, a
-        stroke's result) are drawn in full at once."""
+        then in full REFINE_MS after the last draft is shown (unless another request comes first).
+        Other requests (an edit done, undo, a stroke's result) are drawn in full at once."""
         draft = draft and self.renderer.drafts
         self._submit(snap, draft)
         self._final = snap if draft else None
