@@ -96,10 +96,14 @@ class DocumentFiles:
     @property
     def unsaved(self) -> bool:
         """Edits that would be lost: the document (or one switched away from) has steps, and its
-        state is not the one last saved or exported."""
-        if self.doc is None or self.doc.current is self._saved:
+        state is not the one last saved or exported, nor the photo as opened (sliders moved and
+        set back to 0 leave nothing to lose; a walkthrough was asked to save them)."""
+        if self.doc is None or self.doc.current.shows_same(self._saved):
             return False
-        return self.doc.index > 0 or any(e.doc.index > 0 for e in self._undo_switches)
+        switched = any(e.doc.index > 0 for e in self._undo_switches)
+        if not switched and self.doc.current.shows_same(self.doc.history[0]):
+            return False
+        return self.doc.index > 0 or switched
 
     def confirm_discard(self, doing: str) -> bool:
         """Whether the edit may be replaced or closed: True if nothing is unsaved, or the user

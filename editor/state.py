@@ -39,6 +39,10 @@ SESSION_VERSION = 11  # 11: the brightness slider holds the item's width and hei
 # (editing.keep; a version 1 session opens as it looked)
 
 
+def _same_region(a: torch.Tensor | None, b: torch.Tensor | None) -> bool:
+    return a is b or (a is not None and b is not None and torch.equal(a, b))
+
+
 class SessionError(UserError):
     """A session file that cannot be opened; the message says why."""
 
@@ -65,6 +69,18 @@ class Snapshot:
     @property
     def slider_dict(self) -> dict[str, float]:
         return dict(self.sliders)
+
+    def shows_same(self, other: "Snapshot | None") -> bool:
+        """Whether `other` is this edit, its label aside: the same code, sliders, strokes, warps,
+        region and drag (the last two, and what lies under a region or a drag, as the same
+        objects: a state reached by moving sliders and setting them back keeps them)."""
+        if other is None:
+            return False
+        return other is self or (
+            torch.equal(self.z_base, other.z_base) and self.sliders == other.sliders
+            and self.strokes == other.strokes and self.warps == other.warps
+            and _same_region(self.region, other.region) and self.offset is other.offset
+            and self.under is other.under and self.moved is other.moved)
 
     @property
     def reach_strokes(self) -> tuple[Stroke, ...]:

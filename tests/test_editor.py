@@ -491,6 +491,27 @@ def test_closing_or_replacing_unsaved_edits_asks_and_keeps_the_autosave_until_an
     assert (tmp_path / "s.session.json").is_file() and not autosave.exists()
 
 
+def test_sliders_set_back_leave_nothing_unsaved(window, qtbot, tmp_path, questions):
+    """A walkthrough moved sliders, set them all back to 0 and was still asked to save."""
+    w = window
+    w.new_from_model(3)
+    settle(qtbot, w)
+    w.set_slider("first", 1.0, commit=True)
+    w.set_slider("first", 0.0, commit=True)
+    settle(qtbot, w)
+    assert w.doc.index == 2 and not w.unsaved and w.confirm_discard("closing") and questions.asked == []
+    w.set_slider("first", 1.0, commit=True)
+    assert w.unsaved
+    assert w.save_session(tmp_path / "s.session.json") and not w.unsaved
+    w.set_slider("first", 2.0, commit=True)
+    assert w.unsaved
+    w.set_slider("first", 1.0, commit=True)  # back to what was saved
+    assert not w.unsaved
+    w.undo()  # the state at 2
+    assert w.unsaved
+    settle(qtbot, w)
+
+
 def test_a_photo_opened_at_start_after_a_crash_asks_to_recover_first(window, qtbot, tmp_path, model_dir,
                                                                       photo, questions):
     """`latent-editor photo.png` after a crash: the crashed edit is offered before the photo's
