@@ -322,11 +322,12 @@ class SlidersPanel(QWidget):
             s.setValue(self.sign(n) * values.get(n, 0.0) + 0.0)  # + 0.0: no "-0.00"
             s.blockSignals(False)
         held = {n: v for n, v in held_sliders(self.vectors, doc.z0, values).items()
-                if abs(v - values[n]) >= SHOWN_HELD}  # "+2.00 holds at +2.02" puzzled a walkthrough
+                if abs(v - values[n]) >= SHOWN_HELD}  # "+2.00 holds at +2.02" puzzled a walkthrough; and
+        # "holds at" itself read as jargon (another): "Width -2.00 goes only to -0.93: further, ..."
         fills = {n: f"this item already fills the frame {'top to bottom' if n == 'height' else 'side to side'} "
                     f"(the model draws such items so): it fills out, it grows no {FRAME_SIZES[n]}"
                  for n in filling_frame(self.vectors, doc.z0, values, self.frame)}
-        said = [f"{readable(n)} {self.sign(n) * values[n]:+.2f} holds at {self.sign(n) * v + 0.0:+.2f}: "
+        said = [f"{readable(n)} {self.sign(n) * values[n]:+.2f} goes only to {self.sign(n) * v + 0.0:+.2f}: "
                 f"{fills.get(n) or why_held(self.vectors, doc.z0, n, values[n])}" for n, v in held.items()]
         said += [f"{readable(n)}: {why}" for n, why in fills.items() if n not in held]
         self.held.emit("; ".join(said))

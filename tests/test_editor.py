@@ -821,10 +821,10 @@ def test_a_held_product_slider_says_so(qtbot, tmp_path):
         "stops where" in w.sliders_panel.titles["width"].toolTip()
     w.set_slider("width", 3.0, commit=True)
     settle(qtbot, w)
-    assert "Width +3.00 holds at" in w.statusBar().currentMessage()
+    assert "Width +3.00 goes only to" in w.statusBar().currentMessage()
     w.set_slider("width", 0.0, commit=True)  # nothing holds now: the status bar says so no more
     settle(qtbot, w)
-    assert "holds at" not in w.statusBar().currentMessage()
+    assert "goes only to" not in w.statusBar().currentMessage()
     w.close()
 
 
