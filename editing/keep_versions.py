@@ -36,6 +36,12 @@ def off_photos(vectors: dict) -> SliderSet | None:
 BRIGHTNESS_HELD_BEFORE = ("area", "detail")  # what brightness held still before session version 11
 
 
+def moved_by_11(sliders: dict[str, float]) -> bool:
+    """Whether slider values `sliders` move a slider whose hold session version 11 changed
+    (brightness): only such a state shows another code in an older editor, or from an older session."""
+    return "brightness" in sliders
+
+
 def shape_free(vectors: dict) -> SliderSet | None:
     """The same sliders, steered and judging the class on the photo, with brightness holding only
     the area and the level of detail still (not the width and height), or None when `vectors`

@@ -205,7 +205,7 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
     5 judged the class on the generator's picture, not on the photo, versions 6 to 10 held only the
     area and detail still under brightness (on the photo `target`, as the model sees it). Only the
     states those sliders moved are re-based; a region's `under` and a drag's start follow them."""
-    from editing.keep_versions import off_photos, shape_free, uncalibrated, unsteered
+    from editing.keep_versions import moved_by_11, off_photos, shape_free, uncalibrated, unsteered
 
     if version < 2:
         before = uncalibrated(vectors)
@@ -214,14 +214,14 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
     elif version < 6:
         before = off_photos(vectors)
     else:  # nothing else changed since: only states that move brightness show another code
-        before = shape_free(vectors) if any("brightness" in s.slider_dict for s in history) else None
+        before = shape_free(vectors) if any(moved_by_11(s.slider_dict) for s in history) else None
         if before is not None:
             before.hold.on_photo(z0, target)
     if before is None:
         return history
 
     def changed(snap: Snapshot) -> bool:
-        return bool(snap.sliders) and (version < 6 or "brightness" in snap.slider_dict)
+        return bool(snap.sliders) and (version < 6 or moved_by_11(snap.slider_dict))
 
     now: dict[int, Snapshot] = {}  # id(state as read) -> the state re-based
     moves: dict[int, Moved] = {}  # id(Moved as read) -> the one whose start is re-based (shared)

@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from editing.keep_versions import moved_by_11
 from editing.motion import Motion
 from editing.offset import FeatureOffset
 from editing.solver import Stroke
@@ -311,7 +312,7 @@ class Document:
                               "end": m.end.tolist()} for m in (unique_moves[key] for key in moves)]
         # What it needs, as recipes are written: an editor before 11 would move brightness
         # differently, one before 10 opens it when no part moves whole.
-        if not any("brightness" in s.slider_dict for s in self.history):
+        if not any(moved_by_11(s.slider_dict) for s in self.history):
             data["version"] = 10 if any(m["motion"].get("whole") for m in data.get("moves", ())) else 9
         return data
 
