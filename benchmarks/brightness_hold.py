@@ -20,15 +20,12 @@ import numpy as np
 import torch
 
 from benchmarks.common import machine, markdown_table, write_results
-from benchmarks.editing import fake_photo
-from benchmarks.product_edits import TINTS
+from benchmarks.product_edits import tinted_photos
 from editing.keep_versions import shape_free
 from editing.measure import OBJECT_LEVEL, measure
 from editing.vectors import apply_sliders, model_vectors
 from inversion.encoder import load_encoder
-from inversion.framing import DomainSpec, to_model
 from training.classifier import load_classifier
-from training.data import load_fashion_mnist
 from training.modelfile import DEFAULT_MODEL, load_model
 
 VALUES = (-2.0, 2.0)
@@ -42,10 +39,7 @@ def main() -> None:
     torch.set_num_threads(1)
     started = time.perf_counter()
     model = load_model(a.model)
-    spec = DomainSpec.for_model(model.config)
-    test = load_fashion_mnist("test", 32)
-    xs = torch.cat([to_model(fake_photo(test.images[i, 2:30, 2:30, 0].numpy(), TINTS[i % len(TINTS)]),
-                             model.gan.resolution, model.gan.channels, spec)[0] for i in range(a.n)])
+    xs = torch.cat(tinted_photos(model, a.n)[2])
     classifier = load_classifier()[0]
     with torch.no_grad():
         z0 = load_encoder(model)(xs)

@@ -32,16 +32,14 @@ import torch
 from PIL import Image
 
 from benchmarks.common import RESULTS, machine, markdown_table, write_results
-from benchmarks.editing import fake_photo, tile
-from benchmarks.product_edits import INVERT_BATCH, TINTS, Judges
+from benchmarks.editing import tile
+from benchmarks.product_edits import Judges, invert_photos, tinted_photos
 from editing.compositing import paste_back
 from editing.measure import CALIBRATED_BY, OBJECT_LEVEL, measure
 from editing.outline_flow import outline_flow
 from editing.vectors import apply_sliders, model_vectors
-from inversion.framing import DomainSpec, framed, to_model
-from inversion.invert import Inverter
+from inversion.framing import DomainSpec, framed
 from training.classifier import load_classifier
-from training.data import load_fashion_mnist
 from training.modelfile import DEFAULT_MODEL, load_model
 
 SLIDERS = ("width", "height", "area", "brightness")
@@ -75,13 +73,8 @@ def main() -> None:
     started = time.perf_counter()
     model = load_model(a.model)
     spec = DomainSpec.for_model(model.config)
-    test = load_fashion_mnist("test", 32)
-    photos = [fake_photo(test.images[i, 2:30, 2:30, 0].numpy(), TINTS[i % len(TINTS)]) for i in range(a.n)]
-    framed_in = [to_model(photo, model.gan.resolution, model.gan.channels, spec) for photo in photos]
-    xs, mappings = [x for x, _ in framed_in], [m for _, m in framed_in]
-    inverter = Inverter.for_model(model)
-    z0 = torch.cat([inverter.invert(torch.cat(xs[i:i + INVERT_BATCH])).z
-                    for i in range(0, a.n, INVERT_BATCH)]).detach()
+    photos, mappings, xs = tinted_photos(model, a.n)
+    z0 = invert_photos(model, xs)
     judges = Judges(model, {"classifier": load_classifier()[0]})
     seen = judges.classes(photos)["classifier"]
     vectors = model_vectors(model)

@@ -47,17 +47,17 @@ from PIL import Image
 
 from benchmarks.common import RESULTS, machine, markdown_table, write_results
 from benchmarks.editing import fake_photo, tile
-from editing.edit import solve_strokes, solver_config
 from editing.compositing import paste_back
+from editing.edit import solve_strokes, solver_config
 from editing.export import render_edit
-from editing.measure import CALIBRATED_BY, MEASURED, measure
-from editing.solver import Stroke, build_constraints, stroke_loss
 from editing.keep import ClassHold, SliderSet
 from editing.keep_versions import off_photos, unsteered
+from editing.measure import CALIBRATED_BY, MEASURED, measure
+from editing.solver import Stroke, build_constraints, stroke_loss
 from editing.vectors import apply_sliders, model_vectors
 from inversion.encoder import load_encoder
-from inversion.invert import Inverter
 from inversion.framing import DomainSpec, to_model
+from inversion.invert import Inverter
 from training.classifier import load_classifier
 from training.data import load_fashion_mnist
 from training.modelfile import DEFAULT_MODEL, load_model
@@ -66,6 +66,24 @@ VALUES = (-3, -2, -1, 1, 2, 3)
 TINTS = ((150, 120, 200), (40, 50, 110), (110, 70, 40), (100, 110, 50), (90, 90, 90))
 PINNED = 0.8  # a class's extent is pinned by the frame when this share of its images fills it
 INVERT_BATCH = 25  # photos inverted together by --inversion hybrid
+
+
+def tinted_photos(model, n: int) -> tuple[list[np.ndarray], list, list[torch.Tensor]]:
+    """The first `n` Fashion-MNIST test images as tinted product photos (benchmarks.editing
+    .fake_photo, TINTS in turn), each framed for `model` as the app frames a photo: (photos (H, W, 3)
+    uint8, their mappings, their model-domain pictures (1, C, R, R))."""
+    spec = DomainSpec.for_model(model.config)
+    test = load_fashion_mnist("test", 32)
+    photos = [fake_photo(test.images[i, 2:30, 2:30, 0].numpy(), TINTS[i % len(TINTS)]) for i in range(n)]
+    framed_in = [to_model(photo, model.gan.resolution, model.gan.channels, spec) for photo in photos]
+    return photos, [m for _, m in framed_in], [x for x, _ in framed_in]
+
+
+def invert_photos(model, xs: list[torch.Tensor]) -> torch.Tensor:
+    """Codes (N, D) of model-domain pictures `xs` by the app's hybrid inversion, INVERT_BATCH at a time."""
+    inverter = Inverter.for_model(model)
+    return torch.cat([inverter.invert(torch.cat(xs[i:i + INVERT_BATCH])).z
+                      for i in range(0, len(xs), INVERT_BATCH)]).detach()
 
 
 def pinned_classes(train) -> dict[str, set[int]]:
@@ -226,19 +244,10 @@ def main() -> None:
     torch.set_num_threads(1)
     model = load_model(a.model)
     test = load_fashion_mnist("test", 32)
-    spec = DomainSpec.for_model(model.config)
-    photos, mappings, xs = [], [], []
-    for i in range(a.n):
-        photo = fake_photo(test.images[i, 2:30, 2:30, 0].numpy(), TINTS[i % len(TINTS)])
-        x, mapping = to_model(photo, model.gan.resolution, model.gan.channels, spec)
-        xs.append(x)
-        photos.append(photo)
-        mappings.append(mapping)
+    photos, mappings, xs = tinted_photos(model, a.n)
     t0 = time.perf_counter()
     if a.inversion == "hybrid":
-        inverter = Inverter.for_model(model)
-        z0 = torch.cat([inverter.invert(torch.cat(xs[i:i + INVERT_BATCH])).z
-                        for i in range(0, a.n, INVERT_BATCH)]).detach()
+        z0 = invert_photos(model, xs)
     else:
         with torch.no_grad():
             z0 = load_encoder(model)(torch.cat(xs))
