@@ -117,12 +117,14 @@ class CandidatesPanel(QWidget):
         self.meter = meter
         self.quality.clear()
 
-    def show_quality(self, z: torch.Tensor, offset=None, shown: torch.Tensor | None = None) -> None:
+    def show_quality(self, z: torch.Tensor, offset=None, shown: torch.Tensor | None = None,
+                     hair: bool = False) -> None:
         """The quality of the current picture: code z (D,), drawn with a drag's `offset` if any,
-        or `shown` (1, C, R, R), the picture on screen as the model sees it, when given."""
+        or `shown` (1, C, R, R), the picture on screen as the model sees it, when given; `hair`: it
+        moves a hair colour slider (QualityMeter.too_far)."""
         if self.meter is not None:
             q = self.meter.measure_code(z, offset) if shown is None else self.meter.measure(shown)[0]
-            warning = self.meter.warning(q)
+            warning = self.meter.warning(q, hair)
             text = "Now: " + html.escape(q.summary())
             self.quality.setText(text if warning is None else
                                  f'<b style="color:#c0392b">{html.escape(warning)}</b> (undo: Ctrl+Z)<br>{text}')

@@ -31,6 +31,12 @@ FAR_LPIPS = 0.1  # LPIPS to the photo, over the reconstruction's own, past which
 # at +-1.5 0.044 (0.095), most of them kept (walkthroughs); products 0.064 and 0.029. At 0.4 it never
 # warned of a slider: a smudged Smiling -3 said nothing (benchmarks/results/quality_warning.md)
 UNREALISTIC = 0.02  # realism rank under which (and under the reconstruction's) an edit has gone too far
+WARNINGS = {  # QualityMeter.too_far's rules, in the order they are said
+    "identity": "Gone too far: by its face descriptor this is no longer the photo's person",
+    "lpips": "Gone too far: the picture has moved far from the photo",
+    "realism": f"Gone too far: less realistic than {100 * (1 - UNREALISTIC):.0f}% of the model's own "
+               "pictures",
+}
 
 
 @dataclass(frozen=True)
@@ -103,20 +109,31 @@ class QualityMeter:
             self._start_code = start.detach().clone()
             self.start = self.measure_code(start)
 
-    def warning(self, q: Quality) -> str | None:
-        """One sentence when the picture measured `q` has gone too far from the photo, else None."""
+    def too_far(self, q: Quality, hair: bool = False) -> list[str]:
+        """The rules by which the picture measured `q` has gone too far, in WARNINGS' order:
+        "identity", "lpips", "realism". `hair`: the edit moves a hair colour slider
+        (editing.export.moves_hair), which changes much of a face's picture by design: the LPIPS
+        rule warned of half the hair colour edits at +-1.5 on tuned faces, beside "the same person"
+        (benchmarks/results/quality_warning.md; a walkthrough); where the face's identity is
+        measured, that rule judges them instead."""
         from inversion.faces import SAME_PERSON
 
-        start = self.start
+        start, out = self.start, []
         if q.identity is not None and q.identity >= SAME_PERSON and (
                 start is None or start.identity is None or start.identity < SAME_PERSON):
-            return "Gone too far: by its face descriptor this is no longer the photo's person"
+            out.append("identity")
         own = start.lpips if start is not None and start.lpips is not None else 0.0
-        if q.lpips is not None and q.lpips > FAR_LPIPS + own:
-            return "Gone too far: the picture has moved far from the photo"
+        if q.lpips is not None and q.lpips > FAR_LPIPS + own and not (hair and q.identity is not None):
+            out.append("lpips")
         if q.realism_rank < UNREALISTIC and (start is None or start.realism_rank >= UNREALISTIC):
-            return f"Gone too far: less realistic than {100 * (1 - UNREALISTIC):.0f}% of the model's own pictures"
-        return None
+            out.append("realism")
+        return out
+
+    def warning(self, q: Quality, hair: bool = False) -> str | None:
+        """One sentence when the picture measured `q` has gone too far from the photo (the first
+        rule too_far names; `hair` as there), else None."""
+        rules = self.too_far(q, hair)
+        return WARNINGS[rules[0]] if rules else None
 
     @torch.no_grad()
     def measure(self, images: torch.Tensor) -> list[Quality]:

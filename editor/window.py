@@ -27,6 +27,7 @@ import torch
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow
 
+from editing.export import moves_hair
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
 from editor import animation, opening, regiontool, session, strokeview
@@ -246,7 +247,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
                 self.candidates_panel.meter.rebase(doc.z0)  # the refined inversion, once it is in
             shown = None if self.candidates_panel.meter is None else moved_as_model_sees_it(
                 self.renderer, doc, self.vectors)
-            self.candidates_panel.show_quality(doc.code(self.vectors), doc.current.offset, shown)
+            self.candidates_panel.show_quality(doc.code(self.vectors), doc.current.offset, shown,
+                                               hair=moves_hair(doc.current.slider_dict))
             self.autosave()
 
     def set_editing_enabled(self, enabled: bool) -> None:

@@ -75,6 +75,14 @@ def test_one_plain_warning_when_an_edit_has_gone_too_far(tmp_path):
     assert "no longer the photo's person" in face.warning(Quality(0.0, 0.5, lpips=0.1, identity=0.7))
     face.start = Quality(0.0, 0.5, lpips=0.0, identity=0.7)  # never the same person: no such warning
     assert face.warning(Quality(0.0, 0.5, lpips=0.1, identity=0.8)) is None
+    # A hair colour changes much of a face by design: its identity judges it, not LPIPS (walkthrough).
+    face.start = Quality(0.0, 0.5, lpips=0.0, identity=0.3)
+    blond = Quality(0.0, 0.5, lpips=FAR_LPIPS + 0.1, identity=0.35)
+    assert face.too_far(blond) == ["lpips"] and face.too_far(blond, hair=True) == []
+    assert face.warning(blond, hair=True) is None
+    assert face.too_far(Quality(0.0, 0.5, lpips=FAR_LPIPS + 0.1, identity=0.7), hair=True) == ["identity"]
+    # where no identity is measured (a product, a whole image), LPIPS judges every edit
+    assert again.too_far(Quality(0.0, 0.5, lpips=FAR_LPIPS + 0.01), hair=True) == ["lpips"]
 
 
 def test_the_candidates_panel_puts_the_warning_first(tmp_path, qtbot, monkeypatch):
