@@ -28,8 +28,9 @@ def fashion_vectors(codes: torch.Tensor, images, method: str = "mean",
     with torch.no_grad():
         measured = {k: [] for k in MEASURED}
         for i in range(0, len(images), 1000):
-            for k, v in measure(images.batch(slice(i, i + 1000))).items():
-                measured[k].append(v)
+            found = measure(images.batch(slice(i, i + 1000)))  # also the typical extents: not sliders
+            for k in MEASURED:
+                measured[k].append(found[k])
         measured = {k: torch.cat(v) for k, v in measured.items()}
     # Which class a code is, for the measured sliders' per-class directions.
     classifier = code_classifier(codes, labels, len(names)) if within_class else None

@@ -61,6 +61,30 @@ def test_within_class_vector_ignores_what_the_classes_differ_in():
     assert within.spread == pytest.approx(float((codes @ within.unit).std()))
 
 
+def test_fashion_vectors_make_every_product_slider_from_labelled_images():
+    """`latent-edit vectors` for Fashion-MNIST (editing.vector_sets.fashion_vectors) failed once
+    measure() also gave the typical extents, which are no sliders."""
+    from editing.measure import MEASURED
+    from editing.vector_sets import FASHION_PAIRS, fashion_vectors
+    from training.data import FASHION_MNIST_CLASSES, ImageSet
+
+    g = torch.Generator().manual_seed(0)
+    n = 400
+    widths = torch.randint(6, 28, (n,), generator=g)
+    images = torch.zeros(n, 32, 32, 1, dtype=torch.uint8)
+    for i, w in enumerate(widths.tolist()):
+        images[i, 8:24, 16 - w // 2:16 - w // 2 + w] = 200  # a light rectangle w pixels wide
+    labels = torch.arange(n) % 10
+    codes = torch.randn(n, 8, generator=g)
+    codes[:, 0] = (widths.float() - widths.float().mean()) / widths.float().std()  # the code says the width
+    codes[:, 1] += 2.0 * labels.float() / 9  # and a little of the class
+    data = ImageSet(images=images, name="rectangles", labels=labels, class_names=FASHION_MNIST_CLASSES)
+    vectors = fashion_vectors(codes, data)
+    assert set(vectors) == {*MEASURED, *FASHION_MNIST_CLASSES, *(f"{a}->{b}" for a, b in FASHION_PAIRS)}
+    assert vectors["width"].unit[0] > 0.9 and vectors["width"].meta["kind"] == "measured"
+    assert vectors["width"].by_class is not None
+
+
 def test_per_class_directions_move_each_class_its_own_way_and_keep_the_class(tmp_path):
     # Three classes apart along axes 0 and 1; the attribute is axis 2 in class 0 and axis 3 in
     # the others, and in class 2 it also leans towards class 1 (axis 1), which is projected out.
