@@ -57,7 +57,7 @@ def slider_study(G, z0, vectors, spreads, classifier) -> dict:
         deltas = {j: [] for j in MEASURED}
         kept = []
         for a in VALUES:
-            x = G(apply_sliders(z0, vectors, {k: float(a)})) if a else x0
+            x = G(slid(z0, vectors, k, float(a))) if a else x0
             m = measure(x)
             for j in MEASURED:
                 deltas[j].append((m[j] - base[j]).numpy())
@@ -77,6 +77,13 @@ def slider_study(G, z0, vectors, spreads, classifier) -> dict:
                   "other_slopes": {j: slopes[j] for j in MEASURED if j != k},
                   "entanglement": float(np.mean(others)) / max(abs(slopes[k]), 1e-12)}
     return out
+
+
+def slid(z0: torch.Tensor, vectors, name: str, value: float) -> torch.Tensor:
+    """Codes (N, D) moved by slider `name` at `value`, each on its own: a measured slider with
+    per-class directions takes each code's class's (editing.vectors.apply_sliders, one code at a
+    time; the benchmark broke when they came)."""
+    return torch.stack([apply_sliders(z, vectors, {name: value}) for z in z0])
 
 
 @torch.no_grad()
@@ -103,7 +110,7 @@ def copy_strokes(target: torch.Tensor, y: int, x: int, size: int = 8) -> list[St
 
 
 def solver_study(model, z0, images, lpips, n: int) -> dict:
-    G, D = model.generator, model.discriminator
+    G, D = model.generator, model.critic
     rows = {}
     for k in (1, 8):
         rng = np.random.default_rng(0)  # the same strokes for every K

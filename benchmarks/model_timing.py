@@ -3,6 +3,7 @@ kind, interleaved photo by photo in one process, so that a model swap is timed s
 (issue 13: "inversion and solver times within 20% of today's").
 
     python -m benchmarks.model_timing --models runs/ship/celeba-64-old celeba-64 --name model_timing_faces
+    python -m benchmarks.model_timing --models OLD OLD NEW --scored-unfolded 0 --name NAME  # and as before
 
 Each model inverts the same held-out test images (its own test split; models of one data set share
 it) with the default hybrid, then tunes its generator to the image (inversion.tuning's defaults),
@@ -45,6 +46,10 @@ def main() -> None:
     p.add_argument("--n", type=int, default=8, help="test images per model")
     p.add_argument("--baseline-n", type=int, default=2, help="images for the 500-step baseline")
     p.add_argument("--tune-n", type=int, default=3, help="images tuned to")
+    p.add_argument("--scored-unfolded", type=int, nargs="*", default=[], metavar="I",
+                   help="indices into --models whose solver scores realism with the discriminator as "
+                   "trained, its spectral normalisations recomputed at every call (as before "
+                   "GANModel.critic): a model's timing as it was, beside the same model's now")
     p.add_argument("--name", default="model_timing")
     a = p.parse_args()
     if min(a.n, a.baseline_n, a.tune_n) < 1:
@@ -52,6 +57,8 @@ def main() -> None:
     torch.set_num_threads(1)
     torch.manual_seed(0)
     models = [load_model(m) for m in a.models]
+    for i in a.scored_unfolded:
+        models[i]._cache["critic"] = models[i].discriminator  # what GANModel.critic replaced
     kinds = {(m.gan.resolution, m.gan.channels, m.config.get("data", {}).get("name")) for m in models}
     if len(kinds) > 1:  # the images come from the first model's test split
         p.error(f"the models are of different kinds (resolution, channels, data): {sorted(kinds, key=str)}")
@@ -77,7 +84,8 @@ def main() -> None:
                                          for i in range(len(models))), flush=True)
     rows = []
     for i, model in enumerate(models):
-        row = {"model": model.model_id, "steps": model.config.get("training", {}).get("steps", "")}
+        row = {"model": model.model_id + (" (D unfolded, as before)" if i in a.scored_unfolded else ""),
+               "steps": model.config.get("training", {}).get("steps", "")}
         for k in ("hybrid", "baseline", "tune", "solver"):
             row[k] = statistics.median(times[i, k])
             row[f"{k}_vs_first"] = row[k] / statistics.median(times[0, k])
@@ -85,7 +93,9 @@ def main() -> None:
     m = machine()
     md = (f"# Seconds per image, {len(models)} models side by side\n\n"
           f"`python -m benchmarks.model_timing --models {' '.join(a.models)} --n {a.n} --baseline-n "
-          f"{a.baseline_n} --tune-n {a.tune_n} --name {a.name}`. Interleaved image by image, one torch "
+          f"{a.baseline_n} --tune-n {a.tune_n}"
+          + (f" --scored-unfolded {' '.join(map(str, a.scored_unfolded))}" if a.scored_unfolded else "")
+          + f" --name {a.name}`. Interleaved image by image, one torch "
           f"thread; medians over {a.n} held-out test images (hybrid and solver), {a.baseline_n} "
           f"(500-step baseline) and {a.tune_n} (tuning, {TuneConfig().steps} steps). Solver: one colour "
           f"stroke, the model's default solver settings. *x first*: against the first model.\n\n"

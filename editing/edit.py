@@ -147,7 +147,7 @@ def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constra
     std = model.code_spread()[1] if model.latent_space == "w" else None
     identity = identity_term(model, z_ref) if cfg.identity_loss else None
     classes = class_term(model, z, draw, judged) if cfg.class_loss else None
-    yield from solve(draw, model.discriminator, z, constraints, cfg, penalty, std, identity, classes)
+    yield from solve(draw, model.critic, z, constraints, cfg, penalty, std, identity, classes)
 
 
 def identity_term(model: GANModel, z_ref: torch.Tensor):

@@ -48,7 +48,7 @@ def region_steps(model: GANModel, z_before: torch.Tensor, z_slid: torch.Tensor, 
         before = draw(z_before.reshape(1, -1))[0]
         slid = draw(z_slid.reshape(1, -1))[0]
     std = model.code_spread()[1] if model.latent_space == "w" else None
-    yield from solve(draw, model.discriminator, z_slid.reshape(-1),
+    yield from solve(draw, model.critic, z_slid.reshape(-1),
                      region_constraints(before, slid, region.float()), cfg, std=std)
 
 

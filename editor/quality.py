@@ -77,7 +77,7 @@ def typical_realism(model: GANModel) -> np.ndarray:
         own = tuned_model(model, model_generator(model))  # the folder's own generator in place
         with torch.no_grad():
             _TYPICAL[model.model_id] = np.sort(
-                model.discriminator(own.sample(TYPICAL_SAMPLES, seed=0)).numpy())
+                model.critic(own.sample(TYPICAL_SAMPLES, seed=0)).numpy())
     return _TYPICAL[model.model_id]
 
 
@@ -138,7 +138,7 @@ class QualityMeter:
     @torch.no_grad()
     def measure(self, images: torch.Tensor) -> list[Quality]:
         """Quality of pictures (K, C, R, R) in [-1, 1]."""
-        realism = self.model.discriminator(images).numpy()
+        realism = self.model.critic(images).numpy()
         rank = np.searchsorted(self.typical, realism) / len(self.typical)
         lpips = identity = [None] * len(images)
         if self.target is not None and self.lpips is not None:
