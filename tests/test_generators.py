@@ -2,6 +2,7 @@
 projected): shapes, frozen parts, per-part losses, truncation, determinism, the model format (strict
 round trip, old configs), the encoder's trunk and resume."""
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -311,3 +312,77 @@ def test_long_run_keeps_the_best_export_and_never_loses_the_previous_one(tmp_pat
     keep_best(out, best)
     assert json.loads((best / "config.json").read_text()) == {"step": 900}
     assert not (tmp_path / "run-best-model.previous").exists()
+
+
+@pytest.mark.parametrize("kind", ["dcgan", "projected", "dcgan+projected"])
+def test_the_critic_scores_as_the_discriminator_bit_for_bit_and_leaves_it_as_trained(tmp_path, kind):
+    """GANModel.critic folds the spectral normalisations into plain weights (a third faster):
+    the same logits and input gradients, and the discriminator keeps its normalised layers."""
+    from torch.nn.utils import parametrize
+
+    gan = GANConfig(resolution=32, channels=1, latent_dim=16, width=8, discriminator=kind)
+    torch.manual_seed(0)
+    G, D = build_generator(gan).eval(), build_discriminator(gan).eval()
+    for _ in range(3):  # power iterations in training mode: u and v are not the initial ones
+        D.train()(torch.randn(4, 1, 32, 32))
+    m = load_model(export_model(tmp_path / kind, gan, G, D.eval(), {"data": {"name": "synthetic"}}))
+    critic = m.critic
+    assert critic is m.critic  # folded once
+    assert not any(parametrize.is_parametrized(mod) for mod in critic.modules())
+    assert any(parametrize.is_parametrized(mod) for mod in m.discriminator.modules())
+    x = G(torch.randn(3, 16)).detach().requires_grad_(True)
+    y = x.detach().clone().requires_grad_(True)
+    assert torch.equal(critic(x), m.discriminator(y))
+    critic(x).sum().backward()
+    m.discriminator(y).sum().backward()
+    assert torch.equal(x.grad, y.grad)
+    assert not any(p.requires_grad for p in critic.parameters())
+    unnormalised = load_model(export_model(tmp_path / "plain", replace(gan, spectral_norm=False), G,
+                                           build_discriminator(replace(gan, spectral_norm=False)).eval(),
+                                           {"data": {"name": "synthetic"}}))
+    assert unnormalised.critic is unnormalised.discriminator  # nothing to fold
+
+
+def test_a_student_learns_its_teachers_pictures_resumes_exactly_and_exports_its_teacher(tmp_path, tiny_set):
+    """--teacher (knowledge distillation): G also imitates a trained generator code for code."""
+    from training.cli import main as gan_main
+    from training.errors import OptionError
+    from training.loop import load_teacher
+
+    gan = GANConfig(resolution=32, channels=1, latent_dim=16, width=8)
+    torch.manual_seed(1)
+    wide = replace(gan, width=16)
+    teacher = export_model(tmp_path / "teacher", wide, build_generator(wide).eval(),
+                           build_discriminator(wide).eval(), {"data": {"name": "synthetic"}})
+    base = dict(gan=gan, data="synthetic", batch_size=8, sample_every=50, checkpoint_every=20, seed=3,
+                loss="lsgan")
+    z = torch.randn(32, 16, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        taught = load_teacher(TrainConfig(teacher=str(teacher), **base), torch.device("cpu"))(z)
+    gaps = {}
+    for name, extra in (("alone", {}), ("taught", {"teacher": str(teacher), "teacher_weight": 10.0})):
+        t = Trainer(TrainConfig(steps=40, **base, **extra), tiny_set, tmp_path / name)
+        for _ in t.steps():
+            pass
+        with torch.no_grad():
+            gaps[name] = float((t.G.eval()(z) - taught).abs().mean())
+    assert gaps["taught"] < 0.5 * gaps["alone"], gaps
+    # Resumed, the same as uninterrupted (the teacher is read again from the run's config).
+    split = Trainer(TrainConfig(steps=20, teacher=str(teacher), **base), tiny_set, tmp_path / "split")
+    for _ in split.steps():
+        pass
+    again = Trainer(TrainConfig(steps=40, teacher=str(teacher), **base), tiny_set, tmp_path / "split",
+                    resume=True)
+    for _ in again.steps():
+        pass
+    full = Trainer(TrainConfig(steps=40, teacher=str(teacher), **base), tiny_set, tmp_path / "full")
+    for _ in full.steps():
+        pass
+    for k, v in full.G.state_dict().items():
+        assert torch.equal(v, again.G.state_dict()[k]), k
+    assert gan_main(["export", str(tmp_path / "full"), "--out", str(tmp_path / "student")]) == 0
+    recipe = json.loads((tmp_path / "student" / "config.json").read_text())["training"]
+    assert recipe["teacher"] == str(teacher) and recipe["teacher_weight"] == 10.0
+    with pytest.raises(OptionError, match="--teacher"):  # another kind of code
+        load_teacher(TrainConfig(teacher=str(teacher), **{**base, "gan": replace(gan, latent_dim=8)}),
+                     torch.device("cpu"))

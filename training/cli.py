@@ -57,6 +57,11 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
                    "or dcgan+projected (both, each trained by its own loss: vision-aided GAN)")
     p.add_argument("--projected-weight", type=float, default=1.0, help="dcgan+projected: weight "
                    "of the projected discriminator's losses, the DCGAN one's being 1 (default 1)")
+    p.add_argument("--teacher", metavar="MODEL", help="a trained model (folder or shipped name) whose "
+                   "generator this one also learns to imitate, code for code (knowledge distillation: "
+                   "e.g. a narrower, faster generator from a wider one); a z model of the same size")
+    p.add_argument("--teacher-weight", type=float, default=10.0, help="--teacher: weight of the mean "
+                   "absolute difference to the teacher's picture of the same code (default 10)")
     p.add_argument("--mapping-layers", type=int, default=4, help="style generator: layers z -> w")
     p.add_argument("--feature-size", type=int, default=0, help="projected discriminator: side "
                    "images are resized to before AlexNet (default max(64, resolution))")
@@ -138,6 +143,7 @@ def train_config_from_args(a: argparse.Namespace) -> "TrainConfig":
     cfg = TrainConfig(gan=gan, data=a.data, data_root=a.data_root, attributes=a.attributes,
                       test_fraction=a.test_fraction, loss=a.loss, steps=a.steps or 10_000,
                       batch_size=a.batch, projected_weight=a.projected_weight, augment=augment,
+                      teacher=a.teacher, teacher_weight=a.teacher_weight,
                       seed=a.seed, sample_every=a.sample_every or 500,
                       checkpoint_every=a.checkpoint_every or 1000, amp=a.amp, device=a.device)
     return replace_given(cfg, lr_g=a.lr_g, lr_d=a.lr_d, ema_decay=a.ema)  # else TrainConfig's defaults
@@ -274,6 +280,8 @@ def cmd_export(a: argparse.Namespace) -> int:
         "generator_weights": "exponential moving average", "run": Path(a.run).name}}
     if meta.get("started_from"):  # a run seeded with --from-model: which model it continues
         info["training"]["started_from"] = meta["started_from"]
+    if cfg.teacher:  # distilled: which generator it learnt to imitate, and how much
+        info["training"].update(teacher=cfg.teacher, teacher_weight=cfg.teacher_weight)
     if cfg.data != "fashion-mnist":  # where `latent-edit` finds the images again
         info["training"].update(recorded_paths("data_source", cfg.data, a.out),
                                 test_fraction=cfg.test_fraction, attributes_source=None)
@@ -369,6 +377,7 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--lr-d", a.lr_d, 0.0)
         check_range("--ema", a.ema, 0.0, 1.0)
         check_range("--projected-weight", a.projected_weight, 0.0)
+        check_range("--teacher-weight", a.teacher_weight, 0.0)
         check_range("--test-fraction", a.test_fraction, 0.0, 0.99)
         check_augment(tuple(s for s in (a.augment or "").split(",") if s))
     elif a.command == "sample":

@@ -46,6 +46,9 @@ class TrainConfig:
     lr_d: float = 2e-4
     ema_decay: float = 0.999  # generator weight average kept for sampling and export
     projected_weight: float = 1.0  # dcgan+projected D: weight of the projected part's losses (DCGAN's 1)
+    teacher: str | None = None  # a model (folder or shipped name) whose generator G also imitates:
+    # knowledge distillation (Aguinaldo et al. 2019, arXiv:1902.00159), e.g. a narrower G from a wider
+    teacher_weight: float = 10.0  # weight of the mean absolute difference to the teacher's picture
     augment: tuple[str, ...] = ()  # DiffAugment policy, e.g. ("translation", "cutout", "color")
     seed: int = 0
     sample_every: int = 500  # steps between sample grids and loss curves
@@ -127,6 +130,7 @@ class Trainer:
         init_weights(self.G)  # DCGAN layers only; the style and projected networks init themselves
         init_weights(self.D)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.teacher = load_teacher(cfg, self.device) if cfg.teacher else None
         betas = self.objective.betas
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
@@ -214,7 +218,12 @@ class Trainer:
         self.D.requires_grad_(False)  # the generator step needs gradients through D, not for it
         z = torch.randn(per_rank, cfg.gan.latent_dim, generator=g).to(self.device)
         with self._autocast():
-            g_loss = per_part(obj.g_loss, weights, self.D(augment(self.G_train(z)), parts=True).float())
+            fake = self.G_train(z)
+            g_loss = per_part(obj.g_loss, weights, self.D(augment(fake), parts=True).float())
+        if self.teacher is not None:  # the same code drawn as the teacher draws it
+            with torch.no_grad():
+                taught = self.teacher(z)
+            g_loss = g_loss + cfg.teacher_weight * (fake.float() - taught).abs().mean()
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
@@ -286,6 +295,23 @@ class Trainer:
             info = json.loads((self.out / "run.json").read_text())
             info["rank_checksums"] = [g.cpu().tolist() for g in gathered]
             write_json_atomic(self.out / "run.json", info)
+
+
+def load_teacher(cfg: TrainConfig, device: torch.device) -> torch.nn.Module:
+    """The frozen generator of model `cfg.teacher`, in eval mode, drawing codes of the run's own
+    kind: a z model of the same latent size, resolution and channels (else an OptionError)."""
+    from training.modelfile import load_model
+
+    teacher = load_model(cfg.teacher)
+    mine, theirs = cfg.gan, teacher.gan
+    if teacher.latent_space != "z" or cfg.gan.generator == "style" or \
+            (theirs.latent_dim, theirs.resolution, theirs.channels) != \
+            (mine.latent_dim, mine.resolution, mine.channels):
+        raise OptionError(f"--teacher {cfg.teacher}: its generator draws {theirs.resolution}px x"
+                          f"{theirs.channels} channels from {theirs.latent_dim}-d "
+                          f"{teacher.latent_space} codes; this run's draws {mine.resolution}px x"
+                          f"{mine.channels} from {mine.latent_dim}-d z codes")
+    return teacher.generator.to(device).eval().requires_grad_(False)
 
 
 def resumed_config(out: str | os.PathLike, **overrides) -> TrainConfig:
