@@ -30,7 +30,7 @@ class DocumentFiles:
             return written
         ok, written = self._attempt(export, "Export failed: ")
         if ok:
-            self._saved = self.doc.current
+            self._saved = (self.doc, self.doc.current)
             text, files = session.export_message(written)
             self.statusBar().showMessage(text)
             self.statusBar().setToolTip(files)
@@ -41,7 +41,7 @@ class DocumentFiles:
                            "Could not save the session: ",
                            f"Session saved to {Path(path).name}")[0]
         if ok:
-            self._saved = self.doc.current
+            self._saved = (self.doc, self.doc.current)
         return ok
 
     def open_session(self, path: str | Path) -> bool:
@@ -68,7 +68,7 @@ class DocumentFiles:
         if loaded[0] is not self.model:
             self._install_model(*loaded)
         if self._attempt(lambda: self._start_document(doc), "Session refused: ")[0]:
-            self._saved = doc.current
+            self._saved = (doc, doc.current)
             self.statusBar().showMessage(f"Opened session {Path(path).name}: {len(doc.history)} steps, "
                                          f"at \"{doc.current.label}\"")  # not the last save's message
             retuning = self.tuning.start(doc)  # the switch on and no tuned generator: tune now
@@ -98,9 +98,12 @@ class DocumentFiles:
         """Edits that would be lost: the document (or one switched away from) has steps, and its
         state is not the one last saved or exported, nor the photo as opened (sliders moved and
         set back to 0 leave nothing to lose; a walkthrough was asked to save them)."""
-        if self.doc is None or self.doc.current.shows_same(self._saved):
+        if self.doc is None:
             return False
-        switched = any(e.doc.index > 0 for e in self._undo_switches)
+        saved_doc, saved = self._saved or (None, None)
+        if saved_doc is self.doc and self.doc.current.shows_same(saved):  # this document's save
+            return False
+        switched = any(not e.doc.current.shows_same(e.doc.history[0]) for e in self._undo_switches)
         if not switched and self.doc.current.shows_same(self.doc.history[0]):
             return False
         return self.doc.index > 0 or switched

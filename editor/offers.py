@@ -16,6 +16,7 @@ from typing import Callable
 import torch
 from PySide6.QtCore import QObject, Signal
 
+from editing.export import moves_hair
 from editor.panels import CandidatesPanel
 from editor.state import Document, Snapshot
 
@@ -93,7 +94,8 @@ class Offers(QObject):
         if shown is None or shown[0] is not offer:
             offer.qualities = self.panel.show_candidates(
                 offer.codes, offer.images, offer.views, lambda i, offer=offer: self.choose(offer, i),
-                offer.qualities)  # measured once: undo and redo show the offer again
+                offer.qualities,  # measured once: undo and redo show the offer again
+                hair=moves_hair(doc.current.slider_dict))  # judged as the quality line judges it
         self.panel.gallery.setCurrentRow(k)
         if shown is not None and shown != (offer, k):
             self.status.emit(f"{offer.name} {k + 1} applied; click another to choose it, Ctrl+Z to go back")

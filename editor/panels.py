@@ -131,11 +131,12 @@ class CandidatesPanel(QWidget):
 
     def show_candidates(self, codes: torch.Tensor, images: torch.Tensor, views: list | None = None,
                         on_choose: Callable[[int], None] | None = None,
-                        qualities: list | None = None) -> list:
+                        qualities: list | None = None, hair: bool = False) -> list:
         """codes (K, D) and their images (K, C, R, R) in [-1, 1]; `views`, each candidate's edit
         on the photo ((h, w, 3) uint8, editor.render.Renderer.view), shown instead of the images;
         `on_choose(k)`, what a click on candidate k does (the showing tool applies it); `qualities`,
-        their measures if known. Returns the measures shown."""
+        their measures if known; `hair`: they move a hair colour slider (QualityMeter.too_far).
+        Returns the measures shown."""
         self.clear()
         self.codes, self._on_choose = codes, on_choose
         if qualities is None:
@@ -149,7 +150,7 @@ class CandidatesPanel(QWidget):
             item = QListWidgetItem(icon, f"{k + 1}")
             item.setData(Qt.ItemDataRole.UserRole, k)
             if q is not None:
-                warning = self.meter.warning(q)
+                warning = self.meter.warning(q, hair)
                 item.setToolTip(f"Candidate {k + 1}: {q.summary()}" + (f"\n{warning}" if warning else ""))
             self.gallery.addItem(item)
         self._show_gallery(bool(codes.shape[0]))

@@ -115,15 +115,16 @@ class QualityMeter:
         (editing.export.moves_hair), which changes much of a face's picture by design: the LPIPS
         rule warned of half the hair colour edits at +-1.5 on tuned faces, beside "the same person"
         (benchmarks/results/quality_warning.md; a walkthrough); where the face's identity is
-        measured, that rule judges them instead."""
+        measured (and the reconstruction was the photo's person), that rule judges them instead."""
         from inversion.faces import SAME_PERSON
 
         start, out = self.start, []
-        if q.identity is not None and q.identity >= SAME_PERSON and (
-                start is None or start.identity is None or start.identity < SAME_PERSON):
+        judged_by_identity = q.identity is not None and (
+            start is None or start.identity is None or start.identity < SAME_PERSON)
+        if judged_by_identity and q.identity >= SAME_PERSON:
             out.append("identity")
         own = start.lpips if start is not None and start.lpips is not None else 0.0
-        if q.lpips is not None and q.lpips > FAR_LPIPS + own and not (hair and q.identity is not None):
+        if q.lpips is not None and q.lpips > FAR_LPIPS + own and not (hair and judged_by_identity):
             out.append("lpips")
         if q.realism_rank < UNREALISTIC and (start is None or start.realism_rank >= UNREALISTIC):
             out.append("realism")

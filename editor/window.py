@@ -87,7 +87,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self._refining = False  # an inversion is showing its progress (not saved, not measured)
         self._undo_switches: list[Edition] = []  # the models and documents switched away from
         self._redo_switches: list[Edition] = []  # the ones undone, for redo
-        self._saved: Snapshot | None = None  # the state last saved or exported
+        self._saved: tuple[Document, Snapshot] | None = None  # the state last saved or exported,
+        # with its document (another document may hold an equal state: a sample of the same seed)
         self._settle_on_render = False  # the next frame shows a stroke's result
         self._said: dict[str, str] = {}  # what each tool last put in the status bar (tool_status)
         self._build_ui()

@@ -81,6 +81,8 @@ def test_one_plain_warning_when_an_edit_has_gone_too_far(tmp_path):
     assert face.too_far(blond) == ["lpips"] and face.too_far(blond, hair=True) == []
     assert face.warning(blond, hair=True) is None
     assert face.too_far(Quality(0.0, 0.5, lpips=FAR_LPIPS + 0.1, identity=0.7), hair=True) == ["identity"]
+    face.start = Quality(0.0, 0.5, lpips=0.0, identity=0.7)  # never the person: LPIPS judges it
+    assert face.too_far(blond, hair=True) == ["lpips"]
     # where no identity is measured (a product, a whole image), LPIPS judges every edit
     assert again.too_far(Quality(0.0, 0.5, lpips=FAR_LPIPS + 0.01), hair=True) == ["lpips"]
 
