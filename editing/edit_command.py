@@ -111,7 +111,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
         for name, value in held_sliders(vectors, z0, sliders).items():
             # In the photo's terms, as given (brightness is reversed for a light background).
             asked, held = (model_sliders({name: v}, mapping)[name] for v in (sliders[name], value))
-            print(f"{name} {asked:+g} is held at {held + 0.0:+.2f}: "
+            print(f"{name} {asked:+g} goes only to {held + 0.0:+.2f}: "
                   f"{why_held(vectors, z0, name, sliders[name])} (--free-sliders lets it go on)")
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders,
                        vectors=vectors, photo=judged_on)

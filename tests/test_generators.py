@@ -344,45 +344,57 @@ def test_the_critic_scores_as_the_discriminator_bit_for_bit_and_leaves_it_as_tra
 
 
 def test_a_student_learns_its_teachers_pictures_resumes_exactly_and_exports_its_teacher(tmp_path, tiny_set):
-    """--teacher (knowledge distillation): G also imitates a trained generator code for code."""
+    """--teacher (knowledge distillation): G also imitates a trained generator code for code; the
+    run records the teacher's place and generator, goes on exactly, and refuses another teacher."""
+    import shutil
+
     from training.cli import main as gan_main
     from training.errors import OptionError
-    from training.loop import load_teacher
+    from training.loop import load_teacher, resumed_config, with_teacher
 
     gan = GANConfig(resolution=32, channels=1, latent_dim=16, width=8)
     torch.manual_seed(1)
     wide = replace(gan, width=16)
     teacher = export_model(tmp_path / "teacher", wide, build_generator(wide).eval(),
                            build_discriminator(wide).eval(), {"data": {"name": "synthetic"}})
-    base = dict(gan=gan, data="synthetic", batch_size=8, sample_every=50, checkpoint_every=20, seed=3,
-                loss="lsgan")
+    base = TrainConfig(gan=gan, data="synthetic", batch_size=8, sample_every=50, checkpoint_every=20,
+                       seed=3, loss="lsgan", steps=40)
+    taught_cfg = with_teacher(base, str(teacher))
+    assert taught_cfg.teacher == str(teacher.resolve()) and len(taught_cfg.teacher_sha256) == 64
     z = torch.randn(32, 16, generator=torch.Generator().manual_seed(5))
     with torch.no_grad():
-        taught = load_teacher(TrainConfig(teacher=str(teacher), **base), torch.device("cpu"))(z)
+        taught = load_teacher(taught_cfg, torch.device("cpu"))(z)
     gaps = {}
-    for name, extra in (("alone", {}), ("taught", {"teacher": str(teacher), "teacher_weight": 10.0})):
-        t = Trainer(TrainConfig(steps=40, **base, **extra), tiny_set, tmp_path / name)
+    for name, cfg in (("alone", base), ("taught", taught_cfg)):
+        t = Trainer(cfg, tiny_set, tmp_path / name)
         for _ in t.steps():
             pass
         with torch.no_grad():
             gaps[name] = float((t.G.eval()(z) - taught).abs().mean())
     assert gaps["taught"] < 0.5 * gaps["alone"], gaps
-    # Resumed, the same as uninterrupted (the teacher is read again from the run's config).
-    split = Trainer(TrainConfig(steps=20, teacher=str(teacher), **base), tiny_set, tmp_path / "split")
+    # Resumed from the run's own config, with the teacher moved meanwhile: the same as uninterrupted.
+    split = Trainer(replace(taught_cfg, steps=20), tiny_set, tmp_path / "split")
     for _ in split.steps():
         pass
-    again = Trainer(TrainConfig(steps=40, teacher=str(teacher), **base), tiny_set, tmp_path / "split",
-                    resume=True)
+    shutil.move(teacher, tmp_path / "moved")
+    with pytest.raises(OptionError, match="give its new place with --teacher"):
+        Trainer(resumed_config(tmp_path / "split", steps=40), tiny_set, tmp_path / "split", resume=True)
+    again = Trainer(resumed_config(tmp_path / "split", steps=40, teacher=str(tmp_path / "moved")),
+                    tiny_set, tmp_path / "split", resume=True)
     for _ in again.steps():
         pass
-    full = Trainer(TrainConfig(steps=40, teacher=str(teacher), **base), tiny_set, tmp_path / "full")
+    full = Trainer(replace(taught_cfg, teacher=str(tmp_path / "moved")), tiny_set, tmp_path / "full")
     for _ in full.steps():
         pass
     for k, v in full.G.state_dict().items():
         assert torch.equal(v, again.G.state_dict()[k]), k
     assert gan_main(["export", str(tmp_path / "full"), "--out", str(tmp_path / "student")]) == 0
     recipe = json.loads((tmp_path / "student" / "config.json").read_text())["training"]
-    assert recipe["teacher"] == str(teacher) and recipe["teacher_weight"] == 10.0
+    assert recipe["teacher_sha256"] == taught_cfg.teacher_sha256 and recipe["teacher_weight"] == 10.0
+    other = export_model(tmp_path / "other", wide, build_generator(wide).eval(),
+                         build_discriminator(wide).eval(), {"data": {"name": "synthetic"}})
+    with pytest.raises(OptionError, match="not the one this run was taught by"):
+        resumed_config(tmp_path / "split", teacher=str(other))
     with pytest.raises(OptionError, match="--teacher"):  # another kind of code
-        load_teacher(TrainConfig(teacher=str(teacher), **{**base, "gan": replace(gan, latent_dim=8)}),
-                     torch.device("cpu"))
+        load_teacher(replace(taught_cfg, teacher=str(other), teacher_sha256=None,
+                             gan=replace(gan, latent_dim=8)), torch.device("cpu"))

@@ -60,8 +60,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--teacher", metavar="MODEL", help="a trained model (folder or shipped name) whose "
                    "generator this one also learns to imitate, code for code (knowledge distillation: "
                    "e.g. a narrower, faster generator from a wider one); a z model of the same size")
-    p.add_argument("--teacher-weight", type=float, default=10.0, help="--teacher: weight of the mean "
-                   "absolute difference to the teacher's picture of the same code (default 10)")
+    p.add_argument("--teacher-weight", type=float, default=None, help="--teacher: weight of the mean "
+                   "absolute difference to the teacher's picture of the same code (default 10; with "
+                   "--resume, a new weight; --teacher with --resume: the same teacher's new place)")
     p.add_argument("--mapping-layers", type=int, default=4, help="style generator: layers z -> w")
     p.add_argument("--feature-size", type=int, default=0, help="projected discriminator: side "
                    "images are resized to before AlexNet (default max(64, resolution))")
@@ -129,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def train_config_from_args(a: argparse.Namespace) -> "TrainConfig":
-    from training.loop import TrainConfig
+    from training.loop import TrainConfig, with_teacher
 
     channels = a.channels or (1 if a.data == "fashion-mnist" else 3)
     gan = GANConfig(resolution=a.res, channels=channels, latent_dim=a.latent, width=a.width,
@@ -143,10 +144,12 @@ def train_config_from_args(a: argparse.Namespace) -> "TrainConfig":
     cfg = TrainConfig(gan=gan, data=a.data, data_root=a.data_root, attributes=a.attributes,
                       test_fraction=a.test_fraction, loss=a.loss, steps=a.steps or 10_000,
                       batch_size=a.batch, projected_weight=a.projected_weight, augment=augment,
-                      teacher=a.teacher, teacher_weight=a.teacher_weight,
+
                       seed=a.seed, sample_every=a.sample_every or 500,
                       checkpoint_every=a.checkpoint_every or 1000, amp=a.amp, device=a.device)
-    return replace_given(cfg, lr_g=a.lr_g, lr_d=a.lr_d, ema_decay=a.ema)  # else TrainConfig's defaults
+    cfg = replace_given(cfg, lr_g=a.lr_g, lr_d=a.lr_d, ema_decay=a.ema,  # else TrainConfig's defaults
+                        teacher_weight=a.teacher_weight)
+    return with_teacher(cfg, a.teacher) if a.teacher else cfg
 
 
 def check_from_model(cfg: "TrainConfig", model_name: str):
@@ -215,7 +218,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     if a.resume:
         cfg = resumed_config(a.resume, steps=a.steps, sample_every=a.sample_every,
                              checkpoint_every=a.checkpoint_every, lr_g=a.lr_g, lr_d=a.lr_d,
-                             ema_decay=a.ema)
+                             ema_decay=a.ema, teacher=a.teacher, teacher_weight=a.teacher_weight)
         out = Path(a.resume)
     elif a.out:
         cfg, out = train_config_from_args(a), Path(a.out)
@@ -281,7 +284,8 @@ def cmd_export(a: argparse.Namespace) -> int:
     if meta.get("started_from"):  # a run seeded with --from-model: which model it continues
         info["training"]["started_from"] = meta["started_from"]
     if cfg.teacher:  # distilled: which generator it learnt to imitate, and how much
-        info["training"].update(teacher=cfg.teacher, teacher_weight=cfg.teacher_weight)
+        info["training"].update(teacher=cfg.teacher, teacher_weight=cfg.teacher_weight,
+                                teacher_sha256=cfg.teacher_sha256)
     if cfg.data != "fashion-mnist":  # where `latent-edit` finds the images again
         info["training"].update(recorded_paths("data_source", cfg.data, a.out),
                                 test_fraction=cfg.test_fraction, attributes_source=None)
@@ -378,6 +382,9 @@ def check_options(a: argparse.Namespace) -> None:
         check_range("--ema", a.ema, 0.0, 1.0)
         check_range("--projected-weight", a.projected_weight, 0.0)
         check_range("--teacher-weight", a.teacher_weight, 0.0)
+        if a.teacher and a.generator == "style":
+            raise OptionError("--teacher: a style generator cannot learn from a teacher here (its codes "
+                              "are w, the teacher's z); train a dcgan generator")
         check_range("--test-fraction", a.test_fraction, 0.0, 0.99)
         check_augment(tuple(s for s in (a.augment or "").split(",") if s))
     elif a.command == "sample":

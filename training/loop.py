@@ -12,7 +12,7 @@ import copy
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -49,6 +49,7 @@ class TrainConfig:
     teacher: str | None = None  # a model (folder or shipped name) whose generator G also imitates:
     # knowledge distillation (Aguinaldo et al. 2019, arXiv:1902.00159), e.g. a narrower G from a wider
     teacher_weight: float = 10.0  # weight of the mean absolute difference to the teacher's picture
+    teacher_sha256: str | None = None  # its generator's, when the run began: checked as it goes on
     augment: tuple[str, ...] = ()  # DiffAugment policy, e.g. ("translation", "cutout", "color")
     seed: int = 0
     sample_every: int = 500  # steps between sample grids and loss curves
@@ -297,12 +298,39 @@ class Trainer:
             write_json_atomic(self.out / "run.json", info)
 
 
+def with_teacher(cfg: TrainConfig, teacher: str) -> TrainConfig:
+    """`cfg` taught by model `teacher` (a folder or a shipped name): its folder's absolute path and
+    its generator's hash recorded, so that a run goes on with the same teacher, or says which one
+    it lacks. A run that has one already may be told its new place, not another teacher."""
+    from training.errors import UserError
+    from training.modelfile import resolve_model
+    from training.validate import read_json
+
+    try:
+        folder = resolve_model(teacher).resolve()
+        sha = read_json(folder / "config.json", "its config.json")["networks"]["generator"]["sha256"]
+    except (UserError, OSError, KeyError, TypeError) as e:
+        raise OptionError(f"--teacher {teacher}: not a model folder whose generator can be read ({e})")
+    if cfg.teacher_sha256 is not None and sha != cfg.teacher_sha256:
+        raise OptionError(f"--teacher {teacher}: its generator ({sha[:12]}) is not the one this run "
+                          f"was taught by ({cfg.teacher_sha256[:12]}, then at {cfg.teacher})")
+    return replace(cfg, teacher=str(folder), teacher_sha256=sha)
+
+
 def load_teacher(cfg: TrainConfig, device: torch.device) -> torch.nn.Module:
     """The frozen generator of model `cfg.teacher`, in eval mode, drawing codes of the run's own
-    kind: a z model of the same latent size, resolution and channels (else an OptionError)."""
-    from training.modelfile import load_model
+    kind: a z model of the same latent size, resolution and channels, whose generator is the one
+    the run began with (else an OptionError naming the teacher)."""
+    from training.modelfile import ModelFormatError, load_model
 
-    teacher = load_model(cfg.teacher)
+    try:
+        teacher = load_model(cfg.teacher)
+    except ModelFormatError as e:
+        raise OptionError(f"the teacher this run learns from ({cfg.teacher}) cannot be read: {e}; "
+                          f"give its new place with --teacher") from e
+    if cfg.teacher_sha256 is not None and teacher.generator_sha256 != cfg.teacher_sha256:
+        raise OptionError(f"the teacher at {cfg.teacher} is not the one this run began with (its "
+                          f"generator {teacher.generator_sha256[:12]}, then {cfg.teacher_sha256[:12]})")
     mine, theirs = cfg.gan, teacher.gan
     if teacher.latent_space != "z" or cfg.gan.generator == "style" or \
             (theirs.latent_dim, theirs.resolution, theirs.channels) != \
@@ -319,4 +347,8 @@ def resumed_config(out: str | os.PathLike, **overrides) -> TrainConfig:
     from training.checkpoint import latest_checkpoint
 
     meta = latest_checkpoint(out)[2]
-    return replace_given(TrainConfig.from_dict(meta["train_config"]), **overrides)
+    teacher = overrides.pop("teacher", None)
+    cfg = replace_given(TrainConfig.from_dict(meta["train_config"]), **overrides)
+    if teacher is not None:  # the same teacher's new place (or a teacher for a run without one)
+        cfg = with_teacher(cfg, teacher)
+    return cfg
