@@ -90,7 +90,9 @@ class CandidatesPanel(QWidget):
         self.quality.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.quality.setToolTip("<p>From the photo: LPIPS, how far the picture is from the photo as the "
                                 "model sees it (0: the same; over about 0.1 more than the reconstruction: "
-                                "gone far); the same person: dlib's face distance to the photo, under 0.6; "
+                                "gone far, except for a hair colour on a face, which the person's "
+                                "distance judges); the same person: dlib's face distance to the photo, "
+                                "under 0.6; "
                                 "more realistic than: the share of the model's own samples whose "
                                 "discriminator score this picture beats (low: the edit has gone too "
                                 "far)</p>")
