@@ -54,6 +54,8 @@ def main() -> None:
     a = p.parse_args()
     if min(a.n, a.baseline_n, a.tune_n) < 1:
         p.error("--n, --baseline-n and --tune-n need at least one image each")
+    if any(not 0 <= i < len(a.models) for i in a.scored_unfolded):
+        p.error(f"--scored-unfolded: indices into --models, 0 to {len(a.models) - 1}")
     torch.set_num_threads(1)
     torch.manual_seed(0)
     models = [load_model(m) for m in a.models]

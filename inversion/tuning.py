@@ -184,9 +184,7 @@ def tune(model: GANModel, generator: nn.Module, x: torch.Tensor, pivot: torch.Te
 
 def tuned_model(model: GANModel, generator: nn.Module) -> GANModel:
     """The model with `generator` (tuned weights) in place of its own, for rendering edits."""
-    from dataclasses import replace
-
-    return replace(model, generator=generator.eval().requires_grad_(False))
+    return model.with_generator(generator.eval().requires_grad_(False))
 
 
 BASE_KEY = "tuned_from_generator"  # the safetensors header's entry naming the model's generator

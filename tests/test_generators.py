@@ -398,3 +398,16 @@ def test_a_student_learns_its_teachers_pictures_resumes_exactly_and_exports_its_
     with pytest.raises(OptionError, match="--teacher"):  # another kind of code
         load_teacher(replace(taught_cfg, teacher=str(other), teacher_sha256=None,
                              gan=replace(gan, latent_dim=8)), torch.device("cpu"))
+
+
+def test_a_tuned_model_shares_its_models_critic(tmp_path):
+    from inversion.tuning import tuned_model
+
+    gan = GANConfig(resolution=32, channels=1, latent_dim=16, width=8)
+    torch.manual_seed(0)
+    m = load_model(export_model(tmp_path / "m", gan, build_generator(gan).eval(),
+                                build_discriminator(gan).eval(), {"data": {"name": "synthetic"}}))
+    critic = m.critic
+    tuned = tuned_model(m, build_generator(gan))
+    assert tuned.critic is critic and tuned.generator is not m.generator
+    assert tuned.discriminator is m.discriminator

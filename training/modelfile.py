@@ -140,6 +140,16 @@ class GANModel:
             self._cache["critic"] = folded_critic(self.gan, self.discriminator)
         return self._cache["critic"]
 
+    def with_generator(self, generator: nn.Module) -> "GANModel":
+        """This model drawing with `generator` (a copy tuned to a photo): the same discriminator,
+        and its critic once folded (a tuned document built its own copy)."""
+        from dataclasses import replace
+
+        other = replace(self, generator=generator)
+        if "critic" in self._cache:
+            other._cache["critic"] = self._cache["critic"]
+        return other
+
     def decode(self, code: torch.Tensor) -> torch.Tensor:
         """Images (B, C, R, R) from codes (B, latent_dim) in the model's latent space (differentiable):
         G(z) for z models, G.synthesis(w) for w models. Downstream code that edits codes calls this."""
