@@ -61,8 +61,9 @@ def default_autosave() -> Path:
     return state / "latent-editor" / "autosave.json"
 
 
-STALE_AFTER_AN_EDIT = ("Exported ", "Session saved", "The stroke lies outside")  # status messages
-# that the next edit takes away
+STALE_AFTER_AN_EDIT = ("Exported ", "Session saved", "The stroke lies outside", "Generator tuned to ",
+                       "Tuning cancelled")  # status messages that the next edit takes away (a
+# walkthrough saw "Generator tuned to ..." stay through later slider edits)
 
 class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
     def __init__(self, model: str = DEFAULT_MODEL, settings: QSettings | None = None,

@@ -66,6 +66,9 @@ def test_tuning_runs_in_the_background_with_progress_and_cancel_keeps_the_untune
     assert w.doc.tuning is None and w.drawing_model is w.model and w.renderer.model is w.model
     assert torch.equal(w.doc.z0, inverted) and w.sliders_panel.isEnabled() and not status.isVisible()
     assert "tuned" not in w.model_label.text()
+    w.set_slider("first", 1.0, commit=True)  # what the tuning said goes with the next edit
+    settle(qtbot, w)
+    assert "Tuning cancelled" not in w.statusBar().currentMessage()
 
 
 def test_the_switch_draws_with_either_generator_and_keeps_the_edits(window, qtbot, photo, tmp_path,
