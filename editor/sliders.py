@@ -25,6 +25,8 @@ SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
 SLIDER_STEP = 0.01  # the smallest step of a slider (two decimals)
 COMMIT_MS = 400  # quiet time after a slider moves before its value enters the history
 SHOWN_HELD = 0.05  # slider units: a slider held closer than this to its value is not said to hold
+HELD_STYLE = "background: #f6e3b4"  # the value box of a slider that goes only part of the way
+TYPE_TIP = "Type a value from -3 to 3 and press Enter"
 KIND_TITLES = {"measured": "Shape and tone", "class": "Towards a class", "pair": "One class into another",
                "table": "Attributes", "principal": "Main directions"}  # section headings by vector kind
 
@@ -215,7 +217,7 @@ class SlidersPanel(QWidget):
         s.setValue(0.0)
         s.setObjectName(f"slider:{name}")
         s.setToolTip(describe(name, vector, calibrated))
-        s._label.setToolTip("Type a value from -3 to 3 and press Enter")  # superqt's value box
+        s._label.setToolTip(TYPE_TIP)  # superqt's value box
         s._label.setStyleSheet("")  # a visible box, so that it reads as a place to type
         s._label.setFixedWidth(s._label.fontMetrics().horizontalAdvance("-3.00") + 16)
         s.valueChanged.connect(lambda v, n=name: self._on_slider(n, v))
@@ -331,6 +333,13 @@ class SlidersPanel(QWidget):
                 f"{fills.get(n) or why_held(self.vectors, doc.z0, n, values[n])}" for n, v in held.items()]
         said += [f"{readable(n)}: {why}" for n, why in fills.items() if n not in held]
         self.held.emit("; ".join(said))
+        for n, s in self.sliders.items():  # at the slider too: a held one's value box is shaded
+            # (a walkthrough moved a coat's Width from +1.33 to +2 and saw nothing change)
+            where = held.get(n)
+            s._label.setStyleSheet(HELD_STYLE if where is not None else "")
+            s._label.setToolTip(f"{readable(n)} goes only to {self.sign(n) * where + 0.0:+.2f} here; "
+                                f"type a value from -3 to 3 and press Enter" if where is not None
+                                else TYPE_TIP)
         names = set(self.names)
         for n in values:  # a variant in use is never folded away
             plain = plain_name(n, names)

@@ -831,9 +831,14 @@ def test_a_held_product_slider_says_so(qtbot, tmp_path):
     w.set_slider("width", 3.0, commit=True)
     settle(qtbot, w)
     assert "Width +3.00 goes only to" in w.statusBar().currentMessage()
+    from editor.sliders import HELD_STYLE
+
+    box = w.sliders["width"]._label  # the value box says so too, shaded
+    assert box.styleSheet() == HELD_STYLE and "Width goes only to +" in box.toolTip()
     w.set_slider("width", 0.0, commit=True)  # nothing holds now: the status bar says so no more
     settle(qtbot, w)
     assert "goes only to" not in w.statusBar().currentMessage()
+    assert box.styleSheet() == "" and box.toolTip().startswith("Type a value")
     w.close()
 
 
