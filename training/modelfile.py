@@ -354,10 +354,13 @@ def folded_critic(gan: GANConfig, discriminator: nn.Module) -> nn.Module:
         return discriminator
     plain = build_discriminator(replace(gan, spectral_norm=False))
     state = {k: v for k, v in discriminator.state_dict().items() if ".parametrizations." not in k}
+    training = discriminator.training
+    discriminator.eval()  # in training mode reading a weight would run a power iteration on it
     with torch.no_grad():
         for name, module in discriminator.named_modules():
             if parametrize.is_parametrized(module, "weight"):
                 state[f"{name}.weight"] = module.weight.detach().clone()
+    discriminator.train(training)
     plain.load_state_dict(state)
     device = next(discriminator.parameters()).device
     return plain.to(device).eval().requires_grad_(False)
