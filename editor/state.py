@@ -72,9 +72,9 @@ class Snapshot:
         return dict(self.sliders)
 
     def shows_same(self, other: "Snapshot | None") -> bool:
-        """Whether `other` is this edit, its label aside: the same code, sliders, strokes, warps,
-        region and drag (the last two, and what lies under a region or a drag, as the same
-        objects: a state reached by moving sliders and setting them back keeps them)."""
+        """Whether `other` is this edit, its label aside: the same code, sliders, strokes, warps
+        and region (by value), and the same drag offset and states under a region or a drag (as
+        the same objects: a state reached by moving sliders and setting them back keeps them)."""
         if other is None:
             return False
         return other is self or (
