@@ -19,7 +19,7 @@ import time
 import numpy as np
 import torch
 
-from benchmarks.common import machine, markdown_table, write_results
+from benchmarks.common import footer, machine, markdown_table, write_results
 from benchmarks.product_edits import tinted_photos
 from editing.keep_versions import shape_free
 from editing.measure import OBJECT_LEVEL, measure
@@ -79,7 +79,7 @@ def main() -> None:
                                   ("iou_median", "silhouette IoU (median)"), ("iou_mean", "IoU (mean)"),
                                   ("moved_mean", "pixels that came or went (mean)"),
                                   ("gain_median", "brightness reached (median)"), ("kept", "class kept")])
-          + f"\n{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          + f"\n{footer(m)}")
     write_results("brightness_hold", {"machine": m, "model": model.model_id, "n": a.n, "rows": rows}, md)
 
 

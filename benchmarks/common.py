@@ -30,6 +30,11 @@ def machine() -> dict:
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
+def footer(m: dict) -> str:
+    """The line under every result: where and when it was measured (m from machine())."""
+    return f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n"
+
+
 def markdown_table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
     """rows of dicts -> a markdown table with (key, header) columns; floats to 3 significant digits."""
     def fmt(v):

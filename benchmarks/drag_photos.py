@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from benchmarks.drag import patch_match, synthetic_drag
 from benchmarks.editing import fake_photo
 from benchmarks.product_edits import TINTS
@@ -250,7 +250,7 @@ def main() -> None:
                                    ("ms", "ms (full size)")])
           + "\n![photo, repaint, motion](drag_photos.png)\n\nRows: faces (mouth corners), then "
           f"products; columns: the photo (handle red, target blue), repaint, motion.\n\n"
-          f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          f"{footer(m)}")
     write_results("drag_photos", {"machine": m, "summary": table, "rows": rows}, md)
     print(md)
 

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from benchmarks.drag import patch_match
 from benchmarks.drag_photos import UP, crop_strip, frame
 from benchmarks.real_photos import held_out_face_photos
@@ -161,7 +161,7 @@ def main() -> None:
                                    ("ms", "ms at full size")])
           + "\n![the astronaut's right brow raised: photo (handle red, target blue), brush, held, "
             "whole; one row per move](drag_whole.png)\n\n"
-          + f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          + f"{footer(m)}")
     write_results("drag_whole", {"machine": m, "summary": table, "rows": rows}, md)
 
 

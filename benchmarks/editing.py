@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from editing.export import render_edit
 from editing.measure import MEASURED, measure
 from editing.solver import SolverConfig, Stroke, build_constraints, solve, stroke_loss
@@ -251,7 +251,7 @@ def main() -> None:
             f"PSNR outside the edit mask: median {transfer['psnr_outside_median']:.1f} dB, "
             f"minimum {transfer['psnr_outside_min']:.1f} dB ({transfer['note']}).\n\n"
             f"![before and after](editing_before_after.png)\n\n"
-            f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+            f"{footer(m)}")
     write_results("editing", {"machine": m, "model": model.model_id, "n": a.n, **results,
                               "solver": solver, "transfer": transfer}, md)
 

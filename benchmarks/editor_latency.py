@@ -40,7 +40,7 @@ def main() -> None:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from benchmarks.common import machine, markdown_table, write_results
+    from benchmarks.common import footer, machine, markdown_table, write_results
     from editor.window import MainWindow
 
     app = QApplication.instance() or QApplication([])
@@ -138,7 +138,7 @@ def main() -> None:
           + "\n" + markdown_table([row], [("stroke_p50_ms", "stroke→candidates p50 ms"),
                                           ("stroke_p95_ms", "p95 ms"),
                                           ("first_frame_s", "launch→first frame s")])
-          + f"\n{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          + f"\n{footer(m)}")
     write_results(a.name, {"machine": m, **row, "slider_moves": rows}, md)
     w.save_session(tmp / "end.session.json")  # saved: closing does not ask
     w.close()

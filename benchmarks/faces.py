@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from editing.compositing import paste_back
 from editing.face_paste import edge_fade
 from editing.vector_sets import FACE_ATTRIBUTES, FACE_KEEP, conditional_name
@@ -324,7 +324,7 @@ def main() -> None:
                                          ("identical_outside", "identical outside")])
           + f"\n![samples]({a.name}-samples.png) ![sliders]({a.name}-sliders.png)\n\n"
             f"![import]({a.name}-import.png)\n\n"
-          f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          f"{footer(m)}")
     write_results(a.name, {"machine": m, "model": model.model_id, "args": vars(a),
                             "inversion": inv_rows, "classifier_accuracy": acc_rows,
                             "sliders": slider_rows, "slider_summary": summary, "import": import_rows}, md)

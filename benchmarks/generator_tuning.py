@@ -33,7 +33,7 @@ import time
 
 import torch
 
-from benchmarks.common import machine, markdown_table, write_results
+from benchmarks.common import footer, machine, markdown_table, write_results
 from benchmarks.faces import CLASSIFIER, probabilities
 from inversion.faces import descriptors, identity_distance
 from inversion.framing import DomainSpec
@@ -218,7 +218,7 @@ def main() -> None:
           + summary_table(rows)
           + f"\nBeside it, before: load {before['loadavg']}, {before['busiest'][:3]}; after: load "
             f"{after['loadavg']}, {after['busiest'][:3]}\n\n"
-          + f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          + f"{footer(m)}")
     write_results(a.out, {"machine": m, "beside": {"before": before, "after": after}, "rows": rows},
                   md)
 

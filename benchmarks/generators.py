@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from editing.measure import MEASURED, measure
 from editing.vectors import make_vector, median_split, within_class_vector
 from training.classifier import CLASSIFIERS_DIR, load_classifier
@@ -257,7 +257,7 @@ def main() -> None:
                       for k, r in results.items())
           + f"\n\n![16 samples of each variant, seed 0]({a.name}.png)\n\n"
           + "Rows, top to bottom: " + "; ".join(name for name, _ in strips) + ".\n\n"
-          + f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          + f"{footer(m)}")
     write_results(a.name, {"machine": m, "minutes": a.minutes, "n": a.n, "results": results}, md)
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from benchmarks.faces import CLASSIFIER, probabilities
 from benchmarks.real_photos import FACE_MODEL, crop_face, held_out_face_photos, tuned_to_faces
 from editing.edit import edit_code
@@ -137,7 +137,7 @@ def main() -> None:
                                    ("ring_change", "change on the ring around it"), ("ms", "ms")])
           + f"\n![strips]({a.name}.jpg)\n\nRows: four face photos and the astronaut. Columns: the photo's "
           f"face, then {', '.join(f'{s} face region, {s} and hair' for s in sliders)}.\n\n"
-          f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          f"{footer(m)}")
     write_results(a.name, {"machine": m, "n": a.n, "sliders": sliders, "rows": rows, "table": table}, md)
 
 

@@ -21,7 +21,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from inversion.invert import BASELINE_CONFIG, DEFAULT_CONFIG, Inverter
 from inversion.optimize import optimize, starting_codes
 from inversion.quality import psnr, ssim
@@ -132,7 +132,7 @@ def main() -> None:
           + f"\nIn-domain recovery (default hybrid budget, {a.n} random z): median PSNR of G(z*) vs "
             f"G(z) **{np.median(recovered):.1f} dB** (10th percentile {np.quantile(recovered, 0.1):.1f}, "
             f"share at least 30 dB {np.mean(recovered >= 30):.1%}).\n\n![quality vs time](inversion.png)\n\n"
-            f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+            f"{footer(m)}")
     write_results("inversion", {"machine": m, "model": model.model_id, "n": a.n, "rows": rows,
                                 "in_domain_psnr_median": float(np.median(recovered)),
                                 "in_domain_psnr_p10": float(np.quantile(recovered, 0.1)),

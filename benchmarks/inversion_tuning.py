@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import torch
 
-from benchmarks.common import machine, markdown_table, write_results
+from benchmarks.common import footer, machine, markdown_table, write_results
 from inversion.invert import BASELINE_CONFIG, DEFAULT_CONFIG, Inverter
 from inversion.optimize import InvertConfig
 from training.data import load_fashion_mnist
@@ -68,7 +68,7 @@ def main() -> None:
           f"single images. `python -m benchmarks.inversion_tuning --n {a.n} --latency-n "
           f"{a.latency_n}`\n\n"
           + markdown_table(rows, [("variant", "variant"), ("lpips", "LPIPS"), ("seconds", "s/image")])
-          + f"\n{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          + f"\n{footer(m)}")
     write_results("inversion_tuning", {"machine": m, "model": model.model_id, "n": a.n, "rows": rows}, md)
 
 

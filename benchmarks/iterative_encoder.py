@@ -23,7 +23,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from benchmarks.common import machine, markdown_table, write_results
+from benchmarks.common import footer, machine, markdown_table, write_results
 from inversion.framing import DomainSpec
 from inversion.invert import DEFAULT_CONFIG, Inverter
 from inversion.optimize import optimize, starting_codes
@@ -133,7 +133,7 @@ def main() -> None:
                                   ("psnr", "PSNR dB"), ("same_person", "same person"),
                                   ("seconds", "s/image"), ("time_vs_hybrid", "time vs hybrid"),
                                   ("reaches_hybrid", "LPIPS <= hybrid")])
-          + f"\n{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          + f"\n{footer(m)}")
     write_results("iterative_encoder", {"machine": m, "n": a.n, "rows": rows}, md)
 
 

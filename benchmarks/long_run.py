@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from benchmarks.generators import Judge
 from training.modelfile import load_model
 from training.pixels import to_uint8
@@ -158,7 +158,7 @@ def main() -> None:
           + f"\n\n![64 samples, seed 0: shipped (left), the run (right)]({a.name}.png)\n\n"
           + (f"Measured while it trained (`--watch`, {log.name}), the same way:\n\n"
              + markdown_table(history, [("step", "step"), *QUALITY]) + "\n" if history else "")
-          + f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          + f"{footer(m)}")
     write_results(a.name, {"machine": m, "run": a.run, "model": a.model, "step": step, "rows": rows,
                            "history": history}, md)
 

@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from benchmarks.common import machine, markdown_table, write_results
+from benchmarks.common import footer, machine, markdown_table, write_results
 from editing.edit import solve_strokes, solver_config
 from editing.solver import Stroke, build_constraints
 from inversion.invert import BASELINE_CONFIG, DEFAULT_CONFIG, Inverter
@@ -106,7 +106,7 @@ def main() -> None:
                                   ("baseline", "500 steps s"), ("baseline_vs_first", "x first"),
                                   ("tune", "tuning s"), ("tune_vs_first", "x first"),
                                   ("solver", "solver s"), ("solver_vs_first", "x first")])
-          + f"\n{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          + f"\n{footer(m)}")
     write_results(a.name, {"machine": m, "args": vars(a), "rows": rows}, md)
 
 

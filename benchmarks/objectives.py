@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from training.classifier import load_classifier
 from training.data import load_fashion_mnist
 from training.evaluate import evaluate
@@ -91,7 +91,7 @@ def main() -> None:
                                   ("precision", "precision"), ("recall", "recall"),
                                   ("memorised", "memorised %")])
           + f"\nBest by Frechet distance: **{best['objective']}**.\n\n![samples]({a.name}.png)\n\n"
-            f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+            f"{footer(m)}")
     write_results(a.name, {"machine": m, "minutes": a.minutes, "n": a.n, "floor": floor,
                                  "rows": rows, "best": best["objective"]}, md)
     picture(samples, a.name)

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from benchmarks.editing import tile
 from benchmarks.product_edits import Judges, invert_photos, tinted_photos
 from editing.compositing import paste_back
@@ -139,7 +139,7 @@ def main() -> None:
           f"names for the export framed again; milliseconds per full-size carry-back (one thread).\n\n"
           + markdown_table(rows, columns)
           + "\n![width +3 and area +3: the photos; width before, now; area before, now](outline_flow.png)\n\n"
-          f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          f"{footer(m)}")
     write_results("outline_flow", {"machine": m, "model": model.model_id, "n": a.n,
                                    "recon_iou": {"median": float(np.median(recon_iou)),
                                                  "mean": float(np.mean(recon_iou))},

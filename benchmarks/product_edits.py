@@ -45,7 +45,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from benchmarks.editing import fake_photo, tile
 from editing.compositing import paste_back
 from editing.edit import solve_strokes, solver_config
@@ -330,7 +330,7 @@ def main() -> None:
                                      ("error_left", "stroke error left (median share)"),
                                      ("ms_median", "ms per stroke")])
           + f"\n![width +3: photos, then each variant in the table's order]({a.name}.png)\n\n"
-          f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          f"{footer(m)}")
     write_results(a.name, {"machine": m, "model": model.model_id, "n": a.n, "ceiling": ceiling,
                                     "inversion": a.inversion, "invert_s": invert_s,
                                     "pinned": {k: sorted(v) for k, v in pinned.items()},

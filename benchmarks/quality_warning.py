@@ -26,7 +26,7 @@ import time
 import numpy as np
 import torch
 
-from benchmarks.common import machine, markdown_table, write_results
+from benchmarks.common import footer, machine, markdown_table, write_results
 from benchmarks.product_edits import tinted_photos
 from benchmarks.real_photos import held_out_face_photos, tuned_to_faces
 from editing.export import moves_hair
@@ -107,7 +107,7 @@ def main() -> None:
                                   ("p90", "90th percentile"), ("warned", "warned"),
                                   *[(f"by_{r}", f"by {r}") for r in RULES],
                                   ("warned_but_lpips", "warned by identity or realism")])
-          + f"\n{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          + f"\n{footer(m)}")
     write_results("quality_warning", {"machine": m, "far_lpips": FAR_LPIPS, "rows": rows}, md)
 
 

@@ -47,7 +47,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import RESULTS, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from benchmarks.editing import fake_photo
 from benchmarks.faces import CLASSIFIER, place_face, probabilities
 from benchmarks.product_edits import TINTS
@@ -662,7 +662,7 @@ def main() -> None:
           + markdown_table(products, [("method", "method"), ("photos", "photos"), ("lpips", "LPIPS"),
                                       ("psnr", "PSNR dB"), ("wall", "s/photo (wall)"),
                                       ("cpu", "s/photo (CPU)")])
-          + f"\n{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          + f"\n{footer(m)}")
     write_results("real_photos", {"machine": m, "args": vars(a), "minutes": minutes,
                                   "load_average": [load_start, load_end], "tune_config": tune,
                                   "face_methods": face_table, "edits": edits, "products": products,

@@ -29,7 +29,7 @@ import time
 import numpy as np
 import torch
 
-from benchmarks.common import machine, markdown_table, write_results
+from benchmarks.common import footer, machine, markdown_table, write_results
 from benchmarks.faces import CLASSIFIER, probabilities
 from benchmarks.generator_tuning import FLIPPED
 from benchmarks.real_photos import held_out_face_photos, tuned_to_faces
@@ -117,7 +117,7 @@ def main() -> None:
           f"by dlib (within 0.6, at the model's size).\n\n"
           + markdown_table(rows, [("slider", "slider"), ("read on", "read on"),
                                   *[(f"s{s:g}", f"strength {s:g}") for s in a.strengths]])
-          + f"\n{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          + f"\n{footer(m)}")
     write_results("slider_strength", {"machine": m, "strengths": a.strengths, "rows": rows}, md)
     print(md)
 

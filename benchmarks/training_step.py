@@ -135,7 +135,7 @@ def main() -> None:
     p.add_argument("--bf16-steps", type=int, default=2)
     p.add_argument("--compile", action="store_true", help="also time torch.compile (a minute)")
     a = p.parse_args()
-    from benchmarks.common import machine, markdown_table, write_results
+    from benchmarks.common import footer, machine, markdown_table, write_results
 
     data, data_name = load_data()
     rows, profiles = [], {}
@@ -175,7 +175,7 @@ def main() -> None:
         md += markdown_table(table, [("op", "operator"), ("self_ms_per_step", "ms/step"),
                                      ("share", "share")])
     m = machine()
-    md += f"\n{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n"
+    md += f"\n{footer(m)}"
     write_results("training_step", {"machine": m, "batch": BATCH, "data": data_name,
                                     "rows": rows, "profiles": profiles}, md)
 

@@ -76,7 +76,7 @@ def main() -> None:
     if a.worker:
         worker(a.steps, a.warmup, a.out)
         return
-    from benchmarks.common import machine, markdown_table, write_results
+    from benchmarks.common import footer, machine, markdown_table, write_results
 
     kinds = ["1 process, all threads", "1 process, 1 thread", "torchrun, 2 processes"]
     times: dict[str, list[float]] = {k: [] for k in kinds}
@@ -101,7 +101,7 @@ def main() -> None:
                                   ("images_per_s", "images/s"),
                                   ("speed_vs_1_process", "vs 1 process")]))
     m = machine()
-    md += f"\n{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n"
+    md += f"\n{footer(m)}"
     write_results("training_throughput", {"machine": m, "batch": BATCH, "rows": rows}, md)
 
 

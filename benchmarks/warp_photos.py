@@ -20,7 +20,7 @@ import time
 import torch
 from PIL import Image
 
-from benchmarks.common import machine, markdown_table, write_results
+from benchmarks.common import footer, machine, markdown_table, write_results
 from benchmarks.drag_photos import crop_strip, drag_cases, measure, save_strips, summary
 from editing.compositing import MASK_THRESHOLD
 from editing.edit import solver_config
@@ -89,7 +89,7 @@ def main() -> None:
                                    ("changed_outside", "changed outside"), ("ms", "ms (full size)")])
           + "\n![photo, repaint, motion](warp_photos.png)\n\nRows: faces (mouth corners), then "
           f"products; columns: the photo (press red, release blue), repaint, motion.\n\n"
-          f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}, commit {m['commit']}\n")
+          f"{footer(m)}")
     write_results("warp_photos", {"machine": m, "summary": table, "rows": rows}, md)
 
 
