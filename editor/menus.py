@@ -8,9 +8,10 @@ import re
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtCore import QDateTime, QLocale, QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QFileDialog, QInputDialog, QLineEdit, QMessageBox
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QInputDialog, QLineEdit, QMessageBox, QSplitter,
+                               QTreeView)
 
 from editor.brushbar import BRUSHES
 from editor.state import Document
@@ -18,6 +19,38 @@ from editor.state import Document
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif)"
 EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
 SESSION_SUFFIX = "session.json"  # added to a session's name typed without one (and looked for)
+
+
+def open_file_dialog(parent, title: str, folder: str, filters: str) -> str:
+    """An existing file chosen in Qt's own dialog, made roomy; "" when cancelled."""
+    dialog = roomy(QFileDialog(parent, title, folder, filters))
+    dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+    return dialog.selectedFiles()[0] if dialog.exec() and dialog.selectedFiles() else ""
+
+
+def roomy(dialog: QFileDialog) -> QFileDialog:
+    """`dialog` as Qt's own, wide enough that its Size, Type and Date columns read whole: at Qt's
+    default size they read "29....KiB" and "PN...ge", and the places beside them "Co..." (walkthrough).
+    The name column takes the rest."""
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    dialog.resize(max(dialog.width(), 880), max(dialog.height(), 520))
+    view = dialog.findChild(QTreeView, "treeView")
+    if view is not None:
+        style = view.style()
+        fm, pad = view.fontMetrics(), 3 * style.pixelMetric(style.PixelMetric.PM_HeaderMargin) + 12
+        date = QLocale().toString(QDateTime(2028, 12, 28, 23, 58, 0), QLocale.FormatType.ShortFormat)
+        widths = {1: fm.horizontalAdvance("1023.99 KiB"), 2: fm.horizontalAdvance("tiff Image File"),
+                  3: fm.horizontalAdvance(date)}
+        header = view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, header.ResizeMode.Stretch)
+        for column, width in widths.items():
+            header.resizeSection(column, width + pad)
+    splitter = dialog.findChild(QSplitter, "splitter")
+    if splitter is not None and splitter.count() == 2:
+        side = splitter.widget(0).fontMetrics().horizontalAdvance("Computer") + 60
+        splitter.setSizes([side, dialog.width() - side])
+    return dialog
 
 
 def save_file_dialog(parent, title: str, path: str, filters: str, suffix: str) -> str:
@@ -32,8 +65,7 @@ def save_file_dialog(parent, title: str, path: str, filters: str, suffix: str) -
 def save_dialog(parent, title: str, path: str, filters: str, suffix: str) -> QFileDialog:
     """save_file_dialog's dialog, not yet shown. Its type list follows a name typed with a suffix
     of another type ("x.jpg" typed under PNG left the list saying PNG: walkthrough)."""
-    dialog = QFileDialog(parent, title, path, filters)
-    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    dialog = roomy(QFileDialog(parent, title, path, filters))
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
     dialog.setDefaultSuffix(suffix)
     suffixes = [re.findall(r"\*\.([\w.]+)", f) for f in dialog.nameFilters()]
@@ -144,7 +176,7 @@ class Menus(QObject):
     def open_dialog(self) -> None:
         if not self.window.confirm_discard("opening another photo"):
             return
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open a photo", self.last_dir(), IMAGE_FILTER)
+        path = open_file_dialog(self.window, "Open a photo", self.last_dir(), IMAGE_FILTER)
         if path:
             self.window.open_photo(path)
 
@@ -186,8 +218,8 @@ class Menus(QObject):
     def open_session_dialog(self) -> None:
         if not self.window.confirm_discard("opening a session"):
             return
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open session", self.last_dir(),
-                                              f"Sessions (*.{SESSION_SUFFIX});;All files (*)")
+        path = open_file_dialog(self.window, "Open session", self.last_dir(),
+                                f"Sessions (*.{SESSION_SUFFIX});;All files (*)")
         if path:
             self.window.open_session(path)
 

@@ -746,6 +746,27 @@ def test_the_export_dialog_type_follows_a_typed_suffix(qtbot, tmp_path):
     assert combo.currentText().startswith("WebP")
 
 
+def test_file_dialogs_show_their_columns_whole(qtbot, tmp_path):
+    """Walkthrough: the Open dialog at Qt's default size read "29....KiB", "PN...ge" and "Co..."."""
+    from PySide6.QtWidgets import QFileDialog, QSplitter, QTreeView
+
+    from editor.menus import IMAGE_FILTER, roomy
+
+    for name, size in (("bag.png", 29_700), ("a photo with a long name.jpeg", 1_048_000)):
+        (tmp_path / name).write_bytes(b"\0" * size)
+    dialog = roomy(QFileDialog(None, "Open a photo", str(tmp_path), IMAGE_FILTER))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    view = dialog.findChild(QTreeView, "treeView")
+    qtbot.waitUntil(lambda: view.model().rowCount(view.rootIndex()) == 2, timeout=5000)
+    model, root, fm = view.model(), view.rootIndex(), view.fontMetrics()
+    for column in range(4):  # name, size, type, date: each cell's text fits its column
+        widest = max(fm.horizontalAdvance(model.index(row, column, root).data()) for row in range(2))
+        assert view.columnWidth(column) >= widest + 8, (column, view.columnWidth(column), widest)
+    side = dialog.findChild(QSplitter, "splitter").widget(0)
+    assert side.width() >= side.sizeHintForColumn(0), "Computer, not Co..."
+
+
 def test_split_view_is_labelled_and_its_line_moves_by_dragging(window, qtbot):
     w = window
     w.new_from_model(6)
@@ -993,8 +1014,9 @@ def test_a_session_saved_without_its_suffix_gets_it_and_open_lists_it(window, qt
     monkeypatch.setattr(QFileDialog, "exec", typed)
     assert w.menus.save_session_dialog()
     assert (tmp_path / "astro.session.json").is_file() and not (tmp_path / "astro").exists()
-    monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        lambda *args: (seen.update(folder=args[2], filters=args[3]), ("", ""))[1])
+    monkeypatch.setattr(QFileDialog, "exec",
+                        lambda dialog: seen.update(folder=dialog.directory().path(),
+                                                   filters=";;".join(dialog.nameFilters())) or 0)
     w.menus.open_session_dialog()
     assert seen["filters"].startswith("Sessions (*.session.json)")
     assert seen["folder"] == str(tmp_path), "Open session starts where the session was saved"
