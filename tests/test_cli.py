@@ -191,3 +191,33 @@ def test_errors_are_one_clear_line(tmp_path, capsys):
     evil.write_bytes(b"\x80\x04K\x01.")
     assert main(["sample", "--model", str(evil), "--out", str(tmp_path / "x.png")]) == 2
     assert "refused" in capsys.readouterr().err
+
+
+def test_sigterm_stops_a_training_with_its_checkpoint_saved(tmp_path, image_folder):
+    """A run started in the background by a script ignores Ctrl-C; `kill PID` (SIGTERM) used to end
+    it where it stood, losing the steps since its last checkpoint (session 23). Now it saves."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from training.checkpoint import saved_step
+
+    run = tmp_path / "runs" / "long"
+    args = ["train", "--data", str(image_folder), "--steps", "100000", "--out", str(run), *TINY,
+            "--checkpoint-every", "100000", "--sample-every", "100000"]
+    child = subprocess.Popen([sys.executable, "-c", f"import sys; from training.cli import main; "
+                              f"sys.exit(main({args!r}))"], stderr=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parent.parent)
+    try:
+        deadline = time.monotonic() + 120
+        while not (run / "run.json").is_file() and time.monotonic() < deadline:  # training has begun
+            time.sleep(0.2)
+        time.sleep(1.0)
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 130, err
+    assert "interrupted at step" in err and "checkpoint saved" in err
+    assert saved_step(run) > 0, "no checkpoint was due before step 100000: this one is the stop's"

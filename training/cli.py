@@ -12,8 +12,11 @@ Thin: parse, build a config, call one function. Works under `torchrun --nproc_pe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -193,12 +196,13 @@ def cmd_train(a: argparse.Namespace) -> int:
     bar = tqdm(total=cfg.steps, initial=trainer.step, unit="step", dynamic_ncols=True,
                disable=a.quiet or not dist_info.main, desc=out.name)
     try:
-        for s in trainer.steps():
-            bar.update(1)
-            if s.step % 10 == 0:
-                bar.set_postfix(d=f"{s.d_loss:.3f}", g=f"{s.g_loss:.3f}",
-                                img_s=f"{bar.format_dict['rate'] * cfg.batch_size:.0f}"
-                                if bar.format_dict.get("rate") else "-")
+        with stopped_by_sigterm():
+            for s in trainer.steps():
+                bar.update(1)
+                if s.step % 10 == 0:
+                    bar.set_postfix(d=f"{s.d_loss:.3f}", g=f"{s.g_loss:.3f}",
+                                    img_s=f"{bar.format_dict['rate'] * cfg.batch_size:.0f}"
+                                    if bar.format_dict.get("rate") else "-")
     except KeyboardInterrupt:
         bar.close()
         trainer.save()
@@ -211,6 +215,25 @@ def cmd_train(a: argparse.Namespace) -> int:
         print(f"done: {trainer.step} steps in {trainer.seconds / 60:.1f} min; samples in "
               f"{out / 'samples.png'}; export with `latent-gan export {out} --out assets/models/NAME`")
     return 0
+
+
+@contextlib.contextmanager
+def stopped_by_sigterm():
+    """Within it, SIGTERM (`kill PID`; torchrun and service managers stop programs so) stops a
+    training as Ctrl-C does, its checkpoint saved. A run started in the background by a script
+    ignores Ctrl-C's SIGINT, and SIGTERM used to end it where it stood, losing the steps since
+    the last checkpoint (session 23)."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def cmd_export(a: argparse.Namespace) -> int:
