@@ -244,7 +244,8 @@ class ClassHold:
             c = self.calibration
             m = c.measure(images)[c.read_as.get(name, name)].double().numpy()
             gain = ((m[1:] - m[0]) / c.units[name]).reshape(2, len(steps))
-        return Walk(steps, kept, gain, None if path is None else path.numpy())
+        neighbours = self.calibration is None or self.calibration.neighbours
+        return Walk(steps, kept, gain, None if path is None else path.numpy(), neighbours)
 
     @torch.no_grad()
     def _start_logits(self, z0: torch.Tensor, judged: Callable[[torch.Tensor], torch.Tensor],

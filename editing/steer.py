@@ -37,6 +37,9 @@ class Calibration:
     steer: Callable[[torch.Tensor], dict[str, torch.Tensor]] | None = None  # differentiable
     # stand-ins of `measure`: walk each item's own path along their gradient; None: a straight line
     still: dict[str, tuple[str, ...]] = field(default_factory=dict)  # what each steered slider holds still
+    neighbours: bool = True  # a steered walk's value lands between the two neighbouring readings
+    # that straddle it (Walk.to_steps); False: from the largest change before, as before session
+    # version 12
 
     @classmethod
     def shipped(cls, steer: bool = True) -> "Calibration":
@@ -56,6 +59,7 @@ class Walk:
     kept: np.ndarray  # (2, N) bool: the class is kept at +steps (row 0) and at -steps (row 1)
     gain: np.ndarray | None  # (2, N) the measured change there in slider units (signed), or None
     path: np.ndarray | None = None  # (2, N, D) a steered walk's codes less the start; None: straight
+    neighbours: bool = True  # Calibration.neighbours
 
     def run(self, side: int) -> int:
         """How many steps in a row keep the class on `side` (0 up, 1 down)."""
@@ -78,6 +82,8 @@ class Walk:
         if self.gain is None:
             t = min(abs(a), self.limit(side))
             return sign * t, sign * t
+        if self.path is not None and self.neighbours:
+            return self._between_neighbours(a)
         want, best, best_t, previous_t = abs(a), 0.0, 0.0, 0.0
         for t, g in zip(self.steps[:self.run(side)], sign * self.gain[side]):
             if g >= want and self.path is not None and g - best > SMOOTH_SPAN and best_t == previous_t:
@@ -91,6 +97,28 @@ class Walk:
             if g > best:
                 best, best_t = float(g), float(t)
             previous_t = float(t)
+        return sign * best_t, sign * best
+
+    def _between_neighbours(self, a: float) -> tuple[float, float]:
+        """to_steps for a steered walk: the first reading whose change reaches a, and the one before
+        it. Across a jump of the measure (more than SMOOTH_SPAN between them) the value goes to the
+        nearer of that reading and the largest change before it, and reaches the change it shows;
+        on a slope, linear between the two. Before session version 12 a slope was read from the
+        largest change before instead of the reading before: where the measure dipped in between
+        (a width change of 0, 0, -0.25, then 1.4), "Width +1" landed inside the dip and narrowed
+        the item (the distilled product model's test samples)."""
+        side, sign = (0, 1.0) if a > 0 else (1, -1.0)
+        want, best, best_t, previous, previous_t = abs(a), 0.0, 0.0, 0.0, 0.0
+        for t, g in zip(self.steps[:self.run(side)], sign * self.gain[side]):
+            t, g = float(t), float(g)
+            if g >= want and g - previous > SMOOTH_SPAN:
+                nearer = g - want <= want - best
+                return sign * (t if nearer else best_t), sign * (g if nearer else best)
+            if g >= want:
+                return sign * (previous_t + (want - previous) / (g - previous) * (t - previous_t)), a
+            if g > best:
+                best, best_t = g, t
+            previous, previous_t = g, t
         return sign * best_t, sign * best
 
     def at(self, t: float) -> np.ndarray:

@@ -183,7 +183,7 @@ def document_from_session(data: dict, model: GANModel,
         photo_path = None
     if vectors:
         take_photo(vectors, z0, target)  # before any slider is placed: the walks judge on it
-        if data.get("version", 1) < 11:
+        if data.get("version", 1) < 12:
             history = as_saved(history, vectors, z0, data.get("version", 1), target)
     return Document(model.path, model.model_id, pixels, mapping, z0, photo_path, data.get("seed"),
                     history, int(data["index"]), sha, target=target)
@@ -203,9 +203,11 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
     showed then, its sliders where they were (editing.keep_versions): version 1 moved the measured sliders
     in spread units (uncalibrated), versions 2 to 4 along their class's straight direction, version
     5 judged the class on the generator's picture, not on the photo, versions 6 to 10 held only the
-    area and detail still under brightness (on the photo `target`, as the model sees it). Only the
-    states those sliders moved are re-based; a region's `under` and a drag's start follow them."""
-    from editing.keep_versions import moved_by_11, off_photos, shape_free, uncalibrated, unsteered
+    area and detail still under brightness (on the photo `target`, as the model sees it), versions
+    up to 11 landed a steered value from the largest change before it (editing.steer.Walk.to_steps).
+    Only the states whose code those sliders change are re-based; a region's `under` and a drag's
+    start follow them."""
+    from editing.keep_versions import before_12, moved_by_11, off_photos, shape_free, uncalibrated, unsteered
 
     if version < 2:
         before = uncalibrated(vectors)
@@ -213,15 +215,21 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
         before = unsteered(vectors)
     elif version < 6:
         before = off_photos(vectors)
-    else:  # nothing else changed since: only states that move brightness show another code
-        before = shape_free(vectors) if any(moved_by_11(s.slider_dict) for s in history) else None
+    else:  # since: brightness holds the shape (11), a value lands between neighbouring readings (12)
+        before = shape_free(vectors) if version < 11 and any(moved_by_11(s.slider_dict) for s in history) \
+            else before_12(vectors) if version < 12 else None
         if before is not None:
             before.hold.on_photo(z0, target)
     if before is None:
         return history
 
-    def changed(snap: Snapshot) -> bool:
-        return bool(snap.sliders) and (version < 6 or moved_by_11(snap.slider_dict))
+    held = set(before.hold.names)
+
+    def changed(snap: Snapshot) -> bool:  # from version 6 on: a held slider moved, to another code
+        if version < 6:
+            return bool(snap.sliders)
+        return any(v and n in held for n, v in snap.slider_dict.items()) and \
+            not torch.equal(snap.code(before, z0), snap.code(vectors, z0))
 
     now: dict[int, Snapshot] = {}  # id(state as read) -> the state re-based
     moves: dict[int, Moved] = {}  # id(Moved as read) -> the one whose start is re-based (shared)

@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from editing.keep_versions import moved_by_11
+from editing.keep_versions import moved_by_12
 from editing.motion import Motion
 from editing.offset import FeatureOffset
 from editing.solver import Stroke
@@ -30,7 +30,8 @@ from training.fileio import sha256_file, write_json_atomic
 from training.modelfile import GANModel
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 11  # 11: the brightness slider holds the item's width and height still too
+SESSION_VERSION = 12  # 11: the brightness slider holds the item's width and height still too; 12: a
+# steered slider's value lands between the neighbouring readings of its walk
 # (editing.measure.HOLD_STILL); 10: a drag may move a part as a whole (editing.motion's `whole`); 9: a
 # state after a drag lands on the photo the drag moved (`moved`, into `moves`: editing.motion; the
 # state it started on, the motion, the code it ended at); 8: states keep the warps that made them
@@ -310,9 +311,10 @@ class Document:
         if moves:
             data["moves"] = [{"start": place[id(m.start)], "motion": m.motion.to_dict(),
                               "end": m.end.tolist()} for m in (unique_moves[key] for key in moves)]
-        # What it needs, as recipes are written: an editor before 11 would move brightness
-        # differently, one before 10 opens it when no part moves whole.
-        if not any(moved_by_11(s.slider_dict) for s in self.history):
+        # What it needs, as recipes are written: an editor before 12 would land a calibrated slider
+        # elsewhere, one before 11 would move brightness differently, one before 10 opens it when
+        # no part moves whole.
+        if not any(moved_by_12(s.slider_dict) for s in self.history):
             data["version"] = 10 if any(m["motion"].get("whole") for m in data.get("moves", ())) else 9
         return data
 

@@ -95,7 +95,7 @@ def test_a_version_10_session_opens_as_it_showed_its_region_and_drag_on_the_stat
     doc.push(Snapshot("drag", end, moved=Moved(bright, motion, end)))
     doc.push(Snapshot("width", z0, (("width", 1.0),)))
     data = doc.to_dict()
-    assert data["version"] == 11, "an older editor would show its brightness otherwise"
+    assert data["version"] >= 11, "an older editor would show its brightness otherwise"
     shown = bright.code(before, z0)  # what version 10 showed
     assert not torch.allclose(bright.code(vectors, z0), shown, atol=1e-3)
 

@@ -3,6 +3,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from editing.keep import HELD_WHY, ClassHold, SliderSet, held_sliders, why_held
@@ -468,4 +469,23 @@ def test_a_stroke_s_class_term_and_ranking_read_the_photo_with_the_change_added(
         far = model.decode(model.codes(8, seed=11))  # candidates far from z0: some read as other classes
         reads = classifier(judged(far)).argmax(1) != seen
         assert torch.equal(class_penalty(model, z0, judged=judged)(far) > 0, reads)
+
+
+
+def test_a_steered_value_lands_between_the_readings_around_it_and_older_walks_as_they_did():
+    """Session version 12. A steered walk's value came from the largest change before it, where
+    the measure had dipped or stayed flat in between: "Width +1" on a walk reading 0, 0, -0.25, then
+    1.4 landed inside the dip and narrowed the item (the distilled product model's samples). It now
+    lands between the two readings around it (across a jump, the nearer); older walks as before."""
+    from editing.steer import Walk
+
+    steps, kept, path = np.arange(1, 6) * 0.0625, np.ones((2, 5), bool), np.zeros((2, 5, 3), np.float32)
+    for gain, now, then in (([0.0, 0.0, -0.25, 1.4, 1.5], (0.25, 1.4), 1 / 1.4 * 0.25),  # a dip
+                            ([0.2, 0.2, 1.2, 1.3, 1.4], (0.1875, 1.2), 0.0625 + 0.8 * 0.125),  # flat
+                            ([0.1, 0.3, 0.45, 0.7, 0.9], (0.1875 + 0.15 / 0.25 * 0.0625, 0.6), None)):
+        gains = np.array([gain, [0.0] * 5])
+        want = now[1] if then is None else 1.0  # a slope: the same both ways
+        assert Walk(steps, kept, gains, path).to_steps(want) == pytest.approx(now)
+        t, reached = Walk(steps, kept, gains, path, neighbours=False).to_steps(want)
+        assert t == pytest.approx(now[0] if then is None else then) and reached == want
 
