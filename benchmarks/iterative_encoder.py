@@ -88,7 +88,7 @@ def measure(name: str, n: int, latency_n: int, batch: int) -> list[dict]:
             same = same_person(model, images, xb)
             if same is not None:
                 q["same"].append(same)
-        row = {"model": name, "method": method, "images": len(x),
+        row = {"model": model.model_id, "method": method, "images": len(x),
                "lpips": float(np.median(np.concatenate(q["lpips"]))),
                "psnr": float(np.median(np.concatenate(q["psnr"])))}
         if q["same"]:
@@ -115,14 +115,17 @@ def main() -> None:
     p.add_argument("--n", type=int, default=200)
     p.add_argument("--latency-n", type=int, default=10)
     p.add_argument("--batch", type=int, default=50)
-    p.add_argument("--models", nargs="+", default=list(MODELS))
+    p.add_argument("--models", nargs="+", default=list(MODELS), help="model names or folders")
+    p.add_argument("--name", default="iterative_encoder", help="results' name in benchmarks/results/")
     a = p.parse_args()
     torch.manual_seed(0)
     t0 = time.perf_counter()
     rows = [r for name in a.models for r in measure(name, a.n, a.latency_n, a.batch)]
     m = machine()
+    options = "".join([f" --models {' '.join(a.models)}" if a.models != list(MODELS) else "",
+                       f" --name {a.name}" if a.name != "iterative_encoder" else ""])
     md = (f"# The iterative encoder on held-out images\n\n`python -m benchmarks.iterative_encoder "
-          f"--n {a.n} --latency-n {a.latency_n}`, {time.perf_counter() - t0:.0f} s in all. First "
+          f"--n {a.n} --latency-n {a.latency_n}{options}`, {time.perf_counter() - t0:.0f} s in all. First "
           f"{a.n} test images per model; quality: medians; *same person*: share of faces whose "
           f"dlib descriptor lies within 0.6 of the image's; time: median seconds per image, one "
           f"image at a time, {a.latency_n} images, {torch.get_num_threads()} torch threads. "
@@ -134,7 +137,7 @@ def main() -> None:
                                   ("seconds", "s/image"), ("time_vs_hybrid", "time vs hybrid"),
                                   ("reaches_hybrid", "LPIPS <= hybrid")])
           + f"\n{footer(m)}")
-    write_results("iterative_encoder", {"machine": m, "n": a.n, "rows": rows}, md)
+    write_results(a.name, {"machine": m, "n": a.n, "models": a.models, "rows": rows}, md)
 
 
 if __name__ == "__main__":
