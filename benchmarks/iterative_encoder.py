@@ -16,6 +16,7 @@ its time. Writes benchmarks/results/iterative_encoder.{json,md}.
 from __future__ import annotations
 
 import argparse
+import shlex
 import statistics
 import time
 from dataclasses import replace
@@ -122,7 +123,7 @@ def main() -> None:
     t0 = time.perf_counter()
     rows = [r for name in a.models for r in measure(name, a.n, a.latency_n, a.batch)]
     m = machine()
-    options = "".join([f" --models {' '.join(a.models)}" if a.models != list(MODELS) else "",
+    options = "".join([f" --models {shlex.join(a.models)}" if a.models != list(MODELS) else "",
                        f" --name {a.name}" if a.name != "iterative_encoder" else ""])
     md = (f"# The iterative encoder on held-out images\n\n`python -m benchmarks.iterative_encoder "
           f"--n {a.n} --latency-n {a.latency_n}{options}`, {time.perf_counter() - t0:.0f} s in all. First "

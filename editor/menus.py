@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QDateTime, QLocale, QObject, QSettings, Qt
+from PySide6.QtCore import QDateTime, QLocale, QMimeDatabase, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QInputDialog, QLineEdit, QMessageBox, QSplitter,
                                QTreeView)
@@ -22,30 +22,42 @@ SESSION_SUFFIX = "session.json"  # added to a session's name typed without one (
 
 
 def open_file_dialog(parent, title: str, folder: str, filters: str) -> str:
-    """An existing file chosen in Qt's own dialog, made roomy; "" when cancelled."""
-    dialog = roomy(QFileDialog(parent, title, folder, filters))
+    """An existing file chosen in the platform's dialog, or in Qt's own made roomy; "" when cancelled."""
+    dialog = QFileDialog(parent, title, folder, filters)
     dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-    return dialog.selectedFiles()[0] if dialog.exec() and dialog.selectedFiles() else ""
+    QTimer.singleShot(0, dialog, lambda: roomy(dialog))  # once shown: Qt's own has its widgets then
+    return chosen(dialog)
+
+
+def chosen(dialog: QFileDialog) -> str:
+    """The file chosen in `dialog`, shown now, or "" when cancelled; the dialog is deleted after
+    (each one kept its file system model and watcher thread while the window lived)."""
+    try:
+        return dialog.selectedFiles()[0] if dialog.exec() and dialog.selectedFiles() else ""
+    finally:
+        dialog.deleteLater()
 
 
 def roomy(dialog: QFileDialog) -> QFileDialog:
-    """`dialog` as Qt's own, wide enough that its Size, Type and Date columns read whole: at Qt's
-    default size they read "29....KiB" and "PN...ge", and the places beside them "Co..." (walkthrough).
-    The name column takes the rest."""
-    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
-    dialog.resize(max(dialog.width(), 880), max(dialog.height(), 520))
+    """Qt's own file dialog (not a platform's) wide enough that its Size, Type and Date columns read
+    whole: at Qt's default size they read "29....KiB" and "PN...ge", and the places beside them
+    "Co..." (walkthrough). The name column takes the rest. A native dialog is left as it is."""
     view = dialog.findChild(QTreeView, "treeView")
-    if view is not None:
-        style = view.style()
-        fm, pad = view.fontMetrics(), 3 * style.pixelMetric(style.PixelMetric.PM_HeaderMargin) + 12
-        date = QLocale().toString(QDateTime(2028, 12, 28, 23, 58, 0), QLocale.FormatType.ShortFormat)
-        widths = {1: fm.horizontalAdvance("1023.99 KiB"), 2: fm.horizontalAdvance("tiff Image File"),
-                  3: fm.horizontalAdvance(date)}
-        header = view.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, header.ResizeMode.Stretch)
-        for column, width in widths.items():
-            header.resizeSection(column, width + pad)
+    if view is None:
+        return dialog
+    dialog.resize(max(dialog.width(), 880), max(dialog.height(), 520))
+    style, mimes = view.style(), QMimeDatabase()
+    fm, pad = view.fontMetrics(), 3 * style.pixelMetric(style.PixelMetric.PM_HeaderMargin) + 12
+    kinds = {suffix for f in dialog.nameFilters() for suffix in re.findall(r"\*\.([\w.]+)", f)}
+    names = [mimes.mimeTypeForFile(f"x.{k}", QMimeDatabase.MatchMode.MatchExtension).comment() for k in kinds]
+    date = QLocale().toString(QDateTime(2028, 12, 28, 23, 58, 0), QLocale.FormatType.ShortFormat)
+    widths = {1: fm.horizontalAdvance("1023.99 KiB"),
+              2: max([fm.horizontalAdvance(n) for n in names + ["Folder"]]), 3: fm.horizontalAdvance(date)}
+    header = view.header()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(0, header.ResizeMode.Stretch)
+    for column, width in widths.items():
+        header.resizeSection(column, width + pad)
     splitter = dialog.findChild(QSplitter, "splitter")
     if splitter is not None and splitter.count() == 2:
         side = splitter.widget(0).fontMetrics().horizontalAdvance("Computer") + 60
@@ -58,14 +70,15 @@ def save_file_dialog(parent, title: str, path: str, filters: str, suffix: str) -
     `suffix`) before it checks for a file to overwrite (a session saved as "astro" was written as
     "astro", which Open then did not list); the path chosen, or "" when cancelled. Qt's own dialog:
     a platform's native one asks about overwriting the name as typed, before the suffix is added."""
-    dialog = save_dialog(parent, title, path, filters, suffix)
-    return dialog.selectedFiles()[0] if dialog.exec() and dialog.selectedFiles() else ""
+    return chosen(save_dialog(parent, title, path, filters, suffix))
 
 
 def save_dialog(parent, title: str, path: str, filters: str, suffix: str) -> QFileDialog:
     """save_file_dialog's dialog, not yet shown. Its type list follows a name typed with a suffix
     of another type ("x.jpg" typed under PNG left the list saying PNG: walkthrough)."""
-    dialog = roomy(QFileDialog(parent, title, path, filters))
+    dialog = QFileDialog(parent, title, path, filters)
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    roomy(dialog)
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
     dialog.setDefaultSuffix(suffix)
     suffixes = [re.findall(r"\*\.([\w.]+)", f) for f in dialog.nameFilters()]

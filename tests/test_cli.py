@@ -193,9 +193,10 @@ def test_errors_are_one_clear_line(tmp_path, capsys):
     assert "refused" in capsys.readouterr().err
 
 
-def test_sigterm_stops_a_training_with_its_checkpoint_saved(tmp_path, image_folder):
+def test_sigterm_stops_a_training_between_steps_with_its_checkpoint_saved(tmp_path, image_folder):
     """A run started in the background by a script ignores Ctrl-C; `kill PID` (SIGTERM) used to end
-    it where it stood, losing the steps since its last checkpoint (session 23). Now it saves."""
+    it where it stood, losing the steps since its last checkpoint (session 23). Now it finishes the
+    step it is in, saves and says so."""
     import signal
     import subprocess
     import sys
@@ -205,19 +206,20 @@ def test_sigterm_stops_a_training_with_its_checkpoint_saved(tmp_path, image_fold
 
     run = tmp_path / "runs" / "long"
     args = ["train", "--data", str(image_folder), "--steps", "100000", "--out", str(run), *TINY,
-            "--checkpoint-every", "100000", "--sample-every", "100000"]
+            "--checkpoint-every", "100000", "--sample-every", "1"]
     child = subprocess.Popen([sys.executable, "-c", f"import sys; from training.cli import main; "
                               f"sys.exit(main({args!r}))"], stderr=subprocess.PIPE, text=True,
                              cwd=Path(__file__).resolve().parent.parent)
     try:
         deadline = time.monotonic() + 120
-        while not (run / "run.json").is_file() and time.monotonic() < deadline:  # training has begun
-            time.sleep(0.2)
-        time.sleep(1.0)
+        while not (run / "samples" / "step_0000002.png").is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)  # two steps done: training is under way
         child.send_signal(signal.SIGTERM)
         _, err = child.communicate(timeout=120)
     finally:
         child.kill()
-    assert child.returncode == 130, err
+    assert child.returncode == 143, err
     assert "interrupted at step" in err and "checkpoint saved" in err
-    assert saved_step(run) > 0, "no checkpoint was due before step 100000: this one is the stop's"
+    step = saved_step(run)
+    assert step is not None and step >= 2, "no checkpoint was due before step 100000: this one is the stop's"
+    assert (run / "samples" / f"step_{step:07d}.png").is_file(), "the saved step is a whole step"

@@ -746,25 +746,35 @@ def test_the_export_dialog_type_follows_a_typed_suffix(qtbot, tmp_path):
     assert combo.currentText().startswith("WebP")
 
 
-def test_file_dialogs_show_their_columns_whole(qtbot, tmp_path):
+def test_file_dialogs_show_their_columns_whole(qtbot, tmp_path, monkeypatch):
     """Walkthrough: the Open dialog at Qt's default size read "29....KiB", "PN...ge" and "Co..."."""
     from PySide6.QtWidgets import QFileDialog, QSplitter, QTreeView
 
-    from editor.menus import IMAGE_FILTER, roomy
+    from editor.menus import IMAGE_FILTER, open_file_dialog, roomy
 
-    for name, size in (("bag.png", 29_700), ("a photo with a long name.jpeg", 1_048_000)):
+    names = ("bag.png", "a photo with a long name.jpeg", "scan.bmp")
+    for name, size in zip(names, (29_700, 1_048_000, 3_000)):
         (tmp_path / name).write_bytes(b"\0" * size)
-    dialog = roomy(QFileDialog(None, "Open a photo", str(tmp_path), IMAGE_FILTER))
+    dialog = QFileDialog(None, "Open a photo", str(tmp_path), IMAGE_FILTER)
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)  # Qt's own, as on a bare desktop
+    roomy(dialog)
     qtbot.addWidget(dialog)
     dialog.show()
     view = dialog.findChild(QTreeView, "treeView")
-    qtbot.waitUntil(lambda: view.model().rowCount(view.rootIndex()) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: view.model().rowCount(view.rootIndex()) == len(names), timeout=5000)
     model, root, fm = view.model(), view.rootIndex(), view.fontMetrics()
-    for column in range(4):  # name, size, type, date: each cell's text fits its column
-        widest = max(fm.horizontalAdvance(model.index(row, column, root).data()) for row in range(2))
+    for column in range(4):  # name, size, type ("Windows BMP image"), date: each cell's text fits
+        widest = max(fm.horizontalAdvance(model.index(row, column, root).data()) for row in range(len(names)))
         assert view.columnWidth(column) >= widest + 8, (column, view.columnWidth(column), widest)
     side = dialog.findChild(QSplitter, "splitter").widget(0)
     assert side.width() >= side.sizeHintForColumn(0), "Computer, not Co..."
+
+    def pick(shown) -> int:  # the user picks the bag
+        shown.selectFile(str(tmp_path / "bag.png"))
+        return 1
+
+    monkeypatch.setattr(QFileDialog, "exec", pick)
+    assert open_file_dialog(None, "Open a photo", str(tmp_path), IMAGE_FILTER) == str(tmp_path / "bag.png")
 
 
 def test_split_view_is_labelled_and_its_line_moves_by_dragging(window, qtbot):

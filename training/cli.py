@@ -12,7 +12,6 @@ Thin: parse, build a config, call one function. Works under `torchrun --nproc_pe
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import signal
 import sys
@@ -196,20 +195,17 @@ def cmd_train(a: argparse.Namespace) -> int:
     bar = tqdm(total=cfg.steps, initial=trainer.step, unit="step", dynamic_ncols=True,
                disable=a.quiet or not dist_info.main, desc=out.name)
     try:
-        with stopped_by_sigterm():
+        with Termination(dist_info.world) as terminated:
             for s in trainer.steps():
                 bar.update(1)
                 if s.step % 10 == 0:
                     bar.set_postfix(d=f"{s.d_loss:.3f}", g=f"{s.g_loss:.3f}",
                                     img_s=f"{bar.format_dict['rate'] * cfg.batch_size:.0f}"
                                     if bar.format_dict.get("rate") else "-")
+                if terminated.stop_now():
+                    return stopped(trainer, bar, dist_info, out, 143)
     except KeyboardInterrupt:
-        bar.close()
-        trainer.save()
-        if dist_info.main:
-            print(f"\ninterrupted at step {trainer.step}: checkpoint saved; continue with "
-                  f"`latent-gan train --resume {out}`", file=sys.stderr)
-        return 130
+        return stopped(trainer, bar, dist_info, out, 130)
     bar.close()
     if dist_info.main:
         print(f"done: {trainer.step} steps in {trainer.seconds / 60:.1f} min; samples in "
@@ -217,23 +213,47 @@ def cmd_train(a: argparse.Namespace) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def stopped_by_sigterm():
-    """Within it, SIGTERM (`kill PID`; torchrun and service managers stop programs so) stops a
-    training as Ctrl-C does, its checkpoint saved. A run started in the background by a script
-    ignores Ctrl-C's SIGINT, and SIGTERM used to end it where it stood, losing the steps since
-    the last checkpoint (session 23)."""
-    def stop(signum, frame):
-        raise KeyboardInterrupt
+def stopped(trainer, bar, dist_info, out: Path, status: int) -> int:
+    """A training stopped by Ctrl-C (130) or SIGTERM (143): its checkpoint saved, and said so."""
+    bar.close()
+    trainer.save()
+    if dist_info.main:
+        print(f"\ninterrupted at step {trainer.step}: checkpoint saved; continue with "
+              f"`latent-gan train --resume {out}`", file=sys.stderr)
+    return status
 
-    if threading.current_thread() is not threading.main_thread():  # only the main thread may
-        yield
-        return
-    before = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, before)
+
+class Termination:
+    """SIGTERM (`kill PID`; torchrun and service managers stop programs so) noted, for a training to
+    stop between two steps as Ctrl-C stops it, its checkpoint saved. A run started in the background
+    by a script ignores Ctrl-C's SIGINT, and SIGTERM used to end it where it stood, losing the steps
+    since the last checkpoint (session 23). Under torchrun every rank stops after the same step."""
+
+    def __init__(self, world: int):
+        self.world, self.asked, self._before = world, False, None
+
+    def __enter__(self) -> "Termination":
+        if threading.current_thread() is threading.main_thread():  # only the main thread may
+            self._before = signal.signal(signal.SIGTERM, self._note)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._before is not None:
+            signal.signal(signal.SIGTERM, self._before)
+
+    def _note(self, signum, frame) -> None:
+        self.asked = True
+
+    def stop_now(self) -> bool:
+        """Whether this rank (any rank, under torchrun) was asked to stop: asked after a step."""
+        if self.world == 1:
+            return self.asked
+        import torch
+        import torch.distributed as dist
+
+        flag = torch.tensor([float(self.asked)])
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        return bool(flag.item())
 
 
 def cmd_export(a: argparse.Namespace) -> int:
