@@ -45,7 +45,7 @@ def moved_by_11(sliders: dict[str, float]) -> bool:
 
 def moved_by_12(sliders: dict[str, float]) -> bool:
     """Whether slider values `sliders` move a calibrated slider (editing.measure.UNITS), whose
-    values land otherwise since session version 12 (steer.Walk.to_steps)."""
+    values, where steered, land otherwise since session version 12 (steer.Walk.to_steps)."""
     return any(v and name in UNITS for name, v in sliders.items())
 
 
@@ -61,15 +61,16 @@ def shape_free(vectors: dict) -> SliderSet | None:
     return _held_again(vectors, _before_11(hold.calibration), on_photos=hold.on_photos)
 
 
-def before_12(vectors: dict) -> SliderSet | None:
-    """The same sliders, steered and judging the class on the photo, a value landing between the
-    largest change before it and the reading that reaches it (steer.Walk.to_steps), or None when
-    `vectors` steer nothing: what sessions of version 11 meant. Give it the photo
-    (ClassHold.on_photo) before its first slider moves."""
-    hold = getattr(vectors, "hold", None)
+def landed_before_12(sliders: dict) -> SliderSet | None:
+    """The same sliders held as `sliders` hold them (another version's, from the functions above, or
+    today's), a steered value landing between the largest change before it and the reading that
+    reaches it (steer.Walk.to_steps), as every session before version 12 landed it; None when they
+    steer nothing. Give it the photo (ClassHold.on_photo) before its first slider moves, if it
+    judges on photos."""
+    hold = getattr(sliders, "hold", None)
     if hold is None or hold.calibration is None or hold.calibration.steer is None:
         return None
-    return _held_again(vectors, hold.calibration, on_photos=hold.on_photos)
+    return _held_again(sliders, replace(hold.calibration, neighbours=False), on_photos=hold.on_photos)
 
 
 def _before_11(calibration: Calibration | None) -> Calibration | None:
@@ -82,9 +83,7 @@ def _before_11(calibration: Calibration | None) -> Calibration | None:
 def _held_again(vectors: SliderSet, calibration: Calibration | None, on_photos: bool = False) -> SliderSet:
     """`vectors`' sliders with a new hold of the same generator and classifier (its own caches),
     judging the class on the generator's picture, as every hold did before photos were taken
-    (`on_photos`: on the photo it is given); a steered value lands as before session version 12."""
+    (`on_photos`: on the photo it is given)."""
     plain = dict(vectors)
-    if calibration is not None:
-        calibration = replace(calibration, neighbours=False)
     return SliderSet(plain, ClassHold(vectors.hold.decode, vectors.hold.classifier, plain, calibration,
                                       on_photos=on_photos))

@@ -73,11 +73,13 @@ class Walk:
 
     def to_steps(self, a: float) -> tuple[float, float]:
         """(distance along the direction in spread units, the slider value it reaches) for slider
-        value a: measured sliders go to where the measured change first reaches a units (linear
-        between the walk's steps, never back past a larger change; a steered walk takes the nearer
-        of two neighbouring readings where the measure jumps by more than SMOOTH_SPAN between them,
-        and reaches the change that reading shows), or as far as they go without
-        changing the class; other sliders are only clamped to the class limits."""
+        value a: measured sliders go to where the measured change first reaches a units, or as far
+        as they go without changing the class; other sliders are only clamped to the class limits.
+        A steered walk lands as _between_neighbours says; a straight one (and a steered one of a
+        session before version 12, `neighbours` False) linear between the walk's steps from the
+        largest change before, never back past it (a steered one of those takes the nearer of two
+        neighbouring readings where the measure jumps by more than SMOOTH_SPAN between them, and
+        reaches the change that reading shows)."""
         side, sign = (0, 1.0) if a > 0 else (1, -1.0)
         if self.gain is None:
             t = min(abs(a), self.limit(side))

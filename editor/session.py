@@ -207,35 +207,34 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
     up to 11 landed a steered value from the largest change before it (editing.steer.Walk.to_steps).
     Only the states whose code those sliders change are re-based; a region's `under` and a drag's
     start follow them."""
-    from editing.keep_versions import before_12, moved_by_11, off_photos, shape_free, uncalibrated, unsteered
+    from editing.keep_versions import (landed_before_12, moved_by_11, moved_by_12, off_photos, shape_free,
+                                       uncalibrated, unsteered)
 
+    if version >= 6 and not any(moved_by_12(s.slider_dict) for s in history):
+        return history  # no calibrated slider moved: every state shows what it showed
     if version < 2:
         before = uncalibrated(vectors)
     elif version < 5:
         before = unsteered(vectors)
     elif version < 6:
-        before = off_photos(vectors)
-    else:  # since: brightness holds the shape (11), a value lands between neighbouring readings (12)
-        before = shape_free(vectors) if version < 11 and any(moved_by_11(s.slider_dict) for s in history) \
-            else before_12(vectors) if version < 12 else None
+        before = landed_before_12(off_photos(vectors) or vectors)
+    else:  # brightness held less before 11; every steered value landed otherwise before 12
+        shaped = version < 11 and any(moved_by_11(s.slider_dict) for s in history)
+        before = landed_before_12((shape_free(vectors) if shaped else None) or vectors)
         if before is not None:
             before.hold.on_photo(z0, target)
     if before is None:
         return history
 
-    held = set(before.hold.names)
-
-    def changed(snap: Snapshot) -> bool:  # from version 6 on: a held slider moved, to another code
-        if version < 6:
-            return bool(snap.sliders)
-        return any(v and n in held for n, v in snap.slider_dict.items()) and \
-            not torch.equal(snap.code(before, z0), snap.code(vectors, z0))
-
     now: dict[int, Snapshot] = {}  # id(state as read) -> the state re-based
     moves: dict[int, Moved] = {}  # id(Moved as read) -> the one whose start is re-based (shared)
     out = []
     for snap in history:
-        new = snap.showing(snap.code(before, z0), vectors, z0) if changed(snap) else snap
+        new = snap
+        if snap.sliders and (version < 6 or moved_by_12(snap.slider_dict)):
+            then = snap.code(before, z0)
+            if version < 6 or not torch.equal(then, snap.code(vectors, z0)):  # from 6: where it differs
+                new = snap.showing(then, vectors, z0)
         follow = {}
         if snap.under is not None and now.get(id(snap.under), snap.under) is not snap.under:
             follow["under"] = now[id(snap.under)]

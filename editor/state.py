@@ -30,9 +30,9 @@ from training.fileio import sha256_file, write_json_atomic
 from training.modelfile import GANModel
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 12  # 11: the brightness slider holds the item's width and height still too; 12: a
-# steered slider's value lands between the neighbouring readings of its walk
-# (editing.measure.HOLD_STILL); 10: a drag may move a part as a whole (editing.motion's `whole`); 9: a
+SESSION_VERSION = 12  # 12: a steered slider's value lands between the neighbouring readings of its
+# walk (editing.steer.Walk.to_steps); 11: the brightness slider holds the item's width and height
+# still too (editing.measure.HOLD_STILL); 10: a drag may move a part as a whole (editing.motion's `whole`); 9: a
 # state after a drag lands on the photo the drag moved (`moved`, into `moves`: editing.motion; the
 # state it started on, the motion, the code it ended at); 8: states keep the warps that made them
 # (`warps`: where a face edit lands); 7: a region keeps, outside it, the state it was painted on
