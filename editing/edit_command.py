@@ -102,7 +102,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
     region = torch.tensor(region_record(read_mask(a.region, mapping, "region"))) if a.region else None
     vectors = None
     if sliders and not a.free_sliders:
-        from editing.keep import held_sliders, why_held
+        from editing.keep import goes_to, held_sliders, why_held
         from editing.vectors import model_vectors
 
         vectors = model_vectors(model)
@@ -111,7 +111,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
         for name, value in held_sliders(vectors, z0, sliders).items():
             # In the photo's terms, as given (brightness is reversed for a light background).
             asked, held = (model_sliders({name: v}, mapping)[name] for v in (sliders[name], value))
-            print(f"{name} {asked:+g} goes only to {held + 0.0:+.2f}: "
+            print(f"{name} {asked:+g} {goes_to(asked, held)} {held + 0.0:+.2f}: "
                   f"{why_held(vectors, z0, name, sliders[name])} (--free-sliders lets it go on)")
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders,
                        vectors=vectors, photo=judged_on)

@@ -356,6 +356,13 @@ HELD_WHY = {  # why a slider stops short, in the user's words (why_held)
 }
 
 
+def goes_to(asked: float, reached: float) -> str:
+    """How a held slider's message says where it went: "goes only to" a value short of the one asked
+    for, "goes to" one past it (a jump of the measure lands on the nearer reading: "Width -3 goes
+    only to -3.14" read wrongly in a walkthrough)."""
+    return "goes only to" if abs(reached) < abs(asked) else "goes to"
+
+
 def why_held(vectors: dict, ref: torch.Tensor, name: str, value: float) -> str:
     """Why slider `name` at `value` stops short from the code `ref` (held_sliders says it does)."""
     walk = vectors.hold.walk(ref.reshape(-1), name)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, Q
                                QToolTip, QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
 
-from editing.keep import held_sliders, why_held
+from editing.keep import goes_to, held_sliders, why_held
 from editing.measure import FRAME_SIZES, UNIT_WORDS, filling_frame
 from editing.vectors import PHOTO_FACING, AttributeVector, photo_sign
 from editor.state import Document, Snapshot
@@ -329,17 +329,18 @@ class SlidersPanel(QWidget):
         fills = {n: f"this item already fills the frame {'top to bottom' if n == 'height' else 'side to side'} "
                     f"(the model draws such items so): it fills out, it grows no {FRAME_SIZES[n]}"
                  for n in filling_frame(self.vectors, doc.z0, values, self.frame)}
-        said = [f"{readable(n)} {self.sign(n) * values[n]:+.2f} goes only to {self.sign(n) * v + 0.0:+.2f}: "
-                f"{fills.get(n) or why_held(self.vectors, doc.z0, n, values[n])}" for n, v in held.items()]
+        said = [f"{readable(n)} {self.sign(n) * values[n]:+.2f} {goes_to(values[n], v)} "
+                f"{self.sign(n) * v + 0.0:+.2f}: {fills.get(n) or why_held(self.vectors, doc.z0, n, values[n])}"
+                for n, v in held.items()]
         said += [f"{readable(n)}: {why}" for n, why in fills.items() if n not in held]
         self.held.emit("; ".join(said))
         for n, s in self.sliders.items():  # at the slider too: a held one's value box is shaded
             # (a walkthrough moved a coat's Width from +1.33 to +2 and saw nothing change)
             where = held.get(n)
             s._label.setStyleSheet(HELD_STYLE if where is not None else "")
-            s._label.setToolTip(f"{readable(n)} goes only to {self.sign(n) * where + 0.0:+.2f} here; "
-                                f"type a value from -3 to 3 and press Enter" if where is not None
-                                else TYPE_TIP)
+            s._label.setToolTip(f"{readable(n)} {goes_to(values.get(n, 0.0), where)} "
+                                f"{self.sign(n) * where + 0.0:+.2f} here; type a value from -3 to 3 and "
+                                f"press Enter" if where is not None else TYPE_TIP)
         names = set(self.names)
         for n in values:  # a variant in use is never folded away
             plain = plain_name(n, names)

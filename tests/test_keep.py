@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from editing.keep import HELD_WHY, ClassHold, SliderSet, held_sliders, why_held
+from editing.keep import HELD_WHY, ClassHold, SliderSet, goes_to, held_sliders, why_held
 from editing.steer import Calibration
 from editing.vectors import AttributeVector, apply_sliders, model_vectors
 from tests.conftest import make_editable_model
@@ -313,6 +313,9 @@ def test_a_straight_walk_interpolates_and_a_steered_one_takes_the_nearer_reading
 
     assert why_held(SliderSet({}, Hold()), torch.zeros(3), "width", 0.5) == HELD_WHY["step"]
     assert why_held(SliderSet({}, Hold()), torch.zeros(3), "width", 2.0) == HELD_WHY["reach"]
+    # Said as it is: short of the value asked for, or past it to the nearer reading of a jump.
+    assert goes_to(0.5, 0.3) == "goes only to" and goes_to(1.0, 1.2) == "goes to"
+    assert goes_to(-3.0, -3.14) == "goes to" and goes_to(-2.0, -0.93) == "goes only to"
 
 
 def test_a_walk_asked_for_by_two_threads_at_once_is_made_once():
