@@ -358,8 +358,8 @@ HELD_WHY = {  # why a slider stops short, in the user's words (why_held)
 
 def goes_to(asked: float, reached: float) -> str:
     """How a held slider's message says where it went: "goes only to" a value short of the one asked
-    for, "goes to" one past it (a jump of the measure lands on the nearer reading: "Width -3 goes
-    only to -3.14" read wrongly in a walkthrough)."""
+    for, "goes to" one past it (a jump of the measure lands on the nearer reading: a T-shirt's
+    "width -3 goes only to -3.14" said the opposite of what happened)."""
     return "goes only to" if abs(reached) < abs(asked) else "goes to"
 
 
