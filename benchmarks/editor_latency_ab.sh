@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The editor latency benchmark on an earlier commit and on the working tree, alternately, RUNS
-# times each (default 3), with today's benchmark script on both sides (so both are measured the
+# times each (default 3), with today's benchmark script and benchmarks.common on both sides (so both are measured the
 # same way); writes benchmarks/results/editor_latency_ab.{md,json} with every run's figures and
 # the medians. The working tree's own editor_latency.{md,json} are left as its last run wrote
 # them. Run it with nothing else on the cores.
@@ -17,7 +17,7 @@ OTHER=$TMP/tree OUT=$TMP/runs
 mkdir "$OUT"
 git worktree add -q --detach "$OTHER" "$REF"
 trap 'git -C "$HERE" worktree remove --force "$OTHER"; rm -rf "$TMP"' EXIT
-cp benchmarks/editor_latency.py "$OTHER/benchmarks/"
+cp benchmarks/editor_latency.py benchmarks/common.py "$OTHER/benchmarks/"  # common: its footer
 for i in $(seq "$RUNS"); do
   for side in ref now; do
     tree=$HERE; [ "$side" = ref ] && tree=$OTHER
