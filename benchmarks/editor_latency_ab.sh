@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The editor latency benchmark on an earlier commit and on the working tree, alternately, RUNS
-# times each (default 3), with today's benchmark script and benchmarks.common on both sides (so both are measured the
-# same way); writes benchmarks/results/editor_latency_ab.{md,json} with every run's figures and
+# times each (default 3), with today's benchmark script and benchmarks.common on both sides (so
+# both are measured the same way); writes benchmarks/results/editor_latency_ab.{md,json} with every run's figures and
 # the medians. The working tree's own editor_latency.{md,json} are left as its last run wrote
 # them. Run it with nothing else on the cores.
 #

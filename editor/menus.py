@@ -18,6 +18,7 @@ from editor.state import Document
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif)"
 EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
+SUFFIX_IN_FILTER = re.compile(r"\*\.([\w.]+)")  # "JPEG (*.jpg *.jpeg)" -> jpg, jpeg
 SESSION_SUFFIX = "session.json"  # added to a session's name typed without one (and looked for)
 
 
@@ -48,7 +49,7 @@ def roomy(dialog: QFileDialog) -> QFileDialog:
     dialog.resize(max(dialog.width(), 880), max(dialog.height(), 520))
     style, mimes = view.style(), QMimeDatabase()
     fm, pad = view.fontMetrics(), 3 * style.pixelMetric(style.PixelMetric.PM_HeaderMargin) + 12
-    kinds = {suffix for f in dialog.nameFilters() for suffix in re.findall(r"\*\.([\w.]+)", f)}
+    kinds = {suffix for f in dialog.nameFilters() for suffix in SUFFIX_IN_FILTER.findall(f)}
     names = [mimes.mimeTypeForFile(f"x.{k}", QMimeDatabase.MatchMode.MatchExtension).comment() for k in kinds]
     date = QLocale().toString(QDateTime(2028, 12, 28, 23, 58, 0), QLocale.FormatType.ShortFormat)
     widths = {1: fm.horizontalAdvance("1023.99 KiB"),
@@ -81,10 +82,10 @@ def save_dialog(parent, title: str, path: str, filters: str, suffix: str) -> QFi
     roomy(dialog)
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
     dialog.setDefaultSuffix(suffix)
-    suffixes = [re.findall(r"\*\.([\w.]+)", f) for f in dialog.nameFilters()]
+    suffixes = [SUFFIX_IN_FILTER.findall(f) for f in dialog.nameFilters()]
 
     def filter_chosen(text: str) -> None:  # "JPEG (*.jpg *.jpeg)" -> jpg
-        found = re.search(r"\*\.([\w.]+)", text)
+        found = SUFFIX_IN_FILTER.search(text)
         dialog.setDefaultSuffix(found.group(1) if found else suffix)
 
     def name_typed(text: str) -> None:

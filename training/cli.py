@@ -146,7 +146,6 @@ def train_config_from_args(a: argparse.Namespace) -> "TrainConfig":
     cfg = TrainConfig(gan=gan, data=a.data, data_root=a.data_root, attributes=a.attributes,
                       test_fraction=a.test_fraction, loss=a.loss, steps=a.steps or 10_000,
                       batch_size=a.batch, projected_weight=a.projected_weight, augment=augment,
-
                       seed=a.seed, sample_every=a.sample_every or 500,
                       checkpoint_every=a.checkpoint_every or 1000, amp=a.amp, device=a.device)
     cfg = replace_given(cfg, lr_g=a.lr_g, lr_d=a.lr_d, ema_decay=a.ema,  # else TrainConfig's defaults
@@ -158,7 +157,6 @@ def cmd_train(a: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from training.from_model import check_from_model, start_from_model
-
     from training.loop import Trainer, init_distributed, pick_device, resumed_config
 
     if a.resume:
