@@ -521,6 +521,25 @@ def test_sliders_set_back_leave_nothing_unsaved(window, qtbot, tmp_path, questio
     assert w.unsaved
 
 
+def test_an_export_keeps_the_picture_and_still_asks_to_save_the_edits(window, qtbot, tmp_path, questions):
+    """Walkthrough: after an Export, opening another photo replaced the edit without a question,
+    and its undo history was gone (the export's recipe cannot be opened to go on editing). It asks,
+    saying the picture was exported; a session saved since asks nothing."""
+    w = window
+    w.new_from_model(3)
+    settle(qtbot, w)
+    w.set_slider("first", 1.0, commit=True)
+    settle(qtbot, w)
+    assert w.export_to(tmp_path / "out.png") and w.unsaved
+    assert w.confirm_discard("opening another photo")  # answered Discard
+    assert questions.asked == ["Unsaved edits"] and "was exported to out.png" in questions.texts[0]
+    w.set_slider("first", 2.0, commit=True)  # edited since the export: the plain question
+    w.confirm_discard("closing")
+    assert "exported" not in questions.texts[1] and "has edits that are not saved" in questions.texts[1]
+    assert w.save_session(tmp_path / "s.session.json") and not w.unsaved
+    assert w.confirm_discard("closing") and len(questions.asked) == 2
+
+
 def test_a_photo_opened_at_start_after_a_crash_asks_to_recover_first(window, qtbot, tmp_path, model_dir,
                                                                       photo, questions):
     """`latent-editor photo.png` after a crash: the crashed edit is offered before the photo's
@@ -1092,6 +1111,20 @@ def test_what_an_export_said_goes_with_the_next_edit(window, qtbot, photo, tmp_p
     w.commit_sliders()
     settle(qtbot, w)
     assert not w.statusBar().currentMessage().startswith("The stroke lies outside")
+
+
+def test_a_click_with_a_brush_paints_nothing_and_says_how_to_paint(window, qtbot, photo):
+    """Walkthrough: a stray click with the colour brush became a one-spot stroke, and the solver
+    whitened a whole T-shirt to honour it. A click is not a stroke; the status bar says to drag."""
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    w.brush_bar.set_brush("color")
+    steps = len(w.doc.history)
+    centre = w.canvas.image_rect().center().toPoint()
+    drag(qtbot, w.canvas, [centre, centre + QPoint(1, 1)])
+    assert w.statusBar().currentMessage() == "A click paints nothing: drag to paint a stroke"
+    assert len(w.doc.history) == steps and not w.jobs.busy and not w.canvas._pending
 
 
 def test_the_next_file_dialog_starts_where_the_last_export_went(window, qtbot, photo, tmp_path,
