@@ -19,7 +19,7 @@ from editor.session_check import read_session
 
 class DocumentFiles:
     """Export, sessions and the autosave for MainWindow (which sets `doc`, `model`, `vectors`,
-    `tuning`, `drag_tool`, `menus`, `autosave_path` and `_saved`)."""
+    `tuning`, `drag_tool`, `menus`, `autosave_path`, `_saved` and `_exported`)."""
 
     def export_to(self, path: str | Path, quality: int = 92) -> bool:
         """Write the edit at the photo's own size, and its recipe beside it."""
@@ -30,7 +30,7 @@ class DocumentFiles:
             return written
         ok, written = self._attempt(export, "Export failed: ")
         if ok:
-            self._saved = (self.doc, self.doc.current)
+            self._exported = (self.doc, self.doc.current, Path(path).name)
             text, files = session.export_message(written)
             self.statusBar().showMessage(text)
             self.statusBar().setToolTip(files)
@@ -96,7 +96,7 @@ class DocumentFiles:
     @property
     def unsaved(self) -> bool:
         """Edits that would be lost: the document (or one switched away from) has steps, and its
-        state is not the one last saved or exported, nor the photo as opened (sliders moved and
+        state is not the one last saved as a session, nor the photo as opened (sliders moved and
         set back to 0 leave nothing to lose; a walkthrough was asked to save them)."""
         if self.doc is None:
             return False
@@ -114,11 +114,16 @@ class DocumentFiles:
         if not self.unsaved:
             return True
         name = self.doc.photo_path.name if self.doc.photo_path else f"The sample of seed {self.doc.seed}"
+        exported_doc, exported, exported_to = self._exported or (None, None, "")
+        if exported_doc is self.doc and self.doc.current.shows_same(exported):
+            said = f"{name} was exported to {exported_to}, but its edits are not saved as a session:\n" \
+                   f"without one, they cannot be undone or changed later.\n"
+        else:
+            said = f"{name} has edits that are not saved.\n"
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
-            self, "Unsaved edits", f"{name} has edits that are not saved.\n"
-            f"Save them as a session before {doing}?", buttons.Save | buttons.Discard | buttons.Cancel,
-            buttons.Save)
+            self, "Unsaved edits", f"{said}Save them as a session before {doing}?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
         if answer == buttons.Save:
             return self.menus.save_session_dialog()
         return answer == buttons.Discard

@@ -88,8 +88,10 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self._refining = False  # an inversion is showing its progress (not saved, not measured)
         self._undo_switches: list[Edition] = []  # the models and documents switched away from
         self._redo_switches: list[Edition] = []  # the ones undone, for redo
-        self._saved: tuple[Document, Snapshot] | None = None  # the state last saved or exported,
+        self._saved: tuple[Document, Snapshot] | None = None  # the state last saved as a session,
         # with its document (another document may hold an equal state: a sample of the same seed)
+        self._exported: tuple[Document, Snapshot, str] | None = None  # the state last exported, and
+        # the file's name: an export keeps the picture, not the edits (the question says so)
         self._settle_on_render = False  # the next frame shows a stroke's result
         self._said: dict[str, str] = {}  # what each tool last put in the status bar (tool_status)
         self._build_ui()
