@@ -102,19 +102,15 @@ def cmd_edit(a: argparse.Namespace) -> int:
     region = torch.tensor(region_record(read_mask(a.region, mapping, "region"))) if a.region else None
     vectors = None
     if sliders and not a.free_sliders:
-        from editing.keep import goes_to, held_sliders, why_held
         from editing.vectors import model_vectors
 
         vectors = model_vectors(model)
         if getattr(vectors, "hold", None) is not None:
             vectors.hold.on_photo(z0, judged_on)
-        for name, value in held_sliders(vectors, z0, sliders).items():
-            # In the photo's terms, as given (brightness is reversed for a light background).
-            asked, held = (model_sliders({name: v}, mapping)[name] for v in (sliders[name], value))
-            print(f"{name} {asked:+g} {goes_to(asked, held)} {held + 0.0:+.2f}: "
-                  f"{why_held(vectors, z0, name, sliders[name])} (--free-sliders lets it go on)")
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders,
                        vectors=vectors, photo=judged_on)
+    if vectors is not None:
+        say_held(model, vectors, z0, result.z_edit, sliders, mapping)
     z_edit, dragged, offset = result.z_edit, None, None
     if region is not None:
         z_edit = limit_to_region(model, z0, z_edit, region)
@@ -165,3 +161,29 @@ def cmd_edit(a: argparse.Namespace) -> int:
     print(f"wrote {a.out} ({width}x{height}, {changed:.1f}% of pixels changed) and "
           f"{recipe_path(a.out).name}")
     return 0
+
+
+def say_held(model, vectors, z0: torch.Tensor, z_edit: torch.Tensor, sliders: dict[str, float],
+             mapping) -> None:
+    """Print, for each slider of `sliders` (the model's values) that stops short of its value, where
+    it goes and why, and for each size slider that moved the item by reshaping it, that its overall
+    size stayed (editing.measure.reshaped_only), as the editor's status bar says them."""
+    from editing.keep import goes_to, held_sliders, why_held
+    from editing.measure import reshaped_only, reshaped_words
+    from editing.vectors import model_sliders
+    from inversion.framing import DomainSpec
+
+    held = held_sliders(vectors, z0, sliders)
+    content = DomainSpec.for_model(model.config).content_fraction
+    reshaped = reshaped_only(vectors, z0, z_edit, sliders, content)
+    for name, value in held.items():
+        # In the photo's terms, as given (brightness is reversed for a light background).
+        asked, reached = (model_sliders({name: v}, mapping)[name] for v in (sliders[name], value))
+        why = (reshaped_words(name, reshaped[name]) if name in reshaped
+               else why_held(vectors, z0, name, sliders[name]))
+        print(f"{name} {asked:+g} {goes_to(asked, reached)} {reached + 0.0:+.2f}: {why} "
+              f"(--free-sliders lets it go on)")
+    for name, spans in reshaped.items():
+        if name not in held:
+            print(f"{name} {sliders[name]:+g}: {reshaped_words(name, spans)}")
+

@@ -356,6 +356,20 @@ HELD_WHY = {  # why a slider stops short, in the user's words (why_held)
 }
 
 
+HELD_WHY_SHORT = {  # the same, where several sliders are held at once and one status bar line says
+    # all (a walkthrough saw two held sliders' reasons cut off at the window's edge)
+    "class": "else another kind of item",
+    "reach": "the model goes no further",
+    "together": "scaled back with the others",
+    "step": "the nearest whole-pixel change",
+}
+
+
+def short_why(why: str) -> str:
+    """A reason of HELD_WHY in HELD_WHY_SHORT's words (another text as it is)."""
+    return next((HELD_WHY_SHORT[k] for k, v in HELD_WHY.items() if v == why), why)
+
+
 def goes_to(asked: float, reached: float) -> str:
     """How a held slider's message says where it went: "goes only to" a value short of the one asked
     for, "goes to" one past it (a jump of the measure lands on the nearer reading: a T-shirt's

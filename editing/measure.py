@@ -118,3 +118,46 @@ def filling_frame(vectors: dict, ref: torch.Tensor, values: dict[str, float], co
         image = hold.decode(ref.reshape(1, -1))
     extent = measure(image)
     return [n for n in up if float(extent[n][0]) >= content - 1.0 / image.shape[-1]]
+
+
+RESHAPE_FROM = 1.0  # size slider values from which reshaped_only looks at the item's overall extent
+
+
+def reshaped_only(vectors: dict, ref: torch.Tensor, code: torch.Tensor, values: dict[str, float],
+                  content: float) -> dict[str, bool]:
+    """{size slider: whether its item spans the model's frame that way} for the size sliders of
+    `values` moved at least RESHAPE_FROM whose item, drawn from `code`, keeps its overall extent
+    (its box moved less than half a model pixel the slider's way) against the item drawn from `ref`
+    (`content` as filling_frame's). The calibration reads the typical extent, the mean over the
+    item's lines, which a slider can move by reshaping the item: Fashion-MNIST draws every pair of
+    trousers from the frame's top to its bottom, and a walkthrough's jeans at Height -3 "went to
+    -3.56" with their waist widened into short columns, as tall as before (benchmarks/product_edits.py:
+    "reached, box still"). The editor and the CLI say so."""
+    hold = getattr(vectors, "hold", None)
+    moved = [n for n in FRAME_SIZES if abs(values.get(n, 0.0)) >= RESHAPE_FROM]
+    if hold is None or not moved:
+        return {}
+    with torch.no_grad():
+        images = hold.decode(torch.stack([ref.reshape(-1), code.reshape(-1)]))
+    box = measure(images)
+    side = images.shape[-1]
+    out = {}
+    for n in moved:
+        way = 1.0 if values[n] > 0 else -1.0
+        if way * float(box[n][1] - box[n][0]) * side < 0.5:
+            out[n] = float(box[n][0]) >= content - 1.0 / side
+    return out
+
+
+def reshaped_words(name: str, spans: bool, short: bool = False) -> str:
+    """What the editor and the CLI say of a size slider that reshaped_only finds (`spans`: its item
+    spans the frame that way); `short` where several sliders share one line."""
+    size = name  # "height", "width"
+    if short:
+        return f"its shape changes, not its overall {size}"
+    if spans:
+        way = "top to bottom" if name == "height" else "side to side"
+        return (f"this item spans the frame {way}, as the model draws such items: its shape changes, "
+                f"not its overall {size}")
+    return f"its shape changes, not its overall {size}"
+

@@ -862,6 +862,30 @@ def test_a_product_that_fills_the_frame_says_a_size_slider_cannot_grow_it(qtbot,
     w.close()
 
 
+def test_a_size_slider_that_only_reshapes_the_item_says_so(qtbot, tmp_path):
+    """A walkthrough's jeans at Height -3 "went to -3.56" and were as tall as before: the model draws
+    trousers the frame's full height, and the slider reshaped them. The status bar says so."""
+    from editing.measure import reshaped_only
+
+    w = open_window(qtbot, tmp_path, "fashion-mnist-32")
+    for seed in range(40):
+        w.new_from_model(seed)
+        settle(qtbot, w)
+        w.set_slider("height", -2.0, commit=True)
+        settle(qtbot, w)
+        if reshaped_only(w.vectors, w.doc.z0, w.doc.code(w.vectors), {"height": -2.0},
+                         w.sliders_panel.frame).get("height"):
+            break
+    else:
+        pytest.fail("no sample among 40 keeps its height at Height -2")
+    assert "spans the frame top to bottom, as the model draws such items: its shape changes, not its " \
+           "overall height" in w.statusBar().currentMessage()
+    w.set_slider("height", 0.0, commit=True)
+    settle(qtbot, w)
+    assert "overall height" not in w.statusBar().currentMessage()
+    w.close()
+
+
 @pytest.mark.slow
 def test_a_held_product_slider_says_so(qtbot, tmp_path):
     """The shipped product model holds width where a sample would change class, and the status
@@ -889,6 +913,31 @@ def test_a_held_product_slider_says_so(qtbot, tmp_path):
     settle(qtbot, w)
     assert "goes only to" not in w.statusBar().currentMessage()
     assert box.styleSheet() == "" and box.toolTip().startswith("Type a value")
+    w.close()
+
+
+@pytest.mark.slow
+def test_several_held_sliders_say_why_in_short_so_that_one_line_holds_them(qtbot, tmp_path):
+    """A walkthrough saw two held sliders' reasons cut off at the status bar's edge: where several
+    hold at once, each says its reason in short."""
+    from editing.keep import HELD_WHY, HELD_WHY_SHORT, held_sliders
+
+    w = open_window(qtbot, tmp_path)
+    values = {"width": 3.0, "area": -3.0}
+    for seed in range(40):
+        w.new_from_model(seed)
+        settle(qtbot, w)
+        if len(held_sliders(w.vectors, w.doc.current.z_base, values)) == 2:
+            break
+    else:
+        pytest.fail("no sample among 40 holds both width +3 and area -3")
+    w.set_slider("width", 3.0)
+    w.set_slider("area", -3.0, commit=True)
+    settle(qtbot, w)
+    said = w.statusBar().currentMessage()
+    assert said.startswith(("Width +3.00 go", "Area -3.00 go")) and "; " in said and "Area -3.00 go" in said
+    assert not any(long in said for long in HELD_WHY.values())
+    assert sum(short in said for short in HELD_WHY_SHORT.values()) >= 1 and len(said) < 140, said
     w.close()
 
 

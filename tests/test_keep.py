@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from editing.keep import HELD_WHY, ClassHold, SliderSet, goes_to, held_sliders, why_held
 from editing.steer import Calibration
@@ -314,6 +315,10 @@ def test_a_straight_walk_interpolates_and_a_steered_one_takes_the_nearer_reading
     assert why_held(SliderSet({}, Hold()), torch.zeros(3), "width", 0.5) == HELD_WHY["step"]
     assert why_held(SliderSet({}, Hold()), torch.zeros(3), "width", 2.0) == HELD_WHY["reach"]
     # Said as it is: short of the value asked for, or past it to the nearer reading of a jump.
+    from editing.keep import HELD_WHY_SHORT, short_why
+
+    assert [short_why(why) for why in HELD_WHY.values()] == list(HELD_WHY_SHORT.values())
+    assert short_why("it already fills the frame") == "it already fills the frame"
     assert goes_to(0.5, 0.3) == "goes only to" and goes_to(1.0, 1.2) == "goes to"
     assert goes_to(-3.0, -3.14) == "goes to" and goes_to(-2.0, -0.93) == "goes only to"
 
@@ -365,6 +370,52 @@ def test_the_soft_measure_reads_a_box_as_the_measure_does():
     for name, read in (("width", "typical_width"), ("height", "typical_height"), ("area", "area")):
         assert abs(soft[name].item() - exact[read].item()) < 0.01, name
     assert soft_measure(torch.full((1, 1, 32, 32), -1.0))["area"].item() == 0.0  # black is no object
+
+
+def test_a_size_slider_that_only_reshapes_its_item_is_found_and_said_to():
+    """Fashion-MNIST draws trousers from the frame's top to its bottom: Height -2 reaches its value
+    in the typical extent by reshaping them, the box as tall as before. reshaped_only finds such
+    sliders (and whether the item spans the frame), not those whose box moves their way."""
+    from types import SimpleNamespace
+
+    from editing.measure import reshaped_only, reshaped_words
+
+    def item(rows: tuple[int, int], cols: tuple[int, int]) -> torch.Tensor:
+        x = torch.full((1, 32, 32), -1.0)
+        x[:, rows[0]:rows[1], cols[0]:cols[1]] = 0.8
+        return x
+
+    tall, widened_waist = item((2, 30), (11, 21)), item((2, 30), (11, 21))
+    widened_waist[:, 2:5, 7:11] = 0.8
+    short, shorter = item((10, 20), (4, 28)), item((12, 20), (4, 28))
+    pictures = [tall, widened_waist, short, shorter]
+    vectors = SimpleNamespace(hold=SimpleNamespace(decode=lambda z: torch.stack([pictures[int(c[0])] for c in z])))
+    code = lambda i: torch.tensor([float(i)])  # noqa: E731 - the code of picture i
+    content = 28 / 32
+    assert reshaped_only(vectors, code(0), code(1), {"height": -2.0}, content) == {"height": True}
+    assert reshaped_only(vectors, code(0), code(1), {"height": -0.5}, content) == {}  # too small to say
+    assert reshaped_only(vectors, code(2), code(3), {"height": -2.0}, content) == {}  # 2 px shorter
+    assert reshaped_only(vectors, code(2), code(2), {"height": 2.0, "width": -1.0}, content) == {
+        "height": False, "width": False}  # moved nothing, and spans nothing
+    assert reshaped_only(SimpleNamespace(), code(0), code(1), {"height": -2.0}, content) == {}  # no hold
+    assert "spans the frame top to bottom" in reshaped_words("height", True)
+    assert reshaped_words("width", False, short=True) == "its shape changes, not its overall width"
+
+
+def test_the_cli_says_when_trousers_are_reshaped_instead_of_made_shorter(tmp_path, capsys):
+    """The shipped model at Height -2 on Fashion-MNIST trousers: said, with the frame as the reason."""
+    from benchmarks.editing import fake_photo
+    from editing.cli import main
+
+    said = []
+    for name in ("00002_trouser.png", "00003_trouser.png", "00005_trouser.png"):
+        img = np.asarray(Image.open(Path(__file__).parent / "fixtures" / "fashion-mnist" / name).convert("L"))
+        Image.fromarray(fake_photo(img, (150, 120, 200))).save(tmp_path / name)
+        assert main(["edit", str(tmp_path / name), "--attr", "height=-2", "--out", str(tmp_path / f"h-{name}")]) == 0
+        said.append(capsys.readouterr().out)
+    reshaped = [s for s in said if "this item spans the frame top to bottom, as the model draws such items: its "
+                                   "shape changes, not its overall height" in s]
+    assert len(reshaped) >= 2, said
 
 
 def test_the_hold_judges_the_photo_with_the_change_added_and_a_version_5_session_opens_as_it_showed(tmp_path):
