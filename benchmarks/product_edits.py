@@ -52,7 +52,7 @@ from editing.edit import solve_strokes, solver_config
 from editing.export import render_edit
 from editing.keep import ClassHold, SliderSet
 from editing.keep_versions import off_photos, unsteered
-from editing.measure import CALIBRATED_BY, MEASURED, measure
+from editing.measure import CALIBRATED_BY, FRAME_SIZES, MEASURED, UNITS, measure
 from editing.solver import Stroke, build_constraints, stroke_loss
 from editing.vectors import apply_sliders, model_vectors
 from inversion.encoder import load_encoder
@@ -145,16 +145,22 @@ def slider_study(model, photos, mappings, xs, z0, vectors, judges, recon_ok, mov
                 strips.append(out[:6])
         per_photo = np.stack(deltas, 1)
         moving = per_photo.std(1) > 0
-        own = [np.corrcoef(VALUES, row)[0, 1] for row in per_photo[moving]]
+        own_r = [np.corrcoef(VALUES, row)[0, 1] for row in per_photo[moving]]
         free = np.tile(movable[k], len(VALUES))  # photos whose class the frame does not pin
         values, deltas, typical = np.concatenate(values), np.concatenate(deltas), np.concatenate(typical)
+        far, sign = np.abs(values) >= 2, np.sign(values)
+        said = sign * typical / UNITS[k] >= np.abs(values) - 0.5  # reached, as the calibration reads it
+        box_still = sign * deltas * 32 < 0.5  # the object's overall extent did not move a pixel that way
         row = {"slider": k, "correlation": float(np.corrcoef(values, deltas)[0, 1]),
                "correlation_free": float(np.corrcoef(values[free], deltas[free])[0, 1]),
                "typical": float(np.corrcoef(values, typical)[0, 1]),
                "typical_free": float(np.corrcoef(values[free], typical[free])[0, 1]),
                "free_share": float(movable[k].mean()),
                "change3": float(np.median(np.abs(typical[np.abs(values) == 3]))),
-               "per_photo_correlation": float(np.median(own)) if own else 0.0}
+               "per_photo_correlation": float(np.median(own_r)) if own_r else 0.0}
+        if k in FRAME_SIZES:
+            row["box3"] = float(np.median((sign * deltas)[np.abs(values) == 3]) * 32)
+            row["said_box_still"] = float(np.mean((said & box_still)[far]))
         for name in judges.classifiers:
             row[f"kept_{name}"] = float(np.mean(kept[name]))
             row[f"kept3_{name}"] = float(np.mean([kept[name][0], kept[name][-1]]))
@@ -306,10 +312,15 @@ def main() -> None:
           f"of {', '.join(names[c] for c in sorted(pinned['height']))}; width of "
           f"{', '.join(names[c] for c in sorted(pinned['width']))}. *Free*: the share of photos "
           f"whose class is not pinned for the slider, and the pooled correlation among them. *Typical "
-          f"extent*: height and width read as the median over the image's columns or rows of the "
+          f"extent*: height and width read as the mean over the image's columns or rows of the "
           f"object's extent (editing.measure.typical_extent), which the calibrated sliders follow; the "
-          f"overall extent jumps by a pixel when one faint pixel appears beside the object. "
-          f"Brightness and area read the same in both columns.\n\n"
+          f"overall extent (the box) jumps by a pixel when one faint pixel appears beside the object. "
+          f"Brightness and area read the same in both columns. *Box at +-3*: the median change of the "
+          f"box, in model pixels, the slider's way. *Reached, box still*: the share of size edits at "
+          f"+-2 and +-3 that reach their value by the typical extent (within half a unit) while the "
+          f"box moved less than half a pixel that way: the item reshaped, not resized (a pinned class "
+          f"cannot move its box; a bag's body may grow under a handle that already spans the "
+          f"frame).\n\n"
           f"The reconstruction already shows the photo's class for "
           + ", ".join(f"{v:.1%} ({n})" for n, v in ceiling.items()) + " of the photos: an edit "
           "cannot keep a class the inversion lost.\n\n"
@@ -319,7 +330,9 @@ def main() -> None:
                                          ("typical", "correlation, typical extent"),
                                          ("typical_free", "typical extent where free"),
                                          ("per_photo_correlation", "per-photo correlation"),
-                                         ("change3", "median change at +-3 (typical)")])
+                                         ("change3", "median change at +-3 (typical)"),
+                                         ("box3", "box at +-3, px"),
+                                         ("said_box_still", "reached, box still")])
           + f"\n## Strokes ({a.stroke_n} of each kind, solved alone, "
             f"{strokes[0]['candidates']} candidates each)\n\n"
           + markdown_table(strokes, [("read", "class read on"), ("stroke", "stroke"),
