@@ -145,21 +145,21 @@ def slider_study(model, photos, mappings, xs, z0, vectors, judges, recon_ok, mov
                 strips.append(out[:6])
         per_photo = np.stack(deltas, 1)
         moving = per_photo.std(1) > 0
-        own_r = [np.corrcoef(VALUES, row)[0, 1] for row in per_photo[moving]]
+        own = [np.corrcoef(VALUES, row)[0, 1] for row in per_photo[moving]]
         free = np.tile(movable[k], len(VALUES))  # photos whose class the frame does not pin
         values, deltas, typical = np.concatenate(values), np.concatenate(deltas), np.concatenate(typical)
-        far, sign = np.abs(values) >= 2, np.sign(values)
+        far, sign, side = np.abs(values) >= 2, np.sign(values), model.gan.resolution
         said = sign * typical / UNITS[k] >= np.abs(values) - 0.5  # reached, as the calibration reads it
-        box_still = sign * deltas * 32 < 0.5  # the object's overall extent did not move a pixel that way
+        box_still = sign * deltas * side < 0.5  # the box did not move half a model pixel that way
         row = {"slider": k, "correlation": float(np.corrcoef(values, deltas)[0, 1]),
                "correlation_free": float(np.corrcoef(values[free], deltas[free])[0, 1]),
                "typical": float(np.corrcoef(values, typical)[0, 1]),
                "typical_free": float(np.corrcoef(values[free], typical[free])[0, 1]),
                "free_share": float(movable[k].mean()),
                "change3": float(np.median(np.abs(typical[np.abs(values) == 3]))),
-               "per_photo_correlation": float(np.median(own_r)) if own_r else 0.0}
+               "per_photo_correlation": float(np.median(own)) if own else 0.0}
         if k in FRAME_SIZES:
-            row["box3"] = float(np.median((sign * deltas)[np.abs(values) == 3]) * 32)
+            row["box3"] = float(np.median((sign * deltas)[np.abs(values) == 3]) * side)
             row["said_box_still"] = float(np.mean((said & box_still)[far]))
         for name in judges.classifiers:
             row[f"kept_{name}"] = float(np.mean(kept[name]))

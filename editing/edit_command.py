@@ -110,7 +110,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
     result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders,
                        vectors=vectors, photo=judged_on)
     if vectors is not None:
-        say_held(model, vectors, z0, result.z_edit, sliders, mapping)
+        say_held(model, vectors, z0, result.z_slid, sliders, mapping)
     z_edit, dragged, offset = result.z_edit, None, None
     if region is not None:
         z_edit = limit_to_region(model, z0, z_edit, region)
@@ -163,27 +163,16 @@ def cmd_edit(a: argparse.Namespace) -> int:
     return 0
 
 
-def say_held(model, vectors, z0: torch.Tensor, z_edit: torch.Tensor, sliders: dict[str, float],
+def say_held(model, vectors, z0: torch.Tensor, z_slid: torch.Tensor, sliders: dict[str, float],
              mapping) -> None:
-    """Print, for each slider of `sliders` (the model's values) that stops short of its value, where
-    it goes and why, and for each size slider that moved the item by reshaping it, that its overall
-    size stayed (editing.measure.reshaped_only), as the editor's status bar says them."""
-    from editing.keep import goes_to, held_sliders, why_held
-    from editing.measure import reshaped_only, reshaped_words
+    """Print what the sliders say where they do not do what `sliders` (the model's values) ask
+    (editing.slider_notes), as the editor's status bar says it, in the photo's terms."""
+    from editing.slider_notes import note_line, slider_notes
     from editing.vectors import model_sliders
     from inversion.framing import DomainSpec
 
-    held = held_sliders(vectors, z0, sliders)
     content = DomainSpec.for_model(model.config).content_fraction
-    reshaped = reshaped_only(vectors, z0, z_edit, sliders, content)
-    for name, value in held.items():
-        # In the photo's terms, as given (brightness is reversed for a light background).
-        asked, reached = (model_sliders({name: v}, mapping)[name] for v in (sliders[name], value))
-        why = (reshaped_words(name, reshaped[name]) if name in reshaped
-               else why_held(vectors, z0, name, sliders[name]))
-        print(f"{name} {asked:+g} {goes_to(asked, reached)} {reached + 0.0:+.2f}: {why} "
-              f"(--free-sliders lets it go on)")
-    for name, spans in reshaped.items():
-        if name not in held:
-            print(f"{name} {sliders[name]:+g}: {reshaped_words(name, spans)}")
-
+    for note in slider_notes(vectors, z0, sliders, content, lambda: (z0, z_slid)):
+        sign = model_sliders({note.name: 1.0}, mapping)[note.name]  # brightness: the photo's
+        print(note_line(note, note.name, sliders[note.name], sign)
+              + ("" if note.reached is None else " (--free-sliders lets it go on)"))

@@ -356,18 +356,13 @@ HELD_WHY = {  # why a slider stops short, in the user's words (why_held)
 }
 
 
-HELD_WHY_SHORT = {  # the same, where several sliders are held at once and one status bar line says
-    # all (a walkthrough saw two held sliders' reasons cut off at the window's edge)
-    "class": "else another kind of item",
+HELD_WHY_SHORT = {  # the same, where several sliders share one status bar line (a walkthrough saw
+    # two held sliders' reasons cut off at the window's edge)
+    "class": "further, it would change kind",
     "reach": "the model goes no further",
     "together": "scaled back with the others",
     "step": "the nearest whole-pixel change",
 }
-
-
-def short_why(why: str) -> str:
-    """A reason of HELD_WHY in HELD_WHY_SHORT's words (another text as it is)."""
-    return next((HELD_WHY_SHORT[k] for k, v in HELD_WHY.items() if v == why), why)
 
 
 def goes_to(asked: float, reached: float) -> str:
@@ -377,15 +372,21 @@ def goes_to(asked: float, reached: float) -> str:
     return "goes only to" if abs(reached) < abs(asked) else "goes to"
 
 
-def why_held(vectors: dict, ref: torch.Tensor, name: str, value: float) -> str:
-    """Why slider `name` at `value` stops short from the code `ref` (held_sliders says it does)."""
+def held_reason(vectors: dict, ref: torch.Tensor, name: str, value: float) -> str:
+    """Why slider `name` at `value` stops short from the code `ref` (held_sliders says it does): a
+    key of HELD_WHY."""
     walk = vectors.hold.walk(ref.reshape(-1), name)
     if abs(walk.to_steps(value)[1] - value) <= 1e-6:
-        return HELD_WHY["together"]
+        return "together"
     side = 0 if value > 0 else 1
     if walk.gain is not None and (np.sign(value) * walk.gain[side][:walk.run(side)] >= abs(value)).any():
-        return HELD_WHY["step"]  # it goes further: a steered walk's jump (Walk.to_steps)
-    return HELD_WHY["class" if walk.run(side) < len(walk.steps) else "reach"]
+        return "step"  # it goes further: a steered walk's jump (Walk.to_steps)
+    return "class" if walk.run(side) < len(walk.steps) else "reach"
+
+
+def why_held(vectors: dict, ref: torch.Tensor, name: str, value: float, short: bool = False) -> str:
+    """held_reason in HELD_WHY's words (`short`: HELD_WHY_SHORT's)."""
+    return (HELD_WHY_SHORT if short else HELD_WHY)[held_reason(vectors, ref, name, value)]
 
 
 def held_sliders(vectors: dict, ref: torch.Tensor, values: dict[str, float]) -> dict[str, float]:

@@ -121,43 +121,46 @@ def filling_frame(vectors: dict, ref: torch.Tensor, values: dict[str, float], co
 
 
 RESHAPE_FROM = 1.0  # size slider values from which reshaped_only looks at the item's overall extent
+FRAME_WAYS = {"height": "top to bottom", "width": "side to side"}
 
 
-def reshaped_only(vectors: dict, ref: torch.Tensor, code: torch.Tensor, values: dict[str, float],
+def reshaped_only(vectors: dict, ref: torch.Tensor, code: torch.Tensor, reached: dict[str, float],
                   content: float) -> dict[str, bool]:
     """{size slider: whether its item spans the model's frame that way} for the size sliders of
-    `values` moved at least RESHAPE_FROM whose item, drawn from `code`, keeps its overall extent
-    (its box moved less than half a model pixel the slider's way) against the item drawn from `ref`
-    (`content` as filling_frame's). The calibration reads the typical extent, the mean over the
-    item's lines, which a slider can move by reshaping the item: Fashion-MNIST draws every pair of
-    trousers from the frame's top to its bottom, and a walkthrough's jeans at Height -3 "went to
-    -3.56" with their waist widened into short columns, as tall as before (benchmarks/product_edits.py:
-    "reached, box still"). The editor and the CLI say so."""
+    `reached` (the values they reach) at RESHAPE_FROM or more whose item, drawn from `code` against
+    `ref`, moved its typical extent at least half a model pixel their way and its overall extent
+    (the box) less than that: the slider reshaped the item without resizing it (`content` as
+    filling_frame's). Fashion-MNIST draws trousers the frame's full height: Height -3 narrows their
+    waist."""
     hold = getattr(vectors, "hold", None)
-    moved = [n for n in FRAME_SIZES if abs(values.get(n, 0.0)) >= RESHAPE_FROM]
+    moved = [n for n in FRAME_SIZES if abs(reached.get(n, 0.0)) >= RESHAPE_FROM]
     if hold is None or not moved:
         return {}
     with torch.no_grad():
         images = hold.decode(torch.stack([ref.reshape(-1), code.reshape(-1)]))
-    box = measure(images)
-    side = images.shape[-1]
+    m, side = measure(images), images.shape[-1]
     out = {}
     for n in moved:
-        way = 1.0 if values[n] > 0 else -1.0
-        if way * float(box[n][1] - box[n][0]) * side < 0.5:
-            out[n] = float(box[n][0]) >= content - 1.0 / side
+        way = side * (1.0 if reached[n] > 0 else -1.0)
+        if way * float(m[n][1] - m[n][0]) < 0.5 <= way * float(m[CALIBRATED_BY[n]][1] - m[CALIBRATED_BY[n]][0]):
+            out[n] = float(m[n][0]) >= content - 1.0 / side
     return out
 
 
 def reshaped_words(name: str, spans: bool, short: bool = False) -> str:
-    """What the editor and the CLI say of a size slider that reshaped_only finds (`spans`: its item
-    spans the frame that way); `short` where several sliders share one line."""
-    size = name  # "height", "width"
+    """What is said of a size slider that reshaped_only finds (`spans`: its item spans the frame
+    that way); `short` where several sliders share one line."""
     if short:
-        return f"its shape changes, not its overall {size}"
-    if spans:
-        way = "top to bottom" if name == "height" else "side to side"
-        return (f"this item spans the frame {way}, as the model draws such items: its shape changes, "
-                f"not its overall {size}")
-    return f"its shape changes, not its overall {size}"
+        return f"reshaped, overall {name} kept"
+    full = {"height": "full height", "width": "full width"}[name]
+    return f"it reshapes the item but keeps its overall {name}" + (
+        f" (the model draws such items the frame's {full})" if spans else "")
 
+
+def filling_words(name: str, short: bool = False) -> str:
+    """What is said of a size slider pushed up on an item that already fills the frame that way
+    (filling_frame); `short` where several sliders share one line."""
+    if short:
+        return f"it already fills the frame {FRAME_WAYS[name]}"
+    return (f"this item already fills the frame {FRAME_WAYS[name]} (the model draws such items so): it "
+            f"fills out, it grows no {FRAME_SIZES[name]}")

@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, Q
                                QToolTip, QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
 
-from editing.keep import goes_to, held_sliders, short_why, why_held
-from editing.measure import FRAME_SIZES, UNIT_WORDS, filling_frame, reshaped_only, reshaped_words
+from editing.keep import goes_to
+from editing.measure import UNIT_WORDS
+from editing.slider_notes import note_line, slider_notes
 from editing.vectors import PHOTO_FACING, AttributeVector, photo_sign
 from editor.state import Document, Snapshot
 
@@ -323,28 +324,13 @@ class SlidersPanel(QWidget):
             s.blockSignals(True)
             s.setValue(self.sign(n) * values.get(n, 0.0) + 0.0)  # + 0.0: no "-0.00"
             s.blockSignals(False)
-        held = {n: v for n, v in held_sliders(self.vectors, doc.z0, values).items()
-                if abs(v - values[n]) >= SHOWN_HELD}  # "+2.00 holds at +2.02" puzzled a walkthrough; and
-        # "holds at" itself read as jargon (another): "Width -2.00 goes only to -0.93: further, ..."
-        filling = filling_frame(self.vectors, doc.z0, values, self.frame)
-        reshaped = reshaped_only(self.vectors, doc.current.z_base, doc.code(self.vectors), values, self.frame)
-        reshaped = {n: spans for n, spans in reshaped.items() if n not in filling}
-        several = len(set(held) | set(filling) | set(reshaped)) > 1  # one line says all, in short
-        fills = {n: f"{'it' if several else 'this item'} already fills the frame "
-                    f"{'top to bottom' if n == 'height' else 'side to side'}"
-                    + ("" if several else f" (the model draws such items so): it fills out, it grows no "
-                                          f"{FRAME_SIZES[n]}")
-                 for n in filling}
-        said = []
-        for n, v in held.items():
-            why = fills.get(n) or (reshaped_words(n, reshaped[n], several) if n in reshaped
-                                   else why_held(self.vectors, doc.z0, n, values[n]))
-            said.append(f"{readable(n)} {self.sign(n) * values[n]:+.2f} {goes_to(values[n], v)} "
-                        f"{self.sign(n) * v + 0.0:+.2f}: {short_why(why) if several else why}")
-        said += [f"{readable(n)}: {why}" for n, why in fills.items() if n not in held]
-        said += [f"{readable(n)} {values[n]:+.2f}: {reshaped_words(n, spans, several)}"
-                 for n, spans in reshaped.items() if n not in held]
-        self.held.emit("; ".join(said))
+        notes = slider_notes(self.vectors, doc.z0, values, self.frame,
+                             lambda: (doc.current.z_base, doc.code(self.vectors)), SHOWN_HELD)
+        # (SHOWN_HELD: "+2.00 holds at +2.02" puzzled a walkthrough; and "holds at" itself read as
+        # jargon (another): "Width -2.00 goes only to -0.93: further, ...")
+        self.held.emit("; ".join(note_line(note, readable(note.name), values[note.name], self.sign(note.name))
+                                 for note in notes))
+        held = {note.name: note.reached for note in notes if note.reached is not None}
         for n, s in self.sliders.items():  # at the slider too: a held one's value box is shaded
             # (a walkthrough moved a coat's Width from +1.33 to +2 and saw nothing change)
             where = held.get(n)

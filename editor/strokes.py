@@ -65,13 +65,14 @@ def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Sn
 
 CLICK_REACH = 0.5  # a stroke whose points all lie within this share of the brush's radius of its
 # first point is a click, not a stroke
+CLICK_REFUSED = ("color", "sketch")  # brushes whose click is not taken: its dot asks the whole item
+# to change at one spot, and the solver changes it all (a walkthrough's stray click with the colour
+# brush whitened a whole T-shirt); a Preserve or Eraser click only keeps or frees a spot
 
 
 def is_click(points: list, radius: float) -> bool:
-    """Whether a painted path (display points, the brush's radius in display pixels) is a click
-    rather than a stroke. A click's dot asks the whole item to take its colour at one spot, and the
-    solver's answer is a global change: a walkthrough's stray click with the colour brush whitened a
-    whole T-shirt."""
+    """Whether a painted path (image points, the brush's radius in image pixels) is a click rather
+    than a stroke."""
     x0, y0 = points[0]
     return all((x - x0) ** 2 + (y - y0) ** 2 <= (CLICK_REACH * radius) ** 2 for x, y in points)
 
@@ -100,7 +101,7 @@ class StrokeTool(QObject):
         if self.jobs.busy:
             self.status.emit("Still working on the last stroke: wait for it, or Cancel it")
             return self.settled.emit(False)
-        if self.brushes.brush != "erase" and is_click(points, radius):
+        if self.brushes.brush in CLICK_REFUSED and is_click(points, radius):
             self.status.emit("A click paints nothing: drag to paint a stroke")
             return self.settled.emit(False)
         model_points, clipped = renderer.stroke_to_model(points)

@@ -878,8 +878,10 @@ def test_a_size_slider_that_only_reshapes_the_item_says_so(qtbot, tmp_path):
             break
     else:
         pytest.fail("no sample among 40 keeps its height at Height -2")
-    assert "spans the frame top to bottom, as the model draws such items: its shape changes, not its " \
-           "overall height" in w.statusBar().currentMessage()
+    said = w.statusBar().currentMessage()  # held past -2 ("goes to -2.50") or not
+    assert said.startswith("Height -2.00") and said.endswith(
+        ": it reshapes the item but keeps its overall height (the model draws such items the frame's full "
+        "height)"), said
     w.set_slider("height", 0.0, commit=True)
     settle(qtbot, w)
     assert "overall height" not in w.statusBar().currentMessage()
@@ -889,8 +891,8 @@ def test_a_size_slider_that_only_reshapes_the_item_says_so(qtbot, tmp_path):
 @pytest.mark.slow
 def test_a_held_product_slider_says_so(qtbot, tmp_path):
     """The shipped product model holds width where a sample would change class, and the status
-    bar says at which value."""
-    from editing.keep import held_sliders
+    bar says at which value, and why."""
+    from editing.keep import HELD_WHY, held_sliders
 
     w = open_window(qtbot, tmp_path)
     for seed in range(40):  # a sample that width +3 would turn into another item
@@ -904,7 +906,8 @@ def test_a_held_product_slider_says_so(qtbot, tmp_path):
         "stops where" in w.sliders_panel.titles["width"].toolTip()
     w.set_slider("width", 3.0, commit=True)
     settle(qtbot, w)
-    assert "Width +3.00 goes only to" in w.statusBar().currentMessage()
+    said = w.statusBar().currentMessage()
+    assert "Width +3.00 goes only to" in said and said.endswith(tuple(HELD_WHY.values())), said  # in full
     from editor.sliders import HELD_STYLE
 
     box = w.sliders["width"]._label  # the value box says so too, shaded
@@ -921,13 +924,15 @@ def test_several_held_sliders_say_why_in_short_so_that_one_line_holds_them(qtbot
     """A walkthrough saw two held sliders' reasons cut off at the status bar's edge: where several
     hold at once, each says its reason in short."""
     from editing.keep import HELD_WHY, HELD_WHY_SHORT, held_sliders
+    from editor.sliders import SHOWN_HELD
 
     w = open_window(qtbot, tmp_path)
     values = {"width": 3.0, "area": -3.0}
     for seed in range(40):
         w.new_from_model(seed)
         settle(qtbot, w)
-        if len(held_sliders(w.vectors, w.doc.current.z_base, values)) == 2:
+        held = held_sliders(w.vectors, w.doc.z0, values)
+        if sum(abs(v - values[n]) >= SHOWN_HELD for n, v in held.items()) == 2:
             break
     else:
         pytest.fail("no sample among 40 holds both width +3 and area -3")
@@ -935,9 +940,10 @@ def test_several_held_sliders_say_why_in_short_so_that_one_line_holds_them(qtbot
     w.set_slider("area", -3.0, commit=True)
     settle(qtbot, w)
     said = w.statusBar().currentMessage()
-    assert said.startswith(("Width +3.00 go", "Area -3.00 go")) and "; " in said and "Area -3.00 go" in said
-    assert not any(long in said for long in HELD_WHY.values())
-    assert sum(short in said for short in HELD_WHY_SHORT.values()) >= 1 and len(said) < 140, said
+    lines = sorted(said.split("; "))
+    assert [line.split(" go")[0] for line in lines] == ["Area -3.00", "Width +3.00"], said
+    assert all(line.endswith(tuple(HELD_WHY_SHORT.values())) for line in lines), said
+    assert not any(long in said for long in HELD_WHY.values()) and len(said) < 140, said
     w.close()
 
 
@@ -1164,7 +1170,8 @@ def test_what_an_export_said_goes_with_the_next_edit(window, qtbot, photo, tmp_p
 
 def test_a_click_with_a_brush_paints_nothing_and_says_how_to_paint(window, qtbot, photo):
     """Walkthrough: a stray click with the colour brush became a one-spot stroke, and the solver
-    whitened a whole T-shirt to honour it. A click is not a stroke; the status bar says to drag."""
+    whitened a whole T-shirt to honour it. A colour or sketch click is not a stroke; the status bar
+    says to drag. An Eraser click is taken."""
     w = window
     assert w.open_photo(photo)
     settle(qtbot, w)
@@ -1174,6 +1181,10 @@ def test_a_click_with_a_brush_paints_nothing_and_says_how_to_paint(window, qtbot
     drag(qtbot, w.canvas, [centre, centre + QPoint(1, 1)])
     assert w.statusBar().currentMessage() == "A click paints nothing: drag to paint a stroke"
     assert len(w.doc.history) == steps and not w.jobs.busy and not w.canvas._pending
+    w.brush_bar.set_brush("erase")  # an Eraser click is taken (with no stroke to erase: no change)
+    w.statusBar().clearMessage()
+    drag(qtbot, w.canvas, [centre, centre + QPoint(1, 1)])
+    assert w.statusBar().currentMessage() != "A click paints nothing: drag to paint a stroke"
 
 
 def test_the_next_file_dialog_starts_where_the_last_export_went(window, qtbot, photo, tmp_path,

@@ -13,6 +13,8 @@ from editing.vectors import AttributeVector, apply_sliders, model_vectors
 from tests.conftest import make_editable_model
 from training.modelfile import DEFAULT_MODEL, load_model
 
+FIXTURES = Path(__file__).parent / "fixtures" / "fashion-mnist"
+
 
 def step_classifier(x: torch.Tensor) -> torch.Tensor:
     """Class 1 once the first coordinate reaches 1.1, class 0 below."""
@@ -315,10 +317,10 @@ def test_a_straight_walk_interpolates_and_a_steered_one_takes_the_nearer_reading
     assert why_held(SliderSet({}, Hold()), torch.zeros(3), "width", 0.5) == HELD_WHY["step"]
     assert why_held(SliderSet({}, Hold()), torch.zeros(3), "width", 2.0) == HELD_WHY["reach"]
     # Said as it is: short of the value asked for, or past it to the nearer reading of a jump.
-    from editing.keep import HELD_WHY_SHORT, short_why
+    from editing.keep import HELD_WHY_SHORT
 
-    assert [short_why(why) for why in HELD_WHY.values()] == list(HELD_WHY_SHORT.values())
-    assert short_why("it already fills the frame") == "it already fills the frame"
+    assert HELD_WHY_SHORT.keys() == HELD_WHY.keys()
+    assert all(len(HELD_WHY_SHORT[k]) < len(HELD_WHY[k]) for k in HELD_WHY)
     assert goes_to(0.5, 0.3) == "goes only to" and goes_to(1.0, 1.2) == "goes to"
     assert goes_to(-3.0, -3.14) == "goes to" and goes_to(-2.0, -0.93) == "goes only to"
 
@@ -375,7 +377,8 @@ def test_the_soft_measure_reads_a_box_as_the_measure_does():
 def test_a_size_slider_that_only_reshapes_its_item_is_found_and_said_to():
     """Fashion-MNIST draws trousers from the frame's top to its bottom: Height -2 reaches its value
     in the typical extent by reshaping them, the box as tall as before. reshaped_only finds such
-    sliders (and whether the item spans the frame), not those whose box moves their way."""
+    sliders (and whether the item spans the frame): not those whose box moves their way, nor those
+    that changed nothing or reach less than RESHAPE_FROM."""
     from types import SimpleNamespace
 
     from editing.measure import reshaped_only, reshaped_words
@@ -386,20 +389,27 @@ def test_a_size_slider_that_only_reshapes_its_item_is_found_and_said_to():
         return x
 
     tall, widened_waist = item((2, 30), (11, 21)), item((2, 30), (11, 21))
-    widened_waist[:, 2:5, 7:11] = 0.8
-    short, shorter = item((10, 20), (4, 28)), item((12, 20), (4, 28))
-    pictures = [tall, widened_waist, short, shorter]
-    vectors = SimpleNamespace(hold=SimpleNamespace(decode=lambda z: torch.stack([pictures[int(c[0])] for c in z])))
-    code = lambda i: torch.tensor([float(i)])  # noqa: E731 - the code of picture i
+    widened_waist[:, 2:5, 7:11] = 0.8  # short columns beside: a lower typical height, the same box
+    short, shorter, short_waist = item((10, 20), (4, 28)), item((12, 20), (4, 28)), item((10, 20), (4, 28))
+    short_waist[:, 10:12, 2:4] = 0.8
+    pictures = [tall, widened_waist, short, shorter, short_waist]
+    drawn = SimpleNamespace(decode=lambda z: torch.stack([pictures[int(c[0])] for c in z]))
+    vectors = SimpleNamespace(hold=drawn)
+
+    def code(i: int) -> torch.Tensor:  # the code of picture i
+        return torch.tensor([float(i)])
+
     content = 28 / 32
     assert reshaped_only(vectors, code(0), code(1), {"height": -2.0}, content) == {"height": True}
-    assert reshaped_only(vectors, code(0), code(1), {"height": -0.5}, content) == {}  # too small to say
+    assert reshaped_only(vectors, code(2), code(4), {"height": -2.0}, content) == {"height": False}
+    assert reshaped_only(vectors, code(0), code(1), {"height": -0.5}, content) == {}  # reaches too little
     assert reshaped_only(vectors, code(2), code(3), {"height": -2.0}, content) == {}  # 2 px shorter
-    assert reshaped_only(vectors, code(2), code(2), {"height": 2.0, "width": -1.0}, content) == {
-        "height": False, "width": False}  # moved nothing, and spans nothing
+    unchanged = reshaped_only(vectors, code(2), code(2), {"height": 2.0, "width": -1.0}, content)
+    assert unchanged == {}
     assert reshaped_only(SimpleNamespace(), code(0), code(1), {"height": -2.0}, content) == {}  # no hold
-    assert "spans the frame top to bottom" in reshaped_words("height", True)
-    assert reshaped_words("width", False, short=True) == "its shape changes, not its overall width"
+    assert reshaped_words("height", True) == ("it reshapes the item but keeps its overall height (the model "
+                                               "draws such items the frame's full height)")
+    assert reshaped_words("width", False, short=True) == "reshaped, overall width kept"
 
 
 def test_the_cli_says_when_trousers_are_reshaped_instead_of_made_shorter(tmp_path, capsys):
@@ -409,12 +419,14 @@ def test_the_cli_says_when_trousers_are_reshaped_instead_of_made_shorter(tmp_pat
 
     said = []
     for name in ("00002_trouser.png", "00003_trouser.png", "00005_trouser.png"):
-        img = np.asarray(Image.open(Path(__file__).parent / "fixtures" / "fashion-mnist" / name).convert("L"))
+        img = np.asarray(Image.open(FIXTURES / name).convert("L"))
         Image.fromarray(fake_photo(img, (150, 120, 200))).save(tmp_path / name)
-        assert main(["edit", str(tmp_path / name), "--attr", "height=-2", "--out", str(tmp_path / f"h-{name}")]) == 0
+        assert main(["edit", str(tmp_path / name), "--attr", "height=-2", "--out", str(tmp_path / "out.png"),
+                     "--overwrite"]) == 0
         said.append(capsys.readouterr().out)
-    reshaped = [s for s in said if "this item spans the frame top to bottom, as the model draws such items: its "
-                                   "shape changes, not its overall height" in s]
+    words = (": it reshapes the item but keeps its overall height (the model draws such items the frame's "
+             "full height)")
+    reshaped = [s for s in said if s.startswith("height -2.00") and words in s]
     assert len(reshaped) >= 2, said
 
 

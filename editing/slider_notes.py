@@ -1,0 +1,68 @@
+"""What the product sliders say where they do not do what their values ask: a slider held short of
+its value (editing.keep.held_sliders, why_held), a size slider pushed up on an item that already
+fills the frame (editing.measure.filling_frame), and one that reshaped its item without resizing it
+(editing.measure.reshaped_only). The editor's status bar and `latent-edit edit` say the same, each
+in its own names and signs; several notes at once are said in short, so that one line holds them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from editing.keep import HELD_WHY, HELD_WHY_SHORT, goes_to, held_reason, held_sliders
+from editing.measure import (FRAME_SIZES, RESHAPE_FROM, filling_frame, filling_words, reshaped_only,
+                             reshaped_words)
+
+
+RESHAPE_SAYS_MORE = ("step", "reach")  # held reasons (editing.keep.HELD_WHY) that a reshaped item's
+# note replaces: "the nearest it shows" of a slider that moved the item's outline, not its size, hid
+# what happened; a class limit or sliders scaled back together are still said
+
+
+@dataclass(frozen=True)
+class Note:
+    name: str  # the slider
+    reached: float | None  # the value it is held at (model's sign); None: it goes where asked
+    why: str
+
+
+def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], content: float,
+                 drawn: Callable[[], tuple[torch.Tensor, torch.Tensor]],
+                 min_held: float = 0.0) -> list[Note]:
+    """The notes for slider values `values` (the model's) from the document's code z0; `drawn`
+    gives (the code the sliders start from, the code they reach), asked for only where a size slider
+    reaches RESHAPE_FROM; `content` as filling_frame's; a slider held less than `min_held` short
+    of its value is not said to be held."""
+    held = {n: v for n, v in held_sliders(vectors, z0, values).items() if abs(v - values[n]) >= min_held}
+    filling = filling_frame(vectors, z0, values, content)
+    reached = {n: held.get(n, v) for n, v in values.items()}
+    reshaped = {}
+    if any(abs(reached.get(n, 0.0)) >= RESHAPE_FROM for n in FRAME_SIZES):
+        base, code = drawn()
+        reshaped = {n: spans for n, spans in reshaped_only(vectors, base, code, reached, content).items()
+                    if n not in filling}
+    short = len(set(held) | set(filling) | set(reshaped)) > 1
+    notes = []
+    for n, v in held.items():
+        reason = held_reason(vectors, z0, n, values[n])
+        if n in filling:
+            why = filling_words(n, short)
+        elif n in reshaped and reason in RESHAPE_SAYS_MORE:
+            why = reshaped_words(n, reshaped[n], short)
+        else:
+            why = (HELD_WHY_SHORT if short else HELD_WHY)[reason]
+        notes.append(Note(n, v, why))
+    notes += [Note(n, None, filling_words(n, short)) for n in filling if n not in held]
+    notes += [Note(n, None, reshaped_words(n, spans, short))
+              for n, spans in reshaped.items() if n not in held]
+    return notes
+
+
+def note_line(note: Note, label: str, asked: float, sign: float = 1.0) -> str:
+    """A note in words: "Width +3.00 goes only to +2.18: further, ...", "Height -2.00: it reshapes
+    ..."; `asked`, the model's value; `sign`, the user's sign of the slider (brightness is the
+    photo's: reversed on a light background)."""
+    where = ("" if note.reached is None
+             else f" {goes_to(asked, note.reached)} {sign * note.reached + 0.0:+.2f}")
+    return f"{label} {sign * asked + 0.0:+.2f}{where}: {note.why}"
