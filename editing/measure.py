@@ -122,6 +122,7 @@ def filling_frame(vectors: dict, ref: torch.Tensor, values: dict[str, float], co
 
 RESHAPE_FROM = 1.0  # size slider values from which reshaped_only looks at the item's overall extent
 FRAME_WAYS = {"height": "top to bottom", "width": "side to side"}
+DRAWN_FULL = {n: f"the model draws such items the frame's full {n}" for n in FRAME_WAYS}
 
 
 def reshaped_only(vectors: dict, ref: torch.Tensor, code: torch.Tensor, reached: dict[str, float],
@@ -142,7 +143,8 @@ def reshaped_only(vectors: dict, ref: torch.Tensor, code: torch.Tensor, reached:
     out = {}
     for n in moved:
         way = side * (1.0 if reached[n] > 0 else -1.0)
-        if way * float(m[n][1] - m[n][0]) < 0.5 <= way * float(m[CALIBRATED_BY[n]][1] - m[CALIBRATED_BY[n]][0]):
+        typical = m[CALIBRATED_BY[n]]
+        if way * float(m[n][1] - m[n][0]) < 0.5 <= way * float(typical[1] - typical[0]):
             out[n] = float(m[n][0]) >= content - 1.0 / side
     return out
 
@@ -152,9 +154,7 @@ def reshaped_words(name: str, spans: bool, short: bool = False) -> str:
     that way); `short` where several sliders share one line."""
     if short:
         return f"reshaped, overall {name} kept"
-    full = {"height": "full height", "width": "full width"}[name]
-    return f"it reshapes the item but keeps its overall {name}" + (
-        f" (the model draws such items the frame's {full})" if spans else "")
+    return f"it reshapes the item but keeps its overall {name}" + (f" ({DRAWN_FULL[name]})" if spans else "")
 
 
 def filling_words(name: str, short: bool = False) -> str:
@@ -162,5 +162,5 @@ def filling_words(name: str, short: bool = False) -> str:
     (filling_frame); `short` where several sliders share one line."""
     if short:
         return f"it already fills the frame {FRAME_WAYS[name]}"
-    return (f"this item already fills the frame {FRAME_WAYS[name]} (the model draws such items so): it "
-            f"fills out, it grows no {FRAME_SIZES[name]}")
+    return (f"this item already fills the frame {FRAME_WAYS[name]}, so it fills out instead of growing "
+            f"{FRAME_SIZES[name]} ({DRAWN_FULL[name]})")

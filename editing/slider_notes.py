@@ -25,6 +25,8 @@ class Note:
     name: str  # the slider
     reached: float | None  # the value it is held at (model's sign); None: it goes where asked
     why: str
+    says_where: bool = True  # whether the value it is held at is said: not where the item was
+    # reshaped, since "goes to -3.56" told a walkthrough nothing about an item as tall as before
 
 
 def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], content: float,
@@ -47,12 +49,11 @@ def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], cont
     for n, v in held.items():
         reason = held_reason(vectors, z0, n, values[n])
         if n in filling:
-            why = filling_words(n, short)
+            notes.append(Note(n, v, filling_words(n, short)))
         elif n in reshaped and reason in RESHAPE_SAYS_MORE:
-            why = reshaped_words(n, reshaped[n], short)
+            notes.append(Note(n, v, reshaped_words(n, reshaped[n], short), says_where=False))
         else:
-            why = (HELD_WHY_SHORT if short else HELD_WHY)[reason]
-        notes.append(Note(n, v, why))
+            notes.append(Note(n, v, (HELD_WHY_SHORT if short else HELD_WHY)[reason]))
     notes += [Note(n, None, filling_words(n, short)) for n in filling if n not in held]
     notes += [Note(n, None, reshaped_words(n, spans, short))
               for n, spans in reshaped.items() if n not in held]
@@ -63,6 +64,6 @@ def note_line(note: Note, label: str, asked: float, sign: float = 1.0) -> str:
     """A note in words: "Width +3.00 goes only to +2.18: further, ...", "Height -2.00: it reshapes
     ..."; `asked`, the model's value; `sign`, the user's sign of the slider (brightness is the
     photo's: reversed on a light background)."""
-    where = ("" if note.reached is None
+    where = ("" if note.reached is None or not note.says_where
              else f" {goes_to(asked, note.reached)} {sign * note.reached + 0.0:+.2f}")
     return f"{label} {sign * asked + 0.0:+.2f}{where}: {note.why}"

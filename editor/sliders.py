@@ -330,14 +330,17 @@ class SlidersPanel(QWidget):
         # jargon (another): "Width -2.00 goes only to -0.93: further, ...")
         self.held.emit("; ".join(note_line(note, readable(note.name), values[note.name], self.sign(note.name))
                                  for note in notes))
-        held = {note.name: note.reached for note in notes if note.reached is not None}
+        held = {note.name: note for note in notes if note.reached is not None}
         for n, s in self.sliders.items():  # at the slider too: a held one's value box is shaded
             # (a walkthrough moved a coat's Width from +1.33 to +2 and saw nothing change)
-            where = held.get(n)
-            s._label.setStyleSheet(HELD_STYLE if where is not None else "")
-            s._label.setToolTip(f"{readable(n)} {goes_to(values.get(n, 0.0), where)} "
-                                f"{self.sign(n) * where + 0.0:+.2f} here; type a value from -3 to 3 and "
-                                f"press Enter" if where is not None else TYPE_TIP)
+            note = held.get(n)
+            s._label.setStyleSheet(HELD_STYLE if note is not None else "")
+            if note is None:
+                s._label.setToolTip(TYPE_TIP)
+                continue
+            where = (f"{goes_to(values[n], note.reached)} {self.sign(n) * note.reached + 0.0:+.2f}"
+                     if note.says_where else note.why.removeprefix("it "))
+            s._label.setToolTip(f"{readable(n)} {where} here; type a value from -3 to 3 and press Enter")
         names = set(self.names)
         for n in values:  # a variant in use is never folded away
             plain = plain_name(n, names)
