@@ -19,7 +19,7 @@ from editor.session_check import read_session
 
 class DocumentFiles:
     """Export, sessions and the autosave for MainWindow (which sets `doc`, `model`, `vectors`,
-    `tuning`, `drag_tool`, `menus`, `autosave_path`, `_saved` and `_exported`)."""
+    `tuning`, `drag_tool`, `menus`, `autosave_path`, `_saved`, `_exported` and `_session_file`)."""
 
     def export_to(self, path: str | Path, quality: int = 92) -> bool:
         """Write the edit at the photo's own size, and its recipe beside it."""
@@ -42,7 +42,15 @@ class DocumentFiles:
                            f"Session saved to {Path(path).name}")[0]
         if ok:
             self._saved = (self.doc, self.doc.current)
+            self._session_file = (self.doc, Path(path))
         return ok
+
+    def session_file(self) -> Path | None:
+        """The session file the document was opened from or last saved to, if any: Save session
+        starts there (a walkthrough's Save on a reopened session offered a new file beside the
+        photo)."""
+        doc, path = self._session_file or (None, None)
+        return path if doc is self.doc and self.doc is not None else None
 
     def open_session(self, path: str | Path) -> bool:
         """Open a saved session, with the model it names, checked whole before anything changes:
@@ -69,6 +77,7 @@ class DocumentFiles:
             self._install_model(*loaded)
         if self._attempt(lambda: self._start_document(doc), "Session refused: ")[0]:
             self._saved = (doc, doc.current)
+            self._session_file = (doc, Path(path))
             self.statusBar().showMessage(f"Opened session {Path(path).name}: {len(doc.history)} steps, "
                                          f"at \"{doc.current.label}\"")  # not the last save's message
             retuning = self.tuning.start(doc)  # the switch on and no tuned generator: tune now

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QDateTime, QLocale, QMimeDatabase, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QDateTime, QEvent, QLocale, QMimeDatabase, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QInputDialog, QLineEdit, QMessageBox, QSplitter,
                                QTreeView)
@@ -134,6 +134,8 @@ class Menus(QObject):
     def __init__(self, window, settings: QSettings):
         super().__init__(window)
         self.window, self.settings = window, settings
+        self._covered: tuple[str, str] | None = None  # the message a menu's status tip covers, the tip
+        window.installEventFilter(self)
         w, m, keys = window, window.menuBar(), QKeySequence.StandardKey
         f = m.addMenu("&File")
         self._action(f, "&Open photo…", self.open_dialog, keys.Open)
@@ -216,14 +218,32 @@ class Menus(QObject):
         if path and self.window.export_to(path):  # the dialog has already asked before overwriting
             self.remember_dir(path)
 
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        """A menu's status tip shows in the status bar and, when the pointer leaves the item (an
+        empty tip), the message it covered comes back: Qt's own handling cleared it, and a held
+        slider's explanation was gone for good once a menu had been opened (a walkthrough)."""
+        if obj is not self.window or event.type() != QEvent.Type.StatusTip:
+            return False
+        bar, tip = self.window.statusBar(), event.tip()
+        if tip:
+            self._covered = (self._covered or (bar.currentMessage(),))[0], tip
+            bar.showMessage(tip)
+        elif self._covered is not None:
+            (message, shown), self._covered = self._covered, None
+            if bar.currentMessage() == shown:  # nothing newer was said meanwhile
+                bar.showMessage(message)
+        return True
+
     def save_session_dialog(self) -> bool:
         """True if the session was saved."""
         if self.window.doc is None:
             return False
-        doc = self.window.doc  # a name to start from, as Export offers one (walkthrough)
+        doc = self.window.doc  # a name to start from, as Export offers one (walkthrough): the
+        # session's own file where it has one
         name = f"{doc.photo_path.stem if doc.photo_path else 'sample'}.{SESSION_SUFFIX}"
-        path = save_file_dialog(self.window, "Save session", str(Path(self.last_dir()) / name),
-                                f"Sessions (*.{SESSION_SUFFIX})", SESSION_SUFFIX)
+        start = self.window.session_file() or Path(self.last_dir()) / name
+        path = save_file_dialog(self.window, "Save session", str(start), f"Sessions (*.{SESSION_SUFFIX})",
+                                SESSION_SUFFIX)
         saved = bool(path) and self.window.save_session(path)
         if saved:
             self.remember_dir(path)

@@ -62,8 +62,10 @@ def default_autosave() -> Path:
 
 
 STALE_AFTER_AN_EDIT = ("Exported ", "Session saved", "The stroke lies outside", "Generator tuned to ",
-                       "Tuning cancelled")  # status messages that the next edit takes away (a
-# walkthrough saw "Generator tuned to ..." stay through later slider edits)
+                       "Tuning cancelled", "Inversion done", "Inversion stopped", "Opened session ",
+                       "A click paints nothing")  # status messages that the next edit takes away
+# (walkthroughs saw "Generator tuned to ..." stay through later slider edits, and "Inversion done"
+# beside a slider's edit that the status bar said nothing about)
 
 class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
     def __init__(self, model: str = DEFAULT_MODEL, settings: QSettings | None = None,
@@ -92,6 +94,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         # with its document (another document may hold an equal state: a sample of the same seed)
         self._exported: tuple[Document, Snapshot, str] | None = None  # the state last exported, and
         # the file's name: an export keeps the picture, not the edits (the question says so)
+        self._session_file: tuple[Document, Path] | None = None  # the session file a document was
+        # opened from or saved to (DocumentFiles.session_file)
         self._settle_on_render = False  # the next frame shows a stroke's result
         self._said: dict[str, str] = {}  # what each tool last put in the status bar (tool_status)
         self._build_ui()

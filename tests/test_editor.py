@@ -1148,10 +1148,15 @@ def test_a_press_with_no_brush_or_tool_says_how_to_pick_one(window, qtbot, photo
 
 
 def test_what_an_export_said_goes_with_the_next_edit(window, qtbot, photo, tmp_path):
-    """Walkthrough: the status bar kept "Exported …" after later edits, as if they were in the file."""
+    """Walkthrough: the status bar kept "Exported …" after later edits, as if they were in the file,
+    and "Inversion done" beside a slider's edit."""
     w = window
     assert w.open_photo(photo)
     settle(qtbot, w)
+    assert w.statusBar().currentMessage().startswith("Inversion done")
+    w.set_slider("first", 0.5, commit=True)
+    settle(qtbot, w)
+    assert not w.statusBar().currentMessage().startswith("Inversion done")
     assert w.export_to(tmp_path / "out.png")
     assert w.statusBar().currentMessage().startswith("Exported out.png")
     w.set_slider("first", 1.0)
@@ -1185,6 +1190,55 @@ def test_a_click_with_a_brush_paints_nothing_and_says_how_to_paint(window, qtbot
     w.statusBar().clearMessage()
     drag(qtbot, w.canvas, [centre, centre + QPoint(1, 1)])
     assert w.statusBar().currentMessage() != "A click paints nothing: drag to paint a stroke"
+
+
+def test_a_menu_s_status_tips_give_the_status_bar_s_message_back(window, qtbot):
+    """Walkthrough: opening a menu cleared a held slider's explanation from the status bar for good
+    (Qt clears it for each item without a tip). An item's tip shows while pointed at; the message
+    comes back after, unless something newer was said."""
+    w = window
+    bar, tuning = w.statusBar(), w.tuning.action  # an action with a status tip, in the Edit menu
+    menubar = w.menuBar()  # what a menu's items send their tips through (QMenu's caused widget)
+    bar.showMessage("Width +3.00 goes only to +2.50: further, ...")
+    for action in w.menus.edit_menu.actions()[:2]:  # items without a tip, pointed at
+        action.showStatusText(menubar)
+    assert bar.currentMessage() == "Width +3.00 goes only to +2.50: further, ..."
+    assert tuning.statusTip() and tuning.showStatusText(menubar)
+    assert bar.currentMessage() == tuning.statusTip()
+    w.menus.undo_action.showStatusText(menubar)  # left for an item without one
+    assert bar.currentMessage() == "Width +3.00 goes only to +2.50: further, ..."
+    tuning.showStatusText(menubar)
+    bar.showMessage("Exported out.png + recipe")  # said meanwhile: it stays
+    w.menus.undo_action.showStatusText(menubar)
+    assert bar.currentMessage() == "Exported out.png + recipe"
+
+
+def test_save_session_starts_at_the_session_the_edit_came_from(window, qtbot, photo, tmp_path, monkeypatch):
+    """Walkthrough: Save on a reopened session offered a new file beside the photo, not the session."""
+    from PySide6.QtWidgets import QFileDialog
+
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    w.set_slider("first", 1.0, commit=True)
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    assert w.save_session(folder / "mine.session.json")
+    assert w.open_photo(photo)  # another document: its own name again (the first one was saved)
+    settle(qtbot, w)
+    seen = []
+
+    def look(dialog) -> int:
+        seen.append(dialog.selectedFiles()[0] if dialog.selectedFiles() else "")
+        return 0
+
+    monkeypatch.setattr(QFileDialog, "exec", look)
+    w.menus.save_session_dialog()
+    assert not seen[-1].endswith("mine.session.json")
+    assert w.open_session(folder / "mine.session.json")
+    settle(qtbot, w)
+    w.menus.save_session_dialog()
+    assert seen[-1] == str(folder / "mine.session.json")
 
 
 def test_the_next_file_dialog_starts_where_the_last_export_went(window, qtbot, photo, tmp_path,
