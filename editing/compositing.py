@@ -18,7 +18,7 @@ import torch
 
 from editing.outline_flow import move_patch, outline_flow
 from editing.patch_cache import per_patch
-from editing.silhouette import Fill, silhouette_fill
+from editing.silhouette import Fill, object_presence, silhouette_fill
 from inversion.framing import DomainMapping
 from inversion.geometry import affine_scale
 from training.pixels import LUMA
@@ -174,11 +174,15 @@ def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: f
     return cv2.GaussianBlur(mask, (0, 0), feather) if feather > 0 else mask
 
 
+PLAIN_BELOW = 0.25  # object_presence under which a model pixel is the background's, not the object's
+# faint rim: about 0.16 levels off the background level (the generator's background noise reaches 0.1)
+
+
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
                in_place: bool = False, silhouette: bool = True, rim: bool = True,
                reach: np.ndarray | None = None, faint: bool = True, hair: bool = False,
-               outline: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               outline: bool = True, plain: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -200,18 +204,25 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     slider's edit: an aligned face's lands on the photo's hair too (hair_reach). `outline`: where
     the edit moves such an object's outline, the photo's own pixels move with it and only what the
     motion leaves out is added (editing.outline_flow); False, as exports were made before.
+    `plain`: where such an object's picture is background before and after (object_presence under
+    PLAIN_BELOW), the photo's background stays as it is; False, as exports were made before (the
+    generator's faint background noise, up to 12 levels, showed as grey smudges beside jeans).
     """
     if mapping.affine:
         from editing.face_paste import paste_back_face  # it uses this module's parts
 
         return paste_back_face(pixels, mapping, before, after, threshold, guided, in_place, reach, hair)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
-    flow = None
+    flow, unmoved = None, before
     if outline and silhouette and not mapping.whole_image:
         found = outline_flow(before, after)
         if found is not None:
             flow, before = found  # what is left to add: after - before moved
     delta = change_in_levels(before, after)  # (R, R, C)
+    if plain and silhouette and not mapping.whole_image:
+        bg_model = np.array(mapping.model_colour(mapping.background), np.float64)
+        was, now = object_presence(unmoved, bg_model), object_presence(after, bg_model)
+        delta[(was < PLAIN_BELOW) & (now < PLAIN_BELOW)] = 0  # background before and after
     off = (mapping.resolution - mapping.content) // 2
     delta = delta[off:off + mapping.content, off:off + mapping.content]
     h, w = pixels.shape[:2]

@@ -37,8 +37,10 @@ RECIPE_VERSION = 4  # the newest recipe this version reads; 4: a drag may move a
 # recipe holds the edit the region was painted on (`region_under`), a tuned generator's file only
 # the layers tuning changed (inversion.tuning.save_tuned); a recipe is written with the lowest
 # version it needs
-COMPOSITING = 10  # 10: where an edit moves an object's outline, the photo's own pixels move with it
-# (editing.outline_flow: widened jeans took a translucent second leg); 9: a hair slider's edit on a
+COMPOSITING = 11  # 11: where an object's picture is background before and after, the photo's
+# background stays (editing.compositing.paste_back's `plain`: the generator's faint noise showed as
+# grey smudges beside the item); 10: where an edit moves an object's outline, the photo's own
+# pixels move with it (editing.outline_flow: widened jeans took a translucent second leg); 9: a hair slider's edit on a
 # face lands on the photo's hair, not only on the fringe inside the face region
 # (editing.face_paste.hair_reach; `hair` in an edit's entry); 8: warps widen where a face edit lands
 # as strokes do (a warp on the hair landed nowhere near it: the face region cut its change away;
@@ -114,7 +116,8 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     reach = strokes_reach(strokes, mapping, before.shape[0], compositing)
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
                       in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4, reach=reach,
-                      faint=compositing >= 6, hair=hair and compositing >= 9, outline=compositing >= 10)
+                      faint=compositing >= 6, hair=hair and compositing >= 9, outline=compositing >= 10,
+                      plain=compositing >= 11)
 
 
 def moves_hair(sliders) -> bool:

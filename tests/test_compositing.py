@@ -254,6 +254,27 @@ def test_a_widened_dress_has_no_grey_line_where_its_old_soft_edge_was(tmp_path):
     assert grey < 60, grey
 
 
+def test_the_photo_s_plain_background_stays_where_the_picture_is_background_before_and_after():
+    """A walkthrough saw faint grey smudges in the white background beside jeans at Height -3: the
+    generator's background noise (up to 12 levels, over the change threshold) carried back. Since
+    compositing 11 (`plain`) the photo's background stays wherever the picture is background
+    before and after, and the dress's own change still lands; before it, as exported then."""
+    photo, before, mapping = dress_photo(235, (120, 40, 60))
+    noisy = before.clone()
+    noisy[:, 2:6, 1:5] = -1.0 + 0.08  # background noise in a corner, far from the dress (x 9-23)
+    after = noisy.clone()
+    after[:, 2:6, 1:5] = -1.0 - 0.08  # the edit's noise there: 0.16 levels, 10 photo levels
+    after[:, 12:20, 12:20] = before[:, 16, 16] * 0.5  # and the dress changes in its middle
+    old, _ = paste_back(photo, mapping, noisy, after, plain=False)
+    new, _ = paste_back(photo, mapping, noisy, after)
+    x0, y0 = mapping.to_model_point(0, 0)
+    corner = (slice(0, int((7 - y0) / mapping.scale)), slice(0, int((6 - x0) / mapping.scale)))
+    assert np.abs(old[corner].astype(int) - 235).max() > 4  # the smudge the old way carried
+    assert np.array_equal(new[corner], photo[corner])
+    middle = (int((16 - y0) / mapping.scale), int((16 - x0) / mapping.scale))
+    assert np.abs(new[middle].astype(int) - photo[middle]).max() > 20  # the dress's change lands
+
+
 def test_what_a_patch_decides_is_kept_per_patch_but_never_for_another_picture_in_its_memory():
     """The guide and a grey model's object tint are computed once per photo patch (the editor's
     frames reuse them); the same memory holding another picture gets its own."""

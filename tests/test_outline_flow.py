@@ -87,8 +87,8 @@ def test_a_flow_that_moves_nothing_leaves_the_crop_as_it_was():
 
 
 def test_a_widened_product_exports_and_rebuilds_from_its_recipe_bit_for_bit(tmp_path):
-    """"width +3" on a Fashion-MNIST dress with the shipped model: the recipe says compositing 10,
-    the export differs from the change carried back alone, and the recipe rebuilds it exactly (the
+    """"width +3" on a Fashion-MNIST dress with the shipped model: the recipe says compositing 10 or
+    later, the export differs from the change carried back alone, and the recipe rebuilds it exactly (the
     flow is the same every time)."""
     import json
 
@@ -107,7 +107,7 @@ def test_a_widened_product_exports_and_rebuilds_from_its_recipe_bit_for_bit(tmp_
     out, again = tmp_path / "wide.png", tmp_path / "again.png"
     assert main(["edit", str(photo), "--attr", "width=+3", "--out", str(out)]) == 0
     recipe = json.loads((tmp_path / "wide.png.recipe.json").read_text())
-    assert recipe["export"]["compositing"] == 10
+    assert recipe["export"]["compositing"] >= 10
     assert main(["edit", "--recipe", str(tmp_path / "wide.png.recipe.json"), "--out", str(again)]) == 0
     assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(again)))
     model = load_model(DEFAULT_MODEL)

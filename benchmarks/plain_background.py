@@ -1,0 +1,111 @@
+"""Does a product edit leave the photo's plain background alone? The change carried back wherever
+it passes the threshold (compositing 10) against the photo's background kept where the picture is
+background before and after (compositing 11, editing.compositing.paste_back's `plain`).
+
+    python -m benchmarks.plain_background [--n 30]
+
+Photos: the first `--n` Fashion-MNIST test images as tinted product photos, inverted by the app's
+hybrid (benchmarks.product_edits); each measured slider at -3 and +3 as the editor moves it
+(calibrated and held), both carry-backs from the same codes. Measured on each export, away from
+the item (photo pixels more than FAR px from any pixel of the item in the photo or in the export,
+each read as the pixels more than ITEM levels off the background colour): what is left there is a
+faint change of the background, which nothing asked for:
+- *edits with a smudge*: the share of exports in which any such pixel changed by VISIBLE levels or
+  more (resampling the photo along an outline's flow moves its background by a level or two);
+- *pixels changed*: their mean number per export, and the largest change in levels;
+- *class kept*: the classifier names the export's class as the photo's (framed again);
+- milliseconds per carry-back (median, the export's full size, one thread).
+Writes benchmarks/results/plain_background.{json,md}.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import cv2
+import numpy as np
+import torch
+
+from benchmarks.common import footer, machine, markdown_table, write_results
+from benchmarks.product_edits import Judges, invert_photos, tinted_photos
+from editing.compositing import paste_back
+from editing.measure import MEASURED
+from editing.vectors import apply_sliders, model_vectors
+from training.classifier import load_classifier
+from training.modelfile import DEFAULT_MODEL, load_model
+
+FAR = 20  # photo pixels from the item beyond which an edit of the item should change nothing
+ITEM = 12  # levels off the background colour from which a photo pixel is the item's
+VISIBLE = 4  # levels of change from which a smudge is counted
+WAYS = (("compositing 10", False), ("compositing 11 (now)", True))  # (label, plain)
+
+
+def far_from_item(*pictures: np.ndarray, background) -> np.ndarray:
+    """(H, W) bool: the pixels more than FAR px from the item in any of `pictures` (H, W, 3)."""
+    item = np.zeros(pictures[0].shape[:2], np.uint8)
+    for picture in pictures:
+        item |= (np.abs(picture.astype(int) - np.asarray(background)).max(2) > ITEM).astype(np.uint8)
+    return ~cv2.dilate(item, np.ones((2 * FAR + 1, 2 * FAR + 1), np.uint8)).astype(bool)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--n", type=int, default=30)
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    started = time.perf_counter()
+    model = load_model(a.model)
+    photos, mappings, xs = tinted_photos(model, a.n)
+    z0 = invert_photos(model, xs)
+    judges = Judges(model, {"classifier": load_classifier()[0]})
+    seen = judges.classes(photos)["classifier"]
+    vectors = model_vectors(model)
+    with torch.no_grad():
+        unedited = model.decode(z0)
+    found = {label: {"smudged": [], "pixels": [], "worst": 0, "kept": [], "ms": []} for label, _ in WAYS}
+    for k in MEASURED:
+        for value in (-3.0, 3.0):
+            z1 = []
+            for z, x in zip(z0, xs):
+                vectors.hold.on_photo(z, x)  # as the editor does when the photo opens
+                z1.append(apply_sliders(z, vectors, {k: value}))
+            with torch.no_grad():
+                after = model.decode(torch.stack(z1))
+            for label, plain in WAYS:
+                f, exports = found[label], []
+                for photo, m, b, x in zip(photos, mappings, unedited, after):
+                    t = time.perf_counter()
+                    out = paste_back(photo, m, b, x, plain=plain)[0]
+                    f["ms"].append(1000 * (time.perf_counter() - t))
+                    outside = far_from_item(photo, out, background=m.background)
+                    change = np.abs(out.astype(int) - photo.astype(int)).max(2)[outside]
+                    f["smudged"].append(bool((change >= VISIBLE).any()))
+                    f["pixels"].append(int((change >= VISIBLE).sum()))
+                    f["worst"] = max(f["worst"], int(change.max(initial=0)))
+                    exports.append(out)
+                f["kept"] += (judges.classes(exports)["classifier"] == seen).tolist()
+        print(k, {label: float(np.mean(found[label]["smudged"])) for label, _ in WAYS}, flush=True)
+    rows = [{"carry_back": label, "edits": len(f["smudged"]), "smudged": float(np.mean(f["smudged"])),
+             "pixels": float(np.mean(f["pixels"])), "worst": f["worst"], "kept": float(np.mean(f["kept"])),
+             "ms": float(np.median(f["ms"]))} for label, f in found.items()]
+    columns = [("carry_back", "carry-back"), ("edits", "edits"), ("smudged", "edits with a smudge"),
+               ("pixels", "pixels changed far from the item (mean)"), ("worst", "largest change, levels"),
+               ("kept", "class kept"), ("ms", "ms per carry-back")]
+    m = machine()
+    md = (f"# Product edits and the photo's plain background\n\n`python -m benchmarks.plain_background "
+          f"--n {a.n}` ({time.perf_counter() - started:.0f} s). Model {model.model_id}; {a.n} held-out "
+          f"Fashion-MNIST test images as tinted product photos, inverted by the hybrid; each measured "
+          f"slider at -3 and +3 (calibrated and held), both carry-backs from the same codes. Far from "
+          f"the item: photo pixels more than {FAR} px from any pixel more than {ITEM} levels off the "
+          f"background, in the photo or the export; a smudge: a change of {VISIBLE} levels or more "
+          f"there (see the module's docstring).\n\n"
+          + markdown_table(rows, columns) + f"\n{footer(m)}")
+    write_results("plain_background", {"machine": m, "model": model.model_id, "n": a.n, "far": FAR,
+                                       "rows": rows}, md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
