@@ -352,7 +352,7 @@ HELD_WHY = {  # why a slider stops short, in the user's words (why_held)
     "class": "further, the item would turn into another kind of item",
     "reach": "the model takes this item no further along this slider",
     "together": "scaled back with the other held sliders, so that the item keeps its kind",
-    "step": "the item changes by whole pixels here, and this is the nearest it shows",
+    "step": "this is as close as the item gets: it changes in steps of a model pixel here",
 }
 
 
@@ -361,7 +361,7 @@ HELD_WHY_SHORT = {  # the same, where several sliders share one status bar line 
     "class": "further, it would change kind",
     "reach": "the model goes no further",
     "together": "scaled back with the others",
-    "step": "the nearest whole-pixel change",
+    "step": "as close as it gets",
 }
 
 

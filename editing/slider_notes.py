@@ -15,9 +15,9 @@ from editing.measure import (FRAME_SIZES, RESHAPE_FROM, filling_frame, filling_w
                              reshaped_words)
 
 
-RESHAPE_SAYS_MORE = ("step", "reach")  # held reasons (editing.keep.HELD_WHY) that a reshaped item's
-# note replaces: "the nearest it shows" of a slider that moved the item's outline, not its size, hid
-# what happened; a class limit or sliders scaled back together are still said
+RESHAPE_SAYS_MORE = ("step", "reach")  # held reasons (editing.keep.HELD_WHY) that a reshaped
+# item's note replaces: "as close as the item gets" of a slider that moved the item's outline, not
+# its size, hid what happened; a class limit or sliders scaled back together are still said
 
 
 @dataclass(frozen=True)
