@@ -175,7 +175,18 @@ def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: f
 
 
 PLAIN_BELOW = 0.25  # object_presence under which a model pixel is the background's, not the object's
-# faint rim: about 0.16 levels off the background level (the generator's background noise reaches 0.1)
+# faint rim: 0.165 of the model's -1..1 off the background level, about 21 photo levels (the
+# generator's background noise reaches 0.1)
+
+
+def near_object(mapping: DomainMapping, *pictures: torch.Tensor) -> np.ndarray:
+    """(R, R) bool: the model pixels within one pixel of the object (object_presence PLAIN_BELOW or
+    more) in any of `pictures` (C, R, R): the rest is background in all of them."""
+    bg_model = np.array(mapping.model_colour(mapping.background), np.float64)
+    solid = np.zeros(pictures[0].shape[1:], np.uint8)
+    for picture in pictures:
+        solid |= (object_presence(picture, bg_model) >= PLAIN_BELOW).astype(np.uint8)
+    return cv2.dilate(solid, np.ones((3, 3), np.uint8)).astype(bool)
 
 
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
@@ -204,9 +215,10 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     slider's edit: an aligned face's lands on the photo's hair too (hair_reach). `outline`: where
     the edit moves such an object's outline, the photo's own pixels move with it and only what the
     motion leaves out is added (editing.outline_flow); False, as exports were made before.
-    `plain`: where such an object's picture is background before and after (object_presence under
-    PLAIN_BELOW), the photo's background stays as it is; False, as exports were made before (the
-    generator's faint background noise, up to 12 levels, showed as grey smudges beside jeans).
+    `plain`: where such an object's picture is background before and after, a pixel or more from
+    the object (near_object), the photo's background stays as it is; False, as exports were made
+    before (the generator's faint background noise, up to 12 levels, showed as grey smudges beside
+    jeans).
     """
     if mapping.affine:
         from editing.face_paste import paste_back_face  # it uses this module's parts
@@ -220,9 +232,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
             flow, before = found  # what is left to add: after - before moved
     delta = change_in_levels(before, after)  # (R, R, C)
     if plain and silhouette and not mapping.whole_image:
-        bg_model = np.array(mapping.model_colour(mapping.background), np.float64)
-        was, now = object_presence(unmoved, bg_model), object_presence(after, bg_model)
-        delta[(was < PLAIN_BELOW) & (now < PLAIN_BELOW)] = 0  # background before and after
+        delta[~near_object(mapping, unmoved, before, after)] = 0  # background before and after
     off = (mapping.resolution - mapping.content) // 2
     delta = delta[off:off + mapping.content, off:off + mapping.content]
     h, w = pixels.shape[:2]

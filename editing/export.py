@@ -40,8 +40,8 @@ RECIPE_VERSION = 4  # the newest recipe this version reads; 4: a drag may move a
 COMPOSITING = 11  # 11: where an object's picture is background before and after, the photo's
 # background stays (editing.compositing.paste_back's `plain`: the generator's faint noise showed as
 # grey smudges beside the item); 10: where an edit moves an object's outline, the photo's own
-# pixels move with it (editing.outline_flow: widened jeans took a translucent second leg); 9: a hair slider's edit on a
-# face lands on the photo's hair, not only on the fringe inside the face region
+# pixels move with it (editing.outline_flow: widened jeans took a translucent second leg); 9: a
+# hair slider's edit on a face lands on the photo's hair, not only on the fringe inside the face region
 # (editing.face_paste.hair_reach; `hair` in an edit's entry); 8: warps widen where a face edit lands
 # as strokes do (a warp on the hair landed nowhere near it: the face region cut its change away;
 # `warps` in the recipe, Warp.band); 7: a face edit lands beside the face region only within a pixel

@@ -17,7 +17,9 @@ from editing.measure import (FRAME_SIZES, RESHAPE_FROM, filling_frame, filling_w
 
 RESHAPE_SAYS_MORE = ("step", "reach")  # held reasons (editing.keep.HELD_WHY) that a reshaped
 # item's note replaces: "as close as the item gets" of a slider that moved the item's outline, not
-# its size, hid what happened; a class limit or sliders scaled back together are still said
+# its size, hid what happened; a class limit or sliders scaled back together are still said. Where
+# it replaces "step", the value it went to is not said either: a jump of the typical extent lands
+# past the value asked for ("goes to -3.56", outside the slider's range, told a walkthrough nothing)
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,7 @@ class Note:
     name: str  # the slider
     reached: float | None  # the value it is held at (model's sign); None: it goes where asked
     why: str
-    says_where: bool = True  # whether the value it is held at is said: not where the item was
-    # reshaped, since "goes to -3.56" told a walkthrough nothing about an item as tall as before
+    says_where: bool = True  # whether the value it is held at is said (RESHAPE_SAYS_MORE)
 
 
 def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], content: float,
@@ -51,7 +52,7 @@ def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], cont
         if n in filling:
             notes.append(Note(n, v, filling_words(n, short)))
         elif n in reshaped and reason in RESHAPE_SAYS_MORE:
-            notes.append(Note(n, v, reshaped_words(n, reshaped[n], short), says_where=False))
+            notes.append(Note(n, v, reshaped_words(n, reshaped[n], short), says_where=reason != "step"))
         else:
             notes.append(Note(n, v, (HELD_WHY_SHORT if short else HELD_WHY)[reason]))
     notes += [Note(n, None, filling_words(n, short)) for n in filling if n not in held]

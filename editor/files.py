@@ -172,6 +172,7 @@ class DocumentFiles:
                                       "Recover the last edit?")
         if answer == QMessageBox.StandardButton.Yes and self.open_session(self.autosave_path):
             self._saved = None  # recovered, not saved: closing asks before the autosave goes
+            self._session_file = None  # and Save session does not offer the autosave, which goes
             return True
         return False
 

@@ -226,7 +226,9 @@ class Menus(QObject):
             return False
         bar, tip = self.window.statusBar(), event.tip()
         if tip:
-            self._covered = (self._covered or (bar.currentMessage(),))[0], tip
+            current = bar.currentMessage()  # what the tip covers: the message, unless a tip still shows
+            covered = self._covered[0] if self._covered and current == self._covered[1] else current
+            self._covered = (covered, tip)
             bar.showMessage(tip)
         elif self._covered is not None:
             (message, shown), self._covered = self._covered, None

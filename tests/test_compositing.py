@@ -4,6 +4,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 import torch
 
 from editing.compositing import guided_upsample, paste_back
@@ -273,6 +274,24 @@ def test_the_photo_s_plain_background_stays_where_the_picture_is_background_befo
     assert np.array_equal(new[corner], photo[corner])
     middle = (int((16 - y0) / mapping.scale), int((16 - x0) / mapping.scale))
     assert np.abs(new[middle].astype(int) - photo[middle]).max() > 20  # the dress's change lands
+    faint, rim = noisy.clone(), after.clone()  # a faint rim beside the dress (x 9-23), under
+    faint[:, 4:28, 8], rim[:, 4:28, 8] = -1.0 + 0.13, -1.0 + 0.01  # PLAIN_BELOW, fading: it lands
+    edge = (slice(int((8 - y0) / mapping.scale), int((24 - y0) / mapping.scale)),
+            int((8.5 - x0) / mapping.scale))
+    kept, carried = (paste_back(photo, mapping, faint, rim, plain=plain)[0] for plain in (True, False))
+    assert np.array_equal(kept[edge], carried[edge]) and not np.array_equal(kept[edge], photo[edge])
+    # A recipe of compositing 10 is carried back as then, 11 and later with the background kept.
+    from types import SimpleNamespace
+
+    from editing import export
+
+    taken = []
+    model = SimpleNamespace(decode=lambda z: (noisy if float(z[0, 0]) == 0 else after)[None])
+    for compositing in (10, 11):
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(export, "paste_back", lambda *a, **k: taken.append(k["plain"]) or (photo, None))
+            export.render_edit(model, photo, mapping, torch.zeros(4), torch.ones(4), compositing=compositing)
+    assert taken == [False, True]
 
 
 def test_what_a_patch_decides_is_kept_per_patch_but_never_for_another_picture_in_its_memory():

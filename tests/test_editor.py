@@ -563,6 +563,7 @@ def test_a_photo_opened_at_start_after_a_crash_asks_to_recover_first(window, qtb
     assert questions.asked == ["Recover"]
     assert w.doc.current.slider_dict == {"first": 1.5} and len(w.doc.history) == 2
     assert "Recovered the last edit; coat.png is not opened" in w.statusBar().currentMessage()
+    assert w.session_file() is None  # Save session must not offer the autosave, which closing deletes
     questions.answer = QMessageBox.StandardButton.Discard  # recovered, not saved: closing asks
     w.close()
     questions.asked = []
@@ -878,7 +879,7 @@ def test_a_size_slider_that_only_reshapes_the_item_says_so(qtbot, tmp_path):
             break
     else:
         pytest.fail("no sample among 40 keeps its height at Height -2")
-    said = w.statusBar().currentMessage()  # held past -2 ("goes to -2.50") or not
+    said = w.statusBar().currentMessage()  # held (its value not said: a jump's) or not
     assert said.startswith("Height -2.00") and said.endswith(
         ": it reshapes the item but keeps its overall height (the model draws such items the frame's full "
         "height)"), said
@@ -1211,6 +1212,11 @@ def test_a_menu_s_status_tips_give_the_status_bar_s_message_back(window, qtbot):
     bar.showMessage("Exported out.png + recipe")  # said meanwhile: it stays
     w.menus.undo_action.showStatusText(menubar)
     assert bar.currentMessage() == "Exported out.png + recipe"
+    tuning.showStatusText(menubar)  # said while a tip shows, then another tip: what was said comes back
+    bar.showMessage("Height -2.00: it reshapes the item ...")
+    tuning.showStatusText(menubar)
+    w.menus.undo_action.showStatusText(menubar)
+    assert bar.currentMessage() == "Height -2.00: it reshapes the item ..."
 
 
 def test_save_session_starts_at_the_session_the_edit_came_from(window, qtbot, photo, tmp_path, monkeypatch):
