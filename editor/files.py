@@ -125,8 +125,8 @@ class DocumentFiles:
         name = self.doc.photo_path.name if self.doc.photo_path else f"The sample of seed {self.doc.seed}"
         exported_doc, exported, exported_to = self._exported or (None, None, "")
         if exported_doc is self.doc and self.doc.current.shows_same(exported):
-            said = f"{name} was exported to {exported_to}, but its edits are not saved as a session:\n" \
-                   f"without one, they cannot be undone or changed later.\n"
+            said = (f"{name} was exported to {exported_to}, but its edits are not saved as a session: "
+                    f"without one, they cannot be undone or changed later.\n")
         else:
             said = f"{name} has edits that are not saved.\n"
         buttons = QMessageBox.StandardButton
