@@ -194,7 +194,7 @@ class DocumentFiles:
     def show_error(self, message: str) -> None:
         """Tell the user, without blocking, and keep the current state."""
         self.last_error = message
-        self.statusBar().showMessage(message, 10_000)
+        self.menus.say_for(message, 10_000)
         box = QMessageBox(QMessageBox.Icon.Warning, "latent-editor", message, parent=self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()

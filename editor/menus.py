@@ -5,6 +5,7 @@ export_to, save_session, ...); items that replace the edit ask the window first 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +136,8 @@ class Menus(QObject):
         super().__init__(window)
         self.window, self.settings = window, settings
         self._covered: tuple[str, str] | None = None  # the message a menu's status tip covers, the tip
+        self._timed: tuple[str, float] | None = None  # the last message shown for a while (say_for)
+        # and when it goes (time.monotonic)
         window.installEventFilter(self)
         w, m, keys = window, window.menuBar(), QKeySequence.StandardKey
         f = m.addMenu("&File")
@@ -233,8 +236,17 @@ class Menus(QObject):
         elif self._covered is not None:
             (message, shown), self._covered = self._covered, None
             if bar.currentMessage() == shown:  # nothing newer was said meanwhile
-                bar.showMessage(message)
+                text, until = self._timed or ("", 0.0)
+                left = int(1000 * (until - time.monotonic())) if message == text else None
+                if left is None or left > 0:  # a message shown for a while: for what is left of it
+                    bar.showMessage(message, left or 0)
         return True
+
+    def say_for(self, message: str, ms: int) -> None:
+        """Show `message` in the status bar for `ms` milliseconds (a menu's tip over it takes none
+        of that time back: eventFilter)."""
+        self._timed = (message, time.monotonic() + ms / 1000)
+        self.window.statusBar().showMessage(message, ms)
 
     def save_session_dialog(self) -> bool:
         """True if the session was saved."""

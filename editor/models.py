@@ -156,4 +156,4 @@ class ModelSwitching:
         said = bar.currentMessage()
         step()
         if bar.currentMessage() in (said, ""):
-            bar.showMessage(message() if callable(message) else message, UNDO_SHOWN_MS)
+            self.menus.say_for(message() if callable(message) else message, UNDO_SHOWN_MS)

@@ -1217,6 +1217,16 @@ def test_a_menu_s_status_tips_give_the_status_bar_s_message_back(window, qtbot):
     tuning.showStatusText(menubar)
     w.menus.undo_action.showStatusText(menubar)
     assert bar.currentMessage() == "Height -2.00: it reshapes the item ..."
+    # A message shown for a while comes back for what is left of its while, and not after it.
+    w.menus.say_for("Undone: slider first +1.00", 5000)
+    tuning.showStatusText(menubar)
+    w.menus.undo_action.showStatusText(menubar)
+    assert bar.currentMessage() == "Undone: slider first +1.00"
+    w.menus.say_for("Undone: slider first +2.00", 60)
+    tuning.showStatusText(menubar)
+    qtbot.wait(120)
+    w.menus.undo_action.showStatusText(menubar)
+    assert "Undone" not in bar.currentMessage()
 
 
 def test_save_session_starts_at_the_session_the_edit_came_from(window, qtbot, photo, tmp_path, monkeypatch):
