@@ -157,7 +157,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from training.from_model import check_from_model, start_from_model
-    from training.loop import Trainer, init_distributed, pick_device, resumed_config
+    from training.loop import Trainer, init_distributed, leave_distributed, pick_device, resumed_config
 
     if a.resume:
         cfg = resumed_config(a.resume, steps=a.steps, sample_every=a.sample_every,
@@ -200,11 +200,14 @@ def cmd_train(a: argparse.Namespace) -> int:
                     bar.set_postfix(d=f"{s.d_loss:.3f}", g=f"{s.g_loss:.3f}",
                                     img_s=f"{bar.format_dict['rate'] * cfg.batch_size:.0f}"
                                     if bar.format_dict.get("rate") else "-")
-                if terminated.stop_now():
-                    return stopped(trainer, bar, dist_info, out, 143)
+                if terminated.stop_now():  # every rank after the same step: they leave together
+                    status = stopped(trainer, bar, dist_info, out, 143)
+                    leave_distributed()
+                    return status
     except KeyboardInterrupt:
         return stopped(trainer, bar, dist_info, out, 130)
     bar.close()
+    leave_distributed()
     if dist_info.main:
         print(f"done: {trainer.step} steps in {trainer.seconds / 60:.1f} min; samples in "
               f"{out / 'samples.png'}; export with `latent-gan export {out} --out assets/models/NAME`")

@@ -97,6 +97,16 @@ def init_distributed(device: torch.device) -> DistInfo:
     return DistInfo(dist.get_rank(), dist.get_world_size())
 
 
+def leave_distributed() -> None:
+    """Leave torchrun's process group together, if there is one: each rank waits for the others,
+    then the group is destroyed. A rank that exited with the group alive aborted now and then under
+    load ("terminate called without an active exception", SIGABRT: a CI run of the two-process
+    test beside other work)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def pick_device(name: str) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
