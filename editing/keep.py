@@ -348,47 +348,6 @@ class ClassHold:
         return share
 
 
-HELD_WHY = {  # why a slider stops short, in the user's words (why_held)
-    "class": "further, the item would turn into another kind of item",
-    "reach": "the model takes this item no further along this slider",
-    "together": "scaled back with the other held sliders, so that the item keeps its kind",
-    "step": "this is as close as the item gets: it changes in steps of a model pixel here",
-}
-
-
-HELD_WHY_SHORT = {  # the same, where several sliders share one status bar line (a walkthrough saw
-    # two held sliders' reasons cut off at the window's edge)
-    "class": "further, it would change kind",
-    "reach": "the model goes no further",
-    "together": "scaled back with the others",
-    "step": "as close as it gets",
-}
-
-
-def goes_to(asked: float, reached: float) -> str:
-    """How a held slider's message says where it went: "goes only to" a value short of the one asked
-    for, "goes to" one past it (a jump of the measure lands on the nearer reading: a T-shirt's
-    "width -3 goes only to -3.14" said the opposite of what happened)."""
-    return "goes only to" if abs(reached) < abs(asked) else "goes to"
-
-
-def held_reason(vectors: dict, ref: torch.Tensor, name: str, value: float) -> str:
-    """Why slider `name` at `value` stops short from the code `ref` (held_sliders says it does): a
-    key of HELD_WHY."""
-    walk = vectors.hold.walk(ref.reshape(-1), name)
-    if abs(walk.to_steps(value)[1] - value) <= 1e-6:
-        return "together"
-    side = 0 if value > 0 else 1
-    if walk.gain is not None and (np.sign(value) * walk.gain[side][:walk.run(side)] >= abs(value)).any():
-        return "step"  # it goes further: a steered walk's jump (Walk.to_steps)
-    return "class" if walk.run(side) < len(walk.steps) else "reach"
-
-
-def why_held(vectors: dict, ref: torch.Tensor, name: str, value: float, short: bool = False) -> str:
-    """held_reason in HELD_WHY's words (`short`: HELD_WHY_SHORT's)."""
-    return (HELD_WHY_SHORT if short else HELD_WHY)[held_reason(vectors, ref, name, value)]
-
-
 def held_sliders(vectors: dict, ref: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
     """{slider: the value it is held at} for the sliders of `values` that stop short of it (from
     the code `ref`, as apply_sliders takes it): at the class limit, where a measured slider cannot

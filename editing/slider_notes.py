@@ -1,5 +1,5 @@
 """What the product sliders say where they do not do what their values ask: a slider held short of
-its value (editing.keep.held_sliders, why_held), a size slider pushed up on an item that already
+its value (editing.keep.held_sliders, held_reason), a size slider pushed up on an item that already
 fills the frame (editing.measure.filling_frame), and one that reshaped its item without resizing it
 (editing.measure.reshaped_only). The editor's status bar and `latent-edit edit` say the same, each
 in its own names and signs; several notes at once are said in short, so that one line holds them."""
@@ -8,14 +8,56 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import torch
 
-from editing.keep import HELD_WHY, HELD_WHY_SHORT, goes_to, held_reason, held_sliders
+from editing.keep import held_sliders
 from editing.measure import (FRAME_SIZES, RESHAPE_FROM, filling_frame, filling_words, reshaped_only,
                              reshaped_words)
 
 
-RESHAPE_SAYS_MORE = ("step", "reach")  # held reasons (editing.keep.HELD_WHY) that a reshaped
+HELD_WHY = {  # why a slider stops short, in the user's words (why_held)
+    "class": "further, the item would turn into another kind of item",
+    "reach": "the model takes this item no further along this slider",
+    "together": "scaled back with the other held sliders, so that the item keeps its kind",
+    "step": "this is as close as the item gets: it changes in steps of a model pixel here",
+}
+
+
+HELD_WHY_SHORT = {  # the same, where several sliders share one status bar line (a walkthrough saw
+    # two held sliders' reasons cut off at the window's edge)
+    "class": "further, it would change kind",
+    "reach": "the model goes no further",
+    "together": "scaled back with the others",
+    "step": "as close as it gets",
+}
+
+
+def goes_to(asked: float, reached: float) -> str:
+    """How a held slider's message says where it went: "goes only to" a value short of the one asked
+    for, "goes to" one past it (a jump of the measure lands on the nearer reading: a T-shirt's
+    "width -3 goes only to -3.14" said the opposite of what happened)."""
+    return "goes only to" if abs(reached) < abs(asked) else "goes to"
+
+
+def held_reason(vectors: dict, ref: torch.Tensor, name: str, value: float) -> str:
+    """Why slider `name` at `value` stops short from the code `ref` (held_sliders says it does): a
+    key of HELD_WHY."""
+    walk = vectors.hold.walk(ref.reshape(-1), name)
+    if abs(walk.to_steps(value)[1] - value) <= 1e-6:
+        return "together"
+    side = 0 if value > 0 else 1
+    if walk.gain is not None and (np.sign(value) * walk.gain[side][:walk.run(side)] >= abs(value)).any():
+        return "step"  # it goes further: a steered walk's jump (Walk.to_steps)
+    return "class" if walk.run(side) < len(walk.steps) else "reach"
+
+
+def why_held(vectors: dict, ref: torch.Tensor, name: str, value: float, short: bool = False) -> str:
+    """held_reason in HELD_WHY's words (`short`: HELD_WHY_SHORT's)."""
+    return (HELD_WHY_SHORT if short else HELD_WHY)[held_reason(vectors, ref, name, value)]
+
+
+RESHAPE_SAYS_MORE = ("step", "reach")  # held reasons (HELD_WHY) that a reshaped
 # item's note replaces: "as close as the item gets" of a slider that moved the item's outline, not
 # its size, hid what happened; a class limit or sliders scaled back together are still said. Where
 # it replaces "step", the value it went to is not said either: a jump of the typical extent lands

@@ -16,9 +16,8 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, Q
                                QToolTip, QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
 
-from editing.keep import goes_to
 from editing.measure import UNIT_WORDS
-from editing.slider_notes import note_line, slider_notes
+from editing.slider_notes import goes_to, note_line, slider_notes
 from editing.vectors import PHOTO_FACING, AttributeVector, photo_sign
 from editor.state import Document, Snapshot
 

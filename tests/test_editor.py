@@ -893,7 +893,8 @@ def test_a_size_slider_that_only_reshapes_the_item_says_so(qtbot, tmp_path):
 def test_a_held_product_slider_says_so(qtbot, tmp_path):
     """The shipped product model holds width where a sample would change class, and the status
     bar says at which value, and why."""
-    from editing.keep import HELD_WHY, held_sliders
+    from editing.keep import held_sliders
+    from editing.slider_notes import HELD_WHY
 
     w = open_window(qtbot, tmp_path)
     for seed in range(40):  # a sample that width +3 would turn into another item
@@ -924,7 +925,8 @@ def test_a_held_product_slider_says_so(qtbot, tmp_path):
 def test_several_held_sliders_say_why_in_short_so_that_one_line_holds_them(qtbot, tmp_path):
     """A walkthrough saw two held sliders' reasons cut off at the status bar's edge: where several
     hold at once, each says its reason in short."""
-    from editing.keep import HELD_WHY, HELD_WHY_SHORT, held_sliders
+    from editing.keep import held_sliders
+    from editing.slider_notes import HELD_WHY, HELD_WHY_SHORT
     from editor.sliders import SHOWN_HELD
 
     w = open_window(qtbot, tmp_path)

@@ -7,7 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from editing.keep import HELD_WHY, ClassHold, SliderSet, goes_to, held_sliders, why_held
+from editing.keep import ClassHold, SliderSet, held_sliders
+from editing.slider_notes import HELD_WHY, goes_to, why_held
 from editing.steer import Calibration
 from editing.vectors import AttributeVector, apply_sliders, model_vectors
 from tests.conftest import make_editable_model
@@ -317,7 +318,7 @@ def test_a_straight_walk_interpolates_and_a_steered_one_takes_the_nearer_reading
     assert why_held(SliderSet({}, Hold()), torch.zeros(3), "width", 0.5) == HELD_WHY["step"]
     assert why_held(SliderSet({}, Hold()), torch.zeros(3), "width", 2.0) == HELD_WHY["reach"]
     # Said as it is: short of the value asked for, or past it to the nearer reading of a jump.
-    from editing.keep import HELD_WHY_SHORT
+    from editing.slider_notes import HELD_WHY_SHORT
 
     assert HELD_WHY_SHORT.keys() == HELD_WHY.keys()
     assert all(len(HELD_WHY_SHORT[k]) < len(HELD_WHY[k]) for k in HELD_WHY)
