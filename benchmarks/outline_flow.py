@@ -33,11 +33,11 @@ from PIL import Image
 
 from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from benchmarks.editing import tile
-from benchmarks.product_edits import Judges, invert_photos, tinted_photos
+from benchmarks.product_edits import Judges, invert_photos, slid_pictures, tinted_photos
 from editing.compositing import paste_back
 from editing.measure import CALIBRATED_BY, OBJECT_LEVEL, measure
 from editing.outline_flow import outline_flow
-from editing.vectors import apply_sliders, model_vectors
+from editing.vectors import model_vectors
 from inversion.framing import DomainSpec, framed
 from training.classifier import load_classifier
 from training.modelfile import DEFAULT_MODEL, load_model
@@ -87,13 +87,7 @@ def main() -> None:
         found = {label: {"iou": [], "error": [], "kept": [], "ms": []} for label, _ in WAYS}
         flowed = []
         for value in VALUES:
-            z1 = []
-            for z, x in zip(z0, xs):
-                if getattr(vectors, "hold", None) is not None:
-                    vectors.hold.on_photo(z, x)  # as the editor does when the photo opens
-                z1.append(apply_sliders(z, vectors, {k: value}))
-            with torch.no_grad():
-                after = model.decode(torch.stack(z1))
+            after = slid_pictures(model, vectors, z0, xs, k, value)
             asked = read(after, k) - read(unedited, k)
             flowed += [outline_flow(b, x) is not None for b, x in zip(unedited, after)]
             for label, outline in WAYS:

@@ -30,10 +30,10 @@ import numpy as np
 import torch
 
 from benchmarks.common import footer, machine, markdown_table, write_results
-from benchmarks.product_edits import Judges, invert_photos, tinted_photos
+from benchmarks.product_edits import Judges, invert_photos, slid_pictures, tinted_photos
 from editing.compositing import paste_back
 from editing.measure import MEASURED
-from editing.vectors import apply_sliders, model_vectors
+from editing.vectors import model_vectors
 from training.classifier import load_classifier
 from training.modelfile import DEFAULT_MODEL, load_model
 
@@ -73,12 +73,7 @@ def main() -> None:
              for label, _ in WAYS}
     for k in MEASURED:
         for value in (-3.0, 3.0):
-            z1 = []
-            for z, x in zip(z0, xs):
-                vectors.hold.on_photo(z, x)  # as the editor does when the photo opens
-                z1.append(apply_sliders(z, vectors, {k: value}))
-            with torch.no_grad():
-                after = model.decode(torch.stack(z1))
+            after = slid_pictures(model, vectors, z0, xs, k, value)
             exports = {label: [] for label, _ in WAYS}
             for i, (photo, m, b, x) in enumerate(zip(photos, mappings, unedited, after)):
                 outs = {}

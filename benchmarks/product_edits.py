@@ -86,6 +86,20 @@ def invert_photos(model, xs: list[torch.Tensor]) -> torch.Tensor:
                       for i in range(0, len(xs), INVERT_BATCH)]).detach()
 
 
+@torch.no_grad()
+def slid_pictures(model, vectors, z0: torch.Tensor, xs: list[torch.Tensor], name: str,
+                  value: float) -> torch.Tensor:
+    """The model's pictures (N, C, R, R) of codes `z0` (N, D) with slider `name` at `value`, each
+    photo registered with the hold first (`xs`, as the model sees them), as the editor does when a
+    photo opens."""
+    z1 = []
+    for z, x in zip(z0, xs):
+        if getattr(vectors, "hold", None) is not None:
+            vectors.hold.on_photo(z, x)
+        z1.append(apply_sliders(z, vectors, {name: value}))
+    return model.decode(torch.stack(z1))
+
+
 def pinned_classes(train) -> dict[str, set[int]]:
     """{height/width: the classes whose training images fill the frame that way (at least PINNED
     of them at the largest extent any image has)}."""
