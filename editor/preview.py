@@ -21,7 +21,7 @@ from editing.vectors import AttributeVector
 from editor.errors import describe
 from editor.render import Renderer, frame_args
 from editor.state import Document, Snapshot
-from editor.workers import LatestWorker
+from editor.workers import LatestWorker, on_worker_thread
 from training.modelfile import GANModel
 
 REFINE_MS = 150  # after the last draft is shown, its state is drawn again in full
@@ -77,6 +77,7 @@ class Preview(QObject):
         stop = self._warm_stop = threading.Event()
 
         def walks() -> None:
+            on_worker_thread()
             for name in hold.names:
                 if stop.is_set():
                     return

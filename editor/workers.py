@@ -10,6 +10,11 @@ The worker thread never touches Qt: it appends its reports to a queue, and a QTi
 thread drains it every few milliseconds and emits the signals there, so every Qt call happens on
 the GUI thread (emitting from plain Python threads is where PySide6 has had its threading bugs).
 
+A worker computes with torch on one thread (`on_worker_thread`): from a thread other than the
+main one, torch's two threads on this 2-core machine cost more than they give (the product's
+hybrid inversion took 1.55 s on two, 0.87 s on one; a stroke's candidates 670 ms against 480; the
+slider frames' p95 16.4 ms against 13.2: benchmarks/results/editor_latency_ab.md).
+
 A job that raises is reported (`failed` with its message, `error` with the exception) and the
 worker goes on; an exception that is not the user's (editor.errors) is logged with its traceback.
 """
@@ -19,12 +24,21 @@ import threading
 from collections import deque
 from typing import Any, Callable, Iterator
 
+import torch
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from editor.errors import is_user_error, log_bug
 
 
 Job = Callable[[], Any]  # returns a value, or an iterator whose last item is the result
+WORKER_THREADS = 1  # torch's threads for a worker thread's work (see the module's docstring)
+
+
+def on_worker_thread() -> None:
+    """Let torch compute on WORKER_THREADS threads in the calling thread (a worker's, at its
+    start). OpenMP's setting is the thread's own; torch's count for its own loops is the process's,
+    so the GUI thread's loops run on one thread too once a worker has started (measured with it)."""
+    torch.set_num_threads(WORKER_THREADS)
 
 
 class LatestWorker(QObject):
@@ -102,6 +116,7 @@ class LatestWorker(QObject):
         self._thread.join(timeout=5)
 
     def _loop(self) -> None:
+        on_worker_thread()
         while True:
             with self._cond:
                 while self._pending is None and not self._stop:

@@ -5,8 +5,10 @@ import threading
 import time
 from types import SimpleNamespace
 
+import torch
+
 from editor.jobs import Job, JobRunner
-from editor.workers import LatestWorker
+from editor.workers import WORKER_THREADS, LatestWorker
 from inversion.photo import PhotoError
 
 
@@ -35,6 +37,20 @@ def test_only_the_latest_request_runs_to_the_end(qtbot):
     assert done == [(last, "c")]
     assert first in cancelled
     w.shutdown()
+
+
+def test_a_worker_computes_on_one_thread(qtbot):
+    # torch's two threads, from a thread other than the main one, nearly doubled an inversion's time
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    w = LatestWorker("test")
+    done = []
+    w.done.connect(lambda i, r: done.append(r))
+    w.submit(torch.get_num_threads)
+    qtbot.waitUntil(lambda: bool(done), timeout=5000)
+    w.shutdown()
+    torch.set_num_threads(before)
+    assert done == [WORKER_THREADS] and WORKER_THREADS == 1
 
 
 def test_failures_are_reported_and_the_worker_goes_on(qtbot):
