@@ -2,7 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python -m benchmarks.editor_latency [--moves 300]
 
-- Launch: from creating the QApplication to the first painted frame of a photo's encoder guess.
+- Launch: from creating the QApplication to the first painted frame of a photo's encoder guess;
+  open: from opening the photo to its inversion done (and a face's tuning), the window idle.
 - Sliders: `--moves` slider changes through the real QSlider, each waited for until its frame is
   painted (the worker renders G(z) and carries it back onto the photo at display size); latency
   p50/p95 and frames per second (1 / mean latency). Twice, the same moves: the GUI thread waiting
@@ -56,6 +57,7 @@ def main() -> None:
     w = MainWindow(*([a.model] if a.model else []), settings=settings,
                    autosave_path=tmp / "autosave.json", ask_recovery=False)
     w.show()
+    t_open = time.perf_counter()
     w.open_photo(photo)
     while w.canvas._after is None:
         app.processEvents()
@@ -69,6 +71,7 @@ def main() -> None:
         app.processEvents()
 
     wait_idle()
+    ready = time.perf_counter() - t_open  # the inversion done (and a face's tuning)
     names = list(w.sliders)
 
     def slider_moves(spin: bool) -> tuple[np.ndarray, float]:
@@ -122,7 +125,8 @@ def main() -> None:
              "p95_ms": float(np.quantile(lat, 0.95)), "fps": 1000 / float(lat.mean()),
              "throughput_fps": a.moves / wall} for mode, (lat, wall) in moves.items()]
     row = {**rows[0], "stroke_p50_ms": statistics.median(stroke_ms),
-           "stroke_p95_ms": float(np.quantile(stroke_ms, 0.95)), "first_frame_s": first_frame}
+           "stroke_p95_ms": float(np.quantile(stroke_ms, 0.95)), "first_frame_s": first_frame,
+           "ready_s": ready}
     h, wd = w.doc.pixels.shape[:2]
     command = f"python -m benchmarks.editor_latency --moves {a.moves}" + "".join(
         f" --{k} {v}" for k, v in (("model", a.model), ("photo", a.photo)) if v) + (
@@ -137,7 +141,8 @@ def main() -> None:
                                   ("fps", "frames/s (1/mean)")])
           + "\n" + markdown_table([row], [("stroke_p50_ms", "stroke→candidates p50 ms"),
                                           ("stroke_p95_ms", "p95 ms"),
-                                          ("first_frame_s", "launch→first frame s")])
+                                          ("first_frame_s", "launch→first frame s"),
+                                          ("ready_s", "open→inverted s")])
           + f"\n{footer(m)}")
     write_results(a.name, {"machine": m, **row, "slider_moves": rows}, md)
     w.save_session(tmp / "end.session.json")  # saved: closing does not ask

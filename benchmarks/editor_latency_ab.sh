@@ -41,16 +41,16 @@ for side, label in (("ref", ref_label), ("now", "working tree")):
         for r in d["slider_moves"]:
             key = "loop" if r["waiting"] == "event loop" else "spin"
             row[f"{key}_p50"], row[f"{key}_p95"] = r["p50_ms"], r["p95_ms"]
-        row.update(stroke=d["stroke_p50_ms"], first=d["first_frame_s"])
+        row.update(stroke=d["stroke_p50_ms"], first=d["first_frame_s"], ready=d.get("ready_s", float("nan")))
         rows.append(row)
-keys = ("loop_p50", "loop_p95", "spin_p50", "spin_p95", "stroke", "first")
+keys = ("loop_p50", "loop_p95", "spin_p50", "spin_p95", "stroke", "first", "ready")
 medians = {side: {k: statistics.median(r[k] for r in rows if r["code"] == label) for k in keys}
            for side, label in (("ref", rows[0]["code"]), ("now", "working tree"))}
 summary = [{"code": c, **medians[s]} for s, c in (("ref", rows[0]["code"]), ("now", "working tree"))]
 summary.append({"code": "working tree / ref", **{k: medians["now"][k] / medians["ref"][k] for k in keys}})
 cols = [("code", "code"), ("loop_p50", "slider p50 ms (event loop)"), ("loop_p95", "p95 ms"),
         ("spin_p50", "slider p50 ms (spinning)"), ("spin_p95", "p95 ms"),
-        ("stroke", "stroke p50 ms"), ("first", "first frame s")]
+        ("stroke", "stroke p50 ms"), ("first", "first frame s"), ("ready", "open→inverted s")]
 m = machine()
 md = (f"# Editor latency: {ref} against the working tree\n\n`bash benchmarks/editor_latency_ab.sh {ref} "
       f"{runs}`: `benchmarks.editor_latency` (today's script on both sides), alternately, {runs} runs "
