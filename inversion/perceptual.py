@@ -1,13 +1,15 @@
 """LPIPS perceptual distance (Zhang et al. 2018, arXiv:1801.03924), AlexNet v0.1, offline.
 
-The `lpips` package builds the network; its weights (backbone and linear heads) come from
-assets/lpips/alex.safetensors, converted once by inversion.convert_lpips, so nothing is downloaded
-and no pickle is read. Grey images are repeated to three channels and images smaller than
-`min_size` are upsampled first: AlexNet's 11x11 stride-4 first layer sees too little of a 32 px image.
+The network is the `lpips` package's LPIPS(net='alex'), built here with the same layers and
+parameter names (`LPIPSNetwork`): importing the package imports torchvision and with it
+torch._dynamo, 1.4 s on the editor's GUI thread when the first photo opened (tests check that the
+two agree). Its weights (backbone and linear heads) come from assets/lpips/alex.safetensors,
+converted once by inversion.convert_lpips, so nothing is downloaded and no pickle is read. Grey
+images are repeated to three channels and images smaller than `min_size` are upsampled first:
+AlexNet's 11x11 stride-4 first layer sees too little of a 32 px image.
 """
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import torch
@@ -17,14 +19,87 @@ from torch import nn
 from inversion.convert_lpips import LPIPS_WEIGHTS
 from training.modelfile import ModelFormatError, load_network
 
+# AlexNet's five stages as torchvision numbers its `features`: (index, layer), each stage ending in
+# the ReLU whose output LPIPS compares
+_ALEX = (
+    ((0, lambda: nn.Conv2d(3, 64, 11, stride=4, padding=2)), (1, nn.ReLU)),
+    ((2, lambda: nn.MaxPool2d(3, 2)), (3, lambda: nn.Conv2d(64, 192, 5, padding=2)), (4, nn.ReLU)),
+    ((5, lambda: nn.MaxPool2d(3, 2)), (6, lambda: nn.Conv2d(192, 384, 3, padding=1)), (7, nn.ReLU)),
+    ((8, lambda: nn.Conv2d(384, 256, 3, padding=1)), (9, nn.ReLU)),
+    ((10, lambda: nn.Conv2d(256, 256, 3, padding=1)), (11, nn.ReLU)),
+)
+_CHANNELS = (64, 192, 384, 256, 256)
 
-def load_lpips_network(path: Path = LPIPS_WEIGHTS) -> nn.Module:
-    """lpips.LPIPS(net='alex') with the shipped weights, frozen, in eval mode."""
-    import lpips
 
-    with warnings.catch_warnings():  # torchvision's notice about its deprecated `pretrained`
-        warnings.simplefilter("ignore", UserWarning)
-        net = lpips.LPIPS(pretrained=False, net="alex", pnet_rand=True, verbose=False)
+class _Stages(nn.Module):
+    """AlexNet's features as five stages (`slice1`..`slice5`), each one's output kept."""
+
+    def __init__(self):
+        super().__init__()
+        for k, stage in enumerate(_ALEX, 1):
+            seq = nn.Sequential()
+            for index, make in stage:
+                seq.add_module(str(index), make())
+            self.add_module(f"slice{k}", seq)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        outs = []
+        for k in range(1, 6):
+            x = getattr(self, f"slice{k}")(x)
+            outs.append(x)
+        return outs
+
+
+class _Linear(nn.Module):
+    """A stage's learnt 1x1 weighting of its squared feature differences (lpips' NetLinLayer)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.model = nn.Sequential(nn.Dropout(), nn.Conv2d(channels, 1, 1, bias=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+class _Scaling(nn.Module):
+    """[-1, 1] images to the inputs AlexNet was trained on (lpips' ScalingLayer)."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("shift", torch.tensor([-.030, -.088, -.188])[None, :, None, None])
+        self.register_buffer("scale", torch.tensor([.458, .448, .450])[None, :, None, None])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.shift) / self.scale
+
+
+class LPIPSNetwork(nn.Module):
+    """lpips.LPIPS(net='alex') v0.1: the same parameter names (`lin0`..`lin4` and `lins` hold the
+    same layers, as there) and the same distance (`forward`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scaling_layer = _Scaling()
+        self.net = _Stages()
+        for k, c in enumerate(_CHANNELS):
+            setattr(self, f"lin{k}", _Linear(c))
+        self.lins = nn.ModuleList([getattr(self, f"lin{k}") for k in range(5)])
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """(B, 1, 1, 1) distances of images (B, 3, H, W) in [-1, 1], as lpips.LPIPS gives them."""
+        fx = [unit_normalised(f) for f in self.net(self.scaling_layer(x))]
+        fy = [unit_normalised(f) for f in self.net(self.scaling_layer(y))]
+        return sum(lin((a - b) ** 2).mean((2, 3), keepdim=True) for lin, a, b in zip(self.lins, fx, fy))
+
+
+def unit_normalised(features: torch.Tensor, eps: float = 1e-10) -> torch.Tensor:
+    """Each position's feature vector divided by its length (lpips.normalize_tensor)."""
+    return features / (torch.sqrt((features ** 2).sum(dim=1, keepdim=True)) + eps)
+
+
+def load_lpips_network(path: Path = LPIPS_WEIGHTS) -> LPIPSNetwork:
+    """LPIPSNetwork with the shipped weights, frozen, in eval mode."""
+    net = LPIPSNetwork()
     if not path.is_file():
         raise ModelFormatError(f"LPIPS weights missing: {path}; recreate them with "
                                f"`python -m inversion.convert_lpips` (see its docstring)")
@@ -54,10 +129,8 @@ class LPIPS(nn.Module):
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Unit-normalised AlexNet activations of the five layers, each (B, C_l, H_l, W_l)."""
-        import lpips
-
         outs = self.net.net(self.net.scaling_layer(self.prepare(x)))
-        return [lpips.normalize_tensor(o) for o in outs]
+        return [unit_normalised(o) for o in outs]
 
     def distance(self, x: torch.Tensor, target_features: list[torch.Tensor]) -> torch.Tensor:
         """(B,) LPIPS of x against targets given by their `features()`."""

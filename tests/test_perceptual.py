@@ -36,8 +36,29 @@ def test_identical_images_are_at_zero_and_grey_small_images_work(lpips_alex):
     assert x.grad.abs().sum() > 0
 
 
-def test_cached_target_features_match_the_lpips_package(lpips_alex):
+def test_cached_target_features_give_the_whole_distance(lpips_alex):
     ref, p0 = load("ex_ref"), load("ex_p0")
     ours = lpips_alex.distance(p0, [f.detach() for f in lpips_alex.features(ref)])
     theirs = lpips_alex.net(ref, p0).flatten()
     assert torch.allclose(ours, theirs, atol=1e-6)
+
+
+def test_the_network_is_the_lpips_packages_with_the_same_weights(lpips_alex):
+    import warnings
+
+    import lpips  # the reference; the editor does not import it (torchvision with it: 1.4 s)
+
+    from inversion.convert_lpips import LPIPS_WEIGHTS
+    from training.modelfile import load_network
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        theirs = lpips.LPIPS(pretrained=False, net="alex", pnet_rand=True, verbose=False)
+    load_network(theirs, LPIPS_WEIGHTS)
+    theirs.eval()
+    ref, p0, p1 = load("ex_ref"), load("ex_p0"), load("ex_p1")
+    x, y = torch.cat([ref, ref, p0]), torch.cat([p0, p1, p1 * 0.5])
+    with torch.no_grad():
+        assert torch.allclose(lpips_alex.net(x, y), theirs(x, y), atol=1e-6)
+        for a, b in zip(lpips_alex.net.net(x), theirs.net(x)):
+            assert torch.equal(a, b)
