@@ -168,7 +168,7 @@ def invert(window, framed: tuple, label: str = "open", switching: bool = False) 
     doc = Document(window.model.path, window.model.model_id, photo.pixels, mapping, first,
                    photo_path=photo.path, history=[Snapshot(label, first.reshape(-1).clone())],
                    target=x)
-    window._start_document(doc, switching)
+    window._start_document(doc, switching, inverting=True)
     window.statusBar().showMessage(f"Inverting {photo.path.name}… {mapping.found_by}".rstrip())
     window.set_editing_enabled(False)  # edits wait for the final code; Cancel keeps the best so far
 

@@ -21,7 +21,7 @@ from editing.vectors import AttributeVector
 from editor.errors import describe
 from editor.render import Renderer, frame_args
 from editor.state import Document, Snapshot
-from editor.workers import LatestWorker, on_worker_thread
+from editor.workers import LatestWorker, one_torch_thread
 from training.modelfile import GANModel
 
 REFINE_MS = 150  # after the last draft is shown, its state is drawn again in full
@@ -58,13 +58,19 @@ class Preview(QObject):
         come is no reason to skip a drag's step)."""
         return self.worker.busy
 
-    def start(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document) -> Renderer:
-        """Render `doc` from now on (its photo at display size; the edit from G(doc.z0))."""
+    def start(self, model: GANModel, vectors: dict[str, AttributeVector], doc: Document,
+              warm: bool = True) -> Renderer:
+        """Render `doc` from now on (its photo at display size; the edit from G(doc.z0)); with
+        `warm`, walk its held sliders now (not for a first guess that an inversion will replace:
+        its walks would only slow the inversion down, and the final code's are made anyway)."""
         self._refine.stop()  # a draft of the last document is not drawn again on this one
         self._final = None
         self.vectors = vectors
         self.renderer = Renderer(model, doc.pixels, doc.mapping, doc.z0)
-        self.warm(doc.z0)
+        if warm:
+            self.warm(doc.z0)
+        else:
+            self._warm_stop.set()  # a previous document's walks stop after their current slider
         return self.renderer
 
     def warm(self, z0: torch.Tensor) -> None:
@@ -77,7 +83,7 @@ class Preview(QObject):
         stop = self._warm_stop = threading.Event()
 
         def walks() -> None:
-            on_worker_thread()
+            one_torch_thread()
             for name in hold.names:
                 if stop.is_set():
                     return

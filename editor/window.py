@@ -48,6 +48,7 @@ from editor.sliders import SlidersPanel
 from editor.state import Document, Snapshot
 from editor.strokes import StrokeTool
 from editor.warptool import WarpTool
+from editor.workers import import_early, one_torch_thread
 from inversion.invert import Inverter
 from inversion.perceptual import LPIPS
 from inversion.tuning import TuneConfig
@@ -72,6 +73,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
                  autosave_path: Path | None = None, ask_recovery: bool = True,
                  tune_config: TuneConfig = TuneConfig()):
         super().__init__()
+        one_torch_thread()  # as the workers (editor.workers)
+        import_early()  # what the first inversion would wait for
         self.settings = settings or QSettings("latent-editor", "latent-editor")
         self.tune_config = tune_config  # per-photo generator tuning (editor.tuning)
         self.autosave_path = autosave_path or default_autosave()
@@ -193,9 +196,9 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
 
     # ================================================================== the document
 
-    def _start_document(self, doc: Document, switching: bool = False) -> None:
+    def _start_document(self, doc: Document, switching: bool = False, inverting: bool = False) -> None:
         """Show and edit `doc` with the model in use; a document that is not a model switch (or
-        its undo) starts the switches' history afresh."""
+        its undo) starts the switches' history afresh; one `inverting` is a first guess."""
         self.jobs.abandon()  # its callbacks belong to the document being replaced
         if not switching:
             self._undo_switches.clear()
@@ -204,7 +207,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.set_editing_enabled(True)
         model = self.drawing_model
         session.take_photo(self.vectors, doc.z0, doc.target)  # before a slider moves (editing.keep)
-        renderer = self.preview.start(model, self.vectors, doc)
+        renderer = self.preview.start(model, self.vectors, doc, warm=not inverting)
         shown = renderer.display_pixels
         self.canvas.settle_strokes()
         self.canvas.set_images(shown, shown)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 from tests.conftest import open_window
@@ -87,4 +88,33 @@ def test_the_canvas_is_painted_once_a_preview_frame(qtbot, tmp_path, photo, monk
         qtbot.waitUntil(lambda: w._slider_t0 is None, timeout=30_000)  # its frame painted
         qtbot.wait(20)  # what else the event loop paints after it
     assert 6 <= len(paints) <= 6 + 1, len(paints)
+    w.close()
+
+
+def test_the_held_sliders_are_walked_from_the_inverted_code_not_from_the_first_guess(
+        qtbot, tmp_path, monkeypatch):
+    """The encoder's first guess is shown while the inversion refines it, with editing off: walks
+    from it (half a second each for a product) would only slow the inversion down."""
+    from benchmarks.editing import fake_photo
+    from editing.keep import ClassHold
+
+    walked = []
+    real = ClassHold.walk
+
+    def spy(self, z0, name):
+        walked.append(z0.reshape(-1).clone())
+        return real(self, z0, name)
+
+    monkeypatch.setattr(ClassHold, "walk", spy)
+    dress = np.asarray(Image.open(Path(__file__).parent / "fixtures" / "fashion-mnist" / "00013_dress.png"))
+    Image.fromarray(fake_photo(dress, (110, 70, 40))).save(tmp_path / "dress.png")
+    w = open_window(qtbot, tmp_path)
+    assert w.open_photo(tmp_path / "dress.png")
+    guess = w.doc.z0.clone()
+    qtbot.waitUntil(lambda: w.idle, timeout=60_000)
+    w.preview._warm_thread.join(timeout=60)
+    final = w.doc.z0
+    assert not torch.equal(guess, final), "the inversion moved the code"
+    assert len(walked) >= len(w.vectors.hold.names)
+    assert all(torch.equal(z, final) for z in walked)
     w.close()
