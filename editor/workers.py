@@ -10,16 +10,19 @@ The worker thread never touches Qt: it appends its reports to a queue, and a QTi
 thread drains it every few milliseconds and emits the signals there, so every Qt call happens on
 the GUI thread (emitting from plain Python threads is where PySide6 has had its threading bugs).
 
-A worker computes with torch on one thread (`on_worker_thread`): from a thread other than the
-main one, torch's two threads on this 2-core machine cost more than they give (the product's
-hybrid inversion took 1.55 s on two, 0.87 s on one; a stroke's candidates 670 ms against 480; the
-slider frames' p95 16.4 ms against 13.2: benchmarks/results/editor_latency_ab.md).
+The editor computes with torch on one thread in each of its threads (`one_torch_thread`: the GUI
+thread when the window is made, each worker at its start): with two per thread, the GUI thread,
+the render worker and the jobs worker ask for more threads than this 2-core machine has (the
+product's hybrid inversion took 1.55 s on two in a thread of its own, 0.87 s on one; in the window,
+a stroke's candidates 670 ms against 480 and the slider frames' p95 16.4 ms against 13.2:
+benchmarks/results/editor_latency_ab.md).
 
 A job that raises is reported (`failed` with its message, `error` with the exception) and the
 worker goes on; an exception that is not the user's (editor.errors) is logged with its traceback.
 """
 from __future__ import annotations
 
+import importlib
 import threading
 from collections import deque
 from typing import Any, Callable, Iterator
@@ -31,14 +34,34 @@ from editor.errors import is_user_error, log_bug
 
 
 Job = Callable[[], Any]  # returns a value, or an iterator whose last item is the result
-WORKER_THREADS = 1  # torch's threads for a worker thread's work (see the module's docstring)
+TORCH_THREADS = 1  # torch's threads in each of the editor's threads (see the module's docstring)
 
 
-def on_worker_thread() -> None:
-    """Let torch compute on WORKER_THREADS threads in the calling thread (a worker's, at its
-    start). OpenMP's setting is the thread's own; torch's count for its own loops is the process's,
-    so the GUI thread's loops run on one thread too once a worker has started (measured with it)."""
-    torch.set_num_threads(WORKER_THREADS)
+def one_torch_thread() -> None:
+    """Let torch compute on TORCH_THREADS threads in the calling thread. OpenMP's setting is the
+    thread's own and torch's count for its own loops the process's: each thread sets both."""
+    torch.set_num_threads(TORCH_THREADS)
+
+
+def import_early(module: str = "torch._dynamo") -> threading.Thread | None:
+    """Import `module` on a thread of its own now, unless it is imported already. The first
+    optimiser torch makes imports torch._dynamo (and sympy with it): about a second, which the
+    first photo's inversion (or the first stroke) would otherwise spend on its own, the window
+    still (2.2 s to the product's first inversion against 1.0 for the next: benchmarks/results/
+    editor_latency_ab.md). Imported meanwhile, it is ready when the user has chosen a photo."""
+    import sys
+
+    if module in sys.modules:
+        return None
+
+    def load() -> None:
+        try:
+            importlib.import_module(module)
+        except Exception as e:  # noqa: BLE001 - it will be imported where it is used, and fail there
+            log_bug(e, f"importing {module} early")
+    thread = threading.Thread(target=load, name=f"import {module}", daemon=True)
+    thread.start()
+    return thread
 
 
 class LatestWorker(QObject):
@@ -116,7 +139,7 @@ class LatestWorker(QObject):
         self._thread.join(timeout=5)
 
     def _loop(self) -> None:
-        on_worker_thread()
+        one_torch_thread()
         while True:
             with self._cond:
                 while self._pending is None and not self._stop:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import torch
 
 from editor.jobs import Job, JobRunner
-from editor.workers import WORKER_THREADS, LatestWorker
+from editor.workers import TORCH_THREADS, LatestWorker
 from inversion.photo import PhotoError
 
 
@@ -50,7 +50,7 @@ def test_a_worker_computes_on_one_thread(qtbot):
     qtbot.waitUntil(lambda: bool(done), timeout=5000)
     w.shutdown()
     torch.set_num_threads(before)
-    assert done == [WORKER_THREADS] and WORKER_THREADS == 1
+    assert done == [TORCH_THREADS] and TORCH_THREADS == 1
 
 
 def test_failures_are_reported_and_the_worker_goes_on(qtbot):
@@ -144,3 +144,21 @@ def test_cancel_a_replaced_job_and_a_failing_one(qtbot):
     qtbot.waitUntil(lambda: len(failed) == 2, timeout=5000)
     assert failed[1].startswith("Something went wrong (a bug): KeyError")
     runner.shutdown()
+
+
+def test_a_module_imported_early_is_imported_on_a_thread_of_its_own_once(tmp_path, monkeypatch, caplog):
+    import sys
+
+    from editor.workers import import_early
+
+    source = "import threading\nBY = threading.current_thread().name\n"
+    (tmp_path / "early_module_for_test.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    thread = import_early("early_module_for_test")
+    thread.join(timeout=10)
+    assert sys.modules["early_module_for_test"].BY == thread.name != threading.current_thread().name
+    assert import_early("early_module_for_test") is None  # imported already: nothing to do
+    with caplog.at_level(logging.ERROR):
+        import_early("no_such_module_for_test").join(timeout=10)  # logged, nothing raised
+    assert "no_such_module_for_test" in caplog.text
+    del sys.modules["early_module_for_test"]
