@@ -34,7 +34,7 @@ from benchmarks.faces import CLASSIFIER, probabilities
 from benchmarks.generator_tuning import FLIPPED
 from benchmarks.real_photos import held_out_face_photos, tuned_to_faces
 from editing.compositing import change_in_levels
-from editing.face_paste import face_change_mask
+from editing.face_paste import HAIR_GROWTH, face_change_mask, face_region, hair_reach
 from editing.vector_sets import FACE_ATTRIBUTES
 from editing.vectors import apply_sliders, model_vectors
 from inversion.faces import SAME_PERSON, descriptors, identity_distance
@@ -45,7 +45,9 @@ from training.modelfile import load_model
 from training.pixels import to_uint8
 
 WHERE = (("base", "base G"), ("tuned", "tuned G"), ("photo", "photo + change"),
-         ("region", "photo + change in the face region"))
+         ("region", "photo + change in the face region"),
+         ("grown", f"... in the face region grown {HAIR_GROWTH:g} times"),
+         ("hair", "... in the face region and a hair slider's reach"))
 
 
 @torch.no_grad()
@@ -66,12 +68,27 @@ def flips(model, tuned, net, x: torch.Tensor, mapping, z0: torch.Tensor, vectors
         change = drawn - tuned0
         masks = torch.stack([torch.from_numpy(face_change_mask(change_in_levels(tuned0[0], d), mapping))
                              for d in drawn])[:, None]  # as the carry-back paints it
+        r = x.shape[-1]
+        grown = face_region(mapping.landmarks, r, grow=HAIR_GROWTH)
+        masks_grown = torch.stack([torch.from_numpy(face_change_mask(change_in_levels(tuned0[0], d),
+                                                                     mapping, reach=grown))
+                                   for d in drawn])[:, None]
+        photo = to_uint8(x[0])
+        same = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+
+        def with_hair(d):
+            delta = change_in_levels(tuned0[0], d)
+            return torch.from_numpy(face_change_mask(delta, mapping, reach=hair_reach(
+                photo, same, mapping.landmarks, r, delta)))
+        masks_hair = torch.stack([with_hair(d) for d in drawn])[:, None]
         images = torch.cat([base, drawn, (x + change).clamp(-1, 1),
-                            (x + change * masks).clamp(-1, 1)])
+                            (x + change * masks).clamp(-1, 1), (x + change * masks_grown).clamp(-1, 1),
+                            (x + change * masks_hair).clamp(-1, 1)])
         p = probabilities(net, images)[:, column].reshape(len(WHERE), len(strengths))
         out[name] = ((p > 0.5) != has).numpy()
         if kept is not None:
-            exported = descriptors(np.stack([to_uint8(im) for im in images[-len(strengths):]]), face_box)
+            region = images[3 * len(strengths):4 * len(strengths)]  # the face region's pictures
+            exported = descriptors(np.stack([to_uint8(im) for im in region]), face_box)
             kept[name] = identity_distance(exported, reference) < SAME_PERSON
     return out
 
