@@ -118,3 +118,28 @@ def test_the_held_sliders_are_walked_from_the_inverted_code_not_from_the_first_g
     assert len(walked) >= len(w.vectors.hold.names)
     assert all(torch.equal(z, final) for z in walked)
     w.close()
+
+
+def test_the_editable_outline_is_drawn_within_the_photo(qtbot):
+    """An object's square (or a face's aligned one) may reach past the photo's edge: its outline
+    is drawn along the edge there, not over the grey around the photo (a walkthrough saw it stick
+    out 18 px past a bag photo's right edge)."""
+    from PySide6.QtCore import QPointF
+
+    from editor.canvas import Canvas
+
+    c = Canvas()
+    qtbot.addWidget(c)
+    c.resize(600, 200)
+    photo = np.full((100, 100, 3), 120, np.uint8)
+    c.set_images(photo, photo)
+    c.set_outline([(-30.0, 20.0), (80.0, 20.0), (80.0, 80.0), (-30.0, 80.0)])  # past the left edge
+    c.show()
+    shot = image_array(c.grab().toImage())
+    r = c.image_rect()
+    y = int(c.to_screen(QPointF(0, 50)).y())
+    left = int(r.left())
+    row = shot[y]
+    assert (row[:left - 1] == 48).all(), "nothing drawn left of the photo"
+    inside = shot[int(r.top()) + 2:int(r.bottom()) - 2, left:int(r.right())]
+    assert (inside != 120).any(axis=2).sum() > 100, "the outline is drawn on the photo"
