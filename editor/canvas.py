@@ -316,7 +316,8 @@ class Canvas(QWidget):
         if self.outline and self.mode != "before":  # dark and light dashes: seen on any photo
             square = QPolygonF([self.to_screen(QPointF(x, y)) for x, y in self.outline])
             # within the photo: an object's square or a face's aligned one may reach past its edge
-            square = square.intersected(QPolygonF(QRectF(target)))
+            square = square.intersected(QPolygonF(target.adjusted(0, 0, -1, -1)))  # 1-px lines: the
+            # rectangle's right and bottom edges drew a pixel past the photo
             p.setBrush(Qt.BrushStyle.NoBrush)
             # One-pixel lines without antialiasing: antialiased dashes took 4.6 ms of every frame
             # (two polygons), a third of the GUI thread's share of a slider move.

@@ -41,6 +41,7 @@ class Preview(QObject):
         self._id = 0
         self._warm_stop = threading.Event()
         self._warm_thread: threading.Thread | None = None
+        self._warmed: torch.Tensor | None = None  # the code whose walks were started last
         self._refine = QTimer(self)
         self._refine.setSingleShot(True)
         self._refine.setInterval(REFINE_MS)
@@ -71,12 +72,19 @@ class Preview(QObject):
             self.warm(doc.z0)
         else:
             self._warm_stop.set()  # a previous document's walks stop after their current slider
+            self._warmed = None
         return self.renderer
+
+    def warm_once(self, z0: torch.Tensor) -> None:
+        """warm(z0) unless the walks from z0 were started already."""
+        if self._warmed is None or not torch.equal(self._warmed, z0.reshape(-1)):
+            self.warm(z0)
 
     def warm(self, z0: torch.Tensor) -> None:
         """Walk the held sliders from z0 on a thread of their own; the walk of a previous document
         stops after its current slider."""
         self._warm_stop.set()
+        self._warmed = z0.reshape(-1).clone()
         hold = getattr(self.vectors, "hold", None)
         if hold is None:
             return

@@ -239,7 +239,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         doc, model = self.doc, self.drawing_model
         if doc is None:
             return
-        self.preview.start(model, self.vectors, doc)
+        self.preview.start(model, self.vectors, doc, warm=self.sliders_panel.isEnabled())  # else
+        # when editing is enabled (set_editing_enabled)
         for tool in (self.strokes, self.drag_tool, self.warp_tool):
             tool.model = model  # what their solvers decode with
         self._measure_with(model, doc)
@@ -265,6 +266,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
     def set_editing_enabled(self, enabled: bool) -> None:
         """Sliders and brushes work while a document is open and no inversion is running."""
         enabled = enabled and self.doc is not None
+        if enabled:  # its held sliders walked, if they were not (an inversion cancelled or failed)
+            self.preview.warm_once(self.doc.z0)
         self.sliders_panel.setEnabled(enabled)
         self.brush_bar.setEnabled(enabled)
         self.drag_tool.bar.setEnabled(enabled)

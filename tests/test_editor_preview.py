@@ -117,6 +117,22 @@ def test_the_held_sliders_are_walked_from_the_inverted_code_not_from_the_first_g
     assert not torch.equal(guess, final), "the inversion moved the code"
     assert len(walked) >= len(w.vectors.hold.names)
     assert all(torch.equal(z, final) for z in walked)
+
+    # An inversion that fails leaves the first guess to edit: its sliders are walked then.
+    from inversion.invert import Inverter
+
+    def fails(*args, **kwargs):
+        raise ValueError("no inversion today")
+        yield
+
+    monkeypatch.setattr(Inverter, "run", fails)
+    walked.clear()
+    assert w.open_photo(tmp_path / "dress.png")
+    guess = w.doc.z0.clone()
+    qtbot.waitUntil(lambda: w.idle and "no inversion today" in w.last_error, timeout=60_000)
+    w.preview._warm_thread.join(timeout=60)
+    assert len(walked) >= len(w.vectors.hold.names)
+    assert all(torch.equal(z, guess) for z in walked)
     w.close()
 
 
@@ -124,22 +140,28 @@ def test_the_editable_outline_is_drawn_within_the_photo(qtbot):
     """An object's square (or a face's aligned one) may reach past the photo's edge: its outline
     is drawn along the edge there, not over the grey around the photo (a walkthrough saw it stick
     out 18 px past a bag photo's right edge)."""
-    from PySide6.QtCore import QPointF
-
     from editor.canvas import Canvas
 
     c = Canvas()
     qtbot.addWidget(c)
-    c.resize(600, 200)
     photo = np.full((100, 100, 3), 120, np.uint8)
     c.set_images(photo, photo)
-    c.set_outline([(-30.0, 20.0), (80.0, 20.0), (80.0, 80.0), (-30.0, 80.0)])  # past the left edge
     c.show()
-    shot = image_array(c.grab().toImage())
-    r = c.image_rect()
-    y = int(c.to_screen(QPointF(0, 50)).y())
-    left = int(r.left())
-    row = shot[y]
-    assert (row[:left - 1] == 48).all(), "nothing drawn left of the photo"
-    inside = shot[int(r.top()) + 2:int(r.bottom()) - 2, left:int(r.right())]
-    assert (inside != 120).any(axis=2).sum() > 100, "the outline is drawn on the photo"
+    past = {"left": [(-30.0, 20.0), (80.0, 20.0), (80.0, 80.0), (-30.0, 80.0)],
+            "right": [(20.0, 20.0), (130.0, 20.0), (130.0, 80.0), (20.0, 80.0)],
+            "top": [(20.0, -30.0), (80.0, -30.0), (80.0, 80.0), (20.0, 80.0)],
+            "bottom": [(20.0, 20.0), (80.0, 20.0), (80.0, 130.0), (20.0, 130.0)]}
+    for edge, outline in past.items():
+        c.resize(*((600, 200) if edge in ("left", "right") else (200, 600)))  # room beside that edge
+        r = c.image_rect()
+        x0, y0 = int(round(r.left())), int(round(r.top()))
+        x1, y1 = int(round(r.right())), int(round(r.bottom()))
+        c.set_outline(outline)
+        shot = image_array(c.grab().toImage())
+        around = np.ones(shot.shape[:2], bool)
+        around[y0:y1, x0:x1] = False
+        around[:30, :100] = False  # the "After" label, top left; the zoom's, bottom right
+        around[-30:, -120:] = False
+        assert (shot[around] == 48).all(), f"something drawn beside the photo's {edge} edge"
+        inside = shot[y0:y1, x0:x1]
+        assert (inside != 120).any(axis=2).sum() > 100, "the outline is drawn on the photo"
