@@ -12,10 +12,12 @@ the GUI thread (emitting from plain Python threads is where PySide6 has had its 
 
 The editor computes with torch on one thread in each of its threads (`one_torch_thread`: the GUI
 thread when the window is made, each worker at its start): with two per thread, the GUI thread,
-the render worker and the jobs worker ask for more threads than this 2-core machine has (the
-product's hybrid inversion took 1.55 s on two in a thread of its own, 0.87 s on one; in the window,
-a stroke's candidates 670 ms against 480 and the slider frames' p95 16.4 ms against 13.2:
-benchmarks/results/editor_latency_ab.md).
+the render worker and the jobs worker asked for more threads than this 2-core machine has, and
+from a thread other than the main one two threads were slower than one (the product's hybrid
+inversion 1.55 s against 0.87 s, session 25's scratch measure in commit 9bbcf8a). With the
+changes beside it (LPIPS built without torchvision, torch._dynamo imported early), the slider
+frames' p95 went from 16.7 to 13.0 ms and a stroke's candidates from 680 to 451 ms
+(benchmarks/results/editor_latency_ab.md, against cc9cb59).
 
 A job that raises is reported (`failed` with its message, `error` with the exception) and the
 worker goes on; an exception that is not the user's (editor.errors) is logged with its traceback.
@@ -38,17 +40,18 @@ TORCH_THREADS = 1  # torch's threads in each of the editor's threads (see the mo
 
 
 def one_torch_thread() -> None:
-    """Let torch compute on TORCH_THREADS threads in the calling thread. OpenMP's setting is the
-    thread's own and torch's count for its own loops the process's: each thread sets both."""
+    """Let torch compute on TORCH_THREADS threads in the calling thread. The setting is the
+    thread's own (OpenMP's); a thread that has not computed yet starts from the last value any
+    thread set, so each of the editor's threads sets its own rather than rely on that."""
     torch.set_num_threads(TORCH_THREADS)
 
 
 def import_early(module: str = "torch._dynamo") -> threading.Thread | None:
     """Import `module` on a thread of its own now, unless it is imported already. The first
     optimiser torch makes imports torch._dynamo (and sympy with it): about a second, which the
-    first photo's inversion (or the first stroke) would otherwise spend on its own, the window
-    still (2.2 s to the product's first inversion against 1.0 for the next: benchmarks/results/
-    editor_latency_ab.md). Imported meanwhile, it is ready when the user has chosen a photo."""
+    first photo's inversion (or the first stroke) would otherwise spend on its own (the product's
+    first inversion in the window took 2.2 s, the next 1.0 s: session 25's scratch measure, in
+    commit 57b4a24's message). Imported meanwhile, it is ready when the user has chosen a photo."""
     import sys
 
     if module in sys.modules:

@@ -62,3 +62,12 @@ def test_the_network_is_the_lpips_packages_with_the_same_weights(lpips_alex):
         assert torch.allclose(lpips_alex.net(x, y), theirs(x, y), atol=1e-6)
         for a, b in zip(lpips_alex.net.net(x), theirs.net(x)):
             assert torch.equal(a, b)
+    grads = []
+    for net in (lpips_alex.net, theirs):  # the same gradients to the images, dropout on alike
+        xg = x.clone().requires_grad_(True)
+        torch.manual_seed(0)
+        net.train()
+        net(xg, y).sum().backward()
+        net.eval()
+        grads.append(xg.grad)
+    assert torch.allclose(grads[0], grads[1], atol=1e-6) and grads[0].abs().sum() > 0
