@@ -16,7 +16,7 @@ the render worker and the jobs worker asked for more threads than this 2-core ma
 from a thread other than the main one two threads were slower than one (the product's hybrid
 inversion 1.55 s against 0.87 s, session 25's scratch measure in commit 9bbcf8a). With the
 changes beside it (LPIPS built without torchvision, torch._dynamo imported early), the slider
-frames' p95 went from 16.7 to 13.0 ms and a stroke's candidates from 680 to 451 ms
+frames' p95 went from 16.6 to 13.4 ms and a stroke's candidates from 680 to 469 ms
 (benchmarks/results/editor_latency_ab.md, against cc9cb59).
 
 A job that raises is reported (`failed` with its message, `error` with the exception) and the
