@@ -25,6 +25,7 @@ worker goes on; an exception that is not the user's (editor.errors) is logged wi
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 from collections import deque
 from typing import Any, Callable, Iterator
@@ -52,8 +53,6 @@ def import_early(module: str = "torch._dynamo") -> threading.Thread | None:
     first photo's inversion (or the first stroke) would otherwise spend on its own (the product's
     first inversion in the window took 2.2 s, the next 1.0 s: session 25's scratch measure, in
     commit 57b4a24's message). Imported meanwhile, it is ready when the user has chosen a photo."""
-    import sys
-
     if module in sys.modules:
         return None
 
