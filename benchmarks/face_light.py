@@ -3,16 +3,16 @@
     python -m benchmarks.face_light [--n 7] [--codes 9000]
 
 The face model's attribute vectors are mean differences of encoder codes (editing.vector_sets):
-whatever else differs between the faces that have an attribute and those that do not comes with
-it. Here: the light. On the astronaut and the first `--n` held-out faces placed in photos, inverted
-and tuned as the editor does (benchmarks.real_photos), each slider at -2 and +2: the mean of the
-tuned generator's change over the face region (the *tone*, photo levels; negative: darker) against
-the mean size of the change. Then the same with the light held: a light direction made as the
-vectors are (the mean difference of the `--codes` training faces' encoder codes, split at the median
-brightness of the aligned face's middle), projected out of each vector, and the flips at strength 2
-of benchmarks.slider_strength (on the tuned generator's picture and on the photo with the change in
-the face region) with both. Picture: Male at +2 and -2 carried back onto four photos, as shipped
-and with the light held.
+whatever else differs between the faces that have an attribute and those that do not comes with it.
+Here: the light. On the astronaut and the first `--n` held-out faces placed in photos, inverted and
+tuned as the editor does (benchmarks.real_photos), each slider at -2 and +2: the mean of the tuned
+generator's change over the face region (the *tone*, photo levels; negative: darker), over the
+photos signed and each photo's without its sign, against the mean size of the change. Then the same
+with the light held: a light direction made as the vectors are (the mean difference of the
+`--codes` training faces' encoder codes, split at the median brightness of the aligned face's
+middle), projected out of each vector, and the flips at strength 2 of benchmarks.slider_strength
+(on the tuned generator's picture and on the photo with the change in the face region) with both.
+Picture: Male at +2 and -2 carried back onto four photos, as shipped and with the light held.
 Writes benchmarks/results/face_light.{json,md,png}.
 """
 from __future__ import annotations
@@ -141,7 +141,8 @@ def main() -> None:
             row = {"slider": name, "vectors": key, "cos": cos if key == "shipped" else 0.0}
             for value in (-2.0, 2.0):
                 t = np.array([d[name, value] for d in tones[key]])
-                row[f"tone{value:+g}"] = float(np.mean(t[:, 0]))
+                row[f"tone{value:+g}"] = float(np.mean(t[:, 0]))  # over the photos, signed
+                row[f"abs{value:+g}"] = float(np.mean(np.abs(t[:, 0])))  # each photo's, its size
                 row[f"size{value:+g}"] = float(np.mean(t[:, 1]))
             share = np.mean(flipped[key][name], axis=0)
             row.update(flip_tuned=float(share[0]), flip_region=float(share[1]))
@@ -151,17 +152,21 @@ def main() -> None:
     photos_used = len(tones["shipped"])
     md = (f"# Face sliders: how much of their change is light\n\n`python -m benchmarks.face_light "
           f"--n {a.n} --codes {a.codes}` ({time.perf_counter() - t0:.0f} s), {photos_used} photos (the first "
-          f"{a.n} held-out faces placed as benchmarks.real_photos places them, and the astronaut), each "
-          f"inverted and tuned, model {model.model_id}. *Tone*: the mean of the tuned generator's change "
-          f"over the face region in photo levels (negative: darker), at -2 and +2; *size*: the mean size "
-          f"of the change there. *Light held*: the light direction ({a.codes} training faces' encoder "
-          f"codes split at the median brightness of the face's middle) projected out of the vector; "
-          f"*cos*: the shipped vector's cosine with it. *Flipped at 2*: the share of photos whose "
-          f"attribute verdict flips at strength 2 (benchmarks.slider_strength), on the tuned generator's "
-          f"picture and on the photo with the change in the face region.\n\n"
+          f"{a.n} held-out faces placed as benchmarks.real_photos places them, and the astronaut), "
+          f"each inverted and tuned, model {model.model_id}. *Tone*: the mean of the tuned generator's"
+          f" change over the face region in photo levels (negative: darker), at -2 and +2, averaged "
+          f"over the photos; *its size*: each photo's tone without its sign, averaged (a tone that is "
+          f"darker on some photos and lighter on others averages out in the first, not here); "
+          f"*change*: the mean size of the change there. *Light held*: the light direction ({a.codes} "
+          f"training faces' encoder codes split at the median brightness of the face's middle) "
+          f"projected out of the vector; *cos*: the shipped vector's cosine with it. *Flipped at 2*: "
+          f"the share of photos whose attribute verdict flips at strength 2 "
+          f"(benchmarks.slider_strength), on the tuned generator's picture and on the photo with the "
+          f"change in the face region.\n\n"
           + markdown_table(rows, [("slider", "slider"), ("vectors", "vectors"), ("cos", "cos"),
-                                  ("tone-2", "tone at -2"), ("size-2", "size at -2"),
-                                  ("tone+2", "tone at +2"), ("size+2", "size at +2"),
+                                  ("tone-2", "tone at -2"), ("abs-2", "its size"),
+                                  ("size-2", "change at -2"), ("tone+2", "tone at +2"),
+                                  ("abs+2", "its size"), ("size+2", "change at +2"),
                                   ("flip_tuned", "flipped at 2, tuned G"),
                                   ("flip_region", "flipped at 2, face region")])
           + "\n![Male at +2 and -2, shipped and light held](face_light.png)\n\nRows: three held-out "
