@@ -152,7 +152,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.strokes_view = strokeview.install(self)  # View > Show strokes
         self.tuning = generator_tuning.GeneratorTuning(self, self.settings, self.tune_config)
         self.jobs.failed.connect(self._on_job_failed)
-        self.model_label = QLabel()
+        self.model_label = QLabel()  # set apart: a long message is cut where it begins
+        self.model_label.setStyleSheet("QLabel { border-left: 1px solid palette(mid); padding-left: 8px; }")
         self.statusBar().addPermanentWidget(JobStatus(self.jobs))
         self.statusBar().addPermanentWidget(self.model_label)
         # The whole message on hovering (a narrow window cuts it); an export puts its file list there after.
