@@ -26,18 +26,13 @@ import torch
 from PIL import Image
 
 from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
-from benchmarks.faces import CLASSIFIER
-from benchmarks.real_photos import held_out_face_photos, tuned_to_faces
-from benchmarks.slider_strength import WHERE, flips
+from benchmarks.real_photos import tuned_to_faces
+from benchmarks.slider_strength import WHERE, face_setup, flips
 from editing.compositing import MASK_THRESHOLD, change_in_levels, paste_back
 from editing.face_paste import face_region
 from editing.vectors import AttributeVector, apply_sliders, mean_difference, model_vectors
 from inversion.encoder import load_encoder
-from inversion.framing import DomainSpec
-from inversion.invert import Inverter
-from training.classifier import load_classifier
 from training.data import model_data
-from training.modelfile import load_model
 
 SLIDERS = ("Smiling", "Male", "Young", "Bangs")
 READ = ("tuned", "region")  # of benchmarks.slider_strength.WHERE
@@ -112,14 +107,10 @@ def main() -> None:
     p.add_argument("--codes", type=int, default=9000, help="training faces the light direction is made from")
     a = p.parse_args()
     t0 = time.perf_counter()
-    model = load_model("celeba-64")
-    spec = DomainSpec.for_model(model.config)
-    inv = Inverter.for_model(model)
-    net = load_classifier(CLASSIFIER)[0].eval()
+    model, spec, inv, net, photos = face_setup(a.n)
     shipped = model_vectors(model)
     light, codes = light_direction(model, a.codes)
     held = light_held(shipped, light, codes)
-    photos = held_out_face_photos(model, spec, a.n)
     tones = {"shipped": [], "light held": []}
     flipped = {"shipped": {n: [] for n in SLIDERS}, "light held": {n: [] for n in SLIDERS}}
     rows_img = []

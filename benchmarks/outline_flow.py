@@ -33,13 +33,11 @@ from PIL import Image
 
 from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from benchmarks.editing import tile
-from benchmarks.product_edits import Judges, invert_photos, slid_pictures, tinted_photos
+from benchmarks.product_edits import SlidPhotos, slid_pictures
 from editing.compositing import paste_back
 from editing.measure import CALIBRATED_BY, OBJECT_LEVEL, measure
 from editing.outline_flow import outline_flow
-from editing.vectors import model_vectors
 from inversion.framing import DomainSpec, framed
-from training.classifier import load_classifier
 from training.modelfile import DEFAULT_MODEL, load_model
 
 SLIDERS = ("width", "height", "area", "brightness")
@@ -73,13 +71,9 @@ def main() -> None:
     started = time.perf_counter()
     model = load_model(a.model)
     spec = DomainSpec.for_model(model.config)
-    photos, mappings, xs = tinted_photos(model, a.n)
-    z0 = invert_photos(model, xs)
-    judges = Judges(model, {"classifier": load_classifier()[0]})
-    seen = judges.classes(photos)["classifier"]
-    vectors = model_vectors(model)
-    with torch.no_grad():
-        unedited = model.decode(z0)
+    ready = SlidPhotos.make(model, a.n)
+    photos, mappings, xs, z0, vectors = ready.photos, ready.mappings, ready.xs, ready.z0, ready.vectors
+    judges, seen, unedited = ready.judges, ready.seen, ready.unedited
     photo_model = torch.cat([framed(p, m, spec) for p, m in zip(photos, mappings)])
     recon_iou = [iou(o, g) for o, g in zip(objects(photo_model), objects(unedited))]
     rows, strips = [], {}

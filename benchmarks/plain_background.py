@@ -30,11 +30,9 @@ import numpy as np
 import torch
 
 from benchmarks.common import footer, machine, markdown_table, write_results
-from benchmarks.product_edits import Judges, invert_photos, slid_pictures, tinted_photos
+from benchmarks.product_edits import SlidPhotos, slid_pictures
 from editing.compositing import paste_back
 from editing.measure import MEASURED
-from editing.vectors import model_vectors
-from training.classifier import load_classifier
 from training.modelfile import DEFAULT_MODEL, load_model
 
 FAR = 20  # photo pixels from the item beyond which an edit of the item should change nothing
@@ -62,13 +60,9 @@ def main() -> None:
     cv2.setNumThreads(1)
     started = time.perf_counter()
     model = load_model(a.model)
-    photos, mappings, xs = tinted_photos(model, a.n)
-    z0 = invert_photos(model, xs)
-    judges = Judges(model, {"classifier": load_classifier()[0]})
-    seen = judges.classes(photos)["classifier"]
-    vectors = model_vectors(model)
-    with torch.no_grad():
-        unedited = model.decode(z0)
+    ready = SlidPhotos.make(model, a.n)
+    photos, mappings, xs, z0, vectors = ready.photos, ready.mappings, ready.xs, ready.z0, ready.vectors
+    judges, seen, unedited = ready.judges, ready.seen, ready.unedited
     found = {label: {"smudged": [], "pixels": [], "worst": 0, "kept": [], "ms": [], "item": []}
              for label, _ in WAYS}
     for k in MEASURED:

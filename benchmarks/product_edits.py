@@ -38,7 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +84,33 @@ def invert_photos(model, xs: list[torch.Tensor]) -> torch.Tensor:
     inverter = Inverter.for_model(model)
     return torch.cat([inverter.invert(torch.cat(xs[i:i + INVERT_BATCH])).z
                       for i in range(0, len(xs), INVERT_BATCH)]).detach()
+
+
+@dataclass
+class SlidPhotos:
+    """Product photos ready to have their sliders moved as the editor moves them (slid_pictures):
+    the photos, their mappings and model-domain pictures, codes by the app's inversion, the
+    classifier's judge and the class it sees in each photo, the model's vectors, its unedited
+    pictures."""
+    photos: list
+    mappings: list
+    xs: list
+    z0: torch.Tensor
+    judges: "Judges"
+    seen: np.ndarray
+    vectors: dict
+    unedited: torch.Tensor
+
+    @classmethod
+    def make(cls, model, n: int) -> "SlidPhotos":
+        """The first `n` held-out test images as tinted product photos (tinted_photos), inverted."""
+        photos, mappings, xs = tinted_photos(model, n)
+        z0 = invert_photos(model, xs)
+        judges = Judges(model, {"classifier": load_classifier()[0]})
+        with torch.no_grad():
+            unedited = model.decode(z0)
+        return cls(photos, mappings, xs, z0, judges, judges.classes(photos)["classifier"],
+                   model_vectors(model), unedited)
 
 
 @torch.no_grad()

@@ -50,6 +50,15 @@ WHERE = (("base", "base G"), ("tuned", "tuned G"), ("photo", "photo + change"),
          ("hair", "... in the face region and a hair slider's reach"))
 
 
+def face_setup(n: int) -> tuple:
+    """(face model, its DomainSpec, its Inverter, the attribute classifier, the first `n` held-out
+    face photos and the astronaut): what the face slider benchmarks start from."""
+    model = load_model("celeba-64")
+    spec = DomainSpec.for_model(model.config)
+    return (model, spec, Inverter.for_model(model), load_classifier(CLASSIFIER)[0].eval(),
+            held_out_face_photos(model, spec, n))
+
+
 @torch.no_grad()
 def flips(model, tuned, net, x: torch.Tensor, mapping, z0: torch.Tensor, vectors, strengths,
           kept: dict | None = None, face_box=None) -> dict:
@@ -99,12 +108,8 @@ def main() -> None:
     p.add_argument("--strengths", type=float, nargs="+", default=[1, 2, 3, 4, 6])
     a = p.parse_args()
     t0 = time.perf_counter()
-    model = load_model("celeba-64")
-    spec = DomainSpec.for_model(model.config)
-    inv = Inverter.for_model(model)
-    net = load_classifier(CLASSIFIER)[0].eval()
+    model, spec, inv, net, photos = face_setup(a.n)
     vectors = model_vectors(model)
-    photos = held_out_face_photos(model, spec, a.n)
     tally, kept_tally = {name: [] for name in FLIPPED}, {name: [] for name in FLIPPED}
     for i, x, mapping, z0, tuned in tuned_to_faces(model, spec, inv, photos):
         kept = {}
