@@ -17,30 +17,26 @@ import torch.nn.functional as F
 from torch import nn
 
 from inversion.convert_lpips import LPIPS_WEIGHTS
+from training.features import ALEX_CHANNELS, ALEX_CONVS, ALEX_KERNELS
 from training.modelfile import ModelFormatError, load_network
 
-# AlexNet's five stages as torchvision numbers its `features`: (index, layer), each stage ending in
-# the ReLU whose output LPIPS compares
-_ALEX = (
-    ((0, lambda: nn.Conv2d(3, 64, 11, stride=4, padding=2)), (1, nn.ReLU)),
-    ((2, lambda: nn.MaxPool2d(3, 2)), (3, lambda: nn.Conv2d(64, 192, 5, padding=2)), (4, nn.ReLU)),
-    ((5, lambda: nn.MaxPool2d(3, 2)), (6, lambda: nn.Conv2d(192, 384, 3, padding=1)), (7, nn.ReLU)),
-    ((8, lambda: nn.Conv2d(384, 256, 3, padding=1)), (9, nn.ReLU)),
-    ((10, lambda: nn.Conv2d(256, 256, 3, padding=1)), (11, nn.ReLU)),
-)
-_CHANNELS = (64, 192, 384, 256, 256)
-
-
 class _Stages(nn.Module):
-    """AlexNet's features as five stages (`slice1`..`slice5`), each one's output kept."""
+    """AlexNet's features (training.features.ALEX_CONVS) as five stages (`slice1`..`slice5`, each
+    ending in the ReLU whose output LPIPS compares, its layers numbered as torchvision numbers
+    them), each one's output kept."""
 
     def __init__(self):
         super().__init__()
-        for k, stage in enumerate(_ALEX, 1):
+        channels_in = 3
+        for k, ((index, stride, padding), kernel, channels) in enumerate(
+                zip(ALEX_CONVS, ALEX_KERNELS, ALEX_CHANNELS), 1):
             seq = nn.Sequential()
-            for index, make in stage:
-                seq.add_module(str(index), make())
+            if k in (2, 3):
+                seq.add_module(str(index - 1), nn.MaxPool2d(3, 2))
+            seq.add_module(str(index), nn.Conv2d(channels_in, channels, kernel, stride, padding))
+            seq.add_module(str(index + 1), nn.ReLU())
             self.add_module(f"slice{k}", seq)
+            channels_in = channels
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         outs = []
@@ -81,7 +77,7 @@ class LPIPSNetwork(nn.Module):
         super().__init__()
         self.scaling_layer = _Scaling()
         self.net = _Stages()
-        for k, c in enumerate(_CHANNELS):
+        for k, c in enumerate(ALEX_CHANNELS):
             setattr(self, f"lin{k}", _Linear(c))
         self.lins = nn.ModuleList([getattr(self, f"lin{k}") for k in range(5)])
 

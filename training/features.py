@@ -22,6 +22,11 @@ ALEX_WEIGHTS = ASSETS_DIR / "lpips" / "alex.safetensors"
 # lpips' names for torchvision AlexNet's five convolutions
 ALEX_KEYS = {"net.slice1.0": "0", "net.slice2.3": "3", "net.slice3.6": "6", "net.slice4.8": "8",
              "net.slice5.10": "10"}
+# torchvision AlexNet's convolutions: (index in `features`, stride, padding), kernel sizes and output
+# channels; a max pool (3, stride 2) before the second and the third
+ALEX_CONVS = ((0, 4, 2), (3, 1, 2), (6, 1, 1), (8, 1, 1), (10, 1, 1))
+ALEX_KERNELS = (11, 5, 3, 3, 3)
+ALEX_CHANNELS = (64, 192, 384, 256, 256)
 IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 

@@ -24,11 +24,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from training.features import ALEX_WEIGHTS, IMAGENET_MEAN, IMAGENET_STD, alexnet_state
+from training.features import ALEX_CONVS, ALEX_WEIGHTS, IMAGENET_MEAN, IMAGENET_STD, alexnet_state
 from training.networks import Discriminator, GANConfig
 
-# torchvision AlexNet convolutions: (index in `features`, stride, padding)
-ALEX_CONVS = ((0, 4, 2), (3, 1, 2), (6, 1, 1), (8, 1, 1), (10, 1, 1))
 TAPS = ("relu1", "relu2", "relu3", "relu5")
 TAP_CHANNELS = (64, 192, 384, 256)
 PROJECTION_SEED = 20211  # the fixed random projections of a new discriminator
