@@ -168,9 +168,9 @@ def invert(window, framed: tuple, label: str = "open", switching: bool = False) 
     doc = Document(window.model.path, window.model.model_id, photo.pixels, mapping, first,
                    photo_path=photo.path, history=[Snapshot(label, first.reshape(-1).clone())],
                    target=x)
-    window._start_document(doc, switching, inverting=True)
+    window._start_document(doc, switching, inverting=True)  # editing off: edits wait for the final
+    # code; Cancel keeps the best so far
     window.statusBar().showMessage(f"Inverting {photo.path.name}… {mapping.found_by}".rstrip())
-    window.set_editing_enabled(False)  # edits wait for the final code; Cancel keeps the best so far
 
     def refine(step) -> None:  # show the inversion refining on screen as it goes
         if step.step % INVERT_PREVIEW_EVERY == 0:

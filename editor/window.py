@@ -205,10 +205,10 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
             self._undo_switches.clear()
             self._redo_switches.clear()
         self.doc = doc
-        self.set_editing_enabled(True)
         model = self.drawing_model
         session.take_photo(self.vectors, doc.z0, doc.target)  # before a slider moves (editing.keep)
         renderer = self.preview.start(model, self.vectors, doc, warm=not inverting)
+        self.set_editing_enabled(not inverting)  # after the preview: it walks the new code (warm_once)
         shown = renderer.display_pixels
         self.canvas.settle_strokes()
         self.canvas.set_images(shown, shown)
