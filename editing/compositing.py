@@ -193,7 +193,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
                in_place: bool = False, silhouette: bool = True, rim: bool = True,
                reach: np.ndarray | None = None, faint: bool = True, hair: bool = False,
-               outline: bool = True, plain: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               outline: bool = True, plain: bool = True, colour_reach: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -211,7 +212,9 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     `rim=False` repaints the grown region without its rim, as exports were made before; `faint=False`
     paints faint growth beside the object too (silhouette.solidity), as exports were made before.
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
-    may land besides the face region (a stroke painted on the hair beside it); `hair`, a hair
+    may land besides the face region (a stroke painted on the hair beside it); `colour_reach` (R,
+    R), the colour strokes' reach, there only on what looks like what they cover inside the region
+    (editing.face_paste.stroke_colours; editing.export.face_reaches); `hair`, a hair
     slider's edit: an aligned face's lands on the photo's hair too (hair_reach). `outline`: where
     the edit moves such an object's outline, the photo's own pixels move with it and only what the
     motion leaves out is added (editing.outline_flow); False, as exports were made before.
@@ -223,7 +226,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     if mapping.affine:
         from editing.face_paste import paste_back_face  # it uses this module's parts
 
-        return paste_back_face(pixels, mapping, before, after, threshold, guided, in_place, reach, hair)
+        return paste_back_face(pixels, mapping, before, after, threshold, guided, in_place, reach, hair,
+                               colour_reach)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
     flow, unmoved = None, before
     if outline and silhouette and not mapping.whole_image:

@@ -37,9 +37,12 @@ RECIPE_VERSION = 4  # the newest recipe this version reads; 4: a drag may move a
 # recipe holds the edit the region was painted on (`region_under`), a tuned generator's file only
 # the layers tuning changed (inversion.tuning.save_tuned); a recipe is written with the lowest
 # version it needs
-COMPOSITING = 11  # 11: where an object's picture is background before and after, the photo's
-# background stays (editing.compositing.paste_back's `plain`: the generator's faint noise showed as
-# grey smudges beside the item); 10: where an edit moves an object's outline, the photo's own
+COMPOSITING = 12  # 12: beside a face's region, its colour strokes' edit lands only on what looks
+# like what they cover inside it (editing.face_paste.stroke_colours: a black stroke across the
+# astronaut's hair that ran onto the wall left hard-edged dark blocks there); 11: where an
+# object's picture is background before and after, the photo's background stays
+# (editing.compositing.paste_back's `plain`: the generator's faint noise showed as grey smudges
+# beside the item); 10: where an edit moves an object's outline, the photo's own
 # pixels move with it (editing.outline_flow: widened jeans took a translucent second leg); 9: a
 # hair slider's edit on a face lands on the photo's hair, not only on the fringe inside the face region
 # (editing.face_paste.hair_reach; `hair` in an edit's entry); 8: warps widen where a face edit lands
@@ -113,11 +116,11 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     hair too."""
     before = decode(model, z0.reshape(1, -1), base_offset)[0]
     after = decode(model, z_edit.reshape(1, -1), offset)[0]
-    reach = strokes_reach(strokes, mapping, before.shape[0], compositing)
+    reach, colour_reach = face_reaches(strokes, mapping, before.shape[0], compositing)
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
                       in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4, reach=reach,
                       faint=compositing >= 6, hair=hair and compositing >= 9, outline=compositing >= 10,
-                      plain=compositing >= 11)
+                      plain=compositing >= 11, colour_reach=colour_reach)
 
 
 def moves_hair(sliders) -> bool:
@@ -138,11 +141,32 @@ def strokes_reach(strokes, mapping: DomainMapping, channels: int, compositing: i
     """Where a face edit may land besides its face region: the reach of its `strokes` (model
     pixels; editing.solver.stroke_reach), for an aligned face's mapping from compositing 5 on
     (from 7 on, their bands and a pixel: BAND_SHARE); None where nothing needs it (no strokes, an
-    object's box crop, an older recipe)."""
+    object's box crop, an older recipe, strokes that paint nothing)."""
     if not strokes or not lands_near_strokes(mapping, compositing):
+        return None
+    if not any(s.kind in PAINTING for s in strokes):
         return None
     share = REACH_SHARE if compositing < 7 else BAND_SHARE
     return stroke_reach(tuple(strokes), mapping.resolution, channels, share)
+
+
+PAINTING = ("color", "sketch")  # the stroke kinds with a reach (editing.solver.stroke_reach)
+
+
+def face_reaches(strokes, mapping: DomainMapping, channels: int, compositing: int = COMPOSITING
+                 ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(reach, colour reach) for paste_back: where a face edit lands besides its face region.
+    From compositing 12 on the colour strokes' reach comes apart, for it holds only on what looks
+    like what they cover inside the face region (editing.face_paste.stroke_colours); the sketches'
+    and the warps' bands (which move the hair onto the wall) keep theirs. Before: all in one."""
+    if compositing < 12:
+        return strokes_reach(strokes, mapping, channels, compositing), None
+
+    def only(colour: bool) -> list:  # erasing applies to both
+        return [s for s in strokes if s.kind not in PAINTING or (s.kind == "color") == colour]
+
+    return (strokes_reach(only(False), mapping, channels, compositing),
+            strokes_reach(only(True), mapping, channels, compositing))
 
 
 def recipe_path(export_path: str | os.PathLike) -> Path:

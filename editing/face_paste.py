@@ -104,14 +104,40 @@ def hair_reach(patch: np.ndarray, to_model: np.ndarray, landmarks, resolution: i
              ).reshape(-1)
     if seeds.sum() < HAIR_SEEDS:
         return None
+    return face_region(landmarks, r, grow=HAIR_GROWTH) * colour_likeness(patch, to_model, r, seeds)
+
+
+def colour_likeness(patch: np.ndarray, to_model: np.ndarray, resolution: int, seeds: np.ndarray
+                    ) -> np.ndarray:
+    """(R, R) in (0, 1]: how near each model pixel's colour in the photo (`patch`, `to_model` as in
+    hair_reach) lies to the colours of the `seeds` ((R * R,) weights, summing to more than 0):
+    exp(-d^2 / 2 HAIR_COLOURS^2), d the Mahalanobis distance in Lab to their weighted mean."""
+    r = resolution
     lab = per_patch(_LAB, patch, (np.asarray(to_model).tobytes(), r),  # the same for every frame
                     lambda: cv2.cvtColor(aligned_photo(patch, to_model, r), cv2.COLOR_RGB2Lab).reshape(-1, 3))
     mean = (seeds[:, None] * lab).sum(0) / seeds.sum()
     centred = lab - mean
     cov = (seeds[:, None] * centred).T @ centred / seeds.sum() + np.eye(3) * 4.0  # a floor of 2 Lab units
     d2 = np.einsum("ij,jk,ik->i", centred, np.linalg.inv(cov), centred).reshape(r, r)
-    like = np.exp(-0.5 * d2 / HAIR_COLOURS ** 2).astype(np.float32)
-    return face_region(landmarks, r, grow=HAIR_GROWTH) * like
+    return np.exp(-0.5 * d2 / HAIR_COLOURS ** 2).astype(np.float32)
+
+
+def stroke_colours(patch: np.ndarray, to_model: np.ndarray, landmarks, resolution: int,
+                   reach: np.ndarray) -> np.ndarray:
+    """The strokes' `reach` (R, R) where a face edit lands besides the face region, kept only on
+    what looks like what the strokes cover inside it: beyond the face region the reach is weighted
+    by how near the photo's colour there lies to the colours under the strokes inside the region
+    (colour_likeness). A stroke across the hair lands on the hair beside the face, not on the wall
+    where it ran past the hair: there the face model drew a smudge it cannot make a wall of, and it
+    showed as hard-edged blocks at the stroke's ends (a black stroke across the astronaut's hair,
+    a walkthrough). A stroke that covers less than HAIR_SEEDS model pixels of the face region keeps
+    its reach: nothing inside tells what it was painting."""
+    region = face_region(landmarks, resolution)
+    seeds = (reach * region).reshape(-1)
+    if seeds.sum() < HAIR_SEEDS:
+        return reach
+    like = colour_likeness(patch, to_model, resolution, seeds)
+    return reach * np.maximum(region, like)
 
 
 def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:
@@ -137,12 +163,13 @@ def face_change_mask(delta: np.ndarray, mapping: DomainMapping, threshold: float
 
 def paste_back_face(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                        after: torch.Tensor, threshold: float, guided: bool = True,
-                       in_place: bool = False, reach: np.ndarray | None = None, hair: bool = False
-                       ) -> tuple[np.ndarray, np.ndarray]:
+                       in_place: bool = False, reach: np.ndarray | None = None, hair: bool = False,
+                       colour_reach: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """paste_back for an aligned (rotated, scaled) face: the change is warped back into the part
     of the photo the aligned square covers, inside the face region when the mapping knows the
     landmarks (older sessions: faded out towards the square's edge), inside `reach`, and with
-    `hair` on the photo's hair (hair_reach)."""
+    `hair` on the photo's hair (hair_reach), and inside `colour_reach` where the photo looks like
+    what the colour strokes cover inside the face region (stroke_colours)."""
     r = mapping.resolution
     delta = change_in_levels(before, after)  # (R, R, C)
     h, w = pixels.shape[:2]
@@ -156,6 +183,10 @@ def paste_back_face(pixels: np.ndarray, mapping: DomainMapping, before: torch.Te
         return (pixels if in_place else pixels.copy()), mask_full
     (rx0, ry0, rx1, ry1), shifted = found  # shifted: photo-region pixels -> model pixels
     patch = pixels[ry0:ry1, rx0:rx1]
+    if colour_reach is not None:
+        gated = stroke_colours(patch, shifted, mapping.landmarks, r, colour_reach) \
+            if mapping.landmarks else colour_reach
+        reach = gated if reach is None else np.maximum(reach, gated)
     if hair and mapping.landmarks:
         on_hair = hair_reach(patch, shifted, mapping.landmarks, r, delta, threshold)
         if on_hair is not None:

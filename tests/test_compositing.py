@@ -378,6 +378,42 @@ def test_from_compositing_8_a_face_edit_lands_where_its_warps_moved_things():
         assert (out[on[1], on[0]].astype(int) - photo[on[1], on[0]] > 40).all() == lands, compositing
 
 
+def test_beside_the_face_a_colour_stroke_lands_on_what_it_covers_inside_the_face_not_on_the_wall():
+    """Compositing 12: a colour stroke across the fringe that runs past the hair onto the wall at
+    both ends lands on the hair beside the face region (the colour it covers inside the region)
+    and not on the wall (a black stroke across the astronaut's hair left hard-edged dark blocks on
+    the wall at its ends); a sketch stroke, and a warp's band (which moves the hair onto the
+    wall), keep their whole reach; so do recipes before compositing 12."""
+    from editing.export import face_reaches
+    from editing.solver import Stroke
+
+    mapping, to_photo = aligned_face_mapping()
+    yy, xx = np.mgrid[0:R, 0:R]
+    colours = np.full((R, R, 3), (150, 160, 175), np.uint8)  # a blue-grey wall
+    colours[(yy < 24) & (xx >= 10) & (xx < 54)] = (130, 90, 70)  # brown hair across the top
+    colours[(yy >= 24) & (xx >= 14) & (xx < 50)] = (220, 170, 140)  # skin
+    photo = cv2.warpAffine(colours, to_photo, (400, 360), flags=cv2.INTER_NEAREST,
+                           borderMode=cv2.BORDER_REPLICATE)
+    line = ((2.0, 14.0), (62.0, 14.0))
+    colour, sketch = Stroke("color", line, 2.0, (-1.0, -1.0, -1.0)), Stroke("sketch", line, 2.0)
+    region = face_region(TEMPLATE, R)
+    assert region[14, 32] > 0.5 and region[14, 16] == 0 and region[14, 4] == 0
+    before, after = torch.zeros(3, R, R), torch.full((3, R, R), -0.4)  # 51 levels darker
+
+    def darkened(strokes, compositing=COMPOSITING):
+        reach, colour_reach = face_reaches(strokes, mapping, 3, compositing)
+        out, _ = paste_back(photo, mapping, before, after, reach=reach, colour_reach=colour_reach)
+        return [int((photo[p[1], p[0]].astype(int) - out[p[1], p[0]]).min())
+                for p in (np.rint(to_photo @ [x, 14.0, 1.0]).astype(int) for x in (4, 16, 32, 48, 60))]
+
+    wall_left, hair_left, middle, hair_right, wall_right = darkened([colour])
+    assert min(hair_left, middle, hair_right) > 40  # the hair, inside the face region and beside it
+    assert max(wall_left, wall_right) <= 2  # the wall at the stroke's ends
+    assert min(darkened([colour], 11)) > 40  # as compositing 11 carried it back
+    assert min(darkened([sketch])) > 40  # a sketch keeps its band
+    assert darkened([colour, Stroke("erase", line, 4.0)])[1] == 0  # erased: lands nowhere beside the face
+
+
 def hair_scene() -> tuple[np.ndarray, np.ndarray]:
     """A face square in model pixels: brown hair across the top (the fringe inside the face region)
     and down the sides, skin in the middle and on the neck beside the face, a blue-grey wall below
