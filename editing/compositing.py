@@ -193,7 +193,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
                in_place: bool = False, silhouette: bool = True, rim: bool = True,
                reach: np.ndarray | None = None, faint: bool = True, hair: bool = False,
-               outline: bool = True, plain: bool = True, colour_reach: np.ndarray | None = None
+               outline: bool = True, plain: bool = True, colour_reaches: tuple = ()
                ) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
@@ -212,8 +212,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     `rim=False` repaints the grown region without its rim, as exports were made before; `faint=False`
     paints faint growth beside the object too (silhouette.solidity), as exports were made before.
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
-    may land besides the face region (a stroke painted on the hair beside it); `colour_reach` (R,
-    R), the colour strokes' reach, there only on what looks like what they cover inside the region
+    may land besides the face region (a stroke painted on the hair beside it); `colour_reaches`,
+    each colour stroke's (R, R), there only on what looks like what it covers inside the region
     (editing.face_paste.stroke_colours; editing.export.face_reaches); `hair`, a hair
     slider's edit: an aligned face's lands on the photo's hair too (hair_reach). `outline`: where
     the edit moves such an object's outline, the photo's own pixels move with it and only what the
@@ -227,7 +227,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         from editing.face_paste import paste_back_face  # it uses this module's parts
 
         return paste_back_face(pixels, mapping, before, after, threshold, guided, in_place, reach, hair,
-                               colour_reach)
+                               colour_reaches)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
     flow, unmoved = None, before
     if outline and silhouette and not mapping.whole_image:

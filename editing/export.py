@@ -116,11 +116,11 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     hair too."""
     before = decode(model, z0.reshape(1, -1), base_offset)[0]
     after = decode(model, z_edit.reshape(1, -1), offset)[0]
-    reach, colour_reach = face_reaches(strokes, mapping, before.shape[0], compositing)
+    reach, colour_reaches = face_reaches(strokes, mapping, before.shape[0], compositing)
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
                       in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4, reach=reach,
                       faint=compositing >= 6, hair=hair and compositing >= 9, outline=compositing >= 10,
-                      plain=compositing >= 11, colour_reach=colour_reach)
+                      plain=compositing >= 11, colour_reaches=colour_reaches)
 
 
 def moves_hair(sliders) -> bool:
@@ -134,6 +134,9 @@ def lands_near_strokes(mapping: DomainMapping, compositing: int) -> bool:
     """Whether an edit's strokes widen where it lands on the photo: an aligned face's, from
     compositing 5 on (an object's box crop lands wherever it changed anyway)."""
     return compositing >= 5 and bool(mapping.affine)
+
+
+PAINTING = ("color", "sketch")  # the stroke kinds with a reach (editing.solver.stroke_reach)
 
 
 def strokes_reach(strokes, mapping: DomainMapping, channels: int, compositing: int = COMPOSITING
@@ -150,23 +153,26 @@ def strokes_reach(strokes, mapping: DomainMapping, channels: int, compositing: i
     return stroke_reach(tuple(strokes), mapping.resolution, channels, share)
 
 
-PAINTING = ("color", "sketch")  # the stroke kinds with a reach (editing.solver.stroke_reach)
-
-
 def face_reaches(strokes, mapping: DomainMapping, channels: int, compositing: int = COMPOSITING
-                 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(reach, colour reach) for paste_back: where a face edit lands besides its face region.
-    From compositing 12 on the colour strokes' reach comes apart, for it holds only on what looks
-    like what they cover inside the face region (editing.face_paste.stroke_colours); the sketches'
-    and the warps' bands (which move the hair onto the wall) keep theirs. Before: all in one."""
+                 ) -> tuple[np.ndarray | None, tuple[np.ndarray, ...]]:
+    """(reach, colour reaches) for paste_back: where a face edit lands besides its face region.
+    From compositing 12 on each colour stroke's reach comes apart (with the erasing after it), for
+    it holds only on what looks like what that stroke covers inside the face region
+    (editing.face_paste.stroke_colours; one stroke's colours do not decide another's); the
+    sketches' and the warps' bands (which move the hair onto the wall) keep theirs. Before: all in
+    one."""
     if compositing < 12:
-        return strokes_reach(strokes, mapping, channels, compositing), None
-
-    def only(colour: bool) -> list:  # erasing applies to both
-        return [s for s in strokes if s.kind not in PAINTING or (s.kind == "color") == colour]
-
-    return (strokes_reach(only(False), mapping, channels, compositing),
-            strokes_reach(only(True), mapping, channels, compositing))
+        return strokes_reach(strokes, mapping, channels, compositing), ()
+    strokes = list(strokes)
+    others = [s for s in strokes if s.kind != "color"]  # sketches, warps' bands, preserving, erasing
+    colours = []
+    for i, s in enumerate(strokes):
+        if s.kind == "color":
+            erased = [e for e in strokes[i + 1:] if e.kind == "erase"]
+            found = strokes_reach([s, *erased], mapping, channels, compositing)
+            if found is not None and found.any():
+                colours.append(found)
+    return strokes_reach(others, mapping, channels, compositing), tuple(colours)
 
 
 def recipe_path(export_path: str | os.PathLike) -> Path:

@@ -4,7 +4,8 @@
 The change is warped back through the inverse of the alignment and lands only inside the face: an
 ellipse grown around the five landmarks (`face_region`), faded out at its rim, never the aligned
 square, whose edges would otherwise show as a faint box; besides it, within its strokes' reach
-(editing.export.strokes_reach), and a hair colour slider's on the photo's hair (`hair_reach`): the
+(editing.export.strokes_reach; a colour stroke's only on the colours it covers inside the face
+region: `stroke_colours`), and a hair colour slider's on the photo's hair (`hair_reach`): the
 ellipse grown, weighted to the colours of the hair it changed above the brows.
 """
 from __future__ import annotations
@@ -109,7 +110,7 @@ def hair_reach(patch: np.ndarray, to_model: np.ndarray, landmarks, resolution: i
 
 def colour_likeness(patch: np.ndarray, to_model: np.ndarray, resolution: int, seeds: np.ndarray
                     ) -> np.ndarray:
-    """(R, R) in (0, 1]: how near each model pixel's colour in the photo (`patch`, `to_model` as in
+    """(R, R) in [0, 1]: how near each model pixel's colour in the photo (`patch`, `to_model` as in
     hair_reach) lies to the colours of the `seeds` ((R * R,) weights, summing to more than 0):
     exp(-d^2 / 2 HAIR_COLOURS^2), d the Mahalanobis distance in Lab to their weighted mean."""
     r = resolution
@@ -118,26 +119,34 @@ def colour_likeness(patch: np.ndarray, to_model: np.ndarray, resolution: int, se
     mean = (seeds[:, None] * lab).sum(0) / seeds.sum()
     centred = lab - mean
     cov = (seeds[:, None] * centred).T @ centred / seeds.sum() + np.eye(3) * 4.0  # a floor of 2 Lab units
-    d2 = np.einsum("ij,jk,ik->i", centred, np.linalg.inv(cov), centred).reshape(r, r)
+    d2 = ((centred @ np.linalg.inv(cov)) * centred).sum(1).reshape(r, r)
     return np.exp(-0.5 * d2 / HAIR_COLOURS ** 2).astype(np.float32)
+
+
+_GATED: OrderedDict = OrderedDict()  # stroke_colours per patch: the same for every frame of a stroke
 
 
 def stroke_colours(patch: np.ndarray, to_model: np.ndarray, landmarks, resolution: int,
                    reach: np.ndarray) -> np.ndarray:
-    """The strokes' `reach` (R, R) where a face edit lands besides the face region, kept only on
-    what looks like what the strokes cover inside it: beyond the face region the reach is weighted
-    by how near the photo's colour there lies to the colours under the strokes inside the region
-    (colour_likeness). A stroke across the hair lands on the hair beside the face, not on the wall
-    where it ran past the hair: there the face model drew a smudge it cannot make a wall of, and it
-    showed as hard-edged blocks at the stroke's ends (a black stroke across the astronaut's hair,
-    a walkthrough). A stroke that covers less than HAIR_SEEDS model pixels of the face region keeps
-    its reach: nothing inside tells what it was painting."""
-    region = face_region(landmarks, resolution)
-    seeds = (reach * region).reshape(-1)
-    if seeds.sum() < HAIR_SEEDS:
-        return reach
-    like = colour_likeness(patch, to_model, resolution, seeds)
-    return reach * np.maximum(region, like)
+    """One colour stroke's `reach` (R, R), where a face edit lands besides the face region, kept
+    only on what looks like what the stroke covers inside it: beyond the face region the reach is
+    weighted by how near the photo's colour there lies to the colours under the stroke inside the
+    region (colour_likeness). A black stroke across the astronaut's hair that ran onto the wall
+    left hard-edged dark blocks on the wall at its ends (a walkthrough): the face model drew a
+    smudge there it cannot make a wall of. The colours are matched tightly (HAIR_COLOURS): the
+    hair beside her face, darker than under the stroke inside, takes a fifth to a third of the
+    change, the wall none (benchmarks/results/stroke_ends.md). A stroke that covers less than
+    HAIR_SEEDS model pixels of the face region keeps its reach: nothing inside tells what it was
+    painting."""
+    def compute() -> np.ndarray:
+        region = face_region(landmarks, resolution)
+        seeds = (reach * region).reshape(-1)
+        if seeds.sum() < HAIR_SEEDS:
+            return reach
+        return reach * np.maximum(region, colour_likeness(patch, to_model, resolution, seeds))
+
+    key = (np.asarray(to_model).tobytes(), tuple(map(tuple, landmarks)), resolution, reach.tobytes())
+    return per_patch(_GATED, patch, key, compute)
 
 
 def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:
@@ -164,12 +173,13 @@ def face_change_mask(delta: np.ndarray, mapping: DomainMapping, threshold: float
 def paste_back_face(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                        after: torch.Tensor, threshold: float, guided: bool = True,
                        in_place: bool = False, reach: np.ndarray | None = None, hair: bool = False,
-                       colour_reach: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                       colour_reaches: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
     """paste_back for an aligned (rotated, scaled) face: the change is warped back into the part
     of the photo the aligned square covers, inside the face region when the mapping knows the
     landmarks (older sessions: faded out towards the square's edge), inside `reach`, and with
-    `hair` on the photo's hair (hair_reach), and inside `colour_reach` where the photo looks like
-    what the colour strokes cover inside the face region (stroke_colours)."""
+    `hair` on the photo's hair (hair_reach), and inside each of `colour_reaches` (a colour
+    stroke's) where the photo looks like what that stroke covers inside the face region
+    (stroke_colours)."""
     r = mapping.resolution
     delta = change_in_levels(before, after)  # (R, R, C)
     h, w = pixels.shape[:2]
@@ -183,7 +193,7 @@ def paste_back_face(pixels: np.ndarray, mapping: DomainMapping, before: torch.Te
         return (pixels if in_place else pixels.copy()), mask_full
     (rx0, ry0, rx1, ry1), shifted = found  # shifted: photo-region pixels -> model pixels
     patch = pixels[ry0:ry1, rx0:rx1]
-    if colour_reach is not None:
+    for colour_reach in colour_reaches:
         gated = stroke_colours(patch, shifted, mapping.landmarks, r, colour_reach) \
             if mapping.landmarks else colour_reach
         reach = gated if reach is None else np.maximum(reach, gated)

@@ -150,10 +150,10 @@ class Renderer:
         `draft` skips moving the photo along an object's moved outline (editing.outline_flow: a
         few milliseconds a frame), as a slider's frames do while it moves (editor.preview)."""
         image = self.model_image(z, offset)
-        reach, colour_reach = face_reaches(strokes, self.mapping, image.shape[0])  # as the export
+        reach, colour_reaches = face_reaches(strokes, self.mapping, image.shape[0])  # as the export
         pixels, before = self.ground_pixels(ground, (z, offset, image))
         out, _ = paste_back(pixels, self.display_mapping, before, image, MASK_THRESHOLD, reach=reach,
-                            hair=hair, outline=not draft, colour_reach=colour_reach)
+                            hair=hair, outline=not draft, colour_reaches=colour_reaches)
         if region is not None:
             out = confine(self.outside_pixels(outside), out, region.numpy(), self.display_mapping)
         return out, image

@@ -386,6 +386,7 @@ def test_beside_the_face_a_colour_stroke_lands_on_what_it_covers_inside_the_face
     wall), keep their whole reach; so do recipes before compositing 12."""
     from editing.export import face_reaches
     from editing.solver import Stroke
+    from editing.warp import Warp, reach_strokes
 
     mapping, to_photo = aligned_face_mapping()
     yy, xx = np.mgrid[0:R, 0:R]
@@ -400,11 +401,11 @@ def test_beside_the_face_a_colour_stroke_lands_on_what_it_covers_inside_the_face
     assert region[14, 32] > 0.5 and region[14, 16] == 0 and region[14, 4] == 0
     before, after = torch.zeros(3, R, R), torch.full((3, R, R), -0.4)  # 51 levels darker
 
-    def darkened(strokes, compositing=COMPOSITING):
-        reach, colour_reach = face_reaches(strokes, mapping, 3, compositing)
-        out, _ = paste_back(photo, mapping, before, after, reach=reach, colour_reach=colour_reach)
+    def darkened(strokes, compositing=COMPOSITING, y=14.0):
+        reach, colour_reaches = face_reaches(strokes, mapping, 3, compositing)
+        out, _ = paste_back(photo, mapping, before, after, reach=reach, colour_reaches=colour_reaches)
         return [int((photo[p[1], p[0]].astype(int) - out[p[1], p[0]]).min())
-                for p in (np.rint(to_photo @ [x, 14.0, 1.0]).astype(int) for x in (4, 16, 32, 48, 60))]
+                for p in (np.rint(to_photo @ [x, y, 1.0]).astype(int) for x in (4, 16, 32, 48, 60))]
 
     wall_left, hair_left, middle, hair_right, wall_right = darkened([colour])
     assert min(hair_left, middle, hair_right) > 40  # the hair, inside the face region and beside it
@@ -412,6 +413,13 @@ def test_beside_the_face_a_colour_stroke_lands_on_what_it_covers_inside_the_face
     assert min(darkened([colour], 11)) > 40  # as compositing 11 carried it back
     assert min(darkened([sketch])) > 40  # a sketch keeps its band
     assert darkened([colour, Stroke("erase", line, 4.0)])[1] == 0  # erased: lands nowhere beside the face
+    # a warp's band moves the hair onto the wall: it keeps its reach
+    assert min(darkened(reach_strokes((), [Warp(line[0], line[1], 2.0)]))) > 40
+    # each colour stroke by its own colours: a stroke wholly on the wall, beside the face region,
+    # keeps its reach (nothing inside tells what it paints) beside one that covers the fringe
+    on_wall = Stroke("color", ((2.0, 50.0), (8.0, 50.0)), 2.0, (-1.0, -1.0, -1.0))
+    assert region[50, 4] == 0 and darkened([on_wall], y=50.0)[0] > 40
+    assert darkened([colour, on_wall], y=50.0)[0] > 40 and max(darkened([colour, on_wall])[::4]) <= 2
 
 
 def hair_scene() -> tuple[np.ndarray, np.ndarray]:
