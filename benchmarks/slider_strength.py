@@ -18,7 +18,9 @@ read at the model's size on:
 - photo + change in the face region: added only where the carry-back adds it (the face region,
   the change threshold and the square's edge fade of editing.compositing), as an export does.
 And on that last picture, whether the person stays the photo's (dlib's descriptor within 0.6 of
-the aligned photo face's, at the model's size): what a stronger slider would cost.
+the aligned photo face's, at the model's size): what a stronger slider would cost. The face
+region's picture is read by a judge too (benchmarks.faces.JUDGE): a second attribute classifier,
+another seed and width, that nothing in the editor reads.
 Writes benchmarks/results/slider_strength.{json,md}.
 """
 from __future__ import annotations
@@ -30,7 +32,7 @@ import numpy as np
 import torch
 
 from benchmarks.common import footer, machine, markdown_table, write_results
-from benchmarks.faces import CLASSIFIER, probabilities
+from benchmarks.faces import CLASSIFIER, JUDGE, probabilities
 from benchmarks.generator_tuning import FLIPPED
 from benchmarks.real_photos import held_out_face_photos, tuned_to_faces
 from editing.compositing import change_in_levels
@@ -48,6 +50,7 @@ WHERE = (("base", "base G"), ("tuned", "tuned G"), ("photo", "photo + change"),
          ("region", "photo + change in the face region"),
          ("grown", f"... in the face region grown {HAIR_GROWTH:g} times"),
          ("hair", "... in the face region and a hair slider's reach"))
+REGION = [key for key, _ in WHERE].index("region")  # as an export shows it
 
 
 def face_setup(n: int) -> tuple:
@@ -96,7 +99,7 @@ def flips(model, tuned, net, x: torch.Tensor, mapping, z0: torch.Tensor, vectors
         p = probabilities(net, images)[:, column].reshape(len(WHERE), len(strengths))
         out[name] = ((p > 0.5) != has).numpy()
         if kept is not None:
-            region = images[3 * len(strengths):4 * len(strengths)]  # the face region's pictures
+            region = images[REGION * len(strengths):(REGION + 1) * len(strengths)]  # the region's pictures
             exported = descriptors(np.stack([to_uint8(im) for im in region]), face_box)
             kept[name] = identity_distance(exported, reference) < SAME_PERSON
     return out
@@ -109,14 +112,18 @@ def main() -> None:
     a = p.parse_args()
     t0 = time.perf_counter()
     model, spec, inv, net, photos = face_setup(a.n)
+    judge = load_classifier(JUDGE)[0].eval()
     vectors = model_vectors(model)
     tally, kept_tally = {name: [] for name in FLIPPED}, {name: [] for name in FLIPPED}
+    judged = {name: [] for name in FLIPPED}
     for i, x, mapping, z0, tuned in tuned_to_faces(model, spec, inv, photos):
         kept = {}
         for name, flipped in flips(model, tuned, net, x, mapping, z0, vectors, a.strengths, kept,
                                    spec.face_box).items():
             tally[name].append(flipped)
             kept_tally[name].append(kept[name])
+        for name, flipped in flips(model, tuned, judge, x, mapping, z0, vectors, a.strengths).items():
+            judged[name].append(flipped[REGION])  # the face region's picture, as an export shows it
         print(f"photo {i + 1} of {len(photos)}", flush=True)
     rows = []
     for name in FLIPPED:
@@ -124,6 +131,9 @@ def main() -> None:
         for k, (key, label) in enumerate(WHERE):
             rows.append({"slider": name, "read on": label,
                          **{f"s{s:g}": float(share[k, j]) for j, s in enumerate(a.strengths)}})
+        judge_share = np.mean(judged[name], axis=0)
+        rows.append({"slider": name, "read on": f"{WHERE[REGION][1]}, by the judge",
+                     **{f"s{s:g}": float(judge_share[j]) for j, s in enumerate(a.strengths)}})
         same = np.mean(kept_tally[name], axis=0)
         rows.append({"slider": name, "read on": "person kept (face region)",
                      **{f"s{s:g}": float(same[j]) for j, s in enumerate(a.strengths)}})
@@ -136,7 +146,9 @@ def main() -> None:
           f"Share of photos whose attribute verdict flips, the slider pushed away from what the "
           f"photo shows, at each strength (see the module's docstring for the four places read); "
           f"*person kept*: the share whose face in the region's picture is still the photo's person "
-          f"by dlib (within 0.6, at the model's size).\n\n"
+          f"by dlib (within 0.6, at the model's size); *by the judge*: the face region's picture read "
+          f"by a second attribute classifier (another seed and width, {JUDGE.name}), which nothing "
+          f"in the editor reads.\n\n"
           + markdown_table(rows, [("slider", "slider"), ("read on", "read on"),
                                   *[(f"s{s:g}", f"strength {s:g}") for s in a.strengths]])
           + f"\n{footer(m)}")
