@@ -98,5 +98,6 @@ class Offers(QObject):
                 hair=moves_hair(doc.current.slider_dict))  # judged as the quality line judges it
         self.panel.gallery.setCurrentRow(k)
         if shown is not None and shown != (offer, k):
-            self.status.emit(f"{offer.name} {k + 1} applied; click another to choose it, Ctrl+Z to go back")
+            self.status.emit(f"{offer.name} {k + 1} applied; click another to choose it (Ctrl+Z undoes the "
+                             f"edit itself, not the choice)")  # "to go back" read as to the last one
         self._shown = (offer, k)

@@ -571,3 +571,31 @@ def test_a_sweep_and_the_stroke_candidates_carry_a_hair_slider_back_on_the_hair(
     for sliders, expected in (((("Blond_Hair", 1.0),), True), ((("Male", 1.0),), False)):
         state = Snapshot("stroke", torch.zeros(4), sliders)
         assert list(with_views(iter([step]), Renderer(), state, ()))[-1][1] == [expected, expected]
+
+
+def test_the_editor_s_preview_carries_a_face_s_colour_stroke_back_as_the_export_does():
+    """The preview (editor.render.Renderer) splits the strokes' reach as the export does
+    (editing.export.face_reaches): a colour stroke past the hair leaves the wall alone on screen
+    too, pixel for pixel the export's."""
+    from editing.export import render_edit
+    from editing.solver import Stroke
+    from editor.render import Renderer
+
+    class Flat:  # a "generator": code 0 draws mid-grey, any other code darker everywhere
+        @staticmethod
+        def decode(z):
+            return torch.full((len(z), 3, R, R), -0.4) * (z.abs().sum(1) > 0).float()[:, None, None, None]
+
+    mapping, to_photo = aligned_face_mapping()
+    yy, xx = np.mgrid[0:R, 0:R]
+    colours = np.full((R, R, 3), (150, 160, 175), np.uint8)  # a blue-grey wall
+    colours[(yy < 24) & (xx >= 10) & (xx < 54)] = (130, 90, 70)  # brown hair across the top
+    photo = cv2.warpAffine(colours, to_photo, (400, 360), flags=cv2.INTER_NEAREST,
+                           borderMode=cv2.BORDER_REPLICATE)
+    stroke = Stroke("color", ((2.0, 14.0), (62.0, 14.0)), 2.0, (-1.0, -1.0, -1.0))
+    z0, z1 = torch.zeros(4), torch.ones(4)
+    exported, _ = render_edit(Flat, photo, mapping, z0, z1, strokes=(stroke,))
+    shown, _ = Renderer(Flat, photo, mapping, z0).render(z1, strokes=(stroke,))
+    assert np.array_equal(shown, exported)
+    wall = np.rint(to_photo @ [4.0, 14.0, 1.0]).astype(int)
+    assert np.array_equal(shown[wall[1], wall[0]], photo[wall[1], wall[0]])

@@ -129,6 +129,7 @@ def test_a_chosen_candidate_is_highlighted_and_named_through_undo_and_redo(windo
     settle(qtbot, w)
     assert w.doc.current.label == "intensity stroke (candidate 3)" and w.gallery.currentRow() == 2
     assert w.statusBar().currentMessage().startswith("Candidate 3 applied")
+    assert "Ctrl+Z undoes the edit itself" in w.statusBar().currentMessage()  # not back to candidate 1
     steps = len(w.doc.history)
     w.choose_candidate(0)  # as a click does (it called the stroke tool's choose, which went)
     settle(qtbot, w)
