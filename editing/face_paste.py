@@ -119,7 +119,7 @@ def colour_likeness(patch: np.ndarray, to_model: np.ndarray, resolution: int, se
     mean = (seeds[:, None] * lab).sum(0) / seeds.sum()
     centred = lab - mean
     cov = (seeds[:, None] * centred).T @ centred / seeds.sum() + np.eye(3) * 4.0  # a floor of 2 Lab units
-    d2 = ((centred @ np.linalg.inv(cov)) * centred).sum(1).reshape(r, r)
+    d2 = np.einsum("ij,jk,ik->i", centred, np.linalg.inv(cov), centred).reshape(r, r)  # as hair_reach had it
     return np.exp(-0.5 * d2 / HAIR_COLOURS ** 2).astype(np.float32)
 
 
