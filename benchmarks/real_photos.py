@@ -255,12 +255,17 @@ class FaceCase:
     expected: np.ndarray | None  # placed face's five landmarks in photo pixels (None: unknown)
 
 
+def face_region_in_photo(mapping, size: tuple[int, int]) -> np.ndarray:
+    """(H, W) float32: the carry-back's face region (editing.face_paste.face_region) in the photo's
+    pixels (`size`: the photo's width and height), 0 outside."""
+    region = face_region(mapping.landmarks, mapping.resolution)
+    return cv2.warpAffine(region, mapping.matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+
+
 def hull_outside(mapping, size: tuple[int, int]) -> np.ndarray:
     """(H, W) bool: photo pixels outside the grown landmark hull (editing.face_paste.face_region)
     that a face edit's carry-back may paint in, with two pixels' margin for the interpolation."""
-    region = face_region(mapping.landmarks, mapping.resolution)
-    inside = cv2.warpAffine(region, mapping.matrix, size,
-                            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) > 0  # 0 outside
+    inside = face_region_in_photo(mapping, size) > 0
     return ~cv2.dilate(inside.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
 
 

@@ -25,10 +25,10 @@ import torch
 from PIL import Image, ImageDraw
 
 from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
+from benchmarks.real_photos import face_region_in_photo
 from editing.compositing import MASK_THRESHOLD
 from editing.edit import edit_code, solver_config
 from editing.export import render_edit
-from editing.face_paste import face_region
 from editing.solver import Stroke
 from inversion.invert import Inverter, photo_to_model
 from inversion.photo import Photo
@@ -42,30 +42,18 @@ COLOURS = {"black": (0.0, 0.0, 0.0), "white": (1.0, 1.0, 1.0)}
 
 
 def model_stroke(mapping, y: float, colour) -> Stroke:
-    """The photo's horizontal stroke at row y, in model pixels and levels (the part that lies in
-    the model's square: beyond it a face edit lands nowhere)."""
-    m = np.asarray(mapping.matrix, np.float64)  # photo -> model pixels
+    """The photo's horizontal stroke at row y (`colour` R, G, B in 0..1), as a photo-space stroke
+    file reaches the model (editing.edit.read_strokes), its part in the model's square only: beyond
+    it a face edit lands nowhere."""
     r = mapping.resolution
-    points = tuple(tuple(float(v) for v in p) for p in (m @ [x, y, 1.0] for x in range(X0, X1 + 1, 5))
-                   if 0 <= p[0] <= r - 1 and 0 <= p[1] <= r - 1)  # the part inside the model's square
-    scale = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
-    return Stroke("color", points, RADIUS * scale, tuple(2.0 * c - 1.0 for c in colour))
+    points = tuple(p for p in (mapping.to_model_point(x, y) for x in range(X0, X1 + 1, 5))
+                   if 0 <= p[0] <= r - 1 and 0 <= p[1] <= r - 1)
+    return Stroke("color", points, RADIUS * mapping.scale, mapping.model_colour([255 * c for c in colour]))
 
 
 def band_in_photo(y: int, shape) -> np.ndarray:
     yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
     return (np.abs(yy - y) <= RADIUS) & (xx >= X0) & (xx <= X1)
-
-
-def region_in_photo(mapping, shape) -> np.ndarray:
-    """(H, W) bool: the photo's pixels where the editor's face region is at half weight or more."""
-    import cv2
-
-    r = mapping.resolution
-    inverse = cv2.invertAffineTransform(np.asarray(mapping.matrix, np.float64))
-    region = cv2.warpAffine(face_region(mapping.landmarks, r), inverse, (shape[1], shape[0]),
-                            flags=cv2.INTER_LINEAR)
-    return region >= 0.5
 
 
 def main() -> None:
@@ -82,7 +70,7 @@ def main() -> None:
     generator, _ = tune_to_photo(model, inverter.lpips, x, z0)
     tuned = tuned_model(model, generator)
     cfg = solver_config(model)
-    region = region_in_photo(mapping, pixels.shape)
+    region = face_region_in_photo(mapping, (pixels.shape[1], pixels.shape[0])) >= 0.5  # at half weight
     xx = np.mgrid[0:pixels.shape[0], 0:pixels.shape[1]][1]
     wall = (xx < WALL[0]) | (xx > WALL[1])
     rows, strips = [], []

@@ -20,6 +20,7 @@ from inversion.convert_lpips import LPIPS_WEIGHTS
 from training.features import ALEX_CHANNELS, ALEX_CONVS, ALEX_KERNELS
 from training.modelfile import ModelFormatError, load_network
 
+
 class _Stages(nn.Module):
     """AlexNet's features (training.features.ALEX_CONVS) as five stages (`slice1`..`slice5`, each
     ending in the ReLU whose output LPIPS compares, its layers numbered as torchvision numbers
@@ -81,11 +82,20 @@ class LPIPSNetwork(nn.Module):
             setattr(self, f"lin{k}", _Linear(c))
         self.lins = nn.ModuleList([getattr(self, f"lin{k}") for k in range(5)])
 
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Unit-normalised activations of the five stages for images (B, 3, H, W) in [-1, 1]."""
+        return [unit_normalised(f) for f in self.net(self.scaling_layer(x))]
+
+    def distance(self, fx: list[torch.Tensor], fy: list[torch.Tensor]) -> torch.Tensor:
+        """(B, 1, 1, 1) distances between two images' `features`."""
+        total = 0.0
+        for lin, a, b in zip(self.lins, fx, fy):
+            total = total + lin((a - b) ** 2).mean((2, 3), keepdim=True)
+        return total
+
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """(B, 1, 1, 1) distances of images (B, 3, H, W) in [-1, 1], as lpips.LPIPS gives them."""
-        fx = [unit_normalised(f) for f in self.net(self.scaling_layer(x))]
-        fy = [unit_normalised(f) for f in self.net(self.scaling_layer(y))]
-        return sum(lin((a - b) ** 2).mean((2, 3), keepdim=True) for lin, a, b in zip(self.lins, fx, fy))
+        return self.distance(self.features(x), self.features(y))
 
 
 def unit_normalised(features: torch.Tensor, eps: float = 1e-10) -> torch.Tensor:
@@ -125,15 +135,11 @@ class LPIPS(nn.Module):
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Unit-normalised AlexNet activations of the five layers, each (B, C_l, H_l, W_l)."""
-        outs = self.net.net(self.net.scaling_layer(self.prepare(x)))
-        return [unit_normalised(o) for o in outs]
+        return self.net.features(self.prepare(x))
 
     def distance(self, x: torch.Tensor, target_features: list[torch.Tensor]) -> torch.Tensor:
         """(B,) LPIPS of x against targets given by their `features()`."""
-        total = 0.0
-        for lin, fx, fy in zip(self.net.lins, self.features(x), target_features):
-            total = total + lin((fx - fy) ** 2).mean((2, 3))
-        return total.flatten()
+        return self.net.distance(self.features(x), target_features).flatten()
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.distance(x, self.features(y))  # (B,)
