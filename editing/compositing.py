@@ -1,10 +1,11 @@
 """Carry an edit made in the model's domain back onto the full-size photo.
 
 `paste_back` maps a change `after - before` onto the photo at its own resolution under a soft
-mask (`change_mask`: no change below MASK_THRESHOLD photo levels), leaving every other pixel
-exactly as it was. The low-resolution change is enlarged guided by the photo's own edges (the
-guided filter, He et al. 2010, with the photo's luminance as the guide), so it follows the photo's
-edges instead of smearing a halo across them. An aligned face's change is carried back by
+mask (`change_mask`: no change below MASK_THRESHOLD photo levels, unless it is part of a faint
+change of one sign over an area), leaving every other pixel exactly as it was. The low-resolution
+change is enlarged guided by the photo's own edges (the guided filter, He et al. 2010, with the
+photo's luminance as the guide), so it follows the photo's edges instead of smearing a halo across
+them. An aligned face's change is carried back by
 editing.face_paste, inside the face (and its strokes' reach, and a hair colour slider's hair).
 """
 from __future__ import annotations
@@ -24,6 +25,10 @@ from inversion.geometry import affine_scale
 from training.pixels import LUMA
 
 MASK_THRESHOLD = 6.0  # photo levels below which a change is not carried back
+COHERENT_THRESHOLD = 2.0  # photo levels: a change of one sign over an area, below MASK_THRESHOLD,
+# that is carried back all the same (held "brightness +0.58" lightened a plain coat by 3.5 levels,
+# all under the threshold: the export showed only its edges changed)
+COHERENT_SIGMA = 1.5  # model pixels: the area over which such a change keeps its sign
 GUIDE_EPS = 1e-3  # guided fit's regulariser on a [0, 1] guide: contrasts under ~8 levels count as flat
 
 
@@ -165,12 +170,28 @@ def change_in_levels(before: torch.Tensor, after: torch.Tensor) -> np.ndarray:
     return (after - before).detach().float().cpu().permute(1, 2, 0).numpy() * 127.5
 
 
-def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: float = 0.7) -> np.ndarray:
+def _rise(magnitude: np.ndarray, threshold: float) -> np.ndarray:
+    """0 below `threshold`, rising smoothly (smoothstep) to 1 at twice it; float32."""
+    t = np.clip((magnitude - threshold) / threshold, 0.0, 1.0)
+    return (t * t * (3 - 2 * t)).astype(np.float32)
+
+
+def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: float = 0.7,
+                coherent: bool = False) -> np.ndarray:
     """Soft mask (h, w) in [0, 1] of a change (h, w, C) in photo levels: 0 where |delta| is below
-    `threshold`, rising smoothly to 1 at twice it, blurred by `feather` pixels (no hard edge)."""
-    mag = np.abs(delta).max(axis=2)
-    t = np.clip((mag - threshold) / threshold, 0.0, 1.0)
-    mask = (t * t * (3 - 2 * t)).astype(np.float32)
+    `threshold`, rising smoothly to 1 at twice it, blurred by `feather` pixels (no hard edge).
+
+    `coherent`: also where the pixel's own change and its average with its signs over
+    COHERENT_SIGMA pixels around it agree in sign and are both COHERENT_THRESHOLD levels or more
+    (rising to 1 at twice it): a faint change of one sign over an area (an item lightened a little)
+    is an edit a user sees; the generator's faint flicker, of either sign from pixel to pixel,
+    averages away, and a pixel that does not change is not reached by its neighbours' change."""
+    mask = _rise(np.abs(delta).max(axis=2), threshold)
+    if coherent:
+        delta = delta.astype(np.float32)
+        smooth = cv2.GaussianBlur(delta, (0, 0), COHERENT_SIGMA).reshape(delta.shape)  # cv2 drops
+        both = np.where(delta * smooth > 0, np.minimum(np.abs(delta), np.abs(smooth)), 0)  # a lone axis
+        np.maximum(mask, _rise(both.max(axis=2), COHERENT_THRESHOLD), out=mask)
     return cv2.GaussianBlur(mask, (0, 0), feather) if feather > 0 else mask
 
 
@@ -193,8 +214,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
                in_place: bool = False, silhouette: bool = True, rim: bool = True,
                reach: np.ndarray | None = None, faint: bool = True, hair: bool = False,
-               outline: bool = True, plain: bool = True, colour_reaches: tuple = ()
-               ) -> tuple[np.ndarray, np.ndarray]:
+               outline: bool = True, plain: bool = True, colour_reaches: tuple = (),
+               coherent: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -222,6 +243,9 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     the object (near_object), the photo's background stays as it is; False, as exports were made
     before (the generator's faint background noise, up to 12 levels, showed as grey smudges beside
     jeans).
+    `coherent`: an object's faint change of one sign over an area is carried back too (change_mask);
+    False, as exports were made before. An aligned face's is not: faint tone is what a face edit
+    should not carry.
     """
     if mapping.affine:
         from editing.face_paste import paste_back_face  # it uses this module's parts
@@ -245,7 +269,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         return (pixels if in_place else pixels.copy()), mask_full
     delta = delta / mapping.gain * (-1.0 if mapping.invert else 1.0)
     small = np.pad(delta, ((pad, pad), (pad, pad), (0, 0)))
-    small_mask = change_mask(small, threshold)
+    small_mask = change_mask(small, threshold, coherent=coherent)
     x0, y0, x1, _ = (int(round(v)) for v in mapping.box)
     scale = (x1 - x0) / mapping.content
     bx0, by0 = x0 - int(round(pad * scale)), y0 - int(round(pad * scale))

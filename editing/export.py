@@ -37,8 +37,10 @@ RECIPE_VERSION = 4  # the newest recipe this version reads; 4: a drag may move a
 # recipe holds the edit the region was painted on (`region_under`), a tuned generator's file only
 # the layers tuning changed (inversion.tuning.save_tuned); a recipe is written with the lowest
 # version it needs
-COMPOSITING = 12  # 12: beside a face's region, its colour strokes' edit lands only on what looks
-# like what they cover inside it (editing.face_paste.stroke_colours: a black stroke across the
+COMPOSITING = 13  # 13: an object's faint change of one sign over an area, under the threshold,
+# is carried back too (editing.compositing.change_mask's `coherent`: held "brightness +0.58"
+# lightened a plain coat by 3.5 levels and the export showed only its edges changed); 12: beside
+# a face's region, its colour strokes' edit lands only on what looks like what they cover inside it (editing.face_paste.stroke_colours: a black stroke across the
 # astronaut's hair that ran onto the wall left hard-edged dark blocks there); 11: where an
 # object's picture is background before and after, the photo's background stays
 # (editing.compositing.paste_back's `plain`: the generator's faint noise showed as grey smudges
@@ -120,7 +122,7 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
                       in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4, reach=reach,
                       faint=compositing >= 6, hair=hair and compositing >= 9, outline=compositing >= 10,
-                      plain=compositing >= 11, colour_reaches=colour_reaches)
+                      plain=compositing >= 11, colour_reaches=colour_reaches, coherent=compositing >= 13)
 
 
 def moves_hair(sliders) -> bool:

@@ -599,3 +599,38 @@ def test_the_editor_s_preview_carries_a_face_s_colour_stroke_back_as_the_export_
     assert np.array_equal(shown, exported)
     wall = np.rint(to_photo @ [4.0, 14.0, 1.0]).astype(int)
     assert np.array_equal(shown[wall[1], wall[0]], photo[wall[1], wall[0]])
+
+
+def test_a_faint_change_of_one_sign_over_an_area_is_carried_back_and_faint_flicker_is_not():
+    """Held "brightness +0.58" lightened a plain coat by 3.5 photo levels, all under the change
+    threshold (6), and the export changed only the coat's edges. Since compositing 13 (`coherent`)
+    such a change of one sign over an area lands; the generator's faint flicker, of either sign
+    from pixel to pixel and as strong, still does not; older recipes carry it back as then."""
+    photo, before, mapping = dress_photo(235, (120, 40, 60))  # the dress: model x 9-23, y 3-29
+    level = mapping.gain / 127.5  # one photo level in the model's units
+    after = before.clone()
+    after[:, 6:14, 11:21] += 3.5 * level * (-1 if mapping.invert else 1)  # the upper dress lighter
+    flicker = torch.ones(6, 10)
+    flicker[::2, ::2] = flicker[1::2, 1::2] = -1  # a checkerboard of +-4 levels on the lower dress
+    after[:, 18:24, 11:21] += 4.0 * level * flicker
+    old, _ = paste_back(photo, mapping, before, after, coherent=False)
+    new, _ = paste_back(photo, mapping, before, after)
+    x0, y0 = mapping.to_model_point(0, 0)
+    box = lambda y, x: (slice(int((y[0] - y0) / mapping.scale), int((y[1] - y0) / mapping.scale)),  # noqa: E731
+                        slice(int((x[0] - x0) / mapping.scale), int((x[1] - x0) / mapping.scale)))
+    upper, lower = box((8, 12), (13, 19)), box((19, 23), (13, 19))
+    assert np.array_equal(old[upper], photo[upper])  # under the threshold: nothing landed
+    lighter = new[upper].astype(float).mean((0, 1)) - photo[upper].astype(float).mean((0, 1))
+    assert (lighter > 2.0).all(), lighter  # every channel lighter by most of the 3.5 levels
+    assert np.abs(new[lower].astype(int) - photo[lower]).max() <= 1  # the flicker stays away
+    from types import SimpleNamespace
+
+    from editing import export
+
+    taken = []
+    model = SimpleNamespace(decode=lambda z: (before if float(z[0, 0]) == 0 else after)[None])
+    for compositing in (12, 13):
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(export, "paste_back", lambda *a, **k: taken.append(k["coherent"]) or (photo, None))
+            export.render_edit(model, photo, mapping, torch.zeros(4), torch.ones(4), compositing=compositing)
+    assert taken == [False, True]
