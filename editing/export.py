@@ -40,8 +40,9 @@ RECIPE_VERSION = 4  # the newest recipe this version reads; 4: a drag may move a
 COMPOSITING = 13  # 13: an object's faint change of one sign over an area, under the threshold,
 # is carried back too (editing.compositing.change_mask's `coherent`: held "brightness +0.58"
 # lightened a plain coat by 3.5 levels and the export showed only its edges changed); 12: beside
-# a face's region, its colour strokes' edit lands only on what looks like what they cover inside it (editing.face_paste.stroke_colours: a black stroke across the
-# astronaut's hair that ran onto the wall left hard-edged dark blocks there); 11: where an
+# a face's region, its colour strokes' edit lands only on what looks like what they cover inside
+# it (editing.face_paste.stroke_colours: a black stroke across the astronaut's hair that ran onto
+# the wall left hard-edged dark blocks there); 11: where an
 # object's picture is background before and after, the photo's background stays
 # (editing.compositing.paste_back's `plain`: the generator's faint noise showed as grey smudges
 # beside the item); 10: where an edit moves an object's outline, the photo's own
