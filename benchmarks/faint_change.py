@@ -12,8 +12,10 @@ tests/test_editing.py. Each measured slider at -1, -0.5, +0.5 and +1 as the edit
 hold on, registered with the photo). On the item (the photo's pixels 30 levels or more off its
 background): the mean change of luminance in the direction the generator's picture changed it
 (photo levels), exported with compositing 12, with 13, and with every change carried back (the
-threshold at its lowest, 0.5 levels); *reached*: 12's and 13's share of that. Away from the item
-(further than 20 px from it): the pixels changed by 4 levels or more. Writes
+threshold at its lowest, 0.5 levels); *reached*: 12's and 13's share of that, among the edits
+that change the item by half a level or more that way (the hold lets some go nowhere). *Grain*: the
+change's fine grain on the item, the mean size of what differs from its blur over 3 px. Beside the
+item (within 20 px of it) and away from it (further): the pixels changed by 2 levels or more. Writes
 benchmarks/results/faint_change.{json,md}.
 """
 from __future__ import annotations
@@ -69,6 +71,7 @@ def main() -> None:
         background = np.median(np.concatenate([photo[0], photo[-1], photo[:, 0], photo[:, -1]]), 0)
         item = np.abs(photo.astype(np.float32) - background).max(2) >= 30
         far = cv2.dilate(item.astype(np.uint8), np.ones((41, 41), np.uint8)) == 0
+        ring = ~far & ~item
         vectors.hold.on_photo(z, x)  # as the editor does when the photo opens
         before = luminance(photo)
         for s in SLIDERS:
@@ -79,20 +82,27 @@ def main() -> None:
                        for key, c, t in ways}
                 change = {c: luminance(o) - before for c, o in out.items()}
                 sign = np.sign(change["all"][item].mean()) or 1.0
-                per[(s, v)].append({c: float(sign * d[item].mean()) for c, d in change.items()}
-                                   | {f"far {c}": int((np.abs(d[far]) >= 4).sum()) for c, d in change.items()}
-                                   | {"coat": i == len(photos) - 1})
+                grain = {c: np.abs(d - cv2.GaussianBlur(d, (0, 0), 3.0)) for c, d in change.items()}
+                case = {c: float(sign * d[item].mean()) for c, d in change.items()}
+                for c, d in change.items():
+                    case |= {f"far {c}": int((np.abs(d[far]) >= 2).sum()),
+                             f"ring {c}": int((np.abs(d[ring]) >= 2).sum()),
+                             f"grain {c}": float(grain[c][item].mean())}
+                per[(s, v)].append(case | {"coat": i == len(photos) - 1})
         print(f"photo {i + 1} of {len(photos)}", flush=True)
     rows = []
     for (s, v), cases in per.items():
         got = {c: np.array([case[c] for case in cases]) for c in (12, 13, "all")}
         coat = next(case for case in cases if case["coat"])
+        moved = got["all"] >= 0.5
+        mean = lambda key: float(np.mean([c[key] for c in cases]))  # noqa: E731
         rows.append({"slider": s, "value": v, "full": float(np.median(got["all"])),
                      "c12": float(np.median(got[12])), "c13": float(np.median(got[13])),
-                     "reached12": float(np.median(got[12] / np.maximum(got["all"], 1e-6))),
-                     "reached13": float(np.median(got[13] / np.maximum(got["all"], 1e-6))),
-                     "far12": float(np.mean([c["far 12"] for c in cases])),
-                     "far13": float(np.mean([c["far 13"] for c in cases])),
+                     "moved": int(moved.sum()), "edits": len(cases),
+                     "reached12": float(np.median(got[12][moved] / got["all"][moved])),
+                     "reached13": float(np.median(got[13][moved] / got["all"][moved])),
+                     **{f"{what}{c}": mean(f"{what} {c}") for what in ("grain", "ring", "far")
+                        for c in (12, 13, "all")},
                      "coat12": coat[12], "coat13": coat[13], "coat_all": coat["all"]})
         print(rows[-1], flush=True)
     m = machine()
@@ -104,12 +114,19 @@ def main() -> None:
           f"luminance in the direction the generator's picture changed it, photo levels, medians over "
           f"the photos: with every change carried back (threshold 0.5), with compositing 12 (changes "
           f"under 6 levels dropped) and 13 (a change of one sign over an area kept); *reached*: the "
-          f"median share of the first. *Far*: pixels further than 20 px from the item changed by 4 "
-          f"levels or more, mean per export. *Coat*: the plain coat's figures (all, 12, 13).\n\n"
+          f"median share of the first, among the *moved* edits (half a level or more that way). "
+          f"*Grain*: the mean size of the change's fine grain on the item (what differs from its "
+          f"blur over 3 px). *Beside* (within 20 px of the item) and *far* (further): pixels changed "
+          f"by 2 levels or more, mean per export (photos 360x320, the coat 240x180). *Coat*: the "
+          f"plain coat's figures (all, 12, 13).\n\n"
           + markdown_table(rows, [("slider", "slider"), ("value", "value"), ("full", "all carried"),
                                   ("c12", "compositing 12"), ("c13", "compositing 13"),
-                                  ("reached12", "reached, 12"), ("reached13", "reached, 13"),
-                                  ("far12", "far, 12"), ("far13", "far, 13"), ("coat_all", "coat, all"),
+                                  ("moved", "moved"), ("reached12", "reached, 12"),
+                                  ("reached13", "reached, 13"), ("grainall", "grain, all"),
+                                  ("grain12", "grain, 12"), ("grain13", "grain, 13"),
+                                  ("ringall", "beside, all"), ("ring12", "beside, 12"),
+                                  ("ring13", "beside, 13"), ("farall", "far, all"), ("far12", "far, 12"),
+                                  ("far13", "far, 13"), ("coat_all", "coat, all"),
                                   ("coat12", "coat, 12"), ("coat13", "coat, 13")])
           + f"\n{footer(m)}")
     write_results("faint_change", {"machine": m, "model": model.model_id, "n": a.n, "rows": rows}, md)

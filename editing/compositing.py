@@ -181,16 +181,17 @@ def change_mask(delta: np.ndarray, threshold: float = MASK_THRESHOLD, feather: f
     """Soft mask (h, w) in [0, 1] of a change (h, w, C) in photo levels: 0 where |delta| is below
     `threshold`, rising smoothly to 1 at twice it, blurred by `feather` pixels (no hard edge).
 
-    `coherent`: also where the pixel's own change and its average with its signs over
-    COHERENT_SIGMA pixels around it agree in sign and are both COHERENT_THRESHOLD levels or more
-    (rising to 1 at twice it): a faint change of one sign over an area (an item lightened a little)
-    is an edit a user sees; the generator's faint flicker, of either sign from pixel to pixel,
-    averages away, and a pixel that does not change is not reached by its neighbours' change."""
+    `coherent`: also where the pixel's own change and the change's Gaussian average around it
+    (sigma COHERENT_SIGMA pixels) agree in sign and both reach COHERENT_THRESHOLD levels (the mask
+    rising from 0 there to 1 at twice it: a 3-level change lands as 1.5): a faint change of one sign
+    over an area (an item lightened a little) is an edit a user sees; flicker of either sign from
+    pixel to pixel averages away (a faint blotch a few pixels across does not), and a pixel that
+    does not change is not reached by its neighbours' change."""
     mask = _rise(np.abs(delta).max(axis=2), threshold)
     if coherent:
         delta = delta.astype(np.float32)
-        smooth = cv2.GaussianBlur(delta, (0, 0), COHERENT_SIGMA).reshape(delta.shape)  # cv2 drops
-        both = np.where(delta * smooth > 0, np.minimum(np.abs(delta), np.abs(smooth)), 0)  # a lone axis
+        smooth = cv2.GaussianBlur(delta, (0, 0), COHERENT_SIGMA).reshape(delta.shape)  # cv2 drops a lone axis
+        both = np.where(delta * smooth > 0, np.minimum(np.abs(delta), np.abs(smooth)), 0)
         np.maximum(mask, _rise(both.max(axis=2), COHERENT_THRESHOLD), out=mask)
     return cv2.GaussianBlur(mask, (0, 0), feather) if feather > 0 else mask
 
@@ -244,8 +245,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     before (the generator's faint background noise, up to 12 levels, showed as grey smudges beside
     jeans).
     `coherent`: an object's faint change of one sign over an area is carried back too (change_mask);
-    False, as exports were made before. An aligned face's is not: faint tone is what a face edit
-    should not carry.
+    False, as exports were made before. Not where the model sees the whole image (its faint drift
+    of light over all of it) nor on an aligned face (faint tone is what a face edit should not carry).
     """
     if mapping.affine:
         from editing.face_paste import paste_back_face  # it uses this module's parts
@@ -269,7 +270,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         return (pixels if in_place else pixels.copy()), mask_full
     delta = delta / mapping.gain * (-1.0 if mapping.invert else 1.0)
     small = np.pad(delta, ((pad, pad), (pad, pad), (0, 0)))
-    small_mask = change_mask(small, threshold, coherent=coherent)
+    small_mask = change_mask(small, threshold, coherent=coherent and not mapping.whole_image)
     x0, y0, x1, _ = (int(round(v)) for v in mapping.box)
     scale = (x1 - x0) / mapping.content
     bx0, by0 = x0 - int(round(pad * scale)), y0 - int(round(pad * scale))

@@ -604,8 +604,9 @@ def test_the_editor_s_preview_carries_a_face_s_colour_stroke_back_as_the_export_
 def test_a_faint_change_of_one_sign_over_an_area_is_carried_back_and_faint_flicker_is_not():
     """Held "brightness +0.58" lightened a plain coat by 3.5 photo levels, all under the change
     threshold (6), and the export changed only the coat's edges. Since compositing 13 (`coherent`)
-    such a change of one sign over an area lands; the generator's faint flicker, of either sign
-    from pixel to pixel and as strong, still does not; older recipes carry it back as then."""
+    such a change of one sign over an area lands; a faint flicker of either sign from pixel to
+    pixel, as strong, still does not; nor does the faint change where the model sees the whole
+    image; older recipes carry it back as then."""
     photo, before, mapping = dress_photo(235, (120, 40, 60))  # the dress: model x 9-23, y 3-29
     level = mapping.gain / 127.5  # one photo level in the model's units
     after = before.clone()
@@ -623,6 +624,10 @@ def test_a_faint_change_of_one_sign_over_an_area_is_carried_back_and_faint_flick
     lighter = new[upper].astype(float).mean((0, 1)) - photo[upper].astype(float).mean((0, 1))
     assert (lighter > 2.0).all(), lighter  # every channel lighter by most of the 3.5 levels
     assert np.abs(new[lower].astype(int) - photo[lower]).max() <= 1  # the flicker stays away
+    from dataclasses import replace
+
+    whole = replace(mapping, whole_image=True)
+    assert np.array_equal(paste_back(photo, whole, before, after, silhouette=False)[0][upper], photo[upper])
     from types import SimpleNamespace
 
     from editing import export
