@@ -163,4 +163,4 @@ def filling_words(name: str, short: bool = False) -> str:
     if short:
         return f"it already fills the frame {FRAME_WAYS[name]}"
     return (f"this item already fills the frame {FRAME_WAYS[name]}, so it fills out instead of growing "
-            f"{FRAME_SIZES[name]} ({DRAWN_FULL[name]})")
+            f"{FRAME_SIZES[name]}")  # (why: DRAWN_FULL; with it the line ran off a 1200 px window)

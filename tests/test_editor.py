@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from tests.conftest import make_editable_model, open_window
 
@@ -855,9 +855,14 @@ def test_a_product_that_fills_the_frame_says_a_size_slider_cannot_grow_it(qtbot,
     else:
         pytest.fail("no sample among 40 fills the frame's height")
     assert not filling_frame(w.vectors, w.doc.z0, {"height": -2.0}, content), "shorter it may be"
+    w.resize(1200, 800)  # the line fits a window this wide (a walkthrough saw it cut off)
     w.set_slider("height", 2.0, commit=True)
     settle(qtbot, w)
-    assert "this item already fills the frame top to bottom" in w.statusBar().currentMessage()
+    said = w.statusBar().currentMessage()
+    assert "this item already fills the frame top to bottom" in said
+    room = w.width() - sum(c.width() for c in w.statusBar().findChildren(QWidget)
+                           if c.parent() is w.statusBar() and c.isVisible())
+    assert w.statusBar().fontMetrics().horizontalAdvance(said) < room - 20, (said, room)
     w.set_slider("height", 0.0, commit=True)  # taken back once it no longer applies
     settle(qtbot, w)
     assert "fills the frame" not in w.statusBar().currentMessage()
