@@ -76,7 +76,8 @@ def sweep_frames(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0
     for a in sweep_values(frames, low, high):
         z = apply_sliders(code.reshape(-1), vectors, {name: a})
         frame = render_edit(model, pixels, mapping, z0, z, offset=offset, strokes=strokes,
-                            base_offset=base_offset, hair=hair or moves_hair({name: 1.0}))[0]
+                            base_offset=base_offset, hair=hair or moves_hair({name: 1.0}),
+                            sliders_moved=True)[0]  # a slider sweeps: lands wherever it changed
         yield frame if region is None else confine(pixels if outside is None else outside, frame, region,
                                                    mapping)
 

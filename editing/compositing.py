@@ -234,7 +234,9 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     `rim=False` repaints the grown region without its rim, as exports were made before; `faint=False`
     paints faint growth beside the object too (silhouette.solidity), as exports were made before.
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
-    may land besides the face region (a stroke painted on the hair beside it); `colour_reaches`,
+    may land besides the face region (a stroke painted on the hair beside it); on a photo the model
+    sees unaligned, where the edit lands at all (editing.export.object_reach: colour strokes paint
+    where they are drawn), the photo as it was elsewhere, bit for bit; `colour_reaches`,
     each colour stroke's (R, R), there only on what looks like what it covers inside the region
     (editing.face_paste.stroke_colours; editing.export.face_reaches); `hair`, a hair
     slider's edit: an aligned face's lands on the photo's hair too (hair_reach). `outline`: where
@@ -253,6 +255,16 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
 
         return paste_back_face(pixels, mapping, before, after, threshold, guided, in_place, reach, hair,
                                colour_reaches)
+    if reach is not None:  # the whole change carried back, then kept within the reach
+        from editing.region import confine, region_to_photo  # it uses the solver, which uses this
+
+        out, mask = paste_back(pixels, mapping, before, after, threshold, guided, False, silhouette, rim,
+                               None, faint, hair, outline, plain, (), coherent)
+        out = confine(pixels, out, reach, mapping)
+        if in_place:
+            pixels[...] = out
+            out = pixels
+        return out, mask * region_to_photo(reach, mapping)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
     flow, unmoved = None, before
     if outline and silhouette and not mapping.whole_image:

@@ -32,6 +32,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
         COMPOSITING,
         export_with_recipe,
         moves_hair,
+        moves_sliders,
         read_recipe,
         rebuild_from_recipe,
         recipe_path,
@@ -116,14 +117,15 @@ def cmd_edit(a: argparse.Namespace) -> int:
         z_edit = limit_to_region(model, z0, z_edit, region)
     warps = [photo_warp(parse_drag(w, "--warp"), mapping, a.warp_radius) for w in a.warp]
     hair = moves_hair(sliders)  # a face's edit lands on the photo's hair too
+    slid = moves_sliders(sliders)  # an object's edit lands wherever it changed, not in strokes' bands
     edits, moved = [], None  # after a warp or drag: the edit it started on, how it moved the photo
     if warps:  # the photo's pixels pushed along, as the Warp brush pushes them
-        edits.append(edit_entry(z_edit, strokes, None, (), region, hair=hair))
+        edits.append(edit_entry(z_edit, strokes, None, (), region, hair=hair, sliders_moved=slid))
         z_edit = warp_code(model, z0, z_edit, warps, cfg, a.candidate, judged_on)
         moved = (0, brush_motion(warps), z_edit)
     if a.drag:
         base = DragConfig.code_only() if a.drag_code_only else DragConfig()
-        edits.append(edit_entry(z_edit, strokes, None, warps, region, None, moved, hair))
+        edits.append(edit_entry(z_edit, strokes, None, warps, region, None, moved, hair, slid))
         z_edit, offset, dragged = drag_photo(model, z_edit, [parse_drag(d) for d in a.drag], mapping,
                                              drag_mask, replace_given(base, steps=a.drag_steps),
                                              a.drag_mask)
@@ -135,7 +137,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
         print(f"drag: {len(a.drag)} point(s), {dragged['steps']} steps, the farthest handle "
               f"{dragged['distance']:.1f} model px from its target")
     (width, height), path = photo.size, photo.path
-    own = edit_entry(z_edit, strokes, offset, warps, region, None, moved, hair)  # as its recipe holds it
+    own = edit_entry(z_edit, strokes, offset, warps, region, None, moved, hair, slid)  # as its recipe has it
     if moved is not None:  # on the photo the warps or drag moved (inside the region, if there is one)
         pixels = recipe_edit(model, photo.pixels, mapping, z0, {**own, "edits": edits}, MASK_THRESHOLD,
                              COMPOSITING, in_place=False)
@@ -145,7 +147,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
         # In place (one full-size copy of a large photo) unless a region needs the original after.
         pixels, mask = render_edit(model, photo.pixels, mapping, z0, z_edit, MASK_THRESHOLD,
                                    in_place=region is None, offset=offset,
-                                   strokes=reach_strokes(strokes, warps), hair=hair)  # where they warped too
+                                   strokes=reach_strokes(strokes, warps), hair=hair,  # where they warped too
+                                   sliders_moved=slid)
         if region is not None:
             pixels = confine(photo.pixels, pixels, region.numpy(), mapping)
         changed = 100 * np.count_nonzero(mask) / mask.size
@@ -157,7 +160,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
                               "region": region_record(region) if region is not None else None,
                               "warps": [w.to_dict() for w in warps] or None,
                               "feature_offset": own["feature_offset"], "moved": own.get("moved"),
-                              **({"hair": True} if hair else {}), "edits": edits or None})
+                              **({"hair": True} if hair else {}),
+                              **({"sliders_moved": True} if slid else {}), "edits": edits or None})
     print(f"wrote {a.out} ({width}x{height}, {changed:.1f}% of pixels changed) and "
           f"{recipe_path(a.out).name}")
     return 0

@@ -2,7 +2,8 @@
 
 An edit is its code (`z_edit`), strokes, drag offset (`feature_offset`) and warps, carried back onto
 the photo (editing.export.render_edit), on a face's hair too when it moves a hair colour slider
-(`hair`: true). Two kinds of edit rest on another one:
+(`hair`: true); an unaligned photo's made by colour strokes lands within their bands unless it
+moves sliders too (`sliders_moved`: true). Two kinds of edit rest on another one:
 - a region-limited edit (editing.region) keeps, outside its region, the edit the region was painted
   on (`region_under`);
 - an edit after a drag lands on the frame of the edit the drag started on, moved as the drag moved
@@ -43,12 +44,15 @@ MAX_EDITS = 512  # edits a recipe lists besides its own (each is a render at the
 
 def edit_entry(code: torch.Tensor, strokes=(), offset: FeatureOffset | None = None, warps=(),
                region: torch.Tensor | None = None, under: int | None = None,
-               moved: tuple[int, Motion, torch.Tensor] | None = None, hair: bool = False) -> dict:
+               moved: tuple[int, Motion, torch.Tensor] | None = None, hair: bool = False,
+               sliders_moved: bool = False) -> dict:
     """An edit as a recipe holds it: its code, strokes, drag offset and warps; with a `region`, the
     index of the edit the region was painted on (`under`, None: the photo); after a drag, (the
     index of the edit it started on, its motion, the code it ended at); `hair` (written only when
     true): its sliders move a hair slider, and a face's edit lands on the photo's hair too
-    (editing.export.moves_hair)."""
+    (editing.export.moves_hair); `sliders_moved` (written only when true): it moves sliders, and an
+    unaligned photo's edit lands wherever it changed, its colour strokes' too
+    (editing.export.object_reach)."""
     entry = {"z_edit": code.reshape(-1).tolist(), "strokes": [s.to_dict() for s in strokes],
              "feature_offset": None if offset is None else offset.to_dict(),
              "warps": [w.to_dict() for w in warps]}
@@ -61,6 +65,8 @@ def edit_entry(code: torch.Tensor, strokes=(), offset: FeatureOffset | None = No
         entry["moved"] = {"start": start, "motion": motion.to_dict(), "end": end.reshape(-1).tolist()}
     if hair:
         entry["hair"] = True
+    if sliders_moved:
+        entry["sliders_moved"] = True
     return entry
 
 
@@ -92,8 +98,9 @@ def check_edit(f: Fields, entry: dict, where: str, length: int, resolution: int,
             f.fail(f"{where}region", f"a region of the model's {resolution} px", len(entry["region"]))
     check_offset(f, entry.get("feature_offset"), f"{where}feature_offset")
     check_warps(f, entry.get("warps"), f"{where}warps")
-    if entry.get("hair") is not None:
-        f.boolean(entry["hair"], f"{where}hair")
+    for flag in ("hair", "sliders_moved"):
+        if entry.get(flag) is not None:
+            f.boolean(entry[flag], f"{where}{flag}")
     under = entry.get("region_under")  # the edit a region was painted on (editing.region)
     if under is not None:
         if entry.get("region") is None:
@@ -177,7 +184,8 @@ class _Rendered:
         out = render_edit(model, ground, mapping, z_from, torch.tensor(entry["z_edit"]), threshold,
                           compositing=compositing, offset=offset, strokes=strokes, base_offset=base_offset,
                           in_place=ground is not pixels or (in_place and outside is None),
-                          hair=entry.get("hair") is True)[0]
+                          hair=entry.get("hair") is True,
+                          sliders_moved=entry.get("sliders_moved") is True)[0]
         return out if outside is None else confine(outside, out, np.asarray(entry["region"], np.float32),
                                                    mapping)
 

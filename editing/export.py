@@ -37,7 +37,9 @@ RECIPE_VERSION = 4  # the newest recipe this version reads; 4: a drag may move a
 # recipe holds the edit the region was painted on (`region_under`), a tuned generator's file only
 # the layers tuning changed (inversion.tuning.save_tuned); a recipe is written with the lowest
 # version it needs
-COMPOSITING = 13  # 13: an object's faint change of one sign over an area, under the threshold,
+COMPOSITING = 14  # 14: an object's colour strokes (without sketches) land within their bands
+# (object_reach: a white stroke across brown trousers, which the model cannot draw, paled a whole leg
+# from hip to hem); 13: an object's faint change of one sign over an area, under the threshold,
 # is carried back too (editing.compositing.change_mask's `coherent`: held "brightness +0.58"
 # lightened a plain coat by 3.5 levels and the export showed only its edges changed); 12: beside
 # a face's region, its colour strokes' edit lands only on what looks like what they cover inside
@@ -61,6 +63,8 @@ BAND_SHARE = 1 / 64  # compositing 7: the reach outside the face region, this sh
 # around what the strokes paint (one pixel of the 64 px face model, then the falloff to two): with
 # REACH_SHARE, a light stroke on a face's hair carried a pale fog into the background above the head
 # (a walkthrough on the astronaut): the generator's change around the stroke, not what it asked for
+OBJECT_BAND_SHARE = 1 / 32  # compositing 14: an unaligned photo's colour strokes land within this
+# share of the model's side around what they paint (a pixel of the 32 px product model, then the falloff)
 HAIR_COLOUR = {"blond_hair", "black_hair", "brown_hair", "gray_hair", "grey_hair"}  # sliders (lower
 # case) that colour the hair, whose edit lands on the photo's hair: not Wavy_Hair or Receding_Hairline,
 # which move its shape (carried onto the hair, the generator's shapes smudge it)
@@ -110,20 +114,28 @@ def export_with_recipe(pixels: np.ndarray, path: str | os.PathLike, quality: int
 def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor,
                 z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD, compositing: int = COMPOSITING,
                 in_place: bool = False, offset=None, strokes=(),
-                base_offset=None, hair: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                base_offset=None, hair: bool = False, sliders_moved: bool = False
+                ) -> tuple[np.ndarray, np.ndarray]:
     """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 (drawn with
     `base_offset`) to z_edit (drawn with `offset`, the drags' editing.offset.FeatureOffset, if any);
     an older `compositing` carries it back as exports were made then (see COMPOSITING); `in_place`
     edits `pixels` itself (one full-size copy of a large photo, not two); `strokes`, the edit's
-    (model pixels): a face edit lands within their reach too; `hair` (moves_hair), on the photo's
-    hair too."""
+    (model pixels): a face edit lands within their reach too, an unaligned photo's made by colour
+    strokes only there (`sliders_moved`, moves_sliders: not when it moves sliders too; object_reach);
+    `hair` (moves_hair), on the photo's hair too."""
     before = decode(model, z0.reshape(1, -1), base_offset)[0]
     after = decode(model, z_edit.reshape(1, -1), offset)[0]
-    reach, colour_reaches = face_reaches(strokes, mapping, before.shape[0], compositing)
+    reach, colour_reaches = face_reaches(strokes, mapping, before.shape[0], compositing, sliders_moved)
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
                       in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4, reach=reach,
                       faint=compositing >= 6, hair=hair and compositing >= 9, outline=compositing >= 10,
                       plain=compositing >= 11, colour_reaches=colour_reaches, coherent=compositing >= 13)
+
+
+def moves_sliders(sliders) -> bool:
+    """Whether slider values ({name: value} or its items) move any slider: an unaligned photo's edit
+    then lands wherever it changed, its colour strokes' too (object_reach)."""
+    return any(v for _, v in dict(sliders).items())
 
 
 def moves_hair(sliders) -> bool:
@@ -134,9 +146,9 @@ def moves_hair(sliders) -> bool:
 
 
 def lands_near_strokes(mapping: DomainMapping, compositing: int) -> bool:
-    """Whether an edit's strokes widen where it lands on the photo: an aligned face's, from
-    compositing 5 on (an object's box crop lands wherever it changed anyway)."""
-    return compositing >= 5 and bool(mapping.affine)
+    """Whether an edit's strokes decide where it lands on the photo: an aligned face's (besides its
+    face region), from compositing 5 on; an unaligned photo's (object_reach), from 14 on."""
+    return compositing >= 5 and bool(mapping.affine) or compositing >= 14
 
 
 PAINTING = ("color", "sketch")  # the stroke kinds with a reach (editing.solver.stroke_reach)
@@ -148,7 +160,7 @@ def strokes_reach(strokes, mapping: DomainMapping, channels: int, compositing: i
     pixels; editing.solver.stroke_reach), for an aligned face's mapping from compositing 5 on
     (from 7 on, their bands and a pixel: BAND_SHARE); None where nothing needs it (no strokes, an
     object's box crop, an older recipe, strokes that paint nothing)."""
-    if not strokes or not lands_near_strokes(mapping, compositing):
+    if not strokes or not mapping.affine or not lands_near_strokes(mapping, compositing):
         return None
     if not any(s.kind in PAINTING for s in strokes):
         return None
@@ -156,14 +168,34 @@ def strokes_reach(strokes, mapping: DomainMapping, channels: int, compositing: i
     return stroke_reach(tuple(strokes), mapping.resolution, channels, share)
 
 
-def face_reaches(strokes, mapping: DomainMapping, channels: int, compositing: int = COMPOSITING
-                 ) -> tuple[np.ndarray | None, tuple[np.ndarray, ...]]:
+def object_reach(strokes, mapping: DomainMapping, channels: int, compositing: int = COMPOSITING,
+                 sliders_moved: bool = False) -> np.ndarray | None:
+    """Where an edit made by colour strokes lands on a photo the model sees unaligned (an object's
+    box crop, or the whole image), from compositing 14 on: within the strokes' bands
+    (OBJECT_BAND_SHARE), for a brush paints where it is drawn (a white stroke across brown trousers,
+    which the model cannot draw, paled a whole leg from hip to hem; the model's change beyond the
+    band is not what the stroke asked for). None, the whole change as before, for a sketch among
+    the strokes (it moves an outline, which the change beyond it follows; a warp's band is one), no
+    colour stroke, `sliders_moved` (the edit moves sliders too: their change is the whole item's),
+    an aligned face (face_reaches) or an older recipe."""
+    if compositing < 14 or mapping.affine or not strokes or sliders_moved:
+        return None
+    kinds = {s.kind for s in strokes}
+    if "color" not in kinds or "sketch" in kinds:
+        return None
+    return stroke_reach(tuple(strokes), mapping.resolution, channels, OBJECT_BAND_SHARE)
+
+
+def face_reaches(strokes, mapping: DomainMapping, channels: int, compositing: int = COMPOSITING,
+                 sliders_moved: bool = False) -> tuple[np.ndarray | None, tuple[np.ndarray, ...]]:
     """(reach, colour reaches) for paste_back: where a face edit lands besides its face region.
     From compositing 12 on each colour stroke's reach comes apart (with the erasing after it), for
     it holds only on what looks like what that stroke covers inside the face region
     (editing.face_paste.stroke_colours; one stroke's colours do not decide another's); the
     sketches' and the warps' bands (which move the hair onto the wall) keep theirs. Before: all in
-    one."""
+    one. On a photo the model sees unaligned: (object_reach, ()), where the edit lands at all."""
+    if not mapping.affine:
+        return object_reach(strokes, mapping, channels, compositing, sliders_moved), ()
     if compositing < 12:
         return strokes_reach(strokes, mapping, channels, compositing), ()
     strokes = list(strokes)

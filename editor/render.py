@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.export import face_reaches, moves_hair
+from editing.export import face_reaches, moves_hair, moves_sliders
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
@@ -49,6 +49,7 @@ class Outside:
     strokes: tuple  # its strokes and warps' bands (a face edit lands within their reach)
     ground: "Ground | None" = None  # what it lands on after a drag
     hair: bool = False  # it moves a hair slider: a face's edit lands on the photo's hair too
+    sliders_moved: bool = False  # it moves sliders: an object's lands wherever it changed
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,7 +73,7 @@ def outside_of(snap, vectors, z0: torch.Tensor) -> Outside | None:
     under = snap.under if snap.region is not None else None
     return None if under is None else Outside(under, under.code(vectors, z0), under.offset,
                                               under.reach_strokes, ground_of(under, vectors, z0),
-                                              moves_hair(under.sliders))
+                                              moves_hair(under.sliders), moves_sliders(under.sliders))
 
 
 def ground_of(snap, vectors, z0: torch.Tensor) -> Ground | None:
@@ -84,9 +85,10 @@ def ground_of(snap, vectors, z0: torch.Tensor) -> Ground | None:
 
 def frame_args(snap, vectors, z0: torch.Tensor) -> tuple:
     """Renderer.render's arguments for a state's frame: (code, region, offset, strokes, outside,
-    ground, hair)."""
+    ground, hair, sliders_moved)."""
     return (snap.code(vectors, z0), snap.region, snap.offset, snap.reach_strokes,
-            outside_of(snap, vectors, z0), ground_of(snap, vectors, z0), moves_hair(snap.sliders))
+            outside_of(snap, vectors, z0), ground_of(snap, vectors, z0), moves_hair(snap.sliders),
+            moves_sliders(snap.sliders))
 
 
 class Renderer:
@@ -141,16 +143,20 @@ class Renderer:
     def render(self, z: torch.Tensor, region: torch.Tensor | None = None,
                offset: FeatureOffset | None = None, strokes: tuple = (),
                outside: Outside | None = None, ground: Ground | None = None,
-               hair: bool = False, draft: bool = False) -> tuple[np.ndarray, torch.Tensor]:
+               hair: bool = False, sliders_moved: bool = False, draft: bool = False
+               ) -> tuple[np.ndarray, torch.Tensor]:
         """(display, G(z)): one frame of the preview, decoding z once (with the drags' `offset`);
         with a `region` (R, R), the edit kept only inside it, as the export keeps it
         (editing.region.confine), `outside` it the state it was painted on (None: the photo); a
         face edit lands within the `strokes`' reach too, as exported, and with `hair` (a hair
-        slider moved) on the photo's hair; after a drag, on its `ground` (None: the photo). A
+        slider moved) on the photo's hair; an object's made by colour strokes within their bands,
+        unless it moves sliders too (`sliders_moved`; editing.export.object_reach); after a drag, on
+        its `ground` (None: the photo). A
         `draft` skips moving the photo along an object's moved outline (editing.outline_flow: a
         few milliseconds a frame), as a slider's frames do while it moves (editor.preview)."""
         image = self.model_image(z, offset)
-        reach, colour_reaches = face_reaches(strokes, self.mapping, image.shape[0])  # as the export
+        reach, colour_reaches = face_reaches(strokes, self.mapping, image.shape[0],  # as the export
+                                             sliders_moved=sliders_moved)
         pixels, before = self.ground_pixels(ground, (z, offset, image))
         out, _ = paste_back(pixels, self.display_mapping, before, image, MASK_THRESHOLD, reach=reach,
                             hair=hair, outline=not draft, colour_reaches=colour_reaches)
@@ -183,7 +189,8 @@ class Renderer:
             return self.display_pixels
         return self._cached(outside.state, lambda: self.render(outside.code, None, outside.offset,
                                                                  outside.strokes, None, outside.ground,
-                                                                 outside.hair)[0])
+                                                                 outside.hair,
+                                                                 outside.sliders_moved)[0])
 
     def ground_pixels(self, ground: Ground | None, drawn: tuple = ()) -> tuple[np.ndarray, torch.Tensor]:
         """(the display frame an edit lands on, the model's picture its change is measured
@@ -221,10 +228,10 @@ class Renderer:
     @torch.no_grad()
     def view(self, z: torch.Tensor, region: torch.Tensor | None = None, offset: FeatureOffset | None = None,
              strokes: tuple = (), outside: Outside | None = None, ground: Ground | None = None,
-             hair: bool = False) -> np.ndarray:
+             hair: bool = False, sliders_moved: bool = False) -> np.ndarray:
         """The frame of code z (as `render`) cropped to the bounding box of the model's square: what
         a candidate's thumbnail shows, the edit on the photo rather than the generator's picture."""
-        out = self.render(z, region, offset, strokes, outside, ground, hair)[0]
+        out = self.render(z, region, offset, strokes, outside, ground, hair, sliders_moved)[0]
         xs, ys = zip(*self.editable_outline())
         h, w = out.shape[:2]
         x0, x1 = max(0, int(min(xs))), min(w, int(np.ceil(max(xs))))

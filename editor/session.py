@@ -29,6 +29,7 @@ from editing.export import (
     export_format,
     export_with_recipe,
     moves_hair,
+    moves_sliders,
     recipe_path,
     save_image,
     tuned_generator_path,
@@ -355,7 +356,7 @@ def edit_record(state: Snapshot, vectors: dict[str, AttributeVector], z0: torch.
         under = place.get(id(s.under)) if s.region is not None and s.under is not None else None
         moved = None if s.moved is None else (place[id(s.moved.start)], s.moved.motion, s.moved.end)
         return edit_entry(s.code(vectors, z0), s.strokes, s.offset, s.warps, s.region, under, moved,
-                          moves_hair(s.sliders))
+                          moves_hair(s.sliders), moves_sliders(s.sliders))
 
     stack = [(x, False) for x in rests_on(state)]
     while stack:  # each listed after the ones it rests on, without recursion (long drag chains)

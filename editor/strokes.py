@@ -15,7 +15,7 @@ from typing import Iterator
 from PySide6.QtCore import QObject, Signal
 
 from editing.edit import solve_strokes, solver_config
-from editing.export import moves_hair
+from editing.export import moves_hair, moves_sliders
 from editing.solver import Constraints, SolverConfig, SolverStep, Stroke, stroke_loss
 from editing.vectors import AttributeVector
 from editing.warp import reach_strokes
@@ -57,9 +57,10 @@ def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Sn
     for last in steps:
         yield last
     if last is not None:
-        hair = moves_hair(state.sliders)
+        hair, slid = moves_hair(state.sliders), moves_sliders(state.sliders)
         views = None if renderer is None else [
-            renderer.view(z, state.region, state.offset, strokes, outside, ground, hair) for z in last.z]
+            renderer.view(z, state.region, state.offset, strokes, outside, ground, hair, slid)
+            for z in last.z]
         yield last, views
 
 

@@ -1,5 +1,6 @@
 """Carry-back without halos: the guided enlargement follows the photo's edges, and a face edit lands
 inside the grown landmark hull only, never on the aligned square's edges."""
+import json
 from pathlib import Path
 
 import cv2
@@ -547,14 +548,16 @@ def test_a_hair_slider_on_the_astronaut_darkens_her_hair_beside_the_face_and_reb
 
 def test_a_sweep_and_the_stroke_candidates_carry_a_hair_slider_back_on_the_hair(monkeypatch):
     """The animation's frames and the candidates' views land where the screen and the export do:
-    on the hair, for a hair colour slider (swept, or among the state's own)."""
+    on the hair, for a hair colour slider (swept, or among the state's own); wherever they change,
+    with a slider moved (swept, or the state's: editing.export.object_reach)."""
     import editing.animate
     from editor.state import Snapshot
     from editor.strokes import with_views
 
     seen = []
     monkeypatch.setattr(editing.animate, "render_edit",
-                        lambda *args, **kw: (seen.append(kw["hair"]) or (np.zeros((2, 2, 3), np.uint8),)))
+                        lambda *args, **kw: (seen.append(kw["hair"] if kw["sliders_moved"] else "not swept")
+                                             or (np.zeros((2, 2, 3), np.uint8),)))
     monkeypatch.setattr(editing.animate, "apply_sliders", lambda z, vectors, values: z)
     vectors = {"Black_Hair": None, "Male": None}
     for name, hair, expected in (("Black_Hair", False, True), ("Male", False, False), ("Male", True, True)):
@@ -564,11 +567,12 @@ def test_a_sweep_and_the_stroke_candidates_carry_a_hair_slider_back_on_the_hair(
         assert seen and all(h is expected for h in seen)
 
     class Renderer:
-        def view(self, z, region, offset, strokes, outside, ground, hair):
-            return hair
+        def view(self, z, region, offset, strokes, outside, ground, hair, sliders_moved):
+            return hair, sliders_moved
 
     step = type("Step", (), {"z": [torch.zeros(4)] * 2})()
-    for sliders, expected in (((("Blond_Hair", 1.0),), True), ((("Male", 1.0),), False)):
+    for sliders, expected in (((("Blond_Hair", 1.0),), (True, True)), ((("Male", 1.0),), (False, True)),
+                              ((("Male", 0.0),), (False, False))):
         state = Snapshot("stroke", torch.zeros(4), sliders)
         assert list(with_views(iter([step]), Renderer(), state, ()))[-1][1] == [expected, expected]
 
@@ -639,3 +643,87 @@ def test_a_faint_change_of_one_sign_over_an_area_is_carried_back_and_faint_flick
             m.setattr(export, "paste_back", lambda *a, **k: taken.append(k["coherent"]) or (photo, None))
             export.render_edit(model, photo, mapping, torch.zeros(4), torch.ones(4), compositing=compositing)
     assert taken == [False, True]
+
+
+def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
+    """A white stroke across brown trousers, which the model cannot draw, paled a whole leg from hip
+    to hem (a walkthrough). Since compositing 14 an edit made by colour strokes on a photo the model
+    sees unaligned lands within the strokes' bands (editing.export.object_reach), and the photo
+    stays as it was elsewhere, bit for bit; the preview's path (face_reaches) gives the same reach;
+    with a sketch among the strokes, or in an older recipe, the whole change lands as before."""
+    from editing.export import face_reaches, object_reach
+    from editing.solver import Stroke
+
+    photo, before, mapping = dress_photo(235, (120, 40, 60))  # the dress: model x 9-23, y 3-29
+    after = before.clone()
+    after[:, 3:29, 9:24] -= 0.3  # the generator's change: the whole dress, not only the stroke's row
+    stroke = Stroke("color", ((9.0, 16.0), (23.0, 16.0)), radius=0.6, value=(-1.0,))
+    reach = object_reach((stroke,), mapping, 1)
+    assert reach is not None and reach[16, 16] == 1 and reach[8, 16] == 0
+    assert face_reaches((stroke,), mapping, 1)[0] is reach  # the editor's preview takes the same
+    whole, _ = paste_back(photo, mapping, before, after)
+    new, mask = paste_back(photo, mapping, before, after, reach=reach)
+    x0, y0 = mapping.to_model_point(0, 0)
+    at = lambda y, x: (int((y - y0) / mapping.scale), int((x - x0) / mapping.scale))  # noqa: E731
+    assert np.array_equal(new[: at(13, 0)[0]], photo[: at(13, 0)[0]])  # above the band: the photo
+    assert np.array_equal(new[at(19.5, 0)[0]:], photo[at(19.5, 0)[0]:])  # and below it
+    assert np.abs(whole[at(8, 16)].astype(int) - photo[at(8, 16)]).max() > 20  # the whole change there
+    assert np.array_equal(new[at(16, 16)], whole[at(16, 16)])  # under the stroke: all of it
+    assert mask[at(8, 16)] == 0 and mask[at(16, 16)] > 0.9
+    in_place = photo.copy()
+    assert np.array_equal(paste_back(in_place, mapping, before, after, reach=reach, in_place=True)[0], new)
+    assert np.array_equal(in_place, new)
+    sketch = Stroke("sketch", ((9.0, 10.0), (9.0, 20.0)), radius=0.6)
+    assert object_reach((stroke, sketch), mapping, 1) is None  # an outline moved: the whole change
+    assert object_reach((stroke,), mapping, 1, compositing=13) is None  # as exported then
+    assert object_reach((stroke,), mapping, 1, sliders_moved=True) is None  # sliders: the whole item
+    from editing.export import render_edit
+    from editor.render import Renderer
+
+    class Drawn:  # a "generator": code 0 draws the dress as it was, any other code the change
+        @staticmethod
+        def decode(z):
+            return torch.stack([after if float(c.abs().sum()) else before for c in z])
+
+    z0, z1 = torch.zeros(4), torch.ones(4)
+    for slid in (False, True):  # the preview as the export, and with sliders moved the whole change
+        exported, _ = render_edit(Drawn, photo, mapping, z0, z1, strokes=(stroke,), sliders_moved=slid)
+        shown, _ = Renderer(Drawn, photo, mapping, z0).render(z1, strokes=(stroke,), sliders_moved=slid)
+        assert np.array_equal(shown, exported) and np.array_equal(exported, whole if slid else new)
+
+
+def test_a_white_stroke_across_trousers_changes_the_photo_only_along_it_and_rebuilds_exactly(tmp_path):
+    """The shipped product model, a white stroke across Fashion-MNIST trousers made a product photo:
+    the export changes the photo only along the stroke's band (rows well above and below it are
+    the photo's, bit for bit) and rebuilds from its recipe exactly; with a slider moved too, the
+    edit lands on the whole item again (its recipe says so: sliders_moved)."""
+    from PIL import Image
+
+    from benchmarks.editing import fake_photo
+    from editing.cli import main
+
+    img = np.asarray(Image.open(Path(__file__).parent / "fixtures" / "fashion-mnist" / "00002_trouser.png")
+                     .convert("L"))
+    photo = fake_photo(img, (150, 100, 60))
+    Image.fromarray(photo).save(tmp_path / "trousers.png")
+    ys, xs = np.nonzero(np.abs(photo.astype(int) - 250).max(2) >= 30)
+    y = int((ys.min() + ys.max()) // 2)
+    stroke = {"kind": "color", "points": [[int(xs.min()), y], [int(xs.max()), y]], "radius": 6,
+              "colour": [255, 255, 255]}
+    (tmp_path / "white.json").write_text(json.dumps({"space": "photo", "strokes": [stroke]}))
+    out = tmp_path / "striped.png"
+    assert main(["edit", str(tmp_path / "trousers.png"), "--strokes", str(tmp_path / "white.json"),
+                 "--out", str(out)]) == 0
+    striped = np.asarray(Image.open(out).convert("RGB"))
+    changed = np.nonzero((striped != photo).any(2))[0]
+    assert changed.size > 500 and y - 40 < changed.min() and changed.max() < y + 40, (y, changed.min(),
+                                                                                      changed.max())
+    assert main(["edit", "--recipe", str(tmp_path / "striped.png.recipe.json"), "--out",
+                 str(tmp_path / "again.png")]) == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "again.png").convert("RGB")), striped)
+    both = tmp_path / "both.png"
+    assert main(["edit", str(tmp_path / "trousers.png"), "--strokes", str(tmp_path / "white.json"),
+                 "--attr", "brightness=+1", "--out", str(both)]) == 0
+    assert json.loads((tmp_path / "both.png.recipe.json").read_text())["sliders_moved"] is True
+    rows = np.nonzero((np.asarray(Image.open(both).convert("RGB")) != photo).any(2))[0]
+    assert rows.min() < y - 60 and rows.max() > y + 60  # brightness: the whole item

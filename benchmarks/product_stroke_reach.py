@@ -1,0 +1,117 @@
+"""A colour stroke across a product: what changes beyond it, compositing 13 against 14.
+
+    python -m benchmarks.product_stroke_reach [--n 16]
+
+A walkthrough drew a white stroke across brown trousers: the model cannot draw a white band across
+trousers, and the export paled a whole leg from hip to hem, where nothing was painted. Since
+compositing 14 an edit made by colour strokes on an unaligned photo lands within the strokes'
+bands (editing.export.object_reach). Photos: the first `--n` Fashion-MNIST test images as tinted
+product photos (benchmarks.product_edits), coded by the app's hybrid inversion. On each, two
+strokes in turn, 12 px wide, across the item at the middle of its height from edge to edge: white
+and black, in the photo's colours; each solved once as the editor solves it (the class held, the
+first candidate), then carried back both ways. On the item (the photo's pixels 30 levels or more
+off its background): the mean change (photo levels, the largest channel's) under the stroke and
+beyond its band (the item's pixels the band does not reach), and the share of the item beyond it
+changed by 8 levels or more. Writes benchmarks/results/product_stroke_reach.{json,md} and a
+picture (the stroke drawn on the photo; compositing 13; 14).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
+from benchmarks.product_edits import invert_photos, tinted_photos
+from editing.compositing import MASK_THRESHOLD
+from editing.edit import edit_code, solver_config
+from editing.export import object_reach, render_edit
+from editing.region import region_to_photo
+from editing.solver import Stroke
+from training.modelfile import load_model
+
+RADIUS = 6  # photo pixels: the stroke's half-width
+COLOURS = {"white": (255, 255, 255), "black": (0, 0, 0)}
+
+
+def item_pixels(photo: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the photo's pixels 30 levels or more off its background (its border's median)."""
+    background = np.median(np.concatenate([photo[0], photo[-1], photo[:, 0], photo[:, -1]]), 0)
+    return np.abs(photo.astype(np.float32) - background).max(2) >= 30
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--n", type=int, default=16)
+    a = p.parse_args()
+    torch.set_num_threads(2)
+    t0 = time.perf_counter()
+    model = load_model("fashion-mnist-32")
+    photos, mappings, xs = tinted_photos(model, a.n)
+    z0s = invert_photos(model, xs)
+    cfg = solver_config(model)
+    cases, strips = [], []
+    for i, (photo, mapping, x, z0) in enumerate(zip(photos, mappings, xs, z0s)):
+        item = item_pixels(photo)
+        rows = np.flatnonzero(item.any(1))
+        y = int((rows[0] + rows[-1]) // 2)
+        cols = np.flatnonzero(item[y])
+        x0, x1 = int(cols[0]), int(cols[-1])
+        band_drawn = np.zeros_like(item)
+        band_drawn[y - RADIUS:y + RADIUS + 1, x0:x1 + 1] = True
+        for name, colour in COLOURS.items():
+            points = tuple(mapping.to_model_point(px, y) for px in range(x0, x1 + 1, 4))
+            stroke = Stroke("color", points, RADIUS * mapping.scale, mapping.model_colour(colour))
+            z_edit = edit_code(model, z0, {}, [stroke], cfg, photo=x).z_edit
+            beyond = item & (region_to_photo(object_reach((stroke,), mapping, 1), mapping) == 0)
+            outs = {}
+            for compositing in (13, 14):
+                out, _ = render_edit(model, photo, mapping, z0, z_edit, MASK_THRESHOLD, compositing,
+                                     strokes=(stroke,))
+                change = np.abs(out.astype(int) - photo).max(2)
+                cases.append({"photo": i, "colour": name, "compositing": compositing,
+                              "under": float(change[band_drawn & item].mean()),
+                              "beyond": float(change[beyond].mean()),
+                              "beyond8": float((change[beyond] >= 8).mean()),
+                              "beyond_share": float(beyond.sum() / item.sum())})
+                outs[compositing] = out
+            if len(strips) < 8:
+                drawn = Image.fromarray(photo.copy())
+                ImageDraw.Draw(drawn).line([(x0, y), (x1, y)], fill=(255, 0, 0) if name == "white"
+                                           else (0, 160, 255), width=2 * RADIUS)
+                strips.append(np.concatenate([np.asarray(drawn), outs[13], outs[14]], 1))
+        print(f"photo {i + 1} of {len(photos)}", flush=True)
+    rows = []
+    for name in COLOURS:
+        for compositing in (13, 14):
+            got = [c for c in cases if c["colour"] == name and c["compositing"] == compositing]
+            rows.append({"colour": name, "compositing": compositing, "strokes": len(got),
+                         **{k: float(np.median([c[k] for c in got]))
+                            for k in ("under", "beyond", "beyond8", "beyond_share")}})
+    Image.fromarray(np.concatenate(strips, 0)).save(RESULTS / "product_stroke_reach.png")
+    m = machine()
+    md = (f"# A colour stroke across a product: what changes beyond it\n\n`python -m "
+          f"benchmarks.product_stroke_reach --n {a.n}` ({time.perf_counter() - t0:.0f} s). Model "
+          f"{model.model_id}; {a.n} held-out Fashion-MNIST test images as tinted product photos, coded "
+          f"by the app's hybrid inversion; a white and a black stroke, {2 * RADIUS} px wide, across each "
+          f"item at the middle of its height, each solved once as the editor solves it (first candidate) "
+          f"and carried back with compositing 13 and 14. Medians over the photos, photo levels (the "
+          f"largest channel's change): *under the stroke*, on the item; *beyond its band*, on the "
+          f"item's pixels the band (editing.export.object_reach) does not reach, which are *share of "
+          f"the item* of it; *changed by 8 or more*: the share of those.\n\n"
+          + markdown_table(rows, [("colour", "stroke"), ("compositing", "compositing"),
+                                  ("strokes", "strokes"), ("under", "under the stroke"),
+                                  ("beyond", "beyond its band"), ("beyond8", "changed by 8 or more"),
+                                  ("beyond_share", "share of the item")])
+          + "\n![the stroke drawn (red: white, blue: black); compositing 13; 14](product_stroke_reach.png)"
+          "\n\nRows: the first four photos, a white then a black stroke each. Columns: the stroke drawn "
+          "on the photo (red for white, blue for black); exported with compositing 13; with 14.\n\n"
+          + footer(m))
+    write_results("product_stroke_reach", {"machine": m, "n": a.n, "cases": cases, "rows": rows}, md)
+
+
+if __name__ == "__main__":
+    main()
