@@ -5,8 +5,9 @@ mask (`change_mask`: no change below MASK_THRESHOLD photo levels, unless it is p
 change of one sign over an area), leaving every other pixel exactly as it was. The low-resolution
 change is enlarged guided by the photo's own edges (the guided filter, He et al. 2010, with the
 photo's luminance as the guide), so it follows the photo's edges instead of smearing a halo across
-them. An aligned face's change is carried back by
-editing.face_paste, inside the face (and its strokes' reach, and a hair colour slider's hair).
+them. An aligned face's change is carried back by editing.face_paste, inside the face (and its
+strokes' reach, and a hair colour slider's hair); an unaligned photo's made by colour strokes
+alone, within their bands (editing.export.object_reach).
 """
 from __future__ import annotations
 
@@ -211,6 +212,29 @@ def near_object(mapping: DomainMapping, *pictures: torch.Tensor) -> np.ndarray:
     return cv2.dilate(solid, np.ones((3, 3), np.uint8)).astype(bool)
 
 
+def keep_within(out: np.ndarray, original: np.ndarray, reach: np.ndarray, mapping: DomainMapping,
+                mask: np.ndarray) -> None:
+    """In place: `out` (H, W, 3) uint8, an edit of `original`, kept only within `reach` (R, R, model
+    pixels) as editing.region.confine keeps it, the original elsewhere, bit for bit; `mask` (H, W)
+    weighted by it. No full-size copy besides the weights: a large photo's export stays lean."""
+    from editing.region import region_to_photo  # it uses the solver, which uses this module
+
+    weight = region_to_photo(reach, mapping)
+    rows, cols = np.flatnonzero(weight.any(1)), np.flatnonzero(weight.any(0))
+    if rows.size == 0:
+        out[...] = original
+        mask[...] = 0
+        return
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    for part in (np.s_[:top], np.s_[bottom:], np.s_[top:bottom, :left], np.s_[top:bottom, right:]):
+        out[part] = original[part]
+    box = np.s_[top:bottom, left:right]
+    before = original[box].astype(np.float32)
+    mixed = before + (out[box].astype(np.float32) - before) * weight[box][..., None]
+    out[box] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    mask *= weight
+
+
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
                in_place: bool = False, silhouette: bool = True, rim: bool = True,
@@ -256,15 +280,13 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         return paste_back_face(pixels, mapping, before, after, threshold, guided, in_place, reach, hair,
                                colour_reaches)
     if reach is not None:  # the whole change carried back, then kept within the reach
-        from editing.region import confine, region_to_photo  # it uses the solver, which uses this
-
         out, mask = paste_back(pixels, mapping, before, after, threshold, guided, False, silhouette, rim,
                                None, faint, hair, outline, plain, (), coherent)
-        out = confine(pixels, out, reach, mapping)
+        keep_within(out, pixels, reach, mapping, mask)
         if in_place:
             pixels[...] = out
             out = pixels
-        return out, mask * region_to_photo(reach, mapping)
+        return out, mask
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
     flow, unmoved = None, before
     if outline and silhouette and not mapping.whole_image:

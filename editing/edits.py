@@ -26,6 +26,7 @@ from editing.export import (
     check_offset,
     check_warps,
     lands_near_strokes,
+    moves_sliders,
     read_offset,
     read_strokes,
     read_warps,
@@ -185,7 +186,8 @@ class _Rendered:
                           compositing=compositing, offset=offset, strokes=strokes, base_offset=base_offset,
                           in_place=ground is not pixels or (in_place and outside is None),
                           hair=entry.get("hair") is True,
-                          sliders_moved=entry.get("sliders_moved") is True)[0]
+                          sliders_moved=entry.get("sliders_moved") is True
+                          or moves_sliders(entry.get("sliders") or {}))[0]  # a recipe's own edit
         return out if outside is None else confine(outside, out, np.asarray(entry["region"], np.float32),
                                                    mapping)
 

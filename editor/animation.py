@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 from editing.animate import animation_format, sweep_frames, write_animation
 from editing.compositing import MASK_THRESHOLD
 from editing.edits import recipe_layers
-from editing.export import COMPOSITING, moves_hair
+from editing.export import COMPOSITING, moves_hair, moves_sliders
 from editor.jobs import Job
 from editor.session import edit_record
 
@@ -90,7 +90,8 @@ def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps:
         return sweep_frames(model, ground, doc.mapping, z_from, code, vectors, name, frames,
                             region=region, offset=doc.current.offset, strokes=doc.current.reach_strokes,
                             outside=outside, base_offset=base_offset,
-                            hair=moves_hair(doc.current.sliders))
+                            hair=moves_hair(doc.current.sliders),
+                            sliders_moved=moves_sliders(doc.current.sliders))
 
     inside = "" if region is None else " (inside the painted region only: Clear region to sweep everywhere)"
     render_in_background(window, frames_now, path, fps, frames,

@@ -556,7 +556,7 @@ def test_a_sweep_and_the_stroke_candidates_carry_a_hair_slider_back_on_the_hair(
 
     seen = []
     monkeypatch.setattr(editing.animate, "render_edit",
-                        lambda *args, **kw: (seen.append(kw["hair"] if kw["sliders_moved"] else "not swept")
+                        lambda *args, **kw: (seen.append((kw["hair"], kw["sliders_moved"]))
                                              or (np.zeros((2, 2, 3), np.uint8),)))
     monkeypatch.setattr(editing.animate, "apply_sliders", lambda z, vectors, values: z)
     vectors = {"Black_Hair": None, "Male": None}
@@ -564,7 +564,12 @@ def test_a_sweep_and_the_stroke_candidates_carry_a_hair_slider_back_on_the_hair(
         seen.clear()
         list(editing.animate.sweep_frames(None, None, None, torch.zeros(4), torch.zeros(4), vectors, name, 3,
                                           hair=hair))
-        assert seen and all(h is expected for h in seen)
+        assert seen and all(h is expected for h, _ in seen)
+        assert [m for _, m in seen].count(False) == 1  # the frame at 0 only (the state itself)
+        seen.clear()
+        list(editing.animate.sweep_frames(None, None, None, torch.zeros(4), torch.zeros(4), vectors, name, 3,
+                                          hair=hair, sliders_moved=True))
+        assert all(m for _, m in seen)  # the state's own sliders moved
 
     class Renderer:
         def view(self, z, region, offset, strokes, outside, ground, hair, sliders_moved):
@@ -724,6 +729,12 @@ def test_a_white_stroke_across_trousers_changes_the_photo_only_along_it_and_rebu
     both = tmp_path / "both.png"
     assert main(["edit", str(tmp_path / "trousers.png"), "--strokes", str(tmp_path / "white.json"),
                  "--attr", "brightness=+1", "--out", str(both)]) == 0
-    assert json.loads((tmp_path / "both.png.recipe.json").read_text())["sliders_moved"] is True
-    rows = np.nonzero((np.asarray(Image.open(both).convert("RGB")) != photo).any(2))[0]
+    recipe = json.loads((tmp_path / "both.png.recipe.json").read_text())
+    assert recipe["sliders_moved"] is True
+    both_pixels = np.asarray(Image.open(both).convert("RGB"))
+    rows = np.nonzero((both_pixels != photo).any(2))[0]
     assert rows.min() < y - 60 and rows.max() > y + 60  # brightness: the whole item
+    del recipe["sliders_moved"]  # a recipe written by hand: its sliders say so too
+    (tmp_path / "hand.json").write_text(json.dumps(recipe))
+    assert main(["edit", "--recipe", str(tmp_path / "hand.json"), "--out", str(tmp_path / "hand.png")]) == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "hand.png").convert("RGB")), both_pixels)
