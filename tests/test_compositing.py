@@ -282,17 +282,23 @@ def test_the_photo_s_plain_background_stays_where_the_picture_is_background_befo
     kept, carried = (paste_back(photo, mapping, faint, rim, plain=plain)[0] for plain in (True, False))
     assert np.array_equal(kept[edge], carried[edge]) and not np.array_equal(kept[edge], photo[edge])
     # A recipe of compositing 10 is carried back as then, 11 and later with the background kept.
+    assert flags_taken("plain", (10, 11), photo, mapping, noisy, after) == [False, True]
+
+
+def flags_taken(flag: str, compositings: tuple, photo, mapping, before, after) -> list:
+    """The value of paste_back's `flag` that editing.export.render_edit passes for each of
+    `compositings` (a recipe of that version rebuilt), its model drawing `before` and `after`."""
     from types import SimpleNamespace
 
     from editing import export
 
     taken = []
-    model = SimpleNamespace(decode=lambda z: (noisy if float(z[0, 0]) == 0 else after)[None])
-    for compositing in (10, 11):
+    model = SimpleNamespace(decode=lambda z: (before if float(z[0, 0]) == 0 else after)[None])
+    for compositing in compositings:
         with pytest.MonkeyPatch.context() as m:
-            m.setattr(export, "paste_back", lambda *a, **k: taken.append(k["plain"]) or (photo, None))
+            m.setattr(export, "paste_back", lambda *a, **k: taken.append(k[flag]) or (photo, None))
             export.render_edit(model, photo, mapping, torch.zeros(4), torch.ones(4), compositing=compositing)
-    assert taken == [False, True]
+    return taken
 
 
 def test_what_a_patch_decides_is_kept_per_patch_but_never_for_another_picture_in_its_memory():
@@ -637,17 +643,7 @@ def test_a_faint_change_of_one_sign_over_an_area_is_carried_back_and_faint_flick
 
     whole = replace(mapping, whole_image=True)
     assert np.array_equal(paste_back(photo, whole, before, after, silhouette=False)[0][upper], photo[upper])
-    from types import SimpleNamespace
-
-    from editing import export
-
-    taken = []
-    model = SimpleNamespace(decode=lambda z: (before if float(z[0, 0]) == 0 else after)[None])
-    for compositing in (12, 13):
-        with pytest.MonkeyPatch.context() as m:
-            m.setattr(export, "paste_back", lambda *a, **k: taken.append(k["coherent"]) or (photo, None))
-            export.render_edit(model, photo, mapping, torch.zeros(4), torch.ones(4), compositing=compositing)
-    assert taken == [False, True]
+    assert flags_taken("coherent", (12, 13), photo, mapping, before, after) == [False, True]
 
 
 def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
