@@ -28,7 +28,8 @@ from benchmarks.common import RESULTS, footer, machine, markdown_table, write_re
 from benchmarks.product_edits import invert_photos, tinted_photos
 from editing.compositing import MASK_THRESHOLD
 from editing.edit import edit_code, solver_config
-from editing.export import object_reach, render_edit
+from editing.export import render_edit
+from editing.landing import object_reach
 from editing.region import region_to_photo
 from editing.solver import Stroke
 from training.modelfile import load_model

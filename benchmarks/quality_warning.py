@@ -29,7 +29,7 @@ import torch
 from benchmarks.common import footer, machine, markdown_table, write_results
 from benchmarks.product_edits import tinted_photos
 from benchmarks.real_photos import held_out_face_photos, tuned_to_faces
-from editing.export import moves_hair
+from editing.landing import moves_hair
 from editing.vector_sets import FACE_ATTRIBUTES
 from editing.vectors import apply_sliders, model_vectors
 from editor.quality import FAR_LPIPS, QualityMeter

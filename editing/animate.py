@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from editing.export import moves_hair, render_edit
+from editing.export import render_edit
+from editing.landing import moves_hair
 from editing.region import confine
 from editing.vectors import AttributeVector, apply_sliders
 from inversion.framing import DomainMapping
@@ -71,7 +72,7 @@ def sweep_frames(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0
     painted on (None: `pixels`), as on the screen and in the export (editing.region); `hair`: the
     code's own edit moves a hair slider (a face's frames land on the photo's hair too, as when the
     swept slider is one); `sliders_moved`: it moves sliders (an unaligned photo's frames land
-    wherever they change, as the swept slider's away from 0 do: editing.export.object_reach)."""
+    wherever they change, as the swept slider's away from 0 do: editing.landing.object_reach)."""
     if name not in vectors:
         raise AnimationError(f"no slider {name!r} for {model.name}; it has: {', '.join(vectors) or 'none'}")
     for a in sweep_values(frames, low, high):

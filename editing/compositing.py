@@ -7,7 +7,7 @@ change is enlarged guided by the photo's own edges (the guided filter, He et al.
 photo's luminance as the guide), so it follows the photo's edges instead of smearing a halo across
 them. An aligned face's change is carried back by editing.face_paste, inside the face (and its
 strokes' reach, and a hair colour slider's hair); an unaligned photo's made by colour strokes
-alone, within their bands (editing.export.object_reach).
+alone, within their bands (editing.landing.object_reach).
 """
 from __future__ import annotations
 
@@ -259,10 +259,10 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     paints faint growth beside the object too (silhouette.solidity), as exports were made before.
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
     may land besides the face region (a stroke painted on the hair beside it); on a photo the model
-    sees unaligned, where the edit lands at all (editing.export.object_reach: colour strokes paint
+    sees unaligned, where the edit lands at all (editing.landing.object_reach: colour strokes paint
     where they are drawn), the photo as it was elsewhere, bit for bit; `colour_reaches`,
     each colour stroke's (R, R), there only on what looks like what it covers inside the region
-    (editing.face_paste.stroke_colours; editing.export.face_reaches); `hair`, a hair
+    (editing.face_paste.stroke_colours; editing.landing.face_reaches); `hair`, a hair
     slider's edit: an aligned face's lands on the photo's hair too (hair_reach). `outline`: where
     the edit moves such an object's outline, the photo's own pixels move with it and only what the
     motion leaves out is added (editing.outline_flow); False, as exports were made before.

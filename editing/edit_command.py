@@ -31,14 +31,13 @@ def cmd_edit(a: argparse.Namespace) -> int:
     from editing.export import (
         COMPOSITING,
         export_with_recipe,
-        moves_hair,
-        moves_sliders,
         read_recipe,
         rebuild_from_recipe,
         recipe_path,
         render_edit,
         tuned_generator_path,
     )
+    from editing.landing import moves_hair, moves_sliders
     from editing.motion import brush_motion, drag_motion
     from editing.region import confine, limit_to_region, region_record
     from editing.vectors import model_sliders

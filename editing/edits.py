@@ -25,13 +25,12 @@ from editing.export import (
     MAX_CODE,
     check_offset,
     check_warps,
-    lands_near_strokes,
-    moves_sliders,
     read_offset,
     read_strokes,
     read_warps,
     render_edit,
 )
+from editing.landing import lands_near_strokes, moves_sliders
 from editing.motion import Motion
 from editing.offset import FeatureOffset
 from editing.region import confine, region_record
@@ -51,9 +50,9 @@ def edit_entry(code: torch.Tensor, strokes=(), offset: FeatureOffset | None = No
     index of the edit the region was painted on (`under`, None: the photo); after a drag, (the
     index of the edit it started on, its motion, the code it ended at); `hair` (written only when
     true): its sliders move a hair slider, and a face's edit lands on the photo's hair too
-    (editing.export.moves_hair); `sliders_moved` (written only when true): it moves sliders, and an
+    (editing.landing.moves_hair); `sliders_moved` (written only when true): it moves sliders, and an
     unaligned photo's edit lands wherever it changed, its colour strokes' too
-    (editing.export.object_reach)."""
+    (editing.landing.object_reach)."""
     entry = {"z_edit": code.reshape(-1).tolist(), "strokes": [s.to_dict() for s in strokes],
              "feature_offset": None if offset is None else offset.to_dict(),
              "warps": [w.to_dict() for w in warps]}

@@ -4,7 +4,7 @@
 The change is warped back through the inverse of the alignment and lands only inside the face: an
 ellipse grown around the five landmarks (`face_region`), faded out at its rim, never the aligned
 square, whose edges would otherwise show as a faint box; besides it, within its strokes' reach
-(editing.export.strokes_reach; a colour stroke's only on the colours it covers inside the face
+(editing.landing.strokes_reach; a colour stroke's only on the colours it covers inside the face
 region: `stroke_colours`), and a hair colour slider's on the photo's hair (`hair_reach`): the
 ellipse grown, weighted to the colours of the hair it changed above the brows.
 """

@@ -264,7 +264,7 @@ def stroke_reach(strokes: tuple[Stroke, ...], resolution: int, channels: int = 1
     """(R, R) float32: the reach of the strokes' colour and sketch strokes (after erasing), `share`
     of the picture's side around what they paint, as the solver holds it. The carry-back lets a
     face edit land within such a reach too, outside the face region (a stroke on the hair; its
-    share: editing.export.strokes_reach). Cached: the editor's frames ask for the same strokes
+    share: editing.landing.strokes_reach). Cached: the editor's frames ask for the same strokes
     many times; treat the result as read-only."""
     if strokes:
         keep = max(2, REACH_POINTS // len(strokes))  # a stranger's file: bounded work on every frame

@@ -57,13 +57,13 @@ class Warp:
 
     def band(self) -> Stroke:
         """The band the warp moved things in, as a stroke: where a face edit lands besides the face
-        region (editing.export.strokes_reach), as a stroke's band does."""
+        region (editing.landing.strokes_reach), as a stroke's band does."""
         return Stroke("sketch", (self.start, self.end), self.radius)
 
 
 def reach_strokes(strokes, warps) -> tuple[Stroke, ...]:
     """The strokes and the warps' bands (Warp.band): what a face edit lands near besides the face
-    region (editing.export.strokes_reach)."""
+    region (editing.landing.strokes_reach)."""
     return tuple(strokes) + tuple(w.band() for w in warps)
 
 

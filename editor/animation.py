@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 from editing.animate import animation_format, sweep_frames, write_animation
 from editing.compositing import MASK_THRESHOLD
 from editing.edits import recipe_layers
-from editing.export import COMPOSITING, moves_hair, moves_sliders
+from editing.export import COMPOSITING
+from editing.landing import moves_hair, moves_sliders
 from editor.jobs import Job
 from editor.session import edit_record
 

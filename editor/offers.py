@@ -16,7 +16,7 @@ from typing import Callable
 import torch
 from PySide6.QtCore import QObject, Signal
 
-from editing.export import moves_hair
+from editing.landing import moves_hair
 from editor.panels import CandidatesPanel
 from editor.state import Document, Snapshot
 

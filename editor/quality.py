@@ -112,7 +112,7 @@ class QualityMeter:
     def too_far(self, q: Quality, hair: bool = False) -> list[str]:
         """The rules by which the picture measured `q` has gone too far, in WARNINGS' order:
         "identity", "lpips", "realism". `hair`: the edit moves a hair colour slider
-        (editing.export.moves_hair), which changes much of a face's picture by design: the LPIPS
+        (editing.landing.moves_hair), which changes much of a face's picture by design: the LPIPS
         rule warned of half the hair colour edits at +-1.5 on tuned faces, beside "the same person"
         (benchmarks/results/quality_warning.md; a walkthrough); where the face's identity is
         measured (and the reconstruction was the photo's person), that rule judges them instead."""

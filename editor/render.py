@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.export import face_reaches, moves_hair, moves_sliders
+from editing.landing import face_reaches, moves_hair, moves_sliders
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
@@ -150,7 +150,7 @@ class Renderer:
         (editing.region.confine), `outside` it the state it was painted on (None: the photo); a
         face edit lands within the `strokes`' reach too, as exported, and with `hair` (a hair
         slider moved) on the photo's hair; an object's made by colour strokes within their bands,
-        unless it moves sliders too (`sliders_moved`; editing.export.object_reach); after a drag, on
+        unless it moves sliders too (`sliders_moved`; editing.landing.object_reach); after a drag, on
         its `ground` (None: the photo). A
         `draft` skips moving the photo along an object's moved outline (editing.outline_flow: a
         few milliseconds a frame), as a slider's frames do while it moves (editor.preview)."""

@@ -28,12 +28,11 @@ from editing.export import (
     COMPOSITING,
     export_format,
     export_with_recipe,
-    moves_hair,
-    moves_sliders,
     recipe_path,
     save_image,
     tuned_generator_path,
 )
+from editing.landing import moves_hair, moves_sliders
 from editing.motion import Motion
 from editing.offset import FeatureOffset, drawing
 from editing.solver import Constraints, Stroke, build_constraints, validate
@@ -208,8 +207,15 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
     up to 11 landed a steered value from the largest change before it (editing.steer.Walk.to_steps).
     Only the states whose code those sliders change are re-based; a region's `under` and a drag's
     start follow them."""
-    from editing.keep_versions import (landed_before_12, moved_by_11, moved_by_12, off_photos, shape_free,
-                                       uncalibrated, unsteered)
+    from editing.keep_versions import (
+        landed_before_12,
+        moved_by_11,
+        moved_by_12,
+        off_photos,
+        shape_free,
+        uncalibrated,
+        unsteered,
+    )
 
     if version >= 6 and not any(moved_by_12(s.slider_dict) for s in history):
         return history  # no calibrated slider moved: every state shows what it showed

@@ -15,7 +15,7 @@ from typing import Iterator
 from PySide6.QtCore import QObject, Signal
 
 from editing.edit import solve_strokes, solver_config
-from editing.export import moves_hair, moves_sliders
+from editing.landing import moves_hair, moves_sliders
 from editing.solver import Constraints, SolverConfig, SolverStep, Stroke, stroke_loss
 from editing.vectors import AttributeVector
 from editing.warp import reach_strokes

@@ -27,7 +27,7 @@ import torch
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow
 
-from editing.export import moves_hair
+from editing.landing import moves_hair
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
 from editor import animation, opening, regiontool, session, strokeview

@@ -114,7 +114,7 @@ def test_from_compositing_7_a_face_edit_lands_beside_the_face_only_near_its_stro
     """Compositing 7: outside the face region a face edit lands within a pixel or two of what the
     strokes paint (the generator's change around a hair stroke no longer fogs the background
     above the head); recipes of compositing 5 and 6 keep the wider reach they were exported with."""
-    from editing.export import strokes_reach
+    from editing.landing import strokes_reach
     from editing.solver import Stroke
 
     mapping, to_photo = aligned_face_mapping()
@@ -136,7 +136,8 @@ def test_from_compositing_7_a_face_edit_lands_beside_the_face_only_near_its_stro
         def decode(z):
             return torch.full((len(z), 3, R, R), 0.4) * (z.abs().sum(1) > 0).float()[:, None, None, None]
 
-    from editing.export import REACH_SHARE, render_edit
+    from editing.export import render_edit
+    from editing.landing import REACH_SHARE
     from editing.solver import stroke_reach
 
     z0, z1 = torch.zeros(4), torch.ones(4)
@@ -391,7 +392,7 @@ def test_beside_the_face_a_colour_stroke_lands_on_what_it_covers_inside_the_face
     and not on the wall (a black stroke across the astronaut's hair left hard-edged dark blocks on
     the wall at its ends); a sketch stroke, and a warp's band (which moves the hair onto the
     wall), keep their whole reach; so do recipes before compositing 12."""
-    from editing.export import face_reaches
+    from editing.landing import face_reaches
     from editing.solver import Stroke
     from editing.warp import Warp, reach_strokes
 
@@ -486,7 +487,7 @@ def test_a_hair_slider_lands_on_the_photo_s_hair_beside_the_face_and_not_on_the_
 
 def test_hair_sliders_are_told_by_name_and_an_entry_records_it():
     from editing.edits import edit_entry
-    from editing.export import moves_hair
+    from editing.landing import moves_hair
 
     assert moves_hair({"Blond_Hair": 2.0}) and moves_hair((("Black_Hair", -1.0), ("Male", 1.0)))
     assert moves_hair({"Blond_Hair (keep Male, Young)": 1.0})  # a variant of one
@@ -652,7 +653,7 @@ def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
     sees unaligned lands within the strokes' bands (editing.export.object_reach), and the photo
     stays as it was elsewhere, bit for bit; the preview's path (face_reaches) gives the same reach;
     with a sketch among the strokes, or in an older recipe, the whole change lands as before."""
-    from editing.export import face_reaches, object_reach
+    from editing.landing import face_reaches, object_reach
     from editing.solver import Stroke
 
     photo, before, mapping = dress_photo(235, (120, 40, 60))  # the dress: model x 9-23, y 3-29
