@@ -6,8 +6,8 @@ change of one sign over an area), leaving every other pixel exactly as it was. T
 change is enlarged guided by the photo's own edges (the guided filter, He et al. 2010, with the
 photo's luminance as the guide), so it follows the photo's edges instead of smearing a halo across
 them. An aligned face's change is carried back by editing.face_paste, inside the face (and its
-strokes' reach, and a hair colour slider's hair); an unaligned photo's made by colour strokes
-alone, within their bands (editing.landing.object_reach).
+strokes' reach, and a hair colour slider's hair); an unaligned photo's colour strokes' change
+within their bands, on top of its sliders' edit (editing.landing.object_reach).
 """
 from __future__ import annotations
 
@@ -213,17 +213,18 @@ def near_object(mapping: DomainMapping, *pictures: torch.Tensor) -> np.ndarray:
 
 
 def keep_within(out: np.ndarray, original: np.ndarray, reach: np.ndarray, mapping: DomainMapping,
-                mask: np.ndarray) -> None:
+                mask: np.ndarray, original_mask: np.ndarray | None = None) -> None:
     """In place: `out` (H, W, 3) uint8, an edit of `original`, kept only within `reach` (R, R, model
     pixels) as editing.region.confine keeps it, the original elsewhere, bit for bit; `mask` (H, W)
-    weighted by it. No full-size copy besides the weights: a large photo's export stays lean."""
+    weighted by it (and `original_mask`, where the original itself changed, by the rest). No
+    full-size copy besides the weights: a large photo's export stays lean."""
     from editing.region import region_to_photo  # it uses the solver, which uses this module
 
     weight = region_to_photo(reach, mapping)
     rows, cols = np.flatnonzero(weight.any(1)), np.flatnonzero(weight.any(0))
     if rows.size == 0:
         out[...] = original
-        mask[...] = 0
+        mask[...] = 0 if original_mask is None else original_mask
         return
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     for part in (np.s_[:top], np.s_[bottom:], np.s_[top:bottom, :left], np.s_[top:bottom, right:]):
@@ -233,6 +234,8 @@ def keep_within(out: np.ndarray, original: np.ndarray, reach: np.ndarray, mappin
     mixed = before + (out[box].astype(np.float32) - before) * weight[box][..., None]
     out[box] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
     mask *= weight
+    if original_mask is not None:
+        mask += original_mask * (1.0 - weight)
 
 
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
@@ -240,7 +243,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                in_place: bool = False, silhouette: bool = True, rim: bool = True,
                reach: np.ndarray | None = None, faint: bool = True, hair: bool = False,
                outline: bool = True, plain: bool = True, colour_reaches: tuple = (),
-               coherent: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               coherent: bool = True, under: torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -260,7 +263,9 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
     may land besides the face region (a stroke painted on the hair beside it); on a photo the model
     sees unaligned, where the edit lands at all (editing.landing.object_reach: colour strokes paint
-    where they are drawn), the photo as it was elsewhere, bit for bit; `colour_reaches`,
+    where they are drawn), the photo as it was elsewhere, bit for bit, or with `under` (C, R, R), the
+    model's picture of the edit's sliders alone, that picture's edit carried back whole (the
+    strokes' change lands within their bands, the sliders' wherever it changed); `colour_reaches`,
     each colour stroke's (R, R), there only on what looks like what it covers inside the region
     (editing.face_paste.stroke_colours; editing.landing.face_reaches); `hair`, a hair
     slider's edit: an aligned face's lands on the photo's hair too (hair_reach). `outline`: where
@@ -280,9 +285,13 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         return paste_back_face(pixels, mapping, before, after, threshold, guided, in_place, reach, hair,
                                colour_reaches)
     if reach is not None:  # the whole change carried back, then kept within the reach
-        out, mask = paste_back(pixels, mapping, before, after, threshold, guided, False, silhouette, rim,
-                               None, faint, hair, outline, plain, (), coherent)
-        keep_within(out, pixels, reach, mapping, mask)
+        def whole(picture: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+            return paste_back(pixels, mapping, before, picture, threshold, guided, False, silhouette, rim,
+                              None, faint, hair, outline, plain, (), coherent)
+
+        out, mask = whole(after)
+        beyond, beyond_mask = (pixels, None) if under is None else whole(under)
+        keep_within(out, beyond, reach, mapping, mask, beyond_mask)
         if in_place:
             pixels[...] = out
             out = pixels

@@ -116,12 +116,13 @@ def cmd_edit(a: argparse.Namespace) -> int:
         z_edit = limit_to_region(model, z0, z_edit, region)
     warps = [photo_warp(parse_drag(w, "--warp"), mapping, a.warp_radius) for w in a.warp]
     hair = moves_hair(sliders)  # a face's edit lands on the photo's hair too
-    slid = moves_sliders(sliders)  # an object's edit lands wherever it changed, not in strokes' bands
+    slid = result.z_slid if moves_sliders(sliders) else None  # an object's strokes land on its edit
     edits, moved = [], None  # after a warp or drag: the edit it started on, how it moved the photo
     if warps:  # the photo's pixels pushed along, as the Warp brush pushes them
-        edits.append(edit_entry(z_edit, strokes, None, (), region, hair=hair, sliders_moved=slid))
+        edits.append(edit_entry(z_edit, strokes, None, (), region, hair=hair, z_slid=slid))
         z_edit = warp_code(model, z0, z_edit, warps, cfg, a.candidate, judged_on)
         moved = (0, brush_motion(warps), z_edit)
+        slid = None if slid is None else z_edit  # measured from the warp's end, which has the sliders
     if a.drag:
         base = DragConfig.code_only() if a.drag_code_only else DragConfig()
         edits.append(edit_entry(z_edit, strokes, None, warps, region, None, moved, hair, slid))
@@ -133,6 +134,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
         moved = (len(edits) - 1, drag_motion([p["handle"] for p in dragged["model_points"]],
                                              dragged["handles"], model.gan.resolution, drag_mask, reach,
                                              a.drag_whole), z_edit)
+        slid = None if slid is None else z_edit  # measured from the drag's end, as after a warp
         print(f"drag: {len(a.drag)} point(s), {dragged['steps']} steps, the farthest handle "
               f"{dragged['distance']:.1f} model px from its target")
     (width, height), path = photo.size, photo.path
@@ -147,7 +149,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
         pixels, mask = render_edit(model, photo.pixels, mapping, z0, z_edit, MASK_THRESHOLD,
                                    in_place=region is None, offset=offset,
                                    strokes=reach_strokes(strokes, warps), hair=hair,  # where they warped too
-                                   sliders_moved=slid)
+                                   z_slid=slid)
         if region is not None:
             pixels = confine(photo.pixels, pixels, region.numpy(), mapping)
         changed = 100 * np.count_nonzero(mask) / mask.size
@@ -160,7 +162,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
                               "warps": [w.to_dict() for w in warps] or None,
                               "feature_offset": own["feature_offset"], "moved": own.get("moved"),
                               **({"hair": True} if hair else {}),
-                              **({"sliders_moved": True} if slid else {}), "edits": edits or None})
+                              **({"z_slid": own["z_slid"]} if "z_slid" in own else {}),
+                              "edits": edits or None})
     print(f"wrote {a.out} ({width}x{height}, {changed:.1f}% of pixels changed) and "
           f"{recipe_path(a.out).name}")
     return 0

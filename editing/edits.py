@@ -2,8 +2,10 @@
 
 An edit is its code (`z_edit`), strokes, drag offset (`feature_offset`) and warps, carried back onto
 the photo (editing.export.render_edit), on a face's hair too when it moves a hair colour slider
-(`hair`: true); an unaligned photo's made by colour strokes lands within their bands unless it
-moves sliders too (`sliders_moved`: true). Two kinds of edit rest on another one:
+(`hair`: true); an unaligned photo's colour strokes' change lands within their bands, on top of
+the edit of its sliders alone (`z_slid`: the code they reach, written when they move; in
+compositing 14, `sliders_moved`: true, and the edit landed whole). Two kinds of edit rest on
+another one:
 - a region-limited edit (editing.region) keeps, outside its region, the edit the region was painted
   on (`region_under`);
 - an edit after a drag lands on the frame of the edit the drag started on, moved as the drag moved
@@ -45,14 +47,14 @@ MAX_EDITS = 512  # edits a recipe lists besides its own (each is a render at the
 def edit_entry(code: torch.Tensor, strokes=(), offset: FeatureOffset | None = None, warps=(),
                region: torch.Tensor | None = None, under: int | None = None,
                moved: tuple[int, Motion, torch.Tensor] | None = None, hair: bool = False,
-               sliders_moved: bool = False) -> dict:
+               z_slid: torch.Tensor | None = None) -> dict:
     """An edit as a recipe holds it: its code, strokes, drag offset and warps; with a `region`, the
     index of the edit the region was painted on (`under`, None: the photo); after a drag, (the
     index of the edit it started on, its motion, the code it ended at); `hair` (written only when
     true): its sliders move a hair slider, and a face's edit lands on the photo's hair too
-    (editing.landing.moves_hair); `sliders_moved` (written only when true): it moves sliders, and an
-    unaligned photo's edit lands wherever it changed, its colour strokes' too
-    (editing.landing.object_reach)."""
+    (editing.landing.moves_hair); `z_slid` (written only when it moves sliders): the code its
+    sliders alone reach from the code its change is measured from, whose edit an unaligned photo's
+    colour strokes land on (editing.landing.object_reach)."""
     entry = {"z_edit": code.reshape(-1).tolist(), "strokes": [s.to_dict() for s in strokes],
              "feature_offset": None if offset is None else offset.to_dict(),
              "warps": [w.to_dict() for w in warps]}
@@ -65,9 +67,20 @@ def edit_entry(code: torch.Tensor, strokes=(), offset: FeatureOffset | None = No
         entry["moved"] = {"start": start, "motion": motion.to_dict(), "end": end.reshape(-1).tolist()}
     if hair:
         entry["hair"] = True
-    if sliders_moved:
-        entry["sliders_moved"] = True
+    if z_slid is not None:
+        entry["z_slid"] = z_slid.reshape(-1).tolist()
     return entry
+
+
+def sliders_layer(entry: dict, compositing: int) -> torch.Tensor | None:
+    """The code an edit's sliders alone reach (render_edit's `z_slid`), None when they move none;
+    an edit of compositing 14 that moved sliders (`sliders_moved`), or one written by hand that moves
+    them without `z_slid`: its own code, the whole change being the sliders' (as 14 landed it)."""
+    if compositing >= 15 and entry.get("z_slid") is not None:
+        return torch.tensor(entry["z_slid"])
+    if entry.get("sliders_moved") is True or moves_sliders(entry.get("sliders") or {}):
+        return torch.tensor(entry["z_edit"])
+    return None
 
 
 def refers_to(entry: dict) -> list[int]:
@@ -101,6 +114,8 @@ def check_edit(f: Fields, entry: dict, where: str, length: int, resolution: int,
     for flag in ("hair", "sliders_moved"):
         if entry.get(flag) is not None:
             f.boolean(entry[flag], f"{where}{flag}")
+    if entry.get("z_slid") is not None:
+        f.numbers(entry["z_slid"], f"{where}z_slid", length, -MAX_CODE, MAX_CODE)
     under = entry.get("region_under")  # the edit a region was painted on (editing.region)
     if under is not None:
         if entry.get("region") is None:
@@ -184,9 +199,7 @@ class _Rendered:
         out = render_edit(model, ground, mapping, z_from, torch.tensor(entry["z_edit"]), threshold,
                           compositing=compositing, offset=offset, strokes=strokes, base_offset=base_offset,
                           in_place=ground is not pixels or (in_place and outside is None),
-                          hair=entry.get("hair") is True,
-                          sliders_moved=entry.get("sliders_moved") is True
-                          or moves_sliders(entry.get("sliders") or {}))[0]  # a recipe's own edit
+                          hair=entry.get("hair") is True, z_slid=sliders_layer(entry, compositing))[0]
         return out if outside is None else confine(outside, out, np.asarray(entry["region"], np.float32),
                                                    mapping)
 

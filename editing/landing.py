@@ -1,7 +1,8 @@
 """Where a carried-back edit lands on the photo besides its changed pixels, by the carry-back's version
 (COMPOSITING): an aligned face's edit within its face region and its strokes' reach, on the hair for a
-hair colour slider; an unaligned photo's made by colour strokes alone within their bands. The
-export, the recipes, the editor's preview and the animations all ask here.
+hair colour slider; an unaligned photo's colour strokes within their bands, on top of its sliders'
+edit, which lands wherever it changed. The export, the recipes, the editor's preview and the
+animations all ask here.
 """
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import numpy as np
 from editing.solver import stroke_reach
 from inversion.framing import DomainMapping
 
-COMPOSITING = 14  # 14: an object's colour strokes (without sketches) land within their bands
+COMPOSITING = 15  # 15: an object's colour strokes land within their bands on top of its sliders'
+# edit (paste_back's `under`; object_reach: a slider moved after a stroke brought the stroke's
+# change back over the whole item: black strokes, then "brightness +0.5" darkened a pullover);
+# 14: an object's colour strokes (without sketches) land within their bands
 # (object_reach: a white stroke across brown trousers, which the model cannot draw, paled a whole leg
 # from hip to hem); 13: an object's faint change of one sign over an area, under the threshold,
 # is carried back too (editing.compositing.change_mask's `coherent`: held "brightness +0.58"
@@ -45,7 +49,7 @@ HAIR_COLOUR = {"blond_hair", "black_hair", "brown_hair", "gray_hair", "grey_hair
 
 def moves_sliders(sliders) -> bool:
     """Whether slider values ({name: value} or its items) move any slider: an unaligned photo's edit
-    then lands wherever it changed, its colour strokes' too (object_reach)."""
+    then lands on its sliders' edit, which lands wherever it changed (object_reach)."""
     return any(v for _, v in dict(sliders).items())
 
 
@@ -81,15 +85,16 @@ def strokes_reach(strokes, mapping: DomainMapping, channels: int, compositing: i
 
 def object_reach(strokes, mapping: DomainMapping, channels: int, compositing: int = COMPOSITING,
                  sliders_moved: bool = False) -> np.ndarray | None:
-    """Where an edit made by colour strokes lands on a photo the model sees unaligned (an object's
-    box crop, or the whole image), from compositing 14 on: within the strokes' bands
-    (OBJECT_BAND_SHARE), for a brush paints where it is drawn (a white stroke across brown trousers,
-    which the model cannot draw, paled a whole leg from hip to hem; the model's change beyond the
-    band is not what the stroke asked for). None, the whole change as before, for a sketch among
-    the strokes (it moves an outline, which the change beyond it follows; a warp's band is one), no
-    colour stroke, `sliders_moved` (the edit moves sliders too: their change is the whole item's),
-    an aligned face (face_reaches) or an older recipe."""
-    if compositing < 14 or mapping.affine or not strokes or sliders_moved:
+    """Where a colour strokes' edit lands on a photo the model sees unaligned (an object's box crop,
+    or the whole image), from compositing 14 on: within the strokes' bands (OBJECT_BAND_SHARE), for
+    a brush paints where it is drawn (a white stroke across brown trousers, which the model cannot
+    draw, paled a whole leg from hip to hem; the model's change beyond the band is not what the
+    stroke asked for). Beyond the bands: the photo, or from compositing 15 on the edit of the
+    sliders alone (paste_back's `under`), which lands wherever it changed; in compositing 14 an
+    edit that moves sliders (`sliders_moved`) landed whole. None, the whole change, for a sketch
+    among the strokes (it moves an outline, which the change beyond it follows; a warp's band is
+    one), no colour stroke, an aligned face (face_reaches) or an older recipe."""
+    if compositing < 14 or mapping.affine or not strokes or (sliders_moved and compositing < 15):
         return None
     kinds = {s.kind for s in strokes}
     if "color" not in kinds or "sketch" in kinds:

@@ -17,8 +17,9 @@ from editing.animate import animation_format, sweep_frames, write_animation
 from editing.compositing import MASK_THRESHOLD
 from editing.edits import recipe_layers
 from editing.export import COMPOSITING
-from editing.landing import moves_hair, moves_sliders
+from editing.landing import moves_hair
 from editor.jobs import Job
+from editor.render import slid_code
 from editor.session import edit_record
 
 ANIMATION_FILTER = "WebP (*.webp);;GIF (*.gif);;MP4 (*.mp4)"
@@ -84,6 +85,7 @@ def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps:
     code = doc.code(vectors)
     region = None if doc.current.region is None else doc.current.region.numpy()
     record = edit_record(doc.current, vectors, doc.z0)  # what it lands on, as the export
+    z_slid = slid_code(doc.current, vectors, doc.z0)  # the code the state's sliders alone reach
 
     def frames_now():
         ground, z_from, base_offset, outside = recipe_layers(model, doc.pixels, doc.mapping, doc.z0, record,
@@ -92,7 +94,7 @@ def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps:
                             region=region, offset=doc.current.offset, strokes=doc.current.reach_strokes,
                             outside=outside, base_offset=base_offset,
                             hair=moves_hair(doc.current.sliders),
-                            sliders_moved=moves_sliders(doc.current.sliders))
+                            z_slid=z_slid)
 
     inside = "" if region is None else " (inside the painted region only: Clear region to sweep everywhere)"
     render_in_background(window, frames_now, path, fps, frames,

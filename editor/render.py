@@ -49,7 +49,7 @@ class Outside:
     strokes: tuple  # its strokes and warps' bands (a face edit lands within their reach)
     ground: "Ground | None" = None  # what it lands on after a drag
     hair: bool = False  # it moves a hair slider: a face's edit lands on the photo's hair too
-    sliders_moved: bool = False  # it moves sliders: an object's lands wherever it changed
+    z_slid: torch.Tensor | None = None  # the code its sliders alone reach (slid_code)
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,7 +73,7 @@ def outside_of(snap, vectors, z0: torch.Tensor) -> Outside | None:
     under = snap.under if snap.region is not None else None
     return None if under is None else Outside(under, under.code(vectors, z0), under.offset,
                                               under.reach_strokes, ground_of(under, vectors, z0),
-                                              moves_hair(under.sliders), moves_sliders(under.sliders))
+                                              moves_hair(under.sliders), slid_code(under, vectors, z0))
 
 
 def ground_of(snap, vectors, z0: torch.Tensor) -> Ground | None:
@@ -83,12 +83,26 @@ def ground_of(snap, vectors, z0: torch.Tensor) -> Ground | None:
                                              moved.motion, moved.end, snap.offset)
 
 
+def slid_code(snap, vectors, z0: torch.Tensor) -> torch.Tensor | None:
+    """The code a state's sliders alone reach from the code its change is measured from (z0, or
+    after a drag the code the drag ended at, whose picture has the sliders of the state it started
+    on): an object's colour strokes' change lands on that code's edit (editing.landing.object_reach).
+    None when the state moves no slider."""
+    if not moves_sliders(snap.sliders):
+        return None
+    offset = snap.code(vectors, z0) - snap.z_base  # the sliders' offset, the same from every base
+    if snap.moved is None:
+        return z0.reshape(-1) + offset
+    start = snap.moved.start
+    return snap.moved.end.reshape(-1) + offset - (start.code(vectors, z0) - start.z_base)
+
+
 def frame_args(snap, vectors, z0: torch.Tensor) -> tuple:
     """Renderer.render's arguments for a state's frame: (code, region, offset, strokes, outside,
-    ground, hair, sliders_moved)."""
+    ground, hair, z_slid)."""
     return (snap.code(vectors, z0), snap.region, snap.offset, snap.reach_strokes,
             outside_of(snap, vectors, z0), ground_of(snap, vectors, z0), moves_hair(snap.sliders),
-            moves_sliders(snap.sliders))
+            slid_code(snap, vectors, z0))
 
 
 class Renderer:
@@ -143,23 +157,26 @@ class Renderer:
     def render(self, z: torch.Tensor, region: torch.Tensor | None = None,
                offset: FeatureOffset | None = None, strokes: tuple = (),
                outside: Outside | None = None, ground: Ground | None = None,
-               hair: bool = False, sliders_moved: bool = False, draft: bool = False
+               hair: bool = False, z_slid: torch.Tensor | None = None, draft: bool = False
                ) -> tuple[np.ndarray, torch.Tensor]:
         """(display, G(z)): one frame of the preview, decoding z once (with the drags' `offset`);
         with a `region` (R, R), the edit kept only inside it, as the export keeps it
         (editing.region.confine), `outside` it the state it was painted on (None: the photo); a
         face edit lands within the `strokes`' reach too, as exported, and with `hair` (a hair
-        slider moved) on the photo's hair; an object's made by colour strokes within their bands,
-        unless it moves sliders too (`sliders_moved`; editing.landing.object_reach); after a drag, on
-        its `ground` (None: the photo). A
+        slider moved) on the photo's hair; an object's colour strokes' within their bands, on top
+        of the edit of the sliders alone (`z_slid`, slid_code; editing.landing.object_reach); after
+        a drag, on its `ground` (None: the photo). A
         `draft` skips moving the photo along an object's moved outline (editing.outline_flow: a
         few milliseconds a frame), as a slider's frames do while it moves (editor.preview)."""
         image = self.model_image(z, offset)
         reach, colour_reaches = face_reaches(strokes, self.mapping, image.shape[0],  # as the export
-                                             sliders_moved=sliders_moved)
+                                             sliders_moved=z_slid is not None)
+        under = None
+        if reach is not None and z_slid is not None and not self.mapping.affine:
+            under = self.model_image(z_slid, offset)
         pixels, before = self.ground_pixels(ground, (z, offset, image))
         out, _ = paste_back(pixels, self.display_mapping, before, image, MASK_THRESHOLD, reach=reach,
-                            hair=hair, outline=not draft, colour_reaches=colour_reaches)
+                            hair=hair, outline=not draft, colour_reaches=colour_reaches, under=under)
         if region is not None:
             out = confine(self.outside_pixels(outside), out, region.numpy(), self.display_mapping)
         return out, image
@@ -189,8 +206,7 @@ class Renderer:
             return self.display_pixels
         return self._cached(outside.state, lambda: self.render(outside.code, None, outside.offset,
                                                                  outside.strokes, None, outside.ground,
-                                                                 outside.hair,
-                                                                 outside.sliders_moved)[0])
+                                                                 outside.hair, outside.z_slid)[0])
 
     def ground_pixels(self, ground: Ground | None, drawn: tuple = ()) -> tuple[np.ndarray, torch.Tensor]:
         """(the display frame an edit lands on, the model's picture its change is measured
@@ -228,10 +244,10 @@ class Renderer:
     @torch.no_grad()
     def view(self, z: torch.Tensor, region: torch.Tensor | None = None, offset: FeatureOffset | None = None,
              strokes: tuple = (), outside: Outside | None = None, ground: Ground | None = None,
-             hair: bool = False, sliders_moved: bool = False) -> np.ndarray:
+             hair: bool = False, z_slid: torch.Tensor | None = None) -> np.ndarray:
         """The frame of code z (as `render`) cropped to the bounding box of the model's square: what
         a candidate's thumbnail shows, the edit on the photo rather than the generator's picture."""
-        out = self.render(z, region, offset, strokes, outside, ground, hair, sliders_moved)[0]
+        out = self.render(z, region, offset, strokes, outside, ground, hair, z_slid)[0]
         xs, ys = zip(*self.editable_outline())
         h, w = out.shape[:2]
         x0, x1 = max(0, int(min(xs))), min(w, int(np.ceil(max(xs))))

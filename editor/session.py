@@ -32,12 +32,12 @@ from editing.export import (
     save_image,
     tuned_generator_path,
 )
-from editing.landing import moves_hair, moves_sliders
+from editing.landing import moves_hair
 from editing.motion import Motion
 from editing.offset import FeatureOffset, drawing
 from editing.solver import Constraints, Stroke, build_constraints, validate
 from editing.vectors import AttributeVector, check_slider_names, model_vectors
-from editor.render import sample_document_pixels
+from editor.render import sample_document_pixels, slid_code
 from editor.state import Document, Moved, SessionError, Snapshot, Tuning
 from inversion.framing import DomainMapping, DomainSpec, framed
 from inversion.invert import photo_to_model
@@ -362,7 +362,7 @@ def edit_record(state: Snapshot, vectors: dict[str, AttributeVector], z0: torch.
         under = place.get(id(s.under)) if s.region is not None and s.under is not None else None
         moved = None if s.moved is None else (place[id(s.moved.start)], s.moved.motion, s.moved.end)
         return edit_entry(s.code(vectors, z0), s.strokes, s.offset, s.warps, s.region, under, moved,
-                          moves_hair(s.sliders), moves_sliders(s.sliders))
+                          moves_hair(s.sliders), slid_code(s, vectors, z0))
 
     stack = [(x, False) for x in rests_on(state)]
     while stack:  # each listed after the ones it rests on, without recursion (long drag chains)

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterator
 
+import torch
 from PySide6.QtCore import QObject, Signal
 
 from editing.edit import solve_strokes, solver_config
-from editing.landing import moves_hair, moves_sliders
+from editing.landing import moves_hair
 from editing.solver import Constraints, SolverConfig, SolverStep, Stroke, stroke_loss
 from editing.vectors import AttributeVector
 from editing.warp import reach_strokes
@@ -25,7 +26,7 @@ from editor.errors import describe
 from editor.jobs import Job, JobRunner
 from editor.offers import Offer, Offers
 from editor.preview import Preview
-from editor.render import Ground, Outside, Renderer, ground_of, outside_of
+from editor.render import Ground, Outside, Renderer, ground_of, outside_of, slid_code
 from editor.state import Document, Snapshot
 from training.modelfile import GANModel
 
@@ -48,18 +49,19 @@ def reached(step: SolverStep, constraints: Constraints) -> str:
 
 def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Snapshot,
                strokes: tuple[Stroke, ...], outside: Outside | None = None,
-               ground: Ground | None = None) -> Iterator:
+               ground: Ground | None = None, z_slid: torch.Tensor | None = None) -> Iterator:
     """The solver's steps, then (last step, each candidate's edit on the photo): the candidates as
     the canvas would show them in `state` (its region, what is `outside` it, its drags and what
-    they moved, its `ground`) with `strokes`, cropped to the model's square (Renderer.view),
+    they moved, its `ground`, the code its sliders alone reach: `z_slid`, editor.render.slid_code)
+    with `strokes`, cropped to the model's square (Renderer.view),
     rendered here on the worker rather than on the GUI thread."""
     last = None
     for last in steps:
         yield last
     if last is not None:
-        hair, slid = moves_hair(state.sliders), moves_sliders(state.sliders)
+        hair = moves_hair(state.sliders)
         views = None if renderer is None else [
-            renderer.view(z, state.region, state.offset, strokes, outside, ground, hair, slid)
+            renderer.view(z, state.region, state.offset, strokes, outside, ground, hair, z_slid)
             for z in last.z]
         yield last, views
 
@@ -150,9 +152,10 @@ class StrokeTool(QObject):
         offset = doc.current.offset  # an earlier drag's: the stroke is solved on the picture shown
         renderer, state = self.preview.renderer, doc.current
         outside, ground = outside_of(state, vectors, doc.z0), ground_of(state, vectors, doc.z0)
+        z_slid = slid_code(state, vectors, doc.z0)  # a candidate keeps the state's sliders
 
         def work() -> Iterator:
             return with_views(solve_strokes(model, doc.z0, z, constraints, cfg, offset, doc.target),
-                              renderer, state, reach_strokes(strokes, state.warps), outside, ground)
+                              renderer, state, reach_strokes(strokes, state.warps), outside, ground, z_slid)
 
         self.jobs.run(Job(work, cfg.steps + 1, on_done=finish, on_cancel=cancelled))

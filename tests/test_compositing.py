@@ -555,38 +555,60 @@ def test_a_hair_slider_on_the_astronaut_darkens_her_hair_beside_the_face_and_reb
 
 def test_a_sweep_and_the_stroke_candidates_carry_a_hair_slider_back_on_the_hair(monkeypatch):
     """The animation's frames and the candidates' views land where the screen and the export do:
-    on the hair, for a hair colour slider (swept, or among the state's own); wherever they change,
-    with a slider moved (swept, or the state's: editing.export.object_reach)."""
+    on the hair, for a hair colour slider (swept, or among the state's own); an object's strokes
+    on the edit of the sliders alone, the swept one with the state's (editing.landing.object_reach)."""
     import editing.animate
     from editor.state import Snapshot
     from editor.strokes import with_views
 
     seen = []
     monkeypatch.setattr(editing.animate, "render_edit",
-                        lambda *args, **kw: (seen.append((kw["hair"], kw["sliders_moved"]))
+                        lambda *args, **kw: (seen.append((kw["hair"], kw["z_slid"]))
                                              or (np.zeros((2, 2, 3), np.uint8),)))
-    monkeypatch.setattr(editing.animate, "apply_sliders", lambda z, vectors, values: z)
+    monkeypatch.setattr(editing.animate, "apply_sliders", lambda z, vectors, values: z + sum(values.values()))
     vectors = {"Black_Hair": None, "Male": None}
     for name, hair, expected in (("Black_Hair", False, True), ("Male", False, False), ("Male", True, True)):
         seen.clear()
         list(editing.animate.sweep_frames(None, None, None, torch.zeros(4), torch.zeros(4), vectors, name, 3,
                                           hair=hair))
         assert seen and all(h is expected for h, _ in seen)
-        assert [m for _, m in seen].count(False) == 1  # the frame at 0 only (the state itself)
+        assert [s is None for _, s in seen].count(True) == 1  # the frame at 0 only (the state itself)
+        assert all(s is None or float(s[0]) != 0 for _, s in seen)  # z0 moved by the swept slider
         seen.clear()
         list(editing.animate.sweep_frames(None, None, None, torch.zeros(4), torch.zeros(4), vectors, name, 3,
-                                          hair=hair, sliders_moved=True))
-        assert all(m for _, m in seen)  # the state's own sliders moved
+                                          hair=hair, z_slid=torch.full((4,), 5.0)))
+        assert sorted(float(s[0]) for _, s in seen)[len(seen) // 2] == 5.0  # the state's own, and swept
 
     class Renderer:
-        def view(self, z, region, offset, strokes, outside, ground, hair, sliders_moved):
-            return hair, sliders_moved
+        def view(self, z, region, offset, strokes, outside, ground, hair, z_slid):
+            return hair, z_slid
 
     step = type("Step", (), {"z": [torch.zeros(4)] * 2})()
-    for sliders, expected in (((("Blond_Hair", 1.0),), (True, True)), ((("Male", 1.0),), (False, True)),
-                              ((("Male", 0.0),), (False, False))):
+    slid = torch.ones(4)
+    for sliders, expected in (((("Blond_Hair", 1.0),), True), ((("Male", 1.0),), False)):
         state = Snapshot("stroke", torch.zeros(4), sliders)
-        assert list(with_views(iter([step]), Renderer(), state, ()))[-1][1] == [expected, expected]
+        views = list(with_views(iter([step]), Renderer(), state, (), z_slid=slid))[-1][1]
+        assert views == [(expected, slid)] * 2
+
+
+def test_a_state_s_sliders_alone_are_its_code_less_its_strokes(monkeypatch):
+    """editor.render.slid_code: the code a state's sliders alone reach from z0, whatever base its
+    strokes gave it; after a drag, from the drag's end, less the sliders it started with."""
+    import editor.state
+    from editor.render import slid_code
+    from editor.state import Moved, Snapshot
+
+    along = torch.tensor([1.0, 0.0, 0.0, 0.0])  # the slider's offset per unit
+    monkeypatch.setattr(editor.state, "apply_sliders",
+                        lambda z, vectors, values, ref=None: z + along * sum(values.values()))
+    z0 = torch.zeros(4)
+    stroked = Snapshot("stroke", torch.tensor([0.0, 3.0, 0.0, 0.0]), (("a", 2.0),))
+    assert torch.equal(slid_code(stroked, {}, z0), torch.tensor([2.0, 0.0, 0.0, 0.0]))
+    assert slid_code(Snapshot("stroke", torch.ones(4)), {}, z0) is None  # no slider moved
+    start = Snapshot("slid", z0, (("a", 1.0),))
+    end = torch.tensor([1.0, 0.0, 5.0, 0.0])  # the drag's end, with the start's slider
+    after = Snapshot("slid", end - along, (("a", 3.0),), moved=Moved(start, None, end))
+    assert torch.equal(slid_code(after, {}, z0), torch.tensor([3.0, 0.0, 5.0, 0.0]))
 
 
 def test_the_editor_s_preview_carries_a_face_s_colour_stroke_back_as_the_export_does():
@@ -678,27 +700,42 @@ def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
     sketch = Stroke("sketch", ((9.0, 10.0), (9.0, 20.0)), radius=0.6)
     assert object_reach((stroke, sketch), mapping, 1) is None  # an outline moved: the whole change
     assert object_reach((stroke,), mapping, 1, compositing=13) is None  # as exported then
-    assert object_reach((stroke,), mapping, 1, sliders_moved=True) is None  # sliders: the whole item
+    assert object_reach((stroke,), mapping, 1, 14, sliders_moved=True) is None  # 14: the whole item
+    assert object_reach((stroke,), mapping, 1, sliders_moved=True) is reach  # 15: on the sliders' edit
     from editing.export import render_edit
     from editor.render import Renderer
 
-    class Drawn:  # a "generator": code 0 draws the dress as it was, any other code the change
+    lighter = before.clone()
+    lighter[:, 3:29, 9:24] += 0.2  # the sliders' change: the whole dress lighter
+
+    class Drawn:  # a "generator": code 0 draws the dress as it was, code 1/2 the sliders', else both
         @staticmethod
         def decode(z):
-            return torch.stack([after if float(c.abs().sum()) else before for c in z])
+            return torch.stack([before if float(c.abs().sum()) == 0 else lighter if float(c.sum()) == 2
+                                else after for c in z])
 
-    z0, z1 = torch.zeros(4), torch.ones(4)
-    for slid in (False, True):  # the preview as the export, and with sliders moved the whole change
-        exported, _ = render_edit(Drawn, photo, mapping, z0, z1, strokes=(stroke,), sliders_moved=slid)
-        shown, _ = Renderer(Drawn, photo, mapping, z0).render(z1, strokes=(stroke,), sliders_moved=slid)
-        assert np.array_equal(shown, exported) and np.array_equal(exported, whole if slid else new)
+    z0, z1, z_slid = torch.zeros(4), torch.ones(4), torch.full((4,), 0.5)
+    slid, _ = paste_back(photo, mapping, before, lighter)  # the sliders' edit alone
+    assert np.abs(slid[at(8, 16)].astype(int) - photo[at(8, 16)]).max() > 5
+    for code, compositing, expected in ((None, 15, new), (z_slid, 14, whole), (z_slid, 15, None)):
+        exported, _ = render_edit(Drawn, photo, mapping, z0, z1, compositing=compositing, strokes=(stroke,),
+                                  z_slid=code)
+        if compositing == 15:  # the preview as the export
+            shown, _ = Renderer(Drawn, photo, mapping, z0).render(z1, strokes=(stroke,), z_slid=code)
+            assert np.array_equal(shown, exported)
+        if expected is not None:
+            assert np.array_equal(exported, expected)
+    top, bottom = at(13, 0)[0], at(19.5, 0)[0]  # beyond the band: the sliders' edit, bit for bit
+    assert np.array_equal(exported[:top], slid[:top]) and np.array_equal(exported[bottom:], slid[bottom:])
+    assert np.array_equal(exported[at(16, 16)], whole[at(16, 16)])  # under the stroke: all of it
 
 
 def test_a_white_stroke_across_trousers_changes_the_photo_only_along_it_and_rebuilds_exactly(tmp_path):
     """The shipped product model, a white stroke across Fashion-MNIST trousers made a product photo:
     the export changes the photo only along the stroke's band (rows well above and below it are
     the photo's, bit for bit) and rebuilds from its recipe exactly; with a slider moved too, the
-    edit lands on the whole item again (its recipe says so: sliders_moved)."""
+    stroke lands on the slider's edit: beyond its band the export is the slider's alone, bit for
+    bit (its recipe keeps the code the slider reached: z_slid)."""
     from PIL import Image
 
     from benchmarks.editing import fake_photo
@@ -727,11 +764,22 @@ def test_a_white_stroke_across_trousers_changes_the_photo_only_along_it_and_rebu
     assert main(["edit", str(tmp_path / "trousers.png"), "--strokes", str(tmp_path / "white.json"),
                  "--attr", "brightness=+1", "--out", str(both)]) == 0
     recipe = json.loads((tmp_path / "both.png.recipe.json").read_text())
-    assert recipe["sliders_moved"] is True
+    assert len(recipe["z_slid"]) == len(recipe["z0"])
     both_pixels = np.asarray(Image.open(both).convert("RGB"))
     rows = np.nonzero((both_pixels != photo).any(2))[0]
     assert rows.min() < y - 60 and rows.max() > y + 60  # brightness: the whole item
-    del recipe["sliders_moved"]  # a recipe written by hand: its sliders say so too
+    alone = tmp_path / "alone.png"
+    assert main(["edit", str(tmp_path / "trousers.png"), "--attr", "brightness=+1", "--out", str(alone)]) == 0
+    alone_pixels = np.asarray(Image.open(alone).convert("RGB"))
+    far = np.abs(np.arange(photo.shape[0]) - y) > 40
+    assert np.array_equal(both_pixels[far], alone_pixels[far])  # beyond the stroke: the slider's alone
+    near = slice(y - 3, y + 4)
+    assert np.abs(both_pixels[near].astype(int) - alone_pixels[near]).max() > 40  # and the stroke on it
+    assert main(["edit", "--recipe", str(tmp_path / "both.png.recipe.json"), "--out",
+                 str(tmp_path / "both-again.png")]) == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "both-again.png").convert("RGB")), both_pixels)
+    del recipe["z_slid"]  # a recipe written by hand: its sliders say they moved, and it lands whole
     (tmp_path / "hand.json").write_text(json.dumps(recipe))
     assert main(["edit", "--recipe", str(tmp_path / "hand.json"), "--out", str(tmp_path / "hand.png")]) == 0
-    assert np.array_equal(np.asarray(Image.open(tmp_path / "hand.png").convert("RGB")), both_pixels)
+    hand = np.asarray(Image.open(tmp_path / "hand.png").convert("RGB"))
+    assert np.abs(hand[far].astype(int) - alone_pixels[far]).max() > 8  # the stroke's change there too

@@ -9,6 +9,7 @@ from PIL import Image
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from editor.render import slid_code
 from tests.conftest import make_editable_model, open_window
 
 
@@ -84,8 +85,8 @@ def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, pho
     # not the generator's grey picture.
     views = w.offers.current()[0].views
     assert len(views) == 4 and views[0].ndim == 3 and views[0].shape[2] == 3
-    shown = w.renderer.view(w.doc.code(w.vectors), strokes=w.doc.current.strokes,
-                            sliders_moved=True)  # a slider moved first: the whole change lands
+    shown = w.renderer.view(w.doc.code(w.vectors), strokes=w.doc.current.strokes,  # a slider moved first
+                            z_slid=slid_code(w.doc.current, w.vectors, w.doc.z0))
     assert np.abs(views[0].astype(int) - shown).max() <= 1
     assert np.ptp(views[0].astype(int), axis=2).max() > 10  # the photo's colours, not grey
 
