@@ -31,6 +31,8 @@ class Offer:
     apply: Callable[[int], Snapshot]  # candidate k -> the state choosing it makes (Offers.choose)
     name: str  # "Candidate": how the status bar names one
     qualities: list | None = None  # what the panel measured of them when first shown (editor.quality)
+    seen: torch.Tensor | None = None  # (K, C, R, R) what lands of each as the model sees it, measured
+    # instead of the images where that is not the generator's picture (editor.strokes.with_views)
 
 
 class Offers(QObject):
@@ -95,7 +97,7 @@ class Offers(QObject):
             offer.qualities = self.panel.show_candidates(
                 offer.codes, offer.images, offer.views, lambda i, offer=offer: self.choose(offer, i),
                 offer.qualities,  # measured once: undo and redo show the offer again
-                hair=moves_hair(doc.current.slider_dict))  # judged as the quality line judges it
+                hair=moves_hair(doc.current.slider_dict), seen=offer.seen)  # as the quality line judges
         self.panel.gallery.setCurrentRow(k)
         if shown is not None and shown != (offer, k):
             self.status.emit(f"{offer.name} {k + 1} applied; click another to choose it (Ctrl+Z undoes the "

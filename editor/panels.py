@@ -133,16 +133,19 @@ class CandidatesPanel(QWidget):
 
     def show_candidates(self, codes: torch.Tensor, images: torch.Tensor, views: list | None = None,
                         on_choose: Callable[[int], None] | None = None,
-                        qualities: list | None = None, hair: bool = False) -> list:
+                        qualities: list | None = None, hair: bool = False,
+                        seen: torch.Tensor | None = None) -> list:
         """codes (K, D) and their images (K, C, R, R) in [-1, 1]; `views`, each candidate's edit
         on the photo ((h, w, 3) uint8, editor.render.Renderer.view), shown instead of the images;
         `on_choose(k)`, what a click on candidate k does (the showing tool applies it); `qualities`,
-        their measures if known; `hair`: they move a hair colour slider (QualityMeter.too_far).
-        Returns the measures shown."""
+        their measures if known; `hair`: they move a hair colour slider (QualityMeter.too_far);
+        `seen` (K, C, R, R), what lands of each as the model sees it, measured instead of the
+        images (an object's strokes land within their bands). Returns the measures shown."""
         self.clear()
         self.codes, self._on_choose = codes, on_choose
         if qualities is None:
-            qualities = self.meter.measure(images) if self.meter is not None else [None] * len(images)
+            measured = images if seen is None else seen
+            qualities = self.meter.measure(measured) if self.meter is not None else [None] * len(images)
         shown = views if views is not None else [rgb_pixels(img) for img in images]
         for k, (pixels, q) in enumerate(zip(shown, qualities)):
             pixmap = thumbnail(pixels, CANDIDATE_SIDE)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.landing import face_reaches, moves_hair, moves_sliders
+from editing.landing import face_reaches, moves_hair, moves_sliders, object_reach
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
@@ -247,12 +247,25 @@ class Renderer:
              hair: bool = False, z_slid: torch.Tensor | None = None) -> np.ndarray:
         """The frame of code z (as `render`) cropped to the bounding box of the model's square: what
         a candidate's thumbnail shows, the edit on the photo rather than the generator's picture."""
-        out = self.render(z, region, offset, strokes, outside, ground, hair, z_slid)[0]
+        return self.crop_to_square(self.render(z, region, offset, strokes, outside, ground, hair, z_slid)[0])
+
+    def crop_to_square(self, out: np.ndarray) -> np.ndarray:
+        """A display frame cropped to the bounding box of the model's square (`view`)."""
         xs, ys = zip(*self.editable_outline())
         h, w = out.shape[:2]
         x0, x1 = max(0, int(min(xs))), min(w, int(np.ceil(max(xs))))
         y0, y1 = max(0, int(min(ys))), min(h, int(np.ceil(max(ys))))
         return out[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else out
+
+    def confines(self, strokes: tuple) -> bool:
+        """Whether an edit with these strokes lands within their bands, so that the generator's
+        picture is not what lands (editing.landing.object_reach: an object's colour strokes)."""
+        return object_reach(strokes, self.mapping, self.before.shape[0]) is not None
+
+    def as_model_sees(self, frame: np.ndarray) -> torch.Tensor:
+        """A display frame as the model sees it (1, C, R, R) in [-1, 1]: what the quality shown
+        measures where the generator's picture is not what lands."""
+        return framed(frame, self.display_mapping, DomainSpec.for_model(self.model.config))
 
     def display_point_to_model(self, x: float, y: float) -> tuple[float, float]:
         """A point on the display image -> model pixels."""
@@ -280,15 +293,17 @@ class Renderer:
         return longest, not all(0.0 <= x <= r and 0.0 <= y <= r for x, y in model)
 
 
-def moved_as_model_sees_it(renderer: Renderer | None, doc, vectors) -> torch.Tensor | None:
-    """After a drag, the document's picture on screen as the model sees it (1, C, R, R), what the
-    quality shown measures: the photo the drag moved, which the generator's own picture no longer
-    reaches (it warned "no longer the photo's person" of a sharp, moved photo: walkthrough); None
-    before any drag (the generator's picture is measured then)."""
-    if renderer is None or doc.current.moved is None:
+def as_model_sees_it(renderer: Renderer | None, doc, vectors) -> torch.Tensor | None:
+    """The document's picture on screen as the model sees it (1, C, R, R), what the quality shown
+    measures where the generator's own picture is not what lands: after a drag, the photo the drag
+    moved, which the generator's picture no longer reaches (it warned "no longer the photo's
+    person" of a sharp, moved photo: walkthrough); where an object's colour strokes land within
+    their bands (editing.landing.object_reach), the photo with the stripe, not the item the
+    generator changed whole (it said "Gone too far" of a stripe: walkthrough). None otherwise (the
+    generator's picture is measured then)."""
+    if renderer is None or doc.current.moved is None and not renderer.confines(doc.current.reach_strokes):
         return None
-    frame = renderer.render(*frame_args(doc.current, vectors, doc.z0))[0]
-    return framed(frame, renderer.display_mapping, DomainSpec.for_model(renderer.model.config))
+    return renderer.as_model_sees(renderer.render(*frame_args(doc.current, vectors, doc.z0))[0])
 
 
 def model_to_display(renderer: Renderer, x: float, y: float) -> tuple[float, float]:

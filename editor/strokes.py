@@ -50,20 +50,27 @@ def reached(step: SolverStep, constraints: Constraints) -> str:
 def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Snapshot,
                strokes: tuple[Stroke, ...], outside: Outside | None = None,
                ground: Ground | None = None, z_slid: torch.Tensor | None = None) -> Iterator:
-    """The solver's steps, then (last step, each candidate's edit on the photo): the candidates as
-    the canvas would show them in `state` (its region, what is `outside` it, its drags and what
-    they moved, its `ground`, the code its sliders alone reach: `z_slid`, editor.render.slid_code)
-    with `strokes`, cropped to the model's square (Renderer.view),
-    rendered here on the worker rather than on the GUI thread."""
+    """The solver's steps, then (last step, each candidate's edit on the photo, what lands as the
+    model sees it): the candidates as the canvas would show them in `state` (its region, what is
+    `outside` it, its drags and what they moved, its `ground`, the code its sliders alone reach:
+    `z_slid`, editor.render.slid_code) with `strokes`, cropped to the model's square
+    (Renderer.view), and where an object's strokes land within their bands (Renderer.confines)
+    the frames as the model sees them (K, C, R, R), which the candidates' quality measures instead
+    of the generator's pictures (None elsewhere); rendered here on the worker rather than on the
+    GUI thread."""
     last = None
     for last in steps:
         yield last
     if last is not None:
         hair = moves_hair(state.sliders)
-        views = None if renderer is None else [
-            renderer.view(z, state.region, state.offset, strokes, outside, ground, hair, z_slid)
-            for z in last.z]
-        yield last, views
+        views = seen = None
+        if renderer is not None:
+            frames = [renderer.render(z, state.region, state.offset, strokes, outside, ground, hair,
+                                      z_slid)[0] for z in last.z]
+            views = [renderer.crop_to_square(f) for f in frames]
+            if renderer.confines(strokes):
+                seen = torch.cat([renderer.as_model_sees(f) for f in frames])
+        yield last, views, seen
 
 
 CLICK_REACH = 0.5  # a stroke whose points all lie within this share of the brush's radius of its
@@ -133,10 +140,10 @@ class StrokeTool(QObject):
             return self.settled.emit(True)
 
         def finish(result) -> None:
-            step, views = result
+            step, views, seen = result
             snap = doc.with_candidate(step.z[0], strokes, vectors, label)
             self.offers.offered(Offer(step.z, step.images, views, lambda k: doc.with_candidate(
-                step.z[k], strokes, vectors, f"{label} (candidate {k + 1})"), "Candidate"), snap)
+                step.z[k], strokes, vectors, f"{label} (candidate {k + 1})"), "Candidate", seen=seen), snap)
             doc.push(snap)
             short = reached(step, constraints)  # the panel's title says "click to choose": a note
             # that the strokes fell short fits the status bar of a window 1200 px wide after this

@@ -43,7 +43,7 @@ from editor.offers import Offers
 from editor.panels import CandidatesPanel, HistoryPanel, ModelPanel, side_dock
 from editor.preview import Preview
 from editor.quality import QualityMeter
-from editor.render import Renderer, moved_as_model_sees_it
+from editor.render import Renderer, as_model_sees_it
 from editor.sliders import SlidersPanel
 from editor.state import Document, Snapshot
 from editor.strokes import StrokeTool
@@ -258,7 +258,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         if not self._refining:
             if self.candidates_panel.meter is not None:
                 self.candidates_panel.meter.rebase(doc.z0)  # the refined inversion, once it is in
-            shown = None if self.candidates_panel.meter is None else moved_as_model_sees_it(
+            shown = None if self.candidates_panel.meter is None else as_model_sees_it(
                 self.renderer, doc, self.vectors)
             self.candidates_panel.show_quality(doc.code(self.vectors), doc.current.offset, shown,
                                                hair=moves_hair(doc.current.slider_dict))

@@ -580,8 +580,14 @@ def test_a_sweep_and_the_stroke_candidates_carry_a_hair_slider_back_on_the_hair(
         assert sorted(float(s[0]) for _, s in seen)[len(seen) // 2] == 5.0  # the state's own, and swept
 
     class Renderer:
-        def view(self, z, region, offset, strokes, outside, ground, hair, z_slid):
-            return hair, z_slid
+        def render(self, z, region, offset, strokes, outside, ground, hair, z_slid):
+            return (hair, z_slid), z
+
+        def crop_to_square(self, frame):
+            return frame
+
+        def confines(self, strokes):
+            return False
 
     step = type("Step", (), {"z": [torch.zeros(4)] * 2})()
     slid = torch.ones(4)
@@ -730,7 +736,7 @@ def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
     assert np.array_equal(exported[at(16, 16)], whole[at(16, 16)])  # under the stroke: all of it
 
 
-def test_a_white_stroke_across_trousers_changes_the_photo_only_along_it_and_rebuilds_exactly(tmp_path):
+def test_a_white_stroke_across_trousers_changes_the_photo_only_along_it_and_rebuilds_exactly(tmp_path, capsys):
     """The shipped product model, a white stroke across Fashion-MNIST trousers made a product photo:
     the export changes the photo only along the stroke's band (rows well above and below it are
     the photo's, bit for bit) and rebuilds from its recipe exactly; with a slider moved too, the
@@ -778,6 +784,9 @@ def test_a_white_stroke_across_trousers_changes_the_photo_only_along_it_and_rebu
     assert main(["edit", "--recipe", str(tmp_path / "both.png.recipe.json"), "--out",
                  str(tmp_path / "both-again.png")]) == 0
     assert np.array_equal(np.asarray(Image.open(tmp_path / "both-again.png").convert("RGB")), both_pixels)
+    (tmp_path / "short.json").write_text(json.dumps({**recipe, "z_slid": [0.0]}))
+    assert main(["edit", "--recipe", str(tmp_path / "short.json"), "--out", str(tmp_path / "x.png")]) == 2
+    assert "z_slid" in capsys.readouterr().err  # a damaged recipe is refused, naming the field
     del recipe["z_slid"]  # a recipe written by hand: its sliders say they moved, and it lands whole
     (tmp_path / "hand.json").write_text(json.dumps(recipe))
     assert main(["edit", "--recipe", str(tmp_path / "hand.json"), "--out", str(tmp_path / "hand.png")]) == 0

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from editing.drag import DragConfig
 from editing.export import rebuild_from_recipe
 from editor.dragtool import model_to_display
-from editor.render import moved_as_model_sees_it
+from editor.render import as_model_sees_it
 from tests.conftest import make_editable_model, open_window
 from tests.test_editor import canvas_pixels, settle
 
@@ -72,7 +72,7 @@ def test_drag_tool_places_points_runs_with_a_live_preview_and_undoes_exactly(win
     # the quality shown is the dragged picture's (it measured the code alone: walkthrough): the
     # photo the drag moved (editing.motion), as the model sees it
     meter = w.candidates_panel.meter
-    shown = meter.measure(moved_as_model_sees_it(w.renderer, w.doc, w.vectors))[0].summary()
+    shown = meter.measure(as_model_sees_it(w.renderer, w.doc, w.vectors))[0].summary()
     assert shown in w.candidates_panel.quality.text() != quality
 
     assert w.doc.current.offset is not None, "the drag's feature offset is part of the state"

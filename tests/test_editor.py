@@ -9,7 +9,7 @@ from PIL import Image
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from editor.render import slid_code
+from editor.render import as_model_sees_it, slid_code
 from tests.conftest import make_editable_model, open_window
 
 
@@ -89,6 +89,15 @@ def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, pho
                             z_slid=slid_code(w.doc.current, w.vectors, w.doc.z0))
     assert np.abs(views[0].astype(int) - shown).max() <= 1
     assert np.ptp(views[0].astype(int), axis=2).max() > 10  # the photo's colours, not grey
+    # The stroke lands within its band, so the quality shown, the current picture's and the
+    # candidates', judges what lands as the model sees it, not the generator's picture.
+    offer, meter = w.offers.current()[0], w.candidates_panel.meter
+    landed = as_model_sees_it(w.renderer, w.doc, w.vectors)
+    assert landed is not None and offer.seen is not None and offer.seen.shape == offer.images.shape
+    assert offer.qualities[0].lpips == pytest.approx(meter.measure(offer.seen[:1])[0].lpips, abs=1e-6)
+    assert meter.measure(landed)[0].lpips == pytest.approx(offer.qualities[0].lpips, abs=0.01)
+    assert meter.measure(landed)[0].lpips != pytest.approx(meter.measure_code(w.doc.code(w.vectors)).lpips,
+                                                           abs=1e-4)
 
     w.undo()
     settle(qtbot, w)

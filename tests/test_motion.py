@@ -23,7 +23,7 @@ from editing.motion import (
 from editing.region import as_recorded
 from editing.warp import Warp, WarpError
 from editor.dragtool import model_to_display
-from editor.render import frame_args, moved_as_model_sees_it
+from editor.render import frame_args, as_model_sees_it
 from editor.session_check import check_session
 from editor.state import SessionError
 from inversion.framing import DomainMapping
@@ -179,7 +179,7 @@ def test_a_drag_lands_as_motion_later_edits_on_it_and_all_of_it_rebuilds(window,
                           motion.move(frame, w.renderer.display_mapping))
     assert not np.array_equal(shown, opened), "the drag moved nothing on the canvas"
     # the quality shown is the moved photo's, not the generator's picture, which no longer shows
-    meter, seen = w.candidates_panel.meter, moved_as_model_sees_it(w.renderer, w.doc, w.vectors)
+    meter, seen = w.candidates_panel.meter, as_model_sees_it(w.renderer, w.doc, w.vectors)
     assert seen.shape == w.doc.target.shape
     drawn = meter.measure_code(w.doc.code(w.vectors), state.offset).summary()
     moved = meter.measure(seen)[0].summary()
