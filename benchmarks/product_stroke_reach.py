@@ -32,6 +32,9 @@ from editing.export import render_edit
 from editing.landing import object_reach
 from editing.region import region_to_photo
 from editing.solver import Stroke
+from editor.quality import QualityMeter
+from editor.render import Renderer
+from inversion.perceptual import LPIPS
 from training.modelfile import load_model
 
 RADIUS = 6  # photo pixels: the stroke's half-width
@@ -54,8 +57,11 @@ def main() -> None:
     photos, mappings, xs = tinted_photos(model, a.n)
     z0s = invert_photos(model, xs)
     cfg = solver_config(model)
-    cases, strips = [], []
+    cases, strips, judged = [], [], []
+    lpips = LPIPS()
     for i, (photo, mapping, x, z0) in enumerate(zip(photos, mappings, xs, z0s)):
+        meter = QualityMeter(model, lpips, x, start=z0)  # the editor's quality line
+        renderer = Renderer(model, photo, mapping, z0)
         item = item_pixels(photo)
         rows = np.flatnonzero(item.any(1))
         y = int((rows[0] + rows[-1]) // 2)
@@ -68,6 +74,11 @@ def main() -> None:
             stroke = Stroke("color", points, RADIUS * mapping.scale, mapping.model_colour(colour))
             z_edit = edit_code(model, z0, {}, [stroke], cfg, photo=x).z_edit
             beyond = item & (region_to_photo(object_reach((stroke,), mapping, 1), mapping) == 0)
+            landed = renderer.as_model_sees(renderer.render(z_edit, strokes=(stroke,))[0])
+            for way, q in (("the generator's picture", meter.measure_code(z_edit)),
+                           ("what lands", meter.measure(landed)[0])):
+                judged.append({"colour": name, "judged on": way, "lpips": q.lpips,
+                               "warned": meter.warning(q) is not None})
             outs = {}
             for compositing in (13, 14):
                 out, _ = render_edit(model, photo, mapping, z0, z_edit, MASK_THRESHOLD, compositing,
@@ -92,6 +103,11 @@ def main() -> None:
             rows.append({"colour": name, "compositing": compositing, "strokes": len(got),
                          **{k: float(np.median([c[k] for c in got]))
                             for k in ("under", "beyond", "beyond8", "beyond_share")}})
+    quality = [{"colour": name, "judged on": way, "strokes": len(got),
+                "lpips": float(np.median([g["lpips"] for g in got])),
+                "warned": float(np.mean([g["warned"] for g in got]))}
+               for name in COLOURS for way in ("the generator's picture", "what lands")
+               for got in [[j for j in judged if j["colour"] == name and j["judged on"] == way]]]
     Image.fromarray(np.concatenate(strips, 0)).save(RESULTS / "product_stroke_reach.png")
     m = machine()
     md = (f"# A colour stroke across a product: what changes beyond it\n\n`python -m "
@@ -107,11 +123,19 @@ def main() -> None:
                                   ("strokes", "strokes"), ("under", "under the stroke"),
                                   ("beyond", "beyond its band"), ("beyond8", "changed by 8 or more"),
                                   ("beyond_share", "share of the item")])
+          + "\n\nThe editor's quality line after the stroke (editor.quality.QualityMeter, against the "
+          "photo as the model sees it): judged on the generator's picture, as it was, or on what lands "
+          "(the frame on screen as the model sees it, editor.render.as_model_sees_it, since a walkthrough "
+          "saw 'Gone too far' said of a stripe); the median LPIPS from the photo and the share of "
+          "strokes warned 'Gone too far'.\n\n"
+          + markdown_table(quality, [("colour", "stroke"), ("judged on", "judged on"), ("strokes", "strokes"),
+                                     ("lpips", "LPIPS from the photo"), ("warned", "warned")])
           + "\n![the stroke drawn (red: white, blue: black); compositing 13; 14](product_stroke_reach.png)"
           "\n\nRows: the first four photos, a white then a black stroke each. Columns: the stroke drawn "
           "on the photo (red for white, blue for black); exported with compositing 13; with 14.\n\n"
           + footer(m))
-    write_results("product_stroke_reach", {"machine": m, "n": a.n, "cases": cases, "rows": rows}, md)
+    write_results("product_stroke_reach", {"machine": m, "n": a.n, "cases": cases, "rows": rows,
+                                            "quality": quality}, md)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QColor, QIcon, QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtWidgets import (QColorDialog, QInputDialog, QLabel, QPushButton, QSlider, QToolBar,
                                QToolButton)
 
@@ -91,8 +91,13 @@ class BrushBar(QToolBar):
         return QColor(level, level, level)
 
     def _show_swatch(self) -> None:
+        """The picked colour on its button, framed in mid grey: a white or black swatch without a
+        frame could not be seen against the button (a walkthrough)."""
         swatch = QPixmap(SWATCH_SIDE, SWATCH_SIDE)
-        swatch.fill(self.shown_colour)
+        swatch.fill(QColor(128, 128, 128))
+        painter = QPainter(swatch)
+        painter.fillRect(1, 1, SWATCH_SIDE - 2, SWATCH_SIDE - 2, self.shown_colour)
+        painter.end()
         self.colour_button.setIcon(QIcon(swatch))
         self.colour_button.setToolTip(f"The {self.buttons['color'].text().lower()} brush paints "
                                       f"{self.colour.name()}{self._how}")
@@ -141,7 +146,7 @@ class BrushBar(QToolBar):
         """The colour brush's colour; for a grey model its level, 0 to 255 (a full colour picker
         for a model that paints only brightness puzzled a walkthrough)."""
         if self._grey:
-            level, ok = QInputDialog.getInt(self, "Brush level", "Brightness the brush paints "
+            level, ok = QInputDialog.getInt(self, "Brush level", "Level of grey the brush paints "
                                             "(0 black, 255 white):", self.shown_colour.red(), 0, 255)
             if ok:
                 self.set_colour((level, level, level))

@@ -685,6 +685,9 @@ def test_the_brush_shows_its_colour_and_its_size_and_strength(window, monkeypatc
     monkeypatch.setattr(brushbar.QInputDialog, "getInt", lambda *a: asked.append(a[3]) or (200, True))
     b.colour_button.click()  # Level… asks a level, not a colour (a colour picker puzzled a walkthrough)
     assert asked == [76] and b.rgb == (200, 200, 200) and swatch() == "#c8c8c8"
+    window.set_brush_colour((255, 255, 255))  # a white swatch is framed: it showed as no swatch at all
+    edge = b.colour_button.icon().pixmap(brushbar.SWATCH_SIDE, brushbar.SWATCH_SIDE).toImage().pixelColor(0, 0)
+    assert swatch() == "#ffffff" and edge.name() == "#808080"
     b.set_colour_model(True)
     window.set_brush_colour((255, 0, 0))
     assert swatch() == "#ff0000" and b.colour_button.text() == "Colour…"
