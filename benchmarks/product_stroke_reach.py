@@ -75,10 +75,10 @@ def main() -> None:
             z_edit = edit_code(model, z0, {}, [stroke], cfg, photo=x).z_edit
             beyond = item & (region_to_photo(object_reach((stroke,), mapping, 1), mapping) == 0)
             landed = renderer.as_model_sees(renderer.render(z_edit, strokes=(stroke,))[0])
-            for way, q in (("the generator's picture", meter.measure_code(z_edit)),
-                           ("what lands", meter.measure(landed)[0])):
+            for way, q, on_photo in (("the generator's picture", meter.measure_code(z_edit), False),
+                                     ("what lands", meter.measure(landed)[0], True)):
                 judged.append({"colour": name, "judged on": way, "lpips": q.lpips,
-                               "warned": meter.warning(q) is not None})
+                               "warned": meter.warning(q, landed=on_photo) is not None})
             outs = {}
             for compositing in (13, 14):
                 out, _ = render_edit(model, photo, mapping, z0, z_edit, MASK_THRESHOLD, compositing,
@@ -126,8 +126,9 @@ def main() -> None:
           + "\n\nThe editor's quality line after the stroke (editor.quality.QualityMeter, against the "
           "photo as the model sees it): judged on the generator's picture, as it was, or on what lands "
           "(the frame on screen as the model sees it, editor.render.as_model_sees_it, since a walkthrough "
-          "saw 'Gone too far' said of a stripe); the median LPIPS from the photo and the share of "
-          "strokes warned 'Gone too far'.\n\n"
+          "saw 'Gone too far' said of a stripe), each against the unedited picture of its kind: the "
+          "reconstruction, or the photo itself (QualityMeter.too_far's `landed`); the median LPIPS "
+          "from the photo and the share of strokes warned 'Gone too far'.\n\n"
           + markdown_table(quality, [("colour", "stroke"), ("judged on", "judged on"), ("strokes", "strokes"),
                                      ("lpips", "LPIPS from the photo"), ("warned", "warned")])
           + "\n![the stroke drawn (red: white, blue: black); compositing 13; 14](product_stroke_reach.png)"

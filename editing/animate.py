@@ -78,8 +78,8 @@ def sweep_frames(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0
         raise AnimationError(f"no slider {name!r} for {model.name}; it has: {', '.join(vectors) or 'none'}")
     for a in sweep_values(frames, low, high):
         z = apply_sliders(code.reshape(-1), vectors, {name: a})
-        slid = None if z_slid is None and a == 0 else apply_sliders(  # as the state at each value
-            (z0 if z_slid is None else z_slid).reshape(-1), vectors, {name: a})
+        slid = None if z_slid is None and a == 0 else apply_sliders(  # as the state at each value, by
+            (z0 if z_slid is None else z_slid).reshape(-1), vectors, {name: a}, ref=code.reshape(-1))  # z's offset
         frame = render_edit(model, pixels, mapping, z0, z, offset=offset, strokes=strokes,
                             base_offset=base_offset, hair=hair or moves_hair({name: 1.0}), z_slid=slid)[0]
         yield frame if region is None else confine(pixels if outside is None else outside, frame, region,

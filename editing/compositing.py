@@ -229,13 +229,14 @@ def keep_within(out: np.ndarray, original: np.ndarray, reach: np.ndarray, mappin
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     for part in (np.s_[:top], np.s_[bottom:], np.s_[top:bottom, :left], np.s_[top:bottom, right:]):
         out[part] = original[part]
+        mask[part] = 0 if original_mask is None else original_mask[part]
     box = np.s_[top:bottom, left:right]
     before = original[box].astype(np.float32)
     mixed = before + (out[box].astype(np.float32) - before) * weight[box][..., None]
     out[box] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
-    mask *= weight
+    mask[box] *= weight[box]
     if original_mask is not None:
-        mask += original_mask * (1.0 - weight)
+        mask[box] += original_mask[box] * (1.0 - weight[box])
 
 
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
@@ -285,12 +286,14 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         return paste_back_face(pixels, mapping, before, after, threshold, guided, in_place, reach, hair,
                                colour_reaches)
     if reach is not None:  # the whole change carried back, then kept within the reach
-        def whole(picture: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-            return paste_back(pixels, mapping, before, picture, threshold, guided, False, silhouette, rim,
+        def whole(picture: torch.Tensor, into: bool = False) -> tuple[np.ndarray, np.ndarray]:
+            return paste_back(pixels, mapping, before, picture, threshold, guided, into, silhouette, rim,
                               None, faint, hair, outline, plain, (), coherent)
 
         out, mask = whole(after)
-        beyond, beyond_mask = (pixels, None) if under is None else whole(under)
+        # the sliders' edit beyond the reach: into `pixels` itself when the photo is not needed after
+        # (an export keeps two full-size copies of a large photo, not three)
+        beyond, beyond_mask = (pixels, None) if under is None else whole(under, in_place)
         keep_within(out, beyond, reach, mapping, mask, beyond_mask)
         if in_place:
             pixels[...] = out

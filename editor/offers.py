@@ -97,7 +97,7 @@ class Offers(QObject):
             offer.qualities = self.panel.show_candidates(
                 offer.codes, offer.images, offer.views, lambda i, offer=offer: self.choose(offer, i),
                 offer.qualities,  # measured once: undo and redo show the offer again
-                hair=moves_hair(doc.current.slider_dict), seen=offer.seen)  # as the quality line judges
+                hair=moves_hair(doc.current.slider_dict), seen=offer.seen)  # judged as the quality line
         self.panel.gallery.setCurrentRow(k)
         if shown is not None and shown != (offer, k):
             self.status.emit(f"{offer.name} {k + 1} applied; click another to choose it (Ctrl+Z undoes the "

@@ -126,7 +126,7 @@ class CandidatesPanel(QWidget):
         moves a hair colour slider (QualityMeter.too_far)."""
         if self.meter is not None:
             q = self.meter.measure_code(z, offset) if shown is None else self.meter.measure(shown)[0]
-            warning = self.meter.warning(q, hair)
+            warning = self.meter.warning(q, hair, landed=shown is not None)
             text = "Now: " + html.escape(q.summary())
             self.quality.setText(text if warning is None else
                                  f'<b style="color:#c0392b">{html.escape(warning)}</b> (undo: Ctrl+Z)<br>{text}')
@@ -155,7 +155,7 @@ class CandidatesPanel(QWidget):
             item = QListWidgetItem(icon, f"{k + 1}")
             item.setData(Qt.ItemDataRole.UserRole, k)
             if q is not None:
-                warning = self.meter.warning(q, hair)
+                warning = self.meter.warning(q, hair, landed=seen is not None)
                 item.setToolTip(f"Candidate {k + 1}: {q.summary()}" + (f"\n{warning}" if warning else ""))
             self.gallery.addItem(item)
         self._show_gallery(bool(codes.shape[0]))

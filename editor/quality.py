@@ -97,8 +97,9 @@ class QualityMeter:
 
             self.reference = descriptors(to_uint8(target), self.spec.face_box)[0]
         self.typical = typical_realism(model)
-        # The unedited reconstruction (code `start`), what the warnings compare with.
-        self.start, self._start_code = None, None
+        # The unedited reconstruction (code `start`), what the warnings compare with; the photo
+        # itself, what they compare a picture that lands on it with (measured when first asked).
+        self.start, self._start_code, self._photo = None, None, None
         if start is not None:
             self.rebase(start)
 
@@ -109,16 +110,27 @@ class QualityMeter:
             self._start_code = start.detach().clone()
             self.start = self.measure_code(start)
 
-    def too_far(self, q: Quality, hair: bool = False) -> list[str]:
+    def photo(self) -> Quality | None:
+        """The photo itself as the model sees it, measured (LPIPS 0; None without a photo): what a
+        picture that lands on it is compared with, the edit's frame on screen rather than the
+        generator's picture (editor.render.as_model_sees_it)."""
+        if self._photo is None and self.target is not None:
+            self._photo = self.measure(self.target)[0]
+        return self._photo
+
+    def too_far(self, q: Quality, hair: bool = False, landed: bool = False) -> list[str]:
         """The rules by which the picture measured `q` has gone too far, in WARNINGS' order:
-        "identity", "lpips", "realism". `hair`: the edit moves a hair colour slider
+        "identity", "lpips", "realism", against the unedited reconstruction, or with `landed` (`q`
+        measured what lands on the photo) against the photo itself (its LPIPS 0: against the
+        reconstruction's, a stripe on a product could move 0.03-0.08 further before a warning).
+        `hair`: the edit moves a hair colour slider
         (editing.landing.moves_hair), which changes much of a face's picture by design: the LPIPS
         rule warned of half the hair colour edits at +-1.5 on tuned faces, beside "the same person"
         (benchmarks/results/quality_warning.md; a walkthrough); where the face's identity is
         measured (and the reconstruction was the photo's person), that rule judges them instead."""
         from inversion.faces import SAME_PERSON
 
-        start, out = self.start, []
+        start, out = self.photo() if landed else self.start, []
         judged_by_identity = q.identity is not None and (
             start is None or start.identity is None or start.identity < SAME_PERSON)
         if judged_by_identity and q.identity >= SAME_PERSON:
@@ -130,10 +142,10 @@ class QualityMeter:
             out.append("realism")
         return out
 
-    def warning(self, q: Quality, hair: bool = False) -> str | None:
+    def warning(self, q: Quality, hair: bool = False, landed: bool = False) -> str | None:
         """One sentence when the picture measured `q` has gone too far from the photo (the first
-        rule too_far names; `hair` as there), else None."""
-        rules = self.too_far(q, hair)
+        rule too_far names; `hair` and `landed` as there), else None."""
+        rules = self.too_far(q, hair, landed)
         return WARNINGS[rules[0]] if rules else None
 
     @torch.no_grad()

@@ -87,13 +87,14 @@ def slid_code(snap, vectors, z0: torch.Tensor) -> torch.Tensor | None:
     """The code a state's sliders alone reach from the code its change is measured from (z0, or
     after a drag the code the drag ended at, whose picture has the sliders of the state it started
     on): an object's colour strokes' change lands on that code's edit (editing.landing.object_reach).
-    None when the state moves no slider."""
-    if not moves_sliders(snap.sliders):
+    None when no slider moves from there: the state moves none, and after a drag neither did the
+    state it started on (sliders set back to 0 after a drag move them back)."""
+    start = None if snap.moved is None else snap.moved.start
+    if not moves_sliders(snap.sliders) and (start is None or not moves_sliders(start.sliders)):
         return None
     offset = snap.code(vectors, z0) - snap.z_base  # the sliders' offset, the same from every base
-    if snap.moved is None:
+    if start is None:
         return z0.reshape(-1) + offset
-    start = snap.moved.start
     return snap.moved.end.reshape(-1) + offset - (start.code(vectors, z0) - start.z_base)
 
 

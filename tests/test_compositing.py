@@ -565,7 +565,8 @@ def test_a_sweep_and_the_stroke_candidates_carry_a_hair_slider_back_on_the_hair(
     monkeypatch.setattr(editing.animate, "render_edit",
                         lambda *args, **kw: (seen.append((kw["hair"], kw["z_slid"]))
                                              or (np.zeros((2, 2, 3), np.uint8),)))
-    monkeypatch.setattr(editing.animate, "apply_sliders", lambda z, vectors, values: z + sum(values.values()))
+    monkeypatch.setattr(editing.animate, "apply_sliders",
+                        lambda z, vectors, values, ref=None: z + sum(values.values()))
     vectors = {"Black_Hair": None, "Male": None}
     for name, hair, expected in (("Black_Hair", False, True), ("Male", False, False), ("Male", True, True)):
         seen.clear()
@@ -577,7 +578,8 @@ def test_a_sweep_and_the_stroke_candidates_carry_a_hair_slider_back_on_the_hair(
         seen.clear()
         list(editing.animate.sweep_frames(None, None, None, torch.zeros(4), torch.zeros(4), vectors, name, 3,
                                           hair=hair, z_slid=torch.full((4,), 5.0)))
-        assert sorted(float(s[0]) for _, s in seen)[len(seen) // 2] == 5.0  # the state's own, and swept
+        swept = sorted(5.0 + v for v in editing.animate.sweep_values(3))  # the state's own, swept
+        assert sorted(float(s[0]) for _, s in seen) == pytest.approx(swept)
 
     class Renderer:
         def render(self, z, region, offset, strokes, outside, ground, hair, z_slid):
@@ -615,6 +617,10 @@ def test_a_state_s_sliders_alone_are_its_code_less_its_strokes(monkeypatch):
     end = torch.tensor([1.0, 0.0, 5.0, 0.0])  # the drag's end, with the start's slider
     after = Snapshot("slid", end - along, (("a", 3.0),), moved=Moved(start, None, end))
     assert torch.equal(slid_code(after, {}, z0), torch.tensor([3.0, 0.0, 5.0, 0.0]))
+    back = Snapshot("back", end - along, (), moved=Moved(start, None, end))  # set back to 0 after it
+    assert torch.equal(slid_code(back, {}, z0), torch.tensor([0.0, 0.0, 5.0, 0.0]))
+    plain = Snapshot("dragged", end, (), moved=Moved(Snapshot("opened", z0), None, end))
+    assert slid_code(plain, {}, z0) is None  # no slider before or after the drag
 
 
 def test_the_editor_s_preview_carries_a_face_s_colour_stroke_back_as_the_export_does():

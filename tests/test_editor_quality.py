@@ -145,3 +145,23 @@ def test_realism_ranks_come_from_the_models_own_generator_even_when_it_draws_tun
     tuned_first = typical_realism(tuned_model(model, generator))
     editor.quality._TYPICAL.clear()
     assert (typical_realism(model) == tuned_first).all()
+
+
+def test_a_picture_that_lands_on_the_photo_is_judged_against_the_photo_itself(tmp_path, monkeypatch):
+    """What lands (a stroke's stripe on a product, a dragged photo: editor.render.as_model_sees_it)
+    is compared with the photo itself, whose LPIPS is 0, not with the reconstruction, whose own
+    LPIPS would let it move that much further before "Gone too far"."""
+    import editor.quality
+
+    model = load_model(make_editable_model(tmp_path / "tiny"))
+    z = model.codes(3, seed=3)
+    with torch.no_grad():
+        target = model.decode(z[:1])
+    meter = QualityMeter(model, LPIPS(), target, start=z[1])  # a reconstruction some way off
+    own = meter.start.lpips
+    assert own > 0.01 and meter.photo().lpips == pytest.approx(0.0, abs=1e-6)
+    q = meter.measure_code(z[2])
+    assert q.lpips > own / 2
+    monkeypatch.setattr(editor.quality, "FAR_LPIPS", q.lpips - own / 2)
+    assert "lpips" not in meter.too_far(q)  # within FAR of the reconstruction's own
+    assert "lpips" in meter.too_far(q, landed=True)  # but further than FAR from the photo
