@@ -29,6 +29,8 @@ REFINE_MS = 150  # after the last draft is shown, its state is drawn again in fu
 
 class Preview(QObject):
     rendered = Signal(object, object)  # display pixels (h, w, 3) uint8, G(z) (C, R, R) in [-1, 1]
+    drawn_in_full = Signal(object, object)  # (the state, its display frame): a frame as exported, which
+    # the quality line measures where what lands is not the generator's picture (not drawn twice)
     failed = Signal(str)  # what to tell the user
 
     def __init__(self):
@@ -38,7 +40,7 @@ class Preview(QObject):
         self.worker = LatestWorker("render")
         self.worker.done.connect(self._on_done)
         self.worker.error.connect(lambda _, e: self._on_failed(e))
-        self._id = 0
+        self._id, self._drawing = 0, (None, True)  # the latest request's (state, draft)
         self._warm_stop = threading.Event()
         self._warm_thread: threading.Thread | None = None
         self._warmed: torch.Tensor | None = None  # the code whose walks were started last
@@ -126,10 +128,14 @@ class Preview(QObject):
         # The code too is found on the worker: a slider's first move walks it out (editing.keep).
         self._id = self.worker.submit(
             lambda: renderer.render(*frame_args(snap, vectors, renderer.z0), draft=draft))
+        self._drawing = (snap, draft)
 
     def _on_done(self, job_id: int, result) -> None:
         if job_id == self._id:  # else a newer request superseded this one
             self.rendered.emit(*result)
+            snap, draft = self._drawing
+            if not draft:
+                self.drawn_in_full.emit(snap, result[0])
             if self._final is not None:  # a draft: drawn in full REFINE_MS after it is shown (a
                 self._refine.start()  # draft slower than that would else be superseded unseen)
 

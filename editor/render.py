@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.landing import face_reaches, moves_hair, moves_sliders, object_reach
+from editing.landing import face_reaches, moves_hair, moves_sliders
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
@@ -258,10 +258,15 @@ class Renderer:
         y0, y1 = max(0, int(min(ys))), min(h, int(np.ceil(max(ys))))
         return out[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else out
 
-    def confines(self, strokes: tuple) -> bool:
-        """Whether an edit with these strokes lands within their bands, so that the generator's
-        picture is not what lands (editing.landing.object_reach: an object's colour strokes)."""
-        return object_reach(strokes, self.mapping, self.before.shape[0]) is not None
+    @property
+    def lands_apart(self) -> bool:
+        """Whether what lands on the photo is judged rather than the generator's picture: on a photo
+        the model sees unaligned (a product), where the carry-back keeps the photo's own background,
+        outline and pixels beyond a stroke's band, so that the picture that lands is not the
+        generator's (a stroke's stripe was called "Gone too far" of the item the generator changed
+        whole), and the numbers of one document's states compare (the photo at open: 0 from
+        itself). An aligned face's edit lands on its region as the generator draws it."""
+        return not self.mapping.affine
 
     def as_model_sees(self, frame: np.ndarray) -> torch.Tensor:
         """A display frame as the model sees it (1, C, R, R) in [-1, 1]: what the quality shown
@@ -294,15 +299,21 @@ class Renderer:
         return longest, not all(0.0 <= x <= r and 0.0 <= y <= r for x, y in model)
 
 
+def judges_landing(renderer: Renderer | None, state) -> bool:
+    """Whether the quality shown of a state measures what lands (as_model_sees_it) rather than the
+    generator's picture: after a drag, or on a photo the model sees unaligned."""
+    return renderer is not None and (state.moved is not None or renderer.lands_apart)
+
+
 def as_model_sees_it(renderer: Renderer | None, doc, vectors) -> torch.Tensor | None:
     """The document's picture on screen as the model sees it (1, C, R, R), what the quality shown
     measures where the generator's own picture is not what lands: after a drag, the photo the drag
     moved, which the generator's picture no longer reaches (it warned "no longer the photo's
-    person" of a sharp, moved photo: walkthrough); where an object's colour strokes land within
-    their bands (editing.landing.object_reach), the photo with the stripe, not the item the
-    generator changed whole (it said "Gone too far" of a stripe: walkthrough). None otherwise (the
-    generator's picture is measured then)."""
-    if renderer is None or doc.current.moved is None and not renderer.confines(doc.current.reach_strokes):
+    person" of a sharp, moved photo: walkthrough); on a photo the model sees unaligned
+    (Renderer.lands_apart), the photo with the edit carried back. None otherwise (an aligned face:
+    the generator's picture is measured then). The editor measures the preview's own frame of the
+    state instead of drawing it again (editor.preview.Preview.drawn_in_full)."""
+    if not judges_landing(renderer, doc.current):
         return None
     return renderer.as_model_sees(renderer.render(*frame_args(doc.current, vectors, doc.z0))[0])
 

@@ -54,8 +54,8 @@ def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Sn
     model sees it): the candidates as the canvas would show them in `state` (its region, what is
     `outside` it, its drags and what they moved, its `ground`, the code its sliders alone reach:
     `z_slid`, editor.render.slid_code) with `strokes`, cropped to the model's square
-    (Renderer.view), and where the generator's picture is not what lands (after a drag, or an
-    object's strokes within their bands: Renderer.confines) the frames as the model sees them
+    (Renderer.view), and where the generator's picture is not what lands (after a drag, or on a
+    photo the model sees unaligned: Renderer.lands_apart) the frames as the model sees them
     (K, C, R, R), which the candidates' quality measures instead (None elsewhere); rendered here
     on the worker rather than on the GUI thread."""
     last = None
@@ -68,7 +68,7 @@ def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Sn
             frames = [renderer.render(z, state.region, state.offset, strokes, outside, ground, hair,
                                       z_slid)[0] for z in last.z]
             views = [renderer.crop_to_square(f) for f in frames]
-            if ground is not None or renderer.confines(strokes):  # as editor.render.as_model_sees_it
+            if ground is not None or renderer.lands_apart:  # as editor.render.as_model_sees_it
                 seen = torch.cat([renderer.as_model_sees(f) for f in frames])
         yield last, views, seen
 

@@ -43,7 +43,7 @@ from editor.offers import Offers
 from editor.panels import CandidatesPanel, HistoryPanel, ModelPanel, side_dock
 from editor.preview import Preview
 from editor.quality import QualityMeter
-from editor.render import Renderer, as_model_sees_it
+from editor.render import Renderer, judges_landing
 from editor.sliders import SlidersPanel
 from editor.state import Document, Snapshot
 from editor.strokes import StrokeTool
@@ -86,6 +86,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.last_error = ""
         self.preview = Preview()
         self.preview.rendered.connect(self._on_render)
+        self.preview.drawn_in_full.connect(self._show_quality)
         self.preview.failed.connect(self.show_error)
         self.jobs = JobRunner("jobs")
         self.frame_times: list[float] = []  # seconds from slider change to painted frame
@@ -185,8 +186,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
 
     @property
     def drawing_model(self) -> GANModel | None:
-        """The model whose generator draws the document: the model in use, or (Edit > Tune
-        generator to photo) the same model with its generator tuned to the photo."""
+        """The model that draws the document: the model in use, or its generator tuned to the photo."""
         return self.tuning.drawing_model(self.model, self.doc)
 
     def get_inverter(self) -> Inverter:
@@ -209,9 +209,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         session.take_photo(self.vectors, doc.z0, doc.target)  # before a slider moves (editing.keep)
         renderer = self.preview.start(model, self.vectors, doc, warm=not inverting)
         self.set_editing_enabled(not inverting)  # after the preview: it walks the new code (warm_once)
-        shown = renderer.display_pixels
         self.canvas.settle_strokes()
-        self.canvas.set_images(shown, shown)
+        self.canvas.set_images(renderer.display_pixels, renderer.display_pixels)
         self.canvas.photo_factor = renderer.factor
         self.canvas.set_outline(renderer.editable_outline())
         self.canvas.zoom_fit()
@@ -258,11 +257,17 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         if not self._refining:
             if self.candidates_panel.meter is not None:
                 self.candidates_panel.meter.rebase(doc.z0)  # the refined inversion, once it is in
-            shown = None if self.candidates_panel.meter is None else as_model_sees_it(
-                self.renderer, doc, self.vectors)
-            self.candidates_panel.show_quality(doc.code(self.vectors), doc.current.offset, shown,
-                                               hair=moves_hair(doc.current.slider_dict))
+            self._show_quality(doc.current)
             self.autosave()
+
+    def _show_quality(self, snap: Snapshot, display: np.ndarray | None = None) -> None:
+        """The quality line of the state shown: its generator's picture, or where what lands is
+        measured (judges_landing) the preview's frame of it as the model sees it, once drawn."""
+        doc, panel = self.doc, self.candidates_panel
+        if (doc is not None and snap is doc.current and not self._refining and panel.meter is not None
+                and judges_landing(self.renderer, snap) == (display is not None)):
+            panel.show_quality(doc.code(self.vectors), snap.offset, None if display is None else
+                               self.renderer.as_model_sees(display), hair=moves_hair(snap.slider_dict))
 
     def set_editing_enabled(self, enabled: bool) -> None:
         """Sliders and brushes work while a document is open and no inversion is running."""
@@ -317,8 +322,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         if self._settle_on_render:
             self._settle_on_render = False
             self.canvas.settle_strokes()
-        mapping = self.doc.mapping if self.doc is not None else None
-        self.model_panel.show_image(model_img, bool(mapping is not None and mapping.invert))
+        self.model_panel.show_image(model_img, bool(self.doc is not None and self.doc.mapping.invert))
         self.canvas.repaint()
         if self._slider_t0 is not None:
             self.frame_times.append(time.perf_counter() - self._slider_t0)
@@ -371,10 +375,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
     def _update_title(self) -> None:
         name = self.model.name if self.model else "no model"
         res = f"{self.model.gan.resolution}px" if self.model else ""
-        doc = ""
-        if self.doc is not None:
-            doc = self.doc.photo_path.name if self.doc.photo_path else f"sample seed {self.doc.seed}"
-            doc += " — "
+        doc = "" if self.doc is None else (
+            self.doc.photo_path.name if self.doc.photo_path else f"sample seed {self.doc.seed}") + " — "
         self.setWindowTitle(f"{doc}latent-editor — {name} ({res})")
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802

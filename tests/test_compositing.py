@@ -588,8 +588,7 @@ def test_a_sweep_and_the_stroke_candidates_carry_a_hair_slider_back_on_the_hair(
         def crop_to_square(self, frame):
             return frame
 
-        def confines(self, strokes):
-            return False
+        lands_apart = False
 
     step = type("Step", (), {"z": [torch.zeros(4)] * 2})()
     slid = torch.ones(4)

@@ -66,6 +66,9 @@ def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, pho
     settle(qtbot, w)
     assert w.doc is not None and w.doc.history[0].label == "open"
     opened = canvas_pixels(w)
+    # the unedited photo is 0 from itself (it read 0.023 while an edit that landed read 0.004: a
+    # walkthrough), and the line says so
+    assert "Now: 0.00" in w.candidates_panel.quality.text()
 
     w.set_slider("first", 2.5)
     w.commit_sliders()
@@ -89,8 +92,8 @@ def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, pho
                             z_slid=slid_code(w.doc.current, w.vectors, w.doc.z0))
     assert np.abs(views[0].astype(int) - shown).max() <= 1
     assert np.ptp(views[0].astype(int), axis=2).max() > 10  # the photo's colours, not grey
-    # The stroke lands within its band, so the quality shown, the current picture's and the
-    # candidates', judges what lands as the model sees it, not the generator's picture.
+    # On a photo the model sees unaligned the quality shown, the current picture's and the
+    # candidates', judges what lands as the model sees it (a stroke's stripe), not the generator's.
     offer, meter = w.offers.current()[0], w.candidates_panel.meter
     landed = as_model_sees_it(w.renderer, w.doc, w.vectors)
     assert landed is not None and offer.seen is not None and offer.seen.shape == offer.images.shape
