@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Callable
 
 import numpy as np
 import torch
@@ -47,6 +48,22 @@ def item_pixels(photo: np.ndarray) -> np.ndarray:
     return np.abs(photo.astype(np.float32) - background).max(2) >= 30
 
 
+def across_the_middle(photo: np.ndarray, mapping) -> tuple[int, int, int, np.ndarray, Callable]:
+    """A stroke across the item at the middle of its height, from edge to edge: (its row, first
+    and last column, the photo's pixels it is drawn over (H, W) bool, colour (R, G, B) -> the
+    Stroke, RADIUS photo pixels wide each side, in model pixels)."""
+    item = item_pixels(photo)
+    rows = np.flatnonzero(item.any(1))
+    y = int((rows[0] + rows[-1]) // 2)
+    cols = np.flatnonzero(item[y])
+    x0, x1 = int(cols[0]), int(cols[-1])
+    drawn = np.zeros_like(item)
+    drawn[y - RADIUS:y + RADIUS + 1, x0:x1 + 1] = True
+    points = tuple(mapping.to_model_point(px, y) for px in range(x0, x1 + 1, 4))
+    return y, x0, x1, drawn, lambda colour: Stroke("color", points, RADIUS * mapping.scale,
+                                                   mapping.model_colour(colour))
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=16)
@@ -63,15 +80,9 @@ def main() -> None:
         meter = QualityMeter(model, lpips, x, start=z0)  # the editor's quality line
         renderer = Renderer(model, photo, mapping, z0)
         item = item_pixels(photo)
-        rows = np.flatnonzero(item.any(1))
-        y = int((rows[0] + rows[-1]) // 2)
-        cols = np.flatnonzero(item[y])
-        x0, x1 = int(cols[0]), int(cols[-1])
-        band_drawn = np.zeros_like(item)
-        band_drawn[y - RADIUS:y + RADIUS + 1, x0:x1 + 1] = True
+        y, x0, x1, band_drawn, stroke_of = across_the_middle(photo, mapping)
         for name, colour in COLOURS.items():
-            points = tuple(mapping.to_model_point(px, y) for px in range(x0, x1 + 1, 4))
-            stroke = Stroke("color", points, RADIUS * mapping.scale, mapping.model_colour(colour))
+            stroke = stroke_of(colour)
             z_edit = edit_code(model, z0, {}, [stroke], cfg, photo=x).z_edit
             beyond = item & (region_to_photo(object_reach((stroke,), mapping, 1), mapping) == 0)
             landed = renderer.as_model_sees(renderer.render(z_edit, strokes=(stroke,))[0])

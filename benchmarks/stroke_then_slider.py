@@ -30,13 +30,12 @@ from PIL import Image, ImageDraw
 
 from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from benchmarks.product_edits import invert_photos, tinted_photos
-from benchmarks.product_stroke_reach import COLOURS, RADIUS, item_pixels
+from benchmarks.product_stroke_reach import COLOURS, RADIUS, across_the_middle, item_pixels
 from editing.compositing import MASK_THRESHOLD
 from editing.edit import edit_code, solver_config
 from editing.export import render_edit
 from editing.landing import object_reach
 from editing.region import region_to_photo
-from editing.solver import Stroke
 from editing.vectors import apply_sliders, model_vectors, photo_sign
 from editor.render import Renderer
 from training.modelfile import load_model
@@ -66,7 +65,8 @@ def frame_times(model, photo, mapping, z0, code, z_slid, stroke, repeats: int = 
             t = time.perf_counter()
             way()
             times[k].append(1000 * (time.perf_counter() - t))
-    return {"size": f"{photo.shape[1]}x{photo.shape[0]}", **{k: float(np.median(v)) for k, v in times.items()}}
+    medians = {k: float(np.median(v)) for k, v in times.items()}
+    return {"size": f"{photo.shape[1]}x{photo.shape[0]}", **medians}
 
 
 def main() -> None:
@@ -84,17 +84,11 @@ def main() -> None:
     for i, (photo, mapping, x, z0) in enumerate(zip(photos, mappings, xs, z0s)):
         vectors.hold.on_photo(z0, x)  # as the editor does when the photo opens
         item = item_pixels(photo)
-        rows = np.flatnonzero(item.any(1))
-        y = int((rows[0] + rows[-1]) // 2)
-        cols = np.flatnonzero(item[y])
-        x0, x1 = int(cols[0]), int(cols[-1])
-        drawn = np.zeros_like(item)
-        drawn[y - RADIUS:y + RADIUS + 1, x0:x1 + 1] = True
+        y, x0, x1, drawn, stroke_of = across_the_middle(photo, mapping)
         under = drawn & item
         lum = luminance(photo)
         for name, colour in COLOURS.items():
-            points = tuple(mapping.to_model_point(px, y) for px in range(x0, x1 + 1, 4))
-            stroke = Stroke("color", points, RADIUS * mapping.scale, mapping.model_colour(colour))
+            stroke = stroke_of(colour)
             z_stroke = edit_code(model, z0, {}, [stroke], cfg, photo=x).z_edit
             beyond = item & (region_to_photo(object_reach((stroke,), mapping, 1), mapping) == 0)
             stroke_alone = render_edit(model, photo, mapping, z0, z_stroke, strokes=(stroke,))[0]
@@ -115,7 +109,8 @@ def main() -> None:
                         "under_off": float(np.abs(ol - luminance(stroke_alone))[under].mean()),
                         "under_stroke": float((luminance(stroke_alone) - lum)[under].mean())})
                 if i < TIMED and value == VALUES[0]:
-                    timings.append({"stroke": name, **frame_times(model, photo, mapping, z0, code, z_slid, stroke)})
+                    timed = frame_times(model, photo, mapping, z0, code, z_slid, stroke)
+                    timings.append({"stroke": name, **timed})
                 if len(strips) < 8 and value == VALUES[0]:
                     shown = Image.fromarray(photo.copy())
                     ImageDraw.Draw(shown).line([(x0, y), (x1, y)], fill=(255, 0, 0) if name == "white"
@@ -154,9 +149,11 @@ def main() -> None:
                                   ("under_stroke", "under the stroke: the stroke alone's change"),
                                   ("under_off", "off the stroke alone's")])
           + "\n\nThe editor's draft frame (a slider's, while it moves) after the stroke, median ms of "
-          "30, interleaved, on the first photos at their own size: layered (15: two decodes and carry-backs), "
+          "30, interleaved, on the first photos at their own size: layered (15: two decodes and "
+          "carry-backs), "
           "the same code carried back whole (as 14), the slider alone (no stroke).\n\n"
-          + markdown_table(timings, [("size", "photo"), ("stroke", "stroke"), ("layered", "layered ms"), ("whole", "whole ms"),
+          + markdown_table(timings, [("size", "photo"), ("stroke", "stroke"), ("layered", "layered ms"),
+                                     ("whole", "whole ms"),
                                      ("slider alone", "slider alone ms")])
           + "\n![the stroke drawn; the stroke alone; the slider alone; both, compositing 14; both, 15]"
           "(stroke_then_slider.png)\n\nRows: the first four photos, a white then a black stroke each, "
