@@ -140,7 +140,8 @@ class CandidatesPanel(QWidget):
         `on_choose(k)`, what a click on candidate k does (the showing tool applies it); `qualities`,
         their measures if known; `hair`: they move a hair colour slider (QualityMeter.too_far);
         `seen` (K, C, R, R), what lands of each as the model sees it, measured instead of the
-        images (an object's strokes land within their bands). Returns the measures shown."""
+        images where that is not the generator's picture (editor.strokes.with_views). Returns the
+        measures shown."""
         self.clear()
         self.codes, self._on_choose = codes, on_choose
         if qualities is None:

@@ -111,10 +111,13 @@ class QualityMeter:
             self.start = self.measure_code(start)
 
     def photo(self) -> Quality | None:
-        """The photo itself as the model sees it, measured (LPIPS 0; None without a photo): what a
-        picture that lands on it is compared with, the edit's frame on screen rather than the
-        generator's picture (editor.render.as_model_sees_it)."""
-        if self._photo is None and self.target is not None:
+        """The photo itself as the model sees it, measured (LPIPS 0): what a picture that lands on
+        it is compared with, the edit's frame on screen rather than the generator's picture
+        (editor.render.as_model_sees_it). A document started from a model sample has no photo but
+        the sample: its reconstruction (`start`) then."""
+        if self.target is None:
+            return self.start
+        if self._photo is None:
             self._photo = self.measure(self.target)[0]
         return self._photo
 
