@@ -64,16 +64,21 @@ def across_the_middle(photo: np.ndarray, mapping) -> tuple[int, int, int, np.nda
                                                    mapping.model_colour(colour))
 
 
+def coded_products(n: int):
+    """(model, photos, mappings, xs, z0s, solver config): the shipped product model, the first `n`
+    Fashion-MNIST test images as tinted product photos, coded by the app's hybrid inversion."""
+    torch.set_num_threads(2)
+    model = load_model("fashion-mnist-32")
+    photos, mappings, xs = tinted_photos(model, n)
+    return model, photos, mappings, xs, invert_photos(model, xs), solver_config(model)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=16)
     a = p.parse_args()
-    torch.set_num_threads(2)
     t0 = time.perf_counter()
-    model = load_model("fashion-mnist-32")
-    photos, mappings, xs = tinted_photos(model, a.n)
-    z0s = invert_photos(model, xs)
-    cfg = solver_config(model)
+    model, photos, mappings, xs, z0s, cfg = coded_products(a.n)
     cases, strips, judged = [], [], []
     lpips = LPIPS()
     for i, (photo, mapping, x, z0) in enumerate(zip(photos, mappings, xs, z0s)):

@@ -25,20 +25,17 @@ import argparse
 import time
 
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
 
 from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
-from benchmarks.product_edits import invert_photos, tinted_photos
-from benchmarks.product_stroke_reach import COLOURS, RADIUS, across_the_middle, item_pixels
+from benchmarks.product_stroke_reach import COLOURS, RADIUS, across_the_middle, coded_products, item_pixels
 from editing.compositing import MASK_THRESHOLD
-from editing.edit import edit_code, solver_config
+from editing.edit import edit_code
 from editing.export import render_edit
 from editing.landing import object_reach
 from editing.region import region_to_photo
 from editing.vectors import apply_sliders, model_vectors, photo_sign
 from editor.render import Renderer
-from training.modelfile import load_model
 from training.pixels import LUMA
 
 TIMED = 4  # photos whose slider frames after a stroke are timed
@@ -73,13 +70,9 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=12)
     a = p.parse_args()
-    torch.set_num_threads(2)
     t0 = time.perf_counter()
-    model = load_model("fashion-mnist-32")
+    model, photos, mappings, xs, z0s, cfg = coded_products(a.n)
     vectors = model_vectors(model)
-    photos, mappings, xs = tinted_photos(model, a.n)
-    z0s = invert_photos(model, xs)
-    cfg = solver_config(model)
     cases, strips, timings = [], [], []
     for i, (photo, mapping, x, z0) in enumerate(zip(photos, mappings, xs, z0s)):
         vectors.hold.on_photo(z0, x)  # as the editor does when the photo opens

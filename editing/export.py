@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.landing import COMPOSITING, face_reaches  # (COMPOSITING is read from here too)
+from editing.landing import COMPOSITING, face_reaches, layered  # (COMPOSITING is read from here too)
 from editing.offset import DragError, FeatureOffset, decode
 from editing.solver import Stroke, StrokeError, validate
 from editing.vectors import MAX_SLIDER
@@ -96,9 +96,8 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     before = decode(model, z0.reshape(1, -1), base_offset)[0]
     after = decode(model, z_edit.reshape(1, -1), offset)[0]
     reach, colour_reaches = face_reaches(strokes, mapping, before.shape[0], compositing, z_slid is not None)
-    under = None
-    if reach is not None and z_slid is not None and not mapping.affine:  # compositing 15 on
-        under = decode(model, z_slid.reshape(1, -1), offset)[0]
+    slid = layered(reach, mapping, z_slid)
+    under = None if slid is None else decode(model, slid.reshape(1, -1), offset)[0]
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
                       in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4, reach=reach,
                       faint=compositing >= 6, hair=hair and compositing >= 9, outline=compositing >= 10,

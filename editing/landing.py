@@ -102,6 +102,14 @@ def object_reach(strokes, mapping: DomainMapping, channels: int, compositing: in
     return stroke_reach(tuple(strokes), mapping.resolution, channels, OBJECT_BAND_SHARE)
 
 
+def layered(reach: np.ndarray | None, mapping: DomainMapping, z_slid):
+    """The code whose picture an edit's strokes land on within `reach` (paste_back's `under`): the
+    code its sliders alone reach (`z_slid`), where an unaligned photo's colour strokes are kept within
+    their bands (object_reach, from compositing 15 on); None where nothing is layered (no slider
+    moved, no such reach, an aligned face: its reach is where it lands besides the face region)."""
+    return z_slid if reach is not None and not mapping.affine else None
+
+
 def face_reaches(strokes, mapping: DomainMapping, channels: int, compositing: int = COMPOSITING,
                  sliders_moved: bool = False) -> tuple[np.ndarray | None, tuple[np.ndarray, ...]]:
     """(reach, colour reaches) for paste_back: where a face edit lands besides its face region.

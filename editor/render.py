@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.landing import face_reaches, moves_hair, moves_sliders
+from editing.landing import face_reaches, layered, moves_hair, moves_sliders
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
@@ -172,9 +172,8 @@ class Renderer:
         image = self.model_image(z, offset)
         reach, colour_reaches = face_reaches(strokes, self.mapping, image.shape[0],  # as the export
                                              sliders_moved=z_slid is not None)
-        under = None
-        if reach is not None and z_slid is not None and not self.mapping.affine:
-            under = self.model_image(z_slid, offset)
+        slid = layered(reach, self.mapping, z_slid)
+        under = None if slid is None else self.model_image(slid, offset)
         pixels, before = self.ground_pixels(ground, (z, offset, image))
         out, _ = paste_back(pixels, self.display_mapping, before, image, MASK_THRESHOLD, reach=reach,
                             hair=hair, outline=not draft, colour_reaches=colour_reaches, under=under)

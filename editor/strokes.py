@@ -26,7 +26,7 @@ from editor.errors import describe
 from editor.jobs import Job, JobRunner
 from editor.offers import Offer, Offers
 from editor.preview import Preview
-from editor.render import Ground, Outside, Renderer, ground_of, outside_of, slid_code
+from editor.render import Ground, Outside, Renderer, ground_of, judges_landing, outside_of, slid_code
 from editor.state import Document, Snapshot
 from training.modelfile import GANModel
 
@@ -55,7 +55,7 @@ def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Sn
     `outside` it, its drags and what they moved, its `ground`, the code its sliders alone reach:
     `z_slid`, editor.render.slid_code) with `strokes`, cropped to the model's square
     (Renderer.view), and where the generator's picture is not what lands (after a drag, or on a
-    photo the model sees unaligned: Renderer.lands_apart) the frames as the model sees them
+    photo the model sees unaligned: editor.render.judges_landing) the frames as the model sees them
     (K, C, R, R), which the candidates' quality measures instead (None elsewhere); rendered here
     on the worker rather than on the GUI thread."""
     last = None
@@ -68,7 +68,7 @@ def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Sn
             frames = [renderer.render(z, state.region, state.offset, strokes, outside, ground, hair,
                                       z_slid)[0] for z in last.z]
             views = [renderer.crop_to_square(f) for f in frames]
-            if ground is not None or renderer.lands_apart:  # as editor.render.as_model_sees_it
+            if judges_landing(renderer, state):  # as the quality line (editor.render.as_model_sees_it)
                 seen = torch.cat([renderer.as_model_sees(f) for f in frames])
         yield last, views, seen
 
