@@ -1,19 +1,22 @@
-"""A colour stroke across a product: what changes beyond it, compositing 13 against 14.
+"""A colour stroke across a product: what changes beyond it, compositing 13 against 14 and 16.
 
     python -m benchmarks.product_stroke_reach [--n 16]
 
 A walkthrough drew a white stroke across brown trousers: the model cannot draw a white band across
 trousers, and the export paled a whole leg from hip to hem, where nothing was painted. Since
 compositing 14 an edit made by colour strokes on an unaligned photo lands within the strokes'
-bands (editing.export.object_reach). Photos: the first `--n` Fashion-MNIST test images as tinted
+bands (editing.landing.object_reach), and since 16 within each brush's own width on the photo
+(editing.landing.BrushBand: a 12 px brush had landed as a blocky band 48 px tall). Photos: the first `--n` Fashion-MNIST test images as tinted
 product photos (benchmarks.product_edits), coded by the app's hybrid inversion. On each, two
 strokes in turn, 12 px wide, across the item at the middle of its height from edge to edge: white
 and black, in the photo's colours; each solved once as the editor solves it (the class held, the
-first candidate), then carried back both ways. On the item (the photo's pixels 30 levels or more
+first candidate), then carried back each way. On the item (the photo's pixels 30 levels or more
 off its background): the mean change (photo levels, the largest channel's) under the stroke and
-beyond its band (the item's pixels the band does not reach), and the share of the item beyond it
-changed by 8 levels or more. Writes benchmarks/results/product_stroke_reach.{json,md} and a
-picture (the stroke drawn on the photo; compositing 13; 14).
+beyond compositing 14's band (the item's pixels it does not reach), the share of the item beyond it
+changed by 8 levels or more, and how tall the change is: in each of the item's columns the stroke
+crosses, the photo's rows changed by 8 levels or more (median). Writes
+benchmarks/results/product_stroke_reach.{json,md} and a picture (the stroke drawn on the photo;
+compositing 13; 14; 16).
 """
 from __future__ import annotations
 
@@ -30,8 +33,7 @@ from benchmarks.product_edits import invert_photos, tinted_photos
 from editing.compositing import MASK_THRESHOLD
 from editing.edit import edit_code, solver_config
 from editing.export import render_edit
-from editing.landing import object_reach
-from editing.region import region_to_photo
+from editing.landing import object_reach, on_photo
 from editing.solver import Stroke
 from editor.quality import QualityMeter
 from editor.render import Renderer
@@ -40,6 +42,7 @@ from training.modelfile import load_model
 
 RADIUS = 6  # photo pixels: the stroke's half-width
 COLOURS = {"white": (255, 255, 255), "black": (0, 0, 0)}
+COMPOSITINGS = (13, 14, 16)
 
 
 def item_pixels(photo: np.ndarray) -> np.ndarray:
@@ -62,6 +65,15 @@ def across_the_middle(photo: np.ndarray, mapping) -> tuple[int, int, int, np.nda
     points = tuple(mapping.to_model_point(px, y) for px in range(x0, x1 + 1, 4))
     return y, x0, x1, drawn, lambda colour: Stroke("color", points, RADIUS * mapping.scale,
                                                    mapping.model_colour(colour))
+
+
+def beyond_band(item: np.ndarray, stroke: Stroke, mapping) -> np.ndarray:
+    """(H, W) bool: the `item`'s pixels that compositing 14's band of the stroke does not reach
+    (editing.landing.object_reach; from 16 on the band is the brush's width, within it)."""
+    top, left, weights = on_photo(object_reach((stroke,), mapping, 1, 14), mapping)
+    beyond = item.copy()
+    beyond[top:top + weights.shape[0], left:left + weights.shape[1]] &= weights == 0
+    return beyond
 
 
 def coded_products(n: int):
@@ -89,14 +101,15 @@ def main() -> None:
         for name, colour in COLOURS.items():
             stroke = stroke_of(colour)
             z_edit = edit_code(model, z0, {}, [stroke], cfg, photo=x).z_edit
-            beyond = item & (region_to_photo(object_reach((stroke,), mapping, 1), mapping) == 0)
+            beyond = beyond_band(item, stroke, mapping)
+            crossed = [c for c in range(x0, x1 + 1) if item[y, c]]
             landed = renderer.as_model_sees(renderer.render(z_edit, strokes=(stroke,))[0])
             for way, q, on_photo in (("the generator's picture", meter.measure_code(z_edit), False),
                                      ("what lands", meter.measure(landed)[0], True)):
                 judged.append({"colour": name, "judged on": way, "lpips": q.lpips,
                                "warned": meter.warning(q, landed=on_photo) is not None})
             outs = {}
-            for compositing in (13, 14):
+            for compositing in COMPOSITINGS:
                 out, _ = render_edit(model, photo, mapping, z0, z_edit, MASK_THRESHOLD, compositing,
                                      strokes=(stroke,))
                 change = np.abs(out.astype(int) - photo).max(2)
@@ -104,21 +117,22 @@ def main() -> None:
                               "under": float(change[band_drawn & item].mean()),
                               "beyond": float(change[beyond].mean()),
                               "beyond8": float((change[beyond] >= 8).mean()),
-                              "beyond_share": float(beyond.sum() / item.sum())})
+                              "beyond_share": float(beyond.sum() / item.sum()),
+                              "rows": float(np.median((change[:, crossed] >= 8).sum(0)))})
                 outs[compositing] = out
             if len(strips) < 8:
                 drawn = Image.fromarray(photo.copy())
                 ImageDraw.Draw(drawn).line([(x0, y), (x1, y)], fill=(255, 0, 0) if name == "white"
                                            else (0, 160, 255), width=2 * RADIUS)
-                strips.append(np.concatenate([np.asarray(drawn), outs[13], outs[14]], 1))
+                strips.append(np.concatenate([np.asarray(drawn), *(outs[c] for c in COMPOSITINGS)], 1))
         print(f"photo {i + 1} of {len(photos)}", flush=True)
     rows = []
     for name in COLOURS:
-        for compositing in (13, 14):
+        for compositing in COMPOSITINGS:
             got = [c for c in cases if c["colour"] == name and c["compositing"] == compositing]
             rows.append({"colour": name, "compositing": compositing, "strokes": len(got),
                          **{k: float(np.median([c[k] for c in got]))
-                            for k in ("under", "beyond", "beyond8", "beyond_share")}})
+                            for k in ("under", "beyond", "beyond8", "beyond_share", "rows")}})
     quality = [{"colour": name, "judged on": way, "strokes": len(got),
                 "lpips": float(np.median([g["lpips"] for g in got])),
                 "warned": float(np.mean([g["warned"] for g in got]))}
@@ -131,14 +145,17 @@ def main() -> None:
           f"{model.model_id}; {a.n} held-out Fashion-MNIST test images as tinted product photos, coded "
           f"by the app's hybrid inversion; a white and a black stroke, {2 * RADIUS} px wide, across each "
           f"item at the middle of its height, each solved once as the editor solves it (first candidate) "
-          f"and carried back with compositing 13 and 14. Medians over the photos, photo levels (the "
-          f"largest channel's change): *under the stroke*, on the item; *beyond its band*, on the "
-          f"item's pixels the band (editing.export.object_reach) does not reach, which are *share of "
-          f"the item* of it; *changed by 8 or more*: the share of those.\n\n"
+          f"and carried back with compositing 13, 14 (the same as 15 without sliders) and 16. Medians "
+          f"over the photos, photo levels (the largest channel's change): *under the stroke*, on the "
+          f"item; *beyond its band*, on the item's pixels compositing 14's band "
+          f"(editing.landing.object_reach) does not reach, which are *share of the item* of it; "
+          f"*changed by 8 or more*: the share of those; *rows changed*: in each of the item's columns "
+          f"the stroke crosses, the photo's rows changed by 8 levels or more (the brush is "
+          f"{2 * RADIUS} px wide).\n\n"
           + markdown_table(rows, [("colour", "stroke"), ("compositing", "compositing"),
                                   ("strokes", "strokes"), ("under", "under the stroke"),
                                   ("beyond", "beyond its band"), ("beyond8", "changed by 8 or more"),
-                                  ("beyond_share", "share of the item")])
+                                  ("beyond_share", "share of the item"), ("rows", "rows changed")])
           + "\n\nThe editor's quality line after the stroke (editor.quality.QualityMeter, against the "
           "photo as the model sees it): judged on the generator's picture, as it was, or on what lands "
           "(the frame on screen as the model sees it, editor.render.as_model_sees_it, since a walkthrough "
@@ -147,9 +164,9 @@ def main() -> None:
           "from the photo and the share of strokes warned 'Gone too far'.\n\n"
           + markdown_table(quality, [("colour", "stroke"), ("judged on", "judged on"), ("strokes", "strokes"),
                                      ("lpips", "LPIPS from the photo"), ("warned", "warned")])
-          + "\n![the stroke drawn (red: white, blue: black); compositing 13; 14](product_stroke_reach.png)"
+          + "\n![the stroke drawn (red: white, blue: black); compositing 13; 14; 16](product_stroke_reach.png)"
           "\n\nRows: the first four photos, a white then a black stroke each. Columns: the stroke drawn "
-          "on the photo (red for white, blue for black); exported with compositing 13; with 14.\n\n"
+          "on the photo (red for white, blue for black); exported with compositing 13; 14; 16.\n\n"
           + footer(m))
     write_results("product_stroke_reach", {"machine": m, "n": a.n, "cases": cases, "rows": rows,
                                             "quality": quality}, md)

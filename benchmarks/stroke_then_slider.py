@@ -14,8 +14,8 @@ candidate); then brightness moved to +0.5 or -0.5 as the editor shows it (+ ligh
 item) and moves a slider after a stroke (the state's base is the stroke's code; the sliders'
 offset taken from z0). On the item (the
 photo's pixels 30 levels or more off its background), photo levels of luminance: *beyond the band*
-(the item's pixels the strokes' band does not reach), the mean change, and the mean difference
-from the slider alone's export (the same slider without the stroke); *under the stroke*, the mean
+(the item's pixels compositing 14's band of the stroke does not reach), the mean change, and the mean
+difference from the slider alone's export (the same slider without the stroke); *under the stroke*, the mean
 difference from the stroke alone's export. Writes benchmarks/results/stroke_then_slider.{json,md}
 and a picture.
 """
@@ -28,12 +28,11 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
-from benchmarks.product_stroke_reach import COLOURS, RADIUS, across_the_middle, coded_products, item_pixels
+from benchmarks.product_stroke_reach import (COLOURS, RADIUS, across_the_middle, beyond_band, coded_products,
+                                             item_pixels)
 from editing.compositing import MASK_THRESHOLD
 from editing.edit import edit_code
 from editing.export import render_edit
-from editing.landing import object_reach
-from editing.region import region_to_photo
 from editing.vectors import apply_sliders, model_vectors, photo_sign
 from editor.render import Renderer
 from training.pixels import LUMA
@@ -83,7 +82,7 @@ def main() -> None:
         for name, colour in COLOURS.items():
             stroke = stroke_of(colour)
             z_stroke = edit_code(model, z0, {}, [stroke], cfg, photo=x).z_edit
-            beyond = item & (region_to_photo(object_reach((stroke,), mapping, 1), mapping) == 0)
+            beyond = beyond_band(item, stroke, mapping)
             stroke_alone = render_edit(model, photo, mapping, z0, z_stroke, strokes=(stroke,))[0]
             for value in VALUES:
                 model_value = photo_sign("brightness", mapping) * value

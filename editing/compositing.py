@@ -212,37 +212,38 @@ def near_object(mapping: DomainMapping, *pictures: torch.Tensor) -> np.ndarray:
     return cv2.dilate(solid, np.ones((3, 3), np.uint8)).astype(bool)
 
 
-def keep_within(out: np.ndarray, original: np.ndarray, reach: np.ndarray, mapping: DomainMapping,
+def keep_within(out: np.ndarray, original: np.ndarray, reach, mapping: DomainMapping,
                 mask: np.ndarray, original_mask: np.ndarray | None = None) -> None:
     """In place: `out` (H, W, 3) uint8, an edit of `original`, kept only within `reach` (R, R, model
-    pixels) as editing.region.confine keeps it, the original elsewhere, bit for bit; `mask` (H, W)
-    weighted by it (and `original_mask`, where the original itself changed, by the rest). No
-    full-size copy besides the weights: a large photo's export stays lean."""
-    from editing.region import region_to_photo  # it uses the solver, which uses this module
+    pixels, as editing.region.confine keeps it, or an editing.landing.BrushBand), the original
+    elsewhere, bit for bit; `mask` (H, W) weighted by it (and `original_mask`, where the original
+    itself changed, by the rest). No full-size copy besides the weights: a large photo's export
+    stays lean."""
+    from editing.landing import on_photo  # it uses the solver, which uses this module
 
-    weight = region_to_photo(reach, mapping)
-    rows, cols = np.flatnonzero(weight.any(1)), np.flatnonzero(weight.any(0))
-    if rows.size == 0:
+    found = on_photo(reach, mapping)
+    if found is None:
         out[...] = original
         mask[...] = 0 if original_mask is None else original_mask
         return
-    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    top, left, weight = found
+    bottom, right = top + weight.shape[0], left + weight.shape[1]
     for part in (np.s_[:top], np.s_[bottom:], np.s_[top:bottom, :left], np.s_[top:bottom, right:]):
         out[part] = original[part]
         mask[part] = 0 if original_mask is None else original_mask[part]
     box = np.s_[top:bottom, left:right]
     before = original[box].astype(np.float32)
-    mixed = before + (out[box].astype(np.float32) - before) * weight[box][..., None]
+    mixed = before + (out[box].astype(np.float32) - before) * weight[..., None]
     out[box] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
-    mask[box] *= weight[box]
+    mask[box] *= weight
     if original_mask is not None:
-        mask[box] += original_mask[box] * (1.0 - weight[box])
+        mask[box] += original_mask[box] * (1.0 - weight)
 
 
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
                in_place: bool = False, silhouette: bool = True, rim: bool = True,
-               reach: np.ndarray | None = None, faint: bool = True, hair: bool = False,
+               reach=None, faint: bool = True, hair: bool = False,
                outline: bool = True, plain: bool = True, colour_reaches: tuple = (),
                coherent: bool = True, under: torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.

@@ -6,12 +6,18 @@ animations all ask here.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
 import numpy as np
 
-from editing.solver import stroke_reach
+from editing.solver import Stroke, stroke_reach
 from inversion.framing import DomainMapping
 
-COMPOSITING = 15  # 15: an object's colour strokes land within their bands on top of its sliders'
+COMPOSITING = 16  # 16: an object's colour strokes land within each brush's own width, drawn at the
+# photo's resolution (BrushBand: a 12 px brush across trousers landed as a blocky band 48 px tall,
+# a model pixel around what it painted and the falloff, each model pixel 10 photo pixels); 15: an object's colour strokes land within their bands on top of its sliders'
 # edit (paste_back's `under`; object_reach: a slider moved after a stroke brought the stroke's
 # change back over the whole item: black strokes, then "brightness +0.5" darkened a pullover);
 # 14: an object's colour strokes (without sketches) land within their bands
@@ -66,6 +72,110 @@ def lands_near_strokes(mapping: DomainMapping, compositing: int) -> bool:
     return compositing >= 5 and bool(mapping.affine) or compositing >= 14
 
 
+BRUSH_FADE = 1.5  # compositing 16: a colour stroke lands whole within its brush's radius of its line, then
+# fades to nothing at this many radii (where editing.solver.rasterize's brush ends), at least a pixel
+BAND_WORK = 1 << 26  # compositing 16: photo pixels a band's strokes may go over in all (a stranger's file
+# of thousands of strokes across a large photo); beyond it, compositing 15's band (model pixels)
+
+
+@dataclass(frozen=True)
+class BrushBand:
+    """Where an unaligned photo's colour strokes land from compositing 16 on: within each brush's
+    own width on the photo, drawn at the photo's resolution (brush_band), erasers taking away what
+    they pass over. Compositing 14 and 15 drew the band at the model's resolution, a model pixel
+    around what the strokes paint: a 12 px brush across trousers landed as a blocky band 48 px tall."""
+
+    strokes: tuple[Stroke, ...]  # colour strokes and erasers, model pixels
+    resolution: int  # the model's side
+    channels: int
+
+    def on_photo(self, mapping: DomainMapping) -> tuple[int, int, np.ndarray] | None:
+        """(top, left, weights (h, w) float32, read-only) on the photo of `mapping`; None where
+        nothing is painted."""
+        return brush_band(self.strokes, mapping, self.resolution, self.channels)
+
+
+def _photo_points(stroke: Stroke, inverse: np.ndarray) -> np.ndarray:
+    """A stroke's points (model pixels) on the photo, (N, 2) float64, two at least."""
+    pts = np.asarray(stroke.points, np.float64).reshape(-1, 2)
+    pts = pts @ inverse[:2, :2].T + inverse[:2, 2]
+    return pts if len(pts) > 1 else np.repeat(pts, 2, 0)
+
+
+def _distance(pts: np.ndarray, top: int, left: int, shape: tuple[int, int]) -> np.ndarray:
+    """(h, w) float32: each photo pixel's distance (pixel centres at i + 0.5) from the polyline
+    `pts` (photo pixels), within the box at (top, left)."""
+    canvas = np.full(shape, 255, np.uint8)
+    line = np.rint((pts - (left + 0.5, top + 0.5)) * 16).astype(np.int32)  # cv2's shift=4: 1/16 pixel
+    cv2.polylines(canvas, [line], False, 0, 1, cv2.LINE_8, shift=4)
+    return cv2.distanceTransform(canvas, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+
+
+@lru_cache(maxsize=8)
+def brush_band(strokes: tuple[Stroke, ...], mapping: DomainMapping, resolution: int, channels: int
+               ) -> tuple[int, int, np.ndarray] | None:
+    """(top, left, weights (h, w) float32, read-only): the colour strokes' band on the photo of
+    `mapping`, 1 within each brush's radius of its line, fading smoothly to 0 at BRUSH_FADE radii
+    (at least a pixel further), in order, an eraser taking away what it passes over; None where
+    nothing is painted. Past BAND_WORK, compositing 15's band at the model's resolution. Cached:
+    the editor's frames ask for the same strokes many times."""
+    inverse = np.linalg.inv(np.vstack([mapping.matrix, (0.0, 0.0, 1.0)]))
+    width, height = mapping.photo_size
+    parts = []  # (colour?, points, radius, reach, box (top, bottom, left, right))
+    for s in strokes:
+        if s.kind not in ("color", "erase"):
+            continue
+        pts, radius = _photo_points(s, inverse), s.radius / mapping.scale
+        reach = max(BRUSH_FADE * radius, radius + 1.0)
+        (x0, y0), (x1, y1) = pts.min(0) - reach - 1, pts.max(0) + reach + 1
+        box = max(0, int(y0)), min(height, int(np.ceil(y1))), max(0, int(x0)), min(width, int(np.ceil(x1)))
+        if box[0] < box[1] and box[2] < box[3]:
+            parts.append((s.kind == "color", pts, radius, reach, box))
+    colours = [p[4] for p in parts if p[0]]
+    if not colours:
+        return None
+    if sum((b - t) * (r - l) for *_, (t, b, l, r) in parts) > BAND_WORK:
+        return _model_band(strokes, mapping, resolution, channels)
+    top, bottom = min(b[0] for b in colours), max(b[1] for b in colours)
+    left, right = min(b[2] for b in colours), max(b[3] for b in colours)
+    band = np.zeros((bottom - top, right - left), np.float32)
+    for colour, pts, radius, reach, (t, b, l, r) in parts:
+        t, b, l, r = max(t, top), min(b, bottom), max(l, left), min(r, right)
+        if t >= b or l >= r:
+            continue
+        d = _distance(pts, t, l, (b - t, r - l))
+        w = np.clip((reach - d) / (reach - radius), 0.0, 1.0)
+        w = w * w * (3 - 2 * w)
+        part = band[t - top:b - top, l - left:r - left]
+        if colour:
+            np.maximum(part, w, out=part)
+        else:
+            part *= 1.0 - w
+    band.flags.writeable = False
+    return top, left, band
+
+
+def _model_band(strokes, mapping: DomainMapping, resolution: int, channels: int
+                ) -> tuple[int, int, np.ndarray] | None:
+    """Compositing 15's band (model pixels) on the photo, as brush_band gives its own."""
+    return on_photo(stroke_reach(tuple(strokes), resolution, channels, OBJECT_BAND_SHARE), mapping)
+
+
+def on_photo(reach, mapping: DomainMapping) -> tuple[int, int, np.ndarray] | None:
+    """(top, left, weights (h, w) float32) of where a reach lands on the photo of `mapping`: a
+    BrushBand's, or an (R, R) reach in model pixels enlarged (editing.region.region_to_photo),
+    cut to the box where it is not 0; None where it is 0 everywhere."""
+    if isinstance(reach, BrushBand):
+        return reach.on_photo(mapping)
+    from editing.region import region_to_photo  # it uses the solver, as this module does
+
+    weight = region_to_photo(reach, mapping)
+    rows, cols = np.flatnonzero(weight.any(1)), np.flatnonzero(weight.any(0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(cols[0]), weight[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
 PAINTING = ("color", "sketch")  # the stroke kinds with a reach (editing.solver.stroke_reach)
 
 
@@ -84,10 +194,10 @@ def strokes_reach(strokes, mapping: DomainMapping, channels: int, compositing: i
 
 
 def object_reach(strokes, mapping: DomainMapping, channels: int, compositing: int = COMPOSITING,
-                 sliders_moved: bool = False) -> np.ndarray | None:
+                 sliders_moved: bool = False) -> np.ndarray | BrushBand | None:
     """Where a colour strokes' edit lands on a photo the model sees unaligned (an object's box crop,
-    or the whole image), from compositing 14 on: within the strokes' bands (OBJECT_BAND_SHARE), for
-    a brush paints where it is drawn (a white stroke across brown trousers, which the model cannot
+    or the whole image), from compositing 14 on: within the strokes' bands (OBJECT_BAND_SHARE; from
+    16 on each brush's own width on the photo, a BrushBand), for a brush paints where it is drawn (a white stroke across brown trousers, which the model cannot
     draw, paled a whole leg from hip to hem; the model's change beyond the band is not what the
     stroke asked for). Beyond the bands: the photo, or from compositing 15 on the edit of the
     sliders alone (paste_back's `under`), which lands wherever it changed; in compositing 14 an
@@ -99,6 +209,8 @@ def object_reach(strokes, mapping: DomainMapping, channels: int, compositing: in
     kinds = {s.kind for s in strokes}
     if "color" not in kinds or "sketch" in kinds:
         return None
+    if compositing >= 16:
+        return BrushBand(tuple(strokes), mapping.resolution, channels)
     return stroke_reach(tuple(strokes), mapping.resolution, channels, OBJECT_BAND_SHARE)
 
 

@@ -693,9 +693,10 @@ def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
     after = before.clone()
     after[:, 3:29, 9:24] -= 0.3  # the generator's change: the whole dress, not only the stroke's row
     stroke = Stroke("color", ((9.0, 16.0), (23.0, 16.0)), radius=0.6, value=(-1.0,))
-    reach = object_reach((stroke,), mapping, 1)
+    reach = object_reach((stroke,), mapping, 1, 15)  # model pixels (from 16 on, the brush's width:
+    # test_a_brush_lands_within_its_own_width_on_the_photo)
     assert reach is not None and reach[16, 16] == 1 and reach[8, 16] == 0
-    assert face_reaches((stroke,), mapping, 1)[0] is reach  # the editor's preview takes the same
+    assert face_reaches((stroke,), mapping, 1, 15)[0] is reach  # the editor's preview takes the same
     whole, _ = paste_back(photo, mapping, before, after)
     new, mask = paste_back(photo, mapping, before, after, reach=reach)
     x0, y0 = mapping.to_model_point(0, 0)
@@ -712,7 +713,7 @@ def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
     assert object_reach((stroke, sketch), mapping, 1) is None  # an outline moved: the whole change
     assert object_reach((stroke,), mapping, 1, compositing=13) is None  # as exported then
     assert object_reach((stroke,), mapping, 1, 14, sliders_moved=True) is None  # 14: the whole item
-    assert object_reach((stroke,), mapping, 1, sliders_moved=True) is reach  # 15: on the sliders' edit
+    assert object_reach((stroke,), mapping, 1, 15, sliders_moved=True) is reach  # 15: on the sliders' edit
     from editing.export import render_edit
     from editor.render import Renderer
 
@@ -731,14 +732,76 @@ def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
     for code, compositing, expected in ((None, 15, new), (z_slid, 14, whole), (z_slid, 15, None)):
         exported, _ = render_edit(Drawn, photo, mapping, z0, z1, compositing=compositing, strokes=(stroke,),
                                   z_slid=code)
-        if compositing == 15:  # the preview as the export
-            shown, _ = Renderer(Drawn, photo, mapping, z0).render(z1, strokes=(stroke,), z_slid=code)
-            assert np.array_equal(shown, exported)
         if expected is not None:
             assert np.array_equal(exported, expected)
     top, bottom = at(13, 0)[0], at(19.5, 0)[0]  # beyond the band: the sliders' edit, bit for bit
     assert np.array_equal(exported[:top], slid[:top]) and np.array_equal(exported[bottom:], slid[bottom:])
     assert np.array_equal(exported[at(16, 16)], whole[at(16, 16)])  # under the stroke: all of it
+
+
+def test_a_brush_lands_within_its_own_width_on_the_photo():
+    """A 12 px brush across trousers landed as a blocky band 48 px tall: a model pixel around what it
+    painted, then the falloff, each model pixel 10 photo pixels (a walkthrough). Since compositing
+    16 an object's colour strokes land within each brush's own width, drawn at the photo's
+    resolution (editing.landing.BrushBand): whole within its radius of the line, nothing past
+    BRUSH_FADE radii, the sliders' edit or the photo beyond, bit for bit; an eraser takes away what
+    it passes over; the preview draws what the export does; a file of strokes past BAND_WORK falls
+    back to compositing 15's band."""
+    from editing import landing
+    from editing.export import render_edit
+    from editing.landing import BRUSH_FADE, BrushBand, object_reach, on_photo
+    from editing.solver import Stroke
+    from editor.render import Renderer
+
+    photo, before, mapping = dress_photo(235, (120, 40, 60))  # the dress: model x 9-23, y 3-29
+    after, lighter = before.clone(), before.clone()
+    after[:, 3:29, 9:24] -= 0.3  # the generator's change: the whole dress
+    lighter[:, 3:29, 9:24] += 0.2  # the sliders' change: the whole dress lighter
+    stroke = Stroke("color", ((9.0, 16.0), (23.0, 16.0)), radius=0.6, value=(-1.0,))
+    band = object_reach((stroke,), mapping, 1)
+    assert isinstance(band, BrushBand)
+    radius = 0.6 / mapping.scale  # photo pixels
+    x0, y0 = mapping.to_model_point(0, 0)
+    line_y = (16.0 - y0) / mapping.scale  # the stroke's line on the photo
+    top, left, weights = on_photo(band, mapping)
+    rows = np.flatnonzero(weights[:, weights.shape[1] // 2] > 0) + top + 0.5  # pixel centres
+    assert np.abs(rows - line_y).max() <= BRUSH_FADE * radius + 0.5  # nothing past the fade
+    assert np.abs(rows - line_y).min() < 1 and len(rows) <= 2 * BRUSH_FADE * radius + 2
+    model_band = on_photo(object_reach((stroke,), mapping, 1, 15), mapping)[2]
+    assert model_band.shape[0] > 2 * len(rows)  # compositing 15: more than twice as tall
+    whole, _ = paste_back(photo, mapping, before, after)
+    new, mask = paste_back(photo, mapping, before, after, reach=band)
+    inside = np.abs(np.arange(300) + 0.5 - line_y) <= radius - 0.5
+    beyond = np.abs(np.arange(300) + 0.5 - line_y) > BRUSH_FADE * radius + 0.5
+    centre = slice(120, 180)  # the dress's middle columns
+    assert np.array_equal(new[inside, centre], whole[inside, centre])  # within the radius: all of it
+    assert np.array_equal(new[beyond], photo[beyond]) and not mask[beyond].any()
+    assert np.abs(whole[beyond, centre].astype(int) - photo[beyond, centre]).max() > 20
+
+    class Drawn:  # a "generator": code 0 draws the dress as it was, code 1/2 the sliders', else both
+        @staticmethod
+        def decode(z):
+            return torch.stack([before if float(c.abs().sum()) == 0 else lighter if float(c.sum()) == 2
+                                else after for c in z])
+
+    z0, z1, z_slid = torch.zeros(4), torch.ones(4), torch.full((4,), 0.5)
+    slid, _ = paste_back(photo, mapping, before, lighter)  # the sliders' edit alone
+    exported, _ = render_edit(Drawn, photo, mapping, z0, z1, strokes=(stroke,), z_slid=z_slid)
+    shown, _ = Renderer(Drawn, photo, mapping, z0).render(z1, strokes=(stroke,), z_slid=z_slid)
+    assert np.array_equal(shown, exported)  # the preview as the export
+    assert np.array_equal(exported[beyond], slid[beyond])  # beyond the brush: the sliders' edit
+    assert np.array_equal(exported[inside, centre], whole[inside, centre])
+    eraser = Stroke("erase", ((16.0, 12.0), (16.0, 20.0)), radius=1.0)  # across the middle of the line
+    erased = on_photo(object_reach((stroke, eraser), mapping, 1), mapping)
+    cx = int((16.0 - x0) / mapping.scale) - erased[1]
+    assert erased[2][:, cx].max() == 0 and erased[2].max() == 1  # its middle gone, its ends kept
+    landing.brush_band.cache_clear()
+    old, landing.BAND_WORK = landing.BAND_WORK, 10
+    try:  # a stranger's file of more strokes than that: the model's band
+        assert np.array_equal(on_photo(band, mapping)[2], model_band)
+    finally:
+        landing.BAND_WORK = old
+        landing.brush_band.cache_clear()
 
 
 def test_a_white_stroke_across_trousers_changes_the_photo_only_along_it_and_rebuilds_exactly(tmp_path, capsys):
