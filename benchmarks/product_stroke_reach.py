@@ -6,9 +6,9 @@ A walkthrough drew a white stroke across brown trousers: the model cannot draw a
 trousers, and the export paled a whole leg from hip to hem, where nothing was painted. Since
 compositing 14 an edit made by colour strokes on an unaligned photo lands within the strokes'
 bands (editing.landing.object_reach), and since 16 within each brush's own width on the photo
-(editing.landing.BrushBand: a 12 px brush had landed as a blocky band 48 px tall). Photos: the first `--n` Fashion-MNIST test images as tinted
-product photos (benchmarks.product_edits), coded by the app's hybrid inversion. On each, two
-strokes in turn, 12 px wide, across the item at the middle of its height from edge to edge: white
+(editing.landing.BrushBand: a 12 px brush had landed as a blocky band 48 px tall). Photos: the
+first `--n` Fashion-MNIST test images as tinted product photos (benchmarks.product_edits), coded
+by the app's hybrid inversion. On each, two strokes in turn, 12 px wide, across the item at the middle of its height from edge to edge: white
 and black, in the photo's colours; each solved once as the editor solves it (the class held, the
 first candidate), then carried back each way. On the item (the photo's pixels 30 levels or more
 off its background): the mean change (photo levels, the largest channel's) under the stroke and
@@ -104,10 +104,10 @@ def main() -> None:
             beyond = beyond_band(item, stroke, mapping)
             crossed = [c for c in range(x0, x1 + 1) if item[y, c]]
             landed = renderer.as_model_sees(renderer.render(z_edit, strokes=(stroke,))[0])
-            for way, q, on_photo in (("the generator's picture", meter.measure_code(z_edit), False),
+            for way, q, landed_on in (("the generator's picture", meter.measure_code(z_edit), False),
                                      ("what lands", meter.measure(landed)[0], True)):
                 judged.append({"colour": name, "judged on": way, "lpips": q.lpips,
-                               "warned": meter.warning(q, landed=on_photo) is not None})
+                               "warned": meter.warning(q, landed=landed_on) is not None})
             outs = {}
             for compositing in COMPOSITINGS:
                 out, _ = render_edit(model, photo, mapping, z0, z_edit, MASK_THRESHOLD, compositing,
@@ -164,7 +164,8 @@ def main() -> None:
           "from the photo and the share of strokes warned 'Gone too far'.\n\n"
           + markdown_table(quality, [("colour", "stroke"), ("judged on", "judged on"), ("strokes", "strokes"),
                                      ("lpips", "LPIPS from the photo"), ("warned", "warned")])
-          + "\n![the stroke drawn (red: white, blue: black); compositing 13; 14; 16](product_stroke_reach.png)"
+          + "\n![the stroke drawn (red: white, blue: black); compositing 13; 14; 16]"
+          "(product_stroke_reach.png)"
           "\n\nRows: the first four photos, a white then a black stroke each. Columns: the stroke drawn "
           "on the photo (red for white, blue for black); exported with compositing 13; 14; 16.\n\n"
           + footer(m))

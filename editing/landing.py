@@ -17,9 +17,10 @@ from inversion.framing import DomainMapping
 
 COMPOSITING = 16  # 16: an object's colour strokes land within each brush's own width, drawn at the
 # photo's resolution (BrushBand: a 12 px brush across trousers landed as a blocky band 48 px tall,
-# a model pixel around what it painted and the falloff, each model pixel 10 photo pixels); 15: an object's colour strokes land within their bands on top of its sliders'
-# edit (paste_back's `under`; object_reach: a slider moved after a stroke brought the stroke's
-# change back over the whole item: black strokes, then "brightness +0.5" darkened a pullover);
+# a model pixel around what it painted and the falloff, each model pixel 10 photo pixels); 15: an
+# object's colour strokes land within their bands on top of its sliders' edit (paste_back's
+# `under`; object_reach: a slider moved after a stroke brought the stroke's change back over the
+# whole item: black strokes, then "brightness +0.5" darkened a pullover);
 # 14: an object's colour strokes (without sketches) land within their bands
 # (object_reach: a white stroke across brown trousers, which the model cannot draw, paled a whole leg
 # from hip to hem); 13: an object's faint change of one sign over an area, under the threshold,
@@ -197,9 +198,9 @@ def object_reach(strokes, mapping: DomainMapping, channels: int, compositing: in
                  sliders_moved: bool = False) -> np.ndarray | BrushBand | None:
     """Where a colour strokes' edit lands on a photo the model sees unaligned (an object's box crop,
     or the whole image), from compositing 14 on: within the strokes' bands (OBJECT_BAND_SHARE; from
-    16 on each brush's own width on the photo, a BrushBand), for a brush paints where it is drawn (a white stroke across brown trousers, which the model cannot
-    draw, paled a whole leg from hip to hem; the model's change beyond the band is not what the
-    stroke asked for). Beyond the bands: the photo, or from compositing 15 on the edit of the
+    16 on each brush's own width on the photo, a BrushBand), for a brush paints where it is drawn
+    (a white stroke across brown trousers, which the model cannot draw, paled a whole leg from hip
+    to hem; the model's change beyond the band is not what the stroke asked for). Beyond the bands: the photo, or from compositing 15 on the edit of the
     sliders alone (paste_back's `under`), which lands wherever it changed; in compositing 14 an
     edit that moves sliders (`sliders_moved`) landed whole. None, the whole change, for a sketch
     among the strokes (it moves an outline, which the change beyond it follows; a warp's band is

@@ -715,7 +715,6 @@ def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
     assert object_reach((stroke,), mapping, 1, 14, sliders_moved=True) is None  # 14: the whole item
     assert object_reach((stroke,), mapping, 1, 15, sliders_moved=True) is reach  # 15: on the sliders' edit
     from editing.export import render_edit
-    from editor.render import Renderer
 
     lighter = before.clone()
     lighter[:, 3:29, 9:24] += 0.2  # the sliders' change: the whole dress lighter
