@@ -4,17 +4,17 @@
 
 A walkthrough drew a white stroke across brown trousers: the model cannot draw a white band across
 trousers, and the export paled a whole leg from hip to hem, where nothing was painted. Since
-compositing 14 an edit made by colour strokes on an unaligned photo lands within the strokes'
-bands (editing.landing.object_reach), and since 16 within each brush's own width on the photo
-(editing.landing.BrushBand: a 12 px brush had landed as a blocky band 48 px tall). Photos: the
-first `--n` Fashion-MNIST test images as tinted product photos (benchmarks.product_edits), coded
-by the app's hybrid inversion. On each, two strokes in turn, 12 px wide, across the item at the
-middle of its height from edge to edge: white and black, in the photo's colours; each solved once as the editor solves it (the class held, the
-first candidate), then carried back each way. On the item (the photo's pixels 30 levels or more
-off its background): the mean change (photo levels, the largest channel's) under the stroke and
-beyond compositing 14's band (the item's pixels it does not reach), the share of the item beyond it
-changed by 8 levels or more, and how tall the change is: in each of the item's columns the stroke
-crosses, the photo's rows changed by 8 levels or more (median). Writes
+compositing 14 an edit made by colour strokes on an unaligned photo lands within the strokes' bands
+(editing.landing.object_reach), and since 16 within each brush's own width on the photo
+(editing.landing.BrushBand: a 12 px brush had landed as a blocky band 48 px tall). Photos: the first
+`--n` Fashion-MNIST test images as tinted product photos (benchmarks.product_edits), coded by the
+app's hybrid inversion. On each, two strokes in turn, 12 px wide, across the item at the middle of
+its height from edge to edge: white and black, in the photo's colours; each solved once as the
+editor solves it (the class held, the first candidate), then carried back each way. On the item (the
+photo's pixels 30 levels or more off its background): the mean change (photo levels, the largest
+channel's) under the stroke and beyond compositing 14's band (the item's pixels it does not reach),
+the share of the item beyond it changed by 8 levels or more, and how tall the change is: in each of
+the item's columns the stroke crosses, the photo's rows changed by 8 levels or more (median). Writes
 benchmarks/results/product_stroke_reach.{json,md} and a picture (the stroke drawn on the photo;
 compositing 13; 14; 16).
 """
