@@ -137,28 +137,37 @@ class Constraints:
         return not (self.color_mask.any() or self.sketch_mask.any() or self.preserve_mask.any())
 
 
-def build_constraints(strokes: list[Stroke], current: torch.Tensor) -> Constraints:
+def build_constraints(strokes: list[Stroke], current: torch.Tensor, settled: int = 0) -> Constraints:
     """Rasterise strokes in order against the current image (C, R, R); erase strokes remove
-    earlier strokes where they pass; later colour strokes win where colours overlap."""
+    earlier strokes where they pass; later colour strokes win where colours overlap. The first
+    `settled` strokes were solved before and `current` shows them as they came out (the editor's
+    strokes before the one it solves now): their colour and sketch strokes keep the picture as it
+    is there (as "preserve" does) except where a later stroke paints, so that a new stroke does not
+    redraw them (two black strokes across a product: solving the second darkened the first stripe
+    by a median of 38 levels, pushing it further toward its colour)."""
     c, r, _ = current.shape
     validate(strokes, r, c)
     zeros = torch.zeros(r, r)
-    cm, sm, pm = zeros.clone(), zeros.clone(), zeros.clone()
+    cm, sm, pm, held = zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone()
     target = torch.zeros(c, r, r)
-    for s in strokes:
+    for i, s in enumerate(strokes):
         m = rasterize(s, r) * s.strength
         if s.kind == "erase":
             keep = (rasterize(s, r) <= 0).float()  # everything the eraser touches goes
-            cm, sm, pm = cm * keep, sm * keep, pm * keep
+            cm, sm, pm, held = cm * keep, sm * keep, pm * keep, held * keep
+        elif i < settled and s.kind in ("color", "sketch"):
+            held = torch.maximum(held, m)
         elif s.kind == "color":
             value = torch.tensor(s.value).reshape(-1, 1, 1).expand(c, r, r)
             target = torch.where(m > 0, value, target)
             cm = torch.maximum(cm, m)
+            held = held * (m <= 0).float()
         elif s.kind == "sketch":
             sm = torch.maximum(sm, m)
+            held = held * (m <= 0).float()
         else:
             pm = torch.maximum(pm, m)
-    return Constraints(cm, target, sm, pm, current.detach().clone())
+    return Constraints(cm, target, sm, torch.maximum(pm, held), current.detach().clone())
 
 
 SOBEL_X = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]) / 8

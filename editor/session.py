@@ -1,10 +1,6 @@
 """The editor's work on a document that needs no window: start one, rebuild one from a saved
-session, turn a stroke into the solver's constraints, export the edit. No Qt here, so all of it is tested
-without a display.
-
-Strokes go through the same function as `latent-edit edit` (editing.edit.solve_strokes), with the
-same default settings (editing.edit.solver_config: face models rank the candidates by identity
-change from the photo's code).
+session, export the edit. No Qt here, so all of it is tested without a display (a stroke's
+constraints: editor.strokes.stroke_constraints).
 
 A document's generator tuned to its photo (editor.state.Tuning) draws it when the editor's switch
 is on (`drawing_model`); a session then writes its weights beside itself (NAME.generator.safetensors
@@ -34,8 +30,8 @@ from editing.export import (
 )
 from editing.landing import moves_hair
 from editing.motion import Motion
-from editing.offset import FeatureOffset, drawing
-from editing.solver import Constraints, Stroke, build_constraints, validate
+from editing.offset import FeatureOffset
+from editing.solver import validate
 from editing.vectors import AttributeVector, check_slider_names, model_vectors
 from editor.render import sample_document_pixels, slid_code
 from editor.state import Document, Moved, SessionError, Snapshot, Tuning
@@ -387,13 +383,3 @@ def export_message(written: list[Path]) -> tuple[str, str]:
     if len(written) > 2:
         text += f" + tuned generator ({written[2].stat().st_size / 1e6:.1f} MB, the recipe needs it)"
     return text, "Written: " + ", ".join(p.name for p in written)
-
-
-def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, AttributeVector],
-                       stroke: Stroke) -> tuple[tuple[Stroke, ...], torch.Tensor, Constraints]:
-    """(all strokes with this one, the current code, their constraints); StrokeError if refused."""
-    strokes = doc.current.strokes + (stroke,)
-    z = doc.code(vectors)
-    with torch.no_grad():
-        constraints = build_constraints(list(strokes), drawing(model, doc.current.offset)(z[None])[0])
-    return strokes, z, constraints

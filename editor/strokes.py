@@ -1,6 +1,8 @@
 """Painting strokes: a stroke painted on the canvas becomes a `Stroke` in model pixels, the solver
 runs on the job runner (progress, Cancel), the best candidate is applied and the others are offered
-in the candidates panel. The solver runs through editing.edit.solve_strokes, as in `latent-edit edit`.
+in the candidates panel. The solver runs through editing.edit.solve_strokes, as in `latent-edit edit`,
+with the same default settings (editing.edit.solver_config: face models rank the candidates by
+identity change from the photo's code); the strokes painted before are settled (stroke_constraints).
 
 A stroke is clipped to the model's square (the outline on the canvas) without a question: the part
 outside is left out and the status bar says so. The candidates follow the document (editor.offers):
@@ -17,10 +19,10 @@ from PySide6.QtCore import QObject, Signal
 
 from editing.edit import solve_strokes, solver_config
 from editing.landing import moves_hair
-from editing.solver import Constraints, SolverConfig, SolverStep, Stroke, stroke_loss
+from editing.offset import drawing
+from editing.solver import Constraints, SolverConfig, SolverStep, Stroke, build_constraints, stroke_loss
 from editing.vectors import AttributeVector
 from editing.warp import reach_strokes
-from editor import session
 from editor.brushbar import BrushBar
 from editor.errors import describe
 from editor.jobs import Job, JobRunner
@@ -31,6 +33,18 @@ from editor.state import Document, Snapshot
 from training.modelfile import GANModel
 
 FAR_SHORT = 0.5  # a stroke whose colour got less than this share of the way is said to fall short
+
+
+def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, AttributeVector],
+                       stroke: Stroke) -> tuple[tuple[Stroke, ...], torch.Tensor, Constraints]:
+    """(all strokes with this one, the current code, their constraints); StrokeError if refused.
+    The strokes before it are settled: the picture keeps them as it shows them (build_constraints)."""
+    strokes = doc.current.strokes + (stroke,)
+    z = doc.code(vectors)
+    with torch.no_grad():
+        constraints = build_constraints(list(strokes), drawing(model, doc.current.offset)(z[None])[0],
+                                        settled=len(doc.current.strokes))
+    return strokes, z, constraints
 
 
 def reached(step: SolverStep, constraints: Constraints) -> str:
@@ -130,7 +144,7 @@ class StrokeTool(QObject):
         cfg = cfg or solver_config(model)
         label = self.brushes.stroke_label(stroke.kind)
         try:
-            strokes, z, constraints = session.stroke_constraints(model, doc, vectors, stroke)
+            strokes, z, constraints = stroke_constraints(model, doc, vectors, stroke)
         except Exception as e:  # noqa: BLE001 - a StrokeError is shown; a bug is logged; the state stays
             self.settled.emit(False)
             return self.error.emit(describe(e))

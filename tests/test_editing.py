@@ -1,6 +1,7 @@
 """Editing: attribute vectors and sliders, the stroke solver, completion, export and recipes."""
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -388,3 +389,69 @@ def test_an_earlier_satisfied_stroke_does_not_dilute_a_new_one_s_hold():
     assert asked(both) == pytest.approx(alone, rel=0.01)
     assert hold_outside(build_constraints([done, new], current), 1.0, 2.0).hold_mask.max() == pytest.approx(
         alone / HOLD_REFERENCE, rel=0.01)
+
+
+def test_strokes_solved_before_keep_the_picture_as_it_shows_them():
+    """build_constraints' `settled`: the strokes painted before the one being solved keep the picture
+    as it is under them (as "preserve"), except where a later stroke paints or an eraser passes; the
+    hold beyond the new stroke's reach covers them."""
+    current = torch.linspace(-1, 1, 32 * 32).reshape(1, 32, 32)
+    first = Stroke("color", ((4.0, 8.0), (28.0, 8.0)), 1.0, (-1.0,))
+    second = Stroke("color", ((4.0, 20.0), (28.0, 20.0)), 1.0, (-1.0,))
+    m1, m2 = rasterize(first, 32), rasterize(second, 32)
+    c = build_constraints([first, second], current, settled=1)
+    assert torch.equal(c.color_mask, m2) and torch.equal(c.preserve_mask, m1)
+    assert torch.equal(c.preserve_target, current)
+    new = build_constraints([first, second], current)  # nothing settled: both asked, as the CLI does
+    assert new.preserve_mask.max() == 0 and torch.equal(new.color_mask, torch.maximum(m1, m2))
+    across = Stroke("color", ((16.0, 2.0), (16.0, 30.0)), 1.0, (1.0,))  # over the first: it wins there
+    c = build_constraints([first, across], current, settled=1)
+    assert c.preserve_mask[8, 16] == 0 and c.preserve_mask[8, 4] > 0 and c.color_mask[8, 16] > 0
+    eraser = Stroke("erase", ((2.0, 8.0), (12.0, 8.0)), 1.5)
+    c = build_constraints([first, second, eraser], current, settled=2)
+    assert c.preserve_mask[8, 6] == 0 and c.preserve_mask[8, 20] > 0 and c.preserve_mask[20, 6] > 0
+    held = hold_outside(build_constraints([first, second], current, settled=1), 4.0, 2.0)
+    assert held.hold_mask[8, 16] > 0 and held.hold_mask[20, 16] == 0  # beyond the new stroke's reach
+
+
+def test_a_second_stroke_leaves_the_first_stripe_as_it_came_out():
+    """Two black strokes across trousers, solved one after the other as the editor solves them: with
+    the first settled (editor.strokes.stroke_constraints) the second changes the first stripe far
+    less than when both are asked again, and still draws its own."""
+    from benchmarks.editing import fake_photo
+    from editing.edit import solve_strokes, solver_config
+    from inversion.framing import DomainSpec, to_model
+
+    torch.manual_seed(0)
+    model = load_model("fashion-mnist-32")
+    img = np.asarray(Image.open(Path(__file__).parent / "fixtures" / "fashion-mnist" / "00002_trouser.png")
+                     .convert("L"))
+    x, mapping = to_model(fake_photo(img, (150, 100, 60)), 32, 1, DomainSpec.for_model(model.config))
+    z0 = Inverter.for_model(model).invert(x).z[0].detach()
+    rows = np.flatnonzero((x[0, 0] > -0.5).any(1).numpy())
+    y1, y2 = (float(rows[0] + (rows[-1] - rows[0]) * f) for f in (0.35, 0.65))
+    black = mapping.model_colour((0, 0, 0))
+
+    def across(y):  # the item's row from edge to edge, a 12 px brush on the photo
+        cols = np.flatnonzero((x[0, 0, int(y)] > -0.5).numpy())
+        return Stroke("color", ((float(cols[0]), y), (float(cols[-1]) + 1, y)), 6 * mapping.scale, black)
+
+    first, second = across(y1), across(y2)
+    cfg = solver_config(model)
+
+    def solved(z, strokes, settled):
+        with torch.no_grad():
+            current = model.decode(z[None])[0]
+        constraints = build_constraints(strokes, current, settled)
+        return list(solve_strokes(model, z0, z, constraints, cfg, photo=x))[-1]
+
+    z1 = solved(z0, [first], 0).z[0]
+    with torch.no_grad():
+        shown = model.decode(z1[None])[0]
+    only_first = (rasterize(first, 32) > 0.5) & (rasterize(second, 32) == 0) & (x[0, 0] > -0.5)
+    changed, asked = {}, build_constraints([second], shown)
+    for settled in (0, 1):
+        last = solved(z1, [first, second], settled)
+        changed[settled] = float((last.images[0] - shown).abs()[0][only_first].mean())
+    assert changed[1] < 0.6 * changed[0], changed  # 0.18 against 0.51 of the model's -1..1
+    assert stroke_loss(last.images[:1], asked) < 0.9 * stroke_loss(shown[None], asked)  # the second drawn
