@@ -94,8 +94,9 @@ class CandidatesPanel(QWidget):
                                 "distance judges); the same person: dlib's face distance to the photo, "
                                 "under 0.6; "
                                 "more realistic than: the share of the model's own samples whose "
-                                "discriminator score this picture beats (low: the edit has gone too "
-                                "far)</p>")
+                                "discriminator score this picture beats, the photo's own beside it (a "
+                                "photo often scores low: the model's pictures are what it knows; far "
+                                "below the photo's: the edit has gone too far)</p>")
         # (rich text, which Qt wraps: as plain text it ran 1,500 px past the window's sides)
         layout.addWidget(self.quality)
         self.heading = QLabel("<b>Candidates</b> (click to choose)")
@@ -127,7 +128,7 @@ class CandidatesPanel(QWidget):
         if self.meter is not None:
             q = self.meter.measure_code(z, offset) if shown is None else self.meter.measure(shown)[0]
             warning = self.meter.warning(q, hair, landed=shown is not None)
-            text = "Now: " + html.escape(q.summary())
+            text = "Now: " + html.escape(self.meter.said(q))
             self.quality.setText(text if warning is None else
                                  f'<b style="color:#c0392b">{html.escape(warning)}</b> (undo: Ctrl+Z)<br>{text}')
 
@@ -157,7 +158,8 @@ class CandidatesPanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, k)
             if q is not None:
                 warning = self.meter.warning(q, hair, landed=seen is not None)
-                item.setToolTip(f"Candidate {k + 1}: {q.summary()}" + (f"\n{warning}" if warning else ""))
+                said = f"Candidate {k + 1}: {self.meter.said(q)}"
+                item.setToolTip(said + (f"\n{warning}" if warning else ""))
             self.gallery.addItem(item)
         self._show_gallery(bool(codes.shape[0]))
         return qualities

@@ -46,11 +46,14 @@ class Quality:
     lpips: float | None = None  # against the photo in the model's domain; None without a photo
     identity: float | None = None  # face models: dlib distance to the photo's face
 
-    def summary(self) -> str:
+    def summary(self, photo_rank: float | None = None) -> str:
         """In words first: "LPIPS 0.070 · identity distance 0.40 · realism -0.98, above 9% of
         samples" meant nothing to a new user (walkthrough); short enough that the line and a
         warning fit the room the panel keeps for them (the panel's tooltip says what each means).
-        No apostrophe: the panel shows it as escaped rich text, and tests compare the two."""
+        `photo_rank`, the photo's own realism rank, said beside this one: an untouched product
+        photo read "more realistic than 5% of samples" and nothing said that the photo itself
+        scores so (a walkthrough: it may alarm a user). No apostrophe: the panel shows it as
+        escaped rich text, and tests compare the two."""
         from inversion.faces import SAME_PERSON
 
         parts = []
@@ -59,7 +62,8 @@ class Quality:
         if self.identity is not None:
             who = "the same person" if self.identity < SAME_PERSON else "another person"
             parts.append(f"{who} ({self.identity:.2f})")
-        parts.append(f"more realistic than {100 * self.realism_rank:.0f}% of samples the model draws")
+        parts.append(f"more realistic than {100 * self.realism_rank:.0f}% of samples the model draws"
+                     + ("" if photo_rank is None else f" (the photo: {100 * photo_rank:.0f}%)"))
         return " · ".join(parts)
 
 
@@ -120,6 +124,11 @@ class QualityMeter:
         if self._photo is None:
             self._photo = self.measure(self.target)[0]
         return self._photo
+
+    def said(self, q: Quality) -> str:
+        """The summary of `q` as the editor says it, with the photo's own realism rank beside its
+        own where there is a photo (Quality.summary)."""
+        return q.summary(None if self.target is None else self.photo().realism_rank)
 
     def too_far(self, q: Quality, hair: bool = False, landed: bool = False) -> list[str]:
         """The rules by which the picture measured `q` has gone too far, in WARNINGS' order:

@@ -23,8 +23,16 @@ def test_the_photo_itself_scores_zero_lpips_and_an_edit_scores_more(tmp_path):
         samples = model.discriminator(model.sample(256, seed=0))
     assert same.realism_rank == pytest.approx(float((samples < same.realism).float().mean()), abs=1 / 256)
     assert "0.000 from the photo" in same.summary() and "realistic than" in same.summary()
-    without_photo = QualityMeter(model, LPIPS(), None).measure_code(z0[0])
+    # the photo's own rank beside it (an untouched product photo read "more realistic than 5% of
+    # samples" and nothing said the photo itself scores so: a walkthrough)
+    photo_rank = f"(the photo: {100 * meter.photo().realism_rank:.0f}%)"
+    assert meter.said(other) == other.summary() + " " + photo_rank
+    assert meter.said(other).endswith(f"more realistic than {100 * other.realism_rank:.0f}% of samples the model "
+                                      f"draws {photo_rank}")
+    no_photo = QualityMeter(model, LPIPS(), None)
+    without_photo = no_photo.measure_code(z0[0])
     assert without_photo.lpips is None and "LPIPS" not in without_photo.summary()
+    assert no_photo.said(without_photo) == without_photo.summary()  # no photo to compare with
 
 
 @pytest.mark.slow
