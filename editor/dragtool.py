@@ -1,4 +1,5 @@
-"""The Drag tool: click a handle, click its target (as many pairs as you like), Run; the drag
+"""The Drag tool: click a handle, click its target (or press on the handle and let go on its target),
+as many pairs as you like, then Run; the drag
 (editing.drag) runs on the job runner with a live preview of every step and the handles following
 on the canvas; Stop keeps what it reached. The result joins the history like a stroke (undo, redo,
 sessions, export): its code and its feature offset (editing.offset.FeatureOffset), which later edits
@@ -38,6 +39,9 @@ from editor.state import Document, Moved, Snapshot
 from training.modelfile import GANModel
 
 
+PULL_CLICK = 6  # screen pixels: a press let go this far from where it placed a handle sets its target
+
+
 class DragTool(QObject):
     status = Signal(str)  # progress for the status bar
     error = Signal(str)  # a refused drag, or a bug (logged)
@@ -62,6 +66,10 @@ class DragTool(QObject):
         self.running = False
         self._shown = False  # the points shown are a drag's in the history (not placed since)
         self.frames = 0  # live previews asked for during the last drag (tests read it)
+        self._pulling: tuple[float, float] | None = None  # display pixels: where a press placed a
+        # handle, while the button is held (let go far enough away: the target, there)
+        self.pulled_to: tuple[float, float] | None = None  # model pixels: the target so far (the
+        # overlay draws it)
         self.active = False
         self.overlay = DragOverlay(canvas, self)
         canvas.installEventFilter(self)
@@ -139,7 +147,7 @@ class DragTool(QObject):
         if self.running:
             return
         self.handles, self.targets, self.mask, self._shown = [], [], None, False
-        self._mask_follows = False
+        self._mask_follows, self._pulling, self.pulled_to = False, None, None
         self._update_buttons()
 
     def clear_points(self) -> None:
@@ -173,8 +181,8 @@ class DragTool(QObject):
         if renderer is None:
             return []
         to = lambda p: model_to_display(renderer, *p)  # noqa: E731
-        return [(to(h), to(self.targets[i]) if i < len(self.targets) else None)
-                for i, h in enumerate(self.handles)]
+        targets = self.targets + ([self.pulled_to] if self.pulled_to is not None else [])
+        return [(to(h), to(targets[i]) if i < len(targets) else None) for i, h in enumerate(self.handles)]
 
     def click(self, x: float, y: float) -> None:
         """A click at display pixel (x, y): a new handle, or the target of the last one."""
@@ -188,7 +196,7 @@ class DragTool(QObject):
         self._shown = False  # points of the user's now, not of a drag in the history
         if len(self.handles) == len(self.targets):
             self.handles.append(point)
-            self.status.emit("Now click where this handle should go")
+            self.status.emit("Now click where this handle should go (or drag to it)")
         else:
             self.targets.append(point)
             self.status.emit(f"{len(self.targets)} drag point(s); Run to drag, or add another handle")
@@ -230,9 +238,28 @@ class DragTool(QObject):
             return kind == QEvent.Type.MouseButtonRelease
         if pressed:
             p = self.canvas.to_image(event.position())
+            placing = len(self.handles) == len(self.targets)
             self.click(p.x(), p.y())
+            self._pulling = (p.x(), p.y()) if placing and len(self.handles) > len(self.targets) else None
             return True  # the click is the tool's, not a brush's
+        if self._pulling is not None and kind in (QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease):
+            p = self.canvas.to_image(event.position())
+            return self._pull(p.x(), p.y(), kind == QEvent.Type.MouseButtonRelease)
         return False
+
+    def _pull(self, x: float, y: float, released: bool) -> bool:
+        """The mouse at display pixel (x, y) while the press that placed a handle is held: pressed
+        and let go PULL_CLICK screen pixels or more away, the handle's target is there (a
+        walkthrough pressed on a handle and dragged to its target, and nothing came of it); a click
+        in place waits for the target's click."""
+        far = np.hypot(x - self._pulling[0], y - self._pulling[1]) * self.canvas.scale() >= PULL_CLICK
+        self.pulled_to = self.preview.renderer.display_point_to_model(x, y) if far else None
+        if released:
+            self._pulling, self.pulled_to = None, None
+            if far:
+                self.click(x, y)
+        self.overlay.update()
+        return True
 
     # ------------------------------------------------------------------ running
 

@@ -38,6 +38,42 @@ def click_model_point(qtbot, w, x: float, y: float) -> None:
                      pos=QPoint(int(round(r.x() + dx * s)), int(round(r.y() + dy * s))))
 
 
+def test_a_handle_pressed_and_let_go_elsewhere_has_its_target_there(window, qtbot):
+    """A walkthrough pressed on a handle and dragged to where it should go, and no target came:
+    the tool took clicks only. Let go PULL_CLICK screen pixels or more away, the press's handle
+    has its target there (drawn while the button is held); let go in place, the target's click is
+    still to come."""
+    from editor.dragtool import PULL_CLICK
+
+    w = window
+    w.new_from_model(2)
+    settle(qtbot, w)
+    tool = w.drag_tool
+    tool.toggle.click()
+    r, s = w.canvas.image_rect(), w.canvas.scale()
+
+    def at(x, y):
+        dx, dy = model_to_display(w.renderer, x, y)
+        return QPoint(int(round(r.x() + dx * s)), int(round(r.y() + dy * s)))
+
+    left = Qt.MouseButton.LeftButton
+    qtbot.mousePress(w.canvas, left, pos=at(12.5, 20.5))
+    qtbot.mouseMove(w.canvas, at(16.5, 20.5))
+    assert tool.pulled_to == pytest.approx((16.5, 20.5), abs=0.3)  # drawn while held
+    assert tool.display_pairs()[0][1] is not None and not tool.run_button.isEnabled()
+    qtbot.mouseRelease(w.canvas, left, pos=at(17.5, 20.5))
+    assert tool.handles[0] == pytest.approx((12.5, 20.5), abs=0.3)
+    assert tool.targets == [pytest.approx((17.5, 20.5), abs=0.3)] and tool.run_button.isEnabled()
+    assert tool.pulled_to is None
+    near = at(8.5, 10.5)
+    qtbot.mousePress(w.canvas, left, pos=near)  # a click in place: a handle, its target to come
+    qtbot.mouseRelease(w.canvas, left, pos=near + QPoint(PULL_CLICK - 2, 0))
+    assert len(tool.handles) == 2 and len(tool.targets) == 1
+    click_model_point(qtbot, w, 8.5, 14.5)
+    assert tool.targets[1] == pytest.approx((8.5, 14.5), abs=0.3)
+    assert len(w.doc.history) == 1, "placing points is not an edit"
+
+
 def test_drag_tool_places_points_runs_with_a_live_preview_and_undoes_exactly(window, qtbot, photo,
                                                                             tmp_path):
     w = window
