@@ -200,9 +200,10 @@ def object_reach(strokes, mapping: DomainMapping, channels: int, compositing: in
     or the whole image), from compositing 14 on: within the strokes' bands (OBJECT_BAND_SHARE; from
     16 on each brush's own width on the photo, a BrushBand), for a brush paints where it is drawn
     (a white stroke across brown trousers, which the model cannot draw, paled a whole leg from hip
-    to hem; the model's change beyond the band is not what the stroke asked for). Beyond the bands: the photo, or from compositing 15 on the edit of the
-    sliders alone (paste_back's `under`), which lands wherever it changed; in compositing 14 an
-    edit that moves sliders (`sliders_moved`) landed whole. None, the whole change, for a sketch
+    to hem; the model's change beyond the band is not what the stroke asked for). Beyond the
+    bands: the photo, or from compositing 15 on the edit of the sliders alone (paste_back's
+    `under`), which lands wherever it changed; in compositing 14 an edit that moves sliders
+    (`sliders_moved`) landed whole. None, the whole change, for a sketch
     among the strokes (it moves an outline, which the change beyond it follows; a warp's band is
     one), no colour stroke, an aligned face (face_reaches) or an older recipe."""
     if compositing < 14 or mapping.affine or not strokes or (sliders_moved and compositing < 15):
