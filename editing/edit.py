@@ -175,8 +175,11 @@ def edit_code(model: GANModel, z0: torch.Tensor, sliders: dict[str, float],
         return EditResult(z, z, None)
     with torch.no_grad():
         current = model.decode(z[None])[0]
+    constraints = build_constraints(strokes, current)
+    if not constraints.paints:  # preserving or erased strokes alone: nothing asked, the code stays
+        return EditResult(z, z, None)
     last = None
-    for last in solve_strokes(model, z0.reshape(-1), z, build_constraints(strokes, current), cfg, photo=photo):
+    for last in solve_strokes(model, z0.reshape(-1), z, constraints, cfg, photo=photo):
         pass
     if not 0 <= candidate < len(last.z):
         raise StrokeError(f"candidate {candidate} does not exist; the solver made {len(last.z)}")

@@ -117,7 +117,8 @@ def brush_band(strokes: tuple[Stroke, ...], mapping: DomainMapping, resolution: 
                ) -> tuple[int, int, np.ndarray] | None:
     """(top, left, weights (h, w) float32, read-only): the colour strokes' band on the photo of
     `mapping`, 1 within each brush's radius of its line, fading smoothly to 0 at BRUSH_FADE radii
-    (at least a pixel further), in order, an eraser taking away what it passes over; None where
+    (at least a pixel further), in order, an eraser taking away all its brush touches (BRUSH_FADE
+    of its radii); None where
     nothing is painted. Past BAND_WORK, compositing 15's band at the model's resolution. Cached:
     the editor's frames ask for the same strokes many times."""
     inverse = np.linalg.inv(np.vstack([mapping.matrix, (0.0, 0.0, 1.0)]))
@@ -145,13 +146,13 @@ def brush_band(strokes: tuple[Stroke, ...], mapping: DomainMapping, resolution: 
         if t >= b or l >= r:
             continue
         d = _distance(pts, t, l, (b - t, r - l))
-        w = np.clip((reach - d) / (reach - radius), 0.0, 1.0)
-        w = w * w * (3 - 2 * w)
         part = band[t - top:b - top, l - left:r - left]
         if colour:
-            np.maximum(part, w, out=part)
-        else:
-            part *= 1.0 - w
+            w = np.clip((reach - d) / (reach - radius), 0.0, 1.0)
+            np.maximum(part, w * w * (3 - 2 * w), out=part)
+        else:  # all it touches goes, as build_constraints erases (a softer edge left thin lines of a
+            # stripe along an eraser drawn over it: a walkthrough), the last pixel smoothed
+            part *= np.clip(d - reach, 0.0, 1.0)
     band.flags.writeable = False
     return top, left, band
 

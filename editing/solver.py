@@ -136,6 +136,12 @@ class Constraints:
     def empty(self) -> bool:
         return not (self.color_mask.any() or self.sketch_mask.any() or self.preserve_mask.any())
 
+    @property
+    def paints(self) -> bool:
+        """Whether a colour or sketch stroke asks for a change (preserving and settled strokes,
+        build_constraints', keep the picture: alone they give the solver nothing to do but drift)."""
+        return bool(self.color_mask.any() or self.sketch_mask.any())
+
 
 def build_constraints(strokes: list[Stroke], current: torch.Tensor, settled: int = 0) -> Constraints:
     """Rasterise strokes in order against the current image (C, R, R); erase strokes remove

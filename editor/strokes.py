@@ -148,9 +148,14 @@ class StrokeTool(QObject):
         except Exception as e:  # noqa: BLE001 - a StrokeError is shown; a bug is logged; the state stays
             self.settled.emit(False)
             return self.error.emit(describe(e))
-        if constraints.empty:  # an eraser that removed everything: back to the code as it is
+        if not constraints.paints:  # an eraser, or a Preserve stroke: nothing new to solve (solved,
+            # the strokes before, settled, gave it nothing but the critic to follow: a walkthrough's
+            # eraser turned the trousers black); the code stays, and what an eraser passed over no
+            # longer lands (editing.landing)
             doc.push(replace(doc.current, label=label, strokes=strokes))  # its region and what lies
             # under it, its drags, stay
+            self.status.emit("Erased: the strokes it passed over no longer show there" if stroke.kind == "erase"
+                             else "Preserved: later strokes keep this part as it is")
             return self.settled.emit(True)
 
         def finish(result) -> None:

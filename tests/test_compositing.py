@@ -794,6 +794,9 @@ def test_a_brush_lands_within_its_own_width_on_the_photo():
     erased = on_photo(object_reach((stroke, eraser), mapping, 1), mapping)
     cx = int((16.0 - x0) / mapping.scale) - erased[1]
     assert erased[2][:, cx].max() == 0 and erased[2].max() == 1  # its middle gone, its ends kept
+    along = Stroke("erase", stroke.points, stroke.radius)  # drawn over it with the same brush: all of
+    # it goes (a softer eraser left thin lines along its edges: a walkthrough)
+    assert on_photo(object_reach((stroke, along), mapping, 1), mapping)[2].max() == 0
     landing.brush_band.cache_clear()
     old, landing.BAND_WORK = landing.BAND_WORK, 10
     try:  # a stranger's file of more strokes than that: the model's band

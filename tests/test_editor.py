@@ -1301,3 +1301,32 @@ def test_the_next_file_dialog_starts_where_the_last_export_went(window, qtbot, p
                         lambda dialog: (seen.update(folder=dialog.directory().absolutePath()), 0)[1])
     w.menus.save_session_dialog()
     assert seen["folder"] == str(folder)
+
+
+def test_an_eraser_takes_strokes_away_without_solving_again(window, qtbot, photo):
+    """A walkthrough erased part of one of two black stripes on trousers and the rest of both turned
+    nearly black: the eraser was solved with the strokes before it settled (kept as they show), which
+    left the solver nothing to follow but the critic. An eraser (or a Preserve stroke) now asks
+    nothing of the solver: the code stays, and what it passed over shows the photo again."""
+    from editing.solver import Stroke
+
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    for y in (12.0, 20.0):
+        w.apply_stroke(Stroke("color", ((4.0, y), (28.0, y)), 1.0, (1.0,)))
+        settle(qtbot, w)
+    code, steps = w.doc.code(w.vectors), len(w.doc.history)
+    before = w.renderer.render(code, strokes=w.doc.current.strokes)[0]
+    w.apply_stroke(Stroke("erase", ((2.0, 12.0), (16.0, 12.0)), 1.5))
+    assert not w.jobs.busy, "nothing to solve"
+    settle(qtbot, w)
+    assert len(w.doc.history) == steps + 1 and w.doc.current.strokes[-1].kind == "erase"
+    assert torch.equal(w.doc.code(w.vectors), code)
+    assert w.statusBar().currentMessage().startswith("Erased")
+    after = w.renderer.render(code, strokes=w.doc.current.strokes)[0]
+    shown = w.renderer.display_pixels.astype(int)
+    changed = np.abs(after.astype(int) - before).max(2) > 0
+    assert changed.any()
+    assert (np.abs(after - shown)[changed] <= np.abs(before - shown)[changed]).all()  # toward the photo
+    assert (after[changed] == shown[changed]).all(1).mean() > 0.8  # mostly the photo again
