@@ -7,11 +7,18 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from training.fileio import write_bytes_atomic, write_json_atomic
+from training.pixels import LUMA
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def luminance(pixels: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 RGB -> (...) float32 luminance levels."""
+    return pixels.astype(np.float32) @ np.asarray(LUMA, np.float32)
 
 
 def machine() -> dict:

@@ -27,14 +27,13 @@ import cv2
 import numpy as np
 import torch
 
-from benchmarks.common import footer, machine, markdown_table, write_results
+from benchmarks.common import footer, luminance, machine, markdown_table, write_results
 from benchmarks.product_edits import invert_photos, tinted_photos
 from editing.compositing import MASK_THRESHOLD
 from editing.export import render_edit
 from editing.vectors import apply_sliders, model_vectors
 from inversion.framing import DomainSpec, to_model
 from training.modelfile import DEFAULT_MODEL, load_model
-from training.pixels import LUMA
 
 VALUES = (-1.0, -0.5, 0.5, 1.0)
 SLIDERS = ("brightness", "area", "height", "width")
@@ -46,10 +45,6 @@ def plain_coat() -> np.ndarray:
     photo = np.full((240, 180, 3), 246, np.uint8)
     photo[30:210, 50:130] = (70, 50, 40)
     return photo
-
-
-def luminance(pixels: np.ndarray) -> np.ndarray:
-    return pixels.astype(np.float32) @ np.asarray(LUMA, np.float32)
 
 
 def main() -> None:

@@ -22,27 +22,30 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, luminance, machine, markdown_table, write_results
 from benchmarks.product_edits import invert_photos, tinted_photos
 from editing.compositing import MASK_THRESHOLD
-from editing.edit import edit_code, solver_config
-from editing.export import render_edit
+from editing.edit import BAND_HOLD, OBJECT_HOLD, edit_code, solver_config
+from editing.export import COMPOSITING, render_edit
 from editing.landing import object_reach, on_photo
 from editing.solver import Stroke
 from editor.quality import QualityMeter
 from editor.render import Renderer
 from inversion.perceptual import LPIPS
+from training.classifier import model_classifier
 from training.modelfile import load_model
 
 RADIUS = 6  # photo pixels: the stroke's half-width
 COLOURS = {"white": (255, 255, 255), "black": (0, 0, 0)}
 COMPOSITINGS = (13, 14, 16)
+ROWS = ((13, OBJECT_HOLD), (14, OBJECT_HOLD), (16, OBJECT_HOLD), (16, BAND_HOLD))  # (compositing, hold)
 
 
 def item_pixels(photo: np.ndarray) -> np.ndarray:
@@ -78,11 +81,12 @@ def beyond_band(item: np.ndarray, stroke: Stroke, mapping) -> np.ndarray:
 
 def coded_products(n: int):
     """(model, photos, mappings, xs, z0s, solver config): the shipped product model, the first `n`
-    Fashion-MNIST test images as tinted product photos, coded by the app's hybrid inversion."""
+    Fashion-MNIST test images as tinted product photos, coded by the app's hybrid inversion; the
+    solver's settings for colour strokes on them (held as their change lands: within their bands)."""
     torch.set_num_threads(2)
     model = load_model("fashion-mnist-32")
     photos, mappings, xs = tinted_photos(model, n)
-    return model, photos, mappings, xs, invert_photos(model, xs), solver_config(model)
+    return model, photos, mappings, xs, invert_photos(model, xs), solver_config(model, banded=True)
 
 
 def main() -> None:
@@ -91,6 +95,8 @@ def main() -> None:
     a = p.parse_args()
     t0 = time.perf_counter()
     model, photos, mappings, xs, z0s, cfg = coded_products(a.n)
+    holds = {OBJECT_HOLD: replace(cfg, hold=OBJECT_HOLD), BAND_HOLD: replace(cfg, hold=BAND_HOLD)}
+    classifier = model_classifier(model)
     cases, strips, judged = [], [], []
     lpips = LPIPS()
     for i, (photo, mapping, x, z0) in enumerate(zip(photos, mappings, xs, z0s)):
@@ -98,62 +104,83 @@ def main() -> None:
         renderer = Renderer(model, photo, mapping, z0)
         item = item_pixels(photo)
         y, x0, x1, band_drawn, stroke_of = across_the_middle(photo, mapping)
+        under = band_drawn & item
+        with torch.no_grad():
+            shown_class = int(classifier(x).argmax())
         for name, colour in COLOURS.items():
             stroke = stroke_of(colour)
-            z_edit = edit_code(model, z0, {}, [stroke], cfg, photo=x).z_edit
             beyond = beyond_band(item, stroke, mapping)
             crossed = [c for c in range(x0, x1 + 1) if item[y, c]]
-            landed = renderer.as_model_sees(renderer.render(z_edit, strokes=(stroke,))[0])
-            for way, q, landed_on in (("the generator's picture", meter.measure_code(z_edit), False),
-                                     ("what lands", meter.measure(landed)[0], True)):
-                judged.append({"colour": name, "judged on": way, "lpips": q.lpips,
-                               "warned": meter.warning(q, landed=landed_on) is not None})
-            outs = {}
-            for compositing in COMPOSITINGS:
-                out, _ = render_edit(model, photo, mapping, z0, z_edit, MASK_THRESHOLD, compositing,
-                                     strokes=(stroke,))
-                change = np.abs(out.astype(int) - photo).max(2)
-                cases.append({"photo": i, "colour": name, "compositing": compositing,
-                              "under": float(change[band_drawn & item].mean()),
-                              "beyond": float(change[beyond].mean()),
-                              "beyond8": float((change[beyond] >= 8).mean()),
-                              "beyond_share": float(beyond.sum() / item.sum()),
-                              "rows": float(np.median((change[:, crossed] >= 8).sum(0)))})
-                outs[compositing] = out
+            asked = luminance(photo)[under] - luminance(np.array([[colour]], np.uint8))[0, 0]
+            outs = []
+            for hold, solver in holds.items():
+                z_edit = edit_code(model, z0, {}, [stroke], solver, photo=x).z_edit
+                landed = renderer.as_model_sees(renderer.render(z_edit, strokes=(stroke,))[0])
+                with torch.no_grad():
+                    kept = int(classifier(landed).argmax()) == shown_class
+                ways = (("the generator's picture", meter.measure_code(z_edit), False),
+                        ("what lands", meter.measure(landed)[0], True))
+                for way, q, landed_on in ways[hold != OBJECT_HOLD:]:
+                    judged.append({"colour": name, "hold": hold, "judged on": way, "lpips": q.lpips,
+                                   "warned_lpips": meter.warning(q, landed=landed_on) is not None,
+                                   "warned": meter.warning(q, landed=landed_on, painted=True) is not None,
+                                   "kept": kept})
+                for compositing in COMPOSITINGS if hold == OBJECT_HOLD else (COMPOSITING,):
+                    out, _ = render_edit(model, photo, mapping, z0, z_edit, MASK_THRESHOLD, compositing,
+                                         strokes=(stroke,))
+                    change = np.abs(out.astype(int) - photo).max(2)
+                    gone = luminance(photo)[under] - luminance(out)[under]
+                    cases.append({"photo": i, "colour": name, "compositing": compositing, "hold": hold,
+                                  "under": float(change[under].mean()),
+                                  "way": float(np.median(gone / np.where(np.abs(asked) < 1, 1, asked))),
+                                  "beyond": float(change[beyond].mean()),
+                                  "beyond8": float((change[beyond] >= 8).mean()),
+                                  "beyond_share": float(beyond.sum() / item.sum()),
+                                  "rows": float(np.median((change[:, crossed] >= 8).sum(0)))})
+                    outs.append(out)
             if len(strips) < 8:
                 drawn = Image.fromarray(photo.copy())
                 ImageDraw.Draw(drawn).line([(x0, y), (x1, y)], fill=(255, 0, 0) if name == "white"
                                            else (0, 160, 255), width=2 * RADIUS)
-                strips.append(np.concatenate([np.asarray(drawn), *(outs[c] for c in COMPOSITINGS)], 1))
+                strips.append(np.concatenate([np.asarray(drawn), *outs], 1))
         print(f"photo {i + 1} of {len(photos)}", flush=True)
     rows = []
     for name in COLOURS:
-        for compositing in COMPOSITINGS:
-            got = [c for c in cases if c["colour"] == name and c["compositing"] == compositing]
-            rows.append({"colour": name, "compositing": compositing, "strokes": len(got),
+        for compositing, hold in ROWS:
+            got = [c for c in cases if c["colour"] == name and c["compositing"] == compositing
+                   and c["hold"] == hold]
+            rows.append({"colour": name, "compositing": compositing, "hold": hold, "strokes": len(got),
                          **{k: float(np.median([c[k] for c in got]))
-                            for k in ("under", "beyond", "beyond8", "beyond_share", "rows")}})
-    quality = [{"colour": name, "judged on": way, "strokes": len(got),
+                            for k in ("under", "way", "beyond", "beyond8", "beyond_share", "rows")}})
+    quality = [{"colour": name, "hold": hold, "judged on": way, "strokes": len(got),
                 "lpips": float(np.median([g["lpips"] for g in got])),
-                "warned": float(np.mean([g["warned"] for g in got]))}
-               for name in COLOURS for way in ("the generator's picture", "what lands")
-               for got in [[j for j in judged if j["colour"] == name and j["judged on"] == way]]]
+                "warned_lpips": float(np.mean([g["warned_lpips"] for g in got])),
+                "warned": float(np.mean([g["warned"] for g in got])),
+                "kept": float(np.mean([g["kept"] for g in got]))}
+               for name in COLOURS for hold, way in ((OBJECT_HOLD, "the generator's picture"),
+                                                     (OBJECT_HOLD, "what lands"), (BAND_HOLD, "what lands"))
+               for got in [[j for j in judged if j["colour"] == name and j["judged on"] == way
+                            and j["hold"] == hold]]]
     Image.fromarray(np.concatenate(strips, 0)).save(RESULTS / "product_stroke_reach.png")
     m = machine()
     md = (f"# A colour stroke across a product: what changes beyond it\n\n`python -m "
           f"benchmarks.product_stroke_reach --n {a.n}` ({time.perf_counter() - t0:.0f} s). Model "
           f"{model.model_id}; {a.n} held-out Fashion-MNIST test images as tinted product photos, coded "
           f"by the app's hybrid inversion; a white and a black stroke, {2 * RADIUS} px wide, across each "
-          f"item at the middle of its height, each solved once as the editor solves it (first candidate) "
-          f"and carried back with compositing 13, 14 (the same as 15 without sliders) and 16. Medians "
-          f"over the photos, photo levels (the largest channel's change): *under the stroke*, on the "
-          f"item; *beyond its band*, on the item's pixels compositing 14's band "
-          f"(editing.landing.object_reach) does not reach, which are *share of the item* of it; "
+          f"item at the middle of its height, each solved as the editor solves it (first candidate), with "
+          f"the solver's hold of the model's picture beyond the stroke at {OBJECT_HOLD:g} (as before) and "
+          f"{BAND_HOLD:g} (editing.edit.BAND_HOLD, since the stroke's change lands only within the "
+          f"brush), and carried back with compositing 13, 14 (the same as 15 without sliders) and 16. "
+          f"Medians over the photos, photo levels (the largest channel's change): *under the stroke*, "
+          f"on the item; *of the way*: how far the item's luminance under the stroke went toward the "
+          f"stroke's colour (1: all the way); *beyond its band*, on the item's pixels compositing 14's "
+          f"band (editing.landing.object_reach) does not reach, which are *share of the item* of it; "
           f"*changed by 8 or more*: the share of those; *rows changed*: in each of the item's columns "
           f"the stroke crosses, the photo's rows changed by 8 levels or more (the brush is "
           f"{2 * RADIUS} px wide).\n\n"
-          + markdown_table(rows, [("colour", "stroke"), ("compositing", "compositing"),
+          + markdown_table(rows, [("colour", "stroke"), ("compositing", "compositing"), ("hold", "hold"),
                                   ("strokes", "strokes"), ("under", "under the stroke"),
+                                  ("way", "of the way"),
                                   ("beyond", "beyond its band"), ("beyond8", "changed by 8 or more"),
                                   ("beyond_share", "share of the item"), ("rows", "rows changed")])
           + "\n\nThe editor's quality line after the stroke (editor.quality.QualityMeter, against the "
@@ -161,13 +188,20 @@ def main() -> None:
           "(the frame on screen as the model sees it, editor.render.as_model_sees_it, since a walkthrough "
           "saw 'Gone too far' said of a stripe), each against the unedited picture of its kind: the "
           "reconstruction, or the photo itself (QualityMeter.too_far's `landed`); the median LPIPS "
-          "from the photo and the share of strokes warned 'Gone too far'.\n\n"
-          + markdown_table(quality, [("colour", "stroke"), ("judged on", "judged on"), ("strokes", "strokes"),
-                                     ("lpips", "LPIPS from the photo"), ("warned", "warned")])
-          + "\n![the stroke drawn (red: white, blue: black); compositing 13; 14; 16]"
-          "(product_stroke_reach.png)"
+          "from the photo, the share of strokes warned 'Gone too far' by every rule (as before) and "
+          "as the editor warns now (what lands of a stroke kept within its band, what the user painted, "
+          "not judged by how far it moved the picture from the photo: QualityMeter.too_far's "
+          "`painted`), and the share whose class the product classifier still reads on what lands as on "
+          "the photo.\n\n"
+          + markdown_table(quality, [("colour", "stroke"), ("hold", "hold"), ("judged on", "judged on"),
+                                     ("strokes", "strokes"), ("lpips", "LPIPS from the photo"),
+                                     ("warned_lpips", "warned, every rule"), ("warned", "warned now"),
+                                     ("kept", "class kept")])
+          + "\n![the stroke drawn (red: white, blue: black); compositing 13; 14; 16; 16 with hold "
+          f"{BAND_HOLD:g}](product_stroke_reach.png)"
           "\n\nRows: the first four photos, a white then a black stroke each. Columns: the stroke drawn "
-          "on the photo (red for white, blue for black); exported with compositing 13; 14; 16.\n\n"
+          f"on the photo (red for white, blue for black); exported with compositing 13; 14; 16 (hold "
+          f"{OBJECT_HOLD:g}); 16 with hold {BAND_HOLD:g}, as the editor paints now.\n\n"
           + footer(m))
     write_results("product_stroke_reach", {"machine": m, "n": a.n, "cases": cases, "rows": rows,
                                             "quality": quality}, md)

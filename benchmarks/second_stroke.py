@@ -27,20 +27,15 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, luminance, machine, markdown_table, write_results
 from benchmarks.product_stroke_reach import COLOURS, RADIUS, coded_products, item_pixels
 from editing.edit import solve_strokes
 from editing.export import render_edit
 from editing.landing import object_reach, on_photo
 from editing.solver import Stroke, build_constraints
-from training.pixels import LUMA
 
 HEIGHTS = (0.35, 0.65)  # the strokes' rows, shares of the item's height from its top
 WAYS = {"asked again (before)": 0, "settled (now)": 1}  # strokes settled when the second is solved
-
-
-def luminance(pixels: np.ndarray) -> np.ndarray:
-    return pixels.astype(np.float32) @ np.asarray(LUMA, np.float32)
 
 
 def brush(stroke: Stroke, mapping, shape: tuple[int, int], share: float) -> np.ndarray:

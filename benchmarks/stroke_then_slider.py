@@ -27,7 +27,7 @@ import time
 import numpy as np
 from PIL import Image, ImageDraw
 
-from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, luminance, machine, markdown_table, write_results
 from benchmarks.product_stroke_reach import (COLOURS, RADIUS, across_the_middle, beyond_band, coded_products,
                                              item_pixels)
 from editing.compositing import MASK_THRESHOLD
@@ -35,15 +35,10 @@ from editing.edit import edit_code
 from editing.export import render_edit
 from editing.vectors import apply_sliders, model_vectors, photo_sign
 from editor.render import Renderer
-from training.pixels import LUMA
 
 TIMED = 4  # photos whose slider frames after a stroke are timed
 VALUES = (0.5, -0.5)  # brightness after the stroke, as the editor shows it (the photo's: a
 # light-background photo's item lighter for +; the model's value has the opposite sign then)
-
-
-def luminance(pixels: np.ndarray) -> np.ndarray:
-    return pixels.astype(np.float32) @ np.asarray(LUMA, np.float32)
 
 
 def frame_times(model, photo, mapping, z0, code, z_slid, stroke, repeats: int = 30) -> dict:

@@ -31,6 +31,12 @@ FACE_HOLD = 8.0  # weight of keeping the picture as it is beyond a stroke's reac
 OBJECT_HOLD = 4.0  # the same for other models: on 8 mild and 8 strong strokes on products, 38 -> 7.2
 # levels beyond the reach (strong 20 -> 4.9), 0.97 -> 0.73 of the way (hold 8: 0.55); without it a
 # stroke often turned the item into another item
+BAND_HOLD = 1.0  # the same for colour strokes on a photo the model sees unaligned, whose change lands
+# only within the brush's width (editing.landing.lands_in_bands): the hold then keeps only the model's
+# picture beyond it, and a walkthrough saw a black stroke across trousers go 14% of the way. On 16
+# products, a white and a black stroke 12 px wide across each (benchmarks.product_stroke_reach), the
+# item under the stroke went 0.46 and 0.30 of the way to the colour at hold 4, 0.57 and 0.73 at 1, the
+# class kept for all; on 20, hold 0.5 went 0.68 and 0.76, the stripe spilling past the item's edges
 CLASS_LOSS = 0.3  # product models: weight of the class-keeping term in the stroke solver; on 16
 # photos the best candidate kept the class for 88% against 19% without it, while weights 1 and 3
 # kept no more and left 49-60% of the stroke's error (benchmarks/product_edits.py on 500)
@@ -112,14 +118,15 @@ def check_edit(model: GANModel, sliders: dict[str, float], strokes_file: str | N
         validate(read_strokes(strokes_file), None, model.gan.channels)
 
 
-def solver_config(model: GANModel) -> SolverConfig:
+def solver_config(model: GANModel, banded: bool = False) -> SolverConfig:
     """The default solver settings for a model: face models rank candidates by identity change;
     models whose classes a classifier knows keep the item's class (editing.keep); every model keeps
-    the picture beyond the strokes' reach (SolverConfig.hold)."""
+    the picture beyond the strokes' reach (SolverConfig.hold), less where the strokes' change lands
+    only within their bands (`banded`: editing.landing.lands_in_bands; BAND_HOLD)."""
     if DomainSpec.for_model(model.config).kind == "face":
         return SolverConfig(identity=FACE_IDENTITY, hold=FACE_HOLD)
     return SolverConfig(class_loss=CLASS_LOSS if model_classifier(model) is not None else 0.0,
-                        hold=OBJECT_HOLD)
+                        hold=BAND_HOLD if banded else OBJECT_HOLD)
 
 
 def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constraints: Constraints,

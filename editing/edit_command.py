@@ -37,7 +37,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
         render_edit,
         tuned_generator_path,
     )
-    from editing.landing import moves_hair, moves_sliders
+    from editing.landing import lands_in_bands, moves_hair, moves_sliders
     from editing.motion import brush_motion, drag_motion
     from editing.region import confine, limit_to_region, region_record
     from editing.vectors import model_sliders
@@ -107,7 +107,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
         vectors = model_vectors(model)
         if getattr(vectors, "hold", None) is not None:
             vectors.hold.on_photo(z0, judged_on)
-    result = edit_code(model, z0, sliders, strokes, cfg, a.candidate, keep_class=not a.free_sliders,
+    banded = solver_options(a, solver_config(model, lands_in_bands(strokes, mapping)))  # as the editor
+    result = edit_code(model, z0, sliders, strokes, banded, a.candidate, keep_class=not a.free_sliders,
                        vectors=vectors, photo=judged_on)
     if vectors is not None:
         say_held(model, vectors, z0, result.z_slid, sliders, mapping)
@@ -156,7 +157,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
         del photo, mask  # one full-size copy (the edited pixels) while encoding a large photo
     export_with_recipe(pixels, a.out, a.quality, model=model, photo=path, mapping=mapping,
                        z0=z0, z_edit=z_edit, sliders=sliders, strokes=strokes,
-                       solver=asdict(cfg) if strokes or warps else None, threshold=MASK_THRESHOLD,
+                       solver=asdict(banded if strokes else cfg) if strokes or warps else None,
+                       threshold=MASK_THRESHOLD,
                        extra={"candidate": a.candidate, "tuned_generator": tuned, "drag": dragged,
                               "region": region_record(region) if region is not None else None,
                               "warps": [w.to_dict() for w in warps] or None,

@@ -217,6 +217,13 @@ def object_reach(strokes, mapping: DomainMapping, channels: int, compositing: in
     return stroke_reach(tuple(strokes), mapping.resolution, channels, OBJECT_BAND_SHARE)
 
 
+def lands_in_bands(strokes, mapping: DomainMapping) -> bool:
+    """Whether the change of `strokes` on this photo lands only within their bands (object_reach:
+    colour strokes without a sketch, the model seeing the photo unaligned), so that the solver's hold
+    of the model's picture beyond them need not be as firm (editing.edit.BAND_HOLD)."""
+    return object_reach(tuple(strokes), mapping, 1) is not None
+
+
 def layered(reach: np.ndarray | None, mapping: DomainMapping, z_slid):
     """The code whose picture an edit's strokes land on within `reach` (paste_back's `under`): the
     code its sliders alone reach (`z_slid`), where an unaligned photo's colour strokes are kept within

@@ -16,8 +16,8 @@ from typing import Callable
 import torch
 from PySide6.QtCore import QObject, Signal
 
-from editing.landing import moves_hair
 from editor.panels import CandidatesPanel
+from editor.render import judged_by
 from editor.state import Document, Snapshot
 
 KEPT = 32  # states made from offers remembered for undo and redo (each offer holds K small images)
@@ -97,7 +97,7 @@ class Offers(QObject):
             offer.qualities = self.panel.show_candidates(
                 offer.codes, offer.images, offer.views, lambda i, offer=offer: self.choose(offer, i),
                 offer.qualities,  # measured once: undo and redo show the offer again
-                hair=moves_hair(doc.current.slider_dict), seen=offer.seen)  # judged as the quality line
+                seen=offer.seen, **judged_by(doc.current, doc.mapping))  # judged as the quality line
         self.panel.gallery.setCurrentRow(k)
         if shown is not None and shown != (offer, k):
             self.status.emit(f"{offer.name} {k + 1} applied; click another to choose it (Ctrl+Z undoes the "

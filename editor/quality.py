@@ -130,7 +130,8 @@ class QualityMeter:
         own where there is a photo (Quality.summary)."""
         return q.summary(None if self.target is None else self.photo().realism_rank)
 
-    def too_far(self, q: Quality, hair: bool = False, landed: bool = False) -> list[str]:
+    def too_far(self, q: Quality, hair: bool = False, landed: bool = False, painted: bool = False
+                ) -> list[str]:
         """The rules by which the picture measured `q` has gone too far, in WARNINGS' order:
         "identity", "lpips", "realism", against the unedited reconstruction, or with `landed` (`q`
         measured what lands on the photo) against the photo itself (its LPIPS 0: against the
@@ -139,7 +140,11 @@ class QualityMeter:
         (editing.landing.moves_hair), which changes much of a face's picture by design: the LPIPS
         rule warned of half the hair colour edits at +-1.5 on tuned faces, beside "the same person"
         (benchmarks/results/quality_warning.md; a walkthrough); where the face's identity is
-        measured (and the reconstruction was the photo's person), that rule judges them instead."""
+        measured (and the reconstruction was the photo's person), that rule judges them instead.
+        `painted`: `q` measured what lands of colour strokes kept within their bands
+        (editing.landing.lands_in_bands): the change there is what the user painted, and how far it
+        moved the picture from the photo is no fault (the LPIPS rule called 11 of 16 black strokes
+        across products "Gone too far" once they came out black); the realism rule judges them."""
         from inversion.faces import SAME_PERSON
 
         start, out = self.photo() if landed else self.start, []
@@ -148,16 +153,18 @@ class QualityMeter:
         if judged_by_identity and q.identity >= SAME_PERSON:
             out.append("identity")
         own = start.lpips if start is not None and start.lpips is not None else 0.0
-        if q.lpips is not None and q.lpips > FAR_LPIPS + own and not (hair and judged_by_identity):
+        if (q.lpips is not None and q.lpips > FAR_LPIPS + own and not (hair and judged_by_identity)
+                and not (painted and landed)):
             out.append("lpips")
         if q.realism_rank < UNREALISTIC and (start is None or start.realism_rank >= UNREALISTIC):
             out.append("realism")
         return out
 
-    def warning(self, q: Quality, hair: bool = False, landed: bool = False) -> str | None:
+    def warning(self, q: Quality, hair: bool = False, landed: bool = False, painted: bool = False
+                ) -> str | None:
         """One sentence when the picture measured `q` has gone too far from the photo (the first
-        rule too_far names; `hair` and `landed` as there), else None."""
-        rules = self.too_far(q, hair, landed)
+        rule too_far names; `hair`, `landed` and `painted` as there), else None."""
+        rules = self.too_far(q, hair, landed, painted)
         return WARNINGS[rules[0]] if rules else None
 
     @torch.no_grad()

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.landing import face_reaches, layered, moves_hair, moves_sliders
+from editing.landing import face_reaches, lands_in_bands, layered, moves_hair, moves_sliders
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
@@ -302,6 +302,12 @@ def judges_landing(renderer: Renderer | None, state) -> bool:
     """Whether the quality shown of a state measures what lands (as_model_sees_it) rather than the
     generator's picture: after a drag, or on a photo the model sees unaligned."""
     return renderer is not None and (state.moved is not None or renderer.lands_apart)
+
+
+def judged_by(state, mapping) -> dict[str, bool]:
+    """The quality rules' allowances for a state (QualityMeter.too_far): `hair`, it moves a hair
+    colour slider; `painted`, its colour strokes land within their bands."""
+    return {"hair": moves_hair(state.slider_dict), "painted": lands_in_bands(state.strokes, mapping)}
 
 
 def as_model_sees_it(renderer: Renderer | None, doc, vectors) -> torch.Tensor | None:

@@ -18,7 +18,7 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 from editing.edit import solve_strokes, solver_config
-from editing.landing import moves_hair
+from editing.landing import lands_in_bands, moves_hair
 from editing.offset import drawing
 from editing.solver import Constraints, SolverConfig, SolverStep, Stroke, build_constraints, stroke_loss
 from editing.vectors import AttributeVector
@@ -139,15 +139,16 @@ class StrokeTool(QObject):
 
     def apply(self, stroke: Stroke, cfg: SolverConfig | None = None, note: str = "") -> None:
         """Solve for the strokes so far plus this one, in the background; candidates follow. The
-        settings default to `editing.edit.solver_config` (face models rank by identity too)."""
+        settings default to `editing.edit.solver_config` (face models rank by identity too; a
+        product's colour strokes, which land only within their bands, are held less)."""
         doc, model, vectors = self.doc, self.model, self.vectors
-        cfg = cfg or solver_config(model)
         label = self.brushes.stroke_label(stroke.kind)
         try:
             strokes, z, constraints = stroke_constraints(model, doc, vectors, stroke)
         except Exception as e:  # noqa: BLE001 - a StrokeError is shown; a bug is logged; the state stays
             self.settled.emit(False)
             return self.error.emit(describe(e))
+        cfg = cfg or solver_config(model, banded=lands_in_bands(strokes, doc.mapping))
         if not constraints.paints:  # an eraser, or a Preserve stroke: nothing new to solve (solved,
             # the strokes before, settled, gave it nothing but the critic to follow: a walkthrough's
             # eraser turned the trousers black); the code stays, and what an eraser passed over no

@@ -27,7 +27,6 @@ import torch
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow
 
-from editing.landing import moves_hair
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
 from editor import animation, opening, regiontool, session, strokeview
@@ -43,7 +42,7 @@ from editor.offers import Offers
 from editor.panels import CandidatesPanel, HistoryPanel, ModelPanel, side_dock
 from editor.preview import Preview
 from editor.quality import QualityMeter
-from editor.render import Renderer, judges_landing
+from editor.render import Renderer, judged_by, judges_landing
 from editor.sliders import SlidersPanel
 from editor.state import Document, Snapshot
 from editor.strokes import StrokeTool
@@ -266,8 +265,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         doc, panel = self.doc, self.candidates_panel
         if (doc is not None and snap is doc.current and not self._refining and panel.meter is not None
                 and judges_landing(self.renderer, snap) == (display is not None)):
-            panel.show_quality(doc.code(self.vectors), snap.offset, None if display is None else
-                               self.renderer.as_model_sees(display), hair=moves_hair(snap.slider_dict))
+            seen = None if display is None else self.renderer.as_model_sees(display)
+            panel.show_quality(doc.code(self.vectors), snap.offset, seen, **judged_by(snap, doc.mapping))
 
     def set_editing_enabled(self, enabled: bool) -> None:
         """Sliders and brushes work while a document is open and no inversion is running."""

@@ -93,6 +93,14 @@ def test_one_plain_warning_when_an_edit_has_gone_too_far(tmp_path):
     assert face.too_far(blond, hair=True) == ["lpips"]
     # where no identity is measured (a product, a whole image), LPIPS judges every edit
     assert again.too_far(Quality(0.0, 0.5, lpips=FAR_LPIPS + 0.01), hair=True) == ["lpips"]
+    # but not what lands of colour strokes kept within their bands: what the user painted (a black
+    # stroke that came out black read "Gone too far"); realism still judges it
+    stripe = Quality(0.0, 0.5, lpips=FAR_LPIPS + 0.05)
+    assert again.too_far(stripe, landed=True) == ["lpips"]
+    assert again.too_far(stripe, landed=True, painted=True) == []
+    assert again.too_far(Quality(0.0, UNREALISTIC / 2, lpips=FAR_LPIPS + 0.05), landed=True,
+                         painted=True) == ["realism"]
+    assert again.warning(stripe, painted=True) is not None  # the generator's picture: judged as before
 
 
 def test_the_candidates_panel_puts_the_warning_first(tmp_path, qtbot, monkeypatch):
