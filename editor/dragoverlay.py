@@ -46,8 +46,9 @@ class DragOverlay(CanvasOverlay):
             h = self.to_widget(*handle)
             if target is not None:
                 t = self.to_widget(*target)
-                p.setPen(QPen(QColor(255, 255, 255, 160), 1))
-                p.drawLine(h, t)
+                for pen, width in ((QColor(0, 0, 0, 150), 3), (QColor(255, 255, 255, 200), 1)):  # seen on
+                    p.setPen(QPen(pen, width))  # white and on dark (white alone vanished on a product's
+                    p.drawLine(h, t)  # white background: a walkthrough), as the markers are
                 self.marker(p, t, TARGET)
             self.marker(p, h, HANDLE)
 

@@ -90,7 +90,8 @@ class DragTool(QObject):
     def _say_what_a_click_does(self) -> None:
         self.status.emit(("Mask: paint what may move, right drag or Ctrl + drag erases; M again to "
                           "place handles") if self.mask_button.isChecked() else
-                         "Drag: click a handle, then where it should go; Run when ready")
+                         "Drag: click a handle, then where it should go (or drag from the handle to "
+                         "there); Run when ready")
 
     def _whole_toggled(self, on: bool) -> None:
         self.status.emit("Move whole: paint just the part (Mask, M): it moves as one piece and what is "

@@ -99,7 +99,8 @@ class Offers(QObject):
                 offer.qualities,  # measured once: undo and redo show the offer again
                 seen=offer.seen, **judged_by(doc.current, doc.mapping))  # judged as the quality line
         self.panel.gallery.setCurrentRow(k)
-        if shown is not None and shown != (offer, k):
+        if shown is not None and shown[0] is offer and shown[1] != k:  # another of the same offer
+            # chosen (not an undo or redo from another stroke's: it said "Candidate 1 applied" there)
             self.status.emit(f"{offer.name} {k + 1} applied; click another to choose it (Ctrl+Z undoes the "
                              f"edit itself, not the choice)")  # "to go back" read as to the last one
         self._shown = (offer, k)

@@ -164,6 +164,12 @@ def test_a_chosen_candidate_is_highlighted_and_named_through_undo_and_redo(windo
     settle(qtbot, w)
     assert w.gallery.currentRow() == 1 and w.gallery.isVisible()
     assert w.statusBar().currentMessage() == "Redone: intensity stroke (candidate 2)"
+    white_stroke_across(qtbot, w, 20)  # a second stroke's offer; undo goes back to the first's
+    settle(qtbot, w)
+    w.undo()
+    settle(qtbot, w)
+    assert w.gallery.currentRow() == 1  # the first offer, its chosen candidate
+    assert w.statusBar().currentMessage() == "Undone: intensity stroke"  # not "Candidate 2 applied"
 
 
 def test_reset_new_from_model_and_sessions(window, qtbot, tmp_path):
