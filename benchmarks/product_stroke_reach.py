@@ -34,7 +34,7 @@ from benchmarks.product_edits import invert_photos, tinted_photos
 from editing.compositing import MASK_THRESHOLD
 from editing.edit import BAND_HOLD, OBJECT_HOLD, edit_code, solver_config
 from editing.export import COMPOSITING, render_edit
-from editing.landing import object_reach, on_photo
+from editing.landing import brush_band, object_reach, on_photo
 from editing.solver import Stroke
 from editor.quality import QualityMeter
 from editor.render import Renderer
@@ -77,6 +77,32 @@ def beyond_band(item: np.ndarray, stroke: Stroke, mapping) -> np.ndarray:
     beyond = item.copy()
     beyond[top:top + weights.shape[0], left:left + weights.shape[1]] &= weights == 0
     return beyond
+
+
+def band_times(model, photo: np.ndarray, mapping, factors=(1, 3, 11), repeats: int = 15) -> list[dict]:
+    """Median ms of where a stroke across the item lands on the photo enlarged by each factor:
+    compositing 16's band (brush_band, its cache cleared) and 14's (the model's band enlarged)."""
+    stroke = across_the_middle(photo, mapping)[4]((0, 0, 0))
+    out = []
+    for factor in factors:
+        scaled = mapping.scaled(factor)
+        def brush(scaled=scaled):
+            brush_band.cache_clear()
+            return on_photo(object_reach((stroke,), scaled, 1), scaled)
+
+        def model_band(scaled=scaled):
+            return on_photo(object_reach((stroke,), scaled, 1, 14), scaled)
+
+        ways = {"brush": brush, "model": model_band}
+        times = {k: [] for k in ways}
+        for _ in range(repeats):
+            for k, way in ways.items():
+                t = time.perf_counter()
+                way()
+                times[k].append(1000 * (time.perf_counter() - t))
+        width, height = scaled.photo_size
+        out.append({"size": f"{width}x{height}", **{k: float(np.median(v)) for k, v in times.items()}})
+    return out
 
 
 def coded_products(n: int):
@@ -162,6 +188,7 @@ def main() -> None:
                for got in [[j for j in judged if j["colour"] == name and j["judged on"] == way
                             and j["hold"] == hold]]]
     Image.fromarray(np.concatenate(strips, 0)).save(RESULTS / "product_stroke_reach.png")
+    timings = band_times(model, photos[0], mappings[0])
     m = machine()
     md = (f"# A colour stroke across a product: what changes beyond it\n\n`python -m "
           f"benchmarks.product_stroke_reach --n {a.n}` ({time.perf_counter() - t0:.0f} s). Model "
@@ -197,6 +224,10 @@ def main() -> None:
                                      ("strokes", "strokes"), ("lpips", "LPIPS from the photo"),
                                      ("warned_lpips", "warned, every rule"), ("warned", "warned now"),
                                      ("kept", "class kept")])
+          + "\n\nWhere the band lands on the photo (editing.landing.on_photo), the first photo's stroke "
+          "with the photo enlarged: drawn at the photo's resolution (16, brush_band, uncached) against "
+          "the model's band enlarged (14 and 15); median ms of 15, interleaved.\n\n"
+          + markdown_table(timings, [("size", "photo"), ("brush", "16: ms"), ("model", "14-15: ms")])
           + "\n![the stroke drawn (red: white, blue: black); compositing 13; 14; 16; 16 with hold "
           f"{BAND_HOLD:g}](product_stroke_reach.png)"
           "\n\nRows: the first four photos, a white then a black stroke each. Columns: the stroke drawn "
@@ -204,7 +235,7 @@ def main() -> None:
           f"{OBJECT_HOLD:g}); 16 with hold {BAND_HOLD:g}, as the editor paints now.\n\n"
           + footer(m))
     write_results("product_stroke_reach", {"machine": m, "n": a.n, "cases": cases, "rows": rows,
-                                            "quality": quality}, md)
+                                            "quality": quality, "timings": timings}, md)
 
 
 if __name__ == "__main__":
