@@ -34,7 +34,7 @@ from benchmarks.product_edits import invert_photos, tinted_photos
 from editing.compositing import MASK_THRESHOLD
 from editing.edit import BAND_HOLD, OBJECT_HOLD, edit_code, solver_config
 from editing.export import COMPOSITING, render_edit
-from editing.landing import brush_band, object_reach, on_photo
+from editing.landing import forget_bands, object_reach, on_photo
 from editing.solver import Stroke
 from editor.quality import QualityMeter
 from editor.render import Renderer
@@ -81,13 +81,13 @@ def beyond_band(item: np.ndarray, stroke: Stroke, mapping) -> np.ndarray:
 
 def band_times(model, photo: np.ndarray, mapping, factors=(1, 3, 11), repeats: int = 15) -> list[dict]:
     """Median ms of where a stroke across the item lands on the photo enlarged by each factor:
-    compositing 16's band (brush_band, its cache cleared) and 14's (the model's band enlarged)."""
+    compositing 16's band (brush_band, its cache emptied) and 14's (the model's band enlarged)."""
     stroke = across_the_middle(photo, mapping)[4]((0, 0, 0))
     out = []
     for factor in factors:
         scaled = mapping.scaled(factor)
         def brush(scaled=scaled):
-            brush_band.cache_clear()
+            forget_bands()
             return on_photo(object_reach((stroke,), scaled, 1), scaled)
 
         def model_band(scaled=scaled):

@@ -5,8 +5,7 @@ asked again against settled.
 
 Two black strokes across a product, solved one after the other as the editor solves them: solving
 the second one asked for the first stroke's colour again, and the first stripe changed on the photo
-by a median of 38 levels where the second did not paint (on 8 products; the solver pushed it further
-toward its colour). Since editor.strokes.stroke_constraints settles the strokes painted before
+where the second did not paint (the solver pushed it further toward its colour). Since editor.strokes.stroke_constraints settles the strokes painted before
 (editing.solver.build_constraints' `settled`), the picture keeps them as it shows them. Photos: the
 first `--n` Fashion-MNIST test images as tinted product photos (benchmarks.product_edits), coded by
 the app's hybrid inversion. On each, in the photo's colours, two strokes of one colour (white, or

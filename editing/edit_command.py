@@ -107,7 +107,8 @@ def cmd_edit(a: argparse.Namespace) -> int:
         vectors = model_vectors(model)
         if getattr(vectors, "hold", None) is not None:
             vectors.hold.on_photo(z0, judged_on)
-    banded = solver_options(a, solver_config(model, lands_in_bands(strokes, mapping)))  # as the editor
+    warps = [photo_warp(parse_drag(w, "--warp"), mapping, a.warp_radius) for w in a.warp]
+    banded = solver_options(a, solver_config(model, lands_in_bands(reach_strokes(strokes, warps), mapping)))
     result = edit_code(model, z0, sliders, strokes, banded, a.candidate, keep_class=not a.free_sliders,
                        vectors=vectors, photo=judged_on)
     if vectors is not None:
@@ -115,7 +116,6 @@ def cmd_edit(a: argparse.Namespace) -> int:
     z_edit, dragged, offset = result.z_edit, None, None
     if region is not None:
         z_edit = limit_to_region(model, z0, z_edit, region)
-    warps = [photo_warp(parse_drag(w, "--warp"), mapping, a.warp_radius) for w in a.warp]
     hair = moves_hair(sliders)  # a face's edit lands on the photo's hair too
     slid = result.z_slid if moves_sliders(sliders) else None  # an object's strokes land on its edit
     edits, moved = [], None  # after a warp or drag: the edit it started on, how it moved the photo

@@ -6,8 +6,9 @@ animations all ask here.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -73,10 +74,17 @@ def lands_near_strokes(mapping: DomainMapping, compositing: int) -> bool:
     return compositing >= 5 and bool(mapping.affine) or compositing >= 14
 
 
-BRUSH_FADE = 1.5  # compositing 16: a colour stroke lands whole within its brush's radius of its line, then
-# fades to nothing at this many radii (where editing.solver.rasterize's brush ends), at least a pixel
-BAND_WORK = 1 << 26  # compositing 16: photo pixels a band's strokes may go over in all (a stranger's file
-# of thousands of strokes across a large photo); beyond it, compositing 15's band (model pixels)
+BRUSH_EDGE = 0.25  # compositing 16: a colour stroke lands whole within its brush's radius of its line
+# less this share of it, and fades to nothing at the radius and this share (at least a pixel across),
+# the brush's ring on the canvas at the middle of the fade; an eraser takes all it touches, to the same
+# outer edge (a walkthrough: with the fade from 1 to 1.5 radii, a 24 px ring left a stripe 28 px tall
+# and an eraser took 38 px)
+BAND_WORK = 64  # compositing 16: the model's squares (R x R) the pieces of a band's strokes may cover in
+# all (a stranger's file of thousands of strokes); beyond it, compositing 15's band (model pixels). Counted
+# in model pixels, so that the preview (a display copy) and the export (the full photo) decide alike
+PIECE = 8  # compositing 16: segments of a stroke drawn at a time (a box of its own: a long diagonal
+# stroke's work follows its length and width, not its bounding box)
+BAND_CACHED = 1 << 22  # photo pixels of a band kept in brush_band's cache (larger ones are drawn again)
 
 
 @dataclass(frozen=True)
@@ -86,13 +94,13 @@ class BrushBand:
     they pass over. Compositing 14 and 15 drew the band at the model's resolution, a model pixel
     around what the strokes paint: a 12 px brush across trousers landed as a blocky band 48 px tall."""
 
-    strokes: tuple[Stroke, ...]  # colour strokes and erasers, model pixels
+    strokes: tuple[Stroke, ...]  # the edit's strokes, model pixels (its colour strokes and erasers draw)
     resolution: int  # the model's side
     channels: int
 
     def on_photo(self, mapping: DomainMapping) -> tuple[int, int, np.ndarray] | None:
         """(top, left, weights (h, w) float32, read-only) on the photo of `mapping`; None where
-        nothing is painted."""
+        no colour stroke lies on the photo."""
         return brush_band(self.strokes, mapping, self.resolution, self.channels)
 
 
@@ -103,56 +111,97 @@ def _photo_points(stroke: Stroke, inverse: np.ndarray) -> np.ndarray:
     return pts if len(pts) > 1 else np.repeat(pts, 2, 0)
 
 
+def _pieces(pts: np.ndarray, reach: float) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
+    """A polyline (photo pixels) in pieces of PIECE segments, each with its box (top, bottom, left,
+    right) reaching `reach` and a pixel beyond its points (not cut to the photo: the line itself
+    may lie outside it, and its distance is still measured)."""
+    out = []
+    for i in range(0, max(1, len(pts) - 1), PIECE):
+        piece = pts[i:i + PIECE + 1]
+        (x0, y0), (x1, y1) = piece.min(0) - reach - 1, piece.max(0) + reach + 1
+        out.append((piece, (int(np.floor(y0)), int(np.ceil(y1)), int(np.floor(x0)), int(np.ceil(x1)))))
+    return out
+
+
 def _distance(pts: np.ndarray, top: int, left: int, shape: tuple[int, int]) -> np.ndarray:
     """(h, w) float32: each photo pixel's distance (pixel centres at i + 0.5) from the polyline
-    `pts` (photo pixels), within the box at (top, left)."""
+    `pts` (photo pixels) as drawn on the pixel grid (within half a pixel), in the box at (top, left),
+    which holds the line."""
     canvas = np.full(shape, 255, np.uint8)
     line = np.rint((pts - (left + 0.5, top + 0.5)) * 16).astype(np.int32)  # cv2's shift=4: 1/16 pixel
     cv2.polylines(canvas, [line], False, 0, 1, cv2.LINE_8, shift=4)
     return cv2.distanceTransform(canvas, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
 
 
-@lru_cache(maxsize=8)
+_BANDS: "OrderedDict[tuple, tuple[int, int, np.ndarray] | None]" = OrderedDict()  # brush_band's cache
+_BANDS_LOCK = threading.Lock()
+
+
 def brush_band(strokes: tuple[Stroke, ...], mapping: DomainMapping, resolution: int, channels: int
                ) -> tuple[int, int, np.ndarray] | None:
     """(top, left, weights (h, w) float32, read-only): the colour strokes' band on the photo of
-    `mapping`, 1 within each brush's radius of its line, fading smoothly to 0 at BRUSH_FADE radii
-    (at least a pixel further), in order, an eraser taking away all its brush touches (BRUSH_FADE
-    of its radii); None where
-    nothing is painted. Past BAND_WORK, compositing 15's band at the model's resolution. Cached:
-    the editor's frames ask for the same strokes many times."""
+    `mapping`, 1 within each brush's radius of its line less BRUSH_EDGE of it, fading smoothly to 0
+    at the radius and BRUSH_EDGE, in order, an eraser taking away all it touches (as far; all 0
+    where erasers took everything); None where no colour stroke lies on the
+    photo. Past BAND_WORK, compositing 15's band at the model's resolution. Cached (up to 8, each
+    BAND_CACHED pixels at most): the editor's frames ask for the same strokes many times."""
+    key = (strokes, mapping, resolution, channels)
+    with _BANDS_LOCK:
+        if key in _BANDS:
+            _BANDS.move_to_end(key)
+            return _BANDS[key]
+    found = _draw_band(strokes, mapping, resolution, channels)
+    if found is None or found[2].size <= BAND_CACHED:
+        with _BANDS_LOCK:
+            _BANDS[key] = found
+            while len(_BANDS) > 8:
+                _BANDS.popitem(last=False)
+    return found
+
+
+def forget_bands() -> None:
+    """Empty brush_band's cache (benchmarks timing the drawing; tests)."""
+    with _BANDS_LOCK:
+        _BANDS.clear()
+
+
+def _draw_band(strokes: tuple[Stroke, ...], mapping: DomainMapping, resolution: int, channels: int
+               ) -> tuple[int, int, np.ndarray] | None:
+    """brush_band, drawn."""
     inverse = np.linalg.inv(np.vstack([mapping.matrix, (0.0, 0.0, 1.0)]))
     width, height = mapping.photo_size
-    parts = []  # (colour?, points, radius, reach, box (top, bottom, left, right))
+    parts = []  # (colour?, whole within, reach, pieces), photo pixels
     for s in strokes:
-        if s.kind not in ("color", "erase"):
-            continue
-        pts, radius = _photo_points(s, inverse), s.radius / mapping.scale
-        reach = max(BRUSH_FADE * radius, radius + 1.0)
-        (x0, y0), (x1, y1) = pts.min(0) - reach - 1, pts.max(0) + reach + 1
-        box = max(0, int(y0)), min(height, int(np.ceil(y1))), max(0, int(x0)), min(width, int(np.ceil(x1)))
-        if box[0] < box[1] and box[2] < box[3]:
-            parts.append((s.kind == "color", pts, radius, reach, box))
-    colours = [p[4] for p in parts if p[0]]
-    if not colours:
-        return None
-    if sum((b - t) * (r - l) for *_, (t, b, l, r) in parts) > BAND_WORK:
+        if s.kind in ("color", "erase"):
+            radius = s.radius / mapping.scale
+            fade = max(BRUSH_EDGE * radius, 0.5)
+            full, reach = radius - fade, radius + fade
+            parts.append((s.kind == "color", full, reach, _pieces(_photo_points(s, inverse), reach)))
+    work = sum((b - t) * (r - l) for *_, pieces in parts for _, (t, b, l, r) in pieces)
+    if work * mapping.scale ** 2 > BAND_WORK * resolution ** 2:
         return _model_band(strokes, mapping, resolution, channels)
-    top, bottom = min(b[0] for b in colours), max(b[1] for b in colours)
-    left, right = min(b[2] for b in colours), max(b[3] for b in colours)
+    boxes = [box for colour, *_, pieces in parts if colour for _, box in pieces]
+    if not boxes:
+        return None
+    top, bottom = max(0, min(b[0] for b in boxes)), min(height, max(b[1] for b in boxes))
+    left, right = max(0, min(b[2] for b in boxes)), min(width, max(b[3] for b in boxes))
+    if top >= bottom or left >= right:
+        return None
     band = np.zeros((bottom - top, right - left), np.float32)
-    for colour, pts, radius, reach, (t, b, l, r) in parts:
-        t, b, l, r = max(t, top), min(b, bottom), max(l, left), min(r, right)
-        if t >= b or l >= r:
-            continue
-        d = _distance(pts, t, l, (b - t, r - l))
-        part = band[t - top:b - top, l - left:r - left]
-        if colour:
-            w = np.clip((reach - d) / (reach - radius), 0.0, 1.0)
-            np.maximum(part, w * w * (3 - 2 * w), out=part)
-        else:  # all it touches goes, as build_constraints erases (a softer edge left thin lines of a
-            # stripe along an eraser drawn over it: a walkthrough), the last pixel smoothed
-            part *= np.clip(d - reach, 0.0, 1.0)
+    for colour, full, reach, pieces in parts:
+        for piece, (t, b, l, r) in pieces:
+            d = _distance(piece, t, l, (b - t, r - l))  # the whole piece's box: its line is in it
+            ct, cb, cl, cr = max(t, top), min(b, bottom), max(l, left), min(r, right)
+            if ct >= cb or cl >= cr:
+                continue
+            d = d[ct - t:cb - t, cl - l:cr - l]
+            part = band[ct - top:cb - top, cl - left:cr - left]
+            if colour:
+                w = np.clip((reach - d) / (reach - full), 0.0, 1.0)
+                np.maximum(part, w * w * (3 - 2 * w), out=part)
+            else:  # all it touches goes, as build_constraints erases (a softer edge left thin lines of
+                # a stripe along an eraser drawn over it: a walkthrough), the last pixel smoothed
+                part *= np.clip(d - reach, 0.0, 1.0)
     band.flags.writeable = False
     return top, left, band
 
@@ -160,7 +209,12 @@ def brush_band(strokes: tuple[Stroke, ...], mapping: DomainMapping, resolution: 
 def _model_band(strokes, mapping: DomainMapping, resolution: int, channels: int
                 ) -> tuple[int, int, np.ndarray] | None:
     """Compositing 15's band (model pixels) on the photo, as brush_band gives its own."""
-    return on_photo(stroke_reach(tuple(strokes), resolution, channels, OBJECT_BAND_SHARE), mapping)
+    found = on_photo(object_reach(strokes, mapping, channels, 15), mapping)
+    if found is None:
+        return None
+    band = found[2].copy()  # not a view of the whole photo's weights, which it would keep alive
+    band.flags.writeable = False
+    return found[0], found[1], band
 
 
 def on_photo(reach, mapping: DomainMapping) -> tuple[int, int, np.ndarray] | None:

@@ -30,6 +30,9 @@ from torch import nn
 from training.errors import UserError
 
 KINDS = ("color", "sketch", "preserve", "erase")
+SETTLED = 2.0  # weight of keeping a settled stroke's pixels as they are (build_constraints): on 12
+# products, a second black stroke changed the first stripe by 21 levels at weight 1, 14 at 2 and 11 at
+# 4, and drew its own 119, 102 and 96 levels darker (benchmarks.second_stroke; 31 and 125 asked again)
 HOLD_MARGIN = 1 / 16  # a stroke's reach: this share of the picture's side around what it paints
 HOLD_REFERENCE = 0.5  # strokes' starting error (stroke_loss) past which the hold grows with it: about
 # a colour 0.9 from the picture's on the model's -1..1 scale (115 of 255) under a soft brush
@@ -148,9 +151,10 @@ def build_constraints(strokes: list[Stroke], current: torch.Tensor, settled: int
     earlier strokes where they pass; later colour strokes win where colours overlap. The first
     `settled` strokes were solved before and `current` shows them as they came out (the editor's
     strokes before the one it solves now): their colour and sketch strokes keep the picture as it
-    is there (as "preserve" does) except where a later stroke paints, so that a new stroke does not
-    redraw them (two black strokes across a product: solving the second darkened the first stripe
-    by a median of 38 levels, pushing it further toward its colour)."""
+    is there (as "preserve" does, weighed SETTLED) except where a later stroke paints, so that a
+    new stroke does not redraw them (two black strokes across a product: solving the second
+    darkened the first stripe by a median of 31 levels on 12 products, pushing it further toward
+    its colour)."""
     c, r, _ = current.shape
     validate(strokes, r, c)
     zeros = torch.zeros(r, r)
@@ -162,7 +166,7 @@ def build_constraints(strokes: list[Stroke], current: torch.Tensor, settled: int
             keep = (rasterize(s, r) <= 0).float()  # everything the eraser touches goes
             cm, sm, pm, held = cm * keep, sm * keep, pm * keep, held * keep
         elif i < settled and s.kind in ("color", "sketch"):
-            held = torch.maximum(held, m)
+            held = torch.maximum(held, m * SETTLED)
         elif s.kind == "color":
             value = torch.tensor(s.value).reshape(-1, 1, 1).expand(c, r, r)
             target = torch.where(m > 0, value, target)

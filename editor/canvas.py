@@ -332,9 +332,10 @@ class Canvas(QWidget):
         if self._path:
             self._draw_path(p, self._path, self.brush_radius, self.stroke_colour)
         elif self.brush_enabled and self._hover is not None and self._pan_from is None and not self._space:
-            p.setPen(QPen(QColor(255, 255, 255, 180), 1))
             p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawEllipse(self._hover, self.brush_radius, self.brush_radius)
+            for pen, width in ((QColor(0, 0, 0, 140), 3), (QColor(255, 255, 255, 200), 1)):  # seen on a
+                p.setPen(QPen(pen, width))  # product's white background too (white alone: a walkthrough)
+                p.drawEllipse(self._hover, self.brush_radius, self.brush_radius)
         fit = "Fit · " if self.zoom is None else ""
         self._label(p, f"{fit}{self.zoom_percent():.0f}%", QPointF(self.width() - 8, self.height() - 28),
                     Qt.AlignmentFlag.AlignRight)

@@ -26,11 +26,12 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 
 from editing.drag import DragConfig, DragPoint, drag
 from editing.export import add_to_recipe, recipe_path
-from editing.motion import WHOLE_FAR, drag_motion
+from editing.motion import drag_motion
 from editing.region import BrushStroke, covers, shifted
 from editing.vectors import AttributeVector
 from editor.canvas import Canvas, erases
 from editor.dragbar import build_bar
+from editor.dragnotes import raised_reach, to_go, unconfirmed
 from editor.dragoverlay import DragOverlay
 from editor.jobs import Job, JobRunner
 from editor.preview import Preview
@@ -82,6 +83,7 @@ class DragTool(QObject):
         chosen, Mask only lit up and the next stroke was a sketch stroke: a walkthrough); the
         status says what a click does now."""
         self.overlay.update()
+        self._pulling, self.pulled_to = None, None
         if on and not self.active:
             self.set_active(True)  # deselects the brush (activated), and says what a click does
         elif self.active:
@@ -134,6 +136,7 @@ class DragTool(QObject):
         self.toggle.blockSignals(True)
         self.toggle.setChecked(on)
         self.toggle.blockSignals(False)
+        self._pulling, self.pulled_to = None, None  # a press held across the switch pulls nothing
         if not on:  # another tool takes the canvas: Mask goes off too (lit, it said it painted)
             self.mask_button.blockSignals(True)
             self.mask_button.setChecked(False)
@@ -156,6 +159,7 @@ class DragTool(QObject):
         again: walkthrough); with no points left, the mask."""
         if self.running:
             return
+        self._pulling, self.pulled_to = None, None
         if self.handles:
             self.handles, self.targets, self._shown = [], [], False
             self._update_buttons()
@@ -239,14 +243,25 @@ class DragTool(QObject):
             return kind == QEvent.Type.MouseButtonRelease
         if pressed:
             p = self.canvas.to_image(event.position())
+            if self._on_pending_handle(p.x(), p.y()):  # pressed on the handle whose target is due:
+                self._pulling = self.display_pairs()[-1][0]  # pulled from it (a press there set the
+                return True  # target on the handle itself)
             placing = len(self.handles) == len(self.targets)
             self.click(p.x(), p.y())
             self._pulling = (p.x(), p.y()) if placing and len(self.handles) > len(self.targets) else None
             return True  # the click is the tool's, not a brush's
         if self._pulling is not None and kind in (QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease):
             p = self.canvas.to_image(event.position())
-            return self._pull(p.x(), p.y(), kind == QEvent.Type.MouseButtonRelease)
+            let_go = kind == QEvent.Type.MouseButtonRelease or not event.buttons() & left  # (released
+            return self._pull(p.x(), p.y(), let_go)  # where the tool did not see it)
         return False
+
+    def _on_pending_handle(self, x: float, y: float) -> bool:
+        """Whether display pixel (x, y) lies on the last handle, its target still to come."""
+        if len(self.handles) <= len(self.targets):
+            return False
+        hx, hy = self.display_pairs()[-1][0]
+        return np.hypot(x - hx, y - hy) * self.canvas.scale() < PULL_CLICK
 
     def _pull(self, x: float, y: float, released: bool) -> bool:
         """The mouse at display pixel (x, y) while the press that placed a handle is held: pressed
@@ -303,7 +318,7 @@ class DragTool(QObject):
                 self.frames += 1  # and the next, so that none reached the screen
                 self.preview.request(dragged(step))
             self.overlay.update()
-            self.status.emit(f"Dragging… step {step.step}, {self.to_go(step)} to go")
+            self.status.emit(f"Dragging… step {step.step}, {to_go(step, self.targets, doc.mapping)} to go")
 
         def finish(step) -> bool:
             """Push the drag's state; False if the document changed meanwhile (not kept)."""
@@ -325,12 +340,13 @@ class DragTool(QObject):
                 self._shown = True  # undo and redo take these points along (_follow) ...
                 self._mask_follows = whole  # ... and a part moved whole's mask
                 doc.push(snapshot)
-            raised = self.raised_reach(doc.current, reach) if step.step > 0 else ""
+            raised = raised_reach(doc.current, reach, doc.mapping) if step.step > 0 else ""
             if step.distance <= self.cfg.tolerance:
                 self.status.emit(f"Drag reached: {step.step} steps" + raised)
             else:
-                self.status.emit(f"Drag stopped at the step limit: {step.step} steps, {self.to_go(step)} "
-                                 f"to go" + self.unconfirmed(step) + raised)
+                self.status.emit(f"Drag stopped at the step limit: {step.step} steps, "
+                                 f"{to_go(step, self.targets, doc.mapping)} to go"
+                                 + unconfirmed(step, self.targets, self.cfg.tolerance) + raised)
             self._update_buttons()
             return True
 
@@ -338,40 +354,11 @@ class DragTool(QObject):
             if step is None:
                 return self.preview.request(doc.current)
             if finish(step):
-                self.status.emit(f"Drag stopped at step {step.step}; kept ({self.to_go(step)} to go)")
+                self.status.emit(f"Drag stopped at step {step.step}; kept "
+                                 f"({to_go(step, self.targets, doc.mapping)} to go)")
 
         self.jobs.run(Job(lambda: drag(model, start, points, mask, self.cfg, offset), self.cfg.steps,
                           on_done=finish, on_step=show, on_cancel=stopped))
-
-    def to_go(self, step) -> str:
-        """How far the farthest handle (as the markers show it) is from its target, in the photo's
-        pixels (a model pixel is 15 of a product photo's: "0.9 px to go" read as arrived beside
-        markers 13 px apart)."""
-        farthest = max(np.hypot(t[0] - h[0], t[1] - h[1]) for h, t in zip(step.handles, self.targets))
-        return f"{farthest / self.doc.mapping.scale:.0f} px"
-
-    def raised_reach(self, state: Snapshot, reach: float | None) -> str:
-        """What the status adds when the Reach set was too small for the move (editing.motion
-        raises it rather than fold the picture over itself; a walkthrough's 12 and 15 px gave the
-        same picture, and nothing said why), or too large for a part moved whole (editing.motion's
-        WHOLE_FAR cuts it)."""
-        widest = max(w.radius for w in state.moved.motion.moves)
-        if not reach or abs(widest - reach) <= 1e-6:
-            return ""
-        if widest < reach:
-            return (f"; Reach cut to {widest / self.doc.mapping.scale:.0f} px (around a part moved "
-                    f"whole, the picture stretches at most {WHOLE_FAR:g} edited squares' widths away)")
-        why = ("twice the move at least" if state.moved.motion.whole else
-               "a shorter move allows a smaller one, a mask holds the rest")
-        return (f"; Reach raised to {widest / self.doc.mapping.scale:.0f} px (less would fold the "
-                f"picture over itself: {why})")
-
-    def unconfirmed(self, step) -> str:
-        """What the status adds when the handles are at their targets but the drag did not confirm
-        it (editing.drag's `confirm`: the start's look is still found near where it was)."""
-        close = all(np.hypot(t[0] - h[0], t[1] - h[1]) <= self.cfg.tolerance
-                    for h, t in zip(step.handles, self.targets))
-        return " (the handles are there, but what they held is still seen where it was)" if close else ""
 
     def history_records(self, doc: Document) -> list[dict]:
         """What each drag in the document's history up to now did, oldest first (for recipes;

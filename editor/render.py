@@ -306,8 +306,11 @@ def judges_landing(renderer: Renderer | None, state) -> bool:
 
 def judged_by(state, mapping) -> dict[str, bool]:
     """The quality rules' allowances for a state (QualityMeter.too_far): `hair`, it moves a hair
-    colour slider; `painted`, its colour strokes land within their bands."""
-    return {"hair": moves_hair(state.slider_dict), "painted": lands_in_bands(state.strokes, mapping)}
+    colour slider; `painted`, what lands of it is colour strokes within their bands alone (no
+    warp's band among them, no slider moved, no drag: those land wherever they changed)."""
+    painted = (lands_in_bands(state.reach_strokes, mapping) and not moves_sliders(state.slider_dict)
+               and state.moved is None)
+    return {"hair": moves_hair(state.slider_dict), "painted": painted}
 
 
 def as_model_sees_it(renderer: Renderer | None, doc, vectors) -> torch.Tensor | None:

@@ -47,6 +47,15 @@ def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, Attrib
     return strokes, z, constraints
 
 
+NOTHING_ASKED = {  # what the status bar says of a stroke that asks the solver for nothing
+    "erase": "Erased: the strokes it passed over no longer show there",
+    "erase whole": "Erased: the strokes it passed over are taken away (what they changed stays: the "
+                   "picture is not solved again)",
+    "preserve": "Preserved: later strokes keep this part as it is",
+    "color": "The stroke asks for no change here (strength 0, or erased)",
+}
+
+
 def reached(step: SolverStep, constraints: Constraints) -> str:
     """A note on how far the best candidate got to the strokes' colours, when it fell short: the
     hold keeps the picture beyond the strokes' reach, so a stroke the generator cannot draw there
@@ -148,15 +157,16 @@ class StrokeTool(QObject):
         except Exception as e:  # noqa: BLE001 - a StrokeError is shown; a bug is logged; the state stays
             self.settled.emit(False)
             return self.error.emit(describe(e))
-        cfg = cfg or solver_config(model, banded=lands_in_bands(strokes, doc.mapping))
+        banded = lands_in_bands(reach_strokes(strokes, doc.current.warps), doc.mapping)
+        cfg = cfg or solver_config(model, banded=banded)
         if not constraints.paints:  # an eraser, or a Preserve stroke: nothing new to solve (solved,
             # the strokes before, settled, gave it nothing but the critic to follow: a walkthrough's
             # eraser turned the trousers black); the code stays, and what an eraser passed over no
-            # longer lands (editing.landing)
+            # longer lands where strokes land within their bands (editing.landing)
             doc.push(replace(doc.current, label=label, strokes=strokes))  # its region and what lies
             # under it, its drags, stay
-            self.status.emit("Erased: the strokes it passed over no longer show there" if stroke.kind == "erase"
-                             else "Preserved: later strokes keep this part as it is")
+            self.status.emit(NOTHING_ASKED.get(stroke.kind, NOTHING_ASKED["color"]) if stroke.kind != "erase"
+                             else NOTHING_ASKED["erase" if banded else "erase whole"])
             return self.settled.emit(True)
 
         def finish(result) -> None:

@@ -742,13 +742,13 @@ def test_a_brush_lands_within_its_own_width_on_the_photo():
     """A 12 px brush across trousers landed as a blocky band 48 px tall: a model pixel around what it
     painted, then the falloff, each model pixel 10 photo pixels (a walkthrough). Since compositing
     16 an object's colour strokes land within each brush's own width, drawn at the photo's
-    resolution (editing.landing.BrushBand): whole within its radius of the line, nothing past
-    BRUSH_FADE radii, the sliders' edit or the photo beyond, bit for bit; an eraser takes away what
+    resolution (editing.landing.BrushBand): whole within its radius of the line less BRUSH_EDGE of
+    it, nothing past the radius and BRUSH_EDGE, the sliders' edit or the photo beyond, bit for bit; an eraser takes away what
     it passes over; the preview draws what the export does; a file of strokes past BAND_WORK falls
     back to compositing 15's band."""
     from editing import landing
     from editing.export import render_edit
-    from editing.landing import BRUSH_FADE, BrushBand, object_reach, on_photo
+    from editing.landing import BRUSH_EDGE, BrushBand, object_reach, on_photo
     from editing.solver import Stroke
     from editor.render import Renderer
 
@@ -764,14 +764,15 @@ def test_a_brush_lands_within_its_own_width_on_the_photo():
     line_y = (16.0 - y0) / mapping.scale  # the stroke's line on the photo
     top, left, weights = on_photo(band, mapping)
     rows = np.flatnonzero(weights[:, weights.shape[1] // 2] > 0) + top + 0.5  # pixel centres
-    assert np.abs(rows - line_y).max() <= BRUSH_FADE * radius + 0.5  # nothing past the fade
-    assert np.abs(rows - line_y).min() < 1 and len(rows) <= 2 * BRUSH_FADE * radius + 2
+    outer = radius * (1 + BRUSH_EDGE)
+    assert np.abs(rows - line_y).max() <= outer + 0.5  # nothing past the fade
+    assert np.abs(rows - line_y).min() < 1 and len(rows) <= 2 * outer + 2
     model_band = on_photo(object_reach((stroke,), mapping, 1, 15), mapping)[2]
     assert model_band.shape[0] > 2 * len(rows)  # compositing 15: more than twice as tall
     whole, _ = paste_back(photo, mapping, before, after)
     new, mask = paste_back(photo, mapping, before, after, reach=band)
-    inside = np.abs(np.arange(300) + 0.5 - line_y) <= radius - 0.5
-    beyond = np.abs(np.arange(300) + 0.5 - line_y) > BRUSH_FADE * radius + 0.5
+    inside = np.abs(np.arange(300) + 0.5 - line_y) <= radius * (1 - BRUSH_EDGE) - 0.5
+    beyond = np.abs(np.arange(300) + 0.5 - line_y) > outer + 0.5
     centre = slice(120, 180)  # the dress's middle columns
     assert np.array_equal(new[inside, centre], whole[inside, centre])  # within the radius: all of it
     assert np.array_equal(new[beyond], photo[beyond]) and not mask[beyond].any()
@@ -794,16 +795,23 @@ def test_a_brush_lands_within_its_own_width_on_the_photo():
     erased = on_photo(object_reach((stroke, eraser), mapping, 1), mapping)
     cx = int((16.0 - x0) / mapping.scale) - erased[1]
     assert erased[2][:, cx].max() == 0 and erased[2].max() == 1  # its middle gone, its ends kept
+    below = 9 * mapping.scale  # an eraser's line 9 photo px below the stripe's (outside its box),
+    # its brush reaching 7.5 px: it takes the stripe's lower edge (it once measured nothing there)
+    edge = Stroke("erase", ((9.0, 16.0 + below), (23.0, 16.0 + below)), 6 * mapping.scale)
+    t, lf, kept = on_photo(object_reach((stroke, edge), mapping, 1), mapping)
+    row, col = int(line_y + 4) - t, int((16.0 - x0) / mapping.scale) - lf
+    assert weights[int(line_y + 4) - top, col + lf - left] > 0 and kept[row, col] == 0
+    assert kept[int(line_y - 2) - t, col] == 1  # above the line: untouched
     along = Stroke("erase", stroke.points, stroke.radius)  # drawn over it with the same brush: all of
     # it goes (a softer eraser left thin lines along its edges: a walkthrough)
     assert on_photo(object_reach((stroke, along), mapping, 1), mapping)[2].max() == 0
-    landing.brush_band.cache_clear()
-    old, landing.BAND_WORK = landing.BAND_WORK, 10
+    landing.forget_bands()
+    old, landing.BAND_WORK = landing.BAND_WORK, 0.01
     try:  # a stranger's file of more strokes than that: the model's band
         assert np.array_equal(on_photo(band, mapping)[2], model_band)
     finally:
         landing.BAND_WORK = old
-        landing.brush_band.cache_clear()
+        landing.forget_bands()
 
 
 def test_a_white_stroke_across_trousers_changes_the_photo_only_along_it_and_rebuilds_exactly(tmp_path, capsys):

@@ -71,6 +71,13 @@ def test_a_handle_pressed_and_let_go_elsewhere_has_its_target_there(window, qtbo
     assert len(tool.handles) == 2 and len(tool.targets) == 1
     click_model_point(qtbot, w, 8.5, 14.5)
     assert tool.targets[1] == pytest.approx((8.5, 14.5), abs=0.3)
+    click_model_point(qtbot, w, 24.5, 10.5)  # a handle placed by a click, then pulled from (a press
+    qtbot.mousePress(w.canvas, left, pos=at(24.5, 10.5))  # on it once set its target on itself)
+    qtbot.mouseRelease(w.canvas, left, pos=at(24.5, 16.5))
+    assert len(tool.handles) == 3 and tool.targets[2] == pytest.approx((24.5, 16.5), abs=0.3)
+    qtbot.mousePress(w.canvas, left, pos=at(4.5, 4.5))
+    tool.set_active(False)  # switched off with the button held: nothing is pulled
+    assert tool.pulled_to is None and tool._pulling is None
     assert len(w.doc.history) == 1, "placing points is not an edit"
 
 

@@ -9,8 +9,8 @@ import torch
 from PIL import Image
 
 from editing.measure import measure
-from editing.solver import (HOLD_REFERENCE, SolverConfig, Stroke, StrokeError, build_constraints, edge_map,
-                            hold_outside, rasterize, solve, stroke_loss)
+from editing.solver import (HOLD_REFERENCE, SETTLED, SolverConfig, Stroke, StrokeError, build_constraints,
+                            edge_map, hold_outside, rasterize, solve, stroke_loss)
 from editing.vectors import (AttributeVectorError, apply_sliders, load_vectors, make_vector,
                              project_out, within_class_vector)
 from inversion.invert import Inverter, complete
@@ -393,14 +393,14 @@ def test_an_earlier_satisfied_stroke_does_not_dilute_a_new_one_s_hold():
 
 def test_strokes_solved_before_keep_the_picture_as_it_shows_them():
     """build_constraints' `settled`: the strokes painted before the one being solved keep the picture
-    as it is under them (as "preserve"), except where a later stroke paints or an eraser passes; the
-    hold beyond the new stroke's reach covers them."""
+    as it is under them (as "preserve", weighed SETTLED), except where a later stroke paints or an
+    eraser passes; the hold beyond the new stroke's reach covers them."""
     current = torch.linspace(-1, 1, 32 * 32).reshape(1, 32, 32)
     first = Stroke("color", ((4.0, 8.0), (28.0, 8.0)), 1.0, (-1.0,))
     second = Stroke("color", ((4.0, 20.0), (28.0, 20.0)), 1.0, (-1.0,))
     m1, m2 = rasterize(first, 32), rasterize(second, 32)
     c = build_constraints([first, second], current, settled=1)
-    assert torch.equal(c.color_mask, m2) and torch.equal(c.preserve_mask, m1)
+    assert torch.equal(c.color_mask, m2) and torch.equal(c.preserve_mask, m1 * SETTLED)
     assert torch.equal(c.preserve_target, current)
     new = build_constraints([first, second], current)  # nothing settled: both asked, as the CLI does
     assert new.preserve_mask.max() == 0 and torch.equal(new.color_mask, torch.maximum(m1, m2))

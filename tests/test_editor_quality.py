@@ -181,3 +181,30 @@ def test_a_picture_that_lands_on_the_photo_is_judged_against_the_photo_itself(tm
     monkeypatch.setattr(editor.quality, "FAR_LPIPS", q.lpips - own / 2)
     assert "lpips" not in meter.too_far(q)  # within FAR of the reconstruction's own
     assert "lpips" in meter.too_far(q, landed=True)  # but further than FAR from the photo
+
+
+def test_only_colour_strokes_within_their_bands_escape_the_lpips_rule():
+    """What lands of a product's colour strokes kept within their bands is what the user painted
+    (QualityMeter.too_far's `painted`); a slider moved, a drag, or a warp's band among the strokes
+    lands wherever it changed, and the LPIPS rule judges the state again (a review)."""
+    from types import SimpleNamespace
+
+    from editing.solver import Stroke
+    from editor.render import judged_by
+    from inversion.framing import DomainMapping
+
+    box = DomainMapping(photo_size=(300, 300), box=(0.0, 0.0, 300.0, 300.0), resolution=32, content=28,
+                        grey=True, invert=True, background=(250.0, 250.0, 250.0), black_point=0.0,
+                        whole_image=False)
+    colour = Stroke("color", ((4.0, 16.0), (28.0, 16.0)), 1.0, (1.0,))
+    warp_band = Stroke("sketch", ((16.0, 4.0), (16.0, 28.0)), 1.0)
+
+    def state(strokes=(colour,), sliders=None, moved=None):
+        return SimpleNamespace(reach_strokes=strokes, slider_dict=sliders or {}, moved=moved)
+
+    assert judged_by(state(), box) == {"hair": False, "painted": True}
+    assert not judged_by(state(sliders={"brightness": 0.5}), box)["painted"]
+    assert judged_by(state(sliders={"brightness": 0.0}), box)["painted"]
+    assert not judged_by(state(moved=object()), box)["painted"]
+    assert not judged_by(state(strokes=(colour, warp_band)), box)["painted"]
+    assert not judged_by(state(strokes=()), box)["painted"]
