@@ -213,13 +213,15 @@ def near_object(mapping: DomainMapping, *pictures: torch.Tensor) -> np.ndarray:
 
 
 def keep_within(out: np.ndarray, original: np.ndarray, reach, mapping: DomainMapping,
-                mask: np.ndarray, original_mask: np.ndarray | None = None) -> None:
+                mask: np.ndarray, original_mask: np.ndarray | None = None,
+                before: torch.Tensor | None = None) -> None:
     """In place: `out` (H, W, 3) uint8, an edit of `original`, kept only within `reach` (R, R, model
     pixels, as editing.region.confine keeps it, or an editing.landing.BrushBand), the original
     elsewhere, bit for bit; `mask` (H, W) weighted by it (and `original_mask`, where the original
-    itself changed, by the rest). No full-size copy besides the weights: a large photo's export
-    stays lean."""
-    from editing.landing import on_photo  # it uses the solver, which uses this module
+    itself changed, by the rest); a BrushBand's, given the model's picture `before`, only where
+    the edit moves a pixel toward its stroke's colour (BrushBand.toward). No full-size copy besides
+    the weights: a large photo's export stays lean."""
+    from editing.landing import BrushBand, on_photo  # it uses the solver, which uses this module
 
     found = on_photo(reach, mapping)
     if found is None:
@@ -232,8 +234,10 @@ def keep_within(out: np.ndarray, original: np.ndarray, reach, mapping: DomainMap
         out[part] = original[part]
         mask[part] = 0 if original_mask is None else original_mask[part]
     box = np.s_[top:bottom, left:right]
-    before = original[box].astype(np.float32)
-    mixed = before + (out[box].astype(np.float32) - before) * weight[..., None]
+    if before is not None and isinstance(reach, BrushBand):
+        weight = weight * reach.toward(mapping, before, out[box], original[box], top, left)
+    base = original[box].astype(np.float32)
+    mixed = base + (out[box].astype(np.float32) - base) * weight[..., None]
     out[box] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
     mask[box] *= weight
     if original_mask is not None:
@@ -295,7 +299,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         # the sliders' edit beyond the reach: into `pixels` itself when the photo is not needed after
         # (an export keeps two full-size copies of a large photo, not three)
         beyond, beyond_mask = (pixels, None) if under is None else whole(under, in_place)
-        keep_within(out, beyond, reach, mapping, mask, beyond_mask)
+        keep_within(out, beyond, reach, mapping, mask, beyond_mask, before)
         if in_place:
             pixels[...] = out
             out = pixels

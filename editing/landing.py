@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from editing.solver import Stroke, stroke_reach
+from editing.solver import Stroke, rasterize, stroke_reach
 from inversion.framing import DomainMapping
+from training.pixels import LUMA
 
 COMPOSITING = 16  # 16: an object's colour strokes land within each brush's own width, drawn at the
 # photo's resolution (BrushBand: a 12 px brush across trousers landed as a blocky band 48 px tall,
@@ -82,6 +83,8 @@ BRUSH_EDGE = 0.25  # compositing 16: a colour stroke lands whole within its brus
 BAND_WORK = 64  # compositing 16: the model's squares (R x R) the pieces of a band's strokes may cover in
 # all (a stranger's file of thousands of strokes); beyond it, compositing 15's band (model pixels). Counted
 # in model pixels, so that the preview (a display copy) and the export (the full photo) decide alike
+TOWARD_SLACK = (-2.0, -6.0)  # compositing 16: luminance levels a stroke's edit may move a pixel away
+# from the stroke's colour and still land whole, and from which it lands not at all (BrushBand.toward)
 PIECE = 8  # compositing 16: segments of a stroke drawn at a time (a box of its own: a long diagonal
 # stroke's work follows its length and width, not its bounding box)
 BAND_CACHED = 1 << 22  # photo pixels of a band kept in brush_band's cache (larger ones are drawn again)
@@ -102,6 +105,36 @@ class BrushBand:
         """(top, left, weights (h, w) float32, read-only) on the photo of `mapping`; None where
         no colour stroke lies on the photo."""
         return brush_band(self.strokes, mapping, self.resolution, self.channels)
+
+    def toward(self, mapping: DomainMapping, before, edited: np.ndarray, base: np.ndarray, top: int,
+               left: int) -> np.ndarray:
+        """(h, w) float32 in [0, 1]: how much of the edit lands at each pixel of the box at (top,
+        left) on the photo (`edited` and `base`, (h, w, 3) uint8, the photo there with the whole
+        edit and without it), by whether it moves the pixel's luminance toward its stroke's colour
+        (compositing 16): a brush only moves what it paints toward its colour. Where the generator
+        moved an item's edge under a black stroke, the stripe's end was lighter than the photo, a
+        white notch or halo (a walkthrough). `before` (C, R, R): the model's picture the strokes
+        were painted on, whose level under each stroke says which way its colour lies (the last
+        stroke painting a pixel decides, as build_constraints decides); full within 2 levels the
+        wrong way, nothing from 6."""
+        r = self.resolution
+        level = np.asarray(before, np.float32).mean(0)
+        way = np.zeros((r, r), np.float32)  # model pixels: +1 the stroke asks for lighter, -1 darker
+        for s in self.strokes:
+            if s.kind == "color":
+                under = rasterize(s, r).numpy() > 0
+                way[under] = np.sign(float(np.mean(s.value)) - level[under])
+        if mapping.invert:
+            way = -way  # the photo is the model's negative: lighter in the model is darker here
+        m = mapping.matrix.copy()
+        m[:, 2] += m[:, :2] @ (left, top)  # the box's pixels -> model pixels
+        h, w = base.shape[:2]
+        way_here = cv2.warpAffine(way, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                  borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        luma = np.asarray(LUMA, np.float32)
+        moved = (edited.astype(np.float32) - base.astype(np.float32)) @ luma * np.sign(way_here)
+        whole, none = TOWARD_SLACK
+        return np.clip((moved - none) / (whole - none), 0.0, 1.0)
 
 
 def _photo_points(stroke: Stroke, inverse: np.ndarray) -> np.ndarray:

@@ -814,6 +814,31 @@ def test_a_brush_lands_within_its_own_width_on_the_photo():
         landing.forget_bands()
 
 
+def test_a_brush_moves_what_it_paints_only_toward_its_colour():
+    """Where the generator moved an item's edge under a black stroke, the stripe's end came out
+    lighter than the photo: a white notch (a walkthrough). Since compositing 16 a brush's edit lands
+    only where it moves the photo toward the stroke's colour (editing.landing.BrushBand.toward)."""
+    from editing.landing import object_reach
+    from editing.solver import Stroke
+
+    photo, before, mapping = dress_photo(235, (120, 40, 60))  # the dress: model x 9-23, y 3-29
+    stroke = Stroke("color", ((9.0, 16.0), (23.0, 16.0)), radius=0.6, value=(1.0,))  # lighter in the
+    # model: darker on this light-background photo (the model sees it inverted)
+    after = before.clone()
+    after[:, 14:19, 9:24] += 0.4  # toward the stroke's colour ...
+    after[:, 14:19, 9:12] -= 0.8  # ... but at its left end, the other way
+    band = object_reach((stroke,), mapping, 1)
+    whole, _ = paste_back(photo, mapping, before, after)
+    new, mask = paste_back(photo, mapping, before, after, reach=band)
+    x0, y0 = mapping.to_model_point(0, 0)
+    row = int((16.5 - y0) / mapping.scale)
+    left, middle = int((10 - x0) / mapping.scale), int((18 - x0) / mapping.scale)
+    assert whole[row, left].mean() > photo[row, left].mean() + 20  # the whole change: lighter there
+    assert np.array_equal(new[row, left], photo[row, left]) and mask[row, left] == 0  # not landed
+    assert new[row, middle].mean() < photo[row, middle].mean() - 20  # darker, as painted
+    assert np.array_equal(new[row, middle], whole[row, middle])
+
+
 def test_a_white_stroke_across_trousers_changes_the_photo_only_along_it_and_rebuilds_exactly(tmp_path, capsys):
     """The shipped product model, a white stroke across Fashion-MNIST trousers made a product photo:
     the export changes the photo only along the stroke's band (rows well above and below it are
