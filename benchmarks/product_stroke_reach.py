@@ -70,6 +70,15 @@ def across_the_middle(photo: np.ndarray, mapping) -> tuple[int, int, int, np.nda
                                                    mapping.model_colour(colour))
 
 
+def band_of(stroke: Stroke, mapping, shape: tuple[int, int], share: float = 0.0) -> np.ndarray:
+    """(H, W) bool: where compositing 16's band of the stroke (editing.landing.BrushBand) weighs
+    more than `share` on the photo."""
+    top, left, weights = on_photo(object_reach((stroke,), mapping, 1, 16), mapping)
+    out = np.zeros(shape, bool)
+    out[top:top + weights.shape[0], left:left + weights.shape[1]] = weights > share
+    return out
+
+
 def beyond_band(item: np.ndarray, stroke: Stroke, mapping) -> np.ndarray:
     """(H, W) bool: the `item`'s pixels that compositing 14's band of the stroke does not reach
     (editing.landing.object_reach; from 16 on the band is the brush's width, within it)."""
@@ -156,12 +165,15 @@ def main() -> None:
                                          strokes=(stroke,))
                     change = np.abs(out.astype(int) - photo).max(2)
                     gone = luminance(photo)[under] - luminance(out)[under]
+                    moved = (luminance(out) - luminance(photo))[band_of(stroke, mapping, photo.shape[:2])]
+                    wrong = moved >= 8 if name == "black" else moved <= -8  # away from the colour
                     cases.append({"photo": i, "colour": name, "compositing": compositing, "hold": hold,
                                   "under": float(change[under].mean()),
                                   "way": float(np.median(gone / np.where(np.abs(asked) < 1, 1, asked))),
                                   "beyond": float(change[beyond].mean()),
                                   "beyond8": float((change[beyond] >= 8).mean()),
                                   "beyond_share": float(beyond.sum() / item.sum()),
+                                  "wrong": float(wrong.mean()),
                                   "rows": float(np.median((change[:, crossed] >= 8).sum(0)))})
                     outs.append(out)
             if len(strips) < 8:
@@ -177,7 +189,8 @@ def main() -> None:
                    and c["hold"] == hold]
             rows.append({"colour": name, "compositing": compositing, "hold": hold, "strokes": len(got),
                          **{k: float(np.median([c[k] for c in got]))
-                            for k in ("under", "way", "beyond", "beyond8", "beyond_share", "rows")}})
+                            for k in ("under", "way", "beyond", "beyond8", "beyond_share", "rows")},
+                         "wrong_max": float(max(c["wrong"] for c in got))})
     quality = [{"colour": name, "hold": hold, "judged on": way, "strokes": len(got),
                 "lpips": float(np.median([g["lpips"] for g in got])),
                 "warned_lpips": float(np.mean([g["warned_lpips"] for g in got])),
@@ -204,12 +217,15 @@ def main() -> None:
           f"band (editing.landing.object_reach) does not reach, which are *share of the item* of it; "
           f"*changed by 8 or more*: the share of those; *rows changed*: in each of the item's columns "
           f"the stroke crosses, the photo's rows changed by 8 levels or more (the brush is "
-          f"{2 * RADIUS} px wide).\n\n"
+          f"{2 * RADIUS} px wide); *wrong way, most*: the largest share over the photos of the pixels "
+          f"where compositing 16's band lands that moved 8 levels or more away from the stroke's colour "
+          f"(a white notch at a black stripe's end; since BrushBand.toward, none should).\n\n"
           + markdown_table(rows, [("colour", "stroke"), ("compositing", "compositing"), ("hold", "hold"),
                                   ("strokes", "strokes"), ("under", "under the stroke"),
                                   ("way", "of the way"),
                                   ("beyond", "beyond its band"), ("beyond8", "changed by 8 or more"),
-                                  ("beyond_share", "share of the item"), ("rows", "rows changed")])
+                                  ("beyond_share", "share of the item"), ("rows", "rows changed"),
+                                  ("wrong_max", "wrong way, most")])
           + "\n\nThe editor's quality line after the stroke (editor.quality.QualityMeter, against the "
           "photo as the model sees it): judged on the generator's picture, as it was, or on what lands "
           "(the frame on screen as the model sees it, editor.render.as_model_sees_it, since a walkthrough "

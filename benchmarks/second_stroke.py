@@ -5,17 +5,18 @@ asked again against settled.
 
 Two black strokes across a product, solved one after the other as the editor solves them: solving
 the second one asked for the first stroke's colour again, and the first stripe changed on the photo
-where the second did not paint (the solver pushed it further toward its colour). Since editor.strokes.stroke_constraints settles the strokes painted before
+where the second did not paint (the solver pushed it further toward its colour). Since
+editor.strokes.stroke_constraints settles the strokes painted before
 (editing.solver.build_constraints' `settled`), the picture keeps them as it shows them. Photos: the
 first `--n` Fashion-MNIST test images as tinted product photos (benchmarks.product_edits), coded by
 the app's hybrid inversion. On each, in the photo's colours, two strokes of one colour (white, or
 black), 12 px wide, across the item from edge to edge at 35% and then 65% of its height; the first
-solved, then the second from the first's code (first candidates), exported as the editor exports them
-(editing.export.render_edit). Photo levels of luminance, medians over the photos of means: *first
-stripe redrawn*, the export's change from the first stroke's export within the first brush's width
-(on the item, away from the second's); *second stripe*, the export's change from the first
-stroke's export within the second brush's width (on the item), toward the colour asked. Seconds:
-the second stroke's solve. Writes benchmarks/results/second_stroke.{json,md} and a picture.
+solved, then the second from the first's code (first candidates), exported as the editor exports
+them (editing.export.render_edit). Photo levels of luminance, medians over the photos of means:
+*first stripe redrawn*, the export's change from the first stroke's export within the first brush's
+width (on the item, away from the second's); *second stripe*, the export's change from the first
+stroke's export within the second brush's width (on the item), toward the colour asked. Seconds: the
+second stroke's solve. Writes benchmarks/results/second_stroke.{json,md} and a picture.
 """
 from __future__ import annotations
 
@@ -27,22 +28,13 @@ import torch
 from PIL import Image
 
 from benchmarks.common import RESULTS, footer, luminance, machine, markdown_table, write_results
-from benchmarks.product_stroke_reach import COLOURS, RADIUS, coded_products, item_pixels
+from benchmarks.product_stroke_reach import COLOURS, RADIUS, band_of, coded_products, item_pixels
 from editing.edit import solve_strokes
 from editing.export import render_edit
-from editing.landing import object_reach, on_photo
 from editing.solver import Stroke, build_constraints
 
 HEIGHTS = (0.35, 0.65)  # the strokes' rows, shares of the item's height from its top
 WAYS = {"asked again (before)": 0, "settled (now)": 1}  # strokes settled when the second is solved
-
-
-def brush(stroke: Stroke, mapping, shape: tuple[int, int], share: float) -> np.ndarray:
-    """(H, W) bool: where the stroke's brush (editing.landing.BrushBand) weighs more than `share`."""
-    top, left, weights = on_photo(object_reach((stroke,), mapping, 1), mapping)
-    out = np.zeros(shape, bool)
-    out[top:top + weights.shape[0], left:left + weights.shape[1]] = weights > share
-    return out
 
 
 def main() -> None:
@@ -73,9 +65,9 @@ def main() -> None:
             first, second = (across(h, colour) for h in HEIGHTS)
             z1 = solved(z0, [first], 0)
             once = render_edit(model, photo, mapping, z0, z1, strokes=(first,))[0]
-            only_first = (brush(first, mapping, item.shape, 0.99) & ~brush(second, mapping, item.shape, 0)
+            only_first = (band_of(first, mapping, item.shape, 0.99) & ~band_of(second, mapping, item.shape)
                           & item)
-            under_second = brush(second, mapping, item.shape, 0.99) & item
+            under_second = band_of(second, mapping, item.shape, 0.99) & item
             sign = 1.0 if name == "white" else -1.0  # toward the colour asked
             outs = []
             for way, settled in WAYS.items():
