@@ -18,8 +18,9 @@ from inversion.framing import DomainMapping
 from training.pixels import LUMA
 
 COMPOSITING = 16  # 16: an object's colour strokes land within each brush's own width, drawn at the
-# photo's resolution (BrushBand: a 12 px brush across trousers landed as a blocky band 48 px tall,
-# a model pixel around what it painted and the falloff, each model pixel 10 photo pixels); 15: an
+# photo's resolution, only where they move the photo toward their colours (BrushBand: a 12 px brush
+# across trousers landed as a blocky band 48 px tall, a model pixel around what it painted and the
+# falloff, each model pixel 10 photo pixels; a black stripe's end came out lighter); 15: an
 # object's colour strokes land within their bands on top of its sliders' edit (paste_back's
 # `under`; object_reach: a slider moved after a stroke brought the stroke's change back over the
 # whole item: black strokes, then "brightness +0.5" darkened a pullover);
