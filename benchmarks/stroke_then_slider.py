@@ -136,7 +136,8 @@ def main() -> None:
                                   ("under_stroke", "under the stroke: the stroke alone's change"),
                                   ("under_off", "off the stroke alone's")])
           + "\n\nThe editor's draft frame (a slider's, while it moves) after the stroke, median ms of "
-          "30, interleaved, on the first photos at their own size: layered (15: two decodes and "
+          "30, interleaved, on the first photos at their own size: layered (15 on, as the editor "
+          "draws now: two decodes and "
           "carry-backs), "
           "the same code carried back whole (as 14), the slider alone (no stroke).\n\n"
           + markdown_table(timings, [("size", "photo"), ("stroke", "stroke"), ("layered", "layered ms"),
