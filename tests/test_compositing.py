@@ -680,6 +680,18 @@ def test_a_faint_change_of_one_sign_over_an_area_is_carried_back_and_faint_flick
     assert flags_taken("coherent", (12, 13), photo, mapping, before, after) == [False, True]
 
 
+def three_codes(before: torch.Tensor, lighter: torch.Tensor, after: torch.Tensor):
+    """A "generator" of three pictures: code 0 draws `before` (the dress as it was), codes summing to 2
+    `lighter` (the sliders' edit), any other `after` (the whole edit)."""
+    class Drawn:
+        @staticmethod
+        def decode(z):
+            return torch.stack([before if float(c.abs().sum()) == 0 else lighter if float(c.sum()) == 2
+                                else after for c in z])
+
+    return Drawn
+
+
 def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
     """A white stroke across brown trousers, which the model cannot draw, paled a whole leg from hip
     to hem (a walkthrough). Since compositing 14 an edit made by colour strokes on a photo the model
@@ -719,12 +731,7 @@ def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
     lighter = before.clone()
     lighter[:, 3:29, 9:24] += 0.2  # the sliders' change: the whole dress lighter
 
-    class Drawn:  # a "generator": code 0 draws the dress as it was, code 1/2 the sliders', else both
-        @staticmethod
-        def decode(z):
-            return torch.stack([before if float(c.abs().sum()) == 0 else lighter if float(c.sum()) == 2
-                                else after for c in z])
-
+    Drawn = three_codes(before, lighter, after)
     z0, z1, z_slid = torch.zeros(4), torch.ones(4), torch.full((4,), 0.5)
     slid, _ = paste_back(photo, mapping, before, lighter)  # the sliders' edit alone
     assert np.abs(slid[at(8, 16)].astype(int) - photo[at(8, 16)]).max() > 5
@@ -743,9 +750,9 @@ def test_a_brush_lands_within_its_own_width_on_the_photo():
     painted, then the falloff, each model pixel 10 photo pixels (a walkthrough). Since compositing
     16 an object's colour strokes land within each brush's own width, drawn at the photo's
     resolution (editing.landing.BrushBand): whole within its radius of the line less BRUSH_EDGE of
-    it, nothing past the radius and BRUSH_EDGE, the sliders' edit or the photo beyond, bit for bit; an eraser takes away what
-    it passes over; the preview draws what the export does; a file of strokes past BAND_WORK falls
-    back to compositing 15's band."""
+    it, nothing past the radius and BRUSH_EDGE, the sliders' edit or the photo beyond, bit for bit;
+    an eraser takes away what it passes over; the preview draws what the export does; a file of
+    strokes past BAND_WORK falls back to compositing 15's band."""
     from editing import landing
     from editing.export import render_edit
     from editing.landing import BRUSH_EDGE, BrushBand, object_reach, on_photo
@@ -778,12 +785,7 @@ def test_a_brush_lands_within_its_own_width_on_the_photo():
     assert np.array_equal(new[beyond], photo[beyond]) and not mask[beyond].any()
     assert np.abs(whole[beyond, centre].astype(int) - photo[beyond, centre]).max() > 20
 
-    class Drawn:  # a "generator": code 0 draws the dress as it was, code 1/2 the sliders', else both
-        @staticmethod
-        def decode(z):
-            return torch.stack([before if float(c.abs().sum()) == 0 else lighter if float(c.sum()) == 2
-                                else after for c in z])
-
+    Drawn = three_codes(before, lighter, after)
     z0, z1, z_slid = torch.zeros(4), torch.ones(4), torch.full((4,), 0.5)
     slid, _ = paste_back(photo, mapping, before, lighter)  # the sliders' edit alone
     exported, _ = render_edit(Drawn, photo, mapping, z0, z1, strokes=(stroke,), z_slid=z_slid)
