@@ -35,8 +35,8 @@ BAND_HOLD = 1.0  # the same for colour strokes on a photo the model sees unalign
 # only within the brush's width (editing.landing.lands_in_bands): the hold then keeps only the model's
 # picture beyond it, and a walkthrough saw a black stroke across trousers go 14% of the way. On 16
 # products, a white and a black stroke 12 px wide across each (benchmarks.product_stroke_reach), the
-# item under the stroke went 0.46 and 0.30 of the way to the colour at hold 4, 0.57 and 0.73 at 1, the
-# class kept for all; on 20, hold 0.5 went 0.68 and 0.76, the stripe spilling past the item's edges
+# item under the stroke went 0.44 and 0.27 of the way to the colour at hold 4, 0.53 and 0.69 at 1, the
+# class kept for all; hold 0.5 went further and the stripe spilled past the item's edges
 CLASS_LOSS = 0.3  # product models: weight of the class-keeping term in the stroke solver; on 16
 # photos the best candidate kept the class for 88% against 19% without it, while weights 1 and 3
 # kept no more and left 49-60% of the stroke's error (benchmarks/product_edits.py on 500)

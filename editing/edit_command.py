@@ -108,8 +108,9 @@ def cmd_edit(a: argparse.Namespace) -> int:
         if getattr(vectors, "hold", None) is not None:
             vectors.hold.on_photo(z0, judged_on)
     warps = [photo_warp(parse_drag(w, "--warp"), mapping, a.warp_radius) for w in a.warp]
-    banded = solver_options(a, solver_config(model, lands_in_bands(reach_strokes(strokes, warps), mapping)))
-    result = edit_code(model, z0, sliders, strokes, banded, a.candidate, keep_class=not a.free_sliders,
+    banded = lands_in_bands(reach_strokes(strokes, warps), mapping)  # held less, as the editor holds them
+    stroke_cfg = solver_options(a, solver_config(model, banded))
+    result = edit_code(model, z0, sliders, strokes, stroke_cfg, a.candidate, keep_class=not a.free_sliders,
                        vectors=vectors, photo=judged_on)
     if vectors is not None:
         say_held(model, vectors, z0, result.z_slid, sliders, mapping)
@@ -157,7 +158,7 @@ def cmd_edit(a: argparse.Namespace) -> int:
         del photo, mask  # one full-size copy (the edited pixels) while encoding a large photo
     export_with_recipe(pixels, a.out, a.quality, model=model, photo=path, mapping=mapping,
                        z0=z0, z_edit=z_edit, sliders=sliders, strokes=strokes,
-                       solver=asdict(banded if strokes else cfg) if strokes or warps else None,
+                       solver=asdict(stroke_cfg if strokes else cfg) if strokes or warps else None,
                        threshold=MASK_THRESHOLD,
                        extra={"candidate": a.candidate, "tuned_generator": tuned, "drag": dragged,
                               "region": region_record(region) if region is not None else None,
