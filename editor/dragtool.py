@@ -67,8 +67,8 @@ class DragTool(QObject):
         self.running = False
         self._shown = False  # the points shown are a drag's in the history (not placed since)
         self.frames = 0  # live previews asked for during the last drag (tests read it)
-        self._pulling: tuple[float, float] | None = None  # display pixels: where a press placed a
-        # handle, while the button is held (let go far enough away: the target, there)
+        self._pulling: tuple[float, float] | None = None  # display pixels: the handle a press placed
+        # or was on, while the button is held (let go far enough away: the target, there)
         self.pulled_to: tuple[float, float] | None = None  # model pixels: the target so far (the
         # overlay draws it)
         self.active = False
@@ -264,8 +264,8 @@ class DragTool(QObject):
         return np.hypot(x - hx, y - hy) * self.canvas.scale() < PULL_CLICK
 
     def _pull(self, x: float, y: float, released: bool) -> bool:
-        """The mouse at display pixel (x, y) while the press that placed a handle is held: pressed
-        and let go PULL_CLICK screen pixels or more away, the handle's target is there (a
+        """The mouse at display pixel (x, y) while a press that placed a handle, or was on one whose
+        target is due, is held: let go PULL_CLICK screen pixels or more away, its target is there (a
         walkthrough pressed on a handle and dragged to its target, and nothing came of it); a click
         in place waits for the target's click."""
         far = np.hypot(x - self._pulling[0], y - self._pulling[1]) * self.canvas.scale() >= PULL_CLICK
