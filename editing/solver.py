@@ -32,7 +32,8 @@ from training.errors import UserError
 KINDS = ("color", "sketch", "preserve", "erase")
 SETTLED = 2.0  # weight of keeping a settled stroke's pixels as they are (build_constraints): on 12
 # products, a second black stroke changed the first stripe by 21 levels at weight 1, 14 at 2 and 11 at
-# 4, and drew its own 119, 102 and 96 levels darker (benchmarks.second_stroke; 31 and 125 asked again)
+# 4, and drew its own 119, 102 and 96 levels darker (benchmarks.second_stroke before compositing 16's
+# toward rule; 31 and 125 asked again)
 HOLD_MARGIN = 1 / 16  # a stroke's reach: this share of the picture's side around what it paints
 HOLD_REFERENCE = 0.5  # strokes' starting error (stroke_loss) past which the hold grows with it: about
 # a colour 0.9 from the picture's on the model's -1..1 scale (115 of 255) under a soft brush
