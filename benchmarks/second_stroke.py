@@ -33,6 +33,7 @@ from editing.edit import solve_strokes
 from editing.export import render_edit
 from editing.solver import Stroke, build_constraints
 
+PAIRS = (("white", "white"), ("black", "black"), ("black", "white"), ("white", "black"))  # first, second
 HEIGHTS = (0.35, 0.65)  # the strokes' rows, shares of the item's height from its top
 WAYS = {"asked again (before)": 0, "settled (now)": 1}  # strokes settled when the second is solved
 
@@ -61,14 +62,16 @@ def main() -> None:
             return list(solve_strokes(model, z0, z, constraints, cfg, photo=x))[-1].z[0]
 
         lum = luminance(photo)
-        for name, colour in COLOURS.items():
-            first, second = (across(h, colour) for h in HEIGHTS)
+        for first_colour, second_colour in PAIRS:
+            name = first_colour if first_colour == second_colour else f"{first_colour}, then {second_colour}"
+            first = across(HEIGHTS[0], COLOURS[first_colour])
+            second = across(HEIGHTS[1], COLOURS[second_colour])
             z1 = solved(z0, [first], 0)
             once = render_edit(model, photo, mapping, z0, z1, strokes=(first,))[0]
             only_first = (band_of(first, mapping, item.shape, 0.99) & ~band_of(second, mapping, item.shape)
                           & item)
             under_second = band_of(second, mapping, item.shape, 0.99) & item
-            sign = 1.0 if name == "white" else -1.0  # toward the colour asked
+            sign = {"white": 1.0, "black": -1.0}  # toward the colour asked
             outs = []
             for way, settled in WAYS.items():
                 t = time.perf_counter()
@@ -78,24 +81,27 @@ def main() -> None:
                 change = luminance(out) - luminance(once)
                 cases.append({"photo": i, "colour": name, "way": way, "seconds": seconds,
                               "redrawn": float(np.abs(change[only_first]).mean()),
-                              "second": float(sign * change[under_second].mean()),
-                              "first_stripe": float(sign * (luminance(once) - lum)[only_first].mean())})
+                              "second": float(sign[second_colour] * change[under_second].mean()),
+                              "first_stripe": float(sign[first_colour]
+                                                    * (luminance(once) - lum)[only_first].mean())})
                 outs.append(out)
-            if len(strips) < 8:
+            if len(strips) < 8 and first_colour == second_colour:
                 strips.append(np.concatenate([photo, once, *outs], 1))
         print(f"photo {i + 1} of {len(photos)}", flush=True)
     rows = [{"colour": name, "way": way, "photos": len(got),
              **{k: float(np.median([g[k] for g in got]))
                 for k in ("first_stripe", "redrawn", "second", "seconds")},
              "redrawn_max": float(np.max([g["redrawn"] for g in got]))}
-            for name in COLOURS for way in WAYS
+            for name in dict.fromkeys(c["colour"] for c in cases) for way in WAYS
             for got in [[c for c in cases if c["colour"] == name and c["way"] == way]]]
     Image.fromarray(np.concatenate(strips, 0)).save(RESULTS / "second_stroke.png")
     m = machine()
     md = (f"# A second stroke on a product: the first stripe\n\n`python -m benchmarks.second_stroke --n "
           f"{a.n}` ({time.perf_counter() - t0:.0f} s). Model {model.model_id}; {a.n} held-out "
           f"Fashion-MNIST test images as tinted product photos, coded by the app's hybrid inversion; two "
-          f"strokes of one colour, {2 * RADIUS} px wide, across each item at {HEIGHTS[0]:.0%} and then "
+          f"strokes of one colour, or a black one then a white one and the other way round (a "
+          f"walkthrough saw a white stroke break the black stripe above it into pieces), "
+          f"{2 * RADIUS} px wide, across each item at {HEIGHTS[0]:.0%} and then "
           f"{HEIGHTS[1]:.0%} of its height, the second solved from the first's code with the first "
           f"asked again (as before) or settled (editing.solver.build_constraints' `settled`, as the "
           f"editor does now); exported as the editor exports them. Luminance levels, medians over the "
