@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -123,7 +124,7 @@ class BrushBand:
         way = np.zeros((r, r), np.float32)  # model pixels: +1 the stroke asks for lighter, -1 darker
         for s in self.strokes:
             if s.kind == "color":
-                under = rasterize(s, r).numpy() > 0
+                under = _brushed(s, r)
                 way[under] = np.sign(float(np.mean(s.value)) - level[under])
         if mapping.invert:
             way = -way  # the photo is the model's negative: lighter in the model is darker here
@@ -136,6 +137,15 @@ class BrushBand:
         moved = (edited.astype(np.float32) - base.astype(np.float32)) @ luma * np.sign(way_here)
         whole, none = TOWARD_SLACK
         return np.clip((moved - none) / (whole - none), 0.0, 1.0)
+
+
+@lru_cache(maxsize=256)
+def _brushed(stroke: Stroke, resolution: int) -> np.ndarray:
+    """(R, R) bool, read-only: the model pixels the stroke's brush touches (editing.solver.rasterize).
+    Cached: the editor's every frame asks for each stroke (20 strokes took 17 ms a frame)."""
+    out = rasterize(stroke, resolution).numpy() > 0
+    out.flags.writeable = False
+    return out
 
 
 def _photo_points(stroke: Stroke, inverse: np.ndarray) -> np.ndarray:
