@@ -63,7 +63,7 @@ def sweep_frames(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0
                  low: float = -3.0, high: float = 3.0,
                  region: np.ndarray | None = None, offset=None, strokes=(),
                  outside: np.ndarray | None = None, base_offset=None, hair: bool = False,
-                 z_slid: torch.Tensor | None = None) -> Iterator[np.ndarray]:
+                 z_slid: torch.Tensor | None = None, layers: tuple = ()) -> Iterator[np.ndarray]:
     """Photo frames (H, W, 3) uint8 of `code` with slider `name` swept from low to high and back
     (on top of the code's own edit, drawn with its drags' `offset` if any, landing within its
     `strokes`' reach too), each carried back from z0 (drawn with `base_offset`: after a drag,
@@ -73,15 +73,18 @@ def sweep_frames(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0
     code's own edit moves a hair slider (a face's frames land on the photo's hair too, as when the
     swept slider is one); `z_slid`: the code the code's own sliders alone reach from z0 (None: it
     moves none), which the swept slider moves too: an unaligned photo's colour strokes land on that
-    code's edit (editing.landing.object_reach)."""
+    code's edit (editing.landing.object_reach); `layers`, the codes its first strokes land
+    (editing.landing.layered_bands), which the swept slider moves too."""
     if name not in vectors:
         raise AnimationError(f"no slider {name!r} for {model.name}; it has: {', '.join(vectors) or 'none'}")
     for a in sweep_values(frames, low, high):
         z = apply_sliders(code.reshape(-1), vectors, {name: a})
         slid = None if z_slid is None and a == 0 else apply_sliders(  # as the state at each value, by
             (z0 if z_slid is None else z_slid).reshape(-1), vectors, {name: a}, ref=code.reshape(-1))  # z's offset
+        lower = tuple(apply_sliders(c.reshape(-1), vectors, {name: a}, ref=code.reshape(-1)) for c in layers)
         frame = render_edit(model, pixels, mapping, z0, z, offset=offset, strokes=strokes,
-                            base_offset=base_offset, hair=hair or moves_hair({name: 1.0}), z_slid=slid)[0]
+                            base_offset=base_offset, hair=hair or moves_hair({name: 1.0}), z_slid=slid,
+                            layers=lower)[0]
         yield frame if region is None else confine(pixels if outside is None else outside, frame, region,
                                                    mapping)
 

@@ -244,12 +244,21 @@ def keep_within(out: np.ndarray, original: np.ndarray, reach, mapping: DomainMap
         mask[box] += original_mask[box] * (1.0 - weight)
 
 
+_BENEATH: OrderedDict = OrderedDict()  # what a layered edit lands on, per display frame and layers
+
+
+def _picture_key(picture: torch.Tensor) -> bytes:
+    """A model picture as a cache key (4 KB for a 32 px grey one)."""
+    return picture.detach().float().cpu().numpy().tobytes()
+
+
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                after: torch.Tensor, threshold: float = MASK_THRESHOLD, guided: bool = True,
                in_place: bool = False, silhouette: bool = True, rim: bool = True,
                reach=None, faint: bool = True, hair: bool = False,
                outline: bool = True, plain: bool = True, colour_reaches: tuple = (),
-               coherent: bool = True, under: torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray]:
+               coherent: bool = True, under: torch.Tensor | None = None, layers: tuple = ()
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -271,7 +280,9 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     sees unaligned, where the edit lands at all (editing.landing.object_reach: colour strokes paint
     where they are drawn), the photo as it was elsewhere, bit for bit, or with `under` (C, R, R), the
     model's picture of the edit's sliders alone, that picture's edit carried back whole (the
-    strokes' change lands within their bands, the sliders' wherever it changed); `colour_reaches`,
+    strokes' change lands within their bands, the sliders' wherever it changed), and with `layers`,
+    ((band, picture), ...), the strokes before each landing its own picture's edit within its band,
+    oldest first, `after`'s on top (editing.landing.layered_bands); `colour_reaches`,
     each colour stroke's (R, R), there only on what looks like what it covers inside the region
     (editing.face_paste.stroke_colours; editing.landing.face_reaches); `hair`, a hair
     slider's edit: an aligned face's lands on the photo's hair too (hair_reach). `outline`: where
@@ -296,9 +307,25 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                               None, faint, hair, outline, plain, (), coherent)
 
         out, mask = whole(after)
-        # the sliders' edit beyond the reach: into `pixels` itself when the photo is not needed after
-        # (an export keeps two full-size copies of a large photo, not three)
-        beyond, beyond_mask = (pixels, None) if under is None else whole(under, in_place)
+
+        def beneath(into: bool) -> tuple[np.ndarray, np.ndarray | None]:
+            """What the edit lands on beyond its reach: the sliders' edit (into `pixels` itself when
+            the photo is not needed after: an export keeps two full-size copies of a large photo,
+            not three), then each layer on what lies under it."""
+            found, found_mask = (pixels, None) if under is None else whole(under, into)
+            for band, picture in layers:  # one full-size frame at a time
+                lower, lower_mask = whole(picture)
+                keep_within(lower, found, band, mapping, lower_mask, found_mask, before)
+                found, found_mask = lower, lower_mask
+            return found, found_mask
+
+        if layers:  # the same for each candidate of a stroke: kept (a display frame's, per_patch)
+            flags = (threshold, guided, silhouette, rim, faint, hair, outline, plain, coherent)
+            key = (mapping, _picture_key(before), None if under is None else _picture_key(under),
+                   tuple((band, _picture_key(picture)) for band, picture in layers), flags)
+            beyond, beyond_mask = per_patch(_BENEATH, pixels, key, lambda: beneath(False))
+        else:
+            beyond, beyond_mask = beneath(in_place)
         keep_within(out, beyond, reach, mapping, mask, beyond_mask, before)
         if in_place:
             pixels[...] = out

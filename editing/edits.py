@@ -4,7 +4,8 @@ An edit is its code (`z_edit`), strokes, drag offset (`feature_offset`) and warp
 the photo (editing.export.render_edit), on a face's hair too when it moves a hair colour slider
 (`hair`: true); an unaligned photo's colour strokes' change lands within their bands, on top of
 the edit of its sliders alone (`z_slid`: the code they reach, written when they move; in
-compositing 14, `sliders_moved`: true, and the edit landed whole). Two kinds of edit rest on
+compositing 14, `sliders_moved`: true, and the edit landed whole), from compositing 17 on the first
+strokes each landing the code that followed them (`layers`). Two kinds of edit rest on
 another one:
 - a region-limited edit (editing.region) keeps, outside its region, the edit the region was painted
   on (`region_under`);
@@ -32,7 +33,7 @@ from editing.export import (
     read_warps,
     render_edit,
 )
-from editing.landing import lands_near_strokes, moves_sliders
+from editing.landing import MAX_LAYERS, lands_near_strokes, layer_count, moves_sliders
 from editing.motion import Motion
 from editing.offset import FeatureOffset
 from editing.region import confine, region_record
@@ -47,14 +48,16 @@ MAX_EDITS = 512  # edits a recipe lists besides its own (each is a render at the
 def edit_entry(code: torch.Tensor, strokes=(), offset: FeatureOffset | None = None, warps=(),
                region: torch.Tensor | None = None, under: int | None = None,
                moved: tuple[int, Motion, torch.Tensor] | None = None, hair: bool = False,
-               z_slid: torch.Tensor | None = None) -> dict:
+               z_slid: torch.Tensor | None = None, layers: tuple = ()) -> dict:
     """An edit as a recipe holds it: its code, strokes, drag offset and warps; with a `region`, the
     index of the edit the region was painted on (`under`, None: the photo); after a drag, (the
     index of the edit it started on, its motion, the code it ended at); `hair` (written only when
     true): its sliders move a hair slider, and a face's edit lands on the photo's hair too
     (editing.landing.moves_hair); `z_slid` (written only when it moves sliders): the code its
     sliders alone reach from the code its change is measured from, whose edit an unaligned photo's
-    colour strokes land on (editing.landing.object_reach)."""
+    colour strokes land on (editing.landing.object_reach); `layers` (written only when there are
+    some): the codes the first strokes land, each the one that followed it
+    (editing.landing.layered_bands)."""
     entry = {"z_edit": code.reshape(-1).tolist(), "strokes": [s.to_dict() for s in strokes],
              "feature_offset": None if offset is None else offset.to_dict(),
              "warps": [w.to_dict() for w in warps]}
@@ -69,6 +72,8 @@ def edit_entry(code: torch.Tensor, strokes=(), offset: FeatureOffset | None = No
         entry["hair"] = True
     if z_slid is not None:
         entry["z_slid"] = z_slid.reshape(-1).tolist()
+    if layers:
+        entry["layers"] = [z.reshape(-1).tolist() for z in layers]
     return entry
 
 
@@ -116,6 +121,12 @@ def check_edit(f: Fields, entry: dict, where: str, length: int, resolution: int,
             f.boolean(entry[flag], f"{where}{flag}")
     if entry.get("z_slid") is not None:
         f.numbers(entry["z_slid"], f"{where}z_slid", length, -MAX_CODE, MAX_CODE)
+    layers = f.list(entry.get("layers") or [], f"{where}layers", len(entry.get("strokes") or []))
+    for i, code in enumerate(layers):  # one code for each of the first strokes (layered_bands)
+        f.numbers(code, f"{where}layers[{i}]", length, -MAX_CODE, MAX_CODE)
+    if layer_count(layers) > MAX_LAYERS:  # each a render of the photo
+        f.fail(f"{where}layers", f"at most {MAX_LAYERS} codes (a run of one code counts once)",
+               layer_count(layers))
     under = entry.get("region_under")  # the edit a region was painted on (editing.region)
     if under is not None:
         if entry.get("region") is None:
@@ -199,7 +210,8 @@ class _Rendered:
         out = render_edit(model, ground, mapping, z_from, torch.tensor(entry["z_edit"]), threshold,
                           compositing=compositing, offset=offset, strokes=strokes, base_offset=base_offset,
                           in_place=ground is not pixels or (in_place and outside is None),
-                          hair=entry.get("hair") is True, z_slid=sliders_layer(entry, compositing))[0]
+                          hair=entry.get("hair") is True, z_slid=sliders_layer(entry, compositing),
+                          layers=tuple(torch.tensor(z) for z in entry.get("layers") or ()))[0]
         return out if outside is None else confine(outside, out, np.asarray(entry["region"], np.float32),
                                                    mapping)
 

@@ -20,7 +20,13 @@ import torch
 from PIL import Image
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.landing import COMPOSITING, face_reaches, layered  # (COMPOSITING is read from here too)
+from editing.landing import (  # (COMPOSITING is read from here too)
+    COMPOSITING,
+    drawn_layers,
+    face_reaches,
+    layered,
+    layered_bands,
+)
 from editing.offset import DragError, FeatureOffset, decode
 from editing.solver import Stroke, StrokeError, validate
 from editing.vectors import MAX_SLIDER
@@ -84,25 +90,29 @@ def export_with_recipe(pixels: np.ndarray, path: str | os.PathLike, quality: int
 def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0: torch.Tensor,
                 z_edit: torch.Tensor, threshold: float = MASK_THRESHOLD, compositing: int = COMPOSITING,
                 in_place: bool = False, offset=None, strokes=(),
-                base_offset=None, hair: bool = False, z_slid: torch.Tensor | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
+                base_offset=None, hair: bool = False, z_slid: torch.Tensor | None = None,
+                layers: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
     """(edited photo (H, W, 3) uint8, soft mask (H, W)) for the change from z0 (drawn with
     `base_offset`) to z_edit (drawn with `offset`, the drags' editing.offset.FeatureOffset, if any);
     an older `compositing` carries it back as exports were made then (see COMPOSITING); `in_place`
     edits `pixels` itself (one full-size copy of a large photo, not two); `strokes`, the edit's
     (model pixels): a face edit lands within their reach too, an unaligned photo's colour strokes'
     only there, on top of the edit of its sliders alone (`z_slid`: z0 moved by the edit's sliders,
-    None when it moves none; object_reach); `hair` (moves_hair), on the photo's hair too."""
+    None when it moves none; object_reach), from compositing 17 on the first of them each landing
+    the code that followed it (`layers`, codes; editing.landing.layered_bands); `hair`
+    (moves_hair), on the photo's hair too."""
     before = decode(model, z0.reshape(1, -1), base_offset)[0]
     after = decode(model, z_edit.reshape(1, -1), offset)[0]
     reach, colour_reaches = face_reaches(strokes, mapping, before.shape[0], compositing, z_slid is not None)
     slid = layered(reach, mapping, z_slid)
     under = None if slid is None else decode(model, slid.reshape(1, -1), offset)[0]
+    reach, lower = layered_bands(reach, layers if compositing >= 17 else (), z_edit)
+    lower = drawn_layers(lower, lambda codes: decode(model, codes, offset))
     return paste_back(pixels, mapping, before, after, threshold, guided=compositing >= 2,
                       in_place=in_place, silhouette=compositing >= 3, rim=compositing >= 4, reach=reach,
                       faint=compositing >= 6, hair=hair and compositing >= 9, outline=compositing >= 10,
                       plain=compositing >= 11, colour_reaches=colour_reaches, coherent=compositing >= 13,
-                      under=under)
+                      under=under, layers=lower)
 
 
 def recipe_path(export_path: str | os.PathLike) -> Path:

@@ -147,7 +147,8 @@ class Constraints:
         return bool(self.color_mask.any() or self.sketch_mask.any())
 
 
-def build_constraints(strokes: list[Stroke], current: torch.Tensor, settled: int = 0) -> Constraints:
+def build_constraints(strokes: list[Stroke], current: torch.Tensor, settled: int = 0,
+                      weight: float = SETTLED) -> Constraints:
     """Rasterise strokes in order against the current image (C, R, R); erase strokes remove
     earlier strokes where they pass; later colour strokes win where colours overlap. The first
     `settled` strokes were solved before and `current` shows them as they came out (the editor's
@@ -155,7 +156,9 @@ def build_constraints(strokes: list[Stroke], current: torch.Tensor, settled: int
     is there (as "preserve" does, weighed SETTLED) except where a later stroke paints, so that a
     new stroke does not redraw them (two black strokes across a product: solving the second
     darkened the first stripe by a median of 31 levels on 12 products, pushing it further toward
-    its colour)."""
+    its colour). `weight` 0: they ask nothing (an object's colour strokes that each land the code
+    that followed them, editing.landing.layered_bands: the picture need not keep them); a Preserve
+    stroke among them still keeps its part."""
     c, r, _ = current.shape
     validate(strokes, r, c)
     zeros = torch.zeros(r, r)
@@ -167,7 +170,7 @@ def build_constraints(strokes: list[Stroke], current: torch.Tensor, settled: int
             keep = (rasterize(s, r) <= 0).float()  # everything the eraser touches goes
             cm, sm, pm, held = cm * keep, sm * keep, pm * keep, held * keep
         elif i < settled and s.kind in ("color", "sketch"):
-            held = torch.maximum(held, m * SETTLED)
+            held = torch.maximum(held, m * weight)
         elif s.kind == "color":
             value = torch.tensor(s.value).reshape(-1, 1, 1).expand(c, r, r)
             target = torch.where(m > 0, value, target)

@@ -94,7 +94,7 @@ def export_sweep(window, name: str, path: str | Path, frames: int = FRAMES, fps:
                             region=region, offset=doc.current.offset, strokes=doc.current.reach_strokes,
                             outside=outside, base_offset=base_offset,
                             hair=moves_hair(doc.current.sliders),
-                            z_slid=z_slid)
+                            z_slid=z_slid, layers=doc.current.layer_codes(vectors, doc.z0))
 
     inside = "" if region is None else " (inside the painted region only: Clear region to sweep everywhere)"
     render_in_background(window, frames_now, path, fps, frames,

@@ -3,8 +3,9 @@
 The screen shows the photo with the change G(z) - G(z0) carried back (editing.compositing.paste_back),
 kept inside the state's region if it has one (editing.region.confine; outside it, the state the
 region was painted on: `Outside`); after a drag, onto the frame of the state the drag started on,
-moved as the drag moved things, the change measured from the drag's end (editing.motion: `Ground`),
-at display size (the photo
+moved as the drag moved things, the change measured from the drag's end (editing.motion: `Ground`);
+an object's colour strokes each landing the code that followed them within their bands
+(Snapshot.layers: editing.landing.layered_bands), at display size (the photo
 scaled to at most `max_side` pixels), which keeps slider previews fast on big photos; the export
 renders the same change at the photo's full size.
 """
@@ -21,7 +22,15 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.landing import face_reaches, lands_in_bands, layered, moves_hair, moves_sliders
+from editing.landing import (
+    drawn_layers,
+    face_reaches,
+    lands_in_bands,
+    layered,
+    layered_bands,
+    moves_hair,
+    moves_sliders,
+)
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
@@ -50,6 +59,7 @@ class Outside:
     ground: "Ground | None" = None  # what it lands on after a drag
     hair: bool = False  # it moves a hair slider: a face's edit lands on the photo's hair too
     z_slid: torch.Tensor | None = None  # the code its sliders alone reach (slid_code)
+    layers: tuple = ()  # the codes its first strokes land (Snapshot.layer_codes)
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,7 +83,8 @@ def outside_of(snap, vectors, z0: torch.Tensor) -> Outside | None:
     under = snap.under if snap.region is not None else None
     return None if under is None else Outside(under, under.code(vectors, z0), under.offset,
                                               under.reach_strokes, ground_of(under, vectors, z0),
-                                              moves_hair(under.sliders), slid_code(under, vectors, z0))
+                                              moves_hair(under.sliders), slid_code(under, vectors, z0),
+                                              under.layer_codes(vectors, z0))
 
 
 def ground_of(snap, vectors, z0: torch.Tensor) -> Ground | None:
@@ -100,10 +111,10 @@ def slid_code(snap, vectors, z0: torch.Tensor) -> torch.Tensor | None:
 
 def frame_args(snap, vectors, z0: torch.Tensor) -> tuple:
     """Renderer.render's arguments for a state's frame: (code, region, offset, strokes, outside,
-    ground, hair, z_slid)."""
+    ground, hair, z_slid, layers)."""
     return (snap.code(vectors, z0), snap.region, snap.offset, snap.reach_strokes,
             outside_of(snap, vectors, z0), ground_of(snap, vectors, z0), moves_hair(snap.sliders),
-            slid_code(snap, vectors, z0))
+            slid_code(snap, vectors, z0), snap.layer_codes(vectors, z0))
 
 
 class Renderer:
@@ -158,15 +169,16 @@ class Renderer:
     def render(self, z: torch.Tensor, region: torch.Tensor | None = None,
                offset: FeatureOffset | None = None, strokes: tuple = (),
                outside: Outside | None = None, ground: Ground | None = None,
-               hair: bool = False, z_slid: torch.Tensor | None = None, draft: bool = False
-               ) -> tuple[np.ndarray, torch.Tensor]:
+               hair: bool = False, z_slid: torch.Tensor | None = None, layers: tuple = (),
+               draft: bool = False) -> tuple[np.ndarray, torch.Tensor]:
         """(display, G(z)): one frame of the preview, decoding z once (with the drags' `offset`);
         with a `region` (R, R), the edit kept only inside it, as the export keeps it
         (editing.region.confine), `outside` it the state it was painted on (None: the photo); a
         face edit lands within the `strokes`' reach too, as exported, and with `hair` (a hair
         slider moved) on the photo's hair; an object's colour strokes' within their bands, on top
-        of the edit of the sliders alone (`z_slid`, slid_code; editing.landing.object_reach); after
-        a drag, on its `ground` (None: the photo). A
+        of the edit of the sliders alone (`z_slid`, slid_code; editing.landing.object_reach), the
+        first of them each landing the code that followed it (`layers`, Snapshot.layer_codes;
+        editing.landing.layered_bands); after a drag, on its `ground` (None: the photo). A
         `draft` skips moving the photo along an object's moved outline (editing.outline_flow: a
         few milliseconds a frame), as a slider's frames do while it moves (editor.preview)."""
         image = self.model_image(z, offset)
@@ -174,9 +186,12 @@ class Renderer:
                                              sliders_moved=z_slid is not None)
         slid = layered(reach, self.mapping, z_slid)
         under = None if slid is None else self.model_image(slid, offset)
+        reach, lower = layered_bands(reach, layers, z)
+        lower = drawn_layers(lower, lambda codes: decode(self.model, codes, offset))
         pixels, before = self.ground_pixels(ground, (z, offset, image))
         out, _ = paste_back(pixels, self.display_mapping, before, image, MASK_THRESHOLD, reach=reach,
-                            hair=hair, outline=not draft, colour_reaches=colour_reaches, under=under)
+                            hair=hair, outline=not draft, colour_reaches=colour_reaches, under=under,
+                            layers=lower)
         if region is not None:
             out = confine(self.outside_pixels(outside), out, region.numpy(), self.display_mapping)
         return out, image
@@ -206,7 +221,8 @@ class Renderer:
             return self.display_pixels
         return self._cached(outside.state, lambda: self.render(outside.code, None, outside.offset,
                                                                  outside.strokes, None, outside.ground,
-                                                                 outside.hair, outside.z_slid)[0])
+                                                                 outside.hair, outside.z_slid,
+                                                                 outside.layers)[0])
 
     def ground_pixels(self, ground: Ground | None, drawn: tuple = ()) -> tuple[np.ndarray, torch.Tensor]:
         """(the display frame an edit lands on, the model's picture its change is measured
@@ -244,10 +260,11 @@ class Renderer:
     @torch.no_grad()
     def view(self, z: torch.Tensor, region: torch.Tensor | None = None, offset: FeatureOffset | None = None,
              strokes: tuple = (), outside: Outside | None = None, ground: Ground | None = None,
-             hair: bool = False, z_slid: torch.Tensor | None = None) -> np.ndarray:
+             hair: bool = False, z_slid: torch.Tensor | None = None, layers: tuple = ()) -> np.ndarray:
         """The frame of code z (as `render`) cropped to the bounding box of the model's square: what
         a candidate's thumbnail shows, the edit on the photo rather than the generator's picture."""
-        return self.crop_to_square(self.render(z, region, offset, strokes, outside, ground, hair, z_slid)[0])
+        return self.crop_to_square(self.render(z, region, offset, strokes, outside, ground, hair, z_slid,
+                                               layers)[0])
 
     def crop_to_square(self, out: np.ndarray) -> np.ndarray:
         """A display frame cropped to the bounding box of the model's square (`view`)."""

@@ -149,8 +149,9 @@ def document_from_session(data: dict, model: GANModel,
                               torch.tensor(m["end"], dtype=torch.float32))
         return shared[i]
 
+    codes = [torch.tensor(z, dtype=torch.float32) for z in data.get("codes", [])]
     for s in data["history"]:  # a state's `under` and a drag's start are earlier ones
-        history.append(Snapshot.from_dict(s, regions, offsets, history, moved))
+        history.append(Snapshot.from_dict(s, regions, offsets, history, moved, codes))
     for i, snap in enumerate(history):
         try:
             if vectors is not None:
@@ -358,7 +359,7 @@ def edit_record(state: Snapshot, vectors: dict[str, AttributeVector], z0: torch.
         under = place.get(id(s.under)) if s.region is not None and s.under is not None else None
         moved = None if s.moved is None else (place[id(s.moved.start)], s.moved.motion, s.moved.end)
         return edit_entry(s.code(vectors, z0), s.strokes, s.offset, s.warps, s.region, under, moved,
-                          moves_hair(s.sliders), slid_code(s, vectors, z0))
+                          moves_hair(s.sliders), slid_code(s, vectors, z0), s.layer_codes(vectors, z0))
 
     stack = [(x, False) for x in rests_on(state)]
     while stack:  # each listed after the ones it rests on, without recursion (long drag chains)

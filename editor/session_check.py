@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from editing.export import MAX_CODE  # |code value|: as recipes bound it
+from editing.landing import MAX_LAYERS, layer_count
 from editing.motion import Motion
 from editing.offset import FeatureOffset
 from editing.region import check_region
@@ -65,6 +66,9 @@ def check_session(data, what: str = "the session") -> dict:
             FeatureOffset.from_dict(f.dict(offset, f"offsets[{i}]"))
         except UserError as e:
             raise SessionError(f"{what} is damaged: offsets[{i}]: {e}") from None
+    codes = f.list(data.get("codes", []), "codes", MAX_HISTORY * MAX_LAYERS)  # states' layers share them
+    for i, code in enumerate(codes):
+        f.numbers(code, f"codes[{i}]", len(z0), -MAX_CODE, MAX_CODE)
     moves = f.list(data.get("moves", []), "moves", MAX_HISTORY)
     for i, moved in enumerate(moves):  # drags' motions: the state each started on, the motion, its end
         where = f"moves[{i}]"
@@ -86,6 +90,12 @@ def check_session(data, what: str = "the session") -> dict:
         for name, value in f.dict(f.key(snap, "sliders", where), f"{where}.sliders").items():
             f.number(value, f"{where}.sliders.{name}", -MAX_SLIDER, MAX_SLIDER)
         strokes = f.list(f.key(snap, "strokes", where), f"{where}.strokes", 10_000)
+        layers = f.list(snap.get("layers", []), f"{where}.layers", len(strokes))  # its first strokes' codes
+        for k, index in enumerate(layers):
+            f.integer(index, f"{where}.layers[{k}]", 0, len(codes) - 1)
+        if layer_count([codes[k] for k in layers]) > MAX_LAYERS:  # each a carry-back in every frame
+            f.fail(f"{where}.layers", f"at most {MAX_LAYERS} codes (a run of one code counts once)",
+                   layer_count([codes[k] for k in layers]))
         if snap.get("region") is not None:
             f.integer(snap["region"], f"{where}.region", 0, len(regions) - 1)
         if snap.get("offset") is not None:

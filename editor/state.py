@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from editing.keep_versions import moved_by_12
+from editing.landing import with_layer
 from editing.motion import Motion
 from editing.offset import FeatureOffset
 from editing.solver import Stroke
@@ -30,8 +31,9 @@ from training.fileio import sha256_file, write_json_atomic
 from training.modelfile import GANModel
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 12  # 12: a steered slider's value lands between the neighbouring readings of its
-# walk (editing.steer.Walk.to_steps); 11: the brightness slider holds the item's width and height
+SESSION_VERSION = 13  # 13: a state's strokes each land the code that followed them (`layers`, indices
+# into `codes`: editing.landing.layered_bands); 12: a steered slider's value lands between the
+# neighbouring readings of its walk (editing.steer.Walk.to_steps); 11: the brightness slider holds the item's width and height
 # still too (editing.measure.HOLD_STILL); 10: a drag may move a part as a whole (editing.motion's `whole`); 9: a
 # state after a drag lands on the photo the drag moved (`moved`, into `moves`: editing.motion; the
 # state it started on, the motion, the code it ended at); 8: states keep the warps that made them
@@ -67,6 +69,10 @@ class Snapshot:
     moved: "Moved | None" = field(default=None, repr=False, compare=False)  # after a drag: the
     # photo it lands on is the frame of the state the drag started on, moved as the drag moved
     # things; None: the photo as opened (no drag, or a drag of a session before version 9)
+    layers: tuple[torch.Tensor, ...] = field(default=(), repr=False, compare=False)  # for each of the
+    # first strokes, the base (z_base) of the state the next stroke was painted on: an object's colour
+    # strokes each land that code (its sliders' offset added) within their bands, the strokes after them
+    # this state's (editing.landing.layered_bands); after a drag, none (what it moved holds them)
 
     @property
     def slider_dict(self) -> dict[str, float]:
@@ -82,12 +88,27 @@ class Snapshot:
             torch.equal(self.z_base, other.z_base) and self.sliders == other.sliders
             and self.strokes == other.strokes and self.warps == other.warps
             and _same_region(self.region, other.region) and self.offset is other.offset
-            and self.under is other.under and self.moved is other.moved)
+            and self.under is other.under and self.moved is other.moved
+            and len(self.layers) == len(other.layers)
+            and all(torch.equal(a, b) for a, b in zip(self.layers, other.layers)))
 
     @property
     def reach_strokes(self) -> tuple[Stroke, ...]:
         """The strokes and the warps' bands: where a face edit lands besides the face region."""
         return reach_strokes(self.strokes, self.warps)
+
+    @property
+    def painted_over(self) -> tuple[torch.Tensor, ...]:
+        """The layers of a stroke painted next on this state: each stroke so far without one lands
+        this state's base (editing.landing.with_layer)."""
+        return with_layer(self.layers, len(self.strokes), self.z_base)
+
+    def layer_codes(self, vectors: dict[str, AttributeVector], ref: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The codes its first strokes land (`layers`, its sliders' offset added), () after a drag."""
+        if not self.layers or self.moved is not None:
+            return ()
+        offset = self.code(vectors, ref) - self.z_base
+        return tuple(base + offset for base in self.layers)
 
     def code(self, vectors: dict[str, AttributeVector], ref: torch.Tensor | None = None) -> torch.Tensor:
         """The code shown: z_base moved by the sliders. A product's sliders take their class's
@@ -103,11 +124,13 @@ class Snapshot:
         return replace(self, z_base=z - offset, **changes)
 
     def to_dict(self, region_index: int | None = None, offset_index: int | None = None,
-                under_index: int | None = None, moved_index: int | None = None) -> dict:
+                under_index: int | None = None, moved_index: int | None = None,
+                layer_indices: list[int] | None = None) -> dict:
         """The state as a session holds it; its region is `region_index` into the session's
         `regions`, its drag offset `offset_index` into its `offsets`, its drag's motion
-        `moved_index` into its `moves` (each written once however many states share it), the
-        state under its region `under_index` into the history."""
+        `moved_index` into its `moves`, its layers `layer_indices` into its `codes` (each written
+        once however many states share it), the state under its region `under_index` into the
+        history."""
         d = {"label": self.label, "z_base": self.z_base.tolist(), "sliders": dict(self.sliders),
              "strokes": [s.to_dict() for s in self.strokes]}
         if region_index is not None:
@@ -120,15 +143,18 @@ class Snapshot:
             d["warps"] = [w.to_dict() for w in self.warps]
         if moved_index is not None:
             d["moved"] = moved_index
+        if layer_indices:
+            d["layers"] = layer_indices
         return d
 
     @classmethod
     def from_dict(cls, d: dict, regions: list | None = None, offsets: list[FeatureOffset] | None = None,
                   earlier: list["Snapshot"] | None = None,
-                  moves: Callable[[int], "Moved"] | None = None) -> "Snapshot":
-        """The state from its dict; `regions` and `offsets`, the session's (states share them);
-        `earlier`, the history's states before it (the one under its region is among them);
-        `moves`, index -> the session's Moved (states share them)."""
+                  moves: Callable[[int], "Moved"] | None = None,
+                  codes: list[torch.Tensor] | None = None) -> "Snapshot":
+        """The state from its dict; `regions`, `offsets` and `codes` (its layers), the session's
+        (states share them); `earlier`, the history's states before it (the one under its region
+        is among them); `moves`, index -> the session's Moved (states share them)."""
         region, offset, under, moved = d.get("region"), d.get("offset"), d.get("under"), d.get("moved")
         return cls(d["label"], torch.tensor(d["z_base"], dtype=torch.float32),
                    tuple(sorted((k, float(v)) for k, v in d["sliders"].items())),
@@ -137,7 +163,8 @@ class Snapshot:
                    None if offset is None else offsets[offset],
                    tuple(Warp.from_dict(w) for w in d.get("warps", [])),
                    None if under is None or region is None else earlier[under],
-                   None if moved is None else moves(moved))
+                   None if moved is None else moves(moved),
+                   tuple(codes[i] for i in d.get("layers", ())))
 
 
 @dataclass(frozen=True, eq=False)
@@ -261,9 +288,10 @@ class Document:
         return replace(self.current, label=label, sliders=sliders_tuple(values))
 
     def with_candidate(self, z: torch.Tensor, strokes: tuple[Stroke, ...],
-                       vectors: dict[str, AttributeVector], label: str) -> Snapshot:
-        """A state whose current code is exactly z, keeping the slider positions."""
-        return self.current.showing(z, vectors, self.z0, label=label, strokes=strokes)
+                       vectors: dict[str, AttributeVector], label: str, **changes) -> Snapshot:
+        """A state whose current code is exactly z, keeping the slider positions; `changes`, other
+        fields to replace (the stroke's layers, ...)."""
+        return self.current.showing(z, vectors, self.z0, label=label, strokes=strokes, **changes)
 
     def with_region(self, region: torch.Tensor | None, label: str) -> Snapshot:
         """The current state with another region (None: the edit lands everywhere again). A first
@@ -294,6 +322,11 @@ class Document:
             if s.moved is not None and id(s.moved.start) in place:
                 moves.setdefault(id(s.moved), len(moves))
         unique_moves = {id(s.moved): s.moved for s in self.history if s.moved is not None}
+        codes: dict[int, int] = {}  # id(layer code) -> its place in "codes" (states share them)
+        unique_codes = {}
+        for s in self.history:
+            for z in s.layers:
+                unique_codes.setdefault(codes.setdefault(id(z), len(codes)), z)
         data = {"format": SESSION_FORMAT, "version": SESSION_VERSION,
                 "model": {"path": str(self.model_path), "id": self.model_id},
                 "photo": {"path": str(self.photo_path) if self.photo_path else None,
@@ -302,8 +335,11 @@ class Document:
                 "history": [s.to_dict(None if s.region is None else regions[id(s.region)],
                                       None if s.offset is None else offsets[id(s.offset)],
                                       None if s.under is None else place.get(id(s.under)),
-                                      None if s.moved is None else moves.get(id(s.moved)))
+                                      None if s.moved is None else moves.get(id(s.moved)),
+                                      [codes[id(z)] for z in s.layers])
                             for s in self.history], "index": self.index}
+        if codes:
+            data["codes"] = [z.tolist() for z in unique_codes.values()]
         if regions:
             data["regions"] = [unique[key].tolist() for key in regions]
         if offsets:
@@ -314,7 +350,11 @@ class Document:
         # What it needs, as recipes are written: an editor before 12 would land a calibrated slider
         # elsewhere, one before 11 would move brightness differently, one before 10 opens it when
         # no part moves whole.
-        if not any(moved_by_12(s.slider_dict) for s in self.history):
+        if codes:  # an editor before 13 would land every stroke its state's code
+            return data
+        if any(moved_by_12(s.slider_dict) for s in self.history):
+            data["version"] = 12
+        else:
             data["version"] = 10 if any(m["motion"].get("whole") for m in data.get("moves", ())) else 9
         return data
 

@@ -2,7 +2,8 @@
 runs on the job runner (progress, Cancel), the best candidate is applied and the others are offered
 in the candidates panel. The solver runs through editing.edit.solve_strokes, as in `latent-edit edit`,
 with the same default settings (editing.edit.solver_config: face models rank the candidates by
-identity change from the photo's code); the strokes painted before are settled (stroke_constraints).
+identity change from the photo's code); the strokes painted before are settled, or where each
+lands the code that followed it, left out (stroke_constraints).
 
 A stroke is clipped to the model's square (the outline on the canvas) without a question: the part
 outside is left out and the status bar says so. The candidates follow the document (editor.offers):
@@ -20,7 +21,15 @@ from PySide6.QtCore import QObject, Signal
 from editing.edit import solve_strokes, solver_config
 from editing.landing import lands_in_bands, moves_hair
 from editing.offset import drawing
-from editing.solver import Constraints, SolverConfig, SolverStep, Stroke, build_constraints, stroke_loss
+from editing.solver import (
+    SETTLED,
+    Constraints,
+    SolverConfig,
+    SolverStep,
+    Stroke,
+    build_constraints,
+    stroke_loss,
+)
 from editing.vectors import AttributeVector
 from editing.warp import reach_strokes
 from editor.brushbar import BrushBar
@@ -38,12 +47,17 @@ FAR_SHORT = 0.5  # a stroke whose colour got less than this share of the way is 
 def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, AttributeVector],
                        stroke: Stroke) -> tuple[tuple[Stroke, ...], torch.Tensor, Constraints]:
     """(all strokes with this one, the current code, their constraints); StrokeError if refused.
-    The strokes before it are settled: the picture keeps them as it shows them (build_constraints)."""
-    strokes = doc.current.strokes + (stroke,)
+    The strokes before it are settled: the picture keeps them as it shows them (build_constraints).
+    Where each lands the code that followed it (an object's colour strokes, no drag:
+    layered_bands), they ask nothing: the new stroke is solved alone, a Preserve stroke kept (a white
+    stroke after a black one went 11 levels of the way settled, 47 alone: benchmarks.second_stroke)."""
+    state = doc.current
+    strokes = state.strokes + (stroke,)
     z = doc.code(vectors)
+    layered = state.moved is None and lands_in_bands(reach_strokes(strokes, state.warps), doc.mapping)
     with torch.no_grad():
-        constraints = build_constraints(list(strokes), drawing(model, doc.current.offset)(z[None])[0],
-                                        settled=len(doc.current.strokes))
+        constraints = build_constraints(list(strokes), drawing(model, state.offset)(z[None])[0],
+                                        settled=len(state.strokes), weight=0.0 if layered else SETTLED)
     return strokes, z, constraints
 
 
@@ -72,11 +86,13 @@ def reached(step: SolverStep, constraints: Constraints) -> str:
 
 def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Snapshot,
                strokes: tuple[Stroke, ...], outside: Outside | None = None,
-               ground: Ground | None = None, z_slid: torch.Tensor | None = None) -> Iterator:
+               ground: Ground | None = None, z_slid: torch.Tensor | None = None, layers: tuple = ()
+               ) -> Iterator:
     """The solver's steps, then (last step, each candidate's edit on the photo, what lands as the
     model sees it): the candidates as the canvas would show them in `state` (its region, what is
     `outside` it, its drags and what they moved, its `ground`, the code its sliders alone reach:
-    `z_slid`, editor.render.slid_code) with `strokes`, cropped to the model's square
+    `z_slid`, editor.render.slid_code; the codes the strokes before land: `layers`) with `strokes`,
+    cropped to the model's square
     (Renderer.view), and where the generator's picture is not what lands (after a drag, or on a
     photo the model sees unaligned: editor.render.judges_landing) the frames as the model sees them
     (K, C, R, R), which the candidates' quality measures instead (None elsewhere); rendered here
@@ -89,7 +105,7 @@ def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Sn
         views = seen = None
         if renderer is not None:
             frames = [renderer.render(z, state.region, state.offset, strokes, outside, ground, hair,
-                                      z_slid)[0] for z in last.z]
+                                      z_slid, layers)[0] for z in last.z]
             views = [renderer.crop_to_square(f) for f in frames]
             if judges_landing(renderer, state):  # as the quality line (editor.render.as_model_sees_it)
                 seen = torch.cat([renderer.as_model_sees(f) for f in frames])
@@ -169,11 +185,14 @@ class StrokeTool(QObject):
                              else NOTHING_ASKED["erase" if banded else "erase whole"])
             return self.settled.emit(True)
 
+        layers = doc.current.painted_over  # the strokes before land the code they showed (layered_bands)
+
         def finish(result) -> None:
             step, views, seen = result
-            snap = doc.with_candidate(step.z[0], strokes, vectors, label)
+            snap = doc.with_candidate(step.z[0], strokes, vectors, label, layers=layers)
             self.offers.offered(Offer(step.z, step.images, views, lambda k: doc.with_candidate(
-                step.z[k], strokes, vectors, f"{label} (candidate {k + 1})"), "Candidate", seen=seen), snap)
+                step.z[k], strokes, vectors, f"{label} (candidate {k + 1})", layers=layers), "Candidate",
+                seen=seen), snap)
             doc.push(snap)
             short = reached(step, constraints)  # the panel's title says "click to choose": a note
             # that the strokes fell short fits the status bar of a window 1200 px wide after this
@@ -190,9 +209,11 @@ class StrokeTool(QObject):
         renderer, state = self.preview.renderer, doc.current
         outside, ground = outside_of(state, vectors, doc.z0), ground_of(state, vectors, doc.z0)
         z_slid = slid_code(state, vectors, doc.z0)  # a candidate keeps the state's sliders
+        lower = replace(state, layers=layers).layer_codes(vectors, doc.z0)  # as the candidates land
 
         def work() -> Iterator:
             return with_views(solve_strokes(model, doc.z0, z, constraints, cfg, offset, doc.target),
-                              renderer, state, reach_strokes(strokes, state.warps), outside, ground, z_slid)
+                              renderer, state, reach_strokes(strokes, state.warps), outside, ground, z_slid,
+                              lower)
 
         self.jobs.run(Job(work, cfg.steps + 1, on_done=finish, on_cancel=cancelled))

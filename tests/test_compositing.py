@@ -582,7 +582,7 @@ def test_a_sweep_and_the_stroke_candidates_carry_a_hair_slider_back_on_the_hair(
         assert sorted(float(s[0]) for _, s in seen) == pytest.approx(swept)
 
     class Renderer:
-        def render(self, z, region, offset, strokes, outside, ground, hair, z_slid):
+        def render(self, z, region, offset, strokes, outside, ground, hair, z_slid, layers):
             return (hair, z_slid), z
 
         def crop_to_square(self, frame):
@@ -814,6 +814,73 @@ def test_a_brush_lands_within_its_own_width_on_the_photo():
     finally:
         landing.BAND_WORK = old
         landing.forget_bands()
+
+
+def test_each_stroke_lands_the_code_that_followed_it():
+    """A white stroke below a black stripe on a pullover lightened the whole item and broke the stripe
+    into grey segments (a walkthrough): each stroke landed the latest code. Since compositing 17 the
+    first strokes each land the code that followed them (`layers`: editing.landing.layered_bands), the
+    strokes after them the edit's own, later ones on top; an eraser after them takes theirs away too."""
+    from editing.export import render_edit
+    from editing.landing import BrushBand, layered_bands, object_reach
+    from editing.solver import Stroke
+    from editor.render import Renderer
+
+    photo, before, mapping = dress_photo(235, (120, 40, 60))  # the dress: model x 9-23, y 3-29
+    dark, light = before.clone(), before.clone()
+    dark[:, 3:29, 9:24] += 0.5  # the first stroke's code: the whole dress darker (the model sees it inverted)
+    light[:, 3:29, 9:24] -= 0.4  # the second's: the whole dress lighter, the first stripe too
+    Drawn = three_codes(before, dark, light)
+    z0, z1, z2 = torch.zeros(4), torch.full((4,), 0.5), torch.ones(4)  # before, dark, light
+    first = Stroke("color", ((9.0, 9.0), (23.0, 9.0)), radius=0.6, value=(1.0,))
+    second = Stroke("color", ((9.0, 22.0), (23.0, 22.0)), radius=0.6, value=(-1.0,))
+    once = render_edit(Drawn, photo, mapping, z0, z1, strokes=(first,))[0]
+    flat = render_edit(Drawn, photo, mapping, z0, z2, strokes=(first, second))[0]  # compositing 16's way
+    out = render_edit(Drawn, photo, mapping, z0, z2, strokes=(first, second), layers=(z1,))[0]
+    y1, y2 = (int(mapping.to_model_point(0, 0)[1] * -1 / mapping.scale + y / mapping.scale) for y in (9, 22))
+    rows1, rows2 = slice(y1 - 12, y1 + 12), slice(y2 - 12, y2 + 12)  # each stripe and well past it
+    assert np.abs(once[rows1].astype(int) - photo[rows1]).max() > 40  # the first stripe, darker
+    assert np.array_equal(out[rows1], once[rows1])  # kept as it came out, bit for bit
+    assert np.abs(flat[rows1].astype(int) - once[rows1]).max() > 40  # it was lightened before
+    assert np.array_equal(out[rows2], flat[rows2])  # the second lands its own code
+    rest = np.ones(300, bool)
+    rest[rows1], rest[rows2] = False, False
+    assert np.array_equal(out[rest], photo[rest])  # beyond both: the photo
+    assert np.array_equal(render_edit(Drawn, photo, mapping, z0, z2, strokes=(first, second), layers=(z1,),
+                                      compositing=16)[0], flat)  # as an older recipe was made
+    shown = Renderer(Drawn, photo, mapping, z0).render(z2, strokes=(first, second), layers=(z1,))[0]
+    assert np.array_equal(shown, out)  # the preview as the export
+    eraser = Stroke("erase", first.points, first.radius)  # over the first stripe, after both
+    erased = render_edit(Drawn, photo, mapping, z0, z2, strokes=(first, second, eraser), layers=(z1,))[0]
+    assert np.array_equal(erased[rows1], photo[rows1]) and np.array_equal(erased[rows2], flat[rows2])
+
+    band = object_reach((first, eraser, second), mapping, 1)
+    top, lower = layered_bands(band, (z1, z1), z2)  # the eraser painted on the first's state
+    assert top.strokes == (second,) and len(lower) == 1
+    assert lower[0][0].strokes == (first, eraser) and lower[0][1] is z1
+    top, lower = layered_bands(band, (z1, z2, z2), z2)  # a stroke's layer of the code itself: one
+    assert top.strokes == (eraser, second) and lower[0][0].strokes == (first, eraser)
+    top, lower = layered_bands(band, (z1, z1, z1), z2)  # every stroke under an older code
+    assert top.strokes == () and top.on_photo(mapping) is None and len(lower) == 1
+    assert layered_bands(band, (), z2) == (band, ()) and layered_bands(None, (z1,), z2) == (None, ())
+    assert isinstance(top, BrushBand)
+
+
+def test_past_max_layers_the_oldest_strokes_land_the_code_after_them():
+    """Each code a stroke lands is a carry-back in every frame: an edit holds at most MAX_LAYERS, the
+    oldest strokes taking the code that followed them."""
+    from editing.landing import MAX_LAYERS, layer_count, with_layer
+
+    codes = [torch.full((3,), float(i)) for i in range(MAX_LAYERS + 3)]
+    layers = ()
+    for i, code in enumerate(codes):  # a stroke painted on each code in turn
+        layers = with_layer(layers, i, code)
+        assert len(layers) == i and layer_count(layers) <= MAX_LAYERS
+    assert layer_count(layers) == MAX_LAYERS and layers[-1] is codes[-1]  # stroke i painted on code i + 1
+    assert all(torch.equal(z, codes[3]) for z in layers[:3]) and torch.equal(layers[3], codes[4])  # the
+    # oldest two took the third's code
+    assert with_layer((codes[0],), 3, codes[1]) == (codes[0], codes[1], codes[1])
+    assert layer_count([[1.0], [1.0], [2.0], [1.0]]) == 3
 
 
 def test_a_brush_moves_what_it_paints_only_toward_its_colour():

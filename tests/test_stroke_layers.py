@@ -1,0 +1,133 @@
+"""Each of an object's colour strokes lands the code that followed it (compositing 17), in the editor:
+the screen, the session and the export keep the first stripe as it came out."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from editing.export import read_recipe, rebuild_from_recipe
+from editing.landing import BrushBand
+from editing.solver import Stroke
+from editor.render import frame_args
+from editor.session_check import check_session
+from editor.state import SessionError
+from tests.conftest import make_editable_model, open_window
+from tests.test_editor import settle
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = open_window(qtbot, tmp_path, str(make_editable_model(tmp_path / "tiny")))
+    yield w
+    w.close()
+
+
+def shown(w, state=None) -> np.ndarray:
+    """The frame of a state (the current one) as the canvas draws it."""
+    return w.renderer.render(*frame_args(state or w.doc.current, w.vectors, w.doc.z0))[0]
+
+
+def test_a_second_stroke_leaves_the_first_stripe_on_screen_in_the_session_and_the_export(
+        window, qtbot, photo, tmp_path):
+    """A walkthrough painted a black stripe across a pullover, then a white one below it: the white
+    stroke's code lightened the whole item, and the black stripe broke into grey segments. The first
+    stroke now lands the code it showed (Snapshot.layers), bit for bit, while the second lands its
+    own; a saved session and an export rebuild the same picture."""
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    first = Stroke("color", ((4.0, 9.0), (28.0, 9.0)), 1.0, (1.0,))
+    second = Stroke("color", ((4.0, 23.0), (28.0, 23.0)), 1.0, (-1.0,))
+    w.apply_stroke(first)
+    settle(qtbot, w)
+    one, painted_on = shown(w), w.doc.current
+    assert painted_on.layers == ()
+    w.apply_stroke(second)
+    settle(qtbot, w)
+    state = w.doc.current
+    assert len(state.layers) == 1 and state.layers[0] is painted_on.z_base
+    assert not torch.equal(state.z_base, painted_on.z_base)  # the second stroke moved the code
+    two = shown(w)
+    top, left, weights = BrushBand((first,), 32, 1).on_photo(w.renderer.display_mapping)
+    band = np.zeros(two.shape[:2], bool)
+    band[top:top + weights.shape[0], left:left + weights.shape[1]] = weights > 0
+    assert np.abs(one[band].astype(int) - w.renderer.display_pixels[band]).max() > 20  # the first stripe
+    assert np.array_equal(two[band], one[band])  # as it came out
+    flat = w.renderer.render(*frame_args(state, w.vectors, w.doc.z0)[:-1])[0]  # every stroke the new code
+    assert not np.array_equal(flat[band], one[band])  # which redrew it
+    assert not np.array_equal(two[~band], one[~band])  # the second stripe drawn
+
+    session = tmp_path / "two.session.json"
+    assert w.save_session(session)
+    data = json.loads(session.read_text())
+    assert data["version"] == 13 and len(data["codes"]) == 1 and data["history"][-1]["layers"] == [0]
+    w.undo()
+    settle(qtbot, w)
+    assert w.open_session(session)
+    settle(qtbot, w)
+    assert w.doc.current.shows_same(state) and np.array_equal(shown(w), two)
+
+    out = tmp_path / "two.png"
+    assert w.export_to(out)
+    recipe = json.loads((tmp_path / "two.png.recipe.json").read_text())
+    assert recipe["export"]["compositing"] == 17 and len(recipe["layers"]) == 1
+    exported = np.asarray(Image.open(out).convert("RGB"))
+    assert np.array_equal(exported, two)  # the photo is shown at its own size
+    rebuild_from_recipe(read_recipe(tmp_path / "two.png.recipe.json"), tmp_path / "again.png")
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "again.png").convert("RGB")), two)
+
+
+def test_a_session_s_layers_are_checked(window, qtbot, photo, tmp_path):
+    """A stranger's session: a layer pointing past the codes, a wrong-length code, or more codes in a
+    state than MAX_LAYERS (each a carry-back in every frame) is refused, the field named."""
+    from editing.landing import MAX_LAYERS
+
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    for y in (9.0, 23.0):
+        w.apply_stroke(Stroke("color", ((4.0, y), (28.0, y)), 1.0, (1.0,)))
+        settle(qtbot, w)
+    session = tmp_path / "s.session.json"
+    assert w.save_session(session)
+    good = json.loads(session.read_text())
+    check_session(good)
+
+    def refused(change, field: str) -> None:
+        data = json.loads(json.dumps(good))
+        change(data)
+        with pytest.raises(SessionError, match=field):
+            check_session(data)
+
+    refused(lambda d: d["history"][-1].update(layers=[5]), r"history\[2\]\.layers\[0\]")
+    refused(lambda d: d["codes"][0].append(0.0), r"codes\[0\]")
+    refused(lambda d: d["history"][-1].update(layers=[0, 0, 0]), r"history\[2\]\.layers")  # more than strokes
+
+    def many(d):
+        n = MAX_LAYERS + 1
+        d["codes"] = [[float(i)] * len(d["z0"]) for i in range(n)]
+        d["history"][-1]["strokes"] = d["history"][-1]["strokes"] * n
+        d["history"][-1]["layers"] = list(range(n))
+
+    refused(many, f"at most {MAX_LAYERS} codes")
+
+
+def test_strokes_before_ask_nothing_where_each_lands_its_own_code(window, qtbot, photo):
+    """Where each stroke lands the code that followed it, the strokes before a new one are left out of
+    its solve: settled, they held the picture (a white stroke after a black one went 11 levels of the
+    way, 47 left out: benchmarks.second_stroke). A Preserve stroke still keeps its part."""
+    from editor.strokes import stroke_constraints
+
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    w.apply_stroke(Stroke("color", ((4.0, 9.0), (28.0, 9.0)), 1.0, (1.0,)))
+    settle(qtbot, w)
+    w.apply_stroke(Stroke("preserve", ((4.0, 16.0), (28.0, 16.0)), 1.0))
+    settle(qtbot, w)
+    third = Stroke("color", ((4.0, 23.0), (28.0, 23.0)), 1.0, (-1.0,))
+    _, _, c = stroke_constraints(w.model, w.doc, w.vectors, third)
+    assert float(c.preserve_mask[9].max()) == 0 and float(c.preserve_mask[16].max()) > 0
+    assert float(c.color_mask[9].max()) == 0 and float(c.color_mask[23].max()) > 0
