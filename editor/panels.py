@@ -160,8 +160,10 @@ class CandidatesPanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, k)
             if q is not None:
                 warning = self.meter.warning(q, hair, landed=seen is not None, painted=painted)
-                said = f"Candidate {k + 1}: {self.meter.said(q)}"
-                item.setToolTip(said + (f"\n{warning}" if warning else ""))
+                said = html.escape(f"Candidate {k + 1}: {self.meter.said(q)}")
+                # rich text, which Qt wraps: as one plain line it ran past the window's left edge
+                item.setToolTip(f"<p>{said}" + (f"<br><b>{html.escape(warning)}</b>" if warning else "")
+                                + "</p>")
             self.gallery.addItem(item)
         self._show_gallery(bool(codes.shape[0]))
         return qualities

@@ -136,6 +136,8 @@ def test_a_chosen_candidate_is_highlighted_and_named_through_undo_and_redo(windo
     assert w.gallery.isVisible() and w.sliders_panel.height() < sliders_room
     assert w.statusBar().currentMessage().startswith("4 candidates, the best applied")
     assert w.statusBar().toolTip() == w.statusBar().currentMessage()  # whole, where the bar cuts it
+    tip = w.gallery.item(1).toolTip()  # rich text, which Qt wraps (a plain line ran off the window)
+    assert tip.startswith("<p>Candidate 2: ") and "from the photo" in tip and "\n" not in tip
     best = w.doc.code(w.vectors).clone()
     item = w.gallery.item(2)
     qtbot.mouseClick(w.gallery.viewport(), Qt.MouseButton.LeftButton,
