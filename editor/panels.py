@@ -24,6 +24,20 @@ CANDIDATE_SIDE = 64  # pixels of a candidate's icon
 SIDE_WIDTH = 380  # pixels of the side panel: room for a slider track of about 300 pixels
 
 
+def quality_tip(faces: bool) -> str:
+    """The quality line's tooltip (rich text, which Qt wraps: as plain text it ran 1,500 px past the
+    window's sides); the person's distance and the hair only for a face model (a walkthrough on a
+    product read of dlib and hair colours)."""
+    far = ("gone far, except for a hair colour on a face, which the person's distance judges); the "
+           "same person: dlib's face distance to the photo, under 0.6; " if faces else
+           "gone far, except for colour strokes alone, which paint within the brush); ")
+    return ("<p>From the photo: LPIPS, a perceptual distance, how far the picture is from the photo as "
+            "the model sees it (0: the same; over about 0.1 more than the reconstruction: " + far +
+            "more realistic than: the share of the model's own samples whose discriminator score this "
+            "picture beats, the photo's own beside it (a photo often scores low: the model's pictures "
+            "are what it knows; far below the photo's: the edit has gone too far)</p>")
+
+
 class ModelPanel(QWidget):
     """The model chooser, and G(z) of the current code, smoothly enlarged."""
 
@@ -88,16 +102,7 @@ class CandidatesPanel(QWidget):
         # push the sliders above it (a click meant for a value box then missed).
         self.quality.setMinimumHeight(4 * self.quality.fontMetrics().lineSpacing())
         self.quality.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.quality.setToolTip("<p>From the photo: LPIPS, how far the picture is from the photo as the "
-                                "model sees it (0: the same; over about 0.1 more than the reconstruction: "
-                                "gone far, except for a hair colour on a face, which the person's "
-                                "distance judges); the same person: dlib's face distance to the photo, "
-                                "under 0.6; "
-                                "more realistic than: the share of the model's own samples whose "
-                                "discriminator score this picture beats, the photo's own beside it (a "
-                                "photo often scores low: the model's pictures are what it knows; far "
-                                "below the photo's: the edit has gone too far)</p>")
-        # (rich text, which Qt wraps: as plain text it ran 1,500 px past the window's sides)
+        self.quality.setToolTip(quality_tip(faces=True))
         layout.addWidget(self.quality)
         self.heading = QLabel("<b>Candidates</b> (click to choose)")
         layout.addWidget(self.heading)
@@ -119,6 +124,7 @@ class CandidatesPanel(QWidget):
     def set_meter(self, meter: QualityMeter | None) -> None:
         self.meter = meter
         self.quality.clear()
+        self.quality.setToolTip(quality_tip(meter is None or meter.spec.kind == "face"))
 
     def show_quality(self, z: torch.Tensor, offset=None, shown: torch.Tensor | None = None,
                      hair: bool = False, painted: bool = False) -> None:

@@ -23,7 +23,8 @@ from editor.state import Document, Snapshot
 
 SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
 SLIDER_STEP = 0.01  # the smallest step of a slider (two decimals)
-COMMIT_MS = 400  # quiet time after a slider moves before its value enters the history
+COMMIT_MS = 400  # quiet time after a slider moves (keys, the wheel, a typed value) before its value
+# enters the history; a drag enters it when the slider is let go
 SHOWN_HELD = 0.05  # slider units: a slider held closer than this to its value is not said to hold
 HELD_STYLE = "background: #f6e3b4"  # the value box of a slider that goes only part of the way
 TYPE_TIP = "Type a value from -3 to 3 and press Enter"
@@ -221,6 +222,7 @@ class SlidersPanel(QWidget):
         s._label.setStyleSheet("")  # a visible box, so that it reads as a place to type
         s._label.setFixedWidth(s._label.fontMetrics().horizontalAdvance("-3.00") + 16)
         s.valueChanged.connect(lambda v, n=name: self._on_slider(n, v))
+        s._slider.sliderReleased.connect(self.commit)  # a drag enters the history when let go
         s._label.textEdited.connect(lambda text, n=name: self._typed.__setitem__(n, text))
         s._label.editingFinished.connect(lambda n=name: self._say_if_cut(n))  # after superqt's own
         for part in (s._slider, s._label):  # superqt's slider and value box
@@ -351,4 +353,7 @@ class SlidersPanel(QWidget):
             return
         snap: Snapshot = self.doc.with_sliders(self.values(), "preview")
         self.previewed.emit(snap)
-        self.commit_timer.start()
+        if self.sliders[name]._slider.isSliderDown():  # held: a pause in one drag made history
+            self.commit_timer.stop()  # entries of its own (a walkthrough's drag made three)
+        else:
+            self.commit_timer.start()

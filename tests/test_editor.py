@@ -67,8 +67,10 @@ def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, pho
     assert w.doc is not None and w.doc.history[0].label == "open"
     opened = canvas_pixels(w)
     # the unedited photo is 0 from itself (it read 0.023 while an edit that landed read 0.004: a
-    # walkthrough), and the line says so
+    # walkthrough), and the line says so; its tooltip speaks of no face on a product
     assert "Now: 0.00" in w.candidates_panel.quality.text()
+    tip = w.candidates_panel.quality.toolTip()
+    assert "LPIPS" in tip and "dlib" not in tip
 
     w.set_slider("first", 2.5)
     w.commit_sliders()
@@ -325,6 +327,7 @@ def test_face_model_opens_the_chosen_face_of_a_group_photo(qtbot, tmp_path, monk
     cx = (w.doc.mapping.box[0] + w.doc.mapping.box[2]) / 2
     assert 400 < cx < 592  # the second face's square
     settle(qtbot, w)
+    assert "dlib" in w.candidates_panel.quality.toolTip()  # the person's distance, on a face
     assert w.doc.tuning is not None and w.renderer.model is w.doc.tuning.model
     w.set_slider(next(iter(w.sliders)), 3.0, commit=True)
     settle(qtbot, w)
@@ -512,6 +515,27 @@ def test_closing_or_replacing_unsaved_edits_asks_and_keeps_the_autosave_until_an
     monkeypatch.setattr(QFileDialog, "exec", lambda d: d.selectFile(str(tmp_path / "s.session.json")) or 1)
     assert w.close()
     assert (tmp_path / "s.session.json").is_file() and not autosave.exists()
+
+
+def test_a_slider_held_through_a_pause_enters_the_history_once_when_let_go(window, qtbot):
+    """A walkthrough's slow drag with pauses made three history entries: the quiet time committed the
+    value while the slider was still held. A held slider now enters the history when let go."""
+    from editor.sliders import COMMIT_MS
+
+    w = window
+    w.new_from_model(3)
+    settle(qtbot, w)
+    steps, handle = len(w.doc.history), w.sliders["first"]._slider
+    handle.setSliderDown(True)  # pressed on the handle
+    for value in (1.0, 2.0):
+        w.set_slider("first", value)
+        qtbot.wait(COMMIT_MS + 200)  # a pause longer than the quiet time
+        assert len(w.doc.history) == steps, "committed while held"
+    handle.setSliderDown(False)  # let go
+    settle(qtbot, w)
+    assert len(w.doc.history) == steps + 1 and w.doc.current.slider_dict == {"first": 2.0}
+    w.set_slider("first", 1.5)  # a key press: the quiet time commits it
+    qtbot.waitUntil(lambda: len(w.doc.history) == steps + 2, timeout=COMMIT_MS + 2000)
 
 
 def test_sliders_set_back_leave_nothing_unsaved(window, qtbot, tmp_path, questions):
