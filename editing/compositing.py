@@ -219,7 +219,8 @@ def keep_within(out: np.ndarray, original: np.ndarray, reach, mapping: DomainMap
     pixels, as editing.region.confine keeps it, or an editing.landing.BrushBand), the original
     elsewhere, bit for bit; `mask` (H, W) weighted by it (and `original_mask`, where the original
     itself changed, by the rest); a BrushBand's, given the model's picture `before`, only where
-    the edit moves a pixel toward its stroke's colour (BrushBand.toward). No full-size copy besides
+    the edit moves a pixel toward its stroke's colour (BrushBand.toward), a grey model's moving the
+    colour toward the stroke's paint (BrushBand.painted). No full-size copy besides
     the weights: a large photo's export stays lean."""
     from editing.landing import BrushBand, on_photo  # it uses the solver, which uses this module
 
@@ -236,6 +237,8 @@ def keep_within(out: np.ndarray, original: np.ndarray, reach, mapping: DomainMap
     box = np.s_[top:bottom, left:right]
     if before is not None and isinstance(reach, BrushBand):
         weight = weight * reach.toward(mapping, before, out[box], original[box], top, left)
+    if isinstance(reach, BrushBand) and reach.paint and mapping.grey:
+        out[box] = reach.painted(mapping, out[box], original[box], top, left)
     base = original[box].astype(np.float32)
     mixed = base + (out[box].astype(np.float32) - base) * weight[..., None]
     out[box] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import cv2
@@ -19,12 +19,14 @@ from editing.solver import Stroke, rasterize, stroke_reach
 from inversion.framing import DomainMapping
 from training.pixels import LUMA
 
-COMPOSITING = 17  # 17: an object's colour strokes each land the picture of the code that followed them
-# (`layers`: the code of the state the next stroke was painted on), later strokes on top (layered_bands:
-# a white stroke below a black stripe on a pullover lightened the whole item, and the stripe broke into
-# grey segments); 16: an object's colour strokes land within each brush's own width, drawn at the
-# photo's resolution, only where they move the photo toward their colours (BrushBand: a 12 px brush
-# across trousers landed as a blocky band 48 px tall, a model pixel around what it painted and the
+COMPOSITING = 18  # 18: a grey model's colour stroke moves a pixel's colour toward its paint's as far as
+# it moves its luminance (BrushBand.painted: a white stroke kept the item's tint whole, pale blue on a navy
+# pullover, tan on brown trousers); 17: an object's colour strokes each land the picture of the code that
+# followed them (`layers`: the code of the state the next stroke was painted on), later strokes on top
+# (layered_bands: a white stroke below a black stripe on a pullover lightened the whole item, and the
+# stripe broke into grey segments); 16: an object's colour strokes land within each brush's own width,
+# drawn at the photo's resolution, only where they move the photo toward their colours (BrushBand: a
+# 12 px brush across trousers landed as a blocky band 48 px tall, a model pixel around what it painted and the
 # falloff, each model pixel 10 photo pixels; a black stripe's end came out lighter); 15: an
 # object's colour strokes land within their bands on top of its sliders' edit (paste_back's
 # `under`; object_reach: a slider moved after a stroke brought the stroke's change back over the
@@ -91,6 +93,8 @@ BAND_WORK = 64  # compositing 16: the model's squares (R x R) the pieces of a ba
 # in model pixels, so that the preview (a display copy) and the export (the full photo) decide alike
 TOWARD_SLACK = (-2.0, -6.0)  # compositing 16: luminance levels a stroke's edit may move a pixel away
 # from the stroke's colour and still land whole, and from which it lands not at all (BrushBand.toward)
+PAINT_NEAR = 4.0  # compositing 18: photo levels within which a stroke's paint is a pixel's own level:
+# the edit lands as carried back there (BrushBand.painted)
 PIECE = 8  # compositing 16: segments of a stroke drawn at a time (a box of its own: a long diagonal
 # stroke's work follows its length and width, not its bounding box)
 MAX_LAYERS = 16  # compositing 17: codes the strokes of an edit land in all; past it the oldest land the
@@ -112,6 +116,7 @@ class BrushBand:
     strokes: tuple[Stroke, ...]  # the edit's strokes, model pixels (its colour strokes and erasers draw)
     resolution: int  # the model's side
     channels: int
+    paint: bool = False  # compositing 18: a grey model's stroke moves the colour toward its paint (painted)
 
     def on_photo(self, mapping: DomainMapping) -> tuple[int, int, np.ndarray] | None:
         """(top, left, weights (h, w) float32, read-only) on the photo of `mapping`; None where
@@ -147,6 +152,56 @@ class BrushBand:
         moved = (edited.astype(np.float32) - base.astype(np.float32)) @ luma * np.sign(way_here)
         whole, none = TOWARD_SLACK
         return np.clip((moved - none) / (whole - none), 0.0, 1.0)
+
+
+    def painted(self, mapping: DomainMapping, edited: np.ndarray, base: np.ndarray, top: int,
+                left: int) -> np.ndarray:
+        """(h, w, 3) uint8: the box at (top, left) on the photo with each pixel's colour moved toward
+        its stroke's paint, a grey level, as far as the edit moved its luminance (compositing 18, a
+        grey model): base + a (paint - base), a = (its luminance in `edited` less in `base`) /
+        (the paint's less the pixel's), in [0, 1]. The luminance is the carry-back's, as before;
+        the photo's tint fades in proportion instead of staying whole (a white stroke on a navy
+        pullover came out pale blue, on brown trousers tan: walkthroughs; a black one, deep blue
+        rather than black). Where no stroke's brush covers a pixel, or its paint lies within
+        PAINT_NEAR levels of it, the edit as carried back."""
+        level, covered = _paint_levels(self.strokes, self.resolution)
+        photo = (level + 1.0) * 127.5 / mapping.gain + mapping.black_point  # model levels -> the photo's
+        if mapping.invert:
+            photo = 255.0 - photo
+        m = mapping.matrix.copy()
+        m[:, 2] += m[:, :2] @ (left, top)  # the box's pixels -> model pixels
+        h, w = base.shape[:2]
+        flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP  # each pixel its stroke's paint, not a blend
+        paint = cv2.warpAffine(np.clip(photo, 0, 255).astype(np.float32), m, (w, h), flags=flags,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        inside = cv2.warpAffine(covered.astype(np.uint8), m, (w, h), flags=flags,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+        luma = np.asarray(LUMA, np.float32)
+        b = base.astype(np.float32)
+        was = b @ luma
+        gap = paint - was
+        apart = inside & (np.abs(gap) >= PAINT_NEAR)
+        share = np.zeros((h, w), np.float32)
+        share[apart] = np.clip((edited.astype(np.float32) @ luma - was)[apart] / gap[apart], 0.0, 1.0)
+        mixed = np.clip(np.rint(b + share[..., None] * (paint[..., None] - b)), 0, 255).astype(np.uint8)
+        return np.where(apart[..., None], mixed, edited)
+
+
+@lru_cache(maxsize=64)
+def _paint_levels(strokes: tuple[Stroke, ...], resolution: int) -> tuple[np.ndarray, np.ndarray]:
+    """((R, R) float32 model level of the paint on each model pixel, (R, R) bool: a colour stroke's
+    brush covers it), the last stroke painting a pixel deciding, an eraser after it taking it back;
+    read-only, cached (the editor's every frame asks)."""
+    level = np.zeros((resolution, resolution), np.float32)
+    covered = np.zeros((resolution, resolution), bool)
+    for s in strokes:
+        under = _brushed(s, resolution)
+        if s.kind == "color":
+            level[under], covered[under] = float(np.mean(s.value)), True
+        elif s.kind == "erase":
+            covered[under] = False
+    level.flags.writeable = covered.flags.writeable = False
+    return level, covered
 
 
 @lru_cache(maxsize=256)
@@ -321,7 +376,7 @@ def object_reach(strokes, mapping: DomainMapping, channels: int, compositing: in
     if "color" not in kinds or "sketch" in kinds:
         return None
     if compositing >= 16:
-        return BrushBand(tuple(strokes), mapping.resolution, channels)
+        return BrushBand(tuple(strokes), mapping.resolution, channels, paint=compositing >= 18)
     return stroke_reach(tuple(strokes), mapping.resolution, channels, OBJECT_BAND_SHARE)
 
 
@@ -360,11 +415,11 @@ def layered_bands(reach, layers: tuple, code) -> tuple:
     for a, b in zip(starts, starts[1:] + [len(strokes)]):
         own = tuple(s for i, s in enumerate(strokes[a:], a)
                     if (i < b and s.kind == "color") or s.kind == "erase")
-        groups.append((BrushBand(own, reach.resolution, reach.channels), codes[a]))
+        groups.append((replace(reach, strokes=own), codes[a]))
     last, last_code = groups.pop()
     if not _same_code(last_code, code):  # every stroke has a layer, the last another code than this
         groups.append((last, last_code))
-        last = BrushBand((), reach.resolution, reach.channels)
+        last = replace(reach, strokes=())
     return last, tuple((band, z) for band, z in groups if any(s.kind == "color" for s in band.strokes))
 
 

@@ -99,8 +99,10 @@ class BrushBar(QToolBar):
         painter.fillRect(1, 1, SWATCH_SIDE - 2, SWATCH_SIDE - 2, self.shown_colour)
         painter.end()
         self.colour_button.setIcon(QIcon(swatch))
-        self.colour_button.setToolTip(f"The {self.buttons['color'].text().lower()} brush paints "
-                                      f"{self.colour.name()}{self._how}")
+        what = (f"grey level {self.shown_colour.red()} (0 black, 255 white)" if self._grey
+                else self.colour.name())  # a walkthrough read "#ffffff" beside a dialog asking for a level
+        self.colour_button.setToolTip(f"The {self.buttons['color'].text().lower()} brush paints {what}"
+                                      f"{self._how}")
         self.colour_changed.emit(self.colour)
 
     @property
@@ -127,13 +129,16 @@ class BrushBar(QToolBar):
 
     def set_colour_model(self, colour: bool) -> None:
         """Name the first brush for what it paints with the model in use: Colour (a colour model) or
-        Intensity (a grey one, which takes the photo's colour as a brightness)."""
+        Intensity (a grey one, which paints a level of grey: the photo's tint fades as far as the
+        brightness moves, editing.landing.BrushBand.painted)."""
         name = "Colour" if colour else "Intensity"
         self._grey = not colour
         self.colour_button.setText("Colour…" if colour else "Level…")
         self.buttons["color"].setText(name)
-        self._how = "" if colour else " as a brightness (the photo's own tint stays)"
-        self.buttons["color"].setToolTip(f"{name} brush: paints the picked colour{self._how} (B)")
+        self._how = "" if colour else (": the model moves the brightness toward it, and the photo's tint "
+                                       "fades as far")
+        painted = "colour" if colour else "level of grey"
+        self.buttons["color"].setToolTip(f"{name} brush: paints the picked {painted}{self._how} (B)")
         self._show_swatch()
 
     def stroke_label(self, kind: str) -> str:

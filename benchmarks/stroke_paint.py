@@ -1,0 +1,98 @@
+"""A white or black stroke across a tinted product: how near the stripe comes to the colour painted,
+compositing 17 against 18.
+
+    python -m benchmarks.stroke_paint [--n 16]
+
+Walkthroughs painted white across a navy pullover and brown trousers and saw pale blue and tan
+stripes: the product model is grey, and its change of luminance was added to every channel alike,
+the item's tint kept whole. Since compositing 18 a grey model's stroke moves each pixel's colour
+toward its paint (a grey level) as far as it moves the pixel's luminance
+(editing.landing.BrushBand.painted): the luminance is the same, the tint fades in proportion. Photos:
+the first `--n` Fashion-MNIST test images as tinted product photos (benchmarks.product_edits),
+coded by the app's hybrid inversion. On each, a white and a black stroke in turn, 12 px wide, across
+the item at the middle of its height, each solved once as the editor solves it (first candidate),
+exported with compositing 17 and 18. Within the brush (its band's full weight) on the item, means
+over its pixels, then medians over the photos: the luminance change, the distance from the paint
+(RGB, levels per channel), and the tint (the spread of the three channels, levels; the photo's own
+beside it). Writes benchmarks/results/stroke_paint.{json,md} and a picture.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from PIL import Image
+
+from benchmarks.common import RESULTS, footer, luminance, machine, markdown_table, write_results
+from benchmarks.product_stroke_reach import COLOURS, across_the_middle, band_of, coded_products, item_pixels
+from editing.compositing import MASK_THRESHOLD
+from editing.edit import edit_code
+from editing.export import render_edit
+
+COMPOSITINGS = (17, 18)
+SHOWN = 4  # photos in the picture
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--n", type=int, default=16)
+    a = p.parse_args()
+    t0 = time.perf_counter()
+    model, photos, mappings, xs, z0s, cfg = coded_products(a.n)
+    cases, strips = [], []
+    for i, (photo, mapping, x, z0) in enumerate(zip(photos, mappings, xs, z0s)):
+        item = item_pixels(photo)
+        y, x0, x1, _, stroke_of = across_the_middle(photo, mapping)
+        row = []
+        for name, colour in COLOURS.items():
+            stroke = stroke_of(colour)
+            inside = band_of(stroke, mapping, item.shape, 0.999) & item
+            z_edit = edit_code(model, z0, {}, [stroke], cfg, photo=x).z_edit
+            for compositing in COMPOSITINGS:
+                out, _ = render_edit(model, photo, mapping, z0, z_edit, MASK_THRESHOLD, compositing,
+                                     strokes=(stroke,))
+                pixels = out[inside].astype(np.float64)
+                cases.append({"photo": i, "colour": name, "compositing": compositing,
+                              "luminance": float((luminance(out) - luminance(photo))[inside].mean()),
+                              "off_paint": float(np.abs(pixels - colour).mean()),
+                              "tint": float(np.ptp(pixels, axis=1).mean()),
+                              "photo_tint": float(np.ptp(photo[inside].astype(np.float64), axis=1).mean())})
+                if i < SHOWN:
+                    top, bottom = max(0, y - 40), min(photo.shape[0], y + 40)
+                    row.append(out[top:bottom, max(0, x0 - 10):x1 + 10])
+        if i < SHOWN:
+            top, bottom = max(0, y - 40), min(photo.shape[0], y + 40)
+            strips.append(np.concatenate([photo[top:bottom, max(0, x0 - 10):x1 + 10], *row], 1))
+        print(f"photo {i + 1} of {len(photos)}", flush=True)
+    rows = [{"colour": name, "compositing": c, "strokes": len(got),
+             **{k: float(np.median([g[k] for g in got]))
+                for k in ("luminance", "off_paint", "tint", "photo_tint")}}
+            for name in COLOURS for c in COMPOSITINGS
+            for got in [[k for k in cases if k["colour"] == name and k["compositing"] == c]]]
+    width = max(s.shape[1] for s in strips)
+    Image.fromarray(np.concatenate([np.pad(s, ((0, 0), (0, width - s.shape[1]), (0, 0)), constant_values=255)
+                                    for s in strips], 0)).save(RESULTS / "stroke_paint.png")
+    m = machine()
+    md = (f"# A white or black stroke across a tinted product: the colour painted\n\n`python -m "
+          f"benchmarks.stroke_paint --n {a.n}` ({time.perf_counter() - t0:.0f} s). Model {model.model_id}; "
+          f"{a.n} held-out Fashion-MNIST test images as tinted product photos, coded by the app's hybrid "
+          f"inversion; a white and a black stroke, 12 px wide, across each item at the middle of its "
+          f"height, each solved once as the editor solves it (first candidate), exported with "
+          f"compositing 17 (the grey model's change added to every channel alike) and 18 (each pixel's "
+          f"colour moved toward the paint as far as its luminance moved: editing.landing.BrushBand."
+          f"painted). Within the brush on the item, means over its pixels, medians over the photos: the "
+          f"luminance change (levels), the distance from the paint (RGB, levels per channel), the tint "
+          f"(the spread of the three channels; the photo's own beside it).\n\n"
+          + markdown_table(rows, [("colour", "stroke"), ("compositing", "compositing"),
+                                  ("strokes", "strokes"),
+                                  ("luminance", "luminance change"), ("off_paint", "off the paint"),
+                                  ("tint", "tint"), ("photo_tint", "the photo's tint")])
+          + "\n\n![the photo; white, compositing 17; white, 18; black, 17; black, 18](stroke_paint.png)\n\n"
+          "Rows: the first photos, cut around the stroke. Columns: the photo; the white stroke with "
+          "compositing 17, then 18; the black stroke with 17, then 18.\n\n" + footer(m))
+    write_results("stroke_paint", {"machine": m, "n": a.n, "cases": cases, "rows": rows}, md)
+
+
+if __name__ == "__main__":
+    main()
