@@ -11,6 +11,7 @@ within their bands, on top of its sliders' edit (editing.landing.object_reach).
 """
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from typing import Callable
 
@@ -250,9 +251,12 @@ def keep_within(out: np.ndarray, original: np.ndarray, reach, mapping: DomainMap
 _BENEATH: OrderedDict = OrderedDict()  # what a layered edit lands on, per display frame and layers
 
 
-def _picture_key(picture: torch.Tensor) -> bytes:
-    """A model picture as a cache key (4 KB for a 32 px grey one)."""
-    return picture.detach().float().cpu().numpy().tobytes()
+def _picture_key(*pictures: torch.Tensor | None) -> bytes:
+    """Model pictures (None: none) as a cache key: a digest of their values."""
+    digest = hashlib.blake2b(digest_size=16)
+    for picture in pictures:
+        digest.update(b"-" if picture is None else picture.detach().float().cpu().numpy().tobytes())
+    return digest.digest()
 
 
 def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
@@ -260,8 +264,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                in_place: bool = False, silhouette: bool = True, rim: bool = True,
                reach=None, faint: bool = True, hair: bool = False,
                outline: bool = True, plain: bool = True, colour_reaches: tuple = (),
-               coherent: bool = True, under: torch.Tensor | None = None, layers: tuple = ()
-               ) -> tuple[np.ndarray, np.ndarray]:
+               coherent: bool = True, under: torch.Tensor | None = None, layers: tuple = (),
+               keep_beneath: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -285,7 +289,9 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     model's picture of the edit's sliders alone, that picture's edit carried back whole (the
     strokes' change lands within their bands, the sliders' wherever it changed), and with `layers`,
     ((band, picture), ...), the strokes before each landing its own picture's edit within its band,
-    oldest first, `after`'s on top (editing.landing.layered_bands); `colour_reaches`,
+    oldest first, `after`'s on top (editing.landing.layered_bands), what lies beneath `after`'s
+    kept for the next call with `keep_beneath` (the editor's candidates of one stroke share it);
+    `colour_reaches`,
     each colour stroke's (R, R), there only on what looks like what it covers inside the region
     (editing.face_paste.stroke_colours; editing.landing.face_reaches); `hair`, a hair
     slider's edit: an aligned face's lands on the photo's hair too (hair_reach). `outline`: where
@@ -314,18 +320,19 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         def beneath(into: bool) -> tuple[np.ndarray, np.ndarray | None]:
             """What the edit lands on beyond its reach: the sliders' edit (into `pixels` itself when
             the photo is not needed after: an export keeps two full-size copies of a large photo,
-            not three), then each layer on what lies under it."""
+            not three), then each layer on what lies under it (a layer's frame and mask, and the
+            one beneath it, held at a time)."""
             found, found_mask = (pixels, None) if under is None else whole(under, into)
-            for band, picture in layers:  # one full-size frame at a time
+            for band, picture in layers:
                 lower, lower_mask = whole(picture)
                 keep_within(lower, found, band, mapping, lower_mask, found_mask, before)
                 found, found_mask = lower, lower_mask
             return found, found_mask
 
-        if layers:  # the same for each candidate of a stroke: kept (a display frame's, per_patch)
+        if layers and keep_beneath:  # the same for each candidate of a stroke (per_patch: a display frame's)
             flags = (threshold, guided, silhouette, rim, faint, hair, outline, plain, coherent)
-            key = (mapping, _picture_key(before), None if under is None else _picture_key(under),
-                   tuple((band, _picture_key(picture)) for band, picture in layers), flags)
+            key = (mapping, _picture_key(before, under, *(picture for _, picture in layers)),
+                   tuple(band for band, _ in layers), flags)
             beyond, beyond_mask = per_patch(_BENEATH, pixels, key, lambda: beneath(False))
         else:
             beyond, beyond_mask = beneath(in_place)

@@ -105,6 +105,9 @@ def check_edits(f: Fields, recipe: dict, length: int, resolution: int) -> None:
             f.dict(stroke, f"{where}.strokes[{i}]")
         check_edit(f, entry, f"{where}.", length, resolution, earlier=j)
     check_edit(f, recipe, "", length, resolution, earlier=len(edits))
+    total = sum(layer_count(entry.get("layers") or []) for entry in (*edits, recipe))
+    if total > MAX_EDITS:  # each a render of the photo, as an edit is
+        f.fail("layers", f"at most {MAX_EDITS} codes over all the edits", total)
 
 
 def check_edit(f: Fields, entry: dict, where: str, length: int, resolution: int, earlier: int) -> None:

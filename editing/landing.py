@@ -21,7 +21,9 @@ from training.pixels import LUMA
 
 COMPOSITING = 18  # 18: a grey model's colour stroke moves a pixel's colour toward its paint's as far as
 # it moves its luminance (BrushBand.painted: a white stroke kept the item's tint whole, pale blue on a navy
-# pullover, tan on brown trousers); 17: an object's colour strokes each land the picture of the code that
+# pullover, tan on brown trousers), and which way a stroke's colour lies is judged on the photo beneath it
+# (BrushBand.toward: a grey stroke across an earlier white stripe, judged on z0's picture, left the white
+# on top); 17: an object's colour strokes each land the picture of the code that
 # followed them (`layers`: the code of the state the next stroke was painted on), later strokes on top
 # (layered_bands: a white stroke below a black stripe on a pullover lightened the whole item, and the
 # stripe broke into grey segments); 16: an object's colour strokes land within each brush's own width,
@@ -97,9 +99,9 @@ PAINT_NEAR = 4.0  # compositing 18: photo levels within which a stroke's paint i
 # the edit lands as carried back there (BrushBand.painted)
 PIECE = 8  # compositing 16: segments of a stroke drawn at a time (a box of its own: a long diagonal
 # stroke's work follows its length and width, not its bounding box)
-MAX_LAYERS = 16  # compositing 17: codes the strokes of an edit land in all; past it the oldest land the
-# code that followed them (with_layer). Each is a carry-back in a slider's every frame: 4 ms a code on a
-# 320x360 product (a draft frame of 8 codes took 37 ms, of one 5 ms; a stroke's candidates share theirs)
+MAX_LAYERS = 16  # compositing 17: codes the strokes of an edit land in all (the editor solves its strokes
+# together again past it: editor.strokes.consolidates). Each is a carry-back in a slider's every frame:
+# 4 ms a code on a 320x360 product (a draft frame of 8 codes took 37 ms, of one 6 ms)
 BAND_CACHED = 1 << 22  # photo pixels of a band kept in brush_band's cache (larger ones are drawn again)
 BANDS_CACHED = 1 << 24  # photo pixels of all the bands kept (64 MB), at most 4 * MAX_LAYERS bands: a frame
 # of an edit whose strokes land several codes asks for a band per code (with 9, a cache of 8 bands drew
@@ -116,7 +118,8 @@ class BrushBand:
     strokes: tuple[Stroke, ...]  # the edit's strokes, model pixels (its colour strokes and erasers draw)
     resolution: int  # the model's side
     channels: int
-    paint: bool = False  # compositing 18: a grey model's stroke moves the colour toward its paint (painted)
+    paint: bool = False  # compositing 18: which way a stroke's colour lies is judged on the photo beneath
+    # it (toward), and a grey model's stroke moves the colour toward its paint (painted)
 
     def on_photo(self, mapping: DomainMapping) -> tuple[int, int, np.ndarray] | None:
         """(top, left, weights (h, w) float32, read-only) on the photo of `mapping`; None where
@@ -130,29 +133,49 @@ class BrushBand:
         edit and without it), by whether it moves the pixel's luminance toward its stroke's colour
         (compositing 16): a brush only moves what it paints toward its colour. Where the generator
         moved an item's edge under a black stroke, the stripe's end was lighter than the photo, a
-        white notch or halo (a walkthrough). `before` (C, R, R): the model's picture the strokes
-        were painted on, whose level under each stroke says which way its colour lies (the last
-        stroke painting a pixel decides, as build_constraints decides); full within 2 levels the
-        wrong way, nothing from 6."""
-        r = self.resolution
-        level = np.asarray(before, np.float32).mean(0)
-        way = np.zeros((r, r), np.float32)  # model pixels: +1 the stroke asks for lighter, -1 darker
-        for s in self.strokes:
-            if s.kind == "color":
-                under = _brushed(s, r)
-                way[under] = np.sign(float(np.mean(s.value)) - level[under])
-        if mapping.invert:
-            way = -way  # the photo is the model's negative: lighter in the model is darker here
-        m = mapping.matrix.copy()
-        m[:, 2] += m[:, :2] @ (left, top)  # the box's pixels -> model pixels
+        white notch or halo (a walkthrough). Which way the colour lies: from compositing 18 on, from
+        what lies beneath on the photo (`base`: with layers, a stroke over an earlier stripe judged
+        from z0's picture moved the wrong way there, and the stripe stayed on top); before, from
+        `before` (C, R, R), the model's picture the strokes were painted on. The last stroke painting
+        a pixel decides, as build_constraints decides; full within 2 levels the wrong way, nothing
+        from 6."""
         h, w = base.shape[:2]
-        way_here = cv2.warpAffine(way, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                  borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         luma = np.asarray(LUMA, np.float32)
+        if self.paint:
+            paint, inside = self._paint_here(mapping, top, left, (h, w))
+            way_here = np.where(inside, np.sign(paint - base.astype(np.float32) @ luma), 0.0)
+        else:
+            r = self.resolution
+            level = np.asarray(before, np.float32).mean(0)
+            way = np.zeros((r, r), np.float32)  # model pixels: +1 the stroke asks for lighter, -1 darker
+            for s in self.strokes:
+                if s.kind == "color":
+                    under = _brushed(s, r)
+                    way[under] = np.sign(float(np.mean(s.value)) - level[under])
+            if mapping.invert:
+                way = -way  # the photo is the model's negative: lighter in the model is darker here
+            way_here = cv2.warpAffine(way, _box_to_model(mapping, top, left), (w, h),
+                                      flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                      borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         moved = (edited.astype(np.float32) - base.astype(np.float32)) @ luma * np.sign(way_here)
         whole, none = TOWARD_SLACK
         return np.clip((moved - none) / (whole - none), 0.0, 1.0)
 
+    def _paint_here(self, mapping: DomainMapping, top: int, left: int, shape: tuple[int, int]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """((h, w) float32 the luminance of each pixel's paint in photo levels, (h, w) bool: a colour
+        stroke's brush reaches it) in the box at (top, left) of `shape` on the photo (_paint_levels)."""
+        level, covered = _paint_levels(self.strokes, self.resolution)
+        photo = (level + 1.0) * 127.5 / mapping.gain + mapping.black_point  # model levels -> the photo's
+        if mapping.invert:
+            photo = 255.0 - photo
+        m, (h, w) = _box_to_model(mapping, top, left), shape
+        flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP  # each pixel its stroke's paint, not a blend
+        paint = cv2.warpAffine(np.clip(photo, 0, 255).astype(np.float32), m, (w, h), flags=flags,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        inside = cv2.warpAffine(covered.astype(np.uint8), m, (w, h), flags=flags,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+        return paint, inside
 
     def painted(self, mapping: DomainMapping, edited: np.ndarray, base: np.ndarray, top: int,
                 left: int) -> np.ndarray:
@@ -162,20 +185,10 @@ class BrushBand:
         (the paint's less the pixel's), in [0, 1]. The luminance is the carry-back's, as before;
         the photo's tint fades in proportion instead of staying whole (a white stroke on a navy
         pullover came out pale blue, on brown trousers tan: walkthroughs; a black one, deep blue
-        rather than black). Where no stroke's brush covers a pixel, or its paint lies within
-        PAINT_NEAR levels of it, the edit as carried back."""
-        level, covered = _paint_levels(self.strokes, self.resolution)
-        photo = (level + 1.0) * 127.5 / mapping.gain + mapping.black_point  # model levels -> the photo's
-        if mapping.invert:
-            photo = 255.0 - photo
-        m = mapping.matrix.copy()
-        m[:, 2] += m[:, :2] @ (left, top)  # the box's pixels -> model pixels
+        rather than black). Where its paint lies within PAINT_NEAR levels of the pixel, the edit as
+        carried back (where no brush reaches, the band lands nothing)."""
         h, w = base.shape[:2]
-        flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP  # each pixel its stroke's paint, not a blend
-        paint = cv2.warpAffine(np.clip(photo, 0, 255).astype(np.float32), m, (w, h), flags=flags,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        inside = cv2.warpAffine(covered.astype(np.uint8), m, (w, h), flags=flags,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+        paint, inside = self._paint_here(mapping, top, left, (h, w))
         luma = np.asarray(LUMA, np.float32)
         b = base.astype(np.float32)
         was = b @ luma
@@ -187,19 +200,28 @@ class BrushBand:
         return np.where(apart[..., None], mixed, edited)
 
 
+def _box_to_model(mapping: DomainMapping, top: int, left: int) -> np.ndarray:
+    """2x3: the pixels of a box at (top, left) on the photo -> model pixels."""
+    m = mapping.matrix.copy()
+    m[:, 2] += m[:, :2] @ (left, top)
+    return m
+
+
 @lru_cache(maxsize=64)
 def _paint_levels(strokes: tuple[Stroke, ...], resolution: int) -> tuple[np.ndarray, np.ndarray]:
-    """((R, R) float32 model level of the paint on each model pixel, (R, R) bool: a colour stroke's
-    brush covers it), the last stroke painting a pixel deciding, an eraser after it taking it back;
-    read-only, cached (the editor's every frame asks)."""
+    """((R, R) float32 the luminance of the paint on each model pixel, in model levels, (R, R) bool: a
+    colour stroke's brush reaches it), the last stroke reaching a pixel deciding; each brush widened
+    to its band's outer edge (BRUSH_EDGE) and a pixel more, so that every photo pixel of the band
+    finds its paint (a thin brush's band reached past its model pixels, and half its pixels kept the
+    tint). Erasers take nothing here: the band says where strokes land. Read-only, cached."""
     level = np.zeros((resolution, resolution), np.float32)
     covered = np.zeros((resolution, resolution), bool)
     for s in strokes:
-        under = _brushed(s, resolution)
         if s.kind == "color":
-            level[under], covered[under] = float(np.mean(s.value)), True
-        elif s.kind == "erase":
-            covered[under] = False
+            under = _brushed(replace(s, radius=s.radius * (1 + BRUSH_EDGE) + 1.0), resolution)
+            value = np.asarray(s.value, np.float64)
+            level[under] = float(value[0] if value.size == 1 else LUMA @ value)
+            covered[under] = True
     level.flags.writeable = covered.flags.writeable = False
     return level, covered
 
@@ -381,19 +403,26 @@ def object_reach(strokes, mapping: DomainMapping, channels: int, compositing: in
 
 
 def layer_count(layers) -> int:
-    """How many codes `layers` (one for each of the first strokes) hold, a run of one code counting once."""
-    return sum(1 for i in range(len(layers)) if i == 0 or not _same_code(layers[i], layers[i - 1]))
+    """How many codes `layers` (one for each of the first strokes; tensors or lists) hold, a run of one
+    code counting once."""
+    return runs([code_key(z) for z in layers])
+
+
+def runs(keys) -> int:
+    """How many runs of equal items a sequence holds."""
+    return sum(1 for i in range(len(keys)) if i == 0 or keys[i] != keys[i - 1])
+
+
+def code_key(z) -> bytes:
+    """A code (a tensor or a list of numbers) as bytes, equal for codes that render alike (float32, as
+    sessions and recipes read them): a stranger's file of 10,000 layers is compared in milliseconds."""
+    return np.asarray(z, np.float32).reshape(-1).tobytes()
 
 
 def with_layer(layers: tuple, painted: int, code) -> tuple:
     """The layers of an edit whose first `painted` strokes land `layers` and the rest `code`, when a
-    stroke is painted next: each stroke without one takes `code` (the state it was painted on). Past
-    MAX_LAYERS codes, the oldest strokes take the code of those after them."""
-    out = tuple(layers) + (code,) * (painted - len(layers))
-    while layer_count(out) > MAX_LAYERS:
-        first = next(i for i in range(1, len(out)) if not _same_code(out[i], out[0]))
-        out = (out[first],) * first + out[first:]
-    return out
+    stroke is painted next: each stroke without one takes `code` (the state it was painted on)."""
+    return tuple(layers) + (code,) * (painted - len(layers))
 
 
 def layered_bands(reach, layers: tuple, code) -> tuple:
@@ -435,7 +464,7 @@ def drawn_layers(lower: tuple, draw) -> tuple:
 
 
 def _same_code(a, b) -> bool:
-    return a is b or bool(np.array_equal(np.asarray(a).reshape(-1), np.asarray(b).reshape(-1)))
+    return a is b or code_key(a) == code_key(b)
 
 
 def lands_in_bands(strokes, mapping: DomainMapping) -> bool:

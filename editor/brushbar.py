@@ -135,8 +135,8 @@ class BrushBar(QToolBar):
         self._grey = not colour
         self.colour_button.setText("Colour…" if colour else "Level…")
         self.buttons["color"].setText(name)
-        self._how = "" if colour else (": the model moves the brightness toward it, and the photo's tint "
-                                       "fades as far")
+        self._how = "" if colour else (": the model moves the brightness toward that grey, and the "
+                                       "photo's tint fades in step")
         painted = "colour" if colour else "level of grey"
         self.buttons["color"].setToolTip(f"{name} brush: paints the picked {painted}{self._how} (B)")
         self._show_swatch()

@@ -310,7 +310,7 @@ class DragTool(QObject):
             snap = replace(began.showing(step.code, vectors, doc.z0, label=label, strokes=strokes),
                            offset=step.offset)
             motion = drag_motion([p.handle for p in points], step.handles, r, mask, reach, whole)
-            return replace(snap, moved=Moved(began, motion, snap.code(vectors, doc.z0)))
+            return replace(snap, moved=Moved(began, motion, snap.code(vectors, doc.z0)), layers=())
 
         def show(step) -> None:
             self.handles = list(step.handles)

@@ -191,7 +191,7 @@ class Renderer:
         pixels, before = self.ground_pixels(ground, (z, offset, image))
         out, _ = paste_back(pixels, self.display_mapping, before, image, MASK_THRESHOLD, reach=reach,
                             hair=hair, outline=not draft, colour_reaches=colour_reaches, under=under,
-                            layers=lower)
+                            layers=lower, keep_beneath=True)
         if region is not None:
             out = confine(self.outside_pixels(outside), out, region.numpy(), self.display_mapping)
         return out, image

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from editing.export import MAX_CODE  # |code value|: as recipes bound it
-from editing.landing import MAX_LAYERS, layer_count
+from editing.landing import MAX_LAYERS, code_key, runs
 from editing.motion import Motion
 from editing.offset import FeatureOffset
 from editing.region import check_region
@@ -69,6 +69,9 @@ def check_session(data, what: str = "the session") -> dict:
     codes = f.list(data.get("codes", []), "codes", MAX_HISTORY * MAX_LAYERS)  # states' layers share them
     for i, code in enumerate(codes):
         f.numbers(code, f"codes[{i}]", len(z0), -MAX_CODE, MAX_CODE)
+    found: dict[bytes, int] = {}
+    same = [found.setdefault(code_key(code), i) for i, code in enumerate(codes)]  # codes equal in value:
+    # one index (compared once, not in every state: a stranger's session stalled for a minute)
     moves = f.list(data.get("moves", []), "moves", MAX_HISTORY)
     for i, moved in enumerate(moves):  # drags' motions: the state each started on, the motion, its end
         where = f"moves[{i}]"
@@ -93,9 +96,9 @@ def check_session(data, what: str = "the session") -> dict:
         layers = f.list(snap.get("layers", []), f"{where}.layers", len(strokes))  # its first strokes' codes
         for k, index in enumerate(layers):
             f.integer(index, f"{where}.layers[{k}]", 0, len(codes) - 1)
-        if layer_count([codes[k] for k in layers]) > MAX_LAYERS:  # each a carry-back in every frame
-            f.fail(f"{where}.layers", f"at most {MAX_LAYERS} codes (a run of one code counts once)",
-                   layer_count([codes[k] for k in layers]))
+        count = runs([same[k] for k in layers])
+        if count > MAX_LAYERS:  # each a carry-back in every frame
+            f.fail(f"{where}.layers", f"at most {MAX_LAYERS} codes (a run of one code counts once)", count)
         if snap.get("region") is not None:
             f.integer(snap["region"], f"{where}.region", 0, len(regions) - 1)
         if snap.get("offset") is not None:

@@ -96,6 +96,14 @@ def describe(name: str, vector: AttributeVector | None, calibrated: bool = False
             f"difference between pictures, ±3 a strong edit. Type a value in the box, or ⟲ to reset.")
 
 
+def slider_key_step(key, single: float, page: float) -> float | None:
+    """How far a key moves a slider (right and up more, left and down less; page keys a page), or
+    None for another key."""
+    steps = {Qt.Key.Key_Right: single, Qt.Key.Key_Up: single, Qt.Key.Key_Left: -single,
+             Qt.Key.Key_Down: -single, Qt.Key.Key_PageUp: page, Qt.Key.Key_PageDown: -page}
+    return steps.get(key)
+
+
 class SlidersPanel(QWidget):
     previewed = Signal(object)  # Snapshot: the current state with the sliders as they are now
     held = Signal(str)  # which sliders stop short to keep what the item is (editing.keep), or ""
@@ -249,11 +257,17 @@ class SlidersPanel(QWidget):
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         """The wheel over a slider that has not been clicked scrolls the list: a user scrolling to
-        reach a slider further down quietly changed the one under the pointer. A double-click in a
-        value box selects all of it."""
+        reach a slider further down quietly changed the one under the pointer. The arrow and page
+        keys move a slider that has the focus. A double-click in a value box selects all of it."""
         if event.type() == QEvent.Type.Wheel and not obj.hasFocus():
             QApplication.sendEvent(self.area.verticalScrollBar(), event)
             return True
+        if event.type() == QEvent.Type.KeyPress and not hasattr(obj, "selectAll"):  # the slider itself
+            step = slider_key_step(event.key(), obj.singleStep(), obj.pageStep())
+            if step is not None:  # superqt's slider takes no keys (its key handler is a stub): the
+                # arrows did nothing (a walkthrough)
+                obj.setValue(min(obj.maximum(), max(obj.minimum(), obj.value() + step)))
+                return True
         if event.type() == QEvent.Type.MouseButtonDblClick and hasattr(obj, "selectAll"):
             # The value box's own double-click selects a word: "04" of "-2.04", and typing -2
             # then gave -2.2. After it, the whole value, so that what is typed replaces it.

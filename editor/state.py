@@ -31,16 +31,16 @@ from training.fileio import sha256_file, write_json_atomic
 from training.modelfile import GANModel
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 13  # 13: a state's strokes each land the code that followed them (`layers`, indices
-# into `codes`: editing.landing.layered_bands); 12: a steered slider's value lands between the
-# neighbouring readings of its walk (editing.steer.Walk.to_steps); 11: the brightness slider holds the item's width and height
-# still too (editing.measure.HOLD_STILL); 10: a drag may move a part as a whole (editing.motion's `whole`); 9: a
-# state after a drag lands on the photo the drag moved (`moved`, into `moves`: editing.motion; the
-# state it started on, the motion, the code it ended at); 8: states keep the warps that made them
-# (`warps`: where a face edit lands); 7: a region keeps, outside it, the state it was painted on
-# (`under`); 6: the class hold judges on the photo; 5: measured sliders steered; 4: states may hold
-# a drag's feature offset; 3: states may hold a region; 2: measured sliders in measured units
-# (editing.keep; a version 1 session opens as it looked)
+SESSION_VERSION = 13  # 13: a state's strokes each land the code that followed them (`layers`, indices into
+# `codes`: editing.landing.layered_bands); 12: a steered slider's value lands between the neighbouring
+# readings of its walk (editing.steer.Walk.to_steps); 11: the brightness slider holds the item's width and
+# height still too (editing.measure.HOLD_STILL); 10: a drag may move a part as a whole (editing.motion's
+# `whole`); 9: a state after a drag lands on the photo the drag moved (`moved`, into `moves`: editing.motion;
+# the state it started on, the motion, the code it ended at); 8: states keep the warps that made them
+# (`warps`: where a face edit lands); 7: a region keeps, outside it, the state it was painted on (`under`); 6:
+# the class hold judges on the photo; 5: measured sliders steered; 4: states may hold a drag's feature offset;
+# 3: states may hold a region; 2: measured sliders in measured units (editing.keep; a version 1 session opens
+# as it looked)
 
 
 def _same_region(a: torch.Tensor | None, b: torch.Tensor | None) -> bool:
@@ -72,7 +72,8 @@ class Snapshot:
     layers: tuple[torch.Tensor, ...] = field(default=(), repr=False, compare=False)  # for each of the
     # first strokes, the base (z_base) of the state the next stroke was painted on: an object's colour
     # strokes each land that code (its sliders' offset added) within their bands, the strokes after them
-    # this state's (editing.landing.layered_bands); after a drag, none (what it moved holds them)
+    # this state's (editing.landing.layered_bands; editor.strokes.layered); after a drag, none (the
+    # frame it started on holds them)
 
     @property
     def slider_dict(self) -> dict[str, float]:

@@ -19,7 +19,7 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 from editing.edit import solve_strokes, solver_config
-from editing.landing import lands_in_bands, moves_hair
+from editing.landing import MAX_LAYERS, lands_in_bands, layer_count, moves_hair
 from editing.offset import drawing
 from editing.solver import (
     SETTLED,
@@ -45,20 +45,37 @@ FAR_SHORT = 0.5  # a stroke whose colour got less than this share of the way is 
 
 
 def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, AttributeVector],
-                       stroke: Stroke) -> tuple[tuple[Stroke, ...], torch.Tensor, Constraints]:
-    """(all strokes with this one, the current code, their constraints); StrokeError if refused.
-    The strokes before it are settled: the picture keeps them as it shows them (build_constraints).
-    Where each lands the code that followed it (an object's colour strokes, no drag:
-    layered_bands), they ask nothing: the new stroke is solved alone, a Preserve stroke kept (a white
-    stroke after a black one went 11 levels of the way settled, 47 alone: benchmarks.second_stroke)."""
+                       stroke: Stroke) -> tuple[tuple[Stroke, ...], torch.Tensor, Constraints, tuple]:
+    """(all strokes with this one, the current code, their constraints, the layers of the state it
+    makes); StrokeError if refused. The strokes before it are settled: the picture keeps them as it
+    shows them (build_constraints). Where each lands the code that followed it (an object's colour
+    strokes, no drag: layered_bands), they ask nothing: the new stroke is solved alone, a Preserve
+    stroke kept (a white stroke after a black one went 11 levels of the way settled, 47 alone:
+    benchmarks.second_stroke); but when they would land more than MAX_LAYERS codes, all are asked
+    again, solved together as the command line solves them, and land the new code (consolidates)."""
     state = doc.current
     strokes = state.strokes + (stroke,)
     z = doc.code(vectors)
-    layered = state.moved is None and lands_in_bands(reach_strokes(strokes, state.warps), doc.mapping)
+    layers = state.painted_over if layered(state, strokes, doc.mapping) else ()
+    again = consolidates(layers)
     with torch.no_grad():
         constraints = build_constraints(list(strokes), drawing(model, state.offset)(z[None])[0],
-                                        settled=len(state.strokes), weight=0.0 if layered else SETTLED)
-    return strokes, z, constraints
+                                        settled=0 if again else len(state.strokes),
+                                        weight=0.0 if layers else SETTLED)
+    return strokes, z, constraints, () if again else layers
+
+
+def layered(state: Snapshot, strokes: tuple[Stroke, ...], mapping) -> bool:
+    """Whether `strokes` painted on `state` each land the code that followed them (layered_bands):
+    an object's colour strokes (lands_in_bands), not after a drag (what it moved holds them)."""
+    return state.moved is None and lands_in_bands(reach_strokes(strokes, state.warps), mapping)
+
+
+def consolidates(layers: tuple) -> bool:
+    """Whether a stroke painted with these layers would make them land more than MAX_LAYERS codes (its
+    own one more): each code a carry-back in a slider's every frame. Merging the oldest would not do,
+    for no later code shows their strokes (each solved with them left out)."""
+    return layer_count(layers) >= MAX_LAYERS
 
 
 NOTHING_ASKED = {  # what the status bar says of a stroke that asks the solver for nothing
@@ -169,7 +186,7 @@ class StrokeTool(QObject):
         doc, model, vectors = self.doc, self.model, self.vectors
         label = self.brushes.stroke_label(stroke.kind)
         try:
-            strokes, z, constraints = stroke_constraints(model, doc, vectors, stroke)
+            strokes, z, constraints, layers = stroke_constraints(model, doc, vectors, stroke)
         except Exception as e:  # noqa: BLE001 - a StrokeError is shown; a bug is logged; the state stays
             self.settled.emit(False)
             return self.error.emit(describe(e))
@@ -185,7 +202,8 @@ class StrokeTool(QObject):
                              else NOTHING_ASKED["erase" if banded else "erase whole"])
             return self.settled.emit(True)
 
-        layers = doc.current.painted_over  # the strokes before land the code they showed (layered_bands)
+        if banded and doc.current.moved is None and consolidates(doc.current.painted_over):
+            note += f" (all {len(strokes)} strokes solved together again: {MAX_LAYERS} codes at most)"
 
         def finish(result) -> None:
             step, views, seen = result

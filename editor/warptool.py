@@ -170,7 +170,8 @@ class WarpTool(QObject):
                 return self.status.emit("The picture changed while the warp was solved; it was not "
                                         "kept: warp again")
             snap = replace(doc.with_candidate(step.z[0], strokes, vectors, "warp"), warps=warps)
-            doc.push(replace(snap, moved=Moved(began, brush_motion([warp]), snap.code(vectors, doc.z0))))
+            doc.push(replace(snap, moved=Moved(began, brush_motion([warp]), snap.code(vectors, doc.z0)),
+                             layers=()))  # the frame it started on holds its strokes' layers
             self.status.emit("Warped: the photo's pixels pushed along (Ctrl+Z takes it back)")
 
         self.status.emit("Solving the warp…")

@@ -534,8 +534,15 @@ def test_a_slider_held_through_a_pause_enters_the_history_once_when_let_go(windo
     handle.setSliderDown(False)  # let go
     settle(qtbot, w)
     assert len(w.doc.history) == steps + 1 and w.doc.current.slider_dict == {"first": 2.0}
-    w.set_slider("first", 1.5)  # a key press: the quiet time commits it
+    w.set_slider("first", 1.5)  # a typed value: the quiet time commits it
     qtbot.waitUntil(lambda: len(w.doc.history) == steps + 2, timeout=COMMIT_MS + 2000)
+    handle.setFocus()  # the arrow keys move it (superqt's slider took none: a walkthrough)
+    qtbot.keyClick(handle, Qt.Key.Key_Right)
+    qtbot.keyClick(handle, Qt.Key.Key_Right)
+    assert w.sliders["first"].value() == pytest.approx(1.5 + 2 * handle.singleStep())
+    qtbot.keyClick(handle, Qt.Key.Key_PageDown)
+    assert w.sliders["first"].value() == pytest.approx(1.5 + 2 * handle.singleStep() - handle.pageStep())
+    qtbot.waitUntil(lambda: len(w.doc.history) == steps + 3, timeout=COMMIT_MS + 2000)  # one entry
 
 
 def test_sliders_set_back_leave_nothing_unsaved(window, qtbot, tmp_path, questions):

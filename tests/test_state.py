@@ -248,7 +248,7 @@ def test_strokes_solve_through_the_shared_pieces_with_identity_for_faces(model, 
     doc = plain_document()
     vectors = model_vectors(model)
     stroke = Stroke("color", ((8.0, 16.0), (24.0, 16.0)), 3.0, (1.0,), 1.0)
-    strokes, z, constraints = stroke_constraints(model, doc, vectors, stroke)
+    strokes, z, constraints, _ = stroke_constraints(model, doc, vectors, stroke)
     assert strokes == (stroke,) and not constraints.empty
     cfg = solver_config(model)
     assert cfg.identity == 0.0  # not a face model

@@ -128,6 +128,31 @@ def test_strokes_before_ask_nothing_where_each_lands_its_own_code(window, qtbot,
     w.apply_stroke(Stroke("preserve", ((4.0, 16.0), (28.0, 16.0)), 1.0))
     settle(qtbot, w)
     third = Stroke("color", ((4.0, 23.0), (28.0, 23.0)), 1.0, (-1.0,))
-    _, _, c = stroke_constraints(w.model, w.doc, w.vectors, third)
+    _, _, c, layers = stroke_constraints(w.model, w.doc, w.vectors, third)
+    assert len(layers) == 2  # both strokes before
     assert float(c.preserve_mask[9].max()) == 0 and float(c.preserve_mask[16].max()) > 0
     assert float(c.color_mask[9].max()) == 0 and float(c.color_mask[23].max()) > 0
+
+
+def test_past_max_layers_the_strokes_are_solved_together_again(window, qtbot, photo, monkeypatch):
+    """Each code the strokes land is a carry-back in a slider's every frame. Merging the oldest into the
+    next would lose them (each code was solved with the strokes before left out): past MAX_LAYERS the
+    strokes are all asked again, solved together, and land the new code; the status bar says so."""
+    import editor.strokes
+
+    monkeypatch.setattr(editor.strokes, "MAX_LAYERS", 2)
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    first = Stroke("color", ((4.0, 6.0), (28.0, 6.0)), 1.0, (1.0,))
+    for y in (6.0, 14.0):
+        w.apply_stroke(Stroke("color", ((4.0, y), (28.0, y)), 1.0, (1.0,)))
+        settle(qtbot, w)
+    assert len(w.doc.current.layers) == 1
+    third = Stroke("color", ((4.0, 22.0), (28.0, 22.0)), 1.0, (-1.0,))
+    _, _, c, layers = editor.strokes.stroke_constraints(w.model, w.doc, w.vectors, third)
+    assert layers == () and float(c.color_mask[6].max()) > 0  # the first asked again
+    w.apply_stroke(third)
+    settle(qtbot, w)
+    assert w.doc.current.layers == () and "solved together again" in w.statusBar().currentMessage()
+    assert first in w.doc.current.strokes
