@@ -45,7 +45,7 @@ from training.modelfile import load_model
 RADIUS = 6  # photo pixels: the stroke's half-width
 COLOURS = {"white": (255, 255, 255), "black": (0, 0, 0)}
 COMPOSITINGS = (13, 14, 16)
-ROWS = ((13, OBJECT_HOLD), (14, OBJECT_HOLD), (16, OBJECT_HOLD), (16, BAND_HOLD))  # (compositing, hold)
+ROWS = ((13, OBJECT_HOLD), (14, OBJECT_HOLD), (16, OBJECT_HOLD), (COMPOSITING, BAND_HOLD))  # (compositing, hold)
 
 
 def item_pixels(photo: np.ndarray) -> np.ndarray:
@@ -244,11 +244,11 @@ def main() -> None:
           "with the photo enlarged: drawn at the photo's resolution (16, brush_band, uncached) against "
           "the model's band enlarged (14 and 15); median ms of 15, interleaved.\n\n"
           + markdown_table(timings, [("size", "photo"), ("brush", "16: ms"), ("model", "14-15: ms")])
-          + "\n![the stroke drawn (red: white, blue: black); compositing 13; 14; 16; 16 with hold "
-          f"{BAND_HOLD:g}](product_stroke_reach.png)"
+          + "\n![the stroke drawn (red: white, blue: black); compositing 13; 14; 16; "
+          f"{COMPOSITING} with hold {BAND_HOLD:g}](product_stroke_reach.png)"
           "\n\nRows: the first four photos, a white then a black stroke each. Columns: the stroke drawn "
           f"on the photo (red for white, blue for black); exported with compositing 13; 14; 16 (hold "
-          f"{OBJECT_HOLD:g}); 16 with hold {BAND_HOLD:g}, as the editor paints now.\n\n"
+          f"{OBJECT_HOLD:g}); {COMPOSITING} with hold {BAND_HOLD:g}, as the editor paints now.\n\n"
           + footer(m))
     write_results("product_stroke_reach", {"machine": m, "n": a.n, "cases": cases, "rows": rows,
                                             "quality": quality, "timings": timings}, md)

@@ -133,32 +133,35 @@ class BrushBand:
         edit and without it), by whether it moves the pixel's luminance toward its stroke's colour
         (compositing 16): a brush only moves what it paints toward its colour. Where the generator
         moved an item's edge under a black stroke, the stripe's end was lighter than the photo, a
-        white notch or halo (a walkthrough). Which way the colour lies: from compositing 18 on, from
-        what lies beneath on the photo (`base`: with layers, a stroke over an earlier stripe judged
-        from z0's picture moved the wrong way there, and the stripe stayed on top); before, from
-        `before` (C, R, R), the model's picture the strokes were painted on. The last stroke painting
-        a pixel decides, as build_constraints decides; full within 2 levels the wrong way, nothing
-        from 6."""
+        white notch or halo (a walkthrough). From compositing 18 on, by how much nearer its paint it
+        brings the pixel from what lies beneath on the photo (`base`: with layers, a stroke over an
+        earlier stripe judged from z0's picture moved the wrong way there, and the stripe stayed on
+        top); before, by which way the colour lies from `before` (C, R, R), the model's picture the
+        strokes were painted on. The last stroke painting a pixel decides, as build_constraints
+        decides; full within 2 levels the wrong way, nothing from 6."""
         h, w = base.shape[:2]
         luma = np.asarray(LUMA, np.float32)
-        if self.paint:
-            paint, inside = self._paint_here(mapping, top, left, (h, w))
-            way_here = np.where(inside, np.sign(paint - base.astype(np.float32) @ luma), 0.0)
-        else:
-            r = self.resolution
-            level = np.asarray(before, np.float32).mean(0)
-            way = np.zeros((r, r), np.float32)  # model pixels: +1 the stroke asks for lighter, -1 darker
-            for s in self.strokes:
-                if s.kind == "color":
-                    under = _brushed(s, r)
-                    way[under] = np.sign(float(np.mean(s.value)) - level[under])
-            if mapping.invert:
-                way = -way  # the photo is the model's negative: lighter in the model is darker here
-            way_here = cv2.warpAffine(way, _box_to_model(mapping, top, left), (w, h),
-                                      flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                      borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        moved = (edited.astype(np.float32) - base.astype(np.float32)) @ luma * np.sign(way_here)
         whole, none = TOWARD_SLACK
+        if self.paint:  # how much nearer the paint the edit brings the pixel's luminance, past it counting
+            # as reaching it (painted stops it there); a pixel that is the paint's already (the white
+            # background under a white stroke) moves only away from it
+            paint, inside = self._paint_here(mapping, top, left, (h, w))
+            was, now = base.astype(np.float32) @ luma - paint, edited.astype(np.float32) @ luma - paint
+            nearer = np.abs(was) - np.where(was * now < 0, 0.0, np.abs(now))
+            return np.where(inside, np.clip((nearer - none) / (whole - none), 0, 1), 1).astype(np.float32)
+        r = self.resolution
+        level = np.asarray(before, np.float32).mean(0)
+        way = np.zeros((r, r), np.float32)  # model pixels: +1 the stroke asks for lighter, -1 darker
+        for s in self.strokes:
+            if s.kind == "color":
+                under = _brushed(s, r)
+                way[under] = np.sign(float(np.mean(s.value)) - level[under])
+        if mapping.invert:
+            way = -way  # the photo is the model's negative: lighter in the model is darker here
+        way_here = cv2.warpAffine(way, _box_to_model(mapping, top, left), (w, h),
+                                  flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                  borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        moved = (edited.astype(np.float32) - base.astype(np.float32)) @ luma * np.sign(way_here)
         return np.clip((moved - none) / (whole - none), 0.0, 1.0)
 
     def _paint_here(self, mapping: DomainMapping, top: int, left: int, shape: tuple[int, int]
