@@ -7,7 +7,7 @@ the second with the first asked again (session 28) changed the first stripe on t
 second did not paint; settling it (kept as it shows, session 29: editing.solver.build_constraints'
 `settled`) changed it less, but a white stroke after a black one broke the black stripe all the
 same, since every stroke landed the latest code. Since compositing 17 the first stroke lands the
-code that followed it (editing.landing.layered_bands) and the editor leaves it out of the second's
+code that followed it (editing.layers.layered_bands) and the editor leaves it out of the second's
 solve (weight 0: editor.strokes.stroke_constraints). Photos: the first `--n` Fashion-MNIST test
 images as tinted product photos (benchmarks.product_edits), coded by the app's hybrid inversion. On
 each, in the photo's colours, two strokes (white or black, each pair of colours), 12 px wide,
@@ -41,9 +41,9 @@ HEIGHTS = (0.35, 0.65)  # the strokes' rows, shares of the item's height from it
 WAYS = {"asked again, one code (28)": (0, SETTLED, False), "settled, one code (29)": (1, SETTLED, False),
         "settled, layered": (1, SETTLED, True), "left out, layered (now)": (1, 0.0, True)}  # (strokes before
 # the second when it is solved, their weight: editing.solver.build_constraints; whether the first lands
-# the code that followed it: editing.landing.layered_bands), as the editor solves them (editor.strokes)
+# the code that followed it: editing.layers.layered_bands), as the editor solves them (editor.strokes)
 
-CODES = (1, 2, 4, 8, 16)  # codes an edit's strokes land, timed (editing.landing.MAX_LAYERS at most)
+CODES = (1, 2, 4, 8, 16)  # codes an edit's strokes land, timed (editing.layers.MAX_LAYERS at most)
 
 
 def frame_times(model, photo: np.ndarray, mapping, z0: torch.Tensor, repeats: int = 12) -> list[dict]:
@@ -153,7 +153,7 @@ def main() -> None:
           f"{HEIGHTS[1]:.0%} of its height, the second solved from the first's code with the first "
           f"asked again (session 28), settled (editing.solver.build_constraints' `settled`, session "
           f"29) or left out (weight 0), the first landing the second's code or its own "
-          f"(layered: editing.landing.layered_bands, compositing 17; the editor now leaves it out); "
+          f"(layered: editing.layers.layered_bands, compositing 17; the editor now leaves it out); "
           f"exported as the editor exports them. Luminance levels, medians over the "
           f"photos: *the first stripe*, the first stroke's own change within its brush; *first stripe "
           f"redrawn*, the second stroke's change there (away from the second brush, on the item; "

@@ -74,7 +74,7 @@ def sweep_frames(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0
     swept slider is one); `z_slid`: the code the code's own sliders alone reach from z0 (None: it
     moves none), which the swept slider moves too: an unaligned photo's colour strokes land on that
     code's edit (editing.landing.object_reach); `layers`, the codes its first strokes land
-    (editing.landing.layered_bands), which the swept slider moves too."""
+    (editing.layers.layered_bands), which the swept slider moves too."""
     if name not in vectors:
         raise AnimationError(f"no slider {name!r} for {model.name}; it has: {', '.join(vectors) or 'none'}")
     for a in sweep_values(frames, low, high):

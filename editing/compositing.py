@@ -289,7 +289,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     model's picture of the edit's sliders alone, that picture's edit carried back whole (the
     strokes' change lands within their bands, the sliders' wherever it changed), and with `layers`,
     ((band, picture), ...), the strokes before each landing its own picture's edit within its band,
-    oldest first, `after`'s on top (editing.landing.layered_bands), what lies beneath `after`'s
+    oldest first, `after`'s on top (editing.layers.layered_bands), what lies beneath `after`'s
     kept for the next call with `keep_beneath` (the editor's candidates of one stroke share it);
     `colour_reaches`,
     each colour stroke's (R, R), there only on what looks like what it covers inside the region

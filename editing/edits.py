@@ -33,7 +33,8 @@ from editing.export import (
     read_warps,
     render_edit,
 )
-from editing.landing import MAX_LAYERS, lands_near_strokes, layer_count, moves_sliders
+from editing.landing import lands_near_strokes, moves_sliders
+from editing.layers import MAX_LAYERS, layer_count
 from editing.motion import Motion
 from editing.offset import FeatureOffset
 from editing.region import confine, region_record
@@ -57,7 +58,7 @@ def edit_entry(code: torch.Tensor, strokes=(), offset: FeatureOffset | None = No
     sliders alone reach from the code its change is measured from, whose edit an unaligned photo's
     colour strokes land on (editing.landing.object_reach); `layers` (written only when there are
     some): the codes the first strokes land, each the one that followed it
-    (editing.landing.layered_bands)."""
+    (editing.layers.layered_bands)."""
     entry = {"z_edit": code.reshape(-1).tolist(), "strokes": [s.to_dict() for s in strokes],
              "feature_offset": None if offset is None else offset.to_dict(),
              "warps": [w.to_dict() for w in warps]}

@@ -20,13 +20,8 @@ import torch
 from PIL import Image
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.landing import (  # (COMPOSITING is read from here too)
-    COMPOSITING,
-    drawn_layers,
-    face_reaches,
-    layered,
-    layered_bands,
-)
+from editing.landing import COMPOSITING, face_reaches, layered  # (COMPOSITING is read from here too)
+from editing.layers import drawn_layers, layered_bands
 from editing.offset import DragError, FeatureOffset, decode
 from editing.solver import Stroke, StrokeError, validate
 from editing.vectors import MAX_SLIDER
@@ -99,7 +94,7 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
     (model pixels): a face edit lands within their reach too, an unaligned photo's colour strokes'
     only there, on top of the edit of its sliders alone (`z_slid`: z0 moved by the edit's sliders,
     None when it moves none; object_reach), from compositing 17 on the first of them each landing
-    the code that followed it (`layers`, codes; editing.landing.layered_bands); `hair`
+    the code that followed it (`layers`, codes; editing.layers.layered_bands); `hair`
     (moves_hair), on the photo's hair too."""
     before = decode(model, z0.reshape(1, -1), base_offset)[0]
     after = decode(model, z_edit.reshape(1, -1), offset)[0]

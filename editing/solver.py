@@ -157,7 +157,7 @@ def build_constraints(strokes: list[Stroke], current: torch.Tensor, settled: int
     new stroke does not redraw them (two black strokes across a product: solving the second
     darkened the first stripe by a median of 31 levels on 12 products, pushing it further toward
     its colour). `weight` 0: they ask nothing (an object's colour strokes that each land the code
-    that followed them, editing.landing.layered_bands: the picture need not keep them); a Preserve
+    that followed them, editing.layers.layered_bands: the picture need not keep them); a Preserve
     stroke among them still keeps its part."""
     c, r, _ = current.shape
     validate(strokes, r, c)

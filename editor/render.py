@@ -5,7 +5,7 @@ kept inside the state's region if it has one (editing.region.confine; outside it
 region was painted on: `Outside`); after a drag, onto the frame of the state the drag started on,
 moved as the drag moved things, the change measured from the drag's end (editing.motion: `Ground`);
 an object's colour strokes each landing the code that followed them within their bands
-(Snapshot.layers: editing.landing.layered_bands), at display size (the photo
+(Snapshot.layers: editing.layers.layered_bands), at display size (the photo
 scaled to at most `max_side` pixels), which keeps slider previews fast on big photos; the export
 renders the same change at the photo's full size.
 """
@@ -22,15 +22,8 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.landing import (
-    drawn_layers,
-    face_reaches,
-    lands_in_bands,
-    layered,
-    layered_bands,
-    moves_hair,
-    moves_sliders,
-)
+from editing.landing import face_reaches, lands_in_bands, layered, moves_hair, moves_sliders
+from editing.layers import drawn_layers, layered_bands
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
@@ -178,7 +171,7 @@ class Renderer:
         slider moved) on the photo's hair; an object's colour strokes' within their bands, on top
         of the edit of the sliders alone (`z_slid`, slid_code; editing.landing.object_reach), the
         first of them each landing the code that followed it (`layers`, Snapshot.layer_codes;
-        editing.landing.layered_bands); after a drag, on its `ground` (None: the photo). A
+        editing.layers.layered_bands); after a drag, on its `ground` (None: the photo). A
         `draft` skips moving the photo along an object's moved outline (editing.outline_flow: a
         few milliseconds a frame), as a slider's frames do while it moves (editor.preview)."""
         image = self.model_image(z, offset)

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from editing.export import MAX_CODE  # |code value|: as recipes bound it
-from editing.landing import MAX_LAYERS, code_key, runs
+from editing.layers import MAX_LAYERS, code_key, runs
 from editing.motion import Motion
 from editing.offset import FeatureOffset
 from editing.region import check_region

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from editing.keep_versions import moved_by_12
-from editing.landing import with_layer
+from editing.layers import with_layer
 from editing.motion import Motion
 from editing.offset import FeatureOffset
 from editing.solver import Stroke
@@ -32,7 +32,7 @@ from training.modelfile import GANModel
 
 SESSION_FORMAT = "latent-editor-session"
 SESSION_VERSION = 13  # 13: a state's strokes each land the code that followed them (`layers`, indices into
-# `codes`: editing.landing.layered_bands); 12: a steered slider's value lands between the neighbouring
+# `codes`: editing.layers.layered_bands); 12: a steered slider's value lands between the neighbouring
 # readings of its walk (editing.steer.Walk.to_steps); 11: the brightness slider holds the item's width and
 # height still too (editing.measure.HOLD_STILL); 10: a drag may move a part as a whole (editing.motion's
 # `whole`); 9: a state after a drag lands on the photo the drag moved (`moved`, into `moves`: editing.motion;
@@ -72,7 +72,7 @@ class Snapshot:
     layers: tuple[torch.Tensor, ...] = field(default=(), repr=False, compare=False)  # for each of the
     # first strokes, the base (z_base) of the state the next stroke was painted on: an object's colour
     # strokes each land that code (its sliders' offset added) within their bands, the strokes after them
-    # this state's (editing.landing.layered_bands; editor.strokes.layered); after a drag, none (the
+    # this state's (editing.layers.layered_bands; editor.strokes.layered); after a drag, none (the
     # frame it started on holds them)
 
     @property
@@ -101,7 +101,7 @@ class Snapshot:
     @property
     def painted_over(self) -> tuple[torch.Tensor, ...]:
         """The layers of a stroke painted next on this state: each stroke so far without one lands
-        this state's base (editing.landing.with_layer)."""
+        this state's base (editing.layers.with_layer)."""
         return with_layer(self.layers, len(self.strokes), self.z_base)
 
     def layer_codes(self, vectors: dict[str, AttributeVector], ref: torch.Tensor) -> tuple[torch.Tensor, ...]:

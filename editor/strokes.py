@@ -19,7 +19,8 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 from editing.edit import solve_strokes, solver_config
-from editing.landing import MAX_LAYERS, lands_in_bands, layer_count, moves_hair
+from editing.landing import lands_in_bands, moves_hair
+from editing.layers import MAX_LAYERS, layer_count
 from editing.offset import drawing
 from editing.solver import (
     SETTLED,

@@ -827,10 +827,11 @@ def test_a_brush_lands_within_its_own_width_on_the_photo():
 def test_each_stroke_lands_the_code_that_followed_it():
     """A white stroke below a black stripe on a pullover lightened the whole item and broke the stripe
     into grey segments (a walkthrough): each stroke landed the latest code. Since compositing 17 the
-    first strokes each land the code that followed them (`layers`: editing.landing.layered_bands), the
+    first strokes each land the code that followed them (`layers`: editing.layers.layered_bands), the
     strokes after them the edit's own, later ones on top; an eraser after them takes theirs away too."""
     from editing.export import render_edit
-    from editing.landing import BrushBand, layered_bands, object_reach
+    from editing.landing import BrushBand, object_reach
+    from editing.layers import layered_bands
     from editing.solver import Stroke
     from editor.render import Renderer
 
@@ -928,7 +929,7 @@ def test_a_stroke_leaves_what_already_has_its_colour():
 def test_layers_count_runs_of_one_code():
     """An edit's layers hold one code for each of its first strokes; a run of one code counts once,
     whether the codes are tensors (the editor's) or lists (a recipe's, compared in float32 as read)."""
-    from editing.landing import layer_count, with_layer
+    from editing.layers import layer_count, with_layer
 
     a, b = torch.zeros(3), torch.ones(3)
     assert with_layer((a,), 3, b) == (a, b, b) and with_layer((), 0, b) == ()

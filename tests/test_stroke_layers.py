@@ -82,7 +82,7 @@ def test_a_second_stroke_leaves_the_first_stripe_on_screen_in_the_session_and_th
 def test_a_session_s_layers_are_checked(window, qtbot, photo, tmp_path):
     """A stranger's session: a layer pointing past the codes, a wrong-length code, or more codes in a
     state than MAX_LAYERS (each a carry-back in every frame) is refused, the field named."""
-    from editing.landing import MAX_LAYERS
+    from editing.layers import MAX_LAYERS
 
     w = window
     assert w.open_photo(photo)
