@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, QScrollArea, QToolButton,
-                               QToolTip, QVBoxLayout, QWidget)
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QStyle,
+                               QStyleOptionSlider, QToolButton, QToolTip, QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
 
 from editing.measure import UNIT_WORDS
@@ -102,6 +102,15 @@ def slider_key_step(key, single: float, page: float) -> float | None:
     steps = {Qt.Key.Key_Right: single, Qt.Key.Key_Up: single, Qt.Key.Key_Left: -single,
              Qt.Key.Key_Down: -single, Qt.Key.Key_PageUp: page, Qt.Key.Key_PageDown: -page}
     return steps.get(key)
+
+
+def on_handle(slider: QSlider, point: QPoint) -> bool:
+    """Whether `point` (the slider's own pixels) lies on its handle."""
+    option = QStyleOptionSlider()
+    slider.initStyleOption(option)
+    handle = slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                           QStyle.SubControl.SC_SliderHandle, slider)
+    return handle.contains(point)
 
 
 class SlidersPanel(QWidget):
@@ -268,6 +277,20 @@ class SlidersPanel(QWidget):
                 # arrows did nothing (a walkthrough)
                 obj.setValue(min(obj.maximum(), max(obj.minimum(), obj.value() + step)))
                 return True
+        if (event.type() == QEvent.Type.MouseButtonPress and not hasattr(obj, "selectAll")
+                and event.button() == Qt.MouseButton.LeftButton and on_handle(obj, event.position().toPoint())):
+            # superqt's slider moves its handle's centre under the pointer on a press: a click on the
+            # knob nudged the value by up to 0.16 and made a history entry (a walkthrough). It takes
+            # hold of the handle where it is now, and a drag moves it from there.
+            value, blocked = obj.value(), obj.blockSignals(True)
+            try:
+                obj.mousePressEvent(event)
+                obj.setValue(value)
+                if hasattr(obj, "_setClickOffset"):  # superqt's grip on the handle, taken again where it is
+                    obj._setClickOffset(event.position().toPoint())
+            finally:
+                obj.blockSignals(blocked)
+            return True
         if event.type() == QEvent.Type.MouseButtonDblClick and hasattr(obj, "selectAll"):
             # The value box's own double-click selects a word: "04" of "-2.04", and typing -2
             # then gave -2.2. After it, the whole value, so that what is typed replaces it.

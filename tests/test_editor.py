@@ -545,6 +545,44 @@ def test_a_slider_held_through_a_pause_enters_the_history_once_when_let_go(windo
     qtbot.waitUntil(lambda: len(w.doc.history) == steps + 3, timeout=COMMIT_MS + 2000)  # one entry
 
 
+def test_a_click_on_a_slider_s_knob_leaves_its_value_and_a_drag_moves_it_from_where_it_was(window, qtbot):
+    """superqt's slider moved its handle's centre under the pointer on a press: a click on the knob
+    nudged the value (0.01 at its centre, 0.09 three pixels right of it) and made a history entry."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QStyle, QStyleOptionSlider
+
+    from editor.sliders import COMMIT_MS
+
+    w = window
+    w.new_from_model(3)
+    settle(qtbot, w)
+    w.set_slider("first", 0.4, commit=True)
+    settle(qtbot, w)
+    steps, handle = len(w.doc.history), w.sliders["first"]._slider
+
+    def knob():
+        option = QStyleOptionSlider()
+        handle.initStyleOption(option)
+        return handle.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                             QStyle.SubControl.SC_SliderHandle, handle)
+
+    per_pixel = (handle.maximum() - handle.minimum()) / handle.width()
+    for dx in (0, -3, 3):
+        at = knob().center() + QPoint(dx, 0)
+        qtbot.mousePress(handle, Qt.MouseButton.LeftButton, pos=at)
+        qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=at)
+        assert w.sliders["first"].value() == pytest.approx(0.4)
+    qtbot.wait(COMMIT_MS + 200)
+    assert len(w.doc.history) == steps
+    start = knob().center() + QPoint(3, 0)  # a drag 40 pixels right, taken off the centre
+    qtbot.mousePress(handle, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(handle, start + QPoint(40, 0))
+    qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=start + QPoint(40, 0))
+    assert w.sliders["first"].value() == pytest.approx(0.4 + 40 * per_pixel, abs=2 * per_pixel)
+    settle(qtbot, w)
+    assert len(w.doc.history) == steps + 1
+
+
 def test_sliders_set_back_leave_nothing_unsaved(window, qtbot, tmp_path, questions):
     """A walkthrough moved sliders, set them all back to 0 and was still asked to save."""
     w = window
