@@ -267,7 +267,8 @@ class SlidersPanel(QWidget):
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         """The wheel over a slider that has not been clicked scrolls the list: a user scrolling to
         reach a slider further down quietly changed the one under the pointer. The arrow and page
-        keys move a slider that has the focus. A double-click in a value box selects all of it."""
+        keys move a slider that has the focus. A double-click in a value box selects all of it; Escape
+        there lets go of a value half typed."""
         if event.type() == QEvent.Type.Wheel and not obj.hasFocus():
             QApplication.sendEvent(self.area.verticalScrollBar(), event)
             return True
@@ -290,6 +291,12 @@ class SlidersPanel(QWidget):
                     obj._setClickOffset(event.position().toPoint())
             finally:
                 obj.blockSignals(blocked)
+            return True
+        if (event.type() == QEvent.Type.KeyPress and hasattr(obj, "selectAll")
+                and event.key() == Qt.Key.Key_Escape):  # a value half typed is let go, the slider's shown
+            obj.updateText()  # (superqt's box kept it, and took it when it lost the focus)
+            self._typed.pop(next((n for n, s in self.sliders.items() if s._label is obj), None), None)
+            obj.clearFocus()
             return True
         if event.type() == QEvent.Type.MouseButtonDblClick and hasattr(obj, "selectAll"):
             # The value box's own double-click selects a word: "04" of "-2.04", and typing -2

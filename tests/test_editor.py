@@ -547,7 +547,8 @@ def test_a_slider_held_through_a_pause_enters_the_history_once_when_let_go(windo
 
 def test_a_click_on_a_slider_s_knob_leaves_its_value_and_a_drag_moves_it_from_where_it_was(window, qtbot):
     """superqt's slider moved its handle's centre under the pointer on a press: a click on the knob
-    nudged the value (0.01 at its centre, 0.09 three pixels right of it) and made a history entry."""
+    nudged the value (0.01 at its centre, 0.09 three pixels right of it) and made a history entry.
+    Escape in the value box lets go of a value half typed (the box kept it and took it later)."""
     from PySide6.QtCore import QPoint
     from PySide6.QtWidgets import QStyle, QStyleOptionSlider
 
@@ -581,6 +582,16 @@ def test_a_click_on_a_slider_s_knob_leaves_its_value_and_a_drag_moves_it_from_wh
     assert w.sliders["first"].value() == pytest.approx(0.4 + 40 * per_pixel, abs=2 * per_pixel)
     settle(qtbot, w)
     assert len(w.doc.history) == steps + 1
+    value, box = w.sliders["first"].value(), w.sliders["first"]._label
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, "2.5")  # half typed, then Escape: the box shows the slider's value again
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
+    assert box.text() == f"{value:.2f}" and not box.hasFocus()
+    box.setFocus()
+    w.setFocus()  # the box losing the focus takes nothing
+    qtbot.wait(COMMIT_MS + 200)
+    assert w.sliders["first"].value() == value and len(w.doc.history) == steps + 1
 
 
 def test_sliders_set_back_leave_nothing_unsaved(window, qtbot, tmp_path, questions):
