@@ -279,7 +279,8 @@ class SlidersPanel(QWidget):
                 obj.setValue(min(obj.maximum(), max(obj.minimum(), obj.value() + step)))
                 return True
         if (event.type() == QEvent.Type.MouseButtonPress and not hasattr(obj, "selectAll")
-                and event.button() == Qt.MouseButton.LeftButton and on_handle(obj, event.position().toPoint())):
+                and event.button() == Qt.MouseButton.LeftButton
+                and on_handle(obj, event.position().toPoint())):
             # superqt's slider moves its handle's centre under the pointer on a press: a click on the
             # knob nudged the value by up to 0.16 and made a history entry (a walkthrough). It takes
             # hold of the handle where it is now, and a drag moves it from there.
