@@ -30,6 +30,10 @@ class Fill:
     rendered: np.ndarray  # (H, W, C) uint8, the generator's new object in photo levels
     tint: np.ndarray  # (3,) added to `rendered` (a grey model's object takes the photo's tint)
 
+    def cropped(self, window: tuple[slice, slice]) -> "Fill":
+        """The fill of the part `window` (rows, columns) of its patch (views, not copies)."""
+        return Fill(self.left[window], self.grew[window], self.background, self.rendered[window], self.tint)
+
     def moved(self) -> tuple[slice, slice] | None:
         """The bounding box (rows, columns) of where `left` or `grew` is not 0; None: nowhere.
         Found from which rows and columns hold any (not every pixel's coordinates: on a large

@@ -876,6 +876,31 @@ def test_each_stroke_lands_the_code_that_followed_it():
     assert isinstance(top, BrushBand)
 
 
+def test_a_carry_back_asked_for_within_a_window_is_the_whole_one_there_bit_for_bit():
+    """A layered edit carries each stroke's code back only within its band's box (`window`): a slider
+    frame with 16 codes carried 16 whole patches back. Within the window the photo is the whole
+    carry-back's, bit for bit, its silhouette's fill, guided or not, moved outline or not; the mask
+    whole; beyond the window the photo itself (unless the outline moved, which moves the crop)."""
+    photo, before, mapping = dress_photo(235, (120, 40, 60))
+    photo[100:140, 120:180] = (200, 90, 110)  # an edge inside the dress for the guide to follow
+    after = before.clone()
+    after[:, :, 18:] = -1.0  # the right part goes
+    after[:, 8:24, 6:10] = before[:, 16, 14]  # a new part on the left
+    after[:, 10:14, 9:18] += 0.4  # and a darker stripe
+    windows = [(90, 80, 140, 260), (0, 0, 300, 300), (280, 0, 400, 350), (-20, -20, 40, 500), (0, 0, 0, 0)]
+    for flags in ({}, {"guided": False}, {"outline": False}, {"silhouette": False}):
+        whole, whole_mask = paste_back(photo, mapping, before, after, **flags)
+        assert np.abs(whole.astype(int) - photo).max() > 40
+        for top, left, bottom, right in windows:
+            part, mask = paste_back(photo, mapping, before, after, window=(top, left, bottom, right), **flags)
+            inside = np.zeros(photo.shape[:2], bool)
+            inside[max(0, top):max(0, bottom), max(0, left):max(0, right)] = True
+            assert np.array_equal(part[inside], whole[inside]), (flags, top, left)
+            if flags.get("outline") is False:  # (a moved outline moves the whole crop's pixels)
+                assert np.array_equal(part[~inside], photo[~inside])
+            assert np.array_equal(mask, whole_mask)
+
+
 def test_a_later_stroke_lands_over_an_earlier_stripe_where_they_cross():
     """A mid grey stroke across an earlier white stripe: the toward rule judged which way its colour
     lay from z0's picture (darker than the grey), the stripe beneath was lighter, and the white stayed
