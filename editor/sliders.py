@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QStyle,
-                               QStyleOptionSlider, QToolButton, QToolTip, QVBoxLayout, QWidget)
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, QScrollArea, QToolButton,
+                               QToolTip, QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
 
 from editing.measure import UNIT_WORDS
 from editing.slider_notes import goes_to, note_line, slider_notes
 from editing.vectors import PHOTO_FACING, AttributeVector, photo_sign
+from editor.slider_input import box_event, slider_event
 from editor.state import Document, Snapshot
 
 SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
@@ -94,23 +95,6 @@ def describe(name: str, vector: AttributeVector | None, calibrated: bool = False
         does += f" Keeps {', '.join(readable(k).lower() for k in kept)} as they are."
     return (f"{does}\nValues are in units of the codes' spread along this direction: ±1 is a typical "
             f"difference between pictures, ±3 a strong edit. Type a value in the box, or ⟲ to reset.")
-
-
-def slider_key_step(key, single: float, page: float) -> float | None:
-    """How far a key moves a slider (right and up more, left and down less; page keys a page), or
-    None for another key."""
-    steps = {Qt.Key.Key_Right: single, Qt.Key.Key_Up: single, Qt.Key.Key_Left: -single,
-             Qt.Key.Key_Down: -single, Qt.Key.Key_PageUp: page, Qt.Key.Key_PageDown: -page}
-    return steps.get(key)
-
-
-def on_handle(slider: QSlider, point: QPoint) -> bool:
-    """Whether `point` (the slider's own pixels) lies on its handle."""
-    option = QStyleOptionSlider()
-    slider.initStyleOption(option)
-    handle = slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
-                                           QStyle.SubControl.SC_SliderHandle, slider)
-    return handle.contains(point)
 
 
 class SlidersPanel(QWidget):
@@ -266,43 +250,16 @@ class SlidersPanel(QWidget):
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         """The wheel over a slider that has not been clicked scrolls the list: a user scrolling to
-        reach a slider further down quietly changed the one under the pointer. The arrow and page
-        keys move a slider that has the focus. A double-click in a value box selects all of it; Escape
-        there lets go of a value half typed."""
+        reach a slider further down quietly changed the one under the pointer. Keys, the knob and
+        the value box as editor.slider_input has them."""
         if event.type() == QEvent.Type.Wheel and not obj.hasFocus():
             QApplication.sendEvent(self.area.verticalScrollBar(), event)
             return True
-        if event.type() == QEvent.Type.KeyPress and not hasattr(obj, "selectAll"):  # the slider itself
-            step = slider_key_step(event.key(), obj.singleStep(), obj.pageStep())
-            if step is not None:  # superqt's slider takes no keys (its key handler is a stub): the
-                # arrows did nothing (a walkthrough)
-                obj.setValue(min(obj.maximum(), max(obj.minimum(), obj.value() + step)))
-                return True
-        if (event.type() == QEvent.Type.MouseButtonPress and not hasattr(obj, "selectAll")
-                and event.button() == Qt.MouseButton.LeftButton
-                and on_handle(obj, event.position().toPoint())):
-            # superqt's slider moves its handle's centre under the pointer on a press: a click on the
-            # knob nudged the value by up to 0.16 and made a history entry (a walkthrough). It takes
-            # hold of the handle where it is now, and a drag moves it from there.
-            value, blocked = obj.value(), obj.blockSignals(True)
-            try:
-                obj.mousePressEvent(event)
-                obj.setValue(value)
-                if hasattr(obj, "_setClickOffset"):  # superqt's grip on the handle, taken again where it is
-                    obj._setClickOffset(event.position().toPoint())
-            finally:
-                obj.blockSignals(blocked)
-            return True
-        if (event.type() == QEvent.Type.KeyPress and hasattr(obj, "selectAll")
-                and event.key() == Qt.Key.Key_Escape):  # a value half typed is let go, the slider's shown
-            obj.updateText()  # (superqt's box kept it, and took it when it lost the focus)
+        if not hasattr(obj, "selectAll"):  # the slider itself
+            return slider_event(obj, event) or super().eventFilter(obj, event)
+        if box_event(obj, event):  # Escape: what was typed is let go
             self._typed.pop(next((n for n, s in self.sliders.items() if s._label is obj), None), None)
-            obj.clearFocus()
             return True
-        if event.type() == QEvent.Type.MouseButtonDblClick and hasattr(obj, "selectAll"):
-            # The value box's own double-click selects a word: "04" of "-2.04", and typing -2
-            # then gave -2.2. After it, the whole value, so that what is typed replaces it.
-            QTimer.singleShot(0, obj.selectAll)
         return super().eventFilter(obj, event)
 
     def set_document(self, doc: Document) -> None:

@@ -1,0 +1,64 @@
+"""What superqt's labelled slider lacks or gets wrong for a photo editor's sliders: the arrow and
+page keys (its key handler is a stub), a click on the knob (it moved the handle's centre under the
+pointer), and in its value box Escape and a double-click. editor.sliders' panel filters both parts'
+events through here."""
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer
+from PySide6.QtWidgets import QSlider, QStyle, QStyleOptionSlider
+
+
+def slider_key_step(key, single: float, page: float) -> float | None:
+    """How far a key moves a slider (right and up more, left and down less; page keys a page), or
+    None for another key."""
+    steps = {Qt.Key.Key_Right: single, Qt.Key.Key_Up: single, Qt.Key.Key_Left: -single,
+             Qt.Key.Key_Down: -single, Qt.Key.Key_PageUp: page, Qt.Key.Key_PageDown: -page}
+    return steps.get(key)
+
+
+def on_handle(slider: QSlider, point: QPoint) -> bool:
+    """Whether `point` (the slider's own pixels) lies on its handle."""
+    option = QStyleOptionSlider()
+    slider.initStyleOption(option)
+    handle = slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                           QStyle.SubControl.SC_SliderHandle, slider)
+    return handle.contains(point)
+
+
+def slider_event(slider: QSlider, event: QEvent) -> bool:
+    """Handle `event` on superqt's slider itself where it falls short; True where it is taken. The
+    arrow and page keys move it (they did nothing: a walkthrough). A press on the knob takes hold of
+    the handle where it is, and a drag moves it from there: superqt moved the handle's centre under
+    the pointer, so that a click on the knob nudged the value by up to 0.16 and made a history entry
+    (a walkthrough)."""
+    if event.type() == QEvent.Type.KeyPress:
+        step = slider_key_step(event.key(), slider.singleStep(), slider.pageStep())
+        if step is not None:
+            slider.setValue(min(slider.maximum(), max(slider.minimum(), slider.value() + step)))
+            return True
+    if (event.type() == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton
+            and on_handle(slider, event.position().toPoint())):
+        value, blocked = slider.value(), slider.blockSignals(True)
+        try:
+            slider.mousePressEvent(event)
+            slider.setValue(value)
+            if hasattr(slider, "_setClickOffset"):  # superqt's grip on the handle, taken again where it is
+                slider._setClickOffset(event.position().toPoint())
+        finally:
+            slider.blockSignals(blocked)
+        return True
+    return False
+
+
+def box_event(box, event: QEvent) -> bool:
+    """Handle `event` on superqt's value box where it falls short; True where it is taken. Escape lets
+    go of a value half typed (the box kept it, and took it when it lost the focus). A double-click
+    selects the whole value, after the box's own, which selects a word: "04" of "-2.04", and typing
+    -2 then gave -2.2."""
+    if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
+        box.updateText()
+        box.clearFocus()
+        return True
+    if event.type() == QEvent.Type.MouseButtonDblClick:
+        QTimer.singleShot(0, box.selectAll)
+    return False
