@@ -31,10 +31,11 @@ from PIL import Image, ImageDraw
 
 from benchmarks.common import RESULTS, footer, luminance, machine, markdown_table, write_results
 from benchmarks.product_edits import invert_photos, tinted_photos
+from editing.brush_band import forget_bands
 from editing.compositing import MASK_THRESHOLD
 from editing.edit import BAND_HOLD, OBJECT_HOLD, edit_code, solver_config
 from editing.export import COMPOSITING, render_edit
-from editing.landing import forget_bands, object_reach, on_photo
+from editing.landing import object_reach, on_photo
 from editing.solver import Stroke
 from editor.quality import QualityMeter
 from editor.render import Renderer

@@ -760,7 +760,7 @@ def test_a_brush_lands_within_its_own_width_on_the_photo():
     it, nothing past the radius and BRUSH_EDGE, the sliders' edit or the photo beyond, bit for bit;
     an eraser takes away what it passes over; the preview draws what the export does; a file of
     strokes past BAND_WORK falls back to compositing 15's band."""
-    from editing import landing
+    from editing import brush_band as bands
     from editing.export import render_edit
     from editing.landing import BRUSH_EDGE, BrushBand, object_reach, on_photo
     from editing.solver import Stroke
@@ -815,13 +815,13 @@ def test_a_brush_lands_within_its_own_width_on_the_photo():
     along = Stroke("erase", stroke.points, stroke.radius)  # drawn over it with the same brush: all of
     # it goes (a softer eraser left thin lines along its edges: a walkthrough)
     assert on_photo(object_reach((stroke, along), mapping, 1), mapping)[2].max() == 0
-    landing.forget_bands()
-    old, landing.BAND_WORK = landing.BAND_WORK, 0.01
+    bands.forget_bands()
+    old, bands.BAND_WORK = bands.BAND_WORK, 0.01
     try:  # a stranger's file of more strokes than that: the model's band
         assert np.array_equal(on_photo(band, mapping)[2], model_band)
     finally:
-        landing.BAND_WORK = old
-        landing.forget_bands()
+        bands.BAND_WORK = old
+        bands.forget_bands()
 
 
 def test_each_stroke_lands_the_code_that_followed_it():
