@@ -27,6 +27,7 @@ from editing.layers import drawn_layers, layered_bands
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
+from editor.polyline import clip_to_square, length
 from inversion.framing import DomainMapping, DomainSpec, framed
 from training.modelfile import GANModel
 from training.pixels import to_uint8
@@ -304,7 +305,7 @@ class Renderer:
         in model pixels, and whether some of it was left out ([] when none of it lies inside)."""
         model = [self.display_point_to_model(x, y) for x, y in points]
         r = float(self.mapping.resolution)
-        longest = max(clip_to_square(model, r), key=_length, default=[])
+        longest = max(clip_to_square(model, r), key=length, default=[])
         return longest, not all(0.0 <= x <= r and 0.0 <= y <= r for x, y in model)
 
 
@@ -341,51 +342,6 @@ def model_to_display(renderer: Renderer, x: float, y: float) -> tuple[float, flo
     m = np.vstack([renderer.mapping.matrix, [0.0, 0.0, 1.0]])
     px, py, _ = np.linalg.solve(m, [x, y, 1.0])
     return float(px * renderer.factor), float(py * renderer.factor)
-
-
-def _length(run: list[tuple[float, float]]) -> float:
-    return float(sum(np.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(run, run[1:])))
-
-
-def clip_to_square(points: list[tuple[float, float]], side: float) -> list[list[tuple[float, float]]]:
-    """The runs of a polyline that lie inside the square [0, side]^2, each cut where the line
-    crosses the square's edge (Liang-Barsky per segment); a single point is kept if inside."""
-    def inside(q):
-        return 0.0 <= q[0] <= side and 0.0 <= q[1] <= side
-
-    if len(points) == 1:
-        return [list(points)] if inside(points[0]) else []
-    runs: list[list[tuple[float, float]]] = []
-    current: list[tuple[float, float]] = []
-    for a, b in zip(points, points[1:]):
-        dx, dy = b[0] - a[0], b[1] - a[1]
-        t0, t1 = 0.0, 1.0
-        for p, q in ((-dx, a[0]), (dx, side - a[0]), (-dy, a[1]), (dy, side - a[1])):
-            if p == 0:
-                if q < 0:
-                    t0, t1 = 1.0, 0.0  # parallel to this edge and outside it
-            elif p < 0:
-                t0 = max(t0, q / p)
-            else:
-                t1 = min(t1, q / p)
-        if t0 > t1:  # the segment misses the square
-            if current:
-                runs.append(current)
-                current = []
-            continue
-        start = (a[0] + t0 * dx, a[1] + t0 * dy)
-        end = (a[0] + t1 * dx, a[1] + t1 * dy)
-        if not current or t0 > 0.0:
-            if current:
-                runs.append(current)
-            current = [start]
-        current.append(end)
-        if t1 < 1.0:
-            runs.append(current)
-            current = []
-    if current:
-        runs.append(current)
-    return runs
 
 
 def sample_document_pixels(model: GANModel, z: torch.Tensor, scale: int = 8
