@@ -14,7 +14,10 @@ the item at the middle of its height, each solved once as the editor solves it (
 exported with compositing 17 and 18. Within the brush (its band's full weight) on the item, means
 over its pixels, then medians over the photos: the luminance change, the distance from the paint
 (RGB, levels per channel), and the tint (the spread of the three channels, levels; the photo's own
-beside it). Writes benchmarks/results/stroke_paint.{json,md} and a picture.
+beside it). Then how far each stroke got, as the status bar says it (editor.strokes.reached): the
+solver's share in the model's picture, which it said before, against the share of the way to the
+paint that lands on the photo (editing.landing.BrushBand.reached), which it says now. Writes
+benchmarks/results/stroke_paint.{json,md} and a picture.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import argparse
 import time
 
 import numpy as np
+import torch
 from PIL import Image
 
 from benchmarks.common import RESULTS, footer, luminance, machine, markdown_table, write_results
@@ -29,6 +33,9 @@ from benchmarks.product_stroke_reach import COLOURS, across_the_middle, band_of,
 from editing.compositing import MASK_THRESHOLD
 from editing.edit import edit_code
 from editing.export import render_edit
+from editing.landing import PAINT_FAR, object_reach
+from editing.solver import build_constraints, stroke_loss
+from editor.strokes import FAR_SHORT
 
 COMPOSITINGS = (17, 18)
 SHOWN = 4  # photos in the picture
@@ -48,16 +55,24 @@ def main() -> None:
         for name, colour in COLOURS.items():
             stroke = stroke_of(colour)
             inside = band_of(stroke, mapping, item.shape, 0.999) & item
-            z_edit = edit_code(model, z0, {}, [stroke], cfg, photo=x).z_edit
+            result = edit_code(model, z0, {}, [stroke], cfg, photo=x)
+            z_edit = result.z_edit
+            with torch.no_grad():
+                constraints = build_constraints([stroke], model.decode(z0.reshape(1, -1))[0])
+            asked = float(stroke_loss(constraints.preserve_target[None], constraints)[0])
+            solver_share = 1.0 - float(result.solver.stroke_error[0]) / asked
             for compositing in COMPOSITINGS:
                 out, _ = render_edit(model, photo, mapping, z0, z_edit, MASK_THRESHOLD, compositing,
                                      strokes=(stroke,))
                 pixels = out[inside].astype(np.float64)
+                band = object_reach((stroke,), mapping, model.gan.channels, compositing)
+                landed = band.reached(mapping, photo, out)  # how far it got, as the status bar says now
                 cases.append({"photo": i, "colour": name, "compositing": compositing,
                               "luminance": float((luminance(out) - luminance(photo))[inside].mean()),
                               "off_paint": float(np.abs(pixels - colour).mean()),
                               "tint": float(np.ptp(pixels, axis=1).mean()),
-                              "photo_tint": float(np.ptp(photo[inside].astype(np.float64), axis=1).mean())})
+                              "photo_tint": float(np.ptp(photo[inside].astype(np.float64), axis=1).mean()),
+                              "solver_share": solver_share, "landed_share": landed})
                 if i < SHOWN:
                     top, bottom = max(0, y - 40), min(photo.shape[0], y + 40)
                     row.append(out[top:bottom, max(0, x0 - 10):x1 + 10])
@@ -70,6 +85,16 @@ def main() -> None:
                 for k in ("luminance", "off_paint", "tint", "photo_tint")}}
             for name in COLOURS for c in COMPOSITINGS
             for got in [[k for k in cases if k["colour"] == name and k["compositing"] == c]]]
+    shares = []  # how far each stroke got, as the status bar says it (editor.strokes.reached)
+    for name in COLOURS:
+        got = [k for k in cases if k["colour"] == name and k["compositing"] == COMPOSITINGS[-1]]
+        landed = [1.0 if k["landed_share"] is None else k["landed_share"] for k in got]
+        solver = [k["solver_share"] for k in got]
+        shares.append({"colour": name, "strokes": len(got), "solver": float(np.median(solver)),
+                       "landed": float(np.median(landed)),
+                       "short_solver": sum(v < FAR_SHORT for v in solver),
+                       "short_landed": sum(v < FAR_SHORT for v in landed),
+                       "disagree": sum((a < FAR_SHORT) != (b < FAR_SHORT) for a, b in zip(solver, landed))})
     width = max(s.shape[1] for s in strips)
     Image.fromarray(np.concatenate([np.pad(s, ((0, 0), (0, width - s.shape[1]), (0, 0)), constant_values=255)
                                     for s in strips], 0)).save(RESULTS / "stroke_paint.png")
@@ -88,10 +113,21 @@ def main() -> None:
                                   ("strokes", "strokes"),
                                   ("luminance", "luminance change"), ("off_paint", "off the paint"),
                                   ("tint", "tint"), ("photo_tint", "the photo's tint")])
+          + f"\n\nHow far each stroke got, as the status bar says it (editor.strokes.reached: under "
+          f"{FAR_SHORT:.0%} it says the strokes fell short): the solver's share, in the model's picture "
+          f"(before), and what lands on the photo with compositing {COMPOSITINGS[-1]} (now: "
+          f"editing.landing.BrushBand.reached, the mean share of the way to the paint over the brush's "
+          f"pixels that had {PAINT_FAR:.0f} levels or more to go); medians, and how many strokes each "
+          f"says fell short:\n\n"
+          + markdown_table(shares, [("colour", "stroke"), ("strokes", "strokes"),
+                                    ("solver", "solver's share"), ("landed", "landed share"),
+                                    ("short_solver", "short, by the solver"),
+                                    ("short_landed", "short, landed"), ("disagree", "they disagree")])
           + "\n\n![the photo; white, compositing 17; white, 18; black, 17; black, 18](stroke_paint.png)\n\n"
           "Rows: the first photos, cut around the stroke. Columns: the photo; the white stroke with "
           "compositing 17, then 18; the black stroke with 17, then 18.\n\n" + footer(m))
-    write_results("stroke_paint", {"machine": m, "n": a.n, "cases": cases, "rows": rows}, md)
+    write_results("stroke_paint", {"machine": m, "n": a.n, "cases": cases, "rows": rows, "shares": shares},
+                  md)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,8 @@ def lands_near_strokes(mapping: DomainMapping, compositing: int) -> bool:
 
 TOWARD_SLACK = (-2.0, -6.0)  # compositing 16: luminance levels a stroke's edit may move a pixel away
 # from the stroke's colour and still land whole, and from which it lands not at all (BrushBand.toward)
+PAINT_FAR = 20.0  # photo levels from its paint past which a pixel under a brush is said to have a way to
+# go (BrushBand.reached: how far a stroke got, in the status bar)
 PAINT_NEAR = 4.0  # compositing 18: photo levels within which a stroke's paint is a pixel's own level:
 # the edit lands as carried back there (BrushBand.painted)
 @dataclass(frozen=True)
@@ -142,6 +144,26 @@ class BrushBand:
                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         moved = (edited.astype(np.float32) - base.astype(np.float32)) @ luma * np.sign(way_here)
         return np.clip((moved - none) / (whole - none), 0.0, 1.0)
+
+    def reached(self, mapping: DomainMapping, before: np.ndarray, after: np.ndarray) -> float | None:
+        """The share of the way to their paint that the edit takes the photo's pixels (`before` and
+        `after`, (H, W, 3) uint8, the photo of `mapping` without the edit and with it) where the
+        band's weight is full and the paint lies PAINT_FAR levels or more from the pixel, in luminance,
+        a pixel past it counting as there; None where no pixel is that far from it. What lands, as
+        the user sees it: the solver's own share, in the model's picture, said 0% of a stroke that cut
+        a boot's toe off (a walkthrough)."""
+        found = self.on_photo(mapping)
+        if found is None:
+            return None
+        top, left, weight = found
+        box = np.s_[top:top + weight.shape[0], left:left + weight.shape[1]]
+        paint, inside = self._paint_here(mapping, top, left, weight.shape)
+        luma = np.asarray(LUMA, np.float32)
+        was, now = before[box].astype(np.float32) @ luma, after[box].astype(np.float32) @ luma
+        far = inside & (weight >= 1.0) & (np.abs(paint - was) >= PAINT_FAR)
+        if not far.any():
+            return None
+        return float(np.clip((now - was)[far] / (paint - was)[far], 0.0, 1.0).mean())
 
     def _paint_here(self, mapping: DomainMapping, top: int, left: int, shape: tuple[int, int]
                     ) -> tuple[np.ndarray, np.ndarray]:

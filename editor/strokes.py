@@ -13,13 +13,15 @@ hidden after an undo past it, coming back with redo.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterator
+from functools import partial
+from typing import Callable, Iterator
 
+import numpy as np
 import torch
 from PySide6.QtCore import QObject, Signal
 
 from editing.edit import solve_strokes, solver_config
-from editing.landing import lands_in_bands, moves_hair
+from editing.landing import BrushBand, lands_in_bands, moves_hair, object_reach
 from editing.layers import MAX_LAYERS, layer_count
 from editing.offset import drawing
 from editing.solver import (
@@ -38,7 +40,8 @@ from editor.errors import describe
 from editor.jobs import Job, JobRunner
 from editor.offers import Offer, Offers
 from editor.preview import Preview
-from editor.render import Ground, Outside, Renderer, ground_of, judges_landing, outside_of, slid_code
+from editor.render import (Ground, Outside, Renderer, frame_args, ground_of, judges_landing, outside_of,
+                           slid_code)
 from editor.state import Document, Snapshot
 from training.modelfile import GANModel
 
@@ -88,14 +91,21 @@ NOTHING_ASKED = {  # what the status bar says of a stroke that asks the solver f
 }
 
 
-def reached(step: SolverStep, constraints: Constraints) -> str:
+def reached(step: SolverStep, constraints: Constraints, landed: float | None | bool = False) -> str:
     """A note on how far the best candidate got to the strokes' colours, when it fell short: the
     hold keeps the picture beyond the strokes' reach, so a stroke the generator cannot draw there
-    (a white line across a dark dress) changes little, and the user should know it is the model."""
-    asked = float(stroke_loss(constraints.preserve_target[None], constraints)[0])
-    if asked <= 0:
-        return ""
-    share = 1.0 - float(step.stroke_error[0]) / asked
+    (a white line across a dark dress) changes little, and the user should know it is the model.
+    `landed`: where a colour stroke lands within its band, how far what lands on the photo got
+    (BrushBand.reached; None: no pixel under it had far to go), which is what the user sees; the
+    solver's share in the model's picture said 0% of a stroke that cut a boot's toe off (a
+    walkthrough)."""
+    if landed is not False:
+        share = 1.0 if landed is None else landed
+    else:
+        asked = float(stroke_loss(constraints.preserve_target[None], constraints)[0])
+        if asked <= 0:
+            return ""
+        share = 1.0 - float(step.stroke_error[0]) / asked
     if share >= FAR_SHORT:
         return ""
     return (f"; the strokes got {100 * max(share, 0.0):.0f}% of the way: the model cannot draw them "
@@ -104,10 +114,11 @@ def reached(step: SolverStep, constraints: Constraints) -> str:
 
 def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Snapshot,
                strokes: tuple[Stroke, ...], outside: Outside | None = None,
-               ground: Ground | None = None, z_slid: torch.Tensor | None = None, layers: tuple = ()
-               ) -> Iterator:
+               ground: Ground | None = None, z_slid: torch.Tensor | None = None, layers: tuple = (),
+               landed: Callable[[np.ndarray], float | None] | None = None) -> Iterator:
     """The solver's steps, then (last step, each candidate's edit on the photo, what lands as the
-    model sees it): the candidates as the canvas would show them in `state` (its region, what is
+    model sees it, how far the best one's strokes got on the photo: `landed` of its frame, or False
+    without it): the candidates as the canvas would show them in `state` (its region, what is
     `outside` it, its drags and what they moved, its `ground`, the code its sliders alone reach:
     `z_slid`, editor.render.slid_code; the codes the strokes before land: `layers`) with `strokes`,
     cropped to the model's square
@@ -121,13 +132,16 @@ def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Sn
     if last is not None:
         hair = moves_hair(state.sliders)
         views = seen = None
+        share = False
         if renderer is not None:
             frames = [renderer.render(z, state.region, state.offset, strokes, outside, ground, hair,
                                       z_slid, layers)[0] for z in last.z]
             views = [renderer.crop_to_square(f) for f in frames]
             if judges_landing(renderer, state):  # as the quality line (editor.render.as_model_sees_it)
                 seen = torch.cat([renderer.as_model_sees(f) for f in frames])
-        yield last, views, seen
+            if landed is not None and frames:
+                share = landed(frames[0])
+        yield last, views, seen, share
 
 
 CLICK_REACH = 0.5  # a stroke whose points all lie within this share of the brush's radius of its
@@ -207,13 +221,13 @@ class StrokeTool(QObject):
             note += f" (all {len(strokes)} strokes solved together again: {MAX_LAYERS} codes at most)"
 
         def finish(result) -> None:
-            step, views, seen = result
+            step, views, seen, share = result
             snap = doc.with_candidate(step.z[0], strokes, vectors, label, layers=layers)
             self.offers.offered(Offer(step.z, step.images, views, lambda k: doc.with_candidate(
                 step.z[k], strokes, vectors, f"{label} (candidate {k + 1})", layers=layers), "Candidate",
                 seen=seen), snap)
             doc.push(snap)
-            short = reached(step, constraints)  # the panel's title says "click to choose": a note
+            short = reached(step, constraints, share)  # the panel's title says "click to choose": a note
             # that the strokes fell short fits the status bar of a window 1200 px wide after this
             self.status.emit(f"{len(step.z)} candidates, the best applied" + (
                 short or ", click another to choose it") + note)
@@ -229,10 +243,17 @@ class StrokeTool(QObject):
         outside, ground = outside_of(state, vectors, doc.z0), ground_of(state, vectors, doc.z0)
         z_slid = slid_code(state, vectors, doc.z0)  # a candidate keeps the state's sliders
         lower = replace(state, layers=layers).layer_codes(vectors, doc.z0)  # as the candidates land
+        band = None  # a colour stroke that lands within its band: how far it got is judged on the photo
+        if renderer is not None and banded and stroke.kind == "color":
+            band = object_reach((stroke,), renderer.display_mapping, model.gan.channels)
 
         def work() -> Iterator:
+            landed = None
+            if isinstance(band, BrushBand):
+                before = renderer.render(*frame_args(state, vectors, doc.z0))[0]  # the canvas painted on
+                landed = partial(band.reached, renderer.display_mapping, before)
             return with_views(solve_strokes(model, doc.z0, z, constraints, cfg, offset, doc.target),
                               renderer, state, reach_strokes(strokes, state.warps), outside, ground, z_slid,
-                              lower)
+                              lower, landed)
 
         self.jobs.run(Job(work, cfg.steps + 1, on_done=finish, on_cancel=cancelled))

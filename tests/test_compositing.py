@@ -951,6 +951,28 @@ def test_a_stroke_leaves_what_already_has_its_colour():
     assert np.abs(out[18][row, dress].astype(int) - 235).max() <= 3  # the dress painted the background's grey
 
 
+def test_how_far_a_stroke_got_is_read_on_what_lands():
+    """BrushBand.reached: the share of the way to the paint that the photo's pixels under a brush
+    went, those already near it left out; past it counts as there, the wrong way as nothing."""
+    from editing.landing import object_reach
+    from editing.solver import Stroke
+
+    photo, before, mapping = dress_photo(235, (120, 40, 60))  # the dress: model x 9-23, y 3-29
+    white = Stroke("color", ((12.0, 16.0), (20.0, 16.0)), radius=1.5, value=mapping.model_colour((255,) * 3))
+    band = object_reach((white,), mapping, 1)
+    top, left, weight = band.on_photo(mapping)
+    box = np.s_[top:top + weight.shape[0], left:left + weight.shape[1]]
+    paint = band._paint_here(mapping, top, left, weight.shape)[0][..., None]  # the photo's white
+    assert band.reached(mapping, photo, photo) == 0.0
+    for share, expected in ((0.5, 0.5), (1.4, 1.0), (-0.5, 0.0)):
+        out = photo.copy()
+        moved = photo[box].astype(np.float32) + share * (paint - photo[box])
+        out[box] = np.clip(np.rint(moved), 0, 255).astype(np.uint8)
+        assert band.reached(mapping, photo, out) == pytest.approx(expected, abs=0.02), share
+    on_white = Stroke("color", ((1.0, 1.0), (6.0, 1.0)), radius=1.0, value=white.value)  # over the background
+    assert object_reach((on_white,), mapping, 1).reached(mapping, photo, photo) is None  # nowhere to go
+
+
 def test_layers_count_runs_of_one_code():
     """An edit's layers hold one code for each of its first strokes; a run of one code counts once,
     whether the codes are tensors (the editor's) or lists (a recipe's, compared in float32 as read)."""

@@ -1176,6 +1176,11 @@ def test_a_stroke_that_falls_short_says_so():
     assert reached(SimpleNamespace(stroke_error=torch.tensor([0.2 * asked])), c) == ""
     note = reached(SimpleNamespace(stroke_error=torch.tensor([0.9 * asked])), c)
     assert "10% of the way" in note and "model cannot draw" in note
+    # Where the stroke lands within its band, what lands on the photo says (BrushBand.reached): the
+    # solver's 10% in the model's picture was said of a stroke that cut a boot's toe off
+    assert reached(SimpleNamespace(stroke_error=torch.tensor([0.9 * asked])), c, 0.8) == ""
+    assert reached(SimpleNamespace(stroke_error=torch.tensor([0.9 * asked])), c, None) == ""  # nothing to do
+    assert "7% of the way" in reached(SimpleNamespace(stroke_error=torch.tensor([0.2 * asked])), c, 0.07)
 
 
 def test_a_click_s_dot_shows_while_it_is_solved(qtbot):

@@ -12,6 +12,7 @@ from editing.landing import BrushBand
 from editing.solver import Stroke
 from editor.render import frame_args
 from editor.session_check import check_session
+from editor.strokes import FAR_SHORT
 from editor.state import SessionError
 from tests.conftest import make_editable_model, open_window
 from tests.test_editor import settle
@@ -58,6 +59,9 @@ def test_a_second_stroke_leaves_the_first_stripe_on_screen_in_the_session_and_th
     flat = w.renderer.render(*frame_args(state, w.vectors, w.doc.z0)[:-1])[0]  # every stroke the new code
     assert not np.array_equal(flat[band], one[band])  # which redrew it
     assert not np.array_equal(two[~band], one[~band])  # the second stripe drawn
+    got = BrushBand((second,), 32, 1, paint=True).reached(w.renderer.display_mapping, one, two)
+    said = w.statusBar().currentMessage()  # how far it got, read on what lands (a boot's toe cut off
+    assert (f"{100 * got:.0f}% of the way" in said) == (got < FAR_SHORT), said  # was "0% of the way")
 
     session = tmp_path / "two.session.json"
     assert w.save_session(session)
