@@ -1,11 +1,14 @@
 """What superqt's labelled slider lacks or gets wrong for a photo editor's sliders: the arrow and
 page keys (its key handler is a stub), a click on the knob (it moved the handle's centre under the
-pointer), and in its value box Escape and a double-click. editor.sliders' panel filters both parts'
-events through here."""
+pointer), Escape during a drag, and in its value box Escape and a double-click. editor.sliders'
+panel filters both parts' events through here."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer
 from PySide6.QtWidgets import QSlider, QStyle, QStyleOptionSlider
+
+
+PRESSED_AT = "_value_when_pressed"  # the slider's value when its knob was pressed (Escape goes back to it)
 
 
 def slider_key_step(key, single: float, page: float) -> float | None:
@@ -30,7 +33,13 @@ def slider_event(slider: QSlider, event: QEvent) -> bool:
     arrow and page keys move it (they did nothing: a walkthrough). A press on the knob takes hold of
     the handle where it is, and a drag moves it from there: superqt moved the handle's centre under
     the pointer, so that a click on the knob nudged the value by up to 0.16 and made a history entry
-    (a walkthrough)."""
+    (a walkthrough). Escape while the knob is held lets go of the drag: the value as it was."""
+    if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape and slider.isSliderDown():
+        slider.setValue(getattr(slider, PRESSED_AT, slider.value()))  # a drag let go of: as before it
+        if hasattr(slider, "_pressedControl"):  # superqt's hold on the handle, let go (the pointer moving
+            slider._pressedControl = QStyle.SubControl.SC_None  # on no longer drags it)
+        slider.setSliderDown(False)
+        return True
     if event.type() == QEvent.Type.KeyPress:
         step = slider_key_step(event.key(), slider.singleStep(), slider.pageStep())
         if step is not None:
@@ -39,6 +48,7 @@ def slider_event(slider: QSlider, event: QEvent) -> bool:
     if (event.type() == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton
             and on_handle(slider, event.position().toPoint())):
         value, blocked = slider.value(), slider.blockSignals(True)
+        setattr(slider, PRESSED_AT, value)
         try:
             slider.mousePressEvent(event)
             slider.setValue(value)

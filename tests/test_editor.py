@@ -548,7 +548,8 @@ def test_a_slider_held_through_a_pause_enters_the_history_once_when_let_go(windo
 def test_a_click_on_a_slider_s_knob_leaves_its_value_and_a_drag_moves_it_from_where_it_was(window, qtbot):
     """superqt's slider moved its handle's centre under the pointer on a press: a click on the knob
     nudged the value (0.01 at its centre, 0.09 three pixels right of it) and made a history entry.
-    Escape in the value box lets go of a value half typed (the box kept it and took it later)."""
+    Escape in the value box lets go of a value half typed (the box kept it and took it later), and
+    Escape while the knob is held lets go of the drag (it went on: a walkthrough)."""
     from PySide6.QtCore import QPoint
     from PySide6.QtWidgets import QStyle, QStyleOptionSlider
 
@@ -581,6 +582,18 @@ def test_a_click_on_a_slider_s_knob_leaves_its_value_and_a_drag_moves_it_from_wh
     qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=start + QPoint(40, 0))
     assert w.sliders["first"].value() == pytest.approx(0.4 + 40 * per_pixel, abs=2 * per_pixel)
     settle(qtbot, w)
+    assert len(w.doc.history) == steps + 1
+    before = w.sliders["first"].value()  # a drag, then Escape while the knob is held: let go of
+    start = knob().center()
+    qtbot.mousePress(handle, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(handle, start + QPoint(40, 0))
+    assert w.sliders["first"].value() > before + 0.5
+    qtbot.keyClick(handle, Qt.Key.Key_Escape)
+    assert w.sliders["first"].value() == before and not handle.isSliderDown()
+    qtbot.mouseMove(handle, start + QPoint(60, 0))  # the pointer moving on drags nothing
+    qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=start + QPoint(60, 0))
+    assert w.sliders["first"].value() == before
+    qtbot.wait(COMMIT_MS + 200)
     assert len(w.doc.history) == steps + 1
     value, box = w.sliders["first"].value(), w.sliders["first"]._label
     box.setFocus()
