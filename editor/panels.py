@@ -38,6 +38,11 @@ def quality_tip(faces: bool) -> str:
             "are what it knows; far below the photo's: the edit has gone too far)</p>")
 
 
+VIEW_TIP = ("What the model draws (G(z)), smoothly enlarged: the edit is what changed in it, carried back "
+            "onto the photo. On a product photo a colour stroke lands only within its brush, so the "
+            "model's picture may change far more than the canvas.")
+
+
 class ModelPanel(QWidget):
     """The model chooser, and G(z) of the current code, smoothly enlarged."""
 
@@ -55,8 +60,12 @@ class ModelPanel(QWidget):
         layout.addLayout(row)
         self.view = QLabel()
         self.view.setFixedSize(MODEL_VIEW_SIDE, MODEL_VIEW_SIDE)
-        self.view.setToolTip("What the model draws (G(z)), smoothly enlarged")
+        self.view.setToolTip(VIEW_TIP)
         layout.addWidget(self.view, 0, Qt.AlignmentFlag.AlignHCenter)
+        caption = QLabel("The model's own picture")  # it had no label, and after a stroke on a product
+        caption.setToolTip(VIEW_TIP)  # it can differ much from the canvas (a walkthrough)
+        caption.setStyleSheet("color: palette(mid); font-size: small")
+        layout.addWidget(caption, 0, Qt.AlignmentFlag.AlignHCenter)
 
     def set_models(self, added: list[str], current: str | None) -> None:
         """The shipped models and the folders the user `added`; `current`: the model in use."""
@@ -78,9 +87,8 @@ class ModelPanel(QWidget):
         background), so the picture is shown reversed back, as the photo's (else a brighter item
         on the photo shows darker here)."""
         self.view.setPixmap(thumbnail(rgb_pixels(-x if reversed_ else x), MODEL_VIEW_SIDE))
-        self.view.setToolTip("What the model draws (G(z)), smoothly enlarged"
-                             + (", its levels reversed as the photo's (the model sees this light-background "
-                                "photo light on black)" if reversed_ else ""))
+        self.view.setToolTip(VIEW_TIP + (" Its levels are reversed as the photo's (the model sees this "
+                                         "light-background photo light on black)." if reversed_ else ""))
 
 
 class CandidatesPanel(QWidget):
