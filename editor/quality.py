@@ -61,7 +61,8 @@ class Quality:
             parts.append(f"{self.lpips:.3f} from the photo")
         if self.identity is not None:
             who = "the same person" if self.identity < SAME_PERSON else "another person"
-            parts.append(f"{who} ({self.identity:.2f})")
+            parts.append(f"{who} (face distance {self.identity:.2f}, the same under {SAME_PERSON:g})")  # the
+            # bare number meant nothing to a walkthrough
         parts.append(f"more realistic than {100 * self.realism_rank:.0f}% of samples the model draws"
                      + ("" if photo_rank is None else f" (the photo: {100 * photo_rank:.0f}%)"))
         return " · ".join(parts)
