@@ -20,7 +20,7 @@ import torch
 
 from editing.outline_flow import move_patch, outline_flow
 from editing.patch_cache import per_patch
-from editing.silhouette import Fill, object_presence, silhouette_fill
+from editing.silhouette import FADE_APART, Fill, object_presence, silhouette_fill
 from inversion.framing import DomainMapping
 from inversion.geometry import affine_scale
 from training.pixels import LUMA
@@ -107,13 +107,18 @@ def _bands(image: np.ndarray, pixels: int = 1 << 20) -> list[slice]:
 
 
 def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: np.ndarray,
-                 fill: "Fill | None" = None) -> None:
+                 fill: "Fill | None" = None, dye: np.ndarray | None = None) -> None:
     """out = clip(rint(patch + change * mask)) as uint8, in bands of rows (the float sum of a large
     photo patch would otherwise be several copies of it); `out` may be a view of the photo. Where
     `fill` says the object's silhouette moved, its background or new object replaces that.
     Worked one colour plane at a time: numpy's loops over (H, W, 3) arrays broadcast against
     (H, W, 1) masks run three values at a time, and took 2.9 ms of a 306 px product's slider frame
-    (1.6 ms by planes, the same bytes: benchmarks/editor_latency.py)."""
+    (1.6 ms by planes, the same bytes: benchmarks/editor_latency.py). `dye` (3,), the photo's
+    background colour (compositing 19, a grey model's change of an object on a plain background):
+    a pixel whose luminance the change moves toward the background's moves its colour toward it as
+    far instead, the tint fading in proportion, as less of a dye on the background would show (the
+    change added to every channel kept a lavender boot's tint whole where a sneaker's white sole
+    lightened it: a lilac haze, a walkthrough); away from it, the change is added as before."""
     moved = fill.moved() if fill is not None else None  # (rows, columns) the fill touches
     channels = patch.shape[2]
     if change.shape[2] not in (1, channels):
@@ -128,19 +133,32 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
                 part = (slice(top, bottom), moved[1])
                 left = fill.left[part] / np.float32(255)
                 grew = fill.grew[part] / np.float32(255)
-                blend = ((slice(top - rows.start, bottom - rows.start), moved[1]), part, left, grew)
+                share = fill.tint_share(fill.rendered[part])  # of the tint, each grown pixel's
+                blend = ((slice(top - rows.start, bottom - rows.start), moved[1]), part, left, grew, share)
+        fading = None
+        if dye is not None and masked.shape[2] == 1:
+            luma = LUMA.astype(np.float32)
+            gap = float(luma @ dye) - patch[rows].astype(np.float32) @ luma  # each pixel's to the background
+            toward = (masked[..., 0] * gap > 0) & (np.abs(gap) >= FADE_APART)
+            if toward.any():
+                kept = np.clip((gap - masked[..., 0]) / np.where(toward, gap, 1), 0, 1).astype(np.float32)
+                fading = toward, kept
         for c in range(channels):
             plane = band[c]
             plane[:] = patch[rows][..., c]
-            plane += masked[..., c if masked.shape[2] > 1 else 0]
+            if fading is None:
+                plane += masked[..., c if masked.shape[2] > 1 else 0]
+            else:  # toward the background: its colour plus the share of the pixel's way from it kept
+                toward, kept = fading
+                plane[:] = np.where(toward, dye[c] + (plane - dye[c]) * kept, plane + masked[..., 0])
             if blend is not None:
-                sub, part, left, grew = blend
+                sub, part, left, grew, share = blend
                 blended = plane[sub]  # a view: blended in place
                 blended *= 1 - left
                 blended += fill.background[c] * left
                 blended *= 1 - grew
                 rendered = fill.rendered[part]
-                blended += (rendered[..., c if rendered.shape[2] > 1 else 0] + fill.tint[c]) * grew
+                blended += (rendered[..., c if rendered.shape[2] > 1 else 0] + fill.tint[c] * share) * grew
         np.rint(band, out=band)
         np.clip(band, 0, 255, out=band)
         out[rows] = band.transpose(1, 2, 0)
@@ -220,8 +238,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                reach=None, faint: bool = True, hair: bool = False,
                outline: bool = True, plain: bool = True, colour_reaches: tuple = (),
                coherent: bool = True, under: torch.Tensor | None = None, layers: tuple = (),
-               keep_beneath: bool = False, window: tuple[int, int, int, int] | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+               keep_beneath: bool = False, window: tuple[int, int, int, int] | None = None,
+               fade: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -236,7 +254,10 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     is repainted, not blended (`silhouette`, see `silhouette_fill`): where the object leaves, the
     photo's background colour; where it grows, the generator's object in the photo's tint. Adding
     the grey change there would leave a ghost of the old object (its tint) under the new one.
-    `rim=False` repaints the grown region without its rim, as exports were made before; `faint=False`
+    `fade`: the grown region takes a grey model's tint as a dye over the background would (in
+    proportion to its level: editing.silhouette.Fill.tint_share); False, the tint whole, as exports
+    were made before. `rim=False` repaints the grown region without its rim, as exports were made
+    before; `faint=False`
     paints faint growth beside the object too (silhouette.solidity), as exports were made before.
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
     may land besides the face region (a stroke painted on the hair beside it); on a photo the model
@@ -275,9 +296,9 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
 
         def carry(picture: torch.Tensor, into: bool = False, window=None) -> tuple[np.ndarray, np.ndarray]:
             return paste_back(pixels, mapping, before, picture, threshold, guided, into, silhouette, rim,
-                              None, faint, hair, outline, plain, (), coherent, window=window)
+                              None, faint, hair, outline, plain, (), coherent, window=window, fade=fade)
 
-        flags = (threshold, guided, silhouette, rim, faint, hair, outline, plain, coherent)
+        flags = (threshold, guided, silhouette, rim, faint, hair, outline, plain, coherent, fade)
         return paste_within(pixels, mapping, before, after, reach, carry, flags, under, layers, keep_beneath,
                             in_place)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
@@ -339,9 +360,12 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
             padded = np.pad(arr[off:off + mapping.content, off:off + mapping.content], pad)
             return cv2.resize(padded, (side, side), interpolation=cv2.INTER_LINEAR)[sl]
 
-        fill = silhouette_fill(patch, mapping, before, after, enlarge_small, rim, faint)
+        fill = silhouette_fill(patch, mapping, before, after, enlarge_small, rim, faint, fade)
+    dye = None  # compositing 19: a grey model's change of an object toward its background fades its tint
+    if fade and silhouette and mapping.grey and not mapping.whole_image and change.shape[2] == 1:
+        dye = np.asarray(mapping.background, np.float32)
     apply_change(out[ry0:ry1, rx0:rx1][part], patch[part], change, mask[part],
-                 None if fill is None else fill.cropped(part))
+                 None if fill is None else fill.cropped(part), dye)
     if fill is not None:  # the repainted parts changed too (in bands: no float copy of a large crop)
         region = mask_full[ry0:ry1, rx0:rx1]
         for rows in _bands(region):

@@ -17,7 +17,10 @@ from editing.solver import Stroke, rasterize, stroke_reach
 from inversion.framing import DomainMapping
 from training.pixels import LUMA
 
-COMPOSITING = 18  # 18: a grey model's colour stroke moves a pixel's colour toward its paint's as far as
+COMPOSITING = 19  # 19: where an object grows, a grey model's new part takes the photo's tint as a dye
+# over the background would colour it, in proportion to its level (editing.silhouette.Fill.tint_share:
+# the whole tint added to every level painted a lavender boot's new white sole saturated lilac); 18: a
+# grey model's colour stroke moves a pixel's colour toward its paint's as far as
 # it moves its luminance (BrushBand.painted: a white stroke kept the item's tint whole, pale blue on a navy
 # pullover, tan on brown trousers), and which way a stroke's colour lies is judged on the photo beneath it
 # (BrushBand.toward: a grey stroke across an earlier white stripe, judged on z0's picture, left the white

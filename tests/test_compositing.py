@@ -12,6 +12,7 @@ from editing.compositing import guided_upsample, paste_back
 from editing.export import COMPOSITING
 from editing.face_paste import edge_fade, face_region
 from inversion.framing import DomainMapping
+from training.pixels import LUMA
 
 R = 64
 TEMPLATE = ((41.75, 33.25), (36.0, 33.5), (22.0, 33.25), (27.5, 33.5), (31.5, 44.25))
@@ -308,7 +309,12 @@ def test_what_a_patch_decides_is_kept_per_patch_but_never_for_another_picture_in
     from collections import OrderedDict
 
     from editing.patch_cache import per_patch
-    from editing.silhouette import object_tint
+    from editing.silhouette import object_colour
+    from training.pixels import LUMA
+
+    def object_tint(patch, background):
+        colour = object_colour(patch, background)
+        return colour - LUMA @ colour
 
     cache, calls = OrderedDict(), []
     patch = np.zeros((40, 40, 3), np.uint8)
@@ -356,6 +362,43 @@ def test_a_moved_silhouettes_fill_blends_as_the_whole_band_formula_does():
     out = patch.copy()
     apply_change(out, patch, colour, mask)
     assert np.array_equal(out, np.clip(np.rint(colour * mask[..., None] + patch), 0, 255).astype(np.uint8))
+
+
+def test_a_grey_model_s_change_toward_the_background_fades_the_tint_as_a_dye_would():
+    """Compositing 19: a lavender boot lightened where a sneaker's white sole came kept its tint whole,
+    a lilac haze (a walkthrough). A change toward the photo's background now moves the colour toward
+    the background's as far as it moves the luminance; away from it, it is added as before. A grown
+    part takes the tint in proportion to its level (none at the background's)."""
+    from editing.compositing import apply_change
+    from editing.silhouette import Fill
+    from training.pixels import LUMA
+
+    patch = np.full((4, 4, 3), (180, 160, 220), np.uint8)  # lavender on a white background
+    dye, mask = np.full(3, 245, np.float32), np.ones((4, 4), np.float32)
+
+    def luminance(x):
+        return x.astype(np.float32) @ LUMA.astype(np.float32)
+
+    def chroma(x):
+        return float(np.ptp(x.astype(int), axis=2).mean())
+
+    for step in (20.0, -20.0):
+        change = np.full((4, 4, 1), step, np.float32)
+        added, dyed = patch.copy(), patch.copy()
+        apply_change(added, patch, change, mask)
+        apply_change(dyed, patch, change, mask, dye=dye)
+        assert np.abs(luminance(dyed) - luminance(added)).max() <= 1.0  # the same brightness
+        if step > 0:  # toward the white: the share of its way from it left, the tint as much
+            gap = 245 - float(luminance(patch)[0, 0])
+            assert chroma(added) == chroma(patch)
+            assert chroma(dyed) == pytest.approx(chroma(patch) * (gap - step) / gap, abs=1)
+        else:
+            assert np.array_equal(dyed, added)
+    grown = Fill(np.zeros((1, 3), np.uint8), np.full((1, 3), 255, np.uint8), dye,
+                 np.array([[[245], [208], [120]]], np.uint8), np.array([10.0, -10.0, 40.0], np.float32),
+                 (245.0, 171.0))
+    assert grown.tint_share(grown.rendered)[0] == pytest.approx([0.0, 0.5, 1.0], abs=0.01)
+    assert Fill(*(grown.left, grown.grew, dye, grown.rendered, grown.tint)).tint_share(grown.rendered) == 1.0
 
 
 def test_from_compositing_8_a_face_edit_lands_where_its_warps_moved_things():
@@ -671,7 +714,8 @@ def test_a_faint_change_of_one_sign_over_an_area_is_carried_back_and_faint_flick
     upper, lower = box((8, 12), (13, 19)), box((19, 23), (13, 19))
     assert np.array_equal(old[upper], photo[upper])  # under the threshold: nothing landed
     lighter = new[upper].astype(float).mean((0, 1)) - photo[upper].astype(float).mean((0, 1))
-    assert (lighter > 2.0).all(), lighter  # every channel lighter by most of the 3.5 levels
+    assert LUMA @ lighter > 2.0 and (lighter > 1.0).all(), lighter  # most of the 3.5 levels, every channel
+    # lighter (toward the light background: red the least, as a dye fades, compositing 19)
     assert np.abs(new[lower].astype(int) - photo[lower]).max() <= 1  # the flicker stays away
     from dataclasses import replace
 
@@ -716,8 +760,8 @@ def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
     # test_a_brush_lands_within_its_own_width_on_the_photo)
     assert reach is not None and reach[16, 16] == 1 and reach[8, 16] == 0
     assert face_reaches((stroke,), mapping, 1, 15)[0] is reach  # the editor's preview takes the same
-    whole, _ = paste_back(photo, mapping, before, after)
-    new, mask = paste_back(photo, mapping, before, after, reach=reach)
+    whole, _ = paste_back(photo, mapping, before, after, fade=False)  # 15's, as the recipes below
+    new, mask = paste_back(photo, mapping, before, after, reach=reach, fade=False)
     x0, y0 = mapping.to_model_point(0, 0)
     at = lambda y, x: (int((y - y0) / mapping.scale), int((x - x0) / mapping.scale))  # noqa: E731
     assert np.array_equal(new[: at(13, 0)[0]], photo[: at(13, 0)[0]])  # above the band: the photo
@@ -726,7 +770,8 @@ def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
     assert np.array_equal(new[at(16, 16)], whole[at(16, 16)])  # under the stroke: all of it
     assert mask[at(8, 16)] == 0 and mask[at(16, 16)] > 0.9
     in_place = photo.copy()
-    assert np.array_equal(paste_back(in_place, mapping, before, after, reach=reach, in_place=True)[0], new)
+    assert np.array_equal(paste_back(in_place, mapping, before, after, reach=reach, in_place=True, fade=False)[0],
+                          new)
     assert np.array_equal(in_place, new)
     sketch = Stroke("sketch", ((9.0, 10.0), (9.0, 20.0)), radius=0.6)
     assert object_reach((stroke, sketch), mapping, 1) is None  # an outline moved: the whole change
@@ -740,7 +785,7 @@ def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
 
     Drawn = three_codes(before, lighter, after)
     z0, z1, z_slid = torch.zeros(4), torch.ones(4), torch.full((4,), 0.5)
-    slid, _ = paste_back(photo, mapping, before, lighter)  # the sliders' edit alone
+    slid, _ = paste_back(photo, mapping, before, lighter, fade=False)  # the sliders' edit alone
     assert np.abs(slid[at(8, 16)].astype(int) - photo[at(8, 16)]).max() > 5
     for code, compositing, expected in ((None, 15, new), (z_slid, 14, whole), (z_slid, 15, None)):
         exported, _ = render_edit(Drawn, photo, mapping, z0, z1, compositing=compositing, strokes=(stroke,),
