@@ -89,6 +89,15 @@ def _guide_views(patch: np.ndarray, to_coarse: np.ndarray, coarse_size: tuple[in
     return luma, coarse
 
 
+_LEVELS: OrderedDict = OrderedDict()  # a patch's luminance in levels (compositing 19's dye), per patch
+
+
+def patch_luminance(patch: np.ndarray) -> np.ndarray:
+    """(H, W) float32: the luminance of an (H, W, 3) uint8 patch in levels, kept per patch (a
+    slider's frames of one photo compute it once)."""
+    return per_patch(_LEVELS, patch, None, lambda: _luma(patch) * np.float32(255))
+
+
 def _luma(patch: np.ndarray) -> np.ndarray:
     """(H, W) float32 luminance in [0, 1] of an (H, W, 3) uint8 patch, in bands of rows (no float
     copy of a large photo's three channels)."""
@@ -107,14 +116,15 @@ def _bands(image: np.ndarray, pixels: int = 1 << 20) -> list[slice]:
 
 
 def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: np.ndarray,
-                 fill: "Fill | None" = None, dye: np.ndarray | None = None) -> None:
+                 fill: "Fill | None" = None, dye: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """out = clip(rint(patch + change * mask)) as uint8, in bands of rows (the float sum of a large
     photo patch would otherwise be several copies of it); `out` may be a view of the photo. Where
     `fill` says the object's silhouette moved, its background or new object replaces that.
     Worked one colour plane at a time: numpy's loops over (H, W, 3) arrays broadcast against
     (H, W, 1) masks run three values at a time, and took 2.9 ms of a 306 px product's slider frame
-    (1.6 ms by planes, the same bytes: benchmarks/editor_latency.py). `dye` (3,), the photo's
-    background colour (compositing 19, a grey model's change of an object on a plain background):
+    (1.6 ms by planes, the same bytes: benchmarks/editor_latency.py). `dye`, (the photo's
+    background colour (3,), the patch's luminance (H, W) in levels: patch_luminance), compositing
+    19, a grey model's change of an object on a plain background:
     a pixel whose luminance the change moves toward the background's moves its colour toward it as
     far instead, the tint fading in proportion, as less of a dye on the background would show (the
     change added to every channel kept a lavender boot's tint whole where a sneaker's white sole
@@ -137,20 +147,23 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
                 blend = ((slice(top - rows.start, bottom - rows.start), moved[1]), part, left, grew, share)
         fading = None
         if dye is not None and masked.shape[2] == 1:
-            luma = LUMA.astype(np.float32)
-            gap = float(luma @ dye) - patch[rows].astype(np.float32) @ luma  # each pixel's to the background
+            colour, levels = dye
+            gap = float(LUMA.astype(np.float32) @ colour) - levels[rows]  # each pixel's to the background
             toward = (masked[..., 0] * gap > 0) & (np.abs(gap) >= FADE_APART)
-            if toward.any():
-                kept = np.clip((gap - masked[..., 0]) / np.where(toward, gap, 1), 0, 1).astype(np.float32)
-                fading = toward, kept
+            if toward.any():  # new = p + (colour - p) s there, s the share of the way from it gone
+                gone = 1 - np.clip((gap - masked[..., 0]) / np.where(toward, gap, 1), 0, 1)
+                fading = np.where(toward, gone, 0).astype(np.float32), np.where(toward, 0, masked[..., 0])
         for c in range(channels):
             plane = band[c]
             plane[:] = patch[rows][..., c]
             if fading is None:
                 plane += masked[..., c if masked.shape[2] > 1 else 0]
-            else:  # toward the background: its colour plus the share of the pixel's way from it kept
-                toward, kept = fading
-                plane[:] = np.where(toward, dye[c] + (plane - dye[c]) * kept, plane + masked[..., 0])
+            else:  # toward the background: as far toward its colour; elsewhere the change added
+                gone, added = fading
+                faded = colour[c] - plane
+                faded *= gone
+                plane += added
+                plane += faded
             if blend is not None:
                 sub, part, left, grew, share = blend
                 blended = plane[sub]  # a view: blended in place
@@ -363,7 +376,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         fill = silhouette_fill(patch, mapping, before, after, enlarge_small, rim, faint, fade)
     dye = None  # compositing 19: a grey model's change of an object toward its background fades its tint
     if fade and silhouette and mapping.grey and not mapping.whole_image and change.shape[2] == 1:
-        dye = np.asarray(mapping.background, np.float32)
+        dye = np.asarray(mapping.background, np.float32), patch_luminance(patch)[part]
     apply_change(out[ry0:ry1, rx0:rx1][part], patch[part], change, mask[part],
                  None if fill is None else fill.cropped(part), dye)
     if fill is not None:  # the repainted parts changed too (in bands: no float copy of a large crop)

@@ -386,7 +386,7 @@ def test_a_grey_model_s_change_toward_the_background_fades_the_tint_as_a_dye_wou
         change = np.full((4, 4, 1), step, np.float32)
         added, dyed = patch.copy(), patch.copy()
         apply_change(added, patch, change, mask)
-        apply_change(dyed, patch, change, mask, dye=dye)
+        apply_change(dyed, patch, change, mask, dye=(dye, luminance(patch)))
         assert np.abs(luminance(dyed) - luminance(added)).max() <= 1.0  # the same brightness
         if step > 0:  # toward the white: the share of its way from it left, the tint as much
             gap = 245 - float(luminance(patch)[0, 0])
