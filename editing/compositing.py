@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from editing.outline_flow import move_patch, outline_flow
-from editing.patch_cache import per_patch
+from editing.patch_cache import CACHED_PIXELS, per_patch
 from editing.silhouette import FADE_APART, Fill, object_presence, silhouette_fill
 from inversion.framing import DomainMapping
 from inversion.geometry import affine_scale
@@ -116,15 +116,15 @@ def _bands(image: np.ndarray, pixels: int = 1 << 20) -> list[slice]:
 
 
 def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: np.ndarray,
-                 fill: "Fill | None" = None, dye: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                 fill: "Fill | None" = None, dye: tuple[np.ndarray, np.ndarray | None] | None = None) -> None:
     """out = clip(rint(patch + change * mask)) as uint8, in bands of rows (the float sum of a large
     photo patch would otherwise be several copies of it); `out` may be a view of the photo. Where
     `fill` says the object's silhouette moved, its background or new object replaces that.
     Worked one colour plane at a time: numpy's loops over (H, W, 3) arrays broadcast against
     (H, W, 1) masks run three values at a time, and took 2.9 ms of a 306 px product's slider frame
     (1.6 ms by planes, the same bytes: benchmarks/editor_latency.py). `dye`, (the photo's
-    background colour (3,), the patch's luminance (H, W) in levels: patch_luminance), compositing
-    19, a grey model's change of an object on a plain background:
+    background colour (3,), the patch's luminance (H, W) in levels, patch_luminance's, or None:
+    a band's at a time), compositing 19, a grey model's change of an object on a plain background:
     a pixel whose luminance the change moves toward the background's moves its colour toward it as
     far instead, the tint fading in proportion, as less of a dye on the background would show (the
     change added to every channel kept a lavender boot's tint whole where a sneaker's white sole
@@ -133,7 +133,7 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
     channels = patch.shape[2]
     if change.shape[2] not in (1, channels):
         raise ValueError(f"a change of {change.shape[2]} channels cannot apply to a {channels}-channel patch")
-    for rows in _bands(patch):
+    for rows in _bands(patch, 1 << 20 if dye is None else 1 << 18):  # (the dye's sums: smaller bands)
         band = np.empty((channels,) + patch[rows].shape[:2], np.float32)  # one float plane each
         masked = change[rows] * mask[rows][..., None]  # (h, w, 1) for a grey model: every plane alike
         blend = None
@@ -148,7 +148,8 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
         fading = None
         if dye is not None and masked.shape[2] == 1:
             colour, levels = dye
-            gap = float(LUMA.astype(np.float32) @ colour) - levels[rows]  # each pixel's to the background
+            here = _luma(patch[rows]) * np.float32(255) if levels is None else levels[rows]
+            gap = float(LUMA.astype(np.float32) @ colour) - here  # each pixel's to the background
             toward = (masked[..., 0] * gap > 0) & (np.abs(gap) >= FADE_APART)
             if toward.any():  # new = p + (colour - p) s there, s the share of the way from it gone
                 gone = 1 - np.clip((gap - masked[..., 0]) / np.where(toward, gap, 1), 0, 1)
@@ -376,7 +377,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         fill = silhouette_fill(patch, mapping, before, after, enlarge_small, rim, faint, fade)
     dye = None  # compositing 19: a grey model's change of an object toward its background fades its tint
     if fade and silhouette and mapping.grey and not mapping.whole_image and change.shape[2] == 1:
-        dye = np.asarray(mapping.background, np.float32), patch_luminance(patch)[part]
+        levels = patch_luminance(patch)[part] if patch.shape[0] * patch.shape[1] <= CACHED_PIXELS else None
+        dye = np.asarray(mapping.background, np.float32), levels  # (a large photo's export: in bands)
     apply_change(out[ry0:ry1, rx0:rx1][part], patch[part], change, mask[part],
                  None if fill is None else fill.cropped(part), dye)
     if fill is not None:  # the repainted parts changed too (in bands: no float copy of a large crop)
