@@ -45,10 +45,11 @@ def slider_event(slider: QSlider, event: QEvent) -> bool:
         if step is not None:
             slider.setValue(min(slider.maximum(), max(slider.minimum(), slider.value() + step)))
             return True
+    if event.type() == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
+        setattr(slider, PRESSED_AT, slider.value())  # on the groove too, where superqt jumps to it
     if (event.type() == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton
             and on_handle(slider, event.position().toPoint())):
         value, blocked = slider.value(), slider.blockSignals(True)
-        setattr(slider, PRESSED_AT, value)
         try:
             slider.mousePressEvent(event)
             slider.setValue(value)
