@@ -87,7 +87,9 @@ def paste_within(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tenso
         the photo is not needed after: an export keeps two full-size copies of a large photo,
         not three), then each layer on what lies under it (a layer's frame and mask, and the
         one beneath it, held at a time)."""
-        found, found_mask = (pixels, None) if under is None else whole(under, into)
+        found, found_mask = (pixels, None) if under is None else whole(under, into and not layers)  # (the
+        # layers carry back from the photo itself: written into, a recipe rebuilt with sliders and
+        # layered strokes differed from its export by up to 18 levels)
         for band, picture in layers:
             where = on_photo(band, mapping)
             lower, lower_mask = whole(picture, within=where)

@@ -905,6 +905,14 @@ def test_each_stroke_lands_the_code_that_followed_it():
                                       compositing=16)[0], older)  # as an older recipe was made
     shown = Renderer(Drawn, photo, mapping, z0).render(z2, strokes=(first, second), layers=(z1,))[0]
     assert np.array_equal(shown, out)  # the preview as the export
+    band = object_reach((first, second), mapping, 1)  # with the sliders' edit under it, in place too (a
+    top_band, lower = layered_bands(band, (z1,), z2)  # rebuilt recipe's layers were carried back from the
+    layers = tuple((b, dark) for b, _ in lower)  # sliders' edit, written into the photo)
+    slid = before.clone()
+    slid[:, 3:29, 9:24] += 0.15
+    apart = paste_back(photo, mapping, before, light, reach=top_band, under=slid, layers=layers)[0]
+    assert np.array_equal(paste_back(photo.copy(), mapping, before, light, reach=top_band, under=slid,
+                                     layers=layers, in_place=True)[0], apart)
     eraser = Stroke("erase", first.points, first.radius)  # over the first stripe, after both
     erased = render_edit(Drawn, photo, mapping, z0, z2, strokes=(first, second, eraser), layers=(z1,))[0]
     assert np.array_equal(erased[rows1], photo[rows1]) and np.array_equal(erased[rows2], flat[rows2])
