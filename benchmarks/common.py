@@ -54,6 +54,13 @@ def markdown_table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def stack_rows(strips: list[np.ndarray]) -> np.ndarray:
+    """Pictures (H, W, 3) uint8 one under another, each padded with white to the widest."""
+    width = max(s.shape[1] for s in strips)
+    return np.concatenate([np.pad(s, ((0, 0), (0, width - s.shape[1]), (0, 0)), constant_values=255)
+                           for s in strips], 0)
+
+
 def write_results(name: str, data: dict, markdown: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     write_json_atomic(RESULTS / f"{name}.json", data)

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import RESULTS, footer, luminance, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, luminance, machine, markdown_table, stack_rows, write_results
 from benchmarks.product_stroke_reach import coded_products
 from editing.compositing import MASK_THRESHOLD, paste_back
 from editing.export import render_edit
@@ -85,9 +85,7 @@ def main() -> None:
                              else None,
                              "luminance": float(np.median([k["luminance"] for k in got]))})
     times = carry_back_times(model, photos[:6], mappings[:6], xs[:6], z0s[:6], vectors)
-    height = max(s.shape[0] for s in strips)
-    Image.fromarray(np.concatenate([np.pad(s, ((0, height - s.shape[0]), (0, 0), (0, 0)), constant_values=255)
-                                    for s in strips], 0)).save(RESULTS / "dye_fade.png")
+    Image.fromarray(stack_rows(strips)).save(RESULTS / "dye_fade.png")
     m = machine()
     md = (f"# A grey model's change toward a tinted product's background: the tint fades\n\n`python -m "
           f"benchmarks.dye_fade --n {a.n}` ({time.perf_counter() - t0:.0f} s). Model {model.model_id}; "

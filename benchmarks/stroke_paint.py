@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import RESULTS, footer, luminance, machine, markdown_table, write_results
+from benchmarks.common import RESULTS, footer, luminance, machine, markdown_table, stack_rows, write_results
 from benchmarks.product_stroke_reach import COLOURS, across_the_middle, band_of, coded_products, item_pixels
 from editing.compositing import MASK_THRESHOLD
 from editing.edit import edit_code
@@ -95,9 +95,7 @@ def main() -> None:
                        "short_solver": sum(v < FAR_SHORT for v in solver),
                        "short_landed": sum(v < FAR_SHORT for v in landed),
                        "disagree": sum((a < FAR_SHORT) != (b < FAR_SHORT) for a, b in zip(solver, landed))})
-    width = max(s.shape[1] for s in strips)
-    Image.fromarray(np.concatenate([np.pad(s, ((0, 0), (0, width - s.shape[1]), (0, 0)), constant_values=255)
-                                    for s in strips], 0)).save(RESULTS / "stroke_paint.png")
+    Image.fromarray(stack_rows(strips)).save(RESULTS / "stroke_paint.png")
     m = machine()
     md = (f"# A white or black stroke across a tinted product: the colour painted\n\n`python -m "
           f"benchmarks.stroke_paint --n {a.n}` ({time.perf_counter() - t0:.0f} s). Model {model.model_id}; "
