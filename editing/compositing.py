@@ -253,7 +253,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                outline: bool = True, plain: bool = True, colour_reaches: tuple = (),
                coherent: bool = True, under: torch.Tensor | None = None, layers: tuple = (),
                keep_beneath: bool = False, window: tuple[int, int, int, int] | None = None,
-               fade: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               fade: bool = True, clear: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -270,7 +270,9 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     the grey change there would leave a ghost of the old object (its tint) under the new one.
     `fade`: the grown region takes a grey model's tint as a dye over the background would (in
     proportion to its level: editing.silhouette.Fill.tint_share); False, the tint whole, as exports
-    were made before. `rim=False` repaints the grown region without its rim, as exports were made
+    were made before. `clear`: where the object left, the photo's background two model pixels out
+    (silhouette_fill); False, one, as exports were made before. `rim=False` repaints the grown
+    region without its rim, as exports were made
     before; `faint=False`
     paints faint growth beside the object too (silhouette.solidity), as exports were made before.
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
@@ -310,9 +312,10 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
 
         def carry(picture: torch.Tensor, into: bool = False, window=None) -> tuple[np.ndarray, np.ndarray]:
             return paste_back(pixels, mapping, before, picture, threshold, guided, into, silhouette, rim,
-                              None, faint, hair, outline, plain, (), coherent, window=window, fade=fade)
+                              None, faint, hair, outline, plain, (), coherent, window=window, fade=fade,
+                              clear=clear)
 
-        flags = (threshold, guided, silhouette, rim, faint, hair, outline, plain, coherent, fade)
+        flags = (threshold, guided, silhouette, rim, faint, hair, outline, plain, coherent, fade, clear)
         return paste_within(pixels, mapping, before, after, reach, carry, flags, under, layers, keep_beneath,
                             in_place)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
@@ -374,7 +377,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
             padded = np.pad(arr[off:off + mapping.content, off:off + mapping.content], pad)
             return cv2.resize(padded, (side, side), interpolation=cv2.INTER_LINEAR)[sl]
 
-        fill = silhouette_fill(patch, mapping, before, after, enlarge_small, rim, faint, fade)
+        fill = silhouette_fill(patch, mapping, before, after, enlarge_small, rim, faint, fade, clear)
     dye = None  # compositing 19: a grey model's change of an object toward its background fades its tint
     if fade and silhouette and mapping.grey and not mapping.whole_image and change.shape[2] == 1:
         levels = patch_luminance(patch)[part] if patch.shape[0] * patch.shape[1] <= CACHED_PIXELS else None

@@ -17,7 +17,13 @@ from editing.solver import Stroke, rasterize, stroke_reach
 from inversion.framing import DomainMapping
 from training.pixels import LUMA
 
-COMPOSITING = 19  # 19: where an object grows, a grey model's new part takes the photo's tint as a dye
+COMPOSITING = 20  # 20: a grey model's colour stroke fades a pixel's tint by the levels its luminance moved
+# toward the paint, out of the way there was to go or PAINT_SOFT, whichever is more (BrushBand.painted:
+# a grey close to an item's own level, the luminance moving a few levels of a way of a few, turned
+# patches of a brown bag whole grey, hard-edged where the way fell under PAINT_NEAR), and where an object
+# left, the photo is cleared two model pixels out (editing.silhouette.silhouette_fill's `clear`: a
+# sleeve's soft edge stayed beside a shirt made a T-shirt, a thin grey line); 19: where an object grows,
+# a grey model's new part takes the photo's tint as a dye
 # over the background would colour it, in proportion to its level (editing.silhouette.Fill.tint_share:
 # the whole tint added to every level painted a lavender boot's new white sole saturated lilac); 18: a
 # grey model's colour stroke moves a pixel's colour toward its paint's as far as
@@ -90,8 +96,10 @@ TOWARD_SLACK = (-2.0, -6.0)  # compositing 16: luminance levels a stroke's edit 
 # from the stroke's colour and still land whole, and from which it lands not at all (BrushBand.toward)
 PAINT_FAR = 20.0  # photo levels from its paint past which a pixel under a brush is said to have a way to
 # go (BrushBand.reached: how far a stroke got, in the status bar)
-PAINT_NEAR = 4.0  # compositing 18: photo levels within which a stroke's paint is a pixel's own level:
-# the edit lands as carried back there (BrushBand.painted)
+PAINT_NEAR = 4.0  # compositing 18 and 19: photo levels within which a stroke's paint is a pixel's own
+# level: the edit lands as carried back there (BrushBand.painted)
+PAINT_SOFT = 32.0  # compositing 20: photo levels of luminance a stroke moves a pixel by that take the whole
+# of its tint at least (BrushBand.painted)
 @dataclass(frozen=True)
 class BrushBand:
     """Where an unaligned photo's colour strokes land from compositing 16 on: within each brush's
@@ -104,6 +112,7 @@ class BrushBand:
     channels: int
     paint: bool = False  # compositing 18: which way a stroke's colour lies is judged on the photo beneath
     # it (toward), and a grey model's stroke moves the colour toward its paint (painted)
+    soft: bool = False  # compositing 20: painted's tint fades by the levels moved, out of PAINT_SOFT at least
 
     def on_photo(self, mapping: DomainMapping) -> tuple[int, int, np.ndarray] | None:
         """(top, left, weights (h, w) float32, read-only) on the photo of `mapping`; None where
@@ -193,18 +202,39 @@ class BrushBand:
         the photo's tint fades in proportion instead of staying whole (a white stroke on a navy
         pullover came out pale blue, on brown trousers tan: walkthroughs; a black one, deep blue
         rather than black). Where its paint lies within PAINT_NEAR levels of the pixel, the edit as
-        carried back (where no brush reaches, the band lands nothing)."""
+        carried back (where no brush reaches, the band lands nothing). With `soft` (compositing 20),
+        see _painted_softly."""
         h, w = base.shape[:2]
         paint, inside = self._paint_here(mapping, top, left, (h, w))
         luma = np.asarray(LUMA, np.float32)
         b = base.astype(np.float32)
         was = b @ luma
         gap = paint - was
+        if self.soft:
+            return _painted_softly(b, was, edited.astype(np.float32) @ luma - was, gap, inside, edited)
         apart = inside & (np.abs(gap) >= PAINT_NEAR)
         share = np.zeros((h, w), np.float32)
         share[apart] = np.clip((edited.astype(np.float32) @ luma - was)[apart] / gap[apart], 0.0, 1.0)
         mixed = np.clip(np.rint(b + share[..., None] * (paint[..., None] - b)), 0, 255).astype(np.uint8)
         return np.where(apart[..., None], mixed, edited)
+
+
+def _painted_softly(base: np.ndarray, was: np.ndarray, moved: np.ndarray, gap: np.ndarray,
+                    inside: np.ndarray, edited: np.ndarray) -> np.ndarray:
+    """BrushBand.painted from compositing 20: (h, w, 3) uint8, `base` ((h, w, 3) float32, luminance
+    `was`) where `inside`, the brush's, moved by `moved`, the edit's change of luminance, kept
+    between none and the way to the paint (`gap`: the paint's luminance less the pixel's), on every
+    channel, and its tint (its colour less its luminance) faded by the levels moved out of the way
+    or PAINT_SOFT, whichever is more; `edited` elsewhere. Far from the paint, as compositing 18
+    (base + a (paint - base), a the share of the way moved); near it, the tint fades only as far
+    as the luminance moves: the share of a way of a few levels, all of it for a few levels' move,
+    had turned a brown bag's patches under a grey of its own level whole grey, hard-edged where the
+    way fell under PAINT_NEAR. No step anywhere: the change goes to none as the way does."""
+    moved = np.where(gap >= 0, np.clip(moved, 0, np.maximum(gap, 0)), np.clip(moved, np.minimum(gap, 0), 0))
+    fade = np.abs(moved) / np.maximum(np.abs(gap), PAINT_SOFT)
+    mixed = base + moved[..., None] + fade[..., None] * (was[..., None] - base)
+    mixed = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    return np.where(inside[..., None], mixed, edited)
 
 
 def _box_to_model(mapping: DomainMapping, top: int, left: int) -> np.ndarray:
@@ -292,7 +322,8 @@ def object_reach(strokes, mapping: DomainMapping, channels: int, compositing: in
     if "color" not in kinds or "sketch" in kinds:
         return None
     if compositing >= 16:
-        return BrushBand(tuple(strokes), mapping.resolution, channels, paint=compositing >= 18)
+        return BrushBand(tuple(strokes), mapping.resolution, channels, paint=compositing >= 18,
+                         soft=compositing >= 20)
     return stroke_reach(tuple(strokes), mapping.resolution, channels, OBJECT_BAND_SHARE)
 
 

@@ -98,7 +98,8 @@ def solidity(before: torch.Tensor, after: torch.Tensor, background: np.ndarray,
 
 def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                     after: torch.Tensor, enlarge: Callable[[np.ndarray], np.ndarray],
-                    rim: bool = True, faint: bool = True, fade: bool = True) -> Fill | None:
+                    rim: bool = True, faint: bool = True, fade: bool = True,
+                    clear: bool = True) -> Fill | None:
     """Where an object's silhouette moved between `before` and `after` (model images), what to
     paint on the photo patch instead of the change, or None where it did not move.
 
@@ -115,7 +116,10 @@ def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Ten
     beside a dark red dress). `fade` (compositing 19): a grown pixel takes the tint in proportion to
     how far its level lies from the background's toward the object's mean (Fill.tint_share), as a
     dye over the background would colour it: the whole tint added to every level painted a lavender
-    boot's new white sole saturated lilac (a walkthrough)."""
+    boot's new white sole saturated lilac (a walkthrough). `clear` (compositing 20): where the object
+    left, the photo is cleared two model pixels out, not one, where the object is not within a
+    model pixel now: the photo's soft edge of a sleeve the model drew thinner stayed beside a shirt
+    made a T-shirt, a thin grey line with one hard edge (a walkthrough)."""
     bg_model = np.array(mapping.model_colour(mapping.background), np.float64)
     was, now = object_presence(before, bg_model), object_presence(after, bg_model)
     # Each grown by a model pixel, so that the old edge's soft rim goes too: where the object is
@@ -123,7 +127,11 @@ def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Ten
     # background in the photo, takes only the change of level and shows as a grey line inside the
     # new object); differences below 5% are anti-aliasing, not a moved silhouette.
     grow = np.ones((3, 3), np.uint8)
-    gone = cv2.dilate(np.clip(was - now, 0, 1), grow) * (1 - now)
+    left = np.clip(was - now, 0, 1)
+    gone = cv2.dilate(left, grow) * (1 - now)
+    if clear:  # a model pixel further, where the object is not within a model pixel now (its new
+        # edge's soft rim stays the photo's)
+        gone = np.maximum(gone, cv2.dilate(left, np.ones((5, 5), np.uint8)) * (1 - cv2.dilate(now, grow)))
     came = np.clip(now - was, 0, 1)
     if faint:
         solid = solidity(before, after, bg_model, was)

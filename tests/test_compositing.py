@@ -191,6 +191,23 @@ def dress_photo(background: int, colour: tuple[int, int, int]):
     return photo, x[0], mapping
 
 
+def test_where_an_object_leaves_its_photo_s_soft_edge_goes_too():
+    """A walkthrough made a shirt a T-shirt: where the long sleeve went, a thin grey line with one
+    hard edge stayed, the photo's soft edge of the sleeve reaching past the model's picture of it.
+    Since compositing 20 the photo is cleared two model pixels beyond where the object left, not
+    one (`clear`), except within a model pixel of the object as it is now."""
+    photo, before, mapping = dress_photo(250, (150, 120, 200))  # a model pixel: 7 photo pixels
+    photo[50:250, 200:211] = (215, 205, 235)  # a soft edge 1.5 model pixels past the model's dress
+    after = before.clone()
+    after[:, :, 16:] = -1.0  # the dress's right half goes (its left half, photo x 100-150, stays)
+    rows, right = slice(80, 220), slice(160, 240)
+    for clear, remnant in ((False, 500), (True, 0)):
+        out, _ = paste_back(photo, mapping, before, after, clear=clear)
+        off = np.abs(out[rows, right].astype(int) - 250).max(-1)
+        assert ((off > 12).sum() > remnant) if not clear else (off > 12).sum() == 0, clear
+        assert np.array_equal(out[:, 100:140], photo[:, 100:140])  # the half that stays
+
+
 def test_a_shrinking_object_leaves_background_not_a_ghost():
     """A lavender dress on white whose right half the edit removes and which grows on the left:
     the removed half becomes the photo's white exactly (the grey change alone would leave a pink
@@ -1101,6 +1118,43 @@ def test_a_grey_model_s_stroke_moves_the_colour_toward_its_paint():
     eraser = Stroke("erase", stroke.points, 1.0)
     erased = render_edit(Drawn, photo, mapping, z0, z1, strokes=(stroke, eraser))[0]
     assert np.array_equal(erased, photo)  # erased: nothing lands, painted or not
+
+
+def test_a_grey_near_an_item_s_own_level_fades_its_tint_only_as_far_as_it_moves():
+    """A walkthrough painted Level 125 over a brown bag of about that level and got hard-edged grey
+    patches: compositing 18 took the share of a way of a few levels, all of it for a move of a few,
+    and the whole tint with it, and left the edit as carried back where the way was under
+    PAINT_NEAR. Since compositing 20 the tint fades by the levels moved out of PAINT_SOFT at least:
+    nearer paints take less of the tint, with no step between them."""
+    from editing.export import render_edit
+    from editing.landing import PAINT_SOFT
+    from editing.solver import Stroke
+
+    photo, before, mapping = dress_photo(235, (120, 40, 60))  # the dress: model x 9-23, y 3-29
+    level = luma(photo[150:151, 150])[0]  # the dress's luminance, about 66
+    x0, y0 = mapping.to_model_point(0, 0)
+    row, centre = int((16.5 - y0) / mapping.scale), slice(130, 170)
+    z0, z1 = torch.zeros(4), torch.ones(4)
+    spreads = {}
+    for compositing in (18, 20):
+        for off in (3.0, 5.0, 8.0, 12.0, 20.0, 40.0):
+            paint = mapping.model_colour((level + off,) * 3)
+            stroke = Stroke("color", ((9.0, 16.0), (23.0, 16.0)), radius=0.6, value=paint)
+            after = before.clone()
+            after[:, 3:29, 9:24] = paint[0]  # the model reaches the paint's level
+            out = render_edit(three_codes(before, after, after), photo, mapping, z0, z1, strokes=(stroke,),
+                              compositing=compositing)[0][row, centre]
+            spreads[compositing, off] = np.ptp(out.astype(int), axis=-1).mean()
+            if compositing == 20:
+                assert np.abs(luma(out) - (level + off)).max() <= 3, off  # the luminance painted
+                moved = float(luma(out).mean() - level)  # (the model's levels are the photo's within 2)
+                assert spreads[20, off] == pytest.approx(80 * (1 - moved / max(off, PAINT_SOFT)), abs=2), off
+    assert spreads[18, 3.0] > 75 and spreads[18, 5.0] < 2  # 18: whole tint at 3 levels, none at 5
+    pairs = ((3, 5), (5, 8), (8, 12), (12, 20), (20, 40))
+    slopes = [(spreads[20, a] - spreads[20, b]) / (b - a) for a, b in pairs]
+    assert all(0 < s <= 6 for s in slopes), slopes  # 20: fading steadily, no step (18: 40 levels of tint
+    # a level of paint between 3 and 5; 20, 80 / PAINT_SOFT a level the luminance moves, which the
+    # model's levels round)
 
 
 def test_a_white_stroke_across_trousers_changes_the_photo_only_along_it_and_rebuilds_exactly(tmp_path, capsys):
