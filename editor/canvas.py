@@ -17,6 +17,7 @@ MIN_ZOOM, MAX_ZOOM = 0.05, 32.0  # screen pixels per image pixel
 WHEEL_STEP = 1.25  # zoom factor per wheel notch
 PAN_STEP = 0.125  # share of the view an arrow key pans by
 SPLIT_GRAB = 6  # screen pixels either side of the split line that grab it
+DROPPED = "Stroke let go: nothing painted"  # what the status bar says when Escape lets go of a stroke
 
 
 def to_qimage(pixels: np.ndarray) -> QImage:
@@ -45,6 +46,7 @@ class Canvas(QWidget):
 
     stroke_painted = Signal(list, float)  # [(x, y) image pixels], brush radius in image pixels
     idle_press = Signal()  # a left press on the picture with no brush (and no tool took it)
+    stroke_dropped = Signal()  # Escape while a stroke was being drawn: it was let go
     MODES = ("after", "before", "split")
 
     def __init__(self, parent=None):
@@ -263,6 +265,10 @@ class Canvas(QWidget):
             self.setCursor(Qt.CursorShape.OpenHandCursor)
         elif key in arrows:
             self.pan(*arrows[key])
+        elif key == Qt.Key.Key_Escape and self._path:  # the stroke being drawn is let go, nothing painted
+            self._path = []  # (it went on and was solved whole: a walkthrough)
+            self.update()
+            self.stroke_dropped.emit()
         else:
             super().keyPressEvent(event)
 

@@ -32,7 +32,7 @@ from editing.vectors import AttributeVector
 from editor import animation, opening, regiontool, session, strokeview
 from editor import tuning as generator_tuning
 from editor.brushbar import BrushBar
-from editor.canvas import Canvas
+from editor.canvas import DROPPED, Canvas
 from editor.dragtool import DragTool
 from editor.files import DocumentFiles
 from editor.jobs import JobRunner, JobStatus
@@ -135,6 +135,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.strokes = StrokeTool(self.brush_bar, self.offers, self.jobs, self.preview)
         self.canvas.stroke_painted.connect(self.strokes.painted)
         self.canvas.idle_press.connect(self._no_tool)
+        self.canvas.stroke_dropped.connect(lambda: self.tool_status("strokes", DROPPED))
         self.strokes.status.connect(lambda m: self.tool_status("strokes", m))
         self.strokes.error.connect(self.show_error)
         self.strokes.settled.connect(self._on_stroke_settled)

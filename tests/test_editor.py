@@ -1335,6 +1335,28 @@ def test_a_click_with_a_brush_paints_nothing_and_says_how_to_paint(window, qtbot
     assert w.statusBar().currentMessage() != "A click paints nothing: drag to paint a stroke"
 
 
+def test_escape_while_painting_lets_go_of_the_stroke(window, qtbot, photo):
+    """Walkthrough: Escape pressed half way through a stroke did nothing; the whole stroke, with
+    what was drawn after it, was solved and applied. Now it lets go: nothing painted, nothing
+    solved, the status bar says so; the next stroke paints as usual."""
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    w.brush_bar.set_brush("color")
+    steps = len(w.doc.history)
+    centre = w.canvas.image_rect().center().toPoint()
+    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.mouseMove(w.canvas, centre + QPoint(20, 0))
+    assert w.canvas._path  # drawing
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Escape)
+    qtbot.mouseMove(w.canvas, centre + QPoint(40, 0))
+    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=centre + QPoint(40, 0))
+    assert w.statusBar().currentMessage() == "Stroke let go: nothing painted"
+    assert len(w.doc.history) == steps and not w.jobs.busy and not w.canvas._pending
+    drag(qtbot, w.canvas, [centre, centre + QPoint(20, 0), centre + QPoint(40, 0)])
+    assert w.jobs.busy or w.canvas._pending or len(w.doc.history) > steps  # a stroke paints again
+
+
 def test_a_menu_s_status_tips_give_the_status_bar_s_message_back(window, qtbot):
     """Walkthrough: opening a menu cleared a held slider's explanation from the status bar for good
     (Qt clears it for each item without a tip). An item's tip shows while pointed at; the message
