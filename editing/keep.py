@@ -124,6 +124,7 @@ class ClassHold:
         self._starts: OrderedDict[tuple[bytes, bytes], torch.Tensor] = OrderedDict()  # (code, photo)
         self._running: dict[tuple[bytes, str, bytes], Future] = {}  # walks being made, by key
         self._lock = threading.Lock()  # the editor's render worker and its window share the caches
+        self.class_names: list[str] = []  # the classifier's classes, by index (for_model)
 
     @classmethod
     def for_model(cls, model, vectors: dict, calibrate: bool = True, steer: bool = True) -> "ClassHold | None":
@@ -135,7 +136,9 @@ class ClassHold:
         classifier = model_classifier(model)
         if classifier is None:
             return None
-        return cls(model.decode, classifier, vectors, Calibration.shipped(steer) if calibrate else None)
+        hold = cls(model.decode, classifier, vectors, Calibration.shipped(steer) if calibrate else None)
+        hold.class_names = list(model.config.get("data", {}).get("classes") or [])
+        return hold
 
     def calibrated(self, name: str) -> bool:
         return self.calibration is not None and name in self.calibration.units
@@ -263,6 +266,18 @@ class ClassHold:
             if len(self._starts) > CACHED_PHOTOS:
                 self._starts.popitem(last=False)
         return logits
+
+    @torch.no_grad()
+    def read_class(self, z0: torch.Tensor, code: torch.Tensor) -> tuple[str, str] | None:
+        """(the class the classifier reads of z0's item, of `code`'s), each judged as the sliders
+        judge it (on z0's photo with the edit's change added, on_photo); None where the classes
+        have no names."""
+        judged, digest = self._judged(z0.reshape(-1))
+        start = int(self._start_logits(z0.reshape(-1), judged, digest).argmax(1))
+        now = int(self.classifier(judged(self.decode(code.reshape(1, -1)))).argmax(1))
+        if max(start, now) >= len(self.class_names):
+            return None
+        return self.class_names[start], self.class_names[now]
 
     @staticmethod
     def _keeps(logits: torch.Tensor, confident: bool) -> np.ndarray:

@@ -100,7 +100,47 @@ def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], cont
     notes += [Note(n, None, filling_words(n, short)) for n in filling if n not in held]
     notes += [Note(n, None, reshaped_words(n, spans, short))
               for n, spans in reshaped.items() if n not in held]
-    return notes
+    return notes + kind_notes(vectors, z0, values, lambda: drawn()[1])
+
+
+KIND_FROM = 0.5  # a class or class-pair slider moved this far or more is checked for a third kind
+
+
+def kind_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float],
+               code: Callable[[], torch.Tensor]) -> list[Note]:
+    """A note for each class slider moved up, and each class-pair slider moved either way,
+    KIND_FROM or more, where the item now reads as neither the kind it was nor the one the slider
+    turns it into, nor for a pair its other kind (a walkthrough's "Shirt -> dress" +2 drew trousers
+    and nothing said so; a shirt the classifier reads as a T-shirt may read as a shirt on the way): the
+    classifier's reading of `code`'s picture (given the code the sliders reach), as the held
+    sliders judge it (editing.keep.ClassHold.read_class). Several such sliders moved at once: a
+    note for each."""
+    hold = getattr(vectors, "hold", None)
+    targets = {}  # slider: (the kind it turns the item into, the kinds it may read as on the way)
+    for n, v in values.items():
+        meta = vectors[n].meta if n in vectors else {}
+        if abs(v) < KIND_FROM:
+            continue
+        if meta.get("kind") == "pair":
+            targets[n] = meta.get("to") if v > 0 else meta.get("from"), (meta.get("from"), meta.get("to"))
+        elif meta.get("kind") == "class" and v > 0:
+            targets[n] = n, (n,)
+    if hold is None or not targets:
+        return []
+    read = hold.read_class(z0, code())
+    if read is None:
+        return []
+    was, now = read
+    return [Note(n, None, f"the model draws {_kind(now)} here, not {_kind(target)}")
+            for n, (target, kinds) in targets.items() if now != was and now not in kinds]
+
+
+def _kind(name: str) -> str:
+    """A class name as words: "ankle_boot" -> "an ankle boot", "trouser" -> "trousers"."""
+    words = name.replace("_", " ")
+    if words in ("trouser",):
+        return "trousers"
+    return ("an " if words[:1] in "aeiou" else "a ") + words
 
 
 def note_line(note: Note, label: str, asked: float, sign: float = 1.0) -> str:

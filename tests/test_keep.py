@@ -575,3 +575,34 @@ def test_a_version_11_session_opens_with_its_sliders_landing_where_they_landed()
     old = document_from_session({**data, "version": 11}, model, vectors)
     assert torch.allclose(old.code(vectors), then, atol=1e-5) and old.current.sliders == doc.current.sliders
     assert torch.equal(document_from_session(data, model, vectors).code(vectors), doc.code(vectors))
+
+
+def test_a_class_slider_that_makes_a_third_kind_of_item_says_so():
+    """A walkthrough moved "Shirt -> dress" to +2 and the shirt became trousers, with no word. A
+    class slider moved up, or a class pair moved either way, that makes the item read as neither
+    its kind nor the slider's (nor, for a pair, its other one) says what the model draws."""
+    from editing.slider_notes import kind_notes, note_line, slider_notes
+
+    e = torch.eye(4)
+
+    def three(x):  # class a below 1.1, b to 2.1, c beyond (the first coordinate)
+        return torch.stack([1.1 - x[:, 0], 0.5 - (x[:, 0] - 1.6).abs(), x[:, 0] - 2.1], 1)
+
+    vectors = {"a->b": AttributeVector("a->b", e[0], 1.0, {"kind": "pair", "from": "a", "to": "b"}),
+               "b": AttributeVector("b", e[0], 1.0, {"kind": "class"})}
+    hold = ClassHold(lambda z: z, three, vectors)
+    hold.class_names = ["a", "b", "c"]
+    sliders, z0 = SliderSet(vectors, hold), torch.zeros(4)
+    assert hold.read_class(z0, z0 + 2.5 * e[0]) == ("a", "c")
+
+    def notes(values):
+        code = apply_sliders(z0, sliders, values)
+        return [note_line(n, n.name, values[n.name]) for n in kind_notes(sliders, z0, values, lambda: code)]
+
+    assert notes({"a->b": 1.5}) == [] and notes({"b": 1.5}) == []  # a b: as asked
+    assert notes({"a->b": 2.5}) == ["a->b +2.50: the model draws a c here, not a b"]
+    assert notes({"b": 2.5}) == ["b +2.50: the model draws a c here, not a b"]
+    assert notes({"b": -2.5}) == [] and notes({"a->b": -2.5}) == []  # away from b: still an a
+    assert notes({"a->b": 0.3}) == []  # under KIND_FROM: not looked at
+    said = slider_notes(sliders, z0, {"a->b": 2.5}, 28 / 32, lambda: (z0, z0 + 2.5 * e[0]))
+    assert [n.why for n in said] == ["the model draws a c here, not a b"]  # the status bar's notes
