@@ -1,5 +1,5 @@
 """A white, a black or a near grey stroke across a tinted product: how near the stripe comes to the
-colour painted, compositing 17 against 18 and 20.
+colour painted, compositing 17 against 18, 19 and 20.
 
     python -m benchmarks.stroke_paint [--n 16]
 
@@ -24,8 +24,8 @@ grey patches (compositing 18 took the share of a way of a few levels, all of it 
 and the whole tint with it). Measured on each: the share of the brush's item pixels that lost half
 their tint or more while their luminance moved less than 16 levels (grey patches), and the hardest
 steps within the brush (the 99th percentile of the largest channel's difference between
-neighbouring pixels, the photo's own beside it). Compositing 19 changed only sliders' fades: for
-strokes it is 18. Writes benchmarks/results/stroke_paint.{json,md} and a picture.
+neighbouring pixels, the photo's own beside it). Compositing 19 (a grey change toward the
+background fades the tint) reaches strokes where `painted` leaves the edit as carried back. Writes benchmarks/results/stroke_paint.{json,md} and a picture.
 """
 from __future__ import annotations
 
@@ -45,11 +45,11 @@ from editing.landing import PAINT_FAR, PAINT_SOFT, object_reach
 from editing.solver import build_constraints, stroke_loss
 from editor.strokes import FAR_SHORT
 
-COMPOSITINGS = (17, 18, 20)
+COMPOSITINGS = (17, 18, 19, 20)
 SHOWN = 4  # photos in the picture
 NEAR = 12  # levels: the near grey stroke paints the photo's median luminance under the brush less this
 PATCH_MOVE = 16  # levels: a pixel that lost half its tint moving less than this in luminance is a grey patch
-PICTURED = (18, 20)  # the compositings in the picture
+PICTURED = (19, 20)  # the compositings in the picture
 
 
 def steps(pixels: np.ndarray, where: np.ndarray) -> float:
@@ -131,7 +131,7 @@ def main() -> None:
           f"height, each solved once as the editor solves it (first candidate), exported with "
           f"compositing 17 (the grey model's change added to every channel alike), 18 (each pixel's "
           f"colour moved toward the paint as far as its luminance moved: editing.landing.BrushBand."
-          f"painted; 19 changed only sliders) and 20 (the tint fading by the levels moved out of the way "
+          f"painted), 19 (besides, a change toward the background fades the tint) and 20 (the tint fading by the levels moved out of the way "
           f"or {PAINT_SOFT:.0f}, whichever is more). Within the brush on the item, means over its pixels, "
           f"medians over the photos: the luminance change (levels), the distance from the paint (RGB, "
           f"levels per channel), the tint (the spread of the three channels; the photo's own beside "
@@ -154,10 +154,10 @@ def main() -> None:
                                     ("solver", "solver's share"), ("landed", "landed share"),
                                     ("short_solver", "short, by the solver"),
                                     ("short_landed", "short, landed"), ("disagree", "they disagree")])
-          + "\n\n![the photo; white, compositing 18, 20; black, 18, 20; near grey, 18, 20]"
+          + "\n\n![the photo; white, compositing 19, 20; black, 19, 20; near grey, 19, 20]"
           "(stroke_paint.png)\n\n"
           "Rows: the first photos, cut around the stroke. Columns: the photo; the white stroke with "
-          "compositing 18, then 20; the black stroke with 18, then 20; the near grey with 18, then 20.\n\n"
+          "compositing 19, then 20; the black stroke with 19, then 20; the near grey with 19, then 20.\n\n"
           + footer(m))
     write_results("stroke_paint", {"machine": m, "n": a.n, "cases": cases, "rows": rows, "shares": shares},
                   md)

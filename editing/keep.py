@@ -113,7 +113,8 @@ class ClassHold:
     given `measure`, how far along its direction each slider value goes (calibration)."""
 
     def __init__(self, decode, classifier: torch.nn.Module, vectors: dict,
-                 calibration: Calibration | None = None, on_photos: bool = True):
+                 calibration: Calibration | None = None, on_photos: bool = True,
+                 class_names: list[str] | None = None):
         self.decode, self.classifier, self.calibration = decode, classifier, calibration
         self.names = [n for n, v in vectors.items() if v.meta.get("kind") in HELD_KINDS]
         self._vectors = vectors
@@ -124,7 +125,8 @@ class ClassHold:
         self._starts: OrderedDict[tuple[bytes, bytes], torch.Tensor] = OrderedDict()  # (code, photo)
         self._running: dict[tuple[bytes, str, bytes], Future] = {}  # walks being made, by key
         self._lock = threading.Lock()  # the editor's render worker and its window share the caches
-        self.class_names: list[str] = []  # the classifier's classes, by index (for_model)
+        self.class_names = list(class_names or [])  # the classifier's classes, by index (read_class)
+        self._read: OrderedDict[tuple[bytes, bytes, bytes], tuple[str, str]] = OrderedDict()  # read_class's
 
     @classmethod
     def for_model(cls, model, vectors: dict, calibrate: bool = True, steer: bool = True) -> "ClassHold | None":
@@ -136,9 +138,8 @@ class ClassHold:
         classifier = model_classifier(model)
         if classifier is None:
             return None
-        hold = cls(model.decode, classifier, vectors, Calibration.shipped(steer) if calibrate else None)
-        hold.class_names = list(model.config.get("data", {}).get("classes") or [])
-        return hold
+        return cls(model.decode, classifier, vectors, Calibration.shipped(steer) if calibrate else None,
+                   class_names=model.config.get("data", {}).get("classes"))
 
     def calibrated(self, name: str) -> bool:
         return self.calibration is not None and name in self.calibration.units
@@ -271,12 +272,24 @@ class ClassHold:
     def read_class(self, z0: torch.Tensor, code: torch.Tensor) -> tuple[str, str] | None:
         """(the class the classifier reads of z0's item, of `code`'s), each judged as the sliders
         judge it (on z0's photo with the edit's change added, on_photo); None where the classes
-        have no names."""
+        have no names. Kept for the last few codes: the editor asks at every change of its
+        document while such a slider stands moved."""
+        if not self.class_names:
+            return None
         judged, digest = self._judged(z0.reshape(-1))
+        key = (self._code_key(z0), self._code_key(code), digest)
+        with self._lock:
+            if key in self._read:
+                self._read.move_to_end(key)
+                return self._read[key]
         start = int(self._start_logits(z0.reshape(-1), judged, digest).argmax(1))
         now = int(self.classifier(judged(self.decode(code.reshape(1, -1)))).argmax(1))
         if max(start, now) >= len(self.class_names):
             return None
+        with self._lock:
+            self._read[key] = self.class_names[start], self.class_names[now]
+            if len(self._read) > CACHED_LIMITS:
+                self._read.popitem(last=False)
         return self.class_names[start], self.class_names[now]
 
     @staticmethod

@@ -86,4 +86,4 @@ def _held_again(vectors: SliderSet, calibration: Calibration | None, on_photos: 
     (`on_photos`: on the photo it is given)."""
     plain = dict(vectors)
     return SliderSet(plain, ClassHold(vectors.hold.decode, vectors.hold.classifier, plain, calibration,
-                                      on_photos=on_photos))
+                                      on_photos=on_photos, class_names=vectors.hold.class_names))

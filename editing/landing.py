@@ -17,13 +17,10 @@ from editing.solver import Stroke, rasterize, stroke_reach
 from inversion.framing import DomainMapping
 from training.pixels import LUMA
 
-COMPOSITING = 20  # 20: a grey model's colour stroke fades a pixel's tint by the levels its luminance moved
-# toward the paint, out of the way there was to go or PAINT_SOFT, whichever is more (BrushBand.painted:
-# a grey close to an item's own level, the luminance moving a few levels of a way of a few, turned
-# patches of a brown bag whole grey, hard-edged where the way fell under PAINT_NEAR), and where an object
-# left, the photo is cleared two model pixels out (editing.silhouette.silhouette_fill's `clear`: a
-# sleeve's soft edge stayed beside a shirt made a T-shirt, a thin grey line); 19: where an object grows,
-# a grey model's new part takes the photo's tint as a dye
+COMPOSITING = 20  # 20: a grey model's stroke fades the tint by the levels moved out of the way or
+# PAINT_SOFT (BrushBand.painted: a grey near a brown bag's level made hard-edged grey patches), and where an
+# object left the photo is cleared two model pixels out (silhouette_fill's `clear`: a sleeve's soft edge
+# stayed as a grey line); 19: where an object grows, a grey model's new part takes the photo's tint as a dye
 # over the background would colour it, in proportion to its level (editing.silhouette.Fill.tint_share:
 # the whole tint added to every level painted a lavender boot's new white sole saturated lilac); 18: a
 # grey model's colour stroke moves a pixel's colour toward its paint's as far as
@@ -209,27 +206,24 @@ class BrushBand:
         luma = np.asarray(LUMA, np.float32)
         b = base.astype(np.float32)
         was = b @ luma
-        gap = paint - was
+        gap, moved = paint - was, edited.astype(np.float32) @ luma - was
         if self.soft:
-            return _painted_softly(b, was, edited.astype(np.float32) @ luma - was, gap, inside, edited)
+            return _painted_softly(b, was, moved, gap, inside, edited)
         apart = inside & (np.abs(gap) >= PAINT_NEAR)
         share = np.zeros((h, w), np.float32)
-        share[apart] = np.clip((edited.astype(np.float32) @ luma - was)[apart] / gap[apart], 0.0, 1.0)
+        share[apart] = np.clip(moved[apart] / gap[apart], 0.0, 1.0)
         mixed = np.clip(np.rint(b + share[..., None] * (paint[..., None] - b)), 0, 255).astype(np.uint8)
         return np.where(apart[..., None], mixed, edited)
 
 
 def _painted_softly(base: np.ndarray, was: np.ndarray, moved: np.ndarray, gap: np.ndarray,
                     inside: np.ndarray, edited: np.ndarray) -> np.ndarray:
-    """BrushBand.painted from compositing 20: (h, w, 3) uint8, `base` ((h, w, 3) float32, luminance
-    `was`) where `inside`, the brush's, moved by `moved`, the edit's change of luminance, kept
-    between none and the way to the paint (`gap`: the paint's luminance less the pixel's), on every
-    channel, and its tint (its colour less its luminance) faded by the levels moved out of the way
-    or PAINT_SOFT, whichever is more; `edited` elsewhere. Far from the paint, as compositing 18
-    (base + a (paint - base), a the share of the way moved); near it, the tint fades only as far
-    as the luminance moves: the share of a way of a few levels, all of it for a few levels' move,
-    had turned a brown bag's patches under a grey of its own level whole grey, hard-edged where the
-    way fell under PAINT_NEAR. No step anywhere: the change goes to none as the way does."""
+    """BrushBand.painted from compositing 20, (h, w, 3) uint8: where `inside`, `base` ((h, w, 3)
+    float32, luminance `was`) moved on every channel by `moved` (the edit's change of luminance)
+    kept between 0 and `gap` (the paint's luminance less the pixel's), its tint faded by
+    |moved| / max(|gap|, PAINT_SOFT); `edited` elsewhere. Far from the paint it is compositing 18;
+    near it the tint goes only as far as the luminance moves, with no step (18 greyed a brown bag's
+    patches whole under a grey of its own level)."""
     moved = np.where(gap >= 0, np.clip(moved, 0, np.maximum(gap, 0)), np.clip(moved, np.minimum(gap, 0), 0))
     fade = np.abs(moved) / np.maximum(np.abs(gap), PAINT_SOFT)
     mixed = base + moved[..., None] + fade[..., None] * (was[..., None] - base)

@@ -1,8 +1,9 @@
 """What the product sliders say where they do not do what their values ask: a slider held short of
 its value (editing.keep.held_sliders, held_reason), a size slider pushed up on an item that already
-fills the frame (editing.measure.filling_frame), and one that reshaped its item without resizing it
-(editing.measure.reshaped_only). The editor's status bar and `latent-edit edit` say the same, each
-in its own names and signs; several notes at once are said in short, so that one line holds them."""
+fills the frame (editing.measure.filling_frame), one that reshaped its item without resizing it
+(editing.measure.reshaped_only), and a class slider that made it a third kind (kind_notes). The
+editor's status bar and `latent-edit edit` say the same, each in its own names and signs; several
+notes at once are said in short, so that one line holds them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -76,9 +77,10 @@ def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], cont
                  drawn: Callable[[], tuple[torch.Tensor, torch.Tensor]],
                  min_held: float = 0.0) -> list[Note]:
     """The notes for slider values `values` (the model's) from the document's code z0; `drawn`
-    gives (the code the sliders start from, the code they reach), asked for only where a size slider
-    reaches RESHAPE_FROM; `content` as filling_frame's; a slider held less than `min_held` short
-    of its value is not said to be held."""
+    gives (the code the sliders start from, the code they reach), asked for once, only where a size
+    slider reaches RESHAPE_FROM or a class slider is moved (kind_notes); `content` as
+    filling_frame's; a slider held less than `min_held` short of its value is not said to be held."""
+    drawn = _once(drawn)
     held = {n: v for n, v in held_sliders(vectors, z0, values).items() if abs(v - values[n]) >= min_held}
     filling = filling_frame(vectors, z0, values, content)
     reached = {n: held.get(n, v) for n, v in values.items()}
@@ -103,6 +105,17 @@ def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], cont
     return notes + kind_notes(vectors, z0, values, lambda: drawn()[1])
 
 
+def _once(f: Callable[[], tuple]) -> Callable[[], tuple]:
+    """`f`, called at most once (its result kept)."""
+    kept = []
+
+    def once() -> tuple:
+        if not kept:
+            kept.append(f())
+        return kept[0]
+    return once
+
+
 KIND_FROM = 0.5  # a class or class-pair slider moved this far or more is checked for a third kind
 
 
@@ -121,7 +134,7 @@ def kind_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float],
         meta = vectors[n].meta if n in vectors else {}
         if abs(v) < KIND_FROM:
             continue
-        if meta.get("kind") == "pair":
+        if meta.get("kind") == "pair" and meta.get("from") and meta.get("to"):
             targets[n] = meta.get("to") if v > 0 else meta.get("from"), (meta.get("from"), meta.get("to"))
         elif meta.get("kind") == "class" and v > 0:
             targets[n] = n, (n,)
@@ -138,7 +151,7 @@ def kind_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float],
 def _kind(name: str) -> str:
     """A class name as words: "ankle_boot" -> "an ankle boot", "trouser" -> "trousers"."""
     words = name.replace("_", " ")
-    if words in ("trouser",):
+    if words == "trouser":
         return "trousers"
     return ("an " if words[:1] in "aeiou" else "a ") + words
 

@@ -195,7 +195,10 @@ def test_where_an_object_leaves_its_photo_s_soft_edge_goes_too():
     """A walkthrough made a shirt a T-shirt: where the long sleeve went, a thin grey line with one
     hard edge stayed, the photo's soft edge of the sleeve reaching past the model's picture of it.
     Since compositing 20 the photo is cleared two model pixels beyond where the object left, not
-    one (`clear`), except within a model pixel of the object as it is now."""
+    one (`clear`), except within a model pixel of the object as it is now; an export of compositing
+    19 as it was."""
+    from editing.export import render_edit
+
     photo, before, mapping = dress_photo(250, (150, 120, 200))  # a model pixel: 7 photo pixels
     photo[50:250, 200:211] = (215, 205, 235)  # a soft edge 1.5 model pixels past the model's dress
     after = before.clone()
@@ -206,6 +209,19 @@ def test_where_an_object_leaves_its_photo_s_soft_edge_goes_too():
         off = np.abs(out[rows, right].astype(int) - 250).max(-1)
         assert ((off > 12).sum() > remnant) if not clear else (off > 12).sum() == 0, clear
         assert np.array_equal(out[:, 100:140], photo[:, 100:140])  # the half that stays
+        drawn = three_codes(before, after, after)
+        exported = render_edit(drawn, photo, mapping, torch.zeros(4), torch.ones(4),
+                               compositing=20 if clear else 19)[0]
+        assert np.array_equal(exported, out)
+    rim, part = before.clone(), before.clone()  # a soft rim at model column 23, kept; the upper right goes
+    rim[:, 3:29, 23] = -0.8
+    part[:, 3:29, 23] = -0.8
+    part[:, 3:16, 16:] = -1.0
+    out, _ = paste_back(photo, mapping, rim, part)
+    x0, y0 = mapping.to_model_point(0, 0)
+    at = (int((17.5 - y0) / mapping.scale), int((23.5 - x0) / mapping.scale))  # the rim two rows below
+    assert np.abs(out[at].astype(int) - photo[at]).max() <= 3  # (cleared two model pixels out
+    # everywhere, it went 18 levels toward the background)
 
 
 def test_a_shrinking_object_leaves_background_not_a_ghost():
@@ -1137,7 +1153,7 @@ def test_a_grey_near_an_item_s_own_level_fades_its_tint_only_as_far_as_it_moves(
     z0, z1 = torch.zeros(4), torch.ones(4)
     spreads = {}
     for compositing in (18, 20):
-        for off in (3.0, 5.0, 8.0, 12.0, 20.0, 40.0):
+        for off in (3.0, 5.0, 8.0, 12.0, 20.0, 40.0, -5.0, -12.0, -40.0):  # lighter paints, then darker
             paint = mapping.model_colour((level + off,) * 3)
             stroke = Stroke("color", ((9.0, 16.0), (23.0, 16.0)), radius=0.6, value=paint)
             after = before.clone()
@@ -1147,8 +1163,9 @@ def test_a_grey_near_an_item_s_own_level_fades_its_tint_only_as_far_as_it_moves(
             spreads[compositing, off] = np.ptp(out.astype(int), axis=-1).mean()
             if compositing == 20:
                 assert np.abs(luma(out) - (level + off)).max() <= 3, off  # the luminance painted
-                moved = float(luma(out).mean() - level)  # (the model's levels are the photo's within 2)
-                assert spreads[20, off] == pytest.approx(80 * (1 - moved / max(off, PAINT_SOFT)), abs=2), off
+                moved = abs(float(luma(out).mean() - level))  # (the model's levels are the photo's within 2)
+                faded = 80 * (1 - moved / max(abs(off), PAINT_SOFT))
+                assert spreads[20, off] == pytest.approx(faded, abs=2), off
     assert spreads[18, 3.0] > 75 and spreads[18, 5.0] < 2  # 18: whole tint at 3 levels, none at 5
     pairs = ((3, 5), (5, 8), (8, 12), (12, 20), (20, 40))
     slopes = [(spreads[20, a] - spreads[20, b]) / (b - a) for a, b in pairs]

@@ -590,8 +590,7 @@ def test_a_class_slider_that_makes_a_third_kind_of_item_says_so():
 
     vectors = {"a->b": AttributeVector("a->b", e[0], 1.0, {"kind": "pair", "from": "a", "to": "b"}),
                "b": AttributeVector("b", e[0], 1.0, {"kind": "class"})}
-    hold = ClassHold(lambda z: z, three, vectors)
-    hold.class_names = ["a", "b", "c"]
+    hold = ClassHold(lambda z: z, three, vectors, class_names=["a", "b", "c"])
     sliders, z0 = SliderSet(vectors, hold), torch.zeros(4)
     assert hold.read_class(z0, z0 + 2.5 * e[0]) == ("a", "c")
 
@@ -606,3 +605,6 @@ def test_a_class_slider_that_makes_a_third_kind_of_item_says_so():
     assert notes({"a->b": 0.3}) == []  # under KIND_FROM: not looked at
     said = slider_notes(sliders, z0, {"a->b": 2.5}, 28 / 32, lambda: (z0, z0 + 2.5 * e[0]))
     assert [n.why for n in said] == ["the model draws a c here, not a b"]  # the status bar's notes
+    assert ClassHold(lambda z: z, three, vectors).read_class(z0, z0) is None  # no names: no note
+    shipped = load_model(DEFAULT_MODEL)
+    assert model_vectors(shipped).hold.class_names == shipped.config["data"]["classes"]  # for_model's
