@@ -272,9 +272,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     proportion to its level: editing.silhouette.Fill.tint_share); False, the tint whole, as exports
     were made before. `clear`: where the object left, the photo's background two model pixels out
     (silhouette_fill); False, one, as exports were made before. `rim=False` repaints the grown
-    region without its rim, as exports were made
-    before; `faint=False`
-    paints faint growth beside the object too (silhouette.solidity), as exports were made before.
+    region without its rim, as exports were made before; `faint=False` paints faint growth beside
+    the object too (silhouette.solidity), as exports were made before.
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
     may land besides the face region (a stroke painted on the hair beside it); on a photo the model
     sees unaligned, where the edit lands at all (editing.landing.object_reach: colour strokes paint

@@ -7,6 +7,7 @@ notes at once are said in short, so that one line holds them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Callable
 
 import numpy as np
@@ -80,7 +81,7 @@ def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], cont
     gives (the code the sliders start from, the code they reach), asked for once, only where a size
     slider reaches RESHAPE_FROM or a class slider is moved (kind_notes); `content` as
     filling_frame's; a slider held less than `min_held` short of its value is not said to be held."""
-    drawn = _once(drawn)
+    drawn = cache(drawn)  # asked for once
     held = {n: v for n, v in held_sliders(vectors, z0, values).items() if abs(v - values[n]) >= min_held}
     filling = filling_frame(vectors, z0, values, content)
     reached = {n: held.get(n, v) for n, v in values.items()}
@@ -103,17 +104,6 @@ def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], cont
     notes += [Note(n, None, reshaped_words(n, spans, short))
               for n, spans in reshaped.items() if n not in held]
     return notes + kind_notes(vectors, z0, values, lambda: drawn()[1])
-
-
-def _once(f: Callable[[], tuple]) -> Callable[[], tuple]:
-    """`f`, called at most once (its result kept)."""
-    kept = []
-
-    def once() -> tuple:
-        if not kept:
-            kept.append(f())
-        return kept[0]
-    return once
 
 
 KIND_FROM = 0.5  # a class or class-pair slider moved this far or more is checked for a third kind
