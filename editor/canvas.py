@@ -58,6 +58,7 @@ class Canvas(QWidget):
         self._before: QImage | None = None
         self.mode = "after"
         self.split = 0.5  # where the split line stands, as a share of the image's width
+        self.unedited = False  # the document stands at its photo as opened: "After" would say an edit
         self.zoom: float | None = None  # screen pixels per image pixel; None = fit to the window
         self._origin = QPointF()  # the image's top-left corner on screen while zoomed
         self.photo_factor = 1.0  # image (display) pixels per photo pixel: big photos are shown smaller
@@ -317,8 +318,7 @@ class Canvas(QWidget):
             self._label(p, "Before", QPointF(left.right() - 8, top), Qt.AlignmentFlag.AlignRight)
             self._label(p, "After", QPointF(left.right() + 8, top), Qt.AlignmentFlag.AlignLeft)
         else:
-            self._label(p, "Before" if self.mode == "before" else "After",
-                        QPointF(8, 8), Qt.AlignmentFlag.AlignLeft)
+            self._label(p, self.badge(), QPointF(8, 8), Qt.AlignmentFlag.AlignLeft)
         if self.outline and self.mode != "before":  # dark and light dashes: seen on any photo
             square = QPolygonF([self.to_screen(QPointF(x, y)) for x, y in self.outline])
             # within the photo: an object's square or a face's aligned one may reach past its edge
@@ -360,6 +360,11 @@ class Canvas(QWidget):
         p.setPen(pen)
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawPath(path)
+
+    def badge(self) -> str:
+        """The word on the picture outside split view: which side is shown, "Unedited" for the photo
+        as opened ("After" on an untouched photo read as if an edit were shown: a walkthrough)."""
+        return "Before" if self.mode == "before" else "Unedited" if self.unedited else "After"
 
     def _label(self, p: QPainter, text: str, at: QPointF, align: Qt.AlignmentFlag) -> None:
         """A small dark pill with `text`, its top corner at `at` (left or right aligned)."""

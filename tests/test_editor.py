@@ -951,6 +951,27 @@ def test_split_view_is_labelled_and_its_line_moves_by_dragging(window, qtbot):
         drag(qtbot, c, [QPoint(int(r.x() + r.width() * 0.5), y), QPoint(int(r.x() + r.width() * 0.25), y)])
 
 
+def test_the_picture_s_badge_says_unedited_until_an_edit(window, qtbot):
+    """An untouched photo was badged "After", as if an edit were shown (a walkthrough)."""
+    w = window
+    w.new_from_model(6)
+    settle(qtbot, w)
+    assert w.canvas.badge() == "Unedited"
+    w.set_slider("first", 2.0)
+    w.commit_sliders()
+    settle(qtbot, w)
+    assert w.canvas.badge() == "After"
+    w.set_view_mode("before")
+    assert w.canvas.badge() == "Before"
+    w.set_view_mode("after")
+    w.undo()
+    settle(qtbot, w)
+    assert w.canvas.badge() == "Unedited"
+    w.redo()
+    settle(qtbot, w)
+    assert w.canvas.badge() == "After"
+
+
 def test_help_lists_the_keys_and_about_opens(window):
     menus = [a.text() for a in window.menuBar().actions()]
     assert menus[-1] == "&Help"
