@@ -58,7 +58,7 @@ class Canvas(QWidget):
         self._before: QImage | None = None
         self.mode = "after"
         self.split = 0.5  # where the split line stands, as a share of the image's width
-        self.unedited = False  # the document stands at its photo as opened: "After" would say an edit
+        self.unedited = False  # the document shows its photo as opened: "After" would say an edit
         self.zoom: float | None = None  # screen pixels per image pixel; None = fit to the window
         self._origin = QPointF()  # the image's top-left corner on screen while zoomed
         self.photo_factor = 1.0  # image (display) pixels per photo pixel: big photos are shown smaller

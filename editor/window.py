@@ -252,7 +252,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
             return
         if self.statusBar().currentMessage().startswith(STALE_AFTER_AN_EDIT):
             self.statusBar().clearMessage()  # about the picture before this edit (walkthroughs)
-        self.canvas.unedited = doc.index == 0  # (its badge: "Unedited", not "After")
+        self.canvas.unedited = doc.current.shows_same(doc.history[0])  # its badge: "Unedited", not "After"
         self.preview.follow(doc)
         self.preview.request(doc.current)
         if not self._refining:

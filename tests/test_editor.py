@@ -970,6 +970,9 @@ def test_the_picture_s_badge_says_unedited_until_an_edit(window, qtbot):
     w.redo()
     settle(qtbot, w)
     assert w.canvas.badge() == "After"
+    w.reset_all_sliders()  # the photo again
+    settle(qtbot, w)
+    assert w.canvas.badge() == "Unedited"
 
 
 def test_help_lists_the_keys_and_about_opens(window):
