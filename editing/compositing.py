@@ -304,8 +304,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     if mapping.affine:
         from editing.face_paste import paste_back_face  # it uses this module's parts
 
-        return paste_back_face(pixels, mapping, before, after, threshold, guided, in_place, reach, hair,
-                               colour_reaches)
+        return _kept_grey(mapping, *paste_back_face(pixels, mapping, before, after, threshold, guided,
+                                                    in_place, reach, hair, colour_reaches))
     if reach is not None:  # the whole change carried back, then kept within the reach
         from editing.within import paste_within  # it uses this module's parts
 
@@ -388,4 +388,20 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         for rows in _bands(region):
             moved = np.maximum(fill.left[rows], fill.grew[rows]) / np.float32(255)
             np.maximum(region[rows], moved, out=region[rows])
-    return out, mask_full
+    return _kept_grey(mapping, out, mask_full)
+
+
+def _kept_grey(mapping: DomainMapping, out: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(out, mask), out made grey where the mask is not 0 when the photo is grey and the model draws
+    in colour (mapping.grey_photo): each pixel its luminance on every channel, which leaves a grey
+    pixel as it was (a colour model's change tinted a greyscale portrait pink, brown and teal, and
+    its export came out in colour: a walkthrough)."""
+    if not mapping.grey_photo or mapping.grey:
+        return out, mask
+    rows, columns = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if rows.size:
+        box = out[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]  # a view: made grey in place
+        for band in _bands(box):
+            level = np.clip(np.rint(_luma(box[band]) * np.float32(255)), 0, 255).astype(np.uint8)
+            box[band] = level[..., None]
+    return out, mask

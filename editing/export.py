@@ -26,7 +26,7 @@ from editing.offset import DragError, FeatureOffset, decode
 from editing.solver import Stroke, StrokeError, validate
 from editing.vectors import MAX_SLIDER
 from editing.warp import Warp, WarpError
-from inversion.framing import MAX_PHOTO_SIDE, DomainMapping, check_mapping
+from inversion.framing import MAX_PHOTO_SIDE, DomainMapping, check_mapping, grey_pixels
 from training.errors import UserError
 from training.fileio import sha256_file, write_bytes_atomic, write_json_atomic
 from training.modelfile import GANModel, inside_folder
@@ -41,6 +41,7 @@ RECIPE_VERSION = 4  # the newest recipe this version reads; 4: a drag may move a
 # version it needs
 MAX_CODE = 1000.0  # |code value|: z ~ N(0, I) and w stay within tens; beyond is damage, not an edit
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+GREY_MODES = {"L", "LA", "1", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}  # a grey photo's PIL modes
 
 
 class ExportError(UserError):
@@ -54,28 +55,54 @@ def export_format(path: str | os.PathLike) -> str:
     return EXPORT_FORMATS[suffix]
 
 
-def encode_image(pixels: np.ndarray, path: str | os.PathLike, quality: int = 92) -> bytes:
-    """(H, W, 3) uint8 pixels as the file bytes of the format `path` names."""
+def encode_image(pixels: np.ndarray, path: str | os.PathLike, quality: int = 92,
+                 source: str | os.PathLike | None = None) -> bytes:
+    """(H, W, 3) uint8 pixels as the file bytes of the format `path` names. With `source`, the photo
+    they were edited from: a grey photo's grey pixels are written grey (one channel), and its colour
+    profile (ICC) and resolution (dpi) go with them (a greyscale photo came back as RGB, a photo's
+    profile and dpi were lost: a walkthrough)."""
     fmt = export_format(path)
     if not 1 <= quality <= 100:
         raise ExportError(f"quality must be between 1 and 100, not {quality}")
     options = {"PNG": {"optimize": False}, "JPEG": {"quality": quality, "subsampling": 0},
                "WEBP": {"quality": quality, "method": 4}}[fmt]
+    image = Image.fromarray(pixels)
+    mode, info = _source_header(source)
+    if mode in GREY_MODES and grey_pixels(pixels):
+        image = Image.fromarray(np.ascontiguousarray(pixels[..., 0]), "L")
+    if info.get("icc_profile") and (mode in GREY_MODES) == (image.mode == "L"):
+        options["icc_profile"] = info["icc_profile"]  # (a grey profile on grey pixels, RGB on RGB)
+    if info.get("dpi") and fmt in ("PNG", "JPEG"):
+        options["dpi"] = tuple(float(v) for v in info["dpi"][:2])
     buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format=fmt, **options)
+    image.save(buffer, format=fmt, **options)
     return buffer.getvalue()
 
 
-def save_image(pixels: np.ndarray, path: str | os.PathLike, quality: int = 92) -> None:
-    """Write (H, W, 3) uint8 pixels atomically; the format follows the file name."""
-    write_bytes_atomic(path, encode_image(pixels, path, quality))
+def _source_header(source: str | os.PathLike | None) -> tuple[str, dict]:
+    """(the PIL mode, the info) of the photo an export was edited from, read from its header; ("",
+    {}) without one, or where it cannot be read now (what it would add is not the edit's)."""
+    if source is None:
+        return "", {}
+    try:
+        with Image.open(source) as img:
+            return img.mode, dict(img.info)
+    except (OSError, ValueError, SyntaxError):
+        return "", {}
+
+
+def save_image(pixels: np.ndarray, path: str | os.PathLike, quality: int = 92,
+               source: str | os.PathLike | None = None) -> None:
+    """Write (H, W, 3) uint8 pixels atomically; the format follows the file name (`source`:
+    encode_image)."""
+    write_bytes_atomic(path, encode_image(pixels, path, quality, source))
 
 
 def export_with_recipe(pixels: np.ndarray, path: str | os.PathLike, quality: int, **recipe) -> None:
     """Write an export and its recipe, the recipe first and the image last, the recipe holding the
     image's SHA-256: a kill between the two leaves the old image with a recipe that says it is not
     that image's (never a new image beside an old recipe that claims it)."""
-    data = encode_image(pixels, path, quality)
+    data = encode_image(pixels, path, quality, recipe.get("photo"))
     write_recipe(recipe_path(path), quality=quality, image_sha256=hashlib.sha256(data).hexdigest(),
                  **recipe)
     write_bytes_atomic(path, data)
@@ -325,4 +352,4 @@ def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
     z0, threshold = torch.tensor(recipe["z0"]), recipe["export"]["mask_threshold"]
     pixels = recipe_edit(model, photo.pixels, mapping, z0, recipe, threshold, compositing, in_place=True)
     del photo  # its pixels are the export now: one full-size copy while encoding
-    save_image(pixels, out, recipe["export"]["quality"])
+    save_image(pixels, out, recipe["export"]["quality"], photo_path)

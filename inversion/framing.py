@@ -77,6 +77,8 @@ class DomainMapping:
     face: int = 0  # face models: which of the photo's faces (largest first)
     detector: str = ""  # face models: which of dlib's detectors found it, "hog" or "cnn"
     landmarks: tuple = ()  # face models: the training faces' five landmarks, model pixels
+    grey_photo: bool = False  # the photo is grey (each pixel's channels equal): an edit lands grey (a
+    # colour model's change tinted a greyscale portrait: a walkthrough); False in files made before
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -197,7 +199,7 @@ def check_mapping(f: Fields, value, where: str = "mapping") -> DomainMapping:
         whole_image=f.boolean(f.key(d, "whole_image", where), f"{where}.whole_image"),
         affine=affine, face=f.integer(d.get("face", 0), f"{where}.face", 0, 10_000),
         detector=f.string(d.get("detector", ""), f"{where}.detector", ("", "hog", "cnn")),
-        landmarks=points)
+        landmarks=points, grey_photo=f.boolean(d.get("grey_photo", False), f"{where}.grey_photo"))
 
 
 def border_colour(pixels: np.ndarray, width_frac: float = 0.03) -> tuple[np.ndarray, float]:
@@ -338,7 +340,8 @@ def to_model(pixels: np.ndarray, resolution: int, channels: int, spec: DomainSpe
     them in when they have been looked for already.
     """
     if spec.kind == "face" and not whole_image:
-        return face_to_model(pixels, resolution, spec, face, found)
+        x, mapping = face_to_model(pixels, resolution, spec, face, found)
+        return x, replace(mapping, grey_photo=grey_pixels(pixels))
     h, w = pixels.shape[:2]
     bg, _ = border_colour(pixels)
     if spec.kind == "object" and not whole_image:
@@ -360,8 +363,20 @@ def to_model(pixels: np.ndarray, resolution: int, channels: int, spec: DomainSpe
     content = int(round(resolution * spec.content_fraction)) if spec.kind == "object" else resolution
     mapping = DomainMapping(photo_size=(w, h), box=box, resolution=resolution, content=content,
                             grey=grey, invert=invert, background=tuple(float(v) for v in bg),
-                            black_point=black, whole_image=not boxed)
+                            black_point=black, whole_image=not boxed, grey_photo=grey_pixels(pixels))
     return framed(pixels, mapping, spec), mapping
+
+
+def grey_pixels(pixels: np.ndarray) -> bool:
+    """Whether every pixel of an (H, W, 3) uint8 photo has its three channels equal (a greyscale
+    photo, read as RGB): a sparse sample first (a colour photo is told at once), then in bands."""
+    def grey(part: np.ndarray) -> bool:
+        return bool(np.array_equal(part[..., 0], part[..., 1]) and np.array_equal(part[..., 1], part[..., 2]))
+
+    if not grey(pixels[::17, ::17]):
+        return False
+    band = max(1, (1 << 22) // max(1, 3 * pixels.shape[1]))  # about 4 MB at a time
+    return all(grey(pixels[y:y + band]) for y in range(0, pixels.shape[0], band))
 
 
 def framed(pixels: np.ndarray, mapping: DomainMapping, spec: DomainSpec) -> torch.Tensor:

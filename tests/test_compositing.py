@@ -88,6 +88,64 @@ def test_a_face_edit_changes_only_pixels_inside_the_grown_hull():
     assert not np.array_equal(old[corner[1], corner[0]], photo[corner[1], corner[0]])
 
 
+def test_a_colour_model_s_edit_of_a_grey_photo_stays_grey_and_so_does_its_export(tmp_path):
+    """A walkthrough opened a greyscale portrait with the face model: Smiling +2 put a pink cast by
+    the mouth, Eyeglasses +2 a teal face, and the export came out as RGB with tinted pixels. A grey
+    photo (to_model: mapping.grey_photo) now takes each changed pixel's luminance on every channel,
+    its export is written grey; a mapping from before (no grey_photo) lands the colour as it did."""
+    import io
+    from dataclasses import replace
+
+    from PIL import Image
+
+    from editing.export import encode_image
+    from inversion.framing import DomainSpec, grey_pixels, to_model
+
+    mapping, _ = aligned_face_mapping()
+    rng = np.random.default_rng(0)
+    grey = np.repeat(rng.integers(40, 200, (360, 400, 1)).astype(np.uint8), 3, axis=2)
+    before = torch.zeros(3, R, R)
+    after = torch.stack([torch.full((R, R), v) for v in (0.3, -0.1, 0.1)])  # pinker everywhere
+    tinted, _ = paste_back(grey, mapping, before, after)
+    kept, mask = paste_back(grey, replace(mapping, grey_photo=True), before, after)
+    assert not grey_pixels(tinted) and grey_pixels(kept)
+    changed = mask > 0.5
+    assert np.abs(luma(kept)[changed] - luma(tinted)[changed]).max() <= 1.0  # the same luminance
+    assert np.array_equal(kept[mask == 0], grey[mask == 0])
+    on_photo = np.repeat(np.linspace(0, 255, 64 * 80, dtype=np.uint8).reshape(64, 80, 1), 3, axis=2)
+    assert to_model(on_photo, 32, 1, DomainSpec("object", 0.875, True), whole_image=True)[1].grey_photo
+    on_photo[5, 7, 2] += 1  # one pixel off grey: a colour photo
+    assert not to_model(on_photo, 32, 1, DomainSpec("object", 0.875, True), whole_image=True)[1].grey_photo
+    older = {k: v for k, v in mapping.to_dict().items() if k != "grey_photo"}  # a file made before
+    assert DomainMapping.from_dict(older) == mapping
+    source = tmp_path / "portrait.png"
+    Image.fromarray(grey[..., 0], "L").save(source, dpi=(240, 240))
+    for suffix in (".png", ".jpg"):
+        written = Image.open(io.BytesIO(encode_image(kept, "out" + suffix, 95, source)))
+        assert written.mode == "L" and written.info["dpi"] == pytest.approx((240, 240), abs=0.01), suffix
+    assert Image.open(io.BytesIO(encode_image(kept, "out.png", 95))).mode == "RGB"
+
+
+def test_an_export_keeps_its_photo_s_colour_profile():
+    """The astronaut's ICC profile and dpi were lost in its export (a walkthrough): colour-managed
+    viewers then showed other colours than the photo's."""
+    import io
+    from pathlib import Path
+
+    import skimage
+    from PIL import Image
+
+    from editing.export import encode_image
+
+    source = Path(skimage.__file__).parent / "data" / "astronaut.png"
+    pixels = np.asarray(Image.open(source).convert("RGB"))
+    profile = Image.open(source).info["icc_profile"]
+    for suffix in (".png", ".jpg", ".webp"):
+        written = Image.open(io.BytesIO(encode_image(pixels, "out" + suffix, 95, source)))
+        assert written.mode == "RGB" and written.info.get("icc_profile") == profile, suffix
+    assert "icc_profile" not in Image.open(io.BytesIO(encode_image(pixels, "out.png", 95))).info
+
+
 def test_a_face_edit_lands_within_its_strokes_reach_beside_the_face():
     """A stroke on the hair above the face region: its change lands there (and only within its
     reach), where without the strokes the face region keeps the photo."""
