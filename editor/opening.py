@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from editor import session
 from editor.jobs import Job
 from editor.state import Document, Snapshot
+from editor.tuning import TUNE_NAME
 from inversion.framing import NoFaceError, NoObjectError
 from inversion.invert import DEFAULT_CONFIG
 from training.modelfile import GANModel
@@ -195,7 +196,11 @@ def invert(window, framed: tuple, label: str = "open", switching: bool = False) 
         if step is None:
             return window.set_editing_enabled(True)
         finish(step, tune=False)  # keep the best code found so far; Cancel means stop working
-        window.statusBar().showMessage("Inversion stopped; keeping the best result so far")
+        untuned = ""
+        if window.tuning.enabled:
+            window.tuning.not_now()
+            untuned = f" (not tuned to the photo: Edit > {TUNE_NAME} tunes it)"
+        window.statusBar().showMessage(f"Inversion stopped; keeping the best result so far{untuned}")
 
     window.jobs.run(Job(lambda: inverter.run(x, method, DEFAULT_CONFIG), DEFAULT_CONFIG.steps,
                         on_done=finish, on_step=refine, on_cancel=stopped))

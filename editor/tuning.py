@@ -32,6 +32,7 @@ TIP = ("Fine-tune a copy of the generator to the open photo (pivotal tuning), so
        "photo itself and edits keep the person. Runs after each inversion, about {seconds} s on a "
        "2-core CPU, with Cancel; sessions keep the tuned weights beside them. Off: the model's own "
        "generator draws, the edits kept.")
+TUNE_NAME = "Tune generator to photo"  # the switch's name in the Edit menu
 SECONDS_PER_STEP = 0.045  # a face model's tuning step from 16 px on, one thread, two trainings
 # at nice 19 on the 2 cores (benchmarks/results/real_photos.md: 6.6 s for 150 steps; every layer
 # tuned took 0.06 with one other program: generator_tuning_astronaut.md)
@@ -45,7 +46,7 @@ class GeneratorTuning(QObject):
         self.window, self.settings, self.cfg = window, settings, cfg
         self.busy_with: Document | None = None  # the document whose tuning job runs
         self.waiting: Document | None = None  # turned on while another job ran: tune after it
-        self.action = QAction("&Tune generator to photo", window)
+        self.action = QAction(f"&{TUNE_NAME}", window)
         self.action.setCheckable(True)
         tip = TIP.format(seconds=max(1, round(cfg.steps * SECONDS_PER_STEP)))
         self.action.setToolTip(tip)
@@ -67,7 +68,16 @@ class GeneratorTuning(QObject):
 
     def follow_model(self, model: GANModel) -> None:
         """Show the switch as remembered for this kind of model (unset: its default)."""
-        on = self.settings.value(self.setting(model), tunes_by_default(model), type=bool)
+        self._show(self.settings.value(self.setting(model), tunes_by_default(model), type=bool))
+
+    def not_now(self) -> None:
+        """Show the switch off for the document open, its tuning stopped (or its inversion, before
+        it): the model's own generator draws it, and turning the switch on tunes it. The setting
+        stays, for the next photo. (It stayed ticked over an untuned photo, and only off and on
+        again tuned it: a walkthrough.)"""
+        self._show(False)
+
+    def _show(self, on: bool) -> None:
         self.action.blockSignals(True)
         self.action.setChecked(on)
         self.action.blockSignals(False)
@@ -106,8 +116,10 @@ class GeneratorTuning(QObject):
 
         def stopped(_) -> None:
             self.busy_with = None
+            self.not_now()
             w.set_editing_enabled(True)
-            w.statusBar().showMessage("Tuning cancelled: the model's own generator draws the photo")
+            w.statusBar().showMessage("Tuning cancelled: the model's own generator draws the photo "
+                                      f"(Edit > {TUNE_NAME} tunes it)")
 
         self.busy_with = doc
         w.set_editing_enabled(False)

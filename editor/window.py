@@ -205,6 +205,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
             self._undo_switches.clear()
             self._redo_switches.clear()
         self.doc = doc
+        self.tuning.follow_model(self.model)  # as remembered (a stopped tuning showed it off)
         model = self.drawing_model
         session.take_photo(self.vectors, doc.z0, doc.target)  # before a slider moves (editing.keep)
         renderer = self.preview.start(model, self.vectors, doc, warm=not inverting)

@@ -66,9 +66,49 @@ def test_tuning_runs_in_the_background_with_progress_and_cancel_keeps_the_untune
     assert w.doc.tuning is None and w.drawing_model is w.model and w.renderer.model is w.model
     assert torch.equal(w.doc.z0, inverted) and w.sliders_panel.isEnabled() and not status.isVisible()
     assert "tuned" not in w.model_label.text()
+    # the switch shows the photo untuned (it stayed ticked, and only off and on again tuned it: a
+    # walkthrough); the setting stays on for the next photo; turned on, it tunes this one
+    assert not w.tuning.enabled and "Edit > Tune generator to photo" in w.statusBar().currentMessage()
+    assert w.settings.value("tune_generator/object", type=bool) is True
     w.set_slider("first", 1.0, commit=True)  # what the tuning said goes with the next edit
     settle(qtbot, w)
     assert "Tuning cancelled" not in w.statusBar().currentMessage()
+    w.tuning.cfg = QUICK
+    w.tuning.action.setChecked(True)
+    settle(qtbot, w)
+    assert w.doc.tuning is not None and w.drawing_model is w.doc.tuning.model
+    w.tuning.cfg = TuneConfig(steps=100_000)
+    assert w.open_photo(photo)  # the next photo: the switch as remembered, on
+    qtbot.waitUntil(lambda: w.tuning.busy_with is w.doc, timeout=30_000)
+    assert w.tuning.enabled
+    w.cancel_job()
+    settle(qtbot, w)
+
+
+def test_an_inversion_stopped_leaves_the_photo_untuned_and_the_switch_says_so(window, qtbot, photo,
+                                                                               monkeypatch):
+    """Cancel during the inversion keeps the best code so far and tunes nothing: the switch shows
+    it off (the setting stays on) and turning it on tunes the photo."""
+    from dataclasses import replace
+
+    from inversion.invert import DEFAULT_CONFIG
+
+    w = window
+    w.tuning.action.setChecked(True)
+    slow = replace(DEFAULT_CONFIG, steps=100_000, patience=10**9)  # far longer than the test waits
+    monkeypatch.setattr("editor.opening.DEFAULT_CONFIG", slow)
+    assert w.open_photo(photo)
+    status = w.statusBar().findChild(JobStatus)
+    qtbot.waitUntil(lambda: status.progress.value() >= 3, timeout=30_000)
+    w.cancel_job()
+    settle(qtbot, w)
+    assert "Inversion stopped" in w.statusBar().currentMessage()
+    assert "Edit > Tune generator to photo" in w.statusBar().currentMessage()
+    assert w.doc.tuning is None and not w.tuning.enabled
+    assert w.settings.value("tune_generator/object", type=bool) is True
+    w.tuning.action.setChecked(True)
+    settle(qtbot, w)
+    assert w.doc.tuning is not None and w.drawing_model is w.doc.tuning.model
 
 
 def test_the_switch_draws_with_either_generator_and_keeps_the_edits(window, qtbot, photo, tmp_path,
