@@ -188,7 +188,10 @@ def invert(window, framed: tuple, label: str = "open", switching: bool = False) 
         doc.rebase(step.z[0])
         window.preview.warm(doc.z0)
         window.set_editing_enabled(True)
-        window.statusBar().showMessage(f"Inversion done: {step.step} steps, loss {step.loss[0].item():.4f}")
+        meter = window.candidates_panel.meter
+        poor = None if meter is None else meter.poor_fit()  # (rebased on the final code just now)
+        done = f"Inversion done: {step.step} steps, loss {step.loss[0].item():.4f}"
+        window.statusBar().showMessage(poor or done)
         if tune:
             window.tuning.start(doc)  # with the switch on: the generator tuned to the photo next
 

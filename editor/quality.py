@@ -30,6 +30,9 @@ FAR_LPIPS = 0.1  # LPIPS to the photo, over the reconstruction's own, past which
 # far: face sliders at +-3 reach 0.12 at the median (0.22 at the 90th percentile) and smudge the face,
 # at +-1.5 0.044 (0.095), most of them kept (walkthroughs); products 0.064 and 0.029. At 0.4 it never
 # warned of a slider: a smudged Smiling -3 said nothing (benchmarks/results/quality_warning.md)
+POOR_FIT = 0.07  # LPIPS of an object model's reconstruction past which the photo is not one it draws:
+# the product model's of 100 held-out product photos 0.030 at the median, 0.060 at the 95th percentile
+# (2 over it), scikit-image's photos that are not products 0.075-0.17 (benchmarks/results/poor_fit.md)
 UNREALISTIC = 0.02  # realism rank under which (and under the reconstruction's) an edit has gone too far
 WARNINGS = {  # QualityMeter.too_far's rules, in the order they are said
     "identity": "Gone too far: by its face descriptor this is no longer the photo's person",
@@ -125,6 +128,20 @@ class QualityMeter:
         if self._photo is None:
             self._photo = self.measure(self.target)[0]
         return self._photo
+
+    def poor_fit(self) -> str | None:
+        """What to tell the user when an object model's unedited picture of the photo lies further
+        than POOR_FIT from it: the photo is not what the model draws, and edits may look broken (a
+        walkthrough edited a cup and a cat with the product model into grey boots and square rims,
+        and nothing said it knows clothes, shoes and bags only). None otherwise, and for faces (the
+        quality line says whether it is the photo's person)."""
+        if self.spec.kind != "object" or self.target is None or self.start is None:
+            return None
+        if self.start.lpips is None or self.start.lpips <= POOR_FIT:
+            return None
+        return (f"{self.model.name} draws this photo poorly: its own picture of it lies "
+                f"{self.start.lpips:.3f} from it (photos like its training images: under {POOR_FIT:g}), "
+                f"so edits may look broken")
 
     def said(self, q: Quality) -> str:
         """The summary of `q` as the editor says it, with the photo's own realism rank beside its

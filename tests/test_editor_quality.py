@@ -209,3 +209,28 @@ def test_only_colour_strokes_within_their_bands_escape_the_lpips_rule():
     assert not judged_by(state(moved=object()), box)["painted"]
     assert not judged_by(state(strokes=(colour, warp_band)), box)["painted"]
     assert not judged_by(state(strokes=()), box)["painted"]
+
+
+def test_a_photo_an_object_model_draws_poorly_is_said_to_be_so(tmp_path):
+    """A walkthrough edited a cup and a cat with the product model into grey boots and square rims,
+    and nothing said that it knows clothes, shoes and bags only: past POOR_FIT the editor says, after
+    the inversion, that the model draws the photo poorly (benchmarks/results/poor_fit.md)."""
+    from dataclasses import replace
+
+    from editor.quality import POOR_FIT, Quality
+
+    model = load_model(make_editable_model(tmp_path / "tiny"))
+    z0 = model.codes(1, seed=3)[0]
+    with torch.no_grad():
+        target = model.decode(z0[None])
+    meter = QualityMeter(model, LPIPS(), target, start=z0)
+    assert meter.spec.kind == "object" and meter.poor_fit() is None  # its own picture: 0 from it
+    meter.start = Quality(0.0, 0.5, lpips=POOR_FIT + 0.02)
+    assert meter.poor_fit().startswith(f"{model.name} draws this photo poorly: its own picture of it lies "
+                                       f"{POOR_FIT + 0.02:.3f} from it")
+    meter.start = Quality(0.0, 0.5, lpips=POOR_FIT - 0.01)
+    assert meter.poor_fit() is None
+    meter.start = Quality(0.0, 0.5, lpips=0.3)
+    meter.spec = replace(meter.spec, kind="face")  # a face: the quality line says whether it is the person
+    assert meter.poor_fit() is None
+    assert QualityMeter(model, LPIPS(), None, start=z0).poor_fit() is None  # a model sample: no photo
