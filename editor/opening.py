@@ -17,7 +17,7 @@ from editor import session
 from editor.jobs import Job
 from editor.state import Document, Snapshot
 from editor.tuning import TUNE_NAME
-from inversion.framing import NoFaceError, NoObjectError
+from inversion.framing import DomainSpec, NoFaceError, NoObjectError
 from inversion.invert import DEFAULT_CONFIG
 from training.modelfile import GANModel
 
@@ -86,8 +86,11 @@ def open_framed(window, path: str | Path, whole_image: bool, face: int | None, p
             others = others if faces else []
         if others and open_with_other_model(window, path, others[0], e, photo, faces):
             return True
-        answer = QMessageBox.question(
-            window, f"No {what} found", f"{Path(path).name}: {e}.\nUse the whole image instead?")
+        whole = ("the whole image" if DomainSpec.for_model(window.model.config).kind == "object"
+                 else "the square at the image's centre")  # what to_model frames then (a walkthrough
+        # said Yes to "the whole image" and the face model took its centre square)
+        answer = QMessageBox.question(window, f"No {what} found",
+                                      f"{Path(path).name}: {e}.\nUse {whole} instead?")
         if answer == QMessageBox.StandardButton.Yes:
             return open_photo(window, path, True)
         window.statusBar().showMessage(f"Not opened: no {what} found in {Path(path).name}")
@@ -144,7 +147,6 @@ def looked_for_faces(photo) -> list:
 
 def other_kind_models(model: GANModel) -> list[str]:
     """The shipped models that frame objects when `model` is a face model, faces when it is not."""
-    from inversion.framing import DomainSpec
     from training.modelfile import MODELS_DIR, read_config, shipped_models
 
     faces = DomainSpec.for_model(model.config).kind == "face"

@@ -1150,7 +1150,7 @@ def test_a_face_model_looks_for_faces_in_the_background_one_search_at_a_time_and
     # the first question offers the product model, the second the whole image; after No to both,
     # the status bar no longer says "Framing…"
     assert "Open it with fashion-mnist-32 instead?" in questions.texts[-2]
-    assert "Use the whole image instead?" in questions.texts[-1]
+    assert "Use the square at the image's centre instead?" in questions.texts[-1]  # what a face model takes
     assert w.statusBar().currentMessage().startswith("Not opened: no face found")
     questions.answer = QMessageBox.StandardButton.Yes  # the product model opens it (walkthrough: the
     assert w.open_photo(photo)  # Model box refused to switch, for it framed the face photo again)
@@ -1314,10 +1314,25 @@ def test_a_press_with_no_brush_or_tool_says_how_to_pick_one(window, qtbot, photo
     assert not w.statusBar().currentMessage().startswith("No brush")
 
 
-def test_what_an_export_said_goes_with_the_next_edit(window, qtbot, photo, tmp_path):
+def test_a_photo_the_model_draws_poorly_is_said_so_after_the_inversion(window, qtbot, photo):
+    """The tiny test model draws the coat poorly: after the inversion the status bar says so, in place
+    of "Inversion done" (a walkthrough edited a cup and a cat with the product model unwarned)."""
+    from editor.quality import POOR_FIT
+
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    assert w.candidates_panel.meter.start.lpips > POOR_FIT
+    assert w.statusBar().currentMessage() == w.candidates_panel.meter.poor_fit()
+    assert w.statusBar().currentMessage().startswith("tiny draws this photo poorly")
+
+
+def test_what_an_export_said_goes_with_the_next_edit(window, qtbot, photo, tmp_path, monkeypatch):
     """Walkthrough: the status bar kept "Exported …" after later edits, as if they were in the file,
     and "Inversion done" beside a slider's edit."""
     w = window
+    monkeypatch.setattr("editor.quality.POOR_FIT", 1.0)  # (the tiny model draws the coat poorly: that
+    # message would come instead of "Inversion done")
     assert w.open_photo(photo)
     settle(qtbot, w)
     assert w.statusBar().currentMessage().startswith("Inversion done")
