@@ -58,9 +58,11 @@ def export_format(path: str | os.PathLike) -> str:
 def encode_image(pixels: np.ndarray, path: str | os.PathLike, quality: int = 92,
                  source: str | os.PathLike | None = None) -> bytes:
     """(H, W, 3) uint8 pixels as the file bytes of the format `path` names. With `source`, the photo
-    they were edited from: a grey photo's grey pixels are written grey (one channel), and its colour
-    profile (ICC) and resolution (dpi) go with them (a greyscale photo came back as RGB, a photo's
-    profile and dpi were lost: a walkthrough)."""
+    they were edited from (compositing 21 on): where its file is grey and the pixels are too, they
+    are written with one channel (but WebP, which Pillow writes as RGB), with its colour profile
+    (ICC) where that profile is of the colour space written, and its resolution (dpi) where it has a
+    sane one (a greyscale photo came back as RGB, a photo's profile and dpi were lost: a
+    walkthrough)."""
     fmt = export_format(path)
     if not 1 <= quality <= 100:
         raise ExportError(f"quality must be between 1 and 100, not {quality}")
@@ -68,14 +70,24 @@ def encode_image(pixels: np.ndarray, path: str | os.PathLike, quality: int = 92,
                "WEBP": {"quality": quality, "method": 4}}[fmt]
     image = Image.fromarray(pixels)
     mode, info = _source_header(source)
-    if mode in GREY_MODES and grey_pixels(pixels):
+    if mode in GREY_MODES and fmt != "WEBP" and grey_pixels(pixels):
         image = Image.fromarray(np.ascontiguousarray(pixels[..., 0]), "L")
-    if info.get("icc_profile") and (mode in GREY_MODES) == (image.mode == "L"):
-        options["icc_profile"] = info["icc_profile"]  # (a grey profile on grey pixels, RGB on RGB)
-    if info.get("dpi") and fmt in ("PNG", "JPEG"):
-        options["dpi"] = tuple(float(v) for v in info["dpi"][:2])
+    kept = {}  # what the photo's header lends the export
+    icc = info.get("icc_profile")
+    if isinstance(icc, bytes) and icc[16:20] == (b"GRAY" if image.mode == "L" else b"RGB "):
+        kept["icc_profile"] = icc  # (a CMYK photo's profile does not fit its RGB export)
+    dpi = info.get("dpi")
+    if fmt in ("PNG", "JPEG") and isinstance(dpi, tuple) and len(dpi) == 2 and all(
+            isinstance(v, (int, float)) and np.isfinite(v) and 0 < v < 100_000 for v in dpi):
+        kept["dpi"] = (float(dpi[0]), float(dpi[1]))  # (a TIFF's 0/0 resolution reads as NaN)
     buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
+    try:
+        image.save(buffer, format=fmt, **options, **kept)
+    except (ValueError, OSError, TypeError):
+        if not kept:
+            raise
+        buffer = io.BytesIO()  # what the header lent is not the edit's: written without it
+        image.save(buffer, format=fmt, **options)
     return buffer.getvalue()
 
 
@@ -352,4 +364,4 @@ def rebuild_from_recipe(recipe: dict, out: str | os.PathLike) -> None:
     z0, threshold = torch.tensor(recipe["z0"]), recipe["export"]["mask_threshold"]
     pixels = recipe_edit(model, photo.pixels, mapping, z0, recipe, threshold, compositing, in_place=True)
     del photo  # its pixels are the export now: one full-size copy while encoding
-    save_image(pixels, out, recipe["export"]["quality"], photo_path)
+    save_image(pixels, out, recipe["export"]["quality"], photo_path if compositing >= 21 else None)

@@ -17,7 +17,9 @@ from editing.solver import Stroke, rasterize, stroke_reach
 from inversion.framing import DomainMapping
 from training.pixels import LUMA
 
-COMPOSITING = 20  # 20: a grey model's stroke fades the tint by the levels moved out of the way or
+COMPOSITING = 21  # 21: an export keeps its photo's colour profile and dpi, a grey photo's written with
+# one channel (editing.export.encode_image's `source`: a greyscale photo came back as RGB); 20: a grey
+# model's stroke fades the tint by the levels moved out of the way or
 # PAINT_SOFT (BrushBand.painted: a grey near a brown bag's level made hard-edged grey patches), and where an
 # object left the photo is cleared two model pixels out (silhouette_fill's `clear`: a sleeve's soft edge
 # stayed as a grey line); 19: where an object grows, a grey model's new part takes the photo's tint as a dye

@@ -146,6 +146,40 @@ def test_an_export_keeps_its_photo_s_colour_profile():
     assert "icc_profile" not in Image.open(io.BytesIO(encode_image(pixels, "out.png", 95))).info
 
 
+def test_an_export_takes_only_what_fits_it_from_its_photo_s_header(tmp_path):
+    """A profile of another colour space than the one written is left out (a CMYK photo's on its RGB
+    export, an RGB profile on grey pixels); WebP stays RGB; a resolution that reads as NaN (a
+    TIFF's 0/0) is left out rather than failing the export (a review)."""
+    import io
+    from pathlib import Path
+
+    import skimage
+    from PIL import Image, TiffImagePlugin
+
+    from editing.export import encode_image
+
+    rgb_profile = Image.open(Path(skimage.__file__).parent / "data" / "astronaut.png").info["icc_profile"]
+    cmyk_profile = rgb_profile[:16] + b"CMYK" + rgb_profile[20:]  # its header says CMYK
+    cmyk = tmp_path / "cmyk.jpg"
+    Image.new("CMYK", (40, 30), (10, 200, 30, 0)).save(cmyk, icc_profile=cmyk_profile)
+    grey_with_rgb = tmp_path / "grey.png"
+    Image.new("L", (40, 30), 90).save(grey_with_rgb, icc_profile=rgb_profile)
+    zero = tmp_path / "zero.tif"
+    Image.new("RGB", (40, 30), (90, 80, 70)).save(zero, tiffinfo={
+        282: TiffImagePlugin.IFDRational(0, 0), 283: TiffImagePlugin.IFDRational(0, 0), 296: 2})
+    colour, grey = np.full((30, 40, 3), (200, 30, 60), np.uint8), np.full((30, 40, 3), 90, np.uint8)
+
+    def written(pixels, suffix, source):
+        return Image.open(io.BytesIO(encode_image(pixels, "out" + suffix, 95, source)))
+
+    for suffix in (".png", ".jpg", ".webp"):
+        assert "icc_profile" not in written(colour, suffix, cmyk).info, suffix
+        out = written(grey, suffix, grey_with_rgb)  # WebP: RGB, which the RGB profile fits
+        assert out.mode == ("RGB" if suffix == ".webp" else "L"), suffix
+        assert ("icc_profile" in out.info) == (suffix == ".webp"), suffix
+        assert "dpi" not in written(colour, suffix, zero).info or suffix == ".webp", suffix
+
+
 def test_a_face_edit_lands_within_its_strokes_reach_beside_the_face():
     """A stroke on the hair above the face region: its change lands there (and only within its
     reach), where without the strokes the face region keeps the photo."""
@@ -219,17 +253,24 @@ def test_a_recipe_from_before_guided_enlargement_rebuilds_as_it_was_exported(tmp
     from tests.test_editing import photo_file
     from training.modelfile import load_model
 
+    from pathlib import Path
+
+    import skimage
+    from PIL import Image
+
     model = load_model(make_editable_model(tmp_path / "tiny"))
     photo = photo_file(tmp_path)
+    profile = Image.open(Path(skimage.__file__).parent / "data" / "astronaut.png").info["icc_profile"]
+    Image.open(photo).save(photo, icc_profile=profile)  # exports from compositing 21 on keep it
     out = tmp_path / "new.png"
     assert main(["edit", str(photo), "--model", str(model.path), "--attr", "first=2", "--out", str(out)]) == 0
+    assert Image.open(out).info["icc_profile"] == profile
     recipe = json.loads((tmp_path / "new.png.recipe.json").read_text())
     assert recipe["export"]["compositing"] == COMPOSITING
     del recipe["export"]["compositing"]  # as recipes were written before
     (tmp_path / "old.recipe.json").write_text(json.dumps(recipe))
     assert main(["edit", "--recipe", str(tmp_path / "old.recipe.json"), "--out", str(tmp_path / "old.png")]) == 0
-    from PIL import Image
-
+    assert "icc_profile" not in Image.open(tmp_path / "old.png").info  # as it was exported then
     old = np.asarray(Image.open(tmp_path / "old.png"))
     expected, _ = render_edit(model, load_photo(photo).pixels, DomainMapping.from_dict(recipe["mapping"]),
                               torch.tensor(recipe["z0"]), torch.tensor(recipe["z_edit"]), compositing=1)
