@@ -128,9 +128,16 @@ class LatestWorker(QObject):
         return job_id
 
     def cancel(self) -> None:
+        """Cancel the running job between steps, or the waiting one before it starts: either is
+        reported cancelled (a waiting one was dropped unsaid: a Cancel at once after opening a
+        photo left "Inverting…" and editing off for good)."""
         with self._cond:
+            if self._pending is not None:
+                self._reports.append(("cancelled", self._pending[0], None))
             self._pending = None
             self._cancel.set()
+        if not self._timer.isActive():
+            self._timer.start()
 
     def shutdown(self) -> None:
         with self._cond:

@@ -162,3 +162,22 @@ def test_a_module_imported_early_is_imported_on_a_thread_of_its_own_once(tmp_pat
         import_early("no_such_module_for_test").join(timeout=10)  # logged, nothing raised
     assert "no_such_module_for_test" in caplog.text
     del sys.modules["early_module_for_test"]
+
+
+def test_a_job_cancelled_before_it_starts_says_so(qtbot):
+    """Cancel at once after opening a photo (its inversion still waiting for the worker) dropped the
+    job unsaid: no callback ran, the status bar kept "Inverting…" and editing stayed off."""
+    runner = JobRunner("test")
+    gate = threading.Event()
+    seen, finished = [], []
+    runner.finished.connect(lambda: finished.append(True))
+    runner.run(Job(steps(100, gate, "busy"), 100, on_done=lambda s: seen.append("busy done")))
+    qtbot.wait(30)  # running, held inside its first step by the gate
+    runner.run(Job(steps(3, tag="waiting"), 3, on_done=lambda s: seen.append("waiting done"),
+                   on_cancel=lambda s: seen.append(("waiting cancelled", s))))
+    runner.cancel()  # the second job has not started
+    gate.set()
+    qtbot.waitUntil(lambda: not runner.busy and bool(seen), timeout=5000)
+    qtbot.wait(20)
+    assert seen == [("waiting cancelled", None)] and finished == [True]
+    runner.shutdown()
