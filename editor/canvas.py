@@ -58,7 +58,7 @@ class Canvas(QWidget):
         self._before: QImage | None = None
         self.mode = "after"
         self.split = 0.5  # where the split line stands, as a share of the image's width
-        self.unedited = False  # the document shows its photo as opened: "After" would say an edit
+        self.unedited = False  # the frame shown is the photo as opened: "After" would say an edit
         self.zoom: float | None = None  # screen pixels per image pixel; None = fit to the window
         self._origin = QPointF()  # the image's top-left corner on screen while zoomed
         self.photo_factor = 1.0  # image (display) pixels per photo pixel: big photos are shown smaller
@@ -362,8 +362,10 @@ class Canvas(QWidget):
         p.drawPath(path)
 
     def badge(self) -> str:
-        """The word on the picture outside split view: which side is shown, "Unedited" for the photo
-        as opened ("After" on an untouched photo read as if an edit were shown: a walkthrough)."""
+        """The word on the picture outside split view: which side is shown, "Unedited" while the frame
+        shown is of a state that shows the photo as opened (sliders set back to 0 too; a region
+        alone is an edit step: "After"). "After" on an untouched photo read as if an edit were
+        shown (a walkthrough)."""
         return "Before" if self.mode == "before" else "Unedited" if self.unedited else "After"
 
     def _label(self, p: QPainter, text: str, at: QPointF, align: Qt.AlignmentFlag) -> None:

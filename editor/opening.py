@@ -191,21 +191,25 @@ def invert(window, framed: tuple, label: str = "open", switching: bool = False) 
         window.preview.warm(doc.z0)
         window.set_editing_enabled(True)
         meter = window.candidates_panel.meter
-        poor = None if meter is None else meter.poor_fit()  # (rebased on the final code just now)
+        if meter is not None:
+            meter.settled = True  # (rebased on the final code just now)
+        poor = None if meter is None else meter.poor_fit()
         done = f"Inversion done: {step.step} steps, loss {step.loss[0].item():.4f}"
         window.statusBar().showMessage(poor or done)
         if tune:
             window.tuning.start(doc)  # with the switch on: the generator tuned to the photo next
 
     def stopped(step) -> None:
-        if step is None:
-            return window.set_editing_enabled(True)
-        finish(step, tune=False)  # keep the best code found so far; Cancel means stop working
+        if step is None:  # before its first step: the first guess stays
+            window.set_editing_enabled(True)
+        else:
+            finish(step, tune=False)  # keep the best code found so far; Cancel means stop working
         untuned = ""
         if window.tuning.enabled:
-            window.tuning.not_now()
+            window.tuning.not_now(doc)
             untuned = f" (not tuned to the photo: Edit > {TUNE_NAME} tunes it)"
-        window.statusBar().showMessage(f"Inversion stopped; keeping the best result so far{untuned}")
+        kept = "the first guess" if step is None else "the best result so far"
+        window.statusBar().showMessage(f"Inversion stopped; keeping {kept}{untuned}")
 
     window.jobs.run(Job(lambda: inverter.run(x, method, DEFAULT_CONFIG), DEFAULT_CONFIG.steps,
                         on_done=finish, on_step=refine, on_cancel=stopped))

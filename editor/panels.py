@@ -144,6 +144,9 @@ class CandidatesPanel(QWidget):
             q = self.meter.measure_code(z, offset) if shown is None else self.meter.measure(shown)[0]
             warning = self.meter.warning(q, hair, landed=shown is not None, painted=painted)
             text = "Now: " + html.escape(self.meter.said(q))
+            poor = self.meter.poor_fit(short=True)  # (said once the inversion is done, and kept)
+            if poor:
+                text += f'<br><span style="color:#a0522d">{html.escape(poor)}</span>'
             self.quality.setText(text if warning is None else
                                  f'<b style="color:#c0392b">{html.escape(warning)}</b> (undo: Ctrl+Z)<br>{text}')
 

@@ -41,6 +41,7 @@ class Preview(QObject):
         self.worker.done.connect(self._on_done)
         self.worker.error.connect(lambda _, e: self._on_failed(e))
         self._id, self._drawing = 0, (None, True)  # the latest request's (state, draft)
+        self.shown: Snapshot | None = None  # the state of the frame shown last
         self._warm_stop = threading.Event()
         self._warm_thread: threading.Thread | None = None
         self._warmed: torch.Tensor | None = None  # the code whose walks were started last
@@ -132,8 +133,9 @@ class Preview(QObject):
 
     def _on_done(self, job_id: int, result) -> None:
         if job_id == self._id:  # else a newer request superseded this one
-            self.rendered.emit(*result)
             snap, draft = self._drawing
+            self.shown = snap  # (the window's badge: whether it is the photo as opened)
+            self.rendered.emit(*result)
             if not draft:
                 self.drawn_in_full.emit(snap, result[0])
             if self._final is not None:  # a draft: drawn in full REFINE_MS after it is shown (a

@@ -95,8 +95,9 @@ class QualityMeter:
     `aligned`: the photo's face was found and aligned (identity is measured only then)."""
 
     def __init__(self, model: GANModel, lpips, target: torch.Tensor | None,
-                 start: torch.Tensor | None = None, aligned: bool = True):
+                 start: torch.Tensor | None = None, aligned: bool = True, settled: bool = True):
         self.model, self.lpips, self.target = model, lpips, target
+        self.settled = settled  # `start` is the code edits start from, not an inversion's first guess
         self.spec = DomainSpec.for_model(model.config)
         self.reference = None  # the photo's face descriptor: only for a face found and aligned (a
         # whole image given to a face model has no face where the descriptor looks)
@@ -129,16 +130,20 @@ class QualityMeter:
             self._photo = self.measure(self.target)[0]
         return self._photo
 
-    def poor_fit(self) -> str | None:
+    def poor_fit(self, short: bool = False) -> str | None:
         """What to tell the user when an object model's unedited picture of the photo lies further
         than POOR_FIT from it: the photo is not what the model draws, and edits may look broken (a
         walkthrough edited a cup and a cat with the product model into grey boots and square rims,
-        and nothing said it knows clothes, shoes and bags only). None otherwise, and for faces (the
-        quality line says whether it is the photo's person)."""
-        if self.spec.kind != "object" or self.target is None or self.start is None:
+        and nothing said it knows clothes, shoes and bags only); `short`, for the quality panel.
+        None otherwise, and for faces (the quality line says whether it is the photo's person), and
+        before the inversion has settled the code the meter judges from (`settled`)."""
+        if self.spec.kind != "object" or self.target is None or self.start is None or not self.settled:
             return None
         if self.start.lpips is None or self.start.lpips <= POOR_FIT:
             return None
+        if short:
+            return (f"{self.model.name} draws this photo poorly ({self.start.lpips:.3f} from it): edits may "
+                    f"look broken")
         return (f"{self.model.name} draws this photo poorly: its own picture of it lies "
                 f"{self.start.lpips:.3f} from it (photos like its training images: under {POOR_FIT:g}), "
                 f"so edits may look broken")

@@ -213,6 +213,8 @@ class Document:
     # photo in the model's domain, for the quality shown (editor.quality); not saved, framed anew
     tuning: Tuning | None = field(default=None, repr=False, compare=False)  # the generator tuned to
     # the photo (editor.tuning), or None; sessions write its weights beside them (editor.session)
+    tuning_stopped: bool = field(default=False, repr=False, compare=False)  # its tuning (or the
+    # inversion before it) was cancelled or failed: the switch shows off for it until turned on
     listeners: list[Callable[["Document"], None]] = field(default_factory=list, repr=False,
                                                           compare=False)  # told after each change
 

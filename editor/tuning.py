@@ -66,16 +66,20 @@ class GeneratorTuning(QObject):
     def setting(model: GANModel) -> str:
         return f"tune_generator/{DomainSpec.for_model(model.config).kind}"
 
-    def follow_model(self, model: GANModel) -> None:
-        """Show the switch as remembered for this kind of model (unset: its default)."""
-        self._show(self.settings.value(self.setting(model), tunes_by_default(model), type=bool))
+    def follow_model(self, model: GANModel, doc: Document | None = None) -> None:
+        """Show the switch as remembered for this kind of model (unset: its default), off for a
+        document `doc` whose tuning was stopped (not_now)."""
+        on = self.settings.value(self.setting(model), tunes_by_default(model), type=bool)
+        self._show(on and not (doc is not None and doc.tuning is None and doc.tuning_stopped))
 
-    def not_now(self) -> None:
-        """Show the switch off for the document open, its tuning stopped (or its inversion, before
-        it): the model's own generator draws it, and turning the switch on tunes it. The setting
-        stays, for the next photo. (It stayed ticked over an untuned photo, and only off and on
-        again tuned it: a walkthrough.)"""
-        self._show(False)
+    def not_now(self, doc: Document) -> None:
+        """`doc`'s tuning (or its inversion, before it) stopped: the switch shows off for it, the
+        model's own generator draws it, and turning the switch on tunes it; the setting stays, for
+        the next photo. (It stayed ticked over an untuned photo, and only off and on again tuned
+        it: a walkthrough.)"""
+        doc.tuning_stopped = True
+        if doc is self.window.doc:
+            self._show(False)
 
     def _show(self, on: bool) -> None:
         self.action.blockSignals(True)
@@ -116,7 +120,7 @@ class GeneratorTuning(QObject):
 
         def stopped(_) -> None:
             self.busy_with = None
-            self.not_now()
+            self.not_now(doc)
             w.set_editing_enabled(True)
             w.statusBar().showMessage("Tuning cancelled: the model's own generator draws the photo "
                                       f"(Edit > {TUNE_NAME} tunes it)")
@@ -130,10 +134,18 @@ class GeneratorTuning(QObject):
 
     def _job_ended(self) -> None:
         """Any job ended (done, cancelled, failed, replaced): a tuning asked for meanwhile starts."""
-        self.busy_with = None  # if it was the tuning, it is over; a new tuning sets it again
+        ended, self.busy_with = self.busy_with, None  # if it was the tuning, it is over; a new
+        # tuning sets it again
+        if ended is not None:  # after the job's own callbacks (the runner says it ended first):
+            QTimer.singleShot(0, lambda: self._untuned(ended))  # one that failed left no tuning
         if self.waiting is not None:
             doc, self.waiting = self.waiting, None
             QTimer.singleShot(0, lambda: self.start(doc))  # after the ended job's own callbacks
+
+    def _untuned(self, doc: Document) -> None:
+        """A tuning of `doc` ended without a tuned generator and is not running again: stopped."""
+        if doc.tuning is None and self.busy_with is not doc:
+            self.not_now(doc)
 
     def _toggled(self, on: bool) -> None:
         w = self.window
@@ -142,6 +154,7 @@ class GeneratorTuning(QObject):
         doc = w.doc
         if doc is None:
             return
+        doc.tuning_stopped = False  # turned on: tune it; off: as the setting says from now on
         if not on:
             self.waiting = None
             if self.busy_with is doc:

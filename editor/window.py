@@ -205,13 +205,14 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
             self._undo_switches.clear()
             self._redo_switches.clear()
         self.doc = doc
-        self.tuning.follow_model(self.model)  # as remembered (a stopped tuning showed it off)
+        self.tuning.follow_model(self.model, doc)  # as remembered, off where its tuning stopped
         model = self.drawing_model
         session.take_photo(self.vectors, doc.z0, doc.target)  # before a slider moves (editing.keep)
         renderer = self.preview.start(model, self.vectors, doc, warm=not inverting)
         self.set_editing_enabled(not inverting)  # after the preview: it walks the new code (warm_once)
         self.canvas.settle_strokes()
         self.canvas.set_images(renderer.display_pixels, renderer.display_pixels)
+        self.canvas.unedited = True  # the photo, until the state's frame comes
         self.canvas.photo_factor = renderer.factor
         self.canvas.set_outline(renderer.editable_outline())
         self.canvas.zoom_fit()
@@ -224,15 +225,16 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.history_panel.set_document(doc)
         self.menus.set_document(doc)
         self.lpips = self.lpips or LPIPS()
-        self._measure_with(model, doc)
+        self._measure_with(model, doc, settled=not inverting)
         self._update_model_label()
         self._update_title()
         self._on_document_changed(doc)
 
-    def _measure_with(self, model: GANModel, doc: Document) -> None:
-        """The quality shown is measured with `model` against `doc`'s photo and reconstruction."""
+    def _measure_with(self, model: GANModel, doc: Document, settled: bool = True) -> None:
+        """The quality shown is measured with `model` against `doc`'s photo and reconstruction
+        (`settled`: its z0 is no inversion's first guess)."""
         self.candidates_panel.set_meter(QualityMeter(
-            model, self.lpips, doc.target, doc.z0, aligned=bool(doc.mapping.affine)))
+            model, self.lpips, doc.target, doc.z0, aligned=bool(doc.mapping.affine), settled=settled))
 
     def redraw(self) -> None:
         """Draw the document with `drawing_model` again (a tuning done, the switch turned): the
@@ -253,7 +255,6 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
             return
         if self.statusBar().currentMessage().startswith(STALE_AFTER_AN_EDIT):
             self.statusBar().clearMessage()  # about the picture before this edit (walkthroughs)
-        self.canvas.unedited = doc.current.shows_same(doc.history[0])  # its badge: "Unedited", not "After"
         self.preview.follow(doc)
         self.preview.request(doc.current)
         if not self._refining:
@@ -320,6 +321,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.preview.request(snap, draft=True)
 
     def _on_render(self, display: np.ndarray, model_img: torch.Tensor) -> None:
+        shown, doc = self.preview.shown, self.doc  # the badge: "Unedited" where it is the photo as opened
+        self.canvas.unedited = doc is not None and shown is not None and shown.shows_same(doc.history[0])
         self.canvas.set_images(display)
         if self._settle_on_render:
             self._settle_on_render = False

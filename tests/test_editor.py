@@ -957,7 +957,9 @@ def test_the_picture_s_badge_says_unedited_until_an_edit(window, qtbot):
     w.new_from_model(6)
     settle(qtbot, w)
     assert w.canvas.badge() == "Unedited"
-    w.set_slider("first", 2.0)
+    w.set_slider("first", 2.0)  # moved, not let go yet: its frame is an edit already (a review)
+    settle(qtbot, w)
+    assert w.canvas.badge() == "After" and w.doc.index == 0
     w.commit_sliders()
     settle(qtbot, w)
     assert w.canvas.badge() == "After"

@@ -260,3 +260,51 @@ def test_an_altered_or_missing_weights_file_is_a_message_and_never_a_crash(windo
     assert "is missing" in w.last_error and "model's own generator" in w.last_error
     assert w.doc.tuning is None and w.renderer.model is w.model
     assert w.doc.current.slider_dict == {"first": 2.0}
+
+
+def test_a_photo_whose_tuning_stopped_keeps_its_switch_off_through_a_model_switch_and_back(
+        window, qtbot, photo, tmp_path, monkeypatch):
+    """The switch shows off for the photo whose tuning was cancelled, also after a model switch and
+    its undo (the setting on brought it back ticked over the untuned photo: a review); a tuning that
+    fails leaves it off too."""
+    w = window
+    w.tuning.cfg = TuneConfig(steps=100_000)
+    w.tuning.action.setChecked(True)
+    assert w.open_photo(photo)
+    qtbot.waitUntil(lambda: w.tuning.busy_with is w.doc, timeout=30_000)
+    w.cancel_job()
+    settle(qtbot, w)
+    first = w.doc
+    assert first.tuning is None and not w.tuning.enabled
+    w.tuning.cfg = QUICK
+    assert w.switch_model(str(make_editable_model(tmp_path / "other")))  # the setting on: tuned
+    settle(qtbot, w)
+    assert w.doc is not first and w.doc.tuning is not None and w.tuning.enabled
+    w.undo()
+    settle(qtbot, w)
+    assert w.doc is first and first.tuning is None and not w.tuning.enabled
+    assert w.settings.value("tune_generator/object", type=bool) is True
+
+    w.confirm_discard = lambda *a: True
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a tuning that fails")
+        yield  # (a generator, as tune is)
+
+    monkeypatch.setattr("editor.tuning.tune", broken)
+    assert w.open_photo(photo)  # inverted, then the tuning fails
+    settle(qtbot, w)
+    qtbot.waitUntil(lambda: not w.tuning.enabled, timeout=10_000)
+    assert w.doc.tuning is None and w.doc.tuning_stopped
+
+
+def test_a_poor_fit_is_kept_in_the_quality_line_past_the_tuning(window, qtbot, photo, monkeypatch):
+    """The status bar's poor-fit line gave way at once to the tuning's messages (a review): the
+    quality line keeps it, once the inversion is done."""
+    monkeypatch.setattr("editor.quality.POOR_FIT", -1.0)  # every photo drawn poorly
+    w = window
+    w.tuning.action.setChecked(True)
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    assert w.doc.tuning is not None and w.statusBar().currentMessage().startswith("Generator tuned")
+    assert "draws this photo poorly" in w.candidates_panel.quality.text()
