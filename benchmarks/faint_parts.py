@@ -10,7 +10,9 @@ Fashion-MNIST's items fill its frame faint parts and all. Photos: the first `--n
 images as tinted product photos (benchmarks.product_edits.TINTS in turn; each source pixel 10 photo
 pixels). *Box off*: how far the box found lies from the item's own (the extent of its source pixels
 above 0), on its worst side, in per cent of the item's longer side: median, 90th percentile, and
-photos 5% and 10% or more off. *Out of reach*: the item's pixels (12 levels or more off the
+photos 5% and 10% or more off, and the same counts with a soft drop shadow SHADOW levels deep under
+each item (drop_shadow: a review found shadows taken into the box before faint parts had to be
+coloured). *Out of reach*: the item's pixels (12 levels or more off the
 background) outside the model's square (the mapping's box widened to the model's whole frame): in
 how many photos, and how many pixels in all. *Find*: ms per find_object, median, interleaved.
 Then on the first `--invert` photos whose box moved by 2% of the side or more, each framed both
@@ -43,6 +45,7 @@ from training.modelfile import load_model
 
 WAYS = {"Otsu": 1.0, "grown": framing.FAINT_SHARE}  # FAINT_SHARE 1: nothing fainter joins (as before)
 OFF = 12  # photo levels off the background that make an item's pixel
+SHADOW = 60  # levels a drop shadow darkens the backdrop at its middle (drop_shadow)
 
 
 def main() -> None:
@@ -63,6 +66,11 @@ def main() -> None:
         ys, xs = np.nonzero(source > 0)  # fake_photo: 10 photo pixels a source pixel, at (20, 40)
         truths.append(np.array([20 + xs.min() * 10, 40 + ys.min() * 10, 20 + (xs.max() + 1) * 10,
                                 40 + (ys.max() + 1) * 10]))
+    shadowed = {way: [] for way in WAYS}  # the box found with a drop shadow under the item
+    for photo, truth in zip(photos, truths):
+        for way, share in WAYS.items():
+            framing.FAINT_SHARE = share
+            shadowed[way].append(np.array(find_object(drop_shadow(photo, truth))))
     found = {way: [] for way in WAYS}
     mappings = {way: [] for way in WAYS}
     xs_ = {way: [] for way in WAYS}
@@ -82,7 +90,10 @@ def main() -> None:
         off = np.array([np.abs(f - t).max() / max(t[2] - t[0], t[3] - t[1]) * 100
                         for f, t in zip(found[way], truths)])
         outside = [out_of_reach(photo, m) for photo, m in zip(photos, mappings[way])]
+        shadow_off = np.array([np.abs(f - t).max() / max(t[2] - t[0], t[3] - t[1]) * 100
+                               for f, t in zip(shadowed[way], truths)])
         rows.append({"framing": way, "off_median": float(np.median(off)),
+                     "shadow5": int((shadow_off >= 5).sum()), "shadow10": int((shadow_off >= 10).sum()),
                      "off_p90": float(np.percentile(off, 90)),
                      "off5": int((off >= 5).sum()), "off10": int((off >= 10).sum()),
                      "reach_photos": int(sum(o > 0 for o in outside)), "reach_pixels": int(sum(outside)),
@@ -121,9 +132,11 @@ def main() -> None:
           f"first {a.n} Fashion-MNIST test images as tinted product photos (360x320, each source pixel 10 "
           f"photo pixels). *Otsu*: the object's box as what stands out from the background by Otsu's "
           f"threshold (as before); *grown*: with the faint parts joined to it that stand out by "
-          f"{WAYS['grown']:.2f} of that threshold (inversion.framing.FAINT_SHARE). *Box off*: the box's "
+          f"{WAYS['grown']:.2f} of that threshold in a colour of their own, as a shadow has not "
+          f"(inversion.framing.FAINT_SHARE, FAINT_COLOUR). *Box off*: the box's "
           f"worst side from the item's own (its source pixels above 0), per cent of the item's longer "
-          f"side. *Out of reach*: the item's pixels ({OFF} levels or more off the background) outside the "
+          f"side; *with a shadow*: the same photos with a soft drop shadow {SHADOW} levels deep under each "
+          f"item. *Out of reach*: the item's pixels ({OFF} levels or more off the background) outside the "
           f"model's whole frame, where no edit reaches. *Find*: ms per find_object (median, interleaved). "
           f"LPIPS, PSNR: the app's hybrid inversion on the first {len(coded)} of the {len(moved)} photos "
           f"whose box moved by 2% of the side or more, framed each way, against the photo as that framing "
@@ -132,7 +145,9 @@ def main() -> None:
                                   ("off_p90", "box off, p90 %"), ("off5", "photos 5% off or more"),
                                   ("off10", "photos 10% off or more"),
                                   ("reach_photos", "photos with pixels out of reach"),
-                                  ("reach_pixels", "pixels out of reach, all photos"), ("ms", "find ms"),
+                                  ("reach_pixels", "pixels out of reach, all photos"),
+                                  ("shadow5", "with a shadow: 5% off or more"),
+                                  ("shadow10", "with a shadow: 10% off or more"), ("ms", "find ms"),
                                   ("lpips", "LPIPS (moved)"), ("psnr", "PSNR dB (moved)")])
           + "\n\n![each photo with its boxes (red: Otsu's, green: grown); area -2 framed by Otsu's box; "
           "area -2 framed by the grown one](faint_parts.png)\n\nRows: the photos whose box moved most. "
@@ -140,6 +155,21 @@ def main() -> None:
           "the Otsu framing's code; the same from the grown framing's.\n\n" + footer(m))
     write_results("faint_parts", {"machine": m, "model": model.model_id, "n": a.n, "rows": rows,
                                   "moved": len(moved), "coded": len(coded)}, md)
+
+
+def drop_shadow(photo: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """The photo with a soft drop shadow under its item, as a lamp above leaves on a white
+    backdrop: an ellipse the item's width across at its foot, SHADOW levels deep at its middle,
+    blurred; the item itself on top."""
+    x0, y0, x1, y1 = (int(v) for v in truth)
+    shade = np.zeros(photo.shape[:2], np.float32)
+    cv2.ellipse(shade, ((x0 + x1) // 2, y1 - 4), (max(1, (x1 - x0) // 2), 14), 0, 0, 360, 1.0, -1)
+    shade = cv2.GaussianBlur(shade, (0, 0), 8)
+    shade *= SHADOW / max(float(shade.max()), 1e-6)
+    item = np.abs(photo.astype(np.float32) - 250).max(2) >= 2  # fake_photo's background is 250
+    out = np.clip(photo.astype(np.float32) - shade[..., None], 0, 255).astype(np.uint8)
+    out[item] = photo[item]
+    return out
 
 
 def out_of_reach(photo: np.ndarray, mapping) -> int:

@@ -149,6 +149,8 @@ class DomainMapping:
 DETECT_SIDE = 1024  # larger photos are searched for their object on a copy this large
 FAINT_SHARE = 1 / 3  # of the Otsu threshold: faint parts joined to the object above it are the object's
 # too (a bag's strap end, a T-shirt's pale sleeves: Fashion-MNIST's items fill the frame with them)
+FAINT_COLOUR = 0.1  # share of a faint pixel's difference from the background across the background's
+# colour (not along it, as a darker background's is) that makes it the object's: a shadow is not
 CROP_SHRINK_SIDE = 2048  # larger crops are shrunk in 8-bit before the float resize (memory)
 MAX_PHOTO_SIDE = 50_000_000  # pixels; with MAX_PHOTO_PIXELS no photo inversion.photo opens is refused
 MAX_PHOTO_PIXELS = 100_000_000  # twice inversion.photo's MAX_PIXELS
@@ -241,9 +243,10 @@ def _shrunk(pixels: np.ndarray) -> tuple[np.ndarray, bool]:
 def _find_object(pixels: np.ndarray) -> tuple[int, int, int, int]:
     """find_object's box on a photo no larger than DETECT_SIDE: what stands out from the border
     colour by Otsu's threshold (cleaned by morphology, specks dropped), grown by the faint parts
-    joined to it that stand out by FAINT_SHARE of that threshold. Otsu's alone left a bag's faint
-    strap end outside the box (a walkthrough: out of the model's reach, it stayed when the bag
-    shrank) and framed one Fashion-MNIST test item in nine 5% or more of its side off its own box."""
+    joined to it that stand out by FAINT_SHARE of that threshold in a colour of their own
+    (_coloured: not a shadow). Otsu's alone left a bag's faint strap end outside the box (a
+    walkthrough: out of the model's reach, it stayed when the bag shrank) and framed one in eight
+    Fashion-MNIST test items 5% or more of its side off its own box."""
     h, w = pixels.shape[:2]
     bg, spread = border_colour(pixels)
     diff = np.abs(pixels.astype(np.float64) - bg).max(axis=2)
@@ -254,11 +257,11 @@ def _find_object(pixels: np.ndarray) -> tuple[int, int, int, int]:
     k = max(1, int(round(min(h, w) / 200)))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
 
-    def cleaned(above: float) -> np.ndarray:
-        mask = (diff8 > above).astype(np.uint8)
+    def cleaned(mask: np.ndarray) -> np.ndarray:
+        mask = mask.astype(np.uint8)
         return cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel), cv2.MORPH_CLOSE, kernel)
 
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(cleaned(thresh), connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cleaned(diff8 > thresh), connectivity=8)
     if n <= 1:
         raise NoObjectError("no object stands out from a plain background")
     areas = stats[1:, cv2.CC_STAT_AREA]
@@ -267,8 +270,11 @@ def _find_object(pixels: np.ndarray) -> tuple[int, int, int, int]:
     if keep[:, cv2.CC_STAT_AREA].sum() < h * w * 0.002:
         raise NoObjectError("the only things found are specks, not an object")
     faint = max(floor, otsu * FAINT_SHARE)
-    if faint < thresh:  # the faint parts touching what was kept
-        n, wider, grown, _ = cv2.connectedComponentsWithStats(cleaned(faint), connectivity=8)
+    if faint < thresh:  # the faint parts touching what was kept, coloured as a shadow is not
+        wider_mask = diff8 > thresh
+        candidates = (diff8 > faint) & ~wider_mask
+        wider_mask[candidates] = _coloured(pixels[candidates], bg)
+        n, wider, grown, _ = cv2.connectedComponentsWithStats(cleaned(wider_mask), connectivity=8)
         joined = np.unique(wider[np.isin(labels, kept)])
         keep = np.concatenate([keep, grown[joined[joined > 0]]])
     x0 = keep[:, cv2.CC_STAT_LEFT].min()
@@ -278,6 +284,21 @@ def _find_object(pixels: np.ndarray) -> tuple[int, int, int, int]:
     if (x1 - x0) * (y1 - y0) > 0.98 * h * w and spread > 20:
         raise NoObjectError("the background is not plain")
     return int(x0), int(y0), int(x1), int(y1)
+
+
+def _coloured(pixels: np.ndarray, bg: np.ndarray) -> np.ndarray:
+    """(...) bool for pixels (..., 3): where a pixel differs from the background colour `bg` by
+    FAINT_COLOUR of the way or more across the background's own colour rather than along it. A
+    shadow, or a darker or lighter stretch of the background, is the background's colour scaled:
+    along it (a review found soft drop shadows, a floor's reflection and a cast shadow taken into
+    the box); a faint part of a coloured item is its colour thinned: across it. A grey item's faint
+    parts are not told from a shadow, and stay out as before."""
+    norm = float(np.linalg.norm(bg))
+    axis = bg / norm if norm >= 30 else np.full(3, 1 / np.sqrt(3))  # a near-black background: grey
+    off = pixels.astype(np.float32) - bg.astype(np.float32)  # (..., 3)
+    along = off @ axis.astype(np.float32)
+    across = np.linalg.norm(off - along[..., None] * axis.astype(np.float32), axis=-1)
+    return across >= FAINT_COLOUR * np.linalg.norm(off, axis=-1)
 
 
 def _crop_square(pixels: np.ndarray, box, fill, size: int) -> np.ndarray:
