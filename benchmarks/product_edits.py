@@ -68,13 +68,14 @@ PINNED = 0.8  # a class's extent is pinned by the frame when this share of its i
 INVERT_BATCH = 25  # photos inverted together by --inversion hybrid
 
 
-def tinted_photos(model, n: int, test=None) -> tuple[list[np.ndarray], list, list[torch.Tensor]]:
+def tinted_photos(model, n: int, test=None,
+                  tints=TINTS) -> tuple[list[np.ndarray], list, list[torch.Tensor]]:
     """The first `n` Fashion-MNIST test images (of `test`, if already read) as tinted product photos
-    (benchmarks.editing.fake_photo, TINTS in turn), each framed for `model` as the app frames a
+    (benchmarks.editing.fake_photo, `tints` in turn), each framed for `model` as the app frames a
     photo: (photos (H, W, 3) uint8, their mappings, their model-domain pictures (1, C, R, R))."""
     spec = DomainSpec.for_model(model.config)
     test = test if test is not None else load_fashion_mnist("test", 32)
-    photos = [fake_photo(test.images[i, 2:30, 2:30, 0].numpy(), TINTS[i % len(TINTS)]) for i in range(n)]
+    photos = [fake_photo(test.images[i, 2:30, 2:30, 0].numpy(), tints[i % len(tints)]) for i in range(n)]
     framed_in = [to_model(photo, model.gan.resolution, model.gan.channels, spec) for photo in photos]
     return photos, [m for _, m in framed_in], [x for x, _ in framed_in]
 

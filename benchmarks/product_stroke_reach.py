@@ -30,7 +30,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from benchmarks.common import RESULTS, footer, luminance, machine, markdown_table, write_results
-from benchmarks.product_edits import invert_photos, tinted_photos
+from benchmarks.product_edits import TINTS, invert_photos, tinted_photos
 from editing.brush_band import forget_bands
 from editing.compositing import MASK_THRESHOLD
 from editing.edit import BAND_HOLD, OBJECT_HOLD, edit_code, solver_config
@@ -115,13 +115,13 @@ def band_times(model, photo: np.ndarray, mapping, factors=(1, 3, 11), repeats: i
     return out
 
 
-def coded_products(n: int):
+def coded_products(n: int, tints=TINTS):
     """(model, photos, mappings, xs, z0s, solver config): the shipped product model, the first `n`
-    Fashion-MNIST test images as tinted product photos, coded by the app's hybrid inversion; the
+    Fashion-MNIST test images as product photos tinted with `tints` in turn, coded by the app's hybrid inversion; the
     solver's settings for colour strokes on them (held as their change lands: within their bands)."""
     torch.set_num_threads(2)
     model = load_model("fashion-mnist-32")
-    photos, mappings, xs = tinted_photos(model, n)
+    photos, mappings, xs = tinted_photos(model, n, tints=tints)
     return model, photos, mappings, xs, invert_photos(model, xs), solver_config(model, banded=True)
 
 

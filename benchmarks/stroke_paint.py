@@ -41,7 +41,8 @@ from benchmarks.product_stroke_reach import COLOURS, across_the_middle, band_of,
 from editing.compositing import MASK_THRESHOLD
 from editing.edit import edit_code
 from editing.export import render_edit
-from editing.landing import PAINT_FAR, PAINT_SOFT, object_reach
+from editing.landing import PAINT_FAR, object_reach
+from editing.toward import PAINT_SOFT
 from editing.solver import build_constraints, stroke_loss
 from editor.strokes import FAR_SHORT
 

@@ -21,6 +21,7 @@ import torch
 from editing.outline_flow import move_patch, outline_flow
 from editing.patch_cache import CACHED_PIXELS, per_patch
 from editing.silhouette import FADE_APART, Fill, object_presence, silhouette_fill
+from editing.toward import soft_move
 from inversion.framing import DomainMapping
 from inversion.geometry import affine_scale
 from training.pixels import LUMA
@@ -116,7 +117,8 @@ def _bands(image: np.ndarray, pixels: int = 1 << 20) -> list[slice]:
 
 
 def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: np.ndarray,
-                 fill: "Fill | None" = None, dye: tuple[np.ndarray, np.ndarray | None] | None = None) -> None:
+                 fill: "Fill | None" = None, dye: tuple[np.ndarray, np.ndarray | None] | None = None,
+                 soft: bool = False, beyond: int = 0) -> None:
     """out = clip(rint(patch + change * mask)) as uint8, in bands of rows (the float sum of a large
     photo patch would otherwise be several copies of it); `out` may be a view of the photo. Where
     `fill` says the object's silhouette moved, its background or new object replaces that.
@@ -128,7 +130,13 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
     a pixel whose luminance the change moves toward the background's moves its colour toward it as
     far instead, the tint fading in proportion, as less of a dye on the background would show (the
     change added to every channel kept a lavender boot's tint whole where a sneaker's white sole
-    lightened it: a lilac haze, a walkthrough); away from it, the change is added as before."""
+    lightened it: a lilac haze, a walkthrough); away from it, the change is added as before. With
+    `soft` (compositing 22), toward it as editing.toward.soft_move lands a change: 19 switched at
+    FADE_APART levels from the background, a pixel nearer keeping its tint whole (a light item's
+    haze stayed) and one farther losing all of it, and its tint faded by the share of the way;
+    `beyond` (+1: lighter, -1: darker, 0: neither), the side past the background that the model
+    cannot draw (its black is the background): there a pixel ends no further than it was (19 added
+    a change there whole: blobs whiter than a white backdrop beside a shrunk bag, a walkthrough)."""
     moved = fill.moved() if fill is not None else None  # (rows, columns) the fill touches
     channels = patch.shape[2]
     if change.shape[2] not in (1, channels):
@@ -149,19 +157,35 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
         if dye is not None and masked.shape[2] == 1:
             colour, levels = dye
             here = _luma(patch[rows]) * np.float32(255) if levels is None else levels[rows]
-            gap = float(LUMA.astype(np.float32) @ colour) - here  # each pixel's to the background
-            toward = (masked[..., 0] * gap > 0) & (np.abs(gap) >= FADE_APART)
-            if toward.any():  # new = p + (colour - p) s there, s the share of the way from it gone
-                gone = 1 - np.clip((gap - masked[..., 0]) / np.where(toward, gap, 1), 0, 1)
-                fading = np.where(toward, gone, 0).astype(np.float32), np.where(toward, 0, masked[..., 0])
+            level = float(LUMA.astype(np.float32) @ colour)
+            gap = level - here  # each pixel's to the background
+            if soft:  # new = p + kept + gone (colour's tint - p's), kept and gone by soft_move
+                toward = masked[..., 0] * gap > 0
+                if beyond:  # from the object's side only: a white print lighter than the backdrop is
+                    toward &= gap * beyond > 0  # no dye on it (its darkening stopped at the backdrop)
+                kept, gone = soft_move(masked[..., 0], gap, past=True)
+                gone[~toward] = 0
+                added = np.where(toward, kept, masked[..., 0])
+                if beyond:  # past the background: no further than the pixel was
+                    over = (here + added - level) * beyond - np.maximum((here - level) * beyond, 0)
+                    added -= np.maximum(over, 0) * beyond
+                fading = gone, added, here - level
+            else:
+                toward = (masked[..., 0] * gap > 0) & (np.abs(gap) >= FADE_APART)
+                if toward.any():  # new = p + (colour - p) s there, s the share of the way from it gone
+                    gone = 1 - np.clip((gap - masked[..., 0]) / np.where(toward, gap, 1), 0, 1)
+                    added = np.where(toward, 0, masked[..., 0])
+                    fading = np.where(toward, gone, 0).astype(np.float32), added, None
         for c in range(channels):
             plane = band[c]
             plane[:] = patch[rows][..., c]
             if fading is None:
                 plane += masked[..., c if masked.shape[2] > 1 else 0]
             else:  # toward the background: as far toward its colour; elsewhere the change added
-                gone, added = fading
+                gone, added, lifted = fading
                 faded = colour[c] - plane
+                if lifted is not None:  # soft: the colour's tint less the pixel's (h + (c - l) - p)
+                    faded += lifted
                 faded *= gone
                 plane += added
                 plane += faded
@@ -176,6 +200,17 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
         np.rint(band, out=band)
         np.clip(band, 0, 255, out=band)
         out[rows] = band.transpose(1, 2, 0)
+
+
+def beyond_background(mapping: DomainMapping) -> int:
+    """The side past a photo's background its model cannot draw, where the background is the model's
+    black (light_on_dark models, inversion.framing.to_model's levels): +1 (lighter) on a light
+    background the model sees inverted, -1 (darker) on a dark one; 0 where it is not."""
+    level = float(LUMA @ np.asarray(mapping.background, np.float64))
+    black = 255 - level if mapping.invert else level
+    if mapping.black_point <= 0 or abs(mapping.black_point - black) > 0.5:
+        return 0
+    return 1 if mapping.invert else -1
 
 
 def guided_upsample(change: np.ndarray, patch: np.ndarray, to_coarse: np.ndarray,
@@ -253,7 +288,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                outline: bool = True, plain: bool = True, colour_reaches: tuple = (),
                coherent: bool = True, under: torch.Tensor | None = None, layers: tuple = (),
                keep_beneath: bool = False, window: tuple[int, int, int, int] | None = None,
-               fade: bool = True, clear: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               fade: bool = True, clear: bool = True, soft: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -271,7 +306,9 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     `fade`: the grown region takes a grey model's tint as a dye over the background would (in
     proportion to its level: editing.silhouette.Fill.tint_share); False, the tint whole, as exports
     were made before. `clear`: where the object left, the photo's background two model pixels out
-    (silhouette_fill); False, one, as exports were made before. `rim=False` repaints the grown
+    (silhouette_fill); False, one, as exports were made before. `soft`: a grey change toward the
+    background lands as editing.toward.soft_move lands it (apply_change); False, as exports were made
+    before. `rim=False` repaints the grown
     region without its rim, as exports were made before; `faint=False` paints faint growth beside
     the object too (silhouette.solidity), as exports were made before.
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
@@ -312,9 +349,9 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         def carry(picture: torch.Tensor, into: bool = False, window=None) -> tuple[np.ndarray, np.ndarray]:
             return paste_back(pixels, mapping, before, picture, threshold, guided, into, silhouette, rim,
                               None, faint, hair, outline, plain, (), coherent, window=window, fade=fade,
-                              clear=clear)
+                              clear=clear, soft=soft)
 
-        flags = (threshold, guided, silhouette, rim, faint, hair, outline, plain, coherent, fade, clear)
+        flags = (threshold, guided, silhouette, rim, faint, hair, outline, plain, coherent, fade, clear, soft)
         return paste_within(pixels, mapping, before, after, reach, carry, flags, under, layers, keep_beneath,
                             in_place)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
@@ -382,7 +419,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         levels = patch_luminance(patch)[part] if patch.shape[0] * patch.shape[1] <= CACHED_PIXELS else None
         dye = np.asarray(mapping.background, np.float32), levels  # (a large photo's export: in bands)
     apply_change(out[ry0:ry1, rx0:rx1][part], patch[part], change, mask[part],
-                 None if fill is None else fill.cropped(part), dye)
+                 None if fill is None else fill.cropped(part), dye, soft, beyond_background(mapping))
     if fill is not None:  # the repainted parts changed too (in bands: no float copy of a large crop)
         region = mask_full[ry0:ry1, rx0:rx1]
         for rows in _bands(region):

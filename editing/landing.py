@@ -14,11 +14,16 @@ import numpy as np
 
 from editing.brush_band import BRUSH_EDGE, brush_band
 from editing.solver import Stroke, rasterize, stroke_reach
+from editing.toward import soft_move
 from inversion.framing import DomainMapping
 from training.pixels import LUMA
 
-COMPOSITING = 21  # 21: an export keeps its photo's colour profile and dpi, a grey photo's written with
-# one channel (editing.export.encode_image's `source`: a greyscale photo came back as RGB); 20: a grey
+COMPOSITING = 22  # 22: a grey model's change toward a plain background lands as a stroke's toward its
+# paint (editing.toward.soft_move: 19's dye added a change within FADE_APART levels of the background
+# whole, past the background's brightness: blobs whiter than a white backdrop beside a shrunk bag, a
+# walkthrough; and switched there from the tint kept whole to all of it lost); 21: an export keeps its
+# photo's colour profile and dpi, a grey photo's written with one channel (editing.export.encode_image's
+# `source`: a greyscale photo came back as RGB); 20: a grey
 # model's stroke fades the tint by the levels moved out of the way or
 # PAINT_SOFT (BrushBand.painted: a grey near a brown bag's level made hard-edged grey patches), and where an
 # object left the photo is cleared two model pixels out (silhouette_fill's `clear`: a sleeve's soft edge
@@ -97,8 +102,8 @@ PAINT_FAR = 20.0  # photo levels from its paint past which a pixel under a brush
 # go (BrushBand.reached: how far a stroke got, in the status bar)
 PAINT_NEAR = 4.0  # compositing 18 and 19: photo levels within which a stroke's paint is a pixel's own
 # level: the edit lands as carried back there (BrushBand.painted)
-PAINT_SOFT = 32.0  # compositing 20: photo levels of luminance a stroke moves a pixel by that take the whole
-# of its tint at least (BrushBand.painted)
+
+
 @dataclass(frozen=True)
 class BrushBand:
     """Where an unaligned photo's colour strokes land from compositing 16 on: within each brush's
@@ -221,13 +226,9 @@ class BrushBand:
 def _painted_softly(base: np.ndarray, was: np.ndarray, moved: np.ndarray, gap: np.ndarray,
                     inside: np.ndarray, edited: np.ndarray) -> np.ndarray:
     """BrushBand.painted from compositing 20, (h, w, 3) uint8: where `inside`, `base` ((h, w, 3)
-    float32, luminance `was`) moved on every channel by `moved` (the edit's change of luminance)
-    kept between 0 and `gap` (the paint's luminance less the pixel's), its tint faded by
-    |moved| / max(|gap|, PAINT_SOFT); `edited` elsewhere. Far from the paint it is compositing 18;
-    near it the tint goes only as far as the luminance moves, with no step (18 greyed a brown bag's
-    patches whole under a grey of its own level)."""
-    moved = np.where(gap >= 0, np.clip(moved, 0, np.maximum(gap, 0)), np.clip(moved, np.minimum(gap, 0), 0))
-    fade = np.abs(moved) / np.maximum(np.abs(gap), PAINT_SOFT)
+    float32, luminance `was`) moved toward its paint's grey (`gap` levels of luminance away) by the
+    edit's change of luminance `moved` as editing.toward.soft_move lands it; `edited` elsewhere."""
+    moved, fade = soft_move(moved, gap)
     mixed = base + moved[..., None] + fade[..., None] * (was[..., None] - base)
     mixed = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
     return np.where(inside[..., None], mixed, edited)

@@ -141,9 +141,9 @@ class QualityMeter:
             return None
         if self.start.lpips is None or self.start.lpips <= POOR_FIT:
             return None
-        if short:
-            return (f"{self.model.name} draws this photo poorly ({self.start.lpips:.3f} from it): edits may "
-                    f"look broken")
+        if short:  # (beside "Now: 0.000 from the photo", whose picture it is: a walkthrough)
+            return (f"{self.model.name} draws this photo poorly (its own picture of it: "
+                    f"{self.start.lpips:.3f} from it): edits may look broken")
         return (f"{self.model.name} draws this photo poorly: its own picture of it lies "
                 f"{self.start.lpips:.3f} from it (photos like its training images: under {POOR_FIT:g}), "
                 f"so edits may look broken")

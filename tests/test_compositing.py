@@ -304,7 +304,7 @@ def test_where_an_object_leaves_its_photo_s_soft_edge_goes_too():
     after[:, :, 16:] = -1.0  # the dress's right half goes (its left half, photo x 100-150, stays)
     rows, right = slice(80, 220), slice(160, 240)
     for clear, remnant in ((False, 500), (True, 0)):
-        out, _ = paste_back(photo, mapping, before, after, clear=clear)
+        out, _ = paste_back(photo, mapping, before, after, clear=clear, soft=False)  # (20's and 19's)
         off = np.abs(out[rows, right].astype(int) - 250).max(-1)
         assert ((off > 12).sum() > remnant) if not clear else (off > 12).sum() == 0, clear
         assert np.array_equal(out[:, 100:140], photo[:, 100:140])  # the half that stays
@@ -401,7 +401,7 @@ def test_the_photo_s_plain_background_stays_where_the_picture_is_background_befo
     after = noisy.clone()
     after[:, 2:6, 1:5] = -1.0 - 0.08  # the edit's noise there: 0.16 levels, 10 photo levels
     after[:, 12:20, 12:20] = before[:, 16, 16] * 0.5  # and the dress changes in its middle
-    old, _ = paste_back(photo, mapping, noisy, after, plain=False)
+    old, _ = paste_back(photo, mapping, noisy, after, plain=False, soft=False)  # (compositing 10's)
     new, _ = paste_back(photo, mapping, noisy, after)
     x0, y0 = mapping.to_model_point(0, 0)
     corner = (slice(0, int((7 - y0) / mapping.scale)), slice(0, int((6 - x0) / mapping.scale)))
@@ -413,7 +413,8 @@ def test_the_photo_s_plain_background_stays_where_the_picture_is_background_befo
     faint[:, 4:28, 8], rim[:, 4:28, 8] = -1.0 + 0.13, -1.0 + 0.01  # PLAIN_BELOW, fading: it lands
     edge = (slice(int((8 - y0) / mapping.scale), int((24 - y0) / mapping.scale)),
             int((8.5 - x0) / mapping.scale))
-    kept, carried = (paste_back(photo, mapping, faint, rim, plain=plain)[0] for plain in (True, False))
+    kept, carried = (paste_back(photo, mapping, faint, rim, plain=plain, soft=False)[0]  # (22 keeps the
+                     for plain in (True, False))  # photo's background from going lighter than it is)
     assert np.array_equal(kept[edge], carried[edge]) and not np.array_equal(kept[edge], photo[edge])
     # A recipe of compositing 10 is carried back as then, 11 and later with the background kept.
     assert flags_taken("plain", (10, 11), photo, mapping, noisy, after) == [False, True]
@@ -531,6 +532,72 @@ def test_a_grey_model_s_change_toward_the_background_fades_the_tint_as_a_dye_wou
                  (245.0, 171.0))
     assert grown.tint_share(grown.rendered)[0] == pytest.approx([0.0, 0.5, 1.0], abs=0.01)
     assert Fill(*(grown.left, grown.grew, dye, grown.rendered, grown.tint)).tint_share(grown.rendered) == 1.0
+
+
+def test_from_compositing_22_a_light_item_s_tint_fades_toward_its_background_without_a_step():
+    """Compositing 19's dye applied only to pixels FADE_APART (20) levels or more from the background's
+    luminance: a pink item 19 levels darker than its light background, lightened 25 levels toward it,
+    kept its whole tint and went past the background's brightness; one 20 levels darker lost all of
+    it. Since compositing 22 the change toward the background moves the luminance no further than
+    the background's and fades the tint by the levels moved (past the background too) out of the
+    way or PAINT_SOFT, whichever is more (editing.toward.soft_move): no step, the pink fades near the
+    background, and a change of a few levels (the generator's noise) takes little of it."""
+    from editing.compositing import apply_change
+    from editing.toward import PAINT_SOFT
+    from training.pixels import LUMA
+
+    def luminance(x):
+        return x.astype(np.float32) @ LUMA.astype(np.float32)
+
+    background = np.full(3, 200, np.float32)  # light grey (no channel clips in what follows)
+    pink = np.array([20.0, -10.0, -3.0], np.float32)  # a tint of about no luminance
+    gaps = np.arange(4.0, 41.0)  # the pixels' luminance below the background's
+    patch = np.clip(np.rint(200 - gaps[None, :, None] + pink - LUMA @ pink), 0, 255).astype(np.uint8)
+    change = np.full(patch.shape[:2] + (1,), 25.0, np.float32)  # lighter: toward the background
+    mask = np.ones(patch.shape[:2], np.float32)
+    out = {}
+    for soft in (False, True):
+        out[soft] = patch.copy()
+        apply_change(out[soft], patch, change, mask, dye=(background, luminance(patch)), soft=soft)
+    noise = patch.copy()
+    apply_change(noise, patch, change / 8, mask, dye=(background, luminance(patch)), soft=True)
+    tint = {k: np.ptp(v.astype(float), axis=2)[0] for k, v in out.items()}
+    was = np.ptp(patch.astype(float), axis=2)[0]
+    gap = 200 - luminance(patch)[0]
+    kept = gap < 20  # compositing 19's step: the tint whole below it, lost at 25 levels of way or less above
+    assert np.all(tint[False][kept] == was[kept]) and np.all(tint[False][(gap >= 20) & (gap <= 25)] <= 1)
+    assert np.all(luminance(out[False])[0][kept] > 200.5)  # past the background's brightness
+    assert np.all(luminance(out[True])[0] <= 200.5)  # no further than the background
+    expected = was * (1 - np.minimum(25.0 / np.maximum(gap, PAINT_SOFT), 1))
+    assert np.abs(tint[True] - expected).max() <= 2.0
+    assert np.all(np.ptp(noise.astype(float), axis=2)[0] >= was * 0.85)  # 3 levels: a tenth at most
+    assert np.abs(np.diff(tint[True])).max() <= 2.0  # no step (19's: the whole tint at once)
+    assert np.abs(np.diff(tint[False])).max() >= 25.0
+    # Past a light background, which the model cannot draw (its black), no pixel goes further than it
+    # was: 19 lightened the backdrop's own pixels beside a shrunk bag into white blobs (a walkthrough).
+    backdrop = np.array([[[200, 200, 200], [202, 202, 202], [190, 190, 190]]], np.uint8)
+    lighter = np.full((1, 3, 1), 6.0, np.float32)
+    for beyond, expected in ((0, [206, 208, 196]), (1, [200, 202, 196])):
+        got = backdrop.copy()
+        apply_change(got, backdrop, lighter, np.ones((1, 3), np.float32),
+                     dye=(background, luminance(backdrop)), soft=True, beyond=beyond)
+        assert got[0, :, 0].tolist() == expected, beyond
+    # A print lighter than the backdrop is no dye on it: darkened, it goes as far as the change says
+    # (a first version stopped it at the backdrop: a seam of background in a widened striped dress).
+    printed = np.array([[[215, 215, 215]]], np.uint8)
+    got = printed.copy()
+    apply_change(got, printed, np.full((1, 1, 1), -40.0, np.float32), np.ones((1, 1), np.float32),
+                 dye=(background, luminance(printed)), soft=True, beyond=1)
+    assert got[0, 0, 0] == 175
+    from editing.compositing import beyond_background
+    from inversion.framing import DomainSpec, to_model
+
+    light, dark = np.full((40, 40, 3), 245, np.uint8), np.full((40, 40, 3), 10, np.uint8)
+    light[10:30, 10:30], dark[10:30, 10:30] = 40, 220
+    spec = DomainSpec("object", 0.875, True)
+    assert beyond_background(to_model(light, 32, 1, spec)[1]) == 1
+    assert beyond_background(to_model(dark, 32, 1, spec)[1]) == -1
+    assert beyond_background(to_model(light, 32, 1, DomainSpec("object", 0.875, False))[1]) == 0
 
 
 def test_from_compositing_8_a_face_edit_lands_where_its_warps_moved_things():
@@ -1242,7 +1309,7 @@ def test_a_grey_near_an_item_s_own_level_fades_its_tint_only_as_far_as_it_moves(
     PAINT_NEAR. Since compositing 20 the tint fades by the levels moved out of PAINT_SOFT at least:
     nearer paints take less of the tint, with no step between them."""
     from editing.export import render_edit
-    from editing.landing import PAINT_SOFT
+    from editing.toward import PAINT_SOFT
     from editing.solver import Stroke
 
     photo, before, mapping = dress_photo(235, (120, 40, 60))  # the dress: model x 9-23, y 3-29
