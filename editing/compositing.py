@@ -131,12 +131,12 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
     far instead, the tint fading in proportion, as less of a dye on the background would show (the
     change added to every channel kept a lavender boot's tint whole where a sneaker's white sole
     lightened it: a lilac haze, a walkthrough); away from it, the change is added as before. With
-    `soft` (compositing 22), toward it as editing.toward.soft_move lands a change: 19 switched at
-    FADE_APART levels from the background, a pixel nearer keeping its tint whole (a light item's
-    haze stayed) and one farther losing all of it, and its tint faded by the share of the way;
-    `beyond` (+1: lighter, -1: darker, 0: neither), the side past the background that the model
-    cannot draw (its black is the background): there a pixel ends no further than it was (19 added
-    a change there whole: blobs whiter than a white backdrop beside a shrunk bag, a walkthrough)."""
+    `soft` (compositing 22) a change toward it lands as editing.toward.soft_move lands it (19 switched
+    at FADE_APART levels from the background: a pixel nearer kept its tint whole, one farther lost
+    all of it); `beyond` (+1: lighter, -1: darker, 0: neither), the side past the background that the
+    model cannot draw (its black is the background): there a pixel ends no further than it was (19
+    added a change there whole: blobs whiter than a white backdrop beside a shrunk bag, a
+    walkthrough), and one already there is no dye (its change is added)."""
     moved = fill.moved() if fill is not None else None  # (rows, columns) the fill touches
     channels = patch.shape[2]
     if change.shape[2] not in (1, channels):
@@ -307,8 +307,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     proportion to its level: editing.silhouette.Fill.tint_share); False, the tint whole, as exports
     were made before. `clear`: where the object left, the photo's background two model pixels out
     (silhouette_fill); False, one, as exports were made before. `soft`: a grey change toward the
-    background lands as editing.toward.soft_move lands it (apply_change); False, as exports were made
-    before. `rim=False` repaints the grown
+    background lands as editing.toward.soft_move lands it, and none past a background that is the
+    model's black (apply_change); False, as exports were made before. `rim=False` repaints the grown
     region without its rim, as exports were made before; `faint=False` paints faint growth beside
     the object too (silhouette.solidity), as exports were made before.
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
