@@ -1,5 +1,5 @@
 """A product's faint parts framed with it: Otsu's threshold alone against Otsu's grown by the faint
-parts joined to what it finds (inversion.framing.FAINT_SHARE), in one run.
+parts joined to what it finds (inversion.objects.FAINT_SHARE), in one run.
 
     python -m benchmarks.faint_parts [--n 1000] [--invert 40] [--shown 4]
 
@@ -36,14 +36,15 @@ from benchmarks.editing import fake_photo
 from benchmarks.product_edits import TINTS, invert_photos
 from editing.export import render_edit
 from editing.vectors import apply_sliders, model_vectors
-from inversion import framing
-from inversion.framing import DomainSpec, find_object, to_model
+from inversion import objects
+from inversion.framing import DomainSpec, to_model
+from inversion.objects import find_object
 from inversion.perceptual import LPIPS
 from inversion.quality import psnr
 from training.data import load_fashion_mnist
 from training.modelfile import load_model
 
-WAYS = {"Otsu": 1.0, "grown": framing.FAINT_SHARE}  # FAINT_SHARE 1: nothing fainter joins (as before)
+WAYS = {"Otsu": 1.0, "grown": objects.FAINT_SHARE}  # FAINT_SHARE 1: nothing fainter joins (as before)
 OFF = 12  # photo levels off the background that make an item's pixel
 SHADOW = 60  # levels a drop shadow darkens the backdrop at its middle (drop_shadow)
 
@@ -69,7 +70,7 @@ def main() -> None:
     shadowed = {way: [] for way in WAYS}  # the box found with a drop shadow under the item
     for photo, truth in zip(photos, truths):
         for way, share in WAYS.items():
-            framing.FAINT_SHARE = share
+            objects.FAINT_SHARE = share
             shadowed[way].append(np.array(find_object(drop_shadow(photo, truth))))
     found = {way: [] for way in WAYS}
     mappings = {way: [] for way in WAYS}
@@ -77,14 +78,14 @@ def main() -> None:
     ms = {way: [] for way in WAYS}
     for photo in photos:
         for way, share in WAYS.items():
-            framing.FAINT_SHARE = share
+            objects.FAINT_SHARE = share
             t = time.perf_counter()
             found[way].append(np.array(find_object(photo)))
             ms[way].append(1000 * (time.perf_counter() - t))
             x, mapping = to_model(photo, model.gan.resolution, model.gan.channels, spec)
             mappings[way].append(mapping)
             xs_[way].append(x)
-    framing.FAINT_SHARE = WAYS["grown"]
+    objects.FAINT_SHARE = WAYS["grown"]
     rows = []
     for way in WAYS:
         off = np.array([np.abs(f - t).max() / max(t[2] - t[0], t[3] - t[1]) * 100
@@ -133,7 +134,7 @@ def main() -> None:
           f"photo pixels). *Otsu*: the object's box as what stands out from the background by Otsu's "
           f"threshold (as before); *grown*: with the faint parts joined to it that stand out by "
           f"{WAYS['grown']:.2f} of that threshold in a colour of their own, as a shadow has not "
-          f"(inversion.framing.FAINT_SHARE, FAINT_COLOUR). *Box off*: the box's "
+          f"(inversion.objects.FAINT_SHARE, FAINT_COLOUR). *Box off*: the box's "
           f"worst side from the item's own (its source pixels above 0), per cent of the item's longer "
           f"side; *with a shadow*: the same photos with a soft drop shadow {SHADOW} levels deep under each "
           f"item. *Out of reach*: the item's pixels ({OFF} levels or more off the background) outside the "

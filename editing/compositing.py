@@ -20,8 +20,8 @@ import torch
 
 from editing.outline_flow import move_patch, outline_flow
 from editing.patch_cache import CACHED_PIXELS, per_patch
-from editing.silhouette import FADE_APART, Fill, object_presence, silhouette_fill
-from editing.toward import soft_move
+from editing.silhouette import Fill, object_presence, silhouette_fill
+from editing.toward import beyond_background, dye_fading
 from inversion.framing import DomainMapping
 from inversion.geometry import affine_scale
 from training.pixels import LUMA
@@ -126,17 +126,10 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
     (H, W, 1) masks run three values at a time, and took 2.9 ms of a 306 px product's slider frame
     (1.6 ms by planes, the same bytes: benchmarks/editor_latency.py). `dye`, (the photo's
     background colour (3,), the patch's luminance (H, W) in levels, patch_luminance's, or None:
-    a band's at a time), compositing 19, a grey model's change of an object on a plain background:
-    a pixel whose luminance the change moves toward the background's moves its colour toward it as
-    far instead, the tint fading in proportion, as less of a dye on the background would show (the
-    change added to every channel kept a lavender boot's tint whole where a sneaker's white sole
-    lightened it: a lilac haze, a walkthrough); away from it, the change is added as before. With
-    `soft` (compositing 22) a change toward it lands as editing.toward.soft_move lands it (19 switched
-    at FADE_APART levels from the background: a pixel nearer kept its tint whole, one farther lost
-    all of it); `beyond` (+1: lighter, -1: darker, 0: neither), the side past the background that the
-    model cannot draw (its black is the background): there a pixel ends no further than it was (19
-    added a change there whole: blobs whiter than a white backdrop beside a shrunk bag, a
-    walkthrough), and one already there is no dye (its change is added)."""
+    a band's at a time), a grey model's change of an object on a plain background: a change toward
+    the background's luminance moves the pixel's colour toward it (compositing 19: the change added
+    to every channel kept a lavender boot's tint whole where a sneaker's white sole lightened it, a
+    lilac haze); `soft` and `beyond` (compositing 22) land it as editing.toward.dye_fading says."""
     moved = fill.moved() if fill is not None else None  # (rows, columns) the fill touches
     channels = patch.shape[2]
     if change.shape[2] not in (1, channels):
@@ -157,25 +150,7 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
         if dye is not None and masked.shape[2] == 1:
             colour, levels = dye
             here = _luma(patch[rows]) * np.float32(255) if levels is None else levels[rows]
-            level = float(LUMA.astype(np.float32) @ colour)
-            gap = level - here  # each pixel's to the background
-            if soft:  # new = p + kept + gone (colour's tint - p's), kept and gone by soft_move
-                toward = masked[..., 0] * gap > 0
-                if beyond:  # from the object's side only: a white print lighter than the backdrop is
-                    toward &= gap * beyond > 0  # no dye on it (its darkening stopped at the backdrop)
-                kept, gone = soft_move(masked[..., 0], gap, past=True)
-                gone[~toward] = 0
-                added = np.where(toward, kept, masked[..., 0])
-                if beyond:  # past the background: no further than the pixel was
-                    over = (here + added - level) * beyond - np.maximum((here - level) * beyond, 0)
-                    added -= np.maximum(over, 0) * beyond
-                fading = gone, added, here - level
-            else:
-                toward = (masked[..., 0] * gap > 0) & (np.abs(gap) >= FADE_APART)
-                if toward.any():  # new = p + (colour - p) s there, s the share of the way from it gone
-                    gone = 1 - np.clip((gap - masked[..., 0]) / np.where(toward, gap, 1), 0, 1)
-                    added = np.where(toward, 0, masked[..., 0])
-                    fading = np.where(toward, gone, 0).astype(np.float32), added, None
+            fading = dye_fading(masked[..., 0], here, float(LUMA.astype(np.float32) @ colour), soft, beyond)
         for c in range(channels):
             plane = band[c]
             plane[:] = patch[rows][..., c]
@@ -200,17 +175,6 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
         np.rint(band, out=band)
         np.clip(band, 0, 255, out=band)
         out[rows] = band.transpose(1, 2, 0)
-
-
-def beyond_background(mapping: DomainMapping) -> int:
-    """The side past a photo's background its model cannot draw, where the background is the model's
-    black (light_on_dark models, inversion.framing.to_model's levels): +1 (lighter) on a light
-    background the model sees inverted, -1 (darker) on a dark one; 0 where it is not."""
-    level = float(LUMA @ np.asarray(mapping.background, np.float64))
-    black = 255 - level if mapping.invert else level
-    if mapping.black_point <= 0 or abs(mapping.black_point - black) > 0.5:
-        return 0
-    return 1 if mapping.invert else -1
 
 
 def guided_upsample(change: np.ndarray, patch: np.ndarray, to_coarse: np.ndarray,

@@ -7,11 +7,15 @@ moves, so the change goes to nothing with the way, with no step (18 greyed a bro
 whole under a grey of its own level; 19 added a change within FADE_APART levels of the background
 whole, tint and all, and past the background's brightness: blobs whiter than a white backdrop). A
 stroke's grey paint (editing.landing.BrushBand.painted, compositing 20) and a plain background
-(editing.compositing.apply_change's dye, compositing 22) land by it.
+(editing.compositing.apply_change's dye, compositing 22: dye_fading, beyond_background) land by it.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from editing.silhouette import FADE_APART
+from inversion.framing import DomainMapping
+from training.pixels import LUMA
 
 PAINT_SOFT = 32.0  # photo levels of luminance a change moves a pixel by that take the whole of its tint
 # at least (compositing 20's strokes, 22's dye)
@@ -34,3 +38,44 @@ def soft_move(moved: np.ndarray, gap: np.ndarray, past: bool = False) -> tuple[n
     size[moved * gap <= 0] = 0  # away from the target: no fading
     size /= way
     return kept, np.minimum(size, 1, out=size)
+
+
+def dye_fading(masked: np.ndarray, here: np.ndarray, level: float, soft: bool, beyond: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """How a grey model's change `masked` (h, w) in levels lands on coloured pixels of luminance `here`
+    (h, w) beside a plain background of luminance `level` (editing.compositing.apply_change's dye):
+    (the share of each pixel's tint gone toward the background's, the luminance added, and with
+    `soft` the pixel's luminance less the background's), or None where nothing fades. The pixel's new
+    colour on channel c: p + added + gone * (colour[c] - p + lifted), lifted 0 without `soft`.
+    Without `soft` (compositing 19), a change toward the background fades the tint by the share of
+    the way to it gone, from FADE_APART levels away; with it (22), by soft_move's share, and
+    `beyond` (beyond_background's side) keeps a pixel from ending further past the background than
+    it was."""
+    gap = level - here  # each pixel's to the background
+    if soft:  # new = p + kept + gone (colour's tint - p's), kept and gone by soft_move
+        toward = masked * gap > 0
+        if beyond:  # from the object's side only: a white print lighter than the backdrop is
+            toward &= gap * beyond > 0  # no dye on it (its darkening stopped at the backdrop)
+        kept, gone = soft_move(masked, gap, past=True)
+        gone[~toward] = 0
+        added = np.where(toward, kept, masked)
+        if beyond:  # past the background: no further than the pixel was
+            over = (here + added - level) * beyond - np.maximum((here - level) * beyond, 0)
+            added -= np.maximum(over, 0) * beyond
+        return gone, added, here - level
+    toward = (masked * gap > 0) & (np.abs(gap) >= FADE_APART)
+    if not toward.any():
+        return None
+    gone = 1 - np.clip((gap - masked) / np.where(toward, gap, 1), 0, 1)  # the share of the way gone
+    return np.where(toward, gone, 0).astype(np.float32), np.where(toward, 0, masked), None
+
+
+def beyond_background(mapping: DomainMapping) -> int:
+    """The side past a photo's background its model cannot draw, where the background is the model's
+    black (light_on_dark models, inversion.framing.to_model's levels): +1 (lighter) on a light
+    background the model sees inverted, -1 (darker) on a dark one; 0 where it is not."""
+    level = float(LUMA @ np.asarray(mapping.background, np.float64))
+    black = 255 - level if mapping.invert else level
+    if mapping.black_point <= 0 or abs(mapping.black_point - black) > 0.5:
+        return 0
+    return 1 if mapping.invert else -1

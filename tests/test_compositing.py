@@ -589,7 +589,7 @@ def test_from_compositing_22_a_light_item_s_tint_fades_toward_its_background_wit
     apply_change(got, printed, np.full((1, 1, 1), -40.0, np.float32), np.ones((1, 1), np.float32),
                  dye=(background, luminance(printed)), soft=True, beyond=1)
     assert got[0, 0, 0] == 175
-    from editing.compositing import beyond_background
+    from editing.toward import beyond_background
     from inversion.framing import DomainSpec, to_model
 
     light, dark = np.full((40, 40, 3), 245, np.uint8), np.full((40, 40, 3), 10, np.uint8)

@@ -33,8 +33,8 @@ def test_an_object_s_faint_parts_are_framed_with_it():
     from it is not, nor a shadow (the background darker: a review), nor the photo's noise."""
     import cv2
 
-    from inversion import framing
-    from inversion.framing import find_object
+    from inversion import objects
+    from inversion.objects import find_object
 
     photo = product_photo(fg=(30, 60, 140))  # a navy box at rows 50-249, columns 150-259
     strap = np.array([30, 60, 140]) * 0.25 + 245 * 0.75  # its colour thinned: 54 levels off
@@ -46,12 +46,12 @@ def test_an_object_s_faint_parts_are_framed_with_it():
     photo = np.clip(photo - shadow[..., None], 0, 255).astype(np.uint8)
     photo[50:250, 150:260] = (30, 60, 140)
     assert find_object(photo) == (60, 50, 260, 250)
-    saved = framing.FAINT_SHARE
+    saved = objects.FAINT_SHARE
     try:
-        framing.FAINT_SHARE = 1.0  # Otsu's threshold alone, as before
+        objects.FAINT_SHARE = 1.0  # Otsu's threshold alone, as before
         assert find_object(photo) == (150, 50, 260, 250)
     finally:
-        framing.FAINT_SHARE = saved
+        objects.FAINT_SHARE = saved
 
 
 def test_light_object_on_black_keeps_polarity():

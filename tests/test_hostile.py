@@ -519,7 +519,7 @@ def test_too_many_megapixels_is_the_apps_own_message(width, height, words, tmp_p
 
 
 def test_a_huge_plain_image_is_refused_quickly_and_in_bounded_memory():
-    from inversion.framing import NoObjectError, find_object
+    from inversion.objects import NoObjectError, find_object
 
     plain = np.full((7000, 7000, 3), 128, np.uint8)
     tracemalloc.start()
