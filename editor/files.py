@@ -37,7 +37,7 @@ class DocumentFiles:
         return ok
 
     def save_session(self, path: str | Path) -> bool:
-        ok = self._attempt(lambda: session.save_session(self.doc, path, self.tuning.enabled),
+        ok = self._attempt(lambda: session.save_session(self.doc, path),
                            "Could not save the session: ",
                            f"Session saved to {Path(path).name}")[0]
         if ok:
@@ -159,7 +159,7 @@ class DocumentFiles:
     def autosave(self) -> None:
         if self.doc is not None:
             try:
-                session.save_session(self.doc, self.autosave_path, self.tuning.enabled)
+                session.save_session(self.doc, self.autosave_path)
             except OSError:
                 pass  # autosave is best effort; the user's own files are untouched
 

@@ -3,7 +3,7 @@ session, export the edit. No Qt here, so all of it is tested without a display (
 constraints: editor.strokes.stroke_constraints).
 
 A document's generator tuned to its photo (editor.state.Tuning) draws it when the editor's switch
-is on (`drawing_model`); a session then writes its weights beside itself (NAME.generator.safetensors
+is on (`drawing_model`); a session writes its weights beside itself (NAME.generator.safetensors
 for NAME.json) and records their file name and SHA-256, and an export writes them beside the export
 for its recipe. Opening a session reads them hash-checked; a missing or altered file is a message,
 and the session opens without them.
@@ -285,11 +285,13 @@ def write_tuned(tuning: Tuning, path: Path) -> str:
     return sha
 
 
-def save_session(doc: Document, path: str | os.PathLike, tuned: bool) -> None:
-    """Write the session; when `tuned` and the document has a tuned generator, its weights first,
-    beside the session (session_weights_path), named in the session with their SHA-256."""
+def save_session(doc: Document, path: str | os.PathLike) -> None:
+    """Write the session; when the document has a tuned generator, its weights first, beside the
+    session (session_weights_path), named in the session with their SHA-256: with the editor's
+    switch off too (turned off to compare, the tuning is still the document's: a session saved then
+    dropped it, and reopened with the switch on it was tuned again)."""
     data = doc.to_dict()
-    if tuned and doc.tuning is not None:
+    if doc.tuning is not None:
         weights = session_weights_path(path)
         data["tuned_generator"] = {"file": weights.name, "sha256": write_tuned(doc.tuning, weights),
                                    "steps": doc.tuning.steps, "tune_from": doc.tuning.tune_from}

@@ -237,6 +237,28 @@ def test_a_session_keeps_its_tuned_generator_and_reopens_bit_for_bit(window, qtb
     assert not (tmp_path / "autosave.json").exists() and not (tmp_path / autosaved["file"]).exists()
 
 
+def test_the_switch_off_keeps_the_tuning_in_a_saved_session(window, qtbot, photo, tmp_path):
+    """Turned off to compare, the tuning is still the document's: a session saved then keeps it, and
+    reopened with the switch on it draws tuned at once, not tuned again (it dropped it: a review)."""
+    w = window
+    tuned_photo(qtbot, w, photo)
+    tuned_view = canvas_pixels(w)
+    w.tuning.action.setChecked(False)
+    settle(qtbot, w)
+    assert not np.array_equal(canvas_pixels(w), tuned_view)  # the model's own generator draws it
+    path = tmp_path / "coat.session.json"
+    assert w.save_session(path)
+    assert (tmp_path / json.loads(path.read_text())["tuned_generator"]["file"]).is_file()
+
+    w.tuning.action.setChecked(True)
+    started = []
+    w.jobs.started.connect(started.append)
+    assert w.open_session(path)
+    settle(qtbot, w)
+    assert started == [] and w.last_error == ""
+    assert np.array_equal(canvas_pixels(w), tuned_view)
+
+
 def test_an_altered_or_missing_weights_file_is_a_message_and_never_a_crash(window, qtbot, photo,
                                                                           tmp_path):
     w = window

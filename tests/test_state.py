@@ -200,15 +200,15 @@ def test_a_tuned_generator_is_written_beside_the_session_once_and_read_back_hash
     generator = tuned_copy(model)
     with torch.no_grad():
         generator.blocks[-2].weight.mul_(1.5)  # as a tuning would: another generator, same architecture
-    doc.tuning = Tuning(tuned_model(model, generator), 7)
     path = tmp_path / "s.session.json"
-    session.save_session(doc, path, tuned=False)  # the switch off: no weights, no record
-    assert "tuned_generator" not in read_session(path)
-    assert not session.session_weights_path(path).exists()
-    session.save_session(doc, path, tuned=True)
+    session.save_session(doc, tmp_path / "plain.json")  # none to write: no weights, no record
+    assert "tuned_generator" not in read_session(tmp_path / "plain.json")
+    assert not session.session_weights_path(tmp_path / "plain.json").exists()
+    doc.tuning = Tuning(tuned_model(model, generator), 7)
+    session.save_session(doc, path)
     weights = tmp_path / "s.session.generator.safetensors"
     written = weights.stat().st_mtime_ns
-    session.save_session(doc, path, tuned=True)  # an autosave after the next edit: not written again
+    session.save_session(doc, path)  # an autosave after the next edit: not written again
     assert weights.stat().st_mtime_ns == written
 
     data = read_session(path)
