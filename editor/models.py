@@ -116,8 +116,7 @@ class ModelSwitching:
 
     @property
     def can_redo(self) -> bool:
-        return self.doc is not None and (self.doc.can_redo or (
-            bool(self._redo_switches) and self._redo_switches[-1].anchor is self.doc.current))
+        return self.doc is not None and (self.doc.can_redo or self._switch_to_redo())
 
     def undo(self) -> None:
         """Undo the document's last step; at its first, the model switch that started it."""
@@ -138,12 +137,41 @@ class ModelSwitching:
             return
         if self.doc.can_redo:
             self._say_unless_told(self.doc.redo, lambda: f"Redone: {self.doc.current.label}")
-        elif self.can_redo:
-            forward = self._redo_switches.pop()
-            self._undo_switches.append(Edition(self.model, self.vectors, self.doc))
-            self._install_model(forward.model, forward.vectors)
-            self._start_document(forward.doc, switching=True)
-            self.statusBar().showMessage(f"Editing with {forward.model.name} again")
+        else:
+            self.redo_switch()
+
+    def redo_switch(self) -> None:
+        """Make the model switch undone last again, where the document stands where it was undone."""
+        if not self._switch_to_redo():
+            return
+        forward = self._redo_switches.pop()
+        self._undo_switches.append(Edition(self.model, self.vectors, self.doc))
+        self._install_model(forward.model, forward.vectors)
+        self._start_document(forward.doc, switching=True)
+        self.statusBar().showMessage(f"Editing with {forward.model.name} again")
+
+    def back_before_switch(self) -> None:
+        """Back to the document the last model switch left, as Undo from the first step is."""
+        if self.doc is not None and self._undo_switches:
+            self.doc.jump(0)
+            self.undo()
+
+    def rows_around_switch(self) -> tuple[str | None, str | None]:
+        """The history panel's rows around the document: above it, the one the last switch left
+        (its model and steps); below, the switch undone last while Redo can make it again."""
+        above = below = None
+        if self._undo_switches:
+            left = self._undo_switches[-1]
+            steps = left.doc.index + 1
+            above = f"↑ {steps} step{'s' if steps > 1 else ''} with {left.model.name}"
+        if self._switch_to_redo():
+            below = self._redo_switches[-1].doc.history[0].label
+        return above, below
+
+    def _switch_to_redo(self) -> bool:
+        """Whether a model switch was undone and the document stands where it was undone."""
+        return bool(self._redo_switches) and self.doc is not None and \
+            self._redo_switches[-1].anchor is self.doc.current
 
     def _say_unless_told(self, step, message) -> None:
         """Run `step` (an undo or redo); unless a tool said what is shown now meanwhile (a candidate

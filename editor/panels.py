@@ -196,11 +196,20 @@ class CandidatesPanel(QWidget):
 
 
 class HistoryPanel(QWidget):
-    """The document's history; undone steps are grey, a click jumps to a step."""
+    """The document's history; undone steps are grey, a click jumps to a step. Around a model
+    switch (`around`: the window's (row above, row below) labels, either None) a row above the
+    document's steps stands for the document the switch left, a click going back to it (`back`),
+    and a grey row below for a switch that was undone, a click redoing it (`forward`): the switch
+    vanished from the list when undone, and the earlier steps with it (a walkthrough)."""
 
-    def __init__(self, parent=None):
+    back = Signal()
+    forward = Signal()
+
+    def __init__(self, parent=None, around: Callable[[], tuple[str | None, str | None]] | None = None):
         super().__init__(parent)
         self.doc: Document | None = None
+        self.around = around or (lambda: (None, None))
+        self._above = False  # whether the list's first row is the one above the document's steps
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("<b>History</b>"))
@@ -215,19 +224,38 @@ class HistoryPanel(QWidget):
         self._show_document(doc)
 
     def _on_click(self, item: QListWidgetItem) -> None:
-        if self.doc is not None:
-            self.doc.jump(self.list.row(item))
+        if self.doc is None:
+            return
+        row = self.list.row(item) - self._above
+        if row < 0:
+            self.back.emit()
+        elif row >= len(self.doc.history):
+            self.forward.emit()
+        else:
+            self.doc.jump(row)
 
     def _show_document(self, doc: Document) -> None:
         if doc is not self.doc:
             return
         self.list.clear()
+        above, below = self.around()
+        self._above = above is not None
+        if above is not None:
+            item = QListWidgetItem(above)
+            item.setForeground(QColor(110, 110, 110))
+            item.setToolTip("Click to go back to it (or Undo from the first step below)")
+            self.list.addItem(item)
         for i, s in enumerate(doc.history):
             item = QListWidgetItem(f"{i}. {s.label}")
             if i > doc.index:
                 item.setForeground(QColor(150, 150, 150))
             self.list.addItem(item)
-        self.list.setCurrentRow(doc.index)
+        if below is not None:
+            item = QListWidgetItem(f"{len(doc.history)}. {below}")
+            item.setForeground(QColor(150, 150, 150))
+            item.setToolTip("Undone: click (or Redo) to switch again")
+            self.list.addItem(item)
+        self.list.setCurrentRow(doc.index + self._above)
 
 
 def side_dock(window, *panels: tuple[QWidget, int]) -> QDockWidget:

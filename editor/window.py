@@ -120,7 +120,9 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.sliders_panel.previewed.connect(self._on_preview)
         self.sliders_panel.held.connect(lambda m: self.tool_status("sliders", m))  # where they hold
         self.candidates_panel = CandidatesPanel()
-        self.history_panel = HistoryPanel()
+        self.history_panel = HistoryPanel(around=self.rows_around_switch)
+        self.history_panel.back.connect(self.back_before_switch)
+        self.history_panel.forward.connect(self.redo_switch)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, side_dock(
             self, (self.model_panel, 0), (self.sliders_panel, 5), (self.candidates_panel, 0),
             (self.history_panel, 1)))
@@ -278,6 +280,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         if enabled:  # its held sliders walked, if they were not (an inversion cancelled or failed)
             self.preview.warm_once(self.doc.z0)
         self.sliders_panel.setEnabled(enabled)
+        self.menus.reset_action.setEnabled(enabled)  # Ctrl+R as the panel's button (on during inversion)
         self.brush_bar.setEnabled(enabled)
         self.drag_tool.bar.setEnabled(enabled)
         self._follow_brush()

@@ -438,12 +438,23 @@ def test_switching_models_is_one_undoable_step_and_the_same_model_does_nothing(w
     assert w.model.name == "other" and w.doc is not edited and w.doc.photo_path == photo
     assert w.doc.history[0].label == "model tiny → other" and w.doc.current.slider_dict == {}
     assert w.menus.undo_action.isEnabled() and questions.asked == []
+    rows = w.history_panel.list
+    assert [rows.item(i).text() for i in range(rows.count())] == [  # the steps before the switch too
+        "↑ 2 steps with tiny", "0. model tiny → other"]
 
     w.undo()  # back to the first model and its edit, as it was
     settle(qtbot, w)
     assert w.model.name == "tiny" and w.doc is edited and w.doc.current.slider_dict == {"first": 1.5}
     assert w.sliders["first"].value() == pytest.approx(1.5)
     assert w.model_panel.combo.currentData() == str(w.model.path)
+    assert rows.item(rows.count() - 1).text() == "2. model tiny → other"  # undone: grey, below
+    assert rows.item(rows.count() - 1).foreground().color().red() == 150 and rows.currentRow() == 1
+    rows.itemClicked.emit(rows.item(rows.count() - 1))  # a click on it redoes the switch
+    settle(qtbot, w)
+    assert w.model.name == "other" and w.doc.history[0].label == "model tiny → other"
+    rows.itemClicked.emit(rows.item(0))  # the row above: back to the first model's document
+    settle(qtbot, w)
+    assert w.model.name == "tiny" and w.doc is edited and w.doc.current.slider_dict == {"first": 1.5}
     w.redo()
     settle(qtbot, w)
     assert w.model.name == "other" and w.doc.history[0].label == "model tiny → other"
@@ -452,6 +463,7 @@ def test_switching_models_is_one_undoable_step_and_the_same_model_does_nothing(w
     settle(qtbot, w)
     w.set_slider("second", -1.0, commit=True)  # a new edit: the undone switch cannot be redone
     assert not w.can_redo
+    assert "model tiny → other" not in [rows.item(i).text()[3:] for i in range(rows.count())]
     settle(qtbot, w)
 
 
@@ -820,10 +832,11 @@ def test_sliders_have_readable_names_a_typed_value_and_wait_for_a_photo(window, 
     assert readable("sneaker->ankle_boot") == "Sneaker → ankle boot"
     w = window
     assert not w.sliders_panel.isEnabled() and not w.brush_bar.isEnabled()  # no photo yet
+    assert not w.menus.reset_action.isEnabled()  # Ctrl+R too
     assert w.sliders_panel.titles["first"].text() == "First"
     assert "+ more" in w.sliders["first"].toolTip() or "direction" in w.sliders["first"].toolTip()
     w.new_from_model(1)
-    assert w.sliders_panel.isEnabled()
+    assert w.sliders_panel.isEnabled() and w.menus.reset_action.isEnabled()
     box = w.sliders["second"]._label  # superqt's value box beside the track
     box.selectAll()
     qtbot.keyClicks(box, "-1.25")
