@@ -156,7 +156,7 @@ class Menus(QObject):
         self.undo_action = self._action(e, "&Undo", w.undo, keys.Undo)
         self.redo_action = self._action(e, "&Redo", w.redo)
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])  # both usual
-        self._action(e, "Reset all sliders", w.reset_all_sliders, "Ctrl+R")
+        self.reset_action = self._action(e, "Reset all sliders", w.reset_all_sliders, "Ctrl+R")
         v, c = m.addMenu("&View"), w.canvas
         self.view_menu = v  # editor.strokeview adds its switch here
         self._action(v, "Zoom to &fit", c.zoom_fit, "Ctrl+0")

@@ -305,7 +305,7 @@ class SlidersPanel(QWidget):
         self._record(self.doc.with_sliders(values, "slider " + ", ".join(changed)))
 
     def reset_all(self) -> None:
-        if self.doc is None or not self.doc.current.sliders:
+        if self.doc is None or not self.doc.current.sliders or not self.isEnabled():
             return
         self.commit_timer.stop()
         self._record(self.doc.with_sliders({}, "reset all sliders"))

@@ -59,6 +59,7 @@ def test_tuning_runs_in_the_background_with_progress_and_cancel_keeps_the_untune
     assert status.isVisible() and status.progress.maximum() == 100_000
     assert "Tuning the generator to coat.png" in w.statusBar().currentMessage()
     assert not w.sliders_panel.isEnabled()  # edits wait for the tuned generator
+    assert not w.menus.reset_action.isEnabled()  # Reset all's shortcut with them (a walkthrough)
     inverted = w.doc.z0.clone()
     w.cancel_job()
     settle(qtbot, w)
