@@ -12,8 +12,9 @@ value a where the attribute has changed by a units (editing.measure.UNITS: Width
 pixels wider, on a boot as on a dress, where a spread unit widened one item by a pixel and another by
 five). A value the item cannot reach in its class is held at the largest change the walk found.
 Steered (the default), the walk is not a straight line but this item's own path along the
-gradient of the attribute (editing.steer). Class sliders and class pairs are meant to change the
-class and are never held.
+gradient of the attribute (editing.steer). Class sliders raised and class pairs are meant to change
+the class and are not held; a class slider lowered is (session version 14: Sandal -2 turned a sneaker
+into a shirt, quietly, and Sneaker -2 did too: a walkthrough), as an uncalibrated slider is.
 
 The walk starts from one reference code (the document's z0 in the editor, `ref` in apply_sliders),
 so that the sliders' offset is the same from every base: it is made when a slider first moves (49
@@ -44,6 +45,7 @@ from training.classifier import model_classifier
 HOLD_REACH = 3.0  # how far the walk goes each way: no further than an uncalibrated slider at 3, where
 # the generator's pictures start to fall apart (streaks, a dress darkened)
 HELD_KINDS = ("measured",)  # AttributeVector.meta["kind"] of the sliders held
+LOWERED_KINDS = ("class",)  # those held when moved below 0 only (raised, they change the class)
 CLASS_PENALTY = 1000.0  # added to a stroke candidate's objective when it changed class: ranks it
 # after every candidate that kept it (objectives are a few units at most)
 CACHED_LIMITS = 32  # (code, slider) pairs whose limits are kept, and as many shares
@@ -109,14 +111,17 @@ def class_term(model, z_ref: torch.Tensor, draw=None, judged=None):
 
 
 class ClassHold:
-    """How far each measured slider can go from a code with the item staying of its class, and,
-    given `measure`, how far along its direction each slider value goes (calibration)."""
+    """How far each measured slider (and each class slider, lowered) can go from a code with the
+    item staying of its class, and, given `measure`, how far along its direction each slider value
+    goes (calibration)."""
 
     def __init__(self, decode, classifier: torch.nn.Module, vectors: dict,
                  calibration: Calibration | None = None, on_photos: bool = True,
-                 class_names: list[str] | None = None):
+                 class_names: list[str] | None = None, lowered: bool = True):
         self.decode, self.classifier, self.calibration = decode, classifier, calibration
         self.names = [n for n, v in vectors.items() if v.meta.get("kind") in HELD_KINDS]
+        # the class sliders held when lowered (False: none, as sessions before version 14 meant)
+        self.lowered = [n for n, v in vectors.items() if lowered and v.meta.get("kind") in LOWERED_KINDS]
         self._vectors = vectors
         self.on_photos = on_photos  # False: photos are not taken (as sessions before version 6)
         self._photos: OrderedDict[bytes, tuple[torch.Tensor, torch.Tensor, bytes]] = OrderedDict()
@@ -140,6 +145,10 @@ class ClassHold:
             return None
         return cls(model.decode, classifier, vectors, Calibration.shipped(steer) if calibrate else None,
                    class_names=model.config.get("data", {}).get("classes"))
+
+    def holds(self, name: str, a: float) -> bool:
+        """Whether slider `name` at value `a` is held: a measured slider moved, a class slider lowered."""
+        return bool(a) and (name in self.names or (a < 0 and name in self.lowered))
 
     def calibrated(self, name: str) -> bool:
         return self.calibration is not None and name in self.calibration.units
@@ -324,7 +333,7 @@ class ClassHold:
     def reached(self, z0: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
         """{slider: the value it reaches} for each held slider of `values` from z0 (the value
         itself where nothing stops it)."""
-        return {n: self.walk(z0, n).to_steps(a)[1] for n, a in values.items() if a and n in self.names}
+        return {n: self.walk(z0, n).to_steps(a)[1] for n, a in values.items() if self.holds(n, a)}
 
     def clamp(self, z0: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
         """The slider values as distances along their directions in spread units: each held one
@@ -333,9 +342,9 @@ class ClassHold:
         together to the largest share (in eighths) that keeps it."""
         out = dict(values)
         for n, a in values.items():
-            if a and n in self.names:
+            if self.holds(n, a):
                 out[n] = self.walk(z0, n).to_steps(a)[0]
-        held = [n for n in self.names if out.get(n)]
+        held = [n for n in out if self.holds(n, values[n]) and out[n]]
         if len(held) < 2:
             return out
         share = self._together(z0, {n: out[n] for n in held})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from editing.keep import ClassHold, SliderSet
+from editing.keep import LOWERED_KINDS, ClassHold, SliderSet
 from editing.measure import UNITS
 from editing.steer import Calibration
 
@@ -80,10 +80,35 @@ def _before_11(calibration: Calibration | None) -> Calibration | None:
     return replace(calibration, still={**calibration.still, "brightness": BRIGHTNESS_HELD_BEFORE})
 
 
+def lowered_class(sliders: dict[str, float], vectors: dict) -> bool:
+    """Whether slider values `sliders` lower a class slider of `vectors`, which session version 14
+    holds where the item would change kind (editing.keep.LOWERED_KINDS) and no version before did."""
+    return any(v < 0 and name in vectors and vectors[name].meta.get("kind") in LOWERED_KINDS
+               for name, v in sliders.items())
+
+
+def lowered_maybe(sliders: dict[str, float]) -> bool:
+    """Whether slider values `sliders` may lower a class slider (lowered_class), told without the
+    sliders' kinds (a document's): any slider below 0 but a measured one (editing.measure.UNITS) or
+    a class pair ("a->b"). A session that may is written as version 14."""
+    return any(v < 0 and name not in UNITS and "->" not in name for name, v in sliders.items())
+
+
+def unheld_lowered(sliders: dict) -> SliderSet | None:
+    """The same sliders held as `sliders` hold them, the class sliders lowered not held, as every
+    session before version 14 moved them; None when `sliders` hold none of them."""
+    hold = getattr(sliders, "hold", None)
+    if hold is None or not hold.lowered:
+        return None
+    return _held_again(sliders, hold.calibration, on_photos=hold.on_photos)
+
+
 def _held_again(vectors: SliderSet, calibration: Calibration | None, on_photos: bool = False) -> SliderSet:
     """`vectors`' sliders with a new hold of the same generator and classifier (its own caches),
     judging the class on the generator's picture, as every hold did before photos were taken
-    (`on_photos`: on the photo it is given)."""
+    (`on_photos`: on the photo it is given), and holding no class slider lowered (as every hold
+    did before session version 14)."""
     plain = dict(vectors)
     return SliderSet(plain, ClassHold(vectors.hold.decode, vectors.hold.classifier, plain, calibration,
-                                      on_photos=on_photos, class_names=vectors.hold.class_names))
+                                      on_photos=on_photos, class_names=vectors.hold.class_names,
+                                      lowered=False))

@@ -187,7 +187,7 @@ def apply_sliders(z0: torch.Tensor, vectors: dict[str, AttributeVector],
         values = hold.clamp(ref, values)
     z = z0.clone()
     for name, a in values.items():
-        if a and hold is not None and name in hold.names:
+        if hold is not None and hold.holds(name, a):
             z = z + hold.offset(ref, name, a).to(z)  # along the item's own path when steered
         elif a:
             unit, spread = vectors[name].direction(ref)

@@ -180,7 +180,7 @@ def document_from_session(data: dict, model: GANModel,
         photo_path = None
     if vectors:
         take_photo(vectors, z0, target)  # before any slider is placed: the walks judge on it
-        if data.get("version", 1) < 12:
+        if data.get("version", 1) < 14:
             history = as_saved(history, vectors, z0, data.get("version", 1), target)
     return Document(model.path, model.model_id, pixels, mapping, z0, photo_path, data.get("seed"),
                     history, int(data["index"]), sha, target=target)
@@ -201,20 +201,26 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
     in spread units (uncalibrated), versions 2 to 4 along their class's straight direction, version
     5 judged the class on the generator's picture, not on the photo, versions 6 to 10 held only the
     area and detail still under brightness (on the photo `target`, as the model sees it), versions
-    up to 11 landed a steered value from the largest change before it (editing.steer.Walk.to_steps).
-    Only the states whose code those sliders change are re-based; a region's `under` and a drag's
+    up to 11 landed a steered value from the largest change before it (editing.steer.Walk.to_steps),
+    versions up to 13 held no class slider lowered (editing.keep.LOWERED_KINDS). Only the states whose
+    code those sliders change are re-based; a region's `under` and a drag's
     start follow them."""
     from editing.keep_versions import (
         landed_before_12,
+        lowered_class,
         moved_by_11,
         moved_by_12,
         off_photos,
         shape_free,
         uncalibrated,
+        unheld_lowered,
         unsteered,
     )
 
-    if version >= 6 and not any(moved_by_12(s.slider_dict) for s in history):
+    lowered = version < 14 and any(lowered_class(s.slider_dict, vectors) for s in history)
+    if version >= 12 and not lowered:
+        return history
+    if version >= 6 and not lowered and not any(moved_by_12(s.slider_dict) for s in history):
         return history  # no calibrated slider moved: every state shows what it showed
     if version < 2:
         before = uncalibrated(vectors)
@@ -222,20 +228,25 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
         before = unsteered(vectors)
     elif version < 6:
         before = landed_before_12(off_photos(vectors) or vectors)
-    else:  # brightness held less before 11; every steered value landed otherwise before 12
+    elif version < 12:  # brightness held less before 11; every steered value landed otherwise before 12
         shaped = version < 11 and any(moved_by_11(s.slider_dict) for s in history)
         before = landed_before_12((shape_free(vectors) if shaped else None) or vectors)
-        if before is not None:
-            before.hold.on_photo(z0, target)
+    else:
+        before = None
+    if before is None and lowered:  # (every hold above holds no class slider lowered either)
+        before = unheld_lowered(vectors)
     if before is None:
         return history
+    if version >= 6:
+        before.hold.on_photo(z0, target)
 
     now: dict[int, Snapshot] = {}  # id(state as read) -> the state re-based
     moves: dict[int, Moved] = {}  # id(Moved as read) -> the one whose start is re-based (shared)
     out = []
     for snap in history:
         new = snap
-        if snap.sliders and (version < 6 or moved_by_12(snap.slider_dict)):
+        if snap.sliders and (version < 6 or (version < 12 and moved_by_12(snap.slider_dict))
+                             or (lowered and lowered_class(snap.slider_dict, vectors))):
             then = snap.code(before, z0)
             if version < 6 or not torch.equal(then, snap.code(vectors, z0)):  # from 6: where it differs
                 new = snap.showing(then, vectors, z0)

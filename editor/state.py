@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from editing.keep_versions import moved_by_12
+from editing.keep_versions import lowered_maybe, moved_by_12
 from editing.layers import with_layer
 from editing.motion import Motion
 from editing.offset import FeatureOffset
@@ -31,7 +31,8 @@ from training.fileio import sha256_file, write_json_atomic
 from training.modelfile import GANModel
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 13  # 13: a state's strokes each land the code that followed them (`layers`, indices into
+SESSION_VERSION = 14  # 14: a class slider lowered is held where the item would change kind (editing.keep's
+# LOWERED_KINDS); 13: a state's strokes each land the code that followed them (`layers`, indices into
 # `codes`: editing.layers.layered_bands); 12: a steered slider's value lands between the neighbouring
 # readings of its walk (editing.steer.Walk.to_steps); 11: the brightness slider holds the item's width and
 # height still too (editing.measure.HOLD_STILL); 10: a drag may move a part as a whole (editing.motion's
@@ -354,6 +355,8 @@ class Document:
         # elsewhere, one before 11 would move brightness differently, one before 10 opens it when
         # no part moves whole.
         if codes:  # an editor before 13 would land every stroke its state's code
+            return data
+        if any(lowered_maybe(s.slider_dict) for s in self.history):  # one before 14 would not hold it
             return data
         if any(moved_by_12(s.slider_dict) for s in self.history):
             data["version"] = 12

@@ -540,6 +540,45 @@ def test_a_stroke_s_class_term_and_ranking_read_the_photo_with_the_change_added(
         assert torch.equal(class_penalty(model, z0, judged=judged)(far) > 0, reads)
 
 
+def test_a_class_slider_lowered_stops_before_the_item_changes_kind_and_raised_does_not():
+    """Session version 14. Lowered, a class slider took a sneaker anywhere: Sandal -2 drew a shirt
+    and nothing said so (a walkthrough). It is held as a measured slider is; raised, it still changes
+    the class, as it is meant to; a hold made for older sessions (lowered=False) holds it nowhere."""
+    e = torch.eye(4)
+    vectors = {"coat": AttributeVector("coat", e[0], 1.0, {"kind": "class"})}
+    hold = ClassHold(lambda z: z, step_classifier, vectors)
+    sliders = SliderSet(vectors, hold)
+    z0 = torch.full((4,), 2.0)  # class 1, down to 1.25
+    assert hold.clamp(z0, {"coat": -2.0}) == {"coat": -0.75}
+    assert apply_sliders(z0, sliders, {"coat": -2.0})[0].item() == 1.25
+    assert apply_sliders(z0, sliders, {"coat": 2.0})[0].item() == 4.0  # raised: as asked
+    assert held_sliders(sliders, z0, {"coat": -2.0}) == {"coat": -0.75}
+    assert why_held(sliders, z0, "coat", -2.0) == HELD_WHY["class"]
+    older = SliderSet(vectors, ClassHold(lambda z: z, step_classifier, vectors, lowered=False))
+    assert apply_sliders(z0, older, {"coat": -2.0})[0].item() == 0.0
+    assert held_sliders(older, z0, {"coat": -2.0}) == {}
+
+
+def test_a_version_13_session_with_a_class_slider_lowered_opens_as_it_looked():
+    """The shipped product model's sample of seed 1 with its own kind's slider at -2: held since 14,
+    a session of version 13 shows the code it showed (the class slider not held), one of 14 its own."""
+    from editing.keep_versions import unheld_lowered
+    from editor.session import document_from_session, new_document
+
+    model = load_model(DEFAULT_MODEL)
+    vectors = model_vectors(model)
+    doc = new_document(model, 1)
+    name = vectors.hold.read_class(doc.z0, doc.z0)[0]  # its own kind, lowered
+    doc.push(doc.with_sliders({name: -2.0}, "lowered"))
+    data = doc.to_dict()
+    assert data["version"] == 14
+    then = doc.current.code(unheld_lowered(vectors), doc.z0)
+    assert not torch.allclose(doc.code(vectors), then, atol=1e-3)  # held now
+    old = document_from_session({**data, "version": 13}, model, vectors)
+    assert torch.allclose(old.code(vectors), then, atol=1e-5) and old.current.sliders == doc.current.sliders
+    assert torch.equal(document_from_session(data, model, vectors).code(vectors), doc.code(vectors))
+
+
 def test_a_steered_value_lands_between_the_readings_around_it_and_older_walks_as_they_did():
     """Session version 12. A steered walk's value came from the largest change before it, where
     the measure had dipped or stayed flat in between: "Width +1" on a walk reading 0, 0, -0.25, then
