@@ -49,20 +49,24 @@ class Quality:
     lpips: float | None = None  # against the photo in the model's domain; None without a photo
     identity: float | None = None  # face models: dlib distance to the photo's face
 
-    def summary(self, photo_rank: float | None = None) -> str:
+    def summary(self, photo_rank: float | None = None, tuning: bool = False) -> str:
         """In words first: "LPIPS 0.070 · identity distance 0.40 · realism -0.98, above 9% of
         samples" meant nothing to a new user (walkthrough); short enough that the line and a
         warning fit the room the panel keeps for them (the panel's tooltip says what each means).
         `photo_rank`, the photo's own realism rank, said beside this one: an untouched product
         photo read "more realistic than 5% of samples" and nothing said that the photo itself
         scores so (a walkthrough: it may alarm a user). No apostrophe: the panel shows it as
-        escaped rich text, and tests compare the two."""
+        escaped rich text, and tests compare the two. `tuning`: a generator is being tuned to the
+        photo, and the face's distance is said as the untuned one's, without a verdict ("another
+        person" while the tuning ran alarmed a walkthrough)."""
         from inversion.faces import SAME_PERSON
 
         parts = []
         if self.lpips is not None:
             parts.append(f"{self.lpips:.3f} from the photo")
-        if self.identity is not None:
+        if self.identity is not None and tuning:
+            parts.append(f"face distance {self.identity:.2f} before the tuning to the photo")
+        elif self.identity is not None:
             who = "the same person" if self.identity < SAME_PERSON else "another person"
             parts.append(f"{who} (face distance {self.identity:.2f}, the same under {SAME_PERSON:g})")  # the
             # bare number meant nothing to a walkthrough
@@ -98,6 +102,7 @@ class QualityMeter:
                  start: torch.Tensor | None = None, aligned: bool = True, settled: bool = True):
         self.model, self.lpips, self.target = model, lpips, target
         self.settled = settled  # `start` is the code edits start from, not an inversion's first guess
+        self.tuning = False  # a generator is being tuned to the photo (editor.tuning): said, not judged
         self.spec = DomainSpec.for_model(model.config)
         self.reference = None  # the photo's face descriptor: only for a face found and aligned (a
         # whole image given to a face model has no face where the descriptor looks)
@@ -151,7 +156,7 @@ class QualityMeter:
     def said(self, q: Quality) -> str:
         """The summary of `q` as the editor says it, with the photo's own realism rank beside its
         own where there is a photo (Quality.summary)."""
-        return q.summary(None if self.target is None else self.photo().realism_rank)
+        return q.summary(None if self.target is None else self.photo().realism_rank, self.tuning)
 
     def too_far(self, q: Quality, hair: bool = False, landed: bool = False, painted: bool = False
                 ) -> list[str]:

@@ -120,6 +120,7 @@ class GeneratorTuning(QObject):
 
         def stopped(_) -> None:
             self.busy_with = None
+            self._judging(doc, False)
             self.not_now(doc)
             w.set_editing_enabled(True)
             w.statusBar().showMessage("Tuning cancelled: the model's own generator draws the photo "
@@ -127,10 +128,19 @@ class GeneratorTuning(QObject):
 
         self.busy_with = doc
         w.set_editing_enabled(False)
+        self._judging(doc, True)
         w.statusBar().showMessage(f"Tuning the generator to {name}…")
         work = lambda: on_threads(tune(model, generator, x, pivot, lpips, cfg))  # noqa: E731
         w.jobs.run(Job(work, cfg.steps, on_done=finish, on_step=progress, on_cancel=stopped))
         return True
+
+    def _judging(self, doc: Document, tuning: bool) -> None:
+        """The quality line says the face's distance without a verdict while `doc` is tuned (a
+        finished tuning draws with a meter of its own: redraw)."""
+        meter = self.window.candidates_panel.meter
+        if meter is not None and meter.tuning != tuning and doc is self.window.doc:
+            meter.tuning = tuning
+            self.window._show_quality(doc.current)  # (one judged on what lands: with its next frame)
 
     def _job_ended(self) -> None:
         """Any job ended (done, cancelled, failed, replaced): a tuning asked for meanwhile starts."""

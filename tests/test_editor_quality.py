@@ -3,7 +3,7 @@ among the model's own samples. No Qt."""
 import pytest
 import torch
 
-from editor.quality import QualityMeter
+from editor.quality import Quality, QualityMeter
 from inversion.perceptual import LPIPS
 from tests.conftest import make_editable_model
 from training.modelfile import load_model
@@ -49,6 +49,9 @@ def test_a_face_model_reports_identity_to_the_photos_face():
     meter = QualityMeter(model, LPIPS(), target)
     same, other = meter.measure_code(z[0]), meter.measure_code(z[1])
     assert same.identity < 0.1 and "the same person (face distance 0.0" in same.summary()
+    far = Quality(0.0, 0.5, lpips=0.1, identity=0.7)  # while a tuning runs: the distance, no verdict
+    assert "another person" in far.summary() and "another person" not in far.summary(tuning=True)
+    assert "face distance 0.70 before the tuning to the photo" in far.summary(tuning=True)
     assert "the same under 0.6" in same.summary()  # what the number is, and which way is good
     assert other.identity > same.identity + 0.2
     # a whole image given to the face model (no face found): no identity, which read "same

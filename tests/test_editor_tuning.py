@@ -60,9 +60,11 @@ def test_tuning_runs_in_the_background_with_progress_and_cancel_keeps_the_untune
     assert "Tuning the generator to coat.png" in w.statusBar().currentMessage()
     assert not w.sliders_panel.isEnabled()  # edits wait for the tuned generator
     assert not w.menus.reset_action.isEnabled()  # Reset all's shortcut with them (a walkthrough)
+    assert w.candidates_panel.meter.tuning  # the quality line judges no face meanwhile
     inverted = w.doc.z0.clone()
     w.cancel_job()
     settle(qtbot, w)
+    assert not w.candidates_panel.meter.tuning
     assert "Tuning cancelled" in w.statusBar().currentMessage()
     assert w.doc.tuning is None and w.drawing_model is w.model and w.renderer.model is w.model
     assert torch.equal(w.doc.z0, inverted) and w.sliders_panel.isEnabled() and not status.isVisible()
