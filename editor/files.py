@@ -37,9 +37,13 @@ class DocumentFiles:
         return ok
 
     def save_session(self, path: str | Path) -> bool:
+        said = f"Session saved to {Path(path).name}"
+        if self._undo_switches:  # reopened, its first step was a switch that led nowhere: a walkthrough
+            left = self._undo_switches[-1]
+            said += (f" (with {self.model.name}'s edits; not the document before the switch from "
+                     f"{left.model.name}, which stays for Undo while this window is open)")
         ok = self._attempt(lambda: session.save_session(self.doc, path),
-                           "Could not save the session: ",
-                           f"Session saved to {Path(path).name}")[0]
+                           "Could not save the session: ", said)[0]
         if ok:
             self._saved = (self.doc, self.doc.current)
             self._session_file = (self.doc, Path(path))

@@ -441,6 +441,8 @@ def test_switching_models_is_one_undoable_step_and_the_same_model_does_nothing(w
     rows = w.history_panel.list
     assert [rows.item(i).text() for i in range(rows.count())] == [  # the steps before the switch too
         "↑ 2 steps with tiny", "0. model tiny → other"]
+    assert w.save_session(tmp_path / "other.session.json")  # what it holds, said
+    assert "not the document before the switch from tiny" in w.statusBar().currentMessage()
 
     w.undo()  # back to the first model and its edit, as it was
     settle(qtbot, w)
