@@ -190,6 +190,13 @@ class Menus(QObject):
         if doc is self.window.doc:  # the window's undo also reaches back past a model switch
             self.undo_action.setEnabled(self.window.can_undo)
             self.redo_action.setEnabled(self.window.can_redo)
+            self.follow_sliders()
+
+    def follow_sliders(self) -> None:
+        """Reset all sliders is on while the sliders are and one of them is moved."""
+        w = self.window
+        self.reset_action.setEnabled(w.sliders_panel.isEnabled() and w.doc is not None
+                                     and any(w.doc.current.slider_dict.values()))
 
     # ------------------------------------------------------------------ dialogs
 

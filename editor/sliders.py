@@ -323,6 +323,7 @@ class SlidersPanel(QWidget):
         if doc is not self.doc:
             return  # a document this panel no longer shows
         values = doc.current.slider_dict
+        self.reset_button.setEnabled(any(values.values()))  # nothing to reset: off (a walkthrough)
         for n, s in self.sliders.items():
             s.blockSignals(True)
             s.setValue(self.sign(n) * values.get(n, 0.0) + 0.0)  # + 0.0: no "-0.00"

@@ -280,7 +280,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         if enabled:  # its held sliders walked, if they were not (an inversion cancelled or failed)
             self.preview.warm_once(self.doc.z0)
         self.sliders_panel.setEnabled(enabled)
-        self.menus.reset_action.setEnabled(enabled)  # Ctrl+R as the panel's button (on during inversion)
+        self.menus.follow_sliders()  # Ctrl+R as the panel's button (it stayed on during an inversion)
         self.brush_bar.setEnabled(enabled)
         self.drag_tool.bar.setEnabled(enabled)
         self._follow_brush()

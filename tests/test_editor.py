@@ -838,7 +838,12 @@ def test_sliders_have_readable_names_a_typed_value_and_wait_for_a_photo(window, 
     assert w.sliders_panel.titles["first"].text() == "First"
     assert "+ more" in w.sliders["first"].toolTip() or "direction" in w.sliders["first"].toolTip()
     w.new_from_model(1)
-    assert w.sliders_panel.isEnabled() and w.menus.reset_action.isEnabled()
+    assert w.sliders_panel.isEnabled() and not w.menus.reset_action.isEnabled()  # nothing moved yet
+    assert not w.sliders_panel.reset_button.isEnabled()
+    w.set_slider("first", 1.0, commit=True)
+    assert w.menus.reset_action.isEnabled() and w.sliders_panel.reset_button.isEnabled()
+    w.reset_all_sliders()
+    assert not w.menus.reset_action.isEnabled() and not w.sliders_panel.reset_button.isEnabled()
     box = w.sliders["second"]._label  # superqt's value box beside the track
     box.selectAll()
     qtbot.keyClicks(box, "-1.25")
