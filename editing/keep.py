@@ -147,8 +147,18 @@ class ClassHold:
                    class_names=model.config.get("data", {}).get("classes"))
 
     def holds(self, name: str, a: float) -> bool:
-        """Whether slider `name` at value `a` is held: a measured slider moved, a class slider lowered."""
+        """Whether slider `name` at value `a` may be held: a measured slider moved, a class slider
+        lowered (held_in says which of several are)."""
         return bool(a) and (name in self.names or (a < 0 and name in self.lowered))
+
+    def held_in(self, values: dict[str, float]) -> list[str]:
+        """The sliders of `values` held, in the order they are summed: the measured ones moved, and
+        the class sliders lowered unless a slider that changes the class on purpose moves too (a
+        class slider raised, a class pair: "Sneaker +2, Sandal -2" on a sandal is meant to leave it)."""
+        changing = any(a and self._vectors[n].meta.get("kind") in ("class", "pair")
+                       and not (a < 0 and n in self.lowered) for n, a in values.items() if n in self._vectors)
+        names = self.names if changing else (*self.names, *self.lowered)
+        return [n for n in names if self.holds(n, values.get(n, 0.0))]
 
     def calibrated(self, name: str) -> bool:
         return self.calibration is not None and name in self.calibration.units
@@ -333,7 +343,7 @@ class ClassHold:
     def reached(self, z0: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
         """{slider: the value it reaches} for each held slider of `values` from z0 (the value
         itself where nothing stops it)."""
-        return {n: self.walk(z0, n).to_steps(a)[1] for n, a in values.items() if self.holds(n, a)}
+        return {n: self.walk(z0, n).to_steps(values[n])[1] for n in self.held_in(values)}
 
     def clamp(self, z0: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
         """The slider values as distances along their directions in spread units: each held one
@@ -341,10 +351,10 @@ class ClassHold:
         held sliders move at once and together would still change the class, they are scaled back
         together to the largest share (in eighths) that keeps it."""
         out = dict(values)
-        for n, a in values.items():
-            if self.holds(n, a):
-                out[n] = self.walk(z0, n).to_steps(a)[0]
-        held = [n for n in out if self.holds(n, values[n]) and out[n]]
+        held = self.held_in(values)
+        for n in held:
+            out[n] = self.walk(z0, n).to_steps(values[n])[0]
+        held = [n for n in held if out[n]]
         if len(held) < 2:
             return out
         share = self._together(z0, {n: out[n] for n in held})

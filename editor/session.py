@@ -247,9 +247,10 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
         new = snap
         if snap.sliders and (version < 6 or (version < 12 and moved_by_12(snap.slider_dict))
                              or (lowered and lowered_class(snap.slider_dict, vectors))):
-            then = snap.code(before, z0)
-            if version < 6 or not torch.equal(then, snap.code(vectors, z0)):  # from 6: where it differs
-                new = snap.showing(then, vectors, z0)
+            then, shown = snap.code(before, z0), snap.code(vectors, z0)
+            if version < 6 or not torch.equal(then, shown):  # from 6: where it differs
+                new = snap.showing(then, vectors, z0,  # its strokes' layers land the codes they did
+                                   layers=tuple(base + (then - shown) for base in snap.layers))
         follow = {}
         if snap.under is not None and now.get(id(snap.under), snap.under) is not snap.under:
             follow["under"] = now[id(snap.under)]

@@ -75,7 +75,8 @@ def describe(name: str, vector: AttributeVector | None, calibrated: bool = False
         does = (f"+ turns a {readable(meta.get('from', '')).lower()} into a "
                 f"{readable(meta.get('to', '')).lower()}; − the other way.")
     elif kind == "class":
-        does = f"+ makes the object more like a {what}; − less like one."
+        does = (f"+ makes the object more like a {what}; − less like one, where the model has a "
+                "classifier stopping before it turns into another kind.")
     elif kind == "measured":
         does = (f"+ more {what}, − less, as measured on the training images"
                 + (" within each class, along the item's own class's direction." if meta.get("within_class")

@@ -216,6 +216,9 @@ class Document:
     # the photo (editor.tuning), or None; sessions write its weights beside them (editor.session)
     tuning_stopped: bool = field(default=False, repr=False, compare=False)  # its tuning (or the
     # inversion before it) was cancelled or failed: the switch shows off for it until turned on
+    held_lowered: frozenset[str] | None = field(default=None, repr=False, compare=False)  # the class
+    # sliders its model's hold holds when lowered (editing.keep: ClassHold.lowered), for the version a
+    # session is written as; None: not told (the editor tells its documents), any slider below 0 may be
     listeners: list[Callable[["Document"], None]] = field(default_factory=list, repr=False,
                                                           compare=False)  # told after each change
 
@@ -354,15 +357,23 @@ class Document:
         # What it needs, as recipes are written: an editor before 12 would land a calibrated slider
         # elsewhere, one before 11 would move brightness differently, one before 10 opens it when
         # no part moves whole.
-        if codes:  # an editor before 13 would land every stroke its state's code
+        if any(self._lowered(s.slider_dict) for s in self.history):  # one before 14 would not hold it
             return data
-        if any(lowered_maybe(s.slider_dict) for s in self.history):  # one before 14 would not hold it
+        if codes:  # an editor before 13 would land every stroke its state's code
+            data["version"] = 13
             return data
         if any(moved_by_12(s.slider_dict) for s in self.history):
             data["version"] = 12
         else:
             data["version"] = 10 if any(m["motion"].get("whole") for m in data.get("moves", ())) else 9
         return data
+
+    def _lowered(self, sliders: dict[str, float]) -> bool:
+        """Whether `sliders` lower a class slider the model holds (held_lowered), or, not told
+        which those are, may (editing.keep_versions.lowered_maybe)."""
+        if self.held_lowered is None:
+            return lowered_maybe(sliders)
+        return any(v < 0 and name in self.held_lowered for name, v in sliders.items())
 
     def save(self, path: str | os.PathLike) -> None:
         write_json_atomic(path, self.to_dict())

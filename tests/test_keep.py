@@ -552,6 +552,8 @@ def test_a_class_slider_lowered_stops_before_the_item_changes_kind_and_raised_do
     assert hold.clamp(z0, {"coat": -2.0}) == {"coat": -0.75}
     assert apply_sliders(z0, sliders, {"coat": -2.0})[0].item() == 1.25
     assert apply_sliders(z0, sliders, {"coat": 2.0})[0].item() == 4.0  # raised: as asked
+    vectors["bag"] = AttributeVector("bag", e[1], 1.0, {"kind": "class"})  # with one raised: not held
+    assert hold.clamp(z0, {"coat": -2.0, "bag": 1.0}) == {"coat": -2.0, "bag": 1.0}
     assert held_sliders(sliders, z0, {"coat": -2.0}) == {"coat": -0.75}
     assert why_held(sliders, z0, "coat", -2.0) == HELD_WHY["class"]
     older = SliderSet(vectors, ClassHold(lambda z: z, step_classifier, vectors, lowered=False))
@@ -562,6 +564,8 @@ def test_a_class_slider_lowered_stops_before_the_item_changes_kind_and_raised_do
 def test_a_version_13_session_with_a_class_slider_lowered_opens_as_it_looked():
     """The shipped product model's sample of seed 1 with its own kind's slider at -2: held since 14,
     a session of version 13 shows the code it showed (the class slider not held), one of 14 its own."""
+    from dataclasses import replace
+
     from editing.keep_versions import unheld_lowered
     from editor.session import document_from_session, new_document
 
@@ -569,13 +573,16 @@ def test_a_version_13_session_with_a_class_slider_lowered_opens_as_it_looked():
     vectors = model_vectors(model)
     doc = new_document(model, 1)
     name = vectors.hold.read_class(doc.z0, doc.z0)[0]  # its own kind, lowered
-    doc.push(doc.with_sliders({name: -2.0}, "lowered"))
+    doc.push(replace(doc.with_sliders({name: -2.0}, "lowered"), layers=(doc.z0 + 0.1,)))  # a stroke's
     data = doc.to_dict()
     assert data["version"] == 14
-    then = doc.current.code(unheld_lowered(vectors), doc.z0)
+    unheld = unheld_lowered(vectors)
+    then = doc.current.code(unheld, doc.z0)
     assert not torch.allclose(doc.code(vectors), then, atol=1e-3)  # held now
     old = document_from_session({**data, "version": 13}, model, vectors)
     assert torch.allclose(old.code(vectors), then, atol=1e-5) and old.current.sliders == doc.current.sliders
+    layer = old.current.layer_codes(vectors, old.z0)[0]  # its stroke lands the code it landed then
+    assert torch.allclose(layer, doc.current.layer_codes(unheld, doc.z0)[0], atol=1e-5)
     assert torch.equal(document_from_session(data, model, vectors).code(vectors), doc.code(vectors))
 
 
