@@ -155,6 +155,7 @@ class GeneratorTuning(QObject):
     def _untuned(self, doc: Document) -> None:
         """A tuning of `doc` ended without a tuned generator and is not running again: stopped."""
         if doc.tuning is None and self.busy_with is not doc:
+            self._judging(doc, False)  # (a tuning that failed left the quality line waiting for it)
             self.not_now(doc)
 
     def _toggled(self, on: bool) -> None:

@@ -321,6 +321,7 @@ def test_a_photo_whose_tuning_stopped_keeps_its_switch_off_through_a_model_switc
     settle(qtbot, w)
     qtbot.waitUntil(lambda: not w.tuning.enabled, timeout=10_000)
     assert w.doc.tuning is None and w.doc.tuning_stopped
+    assert not w.candidates_panel.meter.tuning  # the quality line judges again (a review)
 
 
 def test_a_poor_fit_is_kept_in_the_quality_line_past_the_tuning(window, qtbot, photo, monkeypatch):
