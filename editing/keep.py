@@ -14,7 +14,8 @@ five). A value the item cannot reach in its class is held at the largest change 
 Steered (the default), the walk is not a straight line but this item's own path along the
 gradient of the attribute (editing.steer). Class sliders raised and class pairs are meant to change
 the class and are not held; a class slider lowered is (session version 14: Sandal -2 turned a sneaker
-into a shirt, quietly, and Sneaker -2 did too: a walkthrough), as an uncalibrated slider is.
+into a shirt, quietly, and Sneaker -2 did too: a walkthrough), as an uncalibrated slider is, where the
+classifier is still sure of the item's class (as a steered walk keeps it: CONFIDENT).
 
 The walk starts from one reference code (the document's z0 in the editor, `ref` in apply_sliders),
 so that the sliders' offset is the same from every base: it is made when a slider first moves (49
@@ -254,8 +255,11 @@ class ClassHold:
             distances = torch.tensor(np.concatenate([[0.0], steps, -steps]), dtype=z0.dtype)
             codes = z0 + distances[:, None] * spread * unit.to(z0)[None]
         images = self.decode(codes)
-        if path is None:
-            kept = self._keeps(self.classifier(judged(images)), confident=False).reshape(2, len(steps))
+        if path is None:  # a class slider lowered keeps the classifier sure too: its walk leaves items
+            # barely of their class, smeared (a sneaker at Sandal -0.75 read 0.29 a sneaker, its
+            # realism under 99% of the model's own pictures; at -0.5, 0.96)
+            kept = self._keeps(self.classifier(judged(images)), confident=name in self.lowered
+                               ).reshape(2, len(steps))
         else:  # the classifier costs more than the generator: read at the path's own points, and
             # a reading between two of them keeps the class where the next point does
             coarse = torch.cat([images[:1], images[1:].reshape(2, -1, STEER_READS, *images.shape[1:])

@@ -554,6 +554,15 @@ def test_a_class_slider_lowered_stops_before_the_item_changes_kind_and_raised_do
     assert apply_sliders(z0, sliders, {"coat": 2.0})[0].item() == 4.0  # raised: as asked
     vectors["bag"] = AttributeVector("bag", e[1], 1.0, {"kind": "class"})  # with one raised: not held
     assert hold.clamp(z0, {"coat": -2.0, "bag": 1.0}) == {"coat": -2.0, "bag": 1.0}
+
+    def unsure(x):  # class 0 while the first coordinate tops 1, sure of it (p >= 0.5) from 1.75 up
+        return torch.stack([x[:, 0], torch.ones_like(x[:, 0]), torch.ones_like(x[:, 0])], 1)
+
+    both = {"coat": AttributeVector("coat", e[0], 1.0, {"kind": "class"}),
+            "width": AttributeVector("width", e[0], 1.0, {"kind": "measured"})}
+    sure = ClassHold(lambda z: z, unsure, both)
+    z1 = torch.tensor([3.0, 0, 0, 0])  # lowered, a class slider stops where the classifier stays sure
+    assert sure.limits(z1, "coat")[0] == -1.25 and sure.limits(z1, "width")[0] == -2.0
     assert held_sliders(sliders, z0, {"coat": -2.0}) == {"coat": -0.75}
     assert why_held(sliders, z0, "coat", -2.0) == HELD_WHY["class"]
     older = SliderSet(vectors, ClassHold(lambda z: z, step_classifier, vectors, lowered=False))
