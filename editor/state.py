@@ -31,7 +31,7 @@ from training.fileio import sha256_file, write_json_atomic
 from training.modelfile import GANModel
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 14  # 14: a class slider lowered is held where the item would change kind (editing.keep's
+SESSION_VERSION = 14  # 14: a class slider lowered is held before the item's kind is in doubt (editing.keep's
 # LOWERED_KINDS); 13: a state's strokes each land the code that followed them (`layers`, indices into
 # `codes`: editing.layers.layered_bands); 12: a steered slider's value lands between the neighbouring
 # readings of its walk (editing.steer.Walk.to_steps); 11: the brightness slider holds the item's width and
