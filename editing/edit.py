@@ -12,7 +12,7 @@ from typing import Iterator
 
 import torch
 
-from editing.keep import class_penalty, class_term, with_change
+from editing.class_terms import class_penalty, class_term, with_change
 from editing.offset import FeatureOffset, drawing
 from editing.solver import (Constraints, SolverConfig, SolverStep, Stroke, StrokeError,
                             build_constraints, hold_outside, solve, validate)
@@ -138,8 +138,8 @@ def solve_strokes(model: GANModel, z_ref: torch.Tensor, z: torch.Tensor, constra
     With an earlier drag's `offset`, the codes are drawn with it (the picture the user painted on).
     With `photo` (1, C, R, R), the photo z_ref was inverted from as the model sees it, the class is
     read on the photo with each candidate's change from G(z_ref) added, as the export shows it
-    (editing.keep.with_change), so a stroke keeps what the photo shows. The CLI and the editor both
-    run this."""
+    (editing.class_terms.with_change), so a stroke keeps what the photo shows. The CLI and the editor
+    both run this."""
     # Faces keep the person of G(z_ref); products keep the class of the picture the stroke is
     # painted on, G(z), or given the photo, of the photo with G(z)'s change (what the export of the
     # current state shows; a class slider may have changed it on purpose).

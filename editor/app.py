@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     from PySide6.QtWidgets import QApplication
 
-    from editor.window import MainWindow, default_autosave
+    from editor.files import default_autosave
+    from editor.window import MainWindow
     from training.modelfile import DEFAULT_MODEL
 
     setup_logging(default_autosave().parent)

@@ -1,5 +1,5 @@
-"""The main window's files: export, sessions, the autosave and its recovery, and the question
-before unsaved edits are replaced or closed (Save / Discard / Cancel). A mixin of
+"""The main window's files: export, sessions, the autosave and its recovery, a photo dropped on the
+window, and the question before unsaved edits are replaced or closed (Save / Discard / Cancel). A mixin of
 editor.window.MainWindow: it works on the window's document, model and panels.
 
 Every file operation runs through `_attempt`: a stranger's file that cannot be used is a message,
@@ -7,6 +7,7 @@ a bug is logged with its traceback and shown as a short note, and the edit stays
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -15,6 +16,11 @@ from PySide6.QtWidgets import QMessageBox
 from editor import session
 from editor.errors import USER_ERRORS, bug_message, log_bug
 from editor.session_check import read_session
+
+
+def default_autosave() -> Path:
+    state = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state"))
+    return state / "latent-editor" / "autosave.json"
 
 
 class DocumentFiles:
@@ -202,3 +208,12 @@ class DocumentFiles:
         box = QMessageBox(QMessageBox.Icon.Warning, "latent-editor", message, parent=self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        urls = event.mimeData().urls()
+        if urls and self.confirm_discard("opening another photo"):
+            self.open_photo(urls[0].toLocalFile())

@@ -18,7 +18,6 @@ an edit that is not saved asks first (Save / Discard / Cancel); the autosave sta
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from editor import tuning as generator_tuning
 from editor.brushbar import BrushBar
 from editor.canvas import DROPPED, Canvas
 from editor.dragtool import DragTool
-from editor.files import DocumentFiles
+from editor.files import DocumentFiles, default_autosave
 from editor.jobs import JobRunner, JobStatus
 from editor.menus import Menus
 from editor.models import Edition, ModelSwitching
@@ -54,11 +53,6 @@ from inversion.tuning import TuneConfig
 from training.modelfile import DEFAULT_MODEL, GANModel
 
 log = logging.getLogger(__name__)
-
-
-def default_autosave() -> Path:
-    state = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state"))
-    return state / "latent-editor" / "autosave.json"
 
 
 STALE_AFTER_AN_EDIT = ("Exported ", "Session saved", "The stroke lies outside", "Generator tuned to ",
@@ -387,15 +381,6 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         doc = "" if self.doc is None else (
             self.doc.photo_path.name if self.doc.photo_path else f"sample seed {self.doc.seed}") + " — "
         self.setWindowTitle(f"{doc}latent-editor — {name} ({res})")
-
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        urls = event.mimeData().urls()
-        if urls and self.confirm_discard("opening another photo"):
-            self.open_photo(urls[0].toLocalFile())
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if not self.confirm_discard("closing"):

@@ -127,7 +127,7 @@ def test_strokes_on_a_product_model_are_solved_with_the_class_kept():
     from dataclasses import replace
 
     from editing.edit import CLASS_LOSS, solver_config
-    from editing.keep import class_penalty, class_term
+    from editing.class_terms import class_penalty, class_term
     from editing.solver import Stroke, build_constraints, objective_terms
 
     model = load_model(DEFAULT_MODEL)
@@ -521,7 +521,7 @@ def shirt_and_a_code_of_another_class(model, folder: Path):
 def test_a_stroke_s_class_term_and_ranking_read_the_photo_with_the_change_added(tmp_path):
     """Given the photo, the stroke solver's class reference is what the photo shows, and each
     candidate is read as its export would show it: the unedited picture reads as the photo itself."""
-    from editing.keep import class_penalty, class_term, with_change
+    from editing.class_terms import class_penalty, class_term, with_change
     from training.classifier import model_classifier
 
     model = load_model(DEFAULT_MODEL)
