@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from editing.outline_flow import move_patch, outline_flow
-from editing.patch_cache import CACHED_PIXELS, per_patch
+from editing.patch_cache import CACHED_PIXELS, bands, luminance, patch_luminance, per_patch
 from editing.silhouette import Fill, object_presence, silhouette_fill
-from editing.toward import beyond_background, dye_fading
+from editing.toward import beyond_background, dye_fading, kept_grey
 from inversion.framing import DomainMapping
 from inversion.geometry import affine_scale
 from training.pixels import LUMA
@@ -72,7 +72,7 @@ def _guide_views(patch: np.ndarray, to_coarse: np.ndarray, coarse_size: tuple[in
     proportion to the shrink (no aliasing). A shrink over SHRINK_FIRST is first done in part by area
     averaging over f x f blocks, so the blur stays small (a full-size blur 70 pixels wide took
     half a minute on a 49-megapixel photo)."""
-    luma = _luma(patch)
+    luma = luminance(patch)
     upscale = 1.0 / affine_scale(to_coarse)  # patch pixels per coarse pixel
     seen, m = luma, to_coarse
     if upscale > SHRINK_FIRST:
@@ -88,32 +88,6 @@ def _guide_views(patch: np.ndarray, to_coarse: np.ndarray, coarse_size: tuple[in
     coarse = cv2.warpAffine(seen, m, coarse_size, flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_REPLICATE)
     return luma, coarse
-
-
-_LEVELS: OrderedDict = OrderedDict()  # a patch's luminance in levels (compositing 19's dye), per patch
-
-
-def patch_luminance(patch: np.ndarray) -> np.ndarray:
-    """(H, W) float32: the luminance of an (H, W, 3) uint8 patch in levels, kept per patch (a
-    slider's frames of one photo compute it once)."""
-    return per_patch(_LEVELS, patch, None, lambda: _luma(patch) * np.float32(255))
-
-
-def _luma(patch: np.ndarray) -> np.ndarray:
-    """(H, W) float32 luminance in [0, 1] of an (H, W, 3) uint8 patch, in bands of rows (no float
-    copy of a large photo's three channels)."""
-    weights = LUMA.astype(np.float32)
-    out = np.empty(patch.shape[:2], np.float32)
-    for rows in _bands(patch):
-        out[rows] = (patch[rows].astype(np.float32) @ weights) / 255.0
-    return out
-
-
-def _bands(image: np.ndarray, pixels: int = 1 << 20) -> list[slice]:
-    """Slices of rows of about `pixels` pixels each: large images are worked on a band at a time."""
-    h, w = image.shape[:2]
-    step = max(1, pixels // max(1, w))
-    return [slice(y, min(h, y + step)) for y in range(0, h, step)]
 
 
 def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: np.ndarray,
@@ -134,7 +108,7 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
     channels = patch.shape[2]
     if change.shape[2] not in (1, channels):
         raise ValueError(f"a change of {change.shape[2]} channels cannot apply to a {channels}-channel patch")
-    for rows in _bands(patch, 1 << 20 if dye is None else 1 << 18):  # (the dye's sums: smaller bands)
+    for rows in bands(patch, 1 << 20 if dye is None else 1 << 18):  # (the dye's sums: smaller bands)
         band = np.empty((channels,) + patch[rows].shape[:2], np.float32)  # one float plane each
         masked = change[rows] * mask[rows][..., None]  # (h, w, 1) for a grey model: every plane alike
         blend = None
@@ -149,7 +123,7 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
         fading = None
         if dye is not None and masked.shape[2] == 1:
             colour, levels = dye
-            here = _luma(patch[rows]) * np.float32(255) if levels is None else levels[rows]
+            here = luminance(patch[rows]) * np.float32(255) if levels is None else levels[rows]
             fading = dye_fading(masked[..., 0], here, float(LUMA.astype(np.float32) @ colour), soft, beyond)
         for c in range(channels):
             plane = band[c]
@@ -305,7 +279,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     if mapping.affine:
         from editing.face_paste import paste_back_face  # it uses this module's parts
 
-        return _kept_grey(mapping, *paste_back_face(pixels, mapping, before, after, threshold, guided,
+        return kept_grey(mapping, *paste_back_face(pixels, mapping, before, after, threshold, guided,
                                                     in_place, reach, hair, colour_reaches))
     if reach is not None:  # the whole change carried back, then kept within the reach
         from editing.within import paste_within  # it uses this module's parts
@@ -386,23 +360,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                  None if fill is None else fill.cropped(part), dye, soft, beyond_background(mapping))
     if fill is not None:  # the repainted parts changed too (in bands: no float copy of a large crop)
         region = mask_full[ry0:ry1, rx0:rx1]
-        for rows in _bands(region):
+        for rows in bands(region):
             moved = np.maximum(fill.left[rows], fill.grew[rows]) / np.float32(255)
             np.maximum(region[rows], moved, out=region[rows])
-    return _kept_grey(mapping, out, mask_full)
-
-
-def _kept_grey(mapping: DomainMapping, out: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(out, mask), out made grey where the mask is not 0 when the photo is grey and the model draws
-    in colour (mapping.grey_photo): each pixel its luminance on every channel, which leaves a grey
-    pixel as it was (a colour model's change tinted a greyscale portrait pink, brown and teal, and
-    its export came out in colour: a walkthrough)."""
-    if not mapping.grey_photo or mapping.grey:
-        return out, mask
-    rows, columns = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    if rows.size:
-        box = out[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]  # a view: made grey in place
-        for band in _bands(box):
-            level = np.clip(np.rint(_luma(box[band]) * np.float32(255)), 0, 255).astype(np.uint8)
-            box[band] = level[..., None]
-    return out, mask
+    return kept_grey(mapping, out, mask_full)

@@ -1,6 +1,7 @@
 """What depends only on a photo patch, computed once per patch and kept for the editor's frames
-(the guided carry-back's luminance guide, a grey model's object tint): a slider's frames of one
-photo reuse it instead of computing it again every frame."""
+(the guided carry-back's luminance guide, a grey model's object tint, the patch's luminance): a
+slider's frames of one photo reuse it instead of computing it again every frame. And how a large
+photo is worked on, a band of rows at a time (`bands`, `luminance`)."""
 from __future__ import annotations
 
 import threading
@@ -8,6 +9,8 @@ from collections import OrderedDict
 from typing import Callable
 
 import numpy as np
+
+from training.pixels import LUMA
 
 CACHED_PIXELS = 4_000_000  # larger patches (exports of large photos) are not kept
 KEPT = 4  # patches kept per cache
@@ -35,3 +38,29 @@ def per_patch(cache: OrderedDict, patch: np.ndarray, extra, compute: Callable[[]
         while len(cache) > KEPT:
             cache.popitem(last=False)
     return value
+
+
+_LEVELS: OrderedDict = OrderedDict()  # a patch's luminance in levels (compositing 19's dye), per patch
+
+
+def patch_luminance(patch: np.ndarray) -> np.ndarray:
+    """(H, W) float32: the luminance of an (H, W, 3) uint8 patch in levels, kept per patch (a
+    slider's frames of one photo compute it once)."""
+    return per_patch(_LEVELS, patch, None, lambda: luminance(patch) * np.float32(255))
+
+
+def luminance(patch: np.ndarray) -> np.ndarray:
+    """(H, W) float32 luminance in [0, 1] of an (H, W, 3) uint8 patch, in bands of rows (no float
+    copy of a large photo's three channels)."""
+    weights = LUMA.astype(np.float32)
+    out = np.empty(patch.shape[:2], np.float32)
+    for rows in bands(patch):
+        out[rows] = (patch[rows].astype(np.float32) @ weights) / 255.0
+    return out
+
+
+def bands(image: np.ndarray, pixels: int = 1 << 20) -> list[slice]:
+    """Slices of rows of about `pixels` pixels each: large images are worked on a band at a time."""
+    h, w = image.shape[:2]
+    step = max(1, pixels // max(1, w))
+    return [slice(y, min(h, y + step)) for y in range(0, h, step)]

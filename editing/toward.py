@@ -8,11 +8,13 @@ whole under a grey of its own level; 19 added a change within FADE_APART levels 
 whole, tint and all, and past the background's brightness: blobs whiter than a white backdrop). A
 stroke's grey paint (editing.landing.BrushBand.painted, compositing 20) and a plain background
 (editing.compositing.apply_change's dye, compositing 22: dye_fading, beyond_background) land by it.
+A colour model's change on a grey photo lands grey (kept_grey).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from editing.patch_cache import bands, luminance
 from editing.silhouette import FADE_APART
 from inversion.framing import DomainMapping
 from training.pixels import LUMA
@@ -79,3 +81,19 @@ def beyond_background(mapping: DomainMapping) -> int:
     if mapping.black_point <= 0 or abs(mapping.black_point - black) > 0.5:
         return 0
     return 1 if mapping.invert else -1
+
+
+def kept_grey(mapping: DomainMapping, out: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(out, mask), out made grey where the mask is not 0 when the photo is grey and the model draws
+    in colour (mapping.grey_photo): each pixel its luminance on every channel, which leaves a grey
+    pixel as it was (a colour model's change tinted a greyscale portrait pink, brown and teal, and
+    its export came out in colour: a walkthrough)."""
+    if not mapping.grey_photo or mapping.grey:
+        return out, mask
+    rows, columns = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if rows.size:
+        box = out[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]  # a view: made grey in place
+        for band in bands(box):
+            level = np.clip(np.rint(luminance(box[band]) * np.float32(255)), 0, 255).astype(np.uint8)
+            box[band] = level[..., None]
+    return out, mask
