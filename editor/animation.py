@@ -65,10 +65,10 @@ def export_animation_dialog(window) -> None:
         return
     name = names[shown]
     stem = doc.photo_path.stem if doc.photo_path else "sample"
-    suggested = Path(window.menus.last_dir()) / f"{stem}-{file_word(shown)}.webp"
+    suggested = Path(window.menus.last_dir("saved")) / f"{stem}-{file_word(shown)}.webp"
     path, _ = QFileDialog.getSaveFileName(window, "Export animation", str(suggested), ANIMATION_FILTER)
     if path and export_sweep(window, name, path):
-        window.menus.remember_dir(path)
+        window.menus.remember_dir(path, "saved")
 
 
 def file_word(text: str) -> str:
@@ -111,11 +111,10 @@ def export_morph_dialog(window) -> None:
     other = open_file_dialog(window, "Morph into which photo?", window.menus.last_dir(), IMAGE_FILTER)
     if not other:
         return
-    path, _ = QFileDialog.getSaveFileName(
-        window, "Export morph", str(Path(window.menus.last_dir()) / f"{doc.photo_path.stem}-morph.webp"),
-        ANIMATION_FILTER)
+    suggested = Path(window.menus.last_dir("saved")) / f"{doc.photo_path.stem}-morph.webp"
+    path, _ = QFileDialog.getSaveFileName(window, "Export morph", str(suggested), ANIMATION_FILTER)
     if path and export_morph(window, other, path):
-        window.menus.remember_dir(path)
+        window.menus.remember_dir(path, "saved")
 
 
 def export_morph(window, other: str | Path, path: str | Path, frames: int = FRAMES, fps: float = FPS) -> bool:

@@ -121,6 +121,9 @@ def tool_keys(bar) -> list[tuple[str, str]]:
 
 
 RECENT_COUNT = 10
+# Settings keys of the folders the file dialogs start in: photos opened ("last_dir", the one key
+# there was before), and what the editor saves (exports, animations, sessions)
+DIR_KINDS = {"photos": "last_dir", "saved": "last_dir_saved"}
 MOUSE_HELP = (("Mouse wheel", "zoom in or out under the cursor"),
               ("Middle drag, or Space + drag", "pan the zoomed picture"),
               ("Arrow keys (canvas focused)", "pan"),
@@ -224,10 +227,10 @@ class Menus(QObject):
         if doc is None:
             return self.window.show_error("Nothing to export: open a photo first")
         name = (doc.photo_path.stem if doc.photo_path else "sample") + "-edited.png"
-        path = save_file_dialog(self.window, "Export", str(Path(self.last_dir()) / name), EXPORT_FILTER,
-                                "png")
+        path = save_file_dialog(self.window, "Export", str(Path(self.last_dir("saved")) / name),
+                                EXPORT_FILTER, "png")
         if path and self.window.export_to(path):  # the dialog has already asked before overwriting
-            self.remember_dir(path)
+            self.remember_dir(path, "saved")
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         """A menu's status tip shows in the status bar and, when the pointer leaves the item (an
@@ -263,21 +266,21 @@ class Menus(QObject):
         doc = self.window.doc  # a name to start from, as Export offers one (walkthrough): the
         # session's own file where it has one
         name = f"{doc.photo_path.stem if doc.photo_path else 'sample'}.{SESSION_SUFFIX}"
-        start = self.window.session_file() or Path(self.last_dir()) / name
+        start = self.window.session_file() or Path(self.last_dir("saved")) / name
         path = save_file_dialog(self.window, "Save session", str(start), f"Sessions (*.{SESSION_SUFFIX})",
                                 SESSION_SUFFIX)
         saved = bool(path) and self.window.save_session(path)
         if saved:
-            self.remember_dir(path)
+            self.remember_dir(path, "saved")
         return saved
 
     def open_session_dialog(self) -> None:
         if not self.window.confirm_discard("opening a session"):
             return
-        path = open_file_dialog(self.window, "Open session", self.last_dir(),
+        path = open_file_dialog(self.window, "Open session", self.last_dir("saved"),
                                 f"Sessions (*.{SESSION_SUFFIX});;All files (*)")
-        if path:
-            self.window.open_session(path)
+        if path and self.window.open_session(path):
+            self.remember_dir(path, "saved")
 
     def add_model_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self.window, "Add a model folder")
@@ -289,13 +292,17 @@ class Menus(QObject):
 
     # ------------------------------------------------------------------ recent photos
 
-    def last_dir(self) -> str:
-        return self.settings.value("last_dir", str(Path.home()))
+    def last_dir(self, kind: str = "photos") -> str:
+        """The folder a file dialog for `kind` (DIR_KINDS) starts in: where the last such file was
+        opened or written; the photos' folder while there is none of that kind yet."""
+        photos = self.settings.value(DIR_KINDS["photos"], str(Path.home()))
+        return self.settings.value(DIR_KINDS[kind], photos)
 
-    def remember_dir(self, path: str | Path) -> None:
-        """The next file dialog starts in the folder of `path`, a file just written or opened (they
-        started in the photo's folder: a walkthrough)."""
-        self.settings.setValue("last_dir", str(Path(path).parent))
+    def remember_dir(self, path: str | Path, kind: str = "photos") -> None:
+        """The next file dialog for `kind` starts in the folder of `path`, a file just written or
+        opened (they started in the photo's folder: a walkthrough). Photos keep theirs apart: after
+        a session was saved, Open a photo started in the sessions folder (walkthrough 45)."""
+        self.settings.setValue(DIR_KINDS[kind], str(Path(path).parent))
 
     def remember_recent(self, path: Path) -> None:
         recent = [p for p in self.settings.value("recent", [], type=list) if p != str(path)]

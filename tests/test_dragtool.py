@@ -209,7 +209,8 @@ def test_export_animation_sweeps_a_slider_in_the_background(window, qtbot, tmp_p
                         lambda *a, **k: (str(folder / "again.gif"), ""))
     animation.export_animation_dialog(w)
     settle(qtbot, w)
-    assert Path(w.menus.last_dir()) == folder, "the next dialog starts where the animation went"
+    assert Path(w.menus.last_dir("saved")) == folder, "the next export starts where the animation went"
+    assert Path(w.menus.last_dir()) != folder, "opening a photo starts where photos were"
 
 
 def test_warp_brush_pushes_pixels_and_joins_the_history(window, qtbot):

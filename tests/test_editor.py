@@ -1503,6 +1503,29 @@ def test_the_next_file_dialog_starts_where_the_last_export_went(window, qtbot, p
     assert seen["folder"] == str(folder)
 
 
+def test_open_a_photo_starts_where_photos_were_not_where_a_session_went(window, qtbot, photo, tmp_path,
+                                                                         monkeypatch):
+    """Walkthrough 45: after a session was saved, Open a photo started in the sessions folder."""
+    from PySide6.QtWidgets import QFileDialog
+
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    monkeypatch.setattr(QFileDialog, "exec",
+                        lambda dialog: (dialog.selectFile(str(folder / "mine.session.json")), 1)[1])
+    assert w.menus.save_session_dialog()
+    seen = []
+    monkeypatch.setattr(QFileDialog, "exec",
+                        lambda dialog: (seen.append(dialog.directory().absolutePath()), 0)[1])
+    monkeypatch.setattr(w, "confirm_discard", lambda *a: True)
+    w.menus.open_dialog()
+    w.menus.open_session_dialog()
+    w.menus.export_dialog()
+    assert seen == [str(Path(photo).parent), str(folder), str(folder)]
+
+
 def test_an_eraser_takes_strokes_away_without_solving_again(window, qtbot, photo):
     """A walkthrough erased part of one of two black stripes on trousers and the rest of both turned
     nearly black: the eraser was solved with the strokes before it settled (kept as they show), which
