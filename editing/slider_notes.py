@@ -37,9 +37,10 @@ HELD_WHY_SHORT = {  # the same, where several sliders share one status bar line 
 
 def goes_to(asked: float, reached: float) -> str:
     """How a held slider's message says where it went: "goes only to" a value short of the one asked
-    for, "goes to" one past it (a jump of the measure lands on the nearer reading: a T-shirt's
-    "width -3 goes only to -3.14" said the opposite of what happened)."""
-    return "goes only to" if abs(reached) < abs(asked) else "goes to"
+    for, "lands at" one past it (a jump of the measure lands on the nearer reading: a T-shirt's
+    "width -3 goes only to -3.14" said the opposite of what happened, and "Area +2.00 goes to +2.28"
+    read oddly beside a box showing 2.00: walkthrough 45)."""
+    return "goes only to" if abs(reached) < abs(asked) else "lands at"
 
 
 def held_reason(vectors: dict, ref: torch.Tensor, name: str, value: float) -> str:

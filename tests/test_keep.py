@@ -322,8 +322,8 @@ def test_a_straight_walk_interpolates_and_a_steered_one_takes_the_nearer_reading
 
     assert HELD_WHY_SHORT.keys() == HELD_WHY.keys()
     assert all(len(HELD_WHY_SHORT[k]) < len(HELD_WHY[k]) for k in HELD_WHY)
-    assert goes_to(0.5, 0.3) == "goes only to" and goes_to(1.0, 1.2) == "goes to"
-    assert goes_to(-3.0, -3.14) == "goes to" and goes_to(-2.0, -0.93) == "goes only to"
+    assert goes_to(0.5, 0.3) == "goes only to" and goes_to(1.0, 1.2) == "lands at"
+    assert goes_to(-3.0, -3.14) == "lands at" and goes_to(-2.0, -0.93) == "goes only to"
 
 
 def test_a_walk_asked_for_by_two_threads_at_once_is_made_once():
