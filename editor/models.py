@@ -133,12 +133,14 @@ class ModelSwitching:
             self.statusBar().showMessage(f"Back to {back.model.name}")
 
     def redo(self) -> None:
+        """Redo the model switch undone last where the document stands where it was undone (the
+        last thing undone), else the document's next step."""
         if self.doc is None:
             return
-        if self.doc.can_redo:
-            self._say_unless_told(self.doc.redo, lambda: f"Redone: {self.doc.current.label}")
-        else:
+        if self._switch_to_redo():
             self.redo_switch()
+        elif self.doc.can_redo:
+            self._say_unless_told(self.doc.redo, lambda: f"Redone: {self.doc.current.label}")
 
     def redo_switch(self) -> None:
         """Make the model switch undone last again, where the document stands where it was undone."""

@@ -195,12 +195,17 @@ class CandidatesPanel(QWidget):
         self._show_gallery(False)
 
 
+BACK_ROW, FORWARD_ROW = -1, -2  # HistoryPanel's rows around a model switch (its `_rows`)
+
+
 class HistoryPanel(QWidget):
     """The document's history; undone steps are grey, a click jumps to a step. Around a model
     switch (`around`: the window's (row above, row below) labels, either None) a row above the
     document's steps stands for the document the switch left, a click going back to it (`back`),
-    and a grey row below for a switch that was undone, a click redoing it (`forward`): the switch
-    vanished from the list when undone, and the earlier steps with it (a walkthrough)."""
+    and a grey row just below the current step for a switch that was undone, a click redoing it
+    (`forward`), as Redo does before the document's own undone steps below it: the switch vanished
+    from the list when undone, and the earlier steps with it (a walkthrough); the row stood after
+    the document's undone steps, where Redo would take those first (a review)."""
 
     back = Signal()
     forward = Signal()
@@ -209,7 +214,7 @@ class HistoryPanel(QWidget):
         super().__init__(parent)
         self.doc: Document | None = None
         self.around = around or (lambda: (None, None))
-        self._above = False  # whether the list's first row is the one above the document's steps
+        self._rows: list[int] = []  # each row's step, BACK_ROW above them, FORWARD_ROW an undone switch
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("<b>History</b>"))
@@ -226,36 +231,36 @@ class HistoryPanel(QWidget):
     def _on_click(self, item: QListWidgetItem) -> None:
         if self.doc is None:
             return
-        row = self.list.row(item) - self._above
-        if row < 0:
+        step = self._rows[self.list.row(item)]
+        if step == BACK_ROW:
             self.back.emit()
-        elif row >= len(self.doc.history):
+        elif step == FORWARD_ROW:
             self.forward.emit()
         else:
-            self.doc.jump(row)
+            self.doc.jump(step)
 
     def _show_document(self, doc: Document) -> None:
         if doc is not self.doc:
             return
         self.list.clear()
         above, below = self.around()
-        self._above = above is not None
+        self._rows = []
+
+        def add(text: str, step: int, grey: int | None = None, tip: str = "") -> None:
+            item = QListWidgetItem(text)
+            if grey is not None:
+                item.setForeground(QColor(grey, grey, grey))
+            item.setToolTip(tip)
+            self.list.addItem(item)
+            self._rows.append(step)
+
         if above is not None:
-            item = QListWidgetItem(above)
-            item.setForeground(QColor(110, 110, 110))
-            item.setToolTip("Click to go back to it (or Undo from the first step below)")
-            self.list.addItem(item)
+            add(above, BACK_ROW, 110, "Click to go back to it (or Undo from the first step below)")
         for i, s in enumerate(doc.history):
-            item = QListWidgetItem(f"{i}. {s.label}")
-            if i > doc.index:
-                item.setForeground(QColor(150, 150, 150))
-            self.list.addItem(item)
-        if below is not None:
-            item = QListWidgetItem(f"{len(doc.history)}. {below}")
-            item.setForeground(QColor(150, 150, 150))
-            item.setToolTip("Undone: click (or Redo) to switch again")
-            self.list.addItem(item)
-        self.list.setCurrentRow(doc.index + self._above)
+            add(f"{i}. {s.label}", i, 150 if i > doc.index else None)
+            if i == doc.index and below is not None:
+                add(f"↓ {below} (undone)", FORWARD_ROW, 150, "Click (or Redo) to switch again")
+        self.list.setCurrentRow(self._rows.index(doc.index))
 
 
 def side_dock(window, *panels: tuple[QWidget, int]) -> QDockWidget:

@@ -449,7 +449,7 @@ def test_switching_models_is_one_undoable_step_and_the_same_model_does_nothing(w
     assert w.model.name == "tiny" and w.doc is edited and w.doc.current.slider_dict == {"first": 1.5}
     assert w.sliders["first"].value() == pytest.approx(1.5)
     assert w.model_panel.combo.currentData() == str(w.model.path)
-    assert rows.item(rows.count() - 1).text() == "2. model tiny → other"  # undone: grey, below
+    assert rows.item(rows.count() - 1).text() == "↓ model tiny → other (undone)"  # grey, below
     assert rows.item(rows.count() - 1).foreground().color().red() == 150 and rows.currentRow() == 1
     rows.itemClicked.emit(rows.item(rows.count() - 1))  # a click on it redoes the switch
     settle(qtbot, w)
@@ -461,12 +461,26 @@ def test_switching_models_is_one_undoable_step_and_the_same_model_does_nothing(w
     settle(qtbot, w)
     assert w.model.name == "other" and w.doc.history[0].label == "model tiny → other"
 
+    # A document with undone steps of its own when the switch was made: undone, the switch's row
+    # stands right below the current step, above those steps, and Redo makes the switch first.
     w.undo()
     settle(qtbot, w)
     w.set_slider("second", -1.0, commit=True)  # a new edit: the undone switch cannot be redone
     assert not w.can_redo
-    assert "model tiny → other" not in [rows.item(i).text()[3:] for i in range(rows.count())]
+    assert not any("model tiny → other" in rows.item(i).text() for i in range(rows.count()))
     settle(qtbot, w)
+    w.undo()  # "second" undone, then the switch made from there
+    settle(qtbot, w)
+    assert w.switch_model(str(other))
+    settle(qtbot, w)
+    w.undo()
+    settle(qtbot, w)
+    assert w.model.name == "tiny" and w.doc.can_redo
+    texts = [rows.item(i).text() for i in range(rows.count())]
+    assert texts[2:] == ["↓ model tiny → other (undone)", "2. slider Second -1.00"], texts
+    w.redo()
+    settle(qtbot, w)
+    assert w.model.name == "other", "Redo makes the switch, undone last, first"
 
 
 def test_switching_the_model_of_a_sample_draws_the_new_model_s_sample_of_the_seed(window, qtbot, tmp_path):
