@@ -172,11 +172,13 @@ class QualityMeter:
         `painted`: `q` measured what lands of colour strokes kept within their bands
         (editing.landing.lands_in_bands): the change there is what the user painted, and how far it
         moved the picture from the photo is no fault (the LPIPS rule called 11 of 16 black strokes
-        across products "Gone too far" once they came out black); the realism rule judges them."""
+        across products "Gone too far" once they came out black); the realism rule judges them.
+        While a tuning runs the identity rule waits, as the quality line does (`tuning`): the
+        untuned generator's face is often another person before any edit (a review)."""
         from inversion.faces import SAME_PERSON
 
         start, out = self.photo() if landed else self.start, []
-        judged_by_identity = q.identity is not None and (
+        judged_by_identity = not self.tuning and q.identity is not None and (
             start is None or start.identity is None or start.identity < SAME_PERSON)
         if judged_by_identity and q.identity >= SAME_PERSON:
             out.append("identity")

@@ -53,6 +53,10 @@ def test_a_face_model_reports_identity_to_the_photos_face():
     assert "another person" in far.summary() and "another person" not in far.summary(tuning=True)
     assert "face distance 0.70 before the tuning to the photo" in far.summary(tuning=True)
     assert "the same under 0.6" in same.summary()  # what the number is, and which way is good
+    assert meter.too_far(far, landed=True) == ["identity"]  # judged against the photo's face...
+    meter.tuning = True
+    assert "identity" not in meter.too_far(far, landed=True)  # ...but not while a tuning runs
+    meter.tuning = False
     assert other.identity > same.identity + 0.2
     # a whole image given to the face model (no face found): no identity, which read "same
     # person" on a dress (walkthrough)
