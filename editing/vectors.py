@@ -170,7 +170,8 @@ def check_slider_names(vectors: dict[str, AttributeVector], values: dict[str, fl
     unknown = sorted(set(values) - set(vectors))
     if unknown:
         raise AttributeVectorError(f"unknown attribute {', '.join(unknown)}; this model has: "
-                                   f"{', '.join(sorted(vectors)) or 'no attribute vectors'}")
+                                   f"{', '.join(vectors) or 'no attribute vectors'}")  # in the
+        # model's order, as the editor lists them ("Direction 1, Direction 10, Direction 2" sorted)
 
 
 def apply_sliders(z0: torch.Tensor, vectors: dict[str, AttributeVector],

@@ -19,6 +19,7 @@ from superqt import QLabeledDoubleSlider
 from editing.measure import UNIT_WORDS
 from editing.slider_notes import goes_to, note_line, slider_notes
 from editing.vectors import PHOTO_FACING, AttributeVector, photo_sign
+from editor.direction_previews import DirectionPreviews, previewed
 from editor.slider_input import box_event, slider_event
 from editor.state import Document, Snapshot
 
@@ -87,6 +88,11 @@ def describe(name: str, vector: AttributeVector | None, calibrated: bool = False
             return (f"{does}\nValues are measured on the model's picture: ±1 changes the {what} by "
                     f"{UNIT_WORDS[name]}, on every item alike; a value the item cannot reach holds "
                     f"at the most it can. Type a value in the box, or ⟲ to reset.")
+    elif kind == "principal":
+        share = meta.get("explained_variance")
+        does = ("One of the main ways the model's pictures differ (a principal direction of its codes"
+                + (f", {100 * share:.1f}% of their variance" if share else "") + "), found without labels: "
+                "the two small pictures beside its name show this picture at −2 and +2.")
     elif kind in ("table", "conditional"):
         does = f"+ more {what}, − less (learnt from photos labelled '{name.partition(' (')[0]}')."
     else:
@@ -115,6 +121,7 @@ class SlidersPanel(QWidget):
         self.folds: dict[str, QToolButton] = {}  # plain name -> the button that unfolds them
         self.names: list[str] = []
         self.flipped: set[str] = set()  # sliders shown with the sign reversed (editing.vectors.photo_sign)
+        self.previews = DirectionPreviews()  # main-direction sliders' pictures (`draw`: set by the window)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
@@ -143,6 +150,7 @@ class SlidersPanel(QWidget):
         self.titles.clear()
         self.variant_boxes.clear()
         self.folds.clear()
+        self.previews.clear()
         self.names = list(vectors)
         self.vectors = vectors
         host = QWidget()
@@ -206,6 +214,8 @@ class SlidersPanel(QWidget):
             fold.toggled.connect(lambda on, n=name, vs=variants: self._unfold(n, vs, on))
             self.folds[name] = fold
             top.addWidget(fold)
+        if previewed(vector) and not variant:
+            self.previews.add(name, top, readable(name))
         reset = QToolButton()
         reset.setText("⟲")
         reset.setToolTip(f"Reset {readable(name)} to 0")
@@ -336,6 +346,7 @@ class SlidersPanel(QWidget):
         self.held.emit("; ".join(note_line(note, readable(note.name), values[note.name], self.sign(note.name))
                                  for note in notes))
         held = {note.name: note for note in notes if note.reached is not None}
+        self.previews.show(doc, self.vectors)
         for n, s in self.sliders.items():  # at the slider too: a held one's value box is shaded
             # (a walkthrough moved a coat's Width from +1.33 to +2 and saw nothing change)
             note = held.get(n)

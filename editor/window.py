@@ -113,6 +113,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.sliders_panel = SlidersPanel()
         self.sliders_panel.previewed.connect(self._on_preview)
         self.sliders_panel.held.connect(lambda m: self.tool_status("sliders", m))  # where they hold
+        self.sliders_panel.previews.draw = lambda codes: self.drawing_model.decode(codes)
         self.candidates_panel = CandidatesPanel()
         self.history_panel = HistoryPanel(around=self.rows_around_switch)
         self.history_panel.back.connect(self.back_before_switch)

@@ -165,3 +165,46 @@ def test_the_editable_outline_is_drawn_within_the_photo(qtbot):
         assert (shot[around] == 48).all(), f"something drawn beside the photo's {edge} edge"
         inside = shot[y0:y1, x0:x1]
         assert (inside != 120).any(axis=2).sum() > 100, "the outline is drawn on the photo"
+
+
+def test_main_direction_sliders_show_the_picture_at_minus_and_plus_two(qtbot, tmp_path):
+    """A model trained on unlabelled images has sliders named "Direction 1" to "Direction 10", and
+    nothing said what any of them does before it was moved (a walkthrough): each shows the picture
+    moved to -2 and +2 along it, drawn again as the document changes."""
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QLabel
+
+    from editing.vector_sets import principal_directions
+    from editing.vectors import save_vectors
+    from editor.canvas import thumbnail
+    from editor.direction_previews import PREVIEW_AT, PREVIEW_SIDE
+    from editor.render import rgb_pixels
+    from tests.conftest import make_editable_model
+    from training.modelfile import ATTRIBUTES_FILE, load_model
+
+    folder = make_editable_model(tmp_path / "mine")
+    model = load_model(folder)
+    directions = principal_directions(model.generator, model.gan.latent_dim, k=3, n=600)
+    save_vectors(folder / ATTRIBUTES_FILE, directions, {"source": "test"})
+    w = open_window(qtbot, tmp_path, str(folder))
+    w.new_from_model(5)
+    qtbot.waitUntil(lambda: w.idle, timeout=30_000)
+
+    def pixels(pixmap) -> np.ndarray:
+        image = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB888)
+        return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine()).copy()
+
+    def shown(name: str, word: str) -> np.ndarray:
+        return pixels(w.sliders_panel.findChild(QLabel, f"preview:{name}:{word}").pixmap())
+
+    assert set(w.sliders_panel.previews.labels) == {"Direction 1", "Direction 2", "Direction 3"}
+    before = shown("Direction 1", "+")
+    assert np.abs(before.astype(int) - shown("Direction 1", "−")).max() > 20, "the two ends differ"
+    z, vector = w.doc.code(w.vectors), w.vectors["Direction 1"]
+    with torch.no_grad():
+        expected = rgb_pixels(model.decode((z + PREVIEW_AT * vector.spread * vector.unit)[None])[0])
+    assert np.abs(pixels(thumbnail(expected, PREVIEW_SIDE)).astype(int) - before).max() <= 1
+    w.set_slider("Direction 2", 2.5, commit=True)
+    qtbot.waitUntil(lambda: w.idle, timeout=30_000)
+    assert np.abs(shown("Direction 1", "+").astype(int) - before).max() > 0, "drawn again after a step"
+    assert "−2 and +2" in w.sliders_panel.titles["Direction 1"].toolTip()
