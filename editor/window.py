@@ -246,6 +246,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
             tool.model = model  # what their solvers decode with
         self._measure_with(model, doc)
         self._update_model_label()
+        self.sliders_panel.previews.show(doc, self.vectors)  # drawn by the other generator now
         self._on_document_changed(doc)
 
     def _on_document_changed(self, doc: Document) -> None:
