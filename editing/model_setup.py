@@ -43,7 +43,7 @@ def cmd_train_encoder(a: argparse.Namespace) -> int:
     print(f"saved the encoder into {model.path}")
     if "refiner" in model.config.get("networks", {}):
         print(f"its iterative encoder was trained for the old encoder and is no longer used; train "
-              f"it again with `latent-edit train-encoder --model {model.name} --iterative`")
+              f"it again with `latent-edit train-encoder --model {model.command_name} --iterative`")
     return 0
 
 
@@ -61,7 +61,7 @@ def train_iterative(a: argparse.Namespace, model) -> int:
     encoder = load_encoder(model)
     if encoder is None:
         raise InversionError(f"{model.name} has no encoder to refine; run `latent-edit train-encoder "
-                             f"--model {model.name}` first")
+                             f"--model {model.command_name}` first")
     data = model_data(model.config, "train", a.data, root=a.data_root, model_folder=model.path)
     given = {"steps": a.steps, "batch_size": a.batch, "iterations": a.iterations}
     cfg = RefinerTrainConfig(**{k: v for k, v in given.items() if v is not None}, seed=a.seed)

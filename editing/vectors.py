@@ -259,7 +259,7 @@ def model_vectors(model, keep_class: bool = True) -> dict[str, AttributeVector]:
     if space != model.latent_space:
         raise AttributeVectorError(f"{path.name} holds directions in {space}, but {model.name} is "
                                    f"edited in {model.latent_space}; make them again with "
-                                   f"`latent-edit vectors --model {model.name}`")
+                                   f"`latent-edit vectors --model {model.command_name}`")
     return SliderSet(vectors, ClassHold.for_model(model, vectors) if keep_class else None)
 
 

@@ -96,7 +96,7 @@ class ModelSwitching:
         if warning:
             self.show_error(warning)
         self.inverter = None
-        self.sliders_panel.set_attributes(vectors)
+        self.sliders_panel.set_attributes(vectors, model.command_name)
         self.sliders_panel.frame = DomainSpec.for_model(model.config).content_fraction
         self.brush_bar.set_colour_model(model.gan.channels > 1)
         self.refresh_models()

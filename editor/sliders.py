@@ -143,9 +143,9 @@ class SlidersPanel(QWidget):
         self.frame = 1.0  # the share of the model's side its items may fill (DomainSpec.content_fraction)
         self.set_attributes({})
 
-    def set_attributes(self, vectors: dict[str, AttributeVector]) -> None:
+    def set_attributes(self, vectors: dict[str, AttributeVector], model: str = "NAME") -> None:
         """One slider per attribute vector, all at zero: plain sliders by kind, variants folded
-        under their plain slider."""
+        under their plain slider; without any, how to make them for `model` (as a command names it)."""
         self.sliders.clear()
         self.titles.clear()
         self.variant_boxes.clear()
@@ -157,8 +157,10 @@ class SlidersPanel(QWidget):
         rows = QVBoxLayout(host)
         rows.setSpacing(2)
         if not vectors:
-            rows.addWidget(QLabel("This model has no attribute vectors\n"
-                                  "(`latent-edit vectors --model NAME`)."))
+            hint = QLabel(f"This model has no attribute vectors\n(`latent-edit vectors --model {model}`).")
+            hint.setWordWrap(True)  # a folder's path can be long
+            hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # to copy it
+            rows.addWidget(hint)
         names = set(vectors)
         variants: dict[str, list[str]] = {}
         for name in vectors:

@@ -130,6 +130,6 @@ def load_encoder(model: GANModel) -> Encoder | None:
         if space != model.latent_space:
             raise ModelFormatError(f"{model.name}'s encoder predicts codes in {space}, but the model is "
                                    f"edited in {model.latent_space}; train it again with "
-                                   f"`latent-edit train-encoder --model {model.name}`")
+                                   f"`latent-edit train-encoder --model {model.command_name}`")
         model.extra["encoder"] = read_network(model.path, model.config, "encoder", Encoder(model.gan))
     return model.extra["encoder"]

@@ -83,7 +83,7 @@ class Inverter:
         encoder's guess alone)."""
         if self.encoder is None:
             raise InversionError(f"{self.model.name} has no encoder; train one with "
-                                 f"`latent-edit train-encoder --model {self.model.name}` "
+                                 f"`latent-edit train-encoder --model {self.model.command_name}` "
                                  f"or use --method optimize")
         return first_guess(self.model, self.encoder, self.refiner, x, iterations)
 

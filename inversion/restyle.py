@@ -180,7 +180,7 @@ def load_refiner(model: GANModel) -> tuple[IterativeEncoder, int] | None:
             raise ModelFormatError(f"{model.name}'s iterative encoder works in "
                                    f"{info.get('latent_space')}, but the model is edited in "
                                    f"{model.latent_space}; train it again with "
-                                   f"`latent-edit train-encoder --model {model.name} --iterative`")
+                                   f"`latent-edit train-encoder --model {model.command_name} --iterative`")
         model.extra["refiner"] = read_network(model.path, model.config, "refiner",
                                               IterativeEncoder(model.gan))
     return model.extra["refiner"], info.get("iterations", ITERATIONS)  # checked with the config

@@ -111,3 +111,19 @@ def test_missing_or_foreign_folders_give_clear_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelFormatError, match="config.json is missing"):
         load_model(tmp_path / "empty")
+
+
+def test_a_command_names_a_shipped_model_by_name_and_a_users_folder_by_its_path(tmp_path, model_dir):
+    """The hints ("train one with `latent-edit train-encoder --model ...`") named a user's own model
+    folder by its name, which finds no shipped model (a walkthrough with a model of a photo folder)."""
+    from inversion.invert import InversionError, Inverter
+
+    assert load_model("fashion-mnist-32").command_name == "fashion-mnist-32"
+    spaced = tmp_path / "my models" / "bare"
+    spaced.parent.mkdir()
+    model_dir[0].rename(spaced)
+    model = load_model(spaced)
+    assert model.command_name == f"'{spaced}'"  # quoted for a shell: the path has a space
+    with pytest.raises(InversionError, match=f"--model '{spaced}'"):
+        Inverter.for_model(model).invert(torch.zeros(1, model.gan.channels, model.gan.resolution,
+                                                     model.gan.resolution))

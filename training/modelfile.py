@@ -98,6 +98,17 @@ class GANModel:
         return self.config.get("name", self.path.name)
 
     @property
+    def command_name(self) -> str:
+        """How a command names this model (`--model ...`): its name where that finds it among the
+        shipped models, else its folder's path, quoted for a shell where needed (the hints said
+        `--model bare` of a user's own folder, which names no shipped model: a walkthrough)."""
+        import shlex
+
+        if (MODELS_DIR / self.name).resolve() == self.path.resolve():
+            return self.name
+        return shlex.quote(str(self.path))
+
+    @property
     def latent_space(self) -> str:
         """"z" or "w": the code that inversion, vectors and the solver should work in."""
         return self.config.get("latent_space", "z")
