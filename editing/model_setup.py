@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from inversion.invert import InversionError
+from inversion.invert import POOR_FIT_MARGIN, InversionError
 from training.data import DataError
 from training.modelfile import load_model
 
@@ -35,16 +35,57 @@ def cmd_train_encoder(a: argparse.Namespace) -> int:
         if s.step % 10 == 0:
             bar.set_postfix(loss=f"{s.loss:.4f}", kind=s.kind)
     bar.close()
-    save_encoder(model, enc, {"steps": cfg.steps, "batch_size": cfg.batch_size, "lr": cfg.lr,
-                              "real_fraction": cfg.real_fraction, "w_latent": cfg.w_latent,
-                              "w_pixel": cfg.w_pixel, "w_lpips": cfg.w_lpips, "seed": cfg.seed,
-                              "data": data.describe(),
-                              "minutes": round((time.perf_counter() - t0) / 60, 1)})
+    info = {"steps": cfg.steps, "batch_size": cfg.batch_size, "lr": cfg.lr,
+            "real_fraction": cfg.real_fraction, "w_latent": cfg.w_latent, "w_pixel": cfg.w_pixel,
+            "w_lpips": cfg.w_lpips, "seed": cfg.seed,
+            "data": data.describe(), "minutes": round((time.perf_counter() - t0) / 60, 1)}
+    save_encoder(model, enc, info)
     print(f"saved the encoder into {model.path}")
+    model = load_model(model.path)  # with the encoder: how closely the app's inversion draws held-out images
+    fit = held_out_fit(model, a)
+    if fit is not None:
+        save_encoder(model, enc, {**info, "held_out": fit})
+        print(f"{fit['n']} held-out images drawn at LPIPS {fit['lpips_median']:.3f} (median), "
+              f"{fit['lpips_p95']:.3f} (95th percentile): the editor says a photo further than "
+              f"{POOR_FIT_MARGIN:g} times that is one the model draws poorly")
     if "refiner" in model.config.get("networks", {}):
         print(f"its iterative encoder was trained for the old encoder and is no longer used; train "
               f"it again with `latent-edit train-encoder --model {model.command_name} --iterative`")
     return 0
+
+
+FIT_N = 64  # held-out images train-encoder inverts to learn how closely the model draws its kind of photo
+FIT_MIN = 8  # fewer held-out images than this say too little: nothing is recorded
+
+
+def held_out_fit(model, a: argparse.Namespace) -> dict | None:
+    """LPIPS of the app's hybrid inversion's pictures of the first FIT_N images of the model's test
+    split (never trained on) against them: {"n", "lpips_median", "lpips_p95"}, which the editor's
+    poor-fit note reads (editor.quality.poor_fit_limit); None where there is no test split."""
+    import numpy as np
+    import torch
+
+    from inversion.invert import Inverter
+    from training.data import model_data
+
+    try:
+        test = model_data(model.config, "test", a.data, root=a.data_root, model_folder=model.path)
+    except DataError:
+        return None
+    n = min(FIT_N, len(test))
+    if n < FIT_MIN:
+        return None
+    print(f"inverting {n} held-out images as the editor does…", flush=True)
+    x = test.images[:n].permute(0, 3, 1, 2).float() / 127.5 - 1
+    inverter = Inverter.for_model(model)
+    lpips = []
+    for i in range(0, n, 32):
+        z = inverter.invert(x[i:i + 32]).z
+        with torch.no_grad():
+            lpips.append(inverter.lpips(model.decode(z), x[i:i + 32]).reshape(-1))
+    got = torch.cat(lpips).numpy()
+    return {"n": n, "lpips_median": round(float(np.median(got)), 4),
+            "lpips_p95": round(float(np.percentile(got, 95)), 4)}
 
 
 def train_iterative(a: argparse.Namespace, model) -> int:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from inversion.framing import DomainSpec
+from inversion.invert import POOR_FIT, poor_fit_limit  # noqa: F401 (POOR_FIT: read from here too)
 from training.modelfile import GANModel
 from training.pixels import to_uint8
 
@@ -30,9 +31,6 @@ FAR_LPIPS = 0.1  # LPIPS to the photo, over the reconstruction's own, past which
 # far: face sliders at +-3 reach 0.12 at the median (0.22 at the 90th percentile) and smudge the face,
 # at +-1.5 0.044 (0.095), most of them kept (walkthroughs); products 0.064 and 0.029. At 0.4 it never
 # warned of a slider: a smudged Smiling -3 said nothing (benchmarks/results/quality_warning.md)
-POOR_FIT = 0.07  # LPIPS of an object model's reconstruction past which the photo is not one it draws:
-# the product model's of 100 held-out product photos 0.030 at the median, 0.060 at the 95th percentile
-# (2 over it), scikit-image's photos that are not products 0.075-0.17 (benchmarks/results/poor_fit.md)
 UNREALISTIC = 0.02  # realism rank under which (and under the reconstruction's) an edit has gone too far
 WARNINGS = {  # QualityMeter.too_far's rules, in the order they are said
     "identity": "Gone too far: by its face descriptor this is no longer the photo's person",
@@ -136,21 +134,24 @@ class QualityMeter:
         return self._photo
 
     def poor_fit(self, short: bool = False) -> str | None:
-        """What to tell the user when an object model's unedited picture of the photo lies further
-        than POOR_FIT from it: the photo is not what the model draws, and edits may look broken (a
-        walkthrough edited a cup and a cat with the product model into grey boots and square rims,
-        and nothing said it knows clothes, shoes and bags only); `short`, for the quality panel.
-        None otherwise, and for faces (the quality line says whether it is the photo's person), and
-        before the inversion has settled the code the meter judges from (`settled`)."""
-        if self.spec.kind != "object" or self.target is None or self.start is None or not self.settled:
+        """What to tell the user when the model's unedited picture of the photo lies further than
+        poor_fit_limit from it (POOR_FIT for the product model; for a model whose encoder recorded
+        its held-out images', from theirs): the photo is not what the model draws, and edits may
+        look broken (a walkthrough edited a cup and a cat with the product model into grey boots and
+        square rims, and nothing said it knows clothes, shoes and bags only; another opened a bag
+        with a model of a folder of face photos); `short`, for the quality panel. None otherwise,
+        and for faces (the quality line says whether it is the photo's person), and before the
+        inversion has settled the code the meter judges from (`settled`)."""
+        limit = poor_fit_limit(self.model, self.spec.kind)
+        if limit is None or self.target is None or self.start is None or not self.settled:
             return None
-        if self.start.lpips is None or self.start.lpips <= POOR_FIT:
+        if self.start.lpips is None or self.start.lpips <= limit:
             return None
         if short:  # (beside "Now: 0.000 from the photo", whose picture it is: a walkthrough)
             return (f"{self.model.name} draws this photo poorly (its own picture of it: "
                     f"{self.start.lpips:.3f} from it): edits may look broken")
         return (f"{self.model.name} draws this photo poorly: its own picture of it lies "
-                f"{self.start.lpips:.3f} from it (photos like its training images: under {POOR_FIT:g}), "
+                f"{self.start.lpips:.3f} from it (photos like its training images: under {limit:g}), "
                 f"so edits may look broken")
 
     def said(self, q: Quality) -> str:

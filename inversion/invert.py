@@ -51,6 +51,30 @@ BASELINE_CONFIG = InvertConfig(steps=500, lr=0.1, starts=1, lr_rampup=0.05, lr_r
                                patience=10**9)
 
 
+POOR_FIT = 0.07  # LPIPS of an object model's reconstruction past which the photo is not one it draws:
+# the product model's of 100 held-out product photos 0.030 at the median, 0.060 at the 95th percentile
+# (2 over it), scikit-image's photos that are not products 0.075-0.17 (benchmarks/results/poor_fit.md)
+POOR_FIT_MARGIN = 1.2  # a model whose encoder recorded how closely it draws held-out images
+# (editing.model_setup.held_out_fit) draws a photo poorly past this many times their 95th percentile:
+# the product model's 0.060 gives POOR_FIT; a 32 px model of 3,000 faces (session 35) drew 64
+# held-out faces at 0.060 (median) and 0.124 (95th percentile, largest 0.160), and scikit-image's
+# photos that are not faces, a bag and a dress at 0.144-0.323
+
+
+def poor_fit_limit(model: GANModel, kind: str | None = None) -> float | None:
+    """The LPIPS of the model's picture of a photo past which the photo is not one it draws well:
+    from its held-out images' where its encoder recorded them, else POOR_FIT for an object model;
+    None for a face model (whether the face is the photo's person says it) and for others. `kind`:
+    the model's domain (DomainSpec.kind), if known."""
+    kind = kind or DomainSpec.for_model(model.config).kind
+    if kind == "face":
+        return None
+    held = model.config.get("encoder", {}).get("held_out") or {}
+    if isinstance(held.get("lpips_p95"), (int, float)) and held["lpips_p95"] > 0:
+        return round(POOR_FIT_MARGIN * float(held["lpips_p95"]), 3)
+    return POOR_FIT if kind == "object" else None
+
+
 def typical_codes(model: GANModel, n: int, seed: int) -> torch.Tensor:
     """Starts for optimisation without an encoder: the model's own typical codes (z drawn from
     N(0, I), or their w). Not the mean code z = 0, which lies off the shell where N(0, I) puts its

@@ -51,10 +51,15 @@ def test_vectors_from_an_attribute_table_and_principal_directions(tiny_model, im
     assert info["method"] == "ganspace"
 
 
-def test_train_encoder_lowers_its_loss_and_is_saved(tiny_model, image_folder, capsys):
+def test_train_encoder_lowers_its_loss_and_is_saved(tiny_model, image_folder, capsys, monkeypatch):
+    """...and records how closely the app's inversion then draws the held-out images, which the
+    editor's "draws this photo poorly" reads (a walkthrough opened a bag with a model of faces)."""
+    from editing import model_setup
     from editing.cli import main
     from inversion.encoder import load_encoder
+    from inversion.invert import POOR_FIT_MARGIN, poor_fit_limit
 
+    monkeypatch.setattr(model_setup, "FIT_MIN", 2)  # the folder holds 5 held-out images
     before = load_encoder(tiny_model).state_dict()
     assert main(["train-encoder", "--model", str(tiny_model.path), "--data", str(image_folder),
                  "--steps", "3", "--batch", "4"]) == 0
@@ -62,6 +67,10 @@ def test_train_encoder_lowers_its_loss_and_is_saved(tiny_model, image_folder, ca
     after = load_encoder(reloaded).state_dict()
     assert reloaded.config["encoder"]["steps"] == 3
     assert any(not torch.equal(before[k], after[k]) for k in before)  # it trained
+    held = reloaded.config["encoder"]["held_out"]
+    assert held["n"] == 5 and 0 < held["lpips_median"] <= held["lpips_p95"]
+    assert poor_fit_limit(reloaded) == round(POOR_FIT_MARGIN * held["lpips_p95"], 3)
+    assert "held-out images drawn at LPIPS" in capsys.readouterr().out
 
 
 @pytest.mark.slow

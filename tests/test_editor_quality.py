@@ -241,3 +241,11 @@ def test_a_photo_an_object_model_draws_poorly_is_said_to_be_so(tmp_path):
     meter.spec = replace(meter.spec, kind="face")  # a face: the quality line says whether it is the person
     assert meter.poor_fit() is None
     assert QualityMeter(model, LPIPS(), None, start=z0).poor_fit() is None  # a model sample: no photo
+    # A model of the user's own photos (a centre crop): judged by what its encoder recorded of its
+    # held-out images (editing.model_setup.held_out_fit), and not at all without that record.
+    meter.spec = replace(meter.spec, kind="centre-crop")
+    assert meter.poor_fit() is None
+    model.config["encoder"] = {**model.config.get("encoder", {}), "held_out": {"n": 64, "lpips_p95": 0.124}}
+    assert meter.poor_fit() is not None and "under 0.149" in meter.poor_fit()  # 1.2 times 0.124
+    meter.start = Quality(0.0, 0.5, lpips=0.14)
+    assert meter.poor_fit() is None
