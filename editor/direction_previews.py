@@ -1,8 +1,10 @@
-"""Small pictures beside each main-direction slider: the picture being edited moved to -2 and to +2
-along it. A model trained on a user's own unlabelled images has sliders named "Direction 1" to
-"Direction 10" (GANSpace's principal directions, `latent-edit vectors` without attributes), and
-nothing said what any of them does before it was moved (a walkthrough with a model trained on a
-folder of photos). No other slider kind has them: their names say what they do."""
+"""Small pictures beside each main-direction slider: the photo as the model sees it with the edit
+moved to -2 and to +2 along it. A model trained on a user's own unlabelled images has sliders named
+"Direction 1" to "Direction 10" (GANSpace's principal directions, `latent-edit vectors` without
+attributes), and nothing said what any of them does before it was moved (a walkthrough with a model
+trained on a folder of photos). The pictures are the photo with the change added, as the canvas
+carries it back, not the model's own picture: that showed a woman for a man's photo (walkthrough
+46). No other slider kind has them: their names say what they do."""
 from __future__ import annotations
 
 from typing import Callable
@@ -17,7 +19,7 @@ from editor.state import Document
 
 PREVIEWED_KINDS = ("principal",)  # AttributeVector.meta["kind"] of the sliders that get pictures
 PREVIEW_AT = 2.0  # the slider values the two pictures show, - and +
-PREVIEW_SIDE = 36  # screen pixels of each picture
+PREVIEW_SIDE = 44  # screen pixels of each picture (36 read as too small: walkthrough 46)
 
 
 def previewed(vector: AttributeVector | None) -> bool:
@@ -37,20 +39,24 @@ class DirectionPreviews:
         self.labels.clear()
 
     def add(self, name: str, row: QHBoxLayout, title: str) -> None:
-        """Put slider `name`'s two pictures (empty until `show`) on its title's row."""
+        """Put slider `name`'s two pictures (empty until `show`) on its title's row, marked − and +."""
         pair = []
         for sign, word in ((-1, "−"), (1, "+")):
             label = QLabel()
             label.setFixedSize(PREVIEW_SIDE, PREVIEW_SIDE)
             label.setObjectName(f"preview:{name}:{word}")
-            label.setToolTip(f"{title} at {word}{PREVIEW_AT:g}: the picture as the model would draw it")
+            label.setToolTip(f"{title} at {word}{PREVIEW_AT:g}, the other sliders as they are")
+            mark = QLabel(word)
+            row.addWidget(mark)
             row.addWidget(label)
             pair.append(label)
         self.labels[name] = (pair[0], pair[1])
 
     @torch.no_grad()
     def show(self, doc: Document, vectors: dict[str, AttributeVector]) -> None:
-        """Draw every previewed slider's pictures from the document's current state, in one batch."""
+        """Draw every previewed slider's pictures from the document's current state, in one batch:
+        the photo as the model sees it plus the change from the document's start (a model sample's
+        document: the model's pictures)."""
         if not self.labels or self.draw is None:
             return
         state = doc.current
@@ -58,7 +64,10 @@ class DirectionPreviews:
         names = list(self.labels)
         codes = torch.stack([apply_sliders(state.z_base, vectors, {**values, n: sign * PREVIEW_AT},
                                            ref=doc.z0) for n in names for sign in (-1.0, 1.0)])
-        pictures = self.draw(codes)
+        pictures = self.draw(torch.cat([codes, doc.z0.reshape(1, -1).to(codes)]))
+        pictures, start = pictures[:-1], pictures[-1:]
+        if doc.target is not None:
+            pictures = (doc.target.to(pictures) + pictures - start).clamp(-1, 1)
         if doc.mapping.invert:  # a light-background photo reaches the model reversed: shown as the photo's
             pictures = -pictures
         for i, n in enumerate(names):

@@ -90,9 +90,9 @@ def describe(name: str, vector: AttributeVector | None, calibrated: bool = False
                     f"at the most it can. Type a value in the box, or ⟲ to reset.")
     elif kind == "principal":
         share = meta.get("explained_variance")
-        does = ("One of the main ways the model's pictures differ (a principal direction of its codes"
-                + (f", {100 * share:.1f}% of their variance" if share else "") + "), found without labels: "
-                "the two small pictures beside its name show this picture at −2 and +2.")
+        does = ("One of the main ways the model's pictures differ, found without labels (the first "
+                "differs most" + (f"; this one {100 * share:.1f}% of the variety" if share else "") + "): "
+                "the two small pictures beside its name show the photo at −2 and +2.")
     elif kind in ("table", "conditional"):
         does = f"+ more {what}, − less (learnt from photos labelled '{name.partition(' (')[0]}')."
     else:

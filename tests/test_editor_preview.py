@@ -167,10 +167,11 @@ def test_the_editable_outline_is_drawn_within_the_photo(qtbot):
         assert (inside != 120).any(axis=2).sum() > 100, "the outline is drawn on the photo"
 
 
-def test_main_direction_sliders_show_the_picture_at_minus_and_plus_two(qtbot, tmp_path):
+def test_main_direction_sliders_show_the_picture_at_minus_and_plus_two(qtbot, tmp_path, photo):
     """A model trained on unlabelled images has sliders named "Direction 1" to "Direction 10", and
     nothing said what any of them does before it was moved (a walkthrough): each shows the picture
-    moved to -2 and +2 along it, drawn again as the document changes."""
+    moved to -2 and +2 along it, drawn again as the document changes; for a photo, the photo with
+    the change added (the model's own picture showed a woman for a man's photo: walkthrough 46)."""
     from PySide6.QtGui import QImage
     from PySide6.QtWidgets import QLabel
 
@@ -208,3 +209,14 @@ def test_main_direction_sliders_show_the_picture_at_minus_and_plus_two(qtbot, tm
     qtbot.waitUntil(lambda: w.idle, timeout=30_000)
     assert np.abs(shown("Direction 1", "+").astype(int) - before).max() > 0, "drawn again after a step"
     assert "−2 and +2" in w.sliders_panel.titles["Direction 1"].toolTip()
+
+    assert w.open_photo(photo)  # a light-background coat: the model sees it reversed
+    qtbot.waitUntil(lambda: w.idle, timeout=60_000)
+    doc, vector = w.doc, w.vectors["Direction 3"]
+    with torch.no_grad():
+        moved = model.decode(torch.stack([doc.code(w.vectors) - PREVIEW_AT * vector.spread * vector.unit,
+                                          doc.z0.reshape(-1)]))
+    landed = (doc.target[0] + moved[0] - moved[1]).clamp(-1, 1)
+    assert doc.mapping.invert
+    expected = pixels(thumbnail(rgb_pixels(-landed), PREVIEW_SIDE)).astype(int)
+    assert np.abs(expected - shown("Direction 3", "−")).max() <= 1
