@@ -29,12 +29,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from editor.files import default_autosave
     from editor.window import MainWindow
-    from training.modelfile import DEFAULT_MODEL
 
     setup_logging(default_autosave().parent)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("latent-editor")
-    window = MainWindow(a.model or DEFAULT_MODEL, ask_recovery=False)
+    window = MainWindow(a.model, ask_recovery=False)  # None: the model last used (or the default)
     window.show()
     window.open_at_start(a.photo, a.session)  # a crashed edit's recovery offered first
     return app.exec()

@@ -15,7 +15,7 @@ from editor import opening, session
 from editor.errors import USER_ERRORS
 from editor.state import Document, Snapshot
 from inversion.framing import DomainSpec, NoObjectError
-from training.modelfile import GANModel, resolve_model
+from training.modelfile import DEFAULT_MODEL, GANModel, resolve_model
 
 UNDO_SHOWN_MS = 5000  # how long the status bar says "Undone: ..." or "Redone: ..."
 
@@ -43,6 +43,22 @@ class ModelSwitching:
             return self.model is not None and resolve_model(name_or_path).resolve() == Path(self.model.path).resolve()
         except USER_ERRORS:  # a name that resolves to nothing is not the current model
             return False
+
+    def _start_with_last_model(self) -> bool:
+        """At start without a model asked for, the model in use when the editor last ran, if it
+        still loads (it started on the product model: a walkthrough had last used a model of its own
+        photos); False where there is none or it is refused (said in the status bar)."""
+        last = self.settings.value("last_model", "")
+        if not last:
+            return False
+        try:
+            model, vectors, warning = session.load_model_and_vectors(last)
+        except USER_ERRORS as e:  # moved, deleted or damaged since: the default model
+            self.statusBar().showMessage(f"The model last used could not be loaded ({e}); "
+                                         f"starting with {DEFAULT_MODEL}")
+            return False
+        self._install_model(model, vectors, warning)
+        return True
 
     def switch_model(self, name_or_path: str) -> bool:
         """Edit with another model. With a document open this is one undoable step: the photo is
@@ -91,8 +107,10 @@ class ModelSwitching:
         return True
 
     def _install_model(self, model: GANModel, vectors: dict[str, AttributeVector], warning: str = "") -> None:
-        """Make `model` the one in use: its sliders, brush channels, name in the status bar."""
+        """Make `model` the one in use: its sliders, brush channels, name in the status bar; the
+        next start begins with it (_start_with_last_model)."""
         self.model, self.vectors = model, vectors
+        self.settings.setValue("last_model", str(model.path))
         if warning:
             self.show_error(warning)
         self.inverter = None

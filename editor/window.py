@@ -62,7 +62,7 @@ STALE_AFTER_AN_EDIT = ("Exported ", "Session saved", "The stroke lies outside", 
 # beside a slider's edit that the status bar said nothing about)
 
 class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
-    def __init__(self, model: str = DEFAULT_MODEL, settings: QSettings | None = None,
+    def __init__(self, model: str | None = None, settings: QSettings | None = None,
                  autosave_path: Path | None = None, ask_recovery: bool = True,
                  tune_config: TuneConfig = TuneConfig()):
         super().__init__()
@@ -98,7 +98,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self._build_ui()
         self.setAcceptDrops(True)
         self.resize(1200, 800)
-        self.switch_model(model)
+        if model is not None or not self._start_with_last_model():
+            self.switch_model(model or DEFAULT_MODEL)
         self.set_editing_enabled(False)  # nothing to edit until a photo is open
         if ask_recovery:
             QTimer.singleShot(0, self.offer_recovery)

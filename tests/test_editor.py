@@ -1567,3 +1567,24 @@ def test_an_eraser_takes_strokes_away_without_solving_again(window, qtbot, photo
     assert changed.any()
     assert (np.abs(after - shown)[changed] <= np.abs(before - shown)[changed]).all()  # toward the photo
     assert (after[changed] == shown[changed]).all(1).mean() > 0.8  # mostly the photo again
+
+
+def test_the_editor_starts_with_the_model_last_used(qtbot, tmp_path):
+    """Walkthrough 46 added a model of its own photos, used it, and the next start was on the
+    product model; a model folder gone since starts the default model, saying so."""
+    import shutil
+
+    from tests.conftest import make_editable_model
+    from training.modelfile import DEFAULT_MODEL
+
+    mine = make_editable_model(tmp_path / "mine")
+    first = open_window(qtbot, tmp_path, str(mine))
+    assert first.model.name == "mine"
+    first.close()
+    again = open_window(qtbot, tmp_path)  # the same settings, no model asked for
+    assert again.model.name == "mine"
+    again.close()
+    shutil.rmtree(mine)
+    third = open_window(qtbot, tmp_path)
+    assert third.model.name == DEFAULT_MODEL
+    assert "could not be loaded" in third.statusBar().currentMessage()
