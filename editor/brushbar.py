@@ -105,6 +105,24 @@ class BrushBar(QToolBar):
                                       f"{self._how}")
         self.colour_changed.emit(self.colour)
 
+    def remember(self, settings) -> None:
+        """Take the brush's size, strength and colour from `settings` (a QSettings) and keep them
+        there as they change: a restart reset them to white at 12 px (walkthrough 46)."""
+        def number(key: str, default: int) -> int:
+            try:
+                return int(settings.value(key, default))
+            except (TypeError, ValueError):  # a hand-edited settings file
+                return default
+
+        self.size_slider.setValue(number("brush/size", self.size_slider.value()))
+        self.strength_slider.setValue(number("brush/strength", self.strength_slider.value()))
+        colour = QColor(str(settings.value("brush/colour", self.colour.name())))
+        if colour.isValid():
+            self.set_colour((colour.red(), colour.green(), colour.blue()))
+        self.size_slider.valueChanged.connect(lambda v: settings.setValue("brush/size", v))
+        self.strength_slider.valueChanged.connect(lambda v: settings.setValue("brush/strength", v))
+        self.colour_changed.connect(lambda c: settings.setValue("brush/colour", c.name()))
+
     @property
     def strength(self) -> float:
         return self.strength_slider.value() / STRENGTH_STEPS

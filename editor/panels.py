@@ -64,7 +64,7 @@ class ModelPanel(QWidget):
         layout.addWidget(self.view, 0, Qt.AlignmentFlag.AlignHCenter)
         caption = QLabel("The model's own picture")  # it had no label, and after a stroke on a product
         caption.setToolTip(VIEW_TIP)  # it can differ much from the canvas (a walkthrough)
-        caption.setStyleSheet("color: palette(mid); font-size: small")
+        caption.setStyleSheet("font-size: small")  # (greyed, it read as disabled: walkthrough 46)
         layout.addWidget(caption, 0, Qt.AlignmentFlag.AlignHCenter)
 
     def set_models(self, added: list[str], current: str | None) -> None:

@@ -126,6 +126,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.brush_bar.brush_changed.connect(lambda _: self._follow_brush())
         self.brush_bar.colour_changed.connect(lambda _: self._follow_brush())
         self.brush_bar.radius_changed.connect(lambda r: setattr(self.canvas, "brush_radius", r))
+        self.brush_bar.remember(self.settings)
         self.canvas.brush_radius = float(self.brush_bar.size_slider.value())
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.brush_bar)
         self.offers = Offers(self.candidates_panel)  # which candidates the panel shows: the state's

@@ -1588,3 +1588,19 @@ def test_the_editor_starts_with_the_model_last_used(qtbot, tmp_path):
     third = open_window(qtbot, tmp_path)
     assert third.model.name == DEFAULT_MODEL
     assert "could not be loaded" in third.statusBar().currentMessage()
+
+
+def test_the_brush_keeps_its_size_strength_and_colour_across_restarts(qtbot, tmp_path):
+    """Walkthrough 46: after a restart the brush was white at 12 px again."""
+    from tests.conftest import make_editable_model
+
+    mine = str(make_editable_model(tmp_path / "mine"))
+    first = open_window(qtbot, tmp_path, mine)
+    first.brush_bar.size_slider.setValue(30)
+    first.brush_bar.strength_slider.setValue(2 * first.brush_bar.strength_slider.value())
+    first.brush_bar.set_colour((216, 176, 96))
+    strength = first.brush_bar.strength
+    first.close()
+    again = open_window(qtbot, tmp_path, mine)
+    assert again.brush_bar.size_slider.value() == 30 and again.canvas.brush_radius == 30
+    assert again.brush_bar.strength == strength and again.brush_bar.rgb == (216, 176, 96)
