@@ -1367,7 +1367,7 @@ def test_what_an_export_said_goes_with_the_next_edit(window, qtbot, photo, tmp_p
     """Walkthrough: the status bar kept "Exported …" after later edits, as if they were in the file,
     and "Inversion done" beside a slider's edit."""
     w = window
-    monkeypatch.setattr("editor.quality.POOR_FIT", 1.0)  # (the tiny model draws the coat poorly: that
+    monkeypatch.setattr("inversion.invert.POOR_FIT", 1.0)  # (the tiny model draws the coat poorly: that
     # message would come instead of "Inversion done")
     assert w.open_photo(photo)
     settle(qtbot, w)

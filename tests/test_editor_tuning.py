@@ -327,7 +327,7 @@ def test_a_photo_whose_tuning_stopped_keeps_its_switch_off_through_a_model_switc
 def test_a_poor_fit_is_kept_in_the_quality_line_past_the_tuning(window, qtbot, photo, monkeypatch):
     """The status bar's poor-fit line gave way at once to the tuning's messages (a review): the
     quality line keeps it, once the inversion is done."""
-    monkeypatch.setattr("editor.quality.POOR_FIT", -1.0)  # every photo drawn poorly
+    monkeypatch.setattr("inversion.invert.POOR_FIT", -1.0)  # every photo drawn poorly
     w = window
     w.tuning.action.setChecked(True)
     assert w.open_photo(photo)
