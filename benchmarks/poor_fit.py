@@ -7,7 +7,7 @@ photos and on scikit-image's photos that are not products.
 A walkthrough opened scikit-image's cup of coffee and its cat with the product model: both framed as
 "objects", edited into grey boots and square rims, and nothing said that the model knows clothes,
 shoes and bags only. The editor now says so after the inversion when the model's picture of the
-photo lies further than editor.quality.POOR_FIT from it (QualityMeter.poor_fit). Photos: the first
+photo lies further than inversion.invert.POOR_FIT from it (QualityMeter.poor_fit). Photos: the first
 `--n` Fashion-MNIST test images as tinted product photos (benchmarks.product_edits), and every
 scikit-image colour or grey photo below, framed as the app frames them (an object on a plain
 background, else the whole image, as the app offers). Writes benchmarks/results/poor_fit.{json,md}.
@@ -32,7 +32,7 @@ from benchmarks.common import footer, machine, markdown_table, write_results
 from benchmarks.product_edits import tinted_photos
 from benchmarks.editing import fake_photo
 from inversion.framing import DomainSpec, NoObjectError, to_model
-from inversion.invert import Inverter, poor_fit_limit
+from inversion.invert import Inverter, poor_fit_limit, reconstruction_lpips
 from training.data import load_fashion_mnist, model_data
 from training.modelfile import DEFAULT_MODEL, load_model
 
@@ -58,9 +58,9 @@ def main() -> None:
         held, what, framing = torch.cat(xs), "held-out product photos", "object"
     else:
         test = model_data(model.config, "test", model_folder=model.path)
-        held = test.images[:a.n].permute(0, 3, 1, 2).float() / 127.5 - 1
+        held = test.batch(slice(0, a.n))
         what, framing = "held-out images of its test split", spec.kind
-    got = np.concatenate([reconstruction_lpips(inverter, held[i:i + 32]) for i in range(0, len(held), 32)])
+    got = reconstruction_lpips(inverter, held)
     rows = [{"photos": f"{len(held)} {what}", "framed": framing, "median": float(np.median(got)),
              "p95": float(np.percentile(got, 95)), "max": float(got.max()),
              "flagged": float((got > limit).mean())}]
@@ -99,12 +99,6 @@ def main() -> None:
     write_results(a.name, {"machine": m, "model": model.model_id, "n": a.n, "limit": limit, "rows": rows,
                            "held_out": got.tolist()}, md)
 
-
-def reconstruction_lpips(inverter: Inverter, x: torch.Tensor) -> np.ndarray:
-    """(N,) LPIPS of the hybrid inversion's pictures of `x` (N, C, R, R) against `x`."""
-    z = inverter.invert(x).z
-    with torch.no_grad():
-        return inverter.lpips(inverter.model.decode(z), x).numpy().reshape(-1)
 
 
 if __name__ == "__main__":

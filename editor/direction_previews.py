@@ -2,9 +2,10 @@
 moved to -2 and to +2 along it. A model trained on a user's own unlabelled images has sliders named
 "Direction 1" to "Direction 10" (GANSpace's principal directions, `latent-edit vectors` without
 attributes), and nothing said what any of them does before it was moved (a walkthrough with a model
-trained on a folder of photos). The pictures are the photo with the change added, as the canvas
-carries it back, not the model's own picture: that showed a woman for a man's photo (walkthrough
-46). No other slider kind has them: their names say what they do."""
+trained on a folder of photos). The pictures are the photo as the model sees it with the change
+added, near what the canvas carries back (without its masks: at 44 px they would hardly show),
+not the model's own picture: that showed a woman for a man's photo (walkthrough 46). No other
+slider kind has them: their names say what they do."""
 from __future__ import annotations
 
 from typing import Callable

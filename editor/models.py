@@ -12,7 +12,7 @@ from pathlib import Path
 
 from editing.vectors import AttributeVector
 from editor import opening, session
-from editor.errors import USER_ERRORS
+from editor.errors import USER_ERRORS, log_bug
 from editor.state import Document, Snapshot
 from inversion.framing import DomainSpec, NoObjectError
 from training.modelfile import DEFAULT_MODEL, GANModel, resolve_model
@@ -49,11 +49,15 @@ class ModelSwitching:
         still loads (it started on the product model: a walkthrough had last used a model of its own
         photos); False where there is none or it is refused (said in the status bar)."""
         last = self.settings.value("last_model", "")
-        if not last:
+        if not isinstance(last, str) or not last:
             return False
         try:
             model, vectors, warning = session.load_model_and_vectors(last)
-        except USER_ERRORS as e:  # moved, deleted or damaged since: the default model
+        except Exception as e:  # noqa: BLE001 - moved, deleted, damaged since, or a bug: never a
+            # start that fails every time, the setting kept
+            self.settings.remove("last_model")
+            if not isinstance(e, USER_ERRORS):
+                log_bug(e)
             self.statusBar().showMessage(f"The model last used could not be loaded ({e}); "
                                          f"starting with {DEFAULT_MODEL}")
             return False
@@ -110,7 +114,8 @@ class ModelSwitching:
         """Make `model` the one in use: its sliders, brush channels, name in the status bar; the
         next start begins with it (_start_with_last_model)."""
         self.model, self.vectors = model, vectors
-        self.settings.setValue("last_model", str(model.path))
+        self.settings.setValue("last_model", model.name if model.command_name == model.name
+                               else str(Path(model.path).resolve()))  # (a relative path: from one folder)
         if warning:
             self.show_error(warning)
         self.inverter = None

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from inversion.framing import DomainSpec
-from inversion.invert import POOR_FIT, poor_fit_limit  # noqa: F401 (POOR_FIT: read from here too)
+from inversion.invert import poor_fit_limit
 from training.modelfile import GANModel
 from training.pixels import to_uint8
 

@@ -57,8 +57,8 @@ POOR_FIT = 0.07  # LPIPS of an object model's reconstruction past which the phot
 POOR_FIT_MARGIN = 1.2  # a model whose encoder recorded how closely it draws held-out images
 # (editing.model_setup.held_out_fit) draws a photo poorly past this many times their 95th percentile:
 # the product model's 0.060 gives POOR_FIT; a 32 px model of 3,000 faces (session 35) drew 64
-# held-out faces at 0.060 (median) and 0.124 (95th percentile, largest 0.160), and scikit-image's
-# photos that are not faces, a bag and a dress at 0.144-0.323
+# held-out faces at 0.059 (median) and 0.129 (95th percentile): a limit of 0.155, over which 2 of
+# 100 held-out faces and 9 of 11 photos of other things lie (benchmarks/results/poor_fit_own_model.md)
 
 
 def poor_fit_limit(model: GANModel, kind: str | None = None) -> float | None:
@@ -69,10 +69,21 @@ def poor_fit_limit(model: GANModel, kind: str | None = None) -> float | None:
     kind = kind or DomainSpec.for_model(model.config).kind
     if kind == "face":
         return None
-    held = model.config.get("encoder", {}).get("held_out") or {}
-    if isinstance(held.get("lpips_p95"), (int, float)) and held["lpips_p95"] > 0:
+    held = model.config.get("encoder", {}).get("held_out") or {}  # checked when the model loaded
+    if held.get("lpips_p95", 0) > 0:
         return round(POOR_FIT_MARGIN * float(held["lpips_p95"]), 3)
     return POOR_FIT if kind == "object" else None
+
+
+def reconstruction_lpips(inverter: "Inverter", x: torch.Tensor, batch: int = 32) -> np.ndarray:
+    """(N,) LPIPS of the hybrid inversion's pictures of `x` (N, C, R, R) against `x`, `batch` at a
+    time: how closely the app's inversion draws them."""
+    out = []
+    for i in range(0, len(x), batch):
+        z = inverter.invert(x[i:i + batch]).z
+        with torch.no_grad():
+            out.append(inverter.lpips(inverter.model.decode(z), x[i:i + batch]).numpy().reshape(-1))
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def typical_codes(model: GANModel, n: int, seed: int) -> torch.Tensor:

@@ -88,7 +88,8 @@ def make_editable_model(folder: Path) -> Path:
 def open_window(qtbot, tmp_path: Path, model: str | None = None, autosave: str = "autosave.json",
                 **kwargs):
     """The editor's main window, shown, with its settings and autosave in tmp_path and no
-    recovery question (None: the default model); pytest-qt closes it after the test."""
+    recovery question (None: the model last used in these settings, else the default); pytest-qt
+    closes it after the test."""
     from PySide6.QtCore import QSettings
 
     from editor.window import MainWindow

@@ -1353,7 +1353,7 @@ def test_a_press_with_no_brush_or_tool_says_how_to_pick_one(window, qtbot, photo
 def test_a_photo_the_model_draws_poorly_is_said_so_after_the_inversion(window, qtbot, photo):
     """The tiny test model draws the coat poorly: after the inversion the status bar says so, in place
     of "Inversion done" (a walkthrough edited a cup and a cat with the product model unwarned)."""
-    from editor.quality import POOR_FIT
+    from inversion.invert import POOR_FIT
 
     w = window
     assert w.open_photo(photo)
@@ -1588,6 +1588,35 @@ def test_the_editor_starts_with_the_model_last_used(qtbot, tmp_path):
     third = open_window(qtbot, tmp_path)
     assert third.model.name == DEFAULT_MODEL
     assert "could not be loaded" in third.statusBar().currentMessage()
+
+
+def test_a_bug_loading_the_model_last_used_never_stops_the_editor_starting(qtbot, tmp_path, monkeypatch):
+    """A review: only a user's error was caught, and a bug while loading the remembered model ended
+    every start (the setting stayed); now it starts the default model and forgets that one."""
+    from PySide6.QtCore import QSettings
+
+    from editor import session
+    from tests.conftest import make_editable_model
+    from training.modelfile import DEFAULT_MODEL
+
+    mine = make_editable_model(tmp_path / "mine")
+    monkeypatch.chdir(tmp_path)
+    first = open_window(qtbot, tmp_path, "mine")  # a relative path: remembered whole
+    first.close()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    assert settings.value("last_model") == str(mine.resolve())
+    real = session.load_model_and_vectors
+
+    def buggy(name):
+        if str(name) == str(mine.resolve()):
+            raise RuntimeError("a bug")
+        return real(name)
+
+    monkeypatch.setattr(session, "load_model_and_vectors", buggy)
+    again = open_window(qtbot, tmp_path)
+    assert again.model.name == DEFAULT_MODEL
+    settings.sync()
+    assert not settings.value("last_model") or settings.value("last_model") != str(mine.resolve())
 
 
 def test_the_brush_keeps_its_size_strength_and_colour_across_restarts(qtbot, tmp_path):

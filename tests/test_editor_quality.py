@@ -224,7 +224,8 @@ def test_a_photo_an_object_model_draws_poorly_is_said_to_be_so(tmp_path):
     the inversion, that the model draws the photo poorly (benchmarks/results/poor_fit.md)."""
     from dataclasses import replace
 
-    from editor.quality import POOR_FIT, Quality
+    from editor.quality import Quality
+    from inversion.invert import POOR_FIT
 
     model = load_model(make_editable_model(tmp_path / "tiny"))
     z0 = model.codes(1, seed=3)[0]

@@ -127,3 +127,15 @@ def test_a_command_names_a_shipped_model_by_name_and_a_users_folder_by_its_path(
     with pytest.raises(InversionError, match=f"--model '{spaced}'"):
         Inverter.for_model(model).invert(torch.zeros(1, model.gan.channels, model.gan.resolution,
                                                      model.gan.resolution))
+
+
+@pytest.mark.parametrize("held", [[0.1], {"lpips_p95": True}, {"lpips_p95": -1.0}, {"n": "64"}])
+def test_a_tampered_held_out_record_is_refused_with_a_message(model_dir, held):
+    """The poor-fit note reads encoder.held_out (editing.model_setup.held_out_fit): a list there
+    was a traceback after the inversion, true a limit of 1.2 that never warned (a review)."""
+    folder = model_dir[0]
+    config = json.loads((folder / "config.json").read_text())
+    config["encoder"] = {"held_out": held}
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelFormatError, match="encoder.held_out"):
+        load_model(folder)

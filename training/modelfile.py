@@ -106,7 +106,7 @@ class GANModel:
 
         if (MODELS_DIR / self.name).resolve() == self.path.resolve():
             return self.name
-        return shlex.quote(str(self.path))
+        return shlex.quote(str(self.path.resolve()))  # (a relative path works from one folder only)
 
     @property
     def latent_space(self) -> str:
@@ -303,6 +303,12 @@ def check_config(config, where: str) -> dict:
     for key in ("data", "training", "encoder", "refiner", "domain"):
         if config.get(key) is not None:
             f.dict(config[key], key)
+    held = (config.get("encoder") or {}).get("held_out")  # editing.model_setup.held_out_fit
+    if held is not None:
+        f.dict(held, "encoder.held_out")
+        f.number(held.get("lpips_p95", 0.0), "encoder.held_out.lpips_p95", 0.0, 10.0)
+        f.number(held.get("lpips_median", 0.0), "encoder.held_out.lpips_median", 0.0, 10.0)
+        f.integer(held.get("n", 0), "encoder.held_out.n", 0, 1_000_000)
     refiner = config.get("refiner") or {}  # the iterative encoder (inversion.restyle)
     f.integer(refiner.get("iterations", 4), "refiner.iterations", 0, 16)
     f.string(refiner.get("latent_space", "z"), "refiner.latent_space", ("z", "w"))
