@@ -82,8 +82,9 @@ def main() -> None:
                      "flagged": float(one > limit)})
         print(rows[-1], flush=True)
     m = machine()
-    command = f"python -m benchmarks.poor_fit --n {a.n}" + (
-        f" --model {a.model} --name {a.name}" if a.model != DEFAULT_MODEL else "")
+    command = (f"python -m benchmarks.poor_fit --n {a.n}"
+               + (f" --model {a.model}" if a.model != DEFAULT_MODEL else "")
+               + (f" --name {a.name}" if a.name != "poor_fit" else ""))
     md = (f"# A photo the model cannot draw, told from one it can\n\n`{command}` "
           f"({time.perf_counter() - t0:.0f} s). Model {model.model_id}. LPIPS of the app's hybrid "
           f"inversion's picture against the photo as the model sees it; *flagged*: the share over "
