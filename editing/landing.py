@@ -18,7 +18,10 @@ from editing.toward import soft_move
 from inversion.framing import DomainMapping
 from training.pixels import LUMA
 
-COMPOSITING = 22  # 22: a grey model's change toward a plain background lands as a stroke's toward its
+COMPOSITING = 23  # 23: a colour model's stroke lands where the edit brings the pixel's colour nearer
+# its paint's, not its luminance alone (BrushBand.toward: a red stroke across dark hair left jagged patches
+# of the hair wherever the orange it painted was lighter than the red, walkthrough 47); 22: a grey
+# model's change toward a plain background lands as a stroke's toward its
 # paint (editing.toward.soft_move: 19's dye added a change within FADE_APART levels of the background
 # whole, past the background's brightness: blobs whiter than a white backdrop beside a shrunk bag, a
 # walkthrough; and switched there from the tint kept whole to all of it lost); 21: an export keeps its
@@ -117,6 +120,7 @@ class BrushBand:
     paint: bool = False  # compositing 18: which way a stroke's colour lies is judged on the photo beneath
     # it (toward), and a grey model's stroke moves the colour toward its paint (painted)
     soft: bool = False  # compositing 20: painted's tint fades by the levels moved, out of PAINT_SOFT at least
+    colour: bool = False  # compositing 23: a colour model's stroke is judged by its paint's colour (toward)
 
     def on_photo(self, mapping: DomainMapping) -> tuple[int, int, np.ndarray] | None:
         """(top, left, weights (h, w) float32, read-only) on the photo of `mapping`; None where
@@ -135,7 +139,12 @@ class BrushBand:
         earlier stripe judged from z0's picture moved the wrong way there, and the stripe stayed on
         top); before, by which way the colour lies from `before` (C, R, R), the model's picture the
         strokes were painted on. The last stroke painting a pixel decides, as build_constraints
-        decides; full within 2 levels the wrong way, nothing from 6."""
+        decides; full within 2 levels the wrong way, nothing from 6. From compositing 23 on, a colour
+        model's also where it brings the pixel's colour nearer its paint's (`colour`): by luminance
+        alone, a dark red stroke's orange across dark hair moved its lighter strands away from the
+        red's luminance and left them in grey, jagged patches (walkthrough 47); by colour alone, a
+        strand the model drew darker than the photo's went (the two agree on a black stroke's
+        lighter edge: neither lands it)."""
         h, w = base.shape[:2]
         luma = np.asarray(LUMA, np.float32)
         whole, none = TOWARD_SLACK
@@ -145,6 +154,10 @@ class BrushBand:
             paint, inside = self._paint_here(mapping, top, left, (h, w))
             was, now = base.astype(np.float32) @ luma - paint, edited.astype(np.float32) @ luma - paint
             nearer = np.abs(was) - np.where(was * now < 0, 0.0, np.abs(now))
+            if self.colour and self.channels == 3:
+                paint = self._paint_here(mapping, top, left, (h, w), colour=True)[0]
+                np.maximum(nearer, np.linalg.norm(base.astype(np.float32) - paint, axis=2)
+                           - np.linalg.norm(edited.astype(np.float32) - paint, axis=2), out=nearer)
             return np.where(inside, np.clip((nearer - none) / (whole - none), 0, 1), 1).astype(np.float32)
         r = self.resolution
         level = np.asarray(before, np.float32).mean(0)
@@ -181,11 +194,12 @@ class BrushBand:
             return None
         return float(np.clip((now - was)[far] / (paint - was)[far], 0.0, 1.0).mean())
 
-    def _paint_here(self, mapping: DomainMapping, top: int, left: int, shape: tuple[int, int]
-                    ) -> tuple[np.ndarray, np.ndarray]:
-        """((h, w) float32 the luminance of each pixel's paint in photo levels, (h, w) bool: a colour
-        stroke's brush reaches it) in the box at (top, left) of `shape` on the photo (_paint_levels)."""
-        level, covered = _paint_levels(self.strokes, self.resolution)
+    def _paint_here(self, mapping: DomainMapping, top: int, left: int, shape: tuple[int, int],
+                    colour: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """((h, w) float32 the luminance of each pixel's paint in photo levels, or with `colour`
+        (h, w, 3) its colour, (h, w) bool: a colour stroke's brush reaches it) in the box at (top,
+        left) of `shape` on the photo (_paint_levels)."""
+        level, covered = _paint_levels(self.strokes, self.resolution, colour)
         photo = (level + 1.0) * 127.5 / mapping.gain + mapping.black_point  # model levels -> the photo's
         if mapping.invert:
             photo = 255.0 - photo
@@ -242,19 +256,24 @@ def _box_to_model(mapping: DomainMapping, top: int, left: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _paint_levels(strokes: tuple[Stroke, ...], resolution: int) -> tuple[np.ndarray, np.ndarray]:
-    """((R, R) float32 the luminance of the paint on each model pixel, in model levels, (R, R) bool: a
-    colour stroke's brush reaches it), the last stroke reaching a pixel deciding; each brush widened
-    to its band's outer edge (BRUSH_EDGE) and a pixel more, so that every photo pixel of the band
-    finds its paint (a thin brush's band reached past its model pixels, and half its pixels kept the
-    tint). Erasers take nothing here: the band says where strokes land. Read-only, cached."""
-    level = np.zeros((resolution, resolution), np.float32)
+def _paint_levels(strokes: tuple[Stroke, ...], resolution: int, colour: bool = False
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """((R, R) float32 the luminance of the paint on each model pixel, in model levels, or with
+    `colour` (R, R, 3) its colour, (R, R) bool: a colour stroke's brush reaches it), the last stroke
+    reaching a pixel deciding; each brush widened to its band's outer edge (BRUSH_EDGE) and a pixel
+    more, so that every photo pixel of the band finds its paint (a thin brush's band reached past its
+    model pixels, and half its pixels kept the tint). Erasers take nothing here: the band says where
+    strokes land. Read-only, cached."""
+    level = np.zeros((resolution, resolution, 3) if colour else (resolution, resolution), np.float32)
     covered = np.zeros((resolution, resolution), bool)
     for s in strokes:
         if s.kind == "color":
             under = _brushed(replace(s, radius=s.radius * (1 + BRUSH_EDGE) + 1.0), resolution)
             value = np.asarray(s.value, np.float64)
-            level[under] = float(value[0] if value.size == 1 else LUMA @ value)
+            if colour:
+                level[under] = value if value.size == 3 else float(value[0])
+            else:
+                level[under] = float(value[0] if value.size == 1 else LUMA @ value)
             covered[under] = True
     level.flags.writeable = covered.flags.writeable = False
     return level, covered
@@ -320,7 +339,7 @@ def object_reach(strokes, mapping: DomainMapping, channels: int, compositing: in
         return None
     if compositing >= 16:
         return BrushBand(tuple(strokes), mapping.resolution, channels, paint=compositing >= 18,
-                         soft=compositing >= 20)
+                         soft=compositing >= 20, colour=compositing >= 23)
     return stroke_reach(tuple(strokes), mapping.resolution, channels, OBJECT_BAND_SHARE)
 
 

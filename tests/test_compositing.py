@@ -1396,3 +1396,32 @@ def test_a_white_stroke_across_trousers_changes_the_photo_only_along_it_and_rebu
     assert main(["edit", "--recipe", str(tmp_path / "hand.json"), "--out", str(tmp_path / "hand.png")]) == 0
     hand = np.asarray(Image.open(tmp_path / "hand.png").convert("RGB"))
     assert np.abs(hand[far].astype(int) - alone_pixels[far]).max() > 8  # the stroke's change there too
+
+
+def test_a_colour_model_s_stroke_lands_where_it_brings_the_colour_nearer_its_paint():
+    """Walkthrough 47 painted dark red across dark hair with a colour model of its own photos: the
+    orange the model drew there is lighter than the red, so on the hair's lighter strands it moved the
+    luminance away from the paint's, and compositing 16-22 left those strands as they were: grey,
+    jagged patches in the band. From compositing 23 a colour model's stroke also lands where the
+    pixel's colour comes nearer its paint's; a black stroke's lighter edge still does not land."""
+    from editing.landing import BrushBand
+    from editing.solver import Stroke
+    from inversion.framing import DomainSpec, to_model
+
+    mapping = to_model(np.full((64, 64, 3), 128, np.uint8), 32, 3, DomainSpec())[1]  # the whole image
+    red = tuple(float(v) for v in mapping.model_colour((170, 0, 0)))
+    stroke = Stroke("color", ((4.0, 16.0), (28.0, 16.0)), radius=3.0, value=red)
+    top, left, weight = BrushBand((stroke,), 32, 3, paint=True, soft=True, colour=True).on_photo(mapping)
+    h, w = weight.shape
+    strand = np.full((h, w, 3), 75, np.uint8)  # a light strand of hair: lighter than the red
+    orange = np.broadcast_to(np.array([200, 90, 40], np.uint8), (h, w, 3))  # what the model drew
+    middle = np.s_[h // 2, w // 2]
+    then = BrushBand((stroke,), 32, 3, paint=True, soft=True).toward(mapping, None, orange, strand, top, left)
+    now = BrushBand((stroke,), 32, 3, paint=True, soft=True, colour=True).toward(
+        mapping, None, orange, strand, top, left)
+    assert then[middle] == 0 and now[middle] == 1  # 22: left as the strand was; 23: the orange lands
+    black = tuple(float(v) for v in mapping.model_colour((0, 0, 0)))
+    dark = Stroke("color", stroke.points, radius=3.0, value=black)
+    lighter = np.full((h, w, 3), 120, np.uint8)  # the model lightened the edge under a black stroke
+    assert BrushBand((dark,), 32, 3, paint=True, soft=True, colour=True).toward(
+        mapping, None, lighter, strand, top, left)[middle] == 0
