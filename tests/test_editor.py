@@ -1498,7 +1498,9 @@ def test_save_session_starts_at_the_session_the_edit_came_from(window, qtbot, ph
 
 def test_the_next_file_dialog_starts_where_the_last_export_went(window, qtbot, photo, tmp_path,
                                                                 monkeypatch):
-    """Walkthrough: Save session opened in the photo's folder, not the one just exported to."""
+    """Walkthrough: Save session opened in the photo's folder, not the one just exported to; and
+    walkthrough 45: after a session was saved, Open a photo started in the sessions folder. What the
+    editor saves shares a folder; photos keep theirs."""
     from PySide6.QtWidgets import QFileDialog
 
     w = window
@@ -1510,34 +1512,14 @@ def test_the_next_file_dialog_starts_where_the_last_export_went(window, qtbot, p
                         lambda dialog: (dialog.selectFile(str(folder / "out.png")), 1)[1])
     w.menus.export_dialog()
     assert (folder / "out.png").is_file()
-    seen = {}
-    monkeypatch.setattr(QFileDialog, "exec",
-                        lambda dialog: (seen.update(folder=dialog.directory().absolutePath()), 0)[1])
-    w.menus.save_session_dialog()
-    assert seen["folder"] == str(folder)
-
-
-def test_open_a_photo_starts_where_photos_were_not_where_a_session_went(window, qtbot, photo, tmp_path,
-                                                                         monkeypatch):
-    """Walkthrough 45: after a session was saved, Open a photo started in the sessions folder."""
-    from PySide6.QtWidgets import QFileDialog
-
-    w = window
-    assert w.open_photo(photo)
-    settle(qtbot, w)
-    folder = tmp_path / "sessions"
-    folder.mkdir()
-    monkeypatch.setattr(QFileDialog, "exec",
-                        lambda dialog: (dialog.selectFile(str(folder / "mine.session.json")), 1)[1])
-    assert w.menus.save_session_dialog()
     seen = []
     monkeypatch.setattr(QFileDialog, "exec",
                         lambda dialog: (seen.append(dialog.directory().absolutePath()), 0)[1])
     monkeypatch.setattr(w, "confirm_discard", lambda *a: True)
-    w.menus.open_dialog()
+    w.menus.save_session_dialog()
     w.menus.open_session_dialog()
-    w.menus.export_dialog()
-    assert seen == [str(Path(photo).parent), str(folder), str(folder)]
+    w.menus.open_dialog()
+    assert seen == [str(folder), str(folder), str(Path(photo).parent)]
 
 
 def test_an_eraser_takes_strokes_away_without_solving_again(window, qtbot, photo):
