@@ -47,7 +47,7 @@ class Quality:
     lpips: float | None = None  # against the photo in the model's domain; None without a photo
     identity: float | None = None  # face models: dlib distance to the photo's face
 
-    def summary(self, photo_rank: float | None = None, tuning: bool = False) -> str:
+    def summary(self, photo_rank: float | None = None, tuning: bool = False, realism: bool = True) -> str:
         """In words first: "LPIPS 0.070 · identity distance 0.40 · realism -0.98, above 9% of
         samples" meant nothing to a new user (walkthrough); short enough that the line and a
         warning fit the room the panel keeps for them (the panel's tooltip says what each means).
@@ -56,7 +56,8 @@ class Quality:
         scores so (a walkthrough: it may alarm a user). No apostrophe: the panel shows it as
         escaped rich text, and tests compare the two. `tuning`: a generator is being tuned to the
         photo, and the face's distance is said as the untuned one's, without a verdict ("another
-        person" while the tuning ran alarmed a walkthrough)."""
+        person" while the tuning ran alarmed a walkthrough). `realism` False: the realism rank is not
+        said (a photo the model draws poorly: QualityMeter.said)."""
         from inversion.faces import SAME_PERSON
 
         parts = []
@@ -68,8 +69,9 @@ class Quality:
             who = "the same person" if self.identity < SAME_PERSON else "another person"
             parts.append(f"{who} (face distance {self.identity:.2f}, the same under {SAME_PERSON:g})")  # the
             # bare number meant nothing to a walkthrough
-        parts.append(f"more realistic than {100 * self.realism_rank:.0f}% of samples the model draws"
-                     + ("" if photo_rank is None else f" (the photo: {100 * photo_rank:.0f}%)"))
+        if realism or not parts:
+            parts.append(f"more realistic than {100 * self.realism_rank:.0f}% of samples the model draws"
+                         + ("" if photo_rank is None else f" (the photo: {100 * photo_rank:.0f}%)"))
         return " · ".join(parts)
 
 
@@ -156,8 +158,12 @@ class QualityMeter:
 
     def said(self, q: Quality) -> str:
         """The summary of `q` as the editor says it, with the photo's own realism rank beside its
-        own where there is a photo (Quality.summary)."""
-        return q.summary(None if self.target is None else self.photo().realism_rank, self.tuning)
+        own where there is a photo (Quality.summary); no realism rank for a photo the model draws
+        poorly (poor_fit): "more realistic than 97% of samples" of a bag, beside the line saying a
+        model of faces draws it poorly, read as a contradiction (walkthrough 47; the discriminator
+        knows nothing of pictures so far from its training images)."""
+        return q.summary(None if self.target is None else self.photo().realism_rank, self.tuning,
+                         realism=self.poor_fit() is None)
 
     def too_far(self, q: Quality, hair: bool = False, landed: bool = False, painted: bool = False
                 ) -> list[str]:

@@ -248,5 +248,7 @@ def test_a_photo_an_object_model_draws_poorly_is_said_to_be_so(tmp_path):
     assert meter.poor_fit() is None
     model.config["encoder"] = {**model.config.get("encoder", {}), "held_out": {"n": 64, "lpips_p95": 0.124}}
     assert meter.poor_fit() is not None and "under 0.149" in meter.poor_fit()  # 1.2 times 0.124
+    q = Quality(0.0, 0.97, lpips=0.0)  # the photo itself, which the discriminator likes
+    assert "realistic" not in meter.said(q) and meter.said(q).startswith("0.000 from the photo")
     meter.start = Quality(0.0, 0.5, lpips=0.14)
-    assert meter.poor_fit() is None
+    assert meter.poor_fit() is None and "more realistic than 97%" in meter.said(q)
