@@ -115,7 +115,7 @@ def test_drag_tool_places_points_runs_with_a_live_preview_and_undoes_exactly(win
     # the quality shown is the dragged picture's (it measured the code alone: walkthrough): the
     # photo the drag moved (editing.motion), as the model sees it
     meter = w.candidates_panel.meter
-    shown = meter.measure(as_model_sees_it(w.renderer, w.doc, w.vectors))[0].summary()
+    shown = meter.said(meter.measure(as_model_sees_it(w.renderer, w.doc, w.vectors))[0])
     assert shown in w.candidates_panel.quality.text() != quality
 
     assert w.doc.current.offset is not None, "the drag's feature offset is part of the state"

@@ -181,8 +181,8 @@ def test_a_drag_lands_as_motion_later_edits_on_it_and_all_of_it_rebuilds(window,
     # the quality shown is the moved photo's, not the generator's picture, which no longer shows
     meter, seen = w.candidates_panel.meter, as_model_sees_it(w.renderer, w.doc, w.vectors)
     assert seen.shape == w.doc.target.shape
-    drawn = meter.measure_code(w.doc.code(w.vectors), state.offset).summary()
-    moved = meter.measure(seen)[0].summary()
+    drawn = meter.said(meter.measure_code(w.doc.code(w.vectors), state.offset))
+    moved = meter.said(meter.measure(seen)[0])
     assert moved in w.candidates_panel.quality.text() and drawn != moved
 
     w.set_slider("first", 2.0)  # a slider after the drag changes the moved photo
