@@ -195,6 +195,11 @@ def invert(window, framed: tuple, label: str = "open", switching: bool = False) 
             meter.settled = True  # (rebased on the final code just now)
         poor = None if meter is None else meter.poor_fit()
         done = f"Inversion done: {step.step} steps, loss {step.loss[0].item():.4f}"
+        left = window._undo_switches[-1] if switching and window._undo_switches else None
+        if left is not None and left.doc.index > 0:  # the edits stay with the model left (walkthrough
+            # 47: the photo started unedited with the new model, and nothing said where they went)
+            done += (f"; the edits with {left.model.name} stay in the history's top row (Undo goes back "
+                     f"to them)")
         window.statusBar().showMessage(poor or done)
         if tune:
             window.tuning.start(doc)  # with the switch on: the generator tuned to the photo next

@@ -421,7 +421,8 @@ def drag(qtbot, widget, points, button=Qt.MouseButton.LeftButton):
 
 
 def test_switching_models_is_one_undoable_step_and_the_same_model_does_nothing(window, qtbot, photo,
-                                                                               tmp_path, questions):
+                                                                               tmp_path, questions,
+                                                                               monkeypatch):
     w = window
     other = make_editable_model(tmp_path / "other")
     assert w.open_photo(photo)
@@ -433,9 +434,12 @@ def test_switching_models_is_one_undoable_step_and_the_same_model_does_nothing(w
     assert w.switch_model(str(w.model.path))  # the model in use: nothing happens
     assert w.doc is edited and w.doc.history == history and not w.can_redo
 
+    monkeypatch.setattr("inversion.invert.POOR_FIT", 1.0)  # (the tiny models draw the coat poorly)
     assert w.switch_model(str(other))
     settle(qtbot, w)
     assert w.model.name == "other" and w.doc is not edited and w.doc.photo_path == photo
+    assert w.statusBar().currentMessage().endswith(  # where the edit went (walkthrough 47)
+        "; the edits with tiny stay in the history's top row (Undo goes back to them)")
     assert w.doc.history[0].label == "model tiny → other" and w.doc.current.slider_dict == {}
     assert w.menus.undo_action.isEnabled() and questions.asked == []
     rows = w.history_panel.list
