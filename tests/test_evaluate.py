@@ -95,7 +95,7 @@ def test_classifier_training_learns_classes_and_attributes(tiny_set):
 
 
 def test_every_shipped_classifier_loads():
-    """The loader checks a config as a whole (training.modelfile.check_config); a classifier saved
+    """The loader checks a config as a whole (training.model_config.check_config); a classifier saved
     with its data described as a bare string was refused by it."""
     folders = [f for f in CLASSIFIERS_DIR.iterdir() if (f / "config.json").is_file()]
     assert folders
