@@ -18,6 +18,7 @@ def cmd_train_encoder(a: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from inversion.encoder import Encoder, EncoderTrainConfig, save_encoder, train_encoder
+    from inversion.invert import Inverter
     from inversion.perceptual import LPIPS
     from training.data import model_data
 
@@ -30,21 +31,23 @@ def cmd_train_encoder(a: argparse.Namespace) -> int:
     enc = Encoder.from_discriminator(model.gan, model.discriminator)
     t0 = time.perf_counter()
     bar = tqdm(total=cfg.steps, unit="step", desc="encoder")
-    for s in train_encoder(model, data, LPIPS(), cfg, enc):
+    lpips = LPIPS()
+    for s in train_encoder(model, data, lpips, cfg, enc):
         bar.update(1)
         if s.step % 10 == 0:
             bar.set_postfix(loss=f"{s.loss:.4f}", kind=s.kind)
     bar.close()
-    info = {"steps": cfg.steps, "batch_size": cfg.batch_size, "lr": cfg.lr,
-            "real_fraction": cfg.real_fraction, "w_latent": cfg.w_latent, "w_pixel": cfg.w_pixel,
-            "w_lpips": cfg.w_lpips, "seed": cfg.seed,
-            "data": data.describe(), "minutes": round((time.perf_counter() - t0) / 60, 1)}
-    save_encoder(model, enc, info)
+    minutes = round((time.perf_counter() - t0) / 60, 1)
+    # How closely the app's inversion draws held-out images with this encoder (an iterative encoder
+    # trained for the old one is no longer used: none here either)
+    fit = held_out_fit(model, a, Inverter(model, lpips, enc.eval()))
+    save_encoder(model, enc, {"steps": cfg.steps, "batch_size": cfg.batch_size, "lr": cfg.lr,
+                              "real_fraction": cfg.real_fraction, "w_latent": cfg.w_latent,
+                              "w_pixel": cfg.w_pixel, "w_lpips": cfg.w_lpips, "seed": cfg.seed,
+                              "data": data.describe(), "minutes": minutes,
+                              **({} if fit is None else {"held_out": fit})})
     print(f"saved the encoder into {model.path}")
-    model = load_model(model.path)  # with the encoder: how closely the app's inversion draws held-out images
-    fit = held_out_fit(model, a)
     if fit is not None:
-        save_encoder(model, enc, {**info, "held_out": fit})
         print(f"{fit['n']} held-out images drawn at LPIPS {fit['lpips_median']:.3f} (median), "
               f"{fit['lpips_p95']:.3f} (95th percentile): the editor says a photo further than "
               f"{POOR_FIT_MARGIN:g} times that is one the model draws poorly")
@@ -58,16 +61,17 @@ FIT_N = 64  # held-out images train-encoder inverts to learn how closely the mod
 FIT_MIN = 8  # fewer held-out images than this say too little: nothing is recorded
 
 
-def held_out_fit(model, a: argparse.Namespace) -> dict | None:
+def held_out_fit(model, a: argparse.Namespace, inverter) -> dict | None:
     """LPIPS of the app's hybrid inversion's pictures of the first FIT_N images of the model's test
     split (never trained on) against them: {"n", "lpips_median", "lpips_p95"}, which the editor's
-    poor-fit note reads (inversion.invert.poor_fit_limit); None where there is no test split, and
+    poor-fit note reads (inversion.invert.poor_fit_limit), by `inverter` (an inversion.invert.Inverter
+    with the encoder just trained); None where there is no test split, and
     for a Fashion-MNIST model: its test images are not photos as the editor frames them (tinted
     items on a light background), and the product model's limit, POOR_FIT, was measured on those
     (benchmarks/poor_fit.py)."""
     import numpy as np
 
-    from inversion.invert import Inverter, reconstruction_lpips
+    from inversion.invert import reconstruction_lpips
     from training.data import model_data
 
     if model.config.get("data", {}).get("name", "").startswith("fashion-mnist"):
@@ -80,7 +84,7 @@ def held_out_fit(model, a: argparse.Namespace) -> dict | None:
     if n < FIT_MIN:
         return None
     print(f"inverting {n} held-out images as the editor does…", flush=True)
-    got = reconstruction_lpips(Inverter.for_model(model), test.batch(slice(0, n)))
+    got = reconstruction_lpips(inverter, test.batch(slice(0, n)))
     return {"n": n, "lpips_median": round(float(np.median(got)), 4),
             "lpips_p95": round(float(np.percentile(got, 95)), 4)}
 
