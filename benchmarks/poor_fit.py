@@ -33,7 +33,7 @@ from benchmarks.product_edits import tinted_photos
 from benchmarks.editing import fake_photo
 from inversion.framing import DomainSpec, NoObjectError, to_model
 from inversion.invert import Inverter, poor_fit_limit, reconstruction_lpips
-from training.data import load_fashion_mnist, model_data
+from training.data import load_fashion_mnist, model_data, trained_on_fashion_mnist
 from training.modelfile import DEFAULT_MODEL, load_model
 
 OTHERS = ("coffee.png", "chelsea.png", "rocket.jpg", "camera.png", "astronaut.png", "motorcycle_left.png",
@@ -52,7 +52,7 @@ def main() -> None:
     inverter = Inverter.for_model(model)
     spec = DomainSpec.for_model(model.config)
     limit = poor_fit_limit(model)
-    products = model.config.get("data", {}).get("name", "").startswith("fashion-mnist")
+    products = trained_on_fashion_mnist(model.config)
     if products:
         _, _, xs = tinted_photos(model, a.n)
         held, what, framing = torch.cat(xs), "held-out product photos", "object"

@@ -72,9 +72,9 @@ def held_out_fit(model, a: argparse.Namespace, inverter) -> dict | None:
     import numpy as np
 
     from inversion.invert import reconstruction_lpips
-    from training.data import model_data
+    from training.data import model_data, trained_on_fashion_mnist
 
-    if model.config.get("data", {}).get("name", "").startswith("fashion-mnist"):
+    if trained_on_fashion_mnist(model.config):
         return None
     try:
         test = model_data(model.config, "test", a.data, root=a.data_root, model_folder=model.path)

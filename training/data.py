@@ -285,6 +285,11 @@ def find_recorded(training: dict, key: str, model_folder: str | os.PathLike | No
     return next((c for c in candidates if c and Path(c).exists()), None)
 
 
+def trained_on_fashion_mnist(config: dict) -> bool:
+    """Whether a model (its config.json) was trained on Fashion-MNIST rather than an image folder."""
+    return config.get("data", {}).get("name", "").startswith("fashion-mnist")
+
+
 def model_data(config: dict, split: str = "train", data: str | None = None,
                attributes: str | None = None, root: str | None = None,
                model_folder: str | os.PathLike | None = None) -> ImageSet:
@@ -295,13 +300,13 @@ def model_data(config: dict, split: str = "train", data: str | None = None,
     with the recorded test fraction.
     """
     gan = config["gan"]
-    name = config.get("data", {}).get("name", "")
-    if name.startswith("fashion-mnist"):
+    if trained_on_fashion_mnist(config):
         return load_fashion_mnist(split, gan["resolution"], root)
     training = config.get("training", {})
     data = data or find_recorded(training, "data_source", model_folder)
     if not data or not Path(data).exists():
         where = data or training.get("data_source")
+        name = config.get("data", {}).get("name", "")
         raise DataError(f"the model was trained on {name or 'unknown images'}: give them with "
                         f"--data FOLDER_OR_ZIP" + (f" ({where} is not here)" if where else ""))
     attributes = attributes or find_recorded(training, "attributes_source", model_folder)
