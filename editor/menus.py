@@ -132,7 +132,8 @@ MOUSE_HELP = (("Mouse wheel", "zoom in or out under the cursor"),
               ("Region tool (R): left drag / right drag",
                "paint / erase where the sliders may change the photo"),
               ("Drag the split line", "move it (split view)"),
-              ("Double-click a slider's value", "type a value, then Enter"))
+              ("Double-click a slider's value", "type a value, then Enter"),
+              ("Arrow keys (a slider clicked)", "move it by 0.1; with Shift by 0.01; Page Up / Down by 0.5"))
 
 
 class Menus(QObject):

@@ -9,13 +9,16 @@ from PySide6.QtWidgets import QSlider, QStyle, QStyleOptionSlider
 
 
 PRESSED_AT = "_value_when_pressed"  # the slider's value when its knob was pressed (Escape goes back to it)
+KEY_STEP = 0.1  # an arrow key's step; with Shift the slider's own (0.01): at 0.01 a key, +2 took 200
+PAGE_STEP = 0.5  # Page Up / Page Down (walkthrough 48)
 
 
-def slider_key_step(key, single: float, page: float) -> float | None:
-    """How far a key moves a slider (right and up more, left and down less; page keys a page), or
-    None for another key."""
-    steps = {Qt.Key.Key_Right: single, Qt.Key.Key_Up: single, Qt.Key.Key_Left: -single,
-             Qt.Key.Key_Down: -single, Qt.Key.Key_PageUp: page, Qt.Key.Key_PageDown: -page}
+def slider_key_step(key, fine: float, shift: bool = False) -> float | None:
+    """How far a key moves a slider (right and up more, left and down less): an arrow KEY_STEP, or
+    `fine` (the slider's single step) with Shift; the page keys PAGE_STEP; None for another key."""
+    arrow = fine if shift else KEY_STEP
+    steps = {Qt.Key.Key_Right: arrow, Qt.Key.Key_Up: arrow, Qt.Key.Key_Left: -arrow,
+             Qt.Key.Key_Down: -arrow, Qt.Key.Key_PageUp: PAGE_STEP, Qt.Key.Key_PageDown: -PAGE_STEP}
     return steps.get(key)
 
 
@@ -30,10 +33,11 @@ def on_handle(slider: QSlider, point: QPoint) -> bool:
 
 def slider_event(slider: QSlider, event: QEvent) -> bool:
     """Handle `event` on superqt's slider itself where it falls short; True where it is taken. The
-    arrow and page keys move it (they did nothing: a walkthrough). A press on the knob takes hold of
-    the handle where it is, and a drag moves it from there: superqt moved the handle's centre under
-    the pointer, so that a click on the knob nudged the value by up to 0.16 and made a history entry
-    (a walkthrough). Escape while the knob is held lets go of the drag: the value as it was."""
+    arrow and page keys move it (they did nothing: a walkthrough; slider_key_step's steps, on the
+    slider's grid). A press on the knob takes hold of the handle where it is, and a drag moves it
+    from there: superqt moved the handle's centre under the pointer, so that a click on the knob
+    nudged the value by up to 0.16 and made a history entry (a walkthrough). Escape while the knob
+    is held lets go of the drag: the value as it was."""
     if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape and slider.isSliderDown():
         slider.setValue(getattr(slider, PRESSED_AT, slider.value()))  # a drag let go of: as before it
         if hasattr(slider, "_pressedControl"):  # superqt's hold on the handle, let go (the pointer moving
@@ -41,9 +45,11 @@ def slider_event(slider: QSlider, event: QEvent) -> bool:
         slider.setSliderDown(False)
         return True
     if event.type() == QEvent.Type.KeyPress:
-        step = slider_key_step(event.key(), slider.singleStep(), slider.pageStep())
+        step = slider_key_step(event.key(), slider.singleStep(),
+                               bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
         if step is not None:
-            slider.setValue(min(slider.maximum(), max(slider.minimum(), slider.value() + step)))
+            value = round((slider.value() + step) / slider.singleStep()) * slider.singleStep()
+            slider.setValue(min(slider.maximum(), max(slider.minimum(), value)))
             return True
     if event.type() == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
         setattr(slider, PRESSED_AT, slider.value())  # on the groove too, where superqt jumps to it

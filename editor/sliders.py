@@ -20,7 +20,7 @@ from editing.measure import UNIT_WORDS
 from editing.slider_notes import goes_to, note_line, slider_notes
 from editing.vectors import PHOTO_FACING, AttributeVector, photo_sign
 from editor.direction_previews import DirectionPreviews, previewed
-from editor.slider_input import box_event, slider_event
+from editor.slider_input import PAGE_STEP, box_event, slider_event
 from editor.state import Document, Snapshot
 
 SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
@@ -227,7 +227,7 @@ class SlidersPanel(QWidget):
         s = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         s.setRange(-SLIDER_RANGE, SLIDER_RANGE)
         s.setSingleStep(SLIDER_STEP)
-        s.setPageStep(0.25)
+        s.setPageStep(PAGE_STEP)
         s.setDecimals(2)
         s.setValue(0.0)
         s.setObjectName(f"slider:{name}")

@@ -568,12 +568,14 @@ def test_a_slider_held_through_a_pause_enters_the_history_once_when_let_go(windo
     assert len(w.doc.history) == steps + 1 and w.doc.current.slider_dict == {"first": 2.0}
     w.set_slider("first", 1.5)  # a typed value: the quiet time commits it
     qtbot.waitUntil(lambda: len(w.doc.history) == steps + 2, timeout=COMMIT_MS + 2000)
-    handle.setFocus()  # the arrow keys move it (superqt's slider took none: a walkthrough)
+    handle.setFocus()  # the arrow keys move it (superqt's slider took none: a walkthrough), by a
+    qtbot.keyClick(handle, Qt.Key.Key_Right)  # tenth (a hundredth took 200 keys to +2: walkthrough 48)
     qtbot.keyClick(handle, Qt.Key.Key_Right)
-    qtbot.keyClick(handle, Qt.Key.Key_Right)
-    assert w.sliders["first"].value() == pytest.approx(1.5 + 2 * handle.singleStep())
+    assert w.sliders["first"].value() == pytest.approx(1.7)
+    qtbot.keyClick(handle, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)  # Shift: a hundredth
+    assert w.sliders["first"].value() == pytest.approx(1.69)
     qtbot.keyClick(handle, Qt.Key.Key_PageDown)
-    assert w.sliders["first"].value() == pytest.approx(1.5 + 2 * handle.singleStep() - handle.pageStep())
+    assert w.sliders["first"].value() == pytest.approx(1.19)
     qtbot.waitUntil(lambda: len(w.doc.history) == steps + 3, timeout=COMMIT_MS + 2000)  # one entry
 
 
