@@ -40,6 +40,16 @@ WARNINGS = {  # QualityMeter.too_far's rules, in the order they are said
 }
 
 
+def beyond(value: float, limit: float) -> str:
+    """`value`, past `limit`, with three decimals, or as many more as show it past (0.0704, not
+    "0.070 ... under 0.07": walkthrough 48 read that as a contradiction)."""
+    for digits in range(3, 7):
+        text = f"{value:.{digits}f}"
+        if float(text) > limit:
+            return text
+    return text
+
+
 @dataclass(frozen=True)
 class Quality:
     realism: float  # the discriminator's logit for the picture
@@ -149,11 +159,12 @@ class QualityMeter:
             return None
         if self.start.lpips is None or self.start.lpips <= limit:
             return None
+        far = beyond(self.start.lpips, limit)
         if short:  # (beside "Now: 0.000 from the photo", whose picture it is: a walkthrough)
             return (f"{self.model.name} draws this photo poorly (its own picture of it: "
-                    f"{self.start.lpips:.3f} from it): edits may look broken")
+                    f"{far} from it): edits may look broken")
         return (f"{self.model.name} draws this photo poorly: its own picture of it lies "
-                f"{self.start.lpips:.3f} from it (photos like its training images: under {limit:g}), "
+                f"{far} from it (photos like its training images: under {limit:g}), "
                 f"so edits may look broken")
 
     def said(self, q: Quality) -> str:

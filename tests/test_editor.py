@@ -722,6 +722,11 @@ def test_a_photo_opened_at_start_after_a_crash_asks_to_recover_first(window, qtb
     w.open_at_start(str(photo))
     settle(qtbot, w)
     assert questions.asked == ["Recover"]
+    assert "Recover the last edit of a picture of the model (tiny, 1 step, " in questions.texts[0]
+    from editor.files import crashed_edit
+
+    (later / "bad.json").write_text("{")  # an autosave cut short: the question as before
+    assert crashed_edit(later / "bad.json") == ""
     assert w.doc.current.slider_dict == {"first": 1.5} and len(w.doc.history) == 2
     assert "Recovered the last edit; coat.png is not opened" in w.statusBar().currentMessage()
     assert w.session_file() is None  # Save session must not offer the autosave, which closing deletes

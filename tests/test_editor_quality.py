@@ -236,6 +236,8 @@ def test_a_photo_an_object_model_draws_poorly_is_said_to_be_so(tmp_path):
     meter.start = Quality(0.0, 0.5, lpips=POOR_FIT + 0.02)
     assert meter.poor_fit().startswith(f"{model.name} draws this photo poorly: its own picture of it lies "
                                        f"{POOR_FIT + 0.02:.3f} from it")
+    meter.start = Quality(0.0, 0.5, lpips=POOR_FIT + 0.0004)  # just past: said as past, not "0.070 ...
+    assert f" {POOR_FIT + 0.0004:.4f} from it " in meter.poor_fit()  # under 0.07" (walkthrough 48)
     meter.start = Quality(0.0, 0.5, lpips=POOR_FIT - 0.01)
     assert meter.poor_fit() is None
     meter.start = Quality(0.0, 0.5, lpips=0.3)
