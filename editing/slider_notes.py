@@ -22,7 +22,8 @@ HELD_WHY = {  # why a slider stops short, in the user's words (why_held)
     "class": "further, the item would turn into another kind of item",
     "reach": "the model takes this item no further along this slider",
     "together": "scaled back with the other held sliders, so that the item keeps its kind",
-    "step": "as close as the item gets, since it changes in steps of a model pixel here",
+    "step": "as close as the item gets (its size changes in whole steps here, a pixel of the "
+            "model's small picture each)",  # ("in steps of a model pixel" was jargon: walkthrough 48)
 }
 
 
