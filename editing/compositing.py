@@ -20,6 +20,7 @@ import torch
 
 from editing.outline_flow import move_patch, outline_flow
 from editing.patch_cache import CACHED_PIXELS, bands, luminance, patch_luminance, per_patch
+from editing.plate import Plate, clean_plate
 from editing.silhouette import Fill, object_presence, silhouette_fill
 from editing.toward import beyond_background, dye_fading, kept_grey
 from inversion.framing import DomainMapping
@@ -119,7 +120,9 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
                 left = fill.left[part] / np.float32(255)
                 grew = fill.grew[part] / np.float32(255)
                 share = fill.tint_share(fill.rendered[part])  # of the tint, each grown pixel's
-                blend = ((slice(top - rows.start, bottom - rows.start), moved[1]), part, left, grew, share)
+                backdrop = None if fill.plate is None else fill.plate[part]  # compositing 24's clean plate
+                blend = ((slice(top - rows.start, bottom - rows.start), moved[1]), part, left, grew, share,
+                         backdrop)
         fading = None
         if dye is not None and masked.shape[2] == 1:
             colour, levels = dye
@@ -139,10 +142,10 @@ def apply_change(out: np.ndarray, patch: np.ndarray, change: np.ndarray, mask: n
                 plane += added
                 plane += faded
             if blend is not None:
-                sub, part, left, grew, share = blend
+                sub, part, left, grew, share, backdrop = blend
                 blended = plane[sub]  # a view: blended in place
                 blended *= 1 - left
-                blended += fill.background[c] * left
+                blended += (fill.background[c] if backdrop is None else backdrop[..., c]) * left
                 blended *= 1 - grew
                 rendered = fill.rendered[part]
                 blended += (rendered[..., c if rendered.shape[2] > 1 else 0] + fill.tint[c] * share) * grew
@@ -226,7 +229,8 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                outline: bool = True, plain: bool = True, colour_reaches: tuple = (),
                coherent: bool = True, under: torch.Tensor | None = None, layers: tuple = (),
                keep_beneath: bool = False, window: tuple[int, int, int, int] | None = None,
-               fade: bool = True, clear: bool = True, soft: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               fade: bool = True, clear: bool = True, soft: bool = True,
+               plate: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -246,7 +250,9 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     were made before. `clear`: where the object left, the photo's background two model pixels out
     (silhouette_fill); False, one, as exports were made before. `soft`: a grey change toward the
     background lands as editing.toward.soft_move lands it, and none past a background that is the
-    model's black (apply_change); False, as exports were made before. `rim=False` repaints the grown
+    model's black (apply_change); False, as exports were made before. `plate`: where the object left,
+    the photo's clean plate (editing.plate: the backdrop's light and grain) instead of its background's
+    one colour; False, as exports were made before. `rim=False` repaints the grown
     region without its rim, as exports were made before; `faint=False` paints faint growth beside
     the object too (silhouette.solidity), as exports were made before.
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
@@ -287,9 +293,10 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         def carry(picture: torch.Tensor, into: bool = False, window=None) -> tuple[np.ndarray, np.ndarray]:
             return paste_back(pixels, mapping, before, picture, threshold, guided, into, silhouette, rim,
                               None, faint, hair, outline, plain, (), coherent, window=window, fade=fade,
-                              clear=clear, soft=soft)
+                              clear=clear, soft=soft, plate=plate)
 
-        flags = (threshold, guided, silhouette, rim, faint, hair, outline, plain, coherent, fade, clear, soft)
+        flags = (threshold, guided, silhouette, rim, faint, hair, outline, plain, coherent, fade, clear, soft,
+                 plate)
         return paste_within(pixels, mapping, before, after, reach, carry, flags, under, layers, keep_beneath,
                             in_place)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
@@ -351,7 +358,11 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
             padded = np.pad(arr[off:off + mapping.content, off:off + mapping.content], pad)
             return cv2.resize(padded, (side, side), interpolation=cv2.INTER_LINEAR)[sl]
 
-        fill = silhouette_fill(patch, mapping, before, after, enlarge_small, rim, faint, fade, clear)
+        def clean() -> Plate:  # compositing 24: the photo's clean plate, made where the object left
+            return clean_plate(patch, np.asarray(mapping.background, np.float32))
+
+        fill = silhouette_fill(patch, mapping, before, after, enlarge_small, rim, faint, fade, clear,
+                               clean if plate else None)
     dye = None  # compositing 19: a grey model's change of an object toward its background fades its tint
     if fade and silhouette and mapping.grey and not mapping.whole_image and change.shape[2] == 1:
         levels = patch_luminance(patch)[part] if patch.shape[0] * patch.shape[1] <= CACHED_PIXELS else None

@@ -147,7 +147,7 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
                       faint=compositing >= 6, hair=hair and compositing >= 9, outline=compositing >= 10,
                       plain=compositing >= 11, colour_reaches=colour_reaches, coherent=compositing >= 13,
                       under=under, layers=lower, fade=compositing >= 19, clear=compositing >= 20,
-                      soft=compositing >= 22)
+                      soft=compositing >= 22, plate=compositing >= 24)
 
 
 def recipe_path(export_path: str | os.PathLike) -> Path:

@@ -18,7 +18,9 @@ from editing.toward import soft_move
 from inversion.framing import DomainMapping
 from training.pixels import LUMA
 
-COMPOSITING = 23  # 23: a colour model's stroke lands where the edit brings the pixel's colour nearer
+COMPOSITING = 24  # 24: where an object left, the photo's clean plate, its backdrop's light and grain
+# (editing.plate: the background's one colour left a smooth, lighter rectangle where a dress's straps were,
+# walkthrough 48); 23: a colour model's stroke lands where the edit brings the pixel's colour nearer
 # its paint's, not its luminance alone (BrushBand.toward: a red stroke across dark hair left jagged patches
 # of the hair wherever the orange it painted was lighter than the red, walkthrough 47); 22: a grey
 # model's change toward a plain background lands as a stroke's toward its

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import cv2
 import numpy as np
@@ -16,6 +16,9 @@ import torch
 from editing.patch_cache import per_patch
 from inversion.framing import DomainMapping
 from training.pixels import LUMA
+
+if TYPE_CHECKING:
+    from editing.plate import Plate
 
 _TINTS: OrderedDict = OrderedDict()  # a grey model's object colour, per patch and background
 TINT_MOST = 1.0  # compositing 19: the most of the object's tint a grown pixel takes (darker than its mean: all)
@@ -35,6 +38,8 @@ class Fill:
     fade: tuple[float, float] | None = None  # (the background's luminance, the object's): the tint
     # added in proportion to how far a pixel's level lies from the background's toward the object's
     # (compositing 19: a lavender boot's new white sole came out saturated lilac); None, whole
+    plate: Plate | None = None  # painted where it left, not `background` (plate[rows, cols]:
+    # (h, w, 3) uint8): the photo's clean plate (compositing 24, editing.plate)
 
     def tint_share(self, rendered: np.ndarray) -> np.ndarray | float:
         """How much of the tint a grown pixel of `rendered` ((h, w, C) uint8) takes: (h, w) float32 in
@@ -50,7 +55,7 @@ class Fill:
     def cropped(self, window: tuple[slice, slice]) -> "Fill":
         """The fill of the part `window` (rows, columns) of its patch (views, not copies)."""
         return Fill(self.left[window], self.grew[window], self.background, self.rendered[window], self.tint,
-                    self.fade)
+                    self.fade, None if self.plate is None else self.plate.cropped(window))
 
     def moved(self) -> tuple[slice, slice] | None:
         """The bounding box (rows, columns) of where `left` or `grew` is not 0; None: nowhere.
@@ -99,7 +104,7 @@ def solidity(before: torch.Tensor, after: torch.Tensor, background: np.ndarray,
 def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                     after: torch.Tensor, enlarge: Callable[[np.ndarray], np.ndarray],
                     rim: bool = True, faint: bool = True, fade: bool = True,
-                    clear: bool = True) -> Fill | None:
+                    clear: bool = True, plate: Callable[[], Plate] | None = None) -> Fill | None:
     """Where an object's silhouette moved between `before` and `after` (model images), what to
     paint on the photo patch instead of the change, or None where it did not move.
 
@@ -119,7 +124,10 @@ def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Ten
     boot's new white sole saturated lilac (a walkthrough). `clear` (compositing 20): where the object
     left, the photo is cleared two model pixels out, not one, where the object is not within a
     model pixel now: the photo's soft edge of a sleeve the model drew thinner stayed beside a shirt
-    made a T-shirt, a thin grey line with one hard edge (a walkthrough)."""
+    made a T-shirt, a thin grey line with one hard edge (a walkthrough). `plate` (compositing 24)
+    makes the photo's clean plate (editing.plate.clean_plate of the patch), asked for only where the
+    object left something: painted there instead of the background's one colour (a smooth, lighter
+    rectangle without the backdrop's grain where a dress's straps were: walkthrough 48)."""
     bg_model = np.array(mapping.model_colour(mapping.background), np.float64)
     was, now = object_presence(before, bg_model), object_presence(after, bg_model)
     # Each grown by a model pixel, so that the old edge's soft rim goes too: where the object is
@@ -160,7 +168,8 @@ def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Ten
         apart = float(LUMA @ background), float(LUMA @ colour)
         if fade and abs(apart[0] - apart[1]) >= FADE_APART:
             shades = apart
-    return Fill(enlarge(to_u8(gone)), enlarge(to_u8(came)), background, rendered, tint, shades)
+    return Fill(enlarge(to_u8(gone)), enlarge(to_u8(came)), background, rendered, tint, shades,
+                plate() if plate is not None and gone.any() else None)
 
 
 def object_colour(patch: np.ndarray, background: np.ndarray) -> np.ndarray:

@@ -304,7 +304,7 @@ def test_where_an_object_leaves_its_photo_s_soft_edge_goes_too():
     after[:, :, 16:] = -1.0  # the dress's right half goes (its left half, photo x 100-150, stays)
     rows, right = slice(80, 220), slice(160, 240)
     for clear, remnant in ((False, 500), (True, 0)):
-        out, _ = paste_back(photo, mapping, before, after, clear=clear, soft=False)  # (20's and 19's)
+        out, _ = paste_back(photo, mapping, before, after, clear=clear, soft=False, plate=False)  # 20's, 19's
         off = np.abs(out[rows, right].astype(int) - 250).max(-1)
         assert ((off > 12).sum() > remnant) if not clear else (off > 12).sum() == 0, clear
         assert np.array_equal(out[:, 100:140], photo[:, 100:140])  # the half that stays
@@ -341,6 +341,44 @@ def test_a_shrinking_object_leaves_background_not_a_ghost():
     grown = new[120:180, left_px].astype(float).mean(0)
     assert grown[2] > grown[1] + 20  # lavender's blue over green, not grey
     assert np.array_equal(new[:, :40], photo[:, :40]) and np.array_equal(new[:30], photo[:30])
+
+
+def test_where_an_object_leaves_the_photo_s_backdrop_shows_with_its_light_and_grain():
+    """Walkthrough 48 made a dress shorter: where the straps were, a smooth rectangle lighter than
+    the backdrop beside it, without its grain (the background's one colour, measured at the frame's
+    edge). Since compositing 24 the clean plate is painted there (editing.plate): the backdrop's
+    light filled in from around the dress, its grain borrowed from beside it; compositing 23's
+    exports rebuild as they were."""
+    from editing.export import render_edit
+    from inversion.framing import DomainSpec, to_model
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:300, :300]
+    light = (248 - 30 * ((yy - 150) ** 2 + (xx - 150) ** 2) / 150 ** 2)[..., None]  # lit in the middle
+    photo = np.clip(light + rng.normal(0, 4, (300, 300, 3)), 0, 255)
+    photo[50:250, 100:200] = (150, 40, 60)
+    photo = photo.round().astype(np.uint8)
+    spec = DomainSpec(kind="object", content_fraction=28 / 32, light_on_dark=True)
+    x, mapping = to_model(photo, 32, 1, spec)
+    before = x[0]
+    after = before.clone()
+    after[:, :, 16:] = -1.0  # the dress's right half goes
+    left, beside = (slice(80, 220), slice(165, 195)), (slice(80, 220), slice(215, 245))
+
+    def grain(pixels):
+        return float((pixels.astype(float) - cv2.GaussianBlur(pixels, (0, 0), 1.5)).std())
+
+    flat, _ = paste_back(photo, mapping, before, after, plate=False)
+    plate, _ = paste_back(photo, mapping, before, after)
+    backdrop = photo[beside]
+    assert grain(flat[left]) < 1 and grain(plate[left]) > 0.5 * grain(backdrop)
+    local = light[left].mean()  # the backdrop's light there
+    assert abs(plate[left].mean() - local) < 3 and abs(flat[left].mean() - local) > 5
+    assert np.array_equal(plate[:, :140], photo[:, :140])  # the half that stays
+    drawn = three_codes(before, after, after)
+    for compositing, expected in ((23, flat), (24, plate)):
+        exported = render_edit(drawn, photo, mapping, torch.zeros(4), torch.ones(4), compositing=compositing)
+        assert np.array_equal(exported[0], expected), compositing
 
 
 def test_faint_wisps_beside_an_object_keep_the_photo_s_background():
@@ -959,8 +997,8 @@ def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
     # test_a_brush_lands_within_its_own_width_on_the_photo)
     assert reach is not None and reach[16, 16] == 1 and reach[8, 16] == 0
     assert face_reaches((stroke,), mapping, 1, 15)[0] is reach  # the editor's preview takes the same
-    whole, _ = paste_back(photo, mapping, before, after, fade=False)  # 15's, as the recipes below
-    new, mask = paste_back(photo, mapping, before, after, reach=reach, fade=False)
+    whole, _ = paste_back(photo, mapping, before, after, fade=False, plate=False)  # 15's, as recipes below
+    new, mask = paste_back(photo, mapping, before, after, reach=reach, fade=False, plate=False)
     x0, y0 = mapping.to_model_point(0, 0)
     at = lambda y, x: (int((y - y0) / mapping.scale), int((x - x0) / mapping.scale))  # noqa: E731
     assert np.array_equal(new[: at(13, 0)[0]], photo[: at(13, 0)[0]])  # above the band: the photo
@@ -969,8 +1007,8 @@ def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
     assert np.array_equal(new[at(16, 16)], whole[at(16, 16)])  # under the stroke: all of it
     assert mask[at(8, 16)] == 0 and mask[at(16, 16)] > 0.9
     in_place = photo.copy()
-    assert np.array_equal(paste_back(in_place, mapping, before, after, reach=reach, in_place=True, fade=False)[0],
-                          new)
+    assert np.array_equal(paste_back(in_place, mapping, before, after, reach=reach, in_place=True, fade=False,
+                                     plate=False)[0], new)
     assert np.array_equal(in_place, new)
     sketch = Stroke("sketch", ((9.0, 10.0), (9.0, 20.0)), radius=0.6)
     assert object_reach((stroke, sketch), mapping, 1) is None  # an outline moved: the whole change
@@ -984,7 +1022,7 @@ def test_an_unaligned_photo_s_colour_strokes_land_within_their_bands():
 
     Drawn = three_codes(before, lighter, after)
     z0, z1, z_slid = torch.zeros(4), torch.ones(4), torch.full((4,), 0.5)
-    slid, _ = paste_back(photo, mapping, before, lighter, fade=False)  # the sliders' edit alone
+    slid, _ = paste_back(photo, mapping, before, lighter, fade=False, plate=False)  # the sliders' edit alone
     assert np.abs(slid[at(8, 16)].astype(int) - photo[at(8, 16)]).max() > 5
     for code, compositing, expected in ((None, 15, new), (z_slid, 14, whole), (z_slid, 15, None)):
         exported, _ = render_edit(Drawn, photo, mapping, z0, z1, compositing=compositing, strokes=(stroke,),
