@@ -25,6 +25,8 @@ from editor.state import Document, Snapshot
 
 SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
 SLIDER_STEP = 0.01  # the smallest step of a slider (two decimals)
+FOCUS_STYLE = "QLabel { background: palette(highlight); color: palette(highlighted-text); }"  # the
+# name of the slider the keys move
 COMMIT_MS = 400  # quiet time after a slider moves (keys, the wheel, a typed value) before its value
 # enters the history; a drag enters it when the slider is let go
 SHOWN_HELD = 0.05  # slider units: a slider held closer than this to its value is not said to hold
@@ -268,12 +270,21 @@ class SlidersPanel(QWidget):
         if event.type() == QEvent.Type.Wheel and not obj.hasFocus():
             QApplication.sendEvent(self.area.verticalScrollBar(), event)
             return True
+        if event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
+            self._show_focus(obj, event.type() == QEvent.Type.FocusIn)
         if not hasattr(obj, "selectAll"):  # the slider itself
             return slider_event(obj, event) or super().eventFilter(obj, event)
         if box_event(obj, event):  # Escape: what was typed is let go
             self._typed.pop(next((n for n, s in self.sliders.items() if s._label is obj), None), None)
             return True
         return super().eventFilter(obj, event)
+
+    def _show_focus(self, part, focused: bool) -> None:
+        """The name of the slider whose knob or value box has the keyboard's focus, highlighted (Tab
+        reached a slider and nothing showed which: walkthrough 48)."""
+        name = next((n for n, s in self.sliders.items() if part in (s._slider, s._label)), None)
+        if name is not None and name in self.titles:
+            self.titles[name].setStyleSheet(FOCUS_STYLE if focused else "")
 
     def set_document(self, doc: Document) -> None:
         self.commit_timer.stop()

@@ -576,6 +576,12 @@ def test_a_slider_held_through_a_pause_enters_the_history_once_when_let_go(windo
     assert w.sliders["first"].value() == pytest.approx(1.69)
     qtbot.keyClick(handle, Qt.Key.Key_PageDown)
     assert w.sliders["first"].value() == pytest.approx(1.19)
+    from editor.sliders import FOCUS_STYLE
+
+    title = w.sliders_panel.titles["first"]  # the slider the keys move is shown (walkthrough 48)
+    qtbot.waitUntil(lambda: title.styleSheet() == FOCUS_STYLE, timeout=2000)
+    w.sliders_panel.reset_button.setFocus()
+    qtbot.waitUntil(lambda: title.styleSheet() == "", timeout=2000)
     qtbot.waitUntil(lambda: len(w.doc.history) == steps + 3, timeout=COMMIT_MS + 2000)  # one entry
 
 
