@@ -6,7 +6,8 @@ Walkthrough 48 made a dress shorter and saw a smooth rectangle, lighter than the
 and without its grain, where the straps had been: compositing 23 paints the background's one
 colour there. Compositing 24 paints the photo's clean plate (editing.plate). Photos: the first `--n`
 Fashion-MNIST test items as tinted product photos (benchmarks.editing.fake_photo's items) on a
-backdrop as photographed: lit in the middle and LIGHT_FALL levels darker in the corners, with
+backdrop as photographed: lit in the middle and LIGHT_FALL levels darker in the corners (not as a
+quadratic, which the plate fits), lighter to the right by SIDE_LIGHT, with
 grain (GRAIN levels, slightly smoothed), saved as JPEG; inverted by the app's hybrid; Area, Height
 and Width at -`--value` as the editor moves them (calibrated and held), both carry-backs from the
 same codes. Where the object left (the photo's item pixels that compositing 23 paints the
@@ -39,7 +40,8 @@ from training.data import load_fashion_mnist
 from training.modelfile import DEFAULT_MODEL, load_model
 
 SLIDERS = ("area", "height", "width")
-LIGHT_FALL = 24  # levels the backdrop darkens from its middle to its corners
+LIGHT_FALL = 24  # levels the backdrop darkens from its middle to its corners (as the radius cubed)
+SIDE_LIGHT = 8  # levels it lightens from its left edge to its right
 GRAIN = 3.0  # levels of the backdrop's grain
 VISIBLE = 4  # levels of the light's error from which a patch shows
 LEFT_MIN = 60  # photo pixels the object must leave for an edit to count
@@ -52,7 +54,8 @@ def backdrop(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     h, w = shape
     yy, xx = np.mgrid[:h, :w]
     r2 = ((yy - h / 2) / (h / 2)) ** 2 + ((xx - w / 2) / (w / 2)) ** 2
-    light = 250.0 - LIGHT_FALL * r2 / 2
+    light = 250.0 - LIGHT_FALL * (r2 / 2) ** 1.5 + SIDE_LIGHT * (xx / w - 0.5)  # (not the quadratic
+    # editing.plate fits: a lamp's fall-off is not one)
     grain = cv2.GaussianBlur(rng.normal(0, GRAIN / 0.6, (h, w, 3)), (0, 0), 0.7)  # about GRAIN after
     return light[..., None] + grain
 
@@ -142,7 +145,8 @@ def main() -> None:
     md = (f"# Where a product edit takes the object away\n\n`python -m benchmarks.clean_plate --n {a.n} "
           f"--value {a.value:g}` ({time.perf_counter() - started:.0f} s). Model {model.model_id}; {a.n} "
           f"held-out items as product photos on a backdrop lit in the middle ({LIGHT_FALL} levels "
-          f"darker in the corners) with {GRAIN:g} levels of grain, JPEG; {', '.join(SLIDERS)} at "
+          f"darker in the corners, as the radius cubed; {SIDE_LIGHT} lighter to the right) with "
+          f"{GRAIN:g} levels of grain, JPEG; {', '.join(SLIDERS)} at "
           f"-{a.value:g}; edits that take {LEFT_MIN} photo pixels or more of the item away. Where the "
           f"item left, against the backdrop the photo was made on: the light's error (levels; "
           f"median of its size, and signed), edits whose error is {VISIBLE} levels or more, the grain "

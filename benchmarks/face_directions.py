@@ -17,9 +17,9 @@ On the astronaut and the first `--n` held-out faces placed in photos, inverted a
 editor does (benchmarks.real_photos): the share whose verdict flips on the tuned generator's picture
 and on the photo with the change in the face region (as an export carries it back), by the
 attribute classifier and by the judge (a second classifier, another seed and width, which neither
-the editor nor the two new directions read); the person kept there (dlib, under 0.6); the change's
-mean size in photo levels. Picture: each photo, then its four sliders by each way, carried back.
-Writes benchmarks/results/face_directions.{json,md,png}.
+the editor nor the two new directions read); the person kept there (dlib, under 0.6); the mean size
+of the tuned generator's change over its whole picture, in levels of 255. Picture: each photo,
+then its four sliders by each way, carried back. Writes benchmarks/results/face_directions.{json,md,png}.
 """
 from __future__ import annotations
 
@@ -146,7 +146,8 @@ def main() -> None:
           f"held (see the module's docstring). Shares of photos whose verdict flips: on the tuned "
           f"generator's picture and on the photo with the change in the face region (as exported), "
           f"by the attribute classifier; there by the judge ({JUDGE.name}), which nothing here "
-          f"steers by; the person kept there; the change's mean size in photo levels.\n\n"
+          f"steers by; the person kept there; the change's mean size over the tuned generator's "
+          f"whole picture, in levels of 255.\n\n"
           + markdown_table(rows, [("way", "way"), ("slider", "slider"), ("tuned", "flipped: tuned G"),
                                   ("region", "flipped: face region"), ("judge", "flipped: by the judge"),
                                   ("kept", "person kept"), ("change", "change (levels)")])

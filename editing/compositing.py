@@ -20,7 +20,7 @@ import torch
 
 from editing.outline_flow import move_patch, outline_flow
 from editing.patch_cache import CACHED_PIXELS, bands, luminance, patch_luminance, per_patch
-from editing.plate import Plate, clean_plate
+from editing.plate import clean_plate
 from editing.silhouette import Fill, object_presence, silhouette_fill
 from editing.toward import beyond_background, dye_fading, kept_grey
 from inversion.framing import DomainMapping
@@ -333,6 +333,9 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     big_mask = cv2.resize(small_mask, (side, side), interpolation=cv2.INTER_LINEAR)
     sl = (slice(ry0 - by0, ry1 - by0), slice(rx0 - bx0, rx1 - bx0))
     patch, mask = pixels[ry0:ry1, rx0:rx1], big_mask[sl]
+    clean = None  # compositing 24: the photo's clean plate, made of the photo before an outline's flow
+    if plate and silhouette and not mapping.whole_image:  # moves it (the same for every frame of a
+        clean = clean_plate(patch, np.asarray(mapping.background, np.float32))  # photo: kept per patch)
     out = pixels if in_place else pixels.copy()
     mask_full[ry0:ry1, rx0:rx1] = mask
     if flow is not None:  # the photo's own pixels moved as the picture moved; the change lands on them
@@ -358,11 +361,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
             padded = np.pad(arr[off:off + mapping.content, off:off + mapping.content], pad)
             return cv2.resize(padded, (side, side), interpolation=cv2.INTER_LINEAR)[sl]
 
-        def clean() -> Plate:  # compositing 24: the photo's clean plate, made where the object left
-            return clean_plate(patch, np.asarray(mapping.background, np.float32))
-
-        fill = silhouette_fill(patch, mapping, before, after, enlarge_small, rim, faint, fade, clear,
-                               clean if plate else None)
+        fill = silhouette_fill(patch, mapping, before, after, enlarge_small, rim, faint, fade, clear, clean)
     dye = None  # compositing 19: a grey model's change of an object toward its background fades its tint
     if fade and silhouette and mapping.grey and not mapping.whole_image and change.shape[2] == 1:
         levels = patch_luminance(patch)[part] if patch.shape[0] * patch.shape[1] <= CACHED_PIXELS else None

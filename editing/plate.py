@@ -16,6 +16,7 @@ and a large photo's export works it out a band of rows at a time, only where it 
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -27,20 +28,25 @@ _PLATES: OrderedDict = OrderedDict()  # per patch and background colour
 APART = 12.0  # levels (any channel, the photo smoothed) off the backdrop's light: the object's
 GRAIN_SIGMA = 1.5  # photo pixels: what a Gaussian of this width smooths away is the grain
 SMALL = 96  # the long side of the copy the backdrop's light is filled in on
-MASK_SIDE = 256  # the long side the object's mask is found at (a large photo's, then enlarged)
-GROW = 0.02  # of the patch's long side, at least 3 px: the object's mask grown past its soft edge
+MASK_SIDE = 256  # the long side the object's mask is found at (read at the patch's pixels, nearest)
+GROW = 0.02  # of the mask's long side, at least 2 of its pixels: the object's mask grown past its soft edge
 FILL_SIGMAS = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0)  # small-copy pixels: the Gaussians that fill the light in
 FILL_SUPPORT = 0.2  # the share of known pixels under a Gaussian that lets it fill a pixel
-MARGIN = 5  # rows beyond a band that its grain's smoothing reads
+MARGIN = int(np.ceil(4 * GRAIN_SIGMA))  # rows beyond a band that its grain's smoothing reads (OpenCV's
+# kernel reaches 4 sigma)
+SPREAD = (0.05, 0.15)  # the spread (standard deviation, of the window's extent) the known pixels need
+# along an axis for the light's line along it, and for its square
+FEW_KNOWN = 64  # known pixels of the small copy under which the light is not told: no plate
 
 
 def object_mask(patch: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """(H, W) uint8, 1 on the object of a photo patch (H, W, 3) uint8 and around its soft edge,
-    grown by GROW; found on a copy at most MASK_SIDE pixels long (no full-size signed copies of a
-    large photo). First what lies surely off `background` (3,) (half as far as the object's mean
-    colour, at least APART); then the backdrop's light fitted to the rest (light_fit: a backdrop
-    lit unevenly, 30 levels darker at the frame's edge than beside a dark dress, is not the object);
-    then every pixel more than APART off that light (an object's faint parts too)."""
+    """(h, w) uint8, 1 on the object of a photo patch (H, W, 3) uint8 and around its soft edge,
+    grown by GROW, on a copy of the patch at most MASK_SIDE pixels long (no full-size copies of a
+    large photo; Plate reads it at the patch's pixels, nearest). First what lies surely off
+    `background` (3,) (half as far as the object's mean colour, at least APART); then the
+    backdrop's light fitted to the rest (light_fit: a backdrop lit unevenly, 30 levels darker at
+    the frame's edge than beside a dark dress, is not the object); then every pixel more than APART
+    off that light (an object's faint parts too)."""
     h, w = patch.shape[:2]
     scale = min(1.0, MASK_SIDE / max(h, w))
     small = patch if scale == 1 else cv2.resize(patch, (max(1, round(w * scale)), max(1, round(h * scale))),
@@ -52,8 +58,7 @@ def object_mask(patch: np.ndarray, background: np.ndarray) -> np.ndarray:
     light = light_fit(smooth, backdrop) if backdrop.sum() >= 6 else np.asarray(background, np.float32)
     mask = (np.abs(smooth - light).max(2) > APART).astype(np.uint8)
     grow = max(2, int(round(GROW * max(mask.shape))))
-    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
-    return mask if scale == 1 else cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
 
 
 def mirrored(n: int, start: int, stop: int) -> np.ndarray:
@@ -73,33 +78,42 @@ def light_fit(image: np.ndarray, known: np.ndarray, step: int = 4) -> np.ndarray
     """(h, w, C) float32: a quadratic in x and y fitted to each channel of `image` (h, w, C) where
     `known` (h, w) bool (every `step`-th row and column of it): a backdrop's light falling off from
     a lamp or toward the frame's edges, which an average of the pixels around an object cannot rise
-    to inside it."""
+    to inside it. Along an axis the known pixels barely spread over (a strip of backdrop beside an
+    item that fills the frame), a line or nothing instead of the square (SPREAD), and never beyond
+    the known pixels' own range (a quadratic on a 20 px strip put a slab 64 levels too dark under
+    the item: a review)."""
     h, w = known.shape
-    x = (np.arange(w, dtype=np.float32) / max(w - 1, 1) - 0.5)[None, :]
-    y = (np.arange(h, dtype=np.float32) / max(h - 1, 1) - 0.5)[:, None]
-
-    def terms(xs, ys):
-        return [np.ones_like(xs * ys), xs + 0 * ys, ys + 0 * xs, xs * xs + 0 * ys, xs * ys, ys * ys + 0 * xs]
-
+    x = np.broadcast_to((np.arange(w, dtype=np.float32) / max(w - 1, 1) - 0.5)[None, :], (h, w))
+    y = np.broadcast_to((np.arange(h, dtype=np.float32) / max(h - 1, 1) - 0.5)[:, None], (h, w))
     sub = known[::step, ::step]
     if sub.sum() < 6:
         sub, step = known, 1
-    basis = np.stack([t[sub] for t in terms(x[:, ::step], y[::step])], -1)
-    coef, *_ = np.linalg.lstsq(basis, image[::step, ::step][sub].astype(np.float32), rcond=None)
+    xs, ys = x[::step, ::step][sub], y[::step, ::step][sub]
+    wide, tall = float(xs.std()), float(ys.std())
+    terms = [np.ones_like(x)]
+    terms += [x] if wide > SPREAD[0] else []
+    terms += [y] if tall > SPREAD[0] else []
+    terms += [x * x] if wide > SPREAD[1] else []
+    terms += [x * y] if wide > SPREAD[1] and tall > SPREAD[1] else []
+    terms += [y * y] if tall > SPREAD[1] else []
+    basis = np.stack([t[::step, ::step][sub] for t in terms], -1)
+    values = image[::step, ::step][sub].astype(np.float32)
+    coef, *_ = np.linalg.lstsq(basis, values, rcond=None)
     out = np.zeros((h, w, image.shape[2]), np.float32)
-    for t, c in zip(terms(x, y), coef):
+    for t, c in zip(terms, coef):
         out += t[..., None] * c.astype(np.float32)
-    return out
+    return np.clip(out, values.min(0), values.max(0))
 
 
-def filled_in(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def filled_in(image: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     """(h, w, 3) float32: `image` with the pixels where `mask` is not 0 filled in from around them:
     the light's quadratic (light_fit) plus what it leaves out, filled in by normalised convolution,
     the narrowest of FILL_SIGMAS whose Gaussian reaches enough known pixels (a flat backdrop stays
-    flat to the level: OpenCV's Telea inpainting put 5-level ripples in it)."""
+    flat to the level: OpenCV's Telea inpainting put 5-level ripples in it); None where too little
+    is known (FEW_KNOWN)."""
     known = (mask == 0).astype(np.float32)
-    if known.sum() < 6:
-        return image.astype(np.float32)
+    if known.sum() < FEW_KNOWN:
+        return None
     fit = light_fit(image, known.astype(bool))
     values = (image.astype(np.float32) - fit) * known[..., None]
     out, todo = image.astype(np.float32) - fit, ~known.astype(bool)
@@ -114,106 +128,130 @@ def filled_in(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out + fit
 
 
-class Plate:
-    """The clean plate of a photo patch (H, W, 3) uint8 on a plain `background` (3,), read by parts:
-    plate[rows, cols] -> (h, w, 3) uint8, worked out a band of rows at a time where the object's
-    mask is, the patch itself elsewhere. `cropped` gives the plate of a part of the patch."""
+@dataclass(frozen=True)
+class Backdrop:
+    """A part of a clean plate, worked out: `pixels` (h, w, 3) uint8 lying at `origin` (row, column)
+    of the patch it was made for; read as the patch's parts, plate[rows, cols] (explicit bounds),
+    and cropped as the patch is (Fill.cropped)."""
 
-    def __init__(self, patch: np.ndarray, background: np.ndarray, origin: tuple[int, int] = (0, 0),
-                 parts: dict | None = None):
-        self.origin = origin  # this plate's (row, column) in the patch it was made for
-        if parts is not None:
-            self._parts = parts
+    pixels: np.ndarray
+    origin: tuple[int, int] = (0, 0)
+
+    def __getitem__(self, part: tuple[slice, slice]) -> np.ndarray:
+        (r0, r1), (c0, c1) = ((s.start - o, s.stop - o) for s, o in zip(part, self.origin))
+        if min(r0, c0) < 0 or r1 > self.pixels.shape[0] or c1 > self.pixels.shape[1]:
+            raise IndexError(f"{part} lies beyond the plate worked out at {self.origin}")
+        return self.pixels[r0:r1, c0:c1]
+
+    def cropped(self, window: tuple[slice, slice]) -> "Backdrop":
+        """The plate of the part `window` (rows, columns) of its patch, read in that part's
+        coordinates."""
+        return Backdrop(self.pixels, (self.origin[0] - (window[0].start or 0),
+                                      self.origin[1] - (window[1].start or 0)))
+
+
+class Plate:
+    """How to work out the clean plate of a photo patch (H, W, 3) uint8 on a plain `background`
+    (3,): the object's mask and the backdrop's light filled in, found at once (small copies); the
+    plate itself by parts (`over`), a band of rows at a time, the patch itself beyond the mask."""
+
+    def __init__(self, patch: np.ndarray, background: np.ndarray):
+        self.patch = patch
+        self.mask = object_mask(patch, background)  # (h, w): read at the patch's pixels by `_at`
+        h, w = patch.shape[:2]
+        self.rows = np.minimum((np.arange(h) * self.mask.shape[0]) // h, self.mask.shape[0] - 1)
+        self.cols = np.minimum((np.arange(w) * self.mask.shape[1]) // w, self.mask.shape[1] - 1)
+        rows, cols = np.flatnonzero(self.mask.any(1)[self.rows]), np.flatnonzero(self.mask.any(0)[self.cols])
+        self.light = None  # the light filled in, on a small copy of `window`; None: no plate
+        self.whole: Backdrop | None = None  # the whole plate, where it is worked out at once
+        if rows.size == 0:  # nothing off the backdrop: nothing to take away
             return
-        mask = object_mask(patch, background)
-        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-        self._parts = {"patch": patch, "mask": mask, "box": None}
-        if rows.size == 0:
-            return
-        y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-        h, w = mask.shape  # the light, from the box grown by its own size each way (a mirror's reach)
-        wy = slice(max(0, 2 * y0 - y1), min(h, 2 * y1 - y0))
-        wx = slice(max(0, 2 * x0 - x1), min(w, 2 * x1 - x0))
+        self.box = y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        wy = slice(max(0, 2 * y0 - y1), min(h, 2 * y1 - y0))  # the light: from the box grown by its own
+        wx = slice(max(0, 2 * x0 - x1), min(w, 2 * x1 - x0))  # size each way (a mirror's reach)
         part = patch[wy, wx]
         scale = min(1.0, SMALL / max(part.shape[:2]))
         size = (max(1, round(part.shape[1] * scale)), max(1, round(part.shape[0] * scale)))
-        small = cv2.resize(part, size, interpolation=cv2.INTER_AREA)  # (an average: the object's colour
-        # stays within the grown mask, where a blur first spread it onto the backdrop the light is from)
-        small_mask = cv2.dilate(cv2.resize(mask[wy, wx], size, interpolation=cv2.INTER_NEAREST),
-                                np.ones((3, 3), np.uint8))
-        self._parts.update(box=(y0, y1, x0, x1), window=(wy.start, wx.start), scale=(
-            size[0] / part.shape[1], size[1] / part.shape[0]), light=filled_in(small, small_mask),
-            across=mirrored(w, x0, x1), along=mirrored(h, y0, y1))
+        # (an average, not a blur: the object's colour stays within the grown mask)
+        small = cv2.resize(part, size, interpolation=cv2.INTER_AREA)
+        grid = self.mask[np.ix_(self.rows[wy][np.linspace(0, part.shape[0] - 1, size[1]).astype(int)],
+                                self.cols[wx][np.linspace(0, part.shape[1] - 1, size[0]).astype(int)])]
+        self.window = (wy.start, wx.start)
+        self.scale = (size[0] / part.shape[1], size[1] / part.shape[0])
+        self.light = filled_in(small, cv2.dilate(grid, np.ones((3, 3), np.uint8)))
+        self.across, self.along = mirrored(w, x0, x1), mirrored(h, y0, y1)
 
-    def cropped(self, window: tuple[slice, slice]) -> "Plate":
-        """The plate of the part `window` (rows, columns) of this one's patch."""
-        return Plate(None, None, (self.origin[0] + (window[0].start or 0),
-                                  self.origin[1] + (window[1].start or 0)), self._parts)
+    def _at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The mask at the patch's pixels (rows, cols): index arrays, broadcast."""
+        return self.mask[self.rows[rows], self.cols[cols]]
 
-    def __getitem__(self, part: tuple[slice, slice]) -> np.ndarray:
-        p = self._parts
-        patch, mask = p["patch"], p["mask"]
-        (r0, r1), (c0, c1) = (((s.start or 0) + o, n if s.stop is None else s.stop + o)
-                              for s, o, n in zip(part, self.origin, mask.shape))
-        if p.get("full") is not None:
-            return p["full"][r0:r1, c0:c1]
-        out = patch[r0:r1, c0:c1].copy()
-        if p["box"] is None:
-            return out
+    def over(self, rows: slice, cols: slice, source: np.ndarray | None = None) -> Backdrop | None:
+        """The plate over `rows`, `cols` (explicit bounds) of the patch, worked out now, its grain
+        borrowed from `source` (the patch as it is now: an outline's flow may have moved it; None:
+        the patch it was made of); None where there is none (nothing off the backdrop, or too
+        little backdrop to tell its light)."""
+        if self.light is None:
+            return None
+        source = self.patch if source is None else source
+        if self.whole is not None and (source is self.patch or np.array_equal(source, self.patch)):
+            return self.whole
+        out = source[rows, cols].copy()
         for band in bands(out, 1 << 17):
-            rows = slice(r0 + band.start, r0 + band.stop)
-            inside = mask[rows, c0:c1].astype(bool)
-            if not inside.any():
-                continue
-            filled = self._light(rows, slice(c0, c1))[inside] + self._grain(rows, slice(c0, c1), inside)
-            out[band][inside] = np.clip(np.rint(filled), 0, 255).astype(np.uint8)
-        return out
+            band_rows = slice(rows.start + band.start, rows.start + band.stop)
+            inside = self._at(np.arange(band_rows.start, band_rows.stop)[:, None],
+                              np.arange(cols.start, cols.stop)[None, :]).astype(bool)
+            if inside.any():
+                filled = self._light(band_rows, cols)[inside] + self._grain(band_rows, cols, inside, source)
+                out[band][inside] = np.clip(np.rint(filled), 0, 255).astype(np.uint8)
+        return Backdrop(out, (rows.start, cols.start))
 
     def _light(self, rows: slice, cols: slice) -> np.ndarray:
-        """(h, w, 3) float32: the filled-in light over `rows`, `cols` of the patch (bilinear)."""
-        p = self._parts
-        (wy, wx), (sx, sy) = p["window"], p["scale"]
-        matrix = np.float32([[sx, 0, (cols.start - wx + 0.5) * sx - 0.5],
-                             [0, sy, (rows.start - wy + 0.5) * sy - 0.5]])
-        return cv2.warpAffine(p["light"], matrix, (cols.stop - cols.start, rows.stop - rows.start),
-                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+        """(h, w, 3) float32: the filled-in light over `rows`, `cols` of the patch (bilinear), each
+        pixel's the same whatever part it is asked with (a part of the plate is its whole's)."""
+        (wy, wx), (sx, sy) = self.window, self.scale
+        x = ((np.arange(cols.start, cols.stop) - wx + 0.5) * sx - 0.5).astype(np.float32)
+        y = ((np.arange(rows.start, rows.stop) - wy + 0.5) * sy - 0.5).astype(np.float32)
+        map_x = np.ascontiguousarray(np.broadcast_to(x[None, :], (y.size, x.size)))
+        map_y = np.ascontiguousarray(np.broadcast_to(y[:, None], (y.size, x.size)))
+        return cv2.remap(self.light, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
-    def _grain_rows(self, rows: np.ndarray) -> np.ndarray:
-        """(len(rows), W, 3) float32: the patch's grain on the given contiguous rows."""
-        patch = self._parts["patch"]
-        lo, hi = max(0, int(rows[0]) - MARGIN), min(patch.shape[0], int(rows[-1]) + 1 + MARGIN)
-        block = patch[lo:hi].astype(np.float32)
+    @staticmethod
+    def _grain_rows(source: np.ndarray, first: int, last: int) -> np.ndarray:
+        """(last - first + 1, W, 3) float32: the grain of `source` on rows first..last."""
+        lo, hi = max(0, first - MARGIN), min(source.shape[0], last + 1 + MARGIN)
+        block = source[lo:hi].astype(np.float32)
         grain = block - cv2.GaussianBlur(block, (0, 0), GRAIN_SIGMA)
-        return grain[rows - lo]
+        return grain[first - lo:last + 1 - lo]
 
-    def _grain(self, rows: slice, cols: slice, inside: np.ndarray) -> np.ndarray:
-        """(N, 3) float32: the grain borrowed for the `inside` pixels of `rows`, `cols`: from the
-        mirror across the object's box sideways where that pixel is backdrop, else up or down."""
-        p = self._parts
-        mask = p["mask"]
+    def _grain(self, rows: slice, cols: slice, inside: np.ndarray, source: np.ndarray) -> np.ndarray:
+        """(N, 3) float32: the grain borrowed from `source` for the `inside` pixels of `rows`, `cols`:
+        from the mirror across the object's box sideways where that pixel is backdrop, else up or
+        down; read from each run of source rows on its own (a band across the box's middle row
+        mirrors to rows above it and below it: one block spanning both was nearly the photo)."""
         y, x = np.nonzero(inside)
-        y += rows.start
-        x += cols.start
+        y, x = y + rows.start, x + cols.start
         out = np.zeros((y.size, 3), np.float32)
         todo = np.ones(y.size, bool)
-        for sy, sx in ((y, p["across"][x]), (p["along"][y], x)):
+        y0, y1 = self.box[0], self.box[1]
+        for sy, sx in ((y, self.across[x]), (self.along[y], x)):
             ok = todo & (sy >= 0) & (sx >= 0)
-            ok[ok] = mask[sy[ok], sx[ok]] == 0
-            if ok.any():
-                span = np.arange(sy[ok].min(), sy[ok].max() + 1)
-                grain = self._grain_rows(span)
-                out[ok] = grain[sy[ok] - span[0], sx[ok]]
-                todo &= ~ok
+            ok[ok] = self._at(sy[ok], sx[ok]) == 0
+            for run in (ok & (sy < y0), ok & (sy >= y0) & (sy < y1), ok & (sy >= y1)):
+                if run.any():
+                    first = int(sy[run].min())
+                    out[run] = self._grain_rows(source, first, int(sy[run].max()))[sy[run] - first, sx[run]]
+            todo &= ~ok
         return out
 
 
 def clean_plate(patch: np.ndarray, background: np.ndarray) -> Plate:
-    """The clean plate of a photo patch (H, W, 3) uint8 on a plain `background` (3,): a Plate, kept
-    per patch (a slider's frames of one photo), worked out whole at once where the patch is small
-    enough to be kept, else by parts as they are asked for (a large photo's export)."""
+    """How to work out the clean plate of a photo patch (H, W, 3) uint8 on a plain `background`
+    (3,) (Plate), kept per patch (a slider's frames of one photo); a patch small enough to be kept
+    has its whole plate worked out at once and kept with it."""
     def made() -> Plate:
         plate = Plate(patch, background)
-        plate._parts["full"] = plate[:, :] if patch.shape[0] * patch.shape[1] <= CACHED_PIXELS else None
+        if plate.light is not None and patch.shape[0] * patch.shape[1] <= CACHED_PIXELS:
+            plate.whole = plate.over(slice(0, patch.shape[0]), slice(0, patch.shape[1]))
         return plate
 
     return per_patch(_PLATES, patch, np.asarray(background, np.float32).tobytes(), made)

@@ -18,7 +18,7 @@ from inversion.framing import DomainMapping
 from training.pixels import LUMA
 
 if TYPE_CHECKING:
-    from editing.plate import Plate
+    from editing.plate import Backdrop, Plate
 
 _TINTS: OrderedDict = OrderedDict()  # a grey model's object colour, per patch and background
 TINT_MOST = 1.0  # compositing 19: the most of the object's tint a grown pixel takes (darker than its mean: all)
@@ -38,8 +38,8 @@ class Fill:
     fade: tuple[float, float] | None = None  # (the background's luminance, the object's): the tint
     # added in proportion to how far a pixel's level lies from the background's toward the object's
     # (compositing 19: a lavender boot's new white sole came out saturated lilac); None, whole
-    plate: Plate | None = None  # painted where it left, not `background` (plate[rows, cols]:
-    # (h, w, 3) uint8): the photo's clean plate (compositing 24, editing.plate)
+    plate: Backdrop | None = None  # painted where it left, not `background` (plate[rows, cols]:
+    # (h, w, 3) uint8): the photo's clean plate over where the fill moved (compositing 24, editing.plate)
 
     def tint_share(self, rendered: np.ndarray) -> np.ndarray | float:
         """How much of the tint a grown pixel of `rendered` ((h, w, C) uint8) takes: (h, w) float32 in
@@ -104,7 +104,7 @@ def solidity(before: torch.Tensor, after: torch.Tensor, background: np.ndarray,
 def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                     after: torch.Tensor, enlarge: Callable[[np.ndarray], np.ndarray],
                     rim: bool = True, faint: bool = True, fade: bool = True,
-                    clear: bool = True, plate: Callable[[], Plate] | None = None) -> Fill | None:
+                    clear: bool = True, plate: Plate | None = None) -> Fill | None:
     """Where an object's silhouette moved between `before` and `after` (model images), what to
     paint on the photo patch instead of the change, or None where it did not move.
 
@@ -124,10 +124,11 @@ def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Ten
     boot's new white sole saturated lilac (a walkthrough). `clear` (compositing 20): where the object
     left, the photo is cleared two model pixels out, not one, where the object is not within a
     model pixel now: the photo's soft edge of a sleeve the model drew thinner stayed beside a shirt
-    made a T-shirt, a thin grey line with one hard edge (a walkthrough). `plate` (compositing 24)
-    makes the photo's clean plate (editing.plate.clean_plate of the patch), asked for only where the
-    object left something: painted there instead of the background's one colour (a smooth, lighter
-    rectangle without the backdrop's grain where a dress's straps were: walkthrough 48)."""
+    made a T-shirt, a thin grey line with one hard edge (a walkthrough). `plate` (compositing 24),
+    the photo's clean plate (editing.plate.clean_plate of the patch before an outline's flow moved
+    it), worked out where the object left something: painted there instead of the background's
+    one colour (a smooth, lighter rectangle without the backdrop's grain where a dress's straps
+    were: walkthrough 48)."""
     bg_model = np.array(mapping.model_colour(mapping.background), np.float64)
     was, now = object_presence(before, bg_model), object_presence(after, bg_model)
     # Each grown by a model pixel, so that the old edge's soft rim goes too: where the object is
@@ -168,8 +169,12 @@ def silhouette_fill(patch: np.ndarray, mapping: DomainMapping, before: torch.Ten
         apart = float(LUMA @ background), float(LUMA @ colour)
         if fade and abs(apart[0] - apart[1]) >= FADE_APART:
             shades = apart
-    return Fill(enlarge(to_u8(gone)), enlarge(to_u8(came)), background, rendered, tint, shades,
-                plate() if plate is not None and gone.any() else None)
+    fill = Fill(enlarge(to_u8(gone)), enlarge(to_u8(came)), background, rendered, tint, shades)
+    if plate is not None and gone.any():  # worked out now, over where it moved: before the carry-back
+        # writes the photo (in place, an export's), which a plate read later by parts would then read
+        moved = fill.moved()
+        fill.plate = None if moved is None else plate.over(*moved, source=patch)
+    return fill
 
 
 def object_colour(patch: np.ndarray, background: np.ndarray) -> np.ndarray:

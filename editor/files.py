@@ -8,6 +8,7 @@ a bug is logged with its traceback and shown as a short note, and the edit stays
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -223,8 +224,6 @@ def crashed_edit(path: Path) -> str:
     """What the autosave at `path` holds, said after "Recover the last edit": " of coat.png
     (fashion-mnist-32, 5 steps, 18:05)"; "" where it cannot be read (the question did not name the
     photo: walkthrough 48)."""
-    import time
-
     try:
         data = read_session(path)
         when = time.strftime("%H:%M", time.localtime(path.stat().st_mtime))

@@ -381,6 +381,44 @@ def test_where_an_object_leaves_the_photo_s_backdrop_shows_with_its_light_and_gr
         assert np.array_equal(exported[0], expected), compositing
 
 
+def test_a_clean_plate_worked_out_by_parts_is_its_whole_and_stays_within_the_backdrop(monkeypatch):
+    """The clean plate of a large photo is worked out a band at a time where it is asked for (a
+    review): a part is the same as the whole's, an export in place the same as one on a copy; the
+    light filled in stays within the backdrop's own (a quadratic fitted to a thin strip beside an
+    item that fills the frame put a slab 64 levels too dark under it); nothing off the backdrop,
+    no plate (the background's colour, as before)."""
+    import editing.plate as plate_module
+    from editing.plate import Plate, clean_plate
+    from inversion.framing import DomainSpec, to_model
+
+    rng = np.random.default_rng(1)
+    photo = np.clip(240 + rng.normal(0, 4, (300, 300, 3)), 0, 255).round().astype(np.uint8)
+    photo[50:250, 100:200] = (150, 40, 60)
+    whole = Plate(photo, np.full(3, 240, np.float32)).over(slice(0, 300), slice(0, 300))
+    part = Plate(photo, np.full(3, 240, np.float32)).over(slice(37, 181), slice(90, 230))
+    assert np.array_equal(part[37:181, 90:230], whole[37:181, 90:230])
+    assert np.array_equal(whole.cropped((slice(37, 181), slice(90, 230)))[0:144, 0:140], part.pixels)
+    monkeypatch.setattr(plate_module, "CACHED_PIXELS", 100)  # as a large photo's: by parts
+    spec = DomainSpec(kind="object", content_fraction=28 / 32, light_on_dark=True)
+    x, mapping = to_model(photo, 32, 1, spec)
+    after = x[0].clone()
+    after[:, :, 16:] = -1.0
+    copied, _ = paste_back(photo, mapping, x[0], after)
+    in_place = photo.copy()
+    paste_back(in_place, mapping, x[0], after, in_place=True)
+    assert np.array_equal(in_place, copied) and not np.array_equal(copied, photo)
+    strip = np.clip(230 + rng.normal(0, 3, (300, 300, 3)), 0, 255).round().astype(np.uint8)
+    strip[:, 20:300] = (150, 40, 60)  # the item fills the frame but a 20 px strip on the left
+    strip[:100, :20] += 15  # lit unevenly along it
+    filled = Plate(strip, np.full(3, 230, np.float32)).over(slice(0, 300), slice(0, 300))
+    backdrop = strip[:, :8].astype(float)
+    under = filled[0:300, 60:300].astype(float)
+    assert backdrop.min() - 3 <= under.mean() <= backdrop.max() + 3
+    faint = np.full((300, 300, 3), 240, np.uint8)
+    faint[50:250, 100:200] = 235  # under APART off the backdrop
+    assert clean_plate(faint, np.full(3, 240, np.float32)).over(slice(0, 300), slice(0, 300)) is None
+
+
 def test_faint_wisps_beside_an_object_keep_the_photo_s_background():
     """A dark red dress on a light background; the edit adds faint wisps beside its shoulders (a
     fifth of the dress's contrast: the generator's, not a new part) and a solid part below. The
