@@ -234,4 +234,3 @@ def crashed_edit(path: Path) -> str:
     steps = len(data["history"]) - 1
     return (f" of {what} ({Path(data['model']['path']).name}, {steps} step{'s' if steps != 1 else ''}, "
             f"{when})")
-
