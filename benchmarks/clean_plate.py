@@ -31,6 +31,7 @@ import torch
 from PIL import Image
 
 from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
+from benchmarks.editing import FAKE_PHOTO, fake_photo
 from benchmarks.product_edits import TINTS, invert_photos, slid_pictures
 from benchmarks.real_photos import jpeg_round_trip
 from editing.compositing import paste_back
@@ -62,16 +63,13 @@ def backdrop(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
 
 def photos(n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """(`n` product photos on a photographed backdrop, JPEG; the backdrops alone, uint8): each item
-    placed as benchmarks.editing.fake_photo places it, in its tint, over its own backdrop."""
+    as benchmarks.editing.fake_photo makes it, in its tint, over its own backdrop."""
     test, rng = load_fashion_mnist("test", 32), np.random.default_rng(0)
     shots, plates = [], []
     for i in range(n):
-        item = np.asarray(Image.fromarray(test.images[i, 2:30, 2:30, 0].numpy()).resize(
-            (280, 280), Image.Resampling.BICUBIC), np.float64)[..., None] / 255  # its opacity
-        ground = backdrop((360, 320), rng)
-        shot = ground.copy()
-        shot[40:320, 20:300] = ground[40:320, 20:300] * (1 - item) + np.array(TINTS[i % len(TINTS)]) * item
-        shots.append(jpeg_round_trip(np.clip(shot, 0, 255).round().astype(np.uint8)))
+        ground = backdrop(FAKE_PHOTO, rng)
+        shot = fake_photo(test.images[i, 2:30, 2:30, 0].numpy(), TINTS[i % len(TINTS)], ground)
+        shots.append(jpeg_round_trip(shot))
         plates.append(np.clip(ground, 0, 255).round().astype(np.uint8))
     return shots, plates
 

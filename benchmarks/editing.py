@@ -144,13 +144,17 @@ def solver_study(model, z0, images, lpips, n: int) -> dict:
     return rows
 
 
-def fake_photo(img28: np.ndarray, tint=(60, 90, 160)) -> np.ndarray:
-    """A Fashion-MNIST image as a 'product photo': 280 px, dark tinted object on white, margins."""
+FAKE_PHOTO = (360, 320)  # fake_photo's size: rows, columns
+
+
+def fake_photo(img28: np.ndarray, tint=(60, 90, 160), backdrop: np.ndarray | None = None) -> np.ndarray:
+    """A Fashion-MNIST image as a 'product photo': 280 px, dark tinted object on white, margins;
+    on `backdrop` (FAKE_PHOTO + (3,) float, levels) instead of white where given."""
     big = np.asarray(Image.fromarray(img28).resize((280, 280), Image.Resampling.BICUBIC), np.float64) / 255
-    canvas = np.ones((360, 320, 3)) * 250
-    obj = 250 - big[..., None] * (250 - np.array(tint))
-    canvas[40:320, 20:300] = obj
-    return canvas.round().astype(np.uint8)
+    canvas = np.ones(FAKE_PHOTO + (3,)) * 250 if backdrop is None else backdrop.astype(np.float64)
+    under = canvas[40:320, 20:300]
+    canvas[40:320, 20:300] = under - big[..., None] * (under - np.array(tint))
+    return np.clip(canvas, 0, 255).round().astype(np.uint8)
 
 
 @torch.no_grad()
