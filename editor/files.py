@@ -49,7 +49,7 @@ class DocumentFiles:
             left = self._undo_switches[-1]
             said += (f" (with {self.model.name}'s edits; not the document before the switch from "
                      f"{left.model.name}, which stays for Undo while this window is open)")
-        ok = self._attempt(lambda: session.save_session(self.doc, path),
+        ok = self._attempt(lambda: session.save_session(self.doc, path, self.offers.saved(self.doc)),
                            "Could not save the session: ", said)[0]
         if ok:
             self._saved = (self.doc, self.doc.current)
@@ -77,16 +77,20 @@ class DocumentFiles:
                 loaded = session.load_model_and_vectors(data["model"]["path"])
             doc = session.document_from_session(data, loaded[0], loaded[1])
             doc.tuning, warning = session.load_tuning(data, path, loaded[0])
-            return loaded, doc, warning
+            return loaded, doc, warning, data.get("offers", [])
+
+        def show() -> None:  # with the stroke candidates behind its states (walkthrough 48: gone)
+            self._start_document(doc)
+            self.offers.restore(doc, offers, loaded[1], lambda: self.preview.renderer)
 
         ok, built = self._attempt(rebuild, "Session refused: ")
         if not ok:
             return False
-        loaded, doc, warning = built
+        loaded, doc, warning, offers = built
         previous = (self.model, self.vectors, self.doc)
         if loaded[0] is not self.model:
             self._install_model(*loaded)
-        if self._attempt(lambda: self._start_document(doc), "Session refused: ")[0]:
+        if self._attempt(show, "Session refused: ")[0]:
             self._saved = (doc, doc.current)
             self._session_file = (doc, Path(path))
             self.statusBar().showMessage(f"Opened session {Path(path).name}: {len(doc.history)} steps, "
@@ -170,7 +174,7 @@ class DocumentFiles:
     def autosave(self) -> None:
         if self.doc is not None:
             try:
-                session.save_session(self.doc, self.autosave_path)
+                session.save_session(self.doc, self.autosave_path, self.offers.saved(self.doc))
             except OSError:
                 pass  # autosave is best effort; the user's own files are untouched
 

@@ -6,9 +6,14 @@ alike: the offer that made the state shown, with the candidate applied highlight
 status bar, after undo and redo too (undoing a later stroke back to "candidate 2" shows that
 stroke's candidates again); nothing while the state shown was made otherwise (a slider, a drag,
 the photo as opened), so a click never applies candidates of a state the user has left.
+
+A session keeps the offers behind its history's states (`saved`: each offer's codes and which of its
+candidates each state applies); reopened (`restore`), their pictures are drawn again the first time
+the panel shows them.
 """
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
@@ -17,22 +22,25 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 from editor.panels import CandidatesPanel
-from editor.render import judged_by
+from editor.render import Renderer, frame_args, judged_by, judges_landing
 from editor.state import Document, Snapshot
 
 KEPT = 32  # states made from offers remembered for undo and redo (each offer holds K small images)
+CHOSEN = re.compile(r" \(candidate \d+\)$")  # how a chosen candidate's state is labelled after its stroke
 
 
 @dataclass(eq=False)
 class Offer:
     codes: torch.Tensor  # (K, D) the candidates' codes, best first
-    images: torch.Tensor  # (K, C, R, R) their images
+    images: torch.Tensor | None  # (K, C, R, R) their images; None until `redraw` draws them
     views: list | None  # each candidate's edit on the photo (editor.render.Renderer.view), or None
     apply: Callable[[int], Snapshot]  # candidate k -> the state choosing it makes (Offers.choose)
     name: str  # "Candidate": how the status bar names one
     qualities: list | None = None  # what the panel measured of them when first shown (editor.quality)
     seen: torch.Tensor | None = None  # (K, C, R, R) what lands of each as the model sees it, measured
     # instead of the images where that is not the generator's picture (editor.strokes.with_views)
+    redraw: Callable[["Offer"], None] | None = None  # sets images, views and seen: an offer a session
+    # kept, drawn again when first shown (restore)
 
 
 class Offers(QObject):
@@ -76,6 +84,49 @@ class Offers(QObject):
         """(offer, candidate) of the state shown, or None."""
         return self._shown
 
+    def saved(self, doc: Document) -> list[dict]:
+        """The offers behind `doc`'s states as a session keeps them: each offer's codes (K lists, best
+        first) and its "states", [history index, candidate] pairs (walkthrough 48: reopened, the
+        candidates of the last stroke were gone, and no undo or redo brought them back)."""
+        place = {id(s): i for i, s in enumerate(doc.history)}
+        kept: dict[int, dict] = {}  # id(offer) -> what the session holds of it
+        for state, offer, k in self._states.values():
+            i = place.get(id(state))
+            if i is not None and doc.history[i] is state:
+                entry = kept.setdefault(id(offer), {"codes": offer.codes.tolist(), "states": []})
+                entry["states"].append([i, k])
+        return list(kept.values())
+
+    def restore(self, doc: Document, saved: list[dict], vectors: dict,
+                renderer: Callable[[], Renderer | None]) -> None:
+        """The offers a session kept (`saved`, checked by editor.session_check) behind `doc`'s
+        states again, as the stroke made them: a click applies candidate k to the state (its strokes,
+        region, drags and sliders), the views drawn by `renderer()` the first time they show."""
+        if doc is not self.doc:
+            return
+        for entry in saved:
+            codes = torch.tensor(entry["codes"], dtype=doc.z0.dtype)
+            states = [(doc.history[i], k) for i, k in entry["states"]]
+            base = states[0][0]  # any of them: they differ in their code alone
+            label = CHOSEN.sub("", base.label)
+
+            def apply(k: int, base=base, codes=codes, label=label) -> Snapshot:
+                return base.showing(codes[k], vectors, doc.z0, label=f"{label} (candidate {k + 1})")
+
+            def redraw(offer: Offer, base=base) -> None:
+                draw = renderer()
+                shown = [base.showing(z, vectors, doc.z0) for z in offer.codes]
+                frames = [draw.render(*frame_args(s, vectors, doc.z0))[0] for s in shown]
+                offer.views = [draw.crop_to_square(f) for f in frames]
+                offer.images = torch.stack([draw.model_image(z, base.offset) for z in offer.codes])
+                if judges_landing(draw, base):
+                    offer.seen = torch.cat([draw.as_model_sees(f) for f in frames])
+
+            offer = Offer(codes, None, None, apply, "Candidate", redraw=redraw)
+            for state, k in states:
+                self._remember(state, offer, k)
+        self.follow(doc)
+
     def _remember(self, state: Snapshot, offer: Offer, k: int) -> None:
         self._states[id(state)] = (state, offer, k)
         while len(self._states) > KEPT:
@@ -94,6 +145,8 @@ class Offers(QObject):
         _, offer, k = entry
         shown = self._shown
         if shown is None or shown[0] is not offer:
+            if offer.images is None:
+                offer.redraw(offer)
             offer.qualities = self.panel.show_candidates(
                 offer.codes, offer.images, offer.views, lambda i, offer=offer: self.choose(offer, i),
                 offer.qualities,  # measured once: undo and redo show the offer again

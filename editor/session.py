@@ -297,12 +297,12 @@ def write_tuned(tuning: Tuning, path: Path) -> str:
     return sha
 
 
-def save_session(doc: Document, path: str | os.PathLike) -> None:
-    """Write the session; when the document has a tuned generator, its weights first, beside the
-    session (session_weights_path), named in the session with their SHA-256: with the editor's
-    switch off too (turned off to compare, the tuning is still the document's: a session saved then
-    dropped it, and reopened with the switch on it was tuned again)."""
-    data = doc.to_dict()
+def save_session(doc: Document, path: str | os.PathLike, offers: list[dict] | None = None) -> None:
+    """Write the session, with the stroke candidates behind its states (Offers.saved: an editor
+    before them opens it without them); a tuned generator's weights first, beside the session
+    (session_weights_path), named in it with their SHA-256, the editor's switch off too (a session
+    saved then dropped it, and reopened with the switch on it was tuned again)."""
+    data = doc.to_dict() | ({"offers": offers} if offers else {})
     if doc.tuning is not None:
         weights = session_weights_path(path)
         data["tuned_generator"] = {"file": weights.name, "sha256": write_tuned(doc.tuning, weights),

@@ -23,6 +23,8 @@ from training.networks import MAX_LATENT_DIM
 from training.validate import Fields, read_json
 
 MAX_HISTORY = 10_000  # states in a session's history
+MAX_OFFERS = 256  # stroke candidates' offers kept in a session (an editor keeps those of 32 states)
+MAX_CANDIDATES = 64  # candidates in one offer
 
 
 def read_session(path: str | os.PathLike) -> dict:
@@ -125,6 +127,7 @@ def check_session(data, what: str = "the session") -> dict:
         except StrokeError as e:
             raise SessionError(f"{what} is damaged: {where}: {e}") from None
     f.integer(f.key(data, "index"), "index", 0, len(history) - 1)
+    check_offers(f, data, len(z0), len(history))
     tuned = data.get("tuned_generator")
     if tuned is not None:  # the generator tuned to the photo, written beside the session
         f.dict(tuned, "tuned_generator")
@@ -136,3 +139,25 @@ def check_session(data, what: str = "the session") -> dict:
             f.fail("tuned_generator.sha256", "a SHA-256 (64 hex digits)", sha)
         f.integer(tuned.get("steps", 0), "tuned_generator.steps", 0, 1_000_000)
     return data
+
+
+def check_offers(f: Fields, data: dict, code_length: int, states: int) -> None:
+    """The stroke candidates a session keeps (editor.offers.Offers.saved): each offer's codes, and
+    the history states it made, each [state, candidate], no state made by two offers."""
+    made: set[int] = set()
+    for i, offer in enumerate(f.list(data.get("offers", []), "offers", MAX_OFFERS)):
+        where = f"offers[{i}]"
+        f.dict(offer, where)
+        codes = f.list(f.key(offer, "codes", where), f"{where}.codes", MAX_CANDIDATES)
+        if not codes:
+            f.fail(f"{where}.codes", "at least one candidate's code", codes)
+        for k, code in enumerate(codes):
+            f.numbers(code, f"{where}.codes[{k}]", code_length, -MAX_CODE, MAX_CODE)
+        for k, pair in enumerate(f.list(f.key(offer, "states", where), f"{where}.states", states)):
+            if not isinstance(pair, list) or len(pair) != 2:
+                f.fail(f"{where}.states[{k}]", "[a history state, a candidate]", pair)
+            state = f.integer(pair[0], f"{where}.states[{k}][0]", 0, states - 1)
+            f.integer(pair[1], f"{where}.states[{k}][1]", 0, len(codes) - 1)
+            if state in made:
+                f.fail(f"{where}.states[{k}][0]", "a state no other candidate made", state)
+            made.add(state)

@@ -176,6 +176,60 @@ def test_a_chosen_candidate_is_highlighted_and_named_through_undo_and_redo(windo
     assert w.statusBar().currentMessage() == "Undone: intensity stroke"  # not "Candidate 2 applied"
 
 
+def test_a_session_keeps_the_stroke_candidates(window, qtbot, photo, tmp_path):
+    """Walkthrough 48: reopened, the last stroke's candidates were gone, and no undo or redo
+    brought them back. Saved and reopened, each stroke's offer follows its states again: the same
+    thumbnails, the candidate chosen highlighted, and a click applies another."""
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    white_stroke_across(qtbot, w, 5)
+    settle(qtbot, w)
+    w.choose_candidate(2)
+    settle(qtbot, w)
+    first = w.offers.current()[0]
+    w.set_slider("first", 1.5)
+    w.commit_sliders()
+    settle(qtbot, w)
+    white_stroke_across(qtbot, w, 20)
+    settle(qtbot, w)
+    second = w.offers.current()[0]
+    session = tmp_path / "strokes.session.json"
+    assert w.save_session(session)
+    saved = json.loads(session.read_text())["offers"]
+    assert sorted(len(o["states"]) for o in saved) == [1, 1] and all(len(o["codes"]) == 4 for o in saved)
+    w.reset_all_sliders()
+    settle(qtbot, w)
+
+    assert w.open_session(session)
+    settle(qtbot, w)
+    again = w.offers.current()
+    assert again is not None and again[0] is not second and again[1] == 0
+    assert w.gallery.count() == 4 and w.gallery.currentRow() == 0 and w.gallery.isVisible()
+    assert torch.equal(again[0].codes, second.codes)
+    for old, new in zip(second.views, again[0].views):  # drawn again as the stroke drew them
+        assert old.shape == new.shape and np.abs(old.astype(int) - new).max() <= 1
+    assert torch.allclose(again[0].images, second.images, atol=1e-5)
+    assert [q.lpips for q in again[0].qualities] == pytest.approx([q.lpips for q in second.qualities],
+                                                                   abs=1e-3)
+    w.choose_candidate(3)  # a click on another: applied in the stroke's place, named
+    settle(qtbot, w)
+    assert w.doc.current.label == "intensity stroke (candidate 4)" and w.gallery.currentRow() == 3
+    assert torch.allclose(w.doc.code(w.vectors), second.codes[3], atol=1e-5)
+    assert w.doc.current.slider_dict == {"first": 1.5}  # its state's sliders kept
+    w.undo()  # back to the slider's step: no candidates
+    settle(qtbot, w)
+    assert w.gallery.count() == 0
+    w.undo()  # the first stroke's offer, its candidate 3 chosen before the save
+    settle(qtbot, w)
+    assert w.doc.current.label == "intensity stroke (candidate 3)" and w.gallery.currentRow() == 2
+    assert torch.equal(w.offers.current()[0].codes, first.codes)
+    w.choose_candidate(0)
+    settle(qtbot, w)
+    assert w.doc.current.label == "intensity stroke (candidate 1)"
+    assert torch.allclose(w.doc.code(w.vectors), first.codes[0], atol=1e-5)
+
+
 def test_reset_new_from_model_and_sessions(window, qtbot, tmp_path):
     w = window
     w.new_from_model(7)
