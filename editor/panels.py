@@ -43,6 +43,10 @@ VIEW_TIP = ("What the model draws (G(z)), smoothly enlarged: the edit is what ch
             "model's picture may change far more than the canvas.")
 
 
+CAPTION = "The model's own picture"
+BANDED = ": strokes land only where painted"
+
+
 class ModelPanel(QWidget):
     """The model chooser, and G(z) of the current code, smoothly enlarged."""
 
@@ -62,10 +66,12 @@ class ModelPanel(QWidget):
         self.view.setFixedSize(MODEL_VIEW_SIDE, MODEL_VIEW_SIDE)
         self.view.setToolTip(VIEW_TIP)
         layout.addWidget(self.view, 0, Qt.AlignmentFlag.AlignHCenter)
-        caption = QLabel("The model's own picture")  # it had no label, and after a stroke on a product
+        self.caption = caption = QLabel(CAPTION)  # it had no label, and after a stroke on a product
         caption.setToolTip(VIEW_TIP)  # it can differ much from the canvas (a walkthrough)
         caption.setStyleSheet("font-size: small")  # (greyed, it read as disabled: walkthrough 46)
-        layout.addWidget(caption, 0, Qt.AlignmentFlag.AlignHCenter)
+        caption.setWordWrap(True)
+        caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(caption)
 
     def set_models(self, added: list[str], current: str | None) -> None:
         """The shipped models and the folders the user `added`; `current`: the model in use."""
@@ -82,10 +88,13 @@ class ModelPanel(QWidget):
         if i >= 0:
             self.combo.setCurrentIndex(i)
 
-    def show_image(self, x: torch.Tensor, reversed_: bool = False) -> None:
+    def show_image(self, x: torch.Tensor, reversed_: bool = False, banded: bool = False) -> None:
         """G(z), (C, R, R) in [-1, 1]; `reversed_`: the photo reaches the model reversed (a light
         background), so the picture is shown reversed back, as the photo's (else a brighter item
-        on the photo shows darker here)."""
+        on the photo shows darker here); `banded`: the picture's strokes land only within their
+        bands, which the caption says (walkthrough 48: a dark stroke landed as a bar on the canvas
+        while this picture showed the whole item darker, two answers to one stroke)."""
+        self.caption.setText(CAPTION + (BANDED if banded else ""))
         self.view.setPixmap(thumbnail(rgb_pixels(-x if reversed_ else x), MODEL_VIEW_SIDE))
         self.view.setToolTip(VIEW_TIP + (" Its levels are reversed as the photo's (the model sees this "
                                          "light-background photo light on black)." if reversed_ else ""))

@@ -26,6 +26,7 @@ import torch
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow
 
+from editing.landing import lands_in_bands
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
 from editor import animation, opening, regiontool, session, strokeview
@@ -329,7 +330,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         if self._settle_on_render:
             self._settle_on_render = False
             self.canvas.settle_strokes()
-        self.model_panel.show_image(model_img, bool(self.doc is not None and self.doc.mapping.invert))
+        banded = doc is not None and shown is not None and lands_in_bands(shown.reach_strokes, doc.mapping)
+        self.model_panel.show_image(model_img, bool(doc is not None and doc.mapping.invert), banded)
         self.canvas.repaint()
         if self._slider_t0 is not None:
             self.frame_times.append(time.perf_counter() - self._slider_t0)

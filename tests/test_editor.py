@@ -83,6 +83,8 @@ def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, pho
     settle(qtbot, w)
     stroked = canvas_pixels(w)
     assert w.doc.current.label == "intensity stroke" and w.gallery.count() == 4  # a grey model's brush
+    # the model's picture beside the canvas changes wider than the stroke lands: its caption says so
+    assert w.model_panel.caption.text().endswith("strokes land only where painted")
     inside = np.abs(stroked.astype(int) - slid)[y - 3:y + 3, x0:x1]
     assert inside.sum() > 0, "the stroke did not change the canvas under it"
     # The candidates show their edit on the photo (in colour, cropped to the model's square), the
@@ -107,6 +109,7 @@ def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, pho
     w.undo()
     settle(qtbot, w)
     assert np.array_equal(canvas_pixels(w), slid), "undo must restore the canvas pixel for pixel"
+    assert w.model_panel.caption.text() == "The model's own picture"
     w.redo()
     settle(qtbot, w)
     assert np.array_equal(canvas_pixels(w), stroked)
