@@ -658,6 +658,15 @@ def test_a_class_slider_that_makes_a_third_kind_of_item_says_so():
     assert notes({"b": 2.5}) == ["b +2.50: the model draws a c here, not a b"]
     assert notes({"b": -2.5}) == [] and notes({"a->b": -2.5}) == []  # away from b: still an a
     assert notes({"a->b": 0.3}) == []  # under KIND_FROM: not looked at
+    # moved far and still the kind it was (walkthrough 48: "Ankle boot" +2 left a sneaker, unsaid)
+    slow = {"b": AttributeVector("b", e[0], 0.4, {"kind": "class"}),
+            "a->b": AttributeVector("a->b", e[0], 0.4, {"kind": "pair", "from": "a", "to": "b"})}
+    sliders = SliderSet(slow, ClassHold(lambda z: z, three, slow, class_names=["a", "b", "c"]))
+    assert notes({"b": 1.5}) == []  # under STILL_FROM: on its way
+    assert notes({"b": 2.5}) == ["b +2.50: the model still draws an a here, not a b"]
+    assert notes({"a->b": 2.0}) == ["a->b +2.00: the model still draws an a here, not a b"]
+    assert notes({"a->b": -2.5}) == []  # toward a, which it is
+    sliders = SliderSet(vectors, hold)
     said = slider_notes(sliders, z0, {"a->b": 2.5}, 28 / 32, lambda: (z0, z0 + 2.5 * e[0]))
     assert [n.why for n in said] == ["the model draws a c here, not a b"]  # the status bar's notes
     assert ClassHold(lambda z: z, three, vectors).read_class(z0, z0) is None  # no names: no note
