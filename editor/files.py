@@ -149,7 +149,7 @@ class DocumentFiles:
             self, "Unsaved edits", f"{said}Save them as a session before {doing}?",
             buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
         if answer == buttons.Save:
-            return self.menus.save_session_dialog()
+            return self.menus.save_session_now()
         return answer == buttons.Discard
 
     def _attempt(self, work, failure: str = "", success: str = "", passing=()) -> tuple[bool, object]:

@@ -129,6 +129,7 @@ MOUSE_HELP = (("Mouse wheel", "zoom in or out under the cursor"),
               ("Arrow keys (canvas focused)", "pan"),
               ("Left drag", "paint a stroke with the selected brush, inside the dashed outline"),
               ("Escape while painting", "let go of the stroke: nothing is painted"),
+              ("Escape otherwise", "cancel what runs with a progress bar (inversion, tuning, solving)"),
               ("Region tool (R): left drag / right drag",
                "paint / erase where the sliders may change the photo"),
               ("Drag the split line", "move it (split view)"),
@@ -150,7 +151,8 @@ class Menus(QObject):
         self.recent_menu = f.addMenu("Open &recent")
         self._action(f, "&New from model…", self.new_from_model_dialog, "Ctrl+N")
         f.addSeparator()
-        self._action(f, "&Save session…", self.save_session_dialog, keys.Save)
+        self.save_action = self._action(f, "&Save session", self.save_session_now, keys.Save)
+        self._action(f, "Save session &as…", self.save_session_dialog, keys.SaveAs)
         self._action(f, "Open s&ession…", self.open_session_dialog, "Ctrl+Shift+O")
         self._action(f, "&Export…", self.export_dialog, "Ctrl+E")
         f.addSeparator()
@@ -236,7 +238,15 @@ class Menus(QObject):
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         """A menu's status tip shows in the status bar and, when the pointer leaves the item (an
         empty tip), the message it covered comes back: Qt's own handling cleared it, and a held
-        slider's explanation was gone for good once a menu had been opened (a walkthrough)."""
+        slider's explanation was gone for good once a menu had been opened (a walkthrough). And
+        Escape that nothing in the window took (no stroke being painted, no slider or value box
+        leaving an edit) cancels the running job, as the status bar's Cancel does (walkthrough 49:
+        Escape during a tuning did nothing)."""
+        if obj is self.window and event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
+            if not self.window.jobs.busy:
+                return False
+            self.window.cancel_job()
+            return True
         if obj is not self.window or event.type() != QEvent.Type.StatusTip:
             return False
         bar, tip = self.window.statusBar(), event.tip()
@@ -260,8 +270,15 @@ class Menus(QObject):
         self._timed = (message, time.monotonic() + ms / 1000)
         self.window.statusBar().showMessage(message, ms)
 
+    def save_session_now(self) -> bool:
+        """Save session (Ctrl+S): to the session file the edit was opened from or last saved to, with
+        no dialog (walkthrough 49: a file dialog, then "already exists. Replace?"); the dialog where
+        there is none. True if the session was saved."""
+        path = self.window.session_file()
+        return self.window.save_session(path) if path is not None else self.save_session_dialog()
+
     def save_session_dialog(self) -> bool:
-        """True if the session was saved."""
+        """Save session as… (Ctrl+Shift+S); True if the session was saved."""
         if self.window.doc is None:
             return False
         doc = self.window.doc  # a name to start from, as Export offers one (walkthrough): the

@@ -1568,6 +1568,18 @@ def test_save_session_starts_at_the_session_the_edit_came_from(window, qtbot, ph
     settle(qtbot, w)
     w.menus.save_session_dialog()
     assert seen[-1] == str(folder / "mine.session.json")
+    # Ctrl+S saves there with no dialog (walkthrough 49: a dialog, then "already exists. Replace?");
+    # Save session as… (Ctrl+Shift+S) is the dialog
+    assert w.menus.save_action.shortcut().toString() == "Ctrl+S"
+    w.set_slider("first", -1.0, commit=True)
+    settle(qtbot, w)
+    count = len(seen)
+    assert w.menus.save_session_now() and len(seen) == count and not w.unsaved
+    assert json.loads((folder / "mine.session.json").read_text())["history"][-1]["sliders"] == {"first": -1.0}
+    assert w.open_photo(photo)  # never saved: the dialog
+    settle(qtbot, w)
+    w.set_slider("first", 1.0, commit=True)
+    assert not w.menus.save_session_now() and len(seen) == count + 1
 
 
 def test_the_next_file_dialog_starts_where_the_last_export_went(window, qtbot, photo, tmp_path,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from editing.export import read_recipe, rebuild_from_recipe, render_edit
 from editor.jobs import JobStatus
@@ -62,7 +62,7 @@ def test_tuning_runs_in_the_background_with_progress_and_cancel_keeps_the_untune
     assert not w.menus.reset_action.isEnabled()  # Reset all's shortcut with them (a walkthrough)
     assert w.candidates_panel.meter.tuning  # the quality line judges no face meanwhile
     inverted = w.doc.z0.clone()
-    w.cancel_job()
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Escape)  # as the Cancel button (walkthrough 49: it did nothing)
     settle(qtbot, w)
     assert not w.candidates_panel.meter.tuning
     assert "Tuning cancelled" in w.statusBar().currentMessage()
