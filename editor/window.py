@@ -58,9 +58,10 @@ log = logging.getLogger(__name__)
 
 STALE_AFTER_AN_EDIT = ("Exported ", "Session saved", "The stroke lies outside", "Generator tuned to ",
                        "Tuning cancelled", "Inversion done", "Inversion stopped", "Opened session ",
-                       "A click paints nothing")  # status messages that the next edit takes away
-# (walkthroughs saw "Generator tuned to ..." stay through later slider edits, and "Inversion done"
-# beside a slider's edit that the status bar said nothing about)
+                       "A click paints nothing", "Region cleared", "Region erased")  # status messages
+# that the next edit takes away (walkthroughs saw "Generator tuned to ..." stay through later slider
+# edits, "Inversion done" beside a slider's edit the status bar said nothing about, and walkthrough
+# 49 "Region cleared: ..." after Reset all and a slider moved)
 
 class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
     def __init__(self, model: str | None = None, settings: QSettings | None = None,

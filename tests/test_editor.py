@@ -1401,11 +1401,16 @@ def test_undo_and_redo_say_what_they_did_and_opening_a_session_says_so(window, q
     w.commit_sliders()
     settle(qtbot, w)
     assert w.doc.current.label == "slider First reset"
+    w.statusBar().showMessage("Region cleared: the edit lands everywhere again")
+    w.set_slider("first", 1.0, commit=True)  # the next edit takes it away (walkthrough 49: it stayed)
+    settle(qtbot, w)
+    assert not w.statusBar().currentMessage().startswith("Region cleared")
+    w.undo()
     w.undo()
     session = tmp_path / "s.session.json"
     assert w.save_session(session)
     assert w.open_session(session)
-    assert w.statusBar().currentMessage().startswith("Opened session s.session.json: 3 steps")
+    assert w.statusBar().currentMessage().startswith("Opened session s.session.json: 4 steps")
 
 
 def test_a_press_with_no_brush_or_tool_says_how_to_pick_one(window, qtbot, photo):
