@@ -212,8 +212,9 @@ class SlidersPanel(QWidget):
             fold = QToolButton()
             fold.setText(fold_text(variants, False))
             fold.setCheckable(True)
-            fold.setToolTip(f"Show {readable(name)} sliders that keep other attributes as they are: "
-                            + ", ".join(variant_title(v).lower() for v in variants))
+            kept = [" and ".join(variant_title(v)[5:].rsplit(", ", 1)) for v in variants]  # "male and young"
+            fold.setToolTip(f"Show more {readable(name)} sliders, each holding other attributes as they "
+                            f"are while it moves: " + "; ".join(f"one keeps {k}" for k in kept))
             fold.setObjectName(f"variants:{name}")
             fold.toggled.connect(lambda on, n=name, vs=variants: self._unfold(n, vs, on))
             self.folds[name] = fold
@@ -244,6 +245,8 @@ class SlidersPanel(QWidget):
         for part in (s._slider, s._label):  # superqt's slider and value box
             part.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             part.installEventFilter(self)
+        s.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab: the knob, then the value box (walkthrough 49:
+        reset.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # four stops a slider, one of them showing nothing)
         layout.addWidget(s)
         self.sliders[name] = s
         self.titles[name] = title
