@@ -31,6 +31,8 @@ FAR_LPIPS = 0.1  # LPIPS to the photo, over the reconstruction's own, past which
 # far: face sliders at +-3 reach 0.12 at the median (0.22 at the 90th percentile) and smudge the face,
 # at +-1.5 0.044 (0.095), most of them kept (walkthroughs); products 0.064 and 0.029. At 0.4 it never
 # warned of a slider: a smudged Smiling -3 said nothing (benchmarks/results/quality_warning.md)
+SLIGHTLY = 1.05  # a photo's reconstruction past the poor-fit limit by less than this factor is drawn
+# "a little less well", not "poorly" (scikit-image's camera, 1.07 times the product model's, is no product)
 UNREALISTIC = 0.02  # realism rank under which (and under the reconstruction's) an edit has gone too far
 WARNINGS = {  # QualityMeter.too_far's rules, in the order they are said
     "identity": "Gone too far: by its face descriptor this is no longer the photo's person",
@@ -160,12 +162,14 @@ class QualityMeter:
         if self.start.lpips is None or self.start.lpips <= limit:
             return None
         far = beyond(self.start.lpips, limit)
+        slight = self.start.lpips < SLIGHTLY * limit  # (walkthrough 49: "poorly ... 0.0701 (... under 0.07)"
+        how, some = ("a little less well than its training images", "some ") if slight else ("poorly", "")
         if short:  # (beside "Now: 0.000 from the photo", whose picture it is: a walkthrough)
-            return (f"{self.model.name} draws this photo poorly (its own picture of it: "
-                    f"{far} from it): edits may look broken")
-        return (f"{self.model.name} draws this photo poorly: its own picture of it lies "
+            return (f"{self.model.name} draws this photo {how} (its own picture of it: "
+                    f"{far} from it): {some}edits may look broken")
+        return (f"{self.model.name} draws this photo {how}: its own picture of it lies "
                 f"{far} from it (photos like its training images: under {limit:g}), "
-                f"so edits may look broken")
+                f"so {some}edits may look broken")
 
     def said(self, q: Quality) -> str:
         """The summary of `q` as the editor says it, with the photo's own realism rank beside its
