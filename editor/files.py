@@ -39,6 +39,9 @@ class DocumentFiles:
         if ok:
             self._exported = (self.doc, self.doc.current, Path(path).name)
             text, files = session.export_message(written)
+            warning = self.candidates_panel.warning  # (walkthrough 49: exported while it said so, unsaid)
+            if warning:
+                text += f", as shown: {warning[0].lower()}{warning[1:]}"
             self.statusBar().showMessage(text)
             self.statusBar().setToolTip(files)
         return ok

@@ -110,6 +110,7 @@ class CandidatesPanel(QWidget):
         self.codes: torch.Tensor | None = None  # (K, D) the candidates' codes
         self._on_choose: Callable[[int], None] | None = None  # the showing tool's: candidate k chosen
         self.meter: QualityMeter | None = None
+        self.warning: str | None = None  # the quality line's warning ("Gone too far: ..."), if it shows one
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.quality = QLabel()
@@ -139,7 +140,7 @@ class CandidatesPanel(QWidget):
         self.gallery.setVisible(shown)
 
     def set_meter(self, meter: QualityMeter | None) -> None:
-        self.meter = meter
+        self.meter, self.warning = meter, None
         self.quality.clear()
         self.quality.setToolTip(quality_tip(meter is None or meter.spec.kind == "face"))
 
@@ -151,7 +152,7 @@ class CandidatesPanel(QWidget):
         (QualityMeter.too_far)."""
         if self.meter is not None:
             q = self.meter.measure_code(z, offset) if shown is None else self.meter.measure(shown)[0]
-            warning = self.meter.warning(q, hair, landed=shown is not None, painted=painted)
+            warning = self.warning = self.meter.warning(q, hair, landed=shown is not None, painted=painted)
             text = "Now: " + html.escape(self.meter.said(q))
             poor = self.meter.poor_fit(short=True)  # (said once the inversion is done, and kept)
             if poor:

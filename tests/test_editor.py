@@ -233,6 +233,24 @@ def test_a_session_keeps_the_stroke_candidates(window, qtbot, photo, tmp_path):
     assert torch.allclose(w.doc.code(w.vectors), first.codes[0], atol=1e-5)
 
 
+def test_an_export_says_the_warning_its_picture_was_shown_with(window, qtbot, photo, tmp_path, monkeypatch):
+    """Walkthrough 49 exported a bag while the quality line said "Gone too far", and the export
+    said nothing of it."""
+    import editor.quality
+
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    assert w.export_to(tmp_path / "fine.png") and w.candidates_panel.warning is None
+    assert w.statusBar().currentMessage() == "Exported fine.png + recipe"
+    monkeypatch.setattr(editor.quality, "FAR_LPIPS", 1e-6)  # any change is far now
+    w.set_slider("first", 2.0, commit=True)
+    settle(qtbot, w)
+    assert w.candidates_panel.warning.startswith("Gone too far")
+    assert w.export_to(tmp_path / "far.png")
+    assert w.statusBar().currentMessage().startswith("Exported far.png + recipe, as shown: gone too far: ")
+
+
 def test_reset_new_from_model_and_sessions(window, qtbot, tmp_path):
     w = window
     w.new_from_model(7)
