@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow
 from editing.landing import lands_in_bands
 from editing.solver import SolverConfig, Stroke
 from editing.vectors import AttributeVector
-from editor import animation, opening, regiontool, session, strokeview
+from editor import animation, attribute_notes, opening, regiontool, session, strokeview
 from editor import tuning as generator_tuning
 from editor.brushbar import BrushBar
 from editor.canvas import DROPPED, Canvas
@@ -59,9 +59,8 @@ log = logging.getLogger(__name__)
 STALE_AFTER_AN_EDIT = ("Exported ", "Session saved", "The stroke lies outside", "Generator tuned to ",
                        "Tuning cancelled", "Inversion done", "Inversion stopped", "Opened session ",
                        "A click paints nothing", "Region cleared", "Region erased")  # status messages
-# that the next edit takes away (walkthroughs saw "Generator tuned to ..." stay through later slider
-# edits, "Inversion done" beside a slider's edit the status bar said nothing about, and walkthrough
-# 49 "Region cleared: ..." after Reset all and a slider moved)
+# that the next edit takes away (walkthroughs saw "Generator tuned to ..." stay through slider edits,
+# "Inversion done" beside an unexplained slider's edit, "Region cleared: ..." after Reset all)
 
 class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
     def __init__(self, model: str | None = None, settings: QSettings | None = None,
@@ -116,6 +115,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.sliders_panel = SlidersPanel()
         self.sliders_panel.previewed.connect(self._on_preview)
         self.sliders_panel.held.connect(lambda m: self.tool_status("sliders", m))  # where they hold
+        self.attribute_notes = attribute_notes.AttributeNotes(self)  # a face slider far, nothing changed
         self.sliders_panel.previews.draw = lambda codes: self.drawing_model.decode(codes)
         self.candidates_panel = CandidatesPanel()
         self.history_panel = HistoryPanel(around=self.rows_around_switch)

@@ -406,6 +406,15 @@ def test_face_model_opens_the_chosen_face_of_a_group_photo(qtbot, tmp_path, monk
     assert w.doc.tuning is not None and w.renderer.model is w.doc.tuning.model
     w.set_slider(next(iter(w.sliders)), 3.0, commit=True)
     settle(qtbot, w)
+    # a face slider moved far whose attribute the classifier still does not read says so (walkthrough 49)
+    from editor.attribute_notes import attribute_notes
+
+    reader, name = w.attribute_notes.reader(w.model), next(iter(w.sliders))
+    assert reader is not None and name.partition(" (")[0] in reader.names
+    said = attribute_notes({name: 3.0}, reader.read(w.renderer.model_image(w.doc.z0)[None]),
+                           reader.read(w.renderer.model_image(w.doc.code(w.vectors))[None]))
+    message = w.statusBar().currentMessage()
+    assert (said and said[0] in message) or (not said and "attribute classifier" not in message)
     assert w.export_to(tmp_path / "out.png")
     out = np.asarray(Image.open(tmp_path / "out.png"))
     assert np.array_equal(out[:, :300], photo[:, :300])  # the first face is untouched

@@ -258,3 +258,30 @@ def test_a_photo_an_object_model_draws_poorly_is_said_to_be_so(tmp_path):
     assert "realistic" not in meter.said(q) and meter.said(q).startswith("0.000 from the photo")
     meter.start = Quality(0.0, 0.5, lpips=0.14)
     assert meter.poor_fit() is None and "more realistic than 97%" in meter.said(q)
+
+
+def test_a_face_slider_moved_far_that_left_its_attribute_says_so(tmp_path):
+    """Walkthrough 49: Eyeglasses +2.67 added no glasses and nothing said so. A face slider moved 2
+    or further toward its attribute (or away from it) whose picture the shipped attribute classifier
+    still reads as it read the reconstruction says so; other models have no reader."""
+    from editor.attribute_notes import AttributeReader, attribute_notes
+    from training.modelfile import DEFAULT_MODEL, resolve_model
+
+    before = {"Eyeglasses": 0.05, "Smiling": 0.9, "Male": 0.2}
+    now = {"Eyeglasses": 0.16, "Smiling": 0.88, "Male": 0.7}
+    assert attribute_notes({"Eyeglasses": 2.67}, before, now) == [
+        "Eyeglasses +2.67: the attribute classifier still reads no eyeglasses here (16%)"]
+    assert attribute_notes({"Smiling (keep Male, Young)": -2.0}, before, now) == [
+        "Smiling (keep male, young) -2.00: the attribute classifier still reads smiling here (88%)"]
+    assert attribute_notes({"Eyeglasses": 1.9, "Smiling": 2.0, "Male": 2.0}, before, now) == []  # short
+    # of 2; already smiling; reads male now
+    assert attribute_notes({"Direction 1": 3.0}, before, now) == []  # no attribute of the classifier
+    assert AttributeReader.for_model(load_model(resolve_model(DEFAULT_MODEL))) is None  # products
+    try:
+        face = load_model(resolve_model("celeba-64"))
+    except Exception:
+        pytest.skip("the face model is not in assets/models")
+    reader = AttributeReader.for_model(face)
+    assert reader is not None and "Eyeglasses" in reader.names
+    read = reader.read(face.sample(1, seed=3))
+    assert set(read) == set(reader.names) and all(0.0 <= p <= 1.0 for p in read.values())
