@@ -70,14 +70,17 @@ def attribute_notes(values: dict[str, float], before: dict[str, float], now: dic
 
 
 class AttributeNotes(QObject):
-    """Reads each frame the preview draws (its model picture) and says in the status bar, as the
-    window's "attributes" tool, which far-moved face sliders left their attribute unchanged."""
+    """Reads the frames the preview draws (their model picture) and says in the status bar, as the
+    window's "attributes" tool, which far-moved face sliders left their attribute unchanged: once for
+    each set of slider values (a review: said at every frame, it took the place of the edit's own
+    messages, "4 candidates, the best applied", "Undone: ...")."""
 
     def __init__(self, window):
         super().__init__(window)
         self.window = window
         self._reader: tuple[object, AttributeReader | None] = (None, None)  # (model, its reader)
         self._before: tuple[tuple, dict[str, float]] | None = None  # ((doc, drawing model), reading)
+        self._said_for: tuple | None = None  # (doc, drawing model, slider values) said last
         window.preview.rendered.connect(self._on_render)
 
     def reader(self, model) -> AttributeReader | None:
@@ -92,7 +95,12 @@ class AttributeNotes(QObject):
         values = {} if shown is None or reader is None else {
             n: v for n, v in shown.slider_dict.items() if abs(v) >= STILL_FROM}
         if not values or doc is None or renderer is None:
+            self._said_for = None
             return w.tool_status("attributes", "")
+        said_for, last = (doc, renderer.model, tuple(sorted(shown.slider_dict.items()))), self._said_for
+        if last is not None and last[0] is doc and last[1] is renderer.model and last[2] == said_for[2]:
+            return
+        self._said_for = said_for
         key = (doc, renderer.model, doc.z0)
         if self._before is None or any(a is not b for a, b in zip(self._before[0], key)):
             self._before = (key, reader.read(renderer.model_image(doc.z0)[None]))

@@ -152,7 +152,8 @@ class Menus(QObject):
         self._action(f, "&New from model…", self.new_from_model_dialog, "Ctrl+N")
         f.addSeparator()
         self.save_action = self._action(f, "&Save session", self.save_session_now, keys.Save)
-        self._action(f, "Save session &as…", self.save_session_dialog, keys.SaveAs)
+        self._action(f, "Save session &as…", self.save_session_dialog, "Ctrl+Shift+S")  # (SaveAs: none
+        # on Windows)
         self._action(f, "Open s&ession…", self.open_session_dialog, "Ctrl+Shift+O")
         self._action(f, "&Export…", self.export_dialog, "Ctrl+E")
         f.addSeparator()

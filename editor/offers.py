@@ -21,11 +21,13 @@ from typing import Callable
 import torch
 from PySide6.QtCore import QObject, Signal
 
+from editor.errors import log_bug
 from editor.panels import CandidatesPanel
 from editor.render import Renderer, frame_args, judged_by, judges_landing
 from editor.state import Document, Snapshot
 
 KEPT = 32  # states made from offers remembered for undo and redo (each offer holds K small images)
+SAME_CODE = 1e-4  # a restored state shows its candidate's code within this (float rounding of sliders)
 CHOSEN = re.compile(r" \(candidate \d+\)$")  # how a chosen candidate's state is labelled after its stroke
 
 
@@ -55,9 +57,8 @@ class Offers(QObject):
         self._shown: tuple[Offer, int] | None = None  # what the panel shows now
 
     def set_document(self, doc: Document) -> None:
-        self.doc, self._shown = doc, None
-        self._states.clear()
-        self.panel.clear()
+        self.doc, self._shown = doc, None  # the states remembered stay (KEPT): an undone model switch
+        self.panel.clear()  # goes back to a document whose offers a session then keeps
         doc.subscribe(self.follow)
 
     def offered(self, offer: Offer, state: Snapshot) -> None:
@@ -98,20 +99,24 @@ class Offers(QObject):
         return list(kept.values())
 
     def restore(self, doc: Document, saved: list[dict], vectors: dict,
-                renderer: Callable[[], Renderer | None]) -> None:
+                renderer: Callable[[], Renderer]) -> None:
         """The offers a session kept (`saved`, checked by editor.session_check) behind `doc`'s
-        states again, as the stroke made them: a click applies candidate k to the state (its strokes,
-        region, drags and sliders), the views drawn by `renderer()` the first time they show."""
+        states again, as the stroke made them: a click applies candidate k to the state shown (its
+        strokes, region, drags and sliders), the views drawn by `renderer()` the first time they
+        show. A state whose code is not its candidate's (a stranger's file) is left without it."""
         if doc is not self.doc:
             return
         for entry in saved:
             codes = torch.tensor(entry["codes"], dtype=doc.z0.dtype)
-            states = [(doc.history[i], k) for i, k in entry["states"]]
+            states = [(doc.history[i], k) for i, k in entry["states"]
+                      if torch.allclose(doc.history[i].code(vectors, doc.z0), codes[k], atol=SAME_CODE)]
+            if not states:
+                continue
             base = states[0][0]  # any of them: they differ in their code alone
-            label = CHOSEN.sub("", base.label)
 
-            def apply(k: int, base=base, codes=codes, label=label) -> Snapshot:
-                return base.showing(codes[k], vectors, doc.z0, label=f"{label} (candidate {k + 1})")
+            def apply(k: int, codes=codes) -> Snapshot:  # (the state shown is the offer's: follow)
+                label = CHOSEN.sub("", doc.current.label)
+                return doc.current.showing(codes[k], vectors, doc.z0, label=f"{label} (candidate {k + 1})")
 
             def redraw(offer: Offer, base=base) -> None:
                 draw = renderer()
@@ -146,7 +151,13 @@ class Offers(QObject):
         shown = self._shown
         if shown is None or shown[0] is not offer:
             if offer.images is None:
-                offer.redraw(offer)
+                try:
+                    offer.redraw(offer)
+                except Exception as e:  # noqa: BLE001 - a bug drawing a kept offer: shown without it
+                    log_bug(e)
+                    self.panel.clear()
+                    self._shown = None
+                    return
             offer.qualities = self.panel.show_candidates(
                 offer.codes, offer.images, offer.views, lambda i, offer=offer: self.choose(offer, i),
                 offer.qualities,  # measured once: undo and redo show the offer again

@@ -24,7 +24,7 @@ from training.validate import Fields, read_json
 
 MAX_HISTORY = 10_000  # states in a session's history
 MAX_OFFERS = 256  # stroke candidates' offers kept in a session (an editor keeps those of 32 states)
-MAX_CANDIDATES = 64  # candidates in one offer
+MAX_CANDIDATES = 16  # candidates in one offer (the solver makes 4; each is drawn again on opening)
 
 
 def read_session(path: str | os.PathLike) -> dict:
@@ -143,7 +143,8 @@ def check_session(data, what: str = "the session") -> dict:
 
 def check_offers(f: Fields, data: dict, code_length: int, states: int) -> None:
     """The stroke candidates a session keeps (editor.offers.Offers.saved): each offer's codes, and
-    the history states it made, each [state, candidate], no state made by two offers."""
+    the history states it made, each [state, candidate], at least one, never the photo as opened
+    (a click on a candidate there replaced the whole history), no state made by two offers."""
     made: set[int] = set()
     for i, offer in enumerate(f.list(data.get("offers", []), "offers", MAX_OFFERS)):
         where = f"offers[{i}]"
@@ -153,10 +154,13 @@ def check_offers(f: Fields, data: dict, code_length: int, states: int) -> None:
             f.fail(f"{where}.codes", "at least one candidate's code", codes)
         for k, code in enumerate(codes):
             f.numbers(code, f"{where}.codes[{k}]", code_length, -MAX_CODE, MAX_CODE)
-        for k, pair in enumerate(f.list(f.key(offer, "states", where), f"{where}.states", states)):
+        made_here = f.list(f.key(offer, "states", where), f"{where}.states", states)
+        if not made_here:
+            f.fail(f"{where}.states", "at least one state the offer made", made_here)
+        for k, pair in enumerate(made_here):
             if not isinstance(pair, list) or len(pair) != 2:
                 f.fail(f"{where}.states[{k}]", "[a history state, a candidate]", pair)
-            state = f.integer(pair[0], f"{where}.states[{k}][0]", 0, states - 1)
+            state = f.integer(pair[0], f"{where}.states[{k}][0]", 1, states - 1)
             f.integer(pair[1], f"{where}.states[{k}][1]", 0, len(codes) - 1)
             if state in made:
                 f.fail(f"{where}.states[{k}][0]", "a state no other candidate made", state)

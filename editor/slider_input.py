@@ -69,11 +69,15 @@ def slider_event(slider: QSlider, event: QEvent) -> bool:
 
 def box_event(box, event: QEvent) -> bool:
     """Handle `event` on superqt's value box where it falls short; True where it is taken. Escape lets
-    go of a value half typed (the box kept it, and took it when it lost the focus). A double-click
+    go of a value half typed (the box kept it, and took it when it lost the focus); with nothing
+    typed it is left to the window (it cancels a running job, editor.menus). A double-click
     selects the whole value, after the box's own, which selects a word: "04" of "-2.04", and typing
     -2 then gave -2.2."""
     if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
+        typed = box.text()
         box.updateText()
+        if box.text() == typed:
+            return False
         box.clearFocus()
         return True
     if event.type() == QEvent.Type.MouseButtonDblClick:

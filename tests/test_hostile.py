@@ -382,14 +382,17 @@ def _plain_session(tmp_path, model) -> Path:
      "offers.0..codes must be at least one"),
     (lambda d: d.__setitem__("offers", [{"codes": [[0.0] * 5], "states": []}]), r"offers.0..codes.0."),
     (lambda d: d.__setitem__("offers", [{"codes": [d["z0"]], "states": [[5, 0]]}]),
-     r"offers.0..states.0..0. must be between 0 and 1"),
+     r"offers.0..states.0..0. must be between 1 and 1"),
     (lambda d: d.__setitem__("offers", [{"codes": [d["z0"]], "states": [[1, 1]]}]),
      r"offers.0..states.0..1. must be between 0 and 0"),
     (lambda d: d.__setitem__("offers", [{"codes": [d["z0"]], "states": [[1, 0]]}] * 2),
      "a state no other candidate made"),
     (lambda d: d.__setitem__("offers", [{"codes": [d["z0"]], "states": [1]}]),
      "a history state, a candidate"),
-    (lambda d: d.__setitem__("offers", [{"codes": [d["z0"]] * 65, "states": []}]), "at most 64"),
+    (lambda d: d.__setitem__("offers", [{"codes": [d["z0"]] * 17, "states": [[1, 0]]}]), "at most 16"),
+    (lambda d: d.__setitem__("offers", [{"codes": [d["z0"]], "states": []}]), "at least one state"),
+    (lambda d: d.__setitem__("offers", [{"codes": [d["z0"]], "states": [[0, 0]]}]),  # the photo as opened:
+     r"offers.0..states.0..0. must be between 1 and 1"),  # a click there replaced the whole history
 ])
 def test_a_damaged_session_is_refused_whole(change, words, tmp_path, product_model):
     from editor.session_check import read_session
