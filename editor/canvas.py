@@ -17,6 +17,8 @@ MIN_ZOOM, MAX_ZOOM = 0.05, 32.0  # screen pixels per image pixel
 WHEEL_STEP = 1.25  # zoom factor per wheel notch
 PAN_STEP = 0.125  # share of the view an arrow key pans by
 SPLIT_GRAB = 6  # screen pixels either side of the split line that grab it
+EMPTY = ("Open a photo (Ctrl+O), drop one here, or start from the model (Ctrl+N)\n"
+         "Open a saved session (Ctrl+Shift+O)")  # (walkthrough 50: where sessions were, it did not say)
 DROPPED = "Stroke let go: nothing painted"  # what the status bar says when Escape lets go of a stroke
 
 
@@ -301,8 +303,7 @@ class Canvas(QWidget):
         shown = self._before if self.mode == "before" else self._after
         if shown is None:
             p.setPen(QColor(200, 200, 200))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
-                       "Open a photo (Ctrl+O), drop one here, or start from the model (Ctrl+N)")
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, EMPTY)
             return
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)

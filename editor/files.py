@@ -47,6 +47,18 @@ class DocumentFiles:
             self.statusBar().setToolTip(files)
         return ok
 
+    def _update_title(self) -> None:
+        """The photo (and the session it was opened from or saved to), a mark while edits are not
+        saved as a session (walkthrough 50: the title said neither), the model."""
+        name = self.model.name if self.model else "no model"
+        res = f"{self.model.gan.resolution}px" if self.model else ""
+        doc, path = "", self.session_file()
+        if self.doc is not None:
+            doc = self.doc.photo_path.name if self.doc.photo_path else f"sample seed {self.doc.seed}"
+            doc += (f" ({path.name})" if path else "") + "[*] — "
+        self.setWindowTitle(f"{doc}latent-editor — {name} ({res})")
+        self.setWindowModified(self.unsaved)
+
     def save_session(self, path: str | Path) -> bool:
         said = f"Session saved to {Path(path).name}"
         if self._undo_switches:  # reopened, its first step was a switch that led nowhere: a walkthrough
@@ -58,6 +70,7 @@ class DocumentFiles:
         if ok:
             self._saved = (self.doc, self.doc.current)
             self._session_file = (self.doc, Path(path))
+            self._update_title()
         return ok
 
     def session_file(self) -> Path | None:
@@ -98,6 +111,7 @@ class DocumentFiles:
                 log_bug(e)
             self._saved = (doc, doc.current)
             self._session_file = (doc, Path(path))
+            self._update_title()
             self.statusBar().showMessage(f"Opened session {Path(path).name}: {len(doc.history)} steps, "
                                          f"at \"{doc.current.label}\"")  # not the last save's message
             retuning = self.tuning.start(doc)  # the switch on and no tuned generator: tune now
@@ -154,7 +168,10 @@ class DocumentFiles:
             self, "Unsaved edits", f"{said}Save them as a session before {doing}?",
             buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
         if answer == buttons.Save:
-            return self.menus.save_session_now()
+            if self.menus.save_session_now():
+                return True
+            self.statusBar().showMessage(f"Not saved, so not {doing}: the edits stay")  # (walkthrough 50:
+            return False  # the Save dialog cancelled, and nothing said what happened)
         return answer == buttons.Discard
 
     def _attempt(self, work, failure: str = "", success: str = "", passing=()) -> tuple[bool, object]:
@@ -193,6 +210,7 @@ class DocumentFiles:
         if answer == QMessageBox.StandardButton.Yes and self.open_session(self.autosave_path):
             self._saved = None  # recovered, not saved: closing asks before the autosave goes
             self._session_file = None  # and Save session does not offer the autosave, which goes
+            self._update_title()
             return True
         return False
 

@@ -258,6 +258,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
             return
         if self.statusBar().currentMessage().startswith(STALE_AFTER_AN_EDIT):
             self.statusBar().clearMessage()  # about the picture before this edit (walkthroughs)
+        self.setWindowModified(self.unsaved)  # the title's mark (DocumentFiles._update_title)
         self.preview.follow(doc)
         self.preview.request(doc.current)
         if not self._refining:
@@ -381,13 +382,6 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         if self.renderer is not None:
             self.canvas.set_images(None, self.renderer.display_pixels)
         self.canvas.set_mode(mode)
-
-    def _update_title(self) -> None:
-        name = self.model.name if self.model else "no model"
-        res = f"{self.model.gan.resolution}px" if self.model else ""
-        doc = "" if self.doc is None else (
-            self.doc.photo_path.name if self.doc.photo_path else f"sample seed {self.doc.seed}") + " — "
-        self.setWindowTitle(f"{doc}latent-editor — {name} ({res})")
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if not self.confirm_discard("closing"):

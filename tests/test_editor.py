@@ -282,7 +282,8 @@ def test_a_face_slider_note_is_said_once_for_its_values(window, qtbot, photo, mo
     assert "attribute classifier" not in w.statusBar().currentMessage()  # short of 2
     w.set_slider("first", 2.0, commit=True)
     settle(qtbot, w)
-    assert w.statusBar().currentMessage() == "First +2.00: the attribute classifier still reads no first here (1%)"
+    said = "First +2.00: the attribute classifier still reads no first here (1%)"
+    assert w.statusBar().currentMessage() == said
     white_stroke_across(qtbot, w, 5)
     settle(qtbot, w)
     assert w.statusBar().currentMessage().startswith("4 candidates, the best applied")
@@ -1626,7 +1627,8 @@ def test_a_menu_s_status_tips_give_the_status_bar_s_message_back(window, qtbot):
     assert "Undone" not in bar.currentMessage()
 
 
-def test_save_session_starts_at_the_session_the_edit_came_from(window, qtbot, photo, tmp_path, monkeypatch):
+def test_save_session_starts_at_the_session_the_edit_came_from(window, qtbot, photo, tmp_path, monkeypatch,
+                                                               questions):
     """Walkthrough: Save on a reopened session offered a new file beside the photo, not the session."""
     from PySide6.QtWidgets import QFileDialog
 
@@ -1660,10 +1662,19 @@ def test_save_session_starts_at_the_session_the_edit_came_from(window, qtbot, ph
     count = len(seen)
     assert w.menus.save_session_now() and len(seen) == count and not w.unsaved
     assert json.loads((folder / "mine.session.json").read_text())["history"][-1]["sliders"] == {"first": -1.0}
+    # the title names the session, and marks edits not saved in one (walkthrough 50: it said neither)
+    assert "coat.png (mine.session.json)[*]" in w.windowTitle() and not w.isWindowModified()
     assert w.open_photo(photo)  # never saved: the dialog
     settle(qtbot, w)
     w.set_slider("first", 1.0, commit=True)
+    settle(qtbot, w)
+    assert "coat.png[*]" in w.windowTitle() and w.isWindowModified()
     assert not w.menus.save_session_now() and len(seen) == count + 1
+    from PySide6.QtWidgets import QMessageBox
+
+    questions.answer = QMessageBox.StandardButton.Save  # Save, then the dialog cancelled: it says so
+    assert not w.confirm_discard("closing") and len(seen) == count + 2
+    assert w.statusBar().currentMessage() == "Not saved, so not closing: the edits stay"
 
 
 def test_the_next_file_dialog_starts_where_the_last_export_went(window, qtbot, photo, tmp_path,
