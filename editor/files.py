@@ -71,6 +71,7 @@ class DocumentFiles:
             self._saved = (self.doc, self.doc.current)
             self._session_file = (self.doc, Path(path))
             self._update_title()
+            self.menus.remember_recent(Path(path), "saved")
         return ok
 
     def session_file(self) -> Path | None:
@@ -112,6 +113,8 @@ class DocumentFiles:
             self._saved = (doc, doc.current)
             self._session_file = (doc, Path(path))
             self._update_title()
+            if Path(path) != self.autosave_path:  # (a crash's recovery is no recent file)
+                self.menus.remember_recent(Path(path), "saved")
             self.statusBar().showMessage(f"Opened session {Path(path).name}: {len(doc.history)} steps, "
                                          f"at \"{doc.current.label}\"")  # not the last save's message
             retuning = self.tuning.start(doc)  # the switch on and no tuned generator: tune now

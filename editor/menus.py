@@ -215,7 +215,11 @@ class Menus(QObject):
             self.window.open_photo(path)
 
     def open_recent(self, path: str) -> None:
-        if self.window.confirm_discard("opening another photo"):
+        """A recent photo, or a recent session (walkthrough 50: the sessions saved were not listed)."""
+        if path.endswith(f".{SESSION_SUFFIX}"):
+            if self.window.confirm_discard("opening a session"):
+                self.window.open_session(path)
+        elif self.window.confirm_discard("opening another photo"):
             self.window.open_photo(path)
 
     def new_from_model_dialog(self) -> None:
@@ -309,7 +313,7 @@ class Menus(QObject):
                 self.settings.setValue("model_folders", folders + [folder])
             self.window.refresh_models()
 
-    # ------------------------------------------------------------------ recent photos
+    # ------------------------------------------------------------------ recent photos and sessions
 
     def last_dir(self, kind: str = "photos") -> str:
         """The folder a file dialog for `kind` (DIR_KINDS) starts in: where the last such file was
@@ -323,10 +327,11 @@ class Menus(QObject):
         a session was saved, Open a photo started in the sessions folder (walkthrough 45)."""
         self.settings.setValue(DIR_KINDS[kind], str(Path(path).parent))
 
-    def remember_recent(self, path: Path) -> None:
+    def remember_recent(self, path: Path, kind: str = "photos") -> None:
+        """A photo opened, or a session (`kind` "saved") opened or saved, first in Open recent."""
         recent = [p for p in self.settings.value("recent", [], type=list) if p != str(path)]
         self.settings.setValue("recent", [str(path)] + recent[:RECENT_COUNT - 1])
-        self.remember_dir(path)
+        self.remember_dir(path, kind)
         self._update_recent_menu()
 
     def _update_recent_menu(self) -> None:

@@ -1662,6 +1662,12 @@ def test_save_session_starts_at_the_session_the_edit_came_from(window, qtbot, ph
     count = len(seen)
     assert w.menus.save_session_now() and len(seen) == count and not w.unsaved
     assert json.loads((folder / "mine.session.json").read_text())["history"][-1]["sliders"] == {"first": -1.0}
+    # Open recent lists the session saved, and opens it (walkthrough 50: sessions were not listed)
+    recent = [a.text() for a in w.menus.recent_menu.actions()]
+    assert recent[0] == str(folder / "mine.session.json") and str(photo) in recent
+    w.menus.open_recent(recent[0])
+    assert w.session_file() == folder / "mine.session.json" and w.statusBar().currentMessage().startswith(
+        "Opened session mine.session.json")
     # the title names the session, and marks edits not saved in one (walkthrough 50: it said neither)
     assert "coat.png (mine.session.json)[*]" in w.windowTitle() and not w.isWindowModified()
     assert w.open_photo(photo)  # never saved: the dialog
