@@ -116,9 +116,10 @@ class CandidatesPanel(QWidget):
         self.quality = QLabel()
         self.quality.setTextFormat(Qt.TextFormat.RichText)  # html-escaped text, a warning in red
         self.quality.setWordWrap(True)
-        # Room for the summary and a warning line from the start: a warning that appears must not
-        # push the sliders above it (a click meant for a value box then missed).
-        self.quality.setMinimumHeight(4 * self.quality.fontMetrics().lineSpacing())
+        # Room for the summary and a warning from the start: a warning that appears must not push
+        # the sliders above it (a click meant for a value box then missed); five lines, a face's
+        # three of summary and two of warning at 1200 px (walkthrough 50 saw four move the sliders).
+        self.quality.setMinimumHeight(5 * self.quality.fontMetrics().lineSpacing())
         self.quality.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.quality.setToolTip(quality_tip(faces=True))
         layout.addWidget(self.quality)
