@@ -123,8 +123,9 @@ class GeneratorTuning(QObject):
             self._judging(doc, False)
             self.not_now(doc)
             w.set_editing_enabled(True)
-            w.statusBar().showMessage("Tuning cancelled: the model's own generator draws the photo "
-                                      f"(Edit > {TUNE_NAME} tunes it)")
+            w.statusBar().showMessage("Tuning cancelled: the model draws the photo as trained, less "
+                                      f"like it (Edit > {TUNE_NAME} tunes it)")  # (walkthrough 50: "its
+            # own generator" was jargon)
 
         self.busy_with = doc
         w.set_editing_enabled(False)

@@ -65,7 +65,7 @@ def test_tuning_runs_in_the_background_with_progress_and_cancel_keeps_the_untune
     qtbot.keyClick(w.canvas, Qt.Key.Key_Escape)  # as the Cancel button (walkthrough 49: it did nothing)
     settle(qtbot, w)
     assert not w.candidates_panel.meter.tuning
-    assert "Tuning cancelled" in w.statusBar().currentMessage()
+    assert w.statusBar().currentMessage().startswith("Tuning cancelled: the model draws the photo as trained")
     assert w.doc.tuning is None and w.drawing_model is w.model and w.renderer.model is w.model
     assert torch.equal(w.doc.z0, inverted) and w.sliders_panel.isEnabled() and not status.isVisible()
     assert "tuned" not in w.model_label.text()
