@@ -30,8 +30,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
-from benchmarks.editing import FAKE_PHOTO, fake_photo
+from benchmarks.common import RESULTS, footer, machine, markdown_table, stack_rows, write_results
+from benchmarks.editing import FAKE_PHOTO, fake_photo, tile
 from benchmarks.product_edits import TINTS, invert_photos, slid_pictures
 from benchmarks.real_photos import jpeg_round_trip
 from editing.compositing import paste_back
@@ -48,6 +48,7 @@ VISIBLE = 4  # levels of the light's error from which a patch shows
 LEFT_MIN = 60  # photo pixels the object must leave for an edit to count
 WAYS = (("compositing 23", False), ("compositing 24 (now)", True))
 TILE = 240  # px: the picture's rows
+GREY = 128  # between the picture's photos
 
 
 def backdrop(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
@@ -129,16 +130,12 @@ def main() -> None:
              "grain": float(np.median(f["grain"])),
              "ms": float(np.median(f["ms"])), "again": float(np.median(f["again"]))}
             for label, f in found.items()]
-    rows_ = []
-    for tile in tiles:  # each photo, 23, 24 side by side, 240 px tall, on grey
-        scale = TILE / tile[0].shape[0]
-        size = (max(1, round(tile[0].shape[1] * scale)), TILE)
-        enlarged = [cv2.resize(im, size, interpolation=cv2.INTER_NEAREST) for im in tile]
-        rows_.append(np.concatenate([np.pad(im, ((0, 6), (0, 6), (0, 0)), constant_values=128)
-                                     for im in enlarged], 1))
-    width = max(r.shape[1] for r in rows_)
-    padded = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=128) for r in rows_]
-    Image.fromarray(np.concatenate(padded, 0)).save(RESULTS / "clean_plate.png")
+    strips = []
+    for shots_ in tiles:  # each photo, 23, 24 side by side, TILE px tall, on grey (white backdrops)
+        size = (max(1, round(shots_[0].shape[1] * TILE / shots_[0].shape[0])), TILE)
+        strip = tile([cv2.resize(im, size, interpolation=cv2.INTER_NEAREST) for im in shots_], 1, 6, GREY)
+        strips.append(np.pad(strip, ((0, 6), (0, 0), (0, 0)), constant_values=GREY))
+    Image.fromarray(stack_rows(strips, GREY)).save(RESULTS / "clean_plate.png")
     m = machine()
     md = (f"# Where a product edit takes the object away\n\n`python -m benchmarks.clean_plate --n {a.n} "
           f"--value {a.value:g}` ({time.perf_counter() - started:.0f} s). Model {model.model_id}; {a.n} "

@@ -54,10 +54,10 @@ def markdown_table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def stack_rows(strips: list[np.ndarray]) -> np.ndarray:
-    """Pictures (H, W, 3) uint8 one under another, each padded with white to the widest."""
+def stack_rows(strips: list[np.ndarray], fill: int = 255) -> np.ndarray:
+    """Pictures (H, W, 3) uint8 one under another, each padded with `fill` (white) to the widest."""
     width = max(s.shape[1] for s in strips)
-    return np.concatenate([np.pad(s, ((0, 0), (0, width - s.shape[1]), (0, 0)), constant_values=255)
+    return np.concatenate([np.pad(s, ((0, 0), (0, width - s.shape[1]), (0, 0)), constant_values=fill)
                            for s in strips], 0)
 
 

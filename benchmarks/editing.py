@@ -178,12 +178,13 @@ def transfer_study(model, encoder, test, vectors, n: int) -> tuple[dict, list]:
             "note": "99 dB stands for identical (infinite PSNR)"}, pairs
 
 
-def tile(images: list[np.ndarray], axis: int, gap: int = 8) -> np.ndarray:
-    """Equal-sized (H, W, 3) images side by side (axis 1) or stacked (axis 0), white gaps between."""
+def tile(images: list[np.ndarray], axis: int, gap: int = 8, fill: int = 255) -> np.ndarray:
+    """Equal-sized (H, W, 3) images side by side (axis 1) or stacked (axis 0), gaps of `fill` (white)
+    between."""
     shape = list(images[0].shape)
     shape[axis] = gap
-    white = np.full(shape, 255, np.uint8)
-    return np.concatenate([part for im in images for part in (im, white)][:-1], axis)
+    between = np.full(shape, fill, np.uint8)
+    return np.concatenate([part for im in images for part in (im, between)][:-1], axis)
 
 
 def main() -> None:

@@ -36,9 +36,9 @@ from inversion import geometry
 from inversion.framing import DomainSpec, NoFaceError, to_model
 from inversion.invert import BASELINE_CONFIG, DEFAULT_CONFIG, Inverter
 from inversion.quality import psnr
-from training.classifier import (CLASSIFIERS_DIR, Classifier, ClassifierConfig,
-                                 ClassifierTrainConfig, attribute_accuracy, load_classifier,
-                                 save_classifier, train_attribute_classifier)
+from training.classifier import (CLASSIFIERS_DIR, Classifier, ClassifierConfig, ClassifierTrainConfig,
+                                 at_classifier_side, attribute_accuracy, load_classifier, save_classifier,
+                                 train_attribute_classifier)
 from training.data import ImageSet, model_data
 from training.images import grid_image, save_png
 from training.modelfile import load_model
@@ -90,7 +90,7 @@ def attribute_classifier(train: ImageSet, test: ImageSet, path=CLASSIFIER, width
 @torch.no_grad()
 def probabilities(net: Classifier, x: torch.Tensor) -> torch.Tensor:
     """(N, A) attribute probabilities of model images (N, 3, 64, 64) in [-1, 1]."""
-    small = (F.avg_pool2d((x.clamp(-1, 1) + 1) * 127.5, 2).round() / 127.5 - 1)
+    small = at_classifier_side(x, net.cfg.resolution)
     return torch.cat([torch.sigmoid(net(b)) for b in small.split(250)])
 
 

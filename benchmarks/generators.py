@@ -38,7 +38,7 @@ from PIL import Image
 from benchmarks.common import RESULTS, footer, machine, markdown_table, write_results
 from editing.measure import MEASURED, measure
 from editing.vectors import make_vector, median_split, within_class_vector
-from training.classifier import CLASSIFIERS_DIR, load_classifier
+from training.classifier import CLASSIFIERS_DIR, at_classifier_side, load_classifier
 from training.cli import main as latent_gan
 from training.data import ImageSet, load_dataset
 from training.fileio import write_json_atomic
@@ -103,7 +103,7 @@ def train_for(cfg: TrainConfig, data: ImageSet, out: Path, cpu_minutes: float) -
 
 def halve(x: torch.Tensor) -> torch.Tensor:
     """Model images (N, 3, 64, 64) in [-1, 1] -> 32 px, as the attribute classifier reads faces."""
-    return (F.avg_pool2d((x.clamp(-1, 1) + 1) * 127.5, 2).round() / 127.5 - 1)
+    return at_classifier_side(x, x.shape[-1] // 2)
 
 
 class Judge:

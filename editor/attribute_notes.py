@@ -10,13 +10,12 @@ model's sliders name the classifier's attributes and it frames faces; other mode
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from PySide6.QtCore import QObject
 
 from editing.slider_notes import STILL_FROM
 from editor.sliders import readable
 from inversion.framing import DomainSpec
-from training.classifier import CLASSIFIERS_DIR, load_classifier
+from training.classifier import CLASSIFIERS_DIR, at_classifier_side, load_classifier
 from training.errors import UserError
 
 FACE_CLASSIFIER = CLASSIFIERS_DIR / "celeba-64-attributes"  # its config.json names its attributes
@@ -46,9 +45,8 @@ class AttributeReader:
     def read(self, x: torch.Tensor) -> dict[str, float]:
         """{attribute: probability} of a model picture x (1, 3, R, R) in [-1, 1], averaged down to
         the classifier's side in whole image levels, as it was trained."""
-        levels = (x.clamp(-1, 1) + 1) * 127.5
-        small = F.avg_pool2d(levels, x.shape[-1] // self.resolution).round() / 127.5 - 1
-        return dict(zip(self.names, torch.sigmoid(self.net(small))[0].tolist()))
+        read = torch.sigmoid(self.net(at_classifier_side(x, self.resolution)))[0]
+        return dict(zip(self.names, read.tolist()))
 
 
 def attribute_notes(values: dict[str, float], before: dict[str, float], now: dict[str, float],

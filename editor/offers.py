@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Signal
 
 from editor.errors import log_bug
 from editor.panels import CandidatesPanel
-from editor.render import Renderer, frame_args, judged_by, judges_landing
+from editor.render import Renderer, candidate_views, frame_args, judged_by
 from editor.state import Document, Snapshot
 
 KEPT = 32  # states made from offers remembered for undo and redo (each offer holds K small images)
@@ -122,10 +122,8 @@ class Offers(QObject):
                 draw = renderer()
                 shown = [base.showing(z, vectors, doc.z0) for z in offer.codes]
                 frames = [draw.render(*frame_args(s, vectors, doc.z0))[0] for s in shown]
-                offer.views = [draw.crop_to_square(f) for f in frames]
+                offer.views, offer.seen = candidate_views(draw, frames, base)
                 offer.images = torch.stack([draw.model_image(z, base.offset) for z in offer.codes])
-                if judges_landing(draw, base):
-                    offer.seen = torch.cat([draw.as_model_sees(f) for f in frames])
 
             offer = Offer(codes, None, None, apply, "Candidate", redraw=redraw)
             for state, k in states:

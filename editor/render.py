@@ -315,6 +315,15 @@ def judges_landing(renderer: Renderer | None, state) -> bool:
     return renderer is not None and (state.moved is not None or renderer.lands_apart)
 
 
+def candidate_views(renderer: Renderer, frames: list, state) -> tuple[list, torch.Tensor | None]:
+    """Candidates' display `frames` of `state` as their thumbnails show them, cropped to the model's
+    square (Renderer.view), and where what lands is judged (judges_landing) as the model sees them,
+    (K, C, R, R), which their quality measures; None elsewhere."""
+    views = [renderer.crop_to_square(f) for f in frames]
+    seen = torch.cat([renderer.as_model_sees(f) for f in frames]) if judges_landing(renderer, state) else None
+    return views, seen
+
+
 def judged_by(state, mapping) -> dict[str, bool]:
     """The quality rules' allowances for a state (QualityMeter.too_far): `hair`, it moves a hair
     colour slider; `painted`, what lands of it is colour strokes within their bands alone (no

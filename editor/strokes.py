@@ -40,7 +40,7 @@ from editor.errors import describe
 from editor.jobs import Job, JobRunner
 from editor.offers import Offer, Offers
 from editor.preview import Preview
-from editor.render import (Ground, Outside, Renderer, frame_args, ground_of, judges_landing, outside_of,
+from editor.render import (Ground, Outside, Renderer, candidate_views, frame_args, ground_of, outside_of,
                            slid_code)
 from editor.state import Document, Snapshot
 from training.modelfile import GANModel
@@ -136,9 +136,7 @@ def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Sn
         if renderer is not None:
             frames = [renderer.render(z, state.region, state.offset, strokes, outside, ground, hair,
                                       z_slid, layers)[0] for z in last.z]
-            views = [renderer.crop_to_square(f) for f in frames]
-            if judges_landing(renderer, state):  # as the quality line (editor.render.as_model_sees_it)
-                seen = torch.cat([renderer.as_model_sees(f) for f in frames])
+            views, seen = candidate_views(renderer, frames, state)  # as the quality line judges
             if landed is not None and frames:
                 share = landed(frames[0])
         yield last, views, seen, share

@@ -155,6 +155,13 @@ def load_classifier(path: str | os.PathLike = CLASSIFIERS_DIR / "fashion-mnist")
 # ------------------------------------------------------------------ attributes (multi-label)
 
 
+def at_classifier_side(x: torch.Tensor, side: int) -> torch.Tensor:
+    """Model images (N, C, R, R) in [-1, 1] averaged down to `side` px in whole image levels, as the
+    face-attribute classifiers read faces (trained on faces averaged 2x2 to 32 px, as 8-bit images)."""
+    levels = (x.clamp(-1, 1) + 1) * 127.5
+    return F.avg_pool2d(levels, x.shape[-1] // side).round() / 127.5 - 1
+
+
 def attribute_accuracy(net: Classifier, data: ImageSet, columns: list[int]) -> torch.Tensor:
     """(A,) share of `data`'s images whose attribute (columns of data.attributes) is predicted right."""
     logits, _ = predict(net, data)
