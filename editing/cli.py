@@ -102,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "pixels wider, see README); brightness is the photo's (+ lighter; the recipe "
                    "keeps the model's value, reversed for a light background)")
     d.add_argument("--free-sliders", action="store_true",
-                   help="product models: let size and brightness sliders, and class sliders "
-                   "lowered, go on where the item would turn into another kind of item (by default "
+                   help="product models: let size and brightness sliders, class sliders lowered and "
+                   "class pairs go on where the item would turn into another kind of item (by default "
                    "they stop there); their values are then in units of the codes' spread, not measured")
     d.add_argument("--strokes", help="JSON strokes (see README)")
     d.add_argument("--candidate", type=int, default=0, help="solver candidate to use (0 = best)")

@@ -12,10 +12,14 @@ value a where the attribute has changed by a units (editing.measure.UNITS: Width
 pixels wider, on a boot as on a dress, where a spread unit widened one item by a pixel and another by
 five). A value the item cannot reach in its class is held at the largest change the walk found.
 Steered (the default), the walk is not a straight line but this item's own path along the
-gradient of the attribute (editing.steer). Class sliders raised and class pairs are meant to change
-the class and are not held; a class slider lowered is (session version 14: Sandal -2 turned a sneaker
-into a shirt, quietly, and Sneaker -2 did too: a walkthrough), as an uncalibrated slider is, where the
-classifier is still sure of the item's class (as a steered walk keeps it: CONFIDENT).
+gradient of the attribute (editing.steer). Class sliders raised are meant to change the class and are
+not held; a class slider lowered is (session version 14: Sandal -2 turned a sneaker into a shirt,
+quietly, and Sneaker -2 did too: a walkthrough), as an uncalibrated slider is, where the classifier is
+still sure of the item's class (as a steered walk keeps it: CONFIDENT). A class pair ("Sneaker → ankle
+boot") is held both ways where the item would read as neither of its two kinds nor its own (session
+version 15: walkthroughs saw "Shirt → dress" +2 draw trousers and "Sneaker → ankle boot" +1 a T-shirt;
+on the product photos of 200 held-out items, 14-54% of each pair's exports at 0.5 to 3 read as a third
+kind to a second classifier the hold never reads, 0-28% held: benchmarks/pair_hold.py).
 
 The walk starts from one reference code (the document's z0 in the editor, `ref` in apply_sliders),
 so that the sliders' offset is the same from every base: it is made when a slider first moves (49
@@ -46,6 +50,7 @@ HOLD_REACH = 3.0  # how far the walk goes each way: no further than an uncalibra
 # the generator's pictures start to fall apart (streaks, a dress darkened)
 HELD_KINDS = ("measured",)  # AttributeVector.meta["kind"] of the sliders held
 LOWERED_KINDS = ("class",)  # those held when moved below 0 only (raised, they change the class)
+PAIR_KINDS = ("pair",)  # those held both ways where the item would read as neither kind of the pair
 CACHED_LIMITS = 32  # (code, slider) pairs whose limits are kept, and as many shares
 CACHED_PHOTOS = 256  # codes whose photo the class is judged on (ClassHold.on_photo; a few KB each)
 TOGETHER_STEPS = 8  # shares tried when several held sliders move at once
@@ -60,13 +65,13 @@ class SliderSet(dict):
 
 
 class ClassHold:
-    """How far each measured slider (and each class slider, lowered) can go from a code with the
-    item staying of its class, and, given `measure`, how far along its direction each slider value
-    goes (calibration)."""
+    """How far each measured slider (and each class slider, lowered, and each class pair) can go
+    from a code with the item staying of its class (a pair's: of its own or either of the pair's),
+    and, given `measure`, how far along its direction each slider value goes (calibration)."""
 
     def __init__(self, decode, classifier: torch.nn.Module, vectors: dict,
                  calibration: Calibration | None = None, on_photos: bool = True,
-                 class_names: list[str] | None = None, lowered: bool = True):
+                 class_names: list[str] | None = None, lowered: bool = True, pairs: bool = True):
         self.decode, self.classifier, self.calibration = decode, classifier, calibration
         self.names = [n for n, v in vectors.items() if v.meta.get("kind") in HELD_KINDS]
         # the class sliders held when lowered (False: none, as sessions before version 14 meant)
@@ -80,6 +85,11 @@ class ClassHold:
         self._running: dict[tuple[bytes, str, bytes], Future] = {}  # walks being made, by key
         self._lock = threading.Lock()  # the editor's render worker and its window share the caches
         self.class_names = list(class_names or [])  # the classifier's classes, by index (read_class)
+        # the class pairs held, with their two kinds' indices (False: none, as sessions before version
+        # 15 meant; a classifier without class names holds none)
+        self.pairs = {n: (self.class_names.index(v.meta["from"]), self.class_names.index(v.meta["to"]))
+                      for n, v in vectors.items() if pairs and v.meta.get("kind") in PAIR_KINDS
+                      and {v.meta.get("from"), v.meta.get("to")} <= set(self.class_names)}
         self._read: OrderedDict[tuple[bytes, bytes, bytes], tuple[str, str]] = OrderedDict()  # read_class's
 
     @classmethod
@@ -96,9 +106,9 @@ class ClassHold:
                    class_names=model.config.get("data", {}).get("classes"))
 
     def holds(self, name: str, a: float) -> bool:
-        """Whether slider `name` at value `a` may be held: a measured slider moved, a class slider
-        lowered (held_in says which of several are)."""
-        return bool(a) and (name in self.names or (a < 0 and name in self.lowered))
+        """Whether slider `name` at value `a` may be held: a measured slider or a class pair moved, a
+        class slider lowered (held_in says which of several are)."""
+        return bool(a) and (name in self.names or name in self.pairs or (a < 0 and name in self.lowered))
 
     def held_in(self, values: dict[str, float]) -> list[str]:
         """The sliders of `values` held, in the order they are summed: the measured ones moved, and
@@ -106,7 +116,7 @@ class ClassHold:
         class slider raised, a class pair: "Sneaker +2, Sandal -2" on a sandal is meant to leave it)."""
         changing = any(a and self._vectors[n].meta.get("kind") in ("class", "pair")
                        and not (a < 0 and n in self.lowered) for n, a in values.items() if n in self._vectors)
-        names = self.names if changing else (*self.names, *self.lowered)
+        names = (*self.names, *self.pairs) if changing else (*self.names, *self.pairs, *self.lowered)
         return [n for n in names if self.holds(n, values.get(n, 0.0))]
 
     def calibrated(self, name: str) -> bool:
@@ -206,8 +216,9 @@ class ClassHold:
         if path is None:  # a class slider lowered keeps the classifier sure too: its walk leaves items
             # barely of their class, smeared (a sneaker at Sandal -0.75 read 0.29 a sneaker, its
             # realism under 99% of the model's own pictures; at -0.5, 0.96)
-            kept = self._keeps(self.classifier(judged(images)), confident=name in self.lowered
-                               ).reshape(2, len(steps))
+            logits = self.classifier(judged(images))
+            kept = (self._keeps_kinds(logits, self.pairs[name]) if name in self.pairs else
+                    self._keeps(logits, confident=name in self.lowered)).reshape(2, len(steps))
         else:  # the classifier costs more than the generator: read at the path's own points, and
             # a reading between two of them keeps the class where the next point does
             coarse = torch.cat([images[:1], images[1:].reshape(2, -1, STEER_READS, *images.shape[1:])
@@ -277,6 +288,16 @@ class ClassHold:
             kept &= p[1:] >= min(CONFIDENT, p[0].item())
         return kept.numpy()
 
+    @staticmethod
+    def _keeps_kinds(logits: torch.Tensor, kinds: tuple[int, int]) -> np.ndarray:
+        """(B - 1,) bool: whether each image after the first (the start) reads as the start's class
+        or one of `kinds` (a class pair's), the classifier as sure of those together as CONFIDENT
+        or, less sure to begin with, as it was."""
+        allowed = torch.tensor(sorted({int(logits[0].argmax()), *kinds}))
+        p = torch.softmax(logits, 1)[:, allowed].sum(1)
+        kept = torch.isin(logits[1:].argmax(1), allowed) & (p[1:] >= min(CONFIDENT, p[0].item()))
+        return kept.numpy()
+
     def offset(self, z0: torch.Tensor, name: str, t: float) -> torch.Tensor:
         """The code's offset from z0 for held slider `name` at distance t (spread units, signed):
         along this item's steered path, or along the slider's direction."""
@@ -306,7 +327,8 @@ class ClassHold:
         held = self.held_in(values)
         for n in held:
             out[n] = self.walk(z0, n).to_steps(values[n])[0]
-        held = [n for n in held if out[n]]
+        held = [n for n in held if out[n] and n not in self.pairs]  # (a pair changes the class: not
+        # scaled back to keep it, as a class slider raised is not)
         if len(held) < 2:
             return out
         share = self._together(z0, {n: out[n] for n in held})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from editing.keep import LOWERED_KINDS, ClassHold, SliderSet
+from editing.keep import LOWERED_KINDS, PAIR_KINDS, ClassHold, SliderSet
 from editing.measure import UNITS
 from editing.steer import Calibration
 
@@ -94,6 +94,33 @@ def lowered_maybe(sliders: dict[str, float]) -> bool:
     return any(v < 0 and name not in UNITS and "->" not in name for name, v in sliders.items())
 
 
+def paired(sliders: dict[str, float], vectors: dict) -> bool:
+    """Whether slider values `sliders` move a class pair of `vectors`, which session version 15
+    holds where the item would read as neither of its kinds (editing.keep.PAIR_KINDS) and no version
+    before did."""
+    return any(v and name in vectors and vectors[name].meta.get("kind") in PAIR_KINDS
+               for name, v in sliders.items())
+
+
+def paired_maybe(sliders: dict[str, float]) -> bool:
+    """Whether slider values `sliders` may move a class pair (paired), told without the sliders'
+    kinds (a document's): a slider named "a->b" moved. A session that may is written as version 15."""
+    return any(v and "->" in name for name, v in sliders.items())
+
+
+def unheld_pairs(sliders: dict) -> SliderSet | None:
+    """The same sliders held as `sliders` hold them (the class sliders lowered too, as version 14
+    held them), the class pairs not held, as every session before version 15 moved them; None when
+    `sliders` hold no pair."""
+    hold = getattr(sliders, "hold", None)
+    if hold is None or not hold.pairs:
+        return None
+    plain = dict(sliders)
+    return SliderSet(plain, ClassHold(hold.decode, hold.classifier, plain, hold.calibration,
+                                      on_photos=hold.on_photos, class_names=hold.class_names,
+                                      lowered=bool(hold.lowered), pairs=False))
+
+
 def unheld_lowered(sliders: dict) -> SliderSet | None:
     """The same sliders held as `sliders` hold them, the class sliders lowered not held, as every
     session before version 14 moved them; None when `sliders` hold none of them."""
@@ -106,9 +133,9 @@ def unheld_lowered(sliders: dict) -> SliderSet | None:
 def _held_again(vectors: SliderSet, calibration: Calibration | None, on_photos: bool = False) -> SliderSet:
     """`vectors`' sliders with a new hold of the same generator and classifier (its own caches),
     judging the class on the generator's picture, as every hold did before photos were taken
-    (`on_photos`: on the photo it is given), and holding no class slider lowered (as every hold
-    did before session version 14)."""
+    (`on_photos`: on the photo it is given), and holding no class slider lowered and no class pair
+    (as every hold did before session version 14)."""
     plain = dict(vectors)
     return SliderSet(plain, ClassHold(vectors.hold.decode, vectors.hold.classifier, plain, calibration,
                                       on_photos=on_photos, class_names=vectors.hold.class_names,
-                                      lowered=False))
+                                      lowered=False, pairs=False))

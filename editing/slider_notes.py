@@ -100,12 +100,15 @@ def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], cont
             notes.append(Note(n, v, filling_words(n, short)))
         elif n in reshaped and reason in RESHAPE_SAYS_MORE:
             notes.append(Note(n, v, reshaped_words(n, reshaped[n], short), says_where=reason != "step"))
+        elif reason == "class" and n in vectors.hold.pairs:
+            notes.append(Note(n, v, pair_words(vectors[n].meta, short)))
         else:
             notes.append(Note(n, v, (HELD_WHY_SHORT if short else HELD_WHY)[reason]))
     notes += [Note(n, None, filling_words(n, short)) for n in filling if n not in held]
     notes += [Note(n, None, reshaped_words(n, spans, short))
               for n, spans in reshaped.items() if n not in held]
-    return notes + kind_notes(vectors, z0, values, lambda: drawn()[1])
+    unheld = {n: v for n, v in values.items() if n not in held}  # (a pair held says why already)
+    return notes + kind_notes(vectors, z0, unheld, lambda: drawn()[1])
 
 
 KIND_FROM = 0.5  # a class or class-pair slider moved this far or more is checked for a third kind
@@ -145,6 +148,14 @@ def kind_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float],
                           f"{_kind(target)}")
             for n, (target, kinds) in targets.items()
             if (now != was and now not in kinds) or (now == was != target and abs(values[n]) >= STILL_FROM)]
+
+
+def pair_words(meta: dict, short: bool = False) -> str:
+    """Why a class pair stops short (editing.keep.PAIR_KINDS), in the user's words: "further, the
+    model would draw neither a sneaker nor an ankle boot" (short: "further, it would be neither kind")."""
+    if short:
+        return "further, it would be neither kind"
+    return f"further, the model would draw neither {_kind(meta['from'])} nor {_kind(meta['to'])}"
 
 
 def _kind(name: str) -> str:

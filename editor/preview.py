@@ -85,8 +85,8 @@ class Preview(QObject):
 
     def warm(self, z0: torch.Tensor) -> None:
         """Walk the held sliders from z0 on a thread of their own, the measured ones first, then the
-        class sliders held when lowered (their first move walked on the spot: a review); the walk
-        of a previous document stops after its current slider."""
+        class sliders held when lowered (their first move walked on the spot: a review) and the class
+        pairs; the walk of a previous document stops after its current slider."""
         self._warm_stop.set()
         self._warmed = z0.reshape(-1).clone()
         hold = getattr(self.vectors, "hold", None)
@@ -96,7 +96,7 @@ class Preview(QObject):
 
         def walks() -> None:
             one_torch_thread()
-            for name in (*hold.names, *hold.lowered):
+            for name in (*hold.names, *hold.lowered, *hold.pairs):
                 if stop.is_set():
                     return
                 try:

@@ -34,7 +34,7 @@ from editing.offset import FeatureOffset
 from editing.solver import validate
 from editing.vectors import AttributeVector, check_slider_names, model_vectors
 from editor.render import sample_document_pixels, slid_code
-from editor.state import Document, Moved, SessionError, Snapshot, Tuning
+from editor.state import SESSION_VERSION, Document, Moved, SessionError, Snapshot, Tuning
 from inversion.framing import DomainMapping, DomainSpec, framed
 from inversion.invert import photo_to_model
 from inversion.photo import load_photo
@@ -180,7 +180,7 @@ def document_from_session(data: dict, model: GANModel,
         photo_path = None
     if vectors:
         take_photo(vectors, z0, target)  # before any slider is placed: the walks judge on it
-        if data.get("version", 1) < 14:
+        if data.get("version", 1) < SESSION_VERSION:
             history = as_saved(history, vectors, z0, data.get("version", 1), target)
     return Document(model.path, model.model_id, pixels, mapping, z0, photo_path, data.get("seed"),
                     history, int(data["index"]), sha, target=target)
@@ -202,25 +202,18 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
     5 judged the class on the generator's picture, not on the photo, versions 6 to 10 held only the
     area and detail still under brightness (on the photo `target`, as the model sees it), versions
     up to 11 landed a steered value from the largest change before it (editing.steer.Walk.to_steps),
-    versions up to 13 held no class slider lowered (editing.keep.LOWERED_KINDS). Only the states whose
-    code those sliders change are re-based; a region's `under` and a drag's
-    start follow them."""
-    from editing.keep_versions import (
-        landed_before_12,
-        lowered_class,
-        moved_by_11,
-        moved_by_12,
-        off_photos,
-        shape_free,
-        uncalibrated,
-        unheld_lowered,
-        unsteered,
-    )
+    versions up to 13 held no class slider lowered (editing.keep.LOWERED_KINDS), versions up to 14 no
+    class pair (editing.keep.PAIR_KINDS). Only the states whose code those sliders change are
+    re-based; a region's `under` and a drag's start follow them."""
+    from editing.keep_versions import (landed_before_12, lowered_class, moved_by_11, moved_by_12, off_photos,
+                                       paired, shape_free, uncalibrated, unheld_lowered, unheld_pairs,
+                                       unsteered)
 
     lowered = version < 14 and any(lowered_class(s.slider_dict, vectors) for s in history)
-    if version >= 12 and not lowered:
+    pairs = version < 15 and any(paired(s.slider_dict, vectors) for s in history)
+    if version >= 12 and not lowered and not pairs:
         return history
-    if version >= 6 and not lowered and not any(moved_by_12(s.slider_dict) for s in history):
+    if version >= 6 and not lowered and not pairs and not any(moved_by_12(s.slider_dict) for s in history):
         return history  # no calibrated slider moved: every state shows what it showed
     if version < 2:
         before = uncalibrated(vectors)
@@ -233,8 +226,10 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
         before = landed_before_12((shape_free(vectors) if shaped else None) or vectors)
     else:
         before = None
-    if before is None and lowered:  # (every hold above holds no class slider lowered either)
+    if before is None and lowered:  # (every hold above holds no class slider lowered nor a pair either)
         before = unheld_lowered(vectors)
+    if before is None and pairs:
+        before = unheld_pairs(vectors)
     if before is None:
         return history
     if version >= 6:
@@ -246,7 +241,8 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
     for snap in history:
         new = snap
         if snap.sliders and (version < 6 or (version < 12 and moved_by_12(snap.slider_dict))
-                             or (lowered and lowered_class(snap.slider_dict, vectors))):
+                             or (lowered and lowered_class(snap.slider_dict, vectors))
+                             or (pairs and paired(snap.slider_dict, vectors))):
             then, shown = snap.code(before, z0), snap.code(vectors, z0)
             if version < 6 or not torch.equal(then, shown):  # from 6: where it differs
                 new = snap.showing(then, vectors, z0,  # its strokes' layers land the codes they did

@@ -76,7 +76,8 @@ def describe(name: str, vector: AttributeVector | None, calibrated: bool = False
     kind, what = meta.get("kind", ""), readable(name.partition(" (")[0]).lower()
     if kind == "pair":
         does = (f"+ turns a {readable(meta.get('from', '')).lower()} into a "
-                f"{readable(meta.get('to', '')).lower()}; − the other way.")
+                f"{readable(meta.get('to', '')).lower()}; − the other way; where the model has a "
+                "classifier, stopping before the item would be neither.")
     elif kind == "class":
         does = (f"+ makes the object more like a {what}; − less like one, where the model has a "
                 "classifier stopping before it turns into another kind.")

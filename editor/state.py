@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from editing.keep_versions import lowered_maybe, moved_by_12
+from editing.keep_versions import lowered_maybe, moved_by_12, paired_maybe
 from editing.layers import with_layer
 from editing.motion import Motion
 from editing.offset import FeatureOffset
@@ -31,8 +31,9 @@ from training.fileio import sha256_file, write_json_atomic
 from training.modelfile import GANModel
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 14  # 14: a class slider lowered is held before the item's kind is in doubt (editing.keep's
-# LOWERED_KINDS); 13: a state's strokes each land the code that followed them (`layers`, indices into
+SESSION_VERSION = 15  # 15: a class pair is held before the item reads as neither of its kinds
+# (editing.keep's PAIR_KINDS); 14: a class slider lowered is held before the item's kind is in doubt
+# (LOWERED_KINDS); 13: a state's strokes each land the code that followed them (`layers`, indices into
 # `codes`: editing.layers.layered_bands); 12: a steered slider's value lands between the neighbouring
 # readings of its walk (editing.steer.Walk.to_steps); 11: the brightness slider holds the item's width and
 # height still too (editing.measure.HOLD_STILL); 10: a drag may move a part as a whole (editing.motion's
@@ -357,7 +358,10 @@ class Document:
         # What it needs, as recipes are written: an editor before 12 would land a calibrated slider
         # elsewhere, one before 11 would move brightness differently, one before 10 opens it when
         # no part moves whole.
+        if any(paired_maybe(s.slider_dict) for s in self.history):  # one before 15 would not hold a pair
+            return data
         if any(self._lowered(s.slider_dict) for s in self.history):  # one before 14 would not hold it
+            data["version"] = 14
             return data
         if codes:  # an editor before 13 would land every stroke its state's code
             data["version"] = 13

@@ -635,7 +635,8 @@ def test_a_version_11_session_opens_with_its_sliders_landing_where_they_landed()
 def test_a_class_slider_that_makes_a_third_kind_of_item_says_so():
     """A walkthrough moved "Shirt -> dress" to +2 and the shirt became trousers, with no word. A
     class slider moved up, or a class pair moved either way, that makes the item read as neither
-    its kind nor the slider's (nor, for a pair, its other one) says what the model draws."""
+    its kind nor the slider's (nor, for a pair, its other one) says what the model draws: a pair
+    where it is not held (sessions before version 15: pairs=False; held since, see below)."""
     from editing.slider_notes import kind_notes, note_line, slider_notes
 
     e = torch.eye(4)
@@ -645,7 +646,7 @@ def test_a_class_slider_that_makes_a_third_kind_of_item_says_so():
 
     vectors = {"a->b": AttributeVector("a->b", e[0], 1.0, {"kind": "pair", "from": "a", "to": "b"}),
                "b": AttributeVector("b", e[0], 1.0, {"kind": "class"})}
-    hold = ClassHold(lambda z: z, three, vectors, class_names=["a", "b", "c"])
+    hold = ClassHold(lambda z: z, three, vectors, class_names=["a", "b", "c"], pairs=False)
     sliders, z0 = SliderSet(vectors, hold), torch.zeros(4)
     assert hold.read_class(z0, z0 + 2.5 * e[0]) == ("a", "c")
 
@@ -661,7 +662,7 @@ def test_a_class_slider_that_makes_a_third_kind_of_item_says_so():
     # moved far and still the kind it was (walkthrough 48: "Ankle boot" +2 left a sneaker, unsaid)
     slow = {"b": AttributeVector("b", e[0], 0.4, {"kind": "class"}),
             "a->b": AttributeVector("a->b", e[0], 0.4, {"kind": "pair", "from": "a", "to": "b"})}
-    sliders = SliderSet(slow, ClassHold(lambda z: z, three, slow, class_names=["a", "b", "c"]))
+    sliders = SliderSet(slow, ClassHold(lambda z: z, three, slow, class_names=["a", "b", "c"], pairs=False))
     assert notes({"b": 1.5}) == []  # under STILL_FROM: on its way
     assert notes({"b": 2.5}) == ["b +2.50: the model still draws an a here, not a b"]
     assert notes({"a->b": 2.0}) == ["a->b +2.00: the model still draws an a here, not a b"]
@@ -672,3 +673,67 @@ def test_a_class_slider_that_makes_a_third_kind_of_item_says_so():
     assert ClassHold(lambda z: z, three, vectors).read_class(z0, z0) is None  # no names: no note
     shipped = load_model(DEFAULT_MODEL)
     assert model_vectors(shipped).hold.class_names == shipped.config["data"]["classes"]  # for_model's
+
+
+def three_kinds(x: torch.Tensor) -> torch.Tensor:
+    """Class a while the first coordinate is below 1.1, b to 2.1, c beyond."""
+    return torch.stack([1.1 - x[:, 0], 0.5 - (x[:, 0] - 1.6).abs(), x[:, 0] - 2.1], 1)
+
+
+def test_a_class_pair_stops_before_the_item_reads_as_a_third_kind():
+    """Session version 15. Walkthroughs saw "Shirt -> dress" +2 draw trousers and "Sneaker -> ankle
+    boot" +1 a T-shirt. A pair is held both ways where the item would read as neither of its kinds
+    (nor its own), and says why; a class slider raised is not held; a hold made for older sessions
+    (pairs=False), or one whose classifier has no class names, holds no pair."""
+    from editing.slider_notes import note_line, slider_notes
+
+    e, z0 = torch.eye(4), torch.zeros(4)
+    vectors = {"a->b": AttributeVector("a->b", e[0], 1.0, {"kind": "pair", "from": "a", "to": "b"}),
+               "b": AttributeVector("b", e[0], 1.0, {"kind": "class"})}
+    hold = ClassHold(lambda z: z, three_kinds, vectors, class_names=["a", "b", "c"])
+    sliders = SliderSet(vectors, hold)
+    assert hold.limits(z0, "a->b") == (-math.inf, 2.0)  # b up to 2.1, walked in quarters
+    assert hold.clamp(z0, {"a->b": 2.5}) == {"a->b": 2.0}
+    assert apply_sliders(z0, sliders, {"a->b": 2.5})[0].item() == 2.0
+    assert apply_sliders(z0, sliders, {"a->b": -2.5})[0].item() == -2.5  # toward a, which it is
+    assert apply_sliders(z0, sliders, {"b": 2.5})[0].item() == 2.5  # a class raised: as asked
+    assert held_sliders(sliders, z0, {"a->b": 2.5}) == {"a->b": 2.0}
+    said = slider_notes(sliders, z0, {"a->b": 2.5}, 28 / 32, lambda: (z0, z0 + 2.0 * e[0]))
+    assert [note_line(n, n.name, 2.5) for n in said] == [
+        "a->b +2.50 goes only to +2.00: further, the model would draw neither an a nor a b"]
+    soon = ClassHold(lambda z: z, lambda x: torch.stack([0.3 - x[:, 0], x[:, 0] - 9, x[:, 0] - 0.3], 1),
+                     vectors, class_names=["a", "b", "c"])  # a c from 0.3 on, never a b
+    said = slider_notes(SliderSet(vectors, soon), z0, {"a->b": 2.5}, 28 / 32,
+                        lambda: (z0, z0 + 0.25 * e[0]))  # held at 0.25, still an a: said once, as held
+    assert [note_line(n, n.name, 2.5) for n in said] == [
+        "a->b +2.50 goes only to +0.25: further, the model would draw neither an a nor a b"]
+    c = torch.tensor([2.5, 0, 0, 0])  # a c: may go back through b to a, not past a
+    assert hold.limits(c, "a->b")[0] == -math.inf
+    for older in (ClassHold(lambda z: z, three_kinds, vectors, class_names=["a", "b", "c"], pairs=False),
+                  ClassHold(lambda z: z, three_kinds, vectors)):
+        assert not older.pairs
+        assert apply_sliders(z0, SliderSet(vectors, older), {"a->b": 2.5})[0].item() == 2.5
+
+
+def test_a_version_14_session_with_a_class_pair_moved_opens_as_it_looked():
+    """The shipped product model's sample of seed 1, a dress, with "Sneaker -> ankle boot" at +2:
+    not held, a shirt; held since 15. A session of version 14 shows the code it showed, one of 15
+    its own."""
+    from editing.keep_versions import unheld_pairs
+    from editor.session import document_from_session, new_document
+
+    model = load_model(DEFAULT_MODEL)
+    vectors = model_vectors(model)
+    doc = new_document(model, 1)
+    doc.push(doc.with_sliders({"sneaker->ankle_boot": 2.0}, "pair"))
+    data = doc.to_dict()
+    assert data["version"] == 15
+    unheld = unheld_pairs(vectors)
+    then = doc.current.code(unheld, doc.z0)
+    assert vectors.hold.read_class(doc.z0, then) == ("dress", "shirt")  # a third kind, not held
+    assert vectors.hold.read_class(doc.z0, doc.code(vectors))[1] == "dress"  # held: still a dress
+    old = document_from_session({**data, "version": 14}, model, vectors)
+    assert torch.allclose(old.code(vectors), then, atol=1e-5) and old.current.sliders == doc.current.sliders
+    assert torch.equal(document_from_session(data, model, vectors).code(vectors), doc.code(vectors))
+    doc.push(doc.with_sliders({"sneaker->ankle_boot": 0.0}, "back"))
+    assert doc.to_dict()["version"] == 15  # a pair moved anywhere in the history
