@@ -46,6 +46,9 @@ from editor.state import Document, Snapshot
 from training.modelfile import GANModel
 
 FAR_SHORT = 0.5  # a stroke whose colour got less than this share of the way is said to fall short
+NOT_APPLIED = 0.1  # a stroke whose best candidate, solved in the model's picture, got less than this
+# share of the way is not applied: the solver changed the rest instead (walkthrough 51: a sketch line
+# beside a dress got 4% of the way and narrowed and darkened the whole dress, its Preserve strokes too)
 
 
 def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, AttributeVector],
@@ -99,17 +102,23 @@ def reached(step: SolverStep, constraints: Constraints, landed: float | None | b
     (BrushBand.reached; None: no pixel under it had far to go), which is what the user sees; the
     solver's share in the model's picture said 0% of a stroke that cut a boot's toe off (a
     walkthrough)."""
-    if landed is not False:
-        share = 1.0 if landed is None else landed
-    else:
-        asked = float(stroke_loss(constraints.preserve_target[None], constraints)[0])
-        if asked <= 0:
-            return ""
-        share = 1.0 - float(step.stroke_error[0]) / asked
-    if share >= FAR_SHORT:
+    share = share_reached(step, constraints, landed)
+    if share is None or share >= FAR_SHORT:
         return ""
     return (f"; the strokes got {100 * max(share, 0.0):.0f}% of the way: the model cannot draw them "
             f"there without changing the rest")
+
+
+def share_reached(step: SolverStep, constraints: Constraints, landed: float | None | bool = False
+                  ) -> float | None:
+    """How far the best candidate got to the strokes (1: all the way), as `reached` says it; None
+    where the strokes asked nothing of the picture."""
+    if landed is not False:
+        return 1.0 if landed is None else landed
+    asked = float(stroke_loss(constraints.preserve_target[None], constraints)[0])
+    if asked <= 0:
+        return None
+    return 1.0 - float(step.stroke_error[0]) / asked
 
 
 def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Snapshot,
@@ -220,6 +229,12 @@ class StrokeTool(QObject):
 
         def finish(result) -> None:
             step, views, seen, share = result
+            got = share_reached(step, constraints) if share is False else None
+            if got is not None and got < NOT_APPLIED:  # (a colour stroke landing within its band changes
+                # nothing beyond it: judged on the photo, `share`, and applied)
+                self.status.emit(f"Not applied: the model's best try got {100 * max(got, 0.0):.0f}% of the "
+                                 f"way to the stroke and changed the rest instead; it cannot draw it there")
+                return self.settled.emit(False)
             snap = doc.with_candidate(step.z[0], strokes, vectors, label, layers=layers)
             self.offers.offered(Offer(step.z, step.images, views, lambda k: doc.with_candidate(
                 step.z[k], strokes, vectors, f"{label} (candidate {k + 1})", layers=layers), "Candidate",

@@ -161,3 +161,29 @@ def test_past_max_layers_the_strokes_are_solved_together_again(window, qtbot, ph
     settle(qtbot, w)
     assert w.doc.current.layers == () and "solved together again" in w.statusBar().currentMessage()
     assert first in w.doc.current.strokes
+
+
+def test_a_stroke_that_gets_nowhere_in_the_models_picture_is_not_applied(window, qtbot, photo, monkeypatch):
+    """Walkthrough 51: a sketch line beside a dress got 4% of the way, and its best candidate, applied,
+    narrowed and darkened the whole dress, its Preserve strokes and earlier stripes too. A stroke
+    solved in the model's picture whose best candidate gets less than NOT_APPLIED of the way is not
+    applied, and the status bar says why; a colour stroke landing within its band (judged on the
+    photo) is applied as before. (The threshold is raised so that the tiny model's strokes fall under it.)"""
+    import editor.strokes
+
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    monkeypatch.setattr(editor.strokes, "NOT_APPLIED", 2.0)  # every stroke solved in the model falls short
+    before = w.doc.current
+    w.apply_stroke(Stroke("sketch", ((3.0, 4.0), (12.0, 4.0)), 1.0))
+    settle(qtbot, w)
+    assert w.doc.current is before and len(w.doc.history) == 1
+    assert w.statusBar().currentMessage().startswith("Not applied: the model's best try got ")
+    w.apply_stroke(Stroke("color", ((4.0, 16.0), (28.0, 16.0)), 1.0, (1.0,)))  # judged on the photo
+    settle(qtbot, w)
+    assert w.doc.current is not before and w.doc.current.strokes[-1].kind == "color"
+    monkeypatch.setattr(editor.strokes, "NOT_APPLIED", -1.0)
+    w.apply_stroke(Stroke("sketch", ((3.0, 4.0), (12.0, 4.0)), 1.0))
+    settle(qtbot, w)
+    assert w.doc.current.strokes[-1].kind == "sketch"
