@@ -96,8 +96,8 @@ class DragTool(QObject):
                          "there); Run when ready")
 
     def _whole_toggled(self, on: bool) -> None:
-        self.status.emit("Move whole: paint just the part (Mask, M): it moves as one piece and what is "
-                         "not painted around it stretches (paint the brow, not the lid below it)" if on
+        self.status.emit("Move whole: paint just the part (Mask, M): it moves as one piece and what is not "
+                         "painted around it stretches (paint a heel or a brow, not what lies below it)" if on
                          else "Move whole off: the mask says what may move, the rest is held")
 
     # ------------------------------------------------------------------ state

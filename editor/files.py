@@ -120,7 +120,7 @@ class DocumentFiles:
             retuning = self.tuning.start(doc)  # the switch on and no tuned generator: tune now
             if warning:
                 self.show_error(f"{warning}. " + ("Tuning the generator to the photo again." if retuning
-                                                  else "The model's own generator draws the photo."))
+                                                  else "The model draws the photo as trained, untuned."))
             return True
         model, vectors, old_doc = previous  # a bug while showing it: back to what was there
         if model is not None and model is not self.model:

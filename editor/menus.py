@@ -225,8 +225,9 @@ class Menus(QObject):
     def new_from_model_dialog(self) -> None:
         if not self.window.confirm_discard("starting a new picture"):
             return
-        seed, ok = QInputDialog.getInt(self.window, "New from model", "Seed:",
-                                       int(np.random.randint(0, 100_000)), 0, 2**31 - 1)
+        ask = "A picture the model draws by itself; each number draws another:"
+        seed, ok = QInputDialog.getInt(self.window, "New from model", ask, int(np.random.randint(0, 100_000)),
+                                       0, 2**31 - 1)
         if ok:
             self.window.new_from_model(seed)
 
@@ -383,12 +384,12 @@ class Menus(QObject):
             v = version("latent-editor")
         except PackageNotFoundError:
             v = "(not installed)"
-        model = self.window.model
         self._box("About latent-editor", (
-            f"<b>latent-editor</b> {v}<br>Edit photos in the latent space of GANs trained by this "
-            f"project: the photo is inverted into the generator's code; sliders move the code along "
-            f"attribute directions; brush strokes are solved for; the change is carried back onto the "
-            f"photo at its own size.<br><br>Model in use: {model.name if model else 'none'}.<br>"
+            f"<b>latent-editor</b> {v}<br>Edits a photo through a small picture-drawing network (a GAN, "
+            f"trained by this project): the network first finds how it would draw your photo, the sliders "
+            f"and brushes change that drawing, and the change is carried back onto your photo at its own "
+            f"size. It works best on photos like the network's training pictures: one product on a plain "
+            f"background, or a face.<br><br>Model in use: {getattr(self.window.model, 'name', 'none')}.<br>"
             f"The face model was trained on CelebA images, for non-commercial research only."))
 
     def _box(self, title: str, html: str) -> None:

@@ -172,10 +172,11 @@ class GeneratorTuning(QObject):
             if self.busy_with is doc:
                 w.jobs.cancel()  # its Cancel: the untuned generator stays
             w.redraw()
-            w.statusBar().showMessage("The model's own generator draws the photo; the edits are kept")
+            w.statusBar().showMessage("Tuning off: the model draws the photo as trained, less like it; the "
+                                      "edits are kept (Edit > Tune generator to photo turns it back on)")
         elif doc.tuning is not None:
             w.redraw()
-            w.statusBar().showMessage("The generator tuned to the photo draws it again")
+            w.statusBar().showMessage("Tuning on: the model tuned to the photo draws it again")
         elif w.jobs.busy:
             self.waiting = doc  # an inversion, a stroke, a drag: tune when it is over
         else:

@@ -129,6 +129,7 @@ def test_the_switch_draws_with_either_generator_and_keeps_the_edits(window, qtbo
         assert drawn_by.model is tuned.model
 
     w.tuning.action.setChecked(False)  # off: the model's own generator, the slider kept
+    assert w.statusBar().currentMessage().startswith("Tuning off: the model draws the photo as trained")
     settle(qtbot, w)
     assert w.doc.current.slider_dict == {"first": 2.0} and w.renderer.model is w.model
     untuned_view = canvas_pixels(w)
@@ -286,7 +287,7 @@ def test_an_altered_or_missing_weights_file_is_a_message_and_never_a_crash(windo
     w.tuning.action.setChecked(False)
     assert w.open_session(path)  # the switch off: the model's own generator
     settle(qtbot, w)
-    assert "is missing" in w.last_error and "model's own generator" in w.last_error
+    assert "is missing" in w.last_error and "as trained, untuned" in w.last_error
     assert w.doc.tuning is None and w.renderer.model is w.model
     assert w.doc.current.slider_dict == {"first": 2.0}
 
