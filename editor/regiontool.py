@@ -29,7 +29,8 @@ from editor.overlay import CanvasOverlay
 from editor.jobs import Job
 from editor.state import Snapshot
 
-TINT = QColor(255, 80, 30, 70)  # the region over the canvas while the tool is in use (and outlined)
+TINT = QColor(255, 80, 30, 40)  # the region over the canvas while the tool is in use (and outlined; at
+# 70 of 255 a walkthrough could not see a slider darken the item under it)
 TINT_IDLE = QColor(255, 80, 30, 0)  # while another tool is: its outline only, the photo seen through
 PREVIEW_EVERY = 5  # solver steps between previews of the region solve
 
@@ -222,7 +223,7 @@ class RegionTool(QObject):
         if self.region is None or self._refused():
             return
         self.window.doc.push(self.window.doc.with_region(None, "clear region"))
-        self.status.emit("Region cleared: the edit lands everywhere again")
+        self.status.emit("Region cleared: the edit lands everywhere again (Ctrl+Z keeps it in the region)")
 
     # ------------------------------------------------------------------ sliders in the region
 

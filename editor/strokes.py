@@ -226,6 +226,10 @@ class StrokeTool(QObject):
 
         if banded and doc.current.moved is None and consolidates(doc.current.painted_over):
             note += f" (all {len(strokes)} strokes solved together again: {MAX_LAYERS} codes at most)"
+        elif not banded and any(s.kind == "color" for s in doc.current.strokes) \
+                and layered(doc.current, doc.current.strokes, doc.mapping):
+            note += " (the colour strokes before it now show as the model draws them)"  # their bands no
+            # longer land apart (walkthrough 51: a sketch after two stripes on a dress, the stripes gone)
 
         def finish(result) -> None:
             step, views, seen, share = result

@@ -187,3 +187,6 @@ def test_a_stroke_that_gets_nowhere_in_the_models_picture_is_not_applied(window,
     w.apply_stroke(Stroke("sketch", ((3.0, 4.0), (12.0, 4.0)), 1.0))
     settle(qtbot, w)
     assert w.doc.current.strokes[-1].kind == "sketch"
+    # the colour stroke before it landed within its band; now it shows as the model draws it, and says so
+    said = w.statusBar().currentMessage()
+    assert said.endswith("(the colour strokes before it now show as the model draws them)")
