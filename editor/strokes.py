@@ -34,7 +34,8 @@ from editing.solver import (
     stroke_loss,
 )
 from editing.vectors import AttributeVector
-from editing.warp import reach_strokes
+from editing.motion import Motion
+from editing.warp import Warp, reach_strokes
 from editor.brushbar import BrushBar
 from editor.errors import describe
 from editor.jobs import Job, JobRunner
@@ -42,7 +43,7 @@ from editor.offers import Offer, Offers
 from editor.preview import Preview
 from editor.render import (Ground, Outside, Renderer, candidate_views, frame_args, ground_of, outside_of,
                            slid_code)
-from editor.state import Document, Snapshot
+from editor.state import Document, Moved, Snapshot
 from training.modelfile import GANModel
 
 FAR_SHORT = 0.5  # a stroke whose colour got less than this share of the way is said to fall short
@@ -76,6 +77,25 @@ def layered(state: Snapshot, strokes: tuple[Stroke, ...], mapping) -> bool:
     """Whether `strokes` painted on `state` each land the code that followed them (layered_bands):
     an object's colour strokes (lands_in_bands), not after a drag (what it moved holds them)."""
     return state.moved is None and lands_in_bands(reach_strokes(strokes, state.warps), mapping)
+
+
+def ends_bands(state: Snapshot, strokes: tuple[Stroke, ...], mapping) -> bool:
+    """Whether `strokes` painted on `state` end the landing of its colour strokes within their bands
+    (a sketch after stripes: layered no longer), so that their change would land everywhere."""
+    return (any(s.kind == "color" for s in state.strokes) and layered(state, state.strokes, mapping)
+            and not layered(state, strokes, mapping))
+
+
+def held_still(state: Snapshot, vectors: dict[str, AttributeVector], z0: torch.Tensor,
+               resolution: int) -> Snapshot:
+    """`state` landing on its own frame, as a drag's state lands on the frame it started on
+    (editor.state.Moved), by a motion that moves nothing: a stroke solved on it lands its change from
+    the state's own picture on what the canvas showed (walkthrough 51: a sketch after two stripes on
+    a dress landed everything the stripes' codes had changed beyond their bands, and the straps
+    a Preserve stroke kept moved by 69 levels on average; they are bit for bit the frame's now)."""
+    c = resolution / 2
+    still = Motion((Warp((c, c), (c, c), 1.0),))
+    return replace(state, moved=Moved(state, still, state.code(vectors, z0)), layers=())
 
 
 def consolidates(layers: tuple) -> bool:
@@ -226,10 +246,9 @@ class StrokeTool(QObject):
 
         if banded and doc.current.moved is None and consolidates(doc.current.painted_over):
             note += f" (all {len(strokes)} strokes solved together again: {MAX_LAYERS} codes at most)"
-        elif not banded and any(s.kind == "color" for s in doc.current.strokes) \
-                and layered(doc.current, doc.current.strokes, doc.mapping):
-            note += " (the colour strokes before it now show as the model draws them)"  # their bands no
-            # longer land apart (walkthrough 51: a sketch after two stripes on a dress, the stripes gone)
+        began = doc.current
+        state = held_still(began, vectors, doc.z0, model.gan.resolution) if ends_bands(
+            began, strokes, doc.mapping) else began  # lands on the frame it is painted on
 
         def finish(result) -> None:
             step, views, seen, share = result
@@ -239,7 +258,7 @@ class StrokeTool(QObject):
                 self.status.emit(f"Not applied: the model's best try got {100 * max(got, 0.0):.0f}% of the "
                                  f"way to the stroke and changed the rest instead; it cannot draw it there")
                 return self.settled.emit(False)
-            snap = doc.with_candidate(step.z[0], strokes, vectors, label, layers=layers)
+            snap = state.showing(step.z[0], vectors, doc.z0, label=label, strokes=strokes, layers=layers)
             self.offers.offered(Offer(step.z, step.images, views, lambda k: doc.with_candidate(
                 step.z[k], strokes, vectors, f"{label} (candidate {k + 1})", layers=layers), "Candidate",
                 seen=seen), snap)
@@ -256,7 +275,7 @@ class StrokeTool(QObject):
 
         self.status.emit("Solving the stroke…" + note)
         offset = doc.current.offset  # an earlier drag's: the stroke is solved on the picture shown
-        renderer, state = self.preview.renderer, doc.current
+        renderer = self.preview.renderer
         outside, ground = outside_of(state, vectors, doc.z0), ground_of(state, vectors, doc.z0)
         z_slid = slid_code(state, vectors, doc.z0)  # a candidate keeps the state's sliders
         lower = replace(state, layers=layers).layer_codes(vectors, doc.z0)  # as the candidates land

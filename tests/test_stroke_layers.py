@@ -1,6 +1,7 @@
 """Each of an object's colour strokes lands the code that followed it (compositing 17), in the editor:
 the screen, the session and the export keep the first stripe as it came out."""
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -187,6 +188,48 @@ def test_a_stroke_that_gets_nowhere_in_the_models_picture_is_not_applied(window,
     w.apply_stroke(Stroke("sketch", ((3.0, 4.0), (12.0, 4.0)), 1.0))
     settle(qtbot, w)
     assert w.doc.current.strokes[-1].kind == "sketch"
-    # the colour stroke before it landed within its band; now it shows as the model draws it, and says so
-    said = w.statusBar().currentMessage()
-    assert said.endswith("(the colour strokes before it now show as the model draws them)")
+
+
+def test_a_sketch_after_stripes_lands_on_the_frame_it_was_painted_on(window, qtbot, photo, tmp_path,
+                                                                       monkeypatch):
+    """Walkthrough 51: a sketch after two stripes on a dress landed all that the stripes' codes had
+    changed beyond their bands, and the straps a Preserve stroke kept moved by 69 levels on average.
+    A stroke that ends the stripes' landing within their bands now lands, as a drag's state does, on
+    the frame it was painted on (a motion that moves nothing), its change measured from that state's
+    own picture: the stripe and the rest stay nearer what the canvas showed; the session and the
+    export rebuild the same picture."""
+    import editor.strokes
+
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    stripe = Stroke("color", ((4.0, 9.0), (28.0, 9.0)), 1.0, (1.0,))
+    w.apply_stroke(stripe)
+    settle(qtbot, w)
+    painted_on, before = w.doc.current, shown(w)
+    monkeypatch.setattr(editor.strokes, "NOT_APPLIED", -1.0)  # (the tiny model's sketch gets nowhere)
+    w.apply_stroke(Stroke("sketch", ((3.0, 24.0), (12.0, 24.0)), 1.0))
+    settle(qtbot, w)
+    state = w.doc.current
+    assert state.strokes[-1].kind == "sketch" and state.moved.start is painted_on
+    assert torch.equal(state.moved.end, painted_on.code(w.vectors, w.doc.z0)) and state.layers == ()
+    after = shown(w)
+    top, left, weights = BrushBand((stripe,), 32, 1).on_photo(w.renderer.display_mapping)
+    band = np.zeros(after.shape[:2], bool)
+    band[top:top + weights.shape[0], left:left + weights.shape[1]] = weights > 0
+    assert np.abs(before[band].astype(int) - w.renderer.display_pixels[band]).max() > 20  # the stripe
+    old_way = w.renderer.render(*frame_args(replace(state, moved=None), w.vectors, w.doc.z0))[0]
+    for where in (band, ~band):  # the stripe, and the rest: nearer the frame painted on than before
+        assert np.abs(old_way[where].astype(int) - before[where]).mean() > \
+            2 * np.abs(after[where].astype(int) - before[where]).mean()
+
+    session = tmp_path / "sketch.session.json"
+    assert w.save_session(session)
+    assert w.open_session(session)
+    settle(qtbot, w)
+    assert np.array_equal(shown(w), after)
+    out = tmp_path / "sketch.png"
+    assert w.export_to(out)
+    assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), after)
+    rebuild_from_recipe(read_recipe(tmp_path / "sketch.png.recipe.json"), tmp_path / "again.png")
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "again.png").convert("RGB")), after)
