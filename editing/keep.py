@@ -111,12 +111,13 @@ class ClassHold:
         return bool(a) and (name in self.names or name in self.pairs or (a < 0 and name in self.lowered))
 
     def held_in(self, values: dict[str, float]) -> list[str]:
-        """The sliders of `values` held, in the order they are summed: the measured ones moved, and
-        the class sliders lowered unless a slider that changes the class on purpose moves too (a
-        class slider raised, a class pair: "Sneaker +2, Sandal -2" on a sandal is meant to leave it)."""
+        """The sliders of `values` held, in the order they are summed: the measured ones and the class
+        pairs moved, and the class sliders lowered unless a slider that changes the class on purpose
+        moves too (a class slider raised, a class pair: "Sneaker +2, Sandal -2" on a sandal is meant
+        to leave it)."""
         changing = any(a and self._vectors[n].meta.get("kind") in ("class", "pair")
                        and not (a < 0 and n in self.lowered) for n, a in values.items() if n in self._vectors)
-        names = (*self.names, *self.pairs) if changing else (*self.names, *self.pairs, *self.lowered)
+        names = (*self.names, *self.pairs, *(() if changing else self.lowered))
         return [n for n in names if self.holds(n, values.get(n, 0.0))]
 
     def calibrated(self, name: str) -> bool:
@@ -217,8 +218,8 @@ class ClassHold:
             # barely of their class, smeared (a sneaker at Sandal -0.75 read 0.29 a sneaker, its
             # realism under 99% of the model's own pictures; at -0.5, 0.96)
             logits = self.classifier(judged(images))
-            kept = (self._keeps_kinds(logits, self.pairs[name]) if name in self.pairs else
-                    self._keeps(logits, confident=name in self.lowered)).reshape(2, len(steps))
+            kept = self._keeps(logits, confident=name in self.lowered or name in self.pairs,
+                               kinds=self.pairs.get(name, ())).reshape(2, len(steps))
         else:  # the classifier costs more than the generator: read at the path's own points, and
             # a reading between two of them keeps the class where the next point does
             coarse = torch.cat([images[:1], images[1:].reshape(2, -1, STEER_READS, *images.shape[1:])
@@ -275,27 +276,17 @@ class ClassHold:
         return self.class_names[start], self.class_names[now]
 
     @staticmethod
-    def _keeps(logits: torch.Tensor, confident: bool) -> np.ndarray:
-        """(B - 1,) bool: whether each image after the first (the start) keeps its class. Steered
-        walks (`confident`) go far, and an item they leave barely of its class (the classifier
-        hesitating) is read as another by a second look, or once carried back onto its photo: they
-        also keep the classifier's confidence at CONFIDENT or, for an item less sure to begin with,
-        at its own."""
-        classes = logits.argmax(1)
-        kept = classes[1:] == classes[0]
-        if confident:
-            p = torch.softmax(logits, 1)[:, classes[0]]
-            kept &= p[1:] >= min(CONFIDENT, p[0].item())
-        return kept.numpy()
-
-    @staticmethod
-    def _keeps_kinds(logits: torch.Tensor, kinds: tuple[int, int]) -> np.ndarray:
-        """(B - 1,) bool: whether each image after the first (the start) reads as the start's class
-        or one of `kinds` (a class pair's), the classifier as sure of those together as CONFIDENT
-        or, less sure to begin with, as it was."""
+    def _keeps(logits: torch.Tensor, confident: bool, kinds: tuple[int, ...] = ()) -> np.ndarray:
+        """(B - 1,) bool: whether each image after the first (the start) keeps its class, or reads as
+        one of `kinds` (a class pair's two). Steered walks and pairs (`confident`) go far, and an item
+        they leave barely of its class (the classifier hesitating) is read as another by a second
+        look, or once carried back onto its photo: they also keep the classifier's confidence (in
+        those classes together) at CONFIDENT or, for an item less sure to begin with, at its own."""
         allowed = torch.tensor(sorted({int(logits[0].argmax()), *kinds}))
-        p = torch.softmax(logits, 1)[:, allowed].sum(1)
-        kept = torch.isin(logits[1:].argmax(1), allowed) & (p[1:] >= min(CONFIDENT, p[0].item()))
+        kept = torch.isin(logits[1:].argmax(1), allowed)
+        if confident:
+            p = torch.softmax(logits, 1)[:, allowed].sum(1)
+            kept &= p[1:] >= min(CONFIDENT, p[0].item())
         return kept.numpy()
 
     def offset(self, z0: torch.Tensor, name: str, t: float) -> torch.Tensor:
@@ -309,7 +300,7 @@ class ClassHold:
 
     def limits(self, z0: torch.Tensor, name: str) -> tuple[float, float]:
         """(lowest, highest) distance along slider `name`'s direction, in spread units, that keeps
-        z0's class."""
+        z0's class (a class pair's: its own or either of the pair's)."""
         walk = self.walk(z0, name)
         return -walk.limit(1), walk.limit(0)
 
@@ -321,8 +312,8 @@ class ClassHold:
     def clamp(self, z0: torch.Tensor, values: dict[str, float]) -> dict[str, float]:
         """The slider values as distances along their directions in spread units: each held one
         calibrated (see Walk.to_steps) and brought within its class limits for z0; where several
-        held sliders move at once and together would still change the class, they are scaled back
-        together to the largest share (in eighths) that keeps it."""
+        held sliders (class pairs aside) move at once and together would still change the class,
+        they are scaled back together to the largest share (in eighths) that keeps it."""
         out = dict(values)
         held = self.held_in(values)
         for n in held:

@@ -115,10 +115,7 @@ def unheld_pairs(sliders: dict) -> SliderSet | None:
     hold = getattr(sliders, "hold", None)
     if hold is None or not hold.pairs:
         return None
-    plain = dict(sliders)
-    return SliderSet(plain, ClassHold(hold.decode, hold.classifier, plain, hold.calibration,
-                                      on_photos=hold.on_photos, class_names=hold.class_names,
-                                      lowered=bool(hold.lowered), pairs=False))
+    return _held_again(sliders, hold.calibration, on_photos=hold.on_photos, lowered=bool(hold.lowered))
 
 
 def unheld_lowered(sliders: dict) -> SliderSet | None:
@@ -130,12 +127,13 @@ def unheld_lowered(sliders: dict) -> SliderSet | None:
     return _held_again(sliders, hold.calibration, on_photos=hold.on_photos)
 
 
-def _held_again(vectors: SliderSet, calibration: Calibration | None, on_photos: bool = False) -> SliderSet:
+def _held_again(vectors: SliderSet, calibration: Calibration | None, on_photos: bool = False,
+                lowered: bool = False) -> SliderSet:
     """`vectors`' sliders with a new hold of the same generator and classifier (its own caches),
     judging the class on the generator's picture, as every hold did before photos were taken
-    (`on_photos`: on the photo it is given), and holding no class slider lowered and no class pair
-    (as every hold did before session version 14)."""
+    (`on_photos`: on the photo it is given), and holding no class slider lowered (as every hold did
+    before session version 14; `lowered`: as 14 did) and no class pair (before 15)."""
     plain = dict(vectors)
     return SliderSet(plain, ClassHold(vectors.hold.decode, vectors.hold.classifier, plain, calibration,
                                       on_photos=on_photos, class_names=vectors.hold.class_names,
-                                      lowered=False, pairs=False))
+                                      lowered=lowered, pairs=False))

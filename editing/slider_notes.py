@@ -100,15 +100,15 @@ def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], cont
             notes.append(Note(n, v, filling_words(n, short)))
         elif n in reshaped and reason in RESHAPE_SAYS_MORE:
             notes.append(Note(n, v, reshaped_words(n, reshaped[n], short), says_where=reason != "step"))
-        elif reason == "class" and n in vectors.hold.pairs:
+        elif reason == "class" and n in vectors.hold.pairs and _of_pair(vectors, z0, n):
             notes.append(Note(n, v, pair_words(vectors[n].meta, short)))
         else:
             notes.append(Note(n, v, (HELD_WHY_SHORT if short else HELD_WHY)[reason]))
     notes += [Note(n, None, filling_words(n, short)) for n in filling if n not in held]
     notes += [Note(n, None, reshaped_words(n, spans, short))
               for n, spans in reshaped.items() if n not in held]
-    unheld = {n: v for n, v in values.items() if n not in held}  # (a pair held says why already)
-    return notes + kind_notes(vectors, z0, unheld, lambda: drawn()[1])
+    return notes + kind_notes(vectors, z0, reached, lambda: drawn()[1])  # as far as each went: a pair held
+    # short of STILL_FROM says why already, one held with another slider may still make a third kind
 
 
 KIND_FROM = 0.5  # a class or class-pair slider moved this far or more is checked for a third kind
@@ -148,6 +148,13 @@ def kind_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float],
                           f"{_kind(target)}")
             for n, (target, kinds) in targets.items()
             if (now != was and now not in kinds) or (now == was != target and abs(values[n]) >= STILL_FROM)]
+
+
+def _of_pair(vectors: dict, z0: torch.Tensor, name: str) -> bool:
+    """Whether the item of z0 is one of class pair `name`'s two kinds (read as the hold reads it): the
+    pair's hold keeps an item of a third kind its own kind, which pair_words would not name."""
+    meta, read = vectors[name].meta, vectors.hold.read_class(z0, z0)
+    return read is None or read[0] in (meta.get("from"), meta.get("to"))
 
 
 def pair_words(meta: dict, short: bool = False) -> str:

@@ -217,10 +217,12 @@ def stroke_errors(x: torch.Tensor, c: Constraints, sketch_target: float = 0.5,
     return terms
 
 
-def stroke_loss(x: torch.Tensor, c: Constraints, sketch_target: float = 0.5) -> torch.Tensor:
-    """(B,) how far images x (B, C, R, R) are from satisfying the strokes (0 = satisfied)."""
+def stroke_loss(x: torch.Tensor, c: Constraints, sketch_target: float = 0.5,
+                kinds: tuple[str, ...] = ("color", "preserve", "sketch")) -> torch.Tensor:
+    """(B,) how far images x (B, C, R, R) are from satisfying the strokes (0 = satisfied); `kinds`
+    as stroke_errors."""
     loss = torch.zeros(x.shape[0], device=x.device)
-    for err, mask in stroke_errors(x, c, sketch_target):
+    for err, mask in stroke_errors(x, c, sketch_target, kinds):
         loss = loss + _masked_mean(err, mask)
     return loss
 

@@ -220,6 +220,8 @@ class Document:
     held_lowered: frozenset[str] | None = field(default=None, repr=False, compare=False)  # the class
     # sliders its model's hold holds when lowered (editing.keep: ClassHold.lowered), for the version a
     # session is written as; None: not told (the editor tells its documents), any slider below 0 may be
+    held_pairs: frozenset[str] | None = field(default=None, repr=False, compare=False)  # the class pairs
+    # it holds (ClassHold.pairs), the same way; None: not told, any "a->b" slider may be
     listeners: list[Callable[["Document"], None]] = field(default_factory=list, repr=False,
                                                           compare=False)  # told after each change
 
@@ -358,7 +360,7 @@ class Document:
         # What it needs, as recipes are written: an editor before 12 would land a calibrated slider
         # elsewhere, one before 11 would move brightness differently, one before 10 opens it when
         # no part moves whole.
-        if any(paired_maybe(s.slider_dict) for s in self.history):  # one before 15 would not hold a pair
+        if any(self._paired(s.slider_dict) for s in self.history):  # one before 15 would not hold a pair
             return data
         if any(self._lowered(s.slider_dict) for s in self.history):  # one before 14 would not hold it
             data["version"] = 14
@@ -378,6 +380,13 @@ class Document:
         if self.held_lowered is None:
             return lowered_maybe(sliders)
         return any(v < 0 and name in self.held_lowered for name, v in sliders.items())
+
+    def _paired(self, sliders: dict[str, float]) -> bool:
+        """Whether `sliders` move a class pair the model holds (held_pairs), or, not told which those
+        are, may (editing.keep_versions.paired_maybe)."""
+        if self.held_pairs is None:
+            return paired_maybe(sliders)
+        return any(v and name in self.held_pairs for name, v in sliders.items())
 
     def save(self, path: str | os.PathLike) -> None:
         write_json_atomic(path, self.to_dict())

@@ -23,18 +23,11 @@ from PySide6.QtCore import QObject, Signal
 from editing.edit import solve_strokes, solver_config
 from editing.landing import BrushBand, lands_in_bands, moves_hair, object_reach
 from editing.layers import MAX_LAYERS, layer_count
-from editing.offset import drawing
-from editing.solver import (
-    SETTLED,
-    Constraints,
-    SolverConfig,
-    SolverStep,
-    Stroke,
-    build_constraints,
-    stroke_loss,
-)
-from editing.vectors import AttributeVector
 from editing.motion import Motion
+from editing.offset import drawing
+from editing.solver import (SETTLED, Constraints, SolverConfig, SolverStep, Stroke, build_constraints,
+                            stroke_loss)
+from editing.vectors import AttributeVector
 from editing.warp import Warp, reach_strokes
 from editor.brushbar import BrushBar
 from editor.errors import describe
@@ -47,6 +40,7 @@ from editor.state import Document, Moved, Snapshot
 from training.modelfile import GANModel
 
 FAR_SHORT = 0.5  # a stroke whose colour got less than this share of the way is said to fall short
+ASKING = ("color", "sketch")  # the strokes' kinds that ask the picture for a change (not Preserve)
 NOT_APPLIED = 0.1  # a stroke whose best candidate, solved in the model's picture, got less than this
 # share of the way is not applied: the solver changed the rest instead (walkthrough 51: a sketch line
 # beside a dress got 4% of the way and narrowed and darkened the whole dress, its Preserve strokes too)
@@ -122,23 +116,28 @@ def reached(step: SolverStep, constraints: Constraints, landed: float | None | b
     (BrushBand.reached; None: no pixel under it had far to go), which is what the user sees; the
     solver's share in the model's picture said 0% of a stroke that cut a boot's toe off (a
     walkthrough)."""
-    share = share_reached(step, constraints, landed)
-    if share is None or share >= FAR_SHORT:
+    if landed is not False:
+        share = 1.0 if landed is None else landed
+    else:
+        shares = shares_reached(step, constraints)
+        if shares is None:
+            return ""
+        share = float(shares[0])
+    if share >= FAR_SHORT:
         return ""
     return (f"; the strokes got {100 * max(share, 0.0):.0f}% of the way: the model cannot draw them "
             f"there without changing the rest")
 
 
-def share_reached(step: SolverStep, constraints: Constraints, landed: float | None | bool = False
-                  ) -> float | None:
-    """How far the best candidate got to the strokes (1: all the way), as `reached` says it; None
-    where the strokes asked nothing of the picture."""
-    if landed is not False:
-        return 1.0 if landed is None else landed
-    asked = float(stroke_loss(constraints.preserve_target[None], constraints)[0])
+def shares_reached(step: SolverStep, constraints: Constraints) -> np.ndarray | None:
+    """(K,) how far each candidate got in the model's picture to what the strokes ask (their colour
+    and sketch terms: 1 all the way, 0 not at all), or None where they ask nothing. What Preserve
+    strokes and the strokes before keep is left out: its drift is not the new stroke falling short
+    (counted in, a stroke that landed exactly read "0% of the way": a review)."""
+    asked = float(stroke_loss(constraints.preserve_target[None], constraints, kinds=ASKING)[0])
     if asked <= 0:
         return None
-    return 1.0 - float(step.stroke_error[0]) / asked
+    return 1.0 - (stroke_loss(step.images, constraints, kinds=ASKING) / asked).numpy()
 
 
 def with_views(steps: Iterator[SolverStep], renderer: Renderer | None, state: Snapshot,
@@ -252,7 +251,9 @@ class StrokeTool(QObject):
 
         def finish(result) -> None:
             step, views, seen, share = result
-            got = share_reached(step, constraints) if share is False else None
+            shares = shares_reached(step, constraints) if share is False else None
+            got = None if shares is None else float(shares.max())  # (the first is ranked best by more
+            # than its stroke: a face's identity, an item's class; another may get further)
             if got is not None and got < NOT_APPLIED:  # (a colour stroke landing within its band changes
                 # nothing beyond it: judged on the photo, `share`, and applied)
                 self.status.emit(f"Not applied: the model's best try got {100 * max(got, 0.0):.0f}% of the "

@@ -206,7 +206,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
             self._undo_switches.clear()
             self._redo_switches.clear()
         self.doc = doc
-        doc.held_lowered = frozenset(getattr(getattr(self.vectors, "hold", None), "lowered", ()))
+        hold = getattr(self.vectors, "hold", None)  # what it holds, for the version a session is written as
+        doc.held_lowered, doc.held_pairs = (frozenset(getattr(hold, k, ())) for k in ("lowered", "pairs"))
         self.tuning.follow_model(self.model, doc)  # as remembered, off where its tuning stopped
         model = self.drawing_model
         session.take_photo(self.vectors, doc.z0, doc.target)  # before a slider moves (editing.keep)

@@ -707,6 +707,24 @@ def test_a_class_pair_stops_before_the_item_reads_as_a_third_kind():
                         lambda: (z0, z0 + 0.25 * e[0]))  # held at 0.25, still an a: said once, as held
     assert [note_line(n, n.name, 2.5) for n in said] == [
         "a->b +2.50 goes only to +0.25: further, the model would draw neither an a nor a b"]
+    def by_sum(x):  # three_kinds of the first two coordinates' sum
+        return three_kinds(x[:, :1] + x[:, 1:2])
+
+    both = {"a->b": vectors["a->b"], "tone": AttributeVector("tone", e[1], 1.0, {"kind": "measured"})}
+    held = SliderSet(both, ClassHold(lambda z: z, by_sum, both, class_names=["a", "b", "c"]))
+    values = {"a->b": 2.5, "tone": 1.0}  # each held on its own, a c together: said (a review)
+    code = apply_sliders(z0, held, values)
+    said = slider_notes(held, z0, values, 28 / 32, lambda: (z0, code))
+    assert note_line(said[-1], "a->b", 2.5) == "a->b +2.50: the model draws a c here, not a b"
+
+    def four(x):  # a, b, c to 3.1, d beyond
+        return torch.stack([1.1 - x[:, 0], 0.5 - (x[:, 0] - 1.6).abs(), 0.5 - (x[:, 0] - 2.6).abs(),
+                            x[:, 0] - 3.1], 1)
+
+    third = SliderSet(vectors, ClassHold(lambda z: z, four, vectors, class_names=["a", "b", "c", "d"]))
+    start = torch.tensor([2.5, 0, 0, 0])  # a c to begin with: held before a d, in plain words
+    said = slider_notes(third, start, {"a->b": 2.0}, 28 / 32, lambda: (start, start + 0.5 * e[0]))
+    assert [n.why for n in said] == [HELD_WHY["class"]]
     c = torch.tensor([2.5, 0, 0, 0])  # a c: may go back through b to a, not past a
     assert hold.limits(c, "a->b")[0] == -math.inf
     for older in (ClassHold(lambda z: z, three_kinds, vectors, class_names=["a", "b", "c"], pairs=False),
@@ -737,3 +755,5 @@ def test_a_version_14_session_with_a_class_pair_moved_opens_as_it_looked():
     assert torch.equal(document_from_session(data, model, vectors).code(vectors), doc.code(vectors))
     doc.push(doc.with_sliders({"sneaker->ankle_boot": 0.0}, "back"))
     assert doc.to_dict()["version"] == 15  # a pair moved anywhere in the history
+    doc.held_pairs = frozenset()  # told that its model holds no pair (the editor tells it): as before
+    assert doc.to_dict()["version"] < 15
