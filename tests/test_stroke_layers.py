@@ -233,3 +233,23 @@ def test_a_sketch_after_stripes_lands_on_the_frame_it_was_painted_on(window, qtb
     assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), after)
     rebuild_from_recipe(read_recipe(tmp_path / "sketch.png.recipe.json"), tmp_path / "again.png")
     assert np.array_equal(np.asarray(Image.open(tmp_path / "again.png").convert("RGB")), after)
+
+
+def test_how_far_a_stroke_got_counts_what_it_asks_not_what_is_kept():
+    """A review: the share that decides NOT_APPLIED counted the drift of a Preserve stroke and of the
+    strokes before, which ask nothing new, so a stroke that landed exactly read "0% of the way". It
+    counts the colour and sketch strokes alone, each candidate on its own."""
+    from editing.solver import SolverStep, build_constraints
+    from editor.strokes import shares_reached
+
+    current = torch.zeros(1, 8, 8)
+    c = build_constraints([Stroke("preserve", ((1.0, 1.0), (6.0, 1.0)), 1.0),
+                           Stroke("color", ((1.0, 6.0), (6.0, 6.0)), 1.0, (1.0,))], current)
+    exact = torch.where(c.color_mask > 0, 1.0, 0.0)[None, None].clone()
+    exact[0, 0, 1] = 0.5  # the preserved row drifted
+    half = torch.where(c.color_mask > 0, 1 - 2 ** -0.5, 0.0)[None, None]  # half the squared error left
+    step = SolverStep(0, torch.zeros(2, 4), torch.cat([half, exact]), torch.zeros(2), torch.zeros(2),
+                      torch.zeros(2), True)
+    assert shares_reached(step, c) == pytest.approx([0.5, 1.0], abs=1e-5)
+    nothing = build_constraints([Stroke("preserve", ((1.0, 1.0), (6.0, 1.0)), 1.0)], current)
+    assert shares_reached(step, nothing) is None
