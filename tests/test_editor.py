@@ -1410,15 +1410,20 @@ def test_a_stroke_that_falls_short_says_so():
 
     current = torch.full((1, 32, 32), -0.5)
     c = build_constraints([Stroke("color", ((8.0, 16.0), (24.0, 16.0)), 2.0, (1.0,))], current)
-    asked = stroke_loss(current[None], c).item()
-    assert reached(SimpleNamespace(stroke_error=torch.tensor([0.2 * asked])), c) == ""
-    note = reached(SimpleNamespace(stroke_error=torch.tensor([0.9 * asked])), c)
+
+    def step(left: float):  # a candidate whose stroke error is `left` of what was asked
+        image = torch.where(c.color_mask > 0, 1.0 - 1.5 * left ** 0.5, -0.5)[None, None]
+        assert stroke_loss(image, c).item() == pytest.approx(left * stroke_loss(current[None], c).item())
+        return SimpleNamespace(images=image)
+
+    assert reached(step(0.2), c) == ""
+    note = reached(step(0.9), c)
     assert "10% of the way" in note and "model cannot draw" in note
     # Where the stroke lands within its band, what lands on the photo says (BrushBand.reached): the
     # solver's 10% in the model's picture was said of a stroke that cut a boot's toe off
-    assert reached(SimpleNamespace(stroke_error=torch.tensor([0.9 * asked])), c, 0.8) == ""
-    assert reached(SimpleNamespace(stroke_error=torch.tensor([0.9 * asked])), c, None) == ""  # nothing to do
-    assert "7% of the way" in reached(SimpleNamespace(stroke_error=torch.tensor([0.2 * asked])), c, 0.07)
+    assert reached(step(0.9), c, 0.8) == ""
+    assert reached(step(0.9), c, None) == ""  # nothing to do
+    assert "7% of the way" in reached(step(0.2), c, 0.07)
 
 
 def test_a_click_s_dot_shows_while_it_is_solved(qtbot):
