@@ -41,9 +41,9 @@ from training.modelfile import GANModel
 
 FAR_SHORT = 0.5  # a stroke whose colour got less than this share of the way is said to fall short
 ASKING = ("color", "sketch")  # the strokes' kinds that ask the picture for a change (not Preserve)
-NOT_APPLIED = 0.1  # a stroke whose best candidate, solved in the model's picture, got less than this
-# share of the way is not applied: the solver changed the rest instead (walkthrough 51: a sketch line
-# beside a dress got 4% of the way and narrowed and darkened the whole dress, its Preserve strokes too)
+NOT_APPLIED = 0.1  # a stroke solved in the model's picture none of whose candidates gets this share of
+# the way (shares_reached) is not applied: the solver changed the rest instead (walkthrough 51: a sketch
+# line beside a dress got 4% of the way and narrowed and darkened the whole dress, its Preserve strokes too)
 
 
 def stroke_constraints(model: GANModel, doc: Document, vectors: dict[str, AttributeVector],
@@ -86,7 +86,7 @@ def held_still(state: Snapshot, vectors: dict[str, AttributeVector], z0: torch.T
     (editor.state.Moved), by a motion that moves nothing: a stroke solved on it lands its change from
     the state's own picture on what the canvas showed (walkthrough 51: a sketch after two stripes on
     a dress landed everything the stripes' codes had changed beyond their bands, and the straps
-    a Preserve stroke kept moved by 69 levels on average; they are bit for bit the frame's now)."""
+    a Preserve stroke kept moved by 69 levels on average; now by 4, what the solver changed there)."""
     c = resolution / 2
     still = Motion((Warp((c, c), (c, c), 1.0),))
     return replace(state, moved=Moved(state, still, state.code(vectors, z0)), layers=())
