@@ -285,3 +285,20 @@ def test_a_face_slider_moved_far_that_left_its_attribute_says_so(tmp_path):
     assert reader is not None and "Eyeglasses" in reader.names
     read = reader.read(face.sample(1, seed=3))
     assert set(read) == set(reader.names) and all(0.0 <= p <= 1.0 for p in read.values())
+
+
+def test_a_document_as_opened_is_never_gone_too_far(qtbot, tmp_path):
+    """Walkthrough 52: New from model, seed 86671 (a poor sample of the shipped product model), said
+    "Gone too far: less realistic than 98% of the model's own pictures (undo: Ctrl+Z)" before any edit,
+    with nothing to undo: its frame, measured as the model sees it, scored under the sample's own
+    realism. The state a document opens with says how it scores, never that an edit went too far."""
+    from tests.conftest import open_window
+    from tests.test_editor import settle
+
+    w = open_window(qtbot, tmp_path, "fashion-mnist-32")
+    w.new_from_model(86671)
+    settle(qtbot, w)
+    qtbot.waitUntil(lambda: "Now:" in w.candidates_panel.quality.text(), timeout=10_000)
+    said = w.candidates_panel.quality.text()
+    assert "Gone too far" not in said and w.candidates_panel.warning is None
+    assert "more realistic than 0% of samples" in said  # it does score that low
