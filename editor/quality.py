@@ -167,9 +167,9 @@ class QualityMeter:
         if short:  # (beside "Now: 0.000 from the photo", whose picture it is: a walkthrough)
             return (f"{self.model.name} draws this photo {how} (its own picture of it: "
                     f"{far} from it): {some}edits may look broken")
-        return (f"{self.model.name} draws this photo {how}: its own picture of it lies "
-                f"{far} from it (photos like its training images: under {limit:g}), "
-                f"so {some}edits may look broken")
+        return (f"{self.model.name} draws this photo {how}, so {some}edits may look broken: its own "
+                f"picture of it lies {far} from it (photos like its training images: under {limit:g})")
+        # (what it means first: a window 1200 px wide cut the status bar's line before it, walkthrough 52)
 
     def said(self, q: Quality) -> str:
         """The summary of `q` as the editor says it, with the photo's own realism rank beside its

@@ -234,13 +234,13 @@ def test_a_photo_an_object_model_draws_poorly_is_said_to_be_so(tmp_path):
     meter = QualityMeter(model, LPIPS(), target, start=z0)
     assert meter.spec.kind == "object" and meter.poor_fit() is None  # its own picture: 0 from it
     meter.start = Quality(0.0, 0.5, lpips=POOR_FIT + 0.02)
-    assert meter.poor_fit().startswith(f"{model.name} draws this photo poorly: its own picture of it lies "
-                                       f"{POOR_FIT + 0.02:.3f} from it")
+    assert meter.poor_fit().startswith(f"{model.name} draws this photo poorly, so edits may look broken: its "
+                                       f"own picture of it lies {POOR_FIT + 0.02:.3f} from it")
     meter.start = Quality(0.0, 0.5, lpips=POOR_FIT + 0.0004)  # just past: said as past, not "0.070 ...
     assert f" {POOR_FIT + 0.0004:.4f} from it " in meter.poor_fit()  # under 0.07" (walkthrough 48)
     assert meter.poor_fit().startswith(f"{model.name} draws this photo a little less well than its training "
-                                       f"images: ")  # not "poorly" (walkthrough 49)
-    assert meter.poor_fit().endswith("so some edits may look broken")
+                                       f"images, so some edits may look broken: ")  # not "poorly" (walk 49)
+    assert meter.poor_fit().endswith(f"(photos like its training images: under {POOR_FIT:g})")
     assert "a little less well" in meter.poor_fit(short=True)
     meter.start = Quality(0.0, 0.5, lpips=POOR_FIT - 0.01)
     assert meter.poor_fit() is None
