@@ -146,16 +146,14 @@ class CandidatesPanel(QWidget):
         self.quality.setToolTip(quality_tip(meter is None or meter.spec.kind == "face"))
 
     def show_quality(self, z: torch.Tensor, offset=None, shown: torch.Tensor | None = None,
-                     hair: bool = False, painted: bool = False, unedited: bool = False) -> None:
+                     hair: bool = False, painted: bool = False) -> None:
         """The quality of the current picture: code z (D,), drawn with a drag's `offset` if any,
         or `shown` (1, C, R, R), the picture on screen as the model sees it, when given; `hair`: it
         moves a hair colour slider; `painted`: its colour strokes land within their bands
-        (QualityMeter.too_far); `unedited`: the document as opened, never "gone too far" (walkthrough
-        52: a poor sample of New from model was, its frame measured below the sample's own realism)."""
+        (QualityMeter.too_far)."""
         if self.meter is not None:
             q = self.meter.measure_code(z, offset) if shown is None else self.meter.measure(shown)[0]
-            landed = shown is not None
-            warning = self.warning = None if unedited else self.meter.warning(q, hair, landed, painted)
+            warning = self.warning = self.meter.warning(q, hair, landed=shown is not None, painted=painted)
             text = "Now: " + html.escape(self.meter.said(q))
             poor = self.meter.poor_fit(short=True)  # (said once the inversion is done, and kept)
             if poor:

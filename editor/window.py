@@ -236,8 +236,10 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
     def _measure_with(self, model: GANModel, doc: Document, settled: bool = True) -> None:
         """The quality shown is measured with `model` against `doc`'s photo and reconstruction
         (`settled`: its z0 is no inversion's first guess)."""
-        self.candidates_panel.set_meter(QualityMeter(
-            model, self.lpips, doc.target, doc.z0, aligned=bool(doc.mapping.affine), settled=settled))
+        renderer = self.preview.renderer
+        shown = renderer.as_model_sees(renderer.display_pixels) if doc.target is None else None
+        self.candidates_panel.set_meter(QualityMeter(model, self.lpips, doc.target, doc.z0, settled=settled,
+                                                     aligned=bool(doc.mapping.affine), shown=shown))
 
     def redraw(self) -> None:
         """Draw the document with `drawing_model` again (a tuning done, the switch turned): the
@@ -275,8 +277,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         if (doc is not None and snap is doc.current and not self._refining and panel.meter is not None
                 and judges_landing(self.renderer, snap) == (display is not None)):
             seen = None if display is None else self.renderer.as_model_sees(display)
-            panel.show_quality(doc.code(self.vectors), snap.offset, seen, **judged_by(snap, doc.mapping),
-                               unedited=snap is doc.history[0])
+            panel.show_quality(doc.code(self.vectors), snap.offset, seen, **judged_by(snap, doc.mapping))
 
     def set_editing_enabled(self, enabled: bool) -> None:
         """Sliders and brushes work while a document is open and no inversion is running."""

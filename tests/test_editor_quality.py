@@ -291,7 +291,9 @@ def test_a_document_as_opened_is_never_gone_too_far(qtbot, tmp_path):
     """Walkthrough 52: New from model, seed 86671 (a poor sample of the shipped product model), said
     "Gone too far: less realistic than 98% of the model's own pictures (undo: Ctrl+Z)" before any edit,
     with nothing to undo: its frame, measured as the model sees it, scored under the sample's own
-    realism. The state a document opens with says how it scores, never that an edit went too far."""
+    realism. A model sample's document is judged against the sample as the canvas shows it, as the
+    model sees it, as a photo's is against the photo: unedited it never says an edit went too far,
+    and a small edit of it does not either."""
     from tests.conftest import open_window
     from tests.test_editor import settle
 
@@ -302,3 +304,7 @@ def test_a_document_as_opened_is_never_gone_too_far(qtbot, tmp_path):
     said = w.candidates_panel.quality.text()
     assert "Gone too far" not in said and w.candidates_panel.warning is None
     assert "more realistic than 0% of samples" in said  # it does score that low
+    w.set_slider("brightness", 0.1, commit=True)
+    settle(qtbot, w)
+    qtbot.wait(500)  # (its frame, then the quality judged on it)
+    assert w.candidates_panel.warning is None
