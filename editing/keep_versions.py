@@ -108,6 +108,37 @@ def paired_maybe(sliders: dict[str, float]) -> bool:
     return any(v and "->" in name for name, v in sliders.items())
 
 
+def rescaled(sliders: dict[str, float], vectors: dict) -> bool:
+    """Whether slider values `sliders` move a slider of `vectors` whose unit session version 16 made
+    the model's own codes' spread (editing.vectors.own_unit: meta "inverted_spread")."""
+    return any(v and name in vectors and "inverted_spread" in vectors[name].meta
+               for name, v in sliders.items())
+
+
+def rescaled_maybe(sliders: dict[str, float]) -> bool:
+    """Whether slider values `sliders` may move such a slider (rescaled), told without the sliders'
+    meta (a document's): any slider moved but a measured one (editing.measure.UNITS) or a class pair
+    ("a->b"). A session that may is written as version 16."""
+    return any(v and name not in UNITS and "->" not in name for name, v in sliders.items())
+
+
+def units_before_16(sliders: dict) -> dict | None:
+    """The same sliders (held as `sliders` hold them), those that session version 16 put in units of
+    the model's own codes (rescaled) in the inverted images' spread, as every session before 16 moved
+    them; None when there are none."""
+    before = {name: replace(v, spread=float(v.meta["inverted_spread"]))
+              for name, v in sliders.items() if "inverted_spread" in v.meta}
+    if not before:
+        return None
+    plain = {**dict(sliders), **before}
+    hold = getattr(sliders, "hold", None)
+    if hold is None:
+        return plain
+    return SliderSet(plain, ClassHold(hold.decode, hold.classifier, plain, hold.calibration,
+                                      on_photos=hold.on_photos, class_names=hold.class_names,
+                                      lowered=bool(hold.lowered), pairs=bool(hold.pairs)))
+
+
 def unheld_pairs(sliders: dict) -> SliderSet | None:
     """The same sliders held as `sliders` hold them (the class sliders lowered too, as version 14
     held them), the class pairs not held, as every session before version 15 moved them; None when

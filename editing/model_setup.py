@@ -58,6 +58,7 @@ def cmd_train_encoder(a: argparse.Namespace) -> int:
 
 
 FIT_N = 64  # held-out images train-encoder inverts to learn how closely the model draws its kind of photo
+OWN_CODES = 20_000  # the model's own codes a class slider's unit is measured on (editing.vectors.own_unit)
 FIT_MIN = 8  # fewer held-out images than this say too little: nothing is recorded
 
 
@@ -177,8 +178,10 @@ def cmd_vectors(a: argparse.Namespace) -> int:
         info.update(source=data.name, codes="iterative encoder" if refiner else "encoder",
                     images=len(data))
         if kind == "fashion":
-            vectors = fashion_vectors(codes, data, a.method, within_class=not a.across_classes)
+            vectors = fashion_vectors(codes, data, a.method, within_class=not a.across_classes,
+                                      own=model.codes(OWN_CODES))
             info["measured"] = "across classes" if a.across_classes else "within class"
+            info["class_unit"] = "the model's own codes"
         elif kind == "faces":
             vectors = face_vectors(codes, data.attributes, data.attribute_names, a.method)
         else:

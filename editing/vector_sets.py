@@ -10,18 +10,20 @@ import torch
 
 from editing.measure import MEASURED, measure
 from editing.vectors import (AttributeVector, AttributeVectorError, class_directions, code_classifier,
-                             make_vector, mean_difference, median_split, within_class_vector)
+                             make_vector, mean_difference, median_split, own_unit,
+                             within_class_vector)
 
 FASHION_PAIRS = (("sneaker", "ankle_boot"), ("shirt", "dress"), ("t-shirt", "shirt"),
                  ("sandal", "sneaker"), ("pullover", "coat"))
 
 
 def fashion_vectors(codes: torch.Tensor, images, method: str = "mean",
-                    remove_measured: bool = False, within_class: bool = True
-                    ) -> dict[str, AttributeVector]:
+                    remove_measured: bool = False, within_class: bool = True,
+                    own: torch.Tensor | None = None) -> dict[str, AttributeVector]:
     """Class-vs-rest, named class pairs, and measured attributes (median splits) of Fashion-MNIST;
     the measured ones `within_class` (see within_class_vector), with per-class directions
-    (class_directions), unless told otherwise."""
+    (class_directions), unless told otherwise; the class sliders in units of the model's own codes
+    `own` where given (editing.vectors.own_unit)."""
     names = images.class_names
     labels = images.labels
     out: dict[str, AttributeVector] = {}
@@ -47,6 +49,8 @@ def fashion_vectors(codes: torch.Tensor, images, method: str = "mean",
             out[k] = make_vector(k, codes, median_split(values), method, others, meta)
     for c, name in enumerate(names):
         out[name] = make_vector(name, codes, labels == c, method, meta={"kind": "class"})
+        if own is not None:
+            own_unit(out[name], own)
     for a, b in FASHION_PAIRS:
         ia, ib = names.index(a), names.index(b)
         keep = (labels == ia) | (labels == ib)

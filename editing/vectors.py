@@ -154,6 +154,19 @@ def make_vector(name: str, codes: torch.Tensor, labels: torch.Tensor, method: st
     return AttributeVector(name, v, spread, info)
 
 
+def own_unit(vector: AttributeVector, own: torch.Tensor) -> AttributeVector:
+    """`vector` with its slider unit the spread of the model's own codes `own` (N, D; GANModel.codes)
+    along it, the unit it had (the inverted images' spread) kept as meta "inverted_spread". The
+    editor moves the codes the app's inversion finds, which spread like the model's own (the product
+    model's: norm 10.9 against its samples' 11.3), while the encoder's first guesses, which the
+    vectors are made from, keep near the mean (norm 3.9): measured on them, a class slider's unit
+    was three quarters of the codes' own spread, and +3 took 55% of held-out product photos to
+    the slider's kind (benchmarks.class_unit). Sessions saved before version 16 keep the old unit."""
+    vector.meta["inverted_spread"] = vector.spread
+    vector.spread = float((own @ vector.unit).std())
+    return vector
+
+
 def check_slider_values(values: dict[str, float]) -> None:
     """Refuse a slider value that is not a finite number within +-MAX_SLIDER units (NaN, inf or
     1e308 would turn the code, and three quarters of the export, black)."""
@@ -232,6 +245,9 @@ def load_vectors(path: str | os.PathLike) -> tuple[dict[str, AttributeVector], d
             for name, m in meta["attributes"].items():
                 m = dict(m)
                 spread = m.pop("spread")
+                if not all(isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+                           for x in (spread, m.get("inverted_spread", 1.0))):
+                    raise ValueError(f"{name}'s slider unit is not a positive number")
                 by_class = None
                 if f"{name}@units" in keys:
                     by_class = ClassDirections(*(f.get_tensor(f"{name}@{part}") for part in CLASS_PARTS))

@@ -197,42 +197,45 @@ def take_photo(vectors: dict, z0: torch.Tensor, target: torch.Tensor | None) -> 
 def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: int,
              target: torch.Tensor | None = None) -> list[Snapshot]:
     """A history saved by an older version of the editor, each state showing exactly the code it
-    showed then, its sliders where they were (editing.keep_versions): version 1 moved the measured sliders
-    in spread units (uncalibrated), versions 2 to 4 along their class's straight direction, version
-    5 judged the class on the generator's picture, not on the photo, versions 6 to 10 held only the
-    area and detail still under brightness (on the photo `target`, as the model sees it), versions
-    up to 11 landed a steered value from the largest change before it (editing.steer.Walk.to_steps),
-    versions up to 13 held no class slider lowered (editing.keep.LOWERED_KINDS), versions up to 14 no
-    class pair (editing.keep.PAIR_KINDS). Only the states whose code those sliders change are
-    re-based; a region's `under` and a drag's start follow them."""
+    showed then, its sliders where they were (editing.keep_versions): version 1 moved the measured
+    sliders in spread units (uncalibrated), 2 to 4 along their class's straight direction, 5 judged
+    the class on the generator's picture, not on the photo, 6 to 10 held only the area and detail
+    still under brightness (on the photo `target`, as the model sees it), up to 11 landed a steered
+    value from the largest change before it (editing.steer.Walk.to_steps), up to 13 held no class
+    slider lowered (editing.keep.LOWERED_KINDS), up to 14 no class pair (PAIR_KINDS), up to 15 moved
+    a class slider in the inverted images' spread (editing.vectors.own_unit). Only the states whose
+    code those sliders change are re-based; a region's `under` and a drag's start follow them."""
     from editing.keep_versions import (landed_before_12, lowered_class, moved_by_11, moved_by_12, off_photos,
-                                       paired, shape_free, uncalibrated, unheld_lowered, unheld_pairs,
-                                       unsteered)
+                                       paired, rescaled, shape_free, uncalibrated, unheld_lowered,
+                                       unheld_pairs, units_before_16, unsteered)
 
     lowered = version < 14 and any(lowered_class(s.slider_dict, vectors) for s in history)
     pairs = version < 15 and any(paired(s.slider_dict, vectors) for s in history)
-    if version >= 12 and not lowered and not pairs:
-        return history
-    if version >= 6 and not lowered and not pairs and not any(moved_by_12(s.slider_dict) for s in history):
-        return history  # no calibrated slider moved: every state shows what it showed
+    units = version < 16 and any(rescaled(s.slider_dict, vectors) for s in history)
+    if not (lowered or pairs or units) and (version >= 12 or version >= 6 and not any(
+            moved_by_12(s.slider_dict) for s in history)):  # (from 6, no calibrated slider moved)
+        return history  # every state shows what it showed
+    base = (units_before_16(vectors) if units else None) or vectors  # the older ones' units
     if version < 2:
-        before = uncalibrated(vectors)
+        before = uncalibrated(base)
     elif version < 5:
-        before = unsteered(vectors)
+        before = unsteered(base)
     elif version < 6:
-        before = landed_before_12(off_photos(vectors) or vectors)
+        before = landed_before_12(off_photos(base) or base)
     elif version < 12:  # brightness held less before 11; every steered value landed otherwise before 12
         shaped = version < 11 and any(moved_by_11(s.slider_dict) for s in history)
-        before = landed_before_12((shape_free(vectors) if shaped else None) or vectors)
+        before = landed_before_12((shape_free(base) if shaped else None) or base)
     else:
         before = None
     if before is None and lowered:  # (every hold above holds no class slider lowered nor a pair either)
-        before = unheld_lowered(vectors)
+        before = unheld_lowered(base)
     if before is None and pairs:
-        before = unheld_pairs(vectors)
+        before = unheld_pairs(base)
+    if before is None and units:
+        before = base
     if before is None:
         return history
-    if version >= 6:
+    if version >= 6 and getattr(before, "hold", None) is not None:
         before.hold.on_photo(z0, target)
 
     now: dict[int, Snapshot] = {}  # id(state as read) -> the state re-based
@@ -242,7 +245,8 @@ def as_saved(history: list[Snapshot], vectors: dict, z0: torch.Tensor, version: 
         new = snap
         if snap.sliders and (version < 6 or (version < 12 and moved_by_12(snap.slider_dict))
                              or (lowered and lowered_class(snap.slider_dict, vectors))
-                             or (pairs and paired(snap.slider_dict, vectors))):
+                             or (pairs and paired(snap.slider_dict, vectors))
+                             or (units and rescaled(snap.slider_dict, vectors))):
             then, shown = snap.code(before, z0), snap.code(vectors, z0)
             if version < 6 or not torch.equal(then, shown):  # from 6: where it differs
                 new = snap.showing(then, vectors, z0,  # its strokes' layers land the codes they did

@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from editing.keep_versions import lowered_maybe, moved_by_12, paired_maybe
+from editing.keep_versions import lowered_maybe, moved_by_12, paired_maybe, rescaled_maybe
 from editing.layers import with_layer
 from editing.motion import Motion
 from editing.offset import FeatureOffset
@@ -31,7 +31,7 @@ from training.fileio import sha256_file, write_json_atomic
 from training.modelfile import GANModel
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 15  # 15: a class pair is held before the item reads as neither of its kinds
+SESSION_VERSION = 16  # 16: a class slider moves in units of the model's own codes (editing.vectors.own_unit)
 # (editing.keep's PAIR_KINDS); 14: a class slider lowered is held before the item's kind is in doubt
 # (LOWERED_KINDS); 13: a state's strokes each land the code that followed them (`layers`, indices into
 # `codes`: editing.layers.layered_bands); 12: a steered slider's value lands between the neighbouring
@@ -222,6 +222,8 @@ class Document:
     # session is written as; None: not told (the editor tells its documents), any slider below 0 may be
     held_pairs: frozenset[str] | None = field(default=None, repr=False, compare=False)  # the class pairs
     # it holds (ClassHold.pairs), the same way; None: not told, any "a->b" slider may be
+    own_units: frozenset[str] | None = field(default=None, repr=False, compare=False)  # its model's
+    # sliders in units of its own codes (editing.keep_versions.rescaled), the same way; None: not told
     listeners: list[Callable[["Document"], None]] = field(default_factory=list, repr=False,
                                                           compare=False)  # told after each change
 
@@ -360,9 +362,12 @@ class Document:
         # What it needs, as recipes are written: an editor before 12 would land a calibrated slider
         # elsewhere, one before 11 would move brightness differently, one before 10 opens it when
         # no part moves whole.
-        if any(self._paired(s.slider_dict) for s in self.history):  # one before 15 would not hold a pair
+        if self._moves(self.own_units, rescaled_maybe):  # one before 16 would move it less
             return data
-        if any(self._lowered(s.slider_dict) for s in self.history):  # one before 14 would not hold it
+        if self._moves(self.held_pairs, paired_maybe):  # one before 15 would not hold a pair
+            data["version"] = 15
+            return data
+        if self._moves(self.held_lowered, lowered_maybe, down=True):  # one before 14 would not hold it
             data["version"] = 14
             return data
         if codes:  # an editor before 13 would land every stroke its state's code
@@ -374,19 +379,13 @@ class Document:
             data["version"] = 10 if any(m["motion"].get("whole") for m in data.get("moves", ())) else 9
         return data
 
-    def _lowered(self, sliders: dict[str, float]) -> bool:
-        """Whether `sliders` lower a class slider the model holds (held_lowered), or, not told
-        which those are, may (editing.keep_versions.lowered_maybe)."""
-        if self.held_lowered is None:
-            return lowered_maybe(sliders)
-        return any(v < 0 and name in self.held_lowered for name, v in sliders.items())
-
-    def _paired(self, sliders: dict[str, float]) -> bool:
-        """Whether `sliders` move a class pair the model holds (held_pairs), or, not told which those
-        are, may (editing.keep_versions.paired_maybe)."""
-        if self.held_pairs is None:
-            return paired_maybe(sliders)
-        return any(v and name in self.held_pairs for name, v in sliders.items())
+    def _moves(self, names: frozenset[str] | None, maybe, down: bool = False) -> bool:
+        """Whether a state moves (`down`: lowers) one of `names`, its model's sliders of a kind it
+        was told of (held_lowered, held_pairs, own_units), or, not told (None), may (`maybe`, from
+        editing.keep_versions: lowered_maybe, paired_maybe, rescaled_maybe)."""
+        if names is None:
+            return any(maybe(s.slider_dict) for s in self.history)
+        return any((v < 0 if down else v) and name in names for s in self.history for name, v in s.sliders)
 
     def save(self, path: str | os.PathLike) -> None:
         write_json_atomic(path, self.to_dict())

@@ -208,6 +208,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.doc = doc
         hold = getattr(self.vectors, "hold", None)  # what it holds, for the version a session is written as
         doc.held_lowered, doc.held_pairs = (frozenset(getattr(hold, k, ())) for k in ("lowered", "pairs"))
+        doc.own_units = frozenset(n for n, v in (self.vectors or {}).items() if "inverted_spread" in v.meta)
         self.tuning.follow_model(self.model, doc)  # as remembered, off where its tuning stopped
         model = self.drawing_model
         session.take_photo(self.vectors, doc.z0, doc.target)  # before a slider moves (editing.keep)

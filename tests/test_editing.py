@@ -84,6 +84,38 @@ def test_fashion_vectors_make_every_product_slider_from_labelled_images():
     assert set(vectors) == {*MEASURED, *FASHION_MNIST_CLASSES, *(f"{a}->{b}" for a, b in FASHION_PAIRS)}
     assert vectors["width"].unit[0] > 0.9 and vectors["width"].meta["kind"] == "measured"
     assert vectors["width"].by_class is not None
+    own = torch.randn(5000, 8, generator=g) * 2.0  # the model's own codes, twice as spread
+    moved = fashion_vectors(codes, data, own=own)
+    for name, v in moved.items():  # only the class sliders' unit changes, to the own codes' spread
+        assert torch.equal(v.vector, vectors[name].vector)
+        if v.meta["kind"] == "class":
+            assert v.spread == pytest.approx(float((own @ v.unit).std())) and 1.8 < v.spread < 2.2
+            assert v.meta["inverted_spread"] == vectors[name].spread
+        else:
+            assert v.spread == vectors[name].spread and "inverted_spread" not in v.meta
+
+
+def test_a_slider_unit_that_is_not_a_positive_number_is_refused(tmp_path):
+    """An attribute file is a stranger's file: a unit of NaN, 0 or below would turn the code, and the
+    export, to noise or black."""
+    from editing.vectors import make_vector, own_unit, save_vectors
+
+    g = torch.Generator().manual_seed(0)
+    codes = torch.randn(200, 4, generator=g)
+    v = own_unit(make_vector("a", codes, codes[:, 0] > 0, meta={"kind": "class"}), codes * 3)
+    save_vectors(tmp_path / "good.safetensors", {"a": v}, {})
+    assert load_vectors(tmp_path / "good.safetensors")[0]["a"].meta["inverted_spread"] == v.meta["inverted_spread"]
+    for bad in ({"spread": -1.0}, {"spread": float("nan")}, {"inverted_spread": 0.0},
+                {"inverted_spread": "1"}):
+        w = replace(v, meta={**v.meta})
+        for key, value in bad.items():
+            if key == "spread":
+                w.spread = value
+            else:
+                w.meta[key] = value
+        save_vectors(tmp_path / "bad.safetensors", {"a": w}, {})
+        with pytest.raises(AttributeVectorError, match="not a positive number"):
+            load_vectors(tmp_path / "bad.safetensors")
 
 
 def test_per_class_directions_move_each_class_its_own_way_and_keep_the_class(tmp_path):

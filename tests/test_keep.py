@@ -572,10 +572,11 @@ def test_a_class_slider_lowered_stops_before_the_item_changes_kind_and_raised_do
 
 def test_a_version_13_session_with_a_class_slider_lowered_opens_as_it_looked():
     """The shipped product model's sample of seed 1 with its own kind's slider at -2: held since 14,
-    a session of version 13 shows the code it showed (the class slider not held), one of 14 its own."""
+    a session of version 13 shows the code it showed (the class slider not held, in the unit it
+    had before 16), one of 16 its own."""
     from dataclasses import replace
 
-    from editing.keep_versions import unheld_lowered
+    from editing.keep_versions import unheld_lowered, units_before_16
     from editor.session import document_from_session, new_document
 
     model = load_model(DEFAULT_MODEL)
@@ -584,8 +585,8 @@ def test_a_version_13_session_with_a_class_slider_lowered_opens_as_it_looked():
     name = vectors.hold.read_class(doc.z0, doc.z0)[0]  # its own kind, lowered
     doc.push(replace(doc.with_sliders({name: -2.0}, "lowered"), layers=(doc.z0 + 0.1,)))  # a stroke's
     data = doc.to_dict()
-    assert data["version"] == 14
-    unheld = unheld_lowered(vectors)
+    assert data["version"] == 16  # (a class slider's unit changed in 16)
+    unheld = unheld_lowered(units_before_16(vectors))
     then = doc.current.code(unheld, doc.z0)
     assert not torch.allclose(doc.code(vectors), then, atol=1e-3)  # held now
     old = document_from_session({**data, "version": 13}, model, vectors)
@@ -757,3 +758,43 @@ def test_a_version_14_session_with_a_class_pair_moved_opens_as_it_looked():
     assert doc.to_dict()["version"] == 15  # a pair moved anywhere in the history
     doc.held_pairs = frozenset()  # told that its model holds no pair (the editor tells it): as before
     assert doc.to_dict()["version"] < 15
+
+
+def test_class_sliders_move_in_units_of_the_model_s_own_codes_and_older_sessions_as_they_did():
+    """Session version 16. The shipped product model's class sliders were in units of the encoder's
+    codes' spread (0.71-0.82), three quarters of the spread of the codes the editor moves: "Coat +3"
+    stopped short of a coat. Now one unit is the spread of the model's own codes along the slider
+    (1.0 for a model edited in z). A session of version 15 with a class slider moved shows the code it
+    showed; one of 16 its own; a session is written as 16 only when such a slider moved."""
+    from editing.keep_versions import units_before_16
+    from editor.session import document_from_session, new_document
+
+    model = load_model(DEFAULT_MODEL)
+    vectors = model_vectors(model)
+    own = model.codes(2000, seed=1)
+    for name in ("coat", "sneaker", "bag"):
+        v = vectors[name]
+        assert 0.95 < v.spread < 1.05 and v.spread == pytest.approx(float((own @ v.unit).std()), rel=0.05)
+        assert v.meta["inverted_spread"] < 0.85 * v.spread
+    assert "inverted_spread" not in vectors["width"].meta and "inverted_spread" not in vectors["shirt->dress"].meta
+    before = units_before_16(vectors)
+    assert before["coat"].spread == vectors["coat"].meta["inverted_spread"] and before["width"] is vectors["width"]
+    assert before.hold.pairs == vectors.hold.pairs and before.hold.lowered == vectors.hold.lowered
+
+    doc = new_document(model, 1)
+    doc.push(doc.with_sliders({"coat": 2.0}, "coat"))
+    data = doc.to_dict()
+    assert data["version"] == 16
+    then = doc.current.code(before, doc.z0)
+    assert torch.allclose(then - doc.z0, (doc.code(vectors) - doc.z0) * before["coat"].spread
+                          / vectors["coat"].spread, atol=1e-5)  # the same direction, less far
+    old = document_from_session({**data, "version": 15}, model, vectors)
+    assert torch.allclose(old.code(vectors), then, atol=1e-5) and old.current.sliders == doc.current.sliders
+    assert torch.equal(document_from_session(data, model, vectors).code(vectors), doc.code(vectors))
+    doc.own_units = frozenset()  # told that its model has no such slider: written as before
+    assert doc.to_dict()["version"] < 16
+    doc.own_units = frozenset({"coat"})
+    plain = new_document(model, 1)
+    plain.own_units = frozenset({"coat"})
+    plain.push(plain.with_sliders({"sneaker->ankle_boot": 1.0}, "pair"))
+    assert plain.to_dict()["version"] == 15
