@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, QScrollArea, QToolButton,
                                QToolTip, QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
@@ -25,8 +25,8 @@ from editor.state import Document, Snapshot
 
 SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
 SLIDER_STEP = 0.01  # the smallest step of a slider (two decimals)
-FOCUS_STYLE = "QLabel { background: palette(highlight); color: palette(highlighted-text); }"  # the
-# name of the slider the keys move
+FOCUS_STYLE = "QLabel { background: palette(highlight); color: palette(highlighted-text); }"  # keys'
+SCROLLING_MS = 600  # a wheel turn this soon after the list scrolled goes on scrolling it
 COMMIT_MS = 400  # quiet time after a slider moves (keys, the wheel, a typed value) before its value
 # enters the history; a drag enters it when the slider is let go
 SHOWN_HELD = 0.05  # slider units: a slider held closer than this to its value is not said to hold
@@ -59,8 +59,7 @@ def variant_title(name: str) -> str:
 def fold_text(variants: list[str], shown: bool) -> str:
     """The button that shows a slider's variants: "▸ Keep others" ("+1 variant" meant nothing to a
     new user: walkthrough), with their count when there are several."""
-    count = f" ({len(variants)})" if len(variants) > 1 else ""
-    return f"{'▾' if shown else '▸'} Keep others{count}"
+    return f"{'▾' if shown else '▸'} Keep others" + (f" ({len(variants)})" if len(variants) > 1 else "")
 
 
 def plain_name(name: str, names: set[str]) -> str | None:
@@ -138,6 +137,8 @@ class SlidersPanel(QWidget):
         self.area = QScrollArea()
         self.area.setWidgetResizable(True)
         self.area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.area.viewport().installEventFilter(self)
+        self._scrolled = QElapsedTimer()  # since the list last scrolled (eventFilter)
         layout.addWidget(self.area, 1)
         self.commit_timer = QTimer(self)
         self.commit_timer.setSingleShot(True)
@@ -269,10 +270,18 @@ class SlidersPanel(QWidget):
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         """The wheel over a slider that has not been clicked scrolls the list: a user scrolling to
-        reach a slider further down quietly changed the one under the pointer. Keys, the knob and
-        the value box as editor.slider_input has them."""
-        if event.type() == QEvent.Type.Wheel and not obj.hasFocus():
+        reach a slider further down quietly changed the one under the pointer. So does the wheel
+        over one that has, while the list scrolls (within SCROLLING_MS of its last turn; walkthrough
+        52: the scroll stopped at the slider last clicked, and moved it). Keys, the knob and the
+        value box as editor.slider_input has them."""
+        if obj is self.area.viewport():
+            if event.type() == QEvent.Type.Wheel:
+                self._scrolled.start()  # the list scrolls itself, over a title or a gap
+            return False
+        scrolling = self._scrolled.isValid() and self._scrolled.elapsed() < SCROLLING_MS
+        if event.type() == QEvent.Type.Wheel and (not obj.hasFocus() or scrolling):
             QApplication.sendEvent(self.area.verticalScrollBar(), event)
+            self._scrolled.start()
             return True
         if event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
             self._show_focus(obj, event.type() == QEvent.Type.FocusIn)
