@@ -48,7 +48,7 @@ def edited(model, vectors, photo, mapping, x, z0, name: str, value: float) -> tu
     if getattr(vectors, "hold", None) is not None:
         vectors.hold.on_photo(z0, x)
     pictures = model.decode(torch.stack([z0, apply_sliders(z0, vectors, {name: value})]))
-    return paste_back(photo, mapping, pictures[:1], pictures[1:])[0], float(model.critic(pictures[1:]))
+    return paste_back(photo, mapping, pictures[0], pictures[1])[0], float(model.critic(pictures[1:]))
 
 
 def main() -> None:

@@ -173,7 +173,8 @@ def invert(window, framed: tuple, label: str = "open", switching: bool = False) 
                    target=x)
     window._start_document(doc, switching, inverting=True)  # editing off: edits wait for the final
     # code; Cancel keeps the best so far
-    window.statusBar().showMessage(f"Inverting {photo.path.name}… {mapping.found_by}".rstrip())
+    window.statusBar().showMessage(f"Finding the model's picture of {photo.path.name}… "
+                                   f"{mapping.found_by}".rstrip())
 
     def refine(step) -> None:  # show the inversion refining on screen as it goes
         if step.step % INVERT_PREVIEW_EVERY == 0:
@@ -194,7 +195,8 @@ def invert(window, framed: tuple, label: str = "open", switching: bool = False) 
         if meter is not None:
             meter.settled = True  # (rebased on the final code just now)
         poor = None if meter is None else meter.poor_fit()
-        done = f"Inversion done: {step.step} steps, loss {step.loss[0].item():.4f}"
+        done = f"Ready to edit: the model's picture of {photo.path.name} found ({step.step} steps)"
+        # (a user knows neither "inversion" nor "loss"; the quality line says how close it is)
         left = window._undo_switches[-1] if switching and window._undo_switches else None
         if left is not None and left.doc.index > 0:  # the edits stay with the model left (walkthrough
             # 47: the photo started unedited with the new model, and nothing said where they went)
@@ -214,7 +216,7 @@ def invert(window, framed: tuple, label: str = "open", switching: bool = False) 
             window.tuning.not_now(doc)
             untuned = f" (not tuned to the photo: Edit > {TUNE_NAME} tunes it)"
         kept = "the first guess" if step is None else "the best result so far"
-        window.statusBar().showMessage(f"Inversion stopped; keeping {kept}{untuned}")
+        window.statusBar().showMessage(f"Stopped finding the model's picture; keeping {kept}{untuned}")
 
     window.jobs.run(Job(lambda: inverter.run(x, method, DEFAULT_CONFIG), DEFAULT_CONFIG.steps,
                         on_done=finish, on_step=refine, on_cancel=stopped))

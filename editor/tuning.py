@@ -101,13 +101,10 @@ class GeneratorTuning(QObject):
         model, x, pivot, cfg, lpips = w.model, doc.target, doc.z0.clone(), self.cfg, w.lpips
         generator = tuned_copy(model)  # trained on the worker; the model's own stays untouched
         name = doc.photo_path.name if doc.photo_path else "the photo"
-        first: list[float] = []  # the loss before the first step, for the message at the end
 
         def progress(step) -> None:
-            if not first:
-                first.append(step.loss)
-            w.statusBar().showMessage(f"Tuning the generator to {name}: step {step.step} of "
-                                      f"{cfg.steps}, loss {step.loss:.4f}")
+            w.statusBar().showMessage(f"Tuning the generator to {name}, so that it draws the photo more "
+                                      f"closely: step {step.step} of {cfg.steps}")
 
         def finish(step) -> None:
             self.busy_with = None
@@ -115,8 +112,8 @@ class GeneratorTuning(QObject):
             w.set_editing_enabled(True)
             if doc is w.doc:
                 w.redraw()
-            w.statusBar().showMessage(f"Generator tuned to {name}: {step.step} steps, loss "
-                                      f"{(first or [step.loss])[0]:.4f} → {step.loss:.4f}")
+            w.statusBar().showMessage(f"Generator tuned to {name}: edits now start from a picture much "
+                                      f"closer to the photo ({step.step} steps)")
 
         def stopped(_) -> None:
             self.busy_with = None

@@ -57,10 +57,10 @@ log = logging.getLogger(__name__)
 
 
 STALE_AFTER_AN_EDIT = ("Exported ", "Session saved", "The stroke lies outside", "Generator tuned to ",
-                       "Tuning cancelled", "Inversion done", "Inversion stopped", "Opened session ",
+                       "Tuning cancelled", "Ready to edit", "Stopped finding", "Opened session ",
                        "A click paints nothing", "Region cleared", "Region erased")  # status messages
 # that the next edit takes away (walkthroughs saw "Generator tuned to ..." stay through slider edits,
-# "Inversion done" beside an unexplained slider's edit, "Region cleared: ..." after Reset all)
+# "Inversion done" (now "Ready to edit") beside a slider's edit, "Region cleared: ..." after Reset all)
 
 class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
     def __init__(self, model: str | None = None, settings: QSettings | None = None,

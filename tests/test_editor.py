@@ -1539,13 +1539,13 @@ def test_what_an_export_said_goes_with_the_next_edit(window, qtbot, photo, tmp_p
     and "Inversion done" beside a slider's edit."""
     w = window
     monkeypatch.setattr("inversion.invert.POOR_FIT", 1.0)  # (the tiny model draws the coat poorly: that
-    # message would come instead of "Inversion done")
+    # message would come instead of "Ready to edit")
     assert w.open_photo(photo)
     settle(qtbot, w)
-    assert w.statusBar().currentMessage().startswith("Inversion done")
+    assert w.statusBar().currentMessage().startswith("Ready to edit")
     w.set_slider("first", 0.5, commit=True)
     settle(qtbot, w)
-    assert not w.statusBar().currentMessage().startswith("Inversion done")
+    assert not w.statusBar().currentMessage().startswith("Ready to edit")
     assert w.export_to(tmp_path / "out.png")
     assert w.statusBar().currentMessage().startswith("Exported out.png")
     w.set_slider("first", 1.0)

@@ -108,7 +108,7 @@ def test_an_inversion_stopped_leaves_the_photo_untuned_and_the_switch_says_so(wi
     qtbot.waitUntil(lambda: status.progress.value() >= 3, timeout=30_000)
     w.cancel_job()
     settle(qtbot, w)
-    assert "Inversion stopped" in w.statusBar().currentMessage()
+    assert "Stopped finding" in w.statusBar().currentMessage()
     assert "Edit > Tune generator to photo" in w.statusBar().currentMessage()
     assert w.doc.tuning is None and not w.tuning.enabled
     assert w.settings.value("tune_generator/object", type=bool) is True
