@@ -31,18 +31,18 @@ from training.fileio import sha256_file, write_json_atomic
 from training.modelfile import GANModel
 
 SESSION_FORMAT = "latent-editor-session"
-SESSION_VERSION = 16  # 16: a class slider moves in units of the model's own codes (editing.vectors.own_unit)
-# (editing.keep's PAIR_KINDS); 14: a class slider lowered is held before the item's kind is in doubt
-# (LOWERED_KINDS); 13: a state's strokes each land the code that followed them (`layers`, indices into
-# `codes`: editing.layers.layered_bands); 12: a steered slider's value lands between the neighbouring
-# readings of its walk (editing.steer.Walk.to_steps); 11: the brightness slider holds the item's width and
-# height still too (editing.measure.HOLD_STILL); 10: a drag may move a part as a whole (editing.motion's
-# `whole`); 9: a state after a drag lands on the photo the drag moved (`moved`, into `moves`: editing.motion;
-# the state it started on, the motion, the code it ended at); 8: states keep the warps that made them
-# (`warps`: where a face edit lands); 7: a region keeps, outside it, the state it was painted on (`under`); 6:
-# the class hold judges on the photo; 5: measured sliders steered; 4: states may hold a drag's feature offset;
-# 3: states may hold a region; 2: measured sliders in measured units (editing.keep; a version 1 session opens
-# as it looked)
+SESSION_VERSION = 16  # 16: a class slider moves in units of the model's own codes (editing.vectors.own_unit);
+# 15: a class pair is held before the item reads as neither of its kinds (editing.keep's PAIR_KINDS); 14: a
+# class slider lowered is held before the item's kind is in doubt (LOWERED_KINDS); 13: a state's strokes each
+# land the code that followed them (`layers`, indices into `codes`: editing.layers.layered_bands); 12: a
+# steered slider's value lands between the neighbouring readings of its walk (editing.steer.Walk.to_steps);
+# 11: the brightness slider holds the item's width and height still too (editing.measure.HOLD_STILL); 10: a
+# drag may move a part as a whole (editing.motion's `whole`); 9: a state after a drag lands on the photo the
+# drag moved (`moved`, into `moves`: editing.motion; the state it started on, the motion, the code it ended
+# at); 8: states keep the warps that made them (`warps`: where a face edit lands); 7: a region keeps, outside
+# it, the state it was painted on (`under`); 6: the class hold judges on the photo; 5: measured sliders
+# steered; 4: states may hold a drag's feature offset; 3: states may hold a region; 2: measured sliders in
+# measured units (editing.keep; a version 1 session opens as it looked)
 
 
 def _same_region(a: torch.Tensor | None, b: torch.Tensor | None) -> bool:
