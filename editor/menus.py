@@ -124,7 +124,7 @@ RECENT_COUNT = 10
 # Settings keys of the folders the file dialogs start in: photos opened ("last_dir", the one key
 # there was before), and what the editor saves (exports, animations, sessions)
 DIR_KINDS = {"photos": "last_dir", "saved": "last_dir_saved"}
-MOUSE_HELP = (("Mouse wheel", "zoom in or out under the cursor"),
+MOUSE_HELP = (("Mouse wheel", "zoom in or out under the cursor; over the sliders, scroll their list"),
               ("Middle drag, or Space + drag", "pan the zoomed picture"),
               ("Arrow keys (canvas focused)", "pan"),
               ("Left drag", "paint a stroke with the selected brush, inside the dashed outline"),

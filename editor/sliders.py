@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QElapsedTimer, QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, QScrollArea, QToolButton,
                                QToolTip, QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
@@ -26,8 +26,7 @@ from editor.state import Document, Snapshot
 SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
 SLIDER_STEP = 0.01  # the smallest step of a slider (two decimals)
 FOCUS_STYLE = "QLabel { background: palette(highlight); color: palette(highlighted-text); }"  # keys'
-SCROLLING_MS = 600  # a wheel turn this soon after the list scrolled goes on scrolling it
-COMMIT_MS = 400  # quiet time after a slider moves (keys, the wheel, a typed value) before its value
+COMMIT_MS = 400  # quiet time after a slider moves (keys, a typed value) before its value
 # enters the history; a drag enters it when the slider is let go
 SHOWN_HELD = 0.05  # slider units: a slider held closer than this to its value is not said to hold
 HELD_STYLE = "background: #f6e3b4"  # the value box of a slider that goes only part of the way
@@ -137,8 +136,6 @@ class SlidersPanel(QWidget):
         self.area = QScrollArea()
         self.area.setWidgetResizable(True)
         self.area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.area.viewport().installEventFilter(self)
-        self._scrolled = QElapsedTimer()  # since the list last scrolled (eventFilter)
         layout.addWidget(self.area, 1)
         self.commit_timer = QTimer(self)
         self.commit_timer.setSingleShot(True)
@@ -269,19 +266,13 @@ class SlidersPanel(QWidget):
                               f"taken as {self.sliders[name].value():+.2f}", box, box.rect(), 3000)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
-        """The wheel over a slider that has not been clicked scrolls the list: a user scrolling to
-        reach a slider further down quietly changed the one under the pointer. So does the wheel
-        over one that has, while the list scrolls (within SCROLLING_MS of its last turn; walkthrough
-        52: the scroll stopped at the slider last clicked, and moved it). Keys, the knob and the
-        value box as editor.slider_input has them."""
-        if obj is self.area.viewport():
-            if event.type() == QEvent.Type.Wheel:
-                self._scrolled.start()  # the list scrolls itself, over a title or a gap
-            return False
-        scrolling = self._scrolled.isValid() and self._scrolled.elapsed() < SCROLLING_MS
-        if event.type() == QEvent.Type.Wheel and (not obj.hasFocus() or scrolling):
+        """The wheel over a slider scrolls the list, never the slider: a user scrolling to reach a
+        slider further down quietly changed the one under the pointer, and, once a slider took the
+        wheel when clicked, the one just dragged (walkthrough 53: Ankle boot 3.00 -> 2.91, three
+        steps in the history), or the scroll stopped dead over one at its end (walkthroughs 52,
+        53). Keys, the knob and the value box as editor.slider_input has them."""
+        if event.type() == QEvent.Type.Wheel:
             QApplication.sendEvent(self.area.verticalScrollBar(), event)
-            self._scrolled.start()
             return True
         if event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
             self._show_focus(obj, event.type() == QEvent.Type.FocusIn)
