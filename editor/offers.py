@@ -52,13 +52,14 @@ class Offers(QObject):
         super().__init__()
         self.panel = panel
         self.doc: Document | None = None
+        self.vectors: dict | None = None  # the document's model's sliders (editor.render.judged_by)
         self._states: OrderedDict[int, tuple[Snapshot, Offer, int]] = OrderedDict()  # id(state) ->
         # (the state, the offer it came from, its candidate)
         self._shown: tuple[Offer, int] | None = None  # what the panel shows now
 
-    def set_document(self, doc: Document) -> None:
-        self.doc, self._shown = doc, None  # the states remembered stay (KEPT): an undone model switch
-        self.panel.clear()  # goes back to a document whose offers a session then keeps
+    def set_document(self, doc: Document, vectors: dict | None = None) -> None:
+        self.doc, self._shown, self.vectors = doc, None, vectors  # the states remembered stay (KEPT):
+        self.panel.clear()  # an undone model switch goes back to a document whose offers a session then keeps
         doc.subscribe(self.follow)
 
     def offered(self, offer: Offer, state: Snapshot) -> None:
@@ -159,7 +160,7 @@ class Offers(QObject):
             offer.qualities = self.panel.show_candidates(
                 offer.codes, offer.images, offer.views, lambda i, offer=offer: self.choose(offer, i),
                 offer.qualities,  # measured once: undo and redo show the offer again
-                seen=offer.seen, **judged_by(doc.current, doc.mapping))  # judged as the quality line
+                seen=offer.seen, **judged_by(doc.current, doc.mapping, self.vectors))  # as the quality line
         self.panel.gallery.setCurrentRow(k)
         if shown is not None and shown[0] is offer and shown[1] != k:  # another of the same offer
             # chosen (not an undo or redo from another stroke's: it said "Candidate 1 applied" there)

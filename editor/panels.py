@@ -146,14 +146,15 @@ class CandidatesPanel(QWidget):
         self.quality.setToolTip(quality_tip(meter is None or meter.spec.kind == "face"))
 
     def show_quality(self, z: torch.Tensor, offset=None, shown: torch.Tensor | None = None,
-                     hair: bool = False, painted: bool = False) -> None:
+                     hair: bool = False, painted: bool = False, kind: bool = False) -> None:
         """The quality of the current picture: code z (D,), drawn with a drag's `offset` if any,
         or `shown` (1, C, R, R), the picture on screen as the model sees it, when given; `hair`: it
-        moves a hair colour slider; `painted`: its colour strokes land within their bands
-        (QualityMeter.too_far)."""
+        moves a hair colour slider; `painted`: its colour strokes land within their bands; `kind`: it
+        asks for another kind of item (QualityMeter.too_far)."""
         if self.meter is not None:
             q = self.meter.measure_code(z, offset) if shown is None else self.meter.measure(shown)[0]
-            warning = self.warning = self.meter.warning(q, hair, landed=shown is not None, painted=painted)
+            warning = self.warning = self.meter.warning(q, hair, landed=shown is not None, painted=painted,
+                                                        kind=kind)
             text = "Now: " + html.escape(self.meter.said(q))
             poor = self.meter.poor_fit(short=True)  # (said once the inversion is done, and kept)
             if poor:
@@ -164,12 +165,12 @@ class CandidatesPanel(QWidget):
     def show_candidates(self, codes: torch.Tensor, images: torch.Tensor, views: list | None = None,
                         on_choose: Callable[[int], None] | None = None,
                         qualities: list | None = None, hair: bool = False,
-                        seen: torch.Tensor | None = None, painted: bool = False) -> list:
+                        seen: torch.Tensor | None = None, painted: bool = False, kind: bool = False) -> list:
         """codes (K, D) and their images (K, C, R, R) in [-1, 1]; `views`, each candidate's edit
         on the photo ((h, w, 3) uint8, editor.render.Renderer.view), shown instead of the images;
         `on_choose(k)`, what a click on candidate k does (the showing tool applies it); `qualities`,
         their measures if known; `hair`: they move a hair colour slider, `painted`: their colour
-        strokes land within their bands (QualityMeter.too_far);
+        strokes land within their bands, `kind`: they ask for another kind of item (QualityMeter.too_far);
         `seen` (K, C, R, R), what lands of each as the model sees it, measured instead of the
         images where that is not the generator's picture (editor.strokes.with_views). Returns the
         measures shown."""
@@ -187,7 +188,7 @@ class CandidatesPanel(QWidget):
             item = QListWidgetItem(icon, f"{k + 1}")
             item.setData(Qt.ItemDataRole.UserRole, k)
             if q is not None:
-                warning = self.meter.warning(q, hair, landed=seen is not None, painted=painted)
+                warning = self.meter.warning(q, hair, landed=seen is not None, painted=painted, kind=kind)
                 said = html.escape(f"Candidate {k + 1}: {self.meter.said(q)}")
                 # rich text, which Qt wraps: as one plain line it ran past the window's left edge
                 item.setToolTip(f"<p>{said}" + (f"<br><b>{html.escape(warning)}</b>" if warning else "")

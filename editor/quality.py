@@ -184,8 +184,8 @@ class QualityMeter:
         return q.summary(None if self.target is None else self.photo().realism_rank, self.tuning,
                          realism=self.poor_fit() is None)
 
-    def too_far(self, q: Quality, hair: bool = False, landed: bool = False, painted: bool = False
-                ) -> list[str]:
+    def too_far(self, q: Quality, hair: bool = False, landed: bool = False, painted: bool = False,
+                kind: bool = False) -> list[str]:
         """The rules by which the picture measured `q` has gone too far, in WARNINGS' order:
         "identity", "lpips", "realism", against the unedited reconstruction, or with `landed` (`q`
         measured what lands on the photo) against the photo itself (its LPIPS 0: against the
@@ -199,6 +199,8 @@ class QualityMeter:
         (editing.landing.lands_in_bands): the change there is what the user painted, and how far it
         moved the picture from the photo is no fault (the LPIPS rule called 11 of 16 black strokes
         across products "Gone too far" once they came out black); the realism rule judges them.
+        `kind`: the edit asks for another kind of item (editing.landing.asks_kind), far from the
+        photo by design: the realism rule judges it too.
         While a tuning runs the identity rule waits, as the quality line does (`tuning`): the
         untuned generator's face is often another person before any edit (a review)."""
         from inversion.faces import SAME_PERSON
@@ -210,17 +212,17 @@ class QualityMeter:
             out.append("identity")
         own = start.lpips if start is not None and start.lpips is not None else 0.0
         if (q.lpips is not None and q.lpips > FAR_LPIPS + own and not (hair and judged_by_identity)
-                and not (painted and landed)):
+                and not (painted and landed) and not kind):
             out.append("lpips")
         if q.realism_rank < UNREALISTIC and (start is None or start.realism_rank >= UNREALISTIC):
             out.append("realism")
         return out
 
-    def warning(self, q: Quality, hair: bool = False, landed: bool = False, painted: bool = False
-                ) -> str | None:
+    def warning(self, q: Quality, hair: bool = False, landed: bool = False, painted: bool = False,
+                kind: bool = False) -> str | None:
         """One sentence when the picture measured `q` has gone too far from the photo (the first
-        rule too_far names; `hair`, `landed` and `painted` as there), else None."""
-        rules = self.too_far(q, hair, landed, painted)
+        rule too_far names; `hair`, `landed`, `painted` and `kind` as there), else None."""
+        rules = self.too_far(q, hair, landed, painted, kind)
         return WARNINGS[rules[0]] if rules else None
 
     @torch.no_grad()

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.landing import face_reaches, lands_in_bands, layered, moves_hair, moves_sliders
+from editing.landing import asks_kind, face_reaches, lands_in_bands, layered, moves_hair, moves_sliders
 from editing.layers import drawn_layers, layered_bands
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
@@ -324,13 +324,15 @@ def candidate_views(renderer: Renderer, frames: list, state) -> tuple[list, torc
     return views, seen
 
 
-def judged_by(state, mapping) -> dict[str, bool]:
+def judged_by(state, mapping, vectors=None) -> dict[str, bool]:
     """The quality rules' allowances for a state (QualityMeter.too_far): `hair`, it moves a hair
     colour slider; `painted`, what lands of it is colour strokes within their bands alone (no
-    warp's band among them, no slider moved, no drag: those land wherever they changed)."""
+    warp's band among them, no slider moved, no drag: those land wherever they changed); `kind`, it
+    moves a class slider of `vectors` up or a class pair (editing.landing.asks_kind)."""
     painted = (lands_in_bands(state.reach_strokes, mapping) and not moves_sliders(state.slider_dict)
                and state.moved is None)
-    return {"hair": moves_hair(state.slider_dict), "painted": painted}
+    return {"hair": moves_hair(state.slider_dict), "painted": painted,
+            "kind": asks_kind(state.slider_dict, vectors)}
 
 
 def as_model_sees_it(renderer: Renderer | None, doc, vectors) -> torch.Tensor | None:

@@ -220,7 +220,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         self.canvas.photo_factor = renderer.factor
         self.canvas.set_outline(renderer.editable_outline())
         self.canvas.zoom_fit()
-        self.offers.set_document(doc)
+        self.offers.set_document(doc, self.vectors)
         self.strokes.set_document(model, self.vectors, doc)
         self.drag_tool.set_document(model, self.vectors, doc)
         self.warp_tool.set_document(model, self.vectors, doc)
@@ -278,7 +278,8 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         if (doc is not None and snap is doc.current and not self._refining and panel.meter is not None
                 and judges_landing(self.renderer, snap) == (display is not None)):
             seen = None if display is None else self.renderer.as_model_sees(display)
-            panel.show_quality(doc.code(self.vectors), snap.offset, seen, **judged_by(snap, doc.mapping))
+            panel.show_quality(doc.code(self.vectors), snap.offset, seen,
+                               **judged_by(snap, doc.mapping, self.vectors))
 
     def set_editing_enabled(self, enabled: bool) -> None:
         """Sliders and brushes work while a document is open and no inversion is running."""

@@ -109,6 +109,31 @@ def test_one_plain_warning_when_an_edit_has_gone_too_far(tmp_path):
     assert again.too_far(Quality(0.0, UNREALISTIC / 2, lpips=FAR_LPIPS + 0.05), landed=True,
                          painted=True) == ["realism"]
     assert again.warning(stripe, painted=True) is not None  # the generator's picture: judged as before
+    # nor an edit that asks for another kind of item (walkthrough 53: "Gone too far" at every class
+    # value on a dress); realism still judges it
+    assert again.too_far(stripe, kind=True) == [] and again.warning(stripe, kind=True) is None
+    assert again.too_far(Quality(0.0, UNREALISTIC / 2, lpips=FAR_LPIPS + 0.05), kind=True) == ["realism"]
+
+
+def test_a_class_slider_raised_or_a_class_pair_moved_asks_for_another_kind():
+    """editing.landing.asks_kind, from the shipped product model's sliders' kinds (judged_by's `kind`):
+    a class slider raised or a class pair moved either way; not a class slider lowered (it holds the
+    kind), a measured slider, a name the model does not have, or no vectors at all."""
+    from types import SimpleNamespace
+
+    from editing.landing import asks_kind
+    from editing.vectors import model_vectors
+    from editor.render import judged_by
+    from training.modelfile import DEFAULT_MODEL
+
+    vectors = model_vectors(load_model(DEFAULT_MODEL))
+    assert asks_kind({"coat": 1.0}, vectors) and asks_kind({"sneaker->ankle_boot": -0.5}, vectors)
+    assert asks_kind((("width", 1.0), ("bag", 2.0)), vectors)  # a snapshot's items
+    for values in ({"coat": -1.0}, {"coat": 0.0}, {"width": 2.0}, {"brightness": -3.0}, {"Coat": 1.0}, {}):
+        assert not asks_kind(values, vectors), values
+    assert not asks_kind({"coat": 1.0}, None)
+    state, box = SimpleNamespace(reach_strokes=(), slider_dict={"bag": 2.0}, moved=None), unit_box()
+    assert judged_by(state, box, vectors)["kind"] and not judged_by(state, box)["kind"]
 
 
 def test_the_candidates_panel_puts_the_warning_first(tmp_path, qtbot, monkeypatch):
@@ -191,6 +216,15 @@ def test_a_picture_that_lands_on_the_photo_is_judged_against_the_photo_itself(tm
     assert "lpips" in meter.too_far(q, landed=True)  # but further than FAR from the photo
 
 
+def unit_box():
+    """A 300 px product photo framed whole for a 32 px grey model."""
+    from inversion.framing import DomainMapping
+
+    return DomainMapping(photo_size=(300, 300), box=(0.0, 0.0, 300.0, 300.0), resolution=32, content=28,
+                         grey=True, invert=True, background=(250.0, 250.0, 250.0), black_point=0.0,
+                         whole_image=False)
+
+
 def test_only_colour_strokes_within_their_bands_escape_the_lpips_rule():
     """What lands of a product's colour strokes kept within their bands is what the user painted
     (QualityMeter.too_far's `painted`); a slider moved, a drag, or a warp's band among the strokes
@@ -199,18 +233,15 @@ def test_only_colour_strokes_within_their_bands_escape_the_lpips_rule():
 
     from editing.solver import Stroke
     from editor.render import judged_by
-    from inversion.framing import DomainMapping
 
-    box = DomainMapping(photo_size=(300, 300), box=(0.0, 0.0, 300.0, 300.0), resolution=32, content=28,
-                        grey=True, invert=True, background=(250.0, 250.0, 250.0), black_point=0.0,
-                        whole_image=False)
+    box = unit_box()
     colour = Stroke("color", ((4.0, 16.0), (28.0, 16.0)), 1.0, (1.0,))
     warp_band = Stroke("sketch", ((16.0, 4.0), (16.0, 28.0)), 1.0)
 
     def state(strokes=(colour,), sliders=None, moved=None):
         return SimpleNamespace(reach_strokes=strokes, slider_dict=sliders or {}, moved=moved)
 
-    assert judged_by(state(), box) == {"hair": False, "painted": True}
+    assert judged_by(state(), box) == {"hair": False, "painted": True, "kind": False}
     assert not judged_by(state(sliders={"brightness": 0.5}), box)["painted"]
     assert judged_by(state(sliders={"brightness": 0.0}), box)["painted"]
     assert not judged_by(state(moved=object()), box)["painted"]
