@@ -101,7 +101,9 @@ def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], cont
         elif n in reshaped and reason in RESHAPE_SAYS_MORE:
             notes.append(Note(n, v, reshaped_words(n, reshaped[n], short), says_where=reason != "step"))
         elif reason == "class" and n in vectors.hold.pairs and _of_pair(vectors, z0, n):
-            notes.append(Note(n, v, pair_words(vectors[n].meta, short)))
+            meta = vectors[n].meta
+            toward = meta.get("to") if values[n] > 0 else meta.get("from")
+            notes.append(Note(n, v, pair_words(meta, short, toward if toward in vectors else None)))
         else:
             notes.append(Note(n, v, (HELD_WHY_SHORT if short else HELD_WHY)[reason]))
     notes += [Note(n, None, filling_words(n, short)) for n in filling if n not in held]
@@ -157,12 +159,19 @@ def _of_pair(vectors: dict, z0: torch.Tensor, name: str) -> bool:
     return read is None or read[0] in (meta.get("from"), meta.get("to"))
 
 
-def pair_words(meta: dict, short: bool = False) -> str:
+def pair_words(meta: dict, short: bool = False, toward: str | None = None) -> str:
     """Why a class pair stops short (editing.keep.PAIR_KINDS), in the user's words: "further, the
-    model would draw neither a sneaker nor an ankle boot" (short: "further, it would be neither kind")."""
+    model would draw neither a sneaker nor an ankle boot" (short: "further, it would be neither
+    kind"), and, where the model has a class slider `toward` the kind it was moved toward, to try
+    that instead (walkthrough 53: Sneaker -> ankle boot stopped at +0.25 on a sneaker, its direction
+    drawing T-shirts there, while Ankle boot turned it into a clean boot)."""
     if short:
         return "further, it would be neither kind"
-    return f"further, the model would draw neither {_kind(meta['from'])} nor {_kind(meta['to'])}"
+    words = f"further, the model would draw neither {_kind(meta['from'])} nor {_kind(meta['to'])}"
+    if toward:
+        title = toward.replace("_", " ")
+        words += f" (try the {title[:1].upper() + title[1:]} slider instead)"
+    return words
 
 
 def _kind(name: str) -> str:

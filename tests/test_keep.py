@@ -686,7 +686,7 @@ def test_a_class_pair_stops_before_the_item_reads_as_a_third_kind():
     boot" +1 a T-shirt. A pair is held both ways where the item would read as neither of its kinds
     (nor its own), and says why; a class slider raised is not held; a hold made for older sessions
     (pairs=False), or one whose classifier has no class names, holds no pair."""
-    from editing.slider_notes import note_line, slider_notes
+    from editing.slider_notes import note_line, pair_words, slider_notes
 
     e, z0 = torch.eye(4), torch.zeros(4)
     vectors = {"a->b": AttributeVector("a->b", e[0], 1.0, {"kind": "pair", "from": "a", "to": "b"}),
@@ -701,13 +701,16 @@ def test_a_class_pair_stops_before_the_item_reads_as_a_third_kind():
     assert held_sliders(sliders, z0, {"a->b": 2.5}) == {"a->b": 2.0}
     said = slider_notes(sliders, z0, {"a->b": 2.5}, 28 / 32, lambda: (z0, z0 + 2.0 * e[0]))
     assert [note_line(n, n.name, 2.5) for n in said] == [
-        "a->b +2.50 goes only to +2.00: further, the model would draw neither an a nor a b"]
+        "a->b +2.50 goes only to +2.00: further, the model would draw neither an a nor a b (try the B "
+        "slider instead)"]  # the class slider toward the kind it was moved toward (walkthrough 53)
     soon = ClassHold(lambda z: z, lambda x: torch.stack([0.3 - x[:, 0], x[:, 0] - 9, x[:, 0] - 0.3], 1),
                      vectors, class_names=["a", "b", "c"])  # a c from 0.3 on, never a b
     said = slider_notes(SliderSet(vectors, soon), z0, {"a->b": 2.5}, 28 / 32,
                         lambda: (z0, z0 + 0.25 * e[0]))  # held at 0.25, still an a: said once, as held
     assert [note_line(n, n.name, 2.5) for n in said] == [
-        "a->b +2.50 goes only to +0.25: further, the model would draw neither an a nor a b"]
+        "a->b +2.50 goes only to +0.25: further, the model would draw neither an a nor a b (try the B "
+        "slider instead)"]
+    assert pair_words({"from": "a", "to": "b"}).endswith("nor a b")  # no class slider toward it: no hint
     def by_sum(x):  # three_kinds of the first two coordinates' sum
         return three_kinds(x[:, :1] + x[:, 1:2])
 
@@ -776,9 +779,10 @@ def test_class_sliders_move_in_units_of_the_model_s_own_codes_and_older_sessions
         v = vectors[name]
         assert 0.95 < v.spread < 1.05 and v.spread == pytest.approx(float((own @ v.unit).std()), rel=0.05)
         assert v.meta["inverted_spread"] < 0.85 * v.spread
-    assert "inverted_spread" not in vectors["width"].meta and "inverted_spread" not in vectors["shirt->dress"].meta
+    assert all("inverted_spread" not in vectors[n].meta for n in ("width", "shirt->dress"))
     before = units_before_16(vectors)
-    assert before["coat"].spread == vectors["coat"].meta["inverted_spread"] and before["width"] is vectors["width"]
+    assert before["coat"].spread == vectors["coat"].meta["inverted_spread"]
+    assert before["width"] is vectors["width"]
     assert before.hold.pairs == vectors.hold.pairs and before.hold.lowered == vectors.hold.lowered
 
     doc = new_document(model, 1)
