@@ -16,6 +16,7 @@ own samples (and than the reconstruction).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,33 @@ WARNINGS = {  # QualityMeter.too_far's rules, in the order they are said
     "realism": f"Gone too far: less realistic than {100 * (1 - UNREALISTIC):.0f}% of the model's own "
                "pictures",
 }
+
+
+CLOSENESS = ((0.005, "unchanged from the photo"), (0.05, "close to the photo"),
+             (0.15, "changed from the photo"), (math.inf, "much changed from the photo"))  # LPIPS to the
+# photo, in words: under 0.005 no product stripe or slider step shows (the landed photo reads 0)
+SAME_REALISM = 0.05  # realism ranks this close to the photo's read "as realistic as the photo"
+
+
+def closeness(lpips: float) -> str:
+    """LPIPS to the photo in words first, then the number (CLOSENESS): "close to the photo (0.031)"
+    ("0.031 from the photo" meant nothing to walkthroughs 51 and 53)."""
+    words = next(w for limit, w in CLOSENESS if lpips < limit)
+    return words if lpips < CLOSENESS[0][0] else f"{words} ({lpips:.3f})"
+
+
+def realism_words(rank: float, photo_rank: float | None) -> str:
+    """The realism rank in words, against the photo's own when there is one: "less realistic than
+    the photo (more realistic than 5% of the pictures the model draws; the photo: 18%)" ("more
+    realistic than 0% of samples", unexplained, read as alarming: walkthrough 53)."""
+    share = f"more realistic than {100 * rank:.0f}% of the pictures the model draws"  # (no apostrophe:
+    # Quality.summary)
+    if photo_rank is None:
+        return share
+    if abs(rank - photo_rank) < SAME_REALISM:
+        return f"as realistic as the photo ({share})"
+    return (f"{'more' if rank > photo_rank else 'less'} realistic than the photo ({share}; the photo: "
+            f"{100 * photo_rank:.0f}%)")
 
 
 def beyond(value: float, limit: float) -> str:
@@ -74,7 +102,7 @@ class Quality:
 
         parts = []
         if self.lpips is not None:
-            parts.append(f"{self.lpips:.3f} from the photo")
+            parts.append(closeness(self.lpips))
         if self.identity is not None and tuning:
             parts.append(f"face distance {self.identity:.2f} before the tuning to the photo")
         elif self.identity is not None:
@@ -82,8 +110,7 @@ class Quality:
             parts.append(f"{who} (face distance {self.identity:.2f}, the same under {SAME_PERSON:g})")  # the
             # bare number meant nothing to a walkthrough
         if realism or not parts:
-            parts.append(f"more realistic than {100 * self.realism_rank:.0f}% of samples the model draws"
-                         + ("" if photo_rank is None else f" (the photo: {100 * photo_rank:.0f}%)"))
+            parts.append(realism_words(self.realism_rank, photo_rank))
         return " · ".join(parts)
 
 
@@ -168,7 +195,7 @@ class QualityMeter:
         far = beyond(self.start.lpips, limit)
         slight = self.start.lpips < SLIGHTLY * limit  # (walkthrough 49: "poorly ... 0.0701 (... under 0.07)"
         how, some = ("a little less well than its training images", "some ") if slight else ("poorly", "")
-        if short:  # (beside "Now: 0.000 from the photo", whose picture it is: a walkthrough)
+        if short:  # (beside "Now: unchanged from the photo", whose picture it is: a walkthrough)
             return (f"{self.model.name} draws this photo {how} (its own picture of it: "
                     f"{far} from it): {some}edits may look broken")
         return (f"{self.model.name} draws this photo {how}, so {some}edits may look broken: its own "

@@ -22,13 +22,26 @@ def test_the_photo_itself_scores_zero_lpips_and_an_edit_scores_more(tmp_path):
         assert same.realism == pytest.approx(float(model.discriminator(target)[0]), abs=1e-5)
         samples = model.discriminator(model.sample(256, seed=0))
     assert same.realism_rank == pytest.approx(float((samples < same.realism).float().mean()), abs=1 / 256)
-    assert "0.000 from the photo" in same.summary() and "realistic than" in same.summary()
+    assert same.summary().startswith("unchanged from the photo · more realistic than")
     # the photo's own rank beside it (an untouched product photo read "more realistic than 5% of
-    # samples" and nothing said the photo itself scores so: a walkthrough)
-    photo_rank = f"(the photo: {100 * meter.photo().realism_rank:.0f}%)"
-    assert meter.said(other) == other.summary() + " " + photo_rank
-    assert meter.said(other).endswith(f"more realistic than {100 * other.realism_rank:.0f}% of samples the model "
-                                      f"draws {photo_rank}")
+    # samples" and nothing said the photo itself scores so: a walkthrough), in words first
+    # (walkthrough 53: "more realistic than 0% of samples" alarmed)
+    photo_rank = meter.photo().realism_rank
+    share = f"more realistic than {100 * other.realism_rank:.0f}% of the pictures the model draws"
+    assert other.summary().endswith(share) and "the photo" not in other.summary().split(" · ")[-1]
+    how = "as" if abs(other.realism_rank - photo_rank) < 0.05 else \
+        "more" if other.realism_rank > photo_rank else "less"
+    assert meter.said(other).split(" · ")[-1].startswith(f"{how} realistic than the photo ({share}")
+    assert meter.said(other).startswith(f"close to the photo ({other.lpips:.3f})" if other.lpips < 0.05 else
+                                        "changed from the photo" if other.lpips < 0.15 else "much changed")
+    from editor.quality import closeness, realism_words
+
+    assert closeness(0.001) == "unchanged from the photo"
+    assert closeness(0.2) == "much changed from the photo (0.200)"
+    assert realism_words(0.05, 0.18) == ("less realistic than the photo (more realistic than 5% of the "
+                                         "pictures the model draws; the photo: 18%)")
+    assert realism_words(0.2, 0.18).startswith("as realistic as the photo (")
+    assert realism_words(0.5, None) == "more realistic than 50% of the pictures the model draws"
     no_photo = QualityMeter(model, LPIPS(), None)
     without_photo = no_photo.measure_code(z0[0])
     assert without_photo.lpips is None and "LPIPS" not in without_photo.summary()
@@ -148,7 +161,7 @@ def test_the_candidates_panel_puts_the_warning_first(tmp_path, qtbot, monkeypatc
     meter = QualityMeter(model, LPIPS(), target, start=z[0])
     panel.set_meter(meter)
     panel.show_quality(z[0])
-    assert panel.quality.text().startswith("Now: 0.000 from the photo")
+    assert panel.quality.text().startswith("Now: unchanged from the photo")
     import editor.quality
 
     monkeypatch.setattr(editor.quality, "FAR_LPIPS", meter.measure_code(z[1]).lpips / 2)  # z[1] is far
@@ -286,7 +299,7 @@ def test_a_photo_an_object_model_draws_poorly_is_said_to_be_so(tmp_path):
     model.config["encoder"] = {**model.config.get("encoder", {}), "held_out": {"n": 64, "lpips_p95": 0.124}}
     assert meter.poor_fit() is not None and "under 0.149" in meter.poor_fit()  # 1.2 times 0.124
     q = Quality(0.0, 0.97, lpips=0.0)  # the photo itself, which the discriminator likes
-    assert "realistic" not in meter.said(q) and meter.said(q).startswith("0.000 from the photo")
+    assert "realistic" not in meter.said(q) and meter.said(q).startswith("unchanged from the photo")
     meter.start = Quality(0.0, 0.5, lpips=0.14)
     assert meter.poor_fit() is None and "more realistic than 97%" in meter.said(q)
 
@@ -334,7 +347,7 @@ def test_a_document_as_opened_is_never_gone_too_far(qtbot, tmp_path):
     qtbot.waitUntil(lambda: "Now:" in w.candidates_panel.quality.text(), timeout=10_000)
     said = w.candidates_panel.quality.text()
     assert "Gone too far" not in said and w.candidates_panel.warning is None
-    assert "more realistic than 0% of samples" in said  # it does score that low
+    assert "more realistic than 0% of the pictures the model draws" in said  # it does score that low
     w.set_slider("brightness", 0.1, commit=True)
     settle(qtbot, w)
     qtbot.wait(500)  # (its frame, then the quality judged on it)
