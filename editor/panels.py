@@ -30,9 +30,11 @@ def quality_tip(faces: bool) -> str:
     product read of dlib and hair colours)."""
     far = ("gone far, except for a hair colour on a face, which the person's distance judges); the "
            "same person: dlib's face distance to the photo, under 0.6; " if faces else
-           "gone far, except for colour strokes alone, which paint within the brush); ")
-    return ("<p>From the photo: LPIPS, a perceptual distance, how far the picture is from the photo as "
-            "the model sees it (0: the same; over about 0.1 more than the reconstruction: " + far +
+           "gone far, except for colour strokes alone, which paint within the brush, and for a class "
+           "slider, which asks for another kind of item); ")
+    return ("<p>Unchanged, close to, changed from, much changed from the photo: LPIPS, a perceptual "
+            "distance, in brackets, how far the picture is from the photo as the model sees it (0: the "
+            "same; under 0.05 close; over about 0.1 more than the reconstruction: " + far +
             "more realistic than: the share of the model's own samples whose discriminator score this "
             "picture beats, the photo's own beside it (a photo often scores low: the model's pictures "
             "are what it knows; far below the photo's: the edit has gone too far)</p>")

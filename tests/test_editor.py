@@ -68,7 +68,7 @@ def test_open_slide_stroke_undo_export_and_survive_a_bad_file(window, qtbot, pho
     opened = canvas_pixels(w)
     # the unedited photo is 0 from itself (it read 0.023 while an edit that landed read 0.004: a
     # walkthrough), and the line says so; its tooltip speaks of no face on a product
-    assert "Now: 0.00" in w.candidates_panel.quality.text()
+    assert "Now: unchanged from the photo" in w.candidates_panel.quality.text()
     tip = w.candidates_panel.quality.toolTip()
     assert "LPIPS" in tip and "dlib" not in tip
 
