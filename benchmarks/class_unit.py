@@ -100,7 +100,8 @@ def main() -> None:
     Image.fromarray(stack_rows(strips, fill=160)).save(RESULTS / "class_unit.png")
     took = time.perf_counter() - started
     means = {label: {k: float(np.mean([r[k] for r in rows if r["unit"] == label]))
-                     for k in ("reached_judge", "reached_classifier", "at2_judge", "unrealistic3")}
+                     for k in ("reached_judge", "reached_classifier", "at2_judge", "at2_classifier",
+                               "unrealistic3")}
              for label, _ in variants}
     for label, m in means.items():
         rows.append({"slider": "mean", "unit": label, **m})

@@ -134,9 +134,7 @@ def units_before_16(sliders: dict) -> dict | None:
     hold = getattr(sliders, "hold", None)
     if hold is None:
         return plain
-    return SliderSet(plain, ClassHold(hold.decode, hold.classifier, plain, hold.calibration,
-                                      on_photos=hold.on_photos, class_names=hold.class_names,
-                                      lowered=bool(hold.lowered), pairs=bool(hold.pairs)))
+    return _held_again(sliders, hold.calibration, hold.on_photos, bool(hold.lowered), bool(hold.pairs), plain)
 
 
 def unheld_pairs(sliders: dict) -> SliderSet | None:
@@ -159,12 +157,13 @@ def unheld_lowered(sliders: dict) -> SliderSet | None:
 
 
 def _held_again(vectors: SliderSet, calibration: Calibration | None, on_photos: bool = False,
-                lowered: bool = False) -> SliderSet:
-    """`vectors`' sliders with a new hold of the same generator and classifier (its own caches),
-    judging the class on the generator's picture, as every hold did before photos were taken
-    (`on_photos`: on the photo it is given), and holding no class slider lowered (as every hold did
-    before session version 14; `lowered`: as 14 did) and no class pair (before 15)."""
-    plain = dict(vectors)
+                lowered: bool = False, pairs: bool = False, plain: dict | None = None) -> SliderSet:
+    """`vectors`' sliders (or `plain`, the same names otherwise made) with a new hold of the same
+    generator and classifier (its own caches), judging the class on the generator's picture, as
+    every hold did before photos were taken (`on_photos`: on the photo it is given), and holding no
+    class slider lowered (as every hold did before session version 14; `lowered`: as 14 did) and no
+    class pair (before 15; `pairs`: as 15 did)."""
+    plain = dict(vectors) if plain is None else plain
     return SliderSet(plain, ClassHold(vectors.hold.decode, vectors.hold.classifier, plain, calibration,
                                       on_photos=on_photos, class_names=vectors.hold.class_names,
-                                      lowered=lowered, pairs=False))
+                                      lowered=lowered, pairs=pairs))

@@ -95,17 +95,6 @@ def moves_hair(sliders) -> bool:
     return any(v and name.split(" (")[0].lower() in HAIR_COLOUR for name, v in dict(sliders).items())
 
 
-def asks_kind(sliders, vectors) -> bool:
-    """Whether slider values ({name: value} or its items) move a class slider of `vectors` up or a
-    class pair either way: the edit asks for another kind of item, whose distance from the photo is
-    the point (editor.quality.QualityMeter.too_far: walkthrough 53 saw "Gone too far" at every class
-    value tried on a dress, the good boot at Ankle boot +3 among them)."""
-    def kind(name):
-        return vectors[name].meta.get("kind") if vectors is not None and name in vectors else None
-    return any((v > 0 and kind(name) == "class") or (v and kind(name) == "pair")
-               for name, v in dict(sliders).items())
-
-
 def lands_near_strokes(mapping: DomainMapping, compositing: int) -> bool:
     """Whether an edit's strokes decide where it lands on the photo: an aligned face's (besides its
     face region), from compositing 5 on; an unaligned photo's (object_reach), from 14 on."""

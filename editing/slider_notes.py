@@ -101,9 +101,10 @@ def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], cont
         elif n in reshaped and reason in RESHAPE_SAYS_MORE:
             notes.append(Note(n, v, reshaped_words(n, reshaped[n], short), says_where=reason != "step"))
         elif reason == "class" and n in vectors.hold.pairs and _of_pair(vectors, z0, n):
-            meta = vectors[n].meta
-            toward = meta.get("to") if values[n] > 0 else meta.get("from")
-            notes.append(Note(n, v, pair_words(meta, short, toward if toward in vectors else None)))
+            meta, read = vectors[n].meta, vectors.hold.read_class(z0, z0)
+            toward = meta.get("to") if values[n] > 0 else meta.get("from")  # its class slider, unless the
+            hint = toward in vectors and (read is None or toward != read[0])  # item is that kind already
+            notes.append(Note(n, v, pair_words(meta, short, toward if hint else None)))
         else:
             notes.append(Note(n, v, (HELD_WHY_SHORT if short else HELD_WHY)[reason]))
     notes += [Note(n, None, filling_words(n, short)) for n in filling if n not in held]
@@ -131,15 +132,7 @@ def kind_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float],
     sliders judge it (editing.keep.ClassHold.read_class). Several such sliders moved at once: a
     note for each."""
     hold = getattr(vectors, "hold", None)
-    targets = {}  # slider: (the kind it turns the item into, the kinds it may read as on the way)
-    for n, v in values.items():
-        meta = vectors[n].meta if n in vectors else {}
-        if abs(v) < KIND_FROM:
-            continue
-        if meta.get("kind") == "pair" and meta.get("from") and meta.get("to"):
-            targets[n] = meta.get("to") if v > 0 else meta.get("from"), (meta.get("from"), meta.get("to"))
-        elif meta.get("kind") == "class" and v > 0:
-            targets[n] = n, (n,)
+    targets = kind_targets(vectors, values)
     if hold is None or not targets:
         return []
     read = hold.read_class(z0, code())
@@ -150,6 +143,35 @@ def kind_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float],
                           f"{_kind(target)}")
             for n, (target, kinds) in targets.items()
             if (now != was and now not in kinds) or (now == was != target and abs(values[n]) >= STILL_FROM)]
+
+
+def kind_targets(vectors: dict | None, values) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """{slider: (the kind it turns the item into, the kinds it may read as on the way)} for each
+    class slider of `vectors` moved up, and each class pair moved either way, KIND_FROM or more, of
+    slider values `values` ({name: value} or its items)."""
+    targets = {}
+    for n, v in dict(values).items():
+        meta = vectors[n].meta if vectors is not None and n in vectors else {}
+        if abs(v) < KIND_FROM:
+            continue
+        if meta.get("kind") == "pair" and meta.get("from") and meta.get("to"):
+            targets[n] = meta.get("to") if v > 0 else meta.get("from"), (meta.get("from"), meta.get("to"))
+        elif meta.get("kind") == "class" and v > 0:
+            targets[n] = n, (n,)
+    return targets
+
+
+def asks_kind(vectors: dict | None, values, z0: torch.Tensor | None = None) -> bool:
+    """Whether slider values `values` ask for another kind of item: a class slider moved up or a
+    class pair moved either way, KIND_FROM or more (kind_targets), toward a kind other than the
+    item's own (as the hold of `vectors` reads z0's, where it reads one). Its distance from the photo
+    is then the point (editor.quality.QualityMeter.too_far's `kind`: walkthrough 53 saw "Gone too
+    far" at every class value tried on a dress, the clean boot of Ankle boot +3 among them); a
+    review: not a slider moved a hair, nor one toward the kind the item is."""
+    targets = kind_targets(vectors, values)
+    hold = getattr(vectors, "hold", None)
+    read = hold.read_class(z0, z0) if targets and hold is not None and z0 is not None else None
+    return any(target != (read[0] if read else None) for target, _ in targets.values())
 
 
 def _of_pair(vectors: dict, z0: torch.Tensor, name: str) -> bool:

@@ -36,6 +36,8 @@ from training.modelfile import ATTRIBUTES_FILE
 
 VECTORS_VERSION = 1  # attribute files: the version in their JSON header
 MAX_SLIDER = 20.0  # units of the codes' spread; the editor's sliders reach 3, anything past 20 is noise
+MAX_UNIT = 100.0  # a slider unit (the codes' spread along it) past this is no model's: a stranger's file
+# (1e300 turned a code at +1 to inf)
 PHOTO_FACING = ("brightness",)  # sliders given as the photo's: reversed where the model sees the photo
 # reversed (a product on a light background reaches the model light on black)
 
@@ -246,9 +248,9 @@ def load_vectors(path: str | os.PathLike) -> tuple[dict[str, AttributeVector], d
             for name, m in meta["attributes"].items():
                 m = dict(m)
                 spread = m.pop("spread")
-                if not all(isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+                if not all(type(x) in (int, float) and 0 < x <= MAX_UNIT
                            for x in (spread, m.get("inverted_spread", 1.0))):
-                    raise ValueError(f"{name}'s slider unit is not a positive number")
+                    raise ValueError(f"{name}'s slider unit is not a positive number up to {MAX_UNIT:g}")
                 by_class = None
                 if f"{name}@units" in keys:
                     by_class = ClassDirections(*(f.get_tensor(f"{name}@{part}") for part in CLASS_PARTS))

@@ -137,7 +137,8 @@ def export_morph(window, other: str | Path, path: str | Path, frames: int = FRAM
                             frames)
 
     render_in_background(window, frames_from_other, path, fps, frames,
-                         f"Inverting {Path(other).name}, then rendering {frames} frames…", "morph")
+                         f"Finding the model's picture of {Path(other).name}, then rendering {frames} "
+                         f"frames…", "morph")
     return True
 
 

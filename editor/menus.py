@@ -129,7 +129,7 @@ MOUSE_HELP = (("Mouse wheel", "zoom in or out under the cursor; over the sliders
               ("Arrow keys (canvas focused)", "pan"),
               ("Left drag", "paint a stroke with the selected brush, inside the dashed outline"),
               ("Escape while painting", "let go of the stroke: nothing is painted"),
-              ("Escape otherwise", "cancel what runs with a progress bar (inversion, tuning, solving)"),
+              ("Escape otherwise", "cancel what runs with a progress bar (opening a photo, tuning, solving)"),
               ("Region tool (R): left drag / right drag",
                "paint / erase where the sliders may change the photo"),
               ("Drag the split line", "move it (split view)"),

@@ -160,7 +160,8 @@ class Offers(QObject):
             offer.qualities = self.panel.show_candidates(
                 offer.codes, offer.images, offer.views, lambda i, offer=offer: self.choose(offer, i),
                 offer.qualities,  # measured once: undo and redo show the offer again
-                seen=offer.seen, **judged_by(doc.current, doc.mapping, self.vectors))  # as the quality line
+                seen=offer.seen, **judged_by(doc.current, doc.mapping, self.vectors, doc.z0))  # as the
+                # quality line
         self.panel.gallery.setCurrentRow(k)
         if shown is not None and shown[0] is offer and shown[1] != k:  # another of the same offer
             # chosen (not an undo or redo from another stroke's: it said "Candidate 1 applied" there)

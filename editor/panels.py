@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QLis
                                QVBoxLayout, QWidget)
 
 from editor.canvas import thumbnail
-from editor.quality import QualityMeter
+from editor.quality import CLOSENESS, QualityMeter
 from editor.render import rgb_pixels
 from editor.state import Document
 from training.modelfile import MODELS_DIR, shipped_models
@@ -31,10 +31,11 @@ def quality_tip(faces: bool) -> str:
     far = ("gone far, except for a hair colour on a face, which the person's distance judges); the "
            "same person: dlib's face distance to the photo, under 0.6; " if faces else
            "gone far, except for colour strokes alone, which paint within the brush, and for a class "
-           "slider, which asks for another kind of item); ")
+           "slider raised or a class pair moved toward another kind, which asks for another item); ")
+    words = "; ".join(f"{w.split(' ')[0]} under {limit:g}" for limit, w in CLOSENESS[:-1])
     return ("<p>Unchanged, close to, changed from, much changed from the photo: LPIPS, a perceptual "
             "distance, in brackets, how far the picture is from the photo as the model sees it (0: the "
-            "same; under 0.05 close; over about 0.1 more than the reconstruction: " + far +
+            f"same; {words}; over about 0.1 more than the reconstruction: " + far +
             "more realistic than: the share of the model's own samples whose discriminator score this "
             "picture beats, the photo's own beside it (a photo often scores low: the model's pictures "
             "are what it knows; far below the photo's: the edit has gone too far)</p>")

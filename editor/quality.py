@@ -52,7 +52,7 @@ SAME_REALISM = 0.05  # realism ranks this close to the photo's read "as realisti
 def closeness(lpips: float) -> str:
     """LPIPS to the photo in words first, then the number (CLOSENESS): "close to the photo (0.031)"
     ("0.031 from the photo" meant nothing to walkthroughs 51 and 53)."""
-    words = next(w for limit, w in CLOSENESS if lpips < limit)
+    words = next((w for limit, w in CLOSENESS if lpips < limit), CLOSENESS[-1][1])  # (NaN: a review)
     return words if lpips < CLOSENESS[0][0] else f"{words} ({lpips:.3f})"
 
 

@@ -22,11 +22,12 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.landing import asks_kind, face_reaches, lands_in_bands, layered, moves_hair, moves_sliders
+from editing.landing import face_reaches, lands_in_bands, layered, moves_hair, moves_sliders
 from editing.layers import drawn_layers, layered_bands
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
 from editing.region import confine
+from editing.slider_notes import asks_kind
 from editor.polyline import clip_to_square, length
 from inversion.framing import DomainMapping, DomainSpec, framed
 from training.modelfile import GANModel
@@ -324,15 +325,15 @@ def candidate_views(renderer: Renderer, frames: list, state) -> tuple[list, torc
     return views, seen
 
 
-def judged_by(state, mapping, vectors=None) -> dict[str, bool]:
+def judged_by(state, mapping, vectors=None, z0=None) -> dict[str, bool]:
     """The quality rules' allowances for a state (QualityMeter.too_far): `hair`, it moves a hair
     colour slider; `painted`, what lands of it is colour strokes within their bands alone (no
     warp's band among them, no slider moved, no drag: those land wherever they changed); `kind`, it
-    moves a class slider of `vectors` up or a class pair (editing.landing.asks_kind)."""
+    asks for another kind of item than the document's code z0 shows (editing.slider_notes.asks_kind)."""
     painted = (lands_in_bands(state.reach_strokes, mapping) and not moves_sliders(state.slider_dict)
                and state.moved is None)
     return {"hair": moves_hair(state.slider_dict), "painted": painted,
-            "kind": asks_kind(state.slider_dict, vectors)}
+            "kind": asks_kind(vectors, state.slider_dict, z0)}
 
 
 def as_model_sees_it(renderer: Renderer | None, doc, vectors) -> torch.Tensor | None:

@@ -29,9 +29,9 @@ from inversion.tuning import TuneConfig, on_threads, tune, tuned_copy, tuned_mod
 from training.modelfile import GANModel
 
 TIP = ("Fine-tune a copy of the generator to the open photo (pivotal tuning), so that it draws the "
-       "photo itself and edits keep the person. Runs after each inversion, about {seconds} s on a "
-       "2-core CPU, with Cancel; sessions keep the tuned weights beside them. Off: the model's own "
-       "generator draws, the edits kept.")
+       "photo itself and edits keep the person. Runs once the model has found its picture of a photo, "
+       "about {seconds} s on a 2-core CPU, with Cancel; sessions keep the tuned weights beside them. "
+       "Off: the model's own generator draws, the edits kept.")
 TUNE_NAME = "Tune generator to photo"  # the switch's name in the Edit menu
 SECONDS_PER_STEP = 0.045  # a face model's tuning step from 16 px on, one thread, two trainings
 # at nice 19 on the 2 cores (benchmarks/results/real_photos.md: 6.6 s for 150 steps; every layer

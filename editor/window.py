@@ -279,7 +279,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
                 and judges_landing(self.renderer, snap) == (display is not None)):
             seen = None if display is None else self.renderer.as_model_sees(display)
             panel.show_quality(doc.code(self.vectors), snap.offset, seen,
-                               **judged_by(snap, doc.mapping, self.vectors))
+                               **judged_by(snap, doc.mapping, self.vectors, doc.z0))
 
     def set_editing_enabled(self, enabled: bool) -> None:
         """Sliders and brushes work while a document is open and no inversion is running."""

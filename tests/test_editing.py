@@ -104,9 +104,10 @@ def test_a_slider_unit_that_is_not_a_positive_number_is_refused(tmp_path):
     codes = torch.randn(200, 4, generator=g)
     v = own_unit(make_vector("a", codes, codes[:, 0] > 0, meta={"kind": "class"}), codes * 3)
     save_vectors(tmp_path / "good.safetensors", {"a": v}, {})
-    assert load_vectors(tmp_path / "good.safetensors")[0]["a"].meta["inverted_spread"] == v.meta["inverted_spread"]
-    for bad in ({"spread": -1.0}, {"spread": float("nan")}, {"inverted_spread": 0.0},
-                {"inverted_spread": "1"}):
+    loaded = load_vectors(tmp_path / "good.safetensors")[0]["a"]
+    assert loaded.meta["inverted_spread"] == v.meta["inverted_spread"]
+    for bad in ({"spread": -1.0}, {"spread": float("nan")}, {"spread": 1e300}, {"inverted_spread": 0.0},
+                {"inverted_spread": "1"}, {"inverted_spread": True}, {"inverted_spread": float("inf")}):
         w = replace(v, meta={**v.meta})
         for key, value in bad.items():
             if key == "spread":
@@ -114,7 +115,7 @@ def test_a_slider_unit_that_is_not_a_positive_number_is_refused(tmp_path):
             else:
                 w.meta[key] = value
         save_vectors(tmp_path / "bad.safetensors", {"a": w}, {})
-        with pytest.raises(AttributeVectorError, match="not a positive number"):
+        with pytest.raises(AttributeVectorError, match="not a positive number up to 100"):
             load_vectors(tmp_path / "bad.safetensors")
 
 

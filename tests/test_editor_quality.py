@@ -38,6 +38,7 @@ def test_the_photo_itself_scores_zero_lpips_and_an_edit_scores_more(tmp_path):
 
     assert closeness(0.001) == "unchanged from the photo"
     assert closeness(0.2) == "much changed from the photo (0.200)"
+    assert closeness(float("nan")) == "much changed from the photo (nan)"  # (a review: it raised)
     assert realism_words(0.05, 0.18) == ("less realistic than the photo (more realistic than 5% of the "
                                          "pictures the model draws; the photo: 18%)")
     assert realism_words(0.2, 0.18).startswith("as realistic as the photo (")
@@ -129,25 +130,33 @@ def test_one_plain_warning_when_an_edit_has_gone_too_far(tmp_path):
 
 
 def test_a_class_slider_raised_or_a_class_pair_moved_asks_for_another_kind():
-    """editing.landing.asks_kind, from the shipped product model's sliders' kinds (judged_by's `kind`):
-    a class slider raised or a class pair moved either way; not a class slider lowered (it holds the
-    kind), a measured slider, a name the model does not have, or no vectors at all."""
+    """editing.slider_notes.asks_kind, from the shipped product model's sliders' kinds (judged_by's
+    `kind`): a class slider raised or a class pair moved either way, KIND_FROM or more, toward a kind
+    other than the item's own; not a class slider lowered (it holds the kind), one moved a hair, one
+    toward the kind the item is (a review: Dress +3 on a dress, Coat +0.01 beside large measured
+    edits, escaped the LPIPS rule), a measured slider, a name the model does not have, no vectors."""
     from types import SimpleNamespace
 
-    from editing.landing import asks_kind
+    from editing.slider_notes import asks_kind
     from editing.vectors import model_vectors
     from editor.render import judged_by
+    from editor.session import new_document
     from training.modelfile import DEFAULT_MODEL
 
-    vectors = model_vectors(load_model(DEFAULT_MODEL))
-    assert asks_kind({"coat": 1.0}, vectors) and asks_kind({"sneaker->ankle_boot": -0.5}, vectors)
-    assert asks_kind((("width", 1.0), ("bag", 2.0)), vectors)  # a snapshot's items
-    for values in ({"coat": -1.0}, {"coat": 0.0}, {"width": 2.0}, {"brightness": -3.0}, {"Coat": 1.0}, {}):
-        assert not asks_kind(values, vectors), values
-    assert not asks_kind({"coat": 1.0}, None)
+    model = load_model(DEFAULT_MODEL)
+    vectors = model_vectors(model)
+    z0 = new_document(model, 1).z0  # a dress
+    assert vectors.hold.read_class(z0, z0)[0] == "dress"
+    assert asks_kind(vectors, {"coat": 1.0}, z0) and asks_kind(vectors, {"sneaker->ankle_boot": -0.5}, z0)
+    assert asks_kind(vectors, (("width", 1.0), ("bag", 2.0)), z0)  # a snapshot's items
+    assert asks_kind(vectors, {"shirt->dress": -1.0}, z0)  # toward a shirt
+    for values in ({"coat": -1.0}, {"coat": 0.0}, {"coat": 0.01, "width": -3.0}, {"dress": 3.0},
+                   {"shirt->dress": 2.0}, {"brightness": -3.0}, {"Coat": 1.0}, {}):
+        assert not asks_kind(vectors, values, z0), values
+    assert asks_kind(vectors, {"dress": 3.0})  # no code to read the kind of: toward any kind
+    assert not asks_kind(None, {"coat": 1.0}, z0)
     state, box = SimpleNamespace(reach_strokes=(), slider_dict={"bag": 2.0}, moved=None), unit_box()
-    assert judged_by(state, box, vectors)["kind"] and not judged_by(state, box)["kind"]
-
+    assert judged_by(state, box, vectors, z0)["kind"] and not judged_by(state, box)["kind"]
 
 def test_the_candidates_panel_puts_the_warning_first(tmp_path, qtbot, monkeypatch):
     from editor.panels import CandidatesPanel

@@ -711,6 +711,9 @@ def test_a_class_pair_stops_before_the_item_reads_as_a_third_kind():
         "a->b +2.50 goes only to +0.25: further, the model would draw neither an a nor a b (try the B "
         "slider instead)"]
     assert pair_words({"from": "a", "to": "b"}).endswith("nor a b")  # no class slider toward it: no hint
+    b_item = torch.tensor([1.6, 0, 0, 0])  # a b already: no hint to the B slider (a review)
+    said = slider_notes(sliders, b_item, {"a->b": 2.5}, 28 / 32, lambda: (b_item, b_item + 0.25 * e[0]))
+    assert said and said[0].why.endswith("neither an a nor a b")
     def by_sum(x):  # three_kinds of the first two coordinates' sum
         return three_kinds(x[:, :1] + x[:, 1:2])
 
