@@ -244,6 +244,7 @@ class SlidersPanel(QWidget):
         for part in (s._slider, s._label):  # superqt's slider and value box
             part.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             part.installEventFilter(self)
+        s.installEventFilter(self)  # the wheel between them too (walkthrough 54: the scroll stuck there)
         s.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab: the knob, then the value box (walkthrough 49:
         reset.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # four stops a slider, one of them showing nothing)
         layout.addWidget(s)
@@ -274,6 +275,8 @@ class SlidersPanel(QWidget):
         if event.type() == QEvent.Type.Wheel:
             QApplication.sendEvent(self.area.verticalScrollBar(), event)
             return True
+        if isinstance(obj, QLabeledDoubleSlider):  # the knob and box's frame: the wheel only
+            return False
         if event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
             self._show_focus(obj, event.type() == QEvent.Type.FocusIn)
         if not hasattr(obj, "selectAll"):  # the slider itself

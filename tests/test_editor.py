@@ -1400,7 +1400,8 @@ def test_the_wheel_over_a_slider_scrolls_the_list_and_leaves_the_slider(window, 
     qtbot.wait(50)
     bar = w.sliders_panel.area.verticalScrollBar()
     assert bar.maximum() > 0
-    for part in (slider._slider, slider._label):  # clicked or dragged (walkthrough 53), not taken
+    for part in (slider._slider, slider._label, slider):  # clicked or dragged (walkthrough 53), not
+        # taken; nor stuck over the frame between them (walkthrough 54)
         bar.setValue(bar.maximum())
         part.setFocus()
         turn(part, 120)  # up
