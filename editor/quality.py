@@ -58,16 +58,16 @@ def closeness(lpips: float) -> str:
 
 def realism_words(rank: float, photo_rank: float | None) -> str:
     """The realism rank in words, against the photo's own when there is one: "less realistic than
-    the photo (more realistic than 5% of the pictures the model draws; the photo: 18%)" ("more
-    realistic than 0% of samples", unexplained, read as alarming: walkthrough 53)."""
-    share = f"more realistic than {100 * rank:.0f}% of the pictures the model draws"  # (no apostrophe:
-    # Quality.summary)
+    the photo (ranked above 5% of the pictures the model draws; the photo: 18%)" ("more realistic
+    than 0% of samples", unexplained, read as alarming: walkthrough 53; "less realistic than the
+    photo (more realistic than 0% ...)" as a contradiction: walkthrough 54)."""
+    share = f"{100 * rank:.0f}% of the pictures the model draws"  # (no apostrophe: Quality.summary)
     if photo_rank is None:
-        return share
+        return f"more realistic than {share}"
     if abs(rank - photo_rank) < SAME_REALISM:
-        return f"as realistic as the photo ({share})"
-    return (f"{'more' if rank > photo_rank else 'less'} realistic than the photo ({share}; the photo: "
-            f"{100 * photo_rank:.0f}%)")
+        return f"as realistic as the photo (ranked above {share})"
+    return (f"{'more' if rank > photo_rank else 'less'} realistic than the photo (ranked above {share}; "
+            f"the photo: {100 * photo_rank:.0f}%)")
 
 
 def beyond(value: float, limit: float) -> str:

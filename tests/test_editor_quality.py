@@ -27,11 +27,13 @@ def test_the_photo_itself_scores_zero_lpips_and_an_edit_scores_more(tmp_path):
     # samples" and nothing said the photo itself scores so: a walkthrough), in words first
     # (walkthrough 53: "more realistic than 0% of samples" alarmed)
     photo_rank = meter.photo().realism_rank
-    share = f"more realistic than {100 * other.realism_rank:.0f}% of the pictures the model draws"
-    assert other.summary().endswith(share) and "the photo" not in other.summary().split(" · ")[-1]
+    share = f"{100 * other.realism_rank:.0f}% of the pictures the model draws"
+    assert other.summary().endswith("more realistic than " + share)
+    assert "the photo" not in other.summary().split(" · ")[-1]
     how = "as" if abs(other.realism_rank - photo_rank) < 0.05 else \
         "more" if other.realism_rank > photo_rank else "less"
-    assert meter.said(other).split(" · ")[-1].startswith(f"{how} realistic than the photo ({share}")
+    said = meter.said(other).split(" · ")[-1]
+    assert said.startswith(f"{how} realistic than the photo (ranked above {share}")
     assert meter.said(other).startswith(f"close to the photo ({other.lpips:.3f})" if other.lpips < 0.05 else
                                         "changed from the photo" if other.lpips < 0.15 else "much changed")
     from editor.quality import closeness, realism_words
@@ -39,8 +41,8 @@ def test_the_photo_itself_scores_zero_lpips_and_an_edit_scores_more(tmp_path):
     assert closeness(0.001) == "unchanged from the photo"
     assert closeness(0.2) == "much changed from the photo (0.200)"
     assert closeness(float("nan")) == "much changed from the photo (nan)"  # (a review: it raised)
-    assert realism_words(0.05, 0.18) == ("less realistic than the photo (more realistic than 5% of the "
-                                         "pictures the model draws; the photo: 18%)")
+    assert realism_words(0.05, 0.18) == ("less realistic than the photo (ranked above 5% of the pictures "
+                                         "the model draws; the photo: 18%)")
     assert realism_words(0.2, 0.18).startswith("as realistic as the photo (")
     assert realism_words(0.5, None) == "more realistic than 50% of the pictures the model draws"
     no_photo = QualityMeter(model, LPIPS(), None)
@@ -310,7 +312,7 @@ def test_a_photo_an_object_model_draws_poorly_is_said_to_be_so(tmp_path):
     q = Quality(0.0, 0.97, lpips=0.0)  # the photo itself, which the discriminator likes
     assert "realistic" not in meter.said(q) and meter.said(q).startswith("unchanged from the photo")
     meter.start = Quality(0.0, 0.5, lpips=0.14)
-    assert meter.poor_fit() is None and "more realistic than 97%" in meter.said(q)
+    assert meter.poor_fit() is None and "ranked above 97%" in meter.said(q)
 
 
 def test_a_face_slider_moved_far_that_left_its_attribute_says_so(tmp_path):
