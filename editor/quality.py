@@ -226,7 +226,7 @@ class QualityMeter:
         (editing.landing.lands_in_bands): the change there is what the user painted, and how far it
         moved the picture from the photo is no fault (the LPIPS rule called 11 of 16 black strokes
         across products "Gone too far" once they came out black); the realism rule judges them.
-        `kind`: the edit asks for another kind of item (editing.landing.asks_kind), far from the
+        `kind`: the edit asks for another kind of item (editing.slider_notes.asks_kind), far from the
         photo by design: the realism rule judges it too.
         While a tuning runs the identity rule waits, as the quality line does (`tuning`): the
         untuned generator's face is often another person before any edit (a review)."""

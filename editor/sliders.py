@@ -25,7 +25,8 @@ from editor.state import Document, Snapshot
 
 SLIDER_RANGE = 3.0  # the sliders run from -3 to +3 units of the codes' spread
 SLIDER_STEP = 0.01  # the smallest step of a slider (two decimals)
-FOCUS_STYLE = "QLabel { background: palette(highlight); color: palette(highlighted-text); }"  # keys'
+FOCUS_STYLE = "QLabel { background: palette(highlight); color: palette(highlighted-text); }"  # the
+# name of the slider the keys move
 COMMIT_MS = 400  # quiet time after a slider moves (keys, a typed value) before its value
 # enters the history; a drag enters it when the slider is let go
 SHOWN_HELD = 0.05  # slider units: a slider held closer than this to its value is not said to hold
