@@ -181,7 +181,7 @@ def say_held(model, vectors, z0: torch.Tensor, z_slid: torch.Tensor, sliders: di
     from inversion.framing import DomainSpec
 
     content = DomainSpec.for_model(model.config).content_fraction
-    for note in slider_notes(vectors, z0, sliders, content, lambda: (z0, z_slid)):
+    for note in slider_notes(vectors, z0, sliders, content, lambda: (z0, z_slid), cli=True):
         sign = model_sliders({note.name: 1.0}, mapping)[note.name]  # brightness: the photo's
         print(note_line(note, note.name, sliders[note.name], sign)
               + ("" if note.reached is None else " (--free-sliders lets it go on)"))

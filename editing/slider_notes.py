@@ -78,11 +78,12 @@ class Note:
 
 def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], content: float,
                  drawn: Callable[[], tuple[torch.Tensor, torch.Tensor]],
-                 min_held: float = 0.0) -> list[Note]:
+                 min_held: float = 0.0, cli: bool = False) -> list[Note]:
     """The notes for slider values `values` (the model's) from the document's code z0; `drawn`
     gives (the code the sliders start from, the code they reach), asked for once, only where a size
     slider reaches RESHAPE_FROM or a class slider is moved (kind_notes); `content` as
-    filling_frame's; a slider held less than `min_held` short of its value is not said to be held."""
+    filling_frame's; a slider held less than `min_held` short of its value is not said to be held;
+    `cli`: said as `latent-edit edit` takes sliders (pair_words)."""
     drawn = cache(drawn)  # asked for once
     held = {n: v for n, v in held_sliders(vectors, z0, values).items() if abs(v - values[n]) >= min_held}
     filling = filling_frame(vectors, z0, values, content)
@@ -104,7 +105,7 @@ def slider_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float], cont
             meta, read = vectors[n].meta, vectors.hold.read_class(z0, z0)
             toward = meta.get("to") if values[n] > 0 else meta.get("from")  # its class slider, unless the
             hint = toward in vectors and (read is None or toward != read[0])  # item is that kind already
-            notes.append(Note(n, v, pair_words(meta, short, toward if hint else None)))
+            notes.append(Note(n, v, pair_words(meta, short, toward if hint else None, cli)))
         else:
             notes.append(Note(n, v, (HELD_WHY_SHORT if short else HELD_WHY)[reason]))
     notes += [Note(n, None, filling_words(n, short)) for n in filling if n not in held]
@@ -181,16 +182,19 @@ def _of_pair(vectors: dict, z0: torch.Tensor, name: str) -> bool:
     return read is None or read[0] in (meta.get("from"), meta.get("to"))
 
 
-def pair_words(meta: dict, short: bool = False, toward: str | None = None) -> str:
+def pair_words(meta: dict, short: bool = False, toward: str | None = None, cli: bool = False) -> str:
     """Why a class pair stops short (editing.keep.PAIR_KINDS), in the user's words: "further, the
     model would draw neither a sneaker nor an ankle boot" (short: "further, it would be neither
     kind"), and, where the model has a class slider `toward` the kind it was moved toward, to try
     that instead (walkthrough 53: Sneaker -> ankle boot stopped at +0.25 on a sneaker, its direction
-    drawing T-shirts there, while Ankle boot turned it into a clean boot)."""
+    drawing T-shirts there, while Ankle boot turned it into a clean boot); `cli`, as `latent-edit
+    edit` takes it ("try --attr ankle_boot=VALUE instead")."""
     if short:
         return "further, it would be neither kind"
     words = f"further, the model would draw neither {_kind(meta['from'])} nor {_kind(meta['to'])}"
-    if toward:
+    if toward and cli:
+        words += f" (try --attr {toward}=VALUE instead)"
+    elif toward:
         title = toward.replace("_", " ")
         words += f" (try the {title[:1].upper() + title[1:]} slider instead)"
     return words

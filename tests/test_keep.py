@@ -711,6 +711,8 @@ def test_a_class_pair_stops_before_the_item_reads_as_a_third_kind():
         "a->b +2.50 goes only to +0.25: further, the model would draw neither an a nor a b (try the B "
         "slider instead)"]
     assert pair_words({"from": "a", "to": "b"}).endswith("nor a b")  # no class slider toward it: no hint
+    said = slider_notes(sliders, z0, {"a->b": 2.5}, 28 / 32, lambda: (z0, z0 + 2.0 * e[0]), cli=True)
+    assert said[0].why.endswith("(try --attr b=VALUE instead)")  # latent-edit edit's way (a review)
     b_item = torch.tensor([1.6, 0, 0, 0])  # a b already: no hint to the B slider (a review)
     said = slider_notes(sliders, b_item, {"a->b": 2.5}, 28 / 32, lambda: (b_item, b_item + 0.25 * e[0]))
     assert said and said[0].why.endswith("neither an a nor a b")
