@@ -146,6 +146,20 @@ def kind_notes(vectors: dict, z0: torch.Tensor, values: dict[str, float],
             if (now != was and now not in kinds) or (now == was != target and abs(values[n]) >= STILL_FROM)]
 
 
+def name_words(text: str) -> str:
+    """Underscores to spaces, words in lower case (acronyms such as "PCA" kept)."""
+    return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in text.replace("_", " ").split())
+
+
+def readable(name: str) -> str:
+    """A vector's name as people write it: `Blond_Hair` -> "Blond hair", `sneaker->ankle_boot` ->
+    "Sneaker → ankle boot", "Smiling (keep Male, Young)" -> "Smiling (keep male, young)"."""
+    base, paren, rest = name.partition(" (")
+    text = " → ".join(name_words(part) for part in base.split("->"))
+    text = text[:1].upper() + text[1:]
+    return text + " (" + name_words(rest) if paren else text
+
+
 def kind_targets(vectors: dict | None, values) -> dict[str, tuple[str, tuple[str, ...]]]:
     """{slider: (the kind it turns the item into, the kinds it may read as on the way)} for each
     class slider of `vectors` moved up, and each class pair moved either way, KIND_FROM or more, of
@@ -195,8 +209,7 @@ def pair_words(meta: dict, short: bool = False, toward: str | None = None, cli: 
     if toward and cli:
         words += f" (try --attr {toward}=VALUE instead)"
     elif toward:
-        title = toward.replace("_", " ")
-        words += f" (try the {title[:1].upper() + title[1:]} slider instead)"
+        words += f" (try the {readable(toward)} slider instead)"  # as the sliders panel names it
     return words
 
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, Q
 from superqt import QLabeledDoubleSlider
 
 from editing.measure import UNIT_WORDS
-from editing.slider_notes import goes_to, note_line, slider_notes
+from editing.slider_notes import goes_to, name_words, note_line, readable, slider_notes
 from editing.vectors import PHOTO_FACING, AttributeVector, photo_sign
 from editor.direction_previews import DirectionPreviews, previewed
 from editor.slider_input import PAGE_STEP, box_event, slider_event
@@ -36,23 +36,9 @@ KIND_TITLES = {"measured": "Shape and tone", "class": "Towards a class", "pair":
                "table": "Attributes", "principal": "Main directions"}  # section headings by vector kind
 
 
-def _words(text: str) -> str:
-    """Underscores to spaces, words in lower case (acronyms such as "PCA" kept)."""
-    return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in text.replace("_", " ").split())
-
-
-def readable(name: str) -> str:
-    """A vector's name as people write it: `Blond_Hair` -> "Blond hair", `sneaker->ankle_boot` ->
-    "Sneaker → ankle boot", "Smiling (keep Male, Young)" -> "Smiling (keep male, young)"."""
-    base, paren, rest = name.partition(" (")
-    text = " → ".join(_words(part) for part in base.split("->"))
-    text = text[:1].upper() + text[1:]
-    return text + " (" + _words(rest) if paren else text
-
-
 def variant_title(name: str) -> str:
     """A variant's row under its plain slider: "Smiling (keep Male, Young)" -> "Keep male, young"."""
-    rest = _words(name.partition(" (")[2].rstrip(")"))
+    rest = name_words(name.partition(" (")[2].rstrip(")"))
     return rest[:1].upper() + rest[1:]
 
 
