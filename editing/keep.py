@@ -37,6 +37,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -62,6 +63,15 @@ class SliderSet(dict):
     def __init__(self, vectors: dict | None = None, hold: "ClassHold | None" = None):
         super().__init__(vectors or {})
         self.hold = hold
+
+
+@dataclass(frozen=True)
+class KindReading:
+    """What the classifier reads of an edit's item (ClassHold.read_kind)."""
+    was: str  # the class of z0's item, on its photo (as the held sliders judge it)
+    now: str  # the edit's, on the photo with the edit's change added (the same)
+    sure: float  # the classifier's probability of `now`
+    drawn: str  # the edit's by the model's own picture alone (what the thumbnail shows)
 
 
 class ClassHold:
@@ -90,7 +100,7 @@ class ClassHold:
         self.pairs = {n: (self.class_names.index(v.meta["from"]), self.class_names.index(v.meta["to"]))
                       for n, v in vectors.items() if pairs and v.meta.get("kind") in PAIR_KINDS
                       and {v.meta.get("from"), v.meta.get("to")} <= set(self.class_names)}
-        self._read: OrderedDict[tuple[bytes, bytes, bytes], tuple[str, str]] = OrderedDict()  # read_class's
+        self._read: OrderedDict[tuple[bytes, bytes, bytes], KindReading] = OrderedDict()  # read_kind
 
     @classmethod
     def for_model(cls, model, vectors: dict, calibrate: bool = True, steer: bool = True) -> "ClassHold | None":
@@ -255,8 +265,15 @@ class ClassHold:
     def read_class(self, z0: torch.Tensor, code: torch.Tensor) -> tuple[str, str] | None:
         """(the class the classifier reads of z0's item, of `code`'s), each judged as the sliders
         judge it (on z0's photo with the edit's change added, on_photo); None where the classes
-        have no names. Kept for the last few codes: the editor asks at every change of its
-        document while such a slider stands moved."""
+        have no names (read_kind)."""
+        read = self.read_kind(z0, code)
+        return None if read is None else (read.was, read.now)
+
+    @torch.no_grad()
+    def read_kind(self, z0: torch.Tensor, code: torch.Tensor) -> KindReading | None:
+        """What the classifier reads of z0's item and of `code`'s (KindReading); None where the
+        classes have no names. Kept for the last few codes: the editor asks at every change of its
+        document while a class slider stands moved."""
         if not self.class_names:
             return None
         judged, digest = self._judged(z0.reshape(-1))
@@ -266,14 +283,18 @@ class ClassHold:
                 self._read.move_to_end(key)
                 return self._read[key]
         start = int(self._start_logits(z0.reshape(-1), judged, digest).argmax(1))
-        now = int(self.classifier(judged(self.decode(code.reshape(1, -1)))).argmax(1))
-        if max(start, now) >= len(self.class_names):
+        picture = self.decode(code.reshape(1, -1))
+        p = torch.softmax(self.classifier(torch.cat([judged(picture), picture])), 1)
+        now, drawn = (int(i) for i in p.argmax(1))
+        if max(start, now, drawn) >= len(self.class_names):
             return None
+        read = KindReading(*(self.class_names[i] for i in (start, now)), float(p[0, now]),
+                           self.class_names[drawn])
         with self._lock:
-            self._read[key] = self.class_names[start], self.class_names[now]
+            self._read[key] = read
             if len(self._read) > CACHED_LIMITS:
                 self._read.popitem(last=False)
-        return self.class_names[start], self.class_names[now]
+        return read
 
     @staticmethod
     def _keeps(logits: torch.Tensor, confident: bool, kinds: tuple[int, ...] = ()) -> np.ndarray:

@@ -121,8 +121,10 @@ def filling_frame(vectors: dict, ref: torch.Tensor, values: dict[str, float], co
 
 
 RESHAPE_FROM = 1.0  # size slider values from which reshaped_only looks at the item's overall extent
-FRAME_WAYS = {"height": "top to bottom", "width": "side to side"}
-DRAWN_FULL = {n: f"the model draws such items the frame's full {n}" for n in FRAME_WAYS}
+AS_FAR = {"height": "tall", "width": "wide"}  # how filling_words and DRAWN_FULL say the frame's limit:
+# not "fills the frame side to side" (walkthrough 54: the tan bag, at the model's 28 of 32 pixels, shows a
+# margin inside the canvas's dashed square, which is the model's whole frame)
+DRAWN_FULL = {n: f"the model draws such items as {AS_FAR[n]} as anything it draws" for n in AS_FAR}
 
 
 def reshaped_only(vectors: dict, ref: torch.Tensor, code: torch.Tensor, reached: dict[str, float],
@@ -161,6 +163,6 @@ def filling_words(name: str, short: bool = False) -> str:
     """What is said of a size slider pushed up on an item that already fills the frame that way
     (filling_frame); `short` where several sliders share one line."""
     if short:
-        return f"it already fills the frame {FRAME_WAYS[name]}"
-    return (f"this item already fills the frame {FRAME_WAYS[name]}, so it fills out instead of growing "
-            f"{FRAME_SIZES[name]}")  # (why: DRAWN_FULL; with it the line ran off a 1200 px window)
+        return f"it is already as {AS_FAR[name]} as the model draws"
+    return (f"this item is already as {AS_FAR[name]} as the model draws anything, so it fills out instead "
+            f"of growing {FRAME_SIZES[name]}")

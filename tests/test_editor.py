@@ -1202,13 +1202,13 @@ def test_a_product_that_fills_the_frame_says_a_size_slider_cannot_grow_it(qtbot,
     w.set_slider("height", 2.0, commit=True)
     settle(qtbot, w)
     said = w.statusBar().currentMessage()
-    assert "this item already fills the frame top to bottom" in said
+    assert "this item is already as tall as the model draws anything" in said
     room = w.width() - sum(c.width() for c in w.statusBar().findChildren(QWidget)
                            if c.parent() is w.statusBar() and c.isVisible())
     assert w.statusBar().fontMetrics().horizontalAdvance(said) < room - 20, (said, room)
     w.set_slider("height", 0.0, commit=True)  # taken back once it no longer applies
     settle(qtbot, w)
-    assert "fills the frame" not in w.statusBar().currentMessage()
+    assert "as tall as" not in w.statusBar().currentMessage()
     w.close()
 
 
@@ -1230,8 +1230,8 @@ def test_a_size_slider_that_only_reshapes_the_item_says_so(qtbot, tmp_path):
         pytest.fail("no sample among 40 keeps its height at Height -2")
     said = w.statusBar().currentMessage()  # held (its value not said: a jump's) or not
     assert said.startswith("Height -2.00") and said.endswith(
-        ": it reshapes the item but keeps its overall height (the model draws such items the frame's full "
-        "height)"), said
+        ": it reshapes the item but keeps its overall height (the model draws such items as tall as "
+        "anything it draws)"), said
     w.set_slider("height", 0.0, commit=True)
     settle(qtbot, w)
     assert "overall height" not in w.statusBar().currentMessage()

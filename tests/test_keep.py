@@ -409,7 +409,7 @@ def test_a_size_slider_that_only_reshapes_its_item_is_found_and_said_to():
     assert unchanged == {}
     assert reshaped_only(SimpleNamespace(), code(0), code(1), {"height": -2.0}, content) == {}  # no hold
     assert reshaped_words("height", True) == ("it reshapes the item but keeps its overall height (the model "
-                                               "draws such items the frame's full height)")
+                                               "draws such items as tall as anything it draws)")
     assert reshaped_words("width", False, short=True) == "reshaped, overall width kept"
 
 
@@ -665,6 +665,10 @@ def test_a_class_slider_that_makes_a_third_kind_of_item_says_so():
             "a->b": AttributeVector("a->b", e[0], 0.4, {"kind": "pair", "from": "a", "to": "b"})}
     sliders = SliderSet(slow, ClassHold(lambda z: z, three, slow, class_names=["a", "b", "c"], pairs=False))
     assert notes({"b": 1.5}) == []  # under STILL_FROM: on its way
+    assert notes({"b": 2.5}) == ["b +2.50: the model does not draw a b here"]  # an a, unsure: unnamed
+    sure = SliderSet(slow, ClassHold(lambda z: z, lambda x: 5 * three(x), slow, class_names=["a", "b", "c"],
+                                     pairs=False))
+    sliders = sure
     assert notes({"b": 2.5}) == ["b +2.50: the model still draws an a here, not a b"]
     assert notes({"a->b": 2.0}) == ["a->b +2.00: the model still draws an a here, not a b"]
     assert notes({"a->b": -2.5}) == []  # toward a, which it is
@@ -674,6 +678,41 @@ def test_a_class_slider_that_makes_a_third_kind_of_item_says_so():
     assert ClassHold(lambda z: z, three, vectors).read_class(z0, z0) is None  # no names: no note
     shipped = load_model(DEFAULT_MODEL)
     assert model_vectors(shipped).hold.class_names == shipped.config["data"]["classes"]  # for_model's
+
+
+def test_a_kind_note_names_only_what_both_readings_see():
+    """Walkthroughs 53-54: "Bag +2: the model still draws a dress here" over a picture of a T-shirt
+    (the classifier read the photo with the edit's change added as a dress, at 0.63). A kind note
+    is not said where the model's own picture reads as the slider's kind, and names the kind drawn
+    only where that picture reads as it too and the classifier is sure (NAMED_FROM)."""
+    from editing.slider_notes import NAMED_FROM, kind_notes
+
+    e, z0 = torch.eye(4), torch.zeros(4)
+
+    def decode(z):  # a "picture" of four pixels, in the classifier's [-1, 1]
+        return (z.reshape(-1, 4) / 4).reshape(-1, 1, 1, 4)
+
+    def sharp(x):  # three_kinds of the code the picture was drawn from, sure of each
+        return 5 * three_kinds(4 * x.reshape(len(x), -1))
+
+    vectors = {"b": AttributeVector("b", e[0], 1.0, {"kind": "class"})}
+    hold = ClassHold(decode, sharp, vectors, class_names=["a", "b", "c"])
+    sliders = SliderSet(vectors, hold)
+    hold.on_photo(z0, decode(z0 + e[0]))  # the photo reads one unit further along than its picture
+
+    def said(value):
+        return [n.why for n in kind_notes(sliders, z0, {"b": value}, lambda: value * e[0])]
+
+    read = hold.read_kind(z0, 1.5 * e[0])
+    assert (read.was, read.now, read.drawn) == ("a", "c", "b") and read.sure > NAMED_FROM
+    assert said(1.5) == []  # the model's own picture is a b: no note (before: "draws a c here")
+    assert hold.read_class(z0, 1.5 * e[0]) == ("a", "c")  # what the held sliders judge by, as before
+    assert said(2.5) == ["the model draws a c here, not a b"]  # both see a c
+    unsure = ClassHold(decode, lambda x: sharp(x) / 20, vectors, class_names=["a", "b", "c"])
+    unsure.on_photo(z0, decode(z0 + e[0]))
+    sliders = SliderSet(vectors, unsure)
+    assert unsure.read_kind(z0, 2.5 * e[0]).sure < NAMED_FROM
+    assert said(2.5) == ["the model does not draw a b here"]
 
 
 def three_kinds(x: torch.Tensor) -> torch.Tensor:
