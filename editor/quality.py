@@ -196,11 +196,13 @@ class QualityMeter:
         slight = self.start.lpips < SLIGHTLY * limit  # (walkthrough 49: "poorly ... 0.0701 (... under 0.07)"
         how, some = ("a little less well than its training images", "some ") if slight else ("poorly", "")
         if short:  # (beside "Now: unchanged from the photo", whose picture it is: a walkthrough)
-            return (f"{self.model.name} draws this photo {how} (its own picture of it: "
-                    f"{far} from it): {some}edits may look broken")
-        return (f"{self.model.name} draws this photo {how}, so {some}edits may look broken: its own "
-                f"picture of it lies {far} from it (photos like its training images: under {limit:g})")
-        # (what it means first: a window 1200 px wide cut the status bar's line before it, walkthrough 52)
+            return (f"{self.model.name} draws this photo {how} ({far} from its own picture, where its "
+                    f"training images lie under {limit:g}): {some}edits may look broken")
+        return (f"{self.model.name} draws this photo {how}, so {some}edits may look broken: compare its "
+                f"own picture, above the sliders, with the photo")
+        # (what it means first: a window 1200 px wide cut the status bar's line before it, walkthrough 52;
+        # the distances in the quality line only: "its own picture of it lies 0.0701 from it (photos like its
+        # training images: under 0.07)" read as jargon, walkthrough 54)
 
     def said(self, q: Quality) -> str:
         """The summary of `q` as the editor says it, with the photo's own realism rank beside its

@@ -289,13 +289,15 @@ def test_a_photo_an_object_model_draws_poorly_is_said_to_be_so(tmp_path):
     meter = QualityMeter(model, LPIPS(), target, start=z0)
     assert meter.spec.kind == "object" and meter.poor_fit() is None  # its own picture: 0 from it
     meter.start = Quality(0.0, 0.5, lpips=POOR_FIT + 0.02)
-    assert meter.poor_fit().startswith(f"{model.name} draws this photo poorly, so edits may look broken: its "
-                                       f"own picture of it lies {POOR_FIT + 0.02:.3f} from it")
+    assert meter.poor_fit() == (f"{model.name} draws this photo poorly, so edits may look broken: compare "
+                                f"its own picture, above the sliders, with the photo")  # no numbers (walk 54)
+    assert meter.poor_fit(short=True) == (f"{model.name} draws this photo poorly ({POOR_FIT + 0.02:.3f} from "
+                                          f"its own picture, where its training images lie under {POOR_FIT:g}"
+                                          f"): edits may look broken")  # the quality line's numbers
     meter.start = Quality(0.0, 0.5, lpips=POOR_FIT + 0.0004)  # just past: said as past, not "0.070 ...
-    assert f" {POOR_FIT + 0.0004:.4f} from it " in meter.poor_fit()  # under 0.07" (walkthrough 48)
+    assert f"({POOR_FIT + 0.0004:.4f} from " in meter.poor_fit(short=True)  # under 0.07" (walkthrough 48)
     assert meter.poor_fit().startswith(f"{model.name} draws this photo a little less well than its training "
                                        f"images, so some edits may look broken: ")  # not "poorly" (walk 49)
-    assert meter.poor_fit().endswith(f"(photos like its training images: under {POOR_FIT:g})")
     assert "a little less well" in meter.poor_fit(short=True)
     meter.start = Quality(0.0, 0.5, lpips=POOR_FIT - 0.01)
     assert meter.poor_fit() is None
@@ -308,7 +310,7 @@ def test_a_photo_an_object_model_draws_poorly_is_said_to_be_so(tmp_path):
     meter.spec = replace(meter.spec, kind="centre-crop")
     assert meter.poor_fit() is None
     model.config["encoder"] = {**model.config.get("encoder", {}), "held_out": {"n": 64, "lpips_p95": 0.124}}
-    assert meter.poor_fit() is not None and "under 0.149" in meter.poor_fit()  # 1.2 times 0.124
+    assert meter.poor_fit() is not None and "under 0.149" in meter.poor_fit(short=True)  # 1.2 times 0.124
     q = Quality(0.0, 0.97, lpips=0.0)  # the photo itself, which the discriminator likes
     assert "realistic" not in meter.said(q) and meter.said(q).startswith("unchanged from the photo")
     meter.start = Quality(0.0, 0.5, lpips=0.14)
