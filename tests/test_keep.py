@@ -425,8 +425,8 @@ def test_the_cli_says_when_trousers_are_reshaped_instead_of_made_shorter(tmp_pat
         assert main(["edit", str(tmp_path / name), "--attr", "height=-2", "--out", str(tmp_path / "out.png"),
                      "--overwrite"]) == 0
         said.append(capsys.readouterr().out)
-    words = (": it reshapes the item but keeps its overall height (the model draws such items the frame's "
-             "full height)")
+    words = (": it reshapes the item but keeps its overall height (the model draws such items as tall as "
+             "anything it draws)")
     reshaped = [s for s in said if s.startswith("height -2.00") and words in s]
     assert len(reshaped) >= 2, said
 
