@@ -106,7 +106,7 @@ def export_morph_dialog(window) -> None:
     doc = window.doc
     if doc is None or doc.photo_path is None:
         return window.show_error("To morph, open a photo first; then choose the photo to morph into")
-    from editor.menus import IMAGE_FILTER, open_file_dialog
+    from editor.filedialogs import IMAGE_FILTER, open_file_dialog
 
     other = open_file_dialog(window, "Morph into which photo?", window.menus.last_dir(), IMAGE_FILTER)
     if not other:

@@ -115,8 +115,11 @@ class DocumentFiles:
             self._update_title()
             if Path(path) != self.autosave_path:  # (a crash's recovery is no recent file)
                 self.menus.remember_recent(Path(path), "saved")
+            region = "; it has a region: later edits change only inside it (Clear region)" \
+                if doc.current.region is not None else ""  # (walkthrough 55: a slider reopened in one
+            # changed nothing on the face, with the Region tool off, its outline thin)
             self.statusBar().showMessage(f"Opened session {Path(path).name}: {len(doc.history)} steps, "
-                                         f"at \"{doc.current.label}\"")  # not the last save's message
+                                         f"at \"{doc.current.label}\"{region}")  # not the last save's
             retuning = self.tuning.start(doc)  # the switch on and no tuned generator: tune now
             if warning:
                 self.show_error(f"{warning}. " + ("Tuning the generator to the photo again." if retuning

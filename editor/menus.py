@@ -9,101 +9,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QDateTime, QEvent, QLocale, QMimeDatabase, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QInputDialog, QLineEdit, QMessageBox, QSplitter,
-                               QTreeView)
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from editor.brushbar import BRUSHES
+from editor.filedialogs import EXPORT_FILTER, IMAGE_FILTER, open_file_dialog, save_file_dialog
+from editor.models import menu_text
 from editor.state import Document
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif)"
-EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
-SUFFIX_IN_FILTER = re.compile(r"\*\.([\w.]+)")  # "JPEG (*.jpg *.jpeg)" -> jpg, jpeg
 SESSION_SUFFIX = "session.json"  # added to a session's name typed without one (and looked for)
-
-
-def open_file_dialog(parent, title: str, folder: str, filters: str) -> str:
-    """An existing file chosen in the platform's dialog, or in Qt's own made roomy; "" when cancelled."""
-    dialog = QFileDialog(parent, title, folder, filters)
-    dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-    QTimer.singleShot(0, dialog, lambda: roomy(dialog))  # once shown: Qt's own has its widgets then
-    return chosen(dialog)
-
-
-def chosen(dialog: QFileDialog) -> str:
-    """The file chosen in `dialog`, shown now, or "" when cancelled; the dialog is deleted after
-    (each one kept its file system model and watcher thread while the window lived)."""
-    try:
-        return dialog.selectedFiles()[0] if dialog.exec() and dialog.selectedFiles() else ""
-    finally:
-        dialog.deleteLater()
-
-
-def roomy(dialog: QFileDialog) -> QFileDialog:
-    """Qt's own file dialog (not a platform's) wide enough that its Size, Type and Date columns read
-    whole: at Qt's default size they read "29....KiB" and "PN...ge", and the places beside them
-    "Co..." (walkthrough). The name column takes the rest. A native dialog is left as it is."""
-    view = dialog.findChild(QTreeView, "treeView")
-    if view is None:
-        return dialog
-    dialog.resize(max(dialog.width(), 880), max(dialog.height(), 520))
-    style, mimes = view.style(), QMimeDatabase()
-    fm, pad = view.fontMetrics(), 3 * style.pixelMetric(style.PixelMetric.PM_HeaderMargin) + 12
-    kinds = {suffix for f in dialog.nameFilters() for suffix in SUFFIX_IN_FILTER.findall(f)}
-    names = [mimes.mimeTypeForFile(f"x.{k}", QMimeDatabase.MatchMode.MatchExtension).comment() for k in kinds]
-    date = QLocale().toString(QDateTime(2028, 12, 28, 23, 58, 0), QLocale.FormatType.ShortFormat)
-    widths = {1: fm.horizontalAdvance("1023.99 KiB"),
-              2: max([fm.horizontalAdvance(n) for n in names + ["Folder"]]), 3: fm.horizontalAdvance(date)}
-    header = view.header()
-    header.setStretchLastSection(False)
-    header.setSectionResizeMode(0, header.ResizeMode.Stretch)
-    for column, width in widths.items():
-        header.resizeSection(column, width + pad)
-    splitter = dialog.findChild(QSplitter, "splitter")
-    if splitter is not None and splitter.count() == 2:
-        side = splitter.widget(0).fontMetrics().horizontalAdvance("Computer") + 60
-        splitter.setSizes([side, dialog.width() - side])
-    return dialog
-
-
-def save_file_dialog(parent, title: str, path: str, filters: str, suffix: str) -> str:
-    """A Save dialog that adds a suffix to a name typed without one (the chosen filter's first, else
-    `suffix`) before it checks for a file to overwrite (a session saved as "astro" was written as
-    "astro", which Open then did not list); the path chosen, or "" when cancelled. Qt's own dialog:
-    a platform's native one asks about overwriting the name as typed, before the suffix is added."""
-    return chosen(save_dialog(parent, title, path, filters, suffix))
-
-
-def save_dialog(parent, title: str, path: str, filters: str, suffix: str) -> QFileDialog:
-    """save_file_dialog's dialog, not yet shown. Its type list follows a name typed with a suffix
-    of another type ("x.jpg" typed under PNG left the list saying PNG: walkthrough)."""
-    dialog = QFileDialog(parent, title, path, filters)
-    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
-    roomy(dialog)
-    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-    dialog.setDefaultSuffix(suffix)
-    suffixes = [SUFFIX_IN_FILTER.findall(f) for f in dialog.nameFilters()]
-
-    def filter_chosen(text: str) -> None:  # "JPEG (*.jpg *.jpeg)" -> jpg
-        found = SUFFIX_IN_FILTER.search(text)
-        dialog.setDefaultSuffix(found.group(1) if found else suffix)
-
-    def name_typed(text: str) -> None:
-        typed = Path(text).suffix.lower().lstrip(".")
-        combo = dialog.findChild(QComboBox, "fileTypeCombo")
-        for i, ours in enumerate(suffixes):
-            if typed and typed in ours and combo is not None and combo.currentIndex() != i:
-                combo.blockSignals(True)  # Qt would rewrite the name's suffix to the filter's first
-                combo.setCurrentIndex(i)
-                combo.blockSignals(False)
-                dialog.setDefaultSuffix(ours[0])
-
-    dialog.filterSelected.connect(filter_chosen)
-    name = dialog.findChild(QLineEdit, "fileNameEdit")
-    if name is not None:
-        name.textChanged.connect(name_typed)
-    return dialog
 
 
 def tool_keys(bar) -> list[tuple[str, str]]:
@@ -143,6 +58,8 @@ class Menus(QObject):
         self.window, self.settings = window, settings
         self._covered: tuple[str, str] | None = None  # the message a menu's status tip covers, the tip
         self._timed: tuple[str, float] | None = None  # the last message shown for a while (say_for)
+        self._timed_for = None  # the document state it was said of
+        self._then: str | None = None  # what a tool said of that state meanwhile: shown after it
         # and when it goes (time.monotonic)
         window.installEventFilter(self)
         w, m, keys = window, window.menuBar(), QKeySequence.StandardKey
@@ -195,8 +112,11 @@ class Menus(QObject):
 
     def _show_document(self, doc: Document) -> None:
         if doc is self.window.doc:  # the window's undo also reaches back past a model switch
-            self.undo_action.setEnabled(self.window.can_undo)
-            self.redo_action.setEnabled(self.window.can_redo)
+            undo, redo = self.window.step_names()
+            for action, able, text in ((self.undo_action, self.window.can_undo, menu_text("&Undo", undo)),
+                                       (self.redo_action, self.window.can_redo, menu_text("&Redo", redo))):
+                action.setEnabled(able)
+                action.setText(text)
             self.follow_sliders()
 
     def follow_sliders(self) -> None:
@@ -270,11 +190,44 @@ class Menus(QObject):
                     bar.showMessage(message, left or 0)
         return True
 
-    def say_for(self, message: str, ms: int) -> None:
+    def say_for(self, message: str, ms: int, then: str | None = None, stay: bool = False) -> None:
         """Show `message` in the status bar for `ms` milliseconds (a menu's tip over it takes none
-        of that time back: eventFilter)."""
-        self._timed = (message, time.monotonic() + ms / 1000)
-        self.window.statusBar().showMessage(message, ms)
+        of that time back: eventFilter), then `then` (a tool's note of the state shown), or what a
+        tool said of the same state meanwhile (show_tool_message); with `stay`, and nothing such,
+        until something else is said."""
+        self._timed, self._then = (message, time.monotonic() + ms / 1000), then
+        self._timed_for = None if self.window.doc is None else self.window.doc.current
+        self.window.statusBar().showMessage(message, 0 if stay else ms)
+        QTimer.singleShot(ms + 10, self, lambda: self._after(message))
+
+    def show_tool_message(self, message: str) -> None:
+        """A tool's message (window.tool_status), shown now; or, while a message shown for a while
+        (say_for: "Undone: ...", "Tuning off: ...") stands for the state the tool speaks of, after
+        it (walkthrough 55: a face slider's note, said again as the state was drawn again, took the
+        place of "Tuning off" at once). A new edit's (another state, a slider being dragged): now."""
+        bar, doc = self.window.statusBar(), self.window.doc
+        text, until = self._timed or ("", 0.0)
+        if text and bar.currentMessage() == text and time.monotonic() < until and doc is not None \
+                and doc.current is self._timed_for and self.window.preview.shown in (None, doc.current):
+            self._then = message
+        else:
+            bar.showMessage(message)
+
+    def take_back(self, message: str) -> None:
+        """A tool's message taken back: cleared where it shows, dropped where it waits (say_for)."""
+        if self._then == message:
+            self._then = None
+        if self.window.statusBar().currentMessage() == message:
+            self.window.statusBar().clearMessage()
+
+    def _after(self, message: str) -> None:
+        """`message`, shown for a while, has gone: what waited for it (say_for's `then`) is shown,
+        unless something newer was said meanwhile."""
+        if self._timed is None or self._timed[0] != message:
+            return  # a later say_for's
+        then, self._then = self._then, None
+        if then and self.window.statusBar().currentMessage() in ("", message):
+            self.window.statusBar().showMessage(then)
 
     def save_session_now(self) -> bool:
         """Save session (Ctrl+S): to the session file the edit was opened from or last saved to, with

@@ -3,7 +3,7 @@ with the new model (a model sample: the new model's sample of the same seed), or
 message and the current model and edit as they were; choosing the model in use does nothing. A
 mixin of editor.window.MainWindow; undo past the new document's first line brings the previous
 model and its document back (`Edition`; the window's undo and redo are here, which say what they
-undid or redid in the status bar unless a tool said what is shown now).
+undid or redid in the status bar, and the Edit menu names the step each would take: `step_names`).
 """
 from __future__ import annotations
 
@@ -18,6 +18,16 @@ from inversion.framing import DomainSpec, NoObjectError
 from training.modelfile import DEFAULT_MODEL, GANModel, resolve_model
 
 UNDO_SHOWN_MS = 5000  # how long the status bar says "Undone: ..." or "Redone: ..."
+MENU_NAME_CHARS = 48  # a step's name in the Edit menu ("Undo slider Eyeglasses +2.11"), cut beyond this
+
+
+def menu_text(verb: str, step: str | None) -> str:
+    """An Edit menu item that names its step ("&Undo slider Eyeglasses +2.11"; walkthrough 55: the
+    items said only "Undo" and "Redo"), the step's "&" doubled, its name cut with "…" where long."""
+    if not step:
+        return verb
+    name = step if len(step) <= MENU_NAME_CHARS else step[:MENU_NAME_CHARS - 1].rstrip() + "…"
+    return f"{verb} {name.replace('&', '&&')}"
 
 
 @dataclass(frozen=True)
@@ -147,7 +157,7 @@ class ModelSwitching:
             return
         if self.doc.can_undo:
             undone = self.doc.current.label
-            self._say_unless_told(self.doc.undo, f"Undone: {undone}")
+            self._say_step(self.doc.undo, f"Undone: {undone}")
         elif self._undo_switches:
             back = self._undo_switches.pop()
             self._redo_switches.append(Edition(self.model, self.vectors, self.doc, back.doc.current))
@@ -163,7 +173,7 @@ class ModelSwitching:
         if self._switch_to_redo():
             self.redo_switch()
         elif self.doc.can_redo:
-            self._say_unless_told(self.doc.redo, lambda: f"Redone: {self.doc.current.label}")
+            self._say_step(self.doc.redo, lambda: f"Redone: {self.doc.current.label}")
 
     def redo_switch(self) -> None:
         """Make the model switch undone last again, where the document stands where it was undone."""
@@ -193,20 +203,35 @@ class ModelSwitching:
             below = self._redo_switches[-1].doc.history[0].label
         return above, below
 
+    def step_names(self) -> tuple[str | None, str | None]:
+        """(the step Undo would take back, the one Redo would make again), None where there is none:
+        a model switch named as going back to the model it left or on to the one it went to."""
+        if self.doc is None:
+            return None, None
+        undo = self.doc.current.label if self.doc.can_undo else \
+            (f"back to {self._undo_switches[-1].model.name}" if self._undo_switches else None)
+        redo = f"switch to {self._redo_switches[-1].model.name}" if self._switch_to_redo() else \
+            (self.doc.history[self.doc.index + 1].label if self.doc.can_redo else None)
+        return undo, redo
+
     def _switch_to_redo(self) -> bool:
         """Whether a model switch was undone and the document stands where it was undone."""
         return bool(self._redo_switches) and self.doc is not None and \
             self._redo_switches[-1].anchor is self.doc.current
 
-    def _say_unless_told(self, step, message) -> None:
-        """Run `step` (an undo or redo); unless a tool said what is shown now meanwhile (a candidate
-        applied), the status bar says `message` (text, or a callable made after the step) instead
-        of what it said before (an earlier step's "Region cleared…" stayed: walkthrough), or of
-        nothing (a tool that only took its own message back: an undo past a stroke said nothing);
-        for UNDO_SHOWN_MS, so that it does not stand beside the next edit ("Undone: slider Blond hair
-        +2.00" stayed after a new slider edit: walkthrough)."""
+    def _say_step(self, step, message) -> None:
+        """Run `step` (an undo or redo); the status bar says `message` (text, or a callable made
+        after the step) instead of what it said before (an earlier step's "Region cleared…" stayed:
+        walkthrough), or of nothing (a tool that only took its own message back: an undo past a
+        stroke said nothing); for UNDO_SHOWN_MS, so that it does not stand beside the next edit
+        ("Undone: slider Blond hair +2.00" stayed after a new slider edit: walkthrough). What a tool
+        said of the state shown now, during the step or as it is drawn (a slider's note), comes back
+        after it (editor.menus.Menus.say_for): before, the tool's words took its place, and whether
+        undo said "Undone" hung on whether they differed from the last ones (walkthroughs 53 and 55:
+        Redo said nothing, Undo did)."""
         bar = self.statusBar()
         said = bar.currentMessage()
         step()
-        if bar.currentMessage() in (said, ""):
-            self.menus.say_for(message() if callable(message) else message, UNDO_SHOWN_MS)
+        told = bar.currentMessage()
+        text = message() if callable(message) else message
+        self.menus.say_for(text, UNDO_SHOWN_MS, then=told if told not in (said, "", text) else None)

@@ -33,6 +33,9 @@ TIP = ("Fine-tune a copy of the generator to the open photo (pivotal tuning), so
        "about {seconds} s on a 2-core CPU, with Cancel; sessions keep the tuned weights beside them. "
        "Off: the model's own generator draws, the edits kept.")
 TUNE_NAME = "Tune generator to photo"  # the switch's name in the Edit menu
+SAID_MS = 8000  # a tuning's end or its switch is said at least this long before a slider's note comes back
+# (walkthrough 55: the note, said again as the picture was drawn with the other generator, hid "Tuning off"
+# at once)
 SECONDS_PER_STEP = 0.045  # a face model's tuning step from 16 px on, one thread, two trainings
 # at nice 19 on the 2 cores (benchmarks/results/real_photos.md: 6.6 s for 150 steps; every layer
 # tuned took 0.06 with one other program: generator_tuning_astronaut.md)
@@ -103,8 +106,9 @@ class GeneratorTuning(QObject):
         name = doc.photo_path.name if doc.photo_path else "the photo"
 
         def progress(step) -> None:
-            w.statusBar().showMessage(f"Tuning the generator to {name}, so that it draws the photo more "
-                                      f"closely: step {step.step} of {cfg.steps}")
+            w.statusBar().showMessage(f"Step {step.step} of {cfg.steps}: tuning the generator to {name}, so "
+                                      f"that it draws the photo more closely")  # (the step first: a 1200 px
+            # window cut the line after "more closely: st", walkthrough 55)
 
         def finish(step) -> None:
             self.busy_with = None
@@ -112,17 +116,17 @@ class GeneratorTuning(QObject):
             w.set_editing_enabled(True)
             if doc is w.doc:
                 w.redraw()
-            w.statusBar().showMessage(f"Generator tuned to {name}: edits now start from a picture much "
-                                      f"closer to the photo ({step.step} steps)")
+            w.menus.say_for(f"Generator tuned to {name}: edits now start from a picture much closer to "
+                            f"the photo ({step.step} steps)", SAID_MS, stay=True)
 
         def stopped(_) -> None:
             self.busy_with = None
             self._judging(doc, False)
             self.not_now(doc)
             w.set_editing_enabled(True)
-            w.statusBar().showMessage("Tuning cancelled: the model draws the photo as trained, less "
-                                      f"like it (Edit > {TUNE_NAME} tunes it)")  # (walkthrough 50: "its
-            # own generator" was jargon)
+            w.menus.say_for("Tuning cancelled: the model draws the photo as trained, less like it "
+                            f"(Edit > {TUNE_NAME} tunes it)", SAID_MS, stay=True)  # (walkthrough 50: "its own
+            # generator" was jargon)
 
         self.busy_with = doc
         w.set_editing_enabled(False)
@@ -169,11 +173,11 @@ class GeneratorTuning(QObject):
             if self.busy_with is doc:
                 w.jobs.cancel()  # its Cancel: the untuned generator stays
             w.redraw()
-            w.statusBar().showMessage("Tuning off: the model draws the photo as trained, less like it; the "
-                                      "edits are kept (Edit > Tune generator to photo turns it back on)")
+            w.menus.say_for("Tuning off: the model draws the photo as trained, less like it; the edits are "
+                            f"kept (Edit > {TUNE_NAME} turns it back on)", SAID_MS, stay=True)
         elif doc.tuning is not None:
             w.redraw()
-            w.statusBar().showMessage("Tuning on: the model tuned to the photo draws it again")
+            w.menus.say_for("Tuning on: the model tuned to the photo draws it again", SAID_MS, stay=True)
         elif w.jobs.busy:
             self.waiting = doc  # an inversion, a stroke, a drag: tune when it is over
         else:

@@ -309,9 +309,9 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         took the canvas, "Drag: click a handle" stayed: a walkthrough)."""
         if message:
             self._said[tool] = message
-            self.statusBar().showMessage(message)
-        elif self._said.get(tool) and self.statusBar().currentMessage() == self._said[tool]:
-            self.statusBar().clearMessage()
+            self.menus.show_tool_message(message)  # (after "Undone: ..." where it speaks of its state)
+        elif self._said.get(tool):
+            self.menus.take_back(self._said[tool])
 
     def _on_stroke_settled(self, applied: bool) -> None:
         """A painted stroke stays on the canvas until its result is painted, or goes if not taken."""

@@ -1070,7 +1070,7 @@ def test_the_export_dialog_type_follows_a_typed_suffix(qtbot, tmp_path):
     JPEG); the list now follows the name, and a name without a suffix gets the type's."""
     from PySide6.QtWidgets import QComboBox, QLineEdit
 
-    from editor.menus import EXPORT_FILTER, save_dialog
+    from editor.filedialogs import EXPORT_FILTER, save_dialog
 
     dialog = save_dialog(None, "Export", str(tmp_path / "a.png"), EXPORT_FILTER, "png")
     qtbot.addWidget(dialog)
@@ -1088,7 +1088,7 @@ def test_file_dialogs_show_their_columns_whole(qtbot, tmp_path, monkeypatch):
     """Walkthrough: the Open dialog at Qt's default size read "29....KiB", "PN...ge" and "Co..."."""
     from PySide6.QtWidgets import QFileDialog, QSplitter, QTreeView
 
-    from editor.menus import IMAGE_FILTER, open_file_dialog, roomy
+    from editor.filedialogs import IMAGE_FILTER, open_file_dialog, roomy
 
     names = ("bag.png", "a photo with a long name.jpeg", "scan.bmp")
     for name, size in zip(names, (29_700, 1_048_000, 3_000)):
@@ -1506,6 +1506,42 @@ def test_undo_and_redo_say_what_they_did_and_opening_a_session_says_so(window, q
     assert w.save_session(session)
     assert w.open_session(session)
     assert w.statusBar().currentMessage().startswith("Opened session s.session.json: 4 steps")
+
+
+def test_the_edit_menu_names_its_steps_and_undo_says_so_beside_a_tools_note(window, qtbot, photo,
+                                                                          monkeypatch):
+    """Walkthrough 55: the Edit menu said only "Undo" and "Redo"; Redo said nothing where Undo said
+    "Undone: ..." (walkthrough 53 the other way round): a tool's note of the state shown took the
+    message's place whenever its words differed from the last ones. Now the items name their step,
+    undo and redo always say what they did, and the tool's note comes back after it."""
+    import editor.models
+    from editor.models import MENU_NAME_CHARS, menu_text
+
+    w = window
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    undo, redo = w.menus.undo_action, w.menus.redo_action
+    assert (undo.text(), redo.text()) == ("&Undo", "&Redo") and not undo.isEnabled()
+    w.set_slider("first", 2.0, commit=True)
+    settle(qtbot, w)
+    assert (undo.text(), redo.text()) == ("&Undo slider First +2.00", "&Redo") and undo.isEnabled()
+    monkeypatch.setattr(editor.models, "UNDO_SHOWN_MS", 200)
+    w.doc.subscribe(lambda doc: w.statusBar().showMessage(f"a note on step {doc.index}"))  # as a tool's
+    redo.trigger()  # nothing to redo: nothing said
+    undo.trigger()
+    assert (undo.text(), redo.text()) == ("&Undo", "&Redo slider First +2.00")
+    assert w.statusBar().currentMessage() == "Undone: slider First +2.00"  # not the note in its place
+    qtbot.waitUntil(lambda: w.statusBar().currentMessage() == "a note on step 0", timeout=3000)
+    redo.trigger()
+    assert w.statusBar().currentMessage() == "Redone: slider First +2.00"
+    qtbot.waitUntil(lambda: w.statusBar().currentMessage() == "a note on step 1", timeout=3000)
+    w.undo()
+    w.statusBar().showMessage("a newer message")  # said after: not taken back by the note
+    qtbot.wait(400)
+    assert w.statusBar().currentMessage() == "a newer message"
+    long = "stroke " + "x" * 80 + " & more"
+    assert menu_text("&Redo", long).endswith("…") and len(menu_text("&Redo", long)) == 6 + MENU_NAME_CHARS
+    assert menu_text("&Undo", "a & b") == "&Undo a && b"  # not a shortcut letter
 
 
 def test_a_press_with_no_brush_or_tool_says_how_to_pick_one(window, qtbot, photo):

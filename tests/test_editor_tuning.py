@@ -57,7 +57,7 @@ def test_tuning_runs_in_the_background_with_progress_and_cancel_keeps_the_untune
     status = w.statusBar().findChild(JobStatus)
     qtbot.waitUntil(lambda: w.tuning.busy_with is w.doc and status.progress.value() >= 3, timeout=30_000)
     assert status.isVisible() and status.progress.maximum() == 100_000
-    assert "Tuning the generator to coat.png" in w.statusBar().currentMessage()
+    assert ": tuning the generator to coat.png" in w.statusBar().currentMessage()
     assert not w.sliders_panel.isEnabled()  # edits wait for the tuned generator
     assert not w.menus.reset_action.isEnabled()  # Reset all's shortcut with them (a walkthrough)
     assert w.candidates_panel.meter.tuning  # the quality line judges no face meanwhile
@@ -118,7 +118,7 @@ def test_an_inversion_stopped_leaves_the_photo_untuned_and_the_switch_says_so(wi
 
 
 def test_the_switch_draws_with_either_generator_and_keeps_the_edits(window, qtbot, photo, tmp_path,
-                                                                   model_dir):
+                                                                   model_dir, monkeypatch):
     w = window
     assert not w.tuning.enabled  # a product model: off unless turned on
     assert w.tuning.action.toolTip().startswith("Fine-tune a copy of the generator")
@@ -128,9 +128,14 @@ def test_the_switch_draws_with_either_generator_and_keeps_the_edits(window, qtbo
     for drawn_by in (w.renderer, w.strokes, w.drag_tool, w.warp_tool, w.candidates_panel.meter):
         assert drawn_by.model is tuned.model
 
+    monkeypatch.setattr("editor.tuning.SAID_MS", 600)
+    w.preview.rendered.connect(lambda *_: w.tool_status("test", "a note of the state drawn"))  # as the
+    # face sliders' notes are said again with each generator's picture (walkthrough 55)
     w.tuning.action.setChecked(False)  # off: the model's own generator, the slider kept
     assert w.statusBar().currentMessage().startswith("Tuning off: the model draws the photo as trained")
     settle(qtbot, w)
+    assert w.statusBar().currentMessage().startswith("Tuning off"), "the note waits for it"
+    qtbot.waitUntil(lambda: w.statusBar().currentMessage() == "a note of the state drawn", timeout=3000)
     assert w.doc.current.slider_dict == {"first": 2.0} and w.renderer.model is w.model
     untuned_view = canvas_pixels(w)
     assert not np.array_equal(untuned_view, tuned_view)

@@ -149,6 +149,8 @@ def test_region_tool_paints_limits_a_slider_exports_rebuilds_and_undoes_exactly(
     saved = json.loads(session.read_text())
     assert len(saved["regions"]) == 1, "the states that share the region share one copy of it"
     assert w.open_session(session)
+    assert w.statusBar().currentMessage().endswith("; it has a region: later edits change only inside it "
+                                                   "(Clear region)")  # walkthrough 55
     settle(qtbot, w)
     assert torch.equal(w.doc.current.region, region) and w.doc.history[1].region is w.doc.current.region
     assert np.array_equal(photo_pixels(w), slid), "the session brings the region edit back"
