@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QLis
                                QVBoxLayout, QWidget)
 
 from editor.canvas import thumbnail
-from editor.quality import CLOSENESS, QualityMeter
+from editor.quality import CLOSENESS, UNREALISTIC, QualityMeter
 from editor.render import rgb_pixels
 from editor.state import Document
 from training.modelfile import MODELS_DIR, shipped_models
@@ -26,19 +26,23 @@ SIDE_WIDTH = 380  # pixels of the side panel: room for a slider track of about 3
 
 def quality_tip(faces: bool) -> str:
     """The quality line's tooltip (rich text, which Qt wraps: as plain text it ran 1,500 px past the
-    window's sides); the person's distance and the hair only for a face model (a walkthrough on a
-    product read of dlib and hair colours)."""
-    far = ("gone far, except for a hair colour on a face, which the person's distance judges); the "
-           "same person: dlib's face distance to the photo, under 0.6; " if faces else
-           "gone far, except for colour strokes alone, which paint within the brush, and for a class "
-           "slider raised or a class pair moved toward another kind, which asks for another item); ")
-    words = "; ".join(f"{w.split(' ')[0]} under {limit:g}" for limit, w in CLOSENESS[:-1])
-    return ("<p>Unchanged, close to, changed from, much changed from the photo: LPIPS, a perceptual "
-            "distance, in brackets, how far the picture is from the photo as the model sees it (0: the "
-            f"same; {words}; over about 0.1 more than the reconstruction: " + far +
-            "more realistic than: the share of the model's own samples whose discriminator score this "
-            "picture beats, the photo's own beside it (a photo often scores low: the model's pictures "
-            "are what it knows; far below the photo's: the edit has gone too far)</p>")
+    window's sides), a paragraph a measure, in words first (walkthrough 55 read a block of "LPIPS ...
+    discriminator score" as jargon); the person's distance and the hair only for a face model (a
+    walkthrough on a product read of dlib and hair colours)."""
+    except_for = ("a hair colour on a face, which the same-person distance judges" if faces else
+                  "colour strokes alone, which paint within the brush, and a class slider raised or a "
+                  "class pair moved toward another kind, which asks for another item")
+    words = ", ".join(f"{w.split(' ')[0]} under {limit:g}" for limit, w in CLOSENESS[:-1])
+    person = ("<p><b>The same person</b> (faces): a face-recognition distance (dlib's) between the "
+              "picture's face and the photo's; the same person under 0.6.</p>" if faces else "")
+    return ("<p><b>How far from the photo</b> (the number in brackets): a perceptual distance (LPIPS) "
+            f"between the picture and the photo as the model sees it, 0 when they are the same: {words}, "
+            "much changed beyond. An edit that takes the picture about 0.1 further from the photo than "
+            f"the model's first picture of it has gone too far (except for {except_for}).</p>" + person +
+            "<p><b>Realistic</b>: where the picture ranks among pictures the model draws itself, by the "
+            "model's own judge of realism (its discriminator), the photo's rank beside it. A photo often "
+            f"ranks low (the model knows its own pictures best); below all but {UNREALISTIC:.0%} of them, "
+            "where the model's first picture of the photo was not, the edit has gone too far.</p>")
 
 
 VIEW_TIP = ("What the model draws (G(z)), smoothly enlarged: the edit is what changed in it, carried back "
@@ -149,16 +153,22 @@ class CandidatesPanel(QWidget):
         self.quality.setToolTip(quality_tip(meter is None or meter.spec.kind == "face"))
 
     def show_quality(self, z: torch.Tensor, offset=None, shown: torch.Tensor | None = None,
-                     hair: bool = False, painted: bool = False, kind: bool = False) -> None:
+                     unedited: bool = False, hair: bool = False, painted: bool = False,
+                     kind: bool = False) -> None:
         """The quality of the current picture: code z (D,), drawn with a drag's `offset` if any,
-        or `shown` (1, C, R, R), the picture on screen as the model sees it, when given; `hair`: it
-        moves a hair colour slider; `painted`: its colour strokes land within their bands; `kind`: it
-        asks for another kind of item (QualityMeter.too_far)."""
+        or `shown` (1, C, R, R), the picture on screen as the model sees it, when given; `unedited`:
+        the state is the photo as opened, and where the generator's picture is measured (no `shown`)
+        the line says it is the picture edits start from (walkthrough 55: the badge said "Unedited"
+        over the photo and the line "Now: changed from the photo (0.077) · another person"); `hair`:
+        it moves a hair colour slider; `painted`: its colour strokes land within their bands; `kind`:
+        it asks for another kind of item (QualityMeter.too_far)."""
         if self.meter is not None:
             q = self.meter.measure_code(z, offset) if shown is None else self.meter.measure(shown)[0]
             warning = self.warning = self.meter.warning(q, hair, landed=shown is not None, painted=painted,
                                                         kind=kind)
-            text = "Now: " + html.escape(self.meter.said(q))
+            start = unedited and shown is None and self.meter.target is not None  # (not a model sample)
+            text = ("The model's picture of the photo, which edits start from: " if start else "Now: ") + \
+                html.escape(self.meter.said(q))
             poor = self.meter.poor_fit(short=True)  # (said once the inversion is done, and kept)
             if poor:
                 text += f'<br><span style="color:#a0522d">{html.escape(poor)}</span>'

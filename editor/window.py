@@ -278,7 +278,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
         if (doc is not None and snap is doc.current and not self._refining and panel.meter is not None
                 and judges_landing(self.renderer, snap) == (display is not None)):
             seen = None if display is None else self.renderer.as_model_sees(display)
-            panel.show_quality(doc.code(self.vectors), snap.offset, seen,
+            panel.show_quality(doc.code(self.vectors), snap.offset, seen, snap.shows_same(doc.history[0]),
                                **judged_by(snap, doc.mapping, self.vectors, doc.z0))
 
     def set_editing_enabled(self, enabled: bool) -> None:

@@ -173,6 +173,14 @@ def test_the_candidates_panel_puts_the_warning_first(tmp_path, qtbot, monkeypatc
     panel.set_meter(meter)
     panel.show_quality(z[0])
     assert panel.quality.text().startswith("Now: unchanged from the photo")
+    panel.show_quality(z[1], unedited=True)  # the photo as opened, a face's reconstruction measured
+    assert panel.quality.text().startswith("The model's picture of the photo, which edits start from: ")
+    panel.show_quality(z[0], shown=target, unedited=True)  # what lands measured: the photo itself
+    assert panel.quality.text().startswith("Now: unchanged")
+    panel.set_meter(QualityMeter(model, LPIPS(), None, start=z[0]))  # a model sample: no photo
+    panel.show_quality(z[0], unedited=True)
+    assert panel.quality.text().startswith("Now: ")
+    panel.set_meter(meter)
     import editor.quality
 
     monkeypatch.setattr(editor.quality, "FAR_LPIPS", meter.measure_code(z[1]).lpips / 2)  # z[1] is far
