@@ -21,7 +21,7 @@ import torch
 from editing.outline_flow import move_patch, outline_flow
 from editing.patch_cache import CACHED_PIXELS, bands, luminance, patch_luminance, per_patch
 from editing.plate import clean_plate
-from editing.silhouette import Fill, object_presence, silhouette_fill
+from editing.silhouette import Fill, object_presence, silhouette_fill, without_specks
 from editing.toward import beyond_background, dye_fading, kept_grey
 from inversion.framing import DomainMapping
 from inversion.geometry import affine_scale
@@ -230,7 +230,7 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                coherent: bool = True, under: torch.Tensor | None = None, layers: tuple = (),
                keep_beneath: bool = False, window: tuple[int, int, int, int] | None = None,
                fade: bool = True, clear: bool = True, soft: bool = True,
-               plate: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               plate: bool = True, apart: bool = True, face: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Apply the model-domain change `after - before` ((C, R, R) in [-1, 1]) to the photo.
 
     Returns (edited photo (H, W, 3) uint8, soft mask (H, W) of where it changed). The change and
@@ -252,7 +252,10 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
     background lands as editing.toward.soft_move lands it, and none past a background that is the
     model's black (apply_change); False, as exports were made before. `plate`: where the object left,
     the photo's clean plate (editing.plate: the backdrop's light and grain) instead of its background's
-    one colour; False, as exports were made before. `rim=False` repaints the grown
+    one colour; False, as exports were made before. `apart`: a speck of new object apart from the item
+    is not carried back (silhouette.without_specks); False, as exports were made before. `face`: an
+    aligned face's edit lands over its face region; False, within `reach` and `colour_reaches` alone
+    (editing.landing.face_region_lands). `rim=False` repaints the grown
     region without its rim, as exports were made before; `faint=False` paints faint growth beside
     the object too (silhouette.solidity), as exports were made before.
     `reach` (R, R), the strokes' reach (editing.solver.stroke_reach): where an aligned face's edit
@@ -286,20 +289,22 @@ def paste_back(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
         from editing.face_paste import paste_back_face  # it uses this module's parts
 
         return kept_grey(mapping, *paste_back_face(pixels, mapping, before, after, threshold, guided,
-                                                    in_place, reach, hair, colour_reaches))
+                                                    in_place, reach, hair, colour_reaches, face))
     if reach is not None:  # the whole change carried back, then kept within the reach
         from editing.within import paste_within  # it uses this module's parts
 
         def carry(picture: torch.Tensor, into: bool = False, window=None) -> tuple[np.ndarray, np.ndarray]:
             return paste_back(pixels, mapping, before, picture, threshold, guided, into, silhouette, rim,
                               None, faint, hair, outline, plain, (), coherent, window=window, fade=fade,
-                              clear=clear, soft=soft, plate=plate)
+                              clear=clear, soft=soft, plate=plate, apart=apart)
 
         flags = (threshold, guided, silhouette, rim, faint, hair, outline, plain, coherent, fade, clear, soft,
-                 plate)
+                 plate, apart)
         return paste_within(pixels, mapping, before, after, reach, carry, flags, under, layers, keep_beneath,
                             in_place)
     pad = 2  # model pixels of rim around the content, where the feathered mask may spill
+    if apart and silhouette and not mapping.whole_image:  # the generator's specks beside the item: none
+        after = without_specks(mapping, before, after)
     flow, unmoved = None, before
     if outline and silhouette and not mapping.whole_image:
         found = outline_flow(before, after)

@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.landing import COMPOSITING, face_reaches, layered  # (COMPOSITING is read from here too)
+from editing.landing import COMPOSITING, face_reaches, face_region_lands, layered  # (COMPOSITING: here too)
 from editing.layers import drawn_layers, layered_bands
 from editing.offset import DragError, FeatureOffset, decode
 from editing.solver import Stroke, StrokeError, validate
@@ -147,7 +147,8 @@ def render_edit(model: GANModel, pixels: np.ndarray, mapping: DomainMapping, z0:
                       faint=compositing >= 6, hair=hair and compositing >= 9, outline=compositing >= 10,
                       plain=compositing >= 11, colour_reaches=colour_reaches, coherent=compositing >= 13,
                       under=under, layers=lower, fade=compositing >= 19, clear=compositing >= 20,
-                      soft=compositing >= 22, plate=compositing >= 24)
+                      soft=compositing >= 22, plate=compositing >= 24, apart=compositing >= 25,
+                      face=face_region_lands(strokes, mapping, compositing, z_slid is not None))
 
 
 def recipe_path(export_path: str | os.PathLike) -> Path:

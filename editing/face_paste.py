@@ -159,12 +159,14 @@ def edge_fade(resolution: int, width: float = 3.0) -> np.ndarray:
 
 
 def face_change_mask(delta: np.ndarray, mapping: DomainMapping, threshold: float = MASK_THRESHOLD,
-                     reach: np.ndarray | None = None) -> np.ndarray:
+                     reach: np.ndarray | None = None, face: bool = True) -> np.ndarray:
     """(R, R) in [0, 1]: where an aligned face's change `delta` ((R, R, C) photo levels) is carried
     back, at the model's size: over the threshold (change_mask), inside the face region (and the
-    strokes' or the hair's `reach`), faded at the square's edge."""
+    strokes' or the hair's `reach`; without `face`, inside `reach` alone), faded at the square's edge."""
     r = mapping.resolution
     region = face_region(mapping.landmarks, r) if mapping.landmarks else np.ones((r, r), np.float32)
+    if not face:
+        region = np.zeros((r, r), np.float32)
     if reach is not None:
         region = np.maximum(region, reach)
     return change_mask(delta, threshold) * edge_fade(r) * region
@@ -173,13 +175,13 @@ def face_change_mask(delta: np.ndarray, mapping: DomainMapping, threshold: float
 def paste_back_face(pixels: np.ndarray, mapping: DomainMapping, before: torch.Tensor,
                        after: torch.Tensor, threshold: float, guided: bool = True,
                        in_place: bool = False, reach: np.ndarray | None = None, hair: bool = False,
-                       colour_reaches: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
+                       colour_reaches: tuple = (), face: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """paste_back for an aligned (rotated, scaled) face: the change is warped back into the part
     of the photo the aligned square covers, inside the face region when the mapping knows the
     landmarks (older sessions: faded out towards the square's edge), inside `reach`, and with
     `hair` on the photo's hair (hair_reach), and inside each of `colour_reaches` (a colour
     stroke's) where the photo looks like what that stroke covers inside the face region
-    (stroke_colours)."""
+    (stroke_colours); without `face`, not over the face region (editing.landing.face_region_lands)."""
     r = mapping.resolution
     delta = change_in_levels(before, after)  # (R, R, C)
     h, w = pixels.shape[:2]
@@ -201,7 +203,7 @@ def paste_back_face(pixels: np.ndarray, mapping: DomainMapping, before: torch.Te
         on_hair = hair_reach(patch, shifted, mapping.landmarks, r, delta, threshold)
         if on_hair is not None:
             reach = on_hair if reach is None else np.maximum(reach, on_hair)
-    small_mask = face_change_mask(delta, mapping, threshold, reach)
+    small_mask = face_change_mask(delta, mapping, threshold, reach, face)
     size = (rx1 - rx0, ry1 - ry0)
     mask = cv2.warpAffine(small_mask, shifted, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)

@@ -18,57 +18,55 @@ from editing.toward import soft_move
 from inversion.framing import DomainMapping
 from training.pixels import LUMA
 
-COMPOSITING = 24  # 24: where an object left, the photo's clean plate, its backdrop's light and grain
-# (editing.plate: the background's one colour left a smooth, lighter rectangle where a dress's straps were,
-# walkthrough 48); 23: a colour model's stroke lands where the edit brings the pixel's colour nearer
-# its paint's, not its luminance alone (BrushBand.toward: a red stroke across dark hair left jagged patches
-# of the hair wherever the orange it painted was lighter than the red, walkthrough 47); 22: a grey
-# model's change toward a plain background lands as a stroke's toward its
-# paint (editing.toward.soft_move: 19's dye added a change within FADE_APART levels of the background
-# whole, past the background's brightness: blobs whiter than a white backdrop beside a shrunk bag, a
-# walkthrough; and switched there from the tint kept whole to all of it lost); 21: an export keeps its
-# photo's colour profile and dpi, a grey photo's written with one channel (editing.export.encode_image's
-# `source`: a greyscale photo came back as RGB); 20: a grey
-# model's stroke fades the tint by the levels moved out of the way or
-# PAINT_SOFT (BrushBand.painted: a grey near a brown bag's level made hard-edged grey patches), and where an
-# object left the photo is cleared two model pixels out (silhouette_fill's `clear`: a sleeve's soft edge
-# stayed as a grey line); 19: where an object grows, a grey model's new part takes the photo's tint as a dye
-# over the background would colour it, in proportion to its level (editing.silhouette.Fill.tint_share:
-# the whole tint added to every level painted a lavender boot's new white sole saturated lilac); 18: a
-# grey model's colour stroke moves a pixel's colour toward its paint's as far as
-# it moves its luminance (BrushBand.painted: a white stroke kept the item's tint whole, pale blue on a navy
-# pullover, tan on brown trousers), and which way a stroke's colour lies is judged on the photo beneath it
-# (BrushBand.toward: a grey stroke across an earlier white stripe, judged on z0's picture, left the white
-# on top); 17: an object's colour strokes each land the picture of the code that
-# followed them (`layers`: the code of the state the next stroke was painted on), later strokes on top
-# (layered_bands: a white stroke below a black stripe on a pullover lightened the whole item, and the
-# stripe broke into grey segments); 16: an object's colour strokes land within each brush's own width,
-# drawn at the photo's resolution, only where they move the photo toward their colours (BrushBand: a
-# 12 px brush across trousers landed as a blocky band 48 px tall, a model pixel around what it painted and the
-# falloff, each model pixel 10 photo pixels; a black stripe's end came out lighter); 15: an
-# object's colour strokes land within their bands on top of its sliders' edit (paste_back's
-# `under`; object_reach: a slider moved after a stroke brought the stroke's change back over the
-# whole item: black strokes, then "brightness +0.5" darkened a pullover);
-# 14: an object's colour strokes (without sketches) land within their bands
-# (object_reach: a white stroke across brown trousers, which the model cannot draw, paled a whole leg
-# from hip to hem); 13: an object's faint change of one sign over an area, under the threshold,
-# is carried back too (editing.compositing.change_mask's `coherent`: held "brightness +0.58"
-# lightened a plain coat by 3.5 levels and the export showed only its edges changed); 12: beside
-# a face's region, its colour strokes' edit lands only on what looks like what they cover inside
-# it (editing.face_paste.stroke_colours: a black stroke across the astronaut's hair that ran onto
-# the wall left hard-edged dark blocks there); 11: where an
-# object's picture is background before and after, the photo's background stays
-# (editing.compositing.paste_back's `plain`: the generator's faint noise showed as grey smudges
-# beside the item); 10: where an edit moves an object's outline, the photo's own
-# pixels move with it (editing.outline_flow: widened jeans took a translucent second leg); 9: a
-# hair slider's edit on a face lands on the photo's hair, not only on the fringe inside the face region
-# (editing.face_paste.hair_reach; `hair` in an edit's entry); 8: warps widen where a face edit lands
-# as strokes do (a warp on the hair landed nowhere near it: the face region cut its change away;
-# `warps` in the recipe, Warp.band); 7: a face edit lands beside the face region only within a pixel
-# or two of its strokes' bands (BAND_SHARE); 6: faint growth beside an object keeps the photo's
-# background; 5: a face edit also lands within its strokes' reach; 4: the silhouette's grown
-# region with its rim; 3: objects' silhouettes repainted; 2: guided enlargement, faces inside their
-# landmark hull; recipes without it: 1
+COMPOSITING = 26  # 26: an aligned face's edit of colour strokes alone lands within their reach, on the
+# colours they cover, not over the whole face region (face_region_lands: a dark red stroke across the
+# astronaut's lips darkened her whole face, blotchy, walkthrough 55); 25: a speck of new object apart from the
+# item is not carried back, the backdrop stays (editing.silhouette.without_specks: Area +2.11 on a red dress
+# drew a one-pixel dot beside it, a red blob on the backdrop, walkthrough 55); 24: where an object left, the
+# photo's clean plate, its backdrop's light and grain (editing.plate: the background's one colour left a
+# smooth, lighter rectangle where a dress's straps were, walkthrough 48); 23: a colour model's stroke lands
+# where the edit brings the pixel's colour nearer its paint's, not its luminance alone (BrushBand.toward: a
+# red stroke across dark hair left jagged patches of the hair wherever the orange it painted was lighter than
+# the red, walkthrough 47); 22: a grey model's change toward a plain background lands as a stroke's toward its
+# paint (editing.toward.soft_move: 19's dye added a change within FADE_APART levels of the background whole,
+# past the background's brightness: blobs whiter than a white backdrop beside a shrunk bag, a walkthrough; and
+# switched there from the tint kept whole to all of it lost); 21: an export keeps its photo's colour profile
+# and dpi, a grey photo's written with one channel (editing.export.encode_image's `source`: a greyscale photo
+# came back as RGB); 20: a grey model's stroke fades the tint by the levels moved out of the way or PAINT_SOFT
+# (BrushBand.painted: a grey near a brown bag's level made hard-edged grey patches), and where an object left
+# the photo is cleared two model pixels out (silhouette_fill's `clear`: a sleeve's soft edge stayed as a grey
+# line); 19: where an object grows, a grey model's new part takes the photo's tint as a dye over the
+# background would colour it, in proportion to its level (editing.silhouette.Fill.tint_share: the whole tint
+# added to every level painted a lavender boot's new white sole saturated lilac); 18: a grey model's colour
+# stroke moves a pixel's colour toward its paint's as far as it moves its luminance (BrushBand.painted: a
+# white stroke kept the item's tint whole, pale blue on a navy pullover, tan on brown trousers), and which way
+# a stroke's colour lies is judged on the photo beneath it (BrushBand.toward: a grey stroke across an earlier
+# white stripe, judged on z0's picture, left the white on top); 17: an object's colour strokes each land the
+# picture of the code that followed them (`layers`: the code of the state the next stroke was painted on),
+# later strokes on top (layered_bands: a white stroke below a black stripe on a pullover lightened the whole
+# item, and the stripe broke into grey segments); 16: an object's colour strokes land within each brush's own
+# width, drawn at the photo's resolution, only where they move the photo toward their colours (BrushBand: a 12
+# px brush across trousers landed as a blocky band 48 px tall, a model pixel around what it painted and the
+# falloff, each model pixel 10 photo pixels; a black stripe's end came out lighter); 15: an object's colour
+# strokes land within their bands on top of its sliders' edit (paste_back's `under`; object_reach: a slider
+# moved after a stroke brought the stroke's change back over the whole item: black strokes, then "brightness
+# +0.5" darkened a pullover); 14: an object's colour strokes (without sketches) land within their bands
+# (object_reach: a white stroke across brown trousers, which the model cannot draw, paled a whole leg from hip
+# to hem); 13: an object's faint change of one sign over an area, under the threshold, is carried back too
+# (editing.compositing.change_mask's `coherent`: held "brightness +0.58" lightened a plain coat by 3.5 levels
+# and the export showed only its edges changed); 12: beside a face's region, its colour strokes' edit lands
+# only on what looks like what they cover inside it (editing.face_paste.stroke_colours: a black stroke across
+# the astronaut's hair that ran onto the wall left hard-edged dark blocks there); 11: where an object's
+# picture is background before and after, the photo's background stays (editing.compositing.paste_back's
+# `plain`: the generator's faint noise showed as grey smudges beside the item); 10: where an edit moves an
+# object's outline, the photo's own pixels move with it (editing.outline_flow: widened jeans took a
+# translucent second leg); 9: a hair slider's edit on a face lands on the photo's hair, not only on the fringe
+# inside the face region (editing.face_paste.hair_reach; `hair` in an edit's entry); 8: warps widen where a
+# face edit lands as strokes do (a warp on the hair landed nowhere near it: the face region cut its change
+# away; `warps` in the recipe, Warp.band); 7: a face edit lands beside the face region only within a pixel or
+# two of its strokes' bands (BAND_SHARE); 6: faint growth beside an object keeps the photo's background; 5: a
+# face edit also lands within its strokes' reach; 4: the silhouette's grown region with its rim; 3: objects'
+# silhouettes repainted; 2: guided enlargement, faces inside their landmark hull; recipes without it: 1
 REACH_SHARE = 1 / 16  # compositing 5: a stroke's reach, this share of the model's side around what it
 # paints (the solver's HOLD_MARGIN when it was made; frozen here, so that recipes rebuild as exported)
 BAND_SHARE = 1 / 64  # compositing 7: the reach outside the face region, this share of the model's side
@@ -343,6 +341,20 @@ def object_reach(strokes, mapping: DomainMapping, channels: int, compositing: in
         return BrushBand(tuple(strokes), mapping.resolution, channels, paint=compositing >= 18,
                          soft=compositing >= 20, colour=compositing >= 23)
     return stroke_reach(tuple(strokes), mapping.resolution, channels, OBJECT_BAND_SHARE)
+
+
+def face_region_lands(strokes, mapping: DomainMapping, compositing: int = COMPOSITING,
+                      sliders_moved: bool = False) -> bool:
+    """Whether an aligned face's edit lands over its face region (paste_back's `face`), as sliders'
+    edits do, or, from compositing 26 on, for colour strokes alone (no slider moved, no sketch or
+    warp's band among the strokes), only within the strokes' reach on the colours they cover
+    (face_reaches): a stroke asks for its colour where it is painted, and the generator's change of
+    the rest of the face is not what it asked for (walkthrough 55: a dark red stroke across the
+    astronaut's lips left the lips hardly changed and the whole face darker and blotchy)."""
+    if compositing < 26 or not mapping.affine or sliders_moved:
+        return True
+    kinds = {s.kind for s in strokes}
+    return "color" not in kinds or "sketch" in kinds
 
 
 def lands_in_bands(strokes, mapping: DomainMapping) -> bool:

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 from editing.compositing import MASK_THRESHOLD, paste_back
-from editing.landing import face_reaches, lands_in_bands, layered, moves_hair, moves_sliders
+from editing.landing import (face_reaches, face_region_lands, lands_in_bands, layered, moves_hair,
+                             moves_sliders)
 from editing.layers import drawn_layers, layered_bands
 from editing.motion import Motion
 from editing.offset import FeatureOffset, decode
@@ -186,7 +187,8 @@ class Renderer:
         pixels, before = self.ground_pixels(ground, (z, offset, image))
         out, _ = paste_back(pixels, self.display_mapping, before, image, MASK_THRESHOLD, reach=reach,
                             hair=hair, outline=not draft, colour_reaches=colour_reaches, under=under,
-                            layers=lower, keep_beneath=True)
+                            layers=lower, keep_beneath=True,
+                            face=face_region_lands(strokes, self.mapping, sliders_moved=z_slid is not None))
         if region is not None:
             out = confine(self.outside_pixels(outside), out, region.numpy(), self.display_mapping)
         return out, image

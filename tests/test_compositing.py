@@ -381,6 +381,49 @@ def test_where_an_object_leaves_the_photo_s_backdrop_shows_with_its_light_and_gr
         assert np.array_equal(exported[0], expected), compositing
 
 
+def test_a_speck_the_generator_draws_apart_from_the_item_is_not_carried_back():
+    """Walkthrough 55: Area +2.11 on a red dress drew a dark dot beside it, one model pixel, and the
+    carry-back painted it on the backdrop as a red blob. Since compositing 25 a speck (new object of
+    SPECK_PIXELS model pixels or fewer touching neither the item as it was nor a larger part of it)
+    is taken back to the picture before the edit (editing.silhouette.without_specks); the item's own
+    growth stays, and compositing 24's exports rebuild as they were."""
+    from editing.export import render_edit
+    from editing.silhouette import SPECK_PIXELS, object_presence, specks, without_specks
+    from inversion.framing import DomainSpec, to_model
+
+    photo = np.full((300, 300, 3), 240, np.uint8)
+    photo[60:240, 110:190] = (150, 40, 60)
+    spec = DomainSpec(kind="object", content_fraction=28 / 32, light_on_dark=True)
+    x, mapping = to_model(photo, 32, 1, spec)
+    before = x[0]
+    after = before.clone()
+    after[:, 8, 26] = 0.9  # a dot well apart from the dress
+    after[:, 10:20, 20] = 0.9  # the dress grown a column on its right: its own growth
+    background = np.array(mapping.model_colour(mapping.background), np.float64)
+    was, now = object_presence(before, background), object_presence(after, background)
+    speck = specks(was, now)
+    assert speck[8, 26] == 1 and speck[10:20, 20].max() == 0 and speck.sum() <= 9
+    big = after.clone()
+    big[:, 3:6, 26:28] = 0.9  # six pixels apart: larger than a speck
+    assert specks(was, object_presence(big, background))[3:6, 26:28].max() == 0 < SPECK_PIXELS < 6
+    assert without_specks(mapping, before, before) is before  # none: the picture itself
+    kept = without_specks(mapping, before, after)
+    assert torch.equal(kept[:, 8, 26], before[:, 8, 26])
+    assert torch.equal(kept[:, 10:20, 20], after[:, 10:20, 20])
+    old, _ = paste_back(photo, mapping, before, after, apart=False)
+    new, _ = paste_back(photo, mapping, before, after)
+    x0, y0, x1, _ = mapping.box
+    step = (x1 - x0) / mapping.content
+    dot = np.s_[int(y0 + 6 * step):int(y0 + 7 * step), int(x0 + 24 * step):int(x0 + 25 * step)]  # (8, 26)
+    assert np.abs(old[dot].astype(int) - photo[dot]).max() > 40  # before: a blob on the backdrop
+    assert np.array_equal(new[dot], photo[dot])  # now: the backdrop
+    assert (np.abs(new.astype(int) - photo).max(2) > 20).sum() > 100  # the dress's own change lands
+    drawn = three_codes(before, after, after)
+    for compositing, expected in ((24, old), (25, new)):
+        exported = render_edit(drawn, photo, mapping, torch.zeros(4), torch.ones(4), compositing=compositing)
+        assert np.array_equal(exported[0], expected), compositing
+
+
 def test_a_clean_plate_worked_out_by_parts_is_its_whole_and_stays_within_the_backdrop(monkeypatch):
     """The clean plate of a large photo is worked out a band at a time where it is asked for (a
     review): a part is the same as the whole's, an export in place the same as one on a copy; the
@@ -938,6 +981,54 @@ def test_a_state_s_sliders_alone_are_its_code_less_its_strokes(monkeypatch):
     assert torch.equal(slid_code(back, {}, z0), torch.tensor([0.0, 0.0, 5.0, 0.0]))
     plain = Snapshot("dragged", end, (), moved=Moved(Snapshot("opened", z0), None, end))
     assert slid_code(plain, {}, z0) is None  # no slider before or after the drag
+
+
+def test_a_face_s_colour_strokes_alone_land_where_they_are_painted_not_over_the_face():
+    """Walkthrough 55 painted a dark red stroke across the astronaut's lips: the lips hardly
+    changed and the whole face came out darker and blotchy (the generator's change of the whole face,
+    carried back over the face region). Since compositing 26 an aligned face's edit of colour
+    strokes alone lands within their reach, on the colours they cover (editing.landing.
+    face_region_lands); with a slider moved, or a sketch among the strokes, over the face region as
+    before; compositing 25's exports rebuild as they were; the preview lands it as the export does."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from editing.export import render_edit
+    from editing.landing import face_region_lands
+    from editing.solver import Stroke
+    from editor.render import Renderer
+
+    class Flat:  # a "generator": code 0 draws mid-grey, any other code darker everywhere
+        gan = SimpleNamespace(channels=3)
+
+        @staticmethod
+        def decode(z):
+            return torch.full((len(z), 3, R, R), -0.4) * (z.abs().sum(1) > 0).float()[:, None, None, None]
+
+    mapping, to_photo = aligned_face_mapping()
+    photo = np.full((360, 400, 3), (220, 170, 140), np.uint8)  # skin all over
+    lips = Stroke("color", ((26.0, 50.0), (38.0, 50.0)), 1.5, (0.2, -0.8, -0.7))
+    z0, z1 = torch.zeros(4), torch.ones(4)
+
+    def darker(out, x, y):
+        p = np.rint(to_photo @ [x, y, 1.0]).astype(int)
+        return int((photo[p[1], p[0]].astype(int) - out[p[1], p[0]]).min())
+
+    assert face_region(TEMPLATE, R)[36, 24] == 1  # a cheek, well inside the face region
+    old, _ = render_edit(Flat, photo, mapping, z0, z1, strokes=(lips,), compositing=25)
+    new, _ = render_edit(Flat, photo, mapping, z0, z1, strokes=(lips,))
+    assert darker(old, 32, 50) > 40 and darker(old, 24, 36) > 40  # before: the lips and the cheek
+    assert darker(new, 32, 50) > 40 and darker(new, 24, 36) == 0  # now: the lips alone
+    shown, _ = Renderer(Flat, photo, mapping, z0).render(z1, strokes=(lips,))
+    assert np.array_equal(shown, new)
+    slid, _ = render_edit(Flat, photo, mapping, z0, z1, strokes=(lips,), z_slid=z1)  # a slider too
+    assert darker(slid, 24, 36) > 40
+    sketch = Stroke("sketch", ((26.0, 50.0), (38.0, 50.0)), 1.5)
+    assert face_region_lands((lips, sketch), mapping) and face_region_lands((sketch,), mapping)
+    assert not face_region_lands((lips, Stroke("erase", ((26.0, 50.0), (30.0, 50.0)), 2.0)), mapping)
+    assert face_region_lands((lips,), mapping, compositing=25) and face_region_lands((lips,), mapping,
+                                                                                    sliders_moved=True)
+    assert face_region_lands((lips,), replace(mapping, affine=()))  # not a face: paste_back's own rules
 
 
 def test_the_editor_s_preview_carries_a_face_s_colour_stroke_back_as_the_export_does():
