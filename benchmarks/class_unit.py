@@ -26,13 +26,12 @@ from PIL import Image
 
 from benchmarks.common import RESULTS, footer, machine, markdown_table, stack_rows, write_results
 from benchmarks.editing import tile
-from benchmarks.product_edits import Judges, invert_photos, tinted_photos
+from benchmarks.product_edits import Judges, inverted_photos
 from editing.compositing import paste_back
 from editing.keep_versions import units_before_16
 from editing.vectors import apply_sliders, model_vectors
 from editor.quality import UNREALISTIC, typical_realism
 from training.classifier import load_classifier
-from training.data import load_fashion_mnist
 from training.modelfile import DEFAULT_MODEL, load_model
 
 VALUES = (1.0, 2.0, 3.0)
@@ -59,9 +58,7 @@ def main() -> None:
     torch.set_num_threads(1)
     started = time.perf_counter()
     model = load_model(a.model)
-    names = list(load_fashion_mnist("test", 32).class_names)
-    photos, mappings, xs = tinted_photos(model, a.n)
-    z0 = invert_photos(model, xs)
+    names, photos, mappings, xs, z0 = inverted_photos(model, a.n)
     judges = Judges(model, {"classifier": load_classifier()[0], "judge": load_classifier(JUDGE)[0]})
     seen = judges.classes(photos)["classifier"]
     typical = typical_realism(model)

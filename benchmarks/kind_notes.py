@@ -25,11 +25,10 @@ import torch
 
 from benchmarks.class_unit import JUDGE, VALUES, edited
 from benchmarks.common import footer, machine, markdown_table, write_results
-from benchmarks.product_edits import Judges, invert_photos, tinted_photos
+from benchmarks.product_edits import Judges, inverted_photos
 from editing.slider_notes import NAMED_FROM, STILL_FROM, kind_notes
 from editing.vectors import apply_sliders, model_vectors
 from training.classifier import load_classifier
-from training.data import load_fashion_mnist
 from training.modelfile import DEFAULT_MODEL, load_model
 
 
@@ -59,9 +58,7 @@ def main() -> None:
     torch.set_num_threads(1)
     started = time.perf_counter()
     model = load_model(a.model)
-    names = list(load_fashion_mnist("test", 32).class_names)
-    photos, mappings, xs = tinted_photos(model, a.n)
-    z0 = invert_photos(model, xs)
+    names, photos, mappings, xs, z0 = inverted_photos(model, a.n)
     judges = Judges(model, {"classifier": load_classifier()[0], "judge": load_classifier(JUDGE)[0]})
     seen = judges.classes(photos)["classifier"]
     sliders = model_vectors(model)

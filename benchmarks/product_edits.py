@@ -87,6 +87,14 @@ def invert_photos(model, xs: list[torch.Tensor]) -> torch.Tensor:
                       for i in range(0, len(xs), INVERT_BATCH)]).detach()
 
 
+def inverted_photos(model, n: int) -> tuple[list[str], list[np.ndarray], list, list, torch.Tensor]:
+    """(the class names, then tinted_photos' photos, mappings and model pictures of the first `n` test
+    images, and their codes by the app's inversion): what the class-slider benchmarks start from."""
+    test = load_fashion_mnist("test", 32)
+    photos, mappings, xs = tinted_photos(model, n, test)
+    return list(test.class_names), photos, mappings, xs, invert_photos(model, xs)
+
+
 @dataclass
 class SlidPhotos:
     """Product photos ready to have their sliders moved as the editor moves them (slid_pictures):

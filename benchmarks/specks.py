@@ -27,12 +27,11 @@ from PIL import Image
 from benchmarks.class_unit import JUDGE
 from benchmarks.common import RESULTS, footer, machine, markdown_table, stack_rows, write_results
 from benchmarks.editing import tile
-from benchmarks.product_edits import Judges, invert_photos, tinted_photos
+from benchmarks.product_edits import Judges, inverted_photos
 from editing.compositing import paste_back
 from editing.silhouette import SPECK_PIXELS, object_presence, specks, without_specks
 from editing.vectors import apply_sliders, model_vectors
 from training.classifier import load_classifier
-from training.data import load_fashion_mnist
 from training.modelfile import DEFAULT_MODEL, load_model
 
 MEASURED = ("area", "height", "width", "brightness")
@@ -59,9 +58,7 @@ def main() -> None:
     torch.set_num_threads(1)
     started = time.perf_counter()
     model = load_model(a.model)
-    names = list(load_fashion_mnist("test", 32).class_names)
-    photos, mappings, xs = tinted_photos(model, a.n)
-    z0 = invert_photos(model, xs)
+    names, photos, mappings, xs, z0 = inverted_photos(model, a.n)
     judges = Judges(model, {"judge": load_classifier(JUDGE)[0]})
     seen = judges.classes(photos)["judge"]
     sliders = model_vectors(model)
