@@ -83,25 +83,28 @@ def object_presence(x: torch.Tensor, background: np.ndarray) -> np.ndarray:
 
 
 FAINT = (0.3, 0.5)  # shares of the object's typical contrast over which new object pixels become solid
+FAINT_PART = 0.05  # object presence from which a pixel counts as part of the object for specks
 SPECK_PIXELS = 4  # compositing 25: new object apart from the item, this many model pixels or fewer, is a
 # speck of the generator's (walkthrough 55: Area +2.11 on a red dress drew a dark dot beside it, one model
 # pixel, and the carry-back painted it on the backdrop as a red blob)
 
 
 def specks(was: np.ndarray, now: np.ndarray) -> np.ndarray:
-    """(R, R) in [0, 1]: the specks of `now` (object presence): its parts of SPECK_PIXELS model pixels
-    or fewer (over a half, eight-connected) that touch neither the object as it was (`was` over a
-    half, grown by a model pixel) nor a larger part of it; each grown by a model pixel within `now`,
-    so that its soft rim goes too."""
-    parts = (now > 0.5).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(parts, connectivity=8)
-    near = cv2.dilate((was > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    """(R, R) in [0, 1]: the specks of `now` (object presence): its parts, faint edges and all
+    (eight-connected over FAINT_PART), of SPECK_PIXELS model pixels or fewer, that come within two
+    model pixels of nothing of the object as it was, faint parts too (a review: a sandal's faint heel
+    and a bag's handle, moved by Height +2, read as specks where only the solid object was looked at);
+    none where the object as it was is of separate parts itself (a sandal's straps)."""
+    if cv2.connectedComponents((was > FAINT_PART).astype(np.uint8), connectivity=8)[0] > 2:
+        return np.zeros_like(now)  # an item of separate parts (a sandal's straps): a small one may be its own
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((now > FAINT_PART).astype(np.uint8),
+                                                               connectivity=8)
+    near = cv2.dilate((was > FAINT_PART).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     small = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] <= SPECK_PIXELS
              and not near[labels == i].any()]
     if not small:
         return np.zeros_like(now)
-    speck = np.isin(labels, small).astype(np.float32)
-    return cv2.dilate(speck, np.ones((3, 3), np.uint8)) * (now > 0.05)
+    return np.isin(labels, small).astype(np.float32)
 
 
 def without_specks(mapping: DomainMapping, before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:

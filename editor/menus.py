@@ -57,7 +57,9 @@ class Menus(QObject):
         super().__init__(window)
         self.window, self.settings = window, settings
         self._covered: tuple[str, str] | None = None  # the message a menu's status tip covers, the tip
-        self._timed: tuple[str, float] | None = None  # the last message shown for a while (say_for)
+        self._timed: tuple[str, float, bool, int] | None = None  # the last message shown for a while
+        # (say_for): (it, until when, whether it stays after, its number)
+        self._count = 0  # say_for's messages so far
         self._timed_for = None  # the document state it was said of
         self._then: str | None = None  # what a tool said of that state meanwhile: shown after it
         # and when it goes (time.monotonic)
@@ -184,10 +186,11 @@ class Menus(QObject):
         elif self._covered is not None:
             (message, shown), self._covered = self._covered, None
             if bar.currentMessage() == shown:  # nothing newer was said meanwhile
-                text, until = self._timed or ("", 0.0)
+                text, until, stay, _ = self._timed or ("", 0.0, False, 0)
                 left = int(1000 * (until - time.monotonic())) if message == text else None
-                if left is None or left > 0:  # a message shown for a while: for what is left of it
-                    bar.showMessage(message, left or 0)
+                if left is None or left > 0 or stay:  # a message shown for a while: for what is left
+                    bar.showMessage(message, 0 if stay or left is None else left)  # of it (a review:
+                    # a tip over "Tuning off: ..." past its 8 s stayed, and the message was lost)
         return True
 
     def say_for(self, message: str, ms: int, then: str | None = None, stay: bool = False) -> None:
@@ -195,10 +198,12 @@ class Menus(QObject):
         of that time back: eventFilter), then `then` (a tool's note of the state shown), or what a
         tool said of the same state meanwhile (show_tool_message); with `stay`, and nothing such,
         until something else is said."""
-        self._timed, self._then = (message, time.monotonic() + ms / 1000), then
+        self._count += 1  # (a review: matched by its words, a second "Undone: X" within 5 s was cut
+        number = self._count  # short by the first one's timer)
+        self._timed, self._then = (message, time.monotonic() + ms / 1000, stay, number), then
         self._timed_for = None if self.window.doc is None else self.window.doc.current
         self.window.statusBar().showMessage(message, 0 if stay else ms)
-        QTimer.singleShot(ms + 10, self, lambda: self._after(message))
+        QTimer.singleShot(ms + 10, self, lambda: self._after(number))
 
     def show_tool_message(self, message: str) -> None:
         """A tool's message (window.tool_status), shown now; or, while a message shown for a while
@@ -206,7 +211,7 @@ class Menus(QObject):
         it (walkthrough 55: a face slider's note, said again as the state was drawn again, took the
         place of "Tuning off" at once). A new edit's (another state, a slider being dragged): now."""
         bar, doc = self.window.statusBar(), self.window.doc
-        text, until = self._timed or ("", 0.0)
+        text, until, _, _ = self._timed or ("", 0.0, False, 0)
         if text and bar.currentMessage() == text and time.monotonic() < until and doc is not None \
                 and doc.current is self._timed_for and self.window.preview.shown in (None, doc.current):
             self._then = message
@@ -220,13 +225,19 @@ class Menus(QObject):
         if self.window.statusBar().currentMessage() == message:
             self.window.statusBar().clearMessage()
 
-    def _after(self, message: str) -> None:
-        """`message`, shown for a while, has gone: what waited for it (say_for's `then`) is shown,
-        unless something newer was said meanwhile."""
-        if self._timed is None or self._timed[0] != message:
+    def _after(self, number: int) -> None:
+        """The message say_for showed as `number` has had its time: what waited for it (say_for's
+        `then`) is shown, unless something newer was said meanwhile; under a menu's tip, when the
+        tip goes (eventFilter)."""
+        if self._timed is None or self._timed[3] != number:
             return  # a later say_for's
-        then, self._then = self._then, None
-        if then and self.window.statusBar().currentMessage() in ("", message):
+        message, then, self._then = self._timed[0], self._then, None
+        bar = self.window.statusBar()
+        if then and self._covered is not None and self._covered[0] == message \
+                and bar.currentMessage() == self._covered[1]:
+            self._covered = (then, self._covered[1])
+            self._timed = None  # what comes back is the note, for good
+        elif then and bar.currentMessage() in ("", message):
             self.window.statusBar().showMessage(then)
 
     def save_session_now(self) -> bool:

@@ -234,4 +234,6 @@ class ModelSwitching:
         step()
         told = bar.currentMessage()
         text = message() if callable(message) else message
-        self.menus.say_for(text, UNDO_SHOWN_MS, then=told if told not in (said, "", text) else None)
+        standing = told not in ("", text) and (told != said or told in self._said.values())  # a tool's
+        # note of the state now shown, said again in the same words or not (a review)
+        self.menus.say_for(text, UNDO_SHOWN_MS, then=told if standing else None)

@@ -278,7 +278,9 @@ class Renderer:
         outline and pixels beyond a stroke's band, so that the picture that lands is not the
         generator's (a stroke's stripe was called "Gone too far" of the item the generator changed
         whole), and the numbers of one document's states compare (the photo at open: 0 from
-        itself). An aligned face's edit lands on its region as the generator draws it."""
+        itself). An aligned face's edit lands on its region as the generator draws it (but for colour
+        strokes alone, which since compositing 26 land within their reach: still judged on the
+        generator's picture, an issue of its own)."""
         return not self.mapping.affine
 
     def as_model_sees(self, frame: np.ndarray) -> torch.Tensor:

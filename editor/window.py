@@ -311,7 +311,7 @@ class MainWindow(DocumentFiles, ModelSwitching, QMainWindow):
             self._said[tool] = message
             self.menus.show_tool_message(message)  # (after "Undone: ..." where it speaks of its state)
         elif self._said.get(tool):
-            self.menus.take_back(self._said[tool])
+            self.menus.take_back(self._said.pop(tool))  # (no longer said: _say_step)
 
     def _on_stroke_settled(self, applied: bool) -> None:
         """A painted stroke stays on the canvas until its result is painted, or goes if not taken."""

@@ -1544,6 +1544,41 @@ def test_the_edit_menu_names_its_steps_and_undo_says_so_beside_a_tools_note(wind
     assert menu_text("&Undo", "a & b") == "&Undo a && b"  # not a shortcut letter
 
 
+def test_status_messages_shown_for_a_while_keep_their_time_and_give_back_what_waited(window, qtbot, photo,
+                                                                                      monkeypatch):
+    """A review of the above: a tool's note in the same words as before the undo never came back; a
+    second "Undone: X" within its time was cut short by the first one's timer; a menu's tip over a
+    message that stays ("Tuning off: ...") after its time lost it."""
+    from PySide6.QtGui import QStatusTipEvent
+
+    w = window
+    bar = w.statusBar()
+    monkeypatch.setattr("editor.models.UNDO_SHOWN_MS", 400)
+    assert w.open_photo(photo)
+    settle(qtbot, w)
+    for name in ("first", "second"):
+        w.set_slider(name, 1.0, commit=True)
+        settle(qtbot, w)
+    w.doc.subscribe(lambda d: w.tool_status("test", "Width +2.00 goes only to +0.93"))  # the same words
+    w.set_slider("first", 2.0, commit=True)
+    settle(qtbot, w)
+    w.undo()
+    assert bar.currentMessage().startswith("Undone: ")
+    qtbot.waitUntil(lambda: bar.currentMessage() == "Width +2.00 goes only to +0.93", timeout=3000)
+    w.undo()
+    qtbot.wait(250)
+    w.redo()
+    qtbot.wait(250)
+    w.undo()  # the first undo's timer ends now: not this one's
+    qtbot.wait(250)
+    assert bar.currentMessage().startswith("Undone: ")
+    w.menus.say_for("Tuning off: the model draws the photo as trained", 100, stay=True)
+    qtbot.wait(300)
+    QApplication.sendEvent(w, QStatusTipEvent("Undo the last step"))  # a menu item hovered, then left
+    QApplication.sendEvent(w, QStatusTipEvent(""))
+    assert bar.currentMessage().startswith("Tuning off")
+
+
 def test_a_press_with_no_brush_or_tool_says_how_to_pick_one(window, qtbot, photo):
     """Walkthrough: after a tool was turned off, a drag on the canvas did nothing, silently."""
     w = window
