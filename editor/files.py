@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 from editor import session
 from editor.errors import USER_ERRORS, bug_message, log_bug
 from editor.session_check import read_session
+from editor.tuning import SAID_MS
 
 
 def default_autosave() -> Path:
@@ -118,8 +119,10 @@ class DocumentFiles:
             region = "; it has a region: later edits change only inside it (Clear region)" \
                 if doc.current.region is not None else ""  # (walkthrough 55: a slider reopened in one
             # changed nothing on the face, with the Region tool off, its outline thin)
-            self.statusBar().showMessage(f"Opened session {Path(path).name}: {len(doc.history)} steps, "
-                                         f"at \"{doc.current.label}\"{region}")  # not the last save's
+            self.preview.shown = None  # (the last document's frame until this one's is drawn)
+            self.menus.say_for(f"Opened session {Path(path).name}: {len(doc.history)} steps, at "
+                               f"\"{doc.current.label}\"{region}", SAID_MS, stay=True)  # not the last save's;
+            # a slider's note of the state waits behind it (walkthrough 56 saw only the note)
             retuning = self.tuning.start(doc)  # the switch on and no tuned generator: tune now
             if warning:
                 self.show_error(f"{warning}. " + ("Tuning the generator to the photo again." if retuning

@@ -198,8 +198,8 @@ class QualityMeter:
         if short:  # (beside "Now: unchanged from the photo", whose picture it is: a walkthrough)
             return (f"{self.model.name} draws this photo {how} ({far} from its own picture, where its "
                     f"training images lie under {limit:g}): {some}edits may look broken")
-        return (f"{self.model.name} draws this photo {how}, so {some}edits may look broken: compare its "
-                f"own picture, above the sliders, with the photo")
+        return f"{self.model.name} draws this photo {how}, so {some}edits may look broken"  # (walkthrough
+        # 56: ": compare its own picture, above the sliders, with the photo" ran past a 1200 px window)
         # (what it means first: a window 1200 px wide cut the status bar's line before it, walkthrough 52;
         # the distances in the quality line only: "its own picture of it lies 0.0701 from it (photos like its
         # training images: under 0.07)" read as jargon, walkthrough 54)

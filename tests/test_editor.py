@@ -1504,8 +1504,18 @@ def test_undo_and_redo_say_what_they_did_and_opening_a_session_says_so(window, q
     w.undo()
     session = tmp_path / "s.session.json"
     assert w.save_session(session)
-    assert w.open_session(session)
-    assert w.statusBar().currentMessage().startswith("Opened session s.session.json: 4 steps")
+    import editor.files
+
+    editor.files.SAID_MS, said_ms = 500, editor.files.SAID_MS
+    try:
+        w.preview.rendered.connect(lambda *_: w.tool_status("test", "a note of the state drawn"))
+        assert w.open_session(session)
+        assert w.statusBar().currentMessage().startswith("Opened session s.session.json: 4 steps")
+        settle(qtbot, w)  # drawn, its note said: it waits (walkthrough 56 saw the note alone)
+        assert w.statusBar().currentMessage().startswith("Opened session s.session.json: 4 steps")
+        qtbot.waitUntil(lambda: w.statusBar().currentMessage() == "a note of the state drawn", timeout=3000)
+    finally:
+        editor.files.SAID_MS = said_ms
 
 
 def test_the_edit_menu_names_its_steps_and_undo_says_so_beside_a_tools_note(window, qtbot, photo,
