@@ -136,8 +136,9 @@ def main() -> None:
     m = machine()
     md = (f"# Specks apart from the item\n\nModel {model.model_id}. `python -m benchmarks.specks --n {a.n}` "
           f"({took:.0f} s). Edits: {', '.join(MEASURED)} at -2 and +2, each class slider at +2 on the photos "
-          f"of other kinds. A speck: new object of {SPECK_PIXELS} model pixels or fewer touching neither the "
-          f"item as it was nor a larger part (editing.silhouette.specks). Blob: the largest difference from "
+          f"of other kinds. A speck: a part of the edit's picture of {SPECK_PIXELS} model pixels or fewer, "
+          f"faint edges and all, two model pixels or more from the item as it was, faint parts too, on an "
+          f"item not of separate parts itself (editing.silhouette.specks). Blob: the largest difference from "
           f"the photo at the speck's model pixels where nothing else lands (backdrop in the photo, and in "
           f"the edit without the speck), carried back before (compositing 24) and now (25). "
           f"without_specks: {cost_ms:.3f} ms per edit (median of {len(costs)}, one thread).\n\n"
