@@ -348,9 +348,10 @@ def face_region_lands(strokes, mapping: DomainMapping, compositing: int = COMPOS
     """Whether an aligned face's edit lands over its face region (paste_back's `face`), as sliders'
     edits do, or, from compositing 26 on, for colour strokes alone (no slider moved, no sketch or
     warp's band among the strokes), only within the strokes' reach (face_reaches; beside the face
-    region on the colours they cover inside it, as since compositing 12): a stroke asks for its colour where it is painted, and the generator's change of
-    the rest of the face is not what it asked for (walkthrough 55: a dark red stroke across the
-    astronaut's lips left the lips hardly changed and the whole face darker and blotchy)."""
+    region on the colours they cover inside it, as since compositing 12): a stroke asks for its
+    colour where it is painted, and the generator's change of the rest of the face is not what it
+    asked for (walkthrough 55: a dark red stroke across the astronaut's lips left the lips hardly
+    changed and the whole face darker and blotchy)."""
     if compositing < 26 or not mapping.affine or sliders_moved:
         return True
     kinds = {s.kind for s in strokes}
