@@ -119,7 +119,6 @@ class DocumentFiles:
             region = "; it has a region: later edits change only inside it (Clear region)" \
                 if doc.current.region is not None else ""  # (walkthrough 55: a slider reopened in one
             # changed nothing on the face, with the Region tool off, its outline thin)
-            self.preview.shown = None  # (the last document's frame until this one's is drawn)
             self.menus.say_for(f"Opened session {Path(path).name}: {len(doc.history)} steps, at "
                                f"\"{doc.current.label}\"{region}", SAID_MS, stay=True)  # not the last save's;
             # a slider's note of the state waits behind it (walkthrough 56 saw only the note)

@@ -69,6 +69,8 @@ class Preview(QObject):
         its walks would only slow the inversion down, and the final code's are made anyway)."""
         self._refine.stop()  # a draft of the last document is not drawn again on this one
         self._final = None
+        self.shown = None  # nothing drawn with this renderer yet (a status message of the document's
+        # state waits for its first frame's notes: editor.menus.Menus.show_tool_message)
         self.vectors = vectors
         self.renderer = Renderer(model, doc.pixels, doc.mapping, doc.z0)
         if warm:
